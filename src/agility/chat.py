@@ -1,0 +1,86 @@
+"""The chat types shared by datasets, prompt templates, providers and the runner.
+
+They sit below everything else so that a dataset row, a rendered template and a provider
+request all speak the same types without depending on each other.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = ["Message", "GenerationConfig", "ChatRequest", "Completion"]
+
+Role = Literal["system", "user", "assistant"]
+
+
+class Message(BaseModel):
+    """One chat message."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    role: Role
+    content: str
+
+
+class GenerationConfig(BaseModel):
+    """Sampling settings sent with a request. ``None`` means "use the provider's default".
+
+    Provider-only settings go in ``extra`` with the provider's prefix
+    (for example ``{"anthropic_top_k": 40}`` or ``{"openai_seed": 7}``).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    temperature: float | None = Field(default=None, ge=0.0, le=2.0)
+    top_p: float | None = Field(default=None, gt=0.0, le=1.0)
+    max_tokens: int | None = Field(default=None, ge=1)
+    stop: list[str] | None = None
+    seed: int | None = None
+    extra: dict[str, Any] = Field(default_factory=dict)
+
+    def merged(self, override: "GenerationConfig | None") -> "GenerationConfig":
+        """This config with every field that ``override`` sets taken from ``override``."""
+        if override is None:
+            return self
+        data = self.model_dump()
+        for key, value in override.model_dump(exclude_unset=True).items():
+            if key == "extra":
+                data["extra"] = {**data["extra"], **value}
+            elif value is not None:
+                data[key] = value
+        return GenerationConfig(**data)
+
+
+class ChatRequest(BaseModel):
+    """What the runner asks a provider for."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    messages: list[Message]
+    config: GenerationConfig = Field(default_factory=GenerationConfig)
+
+
+class Completion(BaseModel):
+    """A provider's answer and the measurements taken while it streamed.
+
+    A figure that was not measured is ``None``, never 0. ``tokens_estimated`` is true when
+    the provider reported no usage and the token counts were estimated locally.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: str
+    ttft_ms: float | None = None
+    latency_ms: float | None = None
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    cached_input_tokens: int | None = None
+    tokens_estimated: bool = False
+    finish_reason: str | None = None
+    request_id: str | None = None
+    #: extra per-query cost the pipeline reported (retrieval, vector DB), in USD
+    extra_cost_usd: float | None = None
+    #: provider-reported figures kept for the record (e.g. Bedrock's own latencyMs)
+    provider_metrics: dict[str, Any] = Field(default_factory=dict)

@@ -1,0 +1,47 @@
+"""The ``agility`` command line: a thin layer over the library.
+
+Each command group lives in its own module and registers itself on :data:`app` here.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from agility import __version__
+
+app = typer.Typer(
+    name="agility",
+    help="Move an LLM application from one model to another without breaking production.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"agility {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                 help="Print the version and exit."),
+) -> None:
+    """agility: benchmark, port, validate and roll out LLM model migrations."""
+
+
+def _register() -> None:
+    # One import per command module; each adds its commands to `app`.
+    from agility.cli import dataset  # noqa: F401
+
+
+def main() -> None:
+    """Entry point of the ``agility`` script."""
+    _register()
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,170 @@
+"""The provider interface and its registry.
+
+An adapter implements one async call, :meth:`Provider.complete`, which streams the answer and
+measures it; retries, concurrency, rate limits, caching and cost live once, in the runner.
+Adapters raise :mod:`agility.errors` provider errors so the runner's retry policy can tell a
+throttle (retry after a while) from a bad key (stop).
+"""
+
+from __future__ import annotations
+
+import abc
+import importlib
+import time
+from collections.abc import Callable
+from importlib.metadata import entry_points
+from typing import Any, ClassVar
+
+from agility.chat import ChatRequest, Completion
+from agility.errors import ProviderError, UsageError
+
+__all__ = [
+    "Provider",
+    "ProviderOptions",
+    "register_provider",
+    "get_provider",
+    "parse_model_spec",
+    "available_providers",
+    "Stopwatch",
+]
+
+
+class ProviderOptions(dict):
+    """Free-form provider options from the CLI or a plan file (``base_url``, ``region``, ...)."""
+
+
+class Provider(abc.ABC):
+    """One model behind one wire protocol.
+
+    Subclasses set ``name`` (the prefix users type, as in ``openai/gpt-4o``) and implement
+    :meth:`complete`. Constructors must not do network I/O and must not store API keys
+    anywhere they could be serialised (read them from the environment when the call is made).
+    """
+
+    name: ClassVar[str]
+    #: True when calls cost nothing by default (a local model); the pricing layer uses it.
+    local: ClassVar[bool] = False
+
+    def __init__(self, model: str, **options: Any) -> None:
+        self.model = model
+        self.options = dict(options)
+
+    @property
+    def spec(self) -> str:
+        """The ``provider/model`` string this provider was made from."""
+        return f"{self.name}/{self.model}"
+
+    @abc.abstractmethod
+    async def complete(self, request: ChatRequest, *, example_id: str | None = None) -> Completion:
+        """Send ``request``, stream the answer and return it with its measurements.
+
+        Args:
+            request: the messages and sampling settings.
+            example_id: the golden example this call is for (the replay provider looks its
+                answer up by it; other providers ignore it).
+
+        Raises:
+            ProviderError: or one of its subclasses, for every failure.
+        """
+
+    def is_retryable(self, exc: BaseException) -> bool:
+        """Whether the runner should try this call again after ``exc``."""
+        if isinstance(exc, ProviderError):
+            return exc.retryable
+        return False
+
+    def public_options(self) -> dict[str, Any]:
+        """The options worth recording with a run (never credentials)."""
+        return {k: v for k, v in self.options.items() if "key" not in k.lower()
+                and "secret" not in k.lower() and "token" not in k.lower()}
+
+    async def aclose(self) -> None:  # noqa: B027 - optional hook
+        """Release connections or models. Safe to call twice."""
+
+
+_REGISTRY: dict[str, type[Provider] | str] = {
+    # built-ins are imported lazily so that a missing optional SDK only matters when used
+    "openai": "agility.providers.openai:OpenAIProvider",
+    "anthropic": "agility.providers.anthropic:AnthropicProvider",
+    "bedrock": "agility.providers.bedrock:BedrockProvider",
+    "llamacpp": "agility.providers.llamacpp:LlamaCppProvider",
+    "replay": "agility.providers.replay:ReplayProvider",
+    "mock": "agility.providers.mock:MockProvider",
+}
+_ENTRY_POINT_GROUP = "agility.providers"
+
+
+def register_provider(name: str) -> Callable[[type[Provider]], type[Provider]]:
+    """Class decorator registering a provider under ``name`` (the ``name/`` prefix)."""
+
+    def decorator(cls: type[Provider]) -> type[Provider]:
+        cls.name = name
+        _REGISTRY[name] = cls
+        return cls
+
+    return decorator
+
+
+def _load(name: str) -> type[Provider]:
+    target = _REGISTRY.get(name)
+    if target is None:
+        for ep in entry_points(group=_ENTRY_POINT_GROUP):
+            if ep.name == name:
+                target = ep.load()
+                break
+    if target is None:
+        known = ", ".join(sorted(available_providers()))
+        raise UsageError(f"unknown provider '{name}'. Known providers: {known}")
+    if isinstance(target, str):
+        module_name, _, attr = target.partition(":")
+        target = getattr(importlib.import_module(module_name), attr)
+        _REGISTRY[name] = target
+    return target
+
+
+def available_providers() -> list[str]:
+    """Names of the built-in, registered and entry-point providers."""
+    names = set(_REGISTRY)
+    names.update(ep.name for ep in entry_points(group=_ENTRY_POINT_GROUP))
+    return sorted(names)
+
+
+def parse_model_spec(spec: str) -> tuple[str, str]:
+    """Split ``provider/model`` into its two parts (the model part may contain ``/``)."""
+    provider, sep, model = spec.partition("/")
+    if not sep or not provider or not model:
+        raise UsageError(
+            f"model spec '{spec}' is not of the form provider/model "
+            f"(for example openai/gpt-4o-mini or llamacpp/gemma3-270m)"
+        )
+    return provider, model
+
+
+def get_provider(spec: str, **options: Any) -> Provider:
+    """Build the provider for ``spec`` (``provider/model``) with ``options``."""
+    provider_name, model = parse_model_spec(spec)
+    return _load(provider_name)(model, **options)
+
+
+class Stopwatch:
+    """Monotonic timing of one call: start, first content token, end (milliseconds)."""
+
+    def __init__(self) -> None:
+        self.start = time.perf_counter()
+        self.first_token: float | None = None
+        self.end: float | None = None
+
+    def mark_first_token(self) -> None:
+        if self.first_token is None:
+            self.first_token = time.perf_counter()
+
+    def stop(self) -> None:
+        self.end = time.perf_counter()
+
+    @property
+    def ttft_ms(self) -> float | None:
+        return None if self.first_token is None else (self.first_token - self.start) * 1000.0
+
+    @property
+    def latency_ms(self) -> float | None:
+        return None if self.end is None else (self.end - self.start) * 1000.0

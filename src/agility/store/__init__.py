@@ -1,0 +1,25 @@
+"""The embedded SQLite store: datasets, runs, results, scores, reviews, lineage, events."""
+
+from agility.store._db import Store, default_store_path, utc_now
+from agility.store._records import (
+    EventRecord,
+    MigrationRecord,
+    ResultRecord,
+    ReviewRecord,
+    RunRecord,
+    ScoreRecord,
+)
+from agility.store._schema import SCHEMA_VERSION
+
+__all__ = [
+    "Store",
+    "default_store_path",
+    "utc_now",
+    "EventRecord",
+    "MigrationRecord",
+    "ResultRecord",
+    "ReviewRecord",
+    "RunRecord",
+    "ScoreRecord",
+    "SCHEMA_VERSION",
+]

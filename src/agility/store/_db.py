@@ -1,0 +1,426 @@
+"""The embedded SQLite store.
+
+WAL mode lets readers run beside one writer; ``busy_timeout`` plus ``BEGIN IMMEDIATE`` make
+concurrent writers (threads or processes) queue instead of failing or corrupting the file.
+Every write is its own committed transaction, so a crash (even ``kill -9``) loses at most the
+row being written. ``synchronous=NORMAL`` in WAL mode survives process crashes; only a power
+loss can drop the last few commits.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from agility.errors import StoreError, UsageError
+from agility.store._records import (
+    EventRecord,
+    MigrationRecord,
+    ResultRecord,
+    ReviewRecord,
+    RunRecord,
+    ScoreRecord,
+)
+from agility.store._schema import MIGRATIONS, SCHEMA_VERSION
+
+__all__ = ["Store", "default_store_path", "utc_now"]
+
+DEFAULT_DIR = ".agility"
+DEFAULT_FILE = "agility.db"
+
+
+def utc_now() -> str:
+    """The current time as an ISO 8601 UTC string (what the store records)."""
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+
+
+def default_store_path() -> Path:
+    """``$AGILITY_STORE`` if set, else ``.agility/agility.db`` in the working directory."""
+    env = os.environ.get("AGILITY_STORE")
+    return Path(env) if env else Path.cwd() / DEFAULT_DIR / DEFAULT_FILE
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
+
+
+class Store:
+    """A connection to the agility store. Thread-safe; one instance per process is enough.
+
+    Args:
+        path: the database file; ``None`` for :func:`default_store_path`.
+
+    Raises:
+        StoreError: the file cannot be created, opened or migrated.
+    """
+
+    def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
+        self.path = Path(path) if path is not None else default_store_path()
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(
+                f"cannot create the store's folder {self.path.parent}: {exc.strerror}. "
+                f"Pass --store with a writable path."
+            ) from exc
+        if self.path.parent.exists() and not os.access(self.path.parent, os.W_OK):
+            raise StoreError(
+                f"the store's folder {self.path.parent} is not writable. "
+                f"Pass --store with a writable path."
+            )
+        self._lock = threading.RLock()
+        try:
+            self._conn = sqlite3.connect(
+                self.path, timeout=30.0, isolation_level=None, check_same_thread=False
+            )
+            self._conn.row_factory = sqlite3.Row
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute("PRAGMA synchronous=NORMAL")
+            self._conn.execute("PRAGMA foreign_keys=ON")
+            self._conn.execute("PRAGMA busy_timeout=30000")
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"cannot open the store at {self.path}: {exc}") from exc
+
+    # -- plumbing -------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Close the connection."""
+        with self._lock:
+            self._conn.close()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction taken with ``BEGIN IMMEDIATE`` (waits for other writers)."""
+        with self._lock:
+            try:
+                self._conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:
+                raise StoreError(f"the store at {self.path} is busy or read-only: {exc}") from exc
+            try:
+                yield self._conn
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            else:
+                try:
+                    self._conn.execute("COMMIT")
+                except sqlite3.OperationalError as exc:
+                    self._conn.execute("ROLLBACK")
+                    raise StoreError(f"cannot write to the store at {self.path}: {exc}") from exc
+
+    def query(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
+        """Run a read-only query and return all rows."""
+        with self._lock:
+            return list(self._conn.execute(sql, tuple(params)))
+
+    @property
+    def schema_version(self) -> int:
+        return int(self._conn.execute("PRAGMA user_version").fetchone()[0])
+
+    def _migrate(self) -> None:
+        current = self.schema_version
+        if current > SCHEMA_VERSION:
+            raise StoreError(
+                f"the store at {self.path} has schema version {current}, newer than this "
+                f"agility knows ({SCHEMA_VERSION}). Upgrade agility."
+            )
+        for version in range(current, SCHEMA_VERSION):
+            with self.transaction() as conn:
+                # re-check under the write lock: another process may have migrated meanwhile
+                if int(conn.execute("PRAGMA user_version").fetchone()[0]) > version:
+                    continue
+                for statement in MIGRATIONS[version].split(";"):
+                    if statement.strip():
+                        conn.execute(statement)
+                conn.execute(f"PRAGMA user_version={version + 1}")
+
+    # -- datasets -------------------------------------------------------------------------
+
+    def save_dataset(
+        self,
+        dataset_hash: str,
+        name: str,
+        path: str | None,
+        schema_version: int,
+        manifest: dict[str, Any],
+        rows: Iterable[tuple[str, str, str | None, str | None, str]],
+    ) -> bool:
+        """Record a dataset by its content hash. ``rows`` holds
+        ``(example_id, row_hash, split, stratum, row_json)`` in file order.
+
+        Returns False when the same content was already stored (nothing is written).
+        """
+        with self.transaction() as conn:
+            if conn.execute("SELECT 1 FROM datasets WHERE hash=?", (dataset_hash,)).fetchone():
+                return False
+            rows = list(rows)
+            conn.execute(
+                "INSERT INTO datasets VALUES (?,?,?,?,?,?,?)",
+                (dataset_hash, name, path, schema_version, len(rows), _json(manifest), utc_now()),
+            )
+            conn.executemany(
+                "INSERT INTO dataset_rows VALUES (?,?,?,?,?,?,?)",
+                [(dataset_hash, i, *row) for i, row in enumerate(rows)],
+            )
+            return True
+
+    def get_dataset(self, dataset_hash: str) -> dict[str, Any] | None:
+        """The dataset's header (name, path, manifest, ...) or None."""
+        rows = self.query("SELECT * FROM datasets WHERE hash=?", (dataset_hash,))
+        if not rows:
+            return None
+        data = dict(rows[0])
+        data["manifest"] = json.loads(data.pop("manifest_json"))
+        return data
+
+    def dataset_rows(self, dataset_hash: str) -> list[dict[str, Any]]:
+        """The stored rows of a dataset, in file order, as dicts."""
+        rows = self.query(
+            "SELECT row_json FROM dataset_rows WHERE dataset_hash=? ORDER BY position",
+            (dataset_hash,),
+        )
+        return [json.loads(r["row_json"]) for r in rows]
+
+    # -- runs -----------------------------------------------------------------------------
+
+    _RUN_JSON = ("provider_options", "config", "prices", "meta")
+
+    def create_run(self, run: RunRecord) -> RunRecord:
+        """Insert a new run; fails with UsageError if the name is taken."""
+        data = run.model_dump(exclude={"id"})
+        for key in self._RUN_JSON:
+            data[f"{key}_json"] = _json(data.pop(key))
+        cols = ", ".join(data)
+        marks = ", ".join("?" for _ in data)
+        try:
+            with self.transaction() as conn:
+                cur = conn.execute(f"INSERT INTO runs ({cols}) VALUES ({marks})", tuple(data.values()))
+                run_id = cur.lastrowid
+        except sqlite3.IntegrityError as exc:
+            raise UsageError(
+                f"a run named '{run.name}' already exists in {self.path}. Use --resume to "
+                f"continue it, or pick another --name."
+            ) from exc
+        return run.model_copy(update={"id": run_id})
+
+    def _run_from_row(self, row: sqlite3.Row) -> RunRecord:
+        data = dict(row)
+        for key in self._RUN_JSON:
+            data[key] = json.loads(data.pop(f"{key}_json"))
+        return RunRecord(**data)
+
+    def get_run(self, name: str) -> RunRecord | None:
+        """The run called ``name``, or None."""
+        rows = self.query("SELECT * FROM runs WHERE name=?", (name,))
+        return self._run_from_row(rows[0]) if rows else None
+
+    def require_run(self, name: str) -> RunRecord:
+        """The run called ``name``; UsageError naming the known runs if there is none."""
+        run = self.get_run(name)
+        if run is None:
+            known = [r.name for r in self.list_runs()][:20]
+            hint = f" Known runs: {', '.join(known)}." if known else " The store has no runs yet."
+            raise UsageError(f"no run named '{name}' in {self.path}.{hint}")
+        return run
+
+    def list_runs(self) -> list[RunRecord]:
+        """All runs, oldest first."""
+        return [self._run_from_row(r) for r in self.query("SELECT * FROM runs ORDER BY id")]
+
+    def update_run(self, run_id: int, **fields: Any) -> None:
+        """Set columns of a run (``status``, ``finished_at``, ``meta``, ...)."""
+        data = dict(fields)
+        for key in self._RUN_JSON:
+            if key in data:
+                data[f"{key}_json"] = _json(data.pop(key))
+        sets = ", ".join(f"{k}=?" for k in data)
+        with self.transaction() as conn:
+            conn.execute(f"UPDATE runs SET {sets} WHERE id=?", (*data.values(), run_id))
+
+    def delete_run(self, name: str) -> None:
+        """Delete a run with its results and scores."""
+        with self.transaction() as conn:
+            conn.execute("DELETE FROM runs WHERE name=?", (name,))
+
+    # -- results --------------------------------------------------------------------------
+
+    _RESULT_COLS = (
+        "run_id", "example_id", "repeat_index", "output", "ttft_ms", "latency_ms",
+        "input_tokens", "output_tokens", "cached_input_tokens", "tokens_estimated", "cost_usd",
+        "extra_cost_usd", "finish_reason", "request_id", "error", "attempts", "cached",
+        "created_at", "extra_json",
+    )
+
+    def save_result(self, run_id: int, result: ResultRecord) -> None:
+        """Write one result, replacing an earlier one for the same (example, repeat)."""
+        self.save_results(run_id, [result])
+
+    def save_results(self, run_id: int, results: Iterable[ResultRecord]) -> None:
+        """Write several results in one transaction."""
+        now = utc_now()
+        rows = []
+        for r in results:
+            d = r.model_dump()
+            d["run_id"] = run_id
+            d["created_at"] = d["created_at"] or now
+            d["extra_json"] = _json(d.pop("extra"))
+            rows.append(tuple(d[c] for c in self._RESULT_COLS))
+        sql = (f"INSERT OR REPLACE INTO results ({', '.join(self._RESULT_COLS)}) "
+               f"VALUES ({', '.join('?' for _ in self._RESULT_COLS)})")
+        with self.transaction() as conn:
+            conn.executemany(sql, rows)
+
+    def results(self, run_id: int) -> list[ResultRecord]:
+        """All results of a run, ordered by example id and repeat."""
+        out = []
+        for row in self.query(
+            "SELECT * FROM results WHERE run_id=? ORDER BY rowid", (run_id,)
+        ):
+            d = dict(row)
+            d["extra"] = json.loads(d.pop("extra_json"))
+            d["tokens_estimated"] = bool(d["tokens_estimated"])
+            d["cached"] = bool(d["cached"])
+            out.append(ResultRecord(**d))
+        return out
+
+    def finished_keys(self, run_id: int) -> set[tuple[str, int]]:
+        """(example_id, repeat_index) of the results that succeeded: resume skips these."""
+        rows = self.query(
+            "SELECT example_id, repeat_index FROM results WHERE run_id=? AND error IS NULL",
+            (run_id,),
+        )
+        return {(r["example_id"], r["repeat_index"]) for r in rows}
+
+    # -- scores ---------------------------------------------------------------------------
+
+    _SCORE_COLS = (
+        "run_id", "example_id", "repeat_index", "metric", "metric_version", "score", "verdict",
+        "passed", "reason", "judge_model", "judge_prompt_version", "raw_json", "error",
+        "created_at",
+    )
+
+    def save_scores(self, run_id: int, scores: Iterable[ScoreRecord]) -> None:
+        """Write scores, replacing earlier ones for the same (example, repeat, metric)."""
+        now = utc_now()
+        rows = []
+        for s in scores:
+            d = s.model_dump()
+            d["run_id"] = run_id
+            d["created_at"] = d["created_at"] or now
+            d["raw_json"] = None if d.get("raw") is None else _json(d.pop("raw"))
+            d.pop("raw", None)
+            rows.append(tuple(d[c] for c in self._SCORE_COLS))
+        sql = (f"INSERT OR REPLACE INTO scores ({', '.join(self._SCORE_COLS)}) "
+               f"VALUES ({', '.join('?' for _ in self._SCORE_COLS)})")
+        with self.transaction() as conn:
+            conn.executemany(sql, rows)
+
+    def scores(self, run_id: int, metric: str | None = None) -> list[ScoreRecord]:
+        """Scores of a run, optionally of one metric."""
+        sql, params = "SELECT * FROM scores WHERE run_id=?", [run_id]
+        if metric is not None:
+            sql += " AND metric=?"
+            params.append(metric)
+        out = []
+        for row in self.query(sql + " ORDER BY rowid", params):
+            d = dict(row)
+            raw = d.pop("raw_json")
+            d["raw"] = None if raw is None else json.loads(raw)
+            d["passed"] = None if d["passed"] is None else bool(d["passed"])
+            out.append(ScoreRecord(**d))
+        return out
+
+    def metrics_of(self, run_id: int) -> list[str]:
+        """Names of the metrics scored for a run."""
+        rows = self.query("SELECT DISTINCT metric FROM scores WHERE run_id=? ORDER BY metric",
+                          (run_id,))
+        return [r["metric"] for r in rows]
+
+    # -- response cache -------------------------------------------------------------------
+
+    def cache_get(self, key: str) -> dict[str, Any] | None:
+        rows = self.query("SELECT completion_json FROM response_cache WHERE key=?", (key,))
+        return json.loads(rows[0]["completion_json"]) if rows else None
+
+    def cache_put(self, key: str, completion: dict[str, Any]) -> None:
+        with self.transaction() as conn:
+            conn.execute("INSERT OR REPLACE INTO response_cache VALUES (?,?,?)",
+                         (key, _json(completion), utc_now()))
+
+    # -- reviews, migrations, events ------------------------------------------------------
+
+    def add_review(self, review: ReviewRecord) -> ReviewRecord:
+        d = review.model_dump(exclude={"id"})
+        d["created_at"] = d["created_at"] or utc_now()
+        with self.transaction() as conn:
+            cur = conn.execute(
+                f"INSERT INTO reviews ({', '.join(d)}) VALUES ({', '.join('?' for _ in d)})",
+                tuple(d.values()),
+            )
+        return review.model_copy(update={"id": cur.lastrowid, "created_at": d["created_at"]})
+
+    def reviews(self, run_id: int) -> list[ReviewRecord]:
+        return [ReviewRecord(**dict(r)) for r in
+                self.query("SELECT * FROM reviews WHERE run_id=? ORDER BY id", (run_id,))]
+
+    def save_migration(self, record: MigrationRecord) -> None:
+        now = utc_now()
+        existing = self.get_migration(record.name)
+        d = record.model_dump()
+        d["created_at"] = existing.created_at if existing else now
+        d["updated_at"] = now
+        d["lineage_json"] = _json(d.pop("lineage"))
+        with self.transaction() as conn:
+            conn.execute(
+                f"INSERT OR REPLACE INTO migrations ({', '.join(d)}) "
+                f"VALUES ({', '.join('?' for _ in d)})",
+                tuple(d.values()),
+            )
+
+    def get_migration(self, name: str) -> MigrationRecord | None:
+        rows = self.query("SELECT * FROM migrations WHERE name=?", (name,))
+        if not rows:
+            return None
+        d = dict(rows[0])
+        d["lineage"] = json.loads(d.pop("lineage_json"))
+        return MigrationRecord(**d)
+
+    def log_event(self, event: EventRecord) -> EventRecord:
+        """Append an audit event (never updated or deleted)."""
+        created = event.created_at or utc_now()
+        with self.transaction() as conn:
+            cur = conn.execute(
+                "INSERT INTO events (kind, subject, actor, payload_json, created_at) "
+                "VALUES (?,?,?,?,?)",
+                (event.kind, event.subject, event.actor, _json(event.payload), created),
+            )
+        return event.model_copy(update={"id": cur.lastrowid, "created_at": created})
+
+    def events(self, subject: str | None = None, kind: str | None = None) -> list[EventRecord]:
+        sql, params = "SELECT * FROM events WHERE 1=1", []
+        if subject is not None:
+            sql += " AND subject=?"
+            params.append(subject)
+        if kind is not None:
+            sql += " AND kind=?"
+            params.append(kind)
+        out = []
+        for row in self.query(sql + " ORDER BY id", params):
+            d = dict(row)
+            d["payload"] = json.loads(d.pop("payload_json"))
+            out.append(EventRecord(**d))
+        return out

@@ -1,0 +1,140 @@
+"""The store's schema, as an ordered list of migrations.
+
+Each migration runs once, in order, inside one transaction; ``PRAGMA user_version`` records
+how many have run. Never edit a migration that has shipped: append a new one.
+
+Tables, by the step of the playbook that writes them:
+
+- ``datasets``/``dataset_rows``: golden datasets by content hash, with each canonical row.
+- ``runs``/``results``: one run of a model over a dataset; one result per (example, repeat).
+- ``scores``: one metric's score/verdict per result, with the judge's version and raw output.
+- ``response_cache``: optional cache of provider answers (off by default).
+- ``reviews``: expert (SME) judgments of results.
+- ``migrations``: a migration plan's lineage and verdict.
+- ``events``: append-only audit/rollout log (canary stages, rollbacks, sign-offs).
+"""
+
+from __future__ import annotations
+
+MIGRATIONS: list[str] = [
+    # 1: foundation
+    """
+    CREATE TABLE datasets (
+        hash            TEXT PRIMARY KEY,
+        name            TEXT NOT NULL,
+        path            TEXT,
+        schema_version  INTEGER NOT NULL,
+        row_count       INTEGER NOT NULL,
+        manifest_json   TEXT NOT NULL,
+        created_at      TEXT NOT NULL
+    );
+    CREATE TABLE dataset_rows (
+        dataset_hash    TEXT NOT NULL REFERENCES datasets(hash) ON DELETE CASCADE,
+        position        INTEGER NOT NULL,
+        example_id      TEXT NOT NULL,
+        row_hash        TEXT NOT NULL,
+        split           TEXT,
+        stratum         TEXT,
+        row_json        TEXT NOT NULL,
+        PRIMARY KEY (dataset_hash, example_id)
+    );
+    CREATE TABLE runs (
+        id                   INTEGER PRIMARY KEY AUTOINCREMENT,
+        name                 TEXT NOT NULL UNIQUE,
+        dataset_hash         TEXT,
+        dataset_path         TEXT,
+        model_spec           TEXT NOT NULL,
+        provider_options_json TEXT NOT NULL DEFAULT '{}',
+        config_json          TEXT NOT NULL DEFAULT '{}',
+        template_hash        TEXT,
+        price_table_version  TEXT,
+        prices_json          TEXT NOT NULL DEFAULT '{}',
+        tool_version         TEXT NOT NULL,
+        repeat               INTEGER NOT NULL DEFAULT 1,
+        status               TEXT NOT NULL DEFAULT 'running',
+        started_at           TEXT NOT NULL,
+        finished_at          TEXT,
+        meta_json            TEXT NOT NULL DEFAULT '{}'
+    );
+    CREATE TABLE results (
+        run_id          INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        example_id      TEXT NOT NULL,
+        repeat_index    INTEGER NOT NULL DEFAULT 0,
+        output          TEXT,
+        ttft_ms         REAL,
+        latency_ms      REAL,
+        input_tokens    INTEGER,
+        output_tokens   INTEGER,
+        cached_input_tokens INTEGER,
+        tokens_estimated INTEGER NOT NULL DEFAULT 0,
+        cost_usd        REAL,
+        extra_cost_usd  REAL,
+        finish_reason   TEXT,
+        request_id      TEXT,
+        error           TEXT,
+        attempts        INTEGER NOT NULL DEFAULT 1,
+        cached          INTEGER NOT NULL DEFAULT 0,
+        created_at      TEXT NOT NULL,
+        extra_json      TEXT NOT NULL DEFAULT '{}',
+        PRIMARY KEY (run_id, example_id, repeat_index)
+    );
+    CREATE TABLE scores (
+        run_id          INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        example_id      TEXT NOT NULL,
+        repeat_index    INTEGER NOT NULL DEFAULT 0,
+        metric          TEXT NOT NULL,
+        metric_version  TEXT NOT NULL DEFAULT '1',
+        score           REAL,
+        verdict         TEXT,
+        passed          INTEGER,
+        reason          TEXT,
+        judge_model     TEXT,
+        judge_prompt_version TEXT,
+        raw_json        TEXT,
+        error           TEXT,
+        created_at      TEXT NOT NULL,
+        PRIMARY KEY (run_id, example_id, repeat_index, metric)
+    );
+    CREATE INDEX scores_by_metric ON scores(run_id, metric);
+    CREATE TABLE response_cache (
+        key             TEXT PRIMARY KEY,
+        completion_json TEXT NOT NULL,
+        created_at      TEXT NOT NULL
+    );
+    CREATE TABLE reviews (
+        id              INTEGER PRIMARY KEY AUTOINCREMENT,
+        run_id          INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        example_id      TEXT NOT NULL,
+        repeat_index    INTEGER NOT NULL DEFAULT 0,
+        reviewer        TEXT NOT NULL,
+        verdict         TEXT,
+        score           REAL,
+        comment         TEXT,
+        sampled_because TEXT,
+        created_at      TEXT NOT NULL
+    );
+    CREATE INDEX reviews_by_run ON reviews(run_id, example_id);
+    CREATE TABLE migrations (
+        name            TEXT PRIMARY KEY,
+        plan_path       TEXT,
+        plan_hash       TEXT NOT NULL,
+        source_run      TEXT,
+        target_run      TEXT,
+        lineage_json    TEXT NOT NULL DEFAULT '{}',
+        verdict         TEXT,
+        created_at      TEXT NOT NULL,
+        updated_at      TEXT NOT NULL
+    );
+    CREATE TABLE events (
+        id              INTEGER PRIMARY KEY AUTOINCREMENT,
+        kind            TEXT NOT NULL,
+        subject         TEXT,
+        actor           TEXT,
+        payload_json    TEXT NOT NULL DEFAULT '{}',
+        created_at      TEXT NOT NULL
+    );
+    CREATE INDEX events_by_subject ON events(subject, kind);
+    """,
+]
+
+SCHEMA_VERSION = len(MIGRATIONS)
