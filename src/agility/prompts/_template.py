@@ -1,0 +1,218 @@
+"""Prompt templates: Jinja2 (strict undefined, sandboxed) rendering chat messages from an example.
+
+A template is a YAML file::
+
+    name: rag-qa
+    version: "1"
+    system: "You answer questions about financial filings."      # optional
+    few_shot:                                                    # optional
+      - {question: "What was revenue in 2022?", answer: "$10.2B"}
+    messages:
+      - {role: user, content: "Context:\n{{ context }}\n\nQuestion: {{ question }}"}
+
+or a plain ``.j2``/``.txt`` file, which becomes one user message. Variables: ``question``,
+``contexts`` (list), ``context`` (numbered and joined), ``example`` (the golden example without
+its answer), ``few_shot`` and ``metadata``. Few-shot pairs are inserted as user/assistant turns
+after the system messages unless a message uses ``few_shot`` itself.
+
+The answer (``ground_truth``, ``source_output``) is never visible to a template: referring to it
+is an error, so a prompt cannot leak what it is graded against.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, UndefinedError
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from agility.chat import Message
+from agility.errors import ConfigError
+
+__all__ = ["PromptTemplate", "load_template", "HIDDEN_FIELDS"]
+
+#: example fields a template may never see: they hold the answer being graded
+HIDDEN_FIELDS = frozenset({"ground_truth", "source_output", "expected_output", "answer",
+                           "reference", "reference_answer"})
+
+_ENV = ImmutableSandboxedEnvironment(undefined=StrictUndefined, autoescape=False,
+                                     keep_trailing_newline=True)
+
+
+class _FewShot(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    question: str
+    answer: str
+
+
+class _MessageSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    role: str = Field(pattern="^(system|user|assistant)$")
+    content: str
+
+
+class _TemplateFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    version: str = "1"
+    system: str | None = None
+    few_shot: list[_FewShot] = Field(default_factory=list)
+    messages: list[_MessageSpec] = Field(min_length=1)
+
+
+class PromptTemplate:
+    """A compiled prompt template.
+
+    Args:
+        name: the template's name.
+        messages: ``(role, jinja source)`` pairs.
+        version: the author's version string.
+        system: an optional system message (Jinja source) put first.
+        few_shot: ``{question, answer}`` pairs.
+        path: the file it came from (named in errors).
+
+    Raises:
+        ConfigError: a message is not valid Jinja2 (names the file, message and line).
+    """
+
+    def __init__(self, name: str, messages: Sequence[tuple[str, str]], *, version: str = "1",
+                 system: str | None = None, few_shot: Sequence[dict[str, str]] = (),
+                 path: str | Path | None = None) -> None:
+        self.name, self.version, self.path = name, version, Path(path) if path else None
+        specs = ([("system", system)] if system is not None else []) + list(messages)
+        self._sources = specs
+        self.few_shot = [dict(f) for f in few_shot]
+        offset = 1 if system is not None else 0
+        self._labels = [("system" if offset and i == 0 else f"messages[{i - offset}].content")
+                        for i in range(len(specs))]
+        self._compiled = [(role, self._compile(self._labels[i], src))
+                          for i, (role, src) in enumerate(specs)]
+        self._inline_few_shot = bool(self.few_shot) and not any("few_shot" in s for _, s in specs)
+
+    @property
+    def where(self) -> str:
+        """How errors name this template: its file, or its name."""
+        return str(self.path) if self.path else f"template '{self.name}'"
+
+    @property
+    def hash(self) -> str:
+        """sha256 of what the template renders from (sources and few-shot), recorded with runs."""
+        payload = repr((self.name, self.version, self._sources, self.few_shot)).encode()
+        return hashlib.sha256(payload).hexdigest()
+
+    def _compile(self, label: str, source: str) -> Any:
+        try:
+            return _ENV.from_string(source)
+        except TemplateSyntaxError as exc:
+            raise ConfigError(f"{self.where}: {label}: line {exc.lineno}: "
+                              f"{exc.message}. Fix the Jinja2 syntax.") from exc
+
+    def render(self, example: Any, contexts: Sequence[str] | None = None) -> list[Message]:
+        """Render the messages for one golden example.
+
+        Args:
+            example: a GoldenExample (anything with ``question``, ``contexts``, ``metadata``).
+            contexts: retrieved documents; when None the example's own ``contexts`` are used.
+
+        Returns:
+            the chat messages.
+
+        Raises:
+            ConfigError: the template uses an undefined variable (names the file, the message
+                and the variable) or fails while rendering.
+        """
+        variables = _variables(example, contexts, self.few_shot)
+        out: list[Message] = []
+        for index, (role, compiled) in enumerate(self._compiled):
+            if self._inline_few_shot and role != "system" and not any(
+                    m.role != "system" for m in out):
+                for shot in self.few_shot:
+                    out.append(Message(role="user", content=shot["question"]))
+                    out.append(Message(role="assistant", content=shot["answer"]))
+            out.append(Message(role=role, content=self._render_one(index, compiled, variables)))
+        return out
+
+    def _render_one(self, index: int, compiled: Any, variables: dict[str, Any]) -> str:
+        try:
+            return compiled.render(variables)
+        except UndefinedError as exc:
+            hint = ""
+            if any(f in str(exc.message) for f in HIDDEN_FIELDS):
+                hint = (" The answer fields (ground_truth, source_output) are hidden from "
+                        "templates so a prompt cannot leak what it is graded against.")
+            raise ConfigError(
+                f"{self.where}: {self._labels[index]}: undefined variable: {exc.message}. "
+                f"Available: question, contexts, context, example, few_shot, metadata.{hint}"
+            ) from exc
+        except TemplateError as exc:
+            raise ConfigError(f"{self.where}: {self._labels[index]}: {exc}") from exc
+
+
+def _example_view(example: Any) -> dict[str, Any]:
+    dump = getattr(example, "model_dump", None)
+    data = dump() if callable(dump) else dict(vars(example))
+    return {k: v for k, v in data.items() if k not in HIDDEN_FIELDS}
+
+
+def _variables(example: Any, contexts: Sequence[str] | None,
+               few_shot: list[dict[str, str]]) -> dict[str, Any]:
+    view = _example_view(example)
+    docs = list(contexts) if contexts is not None else list(view.get("contexts") or [])
+    return {
+        "question": view.get("question"),
+        "contexts": docs,
+        "context": "\n\n".join(f"[{i}] {doc}" for i, doc in enumerate(docs, 1)),
+        "example": view,
+        "few_shot": few_shot,
+        "metadata": view.get("metadata") or {},
+    }
+
+
+def load_template(path: str | Path) -> PromptTemplate:
+    """Load a template from a YAML file, or a ``.j2``/``.txt`` file used as one user message.
+
+    Args:
+        path: the template file.
+
+    Returns:
+        the compiled template.
+
+    Raises:
+        ConfigError: the file is missing or invalid (names the file, line and field).
+    """
+    file = Path(path)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{file}: cannot read the prompt template: {exc.strerror}. "
+                          f"Check the --prompt path.") from exc
+    if file.suffix.lower() not in {".yaml", ".yml"}:
+        return PromptTemplate(file.stem, [("user", text)], path=file)
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{file}:{mark.line + 1}" if mark is not None else str(file)
+        raise ConfigError(f"{where}: the template is not valid YAML ({exc}).") from exc
+    if not isinstance(data, dict):
+        raise ConfigError(f"{file}: a template is a mapping with `name` and `messages`.")
+    if "version" in data:
+        data["version"] = str(data["version"])
+    try:
+        spec = _TemplateFile.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = ".".join(str(p) for p in err["loc"])
+        raise ConfigError(f"{file}: {field}: {err['msg']}. A template needs `name` and "
+                          f"`messages: [{{role, content}}]`.") from exc
+    return PromptTemplate(spec.name, [(m.role, m.content) for m in spec.messages],
+                          version=spec.version, system=spec.system,
+                          few_shot=[f.model_dump() for f in spec.few_shot], path=file)
