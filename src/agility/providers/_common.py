@@ -1,0 +1,106 @@
+"""Helpers the provider adapters share: error classification, Retry-After, token estimates."""
+
+from __future__ import annotations
+
+import email.utils
+import math
+import os
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from agility.chat import ChatRequest
+from agility.errors import (
+    ProviderAuthError,
+    ProviderError,
+    ProviderTimeout,
+    RateLimitError,
+)
+
+__all__ = [
+    "estimate_tokens",
+    "estimate_input_tokens",
+    "parse_retry_after",
+    "error_for_status",
+    "read_api_key",
+    "hide",
+    "provider_extra",
+]
+
+#: average characters per token of English text for the usual BPE tokenizers
+CHARS_PER_TOKEN = 4.0
+
+
+def estimate_tokens(text: str) -> int:
+    """A tokenizer-free token estimate for ``text`` (about 4 characters a token)."""
+    return math.ceil(len(text) / CHARS_PER_TOKEN) if text else 0
+
+
+def estimate_input_tokens(request: ChatRequest) -> int:
+    """Estimated prompt tokens: the messages' text plus a few tokens of framing each."""
+    return sum(estimate_tokens(m.content) + 4 for m in request.messages)
+
+
+def parse_retry_after(headers: Mapping[str, str]) -> float | None:
+    """Seconds to wait from ``retry-after-ms`` / ``Retry-After`` (seconds or HTTP date)."""
+    millis = headers.get("retry-after-ms")
+    if millis:
+        try:
+            return max(0.0, float(millis) / 1000.0)
+        except ValueError:
+            pass
+    value = headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        parsed = email.utils.parsedate_to_datetime(value) if value else None
+        if parsed is None:
+            return None
+        return max(0.0, parsed.timestamp() - time.time())
+
+
+def error_for_status(status: int, message: str, *, provider: str, model: str,
+                     request_id: str | None = None, retry_after_s: float | None = None,
+                     key_env: str | None = None, code: str | None = None) -> ProviderError:
+    """The agility error for an HTTP error status from a provider.
+
+    401/403 are auth failures (never retried), 429 a rate limit (unless the quota is gone),
+    408 a timeout, 5xx and 529 (overloaded) retryable, any other 4xx not retryable.
+    """
+    common: dict[str, Any] = {"provider": provider, "model": model, "status": status,
+                              "request_id": request_id}
+    if status in (401, 403):
+        hint = f" Check the key in ${key_env}." if key_env else " Check your credentials."
+        return ProviderAuthError(f"authentication failed: {message}.{hint}", **common)
+    if status == 429:
+        if code == "insufficient_quota":
+            return ProviderError(f"quota exhausted: {message}", **common)
+        return RateLimitError(f"rate limited: {message}", retry_after_s=retry_after_s, **common)
+    if status == 408:
+        return ProviderTimeout(f"request timed out: {message}", **common)
+    error = ProviderError(f"provider error: {message}", **common)
+    error.retryable = status >= 500 or status == 529
+    return error
+
+
+def read_api_key(env_name: str | None) -> str | None:
+    """The API key in environment variable ``env_name`` (read at call time, never stored)."""
+    if not env_name:
+        return None
+    return os.environ.get(env_name) or None
+
+
+def hide(text: str, *secrets: str | None) -> str:
+    """``text`` with each given secret value replaced by ``***`` (before any logging/raising)."""
+    for secret in secrets:
+        if secret and len(secret) >= 4:
+            text = text.replace(secret, "***")
+    return text
+
+
+def provider_extra(extra: Mapping[str, Any], prefix: str) -> dict[str, Any]:
+    """The entries of a GenerationConfig ``extra`` meant for one provider, prefix removed."""
+    tag = f"{prefix}_"
+    return {k[len(tag):]: v for k, v in extra.items() if k.startswith(tag)}

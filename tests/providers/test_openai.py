@@ -1,0 +1,208 @@
+"""openai/ provider against the fault-injecting fake server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+import socket
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from agility.chat import ChatRequest, GenerationConfig, Message
+from agility.errors import (
+    ProviderAuthError,
+    ProviderError,
+    ProviderTimeout,
+    RateLimitError,
+    StreamError,
+)
+from agility.providers import get_provider
+from agility.providers.openai import OpenAIProvider
+from agility.testing import FakeOpenAIServer, Fault
+
+SECRET = "sk-test-SECRET123456"
+
+
+def _request(text: str = "the quick brown fox", **config: object) -> ChatRequest:
+    return ChatRequest(messages=[Message(role="system", content="be brief"),
+                                 Message(role="user", content=text)],
+                       config=GenerationConfig(**config))
+
+
+@pytest.fixture
+def server() -> Iterator[FakeOpenAIServer]:
+    with FakeOpenAIServer() as fake:
+        yield fake
+
+
+def _provider(server: FakeOpenAIServer, **options: object) -> OpenAIProvider:
+    provider = get_provider("openai/fake-model", base_url=server.base_url, **options)
+    assert isinstance(provider, OpenAIProvider)
+    return provider
+
+
+async def test_streams_text_usage_finish_reason_and_request_id(server: FakeOpenAIServer) -> None:
+    provider = _provider(server)
+    completion = await provider.complete(_request("alpha beta gamma delta"))
+    await provider.aclose()
+    assert completion.text == "alpha beta gamma delta"
+    # the fake counts whitespace words: 2 ("be brief") + 4 prompt, 4 completion
+    assert (completion.input_tokens, completion.output_tokens) == (6, 4)
+    assert completion.tokens_estimated is False
+    assert completion.finish_reason == "stop"
+    assert completion.request_id == "req_000001"
+    assert completion.latency_ms is not None and completion.ttft_ms is not None
+    assert completion.latency_ms >= completion.ttft_ms
+
+
+async def test_ttft_counts_from_first_content_not_role_chunk() -> None:
+    # the role-only chunk is sent at once; content follows 150 ms later
+    with FakeOpenAIServer(ttft_ms=150, token_delay_ms=20) as server:
+        provider = _provider(server)
+        completion = await provider.complete(_request("one two three"))
+        await provider.aclose()
+    assert completion.ttft_ms is not None and 145 <= completion.ttft_ms < 400
+    assert completion.latency_ms is not None and completion.latency_ms >= completion.ttft_ms + 35
+
+
+async def test_tokens_estimated_and_flagged_without_usage() -> None:
+    with FakeOpenAIServer(usage=False) as server:
+        provider = _provider(server)
+        completion = await provider.complete(_request("a reply of some thirty characters"))
+        await provider.aclose()
+    assert completion.tokens_estimated is True
+    assert completion.output_tokens == math.ceil(len("a reply of some thirty characters") / 4)
+    assert completion.input_tokens is not None and completion.input_tokens > 0
+
+
+async def test_generation_config_is_mapped_into_the_body(server: FakeOpenAIServer) -> None:
+    provider = _provider(server, max_tokens_field="max_completion_tokens")
+    await provider.complete(_request(temperature=0.2, top_p=0.9, max_tokens=7, stop=["\n"],
+                                     seed=11, extra={"openai_logprobs": True,
+                                                     "anthropic_top_k": 5}))
+    await provider.aclose()
+    body = server.requests[0]
+    assert body["temperature"] == 0.2 and body["top_p"] == 0.9 and body["seed"] == 11
+    assert body["max_completion_tokens"] == 7 and "max_tokens" not in body
+    assert body["stop"] == ["\n"] and body["logprobs"] is True and "top_k" not in body
+    assert body["stream"] is True and body["stream_options"] == {"include_usage": True}
+    assert body["messages"][0] == {"role": "system", "content": "be brief"}
+
+
+async def test_rate_limit_carries_retry_after(server: FakeOpenAIServer) -> None:
+    server.set_faults([Fault.rate_limit(retry_after_s=3)])
+    provider = _provider(server)
+    with pytest.raises(RateLimitError) as info:
+        await provider.complete(_request())
+    await provider.aclose()
+    assert info.value.retry_after_s == 3.0 and info.value.status == 429
+    assert provider.is_retryable(info.value)
+
+
+@pytest.mark.parametrize(("status", "retryable"), [(500, True), (503, True), (529, True),
+                                                   (400, False), (404, False)])
+async def test_http_errors_are_classified(server: FakeOpenAIServer, status: int,
+                                          retryable: bool) -> None:
+    server.set_faults([Fault.server_error(status)])
+    provider = _provider(server)
+    with pytest.raises(ProviderError) as info:
+        await provider.complete(_request())
+    await provider.aclose()
+    assert type(info.value) is ProviderError
+    assert info.value.status == status and info.value.retryable is retryable
+
+
+async def test_hang_becomes_provider_timeout(server: FakeOpenAIServer) -> None:
+    server.set_faults([Fault.hang(5)])
+    provider = _provider(server, timeout_s=0.3)
+    start = time.perf_counter()
+    with pytest.raises(ProviderTimeout):
+        await provider.complete(_request())
+    await provider.aclose()
+    assert time.perf_counter() - start < 2
+
+
+@pytest.mark.parametrize("fault", [Fault.cut_stream(after_tokens=2), Fault.malformed_chunk()])
+async def test_broken_streams_raise_stream_error(server: FakeOpenAIServer, fault: Fault) -> None:
+    server.set_faults([fault])
+    provider = _provider(server)
+    with pytest.raises(StreamError) as info:
+        await provider.complete(_request("one two three four five"))
+    await provider.aclose()
+    assert info.value.retryable and info.value.request_id == "req_000001"
+
+
+async def test_auth_error_never_shows_the_key(server: FakeOpenAIServer,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", SECRET)
+    server.set_faults([Fault.auth_error()])
+    provider = _provider(server)
+    with pytest.raises(ProviderAuthError) as info:
+        await provider.complete(_request())
+    await provider.aclose()
+    assert SECRET not in str(info.value) and "SECRET123456" not in str(info.value)
+    assert "OPENAI_API_KEY" in str(info.value) and not provider.is_retryable(info.value)
+    assert SECRET not in json.dumps(provider.public_options())
+
+
+async def test_custom_key_env_that_does_not_look_like_a_key_is_still_hidden(
+        server: FakeOpenAIServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MY_GATEWAY_TOKEN", "plainwordsecretvalue")
+    server.set_faults([Fault.auth_error()])
+    provider = _provider(server, api_key_env="MY_GATEWAY_TOKEN")
+    with pytest.raises(ProviderAuthError) as info:
+        await provider.complete(_request())
+    await provider.aclose()
+    assert "plainwordsecretvalue" not in str(info.value)
+
+
+async def test_unreachable_server_is_a_retryable_error_naming_the_url() -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    provider = get_provider("openai/m", base_url=f"http://127.0.0.1:{port}/v1", timeout_s=2)
+    with pytest.raises(ProviderError) as info:
+        await provider.complete(_request())
+    await provider.aclose()
+    assert info.value.retryable and f"127.0.0.1:{port}" in str(info.value)
+
+
+async def test_azure_config_uses_api_key_header_and_api_version(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AZURE_OPENAI_API_KEY", "azure-key-123")
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        chunks = [{"id": "c1", "choices": [{"index": 0, "delta": {"content": "hi"}}]},
+                  {"id": "c1", "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}]
+        sse = "".join(f"data: {json.dumps(c)}\n\n" for c in chunks) + "data: [DONE]\n\n"
+        return httpx.Response(200, text=sse, headers={"apim-request-id": "az-1"})
+
+    provider = get_provider("openai/my-deployment", base_url="https://res.openai.azure.com",
+                            azure_api_version="2024-10-21",
+                            transport=httpx.MockTransport(handler))
+    completion = await provider.complete(_request())
+    await provider.aclose()
+    sent = seen[0]
+    assert sent.url.path == "/openai/deployments/my-deployment/chat/completions"
+    assert sent.url.params["api-version"] == "2024-10-21"
+    assert sent.headers["api-key"] == "azure-key-123" and "authorization" not in sent.headers
+    assert completion.text == "hi" and completion.request_id == "az-1"
+
+
+async def test_sixty_four_concurrent_calls_share_one_pool() -> None:
+    with FakeOpenAIServer(ttft_ms=100) as server:
+        provider = _provider(server)
+        start = time.perf_counter()
+        results = await asyncio.gather(*(provider.complete(_request(f"n{i}"))
+                                         for i in range(64)))
+        elapsed = time.perf_counter() - start
+        await provider.aclose()
+    assert sorted(r.text for r in results) == sorted(f"n{i}" for i in range(64))
+    assert elapsed < 3.0  # serial would take 6.4 s
+    assert all(r.ttft_ms is not None and r.ttft_ms >= 95 for r in results)
