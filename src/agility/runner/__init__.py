@@ -1,0 +1,24 @@
+"""The runner: benchmark a model over a golden dataset (async, bounded, retried, resumable)."""
+
+from agility.runner._cache import cache_key
+from agility.runner._ratelimit import RateLimit, RateLimiter, estimate_tokens
+from agility.runner._report import EXPORT_COLUMNS, export_run, percentile, run_figures
+from agility.runner._retry import RetryExhausted, RetryPolicy, call_with_retry
+from agility.runner._run import RunSummary, arun_model, run_model
+
+__all__ = [
+    "EXPORT_COLUMNS",
+    "RateLimit",
+    "RateLimiter",
+    "RetryExhausted",
+    "RetryPolicy",
+    "RunSummary",
+    "arun_model",
+    "cache_key",
+    "call_with_retry",
+    "estimate_tokens",
+    "export_run",
+    "percentile",
+    "run_figures",
+    "run_model",
+]

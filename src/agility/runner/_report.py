@@ -1,0 +1,125 @@
+"""Reading runs back: headline figures and exports (JSONL, CSV, Parquet)."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from agility.errors import MissingExtraError, UsageError
+from agility.store import ResultRecord, RunRecord, Store
+
+__all__ = ["EXPORT_COLUMNS", "run_figures", "export_run", "percentile"]
+
+#: one row per result; the first ten are the columns the issue asks every export to have
+EXPORT_COLUMNS = (
+    "id", "repeat_index", "output", "ttft_ms", "latency_ms", "input_tokens", "output_tokens",
+    "cost_usd", "error", "attempts", "cached", "cached_input_tokens", "tokens_estimated",
+    "extra_cost_usd", "finish_reason", "request_id", "created_at", "run", "model",
+)
+_FORMATS = ("jsonl", "csv", "parquet")
+
+
+def percentile(values: Sequence[float], q: float) -> float | None:
+    """The ``q``-th percentile (0-100, linear interpolation) or None for no values."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    pos = (len(ordered) - 1) * q / 100.0
+    low = int(pos)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (pos - low)
+
+
+def run_figures(results: Sequence[ResultRecord]) -> dict[str, Any]:
+    """Headline figures of a run's results.
+
+    TTFT and latency percentiles use successful, non-cached results only; mean cost uses the
+    results whose cost was measured. A figure with no data is None.
+    """
+    timed = [r for r in results if r.ok and not r.cached]
+    ttft = [r.ttft_ms for r in timed if r.ttft_ms is not None]
+    latency = [r.latency_ms for r in timed if r.latency_ms is not None]
+    costs = [r.cost_usd for r in results if r.ok and r.cost_usd is not None]
+    return {
+        "results": len(results),
+        "errors": sum(1 for r in results if not r.ok),
+        "cached": sum(1 for r in results if r.cached),
+        "ttft_p50_ms": percentile(ttft, 50), "ttft_p95_ms": percentile(ttft, 95),
+        "latency_p50_ms": percentile(latency, 50), "latency_p95_ms": percentile(latency, 95),
+        "mean_cost_usd": sum(costs) / len(costs) if costs else None,
+        "total_cost_usd": sum(costs) if costs else None,
+    }
+
+
+def _rows(run: RunRecord, results: Sequence[ResultRecord]) -> list[dict[str, Any]]:
+    rows = []
+    for r in results:
+        row = r.model_dump(exclude={"run_id", "extra", "example_id"})
+        row["id"] = r.example_id
+        row["run"], row["model"] = run.name, run.model_spec
+        rows.append({c: row.get(c) for c in EXPORT_COLUMNS})
+    return rows
+
+
+def _csv_safe(value: Any) -> Any:
+    # model output is untrusted: a cell starting with = + - @ would run as a spreadsheet formula
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def _write_parquet(rows: list[dict[str, Any]], out: Path) -> None:
+    try:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+    except ImportError as exc:  # pragma: no cover - pyarrow is a core dependency
+        raise MissingExtraError("pyarrow", "parquet", "Parquet export") from exc
+    types = {"repeat_index": pa.int64(), "ttft_ms": pa.float64(), "latency_ms": pa.float64(),
+             "input_tokens": pa.int64(), "output_tokens": pa.int64(), "cost_usd": pa.float64(),
+             "attempts": pa.int64(), "cached": pa.bool_(), "cached_input_tokens": pa.int64(),
+             "tokens_estimated": pa.bool_(), "extra_cost_usd": pa.float64()}
+    schema = pa.schema([(c, types.get(c, pa.string())) for c in EXPORT_COLUMNS])
+    table = pa.Table.from_pylist(rows, schema=schema)
+    pq.write_table(table, out)
+
+
+def export_run(store: Store, name: str, fmt: str, out: str | Path) -> int:
+    """Write a run's results to ``out``, one row per result.
+
+    Args:
+        store: the store holding the run.
+        name: the run's name.
+        fmt: ``jsonl``, ``csv`` or ``parquet``.
+        out: the output file (its folder is created).
+
+    Returns:
+        the number of rows written.
+
+    Raises:
+        UsageError: unknown run or format, or the file cannot be written.
+    """
+    fmt = fmt.lower()
+    if fmt not in _FORMATS:
+        raise UsageError(f"unknown export format '{fmt}'. Use one of: {', '.join(_FORMATS)}.")
+    run = store.require_run(name)
+    rows = _rows(run, store.results(run.id))  # type: ignore[arg-type]
+    path = Path(out)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if fmt == "jsonl":
+            with path.open("w", encoding="utf-8") as fh:
+                for row in rows:
+                    fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+        elif fmt == "csv":
+            with path.open("w", encoding="utf-8", newline="") as fh:
+                writer = csv.DictWriter(fh, fieldnames=EXPORT_COLUMNS)
+                writer.writeheader()
+                writer.writerows({k: _csv_safe(v) for k, v in row.items()} for row in rows)
+        else:
+            _write_parquet(rows, path)
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror}. Pick another -o path.") from exc
+    return len(rows)

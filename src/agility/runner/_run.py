@@ -1,0 +1,205 @@
+"""``run_model``: benchmark one model over a golden dataset, writing each result as it completes.
+
+Bounded concurrency comes from a fixed pool of worker coroutines sharing one iterator of
+(example, repeat) pairs, so memory stays flat however large the dataset. Each result is one
+committed transaction, so a crash or ``kill -9`` loses at most the calls in flight, and
+``resume=True`` calls only what has no successful result yet.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from agility.chat import GenerationConfig
+from agility.errors import UsageError
+from agility.pricing import PriceTable
+from agility.prompts import PromptTemplate
+from agility.retrieval import Retriever
+from agility.runner._call import CallContext, build_request, call_example, warm_up
+from agility.runner._progress import RunProgress
+from agility.runner._ratelimit import RateLimit, RateLimiter
+from agility.runner._retry import RetryPolicy
+from agility.runner._setup import RunPlan, prepare_run
+from agility.store import Store, utc_now
+
+__all__ = ["RunSummary", "run_model", "arun_model"]
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """What one call of :func:`run_model` did.
+
+    ``n_examples`` counts the selected golden examples; ``n_done``, ``n_errors`` and
+    ``n_cached`` count the results (example x repeat) written by this call; ``total_cost_usd``
+    is what this call spent (cached answers cost nothing), None when the model is not priced.
+    """
+
+    name: str
+    run_id: int
+    n_examples: int
+    n_done: int
+    n_errors: int
+    n_cached: int
+    total_cost_usd: float | None
+    wall_time_s: float
+    skipped_on_resume: int
+
+
+@dataclass
+class _Tally:
+    done: int = 0
+    errors: int = 0
+    cached: int = 0
+    cost_usd: float = 0.0
+
+
+async def arun_model(
+    dataset: Any,
+    model: str = "openai/gpt-4o-mini",
+    *,
+    name: str,
+    store: Store,
+    provider_options: dict[str, Any] | None = None,
+    template: str | Path | PromptTemplate | None = None,
+    config: GenerationConfig | None = None,
+    concurrency: int = 8,
+    rate_limit: RateLimit | None = None,
+    retry: RetryPolicy = RetryPolicy(),  # noqa: B008 - frozen dataclass
+    timeout_s: float = 120.0,
+    resume: bool = False,
+    cache: bool = False,
+    repeat: int = 1,
+    warmup: int = 0,
+    price_input: float | None = None,
+    price_output: float | None = None,
+    extra_cost_usd: float = 0.0,
+    retriever: Retriever | None = None,
+    splits: Sequence[str] | None = None,
+    progress: bool = True,
+    prices: PriceTable | str | Path | None = None,
+) -> RunSummary:
+    """Run ``model`` over ``dataset`` and store one result per (example, repeat).
+
+    Args:
+        dataset: a Dataset, or the path of a dataset file (verified if frozen).
+        model: ``provider/model``.
+        name: the run's name (unique in the store; the handle to resume and compare it).
+        store: where the run and its results are written.
+        provider_options: ``base_url``, ``region``, ... (never API keys: those come from the
+            environment).
+        template: a prompt template (path or instance); None sends each example's recorded
+            prompt with its input context.
+        config: generation settings overriding each example's ``generation_config``.
+        concurrency: calls in flight at most.
+        rate_limit: requests/tokens per minute for this provider.
+        retry: the retry policy.
+        timeout_s: limit per call (a timed-out call is retried).
+        resume: continue the run called ``name``: only pairs without a successful result are
+            called (failed ones are retried).
+        cache: reuse answers from the store's response cache (flagged ``cached``).
+        repeat: calls per example, to measure variance.
+        warmup: unrecorded calls made first (model loading, connection pools).
+        price_input, price_output: USD per 1M tokens, overriding the price table.
+        extra_cost_usd: per-query extra cost (vector DB, ...), USD.
+        retriever: a retrieval step run before rendering each prompt (needs a template).
+        splits: only these splits; None = every row.
+        progress: show a progress bar (only on a terminal).
+        prices: a price table or a user price file merged over the built-in table.
+
+    Returns:
+        the run's summary.
+
+    Raises:
+        UsageError: invalid arguments or a resume that does not match the stored run.
+        DatasetError, ConfigError: invalid dataset, template or price file.
+        StoreError: the store cannot be written.
+    """
+    if concurrency < 1:
+        raise UsageError(f"--concurrency must be at least 1, got {concurrency}.")
+    if warmup < 0:
+        raise UsageError(f"--warmup must be >= 0, got {warmup}.")
+    if timeout_s is not None and timeout_s <= 0:
+        raise UsageError(f"--timeout must be > 0 seconds, got {timeout_s}.")
+    if retriever is not None and template is None:
+        raise UsageError("a retriever needs a prompt template (--prompt) to put the retrieved "
+                         "contexts in; the recorded prompt has its own context already.")
+    settings = {"concurrency": concurrency, "timeout_s": timeout_s, "cache": cache,
+                "warmup": warmup, "retry": asdict(retry), "extra_cost_usd": extra_cost_usd,
+                "rate_limit": asdict(rate_limit) if rate_limit else None,
+                "retriever": type(retriever).__name__ if retriever is not None else None}
+    plan = prepare_run(store, dataset, model, name=name, provider_options=provider_options,
+                       template=template, config=config, repeat=repeat, resume=resume,
+                       splits=splits, price_input=price_input, price_output=price_output,
+                       prices=prices, extra_cost_usd=extra_cost_usd, settings=settings)
+    ctx = CallContext(store=store, provider=plan.provider, template=plan.template, config=config,
+                      retriever=retriever, price=plan.price, extra_cost_usd=extra_cost_usd,
+                      limiter=RateLimiter(rate_limit), policy=retry, timeout_s=timeout_s,
+                      cache=cache)
+    status = "failed"
+    try:
+        summary = await _execute(plan, ctx, concurrency, warmup, progress)
+        status = "finished"
+        return summary
+    except (asyncio.CancelledError, KeyboardInterrupt):
+        status = "interrupted"
+        raise
+    finally:
+        store.update_run(plan.run.id, status=status, finished_at=utc_now())  # type: ignore[arg-type]
+        await plan.provider.aclose()
+
+
+async def _execute(plan: RunPlan, ctx: CallContext, concurrency: int, warmup: int,
+                   progress: bool) -> RunSummary:
+    run_id: int = plan.run.id  # type: ignore[assignment]
+    if plan.items:
+        build_request(ctx, plan.items[0][0], None if ctx.retriever is None else [])  # fail fast
+    started = time.perf_counter()
+    tally = _Tally()
+    if warmup and plan.items:
+        await warm_up(ctx, plan.items[0][0], warmup)
+    pending = iter(plan.items)
+
+    async def worker(bar: RunProgress) -> None:
+        for example, repeat_index in pending:
+            result = await call_example(ctx, example, repeat_index)
+            ctx.store.save_result(run_id, result)
+            tally.done += 1
+            tally.errors += int(result.error is not None)
+            tally.cached += int(result.cached)
+            if result.cost_usd is not None and not result.cached:
+                tally.cost_usd += result.cost_usd
+            bar.advance(error=result.error is not None,
+                        cost_usd=None if result.cached else result.cost_usd)
+
+    with RunProgress(len(plan.items), plan.run.name, enabled=progress) as bar:
+        workers = [asyncio.create_task(worker(bar))
+                   for _ in range(min(concurrency, len(plan.items)))]
+        try:
+            await asyncio.gather(*workers)
+        except BaseException:
+            for task in workers:
+                task.cancel()
+            await asyncio.gather(*workers, return_exceptions=True)
+            raise
+    return RunSummary(
+        name=plan.run.name, run_id=run_id, n_examples=plan.n_examples, n_done=tally.done,
+        n_errors=tally.errors, n_cached=tally.cached,
+        total_cost_usd=None if ctx.price is None else tally.cost_usd,
+        wall_time_s=time.perf_counter() - started, skipped_on_resume=plan.skipped_on_resume)
+
+
+def run_model(dataset: Any, model: str = "openai/gpt-4o-mini", **kwargs: Any) -> RunSummary:
+    """Synchronous :func:`arun_model` (same arguments). Works inside a running event loop too
+    (for notebooks) by running the loop in a worker thread."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(arun_model(dataset, model, **kwargs))
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, arun_model(dataset, model, **kwargs)).result()

@@ -1,0 +1,147 @@
+"""Everything decided before the first call: dataset, template, provider, price, the run record.
+
+On resume the stored run must match what is asked now (dataset hash, model, template, config),
+and only the (example, repeat) pairs without a successful result are called again.
+"""
+
+from __future__ import annotations
+
+import platform
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import agility
+from agility.chat import GenerationConfig
+from agility.errors import UsageError, scrub_secrets
+from agility.pricing import Price, PriceTable, load_price_table, resolve_price
+from agility.prompts import PromptTemplate, load_template
+from agility.providers import Provider, get_provider
+from agility.store import RunRecord, Store, utc_now
+
+__all__ = ["RunPlan", "prepare_run", "resolve_template", "public_options"]
+
+_SECRET_WORDS = ("key", "secret", "token", "authorization", "password", "credential")
+
+
+@dataclass
+class RunPlan:
+    """A run ready to execute: what to call, with what, recorded where."""
+
+    run: RunRecord
+    provider: Provider
+    template: PromptTemplate | None
+    price: Price | None
+    items: list[tuple[Any, int]]  # (GoldenExample, repeat_index) still to call
+    n_examples: int
+    skipped_on_resume: int
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+def resolve_template(template: str | Path | PromptTemplate | None) -> PromptTemplate | None:
+    """A PromptTemplate from a path or an instance (None stays None)."""
+    if template is None or isinstance(template, PromptTemplate):
+        return template
+    return load_template(template)
+
+
+def public_options(options: dict[str, Any]) -> dict[str, Any]:
+    """Provider options safe to record: credentials dropped at any depth, strings scrubbed."""
+    out: dict[str, Any] = {}
+    for key, value in options.items():
+        if any(word in str(key).lower() for word in _SECRET_WORDS):
+            continue
+        if isinstance(value, dict):
+            value = public_options(value)
+        elif isinstance(value, str):
+            value = scrub_secrets(value)
+        elif not isinstance(value, (int, float, bool, list, type(None))):
+            continue  # transports, clients and other live objects are not configuration
+        out[key] = value
+    return out
+
+
+def _load_dataset(dataset: Any) -> Any:
+    if isinstance(dataset, (str, Path)):
+        from agility.dataset import load_dataset
+
+        return load_dataset(dataset, verify=True)
+    return dataset
+
+
+def _select(dataset: Any, splits: Sequence[str] | None) -> list[Any]:
+    if splits is None:
+        return list(dataset.examples)
+    return list(dataset.select(splits=list(splits), allow_holdout="holdout" in splits))
+
+
+def _check_resume(run: RunRecord, wanted: RunRecord) -> None:
+    for label, attr in (("dataset hash", "dataset_hash"), ("model", "model_spec"),
+                        ("prompt template hash", "template_hash"), ("generation config", "config")):
+        before, now = getattr(run, attr), getattr(wanted, attr)
+        if before != now:
+            raise UsageError(
+                f"cannot resume run '{run.name}': its {label} was {before!r} and is now {now!r}. "
+                f"Resume with the same dataset, --model, --prompt and settings, or start a new "
+                f"run with another --name.")
+
+
+def prepare_run(
+    store: Store, dataset: Any, model: str, *, name: str,
+    provider_options: dict[str, Any] | None, template: str | Path | PromptTemplate | None,
+    config: GenerationConfig | None, repeat: int, resume: bool,
+    splits: Sequence[str] | None, price_input: float | None, price_output: float | None,
+    prices: PriceTable | str | Path | None, extra_cost_usd: float, settings: dict[str, Any],
+) -> RunPlan:
+    """Load and check everything, then create the run record (or reopen it on resume).
+
+    Raises:
+        UsageError: bad arguments, or a resume that does not match the stored run.
+        DatasetError: the dataset is invalid or a frozen dataset changed.
+        ConfigError: the template or price file is invalid.
+    """
+    if not name or not name.strip():
+        raise UsageError("a run needs a --name (used to resume it and to compare it later).")
+    if repeat < 1:
+        raise UsageError(f"--repeat must be at least 1, got {repeat}.")
+    if extra_cost_usd < 0:
+        raise UsageError(f"--extra-cost must be >= 0 USD per query, got {extra_cost_usd}.")
+    ds = _load_dataset(dataset)
+    examples = _select(ds, splits)
+    tmpl = resolve_template(template)
+    provider = get_provider(model, **(provider_options or {}))
+    table = prices if isinstance(prices, PriceTable) else load_price_table()
+    if isinstance(prices, (str, Path)):
+        table = table.merged(load_price_table(prices))
+    price = resolve_price(table, provider.name, provider.model,
+                          region=(provider_options or {}).get("region"),
+                          local=provider.local, price_input=price_input, price_output=price_output)
+    wanted = RunRecord(
+        name=name, dataset_hash=ds.hash, dataset_path=str(getattr(ds, "path", "") or "") or None,
+        model_spec=provider.spec, provider_options=public_options(provider.options),
+        config=config.model_dump(mode="json", exclude_unset=True) if config else {},
+        template_hash=tmpl.hash if tmpl else None, price_table_version=table.version,
+        prices={**(price.model_dump() if price else {}), "extra_cost_usd": extra_cost_usd},
+        tool_version=agility.__version__, repeat=repeat, started_at=utc_now(),
+        meta={**settings, "splits": list(splits) if splits else None,
+              "n_examples": len(examples), "python": platform.python_version(),
+              "template": {"name": tmpl.name, "version": tmpl.version,
+                           "path": str(tmpl.path) if tmpl.path else None} if tmpl else None},
+    )
+    ds.save_to_store(store)
+    existing = store.get_run(name) if resume else None
+    if existing is not None:
+        _check_resume(existing, wanted)
+        done = store.finished_keys(existing.id)  # type: ignore[arg-type]
+        resumes = [*existing.meta.get("resumed_at", []), utc_now()]
+        meta = {**existing.meta, "resumed_at": resumes}
+        store.update_run(existing.id, status="running", finished_at=None, meta=meta,  # type: ignore[arg-type]
+                         repeat=max(existing.repeat, repeat))
+        run = existing.model_copy(update={"status": "running", "meta": meta})
+    else:
+        run, done = store.create_run(wanted), set()
+    wanted_keys = [(ex, r) for ex in examples for r in range(repeat)]
+    items = [(ex, r) for ex, r in wanted_keys if (ex.id, r) not in done]
+    return RunPlan(run=run, provider=provider, template=tmpl, price=price, items=items,
+                   n_examples=len(examples), skipped_on_resume=len(wanted_keys) - len(items))
