@@ -1,0 +1,216 @@
+"""The offline three-class grader of financial answers: ``correct``, ``incorrect``, ``refusal``.
+
+It follows the general rules financial experts apply when they mark an answer against a gold
+answer (calibrated on FinanceBench's human labels, Islam et al. 2023, arXiv:2311.11944):
+
+1. The gold answer's key figures are the figures it states that the question does not
+   already state. An answer is correct when it states them (any scale, percent or ratio
+   form, within rounding: see :mod:`agility.metrics._numbers`).
+2. When the answer states a key figure only in its working and concludes on another figure,
+   the conclusion is what counts.
+3. Yes/no questions: the answer's polarity must agree with the gold's.
+4. An answer that declines or says the information is unavailable is a refusal, however long,
+   unless it still commits to the gold's figures.
+5. Gold answers without figures are compared on their content words.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from agility.metrics._base import Metric, MetricInput, MetricResult, register_metric
+from agility.metrics._numbers import FinancialNumber, figures_match, parse_financial_numbers
+from agility.metrics._refusal import refusal_phrases
+
+__all__ = ["Judgement", "judge_financial_answer", "CorrectnessMetric", "VERDICTS"]
+
+VERDICTS = ("correct", "incorrect", "refusal")
+
+_YES = re.compile(r"(?i)^\W*(?:yes|yep|correct|true|indeed)\b")
+_NO = re.compile(r"(?i)^\W*(?:no|nope|false|not really)\b")
+# An answer that pastes the source filing instead of answering (a RAG failure).
+_DOCUMENT_DUMP = re.compile(r"(?i)\[start of (?:filing|document)\]|securities and exchange "
+                            r"commission\s+washington|^\W*form 10-[kq]\b")
+_LATE_POLARITY = re.compile(r"(?i)\b(?:so|therefore|thus|hence|in summary|in conclusion|"
+                            r"to answer (?:your|the) question),? (yes|no)\b")
+_LEAD_IN = re.compile(r"(?i)^\W*(?:based on|according to|from|given|using|looking at|as per)"
+                      r"[^,.]{0,120},\s*")
+_CONCLUSION = re.compile(r"(?i)\b(?:therefore|thus|hence|so,|in summary|in conclusion|overall,|"
+                         r"to summari[sz]e|the answer is|this means|which means|resulting in|"
+                         r"is approximately|is about|comes to|equals)\b")
+_YES_NO_QUESTION = re.compile(r"(?i)^\W*(?:is|are|was|were|does|do|did|has|have|had|can|could|"
+                              r"will|would|should)\b")
+# Questions whose answer is a quantity; for the others the figures in a gold answer are
+# supporting detail and the judgment rests on what the answer says.
+_QUANTITY_QUESTION = re.compile(
+    r"(?i)\b(?:how much|how many|how (?:\w+ ){0,3}(?:change|grow|grew|increase|decrease|decline)"
+    r"|calculate|compute|what (?:is|was|were|are) (?:the |its |their |\w+'s )?(?:\w+ ){0,8}?"
+    r"(?:amount|ratio|margin|rate|value|percentage|percent|total|number|cost|expense|"
+    r"revenue|income|sales|spend|capex|turnover|eps|yield|days|growth|debt|assets|"
+    r"liabilities|cash|dividends?)"
+    r"|in usd|in \$|usd (?:millions|billions|thousands)|round (?:your )?answer|roughly|"
+    r"approximately)\b")
+_STOP = frozenset(
+    "a an the and or of in on at to for by with from as is are was were be been being has have "
+    "had it its this that these those which who whom what when where why how than then there "
+    "their they them he she his her we our you your i not no yes do does did can could would "
+    "should will may might also very more most less least over under between during into about "
+    "fy fiscal year years company company's primarily mainly total".split()
+)
+_WORD = re.compile(r"[a-z][a-z&'\-]+")
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """The grader's decision on one answer."""
+
+    verdict: str
+    reason: str
+
+    @property
+    def score(self) -> float | None:
+        """1.0 correct, 0.0 incorrect or refusal."""
+        return 1.0 if self.verdict == "correct" else 0.0
+
+
+def _as_text(value: object) -> str:
+    return "" if value is None else str(value)
+
+
+def _key_figures(gold: object, question: str) -> list[FinancialNumber]:
+    figures = parse_financial_numbers(gold if isinstance(gold, int | float) else _as_text(gold))
+    if isinstance(gold, int | float):
+        return figures
+    text = _as_text(gold)
+    in_question = parse_financial_numbers(question)
+    keep: list[FinancialNumber] = []
+    for fig in figures:
+        if any(fig.raw == q.raw or (fig.value == q.value and fig.is_percent == q.is_percent)
+               for q in in_question):
+            continue
+        if not any(figures_match(fig, k) and figures_match(k, fig) for k in keep):
+            keep.append(fig)
+    return keep
+
+
+def _polarity(text: str) -> str | None:
+    """"yes" or "no" when the text opens with one, or states one in its conclusion."""
+    head = _LEAD_IN.sub("", text.strip(), count=1)
+    if _YES.match(head):
+        return "yes"
+    if _NO.match(head):
+        return "no"
+    late = _LATE_POLARITY.findall(text)
+    return late[-1].lower() if late else None
+
+
+def _conclusion(answer: str) -> str:
+    """The part of the answer that states its final result ("" when it does not mark one)."""
+    matches = list(_CONCLUSION.finditer(answer))
+    return answer[matches[-1].start():] if matches else ""
+
+
+def _figure_verdict(keys: list[FinancialNumber], answer: str,
+                    question: str) -> tuple[str, str] | None:
+    said = parse_financial_numbers(answer)
+    if not said:
+        return None
+    matched = [k for k in keys if any(figures_match(a, k) for a in said)]
+    if not matched:
+        return "incorrect", f"none of the gold figures ({_raws(keys)}) appears in the answer"
+    conclusion = _conclusion(answer)
+    given = parse_financial_numbers(question)
+    final = [f for f in parse_financial_numbers(conclusion)
+             if not any(f.value == q.value for q in given)]
+    if final and len(keys) == 1 and not any(figures_match(a, keys[0]) for a in final):
+        return "incorrect", (f"the gold figure {keys[0].raw} appears only in the working; the "
+                             f"answer concludes {_raws(final)}")
+    if len(matched) < len(keys) and (len(keys) <= 2 or len(matched) * 2 < len(keys)):
+        return "incorrect", f"states {len(matched)} of {len(keys)} gold figures ({_raws(keys)})"
+    return "correct", f"states the gold figure(s) {_raws(matched)}"
+
+
+def _raws(figures: list[FinancialNumber], limit: int = 4) -> str:
+    shown = ", ".join(f.raw for f in figures[:limit])
+    return shown + (", ..." if len(figures) > limit else "")
+
+
+def _content_recall(gold: str, answer: str) -> float | None:
+    gold_words = {w for w in _WORD.findall(gold.lower()) if w not in _STOP and len(w) > 2}
+    if not gold_words:
+        return None
+    answer_words = set(_WORD.findall(answer.lower()))
+    stems = {w[:5] for w in answer_words}
+    hits = sum(1 for w in gold_words if w in answer_words or w[:5] in stems)
+    return hits / len(gold_words)
+
+
+def judge_financial_answer(question: str | None, gold: object, answer: object, *,
+                           text_threshold: float = 0.25) -> Judgement:
+    """Grade one financial answer against its gold answer.
+
+    Args:
+        question: the question asked (figures it states are not taken as the answer).
+        gold: the gold answer (text or a bare number).
+        answer: the model's answer.
+        text_threshold: share of the gold's content words an answer must contain when the
+            gold states no figure and no yes/no.
+
+    Returns:
+        A :class:`Judgement` with verdict ``correct``, ``incorrect`` or ``refusal``.
+    """
+    text = _as_text(answer).strip()
+    question = _as_text(question)
+    if not text:
+        return Judgement("refusal", "empty answer")
+    if _DOCUMENT_DUMP.search(text[:400]):
+        return Judgement("incorrect", "copies source text instead of answering")
+    refusals = refusal_phrases(text)
+    keys = _key_figures(gold, question)
+    gold_text = _as_text(gold)
+    gold_polarity = _polarity(gold_text) if not isinstance(gold, int | float) else None
+    answer_polarity = _polarity(text)
+
+    if gold_polarity and answer_polarity and not refusals:
+        if gold_polarity != answer_polarity:
+            return Judgement("incorrect", f"answers {answer_polarity}; the gold says {gold_polarity}")
+    figure = _figure_verdict(keys, text, question) if keys else None
+    if figure and figure[0] == "correct":
+        return Judgement(*figure)
+    if refusals:
+        return Judgement("refusal", "declines or says the information is missing ("
+                         + ", ".join(refusals) + ")")
+    if gold_polarity and answer_polarity:
+        return Judgement("correct", f"answers {answer_polarity}, as the gold does")
+    asks_quantity = isinstance(gold, int | float) or (
+        not _YES_NO_QUESTION.match(question) and bool(_QUANTITY_QUESTION.search(question)))
+    if figure and asks_quantity:
+        return Judgement(*figure)
+    recall = _content_recall(gold_text, text)
+    if recall is None:
+        return Judgement("incorrect", "the gold states nothing the answer could be checked on")
+    if recall >= text_threshold:
+        return Judgement("correct", f"contains {recall:.0%} of the gold's content words")
+    return Judgement("incorrect", f"contains only {recall:.0%} of the gold's content words")
+
+
+@register_metric("correctness")
+class CorrectnessMetric(Metric):
+    """Three-class correctness of a financial answer against its ground truth, offline.
+
+    ``verdict`` is ``correct``, ``incorrect`` or ``refusal``; ``score`` is 1.0 when correct;
+    ``passed`` is True when correct.
+    """
+
+    version = "1"
+    requires = ("output", "ground_truth")
+
+    def score(self, item: MetricInput) -> MetricResult:
+        """Grade one answer (see the module docstring for the rules)."""
+        missing = self.missing(item)
+        if missing:
+            return MetricResult(error=f"cannot grade: the example has no {missing}")
+        judgement = judge_financial_answer(item.question, item.ground_truth, item.output)
+        return MetricResult(score=judgement.score, verdict=judgement.verdict,
+                            passed=judgement.verdict == "correct", reason=judgement.reason)

@@ -1,0 +1,185 @@
+"""Financial number parsing and comparison.
+
+Reads the figures out of a financial answer the way an analyst would: currency symbols,
+thousands separators, scale words (thousand, million, billion, trillion and their short forms
+``k``, ``mn``, ``bn``), percentages, basis points, parentheses and minus signs as negatives.
+:func:`figures_match` then decides whether two figures state the same quantity, allowing for
+rounding, for a scale the writer left implicit ("1,577" in a table in millions against
+"$1.577 billion") and for a ratio written as 0.12 or 12%.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+__all__ = ["FinancialNumber", "parse_financial_numbers", "figures_match"]
+
+_SCALES: dict[str, float] = {
+    "thousand": 1e3, "thousands": 1e3, "k": 1e3,
+    "million": 1e6, "millions": 1e6, "mn": 1e6, "mm": 1e6, "m": 1e6, "mil": 1e6,
+    "billion": 1e9, "billions": 1e9, "bn": 1e9, "b": 1e9,
+    "trillion": 1e12, "trillions": 1e12, "tn": 1e12, "t": 1e12,
+}
+
+_NUMBER = re.compile(
+    r"""
+    (?P<open>\()?                                  # accounting negative: (1,234)
+    (?:(?P<sign>[-\u2212\u2013])\s?)?              # minus, unicode minus, en dash
+    (?P<cur>(?:US\$|USD|\$|€|£|¥|EUR|GBP)\s?)?
+    (?P<sign2>[-\u2212])?
+    (?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)
+    (?P<close>\))?
+    (?:\s?(?P<unit>%|percent(?:age\ points?)?\b|pct\b|basis\ points?\b|bps\b|bp\b
+        |(?:thousand|million|billion|trillion)s?\b|mn\b|bn\b|tn\b|mm\b|mil\b|[kKmMbBtT]\b))?
+    """,
+    re.VERBOSE | re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class FinancialNumber:
+    """One figure read from text.
+
+    ``value`` is the signed number with any explicit scale applied (``$1.5 billion`` →
+    1.5e9); percentages and basis points are in percent (``150 bps`` → 1.5). ``decimals`` is
+    the precision the writer gave (for rounding checks).
+    """
+
+    value: float
+    raw: str
+    start: int
+    is_percent: bool = False
+    scale_explicit: bool = False
+    currency: bool = False
+    decimals: int = 0
+
+    @property
+    def magnitude(self) -> float:
+        """The absolute value."""
+        return abs(self.value)
+
+
+def _is_year(match: re.Match[str]) -> bool:
+    if match.group("cur") or match.group("unit") or match.group("open"):
+        return False
+    return re.fullmatch(r"(19|20)\d\d", match.group("num")) is not None
+
+
+_MONTH_BEFORE = re.compile(r"(?i)\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)"
+                           r"[a-z]*\.?\s$")
+
+
+def _is_day_of_month(match: re.Match[str], text: str) -> bool:
+    # "June 30, 2016": the 30 is a date
+    if match.group("cur") or match.group("unit") or "." in match.group("num"):
+        return False
+    return _MONTH_BEFORE.search(text[max(0, match.start() - 12):match.start()]) is not None
+
+
+def parse_financial_numbers(text: str | float | int | None, *,
+                            keep_years: bool = False) -> list[FinancialNumber]:
+    """Every figure stated in ``text``, in order of appearance.
+
+    Args:
+        text: an answer, a gold answer, or a bare number.
+        keep_years: keep bare four-digit years (1900-2099) and days of the month ("June 30")
+            as figures; dropped by default.
+
+    Returns:
+        The figures found; an empty list for None or text without figures.
+    """
+    if text is None:
+        return []
+    if isinstance(text, bool):
+        return []
+    if isinstance(text, int | float):
+        if isinstance(text, float) and not math.isfinite(text):
+            return []
+        raw = repr(text)
+        decimals = len(raw.split(".")[1]) if "." in raw and "e" not in raw else 0
+        return [FinancialNumber(float(text), raw, 0, decimals=decimals)]
+    found: list[FinancialNumber] = []
+    for m in _NUMBER.finditer(text):
+        before = text[max(0, m.start() - 1):m.start()]
+        if before and (before.isalpha() and not m.group("cur") and not m.group("sign")):
+            # "FY2022", "Q2", "10-K", "S&P500": part of a word, not a figure
+            continue
+        if not keep_years and (_is_year(m) or _is_day_of_month(m, text)):
+            continue
+        found.append(_to_number(m))
+    return found
+
+
+def _to_number(m: re.Match[str]) -> FinancialNumber:
+    num = m.group("num").replace(",", "")
+    value = float(num)
+    decimals = len(num.split(".")[1]) if "." in num else 0
+    unit = (m.group("unit") or "").lower()
+    is_percent = unit.startswith(("%", "percent", "pct"))
+    scale_explicit = False
+    if unit.startswith(("basis", "bp")):
+        value, is_percent, decimals = value / 100.0, True, decimals + 2
+    elif unit and not is_percent:
+        scale = _SCALES.get(unit, 1.0)
+        value *= scale
+        decimals -= round(math.log10(scale))
+        scale_explicit = True
+    negative = bool(m.group("sign") or m.group("sign2")) or bool(m.group("open") and m.group("close"))
+    return FinancialNumber(
+        value=-value if negative else value,
+        raw=m.group(0).strip(),
+        start=m.start(),
+        is_percent=is_percent,
+        scale_explicit=scale_explicit,
+        currency=bool(m.group("cur")),
+        decimals=decimals,
+    )
+
+
+def _close(a: float, g: float, g_decimals: int, a_decimals: int, rel_tol: float) -> bool:
+    diff = abs(a - g)
+    # The answer rounds to the gold's precision (gold 0.02 against an answer of 0.0153).
+    if diff <= 0.5 * 10 ** (-g_decimals) + 1e-12 * max(1.0, abs(g)):
+        return True
+    if g == 0:
+        return False
+    rel = diff / abs(g)
+    if rel <= rel_tol:
+        return True
+    # The gold rounds to the answer's coarser precision ("55%" for 0.551), within reason.
+    return rel <= 0.05 and a_decimals >= 1 and diff <= 0.5 * 10 ** (-a_decimals) + 1e-12
+
+
+def _scaled_decimals(decimals: int, factor: float) -> int:
+    return decimals - round(math.log10(factor)) if factor > 0 else decimals
+
+
+def figures_match(answer: FinancialNumber, gold: FinancialNumber, *,
+                  rel_tol: float = 0.01, ignore_sign: bool = True) -> bool:
+    """Whether ``answer`` states the same quantity as ``gold``.
+
+    Args:
+        answer: a figure read from the answer.
+        gold: a figure read from the gold answer.
+        rel_tol: relative tolerance (besides rounding to either figure's precision).
+        ignore_sign: compare magnitudes ("a decline of 0.9%" against "-0.9%").
+
+    Returns:
+        True when the figures agree within rounding, up to an implicit scale (a power of
+        1,000 when either side left its scale unstated) or a percent/ratio conversion.
+    """
+    a, g = (abs(answer.value), abs(gold.value)) if ignore_sign else (answer.value, gold.value)
+    factors = [1.0]
+    if answer.is_percent != gold.is_percent:
+        # a ratio (0.12) against a percent (12%), or a percent whose sign was left off
+        factors = [100.0, 1.0] if answer.is_percent else [0.01, 1.0]
+    elif not (answer.scale_explicit and gold.scale_explicit) and not answer.is_percent:
+        factors = [1.0, 1e3, 1e-3, 1e6, 1e-6, 1e9, 1e-9]
+    for factor in factors:
+        g_scaled = g * factor
+        g_dec = _scaled_decimals(gold.decimals, factor)
+        if _close(a, g_scaled, g_dec, answer.decimals, rel_tol):
+            return True
+    return False

@@ -1,0 +1,81 @@
+"""Reference-overlap metrics: ROUGE-L (``rouge-score``), BLEU and chrF (``sacrebleu``).
+
+Sentence-level scores of the answer against the ground truth, scaled to [0, 1]. The scorers
+are built once per metric instance; both libraries are core dependencies.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from agility.metrics._base import Metric, MetricInput, MetricResult, register_metric
+
+__all__ = ["RougeLMetric", "BleuMetric", "ChrfMetric"]
+
+
+def _missing(metric: Metric, item: MetricInput) -> MetricResult | None:
+    field = metric.missing(item)
+    return MetricResult(error=f"cannot score: the example has no {field}") if field else None
+
+
+@register_metric("rouge_l")
+class RougeLMetric(Metric):
+    """ROUGE-L F-measure (longest common subsequence, Porter stemming) against the ground truth."""
+
+    requires = ("output", "ground_truth")
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        from rouge_score import rouge_scorer
+
+        self._scorer = rouge_scorer.RougeScorer(["rougeL"], use_stemmer=True)
+
+    def score(self, item: MetricInput) -> MetricResult:
+        """Score one answer."""
+        if (failed := _missing(self, item)) is not None:
+            return failed
+        result = self._scorer.score(item.ground_truth or "", item.output or "")["rougeL"]
+        return MetricResult(score=float(result.fmeasure), reason=(
+            f"ROUGE-L F {result.fmeasure:.2f} (P {result.precision:.2f}, R {result.recall:.2f})"))
+
+
+@register_metric("bleu")
+class BleuMetric(Metric):
+    """Sentence BLEU (sacrebleu, exponential smoothing) against the ground truth, in [0, 1]."""
+
+    requires = ("output", "ground_truth")
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        from sacrebleu.metrics import BLEU
+
+        self._bleu = BLEU(effective_order=True)
+
+    def score(self, item: MetricInput) -> MetricResult:
+        """Score one answer."""
+        if (failed := _missing(self, item)) is not None:
+            return failed
+        value = self._bleu.sentence_score(item.output or "", [item.ground_truth or ""]).score / 100
+        value = min(1.0, max(0.0, value))
+        return MetricResult(score=value, reason=f"BLEU {value * 100:.1f}")
+
+
+@register_metric("chrf")
+class ChrfMetric(Metric):
+    """Sentence chrF (sacrebleu character n-gram F-score) against the ground truth, in [0, 1]."""
+
+    requires = ("output", "ground_truth")
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        from sacrebleu.metrics import CHRF
+
+        self._chrf = CHRF()
+
+    def score(self, item: MetricInput) -> MetricResult:
+        """Score one answer."""
+        if (failed := _missing(self, item)) is not None:
+            return failed
+        value = self._chrf.sentence_score(item.output or "", [item.ground_truth or ""]).score / 100
+        value = min(1.0, max(0.0, value))
+        return MetricResult(score=value, reason=f"chrF {value * 100:.1f}")

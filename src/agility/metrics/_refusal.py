@@ -1,0 +1,106 @@
+"""Refusal detection: does an answer decline, or say the information is not available?
+
+Financial experts count an answer as a refusal when it does not commit to an answer: it
+declines ("I'm sorry, I can't"), says it has no access to the data, or says the context or
+documents do not contain what is needed, even when it goes on at length about where the
+figure could be found. An answer that says a detail is missing *and then answers anyway* is
+not a refusal; :func:`is_refusal` leaves that call to the caller through ``committed``.
+"""
+
+from __future__ import annotations
+
+import re
+
+from agility.metrics._base import Metric, MetricInput, MetricResult, register_metric
+
+__all__ = ["refusal_phrases", "is_refusal", "RefusalMetric"]
+
+_INFO = (r"(?:information|info|data|details?|figures?|numbers?|breakdown|disclosure|"
+         r"specifics?|mention|indication|reference|evidence|explicit|direct|specific|"
+         r"sufficient|enough|relevant|necessary|required|needed|such|any)")
+_SOURCE = (r"(?:context|document|documents|text|excerpt|excerpts|passage|passages|filing|"
+           r"filings|statement|statements|report|evidence|information|data|sources?|"
+           r"extract|snippet|table|pages?)")
+
+_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
+    ("apology", re.compile(r"(?i)\b(?:i'?m|i am) (?:sorry|afraid)\b|\bi apologi[sz]e\b")),
+    ("no access", re.compile(
+        r"(?i)\b(?:i|as an ai[^,.]*,? i) (?:do not|don't|cannot|can't|am unable to|"
+        r"am not able to) (?:have )?(?:real-time |direct |the ability to )?"
+        r"(?:access|browse|retrieve|pull|fetch|look up|provide real-time|real-time|"
+        r"the (?:specific |necessary |required |relevant )?(?:information|data|details))")),
+    ("as an ai", re.compile(r"(?i)\bas an ai\b|\bas of my last (?:update|training)\b|\bai (?:language )?model\b|\bmy knowledge cutoff\b|"
+                            r"\bmy training data\b|\bknowledge cut-?off\b")),
+    ("cannot answer", re.compile(
+        r"(?i)\b(?:i|we|it) (?:cannot|can ?not|can't|am unable to|are unable to|is "
+        r"(?:not possible|impossible) to|was not possible to) (?:\w+ ){0,3}?"
+        r"(?:determine|provide|calculate|compute|answer|confirm|say|find|identify|"
+        r"ascertain|assess|state|give|tell|verify|conclude|infer|derive|specify)")),
+    ("not possible", re.compile(
+        r"(?i)\b(?:not|impossible|isn't|is not) (?:possible|feasible|able) to "
+        r"(?:\w+ ){0,2}?(?:determine|provide|calculate|compute|answer|confirm|say|identify|"
+        r"ascertain|assess|conclude|infer|derive)|\bcannot be (?:determined|calculated|"
+        r"computed|answered|confirmed|derived|ascertained|identified|found|assessed|"
+        r"inferred|provided)")),
+    ("source lacks", re.compile(
+        rf"(?i)\b(?:the |this |provided |given |available |above )*{_SOURCE}\b[^.]{{0,60}}?"
+        r"\b(?:does|do|did|is|are|was|were)(?: not|n't| no longer)\b[^.]{0,40}?"
+        r"\b(?:contain|include|provide|mention|specify|offer|disclose|detail|give|have|"
+        r"state|show|list|present|indicate|reference|break|explicitly|specifically|directly|"
+        r"sufficient|enough|available|clear)")),
+    ("no information", re.compile(
+        rf"(?i)\b(?:there is|there are|there's|contains|with|provides|has|have|i have|"
+        rf"i do not have|i don't have|without) (?:no|not any|not enough|insufficient|"
+        rf"limited)? ?(?:specific |explicit |direct |detailed |sufficient |enough |"
+        rf"relevant |such |further |additional |the necessary |the required |any )*"
+        rf"(?:information|data|details|mention|figures|breakdown|disclosure|indication)\b"
+        rf"[^.]{{0,40}}?\b(?:provided|available|given|mentioned|included|disclosed|about|on|"
+        rf"regarding|to|in|for)")),
+    ("not provided", re.compile(
+        r"(?i)\b(?:is|are|was|were)(?: not|n't) (?:explicitly |specifically |directly |clearly )?"
+        r"(?:provided|mentioned|available|given|included|disclosed|specified|stated|"
+        r"listed|reported|detailed|shown|present)\b")),
+    ("would need", re.compile(
+        r"(?i)\b(?:you|one) (?:would|will|may|might) (?:need|have) to (?:refer|consult|look|"
+        r"review|check|access|obtain)|\bplease (?:refer|consult|check)\b|"
+        r"\b(?:i|we) (?:would )?(?:need|require) (?:more|additional|the|access)")),
+    ("insufficient", re.compile(r"(?i)\binsufficient (?:information|data|context|details)\b|"
+                                r"\bnot enough (?:information|data|context|details)\b")),
+]
+
+
+def refusal_phrases(text: str) -> list[str]:
+    """The kinds of refusal language found in ``text`` ("apology", "source lacks", ...)."""
+    return [name for name, pattern in _PATTERNS if pattern.search(text)]
+
+
+def is_refusal(text: str | None) -> bool:
+    """Whether ``text`` is empty or contains refusal language.
+
+    This is the plain test; the correctness grader weighs it against whether the answer
+    still commits to the gold figure.
+    """
+    if text is None or not text.strip():
+        return True
+    return bool(refusal_phrases(text))
+
+
+@register_metric("refusal")
+class RefusalMetric(Metric):
+    """Flags answers that decline or say the information is unavailable.
+
+    ``passed`` is True when the answer is *not* a refusal; ``verdict`` is ``refusal`` or
+    ``answered``; ``score`` is 1.0 for an answer, 0.0 for a refusal.
+    """
+
+    version = "1"
+
+    def score(self, item: MetricInput) -> MetricResult:
+        """Judge one answer (see the class docstring)."""
+        text = item.output or ""
+        kinds = refusal_phrases(text) if text.strip() else ["empty answer"]
+        if kinds:
+            return MetricResult(score=0.0, verdict="refusal", passed=False,
+                                reason="refusal language: " + ", ".join(kinds))
+        return MetricResult(score=1.0, verdict="answered", passed=True,
+                            reason="no refusal language")
