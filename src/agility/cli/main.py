@@ -35,6 +35,7 @@ def _root(
 def _register() -> None:
     # One import per command module; each adds its commands to `app`.
     from agility.cli import dataset  # noqa: F401
+    from agility.cli import run  # noqa: F401
 
 
 def main() -> None:

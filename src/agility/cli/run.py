@@ -1,0 +1,163 @@
+"""`agility run`, `agility runs list|show`, `agility export`: benchmark a model, read runs back."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from agility.chat import GenerationConfig
+from agility.cli._common import StoreOption, console, handle_errors, open_store
+from agility.cli.main import app
+from agility.errors import UsageError
+from agility.runner import (
+    RateLimit,
+    RetryPolicy,
+    RunSummary,
+    export_run,
+    run_figures,
+    run_model,
+)
+
+runs_app = typer.Typer(help="Runs in the store: list them, show one.", no_args_is_help=True)
+app.add_typer(runs_app, name="runs")
+
+
+def _fmt(value: Any, unit: str = "", digits: int = 1) -> str:
+    if value is None:
+        return "n/a"
+    if isinstance(value, float):
+        return f"{value:.{digits}f}{unit}"
+    return f"{value}{unit}"
+
+
+def _usd(value: float | None) -> str:
+    return "n/a" if value is None else f"${value:.6f}"
+
+
+def _summary_table(summary: RunSummary) -> Table:
+    table = Table(title=f"run {escape(summary.name)}", show_header=False)
+    for label, value in (
+        ("examples", summary.n_examples), ("results written", summary.n_done),
+        ("errors", summary.n_errors), ("cached", summary.n_cached),
+        ("skipped (already done)", summary.skipped_on_resume),
+        ("cost", _usd(summary.total_cost_usd)), ("wall time", _fmt(summary.wall_time_s, " s")),
+    ):
+        table.add_row(label, str(value))
+    return table
+
+
+@app.command("run")
+@handle_errors
+def run_command(
+    dataset: Annotated[Path, typer.Option("--dataset", help="Golden dataset file.")],
+    model: Annotated[str, typer.Option("--model", help="provider/model, e.g. openai/gpt-4o-mini.")],
+    name: Annotated[str, typer.Option("--name", help="Run name (to resume and compare it).")],
+    store: StoreOption = None,
+    base_url: Annotated[str | None, typer.Option("--base-url", help="API root (OpenAI-compatible servers).")] = None,
+    region: Annotated[str | None, typer.Option("--region", help="Cloud region (Bedrock; also picks the price).")] = None,
+    prompt: Annotated[Path | None, typer.Option("--prompt", help="Prompt template (YAML, .j2 or .txt).")] = None,
+    concurrency: Annotated[int, typer.Option("--concurrency", help="Calls in flight at most.")] = 8,
+    resume: Annotated[bool, typer.Option("--resume", help="Continue the run with this --name.")] = False,
+    repeat: Annotated[int, typer.Option("--repeat", help="Calls per example (variance).")] = 1,
+    warmup: Annotated[int, typer.Option("--warmup", help="Unrecorded warm-up calls.")] = 0,
+    cache: Annotated[bool, typer.Option("--cache", help="Reuse cached answers (flagged).")] = False,
+    timeout: Annotated[float, typer.Option("--timeout", help="Seconds per call.")] = 120.0,
+    rpm: Annotated[float | None, typer.Option("--rpm", help="Requests per minute limit.")] = None,
+    tpm: Annotated[float | None, typer.Option("--tpm", help="Tokens per minute limit.")] = None,
+    max_attempts: Annotated[int, typer.Option("--max-attempts", help="Attempts per example.")] = 5,
+    price_input: Annotated[float | None, typer.Option("--price-input", help="USD per 1M input tokens.")] = None,
+    price_output: Annotated[float | None, typer.Option("--price-output", help="USD per 1M output tokens.")] = None,
+    prices: Annotated[Path | None, typer.Option("--prices", help="Your price file (same format as the built-in table).")] = None,
+    extra_cost: Annotated[float, typer.Option("--extra-cost", help="Extra USD per query (retrieval, vector DB).")] = 0.0,
+    temperature: Annotated[float | None, typer.Option("--temperature", help="Override temperature.")] = None,
+    max_tokens: Annotated[int | None, typer.Option("--max-tokens", help="Override max output tokens.")] = None,
+    split: Annotated[list[str] | None, typer.Option("--split", help="Only these splits (dev, holdout); default: every row.")] = None,
+) -> None:
+    """Benchmark a model on a golden dataset; every result is stored as it completes."""
+    options = {k: v for k, v in (("base_url", base_url), ("region", region)) if v is not None}
+    overrides = {k: v for k, v in (("temperature", temperature), ("max_tokens", max_tokens))
+                 if v is not None}
+    try:
+        config = GenerationConfig(**overrides) if overrides else None
+        retry = RetryPolicy(max_attempts=max_attempts)
+        limit = RateLimit(rpm=rpm, tpm=tpm) if rpm or tpm else None
+    except ValueError as exc:
+        raise UsageError(f"invalid option: {exc}") from None
+    with open_store(store) as db:
+        summary = run_model(
+            dataset, model, name=name, store=db, provider_options=options, template=prompt,
+            config=config, concurrency=concurrency, rate_limit=limit, retry=retry,
+            timeout_s=timeout, resume=resume, cache=cache, repeat=repeat, warmup=warmup,
+            price_input=price_input, price_output=price_output, extra_cost_usd=extra_cost,
+            splits=split or None, prices=prices)
+    console.print(_summary_table(summary))
+
+
+@runs_app.command("list")
+@handle_errors
+def runs_list(store: StoreOption = None) -> None:
+    """List the runs in the store."""
+    with open_store(store) as db:
+        runs = db.list_runs()
+        table = Table(title=f"runs in {escape(str(db.path))}")
+        for column in ("name", "model", "status", "results", "errors", "started", "finished"):
+            table.add_column(column)
+        for run in runs:
+            counts = db.query("SELECT COUNT(*) AS n, SUM(error IS NOT NULL) AS e FROM results "
+                              "WHERE run_id=?", (run.id,))[0]
+            table.add_row(escape(run.name), escape(run.model_spec), run.status,
+                          str(counts["n"]), str(counts["e"] or 0), run.started_at,
+                          run.finished_at or "-")
+    console.print(table if runs else "no runs yet: start one with `agility run`.")
+
+
+@runs_app.command("show")
+@handle_errors
+def runs_show(
+    name: Annotated[str, typer.Argument(help="The run's name.")],
+    store: StoreOption = None,
+) -> None:
+    """Show a run's reproducibility record and headline figures."""
+    with open_store(store) as db:
+        run = db.require_run(name)
+        figures = run_figures(db.results(run.id))  # type: ignore[arg-type]
+    table = Table(title=f"run {escape(run.name)}", show_header=False)
+    rows = [
+        ("status", run.status), ("model", run.model_spec),
+        ("provider options", str(run.provider_options or "-")),
+        ("dataset", f"{run.dataset_path or '-'} (hash {run.dataset_hash})"),
+        ("config", str(run.config or "per-example")),
+        ("template hash", run.template_hash or "none (recorded prompt)"),
+        ("price table", f"{run.price_table_version} {run.prices or ''}"),
+        ("tool version", run.tool_version), ("repeat", str(run.repeat)),
+        ("started", run.started_at), ("finished", run.finished_at or "-"),
+        ("results", str(figures["results"])), ("errors", str(figures["errors"])),
+        ("cached", str(figures["cached"])),
+        ("TTFT p50 / p95", f"{_fmt(figures['ttft_p50_ms'], ' ms')} / "
+                           f"{_fmt(figures['ttft_p95_ms'], ' ms')}"),
+        ("latency p50 / p95", f"{_fmt(figures['latency_p50_ms'], ' ms')} / "
+                              f"{_fmt(figures['latency_p95_ms'], ' ms')}"),
+        ("mean cost per query", _usd(figures["mean_cost_usd"])),
+        ("total cost", _usd(figures["total_cost_usd"])),
+    ]
+    for label, value in rows:
+        table.add_row(label, escape(value))
+    console.print(table)
+
+
+@app.command("export")
+@handle_errors
+def export_command(
+    name: Annotated[str, typer.Argument(help="The run's name.")],
+    out: Annotated[Path, typer.Option("-o", "--output", help="Output file.")],
+    fmt: Annotated[str, typer.Option("--format", help="jsonl, csv or parquet.")] = "jsonl",
+    store: StoreOption = None,
+) -> None:
+    """Export a run's results, one row per result."""
+    with open_store(store) as db:
+        count = export_run(db, name, fmt, out)
+    console.print(f"wrote {count} rows to {escape(str(out))}")
