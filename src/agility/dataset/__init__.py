@@ -1,0 +1,82 @@
+"""Golden datasets: schema, JSONL/CSV/Parquet I/O, validation, import, split, freeze, stats.
+
+>>> ds = load_dataset("golden.jsonl")          # validates; verifies a frozen file
+>>> dev = ds.select(("dev",))                   # the holdout needs allow_holdout=True
+>>> dev[0].prompt_messages()                    # the prompt as recorded, with its context
+"""
+
+from agility.dataset._dataset import (
+    Dataset,
+    freeze_dataset,
+    load_dataset,
+    read_examples,
+    verify_dataset,
+)
+from agility.dataset._import import (
+    PRESETS,
+    ImportReport,
+    Preset,
+    import_dataset,
+    map_row,
+    parse_map,
+    register_preset,
+)
+from agility.dataset._io import FORMATS, detect_format, read_rows, write_examples
+from agility.dataset._manifest import (
+    DatasetCounts,
+    Manifest,
+    RowDiff,
+    content_hash,
+    manifest_path,
+)
+from agility.dataset._presets import FINANCEBENCH_SYSTEM_PROMPT
+from agility.dataset._schema import (
+    SCHEMA_VERSION,
+    GoldenExample,
+    SystemUserPrompt,
+    canonical_json,
+    row_hash,
+)
+from agility.dataset._split import SplitReport, StratumSplit, split_dataset, split_examples
+from agility.dataset._stats import DatasetStats, TokenEstimate, dataset_stats, estimate_tokens
+from agility.dataset._validate import MIN_STRATUM_SIZE, validate_file
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "GoldenExample",
+    "SystemUserPrompt",
+    "canonical_json",
+    "row_hash",
+    "Dataset",
+    "load_dataset",
+    "read_examples",
+    "write_examples",
+    "read_rows",
+    "detect_format",
+    "FORMATS",
+    "validate_file",
+    "MIN_STRATUM_SIZE",
+    "freeze_dataset",
+    "verify_dataset",
+    "Manifest",
+    "DatasetCounts",
+    "RowDiff",
+    "content_hash",
+    "manifest_path",
+    "split_dataset",
+    "split_examples",
+    "SplitReport",
+    "StratumSplit",
+    "import_dataset",
+    "parse_map",
+    "map_row",
+    "Preset",
+    "PRESETS",
+    "register_preset",
+    "ImportReport",
+    "FINANCEBENCH_SYSTEM_PROMPT",
+    "dataset_stats",
+    "DatasetStats",
+    "TokenEstimate",
+    "estimate_tokens",
+]

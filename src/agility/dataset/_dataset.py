@@ -1,0 +1,186 @@
+"""A loaded golden dataset: validated rows, content hash, freeze state and holdout guard."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from agility.dataset._io import detect_format
+from agility.dataset._manifest import (
+    Manifest,
+    RowDiff,
+    build_manifest,
+    content_hash,
+    diff_rows,
+    manifest_path,
+    read_manifest,
+)
+from agility.dataset._schema import SCHEMA_VERSION, GoldenExample, canonical_json, row_hash
+from agility.dataset._validate import validate_file
+from agility.errors import DatasetError, FrozenDatasetChanged, HoldoutAccessError, UsageError
+from agility.store import Store, utc_now
+
+__all__ = ["Dataset", "load_dataset", "read_examples", "freeze_dataset", "verify_dataset"]
+
+_SPLITS = ("dev", "holdout")
+
+
+class Dataset:
+    """A validated golden dataset read from a file.
+
+    Attributes:
+        path: the data file.
+        hash: sha256 content hash of the canonical rows (the manifest's ``dataset_hash``).
+        examples: every row, in file order.
+        lines: each example id's line in the file.
+        manifest: the freeze manifest beside the file, or None.
+    """
+
+    def __init__(self, path: Path, examples: list[GoldenExample], lines: dict[str, int],
+                 manifest: Manifest | None) -> None:
+        self.path = path
+        self.examples = examples
+        self.lines = lines
+        self.manifest = manifest
+        self.hash = content_hash(examples)
+        self._by_id = {ex.id: ex for ex in examples}
+
+    def __len__(self) -> int:
+        return len(self.examples)
+
+    def __repr__(self) -> str:
+        return f"Dataset({str(self.path)!r}, rows={len(self)}, hash={self.hash[:12]})"
+
+    @property
+    def frozen(self) -> bool:
+        """True when a freeze manifest sits beside the file."""
+        return self.manifest is not None
+
+    @property
+    def has_holdout(self) -> bool:
+        """True when any row is in the holdout split."""
+        return any(ex.split == "holdout" for ex in self.examples)
+
+    def select(self, splits: Iterable[str] = ("dev",),
+               allow_holdout: bool = False) -> list[GoldenExample]:
+        """The rows of the given splits, in file order. Rows without a split count as dev.
+
+        Args:
+            splits: any of "dev" and "holdout".
+            allow_holdout: must be True to receive holdout rows; the holdout is for final
+                sign-off only.
+
+        Raises:
+            HoldoutAccessError: "holdout" was asked for without ``allow_holdout=True``.
+            UsageError: an unknown split name.
+        """
+        wanted = set(splits)
+        unknown = sorted(wanted - set(_SPLITS))
+        if unknown:
+            raise UsageError(f"unknown split(s) {', '.join(unknown)}: use dev or holdout.")
+        if "holdout" in wanted and not allow_holdout:
+            raise HoldoutAccessError(
+                f"{self.path}: the holdout split is kept for final sign-off. Ask for it "
+                f"explicitly (allow_holdout=True, or the command's --include-holdout option)."
+            )
+        return [ex for ex in self.examples if (ex.split or "dev") in wanted]
+
+    def by_id(self, example_id: str) -> GoldenExample:
+        """The example with this id.
+
+        Raises:
+            DatasetError: no row has this id.
+        """
+        try:
+            return self._by_id[example_id]
+        except KeyError:
+            raise DatasetError(f"{self.path}: no example with id {example_id!r}.") from None
+
+    def build_manifest(self, frozen_at: str | None = None) -> Manifest:
+        """The manifest that describes the rows as they are now."""
+        return build_manifest(self.path, detect_format(self.path), self.examples, frozen_at)
+
+    def save_to_store(self, store: Store) -> None:
+        """Record the dataset and its canonical rows in the store (idempotent by hash)."""
+        manifest = self.manifest or self.build_manifest()
+        rows = [(ex.id, row_hash(ex), ex.split, ex.stratum, canonical_json(ex))
+                for ex in self.examples]
+        store.save_dataset(self.hash, self.path.name, str(self.path), SCHEMA_VERSION,
+                           manifest.model_dump(mode="json"), rows)
+
+
+def load_dataset(path: str | Path, verify: bool = True) -> Dataset:
+    """Read, validate and (when frozen) verify a golden dataset.
+
+    Args:
+        path: a .jsonl, .csv or .parquet file.
+        verify: check the rows against the freeze manifest beside the file, if there is one.
+
+    Returns:
+        The dataset with every row in file order.
+
+    Raises:
+        DatasetError: the file is unreadable or any row is invalid (carries every problem).
+        FrozenDatasetChanged: the file was frozen and no longer matches its manifest.
+    """
+    path = Path(path)
+    valid, problems = validate_file(path)
+    errors = [p for p in problems if p.severity == "error"]
+    if errors:
+        raise DatasetError(
+            f"{path} has {len(errors)} problem(s); run `agility dataset validate {path}` "
+            f"for the full list", errors)
+    examples = [ex for _, ex in valid]
+    manifest = read_manifest(path)
+    dataset = Dataset(path, examples, {ex.id: line for line, ex in valid}, manifest)
+    if verify and manifest is not None and manifest.dataset_hash != dataset.hash:
+        diff = diff_rows(manifest, examples)
+        raise FrozenDatasetChanged(str(path), diff.added, diff.removed, diff.edited)
+    return dataset
+
+
+def read_examples(path: str | Path) -> list[GoldenExample]:
+    """Every example of a dataset file, validated, in file order (no freeze check).
+
+    Raises:
+        DatasetError: the file is unreadable or any row is invalid.
+    """
+    return load_dataset(path, verify=False).examples
+
+
+def freeze_dataset(path: str | Path) -> Manifest:
+    """Validate a dataset and write its manifest ``<file>.manifest.json`` beside it.
+
+    Re-freezing an already frozen file replaces its manifest.
+
+    Returns:
+        The manifest written.
+
+    Raises:
+        DatasetError: the file is unreadable or invalid, or the manifest cannot be written.
+    """
+    dataset = load_dataset(path, verify=False)
+    manifest = dataset.build_manifest(frozen_at=utc_now())
+    target = manifest_path(dataset.path)
+    try:
+        target.write_text(manifest.model_dump_json(indent=2) + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise DatasetError(f"{target}: cannot write the manifest ({exc.strerror}).") from exc
+    return manifest
+
+
+def verify_dataset(path: str | Path) -> RowDiff:
+    """Compare a frozen dataset with its manifest.
+
+    Returns:
+        The ids added, removed and edited since the freeze (all empty when it matches).
+
+    Raises:
+        UsageError: the dataset has no manifest (it was never frozen).
+        DatasetError: the file is unreadable or a row is invalid.
+    """
+    dataset = load_dataset(path, verify=False)
+    if dataset.manifest is None:
+        raise UsageError(f"{path} is not frozen (no {manifest_path(path).name} beside it). "
+                         f"Freeze it with `agility dataset freeze {path}`.")
+    return diff_rows(dataset.manifest, dataset.examples)

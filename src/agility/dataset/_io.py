@@ -1,0 +1,257 @@
+"""Reading and writing dataset files: JSONL, CSV and Parquet.
+
+Reading returns raw rows (dicts) with the line each came from, and every problem met on the
+way; validation against the schema happens in :mod:`agility.dataset._validate`. In CSV and
+Parquet the nested fields are JSON-encoded strings. "Line" is the physical line in JSONL,
+the line where the record starts in CSV, and the 1-based data row number in Parquet.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from agility.dataset._schema import GoldenExample
+from agility.errors import DatasetError, Problem
+
+__all__ = ["RawRow", "FORMATS", "detect_format", "read_rows", "write_examples", "FIELD_ORDER"]
+
+#: file suffix -> format name
+FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".parquet": "parquet",
+           ".pq": "parquet"}
+#: column order of written CSV/Parquet files (the file names of GoldenExample's fields)
+FIELD_ORDER = [f.alias or name for name, f in GoldenExample.model_fields.items()]
+#: fields always JSON-encoded in CSV/Parquet cells
+_JSON_FIELDS = ("model_config", "tags", "metadata")
+#: fields JSON-encoded only when they are not plain strings
+_MAYBE_JSON_FIELDS = ("source_prompt", "input_context")
+_FLOAT_FIELDS = ("latency_ms", "automated_score", "human_score")
+_INT_FIELDS = ("input_tokens", "output_tokens")
+
+
+@dataclass(frozen=True)
+class RawRow:
+    """A row as read from a file, before validation."""
+
+    line: int
+    data: dict[str, Any]
+
+
+def detect_format(path: Path) -> str:
+    """The format of ``path`` from its suffix.
+
+    Raises:
+        DatasetError: the suffix is not one of .jsonl, .ndjson, .csv, .parquet, .pq.
+    """
+    fmt = FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise DatasetError(
+            f"{path}: unsupported dataset format '{path.suffix or '(no suffix)'}'. "
+            f"Use a .jsonl, .csv or .parquet file."
+        )
+    return fmt
+
+
+def read_rows(path: str | Path, decode_nested: bool = True) -> tuple[list[RawRow], list[Problem]]:
+    """Read every row of a dataset file.
+
+    Args:
+        path: a .jsonl, .csv or .parquet file.
+        decode_nested: decode the JSON-encoded nested fields of CSV/Parquet golden files
+            (off when importing a foreign file, whose cells are taken as they are).
+
+    Returns:
+        The rows that could be read, and a problem for each one that could not.
+
+    Raises:
+        DatasetError: the file is missing, unreadable, or not in a supported format.
+    """
+    path = Path(path)
+    fmt = detect_format(path)
+    if not path.is_file():
+        raise DatasetError(f"{path}: no such file. Check the path.")
+    reader = {"jsonl": _read_jsonl, "csv": _read_csv, "parquet": _read_parquet}[fmt]
+    rows, problems = reader(path)
+    if decode_nested and fmt != "jsonl":
+        rows = [_decode_cells(row, str(path), problems) for row in rows]
+    return rows, problems
+
+
+def _read_jsonl(path: Path) -> tuple[list[RawRow], list[Problem]]:
+    rows: list[RawRow] = []
+    problems: list[Problem] = []
+    where = str(path)
+    with path.open("rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            try:
+                text = raw.decode("utf-8-sig" if number == 1 else "utf-8")
+            except UnicodeDecodeError as exc:
+                problems.append(Problem(where, number, None, f"not valid UTF-8 ({exc.reason})"))
+                continue
+            if not text.strip():
+                continue
+            try:
+                data = json.loads(text)
+            except json.JSONDecodeError as exc:
+                problems.append(Problem(where, number, None,
+                                        f"malformed JSON: {exc.msg} (column {exc.colno})"))
+                continue
+            if not isinstance(data, dict):
+                problems.append(Problem(where, number, None,
+                                        f"each line must be a JSON object, got {type(data).__name__}"))
+                continue
+            rows.append(RawRow(number, data))
+    return rows, problems
+
+
+def _read_csv(path: Path) -> tuple[list[RawRow], list[Problem]]:
+    where = str(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise DatasetError(f"{path}: not valid UTF-8 ({exc.reason}). Save the CSV as UTF-8.") from exc
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise DatasetError(f"{path}: empty CSV file; the first line must name the columns.") from None
+    except csv.Error as exc:
+        raise DatasetError(f"{path}:1: unreadable CSV header: {exc}") from exc
+    duplicates = sorted({c for c in header if header.count(c) > 1})
+    if duplicates:
+        raise DatasetError(f"{path}:1: duplicate column(s) {', '.join(duplicates)}; "
+                           f"name each column once.")
+    rows: list[RawRow] = []
+    problems: list[Problem] = []
+    start = reader.line_num + 1
+    while True:
+        line = start
+        try:
+            cells = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            problems.append(Problem(where, line, None, f"unreadable CSV record: {exc}"))
+            break
+        start = reader.line_num + 1
+        if not cells:
+            continue
+        if len(cells) != len(header):
+            problems.append(Problem(where, line, None, f"the record has {len(cells)} cells but "
+                                    f"the header names {len(header)} columns"))
+            continue
+        rows.append(RawRow(line, {k: v for k, v in zip(header, cells) if v != ""}))
+    return rows, problems
+
+
+def _read_parquet(path: Path) -> tuple[list[RawRow], list[Problem]]:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        table = pq.read_table(path)
+    except (pa.ArrowException, OSError) as exc:
+        raise DatasetError(f"{path}: cannot read it as Parquet ({exc}). "
+                           f"Check that the file is a Parquet file.") from exc
+    rows = [RawRow(i, {k: v for k, v in data.items() if v is not None})
+            for i, data in enumerate(table.to_pylist(), start=1)]
+    return rows, []
+
+
+def _decode_cells(row: RawRow, where: str, problems: list[Problem]) -> RawRow:
+    data = dict(row.data)
+    for key in (*_JSON_FIELDS, *_MAYBE_JSON_FIELDS):
+        value = data.get(key)
+        if not isinstance(value, str):
+            continue
+        maybe = key in _MAYBE_JSON_FIELDS
+        if maybe and not value.lstrip()[:1] in ('[', '{', '"'):
+            continue
+        try:
+            data[key] = json.loads(value)
+        except json.JSONDecodeError as exc:
+            if maybe:
+                continue
+            problems.append(Problem(where, row.line, key, f"is not valid JSON ({exc.msg}); "
+                                    f"nested fields are JSON-encoded in CSV and Parquet cells"))
+            del data[key]
+    return RawRow(row.line, data)
+
+
+def _encode_cell(key: str, value: Any) -> Any:
+    if value is None:
+        return None
+    if key in _JSON_FIELDS:
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    if key in _MAYBE_JSON_FIELDS:
+        if isinstance(value, str):
+            # a plain string that would read back as JSON is itself JSON-encoded
+            if value.lstrip()[:1] not in ('[', '{', '"'):
+                return value
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return value
+
+
+def write_examples(path: str | Path, examples: Iterable[GoldenExample],
+                   format: str | None = None) -> Path:
+    """Write examples to a JSONL, CSV or Parquet file, deterministically (same rows, same bytes).
+
+    Args:
+        path: the output file; its suffix picks the format unless ``format`` is given.
+        examples: the rows, written in the order given.
+        format: "jsonl", "csv" or "parquet" to override the suffix.
+
+    Returns:
+        The path written.
+
+    Raises:
+        DatasetError: the format is not supported or the file cannot be written.
+    """
+    path = Path(path)
+    fmt = format or detect_format(path)
+    rows = [ex.to_row() for ex in examples]
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if fmt == "jsonl":
+            with path.open("w", encoding="utf-8", newline="\n") as handle:
+                for row in rows:
+                    handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+        elif fmt == "csv":
+            _write_csv(path, rows)
+        elif fmt == "parquet":
+            _write_parquet(path, rows)
+        else:
+            raise DatasetError(f"unsupported dataset format {fmt!r}: use jsonl, csv or parquet.")
+    except OSError as exc:
+        raise DatasetError(f"{path}: cannot write the dataset ({exc.strerror}).") from exc
+    return path
+
+
+def _write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
+    used = {key for row in rows for key in row}
+    columns = [c for c in FIELD_ORDER if c in used or c in ("id", "source_prompt", "ground_truth")]
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(columns)
+        for row in rows:
+            cells = [_encode_cell(c, row.get(c)) for c in columns]
+            writer.writerow(["" if v is None else v for v in cells])
+
+
+def _write_parquet(path: Path, rows: list[dict[str, Any]]) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    def kind(column: str) -> pa.DataType:
+        if column in _FLOAT_FIELDS:
+            return pa.float64()
+        return pa.int64() if column in _INT_FIELDS else pa.string()
+
+    schema = pa.schema([(c, kind(c)) for c in FIELD_ORDER])
+    encoded = [{c: _encode_cell(c, row.get(c)) for c in FIELD_ORDER} for row in rows]
+    pq.write_table(pa.Table.from_pylist(encoded, schema=schema), path)
