@@ -36,6 +36,8 @@ def _register() -> None:
     # One import per command module; each adds its commands to `app`.
     from agility.cli import dataset  # noqa: F401
     from agility.cli import run  # noqa: F401
+    from agility.cli import compare  # noqa: F401
+    from agility.cli import grade  # noqa: F401
 
 
 def main() -> None:

@@ -10,8 +10,34 @@ from agility.metrics._base import (
     register_metric,
     summarize,
 )
+from agility.metrics._calibrate import (
+    CalibrationReport,
+    ClassStats,
+    calibrate,
+    calibrate_file,
+    normalize_label,
+)
+from agility.metrics._correctness import judge_financial_answer
+from agility.metrics._grade import grade_file, grade_rows
+from agility.metrics._numbers import FinancialNumber, figures_match, parse_financial_numbers
+from agility.metrics._refusal import is_refusal
+from agility.metrics._text import normalize_text, token_f1
 
 __all__ = [
+    "CalibrationReport",
+    "ClassStats",
+    "FinancialNumber",
+    "calibrate",
+    "calibrate_file",
+    "figures_match",
+    "grade_file",
+    "grade_rows",
+    "is_refusal",
+    "judge_financial_answer",
+    "normalize_label",
+    "normalize_text",
+    "parse_financial_numbers",
+    "token_f1",
     "Metric",
     "MetricInput",
     "MetricResult",

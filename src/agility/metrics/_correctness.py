@@ -39,6 +39,7 @@ _LEAD_IN = re.compile(r"(?i)^\W*(?:based on|according to|from|given|using|lookin
 _CONCLUSION = re.compile(r"(?i)\b(?:therefore|thus|hence|so,|in summary|in conclusion|overall,|"
                          r"to summari[sz]e|the answer is|this means|which means|resulting in|"
                          r"is approximately|is about|comes to|equals)\b")
+_BARE_NUMBER = re.compile(r"\s*-?\d[\d,]*(?:\.\d+)?\s*")
 _YES_NO_QUESTION = re.compile(r"(?i)^\W*(?:is|are|was|were|does|do|did|has|have|had|can|could|"
                               r"will|would|should)\b")
 # Questions whose answer is a quantity; for the others the figures in a gold answer are
@@ -162,6 +163,8 @@ def judge_financial_answer(question: str | None, gold: object, answer: object, *
     """
     text = _as_text(answer).strip()
     question = _as_text(question)
+    if isinstance(gold, str) and _BARE_NUMBER.fullmatch(gold):
+        gold = float(gold.replace(",", "")) if "." in gold else int(gold.replace(",", ""))
     if not text:
         return Judgement("refusal", "empty answer")
     if _DOCUMENT_DUMP.search(text[:400]):

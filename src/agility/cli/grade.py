@@ -1,0 +1,79 @@
+"""`agility grade` and `agility calibrate`: grade recorded answers, measure a grader."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from agility.cli._common import console, err_console, handle_errors
+from agility.cli.main import app
+from agility.metrics import CalibrationReport, calibrate_file, grade_file
+from agility.metrics._grade import parse_mapping
+
+
+@app.command("grade")
+@handle_errors
+def grade(
+    input_path: Annotated[Path, typer.Option("--input", "-i", help="JSONL rows: id, question, "
+                                             "ground_truth, output (context optional).")],
+    output_path: Annotated[Path, typer.Option("--output", "-o", help="JSONL file to write.")],
+    map_: Annotated[list[str] | None, typer.Option(
+        "--map", help="FIELD=COLUMN (repeatable), e.g. --map output=model_answer.")] = None,
+    judge: Annotated[str | None, typer.Option(
+        "--judge", help="provider/model of an LLM judge (default: the offline grader).")] = None,
+    concurrency: Annotated[int, typer.Option(help="Parallel judge calls.")] = 4,
+) -> None:
+    """Grade answers recorded elsewhere: adds verdict, score and reason to each row."""
+    rows = grade_file(input_path, output_path, mapping=parse_mapping(map_ or []), judge=judge,
+                      concurrency=concurrency)
+    counts = {v: sum(r["verdict"] == v for r in rows) for v in ("correct", "incorrect", "refusal")}
+    failed = sum(r["verdict"] is None for r in rows)
+    summary = ", ".join(f"{n} {v}" for v, n in counts.items())
+    if failed:
+        summary += f", {failed} not graded"
+    err_console.print(f"graded {len(rows)} rows ({summary}) → {escape(str(output_path))}",
+                      highlight=False)
+
+
+@app.command("calibrate")
+@handle_errors
+def calibrate(
+    input_path: Annotated[Path, typer.Option("--input", "-i", help="Graded JSONL file.")],
+    human_field: Annotated[str, typer.Option(help="Column of the human label.")] = "label",
+    auto_field: Annotated[str, typer.Option(help="Column of the automated verdict.")] = "verdict",
+    json_out: Annotated[Path | None, typer.Option("--json", help="Save the report as JSON.")] = None,
+) -> None:
+    """Automated verdicts against human labels: agreement, kappa, confusion, per-class P/R/F1."""
+    report = calibrate_file(input_path, human_field=human_field, auto_field=auto_field)
+    _print_report(report)
+    if json_out is not None:
+        json_out.parent.mkdir(parents=True, exist_ok=True)
+        json_out.write_text(report.model_dump_json(indent=2), encoding="utf-8")
+        err_console.print(f"saved {escape(str(json_out))}", highlight=False)
+
+
+def _fmt(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.3f}"
+
+
+def _print_report(report: CalibrationReport) -> None:
+    console.print(f"rows: {report.n}   agreement: {_fmt(report.agreement)}   "
+                  f"Cohen's kappa: {_fmt(report.kappa)}", highlight=False)
+    matrix = Table(title="confusion (rows: human, columns: automated)")
+    matrix.add_column("human \\ auto")
+    for label in report.labels:
+        matrix.add_column(escape(label), justify="right")
+    for human in report.labels:
+        matrix.add_row(escape(human), *(str(report.confusion[human][a]) for a in report.labels))
+    console.print(matrix)
+    per_class = Table(title="per class")
+    for column in ("class", "support", "predicted", "precision", "recall", "F1"):
+        per_class.add_column(column, justify="left" if column == "class" else "right")
+    for stats in report.per_class:
+        per_class.add_row(escape(stats.label), str(stats.support), str(stats.predicted),
+                          _fmt(stats.precision), _fmt(stats.recall), _fmt(stats.f1))
+    console.print(per_class)
