@@ -1,0 +1,76 @@
+"""Side-by-side comparison of two runs: paired statistics, latency, cost, sign-off gate."""
+
+from agility.compare._compare import compare_runs
+from agility.compare._cost import compare_cost
+from agility.compare._criteria import (
+    CostCriteria,
+    Criteria,
+    LatencyCriteria,
+    QualityCriteria,
+    SafetyCriteria,
+    load_criteria,
+    parse_criteria,
+)
+from agility.compare._gate import EXIT_CODES, evaluate_criteria, verdict_of
+from agility.compare._latency import compare_latency
+from agility.compare._models import (
+    Comparison,
+    CostComparison,
+    CostSide,
+    CriterionResult,
+    ExampleDiff,
+    Histogram,
+    LatencyComparison,
+    LatencySide,
+    MetricComparison,
+    MetricStats,
+    Percentiles,
+    ReviewItem,
+)
+from agility.compare._review import review_sample, sample_for_review
+from agility.compare._stats import (
+    BootstrapInterval,
+    McNemarResult,
+    mcnemar,
+    paired_bootstrap,
+    quantile,
+    quantile_interval,
+    wilcoxon,
+)
+
+__all__ = [
+    "compare_runs",
+    "compare_cost",
+    "compare_latency",
+    "Criteria",
+    "QualityCriteria",
+    "LatencyCriteria",
+    "CostCriteria",
+    "SafetyCriteria",
+    "load_criteria",
+    "parse_criteria",
+    "EXIT_CODES",
+    "evaluate_criteria",
+    "verdict_of",
+    "Comparison",
+    "CostComparison",
+    "CostSide",
+    "CriterionResult",
+    "ExampleDiff",
+    "Histogram",
+    "LatencyComparison",
+    "LatencySide",
+    "MetricComparison",
+    "MetricStats",
+    "Percentiles",
+    "ReviewItem",
+    "review_sample",
+    "sample_for_review",
+    "BootstrapInterval",
+    "McNemarResult",
+    "mcnemar",
+    "paired_bootstrap",
+    "quantile",
+    "quantile_interval",
+    "wilcoxon",
+]

@@ -1,0 +1,163 @@
+"""Sign-off criteria: a validated YAML file, with the playbook's sample values as defaults.
+
+Example (every key optional)::
+
+    quality:   {metrics: [correctness], max_relative_drop: 0.03, alpha: 0.05}
+    latency:   {ttft_max_increase_pct: 20, ttft_max_increase_ms: 250}   # either satisfies
+    cost:      {max_increase_pct: 0, payback_days: null}
+    safety:    {metrics: [], must_pass: true}
+    use_holdout: true
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from agility.errors import ConfigError
+
+__all__ = [
+    "Criteria",
+    "QualityCriteria",
+    "LatencyCriteria",
+    "CostCriteria",
+    "SafetyCriteria",
+    "load_criteria",
+    "parse_criteria",
+]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class QualityCriteria(_Section):
+    """Each gated metric may drop at most ``max_relative_drop`` (0.03 = 3%) relative to the
+    source. ``test: non_inferiority`` (default) passes only when the lower bound of the
+    ``1 - alpha`` interval of the relative difference clears the margin; ``point`` compares the
+    point estimate alone."""
+
+    metrics: list[str] = Field(default_factory=lambda: ["correctness"])
+    max_relative_drop: float = Field(0.03, ge=0, le=1)
+    alpha: float = Field(0.05, gt=0, lt=1)
+    test: Literal["non_inferiority", "point"] = "non_inferiority"
+
+
+class LatencyCriteria(_Section):
+    """The target's TTFT (at ``percentile``) may rise by at most ``ttft_max_increase_pct``
+    percent *or* at most ``ttft_max_increase_ms`` milliseconds: either satisfies. Set both to
+    null to skip the latency gate."""
+
+    ttft_max_increase_pct: float | None = Field(20.0, ge=0)
+    ttft_max_increase_ms: float | None = Field(250.0, ge=0)
+    percentile: Literal["p50", "p90", "p95", "p99"] = "p50"
+
+
+class CostCriteria(_Section):
+    """The target may cost at most ``max_increase_pct`` percent more per query than the source,
+    or, if ``payback_days`` is set, must pay the migration back within that many days. Set
+    ``max_increase_pct`` to null to skip the cost gate."""
+
+    max_increase_pct: float | None = Field(0.0, ge=0)
+    payback_days: float | None = Field(None, gt=0)
+
+
+class SafetyCriteria(_Section):
+    """Every target answer must pass each of these metrics (when ``must_pass``)."""
+
+    metrics: list[str] = Field(default_factory=list)
+    must_pass: bool = True
+
+
+class Criteria(_Section):
+    """All sign-off criteria. ``Criteria()`` gives the playbook's sample values."""
+
+    quality: QualityCriteria = Field(default_factory=QualityCriteria)
+    latency: LatencyCriteria = Field(default_factory=LatencyCriteria)
+    cost: CostCriteria = Field(default_factory=CostCriteria)
+    safety: SafetyCriteria = Field(default_factory=SafetyCriteria)
+    use_holdout: bool = True
+
+    def metric_names(self) -> list[str]:
+        """Every metric the criteria need, quality first, without duplicates."""
+        return list(dict.fromkeys([*self.quality.metrics, *self.safety.metrics]))
+
+
+def _line_of(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
+    """The 1-based line of the YAML node at ``loc`` (or of its closest existing parent)."""
+    line = None if node is None else node.start_mark.line + 1
+    for key in loc:
+        if isinstance(node, yaml.MappingNode):
+            match = next((v for k, v in node.value if getattr(k, "value", None) == key), None)
+        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
+            match = node.value[key]
+        else:
+            match = None
+        if match is None:
+            break
+        node, line = match, match.start_mark.line + 1
+    return line
+
+
+def parse_criteria(text: str, source: str = "<criteria>") -> Criteria:
+    """Parse and validate criteria YAML.
+
+    Args:
+        text: the YAML text (empty means all defaults).
+        source: the file name used in error messages.
+
+    Returns:
+        The validated criteria.
+
+    Raises:
+        ConfigError: the YAML is malformed or a field is invalid (names file:line: field).
+    """
+    try:
+        node = yaml.compose(text)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{source}:{mark.line + 1}" if mark else source
+        raise ConfigError(f"{where}: not valid YAML ({getattr(exc, 'problem', exc)}). "
+                          f"Fix the syntax and run again.") from exc
+    if data is None:
+        return Criteria()
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source}:1: -: criteria must be a mapping with keys quality, latency, "
+                          f"cost, safety, use_holdout")
+    try:
+        return Criteria.model_validate(data)
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            loc = tuple(err["loc"])
+            line = _line_of(node, loc)
+            where = f"{source}:{line}" if line else source
+            field = ".".join(str(p) for p in loc) or "-"
+            lines.append(f"{where}: {field}: {err['msg']}")
+        raise ConfigError("invalid sign-off criteria; fix these fields:\n" + "\n".join(lines)) \
+            from exc
+
+
+def load_criteria(path: str | Path) -> Criteria:
+    """Read sign-off criteria from a YAML file.
+
+    Args:
+        path: the file.
+
+    Returns:
+        The validated criteria.
+
+    Raises:
+        ConfigError: the file is missing, unreadable or invalid.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot read the criteria file {path}: {exc.strerror}. "
+                          f"Check the path given to --criteria.") from exc
+    return parse_criteria(text, str(path))

@@ -1,0 +1,162 @@
+"""Quality: one metric of two runs, paired by example, overall, by stratum and on the holdout.
+
+Repeats are averaged per example before pairing. A score that could not be computed (the
+metric's ``error``) is left out and counted, never averaged in as 0.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from agility.compare._models import Histogram, MetricComparison, MetricStats
+from agility.compare._stats import mcnemar, paired_bootstrap, wilcoxon
+from agility.store import ScoreRecord
+
+__all__ = ["PerExample", "per_example_values", "metric_stats", "compare_metric"]
+
+
+@dataclass
+class PerExample:
+    """One run's values of one metric: example id -> mean over repeats."""
+
+    values: dict[str, float]
+    binary: bool  # every value came from a pass/fail verdict
+    unscored: int  # examples whose every judgment failed
+
+
+def per_example_values(scores: Sequence[ScoreRecord]) -> PerExample:
+    """Average one metric's judgments per example (repeats), skipping failed judgments."""
+    collected: dict[str, list[float]] = defaultdict(list)
+    seen: set[str] = set()
+    binary = True
+    for s in scores:
+        seen.add(s.example_id)
+        if s.error is not None:
+            continue
+        if s.passed is not None:
+            collected[s.example_id].append(1.0 if s.passed else 0.0)
+        elif s.score is not None:
+            binary = False
+            collected[s.example_id].append(float(s.score))
+    values = {k: float(np.mean(v)) for k, v in collected.items() if v}
+    return PerExample(values=values, binary=binary and bool(values),
+                      unscored=len(seen - set(values)))
+
+
+def _seed(seed: int, key: str) -> np.random.SeedSequence:
+    # one independent, reproducible stream per (metric, subset), whatever the order of work
+    return np.random.SeedSequence([seed, zlib.crc32(key.encode("utf-8"))])
+
+
+def metric_stats(source: np.ndarray, target: np.ndarray, *, pass_fail: bool, margin: float,
+                 confidence: float, n_resamples: int, seed: np.random.SeedSequence | int
+                 ) -> MetricStats:
+    """Paired statistics of one metric on aligned per-example values.
+
+    Args:
+        source: per-example values of the source model.
+        target: aligned values of the target model.
+        pass_fail: the values are 0/1 verdicts (McNemar) rather than scores (Wilcoxon).
+        margin: the non-inferiority margin, relative to the source mean (0.03 = 3%).
+        confidence: coverage of the bootstrap intervals; the test's level is ``1 - confidence``.
+        n_resamples: bootstrap resamples.
+        seed: the bootstrap's seed.
+
+    Returns:
+        The statistics; with no pairs every figure is None.
+    """
+    n = int(source.size)
+    if n == 0:
+        return MetricStats(n=0, source_mean=None, target_mean=None, margin=margin)
+    s_mean, t_mean = float(source.mean()), float(target.mean())
+    ci = paired_bootstrap(source, target, n_resamples=n_resamples, seed=seed,
+                          confidence=confidence)
+    stats = MetricStats(
+        n=n, source_mean=s_mean, target_mean=t_mean, diff=t_mean - s_mean,
+        rel_diff=(t_mean - s_mean) / s_mean if s_mean else None,
+        ci_low=ci.low, ci_high=ci.high, rel_ci_low=ci.rel_low, rel_ci_high=ci.rel_high,
+        margin=margin,
+        non_inferior=None if ci.rel_low is None else ci.rel_low >= -margin,
+    )
+    binary = pass_fail and bool(np.all(np.isin(source, (0.0, 1.0)))) \
+        and bool(np.all(np.isin(target, (0.0, 1.0))))
+    if binary:
+        test = mcnemar(source.astype(bool), target.astype(bool))
+        stats.test, stats.test_method, stats.p_value = "mcnemar", test.method, test.p_value
+        stats.source_only_passed, stats.target_only_passed = test.source_only, test.target_only
+    else:
+        stats.test, stats.test_method, stats.p_value = "wilcoxon", "signed-rank", wilcoxon(
+            source, target)
+    stats.significant = stats.p_value < (1.0 - confidence)
+    return stats
+
+
+def _histogram(source: np.ndarray, target: np.ndarray, pass_fail: bool) -> Histogram:
+    edges = np.array([0.0, 0.5, 1.0]) if pass_fail else np.linspace(0.0, 1.0, 11)
+    counts = [np.histogram(v, bins=edges)[0] for v in (source, target)]
+    return Histogram(edges=[float(e) for e in edges], source=[int(c) for c in counts[0]],
+                     target=[int(c) for c in counts[1]])
+
+
+def compare_metric(
+    metric: str,
+    source: PerExample,
+    target: PerExample,
+    rows: Mapping[str, Mapping[str, object]],
+    *,
+    margin: float,
+    confidence: float,
+    n_resamples: int,
+    seed: int,
+) -> MetricComparison:
+    """Compare one metric of two runs overall, per stratum and on the holdout.
+
+    Args:
+        metric: the metric's name.
+        source: the source run's per-example values.
+        target: the target run's per-example values.
+        rows: golden rows by example id (for ``stratum`` and ``split``); may be empty.
+        margin: non-inferiority margin (relative).
+        confidence: interval coverage.
+        n_resamples: bootstrap resamples.
+        seed: base seed.
+
+    Returns:
+        The metric's comparison.
+    """
+    ids = sorted(set(source.values) & set(target.values))
+    pass_fail = source.binary and target.binary
+    src = np.array([source.values[i] for i in ids], dtype=float)
+    tgt = np.array([target.values[i] for i in ids], dtype=float)
+    position = {example_id: k for k, example_id in enumerate(ids)}
+
+    def subset(key: str, chosen: list[str]) -> MetricStats:
+        idx = np.array([position[i] for i in chosen], dtype=int)
+        return metric_stats(src[idx], tgt[idx], pass_fail=pass_fail, margin=margin,
+                            confidence=confidence, n_resamples=n_resamples,
+                            seed=_seed(seed, f"{metric}/{key}"))
+
+    strata: dict[str, list[str]] = defaultdict(list)
+    holdout: list[str] = []
+    for i in ids:
+        row = rows.get(i, {})
+        if row.get("stratum") is not None:
+            strata[str(row["stratum"])].append(i)
+        if row.get("split") == "holdout":
+            holdout.append(i)
+    return MetricComparison(
+        metric=metric,
+        kind="pass_fail" if pass_fail else "score",
+        overall=subset("all", ids),
+        by_stratum={name: subset(f"stratum:{name}", members)
+                    for name, members in sorted(strata.items())},
+        holdout=subset("holdout", holdout) if holdout else None,
+        source_unscored=source.unscored,
+        target_unscored=target.unscored,
+        histogram=_histogram(src, tgt, pass_fail) if ids else None,
+    )

@@ -1,0 +1,180 @@
+"""Paired statistics for a side-by-side comparison.
+
+Everything here works on NumPy arrays of per-example values (one value per example, the two
+arrays aligned so that ``source[i]`` and ``target[i]`` are answers to the same example):
+
+- :func:`paired_bootstrap`: percentile confidence intervals of the mean difference and of the
+  relative difference, from one seeded index matrix shared by both sides (that is what makes
+  the bootstrap *paired*), built in chunks so 10,000 x 2,000 stays small in memory.
+- :func:`mcnemar`: the paired test for pass/fail verdicts (exact binomial when the discordant
+  pairs are few, chi-square with continuity correction otherwise).
+- :func:`wilcoxon`: Wilcoxon signed-rank for continuous scores (via SciPy).
+- :func:`quantile_interval`: the exact bootstrap distribution of a sample quantile.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats as sps
+
+__all__ = [
+    "BootstrapInterval",
+    "McNemarResult",
+    "paired_bootstrap",
+    "mcnemar",
+    "wilcoxon",
+    "quantile",
+    "quantile_interval",
+    "MCNEMAR_EXACT_BELOW",
+]
+
+#: below this many discordant pairs McNemar uses the exact binomial test
+MCNEMAR_EXACT_BELOW = 25
+_CHUNK_CELLS = 4_000_000  # index cells generated per chunk (32 MB of int64)
+
+
+@dataclass(frozen=True)
+class BootstrapInterval:
+    """Bootstrap intervals of ``mean(target) - mean(source)``, absolute and relative.
+
+    ``rel_low``/``rel_high`` are ``None`` when the source mean is 0 (no relative change).
+    """
+
+    low: float
+    high: float
+    rel_low: float | None
+    rel_high: float | None
+
+
+@dataclass(frozen=True)
+class McNemarResult:
+    """McNemar's test: ``source_only`` = pairs only the source passed, ``target_only`` the
+    converse; ``method`` is ``"exact"`` or ``"chi2"``."""
+
+    source_only: int
+    target_only: int
+    p_value: float
+    method: str
+
+
+def paired_bootstrap(
+    source: np.ndarray,
+    target: np.ndarray,
+    *,
+    n_resamples: int = 10_000,
+    seed: int | np.random.SeedSequence = 0,
+    confidence: float = 0.95,
+) -> BootstrapInterval:
+    """Percentile bootstrap CI of the paired mean difference (target - source).
+
+    Args:
+        source: per-example values of the source model.
+        target: per-example values of the target model, aligned with ``source``.
+        n_resamples: number of bootstrap resamples.
+        seed: seed of the ``np.random.default_rng`` drawing the resamples.
+        confidence: the interval's coverage (0.95 for a 95% interval).
+
+    Returns:
+        The absolute and relative intervals.
+
+    Raises:
+        ValueError: the arrays differ in length or are empty.
+    """
+    source = np.asarray(source, dtype=float)
+    target = np.asarray(target, dtype=float)
+    if source.shape != target.shape or source.ndim != 1 or source.size == 0:
+        raise ValueError("paired_bootstrap needs two non-empty 1-d arrays of the same length")
+    n = source.size
+    rng = np.random.default_rng(seed)
+    src_means = np.empty(n_resamples)
+    tgt_means = np.empty(n_resamples)
+    rows = max(1, _CHUNK_CELLS // n)
+    for start in range(0, n_resamples, rows):
+        stop = min(n_resamples, start + rows)
+        idx = rng.integers(0, n, size=(stop - start, n))
+        src_means[start:stop] = source[idx].mean(axis=1)
+        tgt_means[start:stop] = target[idx].mean(axis=1)
+    tail = (1.0 - confidence) / 2 * 100
+    diffs = tgt_means - src_means
+    low, high = np.percentile(diffs, [tail, 100 - tail])
+    rel_low = rel_high = None
+    if source.mean() != 0:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rel = diffs / src_means
+        rel = rel[np.isfinite(rel)]
+        if rel.size:
+            rel_low, rel_high = (float(v) for v in np.percentile(rel, [tail, 100 - tail]))
+    return BootstrapInterval(float(low), float(high), rel_low, rel_high)
+
+
+def mcnemar(source_passed: np.ndarray, target_passed: np.ndarray) -> McNemarResult:
+    """McNemar's paired test of two pass/fail vectors (two-sided).
+
+    Args:
+        source_passed: booleans (or 0/1), one per example, for the source model.
+        target_passed: the same for the target model, aligned with ``source_passed``.
+
+    Returns:
+        The discordant counts, the p-value and the method used.
+    """
+    s = np.asarray(source_passed, dtype=bool)
+    t = np.asarray(target_passed, dtype=bool)
+    b = int(np.sum(s & ~t))
+    c = int(np.sum(~s & t))
+    if b + c == 0:
+        return McNemarResult(b, c, 1.0, "exact")
+    if b + c < MCNEMAR_EXACT_BELOW:
+        p = sps.binomtest(min(b, c), b + c, 0.5).pvalue
+        return McNemarResult(b, c, float(min(1.0, p)), "exact")
+    statistic = (abs(b - c) - 1) ** 2 / (b + c)
+    return McNemarResult(b, c, float(sps.chi2.sf(statistic, 1)), "chi2")
+
+
+def wilcoxon(source: np.ndarray, target: np.ndarray) -> float:
+    """Two-sided Wilcoxon signed-rank p-value of ``target - source``.
+
+    Zero differences are dropped (the classic "wilcox" treatment); when every difference is
+    zero there is no evidence of a difference and the p-value is 1.0.
+    """
+    diffs = np.asarray(target, dtype=float) - np.asarray(source, dtype=float)
+    if not np.any(diffs != 0):
+        return 1.0
+    if np.count_nonzero(diffs) == 1:
+        return 1.0  # a single non-zero pair cannot be significant at any usual level
+    return float(sps.wilcoxon(diffs, zero_method="wilcox").pvalue)
+
+
+def quantile(values: np.ndarray, q: float) -> float:
+    """The nearest-rank ``q`` quantile (``q`` in [0, 1]) of ``values`` (non-empty)."""
+    ordered = np.sort(np.asarray(values, dtype=float))
+    k = max(1, int(np.ceil(q * ordered.size)))
+    return float(ordered[k - 1])
+
+
+def quantile_interval(values: np.ndarray, q: float, confidence: float = 0.95) -> tuple[float, float]:
+    """Percentile bootstrap interval of the nearest-rank ``q`` quantile, computed exactly.
+
+    A resample's k-th order statistic is at most ``x(j)`` exactly when at least k of the n draws
+    fall at or below ``x(j)``, which happens with probability ``P(Binomial(n, j/n) >= k)``. That
+    gives the whole bootstrap distribution without drawing a resample, so the interval is what
+    infinitely many resamples would give, and it costs O(n).
+
+    Args:
+        values: the measurements (non-empty).
+        q: the quantile in [0, 1] (0.95 for p95).
+        confidence: the interval's coverage.
+
+    Returns:
+        ``(low, high)``.
+    """
+    ordered = np.sort(np.asarray(values, dtype=float))
+    n = ordered.size
+    k = max(1, int(np.ceil(q * n)))
+    j = np.arange(1, n + 1)
+    cdf = sps.binom.sf(k - 1, n, j / n)  # P(resampled k-th order statistic <= x(j))
+    tail = (1.0 - confidence) / 2
+    low_idx = int(np.searchsorted(cdf, tail, side="left"))
+    high_idx = int(np.searchsorted(cdf, 1.0 - tail, side="left"))
+    return float(ordered[min(low_idx, n - 1)]), float(ordered[min(high_idx, n - 1)])

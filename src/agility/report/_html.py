@@ -1,0 +1,253 @@
+"""The HTML report: one self-contained file that opens offline.
+
+Verdict first, then quality, speed and cost side by side, inline SVG plots, and the largest
+regressions and improvements with both answers and the ground truth. Model answers and dataset
+text are untrusted: every piece goes through :func:`html.escape`, and a strict
+Content-Security-Policy forbids scripts and any network fetch even if something slipped through.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from html import escape
+from pathlib import Path
+
+from agility.compare import (
+    Comparison,
+    ExampleDiff,
+    LatencySide,
+    MetricComparison,
+    MetricStats,
+)
+from agility.errors import UsageError
+from agility.report._plots import diff_bars_svg, histogram_svg, pair_bars_svg
+
+__all__ = ["render_html", "write_html", "CSP"]
+
+CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+
+_STYLE = """
+body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24px auto;
+max-width:1180px;color:#222;line-height:1.4;padding:0 16px}
+h1{font-size:22px;margin-bottom:4px}h2{border-bottom:2px solid #ddd;padding-bottom:4px;margin-top:32px}
+table{border-collapse:collapse;margin:8px 0 16px;font-size:13px}
+th,td{border:1px solid #ddd;padding:4px 8px;text-align:right;vertical-align:top}
+th{background:#f4f4f4}td.l,th.l{text-align:left}
+.verdict{display:inline-block;font-size:28px;font-weight:bold;padding:6px 18px;border-radius:6px;
+color:#fff}.PASS{background:#2ca02c}.FAIL{background:#d62728}.INCOMPLETE{background:#b8860b}
+.s-pass{color:#2ca02c;font-weight:bold}.s-fail{color:#d62728;font-weight:bold}
+.s-inconclusive,.s-not_evaluated{color:#b8860b;font-weight:bold}
+.meta{color:#555;font-size:13px}.plots{display:flex;flex-wrap:wrap;gap:16px}
+.plot{border:1px solid #eee;background:#fff}
+.ex{border:1px solid #ddd;border-radius:6px;margin:12px 0;padding:8px 12px}
+.cols{display:grid;grid-template-columns:1fr 1fr 1fr;gap:10px}
+.cols pre,.q{white-space:pre-wrap;word-break:break-word;background:#f8f8f8;padding:6px;
+margin:4px 0;font-size:12px;max-height:260px;overflow:auto}
+.na{color:#888;font-style:italic}
+"""
+
+
+def _e(value: object) -> str:
+    return escape("" if value is None else str(value), quote=True)
+
+
+def _num(value: float | None, fmt: str = "{:.4f}") -> str:
+    return '<span class="na">not measured</span>' if value is None else fmt.format(value)
+
+
+def _pct(value: float | None) -> str:
+    return '<span class="na">n/a</span>' if value is None else f"{100 * value:+.2f}%"
+
+
+def _table(headers: Sequence[str], rows: Iterable[Sequence[str]], left: int = 1) -> str:
+    head = "".join(f'<th class="{"l" if i < left else ""}">{_e(h)}</th>'
+                   for i, h in enumerate(headers))
+    body = "".join("<tr>" + "".join(f'<td class="{"l" if i < left else ""}">{c}</td>'
+                                    for i, c in enumerate(r)) + "</tr>" for r in rows)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _verdict(c: Comparison) -> str:
+    rows = [(f'{_e(r.name)}', f'<span class="s-{_e(r.status)}">{_e(r.status)}</span>',
+             _e(r.evidence)) for r in c.criteria_results]
+    split = "holdout split" if c.gate_split == "holdout" else "all paired examples"
+    return (f'<section id="verdict"><h2>Verdict</h2><div class="verdict {_e(c.verdict)}">'
+            f'{_e(c.verdict)}</div><p class="meta">Gate evaluated on the {split}; '
+            f'{c.n_paired} paired examples.</p>'
+            + _table(["criterion", "status", "evidence"], rows, left=3) + "</section>")
+
+
+def _stats_row(label: str, s: MetricStats) -> list[str]:
+    ci = "" if s.ci_low is None else f"[{s.ci_low:+.4f}, {s.ci_high:+.4f}]"
+    rel_ci = "" if s.rel_ci_low is None else f"[{_pct(s.rel_ci_low)}, {_pct(s.rel_ci_high)}]"
+    test = "" if s.p_value is None else f"{_e(s.test)} p={s.p_value:.3g}"
+    ni = {True: "yes", False: "no", None: "n/a"}[s.non_inferior]
+    diff = "" if s.diff is None else f"{s.diff:+.4f}"
+    return [_e(label), str(s.n), _num(s.source_mean), _num(s.target_mean), diff, _pct(s.rel_diff),
+            ci, rel_ci, test, ni]
+
+
+_STATS_HEAD = ["subset", "n", "source", "target", "diff", "relative", "95% CI (diff)",
+               "95% CI (relative)", "paired test", "non-inferior"]
+
+
+def _metric(m: MetricComparison, labels: tuple[str, str]) -> str:
+    rows = [_stats_row("all", m.overall)]
+    if m.holdout is not None:
+        rows.append(_stats_row("holdout", m.holdout))
+    rows += [_stats_row(f"stratum: {name}", s) for name, s in m.by_stratum.items()]
+    out = f"<h3>{_e(m.metric)} <small class=\"meta\">({_e(m.kind)})</small></h3>"
+    out += _table(_STATS_HEAD, rows)
+    if m.source_unscored or m.target_unscored:
+        out += (f'<p class="meta">Could not be scored (left out, not counted as 0): source '
+                f'{m.source_unscored}, target {m.target_unscored}.</p>')
+    plots = []
+    if m.histogram is not None:
+        names = ["fail", "pass"] if m.kind == "pass_fail" else None
+        plots.append(histogram_svg(m.histogram, f"{m.metric}: score distribution", "score",
+                                   labels, bin_names=names))
+    if m.by_stratum:
+        items = [(name, s.diff, s.ci_low, s.ci_high) for name, s in m.by_stratum.items()
+                 if s.diff is not None]
+        if items:
+            plots.append(diff_bars_svg(items, f"{m.metric}: target - source by stratum"))
+    return out + f'<div class="plots">{"".join(plots)}</div>'
+
+
+def _latency_rows(name: str, side: LatencySide) -> list[list[str]]:
+    rows = []
+    for label, p in (("source", side.source), ("target", side.target)):
+        if p is None:
+            rows.append([f"{_e(name)} {label}", '<span class="na">not measured</span>',
+                         "", "", "", ""])
+            continue
+        cells = [f"{getattr(p, k):.0f} [{p.intervals[k][0]:.0f}, {p.intervals[k][1]:.0f}]"
+                 for k in ("p50", "p90", "p95", "p99")]
+        rows.append([f"{_e(name)} {label}", str(p.n), *cells])
+    if side.diff_ms is not None and side.diff_pct is not None:
+        cells = [f"{side.diff_ms[k]:+.0f} ms ("
+                 + ("n/a" if side.diff_pct[k] is None else f"{side.diff_pct[k]:+.1f}%") + ")"
+                 for k in ("p50", "p90", "p95", "p99")]
+        rows.append([f"{_e(name)} difference", "", *cells])
+    return rows
+
+
+def _speed(c: Comparison, labels: tuple[str, str]) -> str:
+    rows = _latency_rows("TTFT", c.latency.ttft) + _latency_rows("total", c.latency.total)
+    out = ('<section id="speed"><h2>Speed</h2><p class="meta">Milliseconds, with 95% bootstrap '
+           'intervals; cached and failed calls left out '
+           f'(source {c.latency.total.excluded_source}, target {c.latency.total.excluded_target}).'
+           '</p>' + _table(["measure", "n", "p50", "p90", "p95", "p99"], rows))
+    plots = [histogram_svg(side.histogram, f"{name} distribution (ms)", "ms", labels)
+             for name, side in (("TTFT", c.latency.ttft), ("total latency", c.latency.total))
+             if side.histogram is not None]
+    return out + f'<div class="plots">{"".join(plots)}</div></section>'
+
+
+def _cost(c: Comparison, labels: tuple[str, str]) -> str:
+    k = c.cost
+    money = "${:.6f}".format
+    rows = [[_e(label), _num(s.mean_per_query_usd, "${:.6f}"), _num(s.per_1000_usd, "${:.4f}"),
+             _num(s.monthly_usd, "${:,.2f}"), _pct(s.retrieval_share)]
+            for label, s in ((labels[0], k.source), (labels[1], k.target))]
+    out = ('<section id="cost"><h2>Cost</h2>'
+           + _table(["model", "per query", "per 1,000", "per month", "retrieval share"], rows))
+    facts = []
+    if k.diff_per_query_usd is not None:
+        pct = "" if k.diff_pct is None else f" ({k.diff_pct:+.1f}%)"
+        facts.append(f"Difference per query: {money(k.diff_per_query_usd)}{pct}.")
+    if k.traffic_per_month is not None:
+        facts.append(f"Traffic: {k.traffic_per_month:,} queries/month.")
+    if k.monthly_savings_usd is not None:
+        facts.append(f"Monthly savings: ${k.monthly_savings_usd:,.2f}.")
+    if k.migration_cost_usd is not None:
+        facts.append("Payback: " + ("never (the target is not cheaper)" if k.payback_days is None
+                                    else f"{k.payback_days:.1f} days") + ".")
+    out += f'<p>{" ".join(facts)}</p>' if facts else ""
+    out += pair_bars_svg((k.source.mean_per_query_usd, k.target.mean_per_query_usd),
+                         "cost per query", "USD", labels)
+    return out + "</section>"
+
+
+def _example(d: ExampleDiff) -> str:
+    return (f'<div class="ex"><b>{_e(d.example_id)}</b> <span class="meta">stratum '
+            f'{_e(d.stratum or "-")}, split {_e(d.split or "-")}: source {d.source_value:.2f} '
+            f'&rarr; target {d.target_value:.2f} ({d.delta:+.2f})</span>'
+            f'<div class="q">{_e(d.question or "")}</div><div class="cols">'
+            f'<div><b>source answer</b><pre>{_e(d.source_output)}</pre></div>'
+            f'<div><b>target answer</b><pre>{_e(d.target_output)}</pre></div>'
+            f'<div><b>ground truth</b><pre>{_e(d.ground_truth)}</pre></div></div></div>')
+
+
+def _examples(c: Comparison) -> str:
+    parts = ['<section id="examples"><h2>Largest regressions</h2>']
+    parts += [_example(d) for d in c.regressions] or ['<p class="na">none</p>']
+    parts.append("<h2>Largest improvements</h2>")
+    parts += [_example(d) for d in c.improvements] or ['<p class="na">none</p>']
+    return "".join(parts) + "</section>"
+
+
+def _footer(c: Comparison) -> str:
+    review = _table(["example", "repeat", "why", "metric", "stratum"],
+                    [[_e(r.example_id), str(r.repeat_index), _e(r.sampled_because), _e(r.metric),
+                      _e(r.stratum or "-")] for r in c.review], left=5)
+    notes = "".join(f"<li>{_e(w)}</li>" for w in c.warnings)
+    only = (f"<p>Only in source ({len(c.only_in_source)}): {_e(', '.join(c.only_in_source[:50]))}"
+            f"</p><p>Only in target ({len(c.only_in_target)}): "
+            f"{_e(', '.join(c.only_in_target[:50]))}</p>")
+    return (f'<section id="review"><h2>For SME review ({len(c.review)})</h2>{review}</section>'
+            f'<section id="notes"><h2>Notes</h2>{only}<ul>{notes}</ul><p class="meta">seed '
+            f'{c.seed}, {c.n_resamples:,} bootstrap resamples, dataset {_e(c.dataset_hash)}</p>'
+            "</section>")
+
+
+def render_html(result: Comparison) -> str:
+    """Render a comparison as one self-contained HTML page.
+
+    Args:
+        result: the comparison.
+
+    Returns:
+        The page's HTML text.
+    """
+    labels = (f"source: {result.source_model}", f"target: {result.target_model}")
+    quality = "".join(_metric(m, labels) for m in result.metrics) or \
+        '<p class="na">no metric was scored on both runs</p>'
+    title = f"agility compare: {result.source_run} vs {result.target_run}"
+    return (
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+        f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
+        '<meta name="referrer" content="no-referrer">'
+        f'<meta name="viewport" content="width=device-width"><title>{_e(title)}</title>'
+        f"<style>{_STYLE}</style></head><body>"
+        f"<h1>{_e(title)}</h1><p class=\"meta\">source run <b>{_e(result.source_run)}</b> "
+        f"({_e(result.source_model)}) &rarr; target run <b>{_e(result.target_run)}</b> "
+        f"({_e(result.target_model)})</p>"
+        + _verdict(result)
+        + f'<section id="quality"><h2>Quality</h2>{quality}</section>'
+        + _speed(result, labels) + _cost(result, labels) + _examples(result) + _footer(result)
+        + "</body></html>"
+    )
+
+
+def write_html(result: Comparison, path: str | Path) -> Path:
+    """Write the HTML report of ``result`` to ``path``.
+
+    Args:
+        result: the comparison.
+        path: the file to write (its folder is created).
+
+    Returns:
+        The path written.
+
+    Raises:
+        UsageError: the file cannot be written.
+    """
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(render_html(result), encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot write the HTML report to {path}: {exc.strerror}. "
+                         f"Pass --html with a writable path.") from exc
+    return path
