@@ -4,6 +4,7 @@ Tests and benchmarks point the real clients (httpx, the ``anthropic`` SDK, boto3
 servers on 127.0.0.1 instead of patching agility's own code.
 """
 
+from agility.testing.fake_anthropic import FakeAnthropicServer
 from agility.testing.fake_openai import FakeOpenAIServer, Fault
 
-__all__ = ["FakeOpenAIServer", "Fault"]
+__all__ = ["FakeAnthropicServer", "FakeOpenAIServer", "Fault"]

@@ -200,8 +200,8 @@ class BackgroundHTTPServer:
         except (ConnectionError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
             pass
         except asyncio.CancelledError:
+            # shutting down; returning (not re-raising) keeps asyncio from logging the task
             writer.transport.abort()
-            raise
         finally:
             self._tasks.discard(task)
             if not writer.transport.is_closing():

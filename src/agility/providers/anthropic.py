@@ -1,0 +1,242 @@
+"""``anthropic/MODEL``: the Anthropic Messages API through the official SDK, streamed.
+
+System messages go in ``system``; TTFT is taken at the first ``content_block_delta`` carrying
+text; input tokens come from ``message_start``, output tokens from the last ``message_delta``.
+The SDK's own retries are off (the runner retries, once, for every provider).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import inspect
+from typing import Any
+
+from agility.chat import ChatRequest, Completion
+from agility.errors import (
+    MissingExtraError,
+    ProviderAuthError,
+    ProviderError,
+    ProviderTimeout,
+    StreamError,
+)
+from agility.providers._base import Provider, Stopwatch
+from agility.providers._common import (
+    error_for_status,
+    estimate_input_tokens,
+    estimate_tokens,
+    hide,
+    parse_retry_after,
+    provider_extra,
+    read_api_key,
+)
+
+__all__ = ["AnthropicProvider"]
+
+
+def _sdk() -> Any:
+    try:
+        import anthropic
+    except ImportError as exc:
+        raise MissingExtraError("anthropic", "anthropic", "The anthropic/ provider") from exc
+    return anthropic
+
+
+class AnthropicProvider(Provider):
+    """Anthropic Messages API.
+
+    Options:
+        base_url: API root (default: the SDK's, i.e. ``https://api.anthropic.com``).
+        api_key_env: environment variable holding the key (default ``ANTHROPIC_API_KEY``).
+        timeout_s: request timeout in seconds (default 60).
+        default_max_tokens: ``max_tokens`` when the request sets none (the API requires one;
+            default 1024).
+        headers: extra HTTP headers.
+    """
+
+    name = "anthropic"
+
+    def __init__(self, model: str, **options: Any) -> None:
+        super().__init__(model, **options)
+        self.base_url: str | None = options.get("base_url")
+        self.api_key_env: str = options.get("api_key_env", "ANTHROPIC_API_KEY")
+        self.timeout_s = float(options.get("timeout_s", 60.0))
+        self.default_max_tokens = int(options.get("default_max_tokens", 1024))
+        self.headers: dict[str, str] = dict(options.get("headers") or {})
+        self._sdk_client: Any = None
+        self._client_tag: tuple[int, str] | None = None
+
+    def _client(self, api_key: str | None = None) -> Any:
+        """The SDK client for this event loop and key (made on first use, SDK retries off)."""
+        anthropic = _sdk()
+        # remember which key the client was built with by digest only, never the key itself
+        tag = (id(asyncio.get_running_loop()) if api_key else 0,
+               hashlib.sha256((api_key or "").encode()).hexdigest())
+        if self._sdk_client is None or tag != self._client_tag:
+            self._sdk_client = anthropic.AsyncAnthropic(
+                api_key=api_key, base_url=self.base_url, timeout=self.timeout_s, max_retries=0,
+                default_headers=self.headers or None)
+            self._client_tag = tag
+        return self._sdk_client
+
+    def build_params(self, request: ChatRequest) -> dict[str, Any]:
+        """The ``messages.create`` keyword arguments for ``request``."""
+        config = request.config
+        system = "\n\n".join(m.content for m in request.messages if m.role == "system")
+        params: dict[str, Any] = {
+            "model": self.model,
+            "messages": [{"role": m.role, "content": m.content}
+                         for m in request.messages if m.role != "system"],
+            "max_tokens": config.max_tokens or self.default_max_tokens,
+        }
+        if system:
+            params["system"] = system
+        if config.temperature is not None:
+            params["temperature"] = config.temperature
+        if config.top_p is not None:
+            params["top_p"] = config.top_p
+        if config.stop:
+            params["stop_sequences"] = config.stop
+        params.update(provider_extra(config.extra, "anthropic"))
+        return params
+
+    async def complete(self, request: ChatRequest, *, example_id: str | None = None) -> Completion:
+        """Stream one message; see the module docstring for what is measured."""
+        api_key = read_api_key(self.api_key_env)
+        if api_key is None:
+            raise ProviderAuthError(f"no API key: set ${self.api_key_env}",
+                                    provider=self.name, model=self.model)
+        anthropic = _sdk()
+        client = self._client(api_key)
+        state = _MessageState()
+        watch = Stopwatch()
+        try:
+            stream = await client.messages.create(
+                stream=True, **_split_sdk_params(client, self.build_params(request)))
+            state.request_id = stream.response.headers.get("request-id")
+            state.started = True
+            async for event in stream:
+                state.feed(event, watch)
+        except anthropic.APITimeoutError as exc:
+            raise ProviderTimeout(f"no answer within {self.timeout_s:g}s (raise timeout_s if the "
+                                  f"model is slow)", provider=self.name, model=self.model,
+                                  request_id=state.request_id) from exc
+        except anthropic.APIStatusError as exc:
+            raise self._status_error(exc, state, api_key) from exc
+        except anthropic.APIConnectionError as exc:
+            error = ProviderError(f"cannot reach {self.base_url or 'the Anthropic API'}: "
+                                  f"{hide(str(exc), api_key)}", provider=self.name,
+                                  model=self.model)
+            error.retryable = True
+            raise error from exc
+        except ProviderError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a transport error mid-stream, or bad JSON
+            if not state.started:
+                raise ProviderError(f"could not send the request: {hide(str(exc), api_key)}",
+                                    provider=self.name, model=self.model) from exc
+            raise StreamError(f"the stream broke before it finished: "
+                              f"{hide(str(exc) or type(exc).__name__, api_key)}",
+                              provider=self.name, model=self.model,
+                              request_id=state.request_id) from exc
+        watch.stop()
+        return state.completion(request, watch, self)
+
+    def _status_error(self, exc: Any, state: "_MessageState", api_key: str) -> ProviderError:
+        body = exc.body if isinstance(exc.body, dict) else {}
+        error = body.get("error") if isinstance(body.get("error"), dict) else body
+        message = hide(str(error.get("message") or exc.message), api_key)
+        request_id = getattr(exc, "request_id", None) or state.request_id
+        if state.started:  # an `error` event in the middle of a 200 stream
+            return StreamError(f"the stream reported an error: {message}", provider=self.name,
+                               model=self.model, request_id=request_id)
+        status = exc.status_code
+        if error.get("type") == "overloaded_error":
+            status = 529
+        return error_for_status(status, message, provider=self.name, model=self.model,
+                                request_id=request_id,
+                                retry_after_s=parse_retry_after(exc.response.headers),
+                                key_env=self.api_key_env)
+
+    async def aclose(self) -> None:
+        """Close the SDK client's connections."""
+        if self._sdk_client is not None:
+            await self._sdk_client.close()
+            self._sdk_client = None
+
+
+class _MessageState:
+    """What has arrived so far on one Messages stream."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self.input_tokens: int | None = None
+        self.cached_input_tokens: int | None = None
+        self.output_tokens: int | None = None
+        self.finish_reason: str | None = None
+        self.request_id: str | None = None
+        self.message_id: str | None = None
+        self.started = False
+        self.stopped = False
+
+    def feed(self, event: Any, watch: Stopwatch) -> None:
+        kind = getattr(event, "type", None)
+        if kind == "message_start":
+            self.message_id = event.message.id
+            usage = event.message.usage
+            if usage is not None:
+                self.input_tokens = _total_input(usage)
+                self.cached_input_tokens = getattr(usage, "cache_read_input_tokens", None)
+        elif kind == "content_block_delta":
+            text = getattr(event.delta, "text", None)
+            if text:
+                watch.mark_first_token()
+                self.parts.append(text)
+        elif kind == "message_delta":
+            self.finish_reason = event.delta.stop_reason or self.finish_reason
+            output = getattr(event.usage, "output_tokens", None) if event.usage else None
+            self.output_tokens = output if output is not None else self.output_tokens
+        elif kind == "message_stop":
+            self.stopped = True
+
+    def completion(self, request: ChatRequest, watch: Stopwatch,
+                   provider: AnthropicProvider) -> Completion:
+        request_id = self.request_id or self.message_id
+        if not self.stopped:
+            raise StreamError("the stream ended before message_stop", provider=provider.name,
+                              model=provider.model, request_id=request_id)
+        text = "".join(self.parts)
+        estimated = self.input_tokens is None or self.output_tokens is None
+        return Completion(
+            text=text, ttft_ms=watch.ttft_ms, latency_ms=watch.latency_ms,
+            input_tokens=(self.input_tokens if self.input_tokens is not None
+                          else estimate_input_tokens(request)),
+            output_tokens=(self.output_tokens if self.output_tokens is not None
+                           else estimate_tokens(text)),
+            cached_input_tokens=self.cached_input_tokens, tokens_estimated=estimated,
+            finish_reason=self.finish_reason, request_id=request_id,
+            provider_metrics={"message_id": self.message_id} if self.message_id else {})
+
+
+def _split_sdk_params(client: Any, params: dict[str, Any]) -> dict[str, Any]:
+    """Pass what this SDK version names as keywords; send the rest in ``extra_body``.
+
+    Recent SDKs dropped ``temperature``/``top_p``/``top_k`` from the signature, while the API
+    still accepts them for the models that support them.
+    """
+    accepted = inspect.signature(client.messages.create).parameters
+    direct = {k: v for k, v in params.items() if k in accepted}
+    extra = {k: v for k, v in params.items() if k not in accepted}
+    if extra:
+        direct["extra_body"] = extra
+    return direct
+
+
+def _total_input(usage: Any) -> int | None:
+    """Input tokens including cache reads and writes (Anthropic reports them apart)."""
+    base = getattr(usage, "input_tokens", None)
+    if base is None:
+        return None
+    extra = [getattr(usage, f, None) for f in ("cache_read_input_tokens",
+                                                "cache_creation_input_tokens")]
+    return base + sum(x for x in extra if x)

@@ -1,0 +1,113 @@
+"""``mock/echo``, ``mock/fixed``: a scriptable in-process model for tests, demos and the CLI.
+
+- ``mock/echo`` answers with the last user message.
+- ``mock/fixed`` answers with the ``output`` option (default ``"ok"``).
+- any model name with a ``responder`` option: ``responder(request) -> str`` decides the answer.
+
+Options ``ttft_ms`` and ``token_delay_ms`` simulate streaming time; ``fail_times=N`` makes the
+first N calls for each example fail with a retryable error (``fail_with``: ``server_error``,
+``rate_limit``, ``timeout``, ``stream`` or ``auth``). Every request received is kept in
+:attr:`MockProvider.requests`, so a test can check the exact prompt a judge sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+from agility.chat import ChatRequest, Completion
+from agility.errors import (
+    ConfigError,
+    ProviderAuthError,
+    ProviderError,
+    ProviderTimeout,
+    RateLimitError,
+    StreamError,
+)
+from agility.providers._base import Provider, Stopwatch
+
+__all__ = ["MockProvider"]
+
+_FAILURES: dict[str, type[ProviderError]] = {
+    "server_error": ProviderError, "rate_limit": RateLimitError, "timeout": ProviderTimeout,
+    "stream": StreamError, "auth": ProviderAuthError,
+}
+
+
+class MockProvider(Provider):
+    """A deterministic model that needs no network and no key."""
+
+    name = "mock"
+    local = True
+
+    def __init__(self, model: str, **options: Any) -> None:
+        self.responder: Callable[[ChatRequest], str] | None = options.pop("responder", None)
+        super().__init__(model, **options)
+        if self.responder is None and model not in ("echo", "fixed"):
+            raise ConfigError(f"unknown mock model 'mock/{model}': use mock/echo, mock/fixed "
+                              f"(with output=...), or pass a responder callable")
+        self.output = str(options.get("output", "ok"))
+        self.ttft_ms = _number(options, "ttft_ms", 0.0)
+        self.token_delay_ms = _number(options, "token_delay_ms", 0.0)
+        self.fail_times = int(_number(options, "fail_times", 0))
+        self.fail_with = str(options.get("fail_with", "server_error"))
+        if self.fail_with not in _FAILURES:
+            raise ConfigError(f"mock option fail_with={self.fail_with!r} is not one of "
+                              f"{', '.join(_FAILURES)}")
+        self.requests: list[ChatRequest] = []
+        self._calls: Counter[str | None] = Counter()
+
+    def answer(self, request: ChatRequest) -> str:
+        """The text this mock gives for ``request``."""
+        if self.responder is not None:
+            return str(self.responder(request))
+        if self.model == "fixed":
+            return self.output
+        users = [m.content for m in request.messages if m.role == "user"]
+        return users[-1] if users else ""
+
+    async def complete(self, request: ChatRequest, *, example_id: str | None = None) -> Completion:
+        """Answer ``request`` after the configured delays (or fail, if told to)."""
+        self.requests.append(request)
+        self._calls[example_id] += 1
+        if self._calls[example_id] <= self.fail_times:
+            raise self._failure(example_id)
+        watch = Stopwatch()
+        text = self.answer(request)
+        words = text.split()
+        if self.ttft_ms:
+            await asyncio.sleep(self.ttft_ms / 1000.0)
+        watch.mark_first_token()
+        if self.token_delay_ms and len(words) > 1:
+            await asyncio.sleep(self.token_delay_ms * (len(words) - 1) / 1000.0)
+        watch.stop()
+        limit = request.config.max_tokens
+        finish = "length" if limit is not None and len(words) > limit else "stop"
+        if finish == "length":
+            text = " ".join(words[:limit])
+        return Completion(
+            text=text, ttft_ms=watch.ttft_ms, latency_ms=watch.latency_ms,
+            input_tokens=sum(len(m.content.split()) for m in request.messages),
+            output_tokens=len(text.split()), finish_reason=finish,
+            request_id=f"mock-{len(self.requests)}")
+
+    def _failure(self, example_id: str | None) -> ProviderError:
+        cls = _FAILURES[self.fail_with]
+        call = self._calls[example_id]
+        error = cls(f"mock failure {call} of {self.fail_times} for example {example_id}",
+                    provider=self.name, model=self.model,
+                    status=429 if cls is RateLimitError else 503 if cls is ProviderError else None,
+                    retry_after_s=0.0 if cls is RateLimitError else None)
+        if cls is ProviderError:
+            error.retryable = True
+        return error
+
+
+def _number(options: dict[str, Any], key: str, default: float) -> float:
+    value = options.get(key, default)
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"mock option {key}={value!r} is not a number") from None
