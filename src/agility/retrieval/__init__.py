@@ -1,5 +1,6 @@
 """Retrieval for RAG pipelines: the interface the runner calls, and a local embedding retriever."""
 
 from agility.retrieval._base import Retrieval, Retriever
+from agility.retrieval._embedding import Chunk, EmbeddingRetriever, load_corpus
 
-__all__ = ["Retrieval", "Retriever"]
+__all__ = ["Retrieval", "Retriever", "Chunk", "EmbeddingRetriever", "load_corpus"]
