@@ -132,6 +132,29 @@ def _figure_verdict(keys: list[FinancialNumber], answer: str,
     return "correct", f"states the gold figure(s) {_raws(matched)}"
 
 
+def _kind(figure: FinancialNumber) -> str:
+    return "percent" if figure.is_percent else ("money" if figure.currency else "plain")
+
+
+def _contradicts(keys: list[FinancialNumber], answer: str, question: str) -> str | None:
+    """A reason when the answer states a figure of the same kind as a gold figure it misses.
+
+    A gold "$831 million" against an answer's "$2,278 million" is a different figure for the
+    same quantity; against an answer that only gives percentages it is merely not discussed.
+    """
+    said = parse_financial_numbers(answer)
+    missed = [k for k in keys if not any(figures_match(a, k) for a in said)]
+    if not missed or len(missed) < len(keys):
+        return None
+    given = parse_financial_numbers(question)
+    kinds = {_kind(k) for k in missed if _kind(k) == "money"}
+    clashing = [a for a in said if _kind(a) in kinds
+                and not any(figures_match(a, q) for q in given)]
+    if not clashing:
+        return None
+    return f"states {_raws(clashing)} where the gold says {_raws(missed)}"
+
+
 def _raws(figures: list[FinancialNumber], limit: int = 4) -> str:
     shown = ", ".join(f.raw for f in figures[:limit])
     return shown + (", ..." if len(figures) > limit else "")
@@ -184,6 +207,9 @@ def judge_financial_answer(question: str | None, gold: object, answer: object, *
     if refusals:
         return Judgement("refusal", "declines or says the information is missing ("
                          + ", ".join(refusals) + ")")
+    contradiction = _contradicts(keys, text, question) if figure else None
+    if contradiction:
+        return Judgement("incorrect", contradiction)
     if gold_polarity and answer_polarity:
         return Judgement("correct", f"answers {answer_polarity}, as the gold does")
     asks_quantity = isinstance(gold, int | float) or (

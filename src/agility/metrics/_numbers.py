@@ -10,6 +10,7 @@ rounding, for a scale the writer left implicit ("1,577" in a table in millions a
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from dataclasses import dataclass
@@ -100,6 +101,12 @@ def parse_financial_numbers(text: str | float | int | None, *,
         raw = repr(text)
         decimals = len(raw.split(".")[1]) if "." in raw and "e" not in raw else 0
         return [FinancialNumber(float(text), raw, 0, decimals=decimals)]
+    return list(_parse_text(text, keep_years))
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_text(text: str, keep_years: bool) -> tuple[FinancialNumber, ...]:
+    # graders read the same answer several times; figures are immutable, so cache them
     found: list[FinancialNumber] = []
     for m in _NUMBER.finditer(text):
         before = text[max(0, m.start() - 1):m.start()]
@@ -109,7 +116,7 @@ def parse_financial_numbers(text: str | float | int | None, *,
         if not keep_years and (_is_year(m) or _is_day_of_month(m, text)):
             continue
         found.append(_to_number(m))
-    return found
+    return tuple(found)
 
 
 def _to_number(m: re.Match[str]) -> FinancialNumber:
