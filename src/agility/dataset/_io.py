@@ -78,7 +78,8 @@ def read_rows(path: str | Path, decode_nested: bool = True) -> tuple[list[RawRow
     reader = {"jsonl": _read_jsonl, "csv": _read_csv, "parquet": _read_parquet}[fmt]
     rows, problems = reader(path)
     if decode_nested and fmt != "jsonl":
-        rows = [_decode_cells(row, str(path), problems) for row in rows]
+        decoded = [_decode_cells(row, str(path), problems) for row in rows]
+        rows = [row for row in decoded if row is not None]
     return rows, problems
 
 
@@ -96,10 +97,10 @@ def _read_jsonl(path: Path) -> tuple[list[RawRow], list[Problem]]:
             if not text.strip():
                 continue
             try:
-                data = json.loads(text)
+                data = json.loads(text.rstrip("\r\n"))
             except json.JSONDecodeError as exc:
                 problems.append(Problem(where, number, None,
-                                        f"malformed JSON: {exc.msg} (column {exc.colno})"))
+                                        f"malformed JSON: {exc.msg} (column {exc.pos + 1})"))
                 continue
             if not isinstance(data, dict):
                 problems.append(Problem(where, number, None,
@@ -163,8 +164,10 @@ def _read_parquet(path: Path) -> tuple[list[RawRow], list[Problem]]:
     return rows, []
 
 
-def _decode_cells(row: RawRow, where: str, problems: list[Problem]) -> RawRow:
+def _decode_cells(row: RawRow, where: str, problems: list[Problem]) -> RawRow | None:
+    """The row with its JSON cells decoded, or None (and a problem) if a cell is not JSON."""
     data = dict(row.data)
+    readable = True
     for key in (*_JSON_FIELDS, *_MAYBE_JSON_FIELDS):
         value = data.get(key)
         if not isinstance(value, str):
@@ -179,8 +182,8 @@ def _decode_cells(row: RawRow, where: str, problems: list[Problem]) -> RawRow:
                 continue
             problems.append(Problem(where, row.line, key, f"is not valid JSON ({exc.msg}); "
                                     f"nested fields are JSON-encoded in CSV and Parquet cells"))
-            del data[key]
-    return RawRow(row.line, data)
+            readable = False
+    return RawRow(row.line, data) if readable else None
 
 
 def _encode_cell(key: str, value: Any) -> Any:
