@@ -5,6 +5,7 @@ servers on 127.0.0.1 instead of patching agility's own code.
 """
 
 from agility.testing.fake_anthropic import FakeAnthropicServer
+from agility.testing.fake_bedrock import FakeBedrockServer
 from agility.testing.fake_openai import FakeOpenAIServer, Fault
 
-__all__ = ["FakeAnthropicServer", "FakeOpenAIServer", "Fault"]
+__all__ = ["FakeAnthropicServer", "FakeBedrockServer", "FakeOpenAIServer", "Fault"]

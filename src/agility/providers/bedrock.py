@@ -1,0 +1,264 @@
+"""``bedrock/MODEL_ID``: Amazon Bedrock ConverseStream through boto3.
+
+Model ids may be foundation models (``anthropic.claude-3-5-haiku-20241022-v1:0``) or
+cross-region inference profiles (``us.anthropic...``, ``eu.``, ``apac.``, ``global.``) or
+profile ARNs. Credentials come from boto3's usual chain (environment, ``profile``, SSO,
+instance role); agility never sees or stores them.
+
+boto3 is blocking, so the stream is read in a worker thread that timestamps each event as it
+arrives and hands it to the event loop through a queue: TTFT is the arrival of the first
+``contentBlockDelta`` with text, measured here, not the service's ``latencyMs`` (kept in
+``provider_metrics["bedrock_latency_ms"]``). Usage comes from the ``metadata`` event.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from agility.chat import ChatRequest, Completion
+from agility.errors import (
+    ConfigError,
+    MissingExtraError,
+    ProviderAuthError,
+    ProviderError,
+    ProviderTimeout,
+    RateLimitError,
+    StreamError,
+)
+from agility.providers._base import Provider, Stopwatch
+from agility.providers._common import estimate_input_tokens, estimate_tokens, provider_extra
+
+__all__ = ["BedrockProvider"]
+
+_THROTTLED = {"throttlingexception", "toomanyrequestsexception", "servicequotaexceededexception"}
+_AUTH = {"accessdeniedexception", "unrecognizedclientexception", "expiredtokenexception",
+         "invalidsignatureexception", "missingauthenticationtokenexception",
+         "invalidclienttokenid", "signaturedoesnotmatch"}
+_RETRYABLE = {"serviceunavailableexception", "internalserverexception", "modelnotreadyexception",
+              "modelstreamerrorexception", "internalfailure"}
+_TIMEOUT = {"modeltimeoutexception"}
+
+
+def _sdk() -> tuple[Any, Any]:
+    try:
+        import boto3
+        import botocore.config
+    except ImportError as exc:
+        raise MissingExtraError("boto3", "bedrock", "The bedrock/ provider") from exc
+    return boto3, botocore.config
+
+
+class BedrockProvider(Provider):
+    """Amazon Bedrock Converse API, streamed.
+
+    Options:
+        region: AWS region (default: boto3's, from ``AWS_REGION``/config).
+        endpoint_url: a different endpoint (VPC endpoint, a local fake).
+        profile: a named AWS profile.
+        timeout_s: connect/read timeout in seconds (default 60).
+        max_concurrency: worker threads and HTTP connections (default 64).
+    """
+
+    name = "bedrock"
+
+    def __init__(self, model: str, **options: Any) -> None:
+        super().__init__(model, **options)
+        self.region: str | None = options.get("region")
+        self.endpoint_url: str | None = options.get("endpoint_url")
+        self.profile: str | None = options.get("profile")
+        self.timeout_s = float(options.get("timeout_s", 60.0))
+        self.max_concurrency = int(options.get("max_concurrency", 64))
+        self._boto_client: Any = None
+        self._client_lock = threading.Lock()
+        self._executor: ThreadPoolExecutor | None = None
+
+    def _client(self) -> Any:
+        """The boto3 ``bedrock-runtime`` client (made once; boto3's retries are off)."""
+        boto3, botocore_config = _sdk()
+        with self._client_lock:
+            if self._boto_client is None:
+                config = botocore_config.Config(
+                    retries={"total_max_attempts": 1, "mode": "standard"},
+                    read_timeout=self.timeout_s, connect_timeout=min(self.timeout_s, 10.0),
+                    max_pool_connections=self.max_concurrency)
+                session = boto3.Session(profile_name=self.profile)
+                try:
+                    self._boto_client = session.client(
+                        "bedrock-runtime", region_name=self.region,
+                        endpoint_url=self.endpoint_url, config=config)
+                except Exception as exc:  # noqa: BLE001 - NoRegionError, ProfileNotFound
+                    raise ConfigError(f"cannot set up the Bedrock client: {exc}. Set the region "
+                                      f"(option region= or $AWS_REGION) and check the profile"
+                                      ) from exc
+            return self._boto_client
+
+    def build_params(self, request: ChatRequest) -> dict[str, Any]:
+        """The ``converse_stream`` keyword arguments for ``request``."""
+        config = request.config
+        params: dict[str, Any] = {
+            "modelId": self.model,
+            "messages": [{"role": m.role, "content": [{"text": m.content}]}
+                         for m in request.messages if m.role != "system"],
+        }
+        system = [{"text": m.content} for m in request.messages if m.role == "system"]
+        if system:
+            params["system"] = system
+        inference = {key: value for key, value in (
+            ("maxTokens", config.max_tokens), ("temperature", config.temperature),
+            ("topP", config.top_p), ("stopSequences", config.stop)) if value is not None}
+        if inference:
+            params["inferenceConfig"] = inference
+        extra = provider_extra(config.extra, "bedrock")
+        if extra:
+            params["additionalModelRequestFields"] = extra
+        return params
+
+    async def complete(self, request: ChatRequest, *, example_id: str | None = None) -> Completion:
+        """Stream one Converse call; see the module docstring for what is measured."""
+        params = self.build_params(request)
+        client = await asyncio.to_thread(self._client)
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(self.max_concurrency, "agility-bedrock")
+        loop = asyncio.get_running_loop()
+        queue: asyncio.Queue[tuple[str, Any, float]] = asyncio.Queue()
+        cancelled = threading.Event()
+
+        def put(kind: str, item: Any) -> None:
+            loop.call_soon_threadsafe(queue.put_nowait, (kind, item, time.perf_counter()))
+
+        def read_stream() -> None:
+            try:
+                response = client.converse_stream(**params)
+                put("meta", response.get("ResponseMetadata") or {})
+                stream = response["stream"]
+                for event in stream:
+                    if cancelled.is_set():
+                        stream.close()
+                        return
+                    put("event", event)
+                put("end", None)
+            except BaseException as exc:  # noqa: BLE001 - handed to the event loop
+                put("error", exc)
+
+        watch = Stopwatch()
+        self._executor.submit(read_stream)
+        state = _ConverseState()
+        try:
+            while True:
+                kind, item, at = await queue.get()
+                if kind == "meta":
+                    state.request_id = item.get("RequestId")
+                elif kind == "event":
+                    state.feed(item, at, watch)
+                elif kind == "end":
+                    watch.end = at
+                    break
+                else:
+                    raise self._error(item, state) from item
+        finally:
+            cancelled.set()
+        return state.completion(request, watch, self)
+
+    def _error(self, exc: BaseException, state: "_ConverseState") -> ProviderError:
+        common: dict[str, Any] = {"provider": self.name, "model": self.model}
+        response = getattr(exc, "response", None)
+        if isinstance(response, dict) and "Error" in response:
+            return self._client_error(response, state)
+        kind = type(exc).__name__
+        if kind == "NoCredentialsError" or kind == "PartialCredentialsError":
+            return ProviderAuthError("no AWS credentials found: configure them as for the AWS "
+                                     "CLI (environment, profile= option, SSO or a role)", **common)
+        if "Timeout" in kind:
+            return ProviderTimeout(f"no answer within {self.timeout_s:g}s ({kind}); raise "
+                                   f"timeout_s if the model is slow",
+                                   request_id=state.request_id, **common)
+        if kind in ("EndpointConnectionError", "ConnectionClosedError") and not state.started:
+            error = ProviderError(f"cannot reach Bedrock at "
+                                  f"{self.endpoint_url or self.region or 'the default endpoint'}"
+                                  f": {exc}", **common)
+            error.retryable = True
+            return error
+        return StreamError(f"the stream broke before it finished: {kind}: {exc}",
+                           request_id=state.request_id, **common)
+
+    def _client_error(self, response: dict[str, Any], state: "_ConverseState") -> ProviderError:
+        code = str(response["Error"].get("Code") or "")
+        message = f"{code}: {str(response['Error'].get('Message') or '').rstrip('.')}"
+        meta = response.get("ResponseMetadata") or {}
+        common: dict[str, Any] = {"provider": self.name, "model": self.model,
+                                  "status": meta.get("HTTPStatusCode"),
+                                  "request_id": meta.get("RequestId") or state.request_id}
+        key = code.lower()
+        if key in _THROTTLED:
+            return RateLimitError(f"throttled: {message}", **common)
+        if key in _AUTH:
+            return ProviderAuthError(f"not authorised: {message}. Check the AWS credentials "
+                                     f"and model access for this region", **common)
+        if key in _TIMEOUT:
+            return ProviderTimeout(message, **common)
+        if state.started and key not in _RETRYABLE:
+            return StreamError(f"the stream reported an error: {message}", **common)
+        error = ProviderError(f"provider error: {message}", **common)
+        error.retryable = key in _RETRYABLE
+        return error
+
+    async def aclose(self) -> None:
+        """Stop the worker threads."""
+        if self._executor is not None:
+            self._executor.shutdown(wait=False, cancel_futures=True)
+            self._executor = None
+
+
+class _ConverseState:
+    """What has arrived so far on one ConverseStream."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self.usage: dict[str, Any] = {}
+        self.metrics: dict[str, Any] = {}
+        self.finish_reason: str | None = None
+        self.request_id: str | None = None
+        self.started = False
+        self.stopped = False
+
+    def feed(self, event: dict[str, Any], at: float, watch: Stopwatch) -> None:
+        self.started = True
+        if "contentBlockDelta" in event:
+            text = (event["contentBlockDelta"].get("delta") or {}).get("text")
+            if text:
+                if watch.first_token is None:
+                    watch.first_token = at  # the moment the worker thread received it
+                self.parts.append(text)
+        elif "messageStop" in event:
+            self.finish_reason = event["messageStop"].get("stopReason")
+            self.stopped = True
+        elif "metadata" in event:
+            self.usage = event["metadata"].get("usage") or {}
+            self.metrics = event["metadata"].get("metrics") or {}
+
+    def completion(self, request: ChatRequest, watch: Stopwatch,
+                   provider: BedrockProvider) -> Completion:
+        if not self.stopped:
+            raise StreamError("the stream ended before messageStop", provider=provider.name,
+                              model=provider.model, request_id=self.request_id)
+        text = "".join(self.parts)
+        input_tokens = self.usage.get("inputTokens")
+        if input_tokens is not None:  # Bedrock counts cache reads/writes apart from inputTokens
+            input_tokens += sum(self.usage.get(k) or 0 for k in ("cacheReadInputTokens",
+                                                                 "cacheWriteInputTokens"))
+        output_tokens = self.usage.get("outputTokens")
+        estimated = input_tokens is None or output_tokens is None
+        metrics = {"bedrock_latency_ms": self.metrics["latencyMs"]} \
+            if "latencyMs" in self.metrics else {}
+        return Completion(
+            text=text, ttft_ms=watch.ttft_ms, latency_ms=watch.latency_ms,
+            input_tokens=input_tokens if input_tokens is not None
+            else estimate_input_tokens(request),
+            output_tokens=output_tokens if output_tokens is not None else estimate_tokens(text),
+            cached_input_tokens=self.usage.get("cacheReadInputTokens"),
+            tokens_estimated=estimated, finish_reason=self.finish_reason,
+            request_id=self.request_id, provider_metrics=metrics)

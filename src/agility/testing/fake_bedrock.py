@@ -1,0 +1,153 @@
+"""A local server speaking Amazon Bedrock ConverseStream, for boto3 with ``endpoint_url``.
+
+``POST /model/{modelId}/converse-stream`` answers with ``application/vnd.amazon.eventstream``
+binary frames (prelude: total length, headers length, prelude CRC32; headers ``:event-type``,
+``:content-type``, ``:message-type``; JSON payload; message CRC32): ``messageStart``,
+``contentBlockDelta`` text deltas, ``contentBlockStop``, ``messageStop``, ``metadata`` (usage
+and the service's ``latencyMs``). Errors carry ``x-amzn-ErrorType`` as the service does.
+Faults as :class:`~agility.testing.FakeOpenAIServer`; ``Fault.malformed_chunk()`` sends a frame
+with a wrong CRC. Use dummy credentials: ``aws_access_key_id="test"``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import struct
+import zlib
+from typing import Any
+from urllib.parse import unquote
+
+from agility.testing._http import HTTPRequest, HTTPResponder
+from agility.testing.fake_openai import FakeOpenAIServer, Fault, split_tokens
+
+__all__ = ["FakeBedrockServer", "encode_event"]
+
+_ERROR_CODES = {400: "ValidationException", 403: "AccessDeniedException",
+                404: "ResourceNotFoundException", 424: "ModelErrorException",
+                429: "ThrottlingException", 500: "InternalServerException",
+                503: "ServiceUnavailableException"}
+
+
+def _header(name: str, value: str) -> bytes:
+    raw_name, raw_value = name.encode(), value.encode()
+    # value type 7 = string
+    return struct.pack("!B", len(raw_name)) + raw_name + struct.pack("!BH", 7, len(raw_value)) \
+        + raw_value
+
+
+def encode_event(event_type: str, payload: dict[str, Any], *, message_type: str = "event",
+                 corrupt: bool = False) -> bytes:
+    """One ``vnd.amazon.eventstream`` frame; ``corrupt`` spoils its message CRC."""
+    type_header = ":event-type" if message_type == "event" else ":exception-type"
+    headers = (_header(type_header, event_type) + _header(":content-type", "application/json")
+               + _header(":message-type", message_type))
+    body = json.dumps(payload).encode()
+    total = 12 + len(headers) + len(body) + 4
+    prelude = struct.pack("!II", total, len(headers))
+    prelude += struct.pack("!I", zlib.crc32(prelude))
+    message = prelude + headers + body
+    crc = zlib.crc32(message) ^ (0xFFFFFFFF if corrupt else 0)
+    return message + struct.pack("!I", crc)
+
+
+def _text_of(content: Any) -> str:
+    if isinstance(content, list):
+        return " ".join(str(b.get("text", "")) for b in content if isinstance(b, dict))
+    return str(content or "")
+
+
+def bedrock_echo(body: dict[str, Any]) -> str:
+    """Echo the text of the last user message of a Converse body."""
+    for message in reversed(body.get("messages") or []):
+        if message.get("role") == "user":
+            return _text_of(message.get("content"))
+    return ""
+
+
+class FakeBedrockServer(FakeOpenAIServer):
+    """Bedrock Runtime ConverseStream on 127.0.0.1 (``endpoint_url`` = :attr:`base_url`).
+
+    ``requests`` holds the Converse bodies, each with the model id added as ``"modelId"``.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if "responder" not in kwargs and not args:
+            self.responder = bedrock_echo
+
+    @property
+    def base_url(self) -> str:
+        """The ``endpoint_url`` to give boto3."""
+        return f"http://{self.host}:{self.port}"
+
+    async def handle(self, request: HTTPRequest, responder: HTTPResponder) -> None:
+        parts = request.path.strip("/").split("/")
+        if request.method != "POST" or len(parts) != 3 or parts[0] != "model" \
+                or parts[2] != "converse-stream":
+            await self._error(responder, 404, "no such route", "req-none")
+            return
+        body = {**request.json(), "modelId": unquote(parts[1])}
+        with self._lock:
+            self._requests.append(body)
+        request_id = f"req-{next(self._ids):06d}"
+        fault = self._next_fault()
+        if fault is not None and await self._early_fault(fault, responder, request_id):
+            return
+        await self._converse_stream(body, request, responder, request_id, fault)
+
+    async def _error(self, responder: HTTPResponder, status: int, message: str,
+                     request_id: str, code: str | None = None) -> None:
+        code = code or _ERROR_CODES.get(status, "InternalServerException")
+        await responder.send(status, {"message": message},
+                             {"x-amzn-errortype": f"{code}:http://internal.amazon.com/coral/",
+                              "x-amzn-requestid": request_id})
+
+    async def _early_fault(self, fault: Fault, responder: HTTPResponder,
+                           request_id: str) -> bool:
+        if fault.kind == "rate_limit":
+            await self._error(responder, 429, "Too many requests, please wait before trying "
+                                              "again.", request_id)
+        elif fault.kind == "server_error":
+            await self._error(responder, fault.status or 500, "The server had an error.",
+                              request_id)
+        elif fault.kind == "auth_error":
+            await self._error(responder, 403, "The security token included in the request is "
+                                              "invalid.", request_id, "UnrecognizedClientException")
+        elif fault.kind == "hang":
+            await asyncio.sleep(fault.seconds or 30.0)
+            responder.abort()
+        else:
+            return False
+        return True
+
+    async def _converse_stream(self, body: dict[str, Any], request: HTTPRequest,
+                               responder: HTTPResponder, request_id: str,
+                               fault: Fault | None) -> None:
+        ttft_ms = float(request.headers.get("x-fake-ttft-ms", self.ttft_ms))
+        tokens = split_tokens(self.responder(body))
+        started = asyncio.get_running_loop().time()
+        await responder.start_stream(200, {"x-amzn-requestid": request_id},
+                                     content_type="application/vnd.amazon.eventstream")
+        await responder.write_chunk(encode_event("messageStart", {"role": "assistant"}))
+        for index, token in enumerate(tokens):
+            if fault is not None and fault.kind == "cut_stream" and index >= (fault.after_tokens or 0):
+                responder.abort()
+                return
+            await asyncio.sleep((ttft_ms if index == 0 else self.token_delay_ms) / 1000.0)
+            await responder.write_chunk(encode_event(
+                "contentBlockDelta", {"delta": {"text": token}, "contentBlockIndex": 0},
+                corrupt=fault is not None and fault.kind == "malformed_chunk"))
+        await responder.write_chunk(encode_event("contentBlockStop", {"contentBlockIndex": 0}))
+        await responder.write_chunk(encode_event("messageStop", {"stopReason": "end_turn"}))
+        prompt_words = sum(len(_text_of(m.get("content")).split())
+                           for m in body.get("messages") or [])
+        prompt_words += sum(len(_text_of([s]).split()) for s in body.get("system") or [])
+        latency_ms = int((asyncio.get_running_loop().time() - started) * 1000)
+        if self.usage:
+            await responder.write_chunk(encode_event("metadata", {
+                "usage": {"inputTokens": prompt_words, "outputTokens": len(tokens),
+                          "totalTokens": prompt_words + len(tokens)},
+                "metrics": {"latencyMs": latency_ms}}))
+        await responder.end_stream()
+        self._finish()
