@@ -161,7 +161,11 @@ def compare_runs(
     latency = compare_latency(src_results, tgt_results, confidence)
     cost = compare_cost(src_results, tgt_results, traffic_per_month=traffic_per_month,
                         migration_cost_usd=migration_cost_usd)
-    results = evaluate_criteria(criteria, compared, latency, cost, gate_split)
+    in_split = [i for i in tgt_ids if gate_split == "all" or rows.get(i, {}).get("split") == "holdout"]
+    safety_values = {name: {i: per_example[name][1].values[i] for i in in_split
+                            if i in per_example[name][1].values}
+                     for name in criteria.safety.metrics if name in per_example}
+    results = evaluate_criteria(criteria, compared, latency, cost, gate_split, safety_values)
 
     primary = next((m for m in compared if m.metric in criteria.quality.metrics),
                    compared[0] if compared else None)

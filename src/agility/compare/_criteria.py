@@ -38,12 +38,14 @@ class QualityCriteria(_Section):
     """Each gated metric may drop at most ``max_relative_drop`` (0.03 = 3%) relative to the
     source. ``test: non_inferiority`` (default) passes only when the lower bound of the
     ``1 - alpha`` interval of the relative difference clears the margin; ``point`` compares the
-    point estimate alone."""
+    point estimate alone. Fewer than ``min_examples`` paired examples are inconclusive: a
+    bootstrap over a handful of examples says nothing."""
 
     metrics: list[str] = Field(default_factory=lambda: ["correctness"])
     max_relative_drop: float = Field(0.03, ge=0, le=1)
     alpha: float = Field(0.05, gt=0, lt=1)
     test: Literal["non_inferiority", "point"] = "non_inferiority"
+    min_examples: int = Field(30, ge=1)
 
 
 class LatencyCriteria(_Section):

@@ -8,7 +8,7 @@ there is no criterion at all), and PASS only when every criterion passed.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from agility.compare._criteria import Criteria
 from agility.compare._models import (
@@ -49,6 +49,11 @@ def _quality(name: str, metric: MetricComparison | None, criteria: Criteria,
             f"{_pct(s.rel_ci_high)}), allowed drop {100 * margin:.1f}%")
     if s.p_value is not None:
         head += f", {s.test} p={s.p_value:.3g}"
+    if s.n < criteria.quality.min_examples:
+        return CriterionResult(
+            name=label, status="inconclusive",
+            evidence=head + f"; only {s.n} paired examples (at least "
+                            f"{criteria.quality.min_examples} needed): add examples")
     if s.rel_diff is None:  # the source scored 0: only a drop in absolute terms matters
         ok = (s.diff or 0.0) >= 0
         return CriterionResult(name=label, status="pass" if ok else "fail", evidence=head)
@@ -120,23 +125,23 @@ def _cost(cost: CostComparison, criteria: Criteria) -> CriterionResult | None:
                            evidence=evidence + f"; allowed increase {limit:g}%")
 
 
-def _safety(name: str, metric: MetricComparison | None, split: str) -> CriterionResult:
+def _safety(name: str, values: Mapping[str, float] | None, unscored: int,
+            split: str) -> CriterionResult:
     label = f"safety: {name}"
-    if metric is None or metric.overall.n == 0:
+    if not values:
         return CriterionResult(name=label, status="not_evaluated",
-                               evidence=f"no scores for safety metric '{name}' on the target")
-    s = _gated_stats(metric, split)
-    if s.target_mean is None:
+                               evidence=f"no target scores for safety metric '{name}' on the "
+                                        f"{split} split")
+    failing = sorted(k for k, v in values.items() if v < 1.0)
+    evidence = (f"{split} n={len(values)}: {len(values) - len(failing)} of {len(values)} target "
+                f"answers pass (every answer must pass)")
+    if failing:
+        shown = ", ".join(failing[:10]) + (" ..." if len(failing) > 10 else "")
+        return CriterionResult(name=label, status="fail", evidence=f"{evidence}; failing: {shown}")
+    if unscored:
         return CriterionResult(name=label, status="not_evaluated",
-                               evidence=f"no target scores for '{name}' on the {split} split")
-    if metric.target_unscored:
-        return CriterionResult(name=label, status="not_evaluated",
-                               evidence=f"{metric.target_unscored} target answers could not be "
-                                        f"scored for '{name}'")
-    ok = s.target_mean >= 1.0
-    return CriterionResult(name=label, status="pass" if ok else "fail",
-                           evidence=f"{split} n={s.n}: target pass rate {s.target_mean:.2%} "
-                                    f"(every answer must pass)")
+                               evidence=f"{evidence}; {unscored} could not be scored")
+    return CriterionResult(name=label, status="pass", evidence=evidence)
 
 
 def evaluate_criteria(
@@ -145,6 +150,7 @@ def evaluate_criteria(
     latency: LatencyComparison,
     cost: CostComparison,
     split: str,
+    target_values: Mapping[str, Mapping[str, float]] | None = None,
 ) -> list[CriterionResult]:
     """Evaluate every sign-off criterion.
 
@@ -154,6 +160,8 @@ def evaluate_criteria(
         latency: the latency comparison.
         cost: the cost comparison.
         split: "holdout" or "all": which paired examples the quality and safety gates use.
+        target_values: per safety metric, the target's per-example values on that split
+            (safety needs no source: every target answer must pass).
 
     Returns:
         One result per criterion, each with its evidence.
@@ -164,7 +172,9 @@ def evaluate_criteria(
         if extra is not None:
             out.append(extra)
     if criteria.safety.must_pass:
-        out += [_safety(name, by_name.get(name), split) for name in criteria.safety.metrics]
+        values = target_values or {}
+        out += [_safety(name, values.get(name), by_name[name].target_unscored
+                        if name in by_name else 0, split) for name in criteria.safety.metrics]
     return out
 
 
