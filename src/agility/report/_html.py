@@ -146,7 +146,10 @@ def _speed(c: Comparison, labels: tuple[str, str]) -> str:
 
 def _cost(c: Comparison, labels: tuple[str, str]) -> str:
     k = c.cost
-    money = "${:.6f}".format
+
+    def money(value: float) -> str:
+        return f"{'-' if value < 0 else ''}${abs(value):.6f}"
+
     rows = [[_e(label), _num(s.mean_per_query_usd, "${:.6f}"), _num(s.per_1000_usd, "${:.4f}"),
              _num(s.monthly_usd, "${:,.2f}"), _pct(s.retrieval_share)]
             for label, s in ((labels[0], k.source), (labels[1], k.target))]
@@ -165,7 +168,7 @@ def _cost(c: Comparison, labels: tuple[str, str]) -> str:
                                     else f"{k.payback_days:.1f} days") + ".")
     out += f'<p>{" ".join(facts)}</p>' if facts else ""
     out += pair_bars_svg((k.source.mean_per_query_usd, k.target.mean_per_query_usd),
-                         "cost per query", "USD", labels)
+                         "cost per query", "USD")
     return out + "</section>"
 
 

@@ -14,7 +14,7 @@ __all__ = ["histogram_svg", "diff_bars_svg", "pair_bars_svg", "SOURCE_COLOR", "T
 
 SOURCE_COLOR = "#4c78a8"
 TARGET_COLOR = "#f58518"
-_W, _H, _PAD_L, _PAD_B, _PAD_T = 560, 220, 56, 40, 26
+_W, _H, _PAD_L, _PAD_B, _PAD_T = 560, 236, 56, 40, 42
 
 
 def _svg(width: int, height: int, body: str, title: str) -> str:
@@ -26,8 +26,8 @@ def _svg(width: int, height: int, body: str, title: str) -> str:
 def _legend(x: int, y: int, labels: Sequence[str]) -> str:
     out = ""
     for k, (label, color) in enumerate(zip(labels, (SOURCE_COLOR, TARGET_COLOR))):
-        out += (f'<rect x="{x + k * 150}" y="{y - 9}" width="10" height="10" fill="{color}"/>'
-                f'<text x="{x + k * 150 + 14}" y="{y}" font-size="11">{escape(label)}</text>')
+        out += (f'<rect x="{x + k * 250}" y="{y - 9}" width="10" height="10" fill="{color}"/>'
+                f'<text x="{x + k * 250 + 14}" y="{y}" font-size="11">{escape(label[:38])}</text>')
     return out
 
 
@@ -55,7 +55,7 @@ def histogram_svg(hist: Histogram, title: str, x_label: str,
     plot_w, plot_h = _W - _PAD_L - 10, _H - _PAD_B - _PAD_T
     slot = plot_w / max(bins, 1)
     body = f'<text x="{_PAD_L}" y="14" font-size="12" font-weight="bold">{escape(title)}</text>'
-    body += _legend(_W - 300, 14, labels)
+    body += _legend(_PAD_L, 30, labels)
     for i in range(bins):
         for k, counts in enumerate((hist.source, hist.target)):
             h = plot_h * counts[i] / peak
