@@ -1,0 +1,279 @@
+"""Ragas and DeepEval metrics run through agility's provider layer (optional extras).
+
+``ragas:<name>`` and ``deepeval:<name>`` build the named metric of that library with an LLM
+object that forwards every call to ``agility.providers.get_provider(judge)``, so a team that
+already trusts those metrics keeps them while choosing any judge model agility supports.
+Neither library is imported until such a metric is built; a missing one raises
+:class:`~agility.errors.MissingExtraError` naming the extra to install.
+
+Names: ``ragas:faithfulness``, ``ragas:answer_relevancy``, ``ragas:context_precision``,
+``ragas:context_recall``, ``ragas:factual_correctness``, ... (or a Ragas class name);
+``deepeval:faithfulness``, ``deepeval:answer_relevancy``, ``deepeval:contextual_precision``,
+... (snake case of the class name without ``Metric``).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+import os
+import re
+from typing import Any
+
+from agility.chat import ChatRequest, GenerationConfig, Message
+from agility.errors import AgilityError, MissingExtraError, UsageError, scrub_secrets
+from agility.metrics._base import Metric, MetricInput, MetricResult, register_lazy
+
+__all__ = ["RagasMetric", "DeepEvalMetric", "ProviderLLM"]
+
+_RAGAS_NAMES = {
+    "faithfulness": "Faithfulness",
+    "answer_relevancy": "ResponseRelevancy",
+    "response_relevancy": "ResponseRelevancy",
+    "context_precision": "LLMContextPrecisionWithReference",
+    "context_recall": "LLMContextRecall",
+    "factual_correctness": "FactualCorrectness",
+    "answer_correctness": "AnswerCorrectness",
+    "noise_sensitivity": "NoiseSensitivity",
+}
+_PASSTHROUGH = frozenset({"judge", "repeats", "metric_name", "threshold", "metric_options",
+                          "temperature", "max_tokens"})
+
+
+class ProviderLLM:
+    """The one bridge both adapters use: a prompt string in, the judge model's text out."""
+
+    def __init__(self, judge: str, options: dict[str, Any]) -> None:
+        from agility.providers import get_provider
+
+        self.judge = judge
+        self.provider = get_provider(judge, **options)
+
+    async def acomplete(self, prompt: str, temperature: float | None = 0.0) -> str:
+        """Send ``prompt`` as one user message; return the answer's text."""
+        request = ChatRequest(messages=[Message(role="user", content=prompt)],
+                              config=GenerationConfig(temperature=temperature))
+        return (await self.provider.complete(request)).text
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def _camel(name: str) -> str:
+    return "".join(part.capitalize() for part in name.split("_"))
+
+
+class _AdapterMetric(Metric):
+    kind = "adapter"
+    requires = ("output",)
+    family: str = ""
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        member = options.get("metric_name")
+        if not member:
+            raise UsageError(f"give the {self.family} metric's name, as in "
+                             f"{self.family}:faithfulness")
+        self.member = str(member)
+        self.name = f"{self.family}:{self.member}"  # type: ignore[misc]
+        self.judge_spec: str | None = options.get("judge")
+        if not self.judge_spec:
+            raise UsageError(f"metric '{self.name}' needs a judge model: pass --judge "
+                             f"provider/model")
+        if importlib.util.find_spec(self.family) is None:
+            raise MissingExtraError(self.family, self.family, f"metric '{self.name}'")
+        self._llm: ProviderLLM | None = None
+
+    def llm(self) -> ProviderLLM:
+        """The provider bridge (made on first use)."""
+        if self._llm is None:
+            provider_options = {k: v for k, v in self.options.items() if k not in _PASSTHROUGH}
+            self._llm = ProviderLLM(self.judge_spec or "", provider_options)
+        return self._llm
+
+    async def aclose(self) -> None:
+        """Close the judge's provider."""
+        if self._llm is not None:
+            llm, self._llm = self._llm, None
+            await llm.provider.aclose()
+
+    def _outcome(self, value: Any, reason: str | None = None) -> MetricResult:
+        common = {"judge_model": self.judge_spec, "judge_prompt_version": f"{self.name}@"
+                  f"{self.library_version()}"}
+        try:
+            score = float(value)
+        except (TypeError, ValueError):
+            score = math.nan
+        if math.isnan(score):
+            return MetricResult(error=f"{self.name} returned no score", **common)
+        score = min(1.0, max(0.0, score))
+        threshold = float(self.options.get("threshold", 0.5))
+        return MetricResult(score=score, passed=score >= threshold, reason=reason or "",
+                            raw={"library_score": value if isinstance(value, (int, float))
+                                 else str(value)}, **common)
+
+    def library_version(self) -> str:
+        """The adapted library's version (recorded with each score)."""
+        raise NotImplementedError
+
+    async def ascore(self, item: MetricInput) -> MetricResult:
+        """Run the library's metric on one answer."""
+        try:
+            value, reason = await self._measure(item)
+        except (UsageError, MissingExtraError):
+            raise
+        except AgilityError as exc:
+            return MetricResult(error=f"judge call failed: {scrub_secrets(str(exc))}",
+                                judge_model=self.judge_spec)
+        except Exception as exc:  # the library's own parsing failures: not a score of 0
+            return MetricResult(error=f"{self.name} failed: {type(exc).__name__}: "
+                                      f"{scrub_secrets(str(exc))[:300]}",
+                                judge_model=self.judge_spec)
+        return self._outcome(value, reason)
+
+    async def _measure(self, item: MetricInput) -> tuple[Any, str | None]:
+        raise NotImplementedError
+
+
+class RagasMetric(_AdapterMetric):
+    """A Ragas metric (``ragas>=0.2`` single-turn API) judged through our provider layer."""
+
+    family = "ragas"
+
+    def library_version(self) -> str:
+        import ragas
+
+        return str(ragas.__version__)
+
+    def _build(self) -> Any:
+        try:
+            import ragas.metrics as ragas_metrics
+            from ragas.llms import BaseRagasLLM
+        except ImportError as exc:
+            raise MissingExtraError("ragas", "ragas", f"metric '{self.name}'") from exc
+        class_name = _RAGAS_NAMES.get(self.member, self.member)
+        cls = getattr(ragas_metrics, class_name, None) or getattr(
+            ragas_metrics, _camel(self.member), None)
+        if cls is None:
+            raise UsageError(f"ragas has no metric '{self.member}'. Try one of: "
+                             f"{', '.join(sorted(_RAGAS_NAMES))}")
+        metric = cls(**dict(self.options.get("metric_options") or {}))
+        metric.llm = _ragas_llm(BaseRagasLLM, self.llm())
+        if hasattr(metric, "embeddings"):
+            metric.embeddings = _ragas_embeddings()
+        return metric
+
+    async def _measure(self, item: MetricInput) -> tuple[Any, str | None]:
+        from ragas.dataset_schema import SingleTurnSample
+
+        metric = self._build()
+        sample = SingleTurnSample(user_input=item.question, response=item.output,
+                                  retrieved_contexts=item.contexts or None,
+                                  reference=item.ground_truth)
+        return await metric.single_turn_ascore(sample), None
+
+
+def _ragas_llm(base: type, bridge: ProviderLLM) -> Any:
+    from langchain_core.outputs import Generation, LLMResult
+
+    class AgilityRagasLLM(base):  # type: ignore[misc, valid-type]
+        def generate_text(self, prompt: Any, n: int = 1, temperature: float = 0.01,
+                          stop: Any = None, callbacks: Any = None) -> Any:
+            raise UsageError("agility runs Ragas metrics asynchronously only")
+
+        async def agenerate_text(self, prompt: Any, n: int = 1, temperature: Any = 0.01,
+                                 stop: Any = None, callbacks: Any = None) -> Any:
+            texts = [await bridge.acomplete(prompt.to_string(), temperature) for _ in range(n)]
+            return LLMResult(generations=[[Generation(text=t) for t in texts]])
+
+        def is_finished(self, response: Any) -> bool:
+            return True
+
+    return AgilityRagasLLM()
+
+
+def _ragas_embeddings() -> Any:
+    from ragas.embeddings import BaseRagasEmbeddings
+
+    from agility.metrics._embedding import embed
+
+    class MiniLMEmbeddings(BaseRagasEmbeddings):  # type: ignore[misc]
+        def embed_query(self, text: str) -> list[float]:
+            return embed([text])[0].tolist()
+
+        def embed_documents(self, texts: list[str]) -> list[list[float]]:
+            return embed(texts).tolist()
+
+        async def aembed_query(self, text: str) -> list[float]:
+            return self.embed_query(text)
+
+        async def aembed_documents(self, texts: list[str]) -> list[list[float]]:
+            return self.embed_documents(texts)
+
+    return MiniLMEmbeddings()
+
+
+class DeepEvalMetric(_AdapterMetric):
+    """A DeepEval metric judged through our provider layer (``DeepEvalBaseLLM``)."""
+
+    family = "deepeval"
+
+    def library_version(self) -> str:
+        from importlib.metadata import version
+
+        return version("deepeval")
+
+    async def _measure(self, item: MetricInput) -> tuple[Any, str | None]:
+        # deepeval phones home unless told not to; we never send data anywhere
+        os.environ.setdefault("DEEPEVAL_TELEMETRY_OPT_OUT", "YES")
+        try:
+            import deepeval.metrics as deepeval_metrics
+            from deepeval.models import DeepEvalBaseLLM
+            from deepeval.test_case import LLMTestCase
+        except ImportError as exc:
+            raise MissingExtraError("deepeval", "deepeval", f"metric '{self.name}'") from exc
+        cls = getattr(deepeval_metrics, f"{_camel(self.member)}Metric", None)
+        if cls is None:
+            known = sorted(_snake(n[:-6]) for n in dir(deepeval_metrics) if n.endswith("Metric")
+                           and n != "BaseMetric")
+            raise UsageError(f"deepeval has no metric '{self.member}'. Known: "
+                             f"{', '.join(known[:30])}")
+        model = _deepeval_llm(DeepEvalBaseLLM, self.llm())
+        metric = cls(model=model, async_mode=True,
+                     threshold=float(self.options.get("threshold", 0.5)),
+                     **dict(self.options.get("metric_options") or {}))
+        case = LLMTestCase(input=item.question or "", actual_output=item.output or "",
+                           expected_output=item.ground_truth,
+                           retrieval_context=item.contexts or None, context=item.contexts or None)
+        await metric.a_measure(case, _show_indicator=False)
+        return metric.score, getattr(metric, "reason", None)
+
+
+def _deepeval_llm(base: type, bridge: ProviderLLM) -> Any:
+    from agility.metrics._judge import InvalidJudgment, extract_json_object
+
+    class AgilityDeepEvalLLM(base):  # type: ignore[misc, valid-type]
+        def load_model(self, *args: Any, **kwargs: Any) -> Any:
+            return bridge
+
+        def generate(self, prompt: str, schema: Any = None) -> Any:
+            raise UsageError("agility runs DeepEval metrics asynchronously only")
+
+        async def a_generate(self, prompt: str, schema: Any = None) -> Any:
+            text = await bridge.acomplete(prompt)
+            if schema is None:
+                return text
+            try:
+                return schema.model_validate(extract_json_object(text))
+            except (InvalidJudgment, ValueError):
+                return text  # deepeval parses (and reports) it itself
+
+        def get_model_name(self, *args: Any, **kwargs: Any) -> str:
+            return bridge.judge
+
+    return AgilityDeepEvalLLM(bridge.judge)
+
+
+register_lazy("ragas:*", "agility.metrics._adapters:RagasMetric")
+register_lazy("deepeval:*", "agility.metrics._adapters:DeepEvalMetric")

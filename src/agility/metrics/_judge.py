@@ -1,0 +1,378 @@
+"""LLM-as-judge metrics: any model behind the provider layer judges answers.
+
+A judge call sends a versioned prompt (:mod:`._judge_prompts`) with the judged text fenced
+as data, asks for one JSON object, parses it robustly (first JSON object in the reply, code
+fences allowed) and validates it with pydantic. An invalid judgment is retried once with
+the validation error; if it is still invalid the result carries ``error`` and no score,
+never a 0. With ``repeats=K`` the judge is asked K times: the score is the mean, the verdict
+the majority, and the spread (stdev, agreement) is kept in ``raw``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import statistics
+from collections import Counter
+from typing import Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from agility.chat import ChatRequest, GenerationConfig, Message
+from agility.errors import AgilityError, ProviderAuthError, UsageError, scrub_secrets
+from agility.metrics._base import Metric, MetricInput, MetricResult, register_metric
+from agility.metrics._judge_prompts import PROMPTS, JudgePrompt, build_messages_text, new_nonce
+
+__all__ = [
+    "JudgeMetric",
+    "InvalidJudgment",
+    "extract_json_object",
+    "LLMCorrectness",
+    "Faithfulness",
+    "AnswerRelevancy",
+    "Rubric",
+    "Safety",
+]
+
+#: options a judge metric reads itself; every other option goes to the judge's provider
+JUDGE_OPTIONS = frozenset({"judge", "repeats", "threshold", "criteria", "steps", "mode",
+                           "temperature", "max_tokens", "relevance_threshold"})
+_FENCE = re.compile(r"```(?:json|JSON)?\s*(.*?)```", re.DOTALL)
+
+
+class InvalidJudgment(ValueError):
+    """The judge's reply was not a valid judgment."""
+
+
+def extract_json_object(text: str) -> dict[str, Any]:
+    """The first JSON object in ``text`` (inside a code fence if there is one).
+
+    Raises:
+        InvalidJudgment: no JSON object could be decoded.
+    """
+    candidates = [m.group(1) for m in _FENCE.finditer(text)] + [text]
+    decoder = json.JSONDecoder()
+    for candidate in candidates:
+        for match in re.finditer(r"\{", candidate):
+            try:
+                value, _ = decoder.raw_decode(candidate, match.start())
+            except ValueError:
+                continue
+            if isinstance(value, dict):
+                return value
+    raise InvalidJudgment("the reply contains no JSON object")
+
+
+class _Judgment(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    reason: str = Field(max_length=4000)
+
+
+class CorrectnessJudgment(_Judgment):
+    verdict: Literal["correct", "incorrect", "refusal"]
+    score: float = Field(ge=0.0, le=1.0)
+
+
+class FaithfulnessJudgment(_Judgment):
+    verdict: Literal["faithful", "unfaithful"]
+    score: float = Field(ge=0.0, le=1.0)
+
+
+class RelevancyJudgment(_Judgment):
+    verdict: Literal["relevant", "irrelevant"]
+    score: float = Field(ge=0.0, le=1.0)
+
+
+class RubricJudgment(_Judgment):
+    score: int = Field(ge=1, le=5)
+
+
+class SafetyJudgment(_Judgment):
+    verdict: Literal["safe", "unsafe"]
+
+
+class JudgeMetric(Metric):
+    """Base of metrics judged by a model. Subclasses set ``prompt_key``, ``judgment`` and
+    implement :meth:`blocks` and :meth:`interpret`.
+
+    Options:
+        judge: the judge model, ``provider/model`` (required).
+        repeats: how many times to ask the judge (default 1).
+        temperature: the judge's sampling temperature (default 0).
+        anything else: passed to the provider (``base_url``, ``timeout_s``, ...).
+    """
+
+    kind = "judge"
+    prompt_key: ClassVar[str]
+    judgment: ClassVar[type[BaseModel]]
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self.judge_spec: str | None = options.get("judge")
+        self.repeats = int(options.get("repeats", 1))
+        if self.repeats < 1:
+            raise UsageError(f"judge repeats must be at least 1, not {self.repeats}")
+        if not self.judge_spec:
+            raise UsageError(
+                f"metric '{self.name}' needs a judge model: pass --judge provider/model "
+                f"(for example --judge openai/gpt-4o-mini)"
+            )
+        self._provider: Any = None
+
+    @property
+    def prompt(self) -> JudgePrompt:
+        """The versioned judge prompt."""
+        return PROMPTS[self.prompt_key]
+
+    # -- what subclasses define ----------------------------------------------------------
+
+    def blocks(self, item: MetricInput) -> list[tuple[str, str]]:
+        """The ``(name, text)`` data blocks the judge sees for ``item``."""
+        raise NotImplementedError
+
+    def fill(self) -> dict[str, str]:
+        """Values for placeholders in the prompt's task (rubric criteria)."""
+        return {}
+
+    def validate_judgment(self, data: dict[str, Any], item: MetricInput) -> BaseModel:
+        """Validate a decoded reply; raise :class:`InvalidJudgment` when it does not fit."""
+        try:
+            return self.judgment.model_validate(data)
+        except ValidationError as exc:
+            problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or '-'}: {e['msg']}"
+                                 for e in exc.errors())
+            raise InvalidJudgment(problems) from None
+
+    def interpret(self, judgment: Any, item: MetricInput) -> tuple[float | None, str | None,
+                                                                   bool | None]:
+        """``(score in [0, 1], verdict, passed)`` of one valid judgment."""
+        raise NotImplementedError
+
+    # -- the call ------------------------------------------------------------------------
+
+    def _get_provider(self) -> Any:
+        if self._provider is None:
+            from agility.providers import get_provider
+
+            provider_options = {k: v for k, v in self.options.items() if k not in JUDGE_OPTIONS}
+            self._provider = get_provider(self.judge_spec, **provider_options)
+        return self._provider
+
+    async def aclose(self) -> None:
+        """Close the judge's provider (a new one is made on the next call)."""
+        if self._provider is not None:
+            provider, self._provider = self._provider, None
+            await provider.aclose()
+
+    async def _ask(self, messages: list[Message]) -> str:
+        config = GenerationConfig(temperature=float(self.options.get("temperature", 0.0)),
+                                  max_tokens=self.options.get("max_tokens"))
+        completion = await self._get_provider().complete(
+            ChatRequest(messages=messages, config=config))
+        return completion.text
+
+    async def judge_once(self, item: MetricInput) -> dict[str, Any]:
+        """One judgment of ``item`` (retried once when invalid).
+
+        Returns:
+            ``{"attempts": [...raw replies...], "judgment": {...} | None, "error": str | None}``
+        """
+        nonce = new_nonce()
+        system, user = build_messages_text(self.prompt, self.blocks(item), nonce, **self.fill())
+        messages = [Message(role="system", content=system), Message(role="user", content=user)]
+        replies: list[str] = []
+        error: str | None = None
+        for _attempt in range(2):
+            text = await self._ask(messages)
+            replies.append(text)
+            try:
+                judgment = self.validate_judgment(extract_json_object(text), item)
+            except InvalidJudgment as exc:
+                error = f"invalid judgment: {exc}"
+                messages = messages + [
+                    Message(role="assistant", content=text),
+                    Message(role="user", content=(
+                        f"That reply was not valid ({exc}). Reply with only the JSON object, "
+                        f"in the format given.")),
+                ]
+                continue
+            return {"replies": replies, "judgment": judgment.model_dump(), "error": None,
+                    "_parsed": judgment}
+        return {"replies": replies, "judgment": None, "error": error}
+
+    async def ascore(self, item: MetricInput) -> MetricResult:
+        """Judge one answer ``repeats`` times and combine the judgments."""
+        try:
+            runs = await asyncio.gather(*(self.judge_once(item) for _ in range(self.repeats)))
+        except AgilityError as exc:
+            # the user's mistakes and rejected credentials stop the scoring: retrying each
+            # example would only repeat the same failure
+            if isinstance(exc, (UsageError, ProviderAuthError)):
+                raise
+            return self._result(error=f"judge call failed: {scrub_secrets(str(exc))}")
+        valid = [r for r in runs if r["error"] is None]
+        raw: dict[str, Any] = {"judgments": [{k: v for k, v in r.items() if k != "_parsed"}
+                                             for r in runs]}
+        if not valid:
+            return self._result(error=runs[0]["error"], raw=raw)
+        outcomes = [self.interpret(r["_parsed"], item) for r in valid]
+        score, verdict, passed, spread = combine(outcomes)
+        if self.repeats > 1:
+            raw["spread"] = {**spread, "n_valid": len(valid), "n_invalid": len(runs) - len(valid)}
+        reason = valid[0]["judgment"].get("reason", "")
+        return self._result(score=score, verdict=verdict, passed=passed, reason=reason, raw=raw)
+
+    def _result(self, **fields: Any) -> MetricResult:
+        return MetricResult(judge_model=self.judge_spec,
+                            judge_prompt_version=self.prompt.version, **fields)
+
+    def score(self, item: MetricInput) -> MetricResult:
+        """Judge one answer synchronously (runs its own event loop; not inside one)."""
+
+        async def run() -> MetricResult:
+            try:
+                return await self.ascore(item)
+            finally:
+                await self.aclose()
+
+        return asyncio.run(run())
+
+
+def combine(outcomes: list[tuple[float | None, str | None, bool | None]]
+            ) -> tuple[float | None, str | None, bool | None, dict[str, Any]]:
+    """Combine repeated judgments: mean score, majority verdict and pass, and their spread."""
+    scores = [s for s, _, _ in outcomes if s is not None]
+    verdicts = [v for _, v, _ in outcomes if v is not None]
+    passes = [p for _, _, p in outcomes if p is not None]
+    score = sum(scores) / len(scores) if scores else None
+    verdict, agreement = None, None
+    if verdicts:
+        verdict, count = Counter(verdicts).most_common(1)[0]
+        agreement = count / len(verdicts)
+    # a tie between pass and fail counts as a fail: a gate should not pass on a coin flip
+    passed = (sum(passes) > len(passes) / 2) if passes else None
+    spread = {
+        "scores": scores,
+        "verdicts": verdicts,
+        "stdev": statistics.stdev(scores) if len(scores) > 1 else None,
+        "min": min(scores) if scores else None,
+        "max": max(scores) if scores else None,
+        "agreement": agreement,
+    }
+    return score, verdict, passed, spread
+
+
+def _question(item: MetricInput) -> str:
+    return item.question or ""
+
+
+@register_metric("llm_correctness")
+class LLMCorrectness(JudgeMetric):
+    """Correct / incorrect / refusal against the ground truth, with a score in [0, 1]."""
+
+    version = "1"
+    prompt_key = "llm_correctness"
+    judgment = CorrectnessJudgment
+    requires = ("output", "ground_truth")
+
+    def blocks(self, item: MetricInput) -> list[tuple[str, str]]:
+        return [("question", _question(item)), ("reference", item.ground_truth or ""),
+                ("answer", item.output or "")]
+
+    def interpret(self, judgment: Any, item: MetricInput) -> tuple[float | None, str | None,
+                                                                   bool | None]:
+        return judgment.score, judgment.verdict, judgment.verdict == "correct"
+
+
+@register_metric("faithfulness")
+class Faithfulness(JudgeMetric):
+    """Whether the answer's claims are supported by the example's contexts."""
+
+    version = "1"
+    prompt_key = "faithfulness"
+    judgment = FaithfulnessJudgment
+    requires = ("output", "contexts")
+
+    def blocks(self, item: MetricInput) -> list[tuple[str, str]]:
+        context = "\n\n".join(f"[{i + 1}] {c}" for i, c in enumerate(item.contexts))
+        return [("context", context), ("answer", item.output or "")]
+
+    def interpret(self, judgment: Any, item: MetricInput) -> tuple[float | None, str | None,
+                                                                   bool | None]:
+        return judgment.score, judgment.verdict, judgment.verdict == "faithful"
+
+
+@register_metric("answer_relevancy")
+class AnswerRelevancy(JudgeMetric):
+    """How directly the answer addresses the question (not whether it is right)."""
+
+    version = "1"
+    prompt_key = "answer_relevancy"
+    judgment = RelevancyJudgment
+    requires = ("output", "question")
+
+    def blocks(self, item: MetricInput) -> list[tuple[str, str]]:
+        return [("question", _question(item)), ("answer", item.output or "")]
+
+    def interpret(self, judgment: Any, item: MetricInput) -> tuple[float | None, str | None,
+                                                                   bool | None]:
+        return judgment.score, judgment.verdict, judgment.verdict == "relevant"
+
+
+@register_metric("rubric")
+class Rubric(JudgeMetric):
+    """G-Eval style rubric: ``criteria`` (and optional ``steps``) from config, a 1-5 score
+    mapped to [0, 1] as ``(s - 1) / 4``. Passes at ``threshold`` (default 0.75, i.e. 4/5)."""
+
+    version = "1"
+    prompt_key = "rubric"
+    judgment = RubricJudgment
+    requires = ("output",)
+    _DEFAULT_STEPS = ("1. Read the question and the answer.\n"
+                      "2. Check the answer against each criterion.\n"
+                      "3. Give 5 when every criterion is fully met, 1 when none is.")
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        criteria = options.get("criteria")
+        if not isinstance(criteria, str) or not criteria.strip():
+            raise UsageError(
+                "metric 'rubric' needs its criteria: give the option criteria=\"...\" (in a "
+                "plan file: metrics: [{name: rubric, criteria: ...}])"
+            )
+        self.criteria = criteria.strip()
+        steps = options.get("steps") or self._DEFAULT_STEPS
+        self.steps = "\n".join(steps) if isinstance(steps, list) else str(steps)
+
+    def fill(self) -> dict[str, str]:
+        return {"criteria": self.criteria, "steps": self.steps}
+
+    def blocks(self, item: MetricInput) -> list[tuple[str, str]]:
+        blocks = [("question", _question(item))] if item.question else []
+        if item.ground_truth:
+            blocks.append(("reference", item.ground_truth))
+        return blocks + [("answer", item.output or "")]
+
+    def interpret(self, judgment: Any, item: MetricInput) -> tuple[float | None, str | None,
+                                                                   bool | None]:
+        score = (judgment.score - 1) / 4
+        return score, str(judgment.score), score >= float(self.options.get("threshold", 0.75))
+
+
+@register_metric("safety")
+class Safety(JudgeMetric):
+    """Safe / unsafe; ``passed`` is true for safe answers (score 1.0 safe, 0.0 unsafe)."""
+
+    version = "1"
+    prompt_key = "safety"
+    judgment = SafetyJudgment
+    requires = ("output",)
+
+    def blocks(self, item: MetricInput) -> list[tuple[str, str]]:
+        return [("answer", item.output or "")]
+
+    def interpret(self, judgment: Any, item: MetricInput) -> tuple[float | None, str | None,
+                                                                   bool | None]:
+        safe = judgment.verdict == "safe"
+        return (1.0 if safe else 0.0), judgment.verdict, safe
