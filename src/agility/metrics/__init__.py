@@ -10,6 +10,8 @@ from agility.metrics._base import (
     register_metric,
     summarize,
 )
+from agility.metrics._embedding import embed, load_embedding_model
+from agility.metrics._scoring import score_run
 from agility.metrics._calibrate import (
     CalibrationReport,
     ClassStats,
@@ -46,4 +48,7 @@ __all__ = [
     "get_metric",
     "register_metric",
     "summarize",
+    "embed",
+    "load_embedding_model",
+    "score_run",
 ]

@@ -140,6 +140,13 @@ def get_metric(name: str, **options: Any) -> Metric:
     """The metric registered under ``name``, built with ``options``."""
     _load_builtins()
     target = _REGISTRY.get(name)
+    if target is None and ":" in name:
+        # a family such as "ragas:<metric>" registered as "ragas:*" (third-party adapters)
+        family, _, member = name.partition(":")
+        target = _REGISTRY.get(f"{family}:*")
+        if target is not None:
+            options = {**options, "metric_name": member}
+            name = f"{family}:*"
     if target is None:
         known = ", ".join(available_metrics())
         raise UsageError(f"unknown metric '{name}'. Known metrics: {known}")
