@@ -105,7 +105,7 @@ def runs_list(store: StoreOption = None) -> None:
         runs = db.list_runs()
         table = Table(title=f"runs in {escape(str(db.path))}")
         for column in ("name", "model", "status", "results", "errors", "started", "finished"):
-            table.add_column(column)
+            table.add_column(column, no_wrap=column in ("name", "model"))
         for run in runs:
             counts = db.query("SELECT COUNT(*) AS n, SUM(error IS NOT NULL) AS e FROM results "
                               "WHERE run_id=?", (run.id,))[0]
