@@ -114,3 +114,47 @@ def test_run_name_taken_without_resume_is_refused(run, make_dataset):
     run(dataset, name="same")
     with pytest.raises(UsageError, match="--resume"):
         run(dataset, name="same")
+
+
+class _TableRetriever:
+    """A retriever over a fixed table (the real interface, a trivial index)."""
+
+    async def retrieve(self, example):
+        from agility.retrieval import Retrieval
+
+        return Retrieval(contexts=[f"doc for {example.id}"], latency_ms=12.5, cost_usd=0.01,
+                         details=[{"chunk": example.id}])
+
+
+def test_retrieval_feeds_the_template_and_is_timed_and_priced_apart(run, make_dataset, server,
+                                                                     store, tmp_path):
+    template = tmp_path / "rag.j2"
+    template.write_text("{{ context }}\nQ: {{ question }}", encoding="utf-8")
+    summary = run(make_dataset(2), template=template, retriever=_TableRetriever(),
+                  price_input=1.0, price_output=1.0)
+    sent = {body["messages"][0]["content"] for body in server.requests}
+    assert sent == {f"[1] doc for ex-00{i}\nQ: What happened in ex-00{i}?" for i in (0, 1)}
+    for r in store.results(summary.run_id):
+        assert r.extra["retrieval_ms"] == 12.5
+        assert r.extra["end_to_end_ms"] == pytest.approx(12.5 + r.latency_ms)
+        assert r.extra_cost_usd == pytest.approx(0.01)
+        model_cost = (r.input_tokens + r.output_tokens) / 1e6
+        assert r.cost_usd == pytest.approx(model_cost + 0.01)
+
+
+def test_retriever_without_template_is_refused(run, make_dataset):
+    with pytest.raises(UsageError, match="template"):
+        run(make_dataset(1), retriever=_TableRetriever())
+
+
+def test_public_names_match_the_package_exports():
+    import agility.pricing
+    import agility.prompts
+    import agility.runner
+
+    for module in (agility.runner, agility.prompts, agility.pricing):
+        public = {n for n in dir(module) if not n.startswith("_")}
+        exported = set(module.__all__)
+        assert exported <= public
+        assert {n for n in public - exported if not isinstance(getattr(module, n),
+                type(agility))} == set()
