@@ -38,6 +38,7 @@ def _register() -> None:
     from agility.cli import run  # noqa: F401
     from agility.cli import compare  # noqa: F401
     from agility.cli import grade  # noqa: F401
+    from agility.cli import migrate  # noqa: F401
 
 
 def main() -> None:

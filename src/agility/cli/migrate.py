@@ -1,0 +1,107 @@
+"""`agility init`, `agility migrate PLAN` and `agility demo`.
+
+Exit status of migrate: 0 PASS, 1 FAIL or INCOMPLETE, 2 usage error (bad plan, changed
+dataset, ...), so CI can gate on it. The demo exits 0 once it has run, whatever the verdict
+(the small local model is expected to fail the gate: the demo shows the machinery).
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from agility.cli._common import StoreOption, console, err_console, handle_errors
+from agility.cli.main import app
+from agility.compare import EXIT_CODES
+from agility.migrate import MigrationResult, migrate, run_demo, write_starter_plan
+from agility.store import Store
+
+_STYLE = {"PASS": "bold green", "FAIL": "bold red", "INCOMPLETE": "bold yellow"}
+
+
+def _step(message: str) -> None:
+    err_console.print(f"[dim]>[/] {message}", markup=True, highlight=False, soft_wrap=True)
+
+
+def _num(value: Any, fmt: str) -> str:
+    return "n/a" if value is None else format(value, fmt)
+
+
+def _print_result(result: MigrationResult, seconds: float | None = None) -> None:
+    head = result.headline
+    console.print(f"{result.source_run} -> {result.target_run}: {head['n_paired']} paired "
+                  f"examples (gate on {head['gate_split']})", markup=False, highlight=False)
+    for metric, q in head["quality"].items():
+        change = q["relative_change"]
+        console.print(f"  {metric:<20} source {_num(q['source'], '.3f')}  target "
+                      f"{_num(q['target'], '.3f')}  change "
+                      f"{'n/a' if change is None else format(change, '+.1%')}",
+                      markup=False, highlight=False)
+    ttft, cost = head["ttft_p50_ms"], head["cost_per_query_usd"]
+    console.print(f"  {'ttft p50 (ms)':<20} source {_num(ttft['source'], '.0f')}  target "
+                  f"{_num(ttft['target'], '.0f')}", markup=False, highlight=False)
+    console.print(f"  {'cost/query (USD)':<20} source {_num(cost['source'], '.7f')}  target "
+                  f"{_num(cost['target'], '.7f')}", markup=False, highlight=False)
+    for name, status in head["criteria"].items():
+        console.print(f"  {status:<13} {name}", markup=False, highlight=False)
+    console.print(f"verdict: {result.verdict}", style=_STYLE[result.verdict], markup=False)
+    console.print(f"report: {result.report_html}", markup=False, highlight=False)
+    if seconds is not None:
+        console.print(f"wall time: {seconds:.0f} s", markup=False, highlight=False)
+
+
+@app.command("init")
+@handle_errors
+def init_command(
+    path: Annotated[Path, typer.Argument(help="Where to write the plan.")] = Path("plan.yaml"),
+    force: Annotated[bool, typer.Option(help="Overwrite an existing file.")] = False,
+) -> None:
+    """Write a commented starter migration plan."""
+    written = write_starter_plan(path, force=force)
+    console.print(f"wrote {written}; edit it, then run: agility migrate {written}",
+                  markup=False, highlight=False)
+
+
+@app.command("migrate")
+@handle_errors
+def migrate_command(
+    plan: Annotated[Path, typer.Argument(help="The migration plan (YAML).")],
+    no_progress: Annotated[bool, typer.Option("--no-progress", help="No progress bars.")] = False,
+    store: StoreOption = None,
+) -> None:
+    """Run a migration plan end to end; running it again resumes where it stopped.
+
+    Verifies (or freezes) the dataset, runs and scores both candidates, compares them, applies
+    the sign-off gate and writes the report.
+    """
+    opened = Store(store) if store is not None else None
+    try:
+        result = migrate(plan, store=opened, progress=not no_progress, on_step=_step)
+    finally:
+        if opened is not None:
+            opened.close()
+    _print_result(result)
+    raise typer.Exit(EXIT_CODES[result.verdict])
+
+
+@app.command("demo")
+@handle_errors
+def demo_command(
+    dir: Annotated[Path, typer.Option("--dir", help="Folder for the demo.")] = Path("agility-demo"),
+    rows: Annotated[int | None, typer.Option(
+        help="Golden rows to use (spread over strata and splits); default: all.", min=1)] = None,
+    no_progress: Annotated[bool, typer.Option("--no-progress", help="No progress bars.")] = False,
+    store: StoreOption = None,
+) -> None:
+    """Copy the finance RAG example and migrate it offline with the packaged local models."""
+    started = time.perf_counter()
+    opened = Store(store) if store is not None else None
+    try:
+        result = run_demo(dir, rows=rows, store=opened, progress=not no_progress, on_step=_step)
+    finally:
+        if opened is not None:
+            opened.close()
+    _print_result(result, time.perf_counter() - started)

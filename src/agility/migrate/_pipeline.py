@@ -1,0 +1,269 @@
+"""``migrate``: the playbook's three steps driven by a plan, resumable, with one lineage record.
+
+1. Benchmark the source: verify (or freeze) the golden dataset, run the source candidate (or
+   replay its recorded answers) and score it.
+2. Port and run the target: run the target candidate with its own prompt and score it.
+3. Validate: compare both side by side, apply the sign-off gate, write the HTML, Markdown and
+   JSON reports, and record the migration's lineage and verdict in the store.
+
+Every step is idempotent: a run that finished is not called again, an interrupted one resumes
+(only the missing answers are called), and scores already computed are kept.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from agility import __version__
+from agility.compare import Comparison, compare_runs
+from agility.dataset import Dataset, freeze_dataset, load_dataset
+from agility.errors import UsageError
+from agility.migrate._plan import CandidateSpec, Plan, load_plan
+from agility.report import write_html, write_markdown
+from agility.retrieval import EmbeddingRetriever
+from agility.store import EventRecord, MigrationRecord, Store, utc_now
+
+__all__ = ["MigrationResult", "migrate"]
+
+Side = Literal["source", "target"]
+StepCallback = Callable[[str], None]
+
+
+class MigrationResult(BaseModel):
+    """What :func:`migrate` did and decided."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    name: str
+    verdict: Literal["PASS", "FAIL", "INCOMPLETE"]
+    source_run: str
+    target_run: str
+    report_html: Path
+    report_markdown: Path
+    report_json: Path
+    #: what each step did this time ("frozen", "verified", "ran 64", "resumed 12", "skipped", ...)
+    steps: dict[str, str] = Field(default_factory=dict)
+    headline: dict[str, Any] = Field(default_factory=dict)
+    lineage: dict[str, Any] = Field(default_factory=dict)
+    comparison: Comparison
+
+
+def _prepare_dataset(plan: Plan, store: Store) -> tuple[Dataset, str]:
+    path = plan.dataset.path
+    probe = load_dataset(path, verify=False)
+    step = "verified"
+    if not probe.frozen:
+        if plan.dataset.freeze:
+            freeze_dataset(path)
+            step = "frozen"
+        else:
+            step = "not frozen (dataset.freeze is false)"
+    dataset = load_dataset(path, verify=True)
+    if "holdout" in plan.dataset.splits and not dataset.has_holdout:
+        step += "; no holdout rows"
+    dataset.save_to_store(store)
+    return dataset, step
+
+
+def _selected_ids(plan: Plan, dataset: Dataset) -> set[str]:
+    splits = plan.dataset.splits
+    return {ex.id for ex in dataset.select(splits, allow_holdout="holdout" in splits)}
+
+
+def _run_is_complete(store: Store, run_name: str, wanted: set[str]) -> bool:
+    run = store.get_run(run_name)
+    if run is None or run.id is None or run.status != "finished":
+        return False
+    return wanted <= {example_id for example_id, _ in store.finished_keys(run.id)}
+
+
+def _run_side(plan: Plan, side: Side, dataset: Dataset, store: Store,
+              retriever: EmbeddingRetriever | None, progress: bool) -> str:
+    from agility.runner import run_model
+
+    cand: CandidateSpec = getattr(plan, side)
+    run_name = plan.run_name(side)
+    if _run_is_complete(store, run_name, _selected_ids(plan, dataset)):
+        return "skipped (already complete)"
+    existing = store.get_run(run_name)
+    price = cand.price
+    summary = run_model(
+        dataset, cand.model_spec, name=run_name, store=store,
+        provider_options=dict(cand.provider_options),
+        template=cand.prompt, config=cand.config, concurrency=cand.concurrency,
+        timeout_s=cand.timeout_s, resume=existing is not None,
+        price_input=None if price is None else price.input_per_mtok,
+        price_output=None if price is None else price.output_per_mtok,
+        retriever=retriever if cand.prompt is not None else None,
+        splits=list(plan.dataset.splits), progress=progress)
+    verb = "resumed" if existing is not None else "ran"
+    errors = f", {summary.n_errors} failed" if summary.n_errors else ""
+    return f"{verb} {summary.n_done} calls{errors} in {summary.wall_time_s:.0f} s"
+
+
+def _score_side(plan: Plan, side: Side, store: Store, progress: bool) -> str:
+    from agility.metrics import score_run
+
+    summaries = score_run(store, plan.run_name(side), plan.metrics, judge=plan.judge,
+                          judge_options=dict(plan.judge_options) or None, progress=progress)
+    return ", ".join(f"{name} {_fmt(s.mean)}" for name, s in summaries.items())
+
+
+def _fmt(value: float | None, digits: int = 3) -> str:
+    return "n/a" if value is None else f"{value:.{digits}f}"
+
+
+def _headline(comparison: Comparison) -> dict[str, Any]:
+    quality = {}
+    for metric in comparison.metrics:
+        stats = metric.overall
+        quality[metric.metric] = {"source": stats.source_mean, "target": stats.target_mean,
+                                  "relative_change": stats.rel_diff, "n": stats.n}
+    ttft = comparison.latency.ttft
+    cost = comparison.cost
+    return {
+        "n_paired": comparison.n_paired,
+        "gate_split": comparison.gate_split,
+        "quality": quality,
+        "ttft_p50_ms": {"source": ttft.source.p50 if ttft.source else None,
+                        "target": ttft.target.p50 if ttft.target else None},
+        "cost_per_query_usd": {"source": cost.source.mean_per_query_usd,
+                               "target": cost.target.mean_per_query_usd},
+        "criteria": {c.name: c.status for c in comparison.criteria_results},
+    }
+
+
+def _candidate_lineage(plan: Plan, side: Side, store: Store) -> dict[str, Any]:
+    cand: CandidateSpec = getattr(plan, side)
+    run = store.require_run(plan.run_name(side))
+    return {
+        "name": cand.name, "run": run.name, "model": run.model_spec,
+        "prompt": str(cand.prompt) if cand.prompt else None, "prompt_hash": run.template_hash,
+        "config": run.config, "provider_options": run.provider_options,
+        "price_table_version": run.price_table_version, "prices": run.prices,
+        "tool_version": run.tool_version, "status": run.status,
+    }
+
+
+def _lineage(plan: Plan, dataset: Dataset, store: Store, comparison: Comparison,
+             retriever: EmbeddingRetriever | None) -> dict[str, Any]:
+    from agility.metrics import get_metric
+
+    metric_versions = {}
+    for spec in plan.metrics:
+        name = spec if isinstance(spec, str) else str(spec.get("name"))
+        try:
+            metric_versions[name] = get_metric(name).version
+        except Exception:  # noqa: BLE001 - lineage records what it can
+            metric_versions[name] = None
+    source = _candidate_lineage(plan, "source", store)
+    target = _candidate_lineage(plan, "target", store)
+    return {
+        "plan": {"name": plan.name, "path": str(plan.path) if plan.path else None,
+                 "hash": plan.plan_hash},
+        "dataset": {"path": str(dataset.path), "hash": dataset.hash, "frozen": dataset.frozen,
+                    "splits": list(plan.dataset.splits), "rows": len(dataset)},
+        "retriever": None if retriever is None else {
+            "kind": "embedding", "corpus": str(retriever.corpus_path),
+            "corpus_hash": retriever.corpus_hash, "top_k": retriever.top_k,
+            "cost_per_query_usd": retriever.cost_per_query_usd},
+        "source": source, "target": target,
+        "metrics": metric_versions,
+        "judge": plan.judge,
+        "criteria": comparison.criteria,
+        "price_table_version": {"source": source["price_table_version"],
+                                "target": target["price_table_version"]},
+        "tool_version": __version__,
+        "verdict": comparison.verdict,
+        "decided_at": utc_now(),
+    }
+
+
+def _write_reports(plan: Plan, comparison: Comparison, lineage: dict[str, Any],
+                   headline: dict[str, Any]) -> tuple[Path, Path, Path]:
+    out = plan.output
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"cannot create the output folder {out}: {exc.strerror}. Change "
+                         f"'output' in the plan.") from exc
+    html = write_html(comparison, out / "report.html")
+    markdown = write_markdown(comparison, out / "report.md")
+    data = {"verdict": comparison.verdict, "headline": headline, "lineage": lineage,
+            "comparison": comparison.model_dump(mode="json")}
+    report_json = out / "migration.json"
+    report_json.write_text(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n",
+                           encoding="utf-8")
+    return html, markdown, report_json
+
+
+def migrate(plan_path: str | Path, store: Store | None = None, progress: bool = True,
+            on_step: StepCallback | None = None) -> MigrationResult:
+    """Run a migration plan end to end (resuming whatever an earlier call left unfinished).
+
+    Args:
+        plan_path: the plan's YAML file.
+        store: the store to use (default: the default store).
+        progress: show progress bars over the model runs and scoring.
+        on_step: called with a one-line message as each step starts and ends.
+
+    Returns:
+        The verdict, report paths, headline figures and lineage.
+
+    Raises:
+        ConfigError: the plan, a prompt template or the criteria are invalid.
+        DatasetError: the dataset is invalid, or changed since it was frozen.
+        UsageError: a stored run does not match the plan (changed model, prompt or config).
+        ProviderError: a candidate's provider cannot be set up (missing extra, credentials).
+    """
+    say = on_step or (lambda _message: None)
+    plan = load_plan(plan_path)
+    own_store = store is None
+    store = store or Store()
+    try:
+        steps: dict[str, str] = {}
+        say("dataset: verifying the golden set")
+        dataset, steps["dataset"] = _prepare_dataset(plan, store)
+        say(f"dataset: {steps['dataset']} ({len(dataset)} rows, hash {dataset.hash[:12]})")
+        retriever = None
+        if plan.retriever is not None:
+            spec = plan.retriever
+            retriever = EmbeddingRetriever(
+                spec.corpus, top_k=spec.top_k, cost_per_query_usd=spec.cost_per_query_usd,
+                include_example_context=spec.include_example_context)
+        for side in ("source", "target"):
+            step = "benchmark source" if side == "source" else "run target"
+            say(f"{step}: {plan.run_name(side)}")  # type: ignore[arg-type]
+            steps[side] = _run_side(plan, side, dataset, store, retriever, progress)  # type: ignore[arg-type]
+            say(f"{step}: {steps[side]}")
+            steps[f"score {side}"] = _score_side(plan, side, store, progress)  # type: ignore[arg-type]
+            say(f"score {side}: {steps[f'score {side}']}")
+        say("validate: comparing side by side and applying the sign-off gate")
+        comparison = compare_runs(
+            store, plan.run_name("source"), plan.run_name("target"), plan.criteria_object(),
+            seed=plan.seed, traffic_per_month=plan.traffic_per_month,
+            migration_cost_usd=plan.migration_cost_usd)
+        headline = _headline(comparison)
+        lineage = _lineage(plan, dataset, store, comparison, retriever)
+        html, markdown, report_json = _write_reports(plan, comparison, lineage, headline)
+        steps["validate"] = comparison.verdict
+        store.save_migration(MigrationRecord(
+            name=plan.name, plan_path=str(plan.path) if plan.path else None,
+            plan_hash=plan.plan_hash or "", source_run=plan.run_name("source"),
+            target_run=plan.run_name("target"), lineage=lineage, verdict=comparison.verdict))
+        store.log_event(EventRecord(kind="migration.verdict", subject=plan.name, payload={
+            "verdict": comparison.verdict, "plan_hash": plan.plan_hash,
+            "dataset_hash": dataset.hash, "report": str(html)}))
+        return MigrationResult(
+            name=plan.name, verdict=comparison.verdict, source_run=plan.run_name("source"),
+            target_run=plan.run_name("target"), report_html=html, report_markdown=markdown,
+            report_json=report_json, steps=steps, headline=headline, lineage=lineage,
+            comparison=comparison)
+    finally:
+        if own_store:
+            store.close()

@@ -1,0 +1,255 @@
+"""The migration plan file: what to compare, with what, and where the outputs go.
+
+A plan is YAML, validated strictly (unknown keys are errors) with messages that name the file,
+the line and the field (``plan.yaml:14: target.config.max_tokens: ...``). Relative paths in a
+plan resolve against the plan file's folder, so a plan and its files move together.
+See :data:`agility.migrate.STARTER_PLAN` for a commented example.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from agility.chat import GenerationConfig
+from agility.compare import Criteria, load_criteria, parse_criteria
+from agility.errors import ConfigError
+
+__all__ = ["Plan", "CandidateSpec", "DatasetSpec", "RetrieverSpec", "PriceSpec", "load_plan",
+           "parse_plan"]
+
+_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", protected_namespaces=())
+
+
+class PriceSpec(_Strict):
+    """USD per million tokens; overrides the built-in price table for this candidate."""
+
+    input_per_mtok: float = Field(ge=0)
+    output_per_mtok: float = Field(ge=0)
+
+
+class CandidateSpec(_Strict):
+    """One side of the migration: a model (or its recorded answers), prompt, settings, price."""
+
+    name: str = Field(pattern=_NAME)
+    model: str | None = None
+    recorded_outputs: Path | None = None
+    prompt: Path | None = None
+    config: GenerationConfig = Field(default_factory=GenerationConfig)
+    provider_options: dict[str, Any] = Field(default_factory=dict)
+    price: PriceSpec | None = None
+    concurrency: int = Field(4, ge=1, le=256)
+    timeout_s: float = Field(120.0, gt=0)
+
+    @field_validator("model")
+    @classmethod
+    def _model_spec(cls, value: str | None) -> str | None:
+        if value is not None and "/" not in value:
+            raise ValueError(f"'{value}' is not provider/model (e.g. openai/gpt-4o-mini, "
+                             f"llamacpp/gemma3-270m)")
+        return value
+
+    @field_validator("provider_options")
+    @classmethod
+    def _no_secrets(cls, value: dict[str, Any]) -> dict[str, Any]:
+        secret = [k for k in value if re.search(r"(?i)api[_-]?key|secret|token|password", k)]
+        if secret:
+            raise ValueError(f"{', '.join(secret)} looks like a credential: credentials are read "
+                             f"from the environment, never from a plan file")
+        return value
+
+    @model_validator(mode="after")
+    def _one_source(self) -> "CandidateSpec":
+        if (self.model is None) == (self.recorded_outputs is None):
+            raise ValueError("give exactly one of 'model' (call it) or 'recorded_outputs' "
+                             "(replay answers recorded earlier)")
+        return self
+
+    @property
+    def model_spec(self) -> str:
+        """The provider/model the runner calls (``replay/PATH`` for recorded outputs)."""
+        return self.model if self.model is not None else f"replay/{self.recorded_outputs}"
+
+
+class DatasetSpec(_Strict):
+    """The golden dataset and which of its splits the migration runs."""
+
+    path: Path
+    freeze: bool = True
+    splits: list[Literal["dev", "holdout"]] = Field(default_factory=lambda: ["dev", "holdout"],
+                                                    min_length=1)
+
+
+class RetrieverSpec(_Strict):
+    """The local embedding retriever run before each prompt (RAG)."""
+
+    corpus: Path
+    top_k: int = Field(3, ge=1, le=50)
+    cost_per_query_usd: float | None = Field(None, ge=0)
+    include_example_context: bool = True
+
+
+class Plan(_Strict):
+    """A migration plan (see the module docstring). Paths are absolute once loaded."""
+
+    name: str = Field(pattern=_NAME)
+    description: str | None = None
+    dataset: DatasetSpec
+    retriever: RetrieverSpec | None = None
+    source: CandidateSpec
+    target: CandidateSpec
+    metrics: list[str | dict[str, Any]] = Field(default_factory=lambda: ["correctness"],
+                                               min_length=1)
+    judge: str | None = None
+    judge_options: dict[str, Any] = Field(default_factory=dict)
+    criteria: Path | Criteria = Field(default_factory=Criteria)
+    output: Path = Path("agility-report")
+    traffic_per_month: int | None = Field(None, ge=1)
+    migration_cost_usd: float | None = Field(None, ge=0)
+    seed: int = 0
+
+    #: the plan file and its content hash (set by :func:`load_plan`)
+    path: Path | None = Field(None, exclude=True)
+    plan_hash: str | None = Field(None, exclude=True)
+
+    @model_validator(mode="after")
+    def _distinct(self) -> "Plan":
+        if self.source.name == self.target.name:
+            raise ValueError(f"source.name and target.name are both '{self.source.name}'; "
+                             f"give the candidates different names")
+        return self
+
+    def run_name(self, side: Literal["source", "target"]) -> str:
+        """The store run name of one side: ``<plan name>/<candidate name>``."""
+        return f"{self.name}/{getattr(self, side).name}"
+
+    def criteria_object(self) -> Criteria:
+        """The sign-off criteria (read from the criteria file when one is named)."""
+        if isinstance(self.criteria, Criteria):
+            return self.criteria
+        return load_criteria(self.criteria)
+
+
+def _line_of(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
+    line = None if node is None else node.start_mark.line + 1
+    for key in loc:
+        if isinstance(node, yaml.MappingNode):
+            match = next((v for k, v in node.value if getattr(k, "value", None) == key), None)
+            if match is None:  # an unknown key: point at the key itself
+                match = next((k for k, _ in node.value if getattr(k, "value", None) == key), None)
+        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
+            match = node.value[key]
+        else:
+            match = None
+        if match is None:
+            break
+        node, line = match, match.start_mark.line + 1
+    return line
+
+
+def _message(err: dict[str, Any]) -> str:
+    if err["type"] == "extra_forbidden":
+        return "unknown field (check the spelling; see `agility init` for every field)"
+    if err["type"] == "missing":
+        return "required field is missing"
+    if err["type"] == "string_pattern_mismatch":
+        return "use only letters, digits, '.', '_' and '-' (no spaces or slashes)"
+    return str(err["msg"]).removeprefix("Value error, ")
+
+
+def _resolve(plan: Plan, base: Path) -> Plan:
+    def absolute(path: Path) -> Path:
+        return path if path.is_absolute() else (base / path).resolve()
+
+    updates: dict[str, Any] = {"dataset": plan.dataset.model_copy(
+        update={"path": absolute(plan.dataset.path)}), "output": absolute(plan.output)}
+    if plan.retriever is not None:
+        updates["retriever"] = plan.retriever.model_copy(
+            update={"corpus": absolute(plan.retriever.corpus)})
+    for side in ("source", "target"):
+        cand: CandidateSpec = getattr(plan, side)
+        fields: dict[str, Any] = {}
+        if cand.prompt is not None:
+            fields["prompt"] = absolute(cand.prompt)
+        if cand.recorded_outputs is not None:
+            fields["recorded_outputs"] = absolute(cand.recorded_outputs)
+        updates[side] = cand.model_copy(update=fields)
+    if isinstance(plan.criteria, Path):
+        updates["criteria"] = absolute(plan.criteria)
+    return plan.model_copy(update=updates)
+
+
+def parse_plan(text: str, source: str = "plan.yaml", base: Path | None = None) -> Plan:
+    """Parse and validate plan YAML.
+
+    Args:
+        text: the YAML text.
+        source: the file name used in error messages.
+        base: the folder relative paths resolve against (default: the working directory).
+
+    Returns:
+        The validated plan with absolute paths.
+
+    Raises:
+        ConfigError: malformed YAML or invalid fields; every problem is listed as
+            ``file:line: field.path: message``.
+    """
+    try:
+        node = yaml.compose(text)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{source}:{mark.line + 1}" if mark else source
+        raise ConfigError(f"{where}: -: not valid YAML ({getattr(exc, 'problem', exc)}). "
+                          f"Fix the syntax and run again.") from exc
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source}:1: -: a plan is a mapping with name, dataset, source, "
+                          f"target, ...; run `agility init` for a commented starter plan.")
+    if isinstance(data.get("criteria"), dict):
+        section = yaml.safe_dump(data["criteria"])
+        data["criteria"] = parse_criteria(section, f"{source} (criteria)")
+    try:
+        plan = Plan.model_validate(data)
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            loc = tuple(p for p in err["loc"] if not str(p).startswith("function-after"))
+            line = _line_of(node, loc)
+            where = f"{source}:{line}" if line else source
+            field = ".".join(str(p) for p in loc) or "-"
+            lines.append(f"{where}: {field}: {_message(err)}")
+        raise ConfigError("invalid migration plan; fix these fields:\n" + "\n".join(lines)) \
+            from exc
+    plan = _resolve(plan, base or Path.cwd())
+    return plan.model_copy(update={"plan_hash": hashlib.sha256(text.encode()).hexdigest()})
+
+
+def load_plan(path: str | Path) -> Plan:
+    """Read and validate a migration plan file.
+
+    Args:
+        path: the plan's YAML file; relative paths inside it resolve against its folder.
+
+    Returns:
+        The plan, with absolute paths, ``path`` and ``plan_hash`` set.
+
+    Raises:
+        ConfigError: the file is missing, unreadable or invalid (names file:line: field).
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot read the plan file {path}: {exc.strerror}. Check the path, "
+                          f"or write a starter plan with `agility init {path}`.") from exc
+    plan = parse_plan(text, str(path), base=path.resolve().parent)
+    return plan.model_copy(update={"path": path.resolve()})
