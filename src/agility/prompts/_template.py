@@ -159,6 +159,10 @@ class PromptTemplate:
 def _example_view(example: Any) -> dict[str, Any]:
     dump = getattr(example, "model_dump", None)
     data = dump() if callable(dump) else dict(vars(example))
+    # computed views (properties) are not in model_dump
+    for name in ("question", "contexts", "history"):
+        if name not in data and hasattr(example, name):
+            data[name] = getattr(example, name)
     return {k: v for k, v in data.items() if k not in HIDDEN_FIELDS}
 
 
