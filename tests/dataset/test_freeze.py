@@ -8,7 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from agility.dataset import freeze_dataset, load_dataset, manifest_path, split_dataset, verify_dataset
+from agility.dataset import (
+    freeze_dataset,
+    load_dataset,
+    manifest_path,
+    split_dataset,
+    verify_dataset,
+)
 from agility.errors import FrozenDatasetChanged, UsageError
 
 

@@ -8,7 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from agility.dataset import PRESETS, Preset, import_dataset, load_dataset, parse_map, register_preset
+from agility.dataset import (
+    PRESETS,
+    Preset,
+    import_dataset,
+    load_dataset,
+    parse_map,
+    register_preset,
+)
 from agility.errors import DatasetError, UsageError
 
 SOURCE = [

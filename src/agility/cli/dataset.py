@@ -29,7 +29,8 @@ dataset_app = typer.Typer(help="Golden datasets: validate, import, split, freeze
 app.add_typer(dataset_app, name="dataset")
 
 PathArg = Annotated[Path, typer.Argument(help="A .jsonl, .csv or .parquet golden dataset.")]
-OutOption = Annotated[Path, typer.Option("-o", "--out", help="File to write (.jsonl/.csv/.parquet).")]
+OutOption = Annotated[Path, typer.Option("-o", "--out",
+                                         help="File to write (.jsonl/.csv/.parquet).")]
 
 
 @dataset_app.command("validate")

@@ -166,7 +166,8 @@ def import_dataset(src: str | Path, out: str | Path, mapping: Mapping[str, str] 
         if chosen is None:
             raise UsageError(f"unknown preset {preset!r}; available: {', '.join(sorted(PRESETS))}.")
     full_map = {**(chosen.mapping if chosen else {}), **(mapping or {})}
-    keep = keep_unmapped if keep_unmapped is not None else (chosen.keep_unmapped if chosen else True)
+    keep = keep_unmapped if keep_unmapped is not None else (
+        chosen.keep_unmapped if chosen else True)
     if manifest_path(out).exists():
         raise UsageError(f"{out} is frozen; import into a new file.")
     raw, problems = read_rows(src, decode_nested=False)

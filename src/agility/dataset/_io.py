@@ -103,8 +103,9 @@ def _read_jsonl(path: Path) -> tuple[list[RawRow], list[Problem]]:
                                         f"malformed JSON: {exc.msg} (column {exc.pos + 1})"))
                 continue
             if not isinstance(data, dict):
+                kind = type(data).__name__
                 problems.append(Problem(where, number, None,
-                                        f"each line must be a JSON object, got {type(data).__name__}"))
+                                        f"each line must be a JSON object, got {kind}"))
                 continue
             rows.append(RawRow(number, data))
     return rows, problems
@@ -115,12 +116,14 @@ def _read_csv(path: Path) -> tuple[list[RawRow], list[Problem]]:
     try:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise DatasetError(f"{path}: not valid UTF-8 ({exc.reason}). Save the CSV as UTF-8.") from exc
+        raise DatasetError(f"{path}: not valid UTF-8 ({exc.reason}). "
+                           f"Save the CSV as UTF-8.") from exc
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         header = next(reader)
     except StopIteration:
-        raise DatasetError(f"{path}: empty CSV file; the first line must name the columns.") from None
+        raise DatasetError(f"{path}: empty CSV file; "
+                           f"the first line must name the columns.") from None
     except csv.Error as exc:
         raise DatasetError(f"{path}:1: unreadable CSV header: {exc}") from exc
     duplicates = sorted({c for c in header if header.count(c) > 1})
@@ -146,7 +149,7 @@ def _read_csv(path: Path) -> tuple[list[RawRow], list[Problem]]:
             problems.append(Problem(where, line, None, f"the record has {len(cells)} cells but "
                                     f"the header names {len(header)} columns"))
             continue
-        rows.append(RawRow(line, {k: v for k, v in zip(header, cells) if v != ""}))
+        rows.append(RawRow(line, {k: v for k, v in zip(header, cells, strict=True) if v != ""}))
     return rows, problems
 
 
@@ -173,7 +176,7 @@ def _decode_cells(row: RawRow, where: str, problems: list[Problem]) -> RawRow | 
         if not isinstance(value, str):
             continue
         maybe = key in _MAYBE_JSON_FIELDS
-        if maybe and not value.lstrip()[:1] in ('[', '{', '"'):
+        if maybe and value.lstrip()[:1] not in ('[', '{', '"'):
             continue
         try:
             data[key] = json.loads(value)

@@ -69,8 +69,9 @@ def _rng(seed: int, stratum: str) -> random.Random:
     return random.Random(int.from_bytes(digest[:8], "big"))
 
 
-def split_examples(examples: Sequence[GoldenExample], by: str = "stratum",
-                   holdout: float = 0.2, seed: int = 0) -> tuple[list[GoldenExample], list[StratumSplit]]:
+def split_examples(
+    examples: Sequence[GoldenExample], by: str = "stratum", holdout: float = 0.2, seed: int = 0
+) -> tuple[list[GoldenExample], list[StratumSplit]]:
     """Assign ``split`` on every example, stratified by the field ``by``.
 
     Args:

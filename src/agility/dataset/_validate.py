@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
 from agility.dataset._io import RawRow, read_rows
 from agility.dataset._schema import GoldenExample
@@ -19,11 +20,9 @@ MIN_STRATUM_SIZE = 10
 #: the playbook asks for 500-2,000 examples per use case
 RECOMMENDED_SIZE = (500, 2000)
 
-_REQUIRED = ("id", "source_prompt", "ground_truth")
 
-
-def _message(error: dict) -> str:
-    kind, msg = error["type"], error["msg"]
+def _message(error: ErrorDetails) -> str:
+    kind, msg = error["type"], str(error["msg"])
     if kind == "missing":
         return "required field is missing"
     if kind == "extra_forbidden":
@@ -35,7 +34,7 @@ def _message(error: dict) -> str:
     return f"{msg} (got {shown})"
 
 
-def _field(loc: tuple) -> str:
+def _field(loc: tuple[int | str, ...]) -> str:
     parts: list[str] = []
     for item in loc:
         if isinstance(item, int):
@@ -66,7 +65,7 @@ def validate_rows(
         raw_id = row.data.get("id")
         key = str(raw_id) if isinstance(raw_id, (str, int)) and raw_id != "" else None
         duplicate = key is not None and key in first_line
-        if duplicate:
+        if key is not None and duplicate:
             problems.append(Problem(where, row.line, "id", f"duplicate id {key!r} "
                                     f"(first used on line {first_line[key]})"))
         elif key is not None:
@@ -86,7 +85,7 @@ def validate_rows(
 def _warnings(valid: list[tuple[int, GoldenExample]], where: str) -> list[Problem]:
     warnings: list[Problem] = []
     sizes = Counter(ex.stratum for _, ex in valid if ex.stratum is not None)
-    first = {}
+    first: dict[str | None, int] = {}
     for line, ex in valid:
         first.setdefault(ex.stratum, line)
     for stratum, count in sorted(sizes.items()):
