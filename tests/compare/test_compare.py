@@ -236,3 +236,20 @@ def test_review_sample_takes_failures_and_a_few_passes(tmp_store: Store) -> None
     assert all(int(r.example_id[1:]) % 10 != 0 for r in passes)
     again = compare_runs(tmp_store, "src", "tgt", n_resamples=200)
     assert again.review == result.review
+
+
+def test_gated_metric_a_run_lacks_is_scored_first(tmp_store: Store) -> None:
+    rows = [{"id": f"q{i}", "source_prompt": f"What was revenue in FY{2000 + i}?",
+             "ground_truth": f"${i + 10} million"} for i in range(40)]
+    ds = save_dataset(tmp_store, rows)
+    add_run(tmp_store, "src", ds, [{"example_id": f"q{i}", "output": f"It was ${i + 10} million."}
+                                   for i in range(40)])
+    add_run(tmp_store, "tgt", ds, [{"example_id": f"q{i}",
+                                    "output": f"It was ${i + 10 + (i % 2) * 50} million."}
+                                   for i in range(40)])
+    result = compare_runs(tmp_store, "src", "tgt", n_resamples=300)
+    metric = next(m for m in result.metrics if m.metric == "correctness")
+    assert metric.overall.n == 40
+    assert metric.overall.source_mean == 1.0 and metric.overall.target_mean == 0.5
+    assert result.criteria_results[0].status == "fail"
+    assert tmp_store.metrics_of(tmp_store.require_run("tgt").id) == ["correctness"]

@@ -48,7 +48,8 @@ def compare_command(
         help="One-off migration cost in USD, for the payback.", min=0)] = None,
     seed: Annotated[int, typer.Option(help="Seed of the bootstrap and review sample.")] = 0,
     resamples: Annotated[int, typer.Option(help="Bootstrap resamples.", min=100)] = 10_000,
-    json_path: Annotated[Path | None, typer.Option("--json", help="Write the whole result.")] = None,
+    json_path: Annotated[Path | None, typer.Option(
+        "--json", help="Write the whole result.")] = None,
     html: Annotated[Path | None, typer.Option(help="Write the HTML report.")] = None,
     markdown: Annotated[Path | None, typer.Option(help="Write a Markdown summary.")] = None,
     review_out: Annotated[Path | None, typer.Option(
@@ -61,7 +62,7 @@ def compare_command(
     with open_store(store) as db:
         result = compare_runs(db, source_run, target_run, loaded, seed=seed,
                               traffic_per_month=traffic, migration_cost_usd=migration_cost,
-                              n_resamples=resamples, metrics=names)
+                              n_resamples=resamples, metrics=names, progress=True)
     if json_path is not None:
         _write(json_path, result.model_dump_json(indent=2), "--json")
     if html is not None:

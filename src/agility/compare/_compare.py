@@ -9,7 +9,7 @@ from agility.compare._cost import compare_cost
 from agility.compare._criteria import Criteria
 from agility.compare._gate import evaluate_criteria, verdict_of
 from agility.compare._latency import compare_latency
-from agility.compare._models import Comparison, ExampleDiff, MetricComparison
+from agility.compare._models import Comparison, ExampleDiff, GateSplit, MetricComparison
 from agility.compare._quality import PerExample, compare_metric, per_example_values
 from agility.compare._review import sample_for_review
 from agility.errors import UsageError
@@ -28,13 +28,14 @@ def _question_of(row: Mapping[str, Any]) -> str | None:
     if isinstance(prompt, dict):
         return prompt.get("user")
     if isinstance(prompt, list):
-        users = [m.get("content") for m in prompt if isinstance(m, dict) and m.get("role") == "user"]
+        users = [m.get("content") for m in prompt
+                 if isinstance(m, dict) and m.get("role") == "user"]
         return users[-1] if users else None
     return str(prompt)
 
 
 def _score_missing(store: Store, runs: Sequence[RunRecord], wanted: Sequence[str],
-                   warnings: list[str]) -> None:
+                   warnings: list[str], progress: bool) -> None:
     """Score the wanted metrics a run lacks, through the metrics package's ``score_run``."""
     todo = {run.name: [m for m in wanted if m not in store.metrics_of(run.id or -1)]
             for run in runs}
@@ -48,7 +49,7 @@ def _score_missing(store: Store, runs: Sequence[RunRecord], wanted: Sequence[str
         return
     for run_name, metrics in todo.items():
         if metrics:
-            score_run(store, run_name, metrics=metrics)
+            score_run(store, run_name, metrics=metrics, progress=progress)
 
 
 def _diffs(metric: MetricComparison | None, src: PerExample | None, tgt: PerExample | None,
@@ -94,6 +95,7 @@ def compare_runs(
     n_resamples: int = 10_000,
     score_missing: bool = True,
     metrics: Sequence[str] | None = None,
+    progress: bool = False,
 ) -> Comparison:
     """Compare a target run against a source run, side by side, and apply the sign-off gate.
 
@@ -109,6 +111,7 @@ def compare_runs(
         n_resamples: bootstrap resamples.
         score_missing: score first the criteria's metrics (and ``metrics``) a run lacks.
         metrics: metrics to report (default: the criteria's plus every metric both runs have).
+        progress: show a progress bar while scoring missing metrics.
 
     Returns:
         The comparison, with the verdict and each criterion's evidence.
@@ -122,7 +125,8 @@ def compare_runs(
     if n_resamples < 100:
         raise UsageError(f"n_resamples must be at least 100 (got {n_resamples})")
     if traffic_per_month is not None and traffic_per_month < 0:
-        raise UsageError(f"--traffic must be a positive number of queries (got {traffic_per_month})")
+        raise UsageError(f"--traffic must be a positive number of queries "
+                         f"(got {traffic_per_month})")
     criteria = criteria or Criteria()
     src_run, tgt_run = store.require_run(source_run), store.require_run(target_run)
     assert src_run.id is not None and tgt_run.id is not None
@@ -131,7 +135,7 @@ def compare_runs(
         warnings.append("the runs used different datasets; examples are paired by id only")
     wanted = list(dict.fromkeys([*(metrics or []), *criteria.metric_names()]))
     if score_missing:
-        _score_missing(store, (src_run, tgt_run), wanted, warnings)
+        _score_missing(store, (src_run, tgt_run), wanted, warnings, progress)
     if metrics is None:
         common = set(store.metrics_of(src_run.id)) & set(store.metrics_of(tgt_run.id))
         wanted = list(dict.fromkeys([*wanted, *sorted(common)]))
@@ -157,11 +161,12 @@ def compare_runs(
 
     paired = src_ids & tgt_ids
     has_holdout = any(rows.get(i, {}).get("split") == "holdout" for i in paired)
-    gate_split = "holdout" if criteria.use_holdout and has_holdout else "all"
+    gate_split: GateSplit = "holdout" if criteria.use_holdout and has_holdout else "all"
     latency = compare_latency(src_results, tgt_results, confidence)
     cost = compare_cost(src_results, tgt_results, traffic_per_month=traffic_per_month,
                         migration_cost_usd=migration_cost_usd)
-    in_split = [i for i in tgt_ids if gate_split == "all" or rows.get(i, {}).get("split") == "holdout"]
+    in_split = [i for i in tgt_ids
+                if gate_split == "all" or rows.get(i, {}).get("split") == "holdout"]
     safety_values = {name: {i: per_example[name][1].values[i] for i in in_split
                             if i in per_example[name][1].values}
                      for name in criteria.safety.metrics if name in per_example}

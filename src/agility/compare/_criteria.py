@@ -42,10 +42,10 @@ class QualityCriteria(_Section):
     bootstrap over a handful of examples says nothing."""
 
     metrics: list[str] = Field(default_factory=lambda: ["correctness"])
-    max_relative_drop: float = Field(0.03, ge=0, le=1)
-    alpha: float = Field(0.05, gt=0, lt=1)
+    max_relative_drop: float = Field(default=0.03, ge=0, le=1)
+    alpha: float = Field(default=0.05, gt=0, lt=1)
     test: Literal["non_inferiority", "point"] = "non_inferiority"
-    min_examples: int = Field(30, ge=1)
+    min_examples: int = Field(default=30, ge=1)
 
 
 class LatencyCriteria(_Section):
@@ -53,8 +53,8 @@ class LatencyCriteria(_Section):
     percent *or* at most ``ttft_max_increase_ms`` milliseconds: either satisfies. Set both to
     null to skip the latency gate."""
 
-    ttft_max_increase_pct: float | None = Field(20.0, ge=0)
-    ttft_max_increase_ms: float | None = Field(250.0, ge=0)
+    ttft_max_increase_pct: float | None = Field(default=20.0, ge=0)
+    ttft_max_increase_ms: float | None = Field(default=250.0, ge=0)
     percentile: Literal["p50", "p90", "p95", "p99"] = "p50"
 
 
@@ -63,8 +63,8 @@ class CostCriteria(_Section):
     or, if ``payback_days`` is set, must pay the migration back within that many days. Set
     ``max_increase_pct`` to null to skip the cost gate."""
 
-    max_increase_pct: float | None = Field(0.0, ge=0)
-    payback_days: float | None = Field(None, gt=0)
+    max_increase_pct: float | None = Field(default=0.0, ge=0)
+    payback_days: float | None = Field(default=None, gt=0)
 
 
 class SafetyCriteria(_Section):

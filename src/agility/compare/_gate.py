@@ -17,6 +17,7 @@ from agility.compare._models import (
     LatencyComparison,
     MetricComparison,
     MetricStats,
+    Verdict,
 )
 
 __all__ = ["evaluate_criteria", "verdict_of", "EXIT_CODES"]
@@ -178,7 +179,7 @@ def evaluate_criteria(
     return out
 
 
-def verdict_of(results: Sequence[CriterionResult]) -> str:
+def verdict_of(results: Sequence[CriterionResult]) -> Verdict:
     """PASS, FAIL or INCOMPLETE from the criteria's results."""
     statuses = {r.status for r in results}
     if "fail" in statuses:

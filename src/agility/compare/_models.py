@@ -22,10 +22,13 @@ __all__ = [
     "ExampleDiff",
     "ReviewItem",
     "Comparison",
+    "Verdict",
+    "GateSplit",
 ]
 
 Verdict = Literal["PASS", "FAIL", "INCOMPLETE"]
 CriterionStatus = Literal["pass", "fail", "inconclusive", "not_evaluated"]
+GateSplit = Literal["holdout", "all"]
 
 
 class _Model(BaseModel):
@@ -175,7 +178,7 @@ class Comparison(_Model):
     n_paired: int
     only_in_source: list[str] = Field(default_factory=list)
     only_in_target: list[str] = Field(default_factory=list)
-    gate_split: Literal["holdout", "all"]
+    gate_split: GateSplit
     metrics: list[MetricComparison] = Field(default_factory=list)
     latency: LatencyComparison
     cost: CostComparison

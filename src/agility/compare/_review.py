@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from typing import Literal
 
 import numpy as np
 
@@ -49,14 +50,17 @@ def sample_for_review(
     Returns:
         The failures first, then the passes, each in store order.
     """
-    judged = [s for s in scores if s.error is None and (s.passed is not None or s.score is not None)]
+    judged = [s for s in scores
+              if s.error is None and (s.passed is not None or s.score is not None)]
     passed = [s for s in judged if (s.passed if s.passed is not None else (s.score or 0) >= 0.5)]
     failed = [s for s in judged if s not in passed]
     rng = np.random.default_rng(seed)
     strata = strata or {}
     out = []
-    for reason, picked in (("failure", _take(failed, failure_share, minimum, rng)),
-                           ("pass", _take(passed, pass_share, minimum, rng))):
+    picks: tuple[tuple[Literal["failure", "pass"], list[ScoreRecord]], ...] = (
+        ("failure", _take(failed, failure_share, minimum, rng)),
+        ("pass", _take(passed, pass_share, minimum, rng)))
+    for reason, picked in picks:
         out += [ReviewItem(example_id=s.example_id, repeat_index=s.repeat_index,
                            sampled_because=reason, metric=s.metric,
                            stratum=strata.get(s.example_id)) for s in picked]

@@ -153,7 +153,8 @@ def quantile(values: np.ndarray, q: float) -> float:
     return float(ordered[k - 1])
 
 
-def quantile_interval(values: np.ndarray, q: float, confidence: float = 0.95) -> tuple[float, float]:
+def quantile_interval(values: np.ndarray, q: float,
+                      confidence: float = 0.95) -> tuple[float, float]:
     """Percentile bootstrap interval of the nearest-rank ``q`` quantile, computed exactly.
 
     A resample's k-th order statistic is at most ``x(j)`` exactly when at least k of the n draws

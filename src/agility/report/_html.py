@@ -29,7 +29,8 @@ CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 _STYLE = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24px auto;
 max-width:1180px;color:#222;line-height:1.4;padding:0 16px}
-h1{font-size:22px;margin-bottom:4px}h2{border-bottom:2px solid #ddd;padding-bottom:4px;margin-top:32px}
+h1{font-size:22px;margin-bottom:4px}
+h2{border-bottom:2px solid #ddd;padding-bottom:4px;margin-top:32px}
 table{border-collapse:collapse;margin:8px 0 16px;font-size:13px}
 th,td{border:1px solid #ddd;padding:4px 8px;text-align:right;vertical-align:top}
 th{background:#f4f4f4}td.l,th.l{text-align:left}

@@ -25,7 +25,7 @@ def _svg(width: int, height: int, body: str, title: str) -> str:
 
 def _legend(x: int, y: int, labels: Sequence[str]) -> str:
     out = ""
-    for k, (label, color) in enumerate(zip(labels, (SOURCE_COLOR, TARGET_COLOR))):
+    for k, (label, color) in enumerate(zip(labels, (SOURCE_COLOR, TARGET_COLOR), strict=True)):
         out += (f'<rect x="{x + k * 250}" y="{y - 9}" width="10" height="10" fill="{color}"/>'
                 f'<text x="{x + k * 250 + 14}" y="{y}" font-size="11">{escape(label[:38])}</text>')
     return out
@@ -75,7 +75,8 @@ def histogram_svg(hist: Histogram, title: str, x_label: str,
              f'text-anchor="middle">{escape(x_label)}</text>'
              f'<text x="12" y="{_PAD_T + plot_h / 2}" font-size="11" '
              f'transform="rotate(-90 12 {_PAD_T + plot_h / 2})" text-anchor="middle">count</text>'
-             f'<text x="{_PAD_L - 4}" y="{_PAD_T + 8}" font-size="10" text-anchor="end">{peak}</text>')
+             f'<text x="{_PAD_L - 4}" y="{_PAD_T + 8}" font-size="10" '
+             f'text-anchor="end">{peak}</text>')
     return _svg(_W, _H, body, title)
 
 
@@ -106,7 +107,8 @@ def diff_bars_svg(items: Sequence[tuple[str, float, float | None, float | None]]
         color = "#2ca02c" if diff >= 0 else "#d62728"
         short = label if len(label) <= 26 else label[:25] + "…"
         body += (f'<text x="{label_w - 6}" y="{y + 14}" font-size="11" text-anchor="end">'
-                 f'{escape(short)}</text><rect x="{x0:.1f}" y="{y + 4}" width="{max(x1 - x0, 1):.1f}" '
+                 f'{escape(short)}</text><rect x="{x0:.1f}" y="{y + 4}" '
+                 f'width="{max(x1 - x0, 1):.1f}" '
                  f'height="{row_h - 8}" fill="{color}"><title>{escape(label)}: {diff:+.4f}</title>'
                  f'</rect>')
         if low is not None and high is not None:
@@ -137,7 +139,7 @@ def pair_bars_svg(values: tuple[float | None, float | None], title: str, unit: s
     peak = max([v for v in values if v is not None] + [1e-12])
     plot_w = _W - label_w - 140
     body = f'<text x="10" y="14" font-size="12" font-weight="bold">{escape(title)}</text>'
-    for k, (label, value) in enumerate(zip(labels, values)):
+    for k, (label, value) in enumerate(zip(labels, values, strict=True)):
         y = 28 + k * 32
         body += (f'<text x="{label_w - 6}" y="{y + 15}" font-size="11" text-anchor="end">'
                  f'{escape(label)}</text>')

@@ -1,0 +1,102 @@
+"""The real yardstick: gpt-4 -> gpt-4-1106-preview on FinanceBench (oracle mode), replayed.
+
+FinanceBench: Islam et al. 2023, arXiv:2311.11944, licence CC BY-NC 4.0; read from
+``../shared/datasets/financebench`` (the test skips when it is absent). The human labels are
+stored as a ``human_label`` score beside the offline ``correctness`` grader, and the test checks
+the conclusions a careful analyst draws from them.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from scipy import stats as sps
+
+from agility.compare import Comparison, Criteria, compare_runs
+from agility.store import ScoreRecord, Store
+
+pytestmark = pytest.mark.financebench
+
+SOURCE, TARGET = "gpt-4_oracle", "gpt-4-1106-preview_oracle"
+
+
+def _labels(financebench_dir: Path, name: str) -> dict[str, bool]:
+    path = financebench_dir / "results" / f"{name}.jsonl"
+    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    return {r["financebench_id"]: r["label"] == "Correct Answer" for r in rows}
+
+
+@pytest.fixture()
+def yardstick(financebench_dir: Path, tmp_path: Path, tmp_store: Store) -> Comparison:
+    from agility.dataset import import_dataset, split_dataset
+    from agility.runner import run_model
+
+    golden, split = tmp_path / "fb.jsonl", tmp_path / "fb_split.jsonl"
+    import_dataset(financebench_dir / "financebench_open_source.jsonl", golden,
+                   preset="financebench")
+    split_dataset(golden, split, holdout=0.3, seed=42)
+    for name in (SOURCE, TARGET):
+        run_model(split, f"replay/{financebench_dir / 'results' / (name + '.jsonl')}", name=name,
+                  store=tmp_store, progress=False,
+                  provider_options={"id_field": "financebench_id", "output_field": "model_answer"})
+        run = tmp_store.require_run(name)
+        assert run.id is not None
+        tmp_store.save_scores(run.id, [
+            ScoreRecord(example_id=i, metric="human_label", score=float(ok), passed=ok)
+            for i, ok in _labels(financebench_dir, name).items()])
+    # correctness is scored here by compare_runs itself (a gated metric the runs lack)
+    return compare_runs(tmp_store, SOURCE, TARGET, seed=0, n_resamples=4000)
+
+
+def test_human_labels_show_no_significant_difference_at_this_n(
+        yardstick: Comparison, financebench_dir: Path) -> None:
+    source, target = _labels(financebench_dir, SOURCE), _labels(financebench_dir, TARGET)
+    human = next(m for m in yardstick.metrics if m.metric == "human_label").overall
+    assert human.n == len(source) == 150
+    assert human.source_mean == pytest.approx(sum(source.values()) / 150)
+    assert human.target_mean == pytest.approx(sum(target.values()) / 150)
+    only_source = sum(source[i] and not target[i] for i in source)
+    only_target = sum(target[i] and not source[i] for i in source)
+    assert (human.source_only_passed, human.target_only_passed) == (only_source, only_target)
+    # an analyst's own exact McNemar on the discordant pairs
+    expected_p = sps.binomtest(min(only_source, only_target), only_source + only_target).pvalue
+    assert human.p_value == pytest.approx(expected_p)
+    # the target is slightly more accurate, but n=150 cannot tell the models apart...
+    assert human.target_mean > human.source_mean and human.significant is False
+    assert human.ci_low < 0 < human.ci_high
+    # ...nor show the target is within 3% of the source
+    assert human.non_inferior is False and human.rel_ci_low < -0.03
+
+
+def test_offline_grader_points_the_same_way_as_the_humans(yardstick: Comparison) -> None:
+    by_name = {m.metric: m for m in yardstick.metrics}
+    human, grader = by_name["human_label"].overall, by_name["correctness"].overall
+    assert grader.n == 150 and (grader.diff > 0) == (human.diff > 0)
+    assert abs(grader.source_mean - human.source_mean) < 0.1
+    assert grader.significant is False
+    assert set(by_name["human_label"].by_stratum) == {
+        "metrics-generated", "domain-relevant", "novel-generated"}
+
+
+def test_replayed_runs_cannot_pass_the_gate(yardstick: Comparison) -> None:
+    statuses = {c.name: c.status for c in yardstick.criteria_results}
+    assert yardstick.gate_split == "holdout"
+    assert statuses["latency: TTFT p50"] == "not_evaluated"  # replayed: no timings
+    assert statuses["cost"] == "not_evaluated"
+    assert yardstick.latency.ttft.source is None
+    assert yardstick.cost.source.mean_per_query_usd is None
+    assert yardstick.verdict == "INCOMPLETE"
+    assert yardstick.only_in_source == [] and yardstick.only_in_target == []
+
+
+def test_gating_on_human_labels_is_inconclusive_not_passed(
+        yardstick: Comparison, tmp_store: Store) -> None:
+    criteria = Criteria.model_validate({
+        "quality": {"metrics": ["human_label"]}, "latency": {
+            "ttft_max_increase_pct": None, "ttft_max_increase_ms": None},
+        "cost": {"max_increase_pct": None}, "use_holdout": False})
+    result = compare_runs(tmp_store, SOURCE, TARGET, criteria, n_resamples=4000)
+    assert [c.status for c in result.criteria_results] == ["inconclusive"]
+    assert result.verdict == "INCOMPLETE"
