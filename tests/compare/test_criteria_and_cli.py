@@ -94,7 +94,9 @@ def test_cli_exits_one_on_incomplete(tmp_path: Path) -> None:
     crit.write_text("quality: {metrics: [correctness, faithfulness]}\n")
     result = CliRunner().invoke(app, ["compare", "src", "tgt", "--store", str(store),
                                       "--criteria", str(crit), "--resamples", "300"])
+    # faithfulness is a judge metric and no --judge was given: not evaluated, never passed
     assert result.exit_code == 1 and "INCOMPLETE" in result.output
+    assert "needs a judge model" in result.output
 
 
 def test_cli_usage_errors_exit_two_with_one_line(tmp_path: Path) -> None:
@@ -105,3 +107,12 @@ def test_cli_usage_errors_exit_two_with_one_line(tmp_path: Path) -> None:
         result = CliRunner().invoke(app, [*args, "--store", str(store)])
         assert result.exit_code == 2, result.output
         assert "Traceback" not in result.output and "error:" in result.output
+
+
+def test_unknown_gated_metric_is_a_usage_error(tmp_path: Path) -> None:
+    store = _store_with(tmp_path, target_rate_drop=False)
+    crit = tmp_path / "c.yaml"
+    crit.write_text("quality: {metrics: [correctnes]}\n")
+    result = CliRunner().invoke(app, ["compare", "src", "tgt", "--store", str(store),
+                                      "--criteria", str(crit)])
+    assert result.exit_code == 2 and "'correctnes'" in result.output

@@ -46,6 +46,8 @@ def compare_command(
     traffic: Annotated[int | None, typer.Option(help="Queries per month, for cost.", min=0)] = None,
     migration_cost: Annotated[float | None, typer.Option(
         help="One-off migration cost in USD, for the payback.", min=0)] = None,
+    judge: Annotated[str | None, typer.Option(
+        help="Judge model (provider/model) for judge metrics that must be scored first.")] = None,
     seed: Annotated[int, typer.Option(help="Seed of the bootstrap and review sample.")] = 0,
     resamples: Annotated[int, typer.Option(help="Bootstrap resamples.", min=100)] = 10_000,
     json_path: Annotated[Path | None, typer.Option(
@@ -62,7 +64,8 @@ def compare_command(
     with open_store(store) as db:
         result = compare_runs(db, source_run, target_run, loaded, seed=seed,
                               traffic_per_month=traffic, migration_cost_usd=migration_cost,
-                              n_resamples=resamples, metrics=names, progress=True)
+                              n_resamples=resamples, metrics=names, judge=judge,
+                              progress=True)
     if json_path is not None:
         _write(json_path, result.model_dump_json(indent=2), "--json")
     if html is not None:

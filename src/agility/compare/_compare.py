@@ -35,21 +35,34 @@ def _question_of(row: Mapping[str, Any]) -> str | None:
 
 
 def _score_missing(store: Store, runs: Sequence[RunRecord], wanted: Sequence[str],
-                   warnings: list[str], progress: bool) -> None:
-    """Score the wanted metrics a run lacks, through the metrics package's ``score_run``."""
+                   judge: str | None, progress: bool) -> dict[str, str]:
+    """Score the wanted metrics a run lacks, through the metrics package's ``score_run``.
+
+    Returns why a metric could not be scored (e.g. a judge metric without ``judge``), by
+    metric; the criteria that need it are then "not evaluated". An unknown metric name is a
+    usage error and is raised.
+    """
     todo = {run.name: [m for m in wanted if m not in store.metrics_of(run.id or -1)]
             for run in runs}
+    failed: dict[str, str] = {}
     if not any(todo.values()):
-        return
-    try:
-        from agility.metrics import score_run  # type: ignore[attr-defined]
-    except ImportError:
-        warnings.append("metrics to score first but agility.metrics.score_run is unavailable: "
-                        + ", ".join(f"{k}: {v}" for k, v in todo.items() if v))
-        return
-    for run_name, metrics in todo.items():
-        if metrics:
-            score_run(store, run_name, metrics=metrics, progress=progress)
+        return failed
+    from agility.metrics import available_metrics, score_run
+
+    known = set(available_metrics())
+    for run_name, names in todo.items():
+        for name in names:
+            if name not in known:
+                raise UsageError(f"metric '{name}' (needed by the criteria or --metrics) is "
+                                 f"not scored on run '{run_name}' and is not a known metric. "
+                                 f"Known metrics: {', '.join(sorted(known))}")
+            if name in failed:
+                continue
+            try:
+                score_run(store, run_name, metrics=[name], judge=judge, progress=progress)
+            except UsageError as exc:
+                failed[name] = str(exc)
+    return failed
 
 
 def _diffs(metric: MetricComparison | None, src: PerExample | None, tgt: PerExample | None,
@@ -95,6 +108,7 @@ def compare_runs(
     n_resamples: int = 10_000,
     score_missing: bool = True,
     metrics: Sequence[str] | None = None,
+    judge: str | None = None,
     progress: bool = False,
 ) -> Comparison:
     """Compare a target run against a source run, side by side, and apply the sign-off gate.
@@ -111,13 +125,15 @@ def compare_runs(
         n_resamples: bootstrap resamples.
         score_missing: score first the criteria's metrics (and ``metrics``) a run lacks.
         metrics: metrics to report (default: the criteria's plus every metric both runs have).
+        judge: the judge model (``provider/model``) for judge metrics scored first.
         progress: show a progress bar while scoring missing metrics.
 
     Returns:
         The comparison, with the verdict and each criterion's evidence.
 
     Raises:
-        UsageError: a run does not exist, the runs are the same, or an argument is out of range.
+        UsageError: a run does not exist, the runs are the same, an argument is out of range,
+            or a metric to score is unknown.
     """
     if source_run == target_run:
         raise UsageError(f"source and target are the same run ('{source_run}'); "
@@ -134,8 +150,9 @@ def compare_runs(
     if src_run.dataset_hash != tgt_run.dataset_hash:
         warnings.append("the runs used different datasets; examples are paired by id only")
     wanted = list(dict.fromkeys([*(metrics or []), *criteria.metric_names()]))
-    if score_missing:
-        _score_missing(store, (src_run, tgt_run), wanted, warnings, progress)
+    not_scored = (_score_missing(store, (src_run, tgt_run), wanted, judge, progress)
+                  if score_missing else {})
+    warnings += [f"could not score '{name}': {why}" for name, why in not_scored.items()]
     if metrics is None:
         common = set(store.metrics_of(src_run.id)) & set(store.metrics_of(tgt_run.id))
         wanted = list(dict.fromkeys([*wanted, *sorted(common)]))
@@ -171,6 +188,10 @@ def compare_runs(
                             if i in per_example[name][1].values}
                      for name in criteria.safety.metrics if name in per_example}
     results = evaluate_criteria(criteria, compared, latency, cost, gate_split, safety_values)
+    for r in results:
+        name = r.name.partition(": ")[2]
+        if r.status == "not_evaluated" and name in not_scored:
+            r.evidence += f"; scoring it failed: {not_scored[name]}"
 
     primary = next((m for m in compared if m.metric in criteria.quality.metrics),
                    compared[0] if compared else None)
