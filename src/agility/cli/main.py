@@ -39,6 +39,7 @@ def _register() -> None:
     from agility.cli import compare  # noqa: F401
     from agility.cli import grade  # noqa: F401
     from agility.cli import migrate  # noqa: F401
+    from agility.cli import score  # noqa: F401
 
 
 def main() -> None:

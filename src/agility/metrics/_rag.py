@@ -138,7 +138,7 @@ class _RagMetric(Metric):
     def score(self, item: MetricInput) -> MetricResult:
         """Score one item (embedding mode batches better through :meth:`score_many`)."""
         if self.judge is not None:
-            return self.judge.score(item)
+            return self._with_retrieval(self.judge.score(item), item)
         return self.score_many([item])[0]
 
     async def ascore(self, item: MetricInput) -> MetricResult:

@@ -73,7 +73,9 @@ def _input_for(result: ResultRecord, row: dict[str, Any] | None) -> MetricInput:
     contexts = _as_texts(extra["contexts"]) if "contexts" in extra \
         else _as_texts(row.get("input_context"))
     metadata = dict(row.get("metadata") or {})
-    retrieval = {"retrieval_latency_ms": extra.get("retrieval_latency_ms"),
+    # the runner records its retriever's time as "retrieval_ms"
+    retrieval = {"retrieval_latency_ms": extra.get("retrieval_latency_ms",
+                                                   extra.get("retrieval_ms")),
                  "retrieval_cost_usd": extra.get("retrieval_cost_usd", result.extra_cost_usd)}
     metadata.update({k: v for k, v in retrieval.items() if v is not None})
     truth = row.get("ground_truth")

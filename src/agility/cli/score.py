@@ -1,0 +1,74 @@
+"""`agility score RUN --metrics m1,m2`: score a stored run and print a summary table."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from agility.cli._common import StoreOption, console, err_console, handle_errors, open_store
+from agility.cli.main import app
+from agility.errors import UsageError
+from agility.metrics import MetricSummary, score_run
+from agility.metrics._scoring import build_inputs
+
+
+def parse_metrics(text: str) -> list[str]:
+    """``"a, b,c"`` → ``["a", "b", "c"]``; an empty list is a usage error."""
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    if not names:
+        raise UsageError("--metrics is empty: give metric names separated by commas, for "
+                         "example --metrics correctness,semantic_similarity")
+    return names
+
+
+@app.command("score")
+@handle_errors
+def score(
+    run: Annotated[str, typer.Argument(help="Name of the stored run to score.")],
+    metrics: Annotated[str, typer.Option(
+        "--metrics", "-m", help="Comma-separated metric names, e.g. "
+                                "correctness,semantic_similarity,faithfulness.")],
+    judge: Annotated[str | None, typer.Option(
+        "--judge", help="provider/model of the judge for LLM-judged metrics.")] = None,
+    judge_repeats: Annotated[int, typer.Option(
+        "--judge-repeats", min=1, help="Ask the judge K times per answer; report the spread.")
+    ] = 1,
+    base_url: Annotated[str | None, typer.Option(
+        "--base-url", help="Base URL of the judge's OpenAI-compatible server.")] = None,
+    concurrency: Annotated[int, typer.Option(min=1, help="Judge calls in flight at once.")] = 4,
+    rescore: Annotated[bool, typer.Option(
+        "--rescore", help="Score again answers already scored by the same metric version.")
+    ] = False,
+    progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
+    store: StoreOption = None,
+) -> None:
+    """Score every successful answer of RUN and store the scores per example."""
+    names = parse_metrics(metrics)
+    options = {"base_url": base_url} if base_url else None
+    with open_store(store) as db:
+        summaries = score_run(db, run, names, judge=judge, judge_options=options,
+                              judge_repeats=judge_repeats, concurrency=concurrency,
+                              rescore=rescore, progress=progress)
+        _, errored = build_inputs(db, run)
+    console.print(summary_table(run, summaries))
+    if errored:
+        err_console.print(f"{errored} result(s) of {escape(run)} failed when the run was made "
+                          f"and were not scored", highlight=False)
+
+
+def _fmt(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.3f}"
+
+
+def summary_table(run: str, summaries: dict[str, MetricSummary]) -> Table:
+    """The per-metric summary: mean, pass rate, answers scored and not scored."""
+    table = Table(title=f"scores of {escape(run)}")
+    for column in ("metric", "mean", "pass rate", "scored", "failed"):
+        table.add_column(column, justify="left" if column == "metric" else "right")
+    for name, s in summaries.items():
+        table.add_row(escape(name), _fmt(s.mean), _fmt(s.pass_rate), str(s.n_scored),
+                      str(s.n_failed))
+    return table
