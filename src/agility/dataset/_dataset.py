@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -10,12 +11,13 @@ from agility.dataset._manifest import (
     Manifest,
     RowDiff,
     build_manifest,
-    content_hash,
+    canonical_rows,
     diff_rows,
+    hash_canonical,
     manifest_path,
     read_manifest,
 )
-from agility.dataset._schema import SCHEMA_VERSION, GoldenExample, canonical_json, row_hash
+from agility.dataset._schema import SCHEMA_VERSION, GoldenExample
 from agility.dataset._validate import validate_file
 from agility.errors import DatasetError, FrozenDatasetChanged, HoldoutAccessError, UsageError
 from agility.store import Store, utc_now
@@ -42,7 +44,8 @@ class Dataset:
         self.examples = examples
         self.lines = lines
         self.manifest = manifest
-        self.hash = content_hash(examples)
+        self._canonical = canonical_rows(examples)
+        self.hash = hash_canonical(self._canonical)
         self._by_id = {ex.id: ex for ex in examples}
 
     def __len__(self) -> int:
@@ -98,13 +101,20 @@ class Dataset:
 
     def build_manifest(self, frozen_at: str | None = None) -> Manifest:
         """The manifest that describes the rows as they are now."""
-        return build_manifest(self.path, detect_format(self.path), self.examples, frozen_at)
+        return build_manifest(self.path, detect_format(self.path), self.examples, frozen_at,
+                              self._canonical)
+
+    def diff(self) -> RowDiff:
+        """Row ids added, removed or edited since the freeze (all empty if not frozen)."""
+        if self.manifest is None:
+            return RowDiff(added=[], removed=[], edited=[])
+        return diff_rows(self.manifest, self.examples, self._canonical)
 
     def save_to_store(self, store: Store) -> None:
         """Record the dataset and its canonical rows in the store (idempotent by hash)."""
         manifest = self.manifest or self.build_manifest()
-        rows = [(ex.id, row_hash(ex), ex.split, ex.stratum, canonical_json(ex))
-                for ex in self.examples]
+        rows = [(ex.id, hashlib.sha256(text.encode("utf-8")).hexdigest(), ex.split, ex.stratum,
+                 text) for ex, (_, text) in zip(self.examples, self._canonical, strict=True)]
         store.save_dataset(self.hash, self.path.name, str(self.path), SCHEMA_VERSION,
                            manifest.model_dump(mode="json"), rows)
 
@@ -134,7 +144,7 @@ def load_dataset(path: str | Path, verify: bool = True) -> Dataset:
     manifest = read_manifest(path)
     dataset = Dataset(path, examples, {ex.id: line for line, ex in valid}, manifest)
     if verify and manifest is not None and manifest.dataset_hash != dataset.hash:
-        diff = diff_rows(manifest, examples)
+        diff = dataset.diff()
         raise FrozenDatasetChanged(str(path), diff.added, diff.removed, diff.edited)
     return dataset
 
@@ -183,4 +193,4 @@ def verify_dataset(path: str | Path) -> RowDiff:
     if dataset.manifest is None:
         raise UsageError(f"{path} is not frozen (no {manifest_path(path).name} beside it). "
                          f"Freeze it with `agility dataset freeze {path}`.")
-    return diff_rows(dataset.manifest, dataset.examples)
+    return dataset.diff()

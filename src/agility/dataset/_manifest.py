@@ -19,7 +19,10 @@ from agility.dataset._schema import SCHEMA_VERSION, GoldenExample, canonical_jso
 from agility.errors import DatasetError
 
 __all__ = ["Manifest", "DatasetCounts", "RowDiff", "manifest_path", "content_hash", "count_rows",
-           "build_manifest", "read_manifest", "diff_rows"]
+           "canonical_rows", "hash_canonical", "build_manifest", "read_manifest", "diff_rows"]
+
+#: ``(example id, canonical row JSON)`` pairs, computed once per dataset and reused
+CanonicalRows = Sequence[tuple[str, str]]
 
 _NONE = "(none)"
 
@@ -65,17 +68,27 @@ def manifest_path(path: str | Path) -> Path:
     return path.with_name(path.name + ".manifest.json")
 
 
-def _row_hashes(canonical: Sequence[tuple[str, str]]) -> dict[str, str]:
+def _row_hashes(canonical: CanonicalRows) -> dict[str, str]:
     return {i: hashlib.sha256(text.encode("utf-8")).hexdigest() for i, text in canonical}
 
 
-def content_hash(examples: Sequence[GoldenExample]) -> str:
-    """sha256 over the canonical rows in id order (row order in the file does not matter)."""
+def canonical_rows(examples: Sequence[GoldenExample]) -> list[tuple[str, str]]:
+    """``(id, canonical row)`` for each example, in the order given."""
+    return [(ex.id, canonical_json(ex)) for ex in examples]
+
+
+def hash_canonical(canonical: CanonicalRows) -> str:
+    """sha256 over canonical rows in id order (row order in the file does not matter)."""
     digest = hashlib.sha256()
-    for text in sorted((ex.id, canonical_json(ex)) for ex in examples):
-        digest.update(text[1].encode("utf-8"))
+    for _, text in sorted(canonical):
+        digest.update(text.encode("utf-8"))
         digest.update(b"\n")
     return digest.hexdigest()
+
+
+def content_hash(examples: Sequence[GoldenExample]) -> str:
+    """sha256 over the examples' canonical rows in id order (what manifests record)."""
+    return hash_canonical(canonical_rows(examples))
 
 
 def count_rows(examples: Sequence[GoldenExample]) -> DatasetCounts:
@@ -93,12 +106,13 @@ def count_rows(examples: Sequence[GoldenExample]) -> DatasetCounts:
 
 
 def build_manifest(path: Path, fmt: str, examples: Sequence[GoldenExample],
-                   frozen_at: str | None) -> Manifest:
+                   frozen_at: str | None, canonical: CanonicalRows | None = None) -> Manifest:
     """The manifest describing ``examples`` as read from ``path``."""
-    hashes = _row_hashes([(ex.id, canonical_json(ex)) for ex in examples])
+    canonical = canonical if canonical is not None else canonical_rows(examples)
+    hashes = _row_hashes(canonical)
     return Manifest(
         schema_version=SCHEMA_VERSION, file=path.name, format=fmt,
-        dataset_hash=content_hash(examples), row_count=len(examples),
+        dataset_hash=hash_canonical(canonical), row_count=len(examples),
         row_hashes=dict(sorted(hashes.items())), counts=count_rows(examples), frozen_at=frozen_at,
     )
 
@@ -123,9 +137,10 @@ def read_manifest(path: str | Path) -> Manifest | None:
     return manifest
 
 
-def diff_rows(manifest: Manifest, examples: Sequence[GoldenExample]) -> RowDiff:
+def diff_rows(manifest: Manifest, examples: Sequence[GoldenExample],
+              canonical: CanonicalRows | None = None) -> RowDiff:
     """Which row ids were added, removed or edited since the manifest was written."""
-    now = _row_hashes([(ex.id, canonical_json(ex)) for ex in examples])
+    now = _row_hashes(canonical if canonical is not None else canonical_rows(examples))
     then = manifest.row_hashes
     return RowDiff(
         added=sorted(set(now) - set(then)),

@@ -53,11 +53,13 @@ def field_value(example: GoldenExample, dotted: str) -> Any:
         UsageError: the first part is not a field of the golden example schema.
     """
     head, _, rest = dotted.partition(".")
-    data = example.to_row()
-    if head not in type(example).model_fields and head != "model_config":
+    attr = "generation_config" if head == "model_config" else head
+    if attr not in type(example).model_fields:
         raise UsageError(f"--by {dotted}: '{head}' is not a golden example field; use e.g. "
                          f"stratum, split, or metadata.<key>.")
-    value: Any = data.get(head)
+    value: Any = getattr(example, attr)
+    if isinstance(value, (BaseModel, list)):
+        value = example.to_row().get(head)
     for part in rest.split(".") if rest else []:
         value = value.get(part) if isinstance(value, dict) else None
     return value
