@@ -6,6 +6,7 @@ are built once per metric instance; both libraries are core dependencies.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from agility.metrics._base import Metric, MetricInput, MetricResult, register_metric
@@ -18,6 +19,25 @@ def _missing(metric: Metric, item: MetricInput) -> MetricResult | None:
     return MetricResult(error=f"cannot score: the example has no {field}") if field else None
 
 
+class _CachedStemTokenizer:
+    """rouge-score's default tokenizer with Porter stemming, memoised per word.
+
+    Stemming dominates ROUGE-L's cost and answers reuse the same words, so each word is
+    stemmed once; the tokens are exactly those of ``RougeScorer(use_stemmer=True)``.
+    """
+
+    def __init__(self) -> None:
+        from nltk.stem import porter
+
+        stemmer = porter.PorterStemmer()
+        self.stem = functools.lru_cache(maxsize=65536)(stemmer.stem)
+
+    def tokenize(self, text: str) -> list[str]:
+        from rouge_score import tokenize
+
+        return tokenize.tokenize(text, self)
+
+
 @register_metric("rouge_l")
 class RougeLMetric(Metric):
     """ROUGE-L F-measure (longest common subsequence, Porter stemming) against the ground truth."""
@@ -28,7 +48,7 @@ class RougeLMetric(Metric):
         super().__init__(**options)
         from rouge_score import rouge_scorer
 
-        self._scorer = rouge_scorer.RougeScorer(["rougeL"], use_stemmer=True)
+        self._scorer = rouge_scorer.RougeScorer(["rougeL"], tokenizer=_CachedStemTokenizer())
 
     def score(self, item: MetricInput) -> MetricResult:
         """Score one answer."""

@@ -15,9 +15,6 @@ from agility.metrics._base import Metric, MetricInput, MetricResult, register_me
 
 __all__ = ["refusal_phrases", "is_refusal", "RefusalMetric"]
 
-_INFO = (r"(?:information|info|data|details?|figures?|numbers?|breakdown|disclosure|"
-         r"specifics?|mention|indication|reference|evidence|explicit|direct|specific|"
-         r"sufficient|enough|relevant|necessary|required|needed|such|any)")
 _SOURCE = (r"(?:context|document|documents|text|excerpt|excerpts|passage|passages|filing|"
            r"filings|statement|statements|report|evidence|information|data|sources?|"
            r"extract|snippet|table|pages?)")
@@ -69,9 +66,15 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
 ]
 
 
+# Matching lower-cased text without re.IGNORECASE is markedly faster; the patterns are
+# written for lower case anyway.
+_PATTERNS = [(name, re.compile(p.pattern.replace("(?i)", ""))) for name, p in _PATTERNS]
+
+
 def refusal_phrases(text: str) -> list[str]:
     """The kinds of refusal language found in ``text`` ("apology", "source lacks", ...)."""
-    return [name for name, pattern in _PATTERNS if pattern.search(text)]
+    lowered = text.lower()
+    return [name for name, pattern in _PATTERNS if pattern.search(lowered)]
 
 
 def is_refusal(text: str | None) -> bool:
