@@ -126,3 +126,16 @@ def test_exact_quantile_interval_matches_monte_carlo_bootstrap() -> None:
     assert abs(rank[low] - np.searchsorted(ordered, mc_low)) <= 1
     assert abs(rank[high] - np.searchsorted(ordered, mc_high)) <= 1
     assert low <= quantile(values, 0.9) <= high
+
+
+def test_pass_fail_shortcut_matches_index_resampling() -> None:
+    # verdicts take the multinomial-counts path; a negligible jitter forces the index path
+    rng = np.random.default_rng(9)
+    source = (rng.random(800) < 0.8).astype(float)
+    target = np.where(rng.random(800) < 0.1, 1 - source, source)
+    jitter = rng.normal(0, 1e-9, 800)
+    fast = paired_bootstrap(source, target, n_resamples=20000, seed=0)
+    slow = paired_bootstrap(source + jitter, target + jitter, n_resamples=20000, seed=0)
+    assert fast.low == pytest.approx(slow.low, abs=0.004)
+    assert fast.high == pytest.approx(slow.high, abs=0.004)
+    assert fast.rel_low == pytest.approx(slow.rel_low, abs=0.005)

@@ -43,7 +43,7 @@ def per_example_values(scores: Sequence[ScoreRecord]) -> PerExample:
         elif s.score is not None:
             binary = False
             collected[s.example_id].append(float(s.score))
-    values = {k: float(np.mean(v)) for k, v in collected.items() if v}
+    values = {k: sum(v) / len(v) for k, v in collected.items() if v}
     return PerExample(values=values, binary=binary and bool(values),
                       unscored=len(seen - set(values)))
 

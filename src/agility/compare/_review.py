@@ -52,8 +52,9 @@ def sample_for_review(
     """
     judged = [s for s in scores
               if s.error is None and (s.passed is not None or s.score is not None)]
-    passed = [s for s in judged if (s.passed if s.passed is not None else (s.score or 0) >= 0.5)]
-    failed = [s for s in judged if s not in passed]
+    is_pass = [s.passed if s.passed is not None else (s.score or 0.0) >= 0.5 for s in judged]
+    passed = [s for s, ok in zip(judged, is_pass, strict=True) if ok]
+    failed = [s for s, ok in zip(judged, is_pass, strict=True) if not ok]
     rng = np.random.default_rng(seed)
     strata = strata or {}
     out = []

@@ -4,8 +4,9 @@ Everything here works on NumPy arrays of per-example values (one value per examp
 arrays aligned so that ``source[i]`` and ``target[i]`` are answers to the same example):
 
 - :func:`paired_bootstrap`: percentile confidence intervals of the mean difference and of the
-  relative difference, from one seeded index matrix shared by both sides (that is what makes
-  the bootstrap *paired*), built in chunks so 10,000 x 2,000 stays small in memory.
+  relative difference, resampling *pairs* (one seeded index matrix shared by both sides, built
+  in chunks so 10,000 x 2,000 stays small in memory; or, for pass/fail verdicts, multinomial
+  counts of the few distinct pairs, which is the same resampling at a fraction of the cost).
 - :func:`mcnemar`: the paired test for pass/fail verdicts (exact binomial when the discordant
   pairs are few, chi-square with continuity correction otherwise).
 - :func:`wilcoxon`: Wilcoxon signed-rank for continuous scores (via SciPy).
@@ -33,6 +34,7 @@ __all__ = [
 #: below this many discordant pairs McNemar uses the exact binomial test
 MCNEMAR_EXACT_BELOW = 25
 _CHUNK_CELLS = 4_000_000  # index cells generated per chunk (32 MB of int64)
+_MULTINOMIAL_MAX_DISTINCT = 64  # distinct (source, target) pairs below which counts are drawn
 
 
 @dataclass(frozen=True)
@@ -86,16 +88,8 @@ def paired_bootstrap(
     target = np.asarray(target, dtype=float)
     if source.shape != target.shape or source.ndim != 1 or source.size == 0:
         raise ValueError("paired_bootstrap needs two non-empty 1-d arrays of the same length")
-    n = source.size
     rng = np.random.default_rng(seed)
-    src_means = np.empty(n_resamples)
-    tgt_means = np.empty(n_resamples)
-    rows = max(1, _CHUNK_CELLS // n)
-    for start in range(0, n_resamples, rows):
-        stop = min(n_resamples, start + rows)
-        idx = rng.integers(0, n, size=(stop - start, n))
-        src_means[start:stop] = source[idx].mean(axis=1)
-        tgt_means[start:stop] = target[idx].mean(axis=1)
+    src_means, tgt_means = _resampled_means(source, target, n_resamples, rng)
     tail = (1.0 - confidence) / 2 * 100
     diffs = tgt_means - src_means
     low, high = np.percentile(diffs, [tail, 100 - tail])
@@ -107,6 +101,31 @@ def paired_bootstrap(
         if rel.size:
             rel_low, rel_high = (float(v) for v in np.percentile(rel, [tail, 100 - tail]))
     return BootstrapInterval(float(low), float(high), rel_low, rel_high)
+
+
+def _resampled_means(source: np.ndarray, target: np.ndarray, n_resamples: int,
+                     rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Both sides' means over ``n_resamples`` paired resamples.
+
+    When the pairs take few distinct values (pass/fail verdicts: at most 4), drawing n pairs
+    with replacement is the same as drawing multinomial counts of the distinct pairs, which
+    costs O(resamples x distinct) instead of O(resamples x n). Otherwise an index matrix is
+    drawn in chunks.
+    """
+    n = source.size
+    pairs, inverse = np.unique(np.stack([source, target], axis=1), axis=0, return_inverse=True)
+    if len(pairs) <= _MULTINOMIAL_MAX_DISTINCT:
+        counts = rng.multinomial(n, np.bincount(inverse.ravel()) / n, size=n_resamples)
+        return counts @ pairs[:, 0] / n, counts @ pairs[:, 1] / n
+    src_means = np.empty(n_resamples)
+    tgt_means = np.empty(n_resamples)
+    rows = max(1, _CHUNK_CELLS // n)
+    for start in range(0, n_resamples, rows):
+        stop = min(n_resamples, start + rows)
+        idx = rng.integers(0, n, size=(stop - start, n), dtype=np.int32)
+        src_means[start:stop] = source[idx].mean(axis=1)
+        tgt_means[start:stop] = target[idx].mean(axis=1)
+    return src_means, tgt_means
 
 
 def mcnemar(source_passed: np.ndarray, target_passed: np.ndarray) -> McNemarResult:
