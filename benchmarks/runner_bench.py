@@ -1,0 +1,164 @@
+"""Runner speed and memory: harness overhead, throughput, TTFT accuracy, peak memory.
+
+    python benchmarks/runner_bench.py [--examples 2000] [--concurrency 64] [--latency-ms 50]
+
+The fake OpenAI server runs in a separate process (so its CPU is not counted as ours); the
+runner talks to it over real HTTP on 127.0.0.1 with the real openai/ provider and writes every
+result to a real SQLite store. Figures and goals:
+
+- harness overhead: the runner's own CPU per example (the run's CPU time minus a bare
+  asyncio+httpx client doing the same requests), against an instant server; goal <= 1 ms.
+  The total CPU per example (runner + provider + HTTP client + store) is printed too.
+- throughput: examples / wall time at --concurrency against a server with --latency-ms
+  time to first token; goal >= 90% of the ideal (examples / concurrency x latency).
+- TTFT accuracy: |measured TTFT - injected TTFT| at p99 over the throughput run; goal <= 5 ms.
+- peak memory: maximum resident set size of this process after all runs; goal <= 300 MB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+from agility.runner import RetryPolicy, percentile, run_model
+from agility.store import Store
+
+
+def _start_server(ttft_ms: float) -> tuple[subprocess.Popen[str], str]:
+    code = "from agility.testing.fake_openai import main; main()"
+    proc = subprocess.Popen([sys.executable, "-c", code, "--ttft-ms", str(ttft_ms)],
+                            stdout=subprocess.PIPE, text=True)
+    line = proc.stdout.readline()  # type: ignore[union-attr]
+    return proc, line.split()[-1]
+
+
+def _dataset(folder: Path, n: int, name: str = "bench.jsonl") -> Path:
+    path = folder / name
+    path.write_text("".join(json.dumps({
+        "id": f"b{i:05d}", "source_prompt": f"Filing {i}?",
+        "ground_truth": "x"}) + "\n" for i in range(n)), encoding="utf-8")
+    return path
+
+
+def _run(dataset: Path, store: Store, base_url: str | None, name: str, concurrency: int,
+         ttft_ms: float = 0.0):
+    """Over HTTP to ``base_url``, or with the in-process mock model when it is None."""
+    model, options = (("openai/gpt-4o-mini", {"base_url": base_url}) if base_url
+                      else ("mock/echo", {"ttft_ms": ttft_ms}))
+    return run_model(dataset, model, name=name, store=store, provider_options=options,
+                     concurrency=concurrency, retry=RetryPolicy(max_attempts=2, base_delay_s=0.05),
+                     progress=False)
+
+
+async def _bare_client(base_url: str, n: int, concurrency: int) -> None:
+    """The same streamed requests with a bare httpx client: the floor the runner sits on."""
+    limits = httpx.Limits(max_connections=256, max_keepalive_connections=256)
+    async with httpx.AsyncClient(limits=limits) as client:
+        pending = iter(range(n))
+
+        async def worker() -> None:
+            for i in pending:
+                body = {"model": "gpt-4o-mini", "stream": True,
+                        "stream_options": {"include_usage": True},
+                        "messages": [{"role": "user", "content":
+                                      f"Filing {i}?"}]}
+                async with client.stream("POST", f"{base_url}/chat/completions",
+                                         json=body) as response:
+                    async for line in response.aiter_lines():
+                        if line.startswith("data:") and line != "data: [DONE]":
+                            json.loads(line[5:])
+
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+
+
+def _throughput(n: int, wall_s: float, ideal_s: float) -> str:
+    return f"{n / wall_s:.0f}/s = {ideal_s / wall_s:.1%} of ideal ({wall_s:.2f} s vs {ideal_s:.2f} s)"
+
+
+def _cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="runner benchmark")
+    parser.add_argument("--examples", type=int, default=2000)
+    parser.add_argument("--concurrency", type=int, default=64)
+    parser.add_argument("--latency-ms", type=float, default=50.0)
+    parser.add_argument("--ttft-ms", type=float, default=500.0,
+                        help="server TTFT of the extra TTFT-accuracy run (a rate the client keeps up with)")
+    args = parser.parse_args()
+    os.environ.setdefault("OPENAI_API_KEY", "sk-bench-not-a-real-key")
+    n, conc, latency = args.examples, args.concurrency, args.latency_ms
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        dataset = _dataset(folder, n)
+        store = Store(folder / "bench.db")
+        instant, instant_url = _start_server(0.0)
+        slow, slow_url = _start_server(latency)
+        calm, calm_url = _start_server(args.ttft_ms)
+        try:
+            _run(dataset, store, instant_url, "warm-up", 8)  # imports, pools, page cache
+            start = _cpu()
+            _run(dataset, store, instant_url, "overhead", 16)
+            run_cpu = _cpu() - start
+            start = _cpu()
+            asyncio.run(_bare_client(instant_url, n, 16))
+            bare_cpu = _cpu() - start
+            start = _cpu()
+            _run(dataset, store, None, "overhead-mock", 16)
+            mock_cpu = _cpu() - start
+            http = _run(dataset, store, slow_url, "throughput-http", conc)
+            results = store.results(http.run_id)
+            alone = _run(dataset, store, None, "throughput-mock", conc, ttft_ms=latency)
+            calm_run = _run(_dataset(folder, conc * 10, "calm.jsonl"), store, calm_url,
+                            "ttft-calm", conc)
+            calm_errors = [abs(r.ttft_ms - args.ttft_ms) for r in store.results(calm_run.run_id)
+                           if r.ttft_ms is not None]
+        finally:
+            for proc in (instant, slow, calm):
+                proc.kill()
+                proc.wait()
+        ideal = n / conc * latency / 1000.0
+        errors = [abs(r.ttft_ms - latency) for r in results if r.ttft_ms is not None]
+        peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+        figures = [
+            ("harness overhead: runner CPU per example beyond a bare httpx client",
+             f"{(run_cpu - bare_cpu) / n * 1000:.3f} ms", "<= 1 ms"),
+            ("  total client CPU per example over HTTP (runner+provider+httpx+store)",
+             f"{run_cpu / n * 1000:.3f} ms", ""),
+            ("  bare httpx client CPU per example", f"{bare_cpu / n * 1000:.3f} ms", ""),
+            ("  runner + store CPU per example with the in-process mock model",
+             f"{mock_cpu / n * 1000:.3f} ms", ""),
+            (f"throughput over HTTP ({n} examples, concurrency {conc}, {latency:g} ms server)",
+             _throughput(n, http.wall_time_s, ideal), ">= 90%"),
+            (f"throughput of the runner alone (mock model, {latency:g} ms TTFT)",
+             _throughput(n, alone.wall_time_s, ideal), ">= 90%"),
+            (f"TTFT error over HTTP at concurrency {conc}: p99 / p50 / max",
+             f"{percentile(errors, 99):.2f} / {percentile(errors, 50):.2f} / "
+             f"{max(errors):.2f} ms ({len(errors)} results, {http.n_errors} errors)",
+             "<= 5 ms at p99"),
+            (f"TTFT error over HTTP at concurrency {conc}, {args.ttft_ms:g} ms server: p99 / p50",
+             f"{percentile(calm_errors, 99):.2f} / {percentile(calm_errors, 50):.2f} ms "
+             f"({len(calm_errors)} results)", "<= 5 ms at p99"),
+            (f"peak memory (RSS, {n} examples x 6 runs)", f"{peak_mb:.0f} MB", "<= 300 MB"),
+        ]
+        load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+        figures.append((f"machine: {os.cpu_count()} CPUs, load average (1/5/15 min)", load, ""))
+        width = max(len(label) for label, _, _ in figures)
+        for label, value, goal in figures:
+            print(f"{label:<{width}}  {value}" + (f"   [goal {goal}]" if goal else ""))
+
+
+if __name__ == "__main__":
+    main()
