@@ -25,11 +25,19 @@ def grade(
         "--map", help="FIELD=COLUMN (repeatable), e.g. --map output=model_answer.")] = None,
     judge: Annotated[str | None, typer.Option(
         "--judge", help="provider/model of an LLM judge (default: the offline grader).")] = None,
-    concurrency: Annotated[int, typer.Option(help="Parallel judge calls.")] = 4,
+    judge_repeats: Annotated[int, typer.Option(
+        "--judge-repeats", min=1, help="Ask the judge K times per answer (majority verdict).")
+    ] = 1,
+    base_url: Annotated[str | None, typer.Option(
+        "--base-url", help="Base URL of the judge's OpenAI-compatible server.")] = None,
+    concurrency: Annotated[int, typer.Option(min=1, help="Parallel judge calls.")] = 4,
 ) -> None:
     """Grade answers recorded elsewhere: adds verdict, score and reason to each row."""
+    options: dict[str, object] = {"repeats": judge_repeats}
+    if base_url:
+        options["base_url"] = base_url
     rows = grade_file(input_path, output_path, mapping=parse_mapping(map_ or []), judge=judge,
-                      concurrency=concurrency)
+                      judge_options=options if judge else None, concurrency=concurrency)
     counts = {v: sum(r["verdict"] == v for r in rows) for v in ("correct", "incorrect", "refusal")}
     failed = sum(r["verdict"] is None for r in rows)
     summary = ", ".join(f"{n} {v}" for v, n in counts.items())

@@ -143,8 +143,8 @@ async def _grade_with_judge(metric: Metric, items: list[MetricInput],
 
 
 def grade_rows(rows: list[dict[str, Any]], *, mapping: Mapping[str, str] | None = None,
-               judge: str | None = None, concurrency: int = 4,
-               source: str = "<rows>") -> list[dict[str, Any]]:
+               judge: str | None = None, judge_options: Mapping[str, Any] | None = None,
+               concurrency: int = 4, source: str = "<rows>") -> list[dict[str, Any]]:
     """Grade answers and return each row with ``verdict``, ``score`` and ``reason`` added.
 
     Args:
@@ -152,6 +152,8 @@ def grade_rows(rows: list[dict[str, Any]], *, mapping: Mapping[str, str] | None 
             optional), under the column names ``mapping`` gives.
         mapping: our field → the row's column (``{"output": "model_answer"}``).
         judge: ``provider/model`` of an LLM judge; None grades offline.
+        judge_options: options of the judge metric and its provider (``base_url``,
+            ``repeats``, ...).
         concurrency: parallel judge calls.
         source: the rows' file name, for error messages.
 
@@ -169,7 +171,8 @@ def grade_rows(rows: list[dict[str, Any]], *, mapping: Mapping[str, str] | None 
         results = _grade_offline(items)
     else:
         results = asyncio.run(_grade_with_judge(
-            get_metric("llm_correctness", judge=judge), items, concurrency))
+            get_metric("llm_correctness", **dict(judge_options or {}), judge=judge), items,
+            concurrency))
     graded: list[dict[str, Any]] = []
     for row, result in zip(rows, results, strict=True):
         out = {k: v for k, v in row.items() if k != "__line__"}
@@ -185,13 +188,14 @@ def grade_rows(rows: list[dict[str, Any]], *, mapping: Mapping[str, str] | None 
 
 
 def grade_file(input_path: Path, output_path: Path, *, mapping: Mapping[str, str] | None = None,
-               judge: str | None = None, concurrency: int = 4) -> list[dict[str, Any]]:
+               judge: str | None = None, judge_options: Mapping[str, Any] | None = None,
+               concurrency: int = 4) -> list[dict[str, Any]]:
     """Grade a JSONL file of answers and write the graded rows as JSONL.
 
     Args:
         input_path: rows to grade (see :func:`grade_rows`).
         output_path: where to write the graded rows (parent directories are created).
-        mapping, judge, concurrency: as for :func:`grade_rows`.
+        mapping, judge, judge_options, concurrency: as for :func:`grade_rows`.
 
     Returns:
         The graded rows.
@@ -201,8 +205,8 @@ def grade_file(input_path: Path, output_path: Path, *, mapping: Mapping[str, str
         DatasetError: for rows that are not JSON objects or lack a field.
     """
     rows = read_rows(input_path)
-    graded = grade_rows(rows, mapping=mapping, judge=judge, concurrency=concurrency,
-                        source=str(input_path))
+    graded = grade_rows(rows, mapping=mapping, judge=judge, judge_options=judge_options,
+                        concurrency=concurrency, source=str(input_path))
     try:
         output_path.parent.mkdir(parents=True, exist_ok=True)
         with output_path.open("w", encoding="utf-8") as handle:
