@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from agility.dataset import GoldenExample, content_hash, load_dataset, read_examples, write_examples
 
@@ -58,3 +60,25 @@ def test_writing_the_same_rows_twice_gives_the_same_bytes(tmp_path: Path,
     one = write_examples(tmp_path / f"one{suffix}", examples).read_bytes()
     two = write_examples(tmp_path / f"two{suffix}", examples).read_bytes()
     assert one == two
+
+
+text = st.text(max_size=30)
+solid = text.filter(lambda s: s.strip() != "")
+rows = st.fixed_dictionaries(
+    {"id": solid, "source_prompt": solid, "ground_truth": solid},
+    optional={"source_output": text, "notes": text, "stratum": text,
+              "input_context": st.one_of(text, st.lists(text, max_size=3)),
+              "tags": st.lists(text, max_size=3),
+              "metadata": st.dictionaries(st.text(max_size=5), text, max_size=2)},
+)
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(row=rows)
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_any_text_survives_csv_and_parquet(tmp_path: Path, suffix: str,
+                                           row: dict[str, object]) -> None:
+    example = GoldenExample.model_validate(row)
+    path = write_examples(tmp_path / f"fuzz{suffix}", [example])
+    assert read_examples(path)[0].to_row() == example.to_row()

@@ -30,6 +30,8 @@ FIELD_ORDER = [f.alias or name for name, f in GoldenExample.model_fields.items()
 _JSON_FIELDS = ("model_config", "tags", "metadata")
 #: fields JSON-encoded only when they are not plain strings
 _MAYBE_JSON_FIELDS = ("source_prompt", "input_context")
+#: text fields, JSON-encoded only when a plain cell could not say them ("" or a leading quote)
+_TEXT_FIELDS = ("id", "ground_truth", "source_output", "notes", "stratum")
 _FLOAT_FIELDS = ("latency_ms", "automated_score", "human_score")
 _INT_FIELDS = ("input_tokens", "output_tokens")
 
@@ -114,7 +116,8 @@ def _read_jsonl(path: Path) -> tuple[list[RawRow], list[Problem]]:
 def _read_csv(path: Path) -> tuple[list[RawRow], list[Problem]]:
     where = str(path)
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        with path.open(encoding="utf-8-sig", newline="") as handle:  # keep \r inside cells
+            text = handle.read()
     except UnicodeDecodeError as exc:
         raise DatasetError(f"{path}: not valid UTF-8 ({exc.reason}). "
                            f"Save the CSV as UTF-8.") from exc
@@ -173,20 +176,33 @@ def _decode_cells(row: RawRow, where: str, problems: list[Problem]) -> RawRow | 
     readable = True
     for key in (*_JSON_FIELDS, *_MAYBE_JSON_FIELDS):
         value = data.get(key)
-        if not isinstance(value, str):
-            continue
-        maybe = key in _MAYBE_JSON_FIELDS
-        if maybe and value.lstrip()[:1] not in ('[', '{', '"'):
+        if not isinstance(value, str) or not _looks_encoded(key, value):
             continue
         try:
             data[key] = json.loads(value)
         except json.JSONDecodeError as exc:
-            if maybe:
+            if key in _JSON_FIELDS:
+                problems.append(Problem(where, row.line, key, f"is not valid JSON ({exc.msg}); "
+                                        f"nested fields are JSON-encoded in CSV and Parquet cells"))
+                readable = False
+    for key in _TEXT_FIELDS:
+        value = data.get(key)
+        if isinstance(value, str) and _looks_encoded(key, value):
+            try:
+                decoded = json.loads(value)
+            except json.JSONDecodeError:
                 continue
-            problems.append(Problem(where, row.line, key, f"is not valid JSON ({exc.msg}); "
-                                    f"nested fields are JSON-encoded in CSV and Parquet cells"))
-            readable = False
+            if isinstance(decoded, str):
+                data[key] = decoded
     return RawRow(row.line, data) if readable else None
+
+
+def _looks_encoded(key: str, text: str) -> bool:
+    """Whether a cell of this field holding ``text`` is read (and so written) as JSON."""
+    if key in _JSON_FIELDS:
+        return True
+    starts = ('[', '{', '"') if key in _MAYBE_JSON_FIELDS else ('"',)
+    return text == "" or text.lstrip()[:1] in starts
 
 
 def _encode_cell(key: str, value: Any) -> Any:
@@ -194,11 +210,10 @@ def _encode_cell(key: str, value: Any) -> Any:
         return None
     if key in _JSON_FIELDS:
         return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    if isinstance(value, str) and key in (*_MAYBE_JSON_FIELDS, *_TEXT_FIELDS):
+        # a string that would read back as JSON (or as "absent") is itself JSON-encoded
+        return json.dumps(value, ensure_ascii=False) if _looks_encoded(key, value) else value
     if key in _MAYBE_JSON_FIELDS:
-        if isinstance(value, str):
-            # a plain string that would read back as JSON is itself JSON-encoded
-            if value.lstrip()[:1] not in ('[', '{', '"'):
-                return value
         return json.dumps(value, ensure_ascii=False, sort_keys=True)
     return value
 
@@ -242,7 +257,7 @@ def _write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
     used = {key for row in rows for key in row}
     columns = [c for c in FIELD_ORDER if c in used or c in ("id", "source_prompt", "ground_truth")]
     with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
+        writer = csv.writer(handle, lineterminator="\r\n")  # RFC 4180; quotes any \r in cells
         writer.writerow(columns)
         for row in rows:
             cells = [_encode_cell(c, row.get(c)) for c in columns]
