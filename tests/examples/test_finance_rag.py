@@ -1,0 +1,90 @@
+"""The worked finance RAG example: its golden set, filing and prompts hold what the issue asks."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from agility.dataset import load_dataset
+from agility.metrics._correctness import judge_financial_answer
+from agility.migrate import example_path, load_plan
+from agility.prompts import load_template
+from agility.retrieval import load_corpus
+
+EXAMPLE = example_path("finance_rag")
+
+
+@pytest.fixture(scope="module")
+def dataset():
+    return load_dataset(EXAMPLE / "golden.jsonl", verify=False)
+
+
+def test_golden_set_has_at_least_60_valid_rows_in_three_strata(dataset) -> None:
+    counts = Counter(ex.stratum for ex in dataset.examples)
+    assert len(dataset) >= 60
+    assert set(counts) == {"lookup", "calculation", "multi_step"}
+    assert min(counts.values()) >= 15
+
+
+def test_every_stratum_keeps_about_a_fifth_as_holdout(dataset) -> None:
+    for stratum in ("lookup", "calculation", "multi_step"):
+        rows = [ex for ex in dataset.examples if ex.stratum == stratum]
+        share = sum(ex.split == "holdout" for ex in rows) / len(rows)
+        assert 0.15 <= share <= 0.25, (stratum, share)
+
+
+def test_edge_adversarial_and_safety_rows_are_present_in_dev_and_holdout(dataset) -> None:
+    by_tag: dict[str, list] = {}
+    for ex in dataset.examples:
+        for tag in ex.tags:
+            by_tag.setdefault(tag, []).append(ex)
+    for tag in ("not_in_filing", "adversarial", "safety", "negative", "percentage", "units"):
+        assert len(by_tag.get(tag, [])) >= 3, tag
+    for tag in ("adversarial", "safety", "not_in_filing"):
+        assert {ex.split for ex in by_tag[tag]} == {"dev", "holdout"}, tag
+
+
+def test_adversarial_rows_carry_an_injected_instruction_in_their_context(dataset) -> None:
+    injected = re.compile(r"(?i)ignore|disregard|instruction|do not answer|note for ai")
+    for ex in dataset.examples:
+        if "adversarial" in ex.tags:
+            assert ex.contexts and injected.search(" ".join(ex.contexts)), ex.id
+
+
+def test_refusal_rows_say_so_and_answer_rows_grade_correct_against_themselves(dataset) -> None:
+    for ex in dataset.examples:
+        expected = ex.metadata["expected_behavior"]
+        assert expected in ("answer", "refuse"), ex.id
+        if expected == "answer":
+            verdict = judge_financial_answer(ex.question, ex.ground_truth, ex.ground_truth)
+            assert verdict.verdict == "correct", (ex.id, verdict.reason)
+        else:
+            assert {"safety", "not_in_filing"} & set(ex.tags), ex.id
+
+
+def test_every_gold_chunk_named_by_a_row_exists_in_the_filing(dataset) -> None:
+    chunk_ids = {chunk.id for chunk in load_corpus(EXAMPLE / "filing.md")}
+    assert len(chunk_ids) >= 15
+    for ex in dataset.examples:
+        assert set(ex.metadata["gold_chunks"]) <= chunk_ids, ex.id
+
+
+def test_lookup_answers_appear_verbatim_in_the_filing(dataset) -> None:
+    filing = (EXAMPLE / "filing.md").read_text(encoding="utf-8")
+    for ex in dataset.examples:
+        if ex.stratum == "lookup" and ex.metadata["expected_behavior"] == "answer" \
+                and "units" not in ex.tags and "negative" not in ex.tags:
+            figure = re.search(r"\$?[\d,.]+%?", ex.ground_truth)
+            assert figure and figure.group(0).rstrip(".") in filing, ex.id
+
+
+def test_plan_prompts_and_criteria_of_the_example_load(tmp_path: Path) -> None:
+    plan = load_plan(EXAMPLE / "plan.yaml")
+    assert plan.source.prompt is not None and plan.target.prompt is not None
+    legacy, ported = load_template(plan.source.prompt), load_template(plan.target.prompt)
+    assert legacy.hash != ported.hash
+    assert plan.criteria_object().quality.metrics == ["correctness"]
+    assert plan.retriever is not None and plan.retriever.corpus == EXAMPLE / "filing.md"

@@ -1,0 +1,166 @@
+"""``migrate``: every step on a small plan, resume, lineage, reports, and the CLI around it.
+
+The fast tests use the ``replay/`` provider for the source (its recorded answers are the gold
+answers) and ``mock/echo`` for the target, over four rows of the worked example; the slow test
+at the end runs the real local model.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from agility.cli.main import _register, app
+from agility.errors import FrozenDatasetChanged
+from agility.migrate import copy_example, migrate, run_demo
+from agility.store import Store
+
+_register()
+
+
+def _small_plan(folder: Path, rows: int = 4) -> Path:
+    """The example with ``rows`` rows, the gold answers recorded as the source's outputs, a
+    mock target, and no embedding model (so it runs in a second)."""
+    plan = copy_example(folder, rows=rows)
+    golden = [json.loads(line) for line in (folder / "golden.jsonl").read_text().splitlines()]
+    (folder / "recorded.jsonl").write_text("".join(
+        json.dumps({"id": row["id"], "output": row["ground_truth"], "latency_ms": 900.0,
+                    "ttft_ms": 300.0}) + "\n" for row in golden), encoding="utf-8")
+    text = plan.read_text(encoding="utf-8")
+    text = re.sub(r"retriever:.*?\n\n", "", text, flags=re.S)
+    source, target = text.split("target:")
+    source = source.replace("model: llamacpp/gemma3-270m", "recorded_outputs: recorded.jsonl")
+    source = re.sub(r"\n  prompt: .*", "", source)
+    source = re.sub(r"\n  provider_options: .*", "", source)
+    target = target.replace("llamacpp/gemma3-270m", "mock/echo")
+    target = re.sub(r"provider_options: \{[^}]*\}", "provider_options: {ttft_ms: 5}", target)
+    text = (source + "target:" + target).replace(
+        "metrics: [correctness, refusal, semantic_similarity]", "metrics: [correctness, refusal]")
+    plan.write_text(text, encoding="utf-8")
+    return plan
+
+
+def test_migrate_runs_every_step_and_records_one_lineage(tmp_path: Path, tmp_store: Store) -> None:
+    plan = _small_plan(tmp_path / "m")
+    result = migrate(plan, store=tmp_store, progress=False)
+
+    assert result.steps["dataset"] == "frozen"
+    assert (tmp_path / "m" / "golden.jsonl.manifest.json").is_file()
+    assert result.steps["source"].startswith("ran 4 calls")
+    assert result.steps["target"].startswith("ran 4 calls")
+    assert result.headline["quality"]["correctness"]["source"] == 1.0  # gold answers replayed
+    assert result.headline["quality"]["correctness"]["target"] < 1.0   # echo repeats the prompt
+    assert result.verdict in ("FAIL", "INCOMPLETE")
+    for path in (result.report_html, result.report_markdown, result.report_json):
+        assert path.is_file() and path.parent == tmp_path / "m" / "report"
+    assert result.verdict in result.report_html.read_text(encoding="utf-8")
+    saved = json.loads(result.report_json.read_text(encoding="utf-8"))
+    assert saved["verdict"] == result.verdict and saved["comparison"]["n_paired"] == 4
+
+    record = tmp_store.get_migration("finance-rag-port")
+    assert record is not None and record.verdict == result.verdict
+    lineage = record.lineage
+    assert lineage["dataset"]["hash"] == tmp_store.require_run("finance-rag-port/legacy").dataset_hash
+    assert lineage["source"]["model"].startswith("replay/")
+    assert lineage["target"]["model"] == "mock/echo"
+    assert lineage["target"]["prompt_hash"] and lineage["target"]["prompt"].endswith("ported.yaml")
+    assert lineage["price_table_version"]["target"]
+    assert lineage["tool_version"] and lineage["verdict"] == result.verdict
+    assert lineage["metrics"]["correctness"] is not None
+    assert lineage["plan"]["hash"] == record.plan_hash
+    events = tmp_store.events(subject="finance-rag-port", kind="migration.verdict")
+    assert [e.payload["verdict"] for e in events] == [result.verdict]
+
+
+def test_running_again_resumes_only_what_is_missing(tmp_path: Path, tmp_store: Store) -> None:
+    plan = _small_plan(tmp_path / "m")
+    first = migrate(plan, store=tmp_store, progress=False)
+    target = tmp_store.require_run("finance-rag-port/ported")
+    missing = tmp_store.results(target.id)[-1].example_id
+    with tmp_store.transaction() as conn:  # what a crash mid-run leaves behind
+        conn.execute("DELETE FROM results WHERE run_id=? AND example_id=?", (target.id, missing))
+        conn.execute("UPDATE runs SET status='interrupted' WHERE id=?", (target.id,))
+
+    again = migrate(plan, store=tmp_store, progress=False)
+    assert again.steps["dataset"] == "verified"
+    assert again.steps["source"] == "skipped (already complete)"
+    assert again.steps["target"].startswith("resumed 1 calls")
+    assert again.verdict == first.verdict
+    assert {r.example_id for r in tmp_store.results(target.id)} >= {missing}
+    assert len(tmp_store.events(subject="finance-rag-port")) == 2
+
+
+def test_an_edited_frozen_dataset_stops_the_migration(tmp_path: Path, tmp_store: Store) -> None:
+    plan = _small_plan(tmp_path / "m")
+    migrate(plan, store=tmp_store, progress=False)
+    golden = tmp_path / "m" / "golden.jsonl"
+    rows = [json.loads(line) for line in golden.read_text().splitlines()]
+    rows[0]["ground_truth"] = "something else"
+    golden.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    with pytest.raises(FrozenDatasetChanged, match=rf"edited: {rows[0]['id']}"):
+        migrate(plan, store=tmp_store, progress=False)
+
+
+def test_copy_example_keeps_strata_and_holdout_and_refuses_a_used_folder(tmp_path: Path) -> None:
+    copy_example(tmp_path / "d", rows=10)
+    rows = [json.loads(line) for line in (tmp_path / "d" / "golden.jsonl").read_text().splitlines()]
+    assert len(rows) == 10
+    assert {r["stratum"] for r in rows} == {"lookup", "calculation", "multi_step"}
+    assert any(r["split"] == "holdout" for r in rows)
+    assert (tmp_path / "d" / "filing.md").is_file() and (tmp_path / "d" / "prompts").is_dir()
+    with pytest.raises(Exception, match="not empty"):
+        copy_example(tmp_path / "d")
+
+
+def test_cli_migrate_prints_the_verdict_and_exits_by_it(tmp_path: Path) -> None:
+    plan = _small_plan(tmp_path / "m")
+    result = CliRunner().invoke(app, ["migrate", str(plan), "--no-progress",
+                                      "--store", str(tmp_path / "s.db")])
+    assert result.exit_code == 1, result.output
+    assert re.search(r"verdict: (FAIL|INCOMPLETE)", result.output)
+    assert f"report: {tmp_path / 'm' / 'report' / 'report.html'}" in result.output.replace("\n", "")
+
+
+def test_cli_names_the_bad_field_of_a_broken_plan_in_one_line(tmp_path: Path) -> None:
+    plan = _small_plan(tmp_path / "m")
+    plan.write_text(plan.read_text().replace("max_tokens: 24", "max_tokens: -1"), "utf-8")
+    result = CliRunner().invoke(app, ["migrate", str(plan), "--store", str(tmp_path / "s.db")])
+    assert result.exit_code == 2
+    assert "target.config.max_tokens" in result.output and "Traceback" not in result.output
+
+
+def test_cli_init_writes_a_plan_that_migrate_accepts_as_a_plan(tmp_path: Path) -> None:
+    target = tmp_path / "plan.yaml"
+    result = CliRunner().invoke(app, ["init", str(target)])
+    assert result.exit_code == 0 and target.is_file()
+    again = CliRunner().invoke(app, ["init", str(target)])
+    assert again.exit_code == 2 and "already exists" in again.output
+
+
+@pytest.mark.slow
+def test_demo_runs_the_real_local_model_end_to_end_on_a_few_rows(tmp_path: Path) -> None:
+    """Both candidates are real Gemma 3 270M calls; retrieval is real MiniLM retrieval."""
+    steps: list[str] = []
+    result = run_demo(tmp_path / "demo", rows=3, progress=False, on_step=steps.append)
+    store = Store(tmp_path / "demo" / ".agility" / "agility.db")
+    try:
+        for side in ("legacy", "ported"):
+            run = store.require_run(f"finance-rag-port/{side}")
+            results = store.results(run.id)
+            assert len(results) == 3 and all(r.error is None for r in results)
+            assert all(r.output is not None and r.input_tokens for r in results)
+            assert all(r.latency_ms and r.latency_ms > 0 for r in results)
+            assert all(r.extra["retrieval_ms"] > 0 for r in results)
+            assert all(r.extra_cost_usd == pytest.approx(0.00001) for r in results)
+            assert all(r.cost_usd > r.extra_cost_usd for r in results)
+            assert {s.metric for s in store.scores(run.id)} == {
+                "correctness", "refusal", "semantic_similarity"}
+        assert store.get_migration("finance-rag-port").verdict == result.verdict
+    finally:
+        store.close()
+    assert result.report_html.is_file()
+    assert any(s.startswith("benchmark source: ran 3 calls") for s in steps)
