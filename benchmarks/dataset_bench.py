@@ -47,9 +47,9 @@ def _rows(count: int) -> list[GoldenExample]:
     }) for i in range(count)]
 
 
-def _time(action: Callable[[], Any]) -> float:
+def _time(action: Callable[..., Any], *args: Any, **kwargs: Any) -> float:
     start = time.perf_counter()
-    action()
+    action(*args, **kwargs)
     return time.perf_counter() - start
 
 
@@ -60,12 +60,11 @@ def bench(count: int, folder: Path) -> None:
           f"{'split s':>8} {'MB':>6}")
     for suffix in (".jsonl", ".csv", ".parquet"):
         path = folder / f"golden{count}{suffix}"
-        write = _time(lambda: write_examples(path, examples))
-        load = _time(lambda: load_dataset(path))
-        freeze = _time(lambda: freeze_dataset(path))
-        verify = _time(lambda: verify_dataset(path))
-        out = folder / f"split{count}{suffix}"
-        split = _time(lambda: split_dataset(path, out, holdout=0.2, seed=1))
+        write = _time(write_examples, path, examples)
+        load = _time(load_dataset, path)
+        freeze = _time(freeze_dataset, path)
+        verify = _time(verify_dataset, path)
+        split = _time(split_dataset, path, folder / f"split{count}{suffix}", holdout=0.2, seed=1)
         size = path.stat().st_size / 1e6
         print(f"{suffix[1:]:8} {write:8.2f} {load:8.2f} {freeze:9.2f} {verify:9.2f} "
               f"{split:8.2f} {size:6.1f}")
