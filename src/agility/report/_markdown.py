@@ -24,6 +24,11 @@ def _md(text: object) -> str:
     return _SPECIAL.sub(r"\\\1", str(text)).replace("\n", " ")
 
 
+def _code(text: object) -> str:
+    """An inline code span: shown literally, so only backticks and newlines need removing."""
+    return "`" + str(text).replace("`", "'").replace("\n", " ") + "`"
+
+
 def _pct(value: float | None) -> str:
     return "n/a" if value is None else f"{100 * value:+.2f}%"
 
@@ -52,8 +57,8 @@ def render_markdown(result: Comparison) -> str:
     """
     r = result
     lines = [f"## agility compare: **{r.verdict}**", "",
-             f"`{_md(r.source_run)}` ({_md(r.source_model)}) → `{_md(r.target_run)}` "
-             f"({_md(r.target_model)}); {r.n_paired} paired examples, gate on "
+             f"{_code(r.source_run)} ({_code(r.source_model)}) → {_code(r.target_run)} "
+             f"({_code(r.target_model)}); {r.n_paired} paired examples, gate on "
              f"{'the holdout split' if r.gate_split == 'holdout' else 'all paired examples'}.", "",
              "| criterion | status | evidence |", "|---|---|---|"]
     lines += [f"| {_md(c.name)} | {_ICON[c.status]} | {_md(c.evidence)} |"
@@ -80,7 +85,7 @@ def render_markdown(result: Comparison) -> str:
         payback = "never" if r.cost.payback_days is None else f"{r.cost.payback_days:.1f} days"
         lines += ["", f"Payback of the ${r.cost.migration_cost_usd:,.0f} migration: {payback}."]
     if r.regressions:
-        lines += ["", "Largest regressions: " + ", ".join(f"`{_md(d.example_id)}`"
+        lines += ["", "Largest regressions: " + ", ".join(_code(d.example_id)
                                                           for d in r.regressions[:5])]
     lines += ["", f"{len(r.review)} answers sampled for SME review; "
               f"only in source: {len(r.only_in_source)}, only in target: {len(r.only_in_target)}."]
