@@ -44,3 +44,10 @@ def test_markdown_summary_has_verdict_figures_and_no_raw_model_text(
     assert "per month (1,000,000 queries) | $2,000.00 | $1,500.00 |" in text
     assert "window.__pwned" not in text and "<i>" not in text
     assert render_markdown(comparison) == text
+
+
+def test_markdown_shows_hostile_run_names_literally(comparison: Comparison) -> None:
+    hostile = comparison.model_copy(update={"source_run": "<img src=x onerror=alert(1)>`x"})
+    text = render_markdown(hostile)
+    assert "`<img src=x onerror=alert(1)>'x`" in text  # inside a code span: shown as text
+    assert "<img" not in text.replace("`<img src=x onerror=alert(1)>'x`", "")

@@ -214,7 +214,7 @@ def render_html(result: Comparison) -> str:
     Returns:
         The page's HTML text.
     """
-    labels = (f"source: {result.source_model}", f"target: {result.target_model}")
+    labels = (f"source: {result.source_run}", f"target: {result.target_run}")
     quality = "".join(_metric(m, labels) for m in result.metrics) or \
         '<p class="na">no metric was scored on both runs</p>'
     title = f"agility compare: {result.source_run} vs {result.target_run}"
