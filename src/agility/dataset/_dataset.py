@@ -84,7 +84,8 @@ class Dataset:
         if "holdout" in wanted and not allow_holdout:
             raise HoldoutAccessError(
                 f"{self.path}: the holdout split is kept for final sign-off. Ask for it "
-                f"explicitly (allow_holdout=True, or the command's --include-holdout option)."
+                f"explicitly (allow_holdout=True in code; on the command line, name the "
+                f"holdout split, e.g. --split holdout)."
             )
         return [ex for ex in self.examples if (ex.split or "dev") in wanted]
 
