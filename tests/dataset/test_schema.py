@@ -83,3 +83,15 @@ def test_canonical_row_drops_unset_fields_and_hash_tracks_content() -> None:
 def test_malformed_fields_are_rejected(bad: dict[str, object]) -> None:
     with pytest.raises(ValidationError):
         example(**bad)
+
+
+def test_document_objects_get_a_hint_to_map_their_text(tmp_path, write_jsonl) -> None:
+    from agility.dataset import validate_file
+
+    path = write_jsonl(tmp_path / "g.jsonl", [{"id": "a", "source_prompt": "q",
+                                               "ground_truth": "x",
+                                               "input_context": [{"text": "doc"}]}])
+    errors = [str(p) for p in validate_file(path)[1] if p.severity == "error"]
+    assert errors == [f"{path}:1: input_context: [0] is an object without 'role': documents "
+                      f"must be strings (when importing, map their text, e.g. "
+                      f"--map input_context=docs.text)"]

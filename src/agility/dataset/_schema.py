@@ -97,6 +97,11 @@ def _check_context(value: Any) -> str | list[str] | list[Message] | None:
     if all(isinstance(item, str) for item in value):
         return list(value)
     if all(isinstance(item, (dict, Message)) for item in value):
+        for i, item in enumerate(value):
+            if isinstance(item, dict) and "role" not in item:
+                raise ValueError(f"[{i}] is an object without 'role': documents must be strings "
+                                 f"(when importing, map their text, e.g. "
+                                 f"--map input_context=docs.text)")
         return [m if isinstance(m, Message) else _check_message(m, f"[{i}]")
                 for i, m in enumerate(value)]
     raise ValueError("a list must hold only strings (documents) or only {role, content} "
