@@ -158,3 +158,14 @@ def test_public_names_match_the_package_exports():
         assert exported <= public
         assert {n for n in public - exported if not isinstance(getattr(module, n),
                 type(agility))} == set()
+
+
+def test_template_error_stops_the_run_before_anything_is_recorded(run, make_dataset, server,
+                                                                   store, tmp_path):
+    from agility.errors import ConfigError
+
+    template = tmp_path / "leak.j2"
+    template.write_text("{{ question }} -> {{ example.ground_truth }}", encoding="utf-8")
+    with pytest.raises(ConfigError, match="leak.j2"):
+        run(make_dataset(2), name="leaky", template=template)
+    assert store.get_run("leaky") is None and server.requests == []

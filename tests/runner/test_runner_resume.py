@@ -15,13 +15,14 @@ from agility.testing import Fault
 async def test_resume_after_interruption_calls_only_missing_examples(make_dataset, store,
                                                                      slow_server):
     dataset = make_dataset(20)
-    with slow_server(ttft_ms=20) as server:
+    with slow_server(ttft_ms=30) as server:
         options = {"base_url": server.base_url}
         task = asyncio.create_task(arun_model(
             dataset, "openai/gpt-4o-mini", name="r", store=store, provider_options=options,
             concurrency=2, progress=False))
-        while server.completed < 6:
-            await asyncio.sleep(0.005)
+        # the poll runs on the runner's own loop: nothing is saved between seeing 6 and cancelling
+        while not task.done() and len(store.query("SELECT 1 FROM results")) < 6:
+            await asyncio.sleep(0.002)
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task

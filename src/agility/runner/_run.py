@@ -21,7 +21,7 @@ from agility.errors import UsageError
 from agility.pricing import PriceTable
 from agility.prompts import PromptTemplate
 from agility.retrieval import Retriever
-from agility.runner._call import CallContext, build_request, call_example, warm_up
+from agility.runner._call import CallContext, call_example, warm_up
 from agility.runner._progress import RunProgress
 from agility.runner._ratelimit import RateLimit, RateLimiter
 from agility.runner._retry import RetryPolicy
@@ -157,8 +157,6 @@ async def arun_model(
 async def _execute(plan: RunPlan, ctx: CallContext, concurrency: int, warmup: int,
                    progress: bool) -> RunSummary:
     run_id: int = plan.run.id  # type: ignore[assignment]
-    if plan.items:
-        build_request(ctx, plan.items[0][0], None if ctx.retriever is None else [])  # fail fast
     started = time.perf_counter()
     tally = _Tally()
     if warmup and plan.items:

@@ -110,6 +110,8 @@ def prepare_run(
     ds = _load_dataset(dataset)
     examples = _select(ds, splits)
     tmpl = resolve_template(template)
+    if tmpl is not None and examples:
+        tmpl.render(examples[0])  # a template error stops us before the run is recorded
     provider = get_provider(model, **(provider_options or {}))
     table = prices if isinstance(prices, PriceTable) else load_price_table()
     if isinstance(prices, (str, Path)):
