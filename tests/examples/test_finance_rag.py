@@ -88,3 +88,18 @@ def test_plan_prompts_and_criteria_of_the_example_load(tmp_path: Path) -> None:
     assert legacy.hash != ported.hash
     assert plan.criteria_object().quality.metrics == ["correctness"]
     assert plan.retriever is not None and plan.retriever.corpus == EXAMPLE / "filing.md"
+
+
+def test_the_readme_hosted_candidates_drop_into_the_example_plan(repo_root: Path) -> None:
+    import yaml
+
+    from agility.migrate import parse_plan
+
+    readme = (repo_root / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"```yaml\n(source:.*?)```", readme, re.S)
+    assert block, "README lost its hosted-model plan snippet"
+    data = yaml.safe_load((EXAMPLE / "plan.yaml").read_text(encoding="utf-8"))
+    data.update(yaml.safe_load(block.group(1)))
+    plan = parse_plan(yaml.safe_dump(data), "README.md", base=EXAMPLE)
+    assert plan.source.model == "openai/gpt-4o"
+    assert plan.target.model is not None and plan.target.model.startswith("anthropic/")
