@@ -82,7 +82,8 @@ async def _bare_client(base_url: str, n: int, concurrency: int) -> None:
 
 
 def _throughput(n: int, wall_s: float, ideal_s: float) -> str:
-    return f"{n / wall_s:.0f}/s = {ideal_s / wall_s:.1%} of ideal ({wall_s:.2f} s vs {ideal_s:.2f} s)"
+    return (f"{n / wall_s:.0f}/s = {ideal_s / wall_s:.1%} of ideal "
+            f"({wall_s:.2f} s vs {ideal_s:.2f} s)")
 
 
 def _cpu() -> float:
@@ -96,7 +97,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--latency-ms", type=float, default=50.0)
     parser.add_argument("--ttft-ms", type=float, default=500.0,
-                        help="server TTFT of the extra TTFT-accuracy run (a rate the client keeps up with)")
+                        help="server TTFT of the extra TTFT-accuracy run (a lower request rate)")
     args = parser.parse_args()
     os.environ.setdefault("OPENAI_API_KEY", "sk-bench-not-a-real-key")
     n, conc, latency = args.examples, args.concurrency, args.latency_ms

@@ -41,7 +41,8 @@ def test_run_prints_a_summary_and_runs_list_shows_it(finished_run):
     db, result = finished_run
     assert "results written" in result.output and "errors" in result.output
     listed = cli.invoke(app, ["runs", "list", "--store", str(db)])
-    assert listed.exit_code == 0 and "cli" in listed.output and "openai/gpt-4o-mini" in listed.output
+    assert listed.exit_code == 0
+    assert "cli" in listed.output and "openai/gpt-4o-mini" in listed.output
 
 
 def test_runs_show_prints_the_reproducibility_record_and_figures(finished_run):

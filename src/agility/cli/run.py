@@ -57,11 +57,15 @@ def run_command(
     model: Annotated[str, typer.Option("--model", help="provider/model, e.g. openai/gpt-4o-mini.")],
     name: Annotated[str, typer.Option("--name", help="Run name (to resume and compare it).")],
     store: StoreOption = None,
-    base_url: Annotated[str | None, typer.Option("--base-url", help="API root (OpenAI-compatible servers).")] = None,
-    region: Annotated[str | None, typer.Option("--region", help="Cloud region (Bedrock; also picks the price).")] = None,
-    prompt: Annotated[Path | None, typer.Option("--prompt", help="Prompt template (YAML, .j2 or .txt).")] = None,
+    base_url: Annotated[str | None, typer.Option(
+        "--base-url", help="API root (OpenAI-compatible servers).")] = None,
+    region: Annotated[str | None, typer.Option(
+        "--region", help="Cloud region (Bedrock; also picks the price).")] = None,
+    prompt: Annotated[Path | None, typer.Option(
+        "--prompt", help="Prompt template (YAML, .j2 or .txt).")] = None,
     concurrency: Annotated[int, typer.Option("--concurrency", help="Calls in flight at most.")] = 8,
-    resume: Annotated[bool, typer.Option("--resume", help="Continue the run with this --name.")] = False,
+    resume: Annotated[bool, typer.Option(
+        "--resume", help="Continue the run with this --name.")] = False,
     repeat: Annotated[int, typer.Option("--repeat", help="Calls per example (variance).")] = 1,
     warmup: Annotated[int, typer.Option("--warmup", help="Unrecorded warm-up calls.")] = 0,
     cache: Annotated[bool, typer.Option("--cache", help="Reuse cached answers (flagged).")] = False,
@@ -69,13 +73,20 @@ def run_command(
     rpm: Annotated[float | None, typer.Option("--rpm", help="Requests per minute limit.")] = None,
     tpm: Annotated[float | None, typer.Option("--tpm", help="Tokens per minute limit.")] = None,
     max_attempts: Annotated[int, typer.Option("--max-attempts", help="Attempts per example.")] = 5,
-    price_input: Annotated[float | None, typer.Option("--price-input", help="USD per 1M input tokens.")] = None,
-    price_output: Annotated[float | None, typer.Option("--price-output", help="USD per 1M output tokens.")] = None,
-    prices: Annotated[Path | None, typer.Option("--prices", help="Your price file (same format as the built-in table).")] = None,
-    extra_cost: Annotated[float, typer.Option("--extra-cost", help="Extra USD per query (retrieval, vector DB).")] = 0.0,
-    temperature: Annotated[float | None, typer.Option("--temperature", help="Override temperature.")] = None,
-    max_tokens: Annotated[int | None, typer.Option("--max-tokens", help="Override max output tokens.")] = None,
-    split: Annotated[list[str] | None, typer.Option("--split", help="Only these splits (dev, holdout); default: every row.")] = None,
+    price_input: Annotated[float | None, typer.Option(
+        "--price-input", help="USD per 1M input tokens.")] = None,
+    price_output: Annotated[float | None, typer.Option(
+        "--price-output", help="USD per 1M output tokens.")] = None,
+    prices: Annotated[Path | None, typer.Option(
+        "--prices", help="Your price file (same format as the built-in table).")] = None,
+    extra_cost: Annotated[float, typer.Option(
+        "--extra-cost", help="Extra USD per query (retrieval, vector DB).")] = 0.0,
+    temperature: Annotated[float | None, typer.Option(
+        "--temperature", help="Override temperature.")] = None,
+    max_tokens: Annotated[int | None, typer.Option(
+        "--max-tokens", help="Override max output tokens.")] = None,
+    split: Annotated[list[str] | None, typer.Option(
+        "--split", help="Only these splits (dev, holdout); default: every row.")] = None,
 ) -> None:
     """Benchmark a model on a golden dataset; every result is stored as it completes."""
     options = {k: v for k, v in (("base_url", base_url), ("region", region)) if v is not None}

@@ -165,10 +165,11 @@ def resolve_price(
             raise UsageError(
                 f"{provider}/{model} is not in the price table, so give both --price-input and "
                 f"--price-output (USD per 1M tokens).")
+        base = listed or Price(input=0.0, output=0.0)  # both overrides are set when None
         return Price(
-            input=price_input if price_input is not None else listed.input,  # type: ignore[union-attr]
-            output=price_output if price_output is not None else listed.output,  # type: ignore[union-attr]
-            cached_input=None if price_input is not None else listed.cached_input,  # type: ignore[union-attr]
+            input=price_input if price_input is not None else base.input,
+            output=price_output if price_output is not None else base.output,
+            cached_input=None if price_input is not None else base.cached_input,
             source="user override")
     if listed is None:
         log.warning("%s/%s%s is not in the price table (version %s): cost will not be measured. "

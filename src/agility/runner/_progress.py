@@ -49,5 +49,6 @@ class RunProgress:
             self.cost_usd += cost_usd
             self.cost_known = True
         if self._progress is not None:
-            cost = f"${self.cost_usd:.4f}" if self.cost_known else "n/a"
+            cost = (f"${self.cost_usd:.2f}" if self.cost_usd >= 1 else f"${self.cost_usd:.6f}"
+                    ) if self.cost_known else "n/a"
             self._progress.update(self._task, advance=1, errors=self.errors, cost=cost)

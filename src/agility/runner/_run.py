@@ -150,7 +150,8 @@ async def arun_model(
         status = "interrupted"
         raise
     finally:
-        store.update_run(plan.run.id, status=status, finished_at=utc_now())  # type: ignore[arg-type]
+        run_id: int = plan.run.id  # type: ignore[assignment]
+        store.update_run(run_id, status=status, finished_at=utc_now())
         await plan.provider.aclose()
 
 

@@ -138,7 +138,8 @@ def prepare_run(
         done = store.finished_keys(existing.id)  # type: ignore[arg-type]
         resumes = [*existing.meta.get("resumed_at", []), utc_now()]
         meta = {**existing.meta, "resumed_at": resumes}
-        store.update_run(existing.id, status="running", finished_at=None, meta=meta,  # type: ignore[arg-type]
+        run_id: int = existing.id  # type: ignore[assignment]
+        store.update_run(run_id, status="running", finished_at=None, meta=meta,
                          repeat=max(existing.repeat, repeat))
         run = existing.model_copy(update={"status": "running", "meta": meta})
     else:
