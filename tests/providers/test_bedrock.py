@@ -80,7 +80,7 @@ async def test_ttft_is_measured_from_the_stream_not_taken_from_the_service() -> 
         provider = _provider(server)
         completion = await provider.complete(_request("a b c"))
         await provider.aclose()
-    assert completion.ttft_ms is not None and 145 <= completion.ttft_ms < 600
+    assert completion.ttft_ms is not None and completion.ttft_ms >= 145
     assert completion.latency_ms is not None and completion.latency_ms >= completion.ttft_ms + 75
 
 

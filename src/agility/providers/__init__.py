@@ -1,4 +1,9 @@
-"""Model providers: one module per provider behind :class:`Provider`, found through a registry."""
+"""Model providers: one module per provider behind :class:`Provider`, found through a registry.
+
+``get_provider("openai/gpt-4o-mini", base_url=...)`` builds one; third-party packages add
+providers through the ``agility.providers`` entry-point group or :func:`register_provider`.
+Importing this package does not import any provider SDK: each is imported when first used.
+"""
 
 from agility.providers._base import (
     Provider,
@@ -8,12 +13,28 @@ from agility.providers._base import (
     parse_model_spec,
     register_provider,
 )
+from agility.providers.anthropic import AnthropicProvider
+from agility.providers.bedrock import BedrockProvider
+from agility.providers.llamacpp import PACKAGED_MODEL, LlamaCppProvider, packaged_model_path
+from agility.providers.mock import MockProvider
+from agility.providers.openai import OpenAIProvider
+from agility.providers.replay import RecordedAnswer, ReplayProvider, load_recorded_answers
 
 __all__ = [
+    "PACKAGED_MODEL",
+    "AnthropicProvider",
+    "BedrockProvider",
+    "LlamaCppProvider",
+    "MockProvider",
+    "OpenAIProvider",
     "Provider",
+    "RecordedAnswer",
+    "ReplayProvider",
     "Stopwatch",
     "available_providers",
     "get_provider",
+    "load_recorded_answers",
+    "packaged_model_path",
     "parse_model_spec",
     "register_provider",
 ]

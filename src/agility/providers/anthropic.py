@@ -142,9 +142,9 @@ class AnthropicProvider(Provider):
         watch.stop()
         return state.completion(request, watch, self)
 
-    def _status_error(self, exc: Any, state: "_MessageState", api_key: str) -> ProviderError:
+    def _status_error(self, exc: Any, state: _MessageState, api_key: str) -> ProviderError:
         body = exc.body if isinstance(exc.body, dict) else {}
-        error = body.get("error") if isinstance(body.get("error"), dict) else body
+        error: dict[str, Any] = body["error"] if isinstance(body.get("error"), dict) else body
         message = hide(str(error.get("message") or exc.message), api_key)
         request_id = getattr(exc, "request_id", None) or state.request_id
         if state.started:  # an `error` event in the middle of a 200 stream
@@ -239,4 +239,4 @@ def _total_input(usage: Any) -> int | None:
         return None
     extra = [getattr(usage, f, None) for f in ("cache_read_input_tokens",
                                                 "cache_creation_input_tokens")]
-    return base + sum(x for x in extra if x)
+    return int(base) + sum(int(x) for x in extra if x)

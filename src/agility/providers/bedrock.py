@@ -163,7 +163,7 @@ class BedrockProvider(Provider):
             cancelled.set()
         return state.completion(request, watch, self)
 
-    def _error(self, exc: BaseException, state: "_ConverseState") -> ProviderError:
+    def _error(self, exc: BaseException, state: _ConverseState) -> ProviderError:
         common: dict[str, Any] = {"provider": self.name, "model": self.model}
         response = getattr(exc, "response", None)
         if isinstance(response, dict) and "Error" in response:
@@ -185,7 +185,7 @@ class BedrockProvider(Provider):
         return StreamError(f"the stream broke before it finished: {kind}: {exc}",
                            request_id=state.request_id, **common)
 
-    def _client_error(self, response: dict[str, Any], state: "_ConverseState") -> ProviderError:
+    def _client_error(self, response: dict[str, Any], state: _ConverseState) -> ProviderError:
         code = str(response["Error"].get("Code") or "")
         message = f"{code}: {str(response['Error'].get('Message') or '').rstrip('.')}"
         meta = response.get("ResponseMetadata") or {}

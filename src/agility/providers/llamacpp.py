@@ -54,7 +54,7 @@ def packaged_model_path() -> Path:
         except ImportError as exc:
             raise MissingExtraError(_PACKAGE, "local", "The default local model") from exc
         cache = os.environ.get("AGILITY_MODEL_CACHE")
-        target = gguf.default_output_path(cache)
+        target = Path(gguf.default_output_path(cache))
         marker = target.with_name(target.name + ".verified")
         if not _verified(target, marker, gguf.EXPECTED_SHA256):
             tmp = target.with_name(f"{target.name}.{os.getpid()}.{threading.get_ident()}.tmp")
@@ -92,7 +92,8 @@ _models_lock = threading.Lock()
 
 
 def load_model(path: Path, *, n_ctx: int = 4096, n_threads: int | None = None,
-               seed: int | None = None, chat_format: str | None = None) -> tuple[Any, threading.Lock]:
+               seed: int | None = None,
+               chat_format: str | None = None) -> tuple[Any, threading.Lock]:
     """The shared ``llama_cpp.Llama`` for ``path`` and settings, with the lock guarding it.
 
     Loads it on first use (blocking; call from a worker thread in async code). A GGUF without
@@ -111,9 +112,10 @@ def load_model(path: Path, *, n_ctx: int = 4096, n_threads: int | None = None,
         loaded = _models.get(key)
         if loaded is None:
             try:
-                llm = llama_cpp.Llama(model_path=str(path), n_ctx=n_ctx, n_threads=n_threads,
-                                      seed=seed if seed is not None else llama_cpp.LLAMA_DEFAULT_SEED,
-                                      chat_format=chat_format, verbose=False)
+                llm = llama_cpp.Llama(
+                    model_path=str(path), n_ctx=n_ctx, n_threads=n_threads,
+                    seed=seed if seed is not None else llama_cpp.LLAMA_DEFAULT_SEED,
+                    chat_format=chat_format, verbose=False)
             except (ValueError, RuntimeError, OSError) as exc:
                 raise ConfigError(f"cannot load the GGUF model {path}: {exc}") from exc
             if chat_format is None and "tokenizer.chat_template" not in llm.metadata \
@@ -238,7 +240,9 @@ def _generate(llm: Any, lock: threading.Lock, kwargs: dict[str, Any],
         output_tokens = len(llm.tokenize(text.encode(), add_bos=False, special=True)) if text else 0
         # the context holds prompt + generated tokens, minus the last one when generation
         # stopped at the limit (sampled but never evaluated)
-        evaluated = output_tokens - 1 if finish_reason == "length" and output_tokens else output_tokens
+        evaluated = output_tokens
+        if finish_reason == "length" and output_tokens:
+            evaluated -= 1
         input_tokens = max(0, llm.n_tokens - evaluated)
     return {"text": text, "finish_reason": finish_reason, "id": chunk_id,
             "input_tokens": input_tokens, "output_tokens": output_tokens}

@@ -153,7 +153,7 @@ class OpenAIProvider(Provider):
             request_id=request_id, retry_after_s=parse_retry_after(response.headers),
             key_env=self.api_key_env, code=code)
 
-    def _transport_error(self, exc: httpx.HTTPError, stream: "_StreamState",
+    def _transport_error(self, exc: httpx.HTTPError, stream: _StreamState,
                          api_key: str | None) -> ProviderError:
         detail = hide(str(exc) or type(exc).__name__, api_key)
         if stream.started:

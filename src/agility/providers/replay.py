@@ -94,18 +94,17 @@ def load_recorded_answers(path: Path, *, id_field: str | None = None,
         raise DatasetError(f"replay file {path} does not exist; give replay/PATH with the path "
                            f"of a JSONL or CSV file of recorded answers")
     rows, problems = _read_rows(path)
-    if rows:
-        first = rows[0][1]
-        id_field = id_field or next((f for f in _ID_FIELDS if f in first), "id")
-        output_field = output_field or next((f for f in _OUTPUT_FIELDS if f in first), "output")
+    first = rows[0][1] if rows else {}
+    id_key = id_field or next((f for f in _ID_FIELDS if f in first), "id")
+    output_key = output_field or next((f for f in _OUTPUT_FIELDS if f in first), "output")
     answers: dict[str, RecordedAnswer] = {}
     for line, row in rows:
-        answer = _parse_row(str(path), line, row, str(id_field), str(output_field), problems)
+        answer = _parse_row(str(path), line, row, id_key, output_key, problems)
         if answer is None:
             continue
-        key = str(row[id_field])
+        key = str(row[id_key])
         if key in answers:
-            problems.append(Problem(str(path), line, id_field, f"id '{key}' appears twice"))
+            problems.append(Problem(str(path), line, id_key, f"id '{key}' appears twice"))
         answers[key] = answer
     if problems:
         raise DatasetError(f"{path} is not a usable replay file", problems)
@@ -127,7 +126,7 @@ def _read_rows(path: Path) -> tuple[list[tuple[int, dict[str, Any]]], list[Probl
                 continue
             try:
                 row = json.loads(line)
-            except ValueError as exc:
+            except json.JSONDecodeError as exc:
                 problems.append(Problem(str(path), line_no, None, f"not valid JSON ({exc.msg})"))
                 continue
             if not isinstance(row, dict):

@@ -54,7 +54,8 @@ class HTTPResponder:
         lines += [f"{k}: {v}" for k, v in headers.items()]
         return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
 
-    async def send(self, status: int, body: bytes | str | Any, headers: dict[str, str] | None = None,
+    async def send(self, status: int, body: bytes | str | Any,
+                   headers: dict[str, str] | None = None,
                    content_type: str = "application/json") -> None:
         """Send a complete response; a non-bytes, non-str ``body`` is encoded as JSON."""
         if isinstance(body, str):
@@ -114,7 +115,7 @@ class BackgroundHTTPServer:
         await responder.send(404, {"error": {"message": f"no route {request.path}"}})
 
     # -- lifecycle -------------------------------------------------------------------------
-    def start(self) -> "BackgroundHTTPServer":
+    def start(self) -> BackgroundHTTPServer:
         """Start serving; returns once the port is bound."""
         self._thread = threading.Thread(target=self._run, name=type(self).__name__, daemon=True)
         self._thread.start()

@@ -97,7 +97,7 @@ class FakeAnthropicServer(FakeOpenAIServer):
                                                                            "text": ""}})
         await event("ping", {})
         for index, token in enumerate(tokens):
-            if fault is not None and fault.kind == "cut_stream" and index >= (fault.after_tokens or 0):
+            if fault is not None and fault.cuts_before(index):
                 responder.abort()
                 return
             await asyncio.sleep((ttft_ms if index == 0 else self.token_delay_ms) / 1000.0)

@@ -131,7 +131,7 @@ class FakeBedrockServer(FakeOpenAIServer):
                                      content_type="application/vnd.amazon.eventstream")
         await responder.write_chunk(encode_event("messageStart", {"role": "assistant"}))
         for index, token in enumerate(tokens):
-            if fault is not None and fault.kind == "cut_stream" and index >= (fault.after_tokens or 0):
+            if fault is not None and fault.cuts_before(index):
                 responder.abort()
                 return
             await asyncio.sleep((ttft_ms if index == 0 else self.token_delay_ms) / 1000.0)

@@ -44,33 +44,37 @@ class Fault:
     seconds: float | None = None
     after_tokens: int | None = None
 
+    def cuts_before(self, index: int) -> bool:
+        """Whether this fault drops the stream before content chunk number ``index``."""
+        return self.kind == "cut_stream" and index >= (self.after_tokens or 0)
+
     @classmethod
-    def rate_limit(cls, retry_after_s: float = 1) -> "Fault":
+    def rate_limit(cls, retry_after_s: float = 1) -> Fault:
         """HTTP 429 with a ``Retry-After`` header."""
         return cls("rate_limit", status=429, retry_after_s=retry_after_s)
 
     @classmethod
-    def server_error(cls, status: int = 500) -> "Fault":
+    def server_error(cls, status: int = 500) -> Fault:
         """An HTTP 5xx (or any status) with an OpenAI-style error body."""
         return cls("server_error", status=status)
 
     @classmethod
-    def hang(cls, seconds: float = 30.0) -> "Fault":
+    def hang(cls, seconds: float = 30.0) -> Fault:
         """Send nothing for ``seconds``, then drop the connection (the client should time out)."""
         return cls("hang", seconds=seconds)
 
     @classmethod
-    def cut_stream(cls, after_tokens: int = 1) -> "Fault":
+    def cut_stream(cls, after_tokens: int = 1) -> Fault:
         """Start streaming, then drop the connection after ``after_tokens`` content chunks."""
         return cls("cut_stream", after_tokens=after_tokens)
 
     @classmethod
-    def malformed_chunk(cls) -> "Fault":
+    def malformed_chunk(cls) -> Fault:
         """Stream a chunk whose data is not JSON after the first content chunk."""
         return cls("malformed_chunk")
 
     @classmethod
-    def auth_error(cls) -> "Fault":
+    def auth_error(cls) -> Fault:
         """HTTP 401 whose message quotes the API key sent, as some servers do."""
         return cls("auth_error", status=401)
 
@@ -209,7 +213,8 @@ class FakeOpenAIServer(BackgroundHTTPServer):
                      text: str) -> None:
         completion_tokens = len(split_tokens(text))
         payload = {
-            "id": f"chatcmpl-{request_id}", "object": "chat.completion", "created": int(time.time()),
+            "id": f"chatcmpl-{request_id}", "object": "chat.completion",
+            "created": int(time.time()),
             "model": body.get("model", "fake-model"),
             "choices": [{"index": 0, "finish_reason": "stop",
                          "message": {"role": "assistant", "content": text}}],
@@ -234,7 +239,7 @@ class FakeOpenAIServer(BackgroundHTTPServer):
         pieces = ["".join(tokens[i:i + self.tokens_per_chunk])
                   for i in range(0, len(tokens), self.tokens_per_chunk)]
         for index, piece in enumerate(pieces):
-            if fault is not None and fault.kind == "cut_stream" and index >= (fault.after_tokens or 0):
+            if fault is not None and fault.cuts_before(index):
                 responder.abort()
                 return
             await asyncio.sleep((ttft_ms if index == 0 else self.token_delay_ms) / 1000.0)
