@@ -90,8 +90,8 @@ def run_command(
 ) -> None:
     """Benchmark a model on a golden dataset; every result is stored as it completes."""
     options = {k: v for k, v in (("base_url", base_url), ("region", region)) if v is not None}
-    overrides = {k: v for k, v in (("temperature", temperature), ("max_tokens", max_tokens))
-                 if v is not None}
+    overrides: dict[str, Any] = {k: v for k, v in (("temperature", temperature),
+                                                   ("max_tokens", max_tokens)) if v is not None}
     try:
         config = GenerationConfig(**overrides) if overrides else None
         retry = RetryPolicy(max_attempts=max_attempts)

@@ -88,6 +88,10 @@ class PromptTemplate:
                  path: str | Path | None = None) -> None:
         self.name, self.version, self.path = name, version, Path(path) if path else None
         specs = ([("system", system)] if system is not None else []) + list(messages)
+        for role, _ in specs:
+            if role not in ("system", "user", "assistant"):
+                raise ConfigError(f"{self.where}: role '{role}' is not one of system, user, "
+                                  f"assistant.")
         self._sources = specs
         self.few_shot = [dict(f) for f in few_shot]
         offset = 1 if system is not None else 0
@@ -137,7 +141,8 @@ class PromptTemplate:
                 for shot in self.few_shot:
                     out.append(Message(role="user", content=shot["question"]))
                     out.append(Message(role="assistant", content=shot["answer"]))
-            out.append(Message(role=role, content=self._render_one(index, compiled, variables)))
+            text = self._render_one(index, compiled, variables)
+            out.append(Message.model_validate({"role": role, "content": text}))
         return out
 
     def _render_one(self, index: int, compiled: Any, variables: dict[str, Any]) -> str:
