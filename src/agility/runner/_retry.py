@@ -98,7 +98,9 @@ async def call_with_retry(
             if timeout_s is None:
                 return await call(), attempt
             try:
-                return await asyncio.wait_for(call(), timeout_s), attempt
+                # asyncio.timeout: wait_for's semantics without wrapping the call in a new task
+                async with asyncio.timeout(timeout_s):
+                    return await call(), attempt
             except TimeoutError as exc:
                 raise ProviderTimeout(f"no complete answer within {timeout_s:g} s "
                                       f"(--timeout)") from exc
