@@ -50,8 +50,8 @@ def bench_retrieval(folder: Path) -> None:
 
 
 def bench_demo(folder: Path, rows: int | None) -> None:
-    command = [sys.executable, "-m", "agility.cli.main", "demo", "--dir", str(folder / "demo"),
-               "--no-progress"] + ([] if rows is None else ["--rows", str(rows)])
+    script = Path(sys.executable).parent / "agility"
+    command = [str(script), "demo", "--dir", str(folder / "demo"), "--no-progress"] + ([] if rows is None else ["--rows", str(rows)])
     started = time.perf_counter()
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     wall = time.perf_counter() - started

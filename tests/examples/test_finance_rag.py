@@ -96,7 +96,7 @@ def test_the_readme_hosted_candidates_drop_into_the_example_plan(repo_root: Path
     from agility.migrate import parse_plan
 
     readme = (repo_root / "README.md").read_text(encoding="utf-8")
-    block = re.search(r"```yaml\n(source:.*?)```", readme, re.S)
+    block = re.search(r"```yaml\n(source:.*?)```", readme, re.DOTALL)
     assert block, "README lost its hosted-model plan snippet"
     data = yaml.safe_load((EXAMPLE / "plan.yaml").read_text(encoding="utf-8"))
     data.update(yaml.safe_load(block.group(1)))

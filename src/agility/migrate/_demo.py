@@ -11,7 +11,7 @@ from agility.errors import UsageError
 from agility.migrate._pipeline import MigrationResult, StepCallback, migrate
 from agility.store import Store
 
-__all__ = ["EXAMPLES", "example_path", "copy_example", "subset_rows", "run_demo"]
+__all__ = ["EXAMPLES", "copy_example", "example_path", "run_demo", "subset_rows"]
 
 #: the examples shipped inside the package
 EXAMPLES = ("finance_rag",)

@@ -154,7 +154,7 @@ def _lineage(plan: Plan, dataset: Dataset, store: Store, comparison: Comparison,
              retriever: EmbeddingRetriever | None) -> dict[str, Any]:
     from agility.metrics import get_metric
 
-    metric_versions = {}
+    metric_versions: dict[str, str | None] = {}
     for spec in plan.metrics:
         name = spec if isinstance(spec, str) else str(spec.get("name"))
         try:
@@ -236,12 +236,13 @@ def migrate(plan_path: str | Path, store: Store | None = None, progress: bool = 
             retriever = EmbeddingRetriever(
                 spec.corpus, top_k=spec.top_k, cost_per_query_usd=spec.cost_per_query_usd,
                 include_example_context=spec.include_example_context)
-        for side in ("source", "target"):
+        sides: tuple[Side, Side] = ("source", "target")
+        for side in sides:
             step = "benchmark source" if side == "source" else "run target"
-            say(f"{step}: {plan.run_name(side)}")  # type: ignore[arg-type]
-            steps[side] = _run_side(plan, side, dataset, store, retriever, progress)  # type: ignore[arg-type]
+            say(f"{step}: {plan.run_name(side)}")
+            steps[side] = _run_side(plan, side, dataset, store, retriever, progress)
             say(f"{step}: {steps[side]}")
-            steps[f"score {side}"] = _score_side(plan, side, store, progress)  # type: ignore[arg-type]
+            steps[f"score {side}"] = _score_side(plan, side, store, progress)
             say(f"score {side}: {steps[f'score {side}']}")
         say("validate: comparing side by side and applying the sign-off gate")
         comparison = compare_runs(

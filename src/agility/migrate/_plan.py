@@ -20,10 +20,19 @@ from agility.chat import GenerationConfig
 from agility.compare import Criteria, load_criteria, parse_criteria
 from agility.errors import ConfigError
 
-__all__ = ["Plan", "CandidateSpec", "DatasetSpec", "RetrieverSpec", "PriceSpec", "load_plan",
-           "parse_plan"]
+__all__ = [
+    "CandidateSpec",
+    "DatasetSpec",
+    "Plan",
+    "PriceSpec",
+    "RetrieverSpec",
+    "load_plan",
+    "parse_plan",
+]
 
 _NAME = r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$"
+Split = Literal["dev", "holdout"]
+_ALL_SPLITS: tuple[Split, ...] = ("dev", "holdout")
 
 
 class _Strict(BaseModel):
@@ -68,7 +77,7 @@ class CandidateSpec(_Strict):
         return value
 
     @model_validator(mode="after")
-    def _one_source(self) -> "CandidateSpec":
+    def _one_source(self) -> CandidateSpec:
         if (self.model is None) == (self.recorded_outputs is None):
             raise ValueError("give exactly one of 'model' (call it) or 'recorded_outputs' "
                              "(replay answers recorded earlier)")
@@ -85,8 +94,7 @@ class DatasetSpec(_Strict):
 
     path: Path
     freeze: bool = True
-    splits: list[Literal["dev", "holdout"]] = Field(default_factory=lambda: ["dev", "holdout"],
-                                                    min_length=1)
+    splits: list[Split] = Field(default_factory=lambda: list(_ALL_SPLITS), min_length=1)
 
 
 class RetrieverSpec(_Strict):
@@ -107,8 +115,8 @@ class Plan(_Strict):
     retriever: RetrieverSpec | None = None
     source: CandidateSpec
     target: CandidateSpec
-    metrics: list[str | dict[str, Any]] = Field(default_factory=lambda: ["correctness"],
-                                               min_length=1)
+    metrics: list[str | dict[str, Any]] = Field(
+        default_factory=lambda: list[str | dict[str, Any]](["correctness"]), min_length=1)
     judge: str | None = None
     judge_options: dict[str, Any] = Field(default_factory=dict)
     criteria: Path | Criteria = Field(default_factory=Criteria)
@@ -122,7 +130,7 @@ class Plan(_Strict):
     plan_hash: str | None = Field(None, exclude=True)
 
     @model_validator(mode="after")
-    def _distinct(self) -> "Plan":
+    def _distinct(self) -> Plan:
         if self.source.name == self.target.name:
             raise ValueError(f"source.name and target.name are both '{self.source.name}'; "
                              f"give the candidates different names")
@@ -156,7 +164,7 @@ def _line_of(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
     return line
 
 
-def _message(err: dict[str, Any]) -> str:
+def _message(err: Any) -> str:
     if err["type"] == "extra_forbidden":
         return "unknown field (check the spelling; see `agility init` for every field)"
     if err["type"] == "missing":

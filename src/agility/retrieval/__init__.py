@@ -3,4 +3,4 @@
 from agility.retrieval._base import Retrieval, Retriever
 from agility.retrieval._embedding import Chunk, EmbeddingRetriever, load_corpus
 
-__all__ = ["Retrieval", "Retriever", "Chunk", "EmbeddingRetriever", "load_corpus"]
+__all__ = ["Chunk", "EmbeddingRetriever", "Retrieval", "Retriever", "load_corpus"]

@@ -193,13 +193,13 @@ class EmbeddingRetriever:
             return self._matrix
         path = self.index_path
         if self.cache_index and path.is_file():
-            matrix = np.load(path)
-            if matrix.shape[0] == len(self.chunks):
-                self._matrix = matrix
-                return matrix
+            cached: np.ndarray = np.asarray(np.load(path), dtype=np.float32)
+            if cached.shape[0] == len(self.chunks):
+                self._matrix = cached
+                return cached
         from agility.metrics import embed
 
-        matrix = embed([c.text for c in self.chunks])
+        matrix: np.ndarray = np.asarray(embed([c.text for c in self.chunks]), dtype=np.float32)
         if self.cache_index:
             try:
                 with path.open("wb") as handle:
@@ -219,7 +219,7 @@ class EmbeddingRetriever:
         order = np.argsort(-scores, kind="stable")[: self.top_k]
         return [(self.chunks[i], float(scores[i])) for i in order]
 
-    def retrieve_sync(self, example: "GoldenExample | Any") -> Retrieval:
+    def retrieve_sync(self, example: GoldenExample | Any) -> Retrieval:
         """Retrieve for one example in the calling thread (see :meth:`retrieve`)."""
         self.build_index()  # index building is set-up, not per-query latency
         started = time.perf_counter()
@@ -237,7 +237,7 @@ class EmbeddingRetriever:
         return Retrieval(contexts=contexts, latency_ms=latency_ms,
                          cost_usd=self.cost_per_query_usd, details=details)
 
-    async def retrieve(self, example: "GoldenExample | Any") -> Retrieval:
+    async def retrieve(self, example: GoldenExample | Any) -> Retrieval:
         """Retrieve the chunks for ``example.question`` (plus its attached documents).
 
         Args:
