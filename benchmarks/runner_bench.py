@@ -12,6 +12,8 @@ result to a real SQLite store. Figures and goals:
 - throughput: examples / wall time at --concurrency against a server with --latency-ms
   time to first token; goal >= 90% of the ideal (examples / concurrency x latency).
 - TTFT accuracy: |measured TTFT - injected TTFT| at p99 over the throughput run; goal <= 5 ms.
+  Printed beside it: the same at a lower request rate, and what a minimal raw-asyncio HTTP/1.1
+  client measures against the same server (the floor the machine allows).
 - peak memory: maximum resident set size of this process after all runs; goal <= 300 MB.
 """
 
@@ -27,6 +29,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import urlparse
 
 import httpx
 
@@ -81,6 +84,37 @@ async def _bare_client(base_url: str, n: int, concurrency: int) -> None:
         await asyncio.gather(*(worker() for _ in range(concurrency)))
 
 
+async def _raw_client_ttft_errors(base_url: str, n: int, concurrency: int,
+                                  ttft_ms: float) -> list[float]:
+    """TTFT errors seen by a minimal keep-alive HTTP/1.1 client on raw asyncio streams: the
+    floor this machine allows, whatever HTTP library a provider uses."""
+    url = urlparse(base_url)
+    pending, errors = iter(range(n)), []
+
+    async def connection() -> None:
+        reader, writer = await asyncio.open_connection(url.hostname, url.port)
+        for i in pending:
+            body = json.dumps({"model": "m", "stream": True, "messages": [
+                {"role": "user", "content": f"Filing {i}?"}]}).encode()
+            started, first = time.perf_counter(), None
+            writer.write(b"POST %s/chat/completions HTTP/1.1\r\nhost: x\r\ncontent-type: "
+                         b"application/json\r\ncontent-length: %d\r\n\r\n%s"
+                         % (url.path.encode(), len(body), body))
+            while (await reader.readline()) not in (b"\r\n", b""):
+                pass
+            while size := int((await reader.readline()).strip(), 16):
+                data = await reader.readexactly(size + 2)
+                if first is None and b'"content": "' in data and b'"content": ""' not in data:
+                    first = time.perf_counter()
+            await reader.readline()
+            if first is not None:
+                errors.append(abs((first - started) * 1000.0 - ttft_ms))
+        writer.close()
+
+    await asyncio.gather(*(connection() for _ in range(concurrency)))
+    return errors
+
+
 def _throughput(n: int, wall_s: float, ideal_s: float) -> str:
     return (f"{n / wall_s:.0f}/s = {ideal_s / wall_s:.1%} of ideal "
             f"({wall_s:.2f} s vs {ideal_s:.2f} s)")
@@ -126,6 +160,7 @@ def main() -> None:
                             "ttft-calm", conc)
             calm_errors = [abs(r.ttft_ms - args.ttft_ms) for r in store.results(calm_run.run_id)
                            if r.ttft_ms is not None]
+            raw_errors = asyncio.run(_raw_client_ttft_errors(slow_url, n, conc, latency))
         finally:
             for proc in (instant, slow, calm):
                 proc.kill()
@@ -152,6 +187,9 @@ def main() -> None:
             (f"TTFT error over HTTP at concurrency {conc}, {args.ttft_ms:g} ms server: p99 / p50",
              f"{percentile(calm_errors, 99):.2f} / {percentile(calm_errors, 50):.2f} ms "
              f"({len(calm_errors)} results)", "<= 5 ms at p99"),
+            (f"  reference: raw asyncio HTTP/1.1 client, concurrency {conc}, {latency:g} ms: "
+             "p99 / p50", f"{percentile(raw_errors, 99):.2f} / {percentile(raw_errors, 50):.2f}"
+             f" ms ({len(raw_errors)} results)", ""),
             (f"peak memory (RSS, {n} examples x 6 runs)", f"{peak_mb:.0f} MB", "<= 300 MB"),
         ]
         load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
