@@ -153,7 +153,7 @@ def runs_show(
         ("latency p50 / p95", f"{_fmt(figures['latency_p50_ms'], ' ms')} / "
                               f"{_fmt(figures['latency_p95_ms'], ' ms')}"),
         ("mean cost per query", _usd(figures["mean_cost_usd"])),
-        ("total cost", _usd(figures["total_cost_usd"])),
+        ("total cost (paid, not cached)", _usd(figures["total_cost_usd"])),
     ]
     for label, value in rows:
         table.add_row(label, escape(value))

@@ -17,7 +17,7 @@ __all__ = ["EXPORT_COLUMNS", "run_figures", "export_run", "percentile"]
 EXPORT_COLUMNS = (
     "id", "repeat_index", "output", "ttft_ms", "latency_ms", "input_tokens", "output_tokens",
     "cost_usd", "error", "attempts", "cached", "cached_input_tokens", "tokens_estimated",
-    "extra_cost_usd", "finish_reason", "request_id", "created_at", "run", "model",
+    "extra_cost_usd", "retrieval_ms", "finish_reason", "request_id", "created_at", "run", "model",
 )
 _FORMATS = ("jsonl", "csv", "parquet")
 
@@ -36,8 +36,9 @@ def percentile(values: Sequence[float], q: float) -> float | None:
 def run_figures(results: Sequence[ResultRecord]) -> dict[str, Any]:
     """Headline figures of a run's results.
 
-    TTFT and latency percentiles use successful, non-cached results only; mean cost uses the
-    results whose cost was measured. A figure with no data is None.
+    TTFT and latency percentiles use successful, non-cached results only; mean cost per query
+    uses every successful result whose cost was measured, total cost only those actually paid
+    for (not cached). A figure with no data is None.
     """
     timed = [r for r in results if r.ok and not r.cached]
     ttft = [r.ttft_ms for r in timed if r.ttft_ms is not None]
@@ -50,7 +51,8 @@ def run_figures(results: Sequence[ResultRecord]) -> dict[str, Any]:
         "ttft_p50_ms": percentile(ttft, 50), "ttft_p95_ms": percentile(ttft, 95),
         "latency_p50_ms": percentile(latency, 50), "latency_p95_ms": percentile(latency, 95),
         "mean_cost_usd": sum(costs) / len(costs) if costs else None,
-        "total_cost_usd": sum(costs) if costs else None,
+        "total_cost_usd": sum(r.cost_usd for r in timed if r.cost_usd is not None)
+        if costs else None,
     }
 
 
@@ -59,6 +61,7 @@ def _rows(run: RunRecord, results: Sequence[ResultRecord]) -> list[dict[str, Any
     for r in results:
         row = r.model_dump(exclude={"run_id", "extra", "example_id"})
         row["id"] = r.example_id
+        row["retrieval_ms"] = r.extra.get("retrieval_ms")
         row["run"], row["model"] = run.name, run.model_spec
         rows.append({c: row.get(c) for c in EXPORT_COLUMNS})
     return rows
@@ -80,7 +83,8 @@ def _write_parquet(rows: list[dict[str, Any]], out: Path) -> None:
     types = {"repeat_index": pa.int64(), "ttft_ms": pa.float64(), "latency_ms": pa.float64(),
              "input_tokens": pa.int64(), "output_tokens": pa.int64(), "cost_usd": pa.float64(),
              "attempts": pa.int64(), "cached": pa.bool_(), "cached_input_tokens": pa.int64(),
-             "tokens_estimated": pa.bool_(), "extra_cost_usd": pa.float64()}
+             "tokens_estimated": pa.bool_(), "extra_cost_usd": pa.float64(),
+             "retrieval_ms": pa.float64()}
     schema = pa.schema([(c, types.get(c, pa.string())) for c in EXPORT_COLUMNS])
     table = pa.Table.from_pylist(rows, schema=schema)
     pq.write_table(table, out)
