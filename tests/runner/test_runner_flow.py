@@ -169,3 +169,17 @@ def test_template_error_stops_the_run_before_anything_is_recorded(run, make_data
     with pytest.raises(ConfigError, match="leak.j2"):
         run(make_dataset(2), name="leaky", template=template)
     assert store.get_run("leaky") is None and server.requests == []
+
+
+@pytest.mark.slow
+def test_local_model_run_records_real_answers_at_zero_cost(make_dataset, store):
+    pytest.importorskip("llama_cpp", reason="needs llama-cpp-python (the 'local' extra)")
+    summary = run_model(make_dataset(2), "llamacpp/gemma3-270m", name="local", store=store,
+                        config=GenerationConfig(max_tokens=8, temperature=0.0), progress=False)
+    results = store.results(summary.run_id)
+    assert summary.n_errors == 0 and len(results) == 2
+    for r in results:
+        assert r.output and r.output_tokens and r.output_tokens <= 8 and r.input_tokens
+        assert r.ttft_ms is not None and 0 < r.ttft_ms <= r.latency_ms
+        assert r.cost_usd == 0.0  # local: free unless the user sets a price
+    assert store.get_run("local").prices["source"] == "local model"
