@@ -77,9 +77,12 @@ def embed(texts: Sequence[str], *, batch_size: int = 64) -> np.ndarray:
     if len(texts) == 0:
         return np.zeros((0, 384), dtype=np.float32)
     model = load_embedding_model()
-    vectors = model.encode(list(texts), batch_size=batch_size, normalize_embeddings=True,
+    # golden answers repeat (units, refusals, short figures): encode each distinct text once
+    unique = list(dict.fromkeys(texts))
+    vectors = model.encode(unique, batch_size=batch_size, normalize_embeddings=True,
                            convert_to_numpy=True, show_progress_bar=False)
-    return np.asarray(vectors, dtype=np.float32)
+    index = {text: i for i, text in enumerate(unique)}
+    return np.asarray(vectors, dtype=np.float32)[[index[t] for t in texts]]
 
 
 def cosine_to_unit(cosine: float) -> float:
@@ -106,8 +109,9 @@ class SemanticSimilarity(Metric):
     def score_many(self, items: Sequence[MetricInput]) -> list[MetricResult]:
         """Score many answers with two batched encodes."""
         threshold = float(self.options.get("threshold", 0.8))
-        outputs = embed([i.output or "" for i in items])
-        truths = embed([i.ground_truth or "" for i in items])
+        # one encode for both sides: fewer, fuller batches
+        vectors = embed([i.output or "" for i in items] + [i.ground_truth or "" for i in items])
+        outputs, truths = vectors[:len(items)], vectors[len(items):]
         cosines = np.sum(outputs * truths, axis=1)
         results = []
         for cosine in cosines:
