@@ -49,4 +49,8 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    # Run as `python -m agility.cli.main`: the command modules register on the importable
+    # module's app, so hand over to it rather than to this __main__ copy.
+    from agility.cli.main import main as _main
+
+    _main()
