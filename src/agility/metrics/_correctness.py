@@ -75,6 +75,17 @@ class Judgement:
         return 1.0 if self.verdict == "correct" else 0.0
 
 
+_MAX_CHARS = 20_000
+
+
+def _clip(text: str) -> str:
+    # No real answer is this long; reading its start and end keeps the grader's time bounded.
+    if len(text) <= _MAX_CHARS:
+        return text
+    half = _MAX_CHARS // 2
+    return text[:half] + "\n...\n" + text[-half:]
+
+
 def _as_text(value: object) -> str:
     return "" if value is None else str(value)
 
@@ -160,6 +171,30 @@ def _raws(figures: list[FinancialNumber], limit: int = 4) -> str:
     return shown + (", ..." if len(figures) > limit else "")
 
 
+_UP = re.compile(r"\b(?:increas\w*|improv\w*|ros[e]|rise[sn]?|grew|grow\w*|higher|gain\w*|"
+                 r"expand\w*|accelerat\w*)\b")
+_DOWN = re.compile(r"\b(?:decreas\w*|declin\w*|dropp?\w*|fell|fall\w*|lower|shr[iu]nk\w*|"
+                   r"contract\w*|deteriorat\w*|decelerat\w*|reduc\w*)\b")
+
+
+def _direction(text: str) -> str | None:
+    up, down = bool(_UP.search(text)), bool(_DOWN.search(text))
+    return "up" if up and not down else "down" if down and not up else None
+
+
+def _direction_clash(gold: str, answer: str, question: str) -> str | None:
+    """A reason when gold and answer say a quantity moved in opposite directions."""
+    gold_way = _direction(gold.lower().split(".")[0])
+    if gold_way is None:
+        return None
+    sentences = [s for s in re.split(r"(?<=[.!?])\s+", answer.strip().lower()) if s]
+    head = sentences[0] if sentences else ""
+    answer_way = _direction(head)
+    if answer_way and answer_way != gold_way:
+        return f"says the figure went {answer_way}; the gold says {gold_way}"
+    return None
+
+
 def _content_recall(gold: str, answer: str) -> float | None:
     gold_words = {w for w in _WORD.findall(gold.lower()) if w not in _STOP and len(w) > 2}
     if not gold_words:
@@ -184,7 +219,7 @@ def judge_financial_answer(question: str | None, gold: object, answer: object, *
     Returns:
         A :class:`Judgement` with verdict ``correct``, ``incorrect`` or ``refusal``.
     """
-    text = _as_text(answer).strip()
+    text = _clip(_as_text(answer).strip())
     question = _as_text(question)
     if isinstance(gold, str) and _BARE_NUMBER.fullmatch(gold):
         gold = float(gold.replace(",", "")) if "." in gold else int(gold.replace(",", ""))
@@ -217,6 +252,9 @@ def judge_financial_answer(question: str | None, gold: object, answer: object, *
     if figure and asks_quantity:
         return Judgement(*figure)
     recall = _content_recall(gold_text, text)
+    direction = _direction_clash(gold_text, text, question)
+    if direction:
+        return Judgement("incorrect", direction)
     if recall is None:
         return Judgement("incorrect", "the gold states nothing the answer could be checked on")
     if recall >= text_threshold:

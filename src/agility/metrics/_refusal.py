@@ -4,7 +4,8 @@ Financial experts count an answer as a refusal when it does not commit to an ans
 declines ("I'm sorry, I can't"), says it has no access to the data, or says the context or
 documents do not contain what is needed, even when it goes on at length about where the
 figure could be found. An answer that says a detail is missing *and then answers anyway* is
-not a refusal; :func:`is_refusal` leaves that call to the caller through ``committed``.
+not a refusal: :func:`is_refusal` only finds the language, and the correctness grader weighs
+it against whether the answer states the gold's figures.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         r"computed|answered|confirmed|derived|ascertained|identified|found|assessed|"
         r"inferred|provided)")),
     ("source lacks", re.compile(
-        rf"(?i)\b(?:the |this |provided |given |available |above )*{_SOURCE}\b[^.]{{0,60}}?"
+        rf"(?i)\b(?:the |this |provided |given |available |above ){{0,3}}{_SOURCE}\b[^.]{{0,60}}?"
         r"\b(?:does|do|did|is|are|was|were)(?: not|n't| no longer)\b[^.]{0,40}?"
         r"\b(?:contain|include|provide|mention|specify|offer|disclose|detail|give|have|"
         r"state|show|list|present|indicate|reference|break|explicitly|specifically|directly|"
@@ -49,7 +50,7 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         rf"(?i)\b(?:there is|there are|there's|contains|with|provides|has|have|i have|"
         rf"i do not have|i don't have|without) (?:no|not any|not enough|insufficient|"
         rf"limited)? ?(?:specific |explicit |direct |detailed |sufficient |enough |"
-        rf"relevant |such |further |additional |the necessary |the required |any )*"
+        rf"relevant |such |further |additional |the necessary |the required |any ){{0,3}}"
         rf"(?:information|data|details|mention|figures|breakdown|disclosure|indication)\b"
         rf"[^.]{{0,40}}?\b(?:provided|available|given|mentioned|included|disclosed|about|on|"
         rf"regarding|to|in|for)")),

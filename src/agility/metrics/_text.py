@@ -161,7 +161,7 @@ class LengthMetric(Metric):
 
 
 _CITATION = re.compile(
-    r"\[(?:\d+(?:\s*[,\-\u2013]\s*\d+)*|doc(?:ument)?\s*\d+|source\s*\d+|[A-Za-z][\w .\-]*\.(?:pdf|txt|md|html?))\]"
+    r"\[(?:\d+(?:\s*[,\-\u2013]\s*\d+)*|doc(?:ument)?\s*\d+|source\s*\d+|[A-Za-z][\w .\-]{0,100}\.(?:pdf|txt|md|html?))\]"
     r"|\((?:source|doc(?:ument)?|page|p\.)\s*[:#]?\s*\w+\)|【[^】]+】|\bsources?:\s*\S+",
     re.IGNORECASE,
 )
