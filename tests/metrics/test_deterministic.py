@@ -108,3 +108,24 @@ def test_refusal_metric_flags_declines_and_passes_answers() -> None:
     assert metric.score(item("I'm sorry, but I cannot provide that.")).verdict == "refusal"
     assert metric.score(item("")).verdict == "refusal"
     assert metric.score(item("Capex was $1,577 million in FY2018.")).verdict == "answered"
+
+
+@pytest.mark.parametrize("text", [
+    "I could not find the capex in the documents.",
+    "Unable to determine from the context.",
+    "I don't know the answer to that.",
+    "There's no mention of capex in the excerpts.",
+    "The capex isn't mentioned in the filing.",
+    "As an AI language model, I cannot browse filings.",
+])
+def test_refusal_phrasings_of_other_model_families(text: str) -> None:
+    assert get_metric("refusal").score(item(text)).verdict == "refusal"
+
+
+@pytest.mark.parametrize("text", [
+    "Capex was $1.5bn, not $2bn.",
+    "Revenue did not decline; it rose 4% to $12.1 billion.",
+    "No. Working capital was negative at -$1,561 million.",
+])
+def test_answers_with_negations_are_not_refusals(text: str) -> None:
+    assert get_metric("refusal").score(item(text)).verdict == "answered"

@@ -27,12 +27,14 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         r"am not able to) (?:have )?(?:real-time |direct |the ability to )?"
         r"(?:access|browse|retrieve|pull|fetch|look up|provide real-time|real-time|"
         r"the (?:specific |necessary |required |relevant )?(?:information|data|details))")),
-    ("as an ai", re.compile(r"(?i)\bas an ai\b|\bas of my last (?:update|training)\b|\bai (?:language )?model\b|\bmy knowledge cutoff\b|"
+    ("as an ai", re.compile(r"(?i)\bas an ai\b|\bas of my last (?:update|training)\b|"
+                            r"\bai (?:language )?model\b|\bmy knowledge cutoff\b|"
                             r"\bmy training data\b|\bknowledge cut-?off\b")),
     ("cannot answer", re.compile(
-        r"(?i)\b(?:i|we|it) (?:cannot|can ?not|can't|am unable to|are unable to|is "
-        r"(?:not possible|impossible) to|was not possible to) (?:\w+ ){0,3}?"
-        r"(?:determine|provide|calculate|compute|answer|confirm|say|find|identify|"
+        r"(?i)(?:\b(?:i|we|it) (?:cannot|can ?not|can't|couldn't|could not|am unable to|are "
+        r"unable to|was unable to|is (?:not possible|impossible) to|was not possible to)|"
+        r"^\W*unable to) (?:\w+ ){0,3}?"
+        r"(?:determine|provide|calculate|compute|answer|confirm|say|find|locate|see|identify|"
         r"ascertain|assess|state|give|tell|verify|conclude|infer|derive|specify)")),
     ("not possible", re.compile(
         r"(?i)\b(?:not|impossible|isn't|is not) (?:possible|feasible|able) to "
@@ -62,6 +64,8 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         r"(?i)\b(?:you|one) (?:would|will|may|might) (?:need|have) to (?:refer|consult|look|"
         r"review|check|access|obtain)|\bplease (?:refer|consult|check)\b|"
         r"\b(?:i|we) (?:would )?(?:need|require) (?:more|additional|the|access)")),
+    ("does not know", re.compile(r"(?i)\bi (?:don't|do not) know\b|\bi'm not sure\b|"
+                                 r"\bi am not sure\b")),
     ("insufficient", re.compile(r"(?i)\binsufficient (?:information|data|context|details)\b|"
                                 r"\bnot enough (?:information|data|context|details)\b")),
 ]
