@@ -31,9 +31,7 @@ METRICS: dict[str, dict[str, object]] = {
     "bleu": {},
     "chrf": {},
 }
-WORDS = ("revenue operating income margin segment growth declined increased cash flow capital "
-         "expenditure fiscal year company reported net sales compared with prior period the "
-         "of and in to which was were driven by higher lower costs").split()
+WORDS = ["revenue", "operating", "income", "margin", "segment", "growth", "declined", "increased", "cash", "flow", "capital", "expenditure", "fiscal", "year", "company", "reported", "net", "sales", "compared", "with", "prior", "period", "the", "of", "and", "in", "to", "which", "was", "were", "driven", "by", "higher", "lower", "costs"]
 
 
 def _example(rng: random.Random, index: int) -> MetricInput:

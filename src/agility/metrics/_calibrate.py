@@ -17,7 +17,7 @@ from pydantic import BaseModel
 
 from agility.errors import DatasetError, Problem, UsageError
 
-__all__ = ["ClassStats", "CalibrationReport", "calibrate", "calibrate_file", "normalize_label"]
+__all__ = ["CalibrationReport", "ClassStats", "calibrate", "calibrate_file", "normalize_label"]
 
 _ALIASES = {
     "correct": "correct", "correct answer": "correct", "right": "correct", "pass": "correct",

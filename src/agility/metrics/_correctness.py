@@ -23,7 +23,7 @@ from agility.metrics._base import Metric, MetricInput, MetricResult, register_me
 from agility.metrics._numbers import FinancialNumber, figures_match, parse_financial_numbers
 from agility.metrics._refusal import refusal_phrases
 
-__all__ = ["Judgement", "judge_financial_answer", "CorrectnessMetric", "VERDICTS"]
+__all__ = ["VERDICTS", "CorrectnessMetric", "Judgement", "judge_financial_answer"]
 
 VERDICTS = ("correct", "incorrect", "refusal")
 
@@ -53,11 +53,7 @@ _QUANTITY_QUESTION = re.compile(
     r"|in usd|in \$|usd (?:millions|billions|thousands)|round (?:your )?answer|roughly|"
     r"approximately)\b")
 _STOP = frozenset(
-    "a an the and or of in on at to for by with from as is are was were be been being has have "
-    "had it its this that these those which who whom what when where why how than then there "
-    "their they them he she his her we our you your i not no yes do does did can could would "
-    "should will may might also very more most less least over under between during into about "
-    "fy fiscal year years company company's primarily mainly total".split()
+    ["a", "an", "the", "and", "or", "of", "in", "on", "at", "to", "for", "by", "with", "from", "as", "is", "are", "was", "were", "be", "been", "being", "has", "have", "had", "it", "its", "this", "that", "these", "those", "which", "who", "whom", "what", "when", "where", "why", "how", "than", "then", "there", "their", "they", "them", "he", "she", "his", "her", "we", "our", "you", "your", "i", "not", "no", "yes", "do", "does", "did", "can", "could", "would", "should", "will", "may", "might", "also", "very", "more", "most", "less", "least", "over", "under", "between", "during", "into", "about", "fy", "fiscal", "year", "years", "company", "company's", "primarily", "mainly", "total"]
 )
 _WORD = re.compile(r"[a-z][a-z&'\-]+")
 
@@ -94,7 +90,6 @@ def _key_figures(gold: object, question: str) -> list[FinancialNumber]:
     figures = parse_financial_numbers(gold if isinstance(gold, int | float) else _as_text(gold))
     if isinstance(gold, int | float):
         return figures
-    text = _as_text(gold)
     in_question = parse_financial_numbers(question)
     keep: list[FinancialNumber] = []
     for fig in figures:
@@ -233,9 +228,8 @@ def judge_financial_answer(question: str | None, gold: object, answer: object, *
     gold_polarity = _polarity(gold_text) if not isinstance(gold, int | float) else None
     answer_polarity = _polarity(text)
 
-    if gold_polarity and answer_polarity and not refusals:
-        if gold_polarity != answer_polarity:
-            return Judgement("incorrect", f"answers {answer_polarity}; the gold says {gold_polarity}")
+    if gold_polarity and answer_polarity and not refusals and gold_polarity != answer_polarity:
+        return Judgement("incorrect", f"answers {answer_polarity}; the gold says {gold_polarity}")
     figure = _figure_verdict(keys, text, question) if keys else None
     if figure and figure[0] == "correct":
         return Judgement(*figure)

@@ -20,7 +20,7 @@ from agility.errors import DatasetError, Problem, UsageError
 from agility.metrics._base import Metric, MetricInput, MetricResult, get_metric
 from agility.metrics._correctness import CorrectnessMetric
 
-__all__ = ["GRADE_FIELDS", "parse_mapping", "read_rows", "grade_rows", "grade_file"]
+__all__ = ["GRADE_FIELDS", "grade_file", "grade_rows", "parse_mapping", "read_rows"]
 
 #: the fields a row must (or may) carry, after the mapping is applied
 GRADE_FIELDS = ("id", "question", "ground_truth", "output", "context")

@@ -15,7 +15,7 @@ import math
 import re
 from dataclasses import dataclass
 
-__all__ = ["FinancialNumber", "parse_financial_numbers", "figures_match"]
+__all__ = ["FinancialNumber", "figures_match", "parse_financial_numbers"]
 
 _SCALES: dict[str, float] = {
     "thousand": 1e3, "thousands": 1e3, "k": 1e3,
@@ -79,7 +79,7 @@ def _is_day_of_month(match: re.Match[str], text: str) -> bool:
     return _MONTH_BEFORE.search(text[max(0, match.start() - 12):match.start()]) is not None
 
 
-def parse_financial_numbers(text: str | float | int | None, *,
+def parse_financial_numbers(text: str | float | None, *,
                             keep_years: bool = False) -> list[FinancialNumber]:
     """Every figure stated in ``text``, in order of appearance.
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from agility.metrics._base import Metric, MetricInput, MetricResult, register_metric
 
-__all__ = ["RougeLMetric", "BleuMetric", "ChrfMetric"]
+__all__ = ["BleuMetric", "ChrfMetric", "RougeLMetric"]
 
 
 def _missing(metric: Metric, item: MetricInput) -> MetricResult | None:
@@ -27,13 +27,13 @@ class _CachedStemTokenizer:
     """
 
     def __init__(self) -> None:
-        from nltk.stem import porter
+        from nltk.stem import porter  # type: ignore[import-untyped]
 
         stemmer = porter.PorterStemmer()
         self.stem = functools.lru_cache(maxsize=65536)(stemmer.stem)
 
     def tokenize(self, text: str) -> list[str]:
-        from rouge_score import tokenize
+        from rouge_score import tokenize  # type: ignore[import-untyped]
 
         return tokenize.tokenize(text, self)
 
@@ -46,7 +46,7 @@ class RougeLMetric(Metric):
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
-        from rouge_score import rouge_scorer
+        from rouge_score import rouge_scorer  # type: ignore[import-untyped]
 
         self._scorer = rouge_scorer.RougeScorer(["rougeL"], tokenizer=_CachedStemTokenizer())
 

@@ -14,7 +14,7 @@ import re
 
 from agility.metrics._base import Metric, MetricInput, MetricResult, register_metric
 
-__all__ = ["refusal_phrases", "is_refusal", "RefusalMetric"]
+__all__ = ["RefusalMetric", "is_refusal", "refusal_phrases"]
 
 _SOURCE = (r"(?:context|document|documents|text|excerpt|excerpts|passage|passages|filing|"
            r"filings|statement|statements|report|evidence|information|data|sources?|"
@@ -49,13 +49,13 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         r"state|show|list|present|indicate|reference|break|explicitly|specifically|directly|"
         r"sufficient|enough|available|clear)")),
     ("no information", re.compile(
-        rf"(?i)\b(?:there is|there are|there's|contains|with|provides|has|have|i have|"
-        rf"i do not have|i don't have|without) (?:no|not any|not enough|insufficient|"
-        rf"limited)? ?(?:specific |explicit |direct |detailed |sufficient |enough |"
-        rf"relevant |such |further |additional |the necessary |the required |any ){{0,3}}"
-        rf"(?:information|data|details|mention|figures|breakdown|disclosure|indication)\b"
-        rf"[^.]{{0,40}}?\b(?:provided|available|given|mentioned|included|disclosed|about|on|"
-        rf"regarding|to|in|for)")),
+        r"(?i)\b(?:there is|there are|there's|contains|with|provides|has|have|i have|"
+        r"i do not have|i don't have|without) (?:no|not any|not enough|insufficient|"
+        r"limited)? ?(?:specific |explicit |direct |detailed |sufficient |enough |"
+        r"relevant |such |further |additional |the necessary |the required |any ){0,3}"
+        r"(?:information|data|details|mention|figures|breakdown|disclosure|indication)\b"
+        r"[^.]{0,40}?\b(?:provided|available|given|mentioned|included|disclosed|about|on|"
+        r"regarding|to|in|for)")),
     ("not provided", re.compile(
         r"(?i)\b(?:is|are|was|were)(?: not|n't) (?:explicitly |specifically |directly |clearly )?"
         r"(?:provided|mentioned|available|given|included|disclosed|specified|stated|"

@@ -15,14 +15,14 @@ from agility.errors import UsageError
 from agility.metrics._base import Metric, MetricInput, MetricResult, register_metric
 
 __all__ = [
+    "CitationMetric",
+    "ContainsMetric",
+    "ExactMatchMetric",
+    "LengthMetric",
+    "RegexMetric",
+    "TokenF1Metric",
     "normalize_text",
     "token_f1",
-    "ExactMatchMetric",
-    "TokenF1Metric",
-    "ContainsMetric",
-    "RegexMetric",
-    "LengthMetric",
-    "CitationMetric",
 ]
 
 _ARTICLES = re.compile(r"\b(?:a|an|the)\b")
