@@ -106,6 +106,15 @@ def test_text_gold_is_judged_on_content_words() -> None:
     assert verdict(question, gold, "Asset & Wealth Management led.") == "incorrect"
 
 
+def test_a_change_in_the_gold_is_answered_by_the_two_levels() -> None:
+    question = "Has Verizon increased its debt on balance sheet between 2022 and 2021?"
+    gold = "No. Verizon's debt decreased by $229 million."
+    levels = "Total debt was $150,639 million in 2022 against $150,868 million in 2021."
+    assert verdict(question, gold, levels) == "correct"
+    other = "Total debt was $150,639 million in 2022 against $151,868 million in 2021."
+    assert verdict(question, gold, other) == "incorrect"
+
+
 def test_opposite_direction_of_change_is_incorrect() -> None:
     question = "Has the quick ratio improved or declined between FY2022 and FY2023?"
     gold = "The quick ratio has slightly improved from 0.67 times to 0.69 times."

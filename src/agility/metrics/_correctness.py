@@ -39,6 +39,7 @@ _LEAD_IN = re.compile(r"(?i)^\W*(?:based on|according to|from|given|using|lookin
 _CONCLUSION = re.compile(r"(?i)\b(?:therefore|thus|hence|so,|in summary|in conclusion|overall,|"
                          r"to summari[sz]e|the answer is|this means|which means|resulting in|"
                          r"is approximately|is about|comes to|equals)\b")
+_MAX_PAIRS = 30
 _BARE_NUMBER = re.compile(r"\s*-?\d[\d,]*(?:\.\d+)?\s*")
 _YES_NO_QUESTION = re.compile(r"(?i)^\W*(?:is|are|was|were|does|do|did|has|have|had|can|could|"
                               r"will|would|should)\b")
@@ -118,12 +119,29 @@ def _conclusion(answer: str) -> str:
     return answer[matches[-1].start():] if matches else ""
 
 
-def _figure_verdict(keys: list[FinancialNumber], answer: str,
-                    question: str) -> tuple[str, str] | None:
+def _differences(said: list[FinancialNumber]) -> list[FinancialNumber]:
+    """The changes between pairs of figures of one kind: a gold that states a change ("debt
+    decreased by $229 million") is answered by the two levels ($150,868m and $150,639m)."""
+    found: list[FinancialNumber] = []
+    head = said[:_MAX_PAIRS]
+    for i, first in enumerate(head):
+        for second in head[i + 1:]:
+            if _kind(first) != _kind(second) or first.value == second.value:
+                continue
+            found.append(FinancialNumber(
+                value=first.value - second.value, raw=f"{first.raw} - {second.raw}",
+                start=second.start, is_percent=first.is_percent,
+                scale_explicit=first.scale_explicit and second.scale_explicit,
+                currency=first.currency, decimals=min(first.decimals, second.decimals)))
+    return found
+
+
+def _figure_verdict(keys: list[FinancialNumber], answer: str, question: str,
+                    derived: list[FinancialNumber]) -> tuple[str, str] | None:
     said = parse_financial_numbers(answer)
     if not said:
         return None
-    matched = [k for k in keys if any(figures_match(a, k) for a in said)]
+    matched = [k for k in keys if any(figures_match(a, k) for a in said + derived)]
     if not matched:
         return "incorrect", f"none of the gold figures ({_raws(keys)}) appears in the answer"
     conclusion = _conclusion(answer)
@@ -142,14 +160,15 @@ def _kind(figure: FinancialNumber) -> str:
     return "percent" if figure.is_percent else ("money" if figure.currency else "plain")
 
 
-def _contradicts(keys: list[FinancialNumber], answer: str, question: str) -> str | None:
+def _contradicts(keys: list[FinancialNumber], answer: str, question: str,
+                 derived: list[FinancialNumber]) -> str | None:
     """A reason when the answer states a figure of the same kind as a gold figure it misses.
 
     A gold "$831 million" against an answer's "$2,278 million" is a different figure for the
     same quantity; against an answer that only gives percentages it is merely not discussed.
     """
     said = parse_financial_numbers(answer)
-    missed = [k for k in keys if not any(figures_match(a, k) for a in said)]
+    missed = [k for k in keys if not any(figures_match(a, k) for a in said + derived)]
     if not missed or len(missed) < len(keys):
         return None
     given = parse_financial_numbers(question)
@@ -170,6 +189,11 @@ _UP = re.compile(r"\b(?:increas\w*|improv\w*|ros[e]|rise[sn]?|grew|grow\w*|highe
                  r"expand\w*|accelerat\w*)\b")
 _DOWN = re.compile(r"\b(?:decreas\w*|declin\w*|dropp?\w*|fell|fall\w*|lower|shr[iu]nk\w*|"
                    r"contract\w*|deteriorat\w*|decelerat\w*|reduc\w*)\b")
+
+
+def _describes_change(gold: str) -> bool:
+    return bool(_UP.search(gold.lower()) or _DOWN.search(gold.lower()) or
+                re.search(r"(?i)\bchang\w*|\bdifference\b", gold))
 
 
 def _direction(text: str) -> str | None:
@@ -230,13 +254,15 @@ def judge_financial_answer(question: str | None, gold: object, answer: object, *
 
     if gold_polarity and answer_polarity and not refusals and gold_polarity != answer_polarity:
         return Judgement("incorrect", f"answers {answer_polarity}; the gold says {gold_polarity}")
-    figure = _figure_verdict(keys, text, question) if keys else None
+    derived = (_differences(parse_financial_numbers(text))
+               if keys and _describes_change(gold_text) else [])
+    figure = _figure_verdict(keys, text, question, derived) if keys else None
     if figure and figure[0] == "correct":
         return Judgement(*figure)
     if refusals:
         return Judgement("refusal", "declines or says the information is missing ("
                          + ", ".join(refusals) + ")")
-    contradiction = _contradicts(keys, text, question) if figure else None
+    contradiction = _contradicts(keys, text, question, derived) if figure else None
     if contradiction:
         return Judgement("incorrect", contradiction)
     if gold_polarity and answer_polarity:
