@@ -5,13 +5,18 @@ answer (calibrated on FinanceBench's human labels, Islam et al. 2023, arXiv:2311
 
 1. The gold answer's key figures are the figures it states that the question does not
    already state. An answer is correct when it states them (any scale, percent or ratio
-   form, within rounding: see :mod:`agility.metrics._numbers`).
+   form, within rounding: see :mod:`agility.metrics._numbers`); a gold stated as a change
+   ("decreased by $229 million") is also met by the two levels whose difference it is.
 2. When the answer states a key figure only in its working and concludes on another figure,
    the conclusion is what counts.
 3. Yes/no questions: the answer's polarity must agree with the gold's.
 4. An answer that declines or says the information is unavailable is a refusal, however long,
-   unless it still commits to the gold's figures.
-5. Gold answers without figures are compared on their content words.
+   unless it still commits to the gold's figures. An answer that pastes the source document
+   instead of answering is incorrect.
+5. A different amount of money than the gold's contradicts it, even when the question is not
+   about a figure (the gold's percentages, by contrast, are often supporting detail).
+6. Gold answers without decisive figures are compared on their direction of change (up
+   against down is incorrect) and then on their content words.
 """
 
 from __future__ import annotations
@@ -201,7 +206,7 @@ def _direction(text: str) -> str | None:
     return "up" if up and not down else "down" if down and not up else None
 
 
-def _direction_clash(gold: str, answer: str, question: str) -> str | None:
+def _direction_clash(gold: str, answer: str) -> str | None:
     """A reason when gold and answer say a quantity moved in opposite directions."""
     gold_way = _direction(gold.lower().split(".")[0])
     if gold_way is None:
@@ -271,13 +276,18 @@ def judge_financial_answer(question: str | None, gold: object, answer: object, *
         not _YES_NO_QUESTION.match(question) and bool(_QUANTITY_QUESTION.search(question)))
     if figure and asks_quantity:
         return Judgement(*figure)
-    recall = _content_recall(gold_text, text)
-    direction = _direction_clash(gold_text, text, question)
+    return _text_verdict(gold_text, text, text_threshold)
+
+
+def _text_verdict(gold: str, answer: str, threshold: float) -> Judgement:
+    """Rule 6: direction of change, then the share of the gold's content words."""
+    direction = _direction_clash(gold, answer)
     if direction:
         return Judgement("incorrect", direction)
+    recall = _content_recall(gold, answer)
     if recall is None:
         return Judgement("incorrect", "the gold states nothing the answer could be checked on")
-    if recall >= text_threshold:
+    if recall >= threshold:
         return Judgement("correct", f"contains {recall:.0%} of the gold's content words")
     return Judgement("incorrect", f"contains only {recall:.0%} of the gold's content words")
 
@@ -285,6 +295,9 @@ def judge_financial_answer(question: str | None, gold: object, answer: object, *
 @register_metric("correctness")
 class CorrectnessMetric(Metric):
     """Three-class correctness of a financial answer against its ground truth, offline.
+
+    Option ``text_threshold`` (default 0.25): the share of a figure-less gold's content words
+    an answer must contain.
 
     ``verdict`` is ``correct``, ``incorrect`` or ``refusal``; ``score`` is 1.0 when correct;
     ``passed`` is True when correct.
@@ -298,6 +311,8 @@ class CorrectnessMetric(Metric):
         missing = self.missing(item)
         if missing:
             return MetricResult(error=f"cannot grade: the example has no {missing}")
-        judgement = judge_financial_answer(item.question, item.ground_truth, item.output)
+        threshold = float(self.options.get("text_threshold", 0.25))
+        judgement = judge_financial_answer(item.question, item.ground_truth, item.output,
+                                           text_threshold=threshold)
         return MetricResult(score=judgement.score, verdict=judgement.verdict,
                             passed=judgement.verdict == "correct", reason=judgement.reason)
