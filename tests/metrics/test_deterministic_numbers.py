@@ -57,6 +57,7 @@ def match(answer: str, gold: str | float) -> bool:
     ("(546)", -546),
     ("a decline of 0.9%", "-0.9%"),    # sign carried by words
     ("-0.0153", -0.02),
+    ("$0", 0),
 ])
 def test_same_quantity_in_other_forms_matches(answer: str, gold: str | float) -> None:
     assert match(answer, gold)
@@ -68,6 +69,8 @@ def test_same_quantity_in_other_forms_matches(answer: str, gold: str | float) ->
     ("11.3%", 0.103),
     ("$1.6 million", "$1.6 billion"),  # both scales explicit and different
     ("4.2", 4.5),
+    ("$250 million", 0),               # no implicit scale turns a figure into zero
+    ("0.4", 0),
 ])
 def test_different_quantities_do_not_match(answer: str, gold: str | float) -> None:
     assert not match(answer, gold)
