@@ -15,10 +15,7 @@ import os
 import random
 import time
 
-WORDS = ("revenue operating income net margin fiscal year quarter billion million capital "
-         "expenditure cash flow debt equity dividend share buyback segment growth decline "
-         "guidance tax rate depreciation inventory receivables gross profit EBITDA company "
-         "reported increased decreased compared prior period approximately percent").split()
+WORDS = ["revenue", "operating", "income", "net", "margin", "fiscal", "year", "quarter", "billion", "million", "capital", "expenditure", "cash", "flow", "debt", "equity", "dividend", "share", "buyback", "segment", "growth", "decline", "guidance", "tax", "rate", "depreciation", "inventory", "receivables", "gross", "profit", "EBITDA", "company", "reported", "increased", "decreased", "compared", "prior", "period", "approximately", "percent"]
 
 
 def sentence(rng: random.Random, index: int) -> str:

@@ -47,6 +47,8 @@ def test_score_stores_scores_and_prints_the_summary_table(tmp_path: Path) -> Non
         assert len(server.requests) == 4  # 2 answers x 2 repeats; the failed result skipped
     assert "safety" in result.stdout and "0.500" in result.stdout
     assert "1 result(s) of tgt failed" in result.output
+    assert "safety: 2 answers judged 2 times" in result.stdout
+    assert "mean verdict agreement 100%" in result.stdout
     with Store(db) as store:
         scores = {s.example_id: s for s in store.scores(1, "safety")}
     assert scores["a"].passed is True and scores["b"].passed is False

@@ -12,7 +12,7 @@ import pytest
 
 from agility.errors import UsageError
 from agility.metrics import MetricInput, get_metric, score_run
-from agility.metrics._judge import extract_json_object, InvalidJudgment
+from agility.metrics._judge import InvalidJudgment, extract_json_object
 from agility.metrics._judge_prompts import fence
 from agility.store import RunRecord, Store
 from agility.store._records import ResultRecord

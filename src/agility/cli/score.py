@@ -12,7 +12,7 @@ from agility.cli._common import StoreOption, console, err_console, handle_errors
 from agility.cli.main import app
 from agility.errors import UsageError
 from agility.metrics import MetricSummary, score_run
-from agility.metrics._scoring import build_inputs
+from agility.metrics._scoring import build_inputs, judge_spread
 
 
 def parse_metrics(text: str) -> list[str]:
@@ -53,10 +53,25 @@ def score(
                               judge_repeats=judge_repeats, concurrency=concurrency,
                               rescore=rescore, progress=progress)
         _, errored = build_inputs(db, run)
+        spreads = {name: judge_spread(db, run, name) for name in summaries} \
+            if judge_repeats > 1 else {}
     console.print(summary_table(run, summaries))
+    for name, spread in spreads.items():
+        if spread is not None:
+            console.print(f"{escape(name)}: {spread['n']} answers judged {judge_repeats} times; "
+                          + _spread_text(spread), highlight=False, soft_wrap=True)
     if errored:
         err_console.print(f"{errored} result(s) of {escape(run)} failed when the run was made "
                           f"and were not scored", highlight=False)
+
+
+def _spread_text(spread: dict[str, float | int]) -> str:
+    parts = []
+    if "mean_stdev" in spread:
+        parts.append(f"mean score stdev {spread['mean_stdev']:.3f}")
+    if "mean_agreement" in spread:
+        parts.append(f"mean verdict agreement {spread['mean_agreement']:.0%}")
+    return ", ".join(parts) or "no spread measured"
 
 
 def _fmt(value: float | None) -> str:

@@ -25,7 +25,7 @@ from agility.chat import ChatRequest, GenerationConfig, Message
 from agility.errors import AgilityError, MissingExtraError, UsageError, scrub_secrets
 from agility.metrics._base import Metric, MetricInput, MetricResult, register_lazy
 
-__all__ = ["RagasMetric", "DeepEvalMetric", "ProviderLLM"]
+__all__ = ["DeepEvalMetric", "ProviderLLM", "RagasMetric"]
 
 _RAGAS_NAMES = {
     "faithfulness": "Faithfulness",
@@ -100,19 +100,20 @@ class _AdapterMetric(Metric):
             await llm.provider.aclose()
 
     def _outcome(self, value: Any, reason: str | None = None) -> MetricResult:
-        common = {"judge_model": self.judge_spec, "judge_prompt_version": f"{self.name}@"
-                  f"{self.library_version()}"}
+        judge_model, prompt_version = self.judge_spec, f"{self.name}@{self.library_version()}"
         try:
             score = float(value)
         except (TypeError, ValueError):
             score = math.nan
         if math.isnan(score):
-            return MetricResult(error=f"{self.name} returned no score", **common)
+            return MetricResult(error=f"{self.name} returned no score", judge_model=judge_model,
+                                judge_prompt_version=prompt_version)
         score = min(1.0, max(0.0, score))
         threshold = float(self.options.get("threshold", 0.5))
         return MetricResult(score=score, passed=score >= threshold, reason=reason or "",
                             raw={"library_score": value if isinstance(value, (int, float))
-                                 else str(value)}, **common)
+                                 else str(value)}, judge_model=judge_model,
+                            judge_prompt_version=prompt_version)
 
     def library_version(self) -> str:
         """The adapted library's version (recorded with each score)."""
@@ -127,7 +128,7 @@ class _AdapterMetric(Metric):
         except AgilityError as exc:
             return MetricResult(error=f"judge call failed: {scrub_secrets(str(exc))}",
                                 judge_model=self.judge_spec)
-        except Exception as exc:  # the library's own parsing failures: not a score of 0
+        except Exception as exc:  # noqa: BLE001 - the library's own failures: not a score of 0
             return MetricResult(error=f"{self.name} failed: {type(exc).__name__}: "
                                       f"{scrub_secrets(str(exc))[:300]}",
                                 judge_model=self.judge_spec)
@@ -154,14 +155,14 @@ class RagasMetric(_AdapterMetric):
     family = "ragas"
 
     def library_version(self) -> str:
-        import ragas
+        import ragas  # type: ignore[import-not-found, unused-ignore]
 
         return str(ragas.__version__)
 
     def _build(self) -> Any:
         try:
-            import ragas.metrics as ragas_metrics
-            from ragas.llms import BaseRagasLLM
+            import ragas.metrics as ragas_metrics  # type: ignore[import-not-found, unused-ignore]
+            from ragas.llms import BaseRagasLLM  # type: ignore[import-not-found, unused-ignore]
         except ImportError as exc:
             raise MissingExtraError("ragas", "ragas", f"metric '{self.name}'") from exc
         class_name = _RAGAS_NAMES.get(self.member, self.member)
@@ -177,7 +178,7 @@ class RagasMetric(_AdapterMetric):
         return metric
 
     async def _measure(self, item: MetricInput) -> tuple[Any, str | None]:
-        from ragas.dataset_schema import SingleTurnSample
+        from ragas.dataset_schema import SingleTurnSample  # type: ignore[import-not-found, unused-ignore]
 
         metric = self._build()
         sample = SingleTurnSample(user_input=item.question, response=item.output,
@@ -187,9 +188,9 @@ class RagasMetric(_AdapterMetric):
 
 
 def _ragas_llm(base: type, bridge: ProviderLLM) -> Any:
-    from langchain_core.outputs import Generation, LLMResult
+    from langchain_core.outputs import Generation, LLMResult  # type: ignore[import-not-found, unused-ignore]
 
-    class AgilityRagasLLM(base):  # type: ignore[misc, valid-type]
+    class AgilityRagasLLM(base):  # type: ignore[misc, valid-type, unused-ignore]
         def generate_text(self, prompt: Any, n: int = 1, temperature: float = 0.01,
                           stop: Any = None, callbacks: Any = None) -> Any:
             raise UsageError("agility runs Ragas metrics asynchronously only")
@@ -206,16 +207,16 @@ def _ragas_llm(base: type, bridge: ProviderLLM) -> Any:
 
 
 def _ragas_embeddings() -> Any:
-    from ragas.embeddings import BaseRagasEmbeddings
+    from ragas.embeddings import BaseRagasEmbeddings  # type: ignore[import-not-found, unused-ignore]
 
     from agility.metrics._embedding import embed
 
-    class MiniLMEmbeddings(BaseRagasEmbeddings):  # type: ignore[misc]
+    class MiniLMEmbeddings(BaseRagasEmbeddings):  # type: ignore[misc, unused-ignore]
         def embed_query(self, text: str) -> list[float]:
-            return embed([text])[0].tolist()
+            return list(map(float, embed([text])[0]))
 
         def embed_documents(self, texts: list[str]) -> list[list[float]]:
-            return embed(texts).tolist()
+            return [list(map(float, row)) for row in embed(texts)]
 
         async def aembed_query(self, text: str) -> list[float]:
             return self.embed_query(text)
@@ -240,9 +241,9 @@ class DeepEvalMetric(_AdapterMetric):
         # deepeval phones home unless told not to; we never send data anywhere
         os.environ.setdefault("DEEPEVAL_TELEMETRY_OPT_OUT", "YES")
         try:
-            import deepeval.metrics as deepeval_metrics
-            from deepeval.models import DeepEvalBaseLLM
-            from deepeval.test_case import LLMTestCase
+            import deepeval.metrics as deepeval_metrics  # type: ignore[import-not-found, unused-ignore]
+            from deepeval.models import DeepEvalBaseLLM  # type: ignore[import-not-found, unused-ignore]
+            from deepeval.test_case import LLMTestCase  # type: ignore[import-not-found, unused-ignore]
         except ImportError as exc:
             raise MissingExtraError("deepeval", "deepeval", f"metric '{self.name}'") from exc
         cls = getattr(deepeval_metrics, f"{_camel(self.member)}Metric", None)
@@ -255,9 +256,10 @@ class DeepEvalMetric(_AdapterMetric):
         metric = cls(model=model, async_mode=True,
                      threshold=float(self.options.get("threshold", 0.5)),
                      **dict(self.options.get("metric_options") or {}))
+        contexts: Any = list(item.contexts) or None
         case = LLMTestCase(input=item.question or "", actual_output=item.output or "",
-                           expected_output=item.ground_truth,
-                           retrieval_context=item.contexts or None, context=item.contexts or None)
+                           expected_output=item.ground_truth, retrieval_context=contexts,
+                           context=contexts)
         await metric.a_measure(case, _show_indicator=False)
         return metric.score, getattr(metric, "reason", None)
 
@@ -265,7 +267,7 @@ class DeepEvalMetric(_AdapterMetric):
 def _deepeval_llm(base: type, bridge: ProviderLLM) -> Any:
     from agility.metrics._judge import InvalidJudgment, extract_json_object
 
-    class AgilityDeepEvalLLM(base):  # type: ignore[misc, valid-type]
+    class AgilityDeepEvalLLM(base):  # type: ignore[misc, valid-type, unused-ignore]
         def load_model(self, *args: Any, **kwargs: Any) -> Any:
             return bridge
 

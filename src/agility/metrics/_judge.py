@@ -25,14 +25,14 @@ from agility.metrics._base import Metric, MetricInput, MetricResult, register_me
 from agility.metrics._judge_prompts import PROMPTS, JudgePrompt, build_messages_text, new_nonce
 
 __all__ = [
-    "JudgeMetric",
-    "InvalidJudgment",
-    "extract_json_object",
-    "LLMCorrectness",
-    "Faithfulness",
     "AnswerRelevancy",
+    "Faithfulness",
+    "InvalidJudgment",
+    "JudgeMetric",
+    "LLMCorrectness",
     "Rubric",
     "Safety",
+    "extract_json_object",
 ]
 
 #: options a judge metric reads itself; every other option goes to the judge's provider
@@ -156,7 +156,7 @@ class JudgeMetric(Metric):
             from agility.providers import get_provider
 
             provider_options = {k: v for k, v in self.options.items() if k not in JUDGE_OPTIONS}
-            self._provider = get_provider(self.judge_spec, **provider_options)
+            self._provider = get_provider(str(self.judge_spec), **provider_options)
         return self._provider
 
     async def aclose(self) -> None:
@@ -170,7 +170,7 @@ class JudgeMetric(Metric):
                                   max_tokens=self.options.get("max_tokens"))
         completion = await self._get_provider().complete(
             ChatRequest(messages=messages, config=config))
-        return completion.text
+        return str(completion.text)
 
     async def judge_once(self, item: MetricInput) -> dict[str, Any]:
         """One judgment of ``item`` (retried once when invalid).
@@ -204,7 +204,8 @@ class JudgeMetric(Metric):
     async def ascore(self, item: MetricInput) -> MetricResult:
         """Judge one answer ``repeats`` times and combine the judgments."""
         try:
-            runs = await asyncio.gather(*(self.judge_once(item) for _ in range(self.repeats)))
+            # one after another, so ``concurrency`` in score_run bounds the calls in flight
+            runs = [await self.judge_once(item) for _ in range(self.repeats)]
         except AgilityError as exc:
             # the user's mistakes and rejected credentials stop the scoring: retrying each
             # example would only repeat the same failure

@@ -15,7 +15,7 @@ import re
 import secrets
 from dataclasses import dataclass
 
-__all__ = ["JudgePrompt", "PROMPTS", "fence", "new_nonce", "build_messages_text"]
+__all__ = ["PROMPTS", "JudgePrompt", "build_messages_text", "fence", "new_nonce"]
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,14 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
 from agility.errors import UsageError
 from agility.metrics._base import (
@@ -26,7 +33,7 @@ from agility.metrics._base import (
 from agility.store import Store
 from agility.store._records import ResultRecord, ScoreRecord
 
-__all__ = ["score_run", "build_inputs", "question_of", "MetricSpec"]
+__all__ = ["MetricSpec", "build_inputs", "judge_spread", "question_of", "score_run"]
 
 #: a metric name, or ``{"name": ..., **options}`` (for example a rubric's criteria)
 MetricSpec = str | dict[str, Any]
@@ -252,8 +259,7 @@ def score_run(
         for name, metric in built:
             pending = pairs if rescore else _unscored(store, run.id, name, metric, pairs)
             task = bar.add_task(f"{name}", total=len(pending))
-            jobs.append(_Job(name, metric, pending, store, run.id,
-                             lambda n, t=task: bar.advance(t, n)))
+            jobs.append(_Job(name, metric, pending, store, run.id, _advancer(bar, task)))
         for job in jobs:
             if not _is_async(job.metric):
                 job.run_sync()
@@ -261,6 +267,10 @@ def score_run(
         if async_jobs:
             asyncio.run(_run_async(async_jobs, concurrency))
     return {name: _summary(store, run.id, name, pairs) for name, _ in built}
+
+
+def _advancer(bar: Progress, task: TaskID) -> Callable[[int], None]:
+    return lambda n: bar.advance(task, n)
 
 
 async def _run_async(jobs: list[_Job], concurrency: int) -> None:
@@ -283,3 +293,26 @@ def _summary(store: Store, run_id: int, name: str,
     wanted = {(r.example_id, r.repeat_index) for r, _ in pairs}
     scores = [s for s in store.scores(run_id, name) if (s.example_id, s.repeat_index) in wanted]
     return summarize(name, [_to_result(s) for s in scores])
+
+
+def judge_spread(store: Store, run_name: str, metric: str) -> dict[str, float | int] | None:
+    """How much repeated judgments of ``metric`` disagreed over a run.
+
+    Returns:
+        ``{"n": answers judged more than once, "mean_stdev": mean score stdev (when scores
+        vary), "mean_agreement": mean share of judgments agreeing with the majority
+        verdict}``, or None when no answer was judged more than once.
+    """
+    run = store.require_run(run_name)
+    spreads = [s.raw["spread"] for s in store.scores(run.id, metric)  # type: ignore[arg-type]
+               if s.error is None and isinstance(s.raw, dict) and "spread" in s.raw]
+    if not spreads:
+        return None
+    stdevs = [x["stdev"] for x in spreads if x.get("stdev") is not None]
+    agreements = [x["agreement"] for x in spreads if x.get("agreement") is not None]
+    out: dict[str, float | int] = {"n": len(spreads)}
+    if stdevs:
+        out["mean_stdev"] = sum(stdevs) / len(stdevs)
+    if agreements:
+        out["mean_agreement"] = sum(agreements) / len(agreements)
+    return out
