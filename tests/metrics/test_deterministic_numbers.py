@@ -22,6 +22,9 @@ def values(text: str) -> list[float]:
     ("150 basis points", [1.5]),
     ("a drop of 25 bps", [0.25]),
     ("12 percent", [12.0]),
+    ("15.2 per cent", [15.2]),
+    ("(US$1.2m)", [-1.2e6]),
+    ("**$1.5 billion**", [1.5e9]),
 ])
 def test_parses_scale_sign_currency_and_percent(text: str, expected: list[float]) -> None:
     assert values(text) == pytest.approx(expected)

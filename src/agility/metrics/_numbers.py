@@ -32,8 +32,10 @@ _NUMBER = re.compile(
     (?P<sign2>[-\u2212])?
     (?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)
     (?P<close>\))?
-    (?:\s?(?P<unit>%|percent(?:age\ points?)?\b|pct\b|basis\ points?\b|bps\b|bp\b
-        |(?:thousand|million|billion|trillion)s?\b|mn\b|bn\b|tn\b|mm\b|mil\b|[kKmMbBtT]\b))?
+    (?:\s?(?P<unit>%|percent(?:age\ points?)?\b|per\ cent\b|pct\b|basis\ points?\b|bps\b
+        |bp\b|(?:thousand|million|billion|trillion)s?\b|mn\b|bn\b|tn\b|mm\b|mil\b
+        |[kKmMbBtT]\b))?
+    (?P<close2>\))?                                # (US$1.2m): the parenthesis after the unit
     """,
     re.VERBOSE | re.IGNORECASE,
 )
@@ -124,7 +126,7 @@ def _to_number(m: re.Match[str]) -> FinancialNumber:
     value = float(num)
     decimals = len(num.split(".")[1]) if "." in num else 0
     unit = (m.group("unit") or "").lower()
-    is_percent = unit.startswith(("%", "percent", "pct"))
+    is_percent = unit.startswith(("%", "percent", "per cent", "pct"))
     scale_explicit = False
     if unit.startswith(("basis", "bp")):
         value, is_percent, decimals = value / 100.0, True, decimals + 2
@@ -133,7 +135,8 @@ def _to_number(m: re.Match[str]) -> FinancialNumber:
         value *= scale
         decimals -= round(math.log10(scale))
         scale_explicit = True
-    negative = bool(m.group("sign") or m.group("sign2")) or bool(m.group("open") and m.group("close"))
+    negative = bool(m.group("sign") or m.group("sign2")) or bool(
+        m.group("open") and (m.group("close") or m.group("close2")))
     return FinancialNumber(
         value=-value if negative else value,
         raw=m.group(0).strip(),
