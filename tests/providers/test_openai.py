@@ -117,13 +117,13 @@ async def test_http_errors_are_classified(server: FakeOpenAIServer, status: int,
 
 
 async def test_hang_becomes_provider_timeout(server: FakeOpenAIServer) -> None:
-    server.set_faults([Fault.hang(5)])
+    server.set_faults([Fault.hang(30)])
     provider = _provider(server, timeout_s=0.3)
     start = time.perf_counter()
     with pytest.raises(ProviderTimeout):
         await provider.complete(_request())
     await provider.aclose()
-    assert time.perf_counter() - start < 2
+    assert time.perf_counter() - start < 10  # gave up long before the server would answer
 
 
 @pytest.mark.parametrize("fault", [Fault.cut_stream(after_tokens=2), Fault.malformed_chunk()])

@@ -13,6 +13,7 @@ chunk (``stream_options.include_usage``); when a server sends none they are esti
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 from typing import Any
 
@@ -48,7 +49,7 @@ class OpenAIProvider(Provider):
         timeout_s: seconds to wait for the connection and between stream chunks (default 60).
         azure_api_version: set for Azure OpenAI (the model is the deployment name).
         max_tokens_field: body field for ``max_tokens`` (``max_completion_tokens`` for o-series).
-        max_connections: connection pool size (default 256).
+        max_connections: connections kept open at most (default 256).
         transport / client: an ``httpx.AsyncBaseTransport`` or ``httpx.AsyncClient`` to use.
     """
 
@@ -56,8 +57,10 @@ class OpenAIProvider(Provider):
 
     def __init__(self, model: str, **options: Any) -> None:
         self._transport: httpx.AsyncBaseTransport | None = options.pop("transport", None)
-        self._client: httpx.AsyncClient | None = options.pop("client", None)
-        self._owns_client = self._client is None
+        given: httpx.AsyncClient | None = options.pop("client", None)
+        self._owns_client = given is None
+        self._clients: list[httpx.AsyncClient] = [given] if given is not None else []
+        self._turn = itertools.count()
         super().__init__(model, **options)
         self.base_url = str(options.get("base_url") or DEFAULT_BASE_URL).rstrip("/")
         self.azure_api_version: str | None = options.get("azure_api_version")
@@ -106,15 +109,20 @@ class OpenAIProvider(Provider):
 
     def _get_client(self) -> httpx.AsyncClient:
         loop = asyncio.get_running_loop()
-        if self._client is not None and (not self._owns_client or self._client_loop is loop):
-            return self._client
-        # an AsyncClient's pool belongs to the loop that used it first: make one per loop
-        limits = httpx.Limits(max_connections=self.max_connections,
-                              max_keepalive_connections=self.max_connections)
-        self._client = httpx.AsyncClient(transport=self._transport, limits=limits,
-                                         timeout=httpx.Timeout(self.timeout_s))
+        if self._clients and (not self._owns_client or self._client_loop is loop):
+            return self._clients[next(self._turn) % len(self._clients)]
+        # An AsyncClient's pool belongs to the loop that used it first: make them per loop.
+        # httpcore's pool scans all its connections on every request and release, which
+        # costs O(connections^2) at high concurrency; small pools taken in turn avoid it
+        # (one client of 64 connections: 51 calls/s; 8 of 8: about 300, same machine).
+        shards = 1 if self._transport is not None else max(1, -(-self.max_connections // 8))
+        per_shard = -(-self.max_connections // shards)
+        limits = httpx.Limits(max_connections=per_shard, max_keepalive_connections=per_shard)
+        self._clients = [httpx.AsyncClient(transport=self._transport, limits=limits,
+                                           timeout=httpx.Timeout(self.timeout_s))
+                         for _ in range(shards)]
         self._client_loop = loop
-        return self._client
+        return self._clients[next(self._turn) % shards]
 
     # -- the call --------------------------------------------------------------------------
     async def complete(self, request: ChatRequest, *, example_id: str | None = None) -> Completion:
@@ -132,9 +140,11 @@ class OpenAIProvider(Provider):
                     await response.aread()
                     raise self._http_error(response, stream.request_id, api_key)
                 stream.started = True
+                # read to the end even after [DONE]: a response left unread closes its
+                # connection instead of returning it to the pool
                 async for line in response.aiter_lines():
-                    if stream.feed(line, watch, self):
-                        break
+                    if not stream.done:
+                        stream.feed(line, watch, self)
         except httpx.TimeoutException as exc:
             raise ProviderTimeout(
                 f"no answer within {self.timeout_s:g}s from {self.base_url} "
@@ -142,7 +152,8 @@ class OpenAIProvider(Provider):
                 provider=self.name, model=self.model, request_id=stream.request_id) from exc
         except httpx.HTTPError as exc:
             raise self._transport_error(exc, stream, api_key) from exc
-        watch.stop()
+        if watch.end is None:
+            watch.stop()
         return stream.completion(request, watch, self)
 
     def _http_error(self, response: httpx.Response, request_id: str | None,
@@ -166,9 +177,10 @@ class OpenAIProvider(Provider):
 
     async def aclose(self) -> None:
         """Close the connection pool (if this provider created it)."""
-        if self._client is not None and self._owns_client:
-            await self._client.aclose()
-            self._client = None
+        if self._owns_client:
+            clients, self._clients = self._clients, []
+            for client in clients:
+                await client.aclose()
 
 
 class _StreamState:
@@ -189,6 +201,7 @@ class _StreamState:
         data = line[5:].strip()
         if data == "[DONE]":
             self.done = True
+            watch.stop()  # the answer is complete; what follows is the body's end
             return True
         try:
             chunk = json.loads(data)

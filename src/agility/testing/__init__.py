@@ -1,11 +1,27 @@
 """Test doubles that ship with agility: local servers speaking the providers' wire formats.
 
 Tests and benchmarks point the real clients (httpx, the ``anthropic`` SDK, boto3) at these
-servers on 127.0.0.1 instead of patching agility's own code.
+servers on 127.0.0.1 instead of patching agility's own code. The names are loaded on first
+access, so ``python -m agility.testing.fake_openai`` runs the module only once.
 """
 
-from agility.testing.fake_anthropic import FakeAnthropicServer
-from agility.testing.fake_bedrock import FakeBedrockServer
-from agility.testing.fake_openai import FakeOpenAIServer, Fault
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from agility.testing.fake_anthropic import FakeAnthropicServer
+    from agility.testing.fake_bedrock import FakeBedrockServer
+    from agility.testing.fake_openai import FakeOpenAIServer, Fault
 
 __all__ = ["FakeAnthropicServer", "FakeBedrockServer", "FakeOpenAIServer", "Fault"]
+
+_HOMES = {"FakeAnthropicServer": "fake_anthropic", "FakeBedrockServer": "fake_bedrock",
+          "FakeOpenAIServer": "fake_openai", "Fault": "fake_openai"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _HOMES:
+        return getattr(importlib.import_module(f"agility.testing.{_HOMES[name]}"), name)
+    raise AttributeError(f"module 'agility.testing' has no attribute {name!r}")

@@ -282,10 +282,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--token-delay-ms", type=float, default=0.0)
     parser.add_argument("--tokens-per-chunk", type=int, default=1)
     parser.add_argument("--no-usage", action="store_true", help="never send a usage chunk")
+    parser.add_argument("--api", choices=("openai", "anthropic", "bedrock"), default="openai",
+                        help="wire format to speak (default openai)")
     args = parser.parse_args(argv)
-    server = FakeOpenAIServer(ttft_ms=args.ttft_ms, token_delay_ms=args.token_delay_ms,
-                              tokens_per_chunk=args.tokens_per_chunk, usage=not args.no_usage,
-                              port=args.port)
+    server_class: type[FakeOpenAIServer] = FakeOpenAIServer
+    if args.api == "anthropic":
+        from agility.testing.fake_anthropic import FakeAnthropicServer as server_class
+    elif args.api == "bedrock":
+        from agility.testing.fake_bedrock import FakeBedrockServer as server_class
+    server = server_class(ttft_ms=args.ttft_ms, token_delay_ms=args.token_delay_ms,
+                          tokens_per_chunk=args.tokens_per_chunk, usage=not args.no_usage,
+                          port=args.port)
     try:
         server.serve_forever(lambda: print(f"listening {server.base_url}", flush=True))
     except KeyboardInterrupt:
