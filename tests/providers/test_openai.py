@@ -206,3 +206,11 @@ async def test_sixty_four_concurrent_calls_share_one_pool() -> None:
     assert sorted(r.text for r in results) == sorted(f"n{i}" for i in range(64))
     assert elapsed < 4.0  # one after another would take 6.4 s
     assert all(r.ttft_ms is not None and r.ttft_ms >= 95 for r in results)
+
+
+async def test_sequential_calls_reuse_one_connection(server: FakeOpenAIServer) -> None:
+    provider = _provider(server)
+    for i in range(5):
+        assert (await provider.complete(_request(f"call {i}"))).text == f"call {i}"
+    await provider.aclose()
+    assert server.connections_opened == 1

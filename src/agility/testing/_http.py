@@ -109,6 +109,8 @@ class BackgroundHTTPServer:
         self._ready = threading.Event()
         self._tasks: set[asyncio.Task[None]] = set()
         self._startup_error: BaseException | None = None
+        #: TCP connections accepted so far (a client that reuses connections keeps it low)
+        self.connections_opened = 0
 
     async def handle(self, request: HTTPRequest, responder: HTTPResponder) -> None:
         """Answer one request (subclasses override)."""
@@ -189,6 +191,7 @@ class BackgroundHTTPServer:
         task = asyncio.current_task()
         assert task is not None
         self._tasks.add(task)
+        self.connections_opened += 1  # only the server's loop thread writes it
         try:
             while True:
                 request = await _read_request(reader)
