@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from agility.errors import UsageError
+from agility.errors import ProviderAuthError, UsageError
 from agility.metrics import MetricInput, get_metric, score_run
 from agility.metrics._judge import InvalidJudgment, extract_json_object
 from agility.metrics._judge_prompts import fence
@@ -228,3 +228,17 @@ def test_extract_json_object_takes_the_first_object_and_rejects_prose() -> None:
     assert extract_json_object('{broken {"a": 2}') == {"a": 2}
     with pytest.raises(InvalidJudgment):
         extract_json_object("score: 5")
+
+
+def test_rejected_judge_key_stops_scoring_and_never_reaches_the_store(
+        tmp_store: Store, server_factory: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    secret = "sk-test-judge-key-0123456789"
+    monkeypatch.setenv("OPENAI_API_KEY", secret)
+    server = server_factory(honest_correctness)
+    server.set_faults([Fault.auth_error()])
+    name = make_run(tmp_store, {"a": "Paris"}, {"a": "Paris"})
+    with pytest.raises(ProviderAuthError) as caught:
+        score_run(tmp_store, name, ["llm_correctness"], progress=False, **judge(server))
+    assert secret not in str(caught.value)
+    dump = json.dumps([s.model_dump() for s in tmp_store.scores(1)])
+    assert secret not in dump
