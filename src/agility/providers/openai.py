@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import ssl
 from typing import Any
 
 import httpx
@@ -34,6 +35,8 @@ from agility.providers._common import (
 __all__ = ["OpenAIProvider"]
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
+#: connections per pooled httpx client (see OpenAIProvider._pick_client)
+_PER_CLIENT = 8
 _REQUEST_ID_HEADERS = ("x-request-id", "request-id", "apim-request-id")
 
 
@@ -60,6 +63,7 @@ class OpenAIProvider(Provider):
         self._owns_client = given is None
         self._clients: list[httpx.AsyncClient] = [given] if given is not None else []
         self._in_flight: list[int] = [0] * len(self._clients)
+        self._ssl_context: ssl.SSLContext | None = None
         super().__init__(model, **options)
         self.base_url = str(options.get("base_url") or DEFAULT_BASE_URL).rstrip("/")
         self.azure_api_version: str | None = options.get("azure_api_version")
@@ -107,26 +111,34 @@ class OpenAIProvider(Provider):
         return headers
 
     def _pick_client(self) -> int:
-        """Index of the least busy client, the clients being made on first use in a loop."""
-        loop = asyncio.get_running_loop()
-        if not self._clients or (self._owns_client and self._client_loop is not loop):
-            self._make_clients(loop)
-        return min(range(len(self._clients)), key=self._in_flight.__getitem__)
+        """Index of the least busy pooled client; adds a client when all are full.
 
-    def _make_clients(self, loop: asyncio.AbstractEventLoop) -> None:
-        # An AsyncClient's pool belongs to the loop that used it first: make them per loop.
-        # httpcore's pool scans all its connections on every request and release, which
-        # costs O(connections^2) at high concurrency; small pools taken in turn avoid it
-        # (one client of 64 connections: 51 calls/s; 8 of 8: about 300, same machine).
-        # Calls go to the least busy client, so a sequential caller keeps one connection.
-        shards = 1 if self._transport is not None else max(1, -(-self.max_connections // 8))
-        per_shard = -(-self.max_connections // shards)
-        limits = httpx.Limits(max_connections=per_shard, max_keepalive_connections=per_shard)
-        self._clients = [httpx.AsyncClient(transport=self._transport, limits=limits,
-                                           timeout=httpx.Timeout(self.timeout_s))
-                         for _ in range(shards)]
-        self._in_flight = [0] * shards
-        self._client_loop = loop
+        httpcore's pool scans every connection on each request and release, which costs
+        O(connections^2) at high concurrency (one client of 64 connections: 51 calls/s on the
+        build machine; 8 clients of 8: about 300), so connections are spread over small
+        clients. Calls go to the least busy one, so a sequential caller keeps one connection.
+        """
+        loop = asyncio.get_running_loop()
+        if self._owns_client and self._client_loop is not loop:
+            # an AsyncClient's pool belongs to the loop that first used it
+            self._clients, self._in_flight, self._client_loop = [], [], loop
+        if self._clients:
+            index = min(range(len(self._clients)), key=self._in_flight.__getitem__)
+            if not self._owns_client or self._transport is not None \
+                    or self._in_flight[index] < _PER_CLIENT \
+                    or len(self._clients) * _PER_CLIENT >= self.max_connections:
+                return index
+        self._clients.append(self._new_client())
+        self._in_flight.append(0)
+        return len(self._clients) - 1
+
+    def _new_client(self) -> httpx.AsyncClient:
+        if self._ssl_context is None:  # loading CA certificates takes ~20 ms: do it once
+            self._ssl_context = httpx.create_ssl_context()
+        size = min(_PER_CLIENT, self.max_connections)
+        limits = httpx.Limits(max_connections=size, max_keepalive_connections=size)
+        return httpx.AsyncClient(transport=self._transport, limits=limits,
+                                 verify=self._ssl_context, timeout=httpx.Timeout(self.timeout_s))
 
     # -- the call --------------------------------------------------------------------------
     async def complete(self, request: ChatRequest, *, example_id: str | None = None) -> Completion:
