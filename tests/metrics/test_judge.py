@@ -242,3 +242,18 @@ def test_rejected_judge_key_stops_scoring_and_never_reaches_the_store(
     assert secret not in str(caught.value)
     dump = json.dumps([s.model_dump() for s in tmp_store.scores(1)])
     assert secret not in dump
+
+
+@pytest.mark.slow  # a real local model (Gemma 3 270M through llama.cpp): ~10 s on 2 cores
+def test_real_local_judge_gives_a_valid_judgment_or_an_error_never_a_silent_zero() -> None:
+    pytest.importorskip("llama_cpp", reason="needs the local extra (llama-cpp-python)")
+    metric = get_metric("llm_correctness", judge="llamacpp/gemma3-270m", max_tokens=96)
+    result = metric.score(MetricInput(example_id="a", question="Capital of France?",
+                                      ground_truth="Paris", output="It is Paris."))
+    replies = result.raw["judgments"][0]["replies"]
+    assert result.judge_model == "llamacpp/gemma3-270m" and replies
+    if result.error is None:
+        assert result.verdict in {"correct", "incorrect", "refusal"}
+        assert result.score is not None and 0.0 <= result.score <= 1.0
+    else:  # a 270M model rarely follows the format: both attempts kept, no score
+        assert result.score is None and len(replies) == 2
