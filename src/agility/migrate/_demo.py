@@ -108,7 +108,9 @@ def run_demo(dest: str | Path = "agility-demo", rows: int | None = None,
     plan = dest / "plan.yaml"
     say = on_step or (lambda _message: None)
     if plan.is_file():
-        say(f"demo: {dest} already holds the demo; resuming it (delete the folder to start over)")
+        ignored = "" if rows is None else "; --rows applies only to a new folder"
+        say(f"demo: {dest} already holds the demo; resuming it (delete the folder to start "
+            f"over{ignored})")
     else:
         plan = copy_example(dest, rows)
         say(f"demo: copied the finance RAG example to {dest}")
