@@ -49,27 +49,37 @@ def _provider(api: str, url: str) -> Any:
     return get_provider("bedrock/us.fake.model-v1:0", endpoint_url=url, region="us-east-1")
 
 
+def _cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) used so far by process ``pid`` (Linux)."""
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 async def _measure(api: str, url: str, calls: int, concurrency: int, ttft_ms: float,
-                   token_delay_ms: float, text: str) -> dict[str, float]:
+                   token_delay_ms: float, text: str, server_pid: int) -> dict[str, float]:
     provider = _provider(api, url)
     request = ChatRequest(messages=[Message(role="user", content=text)])
-    await provider.complete(request)  # warm-up: connection, client set-up
+    # warm-up: connections and pooled clients for this concurrency
+    await asyncio.gather(*(provider.complete(request) for _ in range(concurrency)))
     gate = asyncio.Semaphore(concurrency)
 
     async def one() -> Any:
         async with gate:
             return await provider.complete(request)
 
-    start = time.perf_counter()
+    start, cpu_start, server_start = time.perf_counter(), time.process_time(), _cpu_s(server_pid)
     results = await asyncio.gather(*(one() for _ in range(calls)))
-    wall = time.perf_counter() - start
+    wall, cpu = time.perf_counter() - start, time.process_time() - cpu_start
+    server_cpu = _cpu_s(server_pid) - server_start
     await provider.aclose()
     expected_latency = ttft_ms + token_delay_ms * (len(text.split()) - 1)
     ttft_err = sorted(r.ttft_ms - ttft_ms for r in results)
     lat_err = sorted(r.latency_ms - expected_latency for r in results)
     return {"ttft_err_median": statistics.median(ttft_err),
             "ttft_err_p95": ttft_err[int(0.95 * (len(ttft_err) - 1))],
-            "latency_err_median": statistics.median(lat_err), "calls_per_s": calls / wall}
+            "latency_err_median": statistics.median(lat_err), "calls_per_s": calls / wall,
+            "cpu_ms_per_call": cpu * 1000 / calls,
+            "server_cpu_ms_per_call": server_cpu * 1000 / calls}
 
 
 async def _local() -> dict[str, float]:
@@ -98,21 +108,24 @@ def main() -> None:
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench")
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
     print("| adapter | concurrency | tokens | TTFT error median ms | TTFT error p95 ms | "
-          "latency error median ms | calls/s |\n|---|---:|---:|---:|---:|---:|---:|")
+          "latency error median ms | calls/s | client CPU ms/call | fake server CPU ms/call |\n"
+          "|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     plan = [("openai", 1, TEXT), ("anthropic", 1, TEXT), ("bedrock", 1, TEXT),
-            ("openai", args.concurrency, SHORT), ("openai", args.concurrency, TEXT)]
+            ("openai", args.concurrency, SHORT), ("openai", args.concurrency, TEXT),
+            ("anthropic", args.concurrency, SHORT), ("bedrock", args.concurrency, SHORT)]
     for api, concurrency, text in plan:
         proc, url = _start(api, args.ttft_ms, args.token_delay_ms)
         try:
-            calls = args.calls if concurrency == 1 else max(args.calls, 4 * concurrency)
+            calls = args.calls if concurrency == 1 else max(args.calls, 16 * concurrency)
             row = asyncio.run(_measure(api, url, calls, concurrency, args.ttft_ms,
-                                       args.token_delay_ms, text))
+                                       args.token_delay_ms, text, proc.pid))
         finally:
             proc.terminate()
             proc.wait()
         print(f"| {api}/ | {concurrency} | {len(text.split())} | {row['ttft_err_median']:.2f} | "
               f"{row['ttft_err_p95']:.2f} | {row['latency_err_median']:.2f} | "
-              f"{row['calls_per_s']:.0f} |", flush=True)
+              f"{row['calls_per_s']:.0f} | {row['cpu_ms_per_call']:.2f} | "
+              f"{row['server_cpu_ms_per_call']:.2f} |", flush=True)
     if not args.no_local:
         local = asyncio.run(_local())
         print(f"\nllamacpp/gemma3-270m: load {local['load_s']:.2f} s, TTFT median "

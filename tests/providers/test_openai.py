@@ -214,3 +214,16 @@ async def test_sequential_calls_reuse_one_connection(server: FakeOpenAIServer) -
         assert (await provider.complete(_request(f"call {i}"))).text == f"call {i}"
     await provider.aclose()
     assert server.connections_opened == 1
+
+
+async def test_credential_headers_are_never_recorded_or_shown(server: FakeOpenAIServer) -> None:
+    # a gateway key passed as a header rather than through api_key_env
+    server.set_faults([Fault.server_error(400)])
+    provider = _provider(server, headers={"X-Gateway-Key": "gw-topsecret-value",
+                                          "X-Team": "search"})
+    with pytest.raises(ProviderError) as info:
+        await provider.complete(_request())
+    await provider.aclose()
+    recorded = json.dumps(provider.public_options())
+    assert "gw-topsecret-value" not in recorded and "search" in recorded
+    assert "gw-topsecret-value" not in str(info.value)

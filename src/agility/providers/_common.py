@@ -25,6 +25,8 @@ __all__ = [
     "read_api_key",
     "hide",
     "provider_extra",
+    "is_sensitive_header",
+    "redact_headers",
 ]
 
 #: average characters per token of English text for the usual BPE tokenizers
@@ -104,3 +106,17 @@ def provider_extra(extra: Mapping[str, Any], prefix: str) -> dict[str, Any]:
     """The entries of a GenerationConfig ``extra`` meant for one provider, prefix removed."""
     tag = f"{prefix}_"
     return {k[len(tag):]: v for k, v in extra.items() if k.startswith(tag)}
+
+
+_SENSITIVE_HEADER_WORDS = ("auth", "key", "secret", "token", "cookie", "signature", "password")
+
+
+def is_sensitive_header(name: str) -> bool:
+    """Whether a header's value may be a credential (``Authorization``, ``api-key``, ...)."""
+    lowered = name.lower()
+    return any(word in lowered for word in _SENSITIVE_HEADER_WORDS)
+
+
+def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    """``headers`` with the value of every credential-like header replaced by ``***``."""
+    return {k: ("***" if is_sensitive_header(k) else v) for k, v in headers.items()}

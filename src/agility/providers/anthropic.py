@@ -26,9 +26,11 @@ from agility.providers._common import (
     estimate_input_tokens,
     estimate_tokens,
     hide,
+    is_sensitive_header,
     parse_retry_after,
     provider_extra,
     read_api_key,
+    redact_headers,
 )
 
 __all__ = ["AnthropicProvider"]
@@ -125,7 +127,7 @@ class AnthropicProvider(Provider):
             raise self._status_error(exc, state, api_key) from exc
         except anthropic.APIConnectionError as exc:
             error = ProviderError(f"cannot reach {self.base_url or 'the Anthropic API'}: "
-                                  f"{hide(str(exc), api_key)}", provider=self.name,
+                                  f"{hide(str(exc), *self._secrets(api_key))}", provider=self.name,
                                   model=self.model)
             error.retryable = True
             raise error from exc
@@ -133,10 +135,11 @@ class AnthropicProvider(Provider):
             raise
         except Exception as exc:  # noqa: BLE001 - a transport error mid-stream, or bad JSON
             if not state.started:
-                raise ProviderError(f"could not send the request: {hide(str(exc), api_key)}",
+                detail = hide(str(exc), *self._secrets(api_key))
+                raise ProviderError(f"could not send the request: {detail}",
                                     provider=self.name, model=self.model) from exc
             raise StreamError(f"the stream broke before it finished: "
-                              f"{hide(str(exc) or type(exc).__name__, api_key)}",
+                              f"{hide(str(exc) or type(exc).__name__, *self._secrets(api_key))}",
                               provider=self.name, model=self.model,
                               request_id=state.request_id) from exc
         watch.stop()
@@ -145,7 +148,7 @@ class AnthropicProvider(Provider):
     def _status_error(self, exc: Any, state: _MessageState, api_key: str) -> ProviderError:
         body = exc.body if isinstance(exc.body, dict) else {}
         error: dict[str, Any] = body["error"] if isinstance(body.get("error"), dict) else body
-        message = hide(str(error.get("message") or exc.message), api_key)
+        message = hide(str(error.get("message") or exc.message), *self._secrets(api_key))
         request_id = getattr(exc, "request_id", None) or state.request_id
         if state.started:  # an `error` event in the middle of a 200 stream
             return StreamError(f"the stream reported an error: {message}", provider=self.name,
@@ -157,6 +160,17 @@ class AnthropicProvider(Provider):
                                 request_id=request_id,
                                 retry_after_s=parse_retry_after(exc.response.headers),
                                 key_env=self.api_key_env)
+
+    def _secrets(self, api_key: str | None) -> list[str | None]:
+        """Values to blank out of any message: the key and credential-like header values."""
+        return [api_key, *(v for k, v in self.headers.items() if is_sensitive_header(k))]
+
+    def public_options(self) -> dict[str, Any]:
+        """Options worth recording with a run, credential-like header values blanked."""
+        options = super().public_options()
+        if "headers" in options:
+            options["headers"] = redact_headers(options["headers"] or {})
+        return options
 
     async def aclose(self) -> None:
         """Close the SDK client's connections."""

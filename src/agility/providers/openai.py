@@ -27,9 +27,11 @@ from agility.providers._common import (
     estimate_input_tokens,
     estimate_tokens,
     hide,
+    is_sensitive_header,
     parse_retry_after,
     provider_extra,
     read_api_key,
+    redact_headers,
 )
 
 __all__ = ["OpenAIProvider"]
@@ -184,13 +186,14 @@ class OpenAIProvider(Provider):
                     api_key: str | None) -> ProviderError:
         message, code = _error_message(response)
         return error_for_status(
-            response.status_code, hide(message, api_key), provider=self.name, model=self.model,
+            response.status_code, hide(message, *self._secrets(api_key)), provider=self.name,
+            model=self.model,
             request_id=request_id, retry_after_s=parse_retry_after(response.headers),
             key_env=self.api_key_env, code=code)
 
     def _transport_error(self, exc: httpx.HTTPError, stream: _StreamState,
                          api_key: str | None) -> ProviderError:
-        detail = hide(str(exc) or type(exc).__name__, api_key)
+        detail = hide(str(exc) or type(exc).__name__, *self._secrets(api_key))
         if stream.started:
             return StreamError(f"the stream broke before it finished: {detail}",
                                provider=self.name, model=self.model, request_id=stream.request_id)
@@ -198,6 +201,17 @@ class OpenAIProvider(Provider):
                               f"the server is running", provider=self.name, model=self.model)
         error.retryable = True
         return error
+
+    def _secrets(self, api_key: str | None) -> list[str | None]:
+        """Values to blank out of any message: the key and credential-like header values."""
+        return [api_key, *(v for k, v in self.headers.items() if is_sensitive_header(k))]
+
+    def public_options(self) -> dict[str, Any]:
+        """Options worth recording with a run, credential-like header values blanked."""
+        options = super().public_options()
+        if "headers" in options:
+            options["headers"] = redact_headers(options["headers"] or {})
+        return options
 
     async def aclose(self) -> None:
         """Close the connection pool (if this provider created it)."""
