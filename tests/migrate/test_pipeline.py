@@ -15,7 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from agility.cli.main import _register, app
-from agility.errors import FrozenDatasetChanged
+from agility.errors import FrozenDatasetChanged, UsageError
 from agility.migrate import copy_example, migrate, run_demo
 from agility.store import Store
 
@@ -87,11 +87,26 @@ def test_running_again_resumes_only_what_is_missing(tmp_path: Path, tmp_store: S
 
     again = migrate(plan, store=tmp_store, progress=False)
     assert again.steps["dataset"] == "verified"
-    assert again.steps["source"] == "skipped (already complete)"
+    assert again.steps["source"] == "up to date (4 answers already stored)"
     assert again.steps["target"].startswith("resumed 1 calls")
     assert again.verdict == first.verdict
     assert {r.example_id for r in tmp_store.results(target.id)} >= {missing}
     assert len(tmp_store.events(subject="finance-rag-port")) == 2
+
+
+def test_an_edited_prompt_is_not_silently_compared_with_old_answers(
+        tmp_path: Path, tmp_store: Store) -> None:
+    plan = _small_plan(tmp_path / "m")
+    migrate(plan, store=tmp_store, progress=False)
+    prompt = tmp_path / "m" / "prompts" / "ported.yaml"
+    prompt.write_text(prompt.read_text().replace("in one line", "in one short line"), "utf-8")
+    with pytest.raises(UsageError, match=r"target: the store already holds run "
+                                         r"'finance-rag-port/ported'.*prompt template hash"):
+        migrate(plan, store=tmp_store, progress=False)
+    plan.write_text(plan.read_text().replace("name: ported", "name: ported-v2"), "utf-8")
+    result = migrate(plan, store=tmp_store, progress=False)
+    assert result.steps["target"].startswith("ran 4 calls")
+    assert result.lineage["target"]["run"] == "finance-rag-port/ported-v2"
 
 
 def test_an_edited_frozen_dataset_stops_the_migration(tmp_path: Path, tmp_store: Store) -> None:
@@ -166,6 +181,6 @@ def test_demo_runs_the_real_local_model_end_to_end_on_a_few_rows(tmp_path: Path)
     assert any(s.startswith("benchmark source: ran 3 calls") for s in steps)
 
     again = run_demo(tmp_path / "demo", rows=5, progress=False, on_step=steps.append)
-    assert again.steps["source"] == again.steps["target"] == "skipped (already complete)"
+    assert again.steps["source"] == again.steps["target"] == "up to date (3 answers already stored)"
     assert again.verdict == result.verdict
     assert any("resuming it" in s and "--rows applies only" in s for s in steps)

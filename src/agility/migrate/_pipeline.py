@@ -70,37 +70,36 @@ def _prepare_dataset(plan: Plan, store: Store) -> tuple[Dataset, str]:
     return dataset, step
 
 
-def _selected_ids(plan: Plan, dataset: Dataset) -> set[str]:
-    splits = plan.dataset.splits
-    return {ex.id for ex in dataset.select(splits, allow_holdout="holdout" in splits)}
-
-
-def _run_is_complete(store: Store, run_name: str, wanted: set[str]) -> bool:
-    run = store.get_run(run_name)
-    if run is None or run.id is None or run.status != "finished":
-        return False
-    return wanted <= {example_id for example_id, _ in store.finished_keys(run.id)}
-
-
 def _run_side(plan: Plan, side: Side, dataset: Dataset, store: Store,
               retriever: EmbeddingRetriever | None, progress: bool) -> str:
     from agility.runner import run_model
 
     cand: CandidateSpec = getattr(plan, side)
     run_name = plan.run_name(side)
-    if _run_is_complete(store, run_name, _selected_ids(plan, dataset)):
-        return "skipped (already complete)"
     existing = store.get_run(run_name)
     price = cand.price
-    summary = run_model(
-        dataset, cand.model_spec, name=run_name, store=store,
-        provider_options=dict(cand.provider_options),
-        template=cand.prompt, config=cand.config, concurrency=cand.concurrency,
-        timeout_s=cand.timeout_s, resume=existing is not None,
-        price_input=None if price is None else price.input_per_mtok,
-        price_output=None if price is None else price.output_per_mtok,
-        retriever=retriever if cand.prompt is not None else None,
-        splits=list(plan.dataset.splits), progress=progress)
+    try:
+        # on resume the runner checks that dataset, model, prompt and config still match,
+        # so an edited plan never silently reuses answers made with other settings
+        summary = run_model(
+            dataset, cand.model_spec, name=run_name, store=store,
+            provider_options=dict(cand.provider_options),
+            template=cand.prompt, config=cand.config, concurrency=cand.concurrency,
+            timeout_s=cand.timeout_s, resume=existing is not None,
+            price_input=None if price is None else price.input_per_mtok,
+            price_output=None if price is None else price.output_per_mtok,
+            retriever=retriever if cand.prompt is not None else None,
+            splits=list(plan.dataset.splits), progress=progress)
+    except UsageError as exc:
+        if existing is None or not str(exc).startswith("cannot resume"):
+            raise
+        where = plan.path or "the plan"
+        raise UsageError(
+            f"{where}: {side}: the store already holds run '{run_name}', made with other "
+            f"settings ({str(exc).split(': ', 1)[1].split('. ')[0]}). Restore the "
+            f"{side}'s settings, or give it a new {side}.name to run it afresh.") from exc
+    if existing is not None and summary.n_done == 0:
+        return f"up to date ({summary.skipped_on_resume} answers already stored)"
     verb = "resumed" if existing is not None else "ran"
     errors = f", {summary.n_errors} failed" if summary.n_errors else ""
     return f"{verb} {summary.n_done} calls{errors} in {summary.wall_time_s:.0f} s"
