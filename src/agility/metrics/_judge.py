@@ -66,7 +66,7 @@ def extract_json_object(text: str) -> dict[str, Any]:
 
 class _Judgment(BaseModel):
     model_config = ConfigDict(extra="ignore")
-    reason: str = Field(max_length=4000)
+    reason: str = Field(max_length=20000)
 
 
 class CorrectnessJudgment(_Judgment):
@@ -176,7 +176,8 @@ class JudgeMetric(Metric):
         """One judgment of ``item`` (retried once when invalid).
 
         Returns:
-            ``{"attempts": [...raw replies...], "judgment": {...} | None, "error": str | None}``
+            ``{"replies": [raw reply, ...], "judgment": {...} | None, "error": str | None}``
+            (plus the validated model under ``"_parsed"`` when valid; it is not stored).
         """
         nonce = new_nonce()
         system, user = build_messages_text(self.prompt, self.blocks(item), nonce, **self.fill())
