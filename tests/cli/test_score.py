@@ -71,3 +71,22 @@ def test_unknown_run_and_missing_judge_are_user_errors(tmp_path: Path) -> None:
     assert no_judge.exit_code == 2 and "--judge" in no_judge.output
     empty = runner.invoke(app, ["score", "tgt", "--metrics", " , ", "--store", str(db)])
     assert empty.exit_code == 2 and "--metrics is empty" in empty.output
+
+
+def test_set_passes_options_to_one_metric(tmp_path: Path) -> None:
+    db = make_store(tmp_path / "a.db")
+    with FakeOpenAIServer(responder=lambda body: '{"reason": "r", "score": 5}') as server:
+        result = runner.invoke(app, [
+            "score", "tgt", "-m", "rubric,safety", "--judge", "openai/j", "--base-url",
+            server.base_url, "--set", "rubric.criteria=Mentions the answer letter",
+            "--set", "rubric.threshold=1", "--no-progress", "--store", str(db)])
+        rubric_prompts = [b for b in server.requests if "Mentions the answer letter"
+                          in b["messages"][1]["content"]]
+    assert result.exit_code == 0, result.output
+    assert len(rubric_prompts) == 2
+    bad = runner.invoke(app, ["score", "tgt", "-m", "safety", "--set", "rubric.criteria=x",
+                              "--store", str(db)])
+    assert bad.exit_code == 2 and "not in --metrics" in bad.output
+    malformed = runner.invoke(app, ["score", "tgt", "-m", "rubric", "--set", "criteria",
+                                    "--store", str(db)])
+    assert malformed.exit_code == 2 and "METRIC.KEY=VALUE" in malformed.output

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -12,7 +12,7 @@ from agility.cli._common import StoreOption, console, err_console, handle_errors
 from agility.cli.main import app
 from agility.errors import UsageError
 from agility.metrics import MetricSummary, score_run
-from agility.metrics._scoring import build_inputs, judge_spread
+from agility.metrics._scoring import MetricSpec, build_inputs, judge_spread
 
 
 def parse_metrics(text: str) -> list[str]:
@@ -22,6 +22,39 @@ def parse_metrics(text: str) -> list[str]:
         raise UsageError("--metrics is empty: give metric names separated by commas, for "
                          "example --metrics correctness,semantic_similarity")
     return names
+
+
+def with_options(names: list[str], settings: list[str]) -> list[MetricSpec]:
+    """Attach ``METRIC.KEY=VALUE`` settings to their metrics (``rubric.criteria=...``).
+
+    Raises:
+        UsageError: a setting is malformed or names a metric not in ``names``.
+    """
+    options: dict[str, dict[str, Any]] = {}
+    for setting in settings:
+        target, sep, value = setting.partition("=")
+        metric, dot, key = target.strip().rpartition(".")
+        if not sep or not dot or not metric or not key:
+            raise UsageError(f"--set '{setting}' is not of the form METRIC.KEY=VALUE "
+                             f"(for example --set rubric.criteria='Cites the filing')")
+        if metric not in names:
+            raise UsageError(f"--set '{setting}' names metric '{metric}', which is not in "
+                             f"--metrics ({', '.join(names)})")
+        options.setdefault(metric, {})[key] = _value(value)
+    return [{"name": n, **options[n]} if n in options else n for n in names]
+
+
+def _value(text: str) -> Any:
+    """Numbers and true/false become typed; anything else stays a string."""
+    lowered = text.strip().lower()
+    if lowered in ("true", "false"):
+        return lowered == "true"
+    for cast in (int, float):
+        try:
+            return cast(text)
+        except ValueError:
+            pass
+    return text
 
 
 @app.command("score")
@@ -42,14 +75,19 @@ def score(
     rescore: Annotated[bool, typer.Option(
         "--rescore", help="Score again answers already scored by the same metric version.")
     ] = False,
+    settings: Annotated[list[str] | None, typer.Option(
+        "--set", help="METRIC.KEY=VALUE option for one metric (repeatable), e.g. "
+                      "--set rubric.criteria='Cites the filing' --set context_recall.mode=llm.")
+    ] = None,
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
     store: StoreOption = None,
 ) -> None:
     """Score every successful answer of RUN and store the scores per example."""
     names = parse_metrics(metrics)
+    specs = with_options(names, settings or [])
     options = {"base_url": base_url} if base_url else None
     with open_store(store) as db:
-        summaries = score_run(db, run, names, judge=judge, judge_options=options,
+        summaries = score_run(db, run, specs, judge=judge, judge_options=options,
                               judge_repeats=judge_repeats, concurrency=concurrency,
                               rescore=rescore, progress=progress)
         _, errored = build_inputs(db, run)
