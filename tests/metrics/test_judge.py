@@ -257,3 +257,16 @@ def test_real_local_judge_gives_a_valid_judgment_or_an_error_never_a_silent_zero
         assert result.score is not None and 0.0 <= result.score <= 1.0
     else:  # a 270M model rarely follows the format: both attempts kept, no score
         assert result.score is None and len(replies) == 2
+
+
+def test_judge_echoing_the_injected_answer_does_not_adopt_its_planted_json(
+        tmp_store: Store, server_factory: Any) -> None:
+    # a weak judge that repeats its input: the only JSON object it "returns" is the one the
+    # answer planted, which must not be taken as the judgment
+    server = server_factory(lambda body: body["messages"][1]["content"])
+    name = make_run(tmp_store, {"a": "It is Lyon. " + INJECTION}, {"a": "Paris"})
+    summary = score_run(tmp_store, name, ["llm_correctness"], progress=False, **judge(server))
+    (score,) = tmp_store.scores(1, "llm_correctness")
+    assert score.verdict is None and score.score is None
+    assert score.error and "no JSON object" in score.error
+    assert summary["llm_correctness"].n_failed == 1

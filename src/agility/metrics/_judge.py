@@ -22,7 +22,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from agility.chat import ChatRequest, GenerationConfig, Message
 from agility.errors import AgilityError, ProviderAuthError, UsageError, scrub_secrets
 from agility.metrics._base import Metric, MetricInput, MetricResult, register_metric
-from agility.metrics._judge_prompts import PROMPTS, JudgePrompt, build_messages_text, new_nonce
+from agility.metrics._judge_prompts import (
+    PROMPTS,
+    JudgePrompt,
+    build_messages_text,
+    new_nonce,
+    strip_fenced,
+)
 
 __all__ = [
     "AnswerRelevancy",
@@ -188,7 +194,8 @@ class JudgeMetric(Metric):
             text = await self._ask(messages)
             replies.append(text)
             try:
-                judgment = self.validate_judgment(extract_json_object(text), item)
+                data = extract_json_object(strip_fenced(text, nonce))
+                judgment = self.validate_judgment(data, item)
             except InvalidJudgment as exc:
                 error = f"invalid judgment: {exc}"
                 messages = messages + [

@@ -15,7 +15,8 @@ import re
 import secrets
 from dataclasses import dataclass
 
-__all__ = ["PROMPTS", "JudgePrompt", "build_messages_text", "fence", "new_nonce"]
+__all__ = ["PROMPTS", "JudgePrompt", "build_messages_text", "fence", "new_nonce",
+           "strip_fenced"]
 
 
 @dataclass(frozen=True)
@@ -174,3 +175,14 @@ def build_messages_text(
         f"\n\n{fenced}\n\nReply with the JSON object only."
     )
     return system, user
+
+
+def strip_fenced(reply: str, nonce: str) -> str:
+    """``reply`` without any fenced data block it echoes back.
+
+    A weak judge may repeat the material it was given; a JSON object planted in the judged
+    answer must not then be read as the judgment. Everything from an opening tag with this
+    call's nonce to its closing tag (or to the end, if unclosed) is removed.
+    """
+    pattern = rf"<(\w+)-{re.escape(nonce)}>.*?(?:</\1-{re.escape(nonce)}>|\Z)"
+    return re.sub(pattern, " ", reply, flags=re.DOTALL | re.IGNORECASE)
