@@ -209,7 +209,7 @@ def _ragas_llm(base: type, bridge: ProviderLLM) -> Any:
 def _ragas_embeddings() -> Any:
     from ragas.embeddings import BaseRagasEmbeddings  # type: ignore[import-not-found, unused-ignore]
 
-    from agility.metrics._embedding import embed
+    from agility.embeddings import embed
 
     class MiniLMEmbeddings(BaseRagasEmbeddings):  # type: ignore[misc, unused-ignore]
         def embed_query(self, text: str) -> list[float]:

@@ -165,7 +165,7 @@ class _RagMetric(Metric):
                       right: list[list[str]]) -> list[np.ndarray]:
         """Per item, the cosine matrix between its ``left`` and ``right`` texts, embedded in
         one batch for all items."""
-        from agility.metrics._embedding import embed
+        from agility.embeddings import embed
 
         flat = [t for group in left for t in group] + [t for group in right for t in group]
         vectors = embed(flat)

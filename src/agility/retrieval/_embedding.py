@@ -1,7 +1,7 @@
 """A local RAG retriever: an in-memory embedding index over a small corpus, fully offline.
 
 Documents are embedded once with the packaged all-MiniLM-L6-v2 model (through
-:func:`agility.metrics.embed`); the index is cached as a ``.npy`` file beside the corpus, named
+:func:`agility.embeddings.embed`); the index is cached as a ``.npy`` file beside the corpus, named
 after the corpus's content hash, so a changed corpus is re-embedded and an unchanged one is not.
 Each query embeds the question and takes the ``top_k`` chunks by cosine similarity. Its wall
 time is reported as the retrieval latency and ``cost_per_query_usd`` as its cost, so that a run's
@@ -22,11 +22,7 @@ import asyncio
 import hashlib
 import json
 import re
-import sys
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -43,27 +39,6 @@ __all__ = ["Chunk", "EmbeddingRetriever", "load_corpus"]
 
 #: changes whenever the embedding model or the way chunks are embedded changes
 _INDEX_VERSION = "minilm-l6-v2/1"
-_TORCH_THREADS = threading.Lock()
-
-
-@contextmanager
-def _one_torch_thread() -> Iterator[None]:
-    """Encode one short query on a single torch thread.
-
-    Measured on 2 shared cores: one query takes ~12 ms on one thread and 140 ms (p50) on
-    torch's default two, which spin against each other and against llama.cpp's threads.
-    """
-    torch = sys.modules.get("torch")
-    if torch is None:
-        yield
-        return
-    with _TORCH_THREADS:
-        before = torch.get_num_threads()
-        torch.set_num_threads(1)
-        try:
-            yield
-        finally:
-            torch.set_num_threads(before)
 
 
 @dataclass(frozen=True)
@@ -222,7 +197,7 @@ class EmbeddingRetriever:
             if cached.shape[0] == len(self.chunks):
                 self._matrix = cached
                 return cached
-        from agility.metrics import embed
+        from agility.embeddings import embed
 
         matrix: np.ndarray = np.asarray(embed([c.text for c in self.chunks]), dtype=np.float32)
         if self.cache_index:
@@ -236,11 +211,10 @@ class EmbeddingRetriever:
 
     def search(self, query: str) -> list[tuple[Chunk, float]]:
         """The ``top_k`` chunks most similar to ``query``, best first, with their cosines."""
-        from agility.metrics import embed
+        from agility.embeddings import embed
 
         matrix = self.build_index()
-        with _one_torch_thread():
-            vector = embed([query])[0]
+        vector = embed([query])[0]  # a one-text batch: embed() encodes it on one thread
         scores = matrix @ vector
         order = np.argsort(-scores, kind="stable")[: self.top_k]
         return [(self.chunks[i], float(scores[i])) for i in order]
