@@ -4,7 +4,8 @@ OpenAI, Azure OpenAI, vLLM, Ollama, the llama.cpp server and OpenRouter are conf
 this one adapter: ``base_url``, ``api_key_env``, ``headers`` and, for Azure,
 ``azure_api_version`` (``api-key`` header, ``?api-version=``, deployment URL).
 
-TTFT is taken when the first chunk whose delta carries non-empty ``content`` arrives (the
+TTFT runs from the moment the request headers go on the wire (after any wait for a pooled
+connection) to the arrival of the first chunk whose delta carries non-empty ``content`` (the
 role-only chunk servers send first does not count). Token counts come from the final usage
 chunk (``stream_options.include_usage``); when a server sends none they are estimated and
 ``tokens_estimated`` is set.
@@ -15,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import json
 import ssl
+import time
 from typing import Any
 
 import httpx
@@ -158,9 +160,17 @@ class OpenAIProvider(Provider):
         params = {"api-version": self.azure_api_version} if self.azure_api_version else None
         stream = _StreamState()
         watch = Stopwatch()
+
+        async def trace(event: str, info: dict[str, Any]) -> None:
+            # restart the clock when the request goes on the wire: waiting for a pooled
+            # connection (or opening one) is client-side queueing, not the model's TTFT
+            if event.endswith("send_request_headers.started"):
+                watch.start = time.perf_counter()
+
         try:
             async with client.stream("POST", self.url, json=self.build_body(request),
-                                     headers=self._headers(api_key), params=params) as response:
+                                     headers=self._headers(api_key), params=params,
+                                     extensions={"trace": trace}) as response:
                 stream.request_id = _header_request_id(response.headers)
                 if response.status_code >= 400:
                     await response.aread()
