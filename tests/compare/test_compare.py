@@ -33,8 +33,11 @@ def _passes(rate: float, seed: int, n: int = N) -> list[bool]:
 
 
 def test_identical_answers_pass_every_default_criterion(tmp_store: Store) -> None:
-    ds = save_dataset(tmp_store, _rows())
-    passed = _passes(0.8, 0)
+    # a 300-example holdout: with no discordant pair Newcombe's interval is about +-1% of the
+    # source rate (a 100-example one cannot rule out a 3% drop, and must not pass)
+    n = 3 * N
+    ds = save_dataset(tmp_store, _rows(n))
+    passed = _passes(0.8, 0, n)
     add_run(tmp_store, "src", ds, _items(passed))
     add_run(tmp_store, "tgt", ds, _items(passed, ttft=320.0))
     result = compare_runs(tmp_store, "src", "tgt", n_resamples=500)
@@ -45,7 +48,8 @@ def test_identical_answers_pass_every_default_criterion(tmp_store: Store) -> Non
     assert metric.kind == "pass_fail" and metric.overall.test == "mcnemar"
     assert metric.overall.p_value == 1.0 and metric.overall.non_inferior is True
     assert set(metric.by_stratum) == {"numeric", "text"}
-    assert metric.holdout is not None and metric.holdout.n == N // 4
+    assert metric.holdout is not None and metric.holdout.n == n // 4
+    assert metric.holdout.gate_interval == "newcombe" and metric.holdout.differing_pairs == 0
 
 
 def test_planted_quality_regression_fails_the_gate_with_evidence(tmp_store: Store) -> None:
@@ -68,10 +72,10 @@ def test_planted_quality_regression_fails_the_gate_with_evidence(tmp_store: Stor
 
 
 def test_gate_uses_the_holdout_when_the_dataset_has_one(tmp_store: Store) -> None:
-    ds = save_dataset(tmp_store, _rows())
+    ds = save_dataset(tmp_store, _rows(holdout_every=2))  # 200 holdout examples
     source = [True] * N
     # the target fails only on dev examples: the holdout stays perfect
-    target = [i % 4 == 0 or i % 3 != 0 for i in range(N)]
+    target = [i % 2 == 0 or i % 3 != 0 for i in range(N)]
     add_run(tmp_store, "src", ds, _items(source))
     add_run(tmp_store, "tgt", ds, _items(target))
     on_holdout = compare_runs(tmp_store, "src", "tgt", n_resamples=300)

@@ -174,7 +174,8 @@ def compare_runs(
         pair = per_example_values(src_scores), per_example_values(tgt_scores)
         per_example[name] = pair
         compared.append(compare_metric(name, *pair, rows, margin=criteria.quality.max_relative_drop,
-                                       confidence=confidence, n_resamples=n_resamples, seed=seed))
+                                       confidence=confidence, n_resamples=n_resamples, seed=seed,
+                                       min_differing_pairs=criteria.quality.min_differing_pairs))
 
     paired = src_ids & tgt_ids
     has_holdout = any(rows.get(i, {}).get("split") == "holdout" for i in paired)

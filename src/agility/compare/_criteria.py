@@ -39,13 +39,19 @@ class QualityCriteria(_Section):
     source. ``test: non_inferiority`` (default) passes only when the lower bound of the
     ``1 - alpha`` interval of the relative difference clears the margin; ``point`` compares the
     point estimate alone. Fewer than ``min_examples`` paired examples are inconclusive: a
-    bootstrap over a handful of examples says nothing."""
+    bootstrap over a handful of examples says nothing.
+
+    For pass/fail verdicts the interval is the more conservative (lower) of the paired
+    bootstrap and Newcombe's hybrid score interval, which stays honest with few discordant
+    pairs. For continuous scores, fewer than ``min_differing_pairs`` pairs with a non-zero
+    difference are inconclusive: the bootstrap cannot judge the spread of so few."""
 
     metrics: list[str] = Field(default_factory=lambda: ["correctness"])
     max_relative_drop: float = Field(default=0.03, ge=0, le=1)
     alpha: float = Field(default=0.05, gt=0, lt=1)
     test: Literal["non_inferiority", "point"] = "non_inferiority"
     min_examples: int = Field(default=30, ge=1)
+    min_differing_pairs: int = Field(default=10, ge=1)
 
 
 class LatencyCriteria(_Section):

@@ -34,6 +34,13 @@ def _gated_stats(metric: MetricComparison, split: str) -> MetricStats:
     return metric.holdout if split == "holdout" and metric.holdout is not None else metric.overall
 
 
+def _interval_text(s: MetricStats) -> str:
+    text = f"bootstrap CI {_pct(s.rel_ci_low)} to {_pct(s.rel_ci_high)}"
+    if s.rel_score_ci_low is not None:
+        text += f"; Newcombe score CI {_pct(s.rel_score_ci_low)} to {_pct(s.rel_score_ci_high)}"
+    return text
+
+
 def _quality(name: str, metric: MetricComparison | None, criteria: Criteria,
              split: str) -> CriterionResult:
     label = f"quality: {name}"
@@ -41,31 +48,44 @@ def _quality(name: str, metric: MetricComparison | None, criteria: Criteria,
         return CriterionResult(name=label, status="not_evaluated",
                                evidence=f"no paired scores for '{name}' on both runs")
     s = _gated_stats(metric, split)
-    margin = criteria.quality.max_relative_drop
+    q = criteria.quality
+    margin = q.max_relative_drop
     if s.n == 0 or s.source_mean is None or s.target_mean is None:
         return CriterionResult(name=label, status="not_evaluated",
                                evidence=f"no paired scores for '{name}' on the {split} split")
     head = (f"{split} n={s.n}: source {s.source_mean:.4f}, target {s.target_mean:.4f}, "
-            f"relative change {_pct(s.rel_diff)} (CI {_pct(s.rel_ci_low)} to "
-            f"{_pct(s.rel_ci_high)}), allowed drop {100 * margin:.1f}%")
+            f"relative change {_pct(s.rel_diff)} ({_interval_text(s)}), "
+            f"allowed drop {100 * margin:.1f}%")
+    if s.differing_pairs is not None:
+        head += f", {s.differing_pairs} differing pairs"
     if s.p_value is not None:
         head += f", {s.test} p={s.p_value:.3g}"
-    if s.n < criteria.quality.min_examples:
+    if s.n < q.min_examples:
         return CriterionResult(
             name=label, status="inconclusive",
             evidence=head + f"; only {s.n} paired examples (at least "
-                            f"{criteria.quality.min_examples} needed): add examples")
+                            f"{q.min_examples} needed): add examples")
     if s.rel_diff is None:  # the source scored 0: only a drop in absolute terms matters
         ok = (s.diff or 0.0) >= 0
         return CriterionResult(name=label, status="pass" if ok else "fail", evidence=head)
     if s.rel_diff < -margin:
         return CriterionResult(name=label, status="fail", evidence=head)
-    if criteria.quality.test == "point" or (s.rel_ci_low is not None and s.rel_ci_low >= -margin):
+    if q.test == "point":
         return CriterionResult(name=label, status="pass", evidence=head)
+    if metric.kind == "score" and (s.differing_pairs or 0) < q.min_differing_pairs:
+        return CriterionResult(
+            name=label, status="inconclusive",
+            evidence=head + f"; only {s.differing_pairs} pairs differ (at least "
+                            f"{q.min_differing_pairs} needed for the bootstrap interval to be "
+                            f"trusted): add examples or review the differences")
+    bound = f"; gate lower bound {_pct(s.gate_rel_low)} ({s.gate_interval}, the more conservative)"
+    if s.gate_rel_low is not None and s.gate_rel_low >= -margin:
+        return CriterionResult(name=label, status="pass", evidence=head + bound)
     return CriterionResult(
         name=label, status="inconclusive",
-        evidence=head + "; the interval's lower bound is below the allowed drop, so "
-                        "non-inferiority is not shown: add examples or review the differences")
+        evidence=head + bound + "; the interval's lower bound is below the allowed drop, so "
+                                "non-inferiority is not shown: add examples or review the "
+                                "differences")
 
 
 def _latency(latency: LatencyComparison, criteria: Criteria) -> CriterionResult | None:

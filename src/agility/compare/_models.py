@@ -55,6 +55,17 @@ class MetricStats(_Model):
     target_only_passed: int | None = None
     margin: float
     non_inferior: bool | None = None
+    # pairs whose values differ (the discordant pairs, for pass/fail verdicts)
+    differing_pairs: int | None = None
+    # Newcombe's hybrid score interval of the difference (pass/fail verdicts only)
+    score_ci_low: float | None = None
+    score_ci_high: float | None = None
+    rel_score_ci_low: float | None = None
+    rel_score_ci_high: float | None = None
+    # the relative lower bound the non-inferiority decision uses, and where it comes from:
+    # "newcombe" or "bootstrap" (pass/fail: the lower of the two), "bootstrap" for scores
+    gate_rel_low: float | None = None
+    gate_interval: Literal["newcombe", "bootstrap"] | None = None
 
 
 class Histogram(_Model):

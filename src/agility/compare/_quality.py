@@ -14,10 +14,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from agility.compare._models import Histogram, MetricComparison, MetricStats
+from agility.compare._proportions import newcombe_paired
 from agility.compare._stats import mcnemar, paired_bootstrap, wilcoxon
 from agility.store import ScoreRecord
 
-__all__ = ["PerExample", "per_example_values", "metric_stats", "compare_metric"]
+__all__ = ["PerExample", "per_example_values", "metric_stats", "compare_metric",
+           "MIN_DIFFERING_PAIRS"]
+
+#: fewest non-zero paired differences for which a bootstrap of scores is trusted
+MIN_DIFFERING_PAIRS = 10
 
 
 @dataclass
@@ -54,9 +59,13 @@ def _seed(seed: int, key: str) -> np.random.SeedSequence:
 
 
 def metric_stats(source: np.ndarray, target: np.ndarray, *, pass_fail: bool, margin: float,
-                 confidence: float, n_resamples: int, seed: np.random.SeedSequence | int
-                 ) -> MetricStats:
+                 confidence: float, n_resamples: int, seed: np.random.SeedSequence | int,
+                 min_differing_pairs: int = MIN_DIFFERING_PAIRS) -> MetricStats:
     """Paired statistics of one metric on aligned per-example values.
+
+    Non-inferiority (lower bound of the relative interval >= -margin) uses, for pass/fail
+    verdicts, the lower of the bootstrap and Newcombe score bounds; for scores, the bootstrap
+    bound, and is ``None`` (undecided) when fewer than ``min_differing_pairs`` pairs differ.
 
     Args:
         source: per-example values of the source model.
@@ -66,6 +75,8 @@ def metric_stats(source: np.ndarray, target: np.ndarray, *, pass_fail: bool, mar
         confidence: coverage of the bootstrap intervals; the test's level is ``1 - confidence``.
         n_resamples: bootstrap resamples.
         seed: the bootstrap's seed.
+        min_differing_pairs: for scores, the fewest non-zero paired differences for which the
+            bootstrap interval is trusted.
 
     Returns:
         The statistics; with no pairs every figure is None.
@@ -80,12 +91,13 @@ def metric_stats(source: np.ndarray, target: np.ndarray, *, pass_fail: bool, mar
         n=n, source_mean=s_mean, target_mean=t_mean, diff=t_mean - s_mean,
         rel_diff=(t_mean - s_mean) / s_mean if s_mean else None,
         ci_low=ci.low, ci_high=ci.high, rel_ci_low=ci.rel_low, rel_ci_high=ci.rel_high,
-        margin=margin,
-        non_inferior=None if ci.rel_low is None else ci.rel_low >= -margin,
+        margin=margin, differing_pairs=int(np.count_nonzero(target != source)),
+        gate_rel_low=ci.rel_low, gate_interval=None if ci.rel_low is None else "bootstrap",
     )
     binary = pass_fail and bool(np.all(np.isin(source, (0.0, 1.0)))) \
         and bool(np.all(np.isin(target, (0.0, 1.0))))
     if binary:
+        _add_score_interval(stats, source.astype(bool), target.astype(bool), confidence)
         test = mcnemar(source.astype(bool), target.astype(bool))
         stats.test, stats.test_method, stats.p_value = "mcnemar", test.method, test.p_value
         stats.source_only_passed, stats.target_only_passed = test.source_only, test.target_only
@@ -93,7 +105,21 @@ def metric_stats(source: np.ndarray, target: np.ndarray, *, pass_fail: bool, mar
         stats.test, stats.test_method, stats.p_value = "wilcoxon", "signed-rank", wilcoxon(
             source, target)
     stats.significant = stats.p_value < (1.0 - confidence)
+    too_few = not binary and (stats.differing_pairs or 0) < min_differing_pairs
+    stats.non_inferior = None if stats.gate_rel_low is None or too_few \
+        else stats.gate_rel_low >= -margin
     return stats
+
+
+def _add_score_interval(stats: MetricStats, source: np.ndarray, target: np.ndarray,
+                        confidence: float) -> None:
+    """Newcombe's interval beside the bootstrap's; the gate keeps the lower relative bound."""
+    score = newcombe_paired(source, target, confidence)
+    stats.score_ci_low, stats.score_ci_high = score.low, score.high
+    stats.rel_score_ci_low, stats.rel_score_ci_high = score.rel_low, score.rel_high
+    if score.rel_low is not None and (stats.gate_rel_low is None
+                                      or score.rel_low <= stats.gate_rel_low):
+        stats.gate_rel_low, stats.gate_interval = score.rel_low, "newcombe"
 
 
 def _histogram(source: np.ndarray, target: np.ndarray, pass_fail: bool) -> Histogram:
@@ -113,6 +139,7 @@ def compare_metric(
     confidence: float,
     n_resamples: int,
     seed: int,
+    min_differing_pairs: int = MIN_DIFFERING_PAIRS,
 ) -> MetricComparison:
     """Compare one metric of two runs overall, per stratum and on the holdout.
 
@@ -125,6 +152,7 @@ def compare_metric(
         confidence: interval coverage.
         n_resamples: bootstrap resamples.
         seed: base seed.
+        min_differing_pairs: see :func:`metric_stats`.
 
     Returns:
         The metric's comparison.
@@ -139,7 +167,8 @@ def compare_metric(
         idx = np.array([position[i] for i in chosen], dtype=int)
         return metric_stats(src[idx], tgt[idx], pass_fail=pass_fail, margin=margin,
                             confidence=confidence, n_resamples=n_resamples,
-                            seed=_seed(seed, f"{metric}/{key}"))
+                            seed=_seed(seed, f"{metric}/{key}"),
+                            min_differing_pairs=min_differing_pairs)
 
     strata: dict[str, list[str]] = defaultdict(list)
     holdout: list[str] = []
