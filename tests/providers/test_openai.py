@@ -227,3 +227,17 @@ async def test_credential_headers_are_never_recorded_or_shown(server: FakeOpenAI
     recorded = json.dumps(provider.public_options())
     assert "gw-topsecret-value" not in recorded and "search" in recorded
     assert "gw-topsecret-value" not in str(info.value)
+
+
+async def test_ttft_excludes_waiting_for_a_pooled_connection() -> None:
+    # one connection, two calls: the second waits ~200 ms for it before being sent
+    with FakeOpenAIServer(ttft_ms=200) as server:
+        provider = _provider(server, max_connections=1)
+        start = time.perf_counter()
+        first, second = await asyncio.gather(provider.complete(_request("a")),
+                                             provider.complete(_request("b")))
+        elapsed = time.perf_counter() - start
+        await provider.aclose()
+    assert elapsed >= 0.39  # the calls did queue on the single connection
+    assert first.ttft_ms is not None and second.ttft_ms is not None
+    assert max(first.ttft_ms, second.ttft_ms) < 350
