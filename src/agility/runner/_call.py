@@ -64,6 +64,8 @@ async def call_example(ctx: CallContext, example: Any, repeat_index: int) -> Res
             return ResultRecord(example_id=example.id, repeat_index=repeat_index,
                                 error=f"retrieval failed: {describe_error(exc)}", attempts=0)
         contexts = list(found.contexts)
+        # what the model was shown: RAG metrics must judge these, not the golden input_context
+        extra["contexts"] = contexts
         extra["retrieval_ms"] = found.latency_ms
         if found.details:
             extra["retrieval"] = found.details
