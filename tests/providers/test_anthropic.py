@@ -89,6 +89,7 @@ async def test_missing_usage_is_estimated_and_flagged() -> None:
     (Fault.server_error(400), ProviderError, False),
     (Fault.cut_stream(after_tokens=1), StreamError, True),
     (Fault.malformed_chunk(), StreamError, True),
+    (Fault.midstream_error(after_tokens=1, status=529), StreamError, True),
 ])
 async def test_faults_are_classified(server: FakeAnthropicServer, fault: Fault,
                                      error_type: type[ProviderError], retryable: bool) -> None:

@@ -101,6 +101,8 @@ async def test_missing_metadata_means_estimated_tokens() -> None:
     (Fault.auth_error(), ProviderAuthError, False),
     (Fault.cut_stream(after_tokens=1), StreamError, True),
     (Fault.malformed_chunk(), StreamError, True),
+    (Fault.midstream_error(after_tokens=1, status=429), RateLimitError, True),
+    (Fault.midstream_error(after_tokens=1, status=500), ProviderError, True),
 ])
 async def test_faults_are_classified(server: FakeBedrockServer, fault: Fault,
                                      error_type: type[ProviderError], retryable: bool) -> None:

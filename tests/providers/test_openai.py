@@ -126,7 +126,8 @@ async def test_hang_becomes_provider_timeout(server: FakeOpenAIServer) -> None:
     assert time.perf_counter() - start < 10  # gave up long before the server would answer
 
 
-@pytest.mark.parametrize("fault", [Fault.cut_stream(after_tokens=2), Fault.malformed_chunk()])
+@pytest.mark.parametrize("fault", [Fault.cut_stream(after_tokens=2), Fault.malformed_chunk(),
+                                   Fault.midstream_error(after_tokens=1)])
 async def test_broken_streams_raise_stream_error(server: FakeOpenAIServer, fault: Fault) -> None:
     server.set_faults([fault])
     provider = _provider(server)

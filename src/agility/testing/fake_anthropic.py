@@ -100,6 +100,10 @@ class FakeAnthropicServer(FakeOpenAIServer):
             if fault is not None and fault.cuts_before(index):
                 responder.abort()
                 return
+            if fault is not None and fault.errors_before(index):
+                await event("error", _error(fault.status or 500, "Overloaded"))
+                await responder.end_stream()
+                return
             await asyncio.sleep((ttft_ms if index == 0 else self.token_delay_ms) / 1000.0)
             await event("content_block_delta", {"index": 0, "delta": {"type": "text_delta",
                                                                        "text": token}})

@@ -28,6 +28,10 @@ _ERROR_CODES = {400: "ValidationException", 403: "AccessDeniedException",
                 429: "ThrottlingException", 500: "InternalServerException",
                 503: "ServiceUnavailableException"}
 
+_STREAM_EXCEPTIONS = {429: "throttlingException", 503: "serviceUnavailableException",
+                      500: "internalServerException", 424: "modelStreamErrorException",
+                      400: "validationException"}
+
 
 def _header(name: str, value: str) -> bytes:
     raw_name, raw_value = name.encode(), value.encode()
@@ -133,6 +137,12 @@ class FakeBedrockServer(FakeOpenAIServer):
         for index, token in enumerate(tokens):
             if fault is not None and fault.cuts_before(index):
                 responder.abort()
+                return
+            if fault is not None and fault.errors_before(index):
+                kind = _STREAM_EXCEPTIONS.get(fault.status or 500, "internalServerException")
+                await responder.write_chunk(encode_event(
+                    kind, {"message": "The stream failed."}, message_type="exception"))
+                await responder.end_stream()
                 return
             await asyncio.sleep((ttft_ms if index == 0 else self.token_delay_ms) / 1000.0)
             await responder.write_chunk(encode_event(

@@ -73,6 +73,15 @@ class Fault:
         """Stream a chunk whose data is not JSON after the first content chunk."""
         return cls("malformed_chunk")
 
+    def errors_before(self, index: int) -> bool:
+        """Whether this fault sends an in-stream error before content chunk ``index``."""
+        return self.kind == "midstream_error" and index >= (self.after_tokens or 0)
+
+    @classmethod
+    def midstream_error(cls, after_tokens: int = 1, status: int = 500) -> Fault:
+        """Start streaming (HTTP 200), then send the wire format's error event and end."""
+        return cls("midstream_error", status=status, after_tokens=after_tokens)
+
     @classmethod
     def auth_error(cls) -> Fault:
         """HTTP 401 whose message quotes the API key sent, as some servers do."""
@@ -241,6 +250,11 @@ class FakeOpenAIServer(BackgroundHTTPServer):
         for index, piece in enumerate(pieces):
             if fault is not None and fault.cuts_before(index):
                 responder.abort()
+                return
+            if fault is not None and fault.errors_before(index):
+                error = _error("The server had an error while streaming.", "server_error")
+                await responder.write_chunk(f"data: {json.dumps(error)}\n\n")
+                await responder.end_stream()
                 return
             await asyncio.sleep((ttft_ms if index == 0 else self.token_delay_ms) / 1000.0)
             await responder.write_chunk(chunk({"content": piece}))
