@@ -19,7 +19,7 @@ UNRELATED = "The cafeteria menu changes every Tuesday and features seasonal soup
 class _SwappedRetriever:
     """Returns the passage the golden ``input_context`` does *not* hold."""
 
-    async def retrieve(self, example):  # noqa: ANN001, ANN201 - the Retriever protocol
+    async def retrieve(self, example):  # the Retriever protocol
         text = UNRELATED if example.id == "ex-000" else RELEVANT
         return Retrieval(contexts=[text], latency_ms=3.0, details=[{"id": example.id}])
 

@@ -7,11 +7,12 @@ from agility.metrics._base import (
     MetricSummary,
     available_metrics,
     get_metric,
+    metric_class,
     register_metric,
     summarize,
 )
 from agility.metrics._embedding import embed, load_embedding_model
-from agility.metrics._scoring import score_run
+from agility.metrics._scoring import metric_versions, score_run
 from agility.metrics._calibrate import (
     CalibrationReport,
     ClassStats,
@@ -46,6 +47,8 @@ __all__ = [
     "MetricSummary",
     "available_metrics",
     "get_metric",
+    "metric_class",
+    "metric_versions",
     "register_metric",
     "summarize",
     "embed",

@@ -24,6 +24,7 @@ __all__ = [
     "Metric",
     "register_metric",
     "get_metric",
+    "metric_class",
     "available_metrics",
     "summarize",
 ]
@@ -155,6 +156,25 @@ def get_metric(name: str, **options: Any) -> Metric:
         target = getattr(importlib.import_module(module_name), attr)
         _REGISTRY[name] = target
     return target(**options)
+
+
+def metric_class(name: str) -> type[Metric]:
+    """The class registered under ``name`` (a ``family:member`` name resolves to its family),
+    without building it: class attributes such as ``version`` need no options (no judge).
+
+    Raises:
+        UsageError: no metric is registered under ``name``.
+    """
+    _load_builtins()
+    key = name if name in _REGISTRY or ":" not in name else f"{name.partition(':')[0]}:*"
+    target = _REGISTRY.get(key)
+    if target is None:
+        raise UsageError(f"unknown metric '{name}'. Known metrics: {', '.join(available_metrics())}")
+    if isinstance(target, str):
+        module_name, _, attr = target.partition(":")
+        target = getattr(importlib.import_module(module_name), attr)
+        _REGISTRY[key] = target
+    return target
 
 
 def available_metrics() -> list[str]:

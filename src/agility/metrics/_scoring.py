@@ -21,19 +21,21 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from agility.errors import UsageError
+from agility.errors import AgilityError, UsageError
 from agility.metrics._base import (
     Metric,
     MetricInput,
     MetricResult,
     MetricSummary,
     get_metric,
+    metric_class,
     summarize,
 )
 from agility.store import Store
 from agility.store._records import ResultRecord, ScoreRecord
 
-__all__ = ["MetricSpec", "build_inputs", "judge_spread", "question_of", "score_run"]
+__all__ = ["MetricSpec", "build_inputs", "judge_spread", "metric_versions", "question_of",
+           "score_run"]
 
 #: a metric name, or ``{"name": ..., **options}`` (for example a rubric's criteria)
 MetricSpec = str | dict[str, Any]
@@ -136,6 +138,35 @@ def _build_metric(spec: MetricSpec, judge_kwargs: dict[str, Any]) -> tuple[str, 
 
 def _version_of(metric: Metric) -> str:
     return str(getattr(metric, "metric_version", None) or metric.version)
+
+
+def metric_versions(metrics: Sequence[MetricSpec], *, judge: str | None = None,
+                    judge_options: dict[str, Any] | None = None) -> dict[str, str | None]:
+    """The version each metric's scores are stored with, as :func:`score_run` builds them.
+
+    Args:
+        metrics: metric names or ``{"name": ..., **options}`` mappings (as for ``score_run``).
+        judge: the judge model judge metrics are built with.
+        judge_options: provider options for the judge.
+
+    Returns:
+        ``{name: version}``; a metric that cannot be built with these options falls back to
+        its class's version, and an unknown one to None.
+    """
+    judge_kwargs: dict[str, Any] = {**(judge_options or {})}
+    if judge:
+        judge_kwargs["judge"] = judge
+    versions: dict[str, str | None] = {}
+    for spec in metrics:
+        name = spec if isinstance(spec, str) else str(spec.get("name"))
+        try:
+            versions[name] = _version_of(_build_metric(spec, judge_kwargs)[1])
+        except AgilityError:
+            try:
+                versions[name] = metric_class(name).version
+            except AgilityError:
+                versions[name] = None
+    return versions
 
 
 def _record(result: ResultRecord, metric_name: str, version: str,

@@ -151,15 +151,11 @@ def _candidate_lineage(plan: Plan, side: Side, store: Store) -> dict[str, Any]:
 
 def _lineage(plan: Plan, dataset: Dataset, store: Store, comparison: Comparison,
              retriever: EmbeddingRetriever | None) -> dict[str, Any]:
-    from agility.metrics import get_metric
+    from agility.metrics import metric_versions
 
-    metric_versions: dict[str, str | None] = {}
-    for spec in plan.metrics:
-        name = spec if isinstance(spec, str) else str(spec.get("name"))
-        try:
-            metric_versions[name] = get_metric(name).version
-        except Exception:  # noqa: BLE001 - lineage records what it can
-            metric_versions[name] = None
+    # the versions the scores were stored with: judge metrics are built with the plan's judge
+    versions = metric_versions(plan.metrics, judge=plan.judge,
+                               judge_options=dict(plan.judge_options) or None)
     source = _candidate_lineage(plan, "source", store)
     target = _candidate_lineage(plan, "target", store)
     return {
@@ -172,7 +168,7 @@ def _lineage(plan: Plan, dataset: Dataset, store: Store, comparison: Comparison,
             "corpus_hash": retriever.corpus_hash, "top_k": retriever.top_k,
             "cost_per_query_usd": retriever.cost_per_query_usd},
         "source": source, "target": target,
-        "metrics": metric_versions,
+        "metrics": versions,
         "judge": plan.judge,
         "criteria": comparison.criteria,
         "price_table_version": {"source": source["price_table_version"],
