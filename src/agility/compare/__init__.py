@@ -27,6 +27,7 @@ from agility.compare._models import (
     Percentiles,
     ReviewItem,
 )
+from agility.compare._proportions import PairedProportionInterval, newcombe_paired, wilson_interval
 from agility.compare._review import review_sample, sample_for_review
 from agility.compare._stats import (
     BootstrapInterval,
@@ -68,6 +69,9 @@ __all__ = [
     "sample_for_review",
     "BootstrapInterval",
     "McNemarResult",
+    "PairedProportionInterval",
+    "newcombe_paired",
+    "wilson_interval",
     "mcnemar",
     "paired_bootstrap",
     "quantile",

@@ -78,7 +78,8 @@ def _quality(name: str, metric: MetricComparison | None, criteria: Criteria,
             evidence=head + f"; only {s.differing_pairs} pairs differ (at least "
                             f"{q.min_differing_pairs} needed for the bootstrap interval to be "
                             f"trusted): add examples or review the differences")
-    bound = f"; gate lower bound {_pct(s.gate_rel_low)} ({s.gate_interval}, the more conservative)"
+    bound = (f"; gate lower bound {_pct(s.gate_rel_low)} (absolute bound / source mean; "
+             f"{s.gate_interval}{', the more conservative' if metric.kind == 'pass_fail' else ''})")
     if s.gate_rel_low is not None and s.gate_rel_low >= -margin:
         return CriterionResult(name=label, status="pass", evidence=head + bound)
     return CriterionResult(
