@@ -35,7 +35,7 @@ def _fmt(value: Any, unit: str = "", digits: int = 1) -> str:
 
 
 def _usd(value: float | None) -> str:
-    return "n/a" if value is None else f"${value:.6f}"
+    return "not measured" if value is None else f"${value:.6f}"
 
 
 def _summary_table(summary: RunSummary) -> Table:

@@ -44,6 +44,8 @@ class Provider(abc.ABC):
     name: ClassVar[str]
     #: True when calls cost nothing by default (a local model); the pricing layer uses it.
     local: ClassVar[bool] = False
+    #: True when answers were recorded elsewhere (replay): their cost is unknown, not 0.
+    recorded: ClassVar[bool] = False
 
     def __init__(self, model: str, **options: Any) -> None:
         self.model = model

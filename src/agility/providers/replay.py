@@ -3,6 +3,8 @@
 The file is JSON lines (``.jsonl``/``.json``) or CSV, one answer a row: an id, the output and,
 where known, ``latency_ms``, ``ttft_ms``, ``input_tokens``, ``output_tokens``,
 ``finish_reason``, ``request_id``. A figure the file lacks is ``None`` (not measured), never 0.
+The answers' cost is unknown too: a replay run's cost is not measured unless the user gives a
+price (``--price-input``/``--price-output``) and the file carries the token counts.
 Options ``id_field`` and ``output_field`` map other column names; by default the first of
 ``id``/``example_id``/``financebench_id`` and ``output``/``model_answer``/``response`` present in
 the first row is used (so FinanceBench result files replay as they are).
@@ -46,7 +48,8 @@ class ReplayProvider(Provider):
     """Replays a file of recorded answers; never sleeps, never calls out."""
 
     name = "replay"
-    local = True
+    # not local: the recorded answers cost something we do not know (None, not 0)
+    recorded = True
 
     def __init__(self, model: str, **options: Any) -> None:
         super().__init__(model, **options)

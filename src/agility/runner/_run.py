@@ -56,7 +56,8 @@ class _Tally:
     done: int = 0
     errors: int = 0
     cached: int = 0
-    cost_usd: float = 0.0
+    #: None until some result's cost was measured (a sum over None is not $0)
+    cost_usd: float | None = None
 
 
 async def arun_model(
@@ -171,8 +172,9 @@ async def _execute(plan: RunPlan, ctx: CallContext, concurrency: int, warmup: in
             tally.done += 1
             tally.errors += int(result.error is not None)
             tally.cached += int(result.cached)
-            if result.cost_usd is not None and not result.cached:
-                tally.cost_usd += result.cost_usd
+            if result.cost_usd is not None:  # a cached answer was measured and cost nothing
+                tally.cost_usd = (tally.cost_usd or 0.0) + (0.0 if result.cached
+                                                            else result.cost_usd)
             bar.advance(error=result.error is not None,
                         cost_usd=None if result.cached else result.cost_usd)
 
@@ -189,7 +191,7 @@ async def _execute(plan: RunPlan, ctx: CallContext, concurrency: int, warmup: in
     return RunSummary(
         name=plan.run.name, run_id=run_id, n_examples=plan.n_examples, n_done=tally.done,
         n_errors=tally.errors, n_cached=tally.cached,
-        total_cost_usd=None if ctx.price is None else tally.cost_usd,
+        total_cost_usd=tally.cost_usd,
         wall_time_s=time.perf_counter() - started, skipped_on_resume=plan.skipped_on_resume)
 
 

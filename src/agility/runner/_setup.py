@@ -39,6 +39,25 @@ class RunPlan:
     meta: dict[str, Any] = field(default_factory=dict)
 
 
+_RECORDED_NOT_PRICED = ("recorded answers: cost not measured (give --price-input and "
+                        "--price-output, and record input_tokens/output_tokens in the file)")
+
+
+def _price_for(table: PriceTable, provider: Provider, provider_options: dict[str, Any] | None,
+               price_input: float | None, price_output: float | None,
+               ) -> tuple[Price | None, dict[str, Any]]:
+    """The run's price and how the run record describes it (never a silent $0)."""
+    if provider.recorded and price_input is None and price_output is None:
+        # answers recorded elsewhere cost something we were not told: None, not 0
+        return None, {"source": _RECORDED_NOT_PRICED}
+    price = resolve_price(table, provider.name, provider.model,
+                          region=(provider_options or {}).get("region"),
+                          local=provider.local, price_input=price_input, price_output=price_output)
+    if price is None:
+        return None, {"source": f"not in price table {table.version}: cost not measured"}
+    return price, price.model_dump()
+
+
 def resolve_template(template: str | Path | PromptTemplate | None) -> PromptTemplate | None:
     """A PromptTemplate from a path or an instance (None stays None)."""
     if template is None or isinstance(template, PromptTemplate):
@@ -116,15 +135,14 @@ def prepare_run(
     table = prices if isinstance(prices, PriceTable) else load_price_table()
     if isinstance(prices, (str, Path)):
         table = table.merged(load_price_table(prices))
-    price = resolve_price(table, provider.name, provider.model,
-                          region=(provider_options or {}).get("region"),
-                          local=provider.local, price_input=price_input, price_output=price_output)
+    price, prices_record = _price_for(table, provider, provider_options, price_input,
+                                      price_output)
     wanted = RunRecord(
         name=name, dataset_hash=ds.hash, dataset_path=str(getattr(ds, "path", "") or "") or None,
         model_spec=provider.spec, provider_options=public_options(provider.options),
         config=config.model_dump(mode="json", exclude_unset=True) if config else {},
         template_hash=tmpl.hash if tmpl else None, price_table_version=table.version,
-        prices={**(price.model_dump() if price else {}), "extra_cost_usd": extra_cost_usd},
+        prices={**prices_record, "extra_cost_usd": extra_cost_usd},
         tool_version=agility.__version__, repeat=repeat, started_at=utc_now(),
         meta={**settings, "splits": list(splits) if splits else None,
               "n_examples": len(examples), "python": platform.python_version(),
