@@ -139,3 +139,28 @@ def test_pass_fail_shortcut_matches_index_resampling() -> None:
     assert fast.low == pytest.approx(slow.low, abs=0.004)
     assert fast.high == pytest.approx(slow.high, abs=0.004)
     assert fast.rel_low == pytest.approx(slow.rel_low, abs=0.005)
+
+
+def test_bca_interval_matches_scipys_paired_bca_on_skewed_differences() -> None:
+    # an independent implementation: scipy.stats.bootstrap(paired=True, method="BCa")
+    from scipy import stats as sps
+
+    rng = np.random.default_rng(3)
+    source = rng.beta(5, 2, 60)
+    target = np.clip(source - rng.exponential(0.05, 60) + 0.03, 0, 1)  # long left tail
+
+    def diff(s: np.ndarray, t: np.ndarray, axis: int = -1) -> np.ndarray:
+        return t.mean(axis=axis) - s.mean(axis=axis)
+
+    def rel(s: np.ndarray, t: np.ndarray, axis: int = -1) -> np.ndarray:
+        return diff(s, t, axis) / s.mean(axis=axis)
+
+    ours = paired_bootstrap(source, target, n_resamples=20000, seed=1, method="bca")
+    plain = paired_bootstrap(source, target, n_resamples=20000, seed=1)
+    for stat, low, high in ((diff, ours.low, ours.high), (rel, ours.rel_low, ours.rel_high)):
+        ref = sps.bootstrap((source, target), stat, paired=True, vectorized=True,
+                            n_resamples=20000, method="BCa", random_state=1).confidence_interval
+        assert low == pytest.approx(ref.low, abs=0.0015)
+        assert high == pytest.approx(ref.high, abs=0.0015)
+    # the left tail pulls BCa's interval below the percentile one
+    assert ours.low < plain.low and ours.high < plain.high

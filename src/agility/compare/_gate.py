@@ -35,7 +35,8 @@ def _gated_stats(metric: MetricComparison, split: str) -> MetricStats:
 
 
 def _interval_text(s: MetricStats) -> str:
-    text = f"bootstrap CI {_pct(s.rel_ci_low)} to {_pct(s.rel_ci_high)}"
+    kind = "BCa bootstrap" if s.ci_method == "bca" else "bootstrap"
+    text = f"{kind} CI {_pct(s.rel_ci_low)} to {_pct(s.rel_ci_high)}"
     if s.rel_score_ci_low is not None:
         text += f"; Newcombe score CI {_pct(s.rel_score_ci_low)} to {_pct(s.rel_score_ci_high)}"
     return text

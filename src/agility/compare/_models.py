@@ -43,10 +43,11 @@ class MetricStats(_Model):
     target_mean: float | None
     diff: float | None = None  # target - source
     rel_diff: float | None = None  # (target - source) / source
-    ci_low: float | None = None
+    ci_low: float | None = None  # the paired bootstrap interval (see ci_method)
     ci_high: float | None = None
     rel_ci_low: float | None = None
     rel_ci_high: float | None = None
+    ci_method: Literal["percentile", "bca"] | None = None
     test: Literal["mcnemar", "wilcoxon"] | None = None
     test_method: str | None = None
     p_value: float | None = None

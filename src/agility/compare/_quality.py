@@ -64,8 +64,9 @@ def metric_stats(source: np.ndarray, target: np.ndarray, *, pass_fail: bool, mar
     """Paired statistics of one metric on aligned per-example values.
 
     Non-inferiority (lower bound of the relative interval >= -margin) uses, for pass/fail
-    verdicts, the lower of the bootstrap and Newcombe score bounds; for scores, the bootstrap
-    bound, and is ``None`` (undecided) when fewer than ``min_differing_pairs`` pairs differ.
+    verdicts, the lower of the percentile bootstrap and Newcombe score bounds; for scores, the
+    BCa bootstrap bound, and is ``None`` (undecided) when fewer than ``min_differing_pairs``
+    pairs differ.
 
     Args:
         source: per-example values of the source model.
@@ -85,17 +86,19 @@ def metric_stats(source: np.ndarray, target: np.ndarray, *, pass_fail: bool, mar
     if n == 0:
         return MetricStats(n=0, source_mean=None, target_mean=None, margin=margin)
     s_mean, t_mean = float(source.mean()), float(target.mean())
+    binary = pass_fail and bool(np.all(np.isin(source, (0.0, 1.0)))) \
+        and bool(np.all(np.isin(target, (0.0, 1.0))))
+    # scores get BCa (skewed differences); verdicts keep the percentiles beside Newcombe's
     ci = paired_bootstrap(source, target, n_resamples=n_resamples, seed=seed,
-                          confidence=confidence)
+                          confidence=confidence, method="percentile" if binary else "bca")
     stats = MetricStats(
         n=n, source_mean=s_mean, target_mean=t_mean, diff=t_mean - s_mean,
         rel_diff=(t_mean - s_mean) / s_mean if s_mean else None,
         ci_low=ci.low, ci_high=ci.high, rel_ci_low=ci.rel_low, rel_ci_high=ci.rel_high,
         margin=margin, differing_pairs=int(np.count_nonzero(target != source)),
         gate_rel_low=ci.rel_low, gate_interval=None if ci.rel_low is None else "bootstrap",
+        ci_method="percentile" if binary else "bca",
     )
-    binary = pass_fail and bool(np.all(np.isin(source, (0.0, 1.0)))) \
-        and bool(np.all(np.isin(target, (0.0, 1.0))))
     if binary:
         _add_score_interval(stats, source.astype(bool), target.astype(bool), confidence)
         test = mcnemar(source.astype(bool), target.astype(bool))
