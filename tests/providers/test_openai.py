@@ -242,3 +242,25 @@ async def test_ttft_excludes_waiting_for_a_pooled_connection() -> None:
     assert elapsed >= 0.39  # the calls did queue on the single connection
     assert first.ttft_ms is not None and second.ttft_ms is not None
     assert max(first.ttft_ms, second.ttft_ms) < 350
+
+
+async def test_lines_and_characters_split_across_network_reads_are_reassembled() -> None:
+    chunks = [{"id": "c9", "choices": [{"index": 0, "delta": {"content": text}}]}
+              for text in ("Café ", "crème ", "brûlée")]
+    chunks.append({"id": "c9", "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
+    wire = ("".join(f"data: {json.dumps(c, ensure_ascii=False)}\r\n\r\n" for c in chunks)
+            + "data: [DONE]\r\n\r\n").encode()
+
+    class Trickle(httpx.AsyncByteStream):
+        async def __aiter__(self):  # type: ignore[override]
+            for i in range(0, len(wire), 7):  # 7-byte reads split lines and UTF-8 sequences
+                yield wire[i:i + 7]
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, stream=Trickle())
+
+    provider = get_provider("openai/m", base_url="http://test/v1",
+                            transport=httpx.MockTransport(handler))
+    completion = await provider.complete(_request())
+    await provider.aclose()
+    assert completion.text == "Café crème brûlée" and completion.finish_reason == "stop"
