@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -21,6 +22,7 @@ from agility.runner import (
     run_figures,
     run_model,
 )
+from agility.store import RunRecord, Store
 
 runs_app = typer.Typer(help="Runs in the store: list them, show one.", no_args_is_help=True)
 app.add_typer(runs_app, name="runs")
@@ -108,21 +110,54 @@ def run_command(
     console.print(_summary_table(summary))
 
 
+#: below this console width ``runs list`` drops the finished column and shortens timestamps
+_WIDE_LIST = 110
+
+
+def _when(timestamp: str | None, wide: bool) -> str:
+    """``2026-11-25T08:41:25.295+00:00`` as ``2026-11-25 08:41:25`` (wide) or ``11-25 08:41``."""
+    if not timestamp:
+        return "-"
+    text = timestamp.replace("T", " ")
+    return text[:19] if wide else text[5:16]
+
+
+def _runs_table(db: Store, runs: Sequence[RunRecord], width: int) -> Table:
+    """The runs as a table that stays readable at ``width`` columns: name and status are never
+    wrapped or cut; a long model spec (a replay path) folds onto more lines instead."""
+    wide = width >= _WIDE_LIST
+    # no outer edge when narrow: two more characters for the model column
+    table = Table(title=f"runs in {escape(str(db.path))}", show_edge=wide)
+    table.add_column("name", no_wrap=True)
+    table.add_column("model", overflow="fold", min_width=8, ratio=1)
+    table.add_column("status", no_wrap=True)
+    table.add_column("results", no_wrap=True, justify="right")
+    if wide:
+        table.add_column("errors", no_wrap=True, justify="right")
+    table.add_column("started", no_wrap=True)
+    if wide:
+        table.add_column("finished", no_wrap=True)
+    for run in runs:
+        counts = db.query("SELECT COUNT(*) AS n, SUM(error IS NOT NULL) AS e FROM results "
+                          "WHERE run_id=?", (run.id,))[0]
+        errors = int(counts["e"] or 0)
+        if wide:
+            cells = [str(counts["n"]), str(errors), _when(run.started_at, wide),
+                     _when(run.finished_at, wide)]
+        else:
+            done = f"{counts['n']} ({errors} err)" if errors else str(counts["n"])
+            cells = [done, _when(run.started_at, wide)]
+        table.add_row(escape(run.name), escape(run.model_spec), run.status, *cells)
+    return table
+
+
 @runs_app.command("list")
 @handle_errors
 def runs_list(store: StoreOption = None) -> None:
     """List the runs in the store."""
     with open_store(store) as db:
         runs = db.list_runs()
-        table = Table(title=f"runs in {escape(str(db.path))}")
-        for column in ("name", "model", "status", "results", "errors", "started", "finished"):
-            table.add_column(column, no_wrap=column in ("name", "model"))
-        for run in runs:
-            counts = db.query("SELECT COUNT(*) AS n, SUM(error IS NOT NULL) AS e FROM results "
-                              "WHERE run_id=?", (run.id,))[0]
-            table.add_row(escape(run.name), escape(run.model_spec), run.status,
-                          str(counts["n"]), str(counts["e"] or 0), run.started_at,
-                          run.finished_at or "-")
+        table = _runs_table(db, runs, console.width)
     console.print(table if runs else "no runs yet: start one with `agility run`.")
 
 
