@@ -65,3 +65,25 @@ def test_pass_fail_gate_uses_the_lower_of_the_two_bounds() -> None:
         assert s.non_inferior is (s.gate_rel_low >= -0.03)
         chose.add(s.gate_interval)
     assert "newcombe" in chose  # the score interval is the binding one in this regime
+
+
+def test_averaged_repeated_verdicts_with_few_differences_are_inconclusive(
+        tmp_store: Store) -> None:
+    # two repeats per example: averaged verdicts (0, 0.5, 1) are not 0/1, so neither McNemar
+    # nor Newcombe applies and the differing-pairs guard must
+    rows = [{"id": f"q{i:04d}", "source_prompt": "q", "ground_truth": "a"} for i in range(200)]
+    ds = save_dataset(tmp_store, rows)
+    for name, flipped in (("src", set()), ("tgt", {1, 2, 3})):
+        add_run(tmp_store, name, ds, [
+            {"example_id": f"q{i:04d}", "repeat_index": r, "output": "x",
+             "scores": {"correctness": (0.0, False) if (i in flipped and r == 0) or i % 5 == 0
+                        else (1.0, True)}}
+            for i in range(200) for r in range(2)])
+    criteria = Criteria.model_validate(_UNGATED)
+    result = compare_runs(tmp_store, "src", "tgt", criteria, n_resamples=1000,
+                          score_missing=False)
+    stats = result.metrics[0].overall
+    assert result.metrics[0].kind == "pass_fail" and stats.test == "wilcoxon"
+    assert stats.differing_pairs == 3 and stats.non_inferior is None
+    assert result.criteria_results[0].status == "inconclusive"
+    assert "only 3 pairs differ" in result.criteria_results[0].evidence

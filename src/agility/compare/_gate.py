@@ -73,14 +73,15 @@ def _quality(name: str, metric: MetricComparison | None, criteria: Criteria,
         return CriterionResult(name=label, status="fail", evidence=head)
     if q.test == "point":
         return CriterionResult(name=label, status="pass", evidence=head)
-    if metric.kind == "score" and (s.differing_pairs or 0) < q.min_differing_pairs:
+    # averaged repeats of verdicts are not 0/1 either: they get the scores' treatment
+    if s.test != "mcnemar" and (s.differing_pairs or 0) < q.min_differing_pairs:
         return CriterionResult(
             name=label, status="inconclusive",
             evidence=head + f"; only {s.differing_pairs} pairs differ (at least "
                             f"{q.min_differing_pairs} needed for the bootstrap interval to be "
                             f"trusted): add examples or review the differences")
     bound = (f"; gate lower bound {_pct(s.gate_rel_low)} (absolute bound / source mean; "
-             f"{s.gate_interval}{', the more conservative' if metric.kind == 'pass_fail' else ''})")
+             f"{s.gate_interval}{', the more conservative' if s.test == 'mcnemar' else ''})")
     if s.gate_rel_low is not None and s.gate_rel_low >= -margin:
         return CriterionResult(name=label, status="pass", evidence=head + bound)
     return CriterionResult(
