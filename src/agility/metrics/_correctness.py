@@ -17,6 +17,9 @@ answer (calibrated on FinanceBench's human labels, Islam et al. 2023, arXiv:2311
    about a figure (the gold's percentages, by contrast, are often supporting detail).
 6. Gold answers without decisive figures are compared on their direction of change (up
    against down is incorrect) and then on their content words.
+7. A gold that itself declines or says the information is not available (refusal language
+   and no key figure) is met by an answer that declines too; an answer that commits to a
+   figure or an answer instead is incorrect.
 """
 
 from __future__ import annotations
@@ -254,6 +257,8 @@ def judge_financial_answer(question: str | None, gold: object, answer: object, *
     refusals = refusal_phrases(text)
     keys = _key_figures(gold, question)
     gold_text = _as_text(gold)
+    if not keys and not isinstance(gold, int | float) and refusal_phrases(gold_text):
+        return _declining_gold_verdict(text, question, refusals)
     gold_polarity = _polarity(gold_text) if not isinstance(gold, int | float) else None
     answer_polarity = _polarity(text)
 
@@ -277,6 +282,20 @@ def judge_financial_answer(question: str | None, gold: object, answer: object, *
     if figure and asks_quantity:
         return Judgement(*figure)
     return _text_verdict(gold_text, text, text_threshold)
+
+
+def _declining_gold_verdict(answer: str, question: str, refusals: list[str]) -> Judgement:
+    """Rule 7: the gold declines or says the figure is not available."""
+    if refusals:
+        return Judgement("correct", "declines as the gold does (" + ", ".join(refusals) + ")")
+    given = parse_financial_numbers(question)
+    figures = [f for f in parse_financial_numbers(answer)
+               if not any(f.value == q.value for q in given)]
+    if figures:
+        return Judgement("incorrect", f"states {_raws(figures)} where the gold says the answer "
+                                      f"is not available or must be declined")
+    return Judgement("incorrect", "answers where the gold says the answer is not available or "
+                                  "must be declined")
 
 
 def _text_verdict(gold: str, answer: str, threshold: float) -> Judgement:
@@ -303,7 +322,7 @@ class CorrectnessMetric(Metric):
     ``passed`` is True when correct.
     """
 
-    version = "1"
+    version = "2"  # 2: rule 7 (a gold that declines is met by a refusal)
     requires = ("output", "ground_truth")
 
     def score(self, item: MetricInput) -> MetricResult:

@@ -64,6 +64,9 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         r"(?i)\b(?:you|one) (?:would|will|may|might) (?:need|have) to (?:refer|consult|look|"
         r"review|check|access|obtain)|\bplease (?:refer|consult|check)\b|"
         r"\b(?:i|we) (?:would )?(?:need|require) (?:more|additional|the|access)")),
+    ("declines", re.compile(
+        r"(?i)\b(?:i|we) (?:cannot|can ?not|can't|won't|will not|am unable to|are unable to)"
+        r" (?:\w+ ){0,2}?(?:help|assist)\b|\b(?:i|we) must (?:respectfully )?decline\b")),
     ("does not know", re.compile(r"(?i)\bi (?:don't|do not) know\b|\bi'm not sure\b|"
                                  r"\bi am not sure\b")),
     ("insufficient", re.compile(r"(?i)\binsufficient (?:information|data|context|details)\b|"
@@ -101,7 +104,7 @@ class RefusalMetric(Metric):
     ``answered``; ``score`` is 1.0 for an answer, 0.0 for a refusal.
     """
 
-    version = "1"
+    version = "2"  # 2: "declines" phrasings (I can't help with that, we must decline)
 
     def score(self, item: MetricInput) -> MetricResult:
         """Judge one answer (see the class docstring)."""
