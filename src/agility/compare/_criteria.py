@@ -12,18 +12,18 @@ Example (every key optional)::
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
+from agility._yaml_config import load_yaml, validate_yaml
 from agility.errors import ConfigError
 
 __all__ = [
-    "Criteria",
-    "QualityCriteria",
-    "LatencyCriteria",
     "CostCriteria",
+    "Criteria",
+    "LatencyCriteria",
+    "QualityCriteria",
     "SafetyCriteria",
     "load_criteria",
     "parse_criteria",
@@ -94,22 +94,6 @@ class Criteria(_Section):
         return list(dict.fromkeys([*self.quality.metrics, *self.safety.metrics]))
 
 
-def _line_of(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
-    """The 1-based line of the YAML node at ``loc`` (or of its closest existing parent)."""
-    line = None if node is None else node.start_mark.line + 1
-    for key in loc:
-        if isinstance(node, yaml.MappingNode):
-            match = next((v for k, v in node.value if getattr(k, "value", None) == key), None)
-        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
-            match = node.value[key]
-        else:
-            match = None
-        if match is None:
-            break
-        node, line = match, match.start_mark.line + 1
-    return line
-
-
 def parse_criteria(text: str, source: str = "<criteria>") -> Criteria:
     """Parse and validate criteria YAML.
 
@@ -123,31 +107,10 @@ def parse_criteria(text: str, source: str = "<criteria>") -> Criteria:
     Raises:
         ConfigError: the YAML is malformed or a field is invalid (names file:line: field).
     """
-    try:
-        node = yaml.compose(text)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{source}:{mark.line + 1}" if mark else source
-        raise ConfigError(f"{where}: not valid YAML ({getattr(exc, 'problem', exc)}). "
-                          f"Fix the syntax and run again.") from exc
+    data, node = load_yaml(text, source)
     if data is None:
         return Criteria()
-    if not isinstance(data, dict):
-        raise ConfigError(f"{source}:1: -: criteria must be a mapping with keys quality, latency, "
-                          f"cost, safety, use_holdout")
-    try:
-        return Criteria.model_validate(data)
-    except ValidationError as exc:
-        lines = []
-        for err in exc.errors():
-            loc = tuple(err["loc"])
-            line = _line_of(node, loc)
-            where = f"{source}:{line}" if line else source
-            field = ".".join(str(p) for p in loc) or "-"
-            lines.append(f"{where}: {field}: {err['msg']}")
-        raise ConfigError("invalid sign-off criteria; fix these fields:\n" + "\n".join(lines)) \
-            from exc
+    return validate_yaml(data, node, Criteria, source, "sign-off criteria")
 
 
 def load_criteria(path: str | Path) -> Criteria:

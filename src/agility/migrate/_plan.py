@@ -13,11 +13,11 @@ import re
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from agility._yaml_config import child_node, load_yaml, validate_yaml
 from agility.chat import GenerationConfig
-from agility.compare import Criteria, load_criteria, parse_criteria
+from agility.compare import Criteria, load_criteria
 from agility.errors import ConfigError
 
 __all__ = [
@@ -147,33 +147,6 @@ class Plan(_Strict):
         return load_criteria(self.criteria)
 
 
-def _line_of(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
-    line = None if node is None else node.start_mark.line + 1
-    for key in loc:
-        if isinstance(node, yaml.MappingNode):
-            match = next((v for k, v in node.value if getattr(k, "value", None) == key), None)
-            if match is None:  # an unknown key: point at the key itself
-                match = next((k for k, _ in node.value if getattr(k, "value", None) == key), None)
-        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
-            match = node.value[key]
-        else:
-            match = None
-        if match is None:
-            break
-        node, line = match, match.start_mark.line + 1
-    return line
-
-
-def _message(err: Any) -> str:
-    if err["type"] == "extra_forbidden":
-        return "unknown field (check the spelling; see `agility init` for every field)"
-    if err["type"] == "missing":
-        return "required field is missing"
-    if err["type"] == "string_pattern_mismatch":
-        return "use only letters, digits, '.', '_' and '-' (no spaces or slashes)"
-    return str(err["msg"]).removeprefix("Value error, ")
-
-
 def _resolve(plan: Plan, base: Path) -> Plan:
     def absolute(path: Path) -> Path:
         return path if path.is_absolute() else (base / path).resolve()
@@ -211,32 +184,14 @@ def parse_plan(text: str, source: str = "plan.yaml", base: Path | None = None) -
         ConfigError: malformed YAML or invalid fields; every problem is listed as
             ``file:line: field.path: message``.
     """
-    try:
-        node = yaml.compose(text)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{source}:{mark.line + 1}" if mark else source
-        raise ConfigError(f"{where}: -: not valid YAML ({getattr(exc, 'problem', exc)}). "
-                          f"Fix the syntax and run again.") from exc
+    data, node = load_yaml(text, source)
     if not isinstance(data, dict):
         raise ConfigError(f"{source}:1: -: a plan is a mapping with name, dataset, source, "
                           f"target, ...; run `agility init` for a commented starter plan.")
     if isinstance(data.get("criteria"), dict):
-        section = yaml.safe_dump(data["criteria"])
-        data["criteria"] = parse_criteria(section, f"{source} (criteria)")
-    try:
-        plan = Plan.model_validate(data)
-    except ValidationError as exc:
-        lines = []
-        for err in exc.errors():
-            loc = tuple(p for p in err["loc"] if not str(p).startswith("function-after"))
-            line = _line_of(node, loc)
-            where = f"{source}:{line}" if line else source
-            field = ".".join(str(p) for p in loc) or "-"
-            lines.append(f"{where}: {field}: {_message(err)}")
-        raise ConfigError("invalid migration plan; fix these fields:\n" + "\n".join(lines)) \
-            from exc
+        data["criteria"] = validate_yaml(data["criteria"], child_node(node, "criteria"), Criteria,
+                                         source, "sign-off criteria", prefix=("criteria",))
+    plan = validate_yaml(data, node, Plan, source, "migration plan")
     plan = _resolve(plan, base or Path.cwd())
     return plan.model_copy(update={"plan_hash": hashlib.sha256(text.encode()).hexdigest()})
 
