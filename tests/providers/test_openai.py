@@ -9,7 +9,6 @@ import socket
 import time
 from collections.abc import Iterator
 
-import httpx
 import pytest
 
 from agility.chat import ChatRequest, GenerationConfig, Message
@@ -23,8 +22,34 @@ from agility.errors import (
 from agility.providers import get_provider
 from agility.providers.openai import OpenAIProvider
 from agility.testing import FakeOpenAIServer, Fault
+from agility.testing._http import BackgroundHTTPServer, HTTPRequest, HTTPResponder
 
 SECRET = "sk-test-SECRET123456"
+
+
+class ScriptedServer(BackgroundHTTPServer):
+    """Answers every request with the same SSE bytes, ``piece`` bytes per network write, and
+    keeps the requests it got (path, query, headers)."""
+
+    def __init__(self, wire: bytes, piece: int = 0, headers: dict[str, str] | None = None):
+        super().__init__()
+        self.wire, self.piece, self.reply_headers = wire, piece or len(wire), headers or {}
+        self.seen: list[HTTPRequest] = []
+
+    async def handle(self, request: HTTPRequest, responder: HTTPResponder) -> None:
+        self.seen.append(request)
+        await responder.start_stream(200, self.reply_headers)
+        for i in range(0, len(self.wire), self.piece):
+            await responder.write_chunk(self.wire[i:i + self.piece])
+            if self.piece < len(self.wire):
+                await asyncio.sleep(0.002)  # so that the client gets separate reads
+        await responder.end_stream()
+
+
+def _sse(chunks: list[dict[str, object]], newline: str = "\n") -> bytes:
+    events = "".join(f"data: {json.dumps(c, ensure_ascii=False)}{newline}{newline}"
+                     for c in chunks)
+    return (events + f"data: [DONE]{newline}{newline}").encode()
 
 
 def _request(text: str = "the quick brown fox", **config: object) -> ChatRequest:
@@ -175,25 +200,43 @@ async def test_unreachable_server_is_a_retryable_error_naming_the_url() -> None:
 async def test_azure_config_uses_api_key_header_and_api_version(
         monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AZURE_OPENAI_API_KEY", "azure-key-123")
-    seen: list[httpx.Request] = []
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        seen.append(request)
-        chunks = [{"id": "c1", "choices": [{"index": 0, "delta": {"content": "hi"}}]},
-                  {"id": "c1", "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}]
-        sse = "".join(f"data: {json.dumps(c)}\n\n" for c in chunks) + "data: [DONE]\n\n"
-        return httpx.Response(200, text=sse, headers={"apim-request-id": "az-1"})
-
-    provider = get_provider("openai/my-deployment", base_url="https://res.openai.azure.com",
-                            azure_api_version="2024-10-21",
-                            transport=httpx.MockTransport(handler))
-    completion = await provider.complete(_request())
-    await provider.aclose()
-    sent = seen[0]
-    assert sent.url.path == "/openai/deployments/my-deployment/chat/completions"
-    assert sent.url.params["api-version"] == "2024-10-21"
+    wire = _sse([{"id": "c1", "choices": [{"index": 0, "delta": {"content": "hi"}}]},
+                 {"id": "c1", "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}])
+    with ScriptedServer(wire, headers={"apim-request-id": "az-1"}) as server:
+        provider = get_provider("openai/my-deployment", base_url=f"http://127.0.0.1:{server.port}",
+                                azure_api_version="2024-10-21")
+        completion = await provider.complete(_request())
+        await provider.aclose()
+    sent = server.seen[0]
+    assert sent.path == "/openai/deployments/my-deployment/chat/completions"
+    assert sent.query["api-version"] == ["2024-10-21"]
     assert sent.headers["api-key"] == "azure-key-123" and "authorization" not in sent.headers
     assert completion.text == "hi" and completion.request_id == "az-1"
+
+
+async def test_http_proxy_from_the_environment_is_used(monkeypatch: pytest.MonkeyPatch) -> None:
+    # the fake server plays the proxy: the model's host does not even resolve
+    with FakeOpenAIServer() as proxy:
+        monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{proxy.port}")
+        for name in ("NO_PROXY", "no_proxy", "http_proxy"):
+            monkeypatch.delenv(name, raising=False)
+        provider = get_provider("openai/m", base_url="http://model.invalid/v1")
+        completion = await provider.complete(_request("through the proxy"))
+        await provider.aclose()
+    assert completion.text == "through the proxy" and len(proxy.requests) == 1
+
+
+async def test_no_proxy_bypasses_the_environment_proxy(server: FakeOpenAIServer,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    with socket.socket() as sock:  # a proxy address nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        dead = sock.getsockname()[1]
+    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{dead}")
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    monkeypatch.delenv("no_proxy", raising=False)
+    provider = _provider(server)
+    assert (await provider.complete(_request("direct"))).text == "direct"
+    await provider.aclose()
 
 
 async def test_sixty_four_concurrent_calls_share_one_pool() -> None:
@@ -245,22 +288,13 @@ async def test_ttft_excludes_waiting_for_a_pooled_connection() -> None:
 
 
 async def test_lines_and_characters_split_across_network_reads_are_reassembled() -> None:
-    chunks = [{"id": "c9", "choices": [{"index": 0, "delta": {"content": text}}]}
-              for text in ("Café ", "crème ", "brûlée")]
+    chunks: list[dict[str, object]] = [
+        {"id": "c9", "choices": [{"index": 0, "delta": {"content": text}}]}
+        for text in ("Café ", "crème ", "brûlée")]
     chunks.append({"id": "c9", "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
-    wire = ("".join(f"data: {json.dumps(c, ensure_ascii=False)}\r\n\r\n" for c in chunks)
-            + "data: [DONE]\r\n\r\n").encode()
-
-    class Trickle(httpx.AsyncByteStream):
-        async def __aiter__(self):  # type: ignore[override]
-            for i in range(0, len(wire), 7):  # 7-byte reads split lines and UTF-8 sequences
-                yield wire[i:i + 7]
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(200, stream=Trickle())
-
-    provider = get_provider("openai/m", base_url="http://test/v1",
-                            transport=httpx.MockTransport(handler))
-    completion = await provider.complete(_request())
-    await provider.aclose()
+    # 7-byte writes split lines and UTF-8 sequences across the client's reads
+    with ScriptedServer(_sse(chunks, newline="\r\n"), piece=7) as server:
+        provider = get_provider("openai/m", base_url=f"http://127.0.0.1:{server.port}/v1")
+        completion = await provider.complete(_request())
+        await provider.aclose()
     assert completion.text == "Café crème brûlée" and completion.finish_reason == "stop"
