@@ -109,3 +109,10 @@ def test_the_starter_plan_is_a_valid_plan(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="already exists"):
         write_starter_plan(path)
     write_starter_plan(path, force=True)
+
+
+def test_inline_criteria_errors_point_at_their_line_in_the_plan(tmp_path: Path) -> None:
+    text = GOOD.replace("criteria: criteria.yaml",
+                        "criteria:\n  quality:\n    max_relative_drop: 0.05\n    typo_field: 1\n")
+    message = _error(tmp_path, text)
+    assert "plan.yaml:8: criteria.quality.typo_field: unknown field" in message
