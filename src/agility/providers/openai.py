@@ -270,20 +270,33 @@ class _StreamState:
         A response left unread closes its connection instead of returning it to the pool, so
         the bytes after ``[DONE]`` are read too. Lines are split from the raw bytes as they
         arrive (a read may end mid-line or mid-character).
+
+        The first token is timed when its bytes come off the socket, before any parsing, and
+        the task then yields once: responses that arrived together each take their timestamp
+        before any of them does the rest of its work (parsing, the runner's store write), so
+        at high concurrency one call's bookkeeping is not counted in another's TTFT.
         """
         pending = b""
         async for data in response.content.iter_any():
             if self.done:
                 continue
+            arrived = time.perf_counter()
+            first = watch.first_token is None
             *lines, pending = (pending + data).split(b"\n")
             for line in lines:
                 if not self.done:
-                    self.feed(line.rstrip(b"\r").decode("utf-8", "replace"), watch, provider)
+                    self.feed(line.rstrip(b"\r").decode("utf-8", "replace"), watch, provider,
+                              arrived)
+            if first and watch.first_token is not None:
+                await asyncio.sleep(0)
         if pending.strip() and not self.done:
-            self.feed(pending.rstrip(b"\r").decode("utf-8", "replace"), watch, provider)
+            self.feed(pending.rstrip(b"\r").decode("utf-8", "replace"), watch, provider,
+                      time.perf_counter())
 
-    def feed(self, line: str, watch: Stopwatch, provider: OpenAIProvider) -> bool:
-        """Take one SSE line; return True at ``[DONE]``."""
+    def feed(self, line: str, watch: Stopwatch, provider: OpenAIProvider,
+             arrived: float) -> bool:
+        """Take one SSE line that came off the socket at ``arrived`` (``perf_counter``);
+        return True at ``[DONE]``."""
         if not line.startswith("data:"):
             return False  # blank separators, comments, "event:" lines
         data = line[5:].strip()
@@ -310,7 +323,8 @@ class _StreamState:
         for choice in chunk.get("choices") or []:
             content = (choice.get("delta") or {}).get("content")
             if content:
-                watch.mark_first_token()
+                if watch.first_token is None:
+                    watch.first_token = arrived
                 self.parts.append(content)
             if choice.get("finish_reason"):
                 self.finish_reason = choice["finish_reason"]

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import gc
 import time
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -143,6 +144,10 @@ async def arun_model(
                       limiter=RateLimiter(rate_limit), policy=retry, timeout_s=timeout_s,
                       cache=cache)
     status = "failed"
+    # A full garbage collection walks every object in the process (tens of ms here) and
+    # stalls all calls in flight, which shows up as TTFT: objects that exist before the run
+    # are frozen out of it for the run's duration (gc.unfreeze gives them back afterwards).
+    gc.freeze()
     try:
         summary = await _execute(plan, ctx, concurrency, warmup, progress)
         status = "finished"
@@ -151,6 +156,7 @@ async def arun_model(
         status = "interrupted"
         raise
     finally:
+        gc.unfreeze()
         run_id: int = plan.run.id  # type: ignore[assignment]
         store.update_run(run_id, status=status, finished_at=utc_now())
         await plan.provider.aclose()
@@ -197,10 +203,21 @@ async def _execute(plan: RunPlan, ctx: CallContext, concurrency: int, warmup: in
 
 def run_model(dataset: Any, model: str = "openai/gpt-4o-mini", **kwargs: Any) -> RunSummary:
     """Synchronous :func:`arun_model` (same arguments). Works inside a running event loop too
-    (for notebooks) by running the loop in a worker thread."""
+    (for notebooks) by running the loop in a worker thread. Uses uvloop's event loop when
+    uvloop is installed (less CPU per call; see ``benchmarks/README.md``)."""
     try:
         asyncio.get_running_loop()
     except RuntimeError:
-        return asyncio.run(arun_model(dataset, model, **kwargs))
+        return _run_loop(arun_model(dataset, model, **kwargs))
     with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, arun_model(dataset, model, **kwargs)).result()
+        return pool.submit(_run_loop, arun_model(dataset, model, **kwargs)).result()
+
+
+def _run_loop(coro: Coroutine[Any, Any, RunSummary]) -> RunSummary:
+    """Run ``coro`` to completion on a new event loop (uvloop's when installed)."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(coro)
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        return runner.run(coro)
