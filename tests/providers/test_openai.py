@@ -298,3 +298,15 @@ async def test_lines_and_characters_split_across_network_reads_are_reassembled()
         completion = await provider.complete(_request())
         await provider.aclose()
     assert completion.text == "Café crème brûlée" and completion.finish_reason == "stop"
+
+
+async def test_broken_utf8_in_a_chunk_is_replaced_not_fatal() -> None:
+    good = {"id": "c7", "choices": [{"index": 0, "delta": {"content": "ok "}}]}
+    wire = _sse([good, {"id": "c7", "choices": [{"index": 0, "delta": {"content": "BAD"}}]},
+                 {"id": "c7", "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}])
+    wire = wire.replace(b"BAD", b"b\xffd")  # a byte that is never valid UTF-8
+    with ScriptedServer(wire) as server:
+        provider = get_provider("openai/m", base_url=f"http://127.0.0.1:{server.port}/v1")
+        completion = await provider.complete(_request())
+        await provider.aclose()
+    assert completion.text == "ok b\ufffdd"

@@ -26,6 +26,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
+import orjson
 
 from agility.chat import ChatRequest, Completion
 from agility.errors import ProviderError, ProviderTimeout, StreamError
@@ -285,32 +286,29 @@ class _StreamState:
             *lines, pending = (pending + data).split(b"\n")
             for line in lines:
                 if not self.done:
-                    self.feed(line.rstrip(b"\r").decode("utf-8", "replace"), watch, provider,
-                              arrived)
+                    self.feed(line, watch, provider, arrived)
             if first and watch.first_token is not None:
                 await asyncio.sleep(0)
         if pending.strip() and not self.done:
-            self.feed(pending.rstrip(b"\r").decode("utf-8", "replace"), watch, provider,
-                      time.perf_counter())
+            self.feed(pending, watch, provider, time.perf_counter())
 
-    def feed(self, line: str, watch: Stopwatch, provider: OpenAIProvider,
+    def feed(self, line: bytes, watch: Stopwatch, provider: OpenAIProvider,
              arrived: float) -> bool:
-        """Take one SSE line that came off the socket at ``arrived`` (``perf_counter``);
+        """Take one raw SSE line that came off the socket at ``arrived`` (``perf_counter``);
         return True at ``[DONE]``."""
-        if not line.startswith("data:"):
+        if not line.startswith(b"data:"):
             return False  # blank separators, comments, "event:" lines
         data = line[5:].strip()
-        if data == "[DONE]":
+        if data == b"[DONE]":
             self.done = True
             watch.stop()  # the answer is complete; what follows is the body's end
             return True
         try:
-            chunk = json.loads(data)
-        except ValueError as exc:
-            raise StreamError(f"unreadable stream chunk: {data[:80]!r}", provider=provider.name,
-                              model=provider.model, request_id=self.request_id) from exc
+            chunk = orjson.loads(data)  # from bytes: 0.9 us a chunk, json.loads of str 3 us
+        except orjson.JSONDecodeError:
+            chunk = _loads_lenient(data, provider, self.request_id)
         if not isinstance(chunk, dict):
-            raise StreamError(f"unexpected stream chunk: {data[:80]!r}", provider=provider.name,
+            raise StreamError(f"unexpected stream chunk: {_show(data)}", provider=provider.name,
                               model=provider.model, request_id=self.request_id)
         if "error" in chunk:
             error = chunk["error"] if isinstance(chunk["error"], dict) else {}
@@ -350,6 +348,19 @@ class _StreamState:
             input_tokens=input_tokens, output_tokens=output_tokens, cached_input_tokens=cached,
             tokens_estimated=estimated, finish_reason=self.finish_reason,
             request_id=self.request_id)
+
+
+def _show(data: bytes) -> str:
+    return repr(data[:80].decode("utf-8", "replace"))
+
+
+def _loads_lenient(data: bytes, provider: OpenAIProvider, request_id: str | None) -> Any:
+    """A chunk orjson refused: accept it if only its UTF-8 is broken, else a StreamError."""
+    try:
+        return orjson.loads(data.decode("utf-8", "replace"))
+    except orjson.JSONDecodeError as exc:
+        raise StreamError(f"unreadable stream chunk: {_show(data)}", provider=provider.name,
+                          model=provider.model, request_id=request_id) from exc
 
 
 def _header_request_id(headers: Any) -> str | None:
