@@ -51,7 +51,8 @@ def _provider(api: str, url: str) -> Any:
 
 def _cpu_s(pid: int) -> float:
     """CPU seconds (user + system) used so far by process ``pid`` (Linux)."""
-    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 

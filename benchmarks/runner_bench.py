@@ -7,14 +7,16 @@ runner talks to it over real HTTP on 127.0.0.1 with the real openai/ provider an
 result to a real SQLite store. Figures and goals:
 
 - harness overhead: the runner's own CPU per example (scheduling, rendering, pricing, one
-  committed store write per result) with the in-process mock model, so that no HTTP client is
-  counted; goal <= 1 ms. The client CPU per example over HTTP against an instant server, and
-  what a bare httpx client needs for the same requests, are printed beside it.
+  committed store write per result) over HTTP to an instant local server (runner + openai/
+  provider + aiohttp); goal <= 1 ms. Printed beside it: the same with the in-process mock
+  model (no HTTP client at all), and what a bare aiohttp client needs for the same requests.
 - throughput: examples / wall time at --concurrency against a server with --latency-ms
   time to first token; goal >= 90% of the ideal (examples / concurrency x latency).
 - TTFT accuracy: |measured TTFT - injected TTFT| at p99 over the throughput run; goal <= 5 ms.
   Printed beside it: the same at a lower request rate, and what a minimal raw-asyncio HTTP/1.1
-  client measures against the same server (the floor the machine allows).
+  client measures against the same servers (the floor the machine and the fake server allow).
+- event loop: run_model uses uvloop when it is installed; the throughput and TTFT runs are
+  repeated on plain asyncio for comparison.
 - peak memory: maximum resident set size of this process after all runs; goal <= 300 MB.
 """
 
@@ -32,9 +34,9 @@ import time
 from pathlib import Path
 from urllib.parse import urlparse
 
-import httpx
+import aiohttp
 
-from agility.runner import RetryPolicy, percentile, run_model
+from agility.runner import RetryPolicy, arun_model, percentile, run_model
 from agility.store import Store
 
 
@@ -55,19 +57,32 @@ def _dataset(folder: Path, n: int, name: str = "bench.jsonl") -> Path:
 
 
 def _run(dataset: Path, store: Store, base_url: str | None, name: str, concurrency: int,
-         ttft_ms: float = 0.0):
-    """Over HTTP to ``base_url``, or with the in-process mock model when it is None."""
+         ttft_ms: float = 0.0, plain_asyncio: bool = False):
+    """Over HTTP to ``base_url``, or with the in-process mock model when it is None.
+    ``run_model`` picks uvloop when installed; ``plain_asyncio`` forces asyncio's own loop."""
     model, options = (("openai/gpt-4o-mini", {"base_url": base_url}) if base_url
                       else ("mock/echo", {"ttft_ms": ttft_ms}))
-    return run_model(dataset, model, name=name, store=store, provider_options=options,
-                     concurrency=concurrency, retry=RetryPolicy(max_attempts=2, base_delay_s=0.05),
-                     progress=False)
+    kwargs: dict = {"name": name, "store": store, "provider_options": options,
+                    "concurrency": concurrency, "progress": False,
+                    "retry": RetryPolicy(max_attempts=2, base_delay_s=0.05)}
+    if plain_asyncio:
+        return asyncio.run(arun_model(dataset, model, **kwargs))
+    return run_model(dataset, model, **kwargs)
+
+
+def _ttft_errors(store: Store, run_id: int, expected_ms: float) -> list[float]:
+    return [abs(r.ttft_ms - expected_ms) for r in store.results(run_id) if r.ttft_ms is not None]
+
+
+def _errors_text(errors: list[float]) -> str:
+    return (f"{percentile(errors, 99):.2f} / {percentile(errors, 50):.2f} / {max(errors):.2f} ms "
+            f"({len(errors)} results)")
 
 
 async def _bare_client(base_url: str, n: int, concurrency: int) -> None:
-    """The same streamed requests with a bare httpx client: the floor the runner sits on."""
-    limits = httpx.Limits(max_connections=256, max_keepalive_connections=256)
-    async with httpx.AsyncClient(limits=limits) as client:
+    """The same streamed requests with a bare aiohttp client: the floor the runner sits on."""
+    connector = aiohttp.TCPConnector(limit=256)
+    async with aiohttp.ClientSession(connector=connector) as client:
         pending = iter(range(n))
 
         async def worker() -> None:
@@ -76,10 +91,9 @@ async def _bare_client(base_url: str, n: int, concurrency: int) -> None:
                         "stream_options": {"include_usage": True},
                         "messages": [{"role": "user", "content":
                                       f"Filing {i}?"}]}
-                async with client.stream("POST", f"{base_url}/chat/completions",
-                                         json=body) as response:
-                    async for line in response.aiter_lines():
-                        if line.startswith("data:") and line != "data: [DONE]":
+                async with client.post(f"{base_url}/chat/completions", json=body) as response:
+                    async for line in response.content:
+                        if line.startswith(b"data:") and line.strip() != b"data: [DONE]":
                             json.loads(line[5:])
 
         await asyncio.gather(*(worker() for _ in range(concurrency)))
@@ -155,48 +169,62 @@ def main() -> None:
             _run(dataset, store, None, "overhead-mock", 16)
             mock_cpu = _cpu() - start
             http = _run(dataset, store, slow_url, "throughput-http", conc)
-            results = store.results(http.run_id)
+            errors = _ttft_errors(store, http.run_id, latency)
+            plain = _run(dataset, store, slow_url, "throughput-http-asyncio", conc,
+                         plain_asyncio=True)
+            plain_errors = _ttft_errors(store, plain.run_id, latency)
             alone = _run(dataset, store, None, "throughput-mock", conc, ttft_ms=latency)
             calm_run = _run(_dataset(folder, conc * 10, "calm.jsonl"), store, calm_url,
                             "ttft-calm", conc)
-            calm_errors = [abs(r.ttft_ms - args.ttft_ms) for r in store.results(calm_run.run_id)
-                           if r.ttft_ms is not None]
+            calm_errors = _ttft_errors(store, calm_run.run_id, args.ttft_ms)
             raw_errors = asyncio.run(_raw_client_ttft_errors(slow_url, n, conc, latency))
+            raw_calm = asyncio.run(_raw_client_ttft_errors(calm_url, conc * 10, conc,
+                                                           args.ttft_ms))
         finally:
             for proc in (instant, slow, calm):
                 proc.kill()
                 proc.wait()
         ideal = n / conc * latency / 1000.0
-        errors = [abs(r.ttft_ms - latency) for r in results if r.ttft_ms is not None]
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
         figures = [
-            ("harness overhead: runner + store CPU per example (in-process mock model)",
-             f"{mock_cpu / n * 1000:.3f} ms", "<= 1 ms"),
-            ("  over HTTP to an instant server: client CPU per example (runner+provider+httpx)",
-             f"{run_cpu / n * 1000:.3f} ms", ""),
-            ("  of which a bare httpx client doing the same requests would use",
-             f"{bare_cpu / n * 1000:.3f} ms", ""),
+            (("harness overhead: client CPU per example over HTTP, instant server "
+              "(runner + store + openai/ + aiohttp)"), f"{run_cpu / n * 1000:.3f} ms", "<= 1 ms"),
+            ("  runner + store alone (in-process mock model, no HTTP)",
+             f"{mock_cpu / n * 1000:.3f} ms", ""),
+            ("  a bare aiohttp client doing the same requests", f"{bare_cpu / n * 1000:.3f} ms",
+             ""),
             (f"throughput over HTTP ({n} examples, concurrency {conc}, {latency:g} ms server)",
              _throughput(n, http.wall_time_s, ideal), ">= 90%"),
+            ("  the same on plain asyncio (no uvloop)", _throughput(n, plain.wall_time_s, ideal),
+             ""),
             (f"throughput of the runner alone (mock model, {latency:g} ms TTFT)",
              _throughput(n, alone.wall_time_s, ideal), ">= 90%"),
             (f"TTFT error over HTTP at concurrency {conc}: p99 / p50 / max",
-             f"{percentile(errors, 99):.2f} / {percentile(errors, 50):.2f} / "
-             f"{max(errors):.2f} ms ({len(errors)} results, {http.n_errors} errors)",
-             "<= 5 ms at p99"),
-            (f"TTFT error over HTTP at concurrency {conc}, {args.ttft_ms:g} ms server: p99 / p50",
-             f"{percentile(calm_errors, 99):.2f} / {percentile(calm_errors, 50):.2f} ms "
-             f"({len(calm_errors)} results)", "<= 5 ms at p99"),
-            (f"  reference: raw asyncio HTTP/1.1 client, concurrency {conc}, {latency:g} ms: "
-             "p99 / p50", f"{percentile(raw_errors, 99):.2f} / {percentile(raw_errors, 50):.2f}"
-             f" ms ({len(raw_errors)} results)", ""),
-            (f"peak memory (RSS, {n} examples x 6 runs)", f"{peak_mb:.0f} MB", "<= 300 MB"),
+             _errors_text(errors) + f", {http.n_errors} errors", "<= 5 ms at p99"),
+            ("  the same on plain asyncio (no uvloop)", _errors_text(plain_errors), ""),
+            (f"TTFT error over HTTP at concurrency {conc}, {args.ttft_ms:g} ms server",
+             _errors_text(calm_errors), "<= 5 ms at p99"),
+            (f"  reference: raw asyncio HTTP/1.1 client, concurrency {conc}, {latency:g} ms",
+             _errors_text(raw_errors), ""),
+            ((f"  reference: raw asyncio HTTP/1.1 client, concurrency {conc}, "
+              f"{args.ttft_ms:g} ms"), _errors_text(raw_calm), ""),
+            (f"peak memory (RSS after all runs, {n} examples each)", f"{peak_mb:.0f} MB",
+             "<= 300 MB"),
         ]
         load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
         figures.append((f"machine: {os.cpu_count()} CPUs, load average (1/5/15 min)", load, ""))
+        figures.append(("event loop of run_model", _loop_name(), ""))
         width = max(len(label) for label, _, _ in figures)
         for label, value, goal in figures:
             print(f"{label:<{width}}  {value}" + (f"   [goal {goal}]" if goal else ""))
+
+
+def _loop_name() -> str:
+    try:
+        import uvloop
+    except ImportError:
+        return "asyncio (uvloop not installed)"
+    return f"uvloop {uvloop.__version__}"
 
 
 if __name__ == "__main__":
