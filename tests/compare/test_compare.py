@@ -257,3 +257,19 @@ def test_gated_metric_a_run_lacks_is_scored_first(tmp_store: Store) -> None:
     assert metric.overall.source_mean == 1.0 and metric.overall.target_mean == 0.5
     assert result.criteria_results[0].status == "fail"
     assert tmp_store.metrics_of(tmp_store.require_run("tgt").id) == ["correctness"]
+
+
+def test_a_score_with_a_pass_threshold_is_compared_on_its_score(tmp_store: Store) -> None:
+    ds = save_dataset(tmp_store, _rows(40))
+    src, tgt = _items([True] * 40), _items([True] * 40)
+    for i, (s_item, t_item) in enumerate(zip(src, tgt)):
+        # similarity-like metric: the score is the measurement, `passed` a threshold on it
+        s_item["scores"]["similarity"] = (0.60, False)
+        t_item["scores"]["similarity"] = (0.75 if i % 2 else 0.70, False)
+    add_run(tmp_store, "src", ds, src)
+    add_run(tmp_store, "tgt", ds, tgt)
+    result = compare_runs(tmp_store, "src", "tgt", n_resamples=200, score_missing=False,
+                          metrics=["similarity"])
+    metric = next(m for m in result.metrics if m.metric == "similarity")
+    assert metric.overall.source_mean == pytest.approx(0.60)
+    assert metric.overall.target_mean == pytest.approx(0.725)

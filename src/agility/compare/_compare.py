@@ -185,9 +185,11 @@ def compare_runs(
                         migration_cost_usd=migration_cost_usd)
     in_split = [i for i in tgt_ids
                 if gate_split == "all" or rows.get(i, {}).get("split") == "holdout"]
-    safety_values = {name: {i: per_example[name][1].values[i] for i in in_split
-                            if i in per_example[name][1].values}
-                     for name in criteria.safety.metrics if name in per_example}
+    safety_values = {}
+    for name in criteria.safety.metrics:
+        if name in per_example:
+            verdicts = per_example_values(store.scores(tgt_run.id, name), prefer_verdict=True)
+            safety_values[name] = {i: verdicts.values[i] for i in in_split if i in verdicts.values}
     results = evaluate_criteria(criteria, compared, latency, cost, gate_split, safety_values)
     for r in results:
         name = r.name.partition(": ")[2]

@@ -30,12 +30,17 @@ class PerExample:
     """One run's values of one metric: example id -> mean over repeats."""
 
     values: dict[str, float]
-    binary: bool  # every value came from a pass/fail verdict
+    binary: bool  # every value is a pass/fail verdict (a 0/1 score with `passed` set)
     unscored: int  # examples whose every judgment failed
 
 
-def per_example_values(scores: Sequence[ScoreRecord]) -> PerExample:
-    """Average one metric's judgments per example (repeats), skipping failed judgments."""
+def per_example_values(scores: Sequence[ScoreRecord], *, prefer_verdict: bool = False) -> PerExample:
+    """Average one metric's judgments per example (repeats), skipping failed judgments.
+
+    The score is the value compared when there is one (a similarity of 0.72 with a `passed`
+    threshold compares as 0.72); ``prefer_verdict`` takes `passed` first instead, for gates that
+    ask whether every answer passed (safety).
+    """
     collected: dict[str, list[float]] = defaultdict(list)
     seen: set[str] = set()
     binary = True
@@ -43,11 +48,17 @@ def per_example_values(scores: Sequence[ScoreRecord]) -> PerExample:
         seen.add(s.example_id)
         if s.error is not None:
             continue
-        if s.passed is not None:
-            collected[s.example_id].append(1.0 if s.passed else 0.0)
+        if prefer_verdict and s.passed is not None:
+            value = 1.0 if s.passed else 0.0
         elif s.score is not None:
-            binary = False
-            collected[s.example_id].append(float(s.score))
+            value = float(s.score)
+            if s.passed is None or value not in (0.0, 1.0):
+                binary = False
+        elif s.passed is not None:
+            value = 1.0 if s.passed else 0.0
+        else:
+            continue
+        collected[s.example_id].append(value)
     values = {k: sum(v) / len(v) for k, v in collected.items() if v}
     return PerExample(values=values, binary=binary and bool(values),
                       unscored=len(seen - set(values)))
