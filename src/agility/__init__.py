@@ -22,19 +22,19 @@ from agility.errors import (
 from agility.store import Store
 
 __all__ = [
-    "__version__",
+    "AgilityError",
     "ChatRequest",
     "Completion",
-    "GenerationConfig",
-    "Message",
-    "AgilityError",
     "ConfigError",
     "DatasetError",
     "FrozenDatasetChanged",
+    "GenerationConfig",
     "HoldoutAccessError",
+    "Message",
     "MissingExtraError",
     "ProviderError",
+    "Store",
     "StoreError",
     "UsageError",
-    "Store",
+    "__version__",
 ]

@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["Message", "GenerationConfig", "ChatRequest", "Completion"]
+__all__ = ["ChatRequest", "Completion", "GenerationConfig", "Message"]
 
 Role = Literal["system", "user", "assistant"]
 
@@ -40,7 +40,7 @@ class GenerationConfig(BaseModel):
     seed: int | None = None
     extra: dict[str, Any] = Field(default_factory=dict)
 
-    def merged(self, override: "GenerationConfig | None") -> "GenerationConfig":
+    def merged(self, override: GenerationConfig | None) -> GenerationConfig:
         """This config with every field that ``override`` sets taken from ``override``."""
         if override is None:
             return self

@@ -28,19 +28,19 @@ from dataclasses import dataclass
 
 __all__ = [
     "AgilityError",
-    "UsageError",
     "ConfigError",
     "DatasetError",
     "FrozenDatasetChanged",
     "HoldoutAccessError",
     "MissingExtraError",
-    "StoreError",
-    "ProviderError",
-    "ProviderAuthError",
-    "RateLimitError",
-    "ProviderTimeout",
-    "StreamError",
     "Problem",
+    "ProviderAuthError",
+    "ProviderError",
+    "ProviderTimeout",
+    "RateLimitError",
+    "StoreError",
+    "StreamError",
+    "UsageError",
     "scrub_secrets",
 ]
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import agility.dataset as dataset
+from agility import dataset
 
 
 def test_all_names_exist_and_every_public_name_is_listed() -> None:

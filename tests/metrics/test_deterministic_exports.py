@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import agility.metrics as metrics
+from agility import metrics
 from agility.metrics import available_metrics
 
 

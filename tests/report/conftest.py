@@ -9,10 +9,10 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "compare"))
 
-from store_builder import add_run, save_dataset  # noqa: E402
+from store_builder import add_run, save_dataset
 
-from agility.compare import Comparison, compare_runs  # noqa: E402
-from agility.store import Store  # noqa: E402
+from agility.compare import Comparison, compare_runs
+from agility.store import Store
 
 HOSTILE = ("<script>window.__pwned=1</script>"
            "<img src=x onerror=\"window.__pwned_img=1\">"

@@ -34,12 +34,14 @@ def _root(
 
 def _register() -> None:
     # One import per command module; each adds its commands to `app`.
-    from agility.cli import dataset  # noqa: F401
-    from agility.cli import run  # noqa: F401
-    from agility.cli import compare  # noqa: F401
-    from agility.cli import grade  # noqa: F401
-    from agility.cli import migrate  # noqa: F401
-    from agility.cli import score  # noqa: F401
+    from agility.cli import (
+        compare,  # noqa: F401
+        dataset,  # noqa: F401
+        grade,  # noqa: F401
+        migrate,  # noqa: F401
+        run,  # noqa: F401
+        score,  # noqa: F401
+    )
 
 
 def main() -> None:

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from agility.compare._models import CostComparison, CostSide
 from agility.store import ResultRecord
 
-__all__ = ["compare_cost", "cost_side", "DAYS_PER_MONTH"]
+__all__ = ["DAYS_PER_MONTH", "compare_cost", "cost_side"]
 
 DAYS_PER_MONTH = 30.0
 

@@ -20,7 +20,7 @@ from agility.compare._models import (
     Verdict,
 )
 
-__all__ = ["evaluate_criteria", "verdict_of", "EXIT_CODES"]
+__all__ = ["EXIT_CODES", "evaluate_criteria", "verdict_of"]
 
 #: process exit status for each verdict (usage errors exit 2 through agility.errors)
 EXIT_CODES = {"PASS": 0, "FAIL": 1, "INCOMPLETE": 1}

@@ -15,7 +15,7 @@ from agility.compare._models import Histogram, LatencyComparison, LatencySide, P
 from agility.compare._stats import quantile, quantile_interval
 from agility.store import ResultRecord
 
-__all__ = ["compare_latency", "latency_values", "PERCENTILES"]
+__all__ = ["PERCENTILES", "compare_latency", "latency_values"]
 
 PERCENTILES: dict[str, float] = {"p50": 0.50, "p90": 0.90, "p95": 0.95, "p99": 0.99}
 

@@ -10,20 +10,20 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
-    "MetricStats",
-    "MetricComparison",
-    "Histogram",
-    "Percentiles",
-    "LatencySide",
-    "LatencyComparison",
-    "CostSide",
+    "Comparison",
     "CostComparison",
+    "CostSide",
     "CriterionResult",
     "ExampleDiff",
-    "ReviewItem",
-    "Comparison",
-    "Verdict",
     "GateSplit",
+    "Histogram",
+    "LatencyComparison",
+    "LatencySide",
+    "MetricComparison",
+    "MetricStats",
+    "Percentiles",
+    "ReviewItem",
+    "Verdict",
 ]
 
 Verdict = Literal["PASS", "FAIL", "INCOMPLETE"]

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats as sps
 
-__all__ = ["PairedProportionInterval", "wilson_interval", "newcombe_paired"]
+__all__ = ["PairedProportionInterval", "newcombe_paired", "wilson_interval"]
 
 
 @dataclass(frozen=True)

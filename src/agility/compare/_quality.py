@@ -18,8 +18,13 @@ from agility.compare._proportions import newcombe_paired
 from agility.compare._stats import mcnemar, paired_bootstrap, wilcoxon
 from agility.store import ScoreRecord
 
-__all__ = ["PerExample", "per_example_values", "metric_stats", "compare_metric",
-           "MIN_DIFFERING_PAIRS"]
+__all__ = [
+    "MIN_DIFFERING_PAIRS",
+    "PerExample",
+    "compare_metric",
+    "metric_stats",
+    "per_example_values",
+]
 
 #: fewest non-zero paired differences for which a bootstrap of scores is trusted
 MIN_DIFFERING_PAIRS = 10

@@ -23,14 +23,14 @@ import numpy as np
 from scipy import stats as sps
 
 __all__ = [
+    "MCNEMAR_EXACT_BELOW",
     "BootstrapInterval",
     "McNemarResult",
-    "paired_bootstrap",
     "mcnemar",
-    "wilcoxon",
+    "paired_bootstrap",
     "quantile",
     "quantile_interval",
-    "MCNEMAR_EXACT_BELOW",
+    "wilcoxon",
 ]
 
 #: below this many discordant pairs McNemar uses the exact binomial test

@@ -22,7 +22,7 @@ from agility.dataset._validate import validate_file
 from agility.errors import DatasetError, FrozenDatasetChanged, HoldoutAccessError, UsageError
 from agility.store import Store, utc_now
 
-__all__ = ["Dataset", "load_dataset", "read_examples", "freeze_dataset", "verify_dataset"]
+__all__ = ["Dataset", "freeze_dataset", "load_dataset", "read_examples", "verify_dataset"]
 
 _SPLITS = ("dev", "holdout")
 

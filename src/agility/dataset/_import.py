@@ -22,8 +22,15 @@ from agility.dataset._schema import GoldenExample
 from agility.dataset._validate import validate_rows
 from agility.errors import DatasetError, UsageError
 
-__all__ = ["Preset", "ImportReport", "PRESETS", "register_preset", "parse_map", "map_row",
-           "import_dataset"]
+__all__ = [
+    "PRESETS",
+    "ImportReport",
+    "Preset",
+    "import_dataset",
+    "map_row",
+    "parse_map",
+    "register_preset",
+]
 
 _MISSING = object()
 _GOLDEN_FIELDS = {f.alias or name for name, f in GoldenExample.model_fields.items()}

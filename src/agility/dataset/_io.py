@@ -19,7 +19,7 @@ from typing import Any
 from agility.dataset._schema import GoldenExample
 from agility.errors import DatasetError, Problem
 
-__all__ = ["RawRow", "FORMATS", "detect_format", "read_rows", "write_examples", "FIELD_ORDER"]
+__all__ = ["FIELD_ORDER", "FORMATS", "RawRow", "detect_format", "read_rows", "write_examples"]
 
 #: file suffix -> format name
 FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".parquet": "parquet",

@@ -18,8 +18,19 @@ from pydantic import BaseModel, ValidationError
 from agility.dataset._schema import SCHEMA_VERSION, GoldenExample, canonical_json
 from agility.errors import DatasetError
 
-__all__ = ["Manifest", "DatasetCounts", "RowDiff", "manifest_path", "content_hash", "count_rows",
-           "canonical_rows", "hash_canonical", "build_manifest", "read_manifest", "diff_rows"]
+__all__ = [
+    "DatasetCounts",
+    "Manifest",
+    "RowDiff",
+    "build_manifest",
+    "canonical_rows",
+    "content_hash",
+    "count_rows",
+    "diff_rows",
+    "hash_canonical",
+    "manifest_path",
+    "read_manifest",
+]
 
 #: ``(example id, canonical row JSON)`` pairs, computed once per dataset and reused
 CanonicalRows = Sequence[tuple[str, str]]

@@ -22,7 +22,7 @@ from agility.dataset._manifest import manifest_path
 from agility.dataset._schema import GoldenExample
 from agility.errors import UsageError
 
-__all__ = ["SplitReport", "StratumSplit", "split_examples", "split_dataset", "field_value"]
+__all__ = ["SplitReport", "StratumSplit", "field_value", "split_dataset", "split_examples"]
 
 _NONE = "(none)"
 

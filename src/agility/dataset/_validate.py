@@ -13,7 +13,7 @@ from agility.dataset._io import RawRow, read_rows
 from agility.dataset._schema import GoldenExample
 from agility.errors import Problem
 
-__all__ = ["validate_rows", "validate_file", "MIN_STRATUM_SIZE", "RECOMMENDED_SIZE"]
+__all__ = ["MIN_STRATUM_SIZE", "RECOMMENDED_SIZE", "validate_file", "validate_rows"]
 
 #: a stratum with fewer examples than this gets a warning (too few to compare)
 MIN_STRATUM_SIZE = 10

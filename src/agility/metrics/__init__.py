@@ -11,8 +11,6 @@ from agility.metrics._base import (
     register_metric,
     summarize,
 )
-from agility.metrics._embedding import embed, load_embedding_model
-from agility.metrics._scoring import metric_versions, score_run
 from agility.metrics._calibrate import (
     CalibrationReport,
     ClassStats,
@@ -21,37 +19,39 @@ from agility.metrics._calibrate import (
     normalize_label,
 )
 from agility.metrics._correctness import judge_financial_answer
+from agility.metrics._embedding import embed, load_embedding_model
 from agility.metrics._grade import grade_file, grade_rows
 from agility.metrics._numbers import FinancialNumber, figures_match, parse_financial_numbers
 from agility.metrics._refusal import is_refusal
+from agility.metrics._scoring import metric_versions, score_run
 from agility.metrics._text import normalize_text, token_f1
 
 __all__ = [
     "CalibrationReport",
     "ClassStats",
     "FinancialNumber",
-    "calibrate",
-    "calibrate_file",
-    "figures_match",
-    "grade_file",
-    "grade_rows",
-    "is_refusal",
-    "judge_financial_answer",
-    "normalize_label",
-    "normalize_text",
-    "parse_financial_numbers",
-    "token_f1",
     "Metric",
     "MetricInput",
     "MetricResult",
     "MetricSummary",
     "available_metrics",
+    "calibrate",
+    "calibrate_file",
+    "embed",
+    "figures_match",
     "get_metric",
+    "grade_file",
+    "grade_rows",
+    "is_refusal",
+    "judge_financial_answer",
+    "load_embedding_model",
     "metric_class",
     "metric_versions",
+    "normalize_label",
+    "normalize_text",
+    "parse_financial_numbers",
     "register_metric",
-    "summarize",
-    "embed",
-    "load_embedding_model",
     "score_run",
+    "summarize",
+    "token_f1",
 ]

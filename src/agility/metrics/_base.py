@@ -18,14 +18,14 @@ from pydantic import BaseModel, ConfigDict, Field
 from agility.errors import UsageError
 
 __all__ = [
+    "Metric",
     "MetricInput",
     "MetricResult",
     "MetricSummary",
-    "Metric",
-    "register_metric",
+    "available_metrics",
     "get_metric",
     "metric_class",
-    "available_metrics",
+    "register_metric",
     "summarize",
 ]
 

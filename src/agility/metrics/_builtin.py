@@ -1,3 +1,12 @@
 """Imports the modules that register agility's built-in metrics (one line per module)."""
-from agility.metrics import _text, _overlap, _jsonschema, _refusal, _correctness  # noqa: F401,E401
-from agility.metrics import _embedding, _judge, _rag, _adapters  # noqa: F401,E401
+from agility.metrics import (  # noqa: F401  # noqa: F401,E401
+    _adapters,
+    _correctness,
+    _embedding,
+    _jsonschema,
+    _judge,
+    _overlap,
+    _rag,
+    _refusal,
+    _text,
+)

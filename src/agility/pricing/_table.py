@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from agility.errors import ConfigError, UsageError
 
-__all__ = ["Price", "PriceEntry", "PriceTable", "load_price_table", "resolve_price", "cost_usd"]
+__all__ = ["Price", "PriceEntry", "PriceTable", "cost_usd", "load_price_table", "resolve_price"]
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +83,7 @@ class PriceTable:
         return Price(input=best.input, output=best.output, cached_input=best.cached_input,
                      source=f"table {self.version}")
 
-    def merged(self, other: "PriceTable") -> "PriceTable":
+    def merged(self, other: PriceTable) -> PriceTable:
         """This table with ``other``'s entries taking precedence (a user's price file)."""
         return PriceTable(f"{self.version}+{other.version}", self.entries + other.entries,
                           sorted(self.local_providers | other.local_providers))

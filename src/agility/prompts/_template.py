@@ -34,7 +34,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from agility.chat import Message
 from agility.errors import ConfigError
 
-__all__ = ["PromptTemplate", "load_template", "HIDDEN_FIELDS"]
+__all__ = ["HIDDEN_FIELDS", "PromptTemplate", "load_template"]
 
 #: example fields a template may never see: they hold the answer being graded
 HIDDEN_FIELDS = frozenset({"ground_truth", "source_output", "expected_output", "answer",

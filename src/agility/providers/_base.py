@@ -21,11 +21,11 @@ from agility.errors import ProviderError, UsageError
 __all__ = [
     "Provider",
     "ProviderOptions",
-    "register_provider",
+    "Stopwatch",
+    "available_providers",
     "get_provider",
     "parse_model_spec",
-    "available_providers",
-    "Stopwatch",
+    "register_provider",
 ]
 
 
@@ -80,7 +80,7 @@ class Provider(abc.ABC):
         return {k: v for k, v in self.options.items() if "key" not in k.lower()
                 and "secret" not in k.lower() and "token" not in k.lower()}
 
-    async def aclose(self) -> None:  # noqa: B027 - optional hook
+    async def aclose(self) -> None:
         """Release connections or models. Safe to call twice."""
 
 

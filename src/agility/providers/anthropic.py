@@ -133,7 +133,7 @@ class AnthropicProvider(Provider):
             raise error from exc
         except ProviderError:
             raise
-        except Exception as exc:  # noqa: BLE001 - a transport error mid-stream, or bad JSON
+        except Exception as exc:
             if not state.started:
                 detail = hide(str(exc), *self._secrets(api_key))
                 raise ProviderError(f"could not send the request: {detail}",

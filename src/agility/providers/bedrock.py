@@ -90,7 +90,7 @@ class BedrockProvider(Provider):
                     self._boto_client = session.client(
                         "bedrock-runtime", region_name=self.region,
                         endpoint_url=self.endpoint_url, config=config)
-                except Exception as exc:  # noqa: BLE001 - NoRegionError, ProfileNotFound
+                except Exception as exc:
                     raise ConfigError(f"cannot set up the Bedrock client: {exc}. Set the region "
                                       f"(option region= or $AWS_REGION) and check the profile"
                                       ) from exc

@@ -23,7 +23,7 @@ from agility.chat import ChatRequest, Completion
 from agility.errors import DatasetError, Problem, ProviderError
 from agility.providers._base import Provider
 
-__all__ = ["ReplayProvider", "RecordedAnswer", "load_recorded_answers"]
+__all__ = ["RecordedAnswer", "ReplayProvider", "load_recorded_answers"]
 
 _ID_FIELDS = ("id", "example_id", "financebench_id")
 _OUTPUT_FIELDS = ("output", "model_answer", "response")

@@ -22,7 +22,7 @@ from agility.compare import (
 from agility.errors import UsageError
 from agility.report._plots import diff_bars_svg, histogram_svg, pair_bars_svg
 
-__all__ = ["render_html", "write_html", "CSP"]
+__all__ = ["CSP", "render_html", "write_html"]
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 

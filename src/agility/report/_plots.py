@@ -10,7 +10,7 @@ from html import escape
 
 from agility.compare import Histogram
 
-__all__ = ["histogram_svg", "diff_bars_svg", "pair_bars_svg", "SOURCE_COLOR", "TARGET_COLOR"]
+__all__ = ["SOURCE_COLOR", "TARGET_COLOR", "diff_bars_svg", "histogram_svg", "pair_bars_svg"]
 
 SOURCE_COLOR = "#4c78a8"
 TARGET_COLOR = "#f58518"

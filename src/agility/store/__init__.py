@@ -12,14 +12,14 @@ from agility.store._records import (
 from agility.store._schema import SCHEMA_VERSION
 
 __all__ = [
-    "Store",
-    "default_store_path",
-    "utc_now",
+    "SCHEMA_VERSION",
     "EventRecord",
     "MigrationRecord",
     "ResultRecord",
     "ReviewRecord",
     "RunRecord",
     "ScoreRecord",
-    "SCHEMA_VERSION",
+    "Store",
+    "default_store_path",
+    "utc_now",
 ]

@@ -6,8 +6,14 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["RunRecord", "ResultRecord", "ScoreRecord", "ReviewRecord", "EventRecord",
-           "MigrationRecord"]
+__all__ = [
+    "EventRecord",
+    "MigrationRecord",
+    "ResultRecord",
+    "ReviewRecord",
+    "RunRecord",
+    "ScoreRecord",
+]
 
 
 class _Record(BaseModel):

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-__all__ = ["HTTPRequest", "HTTPResponder", "BackgroundHTTPServer"]
+__all__ = ["BackgroundHTTPServer", "HTTPRequest", "HTTPResponder"]
 
 _REASONS = {
     200: "OK", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",

@@ -29,7 +29,7 @@ from typing import Any
 
 from agility.testing._http import BackgroundHTTPServer, HTTPRequest, HTTPResponder
 
-__all__ = ["FakeOpenAIServer", "Fault", "split_tokens", "default_responder"]
+__all__ = ["FakeOpenAIServer", "Fault", "default_responder", "split_tokens"]
 
 Responder = Callable[[dict[str, Any]], str]
 
