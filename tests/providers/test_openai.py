@@ -9,6 +9,7 @@ import socket
 import time
 from collections.abc import Iterator
 
+import aiohttp
 import pytest
 
 from agility.chat import ChatRequest, GenerationConfig, Message
@@ -310,3 +311,13 @@ async def test_broken_utf8_in_a_chunk_is_replaced_not_fatal() -> None:
         completion = await provider.complete(_request())
         await provider.aclose()
     assert completion.text == "ok b\ufffdd"
+
+
+async def test_a_given_session_is_used_and_left_open(server: FakeOpenAIServer) -> None:
+    async with aiohttp.ClientSession() as session:
+        provider = _provider(server, session=session)
+        assert (await provider.complete(_request("via your session"))).text == "via your session"
+        await provider.aclose()
+        assert not session.closed  # its owner closes it
+        assert "session" not in provider.public_options()
+    assert len(server.requests) == 1
