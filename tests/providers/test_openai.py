@@ -5,9 +5,14 @@ from __future__ import annotations
 import asyncio
 import json
 import math
+import shutil
 import socket
+import ssl
+import subprocess
+import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import aiohttp
 import pytest
@@ -321,3 +326,54 @@ async def test_a_given_session_is_used_and_left_open(server: FakeOpenAIServer) -
         assert not session.closed  # its owner closes it
         assert "session" not in provider.public_options()
     assert len(server.requests) == 1
+
+
+@pytest.fixture
+def tls_server(tmp_path: Path) -> Iterator[tuple[int, Path]]:
+    """A TLS server on 127.0.0.1 with a fresh self-signed certificate, streaming one answer."""
+    if shutil.which("openssl") is None:
+        pytest.skip("needs the openssl command to make a self-signed certificate")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-keyout", str(key), "-out", str(cert), "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1"], check=True, capture_output=True)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    wire = _sse([{"id": "t1", "choices": [{"index": 0, "delta": {"content": "secure"}}]},
+                 {"id": "t1", "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}])
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        port = listener.getsockname()[1]
+
+        def serve() -> None:
+            while True:
+                try:
+                    raw, _ = listener.accept()
+                except OSError:
+                    return
+                try:
+                    with context.wrap_socket(raw, server_side=True) as conn:
+                        while b"\r\n\r\n" not in conn.recv(65536):
+                            pass
+                        conn.sendall(b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n"
+                                     b"content-length: %d\r\n\r\n%s" % (len(wire), wire))
+                except (OSError, ssl.SSLError):
+                    continue  # the client refused our certificate
+
+        threading.Thread(target=serve, daemon=True).start()
+        yield port, cert
+
+
+async def test_tls_certificates_are_verified(tls_server: tuple[int, Path],
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    port, cert = tls_server
+    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+    provider = get_provider("openai/m", base_url=f"https://127.0.0.1:{port}/v1")
+    with pytest.raises(ProviderError) as info:
+        await provider.complete(_request())
+    await provider.aclose()
+    assert "CERTIFICATE_VERIFY_FAILED" in str(info.value)
+    # trusted through the environment (a corporate CA bundle, say), the same server answers
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+    provider = get_provider("openai/m", base_url=f"https://127.0.0.1:{port}/v1")
+    assert (await provider.complete(_request())).text == "secure"
+    await provider.aclose()

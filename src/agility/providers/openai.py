@@ -18,7 +18,9 @@ concurrent calls keep up with a 50 ms server (see ``benchmarks/README.md``).
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
+import os
 import ssl
 import time
 import urllib.request
@@ -218,22 +220,23 @@ class OpenAIProvider(Provider):
             await session.close()
 
 
-_SSL_CONTEXT: ssl.SSLContext | None = None
-
-
 def _ssl_context() -> ssl.SSLContext:
-    """The system CA store plus certifi's bundle when installed (loaded once: ~20 ms)."""
-    global _SSL_CONTEXT
-    if _SSL_CONTEXT is None:
-        context = ssl.create_default_context()
-        try:
-            import certifi
-        except ImportError:
-            pass
-        else:
-            context.load_verify_locations(cafile=certifi.where())
-        _SSL_CONTEXT = context
-    return _SSL_CONTEXT
+    """The CA store for the current ``SSL_CERT_FILE`` / ``SSL_CERT_DIR`` (OpenSSL's defaults
+    when unset), plus certifi's bundle when installed. Loading takes ~20 ms: done once per
+    setting."""
+    return _ssl_context_for(os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR"))
+
+
+@functools.lru_cache(maxsize=4)
+def _ssl_context_for(cert_file: str | None, cert_dir: str | None) -> ssl.SSLContext:
+    context = ssl.create_default_context()  # reads SSL_CERT_FILE / SSL_CERT_DIR itself
+    try:
+        import certifi
+    except ImportError:
+        pass
+    else:
+        context.load_verify_locations(cafile=certifi.where())
+    return context
 
 
 async def _on_headers_sent(session: aiohttp.ClientSession, context: Any, params: Any) -> None:
