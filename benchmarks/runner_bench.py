@@ -6,10 +6,10 @@ The fake OpenAI server runs in a separate process (so its CPU is not counted as 
 runner talks to it over real HTTP on 127.0.0.1 with the real openai/ provider and writes every
 result to a real SQLite store. Figures and goals:
 
-- harness overhead: the runner's own CPU per example (scheduling, rendering, pricing, one
-  committed store write per result) over HTTP to an instant local server (runner + openai/
-  provider + aiohttp); goal <= 1 ms. Printed beside it: the same with the in-process mock
-  model (no HTTP client at all), and what a bare aiohttp client needs for the same requests.
+- harness overhead: this process's CPU per example against an instant local server (the
+  runner's scheduling, rendering, pricing and one committed store write per result, plus the
+  openai/ provider and aiohttp); goal <= 1 ms. Printed beside it: the same with the in-process
+  mock model (no HTTP client at all), and what a bare aiohttp client needs for the requests.
 - throughput: examples / wall time at --concurrency against a server with --latency-ms
   time to first token; goal >= 90% of the ideal (examples / concurrency x latency).
 - TTFT accuracy: |measured TTFT - injected TTFT| at p99 over the throughput run; goal <= 5 ms.
