@@ -29,7 +29,7 @@ from agility.runner._retry import RetryPolicy
 from agility.runner._setup import RunPlan, prepare_run
 from agility.store import Store, utc_now
 
-__all__ = ["RunSummary", "run_model", "arun_model"]
+__all__ = ["RunSummary", "arun_model", "run_model"]
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """Test doubles that ship with agility: local servers speaking the providers' wire formats.
 
-Tests and benchmarks point the real clients (httpx, the ``anthropic`` SDK, boto3) at these
+Tests and benchmarks point the real clients (aiohttp in `openai/`, the ``anthropic`` SDK, boto3) at these
 servers on 127.0.0.1 instead of patching agility's own code. The names are loaded on first
 access, so ``python -m agility.testing.fake_openai`` runs the module only once.
 """
