@@ -18,14 +18,15 @@ from agility.errors import (
 )
 
 __all__ = [
-    "estimate_tokens",
-    "estimate_input_tokens",
-    "parse_retry_after",
+    "HeaderCredentials",
     "error_for_status",
-    "read_api_key",
+    "estimate_input_tokens",
+    "estimate_tokens",
     "hide",
-    "provider_extra",
     "is_sensitive_header",
+    "parse_retry_after",
+    "provider_extra",
+    "read_api_key",
     "redact_headers",
 ]
 
@@ -120,3 +121,24 @@ def is_sensitive_header(name: str) -> bool:
 def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
     """``headers`` with the value of every credential-like header replaced by ``***``."""
     return {k: ("***" if is_sensitive_header(k) else v) for k, v in headers.items()}
+
+
+class HeaderCredentials:
+    """Mixin for HTTP providers with user-set ``headers``: keeps the key and credential-like
+    header values out of error messages and of the options recorded with a run.
+
+    Put it before :class:`~agility.providers.Provider` in the bases.
+    """
+
+    headers: dict[str, str]
+
+    def _secrets(self, api_key: str | None) -> list[str | None]:
+        """Values to blank out of any message: the key and credential-like header values."""
+        return [api_key, *(v for k, v in self.headers.items() if is_sensitive_header(k))]
+
+    def public_options(self) -> dict[str, Any]:
+        """Options worth recording with a run, credential-like header values blanked."""
+        options: dict[str, Any] = super().public_options()  # type: ignore[misc]
+        if "headers" in options:
+            options["headers"] = redact_headers(options["headers"] or {})
+        return options

@@ -22,15 +22,14 @@ from agility.errors import (
 )
 from agility.providers._base import Provider, Stopwatch
 from agility.providers._common import (
+    HeaderCredentials,
     error_for_status,
     estimate_input_tokens,
     estimate_tokens,
     hide,
-    is_sensitive_header,
     parse_retry_after,
     provider_extra,
     read_api_key,
-    redact_headers,
 )
 
 __all__ = ["AnthropicProvider"]
@@ -44,7 +43,7 @@ def _sdk() -> Any:
     return anthropic
 
 
-class AnthropicProvider(Provider):
+class AnthropicProvider(HeaderCredentials, Provider):
     """Anthropic Messages API.
 
     Options:
@@ -160,17 +159,6 @@ class AnthropicProvider(Provider):
                                 request_id=request_id,
                                 retry_after_s=parse_retry_after(exc.response.headers),
                                 key_env=self.api_key_env)
-
-    def _secrets(self, api_key: str | None) -> list[str | None]:
-        """Values to blank out of any message: the key and credential-like header values."""
-        return [api_key, *(v for k, v in self.headers.items() if is_sensitive_header(k))]
-
-    def public_options(self) -> dict[str, Any]:
-        """Options worth recording with a run, credential-like header values blanked."""
-        options = super().public_options()
-        if "headers" in options:
-            options["headers"] = redact_headers(options["headers"] or {})
-        return options
 
     async def aclose(self) -> None:
         """Close the SDK client's connections."""

@@ -34,15 +34,14 @@ from agility.chat import ChatRequest, Completion
 from agility.errors import ProviderError, ProviderTimeout, StreamError
 from agility.providers._base import Provider, Stopwatch
 from agility.providers._common import (
+    HeaderCredentials,
     error_for_status,
     estimate_input_tokens,
     estimate_tokens,
     hide,
-    is_sensitive_header,
     parse_retry_after,
     provider_extra,
     read_api_key,
-    redact_headers,
 )
 
 __all__ = ["OpenAIProvider"]
@@ -51,7 +50,7 @@ DEFAULT_BASE_URL = "https://api.openai.com/v1"
 _REQUEST_ID_HEADERS = ("x-request-id", "request-id", "apim-request-id")
 
 
-class OpenAIProvider(Provider):
+class OpenAIProvider(HeaderCredentials, Provider):
     """OpenAI-compatible Chat Completions with streaming and usage.
 
     Options:
@@ -201,17 +200,6 @@ class OpenAIProvider(Provider):
                               f"the server is running", provider=self.name, model=self.model)
         error.retryable = True
         return error
-
-    def _secrets(self, api_key: str | None) -> list[str | None]:
-        """Values to blank out of any message: the key and credential-like header values."""
-        return [api_key, *(v for k, v in self.headers.items() if is_sensitive_header(k))]
-
-    def public_options(self) -> dict[str, Any]:
-        """Options worth recording with a run, credential-like header values blanked."""
-        options = super().public_options()
-        if "headers" in options:
-            options["headers"] = redact_headers(options["headers"] or {})
-        return options
 
     async def aclose(self) -> None:
         """Close the connection pool (if this provider created it). Safe to call twice."""
