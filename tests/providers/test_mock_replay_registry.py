@@ -19,7 +19,13 @@ from agility.errors import (
     RateLimitError,
     UsageError,
 )
-from agility.providers import Provider, available_providers, get_provider, register_provider
+from agility.providers import (
+    Provider,
+    available_providers,
+    get_provider,
+    load_recorded_answers,
+    register_provider,
+)
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 FINANCEBENCH_RESULT = (REPO_ROOT.parent / "shared" / "datasets" / "financebench" / "results"
@@ -121,7 +127,7 @@ def test_replay_bad_rows_are_listed_with_line_and_field(tmp_path: Path) -> None:
     with pytest.raises(DatasetError) as info:
         get_provider(f"replay/{path}")
     text = str(info.value)
-    assert f"{path}:2: -: not valid JSON" in text
+    assert f"{path}:2: -: malformed JSON" in text
     assert f"{path}:3: id: id 'a' appears twice" in text
     assert f"{path}:4: id: missing example id" in text
     assert f"{path}:5: latency_ms:" in text
@@ -194,3 +200,15 @@ async def test_entry_point_provider_is_found(tmp_path: Path,
     monkeypatch.syspath_prepend(str(tmp_path))
     assert "reverse" in available_providers()
     assert (await get_provider("reverse/x").complete(_request("abc"))).text == "cba"
+
+
+def test_replay_reads_parquet_through_the_dataset_reader(tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "answers.parquet"
+    pq.write_table(pa.Table.from_pylist([{"id": "a", "output": "yes", "latency_ms": 12.5},
+                                         {"id": "b", "output": "no", "latency_ms": None}]), path)
+    answers = load_recorded_answers(path)
+    assert answers["a"].output == "yes" and answers["a"].latency_ms == 12.5
+    assert answers["b"].latency_ms is None  # not recorded stays not measured

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from agility.dataset import read_rows as read_dataset_rows
 from agility.errors import DatasetError, Problem, UsageError
 from agility.metrics._base import Metric, MetricInput, MetricResult, get_metric
 from agility.metrics._correctness import CorrectnessMetric
@@ -47,34 +48,16 @@ def parse_mapping(pairs: Iterable[str]) -> dict[str, str]:
 
 
 def read_rows(path: Path) -> list[dict[str, Any]]:
-    """The JSON objects of a JSONL file, one per non-blank line.
+    """The rows of a JSONL, CSV or Parquet file, each with its line under ``__line__``.
 
     Raises:
-        UsageError: when the file cannot be read.
-        DatasetError: listing every line that is not a JSON object.
+        DatasetError: the file is missing or not a supported format, or listing every line
+            that could not be read.
     """
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
-        raise UsageError(f"cannot read {path}: {exc.strerror}. Check the path.") from exc
-    rows: list[dict[str, Any]] = []
-    problems: list[Problem] = []
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            problems.append(Problem(str(path), number, None, f"not valid JSON: {exc.msg}"))
-            continue
-        if not isinstance(row, dict):
-            problems.append(Problem(str(path), number, None, "expected a JSON object"))
-            continue
-        row["__line__"] = number
-        rows.append(row)
+    raw, problems = read_dataset_rows(path, decode_nested=False)
     if problems:
         raise DatasetError(f"{path} has {len(problems)} unreadable line(s)", problems)
-    return rows
+    return [{**r.data, "__line__": r.line} for r in raw]
 
 
 def _to_input(row: Mapping[str, Any], mapping: Mapping[str, str], where: str,

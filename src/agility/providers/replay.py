@@ -1,6 +1,7 @@
 """``replay/PATH``: answers recorded elsewhere, looked up by example id.
 
-The file is JSON lines (``.jsonl``/``.json``) or CSV, one answer a row: an id, the output and,
+The file is JSON lines (``.jsonl``/``.ndjson``), CSV or Parquet, read by the golden-dataset
+reader (:func:`agility.dataset.read_rows`), one answer a row: an id, the output and,
 where known, ``latency_ms``, ``ttft_ms``, ``input_tokens``, ``output_tokens``,
 ``finish_reason``, ``request_id``. A figure the file lacks is ``None`` (not measured), never 0.
 The answers' cost is unknown too: a replay run's cost is not measured unless the user gives a
@@ -12,14 +13,13 @@ the first row is used (so FinanceBench result files replay as they are).
 
 from __future__ import annotations
 
-import csv
-import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from agility.chat import ChatRequest, Completion
+from agility.dataset import read_rows
 from agility.errors import DatasetError, Problem, ProviderError
 from agility.providers._base import Provider
 
@@ -79,7 +79,7 @@ class ReplayProvider(Provider):
 
 def load_recorded_answers(path: Path, *, id_field: str | None = None,
                           output_field: str | None = None) -> dict[str, RecordedAnswer]:
-    """Read a JSONL or CSV file of recorded answers, keyed by example id.
+    """Read a JSONL, CSV or Parquet file of recorded answers, keyed by example id.
 
     Args:
         path: the file.
@@ -95,8 +95,10 @@ def load_recorded_answers(path: Path, *, id_field: str | None = None,
     """
     if not path.is_file():
         raise DatasetError(f"replay file {path} does not exist; give replay/PATH with the path "
-                           f"of a JSONL or CSV file of recorded answers")
-    rows, problems = _read_rows(path)
+                           f"of a JSONL, CSV or Parquet file of recorded answers")
+    # the golden-dataset reader: JSONL, CSV or Parquet, every unreadable line named
+    raw, problems = read_rows(path, decode_nested=False)
+    rows = [(r.line, r.data) for r in raw]
     first = rows[0][1] if rows else {}
     id_key = id_field or next((f for f in _ID_FIELDS if f in first), "id")
     output_key = output_field or next((f for f in _OUTPUT_FIELDS if f in first), "output")
@@ -112,31 +114,6 @@ def load_recorded_answers(path: Path, *, id_field: str | None = None,
     if problems:
         raise DatasetError(f"{path} is not a usable replay file", problems)
     return answers
-
-
-def _read_rows(path: Path) -> tuple[list[tuple[int, dict[str, Any]]], list[Problem]]:
-    rows: list[tuple[int, dict[str, Any]]] = []
-    problems: list[Problem] = []
-    with path.open(encoding="utf-8", newline="") as handle:
-        if path.suffix.lower() == ".csv":
-            reader = csv.DictReader(handle)
-            for row in reader:
-                rows.append((reader.line_num, {k: (v if v != "" else None)
-                                               for k, v in row.items()}))
-            return rows, problems
-        for line_no, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                problems.append(Problem(str(path), line_no, None, f"not valid JSON ({exc.msg})"))
-                continue
-            if not isinstance(row, dict):
-                problems.append(Problem(str(path), line_no, None, "a row must be a JSON object"))
-                continue
-            rows.append((line_no, row))
-    return rows, problems
 
 
 def _parse_row(path: str, line: int, row: dict[str, Any], id_field: str, output_field: str,
