@@ -14,7 +14,6 @@ Names: ``ragas:faithfulness``, ``ragas:answer_relevancy``, ``ragas:context_preci
 
 from __future__ import annotations
 
-import asyncio
 import importlib.util
 import math
 import os
@@ -137,16 +136,6 @@ class _AdapterMetric(Metric):
     async def _measure(self, item: MetricInput) -> tuple[Any, str | None]:
         raise NotImplementedError
 
-    def score(self, item: MetricInput) -> MetricResult:
-        """Run the metric on one answer synchronously (not from inside an event loop)."""
-
-        async def run() -> MetricResult:
-            try:
-                return await self.ascore(item)
-            finally:
-                await self.aclose()
-
-        return asyncio.run(run())
 
 
 class RagasMetric(_AdapterMetric):

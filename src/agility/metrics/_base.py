@@ -88,8 +88,21 @@ class Metric(abc.ABC):
         self.options = options
 
     def score(self, item: MetricInput) -> MetricResult:
-        """Judge one answer."""
-        raise NotImplementedError
+        """Judge one answer.
+
+        A metric that implements only :meth:`ascore` (an LLM judge) runs it here in an event
+        loop of its own and closes its provider after; don't call it from inside a running loop.
+        """
+        if type(self).ascore is Metric.ascore:
+            raise NotImplementedError(f"{type(self).__name__} implements neither score nor ascore")
+
+        async def run() -> MetricResult:
+            try:
+                return await self.ascore(item)
+            finally:
+                await self.aclose()
+
+        return asyncio.run(run())
 
     async def ascore(self, item: MetricInput) -> MetricResult:
         """Judge one answer asynchronously (default: :meth:`score` in a worker thread)."""
@@ -98,6 +111,9 @@ class Metric(abc.ABC):
     def score_many(self, items: Sequence[MetricInput]) -> list[MetricResult]:
         """Judge many answers; override to vectorise (embeddings)."""
         return [self.score(i) for i in items]
+
+    async def aclose(self) -> None:
+        """Release the providers or models the metric holds. Safe to call twice."""
 
     def missing(self, item: MetricInput) -> str | None:
         """The name of a required field ``item`` lacks, or None."""

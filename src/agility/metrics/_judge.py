@@ -10,7 +10,6 @@ the majority, and the spread (stdev, agreement) is kept in ``raw``.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 import statistics
@@ -236,16 +235,6 @@ class JudgeMetric(Metric):
         return MetricResult(judge_model=self.judge_spec,
                             judge_prompt_version=self.prompt.version, **fields)
 
-    def score(self, item: MetricInput) -> MetricResult:
-        """Judge one answer synchronously (runs its own event loop; not inside one)."""
-
-        async def run() -> MetricResult:
-            try:
-                return await self.ascore(item)
-            finally:
-                await self.aclose()
-
-        return asyncio.run(run())
 
 
 def combine(outcomes: list[tuple[float | None, str | None, bool | None]]
