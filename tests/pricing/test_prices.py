@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import pytest
 
@@ -71,4 +72,12 @@ def test_invalid_price_file_names_the_field(tmp_path):
     path = tmp_path / "prices.yaml"
     path.write_text("version: x\nprices:\n  - {provider: openai, model: m, input: -1, output: 2}\n")
     with pytest.raises(ConfigError, match=r"prices\.0\.input"):
+        load_price_table(path)
+
+
+def test_a_bad_price_entry_is_named_with_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "prices.yaml"
+    path.write_text("version: x\nprices:\n  - {provider: openai, model: m, input: -1, output: 2}\n",
+                    encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"prices.yaml:3: prices.0.input: Input should be"):
         load_price_table(path)

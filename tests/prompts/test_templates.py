@@ -96,3 +96,14 @@ def test_sandbox_blocks_python_internals():
     template = PromptTemplate("evil", [("user", "{{ question.__class__.__mro__ }}")])
     with pytest.raises(ConfigError):
         template.render(EXAMPLE)
+
+
+def test_every_template_problem_is_named_with_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text("name: t\nmessages:\n  - role: robot\n    content: hi\n  - role: user\n",
+                    encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        load_template(path)
+    text = str(info.value)
+    assert f"{path}:3: messages.0.role: Input should be 'system', 'user' or 'assistant'" in text
+    assert f"{path}:5: messages.1.content: required field is missing" in text

@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
+from agility._yaml_config import load_yaml, validate_yaml
 from agility.errors import ConfigError, UsageError
 
 __all__ = ["Price", "PriceEntry", "PriceTable", "cost_usd", "load_price_table", "resolve_price"]
@@ -105,26 +105,16 @@ def load_price_table(path: str | Path | None = None) -> PriceTable:
     """
     file = Path(path) if path is not None else BUILTIN_TABLE
     try:
-        data = yaml.safe_load(file.read_text(encoding="utf-8"))
+        text = file.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"{file}: cannot read the price file: {exc.strerror}. "
                           f"Check the --prices path.") from exc
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{file}:{mark.line + 1}" if mark is not None else str(file)
-        raise ConfigError(f"{where}: the price file is not valid YAML ({exc}).") from exc
-    if not isinstance(data, dict):
-        raise ConfigError(f"{file}: a price file is a mapping with `version` and `prices`.")
-    data.setdefault("version", file.stem)
-    data["version"] = str(data["version"])
-    try:
-        table = _TableFile.model_validate(data)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        field = ".".join(str(p) for p in err["loc"])
-        raise ConfigError(f"{file}: {field}: {err['msg']}. Prices are USD per 1M tokens, "
-                          f"e.g. {{provider: openai, model: gpt-4o, input: 2.5, output: 10}}."
-                          ) from exc
+    data, node = load_yaml(text, str(file))
+    if isinstance(data, dict):
+        data["version"] = str(data.get("version", file.stem))
+    table = validate_yaml(data, node, _TableFile, str(file),
+                          "price file (USD per 1M tokens, e.g. {provider: openai, model: gpt-4o, "
+                          "input: 2.5, output: 10})")
     return PriceTable(table.version, table.prices, table.local_providers)
 
 

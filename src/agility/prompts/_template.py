@@ -24,13 +24,13 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-import yaml
 from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, UndefinedError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
+from agility._yaml_config import load_yaml, validate_yaml
 from agility.chat import Message
 from agility.errors import ConfigError
 
@@ -54,7 +54,7 @@ class _FewShot(BaseModel):
 class _MessageSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    role: str = Field(pattern="^(system|user|assistant)$")
+    role: Literal["system", "user", "assistant"]
     content: str
 
 
@@ -205,23 +205,11 @@ def load_template(path: str | Path) -> PromptTemplate:
                           f"Check the --prompt path.") from exc
     if file.suffix.lower() not in {".yaml", ".yml"}:
         return PromptTemplate(file.stem, [("user", text)], path=file)
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{file}:{mark.line + 1}" if mark is not None else str(file)
-        raise ConfigError(f"{where}: the template is not valid YAML ({exc}).") from exc
-    if not isinstance(data, dict):
-        raise ConfigError(f"{file}: a template is a mapping with `name` and `messages`.")
-    if "version" in data:
+    data, node = load_yaml(text, str(file))
+    if isinstance(data, dict) and "version" in data:
         data["version"] = str(data["version"])
-    try:
-        spec = _TemplateFile.model_validate(data)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        field = ".".join(str(p) for p in err["loc"])
-        raise ConfigError(f"{file}: {field}: {err['msg']}. A template needs `name` and "
-                          f"`messages: [{{role, content}}]`.") from exc
+    spec = validate_yaml(data, node, _TemplateFile, str(file),
+                         "prompt template (`name` and `messages: [{role, content}]`)")
     return PromptTemplate(spec.name, [(m.role, m.content) for m in spec.messages],
                           version=spec.version, system=spec.system,
                           few_shot=[f.model_dump() for f in spec.few_shot], path=file)
