@@ -30,12 +30,6 @@ def open_store(path: Path | None) -> Store:
     return Store(path)
 
 
-def fail(message: str, code: int = 1) -> None:
-    """Print one red line on stderr and exit with ``code``."""
-    err_console.print(f"[bold red]error:[/] {message}", markup=True, highlight=False, soft_wrap=True)
-    raise typer.Exit(code)
-
-
 def handle_errors(func: F) -> F:
     """Turn agility's errors into one red message and the error's exit code (no traceback)."""
 

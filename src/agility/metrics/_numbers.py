@@ -58,11 +58,6 @@ class FinancialNumber:
     currency: bool = False
     decimals: int = 0
 
-    @property
-    def magnitude(self) -> float:
-        """The absolute value."""
-        return abs(self.value)
-
 
 def _is_year(match: re.Match[str]) -> bool:
     if match.group("cur") or match.group("unit") or match.group("open"):
