@@ -115,8 +115,10 @@ class FakeAnthropicServer(FakeOpenAIServer):
         await event("message_delta", {"delta": {"stop_reason": "end_turn", "stop_sequence": None},
                                       "usage": usage_out})
         await event("message_stop", {})
-        await responder.end_stream()
+        # counted before the last bytes go out, so a client that has read to the end always
+        # sees its call counted (counting after raced the client's return)
         self._finish()
+        await responder.end_stream()
 
 
 def _error(status: int, message: str) -> dict[str, Any]:

@@ -159,5 +159,7 @@ class FakeBedrockServer(FakeOpenAIServer):
                 "usage": {"inputTokens": prompt_words, "outputTokens": len(tokens),
                           "totalTokens": prompt_words + len(tokens)},
                 "metrics": {"latencyMs": latency_ms}}))
-        await responder.end_stream()
+        # counted before the last bytes go out, so a client that has read to the end always
+        # sees its call counted (counting after raced the client's return)
         self._finish()
+        await responder.end_stream()

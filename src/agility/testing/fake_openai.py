@@ -229,8 +229,8 @@ class FakeOpenAIServer(BackgroundHTTPServer):
                          "message": {"role": "assistant", "content": text}}],
             "usage": self._usage(body, completion_tokens),
         }
+        self._finish()  # before the answer goes out: see _stream
         await responder.send(200, payload, {"x-request-id": request_id})
-        self._finish()
 
     async def _stream(self, body: dict[str, Any], request: HTTPRequest, responder: HTTPResponder,
                       request_id: str, text: str, fault: Fault | None) -> None:
@@ -270,8 +270,10 @@ class FakeOpenAIServer(BackgroundHTTPServer):
             usage = {**base, "choices": [], "usage": self._usage(body, len(tokens))}
             await responder.write_chunk(f"data: {json.dumps(usage)}\n\n")
         await responder.write_chunk("data: [DONE]\n\n")
-        await responder.end_stream()
+        # counted before the last bytes go out, so a client that has read to the end always
+        # sees its call counted (counting after raced the client's return)
         self._finish()
+        await responder.end_stream()
 
     def _usage(self, body: dict[str, Any], completion_tokens: int) -> dict[str, int]:
         prompt_tokens = _count_prompt_tokens(body)
