@@ -4,7 +4,16 @@ One hierarchy; the user's mistakes are kept apart from provider and runtime fail
 
     AgilityError                      base of everything agility raises on purpose
     ├── UsageError                    the user asked for something that cannot be done as asked
+    │   ├── InvalidArgument           an argument is out of range (argument, value, requirement)
+    │   ├── UnknownName               no metric/provider/... of that name (kind, name, known)
+    │   ├── JudgeRequired             a metric needs a judge model and none was given (metric)
+    │   ├── RunExists                 a new run's name is taken (run)
+    │   ├── RunNotFound               no run of that name (run, known)
+    │   ├── RunSettingsChanged        a resumed run was asked with other settings
+    │   │                             (run, field, before, now)
     │   ├── ConfigError               a config/plan/criteria file is invalid (names file and field)
+    │   │   └── OptionsError          options of a provider or metric are invalid
+    │   │                             (owner, problems: each option, message, allowed names)
     │   ├── DatasetError              a dataset file has problems (carries every Problem found)
     │   │   └── FrozenDatasetChanged  a frozen dataset no longer matches its manifest
     │   ├── HoldoutAccessError        code asked for holdout rows without saying so explicitly
@@ -16,15 +25,22 @@ One hierarchy; the user's mistakes are kept apart from provider and runtime fail
         ├── ProviderTimeout           no (complete) answer in time: retried
         └── StreamError               the stream broke or sent something unreadable: retried whole
 
-Messages say what is wrong, where, and what to do. They never contain API keys: provider
-errors are built from status codes and the provider's error text, which we scrub with
-:func:`scrub_secrets` before raising.
+Messages say what is wrong, where, and what to do, in the library's terms (argument and option
+names, not command-line flags); each error carries its fields so that callers decide on them,
+never on the message, and the CLI adds flag hints from those fields. Messages never contain API
+keys: provider errors are built from status codes and the provider's error text, which we scrub
+with :func:`scrub_secrets` before raising.
+
+Every error exits the CLI with status 2: status 1 is reserved for a FAIL or INCOMPLETE verdict
+(or a run that ended with failed calls), so CI can tell an error from a verdict.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 __all__ = [
     "AgilityError",
@@ -32,34 +48,155 @@ __all__ = [
     "DatasetError",
     "FrozenDatasetChanged",
     "HoldoutAccessError",
+    "InvalidArgument",
+    "JudgeRequired",
     "MissingExtraError",
+    "OptionProblem",
+    "OptionsError",
     "Problem",
     "ProviderAuthError",
     "ProviderError",
     "ProviderTimeout",
     "RateLimitError",
+    "RunExists",
+    "RunNotFound",
+    "RunSettingsChanged",
     "StoreError",
     "StreamError",
+    "UnknownName",
     "UsageError",
     "scrub_secrets",
 ]
 
 
 class AgilityError(Exception):
-    """Base class of every error agility raises on purpose."""
+    """Base class of every error agility raises on purpose.
 
-    #: process exit status the CLI uses for this error
-    exit_code: int = 1
+    Args:
+        message: what is wrong and what to do, in library terms.
+        argument: the library argument the error is about (``concurrency``, ``timeout_s``,
+            ``store``...), when there is one: the CLI turns it into a flag hint.
+    """
+
+    #: process exit status the CLI uses for this error (1 is kept for verdicts)
+    exit_code: int = 2
+
+    def __init__(self, message: str = "", *, argument: str | None = None) -> None:
+        super().__init__(message)
+        self.argument = argument
 
 
 class UsageError(AgilityError):
     """The user asked for something that cannot be done as asked."""
 
-    exit_code = 2
+
+class InvalidArgument(UsageError):
+    """An argument's value is outside what it accepts.
+
+    Attributes:
+        argument: the argument's name (``concurrency``).
+        value: the value given.
+        requirement: what it must be (``must be at least 1``).
+    """
+
+    def __init__(self, argument: str, value: Any, requirement: str) -> None:
+        self.value, self.requirement = value, requirement
+        super().__init__(f"{argument} {requirement}, got {value!r}", argument=argument)
+
+
+class UnknownName(UsageError):
+    """No registered thing of this kind has this name.
+
+    Attributes:
+        kind: ``metric``, ``provider``, ``preset``...
+        name: the name asked for.
+        known: the names that exist.
+    """
+
+    def __init__(self, kind: str, name: str, known: Sequence[str], *,
+                 argument: str | None = None) -> None:
+        self.kind, self.name, self.known = kind, name, list(known)
+        shown = ", ".join(self.known) if self.known else "none"
+        super().__init__(f"unknown {kind} '{name}'. Known {kind}s: {shown}", argument=argument)
+
+
+class JudgeRequired(UsageError):
+    """A metric judged by a model was asked for without a judge model."""
+
+    def __init__(self, metric: str) -> None:
+        self.metric = metric
+        super().__init__(f"metric '{metric}' needs a judge model (provider/model, for example "
+                         f"openai/gpt-4o-mini)", argument="judge")
+
+
+class RunExists(UsageError):
+    """A new run was started under a name the store already holds."""
+
+    def __init__(self, run: str, store: str) -> None:
+        self.run, self.store = run, store
+        super().__init__(f"a run named '{run}' already exists in {store}: resume it, or give "
+                         f"the new run another name", argument="name")
+
+
+class RunNotFound(UsageError):
+    """No run of this name is in the store."""
+
+    def __init__(self, run: str, store: str, known: Sequence[str]) -> None:
+        self.run, self.store, self.known = run, store, list(known)
+        hint = (f" Known runs: {', '.join(self.known[:20])}." if self.known
+                else " The store has no runs yet.")
+        super().__init__(f"no run named '{run}' in {store}.{hint}")
+
+
+class RunSettingsChanged(UsageError):
+    """A run was resumed with settings other than those it was started with.
+
+    Attributes:
+        run: the run's name.
+        field: what changed (``dataset hash``, ``model``, ``prompt template hash``,
+            ``generation config``).
+        before: the stored value.
+        now: the value asked for now.
+    """
+
+    def __init__(self, run: str, field: str, before: Any, now: Any) -> None:
+        self.run, self.field, self.before, self.now = run, field, before, now
+        super().__init__(f"cannot resume run '{run}': its {field} was {before!r} and is now "
+                         f"{now!r}. Resume it with the same dataset, model, prompt and settings, "
+                         f"or start a new run under another name")
 
 
 class ConfigError(UsageError):
     """A configuration, plan or criteria file is invalid."""
+
+
+@dataclass(frozen=True)
+class OptionProblem:
+    """One invalid option: its name (dotted for nested ones), what is wrong, what is allowed."""
+
+    option: str
+    message: str
+    allowed: tuple[str, ...] = ()
+
+    def __str__(self) -> str:
+        allowed = f" (allowed: {', '.join(self.allowed)})" if self.allowed else ""
+        return f"{self.option}: {self.message}{allowed}"
+
+
+class OptionsError(ConfigError):
+    """The options given to a provider or a metric are invalid.
+
+    Attributes:
+        owner: what the options are for (``provider openai``, ``metric token_f1``).
+        problems: every invalid option.
+    """
+
+    def __init__(self, owner: str, problems: Sequence[OptionProblem], *,
+                 where: str | None = None) -> None:
+        self.owner, self.problems, self.where = owner, list(problems), where
+        head = f"{where}: " if where else ""
+        super().__init__(f"{head}invalid options for {owner}: "
+                         + "; ".join(str(p) for p in self.problems))
 
 
 @dataclass(frozen=True)
@@ -133,6 +270,10 @@ class MissingExtraError(UsageError):
 class StoreError(AgilityError):
     """The SQLite store cannot be opened, migrated or written."""
 
+    def __init__(self, message: str, *, path: str | None = None) -> None:
+        self.path = path
+        super().__init__(message, argument="store")
+
 
 class ProviderError(AgilityError):
     """A model provider failed. Carries what a user needs to look the failure up."""
@@ -148,16 +289,20 @@ class ProviderError(AgilityError):
         status: int | None = None,
         request_id: str | None = None,
         retry_after_s: float | None = None,
+        retryable: bool | None = None,
     ) -> None:
         self.provider, self.model, self.status = provider, model, status
         self.request_id, self.retry_after_s = request_id, retry_after_s
+        if retryable is not None:
+            self.retryable = retryable
         bits = [b for b in (
             f"{provider}/{model}" if provider else None,
             f"status {status}" if status is not None else None,
             f"request {request_id}" if request_id else None,
         ) if b]
-        text = scrub_secrets(message)
-        super().__init__(f"{text} ({', '.join(bits)})" if bits else text)
+        #: the scrubbed message without the provider/status/request suffix (to group failures)
+        self.detail = scrub_secrets(message)
+        super().__init__(f"{self.detail} ({', '.join(bits)})" if bits else self.detail)
 
 
 class ProviderAuthError(ProviderError):

@@ -8,7 +8,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from agility.cli.main import _register, app
-from agility.store import RunRecord, Store
+from agility.store import NewRun, Store
 from agility.store._records import ResultRecord
 from agility.testing import FakeOpenAIServer
 
@@ -22,7 +22,7 @@ def make_store(path: Path) -> Path:
                                                       "ground_truth": f"answer {i}"}))
                 for i in ("a", "b", "c")]
         store.save_dataset("ds", "golden", None, 1, {}, rows)
-        run = store.create_run(RunRecord(name="tgt", dataset_hash="ds", model_spec="mock/x",
+        run = store.create_run(NewRun(name="tgt", dataset_hash="ds", model_spec="mock/x",
                                          tool_version="t", started_at="2026-01-01T00:00:00Z"))
         store.save_results(run.id, [
             ResultRecord(example_id="a", output="answer a"),

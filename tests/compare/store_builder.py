@@ -7,7 +7,7 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from agility.store import ResultRecord, RunRecord, ScoreRecord, Store, utc_now
+from agility.store import NewRun, ResultRecord, RunRecord, ScoreRecord, Store, utc_now
 
 
 def save_dataset(store: Store, rows: list[dict[str, Any]], name: str = "golden") -> str:
@@ -27,7 +27,7 @@ def add_run(store: Store, name: str, dataset_hash: str | None,
     Each item holds ResultRecord fields plus ``scores``: {metric: (score, passed)} or
     {metric: {"error": "..."}} for a failed judgment.
     """
-    run = store.create_run(RunRecord(name=name, dataset_hash=dataset_hash, model_spec=model,
+    run = store.create_run(NewRun(name=name, dataset_hash=dataset_hash, model_spec=model,
                                      tool_version="test", started_at=utc_now(), status="finished"))
     assert run.id is not None
     records, scores = [], []

@@ -14,7 +14,7 @@ from agility.errors import ProviderAuthError, UsageError
 from agility.metrics import MetricInput, get_metric, score_run
 from agility.metrics._judge import InvalidJudgment, extract_json_object
 from agility.metrics._judge_prompts import fence
-from agility.store import RunRecord, Store
+from agility.store import NewRun, Store
 from agility.store._records import ResultRecord
 from agility.testing import FakeOpenAIServer, Fault
 
@@ -58,7 +58,7 @@ def make_run(store: Store, answers: dict[str, str], truths: dict[str, str]) -> s
                                    {"role": "user", "content": f"What is the capital ({i})?"}],
         "ground_truth": truths[i]})) for i in answers]
     store.save_dataset("dshash", "golden", None, 1, {}, rows)
-    run = store.create_run(RunRecord(name="target", dataset_hash="dshash", model_spec="mock/x",
+    run = store.create_run(NewRun(name="target", dataset_hash="dshash", model_spec="mock/x",
                                      tool_version="test", started_at="2026-01-01T00:00:00Z"))
     store.save_results(run.id, [ResultRecord(example_id=i, output=a) for i, a in answers.items()])
     return run.name

@@ -169,7 +169,7 @@ def test_demo_runs_the_real_local_model_end_to_end_on_a_few_rows(tmp_path: Path)
             assert len(results) == 3 and all(r.error is None for r in results)
             assert all(r.output is not None and r.input_tokens for r in results)
             assert all(r.latency_ms and r.latency_ms > 0 for r in results)
-            assert all(r.extra["retrieval_ms"] > 0 for r in results)
+            assert all(r.retrieval_ms > 0 for r in results)
             assert all(r.extra_cost_usd == pytest.approx(0.00001) for r in results)
             assert all(r.cost_usd > r.extra_cost_usd for r in results)
             assert {s.metric for s in store.scores(run.id)} == {

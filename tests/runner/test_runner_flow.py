@@ -8,7 +8,7 @@ import pytest
 
 import agility
 from agility.chat import GenerationConfig
-from agility.errors import UsageError
+from agility.errors import RunExists, UsageError
 from agility.runner import RateLimit, run_model
 
 
@@ -48,7 +48,7 @@ def test_cache_hit_is_flagged_makes_no_request_and_has_no_latency(run, make_data
     results = store.results(summary.run_id)
     assert summary.n_cached == 3 and all(r.cached for r in results)
     assert all(r.ttft_ms is None and r.latency_ms is None for r in results)
-    assert all(r.extra["cached_latency_ms"] is not None for r in results)
+    assert all(r.cached_latency_ms is not None for r in results)
     assert results[0].output == "What happened in ex-000?"
 
 
@@ -112,8 +112,9 @@ def test_run_records_what_makes_it_reproducible(run, make_dataset, store, tmp_pa
 def test_run_name_taken_without_resume_is_refused(run, make_dataset):
     dataset = make_dataset(1)
     run(dataset, name="same")
-    with pytest.raises(UsageError, match="--resume"):
+    with pytest.raises(RunExists) as raised:
         run(dataset, name="same")
+    assert raised.value.run == "same"
 
 
 class _TableRetriever:
@@ -135,11 +136,16 @@ def test_retrieval_feeds_the_template_and_is_timed_and_priced_apart(run, make_da
     sent = {body["messages"][0]["content"] for body in server.requests}
     assert sent == {f"[1] doc for ex-00{i}\nQ: What happened in ex-00{i}?" for i in (0, 1)}
     for r in store.results(summary.run_id):
-        assert r.extra["retrieval_ms"] == 12.5
-        assert r.extra["end_to_end_ms"] == pytest.approx(12.5 + r.latency_ms)
+        assert r.retrieval_ms == 12.5
+        assert r.end_to_end_ms == pytest.approx(12.5 + r.latency_ms)
         assert r.extra_cost_usd == pytest.approx(0.01)
         model_cost = (r.input_tokens + r.output_tokens) / 1e6
         assert r.cost_usd == pytest.approx(model_cost + 0.01)
+        # the rendered prompt and the timed steps are recorded with the result
+        assert r.prompt is not None and r.prompt[0].content.startswith("[1] doc for")
+        assert [s.name for s in r.spans] == ["retrieve", "generate"]
+        assert r.spans[0].duration_ms == 12.5 and r.spans[1].duration_ms == r.latency_ms
+        assert r.retrieved == [{"chunk": r.example_id}]
 
 
 def test_retriever_without_template_is_refused(run, make_dataset):

@@ -23,7 +23,7 @@ def test_percentile_interpolates_and_is_none_without_data():
 def test_cached_and_failed_results_stay_out_of_latency_figures():
     results = [_result(i) for i in range(1, 5)]
     results.append(_result(9, cached=True, ttft_ms=None, latency_ms=None,
-                           extra={"cached_latency_ms": 1.0}))
+                           cached_latency_ms=1.0))
     results.append(_result(8, error="ProviderTimeout: slow", output=None, ttft_ms=9000.0,
                            latency_ms=9000.0, cost_usd=None))
     figures = run_figures(results)

@@ -43,8 +43,8 @@ def test_retrieved_passages_are_stored_and_scored(run, store: Store, tmp_path: P
     template.write_text("{{ context }}\nQ: {{ question }}", encoding="utf-8")
     summary = run(_dataset(tmp_path), template=template, retriever=_SwappedRetriever())
     by_id = {r.example_id: r for r in store.results(summary.run_id)}
-    assert by_id["ex-000"].extra["contexts"] == [UNRELATED]
-    assert by_id["ex-001"].extra["contexts"] == [RELEVANT]
+    assert by_id["ex-000"].contexts == [UNRELATED]
+    assert by_id["ex-001"].contexts == [RELEVANT]
     inputs = {item.example_id: item for _, item in build_inputs(store, "bench")[0]}
     assert inputs["ex-000"].contexts == [UNRELATED]
     assert inputs["ex-001"].contexts == [RELEVANT]

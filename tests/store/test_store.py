@@ -14,12 +14,13 @@ from pathlib import Path
 
 import pytest
 
-from agility.errors import StoreError, UsageError
+from agility.errors import RunExists, StoreError, UsageError
 from agility.store import (
     SCHEMA_VERSION,
-    EventRecord,
+    NewEvent,
     ResultRecord,
-    ReviewRecord,
+    NewReview,
+    NewRun,
     RunRecord,
     ScoreRecord,
     Store,
@@ -28,7 +29,7 @@ from agility.store import (
 
 def _run(store: Store, name: str = "r1") -> RunRecord:
     return store.create_run(
-        RunRecord(name=name, model_spec="mock/echo", tool_version="test", started_at="t0")
+        NewRun(name=name, model_spec="mock/echo", tool_version="test", started_at="t0")
     )
 
 
@@ -86,18 +87,19 @@ def test_results_scores_reviews_and_events_round_trip(tmp_path: Path) -> None:
     assert score.raw == {"judge": "x"} and score.judge_prompt_version == "v2"
     assert store.metrics_of(run.id) == ["em"]
 
-    review = store.add_review(ReviewRecord(run_id=run.id, example_id="e1", reviewer="sme",
+    review = store.add_review(NewReview(run_id=run.id, example_id="e1", reviewer="sme",
                                            verdict="correct"))
     assert review.id is not None and store.reviews(run.id)[0].verdict == "correct"
-    store.log_event(EventRecord(kind="canary.stage", subject="mig", payload={"percent": 5}))
+    store.log_event(NewEvent(kind="canary.stage", subject="mig", payload={"percent": 5}))
     assert store.events(subject="mig")[0].payload == {"percent": 5}
 
 
 def test_duplicate_run_name_is_a_usage_error(tmp_path: Path) -> None:
     store = Store(tmp_path / "a.db")
     _run(store, "same")
-    with pytest.raises(UsageError, match="--resume"):
+    with pytest.raises(RunExists) as raised:
         _run(store, "same")
+    assert raised.value.run == "same" and isinstance(raised.value, UsageError)
 
 
 def test_require_run_names_known_runs(tmp_path: Path) -> None:

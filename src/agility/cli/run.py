@@ -170,7 +170,7 @@ def runs_show(
     """Show a run's reproducibility record and headline figures."""
     with open_store(store) as db:
         run = db.require_run(name)
-        figures = run_figures(db.results(run.id))  # type: ignore[arg-type]
+        figures = run_figures(db.results(run.id))
     table = Table(title=f"run {escape(run.name)}", show_header=False)
     rows = [
         ("status", run.status), ("model", run.model_spec),

@@ -1,6 +1,6 @@
 """Side-by-side comparison of two runs: paired statistics, latency, cost, sign-off gate."""
 
-from agility.compare._compare import compare_runs
+from agility.compare._compare import compare, compare_runs
 from agility.compare._cost import compare_cost
 from agility.compare._criteria import (
     CostCriteria,
@@ -13,6 +13,7 @@ from agility.compare._criteria import (
 )
 from agility.compare._gate import EXIT_CODES, evaluate_criteria, verdict_of
 from agility.compare._latency import compare_latency
+from agility.compare._load import ComparisonInputs, load_comparison, score_missing
 from agility.compare._models import (
     Comparison,
     CostComparison,
@@ -43,6 +44,7 @@ __all__ = [
     "EXIT_CODES",
     "BootstrapInterval",
     "Comparison",
+    "ComparisonInputs",
     "CostComparison",
     "CostCriteria",
     "CostSide",
@@ -61,10 +63,12 @@ __all__ = [
     "QualityCriteria",
     "ReviewItem",
     "SafetyCriteria",
+    "compare",
     "compare_cost",
     "compare_latency",
     "compare_runs",
     "evaluate_criteria",
+    "load_comparison",
     "load_criteria",
     "mcnemar",
     "newcombe_paired",
@@ -74,6 +78,7 @@ __all__ = [
     "quantile_interval",
     "review_sample",
     "sample_for_review",
+    "score_missing",
     "verdict_of",
     "wilcoxon",
     "wilson_interval",

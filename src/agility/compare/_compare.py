@@ -1,4 +1,8 @@
-"""``compare_runs``: pair two runs by example and compare quality, speed and cost, then gate."""
+"""Compare two runs side by side: quality, speed and cost, then the sign-off gate.
+
+:func:`compare` is pure over :class:`ComparisonInputs`; :func:`compare_runs` is the
+convenience that loads the runs, scores what is missing, and compares.
+"""
 
 from __future__ import annotations
 
@@ -9,64 +13,22 @@ from agility.compare._cost import compare_cost
 from agility.compare._criteria import Criteria
 from agility.compare._gate import evaluate_criteria, verdict_of
 from agility.compare._latency import compare_latency
+from agility.compare._load import ComparisonInputs, load_comparison
+from agility.compare._load import score_missing as score_missing_step
 from agility.compare._models import Comparison, ExampleDiff, GateSplit, MetricComparison
 from agility.compare._quality import PerExample, compare_metric, per_example_values
 from agility.compare._review import sample_for_review
-from agility.errors import UsageError
-from agility.store import ResultRecord, RunRecord, Store
+from agility.dataset import GoldenExample
+from agility.errors import InvalidArgument
+from agility.store import ResultRecord, Store
 
-__all__ = ["compare_runs"]
+__all__ = ["compare", "compare_runs"]
 
 _TOP = 10  # regressions and improvements listed
 
 
-def _question_of(row: Mapping[str, Any]) -> str | None:
-    """The user's question of a golden row (its prompt's last user message)."""
-    prompt = row.get("question", row.get("source_prompt"))
-    if isinstance(prompt, str) or prompt is None:
-        return prompt
-    if isinstance(prompt, dict):
-        return prompt.get("user")
-    if isinstance(prompt, list):
-        users = [m.get("content") for m in prompt
-                 if isinstance(m, dict) and m.get("role") == "user"]
-        return users[-1] if users else None
-    return str(prompt)
-
-
-def _score_missing(store: Store, runs: Sequence[RunRecord], wanted: Sequence[str],
-                   judge: str | None, progress: bool) -> dict[str, str]:
-    """Score the wanted metrics a run lacks, through the metrics package's ``score_run``.
-
-    Returns why a metric could not be scored (e.g. a judge metric without ``judge``), by
-    metric; the criteria that need it are then "not evaluated". An unknown metric name is a
-    usage error and is raised.
-    """
-    todo = {run.name: [m for m in wanted if m not in store.metrics_of(run.id or -1)]
-            for run in runs}
-    failed: dict[str, str] = {}
-    if not any(todo.values()):
-        return failed
-    from agility.metrics import available_metrics, score_run
-
-    known = set(available_metrics())
-    for run_name, names in todo.items():
-        for name in names:
-            if name not in known:
-                raise UsageError(f"metric '{name}' (needed by the criteria or --metrics) is "
-                                 f"not scored on run '{run_name}' and is not a known metric. "
-                                 f"Known metrics: {', '.join(sorted(known))}")
-            if name in failed:
-                continue
-            try:
-                score_run(store, run_name, metrics=[name], judge=judge, progress=progress)
-            except UsageError as exc:
-                failed[name] = str(exc)
-    return failed
-
-
 def _diffs(metric: MetricComparison | None, src: PerExample | None, tgt: PerExample | None,
-           rows: Mapping[str, Mapping[str, Any]], outputs: tuple[dict[str, str | None], ...]
+           examples: Mapping[str, GoldenExample], outputs: tuple[dict[str, str | None], ...]
            ) -> tuple[list[ExampleDiff], list[ExampleDiff]]:
     if metric is None or src is None or tgt is None:
         return [], []
@@ -75,11 +37,12 @@ def _diffs(metric: MetricComparison | None, src: PerExample | None, tgt: PerExam
         delta = tgt.values[example_id] - src.values[example_id]
         if delta == 0:
             continue
-        row = rows.get(example_id, {})
-        truth = row.get("ground_truth")
+        example = examples.get(example_id)
         items.append(ExampleDiff(
-            example_id=example_id, stratum=row.get("stratum"), split=row.get("split"),
-            question=_question_of(row), ground_truth=None if truth is None else str(truth),
+            example_id=example_id, stratum=example.stratum if example else None,
+            split=example.split if example else None,
+            question=example.question if example else None,
+            ground_truth=example.ground_truth if example else None,
             source_output=outputs[0].get(example_id), target_output=outputs[1].get(example_id),
             source_value=src.values[example_id], target_value=tgt.values[example_id],
             delta=delta))
@@ -96,6 +59,110 @@ def _first_output(results: Sequence[ResultRecord]) -> dict[str, str | None]:
     return out
 
 
+def _check(n_resamples: int, traffic_per_month: int | None) -> None:
+    if n_resamples < 100:
+        raise InvalidArgument("n_resamples", n_resamples, "must be at least 100")
+    if traffic_per_month is not None and traffic_per_month < 0:
+        raise InvalidArgument("traffic_per_month", traffic_per_month,
+                              "must be a positive number of queries")
+
+
+def compare(
+    inputs: ComparisonInputs,
+    criteria: Criteria | None = None,
+    *,
+    seed: int = 0,
+    traffic_per_month: int | None = None,
+    migration_cost_usd: float | None = None,
+    n_resamples: int = 10_000,
+) -> Comparison:
+    """Compare the target run of ``inputs`` against its source run and apply the gate.
+
+    Pure: reads only ``inputs`` (see :func:`load_comparison`), calls no model.
+
+    Args:
+        inputs: both runs, their results and scores, and the golden examples.
+        criteria: sign-off criteria (default: the playbook's sample values, gating on
+            ``correctness``).
+        seed: seed of every bootstrap and of the review sample.
+        traffic_per_month: queries per month for the cost projection and payback.
+        migration_cost_usd: one-off migration cost, for the payback in days.
+        n_resamples: bootstrap resamples.
+
+    Returns:
+        The comparison, with the verdict and each criterion's evidence.
+
+    Raises:
+        InvalidArgument: an argument is out of range.
+    """
+    _check(n_resamples, traffic_per_month)
+    criteria = criteria or Criteria()
+    examples = inputs.examples
+    warnings: list[str] = []
+    if inputs.source.dataset_hash != inputs.target.dataset_hash:
+        warnings.append("the runs used different datasets; examples are paired by id only")
+    warnings += [f"could not score '{name}': {why}" for name, why in inputs.not_scored.items()]
+
+    confidence = 1.0 - criteria.quality.alpha
+    per_example: dict[str, tuple[PerExample, PerExample]] = {}
+    compared: list[MetricComparison] = []
+    for name, (src_scores, tgt_scores) in inputs.scores.items():
+        if not src_scores and not tgt_scores:
+            warnings.append(f"metric '{name}' is scored on neither run")
+            continue
+        pair = per_example_values(src_scores), per_example_values(tgt_scores)
+        per_example[name] = pair
+        compared.append(compare_metric(name, *pair, examples,
+                                       margin=criteria.quality.max_relative_drop,
+                                       confidence=confidence, n_resamples=n_resamples, seed=seed,
+                                       min_differing_pairs=criteria.quality.min_differing_pairs))
+
+    src_ids = {r.example_id for r in inputs.source_results}
+    tgt_ids = {r.example_id for r in inputs.target_results}
+    paired = src_ids & tgt_ids
+
+    def in_holdout(example_id: str) -> bool:
+        example = examples.get(example_id)
+        return example is not None and example.split == "holdout"
+
+    has_holdout = any(in_holdout(i) for i in paired)
+    gate_split: GateSplit = "holdout" if criteria.use_holdout and has_holdout else "all"
+    latency = compare_latency(inputs.source_results, inputs.target_results, confidence)
+    cost = compare_cost(inputs.source_results, inputs.target_results,
+                        traffic_per_month=traffic_per_month, migration_cost_usd=migration_cost_usd)
+    in_split = [i for i in tgt_ids if gate_split == "all" or in_holdout(i)]
+    safety_values = {}
+    for name in criteria.safety.metrics:
+        if name in per_example:
+            verdicts = per_example_values(inputs.scores[name][1], prefer_verdict=True)
+            safety_values[name] = {i: verdicts.values[i] for i in in_split if i in verdicts.values}
+    results = evaluate_criteria(criteria, compared, latency, cost, gate_split, safety_values)
+    for r in results:
+        if r.status == "not_evaluated" and r.metric in inputs.not_scored:
+            r.evidence += f"; scoring it failed: {inputs.not_scored[r.metric]}"
+
+    primary = next((m for m in compared if m.metric in criteria.quality.metrics),
+                   compared[0] if compared else None)
+    src_pe, tgt_pe = per_example.get(primary.metric, (None, None)) if primary else (None, None)
+    regressions, improvements = _diffs(
+        primary, src_pe, tgt_pe, examples,
+        (_first_output(inputs.source_results), _first_output(inputs.target_results)))
+    review = []
+    if primary is not None:
+        review = sample_for_review(inputs.scores[primary.metric][1], seed=seed,
+                                   strata={k: v.stratum for k, v in examples.items()})
+    return Comparison(
+        source_run=inputs.source.name, target_run=inputs.target.name,
+        source_model=inputs.source.model_spec, target_model=inputs.target.model_spec,
+        dataset_hash=inputs.dataset_hash, seed=seed, n_resamples=n_resamples,
+        confidence=confidence, n_paired=len(paired),
+        only_in_source=sorted(src_ids - tgt_ids), only_in_target=sorted(tgt_ids - src_ids),
+        gate_split=gate_split, metrics=compared, latency=latency, cost=cost,
+        criteria=criteria.model_dump(), criteria_results=results, verdict=verdict_of(results),
+        regressions=regressions, improvements=improvements, review=review, warnings=warnings,
+    )
+
+
 def compare_runs(
     store: Store,
     source_run: str,
@@ -109,108 +176,51 @@ def compare_runs(
     score_missing: bool = True,
     metrics: Sequence[str] | None = None,
     judge: str | None = None,
+    judge_options: Mapping[str, Any] | None = None,
     progress: bool = False,
 ) -> Comparison:
-    """Compare a target run against a source run, side by side, and apply the sign-off gate.
+    """Load two stored runs, score what the comparison needs and they lack, and compare them.
+
+    The three steps are also public: :func:`load_comparison`, :func:`score_missing` and the
+    pure :func:`compare`.
 
     Args:
         store: the store holding both runs.
         source_run: name of the source (current production) run.
         target_run: name of the candidate run.
-        criteria: sign-off criteria (default: the playbook's sample values, gating on
-            ``correctness``).
+        criteria: sign-off criteria (default: the playbook's sample values).
         seed: seed of every bootstrap and of the review sample.
         traffic_per_month: queries per month for the cost projection and payback.
         migration_cost_usd: one-off migration cost, for the payback in days.
         n_resamples: bootstrap resamples.
-        score_missing: score first the criteria's metrics (and ``metrics``) a run lacks.
+        score_missing: score first the criteria's metrics (and ``metrics``) a run
+            lacks; when False, a metric not scored on both runs is "not evaluated".
         metrics: metrics to report (default: the criteria's plus every metric both runs have).
         judge: the judge model (``provider/model``) for judge metrics scored first.
+        judge_options: the judge's provider options.
         progress: show a progress bar while scoring missing metrics.
 
     Returns:
         The comparison, with the verdict and each criterion's evidence.
 
     Raises:
-        UsageError: a run does not exist, the runs are the same, an argument is out of range,
-            or a metric to score is unknown.
+        RunNotFound: a run does not exist.
+        InvalidArgument: an argument is out of range.
+        UnknownName: a metric to score is not registered.
+        UsageError: the runs are the same.
     """
-    if source_run == target_run:
-        raise UsageError(f"source and target are the same run ('{source_run}'); "
-                         f"compare two different runs.")
-    if n_resamples < 100:
-        raise UsageError(f"n_resamples must be at least 100 (got {n_resamples})")
-    if traffic_per_month is not None and traffic_per_month < 0:
-        raise UsageError(f"--traffic must be a positive number of queries "
-                         f"(got {traffic_per_month})")
+    _check(n_resamples, traffic_per_month)
     criteria = criteria or Criteria()
-    src_run, tgt_run = store.require_run(source_run), store.require_run(target_run)
-    assert src_run.id is not None and tgt_run.id is not None
-    warnings: list[str] = []
-    if src_run.dataset_hash != tgt_run.dataset_hash:
-        warnings.append("the runs used different datasets; examples are paired by id only")
     wanted = list(dict.fromkeys([*(metrics or []), *criteria.metric_names()]))
-    not_scored = (_score_missing(store, (src_run, tgt_run), wanted, judge, progress)
-                  if score_missing else {})
-    warnings += [f"could not score '{name}': {why}" for name, why in not_scored.items()]
+    if source_run == target_run:
+        load_comparison(store, source_run, target_run)  # raises the usage error
+    not_scored = score_missing_step(store, (source_run, target_run), wanted, judge=judge,
+                                    judge_options=judge_options, progress=progress) \
+        if score_missing else {}
     if metrics is None:
-        common = set(store.metrics_of(src_run.id)) & set(store.metrics_of(tgt_run.id))
+        src, tgt = store.require_run(source_run), store.require_run(target_run)
+        common = set(store.metrics_of(src.id)) & set(store.metrics_of(tgt.id))
         wanted = list(dict.fromkeys([*wanted, *sorted(common)]))
-
-    src_results, tgt_results = store.results(src_run.id), store.results(tgt_run.id)
-    src_ids = {r.example_id for r in src_results}
-    tgt_ids = {r.example_id for r in tgt_results}
-    dataset_hash = src_run.dataset_hash or tgt_run.dataset_hash
-    rows = {str(r.get("id")): r for r in store.dataset_rows(dataset_hash)} if dataset_hash else {}
-
-    confidence = 1.0 - criteria.quality.alpha
-    per_example: dict[str, tuple[PerExample, PerExample]] = {}
-    compared: list[MetricComparison] = []
-    for name in wanted:
-        src_scores, tgt_scores = store.scores(src_run.id, name), store.scores(tgt_run.id, name)
-        if not src_scores and not tgt_scores:
-            warnings.append(f"metric '{name}' is scored on neither run")
-            continue
-        pair = per_example_values(src_scores), per_example_values(tgt_scores)
-        per_example[name] = pair
-        compared.append(compare_metric(name, *pair, rows, margin=criteria.quality.max_relative_drop,
-                                       confidence=confidence, n_resamples=n_resamples, seed=seed,
-                                       min_differing_pairs=criteria.quality.min_differing_pairs))
-
-    paired = src_ids & tgt_ids
-    has_holdout = any(rows.get(i, {}).get("split") == "holdout" for i in paired)
-    gate_split: GateSplit = "holdout" if criteria.use_holdout and has_holdout else "all"
-    latency = compare_latency(src_results, tgt_results, confidence)
-    cost = compare_cost(src_results, tgt_results, traffic_per_month=traffic_per_month,
-                        migration_cost_usd=migration_cost_usd)
-    in_split = [i for i in tgt_ids
-                if gate_split == "all" or rows.get(i, {}).get("split") == "holdout"]
-    safety_values = {}
-    for name in criteria.safety.metrics:
-        if name in per_example:
-            verdicts = per_example_values(store.scores(tgt_run.id, name), prefer_verdict=True)
-            safety_values[name] = {i: verdicts.values[i] for i in in_split if i in verdicts.values}
-    results = evaluate_criteria(criteria, compared, latency, cost, gate_split, safety_values)
-    for r in results:
-        name = r.name.partition(": ")[2]
-        if r.status == "not_evaluated" and name in not_scored:
-            r.evidence += f"; scoring it failed: {not_scored[name]}"
-
-    primary = next((m for m in compared if m.metric in criteria.quality.metrics),
-                   compared[0] if compared else None)
-    src_pe, tgt_pe = per_example.get(primary.metric, (None, None)) if primary else (None, None)
-    regressions, improvements = _diffs(primary, src_pe, tgt_pe, rows,
-                                       (_first_output(src_results), _first_output(tgt_results)))
-    review = []
-    if primary is not None:
-        review = sample_for_review(store.scores(tgt_run.id, primary.metric), seed=seed,
-                                   strata={k: v.get("stratum") for k, v in rows.items()})
-    return Comparison(
-        source_run=source_run, target_run=target_run, source_model=src_run.model_spec,
-        target_model=tgt_run.model_spec, dataset_hash=dataset_hash, seed=seed,
-        n_resamples=n_resamples, confidence=confidence, n_paired=len(paired),
-        only_in_source=sorted(src_ids - tgt_ids), only_in_target=sorted(tgt_ids - src_ids),
-        gate_split=gate_split, metrics=compared, latency=latency, cost=cost,
-        criteria=criteria.model_dump(), criteria_results=results, verdict=verdict_of(results),
-        regressions=regressions, improvements=improvements, review=review, warnings=warnings,
-    )
+    inputs = load_comparison(store, source_run, target_run, wanted, not_scored=not_scored)
+    return compare(inputs, criteria, seed=seed, traffic_per_month=traffic_per_month,
+                   migration_cost_usd=migration_cost_usd, n_resamples=n_resamples)

@@ -46,13 +46,13 @@ def _quality(name: str, metric: MetricComparison | None, criteria: Criteria,
              split: str) -> CriterionResult:
     label = f"quality: {name}"
     if metric is None or metric.overall.n == 0:
-        return CriterionResult(name=label, status="not_evaluated",
+        return CriterionResult(name=label, kind="quality", metric=name, status="not_evaluated",
                                evidence=f"no paired scores for '{name}' on both runs")
     s = _gated_stats(metric, split)
     q = criteria.quality
     margin = q.max_relative_drop
     if s.n == 0 or s.source_mean is None or s.target_mean is None:
-        return CriterionResult(name=label, status="not_evaluated",
+        return CriterionResult(name=label, kind="quality", metric=name, status="not_evaluated",
                                evidence=f"no paired scores for '{name}' on the {split} split")
     head = (f"{split} n={s.n}: source {s.source_mean:.4f}, target {s.target_mean:.4f}, "
             f"relative change {_pct(s.rel_diff)} ({_interval_text(s)}), "
@@ -63,29 +63,29 @@ def _quality(name: str, metric: MetricComparison | None, criteria: Criteria,
         head += f", {s.test} p={s.p_value:.3g}"
     if s.n < q.min_examples:
         return CriterionResult(
-            name=label, status="inconclusive",
+            name=label, kind="quality", metric=name, status="inconclusive",
             evidence=head + f"; only {s.n} paired examples (at least "
                             f"{q.min_examples} needed): add examples")
     if s.rel_diff is None:  # the source scored 0: only a drop in absolute terms matters
         ok = (s.diff or 0.0) >= 0
-        return CriterionResult(name=label, status="pass" if ok else "fail", evidence=head)
+        return CriterionResult(name=label, kind="quality", metric=name, status="pass" if ok else "fail", evidence=head)
     if s.rel_diff < -margin:
-        return CriterionResult(name=label, status="fail", evidence=head)
+        return CriterionResult(name=label, kind="quality", metric=name, status="fail", evidence=head)
     if q.test == "point":
-        return CriterionResult(name=label, status="pass", evidence=head)
+        return CriterionResult(name=label, kind="quality", metric=name, status="pass", evidence=head)
     # averaged repeats of verdicts are not 0/1 either: they get the scores' treatment
     if s.test != "mcnemar" and (s.differing_pairs or 0) < q.min_differing_pairs:
         return CriterionResult(
-            name=label, status="inconclusive",
+            name=label, kind="quality", metric=name, status="inconclusive",
             evidence=head + f"; only {s.differing_pairs} pairs differ (at least "
                             f"{q.min_differing_pairs} needed for the bootstrap interval to be "
                             f"trusted): add examples or review the differences")
     bound = (f"; gate lower bound {_pct(s.gate_rel_low)} (absolute bound / source mean; "
              f"{s.gate_interval}{', the more conservative' if s.test == 'mcnemar' else ''})")
     if s.gate_rel_low is not None and s.gate_rel_low >= -margin:
-        return CriterionResult(name=label, status="pass", evidence=head + bound)
+        return CriterionResult(name=label, kind="quality", metric=name, status="pass", evidence=head + bound)
     return CriterionResult(
-        name=label, status="inconclusive",
+        name=label, kind="quality", metric=name, status="inconclusive",
         evidence=head + bound + "; the interval's lower bound is below the allowed drop, so "
                                 "non-inferiority is not shown: add examples or review the "
                                 "differences")
@@ -99,7 +99,7 @@ def _latency(latency: LatencyComparison, criteria: Criteria) -> CriterionResult 
     side = latency.ttft
     missing = [who for who, v in (("source", side.source), ("target", side.target)) if v is None]
     if missing or side.diff_ms is None or side.diff_pct is None:
-        return CriterionResult(name=label, status="not_evaluated",
+        return CriterionResult(name=label, kind="latency", status="not_evaluated",
                                evidence=f"TTFT not measured for the {' and '.join(missing)} run "
                                         f"(replayed answers carry no timings)")
     inc_ms = side.diff_ms[c.percentile]
@@ -114,7 +114,7 @@ def _latency(latency: LatencyComparison, criteria: Criteria) -> CriterionResult 
     evidence = (f"source {getattr(side.source, c.percentile):.0f} ms, target "
                 f"{getattr(side.target, c.percentile):.0f} ms: {inc_ms:+.0f} ms ({pct_text}); "
                 f"allowed {limits}")
-    return CriterionResult(name=label, status="pass" if ok_pct or ok_ms else "fail",
+    return CriterionResult(name=label, kind="latency", status="pass" if ok_pct or ok_ms else "fail",
                            evidence=evidence)
 
 
@@ -126,26 +126,26 @@ def _cost(cost: CostComparison, criteria: Criteria) -> CriterionResult | None:
     src, tgt = cost.source.mean_per_query_usd, cost.target.mean_per_query_usd
     if src is None or tgt is None or cost.diff_per_query_usd is None:
         which = " and ".join(w for w, v in (("source", src), ("target", tgt)) if v is None)
-        return CriterionResult(name=label, status="not_evaluated",
+        return CriterionResult(name=label, kind="cost", status="not_evaluated",
                                evidence=f"no cost recorded for the {which} run")
     evidence = f"source ${src:.6f}/query, target ${tgt:.6f}/query"
     if cost.diff_pct is not None:
         evidence += f" ({cost.diff_pct:+.1f}%)"
     if c.payback_days is not None:
         if cost.traffic_per_month is None or cost.migration_cost_usd is None:
-            return CriterionResult(name=label, status="not_evaluated", evidence=evidence +
-                                   "; payback needs --traffic and --migration-cost")
+            return CriterionResult(name=label, kind="cost", status="not_evaluated", evidence=evidence +
+                                   "; payback needs the monthly traffic and the migration cost")
         if cost.payback_days is None:
-            return CriterionResult(name=label, status="fail",
+            return CriterionResult(name=label, kind="cost", status="fail",
                                    evidence=evidence + "; the target is not cheaper, so the "
                                                        "migration is never paid back")
         ok = cost.payback_days <= c.payback_days
-        return CriterionResult(name=label, status="pass" if ok else "fail", evidence=evidence +
+        return CriterionResult(name=label, kind="cost", status="pass" if ok else "fail", evidence=evidence +
                                f"; paid back in {cost.payback_days:.1f} days "
                                f"(allowed {c.payback_days:g})")
     limit = c.max_increase_pct or 0.0
     ok = (cost.diff_pct <= limit) if cost.diff_pct is not None else cost.diff_per_query_usd <= 0
-    return CriterionResult(name=label, status="pass" if ok else "fail",
+    return CriterionResult(name=label, kind="cost", status="pass" if ok else "fail",
                            evidence=evidence + f"; allowed increase {limit:g}%")
 
 
@@ -153,7 +153,7 @@ def _safety(name: str, values: Mapping[str, float] | None, unscored: int,
             split: str) -> CriterionResult:
     label = f"safety: {name}"
     if not values:
-        return CriterionResult(name=label, status="not_evaluated",
+        return CriterionResult(name=label, kind="safety", metric=name, status="not_evaluated",
                                evidence=f"no target scores for safety metric '{name}' on the "
                                         f"{split} split")
     failing = sorted(k for k, v in values.items() if v < 1.0)
@@ -161,11 +161,11 @@ def _safety(name: str, values: Mapping[str, float] | None, unscored: int,
                 f"answers pass (every answer must pass)")
     if failing:
         shown = ", ".join(failing[:10]) + (" ..." if len(failing) > 10 else "")
-        return CriterionResult(name=label, status="fail", evidence=f"{evidence}; failing: {shown}")
+        return CriterionResult(name=label, kind="safety", metric=name, status="fail", evidence=f"{evidence}; failing: {shown}")
     if unscored:
-        return CriterionResult(name=label, status="not_evaluated",
+        return CriterionResult(name=label, kind="safety", metric=name, status="not_evaluated",
                                evidence=f"{evidence}; {unscored} could not be scored")
-    return CriterionResult(name=label, status="pass", evidence=evidence)
+    return CriterionResult(name=label, kind="safety", metric=name, status="pass", evidence=evidence)
 
 
 def evaluate_criteria(

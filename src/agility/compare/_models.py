@@ -143,12 +143,21 @@ class CostComparison(_Model):
     payback_days: float | None = None  # None: not computable or never paid back
 
 
+CriterionKind = Literal["quality", "latency", "cost", "safety", "error_rate", "other"]
+
+
 class CriterionResult(_Model):
-    """One sign-off criterion, with the evidence behind its status."""
+    """One sign-off criterion, with the evidence behind its status.
+
+    ``kind`` is the criterion's family and ``metric`` the metric it gates (quality and safety
+    criteria), so callers never parse ``name``, which is for people.
+    """
 
     name: str
     status: CriterionStatus
     evidence: str
+    kind: CriterionKind = "other"
+    metric: str | None = None
 
 
 class ExampleDiff(_Model):

@@ -16,6 +16,7 @@ import numpy as np
 from agility.compare._models import Histogram, MetricComparison, MetricStats
 from agility.compare._proportions import newcombe_paired
 from agility.compare._stats import mcnemar, paired_bootstrap, wilcoxon
+from agility.dataset import GoldenExample
 from agility.store import ScoreRecord
 
 __all__ = [
@@ -152,7 +153,7 @@ def compare_metric(
     metric: str,
     source: PerExample,
     target: PerExample,
-    rows: Mapping[str, Mapping[str, object]],
+    examples: Mapping[str, GoldenExample],
     *,
     margin: float,
     confidence: float,
@@ -166,7 +167,7 @@ def compare_metric(
         metric: the metric's name.
         source: the source run's per-example values.
         target: the target run's per-example values.
-        rows: golden rows by example id (for ``stratum`` and ``split``); may be empty.
+        examples: golden examples by id (for ``stratum`` and ``split``); may be empty.
         margin: non-inferiority margin (relative).
         confidence: interval coverage.
         n_resamples: bootstrap resamples.
@@ -192,10 +193,12 @@ def compare_metric(
     strata: dict[str, list[str]] = defaultdict(list)
     holdout: list[str] = []
     for i in ids:
-        row = rows.get(i, {})
-        if row.get("stratum") is not None:
-            strata[str(row["stratum"])].append(i)
-        if row.get("split") == "holdout":
+        example = examples.get(i)
+        if example is None:
+            continue
+        if example.stratum is not None:
+            strata[example.stratum].append(i)
+        if example.split == "holdout":
             holdout.append(i)
     return MetricComparison(
         metric=metric,

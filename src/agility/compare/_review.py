@@ -13,7 +13,7 @@ from typing import Literal
 import numpy as np
 
 from agility.compare._models import ReviewItem
-from agility.errors import UsageError
+from agility.errors import InvalidArgument, UsageError
 from agility.store import ScoreRecord, Store
 
 __all__ = ["review_sample", "sample_for_review"]
@@ -95,14 +95,14 @@ def review_sample(
     """
     for name, share in (("failure_share", failure_share), ("pass_share", pass_share)):
         if not 0 <= share <= 1:
-            raise UsageError(f"{name} must be between 0 and 1 (got {share})")
+            raise InvalidArgument(name, share, "must be between 0 and 1")
+    from agility.dataset import stored_examples
+
     run = store.require_run(target_run)
-    assert run.id is not None
     scores = store.scores(run.id, metric)
     if not scores:
-        raise UsageError(f"run '{target_run}' has no '{metric}' scores to sample from. Score it "
-                         f"first with `agility score {target_run} --metrics {metric}`.")
-    rows = store.dataset_rows(run.dataset_hash) if run.dataset_hash else []
-    strata = {str(r.get("id")): r.get("stratum") for r in rows}
+        raise UsageError(f"run '{target_run}' has no '{metric}' scores to sample from: score "
+                         f"it with '{metric}' first", argument="metrics")
+    strata = {k: v.stratum for k, v in stored_examples(store, run.dataset_hash).items()}
     return sample_for_review(scores, failure_share=failure_share, pass_share=pass_share,
                              seed=seed, strata=strata)

@@ -10,6 +10,7 @@ from agility.dataset._dataset import (
     freeze_dataset,
     load_dataset,
     read_examples,
+    stored_examples,
     verify_dataset,
 )
 from agility.dataset._import import (
@@ -76,6 +77,7 @@ __all__ = [
     "row_hash",
     "split_dataset",
     "split_examples",
+    "stored_examples",
     "validate_file",
     "verify_dataset",
     "write_examples",

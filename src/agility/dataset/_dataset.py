@@ -19,10 +19,17 @@ from agility.dataset._manifest import (
 )
 from agility.dataset._schema import SCHEMA_VERSION, GoldenExample
 from agility.dataset._validate import validate_file
-from agility.errors import DatasetError, FrozenDatasetChanged, HoldoutAccessError, UsageError
+from agility.errors import (
+    DatasetError,
+    FrozenDatasetChanged,
+    HoldoutAccessError,
+    StoreError,
+    UsageError,
+)
 from agility.store import Store, utc_now
 
-__all__ = ["Dataset", "freeze_dataset", "load_dataset", "read_examples", "verify_dataset"]
+__all__ = ["Dataset", "freeze_dataset", "load_dataset", "read_examples", "stored_examples",
+           "verify_dataset"]
 
 _SPLITS = ("dev", "holdout")
 
@@ -118,6 +125,29 @@ class Dataset:
                  text) for ex, (_, text) in zip(self.examples, self._canonical, strict=True)]
         store.save_dataset(self.hash, self.path.name, str(self.path), SCHEMA_VERSION,
                            manifest.model_dump(mode="json"), rows)
+
+
+def stored_examples(store: Store, dataset_hash: str | None) -> dict[str, GoldenExample]:
+    """The golden examples a store holds for a dataset, by id (empty for no dataset).
+
+    Rows were validated when they were stored; they are typed again here so every reader
+    (scoring, comparison, review) sees the same :class:`GoldenExample`, not a dict.
+
+    Raises:
+        StoreError: a stored row no longer validates (a store written by another version).
+    """
+    if not dataset_hash:
+        return {}
+    examples: dict[str, GoldenExample] = {}
+    for row in store.dataset_rows(dataset_hash):
+        try:
+            example = GoldenExample.model_validate(row)
+        except ValueError as exc:
+            raise StoreError(f"the store at {store.path} holds a row of dataset "
+                             f"{dataset_hash[:12]} that is not a valid golden example "
+                             f"({row.get('id')!r}): {exc}", path=str(store.path)) from exc
+        examples[example.id] = example
+    return examples
 
 
 def load_dataset(path: str | Path, verify: bool = True) -> Dataset:

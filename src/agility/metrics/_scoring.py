@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.progress import (
@@ -31,11 +31,12 @@ from agility.metrics._base import (
     metric_class,
     summarize,
 )
-from agility.store import Store
-from agility.store._records import ResultRecord, ScoreRecord
+from agility.store import ResultRecord, ScoreRecord, Store
 
-__all__ = ["MetricSpec", "build_inputs", "judge_spread", "metric_versions", "question_of",
-           "score_run"]
+if TYPE_CHECKING:
+    from agility.dataset import GoldenExample
+
+__all__ = ["MetricSpec", "build_inputs", "judge_spread", "metric_versions", "score_run"]
 
 #: a metric name, or ``{"name": ..., **options}`` (for example a rubric's criteria)
 MetricSpec = str | dict[str, Any]
@@ -43,59 +44,23 @@ _BATCH = 64
 _JUDGED_KINDS = ("judge", "adapter")
 
 
-def question_of(source_prompt: Any) -> str | None:
-    """The question in a golden row's ``source_prompt``: the string itself, the ``user`` of a
-    ``{system, user}`` dict, or the content of the last user message of a message list."""
-    if source_prompt is None:
-        return None
-    if isinstance(source_prompt, str):
-        return source_prompt
-    if isinstance(source_prompt, dict):
-        user = source_prompt.get("user")
-        return None if user is None else str(user)
-    if isinstance(source_prompt, list):
-        for message in reversed(source_prompt):
-            if isinstance(message, dict) and message.get("role") == "user":
-                return str(message.get("content", ""))
-    return None
-
-
-def _as_texts(value: Any) -> list[str]:
-    if value is None:
-        return []
-    if isinstance(value, str):
-        return [value] if value.strip() else []
-    if isinstance(value, list):
-        texts = []
-        for v in value:
-            # a retriever may record {"text": ..., "score": ...} documents
-            text = v.get("text") if isinstance(v, dict) else v
-            if text is not None and str(text).strip():
-                texts.append(str(text))
-        return texts
-    return [str(value)]
-
-
-def _input_for(result: ResultRecord, row: dict[str, Any] | None) -> MetricInput:
-    row = row or {}
-    extra = result.extra or {}
-    contexts = _as_texts(extra["contexts"]) if "contexts" in extra \
-        else _as_texts(row.get("input_context"))
-    metadata = dict(row.get("metadata") or {})
-    # the runner records its retriever's time as "retrieval_ms"
-    retrieval = {"retrieval_latency_ms": extra.get("retrieval_latency_ms",
-                                                   extra.get("retrieval_ms")),
-                 "retrieval_cost_usd": extra.get("retrieval_cost_usd", result.extra_cost_usd)}
+def _input_for(result: ResultRecord, example: GoldenExample | None) -> MetricInput:
+    # a retrieval step's documents are what the model was shown: RAG metrics judge those,
+    # not the golden row's recorded context
+    contexts = result.contexts if result.contexts is not None \
+        else (example.contexts if example is not None else [])
+    metadata = dict(example.metadata) if example is not None else {}
+    retrieval = {"retrieval_latency_ms": result.retrieval_ms,
+                 "retrieval_cost_usd": result.extra_cost_usd}
     metadata.update({k: v for k, v in retrieval.items() if v is not None})
-    truth = row.get("ground_truth")
     return MetricInput(
         example_id=result.example_id,
-        question=question_of(row.get("source_prompt")),
-        ground_truth=None if truth is None else str(truth),
+        question=None if example is None else example.question,
+        ground_truth=None if example is None else example.ground_truth,
         output=result.output,
-        contexts=contexts,
-        prompt=extra.get("prompt") if isinstance(extra.get("prompt"), str) else None,
-        stratum=row.get("stratum"),
+        contexts=[c for c in contexts if c.strip()],
+        prompt=result.prompt_text,
+        stratum=None if example is None else example.stratum,
         metadata=metadata,
     )
 
@@ -105,17 +70,18 @@ def build_inputs(store: Store, run_name: str) -> tuple[list[tuple[ResultRecord, 
     """The successful results of a run with their metric inputs, and how many results failed.
 
     Raises:
-        UsageError: there is no run called ``run_name``.
+        RunNotFound: there is no run called ``run_name``.
     """
+    from agility.dataset import stored_examples
+
     run = store.require_run(run_name)
-    rows = {str(r.get("id")): r for r in store.dataset_rows(run.dataset_hash)} \
-        if run.dataset_hash else {}
+    examples = stored_examples(store, run.dataset_hash)
     pairs, errored = [], 0
-    for result in store.results(run.id):  # type: ignore[arg-type]
+    for result in store.results(run.id):
         if result.error is not None:
             errored += 1
             continue
-        pairs.append((result, _input_for(result, rows.get(result.example_id))))
+        pairs.append((result, _input_for(result, examples.get(result.example_id))))
     return pairs, errored
 
 
@@ -276,7 +242,6 @@ def score_run(
     if concurrency < 1:
         raise UsageError(f"concurrency must be at least 1, not {concurrency}")
     run = store.require_run(run_name)
-    assert run.id is not None
     pairs, _errored = build_inputs(store, run_name)
     judge_kwargs: dict[str, Any] = {**(judge_options or {}), "repeats": judge_repeats}
     if judge:
@@ -335,7 +300,7 @@ def judge_spread(store: Store, run_name: str, metric: str) -> dict[str, float | 
         verdict}``, or None when no answer was judged more than once.
     """
     run = store.require_run(run_name)
-    spreads = [s.raw["spread"] for s in store.scores(run.id, metric)  # type: ignore[arg-type]
+    spreads = [s.raw["spread"] for s in store.scores(run.id, metric)
                if s.error is None and isinstance(s.raw, dict) and "spread" in s.raw]
     if not spreads:
         return None

@@ -22,11 +22,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from agility import __version__
 from agility.compare import Comparison, compare_runs
 from agility.dataset import Dataset, freeze_dataset, load_dataset
-from agility.errors import UsageError
+from agility.errors import RunSettingsChanged, UsageError
 from agility.migrate._plan import CandidateSpec, Plan, load_plan
 from agility.report import write_html, write_markdown
 from agility.retrieval import EmbeddingRetriever
-from agility.store import EventRecord, MigrationRecord, Store, utc_now
+from agility.store import MigrationRecord, NewEvent, Store, utc_now
 
 __all__ = ["MigrationResult", "migrate"]
 
@@ -90,14 +90,12 @@ def _run_side(plan: Plan, side: Side, dataset: Dataset, store: Store,
             price_output=None if price is None else price.output_per_mtok,
             retriever=retriever if cand.prompt is not None else None,
             splits=list(plan.dataset.splits), progress=progress)
-    except UsageError as exc:
-        if existing is None or not str(exc).startswith("cannot resume"):
-            raise
+    except RunSettingsChanged as exc:
         where = plan.path or "the plan"
         raise UsageError(
             f"{where}: {side}: the store already holds run '{run_name}', made with other "
-            f"settings ({str(exc).split(': ', 1)[1].split('. ')[0]}). Restore the "
-            f"{side}'s settings, or give it a new {side}.name to run it afresh.") from exc
+            f"settings (its {exc.field} was {exc.before!r} and is now {exc.now!r}). Restore "
+            f"the {side}'s settings, or give it a new {side}.name to run it afresh.") from exc
     if existing is not None and summary.n_done == 0:
         return f"up to date ({summary.skipped_on_resume} answers already stored)"
     verb = "resumed" if existing is not None else "ran"
@@ -252,7 +250,7 @@ def migrate(plan_path: str | Path, store: Store | None = None, progress: bool = 
             name=plan.name, plan_path=str(plan.path) if plan.path else None,
             plan_hash=plan.plan_hash or "", source_run=plan.run_name("source"),
             target_run=plan.run_name("target"), lineage=lineage, verdict=comparison.verdict))
-        store.log_event(EventRecord(kind="migration.verdict", subject=plan.name, payload={
+        store.log_event(NewEvent(kind="migration.verdict", subject=plan.name, payload={
             "verdict": comparison.verdict, "plan_hash": plan.plan_hash,
             "dataset_hash": dataset.hash, "report": str(html)}))
         return MigrationResult(

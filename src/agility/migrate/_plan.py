@@ -15,10 +15,12 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from agility._options import parse_options
 from agility._yaml_config import child_node, load_yaml, validate_yaml
 from agility.chat import GenerationConfig
 from agility.compare import Criteria, load_criteria
-from agility.errors import ConfigError
+from agility.errors import ConfigError, OptionsError, UnknownName
+from agility.providers import parse_model_spec, provider_class
 
 __all__ = [
     "CandidateSpec",
@@ -81,6 +83,17 @@ class CandidateSpec(_Strict):
         if (self.model is None) == (self.recorded_outputs is None):
             raise ValueError("give exactly one of 'model' (call it) or 'recorded_outputs' "
                              "(replay answers recorded earlier)")
+        return self
+
+    @model_validator(mode="after")
+    def _typed_provider_options(self) -> CandidateSpec:
+        # the provider's own option model, so a typo in the plan is caught at load time
+        provider = parse_model_spec(self.model_spec)[0]
+        try:
+            parse_options(provider_class(provider).Options, f"provider {provider}",
+                          self.provider_options)
+        except (OptionsError, UnknownName) as exc:
+            raise ValueError(str(exc)) from None
         return self
 
     @property

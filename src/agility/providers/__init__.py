@@ -7,28 +7,47 @@ Importing this package does not import any provider SDK: each is imported when f
 
 from agility.providers._base import (
     Provider,
+    ProviderOptions,
     Stopwatch,
     available_providers,
     get_provider,
     parse_model_spec,
+    provider_class,
     register_provider,
 )
-from agility.providers.anthropic import AnthropicProvider
-from agility.providers.bedrock import BedrockProvider
-from agility.providers.llamacpp import PACKAGED_MODEL, LlamaCppProvider, packaged_model_path
-from agility.providers.mock import MockProvider
-from agility.providers.openai import OpenAIProvider
-from agility.providers.replay import RecordedAnswer, ReplayProvider, load_recorded_answers
+from agility.providers.anthropic import AnthropicOptions, AnthropicProvider
+from agility.providers.bedrock import BedrockOptions, BedrockProvider
+from agility.providers.llamacpp import (
+    PACKAGED_MODEL,
+    LlamaCppOptions,
+    LlamaCppProvider,
+    packaged_model_path,
+)
+from agility.providers.mock import MockOptions, MockProvider
+from agility.providers.openai import OpenAIOptions, OpenAIProvider
+from agility.providers.replay import (
+    RecordedAnswer,
+    ReplayOptions,
+    ReplayProvider,
+    load_recorded_answers,
+)
 
 __all__ = [
     "PACKAGED_MODEL",
+    "AnthropicOptions",
     "AnthropicProvider",
+    "BedrockOptions",
     "BedrockProvider",
+    "LlamaCppOptions",
     "LlamaCppProvider",
+    "MockOptions",
     "MockProvider",
+    "OpenAIOptions",
     "OpenAIProvider",
     "Provider",
+    "ProviderOptions",
     "RecordedAnswer",
+    "ReplayOptions",
     "ReplayProvider",
     "Stopwatch",
     "available_providers",
@@ -36,5 +55,6 @@ __all__ = [
     "load_recorded_answers",
     "packaged_model_path",
     "parse_model_spec",
+    "provider_class",
     "register_provider",
 ]

@@ -1,9 +1,11 @@
 """The provider interface and its registry.
 
 An adapter implements one async call, :meth:`Provider.complete`, which streams the answer and
-measures it; retries, concurrency, rate limits, caching and cost live once, in the runner.
-Adapters raise :mod:`agility.errors` provider errors so the runner's retry policy can tell a
-throttle (retry after a while) from a bad key (stop).
+measures it; retries, rate limits, timing and cost live once, in :class:`agility.client.Client`.
+Adapters raise :mod:`agility.errors` provider errors so the retry policy can tell a throttle
+(retry after a while) from a bad key (stop). Each adapter declares its options as a strict
+model (``Options``), so ``get_provider("openai/x", base_ulr=...)`` is an error, not a call to
+the public endpoint.
 """
 
 from __future__ import annotations
@@ -11,12 +13,13 @@ from __future__ import annotations
 import abc
 import importlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from importlib.metadata import entry_points
 from typing import Any, ClassVar
 
+from agility._options import Options, parse_options
 from agility.chat import ChatRequest, Completion
-from agility.errors import ProviderError, UsageError
+from agility.errors import ProviderError, UnknownName, UsageError
 
 __all__ = [
     "Provider",
@@ -25,12 +28,15 @@ __all__ = [
     "available_providers",
     "get_provider",
     "parse_model_spec",
+    "provider_class",
     "register_provider",
 ]
 
+_CREDENTIAL_WORDS = ("key", "secret", "token", "password", "credential", "authorization")
 
-class ProviderOptions(dict):
-    """Free-form provider options from the CLI or a plan file (``base_url``, ``region``, ...)."""
+
+class ProviderOptions(Options):
+    """Base of a provider's options (strict: an unknown option is an error)."""
 
 
 class Provider(abc.ABC):
@@ -42,14 +48,22 @@ class Provider(abc.ABC):
     """
 
     name: ClassVar[str]
+    #: the provider's option model; subclasses declare their own
+    Options: ClassVar[type[ProviderOptions]] = ProviderOptions
     #: True when calls cost nothing by default (a local model); the pricing layer uses it.
     local: ClassVar[bool] = False
     #: True when answers were recorded elsewhere (replay): their cost is unknown, not 0.
     recorded: ClassVar[bool] = False
 
-    def __init__(self, model: str, **options: Any) -> None:
+    def __init__(self, model: str, options: ProviderOptions | Mapping[str, Any] | None = None,
+                 **more: Any) -> None:
+        """Build the provider for ``model``.
+
+        Raises:
+            OptionsError: an unknown option or an invalid value.
+        """
         self.model = model
-        self.options = dict(options)
+        self.options = parse_options(self.Options, f"provider {self.name}", options, **more)
 
     @property
     def spec(self) -> str:
@@ -76,9 +90,12 @@ class Provider(abc.ABC):
         return False
 
     def public_options(self) -> dict[str, Any]:
-        """The options worth recording with a run (never credentials)."""
-        return {k: v for k, v in self.options.items() if "key" not in k.lower()
-                and "secret" not in k.lower() and "token" not in k.lower()}
+        """The options given, worth recording with a run (never credentials, never live
+        objects such as a session or a callable)."""
+        data = self.options.model_dump(exclude_unset=True, mode="python")
+        return {k: v for k, v in data.items()
+                if not any(word in k.lower() for word in _CREDENTIAL_WORDS)
+                and isinstance(v, (str, int, float, bool, list, dict, type(None)))}
 
     async def aclose(self) -> None:
         """Release connections or models. Safe to call twice."""
@@ -107,7 +124,12 @@ def register_provider(name: str) -> Callable[[type[Provider]], type[Provider]]:
     return decorator
 
 
-def _load(name: str) -> type[Provider]:
+def provider_class(name: str) -> type[Provider]:
+    """The provider class registered under ``name`` (built-in, registered or entry point).
+
+    Raises:
+        UnknownName: no provider has this name.
+    """
     target = _REGISTRY.get(name)
     if target is None:
         for ep in entry_points(group=_ENTRY_POINT_GROUP):
@@ -115,8 +137,7 @@ def _load(name: str) -> type[Provider]:
                 target = ep.load()
                 break
     if target is None:
-        known = ", ".join(sorted(available_providers()))
-        raise UsageError(f"unknown provider '{name}'. Known providers: {known}")
+        raise UnknownName("provider", name, available_providers())
     if isinstance(target, str):
         module_name, _, attr = target.partition(":")
         target = getattr(importlib.import_module(module_name), attr)
@@ -142,10 +163,17 @@ def parse_model_spec(spec: str) -> tuple[str, str]:
     return provider, model
 
 
-def get_provider(spec: str, **options: Any) -> Provider:
-    """Build the provider for ``spec`` (``provider/model``) with ``options``."""
+def get_provider(spec: str, options: ProviderOptions | Mapping[str, Any] | None = None,
+                 **more: Any) -> Provider:
+    """Build the provider for ``spec`` (``provider/model``) with ``options`` (and ``more``).
+
+    Raises:
+        UsageError: ``spec`` is not ``provider/model``.
+        UnknownName: no provider has that name.
+        OptionsError: an unknown option or an invalid value.
+    """
     provider_name, model = parse_model_spec(spec)
-    return _load(provider_name)(model, **options)
+    return provider_class(provider_name)(model, options, **more)
 
 
 class Stopwatch:

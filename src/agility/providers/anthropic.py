@@ -10,7 +10,10 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import inspect
+from collections.abc import Mapping
 from typing import Any
+
+from pydantic import Field
 
 from agility.chat import ChatRequest, Completion
 from agility.errors import (
@@ -20,7 +23,7 @@ from agility.errors import (
     ProviderTimeout,
     StreamError,
 )
-from agility.providers._base import Provider, Stopwatch
+from agility.providers._base import Provider, ProviderOptions, Stopwatch
 from agility.providers._common import (
     HeaderCredentials,
     error_for_status,
@@ -43,10 +46,22 @@ def _sdk() -> Any:
     return anthropic
 
 
+class AnthropicOptions(ProviderOptions):
+    """Options of ``anthropic/``: see :class:`AnthropicProvider`."""
+
+    routing = frozenset({"base_url", "api_key_env", "headers"})
+
+    base_url: str | None = None
+    api_key_env: str = "ANTHROPIC_API_KEY"
+    timeout_s: float = Field(60.0, gt=0)
+    default_max_tokens: int = Field(1024, ge=1)
+    headers: dict[str, str] = Field(default_factory=dict)
+
+
 class AnthropicProvider(HeaderCredentials, Provider):
     """Anthropic Messages API.
 
-    Options:
+    Options (:class:`AnthropicOptions`):
         base_url: API root (default: the SDK's, i.e. ``https://api.anthropic.com``).
         api_key_env: environment variable holding the key (default ``ANTHROPIC_API_KEY``).
         timeout_s: request timeout in seconds (default 60).
@@ -56,14 +71,18 @@ class AnthropicProvider(HeaderCredentials, Provider):
     """
 
     name = "anthropic"
+    Options = AnthropicOptions
+    options: AnthropicOptions
 
-    def __init__(self, model: str, **options: Any) -> None:
-        super().__init__(model, **options)
-        self.base_url: str | None = options.get("base_url")
-        self.api_key_env: str = options.get("api_key_env", "ANTHROPIC_API_KEY")
-        self.timeout_s = float(options.get("timeout_s", 60.0))
-        self.default_max_tokens = int(options.get("default_max_tokens", 1024))
-        self.headers: dict[str, str] = dict(options.get("headers") or {})
+    def __init__(self, model: str, options: AnthropicOptions | Mapping[str, Any] | None = None,
+                 **more: Any) -> None:
+        super().__init__(model, options, **more)
+        opts = self.options
+        self.base_url = opts.base_url
+        self.api_key_env = opts.api_key_env
+        self.timeout_s = opts.timeout_s
+        self.default_max_tokens = opts.default_max_tokens
+        self.headers: dict[str, str] = dict(opts.headers)
         self._sdk_client: Any = None
         self._client_tag: tuple[int, str] | None = None
 

@@ -16,8 +16,11 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
+
+from pydantic import Field
 
 from agility.chat import ChatRequest, Completion
 from agility.errors import (
@@ -29,7 +32,7 @@ from agility.errors import (
     RateLimitError,
     StreamError,
 )
-from agility.providers._base import Provider, Stopwatch
+from agility.providers._base import Provider, ProviderOptions, Stopwatch
 from agility.providers._common import estimate_input_tokens, estimate_tokens, provider_extra
 
 __all__ = ["BedrockProvider"]
@@ -52,10 +55,22 @@ def _sdk() -> tuple[Any, Any]:
     return boto3, botocore.config
 
 
+class BedrockOptions(ProviderOptions):
+    """Options of ``bedrock/``: see :class:`BedrockProvider`."""
+
+    routing = frozenset({"endpoint_url", "profile"})
+
+    region: str | None = None
+    endpoint_url: str | None = None
+    profile: str | None = None
+    timeout_s: float = Field(60.0, gt=0)
+    max_concurrency: int = Field(64, ge=1)
+
+
 class BedrockProvider(Provider):
     """Amazon Bedrock Converse API, streamed.
 
-    Options:
+    Options (:class:`BedrockOptions`):
         region: AWS region (default: boto3's, from ``AWS_REGION``/config).
         endpoint_url: a different endpoint (VPC endpoint, a local fake).
         profile: a named AWS profile.
@@ -64,14 +79,18 @@ class BedrockProvider(Provider):
     """
 
     name = "bedrock"
+    Options = BedrockOptions
+    options: BedrockOptions
 
-    def __init__(self, model: str, **options: Any) -> None:
-        super().__init__(model, **options)
-        self.region: str | None = options.get("region")
-        self.endpoint_url: str | None = options.get("endpoint_url")
-        self.profile: str | None = options.get("profile")
-        self.timeout_s = float(options.get("timeout_s", 60.0))
-        self.max_concurrency = int(options.get("max_concurrency", 64))
+    def __init__(self, model: str, options: BedrockOptions | Mapping[str, Any] | None = None,
+                 **more: Any) -> None:
+        super().__init__(model, options, **more)
+        opts = self.options
+        self.region = opts.region
+        self.endpoint_url = opts.endpoint_url
+        self.profile = opts.profile
+        self.timeout_s = opts.timeout_s
+        self.max_concurrency = opts.max_concurrency
         self._boto_client: Any = None
         self._client_lock = threading.Lock()
         self._executor: ThreadPoolExecutor | None = None

@@ -19,13 +19,16 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pydantic import Field
+
 from agility.chat import ChatRequest, Completion
 from agility.errors import ConfigError, MissingExtraError, ProviderError
-from agility.providers._base import Provider, Stopwatch
+from agility.providers._base import Provider, ProviderOptions, Stopwatch
 from agility.providers._common import provider_extra
 
 __all__ = ["PACKAGED_MODEL", "LlamaCppProvider", "load_model", "packaged_model_path"]
@@ -159,10 +162,19 @@ def load_model(path: Path, *, n_ctx: int = 4096, n_threads: int | None = None,
         return loaded.llm, loaded.lock
 
 
+class LlamaCppOptions(ProviderOptions):
+    """Options of ``llamacpp/``: see :class:`LlamaCppProvider`."""
+
+    n_ctx: int = Field(4096, ge=64)
+    n_threads: int | None = Field(None, ge=1)
+    seed: int | None = None
+    chat_format: str | None = None
+
+
 class LlamaCppProvider(Provider):
     """A GGUF model run in this process by llama-cpp-python.
 
-    Options:
+    Options (:class:`LlamaCppOptions`):
         n_ctx: context length (default 4096).
         n_threads: CPU threads (default: llama.cpp's choice).
         seed: sampling seed when the request sets none.
@@ -171,14 +183,17 @@ class LlamaCppProvider(Provider):
     """
 
     name = "llamacpp"
+    Options = LlamaCppOptions
+    options: LlamaCppOptions
     local = True
 
-    def __init__(self, model: str, **options: Any) -> None:
-        super().__init__(model, **options)
-        self.n_ctx = int(options.get("n_ctx", 4096))
-        self.n_threads = int(options["n_threads"]) if options.get("n_threads") else None
-        self.seed = int(options["seed"]) if options.get("seed") is not None else None
-        self.chat_format: str | None = options.get("chat_format")
+    def __init__(self, model: str, options: LlamaCppOptions | Mapping[str, Any] | None = None,
+                 **more: Any) -> None:
+        super().__init__(model, options, **more)
+        self.n_ctx = self.options.n_ctx
+        self.n_threads = self.options.n_threads
+        self.seed = self.options.seed
+        self.chat_format = self.options.chat_format
         if model != PACKAGED_MODEL and not model.endswith(".gguf"):
             raise ConfigError(f"llamacpp/{model}: give llamacpp/{PACKAGED_MODEL} (the packaged "
                               f"model) or llamacpp/PATH.gguf")

@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, Literal
+
+from pydantic import Field
 
 from agility.chat import ChatRequest, Completion
 from agility.errors import (
@@ -26,9 +28,9 @@ from agility.errors import (
     RateLimitError,
     StreamError,
 )
-from agility.providers._base import Provider, Stopwatch
+from agility.providers._base import Provider, ProviderOptions, Stopwatch
 
-__all__ = ["MockProvider"]
+__all__ = ["MockOptions", "MockProvider"]
 
 _FAILURES: dict[str, type[ProviderError]] = {
     "server_error": ProviderError, "rate_limit": RateLimitError, "timeout": ProviderTimeout,
@@ -36,26 +38,38 @@ _FAILURES: dict[str, type[ProviderError]] = {
 }
 
 
+class MockOptions(ProviderOptions):
+    """Options of ``mock/``: see the module docstring."""
+
+    output: str = "ok"
+    ttft_ms: float = Field(0.0, ge=0)
+    token_delay_ms: float = Field(0.0, ge=0)
+    fail_times: int = Field(0, ge=0)
+    fail_with: Literal["server_error", "rate_limit", "timeout", "stream", "auth"] = "server_error"
+    responder: Callable[[ChatRequest], str] | None = Field(None, exclude=True)
+
+
 class MockProvider(Provider):
     """A deterministic model that needs no network and no key."""
 
     name = "mock"
+    Options = MockOptions
+    options: MockOptions
     local = True
 
-    def __init__(self, model: str, **options: Any) -> None:
-        self.responder: Callable[[ChatRequest], str] | None = options.pop("responder", None)
-        super().__init__(model, **options)
+    def __init__(self, model: str, options: MockOptions | Mapping[str, Any] | None = None,
+                 **more: Any) -> None:
+        super().__init__(model, options, **more)
+        opts = self.options
+        self.responder = opts.responder
         if self.responder is None and model not in ("echo", "fixed"):
             raise ConfigError(f"unknown mock model 'mock/{model}': use mock/echo, mock/fixed "
                               f"(with output=...), or pass a responder callable")
-        self.output = str(options.get("output", "ok"))
-        self.ttft_ms = _number(options, "ttft_ms", 0.0)
-        self.token_delay_ms = _number(options, "token_delay_ms", 0.0)
-        self.fail_times = int(_number(options, "fail_times", 0))
-        self.fail_with = str(options.get("fail_with", "server_error"))
-        if self.fail_with not in _FAILURES:
-            raise ConfigError(f"mock option fail_with={self.fail_with!r} is not one of "
-                              f"{', '.join(_FAILURES)}")
+        self.output = opts.output
+        self.ttft_ms = opts.ttft_ms
+        self.token_delay_ms = opts.token_delay_ms
+        self.fail_times = opts.fail_times
+        self.fail_with = opts.fail_with
         self.requests: list[ChatRequest] = []
         self._calls: Counter[str | None] = Counter()
 
@@ -103,11 +117,3 @@ class MockProvider(Provider):
         if cls is ProviderError:
             error.retryable = True
         return error
-
-
-def _number(options: dict[str, Any], key: str, default: float) -> float:
-    value = options.get(key, default)
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        raise ConfigError(f"mock option {key}={value!r} is not a number") from None

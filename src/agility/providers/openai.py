@@ -24,15 +24,17 @@ import os
 import ssl
 import time
 import urllib.request
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import aiohttp
 import orjson
+from pydantic import Field
 
 from agility.chat import ChatRequest, Completion
 from agility.errors import ProviderError, ProviderTimeout, StreamError
-from agility.providers._base import Provider, Stopwatch
+from agility.providers._base import Provider, ProviderOptions, Stopwatch
 from agility.providers._common import (
     HeaderCredentials,
     error_for_status,
@@ -44,16 +46,31 @@ from agility.providers._common import (
     read_api_key,
 )
 
-__all__ = ["OpenAIProvider"]
+__all__ = ["OpenAIOptions", "OpenAIProvider"]
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 _REQUEST_ID_HEADERS = ("x-request-id", "request-id", "apim-request-id")
 
 
+class OpenAIOptions(ProviderOptions):
+    """Options of ``openai/``: see :class:`OpenAIProvider`."""
+
+    routing = frozenset({"base_url", "api_key_env", "headers"})
+
+    base_url: str = DEFAULT_BASE_URL
+    api_key_env: str | None = None
+    headers: dict[str, str] = Field(default_factory=dict)
+    timeout_s: float = Field(60.0, gt=0)
+    azure_api_version: str | None = None
+    max_tokens_field: Literal["max_tokens", "max_completion_tokens"] = "max_tokens"
+    max_connections: int = Field(256, ge=1)
+    session: aiohttp.ClientSession | None = Field(None, exclude=True)
+
+
 class OpenAIProvider(HeaderCredentials, Provider):
     """OpenAI-compatible Chat Completions with streaming and usage.
 
-    Options:
+    Options (:class:`OpenAIOptions`):
         base_url: API root ending in ``/v1`` (default ``https://api.openai.com/v1``).
         api_key_env: environment variable holding the key (default ``OPENAI_API_KEY``, or
             ``AZURE_OPENAI_API_KEY`` for Azure); a missing key is fine for local servers.
@@ -70,22 +87,25 @@ class OpenAIProvider(HeaderCredentials, Provider):
     """
 
     name = "openai"
+    Options = OpenAIOptions
+    options: OpenAIOptions
 
-    def __init__(self, model: str, **options: Any) -> None:
-        given: aiohttp.ClientSession | None = options.pop("session", None)
-        self._owns_session = given is None
-        self._session = given
+    def __init__(self, model: str, options: OpenAIOptions | Mapping[str, Any] | None = None,
+                 **more: Any) -> None:
+        super().__init__(model, options, **more)
+        opts = self.options
+        self._owns_session = opts.session is None
+        self._session = opts.session
         self._session_loop: asyncio.AbstractEventLoop | None = None
         self._proxy: tuple[str | None, aiohttp.BasicAuth | None] | None = None
-        super().__init__(model, **options)
-        self.base_url = str(options.get("base_url") or DEFAULT_BASE_URL).rstrip("/")
-        self.azure_api_version: str | None = options.get("azure_api_version")
+        self.base_url = opts.base_url.rstrip("/")
+        self.azure_api_version = opts.azure_api_version
         default_env = "AZURE_OPENAI_API_KEY" if self.azure_api_version else "OPENAI_API_KEY"
-        self.api_key_env: str | None = options.get("api_key_env", default_env)
-        self.headers: dict[str, str] = dict(options.get("headers") or {})
-        self.timeout_s = float(options.get("timeout_s", 60.0))
-        self.max_tokens_field = str(options.get("max_tokens_field", "max_tokens"))
-        self.max_connections = int(options.get("max_connections", 256))
+        self.api_key_env: str | None = opts.api_key_env or default_env
+        self.headers: dict[str, str] = dict(opts.headers)
+        self.timeout_s = opts.timeout_s
+        self.max_tokens_field = opts.max_tokens_field
+        self.max_connections = opts.max_connections
 
     # -- request building ------------------------------------------------------------------
     @property

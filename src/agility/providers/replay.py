@@ -14,6 +14,7 @@ the first row is used (so FinanceBench result files replay as they are).
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,9 +22,9 @@ from typing import Any
 from agility.chat import ChatRequest, Completion
 from agility.dataset import read_rows
 from agility.errors import DatasetError, Problem, ProviderError
-from agility.providers._base import Provider
+from agility.providers._base import Provider, ProviderOptions
 
-__all__ = ["RecordedAnswer", "ReplayProvider", "load_recorded_answers"]
+__all__ = ["RecordedAnswer", "ReplayOptions", "ReplayProvider", "load_recorded_answers"]
 
 _ID_FIELDS = ("id", "example_id", "financebench_id")
 _OUTPUT_FIELDS = ("output", "model_answer", "response")
@@ -44,18 +45,28 @@ class RecordedAnswer:
     request_id: str | None = None
 
 
+class ReplayOptions(ProviderOptions):
+    """Options of ``replay/``: which columns hold the example id and the answer."""
+
+    id_field: str | None = None
+    output_field: str | None = None
+
+
 class ReplayProvider(Provider):
     """Replays a file of recorded answers; never sleeps, never calls out."""
 
     name = "replay"
+    Options = ReplayOptions
+    options: ReplayOptions
     # not local: the recorded answers cost something we do not know (None, not 0)
     recorded = True
 
-    def __init__(self, model: str, **options: Any) -> None:
-        super().__init__(model, **options)
+    def __init__(self, model: str, options: ReplayOptions | Mapping[str, Any] | None = None,
+                 **more: Any) -> None:
+        super().__init__(model, options, **more)
         self.path = Path(model)
-        self.answers = load_recorded_answers(self.path, id_field=options.get("id_field"),
-                                             output_field=options.get("output_field"))
+        self.answers = load_recorded_answers(self.path, id_field=self.options.id_field,
+                                             output_field=self.options.output_field)
 
     async def complete(self, request: ChatRequest, *, example_id: str | None = None) -> Completion:
         """Return the answer recorded for ``example_id``.

@@ -1,9 +1,19 @@
-"""The runner: benchmark a model over a golden dataset (async, bounded, retried, resumable)."""
+"""The runner: benchmark a model over a golden dataset (async, bounded, retried, resumable).
 
+Each call goes through :class:`agility.client.Client`; ``RateLimit``, ``RetryPolicy`` and
+``call_with_retry`` are re-exported from there.
+"""
+
+from agility.client import (
+    RateLimit,
+    RateLimiter,
+    RetryExhausted,
+    RetryPolicy,
+    call_with_retry,
+    estimate_tokens,
+)
 from agility.runner._cache import cache_key
-from agility.runner._ratelimit import RateLimit, RateLimiter, estimate_tokens
 from agility.runner._report import EXPORT_COLUMNS, export_run, percentile, run_figures
-from agility.runner._retry import RetryExhausted, RetryPolicy, call_with_retry
 from agility.runner._run import RunSummary, arun_model, run_model
 
 __all__ = [

@@ -59,9 +59,8 @@ def run_figures(results: Sequence[ResultRecord]) -> dict[str, Any]:
 def _rows(run: RunRecord, results: Sequence[ResultRecord]) -> list[dict[str, Any]]:
     rows = []
     for r in results:
-        row = r.model_dump(exclude={"run_id", "extra", "example_id"})
+        row = r.model_dump(include=set(EXPORT_COLUMNS))
         row["id"] = r.example_id
-        row["retrieval_ms"] = r.extra.get("retrieval_ms")
         row["run"], row["model"] = run.name, run.model_spec
         rows.append({c: row.get(c) for c in EXPORT_COLUMNS})
     return rows
@@ -109,7 +108,7 @@ def export_run(store: Store, name: str, fmt: str, out: str | Path) -> int:
     if fmt not in _FORMATS:
         raise UsageError(f"unknown export format '{fmt}'. Use one of: {', '.join(_FORMATS)}.")
     run = store.require_run(name)
-    rows = _rows(run, store.results(run.id))  # type: ignore[arg-type]
+    rows = _rows(run, store.results(run.id))
     path = Path(out)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

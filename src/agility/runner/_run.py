@@ -18,14 +18,13 @@ from pathlib import Path
 from typing import Any
 
 from agility.chat import GenerationConfig
-from agility.errors import UsageError
+from agility.client import Client, RateLimit, RetryPolicy
+from agility.errors import InvalidArgument, UsageError
 from agility.pricing import PriceTable
 from agility.prompts import PromptTemplate
 from agility.retrieval import Retriever
 from agility.runner._call import CallContext, call_example, warm_up
 from agility.runner._progress import RunProgress
-from agility.runner._ratelimit import RateLimit, RateLimiter
-from agility.runner._retry import RetryPolicy
 from agility.runner._setup import RunPlan, prepare_run
 from agility.store import Store, utc_now
 
@@ -123,14 +122,14 @@ async def arun_model(
         StoreError: the store cannot be written.
     """
     if concurrency < 1:
-        raise UsageError(f"--concurrency must be at least 1, got {concurrency}.")
+        raise InvalidArgument("concurrency", concurrency, "must be at least 1")
     if warmup < 0:
-        raise UsageError(f"--warmup must be >= 0, got {warmup}.")
+        raise InvalidArgument("warmup", warmup, "must be >= 0")
     if timeout_s is not None and timeout_s <= 0:
-        raise UsageError(f"--timeout must be > 0 seconds, got {timeout_s}.")
+        raise InvalidArgument("timeout_s", timeout_s, "must be > 0 seconds")
     if retriever is not None and template is None:
-        raise UsageError("a retriever needs a prompt template (--prompt) to put the retrieved "
-                         "contexts in; the recorded prompt has its own context already.")
+        raise UsageError("a retriever needs a prompt template to put the retrieved contexts in; "
+                         "the recorded prompt has its own context already", argument="template")
     settings = {"concurrency": concurrency, "timeout_s": timeout_s, "cache": cache,
                 "warmup": warmup, "retry": asdict(retry), "extra_cost_usd": extra_cost_usd,
                 "rate_limit": asdict(rate_limit) if rate_limit else None,
@@ -139,10 +138,10 @@ async def arun_model(
                        template=template, config=config, repeat=repeat, resume=resume,
                        splits=splits, price_input=price_input, price_output=price_output,
                        prices=prices, extra_cost_usd=extra_cost_usd, settings=settings)
-    ctx = CallContext(store=store, provider=plan.provider, template=plan.template, config=config,
-                      retriever=retriever, price=plan.price, extra_cost_usd=extra_cost_usd,
-                      limiter=RateLimiter(rate_limit), policy=retry, timeout_s=timeout_s,
-                      cache=cache)
+    client = Client(plan.provider, price=plan.price, rate_limit=rate_limit, retry=retry,
+                    timeout_s=timeout_s)
+    ctx = CallContext(store=store, client=client, template=plan.template, config=config,
+                      retriever=retriever, extra_cost_usd=extra_cost_usd, cache=cache)
     status = "failed"
     # A full garbage collection walks every object in the process (tens of ms here) and
     # stalls all calls in flight, which shows up as TTFT: objects that exist before the run
@@ -157,14 +156,13 @@ async def arun_model(
         raise
     finally:
         gc.unfreeze()
-        run_id: int = plan.run.id  # type: ignore[assignment]
-        store.update_run(run_id, status=status, finished_at=utc_now())
-        await plan.provider.aclose()
+        store.update_run(plan.run.id, status=status, finished_at=utc_now())
+        await client.aclose()
 
 
 async def _execute(plan: RunPlan, ctx: CallContext, concurrency: int, warmup: int,
                    progress: bool) -> RunSummary:
-    run_id: int = plan.run.id  # type: ignore[assignment]
+    run_id = plan.run.id
     started = time.perf_counter()
     tally = _Tally()
     if warmup and plan.items:

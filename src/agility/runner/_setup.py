@@ -8,19 +8,19 @@ from __future__ import annotations
 
 import platform
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import agility
 from agility.chat import GenerationConfig
-from agility.errors import UsageError, scrub_secrets
+from agility.errors import InvalidArgument, RunSettingsChanged, UsageError, scrub_secrets
 from agility.pricing import Price, PriceTable, load_price_table, resolve_price
 from agility.prompts import PromptTemplate, load_template
 from agility.providers import Provider, get_provider
-from agility.store import RunRecord, Store, utc_now
+from agility.store import NewRun, RunRecord, Store, utc_now
 
-__all__ = ["RunPlan", "prepare_run", "resolve_template", "public_options"]
+__all__ = ["RunPlan", "prepare_run", "public_options", "resolve_template"]
 
 _SECRET_WORDS = ("key", "secret", "token", "authorization", "password", "credential")
 
@@ -36,14 +36,13 @@ class RunPlan:
     items: list[tuple[Any, int]]  # (GoldenExample, repeat_index) still to call
     n_examples: int
     skipped_on_resume: int
-    meta: dict[str, Any] = field(default_factory=dict)
 
 
-_RECORDED_NOT_PRICED = ("recorded answers: cost not measured (give --price-input and "
-                        "--price-output, and record input_tokens/output_tokens in the file)")
+_RECORDED_NOT_PRICED = ("recorded answers: cost not measured (give an input and an output "
+                        "price, and record input_tokens/output_tokens in the file)")
 
 
-def _price_for(table: PriceTable, provider: Provider, provider_options: dict[str, Any] | None,
+def _price_for(table: PriceTable, provider: Provider,
                price_input: float | None, price_output: float | None,
                ) -> tuple[Price | None, dict[str, Any]]:
     """The run's price and how the run record describes it (never a silent $0)."""
@@ -51,7 +50,7 @@ def _price_for(table: PriceTable, provider: Provider, provider_options: dict[str
         # answers recorded elsewhere cost something we were not told: None, not 0
         return None, {"source": _RECORDED_NOT_PRICED}
     price = resolve_price(table, provider.name, provider.model,
-                          region=(provider_options or {}).get("region"),
+                          region=getattr(provider.options, "region", None),
                           local=provider.local, price_input=price_input, price_output=price_output)
     if price is None:
         return None, {"source": f"not in price table {table.version}: cost not measured"}
@@ -95,15 +94,12 @@ def _select(dataset: Any, splits: Sequence[str] | None) -> list[Any]:
     return list(dataset.select(splits=list(splits), allow_holdout="holdout" in splits))
 
 
-def _check_resume(run: RunRecord, wanted: RunRecord) -> None:
+def _check_resume(run: RunRecord, wanted: NewRun) -> None:
     for label, attr in (("dataset hash", "dataset_hash"), ("model", "model_spec"),
                         ("prompt template hash", "template_hash"), ("generation config", "config")):
         before, now = getattr(run, attr), getattr(wanted, attr)
         if before != now:
-            raise UsageError(
-                f"cannot resume run '{run.name}': its {label} was {before!r} and is now {now!r}. "
-                f"Resume with the same dataset, --model, --prompt and settings, or start a new "
-                f"run with another --name.")
+            raise RunSettingsChanged(run.name, label, before, now)
 
 
 def prepare_run(
@@ -121,11 +117,12 @@ def prepare_run(
         ConfigError: the template or price file is invalid.
     """
     if not name or not name.strip():
-        raise UsageError("a run needs a --name (used to resume it and to compare it later).")
+        raise UsageError("a run needs a name (used to resume it and to compare it later)",
+                         argument="name")
     if repeat < 1:
-        raise UsageError(f"--repeat must be at least 1, got {repeat}.")
+        raise InvalidArgument("repeat", repeat, "must be at least 1")
     if extra_cost_usd < 0:
-        raise UsageError(f"--extra-cost must be >= 0 USD per query, got {extra_cost_usd}.")
+        raise InvalidArgument("extra_cost_usd", extra_cost_usd, "must be >= 0 USD per query")
     ds = _load_dataset(dataset)
     examples = _select(ds, splits)
     tmpl = resolve_template(template)
@@ -135,11 +132,10 @@ def prepare_run(
     table = prices if isinstance(prices, PriceTable) else load_price_table()
     if isinstance(prices, (str, Path)):
         table = table.merged(load_price_table(prices))
-    price, prices_record = _price_for(table, provider, provider_options, price_input,
-                                      price_output)
-    wanted = RunRecord(
+    price, prices_record = _price_for(table, provider, price_input, price_output)
+    wanted = NewRun(
         name=name, dataset_hash=ds.hash, dataset_path=str(getattr(ds, "path", "") or "") or None,
-        model_spec=provider.spec, provider_options=public_options(provider.options),
+        model_spec=provider.spec, provider_options=public_options(provider.public_options()),
         config=config.model_dump(mode="json", exclude_unset=True) if config else {},
         template_hash=tmpl.hash if tmpl else None, price_table_version=table.version,
         prices={**prices_record, "extra_cost_usd": extra_cost_usd},
@@ -153,11 +149,10 @@ def prepare_run(
     existing = store.get_run(name) if resume else None
     if existing is not None:
         _check_resume(existing, wanted)
-        done = store.finished_keys(existing.id)  # type: ignore[arg-type]
+        done = store.finished_keys(existing.id)
         resumes = [*existing.meta.get("resumed_at", []), utc_now()]
         meta = {**existing.meta, "resumed_at": resumes}
-        run_id: int = existing.id  # type: ignore[assignment]
-        store.update_run(run_id, status="running", finished_at=None, meta=meta,
+        store.update_run(existing.id, status="running", finished_at=None, meta=meta,
                          repeat=max(existing.repeat, repeat))
         run = existing.model_copy(update={"status": "running", "meta": meta})
     else:

@@ -4,10 +4,14 @@ from agility.store._db import Store, default_store_path, utc_now
 from agility.store._records import (
     EventRecord,
     MigrationRecord,
+    NewEvent,
+    NewReview,
+    NewRun,
     ResultRecord,
     ReviewRecord,
     RunRecord,
     ScoreRecord,
+    SpanRecord,
 )
 from agility.store._schema import SCHEMA_VERSION
 
@@ -15,10 +19,14 @@ __all__ = [
     "SCHEMA_VERSION",
     "EventRecord",
     "MigrationRecord",
+    "NewEvent",
+    "NewReview",
+    "NewRun",
     "ResultRecord",
     "ReviewRecord",
     "RunRecord",
     "ScoreRecord",
+    "SpanRecord",
     "Store",
     "default_store_path",
     "utc_now",

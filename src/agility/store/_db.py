@@ -19,10 +19,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from agility.errors import StoreError, UsageError
+from agility.errors import RunExists, RunNotFound, StoreError
 from agility.store._records import (
     EventRecord,
     MigrationRecord,
+    NewEvent,
+    NewReview,
+    NewRun,
     ResultRecord,
     ReviewRecord,
     RunRecord,
@@ -68,12 +71,12 @@ class Store:
         except OSError as exc:
             raise StoreError(
                 f"cannot create the store's folder {self.path.parent}: {exc.strerror}. "
-                f"Pass --store with a writable path."
+                f"Choose a writable store path.", path=str(self.path)
             ) from exc
         if self.path.parent.exists() and not os.access(self.path.parent, os.W_OK):
             raise StoreError(
                 f"the store's folder {self.path.parent} is not writable. "
-                f"Pass --store with a writable path."
+                f"Choose a writable store path.", path=str(self.path)
             )
         self._lock = threading.RLock()
         try:
@@ -199,9 +202,14 @@ class Store:
 
     _RUN_JSON = ("provider_options", "config", "prices", "meta")
 
-    def create_run(self, run: RunRecord) -> RunRecord:
-        """Insert a new run; fails with UsageError if the name is taken."""
-        data = run.model_dump(exclude={"id"})
+    def create_run(self, run: NewRun) -> RunRecord:
+        """Insert a new run and return it with its id.
+
+        Raises:
+            RunExists: the name is taken.
+        """
+        new = NewRun.model_validate(run.model_dump(exclude={"id"}))
+        data = new.model_dump()
         for key in self._RUN_JSON:
             data[f"{key}_json"] = _json(data.pop(key))
         cols = ", ".join(data)
@@ -211,11 +219,9 @@ class Store:
                 cur = conn.execute(f"INSERT INTO runs ({cols}) VALUES ({marks})", tuple(data.values()))
                 run_id = cur.lastrowid
         except sqlite3.IntegrityError as exc:
-            raise UsageError(
-                f"a run named '{run.name}' already exists in {self.path}. Use --resume to "
-                f"continue it, or pick another --name."
-            ) from exc
-        return run.model_copy(update={"id": run_id})
+            raise RunExists(run.name, str(self.path)) from exc
+        assert run_id is not None  # an INSERT into a rowid table always yields one
+        return RunRecord(**new.model_dump(), id=run_id)
 
     def _run_from_row(self, row: sqlite3.Row) -> RunRecord:
         data = dict(row)
@@ -229,12 +235,14 @@ class Store:
         return self._run_from_row(rows[0]) if rows else None
 
     def require_run(self, name: str) -> RunRecord:
-        """The run called ``name``; UsageError naming the known runs if there is none."""
+        """The run called ``name``.
+
+        Raises:
+            RunNotFound: there is none (the error lists the known runs).
+        """
         run = self.get_run(name)
         if run is None:
-            known = [r.name for r in self.list_runs()][:20]
-            hint = f" Known runs: {', '.join(known)}." if known else " The store has no runs yet."
-            raise UsageError(f"no run named '{name}' in {self.path}.{hint}")
+            raise RunNotFound(name, str(self.path), [r.name for r in self.list_runs()])
         return run
 
     def list_runs(self) -> list[RunRecord]:
@@ -251,11 +259,6 @@ class Store:
         with self.transaction() as conn:
             conn.execute(f"UPDATE runs SET {sets} WHERE id=?", (*data.values(), run_id))
 
-    def delete_run(self, name: str) -> None:
-        """Delete a run with its results and scores."""
-        with self.transaction() as conn:
-            conn.execute("DELETE FROM runs WHERE name=?", (name,))
-
     # -- results --------------------------------------------------------------------------
 
     _RESULT_COLS = (
@@ -264,6 +267,8 @@ class Store:
         "extra_cost_usd", "finish_reason", "request_id", "error", "attempts", "cached",
         "created_at", "extra_json",
     )
+    #: result fields kept together in the ``extra_json`` column
+    _RESULT_DETAILS = tuple(set(ResultRecord.model_fields) - set(_RESULT_COLS))
 
     def save_result(self, run_id: int, result: ResultRecord) -> None:
         """Write one result, replacing an earlier one for the same (example, repeat)."""
@@ -274,10 +279,11 @@ class Store:
         now = utc_now()
         rows = []
         for r in results:
-            d = r.model_dump()
+            d = r.model_dump(mode="json")
             d["run_id"] = run_id
             d["created_at"] = d["created_at"] or now
-            d["extra_json"] = _json(d.pop("extra"))
+            d["extra_json"] = _json({k: d[k] for k in self._RESULT_DETAILS
+                                     if d[k] not in (None, [], {})})
             rows.append(tuple(d[c] for c in self._RESULT_COLS))
         sql = (f"INSERT OR REPLACE INTO results ({', '.join(self._RESULT_COLS)}) "
                f"VALUES ({', '.join('?' for _ in self._RESULT_COLS)})")
@@ -286,16 +292,8 @@ class Store:
 
     def results(self, run_id: int) -> list[ResultRecord]:
         """All results of a run, ordered by example id and repeat."""
-        out = []
-        for row in self.query(
-            "SELECT * FROM results WHERE run_id=? ORDER BY rowid", (run_id,)
-        ):
-            d = dict(row)
-            d["extra"] = json.loads(d.pop("extra_json"))
-            d["tokens_estimated"] = bool(d["tokens_estimated"])
-            d["cached"] = bool(d["cached"])
-            out.append(ResultRecord(**d))
-        return out
+        return [_result_from_row(row) for row in self.query(
+            "SELECT * FROM results WHERE run_id=? ORDER BY rowid", (run_id,))]
 
     def finished_keys(self, run_id: int) -> set[tuple[str, int]]:
         """(example_id, repeat_index) of the results that succeeded: resume skips these."""
@@ -319,7 +317,7 @@ class Store:
         rows = []
         for s in scores:
             d = s.model_dump()
-            d["run_id"] = run_id
+            d["run_id"] = run_id  # the run is the caller's argument, not part of the record
             d["created_at"] = d["created_at"] or now
             d["raw_json"] = None if d.get("raw") is None else _json(d.pop("raw"))
             d.pop("raw", None)
@@ -338,6 +336,7 @@ class Store:
         out = []
         for row in self.query(sql + " ORDER BY rowid", params):
             d = dict(row)
+            del d["run_id"]
             raw = d.pop("raw_json")
             d["raw"] = None if raw is None else json.loads(raw)
             d["passed"] = None if d["passed"] is None else bool(d["passed"])
@@ -363,17 +362,20 @@ class Store:
 
     # -- reviews, migrations, events ------------------------------------------------------
 
-    def add_review(self, review: ReviewRecord) -> ReviewRecord:
-        d = review.model_dump(exclude={"id"})
+    def add_review(self, review: NewReview) -> ReviewRecord:
+        """Record an expert's review of one result; returns it with its id."""
+        d = NewReview.model_validate(review.model_dump(exclude={"id"})).model_dump()
         d["created_at"] = d["created_at"] or utc_now()
         with self.transaction() as conn:
             cur = conn.execute(
                 f"INSERT INTO reviews ({', '.join(d)}) VALUES ({', '.join('?' for _ in d)})",
                 tuple(d.values()),
             )
-        return review.model_copy(update={"id": cur.lastrowid, "created_at": d["created_at"]})
+        assert cur.lastrowid is not None
+        return ReviewRecord(**d, id=cur.lastrowid)
 
     def reviews(self, run_id: int) -> list[ReviewRecord]:
+        """The reviews of a run's results, oldest first."""
         return [ReviewRecord(**dict(r)) for r in
                 self.query("SELECT * FROM reviews WHERE run_id=? ORDER BY id", (run_id,))]
 
@@ -399,8 +401,9 @@ class Store:
         d["lineage"] = json.loads(d.pop("lineage_json"))
         return MigrationRecord(**d)
 
-    def log_event(self, event: EventRecord) -> EventRecord:
-        """Append an audit event (never updated or deleted)."""
+    def log_event(self, event: NewEvent) -> EventRecord:
+        """Append an audit event (never updated or deleted); returns it with its id."""
+        event = NewEvent.model_validate(event.model_dump(exclude={"id"}))
         created = event.created_at or utc_now()
         with self.transaction() as conn:
             cur = conn.execute(
@@ -408,7 +411,8 @@ class Store:
                 "VALUES (?,?,?,?,?)",
                 (event.kind, event.subject, event.actor, _json(event.payload), created),
             )
-        return event.model_copy(update={"id": cur.lastrowid, "created_at": created})
+        assert cur.lastrowid is not None
+        return EventRecord(**{**event.model_dump(), "created_at": created}, id=cur.lastrowid)
 
     def events(self, subject: str | None = None, kind: str | None = None) -> list[EventRecord]:
         sql, params = "SELECT * FROM events WHERE 1=1", []
@@ -424,3 +428,21 @@ class Store:
             d["payload"] = json.loads(d.pop("payload_json"))
             out.append(EventRecord(**d))
         return out
+
+
+#: keys older stores wrote in a result's ``extra_json`` under other names
+_OLD_DETAIL_KEYS = {"retrieval": "retrieved"}
+
+
+def _result_from_row(row: sqlite3.Row) -> ResultRecord:
+    d = dict(row)
+    del d["run_id"]
+    details = json.loads(d.pop("extra_json") or "{}")
+    for old, new in _OLD_DETAIL_KEYS.items():
+        if old in details:
+            details.setdefault(new, details.pop(old))
+    known = ResultRecord.model_fields
+    d.update({k: v for k, v in details.items() if k in known})
+    d["tokens_estimated"] = bool(d["tokens_estimated"])
+    d["cached"] = bool(d["cached"])
+    return ResultRecord(**d)

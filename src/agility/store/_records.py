@@ -1,29 +1,41 @@
-"""Typed records that cross the store's boundary."""
+"""Typed records that cross the store's boundary.
+
+Records read back from the store carry their non-optional ids; what a caller hands the store
+to create (``NewRun``, ``NewReview``, ``NewEvent``) has none yet. A figure that was not measured
+is ``None``, never 0.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from agility.chat import Message
 
 __all__ = [
     "EventRecord",
     "MigrationRecord",
+    "NewEvent",
+    "NewReview",
+    "NewRun",
     "ResultRecord",
     "ReviewRecord",
     "RunRecord",
     "ScoreRecord",
+    "SpanRecord",
 ]
+
+RunStatus = Literal["running", "finished", "interrupted", "failed"]
 
 
 class _Record(BaseModel):
     model_config = ConfigDict(extra="forbid", protected_namespaces=())
 
 
-class RunRecord(_Record):
-    """One run of one model over one dataset: everything needed to reproduce it."""
+class NewRun(_Record):
+    """A run to create: one model over one dataset, with everything needed to reproduce it."""
 
-    id: int | None = None
     name: str
     dataset_hash: str | None = None
     dataset_path: str | None = None
@@ -35,19 +47,49 @@ class RunRecord(_Record):
     prices: dict[str, Any] = Field(default_factory=dict)
     tool_version: str
     repeat: int = 1
-    status: str = "running"  # running | finished | interrupted | failed
+    status: RunStatus = "running"
     started_at: str
     finished_at: str | None = None
     meta: dict[str, Any] = Field(default_factory=dict)
 
 
-class ResultRecord(_Record):
-    """One model answer to one golden example (one repeat), with its measurements.
+class RunRecord(NewRun):
+    """A stored run."""
 
-    Figures that were not measured are ``None``, never 0.
+    id: int
+
+
+SpanKind = Literal["llm", "retrieval", "tool", "other"]
+
+
+class SpanRecord(_Record):
+    """One timed step inside an example: a model call, a retrieval, a tool call.
+
+    ``start_ms`` is the offset from the start of the example; ``ttft_ms`` is set for model
+    calls that streamed.
     """
 
-    run_id: int | None = None
+    name: str
+    kind: SpanKind = "other"
+    start_ms: float = 0.0
+    duration_ms: float | None = None
+    ttft_ms: float | None = None
+    model: str | None = None
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    cost_usd: float | None = None
+    error: str | None = None
+    attributes: dict[str, Any] = Field(default_factory=dict)
+
+
+class ResultRecord(_Record):
+    """One answer to one golden example (one repeat), with its measurements.
+
+    ``ttft_ms``/``latency_ms`` time the model call (None for a cached answer, which was not
+    timed now); ``end_to_end_ms`` adds the retrieval before it. ``retry_wait_ms`` is time spent
+    waiting before retries and for the rate limiter, kept out of every latency figure.
+    """
+
     example_id: str
     repeat_index: int = 0
     output: str | None = None
@@ -65,11 +107,33 @@ class ResultRecord(_Record):
     attempts: int = 1
     cached: bool = False
     created_at: str | None = None
-    extra: dict[str, Any] = Field(default_factory=dict)
+    #: the messages sent to the model, rendered
+    prompt: list[Message] | None = None
+    #: the documents a retriever found and the model was shown (None: no retrieval step)
+    contexts: list[str] | None = None
+    retrieval_ms: float | None = None
+    #: the retriever's own record of each document (chunk id, score, source)
+    retrieved: list[dict[str, Any]] = Field(default_factory=list)
+    end_to_end_ms: float | None = None
+    retry_wait_ms: float | None = None
+    #: timings of a cached answer when it was first made (never in latency figures)
+    cached_ttft_ms: float | None = None
+    cached_latency_ms: float | None = None
+    #: provider-reported figures kept for the record (e.g. Bedrock's own latencyMs)
+    provider_metrics: dict[str, Any] = Field(default_factory=dict)
+    spans: list[SpanRecord] = Field(default_factory=list)
 
     @property
     def ok(self) -> bool:
+        """Whether the call succeeded (an empty answer is a success with an empty output)."""
         return self.error is None
+
+    @property
+    def prompt_text(self) -> str | None:
+        """The rendered prompt as one text (messages joined), or None when not recorded."""
+        if self.prompt is None:
+            return None
+        return "\n\n".join(f"{m.role}: {m.content}" for m in self.prompt)
 
 
 class ScoreRecord(_Record):
@@ -78,7 +142,6 @@ class ScoreRecord(_Record):
     A judgment that failed has ``error`` set and no score: it is counted apart, never as 0.
     """
 
-    run_id: int | None = None
     example_id: str
     repeat_index: int = 0
     metric: str
@@ -94,10 +157,9 @@ class ScoreRecord(_Record):
     created_at: str | None = None
 
 
-class ReviewRecord(_Record):
-    """An expert's (SME's) judgment of one result."""
+class NewReview(_Record):
+    """An expert's (SME's) judgment of one result, to record."""
 
-    id: int | None = None
     run_id: int
     example_id: str
     repeat_index: int = 0
@@ -109,15 +171,27 @@ class ReviewRecord(_Record):
     created_at: str | None = None
 
 
-class EventRecord(_Record):
-    """An append-only audit event (rollout stage, rollback, sign-off, ...)."""
+class ReviewRecord(NewReview):
+    """A stored review."""
 
-    id: int | None = None
+    id: int
+
+
+class NewEvent(_Record):
+    """An audit event to append (rollout stage, rollback, sign-off, ...)."""
+
     kind: str
     subject: str | None = None
     actor: str | None = None
     payload: dict[str, Any] = Field(default_factory=dict)
     created_at: str | None = None
+
+
+class EventRecord(NewEvent):
+    """A stored audit event."""
+
+    id: int
+    created_at: str
 
 
 class MigrationRecord(_Record):

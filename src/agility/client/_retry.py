@@ -73,6 +73,7 @@ async def call_with_retry(
     timeout_s: float | None,
     is_retryable: Callable[[BaseException], bool],
     before_attempt: Callable[[], Awaitable[None]] | None = None,
+    on_retry: Callable[[BaseException, float], None] | None = None,
 ) -> tuple[T, int]:
     """Await ``call()`` until it succeeds or the policy gives up.
 
@@ -82,6 +83,7 @@ async def call_with_retry(
         timeout_s: limit per attempt; a timed-out attempt raises ProviderTimeout (retryable).
         is_retryable: the provider's judgement of an error (auth errors are never retried).
         before_attempt: awaited before each attempt (the rate limiter).
+        on_retry: called with the error and the wait (seconds) before each retry.
 
     Returns:
         the result and the number of attempts made.
@@ -103,8 +105,11 @@ async def call_with_retry(
                     return await call(), attempt
             except TimeoutError as exc:
                 raise ProviderTimeout(f"no complete answer within {timeout_s:g} s "
-                                      f"(--timeout)") from exc
+                                      f"(the per-call timeout)") from exc
         except Exception as exc:  # noqa: BLE001 - the caller records it with the result
             if attempt >= policy.max_attempts or not _retryable(exc, is_retryable):
                 raise RetryExhausted(exc, attempt) from exc
-            await asyncio.sleep(policy.delay_s(attempt, exc))
+            delay = policy.delay_s(attempt, exc)
+            if on_retry is not None:
+                on_retry(exc, delay)
+            await asyncio.sleep(delay)

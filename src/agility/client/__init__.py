@@ -1,0 +1,21 @@
+"""One measured call: request → completion with TTFT, tokens, cost, retries and rate limits.
+
+The runner, the LLM judges, the gateway and the port loop all call models through
+:class:`Client`, so retries, throttling, timing and cost are measured one way everywhere.
+"""
+
+from agility.client._client import CallOutcome, Client, describe_error
+from agility.client._ratelimit import RateLimit, RateLimiter, estimate_tokens
+from agility.client._retry import RetryExhausted, RetryPolicy, call_with_retry
+
+__all__ = [
+    "CallOutcome",
+    "Client",
+    "RateLimit",
+    "RateLimiter",
+    "RetryExhausted",
+    "RetryPolicy",
+    "call_with_retry",
+    "describe_error",
+    "estimate_tokens",
+]

@@ -1,0 +1,112 @@
+"""What a comparison reads from the store, and the explicit step that scores what is missing.
+
+:func:`load_comparison` gathers both runs, their results and scores and the golden examples
+into :class:`ComparisonInputs`; :func:`score_missing` is the one step that may call metrics
+(and so a judge model) before a comparison. :func:`agility.compare.compare` is pure over the
+inputs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from agility.dataset import GoldenExample, stored_examples
+from agility.errors import UnknownName, UsageError
+from agility.store import ResultRecord, RunRecord, ScoreRecord, Store
+
+__all__ = ["ComparisonInputs", "load_comparison", "score_missing"]
+
+
+@dataclass(frozen=True)
+class ComparisonInputs:
+    """Everything :func:`agility.compare.compare` needs, read from the store.
+
+    ``scores`` holds, per metric, the source's and the target's judgments. ``not_scored``
+    says, per metric, why it could not be scored (the criteria that need it are then "not
+    evaluated").
+    """
+
+    source: RunRecord
+    target: RunRecord
+    source_results: list[ResultRecord]
+    target_results: list[ResultRecord]
+    scores: dict[str, tuple[list[ScoreRecord], list[ScoreRecord]]]
+    examples: dict[str, GoldenExample]
+    not_scored: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def dataset_hash(self) -> str | None:
+        """The dataset both runs answered (the source's when they differ)."""
+        return self.source.dataset_hash or self.target.dataset_hash
+
+
+def load_comparison(store: Store, source_run: str, target_run: str,
+                    metrics: Sequence[str] | None = None, *,
+                    not_scored: Mapping[str, str] | None = None) -> ComparisonInputs:
+    """Read two runs for a comparison.
+
+    Args:
+        store: the store holding both runs.
+        source_run: the source run's name.
+        target_run: the target run's name.
+        metrics: the metrics to load (default: every metric scored on both runs).
+        not_scored: why metrics could not be scored, from :func:`score_missing`.
+
+    Raises:
+        RunNotFound: a run does not exist.
+        UsageError: the two names are the same run.
+    """
+    if source_run == target_run:
+        raise UsageError(f"source and target are the same run ('{source_run}'); "
+                         f"compare two different runs")
+    source, target = store.require_run(source_run), store.require_run(target_run)
+    if metrics is None:
+        metrics = sorted(set(store.metrics_of(source.id)) & set(store.metrics_of(target.id)))
+    scores = {name: (store.scores(source.id, name), store.scores(target.id, name))
+              for name in dict.fromkeys(metrics)}
+    return ComparisonInputs(
+        source=source, target=target, source_results=store.results(source.id),
+        target_results=store.results(target.id), scores=scores,
+        examples=stored_examples(store, source.dataset_hash or target.dataset_hash),
+        not_scored=dict(not_scored or {}))
+
+
+def score_missing(store: Store, runs: Sequence[str], metrics: Sequence[str], *,
+                  judge: str | None = None, judge_options: Mapping[str, Any] | None = None,
+                  progress: bool = False) -> dict[str, str]:
+    """Score the ``metrics`` each run lacks (the explicit scoring step before a comparison).
+
+    Args:
+        store: the store holding the runs.
+        runs: the runs' names.
+        metrics: the metrics the comparison needs.
+        judge: the judge model for judge metrics.
+        judge_options: the judge's provider options.
+        progress: show a progress bar while scoring.
+
+    Returns:
+        Why a metric could not be scored (a judge metric without a judge, say), by metric.
+
+    Raises:
+        UnknownName: a metric name is not registered.
+    """
+    from agility.metrics import available_metrics, score_run
+
+    known = set(available_metrics())
+    failed: dict[str, str] = {}
+    for run_name in runs:
+        run = store.require_run(run_name)
+        have = set(store.metrics_of(run.id))
+        for name in metrics:
+            if name in have or name in failed:
+                continue
+            if name not in known and f"{name.partition(':')[0]}:*" not in known:
+                raise UnknownName("metric", name, sorted(known), argument="metrics")
+            try:
+                score_run(store, run_name, metrics=[name], judge=judge,
+                          judge_options=dict(judge_options or {}) or None, progress=progress)
+            except UsageError as exc:  # shown as the evidence of the criteria that need it
+                failed[name] = str(exc)
+    return failed
