@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import errno
+import os
+import shutil
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -45,3 +49,50 @@ def tmp_store(tmp_path: Path) -> Iterator[Store]:
         yield store
     finally:
         store.close()
+
+
+class TinyDisk:
+    """A small tmpfs mounted for one test: a real file system that really fills up."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def fill(self, leave_bytes: int = 0) -> None:
+        """Write a filler file until the disk is full, then free about ``leave_bytes``."""
+        filler = self.path / ".filler"
+        fd = os.open(filler, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+        try:
+            while True:
+                try:
+                    os.write(fd, b"\0" * 4096)
+                except OSError as exc:
+                    assert exc.errno == errno.ENOSPC, exc
+                    break
+        finally:
+            os.close(fd)
+        if leave_bytes:
+            os.truncate(filler, max(filler.stat().st_size - leave_bytes, 0))
+
+    def free(self) -> None:
+        """Remove the filler file."""
+        (self.path / ".filler").unlink(missing_ok=True)
+
+
+@pytest.fixture()
+def tiny_disk(tmp_path: Path) -> Iterator[TinyDisk]:
+    """A 2 MiB tmpfs mounted in the test's folder, to fill up for real (ENOSPC).
+
+    Mounting needs root and the mount command; the test is skipped with the reason otherwise
+    (the RLIMIT_FSIZE tests in ``tests/test_atomic_files.py`` run everywhere)."""
+    mount = tmp_path / "tiny-disk"
+    mount.mkdir()
+    if os.geteuid() != 0 or shutil.which("mount") is None:
+        pytest.skip("a real full disk needs a tmpfs mount, which needs root and `mount`")
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mount)],
+                          capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()}")
+    try:
+        yield TinyDisk(mount)
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], capture_output=True, check=False)

@@ -1,21 +1,31 @@
-"""Pieces every CLI command shares: the console, the --store option, error handling."""
+"""Pieces every CLI command shares: the console, the --store option, error handling.
+
+Exit status: 0 PASS, 1 FAIL or INCOMPLETE (a verdict), 2 any error. An error is always one
+line (or a list of file:line problems), never a traceback, so CI can tell a crash from a
+verdict. ``AGILITY_DEBUG=1`` re-raises unexpected exceptions for their traceback.
+"""
 
 from __future__ import annotations
 
 import functools
+import os
+import sqlite3
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
+import click
 import typer
 from rich.console import Console
 
+from agility._files import describe_os_error
 from agility.errors import (
     AgilityError,
     JudgeRequired,
     RunExists,
     RunSettingsChanged,
+    scrub_secrets,
 )
 from agility.store import Store
 
@@ -30,9 +40,20 @@ StoreOption = Annotated[
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def open_store(path: Path | None) -> Store:
-    """Open the store named by ``--store`` (or the default)."""
-    return Store(path)
+ReadOnlyOption = Annotated[
+    bool,
+    typer.Option("--read-only", help="Open the store for reading only (an archived store). A "
+                                     "store whose file or folder is not writable is read-only "
+                                     "anyway."),
+]
+
+#: the exit status of any error (1 is kept for a FAIL or INCOMPLETE verdict)
+ERROR_EXIT = 2
+
+
+def open_store(path: Path | None, read_only: bool = False) -> Store:
+    """Open the store named by ``--store`` (or the default), read-only if asked."""
+    return Store(path, read_only=read_only)
 
 
 #: the command-line flag of each library argument an error may name
@@ -63,24 +84,49 @@ def flag_hint(exc: AgilityError) -> str:
     return f"(see {flag})" if flag else ""
 
 
+def _unexpected(exc: BaseException) -> str:
+    """One line for an exception agility did not raise on purpose."""
+    if isinstance(exc, OSError):
+        where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
+        return f"{describe_os_error(exc)}{where}"
+    if isinstance(exc, sqlite3.DatabaseError):
+        return f"the store failed: {exc}"
+    if isinstance(exc, MemoryError):
+        return "out of memory"
+    text = str(exc).splitlines()[0] if str(exc) else ""
+    return (f"unexpected {type(exc).__name__}{': ' + text if text else ''} (a bug in agility: "
+            f"please report it; AGILITY_DEBUG=1 shows the traceback)")
+
+
 def handle_errors(func: F) -> F:
-    """Turn agility's errors into one red message and the error's exit code (no traceback)."""
+    """Turn every error into one red message and its exit status (2): never a traceback."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
+        except (typer.Exit, typer.Abort, click.exceptions.Exit, click.exceptions.Abort,
+                click.ClickException):
+            raise
         except AgilityError as exc:
             hint = flag_hint(exc)
-            text = f"{exc} {hint}" if hint else str(exc)
-            err_console.print(f"[bold red]error:[/] {_escape(text)}", highlight=False,
-                              soft_wrap=True)
+            _print_error(f"{exc} {hint}" if hint else str(exc))
             raise typer.Exit(exc.exit_code) from None
         except KeyboardInterrupt:
             err_console.print("[yellow]interrupted[/]")
             sys.exit(130)
+        except Exception as exc:
+            if os.environ.get("AGILITY_DEBUG"):
+                raise
+            # not built by us, so not scrubbed yet: it may quote a request or a response
+            _print_error(scrub_secrets(_unexpected(exc)))
+            raise typer.Exit(ERROR_EXIT) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def _print_error(text: str) -> None:
+    err_console.print(f"[bold red]error:[/] {_escape(text)}", highlight=False, soft_wrap=True)
 
 
 def _escape(text: str) -> str:

@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 
+from agility._files import atomic_write, describe_os_error
 from agility.cli._common import StoreOption, console, handle_errors, open_store
 from agility.cli.main import app
 from agility.compare import EXIT_CODES, Comparison, compare_runs, load_criteria
@@ -22,10 +23,9 @@ _STYLE = {"PASS": "bold green", "FAIL": "bold red", "INCOMPLETE": "bold yellow"}
 
 def _write(path: Path, text: str, option: str) -> None:
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
+        atomic_write(path, text)
     except OSError as exc:
-        raise UsageError(f"cannot write {path} ({option}): {exc.strerror}") from exc
+        raise UsageError(f"cannot write {path} ({option}): {describe_os_error(exc)}") from exc
 
 
 def _print_summary(result: Comparison) -> None:

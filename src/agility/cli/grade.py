@@ -9,8 +9,10 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from agility._files import atomic_write, describe_os_error
 from agility.cli._common import console, err_console, handle_errors
 from agility.cli.main import app
+from agility.errors import UsageError
 from agility.metrics import CalibrationReport, calibrate_file, grade_file
 from agility.metrics._grade import parse_mapping
 
@@ -59,8 +61,10 @@ def calibrate(
     report = calibrate_file(input_path, human_field=human_field, auto_field=auto_field)
     _print_report(report)
     if json_out is not None:
-        json_out.parent.mkdir(parents=True, exist_ok=True)
-        json_out.write_text(report.model_dump_json(indent=2), encoding="utf-8")
+        try:
+            atomic_write(json_out, report.model_dump_json(indent=2))
+        except OSError as exc:
+            raise UsageError(f"cannot write {json_out} (--json): {describe_os_error(exc)}") from exc
         err_console.print(f"saved {escape(str(json_out))}", highlight=False)
 
 

@@ -11,7 +11,13 @@ from rich.markup import escape
 from rich.table import Table
 
 from agility.chat import GenerationConfig
-from agility.cli._common import StoreOption, console, handle_errors, open_store
+from agility.cli._common import (
+    ReadOnlyOption,
+    StoreOption,
+    console,
+    handle_errors,
+    open_store,
+)
 from agility.cli.main import app
 from agility.errors import UsageError
 from agility.runner import (
@@ -153,9 +159,9 @@ def _runs_table(db: Store, runs: Sequence[RunRecord], width: int) -> Table:
 
 @runs_app.command("list")
 @handle_errors
-def runs_list(store: StoreOption = None) -> None:
+def runs_list(store: StoreOption = None, read_only: ReadOnlyOption = False) -> None:
     """List the runs in the store."""
-    with open_store(store) as db:
+    with open_store(store, read_only) as db:
         runs = db.list_runs()
         table = _runs_table(db, runs, console.width)
     console.print(table if runs else "no runs yet: start one with `agility run`.")
@@ -166,9 +172,10 @@ def runs_list(store: StoreOption = None) -> None:
 def runs_show(
     name: Annotated[str, typer.Argument(help="The run's name.")],
     store: StoreOption = None,
+    read_only: ReadOnlyOption = False,
 ) -> None:
     """Show a run's reproducibility record and headline figures."""
-    with open_store(store) as db:
+    with open_store(store, read_only) as db:
         run = db.require_run(name)
         figures = run_figures(db.results(run.id))
     table = Table(title=f"run {escape(run.name)}", show_header=False)
@@ -202,8 +209,9 @@ def export_command(
     out: Annotated[Path, typer.Option("-o", "--output", help="Output file.")],
     fmt: Annotated[str, typer.Option("--format", help="jsonl, csv or parquet.")] = "jsonl",
     store: StoreOption = None,
+    read_only: ReadOnlyOption = False,
 ) -> None:
     """Export a run's results, one row per result."""
-    with open_store(store) as db:
+    with open_store(store, read_only) as db:
         count = export_run(db, name, fmt, out)
     console.print(f"wrote {count} rows to {escape(str(out))}")

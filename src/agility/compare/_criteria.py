@@ -16,8 +16,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from agility._yaml_config import load_yaml, validate_yaml
-from agility.errors import ConfigError
+from agility._yaml_config import load_yaml, read_config_text, validate_yaml
 
 __all__ = [
     "CostCriteria",
@@ -126,9 +125,5 @@ def load_criteria(path: str | Path) -> Criteria:
         ConfigError: the file is missing, unreadable or invalid.
     """
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"cannot read the criteria file {path}: {exc.strerror}. "
-                          f"Check the path given to --criteria.") from exc
+    text = read_config_text(path, "criteria file", "Check the path given to --criteria.")
     return parse_criteria(text, str(path))

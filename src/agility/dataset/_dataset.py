@@ -6,6 +6,7 @@ import hashlib
 from collections.abc import Iterable
 from pathlib import Path
 
+from agility._files import atomic_write, describe_os_error
 from agility.dataset._io import detect_format
 from agility.dataset._manifest import (
     Manifest,
@@ -204,9 +205,11 @@ def freeze_dataset(path: str | Path) -> Manifest:
     manifest = dataset.build_manifest(frozen_at=utc_now())
     target = manifest_path(dataset.path)
     try:
-        target.write_text(manifest.model_dump_json(indent=2) + "\n", encoding="utf-8")
+        # atomically: a 0-byte or truncated manifest would block every command on the dataset
+        atomic_write(target, manifest.model_dump_json(indent=2) + "\n")
     except OSError as exc:
-        raise DatasetError(f"{target}: cannot write the manifest ({exc.strerror}).") from exc
+        raise DatasetError(f"{target}: cannot write the manifest ({describe_os_error(exc)}); "
+                           f"the dataset is not frozen.") from exc
     return manifest
 
 

@@ -4,6 +4,14 @@ Reading returns raw rows (dicts) with the line each came from, and every problem
 way; validation against the schema happens in :mod:`agility.dataset._validate`. In CSV and
 Parquet the nested fields are JSON-encoded strings. "Line" is the physical line in JSONL,
 the line where the record starts in CSV, and the 1-based data row number in Parquet.
+
+JSON is read strictly (:mod:`agility.dataset._json`): duplicate keys, NaN/Infinity, huge
+integers, lone surrogate escapes and deep nesting are problems naming the line and field, not
+crashes or silent changes. CSV cells may hold up to :data:`MAX_CSV_CELL` characters.
+
+Files are written atomically (a temporary file renamed over the target), and CSV cells that a
+spreadsheet would run as a formula (leading ``=``, ``+``, ``-``, ``@``, tab or carriage return)
+are written JSON-encoded (``"=1+1"`` in quotes): shown as text, read back unchanged.
 """
 
 from __future__ import annotations
@@ -16,10 +24,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from agility._files import atomic_open, atomic_path, describe_os_error
+from agility.dataset._json import JsonRefused, loads_strict
 from agility.dataset._schema import GoldenExample
 from agility.errors import DatasetError, Problem
 
-__all__ = ["FIELD_ORDER", "FORMATS", "RawRow", "detect_format", "read_rows", "write_examples"]
+__all__ = ["FIELD_ORDER", "FORMATS", "MAX_CSV_CELL", "RawRow", "detect_format", "read_rows",
+           "write_examples"]
+
+#: the longest CSV cell read, in characters (the csv module's default stops at 131,072)
+MAX_CSV_CELL = 64 * 1024 * 1024
+#: leading characters that make a spreadsheet run a cell as a formula
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 #: file suffix -> format name
 FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".parquet": "parquet",
@@ -78,7 +94,10 @@ def read_rows(path: str | Path, decode_nested: bool = True) -> tuple[list[RawRow
     if not path.is_file():
         raise DatasetError(f"{path}: no such file. Check the path.")
     reader = {"jsonl": _read_jsonl, "csv": _read_csv, "parquet": _read_parquet}[fmt]
-    rows, problems = reader(path)
+    try:
+        rows, problems = reader(path)
+    except OSError as exc:
+        raise DatasetError(f"{path}: cannot read it ({describe_os_error(exc)}).") from exc
     if decode_nested and fmt != "jsonl":
         decoded = [_decode_cells(row, str(path), problems) for row in rows]
         rows = [row for row in decoded if row is not None]
@@ -99,10 +118,13 @@ def _read_jsonl(path: Path) -> tuple[list[RawRow], list[Problem]]:
             if not text.strip():
                 continue
             try:
-                data = json.loads(text.rstrip("\r\n"))
+                data = loads_strict(text.rstrip("\r\n"))
             except json.JSONDecodeError as exc:
                 problems.append(Problem(where, number, None,
                                         f"malformed JSON: {exc.msg} (column {exc.pos + 1})"))
+                continue
+            except JsonRefused as exc:
+                problems.append(Problem(where, number, exc.field, exc.reason))
                 continue
             if not isinstance(data, dict):
                 kind = type(data).__name__
@@ -114,13 +136,25 @@ def _read_jsonl(path: Path) -> tuple[list[RawRow], list[Problem]]:
 
 
 def _read_csv(path: Path) -> tuple[list[RawRow], list[Problem]]:
-    where = str(path)
     try:
-        with path.open(encoding="utf-8-sig", newline="") as handle:  # keep \r inside cells
-            text = handle.read()
+        data = path.read_bytes()
+    except OSError as exc:
+        raise DatasetError(f"{path}: cannot read it ({describe_os_error(exc)}).") from exc
+    try:
+        text = data.decode("utf-8-sig")  # no newline translation: \r inside cells is kept
     except UnicodeDecodeError as exc:
-        raise DatasetError(f"{path}: not valid UTF-8 ({exc.reason}). "
-                           f"Save the CSV as UTF-8.") from exc
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise DatasetError(f"{path}:{line}: not valid UTF-8 (byte 0x{data[exc.start]:02x}). "
+                           f"Save the CSV as UTF-8.") from None
+    previous_limit = csv.field_size_limit(MAX_CSV_CELL)
+    try:
+        return _parse_csv(path, text)
+    finally:
+        csv.field_size_limit(previous_limit)
+
+
+def _parse_csv(path: Path, text: str) -> tuple[list[RawRow], list[Problem]]:
+    where = str(path)
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         header = next(reader)
@@ -179,22 +213,36 @@ def _decode_cells(row: RawRow, where: str, problems: list[Problem]) -> RawRow | 
         if not isinstance(value, str) or not _looks_encoded(key, value):
             continue
         try:
-            data[key] = json.loads(value)
+            data[key] = loads_strict(value)
         except json.JSONDecodeError as exc:
             if key in _JSON_FIELDS:
                 problems.append(Problem(where, row.line, key, f"is not valid JSON ({exc.msg}); "
                                         f"nested fields are JSON-encoded in CSV and Parquet cells"))
                 readable = False
+        except JsonRefused as exc:
+            problems.append(Problem(where, row.line, _inside(key, exc.field), exc.reason))
+            readable = False
     for key in _TEXT_FIELDS:
         value = data.get(key)
         if isinstance(value, str) and _looks_encoded(key, value):
             try:
-                decoded = json.loads(value)
+                decoded = loads_strict(value)
             except json.JSONDecodeError:
+                continue
+            except JsonRefused as exc:
+                problems.append(Problem(where, row.line, key, exc.reason))
+                readable = False
                 continue
             if isinstance(decoded, str):
                 data[key] = decoded
     return RawRow(row.line, data) if readable else None
+
+
+def _inside(key: str, field: str | None) -> str:
+    """The field path of ``field`` inside the JSON-encoded cell of column ``key``."""
+    if field is None:
+        return key
+    return f"{key}{field}" if field.startswith("[") else f"{key}.{field}"
 
 
 def _looks_encoded(key: str, text: str) -> bool:
@@ -205,14 +253,17 @@ def _looks_encoded(key: str, text: str) -> bool:
     return text == "" or text.lstrip()[:1] in starts
 
 
-def _encode_cell(key: str, value: Any) -> Any:
+def _encode_cell(key: str, value: Any, guard_formulas: bool = False) -> Any:
     if value is None:
         return None
     if key in _JSON_FIELDS:
         return json.dumps(value, ensure_ascii=False, sort_keys=True)
     if isinstance(value, str) and key in (*_MAYBE_JSON_FIELDS, *_TEXT_FIELDS):
-        # a string that would read back as JSON (or as "absent") is itself JSON-encoded
-        return json.dumps(value, ensure_ascii=False) if _looks_encoded(key, value) else value
+        # a string that would read back as JSON (or as "absent") is itself JSON-encoded, and
+        # so, in CSV, is one a spreadsheet would run as a formula: '"=1+1"' shows as text
+        if _looks_encoded(key, value) or (guard_formulas and value.startswith(_FORMULA_START)):
+            return json.dumps(value, ensure_ascii=False)
+        return value
     if key in _MAYBE_JSON_FIELDS:
         return json.dumps(value, ensure_ascii=False, sort_keys=True)
     return value
@@ -230,6 +281,8 @@ def write_examples(path: str | Path, examples: Iterable[GoldenExample],
     Returns:
         The path written.
 
+    The file is replaced atomically: a failed write (a full disk) leaves the old file intact.
+
     Raises:
         DatasetError: the format is not supported or the file cannot be written.
     """
@@ -237,9 +290,8 @@ def write_examples(path: str | Path, examples: Iterable[GoldenExample],
     fmt = format or detect_format(path)
     rows = [ex.to_row() for ex in examples]
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
         if fmt == "jsonl":
-            with path.open("w", encoding="utf-8", newline="\n") as handle:
+            with atomic_open(path, "w", encoding="utf-8", newline="\n") as handle:
                 for row in rows:
                     handle.write(json.dumps(row, ensure_ascii=False) + "\n")
         elif fmt == "csv":
@@ -249,18 +301,19 @@ def write_examples(path: str | Path, examples: Iterable[GoldenExample],
         else:
             raise DatasetError(f"unsupported dataset format {fmt!r}: use jsonl, csv or parquet.")
     except OSError as exc:
-        raise DatasetError(f"{path}: cannot write the dataset ({exc.strerror}).") from exc
+        raise DatasetError(f"{path}: cannot write the dataset ({describe_os_error(exc)})."
+                           ) from exc
     return path
 
 
 def _write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
     used = {key for row in rows for key in row}
     columns = [c for c in FIELD_ORDER if c in used or c in ("id", "source_prompt", "ground_truth")]
-    with path.open("w", encoding="utf-8", newline="") as handle:
+    with atomic_open(path, "w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle, lineterminator="\r\n")  # RFC 4180; quotes any \r in cells
         writer.writerow(columns)
         for row in rows:
-            cells = [_encode_cell(c, row.get(c)) for c in columns]
+            cells = [_encode_cell(c, row.get(c), guard_formulas=True) for c in columns]
             writer.writerow(["" if v is None else v for v in cells])
 
 
@@ -275,4 +328,5 @@ def _write_parquet(path: Path, rows: list[dict[str, Any]]) -> None:
 
     schema = pa.schema([(c, kind(c)) for c in FIELD_ORDER])
     encoded = [{c: _encode_cell(c, row.get(c)) for c in FIELD_ORDER} for row in rows]
-    pq.write_table(pa.Table.from_pylist(encoded, schema=schema), path)
+    with atomic_path(path) as tmp:
+        pq.write_table(pa.Table.from_pylist(encoded, schema=schema), tmp)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from typing import Any, Literal
 
 from pydantic import (
@@ -108,6 +109,20 @@ def _check_context(value: Any) -> str | list[str] | list[Message] | None:
                      "messages (a conversation history), not a mix")
 
 
+def _non_finite(value: Any) -> str | None:
+    """Where ``value`` holds NaN or an infinity (``x.y[2]``; ``""`` for itself), or None."""
+    stack: list[tuple[str, Any]] = [("", value)]
+    while stack:
+        where, item = stack.pop()
+        if isinstance(item, float) and not math.isfinite(item):
+            return where
+        if isinstance(item, dict):
+            stack.extend((f"{where}.{k}" if where else str(k), v) for k, v in item.items())
+        elif isinstance(item, (list, tuple)):
+            stack.extend((f"{where}[{i}]", v) for i, v in enumerate(item))
+    return None
+
+
 class GoldenExample(BaseModel):
     """One golden example: a recorded prompt, its reference answer and the source model's run.
 
@@ -117,7 +132,10 @@ class GoldenExample(BaseModel):
     """
 
     model_config = ConfigDict(
-        extra="forbid", populate_by_name=True, protected_namespaces=(), validate_assignment=True
+        extra="forbid", populate_by_name=True, protected_namespaces=(), validate_assignment=True,
+        # NaN and infinities are not numbers a score can hold, and JSON has no way to write
+        # them: they used to be hashed as null, so a frozen NaN could become null unnoticed
+        allow_inf_nan=False,
     )
 
     id: str = Field(min_length=1)
@@ -160,6 +178,15 @@ class GoldenExample(BaseModel):
     def _ground_truth(cls, value: str) -> str:
         if not value.strip():
             raise ValueError("must not be empty: a golden example needs a reference answer")
+        return value
+
+    @field_validator("metadata")
+    @classmethod
+    def _finite_metadata(cls, value: dict[str, Any]) -> dict[str, Any]:
+        where = _non_finite(value)
+        if where is not None:
+            raise ValueError(f"{where} is NaN or infinite, which JSON cannot hold; write null "
+                             f"if there is no value")
         return value
 
     @field_validator("generation_config", mode="before")

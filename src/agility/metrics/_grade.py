@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from agility._files import atomic_open, describe_os_error
 from agility.dataset import read_rows as read_dataset_rows
 from agility.errors import DatasetError, Problem, UsageError
 from agility.metrics._base import Metric, MetricInput, MetricResult, get_metric
@@ -191,10 +192,10 @@ def grade_file(input_path: Path, output_path: Path, *, mapping: Mapping[str, str
     graded = grade_rows(rows, mapping=mapping, judge=judge, judge_options=judge_options,
                         concurrency=concurrency, source=str(input_path))
     try:
-        output_path.parent.mkdir(parents=True, exist_ok=True)
-        with output_path.open("w", encoding="utf-8") as handle:
+        with atomic_open(output_path, "w", encoding="utf-8") as handle:
             for row in graded:
                 handle.write(json.dumps(row, ensure_ascii=False) + "\n")
     except OSError as exc:
-        raise UsageError(f"cannot write {output_path}: {exc.strerror}. Check the path.") from exc
+        raise UsageError(f"cannot write {output_path}: {describe_os_error(exc)}. "
+                         f"Check the path.") from exc
     return graded

@@ -7,6 +7,7 @@ import shutil
 from importlib.resources import as_file, files
 from pathlib import Path
 
+from agility._files import atomic_write, describe_os_error
 from agility.errors import UsageError
 from agility.migrate._pipeline import MigrationResult, StepCallback, migrate
 from agility.store import Store
@@ -79,7 +80,10 @@ def copy_example(dest: str | Path, rows: int | None = None, name: str = "finance
     if rows is not None:
         golden = dest / "golden.jsonl"
         lines = [ln for ln in golden.read_text(encoding="utf-8").splitlines() if ln.strip()]
-        golden.write_text("\n".join(subset_rows(lines, rows)) + "\n", encoding="utf-8")
+        try:
+            atomic_write(golden, "\n".join(subset_rows(lines, rows)) + "\n")
+        except OSError as exc:
+            raise UsageError(f"cannot write {golden}: {describe_os_error(exc)}.") from exc
     return dest / "plan.yaml"
 
 

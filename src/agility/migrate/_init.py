@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from agility._files import atomic_write, describe_os_error
 from agility.errors import UsageError
 
 __all__ = ["STARTER_PLAN", "write_starter_plan"]
@@ -73,8 +74,7 @@ def write_starter_plan(path: str | Path = "plan.yaml", force: bool = False) -> P
         raise UsageError(f"{path} already exists. Pass --force to overwrite it, or give "
                          f"another path.")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(STARTER_PLAN, encoding="utf-8")
+        atomic_write(path, STARTER_PLAN)
     except OSError as exc:
-        raise UsageError(f"cannot write {path}: {exc.strerror}.") from exc
+        raise UsageError(f"cannot write {path}: {describe_os_error(exc)}.") from exc
     return path

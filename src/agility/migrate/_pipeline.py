@@ -20,6 +20,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from agility import __version__
+from agility._files import atomic_write, describe_os_error
 from agility.compare import Comparison, compare_runs
 from agility.dataset import Dataset, freeze_dataset, load_dataset
 from agility.errors import RunSettingsChanged, UsageError
@@ -190,8 +191,12 @@ def _write_reports(plan: Plan, comparison: Comparison, lineage: dict[str, Any],
     data = {"verdict": comparison.verdict, "headline": headline, "lineage": lineage,
             "comparison": comparison.model_dump(mode="json")}
     report_json = out / "migration.json"
-    report_json.write_text(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n",
-                           encoding="utf-8")
+    try:
+        atomic_write(report_json, json.dumps(data, indent=2, ensure_ascii=False, default=str)
+                     + "\n")
+    except OSError as exc:
+        raise UsageError(f"cannot write {report_json}: {describe_os_error(exc)}. Free some "
+                         f"space or change 'output' in the plan.") from exc
     return html, markdown, report_json
 
 

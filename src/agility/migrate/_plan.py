@@ -16,7 +16,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from agility._options import parse_options
-from agility._yaml_config import child_node, load_yaml, validate_yaml
+from agility._yaml_config import child_node, load_yaml, read_config_text, validate_yaml
 from agility.chat import GenerationConfig
 from agility.compare import Criteria, load_criteria
 from agility.errors import ConfigError, OptionsError, UnknownName
@@ -222,10 +222,7 @@ def load_plan(path: str | Path) -> Plan:
         ConfigError: the file is missing, unreadable or invalid (names file:line: field).
     """
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"cannot read the plan file {path}: {exc.strerror}. Check the path, "
-                          f"or write a starter plan with `agility init {path}`.") from exc
+    text = read_config_text(path, "plan file", f"Check the path, or write a starter plan with "
+                                               f"`agility init {path}`.")
     plan = parse_plan(text, str(path), base=path.resolve().parent)
     return plan.model_copy(update={"path": path.resolve()})

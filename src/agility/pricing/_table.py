@@ -7,8 +7,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from agility._yaml_config import load_yaml, validate_yaml
-from agility.errors import ConfigError, UsageError
+from agility._yaml_config import load_yaml, read_config_text, validate_yaml
+from agility.errors import UsageError
 
 __all__ = ["Price", "PriceEntry", "PriceTable", "cost_usd", "load_price_table", "resolve_price"]
 
@@ -104,11 +104,7 @@ def load_price_table(path: str | Path | None = None) -> PriceTable:
         ConfigError: the file is missing, not YAML, or an entry is invalid (names the field).
     """
     file = Path(path) if path is not None else BUILTIN_TABLE
-    try:
-        text = file.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"{file}: cannot read the price file: {exc.strerror}. "
-                          f"Check the --prices path.") from exc
+    text = read_config_text(file, "price file", "Check the --prices path.")
     data, node = load_yaml(text, str(file))
     if isinstance(data, dict):
         data["version"] = str(data.get("version", file.stem))

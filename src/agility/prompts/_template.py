@@ -17,22 +17,28 @@ after the system messages unless a message uses ``few_shot`` itself.
 
 The answer (``ground_truth``, ``source_output``) is never visible to a template: referring to it
 is an error, so a prompt cannot leak what it is graded against.
+
+A template may come from a pull request: it renders in a sandbox with bounded work, size and
+time (:mod:`agility.prompts._sandbox`), and whatever goes wrong while rendering (an undefined
+variable, ``'{0}'.format_map({})``, ``range(10**9)``, a 300 MB message) is one ``ConfigError``
+naming the file, the message and the template line.
 """
 
 from __future__ import annotations
 
 import hashlib
+import types
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
 from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, UndefinedError
-from jinja2.sandbox import ImmutableSandboxedEnvironment
 from pydantic import BaseModel, ConfigDict, Field
 
-from agility._yaml_config import load_yaml, validate_yaml
+from agility._yaml_config import load_yaml, read_config_text, validate_yaml
 from agility.chat import Message
 from agility.errors import ConfigError
+from agility.prompts._sandbox import RenderLimitExceeded, bounded_environment, render_bounded
 
 __all__ = ["HIDDEN_FIELDS", "PromptTemplate", "load_template"]
 
@@ -40,8 +46,10 @@ __all__ = ["HIDDEN_FIELDS", "PromptTemplate", "load_template"]
 HIDDEN_FIELDS = frozenset({"ground_truth", "source_output", "expected_output", "answer",
                            "reference", "reference_answer"})
 
-_ENV = ImmutableSandboxedEnvironment(undefined=StrictUndefined, autoescape=False,
-                                     keep_trailing_newline=True)
+_ENV = bounded_environment(undefined=StrictUndefined, autoescape=False,
+                           keep_trailing_newline=True)
+#: the longest template source compiled (a template file is also bounded by its size)
+MAX_SOURCE_CHARS = 1_000_000
 
 
 class _FewShot(BaseModel):
@@ -113,11 +121,18 @@ class PromptTemplate:
         return hashlib.sha256(payload).hexdigest()
 
     def _compile(self, label: str, source: str) -> Any:
+        if len(source) > MAX_SOURCE_CHARS:
+            raise ConfigError(f"{self.where}: {label}: the template is longer than "
+                              f"{MAX_SOURCE_CHARS:,} characters.")
         try:
             return _ENV.from_string(source)
         except TemplateSyntaxError as exc:
             raise ConfigError(f"{self.where}: {label}: line {exc.lineno}: "
                               f"{exc.message}. Fix the Jinja2 syntax.") from exc
+        except (RecursionError, MemoryError, ValueError, TypeError,
+                RenderLimitExceeded) as exc:
+            raise ConfigError(f"{self.where}: {label}: cannot compile the template "
+                              f"({_describe(exc)}).") from None
 
     def render(self, example: Any, contexts: Sequence[str] | None = None) -> list[Message]:
         """Render the messages for one golden example.
@@ -147,7 +162,7 @@ class PromptTemplate:
 
     def _render_one(self, index: int, compiled: Any, variables: dict[str, Any]) -> str:
         try:
-            return compiled.render(variables)
+            return render_bounded(compiled, variables)
         except UndefinedError as exc:
             hint = ""
             if any(f in str(exc.message) for f in HIDDEN_FIELDS):
@@ -158,7 +173,33 @@ class PromptTemplate:
                 f"Available: question, contexts, context, example, few_shot, metadata.{hint}"
             ) from exc
         except TemplateError as exc:
-            raise ConfigError(f"{self.where}: {self._labels[index]}: {exc}") from exc
+            raise ConfigError(f"{self.where}: {self._labels[index]}:{_line(exc)} {exc}") from exc
+        except RenderLimitExceeded as exc:
+            raise ConfigError(f"{self.where}: {self._labels[index]}:{_line(exc)} the template "
+                              f"went past a rendering limit: {exc}. Templates are bounded so "
+                              f"that one from an untrusted change cannot exhaust the "
+                              f"machine.") from None
+        except Exception as exc:  # noqa: BLE001
+            # the template's own code failed: '{0}'.format_map({}), range(10**9), 1/0, ...
+            raise ConfigError(f"{self.where}: {self._labels[index]}:{_line(exc)} the template "
+                              f"failed while rendering ({_describe(exc)}).") from None
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc).splitlines()[0][:200] if str(exc) else ""
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def _line(exc: BaseException) -> str:
+    """`` line N:`` of the template line the exception came from, or ``""``."""
+    line = None
+    tb: types.TracebackType | None = exc.__traceback__
+    while tb is not None:
+        # Jinja rewrites tracebacks so that frames of template code carry template lines
+        if tb.tb_frame.f_code.co_filename == "<template>":
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return f" line {line}:" if line is not None else ""
 
 
 def _example_view(example: Any) -> dict[str, Any]:
@@ -198,11 +239,7 @@ def load_template(path: str | Path) -> PromptTemplate:
         ConfigError: the file is missing or invalid (names the file, line and field).
     """
     file = Path(path)
-    try:
-        text = file.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"{file}: cannot read the prompt template: {exc.strerror}. "
-                          f"Check the --prompt path.") from exc
+    text = read_config_text(file, "prompt template", "Check the --prompt path.")
     if file.suffix.lower() not in {".yaml", ".yml"}:
         return PromptTemplate(file.stem, [("user", text)], path=file)
     data, node = load_yaml(text, str(file))

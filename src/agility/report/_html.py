@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from html import escape
 from pathlib import Path
 
+from agility._files import atomic_write, describe_os_error
 from agility.compare import (
     Comparison,
     ExampleDiff,
@@ -249,9 +250,8 @@ def write_html(result: Comparison, path: str | Path) -> Path:
     """
     path = Path(path)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(render_html(result), encoding="utf-8")
+        atomic_write(path, render_html(result))
     except OSError as exc:
-        raise UsageError(f"cannot write the HTML report to {path}: {exc.strerror}. "
+        raise UsageError(f"cannot write the HTML report to {path}: {describe_os_error(exc)}. "
                          f"Pass --html with a writable path.") from exc
     return path

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from agility._files import atomic_write, describe_os_error
 from agility.compare import Comparison, LatencySide
 from agility.errors import UsageError
 
@@ -101,9 +102,9 @@ def write_markdown(result: Comparison, path: str | Path) -> Path:
     """
     path = Path(path)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(render_markdown(result), encoding="utf-8")
+        atomic_write(path, render_markdown(result))
     except OSError as exc:
-        raise UsageError(f"cannot write the Markdown report to {path}: {exc.strerror}. "
+        raise UsageError(f"cannot write the Markdown report to {path}: "
+                         f"{describe_os_error(exc)}. "
                          f"Pass --markdown with a writable path.") from exc
     return path

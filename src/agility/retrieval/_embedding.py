@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from agility._files import atomic_open
 from agility.errors import ConfigError
 from agility.retrieval._base import Retrieval
 
@@ -202,7 +203,7 @@ class EmbeddingRetriever:
         matrix: np.ndarray = np.asarray(embed([c.text for c in self.chunks]), dtype=np.float32)
         if self.cache_index:
             try:
-                with path.open("wb") as handle:
+                with atomic_open(path, "wb") as handle:
                     np.save(handle, matrix)
             except OSError:
                 pass  # a read-only corpus folder only costs a re-embed next time

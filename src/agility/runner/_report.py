@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from agility._files import atomic_open, atomic_path, describe_os_error
 from agility.errors import MissingExtraError, UsageError
 from agility.store import ResultRecord, RunRecord, Store
 
@@ -86,7 +87,8 @@ def _write_parquet(rows: list[dict[str, Any]], out: Path) -> None:
              "retrieval_ms": pa.float64()}
     schema = pa.schema([(c, types.get(c, pa.string())) for c in EXPORT_COLUMNS])
     table = pa.Table.from_pylist(rows, schema=schema)
-    pq.write_table(table, out)
+    with atomic_path(out) as tmp:
+        pq.write_table(table, tmp)
 
 
 def export_run(store: Store, name: str, fmt: str, out: str | Path) -> int:
@@ -111,18 +113,18 @@ def export_run(store: Store, name: str, fmt: str, out: str | Path) -> int:
     rows = _rows(run, store.results(run.id))
     path = Path(out)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
         if fmt == "jsonl":
-            with path.open("w", encoding="utf-8") as fh:
+            with atomic_open(path, "w", encoding="utf-8") as fh:
                 for row in rows:
                     fh.write(json.dumps(row, ensure_ascii=False) + "\n")
         elif fmt == "csv":
-            with path.open("w", encoding="utf-8", newline="") as fh:
+            with atomic_open(path, "w", encoding="utf-8", newline="") as fh:
                 writer = csv.DictWriter(fh, fieldnames=EXPORT_COLUMNS)
                 writer.writeheader()
                 writer.writerows({k: _csv_safe(v) for k, v in row.items()} for row in rows)
         else:
             _write_parquet(rows, path)
     except OSError as exc:
-        raise UsageError(f"cannot write {path}: {exc.strerror}. Pick another -o path.") from exc
+        raise UsageError(f"cannot write {path}: {describe_os_error(exc)}. Pick another -o "
+                         f"path.") from exc
     return len(rows)

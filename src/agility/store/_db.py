@@ -5,6 +5,11 @@ concurrent writers (threads or processes) queue instead of failing or corrupting
 Every write is its own committed transaction, so a crash (even ``kill -9``) loses at most the
 row being written. ``synchronous=NORMAL`` in WAL mode survives process crashes; only a power
 loss can drop the last few commits.
+
+A store can be opened read-only (``Store(path, read_only=True)``, ``--read-only``); one whose
+file or folder cannot be written (an archived store) is opened read-only by itself, so the
+commands that only read it still work. Whatever SQLite reports (a full disk, a damaged page, a
+read-only file) becomes one :class:`~agility.errors.StoreError` saying so.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from agility.errors import RunExists, RunNotFound, StoreError
 from agility.store._records import (
@@ -54,43 +60,111 @@ def _json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
 
 
+def _what_failed(exc: sqlite3.Error) -> str:
+    """SQLite's error in the words a user acts on."""
+    name = str(getattr(exc, "sqlite_errorname", "") or "")
+    text = str(exc)
+    if name.startswith("SQLITE_FULL") or "disk is full" in text:
+        return "the disk is full; free some space and run the command again"
+    if name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")) or "malformed" in text \
+            or "not a database" in text:
+        return (f"the store file is damaged ({text}); restore it from a backup, or copy out "
+                f"what is readable with `sqlite3 <file> .recover`")
+    if name.startswith("SQLITE_READONLY") or "readonly" in text:
+        return f"it is read-only ({text})"
+    if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
+        return f"another process holds it ({text}); try again when it has finished"
+    if name.startswith("SQLITE_IOERR"):
+        return f"a disk I/O error ({text}); check the disk (is it full or failing?)"
+    return text
+
+
 class Store:
     """A connection to the agility store. Thread-safe; one instance per process is enough.
 
     Args:
         path: the database file; ``None`` for :func:`default_store_path`.
+        read_only: open it for reading only (every write raises :class:`StoreError`). A store
+            whose file or folder cannot be written is opened read-only whatever this says.
 
     Raises:
-        StoreError: the file cannot be created, opened or migrated.
+        StoreError: the file cannot be created, opened or migrated (or, read-only, does not
+            exist or needs a schema upgrade).
     """
 
-    def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
+    def __init__(self, path: str | os.PathLike[str] | None = None, *,
+                 read_only: bool = False) -> None:
         self.path = Path(path) if path is not None else default_store_path()
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise StoreError(
-                f"cannot create the store's folder {self.path.parent}: {exc.strerror}. "
-                f"Choose a writable store path.", path=str(self.path)
-            ) from exc
-        if self.path.parent.exists() and not os.access(self.path.parent, os.W_OK):
-            raise StoreError(
-                f"the store's folder {self.path.parent} is not writable. "
-                f"Choose a writable store path.", path=str(self.path)
-            )
+        #: why the store is read-only ("" when it is writable)
+        self.read_only_reason = "opened with read_only" if read_only else self._unwritable()
+        if not self.read_only_reason:
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreError(
+                    f"cannot create the store's folder {self.path.parent}: {exc.strerror}. "
+                    f"Choose a writable store path.", path=str(self.path)
+                ) from exc
+            if not os.access(self.path.parent, os.W_OK):
+                raise StoreError(
+                    f"the store's folder {self.path.parent} is not writable. "
+                    f"Choose a writable store path.", path=str(self.path)
+                )
+        elif not self.path.is_file():
+            raise StoreError(f"there is no store at {self.path} to read. Check the store path.",
+                             path=str(self.path))
         self._lock = threading.RLock()
         try:
-            self._conn = sqlite3.connect(
-                self.path, timeout=30.0, isolation_level=None, check_same_thread=False
-            )
-            self._conn.row_factory = sqlite3.Row
-            self._conn.execute("PRAGMA journal_mode=WAL")
-            self._conn.execute("PRAGMA synchronous=NORMAL")
-            self._conn.execute("PRAGMA foreign_keys=ON")
-            self._conn.execute("PRAGMA busy_timeout=30000")
+            self._conn = self._connect()
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open the store at {self.path}: {_what_failed(exc)}.",
+                             path=str(self.path)) from exc
+        try:
             self._migrate()
-        except sqlite3.DatabaseError as exc:
-            raise StoreError(f"cannot open the store at {self.path}: {exc}") from exc
+        except BaseException:
+            self._conn.close()
+            raise
+
+    @property
+    def read_only(self) -> bool:
+        """True when writes are refused (see :attr:`read_only_reason`)."""
+        return bool(self.read_only_reason)
+
+    def _unwritable(self) -> str:
+        """Why an existing store cannot be written, or ``""``."""
+        if not self.path.is_file():
+            return ""
+        if not os.access(self.path, os.W_OK):
+            return "the store file is not writable"
+        if not os.access(self.path.parent, os.W_OK):
+            return "the store's folder is not writable"
+        return ""
+
+    def _connect(self) -> sqlite3.Connection:
+        if not self.read_only:
+            conn = sqlite3.connect(self.path, timeout=30.0, isolation_level=None,
+                                   check_same_thread=False)
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA foreign_keys=ON")
+            conn.execute("PRAGMA busy_timeout=30000")
+            return conn
+        uri = f"file:{quote(str(self.path.resolve()))}?mode=ro"
+        conn = sqlite3.connect(uri, uri=True, timeout=30.0, isolation_level=None,
+                               check_same_thread=False)
+        try:
+            conn.execute("PRAGMA user_version").fetchone()
+        except sqlite3.OperationalError:
+            # a WAL store in a folder we cannot write has no -shm file to share: read it as
+            # an immutable file (nobody can be writing it: they could not create the -wal)
+            conn.close()
+            conn = sqlite3.connect(uri + "&immutable=1", uri=True, isolation_level=None,
+                                   check_same_thread=False)
+        conn.row_factory = sqlite3.Row
+        conn.execute("PRAGMA query_only=ON")
+        conn.execute("PRAGMA busy_timeout=30000")
+        return conn
 
     # -- plumbing -------------------------------------------------------------------------
 
@@ -107,32 +181,66 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """A write transaction taken with ``BEGIN IMMEDIATE`` (waits for other writers)."""
+        """A write transaction taken with ``BEGIN IMMEDIATE`` (waits for other writers).
+
+        Raises:
+            StoreError: the store is read-only, or SQLite failed (a full disk, a damaged
+                file); the message says which. ``sqlite3.IntegrityError`` from the block is
+                re-raised as it is, for the caller to word.
+        """
         with self._lock:
+            if self.read_only:
+                raise StoreError(f"the store at {self.path} is open read-only "
+                                 f"({self.read_only_reason}) and this step writes to it. Use "
+                                 f"a writable copy of the store.", path=str(self.path))
             try:
                 self._conn.execute("BEGIN IMMEDIATE")
-            except sqlite3.OperationalError as exc:
-                raise StoreError(f"the store at {self.path} is busy or read-only: {exc}") from exc
+            except sqlite3.Error as exc:
+                raise StoreError(f"cannot write to the store at {self.path}: "
+                                 f"{_what_failed(exc)}.", path=str(self.path)) from exc
             try:
                 yield self._conn
-            except BaseException:
-                self._conn.execute("ROLLBACK")
+            except BaseException as exc:
+                self._rollback()
+                if isinstance(exc, sqlite3.Error) and not isinstance(exc, sqlite3.IntegrityError):
+                    raise StoreError(f"cannot write to the store at {self.path}: "
+                                     f"{_what_failed(exc)}. Nothing of this write was kept.",
+                                     path=str(self.path)) from exc
                 raise
             else:
                 try:
                     self._conn.execute("COMMIT")
-                except sqlite3.OperationalError as exc:
-                    self._conn.execute("ROLLBACK")
-                    raise StoreError(f"cannot write to the store at {self.path}: {exc}") from exc
+                except sqlite3.Error as exc:
+                    self._rollback()
+                    raise StoreError(f"cannot write to the store at {self.path}: "
+                                     f"{_what_failed(exc)}. Nothing of this write was kept.",
+                                     path=str(self.path)) from exc
+
+    def _rollback(self) -> None:
+        # SQLite rolls back by itself after some errors (a full disk, an I/O error): a second
+        # ROLLBACK would then fail and hide the real error behind "no transaction is active"
+        if self._conn.in_transaction:
+            try:
+                self._conn.execute("ROLLBACK")
+            except sqlite3.Error:
+                pass
 
     def query(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
-        """Run a read-only query and return all rows."""
+        """Run a read-only query and return all rows.
+
+        Raises:
+            StoreError: SQLite failed (a damaged page, an I/O error).
+        """
         with self._lock:
-            return list(self._conn.execute(sql, tuple(params)))
+            try:
+                return list(self._conn.execute(sql, tuple(params)))
+            except sqlite3.Error as exc:
+                raise StoreError(f"cannot read the store at {self.path}: {_what_failed(exc)}.",
+                                 path=str(self.path)) from exc
 
     @property
     def schema_version(self) -> int:
-        return int(self._conn.execute("PRAGMA user_version").fetchone()[0])
+        return int(self.query("PRAGMA user_version")[0][0])
 
     def _migrate(self) -> None:
         current = self.schema_version
@@ -140,6 +248,12 @@ class Store:
             raise StoreError(
                 f"the store at {self.path} has schema version {current}, newer than this "
                 f"agility knows ({SCHEMA_VERSION}). Upgrade agility."
+            )
+        if self.read_only and current < SCHEMA_VERSION:
+            raise StoreError(
+                f"the store at {self.path} has schema version {current} and needs upgrading to "
+                f"{SCHEMA_VERSION}, which a read-only store cannot do. Open it once writable.",
+                path=str(self.path)
             )
         for version in range(current, SCHEMA_VERSION):
             with self.transaction() as conn:
