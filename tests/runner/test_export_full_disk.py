@@ -8,13 +8,13 @@ import pytest
 
 from agility.errors import UsageError
 from agility.runner import export_run
-from agility.store import ResultRecord, RunRecord, Store
+from agility.store import NewRun, ResultRecord, Store
 
 
 @pytest.mark.parametrize("fmt", ["jsonl", "csv", "parquet"])
 def test_an_export_that_does_not_fit_keeps_the_earlier_file(tiny_disk: object, tmp_store: Store,
                                                             fmt: str) -> None:
-    run = tmp_store.create_run(RunRecord(name="bench", model_spec="mock/echo",
+    run = tmp_store.create_run(NewRun(name="bench", model_spec="mock/echo",
                                          tool_version="t", started_at="t0"))
     tmp_store.save_results(run.id, [ResultRecord(example_id=f"q{i}", output="y" * 4000)
                                     for i in range(400)])

@@ -17,7 +17,7 @@ from typer.testing import CliRunner, Result
 
 from agility.cli.main import _register, app
 from agility.errors import StoreError
-from agility.store import ResultRecord, RunRecord, Store
+from agility.store import NewRun, ResultRecord, Store
 
 _register()
 
@@ -91,7 +91,7 @@ def full_store(tiny_disk: object) -> Iterator[tuple[Store, object]]:
 
 def test_a_full_disk_is_reported_as_a_full_disk(full_store: tuple[Store, object]) -> None:
     store, disk = full_store
-    run = store.create_run(RunRecord(name="r", model_spec="mock/echo", tool_version="t",
+    run = store.create_run(NewRun(name="r", model_spec="mock/echo", tool_version="t",
                                      started_at="t0"))
     store.save_result(run.id, ResultRecord(example_id="kept", output="before the disk filled"))
     disk.fill()  # type: ignore[attr-defined]
