@@ -18,9 +18,9 @@ from agility.errors import RunExists, StoreError, UsageError
 from agility.store import (
     SCHEMA_VERSION,
     NewEvent,
-    ResultRecord,
     NewReview,
     NewRun,
+    ResultRecord,
     RunRecord,
     ScoreRecord,
     Store,

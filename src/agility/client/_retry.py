@@ -15,7 +15,7 @@ from typing import TypeVar
 
 from agility.errors import ProviderAuthError, ProviderTimeout
 
-__all__ = ["RetryPolicy", "RetryExhausted", "call_with_retry"]
+__all__ = ["RetryExhausted", "RetryPolicy", "call_with_retry"]
 
 T = TypeVar("T")
 

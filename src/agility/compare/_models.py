@@ -5,7 +5,7 @@ Figures that were not measured are ``None``, never 0.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -203,7 +203,7 @@ class Comparison(_Model):
     metrics: list[MetricComparison] = Field(default_factory=list)
     latency: LatencyComparison
     cost: CostComparison
-    criteria: dict = Field(default_factory=dict)
+    criteria: dict[str, Any] = Field(default_factory=dict)
     criteria_results: list[CriterionResult] = Field(default_factory=list)
     verdict: Verdict
     regressions: list[ExampleDiff] = Field(default_factory=list)

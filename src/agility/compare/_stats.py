@@ -125,7 +125,8 @@ def _jackknife_means(values: np.ndarray) -> np.ndarray:
     n = values.size
     if n == 1:
         return values.copy()
-    return (values.sum() - values) / (n - 1)
+    means: np.ndarray = (values.sum() - values) / (n - 1)
+    return means
 
 
 def _bca_levels(replicates: np.ndarray, estimate: float, jackknife: np.ndarray,

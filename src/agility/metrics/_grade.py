@@ -76,7 +76,7 @@ def _to_input(row: Mapping[str, Any], mapping: Mapping[str, str], where: str,
             if value is not None and not isinstance(value, str | list):
                 problems.append(Problem(where, line, label, "expected text or a list of texts"))
             values[field] = [] if value is None else ([value] if isinstance(value, str) else value)
-        elif value is not None and not isinstance(value, str | int | float) or isinstance(value, bool):
+        elif (value is not None and not isinstance(value, str | int | float)) or isinstance(value, bool):
             problems.append(Problem(where, line, label,
                                     f"expected text or a number, got {type(value).__name__}"))
         else:

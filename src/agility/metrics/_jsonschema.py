@@ -31,7 +31,7 @@ class JsonSchemaMetric(Metric):
         self._validator = None
         schema = options.get("schema")
         if schema is not None:
-            import jsonschema  # type: ignore[import-untyped]
+            import jsonschema
 
             try:
                 cls = jsonschema.validators.validator_for(schema)

@@ -177,7 +177,7 @@ def figures_match(answer: FinancialNumber, gold: FinancialNumber, *,
     """
     a, g = (abs(answer.value), abs(gold.value)) if ignore_sign else (answer.value, gold.value)
     if g == 0:  # no scale or percent form makes zero anything else
-        return abs(a) <= 0.5 * 10 ** (-max(gold.decimals, answer.decimals, 0))
+        return bool(abs(a) <= 0.5 * 10 ** (-max(gold.decimals, answer.decimals, 0)))
     factors = [1.0]
     if answer.is_percent != gold.is_percent:
         # a ratio (0.12) against a percent (12%), or a percent whose sign was left off

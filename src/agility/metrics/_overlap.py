@@ -27,15 +27,16 @@ class _CachedStemTokenizer:
     """
 
     def __init__(self) -> None:
-        from nltk.stem import porter  # type: ignore[import-untyped]
+        from nltk.stem import porter
 
         stemmer = porter.PorterStemmer()
         self.stem = functools.lru_cache(maxsize=65536)(stemmer.stem)
 
     def tokenize(self, text: str) -> list[str]:
-        from rouge_score import tokenize  # type: ignore[import-untyped]
+        from rouge_score import tokenize
 
-        return tokenize.tokenize(text, self)
+        tokens: list[str] = tokenize.tokenize(text, self)
+        return tokens
 
 
 @register_metric("rouge_l")
@@ -46,7 +47,7 @@ class RougeLMetric(Metric):
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
-        from rouge_score import rouge_scorer  # type: ignore[import-untyped]
+        from rouge_score import rouge_scorer
 
         self._scorer = rouge_scorer.RougeScorer(["rougeL"], tokenizer=_CachedStemTokenizer())
 
@@ -67,7 +68,7 @@ class BleuMetric(Metric):
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
-        from sacrebleu.metrics import BLEU
+        from sacrebleu.metrics import BLEU  # type: ignore[attr-defined]
 
         self._bleu = BLEU(effective_order=True)
 
@@ -88,7 +89,7 @@ class ChrfMetric(Metric):
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
-        from sacrebleu.metrics import CHRF
+        from sacrebleu.metrics import CHRF  # type: ignore[attr-defined]
 
         self._chrf = CHRF()
 

@@ -119,7 +119,7 @@ def _route_native_logs(llama_cpp: Any) -> None:
     if _native_log_callback is not None:
         return
 
-    @llama_cpp.llama_log_callback
+    @llama_cpp.llama_log_callback  # type: ignore[untyped-decorator]
     def callback(level: int, text: bytes, user_data: Any) -> None:
         _log.debug("llama.cpp: %s", text.decode("utf-8", "replace").rstrip())
 

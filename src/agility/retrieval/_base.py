@@ -6,7 +6,7 @@ own latency and per-query cost so that a run's time and cost include retrieval.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -25,7 +25,7 @@ class Retrieval(BaseModel):
     latency_ms: float | None = None
     cost_usd: float | None = None
     #: ids/scores of the retrieved chunks, kept with the result for inspection
-    details: list[dict] = Field(default_factory=list)
+    details: list[dict[str, Any]] = Field(default_factory=list)
 
 
 @runtime_checkable

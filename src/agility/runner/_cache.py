@@ -10,7 +10,7 @@ from agility.chat import ChatRequest, Completion
 from agility.providers import Provider
 from agility.store import Store
 
-__all__ = ["cache_key", "cache_get", "cache_put"]
+__all__ = ["cache_get", "cache_key", "cache_put"]
 
 
 def cache_key(provider: Provider, request: ChatRequest, repeat_index: int = 0) -> str:

@@ -32,7 +32,7 @@ class RunProgress:
                 TimeRemainingColumn(), console=console, transient=False)
             self._task = self._progress.add_task(label, total=total, errors=0, cost="n/a")
 
-    def __enter__(self) -> "RunProgress":
+    def __enter__(self) -> RunProgress:
         if self._progress is not None:
             self._progress.start()
         return self

@@ -12,7 +12,7 @@ from agility._files import atomic_open, atomic_path, describe_os_error
 from agility.errors import MissingExtraError, UsageError
 from agility.store import ResultRecord, RunRecord, Store
 
-__all__ = ["EXPORT_COLUMNS", "run_figures", "export_run", "percentile"]
+__all__ = ["EXPORT_COLUMNS", "export_run", "percentile", "run_figures"]
 
 #: one row per result; the first ten are the columns the issue asks every export to have
 EXPORT_COLUMNS = (

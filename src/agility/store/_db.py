@@ -443,7 +443,8 @@ class Store:
 
     def scores(self, run_id: int, metric: str | None = None) -> list[ScoreRecord]:
         """Scores of a run, optionally of one metric."""
-        sql, params = "SELECT * FROM scores WHERE run_id=?", [run_id]
+        sql = "SELECT * FROM scores WHERE run_id=?"
+        params: list[Any] = [run_id]
         if metric is not None:
             sql += " AND metric=?"
             params.append(metric)
