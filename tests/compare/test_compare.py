@@ -42,14 +42,15 @@ def test_identical_answers_pass_every_default_criterion(tmp_store: Store) -> Non
     add_run(tmp_store, "tgt", ds, _items(passed, ttft=320.0))
     result = compare_runs(tmp_store, "src", "tgt", n_resamples=500)
     assert result.verdict == "PASS", result.criteria_results
-    assert [c.status for c in result.criteria_results] == ["pass", "pass", "pass"]
+    assert [c.status for c in result.criteria_results] == ["pass"] * 4
+    assert [c.kind for c in result.criteria_results] == ["quality", "error_rate", "latency", "cost"]
     assert result.gate_split == "holdout"
     metric = result.metrics[0]
     assert metric.kind == "pass_fail" and metric.overall.test == "mcnemar"
     assert metric.overall.p_value == 1.0 and metric.overall.non_inferior is True
     assert set(metric.by_stratum) == {"numeric", "text"}
     assert metric.holdout is not None and metric.holdout.n == n // 4
-    assert metric.holdout.gate_interval == "newcombe" and metric.holdout.differing_pairs == 0
+    assert metric.holdout.gate_interval == "mover" and metric.holdout.differing_pairs == 0
 
 
 def test_planted_quality_regression_fails_the_gate_with_evidence(tmp_store: Store) -> None:
@@ -109,7 +110,7 @@ def test_a_tiny_holdout_is_inconclusive_even_when_identical(tmp_store: Store) ->
     assert "only 4 paired examples" in quality.evidence
 
 
-def test_examples_only_one_run_has_are_listed_and_not_paired(tmp_store: Store) -> None:
+def test_examples_only_one_run_has_are_listed_and_count_as_unanswered(tmp_store: Store) -> None:
     ds = save_dataset(tmp_store, _rows(20))
     add_run(tmp_store, "src", ds, _items([True] * 18))
     tgt_items = _items([True] * 20)
@@ -119,7 +120,17 @@ def test_examples_only_one_run_has_are_listed_and_not_paired(tmp_store: Store) -
     assert result.only_in_source == ["q0003"]
     assert result.only_in_target == ["q0018", "q0019"]
     assert result.n_paired == 17
-    assert result.metrics[0].overall.n == 17
+    # by default an example a run never answered is a failure on that side, not a smaller n
+    metric = result.metrics[0]
+    assert metric.overall.n == 20
+    assert (metric.source_no_answer, metric.target_no_answer) == (2, 1)
+    assert metric.overall.source_mean == pytest.approx(18 / 20)
+    assert metric.overall.target_mean == pytest.approx(19 / 20)
+    assert (result.errors.source.missing, result.errors.target.missing) == (2, 1)
+    excluded = compare_runs(tmp_store, "src", "tgt", Criteria(failed_calls="exclude"),
+                            n_resamples=200)
+    assert excluded.metrics[0].overall.n == 17
+    assert excluded.metrics[0].target_no_answer == 1  # still counted, never silent
 
 
 def test_repeats_are_averaged_and_failed_judgments_are_not_zero(tmp_store: Store) -> None:

@@ -53,14 +53,15 @@ def test_unknown_key_and_bad_yaml_are_config_errors(tmp_path: Path) -> None:
 def _store_with(tmp_path: Path, target_rate_drop: bool) -> Path:
     path = tmp_path / "agility.db"
     with Store(path) as store:
-        rows = [{"id": f"q{i}", "source_prompt": "q", "ground_truth": "a"} for i in range(300)]
+        # 400 calls a side: with no failed call, enough to show the error rate rose < 1 point
+        rows = [{"id": f"q{i}", "source_prompt": "q", "ground_truth": "a"} for i in range(400)]
         ds = save_dataset(store, rows)
         for name, drop in (("src", False), ("tgt", target_rate_drop)):
             add_run(store, name, ds, [{
                 "example_id": f"q{i}", "output": "<b>x</b>", "ttft_ms": 100.0, "latency_ms": 200.0,
                 "cost_usd": 0.001,
                 "scores": {"correctness": (1.0, True) if not (drop and i % 4 == 0)
-                           else (0.0, False)}} for i in range(300)])
+                           else (0.0, False)}} for i in range(400)])
     return path
 
 

@@ -96,7 +96,8 @@ def test_gating_on_human_labels_is_inconclusive_not_passed(
     criteria = Criteria.model_validate({
         "quality": {"metrics": ["human_label"]}, "latency": {
             "ttft_max_increase_pct": None, "ttft_max_increase_ms": None},
-        "cost": {"max_increase_pct": None}, "use_holdout": False})
+        "cost": {"max_increase_pct": None}, "error_rate": {"max_increase_points": None},
+        "use_holdout": False})
     result = compare_runs(tmp_store, SOURCE, TARGET, criteria, n_resamples=4000)
     assert [c.status for c in result.criteria_results] == ["inconclusive"]
     assert result.verdict == "INCOMPLETE"
@@ -113,8 +114,8 @@ def test_holdout_with_five_discordant_pairs_does_not_pass_non_inferiority(
     assert holdout.target_mean > holdout.source_mean
     assert holdout.rel_ci_low is not None and holdout.rel_ci_low > -0.03
     assert holdout.rel_score_ci_low is not None and holdout.rel_score_ci_low < -0.03
-    assert holdout.gate_interval == "newcombe" and holdout.gate_rel_low == holdout.rel_score_ci_low
+    assert holdout.gate_interval == "mover" and holdout.gate_rel_low == holdout.rel_score_ci_low
     assert holdout.non_inferior is False
     quality = next(c for c in yardstick.criteria_results if c.name == "quality: correctness")
     assert quality.status == "inconclusive"
-    assert "Newcombe" in quality.evidence and "gate lower bound" in quality.evidence
+    assert "MOVER" in quality.evidence and "gate lower bound" in quality.evidence

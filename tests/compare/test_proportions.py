@@ -9,7 +9,7 @@ import pytest
 from scipy import optimize
 from scipy import stats as sps
 
-from agility.compare import newcombe_paired, paired_bootstrap, wilson_interval
+from agility.compare import mover_ratio, newcombe_paired, paired_bootstrap, wilson_interval
 
 # cells of a paired 2x2 table as (source passed, target passed)
 _CELLS = np.array([[1, 1], [1, 0], [0, 1], [0, 0]], dtype=bool)
@@ -32,7 +32,19 @@ def test_newcombe_matches_the_published_cavo_example() -> None:
     assert ci.low == pytest.approx(-0.1186, abs=5e-5)
     assert ci.high == pytest.approx(-0.0046, abs=5e-5)
     assert (ci.source_only, ci.target_only) == (16, 6)
-    assert ci.rel_low == pytest.approx(ci.low / source.mean())
+    # the relative interval is a ratio interval (MOVER, same Wilson limits and correlation)
+    # and stays between the ratio's possible values: 65/75 - 1 = -13.3% inside it
+    assert ci.rel_low is not None and ci.rel_high is not None
+    assert -1 < ci.rel_low < 65 / 75 - 1 < ci.rel_high
+
+
+def test_mover_ratio_matches_the_published_cavo_example() -> None:
+    # Fagerland et al. (2017) ch. 8, MOVER Wilson score CI of the ratio on Cavo et al.:
+    # estimate 0.8667, 95% CI 0.7592 to 0.9866 (plain correlation, as published)
+    low, high = mover_ratio(59, 6, 16, 80, corrected=False)
+    assert low == pytest.approx(0.7592, abs=5e-5) and high == pytest.approx(0.9866, abs=5e-5)
+    # Newcombe's corrected correlation (what the gate uses) is a little more conservative
+    assert mover_ratio(59, 6, 16, 80)[0] < low
 
 
 @pytest.mark.parametrize(("k", "n"), [(0, 10), (3, 10), (38, 45), (45, 45), (1, 161)])
@@ -69,6 +81,9 @@ def test_no_discordant_pair_still_gives_an_interval_of_real_width() -> None:
     ci = newcombe_paired(source, target)
     assert ci.low < -0.02 and ci.high > 0.02 and ci.low == pytest.approx(-ci.high)
     assert ci.rel_low is not None and ci.rel_low < -0.03
+    # ...300 such pairs can show it (about -1.3%)...
+    three_hundred = newcombe_paired(*_table(both=240, source_only=0, target_only=0, neither=60))
+    assert three_hundred.rel_low is not None and -0.03 < three_hundred.rel_low < -0.01
     # ...and more pairs narrow it, as evidence should
     bigger = newcombe_paired(*_table(both=800, source_only=0, target_only=0, neither=200))
     assert ci.low < bigger.low < 0

@@ -1,17 +1,21 @@
 """Side-by-side comparison of two runs: paired statistics, latency, cost, sign-off gate."""
 
 from agility.compare._compare import compare, compare_runs
-from agility.compare._cost import compare_cost
+from agility.compare._cost import MONEY_PRECISION_USD, compare_cost
 from agility.compare._criteria import (
     CostCriteria,
     Criteria,
+    ErrorRateCriteria,
     LatencyCriteria,
     QualityCriteria,
     SafetyCriteria,
+    TagCriteria,
     load_criteria,
     parse_criteria,
 )
-from agility.compare._gate import EXIT_CODES, evaluate_criteria, verdict_of
+from agility.compare._calls import compare_error_rates
+from agility.compare._format import format_change_pct, format_share, format_usd
+from agility.compare._gate import EXIT_CODES, evaluate_criteria, examples_to_settle, verdict_of
 from agility.compare._latency import compare_latency
 from agility.compare._load import ComparisonInputs, load_comparison, score_missing
 from agility.compare._models import (
@@ -19,8 +23,12 @@ from agility.compare._models import (
     CostComparison,
     CostSide,
     CriterionResult,
+    ErrorRateComparison,
+    ErrorRateSide,
     ExampleDiff,
+    GraderAgreement,
     Histogram,
+    HumanComparison,
     LatencyComparison,
     LatencySide,
     MetricComparison,
@@ -28,7 +36,13 @@ from agility.compare._models import (
     Percentiles,
     ReviewItem,
 )
-from agility.compare._proportions import PairedProportionInterval, newcombe_paired, wilson_interval
+from agility.compare._proportions import (
+    PairedProportionInterval,
+    mover_ratio,
+    newcombe_independent,
+    newcombe_paired,
+    wilson_interval,
+)
 from agility.compare._review import review_sample, sample_for_review
 from agility.compare._stats import (
     BootstrapInterval,
@@ -42,6 +56,7 @@ from agility.compare._stats import (
 
 __all__ = [
     "EXIT_CODES",
+    "MONEY_PRECISION_USD",
     "BootstrapInterval",
     "Comparison",
     "ComparisonInputs",
@@ -50,8 +65,13 @@ __all__ = [
     "CostSide",
     "Criteria",
     "CriterionResult",
+    "ErrorRateComparison",
+    "ErrorRateCriteria",
+    "ErrorRateSide",
     "ExampleDiff",
+    "GraderAgreement",
     "Histogram",
+    "HumanComparison",
     "LatencyComparison",
     "LatencyCriteria",
     "LatencySide",
@@ -63,14 +83,22 @@ __all__ = [
     "QualityCriteria",
     "ReviewItem",
     "SafetyCriteria",
+    "TagCriteria",
     "compare",
     "compare_cost",
+    "compare_error_rates",
     "compare_latency",
     "compare_runs",
     "evaluate_criteria",
+    "examples_to_settle",
+    "format_change_pct",
+    "format_share",
+    "format_usd",
     "load_comparison",
     "load_criteria",
     "mcnemar",
+    "mover_ratio",
+    "newcombe_independent",
     "newcombe_paired",
     "paired_bootstrap",
     "parse_criteria",

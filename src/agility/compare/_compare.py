@@ -9,14 +9,22 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from agility.compare._calls import compare_error_rates, no_answers
 from agility.compare._cost import compare_cost
 from agility.compare._criteria import Criteria
 from agility.compare._gate import evaluate_criteria, verdict_of
 from agility.compare._latency import compare_latency
 from agility.compare._load import ComparisonInputs, load_comparison
 from agility.compare._load import score_missing as score_missing_step
-from agility.compare._models import Comparison, ExampleDiff, GateSplit, MetricComparison
-from agility.compare._quality import PerExample, compare_metric, per_example_values
+from agility.compare._models import (
+    Comparison,
+    ErrorRateComparison,
+    ExampleDiff,
+    GateSplit,
+    MetricComparison,
+)
+from agility.compare._human import human_comparison
+from agility.compare._quality import NoAnswers, PerExample, compare_metric, per_example_values
 from agility.compare._review import sample_for_review
 from agility.dataset import GoldenExample
 from agility.errors import InvalidArgument
@@ -56,6 +64,28 @@ def _first_output(results: Sequence[ResultRecord]) -> dict[str, str | None]:
     out: dict[str, str | None] = {}
     for r in sorted(results, key=lambda r: r.repeat_index):
         out.setdefault(r.example_id, r.output)
+    return out
+
+
+def _target_verdicts(inputs: ComparisonInputs, metric: str, gaps: NoAnswers,
+                     count_as_fail: bool, rows: Sequence[str]) -> dict[str, float]:
+    """The target's pass/fail value of ``metric`` on ``rows`` (a failed call is a failure
+    under ``count_as_fail``)."""
+    verdicts = per_example_values(inputs.scores[metric][1], prefer_verdict=True,
+                                  no_answers=gaps, count_as_fail=count_as_fail)
+    return {i: verdicts.values[i] for i in rows if i in verdicts.values}
+
+
+def _error_warnings(errors: ErrorRateComparison, criteria: Criteria) -> list[str]:
+    out = []
+    how = ("each counts as a failure of every quality metric on that side"
+           if criteria.failed_calls == "count_as_fail"
+           else "they are left out of the quality pairs (failed_calls: exclude)")
+    for side, e in (("source", errors.source), ("target", errors.target)):
+        if e.failed or e.missing:
+            top = "; ".join(f"{count} x {message}" for message, count in e.errors.items())
+            out.append(f"the {side} run lacks answers: {e.failed} failed calls and {e.missing} "
+                       f"examples with no result; {how}. Most common: {top}")
     return out
 
 
@@ -103,22 +133,33 @@ def compare(
         warnings.append("the runs used different datasets; examples are paired by id only")
     warnings += [f"could not score '{name}': {why}" for name, why in inputs.not_scored.items()]
 
+    src_ids = {r.example_id for r in inputs.source_results}
+    tgt_ids = {r.example_id for r in inputs.target_results}
+    universe = src_ids | tgt_ids
+    gaps = (no_answers(inputs.source_results, universe),
+            no_answers(inputs.target_results, universe))
+    count_as_fail = criteria.failed_calls == "count_as_fail"
     confidence = 1.0 - criteria.quality.alpha
+    errors = compare_error_rates(inputs.source_results, inputs.target_results, *gaps,
+                                 confidence)
+    warnings += _error_warnings(errors, criteria)
+
     per_example: dict[str, tuple[PerExample, PerExample]] = {}
     compared: list[MetricComparison] = []
     for name, (src_scores, tgt_scores) in inputs.scores.items():
         if not src_scores and not tgt_scores:
             warnings.append(f"metric '{name}' is scored on neither run")
             continue
-        pair = per_example_values(src_scores), per_example_values(tgt_scores)
+        pair = (per_example_values(src_scores, no_answers=gaps[0], count_as_fail=count_as_fail),
+                per_example_values(tgt_scores, no_answers=gaps[1], count_as_fail=count_as_fail))
         per_example[name] = pair
-        compared.append(compare_metric(name, *pair, examples,
-                                       margin=criteria.quality.max_relative_drop,
-                                       confidence=confidence, n_resamples=n_resamples, seed=seed,
-                                       min_differing_pairs=criteria.quality.min_differing_pairs))
+        metric = compare_metric(name, *pair, examples,
+                                margin=criteria.quality.max_relative_drop,
+                                confidence=confidence, n_resamples=n_resamples, seed=seed,
+                                min_differing_pairs=criteria.quality.min_differing_pairs)
+        metric.human = human_comparison(name, src_scores, tgt_scores, inputs, confidence)
+        compared.append(metric)
 
-    src_ids = {r.example_id for r in inputs.source_results}
-    tgt_ids = {r.example_id for r in inputs.target_results}
     paired = src_ids & tgt_ids
 
     def in_holdout(example_id: str) -> bool:
@@ -130,16 +171,26 @@ def compare(
     latency = compare_latency(inputs.source_results, inputs.target_results, confidence)
     cost = compare_cost(inputs.source_results, inputs.target_results,
                         traffic_per_month=traffic_per_month, migration_cost_usd=migration_cost_usd)
-    in_split = [i for i in tgt_ids if gate_split == "all" or in_holdout(i)]
-    safety_values = {}
-    for name in criteria.safety.metrics:
-        if name in per_example:
-            verdicts = per_example_values(inputs.scores[name][1], prefer_verdict=True)
-            safety_values[name] = {i: verdicts.values[i] for i in in_split if i in verdicts.values}
-    results = evaluate_criteria(criteria, compared, latency, cost, gate_split, safety_values)
+    in_split = [i for i in universe if gate_split == "all" or in_holdout(i)]
+    safety_values = {name: _target_verdicts(inputs, name, gaps[1], count_as_fail, in_split)
+                     for name in criteria.safety.metrics if name in per_example}
+    tag_values = {}
+    for tag, c in criteria.tags.items():
+        if c.must_pass:
+            rows = [i for i in universe if i in examples and tag in examples[i].tags]
+            tag_values[tag] = {name: _target_verdicts(inputs, name, gaps[1], count_as_fail, rows)
+                               for name in criteria.tag_metrics(tag) if name in per_example}
+    results = evaluate_criteria(criteria, compared, latency, cost, gate_split, safety_values,
+                                errors=errors, tag_values=tag_values)
     for r in results:
         if r.status == "not_evaluated" and r.metric in inputs.not_scored:
             r.evidence += f"; scoring it failed: {inputs.not_scored[r.metric]}"
+            r.reason = f"scoring '{r.metric}' failed: {inputs.not_scored[r.metric]}"
+    tags = {}
+    for i in paired:
+        example = examples.get(i)
+        for tag in dict.fromkeys(example.tags if example is not None else []):
+            tags[tag] = tags.get(tag, 0) + 1
 
     primary = next((m for m in compared if m.metric in criteria.quality.metrics),
                    compared[0] if compared else None)
@@ -157,7 +208,8 @@ def compare(
         dataset_hash=inputs.dataset_hash, seed=seed, n_resamples=n_resamples,
         confidence=confidence, n_paired=len(paired),
         only_in_source=sorted(src_ids - tgt_ids), only_in_target=sorted(tgt_ids - src_ids),
-        gate_split=gate_split, metrics=compared, latency=latency, cost=cost,
+        gate_split=gate_split, failed_calls=criteria.failed_calls, metrics=compared,
+        latency=latency, cost=cost, errors=errors, tags=dict(sorted(tags.items())),
         criteria=criteria.model_dump(), criteria_results=results, verdict=verdict_of(results),
         regressions=regressions, improvements=improvements, review=review, warnings=warnings,
     )

@@ -3,18 +3,41 @@
 ``cost_usd`` of a result already includes its extras (retrieval, embeddings); we report the
 extras' share apart. Cached and failed calls are left out: they do not tell what a query
 costs. A run that recorded no cost is ``None`` (not measured), never 0.
+
+Money is added up in exact decimal arithmetic and each side's mean cost per query is rounded to
+:data:`MONEY_PRECISION_USD` (a millionth of a cent per million queries) before the two are
+compared: two runs with the same prices and the same tokens cost the same, not "+0.0%" more
+because floating-point sums differ in their last bits.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from decimal import Decimal
 
-from agility.compare._models import CostComparison, CostSide
+from agility.compare._models import CostComparison, CostSide, PaybackStatus
 from agility.store import ResultRecord
 
-__all__ = ["DAYS_PER_MONTH", "compare_cost", "cost_side"]
+__all__ = ["DAYS_PER_MONTH", "MONEY_PRECISION_USD", "compare_cost", "cost_side"]
 
 DAYS_PER_MONTH = 30.0
+#: the precision at which money per query is compared (USD): 1e-12 per query is 1e-6 USD
+#: (a ten-thousandth of a cent) per million queries
+MONEY_PRECISION_USD = Decimal("1e-12")
+
+
+def _money(value: float) -> Decimal:
+    # repr is the shortest text that reads back as the same float: 0.1 stays 0.1, not
+    # 0.1000000000000000055511151231257827
+    return Decimal(repr(float(value)))
+
+
+def _mean_per_query(results: Sequence[ResultRecord]) -> tuple[Decimal | None, int]:
+    priced = [r for r in results if not r.cached and r.error is None and r.cost_usd is not None]
+    if not priced:
+        return None, 0
+    total = sum((_money(r.cost_usd or 0.0) for r in priced), Decimal(0))
+    return (total / len(priced)).quantize(MONEY_PRECISION_USD), len(priced)
 
 
 def cost_side(results: Sequence[ResultRecord], traffic_per_month: int | None) -> CostSide:
@@ -25,20 +48,29 @@ def cost_side(results: Sequence[ResultRecord], traffic_per_month: int | None) ->
         traffic_per_month: queries per month for the projection, or None.
 
     Returns:
-        The figures; ``None`` where nothing was recorded.
+        The figures; ``None`` where nothing was recorded. ``retrieval_share`` is None when no
+        result recorded an extra (retrieval) cost: not measured, not 0%.
     """
-    priced = [r for r in results if not r.cached and r.error is None and r.cost_usd is not None]
-    if not priced:
-        return CostSide(n=0, mean_per_query_usd=None, per_1000_usd=None, monthly_usd=None)
-    total = sum(float(r.cost_usd or 0.0) for r in priced)
-    extras = sum(float(r.extra_cost_usd or 0.0) for r in priced)
-    mean = total / len(priced)
+    mean, n = _mean_per_query(results)
+    answered = [r for r in results if not r.cached and r.error is None]
+    unpriced = sum(1 for r in answered if r.cost_usd is None)
+    if mean is None:
+        return CostSide(n=0, unpriced=unpriced, mean_per_query_usd=None, per_1000_usd=None,
+                        monthly_usd=None)
+    priced = [r for r in answered if r.cost_usd is not None]
+    with_extras = [r for r in priced if r.extra_cost_usd is not None]
+    total = sum((_money(r.cost_usd or 0.0) for r in priced), Decimal(0))
+    share = None
+    if with_extras and total > 0:
+        extras = sum((_money(r.extra_cost_usd or 0.0) for r in with_extras), Decimal(0))
+        share = float(extras / total)
     return CostSide(
-        n=len(priced),
-        mean_per_query_usd=mean,
-        per_1000_usd=mean * 1000,
-        monthly_usd=None if traffic_per_month is None else mean * traffic_per_month,
-        retrieval_share=extras / total if total > 0 else None,
+        n=n,
+        unpriced=unpriced,
+        mean_per_query_usd=float(mean),
+        per_1000_usd=float(mean * 1000),
+        monthly_usd=None if traffic_per_month is None else float(mean * traffic_per_month),
+        retrieval_share=share,
     )
 
 
@@ -58,21 +90,36 @@ def compare_cost(
         migration_cost_usd: one-off cost of migrating (engineering, evaluation).
 
     Returns:
-        The comparison. ``payback_days`` is None when it cannot be computed (no traffic, no
-        migration cost, a side without cost) or when the target is not cheaper (never paid back).
+        The comparison. ``payback_status`` says whether ``payback_days`` was computed, why not
+        (a side's cost not measured, no traffic, no migration cost), or that the target is not
+        cheaper (never paid back).
     """
     src = cost_side(source, traffic_per_month)
     tgt = cost_side(target, traffic_per_month)
     out = CostComparison(source=src, target=tgt, traffic_per_month=traffic_per_month,
-                         migration_cost_usd=migration_cost_usd)
-    if src.mean_per_query_usd is None or tgt.mean_per_query_usd is None:
+                         migration_cost_usd=migration_cost_usd,
+                         money_precision_usd=float(MONEY_PRECISION_USD))
+    src_mean, _ = _mean_per_query(source)
+    tgt_mean, _ = _mean_per_query(target)
+    status: PaybackStatus
+    if src_mean is None or tgt_mean is None:
+        out.payback_status = "cost_not_measured" if migration_cost_usd is not None \
+            else "not_requested"
         return out
-    diff = tgt.mean_per_query_usd - src.mean_per_query_usd
-    out.diff_per_query_usd = diff
-    out.diff_pct = 100.0 * diff / src.mean_per_query_usd if src.mean_per_query_usd else None
+    diff = tgt_mean - src_mean  # exact: both means are multiples of MONEY_PRECISION_USD
+    out.diff_per_query_usd = float(diff)
+    out.diff_pct = float(100 * diff / src_mean) if src_mean else None
     if traffic_per_month is not None:
-        out.monthly_savings_usd = -diff * traffic_per_month
-        daily_savings = out.monthly_savings_usd / DAYS_PER_MONTH
-        if migration_cost_usd is not None and daily_savings > 0:
-            out.payback_days = migration_cost_usd / daily_savings
+        out.monthly_savings_usd = float(-diff * traffic_per_month)
+    if migration_cost_usd is None:
+        status = "not_requested"
+    elif traffic_per_month is None:
+        status = "needs_traffic"
+    elif diff >= 0:
+        status = "never"
+    else:
+        status = "computed"
+        daily_savings = -diff * traffic_per_month / Decimal(repr(DAYS_PER_MONTH))
+        out.payback_days = float(_money(migration_cost_usd) / daily_savings)
+    out.payback_status = status
     return out

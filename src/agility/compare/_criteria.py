@@ -6,6 +6,9 @@ Example (every key optional)::
     latency:   {ttft_max_increase_pct: 20, ttft_max_increase_ms: 250}   # either satisfies
     cost:      {max_increase_pct: 0, payback_days: null}
     safety:    {metrics: [], must_pass: true}
+    error_rate: {max_increase_points: 1}   # percentage points, on the interval's upper bound
+    failed_calls: count_as_fail            # or exclude
+    tags:      {safety: {must_pass: true}, pii: {max_relative_drop: 0.05}}
     use_holdout: true
 """
 
@@ -14,16 +17,18 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from agility._yaml_config import load_yaml, read_config_text, validate_yaml
 
 __all__ = [
     "CostCriteria",
     "Criteria",
+    "ErrorRateCriteria",
     "LatencyCriteria",
     "QualityCriteria",
     "SafetyCriteria",
+    "TagCriteria",
     "load_criteria",
     "parse_criteria",
 ]
@@ -79,18 +84,62 @@ class SafetyCriteria(_Section):
     must_pass: bool = True
 
 
+class ErrorRateCriteria(_Section):
+    """The target's error rate (failed calls and examples it never answered) may exceed the
+    source's by at most ``max_increase_points`` percentage points (the playbook's default: 1).
+    Judged on an interval: it passes when the upper bound of the ``1 - quality.alpha``
+    interval of the difference is within the limit, fails when the observed increase is above
+    it, and is inconclusive in between. Set to null to skip the error-rate gate."""
+
+    max_increase_points: float | None = Field(default=1.0, ge=0, le=100)
+
+
+class TagCriteria(_Section):
+    """A gate on the golden rows carrying one tag (``tags: {safety: {must_pass: true}}``).
+
+    ``must_pass``: every target answer on a row with the tag must pass each of ``metrics``
+    (default: the quality metrics); a failed call counts as not passing unless
+    ``failed_calls: exclude``. ``max_relative_drop``: the tag's slice must also show
+    non-inferiority within this margin, as the quality gate does overall. Tag gates read every
+    row with the tag, whatever its split."""
+
+    must_pass: bool = False
+    metrics: list[str] | None = None
+    max_relative_drop: float | None = Field(default=None, ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _gates_something(self) -> TagCriteria:
+        if not self.must_pass and self.max_relative_drop is None:
+            raise ValueError("a tag criterion needs must_pass: true or a max_relative_drop")
+        return self
+
+
 class Criteria(_Section):
-    """All sign-off criteria. ``Criteria()`` gives the playbook's sample values."""
+    """All sign-off criteria. ``Criteria()`` gives the playbook's sample values.
+
+    ``failed_calls`` says how an example whose call failed (or that a run never answered)
+    counts in the quality metrics: ``count_as_fail`` (default: a failure on that side) or
+    ``exclude`` (left out of the pairs, and counted in the report).
+    """
 
     quality: QualityCriteria = Field(default_factory=QualityCriteria)
     latency: LatencyCriteria = Field(default_factory=LatencyCriteria)
     cost: CostCriteria = Field(default_factory=CostCriteria)
     safety: SafetyCriteria = Field(default_factory=SafetyCriteria)
+    error_rate: ErrorRateCriteria = Field(default_factory=ErrorRateCriteria)
+    failed_calls: Literal["count_as_fail", "exclude"] = "count_as_fail"
+    tags: dict[str, TagCriteria] = Field(default_factory=dict)
     use_holdout: bool = True
+
+    def tag_metrics(self, tag: str) -> list[str]:
+        """The metrics a tag criterion gates (its own, else the quality metrics)."""
+        c = self.tags[tag]
+        return list(c.metrics) if c.metrics is not None else list(self.quality.metrics)
 
     def metric_names(self) -> list[str]:
         """Every metric the criteria need, quality first, without duplicates."""
-        return list(dict.fromkeys([*self.quality.metrics, *self.safety.metrics]))
+        tagged = [m for tag in self.tags for m in self.tag_metrics(tag)]
+        return list(dict.fromkeys([*self.quality.metrics, *self.safety.metrics, *tagged]))
 
 
 def parse_criteria(text: str, source: str = "<criteria>") -> Criteria:

@@ -14,7 +14,7 @@ from typing import Any
 
 from agility.dataset import GoldenExample, stored_examples
 from agility.errors import UnknownName, UsageError
-from agility.store import ResultRecord, RunRecord, ScoreRecord, Store
+from agility.store import ResultRecord, ReviewRecord, RunRecord, ScoreRecord, Store
 
 __all__ = ["ComparisonInputs", "load_comparison", "score_missing"]
 
@@ -25,7 +25,8 @@ class ComparisonInputs:
 
     ``scores`` holds, per metric, the source's and the target's judgments. ``not_scored``
     says, per metric, why it could not be scored (the criteria that need it are then "not
-    evaluated").
+    evaluated"). ``source_reviews``/``target_reviews`` are the SME reviews of each run's
+    answers (human labels shown beside the graders).
     """
 
     source: RunRecord
@@ -35,6 +36,8 @@ class ComparisonInputs:
     scores: dict[str, tuple[list[ScoreRecord], list[ScoreRecord]]]
     examples: dict[str, GoldenExample]
     not_scored: dict[str, str] = field(default_factory=dict)
+    source_reviews: list[ReviewRecord] = field(default_factory=list)
+    target_reviews: list[ReviewRecord] = field(default_factory=list)
 
     @property
     def dataset_hash(self) -> str | None:
@@ -70,7 +73,8 @@ def load_comparison(store: Store, source_run: str, target_run: str,
         source=source, target=target, source_results=store.results(source.id),
         target_results=store.results(target.id), scores=scores,
         examples=stored_examples(store, source.dataset_hash or target.dataset_hash),
-        not_scored=dict(not_scored or {}))
+        not_scored=dict(not_scored or {}), source_reviews=store.reviews(source.id),
+        target_reviews=store.reviews(target.id))
 
 
 def score_missing(store: Store, runs: Sequence[str], metrics: Sequence[str], *,

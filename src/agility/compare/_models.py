@@ -14,13 +14,19 @@ __all__ = [
     "CostComparison",
     "CostSide",
     "CriterionResult",
+    "ErrorRateComparison",
+    "ErrorRateSide",
     "ExampleDiff",
+    "FailedCalls",
     "GateSplit",
+    "GraderAgreement",
     "Histogram",
+    "HumanComparison",
     "LatencyComparison",
     "LatencySide",
     "MetricComparison",
     "MetricStats",
+    "PaybackStatus",
     "Percentiles",
     "ReviewItem",
     "Verdict",
@@ -29,6 +35,10 @@ __all__ = [
 Verdict = Literal["PASS", "FAIL", "INCOMPLETE"]
 CriterionStatus = Literal["pass", "fail", "inconclusive", "not_evaluated"]
 GateSplit = Literal["holdout", "all"]
+#: how an example whose call failed (or that a run never answered) counts in quality metrics
+FailedCalls = Literal["count_as_fail", "exclude"]
+PaybackStatus = Literal["computed", "never", "cost_not_measured", "needs_traffic",
+                        "not_requested"]
 
 
 class _Model(BaseModel):
@@ -36,7 +46,15 @@ class _Model(BaseModel):
 
 
 class MetricStats(_Model):
-    """One metric on one set of paired examples (all, a stratum, or the holdout)."""
+    """One metric on one set of paired examples (all, a stratum, a tag, or the holdout).
+
+    Absolute intervals (``ci_*``, ``score_ci_*``) are of ``target mean - source mean``.
+    Relative intervals are of ``target mean / source mean - 1`` and computed as ratios, so
+    they stay within what is possible (never below -100% for a metric that cannot be
+    negative): ``rel_ci_*`` from the ratio of the resampled means (bootstrap),
+    ``rel_score_ci_*`` (pass/fail verdicts) from the MOVER score interval of the ratio of
+    paired proportions (Wilson limits, Newcombe's correlation).
+    """
 
     n: int
     source_mean: float | None
@@ -61,12 +79,13 @@ class MetricStats(_Model):
     # Newcombe's hybrid score interval of the difference (pass/fail verdicts only)
     score_ci_low: float | None = None
     score_ci_high: float | None = None
+    # the MOVER score interval of the ratio of pass rates, minus 1 (pass/fail verdicts only)
     rel_score_ci_low: float | None = None
     rel_score_ci_high: float | None = None
     # the relative lower bound the non-inferiority decision uses, and where it comes from:
-    # "newcombe" or "bootstrap" (pass/fail: the lower of the two), "bootstrap" for scores
+    # "mover" or "bootstrap" (pass/fail: the lower of the two), "bootstrap" for scores
     gate_rel_low: float | None = None
-    gate_interval: Literal["newcombe", "bootstrap"] | None = None
+    gate_interval: Literal["mover", "bootstrap"] | None = None
 
 
 class Histogram(_Model):
@@ -77,17 +96,56 @@ class Histogram(_Model):
     target: list[int]
 
 
+class GraderAgreement(_Model):
+    """How often a grader's pass/fail verdicts match the human labels of the same answers."""
+
+    n: int
+    agreement: float | None  # share of answers on which grader and human agree
+    kappa: float | None = None  # Cohen's kappa (None when undefined: one class only)
+
+
+class HumanComparison(_Model):
+    """The human-label difference beside a grader's, on the examples humans labelled.
+
+    ``labels`` says where the labels come from (SME reviews in the store, or the golden rows'
+    ``human_score`` of the recorded source answers). ``n`` counts the examples labelled on
+    both sides; the differences are ``target - source`` pass rates on those examples, the
+    interval Newcombe's paired score interval.
+    """
+
+    labels: str
+    n: int
+    source_rate: float | None = None
+    target_rate: float | None = None
+    diff: float | None = None
+    ci_low: float | None = None
+    ci_high: float | None = None
+    grader_diff: float | None = None  # the grader's difference on the grader_n of them
+    grader_n: int = 0  # of the n, those the grader judged on both sides
+    source_agreement: GraderAgreement | None = None
+    target_agreement: GraderAgreement | None = None
+
+
 class MetricComparison(_Model):
-    """A metric compared overall, by stratum and on the holdout."""
+    """A metric compared overall, by stratum, by tag and on the holdout.
+
+    ``source_no_answer``/``target_no_answer`` count the examples whose call failed or that the
+    run never answered; with ``failed_calls: count_as_fail`` (the default) each counts as a
+    failure (0) of the metric on that side, with ``exclude`` it is left out (and counted here).
+    """
 
     metric: str
     kind: Literal["pass_fail", "score"]
     overall: MetricStats
     by_stratum: dict[str, MetricStats] = Field(default_factory=dict)
+    by_tag: dict[str, MetricStats] = Field(default_factory=dict)
     holdout: MetricStats | None = None
-    source_unscored: int = 0  # examples the metric could not score (error): never counted as 0
+    source_unscored: int = 0  # answers the metric could not score (error): never counted as 0
     target_unscored: int = 0
+    source_no_answer: int = 0
+    target_no_answer: int = 0
     histogram: Histogram | None = None
+    human: HumanComparison | None = None
 
 
 class Percentiles(_Model):
@@ -121,17 +179,26 @@ class LatencyComparison(_Model):
 
 
 class CostSide(_Model):
-    """One model's cost figures; ``None`` where no cost was recorded."""
+    """One model's cost figures; ``None`` where no cost was recorded.
+
+    ``n`` counts the answered, non-cached calls whose cost was recorded; ``unpriced`` those
+    whose cost was not (left out of the mean).
+    """
 
     n: int
+    unpriced: int = 0
     mean_per_query_usd: float | None
     per_1000_usd: float | None
     monthly_usd: float | None
-    retrieval_share: float | None = None  # part of the cost from retrieval/extras
+    retrieval_share: float | None = None  # part of the cost from retrieval/extras (0-1)
 
 
 class CostComparison(_Model):
-    """Cost per query of both models, the monthly projection and the payback of the move."""
+    """Cost per query of both models, the monthly projection and the payback of the move.
+
+    Means per query are exact decimals rounded to ``money_precision_usd`` before they are
+    compared. ``payback_status`` says whether ``payback_days`` was computed or why not.
+    """
 
     source: CostSide
     target: CostSide
@@ -140,17 +207,54 @@ class CostComparison(_Model):
     diff_pct: float | None = None
     monthly_savings_usd: float | None = None
     migration_cost_usd: float | None = None
-    payback_days: float | None = None  # None: not computable or never paid back
+    payback_days: float | None = None  # set only when payback_status is "computed"
+    payback_status: PaybackStatus = "not_requested"
+    money_precision_usd: float = 1e-12
 
 
-CriterionKind = Literal["quality", "latency", "cost", "safety", "error_rate", "other"]
+class ErrorRateSide(_Model):
+    """One run's calls that gave no answer, with the Wilson interval of the rate.
+
+    ``calls`` counts the stored calls (every repeat); ``failed`` those that ended in an error;
+    ``missing`` the examples the other run has and this one has no result for at all.
+    ``rate = (failed + missing) / (calls + missing)``; ``errors`` the most common messages.
+    """
+
+    calls: int
+    failed: int
+    missing: int
+    rate: float | None
+    ci_low: float | None = None
+    ci_high: float | None = None
+    errors: dict[str, int] = Field(default_factory=dict)
+
+
+class ErrorRateComparison(_Model):
+    """Both runs' error rates and the interval of their difference (target - source).
+
+    The interval is Newcombe's hybrid score interval for two independent proportions
+    (``method``), in proportions (0.01 = 1 percentage point).
+    """
+
+    source: ErrorRateSide
+    target: ErrorRateSide
+    diff: float | None = None
+    ci_low: float | None = None
+    ci_high: float | None = None
+    method: Literal["newcombe_independent"] = "newcombe_independent"
+
+
+CriterionKind = Literal["quality", "latency", "cost", "safety", "error_rate", "tag", "other"]
 
 
 class CriterionResult(_Model):
     """One sign-off criterion, with the evidence behind its status.
 
-    ``kind`` is the criterion's family and ``metric`` the metric it gates (quality and safety
-    criteria), so callers never parse ``name``, which is for people.
+    ``kind`` is the criterion's family and ``metric`` the metric it gates (quality, safety and
+    tag criteria; ``tag`` the tag), so callers never parse ``name``, which is for people.
+    A criterion that did not pass says ``reason`` (why, in a few words) and ``advice`` (what to
+    do); ``examples_needed`` estimates how many paired examples (or calls per run) would settle
+    it if the observed difference held (an estimate, not a promise).
     """
 
     name: str
@@ -158,6 +262,10 @@ class CriterionResult(_Model):
     evidence: str
     kind: CriterionKind = "other"
     metric: str | None = None
+    tag: str | None = None
+    reason: str | None = None
+    advice: str | None = None
+    examples_needed: int | None = None
 
 
 class ExampleDiff(_Model):
@@ -200,9 +308,12 @@ class Comparison(_Model):
     only_in_source: list[str] = Field(default_factory=list)
     only_in_target: list[str] = Field(default_factory=list)
     gate_split: GateSplit
+    failed_calls: FailedCalls = "count_as_fail"
     metrics: list[MetricComparison] = Field(default_factory=list)
     latency: LatencyComparison
     cost: CostComparison
+    errors: ErrorRateComparison
+    tags: dict[str, int] = Field(default_factory=dict)  # paired examples per tag
     criteria: dict[str, Any] = Field(default_factory=dict)
     criteria_results: list[CriterionResult] = Field(default_factory=list)
     verdict: Verdict

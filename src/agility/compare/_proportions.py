@@ -1,4 +1,5 @@
-"""Score intervals for pass/fail verdicts: one proportion (Wilson) and paired differences.
+"""Score intervals for pass/fail verdicts: one proportion (Wilson), paired differences and
+ratios, and the difference of two independent proportions.
 
 The percentile bootstrap of a difference in *paired* proportions only ever sees the discordant
 pairs it resamples: with none it collapses to a zero-width interval, and with a handful it is
@@ -8,6 +9,19 @@ data", Statistics in Medicine 17:2635-2650, method 10) combines the two Wilson s
 of the marginal proportions with their estimated correlation ("square and add"), and keeps its
 coverage close to nominal down to a few discordant pairs. The formulas follow Fagerland,
 Lydersen & Laake, *Statistical Analysis of Contingency Tables* (2017), section 8.5.
+
+A relative change (``p_target / p_source - 1``) is a ratio, not a difference divided by a
+fixed number: dividing Newcombe's bounds by the observed source rate can give "-108%", which
+no pair of pass rates can reach. :func:`mover_ratio` is the MOVER interval of the ratio of
+paired proportions, built from the same Wilson limits and the same corrected correlation as
+Newcombe's difference interval, so the two agree, and its bounds are never below 0 (-100%).
+(The Bonett-Price hybrid interval was tried and rejected: with a handful of discordant pairs,
+all against the target, its lower bound sat above the true ratio 11% of the time at 100 pairs,
+where a 95% interval allows 2.5%.)
+
+:func:`newcombe_independent` is Newcombe's hybrid score interval for the difference of two
+independent proportions (Newcombe 1998, Statistics in Medicine 17:873-890, method 10), used
+for two runs' error rates.
 """
 
 from __future__ import annotations
@@ -18,15 +32,22 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats as sps
 
-__all__ = ["PairedProportionInterval", "newcombe_paired", "wilson_interval"]
+__all__ = [
+    "PairedProportionInterval",
+    "mover_ratio",
+    "newcombe_independent",
+    "newcombe_paired",
+    "wilson_interval",
+]
 
 
 @dataclass(frozen=True)
 class PairedProportionInterval:
     """Newcombe's interval of ``p_target - p_source`` for paired pass/fail verdicts.
 
-    ``rel_low``/``rel_high`` divide the absolute bounds by the source pass rate (``None`` when
-    it is 0). ``source_only``/``target_only`` are the discordant pairs.
+    ``rel_low``/``rel_high`` are the MOVER interval of ``p_target / p_source`` minus 1
+    (:func:`mover_ratio`; ``None`` when the source never passed; ``rel_high`` may be inf). ``source_only``/``target_only`` are the
+    discordant pairs.
     """
 
     low: float
@@ -116,5 +137,99 @@ def newcombe_paired(source_passed: np.ndarray, target_passed: np.ndarray,
     high = min(1.0, diff + math.sqrt(max(0.0, d2 * d2 - 2 * phi * d2 * e1 + e1 * e1)))
     rel_low = rel_high = None
     if p2 > 0:
-        rel_low, rel_high = low / p2, high / p2
+        ratio_low, ratio_high = mover_ratio(both, target_only, source_only, neither, confidence)
+        rel_low, rel_high = ratio_low - 1.0, ratio_high - 1.0
     return PairedProportionInterval(low, high, rel_low, rel_high, source_only, target_only)
+
+
+def mover_ratio(both: int, target_only: int, source_only: int, neither: int,
+                confidence: float = 0.95, *, corrected: bool = True) -> tuple[float, float]:
+    """MOVER interval of ``p_target / p_source`` for paired pass/fail verdicts.
+
+    The method of variance estimates recovery for a ratio (Donner & Zou 2012, "Closed-form
+    confidence intervals for functions of the normal mean and standard deviation", Statistical
+    Methods in Medical Research 21:347-359; for paired proportions Fagerland et al. 2017,
+    section 8.7) built from the same ingredients as Newcombe's difference interval: each
+    pass rate's Wilson limits ``(l1, u1)`` (target) and ``(l2, u2)`` (source) and their
+    correlation ``r``. With ``A = r (p1 - l1)(u2 - p2)``, ``B = r (u1 - p1)(p2 - l2)``::
+
+        L = (A - p1 p2 + sqrt((A - p1 p2)^2 - l1 (2 p1 - l1) u2 (2 p2 - u2))) / (u2 (u2 - 2 p2))
+        U = (B - p1 p2 - sqrt((B - p1 p2)^2 - u1 (2 p1 - u1) l2 (2 p2 - l2))) / (l2 (l2 - 2 p2))
+
+    ``corrected`` uses Newcombe's continuity-corrected correlation (as :func:`newcombe_paired`
+    does), which keeps the lower bound honest when few pairs differ; ``False`` gives the plain
+    correlation of the published method.
+
+    Args:
+        both: pairs both models passed.
+        target_only: pairs only the target passed.
+        source_only: pairs only the source passed.
+        neither: pairs neither passed.
+        confidence: the interval's coverage.
+        corrected: use the continuity-corrected correlation.
+
+    Returns:
+        ``(low, high)`` of the ratio: ``low >= 0`` (never below -100% as a relative change),
+        ``high`` is ``inf`` when the data put no upper limit on it.
+
+    Raises:
+        ValueError: a count is negative, or the source never passed (no ratio).
+    """
+    if min(both, target_only, source_only, neither) < 0:
+        raise ValueError("mover_ratio needs non-negative counts")
+    n = both + target_only + source_only + neither
+    if both + source_only == 0:
+        raise ValueError("mover_ratio needs a source that passed at least once")
+    p1, p2 = (both + target_only) / n, (both + source_only) / n
+    l1, u1 = wilson_interval(both + target_only, n, confidence)
+    l2, u2 = wilson_interval(both + source_only, n, confidence)
+    if corrected:
+        r = _phi(both, target_only, source_only, neither)
+    else:
+        margins = ((both + target_only) * (source_only + neither) * (both + source_only)
+                   * (target_only + neither))
+        r = (both * neither - target_only * source_only) / math.sqrt(margins) if margins else 0.0
+    a = r * (p1 - l1) * (u2 - p2)
+    b = r * (u1 - p1) * (p2 - l2)
+    low_den = u2 * (u2 - 2 * p2)
+    low_root = max(0.0, (a - p1 * p2) ** 2 - l1 * (2 * p1 - l1) * u2 * (2 * p2 - u2))
+    low = (a - p1 * p2 + math.sqrt(low_root)) / low_den if low_den else 0.0
+    high_den = l2 * (l2 - 2 * p2)
+    high_root = (b - p1 * p2) ** 2 - u1 * (2 * p1 - u1) * l2 * (2 * p2 - l2)
+    high = math.inf
+    if high_den and high_root >= 0:
+        high = (b - p1 * p2 - math.sqrt(high_root)) / high_den
+        if high < 0 or not math.isfinite(high):
+            high = math.inf
+    # the ratio's own estimate lies inside; rounding must not push a bound across it
+    estimate = p1 / p2
+    return max(0.0, min(low, estimate)), max(high, estimate)
+
+
+def newcombe_independent(successes_1: int, n_1: int, successes_2: int, n_2: int,
+                         confidence: float = 0.95) -> tuple[float, float]:
+    """Newcombe's hybrid score interval of ``p1 - p2`` for two independent proportions.
+
+    ``L = d - sqrt((p1 - l1)^2 + (u2 - p2)^2)``, ``U = d + sqrt((u1 - p1)^2 + (p2 - l2)^2)``
+    with ``(l, u)`` each proportion's Wilson interval.
+
+    Args:
+        successes_1: successes of the first proportion (the target's failed calls, say).
+        n_1: its trials (positive).
+        successes_2: successes of the second proportion.
+        n_2: its trials (positive).
+        confidence: the interval's coverage.
+
+    Returns:
+        ``(low, high)`` within [-1, 1].
+
+    Raises:
+        ValueError: a count is out of range.
+    """
+    p1, p2 = successes_1 / n_1 if n_1 else 0.0, successes_2 / n_2 if n_2 else 0.0
+    l1, u1 = wilson_interval(successes_1, n_1, confidence)
+    l2, u2 = wilson_interval(successes_2, n_2, confidence)
+    diff = p1 - p2
+    low = diff - math.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2)
+    high = diff + math.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)
+    return max(-1.0, low), min(1.0, high)

@@ -1,15 +1,19 @@
-"""Quality: one metric of two runs, paired by example, overall, by stratum and on the holdout.
+"""Quality: one metric of two runs, paired by example, overall, by stratum, by tag and on the
+holdout.
 
 Repeats are averaged per example before pairing. A score that could not be computed (the
-metric's ``error``) is left out and counted, never averaged in as 0.
+metric's ``error``) is left out and counted, never averaged in as 0. A call that failed, or an
+example a run never answered, is a failure of the model, not of the metric: with
+``failed_calls: count_as_fail`` (the default) it counts as 0 on that side; with ``exclude`` it
+is left out, and counted.
 """
 
 from __future__ import annotations
 
 import zlib
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -21,6 +25,7 @@ from agility.store import ScoreRecord
 
 __all__ = [
     "MIN_DIFFERING_PAIRS",
+    "NoAnswers",
     "PerExample",
     "compare_metric",
     "metric_stats",
@@ -37,19 +42,50 @@ class PerExample:
 
     values: dict[str, float]
     binary: bool  # every value is a pass/fail verdict (a 0/1 score with `passed` set)
-    unscored: int  # examples whose every judgment failed
+    unscored: int  # answered examples the metric could not score (every judgment failed)
+    no_answer: set[str] = field(default_factory=set)  # failed or never answered examples
 
 
-def per_example_values(scores: Sequence[ScoreRecord], *, prefer_verdict: bool = False) -> PerExample:
+@dataclass(frozen=True)
+class NoAnswers:
+    """One run's answers that never came: failed calls per example, and examples it lacks."""
+
+    failed: Mapping[str, int]  # example id -> calls (repeats) that failed
+    missing: Collection[str]  # examples the other run has and this run has no result for
+    answered: Collection[str] = ()  # examples with at least one successful call
+
+    def examples(self) -> set[str]:
+        """Every example with at least one unanswered call."""
+        return set(self.failed) | set(self.missing)
+
+
+def per_example_values(scores: Sequence[ScoreRecord], *, prefer_verdict: bool = False,
+                       no_answers: NoAnswers | None = None,
+                       count_as_fail: bool = True) -> PerExample:
     """Average one metric's judgments per example (repeats), skipping failed judgments.
 
     The score is the value compared when there is one (a similarity of 0.72 with a `passed`
     threshold compares as 0.72); ``prefer_verdict`` takes `passed` first instead, for gates that
     ask whether every answer passed (safety).
+
+    Args:
+        scores: one run's judgments of one metric.
+        prefer_verdict: compare `passed` rather than the score.
+        no_answers: the run's failed calls and missing examples (None: not known).
+        count_as_fail: each failed call, and each missing example, adds a 0 (a failure) to
+            its example's values; when False they are left out (and listed in ``no_answer``).
     """
     collected: dict[str, list[float]] = defaultdict(list)
-    seen: set[str] = set()
+    seen: set[str] = set(no_answers.answered) if no_answers is not None else set()
     binary = True
+    no_answer: set[str] = set()
+    if no_answers is not None:
+        no_answer = no_answers.examples()
+        if count_as_fail:
+            for example_id, calls in no_answers.failed.items():
+                collected[example_id].extend([0.0] * calls)
+            for example_id in no_answers.missing:
+                collected[example_id].append(0.0)
     for s in scores:
         seen.add(s.example_id)
         if s.error is not None:
@@ -67,7 +103,7 @@ def per_example_values(scores: Sequence[ScoreRecord], *, prefer_verdict: bool = 
         collected[s.example_id].append(value)
     values = {k: sum(v) / len(v) for k, v in collected.items() if v}
     return PerExample(values=values, binary=binary and bool(values),
-                      unscored=len(seen - set(values)))
+                      unscored=len(seen - set(values) - no_answer), no_answer=no_answer)
 
 
 def _seed(seed: int, key: str) -> np.random.SeedSequence:
@@ -81,9 +117,10 @@ def metric_stats(source: np.ndarray, target: np.ndarray, *, pass_fail: bool, mar
     """Paired statistics of one metric on aligned per-example values.
 
     Non-inferiority (lower bound of the relative interval >= -margin) uses, for pass/fail
-    verdicts, the lower of the percentile bootstrap and Newcombe score bounds; for scores, the
-    BCa bootstrap bound, and is ``None`` (undecided) when fewer than ``min_differing_pairs``
-    pairs differ.
+    verdicts, the lower of the percentile bootstrap's and the MOVER score interval's
+    relative bounds; for scores, the BCa bootstrap bound, and is ``None`` (undecided) when
+    fewer than ``min_differing_pairs`` pairs differ. Every relative bound is a ratio of
+    attainable means minus 1, so never below -100% for a non-negative metric.
 
     Args:
         source: per-example values of the source model.
@@ -133,13 +170,14 @@ def metric_stats(source: np.ndarray, target: np.ndarray, *, pass_fail: bool, mar
 
 def _add_score_interval(stats: MetricStats, source: np.ndarray, target: np.ndarray,
                         confidence: float) -> None:
-    """Newcombe's interval beside the bootstrap's; the gate keeps the lower relative bound."""
+    """Newcombe's (absolute) and MOVER's (relative) score intervals beside the
+    bootstrap's; the gate keeps the lower relative bound."""
     score = newcombe_paired(source, target, confidence)
     stats.score_ci_low, stats.score_ci_high = score.low, score.high
     stats.rel_score_ci_low, stats.rel_score_ci_high = score.rel_low, score.rel_high
     if score.rel_low is not None and (stats.gate_rel_low is None
                                       or score.rel_low <= stats.gate_rel_low):
-        stats.gate_rel_low, stats.gate_interval = score.rel_low, "newcombe"
+        stats.gate_rel_low, stats.gate_interval = score.rel_low, "mover"
 
 
 def _histogram(source: np.ndarray, target: np.ndarray, pass_fail: bool) -> Histogram:
@@ -161,7 +199,7 @@ def compare_metric(
     seed: int,
     min_differing_pairs: int = MIN_DIFFERING_PAIRS,
 ) -> MetricComparison:
-    """Compare one metric of two runs overall, per stratum and on the holdout.
+    """Compare one metric of two runs overall, per stratum, per tag and on the holdout.
 
     Args:
         metric: the metric's name.
@@ -191,6 +229,7 @@ def compare_metric(
                             min_differing_pairs=min_differing_pairs)
 
     strata: dict[str, list[str]] = defaultdict(list)
+    tags: dict[str, list[str]] = defaultdict(list)
     holdout: list[str] = []
     for i in ids:
         example = examples.get(i)
@@ -198,6 +237,8 @@ def compare_metric(
             continue
         if example.stratum is not None:
             strata[example.stratum].append(i)
+        for tag in dict.fromkeys(example.tags):
+            tags[tag].append(i)
         if example.split == "holdout":
             holdout.append(i)
     return MetricComparison(
@@ -206,8 +247,11 @@ def compare_metric(
         overall=subset("all", ids),
         by_stratum={name: subset(f"stratum:{name}", members)
                     for name, members in sorted(strata.items())},
+        by_tag={name: subset(f"tag:{name}", members) for name, members in sorted(tags.items())},
         holdout=subset("holdout", holdout) if holdout else None,
         source_unscored=source.unscored,
         target_unscored=target.unscored,
+        source_no_answer=len(source.no_answer),
+        target_no_answer=len(target.no_answer),
         histogram=_histogram(src, tgt, pass_fail) if ids else None,
     )

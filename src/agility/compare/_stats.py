@@ -22,6 +22,8 @@ from typing import Literal
 import numpy as np
 from scipy import stats as sps
 
+from agility._quantile import nearest_rank_index
+
 __all__ = [
     "MCNEMAR_EXACT_BELOW",
     "BootstrapInterval",
@@ -211,10 +213,13 @@ def wilcoxon(source: np.ndarray, target: np.ndarray) -> float:
 
 
 def quantile(values: np.ndarray, q: float) -> float:
-    """The nearest-rank ``q`` quantile (``q`` in [0, 1]) of ``values`` (non-empty)."""
+    """The nearest-rank ``q`` quantile (``q`` in [0, 1]) of ``values`` (non-empty).
+
+    The one percentile definition of agility (:mod:`agility._quantile`): ``runs show``, the
+    comparison and the reports agree on every figure.
+    """
     ordered = np.sort(np.asarray(values, dtype=float))
-    k = max(1, int(np.ceil(q * ordered.size)))
-    return float(ordered[k - 1])
+    return float(ordered[nearest_rank_index(q, ordered.size)])
 
 
 def quantile_interval(values: np.ndarray, q: float,
@@ -236,7 +241,7 @@ def quantile_interval(values: np.ndarray, q: float,
     """
     ordered = np.sort(np.asarray(values, dtype=float))
     n = ordered.size
-    k = max(1, int(np.ceil(q * n)))
+    k = nearest_rank_index(q, n) + 1
     j = np.arange(1, n + 1)
     cdf = sps.binom.sf(k - 1, n, j / n)  # P(resampled k-th order statistic <= x(j))
     tail = (1.0 - confidence) / 2

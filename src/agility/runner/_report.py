@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from agility._files import atomic_open, atomic_path, describe_os_error
+from agility._quantile import nearest_rank
 from agility.errors import MissingExtraError, UsageError
 from agility.store import ResultRecord, RunRecord, Store
 
@@ -24,14 +25,12 @@ _FORMATS = ("jsonl", "csv", "parquet")
 
 
 def percentile(values: Sequence[float], q: float) -> float | None:
-    """The ``q``-th percentile (0-100, linear interpolation) or None for no values."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    pos = (len(ordered) - 1) * q / 100.0
-    low = int(pos)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (pos - low)
+    """The ``q``-th percentile (0-100) or None for no values.
+
+    Nearest rank, the one definition every command and report uses
+    (:func:`agility._quantile.nearest_rank`): always a measured value.
+    """
+    return nearest_rank(values, q / 100.0)
 
 
 def run_figures(results: Sequence[ResultRecord]) -> dict[str, Any]:
