@@ -14,8 +14,11 @@ def _result(i: int, **kw) -> ResultRecord:
     return ResultRecord(**{**base, **kw})
 
 
-def test_percentile_interpolates_and_is_none_without_data():
-    assert percentile([1, 2, 3, 4], 50) == 2.5
+def test_percentile_is_nearest_rank_and_none_without_data():
+    # the one definition every command uses (docs/compare.md): a measured value, never an
+    # interpolation between two
+    assert percentile([4, 1, 3, 2], 50) == 2
+    assert percentile([1, 2, 3, 4], 95) == 4
     assert percentile([5.0], 95) == 5.0
     assert percentile([], 50) is None
 
@@ -27,7 +30,7 @@ def test_cached_and_failed_results_stay_out_of_latency_figures():
     results.append(_result(8, error="ProviderTimeout: slow", output=None, ttft_ms=9000.0,
                            latency_ms=9000.0, cost_usd=None))
     figures = run_figures(results)
-    assert figures["ttft_p50_ms"] == pytest.approx(25.0)
+    assert figures["ttft_p50_ms"] == pytest.approx(20.0)
     assert figures["latency_p95_ms"] == pytest.approx(percentile([20, 40, 60, 80], 95))
     assert (figures["results"], figures["errors"], figures["cached"]) == (6, 1, 1)
     assert figures["mean_cost_usd"] == pytest.approx(0.01)  # per query, cached included
