@@ -137,6 +137,10 @@ def test_cli_migrate_prints_the_verdict_and_exits_by_it(tmp_path: Path) -> None:
                                       "--store", str(tmp_path / "s.db")])
     assert result.exit_code == 1, result.output
     assert re.search(r"verdict: (FAIL|INCOMPLETE)", result.output)
+    # four rows cannot settle the quality gate: the terminal says why and what to do
+    text = " ".join(result.output.split())
+    assert "why: too few examples: 4 paired, at least 30 needed" in text
+    assert "what to do: add examples" in text
     assert f"report: {tmp_path / 'm' / 'report' / 'report.html'}" in result.output.replace("\n", "")
 
 

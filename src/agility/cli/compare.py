@@ -16,7 +16,7 @@ from agility.cli._common import StoreOption, console, handle_errors, open_store
 from agility.cli.main import app
 from agility.compare import EXIT_CODES, Comparison, compare_runs, load_criteria
 from agility.errors import UsageError
-from agility.report import write_html, write_markdown
+from agility.report import render_text, write_html, write_markdown
 
 _STYLE = {"PASS": "bold green", "FAIL": "bold red", "INCOMPLETE": "bold yellow"}
 
@@ -29,10 +29,7 @@ def _write(path: Path, text: str, option: str) -> None:
 
 
 def _print_summary(result: Comparison) -> None:
-    console.print(f"{result.source_run} -> {result.target_run}: {result.n_paired} paired examples",
-                  markup=False, highlight=False)
-    for c in result.criteria_results:
-        console.print(f"  {c.status:<13} {c.name}: {c.evidence}", markup=False, highlight=False)
+    console.print(render_text(result), markup=False, highlight=False)
     console.print(result.verdict, style=_STYLE[result.verdict], markup=False)
 
 

@@ -15,8 +15,9 @@ import typer
 
 from agility.cli._common import StoreOption, console, err_console, handle_errors
 from agility.cli.main import app
-from agility.compare import EXIT_CODES
+from agility.compare import EXIT_CODES, format_usd
 from agility.migrate import MigrationResult, migrate, run_demo, write_starter_plan
+from agility.report import criterion_lines
 from agility.store import Store
 
 _STYLE = {"PASS": "bold green", "FAIL": "bold red", "INCOMPLETE": "bold yellow"}
@@ -27,7 +28,7 @@ def _step(message: str) -> None:
 
 
 def _num(value: Any, fmt: str) -> str:
-    return "n/a" if value is None else format(value, fmt)
+    return "not measured" if value is None else format(value, fmt)
 
 
 def _print_result(result: MigrationResult, seconds: float | None = None) -> None:
@@ -43,10 +44,13 @@ def _print_result(result: MigrationResult, seconds: float | None = None) -> None
     ttft, cost = head["ttft_p50_ms"], head["cost_per_query_usd"]
     console.print(f"  {'ttft p50 (ms)':<20} source {_num(ttft['source'], '.0f')}  target "
                   f"{_num(ttft['target'], '.0f')}", markup=False, highlight=False)
-    console.print(f"  {'cost/query (USD)':<20} source {_num(cost['source'], '.7f')}  target "
-                  f"{_num(cost['target'], '.7f')}", markup=False, highlight=False)
-    for name, status in head["criteria"].items():
-        console.print(f"  {status:<13} {name}", markup=False, highlight=False)
+    console.print(f"  {'cost/query':<20} source {format_usd(cost['source'])}  target "
+                  f"{format_usd(cost['target'])}", markup=False, highlight=False)
+    for c in result.comparison.criteria_results:
+        # a criterion that did not pass says why and what to do, as `agility compare` does
+        lines = criterion_lines(c)
+        console.print("\n".join([f"  {c.status:<13} {c.name}", *lines[1:]]), markup=False,
+                      highlight=False)
     console.print(f"verdict: {result.verdict}", style=_STYLE[result.verdict], markup=False)
     console.print(f"report: {result.report_html}", markup=False, highlight=False)
     if seconds is not None:

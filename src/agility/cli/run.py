@@ -36,7 +36,7 @@ app.add_typer(runs_app, name="runs")
 
 def _fmt(value: Any, unit: str = "", digits: int = 1) -> str:
     if value is None:
-        return "n/a"
+        return "not measured"
     if isinstance(value, float):
         return f"{value:.{digits}f}{unit}"
     return f"{value}{unit}"

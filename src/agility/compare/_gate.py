@@ -146,10 +146,14 @@ def _quality_stats(label: str, name: str, s: MetricStats, criteria: Criteria, wh
     if s.p_value is not None:
         head += f", {s.test} p={s.p_value:.3g}"
     settle = None
-    if s.test == "mcnemar":
-        settle = _pass_fail_to_settle(s, margin, 1 - q.alpha)
-    elif s.rel_diff is not None and s.gate_rel_low is not None:
-        settle = examples_to_settle(s.n, s.rel_diff, s.gate_rel_low, -margin)
+    if s.rel_diff is not None and s.gate_rel_low is not None:
+        # the bootstrap bound narrows as 1/sqrt(n); for verdicts the gate also reads the MOVER
+        # bound, whose size is found by scaling the 2x2 table: the larger estimate settles both
+        settle = examples_to_settle(s.n, s.rel_diff, s.rel_ci_low if s.rel_ci_low is not None
+                                    else s.gate_rel_low, -margin)
+        if s.test == "mcnemar":
+            by_table = _pass_fail_to_settle(s, margin, 1 - q.alpha)
+            settle = None if by_table is None else max(by_table, settle or 0)
     if s.n < q.min_examples:
         needed = max(q.min_examples, settle or 0)
         return result("inconclusive", head + f"; only {s.n} paired examples (at least "
@@ -301,8 +305,8 @@ def _cost(cost: CostComparison, criteria: Criteria) -> CriterionResult | None:
     limit = c.max_increase_pct or 0.0
     # both means are exact decimals at the stated precision: equal prices and tokens give 0
     ok = (cost.diff_pct <= limit) if cost.diff_pct is not None else cost.diff_per_query_usd <= 0
-    text = evidence + (f"; allowed increase {limit:g}% (compared at "
-                       f"{cost.money_precision_usd:g} USD/query)")
+    places = max(0, round(-math.log10(cost.money_precision_usd)))
+    text = evidence + f"; allowed increase {limit:g}% (compared to {places} decimals of a dollar)"
     return CriterionResult(name=label, kind="cost", status="pass" if ok else "fail",
                            evidence=text,
                            reason=None if ok else f"the target costs "

@@ -15,13 +15,18 @@ from pathlib import Path
 from agility._files import atomic_write, describe_os_error
 from agility.compare import (
     Comparison,
+    ErrorRateSide,
     ExampleDiff,
+    HumanComparison,
     LatencySide,
     MetricComparison,
     MetricStats,
+    format_share,
+    format_usd,
 )
 from agility.errors import UsageError
 from agility.report._plots import diff_bars_svg, histogram_svg, pair_bars_svg
+from agility.report._text import gate_scope, payback_text
 
 __all__ = ["CSP", "render_html", "write_html"]
 
@@ -69,19 +74,65 @@ def _table(headers: Sequence[str], rows: Iterable[Sequence[str]], left: int = 1)
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
+def _why(r: object) -> str:
+    reason, advice = getattr(r, "reason", None), getattr(r, "advice", None)
+    parts = []
+    if reason:
+        parts.append(f"<b>why:</b> {_e(reason)}")
+    if advice:
+        parts.append(f"<b>what to do:</b> {_e(advice)}")
+    return "<br>".join(parts)
+
+
 def _verdict(c: Comparison) -> str:
     rows = [(f'{_e(r.name)}', f'<span class="s-{_e(r.status)}">{_e(r.status)}</span>',
-             _e(r.evidence)) for r in c.criteria_results]
-    split = "holdout split" if c.gate_split == "holdout" else "all paired examples"
+             _e(r.evidence), _why(r)) for r in c.criteria_results]
     return (f'<section id="verdict"><h2>Verdict</h2><div class="verdict {_e(c.verdict)}">'
-            f'{_e(c.verdict)}</div><p class="meta">Gate evaluated on the {split}; '
-            f'{c.n_paired} paired examples.</p>'
-            + _table(["criterion", "status", "evidence"], rows, left=3) + "</section>")
+            f'{_e(c.verdict)}</div><p class="meta">{_e(gate_scope(c))}</p>'
+            + _table(["criterion", "status", "evidence", "why, and what to do"], rows, left=4)
+            + "</section>")
+
+
+def _error_side(label: str, e: ErrorRateSide) -> list[str]:
+    if e.rate is None:
+        return [_e(label), '<span class="na">not measured</span>', "", "", "", ""]
+    errors = "<br>".join(f"{count} &times; {_e(message)}" for message, count in e.errors.items())
+    return [_e(label), str(e.calls), str(e.failed), str(e.missing),
+            f"{100 * e.rate:.2f}% [{100 * (e.ci_low or 0):.2f}%, {100 * (e.ci_high or 0):.2f}%]",
+            errors or "-"]
+
+
+def _calls(c: Comparison, labels: tuple[str, str]) -> str:
+    e = c.errors
+    how = ("each counts as a failure (0) of every quality metric on that side "
+           "(<code>failed_calls: count_as_fail</code>)" if c.failed_calls == "count_as_fail"
+           else "they are left out of the quality pairs and counted "
+                "(<code>failed_calls: exclude</code>)")
+    rows = [_error_side(labels[0], e.source), _error_side(labels[1], e.target)]
+    diff = ""
+    if e.diff is not None and e.ci_low is not None and e.ci_high is not None:
+        diff = (f"<p>Difference (target &minus; source): {100 * e.diff:+.2f} points, 95% "
+                f"interval {100 * e.ci_low:+.2f} to {100 * e.ci_high:+.2f} (Newcombe, "
+                f"independent proportions).</p>")
+    return ('<section id="errors"><h2>Error rate: calls without an answer</h2>'
+            f'<p class="meta">A failed call, or an example a run has no result for, is a call '
+            f'without an answer: {how}. Intervals are Wilson 95%.</p>'
+            + _table(["model", "calls", "failed", "no result", "error rate [95% CI]",
+                      "most common errors"], rows, left=1)
+            + diff + "</section>")
+
+
+def _rel_interval(low: float | None, high: float | None) -> str:
+    if low is None:
+        return ""
+    return f"[{_pct(low)}, {_pct(high) if high is not None and high != float('inf') else '∞'}]"
 
 
 def _stats_row(label: str, s: MetricStats) -> list[str]:
     ci = "" if s.ci_low is None else f"[{s.ci_low:+.4f}, {s.ci_high:+.4f}]"
-    rel_ci = "" if s.rel_ci_low is None else f"[{_pct(s.rel_ci_low)}, {_pct(s.rel_ci_high)}]"
+    rel_ci = _rel_interval(s.rel_ci_low, s.rel_ci_high)
+    if s.rel_score_ci_low is not None:
+        rel_ci += f"<br>score: {_rel_interval(s.rel_score_ci_low, s.rel_score_ci_high)}"
     test = "" if s.p_value is None else f"{_e(s.test)} p={s.p_value:.3g}"
     ni = {True: "yes", False: "no", None: "n/a"}[s.non_inferior]
     diff = "" if s.diff is None else f"{s.diff:+.4f}"
@@ -90,19 +141,51 @@ def _stats_row(label: str, s: MetricStats) -> list[str]:
 
 
 _STATS_HEAD = ["subset", "n", "source", "target", "diff", "relative", "95% CI (diff)",
-               "95% CI (relative)", "paired test", "non-inferior"]
+               "95% CI (relative, ratio)", "paired test", "non-inferior"]
 
 
-def _metric(m: MetricComparison, labels: tuple[str, str]) -> str:
+def _human(h: HumanComparison) -> str:
+    def agree(a: object) -> str:
+        if a is None:
+            return '<span class="na">not measured</span>'
+        kappa = getattr(a, "kappa", None)
+        return (f"{100 * getattr(a, 'agreement', 0):.1f}% of {getattr(a, 'n', 0)}"
+                + ("" if kappa is None else f", kappa {kappa:.2f}"))
+
+    if h.n == 0 or h.diff is None:
+        diff = '<span class="na">not measured (no example labelled on both sides)</span>'
+        grader = ""
+    else:
+        diff = (f"{100 * h.diff:+.2f} points ({100 * (h.source_rate or 0):.1f}% &rarr; "
+                f"{100 * (h.target_rate or 0):.1f}%), 95% CI {100 * (h.ci_low or 0):+.2f} to "
+                f"{100 * (h.ci_high or 0):+.2f} (Newcombe), n={h.n}")
+        grader = ('<span class="na">not measured</span>' if h.grader_diff is None else
+                  f"{100 * h.grader_diff:+.2f} points on {h.grader_n} of them")
+    rows = [["human difference", diff], ["grader's difference, same examples", grader or "-"],
+            ["grader agrees with humans: source", agree(h.source_agreement)],
+            ["grader agrees with humans: target", agree(h.target_agreement)]]
+    return (f'<p class="meta">Human labels ({_e(h.labels)}) beside the grader: how far to trust '
+            f"its difference.</p>" + _table(["", "human labels"], rows, left=2))
+
+
+def _metric(m: MetricComparison, labels: tuple[str, str], failed_calls: str) -> str:
     rows = [_stats_row("all", m.overall)]
     if m.holdout is not None:
         rows.append(_stats_row("holdout", m.holdout))
     rows += [_stats_row(f"stratum: {name}", s) for name, s in m.by_stratum.items()]
+    rows += [_stats_row(f"tag: {name}", s) for name, s in m.by_tag.items()]
     out = f"<h3>{_e(m.metric)} <small class=\"meta\">({_e(m.kind)})</small></h3>"
     out += _table(_STATS_HEAD, rows)
+    if m.source_no_answer or m.target_no_answer:
+        out += (f'<p class="meta">Examples without an answer (failed call or no result): source '
+                f'{m.source_no_answer}, target {m.target_no_answer}; '
+                + ("counted as failures (0)." if failed_calls == "count_as_fail"
+                   else "left out (failed_calls: exclude).") + "</p>")
     if m.source_unscored or m.target_unscored:
-        out += (f'<p class="meta">Could not be scored (left out, not counted as 0): source '
-                f'{m.source_unscored}, target {m.target_unscored}.</p>')
+        out += (f'<p class="meta">Answers the metric could not score (left out, not counted as '
+                f'0): source {m.source_unscored}, target {m.target_unscored}.</p>')
+    if m.human is not None:
+        out += _human(m.human)
     plots = []
     if m.histogram is not None:
         names = ["fail", "pass"] if m.kind == "pass_fail" else None
@@ -146,31 +229,44 @@ def _speed(c: Comparison, labels: tuple[str, str]) -> str:
     return out + f'<div class="plots">{"".join(plots)}</div></section>'
 
 
+def _usd(value: float | None) -> str:
+    return '<span class="na">not measured</span>' if value is None else _e(format_usd(value))
+
+
 def _cost(c: Comparison, labels: tuple[str, str]) -> str:
     k = c.cost
 
-    def money(value: float) -> str:
-        return f"{'-' if value < 0 else ''}${abs(value):.6f}"
+    def share(value: float | None) -> str:
+        return '<span class="na">not measured</span>' if value is None else format_share(value)
 
-    rows = [[_e(label), _num(s.mean_per_query_usd, "${:.6f}"), _num(s.per_1000_usd, "${:.4f}"),
-             _num(s.monthly_usd, "${:,.2f}"), _pct(s.retrieval_share)]
+    def monthly(value: float | None) -> str:
+        if k.traffic_per_month is None:
+            return '<span class="na">no traffic given</span>'
+        return _usd(value)
+
+    rows = [[_e(label), _usd(s.mean_per_query_usd), _usd(s.per_1000_usd), monthly(s.monthly_usd),
+             share(s.retrieval_share), f"{s.n}" + (f" ({s.unpriced} unpriced)" if s.unpriced
+                                                   else "")]
             for label, s in ((labels[0], k.source), (labels[1], k.target))]
     out = ('<section id="cost"><h2>Cost</h2>'
-           + _table(["model", "per query", "per 1,000", "per month", "retrieval share"], rows))
+           + _table(["model", "per query", "per 1,000", "per month", "retrieval share",
+                     "priced calls"], rows))
     facts = []
     if k.diff_per_query_usd is not None:
         pct = "" if k.diff_pct is None else f" ({k.diff_pct:+.1f}%)"
-        facts.append(f"Difference per query: {money(k.diff_per_query_usd)}{pct}.")
+        facts.append(f"Difference per query: {format_usd(k.diff_per_query_usd, signed=True)}"
+                     f"{pct}.")
+    else:
+        facts.append("Difference per query: not measured.")
     if k.traffic_per_month is not None:
         facts.append(f"Traffic: {k.traffic_per_month:,} queries/month.")
     if k.monthly_savings_usd is not None:
-        facts.append(f"Monthly savings: ${k.monthly_savings_usd:,.2f}.")
+        facts.append(f"Monthly savings: {format_usd(k.monthly_savings_usd)}.")
     if k.migration_cost_usd is not None:
-        facts.append("Payback: " + ("never (the target is not cheaper)" if k.payback_days is None
-                                    else f"{k.payback_days:.1f} days") + ".")
-    out += f'<p>{" ".join(facts)}</p>' if facts else ""
+        facts.append(f"Payback: {payback_text(k)}.")
+    out += f'<p>{_e(" ".join(facts))}</p>'
     out += pair_bars_svg((k.source.mean_per_query_usd, k.target.mean_per_query_usd),
-                         "cost per query", "USD")
+                         "cost per query", "USD", value_format=format_usd)
     return out + "</section>"
 
 
@@ -216,7 +312,7 @@ def render_html(result: Comparison) -> str:
         The page's HTML text.
     """
     labels = (f"source: {result.source_run}", f"target: {result.target_run}")
-    quality = "".join(_metric(m, labels) for m in result.metrics) or \
+    quality = "".join(_metric(m, labels, result.failed_calls) for m in result.metrics) or \
         '<p class="na">no metric was scored on both runs</p>'
     title = f"agility compare: {result.source_run} vs {result.target_run}"
     return (
@@ -230,6 +326,7 @@ def render_html(result: Comparison) -> str:
         f"({_e(result.target_model)})</p>"
         + _verdict(result)
         + f'<section id="quality"><h2>Quality</h2>{quality}</section>'
+        + _calls(result, labels)
         + _speed(result, labels) + _cost(result, labels) + _examples(result) + _footer(result)
         + "</body></html>"
     )

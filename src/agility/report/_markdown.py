@@ -10,8 +10,16 @@ import re
 from pathlib import Path
 
 from agility._files import atomic_write, describe_os_error
-from agility.compare import Comparison, LatencySide
+from agility.compare import (
+    Comparison,
+    ErrorRateSide,
+    LatencySide,
+    MetricComparison,
+    format_share,
+    format_usd,
+)
 from agility.errors import UsageError
+from agility.report._text import gate_scope, payback_text
 
 __all__ = ["render_markdown", "write_markdown"]
 
@@ -59,12 +67,13 @@ def render_markdown(result: Comparison) -> str:
     r = result
     lines = [f"## agility compare: **{r.verdict}**", "",
              f"{_code(r.source_run)} ({_code(r.source_model)}) → {_code(r.target_run)} "
-             f"({_code(r.target_model)}); {r.n_paired} paired examples, gate on "
-             f"{'the holdout split' if r.gate_split == 'holdout' else 'all paired examples'}.", "",
-             "| criterion | status | evidence |", "|---|---|---|"]
-    lines += [f"| {_md(c.name)} | {_ICON[c.status]} | {_md(c.evidence)} |"
-              for c in r.criteria_results]
-    lines += ["", "| metric | n | source | target | relative | 95% CI (relative) | p |",
+             f"({_code(r.target_model)}). {gate_scope(r)}", "",
+             "| criterion | status | evidence | why, and what to do |", "|---|---|---|---|"]
+    for c in r.criteria_results:
+        why = " ".join(x for x in (f"**why:** {_md(c.reason)}" if c.reason else "",
+                                  f"**do:** {_md(c.advice)}" if c.advice else "") if x)
+        lines.append(f"| {_md(c.name)} | {_ICON[c.status]} | {_md(c.evidence)} | {why} |")
+    lines += ["", "| metric | n | source | target | relative | 95% CI (relative, ratio) | p |",
               "|---|---|---|---|---|---|---|"]
     for m in r.metrics:
         s = m.holdout if r.gate_split == "holdout" and m.holdout is not None else m.overall
@@ -72,19 +81,36 @@ def render_markdown(result: Comparison) -> str:
         lines.append(f"| {_md(m.metric)} | {s.n} | {_num(s.source_mean)} | "
                      f"{_num(s.target_mean)} | {_pct(s.rel_diff)} | "
                      f"{_pct(s.rel_ci_low)} to {_pct(s.rel_ci_high)} | {p} |")
+        for tag, t in m.by_tag.items():
+            lines.append(f"| {_md(m.metric)}, tag {_md(tag)} | {t.n} | {_num(t.source_mean)} | "
+                         f"{_num(t.target_mean)} | {_pct(t.rel_diff)} | "
+                         f"{_pct(t.rel_ci_low)} to {_pct(t.rel_ci_high)} | |")
+    lines += _human_lines(r.metrics)
+    e = r.errors
+    lines += ["", "| error rate | calls | failed | no result | rate [95% CI] | most common |",
+              "|---|---|---|---|---|---|",
+              _error_line("source", e.source), _error_line("target", e.target)]
+    if e.diff is not None and e.ci_low is not None and e.ci_high is not None:
+        lines += ["", f"Error-rate difference: {100 * e.diff:+.2f} points (95% CI "
+                      f"{100 * e.ci_low:+.2f} to {100 * e.ci_high:+.2f}); failed calls "
+                  + ("count as failures of every quality metric."
+                     if r.failed_calls == "count_as_fail"
+                     else "are left out of the quality pairs (failed_calls: exclude).")]
     lines += ["", "| speed | source | target | difference |", "|---|---|---|---|",
               _latency_line("TTFT", r.latency.ttft), _latency_line("total", r.latency.total),
               _latency_line("total", r.latency.total, "p95"), "",
               "| cost | source | target |", "|---|---|---|",
-              f"| per query | {_num(r.cost.source.mean_per_query_usd, '${:.6f}')} | "
-              f"{_num(r.cost.target.mean_per_query_usd, '${:.6f}')} |"]
+              f"| per query | {format_usd(r.cost.source.mean_per_query_usd)} | "
+              f"{format_usd(r.cost.target.mean_per_query_usd)} |",
+              f"| retrieval share | {format_share(r.cost.source.retrieval_share)} | "
+              f"{format_share(r.cost.target.retrieval_share)} |"]
     if r.cost.traffic_per_month is not None:
         lines.append(f"| per month ({r.cost.traffic_per_month:,} queries) | "
-                     f"{_num(r.cost.source.monthly_usd, '${:,.2f}')} | "
-                     f"{_num(r.cost.target.monthly_usd, '${:,.2f}')} |")
+                     f"{format_usd(r.cost.source.monthly_usd)} | "
+                     f"{format_usd(r.cost.target.monthly_usd)} |")
     if r.cost.migration_cost_usd is not None:
-        payback = "never" if r.cost.payback_days is None else f"{r.cost.payback_days:.1f} days"
-        lines += ["", f"Payback of the ${r.cost.migration_cost_usd:,.0f} migration: {payback}."]
+        lines += ["", f"Payback of the {format_usd(r.cost.migration_cost_usd)} migration: "
+                      f"{payback_text(r.cost)}."]
     if r.regressions:
         lines += ["", "Largest regressions: " + ", ".join(_code(d.example_id)
                                                           for d in r.regressions[:5])]
@@ -92,6 +118,34 @@ def render_markdown(result: Comparison) -> str:
               f"only in source: {len(r.only_in_source)}, only in target: {len(r.only_in_target)}."]
     lines += [f"> {_md(w)}" for w in r.warnings]
     return "\n".join(lines) + "\n"
+
+
+def _error_line(label: str, e: ErrorRateSide) -> str:
+    if e.rate is None:
+        return f"| {label} | not measured | | | | |"
+    top = "; ".join(f"{count} × {_md(message)}" for message, count in e.errors.items())
+    return (f"| {label} | {e.calls} | {e.failed} | {e.missing} | {100 * e.rate:.2f}% "
+            f"[{100 * (e.ci_low or 0):.2f}%, {100 * (e.ci_high or 0):.2f}%] | {top or '-'} |")
+
+
+def _human_lines(metrics: list[MetricComparison]) -> list[str]:
+    rows = []
+    for m in metrics:
+        h = m.human
+        if h is None:
+            continue
+        human = ("not measured" if h.diff is None else
+                 f"{100 * h.diff:+.2f} points [{100 * (h.ci_low or 0):+.2f}, "
+                 f"{100 * (h.ci_high or 0):+.2f}] (n={h.n})")
+        grader = "not measured" if h.grader_diff is None else f"{100 * h.grader_diff:+.2f} points"
+        agree = ", ".join(f"{side} {100 * a.agreement:.1f}%" for side, a in
+                          (("source", h.source_agreement), ("target", h.target_agreement))
+                          if a is not None and a.agreement is not None) or "not measured"
+        rows.append(f"| {_md(m.metric)} | {human} | {grader} | {agree} |")
+    if not rows:
+        return []
+    return ["", "| metric | human difference [95% CI] | grader's difference | grader agrees "
+                "with humans |", "|---|---|---|---|", *rows]
 
 
 def write_markdown(result: Comparison, path: str | Path) -> Path:

@@ -5,7 +5,7 @@ Every label that can come from data (a stratum's name) is escaped here.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from html import escape
 
 from agility.compare import Histogram
@@ -123,14 +123,17 @@ def diff_bars_svg(items: Sequence[tuple[str, float, float | None, float | None]]
 
 
 def pair_bars_svg(values: tuple[float | None, float | None], title: str, unit: str,
-                  labels: tuple[str, str] = ("source", "target")) -> str:
+                  labels: tuple[str, str] = ("source", "target"),
+                  value_format: Callable[[float], str] | None = None) -> str:
     """Two horizontal bars (source, target); a side that was not measured says so.
 
     Args:
         values: the two values.
         title: the plot's title.
-        unit: the values' unit, shown after each number.
+        unit: the values' unit, shown after each number (unless ``value_format`` is given).
         labels: the two bars' names.
+        value_format: how to write a value (``format_usd`` for money, as in the tables);
+            default: 6 significant digits and the unit.
 
     Returns:
         An ``<svg>`` element.
@@ -150,5 +153,6 @@ def pair_bars_svg(values: tuple[float | None, float | None], title: str, unit: s
         body += (f'<rect x="{label_w}" y="{y}" width="{max(w, 1):.1f}" height="22" '
                  f'fill="{SOURCE_COLOR if k == 0 else TARGET_COLOR}"/>'
                  f'<text x="{label_w + w + 6:.1f}" y="{y + 15}" font-size="11">'
-                 f'{escape(f"{value:.6g} {unit}")}</text>')
+                 f'{escape(value_format(value) if value_format else f"{value:.6g} {unit}")}'
+                 '</text>')
     return _svg(_W, height, body, title)
