@@ -238,10 +238,11 @@ def _latency(latency: LatencyComparison, criteria: Criteria) -> CriterionResult 
     missing = [who for who, v in (("source", side.source), ("target", side.target)) if v is None]
     if missing or side.diff_ms is None or side.diff_pct is None:
         who = " and ".join(missing) or "either"
+        runs = "runs" if len(missing) == 2 else "run"
         return CriterionResult(name=label, kind="latency", status="not_evaluated",
-                               evidence=f"TTFT not measured for the {who} run "
+                               evidence=f"TTFT not measured for the {who} {runs} "
                                         f"(replayed answers carry no timings)",
-                               reason=f"TTFT was not measured for the {who} run",
+                               reason=f"TTFT was not measured for the {who} {runs}",
                                advice="run the model with streaming (agility run) rather than "
                                       "replaying recorded answers")
     inc_ms = side.diff_ms[c.percentile]
@@ -272,10 +273,11 @@ def _cost(cost: CostComparison, criteria: Criteria) -> CriterionResult | None:
     label = "cost"
     src, tgt = cost.source.mean_per_query_usd, cost.target.mean_per_query_usd
     if src is None or tgt is None or cost.diff_per_query_usd is None:
-        which = " and ".join(w for w, v in (("source", src), ("target", tgt)) if v is None)
+        lacking = [w for w, v in (("source", src), ("target", tgt)) if v is None]
+        which = " and ".join(lacking) + (" runs" if len(lacking) == 2 else " run")
         return CriterionResult(name=label, kind="cost", status="not_evaluated",
-                               evidence=f"no cost recorded for the {which} run",
-                               reason=f"cost was not measured for the {which} run",
+                               evidence=f"no cost recorded for the {which}",
+                               reason=f"cost was not measured for the {which}",
                                advice="give the model's price (a price table entry or the "
                                       "plan's price) so each call's cost is recorded")
     evidence = f"source {format_usd(src)}/query, target {format_usd(tgt)}/query"
