@@ -43,6 +43,8 @@ class MetricInput(BaseModel):
     contexts: list[str] = Field(default_factory=list)
     #: the full prompt that was sent, rendered (for citation-required checks and judges)
     prompt: str | None = None
+    #: the retriever's ids of the documents it found, best first (None: no retrieval step)
+    retrieved_ids: list[str] | None = None
     stratum: str | None = None
     metadata: dict[str, Any] = Field(default_factory=dict)
 

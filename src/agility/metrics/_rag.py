@@ -1,16 +1,27 @@
-"""RAG metrics: context precision and context recall of the retrieved contexts.
+"""RAG retrieval metrics: context precision and recall, hit rate and MRR of what was retrieved.
 
-Both work in two modes:
+Which passages are relevant is decided, by ``mode``:
 
-- ``mode="embedding"`` (default, offline): a passage is relevant when its MiniLM cosine with
-  the reference (ground truth, else the question) reaches ``relevance_threshold``; a reference
-  statement is recalled when some passage reaches it.
-- ``mode="llm"``: a judge model (option ``judge``) labels each passage / statement.
+- ``mode="auto"`` (default, offline): by the **gold chunk ids** when the golden row names them
+  (``metadata.gold_chunks``) and the run recorded the retriever's ids; otherwise by whether the
+  passage **supports the ground truth** (:func:`supports`: every figure of the reference is
+  stated in the passage, or most of its content words are), never by a raw cosine threshold,
+  which put a short figure such as "$1,284.0 million" below 0.5 against the passage that
+  states it.
+- ``mode="gold"``: gold chunk ids only (a row without them, or a run without retrieved ids,
+  is not scored).
+- ``mode="support"``: the support check only.
+- ``mode="llm"`` (context precision and recall): a judge model (option ``judge``) labels
+  each passage / statement.
+- ``mode="embedding"``: the old MiniLM cosine threshold (``relevance_threshold``), kept so old
+  scores can be reproduced; not recommended.
 
-Context precision is the rank-aware average precision of the relevant passages (relevant
-passages near the top score higher); context recall is the share of the reference's
-statements the contexts support. Retrieval latency and cost the pipeline reported are kept
-in ``raw`` next to the score.
+Context precision is the rank-aware average precision of the relevant passages; context recall
+the share of the gold chunks retrieved (gold) or of the reference's statements some passage
+supports; hit rate is 1 when a relevant passage was retrieved at all; MRR is 1 / the rank of
+the first relevant passage (0 when none). A row whose ``gold_chunks`` is empty (nothing in the
+corpus answers it) is not scored by gold. Retrieval latency and cost the pipeline reported are
+kept in ``raw`` next to the score, with the method used.
 """
 
 from __future__ import annotations
@@ -25,13 +36,31 @@ from pydantic import BaseModel
 from agility.errors import UsageError
 from agility.metrics._base import Metric, MetricInput, MetricResult, register_metric
 from agility.metrics._judge import InvalidJudgment, JudgeMetric, _Judgment
+from agility.metrics._numbers import figures_match, parse_financial_numbers
 
-__all__ = ["ContextPrecision", "ContextRecall", "average_precision", "split_statements"]
+__all__ = [
+    "ContextPrecision",
+    "ContextRecall",
+    "HitRate",
+    "MeanReciprocalRank",
+    "average_precision",
+    "gold_chunks",
+    "reciprocal_rank",
+    "split_statements",
+    "supports",
+]
 
 #: MiniLM cosine at which a passage counts as relevant to a reference (hand-tuned on
 #: paraphrase vs. unrelated pairs; see tests/metrics/test_rag.py)
 DEFAULT_RELEVANCE = 0.5
 _RETRIEVAL_KEYS = ("retrieval_latency_ms", "retrieval_cost_usd")
+_MODES = ("auto", "gold", "support", "embedding", "llm")
+#: share of a figure-free statement's content words a passage must contain to support it
+_WORD_COVERAGE = 0.6
+_STOPWORDS = frozenset(
+    "a an and are as at be by did do does for from had has have in is it its of on or that the "
+    "their there these this to was were what which who with how much many".split())
+_WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 
 
 def average_precision(relevant: Sequence[bool]) -> float:
@@ -45,6 +74,46 @@ def average_precision(relevant: Sequence[bool]) -> float:
             hits += 1
             total += hits / k
     return total / hits if hits else 0.0
+
+
+def reciprocal_rank(relevant: Sequence[bool]) -> float:
+    """1 / the rank of the first relevant item (1-based); 0.0 when none is relevant."""
+    for k, is_relevant in enumerate(relevant, start=1):
+        if is_relevant:
+            return 1.0 / k
+    return 0.0
+
+
+def gold_chunks(item: MetricInput) -> list[str] | None:
+    """The row's gold chunk ids (``metadata.gold_chunks``), or None when it names none."""
+    value = item.metadata.get("gold_chunks")
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return list(value)
+    return None
+
+
+def _words(text: str) -> set[str]:
+    return {w for w in _WORD.findall(text.lower()) if w not in _STOPWORDS and len(w) > 1}
+
+
+def supports(passage: str, statement: str) -> bool:
+    """Whether ``passage`` states what ``statement`` says, as far as text can tell.
+
+    A statement with figures is supported when every figure in it is stated in the passage
+    (same quantity, allowing for rounding and an implicit scale: :func:`figures_match`); a
+    statement without figures when the passage contains at least 60% of its content words.
+    An entailment-style check without a model: a figure that must be calculated from the
+    passage is not found (use gold chunk ids or ``mode="llm"`` for those).
+    """
+    figures = parse_financial_numbers(statement)
+    if figures:
+        stated = parse_financial_numbers(passage)
+        return all(any(figures_match(candidate, figure) for candidate in stated)
+                   for figure in figures)
+    words = _words(statement)
+    if not words:
+        return False
+    return len(words & _words(passage)) / len(words) >= _WORD_COVERAGE
 
 
 def split_statements(text: str) -> list[str]:
@@ -111,17 +180,19 @@ class _RecallJudge(JudgeMetric):
 
 
 class _RagMetric(Metric):
-    """Shared mode handling: embedding mode scores in batches, llm mode delegates to a judge."""
+    """Shared mode handling: gold ids or the support check by default, embedding mode in
+    batches, llm mode delegates to a judge."""
 
-    kind = "embedding"
+    kind = "deterministic"
     _judge_class: type[JudgeMetric]
+    _modes: tuple[str, ...] = _MODES
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
-        self.mode = options.get("mode", "embedding")
-        if self.mode not in ("embedding", "llm"):
-            raise UsageError(f"metric '{self.name}': mode must be 'embedding' or 'llm', "
-                             f"not '{self.mode}'")
+        self.mode = options.get("mode", "auto")
+        if self.mode not in self._modes:
+            raise UsageError(f"metric '{self.name}': mode must be one of "
+                             f"{', '.join(self._modes)}, not '{self.mode}'")
         self.judge: JudgeMetric | None = None
         if self.mode == "llm":
             if not options.get("judge"):
@@ -133,7 +204,50 @@ class _RagMetric(Metric):
         self.judge_spec = self.judge.judge_spec if self.judge is not None else None
         #: stored with each score, so embedding- and judge-made scores never mix
         self.metric_version = f"{self.version}-{self.mode}"
+        #: what this instance needs: a judge model, the embedding model, or nothing
+        self.kind = {"llm": "judge", "embedding": "embedding"}.get(self.mode, "deterministic")
         self.threshold = float(options.get("relevance_threshold", DEFAULT_RELEVANCE))
+
+    def _labels(self, item: MetricInput) -> tuple[str, list[bool], list[str] | None] | str:
+        """Which retrieved passages are relevant, and how that was decided.
+
+        Returns ``(method, relevant per passage, gold ids or None)``, or why the item cannot be
+        scored in this mode.
+        """
+        gold = gold_chunks(item)
+        ids = item.retrieved_ids
+        if self.mode in ("auto", "gold") and gold is not None and ids is not None:
+            if not gold:
+                return "not scored: the row names no gold chunk (nothing to retrieve)"
+            wanted = set(gold)
+            return "gold_chunks", [i in wanted for i in ids], gold
+        if self.mode == "gold":
+            return ("not scored: mode=gold needs the row's metadata.gold_chunks and the "
+                    "retriever's ids" + ("" if gold is not None else " (the row names none)"))
+        if gold == [] and self.mode == "auto":
+            return "not scored: the row names no gold chunk (nothing to retrieve)"
+        statements = split_statements(item.ground_truth or "")
+        if not statements:
+            return "not scored: the example has no ground_truth"
+        relevant = [any(supports(c, st) for st in statements) for c in item.contexts]
+        return "support", relevant, None
+
+    def _support_many(self, items: Sequence[MetricInput]) -> list[MetricResult]:
+        results = []
+        for item in items:
+            labels = self._labels(item)
+            if isinstance(labels, str):
+                results.append(MetricResult(error=labels, raw=_retrieval_figures(item) or None))
+                continue
+            results.append(self._from_labels(item, *labels))
+        return results
+
+    def _from_labels(self, item: MetricInput, method: str, relevant: list[bool],
+                     gold: list[str] | None) -> MetricResult:
+        raise NotImplementedError
+
+    def _pass_mark(self) -> float:
+        return float(self.options.get("threshold", 0.5))
 
     def score(self, item: MetricInput) -> MetricResult:
         """Score one item (embedding mode batches better through :meth:`score_many`)."""
@@ -184,16 +298,28 @@ class _RagMetric(Metric):
 class ContextPrecision(_RagMetric):
     """Are the retrieved passages relevant, and ranked with the relevant ones first?
 
-    Options: ``mode`` ("embedding" | "llm"), ``judge`` (llm mode), ``relevance_threshold``
-    (embedding cosine, default 0.5), ``threshold`` (pass mark on the score, default 0.5).
+    Options: ``mode`` ("auto" | "gold" | "support" | "llm" | "embedding"), ``judge`` (llm
+    mode), ``relevance_threshold`` (embedding cosine, default 0.5), ``threshold`` (pass mark
+    on the score, default 0.5).
     """
 
-    version = "1"
+    version = "2"
     requires = ("contexts",)
     _judge_class = _PrecisionJudge
 
+    def _from_labels(self, item: MetricInput, method: str, relevant: list[bool],
+                     gold: list[str] | None) -> MetricResult:
+        score = average_precision(relevant)
+        return MetricResult(
+            score=score, passed=score >= self._pass_mark(),
+            reason=f"{sum(relevant)} of {len(relevant)} passages relevant ({method})",
+            raw={"method": method, "relevant": relevant, "retrieved": item.retrieved_ids,
+                 "gold": gold, **_retrieval_figures(item)})
+
     def score_many(self, items: Sequence[MetricInput]) -> list[MetricResult]:
-        """Embedding-mode scores of many items (one batched encode)."""
+        """Scores of many items (embedding mode: one batched encode)."""
+        if self.mode != "embedding":
+            return self._support_many(items)
         refs = [[i.ground_truth or i.question or ""] for i in items]
         sims = self._similarities(items, refs, [list(i.contexts) for i in items])
         results = []
@@ -213,15 +339,37 @@ class ContextPrecision(_RagMetric):
 class ContextRecall(_RagMetric):
     """Do the retrieved passages contain what the reference answer says?
 
-    Options as :class:`ContextPrecision`; needs a ground truth.
+    With gold chunk ids: the share of the gold chunks retrieved. Otherwise the share of the
+    reference's statements some passage supports. Options as :class:`ContextPrecision`; needs
+    a ground truth.
     """
 
-    version = "1"
+    version = "2"
     requires = ("contexts", "ground_truth")
     _judge_class = _RecallJudge
 
+    def _from_labels(self, item: MetricInput, method: str, relevant: list[bool],
+                     gold: list[str] | None) -> MetricResult:
+        if gold is not None:
+            found = sorted(set(gold) & set(item.retrieved_ids or []))
+            score = len(found) / len(set(gold))
+            reason = f"{len(found)} of {len(set(gold))} gold chunks retrieved"
+            raw: dict[str, Any] = {"method": method, "found": found, "gold": gold,
+                                   "retrieved": item.retrieved_ids}
+        else:
+            statements = split_statements(item.ground_truth or "")
+            attributed = [any(supports(c, st) for c in item.contexts) for st in statements]
+            score = sum(attributed) / len(attributed)
+            reason = (f"{sum(attributed)} of {len(attributed)} reference statements supported "
+                      f"by the contexts")
+            raw = {"method": method, "statements": len(statements), "attributed": attributed}
+        return MetricResult(score=score, passed=score >= self._pass_mark(), reason=reason,
+                            raw={**raw, **_retrieval_figures(item)})
+
     def score_many(self, items: Sequence[MetricInput]) -> list[MetricResult]:
-        """Embedding-mode scores of many items (one batched encode)."""
+        """Scores of many items (embedding mode: one batched encode)."""
+        if self.mode != "embedding":
+            return self._support_many(items)
         statements = [split_statements(i.ground_truth or "") or [""] for i in items]
         sims = self._similarities(items, statements, [list(i.contexts) for i in items])
         results = []
@@ -236,3 +384,59 @@ class ContextRecall(_RagMetric):
                 reason=f"{sum(attributed)} of {len(attributed)} reference statements found "
                        f"in the contexts", raw=raw))
         return results
+
+
+@register_metric("hit_rate")
+class HitRate(_RagMetric):
+    """Was a relevant passage retrieved at all? 1 or 0 per query (the mean is the hit rate).
+
+    Relevance by gold chunk ids when the row has them, else by :func:`supports` (options
+    ``mode``: "auto" | "gold" | "support"). With a retriever's top k, this is hit rate at k.
+    """
+
+    version = "1"
+    kind = "deterministic"
+    requires = ("contexts",)
+    _modes = ("auto", "gold", "support")
+
+    def _from_labels(self, item: MetricInput, method: str, relevant: list[bool],
+                     gold: list[str] | None) -> MetricResult:
+        hit = any(relevant)
+        return MetricResult(score=1.0 if hit else 0.0, passed=hit,
+                            reason=("a relevant passage was retrieved" if hit
+                                    else "no relevant passage was retrieved") + f" ({method})",
+                            raw={"method": method, "relevant": relevant, "gold": gold,
+                                 "retrieved": item.retrieved_ids, **_retrieval_figures(item)})
+
+    def score_many(self, items: Sequence[MetricInput]) -> list[MetricResult]:
+        """Scores of many items."""
+        return self._support_many(items)
+
+
+@register_metric("mrr")
+class MeanReciprocalRank(_RagMetric):
+    """1 / the rank of the first relevant passage (0 when none): the mean over queries is MRR.
+
+    Relevance as :class:`HitRate`. ``passed`` is set when the first relevant passage ranks
+    first.
+    """
+
+    version = "1"
+    kind = "deterministic"
+    requires = ("contexts",)
+    _modes = ("auto", "gold", "support")
+
+    def _from_labels(self, item: MetricInput, method: str, relevant: list[bool],
+                     gold: list[str] | None) -> MetricResult:
+        score = reciprocal_rank(relevant)
+        rank = next((k for k, r in enumerate(relevant, start=1) if r), None)
+        return MetricResult(score=score, passed=None,
+                            reason=(f"first relevant passage at rank {rank}" if rank
+                                    else "no relevant passage retrieved") + f" ({method})",
+                            raw={"method": method, "rank": rank, "relevant": relevant,
+                                 "gold": gold, "retrieved": item.retrieved_ids,
+                                 **_retrieval_figures(item)})
+
+    def score_many(self, items: Sequence[MetricInput]) -> list[MetricResult]:
+        """Scores of many items."""
+        return self._support_many(items)

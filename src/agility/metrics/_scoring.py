@@ -60,6 +60,8 @@ def _input_for(result: ResultRecord, example: GoldenExample | None) -> MetricInp
         output=result.output,
         contexts=[c for c in contexts if c.strip()],
         prompt=result.prompt_text,
+        retrieved_ids=[str(d["id"]) for d in result.retrieved if d.get("id") is not None]
+        if result.contexts is not None else None,
         stratum=None if example is None else example.stratum,
         metadata=metadata,
     )
