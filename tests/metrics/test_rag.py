@@ -1,5 +1,5 @@
-"""Context precision and recall: embedding mode on hand-made passages, llm mode against a
-local OpenAI-compatible server."""
+"""Context precision and recall: the default support check and the legacy embedding mode on
+hand-made passages, llm mode against a local OpenAI-compatible server."""
 
 from __future__ import annotations
 
@@ -42,9 +42,9 @@ def test_split_statements_keeps_each_sentence() -> None:
         "Revenue was $3B.", "Margin fell!", "Debt rose"]
 
 
-@pytest.mark.slow  # loads the local embedding model
-def test_embedding_precision_depends_on_rank_of_the_relevant_passage() -> None:
-    metric = get_metric("context_precision")
+@pytest.mark.parametrize("mode", ["auto", pytest.param("embedding", marks=pytest.mark.slow)])
+def test_precision_depends_on_rank_of_the_relevant_passage(mode: str) -> None:
+    metric = get_metric("context_precision", mode=mode)
     first, last, none = metric.score_many([
         rag_item([RELEVANT, UNRELATED, UNRELATED_2]),
         rag_item([UNRELATED, UNRELATED_2, RELEVANT]),
@@ -55,9 +55,9 @@ def test_embedding_precision_depends_on_rank_of_the_relevant_passage() -> None:
     assert none.score == 0.0 and none.error is None and none.passed is False
 
 
-@pytest.mark.slow  # loads the local embedding model
-def test_embedding_recall_counts_reference_statements_found_in_contexts() -> None:
-    metric = get_metric("context_recall")
+@pytest.mark.parametrize("mode", ["auto", pytest.param("embedding", marks=pytest.mark.slow)])
+def test_recall_counts_reference_statements_found_in_contexts(mode: str) -> None:
+    metric = get_metric("context_recall", mode=mode)
     truth = TRUTH + " Its chief executive is Jane Doe."
     both = metric.score(rag_item([RELEVANT, "Jane Doe has been Acme's chief executive since 2019."],
                                  truth=truth))
@@ -66,7 +66,6 @@ def test_embedding_recall_counts_reference_statements_found_in_contexts() -> Non
     assert half.score == 0.5
 
 
-@pytest.mark.slow  # loads the local embedding model
 def test_retrieval_latency_and_cost_are_kept_with_the_score() -> None:
     metric = get_metric("context_precision")
     result = metric.score(rag_item([RELEVANT], retrieval_latency_ms=12.5,

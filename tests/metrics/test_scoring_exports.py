@@ -16,10 +16,12 @@ def test_scoring_and_embedding_functions_are_exported() -> None:
 
 def test_judge_rag_and_embedding_metrics_are_registered() -> None:
     expected = {"semantic_similarity", "llm_correctness", "faithfulness", "answer_relevancy",
-                "rubric", "safety", "context_precision", "context_recall"}
+                "rubric", "safety", "context_precision", "context_recall", "hit_rate", "mrr"}
     assert expected <= set(available_metrics())
     assert get_metric("safety", judge="openai/j").kind == "judge"
-    assert get_metric("context_recall").kind == "embedding"
+    # the RAG metrics need no model by default (gold chunk ids or the support check)
+    assert get_metric("context_recall").needs == "deterministic"
+    assert get_metric("context_recall", mode="embedding").needs == "embedding"
 
 
 def test_importing_metrics_loads_no_model_library() -> None:

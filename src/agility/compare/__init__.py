@@ -1,5 +1,6 @@
 """Side-by-side comparison of two runs: paired statistics, latency, cost, sign-off gate."""
 
+from agility.compare._calls import compare_error_rates
 from agility.compare._compare import compare, compare_runs
 from agility.compare._cost import MONEY_PRECISION_USD, compare_cost
 from agility.compare._criteria import (
@@ -13,7 +14,6 @@ from agility.compare._criteria import (
     load_criteria,
     parse_criteria,
 )
-from agility.compare._calls import compare_error_rates
 from agility.compare._format import format_change_pct, format_share, format_usd
 from agility.compare._gate import EXIT_CODES, evaluate_criteria, examples_to_settle, verdict_of
 from agility.compare._latency import compare_latency

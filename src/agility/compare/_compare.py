@@ -13,6 +13,7 @@ from agility.compare._calls import compare_error_rates, no_answers
 from agility.compare._cost import compare_cost
 from agility.compare._criteria import Criteria
 from agility.compare._gate import evaluate_criteria, verdict_of
+from agility.compare._human import human_comparison
 from agility.compare._latency import compare_latency
 from agility.compare._load import ComparisonInputs, load_comparison
 from agility.compare._load import score_missing as score_missing_step
@@ -23,7 +24,6 @@ from agility.compare._models import (
     GateSplit,
     MetricComparison,
 )
-from agility.compare._human import human_comparison
 from agility.compare._quality import NoAnswers, PerExample, compare_metric, per_example_values
 from agility.compare._review import sample_for_review
 from agility.dataset import GoldenExample
@@ -186,7 +186,7 @@ def compare(
         if r.status == "not_evaluated" and r.metric in inputs.not_scored:
             r.evidence += f"; scoring it failed: {inputs.not_scored[r.metric]}"
             r.reason = f"scoring '{r.metric}' failed: {inputs.not_scored[r.metric]}"
-    tags = {}
+    tags: dict[str, int] = {}
     for i in paired:
         example = examples.get(i)
         for tag in dict.fromkeys(example.tags if example is not None else []):

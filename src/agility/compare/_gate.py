@@ -16,7 +16,6 @@ from collections.abc import Callable, Mapping, Sequence
 
 from agility.compare._criteria import Criteria
 from agility.compare._format import format_change_pct, format_usd
-from agility.compare._proportions import mover_ratio, newcombe_independent
 from agility.compare._models import (
     CostComparison,
     CriterionResult,
@@ -26,6 +25,7 @@ from agility.compare._models import (
     MetricStats,
     Verdict,
 )
+from agility.compare._proportions import mover_ratio, newcombe_independent
 
 __all__ = ["EXIT_CODES", "evaluate_criteria", "examples_to_settle", "verdict_of"]
 
@@ -94,10 +94,10 @@ def _pass_fail_to_settle(s: MetricStats, margin: float, confidence: float) -> in
 
     def settles(size: int) -> bool:
         k = size / s.n
-        cells = [round(c * k) for c in (both, target_only, source_only, neither)]
-        if cells[0] + cells[2] == 0:
+        a, b, c, d = (round(x * k) for x in (both, target_only, source_only, neither))
+        if a + c == 0:
             return False
-        return mover_ratio(*cells, confidence)[0] - 1 >= -margin
+        return mover_ratio(a, b, c, d, confidence)[0] - 1 >= -margin
 
     return _smallest_n(s.n, settles)
 
@@ -155,7 +155,7 @@ def _quality_stats(label: str, name: str, s: MetricStats, criteria: Criteria, wh
             by_table = _pass_fail_to_settle(s, margin, 1 - q.alpha)
             settle = None if by_table is None else max(by_table, settle or 0)
     if s.n < q.min_examples:
-        needed = max(q.min_examples, settle or 0)
+        needed: int | None = max(q.min_examples, settle or 0)
         return result("inconclusive", head + f"; only {s.n} paired examples (at least "
                                              f"{q.min_examples} needed): add examples",
                       reason=f"too few examples: {s.n} paired, at least {q.min_examples} "
@@ -349,10 +349,12 @@ def _error_rate(errors: ErrorRateComparison | None, criteria: Criteria) -> Crite
     calls = min(s.calls + s.missing, t.calls + t.missing)
     confidence = 1 - criteria.quality.alpha
 
+    src_rate, tgt_rate = s.rate, t.rate
+
     def settles(size: int) -> bool:
         src_n, tgt_n = size * (s.calls + s.missing) / calls, size * (t.calls + t.missing) / calls
-        high = newcombe_independent(round(t.rate * tgt_n), round(tgt_n),
-                                    round(s.rate * src_n), round(src_n), confidence)[1]
+        high = newcombe_independent(round(tgt_rate * tgt_n), round(tgt_n),
+                                    round(src_rate * src_n), round(src_n), confidence)[1]
         return high <= limit
 
     needed = _smallest_n(calls, settles)
@@ -439,9 +441,9 @@ def evaluate_criteria(
     for tag, c in criteria.tags.items():
         for name in criteria.tag_metrics(tag):
             if c.must_pass:
-                values = (tag_values or {}).get(tag, {}).get(name)
+                tagged = (tag_values or {}).get(tag, {}).get(name)
                 out.append(_must_pass(f"tag {tag}: every answer passes {name}", "tag", name,
-                                      values, 0, f"rows tagged '{tag}'", tag=tag))
+                                      tagged, 0, f"rows tagged '{tag}'", tag=tag))
             if c.max_relative_drop is not None:
                 metric = by_name.get(name)
                 stats = metric.by_tag.get(tag) if metric is not None else None

@@ -204,8 +204,8 @@ class _RagMetric(Metric):
         self.judge_spec = self.judge.judge_spec if self.judge is not None else None
         #: stored with each score, so embedding- and judge-made scores never mix
         self.metric_version = f"{self.version}-{self.mode}"
-        #: what this instance needs: a judge model, the embedding model, or nothing
-        self.kind = {"llm": "judge", "embedding": "embedding"}.get(self.mode, "deterministic")
+        #: what this instance needs: a judge model ("judge"), the embedding model, or nothing
+        self.needs = {"llm": "judge", "embedding": "embedding"}.get(self.mode, "deterministic")
         self.threshold = float(options.get("relevance_threshold", DEFAULT_RELEVANCE))
 
     def _labels(self, item: MetricInput) -> tuple[str, list[bool], list[str] | None] | str:
