@@ -15,7 +15,7 @@ import pytest
 from scipy import stats as sps
 
 from agility.compare import Comparison, Criteria, compare_runs
-from agility.store import ScoreRecord, Store
+from agility.store import NewReview, ScoreRecord, Store
 
 pytestmark = pytest.mark.financebench
 
@@ -46,6 +46,10 @@ def yardstick(financebench_dir: Path, tmp_path: Path, tmp_store: Store) -> Compa
         tmp_store.save_scores(run.id, [
             ScoreRecord(example_id=i, metric="human_label", score=float(ok), passed=ok)
             for i, ok in _labels(financebench_dir, name).items()])
+        # the experts' labels as SME reviews too: the comparison shows them beside the grader
+        for i, ok in _labels(financebench_dir, name).items():
+            tmp_store.add_review(NewReview(run_id=run.id, example_id=i, reviewer="experts",
+                                           verdict="Correct Answer" if ok else "Incorrect Answer"))
     # correctness is scored here by compare_runs itself (a gated metric the runs lack)
     return compare_runs(tmp_store, SOURCE, TARGET, seed=0, n_resamples=4000)
 
@@ -119,3 +123,32 @@ def test_holdout_with_five_discordant_pairs_does_not_pass_non_inferiority(
     quality = next(c for c in yardstick.criteria_results if c.name == "quality: correctness")
     assert quality.status == "inconclusive"
     assert "MOVER" in quality.evidence and "gate lower bound" in quality.evidence
+
+
+def test_the_grader_difference_is_shown_beside_the_human_one(
+        yardstick: Comparison, financebench_dir: Path, tmp_store: Store) -> None:
+    # humans: 126 vs 128 correct of 150; the grader's difference must be read against that
+    source_labels = _labels(financebench_dir, SOURCE)
+    target_labels = _labels(financebench_dir, TARGET)
+    assert (sum(source_labels.values()), sum(target_labels.values())) == (126, 128)
+    correctness = next(m for m in yardstick.metrics if m.metric == "correctness")
+    human = correctness.human
+    assert human is not None and human.n == 150 and "SME reviews" in human.labels
+    assert human.diff == pytest.approx((128 - 126) / 150)
+    assert human.ci_low is not None and human.ci_high is not None
+    assert human.ci_low < 0 < human.ci_high  # the humans see no clear difference
+    # the grader's own verdicts, read from the store, not from the comparison
+    graded = {}
+    for name in (SOURCE, TARGET):
+        run = tmp_store.require_run(name)
+        graded[name] = {s.example_id: bool(s.passed) for s in tmp_store.scores(run.id, "correctness")
+                        if s.error is None}
+    grader_diff = (sum(graded[TARGET].values()) - sum(graded[SOURCE].values())) / 150
+    assert human.grader_n == 150 and human.grader_diff == pytest.approx(grader_diff)
+    for labels, agreement, name in ((source_labels, human.source_agreement, SOURCE),
+                                    (target_labels, human.target_agreement, TARGET)):
+        same = sum(labels[i] == graded[name][i] for i in labels) / len(labels)
+        assert agreement is not None and agreement.agreement == pytest.approx(same)
+    from agility.report import render_html, render_markdown
+    assert "human difference" in render_html(yardstick)
+    assert "| correctness | +1.33 points" in render_markdown(yardstick)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -49,6 +50,14 @@ def test_report_renders_offline_and_planted_script_never_runs(
             assert "onerror=" in body
             assert page.inner_text(".verdict") == comparison.verdict
             assert page.locator("svg.plot").count() >= 5
+            # money reads the same in the cost table and the chart, in fixed notation
+            per_query = page.locator("#cost table tbody tr td:nth-child(2)").all_inner_texts()
+            chart = page.locator("#cost svg text").all_text_contents()
+            assert per_query == ["$0.002", "$0.0015"] and set(per_query) <= set(chart), chart
+            assert not re.search(r"\de-\d", body) and "-$0.000000" not in body
+            assert "Gate evaluated on the holdout split; 120 paired examples." in body
+            shares = page.locator("#cost table tbody tr td:nth-child(5)").all_inner_texts()
+            assert shares == ["10.0%", "13.3%"]  # a part of the cost: no sign
             page.screenshot(path=str(tmp_path / "report.png"), full_page=True)
         finally:
             browser.close()
