@@ -108,7 +108,10 @@ def compare(
 ) -> Comparison:
     """Compare the target run of ``inputs`` against its source run and apply the gate.
 
-    Pure: reads only ``inputs`` (see :func:`load_comparison`), calls no model.
+    Pure: reads only ``inputs`` (see :func:`load_comparison`), calls no model. Every example
+    either run has is accounted for on both sides: a failed call or a missing result counts
+    as a failure of each quality metric (``criteria.failed_calls: count_as_fail``) or is left
+    out and counted (``exclude``), and feeds each side's error rate.
 
     Args:
         inputs: both runs, their results and scores, and the golden examples.
@@ -186,8 +189,8 @@ def compare(
         if r.status == "not_evaluated" and r.metric in inputs.not_scored:
             r.evidence += f"; scoring it failed: {inputs.not_scored[r.metric]}"
             r.reason = f"scoring '{r.metric}' failed: {inputs.not_scored[r.metric]}"
-    tags: dict[str, int] = {}
-    for i in paired:
+    tags: dict[str, int] = {}  # examples per tag, as the per-tag slices count them
+    for i in universe:
         example = examples.get(i)
         for tag in dict.fromkeys(example.tags if example is not None else []):
             tags[tag] = tags.get(tag, 0) + 1

@@ -313,7 +313,7 @@ class Comparison(_Model):
     latency: LatencyComparison
     cost: CostComparison
     errors: ErrorRateComparison
-    tags: dict[str, int] = Field(default_factory=dict)  # paired examples per tag
+    tags: dict[str, int] = Field(default_factory=dict)  # examples per tag (either run)
     criteria: dict[str, Any] = Field(default_factory=dict)
     criteria_results: list[CriterionResult] = Field(default_factory=list)
     verdict: Verdict
