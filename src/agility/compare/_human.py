@@ -1,7 +1,7 @@
 """Human labels beside a grader: the human difference and how often the grader agrees.
 
 A grader-based difference is only as good as the grader. When people labelled answers of both
-runs (SME reviews in the store, ``agility review``/``Store.add_review``), every pass/fail metric
+runs (SME reviews in the store, ``Store.add_review``), every pass/fail metric
 of the comparison is shown with the human difference on the same examples, Newcombe's interval
 of it, the grader's own difference on those examples, and the grader's agreement (share and
 Cohen's kappa) with the humans on each side. The golden rows' ``human_score`` (a grade in
