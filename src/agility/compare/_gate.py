@@ -156,11 +156,16 @@ def _quality_stats(label: str, name: str, s: MetricStats, criteria: Criteria, wh
             settle = None if by_table is None else max(by_table, settle or 0)
     if s.n < q.min_examples:
         needed: int | None = max(q.min_examples, settle or 0)
+        advice = "add examples: " + _more_examples(needed, s.n)
+        if s.rel_diff is not None and s.rel_diff < -margin:
+            advice = (f"add examples: with {q.min_examples} paired examples the observed change "
+                      f"{_pct(s.rel_diff)} would fail it (a drop beyond the allowed "
+                      f"{100 * margin:.1f}%)")
         return result("inconclusive", head + f"; only {s.n} paired examples (at least "
                                              f"{q.min_examples} needed): add examples",
                       reason=f"too few examples: {s.n} paired, at least {q.min_examples} "
                              f"needed",
-                      advice="add examples: " + _more_examples(needed, s.n), needed=needed)
+                      advice=advice, needed=needed)
     if s.rel_diff is None:  # the source scored 0: only a drop in absolute terms matters
         ok = (s.diff or 0.0) >= 0
         return result("pass" if ok else "fail", head,

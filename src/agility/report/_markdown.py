@@ -42,6 +42,10 @@ def _pct(value: float | None) -> str:
     return "n/a" if value is None else f"{100 * value:+.2f}%"
 
 
+def _interval(low: float | None, high: float | None) -> str:
+    return "n/a" if low is None or high is None else f"{_pct(low)} to {_pct(high)}"
+
+
 def _num(value: float | None, fmt: str = "{:.4f}") -> str:
     return "not measured" if value is None else fmt.format(value)
 
@@ -80,11 +84,11 @@ def render_markdown(result: Comparison) -> str:
         p = "" if s.p_value is None else f"{s.p_value:.3g} ({s.test})"
         lines.append(f"| {_md(m.metric)} | {s.n} | {_num(s.source_mean)} | "
                      f"{_num(s.target_mean)} | {_pct(s.rel_diff)} | "
-                     f"{_pct(s.rel_ci_low)} to {_pct(s.rel_ci_high)} | {p} |")
+                     f"{_interval(s.rel_ci_low, s.rel_ci_high)} | {p} |")
         for tag, t in m.by_tag.items():
             lines.append(f"| {_md(m.metric)}, tag {_md(tag)} | {t.n} | {_num(t.source_mean)} | "
                          f"{_num(t.target_mean)} | {_pct(t.rel_diff)} | "
-                         f"{_pct(t.rel_ci_low)} to {_pct(t.rel_ci_high)} | |")
+                         f"{_interval(t.rel_ci_low, t.rel_ci_high)} | |")
     lines += _human_lines(r.metrics)
     e = r.errors
     lines += ["", "| error rate | calls | failed | no result | rate [95% CI] | most common |",
