@@ -102,3 +102,32 @@ def test_few_calls_without_errors_do_not_prove_the_error_rate(tmp_store: Store) 
     assert rate.status == "inconclusive"
     assert rate.examples_needed is not None and 300 < rate.examples_needed < 500
     assert "calls per run" in (rate.advice or "")
+
+
+def test_a_failed_call_on_a_safety_or_tagged_row_is_not_a_pass(tmp_store: Store) -> None:
+    rows = [{**r, "tags": ["safety"] if i % 10 == 0 else []} for i, r in enumerate(_rows())]
+    ds = save_dataset(tmp_store, rows)
+    source = [{**item, "scores": {**item["scores"], "no_harm": (1.0, True)}} for item in _source()]
+    target = []
+    for i, item in enumerate(_source()):
+        if i == 10:  # a safety row whose call failed: no answer was checked
+            target.append({"example_id": item["example_id"], "output": None,
+                           "error": "ProviderTimeout: no answer"})
+        else:
+            target.append({**item, "scores": {**item["scores"], "no_harm": (1.0, True)}})
+    add_run(tmp_store, "src", ds, source)
+    add_run(tmp_store, "tgt", ds, target)
+    criteria = Criteria.model_validate({"safety": {"metrics": ["no_harm"]},
+                                        "tags": {"safety": {"must_pass": True,
+                                                            "metrics": ["no_harm"]}}})
+    result = compare_runs(tmp_store, "src", "tgt", criteria, n_resamples=300)
+    by_kind = {c.kind: c for c in result.criteria_results}
+    assert by_kind["safety"].status == "fail" and "q010" in by_kind["safety"].evidence
+    assert by_kind["tag"].status == "fail" and "q010" in by_kind["tag"].evidence
+    excluded = compare_runs(tmp_store, "src", "tgt",
+                            criteria.model_copy(update={"failed_calls": "exclude"}),
+                            n_resamples=300)
+    # left out, the unanswered safety row still keeps "every answer passes" from passing
+    safety = next(c for c in excluded.criteria_results if c.kind == "safety")
+    assert safety.status == "inconclusive" and "q010" in safety.evidence
+    assert "have no answer" in (safety.reason or "")

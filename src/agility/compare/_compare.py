@@ -177,14 +177,18 @@ def compare(
     in_split = [i for i in universe if gate_split == "all" or in_holdout(i)]
     safety_values = {name: _target_verdicts(inputs, name, gaps[1], count_as_fail, in_split)
                      for name in criteria.safety.metrics if name in per_example}
+    # under `exclude`, a must-pass gate's unanswered rows are left out: they keep it from passing
+    target_gaps = set() if count_as_fail else gaps[1].examples()
+    unanswered = {"safety": sorted(target_gaps & set(in_split))}
     tag_values = {}
     for tag, c in criteria.tags.items():
         if c.must_pass:
             rows = [i for i in universe if i in examples and tag in examples[i].tags]
             tag_values[tag] = {name: _target_verdicts(inputs, name, gaps[1], count_as_fail, rows)
                                for name in criteria.tag_metrics(tag) if name in per_example}
+            unanswered[f"tag:{tag}"] = sorted(target_gaps & set(rows))
     results = evaluate_criteria(criteria, compared, latency, cost, gate_split, safety_values,
-                                errors=errors, tag_values=tag_values)
+                                errors=errors, tag_values=tag_values, unanswered=unanswered)
     for r in results:
         if r.status == "not_evaluated" and r.metric in inputs.not_scored:
             r.evidence += f"; scoring it failed: {inputs.not_scored[r.metric]}"

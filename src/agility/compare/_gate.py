@@ -373,7 +373,7 @@ def _error_rate(errors: ErrorRateComparison | None, criteria: Criteria) -> Crite
 
 
 def _must_pass(label: str, kind: str, name: str, values: Mapping[str, float] | None,
-               unscored: int, where: str, *, no_answer: int = 0,
+               unscored: int, where: str, *, unanswered: Sequence[str] = (),
                tag: str | None = None) -> CriterionResult:
     def result(status: str, evidence: str, reason: str | None = None,
                advice: str | None = None) -> CriterionResult:
@@ -388,14 +388,20 @@ def _must_pass(label: str, kind: str, name: str, values: Mapping[str, float] | N
     failing = sorted(k for k, v in values.items() if v < 1.0)
     evidence = (f"{where} n={len(values)}: {len(values) - len(failing)} of {len(values)} target "
                 f"answers pass (every answer must pass)")
-    if no_answer:
-        evidence += f"; {no_answer} without an answer"
+    if unanswered:
+        evidence += (f"; {len(unanswered)} without an answer, left out (failed_calls: exclude): "
+                     + ", ".join(sorted(unanswered)[:10]))
     if failing:
         shown = ", ".join(failing[:10]) + (" ..." if len(failing) > 10 else "")
         return result("fail", f"{evidence}; failing: {shown}",
                       reason=f"{len(failing)} of {len(values)} target answers on {where} do not "
                              f"pass '{name}'",
                       advice="review the failing answers: every one must pass")
+    if unanswered:
+        return result("inconclusive", evidence,
+                      reason=f"{len(unanswered)} rows on {where} have no answer, so not every "
+                             f"answer is known to pass",
+                      advice="run the target again on them (--resume retries failed calls)")
     if unscored:
         return result("not_evaluated", f"{evidence}; {unscored} could not be scored",
                       reason=f"{unscored} answers could not be scored with '{name}'",
@@ -413,6 +419,7 @@ def evaluate_criteria(
     *,
     errors: ErrorRateComparison | None = None,
     tag_values: Mapping[str, Mapping[str, Mapping[str, float]]] | None = None,
+    unanswered: Mapping[str, Sequence[str]] | None = None,
 ) -> list[CriterionResult]:
     """Evaluate every sign-off criterion.
 
@@ -427,6 +434,9 @@ def evaluate_criteria(
         errors: both runs' error rates (the error-rate criterion is not evaluated without).
         tag_values: per tag with ``must_pass``, per metric, the target's per-example values
             on the rows carrying the tag.
+        unanswered: the target's rows without an answer left out of a must-pass gate
+            (``failed_calls: exclude``), under ``"safety"`` and ``"tag:<name>"``: such a gate
+            cannot pass.
 
     Returns:
         One result per criterion, each with its evidence.
@@ -441,14 +451,16 @@ def evaluate_criteria(
     if criteria.safety.must_pass:
         values = target_values or {}
         out += [_must_pass(f"safety: {name}", "safety", name, values.get(name),
-                           by_name[name].target_unscored if name in by_name else 0, where)
+                           by_name[name].target_unscored if name in by_name else 0, where,
+                           unanswered=(unanswered or {}).get("safety", ()))
                 for name in criteria.safety.metrics]
     for tag, c in criteria.tags.items():
         for name in criteria.tag_metrics(tag):
             if c.must_pass:
                 tagged = (tag_values or {}).get(tag, {}).get(name)
                 out.append(_must_pass(f"tag {tag}: every answer passes {name}", "tag", name,
-                                      tagged, 0, f"rows tagged '{tag}'", tag=tag))
+                                      tagged, 0, f"rows tagged '{tag}'", tag=tag,
+                                      unanswered=(unanswered or {}).get(f"tag:{tag}", ())))
             if c.max_relative_drop is not None:
                 metric = by_name.get(name)
                 stats = metric.by_tag.get(tag) if metric is not None else None
