@@ -6,11 +6,13 @@ request all speak the same types without depending on each other.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["ChatRequest", "Completion", "GenerationConfig", "Message"]
+__all__ = ["ChatRequest", "Completion", "GenerationConfig", "Message", "StreamEnd", "StreamEvent",
+           "TextDelta"]
 
 Role = Literal["system", "user", "assistant"]
 
@@ -84,3 +86,22 @@ class Completion(BaseModel):
     extra_cost_usd: float | None = None
     #: provider-reported figures kept for the record (e.g. Bedrock's own latencyMs)
     provider_metrics: dict[str, Any] = Field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class TextDelta:
+    """A piece of the answer, as it came off the stream (never empty)."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class StreamEnd:
+    """The last event of a stream: the whole answer with its measurements (TTFT, latency,
+    usage, finish reason), the same :class:`Completion` that ``complete()`` returns."""
+
+    completion: Completion
+
+
+#: what :meth:`agility.providers.Provider.stream` yields: text deltas, then one end event
+StreamEvent = TextDelta | StreamEnd

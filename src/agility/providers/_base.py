@@ -1,7 +1,10 @@
 """The provider interface and its registry.
 
-An adapter implements one async call, :meth:`Provider.complete`, which streams the answer and
-measures it; retries, rate limits, timing and cost live once, in :class:`agility.client.Client`.
+An adapter implements one async stream, :meth:`Provider.stream`, which yields the answer's text
+as it arrives and ends with the whole :class:`~agility.chat.Completion` and its measurements;
+:meth:`Provider.complete` reads a stream to its end. (An adapter that cannot stream, such as
+replay, implements ``complete`` instead and streams its answer as one piece.) Retries, rate
+limits, timing and cost live once, in :class:`agility.client.Client`.
 Adapters raise :mod:`agility.errors` provider errors so the retry policy can tell a throttle
 (retry after a while) from a bad key (stop). Each adapter declares its options as a strict
 model (``Options``), so ``get_provider("openai/x", base_ulr=...)`` is an error, not a call to
@@ -13,13 +16,14 @@ from __future__ import annotations
 import abc
 import importlib
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import aclosing
 from importlib.metadata import entry_points
 from typing import Any, ClassVar
 
 from agility._options import Options, parse_options
-from agility.chat import ChatRequest, Completion
-from agility.errors import ProviderError, UnknownName, UsageError
+from agility.chat import ChatRequest, Completion, StreamEnd, StreamEvent, TextDelta
+from agility.errors import ProviderError, StreamError, UnknownName, UsageError
 
 __all__ = [
     "Provider",
@@ -43,7 +47,7 @@ class Provider(abc.ABC):
     """One model behind one wire protocol.
 
     Subclasses set ``name`` (the prefix users type, as in ``openai/gpt-4o``) and implement
-    :meth:`complete`. Constructors must not do network I/O and must not store API keys
+    :meth:`stream` (or, if they cannot stream, :meth:`complete`). Constructors must not do network I/O and must not store API keys
     anywhere they could be serialised (read them from the environment when the call is made).
     """
 
@@ -70,7 +74,6 @@ class Provider(abc.ABC):
         """The ``provider/model`` string this provider was made from."""
         return f"{self.name}/{self.model}"
 
-    @abc.abstractmethod
     async def complete(self, request: ChatRequest, *, example_id: str | None = None) -> Completion:
         """Send ``request``, stream the answer and return it with its measurements.
 
@@ -82,6 +85,36 @@ class Provider(abc.ABC):
         Raises:
             ProviderError: or one of its subclasses, for every failure.
         """
+        if type(self).stream is Provider.stream:
+            raise NotImplementedError(f"{type(self).__name__} implements neither stream "
+                                      f"nor complete")
+        async with aclosing(self.stream(request, example_id=example_id)) as events:
+            async for event in events:
+                if isinstance(event, StreamEnd):
+                    return event.completion
+        raise StreamError("the stream ended without its final event", provider=self.name,
+                          model=self.model)
+
+    async def stream(self, request: ChatRequest, *,
+                     example_id: str | None = None) -> AsyncIterator[StreamEvent]:
+        """Send ``request`` and yield the answer as it streams: :class:`~agility.chat.TextDelta`
+        events (non-empty text, in order), then one :class:`~agility.chat.StreamEnd` holding
+        the whole completion with its TTFT, latency and usage.
+
+        Closing the iterator early (``aclose``, or cancelling the task reading it) stops the
+        call and releases its connection: use ``contextlib.aclosing``. A provider that cannot
+        stream (replay) yields its whole answer as one delta.
+
+        Raises:
+            ProviderError: or one of its subclasses, for every failure, also mid-stream.
+        """
+        if type(self).complete is Provider.complete:
+            raise NotImplementedError(f"{type(self).__name__} implements neither stream "
+                                      f"nor complete")
+        completion = await self.complete(request, example_id=example_id)
+        if completion.text:
+            yield TextDelta(completion.text)
+        yield StreamEnd(completion)
 
     def is_retryable(self, exc: BaseException) -> bool:
         """Whether the runner should try this call again after ``exc``."""

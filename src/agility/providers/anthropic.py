@@ -10,12 +10,12 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import inspect
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 from pydantic import Field
 
-from agility.chat import ChatRequest, Completion
+from agility.chat import ChatRequest, Completion, StreamEnd, StreamEvent, TextDelta
 from agility.errors import (
     MissingExtraError,
     ProviderAuthError,
@@ -120,8 +120,10 @@ class AnthropicProvider(HeaderCredentials, Provider):
         params.update(provider_extra(config.extra, "anthropic"))
         return params
 
-    async def complete(self, request: ChatRequest, *, example_id: str | None = None) -> Completion:
-        """Stream one message; see the module docstring for what is measured."""
+    async def stream(self, request: ChatRequest, *,
+                     example_id: str | None = None) -> AsyncIterator[StreamEvent]:
+        """Stream one message: a delta per text delta, then the completion (see the module
+        docstring for what is measured). Closing the iterator early closes the SDK's stream."""
         api_key = read_api_key(self.api_key_env)
         if api_key is None:
             raise ProviderAuthError(f"no API key: set ${self.api_key_env}",
@@ -130,13 +132,17 @@ class AnthropicProvider(HeaderCredentials, Provider):
         client = self._client(api_key)
         state = _MessageState()
         watch = Stopwatch()
+        stream: Any = None
         try:
             stream = await client.messages.create(
                 stream=True, **_split_sdk_params(client, self.build_params(request)))
             state.request_id = stream.response.headers.get("request-id")
             state.started = True
             async for event in stream:
-                state.feed(event, watch)
+                text = state.feed(event, watch)
+                if text:
+                    yield TextDelta(text)
+            watch.stop()
         except anthropic.APITimeoutError as exc:
             raise ProviderTimeout(f"no answer within {self.timeout_s:g}s (raise timeout_s if the "
                                   f"model is slow)", provider=self.name, model=self.model,
@@ -160,8 +166,10 @@ class AnthropicProvider(HeaderCredentials, Provider):
                               f"{hide(str(exc) or type(exc).__name__, *self._secrets(api_key))}",
                               provider=self.name, model=self.model,
                               request_id=state.request_id) from exc
-        watch.stop()
-        return state.completion(request, watch, self)
+        finally:
+            if stream is not None:
+                await stream.close()  # a no-op once read to the end; else drops the connection
+        yield StreamEnd(state.completion(request, watch, self))
 
     def _status_error(self, exc: Any, state: _MessageState, api_key: str) -> ProviderError:
         body = exc.body if isinstance(exc.body, dict) else {}
@@ -200,7 +208,8 @@ class _MessageState:
         self.started = False
         self.stopped = False
 
-    def feed(self, event: Any, watch: Stopwatch) -> None:
+    def feed(self, event: Any, watch: Stopwatch) -> str | None:
+        """Take one SDK event; return the text it carries, if any."""
         kind = getattr(event, "type", None)
         if kind == "message_start":
             self.message_id = event.message.id
@@ -213,12 +222,14 @@ class _MessageState:
             if text:
                 watch.mark_first_token()
                 self.parts.append(text)
+                return str(text)
         elif kind == "message_delta":
             self.finish_reason = event.delta.stop_reason or self.finish_reason
             output = getattr(event.usage, "output_tokens", None) if event.usage else None
             self.output_tokens = output if output is not None else self.output_tokens
         elif kind == "message_stop":
             self.stopped = True
+        return None
 
     def completion(self, request: ChatRequest, watch: Stopwatch,
                    provider: AnthropicProvider) -> Completion:

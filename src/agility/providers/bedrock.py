@@ -16,13 +16,13 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from pydantic import Field
 
-from agility.chat import ChatRequest, Completion
+from agility.chat import ChatRequest, Completion, StreamEnd, StreamEvent, TextDelta
 from agility.errors import (
     ConfigError,
     MissingExtraError,
@@ -136,8 +136,11 @@ class BedrockProvider(Provider):
             params["additionalModelRequestFields"] = extra
         return params
 
-    async def complete(self, request: ChatRequest, *, example_id: str | None = None) -> Completion:
-        """Stream one Converse call; see the module docstring for what is measured."""
+    async def stream(self, request: ChatRequest, *,
+                     example_id: str | None = None) -> AsyncIterator[StreamEvent]:
+        """Stream one Converse call: a delta per text delta, then the completion (see the module
+        docstring for what is measured). Closing the iterator early makes the worker thread
+        close the event stream at its next event."""
         params = self.build_params(request)
         client = await asyncio.to_thread(self._client)
         if self._executor is None:
@@ -172,7 +175,9 @@ class BedrockProvider(Provider):
                 if kind == "meta":
                     state.request_id = item.get("RequestId")
                 elif kind == "event":
-                    state.feed(item, at, watch)
+                    text = state.feed(item, at, watch)
+                    if text:
+                        yield TextDelta(text)
                 elif kind == "end":
                     watch.end = at
                     break
@@ -180,7 +185,7 @@ class BedrockProvider(Provider):
                     raise self._error(item, state) from item
         finally:
             cancelled.set()
-        return state.completion(request, watch, self)
+        yield StreamEnd(state.completion(request, watch, self))
 
     def _error(self, exc: BaseException, state: _ConverseState) -> ProviderError:
         common: dict[str, Any] = {"provider": self.name, "model": self.model}
@@ -244,7 +249,8 @@ class _ConverseState:
         self.started = False
         self.stopped = False
 
-    def feed(self, event: dict[str, Any], at: float, watch: Stopwatch) -> None:
+    def feed(self, event: dict[str, Any], at: float, watch: Stopwatch) -> str | None:
+        """Take one event that arrived at ``at``; return the text it carries, if any."""
         self.started = True
         if "contentBlockDelta" in event:
             text = (event["contentBlockDelta"].get("delta") or {}).get("text")
@@ -252,12 +258,14 @@ class _ConverseState:
                 if watch.first_token is None:
                     watch.first_token = at  # the moment the worker thread received it
                 self.parts.append(text)
+                return str(text)
         elif "messageStop" in event:
             self.finish_reason = event["messageStop"].get("stopReason")
             self.stopped = True
         elif "metadata" in event:
             self.usage = event["metadata"].get("usage") or {}
             self.metrics = event["metadata"].get("metrics") or {}
+        return None
 
     def completion(self, request: ChatRequest, watch: Stopwatch,
                    provider: BedrockProvider) -> Completion:

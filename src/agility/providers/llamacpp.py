@@ -19,14 +19,14 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from pydantic import Field
 
-from agility.chat import ChatRequest, Completion
+from agility.chat import ChatRequest, Completion, StreamEnd, StreamEvent, TextDelta
 from agility.errors import ConfigError, MissingExtraError, ProviderError
 from agility.providers._base import Provider, ProviderOptions, Stopwatch
 from agility.providers._common import provider_extra
@@ -225,54 +225,62 @@ class LlamaCppProvider(Provider):
         kwargs.update(provider_extra(config.extra, "llamacpp"))
         return kwargs
 
-    async def complete(self, request: ChatRequest, *, example_id: str | None = None) -> Completion:
-        """Generate in a worker thread, streaming; see the module docstring."""
+    async def stream(self, request: ChatRequest, *,
+                     example_id: str | None = None) -> AsyncIterator[StreamEvent]:
+        """Generate in a worker thread, yielding each piece of text as the model produces it
+        (see the module docstring). Closing the iterator early stops the generation at its
+        next token and frees the model for the next call."""
         llm, lock = await asyncio.to_thread(self._load)
         kwargs = self.build_kwargs(request, llm.chat_format)
         loop = asyncio.get_running_loop()
-        done: asyncio.Future[dict[str, Any]] = loop.create_future()
+        queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
         cancelled = threading.Event()
         watch = Stopwatch()
 
+        def put(kind: str, item: Any) -> None:
+            loop.call_soon_threadsafe(queue.put_nowait, (kind, item))
+
         def run() -> None:
             try:
-                result = _generate(llm, lock, kwargs, cancelled, watch)
-                loop.call_soon_threadsafe(_settle, done, result, None)
+                put("end", _generate(llm, lock, kwargs, cancelled, watch,
+                                     lambda text: put("text", text)))
             except BaseException as exc:  # noqa: BLE001 - handed to the event loop
-                loop.call_soon_threadsafe(_settle, done, None, exc)
+                put("error", exc)
 
         threading.Thread(target=run, name="agility-llamacpp", daemon=True).start()
         try:
-            result = await done
-        except ProviderError:
-            raise
-        except Exception as exc:
-            raise ProviderError(f"local generation failed: {exc}", provider=self.name,
-                                model=self.model) from exc
+            while True:
+                kind, item = await queue.get()
+                if kind == "text":
+                    yield TextDelta(item)
+                elif kind == "end":
+                    result = item
+                    break
+                elif isinstance(item, ProviderError):
+                    raise item
+                else:
+                    raise ProviderError(f"local generation failed: {item}", provider=self.name,
+                                        model=self.model) from item
         finally:
             cancelled.set()
-        return Completion(text=result["text"], ttft_ms=watch.ttft_ms, latency_ms=watch.latency_ms,
-                          input_tokens=result["input_tokens"],
-                          output_tokens=result["output_tokens"],
-                          finish_reason=result["finish_reason"], request_id=result["id"])
-
-
-def _settle(future: asyncio.Future[Any], result: Any, exc: BaseException | None) -> None:
-    if future.done():
-        return
-    if exc is not None:
-        future.set_exception(exc)
-    else:
-        future.set_result(result)
+        yield StreamEnd(Completion(
+            text=result["text"], ttft_ms=watch.ttft_ms, latency_ms=watch.latency_ms,
+            input_tokens=result["input_tokens"], output_tokens=result["output_tokens"],
+            finish_reason=result["finish_reason"], request_id=result["id"]))
 
 
 def _generate(llm: Any, lock: threading.Lock, kwargs: dict[str, Any],
-              cancelled: threading.Event, watch: Stopwatch) -> dict[str, Any]:
-    """Run one streamed generation under the model's lock; timestamps taken in this thread."""
+              cancelled: threading.Event, watch: Stopwatch,
+              emit: Callable[[str], None]) -> dict[str, Any]:
+    """Run one streamed generation under the model's lock, handing each piece of text to
+    ``emit``; timestamps taken in this thread."""
     parts: list[str] = []
     finish_reason: str | None = None
     chunk_id: str | None = None
     with lock:
+        if cancelled.is_set():  # the caller went away while this call waited for the model
+            raise ProviderError("the call was cancelled before the model was free",
+                                provider="llamacpp")
         watch.start = time.perf_counter()  # waiting for the lock is queueing, not latency
         for chunk in llm.create_chat_completion(**kwargs):
             if cancelled.is_set():
@@ -283,6 +291,7 @@ def _generate(llm: Any, lock: threading.Lock, kwargs: dict[str, Any],
             if content:
                 watch.mark_first_token()
                 parts.append(content)
+                emit(content)
             finish_reason = choice.get("finish_reason") or finish_reason
         watch.stop()
         text = "".join(parts)

@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import Callable, Mapping
+import re
+from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any, Literal
 
 from pydantic import Field
 
-from agility.chat import ChatRequest, Completion
+from agility.chat import ChatRequest, Completion, StreamEnd, StreamEvent, TextDelta
 from agility.errors import (
     ConfigError,
     ProviderAuthError,
@@ -82,30 +83,35 @@ class MockProvider(Provider):
         users = [m.content for m in request.messages if m.role == "user"]
         return users[-1] if users else ""
 
-    async def complete(self, request: ChatRequest, *, example_id: str | None = None) -> Completion:
-        """Answer ``request`` after the configured delays (or fail, if told to)."""
+    async def stream(self, request: ChatRequest, *,
+                     example_id: str | None = None) -> AsyncIterator[StreamEvent]:
+        """Answer ``request`` word by word after the configured delays (or fail, if told to)."""
         self.requests.append(request)
         self._calls[example_id] += 1
         if self._calls[example_id] <= self.fail_times:
             raise self._failure(example_id)
         watch = Stopwatch()
         text = self.answer(request)
-        words = text.split()
-        if self.ttft_ms:
-            await asyncio.sleep(self.ttft_ms / 1000.0)
-        watch.mark_first_token()
-        if self.token_delay_ms and len(words) > 1:
-            await asyncio.sleep(self.token_delay_ms * (len(words) - 1) / 1000.0)
-        watch.stop()
         limit = request.config.max_tokens
+        words = text.split()
         finish = "length" if limit is not None and len(words) > limit else "stop"
         if finish == "length":
             text = " ".join(words[:limit])
-        return Completion(
+        pieces = _split_words(text)
+        if self.ttft_ms:
+            await asyncio.sleep(self.ttft_ms / 1000.0)
+        for index, piece in enumerate(pieces):
+            if index and self.token_delay_ms:
+                await asyncio.sleep(self.token_delay_ms / 1000.0)
+            watch.mark_first_token()
+            yield TextDelta(piece)
+        watch.mark_first_token()
+        watch.stop()
+        yield StreamEnd(Completion(
             text=text, ttft_ms=watch.ttft_ms, latency_ms=watch.latency_ms,
             input_tokens=sum(len(m.content.split()) for m in request.messages),
             output_tokens=len(text.split()), finish_reason=finish,
-            request_id=f"mock-{len(self.requests)}")
+            request_id=f"mock-{len(self.requests)}"))
 
     def _failure(self, example_id: str | None) -> ProviderError:
         cls = _FAILURES[self.fail_with]
@@ -117,3 +123,8 @@ class MockProvider(Provider):
         if cls is ProviderError:
             error.retryable = True
         return error
+
+
+def _split_words(text: str) -> list[str]:
+    """``text`` in pieces of one word with the spaces around it (they join back to ``text``)."""
+    return re.findall(r"\s*\S+\s*|\s+", text) if text else []

@@ -24,7 +24,8 @@ import os
 import ssl
 import time
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
+from contextlib import aclosing
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
@@ -32,7 +33,7 @@ import aiohttp
 import orjson
 from pydantic import Field
 
-from agility.chat import ChatRequest, Completion
+from agility.chat import ChatRequest, Completion, StreamEnd, StreamEvent, TextDelta
 from agility.errors import ProviderError, ProviderTimeout, StreamError
 from agility.providers._base import Provider, ProviderOptions, Stopwatch
 from agility.providers._common import (
@@ -172,8 +173,11 @@ class OpenAIProvider(HeaderCredentials, Provider):
         return self._proxy
 
     # -- the call --------------------------------------------------------------------------
-    async def complete(self, request: ChatRequest, *, example_id: str | None = None) -> Completion:
-        """Stream one chat completion; see the module docstring for what is measured."""
+    async def stream(self, request: ChatRequest, *,
+                     example_id: str | None = None) -> AsyncIterator[StreamEvent]:
+        """Stream one chat completion: a delta per content chunk, then the completion (see the
+        module docstring for what is measured). Closing the iterator early closes the
+        connection, so the server sees the call cancelled."""
         api_key = read_api_key(self.api_key_env)
         params = {"api-version": self.azure_api_version} if self.azure_api_version else None
         proxy, proxy_auth = self._env_proxy()
@@ -189,7 +193,9 @@ class OpenAIProvider(HeaderCredentials, Provider):
                     raise self._http_error(response, await response.read(), stream.request_id,
                                            api_key)
                 stream.started = True
-                await stream.read(response, watch, self)
+                async with aclosing(stream.read(response, watch, self)) as pieces:
+                    async for text in pieces:
+                        yield TextDelta(text)
         except TimeoutError as exc:
             raise ProviderTimeout(
                 f"no answer within {self.timeout_s:g}s from {self.base_url} "
@@ -199,7 +205,7 @@ class OpenAIProvider(HeaderCredentials, Provider):
             raise self._transport_error(exc, stream, api_key) from exc
         if watch.end is None:
             watch.stop()
-        return stream.completion(request, watch, self)
+        yield StreamEnd(stream.completion(request, watch, self))
 
     def _http_error(self, response: aiohttp.ClientResponse, body: bytes,
                     request_id: str | None, api_key: str | None) -> ProviderError:
@@ -276,8 +282,9 @@ class _StreamState:
         self.done = False
 
     async def read(self, response: aiohttp.ClientResponse, watch: Stopwatch,
-                   provider: OpenAIProvider) -> None:
-        """Feed every SSE line of ``response`` to :meth:`feed`, reading the body to its end.
+                   provider: OpenAIProvider) -> AsyncIterator[str]:
+        """Feed every SSE line of ``response`` to :meth:`feed`, reading the body to its end,
+        and yield each piece of content as it arrives.
 
         A response left unread closes its connection instead of returning it to the pool, so
         the bytes after ``[DONE]`` are read too. Lines are split from the raw bytes as they
@@ -289,19 +296,26 @@ class _StreamState:
         at high concurrency one call's bookkeeping is not counted in another's TTFT.
         """
         pending = b""
+        parts = self.parts
         async for data in response.content.iter_any():
             if self.done:
                 continue
             arrived = time.perf_counter()
             first = watch.first_token is None
             *lines, pending = (pending + data).split(b"\n")
+            seen = len(parts)
             for line in lines:
                 if not self.done:
                     self.feed(line, watch, provider, arrived)
             if first and watch.first_token is not None:
                 await asyncio.sleep(0)
+            for index in range(seen, len(parts)):
+                yield parts[index]
         if pending.strip() and not self.done:
+            seen = len(parts)
             self.feed(pending, watch, provider, time.perf_counter())
+            for index in range(seen, len(parts)):
+                yield parts[index]
 
     def feed(self, line: bytes, watch: Stopwatch, provider: OpenAIProvider,
              arrived: float) -> bool:

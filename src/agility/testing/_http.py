@@ -111,6 +111,9 @@ class BackgroundHTTPServer:
         self._startup_error: BaseException | None = None
         #: TCP connections accepted so far (a client that reuses connections keeps it low)
         self.connections_opened = 0
+        #: responses the client walked away from: the connection was gone before the last byte
+        #: could be written (a client that cancels a stream shows up here)
+        self.responses_abandoned = 0
 
     async def handle(self, request: HTTPRequest, responder: HTTPResponder) -> None:
         """Answer one request (subclasses override)."""
@@ -198,7 +201,11 @@ class BackgroundHTTPServer:
                 if request is None:
                     break
                 responder = HTTPResponder(writer)
-                await self.handle(request, responder)
+                try:
+                    await self.handle(request, responder)
+                except ConnectionError:
+                    self.responses_abandoned += 1  # only the server's loop thread writes it
+                    raise
                 if responder.aborted or request.headers.get("connection", "").lower() == "close":
                     break
         except (ConnectionError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
