@@ -4,13 +4,14 @@ The runner, the LLM judges, the gateway and the port loop all call models throug
 :class:`Client`, so retries, throttling, timing and cost are measured one way everywhere.
 """
 
-from agility.client._client import CallOutcome, Client, describe_error
+from agility.client._client import CallOutcome, Client, ClientStream, describe_error
 from agility.client._ratelimit import RateLimit, RateLimiter, estimate_tokens
 from agility.client._retry import RetryExhausted, RetryPolicy, call_with_retry
 
 __all__ = [
     "CallOutcome",
     "Client",
+    "ClientStream",
     "RateLimit",
     "RateLimiter",
     "RetryExhausted",

@@ -3,21 +3,27 @@
 :class:`Client` wraps one provider with the one retry policy, the rate limiter, the per-call
 timeout and the price. The runner calls it once per example, judges once per judgment; the
 gateway and the port loop use it the same way, so every call agility makes is measured alike.
+:meth:`Client.call` returns the whole answer; :meth:`Client.stream` hands it over piece by piece
+(retrying only until the first piece has been handed over).
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
+from collections.abc import AsyncIterator
+from contextlib import aclosing
 from dataclasses import dataclass
+from types import TracebackType
 
-from agility.chat import ChatRequest, Completion
+from agility.chat import ChatRequest, Completion, StreamEnd, StreamEvent, TextDelta
 from agility.client._ratelimit import RateLimit, RateLimiter, estimate_tokens
 from agility.client._retry import RetryExhausted, RetryPolicy, call_with_retry
-from agility.errors import RateLimitError, scrub_secrets
+from agility.errors import ProviderTimeout, RateLimitError, StreamError, scrub_secrets
 from agility.pricing import Price, cost_usd
 from agility.providers import Provider
 
-__all__ = ["CallOutcome", "Client", "describe_error"]
+__all__ = ["CallOutcome", "Client", "ClientStream", "describe_error"]
 
 
 def describe_error(exc: BaseException) -> str:
@@ -127,6 +133,29 @@ class Client:
                 throttled += 1
             return CallOutcome(completion=None, error=failed.error, attempts=failed.attempts,
                                cost_usd=None, retry_wait_ms=waited * 1000.0, throttled=throttled)
+        return self._succeeded(completion, estimate, attempts, waited, throttled, extra_cost_usd)
+
+    def stream(self, request: ChatRequest, *, example_id: str | None = None,
+               extra_cost_usd: float = 0.0) -> ClientStream:
+        """Send ``request`` and hand the answer over as it streams.
+
+        Use it as ``async with client.stream(request) as call: async for delta in call: ...``,
+        then read ``call.outcome``. A failure before the first piece is handed over is retried
+        under the retry policy (with the rate limiter before each attempt); after it, nothing
+        is retried: the iteration ends and the outcome carries the error. The per-call timeout
+        covers each attempt from its start to its last piece. Leaving the ``async with`` early
+        (or cancelling the task) cancels the provider's call.
+
+        Args:
+            request: the messages and sampling settings.
+            example_id: the golden example the call is for (replay looks answers up by it).
+            extra_cost_usd: per-query cost beside the tokens, added to the cost.
+        """
+        return ClientStream(self, request, example_id=example_id,
+                            extra_cost_usd=extra_cost_usd)
+
+    def _succeeded(self, completion: Completion, estimate: int, attempts: int, waited_s: float,
+                   throttled: int, extra_cost_usd: float) -> CallOutcome:
         used = (None if completion.input_tokens is None or completion.output_tokens is None
                 else completion.input_tokens + completion.output_tokens)
         self.limiter.correct(estimate, used)
@@ -134,8 +163,118 @@ class Client:
         cost = cost_usd(self.price, completion.input_tokens, completion.output_tokens,
                         cached_input_tokens=completion.cached_input_tokens, extra_usd=extra)
         return CallOutcome(completion=completion, error=None, attempts=attempts, cost_usd=cost,
-                           retry_wait_ms=waited * 1000.0, throttled=throttled)
+                           retry_wait_ms=waited_s * 1000.0, throttled=throttled)
 
     async def aclose(self) -> None:
         """Release the provider's connections or model. Safe to call twice."""
         await self.provider.aclose()
+
+
+class ClientStream:
+    """One streamed call through a :class:`Client` (made by :meth:`Client.stream`).
+
+    Iterate it (once) for :class:`~agility.chat.TextDelta` pieces; once the iteration ends,
+    :attr:`outcome` holds the completion or the error, attempts, cost and wait, as for
+    :meth:`Client.call`. :attr:`delivered` says whether any piece was handed over: a caller
+    may still fall back to another model when it is False.
+    """
+
+    def __init__(self, client: Client, request: ChatRequest, *, example_id: str | None,
+                 extra_cost_usd: float) -> None:
+        self._client, self._request = client, request
+        self._example_id, self._extra_cost_usd = example_id, extra_cost_usd
+        self._events: AsyncIterator[TextDelta] | None = None
+        #: the call's outcome, set when the iteration has ended (None while it runs, or when
+        #: the caller left early)
+        self.outcome: CallOutcome | None = None
+        #: whether a piece of the answer was handed over (no retry after that)
+        self.delivered = False
+
+    def __aiter__(self) -> AsyncIterator[TextDelta]:
+        if self._events is not None:
+            raise RuntimeError("a ClientStream can be iterated only once")
+        self._events = self._run()
+        return self._events
+
+    async def __aenter__(self) -> ClientStream:
+        return self
+
+    async def __aexit__(self, exc_type: type[BaseException] | None,
+                        exc: BaseException | None, tb: TracebackType | None) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Stop the call if it is still running (its connection is closed). Safe to repeat."""
+        if self._events is not None:
+            await self._events.aclose()  # type: ignore[attr-defined]
+
+    async def _run(self) -> AsyncIterator[TextDelta]:
+        client, request = self._client, self._request
+        estimate = estimate_tokens(request.messages, request.config.max_tokens)
+        waited = 0.0
+        throttled = 0
+        loop = asyncio.get_running_loop()
+        attempt_started = loop.time()
+
+        async def attempt() -> tuple[AsyncIterator[StreamEvent], StreamEvent]:
+            nonlocal attempt_started
+            attempt_started = loop.time()
+            events = client.provider.stream(request, example_id=self._example_id)
+            try:
+                return events, await anext(events)
+            except BaseException:
+                await events.aclose()  # type: ignore[attr-defined]
+                raise
+
+        async def before_attempt() -> None:
+            nonlocal waited
+            started = time.perf_counter()
+            await client.limiter.acquire(estimate)
+            waited += time.perf_counter() - started
+
+        def on_retry(exc: BaseException, delay_s: float) -> None:
+            nonlocal waited, throttled
+            waited += delay_s
+            if isinstance(exc, RateLimitError) or getattr(exc, "status", None) == 503:
+                throttled += 1
+
+        try:
+            (events, event), attempts = await call_with_retry(
+                attempt, client.retry, timeout_s=client.timeout_s,
+                is_retryable=client.provider.is_retryable, before_attempt=before_attempt,
+                on_retry=on_retry)
+        except RetryExhausted as failed:
+            if isinstance(failed.error, RateLimitError):
+                throttled += 1
+            self.outcome = CallOutcome(completion=None, error=failed.error,
+                                       attempts=failed.attempts, cost_usd=None,
+                                       retry_wait_ms=waited * 1000.0, throttled=throttled)
+            return
+        deadline = None if client.timeout_s is None else attempt_started + client.timeout_s
+        async with aclosing(events):  # type: ignore[type-var]
+            try:
+                while isinstance(event, TextDelta):
+                    self.delivered = True
+                    yield event
+                    async with asyncio.timeout_at(deadline):
+                        event = await anext(events)
+            except StopAsyncIteration:
+                error: BaseException = StreamError("the stream ended without its final event",
+                                                   provider=client.provider.name,
+                                                   model=client.provider.model)
+            except TimeoutError:
+                error = ProviderTimeout(f"no complete answer within {client.timeout_s:g} s "
+                                        f"(the per-call timeout)",
+                                        provider=client.provider.name,
+                                        model=client.provider.model)
+            except Exception as exc:  # noqa: BLE001 - recorded in the outcome, as call() does
+                error = exc
+            else:
+                assert isinstance(event, StreamEnd)
+                self.outcome = client._succeeded(event.completion, estimate, attempts, waited,
+                                                 throttled, self._extra_cost_usd)
+                return
+        self.outcome = CallOutcome(completion=None, error=error, attempts=attempts,
+                                   cost_usd=None, retry_wait_ms=waited * 1000.0,
+                                   throttled=throttled)
+
