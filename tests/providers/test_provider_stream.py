@@ -76,7 +76,7 @@ async def _collect(events: AsyncIterator[Any]) -> list[tuple[float, Any]]:
 
 
 async def test_deltas_arrive_one_by_one_then_the_completion(wire: tuple[Any, Provider]) -> None:
-    server, provider = wire
+    _server, provider = wire
     try:
         events = await _collect(provider.stream(_request()))
     finally:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import aclosing
 from dataclasses import dataclass
 from types import TracebackType
@@ -183,7 +183,7 @@ class ClientStream:
                  extra_cost_usd: float) -> None:
         self._client, self._request = client, request
         self._example_id, self._extra_cost_usd = example_id, extra_cost_usd
-        self._events: AsyncIterator[TextDelta] | None = None
+        self._events: AsyncGenerator[TextDelta, None] | None = None
         #: the call's outcome, set when the iteration has ended (None while it runs, or when
         #: the caller left early)
         self.outcome: CallOutcome | None = None
@@ -206,9 +206,9 @@ class ClientStream:
     async def aclose(self) -> None:
         """Stop the call if it is still running (its connection is closed). Safe to repeat."""
         if self._events is not None:
-            await self._events.aclose()  # type: ignore[attr-defined]
+            await self._events.aclose()
 
-    async def _run(self) -> AsyncIterator[TextDelta]:
+    async def _run(self) -> AsyncGenerator[TextDelta, None]:
         client, request = self._client, self._request
         estimate = estimate_tokens(request.messages, request.config.max_tokens)
         waited = 0.0
@@ -216,14 +216,14 @@ class ClientStream:
         loop = asyncio.get_running_loop()
         attempt_started = loop.time()
 
-        async def attempt() -> tuple[AsyncIterator[StreamEvent], StreamEvent]:
+        async def attempt() -> tuple[AsyncGenerator[StreamEvent, None], StreamEvent]:
             nonlocal attempt_started
             attempt_started = loop.time()
             events = client.provider.stream(request, example_id=self._example_id)
             try:
                 return events, await anext(events)
             except BaseException:
-                await events.aclose()  # type: ignore[attr-defined]
+                await events.aclose()
                 raise
 
         async def before_attempt() -> None:
@@ -251,7 +251,7 @@ class ClientStream:
                                        retry_wait_ms=waited * 1000.0, throttled=throttled)
             return
         deadline = None if client.timeout_s is None else attempt_started + client.timeout_s
-        async with aclosing(events):  # type: ignore[type-var]
+        async with aclosing(events):
             try:
                 while isinstance(event, TextDelta):
                     self.delivered = True

@@ -16,7 +16,7 @@ from __future__ import annotations
 import abc
 import importlib
 import time
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncGenerator, Callable, Mapping
 from contextlib import aclosing
 from importlib.metadata import entry_points
 from typing import Any, ClassVar
@@ -96,7 +96,7 @@ class Provider(abc.ABC):
                           model=self.model)
 
     async def stream(self, request: ChatRequest, *,
-                     example_id: str | None = None) -> AsyncIterator[StreamEvent]:
+                     example_id: str | None = None) -> AsyncGenerator[StreamEvent, None]:
         """Send ``request`` and yield the answer as it streams: :class:`~agility.chat.TextDelta`
         events (non-empty text, in order), then one :class:`~agility.chat.StreamEnd` holding
         the whole completion with its TTFT, latency and usage.

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import inspect
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, Mapping
 from typing import Any
 
 from pydantic import Field
@@ -121,7 +121,7 @@ class AnthropicProvider(HeaderCredentials, Provider):
         return params
 
     async def stream(self, request: ChatRequest, *,
-                     example_id: str | None = None) -> AsyncIterator[StreamEvent]:
+                     example_id: str | None = None) -> AsyncGenerator[StreamEvent, None]:
         """Stream one message: a delta per text delta, then the completion (see the module
         docstring for what is measured). Closing the iterator early closes the SDK's stream."""
         api_key = read_api_key(self.api_key_env)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -137,7 +137,7 @@ class BedrockProvider(Provider):
         return params
 
     async def stream(self, request: ChatRequest, *,
-                     example_id: str | None = None) -> AsyncIterator[StreamEvent]:
+                     example_id: str | None = None) -> AsyncGenerator[StreamEvent, None]:
         """Stream one Converse call: a delta per text delta, then the completion (see the module
         docstring for what is measured). Closing the iterator early makes the worker thread
         close the event stream at its next event."""

@@ -19,7 +19,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncGenerator, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -226,7 +226,7 @@ class LlamaCppProvider(Provider):
         return kwargs
 
     async def stream(self, request: ChatRequest, *,
-                     example_id: str | None = None) -> AsyncIterator[StreamEvent]:
+                     example_id: str | None = None) -> AsyncGenerator[StreamEvent, None]:
         """Generate in a worker thread, yielding each piece of text as the model produces it
         (see the module docstring). Closing the iterator early stops the generation at its
         next token and frees the model for the next call."""

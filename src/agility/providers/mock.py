@@ -13,9 +13,9 @@ first N calls for each example fail with a retryable error (``fail_with``: ``ser
 from __future__ import annotations
 
 import asyncio
-from collections import Counter
 import re
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections import Counter
+from collections.abc import AsyncGenerator, Callable, Mapping
 from typing import Any, Literal
 
 from pydantic import Field
@@ -84,7 +84,7 @@ class MockProvider(Provider):
         return users[-1] if users else ""
 
     async def stream(self, request: ChatRequest, *,
-                     example_id: str | None = None) -> AsyncIterator[StreamEvent]:
+                     example_id: str | None = None) -> AsyncGenerator[StreamEvent, None]:
         """Answer ``request`` word by word after the configured delays (or fail, if told to)."""
         self.requests.append(request)
         self._calls[example_id] += 1

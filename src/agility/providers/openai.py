@@ -24,7 +24,7 @@ import os
 import ssl
 import time
 import urllib.request
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, Mapping
 from contextlib import aclosing
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -174,7 +174,7 @@ class OpenAIProvider(HeaderCredentials, Provider):
 
     # -- the call --------------------------------------------------------------------------
     async def stream(self, request: ChatRequest, *,
-                     example_id: str | None = None) -> AsyncIterator[StreamEvent]:
+                     example_id: str | None = None) -> AsyncGenerator[StreamEvent, None]:
         """Stream one chat completion: a delta per content chunk, then the completion (see the
         module docstring for what is measured). Closing the iterator early closes the
         connection, so the server sees the call cancelled."""
@@ -282,7 +282,7 @@ class _StreamState:
         self.done = False
 
     async def read(self, response: aiohttp.ClientResponse, watch: Stopwatch,
-                   provider: OpenAIProvider) -> AsyncIterator[str]:
+                   provider: OpenAIProvider) -> AsyncGenerator[str, None]:
         """Feed every SSE line of ``response`` to :meth:`feed`, reading the body to its end,
         and yield each piece of content as it arrives.
 
