@@ -80,7 +80,7 @@ class TinyDisk:
 
 @pytest.fixture()
 def tiny_disk(tmp_path: Path) -> Iterator[TinyDisk]:
-    """A 2 MiB tmpfs mounted in the test's folder, to fill up for real (ENOSPC).
+    """An 8 MiB tmpfs mounted in the test's folder, to fill up for real (ENOSPC).
 
     Mounting needs root and the mount command; the test is skipped with the reason otherwise
     (the RLIMIT_FSIZE tests in ``tests/test_atomic_files.py`` run everywhere)."""
@@ -88,7 +88,7 @@ def tiny_disk(tmp_path: Path) -> Iterator[TinyDisk]:
     mount.mkdir()
     if os.geteuid() != 0 or shutil.which("mount") is None:
         pytest.skip("a real full disk needs a tmpfs mount, which needs root and `mount`")
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mount)],
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(mount)],
                           capture_output=True, text=True, check=False)
     if done.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()}")

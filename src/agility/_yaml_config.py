@@ -124,7 +124,14 @@ def load_yaml(text: str, source: str) -> tuple[Any, yaml.Node | None]:
     if len(text) > MAX_CONFIG_BYTES:
         raise ConfigError(f"{source}: more than {MAX_CONFIG_BYTES:,} characters of YAML; a "
                           f"config file this large is refused.")
-    loader = yaml.SafeLoader(text)
+    try:
+        loader = yaml.SafeLoader(text)  # checks the characters first
+    except yaml.YAMLError as exc:
+        position = getattr(exc, "position", None)
+        line = text.count("\n", 0, position) + 1 if isinstance(position, int) else None
+        detail = " ".join(str(exc).split())
+        raise ConfigError(f"{source}{f':{line}' if line else ''}: -: not valid YAML ({detail}). "
+                          f"Fix the file and run again.") from None
     try:
         node = loader.get_single_node()
         if node is None:

@@ -38,7 +38,7 @@ Every error exits the CLI with status 2: status 1 is reserved for a FAIL or INCO
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -329,13 +329,53 @@ class StreamError(ProviderError):
 
 _SECRET_PATTERNS = [
     re.compile(r"sk-[A-Za-z0-9_\-]{8,}"),  # OpenAI / Anthropic style keys
-    re.compile(r"(?i)(api[_-]?key|authorization|x-api-key|bearer)([\"'=: ]+)[^\s\"',}]+"),
+    re.compile(r"(?i)(api[_-]?key|authorization|x-api-key|bearer)"
+               r"((?:[\"'=: +]|%(?:20|22|27|3a|3d))+)[^\s\"',}&]+"),
     re.compile(r"AKIA[0-9A-Z]{16}"),  # AWS access key ids
 ]
+#: runs of text a server may have encoded a credential into (URL-encoding, base64)
+_PERCENT_RUN = re.compile(r"[A-Za-z0-9._~+\-]*(?:%[0-9A-Fa-f]{2}[A-Za-z0-9._~+\-]*)+")
+_BASE64_RUN = re.compile(r"[A-Za-z0-9+/_\-]{16,}={0,2}")
+
+
+def _has_secret(text: str) -> bool:
+    return any(pattern.search(text) for pattern in _SECRET_PATTERNS)
+
+
+def _base64_decodings(run: str) -> list[str]:
+    import base64
+    import binascii
+
+    padded = run + "=" * (-len(run) % 4)
+    decoded = []
+    for altchars in (b"+/", b"-_"):
+        try:
+            raw = base64.b64decode(padded, altchars=altchars, validate=True)
+        except (binascii.Error, ValueError):
+            continue
+        decoded.append(raw.decode("utf-8", "ignore"))
+    return decoded
+
+
+def _scrub_encoded(text: str, holds_secret: Callable[[str], bool]) -> str:
+    """``text`` with each URL-encoded or base64 run whose decoding holds a secret replaced by
+    ``***`` (the whole run: no fragment of the encoding is left to decode)."""
+    from urllib.parse import unquote_plus
+
+    text = _PERCENT_RUN.sub(
+        lambda m: "***" if holds_secret(unquote_plus(m.group())) else m.group(), text)
+    return _BASE64_RUN.sub(
+        lambda m: "***" if any(holds_secret(d) for d in _base64_decodings(m.group()))
+        else m.group(), text)
 
 
 def scrub_secrets(text: str) -> str:
-    """Replace anything that looks like a credential in ``text`` with ``***``."""
+    """Replace anything that looks like a credential in ``text`` with ``***``.
+
+    Encoded forms count too: a server that echoes a key URL-encoded (``Bearer%20sk-...``) or
+    base64-encoded (a Basic auth header, a token in a blob) has it scrubbed as well.
+    """
+    text = _scrub_encoded(text, _has_secret)
     for pattern in _SECRET_PATTERNS:
         if pattern.groups >= 2:
             text = pattern.sub(lambda m: f"{m.group(1)}{m.group(2)}***", text)

@@ -222,8 +222,10 @@ def test_other_judges_parse_their_verdicts(server_factory: Any, metric: str,
         assert "[1] ctx one" in blocks_of(server.requests[0])["context"]
 
 
-def test_extract_json_object_takes_the_first_object_and_rejects_prose() -> None:
-    assert extract_json_object('noise {"a": {"b": 1}} {"c": 2}') == {"a": {"b": 1}}
+def test_extract_json_object_takes_the_last_object_and_rejects_prose() -> None:
+    # the last: a judge that quotes an object before its own gives its final word last
+    assert extract_json_object('noise {"a": {"b": 1}} {"c": 2}') == {"c": 2}
+    assert extract_json_object('noise {"a": {"b": 1}} prose') == {"a": {"b": 1}}
     assert extract_json_object('```json\n{"a": 1}\n```') == {"a": 1}
     assert extract_json_object('{broken {"a": 2}') == {"a": 2}
     with pytest.raises(InvalidJudgment):

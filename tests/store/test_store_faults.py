@@ -142,3 +142,26 @@ def test_an_archived_store_on_a_read_only_file_system_can_be_read(tiny_disk: obj
     written = cli("run", "--dataset", str(folder / "golden.jsonl"), "--model", "mock/echo",
                   "--name", "again", "--store", str(db))
     assert_one_clean_line(written, "read-only")
+
+
+def test_a_run_that_fills_the_disk_stops_with_one_line_and_resumes(tiny_disk: object,
+                                                                   tmp_path: Path) -> None:
+    rows = [{"id": f"q{i:03d}", "source_prompt": "words " * 100 + f"question {i}?",
+             "ground_truth": "a"} for i in range(300)]
+    dataset = tmp_path / "golden.jsonl"
+    dataset.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    db = tiny_disk.path / "agility.db"  # type: ignore[attr-defined]
+    tiny_disk.fill(leave_bytes=600_000)  # type: ignore[attr-defined]
+    args = ["run", "--dataset", str(dataset), "--model", "mock/echo", "--name", "full",
+            "--store", str(db)]
+    stopped = cli(*args)
+    assert_one_clean_line(stopped, "the disk is full")
+    tiny_disk.free()  # type: ignore[attr-defined]
+    with Store(db) as store:
+        kept = len(store.results(store.require_run("full").id))
+    assert 0 < kept < 300
+    resumed = cli(*args, "--resume")
+    assert resumed.exit_code == 0, resumed.output
+    with Store(db) as store:
+        results = store.results(store.require_run("full").id)
+    assert sorted(r.example_id for r in results) == [f"q{i:03d}" for i in range(300)]

@@ -68,6 +68,7 @@ FLAGS = {
     "markdown": "--markdown", "criteria": "--criteria", "map": "--map", "by": "--by",
     "holdout": "--holdout", "splits": "--split", "human_field": "--human-field",
     "auto_field": "--auto-field", "provider_options": "--provider-option",
+    "allow_outside": "--allow-outside-plan-dir",
 }
 
 

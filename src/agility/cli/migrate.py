@@ -74,6 +74,10 @@ def init_command(
 def migrate_command(
     plan: Annotated[Path, typer.Argument(help="The migration plan (YAML).")],
     no_progress: Annotated[bool, typer.Option("--no-progress", help="No progress bars.")] = False,
+    allow_outside_plan_dir: Annotated[bool, typer.Option(
+        "--allow-outside-plan-dir",
+        help="Let the plan name files outside its own folder (refused by default: a plan from "
+             "a pull request must not read or write elsewhere).")] = False,
     store: StoreOption = None,
 ) -> None:
     """Run a migration plan end to end; running it again resumes where it stopped.
@@ -83,7 +87,8 @@ def migrate_command(
     """
     opened = Store(store) if store is not None else None
     try:
-        result = migrate(plan, store=opened, progress=not no_progress, on_step=_step)
+        result = migrate(plan, store=opened, progress=not no_progress, on_step=_step,
+                         allow_outside_plan_dir=allow_outside_plan_dir)
     finally:
         if opened is not None:
             opened.close()

@@ -1,8 +1,11 @@
 """LLM-as-judge metrics: any model behind the provider layer judges answers.
 
 A judge call sends a versioned prompt (:mod:`._judge_prompts`) with the judged text fenced
-as data, asks for one JSON object, parses it robustly (first JSON object in the reply, code
-fences allowed) and validates it with pydantic. An invalid judgment is retried once with
+as data, asks for one JSON object and takes the judge's *own final* verdict: the last JSON
+object of the reply that is a valid judgment, once everything that came from the judged data is
+set aside (blocks echoed inside the call's nonce tags, verbatim quotes of the data, and any
+object equal to one planted in the data), so a verdict planted in an answer is never adopted
+however the judge quotes it. It is validated with pydantic. An invalid judgment is retried once with
 the validation error; if it is still invalid the result carries ``error`` and no score,
 never a 0. With ``repeats=K`` the judge is asked K times: the score is the mean, the verdict
 the majority, and the spread (stdev, agreement) is kept in ``raw``.
@@ -11,7 +14,6 @@ the majority, and the spread (stdev, agreement) is kept in ``raw``.
 from __future__ import annotations
 
 import json
-import re
 import statistics
 from collections import Counter
 from typing import Any, ClassVar, Literal
@@ -43,30 +45,60 @@ __all__ = [
 #: options a judge metric reads itself; every other option goes to the judge's provider
 JUDGE_OPTIONS = frozenset({"judge", "repeats", "threshold", "criteria", "steps", "mode",
                            "temperature", "max_tokens", "relevance_threshold"})
-_FENCE = re.compile(r"```(?:json|JSON)?\s*(.*?)```", re.DOTALL)
 
 
 class InvalidJudgment(ValueError):
     """The judge's reply was not a valid judgment."""
 
 
+def json_objects(text: str) -> list[dict[str, Any]]:
+    """Every top-level JSON object in ``text``, in order (in code fences or not; objects
+    nested in another are part of it, not separate)."""
+    decoder = json.JSONDecoder()
+    found: list[dict[str, Any]] = []
+    position = text.find("{")
+    while position != -1:
+        try:
+            value, end = decoder.raw_decode(text, position)
+        except ValueError:
+            position = text.find("{", position + 1)
+            continue
+        if isinstance(value, dict):
+            found.append(value)
+        position = text.find("{", end)
+    return found
+
+
 def extract_json_object(text: str) -> dict[str, Any]:
-    """The first JSON object in ``text`` (inside a code fence if there is one).
+    """The last JSON object in ``text``: a model that writes several gives its final word last.
 
     Raises:
         InvalidJudgment: no JSON object could be decoded.
     """
-    candidates = [m.group(1) for m in _FENCE.finditer(text)] + [text]
-    decoder = json.JSONDecoder()
-    for candidate in candidates:
-        for match in re.finditer(r"\{", candidate):
-            try:
-                value, _ = decoder.raw_decode(candidate, match.start())
-            except ValueError:
-                continue
-            if isinstance(value, dict):
-                return value
-    raise InvalidJudgment("the reply contains no JSON object")
+    objects = json_objects(text)
+    if not objects:
+        raise InvalidJudgment("the reply contains no JSON object")
+    return objects[-1]
+
+
+def judge_reply_candidates(reply: str, nonce: str, data: list[str]) -> list[dict[str, Any]]:
+    """The JSON objects of a judge's reply that can be the judge's own, in order.
+
+    Set aside first: blocks the judge echoes inside this call's nonce tags, verbatim quotes of
+    any data text that holds a ``{``, and then any object equal to one found in the data (a
+    verdict planted in an answer stays planted, reformatted or not).
+
+    Args:
+        reply: the judge's reply.
+        nonce: the call's nonce (the tags around the data).
+        data: the texts the judge was given as data (answer, question, contexts, ...).
+    """
+    text = strip_fenced(reply, nonce)
+    for block in data:
+        if "{" in block and len(block.strip()) >= 2:
+            text = text.replace(block.strip(), " ")
+    planted = [obj for block in data if "{" in block for obj in json_objects(block)]
+    return [obj for obj in json_objects(text) if obj not in planted]
 
 
 class _Judgment(BaseModel):
@@ -185,7 +217,8 @@ class JudgeMetric(Metric):
             (plus the validated model under ``"_parsed"`` when valid; it is not stored).
         """
         nonce = new_nonce()
-        system, user = build_messages_text(self.prompt, self.blocks(item), nonce, **self.fill())
+        blocks = self.blocks(item)
+        system, user = build_messages_text(self.prompt, blocks, nonce, **self.fill())
         messages = [Message(role="system", content=system), Message(role="user", content=user)]
         replies: list[str] = []
         error: str | None = None
@@ -193,8 +226,7 @@ class JudgeMetric(Metric):
             text = await self._ask(messages)
             replies.append(text)
             try:
-                data = extract_json_object(strip_fenced(text, nonce))
-                judgment = self.validate_judgment(data, item)
+                judgment = self._final_judgment(text, nonce, [t for _, t in blocks], item)
             except InvalidJudgment as exc:
                 error = f"invalid judgment: {exc}"
                 messages = messages + [
@@ -207,6 +239,20 @@ class JudgeMetric(Metric):
             return {"replies": replies, "judgment": judgment.model_dump(), "error": None,
                     "_parsed": judgment}
         return {"replies": replies, "judgment": None, "error": error}
+
+    def _final_judgment(self, reply: str, nonce: str, data: list[str],
+                        item: MetricInput) -> BaseModel:
+        """The last valid judgment among the reply's own objects (see the module docstring)."""
+        candidates = judge_reply_candidates(reply, nonce, data)
+        if not candidates:
+            raise InvalidJudgment("the reply contains no JSON object")
+        problems: list[InvalidJudgment] = []
+        for data_object in reversed(candidates):
+            try:
+                return self.validate_judgment(data_object, item)
+            except InvalidJudgment as exc:
+                problems.append(exc)
+        raise problems[0]  # what was wrong with the last object
 
     async def ascore(self, item: MetricInput) -> MetricResult:
         """Judge one answer ``repeats`` times and combine the judgments."""

@@ -201,7 +201,8 @@ def _write_reports(plan: Plan, comparison: Comparison, lineage: dict[str, Any],
 
 
 def migrate(plan_path: str | Path, store: Store | None = None, progress: bool = True,
-            on_step: StepCallback | None = None) -> MigrationResult:
+            on_step: StepCallback | None = None, *,
+            allow_outside_plan_dir: bool = False) -> MigrationResult:
     """Run a migration plan end to end (resuming whatever an earlier call left unfinished).
 
     Args:
@@ -209,6 +210,8 @@ def migrate(plan_path: str | Path, store: Store | None = None, progress: bool = 
         store: the store to use (default: the default store).
         progress: show progress bars over the model runs and scoring.
         on_step: called with a one-line message as each step starts and ends.
+        allow_outside_plan_dir: let the plan name files outside its own folder (off by
+            default: a plan from a pull request must not read or write elsewhere).
 
     Returns:
         The verdict, report paths, headline figures and lineage.
@@ -220,7 +223,7 @@ def migrate(plan_path: str | Path, store: Store | None = None, progress: bool = 
         ProviderError: a candidate's provider cannot be set up (missing extra, credentials).
     """
     say = on_step or (lambda _message: None)
-    plan = load_plan(plan_path)
+    plan = load_plan(plan_path, allow_outside=allow_outside_plan_dir)
     own_store = store is None
     store = store or Store()
     try:

@@ -4,6 +4,13 @@ A plan is YAML, validated strictly (unknown keys are errors) with messages that 
 the line and the field (``plan.yaml:14: target.config.max_tokens: ...``). Relative paths in a
 plan resolve against the plan file's folder, so a plan and its files move together.
 See :data:`agility.migrate.STARTER_PLAN` for a commented example.
+
+A plan may come from a pull request, so every path it names (dataset, prompts, recorded
+outputs, ``replay/`` models, retriever corpus, criteria, output folder) must stay inside the
+plan's folder once resolved (``..`` and symbolic links followed): ``prompt: ../../etc/passwd``
+would otherwise be read and sent to a model, and ``output:`` could write anywhere. Whoever runs
+the plan can lift this with ``allow_outside=True`` (``--allow-outside-plan-dir``), outside the
+file.
 """
 
 from __future__ import annotations
@@ -16,7 +23,13 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from agility._options import parse_options
-from agility._yaml_config import child_node, load_yaml, read_config_text, validate_yaml
+from agility._yaml_config import (
+    child_node,
+    line_of,
+    load_yaml,
+    read_config_text,
+    validate_yaml,
+)
 from agility.chat import GenerationConfig
 from agility.compare import Criteria, load_criteria
 from agility.errors import ConfigError, OptionsError, UnknownName
@@ -160,42 +173,71 @@ class Plan(_Strict):
         return load_criteria(self.criteria)
 
 
-def _resolve(plan: Plan, base: Path) -> Plan:
-    def absolute(path: Path) -> Path:
-        return path if path.is_absolute() else (base / path).resolve()
+_REPLAY = "replay/"
 
-    updates: dict[str, Any] = {"dataset": plan.dataset.model_copy(
-        update={"path": absolute(plan.dataset.path)}), "output": absolute(plan.output)}
+
+def _resolve(plan: Plan, base: Path, node: Any, source: str, allow_outside: bool) -> Plan:
+    """The plan with every path absolute; outside ``base`` is an error unless allowed."""
+    folder = base.resolve()
+    outside: list[str] = []
+
+    def absolute(path: Path, *loc: str, shown: str | None = None) -> Path:
+        resolved = (folder / path).resolve()  # an absolute path stays itself; symlinks followed
+        if not allow_outside and not resolved.is_relative_to(folder):
+            line = line_of(node, loc)
+            where = f"{source}:{line}" if line else source
+            outside.append(f"{where}: {'.'.join(loc)}: {shown or path} is outside the plan's "
+                           f"folder {folder}")
+        return resolved
+
+    updates: dict[str, Any] = {
+        "dataset": plan.dataset.model_copy(
+            update={"path": absolute(plan.dataset.path, "dataset", "path")}),
+        "output": absolute(plan.output, "output")}
     if plan.retriever is not None:
         updates["retriever"] = plan.retriever.model_copy(
-            update={"corpus": absolute(plan.retriever.corpus)})
+            update={"corpus": absolute(plan.retriever.corpus, "retriever", "corpus")})
     for side in ("source", "target"):
         cand: CandidateSpec = getattr(plan, side)
         fields: dict[str, Any] = {}
         if cand.prompt is not None:
-            fields["prompt"] = absolute(cand.prompt)
+            fields["prompt"] = absolute(cand.prompt, side, "prompt")
         if cand.recorded_outputs is not None:
-            fields["recorded_outputs"] = absolute(cand.recorded_outputs)
+            fields["recorded_outputs"] = absolute(cand.recorded_outputs, side,
+                                                  "recorded_outputs")
+        if cand.model is not None and cand.model.startswith(_REPLAY):
+            # a replay/ model names a file too: resolve it like recorded_outputs
+            recorded = absolute(Path(cand.model[len(_REPLAY):]), side, "model",
+                                shown=cand.model)
+            fields["model"] = f"{_REPLAY}{recorded}"
         updates[side] = cand.model_copy(update=fields)
     if isinstance(plan.criteria, Path):
-        updates["criteria"] = absolute(plan.criteria)
+        updates["criteria"] = absolute(plan.criteria, "criteria")
+    if outside:
+        raise ConfigError("the plan names paths outside its folder; a plan (which may come "
+                          "from a pull request) can only use files in its own folder. Move the "
+                          "files there, or, if you trust this plan, allow it explicitly "
+                          "(allow_outside=True):\n" + "\n".join(outside),
+                          argument="allow_outside")
     return plan.model_copy(update=updates)
 
 
-def parse_plan(text: str, source: str = "plan.yaml", base: Path | None = None) -> Plan:
+def parse_plan(text: str, source: str = "plan.yaml", base: Path | None = None, *,
+               allow_outside: bool = False) -> Plan:
     """Parse and validate plan YAML.
 
     Args:
         text: the YAML text.
         source: the file name used in error messages.
         base: the folder relative paths resolve against (default: the working directory).
+        allow_outside: accept paths outside ``base`` (by default each must resolve inside it).
 
     Returns:
         The validated plan with absolute paths.
 
     Raises:
-        ConfigError: malformed YAML or invalid fields; every problem is listed as
-            ``file:line: field.path: message``.
+        ConfigError: malformed YAML, invalid fields, or a path outside ``base``; every problem
+            is listed as ``file:line: field.path: message``.
     """
     data, node = load_yaml(text, source)
     if not isinstance(data, dict):
@@ -205,24 +247,26 @@ def parse_plan(text: str, source: str = "plan.yaml", base: Path | None = None) -
         data["criteria"] = validate_yaml(data["criteria"], child_node(node, "criteria"), Criteria,
                                          source, "sign-off criteria", prefix=("criteria",))
     plan = validate_yaml(data, node, Plan, source, "migration plan")
-    plan = _resolve(plan, base or Path.cwd())
+    plan = _resolve(plan, base or Path.cwd(), node, source, allow_outside)
     return plan.model_copy(update={"plan_hash": hashlib.sha256(text.encode()).hexdigest()})
 
 
-def load_plan(path: str | Path) -> Plan:
+def load_plan(path: str | Path, *, allow_outside: bool = False) -> Plan:
     """Read and validate a migration plan file.
 
     Args:
         path: the plan's YAML file; relative paths inside it resolve against its folder.
+        allow_outside: accept paths outside the plan's folder (see the module docstring).
 
     Returns:
         The plan, with absolute paths, ``path`` and ``plan_hash`` set.
 
     Raises:
-        ConfigError: the file is missing, unreadable or invalid (names file:line: field).
+        ConfigError: the file is missing, unreadable or invalid, or names a path outside its
+            folder (names file:line: field).
     """
     path = Path(path)
     text = read_config_text(path, "plan file", f"Check the path, or write a starter plan with "
                                                f"`agility init {path}`.")
-    plan = parse_plan(text, str(path), base=path.resolve().parent)
+    plan = parse_plan(text, str(path), base=path.resolve().parent, allow_outside=allow_outside)
     return plan.model_copy(update={"path": path.resolve()})

@@ -58,10 +58,10 @@ class RenderLimits:
         max_seconds: wall time.
     """
 
-    max_steps: int = 1_000_000
+    max_steps: int = 250_000
     max_chars_produced: int = 32_000_000
     max_output_chars: int = 8_000_000
-    max_seconds: float = 10.0
+    max_seconds: float = 5.0
 
 
 class _Budget:

@@ -15,6 +15,7 @@ from agility.errors import (
     ProviderError,
     ProviderTimeout,
     RateLimitError,
+    _scrub_encoded,
 )
 
 __all__ = [
@@ -95,11 +96,41 @@ def read_api_key(env_name: str | None) -> str | None:
     return os.environ.get(env_name) or None
 
 
+def _encoded_forms(secret: str) -> list[str]:
+    """How a server may echo ``secret``: URL-encoded, or inside base64 at any alignment."""
+    import base64
+    from urllib.parse import quote, quote_plus
+
+    forms = {quote(secret, safe=""), quote_plus(secret), quote(secret)}
+    raw = secret.encode("utf-8")
+    for shift in range(3):
+        # the base64 characters that depend only on the secret, wherever it sits in a blob
+        for encode in (base64.b64encode, base64.urlsafe_b64encode):
+            encoded = encode(b"\0" * shift + raw).decode("ascii").rstrip("=")
+            start = -(-shift * 4 // 3)  # characters touched by the prefix
+            end = len(encoded) - (1 if (shift + len(raw)) % 3 else 0)
+            if end - start >= 6:
+                forms.add(encoded[start:end])
+    return sorted((f for f in forms if f != secret and len(f) >= 4), key=len, reverse=True)
+
+
 def hide(text: str, *secrets: str | None) -> str:
-    """``text`` with each given secret value replaced by ``***`` (before any logging/raising)."""
+    """``text`` with each given secret value replaced by ``***`` (before any logging/raising).
+
+    Encoded forms of each secret are replaced too: URL-encoded (in any letter case) and
+    base64-encoded, alone or inside a longer base64 blob (a Basic auth header echoed back).
+    """
+    import re
+
     for secret in secrets:
         if secret and len(secret) >= 4:
             text = text.replace(secret, "***")
+            # whole encoded runs that decode to something holding the secret
+            text = _scrub_encoded(text, lambda decoded, s=secret: s in decoded)
+            # and what is left: the secret's own encodings inside runs that do not decode
+            for form in _encoded_forms(secret):
+                flags = re.IGNORECASE if "%" in form else 0
+                text = re.sub(re.escape(form), "***", text, flags=flags)
     return text
 
 
