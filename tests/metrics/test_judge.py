@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -35,21 +35,6 @@ def honest_correctness(body: dict[str, Any]) -> str:
     ok = data["reference"].lower() in data["answer"].lower()
     return json.dumps({"reason": "compared with the reference",
                        "verdict": "correct" if ok else "incorrect", "score": 1.0 if ok else 0.0})
-
-
-@pytest.fixture()
-def server_factory() -> Iterator[Callable[[Callable[[dict[str, Any]], str]], FakeOpenAIServer]]:
-    servers: list[FakeOpenAIServer] = []
-
-    def make(responder: Callable[[dict[str, Any]], str]) -> FakeOpenAIServer:
-        server = FakeOpenAIServer(responder=responder)
-        server.__enter__()
-        servers.append(server)
-        return server
-
-    yield make
-    for server in servers:
-        server.__exit__(None, None, None)
 
 
 def make_run(store: Store, answers: dict[str, str], truths: dict[str, str]) -> str:
