@@ -74,8 +74,8 @@ def parquet_seed() -> bytes:
 
 def dataset_files() -> st.SearchStrategy[tuple[str, bytes]]:
     jsonl = mutated(b"".join(GOLDEN))
-    csv_seed = ("id,source_prompt,ground_truth,metadata,automated_score\r\n"
-                'q1,What?,42,"{""a"": 1}",0.5\r\nq2,"Why, then?",7,{},\r\n').encode()
+    csv_seed = (b"id,source_prompt,ground_truth,metadata,automated_score\r\n"
+                b'q1,What?,42,"{""a"": 1}",0.5\r\nq2,"Why, then?",7,{},\r\n')
     return st.one_of(st.tuples(st.just(".jsonl"), jsonl),
                      st.tuples(st.just(".csv"), mutated(csv_seed)),
                      st.tuples(st.just(".parquet"), mutated(parquet_seed(), 3)),

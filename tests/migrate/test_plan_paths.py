@@ -83,9 +83,9 @@ def test_a_symbolic_link_out_of_the_folder_is_outside(tmp_path: Path) -> None:
 
 
 def test_every_outside_path_is_listed_at_once(tmp_path: Path) -> None:
-    message = str(pytest.raises(ConfigError, load_plan, write_plan(
-        tmp_path / "p", PROMPT="/etc/passwd", OUTPUT="/tmp/x")).value)
-    assert "source.prompt" in message and "output" in message
+    with pytest.raises(ConfigError) as caught:
+        load_plan(write_plan(tmp_path / "p", PROMPT="/etc/passwd", OUTPUT="/tmp/x"))
+    assert "source.prompt" in str(caught.value) and "output" in str(caught.value)
 
 
 def test_migrate_refuses_an_outside_prompt_before_calling_anything(tmp_path: Path) -> None:

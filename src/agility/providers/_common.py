@@ -6,7 +6,7 @@ import email.utils
 import math
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from agility.chat import ChatRequest
@@ -122,11 +122,14 @@ def hide(text: str, *secrets: str | None) -> str:
     """
     import re
 
+    def holder(secret: str) -> Callable[[str], bool]:
+        return lambda decoded: secret in decoded
+
     for secret in secrets:
         if secret and len(secret) >= 4:
             text = text.replace(secret, "***")
             # whole encoded runs that decode to something holding the secret
-            text = _scrub_encoded(text, lambda decoded, s=secret: s in decoded)
+            text = _scrub_encoded(text, holder(secret))
             # and what is left: the secret's own encodings inside runs that do not decode
             for form in _encoded_forms(secret):
                 flags = re.IGNORECASE if "%" in form else 0
