@@ -132,3 +132,20 @@ def test_the_csv_writer_guards_formulas_and_reads_them_back_unchanged(tmp_path: 
     assert not set(starts) & {"=", "+", "-", "@", "\t", "\r"}, rows
     [back] = read_examples(path)
     assert back == example
+
+
+def test_a_parquet_string_that_is_not_utf8_is_a_dataset_error(tmp_path: Path) -> None:
+    # found by tests/test_fuzz_inputs.py: pyarrow raised UnicodeDecodeError while converting
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from agility.errors import DatasetError
+
+    path = tmp_path / "golden.parquet"
+    pq.write_table(pa.table({"id": ["q1"], "source_prompt": ["What was revenue?"],
+                             "ground_truth": ["42"]}), path, compression="none")
+    raw = path.read_bytes()
+    assert raw.count(b"What was revenue?") >= 1
+    path.write_bytes(raw.replace(b"What was revenue?", b"\xffhat was revenue?"))
+    with pytest.raises(DatasetError, match="cannot read it as Parquet"):
+        read_examples(path)

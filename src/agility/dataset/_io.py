@@ -196,11 +196,14 @@ def _read_parquet(path: Path) -> tuple[list[RawRow], list[Problem]]:
 
     try:
         table = pq.read_table(path)
-    except (pa.ArrowException, OSError) as exc:
-        raise DatasetError(f"{path}: cannot read it as Parquet ({exc}). "
+        # converting checks the values too: a string column may hold bytes that are not UTF-8
+        records = table.to_pylist()
+    except (pa.ArrowException, OSError, ValueError, OverflowError) as exc:
+        detail = " ".join(str(exc).split())[:300]
+        raise DatasetError(f"{path}: cannot read it as Parquet ({detail}). "
                            f"Check that the file is a Parquet file.") from exc
     rows = [RawRow(i, {k: v for k, v in data.items() if v is not None})
-            for i, data in enumerate(table.to_pylist(), start=1)]
+            for i, data in enumerate(records, start=1)]
     return rows, []
 
 
