@@ -11,6 +11,8 @@ One hierarchy; the user's mistakes are kept apart from provider and runtime fail
     │   ├── RunNotFound               no run of that name (run, known)
     │   ├── RunSettingsChanged        a resumed run was asked with other settings
     │   │                             (run, field, before, now)
+    │   ├── RunInProgress             another live process is writing the run (run, owner,
+    │   │                             seconds since its last heartbeat)
     │   ├── ConfigError               a config/plan/criteria file is invalid (names file and field)
     │   │   └── OptionsError          options of a provider or metric are invalid
     │   │                             (owner, problems: each option, message, allowed names)
@@ -19,6 +21,8 @@ One hierarchy; the user's mistakes are kept apart from provider and runtime fail
     │   ├── HoldoutAccessError        code asked for holdout rows without saying so explicitly
     │   └── MissingExtraError         an optional dependency is not installed (names the extra)
     ├── StoreError                    the SQLite store cannot be opened, migrated or written
+    ├── RunStopped                    a run stopped early: every call failed, or the
+    │                                 provider refused the credentials (run, reason, summary)
     └── ProviderError                 a model provider failed (status, provider, model, request id)
         ├── ProviderAuthError         bad or missing credentials: never retried
         ├── RateLimitError            429 / throttling: retried, honouring retry_after_s
@@ -59,8 +63,10 @@ __all__ = [
     "ProviderTimeout",
     "RateLimitError",
     "RunExists",
+    "RunInProgress",
     "RunNotFound",
     "RunSettingsChanged",
+    "RunStopped",
     "StoreError",
     "StreamError",
     "UnknownName",
@@ -164,6 +170,23 @@ class RunSettingsChanged(UsageError):
         super().__init__(f"cannot resume run '{run}': its {field} was {before!r} and is now "
                          f"{now!r}. Resume it with the same dataset, model, prompt and settings, "
                          f"or start a new run under another name")
+
+
+class RunInProgress(UsageError):
+    """Another live process holds the run's lease: a second writer would pay for every call
+    twice.
+
+    Attributes:
+        run: the run's name.
+        owner: the writer (``host:pid``).
+        heartbeat_age_s: seconds since the writer's last heartbeat.
+    """
+
+    def __init__(self, run: str, owner: str, heartbeat_age_s: float) -> None:
+        self.run, self.owner, self.heartbeat_age_s = run, owner, heartbeat_age_s
+        super().__init__(f"run '{run}' is being written by {owner} (last heartbeat "
+                         f"{heartbeat_age_s:.0f} s ago): wait for it to finish, or stop it "
+                         f"first; a killed writer's lease lapses by itself")
 
 
 class ConfigError(UsageError):
@@ -275,6 +298,23 @@ class StoreError(AgilityError):
         super().__init__(message, argument="store")
 
 
+class RunStopped(AgilityError):
+    """A run stopped before its end because going on would only fail or waste money.
+
+    Attributes:
+        run: the run's name.
+        reason: why, in a sentence.
+        summary: what the run did before it stopped (a ``RunSummary``).
+        cause: the error that stopped it, if one did.
+    """
+
+    def __init__(self, run: str, reason: str, summary: Any = None,
+                 cause: BaseException | None = None) -> None:
+        self.run, self.reason, self.summary, self.cause = run, reason, summary, cause
+        super().__init__(f"run '{run}' stopped: {reason}. What was done is stored: fix the "
+                         f"cause, then resume the run")
+
+
 class ProviderError(AgilityError):
     """A model provider failed. Carries what a user needs to look the failure up."""
 
@@ -329,8 +369,13 @@ class StreamError(ProviderError):
 
 _SECRET_PATTERNS = [
     re.compile(r"sk-[A-Za-z0-9_\-]{8,}"),  # OpenAI / Anthropic style keys
-    re.compile(r"(?i)(api[_-]?key|authorization|x-api-key|bearer)"
-               r"((?:[\"'=: +]|%(?:20|22|27|3a|3d))+)[^\s\"',}&]+"),
+    re.compile(r"(?i)(bearer)((?:\s|\+|%20)+)[^\s\"',}&]+"),
+    # a key-like name followed by ":" or "=" (a JSON field, a header, a query parameter, also
+    # URL-encoded); a bare space is not enough, or prose such as "set $ANTHROPIC_API_KEY
+    # (anthropic/x)" loses words
+    re.compile(r"(?i)(api[_-]?key|authorization|x-api-key)"
+               r"((?:[\"' +]|%(?:20|22|27))*(?:[:=]|%3a|%3d)(?:[\"' +]|%(?:20|22|27))*)"
+               r"[^\s\"',}&]+"),
     re.compile(r"AKIA[0-9A-Z]{16}"),  # AWS access key ids
 ]
 #: runs of text a server may have encoded a credential into (URL-encoding, base64)

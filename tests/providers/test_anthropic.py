@@ -125,6 +125,8 @@ async def test_auth_error_hides_the_key_and_is_final(server: FakeAnthropicServer
 async def test_missing_key_is_an_auth_error_naming_the_variable(
         server: FakeAnthropicServer, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("ANTHROPIC_API_KEY")
-    with pytest.raises(ProviderAuthError, match=r"\$ANTHROPIC_API_KEY"):
+    # the whole message, with no stray mask (the scrubber once turned a word into ***)
+    with pytest.raises(ProviderAuthError, match=r"the environment variable ANTHROPIC_API_KEY is "
+                                                r"not set \(anthropic/claude-test\)$"):
         await _provider(server).complete(_request())
     assert server.requests == []

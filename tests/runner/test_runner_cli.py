@@ -29,11 +29,14 @@ def _run(store: Path, dataset: Path, base_url: str, *extra: str):
 
 @pytest.fixture
 def finished_run(tmp_path, make_dataset, server):
-    server.set_faults([Fault.auth_error()])
+    server.set_faults([Fault.server_error()])
     db = tmp_path / "cli.db"
     result = _run(db, make_dataset(4), server.base_url, "--concurrency", "1",
                   "--temperature", "0", "--max-tokens", "50")
-    assert result.exit_code == 0, result.output
+    # one call failed: the run finished with an error, so the exit status is 1 and the
+    # summary says why
+    assert result.exit_code == 1, result.output
+    assert "1 of 4 calls failed" in result.output and "1 x" in result.output
     return db, result
 
 

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
+from agility.errors import RunStopped
 from agility.runner import RetryPolicy
 from agility.testing import Fault
 
@@ -48,12 +51,16 @@ def test_broken_stream_is_retried_whole(run, make_dataset, server, store):
 def test_auth_error_is_not_retried_and_is_recorded_without_the_key(run, make_dataset, server,
                                                                     store, api_key):
     server.set_faults([Fault.auth_error()])
-    summary = run(make_dataset(1), concurrency=1)
+    # a rejected key stops the run at once: no further call is sent and paid for
+    with pytest.raises(RunStopped) as raised:
+        run(make_dataset(3), concurrency=1)
+    summary = raised.value.summary
     [result] = store.results(summary.run_id)
     assert result.attempts == 1 and len(server.requests) == 1
     assert result.error is not None and result.error.startswith("ProviderAuthError")
-    assert api_key not in result.error
-    assert summary.n_errors == 1
+    assert api_key not in result.error and api_key not in str(raised.value)
+    assert summary.n_errors == 1 and "refused the credentials" in raised.value.reason
+    assert store.require_run("bench").status == "failed"
 
 
 def test_failing_example_is_recorded_and_the_run_goes_on(run, make_dataset, server, store):

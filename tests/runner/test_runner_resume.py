@@ -8,7 +8,7 @@ import json
 import pytest
 
 from agility.errors import UsageError
-from agility.runner import arun_model
+from agility.runner import RetryPolicy, arun_model
 from agility.testing import Fault
 
 
@@ -46,8 +46,8 @@ async def test_resume_after_interruption_calls_only_missing_examples(make_datase
 
 def test_resume_retries_failed_examples_only(run, make_dataset, server, store):
     dataset = make_dataset(4)
-    server.set_faults([Fault.auth_error()])
-    first = run(dataset, name="f", concurrency=1)
+    server.set_faults([Fault.server_error()])
+    first = run(dataset, name="f", concurrency=1, retry=RetryPolicy(max_attempts=1))
     failed = {r.example_id for r in store.results(first.run_id) if r.error}
     assert len(failed) == 1
     calls_before = len(server.requests)

@@ -17,6 +17,7 @@ from agility.cli._common import StoreOption, console, err_console, handle_errors
 from agility.cli.main import app
 from agility.compare import EXIT_CODES, format_usd
 from agility.migrate import MigrationResult, migrate, run_demo, write_starter_plan
+from agility.providers import RoutingPolicy
 from agility.report import criterion_lines
 from agility.store import Store
 
@@ -78,17 +79,25 @@ def migrate_command(
         "--allow-outside-plan-dir",
         help="Let the plan name files outside its own folder (refused by default: a plan from "
              "a pull request must not read or write elsewhere).")] = False,
+    allow_host: Annotated[list[str] | None, typer.Option(
+        "--allow-host", help="A host the plan may send requests (and keys) to, beside "
+                             "loopback; repeat for more (also $AGILITY_ALLOW_HOSTS).")] = None,
+    allow_key_env: Annotated[list[str] | None, typer.Option(
+        "--allow-key-env", help="An environment variable (or AWS profile) the plan may take "
+                                "a key from; repeat for more (also $AGILITY_ALLOW_KEY_ENVS).")] = None,
     store: StoreOption = None,
 ) -> None:
     """Run a migration plan end to end; running it again resumes where it stopped.
 
     Verifies (or freezes) the dataset, runs and scores both candidates, compares them, applies
-    the sign-off gate and writes the report.
+    the sign-off gate and writes the report. A plan may come from a pull request: it can send
+    requests only to loopback and the hosts you allow here, with keys you allow here.
     """
+    routing = RoutingPolicy.from_environment(allow_host or (), allow_key_env or ())
     opened = Store(store) if store is not None else None
     try:
         result = migrate(plan, store=opened, progress=not no_progress, on_step=_step,
-                         allow_outside_plan_dir=allow_outside_plan_dir)
+                         allow_outside_plan_dir=allow_outside_plan_dir, routing=routing)
     finally:
         if opened is not None:
             opened.close()

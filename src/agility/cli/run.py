@@ -15,11 +15,12 @@ from agility.cli._common import (
     ReadOnlyOption,
     StoreOption,
     console,
+    err_console,
     handle_errors,
     open_store,
 )
 from agility.cli.main import app
-from agility.errors import UsageError
+from agility.errors import RunStopped, UsageError
 from agility.runner import (
     RateLimit,
     RetryPolicy,
@@ -28,7 +29,7 @@ from agility.runner import (
     run_figures,
     run_model,
 )
-from agility.store import RunRecord, Store
+from agility.store import RunRecord, Store, shown_status
 
 runs_app = typer.Typer(help="Runs in the store: list them, show one.", no_args_is_help=True)
 app.add_typer(runs_app, name="runs")
@@ -48,14 +49,40 @@ def _usd(value: float | None) -> str:
 
 def _summary_table(summary: RunSummary) -> Table:
     table = Table(title=f"run {escape(summary.name)}", show_header=False)
-    for label, value in (
+    rows: list[tuple[str, Any]] = [
         ("examples", summary.n_examples), ("results written", summary.n_done),
-        ("errors", summary.n_errors), ("cached", summary.n_cached),
+        ("errors", summary.n_errors), ("empty answers", summary.n_empty),
+        ("cached", summary.n_cached),
         ("skipped (already done)", summary.skipped_on_resume),
         ("cost", _usd(summary.total_cost_usd)), ("wall time", _fmt(summary.wall_time_s, " s")),
-    ):
-        table.add_row(label, str(value))
+    ]
+    if summary.n_throttled:
+        rows.append(("throttled", f"{summary.n_throttled} attempts; concurrency came down to "
+                                  f"{summary.lowest_concurrency} of {summary.concurrency}"))
+    for label, value in rows:
+        table.add_row(label, escape(str(value)))
     return table
+
+
+def print_run_outcome(summary: RunSummary) -> int:
+    """Print a run's summary and why it failed, if it did; return the exit status (1 when
+    any call failed or an answer came back empty, else 0)."""
+    console.print(_summary_table(summary))
+    for message, count in summary.top_errors:
+        err_console.print(f"[red]{count} x[/] {escape(message)}", highlight=False,
+                          soft_wrap=True)
+    problems = []
+    if summary.n_errors:
+        problems.append(f"{summary.n_errors} of {summary.n_done} calls failed")
+    if summary.n_empty:
+        problems.append(f"{summary.n_empty} answers were empty (check max_tokens and stop "
+                        f"sequences)")
+    if problems:
+        err_console.print(f"[yellow]run {escape(summary.name)} finished with problems:[/] "
+                          f"{escape('; '.join(problems))}. Resume with --resume to retry the "
+                          f"failed calls.", highlight=False, soft_wrap=True)
+        return 1
+    return 0
 
 
 @app.command("run")
@@ -107,13 +134,25 @@ def run_command(
     except ValueError as exc:
         raise UsageError(f"invalid option: {exc}") from None
     with open_store(store) as db:
-        summary = run_model(
-            dataset, model, name=name, store=db, provider_options=options, template=prompt,
-            config=config, concurrency=concurrency, rate_limit=limit, retry=retry,
-            timeout_s=timeout, resume=resume, cache=cache, repeat=repeat, warmup=warmup,
-            price_input=price_input, price_output=price_output, extra_cost_usd=extra_cost,
-            splits=split or None, prices=prices)
-    console.print(_summary_table(summary))
+        try:
+            summary = run_model(
+                dataset, model, name=name, store=db, provider_options=options,
+                template=prompt, config=config, concurrency=concurrency, rate_limit=limit,
+                retry=retry, timeout_s=timeout, resume=resume, cache=cache, repeat=repeat,
+                warmup=warmup, price_input=price_input, price_output=price_output,
+                extra_cost_usd=extra_cost, splits=split or None, prices=prices)
+        except RunStopped as stopped:
+            if stopped.summary is not None:
+                print_run_outcome(stopped.summary)
+            raise
+        except KeyboardInterrupt:
+            err_console.print(f"[yellow]interrupted[/]: every finished answer is stored. "
+                              f"Resume with: agility run --dataset {escape(str(dataset))} "
+                              f"--model {escape(model)} --name {escape(name)} --resume"
+                              f"{'' if store is None else ' --store ' + escape(str(store))}",
+                              highlight=False, soft_wrap=True)
+            raise typer.Exit(130) from None
+    raise typer.Exit(print_run_outcome(summary))
 
 
 #: below this console width ``runs list`` drops the finished column and shortens timestamps
@@ -153,7 +192,7 @@ def _runs_table(db: Store, runs: Sequence[RunRecord], width: int) -> Table:
         else:
             done = f"{counts['n']} ({errors} err)" if errors else str(counts["n"])
             cells = [done, _when(run.started_at, wide)]
-        table.add_row(escape(run.name), escape(run.model_spec), run.status, *cells)
+        table.add_row(escape(run.name), escape(run.model_spec), shown_status(run), *cells)
     return table
 
 
@@ -180,7 +219,7 @@ def runs_show(
         figures = run_figures(db.results(run.id))
     table = Table(title=f"run {escape(run.name)}", show_header=False)
     rows = [
-        ("status", run.status), ("model", run.model_spec),
+        ("status", shown_status(run)), ("model", run.model_spec),
         ("provider options", str(run.provider_options or "-")),
         ("dataset", f"{run.dataset_path or '-'} (hash {run.dataset_hash})"),
         ("config", str(run.config or "per-example")),

@@ -17,9 +17,10 @@ from dataclasses import dataclass
 from types import TracebackType
 
 from agility.chat import ChatRequest, Completion, StreamEnd, StreamEvent, TextDelta
+from agility.client._adaptive import AdaptiveConcurrency
 from agility.client._ratelimit import RateLimit, RateLimiter, estimate_tokens
-from agility.client._retry import RetryExhausted, RetryPolicy, call_with_retry
-from agility.errors import ProviderTimeout, RateLimitError, StreamError, scrub_secrets
+from agility.client._retry import RetryExhausted, RetryPolicy, call_with_retry, is_throttle
+from agility.errors import ProviderTimeout, StreamError, scrub_secrets
 from agility.pricing import Price, cost_usd
 from agility.providers import Provider
 
@@ -75,17 +76,27 @@ class Client:
         rate_limit: requests/tokens per minute, or a limiter shared with other clients.
         retry: the retry policy.
         timeout_s: limit per attempt (None: no limit beyond the provider's own).
+        concurrency: calls in flight at most through this client; when the provider
+            throttles, the limit halves and then grows back (see :class:`AdaptiveConcurrency`).
+            None: no limit of the client's own.
+
+    Attributes:
+        throttled: throttled attempts seen so far (429/503/529), over every call.
+        gate: the adaptive concurrency gate, when ``concurrency`` was given.
     """
 
     def __init__(self, provider: Provider, *, price: Price | None = None,
                  rate_limit: RateLimit | RateLimiter | None = None,
-                 retry: RetryPolicy | None = None, timeout_s: float | None = 120.0) -> None:
+                 retry: RetryPolicy | None = None, timeout_s: float | None = 120.0,
+                 concurrency: int | None = None) -> None:
         self.provider = provider
         self.price = price
         self.limiter = rate_limit if isinstance(rate_limit, RateLimiter) \
             else RateLimiter(rate_limit)
         self.retry = retry or RetryPolicy()
         self.timeout_s = timeout_s
+        self.gate = AdaptiveConcurrency(concurrency) if concurrency is not None else None
+        self.throttled = 0
 
     async def call(self, request: ChatRequest, *, example_id: str | None = None,
                    extra_cost_usd: float = 0.0) -> CallOutcome:
@@ -107,10 +118,17 @@ class Client:
         throttled = 0
 
         async def attempt() -> Completion:
-            return await self.provider.complete(request, example_id=example_id)
+            if self.gate is None:
+                return await self.provider.complete(request, example_id=example_id)
+            async with self.gate:
+                completion = await self.provider.complete(request, example_id=example_id)
+                self.gate.succeeded()
+                return completion
 
         async def before_attempt() -> None:
             nonlocal waited
+            if not self.limiter.active:
+                return
             started = time.perf_counter()
             await self.limiter.acquire(estimate)
             waited += time.perf_counter() - started
@@ -118,8 +136,11 @@ class Client:
         def on_retry(exc: BaseException, delay_s: float) -> None:
             nonlocal waited, throttled
             waited += delay_s
-            if isinstance(exc, RateLimitError) or getattr(exc, "status", None) == 503:
+            if is_throttle(exc):
                 throttled += 1
+                self.throttled += 1
+                if self.gate is not None:
+                    self.gate.throttled()
 
         try:
             completion, attempts = await call_with_retry(
@@ -129,8 +150,9 @@ class Client:
         except RetryExhausted as failed:
             # every failure of the call is recorded with the example, never raised: a run
             # goes on, and the failed call counts against the model
-            if isinstance(failed.error, RateLimitError):
+            if is_throttle(failed.error):
                 throttled += 1
+                self.throttled += 1
             return CallOutcome(completion=None, error=failed.error, attempts=failed.attempts,
                                cost_usd=None, retry_wait_ms=waited * 1000.0, throttled=throttled)
         return self._succeeded(completion, estimate, attempts, waited, throttled, extra_cost_usd)
@@ -228,6 +250,8 @@ class ClientStream:
 
         async def before_attempt() -> None:
             nonlocal waited
+            if not client.limiter.active:
+                return
             started = time.perf_counter()
             await client.limiter.acquire(estimate)
             waited += time.perf_counter() - started
@@ -235,8 +259,11 @@ class ClientStream:
         def on_retry(exc: BaseException, delay_s: float) -> None:
             nonlocal waited, throttled
             waited += delay_s
-            if isinstance(exc, RateLimitError) or getattr(exc, "status", None) == 503:
+            if is_throttle(exc):
                 throttled += 1
+                client.throttled += 1
+                if client.gate is not None:
+                    client.gate.throttled()
 
         try:
             (events, event), attempts = await call_with_retry(
@@ -244,8 +271,9 @@ class ClientStream:
                 is_retryable=client.provider.is_retryable, before_attempt=before_attempt,
                 on_retry=on_retry)
         except RetryExhausted as failed:
-            if isinstance(failed.error, RateLimitError):
+            if is_throttle(failed.error):
                 throttled += 1
+                client.throttled += 1
             self.outcome = CallOutcome(completion=None, error=failed.error,
                                        attempts=failed.attempts, cost_usd=None,
                                        retry_wait_ms=waited * 1000.0, throttled=throttled)

@@ -1,23 +1,43 @@
-"""The runner's one retry policy: what is retried, how long to wait, and the per-call timeout.
+"""The one retry policy: what is retried, how long to wait, and the per-call timeout.
 
 Exponential backoff with full jitter (a random wait between 0 and ``base * 2**n``, capped), never
 shorter than a provider's ``Retry-After``. Auth errors and errors the provider calls
 non-retryable are never retried. A call that exceeds its timeout is cancelled and retried.
+
+Throttling (HTTP 429, 503, 529 "overloaded", Bedrock's ThrottlingException) is expected, not a
+failure: a throttled call is retried, beyond ``max_attempts``, until its ``throttle_budget_s``
+(minutes by default) is spent. ``max_attempts`` bounds the other failures (5xx, broken streams,
+timeouts).
 """
 
 from __future__ import annotations
 
 import asyncio
 import random
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from agility.errors import ProviderAuthError, ProviderTimeout
+from agility.errors import ProviderAuthError, ProviderTimeout, RateLimitError
 
-__all__ = ["RetryExhausted", "RetryPolicy", "call_with_retry"]
+__all__ = ["RetryExhausted", "RetryPolicy", "call_with_retry", "is_throttle"]
 
 T = TypeVar("T")
+
+#: statuses that mean "slow down", not "broken": 503 unavailable, 529 overloaded
+_BUSY_STATUSES = frozenset({503, 529})
+
+
+def is_throttle(exc: BaseException) -> bool:
+    """Whether ``exc`` is the provider asking us to slow down (not a failure of the call).
+
+    A 429 that means the quota is gone is not: providers raise it as a plain, non-retryable
+    ProviderError, never a RateLimitError.
+    """
+    if isinstance(exc, RateLimitError):
+        return True
+    return getattr(exc, "status", None) in _BUSY_STATUSES and bool(getattr(exc, "retryable", False))
 
 
 @dataclass(frozen=True)
@@ -25,22 +45,28 @@ class RetryPolicy:
     """How failed calls are retried.
 
     Args:
-        max_attempts: calls per example at most (1 = never retry).
+        max_attempts: attempts per call at most for failures other than throttling
+            (1 = never retry).
         base_delay_s: the backoff before the second attempt (doubles each time).
         max_delay_s: cap of the backoff (a provider's Retry-After may exceed it).
         jitter: full jitter (wait a random time up to the backoff) to spread retries out.
+        throttle_budget_s: how long a throttled call keeps being retried, from its first
+            attempt (0 = throttles count against ``max_attempts`` like other failures).
     """
 
     max_attempts: int = 5
     base_delay_s: float = 1.0
     max_delay_s: float = 60.0
     jitter: bool = True
+    throttle_budget_s: float = 600.0
 
     def __post_init__(self) -> None:
         if self.max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
         if self.base_delay_s < 0 or self.max_delay_s < 0:
             raise ValueError("retry delays must be >= 0")
+        if self.throttle_budget_s < 0:
+            raise ValueError("throttle_budget_s must be >= 0")
 
     def delay_s(self, attempt: int, exc: BaseException | None = None) -> float:
         """Seconds to wait after failed attempt number ``attempt`` (1-based)."""
@@ -63,7 +89,7 @@ class RetryExhausted(Exception):
 def _retryable(exc: BaseException, is_retryable: Callable[[BaseException], bool]) -> bool:
     if isinstance(exc, ProviderAuthError):
         return False
-    return is_retryable(exc)
+    return is_retryable(exc) or is_throttle(exc)
 
 
 async def call_with_retry(
@@ -92,6 +118,8 @@ async def call_with_retry(
         RetryExhausted: wrapping the last error, when no attempt succeeded.
     """
     attempt = 0
+    failures = 0  # attempts that failed other than by throttling
+    started = time.monotonic()
     while True:
         attempt += 1
         try:
@@ -107,9 +135,16 @@ async def call_with_retry(
                 raise ProviderTimeout(f"no complete answer within {timeout_s:g} s "
                                       f"(the per-call timeout)") from exc
         except Exception as exc:  # noqa: BLE001 - the caller records it with the result
-            if attempt >= policy.max_attempts or not _retryable(exc, is_retryable):
+            if not _retryable(exc, is_retryable):
                 raise RetryExhausted(exc, attempt) from exc
-            delay = policy.delay_s(attempt, exc)
+            throttled = is_throttle(exc) and policy.throttle_budget_s > 0
+            if not throttled:
+                failures += 1
+            delay = policy.delay_s(attempt if not throttled else min(attempt, 7), exc)
+            elapsed = time.monotonic() - started
+            if (not throttled and failures >= policy.max_attempts) \
+                    or (throttled and elapsed + delay > policy.throttle_budget_s):
+                raise RetryExhausted(exc, attempt) from exc
             if on_retry is not None:
                 on_retry(exc, delay)
             await asyncio.sleep(delay)

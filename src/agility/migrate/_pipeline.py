@@ -25,6 +25,7 @@ from agility.compare import Comparison, compare_runs
 from agility.dataset import Dataset, freeze_dataset, load_dataset
 from agility.errors import RunSettingsChanged, UsageError
 from agility.migrate._plan import CandidateSpec, Plan, load_plan
+from agility.providers import RoutingPolicy
 from agility.report import write_html, write_markdown
 from agility.retrieval import EmbeddingRetriever
 from agility.store import MigrationRecord, NewEvent, Store, utc_now
@@ -202,7 +203,8 @@ def _write_reports(plan: Plan, comparison: Comparison, lineage: dict[str, Any],
 
 def migrate(plan_path: str | Path, store: Store | None = None, progress: bool = True,
             on_step: StepCallback | None = None, *,
-            allow_outside_plan_dir: bool = False) -> MigrationResult:
+            allow_outside_plan_dir: bool = False,
+            routing: RoutingPolicy | None = None) -> MigrationResult:
     """Run a migration plan end to end (resuming whatever an earlier call left unfinished).
 
     Args:
@@ -212,6 +214,8 @@ def migrate(plan_path: str | Path, store: Store | None = None, progress: bool = 
         on_step: called with a one-line message as each step starts and ends.
         allow_outside_plan_dir: let the plan name files outside its own folder (off by
             default: a plan from a pull request must not read or write elsewhere).
+        routing: the hosts and credential names the plan may route requests to, allowed
+            outside the file (default: from the environment; see ``RoutingPolicy``).
 
     Returns:
         The verdict, report paths, headline figures and lineage.
@@ -223,7 +227,7 @@ def migrate(plan_path: str | Path, store: Store | None = None, progress: bool = 
         ProviderError: a candidate's provider cannot be set up (missing extra, credentials).
     """
     say = on_step or (lambda _message: None)
-    plan = load_plan(plan_path, allow_outside=allow_outside_plan_dir)
+    plan = load_plan(plan_path, allow_outside=allow_outside_plan_dir, routing=routing)
     own_store = store is None
     store = store or Store()
     try:

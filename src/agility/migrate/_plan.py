@@ -33,7 +33,7 @@ from agility._yaml_config import (
 from agility.chat import GenerationConfig
 from agility.compare import Criteria, load_criteria
 from agility.errors import ConfigError, OptionsError, UnknownName
-from agility.providers import parse_model_spec, provider_class
+from agility.providers import RoutingPolicy, parse_model_spec, provider_class, routing_problems
 
 __all__ = [
     "CandidateSpec",
@@ -85,7 +85,10 @@ class CandidateSpec(_Strict):
     @field_validator("provider_options")
     @classmethod
     def _no_secrets(cls, value: dict[str, Any]) -> dict[str, Any]:
-        secret = [k for k in value if re.search(r"(?i)api[_-]?key|secret|token|password", k)]
+        # a credential's *value* never sits in a file; the name of the variable holding it
+        # (api_key_env) is a routing option, allowed only from outside the file
+        secret = [k for k in value if k != "api_key_env"
+                  and re.search(r"(?i)api[_-]?key|secret|token|password", k)]
         if secret:
             raise ValueError(f"{', '.join(secret)} looks like a credential: credentials are read "
                              f"from the environment, never from a plan file")
@@ -222,8 +225,32 @@ def _resolve(plan: Plan, base: Path, node: Any, source: str, allow_outside: bool
     return plan.model_copy(update=updates)
 
 
+def _check_routing(data: dict[str, Any], node: Any, source: str,
+                   policy: RoutingPolicy) -> None:
+    """Refuse routing options (hosts, credential names) the user did not allow outside the
+    file: a plan from a pull request must not pick which secret goes to which host."""
+    found: list[tuple[tuple[Any, ...], str]] = []
+
+    def check(loc: tuple[Any, ...], options: Any) -> None:
+        if isinstance(options, dict):
+            found.extend(((*loc, name.split(".")[0]), problem)
+                         for name, problem in routing_problems(options, policy))
+
+    for side in ("source", "target"):
+        candidate = data.get(side)
+        if isinstance(candidate, dict):
+            check((side, "provider_options"), candidate.get("provider_options"))
+    check(("judge_options",), data.get("judge_options"))
+    for index, metric in enumerate(data.get("metrics") or []):
+        check(("metrics", index), metric)
+    if found:
+        lines = [f"{source}:{line_of(node, loc) or 1}: {'.'.join(map(str, loc))}: {problem}"
+                 for loc, problem in found]
+        raise ConfigError("the plan routes requests where it may not:\n" + "\n".join(lines))
+
+
 def parse_plan(text: str, source: str = "plan.yaml", base: Path | None = None, *,
-               allow_outside: bool = False) -> Plan:
+               allow_outside: bool = False, routing: RoutingPolicy | None = None) -> Plan:
     """Parse and validate plan YAML.
 
     Args:
@@ -231,6 +258,8 @@ def parse_plan(text: str, source: str = "plan.yaml", base: Path | None = None, *
         source: the file name used in error messages.
         base: the folder relative paths resolve against (default: the working directory).
         allow_outside: accept paths outside ``base`` (by default each must resolve inside it).
+        routing: the hosts and credential names the user allowed outside the file (default:
+            :meth:`RoutingPolicy.from_environment`); see :mod:`agility.providers._routing`.
 
     Returns:
         The validated plan with absolute paths.
@@ -243,6 +272,7 @@ def parse_plan(text: str, source: str = "plan.yaml", base: Path | None = None, *
     if not isinstance(data, dict):
         raise ConfigError(f"{source}:1: -: a plan is a mapping with name, dataset, source, "
                           f"target, ...; run `agility init` for a commented starter plan.")
+    _check_routing(data, node, source, routing or RoutingPolicy.from_environment())
     if isinstance(data.get("criteria"), dict):
         data["criteria"] = validate_yaml(data["criteria"], child_node(node, "criteria"), Criteria,
                                          source, "sign-off criteria", prefix=("criteria",))
@@ -251,12 +281,14 @@ def parse_plan(text: str, source: str = "plan.yaml", base: Path | None = None, *
     return plan.model_copy(update={"plan_hash": hashlib.sha256(text.encode()).hexdigest()})
 
 
-def load_plan(path: str | Path, *, allow_outside: bool = False) -> Plan:
+def load_plan(path: str | Path, *, allow_outside: bool = False,
+              routing: RoutingPolicy | None = None) -> Plan:
     """Read and validate a migration plan file.
 
     Args:
         path: the plan's YAML file; relative paths inside it resolve against its folder.
         allow_outside: accept paths outside the plan's folder (see the module docstring).
+        routing: hosts and credential names allowed outside the file (see :func:`parse_plan`).
 
     Returns:
         The plan, with absolute paths, ``path`` and ``plan_hash`` set.
@@ -268,5 +300,6 @@ def load_plan(path: str | Path, *, allow_outside: bool = False) -> Plan:
     path = Path(path)
     text = read_config_text(path, "plan file", f"Check the path, or write a starter plan with "
                                                f"`agility init {path}`.")
-    plan = parse_plan(text, str(path), base=path.resolve().parent, allow_outside=allow_outside)
+    plan = parse_plan(text, str(path), base=path.resolve().parent, allow_outside=allow_outside,
+                      routing=routing)
     return plan.model_copy(update={"path": path.resolve()})

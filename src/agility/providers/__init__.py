@@ -15,6 +15,7 @@ from agility.providers._base import (
     provider_class,
     register_provider,
 )
+from agility.providers._routing import RoutingPolicy, routing_problems
 from agility.providers.anthropic import AnthropicOptions, AnthropicProvider
 from agility.providers.bedrock import BedrockOptions, BedrockProvider
 from agility.providers.llamacpp import (
@@ -49,6 +50,7 @@ __all__ = [
     "RecordedAnswer",
     "ReplayOptions",
     "ReplayProvider",
+    "RoutingPolicy",
     "Stopwatch",
     "available_providers",
     "get_provider",
@@ -57,4 +59,5 @@ __all__ = [
     "parse_model_spec",
     "provider_class",
     "register_provider",
+    "routing_problems",
 ]

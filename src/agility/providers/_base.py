@@ -116,6 +116,15 @@ class Provider(abc.ABC):
             yield TextDelta(completion.text)
         yield StreamEnd(completion)
 
+    def check_credentials(self) -> None:
+        """Fail before the first call when the credentials the calls need are missing.
+
+        The default checks nothing (local models, replay, servers that need no key).
+
+        Raises:
+            ProviderAuthError: a key or credential the provider will need is not set.
+        """
+
     def is_retryable(self, exc: BaseException) -> bool:
         """Whether the runner should try this call again after ``exc``."""
         if isinstance(exc, ProviderError):

@@ -120,14 +120,18 @@ class AnthropicProvider(HeaderCredentials, Provider):
         params.update(provider_extra(config.extra, "anthropic"))
         return params
 
+    def check_credentials(self) -> None:
+        """The Messages API always needs a key."""
+        if read_api_key(self.api_key_env) is None:
+            raise ProviderAuthError(f"no API key: the environment variable {self.api_key_env} "
+                                    f"is not set", provider=self.name, model=self.model)
+
     async def stream(self, request: ChatRequest, *,
                      example_id: str | None = None) -> AsyncGenerator[StreamEvent, None]:
         """Stream one message: a delta per text delta, then the completion (see the module
         docstring for what is measured). Closing the iterator early closes the SDK's stream."""
+        self.check_credentials()
         api_key = read_api_key(self.api_key_env)
-        if api_key is None:
-            raise ProviderAuthError(f"no API key: set ${self.api_key_env}",
-                                    provider=self.name, model=self.model)
         anthropic = _sdk()
         client = self._client(api_key)
         state = _MessageState()
@@ -171,7 +175,8 @@ class AnthropicProvider(HeaderCredentials, Provider):
                 await stream.close()  # a no-op once read to the end; else drops the connection
         yield StreamEnd(state.completion(request, watch, self))
 
-    def _status_error(self, exc: Any, state: _MessageState, api_key: str) -> ProviderError:
+    def _status_error(self, exc: Any, state: _MessageState,
+                      api_key: str | None) -> ProviderError:
         body = exc.body if isinstance(exc.body, dict) else {}
         error: dict[str, Any] = body["error"] if isinstance(body.get("error"), dict) else body
         message = hide(str(error.get("message") or exc.message), *self._secrets(api_key))

@@ -115,6 +115,19 @@ class BedrockProvider(Provider):
                                       ) from exc
             return self._boto_client
 
+    def check_credentials(self) -> None:
+        """AWS credentials must resolve (environment, profile, SSO or a role)."""
+        boto3, _ = _sdk()
+        try:
+            credentials = boto3.Session(profile_name=self.profile).get_credentials()
+        except Exception as exc:  # noqa: BLE001 - a missing profile, a broken config file
+            raise ProviderAuthError(f"cannot resolve AWS credentials: {exc}",
+                                    provider=self.name, model=self.model) from exc
+        if credentials is None:
+            raise ProviderAuthError("no AWS credentials found: configure them as for the AWS "
+                                    "CLI (environment, profile= option, SSO or a role)",
+                                    provider=self.name, model=self.model)
+
     def build_params(self, request: ChatRequest) -> dict[str, Any]:
         """The ``converse_stream`` keyword arguments for ``request``."""
         config = request.config

@@ -34,7 +34,7 @@ import orjson
 from pydantic import Field
 
 from agility.chat import ChatRequest, Completion, StreamEnd, StreamEvent, TextDelta
-from agility.errors import ProviderError, ProviderTimeout, StreamError
+from agility.errors import ProviderAuthError, ProviderError, ProviderTimeout, StreamError
 from agility.providers._base import Provider, ProviderOptions, Stopwatch
 from agility.providers._common import (
     HeaderCredentials,
@@ -107,6 +107,15 @@ class OpenAIProvider(HeaderCredentials, Provider):
         self.timeout_s = opts.timeout_s
         self.max_tokens_field = opts.max_tokens_field
         self.max_connections = opts.max_connections
+
+    def check_credentials(self) -> None:
+        """A hosted OpenAI or Azure endpoint needs a key; a local server may need none."""
+        host = (urlsplit(self.base_url).hostname or "").lower()
+        hosted = host == "api.openai.com" or host.endswith(".openai.azure.com")
+        if hosted and read_api_key(self.api_key_env) is None:
+            raise ProviderAuthError(
+                f"no API key for {self.base_url}: the environment variable {self.api_key_env} "
+                f"is not set", provider=self.name, model=self.model)
 
     # -- request building ------------------------------------------------------------------
     @property

@@ -19,14 +19,16 @@ from typing import Any
 
 from agility.chat import GenerationConfig
 from agility.client import Client, RateLimit, RetryPolicy
-from agility.errors import InvalidArgument, UsageError
+from agility.errors import InvalidArgument, RunStopped, UsageError
 from agility.pricing import PriceTable
 from agility.prompts import PromptTemplate
 from agility.retrieval import Retriever
 from agility.runner._call import CallContext, call_example, warm_up
 from agility.runner._progress import RunProgress
 from agility.runner._setup import RunPlan, prepare_run
-from agility.store import Store, utc_now
+from agility.runner._tally import Tally
+from agility.store import LEASE_HEARTBEAT_S, ResultRecord, Store, utc_now
+from agility.store._records import RunStatus
 
 __all__ = ["RunSummary", "arun_model", "run_model"]
 
@@ -35,9 +37,12 @@ __all__ = ["RunSummary", "arun_model", "run_model"]
 class RunSummary:
     """What one call of :func:`run_model` did.
 
-    ``n_examples`` counts the selected golden examples; ``n_done``, ``n_errors`` and
-    ``n_cached`` count the results (example x repeat) written by this call; ``total_cost_usd``
-    is what this call spent (cached answers cost nothing), None when the model is not priced.
+    ``n_examples`` counts the selected golden examples; ``n_done``, ``n_errors``, ``n_empty``
+    (answers with no text) and ``n_cached`` count the results (example x repeat) written by
+    this call; ``total_cost_usd`` is what this call spent (cached answers cost nothing), None
+    when the model is not priced. ``top_errors`` holds the most common failure messages with
+    their counts; ``n_throttled`` the attempts the provider throttled and
+    ``lowest_concurrency`` how far the adaptive limit came down because of them.
     """
 
     name: str
@@ -49,15 +54,15 @@ class RunSummary:
     total_cost_usd: float | None
     wall_time_s: float
     skipped_on_resume: int
+    n_empty: int = 0
+    n_throttled: int = 0
+    concurrency: int = 1
+    lowest_concurrency: int = 1
+    top_errors: tuple[tuple[str, int], ...] = ()
 
 
-@dataclass
-class _Tally:
-    done: int = 0
-    errors: int = 0
-    cached: int = 0
-    #: None until some result's cost was measured (a sum over None is not $0)
-    cost_usd: float | None = None
+#: when this many calls in a row have all failed from the start, the run stops
+FAIL_FAST_CALLS = 20
 
 
 async def arun_model(
@@ -139,10 +144,10 @@ async def arun_model(
                        splits=splits, price_input=price_input, price_output=price_output,
                        prices=prices, extra_cost_usd=extra_cost_usd, settings=settings)
     client = Client(plan.provider, price=plan.price, rate_limit=rate_limit, retry=retry,
-                    timeout_s=timeout_s)
+                    timeout_s=timeout_s, concurrency=concurrency)
     ctx = CallContext(store=store, client=client, template=plan.template, config=config,
                       retriever=retriever, extra_cost_usd=extra_cost_usd, cache=cache)
-    status = "failed"
+    status: RunStatus = "failed"
     # A full garbage collection walks every object in the process (tens of ms here) and
     # stalls all calls in flight, which shows up as TTFT: objects that exist before the run
     # are frozen out of it for the run's duration (gc.unfreeze gives them back afterwards).
@@ -157,46 +162,95 @@ async def arun_model(
     finally:
         gc.unfreeze()
         store.update_run(plan.run.id, status=status, finished_at=utc_now())
+        store.release_lease(plan.run.id, plan.lease_owner)
         await client.aclose()
+
+
+async def _heartbeat(store: Store, plan: RunPlan, lost: asyncio.Event) -> None:
+    """Beat the run's lease until cancelled; set ``lost`` if another writer took it over."""
+    while True:
+        await asyncio.sleep(LEASE_HEARTBEAT_S)
+        if not store.renew_lease(plan.run.id, plan.lease_owner):
+            lost.set()
+            return
 
 
 async def _execute(plan: RunPlan, ctx: CallContext, concurrency: int, warmup: int,
                    progress: bool) -> RunSummary:
     run_id = plan.run.id
     started = time.perf_counter()
-    tally = _Tally()
+    tally = Tally()
     if warmup and plan.items:
         await warm_up(ctx, plan.items[0][0], warmup)
     pending = iter(plan.items)
+    stop: list[tuple[str, BaseException | None]] = []
+    stopped = asyncio.Event()
+    lease_lost = asyncio.Event()
+
+    def summary() -> RunSummary:
+        gate = ctx.client.gate
+        return RunSummary(
+            name=plan.run.name, run_id=run_id, n_examples=plan.n_examples, n_done=tally.done,
+            n_errors=tally.errors, n_cached=tally.cached, total_cost_usd=tally.cost_usd,
+            wall_time_s=time.perf_counter() - started, skipped_on_resume=plan.skipped_on_resume,
+            n_empty=tally.empty, n_throttled=ctx.client.throttled, concurrency=concurrency,
+            lowest_concurrency=gate.lowest if gate is not None else concurrency,
+            top_errors=tuple(tally.top_errors()))
 
     async def worker(bar: RunProgress) -> None:
         for example, repeat_index in pending:
+            if stopped.is_set():
+                return
             result = await call_example(ctx, example, repeat_index)
             ctx.store.save_result(run_id, result)
-            tally.done += 1
-            tally.errors += int(result.error is not None)
-            tally.cached += int(result.cached)
-            if result.cost_usd is not None:  # a cached answer was measured and cost nothing
-                tally.cost_usd = (tally.cost_usd or 0.0) + (0.0 if result.cached
-                                                            else result.cost_usd)
+            tally.add(result)
+            gate = ctx.client.gate
             bar.advance(error=result.error is not None,
-                        cost_usd=None if result.cached else result.cost_usd)
+                        cost_usd=None if result.cached else result.cost_usd,
+                        throttled=ctx.client.throttled,
+                        concurrency=gate.current if gate is not None else None)
+            reason = _stop_reason(result, tally)
+            if reason is not None and not stopped.is_set():
+                stop.append(reason)
+                stopped.set()
 
     with RunProgress(len(plan.items), plan.run.name, enabled=progress) as bar:
         workers = [asyncio.create_task(worker(bar))
                    for _ in range(min(concurrency, len(plan.items)))]
+        beat = asyncio.create_task(_heartbeat(ctx.store, plan, lease_lost))
+        watch = [asyncio.create_task(stopped.wait()), asyncio.create_task(lease_lost.wait())]
         try:
-            await asyncio.gather(*workers)
-        except BaseException:
-            for task in workers:
+            running = set(workers)
+            while running and not (stopped.is_set() or lease_lost.is_set()):
+                done, _ = await asyncio.wait(running | set(watch),
+                                             return_when=asyncio.FIRST_COMPLETED)
+                for finished in done & running:
+                    finished.result()  # re-raise a worker's exception
+                running -= done
+        finally:
+            tasks: list[asyncio.Task[Any]] = [*workers, beat, *watch]
+            for task in tasks:
                 task.cancel()
-            await asyncio.gather(*workers, return_exceptions=True)
-            raise
-    return RunSummary(
-        name=plan.run.name, run_id=run_id, n_examples=plan.n_examples, n_done=tally.done,
-        n_errors=tally.errors, n_cached=tally.cached,
-        total_cost_usd=tally.cost_usd,
-        wall_time_s=time.perf_counter() - started, skipped_on_resume=plan.skipped_on_resume)
+            await asyncio.gather(*workers, beat, *watch, return_exceptions=True)
+    if lease_lost.is_set():
+        raise RunStopped(plan.run.name, "another process took the run over (its lease lapsed)",
+                         summary())
+    if stop:
+        reason, cause = stop[0]
+        raise RunStopped(plan.run.name, reason, summary(), cause)
+    return summary()
+
+
+def _stop_reason(result: ResultRecord, tally: Tally) -> tuple[str, BaseException | None] | None:
+    """Why the run must stop after ``result``, or None to go on."""
+    if result.error is not None and result.error.startswith("ProviderAuthError"):
+        return (f"the provider refused the credentials ({result.error}); no further call was "
+                f"sent", None)
+    if tally.errors == tally.done == FAIL_FAST_CALLS:
+        message, count = tally.top_errors(1)[0]
+        return (f"the first {FAIL_FAST_CALLS} calls all failed (most often, {count} times: "
+                f"{message})", None)
+    return None
 
 
 def run_model(dataset: Any, model: str = "openai/gpt-4o-mini", **kwargs: Any) -> RunSummary:

@@ -18,7 +18,14 @@ from agility.errors import InvalidArgument, RunSettingsChanged, UsageError, scru
 from agility.pricing import Price, PriceTable, load_price_table, resolve_price
 from agility.prompts import PromptTemplate, load_template
 from agility.providers import Provider, get_provider
-from agility.store import NewRun, RunRecord, Store, utc_now
+from agility.store import (
+    LEASE_STALE_AFTER_S,
+    NewRun,
+    RunRecord,
+    Store,
+    new_lease_owner,
+    utc_now,
+)
 
 __all__ = ["RunPlan", "prepare_run", "public_options", "resolve_template"]
 
@@ -36,6 +43,7 @@ class RunPlan:
     items: list[tuple[Any, int]]  # (GoldenExample, repeat_index) still to call
     n_examples: int
     skipped_on_resume: int
+    lease_owner: str
 
 
 _RECORDED_NOT_PRICED = ("recorded answers: cost not measured (give an input and an output "
@@ -128,7 +136,8 @@ def prepare_run(
     tmpl = resolve_template(template)
     if tmpl is not None and examples:
         tmpl.render(examples[0])  # a template error stops us before the run is recorded
-    provider = get_provider(model, **(provider_options or {}))
+    provider = get_provider(model, provider_options)
+    provider.check_credentials()  # a missing key is reported before anything is recorded
     table = prices if isinstance(prices, PriceTable) else load_price_table()
     if isinstance(prices, (str, Path)):
         table = table.merged(load_price_table(prices))
@@ -147,8 +156,11 @@ def prepare_run(
     )
     ds.save_to_store(store)
     existing = store.get_run(name) if resume else None
+    owner = new_lease_owner()
     if existing is not None:
         _check_resume(existing, wanted)
+        # one writer per run: a second `--resume` while the first lives would pay twice
+        store.take_lease(existing.id, owner, LEASE_STALE_AFTER_S)
         done = store.finished_keys(existing.id)
         resumes = [*existing.meta.get("resumed_at", []), utc_now()]
         meta = {**existing.meta, "resumed_at": resumes}
@@ -157,7 +169,9 @@ def prepare_run(
         run = existing.model_copy(update={"status": "running", "meta": meta})
     else:
         run, done = store.create_run(wanted), set()
+        store.take_lease(run.id, owner, LEASE_STALE_AFTER_S)
     wanted_keys = [(ex, r) for ex in examples for r in range(repeat)]
     items = [(ex, r) for ex, r in wanted_keys if (ex.id, r) not in done]
     return RunPlan(run=run, provider=provider, template=tmpl, price=price, items=items,
-                   n_examples=len(examples), skipped_on_resume=len(wanted_keys) - len(items))
+                   n_examples=len(examples), skipped_on_resume=len(wanted_keys) - len(items),
+                   lease_owner=owner)

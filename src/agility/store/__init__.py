@@ -1,6 +1,14 @@
 """The embedded SQLite store: datasets, runs, results, scores, reviews, lineage, events."""
 
-from agility.store._db import Store, default_store_path, utc_now
+from agility.store._db import (
+    LEASE_HEARTBEAT_S,
+    LEASE_STALE_AFTER_S,
+    Store,
+    default_store_path,
+    new_lease_owner,
+    shown_status,
+    utc_now,
+)
 from agility.store._records import (
     EventRecord,
     MigrationRecord,
@@ -16,6 +24,8 @@ from agility.store._records import (
 from agility.store._schema import SCHEMA_VERSION
 
 __all__ = [
+    "LEASE_HEARTBEAT_S",
+    "LEASE_STALE_AFTER_S",
     "SCHEMA_VERSION",
     "EventRecord",
     "MigrationRecord",
@@ -29,5 +39,7 @@ __all__ = [
     "SpanRecord",
     "Store",
     "default_store_path",
+    "new_lease_owner",
+    "shown_status",
     "utc_now",
 ]

@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import sqlite3
 import threading
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -25,7 +27,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from agility.errors import RunExists, RunNotFound, StoreError
+from agility.errors import RunExists, RunInProgress, RunNotFound, StoreError
 from agility.store._records import (
     EventRecord,
     MigrationRecord,
@@ -39,7 +41,12 @@ from agility.store._records import (
 )
 from agility.store._schema import MIGRATIONS, SCHEMA_VERSION
 
-__all__ = ["Store", "default_store_path", "utc_now"]
+__all__ = ["LEASE_HEARTBEAT_S", "LEASE_STALE_AFTER_S", "Store", "default_store_path",
+           "new_lease_owner", "shown_status", "utc_now"]
+
+#: a running run beats its heartbeat this often; a lease older than the stale limit lapses
+LEASE_HEARTBEAT_S = 2.0
+LEASE_STALE_AFTER_S = 15.0
 
 DEFAULT_DIR = ".agility"
 DEFAULT_FILE = "agility.db"
@@ -363,6 +370,39 @@ class Store:
         """All runs, oldest first."""
         return [self._run_from_row(r) for r in self.query("SELECT * FROM runs ORDER BY id")]
 
+    # -- leases: one writer per run -------------------------------------------------------
+
+    def take_lease(self, run_id: int, owner: str, stale_after_s: float) -> None:
+        """Make ``owner`` the run's only writer.
+
+        Raises:
+            RunInProgress: another owner's lease is alive (a recent heartbeat, and when it
+                runs on this host, a live process).
+        """
+        with self.transaction() as conn:
+            row = conn.execute("SELECT name, lease_owner, heartbeat_s FROM runs WHERE id=?",
+                               (run_id,)).fetchone()
+            holder, beat = row["lease_owner"], row["heartbeat_s"]
+            now = time.time()
+            if holder and holder != owner and beat is not None \
+                    and now - beat <= stale_after_s and _owner_alive(holder):
+                raise RunInProgress(row["name"], _owner_label(holder), now - beat)
+            conn.execute("UPDATE runs SET lease_owner=?, heartbeat_s=? WHERE id=?",
+                         (owner, now, run_id))
+
+    def renew_lease(self, run_id: int, owner: str) -> bool:
+        """Beat the run's heartbeat; False when ``owner`` no longer holds the lease."""
+        with self.transaction() as conn:
+            cur = conn.execute("UPDATE runs SET heartbeat_s=? WHERE id=? AND lease_owner=?",
+                               (time.time(), run_id, owner))
+            return cur.rowcount == 1
+
+    def release_lease(self, run_id: int, owner: str) -> None:
+        """Give the lease up (a finished or interrupted run)."""
+        with self.transaction() as conn:
+            conn.execute("UPDATE runs SET lease_owner=NULL, heartbeat_s=NULL "
+                         "WHERE id=? AND lease_owner=?", (run_id, owner))
+
     def update_run(self, run_id: int, **fields: Any) -> None:
         """Set columns of a run (``status``, ``finished_at``, ``meta``, ...)."""
         data = dict(fields)
@@ -561,3 +601,41 @@ def _result_from_row(row: sqlite3.Row) -> ResultRecord:
     d["tokens_estimated"] = bool(d["tokens_estimated"])
     d["cached"] = bool(d["cached"])
     return ResultRecord(**d)
+
+
+def shown_status(run: RunRecord, now_s: float | None = None) -> str:
+    """A run's status as it stands: a 'running' run whose writer is gone (no heartbeat for
+    the stale interval, or its process on this host has died) is 'interrupted'."""
+    if run.status != "running":
+        return run.status
+    now_s = time.time() if now_s is None else now_s
+    if run.lease_owner is None or run.heartbeat_s is None \
+            or now_s - run.heartbeat_s > LEASE_STALE_AFTER_S or not _owner_alive(run.lease_owner):
+        return "interrupted"
+    return "running"
+
+
+def new_lease_owner() -> str:
+    """A writer's identity: ``host:pid:token`` (the token tells two writers of one process
+    apart)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{os.urandom(4).hex()}"
+
+
+def _owner_label(owner: str) -> str:
+    return ":".join(owner.split(":")[:2])
+
+
+def _owner_alive(owner: str) -> bool:
+    """False when the owner ran on this host and its process is gone (a kill -9): its lease
+    lapses at once instead of after the stale interval."""
+    host, _, rest = owner.partition(":")
+    pid_text = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid_text.isdigit():
+        return True
+    try:
+        os.kill(int(pid_text), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -54,9 +54,11 @@ class NewRun(_Record):
 
 
 class RunRecord(NewRun):
-    """A stored run."""
+    """A stored run. ``lease_owner``/``heartbeat_s`` belong to the process writing it."""
 
     id: int
+    lease_owner: str | None = None
+    heartbeat_s: float | None = None
 
 
 SpanKind = Literal["llm", "retrieval", "tool", "other"]

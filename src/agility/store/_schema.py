@@ -7,6 +7,7 @@ Tables, by the step of the playbook that writes them:
 
 - ``datasets``/``dataset_rows``: golden datasets by content hash, with each canonical row.
 - ``runs``/``results``: one run of a model over a dataset; one result per (example, repeat).
+  A run holds a lease (``lease_owner``, ``heartbeat_s``) while a process writes it.
 - ``scores``: one metric's score/verdict per result, with the judge's version and raw output.
 - ``response_cache``: optional cache of provider answers (off by default).
 - ``reviews``: expert (SME) judgments of results.
@@ -134,6 +135,12 @@ MIGRATIONS: list[str] = [
         created_at      TEXT NOT NULL
     );
     CREATE INDEX events_by_subject ON events(subject, kind);
+    """,
+    # 2: a run's lease: the process writing it and its last heartbeat (unix seconds), so a
+    # second writer is refused while the first lives and a killed run shows as interrupted
+    """
+    ALTER TABLE runs ADD COLUMN lease_owner TEXT;
+    ALTER TABLE runs ADD COLUMN heartbeat_s REAL;
     """,
 ]
 

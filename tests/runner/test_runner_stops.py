@@ -1,0 +1,114 @@
+"""Runs that cannot succeed say why and stop: a missing key before the first call, every call
+failing from the start, and Ctrl-C says how to resume. Terminal output is captured."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from agility.cli.main import _register, app
+from agility.errors import ProviderAuthError, RunStopped
+from agility.runner import RetryPolicy, run_model
+from agility.store import Store
+
+_register()
+
+
+def test_a_missing_key_for_a_hosted_endpoint_is_reported_before_any_call(
+        make_dataset, store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("OPENAI_API_KEY")
+    with pytest.raises(ProviderAuthError, match="OPENAI_API_KEY is not set"):
+        run_model(make_dataset(3), "openai/gpt-4o-mini", name="k", store=store, progress=False)
+    assert store.get_run("k") is None  # nothing recorded, nothing sent
+
+
+def test_a_run_whose_calls_all_fail_stops_after_the_first_twenty(make_dataset,
+                                                                 store: Store) -> None:
+    # nothing listens on port 9: every call fails to connect
+    with pytest.raises(RunStopped) as raised:
+        run_model(make_dataset(60), "openai/gpt-4o-mini", name="dead", store=store,
+                  provider_options={"base_url": "http://127.0.0.1:9/v1"}, concurrency=4,
+                  retry=RetryPolicy(max_attempts=1), progress=False)
+    stopped = raised.value
+    assert "the first 20 calls all failed" in stopped.reason
+    assert "cannot reach http://127.0.0.1:9/v1" in stopped.reason
+    done = len(store.results(store.require_run("dead").id))
+    assert 20 <= done < 60  # the rest was never sent
+
+
+def test_the_cli_prints_the_reason_and_the_most_common_errors_and_exits_2(
+        tmp_path: Path, make_dataset) -> None:
+    result = CliRunner().invoke(app, [
+        "run", "--dataset", str(make_dataset(30)), "--model", "openai/gpt-4o-mini",
+        "--base-url", "http://127.0.0.1:9/v1", "--name", "dead", "--max-attempts", "1",
+        "--store", str(tmp_path / "a.db")])
+    assert result.exit_code == 2, result.output
+    assert re.search(r"\b2\d x ProviderError: cannot reach http://127.0.0.1:9/v1", result.output)
+    assert "stopped: the first 20 calls all failed" in result.output
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.slow
+def test_ctrl_c_says_how_to_resume(tmp_path: Path, make_dataset) -> None:
+    log = tmp_path / "requests.log"
+    env = {**os.environ, "OPENAI_API_KEY": "sk-test-ctrl-c-0123456789", "PYTHONUNBUFFERED": "1"}
+    here = Path(__file__).resolve().parent
+    server = subprocess.Popen([sys.executable, str(here / "_logging_server.py"), str(log),
+                               "--ttft-ms", "200"], stdout=subprocess.PIPE, text=True, env=env)
+    try:
+        base_url = server.stdout.readline().split()[-1]
+        db = tmp_path / "a.db"
+        run = subprocess.Popen(
+            [sys.executable, "-c", "from agility.cli.main import main; main()", "run",
+             "--dataset", str(make_dataset(100)), "--model", "openai/gpt-4o-mini",
+             "--base-url", base_url, "--name", "ctrl", "--store", str(db)],
+            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 60
+        while not log.exists() or len(log.read_text().splitlines()) < 4:
+            assert run.poll() is None and time.monotonic() < deadline
+            time.sleep(0.05)
+        run.send_signal(signal.SIGINT)
+        _, err = run.communicate(timeout=60)
+    finally:
+        server.send_signal(signal.SIGKILL)
+        server.wait(timeout=10)
+    assert run.returncode == 130, err
+    assert "Resume with: agility run --dataset" in err and "--name ctrl --resume" in err
+    assert f"--store {db}" in err and "Traceback" not in err
+    with Store(db) as store:
+        assert store.require_run("ctrl").status == "interrupted"
+
+
+def test_progress_lines_are_printed_when_not_on_a_terminal(tmp_path: Path, make_dataset) -> None:
+    from agility.testing import FakeOpenAIServer
+
+    with FakeOpenAIServer() as server:
+        result = CliRunner().invoke(app, [
+            "run", "--dataset", str(make_dataset(20)), "--model", "openai/gpt-4o-mini",
+            "--base-url", server.base_url, "--name", "p", "--store", str(tmp_path / "a.db")])
+    assert result.exit_code == 0, result.output
+    lines = [line for line in result.output.splitlines() if line.startswith("p: ")]
+    assert lines[0].startswith("p: 2/20 done") and lines[-1].startswith("p: 20/20 done")
+    assert len(lines) == 10
+
+
+def test_empty_answers_are_flagged_and_the_run_exits_1(tmp_path: Path, make_dataset) -> None:
+    from agility.testing import FakeOpenAIServer
+
+    with FakeOpenAIServer(responder=lambda body: "") as server:
+        result = CliRunner().invoke(app, [
+            "run", "--dataset", str(make_dataset(3)), "--model", "openai/gpt-4o-mini",
+            "--base-url", server.base_url, "--name", "e", "--store", str(tmp_path / "a.db")])
+    assert result.exit_code == 1, result.output
+    assert "3 answers were empty" in result.output
+    summary = json.dumps(result.output)
+    assert "empty answers" in summary
