@@ -25,6 +25,7 @@ One hierarchy; the user's mistakes are kept apart from provider and runtime fail
     │                                 provider refused the credentials (run, reason, summary)
     └── ProviderError                 a model provider failed (status, provider, model, request id)
         ├── ProviderAuthError         bad or missing credentials: never retried
+        ├── ContextOverflowError      the prompt does not fit the model's context window
         ├── RateLimitError            429 / throttling: retried, honouring retry_after_s
         ├── ProviderTimeout           no (complete) answer in time: retried
         └── StreamError               the stream broke or sent something unreadable: retried whole
@@ -49,6 +50,7 @@ from typing import Any
 __all__ = [
     "AgilityError",
     "ConfigError",
+    "ContextOverflowError",
     "DatasetError",
     "FrozenDatasetChanged",
     "HoldoutAccessError",
@@ -347,6 +349,11 @@ class ProviderError(AgilityError):
 
 class ProviderAuthError(ProviderError):
     """Credentials are missing or rejected. Never retried."""
+
+
+class ContextOverflowError(ProviderError):
+    """The prompt (plus the room asked for the answer) does not fit the model's context
+    window. Never retried: the same prompt would not fit again."""
 
 
 class RateLimitError(ProviderError):

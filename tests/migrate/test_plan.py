@@ -116,3 +116,29 @@ def test_inline_criteria_errors_point_at_their_line_in_the_plan(tmp_path: Path) 
                         "criteria:\n  quality:\n    max_relative_drop: 0.05\n    typo_field: 1\n")
     message = _error(tmp_path, text)
     assert "plan.yaml:8: criteria.quality.typo_field: unknown field" in message
+
+
+def test_init_writes_the_criteria_and_prompt_files_the_plan_and_tour_name(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from agility.cli.main import _register, app
+    from agility.compare import load_criteria
+    from agility.prompts import load_template
+
+    _register()
+    (tmp_path / "prompts").mkdir()
+    (tmp_path / "prompts" / "current.yaml").write_text("kept: mine\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["init", str(tmp_path / "plan.yaml")])
+    assert result.exit_code == 0, result.output
+    assert "wrote" in result.output and "criteria.yaml" in result.output
+    assert (tmp_path / "prompts" / "current.yaml").read_text() == "kept: mine\n"  # kept
+    assert load_criteria(tmp_path / "criteria.yaml").quality.max_relative_drop == 0.03
+    template = load_template(tmp_path / "prompts" / "candidate.yaml")
+    assert template.name == "candidate"
+    (tmp_path / "golden.jsonl").write_text(
+        '{"id": "1", "source_prompt": "q", "ground_truth": "a"}\n', encoding="utf-8")
+    (tmp_path / "prompts" / "current.yaml").unlink()
+    CliRunner().invoke(app, ["init", str(tmp_path / "plan.yaml"), "--force"])
+    plan = load_plan(tmp_path / "plan.yaml")
+    assert plan.source.prompt == (tmp_path / "prompts" / "current.yaml").resolve()
+    assert plan.source.prompt.is_file() and plan.target.prompt.is_file()

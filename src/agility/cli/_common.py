@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import sqlite3
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -25,6 +26,7 @@ from agility.errors import (
     JudgeRequired,
     RunExists,
     RunSettingsChanged,
+    UsageError,
     scrub_secrets,
 )
 from agility.store import Store
@@ -134,3 +136,41 @@ def _escape(text: str) -> str:
     from rich.markup import escape
 
     return escape(text)
+
+
+_SECRET_NAME = re.compile(r"(?i)api[_-]?key|secret|token|password")
+
+
+def parse_key_values(items: Sequence[str] | None, flag: str) -> dict[str, Any]:
+    """``["timeout_s=30", "headers.x-tag=a"]`` as options: values read as YAML scalars (numbers,
+    booleans, strings), a dotted key as a nested mapping. Refuses credential values: keys come
+    from the environment (``api_key_env`` names the variable and is fine).
+
+    Raises:
+        UsageError: an item is not ``key=value`` or names a credential.
+    """
+    import yaml
+
+    out: dict[str, Any] = {}
+    for item in items or ():
+        key, sep, text = item.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise UsageError(f"{flag} {item!r}: write it as key=value (e.g. {flag} timeout_s=30)")
+        if key != "api_key_env" and _SECRET_NAME.search(key):
+            raise UsageError(f"{flag} {key}: credentials never go on the command line; put the "
+                             f"key in an environment variable (and name it with api_key_env=VAR)")
+        try:
+            value = yaml.safe_load(text) if text.strip() else ""
+        except yaml.YAMLError:
+            value = text
+        if isinstance(value, (dict, list)):
+            value = text  # only scalars: a mapping is built from dotted keys
+        target = out
+        *parents, leaf = key.split(".")
+        for part in parents:
+            target = target.setdefault(part, {})
+            if not isinstance(target, dict):
+                raise UsageError(f"{flag} {key}: '{part}' is given both as a value and a mapping")
+        target[leaf] = value
+    return out

@@ -5,7 +5,10 @@ Each command group lives in its own module and registers itself on :data:`app` h
 
 from __future__ import annotations
 
+from typing import Any
+
 import typer
+import typer.main
 
 from agility import __version__
 
@@ -44,10 +47,36 @@ def _register() -> None:
     )
 
 
+def _tidy_flags(command: Any) -> None:
+    """On/off flags take no value: show none in help (Typer shows ``<bool>``, which made users
+    type ``--resume true``). Typer bundles its own Click, so parameters are matched by shape."""
+    for param in command.params:
+        if getattr(param, "is_flag", False):
+            param.metavar = ""
+    make_help = command.get_help_option
+
+    def help_option(ctx: Any) -> Any:
+        option = make_help(ctx)
+        if option is not None:
+            option.metavar = ""
+        return option
+
+    command.get_help_option = help_option
+    for sub in getattr(command, "commands", {}).values():
+        _tidy_flags(sub)
+
+
+def command() -> Any:
+    """The whole command line as one Click command (what the ``agility`` script runs)."""
+    _register()
+    built = typer.main.get_command(app)
+    _tidy_flags(built)
+    return built
+
+
 def main() -> None:
     """Entry point of the ``agility`` script."""
-    _register()
-    app()
+    command()(prog_name="agility")
 
 
 if __name__ == "__main__":

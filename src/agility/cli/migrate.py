@@ -16,7 +16,7 @@ import typer
 from agility.cli._common import StoreOption, console, err_console, handle_errors
 from agility.cli.main import app
 from agility.compare import EXIT_CODES, format_usd
-from agility.migrate import MigrationResult, migrate, run_demo, write_starter_plan
+from agility.migrate import MigrationResult, migrate, run_demo, write_starter_files
 from agility.providers import RoutingPolicy
 from agility.report import criterion_lines
 from agility.store import Store
@@ -64,10 +64,12 @@ def init_command(
     path: Annotated[Path, typer.Argument(help="Where to write the plan.")] = Path("plan.yaml"),
     force: Annotated[bool, typer.Option(help="Overwrite an existing file.")] = False,
 ) -> None:
-    """Write a commented starter migration plan."""
-    written = write_starter_plan(path, force=force)
-    console.print(f"wrote {written}; edit it, then run: agility migrate {written}",
-                  markup=False, highlight=False)
+    """Write a commented starter migration plan, with the criteria and prompt files it names."""
+    written = write_starter_files(path, force=force)
+    for file in written:
+        console.print(f"wrote {file}", markup=False, highlight=False)
+    console.print(f"edit them, then run: agility migrate {written[0]}", markup=False,
+                  highlight=False)
 
 
 @app.command("migrate")

@@ -18,6 +18,7 @@ from agility.cli._common import (
     err_console,
     handle_errors,
     open_store,
+    parse_key_values,
 )
 from agility.cli.main import app
 from agility.errors import RunStopped, UsageError
@@ -122,11 +123,24 @@ def run_command(
         "--max-tokens", help="Override max output tokens.")] = None,
     split: Annotated[list[str] | None, typer.Option(
         "--split", help="Only these splits (dev, holdout); default: every row.")] = None,
+    rows: Annotated[int | None, typer.Option(
+        "--rows", min=1, help="Only a seeded sample of this many rows, keeping each stratum's "
+                              "and split's share (a quick, cheap first look).")] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the --rows sample.")] = 0,
+    stop: Annotated[list[str] | None, typer.Option(
+        "--stop", help="A stop sequence; repeat for more.")] = None,
+    provider_option: Annotated[list[str] | None, typer.Option(
+        "--provider-option", help="A provider option as key=value (e.g. timeout_s=30, "
+                                  "chat_format=gemma); repeat for more. Never a key: keys come "
+                                  "from the environment.")] = None,
 ) -> None:
     """Benchmark a model on a golden dataset; every result is stored as it completes."""
-    options = {k: v for k, v in (("base_url", base_url), ("region", region)) if v is not None}
+    options = parse_key_values(provider_option, "--provider-option")
+    options.update({k: v for k, v in (("base_url", base_url), ("region", region))
+                    if v is not None})
     overrides: dict[str, Any] = {k: v for k, v in (("temperature", temperature),
-                                                   ("max_tokens", max_tokens)) if v is not None}
+                                                   ("max_tokens", max_tokens), ("stop", stop))
+                                 if v is not None}
     try:
         config = GenerationConfig(**overrides) if overrides else None
         retry = RetryPolicy(max_attempts=max_attempts)
@@ -140,7 +154,8 @@ def run_command(
                 template=prompt, config=config, concurrency=concurrency, rate_limit=limit,
                 retry=retry, timeout_s=timeout, resume=resume, cache=cache, repeat=repeat,
                 warmup=warmup, price_input=price_input, price_output=price_output,
-                extra_cost_usd=extra_cost, splits=split or None, prices=prices)
+                extra_cost_usd=extra_cost, splits=split or None, prices=prices, rows=rows,
+                sample_seed=seed)
         except RunStopped as stopped:
             if stopped.summary is not None:
                 print_run_outcome(stopped.summary)

@@ -38,7 +38,13 @@ from agility.dataset._schema import (
     canonical_json,
     row_hash,
 )
-from agility.dataset._split import SplitReport, StratumSplit, split_dataset, split_examples
+from agility.dataset._split import (
+    SplitReport,
+    StratumSplit,
+    sample_examples,
+    split_dataset,
+    split_examples,
+)
 from agility.dataset._stats import DatasetStats, TokenEstimate, dataset_stats, estimate_tokens
 from agility.dataset._validate import MIN_STRATUM_SIZE, validate_file
 
@@ -75,6 +81,7 @@ __all__ = [
     "read_rows",
     "register_preset",
     "row_hash",
+    "sample_examples",
     "split_dataset",
     "split_examples",
     "stored_examples",

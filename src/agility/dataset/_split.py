@@ -20,9 +20,10 @@ from agility.dataset._dataset import load_dataset
 from agility.dataset._io import write_examples
 from agility.dataset._manifest import manifest_path
 from agility.dataset._schema import GoldenExample
-from agility.errors import UsageError
+from agility.errors import InvalidArgument, UsageError
 
-__all__ = ["SplitReport", "StratumSplit", "field_value", "split_dataset", "split_examples"]
+__all__ = ["SplitReport", "StratumSplit", "field_value", "sample_examples", "split_dataset",
+           "split_examples"]
 
 _NONE = "(none)"
 
@@ -132,3 +133,37 @@ def split_dataset(path: str | Path, out: str | Path, by: str = "stratum",
     rows, strata = split_examples(dataset.examples, by=by, holdout=holdout, seed=seed)
     write_examples(out, rows)
     return SplitReport(output=str(out), by=by, holdout_fraction=holdout, seed=seed, strata=strata)
+
+
+def sample_examples(examples: Sequence[GoldenExample], rows: int,
+                    seed: int = 0) -> list[GoldenExample]:
+    """A seeded sample of ``rows`` examples that keeps each (stratum, split) group's share.
+
+    Each group is shuffled with its own seeded generator; the k-th of a group of n ranks at
+    k/n, and the lowest ranks are kept, so every group gets its share (rounded) and small
+    groups are not dropped first. The same seed gives the same sample.
+
+    Args:
+        examples: the rows.
+        rows: how many to keep (all of them when there are fewer).
+        seed: the sample's seed.
+
+    Returns:
+        The kept examples, in their original order.
+
+    Raises:
+        InvalidArgument: ``rows`` is less than 1.
+    """
+    if rows < 1:
+        raise InvalidArgument("rows", rows, "must be at least 1")
+    groups: dict[str, list[int]] = {}
+    for index, example in enumerate(examples):
+        key = f"{example.stratum or _NONE}\x00{example.split or 'dev'}"
+        groups.setdefault(key, []).append(index)
+    ranked: list[tuple[float, int]] = []
+    for key in sorted(groups):
+        members = groups[key]
+        order = _rng(seed, key).sample(members, len(members))
+        ranked += [(position / len(order), index) for position, index in enumerate(order)]
+    keep = sorted(index for _, index in sorted(ranked)[:rows])
+    return [examples[i] for i in keep]

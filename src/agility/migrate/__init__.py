@@ -1,7 +1,13 @@
 """Migration plans, the ``migrate`` pipeline, ``init`` and the offline ``demo``."""
 
 from agility.migrate._demo import EXAMPLES, copy_example, example_path, run_demo, subset_rows
-from agility.migrate._init import STARTER_PLAN, write_starter_plan
+from agility.migrate._init import (
+    STARTER_CRITERIA,
+    STARTER_PLAN,
+    STARTER_PROMPT,
+    write_starter_files,
+    write_starter_plan,
+)
 from agility.migrate._pipeline import MigrationResult, migrate
 from agility.migrate._plan import (
     CandidateSpec,
@@ -15,7 +21,9 @@ from agility.migrate._plan import (
 
 __all__ = [
     "EXAMPLES",
+    "STARTER_CRITERIA",
     "STARTER_PLAN",
+    "STARTER_PROMPT",
     "CandidateSpec",
     "DatasetSpec",
     "MigrationResult",
@@ -29,5 +37,6 @@ __all__ = [
     "parse_plan",
     "run_demo",
     "subset_rows",
+    "write_starter_files",
     "write_starter_plan",
 ]

@@ -1,4 +1,9 @@
-"""``agility init``: write a commented starter migration plan."""
+"""``agility init``: write a commented starter migration plan and the files it names.
+
+Beside the plan: ``criteria.yaml`` (the sign-off criteria with the playbook's values, for
+``agility compare --criteria``) and two prompt templates, ``prompts/current.yaml`` (the source's)
+and ``prompts/candidate.yaml`` (the target's, to port). A companion that exists is kept.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,13 @@ from pathlib import Path
 from agility._files import atomic_write, describe_os_error
 from agility.errors import UsageError
 
-__all__ = ["STARTER_PLAN", "write_starter_plan"]
+__all__ = [
+    "STARTER_CRITERIA",
+    "STARTER_PLAN",
+    "STARTER_PROMPT",
+    "write_starter_files",
+    "write_starter_plan",
+]
 
 STARTER_PLAN = """\
 # agility migration plan. Run it with: agility migrate plan.yaml
@@ -56,6 +67,79 @@ traffic_per_month: 100000       # optional: projects the monthly cost difference
 """
 
 
+STARTER_CRITERIA = """\
+# Sign-off criteria (the playbook's sample values). Use them with
+#   agility compare SOURCE_RUN TARGET_RUN --criteria criteria.yaml
+# or from a plan: criteria: criteria.yaml
+quality:
+  metrics: [correctness]        # gated metrics: each may drop at most max_relative_drop
+  max_relative_drop: 0.03       # 3% relative to the source
+  alpha: 0.05                   # the intervals' level (95%)
+latency:
+  ttft_max_increase_pct: 20     # either limit satisfies the gate
+  ttft_max_increase_ms: 250
+  percentile: p50
+cost:
+  max_increase_pct: 0           # the target may not cost more per query
+safety:
+  metrics: []                   # e.g. [safety]: every target answer must pass
+use_holdout: true               # gate on the locked holdout when the dataset has one
+"""
+
+STARTER_PROMPT = """\
+# A prompt template: a system message and messages rendered with Jinja2 for each golden row.
+# Variables: {{ question }}, {{ context }} (the row's documents or what a retriever found),
+# {{ history }}, {{ metadata }}. The ground truth is never visible to a template.
+name: {name}
+version: "1"
+system: |
+  {system}
+messages:
+  - role: user
+    content: |
+      Documents:
+      {{{{ context }}}}
+
+      Question: {{{{ question }}}}
+"""
+
+_PROMPTS = {
+    "current": "You are a helpful assistant. Answer the question from the documents.",
+    "candidate": ("Answer the question using only the documents. Reply with the answer in one "
+                  "sentence; if the documents do not hold it, say so."),
+}
+
+
+def write_starter_files(plan: str | Path = "plan.yaml", force: bool = False) -> list[Path]:
+    """Write the starter plan and, beside it, the criteria and prompt files it names.
+
+    Args:
+        plan: where the plan goes; the companions go in its folder.
+        force: overwrite the plan if it exists (companions that exist are always kept).
+
+    Returns:
+        The files written, the plan first.
+
+    Raises:
+        UsageError: the plan exists (and ``force`` is false) or a file cannot be written.
+    """
+    written = [write_starter_plan(plan, force=force)]
+    folder = Path(plan).parent
+    companions = {folder / "criteria.yaml": STARTER_CRITERIA}
+    for name, system in _PROMPTS.items():
+        companions[folder / "prompts" / f"{name}.yaml"] = STARTER_PROMPT.format(name=name,
+                                                                                system=system)
+    for path, text in companions.items():
+        if path.exists():
+            continue
+        try:
+            atomic_write(path, text)
+        except OSError as exc:
+            raise UsageError(f"cannot write {path}: {describe_os_error(exc)}.") from exc
+        written.append(path)
+    return written
+
+
 def write_starter_plan(path: str | Path = "plan.yaml", force: bool = False) -> Path:
     """Write :data:`STARTER_PLAN` to ``path``.
 
@@ -71,8 +155,8 @@ def write_starter_plan(path: str | Path = "plan.yaml", force: bool = False) -> P
     """
     path = Path(path)
     if path.exists() and not force:
-        raise UsageError(f"{path} already exists. Pass --force to overwrite it, or give "
-                         f"another path.")
+        raise UsageError(f"{path} already exists: overwrite it, or give another path",
+                         argument="force")
     try:
         atomic_write(path, STARTER_PLAN)
     except OSError as exc:

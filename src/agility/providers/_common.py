@@ -5,12 +5,14 @@ from __future__ import annotations
 import email.utils
 import math
 import os
+import re
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from agility.chat import ChatRequest
 from agility.errors import (
+    ContextOverflowError,
     ProviderAuthError,
     ProviderError,
     ProviderTimeout,
@@ -24,6 +26,7 @@ __all__ = [
     "estimate_input_tokens",
     "estimate_tokens",
     "hide",
+    "is_context_overflow",
     "is_sensitive_header",
     "parse_retry_after",
     "provider_extra",
@@ -84,9 +87,24 @@ def error_for_status(status: int, message: str, *, provider: str, model: str,
         return RateLimitError(f"rate limited: {message}", retry_after_s=retry_after_s, **common)
     if status == 408:
         return ProviderTimeout(f"request timed out: {message}", **common)
+    if status in (400, 413) and is_context_overflow(message, code):
+        return ContextOverflowError(
+            f"the prompt does not fit the model's context window: {message}. Shorten the "
+            f"prompt or lower max_tokens, or serve the model with a larger context (the "
+            f"llama.cpp server's --n_ctx)", **common)
     error = ProviderError(f"provider error: {message}", **common)
     error.retryable = status >= 500 or status == 529
     return error
+
+
+_OVERFLOW = re.compile(r"(?i)context (?:length|window)|maximum context|too many tokens|"
+                       r"prompt is too long|input is too long")
+
+
+def is_context_overflow(message: str, code: str | None = None) -> bool:
+    """Whether a provider's error says the prompt exceeds the context window (OpenAI and the
+    servers that copy it: code ``context_length_exceeded``; Anthropic: "prompt is too long")."""
+    return code == "context_length_exceeded" or bool(_OVERFLOW.search(message))
 
 
 def read_api_key(env_name: str | None) -> str | None:

@@ -205,6 +205,8 @@ class OpenAIProvider(HeaderCredentials, Provider):
                 async with aclosing(stream.read(response, watch, self)) as pieces:
                     async for text in pieces:
                         yield TextDelta(text)
+            if stream.received == 0:
+                raise await self._empty_stream_error(request, api_key, stream.request_id)
         except TimeoutError as exc:
             raise ProviderTimeout(
                 f"no answer within {self.timeout_s:g}s from {self.base_url} "
@@ -225,11 +227,41 @@ class OpenAIProvider(HeaderCredentials, Provider):
             request_id=request_id, retry_after_s=parse_retry_after(response.headers),
             key_env=self.api_key_env, code=code)
 
+    async def _empty_stream_error(self, request: ChatRequest, api_key: str | None,
+                                  request_id: str | None) -> ProviderError:
+        """The error behind an HTTP 200 whose stream held nothing at all.
+
+        The llama.cpp server answers an over-long prompt that way when streaming (and with
+        a 400 ``context_length_exceeded`` when not), so the request is sent once more without
+        streaming to learn why: a context overflow is then named as such.
+        """
+        body = {k: v for k, v in self.build_body(request).items() if k != "stream_options"}
+        body["stream"] = False
+        params = {"api-version": self.azure_api_version} if self.azure_api_version else None
+        proxy, proxy_auth = self._env_proxy()
+        try:
+            async with self._get_session().post(
+                    self.url, data=json.dumps(body).encode(), headers=self._headers(api_key),
+                    params=params, proxy=proxy, proxy_auth=proxy_auth) as response:
+                answer = await response.read()
+                if response.status >= 400:
+                    return self._http_error(response, answer, request_id, api_key)
+        except (aiohttp.ClientError, TimeoutError):
+            pass
+        return StreamError("the server answered with an empty stream (no data at all)",
+                           provider=self.name, model=self.model, request_id=request_id)
+
     def _transport_error(self, exc: aiohttp.ClientError, stream: _StreamState,
                          api_key: str | None) -> ProviderError:
         detail = hide(str(exc) or type(exc).__name__, *self._secrets(api_key))
         if stream.started:
-            return StreamError(f"the stream broke before it finished: {detail}",
+            hint = ""
+            if (urlsplit(self.base_url).hostname or "") in ("127.0.0.1", "localhost", "::1"):
+                # seen with the llama.cpp server, whose default is to cut a stream in flight
+                # when the next request arrives
+                hint = (" (a llama.cpp server cuts a stream when another request arrives unless "
+                        "it runs with --interrupt_requests False; see docs/providers.md)")
+            return StreamError(f"the stream broke before it finished: {detail}{hint}",
                                provider=self.name, model=self.model, request_id=stream.request_id)
         error = ProviderError(f"cannot reach {self.base_url}: {detail}. Check base_url and that "
                               f"the server is running", provider=self.name, model=self.model)
@@ -287,6 +319,7 @@ class _StreamState:
         self.usage: dict[str, Any] | None = None
         self.finish_reason: str | None = None
         self.request_id: str | None = None
+        self.received = 0  # body bytes received
         self.started = False
         self.done = False
 
@@ -307,6 +340,7 @@ class _StreamState:
         pending = b""
         parts = self.parts
         async for data in response.content.iter_any():
+            self.received += len(data)
             if self.done:
                 continue
             arrived = time.perf_counter()

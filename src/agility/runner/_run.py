@@ -87,6 +87,8 @@ async def arun_model(
     extra_cost_usd: float = 0.0,
     retriever: Retriever | None = None,
     splits: Sequence[str] | None = None,
+    rows: int | None = None,
+    sample_seed: int = 0,
     progress: bool = True,
     prices: PriceTable | str | Path | None = None,
 ) -> RunSummary:
@@ -115,6 +117,9 @@ async def arun_model(
         extra_cost_usd: per-query extra cost (vector DB, ...), USD.
         retriever: a retrieval step run before rendering each prompt (needs a template).
         splits: only these splits; None = every row.
+        rows: only a seeded sample of this many examples, keeping each stratum's and split's
+            share (a larger sample with the same seed holds the smaller one).
+        sample_seed: the sample's seed.
         progress: show a progress bar (only on a terminal).
         prices: a price table or a user price file merged over the built-in table.
 
@@ -142,7 +147,8 @@ async def arun_model(
     plan = prepare_run(store, dataset, model, name=name, provider_options=provider_options,
                        template=template, config=config, repeat=repeat, resume=resume,
                        splits=splits, price_input=price_input, price_output=price_output,
-                       prices=prices, extra_cost_usd=extra_cost_usd, settings=settings)
+                       prices=prices, extra_cost_usd=extra_cost_usd, settings=settings,
+                       rows=rows, sample_seed=sample_seed)
     client = Client(plan.provider, price=plan.price, rate_limit=rate_limit, retry=retry,
                     timeout_s=timeout_s, concurrency=concurrency)
     ctx = CallContext(store=store, client=client, template=plan.template, config=config,

@@ -96,10 +96,18 @@ def _load_dataset(dataset: Any) -> Any:
     return dataset
 
 
-def _select(dataset: Any, splits: Sequence[str] | None) -> list[Any]:
+def _select(dataset: Any, splits: Sequence[str] | None, rows: int | None,
+            sample_seed: int) -> list[Any]:
     if splits is None:
-        return list(dataset.examples)
-    return list(dataset.select(splits=list(splits), allow_holdout="holdout" in splits))
+        chosen = list(dataset.examples)
+    else:
+        chosen = list(dataset.select(splits=list(splits), allow_holdout="holdout" in splits))
+    if rows is None:
+        return chosen
+    from agility.dataset import sample_examples
+
+    # a larger sample with the same seed holds the smaller one: a run can grow with --resume
+    return sample_examples(chosen, rows, seed=sample_seed)
 
 
 def _check_resume(run: RunRecord, wanted: NewRun) -> None:
@@ -116,6 +124,7 @@ def prepare_run(
     config: GenerationConfig | None, repeat: int, resume: bool,
     splits: Sequence[str] | None, price_input: float | None, price_output: float | None,
     prices: PriceTable | str | Path | None, extra_cost_usd: float, settings: dict[str, Any],
+    rows: int | None = None, sample_seed: int = 0,
 ) -> RunPlan:
     """Load and check everything, then create the run record (or reopen it on resume).
 
@@ -132,7 +141,7 @@ def prepare_run(
     if extra_cost_usd < 0:
         raise InvalidArgument("extra_cost_usd", extra_cost_usd, "must be >= 0 USD per query")
     ds = _load_dataset(dataset)
-    examples = _select(ds, splits)
+    examples = _select(ds, splits, rows, sample_seed)
     tmpl = resolve_template(template)
     if tmpl is not None and examples:
         tmpl.render(examples[0])  # a template error stops us before the run is recorded
@@ -150,6 +159,7 @@ def prepare_run(
         prices={**prices_record, "extra_cost_usd": extra_cost_usd},
         tool_version=agility.__version__, repeat=repeat, started_at=utc_now(),
         meta={**settings, "splits": list(splits) if splits else None,
+              "rows": rows, "sample_seed": sample_seed if rows is not None else None,
               "n_examples": len(examples), "python": platform.python_version(),
               "template": {"name": tmpl.name, "version": tmpl.version,
                            "path": str(tmpl.path) if tmpl.path else None} if tmpl else None},
