@@ -135,6 +135,12 @@ def compare(
     if inputs.source.dataset_hash != inputs.target.dataset_hash:
         warnings.append("the runs used different datasets; examples are paired by id only")
     warnings += [f"could not score '{name}': {why}" for name, why in inputs.not_scored.items()]
+    empty = {side: sum(1 for r in results if r.error is None and not (r.output or "").strip())
+             for side, results in (("source", inputs.source_results),
+                                   ("target", inputs.target_results))}
+    warnings += [f"the {side} gave {n} empty answers (check max_tokens and stop sequences): "
+                 f"they are scored as answers and carry no first token" for side, n in
+                 empty.items() if n]
 
     src_ids = {r.example_id for r in inputs.source_results}
     tgt_ids = {r.example_id for r in inputs.target_results}
@@ -171,7 +177,7 @@ def compare(
 
     has_holdout = any(in_holdout(i) for i in paired)
     gate_split: GateSplit = "holdout" if criteria.use_holdout and has_holdout else "all"
-    latency = compare_latency(inputs.source_results, inputs.target_results, confidence)
+    latency = compare_latency(inputs.source_results, inputs.target_results, confidence, seed)
     cost = compare_cost(inputs.source_results, inputs.target_results,
                         traffic_per_month=traffic_per_month, migration_cost_usd=migration_cost_usd)
     in_split = [i for i in universe if gate_split == "all" or in_holdout(i)]
@@ -219,6 +225,7 @@ def compare(
         latency=latency, cost=cost, errors=errors, tags=dict(sorted(tags.items())),
         criteria=criteria.model_dump(), criteria_results=results, verdict=verdict_of(results),
         regressions=regressions, improvements=improvements, review=review, warnings=warnings,
+        empty_answers=empty,
     )
 
 

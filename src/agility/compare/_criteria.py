@@ -61,11 +61,21 @@ class QualityCriteria(_Section):
 class LatencyCriteria(_Section):
     """The target's TTFT (at ``percentile``) may rise by at most ``ttft_max_increase_pct``
     percent *or* at most ``ttft_max_increase_ms`` milliseconds: either satisfies. Set both to
-    null to skip the latency gate."""
+    null to skip the latency gate.
+
+    ``test: interval`` (default) passes only when the upper bound of the interval of the rise
+    is within a limit, fails when its lower bound exceeds both, and is inconclusive between:
+    machine load and a handful of slow calls cannot flip the verdict. ``point`` compares the
+    point estimates alone. The gate is not evaluated when a side timed fewer than
+    ``min_timed`` answers or less than ``min_timed_share`` of its answers (empty answers
+    carry no first token)."""
 
     ttft_max_increase_pct: float | None = Field(default=20.0, ge=0)
     ttft_max_increase_ms: float | None = Field(default=250.0, ge=0)
     percentile: Literal["p50", "p90", "p95", "p99"] = "p50"
+    test: Literal["interval", "point"] = "interval"
+    min_timed: int = Field(default=10, ge=1)
+    min_timed_share: float = Field(default=0.8, gt=0, le=1)
 
 
 class CostCriteria(_Section):

@@ -250,11 +250,23 @@ def _latency(latency: LatencyComparison, criteria: Criteria) -> CriterionResult 
                                reason=f"TTFT was not measured for the {who} {runs}",
                                advice="run the model with streaming (agility run) rather than "
                                       "replaying recorded answers")
+    assert side.source is not None and side.target is not None
+    thin = [f"{who} timed {timed} of {answered} answers"
+            for who, timed, answered in (("source", side.source.n, side.answered_source),
+                                         ("target", side.target.n, side.answered_target))
+            if timed < c.min_timed or timed < c.min_timed_share * answered]
+    if thin:
+        return CriterionResult(
+            name=label, kind="latency", status="not_evaluated",
+            evidence="; ".join(thin) + f" (at least {c.min_timed} and "
+                                       f"{100 * c.min_timed_share:.0f}% needed)",
+            reason="too few answers carried a first token to judge TTFT",
+            advice="look at the empty answers (stop sequences, max_tokens) and run more "
+                   "examples")
     inc_ms = side.diff_ms[c.percentile]
     inc_pct = side.diff_pct[c.percentile]
-    ok_pct = c.ttft_max_increase_pct is not None and inc_pct is not None \
-        and inc_pct <= c.ttft_max_increase_pct
-    ok_ms = c.ttft_max_increase_ms is not None and inc_ms <= c.ttft_max_increase_ms
+    ms_low, ms_high = (side.diff_ms_interval or {}).get(c.percentile, (inc_ms, inc_ms))
+    pct_bounds = (side.diff_pct_interval or {}).get(c.percentile)
     limits = " or ".join(x for x in (
         f"+{c.ttft_max_increase_pct:g}%" if c.ttft_max_increase_pct is not None else "",
         f"+{c.ttft_max_increase_ms:g} ms" if c.ttft_max_increase_ms is not None else "") if x)
@@ -262,13 +274,34 @@ def _latency(latency: LatencyComparison, criteria: Criteria) -> CriterionResult 
     evidence = (f"source {getattr(side.source, c.percentile):.0f} ms, target "
                 f"{getattr(side.target, c.percentile):.0f} ms: {inc_ms:+.0f} ms ({pct_text}); "
                 f"allowed {limits}")
-    if ok_pct or ok_ms:
+    if c.test == "interval":
+        pct_range = "n/a" if pct_bounds is None else \
+            f"{pct_bounds[0]:+.1f}% to {pct_bounds[1]:+.1f}%"
+        evidence += (f"; {100 * (1 - criteria.quality.alpha):.0f}% interval of the rise "
+                     f"{ms_low:+.0f} to {ms_high:+.0f} ms ({pct_range})")
+        low_pct, high_pct = pct_bounds if pct_bounds is not None else (None, None)
+    else:
+        ms_low = ms_high = inc_ms
+        low_pct = high_pct = inc_pct
+    within = ((c.ttft_max_increase_ms is not None and ms_high <= c.ttft_max_increase_ms)
+              or (c.ttft_max_increase_pct is not None and high_pct is not None
+                  and high_pct <= c.ttft_max_increase_pct))
+    beyond = ((c.ttft_max_increase_ms is None or ms_low > c.ttft_max_increase_ms)
+              and (c.ttft_max_increase_pct is None
+                   or (low_pct is not None and low_pct > c.ttft_max_increase_pct)))
+    if within:
         return CriterionResult(name=label, kind="latency", status="pass", evidence=evidence)
-    return CriterionResult(name=label, kind="latency", status="fail", evidence=evidence,
-                           reason=f"TTFT {c.percentile} rose {inc_ms:+.0f} ms ({pct_text}), "
-                                  f"more than {limits}",
-                           advice="check the target's serving (region, concurrency, load), "
-                                  "or relax the latency bounds if the rise is acceptable")
+    if beyond:
+        return CriterionResult(
+            name=label, kind="latency", status="fail", evidence=evidence,
+            reason=f"TTFT {c.percentile} rose {inc_ms:+.0f} ms ({pct_text}), more than {limits}",
+            advice="check the target's serving (region, concurrency, load), or relax the "
+                   "latency bounds if the rise is acceptable")
+    return CriterionResult(
+        name=label, kind="latency", status="inconclusive", evidence=evidence,
+        reason=f"the interval of the TTFT {c.percentile} rise straddles the allowed {limits}",
+        advice="run more examples, with source and target interleaved on the same machine "
+               "(agility migrate does), so load drift hits both alike")
 
 
 def _cost(cost: CostComparison, criteria: Criteria) -> CriterionResult | None:

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from agility.compare._models import Histogram, LatencyComparison, LatencySide, Percentiles
-from agility.compare._stats import quantile, quantile_interval
+from agility.compare._stats import quantile, quantile_draws, quantile_interval
 from agility.store import ResultRecord
 
 __all__ = ["PERCENTILES", "compare_latency", "latency_values"]
@@ -57,38 +57,79 @@ def _histogram(source: np.ndarray, target: np.ndarray, bins: int = 20) -> Histog
                      target=[int(c) for c in counts[1]])
 
 
+#: draws of each side's bootstrap distribution for the intervals of the differences
+_DRAWS = 20_000
+
+
+def _diff_intervals(src: np.ndarray, tgt: np.ndarray, confidence: float, seed: int
+                    ) -> tuple[dict[str, tuple[float, float]],
+                               dict[str, tuple[float, float] | None]]:
+    """Intervals of target - source (ms) and of the relative change (%) of each percentile.
+
+    The two runs' calls are not paired, so each side's percentile is resampled on its own
+    (its exact bootstrap distribution, see :func:`quantile_draws`) and the draws combined.
+    """
+    rng = np.random.default_rng(seed)
+    tail = 100.0 * (1.0 - confidence) / 2
+    in_ms: dict[str, tuple[float, float]] = {}
+    in_pct: dict[str, tuple[float, float] | None] = {}
+    for name, q in PERCENTILES.items():
+        s_draws = quantile_draws(src, q, _DRAWS, rng)
+        t_draws = quantile_draws(tgt, q, _DRAWS, rng)
+        diff = t_draws - s_draws
+        in_ms[name] = (float(np.percentile(diff, tail)), float(np.percentile(diff, 100 - tail)))
+        if np.all(s_draws > 0):
+            rel = 100.0 * diff / s_draws
+            in_pct[name] = (float(np.percentile(rel, tail)),
+                            float(np.percentile(rel, 100 - tail)))
+        else:
+            in_pct[name] = None
+    return in_ms, in_pct
+
+
+def _answered(results: Sequence[ResultRecord]) -> int:
+    return sum(1 for r in results if r.error is None and not r.cached)
+
+
 def _side(source: Sequence[ResultRecord], target: Sequence[ResultRecord], field: str,
-          confidence: float) -> LatencySide:
+          confidence: float, seed: int) -> LatencySide:
     src_values, src_excluded = latency_values(source, field)
     tgt_values, tgt_excluded = latency_values(target, field)
     src = _percentiles(src_values, confidence)
     tgt = _percentiles(tgt_values, confidence)
     diff_ms = diff_pct = None
+    ms_interval: dict[str, tuple[float, float]] | None = None
+    pct_interval: dict[str, tuple[float, float] | None] | None = None
     if src is not None and tgt is not None:
         diff_ms = {k: getattr(tgt, k) - getattr(src, k) for k in PERCENTILES}
         diff_pct = {k: (100.0 * diff_ms[k] / getattr(src, k) if getattr(src, k) else None)
                     for k in PERCENTILES}
+        ms_interval, pct_interval = _diff_intervals(src_values, tgt_values, confidence, seed)
     return LatencySide(source=src, target=tgt, diff_ms=diff_ms, diff_pct=diff_pct,
+                       diff_ms_interval=ms_interval, diff_pct_interval=pct_interval,
                        histogram=_histogram(src_values, tgt_values),
-                       excluded_source=src_excluded, excluded_target=tgt_excluded)
+                       excluded_source=src_excluded, excluded_target=tgt_excluded,
+                       answered_source=_answered(source), answered_target=_answered(target))
 
 
 def compare_latency(
     source: Sequence[ResultRecord],
     target: Sequence[ResultRecord],
     confidence: float = 0.95,
+    seed: int = 0,
 ) -> LatencyComparison:
-    """TTFT and total latency of both runs, side by side.
+    """TTFT and total latency of both runs, side by side, with intervals of the differences.
 
     Args:
         source: the source run's results (every repeat).
         target: the target run's results.
         confidence: coverage of the percentiles' intervals.
+        seed: seed of the intervals of the differences.
 
     Returns:
         The comparison; a side without timings is ``None`` (not measured).
     """
     return LatencyComparison(
-        ttft=_side(source, target, "ttft_ms", confidence),
-        total=_side(source, target, "latency_ms", confidence),
+        ttft=_side(source, target, "ttft_ms", confidence, seed),
+        total=_side(source, target, "latency_ms", confidence, seed + 1),
     )

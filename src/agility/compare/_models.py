@@ -166,9 +166,15 @@ class LatencySide(_Model):
     target: Percentiles | None
     diff_ms: dict[str, float] | None = None  # per percentile, target - source
     diff_pct: dict[str, float | None] | None = None
+    # bootstrap intervals of those differences (each side resampled on its own)
+    diff_ms_interval: dict[str, tuple[float, float]] | None = None
+    diff_pct_interval: dict[str, tuple[float, float] | None] | None = None
     histogram: Histogram | None = None
     excluded_source: int = 0  # cached or failed calls left out
     excluded_target: int = 0
+    # successful, not cached answers, and how many of them carried this timing
+    answered_source: int = 0
+    answered_target: int = 0
 
 
 class LatencyComparison(_Model):
@@ -321,3 +327,7 @@ class Comparison(_Model):
     improvements: list[ExampleDiff] = Field(default_factory=list)
     review: list[ReviewItem] = Field(default_factory=list)
     warnings: list[str] = Field(default_factory=list)
+    #: how the two runs were scheduled (interleaved, one after the other), when known
+    scheduling: str | None = None
+    #: answers with no text, by side ("source", "target")
+    empty_answers: dict[str, int] = Field(default_factory=dict)

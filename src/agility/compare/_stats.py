@@ -31,6 +31,7 @@ __all__ = [
     "mcnemar",
     "paired_bootstrap",
     "quantile",
+    "quantile_draws",
     "quantile_interval",
     "wilcoxon",
 ]
@@ -220,6 +221,22 @@ def quantile(values: np.ndarray, q: float) -> float:
     """
     ordered = np.sort(np.asarray(values, dtype=float))
     return float(ordered[nearest_rank_index(q, ordered.size)])
+
+
+def quantile_draws(values: np.ndarray, q: float, draws: int,
+                   rng: np.random.Generator) -> np.ndarray:
+    """``draws`` values of the bootstrap distribution of the nearest-rank ``q`` quantile.
+
+    Sampled by inverting the exact distribution :func:`quantile_interval` describes, so no
+    resample is drawn: the cost is O(n + draws log n).
+    """
+    ordered = np.sort(np.asarray(values, dtype=float))
+    n = ordered.size
+    k = nearest_rank_index(q, n) + 1
+    cdf = sps.binom.sf(k - 1, n, np.arange(1, n + 1) / n)
+    index = np.searchsorted(cdf, rng.random(draws), side="left")
+    drawn: np.ndarray = ordered[np.minimum(index, n - 1)]
+    return drawn
 
 
 def quantile_interval(values: np.ndarray, q: float,

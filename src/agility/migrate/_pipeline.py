@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -29,6 +29,9 @@ from agility.providers import RoutingPolicy
 from agility.report import write_html, write_markdown
 from agility.retrieval import EmbeddingRetriever
 from agility.store import MigrationRecord, NewEvent, Store, utc_now
+
+if TYPE_CHECKING:
+    from agility.runner import RunSummary
 
 __all__ = ["MigrationResult", "migrate"]
 
@@ -72,37 +75,100 @@ def _prepare_dataset(plan: Plan, store: Store) -> tuple[Dataset, str]:
     return dataset, step
 
 
-def _run_side(plan: Plan, side: Side, dataset: Dataset, store: Store,
-              retriever: EmbeddingRetriever | None, progress: bool) -> str:
-    from agility.runner import run_model
-
+def _run_job(plan: Plan, side: Side, dataset: Dataset, store: Store,
+             retriever: EmbeddingRetriever | None, progress: bool) -> dict[str, Any]:
+    """The :func:`agility.runner.run_model` arguments of one side."""
     cand: CandidateSpec = getattr(plan, side)
-    run_name = plan.run_name(side)
-    existing = store.get_run(run_name)
     price = cand.price
-    try:
-        # on resume the runner checks that dataset, model, prompt and config still match,
-        # so an edited plan never silently reuses answers made with other settings
-        summary = run_model(
-            dataset, cand.model_spec, name=run_name, store=store,
-            provider_options=dict(cand.provider_options),
-            template=cand.prompt, config=cand.config, concurrency=cand.concurrency,
-            timeout_s=cand.timeout_s, resume=existing is not None,
-            price_input=None if price is None else price.input_per_mtok,
-            price_output=None if price is None else price.output_per_mtok,
-            retriever=retriever if cand.prompt is not None else None,
-            splits=list(plan.dataset.splits), progress=progress)
-    except RunSettingsChanged as exc:
-        where = plan.path or "the plan"
-        raise UsageError(
-            f"{where}: {side}: the store already holds run '{run_name}', made with other "
-            f"settings (its {exc.field} was {exc.before!r} and is now {exc.now!r}). Restore "
-            f"the {side}'s settings, or give it a new {side}.name to run it afresh.") from exc
-    if existing is not None and summary.n_done == 0:
+    # on resume the runner checks that dataset, model, prompt and config still match, so an
+    # edited plan never silently reuses answers made with other settings
+    return {
+        "dataset": dataset, "model": cand.model_spec, "name": plan.run_name(side),
+        "store": store, "provider_options": dict(cand.provider_options),
+        "template": cand.prompt, "config": cand.config, "concurrency": cand.concurrency,
+        "timeout_s": cand.timeout_s, "resume": store.get_run(plan.run_name(side)) is not None,
+        "price_input": None if price is None else price.input_per_mtok,
+        "price_output": None if price is None else price.output_per_mtok,
+        "retriever": retriever if cand.prompt is not None else None,
+        "splits": list(plan.dataset.splits), "progress": progress}
+
+
+def _describe(summary: RunSummary, resumed: bool) -> str:
+    if resumed and summary.n_done == 0:
         return f"up to date ({summary.skipped_on_resume} answers already stored)"
-    verb = "resumed" if existing is not None else "ran"
+    verb = "resumed" if resumed else "ran"
     errors = f", {summary.n_errors} failed" if summary.n_errors else ""
     return f"{verb} {summary.n_done} calls{errors} in {summary.wall_time_s:.0f} s"
+
+
+def _settings_changed(plan: Plan, exc: RunSettingsChanged) -> UsageError:
+    side = "source" if exc.run == plan.run_name("source") else "target"
+    where = plan.path or "the plan"
+    return UsageError(
+        f"{where}: {side}: the store already holds run '{exc.run}', made with other settings "
+        f"(its {exc.field} was {exc.before!r} and is now {exc.now!r}). Restore the {side}'s "
+        f"settings, or give it a new {side}.name to run it afresh.")
+
+
+def _run_sides(plan: Plan, dataset: Dataset, store: Store,
+               retriever: EmbeddingRetriever | None, progress: bool,
+               say: StepCallback) -> tuple[dict[str, str], str]:
+    """Run both candidates and say how they were scheduled.
+
+    When both sides call a model, their calls start in turn (A B A B) on this machine, so
+    load drift hits both alike and cannot read as a regression; otherwise (recorded answers,
+    ``schedule: sequential``) one runs after the other.
+    """
+    from agility.runner import run_interleaved, run_model
+
+    sides: tuple[Side, Side] = ("source", "target")
+    jobs = {side: _run_job(plan, side, dataset, store, retriever, progress) for side in sides}
+    calls_model = [getattr(plan, side).recorded_outputs is None for side in sides]
+    interleave = plan.schedule == "interleaved" and all(calls_model)
+    steps: dict[str, str] = {}
+    try:
+        if interleave:
+            say(f"benchmark source and run target, interleaved: {plan.run_name('source')}, "
+                f"{plan.run_name('target')}")
+            summaries = dict(zip(sides, run_interleaved([jobs[s] for s in sides]), strict=True))
+        else:
+            summaries = {}
+            for side in sides:
+                step = "benchmark source" if side == "source" else "run target"
+                say(f"{step}: {plan.run_name(side)}")
+                summaries[side] = run_model(**jobs[side])
+                say(f"{step}: {_describe(summaries[side], jobs[side]['resume'])}")
+    except RunSettingsChanged as exc:
+        raise _settings_changed(plan, exc) from exc
+    for side in sides:
+        steps[side] = _describe(summaries[side], jobs[side]["resume"])
+    if interleave:
+        say(f"benchmark source and run target: source {steps['source']}; target "
+            f"{steps['target']}")
+    return steps, _schedule_text(plan, store, summaries, interleave, calls_model)
+
+
+def _schedule_text(plan: Plan, store: Store, summaries: dict[Side, RunSummary],
+                   interleave: bool, calls_model: list[bool]) -> str:
+    ran = [side for side in ("source", "target") if summaries[side].n_done]
+    if not ran:
+        earlier = store.get_migration(plan.name)
+        if earlier is not None and earlier.lineage.get("schedule"):
+            return str(earlier.lineage["schedule"])  # how they ran when they ran
+        return "both runs were already stored when this migration started"
+    if not all(calls_model):
+        replayed = " and ".join(s for s, live in zip(("source", "target"), calls_model,
+                                                     strict=True) if not live)
+        return f"the {replayed} answers were replayed from a file; no timing comparison of calls"
+    if interleave and len(ran) == 2:
+        return (f"source and target ran interleaved on this machine: their calls started in "
+                f"turn (A B A B), {plan.source.concurrency} and {plan.target.concurrency} in "
+                f"flight at most, so load drift hit both alike")
+    if interleave:
+        return (f"only the {ran[0]} ran now (the other run was already stored): their calls "
+                f"were not interleaved, so a latency difference may include load drift")
+    return ("the runs went one after the other (schedule: sequential); a latency difference "
+            "may include load drift between them")
 
 
 def _score_side(plan: Plan, side: Side, store: Store, progress: bool) -> str:
@@ -242,11 +308,9 @@ def migrate(plan_path: str | Path, store: Store | None = None, progress: bool = 
                 spec.corpus, top_k=spec.top_k, cost_per_query_usd=spec.cost_per_query_usd,
                 include_example_context=spec.include_example_context)
         sides: tuple[Side, Side] = ("source", "target")
+        ran, schedule = _run_sides(plan, dataset, store, retriever, progress, say)
+        steps.update(ran)
         for side in sides:
-            step = "benchmark source" if side == "source" else "run target"
-            say(f"{step}: {plan.run_name(side)}")
-            steps[side] = _run_side(plan, side, dataset, store, retriever, progress)
-            say(f"{step}: {steps[side]}")
             steps[f"score {side}"] = _score_side(plan, side, store, progress)
             say(f"score {side}: {steps[f'score {side}']}")
         say("validate: comparing side by side and applying the sign-off gate")
@@ -254,8 +318,10 @@ def migrate(plan_path: str | Path, store: Store | None = None, progress: bool = 
             store, plan.run_name("source"), plan.run_name("target"), plan.criteria_object(),
             seed=plan.seed, traffic_per_month=plan.traffic_per_month,
             migration_cost_usd=plan.migration_cost_usd)
+        comparison = comparison.model_copy(update={"scheduling": schedule})
         headline = _headline(comparison)
-        lineage = _lineage(plan, dataset, store, comparison, retriever)
+        lineage = {**_lineage(plan, dataset, store, comparison, retriever),
+                   "schedule": schedule}
         html, markdown, report_json = _write_reports(plan, comparison, lineage, headline)
         steps["validate"] = comparison.verdict
         store.save_migration(MigrationRecord(

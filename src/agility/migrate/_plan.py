@@ -153,6 +153,8 @@ class Plan(_Strict):
     traffic_per_month: int | None = Field(None, ge=1)
     migration_cost_usd: float | None = Field(None, ge=0)
     seed: int = 0
+    #: interleaved: both candidates' calls start in turn (A B A B) so load drift hits both
+    schedule: Literal["interleaved", "sequential"] = "interleaved"
 
     #: the plan file and its content hash (set by :func:`load_plan`)
     path: Path | None = Field(None, exclude=True)

@@ -222,7 +222,9 @@ def _speed(c: Comparison, labels: tuple[str, str]) -> str:
     out = ('<section id="speed"><h2>Speed</h2><p class="meta">Milliseconds, with 95% bootstrap '
            'intervals; cached and failed calls left out '
            f'(source {c.latency.total.excluded_source}, target {c.latency.total.excluded_target}).'
-           '</p>' + _table(["measure", "n", "p50", "p90", "p95", "p99"], rows))
+           '</p>'
+           + (f'<p class="meta">Scheduling: {_e(c.scheduling)}.</p>' if c.scheduling else "")
+           + _table(["measure", "n", "p50", "p90", "p95", "p99"], rows))
     plots = [histogram_svg(side.histogram, f"{name} distribution (ms)", "ms", labels)
              for name, side in (("TTFT", c.latency.ttft), ("total latency", c.latency.total))
              if side.histogram is not None]

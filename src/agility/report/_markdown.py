@@ -103,6 +103,7 @@ def render_markdown(result: Comparison) -> str:
     lines += ["", "| speed | source | target | difference |", "|---|---|---|---|",
               _latency_line("TTFT", r.latency.ttft), _latency_line("total", r.latency.total),
               _latency_line("total", r.latency.total, "p95"), "",
+              *([f"Scheduling: {_md(r.scheduling)}.", ""] if r.scheduling else []),
               "| cost | source | target |", "|---|---|---|",
               f"| per query | {format_usd(r.cost.source.mean_per_query_usd)} | "
               f"{format_usd(r.cost.target.mean_per_query_usd)} |",

@@ -13,8 +13,15 @@ from agility.client import (
     estimate_tokens,
 )
 from agility.runner._cache import cache_key
+from agility.runner._interleave import Turnstile
 from agility.runner._report import EXPORT_COLUMNS, export_run, percentile, run_figures
-from agility.runner._run import RunSummary, arun_model, run_model
+from agility.runner._run import (
+    RunSummary,
+    arun_interleaved,
+    arun_model,
+    run_interleaved,
+    run_model,
+)
 
 __all__ = [
     "EXPORT_COLUMNS",
@@ -23,6 +30,8 @@ __all__ = [
     "RetryExhausted",
     "RetryPolicy",
     "RunSummary",
+    "Turnstile",
+    "arun_interleaved",
     "arun_model",
     "cache_key",
     "call_with_retry",
@@ -30,5 +39,6 @@ __all__ = [
     "export_run",
     "percentile",
     "run_figures",
+    "run_interleaved",
     "run_model",
 ]

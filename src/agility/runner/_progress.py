@@ -27,6 +27,34 @@ __all__ = ["RunProgress"]
 _LINE_EVERY_S = 15.0
 
 
+class _SharedDisplay:
+    """One Rich display for the runs of a process: interleaved runs show one bar each in it
+    (Rich allows a single live display at a time)."""
+
+    progress: Progress | None = None
+    users = 0
+
+    @classmethod
+    def acquire(cls, console: Console) -> Progress:
+        if cls.progress is None:
+            cls.progress = Progress(
+                TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                TextColumn("errors {task.fields[errors]}"),
+                TextColumn("{task.fields[throttle]}"),
+                TextColumn("cost {task.fields[cost]}"),
+                TimeRemainingColumn(), console=console, transient=False)
+            cls.progress.start()
+        cls.users += 1
+        return cls.progress
+
+    @classmethod
+    def release(cls) -> None:
+        cls.users -= 1
+        if cls.users == 0 and cls.progress is not None:
+            cls.progress.stop()
+            cls.progress = None
+
+
 class RunProgress:
     """Progress of one run; does nothing when disabled."""
 
@@ -44,25 +72,20 @@ class RunProgress:
         self._last_line = time.monotonic()
         self._next_share = 0.1
         self._shown = 0
-        if enabled and console.is_terminal:
-            self._progress = Progress(
-                TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                TextColumn("errors {task.fields[errors]}"),
-                TextColumn("{task.fields[throttle]}"),
-                TextColumn("cost {task.fields[cost]}"),
-                TimeRemainingColumn(), console=console, transient=False)
-            self._task = self._progress.add_task(label, total=total, errors=0, cost="n/a",
-                                                 throttle="")
+        self._console = console if enabled and console.is_terminal else None
 
     def __enter__(self) -> RunProgress:
-        if self._progress is not None:
-            self._progress.start()
+        if self._console is not None:
+            self._progress = _SharedDisplay.acquire(self._console)
+            self._task = self._progress.add_task(self.label, total=self.total, errors=0,
+                                                 cost="n/a", throttle="")
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         if self._progress is not None:
-            self._progress.stop()
+            self._progress = None
+            _SharedDisplay.release()
         elif self._lines and self.done and self._shown != self.done:
             self._line()
 

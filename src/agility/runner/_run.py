@@ -12,10 +12,10 @@ import asyncio
 import concurrent.futures
 import gc
 import time
-from collections.abc import Coroutine, Sequence
+from collections.abc import Coroutine, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from agility.chat import GenerationConfig
 from agility.client import Client, RateLimit, RetryPolicy
@@ -24,13 +24,14 @@ from agility.pricing import PriceTable
 from agility.prompts import PromptTemplate
 from agility.retrieval import Retriever
 from agility.runner._call import CallContext, call_example, warm_up
+from agility.runner._interleave import Turnstile
 from agility.runner._progress import RunProgress
 from agility.runner._setup import RunPlan, prepare_run
 from agility.runner._tally import Tally
 from agility.store import LEASE_HEARTBEAT_S, ResultRecord, Store, utc_now
 from agility.store._records import RunStatus
 
-__all__ = ["RunSummary", "arun_model", "run_model"]
+__all__ = ["RunSummary", "arun_interleaved", "arun_model", "run_interleaved", "run_model"]
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,8 @@ class RunSummary:
     top_errors: tuple[tuple[str, int], ...] = ()
 
 
+T = TypeVar("T")
+
 #: when this many calls in a row have all failed from the start, the run stops
 FAIL_FAST_CALLS = 20
 
@@ -89,6 +92,8 @@ async def arun_model(
     splits: Sequence[str] | None = None,
     rows: int | None = None,
     sample_seed: int = 0,
+    turnstile: Turnstile | None = None,
+    side: int = 0,
     progress: bool = True,
     prices: PriceTable | str | Path | None = None,
 ) -> RunSummary:
@@ -120,6 +125,8 @@ async def arun_model(
         rows: only a seeded sample of this many examples, keeping each stratum's and split's
             share (a larger sample with the same seed holds the smaller one).
         sample_seed: the sample's seed.
+        turnstile: start calls in rotation with other runs (see :func:`run_interleaved`).
+        side: this run's place in the turnstile's rotation.
         progress: show a progress bar (only on a terminal).
         prices: a price table or a user price file merged over the built-in table.
 
@@ -159,13 +166,15 @@ async def arun_model(
     # are frozen out of it for the run's duration (gc.unfreeze gives them back afterwards).
     gc.freeze()
     try:
-        summary = await _execute(plan, ctx, concurrency, warmup, progress)
+        summary = await _execute(plan, ctx, concurrency, warmup, progress, turnstile, side)
         status = "finished"
         return summary
     except (asyncio.CancelledError, KeyboardInterrupt):
         status = "interrupted"
         raise
     finally:
+        if turnstile is not None:
+            await turnstile.leave(side)
         gc.unfreeze()
         store.update_run(plan.run.id, status=status, finished_at=utc_now())
         store.release_lease(plan.run.id, plan.lease_owner)
@@ -182,7 +191,8 @@ async def _heartbeat(store: Store, plan: RunPlan, lost: asyncio.Event) -> None:
 
 
 async def _execute(plan: RunPlan, ctx: CallContext, concurrency: int, warmup: int,
-                   progress: bool) -> RunSummary:
+                   progress: bool, turnstile: Turnstile | None = None,
+                   side: int = 0) -> RunSummary:
     run_id = plan.run.id
     started = time.perf_counter()
     tally = Tally()
@@ -207,6 +217,8 @@ async def _execute(plan: RunPlan, ctx: CallContext, concurrency: int, warmup: in
         for example, repeat_index in pending:
             if stopped.is_set():
                 return
+            if turnstile is not None:
+                await turnstile.enter(side)
             result = await call_example(ctx, example, repeat_index)
             ctx.store.save_result(run_id, result)
             tally.add(result)
@@ -259,6 +271,36 @@ def _stop_reason(result: ResultRecord, tally: Tally) -> tuple[str, BaseException
     return None
 
 
+async def arun_interleaved(jobs: Sequence[Mapping[str, Any]]) -> list[RunSummary]:
+    """Run several :func:`arun_model` jobs at once, their calls starting in rotation (A B A B).
+
+    Each job is the keyword arguments of one :func:`arun_model` call (``dataset``, ``model``,
+    ``name``, ``store``, ...). Every job runs to its end even when another fails; the first
+    failure is raised after all have ended.
+
+    Returns:
+        The summaries, in the jobs' order.
+    """
+    turnstile = Turnstile(len(jobs))
+    outcomes = await asyncio.gather(
+        *(arun_model(**{**job, "turnstile": turnstile, "side": i})
+          for i, job in enumerate(jobs)), return_exceptions=True)
+    for outcome in outcomes:
+        if isinstance(outcome, BaseException):
+            raise outcome
+    return [o for o in outcomes if isinstance(o, RunSummary)]
+
+
+def run_interleaved(jobs: Sequence[Mapping[str, Any]]) -> list[RunSummary]:
+    """Synchronous :func:`arun_interleaved`; works inside a running event loop too."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return _run_loop(arun_interleaved(jobs))
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(_run_loop, arun_interleaved(jobs)).result()
+
+
 def run_model(dataset: Any, model: str = "openai/gpt-4o-mini", **kwargs: Any) -> RunSummary:
     """Synchronous :func:`arun_model` (same arguments). Works inside a running event loop too
     (for notebooks) by running the loop in a worker thread. Uses uvloop's event loop when
@@ -271,7 +313,7 @@ def run_model(dataset: Any, model: str = "openai/gpt-4o-mini", **kwargs: Any) ->
         return pool.submit(_run_loop, arun_model(dataset, model, **kwargs)).result()
 
 
-def _run_loop(coro: Coroutine[Any, Any, RunSummary]) -> RunSummary:
+def _run_loop(coro: Coroutine[Any, Any, T]) -> T:
     """Run ``coro`` to completion on a new event loop (uvloop's when installed)."""
     try:
         import uvloop

@@ -1,0 +1,50 @@
+"""Interleaved runs: two (or more) runs' calls start in strict rotation, A B A B.
+
+A source and a target benchmarked one after the other on a shared machine see different loads,
+and load drift then reads as a latency regression. Run together through a :class:`Turnstile`,
+each call of one side is followed by a call of the other, so drift hits both alike. A side that
+has nothing left to call leaves the rotation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+__all__ = ["Turnstile"]
+
+
+class Turnstile:
+    """Strict rotation of call starts between ``sides`` runs."""
+
+    def __init__(self, sides: int) -> None:
+        if sides < 1:
+            raise ValueError("a turnstile needs at least one side")
+        self._order = list(range(sides))
+        self._turn = 0
+        self._changed = asyncio.Condition()
+        self.starts: list[int] = []  # the order calls started in (for the record and tests)
+
+    async def enter(self, side: int) -> None:
+        """Wait for ``side``'s turn to start a call, then pass the turn on."""
+        async with self._changed:
+            await self._changed.wait_for(lambda: self._current() == side)
+            self.starts.append(side)
+            self._turn += 1
+            self._changed.notify_all()
+
+    async def leave(self, side: int) -> None:
+        """``side`` will start no more calls: the others go on without it."""
+        async with self._changed:
+            if side in self._order:
+                current = self._current()
+                self._order.remove(side)
+                if self._order:
+                    # keep the turn with the side that had it, or the one after the leaver
+                    if current == side or current is None:
+                        self._turn %= len(self._order)
+                    else:
+                        self._turn = self._order.index(current)
+            self._changed.notify_all()
+
+    def _current(self) -> int | None:
+        return self._order[self._turn % len(self._order)] if self._order else None
