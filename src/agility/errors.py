@@ -19,7 +19,11 @@ One hierarchy; the user's mistakes are kept apart from provider and runtime fail
     │   ├── DatasetError              a dataset file has problems (carries every Problem found)
     │   │   └── FrozenDatasetChanged  a frozen dataset no longer matches its manifest
     │   ├── HoldoutAccessError        code asked for holdout rows without saying so explicitly
-    │   └── MissingExtraError         an optional dependency is not installed (names the extra)
+    │   ├── MissingExtraError         an optional dependency is not installed (names the extra)
+    │   └── NameTaken                 a new thing's name is taken (kind, name)
+    ├── AuthError                     a request is not authenticated or not allowed
+    │   ├── AuthenticationFailed      no valid session, token or secret (HTTP 401)
+    │   └── PermissionDenied          authenticated, but not allowed to do this (HTTP 403)
     ├── StoreError                    the SQLite store cannot be opened, migrated or written
     ├── RunStopped                    a run stopped early: every call failed, or the
     │                                 provider refused the credentials (run, reason, summary)
@@ -49,6 +53,8 @@ from typing import Any
 
 __all__ = [
     "AgilityError",
+    "AuthError",
+    "AuthenticationFailed",
     "ConfigError",
     "ContextOverflowError",
     "DatasetError",
@@ -57,8 +63,10 @@ __all__ = [
     "InvalidArgument",
     "JudgeRequired",
     "MissingExtraError",
+    "NameTaken",
     "OptionProblem",
     "OptionsError",
+    "PermissionDenied",
     "Problem",
     "ProviderAuthError",
     "ProviderError",
@@ -290,6 +298,49 @@ class MissingExtraError(UsageError):
             f"{purpose} needs the Python package '{package}', which is not installed. "
             f"Install it with: pip install 'agility[{extra}]'"
         )
+
+
+class NameTaken(UsageError):
+    """A new thing was to be created under a name the store already holds.
+
+    Attributes:
+        kind: ``account``, ``review queue``...
+        name: the name asked for.
+    """
+
+    def __init__(self, kind: str, name: str) -> None:
+        self.kind, self.name = kind, name
+        super().__init__(f"a {kind} named '{name}' already exists: pick another name",
+                         argument="name")
+
+
+class AuthError(AgilityError):
+    """A request is not authenticated, or not allowed to do what it asked."""
+
+
+class AuthenticationFailed(AuthError):
+    """No valid session, bearer token or secret came with the request.
+
+    The message never says which part was wrong (unknown name or bad secret), so it cannot
+    be used to find out which accounts exist.
+    """
+
+    def __init__(self, message: str = "authentication required: log in, or send "
+                                      "'Authorization: Bearer TOKEN'") -> None:
+        super().__init__(message)
+
+
+class PermissionDenied(AuthError):
+    """The account is authenticated but its role or assignments do not allow the action.
+
+    Attributes:
+        account: the account's name.
+        action: what it tried (``resolve flags``, ``read queue q1``).
+    """
+
+    def __init__(self, account: str, action: str) -> None:
+        self.account, self.action = account, action
+        super().__init__(f"account '{account}' may not {action}")
 
 
 class StoreError(AgilityError):

@@ -1,5 +1,7 @@
-"""The embedded SQLite store: datasets, runs, results, scores, reviews, lineage, events."""
+"""The embedded SQLite store: datasets, runs, results, scores, reviews, lineage, events,
+web accounts and their sessions."""
 
+from agility.store._accounts import AccountRecord, SessionRecord
 from agility.store._db import (
     LEASE_HEARTBEAT_S,
     LEASE_STALE_AFTER_S,
@@ -27,6 +29,7 @@ __all__ = [
     "LEASE_HEARTBEAT_S",
     "LEASE_STALE_AFTER_S",
     "SCHEMA_VERSION",
+    "AccountRecord",
     "EventRecord",
     "MigrationRecord",
     "NewEvent",
@@ -36,6 +39,7 @@ __all__ = [
     "ReviewRecord",
     "RunRecord",
     "ScoreRecord",
+    "SessionRecord",
     "SpanRecord",
     "Store",
     "default_store_path",

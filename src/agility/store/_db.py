@@ -22,7 +22,6 @@ import threading
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -39,6 +38,8 @@ from agility.store._records import (
     RunRecord,
     ScoreRecord,
 )
+from agility.store._accounts import AccountTables
+from agility.store._rows import dump_json, insert_event, utc_now
 from agility.store._schema import MIGRATIONS, SCHEMA_VERSION
 
 __all__ = ["LEASE_HEARTBEAT_S", "LEASE_STALE_AFTER_S", "Store", "default_store_path",
@@ -52,19 +53,13 @@ DEFAULT_DIR = ".agility"
 DEFAULT_FILE = "agility.db"
 
 
-def utc_now() -> str:
-    """The current time as an ISO 8601 UTC string (what the store records)."""
-    return datetime.now(UTC).isoformat(timespec="milliseconds")
-
-
 def default_store_path() -> Path:
     """``$AGILITY_STORE`` if set, else ``.agility/agility.db`` in the working directory."""
     env = os.environ.get("AGILITY_STORE")
     return Path(env) if env else Path.cwd() / DEFAULT_DIR / DEFAULT_FILE
 
 
-def _json(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
+_json = dump_json
 
 
 def _what_failed(exc: sqlite3.Error) -> str:
@@ -86,8 +81,11 @@ def _what_failed(exc: sqlite3.Error) -> str:
     return text
 
 
-class Store:
+class Store(AccountTables):
     """A connection to the agility store. Thread-safe; one instance per process is enough.
+
+    Table groups beyond runs and scores live in their own modules as mixins (accounts and
+    login sessions: ``_accounts.py``).
 
     Args:
         path: the database file; ``None`` for :func:`default_store_path`.
@@ -558,16 +556,8 @@ class Store:
 
     def log_event(self, event: NewEvent) -> EventRecord:
         """Append an audit event (never updated or deleted); returns it with its id."""
-        event = NewEvent.model_validate(event.model_dump(exclude={"id"}))
-        created = event.created_at or utc_now()
         with self.transaction() as conn:
-            cur = conn.execute(
-                "INSERT INTO events (kind, subject, actor, payload_json, created_at) "
-                "VALUES (?,?,?,?,?)",
-                (event.kind, event.subject, event.actor, _json(event.payload), created),
-            )
-        assert cur.lastrowid is not None
-        return EventRecord(**{**event.model_dump(), "created_at": created}, id=cur.lastrowid)
+            return insert_event(conn, event)
 
     def events(self, subject: str | None = None, kind: str | None = None) -> list[EventRecord]:
         sql, params = "SELECT * FROM events WHERE 1=1", []

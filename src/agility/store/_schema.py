@@ -13,6 +13,8 @@ Tables, by the step of the playbook that writes them:
 - ``reviews``: expert (SME) judgments of results.
 - ``migrations``: a migration plan's lineage and verdict.
 - ``events``: append-only audit/rollout log (canary stages, rollbacks, sign-offs).
+- ``accounts``/``auth_sessions``/``auth_keys``: people and scripts of the web apps (review
+  app, gateway admin API), their login sessions and the server's signing keys (migration 3).
 """
 
 from __future__ import annotations
@@ -141,6 +143,31 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE runs ADD COLUMN lease_owner TEXT;
     ALTER TABLE runs ADD COLUMN heartbeat_s REAL;
+    """,
+    # 3: accounts of the web apps (review, gateway admin), login sessions, signing keys.
+    # Secrets are kept only as slow (scrypt) hashes; sessions only as SHA-256 of their id.
+    """
+    CREATE TABLE accounts (
+        id              INTEGER PRIMARY KEY AUTOINCREMENT,
+        name            TEXT NOT NULL UNIQUE,
+        role            TEXT NOT NULL,
+        secret_hash     TEXT NOT NULL,
+        created_at      TEXT NOT NULL,
+        disabled_at     TEXT
+    );
+    CREATE TABLE auth_sessions (
+        id_hash         TEXT PRIMARY KEY,
+        account_id      INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        created_at      TEXT NOT NULL,
+        expires_at      TEXT NOT NULL,
+        revoked_at      TEXT
+    );
+    CREATE INDEX auth_sessions_by_account ON auth_sessions(account_id);
+    CREATE TABLE auth_keys (
+        name            TEXT PRIMARY KEY,
+        key_hex         TEXT NOT NULL,
+        created_at      TEXT NOT NULL
+    );
     """,
 ]
 

@@ -1,7 +1,8 @@
 """Test doubles that ship with agility: local servers speaking the providers' wire formats.
 
 Tests and benchmarks point the real clients (aiohttp in `openai/`, the ``anthropic`` SDK, boto3) at these
-servers on 127.0.0.1 instead of patching agility's own code. The names are loaded on first
+servers on 127.0.0.1 instead of patching agility's own code; web apps run under uvicorn
+(``UvicornServer``). The names are loaded on first
 access, so ``python -m agility.testing.fake_openai`` runs the module only once.
 """
 
@@ -14,11 +15,14 @@ if TYPE_CHECKING:
     from agility.testing.fake_anthropic import FakeAnthropicServer
     from agility.testing.fake_bedrock import FakeBedrockServer
     from agility.testing.fake_openai import FakeOpenAIServer, Fault
+    from agility.testing._uvicorn import UvicornServer
 
-__all__ = ["FakeAnthropicServer", "FakeBedrockServer", "FakeOpenAIServer", "Fault"]
+__all__ = ["FakeAnthropicServer", "FakeBedrockServer", "FakeOpenAIServer", "Fault",
+           "UvicornServer"]
 
 _HOMES = {"FakeAnthropicServer": "fake_anthropic", "FakeBedrockServer": "fake_bedrock",
-          "FakeOpenAIServer": "fake_openai", "Fault": "fake_openai"}
+          "FakeOpenAIServer": "fake_openai", "Fault": "fake_openai",
+          "UvicornServer": "_uvicorn"}
 
 
 def __getattr__(name: str) -> Any:

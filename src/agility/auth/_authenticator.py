@@ -1,0 +1,105 @@
+"""One object a web app holds: who is this request, log in, log out, check a form's token."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+from agility.auth._accounts import TokenVerifier, verify_login
+from agility.auth._sessions import IssuedSession, Principal, SessionManager
+from agility.errors import AuthenticationFailed, PermissionDenied
+from agility.store import Store
+
+__all__ = ["Authenticator", "bearer_token"]
+
+
+def bearer_token(authorization: str | None) -> str | None:
+    """The token of an ``Authorization: Bearer TOKEN`` header, or None."""
+    if not authorization:
+        return None
+    scheme, _, token = authorization.strip().partition(" ")
+    return token.strip() or None if scheme.lower() == "bearer" else None
+
+
+class Authenticator:
+    """Authenticates requests by session cookie or bearer token (framework-free).
+
+    Args:
+        store: the store holding accounts and sessions.
+        session_ttl_s: lifetime of a login session.
+        token_cache_s: how long a verified bearer token is remembered in memory.
+    """
+
+    def __init__(self, store: Store, *, session_ttl_s: float = 12 * 3600,
+                 token_cache_s: float = 300.0) -> None:
+        self.store = store
+        self.sessions = SessionManager(store, ttl_s=session_ttl_s)
+        self.tokens = TokenVerifier(store, cache_s=token_cache_s)
+
+    def authenticate(self, *, cookie: str | None, authorization: str | None) -> Principal:
+        """The principal of a request (a bearer token wins over a cookie). Sync and possibly
+        slow (one scrypt for a token not seen recently); see :meth:`aauthenticate`.
+
+        Raises:
+            AuthenticationFailed: neither a valid session nor a valid token.
+        """
+        token = bearer_token(authorization)
+        if token is not None:
+            return Principal(account=self.tokens.verify(token), via="bearer")
+        if authorization:
+            raise AuthenticationFailed("unsupported Authorization scheme: use 'Bearer TOKEN'")
+        principal = self.sessions.resolve(cookie)
+        if principal is None:
+            raise AuthenticationFailed()
+        return principal
+
+    async def aauthenticate(self, *, cookie: str | None,
+                            authorization: str | None) -> Principal:
+        """:meth:`authenticate` for an event loop: the slow hash runs in a worker thread."""
+        token = bearer_token(authorization)
+        if token is not None:
+            account = self.tokens.cached(token)
+            if account is not None:
+                return Principal(account=account, via="bearer")
+            import anyio.to_thread  # web apps only: not a core dependency
+
+            account = await anyio.to_thread.run_sync(self.tokens.verify, token)
+            return Principal(account=account, via="bearer")
+        return self.authenticate(cookie=cookie, authorization=authorization)
+
+    def login(self, name: str, secret: str) -> IssuedSession:
+        """Check a name and secret and open a session (slow: one scrypt).
+
+        Raises:
+            AuthenticationFailed: wrong name or secret, or a disabled account.
+        """
+        return self.sessions.open(verify_login(self.store, name, secret))
+
+    async def alogin(self, name: str, secret: str) -> IssuedSession:
+        """:meth:`login` with the slow hash in a worker thread."""
+        import anyio.to_thread
+
+        return await anyio.to_thread.run_sync(self.login, name, secret)
+
+    def logout(self, principal: Principal) -> None:
+        """End the principal's session, if it has one."""
+        self.sessions.close(principal)
+
+    def require_csrf(self, principal: Principal, token: str | None) -> None:
+        """Refuse a state-changing request of a session that lacks its CSRF token.
+
+        Raises:
+            PermissionDenied: the token is missing or wrong.
+        """
+        if not self.sessions.check_csrf(principal, token):
+            raise PermissionDenied(principal.name, "submit a form without its CSRF token "
+                                                   "(reload the page and try again)")
+
+    @staticmethod
+    def require_role(principal: Principal, roles: Collection[str], action: str) -> None:
+        """Refuse ``action`` unless the principal's role is one of ``roles``.
+
+        Raises:
+            PermissionDenied: it is not.
+        """
+        if principal.role not in roles:
+            raise PermissionDenied(principal.name, action)

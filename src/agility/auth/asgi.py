@@ -1,0 +1,150 @@
+"""Starlette glue for :mod:`agility.auth`: cookies, CSRF on forms, security headers, errors.
+
+Imports Starlette, so only a web app imports this module (never the CLI or the core).
+
+    auth = StarletteAuth(Authenticator(store))
+    principal = await auth.principal(request)          # 401 AuthenticationFailed if none
+    auth.require_csrf(principal, form.get("csrf_token"))  # sessions only; 403 otherwise
+    auth.set_session(response, issued, request)        # after Authenticator.alogin(...)
+    app = SecurityHeaders(app, csp=DEFAULT_CSP)        # wraps any ASGI app
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from agility.auth._authenticator import Authenticator
+from agility.auth._sessions import IssuedSession, Principal
+from agility.errors import (
+    AgilityError,
+    AuthenticationFailed,
+    NameTaken,
+    PermissionDenied,
+    UnknownName,
+    UsageError,
+)
+
+__all__ = [
+    "COOKIE_NAME",
+    "DEFAULT_CSP",
+    "SecurityHeaders",
+    "StarletteAuth",
+    "error_status",
+    "json_error",
+]
+
+COOKIE_NAME = "agility_session"
+
+#: same-origin scripts, styles and images only; no inline script, no framing, no plugins
+DEFAULT_CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+               "connect-src 'self'; form-action 'self'; base-uri 'none'; "
+               "frame-ancestors 'none'")
+
+
+def error_status(exc: AgilityError) -> int:
+    """The HTTP status of an agility error (401, 403, 404, 409, 400; 500 for the rest)."""
+    if isinstance(exc, AuthenticationFailed):
+        return 401
+    if isinstance(exc, PermissionDenied):
+        return 403
+    if isinstance(exc, UnknownName):
+        return 404
+    if isinstance(exc, NameTaken):
+        return 409
+    if isinstance(exc, UsageError):
+        return 400
+    return 500
+
+
+def json_error(exc: AgilityError) -> JSONResponse:
+    """A JSON error response ``{"error": message, "type": class name}`` with its status."""
+    status = error_status(exc)
+    headers = {"WWW-Authenticate": 'Bearer realm="agility"'} if status == 401 else None
+    return JSONResponse({"error": str(exc), "type": type(exc).__name__}, status_code=status,
+                        headers=headers)
+
+
+class StarletteAuth:
+    """An :class:`Authenticator` speaking Starlette requests and responses.
+
+    Args:
+        authenticator: the framework-free authenticator.
+        cookie_name: the session cookie's name.
+    """
+
+    def __init__(self, authenticator: Authenticator, *, cookie_name: str = COOKIE_NAME) -> None:
+        self.authenticator = authenticator
+        self.cookie_name = cookie_name
+
+    async def principal(self, request: Request) -> Principal:
+        """Who sent ``request`` (bearer token or session cookie).
+
+        Raises:
+            AuthenticationFailed: nobody we know.
+        """
+        return await self.authenticator.aauthenticate(
+            cookie=request.cookies.get(self.cookie_name),
+            authorization=request.headers.get("authorization"))
+
+    def require_csrf(self, principal: Principal, token: str | None) -> None:
+        """Refuse a session's state-changing request without its CSRF token (403)."""
+        self.authenticator.require_csrf(principal, token)
+
+    def set_session(self, response: Response, issued: IssuedSession, request: Request) -> None:
+        """Set the session cookie: HttpOnly, SameSite=Strict, Secure when served over https."""
+        response.set_cookie(
+            self.cookie_name, issued.cookie_value, expires=issued.expires_at, path="/",
+            httponly=True, samesite="strict", secure=request.url.scheme == "https")
+
+    def clear_session(self, response: Response, request: Request) -> None:
+        """Remove the session cookie from the browser."""
+        response.delete_cookie(self.cookie_name, path="/", httponly=True, samesite="strict",
+                               secure=request.url.scheme == "https")
+
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+
+class SecurityHeaders:
+    """ASGI middleware adding a strict Content Security Policy and related headers to every
+    HTTP response (and ``Cache-Control: no-store``, since pages hold private data).
+
+    Args:
+        app: the wrapped ASGI app.
+        csp: the Content-Security-Policy value.
+    """
+
+    def __init__(self, app: Callable[[Scope, Receive, Send], Awaitable[None]], *,
+                 csp: str = DEFAULT_CSP) -> None:
+        self.app = app
+        self.headers = [
+            (b"content-security-policy", csp.encode()),
+            (b"x-content-type-options", b"nosniff"),
+            (b"x-frame-options", b"DENY"),
+            (b"referrer-policy", b"no-referrer"),
+            (b"cross-origin-opener-policy", b"same-origin"),
+        ]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                present = {k.lower() for k, _ in headers}
+                headers += [(k, v) for k, v in self.headers if k not in present]
+                if b"cache-control" not in present:
+                    headers.append((b"cache-control", b"no-store"))
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)

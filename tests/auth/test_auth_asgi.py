@@ -1,0 +1,68 @@
+"""The Starlette glue under a real uvicorn server: cookie flags, CSRF, headers, errors."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+pytest.importorskip("starlette", reason="needs the web extra (starlette)")
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from agility.auth import Authenticator, add_account
+from agility.auth.asgi import DEFAULT_CSP, SecurityHeaders, StarletteAuth, json_error
+from agility.errors import AgilityError
+from agility.store import Store
+from agility.testing import UvicornServer
+
+
+def _app(store: Store) -> SecurityHeaders:
+    auth = StarletteAuth(Authenticator(store))
+
+    async def login(request: Request) -> Response:
+        data = await request.json()
+        try:
+            issued = await auth.authenticator.alogin(data["name"], data["secret"])
+        except AgilityError as exc:
+            return json_error(exc)
+        response = JSONResponse({"csrf": issued.principal.csrf_token})
+        auth.set_session(response, issued, request)
+        return response
+
+    async def whoami(request: Request) -> Response:
+        try:
+            principal = await auth.principal(request)
+            if request.method == "POST":
+                auth.require_csrf(principal, request.headers.get("x-csrf-token"))
+        except AgilityError as exc:
+            return json_error(exc)
+        return JSONResponse({"name": principal.name, "via": principal.via})
+
+    app = Starlette(routes=[Route("/login", login, methods=["POST"]),
+                            Route("/me", whoami, methods=["GET", "POST"])])
+    return SecurityHeaders(app)
+
+
+def test_session_cookie_flags_csrf_and_headers(tmp_store: Store) -> None:
+    _, secret = add_account(tmp_store, "alice", "reviewer")
+    with UvicornServer(_app(tmp_store)) as server, httpx.Client(base_url=server.url) as client:
+        anonymous = client.get("/me")
+        assert anonymous.status_code == 401
+        assert anonymous.headers["www-authenticate"].startswith("Bearer")
+        assert anonymous.headers["content-security-policy"] == DEFAULT_CSP
+        assert anonymous.headers["x-frame-options"] == "DENY"
+        assert client.post("/login", json={"name": "alice", "secret": "alice:" + "x" * 43}
+                           ).status_code == 401
+        logged = client.post("/login", json={"name": "alice", "secret": secret})
+        cookie = logged.headers["set-cookie"].lower()
+        assert "httponly" in cookie and "samesite=strict" in cookie and "secure" not in cookie
+        assert client.get("/me").json() == {"name": "alice", "via": "session"}
+        assert client.post("/me").status_code == 403  # no CSRF token
+        ok = client.post("/me", headers={"x-csrf-token": logged.json()["csrf"]})
+        assert ok.status_code == 200
+    with UvicornServer(_app(tmp_store)) as server, httpx.Client(base_url=server.url) as client:
+        bearer = client.post("/me", headers={"authorization": f"Bearer {secret}"})
+        assert bearer.json() == {"name": "alice", "via": "bearer"}
