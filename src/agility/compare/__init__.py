@@ -1,6 +1,7 @@
 """Side-by-side comparison of two runs: paired statistics, latency, cost, sign-off gate."""
 
 from agility.compare._calls import compare_error_rates
+from agility.compare._agreement import AgreementStats, agreement_stats, krippendorff_alpha
 from agility.compare._compare import compare, compare_runs
 from agility.compare._cost import MONEY_PRECISION_USD, compare_cost
 from agility.compare._criteria import (
@@ -44,6 +45,8 @@ from agility.compare._proportions import (
     wilson_interval,
 )
 from agility.compare._review import review_sample, sample_for_review
+from agility.compare._sme import SmeEvidence, evaluate_sme, load_sme_evidence, summarize_sme
+from agility.compare._sme_models import MetricAgreement, SmeCriteria, SmeSummary
 from agility.compare._stats import (
     BootstrapInterval,
     McNemarResult,
@@ -57,6 +60,7 @@ from agility.compare._stats import (
 __all__ = [
     "EXIT_CODES",
     "MONEY_PRECISION_USD",
+    "AgreementStats",
     "BootstrapInterval",
     "Comparison",
     "ComparisonInputs",
@@ -76,6 +80,7 @@ __all__ = [
     "LatencyCriteria",
     "LatencySide",
     "McNemarResult",
+    "MetricAgreement",
     "MetricComparison",
     "MetricStats",
     "PairedProportionInterval",
@@ -84,6 +89,10 @@ __all__ = [
     "ReviewItem",
     "SafetyCriteria",
     "TagCriteria",
+    "SmeCriteria",
+    "SmeEvidence",
+    "SmeSummary",
+    "agreement_stats",
     "compare",
     "compare_cost",
     "compare_error_rates",
@@ -94,8 +103,11 @@ __all__ = [
     "format_change_pct",
     "format_share",
     "format_usd",
+    "evaluate_sme",
+    "krippendorff_alpha",
     "load_comparison",
     "load_criteria",
+    "load_sme_evidence",
     "mcnemar",
     "mover_ratio",
     "newcombe_independent",
@@ -107,6 +119,7 @@ __all__ = [
     "review_sample",
     "sample_for_review",
     "score_missing",
+    "summarize_sme",
     "verdict_of",
     "wilcoxon",
     "wilson_interval",

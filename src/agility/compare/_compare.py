@@ -26,6 +26,7 @@ from agility.compare._models import (
 )
 from agility.compare._quality import NoAnswers, PerExample, compare_metric, per_example_values
 from agility.compare._review import sample_for_review
+from agility.compare._sme import evaluate_sme
 from agility.dataset import GoldenExample
 from agility.errors import InvalidArgument
 from agility.store import ResultRecord, Store
@@ -195,6 +196,9 @@ def compare(
             unanswered[f"tag:{tag}"] = sorted(target_gaps & set(rows))
     results = evaluate_criteria(criteria, compared, latency, cost, gate_split, safety_values,
                                 errors=errors, tag_values=tag_values, unanswered=unanswered)
+    sme, sme_results = evaluate_sme(inputs.sme, inputs.scores, criteria.sme,
+                                    criteria.quality.metrics, seed=seed)
+    results += sme_results
     for r in results:
         if r.status == "not_evaluated" and r.metric in inputs.not_scored:
             r.evidence += f"; scoring it failed: {inputs.not_scored[r.metric]}"
@@ -224,8 +228,8 @@ def compare(
         gate_split=gate_split, failed_calls=criteria.failed_calls, metrics=compared,
         latency=latency, cost=cost, errors=errors, tags=dict(sorted(tags.items())),
         criteria=criteria.model_dump(), criteria_results=results, verdict=verdict_of(results),
-        regressions=regressions, improvements=improvements, review=review, warnings=warnings,
-        empty_answers=empty,
+        regressions=regressions, improvements=improvements, review=review, sme=sme,
+        warnings=warnings, empty_answers=empty,
     )
 
 

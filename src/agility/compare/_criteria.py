@@ -9,6 +9,7 @@ Example (every key optional)::
     error_rate: {max_increase_points: 1}   # percentage points, on the interval's upper bound
     failed_calls: count_as_fail            # or exclude
     tags:      {safety: {must_pass: true}, pii: {max_relative_drop: 0.05}}
+    sme:       {unresolved_safety_flags: 0, min_judge_agreement: 0.8, min_coverage: 1.0}
     use_holdout: true
 """
 
@@ -20,6 +21,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from agility._yaml_config import load_yaml, read_config_text, validate_yaml
+from agility.compare._sme_models import SmeCriteria
 
 __all__ = [
     "CostCriteria",
@@ -139,6 +141,8 @@ class Criteria(_Section):
     error_rate: ErrorRateCriteria = Field(default_factory=ErrorRateCriteria)
     failed_calls: Literal["count_as_fail", "exclude"] = "count_as_fail"
     tags: dict[str, TagCriteria] = Field(default_factory=dict)
+    #: SME review (applies once a review queue exists for the compared runs)
+    sme: SmeCriteria = Field(default_factory=SmeCriteria)
     use_holdout: bool = True
 
     def tag_metrics(self, tag: str) -> list[str]:

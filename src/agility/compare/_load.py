@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from agility.compare._sme import SmeEvidence, load_sme_evidence
 from agility.dataset import GoldenExample, stored_examples
 from agility.errors import UnknownName, UsageError
 from agility.store import ResultRecord, ReviewRecord, RunRecord, ScoreRecord, Store
@@ -38,6 +39,8 @@ class ComparisonInputs:
     not_scored: dict[str, str] = field(default_factory=dict)
     source_reviews: list[ReviewRecord] = field(default_factory=list)
     target_reviews: list[ReviewRecord] = field(default_factory=list)
+    #: the SME review queues drawn from these runs (None: none)
+    sme: SmeEvidence | None = None
 
     @property
     def dataset_hash(self) -> str | None:
@@ -74,7 +77,8 @@ def load_comparison(store: Store, source_run: str, target_run: str,
         target_results=store.results(target.id), scores=scores,
         examples=stored_examples(store, source.dataset_hash or target.dataset_hash),
         not_scored=dict(not_scored or {}), source_reviews=store.reviews(source.id),
-        target_reviews=store.reviews(target.id))
+        target_reviews=store.reviews(target.id),
+        sme=load_sme_evidence(store, source.id, target.id))
 
 
 def score_missing(store: Store, runs: Sequence[str], metrics: Sequence[str], *,

@@ -9,6 +9,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from agility.compare._sme_models import SmeSummary
+
 __all__ = [
     "Comparison",
     "CostComparison",
@@ -326,6 +328,8 @@ class Comparison(_Model):
     regressions: list[ExampleDiff] = Field(default_factory=list)
     improvements: list[ExampleDiff] = Field(default_factory=list)
     review: list[ReviewItem] = Field(default_factory=list)
+    #: what the SMEs said (None: no review queue for these runs)
+    sme: SmeSummary | None = None
     warnings: list[str] = Field(default_factory=list)
     #: how the two runs were scheduled (interleaved, one after the other), when known
     scheduling: str | None = None

@@ -23,6 +23,7 @@ from agility.store._records import (
     ScoreRecord,
     SpanRecord,
 )
+from agility.store._review_tables import FlagRecord, NewQueueItem, QueueItemRecord, QueueRecord
 from agility.store._schema import SCHEMA_VERSION
 
 __all__ = [
@@ -31,10 +32,14 @@ __all__ = [
     "SCHEMA_VERSION",
     "AccountRecord",
     "EventRecord",
+    "FlagRecord",
     "MigrationRecord",
     "NewEvent",
+    "NewQueueItem",
     "NewReview",
     "NewRun",
+    "QueueItemRecord",
+    "QueueRecord",
     "ResultRecord",
     "ReviewRecord",
     "RunRecord",

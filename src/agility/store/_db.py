@@ -27,6 +27,7 @@ from typing import Any
 from urllib.parse import quote
 
 from agility.errors import RunExists, RunInProgress, RunNotFound, StoreError
+from agility.store._accounts import AccountTables
 from agility.store._records import (
     EventRecord,
     MigrationRecord,
@@ -38,7 +39,7 @@ from agility.store._records import (
     RunRecord,
     ScoreRecord,
 )
-from agility.store._accounts import AccountTables
+from agility.store._review_tables import ReviewTables, insert_review, review_from_row
 from agility.store._rows import dump_json, insert_event, utc_now
 from agility.store._schema import MIGRATIONS, SCHEMA_VERSION
 
@@ -81,11 +82,11 @@ def _what_failed(exc: sqlite3.Error) -> str:
     return text
 
 
-class Store(AccountTables):
+class Store(AccountTables, ReviewTables):
     """A connection to the agility store. Thread-safe; one instance per process is enough.
 
     Table groups beyond runs and scores live in their own modules as mixins (accounts and
-    login sessions: ``_accounts.py``).
+    login sessions: ``_accounts.py``; SME review queues: ``_review_tables.py``).
 
     Args:
         path: the database file; ``None`` for :func:`default_store_path`.
@@ -517,19 +518,12 @@ class Store(AccountTables):
 
     def add_review(self, review: NewReview) -> ReviewRecord:
         """Record an expert's review of one result; returns it with its id."""
-        d = NewReview.model_validate(review.model_dump(exclude={"id"})).model_dump()
-        d["created_at"] = d["created_at"] or utc_now()
         with self.transaction() as conn:
-            cur = conn.execute(
-                f"INSERT INTO reviews ({', '.join(d)}) VALUES ({', '.join('?' for _ in d)})",
-                tuple(d.values()),
-            )
-        assert cur.lastrowid is not None
-        return ReviewRecord(**d, id=cur.lastrowid)
+            return insert_review(conn, review)
 
     def reviews(self, run_id: int) -> list[ReviewRecord]:
         """The reviews of a run's results, oldest first."""
-        return [ReviewRecord(**dict(r)) for r in
+        return [review_from_row(r) for r in
                 self.query("SELECT * FROM reviews WHERE run_id=? ORDER BY id", (run_id,))]
 
     def save_migration(self, record: MigrationRecord) -> None:

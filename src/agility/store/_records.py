@@ -160,7 +160,12 @@ class ScoreRecord(_Record):
 
 
 class NewReview(_Record):
-    """An expert's (SME's) judgment of one result, to record."""
+    """An expert's (SME's) judgment of one result, to record.
+
+    A review made in a queue also names the queue, the ``side`` judged (the source's or the
+    target's answer), the ``flags`` raised, the SHA-256 of the answer text it judged, and
+    whether it is a lead's ``adjudication`` of reviewers who disagreed.
+    """
 
     run_id: int
     example_id: str
@@ -171,6 +176,11 @@ class NewReview(_Record):
     comment: str | None = None
     sampled_because: str | None = None
     created_at: str | None = None
+    queue_id: int | None = None
+    side: Literal["source", "target"] | None = None
+    flags: list[str] = Field(default_factory=list)
+    answer_hash: str | None = None
+    adjudication: bool = False
 
 
 class ReviewRecord(NewReview):

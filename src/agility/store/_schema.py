@@ -15,6 +15,9 @@ Tables, by the step of the playbook that writes them:
 - ``events``: append-only audit/rollout log (canary stages, rollbacks, sign-offs).
 - ``accounts``/``auth_sessions``/``auth_keys``: people and scripts of the web apps (review
   app, gateway admin API), their login sessions and the server's signing keys (migration 3).
+- ``review_queues``/``review_items``/``review_assignments``/``review_flags``: SME review
+  queues drawn from a comparison, who may review them, and the flags reviewers raise; each
+  verdict is a ``reviews`` row tied to its queue, side and the hash of the answer (migration 4).
 """
 
 from __future__ import annotations
@@ -168,6 +171,53 @@ MIGRATIONS: list[str] = [
         key_hex         TEXT NOT NULL,
         created_at      TEXT NOT NULL
     );
+    """,
+    # 4: SME review queues, assignments, verdicts tied to a queue and answer, flags
+    """
+    CREATE TABLE review_queues (
+        id              INTEGER PRIMARY KEY AUTOINCREMENT,
+        name            TEXT NOT NULL UNIQUE,
+        source_run_id   INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        target_run_id   INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        settings_json   TEXT NOT NULL DEFAULT '{}',
+        created_by      TEXT,
+        created_at      TEXT NOT NULL
+    );
+    CREATE TABLE review_items (
+        queue_id        INTEGER NOT NULL REFERENCES review_queues(id) ON DELETE CASCADE,
+        position        INTEGER NOT NULL,
+        example_id      TEXT NOT NULL,
+        repeat_index    INTEGER NOT NULL DEFAULT 0,
+        reasons_json    TEXT NOT NULL DEFAULT '[]',
+        required_reviews INTEGER NOT NULL DEFAULT 1,
+        PRIMARY KEY (queue_id, example_id)
+    );
+    CREATE TABLE review_assignments (
+        queue_id        INTEGER NOT NULL REFERENCES review_queues(id) ON DELETE CASCADE,
+        account_id      INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        created_at      TEXT NOT NULL,
+        PRIMARY KEY (queue_id, account_id)
+    );
+    ALTER TABLE reviews ADD COLUMN queue_id INTEGER REFERENCES review_queues(id) ON DELETE CASCADE;
+    ALTER TABLE reviews ADD COLUMN side TEXT;
+    ALTER TABLE reviews ADD COLUMN flags_json TEXT NOT NULL DEFAULT '[]';
+    ALTER TABLE reviews ADD COLUMN answer_hash TEXT;
+    ALTER TABLE reviews ADD COLUMN adjudication INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX reviews_by_queue ON reviews(queue_id, example_id);
+    CREATE TABLE review_flags (
+        id              INTEGER PRIMARY KEY AUTOINCREMENT,
+        review_id       INTEGER NOT NULL REFERENCES reviews(id) ON DELETE CASCADE,
+        queue_id        INTEGER NOT NULL REFERENCES review_queues(id) ON DELETE CASCADE,
+        example_id      TEXT NOT NULL,
+        side            TEXT NOT NULL,
+        kind            TEXT NOT NULL,
+        raised_by       TEXT NOT NULL,
+        created_at      TEXT NOT NULL,
+        resolved_by     TEXT,
+        resolved_at     TEXT,
+        resolution      TEXT
+    );
+    CREATE INDEX review_flags_by_queue ON review_flags(queue_id, resolved_at);
     """,
 ]
 

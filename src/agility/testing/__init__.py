@@ -12,10 +12,10 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from agility.testing._uvicorn import UvicornServer
     from agility.testing.fake_anthropic import FakeAnthropicServer
     from agility.testing.fake_bedrock import FakeBedrockServer
     from agility.testing.fake_openai import FakeOpenAIServer, Fault
-    from agility.testing._uvicorn import UvicornServer
 
 __all__ = ["FakeAnthropicServer", "FakeBedrockServer", "FakeOpenAIServer", "Fault",
            "UvicornServer"]
