@@ -71,6 +71,7 @@ FLAGS = {
     "holdout": "--holdout", "splits": "--split", "human_field": "--human-field",
     "auto_field": "--auto-field", "provider_options": "--provider-option",
     "allow_outside": "--allow-outside-plan-dir",
+    "queue": "--queue", "output": "--output", "role": "--role",
 }
 
 

@@ -6,13 +6,15 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from pydantic import BaseModel
 from rich.markup import escape
 from rich.table import Table
 
 from agility._files import atomic_write, describe_os_error
-from agility.cli._common import console, err_console, handle_errors
+from agility.cli._common import StoreOption, console, err_console, handle_errors, open_store
 from agility.cli.main import app
-from agility.errors import UsageError
+from agility.compare import SmeSummary
+from agility.errors import UnknownName, UsageError
 from agility.metrics import CalibrationReport, calibrate_file, grade_file
 from agility.metrics._grade import parse_mapping
 
@@ -52,14 +54,36 @@ def grade(
 @app.command("calibrate")
 @handle_errors
 def calibrate(
-    input_path: Annotated[Path, typer.Option("--input", "-i", help="Graded JSONL file.")],
+    input_path: Annotated[Path | None, typer.Option("--input", "-i", help="Graded JSONL file.")
+                          ] = None,
+    queue: Annotated[str | None, typer.Option(
+        "--queue", help="A review queue: each automated metric against its SME verdicts.")
+    ] = None,
     human_field: Annotated[str, typer.Option(help="Column of the human label.")] = "label",
     auto_field: Annotated[str, typer.Option(help="Column of the automated verdict.")] = "verdict",
     json_out: Annotated[Path | None, typer.Option("--json", help="Save the report as JSON.")] = None,
+    store: StoreOption = None,
 ) -> None:
-    """Automated verdicts against human labels: agreement, kappa, confusion, per-class P/R/F1."""
-    report = calibrate_file(input_path, human_field=human_field, auto_field=auto_field)
-    _print_report(report)
+    """Automated verdicts against human labels: agreement, kappa, confusion, per-class P/R/F1
+    (--input), or per metric against a review queue's SME verdicts (--queue)."""
+    if (input_path is None) == (queue is None):
+        raise UsageError("give exactly one of --input (a graded file) or --queue (a review "
+                         "queue)")
+    report: BaseModel
+    if queue is not None:
+        from agility.review import queue_agreement
+
+        with open_store(store) as db:
+            record = db.get_queue(queue)
+            if record is None:
+                raise UnknownName("review queue", queue, [q.name for q in db.list_queues()],
+                                  argument="queue")
+            report = queue_agreement(db, record)
+        _print_agreement(report)  # type: ignore[arg-type]
+    else:
+        assert input_path is not None
+        report = calibrate_file(input_path, human_field=human_field, auto_field=auto_field)
+        _print_report(report)  # type: ignore[arg-type]
     if json_out is not None:
         try:
             atomic_write(json_out, report.model_dump_json(indent=2))
@@ -89,3 +113,35 @@ def _print_report(report: CalibrationReport) -> None:
         per_class.add_row(escape(stats.label), str(stats.support), str(stats.predicted),
                           _fmt(stats.precision), _fmt(stats.recall), _fmt(stats.f1))
     console.print(per_class)
+
+
+def _interval(low: float | None, high: float | None, pct: bool = False) -> str:
+    if low is None or high is None:
+        return ""
+    return f" ({100 * low:.1f}-{100 * high:.1f}%)" if pct else f" ({low:.2f} to {high:.2f})"
+
+
+def _print_agreement(summary: SmeSummary) -> None:
+    coverage = "n/a" if summary.coverage is None else f"{100 * summary.coverage:.1f}%"
+    alpha = ("not measured" if summary.inter_reviewer_alpha is None
+             else f"{summary.inter_reviewer_alpha:.3f}")
+    console.print(f"queue {escape(', '.join(summary.queues))}: {summary.settled} of "
+                  f"{summary.items} items settled ({coverage}); reviewers: "
+                  f"{escape(', '.join(summary.reviewers)) or 'none yet'}", highlight=False)
+    console.print(f"inter-reviewer Krippendorff's alpha: {alpha} over "
+                  f"{summary.inter_reviewer_items} items judged by several reviewers; "
+                  f"{len(summary.disagreements)} await a lead; open flags: "
+                  f"{summary.unresolved_flags or 'none'}", highlight=False)
+    if not summary.agreement:
+        console.print("no settled SME verdict yet: nothing to compare the metrics with",
+                      highlight=False)
+        return
+    table = Table(title="automated metrics against SME verdicts (95% intervals)")
+    for column in ("metric", "side", "n", "labels", "agreement", "Cohen's kappa"):
+        table.add_column(column, justify="left" if column in ("metric", "side", "labels")
+                         else "right")
+    for a in summary.agreement:
+        table.add_row(escape(a.metric), a.side, str(a.n), a.labels,
+                      f"{_fmt(a.agreement)}{_interval(a.agreement_low, a.agreement_high)}",
+                      f"{_fmt(a.kappa)}{_interval(a.kappa_low, a.kappa_high)}")
+    console.print(table)
