@@ -61,7 +61,7 @@ ROUTES = [
 @pytest.mark.parametrize(("method", "path"), ROUTES)
 def test_no_route_answers_without_authentication(
         shared: tuple[UvicornServer, ReviewEnv], method: str, path: str) -> None:
-    server, review_env = shared
+    server, _env = shared
     for headers in ({}, {"Authorization": "Bearer alice:" + "x" * 43},
                     {"Authorization": "Basic YWxpY2U6eA=="},
                     {"Cookie": "agility_session=forged.cookie"}):

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
+from review_builder import HOSTILE, N, ReviewEnv
 
 from agility.compare import compare_runs
 from agility.errors import InvalidArgument, NameTaken, PermissionDenied, UnknownName
@@ -24,8 +25,6 @@ from agility.review import (
     visible_queues,
 )
 from agility.store import Store
-
-from review_builder import HOSTILE, N, ReviewEnv
 
 
 def _account(store: Store, name: str):

@@ -79,11 +79,11 @@ def calibrate(
                 raise UnknownName("review queue", queue, [q.name for q in db.list_queues()],
                                   argument="queue")
             report = queue_agreement(db, record)
-        _print_agreement(report)  # type: ignore[arg-type]
+        _print_agreement(report)
     else:
         assert input_path is not None
         report = calibrate_file(input_path, human_field=human_field, auto_field=auto_field)
-        _print_report(report)  # type: ignore[arg-type]
+        _print_report(report)
     if json_out is not None:
         try:
             atomic_write(json_out, report.model_dump_json(indent=2))

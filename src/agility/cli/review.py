@@ -56,7 +56,7 @@ def queue_create(
     detail = ", ".join(f"{n} {r}" for r, n in sorted(reasons.items())) or "nothing to review"
     console.print(f"queue {escape(name)}: {len(items)} items ({detail}); "
                   f"{sum(i.required_reviews > 1 for i in items)} need two reviewers",
-                  highlight=False)
+                  highlight=False, soft_wrap=True)
 
 
 @queue_app.command("list")
@@ -70,7 +70,7 @@ def queue_list(store: StoreOption = None) -> None:
             console.print(f"{escape(queue.name)}: {len(items)} items, "
                           f"{escape(queue.settings.get('source_run', '?'))} -> "
                           f"{escape(queue.settings.get('target_run', '?'))}, {escape(reviewers)}",
-                          highlight=False)
+                          highlight=False, soft_wrap=True)
 
 
 @queue_app.command("assign")
@@ -84,7 +84,7 @@ def queue_assign(queue: Annotated[str, typer.Argument(help="The queue.")],
     with open_store(store) as db:
         added = assign_reviewer(db, queue, user, actor="cli")
     console.print(f"{escape(user)} {'now reviews' if added else 'already reviews'} "
-                  f"{escape(queue)}", highlight=False)
+                  f"{escape(queue)}", highlight=False, soft_wrap=True)
 
 
 @user_app.command("add")
@@ -115,7 +115,7 @@ def user_add(
     assigned = f", queues: {', '.join(queue)}" if queue else ""
     err_console.print(f"account {escape(account.name)} ({escape(account.role)}{escape(assigned)})"
                       f" created. Its secret is shown once, below: use it to log in, or as "
-                      f"'Authorization: Bearer SECRET'.", highlight=False)
+                      f"'Authorization: Bearer SECRET'.", highlight=False, soft_wrap=True)
     typer.echo(secret)
 
 
@@ -138,7 +138,7 @@ def serve(
         raise MissingExtraError(exc.name or "starlette", "web", "the review app") from exc
     with open_store(store) as db:
         err_console.print(f"review app on http://{escape(host)}:{port}/ (store {escape(str(db.path))});"
-                          f" Ctrl-C stops it", highlight=False)
+                          f" Ctrl-C stops it", highlight=False, soft_wrap=True)
         uvicorn.run(create_app(db), host=host, port=port, log_level="warning",
                     access_log=False)
 
@@ -155,4 +155,4 @@ def export(
 
     with open_store(store) as db:
         count = export_reviews(db, queue, output)
-    err_console.print(f"wrote {count} verdicts to {escape(str(output))}", highlight=False)
+    err_console.print(f"wrote {count} verdicts to {escape(str(output))}", highlight=False, soft_wrap=True)

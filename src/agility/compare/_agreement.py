@@ -8,7 +8,7 @@ of reviewers per item; Krippendorff 2011, "Computing Krippendorff's Alpha-Reliab
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 
 import numpy as np
@@ -119,7 +119,7 @@ def krippendorff_alpha(units: Sequence[Sequence[str]]) -> float | None:
         Alpha (1 = perfect agreement, 0 = chance), or None when fewer than two labelled
         values are pairable or every value is the same class (expected disagreement 0).
     """
-    coincidence: Counter[tuple[str, str]] = Counter()
+    coincidence: defaultdict[tuple[str, str], float] = defaultdict(float)
     for values in units:
         m = len(values)
         if m < 2:
@@ -133,7 +133,7 @@ def krippendorff_alpha(units: Sequence[Sequence[str]]) -> float | None:
     total = sum(coincidence.values())
     if total < 2:
         return None
-    marginal: Counter[str] = Counter()
+    marginal: defaultdict[str, float] = defaultdict(float)
     for (c, _), value in coincidence.items():
         marginal[c] += value
     observed = sum(v for (c, k), v in coincidence.items() if c != k)

@@ -30,7 +30,7 @@ from agility.compare._agreement import (
     metric_label,
     sme_label_for,
 )
-from agility.compare._models import CriterionResult
+from agility.compare._models import CriterionResult, CriterionStatus
 from agility.compare._sme_models import MetricAgreement, SmeCriteria, SmeSummary
 from agility.store import FlagRecord, QueueItemRecord, ReviewRecord, ScoreRecord, Store
 
@@ -195,8 +195,8 @@ def evaluate_sme(evidence: SmeEvidence | None,
                      + (f": {shown}; a lead must resolve them" if open_ids else "")))
     if criteria.min_coverage is not None:
         coverage = summary.coverage
-        status = "pass" if coverage is not None and coverage >= criteria.min_coverage \
-            else "inconclusive"
+        status: CriterionStatus = "pass" if coverage is not None \
+            and coverage >= criteria.min_coverage else "inconclusive"
         text = "n/a" if coverage is None else f"{100 * coverage:.1f}%"
         evidence_text = (f"{summary.settled} of {summary.items} queue items settled ({text}; "
                          f"needed {100 * criteria.min_coverage:.0f}%)")

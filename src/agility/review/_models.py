@@ -49,13 +49,13 @@ class ReviewPolicy(_Strict):
     """
 
     metric: str = "correctness"
-    failure_share: float = Field(0.10, ge=0, le=1)
-    pass_share: float = Field(0.02, ge=0, le=1)
+    failure_share: float = Field(default=0.10, ge=0, le=1)
+    pass_share: float = Field(default=0.02, ge=0, le=1)
     seed: int = 0
     safety_tag: str = "safety"
     disagreements: bool = True
-    per_reviewer: int | None = Field(None, ge=1)
-    overlap: float = Field(0.0, ge=0, le=1)
+    per_reviewer: int | None = Field(default=None, ge=1)
+    overlap: float = Field(default=0.0, ge=0, le=1)
 
 
 class ReviewInput(_Strict):
@@ -73,7 +73,7 @@ class ReviewInput(_Strict):
     verdict: Verdict
     score: int = Field(ge=1, le=5)
     flags: list[Flag] = Field(default_factory=list, max_length=len(FLAGS))
-    notes: str = Field("", max_length=MAX_NOTES)
+    notes: str = Field(default="", max_length=MAX_NOTES)
     adjudicate: bool = False
 
 
@@ -82,7 +82,7 @@ class ResolveInput(_Strict):
 
     model_config = ConfigDict(extra="forbid", strict=True)
 
-    resolution: str = Field("", max_length=MAX_NOTES)
+    resolution: str = Field(default="", max_length=MAX_NOTES)
 
 
 def parse_input(model: type[BaseModel], data: Any) -> Any:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
+from typing import Literal
 
 from agility.errors import PermissionDenied, UnknownName, UsageError
 from agility.review._models import ItemSummary, QueueInfo, ReviewPolicy
@@ -202,7 +203,8 @@ def item_summaries(store: Store, queue: QueueRecord, account: AccountRecord,
         mine = state.reviewers(item.example_id).get(account.name)
         needs = len(state.reviewers(item.example_id)) < item.required_reviews \
             and item.example_id not in state.adjudicated
-        item_status = "done" if mine is not None else ("pending" if needs else "closed")
+        item_status: Literal["pending", "done", "closed"] = (
+            "done" if mine is not None else ("pending" if needs else "closed"))
         if item_status == "pending" and room is not None:
             if room <= 0:
                 item_status = "closed"

@@ -198,10 +198,10 @@ def create_app(store: Store | str | Path, *, context_ttl_s: float = 30.0) -> Any
             issued = await service.auth.alogin(_one(form, "name") or "", _one(form, "secret") or "")
         except AuthenticationFailed as exc:
             token = secrets.token_urlsafe(24)
-            response = page("login.html", 401, login_csrf=token, next=next_url, error=str(exc))
-            response.set_cookie(_LOGIN_CSRF, token, httponly=True, samesite="strict",
-                                path="/login", secure=request.url.scheme == "https")
-            return response
+            failed = page("login.html", 401, login_csrf=token, next=next_url, error=str(exc))
+            failed.set_cookie(_LOGIN_CSRF, token, httponly=True, samesite="strict",
+                              path="/login", secure=request.url.scheme == "https")
+            return failed
         response = RedirectResponse(next_url, status_code=303)
         auth.set_session(response, issued, request)
         response.delete_cookie(_LOGIN_CSRF, path="/login")
