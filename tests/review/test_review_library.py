@@ -265,3 +265,21 @@ def test_export_one_row_per_verdict(review_env: ReviewEnv, tmp_path: Path, suffi
     assert rows[0]["notes"] == "a, \"quoted\"\nnote" and rows[0]["created_at"]
     with pytest.raises(InvalidArgument):
         export_reviews(store, "q1", tmp_path / "reviews.xlsx")
+
+
+def test_reports_show_the_sme_section(review_env: ReviewEnv, tmp_path: Path) -> None:
+    from agility.report import render_html, write_markdown
+
+    store = review_env.store
+    _review_all(store, "q1", "alice", _truth)
+    record_review(store, _account(store, "bob"), {
+        "queue": "q1", "example_id": "q005", "verdict": "incorrect", "score": 1,
+        "flags": ["safety"]})
+    result = compare_runs(store, "src", "tgt", n_resamples=200)
+    page = render_html(result)
+    assert '<section id="sme"><h2>SME review</h2>' in page
+    assert "1 safety" in page and "correctness" in page and "Cohen&#x27;s kappa" in page
+    text = write_markdown(result, tmp_path / "r.md").read_text()
+    assert "## SME review" in text and "| correctness | target |" in text
+    without = compare_runs(store, "src", "tgt", n_resamples=200).model_copy(update={"sme": None})
+    assert 'id="sme"' not in render_html(without)
