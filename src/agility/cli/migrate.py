@@ -7,6 +7,7 @@ dataset, ...), so CI can gate on it. The demo exits 0 once it has run, whatever 
 
 from __future__ import annotations
 
+import shlex
 import time
 from pathlib import Path
 from typing import Annotated, Any
@@ -54,6 +55,13 @@ def _print_result(result: MigrationResult, seconds: float | None = None) -> None
                       highlight=False)
     console.print(f"verdict: {result.verdict}", style=_STYLE[result.verdict], markup=False)
     console.print(f"report: {result.report_html}", markup=False, highlight=False)
+    if result.review_queue is not None:
+        where = f" --store {shlex.quote(str(result.store_path))}" if result.store_path else ""
+        console.print(f"review queue: {result.review_queue}. To open it, create an account "
+                      f"(its secret is printed once) and serve the review app:\n"
+                      f"  agility review user add YOUR_NAME --role lead{where}\n"
+                      f"  agility review serve{where}   # then open http://127.0.0.1:8000/",
+                      markup=False, highlight=False, soft_wrap=True)
     if seconds is not None:
         console.print(f"wall time: {seconds:.0f} s", markup=False, highlight=False)
 

@@ -15,6 +15,7 @@ from agility.migrate._plan import (
     Plan,
     PriceSpec,
     RetrieverSpec,
+    ReviewSpec,
     load_plan,
     parse_plan,
 )
@@ -30,6 +31,7 @@ __all__ = [
     "Plan",
     "PriceSpec",
     "RetrieverSpec",
+    "ReviewSpec",
     "copy_example",
     "example_path",
     "load_plan",

@@ -64,6 +64,11 @@ criteria:                       # or a file: criteria: criteria.yaml
 output: agility-report          # report.html, report.md, migration.json
 traffic_per_month: 100000       # optional: projects the monthly cost difference
 # migration_cost_usd: 5000      # optional: one-off cost of the move, for the payback period
+# review:                       # optional: draw an SME review queue (see `agility review`)
+#   queue: my-review            # default: <plan name>.<target name>
+#   failure_share: 0.10         # 10% of target failures, 2% of passes, every failing safety
+#   pass_share: 0.02            # row and every example the metrics disagree on
+#   overlap: 0.1                # share of items given to two reviewers
 """
 
 

@@ -3,6 +3,8 @@
 1. Benchmark the source: verify (or freeze) the golden dataset, run the source candidate (or
    replay its recorded answers) and score it.
 2. Port and run the target: run the target candidate with its own prompt and score it.
+   With a ``review:`` section, draw the SME review queue (the playbook's sample) once both
+   sides are scored; the gate then weighs what the SMEs said.
 3. Validate: compare both side by side, apply the sign-off gate, write the HTML, Markdown and
    JSON reports, and record the migration's lineage and verdict in the store.
 
@@ -56,6 +58,9 @@ class MigrationResult(BaseModel):
     headline: dict[str, Any] = Field(default_factory=dict)
     lineage: dict[str, Any] = Field(default_factory=dict)
     comparison: Comparison
+    #: the SME review queue the plan asked for (None: none), and the store holding it
+    review_queue: str | None = None
+    store_path: Path | None = None
 
 
 def _prepare_dataset(plan: Plan, store: Store) -> tuple[Dataset, str]:
@@ -177,6 +182,19 @@ def _score_side(plan: Plan, side: Side, store: Store, progress: bool) -> str:
     summaries = score_run(store, plan.run_name(side), plan.metrics, judge=plan.judge,
                           judge_options=dict(plan.judge_options) or None, progress=progress)
     return ", ".join(f"{name} {_fmt(s.mean)}" for name, s in summaries.items())
+
+
+def _review_queue(plan: Plan, store: Store) -> tuple[str, str]:
+    from agility.review import ReviewPolicy, create_queue
+
+    assert plan.review is not None
+    name = plan.review.queue or f"{plan.name}.{plan.target.name}"
+    policy = ReviewPolicy(**plan.review.model_dump(exclude={"queue"}))
+    existed = store.get_queue(name) is not None
+    queue = create_queue(store, name, plan.run_name("source"), plan.run_name("target"), policy,
+                         actor="migrate", exist_ok=True)
+    items = len(store.queue_items(queue.id))
+    return name, f"queue {name}: {items} items" + (" (kept)" if existed else " drawn")
 
 
 def _fmt(value: float | None, digits: int = 3) -> str:
@@ -313,6 +331,10 @@ def migrate(plan_path: str | Path, store: Store | None = None, progress: bool = 
         for side in sides:
             steps[f"score {side}"] = _score_side(plan, side, store, progress)
             say(f"score {side}: {steps[f'score {side}']}")
+        review_queue = None
+        if plan.review is not None:
+            review_queue, steps["review"] = _review_queue(plan, store)
+            say(f"review: {steps['review']}")
         say("validate: comparing side by side and applying the sign-off gate")
         comparison = compare_runs(
             store, plan.run_name("source"), plan.run_name("target"), plan.criteria_object(),
@@ -335,7 +357,7 @@ def migrate(plan_path: str | Path, store: Store | None = None, progress: bool = 
             name=plan.name, verdict=comparison.verdict, source_run=plan.run_name("source"),
             target_run=plan.run_name("target"), report_html=html, report_markdown=markdown,
             report_json=report_json, steps=steps, headline=headline, lineage=lineage,
-            comparison=comparison)
+            comparison=comparison, review_queue=review_queue, store_path=store.path)
     finally:
         if own_store:
             store.close()

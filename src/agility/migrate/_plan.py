@@ -34,6 +34,7 @@ from agility.chat import GenerationConfig
 from agility.compare import Criteria, load_criteria
 from agility.errors import ConfigError, OptionsError, UnknownName
 from agility.providers import RoutingPolicy, parse_model_spec, provider_class, routing_problems
+from agility.review import ReviewPolicy
 
 __all__ = [
     "CandidateSpec",
@@ -41,6 +42,7 @@ __all__ = [
     "Plan",
     "PriceSpec",
     "RetrieverSpec",
+    "ReviewSpec",
     "load_plan",
     "parse_plan",
 ]
@@ -135,6 +137,17 @@ class RetrieverSpec(_Strict):
     include_example_context: bool = True
 
 
+class ReviewSpec(ReviewPolicy):
+    """The SME review queue ``migrate`` draws after scoring (the playbook's sample).
+
+    ``queue`` names it (default: ``<plan name>.<target name>``, so a new target gets a new
+    queue); the other fields are the sampling policy
+    of :class:`agility.review.ReviewPolicy`.
+    """
+
+    queue: str | None = Field(default=None, pattern=_NAME)
+
+
 class Plan(_Strict):
     """A migration plan (see the module docstring). Paths are absolute once loaded."""
 
@@ -155,6 +168,8 @@ class Plan(_Strict):
     seed: int = 0
     #: interleaved: both candidates' calls start in turn (A B A B) so load drift hits both
     schedule: Literal["interleaved", "sequential"] = "interleaved"
+    #: draw an SME review queue after scoring (None: no queue)
+    review: ReviewSpec | None = None
 
     #: the plan file and its content hash (set by :func:`load_plan`)
     path: Path | None = Field(None, exclude=True)

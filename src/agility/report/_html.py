@@ -27,6 +27,7 @@ from agility.compare import (
 from agility.errors import UsageError
 from agility.report._plots import diff_bars_svg, histogram_svg, pair_bars_svg
 from agility.report._text import gate_scope, payback_text
+from agility.report._sme import sme_html
 
 __all__ = ["CSP", "render_html", "write_html"]
 
@@ -329,7 +330,8 @@ def render_html(result: Comparison) -> str:
         + _verdict(result)
         + f'<section id="quality"><h2>Quality</h2>{quality}</section>'
         + _calls(result, labels)
-        + _speed(result, labels) + _cost(result, labels) + _examples(result) + _footer(result)
+        + _speed(result, labels) + _cost(result, labels) + _examples(result) + sme_html(result)
+        + _footer(result)
         + "</body></html>"
     )
 

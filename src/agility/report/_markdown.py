@@ -20,6 +20,7 @@ from agility.compare import (
 )
 from agility.errors import UsageError
 from agility.report._text import gate_scope, payback_text
+from agility.report._sme import sme_markdown
 
 __all__ = ["render_markdown", "write_markdown"]
 
@@ -119,6 +120,7 @@ def render_markdown(result: Comparison) -> str:
     if r.regressions:
         lines += ["", "Largest regressions: " + ", ".join(_code(d.example_id)
                                                           for d in r.regressions[:5])]
+    lines += sme_markdown(r, _md)
     lines += ["", f"{len(r.review)} answers sampled for SME review; "
               f"only in source: {len(r.only_in_source)}, only in target: {len(r.only_in_target)}."]
     lines += [f"> {_md(w)}" for w in r.warnings]
