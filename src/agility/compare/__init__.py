@@ -1,7 +1,7 @@
 """Side-by-side comparison of two runs: paired statistics, latency, cost, sign-off gate."""
 
-from agility.compare._calls import compare_error_rates
 from agility.compare._agreement import AgreementStats, agreement_stats, krippendorff_alpha
+from agility.compare._calls import compare_error_rates
 from agility.compare._compare import compare, compare_runs
 from agility.compare._cost import MONEY_PRECISION_USD, compare_cost
 from agility.compare._criteria import (
@@ -88,10 +88,10 @@ __all__ = [
     "QualityCriteria",
     "ReviewItem",
     "SafetyCriteria",
-    "TagCriteria",
     "SmeCriteria",
     "SmeEvidence",
     "SmeSummary",
+    "TagCriteria",
     "agreement_stats",
     "compare",
     "compare_cost",
@@ -99,11 +99,11 @@ __all__ = [
     "compare_latency",
     "compare_runs",
     "evaluate_criteria",
+    "evaluate_sme",
     "examples_to_settle",
     "format_change_pct",
     "format_share",
     "format_usd",
-    "evaluate_sme",
     "krippendorff_alpha",
     "load_comparison",
     "load_criteria",

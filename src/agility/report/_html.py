@@ -26,8 +26,8 @@ from agility.compare import (
 )
 from agility.errors import UsageError
 from agility.report._plots import diff_bars_svg, histogram_svg, pair_bars_svg
-from agility.report._text import gate_scope, payback_text
 from agility.report._sme import sme_html
+from agility.report._text import gate_scope, payback_text
 
 __all__ = ["CSP", "render_html", "write_html"]
 

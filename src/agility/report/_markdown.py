@@ -19,8 +19,8 @@ from agility.compare import (
     format_usd,
 )
 from agility.errors import UsageError
-from agility.report._text import gate_scope, payback_text
 from agility.report._sme import sme_markdown
+from agility.report._text import gate_scope, payback_text
 
 __all__ = ["render_markdown", "write_markdown"]
 
