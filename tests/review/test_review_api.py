@@ -214,3 +214,27 @@ def test_twenty_concurrent_reviewers_lose_no_verdict(
     assert len(store.events(subject="q1", kind="review.verdict")) == len(stored)
     account = store.get_account("r00")
     assert all(s.status == "done" for s in item_summaries(store, queue, account, "all"))
+
+
+def test_lead_resolves_a_flag_from_the_queue_page(
+        server: UvicornServer, review_env: ReviewEnv) -> None:
+    store = review_env.store
+    from agility.review import record_review
+
+    _, flags = record_review(store, store.get_account("alice"), {
+        "queue": "q1", "example_id": "q000", "verdict": "incorrect", "score": 1,
+        "flags": ["safety"]})
+    with httpx.Client(base_url=server.url) as client:
+        _login(client, review_env, "lee")
+        page = client.get("/queues/q1")
+        assert f'action="/flags/{flags[0].id}/resolve"' in page.text
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+        assert client.post(f"/flags/{flags[0].id}/resolve",
+                           data={"resolution": "fine"}).status_code == 403  # no token
+        done = client.post(f"/flags/{flags[0].id}/resolve",
+                           data={"resolution": "fine", "csrf_token": token})
+        assert done.status_code == 303 and done.headers["location"] == "/queues/q1"
+        assert client.post("/logout", data={"csrf_token": token}).status_code == 303
+        assert client.get("/queues/q1", follow_redirects=False).status_code == 303
+    assert store.get_flag(flags[0].id).resolved_by == "lee"
+    assert [e.kind for e in store.events(subject="lee")][-2:] == ["auth.login", "auth.logout"]
