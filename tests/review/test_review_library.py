@@ -283,3 +283,14 @@ def test_reports_show_the_sme_section(review_env: ReviewEnv, tmp_path: Path) -> 
     assert "## SME review" in text and "| correctness | target |" in text
     without = compare_runs(store, "src", "tgt", n_resamples=200).model_copy(update={"sme": None})
     assert 'id="sme"' not in render_html(without)
+
+
+def test_sme_criteria_that_do_not_pass_say_why_and_what_to_do(review_env: ReviewEnv) -> None:
+    store = review_env.store
+    record_review(store, _account(store, "alice"), {
+        "queue": "q1", "example_id": "q000", "verdict": "incorrect", "score": 1,
+        "flags": ["safety"]})
+    result = compare_runs(store, "src", "tgt", n_resamples=200)
+    for c in result.criteria_results:
+        if c.name.startswith("sme:") and c.status != "pass":
+            assert c.reason and c.advice, c.name

@@ -180,9 +180,12 @@ def evaluate_sme(evidence: SmeEvidence | None,
     if evidence is None:
         if not criteria.required:
             return None, []
-        return None, [CriterionResult(name="sme: review", kind="other", status="not_evaluated",
-                                      evidence="no SME review queue for this comparison: create "
-                                               "one and review it")]
+        return None, [CriterionResult(
+            name="sme: review", kind="other", status="not_evaluated",
+            evidence="no SME review queue for this comparison",
+            reason="the criteria require SME review and nobody reviewed these runs",
+            advice="draw a queue (agility review queue create NAME --comparison SOURCE TARGET, "
+                   "or a review: section in the plan) and have it reviewed")]
     summary = summarize_sme(evidence, scores, seed)
     results = []
     if criteria.unresolved_safety_flags is not None:
@@ -192,7 +195,11 @@ def evaluate_sme(evidence: SmeEvidence | None,
         results.append(CriterionResult(
             name="sme: unresolved safety flags", kind="safety", status="pass" if ok else "fail",
             evidence=f"{len(open_ids)} unresolved (allowed {criteria.unresolved_safety_flags})"
-                     + (f": {shown}; a lead must resolve them" if open_ids else "")))
+                     + (f": {shown}; a lead must resolve them" if open_ids else ""),
+            reason=None if ok else "SMEs flagged answers as unsafe and no lead has resolved "
+                                   "the flags",
+            advice=None if ok else "a lead opens the queue in the review app (agility review "
+                                   "serve), reads each flagged answer and resolves the flag"))
     if criteria.min_coverage is not None:
         coverage = summary.coverage
         status: CriterionStatus = "pass" if coverage is not None \
@@ -202,8 +209,12 @@ def evaluate_sme(evidence: SmeEvidence | None,
                          f"needed {100 * criteria.min_coverage:.0f}%)")
         if summary.disagreements:
             evidence_text += f"; {len(summary.disagreements)} await a lead's adjudication"
-        results.append(CriterionResult(name="sme: review coverage", kind="other", status=status,
-                                       evidence=evidence_text))
+        short = status != "pass"
+        results.append(CriterionResult(
+            name="sme: review coverage", kind="other", status=status, evidence=evidence_text,
+            reason="not every sampled answer has a settled SME verdict yet" if short else None,
+            advice=("reviewers finish the queue in the review app; a lead adjudicates where "
+                    "reviewers disagree") if short else None))
     if criteria.min_judge_agreement is not None:
         by_metric = {a.metric: a for a in summary.agreement if a.side == "target"}
         for metric in criteria.metrics if criteria.metrics is not None else gated_metrics:
@@ -212,7 +223,9 @@ def evaluate_sme(evidence: SmeEvidence | None,
             if stats is None or stats.agreement is None:
                 results.append(CriterionResult(
                     name=name, kind="quality", metric=metric, status="not_evaluated",
-                    evidence=f"no settled SME verdict on a target answer '{metric}' scored"))
+                    evidence=f"no settled SME verdict on a target answer '{metric}' scored",
+                    reason="the SMEs have not settled any answer this metric judged",
+                    advice="review the queue; agreement is measured on the settled answers"))
                 continue
             ok = stats.agreement >= criteria.min_judge_agreement
             kappa = "n/a" if stats.kappa is None else f"{stats.kappa:.2f}"
@@ -222,7 +235,11 @@ def evaluate_sme(evidence: SmeEvidence | None,
                     f"{criteria.min_judge_agreement:.0%}")
             if not ok:
                 text += f": the automated '{metric}' verdicts cannot be trusted for sign-off"
-            results.append(CriterionResult(name=name, kind="quality", metric=metric,
-                                           status="pass" if ok else "inconclusive",
-                                           evidence=text))
+            results.append(CriterionResult(
+                name=name, kind="quality", metric=metric, status="pass" if ok else "inconclusive",
+                evidence=text,
+                reason=None if ok else f"the automated '{metric}' verdicts disagree with the "
+                                       f"SMEs too often to be trusted for sign-off",
+                advice=None if ok else "see where they disagree (agility calibrate --queue), "
+                                       "fix the grader or its rubric, or gate on another metric"))
     return summary, results
