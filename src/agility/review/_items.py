@@ -85,7 +85,7 @@ def item_view(store: Store, context: QueueContext, account: AccountRecord,
     item = context.items.get(example_id)
     if item is None:
         raise UnknownName("example in this queue", example_id, [], argument="example_id")
-    summaries = item_summaries(store, queue, account)
+    summaries = item_summaries(store, queue, account, items=list(context.items.values()))
     order = [s.example_id for s in summaries]
     index = order.index(example_id)
     pending = [s.example_id for s in summaries if s.status == "pending"
@@ -94,15 +94,15 @@ def item_view(store: Store, context: QueueContext, account: AccountRecord,
     example = context.examples.get(example_id)
     source = context.answers["source"].get(example_id)
     target = context.answers["target"].get(example_id)
-    reviews = [r for r in store.queue_reviews(queue.id) if r.example_id == example_id]
+    reviews = store.queue_reviews(queue.id, example_id)
     mine = next((r for r in reversed(reviews) if r.reviewer == account.name
                  and r.side == "target"), None)
     lead = account.role == "lead"
     others = [r.model_dump(include={"id", "reviewer", "side", "verdict", "score", "comment",
                                     "flags", "adjudication", "created_at"})
               for r in reviews if lead and r.reviewer != account.name]
-    flags = [f.model_dump() for f in store.flags(queue.id) if f.example_id == example_id
-             and (lead or f.raised_by == account.name)]
+    flags = [f.model_dump() for f in store.flags(queue.id, example_id=example_id)
+             if lead or f.raised_by == account.name]
     verdicts = {r.reviewer: r.verdict for r in reviews if r.side == "target"
                 and not r.adjudication}
     adjudicated = any(r.adjudication for r in reviews)

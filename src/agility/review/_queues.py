@@ -19,7 +19,6 @@ from agility.store import (
     NewEvent,
     QueueItemRecord,
     QueueRecord,
-    ReviewRecord,
     Store,
 )
 
@@ -145,16 +144,16 @@ def reviewer_order(queue: QueueRecord, reviewer: str,
 class _State:
     """Who judged what in a queue (target side), computed once per request."""
 
-    def __init__(self, reviews: list[ReviewRecord]) -> None:
+    def __init__(self, verdicts: list[tuple[str, str, str | None, bool]]) -> None:
         self.latest: dict[str, dict[str, str]] = defaultdict(dict)
         self.adjudicated: set[str] = set()
-        for r in reviews:
-            if r.side != "target" or r.verdict is None:
+        for example_id, reviewer, verdict, adjudication in verdicts:
+            if verdict is None:
                 continue
-            if r.adjudication:
-                self.adjudicated.add(r.example_id)
+            if adjudication:
+                self.adjudicated.add(example_id)
             else:
-                self.latest[r.example_id][r.reviewer] = r.verdict
+                self.latest[example_id][reviewer] = verdict
 
     def reviewers(self, example_id: str) -> dict[str, str]:
         return self.latest.get(example_id, {})
@@ -175,12 +174,14 @@ def _quota(queue: QueueRecord) -> int | None:
 
 
 def item_summaries(store: Store, queue: QueueRecord, account: AccountRecord,
-                   status: str = "all") -> list[ItemSummary]:
+                   status: str = "all", *,
+                   items: list[QueueItemRecord] | None = None) -> list[ItemSummary]:
     """The queue's items as this account sees them, in its own order.
 
     ``pending`` lists what the account still has to judge: items it has not judged that
     still need a reviewer, up to its ``per_reviewer`` quota. ``done`` lists what it judged,
-    ``all`` everything; leads also get ``disagreements`` and ``flagged``.
+    ``all`` everything; leads also get ``disagreements`` and ``flagged``. ``items`` are the
+    queue's items when the caller has them already (they never change).
 
     Raises:
         InvalidArgument: an unknown status.
@@ -190,8 +191,9 @@ def item_summaries(store: Store, queue: QueueRecord, account: AccountRecord,
     allowed = ("pending", "done", "all", "disagreements", "flagged")
     if status not in allowed:
         raise InvalidArgument("status", status, f"must be one of {', '.join(allowed)}")
-    items = reviewer_order(queue, account.name, store.queue_items(queue.id))
-    state = _State(store.queue_reviews(queue.id))
+    items = reviewer_order(queue, account.name,
+                           store.queue_items(queue.id) if items is None else items)
+    state = _State(store.queue_verdicts(queue.id))
     open_flags: dict[str, int] = defaultdict(int)
     for flag in store.flags(queue.id, unresolved_only=True):
         open_flags[flag.example_id] += 1
@@ -226,8 +228,8 @@ def item_summaries(store: Store, queue: QueueRecord, account: AccountRecord,
 def queue_info(store: Store, queue: QueueRecord, account: AccountRecord) -> QueueInfo:
     """A queue's headline figures and this account's progress in it."""
     items = store.queue_items(queue.id)
-    state = _State(store.queue_reviews(queue.id))
-    summaries = item_summaries(store, queue, account)
+    state = _State(store.queue_verdicts(queue.id))
+    summaries = item_summaries(store, queue, account, items=items)
     mine_done = sum(1 for s in summaries if s.status == "done")
     mine_pending = sum(1 for s in summaries if s.status == "pending")
     return QueueInfo(

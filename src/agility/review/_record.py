@@ -42,8 +42,11 @@ def record_review(store: Store, account: AccountRecord, review: ReviewInput | di
     queue = require_queue(store, account, data.queue)
     if data.adjudicate and account.role != "lead":
         raise PermissionDenied(account.name, "adjudicate a disagreement (leads only)")
-    item = next((i for i in store.queue_items(queue.id) if i.example_id == data.example_id),
-                None)
+    if context is not None and context.queue.id == queue.id:
+        item = context.items.get(data.example_id)
+    else:
+        item = next((i for i in store.queue_items(queue.id)
+                     if i.example_id == data.example_id), None)
     if item is None:
         raise UnknownName("example in this queue", data.example_id, [],
                           argument="example_id")

@@ -239,18 +239,33 @@ class ReviewTables:
                     "flag_ids": [f.id for f in flags]}}))
         return record, flags
 
-    def queue_reviews(self, queue_id: int) -> list[ReviewRecord]:
-        """Every verdict given in a queue, oldest first."""
+    def queue_reviews(self, queue_id: int, example_id: str | None = None) -> list[ReviewRecord]:
+        """Every verdict given in a queue (or on one of its examples), oldest first."""
+        if example_id is not None:
+            return [review_from_row(r) for r in self.query(
+                "SELECT * FROM reviews WHERE queue_id=? AND example_id=? ORDER BY id",
+                (queue_id, example_id))]
         return [review_from_row(r) for r in self.query(
             "SELECT * FROM reviews WHERE queue_id=? ORDER BY id", (queue_id,))]
 
-    def flags(self, queue_id: int | None = None, *,
+    def queue_verdicts(self, queue_id: int, side: str = "target"
+                       ) -> list[tuple[str, str, str | None, bool]]:
+        """``(example_id, reviewer, verdict, adjudication)`` of each verdict on one side,
+        oldest first: who judged what, without reading whole reviews (the app's hot path)."""
+        return [(r[0], r[1], r[2], bool(r[3])) for r in self.query(
+            "SELECT example_id, reviewer, verdict, adjudication FROM reviews "
+            "WHERE queue_id=? AND side=? ORDER BY id", (queue_id, side))]
+
+    def flags(self, queue_id: int | None = None, *, example_id: str | None = None,
               unresolved_only: bool = False) -> list[FlagRecord]:
-        """Flags, of one queue or all, oldest first."""
-        sql, params = "SELECT * FROM review_flags WHERE 1=1", []
+        """Flags, of one queue (or one of its examples) or all, oldest first."""
+        sql, params = "SELECT * FROM review_flags WHERE 1=1", list[int | str]()
         if queue_id is not None:
             sql += " AND queue_id=?"
             params.append(queue_id)
+        if example_id is not None:
+            sql += " AND example_id=?"
+            params.append(example_id)
         if unresolved_only:
             sql += " AND resolved_at IS NULL"
         return [FlagRecord(**dict(r)) for r in self.query(sql + " ORDER BY id", params)]

@@ -59,8 +59,9 @@ class ReviewService:
     def items(self, principal: Principal, queue: str, status: str = "pending"
               ) -> list[ItemSummary]:
         """The queue's items with this status, in the principal's order."""
-        return item_summaries(self.store, require_queue(self.store, principal.account, queue),
-                              principal.account, status)
+        context = self.context(principal, queue)
+        return item_summaries(self.store, context.queue, principal.account, status,
+                              items=list(context.items.values()))
 
     def item(self, principal: Principal, queue: str, example_id: str) -> ItemView:
         """Everything about one item."""
