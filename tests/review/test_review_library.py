@@ -267,6 +267,17 @@ def test_export_one_row_per_verdict(review_env: ReviewEnv, tmp_path: Path, suffi
         export_reviews(store, "q1", tmp_path / "reviews.xlsx")
 
 
+def test_csv_export_never_starts_a_cell_with_a_formula(review_env: ReviewEnv,
+                                                       tmp_path: Path) -> None:
+    store = review_env.store
+    record_review(store, _account(store, "alice"), {
+        "queue": "q1", "example_id": "q005", "verdict": "incorrect", "score": 2,
+        "notes": "=HYPERLINK(\"http://x\",\"y\")"})
+    export_reviews(store, "q1", tmp_path / "r.csv")
+    row = next(csv.DictReader((tmp_path / "r.csv").open(newline="")))
+    assert row["notes"] == "'=HYPERLINK(\"http://x\",\"y\")"
+
+
 def test_reports_show_the_sme_section(review_env: ReviewEnv, tmp_path: Path) -> None:
     from agility.report import render_html, write_markdown
 

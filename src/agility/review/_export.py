@@ -10,6 +10,7 @@ from typing import Any
 
 from agility._files import atomic_write, describe_os_error
 from agility.errors import InvalidArgument, UnknownName, UsageError
+from agility.runner._report import _csv_safe
 from agility.store import Store
 
 __all__ = ["EXPORT_COLUMNS", "export_reviews", "review_rows"]
@@ -47,8 +48,8 @@ def _csv(rows: list[dict[str, Any]]) -> bytes:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=EXPORT_COLUMNS, lineterminator="\n")
     writer.writeheader()
-    for r in rows:
-        writer.writerow({**r, "flags": ";".join(r["flags"])})
+    for r in rows:  # notes and ids are people's text: never let a cell run as a formula
+        writer.writerow({k: _csv_safe(v) for k, v in {**r, "flags": ";".join(r["flags"])}.items()})
     return buffer.getvalue().encode("utf-8")
 
 
