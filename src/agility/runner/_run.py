@@ -176,9 +176,13 @@ async def arun_model(
         if turnstile is not None:
             await turnstile.leave(side)
         gc.unfreeze()
-        store.update_run(plan.run.id, status=status, finished_at=utc_now())
-        store.release_lease(plan.run.id, plan.lease_owner)
-        await client.aclose()
+        try:
+            store.update_run(plan.run.id, status=status, finished_at=utc_now())
+        finally:  # a failed status write (a full disk) must not leave the lease held
+            try:
+                store.release_lease(plan.run.id, plan.lease_owner)
+            finally:
+                await client.aclose()
 
 
 async def _heartbeat(store: Store, plan: RunPlan, lost: asyncio.Event) -> None:

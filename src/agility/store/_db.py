@@ -388,6 +388,7 @@ class Store(AccountTables, ReviewTables):
                 raise RunInProgress(row["name"], _owner_label(holder), now - beat)
             conn.execute("UPDATE runs SET lease_owner=?, heartbeat_s=? WHERE id=?",
                          (owner, now, run_id))
+        _HELD.add(owner)
 
     def renew_lease(self, run_id: int, owner: str) -> bool:
         """Beat the run's heartbeat; False when ``owner`` no longer holds the lease."""
@@ -397,7 +398,12 @@ class Store(AccountTables, ReviewTables):
             return cur.rowcount == 1
 
     def release_lease(self, run_id: int, owner: str) -> None:
-        """Give the lease up (a finished or interrupted run)."""
+        """Give the lease up (a finished or interrupted run).
+
+        This process forgets the lease first, so even when the write fails (a full disk) a
+        resume in the same process is not refused by its own dead lease.
+        """
+        _HELD.discard(owner)
         with self.transaction() as conn:
             conn.execute("UPDATE runs SET lease_owner=NULL, heartbeat_s=NULL "
                          "WHERE id=? AND lease_owner=?", (run_id, owner))
@@ -609,13 +615,21 @@ def _owner_label(owner: str) -> str:
     return ":".join(owner.split(":")[:2])
 
 
+#: the leases this process holds now (a lease of this process that is not here was released,
+#: even if writing the release failed)
+_HELD: set[str] = set()
+
+
 def _owner_alive(owner: str) -> bool:
     """False when the owner ran on this host and its process is gone (a kill -9): its lease
-    lapses at once instead of after the stale interval."""
+    lapses at once instead of after the stale interval. A lease of this very process is
+    alive only while this process still holds it."""
     host, _, rest = owner.partition(":")
     pid_text = rest.partition(":")[0]
     if host != socket.gethostname() or not pid_text.isdigit():
         return True
+    if int(pid_text) == os.getpid():
+        return owner in _HELD
     try:
         os.kill(int(pid_text), 0)
     except ProcessLookupError:
