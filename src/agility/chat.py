@@ -68,7 +68,11 @@ class Completion(BaseModel):
     """A provider's answer and the measurements taken while it streamed.
 
     A figure that was not measured is ``None``, never 0. ``tokens_estimated`` is true when
-    the provider reported no usage and the token counts were estimated locally.
+    the provider reported no usage and the token counts were estimated locally. Token counts
+    are as the provider reported them: ``input_tokens`` counts every input token, those read
+    from (``cached_input_tokens``) and written to (``cache_write_input_tokens``) the prompt
+    cache included; ``reasoning_tokens`` are part of ``output_tokens``. A count the provider
+    did not report is None (not measured), never 0.
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -79,6 +83,8 @@ class Completion(BaseModel):
     input_tokens: int | None = None
     output_tokens: int | None = None
     cached_input_tokens: int | None = None
+    cache_write_input_tokens: int | None = None
+    reasoning_tokens: int | None = None
     tokens_estimated: bool = False
     finish_reason: str | None = None
     request_id: str | None = None

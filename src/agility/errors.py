@@ -13,6 +13,8 @@ One hierarchy; the user's mistakes are kept apart from provider and runtime fail
     │   │                             (run, field, before, now)
     │   ├── RunInProgress             another live process is writing the run (run, owner,
     │   │                             seconds since its last heartbeat)
+    │   ├── PriceNotFound             no price for a model id in a region, and how to give one
+    │   │                             (provider, model, region, reason)
     │   ├── ConfigError               a config/plan/criteria file is invalid (names file and field)
     │   │   └── OptionsError          options of a provider or metric are invalid
     │   │                             (owner, problems: each option, message, allowed names)
@@ -67,6 +69,7 @@ __all__ = [
     "OptionProblem",
     "OptionsError",
     "PermissionDenied",
+    "PriceNotFound",
     "Problem",
     "ProviderAuthError",
     "ProviderError",
@@ -197,6 +200,28 @@ class RunInProgress(UsageError):
         super().__init__(f"run '{run}' is being written by {owner} (last heartbeat "
                          f"{heartbeat_age_s:.0f} s ago): wait for it to finish, or stop it "
                          f"first; a killed writer's lease lapses by itself")
+
+
+class PriceNotFound(UsageError):
+    """The price table holds no price for a model id (in the region it is called from).
+
+    Attributes:
+        provider: the provider (``bedrock``).
+        model: the model id as given.
+        region: the region the price was looked up for (None: none given).
+        reason: why no price applies, in a sentence.
+    """
+
+    def __init__(self, provider: str, model: str, region: str | None, reason: str, *,
+                 example_model: str | None = None) -> None:
+        self.provider, self.model, self.region, self.reason = provider, model, region, reason
+        where = f" in {region}" if region else ""
+        entry = (f"{{provider: {provider}, model: {example_model or model}"
+                 + (f", region: {region}" if region else "") + ", input: ..., output: ...}")
+        super().__init__(
+            f"no price for {provider}/{model}{where}: {reason}. Price it yourself: "
+            f"price_input and price_output (USD per 1M tokens; a plan candidate's 'price'), or "
+            f"a price file with an entry {entry}.", argument="prices")
 
 
 class ConfigError(UsageError):

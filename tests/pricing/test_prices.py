@@ -49,13 +49,14 @@ def test_local_models_cost_zero_unless_priced():
 def test_unpriced_model_warns_and_gives_none(caplog):
     with caplog.at_level(logging.WARNING):
         assert resolve_price(load_price_table(), "openai", "my-finetune") is None
-    assert "not in the price table" in caplog.text
+    assert "no price for openai/my-finetune" in caplog.text
+    assert "price_input and price_output" in caplog.text and "price file" in caplog.text
 
 
 def test_half_an_override_needs_a_listed_model():
     table = load_price_table()
     assert resolve_price(table, "openai", "gpt-4o", price_output=1.0).input == 2.5
-    with pytest.raises(UsageError, match="--price-input and --price-output"):
+    with pytest.raises(UsageError, match="price_input and price_output"):
         resolve_price(table, "openai", "my-finetune", price_input=1.0)
 
 

@@ -24,6 +24,7 @@ from agility._files import describe_os_error
 from agility.errors import (
     AgilityError,
     JudgeRequired,
+    PriceNotFound,
     RunExists,
     RunSettingsChanged,
     UsageError,
@@ -66,6 +67,7 @@ FLAGS = {
     "traffic_per_month": "--traffic", "migration_cost_usd": "--migration-cost",
     "n_resamples": "--resamples", "store": "--store", "template": "--prompt",
     "price_input": "--price-input", "price_output": "--price-output", "prices": "--prices",
+    "price_cached_input": "--price-cached-input", "price_cache_write": "--price-cache-write",
     "rows": "--rows", "dest": "--dir", "force": "--force", "html": "--html",
     "markdown": "--markdown", "criteria": "--criteria", "map": "--map", "by": "--by",
     "holdout": "--holdout", "splits": "--split", "human_field": "--human-field",
@@ -84,6 +86,8 @@ def flag_hint(exc: AgilityError) -> str:
                 "new run with another --name.")
     if isinstance(exc, JudgeRequired):
         return "Pass --judge provider/model."
+    if isinstance(exc, PriceNotFound):
+        return "Pass --price-input and --price-output, or --prices FILE."
     flag = FLAGS.get(exc.argument or "")
     return f"(see {flag})" if flag else ""
 

@@ -42,6 +42,7 @@ def _register() -> None:
         dataset,  # noqa: F401
         grade,  # noqa: F401
         migrate,  # noqa: F401
+        prices,  # noqa: F401
         review,  # noqa: F401
         run,  # noqa: F401
         score,  # noqa: F401

@@ -113,8 +113,15 @@ def run_command(
         "--price-input", help="USD per 1M input tokens.")] = None,
     price_output: Annotated[float | None, typer.Option(
         "--price-output", help="USD per 1M output tokens.")] = None,
+    price_cached_input: Annotated[float | None, typer.Option(
+        "--price-cached-input", help="USD per 1M input tokens read from the prompt cache.")]
+    = None,
+    price_cache_write: Annotated[float | None, typer.Option(
+        "--price-cache-write", help="USD per 1M input tokens written to the prompt cache.")]
+    = None,
     prices: Annotated[Path | None, typer.Option(
-        "--prices", help="Your price file (same format as the built-in table).")] = None,
+        "--prices", help="Your price file (same format as the built-in table; see `agility "
+                         "prices show MODEL`).")] = None,
     extra_cost: Annotated[float, typer.Option(
         "--extra-cost", help="Extra USD per query (retrieval, vector DB).")] = 0.0,
     temperature: Annotated[float | None, typer.Option(
@@ -154,6 +161,7 @@ def run_command(
                 template=prompt, config=config, concurrency=concurrency, rate_limit=limit,
                 retry=retry, timeout_s=timeout, resume=resume, cache=cache, repeat=repeat,
                 warmup=warmup, price_input=price_input, price_output=price_output,
+                price_cached_input=price_cached_input, price_cache_write=price_cache_write,
                 extra_cost_usd=extra_cost, splits=split or None, prices=prices, rows=rows,
                 sample_seed=seed)
         except RunStopped as stopped:

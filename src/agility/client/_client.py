@@ -21,7 +21,7 @@ from agility.client._adaptive import AdaptiveConcurrency
 from agility.client._ratelimit import RateLimit, RateLimiter, estimate_tokens
 from agility.client._retry import RetryExhausted, RetryPolicy, call_with_retry, is_throttle
 from agility.errors import ProviderTimeout, StreamError, scrub_secrets
-from agility.pricing import Price, cost_usd
+from agility.pricing import Price, completion_cost
 from agility.providers import Provider
 
 __all__ = ["CallOutcome", "Client", "ClientStream", "describe_error"]
@@ -181,9 +181,7 @@ class Client:
         used = (None if completion.input_tokens is None or completion.output_tokens is None
                 else completion.input_tokens + completion.output_tokens)
         self.limiter.correct(estimate, used)
-        extra = extra_cost_usd + (completion.extra_cost_usd or 0.0)
-        cost = cost_usd(self.price, completion.input_tokens, completion.output_tokens,
-                        cached_input_tokens=completion.cached_input_tokens, extra_usd=extra)
+        cost = completion_cost(self.price, completion, extra_cost_usd)
         return CallOutcome(completion=completion, error=None, attempts=attempts, cost_usd=cost,
                            retry_wait_ms=waited_s * 1000.0, throttled=throttled)
 

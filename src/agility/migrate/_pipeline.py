@@ -94,6 +94,8 @@ def _run_job(plan: Plan, side: Side, dataset: Dataset, store: Store,
         "timeout_s": cand.timeout_s, "resume": store.get_run(plan.run_name(side)) is not None,
         "price_input": None if price is None else price.input_per_mtok,
         "price_output": None if price is None else price.output_per_mtok,
+        "price_cached_input": None if price is None else price.cached_input_per_mtok,
+        "price_cache_write": None if price is None else price.cache_write_per_mtok,
         "retriever": retriever if cand.prompt is not None else None,
         "splits": list(plan.dataset.splits), "progress": progress}
 

@@ -57,10 +57,17 @@ class _Strict(BaseModel):
 
 
 class PriceSpec(_Strict):
-    """USD per million tokens; overrides the built-in price table for this candidate."""
+    """USD per million tokens; overrides the built-in price table for this candidate.
+
+    ``cached_input_per_mtok``/``cache_write_per_mtok`` price input read from and written to
+    the prompt cache (without them, cache reads cost the input price and a call that wrote to
+    the cache is not priced).
+    """
 
     input_per_mtok: float = Field(ge=0)
     output_per_mtok: float = Field(ge=0)
+    cached_input_per_mtok: float | None = Field(None, ge=0)
+    cache_write_per_mtok: float | None = Field(None, ge=0)
 
 
 class CandidateSpec(_Strict):

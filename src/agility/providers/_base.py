@@ -131,6 +131,14 @@ class Provider(abc.ABC):
             return exc.retryable
         return False
 
+    def price_region(self) -> str | None:
+        """The region a price applies to (the one the requests are made from), if any.
+
+        The default is the ``region`` option when the provider has one.
+        """
+        region = getattr(self.options, "region", None)
+        return region if isinstance(region, str) else None
+
     def public_options(self) -> dict[str, Any]:
         """The options given, worth recording with a run (never credentials, never live
         objects such as a session or a callable)."""

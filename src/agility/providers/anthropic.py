@@ -206,6 +206,7 @@ class _MessageState:
         self.parts: list[str] = []
         self.input_tokens: int | None = None
         self.cached_input_tokens: int | None = None
+        self.cache_write_input_tokens: int | None = None
         self.output_tokens: int | None = None
         self.finish_reason: str | None = None
         self.request_id: str | None = None
@@ -222,6 +223,8 @@ class _MessageState:
             if usage is not None:
                 self.input_tokens = _total_input(usage)
                 self.cached_input_tokens = getattr(usage, "cache_read_input_tokens", None)
+                self.cache_write_input_tokens = getattr(usage, "cache_creation_input_tokens",
+                                                        None)
         elif kind == "content_block_delta":
             text = getattr(event.delta, "text", None)
             if text:
@@ -250,7 +253,8 @@ class _MessageState:
                           else estimate_input_tokens(request)),
             output_tokens=(self.output_tokens if self.output_tokens is not None
                            else estimate_tokens(text)),
-            cached_input_tokens=self.cached_input_tokens, tokens_estimated=estimated,
+            cached_input_tokens=self.cached_input_tokens,
+            cache_write_input_tokens=self.cache_write_input_tokens, tokens_estimated=estimated,
             finish_reason=self.finish_reason, request_id=request_id,
             provider_metrics={"message_id": self.message_id} if self.message_id else {})
 

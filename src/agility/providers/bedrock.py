@@ -115,6 +115,19 @@ class BedrockProvider(Provider):
                                       ) from exc
             return self._boto_client
 
+    def price_region(self) -> str | None:
+        """The region requests are made from: the ``region`` option, else boto3's own
+        (``AWS_REGION``, ``AWS_DEFAULT_REGION``, the profile's config); a cross-region
+        inference profile is priced in it."""
+        if self.region:
+            return self.region
+        try:
+            boto3, _ = _sdk()
+            region = boto3.Session(profile_name=self.profile).region_name
+        except Exception:  # noqa: BLE001 - no boto3, a broken profile: no region to price in
+            return None
+        return region if isinstance(region, str) and region else None
+
     def check_credentials(self) -> None:
         """AWS credentials must resolve (environment, profile, SSO or a role)."""
         boto3, _ = _sdk()
@@ -300,5 +313,6 @@ class _ConverseState:
             else estimate_input_tokens(request),
             output_tokens=output_tokens if output_tokens is not None else estimate_tokens(text),
             cached_input_tokens=self.usage.get("cacheReadInputTokens"),
+            cache_write_input_tokens=self.usage.get("cacheWriteInputTokens"),
             tokens_estimated=estimated, finish_reason=self.finish_reason,
             request_id=self.request_id, provider_metrics=metrics)

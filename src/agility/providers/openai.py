@@ -410,11 +410,13 @@ class _StreamState:
             input_tokens = estimate_input_tokens(request)
         if output_tokens is None:
             output_tokens = estimate_tokens(text)
+        # reported or None: a server that sends no details did not measure them
         cached = (usage.get("prompt_tokens_details") or {}).get("cached_tokens")
+        reasoning = (usage.get("completion_tokens_details") or {}).get("reasoning_tokens")
         return Completion(
             text=text, ttft_ms=watch.ttft_ms, latency_ms=watch.latency_ms,
             input_tokens=input_tokens, output_tokens=output_tokens, cached_input_tokens=cached,
-            tokens_estimated=estimated, finish_reason=self.finish_reason,
+            reasoning_tokens=reasoning, tokens_estimated=estimated, finish_reason=self.finish_reason,
             request_id=self.request_id)
 
 

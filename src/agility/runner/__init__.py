@@ -22,6 +22,7 @@ from agility.runner._run import (
     run_interleaved,
     run_model,
 )
+from agility.runner._setup import model_price
 
 __all__ = [
     "EXPORT_COLUMNS",
@@ -37,6 +38,7 @@ __all__ = [
     "call_with_retry",
     "estimate_tokens",
     "export_run",
+    "model_price",
     "percentile",
     "run_figures",
     "run_interleaved",

@@ -10,7 +10,7 @@ from typing import Any
 from agility.chat import ChatRequest, Completion, GenerationConfig, Message
 from agility.client import CallOutcome, Client, RetryPolicy, describe_error
 from agility.errors import AgilityError
-from agility.pricing import cost_usd
+from agility.pricing import completion_cost
 from agility.prompts import PromptTemplate
 from agility.retrieval import Retrieval, Retriever
 from agility.runner._cache import cache_get, cache_key, cache_put
@@ -82,9 +82,7 @@ async def call_example(ctx: CallContext, example: Any, repeat_index: int) -> Res
 
 
 def _cost(ctx: CallContext, completion: Completion, extra_usd: float) -> float | None:
-    return cost_usd(ctx.client.price, completion.input_tokens, completion.output_tokens,
-                    cached_input_tokens=completion.cached_input_tokens,
-                    extra_usd=extra_usd + (completion.extra_cost_usd or 0.0))
+    return completion_cost(ctx.client.price, completion, extra_usd)
 
 
 def _generation_span(ctx: CallContext, outcome: CallOutcome, start_ms: float) -> SpanRecord:
@@ -130,6 +128,8 @@ def _record(ctx: CallContext, example_id: str, repeat_index: int, request: ChatR
         cached_latency_ms=completion.latency_ms if cached else None,
         input_tokens=completion.input_tokens, output_tokens=completion.output_tokens,
         cached_input_tokens=completion.cached_input_tokens,
+        cache_write_input_tokens=completion.cache_write_input_tokens,
+        reasoning_tokens=completion.reasoning_tokens,
         tokens_estimated=completion.tokens_estimated, cost_usd=outcome.cost_usd,
         extra_cost_usd=extra_usd or None, finish_reason=completion.finish_reason,
         cached=cached, end_to_end_ms=end_to_end, provider_metrics=completion.provider_metrics,

@@ -18,8 +18,8 @@ __all__ = ["EXPORT_COLUMNS", "export_run", "percentile", "run_figures"]
 #: one row per result; the first ten are the columns the issue asks every export to have
 EXPORT_COLUMNS = (
     "id", "repeat_index", "output", "ttft_ms", "latency_ms", "input_tokens", "output_tokens",
-    "cost_usd", "error", "attempts", "cached", "cached_input_tokens", "tokens_estimated",
-    "extra_cost_usd", "retrieval_ms", "finish_reason", "request_id", "created_at", "run", "model",
+    "cost_usd", "error", "attempts", "cached", "cached_input_tokens", "cache_write_input_tokens",
+    "reasoning_tokens", "tokens_estimated", "extra_cost_usd", "retrieval_ms", "finish_reason", "request_id", "created_at", "run", "model",
 )
 _FORMATS = ("jsonl", "csv", "parquet")
 
@@ -82,6 +82,7 @@ def _write_parquet(rows: list[dict[str, Any]], out: Path) -> None:
     types = {"repeat_index": pa.int64(), "ttft_ms": pa.float64(), "latency_ms": pa.float64(),
              "input_tokens": pa.int64(), "output_tokens": pa.int64(), "cost_usd": pa.float64(),
              "attempts": pa.int64(), "cached": pa.bool_(), "cached_input_tokens": pa.int64(),
+             "cache_write_input_tokens": pa.int64(), "reasoning_tokens": pa.int64(),
              "tokens_estimated": pa.bool_(), "extra_cost_usd": pa.float64(),
              "retrieval_ms": pa.float64()}
     schema = pa.schema([(c, types.get(c, pa.string())) for c in EXPORT_COLUMNS])

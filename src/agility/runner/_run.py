@@ -87,6 +87,8 @@ async def arun_model(
     warmup: int = 0,
     price_input: float | None = None,
     price_output: float | None = None,
+    price_cached_input: float | None = None,
+    price_cache_write: float | None = None,
     extra_cost_usd: float = 0.0,
     retriever: Retriever | None = None,
     splits: Sequence[str] | None = None,
@@ -119,6 +121,9 @@ async def arun_model(
         repeat: calls per example, to measure variance.
         warmup: unrecorded calls made first (model loading, connection pools).
         price_input, price_output: USD per 1M tokens, overriding the price table.
+        price_cached_input, price_cache_write: USD per 1M input tokens read from and written
+            to the prompt cache (with a ``price_input`` and neither, cache reads cost the
+            input price and a call that wrote to the cache is not priced).
         extra_cost_usd: per-query extra cost (vector DB, ...), USD.
         retriever: a retrieval step run before rendering each prompt (needs a template).
         splits: only these splits; None = every row.
@@ -155,7 +160,9 @@ async def arun_model(
                        template=template, config=config, repeat=repeat, resume=resume,
                        splits=splits, price_input=price_input, price_output=price_output,
                        prices=prices, extra_cost_usd=extra_cost_usd, settings=settings,
-                       rows=rows, sample_seed=sample_seed)
+                       rows=rows, sample_seed=sample_seed,
+                       price_cached_input=price_cached_input,
+                       price_cache_write=price_cache_write)
     client = Client(plan.provider, price=plan.price, rate_limit=rate_limit, retry=retry,
                     timeout_s=timeout_s, concurrency=concurrency)
     ctx = CallContext(store=store, client=client, template=plan.template, config=config,

@@ -6,6 +6,7 @@ and only the (example, repeat) pairs without a successful result are called agai
 
 from __future__ import annotations
 
+import logging
 import platform
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -14,8 +15,14 @@ from typing import Any
 
 import agility
 from agility.chat import GenerationConfig
-from agility.errors import InvalidArgument, RunSettingsChanged, UsageError, scrub_secrets
-from agility.pricing import Price, PriceTable, load_price_table, resolve_price
+from agility.errors import (
+    InvalidArgument,
+    PriceNotFound,
+    RunSettingsChanged,
+    UsageError,
+    scrub_secrets,
+)
+from agility.pricing import Price, PriceMatch, PriceTable, load_price_table, match_price
 from agility.prompts import PromptTemplate, load_template
 from agility.providers import Provider, get_provider
 from agility.store import (
@@ -27,7 +34,9 @@ from agility.store import (
     utc_now,
 )
 
-__all__ = ["RunPlan", "prepare_run", "public_options", "resolve_template"]
+__all__ = ["RunPlan", "model_price", "prepare_run", "public_options", "resolve_template"]
+
+log = logging.getLogger(__name__)
 
 _SECRET_WORDS = ("key", "secret", "token", "authorization", "password", "credential")
 
@@ -50,19 +59,74 @@ _RECORDED_NOT_PRICED = ("recorded answers: cost not measured (give an input and 
                         "price, and record input_tokens/output_tokens in the file)")
 
 
-def _price_for(table: PriceTable, provider: Provider,
-               price_input: float | None, price_output: float | None,
+#: user prices: input, output, cache read, cache write (USD per 1M tokens; None: not given)
+PriceOverrides = tuple[float | None, float | None, float | None, float | None]
+
+
+def _table(prices: PriceTable | str | Path | None) -> PriceTable:
+    table = prices if isinstance(prices, PriceTable) else load_price_table()
+    if isinstance(prices, (str, Path)):
+        table = table.merged(load_price_table(prices))
+    return table
+
+
+def _match(table: PriceTable, provider: Provider, overrides: PriceOverrides) -> PriceMatch:
+    price_input, price_output, price_cached_input, price_cache_write = overrides
+    return match_price(table, provider.name, provider.model, region=provider.price_region(),
+                       local=provider.local, price_input=price_input, price_output=price_output,
+                       price_cached_input=price_cached_input, price_cache_write=price_cache_write)
+
+
+def model_price(model: str, *, provider_options: dict[str, Any] | None = None,
+                prices: PriceTable | str | Path | None = None,
+                price_input: float | None = None, price_output: float | None = None,
+                price_cached_input: float | None = None,
+                price_cache_write: float | None = None) -> PriceMatch:
+    """The price a run of ``model`` would use, and where it came from.
+
+    The same resolution :func:`agility.runner.run_model` applies: the region the requests are
+    made from (a Bedrock ``region`` option, else boto3's configured one), the price table
+    (``prices`` merged over the built-in one), a Bedrock inference profile priced as its base
+    model, and the user's prices over it. Makes no call.
+
+    Args:
+        model: ``provider/model``.
+        provider_options: the provider's options (``region``...).
+        prices: a price table or a price file merged over the built-in table.
+        price_input, price_output, price_cached_input, price_cache_write: user prices, USD
+            per 1M tokens.
+
+    Returns:
+        The price and how it was found.
+
+    Raises:
+        PriceNotFound: no price applies (the message says how to give one).
+        UsageError: a bad model spec or price; OptionsError: a bad provider option.
+    """
+    provider = get_provider(model, provider_options)
+    overrides = (price_input, price_output, price_cached_input, price_cache_write)
+    if provider.recorded and price_input is None and price_output is None:
+        raise PriceNotFound(provider.name, provider.model, None, "recorded answers cost what "
+                            "they cost when they were made, which the file does not say")
+    return _match(_table(prices), provider, overrides)
+
+
+def _price_for(table: PriceTable, provider: Provider, overrides: PriceOverrides,
                ) -> tuple[Price | None, dict[str, Any]]:
     """The run's price and how the run record describes it (never a silent $0)."""
-    if provider.recorded and price_input is None and price_output is None:
+    if provider.recorded and overrides[0] is None and overrides[1] is None:
         # answers recorded elsewhere cost something we were not told: None, not 0
         return None, {"source": _RECORDED_NOT_PRICED}
-    price = resolve_price(table, provider.name, provider.model,
-                          region=getattr(provider.options, "region", None),
-                          local=provider.local, price_input=price_input, price_output=price_output)
-    if price is None:
-        return None, {"source": f"not in price table {table.version}: cost not measured"}
-    return price, price.model_dump()
+    try:
+        match = _match(table, provider, overrides)
+    except PriceNotFound as missing:
+        log.warning("%s Until then its cost is not measured.", missing)
+        return None, {"source": f"not priced: {missing.reason} (see `agility prices show "
+                                f"{provider.spec}`): cost not measured"}
+    record = {**match.price.model_dump(), "priced_as": match.priced_as}
+    if match.region:
+        record["region"] = match.region
+    return match.price, record
 
 
 def resolve_template(template: str | Path | PromptTemplate | None) -> PromptTemplate | None:
@@ -125,6 +189,7 @@ def prepare_run(
     splits: Sequence[str] | None, price_input: float | None, price_output: float | None,
     prices: PriceTable | str | Path | None, extra_cost_usd: float, settings: dict[str, Any],
     rows: int | None = None, sample_seed: int = 0,
+    price_cached_input: float | None = None, price_cache_write: float | None = None,
 ) -> RunPlan:
     """Load and check everything, then create the run record (or reopen it on resume).
 
@@ -147,10 +212,9 @@ def prepare_run(
         tmpl.render(examples[0])  # a template error stops us before the run is recorded
     provider = get_provider(model, provider_options)
     provider.check_credentials()  # a missing key is reported before anything is recorded
-    table = prices if isinstance(prices, PriceTable) else load_price_table()
-    if isinstance(prices, (str, Path)):
-        table = table.merged(load_price_table(prices))
-    price, prices_record = _price_for(table, provider, price_input, price_output)
+    table = _table(prices)
+    price, prices_record = _price_for(
+        table, provider, (price_input, price_output, price_cached_input, price_cache_write))
     wanted = NewRun(
         name=name, dataset_hash=ds.hash, dataset_path=str(getattr(ds, "path", "") or "") or None,
         model_spec=provider.spec, provider_options=public_options(provider.public_options()),

@@ -100,6 +100,10 @@ class ResultRecord(_Record):
     input_tokens: int | None = None
     output_tokens: int | None = None
     cached_input_tokens: int | None = None
+    #: input tokens written to the prompt cache (Anthropic, Bedrock), as reported
+    cache_write_input_tokens: int | None = None
+    #: output tokens spent reasoning (OpenAI reports them; part of output_tokens)
+    reasoning_tokens: int | None = None
     tokens_estimated: bool = False
     cost_usd: float | None = None
     extra_cost_usd: float | None = None

@@ -88,7 +88,14 @@ class FakeAnthropicServer(FakeOpenAIServer):
             await responder.write_chunk(f"event: {name}\ndata: {payload}\n\n")
 
         await responder.start_stream(200, {"request-id": request_id})
-        usage_in = {"input_tokens": len(prompt.split()), "output_tokens": 1} if self.usage else {}
+        usage_in: dict[str, Any] = {}
+        if self.usage:
+            # Anthropic counts cache reads and writes apart from input_tokens
+            usage_in = {"input_tokens": len(prompt.split()), "output_tokens": 1}
+            if self.cached_tokens is not None:
+                usage_in["cache_read_input_tokens"] = self.cached_tokens
+            if self.cache_write_tokens is not None:
+                usage_in["cache_creation_input_tokens"] = self.cache_write_tokens
         await event("message_start", {"message": {
             "id": f"msg_{request_id}", "type": "message", "role": "assistant", "content": [],
             "model": body.get("model"), "stop_reason": None, "stop_sequence": None,

@@ -155,10 +155,16 @@ class FakeBedrockServer(FakeOpenAIServer):
         prompt_words += sum(len(_text_of([s]).split()) for s in body.get("system") or [])
         latency_ms = int((asyncio.get_running_loop().time() - started) * 1000)
         if self.usage:
+            # Bedrock counts cache reads and writes apart from inputTokens
+            usage = {"inputTokens": prompt_words, "outputTokens": len(tokens),
+                     "totalTokens": prompt_words + len(tokens)}
+            for key, value in (("cacheReadInputTokens", self.cached_tokens),
+                               ("cacheWriteInputTokens", self.cache_write_tokens)):
+                if value is not None:
+                    usage[key] = value
+                    usage["totalTokens"] += value
             await responder.write_chunk(encode_event("metadata", {
-                "usage": {"inputTokens": prompt_words, "outputTokens": len(tokens),
-                          "totalTokens": prompt_words + len(tokens)},
-                "metrics": {"latencyMs": latency_ms}}))
+                "usage": usage, "metrics": {"latencyMs": latency_ms}}))
         # counted before the last bytes go out, so a client that has read to the end always
         # sees its call counted (counting after raced the client's return)
         self._finish()

@@ -120,16 +120,26 @@ class FakeOpenAIServer(BackgroundHTTPServer):
         usage: send a usage chunk when the request asks for one (``stream_options``).
         faults: faults applied to the first requests, in order.
         port: port to bind (0: a free one).
+        cached_tokens: prompt tokens to report as read from the prompt cache (None: the
+            field is not sent). Each wire format reports them its own way (see
+            :meth:`_usage`).
+        cache_write_tokens: prompt tokens to report as written to the cache (Anthropic and
+            Bedrock only; OpenAI reports none).
+        reasoning_tokens: completion tokens to report as reasoning (OpenAI only).
     """
 
     def __init__(self, responder: Responder | None = None, ttft_ms: float = 0.0,
                  token_delay_ms: float = 0.0, tokens_per_chunk: int = 1, usage: bool = True,
-                 faults: Iterable[Fault] | None = None, port: int = 0) -> None:
+                 faults: Iterable[Fault] | None = None, port: int = 0, *,
+                 cached_tokens: int | None = None, cache_write_tokens: int | None = None,
+                 reasoning_tokens: int | None = None) -> None:
         super().__init__(port=port)
         self.responder = responder or default_responder
         self.ttft_ms, self.token_delay_ms = ttft_ms, token_delay_ms
         self.tokens_per_chunk = max(1, tokens_per_chunk)
         self.usage = usage
+        self.cached_tokens, self.cache_write_tokens = cached_tokens, cache_write_tokens
+        self.reasoning_tokens = reasoning_tokens
         self._lock = threading.Lock()
         self._faults: deque[Fault] = deque(faults or [])
         self._requests: list[dict[str, Any]] = []
@@ -275,10 +285,21 @@ class FakeOpenAIServer(BackgroundHTTPServer):
         self._finish()
         await responder.end_stream()
 
-    def _usage(self, body: dict[str, Any], completion_tokens: int) -> dict[str, int]:
+    def _usage(self, body: dict[str, Any], completion_tokens: int) -> dict[str, Any]:
+        """OpenAI usage: ``prompt_tokens`` includes the cached ones, which
+        ``prompt_tokens_details.cached_tokens`` counts; ``completion_tokens`` includes the
+        reasoning ones (``completion_tokens_details.reasoning_tokens``)."""
         prompt_tokens = _count_prompt_tokens(body)
-        return {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
-                "total_tokens": prompt_tokens + completion_tokens}
+        usage: dict[str, Any] = {"prompt_tokens": prompt_tokens,
+                                 "completion_tokens": completion_tokens,
+                                 "total_tokens": prompt_tokens + completion_tokens}
+        if self.cached_tokens is not None:
+            usage["prompt_tokens_details"] = {"cached_tokens": min(self.cached_tokens,
+                                                                   prompt_tokens)}
+        if self.reasoning_tokens is not None:
+            usage["completion_tokens_details"] = {
+                "reasoning_tokens": min(self.reasoning_tokens, completion_tokens)}
+        return usage
 
 
 def _error(message: str, code: str) -> dict[str, Any]:
