@@ -87,7 +87,7 @@ def peak_rss_mb(pid: int) -> tuple[float, float]:
 
 async def reviewer(base: str, name: str, secret: str, queue: str, items: list[str],
                    rounds: int, timings: dict[str, list[float]], start: asyncio.Event,
-                   ready: list[int]) -> None:
+                   ready: list[int], think_s: float) -> None:
     jar = aiohttp.CookieJar(unsafe=True)
     async with aiohttp.ClientSession(base, cookie_jar=jar) as session:
         async with session.get("/login") as page:
@@ -121,17 +121,19 @@ async def reviewer(base: str, name: str, secret: str, queue: str, items: list[st
             timings["page GET /queues/Q/items/ID"].append((t1 - t0) * 1000)
             timings["API POST /api/reviews"].append((t2 - t1) * 1000)
             timings["API GET /api/queues/Q/items"].append((t3 - t2) * 1000)
+            if think_s:
+                await asyncio.sleep(think_s)
 
 
 async def drive(base: str, queue: str, items: list[str], secrets: dict[str, str],
-                rounds: int) -> tuple[dict[str, list[float]], float]:
+                rounds: int, think_s: float) -> tuple[dict[str, list[float]], float]:
     timings: dict[str, list[float]] = {"page GET /queues/Q/items/ID": [],
                                        "API POST /api/reviews": [],
                                        "API GET /api/queues/Q/items": []}
     start = asyncio.Event()
     ready = [0]
     tasks = [asyncio.create_task(reviewer(base, n, s, queue, items, rounds, timings, start,
-                                          ready))
+                                          ready, think_s))
              for n, s in secrets.items()]
     while ready[0] < len(tasks):  # logins (one scrypt each) finish before the clock starts
         await asyncio.sleep(0.05)
@@ -146,6 +148,9 @@ def main() -> None:
     parser.add_argument("--reviewers", type=int, default=20)
     parser.add_argument("--examples", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=40)
+    parser.add_argument("--think-ms", type=float, default=0.0,
+                        help="pause of each reviewer after an item (0: back to back, a stress "
+                             "test; a person takes seconds per item)")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="review-bench-"))
     db = folder / "agility.db"
@@ -167,14 +172,15 @@ def main() -> None:
         idle_rss, _ = peak_rss_mb(server.pid)
         load_before = os.getloadavg()
         timings, wall = asyncio.run(drive(f"http://127.0.0.1:{port}", queue, items, secrets,
-                                          args.rounds))
+                                          args.rounds, args.think_ms / 1000))
         load_after = os.getloadavg()
         rss, hwm = peak_rss_mb(server.pid)
     finally:
         server.terminate()
         server.wait(timeout=10)
     total = sum(len(v) for v in timings.values())
-    print(f"{args.reviewers} reviewers x {args.rounds} rounds, queue of {len(items)} items "
+    print(f"{args.reviewers} reviewers x {args.rounds} rounds (think {args.think_ms:.0f} ms), "
+          f"queue of {len(items)} items "
           f"from {args.examples} examples; {total} requests in {wall:.1f} s "
           f"({total / wall:.0f} req/s)")
     print("| request | n | p50 ms | p99 ms | max ms |")

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+import asyncio
+import os
+from collections.abc import Callable, Collection
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 from agility.auth._accounts import TokenVerifier, verify_login
 from agility.auth._sessions import IssuedSession, Principal, SessionManager
@@ -10,6 +14,18 @@ from agility.errors import AuthenticationFailed, PermissionDenied
 from agility.store import Store
 
 __all__ = ["Authenticator", "bearer_token"]
+
+T = TypeVar("T")
+
+# Slow hashes run on a few threads of their own: each scrypt holds 16 MiB, and a thread that
+# ran one keeps that memory in its malloc arena; a server's general thread pool (40 threads)
+# would keep up to 640 MiB. One thread per core is all the CPU can use anyway.
+_SLOW_POOL = ThreadPoolExecutor(max_workers=max(1, os.cpu_count() or 1),
+                                thread_name_prefix="agility-auth")
+
+
+async def _slow(func: Callable[..., T], *args: Any) -> T:
+    return await asyncio.get_running_loop().run_in_executor(_SLOW_POOL, func, *args)
 
 
 def bearer_token(authorization: str | None) -> str | None:
@@ -60,9 +76,7 @@ class Authenticator:
             account = self.tokens.cached(token)
             if account is not None:
                 return Principal(account=account, via="bearer")
-            import anyio.to_thread  # web apps only: not a core dependency
-
-            account = await anyio.to_thread.run_sync(self.tokens.verify, token)
+            account = await _slow(self.tokens.verify, token)
             return Principal(account=account, via="bearer")
         return self.authenticate(cookie=cookie, authorization=authorization)
 
@@ -76,9 +90,7 @@ class Authenticator:
 
     async def alogin(self, name: str, secret: str) -> IssuedSession:
         """:meth:`login` with the slow hash in a worker thread."""
-        import anyio.to_thread
-
-        return await anyio.to_thread.run_sync(self.login, name, secret)
+        return await _slow(self.login, name, secret)
 
     def logout(self, principal: Principal) -> None:
         """End the principal's session, if it has one."""

@@ -11,8 +11,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import os
 import re
 import secrets
+import threading
 
 from agility.errors import InvalidArgument
 
@@ -26,6 +28,9 @@ NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,63}$")
 # login under a second on a busy 2-core machine.
 _N, _R, _P = 2**14, 8, 1
 _MAXMEM = 64 * 1024 * 1024
+# each scrypt holds 16 MiB while it runs: at most one per core at a time, so twenty logins at
+# once cost 16 MiB x cores of memory, not 320 MiB (the CPU is the limit either way)
+_SLOW = threading.BoundedSemaphore(max(1, os.cpu_count() or 1))
 
 
 def _b64(data: bytes) -> str:
@@ -64,8 +69,9 @@ def split_secret(secret: str) -> tuple[str, str] | None:
 def hash_secret(secret: str) -> str:
     """The storable scrypt hash of ``secret`` (random salt; parameters included)."""
     salt = secrets.token_bytes(16)
-    digest = hashlib.scrypt(secret.encode(), salt=salt, n=_N, r=_R, p=_P, maxmem=_MAXMEM,
-                            dklen=32)
+    with _SLOW:
+        digest = hashlib.scrypt(secret.encode(), salt=salt, n=_N, r=_R, p=_P, maxmem=_MAXMEM,
+                                dklen=32)
     return f"scrypt${_N}${_R}${_P}${_b64(salt)}${_b64(digest)}"
 
 
@@ -79,8 +85,9 @@ def verify_secret(secret: str, stored: str) -> bool:
         if scheme != "scrypt":
             return False
         expected = _unb64(digest)
-        got = hashlib.scrypt(secret.encode(), salt=_unb64(salt), n=int(n), r=int(r), p=int(p),
-                             maxmem=_MAXMEM, dklen=len(expected))
+        with _SLOW:
+            got = hashlib.scrypt(secret.encode(), salt=_unb64(salt), n=int(n), r=int(r),
+                                 p=int(p), maxmem=_MAXMEM, dklen=len(expected))
     except (ValueError, TypeError):
         return False
     return hmac.compare_digest(got, expected)
