@@ -36,8 +36,8 @@ OptionsT = TypeVar("OptionsT", bound=Options)
 
 
 def allowed_options(model: type[Options]) -> tuple[str, ...]:
-    """The option names ``model`` accepts, sorted."""
-    return tuple(sorted(model.model_fields))
+    """The option names ``model`` accepts (a field's alias when it has one), sorted."""
+    return tuple(sorted(field.alias or name for name, field in model.model_fields.items()))
 
 
 def parse_options(model: type[OptionsT], owner: str,
@@ -75,5 +75,6 @@ def parse_options(model: type[OptionsT], owner: str,
             if error["type"] == "extra_forbidden":
                 problems.append(OptionProblem(name, "unknown option", allowed))
             else:
-                problems.append(OptionProblem(name, error["msg"]))
+                # a validator's ValueError reads "Value error, <what it said>": keep what it said
+                problems.append(OptionProblem(name, str(error["msg"]).removeprefix("Value error, ")))
         raise OptionsError(owner, problems, where=where) from None

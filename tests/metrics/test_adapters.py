@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from agility.errors import MissingExtraError, UsageError
+from agility.errors import JudgeRequired, MissingExtraError, UsageError
 from agility.metrics import MetricInput, get_metric
 from agility.testing import FakeOpenAIServer
 
@@ -33,7 +33,7 @@ def test_missing_library_names_the_extra_to_install(family: str) -> None:
 def test_adapter_needs_a_metric_name_and_a_judge(family: str) -> None:
     with pytest.raises(UsageError, match=f"{family}:faithfulness"):
         get_metric(f"{family}:", judge="openai/j")
-    with pytest.raises(UsageError, match="--judge"):
+    with pytest.raises(JudgeRequired, match=f"'{family}:faithfulness' needs a judge model"):
         get_metric(f"{family}:faithfulness")
 
 
@@ -57,7 +57,7 @@ def ragas_responder(supported: int) -> Any:
 def test_ragas_faithfulness_runs_through_our_provider(supported: int, expected: float) -> None:
     with FakeOpenAIServer(responder=ragas_responder(supported)) as server:
         result = get_metric("ragas:faithfulness", judge="openai/j",
-                            base_url=server.base_url).score(ITEM)
+                            judge_options={"base_url": server.base_url}).score(ITEM)
         assert len(server.requests) == 2
     assert result.score == pytest.approx(expected) and result.error is None
     assert result.judge_model == "openai/j"
@@ -81,7 +81,7 @@ def test_deepeval_answer_relevancy_runs_through_our_provider(tmp_path: Path,
     monkeypatch.chdir(tmp_path)  # deepeval writes a .deepeval folder in the working directory
     with FakeOpenAIServer(responder=deepeval_responder) as server:
         result = get_metric("deepeval:answer_relevancy", judge="openai/j",
-                            base_url=server.base_url).score(ITEM)
+                            judge_options={"base_url": server.base_url}).score(ITEM)
     assert result.score == pytest.approx(0.5) and result.passed is True
     assert result.reason == "half of the statements answer the question"
 
@@ -95,5 +95,5 @@ def test_unparsable_judge_output_is_an_error_not_a_zero(family: str, tmp_path: P
     name = "faithfulness" if family == "ragas" else "answer_relevancy"
     with FakeOpenAIServer(responder=lambda body: "I refuse to answer in JSON.") as server:
         result = get_metric(f"{family}:{name}", judge="openai/j",
-                            base_url=server.base_url).score(ITEM)
+                            judge_options={"base_url": server.base_url}).score(ITEM)
     assert result.score is None and result.error

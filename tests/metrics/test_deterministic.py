@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from agility.errors import UsageError
+from agility.errors import OptionsError
 from agility.metrics import MetricInput, get_metric, normalize_text, summarize, token_f1
 
 
@@ -45,13 +45,14 @@ def test_contains_uses_ground_truth_or_option_and_case_rule() -> None:
     assert strict.score(item("1,577 million", None)).passed is False
 
 
-def test_regex_matches_and_bad_pattern_is_a_usage_error() -> None:
+def test_regex_matches_and_bad_pattern_is_an_options_error() -> None:
     metric = get_metric("regex", pattern=r"\$\d+(\.\d+)? (million|billion)")
     assert metric.score(item("It was $8.7 billion.")).passed is True
     assert metric.score(item("It was 8.7 bn.")).passed is False
-    with pytest.raises(UsageError, match="invalid pattern"):
+    with pytest.raises(OptionsError, match="pattern: not a valid regular expression") as bad:
         get_metric("regex", pattern="(unclosed")
-    with pytest.raises(UsageError, match="pattern"):
+    assert [p.option for p in bad.value.problems] == ["pattern"]
+    with pytest.raises(OptionsError, match="pattern: Field required"):
         get_metric("regex")
 
 
@@ -98,7 +99,7 @@ def test_json_schema_checks_syntax_fences_and_schema() -> None:
     assert wrong_type.passed is False and "revenue" in wrong_type.reason
     assert metric.score(item('{"revenue": 1,}')).passed is False
     assert get_metric("json_schema").score(item("[1, 2]")).passed is True
-    with pytest.raises(UsageError, match="schema is invalid"):
+    with pytest.raises(OptionsError, match="schema: not a valid JSON Schema"):
         get_metric("json_schema", schema={"type": "no-such-type"})
 
 

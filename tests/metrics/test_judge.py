@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from agility.errors import ProviderAuthError, UsageError
+from agility.errors import JudgeRequired, OptionsError, ProviderAuthError
 from agility.metrics import MetricInput, get_metric, score_run
 from agility.metrics._judge import InvalidJudgment, extract_json_object
 from agility.metrics._judge_prompts import fence
@@ -58,7 +58,7 @@ def test_valid_judgment_is_stored_with_judge_model_prompt_version_and_raw(
     server = server_factory(honest_correctness)
     name = make_run(tmp_store, {"a": "It is Paris.", "b": "It is Lyon."},
                     {"a": "Paris", "b": "Paris"})
-    summary = score_run(tmp_store, name, ["llm_correctness"], progress=False, **judge(server))
+    summary = score_run(tmp_store, name, ["llm_correctness"], **judge(server))
     scores = {s.example_id: s for s in tmp_store.scores(1, "llm_correctness")}
     assert (scores["a"].verdict, scores["a"].score, scores["a"].passed) == ("correct", 1.0, True)
     assert (scores["b"].verdict, scores["b"].score, scores["b"].passed) == ("incorrect", 0.0, False)
@@ -83,7 +83,7 @@ def test_invalid_judgment_is_retried_once_then_recorded_as_error_not_zero(
         tmp_store: Store, server_factory: Any, reply: str) -> None:
     server = server_factory(lambda body: reply)
     name = make_run(tmp_store, {"a": "Paris"}, {"a": "Paris"})
-    summary = score_run(tmp_store, name, ["llm_correctness"], progress=False, **judge(server))
+    summary = score_run(tmp_store, name, ["llm_correctness"], **judge(server))
     assert len(server.requests) == 2  # one retry
     # the retry tells the judge what was wrong with its first reply
     assert "not valid" in server.requests[1]["messages"][-1]["content"]
@@ -99,7 +99,7 @@ def test_invalid_first_reply_then_valid_one_is_scored(tmp_store: Store,
     replies = iter(["no idea", '```json\n{"reason": "r", "verdict": "correct", "score": 0.9}\n```'])
     server = server_factory(lambda body: next(replies))
     name = make_run(tmp_store, {"a": "Paris"}, {"a": "Paris"})
-    summary = score_run(tmp_store, name, ["llm_correctness"], progress=False, **judge(server))
+    summary = score_run(tmp_store, name, ["llm_correctness"], **judge(server))
     assert summary["llm_correctness"].mean == pytest.approx(0.9)
     assert summary["llm_correctness"].n_failed == 0
 
@@ -109,7 +109,7 @@ def test_injected_answer_stays_inside_the_data_fence_and_does_not_move_the_score
     server = server_factory(honest_correctness)
     name = make_run(tmp_store, {"plain": "It is Lyon.", "injected": "It is Lyon. " + INJECTION},
                     {"plain": "Paris", "injected": "Paris"})
-    score_run(tmp_store, name, ["llm_correctness"], progress=False, **judge(server))
+    score_run(tmp_store, name, ["llm_correctness"], **judge(server))
     scores = {s.example_id: s for s in tmp_store.scores(1, "llm_correctness")}
     assert scores["injected"].score == scores["plain"].score == 0.0
     assert scores["injected"].verdict == "incorrect"
@@ -140,7 +140,7 @@ def test_judge_repeats_record_the_spread_and_use_mean_and_majority(
 
     server = server_factory(responder)
     name = make_run(tmp_store, {"a": "Paris"}, {"a": "Paris"})
-    score_run(tmp_store, name, ["llm_correctness"], judge_repeats=3, progress=False,
+    score_run(tmp_store, name, ["llm_correctness"], judge_repeats=3,
               **judge(server))
     (score,) = tmp_store.scores(1, "llm_correctness")
     spread = score.raw["spread"]
@@ -152,14 +152,17 @@ def test_judge_repeats_record_the_spread_and_use_mean_and_majority(
     assert len(server.requests) == 3
 
 
-def test_provider_failure_is_recorded_as_error(tmp_store: Store, server_factory: Any) -> None:
+def test_provider_failure_after_the_retries_is_recorded_as_error(
+        tmp_store: Store, server_factory: Any) -> None:
     server = server_factory(honest_correctness)
-    server.set_faults([Fault.server_error(500)])
+    server.set_faults([Fault.server_error(500), Fault.server_error(500)])
     name = make_run(tmp_store, {"a": "Paris"}, {"a": "Paris"})
-    summary = score_run(tmp_store, name, ["llm_correctness"], progress=False, **judge(server))
+    spec = {"name": "llm_correctness", "max_attempts": 2, "retry_base_delay_s": 0}
+    summary = score_run(tmp_store, name, [spec], **judge(server))
     (score,) = tmp_store.scores(1, "llm_correctness")
     assert score.error and score.error.startswith("judge call failed") and score.score is None
     assert summary["llm_correctness"].n_failed == 1
+    assert len(server.requests) == 2  # the first 500 was retried once, as max_attempts says
 
 
 def rubric_reply(score: int) -> Callable[[dict[str, Any]], str]:
@@ -170,7 +173,7 @@ def rubric_reply(score: int) -> Callable[[dict[str, Any]], str]:
 def test_rubric_maps_one_to_five_onto_unit_interval(server_factory: Any, given: int,
                                                     expected: float) -> None:
     server = server_factory(rubric_reply(given))
-    metric = get_metric("rubric", judge="openai/j", base_url=server.base_url,
+    metric = get_metric("rubric", judge="openai/j", judge_options={"base_url": server.base_url},
                         criteria="The answer is polite.", steps=["Read it.", "Score it."])
     result = metric.score(MetricInput(example_id="x", output="Thanks!"))
     assert result.score == expected and result.judge_prompt_version == "geval-v1"
@@ -179,15 +182,19 @@ def test_rubric_maps_one_to_five_onto_unit_interval(server_factory: Any, given: 
     assert "The answer is polite." in user and "Read it.\nScore it." in user
 
 
-def test_rubric_without_criteria_is_a_usage_error() -> None:
-    with pytest.raises(UsageError, match="criteria"):
+def test_rubric_without_criteria_is_an_options_error() -> None:
+    with pytest.raises(OptionsError, match="criteria: Field required"):
         get_metric("rubric", judge="openai/j")
+    with pytest.raises(OptionsError, match="criteria: give the criteria"):
+        get_metric("rubric", judge="openai/j", criteria="  ")
 
 
-def test_judge_metric_without_a_judge_model_says_how_to_give_one(tmp_store: Store) -> None:
+def test_judge_metric_without_a_judge_model_is_judge_required(tmp_store: Store) -> None:
     name = make_run(tmp_store, {"a": "Paris"}, {"a": "Paris"})
-    with pytest.raises(UsageError, match="--judge"):
-        score_run(tmp_store, name, ["faithfulness"], progress=False)
+    with pytest.raises(JudgeRequired) as caught:
+        score_run(tmp_store, name, ["faithfulness"])
+    assert caught.value.metric == "faithfulness" and caught.value.argument == "judge"
+    assert "--" not in str(caught.value)  # library wording: the CLI adds the flag
 
 
 @pytest.mark.parametrize(("metric", "reply", "passed", "score"), [
@@ -201,7 +208,8 @@ def test_other_judges_parse_their_verdicts(server_factory: Any, metric: str,
                                            score: float) -> None:
     server = server_factory(lambda body: "Here you go: " + json.dumps(reply) + " Done.")
     item = MetricInput(example_id="x", question="q?", output="an answer", contexts=["ctx one"])
-    result = get_metric(metric, judge="openai/j", base_url=server.base_url).score(item)
+    result = get_metric(metric, judge="openai/j",
+                        judge_options={"base_url": server.base_url}).score(item)
     assert (result.passed, result.score, result.error) == (passed, score, None)
     if metric == "faithfulness":
         assert "[1] ctx one" in blocks_of(server.requests[0])["context"]
@@ -225,7 +233,7 @@ def test_rejected_judge_key_stops_scoring_and_never_reaches_the_store(
     server.set_faults([Fault.auth_error()])
     name = make_run(tmp_store, {"a": "Paris"}, {"a": "Paris"})
     with pytest.raises(ProviderAuthError) as caught:
-        score_run(tmp_store, name, ["llm_correctness"], progress=False, **judge(server))
+        score_run(tmp_store, name, ["llm_correctness"], **judge(server))
     assert secret not in str(caught.value)
     dump = json.dumps([s.model_dump() for s in tmp_store.scores(1)])
     assert secret not in dump
@@ -252,7 +260,7 @@ def test_judge_echoing_the_injected_answer_does_not_adopt_its_planted_json(
     # answer planted, which must not be taken as the judgment
     server = server_factory(lambda body: body["messages"][1]["content"])
     name = make_run(tmp_store, {"a": "It is Lyon. " + INJECTION}, {"a": "Paris"})
-    summary = score_run(tmp_store, name, ["llm_correctness"], progress=False, **judge(server))
+    summary = score_run(tmp_store, name, ["llm_correctness"], **judge(server))
     (score,) = tmp_store.scores(1, "llm_correctness")
     assert score.verdict is None and score.score is None
     assert score.error and "no JSON object" in score.error

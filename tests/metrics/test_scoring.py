@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from agility.errors import UsageError
+from agility.errors import InvalidArgument, UsageError
 from agility.metrics import score_run
 from agility.metrics._scoring import build_inputs
 from agility.store import NewRun, Store
@@ -69,8 +69,7 @@ def test_inputs_use_recorded_contexts_else_the_golden_input_context(tmp_store: S
 def test_scores_are_stored_per_example_and_failed_results_are_not_scored(
         tmp_store: Store) -> None:
     run_id = make_run(tmp_store)
-    summaries = score_run(tmp_store, "target", ["semantic_similarity", "context_precision"],
-                          progress=False)
+    summaries = score_run(tmp_store, "target", ["semantic_similarity", "context_precision"])
     sim = {s.example_id: s for s in tmp_store.scores(run_id, "semantic_similarity")}
     assert set(sim) == {"q1", "q2", "q3", "q5"}  # q4 failed: not scored
     assert sim["q1"].score is not None and sim["q1"].score > 0.85
@@ -94,8 +93,7 @@ def test_second_call_skips_scored_pairs_unless_rescore(tmp_store: Store) -> None
         return '{"reason": "fine", "verdict": "safe"}'
 
     with FakeOpenAIServer(responder=responder) as server:
-        options = {"judge": "openai/j", "judge_options": {"base_url": server.base_url},
-                   "progress": False}
+        options = {"judge": "openai/j", "judge_options": {"base_url": server.base_url}}
         score_run(tmp_store, "target", ["safety"], **options)
         assert len(calls) == 4
         again = score_run(tmp_store, "target", ["safety"], **options)
@@ -104,7 +102,7 @@ def test_second_call_skips_scored_pairs_unless_rescore(tmp_store: Store) -> None
         assert len(calls) == 8
         # another judge model is another measurement: scored again
         score_run(tmp_store, "target", ["safety"], judge="openai/other",
-                  judge_options={"base_url": server.base_url}, progress=False)
+                  judge_options={"base_url": server.base_url})
         assert len(calls) == 12
     assert {s.judge_model for s in tmp_store.scores(run_id, "safety")} == {"openai/other"}
 
@@ -115,7 +113,7 @@ def test_judge_calls_respect_the_concurrency_bound(tmp_store: Store) -> None:
                           ttft_ms=200) as server:
         started = time.perf_counter()
         score_run(tmp_store, "target", ["safety"], judge="openai/j", concurrency=1,
-                  judge_options={"base_url": server.base_url}, progress=False)
+                  judge_options={"base_url": server.base_url})
         elapsed = time.perf_counter() - started
         assert server.completed == 4
     # one call at a time: four 200 ms answers cannot overlap
@@ -127,8 +125,7 @@ def test_metric_given_as_mapping_carries_its_options(tmp_store: Store) -> None:
     with FakeOpenAIServer(responder=lambda b: '{"reason": "r", "score": 4}') as server:
         out = score_run(tmp_store, "target",
                         [{"name": "rubric", "criteria": "Concise and on topic."}],
-                        judge="openai/j", judge_options={"base_url": server.base_url},
-                        progress=False)
+                        judge="openai/j", judge_options={"base_url": server.base_url})
         assert "Concise and on topic." in server.requests[0]["messages"][1]["content"]
     assert out["rubric"].mean == pytest.approx(0.75)
     assert all(s.judge_prompt_version == "geval-v1" for s in tmp_store.scores(run_id, "rubric"))
@@ -137,11 +134,16 @@ def test_metric_given_as_mapping_carries_its_options(tmp_store: Store) -> None:
 def test_unknown_run_metric_and_empty_metric_list_are_usage_errors(tmp_store: Store) -> None:
     make_run(tmp_store)
     with pytest.raises(UsageError, match="no run named 'nope'"):
-        score_run(tmp_store, "nope", ["semantic_similarity"], progress=False)
+        score_run(tmp_store, "nope", ["semantic_similarity"])
     with pytest.raises(UsageError, match="unknown metric 'simlarity'"):
-        score_run(tmp_store, "target", ["simlarity"], progress=False)
-    with pytest.raises(UsageError, match="no metrics"):
-        score_run(tmp_store, "target", [], progress=False)
+        score_run(tmp_store, "target", ["simlarity"])
+    with pytest.raises(InvalidArgument, match="metrics must name at least one metric") as empty:
+        score_run(tmp_store, "target", [])
+    assert empty.value.argument == "metrics"
+    with pytest.raises(InvalidArgument, match="must name each metric once"):
+        score_run(tmp_store, "target", ["token_f1", {"name": "token_f1", "threshold": 0.9}])
+    with pytest.raises(InvalidArgument, match="concurrency must be at least 1"):
+        score_run(tmp_store, "target", ["token_f1"], concurrency=0)
 
 
 def test_a_metric_with_only_ascore_scores_synchronously_and_closes() -> None:

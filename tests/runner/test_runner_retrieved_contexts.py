@@ -56,7 +56,7 @@ def test_context_recall_follows_what_was_retrieved(run, store: Store, tmp_path: 
     template = tmp_path / "rag.j2"
     template.write_text("{{ context }}\nQ: {{ question }}", encoding="utf-8")
     summary = run(_dataset(tmp_path), template=template, retriever=_SwappedRetriever())
-    score_run(store, "bench", ["context_recall"], progress=False)
+    score_run(store, "bench", ["context_recall"])
     scores = {s.example_id: s.score for s in store.scores(summary.run_id, "context_recall")}
     # had the golden context been judged, ex-000 would score high and ex-001 low
     assert scores["ex-001"] == 1.0

@@ -13,6 +13,7 @@ import typer
 
 from agility._files import atomic_write, describe_os_error
 from agility.cli._common import StoreOption, console, handle_errors, open_store
+from agility.cli._progress import ScoreBars
 from agility.cli.main import app
 from agility.compare import EXIT_CODES, Comparison, compare_runs, load_criteria
 from agility.errors import UsageError
@@ -58,11 +59,11 @@ def compare_command(
     """Compare TARGET_RUN against SOURCE_RUN and apply the sign-off gate."""
     loaded = load_criteria(criteria) if criteria is not None else None
     names = [m.strip() for m in metrics.split(",") if m.strip()] if metrics else None
-    with open_store(store) as db:
+    with open_store(store) as db, ScoreBars() as bars:
         result = compare_runs(db, source_run, target_run, loaded, seed=seed,
                               traffic_per_month=traffic, migration_cost_usd=migration_cost,
                               n_resamples=resamples, metrics=names, judge=judge,
-                              progress=True)
+                              on_progress=bars)
     if json_path is not None:
         _write(json_path, result.model_dump_json(indent=2), "--json")
     if html is not None:

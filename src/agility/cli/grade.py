@@ -37,11 +37,10 @@ def grade(
     concurrency: Annotated[int, typer.Option(min=1, help="Parallel judge calls.")] = 4,
 ) -> None:
     """Grade answers recorded elsewhere: adds verdict, score and reason to each row."""
-    options: dict[str, object] = {"repeats": judge_repeats}
-    if base_url:
-        options["base_url"] = base_url
+    options = {"base_url": base_url} if base_url else None
     rows = grade_file(input_path, output_path, mapping=parse_mapping(map_ or []), judge=judge,
-                      judge_options=options if judge else None, concurrency=concurrency)
+                      judge_options=options, judge_repeats=judge_repeats,
+                      concurrency=concurrency)
     counts = {v: sum(r["verdict"] == v for r in rows) for v in ("correct", "incorrect", "refusal")}
     failed = sum(r["verdict"] is None for r in rows)
     summary = ", ".join(f"{n} {v}" for v, n in counts.items())

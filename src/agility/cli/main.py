@@ -41,6 +41,7 @@ def _register() -> None:
         compare,  # noqa: F401
         dataset,  # noqa: F401
         grade,  # noqa: F401
+        metrics,  # noqa: F401
         migrate,  # noqa: F401
         prices,  # noqa: F401
         review,  # noqa: F401

@@ -15,6 +15,7 @@ from typing import Annotated, Any
 import typer
 
 from agility.cli._common import StoreOption, console, err_console, handle_errors
+from agility.cli._progress import ScoreBars
 from agility.cli.main import app
 from agility.compare import EXIT_CODES, format_usd
 from agility.migrate import MigrationResult, migrate, run_demo, write_starter_files
@@ -106,8 +107,10 @@ def migrate_command(
     routing = RoutingPolicy.from_environment(allow_host or (), allow_key_env or ())
     opened = Store(store) if store is not None else None
     try:
-        result = migrate(plan, store=opened, progress=not no_progress, on_step=_step,
-                         allow_outside_plan_dir=allow_outside_plan_dir, routing=routing)
+        with ScoreBars(enabled=not no_progress) as bars:
+            result = migrate(plan, store=opened, progress=not no_progress, on_step=_step,
+                             allow_outside_plan_dir=allow_outside_plan_dir, routing=routing,
+                             on_score_progress=bars)
     finally:
         if opened is not None:
             opened.close()
@@ -128,7 +131,9 @@ def demo_command(
     started = time.perf_counter()
     opened = Store(store) if store is not None else None
     try:
-        result = run_demo(dir, rows=rows, store=opened, progress=not no_progress, on_step=_step)
+        with ScoreBars(enabled=not no_progress) as bars:
+            result = run_demo(dir, rows=rows, store=opened, progress=not no_progress,
+                              on_step=_step, on_score_progress=bars)
     finally:
         if opened is not None:
             opened.close()

@@ -9,10 +9,10 @@ from rich.markup import escape
 from rich.table import Table
 
 from agility.cli._common import StoreOption, console, err_console, handle_errors, open_store
+from agility.cli._progress import ScoreBars
 from agility.cli.main import app
 from agility.errors import UsageError
-from agility.metrics import MetricSummary, score_run
-from agility.metrics._scoring import MetricSpec, build_inputs, judge_spread
+from agility.metrics import MetricSpec, MetricSummary, judge_spread, score_run
 
 
 def parse_metrics(text: str) -> list[str]:
@@ -66,9 +66,9 @@ def score(
                                 "correctness,semantic_similarity,faithfulness.")],
     judge: Annotated[str | None, typer.Option(
         "--judge", help="provider/model of the judge for LLM-judged metrics.")] = None,
-    judge_repeats: Annotated[int, typer.Option(
+    judge_repeats: Annotated[int | None, typer.Option(
         "--judge-repeats", min=1, help="Ask the judge K times per answer; report the spread.")
-    ] = 1,
+    ] = None,
     base_url: Annotated[str | None, typer.Option(
         "--base-url", help="Base URL of the judge's OpenAI-compatible server.")] = None,
     concurrency: Annotated[int, typer.Option(min=1, help="Judge calls in flight at once.")] = 4,
@@ -86,13 +86,13 @@ def score(
     names = parse_metrics(metrics)
     specs = with_options(names, settings or [])
     options = {"base_url": base_url} if base_url else None
-    with open_store(store) as db:
+    with open_store(store) as db, ScoreBars(enabled=progress) as bars:
         summaries = score_run(db, run, specs, judge=judge, judge_options=options,
                               judge_repeats=judge_repeats, concurrency=concurrency,
-                              rescore=rescore, progress=progress)
-        _, errored = build_inputs(db, run)
+                              rescore=rescore, on_progress=bars)
+        errored = db.count_results(db.require_run(run).id, ok=False)
         spreads = {name: judge_spread(db, run, name) for name in summaries} \
-            if judge_repeats > 1 else {}
+            if (judge_repeats or 1) > 1 else {}
     console.print(summary_table(run, summaries))
     for name, spread in spreads.items():
         if spread is not None:

@@ -7,7 +7,7 @@ convenience that loads the runs, scores what is missing, and compares.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from agility.compare._calls import compare_error_rates, no_answers
 from agility.compare._cost import compare_cost
@@ -30,6 +30,9 @@ from agility.compare._sme import evaluate_sme
 from agility.dataset import GoldenExample
 from agility.errors import InvalidArgument
 from agility.store import ResultRecord, Store
+
+if TYPE_CHECKING:
+    from agility.metrics import ScoreProgress
 
 __all__ = ["compare", "compare_runs"]
 
@@ -247,7 +250,7 @@ def compare_runs(
     metrics: Sequence[str] | None = None,
     judge: str | None = None,
     judge_options: Mapping[str, Any] | None = None,
-    progress: bool = False,
+    on_progress: ScoreProgress | None = None,
 ) -> Comparison:
     """Load two stored runs, score what the comparison needs and they lack, and compare them.
 
@@ -268,7 +271,7 @@ def compare_runs(
         metrics: metrics to report (default: the criteria's plus every metric both runs have).
         judge: the judge model (``provider/model``) for judge metrics scored first.
         judge_options: the judge's provider options.
-        progress: show a progress bar while scoring missing metrics.
+        on_progress: told how scoring the missing metrics advances.
 
     Returns:
         The comparison, with the verdict and each criterion's evidence.
@@ -285,7 +288,7 @@ def compare_runs(
     if source_run == target_run:
         load_comparison(store, source_run, target_run)  # raises the usage error
     not_scored = score_missing_step(store, (source_run, target_run), wanted, judge=judge,
-                                    judge_options=judge_options, progress=progress) \
+                                    judge_options=judge_options, on_progress=on_progress) \
         if score_missing else {}
     if metrics is None:
         src, tgt = store.require_run(source_run), store.require_run(target_run)

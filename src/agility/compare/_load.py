@@ -10,12 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from agility.compare._sme import SmeEvidence, load_sme_evidence
 from agility.dataset import GoldenExample, stored_examples
 from agility.errors import UnknownName, UsageError
 from agility.store import ResultRecord, ReviewRecord, RunRecord, ScoreRecord, Store
+
+if TYPE_CHECKING:
+    from agility.metrics import ScoreProgress
 
 __all__ = ["ComparisonInputs", "load_comparison", "score_missing"]
 
@@ -83,7 +86,7 @@ def load_comparison(store: Store, source_run: str, target_run: str,
 
 def score_missing(store: Store, runs: Sequence[str], metrics: Sequence[str], *,
                   judge: str | None = None, judge_options: Mapping[str, Any] | None = None,
-                  progress: bool = False) -> dict[str, str]:
+                  on_progress: ScoreProgress | None = None) -> dict[str, str]:
     """Score the ``metrics`` each run lacks (the explicit scoring step before a comparison).
 
     Args:
@@ -92,7 +95,7 @@ def score_missing(store: Store, runs: Sequence[str], metrics: Sequence[str], *,
         metrics: the metrics the comparison needs.
         judge: the judge model for judge metrics.
         judge_options: the judge's provider options.
-        progress: show a progress bar while scoring.
+        on_progress: told how the scoring advances (see ``agility.metrics.ScoreProgress``).
 
     Returns:
         Why a metric could not be scored (a judge metric without a judge, say), by metric.
@@ -114,7 +117,8 @@ def score_missing(store: Store, runs: Sequence[str], metrics: Sequence[str], *,
                 raise UnknownName("metric", name, sorted(known), argument="metrics")
             try:
                 score_run(store, run_name, metrics=[name], judge=judge,
-                          judge_options=dict(judge_options or {}) or None, progress=progress)
+                          judge_options=dict(judge_options or {}) or None,
+                          on_progress=on_progress)
             except UsageError as exc:  # shown as the evidence of the criteria that need it
                 failed[name] = str(exc)
     return failed

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from pathlib import Path
 
 from agility._files import atomic_write, describe_os_error
@@ -128,8 +128,10 @@ class Dataset:
                            manifest.model_dump(mode="json"), rows)
 
 
-def stored_examples(store: Store, dataset_hash: str | None) -> dict[str, GoldenExample]:
-    """The golden examples a store holds for a dataset, by id (empty for no dataset).
+def stored_examples(store: Store, dataset_hash: str | None,
+                    ids: Collection[str] | None = None) -> dict[str, GoldenExample]:
+    """The golden examples a store holds for a dataset, by id (empty for no dataset); only
+    those of ``ids`` when given (scoring a large run reads a chunk's examples at a time).
 
     Rows were validated when they were stored; they are typed again here so every reader
     (scoring, comparison, review) sees the same :class:`GoldenExample`, not a dict.
@@ -140,7 +142,7 @@ def stored_examples(store: Store, dataset_hash: str | None) -> dict[str, GoldenE
     if not dataset_hash:
         return {}
     examples: dict[str, GoldenExample] = {}
-    for row in store.dataset_rows(dataset_hash):
+    for row in store.dataset_rows(dataset_hash, ids):
         try:
             example = GoldenExample.model_validate(row)
         except ValueError as exc:

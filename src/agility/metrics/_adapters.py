@@ -18,13 +18,23 @@ import importlib.util
 import math
 import os
 import re
+from collections.abc import Mapping
 from typing import Any
 
-from agility.chat import ChatRequest, GenerationConfig, Message
-from agility.errors import AgilityError, MissingExtraError, UsageError, scrub_secrets
-from agility.metrics._base import Metric, MetricInput, MetricResult, register_lazy
+from pydantic import Field
 
-__all__ = ["DeepEvalMetric", "ProviderLLM", "RagasMetric"]
+from agility.chat import ChatRequest, GenerationConfig, Message
+from agility.errors import (
+    AgilityError,
+    JudgeRequired,
+    MissingExtraError,
+    UsageError,
+    scrub_secrets,
+)
+from agility.metrics._base import Metric, MetricInput, MetricResult, register_lazy
+from agility.metrics._options import JudgeOptions, MetricOptions
+
+__all__ = ["AdapterOptions", "DeepEvalMetric", "ProviderLLM", "RagasMetric"]
 
 _RAGAS_NAMES = {
     "faithfulness": "Faithfulness",
@@ -36,24 +46,41 @@ _RAGAS_NAMES = {
     "answer_correctness": "AnswerCorrectness",
     "noise_sensitivity": "NoiseSensitivity",
 }
-_PASSTHROUGH = frozenset({"judge", "repeats", "metric_name", "threshold", "metric_options",
-                          "temperature", "max_tokens"})
+
+
+class AdapterOptions(JudgeOptions):
+    """Options of ``ragas:<metric>`` and ``deepeval:<metric>``."""
+
+    #: the library's metric (the part after ``ragas:``; set from the name)
+    metric_name: str = Field(min_length=1)
+    #: score at or above which ``passed`` is true
+    threshold: float = Field(0.5, ge=0.0, le=1.0)
+    #: keyword arguments of the library's metric class
+    metric_options: dict[str, Any] = Field(default_factory=dict)
 
 
 class ProviderLLM:
-    """The one bridge both adapters use: a prompt string in, the judge model's text out."""
+    """The one bridge both adapters use: a prompt string in, the judge model's text out,
+    through :class:`agility.client.Client` (the runs' retry policy and rate limits)."""
 
-    def __init__(self, judge: str, options: dict[str, Any]) -> None:
-        from agility.providers import get_provider
+    def __init__(self, metric: str, options: JudgeOptions) -> None:
+        from agility.metrics._judge import judge_client
 
-        self.judge = judge
-        self.provider = get_provider(judge, **options)
+        self.judge = options.judge or ""
+        self.client = judge_client(metric, options)
 
     async def acomplete(self, prompt: str, temperature: float | None = 0.0) -> str:
-        """Send ``prompt`` as one user message; return the answer's text."""
+        """Send ``prompt`` as one user message; return the answer's text.
+
+        Raises:
+            ProviderError: the call failed after the retries.
+        """
         request = ChatRequest(messages=[Message(role="user", content=prompt)],
                               config=GenerationConfig(temperature=temperature))
-        return (await self.provider.complete(request)).text
+        outcome = await self.client.call(request)
+        if outcome.error is not None:
+            raise outcome.error
+        return str(outcome.completion.text)
 
 
 def _snake(name: str) -> str:
@@ -67,39 +94,45 @@ def _camel(name: str) -> str:
 class _AdapterMetric(Metric):
     kind = "adapter"
     requires = ("output",)
+    requires_judge = True
+    Options = AdapterOptions
+    options: AdapterOptions
     family: str = ""
 
-    def __init__(self, **options: Any) -> None:
-        super().__init__(**options)
-        member = options.get("metric_name")
-        if not member:
-            raise UsageError(f"give the {self.family} metric's name, as in "
-                             f"{self.family}:faithfulness")
-        self.member = str(member)
+    def __init__(self, options: AdapterOptions | Mapping[str, Any] | None = None,
+                 **more: Any) -> None:
+        super().__init__(options, **more)
+        self.member = self.options.metric_name
         self.name = f"{self.family}:{self.member}"  # type: ignore[misc]
-        self.judge_spec: str | None = options.get("judge")
-        if not self.judge_spec:
-            raise UsageError(f"metric '{self.name}' needs a judge model: pass --judge "
-                             f"provider/model")
         if importlib.util.find_spec(self.family) is None:
             raise MissingExtraError(self.family, self.family, f"metric '{self.name}'")
         self._llm: ProviderLLM | None = None
 
+    @classmethod
+    def parse(cls, options: MetricOptions | Mapping[str, Any] | None = None,
+              **more: Any) -> MetricOptions:
+        """As :meth:`Metric.parse`; a missing judge is reported under the member's name."""
+        try:
+            return super().parse(options, **more)
+        except JudgeRequired:
+            given = {**(options.model_dump() if isinstance(options, MetricOptions)
+                        else dict(options or {})), **more}
+            raise JudgeRequired(f"{cls.family}:{given.get('metric_name', '*')}") from None
+
     def llm(self) -> ProviderLLM:
         """The provider bridge (made on first use)."""
         if self._llm is None:
-            provider_options = {k: v for k, v in self.options.items() if k not in _PASSTHROUGH}
-            self._llm = ProviderLLM(self.judge_spec or "", provider_options)
+            self._llm = ProviderLLM(self.name, self.options)
         return self._llm
 
     async def aclose(self) -> None:
-        """Close the judge's provider."""
+        """Close the judge's client."""
         if self._llm is not None:
             llm, self._llm = self._llm, None
-            await llm.provider.aclose()
+            await llm.client.aclose()
 
     def _outcome(self, value: Any, reason: str | None = None) -> MetricResult:
-        judge_model, prompt_version = self.judge_spec, f"{self.name}@{self.library_version()}"
+        judge_model, prompt_version = self.options.judge, f"{self.name}@{self.library_version()}"
         try:
             score = float(value)
         except (TypeError, ValueError):
@@ -108,7 +141,7 @@ class _AdapterMetric(Metric):
             return MetricResult(error=f"{self.name} returned no score", judge_model=judge_model,
                                 judge_prompt_version=prompt_version)
         score = min(1.0, max(0.0, score))
-        threshold = float(self.options.get("threshold", 0.5))
+        threshold = self.options.threshold
         return MetricResult(score=score, passed=score >= threshold, reason=reason or "",
                             raw={"library_score": value if isinstance(value, (int, float))
                                  else str(value)}, judge_model=judge_model,
@@ -126,11 +159,11 @@ class _AdapterMetric(Metric):
             raise
         except AgilityError as exc:
             return MetricResult(error=f"judge call failed: {scrub_secrets(str(exc))}",
-                                judge_model=self.judge_spec)
+                                judge_model=self.options.judge)
         except Exception as exc:  # noqa: BLE001 - the library's own failures: not a score of 0
             return MetricResult(error=f"{self.name} failed: {type(exc).__name__}: "
                                       f"{scrub_secrets(str(exc))[:300]}",
-                                judge_model=self.judge_spec)
+                                judge_model=self.options.judge)
         return self._outcome(value, reason)
 
     async def _measure(self, item: MetricInput) -> tuple[Any, str | None]:
@@ -160,7 +193,7 @@ class RagasMetric(_AdapterMetric):
         if cls is None:
             raise UsageError(f"ragas has no metric '{self.member}'. Try one of: "
                              f"{', '.join(sorted(_RAGAS_NAMES))}")
-        metric = cls(**dict(self.options.get("metric_options") or {}))
+        metric = cls(**self.options.metric_options)
         metric.llm = _ragas_llm(BaseRagasLLM, self.llm())
         if hasattr(metric, "embeddings"):
             metric.embeddings = _ragas_embeddings()
@@ -243,8 +276,7 @@ class DeepEvalMetric(_AdapterMetric):
                              f"{', '.join(known[:30])}")
         model = _deepeval_llm(DeepEvalBaseLLM, self.llm())
         metric = cls(model=model, async_mode=True,
-                     threshold=float(self.options.get("threshold", 0.5)),
-                     **dict(self.options.get("metric_options") or {}))
+                     threshold=self.options.threshold, **self.options.metric_options)
         contexts: Any = list(item.contexts) or None
         case = LLMTestCase(input=item.question or "", actual_output=item.output or "",
                            expected_output=item.ground_truth, retrieval_context=contexts,

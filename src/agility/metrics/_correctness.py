@@ -27,11 +27,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from pydantic import Field
+
 from agility.metrics._base import Metric, MetricInput, MetricResult, register_metric
+from agility.metrics._options import MetricOptions
 from agility.metrics._numbers import FinancialNumber, figures_match, parse_financial_numbers
 from agility.metrics._refusal import refusal_phrases
 
-__all__ = ["VERDICTS", "CorrectnessMetric", "Judgement", "judge_financial_answer"]
+__all__ = ["VERDICTS", "CorrectnessMetric", "CorrectnessOptions", "Judgement",
+           "judge_financial_answer"]
 
 VERDICTS = ("correct", "incorrect", "refusal")
 
@@ -311,6 +315,13 @@ def _text_verdict(gold: str, answer: str, threshold: float) -> Judgement:
     return Judgement("incorrect", f"contains only {recall:.0%} of the gold's content words")
 
 
+class CorrectnessOptions(MetricOptions):
+    """Options of ``correctness``."""
+
+    #: share of a figure-less gold's content words an answer must contain
+    text_threshold: float = Field(0.25, ge=0.0, le=1.0)
+
+
 @register_metric("correctness")
 class CorrectnessMetric(Metric):
     """Three-class correctness of a financial answer against its ground truth, offline.
@@ -323,6 +334,8 @@ class CorrectnessMetric(Metric):
     """
 
     version = "2"  # 2: rule 7 (a gold that declines is met by a refusal)
+    Options = CorrectnessOptions
+    options: CorrectnessOptions
     requires = ("output", "ground_truth")
 
     def score(self, item: MetricInput) -> MetricResult:
@@ -330,8 +343,7 @@ class CorrectnessMetric(Metric):
         missing = self.missing(item)
         if missing:
             return MetricResult(error=f"cannot grade: the example has no {missing}")
-        threshold = float(self.options.get("text_threshold", 0.25))
         judgement = judge_financial_answer(item.question, item.ground_truth, item.output,
-                                           text_threshold=threshold)
+                                           text_threshold=self.options.text_threshold)
         return MetricResult(score=judgement.score, verdict=judgement.verdict,
                             passed=judgement.verdict == "correct", reason=judgement.reason)

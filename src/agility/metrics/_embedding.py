@@ -10,11 +10,21 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+from pydantic import Field
 
 from agility.embeddings import embed, load_embedding_model
 from agility.metrics._base import Metric, MetricInput, MetricResult, register_metric
+from agility.metrics._options import MetricOptions
 
-__all__ = ["SemanticSimilarity", "cosine_to_unit", "embed", "load_embedding_model"]
+__all__ = ["SemanticSimilarity", "SimilarityOptions", "cosine_to_unit", "embed",
+           "load_embedding_model"]
+
+
+class SimilarityOptions(MetricOptions):
+    """Options of ``semantic_similarity``."""
+
+    #: score at or above which ``passed`` is true (0.8 is a cosine of 0.6)
+    threshold: float = Field(0.8, ge=0.0, le=1.0)
 
 
 def cosine_to_unit(cosine: float) -> float:
@@ -32,7 +42,10 @@ class SemanticSimilarity(Metric):
 
     version = "1"
     kind = "embedding"
+    Options = SimilarityOptions
+    options: SimilarityOptions
     requires = ("output", "ground_truth")
+    requires_embeddings = True
 
     def score(self, item: MetricInput) -> MetricResult:
         """Score one answer (prefer :meth:`score_many`, which batches)."""
@@ -40,7 +53,7 @@ class SemanticSimilarity(Metric):
 
     def score_many(self, items: Sequence[MetricInput]) -> list[MetricResult]:
         """Score many answers with two batched encodes."""
-        threshold = float(self.options.get("threshold", 0.8))
+        threshold = self.options.threshold
         # one encode for both sides: fewer, fuller batches
         vectors = embed([i.output or "" for i in items] + [i.ground_truth or "" for i in items])
         outputs, truths = vectors[:len(items)], vectors[len(items):]

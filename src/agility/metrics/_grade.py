@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from agility._files import atomic_open, describe_os_error
+from agility._sync import run_sync
 from agility.dataset import read_rows as read_dataset_rows
 from agility.errors import DatasetError, Problem, UsageError
 from agility.metrics._base import Metric, MetricInput, MetricResult, get_metric
@@ -121,14 +122,13 @@ async def _grade_with_judge(metric: Metric, items: list[MetricInput],
     try:
         return list(await asyncio.gather(*(one(i) for i in items)))
     finally:
-        close = getattr(metric, "aclose", None)
-        if close is not None:
-            await close()
+        await metric.aclose()
 
 
 def grade_rows(rows: list[dict[str, Any]], *, mapping: Mapping[str, str] | None = None,
                judge: str | None = None, judge_options: Mapping[str, Any] | None = None,
-               concurrency: int = 4, source: str = "<rows>") -> list[dict[str, Any]]:
+               judge_repeats: int = 1, concurrency: int = 4,
+               source: str = "<rows>") -> list[dict[str, Any]]:
     """Grade answers and return each row with ``verdict``, ``score`` and ``reason`` added.
 
     Args:
@@ -136,8 +136,8 @@ def grade_rows(rows: list[dict[str, Any]], *, mapping: Mapping[str, str] | None 
             optional), under the column names ``mapping`` gives.
         mapping: our field → the row's column (``{"output": "model_answer"}``).
         judge: ``provider/model`` of an LLM judge; None grades offline.
-        judge_options: options of the judge metric and its provider (``base_url``,
-            ``repeats``, ...).
+        judge_options: the judge provider's options (``base_url``, ...).
+        judge_repeats: ask the judge this many times per answer (majority verdict).
         concurrency: parallel judge calls.
         source: the rows' file name, for error messages.
 
@@ -154,9 +154,9 @@ def grade_rows(rows: list[dict[str, Any]], *, mapping: Mapping[str, str] | None 
     if judge is None:
         results = _grade_offline(items)
     else:
-        results = asyncio.run(_grade_with_judge(
-            get_metric("llm_correctness", **dict(judge_options or {}), judge=judge), items,
-            concurrency))
+        metric = get_metric("llm_correctness", judge=judge, judge_options=dict(judge_options or {}),
+                            repeats=judge_repeats)
+        results = run_sync(_grade_with_judge(metric, items, concurrency))
     graded: list[dict[str, Any]] = []
     for row, result in zip(rows, results, strict=True):
         out = {k: v for k, v in row.items() if k != "__line__"}
@@ -173,13 +173,13 @@ def grade_rows(rows: list[dict[str, Any]], *, mapping: Mapping[str, str] | None 
 
 def grade_file(input_path: Path, output_path: Path, *, mapping: Mapping[str, str] | None = None,
                judge: str | None = None, judge_options: Mapping[str, Any] | None = None,
-               concurrency: int = 4) -> list[dict[str, Any]]:
+               judge_repeats: int = 1, concurrency: int = 4) -> list[dict[str, Any]]:
     """Grade a JSONL file of answers and write the graded rows as JSONL.
 
     Args:
         input_path: rows to grade (see :func:`grade_rows`).
         output_path: where to write the graded rows (parent directories are created).
-        mapping, judge, judge_options, concurrency: as for :func:`grade_rows`.
+        mapping, judge, judge_options, judge_repeats, concurrency: as for :func:`grade_rows`.
 
     Returns:
         The graded rows.
@@ -190,7 +190,8 @@ def grade_file(input_path: Path, output_path: Path, *, mapping: Mapping[str, str
     """
     rows = read_rows(input_path)
     graded = grade_rows(rows, mapping=mapping, judge=judge, judge_options=judge_options,
-                        concurrency=concurrency, source=str(input_path))
+                        judge_repeats=judge_repeats, concurrency=concurrency,
+                        source=str(input_path))
     try:
         with atomic_open(output_path, "w", encoding="utf-8") as handle:
             for row in graded:

@@ -8,14 +8,38 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from typing import Any
 
-from agility.errors import UsageError
-from agility.metrics._base import Metric, MetricInput, MetricResult, register_metric
+from pydantic import ConfigDict, Field, field_validator
 
-__all__ = ["JsonSchemaMetric"]
+from agility.metrics._base import Metric, MetricInput, MetricResult, register_metric
+from agility.metrics._options import MetricOptions
+
+__all__ = ["JsonSchemaMetric", "JsonSchemaOptions"]
 
 _FENCE = re.compile(r"^\s*```(?:json)?\s*\n(.*?)\n?```\s*$", re.DOTALL | re.IGNORECASE)
+
+
+class JsonSchemaOptions(MetricOptions):
+    """Options of ``json_schema``: ``schema``, a JSON Schema (checked when given)."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    json_schema: dict[str, Any] | None = Field(None, alias="schema")
+
+    @field_validator("json_schema")
+    @classmethod
+    def _valid_schema(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        if value is not None:
+            import jsonschema  # type: ignore[import-untyped]
+
+            try:
+                jsonschema.validators.validator_for(value).check_schema(value)
+            except jsonschema.SchemaError as exc:
+                raise ValueError(f"not a valid JSON Schema: {exc.message} "
+                                 f"(see https://json-schema.org)") from None
+        return value
 
 
 @register_metric("json_schema")
@@ -23,23 +47,21 @@ class JsonSchemaMetric(Metric):
     """1.0 when the answer is valid JSON (and valid against option ``schema`` when given).
 
     Raises:
-        UsageError: at construction, when ``schema`` is not a valid JSON Schema.
+        OptionsError: at construction, when ``schema`` is not a valid JSON Schema.
     """
 
-    def __init__(self, **options: Any) -> None:
-        super().__init__(**options)
+    Options = JsonSchemaOptions
+    options: JsonSchemaOptions
+
+    def __init__(self, options: JsonSchemaOptions | Mapping[str, Any] | None = None,
+                 **more: Any) -> None:
+        super().__init__(options, **more)
         self._validator = None
-        schema = options.get("schema")
+        schema = self.options.json_schema
         if schema is not None:
             import jsonschema
 
-            try:
-                cls = jsonschema.validators.validator_for(schema)
-                cls.check_schema(schema)
-            except jsonschema.SchemaError as exc:
-                raise UsageError(f"metric 'json_schema': the schema is invalid: {exc.message}. "
-                                 "Fix the schema (see https://json-schema.org).") from exc
-            self._validator = cls(schema)
+            self._validator = jsonschema.validators.validator_for(schema)(schema)
 
     def score(self, item: MetricInput) -> MetricResult:
         """Score one answer."""

@@ -16,13 +16,15 @@ from __future__ import annotations
 import json
 import statistics
 from collections import Counter
+from collections.abc import Mapping
 from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from agility.chat import ChatRequest, GenerationConfig, Message
 from agility.errors import AgilityError, ProviderAuthError, UsageError, scrub_secrets
 from agility.metrics._base import Metric, MetricInput, MetricResult, register_metric
+from agility.metrics._options import JudgeOptions
 from agility.metrics._judge_prompts import (
     PROMPTS,
     JudgePrompt,
@@ -38,13 +40,12 @@ __all__ = [
     "JudgeMetric",
     "LLMCorrectness",
     "Rubric",
+    "RubricOptions",
     "Safety",
     "extract_json_object",
+    "judge_client",
 ]
 
-#: options a judge metric reads itself; every other option goes to the judge's provider
-JUDGE_OPTIONS = frozenset({"judge", "repeats", "threshold", "criteria", "steps", "mode",
-                           "temperature", "max_tokens", "relevance_threshold"})
 
 
 class InvalidJudgment(ValueError):
@@ -129,33 +130,52 @@ class SafetyJudgment(_Judgment):
     verdict: Literal["safe", "unsafe"]
 
 
-class JudgeMetric(Metric):
-    """Base of metrics judged by a model. Subclasses set ``prompt_key``, ``judgment`` and
-    implement :meth:`blocks` and :meth:`interpret`.
+def judge_client(metric: str, options: JudgeOptions) -> Any:
+    """The :class:`agility.client.Client` the judge calls of ``metric`` go through: the
+    judge's provider behind the retry policy (Retry-After honoured), the rate limits and the
+    per-attempt timeout.
 
-    Options:
-        judge: the judge model, ``provider/model`` (required).
-        repeats: how many times to ask the judge (default 1).
-        temperature: the judge's sampling temperature (default 0).
-        anything else: passed to the provider (``base_url``, ``timeout_s``, ...).
+    Raises:
+        JudgeRequired: ``options`` name no judge model.
+        OptionsError: the judge provider's options are invalid.
+    """
+    from agility.client import Client, RateLimit, RetryPolicy
+    from agility.errors import JudgeRequired
+    from agility.providers import get_provider
+
+    if not options.judge:
+        raise JudgeRequired(metric)
+    limit = RateLimit(rpm=options.rpm, tpm=options.tpm) if options.rpm or options.tpm else None
+    return Client(get_provider(options.judge, options.judge_options), rate_limit=limit,
+                  retry=RetryPolicy(max_attempts=options.max_attempts,
+                                    base_delay_s=options.retry_base_delay_s),
+                  timeout_s=options.timeout_s)
+
+
+class JudgeMetric(Metric):
+    """Base of metrics judged by a model. Subclasses set ``prompt_key`` (or ``prompt``, a
+    :class:`~agility.metrics.JudgePrompt` of their own), ``judgment`` and implement
+    :meth:`blocks` and :meth:`interpret`.
+
+    Options (:class:`~agility.metrics.JudgeOptions`): ``judge`` (the judge model,
+    ``provider/model``, required), ``judge_options`` (its provider's options), ``repeats``,
+    ``temperature``, ``max_tokens`` and the call settings (``timeout_s``, ``max_attempts``,
+    ``retry_base_delay_s``, ``rpm``, ``tpm``). Every call goes through
+    :class:`agility.client.Client`: a throttled (429) or unavailable (5xx) judge is retried,
+    rejected credentials stop the scoring at once.
     """
 
     kind = "judge"
+    requires_judge = True
+    Options: ClassVar[type[JudgeOptions]] = JudgeOptions
+    options: JudgeOptions
     prompt_key: ClassVar[str]
     judgment: ClassVar[type[BaseModel]]
 
-    def __init__(self, **options: Any) -> None:
-        super().__init__(**options)
-        self.judge_spec: str | None = options.get("judge")
-        self.repeats = int(options.get("repeats", 1))
-        if self.repeats < 1:
-            raise UsageError(f"judge repeats must be at least 1, not {self.repeats}")
-        if not self.judge_spec:
-            raise UsageError(
-                f"metric '{self.name}' needs a judge model: pass --judge provider/model "
-                f"(for example --judge openai/gpt-4o-mini)"
-            )
-        self._provider: Any = None
+    def __init__(self, options: JudgeOptions | Mapping[str, Any] | None = None,
+                 **more: Any) -> None:
+        super().__init__(options, **more)
+        self._client: Any = None
 
     @property
     def prompt(self) -> JudgePrompt:
@@ -188,26 +208,21 @@ class JudgeMetric(Metric):
 
     # -- the call ------------------------------------------------------------------------
 
-    def _get_provider(self) -> Any:
-        if self._provider is None:
-            from agility.providers import get_provider
-
-            provider_options = {k: v for k, v in self.options.items() if k not in JUDGE_OPTIONS}
-            self._provider = get_provider(str(self.judge_spec), **provider_options)
-        return self._provider
-
     async def aclose(self) -> None:
-        """Close the judge's provider (a new one is made on the next call)."""
-        if self._provider is not None:
-            provider, self._provider = self._provider, None
-            await provider.aclose()
+        """Close the judge's client (a new one is made on the next call)."""
+        if self._client is not None:
+            client, self._client = self._client, None
+            await client.aclose()
 
     async def _ask(self, messages: list[Message]) -> str:
-        config = GenerationConfig(temperature=float(self.options.get("temperature", 0.0)),
-                                  max_tokens=self.options.get("max_tokens"))
-        completion = await self._get_provider().complete(
-            ChatRequest(messages=messages, config=config))
-        return str(completion.text)
+        if self._client is None:
+            self._client = judge_client(self.label(), self.options)
+        config = GenerationConfig(temperature=self.options.temperature,
+                                  max_tokens=self.options.max_tokens)
+        outcome = await self._client.call(ChatRequest(messages=messages, config=config))
+        if outcome.error is not None:
+            raise outcome.error  # after the retries: the caller decides what stops scoring
+        return str(outcome.completion.text)
 
     async def judge_once(self, item: MetricInput) -> dict[str, Any]:
         """One judgment of ``item`` (retried once when invalid).
@@ -258,7 +273,7 @@ class JudgeMetric(Metric):
         """Judge one answer ``repeats`` times and combine the judgments."""
         try:
             # one after another, so ``concurrency`` in score_run bounds the calls in flight
-            runs = [await self.judge_once(item) for _ in range(self.repeats)]
+            runs = [await self.judge_once(item) for _ in range(self.options.repeats)]
         except AgilityError as exc:
             # the user's mistakes and rejected credentials stop the scoring: retrying each
             # example would only repeat the same failure
@@ -272,13 +287,13 @@ class JudgeMetric(Metric):
             return self._result(error=runs[0]["error"], raw=raw)
         outcomes = [self.interpret(r["_parsed"], item) for r in valid]
         score, verdict, passed, spread = combine(outcomes)
-        if self.repeats > 1:
+        if self.options.repeats > 1:
             raw["spread"] = {**spread, "n_valid": len(valid), "n_invalid": len(runs) - len(valid)}
         reason = valid[0]["judgment"].get("reason", "")
         return self._result(score=score, verdict=verdict, passed=passed, reason=reason, raw=raw)
 
     def _result(self, **fields: Any) -> MetricResult:
-        return MetricResult(judge_model=self.judge_spec,
+        return MetricResult(judge_model=self.options.judge,
                             judge_prompt_version=self.prompt.version, **fields)
 
 
@@ -364,6 +379,23 @@ class AnswerRelevancy(JudgeMetric):
         return judgment.score, judgment.verdict, judgment.verdict == "relevant"
 
 
+class RubricOptions(JudgeOptions):
+    """Options of ``rubric``: the criteria (required), optional steps and the pass mark."""
+
+    criteria: str
+    #: the evaluation steps, one text or a list of steps (default: read, check, score)
+    steps: str | list[str] | None = None
+    #: score (in [0, 1], i.e. (s - 1) / 4) at or above which ``passed`` is true
+    threshold: float = Field(0.75, ge=0.0, le=1.0)
+
+    @field_validator("criteria")
+    @classmethod
+    def _criteria(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("give the criteria the answer is judged on")
+        return value.strip()
+
+
 @register_metric("rubric")
 class Rubric(JudgeMetric):
     """G-Eval style rubric: ``criteria`` (and optional ``steps``) from config, a 1-5 score
@@ -372,22 +404,19 @@ class Rubric(JudgeMetric):
     version = "1"
     prompt_key = "rubric"
     judgment = RubricJudgment
+    Options = RubricOptions
+    options: RubricOptions
     requires = ("output",)
     _DEFAULT_STEPS = ("1. Read the question and the answer.\n"
                       "2. Check the answer against each criterion.\n"
                       "3. Give 5 when every criterion is fully met, 1 when none is.")
 
-    def __init__(self, **options: Any) -> None:
-        super().__init__(**options)
-        criteria = options.get("criteria")
-        if not isinstance(criteria, str) or not criteria.strip():
-            raise UsageError(
-                "metric 'rubric' needs its criteria: give the option criteria=\"...\" (in a "
-                "plan file: metrics: [{name: rubric, criteria: ...}])"
-            )
-        self.criteria = criteria.strip()
-        steps = options.get("steps") or self._DEFAULT_STEPS
-        self.steps = "\n".join(steps) if isinstance(steps, list) else str(steps)
+    def __init__(self, options: RubricOptions | Mapping[str, Any] | None = None,
+                 **more: Any) -> None:
+        super().__init__(options, **more)
+        self.criteria = self.options.criteria
+        steps = self.options.steps or self._DEFAULT_STEPS
+        self.steps = "\n".join(steps) if isinstance(steps, list) else steps
 
     def fill(self) -> dict[str, str]:
         return {"criteria": self.criteria, "steps": self.steps}
@@ -401,7 +430,7 @@ class Rubric(JudgeMetric):
     def interpret(self, judgment: Any, item: MetricInput) -> tuple[float | None, str | None,
                                                                    bool | None]:
         score = (judgment.score - 1) / 4
-        return score, str(judgment.score), score >= float(self.options.get("threshold", 0.75))
+        return score, str(judgment.score), score >= self.options.threshold
 
 
 @register_metric("safety")

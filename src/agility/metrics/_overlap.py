@@ -7,9 +7,11 @@ are built once per metric instance; both libraries are core dependencies.
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 from typing import Any
 
 from agility.metrics._base import Metric, MetricInput, MetricResult, register_metric
+from agility.metrics._options import MetricOptions
 
 __all__ = ["BleuMetric", "ChrfMetric", "RougeLMetric"]
 
@@ -45,8 +47,9 @@ class RougeLMetric(Metric):
 
     requires = ("output", "ground_truth")
 
-    def __init__(self, **options: Any) -> None:
-        super().__init__(**options)
+    def __init__(self, options: MetricOptions | Mapping[str, Any] | None = None,
+                 **more: Any) -> None:
+        super().__init__(options, **more)
         from rouge_score import rouge_scorer
 
         self._scorer = rouge_scorer.RougeScorer(["rougeL"], tokenizer=_CachedStemTokenizer())
@@ -66,8 +69,9 @@ class BleuMetric(Metric):
 
     requires = ("output", "ground_truth")
 
-    def __init__(self, **options: Any) -> None:
-        super().__init__(**options)
+    def __init__(self, options: MetricOptions | Mapping[str, Any] | None = None,
+                 **more: Any) -> None:
+        super().__init__(options, **more)
         from sacrebleu.metrics import BLEU  # type: ignore[attr-defined]
 
         self._bleu = BLEU(effective_order=True)
@@ -87,8 +91,9 @@ class ChrfMetric(Metric):
 
     requires = ("output", "ground_truth")
 
-    def __init__(self, **options: Any) -> None:
-        super().__init__(**options)
+    def __init__(self, options: MetricOptions | Mapping[str, Any] | None = None,
+                 **more: Any) -> None:
+        super().__init__(options, **more)
         from sacrebleu.metrics import CHRF  # type: ignore[attr-defined]
 
         self._chrf = CHRF()

@@ -27,22 +27,24 @@ kept in ``raw`` next to the score, with the method used.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar, Literal
 
 import numpy as np
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
-from agility.errors import UsageError
 from agility.metrics._base import Metric, MetricInput, MetricResult, register_metric
 from agility.metrics._judge import InvalidJudgment, JudgeMetric, _Judgment
 from agility.metrics._numbers import figures_match, parse_financial_numbers
+from agility.metrics._options import JudgeOptions, MetricOptions
 
 __all__ = [
     "ContextPrecision",
     "ContextRecall",
     "HitRate",
     "MeanReciprocalRank",
+    "RagOptions",
+    "RetrievalOptions",
     "average_precision",
     "gold_chunks",
     "reciprocal_rank",
@@ -54,7 +56,6 @@ __all__ = [
 #: paraphrase vs. unrelated pairs; see tests/metrics/test_rag.py)
 DEFAULT_RELEVANCE = 0.5
 _RETRIEVAL_KEYS = ("retrieval_latency_ms", "retrieval_cost_usd")
-_MODES = ("auto", "gold", "support", "embedding", "llm")
 #: share of a figure-free statement's content words a passage must contain to support it
 _WORD_COVERAGE = 0.6
 _STOPWORDS = frozenset(
@@ -126,6 +127,23 @@ def _retrieval_figures(item: MetricInput) -> dict[str, Any]:
     return {k: item.metadata[k] for k in _RETRIEVAL_KEYS if item.metadata.get(k) is not None}
 
 
+class RagOptions(JudgeOptions):
+    """Options of ``context_precision`` and ``context_recall`` (see the module docstring)."""
+
+    #: how a passage's relevance is decided
+    mode: Literal["auto", "gold", "support", "embedding", "llm"] = "auto"
+    #: embedding mode: the cosine at which a passage counts as relevant
+    relevance_threshold: float = Field(DEFAULT_RELEVANCE, ge=-1.0, le=1.0)
+    #: score at or above which ``passed`` is true
+    threshold: float = Field(0.5, ge=0.0, le=1.0)
+
+
+class RetrievalOptions(MetricOptions):
+    """Options of ``hit_rate`` and ``mrr``: relevance by gold ids or the support check."""
+
+    mode: Literal["auto", "gold", "support"] = "auto"
+
+
 class PrecisionJudgment(_Judgment):
     relevant: list[bool]
 
@@ -136,6 +154,8 @@ class RecallJudgment(_Judgment):
 
 class _PrecisionJudge(JudgeMetric):
     name = "context_precision"
+    Options = RagOptions
+    options: RagOptions
     prompt_key = "context_precision"
     judgment = PrecisionJudgment
 
@@ -154,11 +174,13 @@ class _PrecisionJudge(JudgeMetric):
     def interpret(self, judgment: Any, item: MetricInput) -> tuple[float | None, str | None,
                                                                    bool | None]:
         score = average_precision(judgment.relevant)
-        return score, None, score >= float(self.options.get("threshold", 0.5))
+        return score, None, score >= self.options.threshold
 
 
 class _RecallJudge(JudgeMetric):
     name = "context_recall"
+    Options = RagOptions
+    options: RagOptions
     prompt_key = "context_recall"
     judgment = RecallJudgment
 
@@ -176,7 +198,7 @@ class _RecallJudge(JudgeMetric):
                                                                    bool | None]:
         labels = judgment.attributed
         score = sum(labels) / len(labels)
-        return score, None, score >= float(self.options.get("threshold", 0.5))
+        return score, None, score >= self.options.threshold
 
 
 class _RagMetric(Metric):
@@ -184,29 +206,29 @@ class _RagMetric(Metric):
     batches, llm mode delegates to a judge."""
 
     kind = "deterministic"
-    _judge_class: type[JudgeMetric]
-    _modes: tuple[str, ...] = _MODES
+    Options: ClassVar[type[MetricOptions]] = RagOptions
+    options: RagOptions | RetrievalOptions
+    _judge_class: ClassVar[type[JudgeMetric]]
 
-    def __init__(self, **options: Any) -> None:
-        super().__init__(**options)
-        self.mode = options.get("mode", "auto")
-        if self.mode not in self._modes:
-            raise UsageError(f"metric '{self.name}': mode must be one of "
-                             f"{', '.join(self._modes)}, not '{self.mode}'")
+    def __init__(self, options: MetricOptions | Mapping[str, Any] | None = None,
+                 **more: Any) -> None:
+        super().__init__(options, **more)
+        self.mode = self.options.mode
         self.judge: JudgeMetric | None = None
-        if self.mode == "llm":
-            if not options.get("judge"):
-                raise UsageError(f"metric '{self.name}' with mode=llm needs a judge model: "
-                                 f"pass --judge provider/model")
-            self.judge = self._judge_class(**options)
-        #: score_run calls ascore (bounded concurrency) instead of score_many when true
-        self.is_async = self.judge is not None
-        self.judge_spec = self.judge.judge_spec if self.judge is not None else None
-        #: stored with each score, so embedding- and judge-made scores never mix
-        self.metric_version = f"{self.version}-{self.mode}"
-        #: what this instance needs: a judge model ("judge"), the embedding model, or nothing
-        self.needs = {"llm": "judge", "embedding": "embedding"}.get(self.mode, "deterministic")
-        self.threshold = float(options.get("relevance_threshold", DEFAULT_RELEVANCE))
+        if isinstance(self.options, RagOptions):
+            if self.mode == "llm":
+                self.judge = self._judge_class(self.options)
+            self.threshold = self.options.relevance_threshold
+
+    @classmethod
+    def needs_judge(cls, options: MetricOptions) -> bool:
+        """A judge model labels the passages in llm mode only."""
+        return isinstance(options, RagOptions) and options.mode == "llm"
+
+    @property
+    def stored_version(self) -> str:
+        """``<version>-<mode>``: scores made by different modes never mix."""
+        return f"{self.version}-{self.mode}"
 
     def _labels(self, item: MetricInput) -> tuple[str, list[bool], list[str] | None] | str:
         """Which retrieved passages are relevant, and how that was decided.
@@ -247,7 +269,7 @@ class _RagMetric(Metric):
         raise NotImplementedError
 
     def _pass_mark(self) -> float:
-        return float(self.options.get("threshold", 0.5))
+        return self.options.threshold if isinstance(self.options, RagOptions) else 0.5
 
     def score(self, item: MetricInput) -> MetricResult:
         """Score one item (embedding mode batches better through :meth:`score_many`)."""
@@ -330,7 +352,7 @@ class ContextPrecision(_RagMetric):
             raw = {"cosines": [round(float(c), 4) for c in cosines], "relevant": relevant,
                    **_retrieval_figures(item)}
             results.append(MetricResult(
-                score=score, passed=score >= float(self.options.get("threshold", 0.5)),
+                score=score, passed=score >= self._pass_mark(),
                 reason=f"{sum(relevant)} of {len(relevant)} passages relevant", raw=raw))
         return results
 
@@ -380,7 +402,7 @@ class ContextRecall(_RagMetric):
             raw = {"statements": len(stmts), "best_cosines": [round(float(c), 4) for c in best],
                    "attributed": attributed, **_retrieval_figures(item)}
             results.append(MetricResult(
-                score=score, passed=score >= float(self.options.get("threshold", 0.5)),
+                score=score, passed=score >= self._pass_mark(),
                 reason=f"{sum(attributed)} of {len(attributed)} reference statements found "
                        f"in the contexts", raw=raw))
         return results
@@ -396,8 +418,8 @@ class HitRate(_RagMetric):
 
     version = "1"
     kind = "deterministic"
+    Options = RetrievalOptions
     requires = ("contexts",)
-    _modes = ("auto", "gold", "support")
 
     def _from_labels(self, item: MetricInput, method: str, relevant: list[bool],
                      gold: list[str] | None) -> MetricResult:
@@ -423,8 +445,8 @@ class MeanReciprocalRank(_RagMetric):
 
     version = "1"
     kind = "deterministic"
+    Options = RetrievalOptions
     requires = ("contexts",)
-    _modes = ("auto", "gold", "support")
 
     def _from_labels(self, item: MetricInput, method: str, relevant: list[bool],
                      gold: list[str] | None) -> MetricResult:

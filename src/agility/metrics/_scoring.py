@@ -1,47 +1,54 @@
 """Score a stored run: build each answer's :class:`MetricInput`, run the metrics, save scores.
 
-Cheap metrics run in batches through ``score_many``; judge and adapter metrics run through
-``ascore`` under bounded concurrency. Scores are written to the store as they come, so an
-interrupted scoring keeps what it finished and a second call skips it.
+:func:`ascore_run` is the primary API; :func:`score_run` is its synchronous wrapper (it works
+inside a running event loop too). The run is read a chunk of results at a time: the inputs
+and results of one chunk are held, scored and written before the next is read, so memory
+stays flat however large the run. Cheap metrics score a chunk in batches through
+``score_many`` (in a worker thread, so the event loop stays free); metrics that call a model
+go through ``ascore`` under bounded concurrency. Scores are written as they come, so an
+interrupted scoring keeps what it finished and a second call skips it. Progress goes to a
+callback (:class:`ScoreProgress`); the library prints nothing.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Protocol
 
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TaskID,
-    TextColumn,
-    TimeElapsedColumn,
-)
-
-from agility.errors import AgilityError, UsageError
+from agility._sync import run_sync
+from agility.errors import InvalidArgument, UnknownName, UsageError
 from agility.metrics._base import (
     Metric,
     MetricInput,
     MetricResult,
     MetricSummary,
-    get_metric,
     metric_class,
     summarize,
 )
+from agility.metrics._specs import JudgeSettings, MetricSpec, build_metric, spec_name
 from agility.store import ResultRecord, ScoreRecord, Store
 
 if TYPE_CHECKING:
     from agility.dataset import GoldenExample
 
-__all__ = ["MetricSpec", "build_inputs", "judge_spread", "metric_versions", "score_run"]
+__all__ = ["ScoreProgress", "ascore_run", "build_inputs", "iter_inputs", "judge_spread",
+           "metric_summary", "metric_versions", "score_run"]
 
-#: a metric name, or ``{"name": ..., **options}`` (for example a rubric's criteria)
-MetricSpec = str | dict[str, Any]
+#: results read, held and scored at a time
+_CHUNK = 500
+#: answers per ``score_many`` call and per store write of a cheap metric
 _BATCH = 64
-_JUDGED_KINDS = ("judge", "adapter")
+
+
+class ScoreProgress(Protocol):
+    """Told how scoring advances: ``done`` of ``total`` answers of ``metric``.
+
+    Called once per metric with ``done=0`` before any answer is scored, then as scores are
+    written. A Rich progress bar (the CLI's), a web page or a log line can listen.
+    """
+
+    def __call__(self, metric: str, done: int, total: int) -> None: ...
 
 
 def _input_for(result: ResultRecord, example: GoldenExample | None) -> MetricInput:
@@ -67,74 +74,37 @@ def _input_for(result: ResultRecord, example: GoldenExample | None) -> MetricInp
     )
 
 
-def build_inputs(store: Store, run_name: str) -> tuple[list[tuple[ResultRecord, MetricInput]],
-                                                       int]:
-    """The successful results of a run with their metric inputs, and how many results failed.
+def _inputs(store: Store, dataset_hash: str | None,
+            results: Sequence[ResultRecord]) -> list[tuple[ResultRecord, MetricInput]]:
+    from agility.dataset import stored_examples
+
+    examples = stored_examples(store, dataset_hash, [r.example_id for r in results])
+    return [(r, _input_for(r, examples.get(r.example_id))) for r in results]
+
+
+def iter_inputs(store: Store, run_name: str, *, chunk_size: int = _CHUNK
+                ) -> Iterator[list[tuple[ResultRecord, MetricInput]]]:
+    """The successful results of a run with their metric inputs, a chunk at a time.
 
     Raises:
         RunNotFound: there is no run called ``run_name``.
     """
-    from agility.dataset import stored_examples
-
     run = store.require_run(run_name)
-    examples = stored_examples(store, run.dataset_hash)
-    pairs, errored = [], 0
-    for result in store.results(run.id):
-        if result.error is not None:
-            errored += 1
-            continue
-        pairs.append((result, _input_for(result, examples.get(result.example_id))))
-    return pairs, errored
+    for page in store.iter_results(run.id, ok=True, page=chunk_size):
+        yield _inputs(store, run.dataset_hash, page)
 
 
-def _build_metric(spec: MetricSpec, judge_kwargs: dict[str, Any]) -> tuple[str, Metric]:
-    if isinstance(spec, dict):
-        options = dict(spec)
-        name = options.pop("name", None)
-        if not isinstance(name, str):
-            raise UsageError(f"a metric given as a mapping needs a 'name': {spec!r}")
-    else:
-        name, options = spec.strip(), {}
-    if not name:
-        raise UsageError("empty metric name in --metrics; give names separated by commas")
-    wants_judge = name.startswith(("ragas:", "deepeval:")) or options.get("mode") == "llm" \
-        or name in ("llm_correctness", "faithfulness", "answer_relevancy", "rubric", "safety")
-    if wants_judge:
-        options = {**judge_kwargs, **options}
-    return name, get_metric(name, **options)
+def build_inputs(store: Store, run_name: str) -> tuple[list[tuple[ResultRecord, MetricInput]],
+                                                       int]:
+    """All successful results of a run with their metric inputs, and how many results
+    failed. This holds the whole run: :func:`iter_inputs` reads it a chunk at a time.
 
-
-def _version_of(metric: Metric) -> str:
-    return str(getattr(metric, "metric_version", None) or metric.version)
-
-
-def metric_versions(metrics: Sequence[MetricSpec], *, judge: str | None = None,
-                    judge_options: dict[str, Any] | None = None) -> dict[str, str | None]:
-    """The version each metric's scores are stored with, as :func:`score_run` builds them.
-
-    Args:
-        metrics: metric names or ``{"name": ..., **options}`` mappings (as for ``score_run``).
-        judge: the judge model judge metrics are built with.
-        judge_options: provider options for the judge.
-
-    Returns:
-        ``{name: version}``; a metric that cannot be built with these options falls back to
-        its class's version, and an unknown one to None.
+    Raises:
+        RunNotFound: there is no run called ``run_name``.
     """
-    judge_kwargs: dict[str, Any] = {**(judge_options or {})}
-    if judge:
-        judge_kwargs["judge"] = judge
-    versions: dict[str, str | None] = {}
-    for spec in metrics:
-        name = spec if isinstance(spec, str) else str(spec.get("name"))
-        try:
-            versions[name] = _version_of(_build_metric(spec, judge_kwargs)[1])
-        except AgilityError:
-            try:
-                versions[name] = metric_class(name).version
-            except AgilityError:
-                versions[name] = None
-    return versions
+    run = store.require_run(run_name)
+    pairs = [pair for chunk in iter_inputs(store, run_name) for pair in chunk]
+    return pairs, store.count_results(run.id, ok=False)
 
 
 def _record(result: ResultRecord, metric_name: str, version: str,
@@ -152,24 +122,54 @@ def _to_result(score: ScoreRecord) -> MetricResult:
                         reason=score.reason or "", error=score.error)
 
 
-class _Job:
-    """One metric over the run's pending answers."""
+async def _all(awaitables: Sequence[Awaitable[None]]) -> None:
+    """Await all; on the first failure cancel the rest (rejected judge credentials stop
+    every judge call at once) and raise it."""
+    tasks = [asyncio.ensure_future(a) for a in awaitables]
+    try:
+        await asyncio.gather(*tasks)
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
 
-    def __init__(self, name: str, metric: Metric, pending: list[tuple[ResultRecord, MetricInput]],
-                 store: Store, run_id: int, advance: Callable[[int], None]) -> None:
-        self.name, self.metric, self.pending = name, metric, pending
-        self.store, self.run_id, self.advance = store, run_id, advance
-        self.version = _version_of(metric)
+
+class _Job:
+    """One metric over the run: what is left to score, and scoring it a chunk at a time."""
+
+    def __init__(self, name: str, metric: Metric, store: Store, run_id: int, rescore: bool,
+                 on_progress: ScoreProgress | None) -> None:
+        self.name, self.metric, self.store, self.run_id = name, metric, store, run_id
+        self.rescore, self.on_progress = rescore, on_progress
+        self.version, self.judge = metric.stored_version, metric.judge_model
+        self.total = store.count_results(run_id, ok=True) if rescore else store.count_unscored(
+            run_id, name, metric_version=self.version, judge_model=self.judge)
+        self.done = 0
+
+    def report(self) -> None:
+        if self.on_progress is not None:
+            self.on_progress(self.name, self.done, self.total)
+
+    def pending(self, results: Sequence[ResultRecord]) -> list[ResultRecord]:
+        """The results of a chunk this metric has still to score."""
+        if self.rescore:
+            return list(results)
+        done = self.store.scored_keys(self.run_id, self.name, [r.example_id for r in results],
+                                      metric_version=self.version, judge_model=self.judge)
+        return [r for r in results if (r.example_id, r.repeat_index) not in done]
 
     def save(self, pairs: Sequence[tuple[ResultRecord, MetricResult]]) -> None:
         self.store.save_scores(self.run_id, [_record(r, self.name, self.version, o)
                                              for r, o in pairs])
-        self.advance(len(pairs))
+        self.done += len(pairs)
+        self.report()
 
-    def split_missing(self) -> list[tuple[ResultRecord, MetricInput]]:
+    def ready(self, pairs: Sequence[tuple[ResultRecord, MetricInput]]
+              ) -> list[tuple[ResultRecord, MetricInput]]:
         """Record items lacking a required field as not scored; return the others."""
         ready, missing = [], []
-        for result, item in self.pending:
+        for result, item in pairs:
             field = self.metric.missing(item)
             if field is None:
                 ready.append((result, item))
@@ -180,31 +180,106 @@ class _Job:
             self.save(missing)
         return ready
 
-    def run_sync(self) -> None:
-        ready = self.split_missing()
+    async def score_batches(self, pairs: Sequence[tuple[ResultRecord, MetricInput]]) -> None:
+        ready = self.ready(pairs)
         for start in range(0, len(ready), _BATCH):
             batch = ready[start:start + _BATCH]
-            outcomes = self.metric.score_many([item for _, item in batch])
-            self.save([(r, o) for (r, _), o in zip(batch, outcomes)])
+            outcomes = await asyncio.to_thread(self.metric.score_many, [i for _, i in batch])
+            self.save([(r, o) for (r, _), o in zip(batch, outcomes, strict=True)])
 
-    async def run_async(self, limit: asyncio.Semaphore) -> None:
-        ready = self.split_missing()
-
+    async def score_each(self, pairs: Sequence[tuple[ResultRecord, MetricInput]],
+                         limit: asyncio.Semaphore) -> None:
         async def one(result: ResultRecord, item: MetricInput) -> None:
             async with limit:
                 outcome = await self.metric.ascore(item)
             self.save([(result, outcome)])
 
-        try:
-            await asyncio.gather(*(one(r, i) for r, i in ready))
-        finally:
-            close = getattr(self.metric, "aclose", None)
-            if close is not None:
-                await close()
+        await _all([one(r, i) for r, i in self.ready(pairs)])
 
 
-def _is_async(metric: Metric) -> bool:
-    return bool(getattr(metric, "is_async", metric.kind in _JUDGED_KINDS))
+async def ascore_run(
+    store: Store,
+    run_name: str,
+    metrics: Sequence[MetricSpec],
+    *,
+    judge: str | None = None,
+    judge_options: Mapping[str, Any] | None = None,
+    judge_repeats: int | None = None,
+    concurrency: int = 4,
+    rescore: bool = False,
+    on_progress: ScoreProgress | None = None,
+) -> dict[str, MetricSummary]:
+    """Score every successful answer of a stored run with ``metrics`` and store the scores.
+
+    Args:
+        store: the store holding the run.
+        run_name: the run's name.
+        metrics: metric names (``"semantic_similarity"``) or ``{"name": ..., **options}``.
+        judge: the judge model (``provider/model``) of the metrics that accept one.
+        judge_options: the judge provider's options (``base_url``, ...).
+        judge_repeats: ask the judge this many times per answer and keep the spread (None:
+            each metric's own ``repeats``, 1 by default).
+        concurrency: judge calls in flight at once.
+        rescore: score again pairs already scored with the same metric version and judge.
+        on_progress: told how each metric advances (see :class:`ScoreProgress`).
+
+    Returns:
+        One summary per metric over the run's successful answers (failed results are not
+        scored; judgments that failed are counted in ``n_failed``, never as 0).
+
+    Raises:
+        RunNotFound: no run of that name.
+        UnknownName: a metric name is not registered.
+        OptionsError: a metric's options (or the judge provider's) are invalid.
+        JudgeRequired: a metric judged by a model, and no ``judge``.
+        InvalidArgument: no metrics, a metric listed twice, or ``concurrency`` below 1.
+        ProviderAuthError: the judge rejected the credentials (scoring stops at once).
+    """
+    if not metrics:
+        raise InvalidArgument("metrics", list(metrics), "must name at least one metric")
+    if concurrency < 1:
+        raise InvalidArgument("concurrency", concurrency, "must be at least 1")
+    if judge_repeats is not None and judge_repeats < 1:
+        raise InvalidArgument("judge_repeats", judge_repeats, "must be at least 1")
+    run = store.require_run(run_name)
+    settings = JudgeSettings(judge, dict(judge_options or {}), judge_repeats)
+    names = [spec_name(spec) for spec in metrics]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise InvalidArgument("metrics", twice, "must name each metric once")
+    built = [build_metric(spec, settings) for spec in metrics]
+    try:
+        jobs = [_Job(name, metric, store, run.id, rescore, on_progress) for name, metric in built]
+        for job in jobs:
+            job.report()
+        if any(job.total for job in jobs):
+            await _score_jobs(store, run.id, run.dataset_hash, jobs, concurrency)
+    finally:
+        for _, metric in built:
+            await metric.aclose()
+    return {name: metric_summary(store, run.id, name) for name in names}
+
+
+async def _score_jobs(store: Store, run_id: int, dataset_hash: str | None, jobs: list[_Job],
+                      concurrency: int) -> None:
+    limit = asyncio.Semaphore(concurrency)
+    for page in store.iter_results(run_id, ok=True, page=_CHUNK):
+        pending = {id(job): job.pending(page) for job in jobs}
+        wanted = {(r.example_id, r.repeat_index) for rs in pending.values() for r in rs}
+        if not wanted:
+            continue
+        # inputs only for the answers some metric still has to score
+        pairs = _inputs(store, dataset_hash,
+                        [r for r in page if (r.example_id, r.repeat_index) in wanted])
+        by_key = {(r.example_id, r.repeat_index): (r, i) for r, i in pairs}
+
+        def of(job: _Job) -> list[tuple[ResultRecord, MetricInput]]:
+            return [by_key[(r.example_id, r.repeat_index)] for r in pending[id(job)]]
+
+        for job in jobs:
+            if not job.metric.is_async:
+                await job.score_batches(of(job))
+        await _all([job.score_each(of(job), limit) for job in jobs if job.metric.is_async])
 
 
 def score_run(
@@ -213,84 +288,54 @@ def score_run(
     metrics: Sequence[MetricSpec],
     *,
     judge: str | None = None,
-    judge_options: dict[str, Any] | None = None,
-    judge_repeats: int = 1,
+    judge_options: Mapping[str, Any] | None = None,
+    judge_repeats: int | None = None,
     concurrency: int = 4,
     rescore: bool = False,
-    progress: bool = True,
+    on_progress: ScoreProgress | None = None,
 ) -> dict[str, MetricSummary]:
-    """Score every successful answer of a stored run with ``metrics`` and store the scores.
+    """Synchronous :func:`ascore_run` (same arguments, same result). Works inside a running
+    event loop too (a notebook, a web handler): the scoring then runs on a loop of its own in
+    a worker thread."""
+    return run_sync(ascore_run(store, run_name, metrics, judge=judge,
+                               judge_options=judge_options, judge_repeats=judge_repeats,
+                               concurrency=concurrency, rescore=rescore,
+                               on_progress=on_progress))
+
+
+def metric_summary(store: Store, run_id: int, metric: str) -> MetricSummary:
+    """One metric's stored scores over a run's successful answers, read a page at a time."""
+    return summarize(metric, (_to_result(s) for page in store.iter_scores(
+        run_id, metric, of_ok_results=True) for s in page))
+
+
+def metric_versions(metrics: Sequence[MetricSpec], *, judge: str | None = None,
+                    judge_options: Mapping[str, Any] | None = None) -> dict[str, str | None]:
+    """The version each metric's scores are stored with, as :func:`score_run` builds them.
 
     Args:
-        store: the store holding the run.
-        run_name: the run's name.
-        metrics: metric names (``"semantic_similarity"``) or ``{"name": ..., **options}``.
-        judge: the judge model (``provider/model``) for judge metrics.
-        judge_options: provider options for the judge (``base_url``, ``timeout_s``, ...).
-        judge_repeats: ask the judge this many times per answer and keep the spread.
-        concurrency: judge calls in flight at once.
-        rescore: score again pairs already scored with the same metric version and judge.
-        progress: show a progress bar on stderr.
+        metrics: metric names or ``{"name": ..., **options}`` mappings (as for ``score_run``).
+        judge: the judge model judge metrics are built with.
+        judge_options: the judge provider's options.
 
     Returns:
-        One summary per metric over the run's successful answers (failed results are not
-        scored; judgments that failed are counted in ``n_failed``, never as 0).
-
-    Raises:
-        UsageError: unknown run or metric, bad options, a judge metric without ``judge``.
+        ``{name: version}``; a metric that cannot be built with these options (a judge metric
+        without a judge) gives its class's version, and an unknown one None.
     """
-    if not metrics:
-        raise UsageError("no metrics given: pass --metrics name1,name2")
-    if concurrency < 1:
-        raise UsageError(f"concurrency must be at least 1, not {concurrency}")
-    run = store.require_run(run_name)
-    pairs, _errored = build_inputs(store, run_name)
-    judge_kwargs: dict[str, Any] = {**(judge_options or {}), "repeats": judge_repeats}
-    if judge:
-        judge_kwargs["judge"] = judge
-    built = [_build_metric(spec, judge_kwargs) for spec in metrics]
-
-    bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                   TimeElapsedColumn(), console=Console(stderr=True), disable=not progress)
-    jobs: list[_Job] = []
-    with bar:
-        for name, metric in built:
-            pending = pairs if rescore else _unscored(store, run.id, name, metric, pairs)
-            task = bar.add_task(f"{name}", total=len(pending))
-            jobs.append(_Job(name, metric, pending, store, run.id, _advancer(bar, task)))
-        for job in jobs:
-            if not _is_async(job.metric):
-                job.run_sync()
-        async_jobs = [job for job in jobs if _is_async(job.metric)]
-        if async_jobs:
-            asyncio.run(_run_async(async_jobs, concurrency))
-    return {name: _summary(store, run.id, name, pairs) for name, _ in built}
-
-
-def _advancer(bar: Progress, task: TaskID) -> Callable[[int], None]:
-    return lambda n: bar.advance(task, n)
-
-
-async def _run_async(jobs: list[_Job], concurrency: int) -> None:
-    limit = asyncio.Semaphore(concurrency)
-    await asyncio.gather(*(job.run_async(limit) for job in jobs))
-
-
-def _unscored(store: Store, run_id: int, name: str, metric: Metric,
-              pairs: list[tuple[ResultRecord, MetricInput]]
-              ) -> list[tuple[ResultRecord, MetricInput]]:
-    version = _version_of(metric)
-    judge = getattr(metric, "judge_spec", None)
-    done = {(s.example_id, s.repeat_index) for s in store.scores(run_id, name)
-            if s.error is None and s.metric_version == version and s.judge_model == judge}
-    return [(r, i) for r, i in pairs if (r.example_id, r.repeat_index) not in done]
-
-
-def _summary(store: Store, run_id: int, name: str,
-             pairs: list[tuple[ResultRecord, MetricInput]]) -> MetricSummary:
-    wanted = {(r.example_id, r.repeat_index) for r, _ in pairs}
-    scores = [s for s in store.scores(run_id, name) if (s.example_id, s.repeat_index) in wanted]
-    return summarize(name, [_to_result(s) for s in scores])
+    settings = JudgeSettings(judge, dict(judge_options or {}))
+    versions: dict[str, str | None] = {}
+    for spec in metrics:
+        name = spec_name(spec)
+        try:
+            cls = metric_class(name)
+        except UnknownName:
+            versions[name] = None
+            continue
+        try:
+            versions[name] = build_metric(spec, settings)[1].stored_version
+        except UsageError:
+            versions[name] = cls.version
+    return versions
 
 
 def judge_spread(store: Store, run_name: str, metric: str) -> dict[str, float | int] | None:
@@ -302,15 +347,25 @@ def judge_spread(store: Store, run_name: str, metric: str) -> dict[str, float | 
         verdict}``, or None when no answer was judged more than once.
     """
     run = store.require_run(run_name)
-    spreads = [s.raw["spread"] for s in store.scores(run.id, metric)
-               if s.error is None and isinstance(s.raw, dict) and "spread" in s.raw]
-    if not spreads:
+    n = n_stdev = n_agreement = 0
+    stdev_total = agreement_total = 0.0
+    for page in store.iter_scores(run.id, metric):
+        for score in page:
+            spread = score.raw.get("spread") if isinstance(score.raw, dict) else None
+            if score.error is not None or not isinstance(spread, dict):
+                continue
+            n += 1
+            if spread.get("stdev") is not None:
+                n_stdev += 1
+                stdev_total += spread["stdev"]
+            if spread.get("agreement") is not None:
+                n_agreement += 1
+                agreement_total += spread["agreement"]
+    if not n:
         return None
-    stdevs = [x["stdev"] for x in spreads if x.get("stdev") is not None]
-    agreements = [x["agreement"] for x in spreads if x.get("agreement") is not None]
-    out: dict[str, float | int] = {"n": len(spreads)}
-    if stdevs:
-        out["mean_stdev"] = sum(stdevs) / len(stdevs)
-    if agreements:
-        out["mean_agreement"] = sum(agreements) / len(agreements)
+    out: dict[str, float | int] = {"n": n}
+    if n_stdev:
+        out["mean_stdev"] = stdev_total / n_stdev
+    if n_agreement:
+        out["mean_agreement"] = agreement_total / n_agreement
     return out

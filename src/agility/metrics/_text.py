@@ -11,11 +11,18 @@ import re
 import string
 from collections import Counter
 
-from agility.errors import UsageError
+from pydantic import Field, field_validator
+
 from agility.metrics._base import Metric, MetricInput, MetricResult, register_metric
+from agility.metrics._options import MetricOptions
 
 __all__ = [
     "CitationMetric",
+    "CitationOptions",
+    "ContainsOptions",
+    "LengthOptions",
+    "RegexOptions",
+    "ThresholdOptions",
     "ContainsMetric",
     "ExactMatchMetric",
     "LengthMetric",
@@ -46,6 +53,51 @@ def token_f1(prediction: str, reference: str) -> float:
     return 2 * precision * recall / (precision + recall)
 
 
+class ThresholdOptions(MetricOptions):
+    """A pass mark on the score."""
+
+    #: score at or above which ``passed`` is true
+    threshold: float = Field(0.5, ge=0.0, le=1.0)
+
+
+class ContainsOptions(MetricOptions):
+    """Options of ``contains``."""
+
+    #: the text to look for (default: the ground truth)
+    text: str | None = None
+    case_sensitive: bool = False
+
+
+class RegexOptions(MetricOptions):
+    """Options of ``regex``: the pattern is required and must compile."""
+
+    pattern: str = Field(min_length=1)
+    case_sensitive: bool = False
+
+    @field_validator("pattern")
+    @classmethod
+    def _compiles(cls, value: str) -> str:
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"not a valid regular expression ({exc})") from None
+        return value
+
+
+class LengthOptions(MetricOptions):
+    """Options of ``length``: limits that set ``passed`` (none: always passes)."""
+
+    max_words: float | None = Field(None, gt=0)
+    max_ratio: float | None = Field(None, gt=0)
+
+
+class CitationOptions(MetricOptions):
+    """Options of ``citation``."""
+
+    #: always require a citation, even when the prompt does not ask for one
+    required: bool = False
+
+
 def _missing(metric: Metric, item: MetricInput) -> MetricResult | None:
     field = metric.missing(item)
     return MetricResult(error=f"cannot score: the example has no {field}") if field else None
@@ -73,6 +125,8 @@ class TokenF1Metric(Metric):
     Option ``threshold`` (default 0.5) sets ``passed``.
     """
 
+    Options = ThresholdOptions
+    options: ThresholdOptions
     requires = ("output", "ground_truth")
 
     def score(self, item: MetricInput) -> MetricResult:
@@ -80,8 +134,8 @@ class TokenF1Metric(Metric):
         if (failed := _missing(self, item)) is not None:
             return failed
         f1 = token_f1(item.output or "", item.ground_truth or "")
-        threshold = float(self.options.get("threshold", 0.5))
-        return MetricResult(score=f1, passed=f1 >= threshold, reason=f"token F1 {f1:.2f}")
+        return MetricResult(score=f1, passed=f1 >= self.options.threshold,
+                            reason=f"token F1 {f1:.2f}")
 
 
 @register_metric("contains")
@@ -91,13 +145,16 @@ class ContainsMetric(Metric):
     Case-insensitive unless ``case_sensitive=True``.
     """
 
+    Options = ContainsOptions
+    options: ContainsOptions
+
     def score(self, item: MetricInput) -> MetricResult:
         """Score one answer."""
-        needle = self.options.get("text", item.ground_truth)
+        needle = self.options.text if self.options.text is not None else item.ground_truth
         if needle is None or item.output is None:
             return MetricResult(error="cannot score: no text to look for, or no answer")
         hay, pin = item.output, str(needle)
-        if not self.options.get("case_sensitive", False):
+        if not self.options.case_sensitive:
             hay, pin = hay.lower(), pin.lower()
         found = pin in hay
         return MetricResult(score=float(found), passed=found,
@@ -109,19 +166,17 @@ class RegexMetric(Metric):
     """Whether the answer matches a regular expression (option ``pattern``, required).
 
     Raises:
-        UsageError: when ``pattern`` is missing or is not a valid regular expression.
+        OptionsError: when ``pattern`` is missing or is not a valid regular expression.
     """
 
-    def __init__(self, **options: object) -> None:
-        super().__init__(**options)
-        pattern = options.get("pattern")
-        if not isinstance(pattern, str) or not pattern:
-            raise UsageError("metric 'regex' needs the option pattern=<regular expression>")
-        try:
-            self._pattern = re.compile(pattern, 0 if options.get("case_sensitive") else re.IGNORECASE)
-        except re.error as exc:
-            raise UsageError(f"metric 'regex': invalid pattern {pattern!r}: {exc}. "
-                             "Fix the regular expression.") from exc
+    Options = RegexOptions
+    options: RegexOptions
+
+    def __init__(self, options: RegexOptions | dict[str, object] | None = None,
+                 **more: object) -> None:
+        super().__init__(options, **more)
+        flags = 0 if self.options.case_sensitive else re.IGNORECASE
+        self._pattern = re.compile(self.options.pattern, flags)
 
     def score(self, item: MetricInput) -> MetricResult:
         """Score one answer."""
@@ -141,6 +196,9 @@ class LengthMetric(Metric):
     ``score`` is 1.0 within limits and falls as min(1, limit / actual) beyond them.
     """
 
+    Options = LengthOptions
+    options: LengthOptions
+
     def score(self, item: MetricInput) -> MetricResult:
         """Score one answer."""
         if item.output is None:
@@ -149,10 +207,10 @@ class LengthMetric(Metric):
         ref_words = len(item.ground_truth.split()) if item.ground_truth else 0
         ratio = words / ref_words if ref_words else None
         limits: list[tuple[str, float, float]] = []
-        if self.options.get("max_words") is not None:
-            limits.append(("words", words, float(self.options["max_words"])))
-        if self.options.get("max_ratio") is not None and ratio is not None:
-            limits.append(("ratio", ratio, float(self.options["max_ratio"])))
+        if self.options.max_words is not None:
+            limits.append(("words", words, self.options.max_words))
+        if self.options.max_ratio is not None and ratio is not None:
+            limits.append(("ratio", ratio, self.options.max_ratio))
         score = min([min(1.0, lim / val) if val > 0 else 1.0 for _, val, lim in limits], default=1.0)
         passed = all(val <= lim for _, val, lim in limits) if limits else None
         ratio_text = f", {ratio:.1f}x the ground truth" if ratio is not None else ""
@@ -178,11 +236,14 @@ class CitationMetric(Metric):
     ``required=True`` always requires a citation.
     """
 
+    Options = CitationOptions
+    options: CitationOptions
+
     def score(self, item: MetricInput) -> MetricResult:
         """Score one answer."""
         if item.output is None:
             return MetricResult(error="cannot score: no answer")
-        asked = bool(self.options.get("required")) or bool(
+        asked = self.options.required or bool(
             _ASKS_CITATION.search((item.prompt or "") + " " + (item.question or "")))
         if not asked:
             return MetricResult(reason="the prompt does not ask for a citation")

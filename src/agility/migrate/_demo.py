@@ -6,11 +6,15 @@ import json
 import shutil
 from importlib.resources import as_file, files
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from agility._files import atomic_write, describe_os_error
 from agility.errors import UsageError
 from agility.migrate._pipeline import MigrationResult, StepCallback, migrate
 from agility.store import Store
+
+if TYPE_CHECKING:
+    from agility.metrics import ScoreProgress
 
 __all__ = ["EXAMPLES", "copy_example", "example_path", "run_demo", "subset_rows"]
 
@@ -89,7 +93,8 @@ def copy_example(dest: str | Path, rows: int | None = None, name: str = "finance
 
 def run_demo(dest: str | Path = "agility-demo", rows: int | None = None,
              store: Store | None = None, progress: bool = True,
-             on_step: StepCallback | None = None) -> MigrationResult:
+             on_step: StepCallback | None = None,
+             on_score_progress: ScoreProgress | None = None) -> MigrationResult:
     """Copy the finance RAG example to ``dest`` (unless it is there already) and migrate it.
 
     Running it again on the same folder resumes the migration instead of starting over.
@@ -100,6 +105,7 @@ def run_demo(dest: str | Path = "agility-demo", rows: int | None = None,
         store: the store (default: ``<dest>/.agility/agility.db``).
         progress: progress bars over the long steps.
         on_step: called with a one-line message per step.
+        on_score_progress: told how scoring advances (``metric, done, total``).
 
     Returns:
         The migration's result.
@@ -121,7 +127,8 @@ def run_demo(dest: str | Path = "agility-demo", rows: int | None = None,
     own_store = store is None
     store = store or Store(dest / ".agility" / "agility.db")
     try:
-        return migrate(plan, store=store, progress=progress, on_step=on_step)
+        return migrate(plan, store=store, progress=progress, on_step=on_step,
+                       on_score_progress=on_score_progress)
     finally:
         if own_store:
             store.close()

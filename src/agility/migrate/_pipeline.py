@@ -33,6 +33,7 @@ from agility.retrieval import EmbeddingRetriever
 from agility.store import MigrationRecord, NewEvent, Store, utc_now
 
 if TYPE_CHECKING:
+    from agility.metrics import ScoreProgress
     from agility.runner import RunSummary
 
 __all__ = ["MigrationResult", "migrate"]
@@ -178,11 +179,13 @@ def _schedule_text(plan: Plan, store: Store, summaries: dict[Side, RunSummary],
             "may include load drift between them")
 
 
-def _score_side(plan: Plan, side: Side, store: Store, progress: bool) -> str:
+def _score_side(plan: Plan, side: Side, store: Store,
+                on_progress: ScoreProgress | None) -> str:
     from agility.metrics import score_run
 
     summaries = score_run(store, plan.run_name(side), plan.metrics, judge=plan.judge,
-                          judge_options=dict(plan.judge_options) or None, progress=progress)
+                          judge_options=dict(plan.judge_options) or None,
+                          on_progress=on_progress)
     return ", ".join(f"{name} {_fmt(s.mean)}" for name, s in summaries.items())
 
 
@@ -290,18 +293,20 @@ def _write_reports(plan: Plan, comparison: Comparison, lineage: dict[str, Any],
 def migrate(plan_path: str | Path, store: Store | None = None, progress: bool = True,
             on_step: StepCallback | None = None, *,
             allow_outside_plan_dir: bool = False,
-            routing: RoutingPolicy | None = None) -> MigrationResult:
+            routing: RoutingPolicy | None = None,
+            on_score_progress: ScoreProgress | None = None) -> MigrationResult:
     """Run a migration plan end to end (resuming whatever an earlier call left unfinished).
 
     Args:
         plan_path: the plan's YAML file.
         store: the store to use (default: the default store).
-        progress: show progress bars over the model runs and scoring.
+        progress: show progress bars over the model runs.
         on_step: called with a one-line message as each step starts and ends.
         allow_outside_plan_dir: let the plan name files outside its own folder (off by
             default: a plan from a pull request must not read or write elsewhere).
         routing: the hosts and credential names the plan may route requests to, allowed
             outside the file (default: from the environment; see ``RoutingPolicy``).
+        on_score_progress: told how scoring advances (``metric, done, total``).
 
     Returns:
         The verdict, report paths, headline figures and lineage.
@@ -331,7 +336,7 @@ def migrate(plan_path: str | Path, store: Store | None = None, progress: bool = 
         ran, schedule = _run_sides(plan, dataset, store, retriever, progress, say)
         steps.update(ran)
         for side in sides:
-            steps[f"score {side}"] = _score_side(plan, side, store, progress)
+            steps[f"score {side}"] = _score_side(plan, side, store, on_score_progress)
             say(f"score {side}: {steps[f'score {side}']}")
         review_queue = None
         if plan.review is not None:

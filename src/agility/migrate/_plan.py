@@ -22,6 +22,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+import yaml
+
 from agility._options import parse_options
 from agility._yaml_config import (
     child_node,
@@ -32,7 +34,7 @@ from agility._yaml_config import (
 )
 from agility.chat import GenerationConfig
 from agility.compare import Criteria, load_criteria
-from agility.errors import ConfigError, OptionsError, UnknownName
+from agility.errors import ConfigError, OptionsError, UnknownName, UsageError
 from agility.providers import RoutingPolicy, parse_model_spec, provider_class, routing_problems
 from agility.review import ReviewPolicy
 
@@ -249,6 +251,46 @@ def _resolve(plan: Plan, base: Path, node: Any, source: str, allow_outside: bool
     return plan.model_copy(update=updates)
 
 
+def _judge_problems(plan: Plan) -> list[tuple[tuple[Any, ...], str]]:
+    """The plan's judge model and its provider options, checked as the judge will use them."""
+    if plan.judge is None:
+        return []
+    try:
+        provider = provider_class(parse_model_spec(plan.judge)[0])
+    except UsageError as exc:  # not provider/model, or an unknown provider
+        return [(("judge",), str(exc))]
+    try:
+        parse_options(provider.Options, f"provider {provider.name}", plan.judge_options)
+    except OptionsError as exc:
+        return [(("judge_options", *p.option.split(".")), str(p).partition(": ")[2])
+                for p in exc.problems]
+    return []
+
+
+def _check_scoring(plan: Plan, node: yaml.Node | None, source: str) -> None:
+    """Check the metrics and the judge the way scoring will build them, so a typo in a
+    metric's option or a judge metric without a judge is found when the plan loads.
+
+    Raises:
+        ConfigError: listing ``file:line: field: message`` for every problem.
+    """
+    from agility.metrics import JudgeSettings, spec_problems
+
+    found = _judge_problems(plan)
+    if not found:
+        settings = JudgeSettings(plan.judge, plan.judge_options)
+        for problem in spec_problems(plan.metrics, settings):
+            loc: tuple[Any, ...] = ("metrics", problem.index)
+            if problem.option is not None:
+                loc += tuple(problem.option.split("."))
+            hint = "; set 'judge' in the plan" if problem.judge_required else ""
+            found.append((loc, problem.message + hint))
+    if found:
+        lines = [f"{source}:{line_of(node, loc) or 1}: {'.'.join(map(str, loc))}: {message}"
+                 for loc, message in found]
+        raise ConfigError("invalid migration plan; fix these fields:\n" + "\n".join(lines))
+
+
 def _check_routing(data: dict[str, Any], node: Any, source: str,
                    policy: RoutingPolicy) -> None:
     """Refuse routing options (hosts, credential names) the user did not allow outside the
@@ -267,6 +309,8 @@ def _check_routing(data: dict[str, Any], node: Any, source: str,
     check(("judge_options",), data.get("judge_options"))
     for index, metric in enumerate(data.get("metrics") or []):
         check(("metrics", index), metric)
+        if isinstance(metric, dict):  # a metric's own judge and its provider options
+            check(("metrics", index, "judge_options"), metric.get("judge_options"))
     if found:
         lines = [f"{source}:{line_of(node, loc) or 1}: {'.'.join(map(str, loc))}: {problem}"
                  for loc, problem in found]
@@ -301,6 +345,7 @@ def parse_plan(text: str, source: str = "plan.yaml", base: Path | None = None, *
         data["criteria"] = validate_yaml(data["criteria"], child_node(node, "criteria"), Criteria,
                                          source, "sign-off criteria", prefix=("criteria",))
     plan = validate_yaml(data, node, Plan, source, "migration plan")
+    _check_scoring(plan, node, source)
     plan = _resolve(plan, base or Path.cwd(), node, source, allow_outside)
     return plan.model_copy(update={"plan_hash": hashlib.sha256(text.encode()).hexdigest()})
 

@@ -9,14 +9,14 @@ committed transaction, so a crash or ``kill -9`` loses at most the calls in flig
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import gc
 import time
-from collections.abc import Coroutine, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
+from agility._sync import run_sync
 from agility.chat import GenerationConfig
 from agility.client import Client, RateLimit, RetryPolicy
 from agility.errors import InvalidArgument, RunStopped, UsageError
@@ -62,7 +62,6 @@ class RunSummary:
     top_errors: tuple[tuple[str, int], ...] = ()
 
 
-T = TypeVar("T")
 
 #: when this many calls in a row have all failed from the start, the run stops
 FAIL_FAST_CALLS = 20
@@ -304,31 +303,11 @@ async def arun_interleaved(jobs: Sequence[Mapping[str, Any]]) -> list[RunSummary
 
 def run_interleaved(jobs: Sequence[Mapping[str, Any]]) -> list[RunSummary]:
     """Synchronous :func:`arun_interleaved`; works inside a running event loop too."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return _run_loop(arun_interleaved(jobs))
-    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(_run_loop, arun_interleaved(jobs)).result()
+    return run_sync(arun_interleaved(jobs))
 
 
 def run_model(dataset: Any, model: str = "openai/gpt-4o-mini", **kwargs: Any) -> RunSummary:
     """Synchronous :func:`arun_model` (same arguments). Works inside a running event loop too
     (for notebooks) by running the loop in a worker thread. Uses uvloop's event loop when
     uvloop is installed (less CPU per call; see ``benchmarks/README.md``)."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return _run_loop(arun_model(dataset, model, **kwargs))
-    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(_run_loop, arun_model(dataset, model, **kwargs)).result()
-
-
-def _run_loop(coro: Coroutine[Any, Any, T]) -> T:
-    """Run ``coro`` to completion on a new event loop (uvloop's when installed)."""
-    try:
-        import uvloop
-    except ImportError:
-        return asyncio.run(coro)
-    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-        return runner.run(coro)
+    return run_sync(arun_model(dataset, model, **kwargs))

@@ -20,7 +20,7 @@ import socket
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -52,6 +52,8 @@ LEASE_STALE_AFTER_S = 15.0
 
 DEFAULT_DIR = ".agility"
 DEFAULT_FILE = "agility.db"
+#: bound parameters per query when selecting by a list of ids (SQLite's old default limit)
+_MAX_PARAMS = 900
 
 
 def default_store_path() -> Path:
@@ -310,13 +312,23 @@ class Store(AccountTables, ReviewTables):
         data["manifest"] = json.loads(data.pop("manifest_json"))
         return data
 
-    def dataset_rows(self, dataset_hash: str) -> list[dict[str, Any]]:
-        """The stored rows of a dataset, in file order, as dicts."""
-        rows = self.query(
-            "SELECT row_json FROM dataset_rows WHERE dataset_hash=? ORDER BY position",
-            (dataset_hash,),
-        )
-        return [json.loads(r["row_json"]) for r in rows]
+    def dataset_rows(self, dataset_hash: str,
+                     ids: Collection[str] | None = None) -> list[dict[str, Any]]:
+        """The stored rows of a dataset, in file order, as dicts (only ``ids`` when given)."""
+        if ids is None:
+            rows = self.query(
+                "SELECT row_json FROM dataset_rows WHERE dataset_hash=? ORDER BY position",
+                (dataset_hash,),
+            )
+            return [json.loads(r["row_json"]) for r in rows]
+        wanted = list(dict.fromkeys(ids))
+        found: list[sqlite3.Row] = []
+        for start in range(0, len(wanted), _MAX_PARAMS):
+            part = wanted[start:start + _MAX_PARAMS]
+            found += self.query(
+                f"SELECT position, row_json FROM dataset_rows WHERE dataset_hash=? AND "
+                f"example_id IN ({','.join('?' * len(part))})", (dataset_hash, *part))
+        return [json.loads(r["row_json"]) for r in sorted(found, key=lambda r: r["position"])]
 
     # -- runs -----------------------------------------------------------------------------
 
@@ -493,15 +505,85 @@ class Store(AccountTables, ReviewTables):
         if metric is not None:
             sql += " AND metric=?"
             params.append(metric)
-        out = []
-        for row in self.query(sql + " ORDER BY rowid", params):
-            d = dict(row)
-            del d["run_id"]
-            raw = d.pop("raw_json")
-            d["raw"] = None if raw is None else json.loads(raw)
-            d["passed"] = None if d["passed"] is None else bool(d["passed"])
-            out.append(ScoreRecord(**d))
-        return out
+        return [_score_from_row(row) for row in self.query(sql + " ORDER BY rowid", params)]
+
+    # -- paged reads (scoring a large run holds one page at a time) ---------------------------
+
+    def iter_results(self, run_id: int, *, ok: bool | None = None,
+                     page: int = 500) -> Iterator[list[ResultRecord]]:
+        """The results of a run, a page at a time, in the order they were written.
+
+        Args:
+            run_id: the run.
+            ok: only the successful (True) or failed (False) results; None for all.
+            page: results per page.
+        """
+        where = {None: "", True: " AND error IS NULL", False: " AND error IS NOT NULL"}[ok]
+        after = 0
+        while True:
+            rows = self.query(f"SELECT rowid AS position_, * FROM results WHERE run_id=? AND "
+                              f"rowid>?{where} ORDER BY rowid LIMIT ?", (run_id, after, page))
+            if not rows:
+                return
+            after = rows[-1]["position_"]
+            yield [_result_from_row(row) for row in rows]
+
+    def count_results(self, run_id: int, *, ok: bool | None = None) -> int:
+        """How many results a run has (only successful or failed ones with ``ok``)."""
+        where = {None: "", True: " AND error IS NULL", False: " AND error IS NOT NULL"}[ok]
+        return int(self.query(f"SELECT COUNT(*) AS n FROM results WHERE run_id=?{where}",
+                              (run_id,))[0]["n"])
+
+    def scored_keys(self, run_id: int, metric: str, example_ids: Collection[str], *,
+                    metric_version: str, judge_model: str | None) -> set[tuple[str, int]]:
+        """(example_id, repeat_index) among ``example_ids`` holding a valid score of
+        ``metric`` made with this version and judge (what a second scoring skips)."""
+        wanted = list(dict.fromkeys(example_ids))
+        keys: set[tuple[str, int]] = set()
+        for start in range(0, len(wanted), _MAX_PARAMS):
+            part = wanted[start:start + _MAX_PARAMS]
+            rows = self.query(
+                f"SELECT example_id, repeat_index FROM scores WHERE run_id=? AND metric=? AND "
+                f"error IS NULL AND metric_version=? AND judge_model IS ? AND example_id IN "
+                f"({','.join('?' * len(part))})",
+                (run_id, metric, metric_version, judge_model, *part))
+            keys.update((r["example_id"], r["repeat_index"]) for r in rows)
+        return keys
+
+    def count_unscored(self, run_id: int, metric: str, *, metric_version: str,
+                       judge_model: str | None) -> int:
+        """Successful results of a run with no valid score of ``metric`` made with this
+        version and judge (what a scoring call has to do)."""
+        rows = self.query(
+            "SELECT COUNT(*) AS n FROM results r WHERE r.run_id=? AND r.error IS NULL AND NOT "
+            "EXISTS (SELECT 1 FROM scores s WHERE s.run_id=r.run_id AND "
+            "s.example_id=r.example_id AND s.repeat_index=r.repeat_index AND s.metric=? AND "
+            "s.error IS NULL AND s.metric_version=? AND s.judge_model IS ?)",
+            (run_id, metric, metric_version, judge_model))
+        return int(rows[0]["n"])
+
+    def iter_scores(self, run_id: int, metric: str, *, of_ok_results: bool = False,
+                    page: int = 1000) -> Iterator[list[ScoreRecord]]:
+        """The scores of one metric of a run, a page at a time.
+
+        Args:
+            run_id: the run.
+            metric: the metric.
+            of_ok_results: only scores of the run's current successful results.
+            page: scores per page.
+        """
+        join = (" AND EXISTS (SELECT 1 FROM results r WHERE r.run_id=s.run_id AND "
+                "r.example_id=s.example_id AND r.repeat_index=s.repeat_index AND "
+                "r.error IS NULL)") if of_ok_results else ""
+        after = 0
+        while True:
+            rows = self.query(f"SELECT s.rowid AS position_, s.* FROM scores s WHERE "
+                              f"s.run_id=? AND s.metric=? AND s.rowid>?{join} ORDER BY s.rowid "
+                              f"LIMIT ?", (run_id, metric, after, page))
+            if not rows:
+                return
+            after = rows[-1]["position_"]
+            yield [_score_from_row(row) for row in rows]
 
     def metrics_of(self, run_id: int) -> list[str]:
         """Names of the metrics scored for a run."""
@@ -579,9 +661,20 @@ class Store(AccountTables, ReviewTables):
 _OLD_DETAIL_KEYS = {"retrieval": "retrieved"}
 
 
+def _score_from_row(row: sqlite3.Row) -> ScoreRecord:
+    d = dict(row)
+    del d["run_id"]
+    d.pop("position_", None)
+    raw = d.pop("raw_json")
+    d["raw"] = None if raw is None else json.loads(raw)
+    d["passed"] = None if d["passed"] is None else bool(d["passed"])
+    return ScoreRecord(**d)
+
+
 def _result_from_row(row: sqlite3.Row) -> ResultRecord:
     d = dict(row)
     del d["run_id"]
+    d.pop("position_", None)
     details = json.loads(d.pop("extra_json") or "{}")
     for old, new in _OLD_DETAIL_KEYS.items():
         if old in details:

@@ -1,0 +1,61 @@
+"""`agility metrics list`: every metric agility can score with, and what each needs."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+from rich import box
+from rich.markup import escape
+from rich.table import Table
+
+from agility.cli._common import console, handle_errors
+from agility.cli.main import app
+from agility.metrics import MetricInfo, describe_metrics
+
+metrics_app = typer.Typer(help="Metrics: list them and what each needs.", no_args_is_help=True)
+app.add_typer(metrics_app, name="metrics")
+
+
+def _yes(value: bool | None) -> str:
+    return "" if value is None else ("yes" if value else "")
+
+
+def metrics_table(infos: list[MetricInfo]) -> Table:
+    """The metrics as a table: name, kind, version and what each needs."""
+    table = Table(box=box.SIMPLE_HEAD, padding=(0, 1, 0, 0), pad_edge=False,
+                  caption="what each needs: judge = a judge model (--judge), ctx = the "
+                          "example's contexts, emb = the local embedding model, truth = a "
+                          "ground truth", caption_justify="left")
+    for column in ("metric", "kind", "ver", "judge", "ctx", "emb", "truth", "from"):
+        table.add_column(column, no_wrap=True)
+    for info in infos:
+        if info.error is not None:
+            table.add_row(escape(info.name), "[red]cannot be loaded[/]", "", "", "", "", "",
+                          escape(info.source))
+            continue
+        judge = "" if info.judge == "no" else str(info.judge)
+        table.add_row(escape(info.name), escape(info.kind or ""), escape(info.version or ""),
+                      judge, _yes(info.contexts), _yes(info.embeddings), _yes(info.ground_truth),
+                      escape(info.source))
+    return table
+
+
+@metrics_app.command("list")
+@handle_errors
+def list_command(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON (one object per metric, "
+                                                         "with its options).")] = False,
+) -> None:
+    """List every registered metric (built-in, registered, or from an installed package's
+    ``agility.metrics`` entry point): kind, version, and what it needs: a judge model
+    (--judge), contexts, the local embedding model, a ground truth."""
+    infos = describe_metrics()
+    if as_json:
+        typer.echo(json.dumps([i.model_dump() for i in infos], indent=2))
+        return
+    console.print(metrics_table(infos))
+    for info in infos:
+        if info.error is not None:
+            console.print(f"[red]{escape(info.name)}[/]: {escape(info.error)}", soft_wrap=True)
