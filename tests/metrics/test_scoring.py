@@ -144,29 +144,3 @@ def test_unknown_run_metric_and_empty_metric_list_are_usage_errors(tmp_store: St
         score_run(tmp_store, "target", ["token_f1", {"name": "token_f1", "threshold": 0.9}])
     with pytest.raises(InvalidArgument, match="concurrency must be at least 1"):
         score_run(tmp_store, "target", ["token_f1"], concurrency=0)
-
-
-def test_a_metric_with_only_ascore_scores_synchronously_and_closes() -> None:
-    from agility.metrics import Metric, MetricInput, MetricResult
-
-    closed = []
-
-    class AsyncOnly(Metric):
-        async def ascore(self, item: MetricInput) -> MetricResult:
-            return MetricResult(score=0.5, reason=item.output or "")
-
-        async def aclose(self) -> None:
-            closed.append(True)
-
-    result = AsyncOnly().score(MetricInput(example_id="e", output="hi"))
-    assert (result.score, result.reason, closed) == (0.5, "hi", [True])
-
-
-def test_a_metric_with_neither_score_nor_ascore_says_so() -> None:
-    from agility.metrics import Metric, MetricInput
-
-    class Empty(Metric):
-        pass
-
-    with pytest.raises(NotImplementedError, match="neither score nor ascore"):
-        Empty().score(MetricInput(example_id="e", output="x"))

@@ -16,7 +16,7 @@ from __future__ import annotations
 import abc
 import asyncio
 import importlib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from importlib.metadata import EntryPoint, entry_points
 from typing import Any, ClassVar
 
@@ -216,7 +216,7 @@ class Metric(abc.ABC):
         """Judge one answer asynchronously (default: :meth:`score` in a worker thread)."""
         return await asyncio.to_thread(self.score, item)
 
-    def score_many(self, items: Iterable[MetricInput]) -> list[MetricResult]:
+    def score_many(self, items: Sequence[MetricInput]) -> list[MetricResult]:
         """Judge many answers; override to vectorise (embeddings)."""
         return [self.score(i) for i in items]
 
@@ -270,7 +270,7 @@ def _load_entry_point(name: str, ep: EntryPoint) -> type[Metric]:
     dist = ep.dist.name if ep.dist is not None else "an installed package"
     try:
         target = ep.load()
-    except Exception as exc:  # noqa: BLE001 - a third party's import error, reported as one line
+    except Exception as exc:
         raise UsageError(f"metric '{name}' comes from {dist} ({ep.value}), which cannot be "
                          f"loaded: {type(exc).__name__}: {exc}") from exc
     if not (isinstance(target, type) and issubclass(target, Metric)):

@@ -30,8 +30,8 @@ from dataclasses import dataclass
 from pydantic import Field
 
 from agility.metrics._base import Metric, MetricInput, MetricResult, register_metric
-from agility.metrics._options import MetricOptions
 from agility.metrics._numbers import FinancialNumber, figures_match, parse_financial_numbers
+from agility.metrics._options import MetricOptions
 from agility.metrics._refusal import refusal_phrases
 
 __all__ = ["VERDICTS", "CorrectnessMetric", "CorrectnessOptions", "Judgement",

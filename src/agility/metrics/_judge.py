@@ -24,7 +24,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from agility.chat import ChatRequest, GenerationConfig, Message
 from agility.errors import AgilityError, ProviderAuthError, UsageError, scrub_secrets
 from agility.metrics._base import Metric, MetricInput, MetricResult, register_metric
-from agility.metrics._options import JudgeOptions
 from agility.metrics._judge_prompts import (
     PROMPTS,
     JudgePrompt,
@@ -32,6 +31,7 @@ from agility.metrics._judge_prompts import (
     new_nonce,
     strip_fenced,
 )
+from agility.metrics._options import JudgeOptions
 
 __all__ = [
     "AnswerRelevancy",

@@ -7,7 +7,7 @@ are built once per metric instance; both libraries are core dependencies.
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from agility.metrics._base import Metric, MetricInput, MetricResult, register_metric
@@ -76,6 +76,17 @@ class BleuMetric(Metric):
 
         self._bleu = BLEU(effective_order=True)
 
+    def score_many(self, items: Sequence[MetricInput]) -> list[MetricResult]:
+        """Score many answers, then empty sacrebleu's tokenizer caches.
+
+        sacrebleu memoises every sentence it tokenises (65,536 per cache, process-wide): a
+        large run would hold hundreds of MB of tokenised answers it never reads again.
+        """
+        try:
+            return [self.score(item) for item in items]
+        finally:
+            _clear_tokenizer_caches(self._bleu.tokenizer)
+
     def score(self, item: MetricInput) -> MetricResult:
         """Score one answer."""
         if (failed := _missing(self, item)) is not None:
@@ -83,6 +94,15 @@ class BleuMetric(Metric):
         value = self._bleu.sentence_score(item.output or "", [item.ground_truth or ""]).score / 100
         value = min(1.0, max(0.0, value))
         return MetricResult(score=value, reason=f"BLEU {value * 100:.1f}")
+
+
+def _clear_tokenizer_caches(tokenizer: Any) -> None:
+    from sacrebleu.tokenizers.tokenizer_re import TokenizerRegexp
+
+    for method in (type(tokenizer).__call__, TokenizerRegexp.__call__):
+        clear = getattr(method, "cache_clear", None)  # present while sacrebleu memoises
+        if clear is not None:
+            clear()
 
 
 @register_metric("chrf")

@@ -188,10 +188,18 @@ class _Job:
             self.save([(r, o) for (r, _), o in zip(batch, outcomes, strict=True)])
 
     async def score_each(self, pairs: Sequence[tuple[ResultRecord, MetricInput]],
-                         limit: asyncio.Semaphore) -> None:
+                         limit: asyncio.Semaphore, stop: asyncio.Event) -> None:
         async def one(result: ResultRecord, item: MetricInput) -> None:
             async with limit:
-                outcome = await self.metric.ascore(item)
+                if stop.is_set():
+                    return
+                try:
+                    outcome = await self.metric.ascore(item)
+                except BaseException:
+                    # set before the slot is released: no waiting call starts after a
+                    # failure that stops the scoring (rejected judge credentials)
+                    stop.set()
+                    raise
             self.save([(result, outcome)])
 
         await _all([one(r, i) for r, i in self.ready(pairs)])
@@ -262,24 +270,23 @@ async def ascore_run(
 
 async def _score_jobs(store: Store, run_id: int, dataset_hash: str | None, jobs: list[_Job],
                       concurrency: int) -> None:
-    limit = asyncio.Semaphore(concurrency)
+    limit, stop = asyncio.Semaphore(concurrency), asyncio.Event()
     for page in store.iter_results(run_id, ok=True, page=_CHUNK):
-        pending = {id(job): job.pending(page) for job in jobs}
-        wanted = {(r.example_id, r.repeat_index) for rs in pending.values() for r in rs}
+        pending = [job.pending(page) for job in jobs]
+        wanted = {(r.example_id, r.repeat_index) for results in pending for r in results}
         if not wanted:
             continue
         # inputs only for the answers some metric still has to score
         pairs = _inputs(store, dataset_hash,
                         [r for r in page if (r.example_id, r.repeat_index) in wanted])
         by_key = {(r.example_id, r.repeat_index): (r, i) for r, i in pairs}
-
-        def of(job: _Job) -> list[tuple[ResultRecord, MetricInput]]:
-            return [by_key[(r.example_id, r.repeat_index)] for r in pending[id(job)]]
-
-        for job in jobs:
+        work = [(job, [by_key[(r.example_id, r.repeat_index)] for r in results])
+                for job, results in zip(jobs, pending, strict=True)]
+        for job, todo in work:
             if not job.metric.is_async:
-                await job.score_batches(of(job))
-        await _all([job.score_each(of(job), limit) for job in jobs if job.metric.is_async])
+                await job.score_batches(todo)
+        await _all([job.score_each(todo, limit, stop) for job, todo in work
+                    if job.metric.is_async])
 
 
 def score_run(

@@ -16,13 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agility.errors import JudgeRequired, OptionsError, UnknownName, UsageError
-from agility.metrics._base import (
-    Metric,
-    MetricOptions,
-    family_member,
-    get_metric,
-    metric_class,
-)
+from agility.metrics._base import Metric, family_member, get_metric, metric_class
+from agility.metrics._options import MetricOptions
 
 __all__ = ["JudgeSettings", "MetricSpec", "SpecProblem", "build_metric", "spec_name",
            "spec_problems", "validate_spec"]

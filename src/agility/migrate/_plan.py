@@ -20,9 +20,8 @@ import re
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
-
 import yaml
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from agility._options import parse_options
 from agility._yaml_config import (
