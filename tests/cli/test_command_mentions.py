@@ -1,8 +1,10 @@
 """Every `agility <command>` that the CLI's help texts, the starter plan, the README, the docs
-or a library message tells a user to run exists in the command-line app."""
+or a library message (a string in the code that is not a docstring) tells a user to run exists
+in the command-line app."""
 
 from __future__ import annotations
 
+import ast
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -45,6 +47,19 @@ def _help_texts(command: Any) -> Iterator[str]:
         yield from _help_texts(sub)
 
 
+def _messages(source: str) -> str:
+    """The string literals of a module that are not docstrings (what users may be shown)."""
+    tree = ast.parse(source)
+    docstrings = {id(node.body[0].value) for node in ast.walk(tree)
+                  if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef,
+                                       ast.AsyncFunctionDef))
+                  and node.body and isinstance(node.body[0], ast.Expr)
+                  and isinstance(node.body[0].value, ast.Constant)}
+    return "\n".join(node.value for node in ast.walk(tree)
+                     if isinstance(node, ast.Constant) and isinstance(node.value, str)
+                     and id(node) not in docstrings)
+
+
 def mentions() -> list[tuple[str, list[str]]]:
     """(where, words after agility) of every command mention we show users."""
     found: list[tuple[str, list[str]]] = []
@@ -55,7 +70,7 @@ def mentions() -> list[tuple[str, list[str]]]:
     help_text = "\n".join(_help_texts(typer.main.get_command(app)))
     sources["the CLI's help"] = re.sub(r"\bagility(?: [a-z][\w.-]*)+", r"`\g<0>`", help_text)
     for path in sorted((ROOT / "src" / "agility").rglob("*.py")):
-        sources[str(path.relative_to(ROOT))] = path.read_text(encoding="utf-8")
+        sources[str(path.relative_to(ROOT))] = _messages(path.read_text(encoding="utf-8"))
     for where, text in sources.items():
         found.extend((where, words) for words in _mentions_in_text(text))
     return found

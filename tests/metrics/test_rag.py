@@ -75,7 +75,8 @@ def test_retrieval_latency_and_cost_are_kept_with_the_score() -> None:
 
 
 def test_unknown_mode_and_llm_mode_without_judge_are_usage_errors() -> None:
-    with pytest.raises(OptionsError, match="mode: Input should be 'embedding' or 'llm'"):
+    with pytest.raises(OptionsError, match="mode: Input should be 'auto', 'gold', 'support', "
+                                           "'embedding' or 'llm'"):
         get_metric("context_recall", mode="bm25")
     with pytest.raises(JudgeRequired, match="'context_precision' needs a judge model"):
         get_metric("context_precision", mode="llm")
@@ -112,8 +113,8 @@ def test_llm_mode_precision_and_recall_use_the_judges_labels(
     assert result.raw["retrieval_latency_ms"] == 3.0
     recall = get_metric("context_recall", **options).score(rag_item([RELEVANT]))
     assert recall.score == 1.0 and recall.judge_model == "openai/j"
-    assert precision.stored_version == "1-llm"
-    assert get_metric("context_precision").stored_version == "1-embedding"
+    assert precision.stored_version == "2-llm"
+    assert get_metric("context_precision").stored_version == "2-auto"
 
 
 def test_llm_mode_label_count_mismatch_is_an_error_not_a_score() -> None:

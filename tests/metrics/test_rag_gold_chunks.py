@@ -54,7 +54,7 @@ def test_retrieval_metrics_follow_the_gold_chunks_rank_on_the_demo(
               template=tmp_path / "prompts" / "ported.yaml", retriever=retriever,
               splits=["dev", "holdout"])
     metrics = ["hit_rate", "mrr", "context_precision", "context_recall"]
-    score_run(tmp_store, "demo", metrics, progress=False)
+    score_run(tmp_store, "demo", metrics)
     run = tmp_store.require_run("demo")
     for metric in metrics:
         scores = {s.example_id: s for s in tmp_store.scores(run.id, metric)}

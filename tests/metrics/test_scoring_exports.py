@@ -20,8 +20,10 @@ def test_judge_rag_and_embedding_metrics_are_registered() -> None:
     assert expected <= set(available_metrics())
     assert get_metric("safety", judge="openai/j").kind == "judge"
     # the RAG metrics need no model by default (gold chunk ids or the support check)
-    assert get_metric("context_recall").needs == "deterministic"
-    assert get_metric("context_recall", mode="embedding").needs == "embedding"
+    recall = get_metric("context_recall")
+    assert recall.judge_model is None and not recall.needs_embeddings(recall.options)
+    embedding = get_metric("context_recall", mode="embedding")
+    assert embedding.needs_embeddings(embedding.options) and embedding.judge_model is None
 
 
 def test_importing_metrics_loads_no_model_library() -> None:

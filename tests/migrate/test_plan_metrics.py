@@ -60,7 +60,7 @@ def test_per_metric_judge_settings_are_checked_too(tmp_path: Path) -> None:
     message = _load(tmp_path, "judge: openai/j\nmetrics:\n  - {name: safety, repeats: 0}\n"
                               "  - {name: context_recall, mode: bm25}\n")
     assert "plan.yaml:7: metrics.0.repeats: Input should be greater than or equal to 1" in message
-    assert "plan.yaml:8: metrics.1.mode: Input should be 'embedding' or 'llm'" in message
+    assert "plan.yaml:8: metrics.1.mode: Input should be 'auto', 'gold', 'support'" in message
 
 
 def test_a_good_plan_with_judge_metrics_loads(tmp_path: Path) -> None:

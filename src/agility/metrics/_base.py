@@ -172,6 +172,12 @@ class Metric(abc.ABC):
         ``requires_judge``; a metric with an optional model-judged mode overrides this)."""
         return cls.requires_judge
 
+    @classmethod
+    def needs_embeddings(cls, options: MetricOptions) -> bool:
+        """Whether the metric, with ``options``, uses the local embedding model (default:
+        ``requires_embeddings``; a metric with an embedding mode overrides this)."""
+        return cls.requires_embeddings
+
     @property
     def judge_model(self) -> str | None:
         """The judge model this metric calls (``provider/model``), or None when it calls none.

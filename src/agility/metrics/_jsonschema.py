@@ -32,7 +32,7 @@ class JsonSchemaOptions(MetricOptions):
     @classmethod
     def _valid_schema(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
         if value is not None:
-            import jsonschema  # type: ignore[import-untyped]
+            import jsonschema
 
             try:
                 jsonschema.validators.validator_for(value).check_schema(value)

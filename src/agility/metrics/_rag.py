@@ -225,6 +225,11 @@ class _RagMetric(Metric):
         """A judge model labels the passages in llm mode only."""
         return isinstance(options, RagOptions) and options.mode == "llm"
 
+    @classmethod
+    def needs_embeddings(cls, options: MetricOptions) -> bool:
+        """The local embedding model decides relevance in embedding mode only."""
+        return isinstance(options, RagOptions) and options.mode == "embedding"
+
     @property
     def stored_version(self) -> str:
         """``<version>-<mode>``: scores made by different modes never mix."""
