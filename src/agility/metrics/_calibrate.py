@@ -133,7 +133,8 @@ def calibrate_file(path: Path, *, human_field: str = "label",
         for field in (human_field, auto_field):
             if row.get(field) in (None, ""):
                 problems.append(Problem(str(path), line, field, "missing label; grade the row "
-                                        "again or pass the right --human-field/--auto-field"))
+                                        "again or name the columns that hold the labels "
+                                        "(human_field, auto_field)"))
         pairs.append((row.get(human_field), row.get(auto_field)))
     if problems:
         raise DatasetError(f"{path}: {len(problems)} row(s) cannot be calibrated", problems)
