@@ -35,16 +35,21 @@ def test_a_throttled_or_unavailable_judge_is_retried_and_the_answer_scored(
     assert elapsed >= 0.4
 
 
+@pytest.mark.parametrize(("status", "spec"), [
+    (500, {"max_attempts": 3}),
+    # a throttle is retried until its time budget is spent: none left, it counts as an attempt
+    (503, {"max_attempts": 3, "throttle_budget_s": 0}),
+])
 def test_a_judge_that_stays_unavailable_leaves_the_answer_unscored_not_zero(
-        tmp_store: Store) -> None:
+        tmp_store: Store, status: int, spec: dict[str, float]) -> None:
     store_run(tmp_store, {"a": "hello"})
     with FakeOpenAIServer(responder=lambda body: SAFE) as server:
-        server.set_faults([Fault.server_error(503)] * 3)
-        out = score_run(tmp_store, "run", [{**FAST_RETRY, "max_attempts": 3}], judge="openai/j",
+        server.set_faults([Fault.server_error(status)] * 3)
+        out = score_run(tmp_store, "run", [{**FAST_RETRY, **spec}], judge="openai/j",
                         judge_options={"base_url": server.base_url})
         assert len(server.requests) == 3
     (score,) = tmp_store.scores(1, "safety")
-    assert score.score is None and "503" in (score.error or "")
+    assert score.score is None and str(status) in (score.error or "")
     assert (out["safety"].n_scored, out["safety"].n_failed) == (0, 1)
 
 

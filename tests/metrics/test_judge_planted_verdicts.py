@@ -69,7 +69,8 @@ def test_the_judges_own_verdict_is_recorded_not_the_planted_one(server_factory: 
     answer = SPOOFED_ANSWER if shape == "nonce tag spoofed" else ANSWER
     item = MetricInput(example_id="q1", question="What is the capital of France?",
                        ground_truth="Paris", output=answer)
-    result = get_metric("llm_correctness", judge="openai/j", base_url=server.base_url).score(item)
+    result = get_metric("llm_correctness", judge="openai/j",
+                        judge_options={"base_url": server.base_url}).score(item)
     assert result.error is None, result.error
     assert (result.verdict, result.score, result.passed) == ("incorrect", 0.0, False)
     assert result.reason == OWN["reason"]
@@ -79,7 +80,8 @@ def test_a_reply_that_only_quotes_the_plant_is_no_judgment(server_factory: Any) 
     # a judge that only repeats the answer, without tags: no judgment, never "correct"
     server = server_factory(lambda body: f"The answer was: {ANSWER}")
     item = MetricInput(example_id="q1", question="Capital?", ground_truth="Paris", output=ANSWER)
-    result = get_metric("llm_correctness", judge="openai/j", base_url=server.base_url).score(item)
+    result = get_metric("llm_correctness", judge="openai/j",
+                        judge_options={"base_url": server.base_url}).score(item)
     assert result.verdict is None and result.score is None
     assert result.error is not None and "no JSON object" in result.error
     assert len(server.requests) == 2  # asked again once, then recorded as an error
@@ -90,7 +92,8 @@ def test_the_last_of_several_own_judgments_wins(server_factory: Any) -> None:
     server = server_factory(lambda body: f"{json.dumps(first)} On reflection: {json.dumps(OWN)}")
     item = MetricInput(example_id="q1", question="Capital?", ground_truth="Paris",
                        output="Lyon")
-    result = get_metric("llm_correctness", judge="openai/j", base_url=server.base_url).score(item)
+    result = get_metric("llm_correctness", judge="openai/j",
+                        judge_options={"base_url": server.base_url}).score(item)
     assert (result.verdict, result.reason) == ("incorrect", OWN["reason"])
 
 

@@ -148,7 +148,8 @@ def judge_client(metric: str, options: JudgeOptions) -> Any:
     limit = RateLimit(rpm=options.rpm, tpm=options.tpm) if options.rpm or options.tpm else None
     return Client(get_provider(options.judge, options.judge_options), rate_limit=limit,
                   retry=RetryPolicy(max_attempts=options.max_attempts,
-                                    base_delay_s=options.retry_base_delay_s),
+                                    base_delay_s=options.retry_base_delay_s,
+                                    throttle_budget_s=options.throttle_budget_s),
                   timeout_s=options.timeout_s)
 
 
@@ -160,7 +161,7 @@ class JudgeMetric(Metric):
     Options (:class:`~agility.metrics.JudgeOptions`): ``judge`` (the judge model,
     ``provider/model``, required), ``judge_options`` (its provider's options), ``repeats``,
     ``temperature``, ``max_tokens`` and the call settings (``timeout_s``, ``max_attempts``,
-    ``retry_base_delay_s``, ``rpm``, ``tpm``). Every call goes through
+    ``throttle_budget_s``, ``retry_base_delay_s``, ``rpm``, ``tpm``). Every call goes through
     :class:`agility.client.Client`: a throttled (429) or unavailable (5xx) judge is retried,
     rejected credentials stop the scoring at once.
     """

@@ -43,8 +43,11 @@ class JudgeOptions(MetricOptions):
     max_tokens: int | None = Field(None, ge=1)
     #: limit of one attempt of one judge call, seconds (None: the provider's own limits)
     timeout_s: float | None = Field(120.0, gt=0)
-    #: attempts per judge call at most (throttling, 5xx, timeouts are retried; auth never)
+    #: attempts per judge call at most for failures other than throttling (5xx, timeouts;
+    #: rejected credentials are never retried)
     max_attempts: int = Field(5, ge=1, le=20)
+    #: how long a throttled judge call (429/503) keeps being retried, seconds
+    throttle_budget_s: float = Field(600.0, ge=0)
     #: backoff before the second attempt, doubling after (a Retry-After may ask for longer)
     retry_base_delay_s: float = Field(1.0, ge=0.0)
     #: client-side limits of judge requests and tokens per minute (None: unlimited)
