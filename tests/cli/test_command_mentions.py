@@ -95,6 +95,8 @@ def test_the_scan_finds_the_mentions_it_must_check() -> None:
     found = {" ".join(words[:2]) for _, words in mentions()}
     # a sample of what users are told to run, so the scan cannot silently find nothing
     assert {"metrics list", "dataset freeze", "init plan.yaml", "migrate plan.yaml"} <= found
+    # the starter plan sends its reader to the list of metrics
+    assert ("the starter plan", ["metrics", "list"]) in mentions()
 
 
 def test_every_mentioned_command_exists() -> None:
