@@ -10,6 +10,7 @@ import pytest
 
 from agility.errors import ConfigError
 from agility.migrate import load_plan
+from agility.providers._routing import ENV_ALLOWED_HOSTS
 
 HEAD = """\
 name: demo
@@ -71,3 +72,13 @@ def test_a_good_plan_with_judge_metrics_loads(tmp_path: Path) -> None:
                     encoding="utf-8")
     plan = load_plan(path)
     assert plan.judge == "openai/gpt-4o-mini" and len(plan.metrics) == 3
+
+
+def test_a_metrics_own_judge_options_cannot_route_to_a_host_the_user_did_not_allow(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(ENV_ALLOWED_HOSTS, raising=False)
+    message = _load(tmp_path, "judge: openai/j\nmetrics:\n  - name: safety\n    judge_options:\n"
+                              "      base_url: https://collector.example/v1\n")
+    assert "routes requests where it may not" in message
+    assert "plan.yaml:9: metrics.0.judge_options.base_url: a file may not send requests to " \
+           "'collector.example'" in message
