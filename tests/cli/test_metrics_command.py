@@ -17,11 +17,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from test_score import make_store
 from typer.testing import CliRunner
 
 from agility.cli.main import _register, app
 from agility.metrics import available_metrics
-from agility.store import NewRun, ResultRecord, Store
+from agility.store import Store
 from agility.testing import FakeOpenAIServer
 
 _register()
@@ -88,22 +89,6 @@ def agility(plugin: Path, *args: str) -> subprocess.CompletedProcess[str]:
                           text=True, timeout=120, env=env, check=False)
 
 
-def make_store(path: Path) -> Path:
-    with Store(path) as store:
-        rows = [(i, f"h{i}", "dev", None, json.dumps({"id": i, "source_prompt": f"Q {i}?",
-                                                      "ground_truth": f"answer {i}"}))
-                for i in ("a", "b", "c")]
-        store.save_dataset("ds", "golden", None, 1, {}, rows)
-        run = store.create_run(NewRun(name="tgt", dataset_hash="ds", model_spec="mock/x",
-                                      tool_version="t", started_at="2026-01-01T00:00:00Z"))
-        store.save_results(run.id, [
-            ResultRecord(example_id="a", output="Thank you, the answer is a."),
-            ResultRecord(example_id="b", output="Go away."),
-            ResultRecord(example_id="c", error="timeout"),
-        ])
-    return path
-
-
 def test_metrics_list_shows_every_metric_and_what_it_needs() -> None:
     result = runner.invoke(app, ["metrics", "list", "--json"])
     assert result.exit_code == 0, result.output
@@ -127,8 +112,8 @@ def test_an_entry_point_judge_metric_scores_a_stored_run_from_the_cli(
         tmp_path: Path, plugin_path: Path) -> None:
     db = make_store(tmp_path / "a.db")
 
-    def responder(body: dict[str, Any]) -> str:
-        rude = "Go away" in body["messages"][1]["content"]
+    def responder(body: dict[str, Any]) -> str:  # the second answer of make_store is rude
+        rude = "UNSAFE" in body["messages"][1]["content"]
         return json.dumps({"reason": "tone", "verdict": "rude" if rude else "polite"})
 
     with FakeOpenAIServer(responder=responder) as server:

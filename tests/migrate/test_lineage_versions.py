@@ -18,15 +18,21 @@ def _judge(body: dict[str, Any]) -> str:
     return json.dumps({"reason": "checked", "verdict": "correct", "score": 1.0})
 
 
+def judged_plan(folder: Path, base_url: str, rows: int) -> Path:
+    """The small plan scored with ``correctness`` and the judge metric ``llm_correctness``,
+    judged by the OpenAI-compatible server at ``base_url``."""
+    plan = _small_plan(folder, rows=rows)
+    text = plan.read_text(encoding="utf-8").replace(
+        "metrics: [correctness, refusal]", "metrics: [correctness, llm_correctness]")
+    plan.write_text(text + f"\njudge: openai/judge-model\n"
+                           f"judge_options: {{base_url: '{base_url}'}}\n", encoding="utf-8")
+    return plan
+
+
 def test_lineage_records_the_judge_metric_version_the_scores_carry(tmp_path: Path,
                                                                    tmp_store: Store) -> None:
-    plan = _small_plan(tmp_path / "m", rows=2)
     with FakeOpenAIServer(responder=_judge) as server:
-        text = plan.read_text(encoding="utf-8").replace(
-            "metrics: [correctness, refusal]", "metrics: [correctness, llm_correctness]")
-        plan.write_text(text + f"\njudge: openai/judge-model\n"
-                               f"judge_options: {{base_url: '{server.base_url}'}}\n",
-                        encoding="utf-8")
+        plan = judged_plan(tmp_path / "m", server.base_url, rows=2)
         result = migrate(plan, store=tmp_store, progress=False)
     recorded = result.lineage["metrics"]["llm_correctness"]
     target = tmp_store.require_run(result.target_run)

@@ -4,31 +4,20 @@ a web handler): the runs and the judge's scoring each get a loop of their own.""
 from __future__ import annotations
 
 import asyncio
-import json
 from pathlib import Path
-from typing import Any
 
-from test_pipeline import _small_plan
+from test_lineage_versions import _judge, judged_plan
 
 from agility.migrate import migrate
 from agility.store import Store
 from agility.testing import FakeOpenAIServer
 
 
-def _judge(body: dict[str, Any]) -> str:
-    return json.dumps({"reason": "checked", "verdict": "correct", "score": 1.0})
-
-
 async def test_migrate_with_a_judge_metric_works_inside_a_running_loop(
         tmp_path: Path, tmp_store: Store) -> None:
     asyncio.get_running_loop()  # this test body runs on the event loop
-    plan = _small_plan(tmp_path / "m", rows=3)
     with FakeOpenAIServer(responder=_judge) as server:
-        text = plan.read_text(encoding="utf-8").replace(
-            "metrics: [correctness, refusal]", "metrics: [correctness, llm_correctness]")
-        plan.write_text(text + f"\njudge: openai/judge-model\n"
-                               f"judge_options: {{base_url: '{server.base_url}'}}\n",
-                        encoding="utf-8")
+        plan = judged_plan(tmp_path / "m", server.base_url, rows=3)
         events: list[tuple[str, int, int]] = []
         result = migrate(plan, store=tmp_store, progress=False,
                          on_score_progress=lambda m, d, t: events.append((m, d, t)))
