@@ -1,11 +1,20 @@
-"""Calibrate the offline correctness grader on FinanceBench's human labels.
+"""The offline correctness grader against FinanceBench's experts, leave one family out.
 
-Grades the 1,800 labelled answers in ``../shared/datasets/financebench/results/`` with
-``agility.metrics.grade_rows`` (the library behind ``agility grade``, reading the raw files
-through a column mapping) and reports three-class agreement and Cohen's kappa against the
-human expert labels: overall, per model file, per eval_mode, with a held-out check (the one
-tunable threshold chosen on one model's files, reported on the other's), next to a naive
-baseline (the gold's first number within 1.5% in the answer, a refusal regex).
+Grades the 2,100 expert-labelled answers in ``../shared/datasets/financebench/results/``
+(three model families: gpt-4, gpt-4-1106-preview, llama2) with ``agility.metrics.grade_rows``
+(the library behind ``agility grade``, reading the raw files through a column mapping) and
+reports, against the experts' three-class labels:
+
+1. agreement and Cohen's kappa per family, per configuration and overall (default settings);
+2. leave one family out: the grader's tunable setting (``text_threshold``) chosen on the two
+   other families, then the held-out family graded with it, beside the naive baseline (a
+   refusal regex and the gold's first number anywhere in the answer);
+3. the decision comparison: every pair of the 14 recorded configurations compared on
+   correctness with agility's paired test (McNemar, alpha 0.05) once on the grader's verdicts
+   and once on the experts' labels: the share of pairs whose decision (better / worse / no
+   significant difference) agrees, and the mean absolute error of the difference in
+   correctness (percentage points), overall and on the pairs that involve the held-out family
+   (graded with the setting tuned without it).
 
 Data: FinanceBench, Islam et al. 2023, arXiv:2311.11944, licence CC BY-NC 4.0.
 
@@ -16,124 +25,131 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 import time
 from collections import defaultdict
 from pathlib import Path
 
+from _financebench import (
+    MAPPING,
+    RESULTS,
+    compare_pairs,
+    load_rows,
+    naive_verdict,
+    summarize_pairs,
+)
+
 from agility.metrics import calibrate, grade_rows, judge_financial_answer
-from agility.metrics._grade import read_rows
 
-ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT.parent / "shared" / "datasets" / "financebench" / "results"
-MAPPING = {"id": "financebench_id", "ground_truth": "gold_answer", "output": "model_answer"}
-THRESHOLDS = [0.10, 0.15, 0.20, 0.25, 0.30, 0.35, 0.40, 0.50, 0.60]
-
-_NAIVE_REFUSAL = re.compile(r"(?i)\b(sorry|cannot|can't|unable|as an ai|not (?:provided|available|"
-                            r"mentioned)|does not (?:contain|provide|include|mention)|no information)\b")
-# a number not glued to letters (FY2022, Q2) and not a bare year
-_FIRST_NUMBER = re.compile(r"(?<![A-Za-z\d.])-?(?!(?:19|20)\d\d\b)\d[\d,]*(?:\.\d+)?")
+THRESHOLDS = [0.15, 0.20, 0.25, 0.30, 0.35, 0.40, 0.50]
+DEFAULT_THRESHOLD = 0.25
 
 
-def naive_verdict(gold: object, answer: object, *, first_only: bool = False) -> str:
-    """The naive baseline: a refusal regex, else the gold's first number within 1.5% anywhere
-    in the answer (``first_only``: the answer's first number); text golds without a number
-    count as correct."""
-    text = str(answer)
-    if not text.strip() or _NAIVE_REFUSAL.search(text):
-        return "refusal"
-    gold_number = _FIRST_NUMBER.search(str(gold))
-    if gold_number is None:
-        return "correct"  # nothing to check against: the naive grader gives the benefit of doubt
-    g = float(gold_number.group().replace(",", ""))
-    said = [float(m.group().replace(",", "")) for m in _FIRST_NUMBER.finditer(text)]
-    said = said[:1] if first_only else said
-    # any number of the answer; scale (millions vs billions) and % vs ratio are forgiven
-    ok = any(abs(a - g * f) <= 0.015 * abs(g * f) if g else a == 0
-             for a in said for f in (1, 1e3, 1e-3, 100, 0.01))
-    return "correct" if ok else "incorrect"
+def _key(row: dict) -> tuple[str, str]:
+    return row["config"], row["financebench_id"]
 
 
-def _fmt(report_rows: list[tuple[str, object]]) -> str:
-    lines = [f"{'subset':42s} {'n':>5s} {'agree':>6s} {'kappa':>6s}"]
-    for name, report in report_rows:
-        kappa = "n/a" if report.kappa is None else f"{report.kappa:.3f}"
-        lines.append(f"{name:42s} {report.n:5d} {report.agreement:6.3f} {kappa:>6s}")
-    return "\n".join(lines)
+def _verdicts_at(rows: list[dict], threshold: float) -> dict[tuple[str, str], str]:
+    return {_key(r): judge_financial_answer(r["question"], r["gold_answer"], r["model_answer"],
+                                            text_threshold=threshold).verdict for r in rows}
+
+
+def _report(rows: list[dict], verdicts: dict[tuple[str, str], str]) -> object:
+    return calibrate((r["label"], verdicts[_key(r)]) for r in rows)
+
+
+def _fmt(report: object) -> str:
+    kappa = "n/a" if report.kappa is None else f"{report.kappa:.3f}"  # type: ignore[attr-defined]
+    return f"{report.n:5d} {report.agreement:6.3f} {kappa:>6s}"  # type: ignore[attr-defined]
+
+
+def _pairs_line(name: str, summary: dict) -> str:
+    if not summary["pairs"]:
+        return f"{name:44s}     0"
+    return (f"{name:44s} {summary['pairs']:5d} {summary['agree']:7.1%} "
+            f"{summary['mean_error_points']:8.2f}")
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--json", type=Path, help="also save the figures as JSON")
+    parser.add_argument("--json", type=Path,
+                        help="also save the figures as JSON")
     args = parser.parse_args()
-    files = sorted(RESULTS.glob("*.jsonl"))
-    if not files:
-        print(f"FinanceBench results not found in {RESULTS}; nothing to calibrate.", file=sys.stderr)
+    rows = load_rows()
+    if not rows:
+        print(f"FinanceBench results not found in {RESULTS}; nothing to calibrate.",
+              file=sys.stderr)
         return 1
-    rows = [dict(row, __file__=path.stem) for path in files for row in read_rows(path)]
+    families = sorted({r["family"] for r in rows})
+    by_family: dict[str, list[dict]] = defaultdict(list)
+    for row in rows:
+        by_family[row["family"]].append(row)
+
+    # 1. the library path behind `agility grade`, default settings
     started = time.perf_counter()
     graded = grade_rows(rows, mapping=MAPPING, source="financebench/results")
     elapsed = time.perf_counter() - started
-
-    groups: dict[str, list[dict]] = defaultdict(list)
-    for row in graded:
-        groups["all"].append(row)
-        groups[f"file {row['__file__']}"].append(row)
-        groups[f"mode {row['eval_mode']}"].append(row)
-        groups[f"model {row['model_name']}"].append(row)
-    reports = [(name, calibrate((r["label"], r["verdict"]) for r in group))
-               for name, group in sorted(groups.items(), key=lambda kv: (kv[0] != "all", kv[0]))]
-    naive = calibrate((r["label"], naive_verdict(r["gold_answer"], r["model_answer"])) for r in rows)
-    naive_first = calibrate((r["label"], naive_verdict(r["gold_answer"], r["model_answer"],
-                                                       first_only=True)) for r in rows)
-
+    default = {_key(r): g["verdict"] for r, g in zip(rows, graded, strict=True)}
     print(f"FinanceBench (Islam et al. 2023, arXiv:2311.11944, CC BY-NC 4.0): {len(rows)} "
-          f"human-labelled answers from {len(files)} files; graded in {elapsed:.2f} s\n")
-    print(_fmt(reports))
-    overall = reports[0][1]
-    print("\nconfusion (human rows x grader columns):", json.dumps(overall.confusion))
-    for stats in overall.per_class:
-        print(f"  {stats.label:9s} precision {stats.precision:.3f} recall {stats.recall:.3f} "
-              f"f1 {stats.f1:.3f}")
-    print(f"\nnaive baseline (gold's number anywhere in the answer): agreement "
-          f"{naive.agreement:.3f}, kappa {naive.kappa:.3f}")
-    print(f"naive baseline (the answer's first number): agreement {naive_first.agreement:.3f}, "
-          f"kappa {naive_first.kappa:.3f}")
-    held_out = _held_out(rows)
-    print("\nheld-out (threshold chosen on one model's files, reported on the other's):")
-    for line in held_out["lines"]:
-        print("  " + line)
+          f"expert-labelled answers, {len({r['config'] for r in rows})} configurations, "
+          f"families {', '.join(families)}; graded in {elapsed:.2f} s\n")
+    print(f"{'subset (default settings)':44s} {'n':>5s} {'agree':>6s} {'kappa':>6s}")
+    overall = _report(rows, default)
+    print(f"{'all':44s} {_fmt(overall)}")
+    for family in families:
+        print(f"{'family ' + family:44s} {_fmt(_report(by_family[family], default))}")
+    for config in sorted({r["config"] for r in rows}):
+        subset = [r for r in rows if r["config"] == config]
+        print(f"{'  ' + config:44s} {_fmt(_report(subset, default))}")
+    print("\nconfusion over all (human rows x grader columns):", json.dumps(overall.confusion))
+
+    # 2. leave one family out
+    at = {t: (default if t == DEFAULT_THRESHOLD else _verdicts_at(rows, t)) for t in THRESHOLDS}
+    naive = {_key(r): naive_verdict(r["gold_answer"], r["model_answer"]) for r in rows}
+    print("\nleave one family out (text_threshold tuned on the other two families):")
+    print(f"{'held-out family':22s} {'threshold':>9s} {'tuned agree':>11s} {'n':>5s} "
+          f"{'agree':>6s} {'kappa':>6s} | naive {'agree':>6s} {'kappa':>6s}")
+    folds: dict[str, dict] = {}
+    for held in families:
+        tune_rows = [r for r in rows if r["family"] != held]
+        best = max(THRESHOLDS, key=lambda t: (_report(tune_rows, at[t]).agreement,
+                                              -abs(t - DEFAULT_THRESHOLD)))
+        tuned = _report(tune_rows, at[best])
+        report = _report(by_family[held], at[best])
+        base = _report(by_family[held], naive)
+        folds[held] = {"threshold": best, "tune_agreement": tuned.agreement, "n": report.n,
+                       "agreement": report.agreement, "kappa": report.kappa,
+                       "naive_agreement": base.agreement, "naive_kappa": base.kappa}
+        print(f"{held:22s} {best:9.2f} {tuned.agreement:11.3f} {_fmt(report)} | naive "
+              f"{base.agreement:6.3f} {base.kappa:6.3f}")
+
+    # 3. the decision the grader is for
+    print(f"\ndecisions on every pair of configurations (McNemar, alpha 0.05), grader against "
+          f"the experts:\n{'pairs':44s} {'n':>5s} {'agree':>7s} {'MAE pts':>8s}")
+    decisions = {"all (default settings)": summarize_pairs(
+        compare_pairs(rows, lambda r: default[_key(r)]))}
+    decisions["all, naive baseline"] = summarize_pairs(
+        compare_pairs(rows, lambda r: naive[_key(r)]))
+    family_of = {r["config"]: r["family"] for r in rows}
+    for held, fold in folds.items():
+        verdicts = at[fold["threshold"]]
+        pairs = compare_pairs(rows, lambda r, v=verdicts: v[_key(r)],
+                              involving=lambda a, b, h=held: h in (family_of[a], family_of[b]))
+        decisions[f"involving held-out {held}"] = summarize_pairs(pairs)
+    for name, summary in decisions.items():
+        print(_pairs_line(name, summary))
+    disagreements = [p for p in compare_pairs(rows, lambda r: default[_key(r)]) if not p.agrees]
+    for p in disagreements:
+        print(f"  differs: {p.source} -> {p.target}: experts {p.human_decision} "
+              f"({p.human_diff_points:+.1f}), grader {p.grader_decision} "
+              f"({p.grader_diff_points:+.1f})")
+
     if args.json:
         args.json.write_text(json.dumps({
-            "overall": overall.model_dump(), "naive": naive.model_dump(),
-            "naive_first_number": naive_first.model_dump(),
-            "subsets": {name: {"n": r.n, "agreement": r.agreement, "kappa": r.kappa}
-                        for name, r in reports},
-            "held_out": held_out["figures"], "seconds": elapsed}, indent=2), encoding="utf-8")
+            "n": len(rows), "seconds": elapsed, "overall": overall.model_dump(),
+            "families": {f: _report(by_family[f], default).model_dump() for f in families},
+            "leave_one_family_out": folds, "decisions": decisions}, indent=2), encoding="utf-8")
     return 0
-
-
-def _agreement_at(rows: list[dict], threshold: float) -> object:
-    return calibrate((r["label"], judge_financial_answer(
-        r["question"], r["gold_answer"], r["model_answer"], text_threshold=threshold).verdict)
-        for r in rows)
-
-
-def _held_out(rows: list[dict]) -> dict:
-    by_model: dict[str, list[dict]] = defaultdict(list)
-    for row in rows:
-        by_model[row["model_name"]].append(row)
-    lines, figures = [], {}
-    for tune, test in (("gpt-4", "gpt-4-1106-preview"), ("gpt-4-1106-preview", "gpt-4")):
-        scored = [(t, _agreement_at(by_model[tune], t)) for t in THRESHOLDS]
-        best, tuned = max(scored, key=lambda s: s[1].agreement)
-        report = _agreement_at(by_model[test], best)
-        figures[f"{tune}->{test}"] = {"threshold": best, "tune_agreement": tuned.agreement,
-                                      "test_agreement": report.agreement, "test_kappa": report.kappa}
-        lines.append(f"tune on {tune} (threshold {best:.2f}, agreement {tuned.agreement:.3f}) -> "
-                     f"{test}: agreement {report.agreement:.3f}, kappa {report.kappa:.3f}")
-    return {"lines": lines, "figures": figures}
 
 
 if __name__ == "__main__":

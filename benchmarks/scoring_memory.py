@@ -22,7 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
-DEFAULT_METRICS = "exact_match,token_f1,refusal,correctness,length,citation,bleu,chrf"
+DEFAULT_METRICS = "exact_match,token_f1,answered,correctness,length,citation,bleu,chrf"
 WORDS = ["revenue", "operating", "income", "margin", "segment", "growth", "declined",
          "increased", "cash", "flow", "capital", "expenditure", "fiscal", "year", "company",
          "reported", "net", "sales", "compared", "with", "prior", "period", "the", "of", "and",

@@ -147,16 +147,41 @@ def test_metric_wraps_the_grader_and_reports_missing_fields() -> None:
 LABELS = {"Correct Answer": "correct", "Incorrect Answer": "incorrect", "Refusal": "refusal"}
 
 
-@pytest.mark.financebench
-def test_grader_meets_the_yardstick_on_financebench_human_labels(financebench_dir: Path) -> None:
-    rows = [json.loads(line) for path in sorted((financebench_dir / "results").glob("*.jsonl"))
+def _financebench_rows(financebench_dir: Path) -> list[dict]:
+    return [json.loads(line) for path in sorted((financebench_dir / "results").glob("*.jsonl"))
             for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    assert len(rows) >= 1000
-    pairs = [(row["label"], verdict(row["question"], row["gold_answer"], row["model_answer"]))
-             for row in rows]
-    report = calibrate(pairs)
-    assert report.agreement >= 0.90, report.agreement
-    assert report.kappa is not None and report.kappa >= 0.80, report.kappa
+
+
+@pytest.mark.financebench
+def test_grader_meets_the_yardstick_on_every_model_family(financebench_dir: Path) -> None:
+    # figures and their leave-one-family-out counterparts: benchmarks/grader_calibration.py
+    rows = _financebench_rows(financebench_dir)
+    assert len(rows) >= 2000
+    pairs = [(row["model_name"], row["label"],
+              verdict(row["question"], row["gold_answer"], row["model_answer"])) for row in rows]
+    overall = calibrate((h, v) for _, h, v in pairs)
+    assert overall.agreement >= 0.92, overall.agreement
+    assert overall.kappa is not None and overall.kappa >= 0.87, overall.kappa
+    for family in {f for f, _, _ in pairs}:
+        report = calibrate((h, v) for f, h, v in pairs if f == family)
+        assert report.agreement >= 0.89, (family, report.agreement)
+        assert report.kappa is not None and report.kappa >= 0.80, (family, report.kappa)
+
+
+@pytest.mark.financebench
+def test_answered_metric_finds_the_experts_refusals(financebench_dir: Path) -> None:
+    # per-family precision and recall: benchmarks/refusal_calibration.py
+    metric = get_metric("answered")
+    counts = {"tp": 0, "fp": 0, "fn": 0}
+    for row in _financebench_rows(financebench_dir):
+        flagged = metric.score(MetricInput(example_id="x", question=row["question"],
+                                           output=str(row["model_answer"]))).verdict == "refusal"
+        human = row["label"] == "Refusal"
+        if flagged or human:
+            counts["tp" if flagged and human else "fp" if flagged else "fn"] += 1
+    precision = counts["tp"] / (counts["tp"] + counts["fp"])
+    recall = counts["tp"] / (counts["tp"] + counts["fn"])
+    assert precision >= 0.92 and recall >= 0.95, (precision, recall)
 
 
 def test_pathological_megabyte_answers_are_graded_without_blowing_up() -> None:
@@ -166,8 +191,8 @@ def test_pathological_megabyte_answers_are_graded_without_blowing_up() -> None:
                "The context does not " + "x" * 1_000_000]
     started = time.perf_counter()
     verdicts = [verdict(Q_CAPEX, 1577, a) for a in answers]
-    refusal = get_metric("refusal")
-    kinds = [refusal.score(MetricInput(example_id="x", output=a)).verdict for a in answers]
+    answered = get_metric("answered")
+    kinds = [answered.score(MetricInput(example_id="x", output=a)).verdict for a in answers]
     # quadratic regex backtracking would take minutes here; linear work takes about a second
     assert time.perf_counter() - started < 20
     assert set(verdicts) <= {"correct", "incorrect", "refusal"}

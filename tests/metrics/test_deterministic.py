@@ -103,12 +103,15 @@ def test_json_schema_checks_syntax_fences_and_schema() -> None:
         get_metric("json_schema", schema={"type": "no-such-type"})
 
 
-def test_refusal_metric_flags_declines_and_passes_answers() -> None:
-    metric = get_metric("refusal")
+def test_answered_metric_flags_declines_and_passes_answers() -> None:
+    metric = get_metric("answered")
     assert metric.score(item("The provided context does not contain the FY2022 capex.")).verdict == "refusal"
     assert metric.score(item("I'm sorry, but I cannot provide that.")).verdict == "refusal"
     assert metric.score(item("")).verdict == "refusal"
-    assert metric.score(item("Capex was $1,577 million in FY2018.")).verdict == "answered"
+    answered = metric.score(item("Capex was $1,577 million in FY2018."))
+    assert (answered.verdict, answered.score, answered.passed) == ("answered", 1.0, True)
+    declined = metric.score(item("I'm sorry, but I cannot provide that."))
+    assert (declined.score, declined.passed) == (0.0, False)
 
 
 @pytest.mark.parametrize("text", [
@@ -120,7 +123,7 @@ def test_refusal_metric_flags_declines_and_passes_answers() -> None:
     "As an AI language model, I cannot browse filings.",
 ])
 def test_refusal_phrasings_of_other_model_families(text: str) -> None:
-    assert get_metric("refusal").score(item(text)).verdict == "refusal"
+    assert get_metric("answered").score(item(text)).verdict == "refusal"
 
 
 @pytest.mark.parametrize("text", [
@@ -129,4 +132,4 @@ def test_refusal_phrasings_of_other_model_families(text: str) -> None:
     "No. Working capital was negative at -$1,561 million.",
 ])
 def test_answers_with_negations_are_not_refusals(text: str) -> None:
-    assert get_metric("refusal").score(item(text)).verdict == "answered"
+    assert get_metric("answered").score(item(text)).verdict == "answered"

@@ -17,5 +17,5 @@ def test_every_name_in_all_exists_and_ours_are_exported() -> None:
 
 def test_deterministic_metrics_are_registered_by_name() -> None:
     expected = {"exact_match", "token_f1", "contains", "regex", "length", "citation",
-                "rouge_l", "bleu", "chrf", "json_schema", "refusal", "correctness"}
+                "rouge_l", "bleu", "chrf", "json_schema", "answered", "refusal", "correctness"}
     assert expected <= set(available_metrics())

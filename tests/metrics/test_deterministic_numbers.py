@@ -32,7 +32,8 @@ def test_parses_scale_sign_currency_and_percent(text: str, expected: list[float]
 
 def test_years_days_and_identifiers_are_not_figures() -> None:
     assert values("In FY2022 (as of June 30, 2022) Q2 sales") == []
-    assert values("a 10-K filed in 2021 showed 5%") == [10.0, 5.0]
+    # a form name ("10-K") or a compound ("3-year") is a word, not a figure
+    assert values("a 10-K filed in 2021 showed 5% over a 3-year period") == [5.0]
     assert values("2021", ) == []
     assert [n.value for n in parse_financial_numbers("2021", keep_years=True)] == [2021.0]
 

@@ -29,7 +29,7 @@ def _plan(folder: Path, base_url: str, schedule: str | None = None) -> Path:
     source = re.sub(r"provider_options: \{[^}]*\}", options, source)
     target = re.sub(r"provider_options: \{[^}]*\}", options, target)
     text = (source + "target:" + target).replace(
-        "metrics: [correctness, refusal, semantic_similarity]", "metrics: [correctness]")
+        "metrics: [correctness, answered, semantic_similarity]", "metrics: [correctness]")
     text = re.sub(r"concurrency: \d+", "concurrency: 1", text)
     if schedule:
         text += f"\nschedule: {schedule}\n"

@@ -23,7 +23,7 @@ def judged_plan(folder: Path, base_url: str, rows: int) -> Path:
     judged by the OpenAI-compatible server at ``base_url``."""
     plan = _small_plan(folder, rows=rows)
     text = plan.read_text(encoding="utf-8").replace(
-        "metrics: [correctness, refusal]", "metrics: [correctness, llm_correctness]")
+        "metrics: [correctness, answered]", "metrics: [correctness, llm_correctness]")
     plan.write_text(text + f"\njudge: openai/judge-model\n"
                            f"judge_options: {{base_url: '{base_url}'}}\n", encoding="utf-8")
     return plan

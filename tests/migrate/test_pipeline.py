@@ -39,7 +39,7 @@ def _small_plan(folder: Path, rows: int = 4) -> Path:
     target = target.replace("llamacpp/gemma3-270m", "mock/echo")
     target = re.sub(r"provider_options: \{[^}]*\}", "provider_options: {ttft_ms: 5}", target)
     text = (source + "target:" + target).replace(
-        "metrics: [correctness, refusal, semantic_similarity]", "metrics: [correctness, refusal]")
+        "metrics: [correctness, answered, semantic_similarity]", "metrics: [correctness, answered]")
     plan.write_text(text, encoding="utf-8")
     return plan
 
@@ -177,7 +177,7 @@ def test_demo_runs_the_real_local_model_end_to_end_on_a_few_rows(tmp_path: Path)
             assert all(r.extra_cost_usd == pytest.approx(0.00001) for r in results)
             assert all(r.cost_usd > r.extra_cost_usd for r in results)
             assert {s.metric for s in store.scores(run.id)} == {
-                "correctness", "refusal", "semantic_similarity"}
+                "correctness", "answered", "semantic_similarity"}
         assert store.get_migration("finance-rag-port").verdict == result.verdict
     finally:
         store.close()

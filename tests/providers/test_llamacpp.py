@@ -3,15 +3,9 @@
 from __future__ import annotations
 
 import math
-import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from agility.chat import ChatRequest, GenerationConfig, Message
@@ -64,38 +58,11 @@ async def test_packaged_model_generates_in_process_with_exact_token_counts() -> 
 @pytest.fixture(scope="module")
 def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     pytest.importorskip("uvicorn", reason="needs the 'server' extra (llama-cpp-python[server])")
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    command = [sys.executable, "-m", "llama_cpp.server", "--model", str(packaged_model_path()),
-               "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "512",
-               "--chat_format", "gemma", "--model_alias", "gemma3-270m"]
-    # a file, not a pipe: llama.cpp logs a lot and a full pipe would block the server
-    log_path = tmp_path_factory.mktemp("llama-server") / "server.log"
-    log = log_path.open("w")
-    proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
-                            env={**os.environ, "HF_HUB_OFFLINE": "1"})
-    base_url = f"http://127.0.0.1:{port}/v1"
-    try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            if proc.poll() is not None:
-                pytest.fail(f"llama_cpp.server exited: {log_path.read_text()[-2000:]!r}")
-            try:
-                if httpx.get(f"{base_url}/models", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.3)
-        else:
-            pytest.fail("llama_cpp.server did not answer /v1/models within 120 s")
+    from agility.testing import llama_cpp_server
+
+    with llama_cpp_server(n_ctx=512, timeout_s=120,
+                          log_dir=tmp_path_factory.mktemp("llama-server")) as base_url:
         yield base_url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 @pytest.mark.slow

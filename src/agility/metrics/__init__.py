@@ -33,7 +33,7 @@ from agility.metrics._judge import JudgeMetric
 from agility.metrics._judge_prompts import JudgePrompt
 from agility.metrics._numbers import FinancialNumber, figures_match, parse_financial_numbers
 from agility.metrics._options import JudgeOptions, MetricOptions
-from agility.metrics._refusal import is_refusal
+from agility.metrics._refusal_language import is_refusal
 from agility.metrics._scoring import (
     ScoreProgress,
     ascore_run,

@@ -127,8 +127,8 @@ async def _grade_with_judge(metric: Metric, items: list[MetricInput],
 
 def grade_rows(rows: list[dict[str, Any]], *, mapping: Mapping[str, str] | None = None,
                judge: str | None = None, judge_options: Mapping[str, Any] | None = None,
-               judge_repeats: int = 1, concurrency: int = 4,
-               source: str = "<rows>") -> list[dict[str, Any]]:
+               judge_repeats: int = 1, judge_settings: Mapping[str, Any] | None = None,
+               concurrency: int = 4, source: str = "<rows>") -> list[dict[str, Any]]:
     """Grade answers and return each row with ``verdict``, ``score`` and ``reason`` added.
 
     Args:
@@ -138,6 +138,8 @@ def grade_rows(rows: list[dict[str, Any]], *, mapping: Mapping[str, str] | None 
         judge: ``provider/model`` of an LLM judge; None grades offline.
         judge_options: the judge provider's options (``base_url``, ...).
         judge_repeats: ask the judge this many times per answer (majority verdict).
+        judge_settings: other options of the judge metric (``max_tokens``, ``timeout_s``,
+            ...: :class:`~agility.metrics.JudgeOptions`).
         concurrency: parallel judge calls.
         source: the rows' file name, for error messages.
 
@@ -154,8 +156,8 @@ def grade_rows(rows: list[dict[str, Any]], *, mapping: Mapping[str, str] | None 
     if judge is None:
         results = _grade_offline(items)
     else:
-        metric = get_metric("llm_correctness", judge=judge, judge_options=dict(judge_options or {}),
-                            repeats=judge_repeats)
+        metric = get_metric("llm_correctness", dict(judge_settings or {}), judge=judge,
+                            judge_options=dict(judge_options or {}), repeats=judge_repeats)
         results = run_sync(_grade_with_judge(metric, items, concurrency))
     graded: list[dict[str, Any]] = []
     for row, result in zip(rows, results, strict=True):

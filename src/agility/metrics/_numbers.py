@@ -41,6 +41,12 @@ _NUMBER = re.compile(
 )
 
 
+_TRAILING_SCALE = re.compile(r"(?i)\s{0,2}\(?\s?in\s+(?:usd\s+|us\$\s?|\$\s?)?(thousands|millions|"
+                             r"billions)\b")
+_COMPOUND = re.compile(r"-[A-Za-z]")
+_ZERO = re.compile(r"(?i)\bzero\b(?![-\u2010])")
+
+
 @dataclass(frozen=True)
 class FinancialNumber:
     """One figure read from text.
@@ -112,8 +118,31 @@ def _parse_text(text: str, keep_years: bool) -> tuple[FinancialNumber, ...]:
             continue
         if not keep_years and (_is_year(m) or _is_day_of_month(m, text)):
             continue
-        found.append(_to_number(m))
+        if not m.group("unit") and _COMPOUND.match(text, m.end()):
+            # "3-year average", "10-K", "5-star": part of a word, not a figure
+            continue
+        figure = _to_number(m)
+        if not m.group("unit"):
+            figure = _with_trailing_scale(figure, text, m.end())
+        found.append(figure)
+    for m in _ZERO.finditer(text):
+        found.append(FinancialNumber(0.0, m.group(0), m.start()))
+    if len(found) > 1:
+        found.sort(key=lambda f: f.start)
     return tuple(found)
+
+
+def _with_trailing_scale(figure: FinancialNumber, text: str, end: int) -> FinancialNumber:
+    """Apply a scale stated after the figure: "$5,466,312 in USD millions", "1,577 (in
+    millions)"."""
+    trailing = _TRAILING_SCALE.match(text, end)
+    if trailing is None:
+        return figure
+    scale = _SCALES[trailing.group(1).lower()]
+    return FinancialNumber(
+        value=figure.value * scale, raw=figure.raw, start=figure.start,
+        is_percent=figure.is_percent, scale_explicit=True, currency=figure.currency,
+        decimals=figure.decimals - round(math.log10(scale)))
 
 
 def _to_number(m: re.Match[str]) -> FinancialNumber:
@@ -143,18 +172,41 @@ def _to_number(m: re.Match[str]) -> FinancialNumber:
     )
 
 
-def _close(a: float, g: float, g_decimals: int, a_decimals: int, rel_tol: float) -> bool:
+def _unit(decimals: int) -> float:
+    return 10.0 ** (-decimals)
+
+
+def _close(a: float, g: float, g_decimals: int, a_decimals: int, rel_tol: float,
+           gold_has_decimals: bool) -> bool:
+    """Whether ``a`` states ``g`` at the precision either side gave.
+
+    The coarser of the two precisions decides: an answer at least as precise as the gold must
+    round to it (gold 39.7% against 40.06% is another figure), and a coarser answer must be a
+    rounding of the gold that keeps two significant digits ($30 billion for $30.1 billion, but
+    not $2 billion for $2.46 billion: at most 20% of the figure per unit of its last digit). A gold computed to decimals also tolerates a difference
+    of up to 3 units of its last digit within 2%, the spread that rounding intermediate
+    figures produces (a gold DPO of 42.69 days against 42.67); a whole-number gold (a figure
+    read off a statement) does not.
+    """
     diff = abs(a - g)
-    # The answer rounds to the gold's precision (gold 0.02 against an answer of 0.0153).
-    if diff <= 0.5 * 10 ** (-g_decimals) + 1e-12 * max(1.0, abs(g)):
+    eps = 1e-9 * max(1.0, abs(g), abs(a))
+    g_unit, a_unit = _unit(g_decimals), _unit(a_decimals)
+    coarse_unit, coarse_value = (a_unit, a) if a_unit > g_unit else (g_unit, g)
+    significant = coarse_value != 0 and coarse_unit / abs(coarse_value) <= 0.2 + 1e-12
+    if diff <= 0.5 * coarse_unit + eps and (significant or a_unit <= g_unit):
         return True
-    if g == 0:
-        return False
     rel = diff / abs(g)
-    if rel <= rel_tol:
+    if gold_has_decimals and diff <= 3 * g_unit + eps and rel <= 0.02:
         return True
-    # The gold rounds to the answer's coarser precision ("55%" for 0.551), within reason.
-    return rel <= 0.05 and a_decimals >= 1 and diff <= 0.5 * 10 ** (-a_decimals) + 1e-12
+    return rel_tol > 0 and rel <= rel_tol
+
+
+def _may_rescale(answer: FinancialNumber, gold: FinancialNumber) -> bool:
+    # amounts are written in thousands, millions or billions; two bare figures below one
+    # (a quick ratio of 0.69 against 689) are not amounts, so no implicit scale joins them
+    sides = (answer, gold)
+    return any(f.currency or f.scale_explicit for f in sides) or all(abs(f.value) >= 1
+                                                                    for f in sides)
 
 
 def _scaled_decimals(decimals: int, factor: float) -> int:
@@ -162,18 +214,19 @@ def _scaled_decimals(decimals: int, factor: float) -> int:
 
 
 def figures_match(answer: FinancialNumber, gold: FinancialNumber, *,
-                  rel_tol: float = 0.01, ignore_sign: bool = True) -> bool:
-    """Whether ``answer`` states the same quantity as ``gold``.
+                  rel_tol: float = 0.0, ignore_sign: bool = True) -> bool:
+    """Whether ``answer`` states the same quantity as ``gold``, at the precision they state.
 
     Args:
         answer: a figure read from the answer.
         gold: a figure read from the gold answer.
-        rel_tol: relative tolerance (besides rounding to either figure's precision).
+        rel_tol: an extra relative tolerance on top of the precision rules (none by default).
         ignore_sign: compare magnitudes ("a decline of 0.9%" against "-0.9%").
 
     Returns:
-        True when the figures agree within rounding, up to an implicit scale (a power of
-        1,000 when either side left its scale unstated) or a percent/ratio conversion.
+        True when the figures agree at the coarser of the two precisions (see ``_close``), up
+        to an implicit scale (a power of 1,000 when either side left its scale unstated) or a
+        percent/ratio conversion.
     """
     a, g = (abs(answer.value), abs(gold.value)) if ignore_sign else (answer.value, gold.value)
     if g == 0:  # no scale or percent form makes zero anything else
@@ -182,11 +235,27 @@ def figures_match(answer: FinancialNumber, gold: FinancialNumber, *,
     if answer.is_percent != gold.is_percent:
         # a ratio (0.12) against a percent (12%), or a percent whose sign was left off
         factors = [100.0, 1.0] if answer.is_percent else [0.01, 1.0]
-    elif not (answer.scale_explicit and gold.scale_explicit) and not answer.is_percent:
+    elif not (answer.scale_explicit and gold.scale_explicit) and not answer.is_percent \
+            and _may_rescale(answer, gold):
         factors = [1.0, 1e3, 1e-3, 1e6, 1e-6, 1e9, 1e-9]
+    # a gold written with trailing zeros ("$1577.00", "$8.70" in a table of two-decimal
+    # amounts) states the figure, not a precision of cents
+    zeros = _trailing_zeros(gold.raw)
+    decimals = gold.decimals - zeros
+    gold_has_decimals = ("." in gold.raw and zeros < _fraction_digits(gold.raw)) or (
+        decimals > 0 and not gold.scale_explicit)
     for factor in factors:
-        g_scaled = g * factor
-        g_dec = _scaled_decimals(gold.decimals, factor)
-        if _close(a, g_scaled, g_dec, answer.decimals, rel_tol):
+        if _close(a, g * factor, _scaled_decimals(decimals, factor), answer.decimals,
+                  rel_tol, gold_has_decimals):
             return True
     return False
+
+
+def _fraction_digits(raw: str) -> int:
+    digits = re.search(r"\.(\d+)", raw)
+    return len(digits.group(1)) if digits else 0
+
+
+def _trailing_zeros(raw: str) -> int:
+    digits = re.search(r"\.(\d+)", raw)
+    return len(digits.group(1)) - len(digits.group(1).rstrip("0")) if digits else 0

@@ -1,117 +1,136 @@
-"""Refusal detection: does an answer decline, or say the information is not available?
+"""Did the model answer, or decline? The ``answered`` metric.
 
-Financial experts count an answer as a refusal when it does not commit to an answer: it
-declines ("I'm sorry, I can't"), says it has no access to the data, or says the context or
-documents do not contain what is needed, even when it goes on at length about where the
-figure could be found. An answer that says a detail is missing *and then answers anyway* is
-not a refusal: :func:`is_refusal` only finds the language, and the correctness grader weighs
-it against whether the answer states the gold's figures.
+Financial experts count an answer as a refusal when it commits to no answer: it declines
+("I'm sorry, I can't"), says it has no access to the data, or says the documents do not
+contain what is needed, however long it goes on about where the figure could be found. An
+answer that says a detail is missing *and then answers anyway* ("the filing does not state
+the capex directly; from the cash flow statement it is $1,577 million") is not a refusal.
+:func:`declines` finds refusal language (:mod:`agility.metrics._refusal_language`) and then
+looks for a commitment: a concluded figure, an explicit yes or no, or (given the question) a
+statement that takes the question up and answers it.
+
+The metric is ``answered`` (version 3): score 1.0 when the model answered, 0.0 when it
+declined, so "answered 0.94" in a summary reads the right way round. It replaces ``refusal``
+(versions 1-2, whose score was also 1.0 for an answer, which read backwards); scores stored
+under ``refusal`` stay in the store under that name and version, and are never compared with
+``answered`` scores.
 """
 
 from __future__ import annotations
 
-import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
 
+from agility.errors import UsageError
+from agility.metrics._answer import read_answer
 from agility.metrics._base import Metric, MetricInput, MetricResult, register_metric
+from agility.metrics._options import MetricOptions
+from agility.metrics._refusal_language import refusal_phrases
+from agility.metrics._stance import (
+    asks_yes_no,
+    committing_statement,
+    declines_in_claim,
+    said_stance,
+    stance,
+)
 
-__all__ = ["RefusalMetric", "is_refusal", "refusal_phrases"]
-
-_SOURCE = (r"(?:context|document|documents|text|excerpt|excerpts|passage|passages|filing|"
-           r"filings|statement|statements|report|evidence|information|data|sources?|"
-           r"extract|snippet|table|pages?)")
-
-_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
-    ("apology", re.compile(r"(?i)\b(?:i'?m|i am) (?:sorry|afraid)\b|\bi apologi[sz]e\b")),
-    ("no access", re.compile(
-        r"(?i)\b(?:i|as an ai[^,.]*,? i) (?:do not|don't|cannot|can't|am unable to|"
-        r"am not able to) (?:have )?(?:real-time |direct |the ability to )?"
-        r"(?:access|browse|retrieve|pull|fetch|look up|provide real-time|real-time|"
-        r"the (?:specific |necessary |required |relevant )?(?:information|data|details))")),
-    ("as an ai", re.compile(r"(?i)\bas an ai\b|\bas of my last (?:update|training)\b|"
-                            r"\bai (?:language )?model\b|\bmy knowledge cutoff\b|"
-                            r"\bmy training data\b|\bknowledge cut-?off\b")),
-    ("cannot answer", re.compile(
-        r"(?i)(?:\b(?:i|we|it) (?:cannot|can ?not|can't|couldn't|could not|am unable to|are "
-        r"unable to|was unable to|is (?:not possible|impossible) to|was not possible to)|"
-        r"^\W*unable to) (?:\w+ ){0,3}?"
-        r"(?:determine|provide|calculate|compute|answer|confirm|say|find|locate|see|identify|"
-        r"ascertain|assess|state|give|tell|verify|conclude|infer|derive|specify)")),
-    ("not possible", re.compile(
-        r"(?i)\b(?:not|impossible|isn't|is not) (?:possible|feasible|able) to "
-        r"(?:\w+ ){0,2}?(?:determine|provide|calculate|compute|answer|confirm|say|identify|"
-        r"ascertain|assess|conclude|infer|derive)|\bcannot be (?:determined|calculated|"
-        r"computed|answered|confirmed|derived|ascertained|identified|found|assessed|"
-        r"inferred|provided)")),
-    ("source lacks", re.compile(
-        rf"(?i)\b(?:the |this |provided |given |available |above ){{0,3}}{_SOURCE}\b[^.]{{0,60}}?"
-        r"\b(?:does|do|did|is|are|was|were)(?: not|n't| no longer)\b[^.]{0,40}?"
-        r"\b(?:contain|include|provide|mention|specify|offer|disclose|detail|give|have|"
-        r"state|show|list|present|indicate|reference|break|explicitly|specifically|directly|"
-        r"sufficient|enough|available|clear)")),
-    ("no information", re.compile(
-        r"(?i)\b(?:there is|there are|there's|contains|with|provides|has|have|i have|"
-        r"i do not have|i don't have|without) (?:no|not any|not enough|insufficient|"
-        r"limited)? ?(?:specific |explicit |direct |detailed |sufficient |enough |"
-        r"relevant |such |further |additional |the necessary |the required |any ){0,3}"
-        r"(?:information|data|details|mention|figures|breakdown|disclosure|indication)\b"
-        r"[^.]{0,40}?\b(?:provided|available|given|mentioned|included|disclosed|about|on|"
-        r"regarding|to|in|for)")),
-    ("not provided", re.compile(
-        r"(?i)\b(?:is|are|was|were)(?: not|n't) (?:explicitly |specifically |directly |clearly )?"
-        r"(?:provided|mentioned|available|given|included|disclosed|specified|stated|"
-        r"listed|reported|detailed|shown|present)\b")),
-    ("would need", re.compile(
-        r"(?i)\b(?:you|one) (?:would|will|may|might) (?:need|have) to (?:refer|consult|look|"
-        r"review|check|access|obtain)|\bplease (?:refer|consult|check)\b|"
-        r"\b(?:i|we) (?:would )?(?:need|require) (?:more|additional|the|access)")),
-    ("declines", re.compile(
-        r"(?i)\b(?:i|we) (?:cannot|can ?not|can't|won't|will not|am unable to|are unable to)"
-        r" (?:\w+ ){0,2}?(?:help|assist)\b|\b(?:i|we) must (?:respectfully )?decline\b")),
-    ("does not know", re.compile(r"(?i)\bi (?:don't|do not) know\b|\bi'm not sure\b|"
-                                 r"\bi am not sure\b")),
-    ("insufficient", re.compile(r"(?i)\binsufficient (?:information|data|context|details)\b|"
-                                r"\bnot enough (?:information|data|context|details)\b")),
-]
+__all__ = ["AnsweredMetric", "Decline", "declines"]
 
 
-# Matching lower-cased text without re.IGNORECASE is markedly faster; the patterns are
-# written for lower case anyway.
-_PATTERNS = [(name, re.compile(p.pattern.replace("(?i)", ""))) for name, p in _PATTERNS]
+@dataclass(frozen=True)
+class Decline:
+    """Why an answer counts as a refusal: the kinds of refusal language it uses."""
+
+    kinds: tuple[str, ...]
+
+    @property
+    def reason(self) -> str:
+        """One line for a metric's reason."""
+        return "declines and commits to no answer (" + ", ".join(self.kinds) + ")"
 
 
-def refusal_phrases(text: str) -> list[str]:
-    """The kinds of refusal language found in ``text`` ("apology", "source lacks", ...)."""
-    lowered = text.lower()
-    return [name for name, pattern in _PATTERNS if pattern.search(lowered)]
+def declines(answer: str | None, question: str | None = None) -> Decline | None:
+    """Whether ``answer`` is a refusal: refusal language and no committed answer.
 
+    Args:
+        answer: the model's answer.
+        question: the question, when known: a statement that takes it up and answers it
+            (and is not itself refusal language) is a commitment.
 
-def is_refusal(text: str | None) -> bool:
-    """Whether ``text`` is empty or contains refusal language.
-
-    This is the plain test; the correctness grader weighs it against whether the answer
-    still commits to the gold figure.
+    Returns:
+        A :class:`Decline` for a refusal (an empty answer is one), else None.
     """
-    if text is None or not text.strip():
-        return True
-    return bool(refusal_phrases(text))
+    text = (answer or "").strip()
+    if not text:
+        return Decline(("empty answer",))
+    kinds = refusal_phrases(text)
+    if not kinds:
+        return None
+    reading = read_answer(text, question or "")
+    # a concluded figure commits, even one the question suggested ("if none, state 0")
+    figures, _ = read_answer(text).commitment(concluded_only=True, excluding=declines_in_claim)
+    if figures:
+        return None
+    said = said_stance(reading)
+    if said is not None and not refusal_phrases(said.sentence.text):
+        return None
+    if question and committing_statement(reading, question, strict=True) is not None:
+        return None
+    if question and asks_yes_no(question) and stance(reading, question, strict=True):
+        return None
+    return Decline(tuple(kinds))
+
+
+@register_metric("answered")
+class AnsweredMetric(Metric):
+    """Whether the model answered (1.0) or declined (0.0).
+
+    ``verdict`` is ``answered`` or ``refusal``; ``passed`` is True when the model answered;
+    the reason names the refusal language found. Measured against FinanceBench's expert
+    refusal labels in ``benchmarks/refusal_calibration.py``.
+    """
+
+    # 3: renamed from "refusal" (same direction: 1.0 = answered), and an answer that commits
+    #    to a figure, a yes/no or a statement on the question despite refusal language is an
+    #    answer (FinanceBench expert labels, leave-one-family-out)
+    version = "3"
+
+    def score(self, item: MetricInput) -> MetricResult:
+        """Judge one answer (see the module docstring)."""
+        decline = declines(item.output, item.question)
+        if decline is not None:
+            return MetricResult(score=0.0, verdict="refusal", passed=False, reason=decline.reason)
+        return MetricResult(score=1.0, verdict="answered", passed=True,
+                            reason="commits to an answer")
+
+
+_RENAMED = ("metric 'refusal' was renamed 'answered' in version 3 (score 1.0 = the model "
+            "answered, 0.0 = it declined); use 'answered'. Scores stored under 'refusal' stay "
+            "readable under that name.")
 
 
 @register_metric("refusal")
-class RefusalMetric(Metric):
-    """Flags answers that decline or say the information is unavailable.
+class RenamedRefusalMetric(Metric):
+    """The former ``refusal`` metric, renamed ``answered`` in version 3.
 
-    ``passed`` is True when the answer is *not* a refusal; ``verdict`` is ``refusal`` or
-    ``answered``; ``score`` is 1.0 for an answer, 0.0 for a refusal.
+    Naming it (in a plan, ``--metrics`` or :func:`~agility.metrics.get_metric`) is an error
+    that names the new metric; its scores stored by earlier versions stay readable in the
+    store under ``refusal``.
     """
 
-    version = "2"  # 2: "declines" phrasings (I can't help with that, we must decline)
+    version = "2"
 
-    def score(self, item: MetricInput) -> MetricResult:
-        """Judge one answer (see the class docstring)."""
-        text = item.output or ""
-        kinds = refusal_phrases(text) if text.strip() else ["empty answer"]
-        if kinds:
-            return MetricResult(score=0.0, verdict="refusal", passed=False,
-                                reason="refusal language: " + ", ".join(kinds))
-        return MetricResult(score=1.0, verdict="answered", passed=True,
-                            reason="no refusal language")
+    @classmethod
+    def parse(cls, options: MetricOptions | Mapping[str, Any] | None = None,
+              **more: Any) -> MetricOptions:
+        """Always refuses: the metric was renamed (plans learn it when they are checked)."""
+        raise UsageError(_RENAMED)
+
+    def __init__(self, options: MetricOptions | Mapping[str, Any] | None = None,
+                 **more: Any) -> None:
+        raise UsageError(_RENAMED)
+
+    def score(self, item: MetricInput) -> MetricResult:  # pragma: no cover - never built
+        """Never called: the metric cannot be built."""
+        raise NotImplementedError

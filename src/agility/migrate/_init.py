@@ -54,7 +54,7 @@ target:                         # the candidate
   config: {temperature: 0, max_tokens: 512}
   concurrency: 4
 
-metrics: [correctness, refusal, semantic_similarity]   # see `agility metrics list`
+metrics: [correctness, answered, semantic_similarity]   # see `agility metrics list`
 judge: null                     # provider/model of the LLM judge, for judge metrics
 criteria:                       # or a file: criteria: criteria.yaml
   quality: {metrics: [correctness], max_relative_drop: 0.03, alpha: 0.05}

@@ -1,4 +1,5 @@
-"""Test doubles that ship with agility: local servers speaking the providers' wire formats.
+"""Test doubles that ship with agility: local servers speaking the providers' wire formats,
+and a real one (llama.cpp's OpenAI-compatible server with the packaged model).
 
 Tests and benchmarks point the real clients (aiohttp in `openai/`, the ``anthropic`` SDK, boto3) at these
 servers on 127.0.0.1 instead of patching agility's own code; web apps run under uvicorn
@@ -16,13 +17,15 @@ if TYPE_CHECKING:
     from agility.testing.fake_anthropic import FakeAnthropicServer
     from agility.testing.fake_bedrock import FakeBedrockServer
     from agility.testing.fake_openai import FakeOpenAIServer, Fault
+    from agility.testing.llama_server import LlamaServerError, llama_cpp_server
 
 __all__ = ["FakeAnthropicServer", "FakeBedrockServer", "FakeOpenAIServer", "Fault",
-           "UvicornServer"]
+           "LlamaServerError", "UvicornServer", "llama_cpp_server"]
 
 _HOMES = {"FakeAnthropicServer": "fake_anthropic", "FakeBedrockServer": "fake_bedrock",
           "FakeOpenAIServer": "fake_openai", "Fault": "fake_openai",
-          "UvicornServer": "_uvicorn"}
+          "LlamaServerError": "llama_server", "UvicornServer": "_uvicorn",
+          "llama_cpp_server": "llama_server"}
 
 
 def __getattr__(name: str) -> Any:

@@ -1,0 +1,130 @@
+"""FinanceBench's expert-labelled answers, read in place, for the grader benchmarks.
+
+``../shared/datasets/financebench/results/*.jsonl``: 14 recorded configurations (a model
+family and an evaluation mode) x 150 questions, each answer labelled by a financial expert
+``Correct Answer`` / ``Incorrect Answer`` / ``Refusal``. Data: FinanceBench, Islam et al.
+2023, arXiv:2311.11944, licence CC BY-NC 4.0 (not copied into this repository).
+
+Helpers shared by ``grader_calibration.py``, ``refusal_calibration.py`` and
+``judge_calibration.py``: the rows, the naive baseline, and the decision comparison (every
+pair of configurations compared with agility's paired test on the grader's verdicts and on
+the experts' labels).
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from agility.compare import mcnemar
+from agility.metrics import normalize_label
+from agility.metrics._grade import read_rows
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT.parent / "shared" / "datasets" / "financebench" / "results"
+#: FinanceBench's columns under the names ``agility grade`` reads (its ``--map``)
+MAPPING = {"id": "financebench_id", "ground_truth": "gold_answer", "output": "model_answer"}
+ALPHA = 0.05
+
+_NAIVE_REFUSAL = re.compile(r"(?i)\b(sorry|cannot|can't|unable|as an ai|not (?:provided|available|"
+                            r"mentioned)|does not (?:contain|provide|include|mention)|no information)\b")
+# a number not glued to letters (FY2022, Q2) and not a bare year
+_FIRST_NUMBER = re.compile(r"(?<![A-Za-z\d.])-?(?!(?:19|20)\d\d\b)\d[\d,]*(?:\.\d+)?")
+
+
+def load_rows() -> list[dict]:
+    """Every labelled answer, with ``config`` (the file's name) and ``family`` added."""
+    rows = []
+    for path in sorted(RESULTS.glob("*.jsonl")):
+        for row in read_rows(path):
+            rows.append(dict(row, config=path.stem, family=row["model_name"]))
+    return rows
+
+
+def naive_verdict(gold: object, answer: object) -> str:
+    """The naive baseline: a refusal regex, else the gold's first number within 1.5% anywhere
+    in the answer (scale and %/ratio forgiven); a gold without a number counts as correct."""
+    text = str(answer)
+    if not text.strip() or _NAIVE_REFUSAL.search(text):
+        return "refusal"
+    gold_number = _FIRST_NUMBER.search(str(gold))
+    if gold_number is None:
+        return "correct"
+    g = float(gold_number.group().replace(",", ""))
+    said = [float(m.group().replace(",", "")) for m in _FIRST_NUMBER.finditer(text)]
+    ok = any(abs(a - g * f) <= 0.015 * abs(g * f) if g else a == 0
+             for a in said for f in (1, 1e3, 1e-3, 100, 0.01))
+    return "correct" if ok else "incorrect"
+
+
+def decision(source: np.ndarray, target: np.ndarray) -> str:
+    """"better", "worse" or "same" (no significant difference at ``ALPHA``) for the target
+    against the source, by McNemar's paired test, as ``agility compare`` decides."""
+    if mcnemar(source, target).p_value >= ALPHA:
+        return "same"
+    return "better" if target.mean() > source.mean() else "worse"
+
+
+@dataclass(frozen=True)
+class PairOutcome:
+    """One pair of configurations judged by the grader and by the experts."""
+
+    source: str
+    target: str
+    human_decision: str
+    grader_decision: str
+    human_diff_points: float
+    grader_diff_points: float
+
+    @property
+    def agrees(self) -> bool:
+        """Whether the grader leads to the experts' decision."""
+        return self.human_decision == self.grader_decision
+
+    @property
+    def error_points(self) -> float:
+        """How far the grader's difference in correctness is from the experts'."""
+        return abs(self.grader_diff_points - self.human_diff_points)
+
+
+def compare_pairs(rows: Iterable[Mapping], verdict_of: Callable[[Mapping], str],
+                  configs: Iterable[str] | None = None,
+                  involving: Callable[[str, str], bool] | None = None) -> list[PairOutcome]:
+    """Every pair of configurations, decided on correctness by the grader and the experts.
+
+    Args:
+        rows: labelled rows (``config``, ``financebench_id``, ``label``).
+        verdict_of: the grader's verdict for a row.
+        configs: the configurations to pair (default: all).
+        involving: keep only the pairs for which this is true.
+    """
+    by_config: dict[str, dict[str, tuple[bool, bool]]] = {}
+    for row in rows:
+        by_config.setdefault(row["config"], {})[row["financebench_id"]] = (
+            normalize_label(row["label"]) == "correct", verdict_of(row) == "correct")
+    names = sorted(configs if configs is not None else by_config)
+    out = []
+    for source, target in itertools.combinations(names, 2):
+        if involving is not None and not involving(source, target):
+            continue
+        ids = sorted(set(by_config[source]) & set(by_config[target]))
+        human = [np.array([by_config[c][i][0] for i in ids]) for c in (source, target)]
+        graded = [np.array([by_config[c][i][1] for i in ids]) for c in (source, target)]
+        out.append(PairOutcome(
+            source, target, decision(*human), decision(*graded),
+            100 * float(human[1].mean() - human[0].mean()),
+            100 * float(graded[1].mean() - graded[0].mean())))
+    return out
+
+
+def summarize_pairs(pairs: list[PairOutcome]) -> dict[str, float | int | None]:
+    """Share of pairs whose decisions agree and the mean error of the difference (points)."""
+    if not pairs:
+        return {"pairs": 0, "agree": None, "mean_error_points": None}
+    return {"pairs": len(pairs), "agree": sum(p.agrees for p in pairs) / len(pairs),
+            "mean_error_points": sum(p.error_points for p in pairs) / len(pairs)}

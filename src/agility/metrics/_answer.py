@@ -1,0 +1,279 @@
+"""Reading a financial answer the way an examiner does: what does it commit to?
+
+A long answer shows its working: it quotes line items, plugs them into a formula, and only
+then states its result. An examiner marks the result, not the working. :func:`read_answer`
+splits an answer into sentences (lines of working count as sentences), reads every figure
+with its position, and finds the answer's *committed* figures: those of its concluding
+statement ("Therefore, the ratio is 0.85."), else of an opening statement that answers
+directly ("Net income was $11,588 million."). Figures on the right of the last ``=`` of a
+statement are its result; those on the left are operands. Hypothetical statements ("for
+example, if net income were $1,000,000 ...") commit to nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cached_property
+
+from agility.metrics._numbers import FinancialNumber, parse_financial_numbers
+
+__all__ = ["CONCLUDES", "HYPOTHETICAL", "METHOD", "AnswerReading", "Sentence", "concludes",
+           "read_answer", "years_of"]
+
+# Sentence ends: punctuation followed by space and a capital/opening mark, or a line break.
+_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-Z(\[*\"'$\u201c-])|\n+")
+CONCLUDES = re.compile(
+    r"(?i)^\W*(?:therefore|thus|hence|so\b|overall|consequently|in (?:conclusion|summary|short)"
+    r"|to (?:summari[sz]e|conclude|answer)|in other words|finally\b|the (?:final )?answer\b"
+    r"|answer\s*:|the result\b|this (?:gives|results|yields|comes)|rounded|rounding|after rounding"
+    r"|when rounded|which (?:gives|rounds|is approximately)|the (?:\w+ ){0,6}?(?:is|was|were|are"
+    r"|would be|comes to|equals|stands at|amounts to) (?:approximately|about|roughly|around)\b)"
+    r"|(?i:\b(?:therefore|thus|hence)\b|\b(?:so|overall|in conclusion|in summary),)"
+    r"|(?i:\b(?:infer|inferred|conclude|concluded|estimate) that\b)"
+    r"|(?i:,\s+so\s+(?!that\b|far\b|much\b|as\b|on\b)(?=\w))"
+    r"|(?i:\brounded (?:to|off)|\brounding (?:to|this|that|the)|\bthe (?:final )?answer is\b)")
+HYPOTHETICAL = re.compile(
+    r"(?i)\b(?:for (?:example|instance)|e\.g\.|hypothetical\w*|suppose|assum(?:e|ing) (?:that|a|an|"
+    r"the)|let'?s say|if\b[^.]{0,80}\b(?:were|was|is|are|had|has|have|do|does)\b|"
+    r"would (?:look|need)|could be|might be|placeholder|\bx+\b)")
+# An illustration: everything after it is made up ("For example, if net income were ...").
+_ILLUSTRATION = re.compile(
+    r"(?i)\b(?:(?:for (?:example|instance|illustration)|e\.g\.|say|to illustrate)\b[^.]{0,40}?"
+    r"\bif\b|hypothetical\w*|\bsuppose\b|let'?s (?:say|assume)|for illustrati\w+|"
+    r"illustrative\b|placeholder|assum(?:e|ing) (?:that )?(?:\w+ ){0,6}?(?:is|was|were|are|of) "
+    r"\$?\d)")
+# Words one of which every conclusion marker contains: most statements skip the regex.
+_CONCLUSION_WORDS = ("therefore", "thus", "hence", "so", "overall", "consequently", "conclu",
+                     "summar", "short", "answer", "other words", "finally", "result", "this ",
+                     "round", "which", "approximately", "about", "roughly", "around", "infer",
+                     "estimate")
+
+
+def concludes(text: str) -> bool:
+    """Whether ``text`` is marked as a conclusion ("Therefore, ...", "..., so the ratio is
+    ...", "the answer is ...")."""
+    lowered = text.lower()
+    return any(word in lowered for word in _CONCLUSION_WORDS) and bool(CONCLUDES.search(text))
+
+
+# A statement of method ("the margin is calculated by dividing ... by 100") states no result.
+METHOD = re.compile(r"(?i)\b(?:is|are|can be|was|were|be) (?:typically |usually |generally )?"
+                     r"(?:calculated|computed|defined|determined|derived|obtained|found|"
+                     r"measured|estimated) (?:by|as|using|from|with)\b|\bas follows\b|"
+                     r"\brequires?\b|\b(?:necessary|needed) to (?:calculate|compute|determine)\b|"
+                     r"\bformula\b|\bis (?:then|first|typically) (?:calculated|computed)\b")
+_LIST_MARKER = re.compile(r"^\s*(?:[-*\u2022]\s*)?\(?\d{1,2}[.)](?=\s|$)")
+_REFERENCE = re.compile(r"(?i)\b(?:note|item|section|page|pages|exhibit|part|rule|level|tier|"
+                        r"phase|stage|chapter|figure|table|form|no\.|schedule|article|step|"
+                        r"option|question|line|paragraph|appendix|series|class|footnote)\s*$")
+_YEAR = re.compile(r"(?i)\b(?:fy|fiscal(?: year)?|q[1-4](?: of)?(?: fy)?|h[12](?: fy)?)\s*'?"
+                   r"(\d{4}|\d{2})\b|\b((?:19|20)\d\d)\b")
+_ARITHMETIC = re.compile(r"[+*/\u00d7\u00f7(]|\s[-\u2212]\s|\bx\s")
+_OPERATOR_AFTER = re.compile(r"\s*(?:[+*/\u00d7\u00f7]|[-\u2212]\s|x\s)")
+_EQUALS = re.compile(r"=|\u2248|\bequals\b|\bis equal to\b")
+
+
+def years_of(text: str) -> set[int]:
+    """The years ``text`` names: 2022, FY2022, FY22, fiscal 2022, Q2 FY2023."""
+    years: set[int] = set()
+    for match in _YEAR.finditer(text):
+        digits = match.group(1) or match.group(2)
+        year = int(digits)
+        years.add(year + 2000 if year < 100 else year)
+    return years
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """One statement of an answer: ``text`` starts at ``start`` in the answer."""
+
+    index: int
+    start: int
+    text: str
+
+    @property
+    def end(self) -> int:
+        """The offset just past the statement's last character."""
+        return self.start + len(self.text)
+
+
+@dataclass(frozen=True)
+class AnswerReading:
+    """An answer read into statements and figures (see :func:`read_answer`)."""
+
+    text: str
+    sentences: tuple[Sentence, ...]
+    #: every figure of the answer, positions relative to the answer's start
+    figures: tuple[FinancialNumber, ...]
+    #: figures the question itself states (the answer repeating them commits to nothing)
+    given: tuple[FinancialNumber, ...]
+
+    @cached_property
+    def illustration_start(self) -> int:
+        """Where a made-up illustration begins (the answer's length when there is none)."""
+        for sentence in self.sentences:
+            if _ILLUSTRATION.search(sentence.text):
+                return sentence.start
+        return len(self.text)
+
+    def sentence_at(self, offset: int) -> Sentence | None:
+        """The statement containing the answer offset ``offset``."""
+        for sentence in self.sentences:
+            if sentence.start <= offset < sentence.end:
+                return sentence
+        return None
+
+    def figures_in(self, sentence: Sentence) -> list[FinancialNumber]:
+        """The answer's own figures within ``sentence`` (not list numbers or references)."""
+        return [f for f in self.own_figures if sentence.start <= f.start < sentence.end]
+
+    @cached_property
+    def own_figures(self) -> tuple[FinancialNumber, ...]:
+        """Figures the answer states itself: not list markers, note or page references, or
+        figures the question already gave."""
+        kept = []
+        for figure in self.figures:
+            line_start = self.text.rfind("\n", 0, figure.start) + 1
+            if _LIST_MARKER.match(self.text[line_start:figure.start + len(figure.raw) + 1]) \
+                    and not figure.currency and not figure.is_percent \
+                    and self.text[line_start:figure.start].strip(" -*\u2022(") == "":
+                continue
+            if _REFERENCE.search(self.text[max(0, figure.start - 14):figure.start]):
+                continue
+            if any(figure.value == g.value and figure.is_percent == g.is_percent
+                   for g in self.given):
+                continue
+            kept.append(figure)
+        return tuple(kept)
+
+    @cached_property
+    def concluded(self) -> tuple[tuple[FinancialNumber, ...], Sentence | None]:
+        """The figures of the answer's last concluding statement (or its final equation)."""
+        return self.commitment(concluded_only=True)
+
+    @cached_property
+    def committed(self) -> tuple[tuple[FinancialNumber, ...], Sentence | None]:
+        """The figures the answer commits to and the statement that commits to them (see
+        :meth:`commitment`)."""
+        return self.commitment()
+
+    def commitment(self, *, concluded_only: bool = False,
+                   excluding: Callable[[str], object] | None = None
+                   ) -> tuple[tuple[FinancialNumber, ...], Sentence | None]:
+        """The figures the answer commits to and the statement that commits to them.
+
+        The last concluding statement that states a figure wins; without one, the last line
+        of working when it is an equation's result; without either, an opening statement
+        that states a figure (unless ``concluded_only``). Statements for which
+        ``excluding(text)`` is true (refusal language) commit to nothing.
+
+        Returns:
+            ``((), None)`` when the answer commits to no figure.
+        """
+        def results(s: Sentence) -> list[FinancialNumber]:
+            return [] if excluding is not None and excluding(s.text) else self.result_figures(s)
+
+        def concluded(s: Sentence) -> list[FinancialNumber]:
+            # "..., so the capex is $915 million": what follows the marker is concluded
+            markers = list(CONCLUDES.finditer(s.text)) if concludes(s.text) else []
+            if not markers:
+                return []
+            after = s.start + markers[-1].start()
+            found = results(s)
+            return [f for f in found if f.start >= after] or found
+
+        concluding = [s for s in self.sentences if concluded(s)]
+        if concluding:
+            return tuple(concluded(concluding[-1])), concluding[-1]
+        with_figures = [s for s in self.sentences if results(s)]
+        if not with_figures:
+            return (), None
+        last = with_figures[-1]
+        if _EQUALS.search(last.text) and last.index >= self.sentences[-1].index - 1:
+            return tuple(self.result_figures(last)), last
+        first = with_figures[0]
+        if not concluded_only and first.index == self.sentences[0].index \
+                and not _EQUALS.search(first.text):
+            return tuple(self.result_figures(first)), first
+        return (), None
+
+    def is_operand(self, figure: FinancialNumber) -> bool:
+        """Whether ``figure`` is an operand of arithmetic ("($66,608 - $63,078)")."""
+        before = self.text[max(0, figure.start - 3):figure.start]
+        return bool(_OPERATOR_AFTER.match(self.text, figure.start + len(figure.raw))
+                    or re.search(r"[+*/\u00d7\u00f7(]\s*$|\s[-\u2212]\s*$", before))
+
+    def result_figures(self, sentence: Sentence) -> list[FinancialNumber]:
+        """The figures a statement gives as its result: right of its last ``=`` if it has
+        one; none when the statement is hypothetical."""
+        if HYPOTHETICAL.search(sentence.text) or sentence.start >= self.illustration_start:
+            return []
+        figures = self.figures_in(sentence)
+        equals = list(_EQUALS.finditer(sentence.text))
+        if not equals and METHOD.search(sentence.text):
+            return []
+        if equals:
+            return self._equation_result(sentence, equals[-1].end(), figures)
+        return figures
+
+    def _equation_result(self, sentence: Sentence, after: int,
+                         figures: list[FinancialNumber]) -> list[FinancialNumber]:
+        """The figures right of the last "=" that are a result, not operands: "= 1.33
+        (rounded)" and "= 0.0142 or 1.42%" state results; "= (A + B) / 2" and "= 4.3% -
+        4.1%" do not."""
+        found: list[FinancialNumber] = []
+        position = sentence.start + after
+        for figure in figures:
+            if figure.start < position:
+                continue
+            between = self.text[position:figure.start]
+            end = figure.start + len(figure.raw)
+            if _ARITHMETIC.search(between) or _OPERATOR_AFTER.match(self.text, end):
+                return []
+            found.append(figure)
+            position = end
+        return found
+
+
+_MARKER_ONLY = re.compile(r"^(?:[-*\u2022]\s*)?\(?(?:\d{1,2}|[a-zA-Z])[.)]$")
+
+
+def _sentences(text: str) -> tuple[Sentence, ...]:
+    spans: list[tuple[int, int]] = []
+    position = 0
+    for piece in _SPLIT.split(text):
+        start = text.find(piece, position)
+        position = start + len(piece)
+        stripped = piece.strip()
+        if not stripped:
+            continue
+        offset = start + piece.index(stripped)
+        if spans and _MARKER_ONLY.match(text[spans[-1][0]:spans[-1][1]]) \
+                and "\n" not in text[spans[-1][1]:offset]:
+            # "1. Trillium: ..." is one statement, not "1." and "Trillium: ..."
+            spans[-1] = (spans[-1][0], offset + len(stripped))
+            continue
+        spans.append((offset, offset + len(stripped)))
+    return tuple(Sentence(i, a, text[a:b]) for i, (a, b) in enumerate(spans))
+
+
+def read_answer(answer: str, question: str = "",
+                expected: tuple[FinancialNumber, ...] = ()) -> AnswerReading:
+    """Read ``answer`` into statements and figures.
+
+    Args:
+        answer: the answer's text.
+        question: the question; figures it states are not taken as the answer's.
+        expected: figures the answer may rightly repeat from the question (a question that
+            says "if there are none, state 0" whose gold is 0).
+
+    Returns:
+        An :class:`AnswerReading`.
+    """
+    given = tuple(q for q in parse_financial_numbers(question)
+                  if not any(q.value == e.value and q.is_percent == e.is_percent
+                             for e in expected))
+    return AnswerReading(answer, _sentences(answer), tuple(parse_financial_numbers(answer)),
+                         given)

@@ -1,0 +1,119 @@
+"""Reading a gold answer: its key figures, what each measures, its yes/no, its period.
+
+The key figures of a gold answer are the figures it states that the question does not
+already state. Each comes with a *label*: the content words just before it in its clause
+("the quick ratio was approximately 0.54" → quick, ratio), which say what quantity it
+measures, so that an answer stating another value for the same quantity can be told from an
+answer that merely mentions other figures.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+
+from agility.metrics._answer import years_of
+from agility.metrics._numbers import FinancialNumber, figures_match, parse_financial_numbers
+from agility.metrics._stance import stem_set
+
+__all__ = ["NOT_APPLICABLE", "GoldReading", "KeyFigure", "figure_kind", "label_at", "read_gold", "years_of"]
+
+_YES = re.compile(r"(?i)^\W*(?:yes|yep|correct|true|indeed)\b")
+_NO = re.compile(r"(?i)^\W*(?:no|nope|false|not really)\b")
+_LABEL_STOP = frozenset(["increase", "increased", "decrease", "decreased", "decline", "declined", "improve", "improved", "drop", "dropped", "grew", "grow", "rose", "fell", "change", "changed", "slightly", "slight", "approximately", "about", "roughly", "around", "nearly", "almost", "only", "just", "was", "were", "is", "are", "be", "been", "has", "have", "had", "of", "the", "a", "an", "in", "on", "at", "to", "for", "by", "from", "with", "as", "its", "their", "it", "this", "that", "which", "respectively", "total", "totaled", "totalled", "amounted", "amount", "stood", "came", "reported", "value", "figure", "fy", "fiscal", "year", "years", "period", "end", "close", "ended"])
+_DENIAL = re.compile(r"(?i)^\W*(?:there (?:are|were|is|was) (?:none|no)\b|none\b|no\b)|"
+                     r"\b(?:did|does|do|has|have) not (?:make|have|report|record|disclose|"
+                     r"register|list|hold)\b[^.]{0,20}\bany\b")
+#: saying a metric does not apply to the company
+NOT_APPLICABLE = re.compile(
+    r"(?i)\b(?:not|isn't|aren't|less|hardly)\s+(?:be\s+)?(?:(?:a|an|the|very|particularly|that|as|"
+    r"really|always|typically|necessarily|most|generally|usually|considered|seen as)\s+){0,3}"
+    r"(?:relevant|useful|meaningful|applicable|appropriate|suitable|informative|commonly used)\b|"
+    r"\bnot measured "
+    r"(?:through|by|using|with)\b|\birrelevant\b|\bdoes not apply\b")
+_CLAUSE_BREAK = re.compile(r"[;:\n]|,\s(?:and|while|whereas|but|compared)\b|\.\s")
+_ASIDE = re.compile(r"\([^()]{0,120}\)")
+
+
+def figure_kind(figure: FinancialNumber) -> str:
+    """"percent", "money" or "plain" (a ratio, a count, a figure without a unit)."""
+    return "percent" if figure.is_percent else ("money" if figure.currency else "plain")
+
+
+@dataclass(frozen=True)
+class KeyFigure:
+    """A figure of the gold answer and the stems of the words naming what it measures."""
+
+    figure: FinancialNumber
+    label: frozenset[str]
+
+
+@dataclass(frozen=True)
+class GoldReading:
+    """What the grader needs to know of a gold answer."""
+
+    text: str
+    numeric: bool
+    keys: tuple[KeyFigure, ...]
+    polarity: str | None
+    years: frozenset[int] = field(default_factory=frozenset)
+    #: the gold denies that anything answers ("There are none", "did not make any")
+    negative: bool = False
+    #: the gold says the question's metric does not apply ("gross margin is not a relevant
+    #: metric for a bank")
+    rejects_metric: bool = False
+
+    @property
+    def figures(self) -> list[FinancialNumber]:
+        """The key figures themselves."""
+        return [k.figure for k in self.keys]
+
+
+def label_at(text: str, start: int) -> frozenset[str]:
+    """The stems of the (up to six) content words before ``start`` in its clause: what the
+    figure there measures ("the quick ratio was approximately 0.54" → quick, ratio)."""
+    head = _ASIDE.sub(" ", text[max(0, start - 300):start])
+    breaks = list(_CLAUSE_BREAK.finditer(head))
+    clause = head[breaks[-1].end():] if breaks else head
+    words = [w for w in re.findall(r"[a-z][a-z&'\-]+", clause.lower()) if w not in _LABEL_STOP]
+    return frozenset(stem_set(" ".join(words[-6:])))
+
+
+_ASKED_UNIT = re.compile(r"(?i)\bin\s+(?:usd|us\$|\$|us dollars)?\s*(thousands|millions|billions)\b")
+_UNIT_SCALE = {"thousands": 1e3, "millions": 1e6, "billions": 1e9}
+
+
+def _in_asked_unit(figure: FinancialNumber, question: str) -> FinancialNumber:
+    asked = _ASKED_UNIT.search(question)
+    if asked is None or figure.is_percent:
+        return figure
+    scale = _UNIT_SCALE[asked.group(1).lower()]
+    return FinancialNumber(value=figure.value * scale, raw=figure.raw, start=figure.start,
+                           scale_explicit=True, currency=True,
+                           decimals=figure.decimals - round(math.log10(scale)))
+
+
+def read_gold(gold: object, question: str) -> GoldReading:
+    """Read ``gold`` (text or a bare number) for the question ``question``."""
+    if isinstance(gold, int | float) and not isinstance(gold, bool):
+        # a bare figure is the answer even when the question names it ("if none, state 0");
+        # its unit is the one the question asks for ("Answer in USD millions")
+        figures = [_in_asked_unit(f, question) for f in parse_financial_numbers(gold)]
+        return GoldReading(str(gold), True, tuple(KeyFigure(f, frozenset()) for f in figures),
+                           None)
+    text = "" if gold is None else str(gold)
+    in_question = parse_financial_numbers(question)
+    keys: list[KeyFigure] = []
+    for figure in parse_financial_numbers(text):
+        if any(figure.raw == q.raw or (figure.value == q.value
+                                       and figure.is_percent == q.is_percent)
+               for q in in_question):
+            continue
+        if any(figures_match(figure, k.figure) and figures_match(k.figure, figure) for k in keys):
+            continue
+        keys.append(KeyFigure(figure, label_at(text, figure.start)))
+    polarity = "yes" if _YES.match(text) else "no" if _NO.match(text) else None
+    negative = polarity is None and not keys and bool(_DENIAL.search(text))
+    return GoldReading(text, False, tuple(keys), polarity, frozenset(years_of(text)), negative,
+                       not keys and bool(NOT_APPLICABLE.search(text)))

@@ -1,0 +1,304 @@
+"""One answer being graded: the readings of the answer and the gold, and the checks the
+correctness grader's rules share (see :mod:`agility.metrics._correctness`).
+
+:class:`Case` holds both readings and answers the shared questions: which figures of the
+answer state a gold figure (directly, or as the change between two levels), which figure the
+answer commits to, whether a statement is about the question's subject, whether the answer
+gives another value for a quantity the gold states, or speaks of another period. Its
+:meth:`Case.where` and :meth:`Case.statement` write the figures and statements a reason names
+with their character offsets in the answer *as given* (before stripping and clipping).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from agility.metrics._answer import AnswerReading, Sentence, read_answer
+from agility.metrics._gold import GoldReading, KeyFigure, figure_kind, label_at, years_of
+from agility.metrics._numbers import FinancialNumber, figures_match
+from agility.metrics._refusal_language import refusal_phrases
+from agility.metrics._stance import declines_in_claim, question_terms, stem_set
+
+__all__ = ["CHANGE", "MAX_CHARS", "Case", "Cited", "Judgement", "as_text", "clip",
+           "difference_matches", "differences", "gold_raws", "refusal", "subject_checks"]
+
+MAX_CHARS = 20_000
+_CLIP_MARK = "\n...\n"
+_MAX_PAIRS = 30
+
+
+@dataclass(frozen=True)
+class Cited:
+    """A figure of the answer that a reason names: ``text`` is ``answer[start:end]``."""
+
+    text: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """The grader's decision on one answer, with the answer's figures its reason names."""
+
+    verdict: str
+    reason: str
+    cited: tuple[Cited, ...] = ()
+
+    @property
+    def score(self) -> float | None:
+        """1.0 correct, 0.0 incorrect or refusal."""
+        return 1.0 if self.verdict == "correct" else 0.0
+
+
+def clip(text: str) -> str:
+    """``text``, or its first and last ``MAX_CHARS // 2`` characters when longer: no real
+    answer is this long, and reading its start and end keeps the grader's time bounded."""
+    if len(text) <= MAX_CHARS:
+        return text
+    half = MAX_CHARS // 2
+    return text[:half] + _CLIP_MARK + text[-half:]
+
+
+def as_text(value: object) -> str:
+    return "" if value is None else str(value)
+
+
+def gold_raws(keys: list[KeyFigure] | tuple[KeyFigure, ...], limit: int = 4) -> str:
+    shown = ", ".join(k.figure.raw for k in keys[:limit])
+    return shown + (", ..." if len(keys) > limit else "")
+
+
+def differences(said: tuple[FinancialNumber, ...]
+                 ) -> list[tuple[FinancialNumber, FinancialNumber, FinancialNumber]]:
+    """The changes between pairs of figures of one kind, each with its two levels: a gold that
+    states a change ("debt decreased by $229 million") is answered by the two levels
+    ($150,868m and $150,639m)."""
+    found = []
+    head = said[:_MAX_PAIRS]
+    for i, first in enumerate(head):
+        for second in head[i + 1:]:
+            if figure_kind(first) != figure_kind(second) or first.value == second.value:
+                continue
+            change = FinancialNumber(
+                value=first.value - second.value, raw=f"{first.raw} - {second.raw}",
+                start=second.start, is_percent=first.is_percent,
+                scale_explicit=first.scale_explicit and second.scale_explicit,
+                currency=first.currency, decimals=min(first.decimals, second.decimals))
+            found.append((change, first, second))
+    return found
+
+
+def difference_matches(diff: FinancialNumber, key: FinancialNumber) -> bool:
+    # a difference of two rounded levels is off by up to one unit of their last digit
+    if figures_match(diff, key):
+        return True
+    if diff.is_percent != key.is_percent or key.value == 0:
+        return False
+    gap = abs(abs(diff.value) - abs(key.value))
+    return gap <= 10.0 ** (-diff.decimals) * 1.000001 and gap <= 0.2 * abs(key.value)
+
+
+# Words that name no quantity: a statement made only of these ("Therefore, the answer is
+# approximately 1.33") speaks of whatever was asked.
+_YEAR_AFTER = re.compile(r"(?i)\s*(?:\w+\s+)?(?:in|for|at|during|as of|of)\s+(?:the\s+)?"
+                         r"(?:fiscal\s+(?:year\s+)?|fy\s*)?'?(\d{4}|\d{2})\b")
+_YEAR_BEFORE = re.compile(r"(?i)(?:fy|fiscal(?: year)?|in)?\s*'?((?:19|20)\d\d|\d\d)\s*[:,\-\u2013]?"
+                          r"\s*(?:was|were|is|of|at)?\s*$")
+
+
+def _full_year(digits: str) -> int:
+    year = int(digits)
+    return year + 2000 if year < 100 else year
+
+
+_NEUTRAL = frozenset(stem_set(
+    "therefore thus hence answer result final approximately about roughly rounded decimal "
+    "places value figure equals comes total calculated calculation computed answer equal "
+    "percent percentage million billion thousand dollars usd days times increase decrease "
+    "decline rise fall change growth drop higher lower negative positive loss gain"))
+CHANGE = re.compile(r"(?i)\b(?:increas\w*|decreas\w*|declin\w*|improv\w*|drop\w*|fell|rose|"
+                     r"grew|grow\w*|chang\w*|difference|shr[iu]nk\w*|reduc\w*|rais\w*|"
+                     r"lower\w*|cut)\b")
+
+
+class Case:
+    """One answer being graded: the readings of the answer and the gold, and shared checks."""
+
+    def __init__(self, question: str, gold: GoldReading, answer: str, stripped_length: int,
+                 lead: int) -> None:
+        self.question = question
+        # offsets into the answer as given: it was stripped (``lead`` characters) and very
+        # long answers were clipped to their start and end
+        self._lead, self._tail_shift = lead, stripped_length - len(answer)
+        self.gold = gold
+        self.reading: AnswerReading = read_answer(answer, question, tuple(gold.figures))
+        self.refusals = refusal_phrases(answer)
+        self.derived = (differences(self.reading.own_figures)
+                        if gold.keys and CHANGE.search(gold.text) else [])
+
+    def position(self, offset: int) -> int:
+        """An offset of the graded text as an offset of the answer as given."""
+        if self._tail_shift and offset >= MAX_CHARS // 2 + len(_CLIP_MARK):
+            offset += self._tail_shift
+        return offset + self._lead
+
+    def cite(self, figures: list[FinancialNumber] | tuple[FinancialNumber, ...]
+             ) -> tuple[Cited, ...]:
+        return tuple(Cited(f.raw, self.position(f.start), self.position(f.start) + len(f.raw))
+                     for f in figures)
+
+    def where(self, figures: list[FinancialNumber] | tuple[FinancialNumber, ...],
+              limit: int = 3) -> str:
+        """The figures as the answer writes them, with their character offsets."""
+        shown = ", ".join(f'"{c.text}" (characters {c.start}-{c.end})'
+                          for c in self.cite(figures[:limit]))
+        return shown + (", ..." if len(figures) > limit else "")
+
+    def statement(self, sentence: Sentence, limit: int = 90) -> str:
+        """A statement of the answer, quoted (shortened) with its character offsets."""
+        text = sentence.text if len(sentence.text) <= limit else sentence.text[:limit - 3] + "..."
+        start = self.position(sentence.start)
+        return (f'statement {sentence.index + 1} ("{text}", characters {start}-'
+                f'{start + len(sentence.text)})')
+
+    def about_question(self, sentence: Sentence) -> bool:
+        """Whether a statement speaks of the question's subject: it shares a term with the
+        question, or names no quantity at all ("= 1.33", "The answer is 1.33")."""
+        terms = {t for t in question_terms(self.question) if not any(c.isdigit() for c in t)}
+        said = stem_set(sentence.text)
+        if not terms or said & terms:
+            return True
+        return not (said - _NEUTRAL)
+
+    def asserted(self, figure: FinancialNumber) -> bool:
+        """Whether the answer asserts ``figure``: not in an illustration, a conditional or
+        hypothetical statement, or refusal language."""
+        sentence = self.reading.sentence_at(figure.start)
+        return (sentence is not None and figure in self.reading.result_figures(sentence)
+                and not refusal_phrases(sentence.text))
+
+    def gold_changes(self) -> list[KeyFigure]:
+        """The changes the gold states as two levels ("dropped from 24.6% to 21.6%")."""
+        if len(self.gold.keys) != 2 or not CHANGE.search(self.gold.text):
+            return []
+        first, second = (k.figure for k in self.gold.keys)
+        if figure_kind(first) != figure_kind(second):
+            return []
+        change = FinancialNumber(value=abs(second.value - first.value),
+                                 raw=f"{first.raw} to {second.raw}", start=0,
+                                 is_percent=first.is_percent, currency=first.currency,
+                                 scale_explicit=first.scale_explicit and second.scale_explicit,
+                                 decimals=min(first.decimals, second.decimals))
+        return [KeyFigure(change, frozenset())]
+
+    def matching(self, key: FinancialNumber,
+                 figures: tuple[FinancialNumber, ...] | list[FinancialNumber]) -> list[
+                     FinancialNumber]:
+        # words may carry a sign ("a decline of 0.9%" for -0.9%), but an answer that writes
+        # a minus sign does not state a positive bare-figure gold (-55.2% is not 0.551)
+        return [f for f in figures if figures_match(f, key)
+                and not (self.gold.numeric and f.value < 0 < key.value)]
+
+    def matched_anywhere(self, key: FinancialNumber) -> list[FinancialNumber]:
+        own = self.matching(key, self.reading.own_figures)
+        if own:
+            return own
+        # a change met by two levels: cite the levels, which the answer does state
+        for change, first, second in self.derived:
+            if difference_matches(change, key):
+                return [first, second]
+        return []
+
+    def committed(self) -> tuple[tuple[FinancialNumber, ...], Sentence | None]:
+        """The figures the answer commits to, and where (see ``AnswerReading.commitment``).
+
+        With refusal language only a marked conclusion (or final equation) commits, and it
+        commits even to a figure the question suggested ("if none, state 0"). Of several
+        figures attached to years ("$1,577 million in 2017 and $1,600 million in 2018"),
+        those of the year asked are the answer.
+        """
+        if self.refusals:
+            figures, sentence = read_answer(self.reading.text).commitment(
+                concluded_only=True, excluding=declines_in_claim)
+        else:
+            figures, sentence = self.reading.committed
+        asked = years_of(self.question)
+        if len(figures) > 1 and asked:
+            years = {f.start: self._year_of(f) for f in figures}
+            if any(y in asked for y in years.values()):
+                figures = tuple(f for f in figures if years[f.start] in asked or
+                                years[f.start] is None)
+        return figures, sentence
+
+    def _year_of(self, figure: FinancialNumber) -> int | None:
+        """The year a figure is given for: "$1,600 million in 2018", "FY2018: $1,600"."""
+        end = figure.start + len(figure.raw)
+        after = _YEAR_AFTER.match(self.reading.text, end)
+        if after:
+            return _full_year(after.group(1))
+        before = _YEAR_BEFORE.search(self.reading.text[max(0, figure.start - 24):figure.start])
+        return _full_year(before.group(1)) if before else None
+
+    def conflicts(self) -> list[tuple[KeyFigure, FinancialNumber]]:
+        """Answer figures that give another value for a quantity the gold states (the same
+        kind of figure, in a statement that names the gold figure's quantity)."""
+        found = []
+        matched = [k for k in self.gold.keys if self.matched_anywhere(k.figure)]
+        for key in self.gold.keys:
+            if not key.label or key in matched:
+                continue
+            # the answer states a sibling figure of the same quantity ("from 982 stores to
+            # 969"): the gold's other figures are not contradicted by its other levels
+            if any(figure_kind(m.figure) == figure_kind(key.figure)
+                   and len(m.label & key.label) >= min(2, len(key.label)) for m in matched):
+                continue
+            for figure in self.reading.own_figures:
+                if figure.start >= self.reading.illustration_start:
+                    break
+                if figure_kind(figure) != figure_kind(key.figure) \
+                        or self.reading.is_operand(figure):
+                    continue
+                # the same quantity: the words naming the answer's figure name the gold's
+                label = label_at(self.reading.text, figure.start)
+                if not label or len(label & key.label) < min(2, len(key.label), len(label)):
+                    continue
+                found.append((key, figure))
+                break
+        return found
+
+    def other_period(self) -> str | None:
+        """A reason when the answer speaks only of years the question does not ask about."""
+        asked = years_of(self.question)
+        if not asked:
+            return None
+        asked |= set(self.gold.years)
+        # the years of the statements that give figures: restating the question's period
+        # and then quoting figures of another year is speaking of another year
+        said = {y for s in self.reading.sentences if s.start < self.reading.illustration_start
+                and self.reading.figures_in(s) for y in years_of(s.text)}
+        near = {y + d for y in asked for d in (-1, 0, 1)}
+        if said and not said & near:
+            shown = ", ".join(str(y) for y in sorted(said)[:4])
+            return (f"speaks of {shown}, not of the period asked "
+                    f"({', '.join(str(y) for y in sorted(asked))})")
+        return None
+
+
+def refusal(case: Case) -> Judgement:
+    return Judgement("refusal", "declines or says the information is missing ("
+                     + ", ".join(case.refusals) + ") and commits to no answer")
+
+
+def subject_checks(case: Case) -> Judgement | None:
+    """Rule 4: another value for the gold's quantity, or another period."""
+    conflicts = case.conflicts()
+    if conflicts:
+        figures = list({f.start: f for _, f in conflicts}.values())
+        keys = [k for k, _ in conflicts]
+        return Judgement("incorrect", f"states {case.where(figures)} for the quantity the gold "
+                                      f"gives as {gold_raws(keys)}", case.cite(figures))
+    period = case.other_period()
+    if period:
+        return Judgement("incorrect", period)
+    return None

@@ -1,0 +1,130 @@
+"""Refusal language: does a text decline, or say the information is not available?
+
+:func:`refusal_phrases` finds the kinds of language an answer uses when it declines ("I'm
+sorry, I can't"), says it has no access to the data, or says the context or documents do not
+contain what is needed. Language is not a verdict: an answer that says a detail is missing
+*and then answers anyway* is not a refusal. :func:`agility.metrics._refusal.declines` weighs
+the language against what the answer commits to.
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["is_refusal", "refusal_phrases"]
+
+_SOURCE = (r"(?:context|document|documents|text|excerpt|excerpts|passage|passages|filing|"
+           r"filings|statement|statements|report|evidence|information|data|sources?|"
+           r"extract|snippet|table|pages?)")
+
+_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
+    ("apology", re.compile(r"(?i)\b(?:i'?m|i am) (?:sorry|afraid)\b|\bi apologi[sz]e\b")),
+    ("no access", re.compile(
+        r"(?i)\b(?:i|as an ai[^,.]*,? i) (?:do not|don't|cannot|can't|am unable to|"
+        r"am not able to) (?:have )?(?:real-time |direct |the ability to )?"
+        r"(?:access|browse|retrieve|pull|fetch|look up|provide real-time|real-time|"
+        r"the (?:specific |necessary |required |relevant )?(?:information|data|details))")),
+    ("as an ai", re.compile(r"(?i)\bas an ai\b|\bas of (?:my|the) last (?:update|training|"
+                            r"knowledge|available (?:information|data))\b|"
+                            r"\bai (?:language )?model\b|\bmy knowledge cutoff\b|"
+                            r"\bmy training data\b|\bknowledge cut-?off\b")),
+    ("cannot answer", re.compile(
+        r"(?i)(?:\b(?:i|we|it) (?:cannot|can ?not|can't|couldn't|could not|am unable to|are "
+        r"unable to|was unable to|am not able to|is (?:not possible|impossible) to|was not "
+        r"possible to)|\b(?:i'm|i\u2019m) (?:unable|not able) to|^\W*unable to) (?:\w+ ){0,3}?"
+        r"(?:determine|provide|calculate|compute|answer|confirm|say|find|locate|see|identify|"
+        r"ascertain|assess|state|give|tell|verify|conclude|infer|derive|specify|complete|"
+        r"perform|comment|offer|obtain|extract|compare|make|draw)")),
+    ("not possible", re.compile(
+        r"(?i)\b(?:not|impossible|isn't|is not) (?:possible|feasible|able) to "
+        r"(?:\w+ ){0,2}?(?:determine|provide|calculate|compute|answer|confirm|say|identify|"
+        r"ascertain|assess|conclude|infer|derive)|\bcannot be (?:\w+ly )?(?:determined|calculated|"
+        r"computed|answered|confirmed|derived|ascertained|identified|found|assessed|"
+        r"inferred|provided)")),
+    ("source lacks", re.compile(
+        rf"(?i)\b(?:the |this |provided |given |available |above ){{0,3}}{_SOURCE}\b[^.,;]{{0,60}}?"
+        r"\b(?:does|do|did|is|are|was|were)(?: not|n't| no longer)\b[^.]{0,40}?"
+        r"\b(?:contain|include|provide|mention|specify|offer|disclose|detail|give|have|"
+        r"state|show|list|present|indicate|reference|break|explicitly|specifically|directly|"
+        r"sufficient|enough|available|clear)|\bnone of (?:the|these|those) (?:\w+ )?"
+        r"(?:excerpts?|documents?|passages?|sources?|filings?|statements?|texts?)\b")),
+    ("not stated", re.compile(
+        r"(?i)\b(?:does|do|did)(?: not|n't) (?:explicitly |specifically |directly |clearly )?"
+        r"(?:state|disclose|mention|specify|report|break out|give|provide|include|contain|"
+        r"list|show)\b")),
+    ("missing", re.compile(
+        r"(?i)\b(?:is|are|was|were|remains?) (?:still )?(?:missing|unavailable|absent|lacking)\b|"
+        r"\bwithout (?:the|this|these|those) (?:\w+ ){0,3}?(?:figures?|data|information|"
+        r"details|numbers)\b")),
+    ("no information", re.compile(
+        r"(?i)(?:\b(?:there is|there are|there's|contains|with|provides|has|have|i have) "
+        r"(?:no|not any|not enough|insufficient|limited)|\b(?:i|we) do not have|"
+        r"\b(?:i|we) don't have|\bwithout) ?(?:specific |explicit |direct |detailed |sufficient |enough |"
+        r"relevant |such |further |additional |the necessary |the required |any |the |"
+        r"exact |actual |necessary |required ){0,3}"
+        r"(?:information|data|details|mention|figures|breakdown|disclosure|indication|"
+        r"evidence|numbers)\b"
+        r"[^.]{0,40}?\b(?:provided|available|given|mentioned|included|disclosed|about|on|"
+        r"regarding|to|in|for|of)")),
+    ("not provided", re.compile(
+        r"(?i)\b(?:is|are|was|were)(?: not|n't) (?:explicitly |specifically |directly |clearly |"
+        r"fully |entirely |completely |readily )?"
+        r"(?:provided|mentioned|available|given|included|disclosed|specified|stated|"
+        r"listed|reported|detailed|shown|present)\b")),
+    ("would need", re.compile(
+        r"(?i)\b(?:you|one) (?:would|will|may|might) (?:need|have) to (?:refer|consult|look|"
+        r"review|check|access|obtain)|\bplease (?:refer|consult|check)\b|"
+        r"\b(?:i|we) (?:would )?(?:need|require) (?:more|additional|the|access)")),
+    ("declines", re.compile(
+        r"(?i)\b(?:i|we) (?:cannot|can ?not|can't|won't|will not|am unable to|are unable to)"
+        r" (?:\w+ ){0,2}?(?:help|assist)\b|\b(?:i|we) must (?:respectfully )?decline\b")),
+    ("does not know", re.compile(r"(?i)\bi (?:don't|do not) know\b|\bi'm not sure\b|"
+                                 r"\bi am not sure\b")),
+    ("insufficient", re.compile(r"(?i)\binsufficient (?:information|data|context|details)\b|"
+                                r"\bnot enough (?:information|data|context|details)\b")),
+]
+
+
+# Matching lower-cased text without re.IGNORECASE is markedly faster; the patterns are
+# written for lower case anyway.
+_PATTERNS = [(name, re.compile(p.pattern.replace("(?i)", ""))) for name, p in _PATTERNS]
+# Words without which a pattern cannot match: a pattern runs only when one of its words is in
+# the text (most sentences of most answers skip every pattern).
+_TRIGGERS: dict[str, tuple[str, ...]] = {
+    "apology": ("sorry", "afraid", "apologi"),
+    "no access": ("i do not", "i don't", "i cannot", "i can't", "i am unable", "i am not able",
+                  "as an ai"),
+    "as an ai": ("as an ai", "as of my", "as of the last", "ai model", "ai language",
+                 "knowledge cut", "training data"),
+    "cannot answer": ("cannot", "can not", "can't", "couldn't", "could not", "unable",
+                      "not able", "possible"),
+    "not possible": ("possible", "feasible", "able to", "cannot be"),
+    "source lacks": ("not", "n't", "no longer", "none of"),
+    "not stated": ("not", "n't"),
+    "missing": ("missing", "unavailable", "absent", "lacking", "without"),
+    "no information": ("no ", "not any", "not enough", "insufficient", "limited", "do not have",
+                       "don't have", "without"),
+    "not provided": ("not", "n't"),
+    "would need": ("would", "will", "may", "might", "please", "need", "require"),
+    "declines": ("help", "assist", "decline"),
+    "does not know": ("know", "not sure"),
+    "insufficient": ("insufficient", "not enough"),
+}
+
+
+def refusal_phrases(text: str) -> list[str]:
+    """The kinds of refusal language found in ``text`` ("apology", "source lacks", ...)."""
+    lowered = text.lower()
+    return [name for name, pattern in _PATTERNS
+            if any(word in lowered for word in _TRIGGERS[name]) and pattern.search(lowered)]
+
+
+def is_refusal(text: str | None) -> bool:
+    """Whether ``text`` is empty or contains refusal language.
+
+    This is the plain language test; :func:`agility.metrics._refusal.declines` also asks
+    whether the answer commits to an answer anyway.
+    """
+    if text is None or not text.strip():
+        return True
+    return bool(refusal_phrases(text))

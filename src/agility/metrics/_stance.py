@@ -1,0 +1,367 @@
+"""Where an answer stands on a yes/no question, said outright or not.
+
+An answer says "yes" or "no" at its start ("No, the quick ratio was 0.54"), in its conclusion
+("So, no, ..."), or only by restating the question's proposition, affirmed or negated ("3M
+appears to have a reasonably healthy liquidity profile"; "gross margins have not been
+consistent"; for a question about improvement, "the margin declined"). :func:`stance` finds
+the first of these the answer offers and returns it with the statement that carries it.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+
+from agility.metrics._answer import (
+    HYPOTHETICAL,
+    METHOD,
+    AnswerReading,
+    Sentence,
+    concludes,
+    years_of,
+)
+from agility.metrics._refusal_language import refusal_phrases
+
+__all__ = ["Stance", "asks_yes_no", "committing_statement", "declines_in_claim", "direction", "proposition", "question_terms",
+           "said_stance", "stance", "stem_set"]
+
+# "As of my last update in early 2023, ...": a hedge on what follows, not a refusal.
+_CUTOFF = re.compile(r"(?i)^\W*as of (?:my|the) last (?:update|knowledge update|training)"
+                     r"(?: in [\w ]{1,20}?\d{4})?,\s*")
+_YES_NO_QUESTION = re.compile(r"(?i)^\W*(?:is|are|was|were|does|do|did|has|have|had|can|could|"
+                              r"will|would|should)\b")
+_LEAD_IN = re.compile(
+    r"(?i)^\W*(?:(?:sure|certainly|okay|ok|great question)[!.,]\s*)?(?:(?:based on|according to|"
+    r"from|given|using|looking at|as per|as of|upon|after)[^,.]{0,160},\s*)?")
+_YES = re.compile(r"(?i)^\W*(?:yes|yep|correct|true|indeed)\b")
+_NO = re.compile(r"(?i)^\W*(?:no|nope|false|not really)\b(?!\s+(?:specific|explicit|direct|"
+                 r"mention|information|data|details?)\b)")
+_LATE = re.compile(r"(?i)\b(?:so|therefore|thus|hence|in summary|in conclusion|to answer (?:your|"
+                   r"the) question|the (?:short )?answer (?:to (?:your|the|this) question )?is)"
+                   r"[,:]? (?:the answer is )?(yes|no)\b")
+_NEGATION = re.compile(
+    r"(?i)\b(?:not(?! only| just| merely)|no|never|neither|nor|without|cannot|none|lacks?|lacking|"
+    r"fail(?:s|ed)? to|unlikely|insufficient|unable|rather than|instead of|as opposed to)\b|"
+    r"n't\b")
+# Clauses of a statement: the claim is in one of them ("X is capital-intensive, but the degree
+# may not be as high"; "While the filing does not say, the trend suggests stability").
+_CLAUSE = re.compile(r"(?i),\s*(?:but|however|although|though|whereas|while|yet)\b|;\s*|"
+                     r"\s(?:but|however|although|whereas)\s")
+_PARENTHETICAL = re.compile(r"\([^()]{0,200}\)")
+_TURN = re.compile(r"(?i)[;,]\s*(?:however|but|nevertheless|nonetheless|yet)\b,?")
+_CONCESSION = re.compile(r"(?i)^\W*(?:(?:in conclusion|in summary|overall|therefore|thus|so),?\s*)?"
+                         r"(?:while|although|though|despite|even though|whereas)\b[^,]*,")
+_UP = re.compile(r"(?i)\b(?:increas\w*|improv\w*|rose|rise[sn]?|rising|grew|grow\w*|higher|gain\w*|"
+                 r"expand\w*|accelerat\w*|strengthen\w*|up\b)")
+_DOWN = re.compile(r"(?i)\b(?:decreas\w*|declin\w*|dropp?\w*|fell|fall\w*|lower|shr[iu]nk\w*|"
+                   r"contract\w*|deteriorat\w*|decelerat\w*|reduc\w*|weaken\w*|down\b)")
+_WORD = re.compile(r"[a-z][a-z0-9&'\-]+")
+_STOP = frozenset(["a", "an", "the", "and", "or", "of", "in", "on", "at", "to", "for", "by", "with", "from", "as", "is", "are", "was", "were", "be", "been", "being", "has", "have", "had", "it", "its", "this", "that", "these", "those", "which", "who", "whom", "what", "when", "where", "why", "how", "than", "then", "there", "their", "they", "them", "he", "she", "his", "her", "we", "our", "you", "your", "i", "do", "does", "did", "can", "could", "would", "should", "will", "may", "might", "also", "very", "more", "most", "less", "over", "under", "between", "during", "into", "about", "any", "based", "data", "fy", "year", "years", "company", "company's", "companies", "terms", "such", "per"])
+# The part of a FinanceBench-style question after its main clause ("If X is not a useful
+# metric ..., state that and explain why") is an instruction, not the proposition.
+# The sentences of a FinanceBench-style question that instruct rather than ask ("If X is not a
+# useful metric, state that and explain why."; "Round your answer to two decimal places.")
+_INSTRUCTION = re.compile(r"(?i)^\W*(?:if|answer|please|round|give|use|using|base|basing|calculate|"
+                          r"compute|respond|provide|explain|state|assume|you are|we (?:need|want)|"
+                          r"address|define|by drawing|taking into account|in agreement|"
+                          r"utilize|reference|consider)\b|\bis defined as\b")
+_QUESTION_SPLIT = re.compile(r"(?<=[.?!])\s+")
+# "Here's the question: what is ...": the question proper follows the colon
+_ASKED = re.compile(r"(?i)(?:here(?:'s| is) the question|the question is|question)\s*:\s*")
+
+
+# A statement of the task, not of its result ("To determine whether the margin improved, ...").
+_TASK = re.compile(r"(?i)^\W*(?:the question (?:asks|is asking)|you(?:'re| are) asking|"
+                   r"here(?:'s| is) (?:the|a|how)|"
+                   r"to (?:determine|assess|evaluate|answer|find|see|calculate|"
+                   r"understand|check|judge|address)|in order to|let'?s|we (?:need|will|can|must|"
+                   r"would)|first,|whether|if\b)|\b(?:whether|we need to|need to (?:calculate|"
+                   r"compare|look|determine))\b|\?\s*$")
+# "Operating margin is a useful metric for Adobe": about the metric, not the proposition.
+_DEFINITION = re.compile(r"(?i)\b(?:is|be|are|remains?) an? (?:\w+ ){0,2}(?:metric|measure|"
+                         r"indicator|ratio|measurement|gauge)\b|\bmeasures\b|\b(?:shows|"
+                         r"represents|reflects|indicates) (?:the (?:proportion|percentage|"
+                         r"amount|share)|how|what)\b")
+# Talk about the sources rather than the company ("The context provided lists ...").
+_SOURCE_TALK = re.compile(r"(?i)^\W*(?:however,\s*)?(?:the|this|these) (?:\w+ )?(?:context|"
+                          r"information|evidence|excerpts?|text|documents?|filings?|data|"
+                          r"details|passages?|statements?)(?: \w+)? (?:provided|given|available|"
+                          r"shown|presented|lists?|discuss\w*|pertains?|includes?|contains?|"
+                          r"mentions?|only|are|is|was|were|provides|shows|states|says|notes)\b|"
+                          r"\bit is (?:mentioned|stated|noted|indicated)\b")
+# Addressed to the reader ("the line item will tell you ...").
+_READER = re.compile(r"(?i)\byou\b|\byour\b")
+_CONDITIONAL = re.compile(r"(?i)\bif\b|\bwould\b|\bunless\b|\bassuming\b")
+# Hedged claims ("3M likely maintains ...") do not commit an answer that has declined.
+_HEDGED = re.compile(r"(?i)\b(?:likely|probably|possibly|may|might|could|perhaps|presumably)\b")
+_EVIDENTIAL = re.compile(r"(?i)\b(?:indicat\w*|suggest\w*|shows?|showing|demonstrat\w*|"
+                         r"reflect\w*|means?|implies|signal\w*|points? to|conclude\w*)\b")
+
+
+# Advice to the reader ("Review the segment results", "you would need to check ...").
+_ADVICE = re.compile(r"(?i)^\W*(?:\d+[.)]\s*)?(?:(?:finally|then|next|first(?:ly)?|second(?:ly)?|"
+                     r"third(?:ly)?|also|additionally|lastly|alternatively),?\s+)?(?:compare|look|review|visit|check|consult|refer|"
+                     r"search|find|locate|obtain|calculate|divide|add|subtract|identify|go|use|"
+                     r"read|access|see|note|contact|examine|adjust|determine|follow|multiply|"
+                     r"take|plug|apply|gather|download|ensure|please|keep|remember|consider)\b|"
+                     r"\byou (?:can|could|would|may|might|should|will|need|must)\b|"
+                     r"\b(?:i|one|we) (?:would|could|might) (?:recommend|suggest|refer|need|look|"
+                     r"check|have to)\b|\bi (?:recommend|suggest)\b|\bsubject to change\b|"
+                     r"\bwill (?:provide|show|include|give|contain|list|represent|be (?:listed|shown|"
+                     r"reported))\b")
+# A list item's label ("Capital expenditures (CapEx): look at ..."), read past for advice.
+_ITEM_LABEL = re.compile(r"^\W*[\w\s&()/,'-]{1,60}:\s*(?=\S)")
+# General statements about metrics, not about the company ("a quick ratio above 1 typically
+# indicates ...") carry no stance.
+_GENERIC = re.compile(r"(?i)\b(?:typically|generally|usually|ideally|in general|as a rule|"
+                      r"can vary|often|tends? to|a company|any company|company like|companies like|"
+                      r"can (?:\w+ )?(?:affect|impact|reduce|increase|improve|lead|result|drive|"
+                      r"help|change|vary|fluctuate|influence|be affected|be influenced))\b|"
+                      r"^\W*an?\s")
+
+
+@dataclass(frozen=True)
+class Stance:
+    """``answer`` is "yes" or "no"; ``sentence`` is where the answer says so; ``how`` is
+    "said" (an explicit yes/no) or "implied" (the question's proposition, affirmed or not)."""
+
+    answer: str
+    sentence: Sentence
+    how: str
+
+
+@functools.lru_cache(maxsize=8192)
+def stem_set(text: str) -> frozenset[str]:
+    """Five-letter stems of the content words of ``text`` (cheap stemming); a financial
+    abbreviation also stands for its words and the words for it ("capex" and "capital
+    expenditure")."""
+    lowered = text.lower()
+    words = set(_WORD.findall(lowered))
+    stems = {w[:5] for w in words if w not in _STOP and len(w) > 2}
+    for short_word, first_word, long_form, both in _ABBREVIATIONS:
+        if short_word in words or (first_word in words and long_form.search(lowered)):
+            stems |= both
+    return frozenset(stems)
+
+
+_ABBREVIATION_TABLE = {
+    "capex": "capital expenditure", "cogs": "cost of goods sold", "ppe": "property plant equipment",
+    "pp&e": "property plant equipment", "ppne": "property plant equipment",
+    "roa": "return on assets", "roe": "return on equity", "eps": "earnings per share",
+    "fcf": "free cash flow", "d&a": "depreciation amortization", "sg&a": "selling general "
+    "administrative", "r&d": "research development", "ebit": "earnings before interest taxes",
+    "dpo": "days payable outstanding", "dso": "days sales outstanding",
+    "dio": "days inventory outstanding", "ccc": "cash conversion cycle",
+    "opex": "operating expenses", "cfo": "cash from operations", "ar": "accounts receivable",
+    "ap": "accounts payable",
+}
+_ABBREVIATIONS = [
+    (short, long_form.split()[0],
+     re.compile(r"\b" + r"\W+(?:and\W+|of\W+|on\W+|per\W+)?".join(
+         re.escape(w) for w in long_form.split()) + r"\w*"),
+     frozenset({short[:5]} | {w[:5] for w in long_form.split() if len(w) > 2}))
+    for short, long_form in _ABBREVIATION_TABLE.items()]
+
+
+def proposition(question: str, *, asides: bool = False) -> str:
+    """The question's proposition: its instruction sentences, a leading "Based on ...,"
+    and (unless ``asides``) its parenthetical asides stripped."""
+    text = question.strip()
+    asked = list(_ASKED.finditer(text))
+    if asked:
+        text = text[asked[-1].end():]
+    kept = [_LEAD_IN.sub("", s, count=1) for s in _QUESTION_SPLIT.split(text)
+            if s and not _INSTRUCTION.search(s)]
+    text = " ".join(kept) if kept else text
+    return text if asides else _PARENTHETICAL.sub(" ", text)
+
+
+def question_terms(question: str) -> frozenset[str]:
+    """The stems of the question's proposition, its asides included ("return on assets
+    (ROA)")."""
+    return stem_set(proposition(question, asides=True))
+
+
+def direction(text: str) -> str | None:
+    """"up" or "down" when ``text`` speaks of a change one way only."""
+    up, down = bool(_UP.search(text)), bool(_DOWN.search(text))
+    return "up" if up and not down else "down" if down and not up else None
+
+
+def said_stance(reading: AnswerReading) -> Stance | None:
+    """An explicit yes or no: at the answer's start, or in its conclusion ("So, no, ...")."""
+    sentences = [s for s in reading.sentences if s.start < reading.illustration_start]
+    if not sentences:
+        return None
+    first = sentences[0]
+    head = _LEAD_IN.sub("", first.text, count=1)
+    if _YES.match(head):
+        return Stance("yes", first, "said")
+    if _NO.match(head):
+        return Stance("no", first, "said")
+    for sentence in reversed(sentences):
+        late = _LATE.search(sentence.text)
+        if late:
+            return Stance(late.group(1).lower(), sentence, "said")
+    return None
+
+
+def _implied(reading: AnswerReading, question: str, strict: bool) -> Stance | None:
+    terms = question_terms(question)
+    if len(terms) < 2:
+        return None
+    asked_way = direction(proposition(question))
+    candidates = []
+    for sentence in reading.sentences:
+        if sentence.start >= reading.illustration_start:
+            break
+        if (_TASK.search(sentence.text) or METHOD.search(sentence.text) or "=" in sentence.text
+                or _GENERIC.search(sentence.text) or HYPOTHETICAL.search(sentence.text)):
+            continue
+        if strict and (refusal_phrases(sentence.text) or _GENERIC.search(sentence.text)
+                       or _ADVICE.search(sentence.text) or _DEFINITION.search(sentence.text)
+                       or _SOURCE_TALK.search(sentence.text)
+                       or not (concludes(sentence.text)
+                               or _EVIDENTIAL.search(sentence.text))):
+            continue
+        if len(stem_set(sentence.text) & terms) >= max(2, 0.5 * len(terms)):
+            candidates.append(sentence)
+    if not candidates:
+        return None
+    # an opening statement that takes up the proposition is the answer; otherwise the last
+    # statement that concludes or draws on evidence ("this indicates ...")
+    concluding = [s for s in candidates
+                  if concludes(s.text) or _EVIDENTIAL.search(s.text)]
+    opening = next((s for s in candidates[:1] if s.index <= 1 and not _DEFINITION.search(s.text)
+                    and not reading.figures_in(s)), None)
+    chosen = opening or (concluding[-1] if concluding else candidates[0])
+    claim = _claim(chosen.text, terms)
+    question_negations = len(_NEGATION.findall(proposition(question)))
+    negated = len(_NEGATION.findall(claim)) > question_negations
+    said_way = direction(claim)
+    opposite_way = bool(asked_way and said_way and said_way != asked_way)
+    if opposite_way or _contrary(proposition(question), claim):
+        negated = not negated
+    return Stance("no" if negated else "yes", chosen, "implied")
+
+
+# Predicates of financial questions and the words that assert their contrary ("margins have
+# fluctuated" answers "are margins consistent?" with no).
+_CONTRARIES = [
+    (re.compile(r"(?i)\b(?:consistent|stable|steady)\b"),
+     re.compile(r"(?i)\b(?:fluctuat\w*|volatil\w*|inconsistent|unstable|erratic|varied)\b")),
+    (re.compile(r"(?i)\b(?:healthy|strong|solid|robust)\b"),
+     re.compile(r"(?i)\b(?:weak\w*|unhealthy|poor|strained|tight)\b")),
+    (re.compile(r"(?i)\bpositive\b"), re.compile(r"(?i)\bnegative\b")),
+    (re.compile(r"(?i)\bhigh\b"), re.compile(r"(?i)\b(?:low|modest|moderate|slow)\b")),
+    (re.compile(r"(?i)\baccelerat\w*"), re.compile(r"(?i)\b(?:decelerat\w*|slow\w*)\b")),
+]
+
+
+def _contrary(asked: str, claim: str) -> bool:
+    """Whether ``claim`` asserts the contrary of the question's predicate (and not the
+    predicate itself): "some fluctuation" or "slightly lower" does not."""
+    for word, contrary in _CONTRARIES:
+        if not word.search(asked) or word.search(claim):
+            continue
+        for found in contrary.finditer(claim):
+            if not _QUALIFIED.search(claim[max(0, found.start() - 20):found.start()]):
+                return True
+    return False
+
+
+_QUALIFIED = re.compile(r"(?i)\b(?:some|slight|slightly|minor|little|small|modest|minimal)\s+$")
+
+
+def _claim(text: str, terms: frozenset[str]) -> str:
+    """The clause of ``text`` that carries its claim about the question's terms."""
+    text = _LEAD_IN.sub("", text, count=1)
+    concession = _CONCESSION.match(text)
+    head = [concession.group(0)] if concession else []
+    rest = text[concession.end():] if concession else text
+    clauses = [c for c in [*_CLAUSE.split(rest), *head] if c.strip()]
+    if not clauses:
+        return text
+    # the clause that speaks most of the question's terms; on a tie, the main clause
+    return max(clauses, key=lambda c: len(stem_set(c) & terms))
+
+
+def declines_in_claim(text: str) -> list[str]:
+    """Refusal language in a statement's claim: a concession before it ("Although the filing
+    does not say so directly, capex was $1,577 million"; "The filing does not break it out;
+    however, capex was $1,577 million") does not make it a refusal."""
+    claim = _CONCESSION.sub("", _CUTOFF.sub("", text, count=1), count=1)
+    return refusal_phrases(_TURN.split(claim)[-1])
+
+
+def committing_statement(reading: AnswerReading, question: str, *,
+                         strict: bool = False) -> Sentence | None:
+    """The statement in which the answer takes up the question and answers it.
+
+    That is a statement that states most of the question's terms and is neither a statement
+    of the task or method, refusal language, a general remark about a metric, advice to the
+    reader, talk about the sources, nor part of an illustration. The answer's opening
+    statement if it is one; else its last concluding one; else the first.
+
+    Args:
+        reading: the answer, read.
+        question: the question.
+        strict: for an answer with refusal language: also no hedged or conditional
+            statement ("it might raise its guidance"), no formula, and none about another
+            period than the question's.
+
+    Returns:
+        The statement, or None when the answer has none.
+    """
+    terms = question_terms(question)
+    if len(terms) < 2:
+        return reading.sentences[0] if reading.sentences else None
+    asked = years_of(question)
+
+    def commits(s: Sentence) -> bool:
+        text = _LEAD_IN.sub("", s.text, count=1)
+        if (s.start >= reading.illustration_start or _TASK.search(text) or METHOD.search(text)
+                or declines_in_claim(s.text) or _GENERIC.search(s.text)
+                or _DEFINITION.search(s.text) or _ADVICE.search(text)
+                or _ADVICE.search(_ITEM_LABEL.sub("", text, count=1))
+                or _SOURCE_TALK.search(text)):
+            return False
+        if strict:
+            if (_HEDGED.search(s.text) or "=" in s.text or _CONDITIONAL.search(s.text)
+                    or _READER.search(s.text)):
+                return False
+            years = years_of(s.text)
+            if asked and years and not years & {y + d for y in asked for d in (-1, 0, 1)}:
+                return False
+        return len(stem_set(s.text) & terms) >= max(2, 0.5 * len(terms))
+
+    candidates = [s for s in reading.sentences if commits(s)]
+    if not candidates:
+        return None
+    if candidates[0].index <= 1:
+        return candidates[0]
+    concluding = [s for s in candidates if concludes(s.text) or _EVIDENTIAL.search(s.text)]
+    return concluding[-1] if concluding else candidates[0]
+
+
+def asks_yes_no(question: str) -> bool:
+    """Whether ``question`` is a yes/no question ("Does ...?", "As of Q2, is ...?")."""
+    return bool(_YES_NO_QUESTION.match(_LEAD_IN.sub("", question.strip(), count=1)))
+
+
+def stance(reading: AnswerReading, question: str, *, strict: bool = False) -> Stance | None:
+    """Where the answer stands on the yes/no question ``question``.
+
+    Args:
+        reading: the answer, read.
+        question: the yes/no question.
+        strict: for an answer with refusal language: an implied stance counts only from a
+            concluding or evidential statement ("this indicates ...") that is neither refusal
+            language nor a general remark about the metric.
+
+    Returns:
+        The :class:`Stance`, or None when the answer does not say (it declines, or
+        discusses without concluding).
+    """
+    return said_stance(reading) or _implied(reading, question, strict)

@@ -1,0 +1,226 @@
+"""The grader's rules for a gold answer without a decisive figure or yes/no: a name, a
+reason, a list ("Which segment ...?", "What drove ...?", "There are none").
+
+The answer must take the question up in a statement (see
+:func:`agility.metrics._stance.committing_statement`); that statement, and a list it
+introduces, is compared with the gold: the option it picks among those the question offers,
+the direction of change it states, a denial for a gold that says there are none, and the
+share of the gold's own content words it contains (rule 6 of
+:mod:`agility.metrics._correctness`).
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+
+from agility.metrics._answer import Sentence
+from agility.metrics._gold import NOT_APPLICABLE
+from agility.metrics._grading import Case, Judgement, gold_raws, refusal, subject_checks
+from agility.metrics._stance import (
+    committing_statement,
+    direction,
+    proposition,
+    question_terms,
+    stem_set,
+)
+
+__all__ = ["text_verdict"]
+
+
+def text_verdict(case: Case, threshold: float) -> Judgement:
+    """Rules 4 and 6 for a gold without a decisive figure or yes/no."""
+    keys = case.gold.keys
+    if keys:
+        found = [(k, case.matched_anywhere(k.figure)) for k in keys]
+        hits = [f for _, fs in found for f in fs[:1]]
+        if hits and len(hits) * 2 >= len(keys):
+            checked = subject_checks(case)
+            if checked:
+                return checked
+            return Judgement("correct", f"states {case.where(hits)}, the gold's "
+                                        f"{gold_raws(keys)}", case.cite(hits))
+    committed = committing_statement(case.reading, case.question)
+    if committed is None and not case.refusals and not any(
+            _STATES.search(s.text) for s in case.reading.sentences):
+        return Judgement("incorrect", "makes no statement: only figures or line items, not an "
+                                      "answer")
+    if case.gold.negative:
+        denial = _denial(case)
+        if denial is not None:
+            return Judgement("correct", f"says there are none in {case.statement(denial)}, as "
+                                        f"the gold does")
+    if case.gold.rejects_metric:
+        return _metric_rejected(case, committed)
+    if case.refusals and committing_statement(case.reading, case.question, strict=True) is None:
+        return refusal(case)
+    checked = subject_checks(case)
+    if checked:
+        return checked
+    gold_way = direction(case.gold.text.split(".")[0])
+    first = case.reading.sentences[0].text if case.reading.sentences else ""
+    answer_way = direction(first)
+    if gold_way and answer_way and gold_way != answer_way:
+        return Judgement("incorrect", f"says the figure went {answer_way} in "
+                                      f"{case.statement(case.reading.sentences[0])}; the gold "
+                                      f"says {gold_way}")
+    return _content(case, committed, threshold)
+
+
+# "Among operations, investing, and financing activities, which ...": the options offered.
+_OPTIONS = re.compile(r"(?i)\b(?:among|between|which of)\s+(?:the\s+)?([a-z][\w&' -]*?(?:,\s*"
+                      r"[a-z][\w&' -]*?)*,?\s+(?:and|or)\s+[a-z][\w&' -]*?)(?:,|\?|\s+which\b)")
+
+
+def _options(question: str) -> list[str]:
+    found = _OPTIONS.search(question)
+    if found is None:
+        return []
+    parts = re.split(r"(?i),\s*(?:and\s+|or\s+)?|\s+(?:and|or)\s+", found.group(1))
+    return [p.strip() for p in parts if p.strip()]
+
+
+def _direction_answer(case: Case, span: list[Sentence]) -> Judgement | None:
+    """For a question that asks which way something moved ("did it increase or
+    decrease?"), the direction is the answer: the statement's must be the gold's."""
+    asked = proposition(case.question)
+    if not (_UP_WORD.search(asked) and _DOWN_WORD.search(asked)):
+        return None
+    gold_way = direction(case.gold.text.split(".")[0])
+    if gold_way is None:
+        return None
+    for sentence in span:
+        said_way = direction(sentence.text)
+        if said_way is not None:
+            if said_way == gold_way:
+                return Judgement("correct", f"says it went {said_way} in "
+                                            f"{case.statement(sentence)}, as the gold does")
+            return Judgement("incorrect", f"says it went {said_way} in "
+                                          f"{case.statement(sentence)}; the gold says {gold_way}")
+    return None
+
+
+_UP_WORD = re.compile(r"(?i)\b(?:increas\w*|improv\w*|rise|rose|grow|grew|higher)\b")
+_DOWN_WORD = re.compile(r"(?i)\b(?:decreas\w*|declin\w*|drop\w*|fall|fell|lower|worsen\w*)\b")
+
+
+def _denial(case: Case) -> Sentence | None:
+    """A statement denying that anything answers the question ("there are no debt
+    securities registered", "no acquisitions were made"), for a gold that says none."""
+    terms = question_terms(case.question)
+    for sentence in case.reading.sentences:
+        if sentence.start >= case.reading.illustration_start:
+            break
+        if _DENIES.search(sentence.text) and len(stem_set(sentence.text) & terms) >= max(
+                2, 0.4 * len(terms)):
+            return sentence
+    return None
+
+
+_DENIES = re.compile(r"(?i)\b(?:no|none|not any|nothing)\b|\bdid not (?:make|have|complete|"
+                     r"register|list)\b")
+
+
+def _option_clash(case: Case, said: str) -> tuple[str, str] | None:
+    """(answer's pick, gold's pick) when the question offers options and the answer's
+    statement picks first another one than the gold picks."""
+    options = _options(case.question)
+    if len(options) < 2:
+        return None
+    stems = [stem_set(o) - {"activ"} or stem_set(o) for o in options]
+
+    def first_pick(text: str) -> int | None:
+        lowered = text.lower()
+        best: tuple[int, int] | None = None
+        for index, option in enumerate(stems):
+            for stem in option:
+                at = lowered.find(stem)
+                if at >= 0 and (best is None or at < best[0]):
+                    best = (at, index)
+        return None if best is None else best[1]
+
+    gold_hits = [i for i, o in enumerate(stems) if o & stem_set(case.gold.text)]
+    if len(gold_hits) != 1:
+        return None
+    answer_pick = first_pick(said)
+    if answer_pick is None or answer_pick == gold_hits[0]:
+        return None
+    return options[answer_pick], options[gold_hits[0]]
+
+
+def _stems_with_compounds(text: str) -> frozenset[str]:
+    # "cash flow" also as "cashflow": compounds are written both ways
+    words = re.findall(r"[a-z][a-z0-9&'\-]+", text.lower())
+    return stem_set(text) | {(a + b)[:5] for a, b in itertools.pairwise(words)}
+
+
+# "... was driven by several factors." introduces what follows
+_INTRODUCES = re.compile(r"(?i)\b(?:several|following|few|number of|various|multiple|two|three|"
+                         r"four|a combination of)\s+(?:\w+\s+)?(?:factors|reasons|drivers|items|"
+                         r"things|segments|products|acquisitions|companies|regions|ways)\b\W*$")
+# A statement has a verb; a pasted table row ("United States $ 1,204 $ 1,145") has none.
+# (lower case: "Developed Rest of the World" in a table row is a name, not a verb)
+_STATES = re.compile(r"\b(?:is|are|was|were|be|been|has|have|had|did|does|do|will|would|can|"
+                     r"could|should|may|might|include[sd]?|show[sn]?|report(?:s|ed)?|operates?|"
+                     r"sells?|[a-z]{3,}ed|[a-z]{3,}es)\b")
+_NONE = re.compile(r"(?i)\b(?:none|no|not|never|nothing|neither|nor)\b|n't\b")
+
+
+def _content(case: Case, committed: Sentence | None, threshold: float) -> Judgement:
+    """Rule 6: the answer's statement against the gold's own words (and its negation)."""
+    sentences = case.reading.sentences
+    if committed is not None:
+        span = [s for s in sentences if committed.index <= s.index <= committed.index + 1]
+        if committed.text.rstrip().endswith(":") or _INTRODUCES.search(committed.text):
+            # "AMD's major products include:" - the list that follows is the answer
+            span += [s for s in sentences[committed.index + 2:committed.index + 40]
+                     if s.start < case.reading.illustration_start]
+        where = case.statement(committed)
+    else:
+        span = [s for s in sentences[:2] if s.start < case.reading.illustration_start]
+        where = "its opening statements"
+    said = " ".join(s.text for s in span)
+    if case.gold.negative:
+        # "There are none": the answer must also deny (the gold picks no item)
+        if _NONE.search(said):
+            return Judgement("correct", f"denies in {where}, as the gold does")
+        return Judgement("incorrect", f"names items in {where}; the gold says there are none")
+    way = _direction_answer(case, span)
+    if way is not None:
+        return way
+    picked = _option_clash(case, said)
+    if picked:
+        return Judgement("incorrect", f"picks {picked[0]} in {where}; the gold picks {picked[1]}")
+    gold_all = stem_set(case.gold.text)
+    gold_words = gold_all - stem_set(case.question)
+    if len(gold_words) <= 2:
+        # the gold picks among options the question names ("which of operations, investing
+        # and financing"): its own words are too few to judge on
+        gold_words = gold_all
+    if not gold_words:
+        return Judgement("incorrect", "the gold states nothing the answer could be checked on")
+    said_words = _stems_with_compounds(said)
+    recall = len(gold_words & said_words) / len(gold_words)
+    if recall >= threshold:
+        return Judgement("correct", f"{where} contains {recall:.0%} of the gold's content words")
+    # a terse statement ("Amcor operates in the packaging industry") is judged on what it
+    # says: most of its own words are the gold's
+    own = stem_set(said) - stem_set(case.question)
+    hits = own & gold_all
+    if own and hits and len(hits) / len(own) >= 0.5:
+        return Judgement("correct", f"{where} says mostly what the gold says ("
+                                    f"{len(hits)} of its {len(own)} own content words)")
+    return Judgement("incorrect", f"{where} contains only {recall:.0%} of the gold's content "
+                                  f"words")
+
+
+def _metric_rejected(case: Case, committed: Sentence | None) -> Judgement:
+    """The gold says the question's metric does not apply: so must the answer."""
+    for sentence in case.reading.sentences:
+        if NOT_APPLICABLE.search(sentence.text):
+            return Judgement("correct", f"says the metric does not apply in "
+                                        f"{case.statement(sentence)}, as the gold does")
+    if case.refusals and committed is None:
+        return refusal(case)
+    return Judgement("incorrect", "answers with the metric where the gold says it does not "
+                                  "apply to this company")

@@ -1,0 +1,96 @@
+"""The ``answered`` metric (formerly ``refusal``): a refusal only when nothing is committed,
+a score that reads the right way, and old ``refusal`` scores that stay readable apart."""
+
+from __future__ import annotations
+
+import pytest
+
+from agility.compare import compare_runs
+from agility.errors import UsageError
+from agility.metrics import MetricInput, get_metric, metric_versions, score_run
+from agility.metrics._refusal import declines
+from agility.store import NewRun, Store
+from agility.store._records import ResultRecord, ScoreRecord
+
+Q = "What is the FY2018 capital expenditure amount (in USD millions) for the company?"
+
+
+def answered(output: str, question: str | None = Q) -> str | None:
+    return get_metric("answered").score(
+        MetricInput(example_id="x", question=question, output=output)).verdict
+
+
+@pytest.mark.parametrize("text", [
+    ("The filing does not break out capex; however, purchases of property and equipment were "
+    "$1,577 million, so capex is $1,577 million."),
+    "The capital expenditure is not explicitly stated. Therefore, the answer is 0.",
+    ("Although the context does not say so directly, the FY2018 capital expenditure amount was "
+    "$1,577 million."),
+])
+def test_refusal_language_followed_by_a_committed_answer_is_an_answer(text: str) -> None:
+    assert answered(text) == "answered"
+
+
+@pytest.mark.parametrize("text", [
+    "I'm sorry, but the provided context does not contain the cash flow statement.",
+    "As an AI, I don't have access to filings. You would need to check the 10-K.",
+    ("The documents do not include the capex figure, so I cannot calculate it. For example, if "
+    "capex were $100 million, the answer would be 100."),
+    "",
+])
+def test_declining_without_committing_is_a_refusal(text: str) -> None:
+    assert answered(text) == "refusal"
+
+
+def test_a_yes_no_question_is_answered_by_a_stance_despite_hedges() -> None:
+    question = "Did the company report any material legal proceedings in FY2022?"
+    text = ("The excerpt does not list every case. However, it indicates that the company did "
+            "report material legal proceedings in FY2022 relating to product liability.")
+    assert answered(text, question) == "answered"
+    assert declines(text) is not None  # without the question only the language is seen
+
+
+def test_the_score_reads_the_right_way_and_is_versioned() -> None:
+    metric = get_metric("answered")
+    result = metric.score(MetricInput(example_id="x", output="I cannot answer that."))
+    assert (result.score, result.verdict, result.passed) == (0.0, "refusal", False)
+    assert "cannot answer" in result.reason
+    assert metric.version == "3"
+    assert metric_versions(["answered"]) == {"answered": "3"}
+
+
+def test_the_old_name_is_an_error_that_names_the_new_one() -> None:
+    with pytest.raises(UsageError, match="renamed 'answered'"):
+        get_metric("refusal")
+
+
+def _run(store: Store, name: str, outputs: dict[str, str]) -> int:
+    run = store.create_run(NewRun(name=name, dataset_hash="ds", model_spec="mock/x",
+                                     tool_version="test", started_at="2026-01-01T00:00:00Z"))
+    assert run.id is not None
+    store.save_results(run.id, [ResultRecord(example_id=i, output=o) for i, o in outputs.items()])
+    return run.id
+
+
+def test_old_refusal_scores_load_labelled_and_are_never_compared_with_answered(
+        tmp_store: Store) -> None:
+    outputs = {"a": "Capex was $1,577 million.", "b": "I cannot determine the capex."}
+    source = _run(tmp_store, "source", outputs)
+    target = _run(tmp_store, "target", outputs)
+    # scores written by version 2 of the old metric: 1.0 meant "answered"
+    tmp_store.save_scores(source, [
+        ScoreRecord(example_id="a", metric="refusal", metric_version="2", score=1.0,
+                    verdict="answered", passed=True),
+        ScoreRecord(example_id="b", metric="refusal", metric_version="2", score=0.0,
+                    verdict="refusal", passed=False)])
+    for name in ("source", "target"):
+        score_run(tmp_store, name, ["answered"], progress=False)
+    old = tmp_store.scores(source, "refusal")
+    assert [(s.metric, s.metric_version, s.score) for s in old] == [
+        ("refusal", "2", 1.0), ("refusal", "2", 0.0)]
+    new = {s.example_id: s for s in tmp_store.scores(target, "answered")}
+    assert {s.metric_version for s in new.values()} == {"3"}
+    assert (new["a"].score, new["b"].score) == (1.0, 0.0)
+    comparison = compare_runs(tmp_store, "source", "target", progress=False)
+    compared = [m.metric for m in comparison.metrics]
+    assert "answered" in compared and "refusal" not in compared
