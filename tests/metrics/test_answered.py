@@ -84,13 +84,13 @@ def test_old_refusal_scores_load_labelled_and_are_never_compared_with_answered(
         ScoreRecord(example_id="b", metric="refusal", metric_version="2", score=0.0,
                     verdict="refusal", passed=False)])
     for name in ("source", "target"):
-        score_run(tmp_store, name, ["answered"], progress=False)
+        score_run(tmp_store, name, ["answered"])
     old = tmp_store.scores(source, "refusal")
     assert [(s.metric, s.metric_version, s.score) for s in old] == [
         ("refusal", "2", 1.0), ("refusal", "2", 0.0)]
     new = {s.example_id: s for s in tmp_store.scores(target, "answered")}
     assert {s.metric_version for s in new.values()} == {"3"}
     assert (new["a"].score, new["b"].score) == (1.0, 0.0)
-    comparison = compare_runs(tmp_store, "source", "target", progress=False)
+    comparison = compare_runs(tmp_store, "source", "target")
     compared = [m.metric for m in comparison.metrics]
     assert "answered" in compared and "refusal" not in compared

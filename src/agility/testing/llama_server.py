@@ -62,7 +62,10 @@ def llama_cpp_server(*, n_ctx: int = 4096, alias: str = "gemma3-270m",
     log_path = folder / "server.log"
     command = [sys.executable, "-m", "llama_cpp.server", "--model", str(packaged_model_path()),
                "--host", "127.0.0.1", "--port", str(port), "--n_ctx", str(n_ctx),
-               "--chat_format", "gemma", "--model_alias", alias]
+               "--chat_format", "gemma", "--model_alias", alias,
+               # the server's default cuts a stream in flight when the next request arrives;
+               # concurrent judge calls and tests would see broken streams
+               "--interrupt_requests", "False"]
     with log_path.open("w") as log:
         proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
                                 env={**os.environ, "HF_HUB_OFFLINE": "1"})
