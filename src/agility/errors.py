@@ -83,6 +83,7 @@ __all__ = [
     "StoreError",
     "StreamError",
     "UnknownName",
+    "UnsafeBuildError",
     "UsageError",
     "scrub_secrets",
 ]
@@ -366,6 +367,22 @@ class PermissionDenied(AuthError):
     def __init__(self, account: str, action: str) -> None:
         self.account, self.action = account, action
         super().__init__(f"account '{account}' may not {action}")
+
+
+class UnsafeBuildError(UsageError):
+    """The installed llama-cpp-python was built with CPU features known to crash it here.
+
+    A segmentation fault cannot be caught, so agility refuses to load a model with such a build
+    and says how to rebuild instead of letting the process die mid-run.
+    """
+
+    def __init__(self, package: str, version: str, features: list[str]) -> None:
+        self.package, self.version, self.features = package, version, features
+        super().__init__(
+            f"{package} {version} was built with {', '.join(features)}, which crashes "
+            f"(segmentation fault) when it generates. Rebuild it for generic x86-64: "
+            f"CMAKE_ARGS=\"-DGGML_NATIVE=OFF\" pip install --no-cache-dir --force-reinstall "
+            f"--no-deps {package}=={version}")
 
 
 class StoreError(AgilityError):

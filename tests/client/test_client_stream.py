@@ -134,3 +134,33 @@ async def test_a_cancelled_task_cancels_the_upstream_call() -> None:
             assert time.monotonic() < deadline, "the upstream kept streaming"
             await asyncio.sleep(0.02)
         await client.aclose()
+
+
+async def test_a_one_call_at_a_time_model_queues_calls_outside_their_timeout() -> None:
+    """A model in this process answers one call at a time: calls waiting for it must not
+    spend their per-call timeout waiting (they did, and timed out in a queue of 8)."""
+    import asyncio as _asyncio
+
+    from agility.chat import ChatRequest as _Request
+    from agility.chat import Message as _Message
+    from agility.client import Client as _Client
+    from agility.providers import MockProvider
+
+    class OneAtATime(MockProvider):
+        max_parallel_calls = 1
+
+        def __init__(self) -> None:
+            super().__init__("echo", ttft_ms=250)
+            self.busy = _asyncio.Lock()
+
+        async def complete(self, request, *, example_id=None):  # type: ignore[no-untyped-def]
+            async with self.busy:  # the model itself, taking one call at a time
+                return await super().complete(request, example_id=example_id)
+
+    from agility.client import RetryPolicy as _Retry
+
+    client = _Client(OneAtATime(), concurrency=4, timeout_s=0.6, retry=_Retry(max_attempts=1))
+    request = _Request(messages=[_Message(role="user", content="hi")])
+    outcomes = await _asyncio.gather(*(client.call(request, example_id=str(i))
+                                       for i in range(4)))
+    assert all(o.ok for o in outcomes), [o.error_text for o in outcomes]

@@ -44,7 +44,11 @@ def test_both_sides_calls_alternate_and_the_report_says_so(tmp_path: Path, tmp_s
         result = migrate(_plan(tmp_path / "m", server.base_url), store=tmp_store, progress=False)
         order = [body["model"] for body in server.requests]
     assert sorted(order) == ["model-a"] * 8 + ["model-b"] * 8
-    assert order == ["model-a", "model-b"] * 8  # A B A B: one call each at a time
+    # the calls start in turn, A B A B (one in flight per side); two requests started one
+    # after the other may still reach the server in either order, so the test allows a swap
+    # of neighbours but never a side running ahead (as one run after the other would)
+    lead = [order[:i].count("model-a") - order[:i].count("model-b") for i in range(17)]
+    assert max(abs(x) for x in lead) <= 2
     text = result.report_html.read_text(encoding="utf-8")
     assert "source and target ran interleaved" in text
     assert "interleaved" in result.report_markdown.read_text(encoding="utf-8")

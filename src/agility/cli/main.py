@@ -47,6 +47,7 @@ def _register() -> None:
         review,  # noqa: F401
         run,  # noqa: F401
         score,  # noqa: F401
+        serve,  # noqa: F401
     )
 
 

@@ -95,6 +95,11 @@ class Client:
             else RateLimiter(rate_limit)
         self.retry = retry or RetryPolicy()
         self.timeout_s = timeout_s
+        # a provider that answers one call at a time (a model in this process) gets a gate
+        # of its size, so queued calls wait at the gate and not inside their timeout
+        limit = provider.max_parallel_calls
+        if limit is not None:
+            concurrency = min(concurrency or limit, limit)
         self.gate = AdaptiveConcurrency(concurrency) if concurrency is not None else None
         self.throttled = 0
 
@@ -117,11 +122,24 @@ class Client:
         waited = 0.0
         throttled = 0
 
-        async def attempt() -> Completion:
-            if self.gate is None:
+        async def timed() -> Completion:
+            if self.timeout_s is None:
                 return await self.provider.complete(request, example_id=example_id)
+            try:
+                async with asyncio.timeout(self.timeout_s):
+                    return await self.provider.complete(request, example_id=example_id)
+            except TimeoutError as exc:
+                raise ProviderTimeout(f"no complete answer within {self.timeout_s:g} s (the "
+                                      f"per-call timeout)", provider=self.provider.name,
+                                      model=self.provider.model) from exc
+
+        async def attempt() -> Completion:
+            # the per-call timeout starts once the call may go: waiting at the gate (a model
+            # that takes one call at a time, a throttled provider) is queueing, not the call
+            if self.gate is None:
+                return await timed()
             async with self.gate:
-                completion = await self.provider.complete(request, example_id=example_id)
+                completion = await timed()
                 self.gate.succeeded()
                 return completion
 
@@ -144,7 +162,7 @@ class Client:
 
         try:
             completion, attempts = await call_with_retry(
-                attempt, self.retry, timeout_s=self.timeout_s,
+                attempt, self.retry, timeout_s=None,
                 is_retryable=self.provider.is_retryable, before_attempt=before_attempt,
                 on_retry=on_retry)
         except RetryExhausted as failed:

@@ -23,6 +23,7 @@ from agility.providers.llamacpp import (
     LlamaCppOptions,
     LlamaCppProvider,
     packaged_model_path,
+    server_command,
 )
 from agility.providers.mock import MockOptions, MockProvider
 from agility.providers.openai import OpenAIOptions, OpenAIProvider
@@ -60,4 +61,5 @@ __all__ = [
     "provider_class",
     "register_provider",
     "routing_problems",
+    "server_command",
 ]

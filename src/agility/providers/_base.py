@@ -58,6 +58,9 @@ class Provider(abc.ABC):
     local: ClassVar[bool] = False
     #: True when answers were recorded elsewhere (replay): their cost is unknown, not 0.
     recorded: ClassVar[bool] = False
+    #: calls the provider can work on at once (None: no limit of its own); a model in this
+    #: process answers one at a time, and the client queues the others outside their timeout
+    max_parallel_calls: ClassVar[int | None] = None
 
     def __init__(self, model: str, options: ProviderOptions | Mapping[str, Any] | None = None,
                  **more: Any) -> None:

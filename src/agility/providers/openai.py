@@ -239,15 +239,22 @@ class OpenAIProvider(HeaderCredentials, Provider):
         body["stream"] = False
         params = {"api-version": self.azure_api_version} if self.azure_api_version else None
         proxy, proxy_auth = self._env_proxy()
-        try:
-            async with self._get_session().post(
-                    self.url, data=json.dumps(body).encode(), headers=self._headers(api_key),
-                    params=params, proxy=proxy, proxy_auth=proxy_auth) as response:
-                answer = await response.read()
-                if response.status >= 400:
-                    return self._http_error(response, answer, request_id, api_key)
-        except (aiohttp.ClientError, TimeoutError):
-            pass
+        # the server may have closed the connection the empty stream came on: a pooled
+        # connection then fails at once, and the probe is sent again on a fresh one
+        for _ in range(2):
+            try:
+                async with self._get_session().post(
+                        self.url, data=json.dumps(body).encode(),
+                        headers=self._headers(api_key), params=params, proxy=proxy,
+                        proxy_auth=proxy_auth, trace_request_ctx=Stopwatch()) as response:
+                    answer = await response.read()
+                    if response.status >= 400:
+                        return self._http_error(response, answer, request_id, api_key)
+                    break
+            except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError):
+                continue
+            except (aiohttp.ClientError, TimeoutError):
+                break
         return StreamError("the server answered with an empty stream (no data at all)",
                            provider=self.name, model=self.model, request_id=request_id)
 
