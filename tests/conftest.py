@@ -6,12 +6,14 @@ import errno
 import os
 import shutil
 import subprocess
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from agility.store import Store
+from agility.testing._postgres import PostgresServer, postgres_bin_dir
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -41,10 +43,44 @@ def financebench_dir(shared_dir: Path) -> Path:
     return path
 
 
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """A real PostgreSQL server (Debian's) on 127.0.0.1 for the whole session, its password in
+    ``PGPASSWORD``; skips the test where the server or psycopg is not installed."""
+    if postgres_bin_dir() is None:
+        pytest.skip("needs Debian's PostgreSQL server (apt-get install postgresql; .ci/run "
+                    "installs it), which is not installed here")
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        pytest.skip("needs psycopg (pip install 'agility[postgres]'), which is not installed")
+    server = PostgresServer().start()
+    before = os.environ.get("PGPASSWORD")
+    os.environ["PGPASSWORD"] = server.password
+    try:
+        yield server
+    finally:
+        if before is None:
+            os.environ.pop("PGPASSWORD", None)
+        else:
+            os.environ["PGPASSWORD"] = before
+        server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def store_location(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Where a fresh store lives, once per backend: a SQLite file in the test's folder, and a
+    new database on the session's PostgreSQL server (``postgresql://…``, no password)."""
+    if request.param == "sqlite":
+        return str(tmp_path / "agility.db")
+    server: PostgresServer = request.getfixturevalue("postgres_server")
+    return server.create_database(f"t_{uuid.uuid4().hex[:16]}")
+
+
 @pytest.fixture()
-def tmp_store(tmp_path: Path) -> Iterator[Store]:
-    """A fresh SQLite :class:`Store` in the test's temporary folder."""
-    store = Store(tmp_path / "agility.db")
+def tmp_store(store_location: str) -> Iterator[Store]:
+    """A fresh :class:`Store`, once on SQLite and once on PostgreSQL."""
+    store = Store(store_location)
     try:
         yield store
     finally:

@@ -386,7 +386,7 @@ class UnsafeBuildError(UsageError):
 
 
 class StoreError(AgilityError):
-    """The SQLite store cannot be opened, migrated or written."""
+    """The store (SQLite or PostgreSQL) cannot be opened, migrated or written."""
 
     def __init__(self, message: str, *, path: str | None = None) -> None:
         self.path = path

@@ -3,16 +3,15 @@ process (a notebook, or the CLI under test, resuming after a full disk)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from agility.errors import RunInProgress, StoreError
 from agility.store import NewRun, Store, new_lease_owner, utc_now
 
 
-def test_a_release_that_failed_to_write_does_not_block_this_process(tmp_path: Path) -> None:
-    db = tmp_path / "s.db"
+def test_a_release_that_failed_to_write_does_not_block_this_process(store_location: str
+                                                                    ) -> None:
+    db = store_location
     with Store(db) as store:
         run = store.create_run(NewRun(name="r", model_spec="mock/x", tool_version="t",
                                       started_at=utc_now()))

@@ -36,8 +36,10 @@ console = Console()
 err_console = Console(stderr=True)
 
 StoreOption = Annotated[
-    Path | None,
-    typer.Option("--store", help="SQLite store file (default: .agility/agility.db here, or $AGILITY_STORE)."),
+    str | None,
+    typer.Option("--store", help="SQLite store file or postgresql://host/db URL (password in "
+                                 "PGPASSWORD or ~/.pgpass; default: .agility/agility.db here, "
+                                 "or $AGILITY_STORE)."),
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -54,7 +56,7 @@ ReadOnlyOption = Annotated[
 ERROR_EXIT = 2
 
 
-def open_store(path: Path | None, read_only: bool = False) -> Store:
+def open_store(path: str | Path | None, read_only: bool = False) -> Store:
     """Open the store named by ``--store`` (or the default), read-only if asked."""
     return Store(path, read_only=read_only)
 

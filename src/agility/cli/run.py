@@ -206,9 +206,8 @@ def _runs_table(db: Store, runs: Sequence[RunRecord], width: int) -> Table:
     if wide:
         table.add_column("finished", no_wrap=True)
     for run in runs:
-        counts = db.query("SELECT COUNT(*) AS n, SUM(error IS NOT NULL) AS e FROM results "
-                          "WHERE run_id=?", (run.id,))[0]
-        errors = int(counts["e"] or 0)
+        counts = {"n": db.count_results(run.id), "e": db.count_results(run.id, ok=False)}
+        errors = counts["e"]
         if wide:
             cells = [str(counts["n"]), str(errors), _when(run.started_at, wide),
                      _when(run.finished_at, wide)]

@@ -61,7 +61,7 @@ class MigrationResult(BaseModel):
     comparison: Comparison
     #: the SME review queue the plan asked for (None: none), and the store holding it
     review_queue: str | None = None
-    store_path: Path | None = None
+    store_path: Path | str | None = None
 
 
 def _prepare_dataset(plan: Plan, store: Store) -> tuple[Dataset, str]:

@@ -1,4 +1,4 @@
-"""The embedded SQLite store: datasets, runs, results, scores, reviews, lineage, events,
+"""The store (embedded SQLite, or PostgreSQL for a team): datasets, runs, results, scores, reviews, lineage, events,
 web accounts and their sessions."""
 
 from agility.store._accounts import AccountRecord, SessionRecord
@@ -6,6 +6,7 @@ from agility.store._db import (
     LEASE_HEARTBEAT_S,
     LEASE_STALE_AFTER_S,
     Store,
+    default_store_location,
     default_store_path,
     new_lease_owner,
     shown_status,
@@ -47,6 +48,7 @@ __all__ = [
     "SessionRecord",
     "SpanRecord",
     "Store",
+    "default_store_location",
     "default_store_path",
     "new_lease_owner",
     "shown_status",

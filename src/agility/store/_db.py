@@ -6,6 +6,10 @@ Every write is its own committed transaction, so a crash (even ``kill -9``) lose
 row being written. ``synchronous=NORMAL`` in WAL mode survives process crashes; only a power
 loss can drop the last few commits.
 
+A store can also live in PostgreSQL (``Store("postgresql://host/db")``, the ``postgres``
+extra): the same schema and migrations, translated by :mod:`agility.store._pg`, for a team or
+several services sharing one store.
+
 A store can be opened read-only (``Store(path, read_only=True)``, ``--read-only``); one whose
 file or folder cannot be written (an archived store) is opened read-only by itself, so the
 commands that only read it still work. Whatever SQLite reports (a full disk, a damaged page, a
@@ -28,6 +32,7 @@ from urllib.parse import quote
 
 from agility.errors import RunExists, RunInProgress, RunNotFound, StoreError
 from agility.store._accounts import AccountTables
+from agility.store._pg import PgConnection, is_postgres_url, safe_url
 from agility.store._records import (
     EventRecord,
     MigrationRecord,
@@ -43,7 +48,8 @@ from agility.store._review_tables import ReviewTables, insert_review, review_fro
 from agility.store._rows import dump_json, insert_event, utc_now
 from agility.store._schema import MIGRATIONS, SCHEMA_VERSION
 
-__all__ = ["LEASE_HEARTBEAT_S", "LEASE_STALE_AFTER_S", "Store", "default_store_path",
+__all__ = ["LEASE_HEARTBEAT_S", "LEASE_STALE_AFTER_S", "Store", "default_store_location",
+           "default_store_path",
            "new_lease_owner", "shown_status", "utc_now"]
 
 #: a running run beats its heartbeat this often; a lease older than the stale limit lapses
@@ -60,6 +66,15 @@ def default_store_path() -> Path:
     """``$AGILITY_STORE`` if set, else ``.agility/agility.db`` in the working directory."""
     env = os.environ.get("AGILITY_STORE")
     return Path(env) if env else Path.cwd() / DEFAULT_DIR / DEFAULT_FILE
+
+
+def default_store_location() -> Path | str:
+    """Where the default store is: ``$AGILITY_STORE`` (a path or a ``postgresql://`` URL), else
+    ``.agility/agility.db`` in the working directory."""
+    env = os.environ.get("AGILITY_STORE")
+    if env is not None and is_postgres_url(env):
+        return env
+    return default_store_path()
 
 
 _json = dump_json
@@ -91,7 +106,9 @@ class Store(AccountTables, ReviewTables):
     login sessions: ``_accounts.py``; SME review queues: ``_review_tables.py``).
 
     Args:
-        path: the database file; ``None`` for :func:`default_store_path`.
+        path: the database file, or a ``postgresql://`` URL (no password in it: libpq takes
+            it from ``PGPASSWORD`` or the passfile); ``None`` for
+            :func:`default_store_location`.
         read_only: open it for reading only (every write raises :class:`StoreError`). A store
             whose file or folder cannot be written is opened read-only whatever this says.
 
@@ -100,33 +117,57 @@ class Store(AccountTables, ReviewTables):
             exist or needs a schema upgrade).
     """
 
+    #: the SQLite file (a ``Path``) or the PostgreSQL URL (a ``str``, without a password)
+    path: Path | str
+
     def __init__(self, path: str | os.PathLike[str] | None = None, *,
                  read_only: bool = False) -> None:
-        self.path = Path(path) if path is not None else default_store_path()
+        location = path if path is not None else default_store_location()
+        self._lock = threading.RLock()
+        self._conn: Any
+        if is_postgres_url(location):
+            self._open_postgres(str(location), read_only)
+            return
+        self.backend = "sqlite"
+        self.path = file = Path(location)
         #: why the store is read-only ("" when it is writable)
         self.read_only_reason = "opened with read_only" if read_only else self._unwritable()
         if not self.read_only_reason:
             try:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
+                file.parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
                 raise StoreError(
-                    f"cannot create the store's folder {self.path.parent}: {exc.strerror}. "
-                    f"Choose a writable store path.", path=str(self.path)
+                    f"cannot create the store's folder {file.parent}: {exc.strerror}. "
+                    f"Choose a writable store path.", path=str(file)
                 ) from exc
-            if not os.access(self.path.parent, os.W_OK):
+            if not os.access(file.parent, os.W_OK):
                 raise StoreError(
-                    f"the store's folder {self.path.parent} is not writable. "
-                    f"Choose a writable store path.", path=str(self.path)
+                    f"the store's folder {file.parent} is not writable. "
+                    f"Choose a writable store path.", path=str(file)
                 )
-        elif not self.path.is_file():
-            raise StoreError(f"there is no store at {self.path} to read. Check the store path.",
-                             path=str(self.path))
-        self._lock = threading.RLock()
+        elif not file.is_file():
+            raise StoreError(f"there is no store at {file} to read. Check the store path.",
+                             path=str(file))
         try:
             self._conn = self._connect()
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open the store at {self.path}: {_what_failed(exc)}.",
                              path=str(self.path)) from exc
+        try:
+            self._migrate()
+        except BaseException:
+            self._conn.close()
+            raise
+
+    def _open_postgres(self, url: str, read_only: bool) -> None:
+        self.backend = "postgres"
+        self.path = safe_url(url)
+        self.read_only_reason = "opened with read_only" if read_only else ""
+        try:
+            self._conn = PgConnection(self.path, read_only=read_only)
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open the store at {self.path}: {_what_failed(exc)}.",
+                             path=self.path) from exc
         try:
             self._migrate()
         except BaseException:
@@ -140,17 +181,19 @@ class Store(AccountTables, ReviewTables):
 
     def _unwritable(self) -> str:
         """Why an existing store cannot be written, or ``""``."""
-        if not self.path.is_file():
+        file = Path(self.path)
+        if not file.is_file():
             return ""
-        if not os.access(self.path, os.W_OK):
+        if not os.access(file, os.W_OK):
             return "the store file is not writable"
-        if not os.access(self.path.parent, os.W_OK):
+        if not os.access(file.parent, os.W_OK):
             return "the store's folder is not writable"
         return ""
 
     def _connect(self) -> sqlite3.Connection:
+        file = Path(self.path)
         if not self.read_only:
-            conn = sqlite3.connect(self.path, timeout=30.0, isolation_level=None,
+            conn = sqlite3.connect(file, timeout=30.0, isolation_level=None,
                                    check_same_thread=False)
             conn.row_factory = sqlite3.Row
             conn.execute("PRAGMA journal_mode=WAL")
@@ -158,7 +201,7 @@ class Store(AccountTables, ReviewTables):
             conn.execute("PRAGMA foreign_keys=ON")
             conn.execute("PRAGMA busy_timeout=30000")
             return conn
-        uri = f"file:{quote(str(self.path.resolve()))}?mode=ro"
+        uri = f"file:{quote(str(file.resolve()))}?mode=ro"
         conn = sqlite3.connect(uri, uri=True, timeout=30.0, isolation_level=None,
                                check_same_thread=False)
         try:
@@ -188,7 +231,7 @@ class Store(AccountTables, ReviewTables):
         self.close()
 
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
+    def transaction(self) -> Iterator[Any]:
         """A write transaction taken with ``BEGIN IMMEDIATE`` (waits for other writers).
 
         Raises:
@@ -233,7 +276,7 @@ class Store(AccountTables, ReviewTables):
             except sqlite3.Error:
                 pass
 
-    def query(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
+    def query(self, sql: str, params: Iterable[Any] = ()) -> list[Any]:
         """Run a read-only query and return all rows.
 
         Raises:
@@ -245,6 +288,12 @@ class Store(AccountTables, ReviewTables):
             except sqlite3.Error as exc:
                 raise StoreError(f"cannot read the store at {self.path}: {_what_failed(exc)}.",
                                  path=str(self.path)) from exc
+
+    @property
+    def _for_update(self) -> str:
+        """`` FOR UPDATE`` on PostgreSQL (a read that a write in the same transaction
+        depends on); SQLite's write transaction already excludes other writers."""
+        return " FOR UPDATE" if self.backend == "postgres" else ""
 
     @property
     def schema_version(self) -> int:
@@ -265,6 +314,8 @@ class Store(AccountTables, ReviewTables):
             )
         for version in range(current, SCHEMA_VERSION):
             with self.transaction() as conn:
+                if self.backend == "postgres":
+                    conn.lock_migrations()  # SQLite's BEGIN IMMEDIATE already excludes others
                 # re-check under the write lock: another process may have migrated meanwhile
                 if int(conn.execute("PRAGMA user_version").fetchone()[0]) > version:
                     continue
@@ -355,7 +406,7 @@ class Store(AccountTables, ReviewTables):
         assert run_id is not None  # an INSERT into a rowid table always yields one
         return RunRecord(**new.model_dump(), id=run_id)
 
-    def _run_from_row(self, row: sqlite3.Row) -> RunRecord:
+    def _run_from_row(self, row: Any) -> RunRecord:
         data = dict(row)
         for key in self._RUN_JSON:
             data[key] = json.loads(data.pop(f"{key}_json"))
@@ -391,8 +442,8 @@ class Store(AccountTables, ReviewTables):
                 runs on this host, a live process).
         """
         with self.transaction() as conn:
-            row = conn.execute("SELECT name, lease_owner, heartbeat_s FROM runs WHERE id=?",
-                               (run_id,)).fetchone()
+            row = conn.execute("SELECT name, lease_owner, heartbeat_s FROM runs WHERE id=?"
+                               + self._for_update, (run_id,)).fetchone()
             holder, beat = row["lease_owner"], row["heartbeat_s"]
             now = time.time()
             if holder and holder != owner and beat is not None \
@@ -407,7 +458,7 @@ class Store(AccountTables, ReviewTables):
         with self.transaction() as conn:
             cur = conn.execute("UPDATE runs SET heartbeat_s=? WHERE id=? AND lease_owner=?",
                                (time.time(), run_id, owner))
-            return cur.rowcount == 1
+            return bool(cur.rowcount == 1)
 
     def release_lease(self, run_id: int, owner: str) -> None:
         """Give the lease up (a finished or interrupted run).
@@ -599,7 +650,8 @@ class Store(AccountTables, ReviewTables):
 
     def cache_put(self, key: str, completion: dict[str, Any]) -> None:
         with self.transaction() as conn:
-            conn.execute("INSERT OR REPLACE INTO response_cache VALUES (?,?,?)",
+            conn.execute("INSERT OR REPLACE INTO response_cache (key, completion_json, "
+                         "created_at) VALUES (?,?,?)",
                          (key, _json(completion), utc_now()))
 
     # -- reviews, migrations, events ------------------------------------------------------
@@ -661,20 +713,22 @@ class Store(AccountTables, ReviewTables):
 _OLD_DETAIL_KEYS = {"retrieval": "retrieved"}
 
 
-def _score_from_row(row: sqlite3.Row) -> ScoreRecord:
+def _score_from_row(row: Any) -> ScoreRecord:
     d = dict(row)
     del d["run_id"]
     d.pop("position_", None)
+    d.pop("rowid", None)  # PostgreSQL keeps the write order in a column
     raw = d.pop("raw_json")
     d["raw"] = None if raw is None else json.loads(raw)
     d["passed"] = None if d["passed"] is None else bool(d["passed"])
     return ScoreRecord(**d)
 
 
-def _result_from_row(row: sqlite3.Row) -> ResultRecord:
+def _result_from_row(row: Any) -> ResultRecord:
     d = dict(row)
     del d["run_id"]
     d.pop("position_", None)
+    d.pop("rowid", None)  # PostgreSQL keeps the write order in a column
     details = json.loads(d.pop("extra_json") or "{}")
     for old, new in _OLD_DETAIL_KEYS.items():
         if old in details:

@@ -126,6 +126,10 @@ class ReviewTables:
     def query(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:  # pragma: no cover
         raise NotImplementedError
 
+    @property
+    def _for_update(self) -> str:  # pragma: no cover
+        raise NotImplementedError
+
     # -- queues ---------------------------------------------------------------------------
 
     def create_queue(self, name: str, source_run_id: int, target_run_id: int,
@@ -285,7 +289,8 @@ class ReviewTables:
         """
         now = utc_now()
         with self.transaction() as conn:
-            row = conn.execute("SELECT * FROM review_flags WHERE id=?", (flag_id,)).fetchone()
+            row = conn.execute("SELECT * FROM review_flags WHERE id=?" + self._for_update,
+                               (flag_id,)).fetchone()
             if row is None:
                 raise UnknownName("flag", str(flag_id), [], argument="flag_id")
             if row["resolved_at"] is not None:

@@ -13,6 +13,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from agility.testing._postgres import PostgresServer
     from agility.testing._uvicorn import UvicornServer
     from agility.testing.fake_anthropic import FakeAnthropicServer
     from agility.testing.fake_bedrock import FakeBedrockServer
@@ -20,12 +21,12 @@ if TYPE_CHECKING:
     from agility.testing.llama_server import LlamaServerError, llama_cpp_server
 
 __all__ = ["FakeAnthropicServer", "FakeBedrockServer", "FakeOpenAIServer", "Fault",
-           "LlamaServerError", "UvicornServer", "llama_cpp_server"]
+           "LlamaServerError", "PostgresServer", "UvicornServer", "llama_cpp_server"]
 
 _HOMES = {"FakeAnthropicServer": "fake_anthropic", "FakeBedrockServer": "fake_bedrock",
           "FakeOpenAIServer": "fake_openai", "Fault": "fake_openai",
-          "LlamaServerError": "llama_server", "UvicornServer": "_uvicorn",
-          "llama_cpp_server": "llama_server"}
+          "LlamaServerError": "llama_server", "PostgresServer": "_postgres",
+          "UvicornServer": "_uvicorn", "llama_cpp_server": "llama_server"}
 
 
 def __getattr__(name: str) -> Any:

@@ -1,0 +1,339 @@
+"""The PostgreSQL backend of the store: a connection that speaks the store's SQLite dialect.
+
+The store's SQL (and its numbered migrations) are written once, for SQLite. This module gives
+:class:`~agility.store.Store` a connection with the small part of ``sqlite3.Connection``'s
+interface it uses (``execute``, ``executemany``, ``in_transaction``, ``close``; rows that
+index by name and by position) and translates each statement to PostgreSQL:
+
+- ``?`` placeholders become ``%s``; ``x IS ?`` becomes ``x IS NOT DISTINCT FROM %s``;
+- ``INSERT OR REPLACE`` becomes an upsert on the table's primary key and ``INSERT OR IGNORE``
+  ``ON CONFLICT DO NOTHING``; an insert into a table with an ``id`` returns it (``lastrowid``);
+- the migrations' ``INTEGER PRIMARY KEY AUTOINCREMENT`` becomes ``SERIAL PRIMARY KEY``,
+  ``REAL`` becomes ``DOUBLE PRECISION`` (PostgreSQL's ``REAL`` is 4 bytes), and ``results``
+  and ``scores`` get a ``rowid`` column from a sequence, renewed on each replace, so "in the
+  order written" means the same on both backends;
+- ``PRAGMA user_version`` reads and writes the one-row table ``agility_schema``.
+
+Concurrency: SQLite has one writer at a time; PostgreSQL has many, so the places that read
+then write take row locks (``FOR UPDATE``, see :attr:`PgConnection.for_update`), the
+migrations run under an advisory lock, and every insert into ``events`` first takes a
+transaction-scoped advisory lock, so audit events commit in the order of their ids (a reader
+that follows ``id > last seen`` never skips one).
+
+Credentials come from libpq's own sources (``PGPASSWORD``, the passfile ``~/.pgpass`` or
+``PGPASSFILE``, a service file): a store URL that holds a password is refused, so a password is
+never shown in a message, written in the store's lineage, or logged.
+
+Errors are raised as ``sqlite3`` exception classes (:class:`PgError`, :class:`PgIntegrityError`)
+carrying a message in the store's words, so the store's one error path serves both backends.
+
+``psycopg`` (v3, the ``postgres`` extra) is imported only when a PostgreSQL store is opened.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from functools import lru_cache
+from typing import Any
+from urllib.parse import urlsplit
+
+from agility.errors import StoreError
+
+__all__ = ["PgConnection", "PgError", "PgIntegrityError", "is_postgres_url", "migration_sql",
+           "safe_url"]
+
+_SCHEMES = ("postgresql://", "postgres://")
+
+#: advisory lock keys (any constants unique to agility)
+_MIGRATE_LOCK = 7_301_190_001
+_EVENTS_LOCK = 7_301_190_002
+
+#: primary key of each table that is written with INSERT OR REPLACE
+_PRIMARY_KEYS: dict[str, tuple[str, ...]] = {
+    "results": ("run_id", "example_id", "repeat_index"),
+    "scores": ("run_id", "example_id", "repeat_index", "metric"),
+    "response_cache": ("key",),
+    "migrations": ("name",),
+    "auth_keys": ("name",),
+    "datasets": ("hash",),
+}
+#: tables whose rows carry a ``rowid`` (write order) on PostgreSQL
+_ROWID_TABLES = ("results", "scores")
+#: tables with an ``id SERIAL`` key: an insert returns it
+_ID_TABLES = frozenset({"runs", "reviews", "events", "accounts", "review_queues",
+                        "review_flags"})
+
+
+def is_postgres_url(location: object) -> bool:
+    """True when ``location`` names a PostgreSQL store (``postgresql://…``)."""
+    return isinstance(location, str) and location.startswith(_SCHEMES)
+
+
+def safe_url(url: str) -> str:
+    """``url`` after checking it holds no password (raises :class:`StoreError` if it does).
+
+    The store keeps and shows its URL (messages, a migration's lineage), so a password in it
+    would leak; libpq reads one from ``PGPASSWORD`` or the passfile instead.
+    """
+    try:
+        parts = urlsplit(url)
+        has_password = parts.password is not None
+    except ValueError:
+        # the parser's message may quote the URL, password and all: not shown
+        raise StoreError("the store URL is not a valid postgresql:// URL "
+                         "(postgresql://user@host:port/database).") from None
+    if has_password or re.search(r"(?:^|[?&])password=", parts.query):
+        host = parts.hostname or "localhost"
+        raise StoreError(
+            f"the store URL for {host} holds a password; agility never keeps or shows one. "
+            f"Remove it from the URL and put it in PGPASSWORD or a passfile "
+            f"(~/.pgpass, or the file PGPASSFILE names).")
+    return url
+
+
+def migration_sql(statement: str) -> str:
+    """One statement of a (SQLite) migration, in PostgreSQL's dialect."""
+    sql = re.sub(r"INTEGER PRIMARY KEY AUTOINCREMENT", "SERIAL PRIMARY KEY", statement)
+    sql = re.sub(r"\bREAL\b", "DOUBLE PRECISION", sql)
+    for table in _ROWID_TABLES:
+        sql = re.sub(rf"(CREATE TABLE {table} \()", r"\1\n        rowid BIGSERIAL,", sql)
+    return sql
+
+
+@lru_cache(maxsize=512)
+def _translate(sql: str) -> tuple[str, bool]:
+    """``(PostgreSQL text, returns an id)`` of one store statement."""
+    text = sql.replace("%", "%%")
+    returns_id = False
+    m = re.match(r"\s*INSERT OR (REPLACE|IGNORE) INTO (\w+)\s*(?:\(([^)]*)\))?", text, re.I)
+    if m:
+        kind, table, cols = m.group(1).upper(), m.group(2), m.group(3)
+        text = re.sub(r"^\s*INSERT OR (REPLACE|IGNORE) INTO", "INSERT INTO", text, flags=re.I)
+        if kind == "IGNORE":
+            text += " ON CONFLICT DO NOTHING"
+        else:
+            if cols is None or table not in _PRIMARY_KEYS:
+                raise ValueError(f"INSERT OR REPLACE into {table} needs its columns listed "
+                                 f"and its primary key known")
+            key = _PRIMARY_KEYS[table]
+            names = [c.strip() for c in cols.split(",")]
+            sets = [f"{c}=EXCLUDED.{c}" for c in names if c not in key]
+            if table in _ROWID_TABLES:
+                sets.append("rowid=DEFAULT")  # a replaced row moves to the end, as in SQLite
+            text += f" ON CONFLICT ({', '.join(key)}) DO UPDATE SET {', '.join(sets)}"
+    else:
+        m = re.match(r"\s*INSERT INTO (\w+)", text, re.I)
+        if m and m.group(1) in _ID_TABLES:
+            text += " RETURNING id"
+            returns_id = True
+    text = re.sub(r"\bIS \?", "IS NOT DISTINCT FROM ?", text)
+    return text.replace("?", "%s"), returns_id
+
+
+def _param(value: Any) -> Any:
+    # SQLite keeps booleans as integers in the store's INTEGER columns
+    return int(value) if isinstance(value, bool) else value
+
+
+class PgRow:
+    """A row as ``sqlite3.Row`` is one: read by column name (``row["name"]``) or position
+    (``row[0]``), iterated over its values; ``dict(row)`` gives its columns."""
+
+    __slots__ = ("_index", "_values")
+
+    def __init__(self, index: dict[str, int], values: Sequence[Any]) -> None:
+        self._index = index
+        self._values = tuple(values)
+
+    def keys(self) -> list[str]:
+        """The column names, in order."""
+        return list(self._index)
+
+    def __getitem__(self, key: str | int) -> Any:
+        if isinstance(key, int):
+            return self._values[key]
+        try:
+            return self._values[self._index[key]]
+        except KeyError:
+            raise IndexError(f"no column named {key}") from None
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __repr__(self) -> str:
+        return f"PgRow({dict(zip(self._index, self._values))!r})"
+
+
+class PgCursor:
+    """The result of one statement: its rows, ``rowcount`` and ``lastrowid``."""
+
+    def __init__(self, rows: list[PgRow], rowcount: int, lastrowid: int | None) -> None:
+        self._rows = rows
+        self.rowcount = rowcount
+        self.lastrowid = lastrowid
+
+    def fetchone(self) -> PgRow | None:
+        return self._rows[0] if self._rows else None
+
+    def fetchall(self) -> list[PgRow]:
+        return list(self._rows)
+
+    def __iter__(self) -> Iterator[PgRow]:
+        return iter(self._rows)
+
+
+class PgError(sqlite3.OperationalError):
+    """PostgreSQL failed; the message says what in the store's words."""
+
+
+class PgIntegrityError(sqlite3.IntegrityError):
+    """A PostgreSQL constraint was violated (a taken name, a missing reference)."""
+
+
+def _what_failed(exc: Exception) -> str:
+    state = getattr(exc, "sqlstate", None) or ""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    if state == "53100":
+        return "the database server's disk is full; free some space and run the command again"
+    if state == "25006":
+        return f"it is read-only ({text})"
+    broken = not state and type(exc).__name__ == "OperationalError"
+    if state.startswith("28") or "authentication failed" in text:
+        return (f"the database server refused the login ({text}); check PGUSER and the "
+                f"password in PGPASSWORD or the passfile")
+    if state.startswith("08") or state == "57P01" or broken:
+        return f"the database server cannot be reached or dropped the connection ({text})"
+    return text
+
+
+class PgConnection:
+    """A PostgreSQL connection with the part of ``sqlite3.Connection`` the store uses.
+
+    Not thread-safe by itself: the store serialises calls with its lock, as for SQLite.
+
+    Args:
+        url: ``postgresql://…`` without a password.
+        read_only: every transaction is read-only.
+
+    Raises:
+        StoreError: ``psycopg`` is not installed (the ``postgres`` extra).
+        PgError: the server cannot be reached or refused the login.
+    """
+
+    for_update = " FOR UPDATE"
+
+    def __init__(self, url: str, *, read_only: bool = False) -> None:
+        try:
+            import psycopg
+        except ImportError as exc:
+            raise StoreError("a postgresql:// store needs psycopg: "
+                             "pip install 'agility[postgres]'") from exc
+        self._psycopg = psycopg
+        self.url = url
+        self.read_only = read_only
+        self._conn = self._connect()
+        if not read_only:
+            self._ensure_version_table()
+
+    def _connect(self) -> Any:
+        psycopg = self._psycopg
+        options = "-c default_transaction_read_only=on" if self.read_only else None
+        try:
+            conn = psycopg.connect(self.url, autocommit=True, connect_timeout=30,
+                                   **({"options": options} if options else {}))
+        except psycopg.Error as exc:
+            raise PgError(_what_failed(exc)) from None
+        return conn
+
+    def _ensure_version_table(self) -> None:
+        self.execute("BEGIN")
+        try:
+            self.execute(f"SELECT pg_advisory_xact_lock({_MIGRATE_LOCK})")
+            self.execute("CREATE TABLE IF NOT EXISTS agility_schema (version INTEGER NOT NULL)")
+            self.execute("INSERT INTO agility_schema SELECT 0 WHERE NOT EXISTS "
+                         "(SELECT 1 FROM agility_schema)")
+        except BaseException:
+            self.execute("ROLLBACK")
+            raise
+        self.execute("COMMIT")
+
+    @property
+    def in_transaction(self) -> bool:
+        """True inside BEGIN … COMMIT/ROLLBACK."""
+        idle = self._psycopg.pq.TransactionStatus.IDLE
+        return bool(self._conn.info.transaction_status != idle)
+
+    def lock_migrations(self) -> None:
+        """Hold the migrations' advisory lock until this transaction ends."""
+        self.execute(f"SELECT pg_advisory_xact_lock({_MIGRATE_LOCK})")
+
+    def execute(self, sql: str, params: Iterable[Any] = ()) -> PgCursor:
+        """Run one store statement (SQLite dialect) on PostgreSQL."""
+        head = sql.lstrip()[:40].upper()
+        if head.startswith("BEGIN"):
+            return self._raw("BEGIN")
+        if head.startswith("PRAGMA USER_VERSION"):
+            if "=" in sql:
+                version = int(sql.split("=", 1)[1])
+                return self._raw(f"UPDATE agility_schema SET version={version}")
+            return self._raw("SELECT COALESCE((SELECT version FROM agility_schema), 0) "
+                             "AS user_version" if self._has_version_table() else
+                             "SELECT 0 AS user_version")
+        if head.startswith("PRAGMA"):
+            raise PgError(f"{sql.strip()} is SQLite's; this store is PostgreSQL")
+        if head.startswith(("CREATE ", "ALTER ")):
+            return self._raw(migration_sql(sql))
+        text, returns_id = _translate(sql)
+        if re.match(r"\s*INSERT INTO events\b", text):
+            self._raw(f"SELECT pg_advisory_xact_lock({_EVENTS_LOCK})")
+        cur = self._raw(text, tuple(_param(p) for p in params))
+        if returns_id:
+            row = cur.fetchone()
+            cur.lastrowid = None if row is None else int(row[0])
+            cur._rows = []
+        return cur
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        """Run one store statement for each parameter row."""
+        text, _ = _translate(sql)
+        data = [tuple(_param(p) for p in row) for row in rows]
+        if not data:
+            return
+        try:
+            with self._conn.cursor() as cur:
+                cur.executemany(text, data)
+        except self._psycopg.Error as exc:
+            raise self._wrap(exc) from None
+
+    def _has_version_table(self) -> bool:
+        cur = self._raw("SELECT to_regclass('agility_schema') IS NOT NULL")
+        row = cur.fetchone()
+        return bool(row and row[0])
+
+    def _raw(self, text: str, params: tuple[Any, ...] | None = None) -> PgCursor:
+        if self._conn.broken and not self.in_transaction:
+            self._conn = self._connect()  # the server restarted: a new statement may retry
+        try:
+            with self._conn.cursor() as cur:
+                cur.execute(text, params)
+                rows: list[PgRow] = []
+                if cur.description is not None:
+                    index = {d.name: i for i, d in enumerate(cur.description)}
+                    rows = [PgRow(index, values) for values in cur.fetchall()]
+                return PgCursor(rows, cur.rowcount, None)
+        except self._psycopg.Error as exc:
+            raise self._wrap(exc) from None
+
+    def _wrap(self, exc: Exception) -> sqlite3.Error:
+        if isinstance(exc, self._psycopg.IntegrityError):
+            return PgIntegrityError(_what_failed(exc))
+        return PgError(_what_failed(exc))
+
+    def close(self) -> None:
+        """Close the connection."""
+        self._conn.close()
