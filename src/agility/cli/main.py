@@ -48,6 +48,7 @@ def _register() -> None:
         run,  # noqa: F401
         score,  # noqa: F401
         serve,  # noqa: F401
+        store,  # noqa: F401
     )
 
 

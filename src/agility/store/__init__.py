@@ -2,6 +2,7 @@
 web accounts and their sessions."""
 
 from agility.store._accounts import AccountRecord, SessionRecord
+from agility.store._copy import StoreCopy, TableCopy, copy_store
 from agility.store._db import (
     LEASE_HEARTBEAT_S,
     LEASE_STALE_AFTER_S,
@@ -48,6 +49,9 @@ __all__ = [
     "SessionRecord",
     "SpanRecord",
     "Store",
+    "StoreCopy",
+    "TableCopy",
+    "copy_store",
     "default_store_location",
     "default_store_path",
     "new_lease_owner",

@@ -289,6 +289,17 @@ class Store(AccountTables, ReviewTables):
                 raise StoreError(f"cannot read the store at {self.path}: {_what_failed(exc)}.",
                                  path=str(self.path)) from exc
 
+    def sync_id_sequence(self, table: str) -> None:
+        """After rows were inserted with their own ids (a copy), make the next id follow the
+        largest one (PostgreSQL; SQLite's AUTOINCREMENT follows by itself)."""
+        if self.backend == "postgres":
+            with self._lock:
+                try:
+                    self._conn.sync_id_sequence(table)
+                except sqlite3.Error as exc:
+                    raise StoreError(f"cannot write to the store at {self.path}: "
+                                     f"{_what_failed(exc)}.", path=str(self.path)) from exc
+
     @property
     def _for_update(self) -> str:
         """`` FOR UPDATE`` on PostgreSQL (a read that a write in the same transaction

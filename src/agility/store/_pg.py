@@ -272,6 +272,13 @@ class PgConnection:
         """Hold the migrations' advisory lock until this transaction ends."""
         self.execute(f"SELECT pg_advisory_xact_lock({_MIGRATE_LOCK})")
 
+    def sync_id_sequence(self, table: str) -> None:
+        """Move ``table``'s id sequence past its largest id (after rows were copied in with
+        their ids, the next insert must not reuse one)."""
+        if table in _ID_TABLES:
+            self._raw(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                      f"GREATEST(COALESCE(MAX(id), 0), 1), MAX(id) IS NOT NULL) FROM {table}")
+
     def execute(self, sql: str, params: Iterable[Any] = ()) -> PgCursor:
         """Run one store statement (SQLite dialect) on PostgreSQL."""
         head = sql.lstrip()[:40].upper()

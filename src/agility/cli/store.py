@@ -1,0 +1,49 @@
+"""`agility store migrate --from PATH --to postgresql://…`: a pilot's store becomes a team's."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+
+from agility.cli._common import console, handle_errors
+from agility.cli.main import app
+from agility.store import TableCopy, copy_store
+
+store_app = typer.Typer(help="The store itself: copy a SQLite store into PostgreSQL.",
+                        no_args_is_help=True)
+app.add_typer(store_app, name="store")
+
+
+def _line(t: TableCopy) -> str:
+    state = "[green]same rows[/]" if t.matches else "[bold red]DIFFERENT[/]"
+    return (f"{t.table:<20} {t.source_rows:>8} rows  copied {t.copied:>8}  "
+            f"already there {t.already_there:>8}  {state}  sha256 {t.digest[:16]}")
+
+
+@store_app.command("migrate")
+@handle_errors
+def migrate_store(
+    source: Annotated[str, typer.Option("--from", help="The store to copy (a SQLite file, "
+                                                       "or a postgresql:// URL).")],
+    destination: Annotated[str, typer.Option("--to", help="The store to copy into, e.g. "
+                                                          "postgresql://user@host/db (the "
+                                                          "password in PGPASSWORD or "
+                                                          "~/.pgpass).")],
+) -> None:
+    """Copy every row of a store into another one (ids kept) and verify each table by row
+    count and digest. Running it again copies only what is missing. Exit 0 when every table
+    matches, 1 when one differs (the destination holds other rows), 2 on an error."""
+    result = copy_store(source, destination,
+                        on_table=lambda t: console.print(_line(t), highlight=False))
+    if result.verified:
+        console.print(f"copied {result.copied} rows from {escape(result.source)} to "
+                      f"{escape(result.destination)}; every table verified (row counts and "
+                      f"digests match)", highlight=False)
+        return
+    bad = ", ".join(t.table for t in result.tables if not t.matches)
+    console.print(f"[bold red]NOT VERIFIED[/]: {escape(bad)} differ between the stores (the "
+                  f"destination holds rows the source does not, or a value changed type); "
+                  f"nothing was deleted", highlight=False)
+    raise typer.Exit(1)
