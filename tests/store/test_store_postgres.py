@@ -178,10 +178,11 @@ def test_a_read_only_store_refuses_writes(pg_url: str) -> None:
                                      started_at=utc_now()))
 
 
-def test_the_core_does_not_import_psycopg(tmp_path: Path) -> None:
+def test_the_core_does_not_import_psycopg_or_ray(tmp_path: Path) -> None:
     code = ("import sys; from agility.store import Store; "
-            "s = Store(sys.argv[1]); s.close(); import agility.cli.main; "
-            "print('psycopg' in sys.modules)")
+            "s = Store(sys.argv[1]); s.close(); import agility.cli.main, agility.runner; "
+            "agility.cli.main._register(); "
+            "print('psycopg' in sys.modules or 'ray' in sys.modules)")
     done = subprocess.run([sys.executable, "-c", code, str(tmp_path / "a.db")],
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr

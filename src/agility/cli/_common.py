@@ -76,6 +76,7 @@ FLAGS = {
     "auto_field": "--auto-field", "provider_options": "--provider-option",
     "allow_outside": "--allow-outside-plan-dir",
     "queue": "--queue", "output": "--output", "role": "--role",
+    "executor": "--executor",
 }
 
 

@@ -140,6 +140,12 @@ def run_command(
         "--provider-option", help="A provider option as key=value (e.g. timeout_s=30, "
                                   "chat_format=gemma); repeat for more. Never a key: keys come "
                                   "from the environment.")] = None,
+    executor: Annotated[str, typer.Option(
+        "--executor", help="local (this process) or ray (spread over a Ray cluster; "
+                           "pip install 'agility[ray]').")] = "local",
+    ray_address: Annotated[str | None, typer.Option(
+        "--ray-address", help="The Ray cluster: auto, ray://host:10001, host:6379 (default: "
+                              "start a local one for this run).")] = None,
 ) -> None:
     """Benchmark a model on a golden dataset; every result is stored as it completes."""
     options = parse_key_values(provider_option, "--provider-option")
@@ -163,7 +169,7 @@ def run_command(
                 warmup=warmup, price_input=price_input, price_output=price_output,
                 price_cached_input=price_cached_input, price_cache_write=price_cache_write,
                 extra_cost_usd=extra_cost, splits=split or None, prices=prices, rows=rows,
-                sample_seed=seed)
+                sample_seed=seed, executor=executor, ray_address=ray_address)
         except RunStopped as stopped:
             if stopped.summary is not None:
                 print_run_outcome(stopped.summary)

@@ -97,6 +97,8 @@ async def arun_model(
     side: int = 0,
     progress: bool = True,
     prices: PriceTable | str | Path | None = None,
+    executor: str = "local",
+    ray_address: str | None = None,
 ) -> RunSummary:
     """Run ``model`` over ``dataset`` and store one result per (example, repeat).
 
@@ -133,6 +135,10 @@ async def arun_model(
         side: this run's place in the turnstile's rotation.
         progress: show a progress bar (only on a terminal).
         prices: a price table or a user price file merged over the built-in table.
+        executor: ``local`` (this process) or ``ray`` (the examples spread over the tasks of
+            a Ray cluster, each writing to the same store; see :mod:`agility.runner._ray`).
+        ray_address: the Ray cluster (``auto``, ``ray://host:10001``); None starts a local
+            one for the run.
 
     Returns:
         the run's summary.
@@ -148,13 +154,19 @@ async def arun_model(
         raise InvalidArgument("warmup", warmup, "must be >= 0")
     if timeout_s is not None and timeout_s <= 0:
         raise InvalidArgument("timeout_s", timeout_s, "must be > 0 seconds")
+    if executor not in ("local", "ray"):
+        raise InvalidArgument("executor", executor, "must be local or ray")
+    if executor == "ray" and (retriever is not None or turnstile is not None):
+        raise UsageError("the Ray executor does not take a retriever or an interleaved run "
+                         "yet; use the local executor for those", argument="executor")
     if retriever is not None and template is None:
         raise UsageError("a retriever needs a prompt template to put the retrieved contexts in; "
                          "the recorded prompt has its own context already", argument="template")
     settings = {"concurrency": concurrency, "timeout_s": timeout_s, "cache": cache,
                 "warmup": warmup, "retry": asdict(retry), "extra_cost_usd": extra_cost_usd,
                 "rate_limit": asdict(rate_limit) if rate_limit else None,
-                "retriever": type(retriever).__name__ if retriever is not None else None}
+                "retriever": type(retriever).__name__ if retriever is not None else None,
+                "executor": executor}
     plan = prepare_run(store, dataset, model, name=name, provider_options=provider_options,
                        template=template, config=config, repeat=repeat, resume=resume,
                        splits=splits, price_input=price_input, price_output=price_output,
@@ -172,7 +184,13 @@ async def arun_model(
     # are frozen out of it for the run's duration (gc.unfreeze gives them back afterwards).
     gc.freeze()
     try:
-        summary = await _execute(plan, ctx, concurrency, warmup, progress, turnstile, side)
+        if executor == "ray":
+            summary = await _execute_ray(plan, ctx, store, model, provider_options,
+                                         rate_limit, retry, timeout_s, concurrency,
+                                         ray_address)
+        else:
+            summary = await _execute(plan, ctx, concurrency, warmup, progress, turnstile,
+                                     side)
         status = "finished"
         return summary
     except (asyncio.CancelledError, KeyboardInterrupt):
@@ -267,6 +285,46 @@ async def _execute(plan: RunPlan, ctx: CallContext, concurrency: int, warmup: in
         reason, cause = stop[0]
         raise RunStopped(plan.run.name, reason, summary(), cause)
     return summary()
+
+
+def _shared_location(store: Store) -> str:
+    """How a shard in another process and folder opens ``store`` (a SQLite file by its full
+    path)."""
+    return str(store.path) if store.backend == "postgres" else str(Path(store.path).resolve())
+
+
+async def _execute_ray(plan: RunPlan, ctx: CallContext, store: Store, model: str,
+                       provider_options: dict[str, Any] | None, rate_limit: RateLimit | None,
+                       retry: RetryPolicy, timeout_s: float, concurrency: int,
+                       address: str | None) -> RunSummary:
+    """Run the plan's pending pairs on Ray while this process keeps the run's lease."""
+    from agility.runner._ray import RayShardSpec, run_on_ray
+
+    started = time.perf_counter()
+    spec = RayShardSpec(store=_shared_location(store), run_id=plan.run.id, model=model,
+                        provider_options=dict(provider_options or {}), template=ctx.template,
+                        config=ctx.config, price=plan.price, rate_limit=rate_limit,
+                        retry=retry, timeout_s=timeout_s, concurrency=concurrency,
+                        extra_cost_usd=ctx.extra_cost_usd, cache=ctx.cache)
+    lease_lost = asyncio.Event()
+    beat = asyncio.create_task(_heartbeat(store, plan, lease_lost))
+    try:
+        tally, throttled, record = await run_on_ray(spec, plan.items, store, address=address)
+    finally:
+        beat.cancel()
+        await asyncio.gather(beat, return_exceptions=True)
+    store.update_run(plan.run.id, meta={**plan.run.meta, "executor": record})
+    summary = RunSummary(
+        name=plan.run.name, run_id=plan.run.id, n_examples=plan.n_examples,
+        n_done=tally.done, n_errors=tally.errors, n_cached=tally.cached,
+        total_cost_usd=tally.cost_usd, wall_time_s=time.perf_counter() - started,
+        skipped_on_resume=plan.skipped_on_resume, n_empty=tally.empty, n_throttled=throttled,
+        concurrency=concurrency, lowest_concurrency=concurrency,
+        top_errors=tuple(tally.top_errors()))
+    if lease_lost.is_set():
+        raise RunStopped(plan.run.name, "another process took the run over (its lease lapsed)",
+                         summary)
+    return summary
 
 
 def _stop_reason(result: ResultRecord, tally: Tally) -> tuple[str, BaseException | None] | None:
