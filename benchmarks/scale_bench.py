@@ -1,0 +1,137 @@
+"""Scale: PostgreSQL store write speed against SQLite, and the Ray executor against the local one.
+
+    python benchmarks/scale_bench.py store [--examples 2000] [--concurrency 64] [--repeats 2]
+    python benchmarks/scale_bench.py ray [--examples 20000] [--concurrency 64]
+
+Both start Debian's PostgreSQL server in a temporary folder on 127.0.0.1 with its default
+durability (fsync and synchronous commit on, as a team server would run) and the fake OpenAI
+server in a separate process (an instant answer), and run the real runner over real HTTP.
+
+- ``store``: a run of --examples results at --concurrency written to a SQLite file, then to
+  PostgreSQL, --repeats times each, alternating; prints wall seconds and results/s. Goal
+  (issue 19): PostgreSQL >= 90% of SQLite's speed.
+- ``ray``: a run of --examples on the local executor, then on a 2-CPU local Ray cluster (a
+  raylet and two worker processes), both writing to the same PostgreSQL store; prints wall
+  seconds with and without the cluster's start. Goal (issue 19): Ray within 1.3x of local.
+
+The load average is printed with each figure: the build machine's 2 cores are shared.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from agility.runner import run_model
+from agility.store import Store
+from agility.testing import PostgresServer
+
+MODEL = "openai/gpt-4o-mini"
+
+
+def _start_fake() -> tuple[subprocess.Popen[str], str]:
+    code = "from agility.testing.fake_openai import main; main()"
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    line = proc.stdout.readline()  # type: ignore[union-attr]
+    return proc, line.split()[-1]
+
+
+def _dataset(folder: Path, n: int) -> Path:
+    path = folder / f"bench-{n}.jsonl"
+    path.write_text("".join(json.dumps({"id": f"b{i:05d}", "source_prompt": f"Filing {i}?",
+                                        "ground_truth": "x"}) + "\n" for i in range(n)),
+                    encoding="utf-8")
+    return path
+
+
+def _load() -> str:
+    return "load " + " ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
+def _timed_run(dataset: Path, store: Store, base_url: str, name: str, concurrency: int,
+               **kw: object) -> float:
+    started = time.perf_counter()
+    summary = run_model(dataset, MODEL, name=name, store=store, concurrency=concurrency,
+                        provider_options={"base_url": base_url}, progress=False, **kw)
+    wall = time.perf_counter() - started
+    assert summary.n_done == summary.n_examples and summary.n_errors == 0, summary
+    return wall
+
+
+def bench_store(examples: int, concurrency: int, repeats: int) -> None:
+    folder = Path(tempfile.mkdtemp())
+    dataset = _dataset(folder, examples)
+    fake, base_url = _start_fake()
+    with PostgresServer(durable=True) as pg:
+        os.environ.update(pg.environ())
+        url = pg.create_database("bench")
+        walls: dict[str, list[float]] = {"sqlite": [], "postgres": []}
+        try:
+            for i in range(repeats):
+                for backend in ("sqlite", "postgres"):
+                    where = str(folder / "bench.db") if backend == "sqlite" else url
+                    with Store(where) as store:
+                        wall = _timed_run(dataset, store, base_url, f"{backend}-{i}",
+                                          concurrency)
+                    walls[backend].append(wall)
+                    print(f"{backend:<9} run {i + 1}: {examples} results at concurrency "
+                          f"{concurrency} in {wall:.2f} s = {examples / wall:,.0f} results/s "
+                          f"({_load()})", flush=True)
+        finally:
+            fake.terminate()
+    best = {k: min(v) for k, v in walls.items()}
+    print(f"best of {repeats}: sqlite {examples / best['sqlite']:,.0f}/s, postgres "
+          f"{examples / best['postgres']:,.0f}/s; postgres at "
+          f"{best['sqlite'] / best['postgres']:.0%} of SQLite's speed (goal >= 90%)")
+
+
+def bench_ray(examples: int, concurrency: int) -> None:
+    import ray
+
+    folder = Path(tempfile.mkdtemp())
+    dataset = _dataset(folder, examples)
+    fake, base_url = _start_fake()
+    with PostgresServer(durable=True) as pg:
+        os.environ.update(pg.environ())
+        url = pg.create_database("bench")
+        try:
+            with Store(url) as store:
+                local = _timed_run(dataset, store, base_url, "local", concurrency)
+                print(f"local executor: {examples} examples in {local:.1f} s ({_load()})",
+                      flush=True)
+                started = time.perf_counter()
+                ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
+                         logging_level="ERROR")
+                boot = time.perf_counter() - started
+                on_ray = _timed_run(dataset, store, base_url, "ray", concurrency,
+                                    executor="ray")
+                ray.shutdown()
+                print(f"ray executor (2-CPU local cluster): {examples} examples in "
+                      f"{on_ray:.1f} s, plus {boot:.1f} s to start the cluster ({_load()})")
+                print(f"ray / local = {on_ray / local:.2f}x without the cluster's start, "
+                      f"{(on_ray + boot) / local:.2f}x with it (goal <= 1.3x)")
+        finally:
+            fake.terminate()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("what", choices=["store", "ray"])
+    parser.add_argument("--examples", type=int, default=None)
+    parser.add_argument("--concurrency", type=int, default=64)
+    parser.add_argument("--repeats", type=int, default=2)
+    args = parser.parse_args()
+    if args.what == "store":
+        bench_store(args.examples or 2000, args.concurrency, args.repeats)
+    else:
+        bench_ray(args.examples or 20000, args.concurrency)
+
+
+if __name__ == "__main__":
+    main()
