@@ -175,13 +175,32 @@ def test_demo_runs_the_real_local_model_end_to_end_on_a_few_rows(tmp_path: Path)
             assert all(r.latency_ms and r.latency_ms > 0 for r in results)
             assert all(r.retrieval_ms > 0 for r in results)
             assert all(r.extra_cost_usd == pytest.approx(0.00001) for r in results)
-            assert all(r.cost_usd > r.extra_cost_usd for r in results)
+            # the local model costs $0 per token: a call costs its retrieval; hosting is a
+            # per-hour item of the plan, spread with the measured throughput
+            assert all(r.cost_usd == pytest.approx(r.extra_cost_usd) for r in results)
+            assert run.meta["parallel_calls"] == 1
             assert {s.metric for s in store.scores(run.id)} == {
                 "correctness", "answered", "semantic_similarity"}
         assert store.get_migration("finance-rag-port").verdict == result.verdict
     finally:
         store.close()
     assert result.report_html.is_file()
+    # the report shows the cost breakdown all in and the payback with its interval
+    roi = result.comparison.cost.roi
+    assert roi is not None and roi.has_items and roi.traffic_per_month == 100_000
+    for costs in (roi.source, roi.target):
+        host = next(line for line in costs.lines if line.kind == "per_hour")
+        assert host.measured and host.per_query_usd is not None and host.per_query_usd > 0
+        assert costs.throughput is not None and costs.throughput.parallel_calls == 1
+    review = next(line for line in roi.target.lines if line.name.startswith("SME review"))
+    assert review.measured and "review queue finance-rag-port.ported" in review.basis
+    assert roi.payback_status in ("computed", "never") and roi.payback_interval is not None
+    html = result.report_html.read_text(encoding="utf-8")
+    markdown = result.report_markdown.read_text(encoding="utf-8")
+    for text, payback in ((html, "payback [95% interval]"),
+                          (markdown, r"payback \[95% interval\]")):
+        assert "CPU host serving the model" in text and payback in text
+    assert 'id="cost-model"' in html and 'id="sensitivity"' in html
     # both candidates call the local model: their calls were interleaved
     assert any(s.startswith("benchmark source and run target: source ran 3 calls") for s in steps)
 

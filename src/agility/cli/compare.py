@@ -15,7 +15,7 @@ from agility._files import atomic_write, describe_os_error
 from agility.cli._common import StoreOption, console, handle_errors, open_store
 from agility.cli._progress import ScoreBars
 from agility.cli.main import app
-from agility.compare import EXIT_CODES, Comparison, compare_runs, load_criteria
+from agility.compare import EXIT_CODES, Comparison, compare_runs, load_cost_items, load_criteria
 from agility.errors import UsageError
 from agility.report import render_text, write_html, write_markdown
 
@@ -44,6 +44,9 @@ def compare_command(
     traffic: Annotated[int | None, typer.Option(help="Queries per month, for cost.", min=0)] = None,
     migration_cost: Annotated[float | None, typer.Option(
         help="One-off migration cost in USD, for the payback.", min=0)] = None,
+    costs: Annotated[Path | None, typer.Option(
+        help="Cost items YAML (per_query, per_month, per_hour, one_off: a plan's costs "
+             "section), for the cost all in and the ROI.")] = None,
     judge: Annotated[str | None, typer.Option(
         help="Judge model (provider/model) for judge metrics that must be scored first.")] = None,
     seed: Annotated[int, typer.Option(help="Seed of the bootstrap and review sample.")] = 0,
@@ -58,11 +61,12 @@ def compare_command(
 ) -> None:
     """Compare TARGET_RUN against SOURCE_RUN and apply the sign-off gate."""
     loaded = load_criteria(criteria) if criteria is not None else None
+    items = load_cost_items(costs) if costs is not None else None
     names = [m.strip() for m in metrics.split(",") if m.strip()] if metrics else None
     with open_store(store) as db, ScoreBars() as bars:
         result = compare_runs(db, source_run, target_run, loaded, seed=seed,
                               traffic_per_month=traffic, migration_cost_usd=migration_cost,
-                              n_resamples=resamples, metrics=names, judge=judge,
+                              n_resamples=resamples, costs=items, metrics=names, judge=judge,
                               on_progress=bars)
     if json_path is not None:
         _write(json_path, result.model_dump_json(indent=2), "--json")

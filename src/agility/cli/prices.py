@@ -9,19 +9,13 @@ import typer
 
 from agility.cli._common import console, handle_errors
 from agility.cli.main import app
+from agility.compare import format_rate as _rate
 from agility.pricing import PriceMatch
 from agility.runner import model_price
 
 prices_app = typer.Typer(help="Prices: what a model's calls cost, and where the figure comes "
                               "from.", no_args_is_help=True)
 app.add_typer(prices_app, name="prices")
-
-
-def _rate(value: float) -> str:
-    """A price per 1M tokens as the vendors write it: $0.80, $0.075, $0.00875, $15.00."""
-    text = f"{value:,.6f}".rstrip("0")
-    whole, _, cents = text.partition(".")
-    return f"${whole}.{cents.ljust(2, '0')}"
 
 
 def _per_mtok(value: float | None, missing: str) -> str:

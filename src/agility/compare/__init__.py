@@ -4,18 +4,28 @@ from agility.compare._agreement import AgreementStats, agreement_stats, krippend
 from agility.compare._calls import compare_error_rates
 from agility.compare._compare import compare, compare_runs
 from agility.compare._cost import MONEY_PRECISION_USD, compare_cost
+from agility.compare._cost_items import (
+    CostItems,
+    OneOffItem,
+    PerHourItem,
+    PerMonthItem,
+    PerQueryItem,
+    load_cost_items,
+    parse_cost_items,
+)
 from agility.compare._criteria import (
     CostCriteria,
     Criteria,
     ErrorRateCriteria,
     LatencyCriteria,
     QualityCriteria,
+    RoiCriteria,
     SafetyCriteria,
     TagCriteria,
     load_criteria,
     parse_criteria,
 )
-from agility.compare._format import format_change_pct, format_share, format_usd
+from agility.compare._format import format_change_pct, format_rate, format_share, format_usd
 from agility.compare._gate import EXIT_CODES, evaluate_criteria, examples_to_settle, verdict_of
 from agility.compare._latency import compare_latency
 from agility.compare._load import ComparisonInputs, load_comparison, score_missing
@@ -45,11 +55,22 @@ from agility.compare._proportions import (
     wilson_interval,
 )
 from agility.compare._review import review_sample, sample_for_review
+from agility.compare._roi import PRICE_FACTORS, TRAFFIC_FACTORS, ReviewCount, analyse_roi
+from agility.compare._roi_models import (
+    CostLine,
+    Recommendation,
+    RoiAnalysis,
+    SensitivityCell,
+    SideCosts,
+    Throughput,
+    TokenTotals,
+)
 from agility.compare._sme import SmeEvidence, evaluate_sme, load_sme_evidence, summarize_sme
 from agility.compare._sme_models import MetricAgreement, SmeCriteria, SmeSummary
 from agility.compare._stats import (
     BootstrapInterval,
     McNemarResult,
+    bootstrap_means,
     mcnemar,
     paired_bootstrap,
     quantile,
@@ -60,12 +81,16 @@ from agility.compare._stats import (
 __all__ = [
     "EXIT_CODES",
     "MONEY_PRECISION_USD",
+    "PRICE_FACTORS",
+    "TRAFFIC_FACTORS",
     "AgreementStats",
     "BootstrapInterval",
     "Comparison",
     "ComparisonInputs",
     "CostComparison",
     "CostCriteria",
+    "CostItems",
+    "CostLine",
     "CostSide",
     "Criteria",
     "CriterionResult",
@@ -83,16 +108,30 @@ __all__ = [
     "MetricAgreement",
     "MetricComparison",
     "MetricStats",
+    "OneOffItem",
     "PairedProportionInterval",
+    "PerHourItem",
+    "PerMonthItem",
+    "PerQueryItem",
     "Percentiles",
     "QualityCriteria",
+    "Recommendation",
+    "ReviewCount",
     "ReviewItem",
+    "RoiAnalysis",
+    "RoiCriteria",
     "SafetyCriteria",
+    "SensitivityCell",
+    "SideCosts",
     "SmeCriteria",
     "SmeEvidence",
     "SmeSummary",
     "TagCriteria",
+    "Throughput",
+    "TokenTotals",
     "agreement_stats",
+    "analyse_roi",
+    "bootstrap_means",
     "compare",
     "compare_cost",
     "compare_error_rates",
@@ -102,10 +141,12 @@ __all__ = [
     "evaluate_sme",
     "examples_to_settle",
     "format_change_pct",
+    "format_rate",
     "format_share",
     "format_usd",
     "krippendorff_alpha",
     "load_comparison",
+    "load_cost_items",
     "load_criteria",
     "load_sme_evidence",
     "mcnemar",
@@ -113,6 +154,7 @@ __all__ = [
     "newcombe_independent",
     "newcombe_paired",
     "paired_bootstrap",
+    "parse_cost_items",
     "parse_criteria",
     "quantile",
     "quantile_interval",

@@ -9,8 +9,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from agility.compare._advice import recommend
 from agility.compare._calls import compare_error_rates, no_answers
 from agility.compare._cost import compare_cost
+from agility.compare._cost_items import CostItems
 from agility.compare._criteria import Criteria
 from agility.compare._gate import evaluate_criteria, verdict_of
 from agility.compare._human import human_comparison
@@ -19,17 +21,20 @@ from agility.compare._load import ComparisonInputs, load_comparison
 from agility.compare._load import score_missing as score_missing_step
 from agility.compare._models import (
     Comparison,
+    CostComparison,
     ErrorRateComparison,
     ExampleDiff,
     GateSplit,
     MetricComparison,
+    ReviewItem,
 )
 from agility.compare._quality import NoAnswers, PerExample, compare_metric, per_example_values
 from agility.compare._review import sample_for_review
+from agility.compare._roi import ReviewCount
 from agility.compare._sme import evaluate_sme
 from agility.dataset import GoldenExample
 from agility.errors import InvalidArgument
-from agility.store import ResultRecord, Store
+from agility.store import ResultRecord, RunRecord, Store
 
 if TYPE_CHECKING:
     from agility.metrics import ScoreProgress
@@ -93,6 +98,35 @@ def _error_warnings(errors: ErrorRateComparison, criteria: Criteria) -> list[str
     return out
 
 
+def _parallel_calls(run: RunRecord) -> int | None:
+    """The calls a run kept in flight (for the throughput of per-hour cost items)."""
+    value = run.meta.get("parallel_calls", run.meta.get("concurrency"))
+    return value if isinstance(value, int) and value >= 1 else None
+
+
+def _review_count(inputs: ComparisonInputs, sample: Sequence[ReviewItem]) -> ReviewCount:
+    """The SME reviews a review cost item prices: the review queue's, else the sample's."""
+    if inputs.sme is not None and inputs.sme.items:
+        reviews = sum(item.required_reviews for item in inputs.sme.items)
+        names = ", ".join(inputs.sme.queues)
+        return ReviewCount(reviews, f"review queue {names}: {len(inputs.sme.items)} answers, "
+                                    f"{reviews} reviews with the overlap")
+    return ReviewCount(len(sample), f"the comparison's review sample of {len(sample)} answers; "
+                                    f"no review queue drawn")
+
+
+def _cost_warnings(cost: CostComparison) -> list[str]:
+    out: list[str] = []
+    if cost.roi is None:
+        return out
+    for side, costs in (("source", cost.roi.source), ("target", cost.roi.target)):
+        for line in costs.lines:
+            if line.kind == "per_span" and line.per_query_usd == 0:
+                out.append(f"cost item '{line.name}': the {side} run recorded no such span; "
+                           f"check its name if the {side} should use it")
+    return out
+
+
 def _check(n_resamples: int, traffic_per_month: int | None) -> None:
     if n_resamples < 100:
         raise InvalidArgument("n_resamples", n_resamples, "must be at least 100")
@@ -109,6 +143,7 @@ def compare(
     traffic_per_month: int | None = None,
     migration_cost_usd: float | None = None,
     n_resamples: int = 10_000,
+    costs: CostItems | None = None,
 ) -> Comparison:
     """Compare the target run of ``inputs`` against its source run and apply the gate.
 
@@ -125,6 +160,9 @@ def compare(
         traffic_per_month: queries per month for the cost projection and payback.
         migration_cost_usd: one-off migration cost, for the payback in days.
         n_resamples: bootstrap resamples.
+        costs: the plan's cost items beside the measured calls (per query, per month, per
+            hour of a self-hosted endpoint, one-off): they enter the cost model all in, the
+            ROI, its criterion and the recommendation.
 
     Returns:
         The comparison, with the verdict and each criterion's evidence.
@@ -182,8 +220,20 @@ def compare(
     has_holdout = any(in_holdout(i) for i in paired)
     gate_split: GateSplit = "holdout" if criteria.use_holdout and has_holdout else "all"
     latency = compare_latency(inputs.source_results, inputs.target_results, confidence, seed)
+    primary = next((m for m in compared if m.metric in criteria.quality.metrics),
+                   compared[0] if compared else None)
+    review = []
+    if primary is not None:
+        review = sample_for_review(inputs.scores[primary.metric][1], seed=seed,
+                                   strata={k: v.stratum for k, v in examples.items()})
     cost = compare_cost(inputs.source_results, inputs.target_results,
-                        traffic_per_month=traffic_per_month, migration_cost_usd=migration_cost_usd)
+                        traffic_per_month=traffic_per_month, migration_cost_usd=migration_cost_usd,
+                        costs=costs, parallel_calls=(_parallel_calls(inputs.source),
+                                                     _parallel_calls(inputs.target)),
+                        reviews=_review_count(inputs, review),
+                        horizon_days=criteria.roi.within_days if criteria.roi else 30.0,
+                        confidence=confidence, n_resamples=n_resamples, seed=seed)
+    warnings += _cost_warnings(cost)
     in_split = [i for i in universe if gate_split == "all" or in_holdout(i)]
     safety_values = {name: _target_verdicts(inputs, name, gaps[1], count_as_fail, in_split)
                      for name in criteria.safety.metrics if name in per_example}
@@ -212,16 +262,12 @@ def compare(
         for tag in dict.fromkeys(example.tags if example is not None else []):
             tags[tag] = tags.get(tag, 0) + 1
 
-    primary = next((m for m in compared if m.metric in criteria.quality.metrics),
-                   compared[0] if compared else None)
     src_pe, tgt_pe = per_example.get(primary.metric, (None, None)) if primary else (None, None)
     regressions, improvements = _diffs(
         primary, src_pe, tgt_pe, examples,
         (_first_output(inputs.source_results), _first_output(inputs.target_results)))
-    review = []
-    if primary is not None:
-        review = sample_for_review(inputs.scores[primary.metric][1], seed=seed,
-                                   strata={k: v.stratum for k, v in examples.items()})
+    advice = recommend(compared, criteria.quality.metrics, gate_split, latency.ttft,
+                       latency.total, cost.roi)
     return Comparison(
         source_run=inputs.source.name, target_run=inputs.target.name,
         source_model=inputs.source.model_spec, target_model=inputs.target.model_spec,
@@ -232,7 +278,7 @@ def compare(
         latency=latency, cost=cost, errors=errors, tags=dict(sorted(tags.items())),
         criteria=criteria.model_dump(), criteria_results=results, verdict=verdict_of(results),
         regressions=regressions, improvements=improvements, review=review, sme=sme,
-        warnings=warnings, empty_answers=empty,
+        recommendation=advice, warnings=warnings, empty_answers=empty,
     )
 
 
@@ -246,6 +292,7 @@ def compare_runs(
     traffic_per_month: int | None = None,
     migration_cost_usd: float | None = None,
     n_resamples: int = 10_000,
+    costs: CostItems | None = None,
     score_missing: bool = True,
     metrics: Sequence[str] | None = None,
     judge: str | None = None,
@@ -266,6 +313,7 @@ def compare_runs(
         traffic_per_month: queries per month for the cost projection and payback.
         migration_cost_usd: one-off migration cost, for the payback in days.
         n_resamples: bootstrap resamples.
+        costs: the plan's cost items (see :func:`compare`).
         score_missing: score first the criteria's metrics (and ``metrics``) a run
             lacks; when False, a metric not scored on both runs is "not evaluated".
         metrics: metrics to report (default: the criteria's plus every metric both runs have).
@@ -296,4 +344,4 @@ def compare_runs(
         wanted = list(dict.fromkeys([*wanted, *sorted(common)]))
     inputs = load_comparison(store, source_run, target_run, wanted, not_scored=not_scored)
     return compare(inputs, criteria, seed=seed, traffic_per_month=traffic_per_month,
-                   migration_cost_usd=migration_cost_usd, n_resamples=n_resamples)
+                   migration_cost_usd=migration_cost_usd, n_resamples=n_resamples, costs=costs)

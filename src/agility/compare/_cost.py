@@ -4,6 +4,9 @@
 extras' share apart. Cached and failed calls are left out: they do not tell what a query
 costs. A run that recorded no cost is ``None`` (not measured), never 0.
 
+The cost model all in (the plan's cost items, throughput, ROI, sensitivity) is
+:mod:`agility.compare._roi`; :func:`compare_cost` holds both.
+
 Money is added up in exact decimal arithmetic and each side's mean cost per query is rounded to
 :data:`MONEY_PRECISION_USD` (a millionth of a cent per million queries) before the two are
 compared: two runs with the same prices and the same tokens cost the same, not "+0.0%" more
@@ -15,21 +18,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from decimal import Decimal
 
-from agility.compare._models import CostComparison, CostSide, PaybackStatus
+from agility.compare._cost_items import CostItems
+from agility.compare._models import CostComparison, CostSide
+from agility.compare._money import DAYS_PER_MONTH, MONEY_PRECISION_USD
+from agility.compare._money import money as _money
+from agility.compare._roi import ReviewCount, analyse_roi
 from agility.store import ResultRecord
 
 __all__ = ["DAYS_PER_MONTH", "MONEY_PRECISION_USD", "compare_cost", "cost_side"]
-
-DAYS_PER_MONTH = 30.0
-#: the precision at which money per query is compared (USD): 1e-12 per query is 1e-6 USD
-#: (a ten-thousandth of a cent) per million queries
-MONEY_PRECISION_USD = Decimal("1e-12")
-
-
-def _money(value: float) -> Decimal:
-    # repr is the shortest text that reads back as the same float: 0.1 stays 0.1, not
-    # 0.1000000000000000055511151231257827
-    return Decimal(repr(float(value)))
 
 
 def _mean_per_query(results: Sequence[ResultRecord]) -> tuple[Decimal | None, int]:
@@ -80,46 +76,53 @@ def compare_cost(
     *,
     traffic_per_month: int | None = None,
     migration_cost_usd: float | None = None,
+    costs: CostItems | None = None,
+    parallel_calls: tuple[int | None, int | None] = (None, None),
+    reviews: ReviewCount | None = None,
+    horizon_days: float = 30.0,
+    confidence: float = 0.95,
+    n_resamples: int = 10_000,
+    seed: int = 0,
 ) -> CostComparison:
-    """Cost of both runs side by side, and the days until the migration pays for itself.
+    """Cost of both runs side by side, the cost model all in, and the payback of the move.
 
     Args:
         source: the source run's results.
         target: the target run's results.
         traffic_per_month: queries per month (for the monthly figures and the payback).
         migration_cost_usd: one-off cost of migrating (engineering, evaluation).
+        costs: the plan's cost items (per query, per month, per hour, one-off).
+        parallel_calls: each run's calls in flight, for the throughput of per-hour items.
+        reviews: the SME reviews an SME review item prices, and where the count comes from.
+        horizon_days: the ROI horizon ("neutral or positive within N days").
+        confidence: the intervals' coverage.
+        n_resamples: bootstrap resamples of each side's mean cost per query.
+        seed: the bootstrap's seed.
 
     Returns:
-        The comparison. ``payback_status`` says whether ``payback_days`` was computed, why not
-        (a side's cost not measured, no traffic, no migration cost), or that the target is not
-        cheaper (never paid back).
+        The comparison; ``roi`` holds the cost model (see :func:`analyse_roi`).
+        ``payback_status`` says whether ``payback_days`` was computed, why not (a side's cost
+        not measured, no traffic, nothing to pay back), or that it never pays back.
     """
     src = cost_side(source, traffic_per_month)
     tgt = cost_side(target, traffic_per_month)
     out = CostComparison(source=src, target=tgt, traffic_per_month=traffic_per_month,
                          migration_cost_usd=migration_cost_usd,
                          money_precision_usd=float(MONEY_PRECISION_USD))
+    out.roi = analyse_roi(source, target, items=costs, traffic_per_month=traffic_per_month,
+                          migration_cost_usd=migration_cost_usd, parallel_calls=parallel_calls,
+                          reviews=reviews, horizon_days=horizon_days, confidence=confidence,
+                          n_resamples=n_resamples, seed=seed)
+    # the payback counts every cost: the measured calls, and the plan's items when given
+    out.payback_status = out.roi.payback_status
+    out.payback_days = out.roi.payback_days
     src_mean, _ = _mean_per_query(source)
     tgt_mean, _ = _mean_per_query(target)
-    status: PaybackStatus
     if src_mean is None or tgt_mean is None:
-        out.payback_status = "cost_not_measured" if migration_cost_usd is not None \
-            else "not_requested"
         return out
     diff = tgt_mean - src_mean  # exact: both means are multiples of MONEY_PRECISION_USD
     out.diff_per_query_usd = float(diff)
     out.diff_pct = float(100 * diff / src_mean) if src_mean else None
     if traffic_per_month is not None:
         out.monthly_savings_usd = float(-diff * traffic_per_month)
-    if migration_cost_usd is None:
-        status = "not_requested"
-    elif traffic_per_month is None:
-        status = "needs_traffic"
-    elif diff >= 0:
-        status = "never"
-    else:
-        status = "computed"
-        daily_savings = -diff * traffic_per_month / Decimal(repr(DAYS_PER_MONTH))
-        out.payback_days = float(_money(migration_cost_usd) / daily_savings)
-    out.payback_status = status
     return out

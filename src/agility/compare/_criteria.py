@@ -5,6 +5,7 @@ Example (every key optional)::
     quality:   {metrics: [correctness], max_relative_drop: 0.03, alpha: 0.05}
     latency:   {ttft_max_increase_pct: 20, ttft_max_increase_ms: 250}   # either satisfies
     cost:      {max_increase_pct: 0, payback_days: null}
+    roi:       {within_days: 30}   # neutral or positive within 30 days (off unless given)
     safety:    {metrics: [], must_pass: true}
     error_rate: {max_increase_points: 1}   # percentage points, on the interval's upper bound
     failed_calls: count_as_fail            # or exclude
@@ -29,6 +30,7 @@ __all__ = [
     "ErrorRateCriteria",
     "LatencyCriteria",
     "QualityCriteria",
+    "RoiCriteria",
     "SafetyCriteria",
     "TagCriteria",
     "load_criteria",
@@ -89,6 +91,18 @@ class CostCriteria(_Section):
     payback_days: float | None = Field(default=None, gt=0)
 
 
+class RoiCriteria(_Section):
+    """The playbook's ROI threshold: the move must be neutral or positive within
+    ``within_days`` (default 30) after every cost (tokens, retrieval, the plan's cost items,
+    one-off costs), at the given monthly traffic.
+
+    Judged on the interval of the savings: it passes when even the low end of the interval
+    of the monthly savings is neutral or positive at ``within_days``, fails when the point
+    estimate is not, and is inconclusive in between. Needs the monthly traffic."""
+
+    within_days: float = Field(default=30.0, gt=0)
+
+
 class SafetyCriteria(_Section):
     """Every target answer must pass each of these metrics (when ``must_pass``)."""
 
@@ -137,6 +151,8 @@ class Criteria(_Section):
     quality: QualityCriteria = Field(default_factory=QualityCriteria)
     latency: LatencyCriteria = Field(default_factory=LatencyCriteria)
     cost: CostCriteria = Field(default_factory=CostCriteria)
+    #: the ROI threshold (None: not gated; ``roi: {}`` gives the playbook's 30 days)
+    roi: RoiCriteria | None = None
     safety: SafetyCriteria = Field(default_factory=SafetyCriteria)
     error_rate: ErrorRateCriteria = Field(default_factory=ErrorRateCriteria)
     failed_calls: Literal["count_as_fail", "exclude"] = "count_as_fail"

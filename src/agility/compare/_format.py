@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-__all__ = ["NOT_MEASURED", "format_change_pct", "format_share", "format_usd"]
+__all__ = ["NOT_MEASURED", "format_change_pct", "format_rate", "format_share", "format_usd"]
 
 NOT_MEASURED = "not measured"
 
@@ -45,6 +45,16 @@ def format_usd(value: float | Decimal | None, *, signed: bool = False, digits: i
         return "$0"
     sign = "-" if amount < 0 else ("+" if signed else "")
     return f"{sign}${text}"
+
+
+def format_rate(value: float) -> str:
+    """A price as people write one (a plan's rate, a price per 1M tokens): at least cents,
+    then as many decimals as it has, up to 8: ``$0.90``, ``$0.075``, ``$0.00002``,
+    ``$1,234.50``."""
+    amount = Decimal(repr(float(value)))
+    text = f"{abs(amount):,.8f}".rstrip("0")
+    whole, _, decimals = text.partition(".")
+    return f"{'-' if amount < 0 else ''}${whole}.{decimals.ljust(2, '0')}"
 
 
 def format_share(value: float | None, digits: int = 1) -> str:

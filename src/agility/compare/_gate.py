@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 from agility.compare._criteria import Criteria
 from agility.compare._format import format_change_pct, format_usd
+from agility.compare._gate_roi import roi_criterion
 from agility.compare._models import (
     CostComparison,
     CriterionResult,
@@ -310,7 +311,13 @@ def _cost(cost: CostComparison, criteria: Criteria) -> CriterionResult | None:
         return None
     label = "cost"
     src, tgt = cost.source.mean_per_query_usd, cost.target.mean_per_query_usd
-    if src is None or tgt is None or cost.diff_per_query_usd is None:
+    diff, diff_pct, per = cost.diff_per_query_usd, cost.diff_pct, "/query"
+    if cost.roi is not None and cost.roi.has_items:
+        # with the plan's cost items, a query costs what every item adds up to
+        src, tgt = cost.roi.source.per_query_usd, cost.roi.target.per_query_usd
+        diff, diff_pct, per = cost.roi.diff_per_query_usd, cost.roi.diff_per_query_pct, \
+            "/query all in"
+    if src is None or tgt is None or diff is None:
         lacking = [w for w, v in (("source", src), ("target", tgt)) if v is None]
         which = " and ".join(lacking) + (" runs" if len(lacking) == 2 else " run")
         return CriterionResult(name=label, kind="cost", status="not_evaluated",
@@ -318,15 +325,16 @@ def _cost(cost: CostComparison, criteria: Criteria) -> CriterionResult | None:
                                reason=f"cost was not measured for the {which}",
                                advice="give the model's price (a price table entry or the "
                                       "plan's price) so each call's cost is recorded")
-    evidence = f"source {format_usd(src)}/query, target {format_usd(tgt)}/query"
-    if cost.diff_pct is not None:
-        evidence += f" ({cost.diff_pct:+.1f}%)"
+    evidence = f"source {format_usd(src)}{per}, target {format_usd(tgt)}{per}"
+    if diff_pct is not None:
+        evidence += f" ({diff_pct:+.1f}%)"
     if c.payback_days is not None:
         if cost.payback_status == "never":
+            what = "per month" if cost.roi is not None and cost.roi.has_items else "per query"
             return CriterionResult(name=label, kind="cost", status="fail",
-                                   evidence=evidence + "; the target is not cheaper, so the "
-                                                       "migration is never paid back",
-                                   reason="the target is not cheaper per query",
+                                   evidence=evidence + f"; the target is not cheaper {what}, so "
+                                                       f"the migration is never paid back",
+                                   reason=f"the target is not cheaper {what}",
                                    advice="the move does not pay for itself in money")
         if cost.payback_status != "computed" or cost.payback_days is None:
             return CriterionResult(name=label, kind="cost", status="not_evaluated",
@@ -344,13 +352,13 @@ def _cost(cost: CostComparison, criteria: Criteria) -> CriterionResult | None:
                                                       f"days, more than {c.payback_days:g}")
     limit = c.max_increase_pct or 0.0
     # both means are exact decimals at the stated precision: equal prices and tokens give 0
-    ok = (cost.diff_pct <= limit) if cost.diff_pct is not None else cost.diff_per_query_usd <= 0
+    ok = (diff_pct <= limit) if diff_pct is not None else diff <= 0
     places = max(0, round(-math.log10(cost.money_precision_usd)))
     text = evidence + f"; allowed increase {limit:g}% (compared to {places} decimals of a dollar)"
     return CriterionResult(name=label, kind="cost", status="pass" if ok else "fail",
                            evidence=text,
                            reason=None if ok else f"the target costs "
-                                                  f"{format_usd(cost.diff_per_query_usd, signed=True)}"
+                                                  f"{format_usd(diff, signed=True)}"
                                                   f" per query more than allowed",
                            advice=None if ok else "choose a cheaper target, shorten prompts, or "
                                                   "raise cost.max_increase_pct")
@@ -477,7 +485,7 @@ def evaluate_criteria(
     by_name = {m.metric: m for m in metrics}
     out = [_quality(name, by_name.get(name), criteria, split) for name in criteria.quality.metrics]
     for extra in (_error_rate(errors, criteria), _latency(latency, criteria),
-                  _cost(cost, criteria)):
+                  _cost(cost, criteria), roi_criterion(cost, criteria)):
         if extra is not None:
             out.append(extra)
     where = "the holdout split" if split == "holdout" else "all paired examples"

@@ -9,6 +9,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from agility.compare._roi_models import Recommendation, RoiAnalysis
 from agility.compare._sme_models import SmeSummary
 
 __all__ = [
@@ -204,8 +205,12 @@ class CostSide(_Model):
 class CostComparison(_Model):
     """Cost per query of both models, the monthly projection and the payback of the move.
 
-    Means per query are exact decimals rounded to ``money_precision_usd`` before they are
-    compared. ``payback_status`` says whether ``payback_days`` was computed or why not.
+    ``source``/``target`` and the differences are what the calls cost as measured (tokens and
+    the pipeline's extras); ``roi`` adds the plan's cost items (per query, per hour, per
+    month, one-off) and holds the ROI, its intervals and its sensitivity. The payback counts
+    every cost. Means per query are exact decimals rounded to ``money_precision_usd`` before
+    they are compared. ``payback_status`` says whether ``payback_days`` was computed or why
+    not.
     """
 
     source: CostSide
@@ -218,6 +223,7 @@ class CostComparison(_Model):
     payback_days: float | None = None  # set only when payback_status is "computed"
     payback_status: PaybackStatus = "not_requested"
     money_precision_usd: float = 1e-12
+    roi: RoiAnalysis | None = None
 
 
 class ErrorRateSide(_Model):
@@ -330,6 +336,9 @@ class Comparison(_Model):
     review: list[ReviewItem] = Field(default_factory=list)
     #: what the SMEs said (None: no review queue for these runs)
     sme: SmeSummary | None = None
+    #: "not worth migrating now" with its figures, when the gains are within noise and the
+    #: move does not pay for itself within the horizon (None: no such advice)
+    recommendation: Recommendation | None = None
     warnings: list[str] = Field(default_factory=list)
     #: how the two runs were scheduled (interleaved, one after the other), when known
     scheduling: str | None = None

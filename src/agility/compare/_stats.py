@@ -28,6 +28,7 @@ __all__ = [
     "MCNEMAR_EXACT_BELOW",
     "BootstrapInterval",
     "McNemarResult",
+    "bootstrap_means",
     "mcnemar",
     "paired_bootstrap",
     "quantile",
@@ -174,6 +175,31 @@ def _resampled_means(source: np.ndarray, target: np.ndarray, n_resamples: int,
         src_means[start:stop] = source[idx].mean(axis=1)
         tgt_means[start:stop] = target[idx].mean(axis=1)
     return src_means, tgt_means
+
+
+def bootstrap_means(values: np.ndarray, n_resamples: int, rng: np.random.Generator
+                    ) -> np.ndarray:
+    """The means of ``n_resamples`` resamples (with replacement) of ``values``.
+
+    The index matrix is drawn in chunks, so a large sample never needs
+    ``n_resamples x n`` indices at once.
+
+    Args:
+        values: the sample (at least one value).
+        n_resamples: how many resamples.
+        rng: the random generator (seeded by the caller).
+
+    Returns:
+        One mean per resample.
+    """
+    n = values.size
+    means = np.empty(n_resamples)
+    rows = max(1, _CHUNK_CELLS // n)
+    for start in range(0, n_resamples, rows):
+        stop = min(n_resamples, start + rows)
+        idx = rng.integers(0, n, size=(stop - start, n), dtype=np.int32)
+        means[start:stop] = values[idx].mean(axis=1)
+    return means
 
 
 def mcnemar(source_passed: np.ndarray, target_passed: np.ndarray) -> McNemarResult:

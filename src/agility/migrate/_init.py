@@ -60,10 +60,18 @@ criteria:                       # or a file: criteria: criteria.yaml
   quality: {metrics: [correctness], max_relative_drop: 0.03, alpha: 0.05}
   latency: {ttft_max_increase_pct: 20, ttft_max_increase_ms: 250}
   cost: {max_increase_pct: 0}
+  roi: {within_days: 30}        # neutral or positive within 30 days, every cost counted
   use_holdout: true
 output: agility-report          # report.html, report.md, migration.json
-traffic_per_month: 100000       # optional: projects the monthly cost difference
+traffic_per_month: 100000       # queries per month: monthly totals, payback, ROI
 # migration_cost_usd: 5000      # optional: one-off cost of the move, for the payback period
+# costs:                        # optional: what else each side costs (docs/cost.md)
+#   per_query: [{name: vector DB, side: both, usd_per_query: 0.00001}]
+#   per_month: [{name: vector database, side: both, usd_per_month: 70}]
+#   per_hour: [{name: GPU endpoint, side: target, usd_per_hour: 1.20}]   # self-hosted
+#   one_off:
+#     - {name: porting the prompts, side: target, days: 4, usd_per_day: 800}
+#     - {name: SME review, side: target, minutes_per_review: 4, usd_per_hour: 90}
 # review:                       # optional: draw an SME review queue (see `agility review`)
 #   queue: my-review            # default: <plan name>.<target name>
 #   failure_share: 0.10         # 10% of target failures, 2% of passes, every failing safety
@@ -86,6 +94,8 @@ latency:
   percentile: p50
 cost:
   max_increase_pct: 0           # the target may not cost more per query
+roi:
+  within_days: 30               # neutral or positive within 30 days (needs the traffic)
 safety:
   metrics: []                   # e.g. [safety]: every target answer must pass
 use_holdout: true               # gate on the locked holdout when the dataset has one

@@ -214,6 +214,7 @@ def _headline(comparison: Comparison) -> dict[str, Any]:
                                   "relative_change": stats.rel_diff, "n": stats.n}
     ttft = comparison.latency.ttft
     cost = comparison.cost
+    roi = cost.roi
     return {
         "n_paired": comparison.n_paired,
         "gate_split": comparison.gate_split,
@@ -222,6 +223,15 @@ def _headline(comparison: Comparison) -> dict[str, Any]:
                         "target": ttft.target.p50 if ttft.target else None},
         "cost_per_query_usd": {"source": cost.source.mean_per_query_usd,
                                "target": cost.target.mean_per_query_usd},
+        "roi": None if roi is None else {
+            "per_query_usd": {"source": roi.source.per_query_usd,
+                              "target": roi.target.per_query_usd},
+            "monthly_usd": {"source": roi.source.monthly_usd, "target": roi.target.monthly_usd},
+            "one_off_usd": roi.one_off_usd, "payback_days": roi.payback_days,
+            "payback_interval": roi.payback_interval, "payback_status": roi.payback_status,
+            "horizon_days": roi.horizon_days, "net_at_horizon_usd": roi.net_at_horizon_usd},
+        "recommendation": None if comparison.recommendation is None
+        else comparison.recommendation.advice,
         "criteria": {c.name: c.status for c in comparison.criteria_results},
     }
 
@@ -260,6 +270,9 @@ def _lineage(plan: Plan, dataset: Dataset, store: Store, comparison: Comparison,
         "metrics": versions,
         "judge": plan.judge,
         "criteria": comparison.criteria,
+        "costs": {"traffic_per_month": plan.traffic_per_month,
+                  "migration_cost_usd": plan.migration_cost_usd,
+                  "items": plan.costs.model_dump(mode="json", exclude_none=True)},
         "price_table_version": {"source": source["price_table_version"],
                                 "target": target["price_table_version"]},
         "tool_version": __version__,
@@ -346,7 +359,7 @@ def migrate(plan_path: str | Path, store: Store | None = None, progress: bool = 
         comparison = compare_runs(
             store, plan.run_name("source"), plan.run_name("target"), plan.criteria_object(),
             seed=plan.seed, traffic_per_month=plan.traffic_per_month,
-            migration_cost_usd=plan.migration_cost_usd)
+            migration_cost_usd=plan.migration_cost_usd, costs=plan.costs)
         comparison = comparison.model_copy(update={"scheduling": schedule})
         headline = _headline(comparison)
         lineage = {**_lineage(plan, dataset, store, comparison, retriever),

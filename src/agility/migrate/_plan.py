@@ -32,7 +32,7 @@ from agility._yaml_config import (
     validate_yaml,
 )
 from agility.chat import GenerationConfig
-from agility.compare import Criteria, load_criteria
+from agility.compare import CostItems, Criteria, load_criteria
 from agility.errors import ConfigError, OptionsError, UnknownName, UsageError
 from agility.providers import RoutingPolicy, parse_model_spec, provider_class, routing_problems
 from agility.review import ReviewPolicy
@@ -173,6 +173,9 @@ class Plan(_Strict):
     output: Path = Path("agility-report")
     traffic_per_month: int | None = Field(None, ge=1)
     migration_cost_usd: float | None = Field(None, ge=0)
+    #: what else each side costs: per query, per month, per hour of a self-hosted endpoint,
+    #: one-off (see :mod:`agility.compare._cost_items` and docs/cost.md)
+    costs: CostItems = Field(default_factory=CostItems)
     seed: int = 0
     #: interleaved: both candidates' calls start in turn (A B A B) so load drift hits both
     schedule: Literal["interleaved", "sequential"] = "interleaved"

@@ -1,6 +1,7 @@
 """The HTML report: one self-contained file that opens offline.
 
-Verdict first, then quality, speed and cost side by side, inline SVG plots, and the largest
+Verdict first (and the recommendation, when the move is not worth it now), then quality,
+speed and cost side by side (the cost all in, the ROI and its sensitivity), inline SVG plots, and the largest
 regressions and improvements with both answers and the ground truth. Model answers and dataset
 text are untrusted: every piece goes through :func:`html.escape`, and a strict
 Content-Security-Policy forbids scripts and any network fetch even if something slipped through.
@@ -25,6 +26,7 @@ from agility.compare import (
     format_usd,
 )
 from agility.errors import UsageError
+from agility.report._cost import cost_model_html, recommendation_html
 from agility.report._plots import diff_bars_svg, histogram_svg, pair_bars_svg
 from agility.report._sme import sme_html
 from agility.report._text import gate_scope, payback_text
@@ -52,6 +54,7 @@ color:#fff}.PASS{background:#2ca02c}.FAIL{background:#d62728}.INCOMPLETE{backgro
 .cols pre,.q{white-space:pre-wrap;word-break:break-word;background:#f8f8f8;padding:6px;
 margin:4px 0;font-size:12px;max-height:260px;overflow:auto}
 .na{color:#888;font-style:italic}
+.advice{font-size:20px;font-weight:bold;color:#b8860b;margin:6px 0}
 """
 
 
@@ -327,10 +330,11 @@ def render_html(result: Comparison) -> str:
         f"<h1>{_e(title)}</h1><p class=\"meta\">source run <b>{_e(result.source_run)}</b> "
         f"({_e(result.source_model)}) &rarr; target run <b>{_e(result.target_run)}</b> "
         f"({_e(result.target_model)})</p>"
-        + _verdict(result)
+        + _verdict(result) + recommendation_html(result)
         + f'<section id="quality"><h2>Quality</h2>{quality}</section>'
         + _calls(result, labels)
-        + _speed(result, labels) + _cost(result, labels) + _examples(result) + sme_html(result)
+        + _speed(result, labels) + _cost(result, labels) + cost_model_html(result, labels)
+        + _examples(result) + sme_html(result)
         + _footer(result)
         + "</body></html>"
     )

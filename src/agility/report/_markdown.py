@@ -19,6 +19,7 @@ from agility.compare import (
     format_usd,
 )
 from agility.errors import UsageError
+from agility.report._cost import cost_model_markdown, recommendation_markdown
 from agility.report._sme import sme_markdown
 from agility.report._text import gate_scope, payback_text
 
@@ -78,6 +79,7 @@ def render_markdown(result: Comparison) -> str:
         why = " ".join(x for x in (f"**why:** {_md(c.reason)}" if c.reason else "",
                                   f"**do:** {_md(c.advice)}" if c.advice else "") if x)
         lines.append(f"| {_md(c.name)} | {_ICON[c.status]} | {_md(c.evidence)} | {why} |")
+    lines += recommendation_markdown(r)
     lines += ["", "| metric | n | source | target | relative | 95% CI (relative, ratio) | p |",
               "|---|---|---|---|---|---|---|"]
     for m in r.metrics:
@@ -114,9 +116,11 @@ def render_markdown(result: Comparison) -> str:
         lines.append(f"| per month ({r.cost.traffic_per_month:,} queries) | "
                      f"{format_usd(r.cost.source.monthly_usd)} | "
                      f"{format_usd(r.cost.target.monthly_usd)} |")
-    if r.cost.migration_cost_usd is not None:
+    if r.cost.migration_cost_usd is not None and not (r.cost.roi and r.cost.roi.has_items):
         lines += ["", f"Payback of the {format_usd(r.cost.migration_cost_usd)} migration: "
                       f"{payback_text(r.cost)}."]
+    if r.cost.roi is not None and (r.cost.roi.has_items or r.cost.traffic_per_month):
+        lines += cost_model_markdown(r)
     if r.regressions:
         lines += ["", "Largest regressions: " + ", ".join(_code(d.example_id)
                                                           for d in r.regressions[:5])]

@@ -129,6 +129,15 @@ def _price_for(table: PriceTable, provider: Provider, overrides: PriceOverrides,
     return match.price, record
 
 
+def _parallel_calls(provider: Provider, settings: dict[str, Any]) -> int | None:
+    """Calls the model had in flight at most: the concurrency, capped by what the provider
+    serves at once (a per-hour endpoint's throughput is measured with it)."""
+    concurrency = settings.get("concurrency")
+    if not isinstance(concurrency, int):
+        return None
+    return min(concurrency, provider.max_parallel_calls or concurrency)
+
+
 def resolve_template(template: str | Path | PromptTemplate | None) -> PromptTemplate | None:
     """A PromptTemplate from a path or an instance (None stays None)."""
     if template is None or isinstance(template, PromptTemplate):
@@ -222,7 +231,8 @@ def prepare_run(
         template_hash=tmpl.hash if tmpl else None, price_table_version=table.version,
         prices={**prices_record, "extra_cost_usd": extra_cost_usd},
         tool_version=agility.__version__, repeat=repeat, started_at=utc_now(),
-        meta={**settings, "splits": list(splits) if splits else None,
+        meta={**settings, "parallel_calls": _parallel_calls(provider, settings),
+              "splits": list(splits) if splits else None,
               "rows": rows, "sample_seed": sample_seed if rows is not None else None,
               "n_examples": len(examples), "python": platform.python_version(),
               "template": {"name": tmpl.name, "version": tmpl.version,
