@@ -21,14 +21,17 @@ def save_dataset(store: Store, rows: list[dict[str, Any]], name: str = "golden")
 
 
 def add_run(store: Store, name: str, dataset_hash: str | None,
-            results: Iterable[Mapping[str, Any]], model: str = "mock/model") -> RunRecord:
+            results: Iterable[Mapping[str, Any]], model: str = "mock/model",
+            meta: Mapping[str, Any] | None = None) -> RunRecord:
     """Create a run with its results and scores.
 
     Each item holds ResultRecord fields plus ``scores``: {metric: (score, passed)} or
-    {metric: {"error": "..."}} for a failed judgment.
+    {metric: {"error": "..."}} for a failed judgment. ``meta`` is the run's meta (e.g. its
+    ``parallel_calls``, as the runner records it).
     """
     run = store.create_run(NewRun(name=name, dataset_hash=dataset_hash, model_spec=model,
-                                     tool_version="test", started_at=utc_now(), status="finished"))
+                                     tool_version="test", started_at=utc_now(), status="finished",
+                                     meta=dict(meta or {})))
     assert run.id is not None
     records, scores = [], []
     for item in results:

@@ -117,3 +117,29 @@ def test_unknown_gated_metric_is_a_usage_error(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["compare", "src", "tgt", "--store", str(store),
                                       "--criteria", str(crit)])
     assert result.exit_code == 2 and "'correctnes'" in result.output
+
+
+def test_cli_costs_file_prices_the_move_all_in_and_a_bad_one_is_one_line(tmp_path: Path) -> None:
+    store = _store_with(tmp_path, target_rate_drop=False)
+    costs = tmp_path / "costs.yaml"
+    costs.write_text("per_month: [{name: vector database, side: both, usd_per_month: 70}]\n"
+                     "one_off: [{name: porting, side: target, days: 2, usd_per_day: 800}]\n")
+    out = tmp_path / "r.json"
+    result = CliRunner().invoke(app, ["compare", "src", "tgt", "--store", str(store),
+                                      "--resamples", "300", "--traffic", "100000",
+                                      "--costs", str(costs), "--json", str(out)])
+    # both cost $0.001 a query: $170 a month each; $1,600 once is never paid back
+    assert result.exit_code == 0, result.output
+    printed = " ".join(result.output.split())
+    assert "cost all in: source $0.001/query, target $0.001/query" in printed
+    assert "source $170.00, target $170.00" in printed
+    assert "payback: never (the target is not cheaper per month)" in printed
+    assert "payback never (interval" not in printed  # no "never to never"
+    roi = json.loads(out.read_text())["cost"]["roi"]
+    assert roi["source"]["monthly_usd"] == pytest.approx(170.0)
+    assert roi["one_off_usd"] == pytest.approx(1600.0)
+    costs.write_text("per_month:\n  - {name: db, side: everyone, usd_per_month: 70}\n")
+    result = CliRunner().invoke(app, ["compare", "src", "tgt", "--store", str(store),
+                                      "--costs", str(costs)])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert f"{costs}:2: per_month.0.side" in result.output.replace("\n", "")

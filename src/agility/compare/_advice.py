@@ -107,7 +107,7 @@ def recommend(metrics: Sequence[MetricComparison], gated: Sequence[str], split: 
              f"(saving {format_usd(roi.monthly_savings_usd, signed=True)} a month); one-off "
              f"{format_usd(roi.one_off_usd)}")
     interval = ""
-    if roi.payback_interval is not None:
+    if roi.payback_interval is not None and roi.payback_interval != (None, None):
         interval = (f" (interval {_days(roi.payback_interval[0])} to "
                     f"{_days(roi.payback_interval[1])})")
     net = f"net after {horizon}: {format_usd(roi.net_at_horizon_usd, signed=True)}"
@@ -115,6 +115,6 @@ def recommend(metrics: Sequence[MetricComparison], gated: Sequence[str], split: 
     beyond = roi.payback_status == "never" or (roi.payback_days is not None
                                                and roi.payback_days > roi.horizon_days)
     if beyond:
-        payback = (f"payback {_days(roi.payback_days)}{interval}, beyond the {horizon} "
-                   f"horizon; {net}")
+        payback = (f"payback {_days(roi.payback_days)}{interval}, beyond the horizon of "
+                   f"{horizon}; {net}")
     return Recommendation(reasons=[*quality, *(r for r in speed if r), costs, payback])

@@ -100,7 +100,9 @@ def _error_warnings(errors: ErrorRateComparison, criteria: Criteria) -> list[str
 
 def _parallel_calls(run: RunRecord) -> int | None:
     """The calls a run kept in flight (for the throughput of per-hour cost items)."""
-    value = run.meta.get("parallel_calls", run.meta.get("concurrency"))
+    # not the concurrency: a provider that serves one call at a time (llama.cpp) had one
+    # in flight whatever the concurrency; runs recorded before parallel_calls have none
+    value = run.meta.get("parallel_calls")
     return value if isinstance(value, int) and value >= 1 else None
 
 

@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 from agility.compare._criteria import Criteria
 from agility.compare._format import format_change_pct, format_usd
-from agility.compare._gate_roi import roi_criterion
+from agility.compare._gate_roi import roi_criterion, unmeasured_item
 from agility.compare._models import (
     CostComparison,
     CriterionResult,
@@ -320,6 +320,16 @@ def _cost(cost: CostComparison, criteria: Criteria) -> CriterionResult | None:
     if src is None or tgt is None or diff is None:
         lacking = [w for w, v in (("source", src), ("target", tgt)) if v is None]
         which = " and ".join(lacking) + (" runs" if len(lacking) == 2 else " run")
+        if cost.roi is not None and cost.roi.has_items and (
+                cost.source.mean_per_query_usd is not None
+                and cost.target.mean_per_query_usd is not None):
+            # the calls were priced: a cost item is what could not be measured
+            why = unmeasured_item(cost.roi)
+            return CriterionResult(name=label, kind="cost", status="not_evaluated",
+                                   evidence=f"cost all in not measured: {why}",
+                                   reason=f"the cost all in is not known for the {which}: {why}",
+                                   advice="time both runs and record the spans the plan's cost "
+                                          "items count, or give the item's figure in the plan")
         return CriterionResult(name=label, kind="cost", status="not_evaluated",
                                evidence=f"no cost recorded for the {which}",
                                reason=f"cost was not measured for the {which}",

@@ -14,7 +14,7 @@ from agility.compare._format import format_usd
 from agility.compare._models import CostComparison, CriterionResult
 from agility.compare._roi_models import RoiAnalysis
 
-__all__ = ["roi_criterion"]
+__all__ = ["roi_criterion", "unmeasured_item"]
 
 
 def _days(value: float | None) -> str:
@@ -36,13 +36,14 @@ def _evidence(roi: RoiAnalysis) -> str:
             f"{format_usd(net_low, signed=True)} to {format_usd(net_high, signed=True)})")
     if roi.payback_status in ("computed", "never"):
         text += f"; payback {_days(roi.payback_days)}"
-        if roi.payback_interval is not None:
+        if roi.payback_interval is not None and roi.payback_interval != (None, None):
             low, high = roi.payback_interval
             text += f" (interval {_days(low)} to {_days(high)})"
     return text
 
 
-def _unmeasured(roi: RoiAnalysis) -> str:
+def unmeasured_item(roi: RoiAnalysis) -> str:
+    """The first cost line that could not be measured, and why, in words."""
     for side, costs in (("source", roi.source), ("target", roi.target)):
         for line in costs.lines:
             if not line.measured:
@@ -74,7 +75,7 @@ def roi_criterion(cost: CostComparison, criteria: Criteria) -> CriterionResult |
                       reason="the ROI needs the monthly traffic",
                       advice="give traffic_per_month in the plan (or --traffic)")
     if roi.net_at_horizon_usd is None or roi.net_at_horizon_interval is None:
-        why = _unmeasured(roi)
+        why = unmeasured_item(roi)
         return result("not_evaluated", f"cost not measured: {why}",
                       reason=f"the cost of a query is not known on both sides: {why}",
                       advice="price both models (price table, a plan candidate's price or a "

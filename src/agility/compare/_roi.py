@@ -82,7 +82,9 @@ class _Side:
     lines: list[CostLine]
     per_call: np.ndarray  # each priced call's cost all in (floats, for the bootstrap)
     measured: bool = True
-    model_part: Decimal = Decimal(0)  # mean cost of the tokens alone (the price sensitivity)
+    #: mean cost per query of the model's own prices (its tokens, the hours of its endpoint):
+    #: the part the price sensitivity scales
+    model_part: Decimal = Decimal(0)
     throughput: Throughput | None = None
 
 
@@ -200,6 +202,7 @@ def _add_per_hour(out: _Side, items: CostItems, confidence: float, n_resamples: 
     for item in hourly:
         rate = _d(item.usd_per_hour)
         per_query = _q(rate / per_hour)
+        out.model_part += per_query
         out.lines.append(CostLine(
             name=item.name, kind="per_hour", per_query_usd=float(per_query),
             basis=f"plan: {format_rate(rate)} per hour / {float(per_hour):,.0f} queries per hour "
@@ -239,12 +242,14 @@ def _bootstrap_interval(replicates: np.ndarray, confidence: float) -> tuple[floa
 def _payback(one_off: Decimal, savings: Decimal) -> tuple[float | None, RoiStatus]:
     """Days until the monthly ``savings`` have paid ``one_off`` back (None: never).
 
-    Nothing to pay back is 0 days, even when the target costs more each month: the net at the
-    horizon says whether the move stays ahead.
+    A target that costs more each month never pays back, whatever the one-off costs (it
+    falls further behind every day). Otherwise nothing to pay back is 0 days.
     """
+    if savings < 0:
+        return None, "never"
     if one_off <= 0:
         return 0.0, "computed"
-    if savings <= 0:
+    if savings == 0:
         return None, "never"
     return float(one_off * _MONTH / savings), "computed"
 
@@ -420,7 +425,8 @@ def _sensitivity(d: Decimal, fixed: Decimal, one_off: Decimal, traffic: int,
     cells = []
     for traffic_factor in TRAFFIC_FACTORS:
         for price_factor in PRICE_FACTORS:
-            # the target's tokens cost price_factor times as much; the rest is unchanged
+            # the target model's prices (tokens, endpoint hours) times price_factor; the
+            # rest (retrieval, other items, the source) unchanged
             saving = d - target_model_part * (_d(price_factor) - 1)
             t = _d(traffic_factor) * traffic
             savings = saving * t + fixed

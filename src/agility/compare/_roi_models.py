@@ -109,7 +109,7 @@ class SensitivityCell(_Model):
     """The ROI at another traffic and another target price (factors of the measured ones)."""
 
     traffic_factor: float
-    price_factor: float  # applied to the target's token prices
+    price_factor: float  # applied to the target model's prices (tokens, endpoint hours)
     traffic_per_month: float
     monthly_savings_usd: float
     payback_days: float | None

@@ -192,8 +192,9 @@ def cost_model_html(c: Comparison, labels: tuple[str, str]) -> str:
     if roi.sensitivity:
         horizon = f"{roi.horizon_days:g} days"
         out.append(f'<h3 id="sensitivity">Sensitivity</h3><p class="meta">Payback and the net '
-                   f'after {_e(horizon)} at other traffic and with the target\'s token prices '
-                   f'20% lower or higher (everything else as measured); '
+                   f'after {_e(horizon)} at other traffic and with the target model\'s '
+                   f'prices (tokens, endpoint hours) 20% lower or higher (everything else '
+                   f'as measured); '
                    f'&#10003; neutral or positive within {_e(horizon)}.</p>')
 
         def mark(ok: bool, text: str) -> str:

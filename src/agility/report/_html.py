@@ -266,9 +266,12 @@ def _cost(c: Comparison, labels: tuple[str, str]) -> str:
         facts.append("Difference per query: not measured.")
     if k.traffic_per_month is not None:
         facts.append(f"Traffic: {k.traffic_per_month:,} queries/month.")
+    all_in = k.roi is not None and k.roi.has_items
     if k.monthly_savings_usd is not None:
-        facts.append(f"Monthly savings: {format_usd(k.monthly_savings_usd)}.")
-    if k.migration_cost_usd is not None:
+        what = "Monthly savings on the calls alone (all in below)" if all_in \
+            else "Monthly savings"
+        facts.append(f"{what}: {format_usd(k.monthly_savings_usd, signed=True)}.")
+    if k.migration_cost_usd is not None and not all_in:
         facts.append(f"Payback: {payback_text(k)}.")
     out += f'<p>{_e(" ".join(facts))}</p>'
     out += pair_bars_svg((k.source.mean_per_query_usd, k.target.mean_per_query_usd),
