@@ -47,7 +47,7 @@ def format_usd(value: float | Decimal | None, *, signed: bool = False, digits: i
     return f"{sign}${text}"
 
 
-def format_rate(value: float) -> str:
+def format_rate(value: float | Decimal) -> str:
     """A price as people write one (a plan's rate, a price per 1M tokens): at least cents,
     then as many decimals as it has, up to 8: ``$0.90``, ``$0.075``, ``$0.00002``,
     ``$1,234.50``."""
