@@ -51,6 +51,7 @@ def test_an_unmeasured_side_reads_not_measured_never_zero(tmp_store: Store) -> N
     html, markdown, text = render_html(result), render_markdown(result), render_text(result)
     assert "not measured" in html and "not measured" in markdown
     assert "payback: not measured (no cost was recorded for the target)" in text
+    assert "target not measured;" in text and "not measured/query" not in text
     assert "not measured (no cost was recorded for the target)" in html
     # no payback, net or sensitivity figure is claimed for the target
     assert 'id="sensitivity"' not in html

@@ -68,8 +68,11 @@ def roi_lines(result: Comparison) -> list[str]:
         return []
     src, tgt = roi.source, roi.target
     label = "cost all in" if roi.has_items else "cost"
-    lines = [f"{label}: source {format_usd(src.per_query_usd)}/query, target "
-             f"{format_usd(tgt.per_query_usd)}/query"]
+    def per_query(value: float | None) -> str:
+        return format_usd(value) + ("/query" if value is not None else "")
+
+    lines = [f"{label}: source {per_query(src.per_query_usd)}, target "
+             f"{per_query(tgt.per_query_usd)}"]
     if roi.traffic_per_month is not None:
         lines[0] += (f"; at {roi.traffic_per_month:,} queries/month: source "
                      f"{format_usd(src.monthly_usd)}, target {format_usd(tgt.monthly_usd)}")
