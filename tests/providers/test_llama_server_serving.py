@@ -76,7 +76,9 @@ def test_concurrent_calls_to_the_served_model_all_finish(served: str, tmp_path: 
     store = tmp_path / "agility.db"
     result = CliRunner().invoke(app, [
         "run", "--dataset", str(golden), "--model", "openai/gemma3-270m", "--base-url", served,
-        "--name", "served", "--max-tokens", "16", "--concurrency", "4", "--store", str(store)])
+        "--name", "served", "--max-tokens", "16", "--concurrency", "4", "--store", str(store),
+        # queued calls wait without a byte; on a loaded machine that can pass the 60 s default
+        "--timeout", "600", "--provider-option", "timeout_s=600"])
     assert result.exit_code == 0, result.output
     with Store(store) as db:
         results = db.results(db.get_run("served").id)
