@@ -29,6 +29,9 @@ One hierarchy; the user's mistakes are kept apart from provider and runtime fail
     ├── StoreError                    the SQLite store cannot be opened, migrated or written
     ├── RunStopped                    a run stopped early: every call failed, or the
     │                                 provider refused the credentials (run, reason, summary)
+    ├── SystemCallError               a system under test failed on one example: cannot be
+    │                                 imported, raised, timed out, answered without the
+    │                                 answer, looped past its step limit (system, reason)
     └── ProviderError                 a model provider failed (status, provider, model, request id)
         ├── ProviderAuthError         bad or missing credentials: never retried
         ├── ContextOverflowError      the prompt does not fit the model's context window
@@ -81,6 +84,7 @@ __all__ = [
     "RunSettingsChanged",
     "RunStopped",
     "StoreError",
+    "SystemCallError",
     "StreamError",
     "UnknownName",
     "UnsafeBuildError",
@@ -408,6 +412,22 @@ class RunStopped(AgilityError):
         self.run, self.reason, self.summary, self.cause = run, reason, summary, cause
         super().__init__(f"run '{run}' stopped: {reason}. What was done is stored: fix the "
                          f"cause, then resume the run")
+
+
+class SystemCallError(AgilityError):
+    """A system under test (``python:``, ``http:``, ``langgraph:``) failed on one example.
+
+    Recorded with the example's result (the run goes on and the failure counts against the
+    system), never raised out of a run.
+
+    Attributes:
+        system: the system's spec (``python:app.rag:answer``).
+        reason: what went wrong, in a sentence.
+    """
+
+    def __init__(self, system: str, reason: str) -> None:
+        self.system, self.reason = system, scrub_secrets(reason)
+        super().__init__(f"{system}: {self.reason}")
 
 
 class ProviderError(AgilityError):

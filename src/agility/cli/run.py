@@ -22,15 +22,19 @@ from agility.cli._common import (
 )
 from agility.cli.main import app
 from agility.errors import RunStopped, UsageError
+from agility.providers import RoutingPolicy
 from agility.runner import (
     RateLimit,
     RetryPolicy,
     RunSummary,
     export_run,
+    export_spans,
     run_figures,
     run_model,
+    run_system,
 )
 from agility.store import RunRecord, Store, shown_status
+from agility.systems import load_system_file, parse_system_spec
 
 runs_app = typer.Typer(help="Runs in the store: list them, show one.", no_args_is_help=True)
 app.add_typer(runs_app, name="runs")
@@ -90,8 +94,21 @@ def print_run_outcome(summary: RunSummary) -> int:
 @handle_errors
 def run_command(
     dataset: Annotated[Path, typer.Option("--dataset", help="Golden dataset file.")],
-    model: Annotated[str, typer.Option("--model", help="provider/model, e.g. openai/gpt-4o-mini.")],
     name: Annotated[str, typer.Option("--name", help="Run name (to resume and compare it).")],
+    model: Annotated[str | None, typer.Option(
+        "--model", help="provider/model, e.g. openai/gpt-4o-mini (with --system: the model the "
+                        "system calls).")] = None,
+    system: Annotated[str | None, typer.Option(
+        "--system", help="Answer with a system instead of the plain model call: "
+                         "python:package.module:function, langgraph:package.module:graph or "
+                         "http:URL.")] = None,
+    system_options: Annotated[Path | None, typer.Option(
+        "--system-options", help="YAML file with the rest of the system's settings (options, "
+                                 "timeout_s; for http: answer_path, body_template, "
+                                 "headers_from_env...).")] = None,
+    allow_key_env: Annotated[list[str] | None, typer.Option(
+        "--allow-key-env", help="An environment variable the --system-options file may send "
+                                "as a header (headers_from_env); repeat for more.")] = None,
     store: StoreOption = None,
     base_url: Annotated[str | None, typer.Option(
         "--base-url", help="API root (OpenAI-compatible servers).")] = None,
@@ -160,16 +177,34 @@ def run_command(
         limit = RateLimit(rpm=rpm, tpm=tpm) if rpm or tpm else None
     except ValueError as exc:
         raise UsageError(f"invalid option: {exc}") from None
+    if model is None and system is None:
+        raise UsageError("give --model (the plain model call) or --system (your application)",
+                         argument="model")
+    if system is not None and executor != "local":
+        raise UsageError("--system runs on the local executor only (not --executor ray yet)",
+                         argument="executor")
+    if system_options is not None and system is None:
+        raise UsageError("--system-options goes with --system", argument="system_options")
+    common: dict[str, Any] = dict(
+        name=name, provider_options=options, template=prompt, config=config,
+        concurrency=concurrency, rate_limit=limit, retry=retry, timeout_s=timeout,
+        resume=resume, repeat=repeat, price_input=price_input, price_output=price_output,
+        price_cached_input=price_cached_input, price_cache_write=price_cache_write,
+        extra_cost_usd=extra_cost, splits=split or None, prices=prices, rows=rows,
+        sample_seed=seed)
+    spec = None
+    if system is not None:
+        spec = load_system_file(system_options, system, RoutingPolicy.from_environment(
+            credentials=allow_key_env or ())) if system_options is not None \
+            else parse_system_spec(system)
     with open_store(store) as db:
         try:
-            summary = run_model(
-                dataset, model, name=name, store=db, provider_options=options,
-                template=prompt, config=config, concurrency=concurrency, rate_limit=limit,
-                retry=retry, timeout_s=timeout, resume=resume, cache=cache, repeat=repeat,
-                warmup=warmup, price_input=price_input, price_output=price_output,
-                price_cached_input=price_cached_input, price_cache_write=price_cache_write,
-                extra_cost_usd=extra_cost, splits=split or None, prices=prices, rows=rows,
-                sample_seed=seed, executor=executor, ray_address=ray_address)
+            if spec is not None:
+                summary = run_system(dataset, spec, model=model, store=db, **common)
+            else:
+                assert model is not None
+                summary = run_model(dataset, model, store=db, cache=cache, warmup=warmup,
+                                    executor=executor, ray_address=ray_address, **common)
         except RunStopped as stopped:
             if stopped.summary is not None:
                 print_run_outcome(stopped.summary)
@@ -177,11 +212,20 @@ def run_command(
         except KeyboardInterrupt:
             err_console.print(f"[yellow]interrupted[/]: every finished answer is stored. "
                               f"Resume with: agility run --dataset {escape(str(dataset))} "
-                              f"--model {escape(model)} --name {escape(name)} --resume"
+                              f"{_what(model, system, system_options)}--name {escape(name)} "
+                              f"--resume"
                               f"{'' if store is None else ' --store ' + escape(str(store))}",
                               highlight=False, soft_wrap=True)
             raise typer.Exit(130) from None
     raise typer.Exit(print_run_outcome(summary))
+
+
+def _what(model: str | None, system: str | None, options: Path | None) -> str:
+    """The --model/--system flags of a resume hint (each followed by a space)."""
+    parts = [f"--model {escape(model)} " if model else "",
+             f"--system {escape(system)} " if system else "",
+             f"--system-options {escape(str(options))} " if options else ""]
+    return "".join(parts)
 
 
 #: below this console width ``runs list`` drops the finished column and shortens timestamps
@@ -275,10 +319,13 @@ def export_command(
     name: Annotated[str, typer.Argument(help="The run's name.")],
     out: Annotated[Path, typer.Option("-o", "--output", help="Output file.")],
     fmt: Annotated[str, typer.Option("--format", help="jsonl, csv or parquet.")] = "jsonl",
+    spans: Annotated[bool, typer.Option(
+        "--spans", help="One row per span (each step and model call of each answer) instead "
+                        "of one row per result.")] = False,
     store: StoreOption = None,
     read_only: ReadOnlyOption = False,
 ) -> None:
-    """Export a run's results, one row per result."""
+    """Export a run's results, one row per result (or per span with --spans)."""
     with open_store(store, read_only) as db:
-        count = export_run(db, name, fmt, out)
+        count = (export_spans if spans else export_run)(db, name, fmt, out)
     console.print(f"wrote {count} rows to {escape(str(out))}")

@@ -23,6 +23,8 @@ from agility.client._retry import RetryExhausted, RetryPolicy, call_with_retry, 
 from agility.errors import ProviderTimeout, StreamError, scrub_secrets
 from agility.pricing import Price, completion_cost
 from agility.providers import Provider
+from agility.trace import active_trace, agility_call, record_call
+from agility.trace._span import Trace
 
 __all__ = ["CallOutcome", "Client", "ClientStream", "describe_error"]
 
@@ -118,6 +120,36 @@ class Client:
         A failure of any kind (a provider error, a timeout, an adapter's exception) is returned
         in the outcome, never raised; cancellation propagates.
         """
+        trace = active_trace()
+        if trace is not None:  # inside a system's example: the call becomes a span
+            started = time.perf_counter()
+            with agility_call():
+                outcome = await self._call(request, example_id, extra_cost_usd)
+            self._record(trace, request, outcome, started)
+            return outcome
+        return await self._call(request, example_id, extra_cost_usd)
+
+    def _record(self, trace: Trace, request: ChatRequest, outcome: CallOutcome,
+                started: float) -> None:
+        """Record a call made inside a trace as a span (see :mod:`agility.trace`)."""
+        completion = outcome.completion
+        elapsed_ms = (time.perf_counter() - started) * 1000.0
+        record_call(
+            trace, started=started + outcome.retry_wait_ms / 1000.0,
+            duration_ms=completion.latency_ms if completion is not None else elapsed_ms,
+            model=self.provider.spec,
+            ttft_ms=None if completion is None else completion.ttft_ms,
+            input_tokens=None if completion is None else completion.input_tokens,
+            output_tokens=None if completion is None else completion.output_tokens,
+            cost_usd=None if self.price is None or completion is None else outcome.cost_usd,
+            error=outcome.error_text,
+            attributes={"attempts": outcome.attempts} if outcome.attempts > 1 else None)
+        trace.prompt = list(request.messages)
+        if completion is not None:
+            trace.extras["request_id"] = completion.request_id
+
+    async def _call(self, request: ChatRequest, example_id: str | None,
+                    extra_cost_usd: float) -> CallOutcome:
         estimate = estimate_tokens(request.messages, request.config.max_tokens)
         waited = 0.0
         throttled = 0
@@ -231,7 +263,8 @@ class ClientStream:
     def __aiter__(self) -> AsyncIterator[TextDelta]:
         if self._events is not None:
             raise RuntimeError("a ClientStream can be iterated only once")
-        self._events = self._run()
+        trace = active_trace()
+        self._events = self._run() if trace is None else self._traced(trace)
         return self._events
 
     async def __aenter__(self) -> ClientStream:
@@ -245,6 +278,18 @@ class ClientStream:
         """Stop the call if it is still running (its connection is closed). Safe to repeat."""
         if self._events is not None:
             await self._events.aclose()
+
+    async def _traced(self, trace: Trace) -> AsyncGenerator[TextDelta, None]:
+        """:meth:`_run` inside a system's example: the call becomes a span."""
+        started = time.perf_counter()
+        try:
+            with agility_call():
+                async with aclosing(self._run()) as events:
+                    async for delta in events:
+                        yield delta
+        finally:
+            if self.outcome is not None:
+                self._client._record(trace, self._request, self.outcome, started)
 
     async def _run(self) -> AsyncGenerator[TextDelta, None]:
         client, request = self._client, self._request

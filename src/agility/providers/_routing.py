@@ -10,7 +10,10 @@ file, a routing option is accepted only when the user allowed its value outside 
   command line (``--allow-host``);
 - credential names (``api_key_env``, AWS ``profile``): when listed in
   ``$AGILITY_ALLOW_KEY_ENVS`` or passed on the command line (``--allow-key-env``);
-- headers: never a credential-like header (``Authorization``, ``x-api-key``...) from a file.
+- headers: never a credential-like header (``Authorization``, ``x-api-key``...) from a file;
+- code (a ``python:`` or ``langgraph:`` system): modules whose prefix is listed in
+  ``$AGILITY_ALLOW_SYSTEMS`` or passed on the command line (``--allow-system``); see
+  :mod:`agility.systems`.
 
 Options given in Python or on the command line are the user's own and are not checked.
 """
@@ -25,10 +28,12 @@ from urllib.parse import urlsplit
 
 from agility.providers._common import is_sensitive_header
 
-__all__ = ["ENV_ALLOWED_HOSTS", "ENV_ALLOWED_KEY_ENVS", "RoutingPolicy", "routing_problems"]
+__all__ = ["ENV_ALLOWED_HOSTS", "ENV_ALLOWED_KEY_ENVS", "ENV_ALLOWED_SYSTEMS", "RoutingPolicy",
+           "routing_problems"]
 
 ENV_ALLOWED_HOSTS = "AGILITY_ALLOW_HOSTS"
 ENV_ALLOWED_KEY_ENVS = "AGILITY_ALLOW_KEY_ENVS"
+ENV_ALLOWED_SYSTEMS = "AGILITY_ALLOW_SYSTEMS"
 _LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 _URL_OPTIONS = ("base_url", "endpoint_url")
 _CREDENTIAL_NAME_OPTIONS = ("api_key_env", "profile")
@@ -45,20 +50,29 @@ class RoutingPolicy:
     Attributes:
         hosts: allowed hosts (``host`` or ``host:port``), beside loopback.
         credentials: allowed environment-variable names of keys and AWS profile names.
+        systems: module prefixes whose code a file may name as a system (``myapp`` allows
+            ``myapp.rag:answer``).
     """
 
     hosts: frozenset[str] = frozenset()
     credentials: frozenset[str] = frozenset()
+    systems: frozenset[str] = frozenset()
 
     @classmethod
-    def from_environment(cls, hosts: Iterable[str] = (),
-                         credentials: Iterable[str] = ()) -> RoutingPolicy:
+    def from_environment(cls, hosts: Iterable[str] = (), credentials: Iterable[str] = (),
+                         systems: Iterable[str] = ()) -> RoutingPolicy:
         """The allow-lists of the environment plus those given (command-line flags)."""
         return cls(
             hosts=frozenset(h.lower() for h in [*_split(os.environ.get(ENV_ALLOWED_HOSTS)),
                                                 *hosts]),
             credentials=frozenset([*_split(os.environ.get(ENV_ALLOWED_KEY_ENVS)),
-                                   *credentials]))
+                                   *credentials]),
+            systems=frozenset([*_split(os.environ.get(ENV_ALLOWED_SYSTEMS)), *systems]))
+
+    def allows_module(self, module: str) -> bool:
+        """Whether a file may name code from ``module`` (a listed prefix covers submodules)."""
+        return any(module == prefix or module.startswith(prefix + ".")
+                   for prefix in self.systems)
 
     def allows_url(self, url: str) -> bool:
         """Whether a file may send requests (and keys) to ``url``."""

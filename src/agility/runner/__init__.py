@@ -14,13 +14,22 @@ from agility.client import (
 )
 from agility.runner._cache import cache_key
 from agility.runner._interleave import Turnstile
-from agility.runner._report import EXPORT_COLUMNS, export_run, percentile, run_figures
+from agility.runner._report import (
+    EXPORT_COLUMNS,
+    SPAN_COLUMNS,
+    export_run,
+    export_spans,
+    percentile,
+    run_figures,
+)
 from agility.runner._run import (
     RunSummary,
     arun_interleaved,
     arun_model,
+    arun_system,
     run_interleaved,
     run_model,
+    run_system,
 )
 from agility.runner._setup import model_price
 
@@ -31,16 +40,20 @@ __all__ = [
     "RetryExhausted",
     "RetryPolicy",
     "RunSummary",
+    "SPAN_COLUMNS",
     "Turnstile",
     "arun_interleaved",
     "arun_model",
+    "arun_system",
     "cache_key",
     "call_with_retry",
     "estimate_tokens",
     "export_run",
+    "export_spans",
     "model_price",
     "percentile",
     "run_figures",
     "run_interleaved",
     "run_model",
+    "run_system",
 ]

@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from agility.chat import ChatRequest, Completion, GenerationConfig, Message
 from agility.client import CallOutcome, Client, RetryPolicy, describe_error
 from agility.errors import AgilityError
-from agility.pricing import completion_cost
+from agility.pricing import Price, completion_cost
 from agility.prompts import PromptTemplate
 from agility.retrieval import Retrieval, Retriever
 from agility.runner._cache import cache_get, cache_key, cache_put
+from agility.runner._system_call import call_system
 from agility.store import ResultRecord, SpanRecord, Store
+from agility.systems import System, SystemSettings
 
 __all__ = ["CallContext", "build_request", "call_example", "describe_error"]
 
@@ -26,12 +29,17 @@ class CallContext:
     """What every call of a run shares."""
 
     store: Store
-    client: Client
+    client: Client | None  # None: a system that names no model
     template: PromptTemplate | None
     config: GenerationConfig | None
     retriever: Retriever | None
     extra_cost_usd: float
     cache: bool
+    #: the system under test (None: the plain model call) and the settings it runs with
+    system: System | None = None
+    settings: SystemSettings | None = None
+    #: ``(provider, model, region) -> Price | None`` for model calls seen on the wire
+    span_price: Callable[[str, str, str | None], Price | None] | None = None
 
 
 def build_request(ctx: CallContext, example: Any, contexts: list[str] | None) -> ChatRequest:
@@ -47,7 +55,11 @@ def _ms_since(start: float, now: float) -> float:
 
 async def call_example(ctx: CallContext, example: Any, repeat_index: int) -> ResultRecord:
     """Produce the result record of one (example, repeat); provider failures become an error
-    record, never an exception (template errors do raise: they are the user's to fix)."""
+    record, never an exception (template errors do raise: they are the user's to fix).
+    With a system, the system answers instead (see :mod:`agility.runner._system_call`)."""
+    if ctx.system is not None:
+        return await call_system(ctx, example, repeat_index)
+    assert ctx.client is not None
     started = time.perf_counter()
     spans: list[SpanRecord] = []
     found: Retrieval | None = None
@@ -82,10 +94,12 @@ async def call_example(ctx: CallContext, example: Any, repeat_index: int) -> Res
 
 
 def _cost(ctx: CallContext, completion: Completion, extra_usd: float) -> float | None:
+    assert ctx.client is not None
     return completion_cost(ctx.client.price, completion, extra_usd)
 
 
 def _generation_span(ctx: CallContext, outcome: CallOutcome, start_ms: float) -> SpanRecord:
+    assert ctx.client is not None
     completion = outcome.completion
     provider = ctx.client.provider
     return SpanRecord(
@@ -138,6 +152,8 @@ def _record(ctx: CallContext, example_id: str, repeat_index: int, request: ChatR
 
 async def warm_up(ctx: CallContext, example: Any, calls: int) -> None:
     """Make ``calls`` unrecorded calls with ``example``'s prompt (loads models, opens pools)."""
+    if ctx.client is None:
+        return
     request = build_request(ctx, example, None if ctx.retriever is None else list(example.contexts))
     once = Client(ctx.client.provider, retry=RetryPolicy(max_attempts=1),
                   timeout_s=ctx.client.timeout_s)

@@ -13,7 +13,8 @@ from agility._quantile import nearest_rank
 from agility.errors import MissingExtraError, UsageError
 from agility.store import ResultRecord, RunRecord, Store
 
-__all__ = ["EXPORT_COLUMNS", "export_run", "percentile", "run_figures"]
+__all__ = ["EXPORT_COLUMNS", "SPAN_COLUMNS", "export_run", "export_spans", "percentile",
+           "run_figures"]
 
 #: one row per result; the first ten are the columns the issue asks every export to have
 EXPORT_COLUMNS = (
@@ -22,6 +23,15 @@ EXPORT_COLUMNS = (
     "reasoning_tokens", "tokens_estimated", "extra_cost_usd", "retrieval_ms", "finish_reason", "request_id", "created_at", "run", "model",
 )
 _FORMATS = ("jsonl", "csv", "parquet")
+#: one row per span (``agility export --spans``)
+SPAN_COLUMNS = (
+    "run", "id", "repeat_index", "span_id", "parent_id", "name", "kind", "start_ms",
+    "duration_ms", "ttft_ms", "model", "input_tokens", "output_tokens", "cost_usd", "error",
+    "attributes",
+)
+_SPAN_TYPES = {"repeat_index": "int", "span_id": "int", "parent_id": "int",
+               "start_ms": "float", "duration_ms": "float", "ttft_ms": "float",
+               "input_tokens": "int", "output_tokens": "int", "cost_usd": "float"}
 
 
 def percentile(values: Sequence[float], q: float) -> float | None:
@@ -89,6 +99,77 @@ def _write_parquet(rows: list[dict[str, Any]], out: Path) -> None:
     table = pa.Table.from_pylist(rows, schema=schema)
     with atomic_path(out) as tmp:
         pq.write_table(table, tmp)
+
+
+def _span_rows(run: RunRecord, results: Sequence[ResultRecord]) -> list[dict[str, Any]]:
+    rows = []
+    for r in results:
+        for s in r.spans:
+            rows.append({
+                "run": run.name, "id": r.example_id, "repeat_index": r.repeat_index,
+                "span_id": s.id, "parent_id": s.parent_id, "name": s.name, "kind": s.kind,
+                "start_ms": s.start_ms, "duration_ms": s.duration_ms, "ttft_ms": s.ttft_ms,
+                "model": s.model, "input_tokens": s.input_tokens,
+                "output_tokens": s.output_tokens, "cost_usd": s.cost_usd, "error": s.error,
+                # attributes are free-form: one JSON text, so every format holds them alike
+                "attributes": json.dumps(s.attributes, ensure_ascii=False, sort_keys=True,
+                                         default=str)})
+    return rows
+
+
+def _write(rows: list[dict[str, Any]], columns: Sequence[str], fmt: str, path: Path,
+           parquet_types: dict[str, Any] | None = None) -> None:
+    if fmt == "jsonl":
+        with atomic_open(path, "w", encoding="utf-8") as fh:
+            for row in rows:
+                fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+    elif fmt == "csv":
+        with atomic_open(path, "w", encoding="utf-8", newline="") as fh:
+            writer = csv.DictWriter(fh, fieldnames=list(columns))
+            writer.writeheader()
+            writer.writerows({k: _csv_safe(v) for k, v in row.items()} for row in rows)
+    else:
+        try:
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+        except ImportError as exc:  # pragma: no cover - pyarrow is a core dependency
+            raise MissingExtraError("pyarrow", "parquet", "Parquet export") from exc
+        kinds = {"int": pa.int64(), "float": pa.float64()}
+        types = {c: kinds[t] for c, t in (parquet_types or {}).items()}
+        schema = pa.schema([(c, types.get(c, pa.string())) for c in columns])
+        with atomic_path(path) as tmp:
+            pq.write_table(pa.Table.from_pylist(rows, schema=schema), tmp)
+
+
+def export_spans(store: Store, name: str, fmt: str, out: str | Path) -> int:
+    """Write a run's spans to ``out``, one row per span (:data:`SPAN_COLUMNS`).
+
+    Each row names its run, example (``id``) and repeat; ``attributes`` is one JSON text.
+
+    Args:
+        store: the store holding the run.
+        name: the run's name.
+        fmt: ``jsonl``, ``csv`` or ``parquet``.
+        out: the output file.
+
+    Returns:
+        the number of rows written.
+
+    Raises:
+        UsageError: unknown run or format, or the file cannot be written.
+    """
+    fmt = fmt.lower()
+    if fmt not in _FORMATS:
+        raise UsageError(f"unknown export format '{fmt}'. Use one of: {', '.join(_FORMATS)}.")
+    run = store.require_run(name)
+    rows = _span_rows(run, store.results(run.id))
+    path = Path(out)
+    try:
+        _write(rows, SPAN_COLUMNS, fmt, path, _SPAN_TYPES)
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {describe_os_error(exc)}. Pick another -o "
+                         f"path.") from exc
+    return len(rows)
 
 
 def export_run(store: Store, name: str, fmt: str, out: str | Path) -> int:

@@ -27,11 +27,15 @@ from agility.runner._call import CallContext, call_example, warm_up
 from agility.runner._interleave import Turnstile
 from agility.runner._progress import RunProgress
 from agility.runner._setup import RunPlan, prepare_run
+from agility.runner._spans_price import span_pricer
 from agility.runner._tally import Tally
 from agility.store import LEASE_HEARTBEAT_S, ResultRecord, Store, utc_now
 from agility.store._records import RunStatus
+from agility.systems import System, SystemSettings, SystemSpec, build_system, parse_system_spec
+from agility.trace import instrumented
 
-__all__ = ["RunSummary", "arun_interleaved", "arun_model", "run_interleaved", "run_model"]
+__all__ = ["RunSummary", "arun_interleaved", "arun_model", "arun_system", "run_interleaved",
+           "run_model", "run_system"]
 
 
 @dataclass(frozen=True)
@@ -148,6 +152,31 @@ async def arun_model(
         DatasetError, ConfigError: invalid dataset, template or price file.
         StoreError: the store cannot be written.
     """
+    return await _arun(
+        dataset, model, name=name, store=store, provider_options=provider_options,
+        template=template, config=config, concurrency=concurrency, rate_limit=rate_limit,
+        retry=retry, timeout_s=timeout_s, resume=resume, cache=cache, repeat=repeat,
+        warmup=warmup, price_input=price_input, price_output=price_output,
+        price_cached_input=price_cached_input, price_cache_write=price_cache_write,
+        extra_cost_usd=extra_cost_usd, retriever=retriever, splits=splits, rows=rows,
+        sample_seed=sample_seed, turnstile=turnstile, side=side, progress=progress,
+        prices=prices, executor=executor, ray_address=ray_address)
+
+
+async def _arun(
+    dataset: Any, model: str | None, *, name: str, store: Store,
+    provider_options: dict[str, Any] | None, template: str | Path | PromptTemplate | None,
+    config: GenerationConfig | None, concurrency: int, rate_limit: RateLimit | None,
+    retry: RetryPolicy, timeout_s: float, resume: bool, cache: bool, repeat: int,
+    warmup: int, price_input: float | None, price_output: float | None,
+    price_cached_input: float | None, price_cache_write: float | None,
+    extra_cost_usd: float, retriever: Retriever | None, splits: Sequence[str] | None,
+    rows: int | None, sample_seed: int, turnstile: Turnstile | None, side: int,
+    progress: bool, prices: PriceTable | str | Path | None,
+    system: System | None = None, system_dir: Path | None = None,
+    allow_outside: bool = False, executor: str = "local", ray_address: str | None = None,
+) -> RunSummary:
+    """The run behind :func:`arun_model` and :func:`arun_system` (their arguments)."""
     if concurrency < 1:
         raise InvalidArgument("concurrency", concurrency, "must be at least 1")
     if warmup < 0:
@@ -162,22 +191,37 @@ async def arun_model(
     if retriever is not None and template is None:
         raise UsageError("a retriever needs a prompt template to put the retrieved contexts in; "
                          "the recorded prompt has its own context already", argument="template")
+    if executor == "ray" and system is not None:
+        raise UsageError("the Ray executor does not run systems yet; use the local executor",
+                         argument="executor")
+    if system is not None and (retriever is not None or cache):
+        raise UsageError("a system does its own retrieval and is not cached: drop the "
+                         "retriever and the cache", argument="system")
     settings = {"concurrency": concurrency, "timeout_s": timeout_s, "cache": cache,
                 "warmup": warmup, "retry": asdict(retry), "extra_cost_usd": extra_cost_usd,
                 "rate_limit": asdict(rate_limit) if rate_limit else None,
                 "retriever": type(retriever).__name__ if retriever is not None else None,
                 "executor": executor}
+    described = None if system is None else {"spec": system.name, **system.describe()}
     plan = prepare_run(store, dataset, model, name=name, provider_options=provider_options,
                        template=template, config=config, repeat=repeat, resume=resume,
                        splits=splits, price_input=price_input, price_output=price_output,
                        prices=prices, extra_cost_usd=extra_cost_usd, settings=settings,
                        rows=rows, sample_seed=sample_seed,
                        price_cached_input=price_cached_input,
-                       price_cache_write=price_cache_write)
-    client = Client(plan.provider, price=plan.price, rate_limit=rate_limit, retry=retry,
-                    timeout_s=timeout_s, concurrency=concurrency)
+                       price_cache_write=price_cache_write, system=described)
+    client = None if plan.provider is None else Client(
+        plan.provider, price=plan.price, rate_limit=rate_limit, retry=retry,
+        timeout_s=timeout_s, concurrency=concurrency)
     ctx = CallContext(store=store, client=client, template=plan.template, config=config,
                       retriever=retriever, extra_cost_usd=extra_cost_usd, cache=cache)
+    if system is not None:
+        ctx.system = system
+        ctx.settings = SystemSettings(
+            model=plan.provider.spec if plan.provider is not None else None, config=config,
+            template=plan.template, options=dict(system.spec.options), base_dir=system_dir,
+            allow_outside=allow_outside, client=client, _loop=asyncio.get_running_loop())
+        ctx.span_price = span_pricer(plan.provider, plan.price, prices)
     status: RunStatus = "failed"
     # A full garbage collection walks every object in the process (tens of ms here) and
     # stalls all calls in flight, which shows up as TTFT: objects that exist before the run
@@ -206,7 +250,91 @@ async def arun_model(
             try:
                 store.release_lease(plan.run.id, plan.lease_owner)
             finally:
-                await client.aclose()
+                if client is not None:
+                    await client.aclose()
+                if system is not None:
+                    await system.aclose()
+
+
+async def arun_system(
+    dataset: Any,
+    system: SystemSpec | Mapping[str, Any] | str,
+    *,
+    name: str,
+    store: Store,
+    model: str | None = None,
+    system_options: Mapping[str, Any] | None = None,
+    provider_options: dict[str, Any] | None = None,
+    template: str | Path | PromptTemplate | None = None,
+    config: GenerationConfig | None = None,
+    concurrency: int = 8,
+    rate_limit: RateLimit | None = None,
+    retry: RetryPolicy = RetryPolicy(),  # noqa: B008 - frozen dataclass
+    timeout_s: float = 120.0,
+    resume: bool = False,
+    repeat: int = 1,
+    price_input: float | None = None,
+    price_output: float | None = None,
+    price_cached_input: float | None = None,
+    price_cache_write: float | None = None,
+    extra_cost_usd: float = 0.0,
+    splits: Sequence[str] | None = None,
+    rows: int | None = None,
+    sample_seed: int = 0,
+    turnstile: Turnstile | None = None,
+    side: int = 0,
+    progress: bool = True,
+    prices: PriceTable | str | Path | None = None,
+    base_dir: str | Path | None = None,
+    allow_outside: bool = False,
+) -> RunSummary:
+    """Run a system (the application under test) over ``dataset``, one result per (example,
+    repeat), with the spans of each answer (see :mod:`agility.systems`).
+
+    Args:
+        dataset: a Dataset, or the path of a dataset file (verified if frozen).
+        system: a :class:`~agility.systems.SystemSpec`, its mapping, or its one-line form
+            (``python:myapp.rag:answer``, ``langgraph:myapp.agent:graph``, ``http:URL``).
+        name: the run's name.
+        store: where the run and its results are written.
+        model: the model the system calls through ``settings.generate`` (None: the system
+            picks its own; its calls are still recorded when they go through agility's client
+            or an instrumented SDK).
+        system_options: with a one-line ``system``, the rest of its settings (``options``,
+            ``timeout_s``, ``max_steps``, an endpoint's fields).
+        provider_options, template, config, concurrency, rate_limit, retry, timeout_s, resume,
+        repeat, price_*, extra_cost_usd, splits, rows, sample_seed, turnstile, side, progress,
+        prices: as for :func:`arun_model` (the client settings apply to ``model``'s calls).
+        base_dir: the folder the system's file options resolve in (a plan's folder).
+        allow_outside: let the system's file options leave ``base_dir``.
+
+    Returns:
+        the run's summary (a system's failure on an example is that example's error).
+
+    Raises:
+        UsageError: invalid arguments, an invalid system spec, or a resume that does not match.
+        DatasetError, ConfigError: invalid dataset, template or price file.
+    """
+    if isinstance(system, str):
+        spec = parse_system_spec(system, system_options)
+    elif system_options:
+        raise UsageError("system_options go with a one-line system spec; put them in the "
+                         "spec's mapping instead", argument="system_options")
+    else:
+        spec = system if isinstance(system, SystemSpec) else build_system(system).spec
+    built = build_system(spec)
+    with instrumented():
+        return await _arun(
+            dataset, model, name=name, store=store, provider_options=provider_options,
+            template=template, config=config, concurrency=concurrency, rate_limit=rate_limit,
+            retry=retry, timeout_s=timeout_s, resume=resume, cache=False, repeat=repeat,
+            warmup=0, price_input=price_input, price_output=price_output,
+            price_cached_input=price_cached_input, price_cache_write=price_cache_write,
+            extra_cost_usd=extra_cost_usd, retriever=None, splits=splits, rows=rows,
+            sample_seed=sample_seed, turnstile=turnstile, side=side, progress=progress,
+            prices=prices, system=built,
+            system_dir=Path(base_dir) if base_dir is not None else None,
+            allow_outside=allow_outside)
 
 
 async def _heartbeat(store: Store, plan: RunPlan, lost: asyncio.Event) -> None:
@@ -232,12 +360,13 @@ async def _execute(plan: RunPlan, ctx: CallContext, concurrency: int, warmup: in
     lease_lost = asyncio.Event()
 
     def summary() -> RunSummary:
-        gate = ctx.client.gate
+        gate = ctx.client.gate if ctx.client is not None else None
         return RunSummary(
             name=plan.run.name, run_id=run_id, n_examples=plan.n_examples, n_done=tally.done,
             n_errors=tally.errors, n_cached=tally.cached, total_cost_usd=tally.cost_usd,
             wall_time_s=time.perf_counter() - started, skipped_on_resume=plan.skipped_on_resume,
-            n_empty=tally.empty, n_throttled=ctx.client.throttled, concurrency=concurrency,
+            n_empty=tally.empty, n_throttled=ctx.client.throttled if ctx.client else 0,
+            concurrency=concurrency,
             lowest_concurrency=gate.lowest if gate is not None else concurrency,
             top_errors=tuple(tally.top_errors()))
 
@@ -250,10 +379,10 @@ async def _execute(plan: RunPlan, ctx: CallContext, concurrency: int, warmup: in
             result = await call_example(ctx, example, repeat_index)
             ctx.store.save_result(run_id, result)
             tally.add(result)
-            gate = ctx.client.gate
+            gate = ctx.client.gate if ctx.client is not None else None
             bar.advance(error=result.error is not None,
                         cost_usd=None if result.cached else result.cost_usd,
-                        throttled=ctx.client.throttled,
+                        throttled=ctx.client.throttled if ctx.client is not None else 0,
                         concurrency=gate.current if gate is not None else None)
             reason = _stop_reason(result, tally)
             if reason is not None and not stopped.is_set():
@@ -343,16 +472,18 @@ async def arun_interleaved(jobs: Sequence[Mapping[str, Any]]) -> list[RunSummary
     """Run several :func:`arun_model` jobs at once, their calls starting in rotation (A B A B).
 
     Each job is the keyword arguments of one :func:`arun_model` call (``dataset``, ``model``,
-    ``name``, ``store``, ...). Every job runs to its end even when another fails; the first
-    failure is raised after all have ended.
+    ``name``, ``store``, ...), or of one :func:`arun_system` call when it has ``system``.
+    Every job runs to its end even when another fails; the first failure is raised after all
+    have ended.
 
     Returns:
         The summaries, in the jobs' order.
     """
     turnstile = Turnstile(len(jobs))
     outcomes = await asyncio.gather(
-        *(arun_model(**{**job, "turnstile": turnstile, "side": i})
-          for i, job in enumerate(jobs)), return_exceptions=True)
+        *((arun_system if "system" in job else arun_model)(
+            **{**job, "turnstile": turnstile, "side": i}) for i, job in enumerate(jobs)),
+        return_exceptions=True)
     for outcome in outcomes:
         if isinstance(outcome, BaseException):
             raise outcome
@@ -369,3 +500,9 @@ def run_model(dataset: Any, model: str = "openai/gpt-4o-mini", **kwargs: Any) ->
     (for notebooks) by running the loop in a worker thread. Uses uvloop's event loop when
     uvloop is installed (less CPU per call; see ``benchmarks/README.md``)."""
     return run_sync(arun_model(dataset, model, **kwargs))
+
+
+def run_system(dataset: Any, system: SystemSpec | Mapping[str, Any] | str,
+               **kwargs: Any) -> RunSummary:
+    """Synchronous :func:`arun_system` (same arguments); works inside a running event loop."""
+    return run_sync(arun_system(dataset, system, **kwargs))

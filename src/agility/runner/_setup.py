@@ -34,7 +34,8 @@ from agility.store import (
     utc_now,
 )
 
-__all__ = ["RunPlan", "model_price", "prepare_run", "public_options", "resolve_template"]
+__all__ = ["RunPlan", "model_price", "prepare_run", "price_table", "public_options",
+           "resolve_template"]
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +47,7 @@ class RunPlan:
     """A run ready to execute: what to call, with what, recorded where."""
 
     run: RunRecord
-    provider: Provider
+    provider: Provider | None  # None: a system that names no model
     template: PromptTemplate | None
     price: Price | None
     items: list[tuple[Any, int]]  # (GoldenExample, repeat_index) still to call
@@ -63,7 +64,9 @@ _RECORDED_NOT_PRICED = ("recorded answers: cost not measured (give an input and 
 PriceOverrides = tuple[float | None, float | None, float | None, float | None]
 
 
-def _table(prices: PriceTable | str | Path | None) -> PriceTable:
+def price_table(prices: PriceTable | str | Path | None) -> PriceTable:
+    """The price table a run uses: ``prices`` itself, or a price file merged over the
+    built-in table (None: the built-in table)."""
     table = prices if isinstance(prices, PriceTable) else load_price_table()
     if isinstance(prices, (str, Path)):
         table = table.merged(load_price_table(prices))
@@ -108,7 +111,7 @@ def model_price(model: str, *, provider_options: dict[str, Any] | None = None,
     if provider.recorded and price_input is None and price_output is None:
         raise PriceNotFound(provider.name, provider.model, None, "recorded answers cost what "
                             "they cost when they were made, which the file does not say")
-    return _match(_table(prices), provider, overrides)
+    return _match(price_table(prices), provider, overrides)
 
 
 def _price_for(table: PriceTable, provider: Provider, overrides: PriceOverrides,
@@ -189,18 +192,26 @@ def _check_resume(run: RunRecord, wanted: NewRun) -> None:
         before, now = getattr(run, attr), getattr(wanted, attr)
         if before != now:
             raise RunSettingsChanged(run.name, label, before, now)
+    if run.meta.get("system") != wanted.meta.get("system"):
+        raise RunSettingsChanged(run.name, "system", run.meta.get("system"),
+                                 wanted.meta.get("system"))
 
 
 def prepare_run(
-    store: Store, dataset: Any, model: str, *, name: str,
+    store: Store, dataset: Any, model: str | None, *, name: str,
     provider_options: dict[str, Any] | None, template: str | Path | PromptTemplate | None,
     config: GenerationConfig | None, repeat: int, resume: bool,
     splits: Sequence[str] | None, price_input: float | None, price_output: float | None,
     prices: PriceTable | str | Path | None, extra_cost_usd: float, settings: dict[str, Any],
     rows: int | None = None, sample_seed: int = 0,
     price_cached_input: float | None = None, price_cache_write: float | None = None,
+    system: dict[str, Any] | None = None,
 ) -> RunPlan:
     """Load and check everything, then create the run record (or reopen it on resume).
+
+    ``system`` describes the system under test (its spec and what to record), when the run
+    answers with a system rather than the plain model call; ``model`` is then the model the
+    system calls, or None.
 
     Raises:
         UsageError: bad arguments, or a resume that does not match the stored run.
@@ -219,14 +230,22 @@ def prepare_run(
     tmpl = resolve_template(template)
     if tmpl is not None and examples:
         tmpl.render(examples[0])  # a template error stops us before the run is recorded
-    provider = get_provider(model, provider_options)
-    provider.check_credentials()  # a missing key is reported before anything is recorded
-    table = _table(prices)
-    price, prices_record = _price_for(
-        table, provider, (price_input, price_output, price_cached_input, price_cache_write))
+    provider = get_provider(model, provider_options) if model is not None else None
+    if provider is not None:
+        provider.check_credentials()  # a missing key is reported before anything is recorded
+    table = price_table(prices)
+    price, prices_record = (None, {"source": "the system names no model: its spans carry "
+                                             "their own costs"}) if provider is None else \
+        _price_for(table, provider,
+                   (price_input, price_output, price_cached_input, price_cache_write))
+    model_spec = provider.spec if provider is not None else ""
+    if system is not None:
+        model_spec = f"{system['spec']} [{model_spec}]" if model_spec else str(system["spec"])
+        settings = {**settings, "system": system}
     wanted = NewRun(
         name=name, dataset_hash=ds.hash, dataset_path=str(getattr(ds, "path", "") or "") or None,
-        model_spec=provider.spec, provider_options=public_options(provider.public_options()),
+        model_spec=model_spec,
+        provider_options=public_options(provider.public_options()) if provider else {},
         config=config.model_dump(mode="json", exclude_unset=True) if config else {},
         template_hash=tmpl.hash if tmpl else None, price_table_version=table.version,
         prices={**prices_record, "extra_cost_usd": extra_cost_usd},

@@ -68,7 +68,10 @@ class SpanRecord(_Record):
     """One timed step inside an example: a model call, a retrieval, a tool call.
 
     ``start_ms`` is the offset from the start of the example; ``ttft_ms`` is set for model
-    calls that streamed.
+    calls that streamed (the call's own time to first token). ``cost_usd`` is the span's own
+    cost, never its children's: a query's cost is the sum over its spans. ``id`` numbers the
+    spans of one example in the order they started and ``parent_id`` names the span this one
+    ran inside (None: at the top), so nested spans can be told apart.
     """
 
     name: str
@@ -82,6 +85,8 @@ class SpanRecord(_Record):
     cost_usd: float | None = None
     error: str | None = None
     attributes: dict[str, Any] = Field(default_factory=dict)
+    id: int | None = None
+    parent_id: int | None = None
 
 
 class ResultRecord(_Record):

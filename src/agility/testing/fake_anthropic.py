@@ -78,7 +78,7 @@ class FakeAnthropicServer(FakeOpenAIServer):
     async def _stream_messages(self, body: dict[str, Any], request: HTTPRequest,
                                responder: HTTPResponder, request_id: str, text: str,
                                fault: Fault | None) -> None:
-        ttft_ms = float(request.headers.get("x-fake-ttft-ms", self.ttft_ms))
+        ttft_ms = self._ttft(body, request)
         prompt = _system_text(body) + " " + " ".join(
             str(m.get("content")) for m in body.get("messages") or [])
         tokens = split_tokens(text)

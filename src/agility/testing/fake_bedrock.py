@@ -128,7 +128,7 @@ class FakeBedrockServer(FakeOpenAIServer):
     async def _converse_stream(self, body: dict[str, Any], request: HTTPRequest,
                                responder: HTTPResponder, request_id: str,
                                fault: Fault | None) -> None:
-        ttft_ms = float(request.headers.get("x-fake-ttft-ms", self.ttft_ms))
+        ttft_ms = self._ttft(body, request)
         tokens = split_tokens(self.responder(body))
         started = asyncio.get_running_loop().time()
         await responder.start_stream(200, {"x-amzn-requestid": request_id},

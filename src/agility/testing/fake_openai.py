@@ -126,14 +126,18 @@ class FakeOpenAIServer(BackgroundHTTPServer):
         cache_write_tokens: prompt tokens to report as written to the cache (Anthropic and
             Bedrock only; OpenAI reports none).
         reasoning_tokens: completion tokens to report as reasoning (OpenAI only).
+        ttft_for: ``ttft_for(body) -> ms or None`` gives the delay before the first content
+            chunk for one request (None: ``ttft_ms``); for tests that slow some calls only.
     """
 
     def __init__(self, responder: Responder | None = None, ttft_ms: float = 0.0,
                  token_delay_ms: float = 0.0, tokens_per_chunk: int = 1, usage: bool = True,
                  faults: Iterable[Fault] | None = None, port: int = 0, *,
                  cached_tokens: int | None = None, cache_write_tokens: int | None = None,
-                 reasoning_tokens: int | None = None) -> None:
+                 reasoning_tokens: int | None = None,
+                 ttft_for: Callable[[dict[str, Any]], float | None] | None = None) -> None:
         super().__init__(port=port)
+        self.ttft_for = ttft_for
         self.responder = responder or default_responder
         self.ttft_ms, self.token_delay_ms = ttft_ms, token_delay_ms
         self.tokens_per_chunk = max(1, tokens_per_chunk)
@@ -171,6 +175,13 @@ class FakeOpenAIServer(BackgroundHTTPServer):
     def _next_fault(self) -> Fault | None:
         with self._lock:
             return self._faults.popleft() if self._faults else None
+
+    def _ttft(self, body: dict[str, Any], request: HTTPRequest) -> float:
+        """The delay before the first content chunk of this request, in ms."""
+        if "x-fake-ttft-ms" in request.headers:
+            return float(request.headers["x-fake-ttft-ms"])
+        chosen = self.ttft_for(body) if self.ttft_for is not None else None
+        return self.ttft_ms if chosen is None else float(chosen)
 
     def _finish(self) -> None:
         with self._lock:
@@ -244,7 +255,7 @@ class FakeOpenAIServer(BackgroundHTTPServer):
 
     async def _stream(self, body: dict[str, Any], request: HTTPRequest, responder: HTTPResponder,
                       request_id: str, text: str, fault: Fault | None) -> None:
-        ttft_ms = float(request.headers.get("x-fake-ttft-ms", self.ttft_ms))
+        ttft_ms = self._ttft(body, request)
         base = {"id": f"chatcmpl-{request_id}", "object": "chat.completion.chunk",
                 "created": int(time.time()), "model": body.get("model", "fake-model")}
 

@@ -1,0 +1,44 @@
+"""The system under test: the application, not just the model.
+
+A run answers each golden example with the plain model call (:func:`agility.runner.run_model`)
+or with a system (:func:`agility.runner.run_system`):
+
+- ``python:package.module:function``: the team's own code (a RAG pipeline, a chain of calls);
+- ``http:URL``: the team's own service, one request per example;
+- ``langgraph:package.module:graph``: a compiled LangGraph graph (the ``langgraph`` extra).
+
+A system gets the candidate's settings (:class:`SystemSettings`: its model, prompt, generation
+settings, options) so the same application runs with the source's and the target's model. Its
+steps are recorded as spans (:mod:`agility.trace`). Specs named in a plan follow a trust rule
+(:func:`system_problems`): code and hosts a file names must be allowed outside it.
+"""
+
+from agility.systems._base import (
+    System,
+    SystemAnswer,
+    SystemSettings,
+    available_systems,
+    build_system,
+    register_system,
+)
+from agility.systems._spec import (
+    HttpSpec,
+    SystemSpec,
+    load_system_file,
+    parse_system_spec,
+    system_problems,
+)
+
+__all__ = [
+    "HttpSpec",
+    "System",
+    "SystemAnswer",
+    "SystemSettings",
+    "SystemSpec",
+    "available_systems",
+    "build_system",
+    "load_system_file",
+    "parse_system_spec",
+    "register_system",
+    "system_problems",
+]

@@ -1,0 +1,54 @@
+"""Small systems the tests run by their import path (``python:systems_apps:NAME``)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+from agility.chat import Message
+from agility.trace import span
+
+
+async def two_calls(example: Any, settings: Any) -> dict[str, Any]:
+    """Retrieve (a declared cost), then two model calls: rewrite the question, answer it."""
+    with span("retrieve", kind="retrieval") as step:
+        await asyncio.sleep(0.002)
+        step.set(cost_usd=0.0001, documents=1)
+    rewritten = await settings.generate(
+        [Message(role="user", content=f"rewrite: {example.question}")], name="rewrite")
+    answer = await settings.generate(
+        [Message(role="user", content=f"answer: {rewritten.text}")], name="answer")
+    return {"output": answer.text, "contexts": ["a document"]}
+
+
+def sync_pipeline(example: Any, settings: Any) -> str:
+    """A plain function: runs in a worker thread, calls the model with generate_sync."""
+    with span("prepare"):
+        time.sleep(0.001)
+    return settings.generate_sync([Message(role="user", content=example.question)]).text
+
+
+def echo_only(example: Any) -> str:
+    """One parameter: the settings are not passed."""
+    return example.question.upper()
+
+
+async def fails_on_one(example: Any, settings: Any) -> str:
+    """Raises for the example 'ex-001', answers the others."""
+    with span("lookup", kind="tool"):
+        if example.id == "ex-001":
+            raise RuntimeError("the lookup service is down")
+    return "fine"
+
+
+async def too_slow(example: Any, settings: Any) -> str:
+    await asyncio.sleep(30)
+    return "late"
+
+
+def returns_nothing(example: Any) -> None:
+    return None
+
+
+NOT_CALLABLE = 3
