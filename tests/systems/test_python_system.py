@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -57,8 +58,8 @@ def test_two_call_pipeline_records_a_span_per_step(store: Store, golden: Callabl
         assert [m.content for m in result.prompt or []] == [f"answer: {rewrite_text(result)}"]
 
 
-def rewrite_text(result: object) -> str:
-    return f"rewrite: What happened in {getattr(result, 'example_id')}?"
+def rewrite_text(result: Any) -> str:
+    return f"rewrite: What happened in {result.example_id}?"
 
 
 def test_unpriced_model_leaves_the_cost_not_measured(store: Store,

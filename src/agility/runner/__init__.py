@@ -35,12 +35,12 @@ from agility.runner._setup import model_price
 
 __all__ = [
     "EXPORT_COLUMNS",
+    "SPAN_COLUMNS",
     "RateLimit",
     "RateLimiter",
     "RetryExhausted",
     "RetryPolicy",
     "RunSummary",
-    "SPAN_COLUMNS",
     "Turnstile",
     "arun_interleaved",
     "arun_model",

@@ -78,7 +78,8 @@ class SystemSettings:
         documents the system retrieved), or the recorded prompt when there is no template."""
         if self.template is not None:
             return self.template.render(example, None if contexts is None else list(contexts))
-        return example.prompt_messages()
+        messages: list[Message] = example.prompt_messages()
+        return messages
 
     async def generate(self, messages: Sequence[Message] | ChatRequest, *,
                        name: str = "generate", config: GenerationConfig | None = None,

@@ -83,7 +83,7 @@ class PythonSystem(System):
 
     def _load(self) -> Any:
         if self._func is None:
-            func = load_target(self.name, self.spec.python)
+            func = load_target(self.name, self.spec.python or self.spec.langgraph or "")
             if not callable(func):
                 raise SystemCallError(self.name, f"{self.spec.python} is not callable")
             self._with_settings = _takes_settings(func)
