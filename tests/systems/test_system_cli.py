@@ -83,3 +83,13 @@ def test_options_file_cannot_pick_a_secret_without_leave(tmp_path: Path,
     # allowed: the run starts (and fails per example: the variable is not set, nothing listens)
     assert allowed.exit_code == 1, allowed.output
     assert "reads $SOME_SECRET, which is not set" in allowed.output
+
+
+def test_a_langgraph_system_is_refused_in_one_line_until_it_is_built(
+        tmp_path: Path, golden: Callable[..., Path]) -> None:
+    # regression: the kind was registered without its module, so a run died in a traceback
+    done = cli.invoke(app, ["run", "--dataset", str(golden(1)), "--name", "g", "--system",
+                            "langgraph:myapp.agent:graph", "--store", str(tmp_path / "g.db")])
+    assert done.exit_code == 2, done.output
+    assert "langgraph: systems are not available yet" in done.output.replace("\n", " ")
+    assert "Traceback" not in done.output

@@ -5,7 +5,8 @@ or with a system (:func:`agility.runner.run_system`):
 
 - ``python:package.module:function``: the team's own code (a RAG pipeline, a chain of calls);
 - ``http:URL``: the team's own service, one request per example;
-- ``langgraph:package.module:graph``: a compiled LangGraph graph (the ``langgraph`` extra).
+- ``langgraph:package.module:graph`` is reserved for compiled LangGraph graphs and rejected
+  for now (call the graph from a ``python:`` function).
 
 A system gets the candidate's settings (:class:`SystemSettings`: its model, prompt, generation
 settings, options) so the same application runs with the source's and the target's model. Its

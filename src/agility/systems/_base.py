@@ -2,7 +2,7 @@
 
 A system is the application under test: a RAG pipeline, a chain of calls, an agent. The plain
 model call of :func:`agility.runner.run_model` stays what it is; a system is another way to
-produce a result. Each kind (``python``, ``http``, ``langgraph``) is one class behind
+produce a result. Each kind (``python``, ``http``; ``langgraph`` is reserved, not built yet) is one class behind
 :class:`System`, built by :func:`build_system`; third parties add kinds through the
 ``agility.systems`` entry-point group.
 """
@@ -147,14 +147,6 @@ class SystemSettings:
                              argument="options")
         return resolved
 
-    def chat_model(self, **overrides: Any) -> Any:
-        """A LangChain chat model calling the candidate's model through agility's client (for
-        LangGraph graphs; needs the ``langgraph`` extra). ``overrides`` are generation
-        settings over the candidate's."""
-        from agility.systems._langchain import agility_chat_model
-
-        return agility_chat_model(self, **overrides)
-
 
 def _request(messages: list[Message], config: GenerationConfig,
              tools: Sequence[Any] | None) -> ChatRequest:
@@ -205,7 +197,6 @@ class System(abc.ABC):
 _REGISTRY: dict[str, type[System] | str] = {
     "python": "agility.systems._python:PythonSystem",
     "http": "agility.systems._http:HttpSystem",
-    "langgraph": "agility.systems._langgraph:LangGraphSystem",
 }
 _ENTRY_POINT_GROUP = "agility.systems"
 

@@ -1,11 +1,15 @@
 """Spans: what a system did while it answered one example, and how long each step took.
 
 Mark a step with :func:`span` (``with span("retrieve", kind="retrieval") as s: s.set(
-cost_usd=...)``); model calls made through agility's client, through the official OpenAI,
-Anthropic and boto3 clients while a run instruments them (:func:`instrument`), and spans a
-system emits through OpenTelemetry (:func:`otel_bridge`, GenAI semantic conventions) are
-recorded too. The runner stores them with each result; ``agility export --spans`` writes them
-out and the comparison breaks tail latency down by span.
+cost_usd=...)``); model calls made through agility's client (``settings.generate`` in a
+system) are recorded as ``llm`` spans with their own TTFT, tokens and cost. The runner stores
+the spans with each result; ``agility export --spans`` writes them out and the comparison
+breaks tail latency down by span.
+
+Not yet: calls made through the official OpenAI/Anthropic/boto3 SDKs directly are not
+recorded (:func:`instrumented` is the hook the runner already holds open, with no SDK patched
+yet), nor are spans a system emits through OpenTelemetry. Wrap such a call in
+``span("name", kind="llm")`` to time it meanwhile.
 """
 
 from agility.trace._calls import agility_call, in_agility_call, record_call

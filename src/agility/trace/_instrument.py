@@ -1,7 +1,8 @@
 """Wire-level instrumentation of the official SDKs while a system runs (see :func:`instrumented`).
 
-Filled in by the SDK patchers below; each patcher installs itself once per process while at
-least one run is instrumenting, and records a call only inside an example's trace.
+The runner holds :func:`instrumented` open around a system's run; no SDK patcher is installed
+yet (:func:`_install` returns none), so calls made through the official OpenAI, Anthropic and
+boto3 clients are not recorded as spans. They are when made through agility's client.
 """
 
 from __future__ import annotations
@@ -23,8 +24,8 @@ def _install() -> list[Callable[[], None]]:
 
 @contextmanager
 def instrumented() -> Iterator[None]:
-    """Instrument the official OpenAI, Anthropic and boto3 clients for the block (nested and
-    concurrent blocks share one installation, removed when the last one ends)."""
+    """Hold the SDK instrumentation for the block (nested and concurrent blocks share one
+    installation, removed when the last one ends). No SDK is patched yet: see the module."""
     global _users, _undo
     with _lock:
         if _users == 0:
