@@ -229,6 +229,7 @@ async def _arun(
     gc.freeze()
     try:
         if executor == "ray":
+            assert model is not None  # arun_model always names one; systems are refused above
             summary = await _execute_ray(plan, ctx, store, model, provider_options,
                                          rate_limit, retry, timeout_s, concurrency,
                                          ray_address)
