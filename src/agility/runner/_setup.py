@@ -250,7 +250,8 @@ def prepare_run(
         template_hash=tmpl.hash if tmpl else None, price_table_version=table.version,
         prices={**prices_record, "extra_cost_usd": extra_cost_usd},
         tool_version=agility.__version__, repeat=repeat, started_at=utc_now(),
-        meta={**settings, "parallel_calls": _parallel_calls(provider, settings),
+        meta={**settings, "parallel_calls": None if provider is None  # a system's own calls
+              else _parallel_calls(provider, settings),
               "splits": list(splits) if splits else None,
               "rows": rows, "sample_seed": sample_seed if rows is not None else None,
               "n_examples": len(examples), "python": platform.python_version(),
