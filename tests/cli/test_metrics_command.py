@@ -107,6 +107,17 @@ def test_metrics_list_shows_every_metric_and_what_it_needs() -> None:
         assert name in table.stdout
 
 
+def test_a_renamed_metric_is_listed_as_renamed_not_as_one_to_score() -> None:
+    result = runner.invoke(app, ["metrics", "list", "--json"])
+    infos = {i["name"]: i for i in json.loads(result.stdout)}
+    assert infos["refusal"]["renamed_to"] == "answered"
+    assert infos["answered"]["renamed_to"] is None and infos["answered"]["version"] == "3"
+    table = runner.invoke(app, ["metrics", "list"])
+    row = next(line for line in table.stdout.splitlines() if line.split()[:1] == ["refusal"])
+    assert "renamed" in row and "deterministic" not in row
+    assert "refusal: renamed; score with 'answered'" in table.stdout
+
+
 @pytest.mark.slow  # fresh `python -m agility` processes: a few seconds each on 2 cores
 def test_an_entry_point_judge_metric_scores_a_stored_run_from_the_cli(
         tmp_path: Path, plugin_path: Path) -> None:

@@ -35,6 +35,11 @@ def metrics_table(infos: list[MetricInfo]) -> Table:
             table.add_row(escape(info.name), "[red]cannot be loaded[/]", "", "", "", "", "",
                           escape(info.source))
             continue
+        if info.renamed_to is not None:
+            # a former name: its stored scores stay readable, but it cannot be scored
+            table.add_row(escape(info.name), "[yellow]renamed[/]", escape(info.version or ""),
+                          "", "", "", "", escape(info.source))
+            continue
         judge = "" if info.judge == "no" else str(info.judge)
         table.add_row(escape(info.name), escape(info.kind or ""), escape(info.version or ""),
                       judge, _yes(info.contexts), _yes(info.embeddings), _yes(info.ground_truth),
@@ -57,5 +62,9 @@ def list_command(
         return
     console.print(metrics_table(infos))
     for info in infos:
+        if info.renamed_to is not None:
+            console.print(f"{escape(info.name)}: renamed; score with "
+                          f"'{escape(info.renamed_to)}' (scores stored under "
+                          f"'{escape(info.name)}' stay readable)", soft_wrap=True)
         if info.error is not None:
             console.print(f"[red]{escape(info.name)}[/]: {escape(info.error)}", soft_wrap=True)

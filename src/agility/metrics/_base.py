@@ -112,6 +112,9 @@ class Metric(abc.ABC):
     version: ClassVar[str] = "1"
     #: "deterministic", "embedding", "judge" or "adapter" (shown by ``agility metrics list``)
     kind: ClassVar[str] = "deterministic"
+    #: the metric that replaced this one, for a former name kept so its stored scores stay
+    #: readable (such a metric cannot be built; ``agility metrics list`` says what to use)
+    renamed_to: ClassVar[str | None] = None
     #: the option model; options not in it are an error
     Options: ClassVar[type[MetricOptions]] = MetricOptions
     #: the fields of MetricInput the metric needs; items lacking one are reported, not scored

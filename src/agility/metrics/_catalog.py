@@ -18,7 +18,8 @@ class MetricInfo(BaseModel):
 
     ``judge`` is ``required`` (always judged by a model), ``optional`` (in some mode, such as
     ``mode=llm``) or ``no``. A metric whose class cannot be loaded (a broken third-party
-    package) is listed with ``error`` set and its other fields empty.
+    package) is listed with ``error`` set and its other fields empty. A former name kept
+    only so its stored scores stay readable has ``renamed_to`` set: it cannot be scored.
     """
 
     name: str
@@ -32,6 +33,7 @@ class MetricInfo(BaseModel):
     source: str
     summary: str = ""
     error: str | None = None
+    renamed_to: str | None = None
 
 
 def _summary(doc: str | None) -> str:
@@ -59,5 +61,5 @@ def describe_metrics() -> list[MetricInfo]:
             contexts=cls.requires_contexts, embeddings=cls.requires_embeddings,
             ground_truth=cls.requires_ground_truth,
             options=[o for o in allowed_options(cls.Options) if o != "metric_name"],
-            source=source, summary=_summary(cls.__doc__)))
+            source=source, summary=_summary(cls.__doc__), renamed_to=cls.renamed_to))
     return infos

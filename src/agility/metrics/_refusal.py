@@ -120,6 +120,7 @@ class RenamedRefusalMetric(Metric):
     """
 
     version = "2"
+    renamed_to = "answered"
 
     @classmethod
     def parse(cls, options: MetricOptions | Mapping[str, Any] | None = None,
