@@ -2,9 +2,10 @@
 model.
 
 :func:`llama_cpp_server` starts ``python -m llama_cpp.server`` (the ``local`` extra with
-``llama-cpp-python[server]``) on a free port of 127.0.0.1 with the packaged Gemma 3 270M GGUF,
-waits until ``/v1/models`` answers, yields the base URL, and stops the server. The server logs
-to a file, not a pipe (llama.cpp logs a lot and a full pipe would block it).
+``llama-cpp-python[server]``) as :func:`agility.providers.llamacpp.server_command` sets it up,
+on a free port of 127.0.0.1 with the packaged Gemma 3 270M GGUF, waits until ``/v1/models``
+answers, yields the base URL, and stops the server. The server logs to a file, not a pipe
+(llama.cpp logs a lot and a full pipe would block it).
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import contextlib
 import os
 import socket
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -55,17 +55,14 @@ def llama_cpp_server(*, n_ctx: int = 4096, alias: str = "gemma3-270m",
     Raises:
         LlamaServerError: the server exited or did not answer within ``timeout_s``.
     """
-    from agility.providers.llamacpp import packaged_model_path
+    from agility.providers.llamacpp import server_command
 
     port = _free_port()
     folder = log_dir or Path(tempfile.mkdtemp(prefix="llama-server-"))
     log_path = folder / "server.log"
-    command = [sys.executable, "-m", "llama_cpp.server", "--model", str(packaged_model_path()),
-               "--host", "127.0.0.1", "--port", str(port), "--n_ctx", str(n_ctx),
-               "--chat_format", "gemma", "--model_alias", alias,
-               # the server's default cuts a stream in flight when the next request arrives;
-               # concurrent judge calls and tests would see broken streams
-               "--interrupt_requests", "False"]
+    # the project's own command (chat format, context window, requests queue instead of
+    # cutting each other's streams), as `agility serve-local` runs it
+    command = server_command(port=port, n_ctx=n_ctx, alias=alias)
     with log_path.open("w") as log:
         proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
                                 env={**os.environ, "HF_HUB_OFFLINE": "1"})
