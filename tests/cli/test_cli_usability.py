@@ -28,10 +28,10 @@ def _walk(cmd: Any, path: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], A
 
 
 def test_no_on_off_flag_shows_a_value_placeholder_in_any_command() -> None:
-    flags = [(path, param.name) for path, cmd in _walk(command()) for param in cmd.params
+    flags = [(path, param.name) for path, cmd in _walk(command(load_all=True)) for param in cmd.params
              if getattr(param, "is_flag", False)]
     assert ((("run",), "resume") in flags) and len(flags) > 10
-    for path, cmd in _walk(command()):
+    for path, cmd in _walk(command(load_all=True)):
         for param in cmd.params:
             if getattr(param, "is_flag", False):
                 assert param.metavar == "", (path, param.name)

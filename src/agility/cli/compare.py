@@ -7,17 +7,20 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from agility._files import atomic_write, describe_os_error
 from agility.cli._common import StoreOption, console, handle_errors, open_store
 from agility.cli._progress import ScoreBars
-from agility.cli.main import app
-from agility.compare import EXIT_CODES, Comparison, compare_runs, load_cost_items, load_criteria
 from agility.errors import UsageError
-from agility.report import render_text, write_html, write_markdown
+
+if TYPE_CHECKING:
+    from agility.compare import Comparison
+
+#: this module's top-level commands (listed in agility.cli.main.COMMANDS)
+app = typer.Typer()
 
 _STYLE = {"PASS": "bold green", "FAIL": "bold red", "INCOMPLETE": "bold yellow"}
 
@@ -30,6 +33,8 @@ def _write(path: Path, text: str, option: str) -> None:
 
 
 def _print_summary(result: Comparison) -> None:
+    from agility.report import render_text
+
     console.print(render_text(result), markup=False, highlight=False)
     console.print(result.verdict, style=_STYLE[result.verdict], markup=False)
 
@@ -60,6 +65,10 @@ def compare_command(
     store: StoreOption = None,
 ) -> None:
     """Compare TARGET_RUN against SOURCE_RUN and apply the sign-off gate."""
+    # the comparison's statistics (numpy, scipy) load when a comparison runs, not for --help
+    from agility.compare import EXIT_CODES, compare_runs, load_cost_items, load_criteria
+    from agility.report import write_html, write_markdown
+
     loaded = load_criteria(criteria) if criteria is not None else None
     items = load_cost_items(costs) if costs is not None else None
     names = [m.strip() for m in metrics.split(",") if m.strip()] if metrics else None

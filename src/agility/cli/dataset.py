@@ -10,7 +10,6 @@ from rich.markup import escape
 from rich.table import Table
 
 from agility.cli._common import console, err_console, handle_errors
-from agility.cli.main import app
 from agility.dataset import (
     PRESETS,
     dataset_stats,
@@ -23,6 +22,9 @@ from agility.dataset import (
     verify_dataset,
 )
 from agility.errors import FrozenDatasetChanged
+
+#: this module's top-level commands (listed in agility.cli.main.COMMANDS)
+app = typer.Typer()
 
 dataset_app = typer.Typer(help="Golden datasets: validate, import, split, freeze, verify, stats.",
                           no_args_is_help=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from pydantic import BaseModel
@@ -12,11 +12,14 @@ from rich.table import Table
 
 from agility._files import atomic_write, describe_os_error
 from agility.cli._common import StoreOption, console, err_console, handle_errors, open_store
-from agility.cli.main import app
-from agility.compare import SmeSummary
 from agility.errors import UnknownName, UsageError
-from agility.metrics import CalibrationReport, calibrate_file, grade_file
-from agility.metrics._grade import parse_mapping
+
+if TYPE_CHECKING:
+    from agility.compare import SmeSummary
+    from agility.metrics import CalibrationReport
+
+#: this module's top-level commands (listed in agility.cli.main.COMMANDS)
+app = typer.Typer()
 
 
 @app.command("grade")
@@ -37,6 +40,9 @@ def grade(
     concurrency: Annotated[int, typer.Option(min=1, help="Parallel judge calls.")] = 4,
 ) -> None:
     """Grade answers recorded elsewhere: adds verdict, score and reason to each row."""
+    from agility.metrics import grade_file
+    from agility.metrics._grade import parse_mapping
+
     options = {"base_url": base_url} if base_url else None
     rows = grade_file(input_path, output_path, mapping=parse_mapping(map_ or []), judge=judge,
                       judge_options=options, judge_repeats=judge_repeats,
@@ -65,6 +71,8 @@ def calibrate(
 ) -> None:
     """Automated verdicts against human labels: agreement, kappa, confusion, per-class P/R/F1
     (--input), or per metric against a review queue's SME verdicts (--queue)."""
+    from agility.metrics import calibrate_file
+
     if (input_path is None) == (queue is None):
         raise UsageError("give exactly one of --input (a graded file) or --queue (a review "
                          "queue)")

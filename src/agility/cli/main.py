@@ -1,19 +1,131 @@
 """The ``agility`` command line: a thin layer over the library.
 
-Each command group lives in its own module and registers itself on :data:`app` here.
+Commands load lazily. :data:`COMMANDS` names every top-level command, the module that defines
+it and the one line ``agility --help`` shows for it; a command's module is imported only when
+that command runs (or its own ``--help`` is asked for). So ``agility --version`` and
+``agility --help`` import no command module and none of the libraries behind them (scipy,
+pyarrow, torch, the web framework...), and one slow import in one command never slows the
+others. ``tests/cli/test_cli_startup.py`` holds the rules:
+
+- a command module defines its own ``app = typer.Typer()`` and puts its top-level commands and
+  groups on it (``@app.command("run")``, ``app.add_typer(runs_app, name="runs")``), never on this
+  module's app;
+- each of those names is a line in :data:`COMMANDS`, whose help is the command's own first
+  paragraph (the test renders ``agility --help`` lazily and with every module loaded, and the
+  two must agree);
+- a command imports a heavy library (numpy, scipy, pyarrow, torch, llama_cpp, starlette,
+  anthropic, boto3...) inside the function that needs it, or through a library module that does,
+  so ``agility COMMAND --help`` stays light too.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import importlib
+from typing import Any, NamedTuple
 
 import typer
 import typer.main
+from typer.core import TyperCommand, TyperGroup
 
 from agility import __version__
 
+
+class CommandEntry(NamedTuple):
+    """Where a top-level command lives and what ``agility --help`` says about it."""
+
+    module: str
+    help: str
+
+
+#: every top-level command, in the order ``agility --help`` lists them (the workflow's order)
+COMMANDS: dict[str, CommandEntry] = {
+    "init": CommandEntry("agility.cli.migrate", "Write a commented starter migration plan, with "
+                         "the criteria and prompt files it names."),
+    "demo": CommandEntry("agility.cli.migrate", "Copy the finance RAG example and migrate it "
+                         "offline with the packaged local models."),
+    "migrate": CommandEntry("agility.cli.migrate", "Run a migration plan end to end; running it "
+                            "again resumes where it stopped."),
+    "dataset": CommandEntry("agility.cli.dataset", "Golden datasets: validate, import, split, "
+                            "freeze, verify, stats."),
+    "run": CommandEntry("agility.cli.run", "Benchmark a model on a golden dataset; every result "
+                        "is stored as it completes."),
+    "runs": CommandEntry("agility.cli.run", "Runs in the store: list them, show one."),
+    "export": CommandEntry("agility.cli.run", "Export a run's results, one row per result."),
+    "score": CommandEntry("agility.cli.score", "Score every successful answer of RUN and store "
+                          "the scores per example."),
+    "grade": CommandEntry("agility.cli.grade", "Grade answers recorded elsewhere: adds verdict, "
+                          "score and reason to each row."),
+    "calibrate": CommandEntry("agility.cli.grade", "Automated verdicts against human labels: "
+                              "agreement, kappa, confusion, per-class P/R/F1\n(--input), or per "
+                              "metric against a review queue's SME verdicts (--queue)."),
+    "metrics": CommandEntry("agility.cli.metrics", "Metrics: list them and what each needs."),
+    "compare": CommandEntry("agility.cli.compare", "Compare TARGET_RUN against SOURCE_RUN and "
+                            "apply the sign-off gate."),
+    "review": CommandEntry("agility.cli.review", "SME review: queues drawn by the playbook's "
+                           "sample, a web app for the experts, agreement with the automated "
+                           "metrics."),
+    "prices": CommandEntry("agility.cli.prices", "Prices: what a model's calls cost, and where "
+                           "the figure comes from."),
+    "serve-local": CommandEntry("agility.cli.serve", "Serve the packaged Gemma 3 270M over HTTP "
+                                "(llama.cpp's server, set up for agility)."),
+    "store": CommandEntry("agility.cli.store", "The store itself: copy a SQLite store into "
+                          "PostgreSQL."),
+}
+
+
+class _Unloaded(TyperCommand):
+    """Stands for a command in ``agility --help`` before its module is imported."""
+
+
+class LazyGroup(TyperGroup):
+    """The root group: lists :data:`COMMANDS` and imports a command's module on first use."""
+
+    def __init__(self, **attrs: Any) -> None:
+        super().__init__(**attrs)
+        self._listing = False
+        for name, entry in COMMANDS.items():
+            # the names are known up front (help, "did you mean"); the commands are not
+            self.commands.setdefault(name, _Unloaded(name=name, help=entry.help))
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        found = self.commands.get(cmd_name)
+        if isinstance(found, _Unloaded) and not self._listing:
+            found = self.commands[cmd_name] = load_command(cmd_name)
+        return found
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        # Listing the commands needs their names and help, not their modules.
+        self._listing = True
+        try:
+            super().format_help(ctx, formatter)
+        finally:
+            self._listing = False
+
+
+def load_command(name: str) -> Any:
+    """Import the module of the top-level command ``name`` and build its Click command.
+
+    Raises:
+        KeyError: ``name`` is not in :data:`COMMANDS`.
+        RuntimeError: the module breaks the registration rules (a bug, caught by the tests).
+    """
+    entry = COMMANDS[name]
+    module = importlib.import_module(entry.module)
+    module_app = getattr(module, "app", None)
+    if not isinstance(module_app, typer.Typer) or module_app is app:
+        raise RuntimeError(f"{entry.module} must define its own `app = typer.Typer()` holding "
+                           f"its commands (see agility.cli.main)")
+    built = typer.main.get_group(module_app).commands.get(name)
+    if built is None:
+        raise RuntimeError(f"{entry.module}: its app has no command {name!r} (COMMANDS in "
+                           f"agility.cli.main names it there)")
+    _tidy_flags(built)
+    return built
+
+
 app = typer.Typer(
     name="agility",
+    cls=LazyGroup,
     help="Move an LLM application from one model to another without breaking production.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -36,20 +148,8 @@ def _root(
 
 
 def _register() -> None:
-    # One import per command module; each adds its commands to `app`.
-    from agility.cli import (
-        compare,  # noqa: F401
-        dataset,  # noqa: F401
-        grade,  # noqa: F401
-        metrics,  # noqa: F401
-        migrate,  # noqa: F401
-        prices,  # noqa: F401
-        review,  # noqa: F401
-        run,  # noqa: F401
-        score,  # noqa: F401
-        serve,  # noqa: F401
-        store,  # noqa: F401
-    )
+    """Nothing to do: commands load on first use. Kept for callers written before that
+    (tests call it before invoking :data:`app`)."""
 
 
 def _tidy_flags(command: Any) -> None:
@@ -68,14 +168,22 @@ def _tidy_flags(command: Any) -> None:
 
     command.get_help_option = help_option
     for sub in getattr(command, "commands", {}).values():
-        _tidy_flags(sub)
+        if not isinstance(sub, _Unloaded):
+            _tidy_flags(sub)
 
 
-def command() -> Any:
-    """The whole command line as one Click command (what the ``agility`` script runs)."""
-    _register()
+def command(load_all: bool = False) -> Any:
+    """The whole command line as one Click command (what the ``agility`` script runs).
+
+    Args:
+        load_all: import every command module now (tests that walk every command's options);
+            by default a command's module is imported when the command is used.
+    """
     built = typer.main.get_command(app)
     _tidy_flags(built)
+    if load_all:
+        for name in COMMANDS:
+            built.get_command(None, name)
     return built
 
 
@@ -85,8 +193,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    # Run as `python -m agility.cli.main`: the command modules register on the importable
-    # module's app, so hand over to it rather than to this __main__ copy.
-    from agility.cli.main import main as _main
-
-    _main()
+    main()

@@ -11,8 +11,10 @@ from rich.markup import escape
 from rich.table import Table
 
 from agility.cli._common import console, handle_errors
-from agility.cli.main import app
 from agility.metrics import MetricInfo, describe_metrics
+
+#: this module's top-level commands (listed in agility.cli.main.COMMANDS)
+app = typer.Typer()
 
 metrics_app = typer.Typer(help="Metrics: list them and what each needs.", no_args_is_help=True)
 app.add_typer(metrics_app, name="metrics")

@@ -10,18 +10,19 @@ from __future__ import annotations
 import shlex
 import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from agility.cli._common import StoreOption, console, err_console, handle_errors
 from agility.cli._progress import ScoreBars
-from agility.cli.main import app
-from agility.compare import EXIT_CODES, format_usd
-from agility.migrate import MigrationResult, migrate, run_demo, write_starter_files
-from agility.providers import RoutingPolicy
-from agility.report import criterion_lines
 from agility.store import Store
+
+if TYPE_CHECKING:
+    from agility.migrate import MigrationResult
+
+#: this module's top-level commands (listed in agility.cli.main.COMMANDS)
+app = typer.Typer()
 
 _STYLE = {"PASS": "bold green", "FAIL": "bold red", "INCOMPLETE": "bold yellow"}
 
@@ -35,6 +36,9 @@ def _num(value: Any, fmt: str) -> str:
 
 
 def _print_result(result: MigrationResult, seconds: float | None = None) -> None:
+    from agility.compare import format_usd
+    from agility.report import criterion_lines
+
     head = result.headline
     console.print(f"{result.source_run} -> {result.target_run}: {head['n_paired']} paired "
                   f"examples (gate on {head['gate_split']})", markup=False, highlight=False)
@@ -74,6 +78,8 @@ def init_command(
     force: Annotated[bool, typer.Option(help="Overwrite an existing file.")] = False,
 ) -> None:
     """Write a commented starter migration plan, with the criteria and prompt files it names."""
+    from agility.migrate import write_starter_files
+
     written = write_starter_files(path, force=force)
     for file in written:
         console.print(f"wrote {file}", markup=False, highlight=False)
@@ -104,6 +110,11 @@ def migrate_command(
     the sign-off gate and writes the report. A plan may come from a pull request: it can send
     requests only to loopback and the hosts you allow here, with keys you allow here.
     """
+    # the pipeline (runner, metrics, statistics) loads when a migration runs, not for --help
+    from agility.compare import EXIT_CODES
+    from agility.migrate import migrate
+    from agility.providers import RoutingPolicy
+
     routing = RoutingPolicy.from_environment(allow_host or (), allow_key_env or ())
     opened = Store(store) if store is not None else None
     try:
@@ -128,6 +139,8 @@ def demo_command(
     store: StoreOption = None,
 ) -> None:
     """Copy the finance RAG example and migrate it offline with the packaged local models."""
+    from agility.migrate import run_demo
+
     started = time.perf_counter()
     opened = Store(store) if store is not None else None
     try:

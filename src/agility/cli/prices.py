@@ -2,20 +2,30 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from agility.cli._common import console, handle_errors
-from agility.cli.main import app
-from agility.compare import format_rate as _rate
 from agility.pricing import PriceMatch
 from agility.runner import model_price
+
+#: this module's top-level commands (listed in agility.cli.main.COMMANDS)
+app = typer.Typer()
 
 prices_app = typer.Typer(help="Prices: what a model's calls cost, and where the figure comes "
                               "from.", no_args_is_help=True)
 app.add_typer(prices_app, name="prices")
+
+
+def _rate(value: float | Decimal) -> str:
+    # agility.compare imports its statistics (numpy, scipy) with the package: only when a price
+    # is shown, not for --help
+    from agility.compare import format_rate
+
+    return format_rate(value)
 
 
 def _per_mtok(value: float | None, missing: str) -> str:

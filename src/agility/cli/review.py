@@ -9,7 +9,9 @@ import typer
 from rich.markup import escape
 
 from agility.cli._common import StoreOption, console, err_console, handle_errors, open_store
-from agility.cli.main import app
+
+#: this module's top-level commands (listed in agility.cli.main.COMMANDS)
+app = typer.Typer()
 
 review_app = typer.Typer(help="SME review: queues drawn by the playbook's sample, a web app "
                               "for the experts, agreement with the automated metrics.",

@@ -20,7 +20,6 @@ from agility.cli._common import (
     open_store,
     parse_key_values,
 )
-from agility.cli.main import app
 from agility.errors import RunStopped, UsageError
 from agility.providers import RoutingPolicy
 from agility.runner import (
@@ -35,6 +34,9 @@ from agility.runner import (
 )
 from agility.store import RunRecord, Store, shown_status
 from agility.systems import load_system_file, parse_system_spec
+
+#: this module's top-level commands (listed in agility.cli.main.COMMANDS)
+app = typer.Typer()
 
 runs_app = typer.Typer(help="Runs in the store: list them, show one.", no_args_is_help=True)
 app.add_typer(runs_app, name="runs")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -10,9 +10,13 @@ from rich.table import Table
 
 from agility.cli._common import StoreOption, console, err_console, handle_errors, open_store
 from agility.cli._progress import ScoreBars
-from agility.cli.main import app
 from agility.errors import UsageError
-from agility.metrics import MetricSpec, MetricSummary, judge_spread, score_run
+
+if TYPE_CHECKING:
+    from agility.metrics import MetricSpec, MetricSummary
+
+#: this module's top-level commands (listed in agility.cli.main.COMMANDS)
+app = typer.Typer()
 
 
 def parse_metrics(text: str) -> list[str]:
@@ -83,6 +87,9 @@ def score(
     store: StoreOption = None,
 ) -> None:
     """Score every successful answer of RUN and store the scores per example."""
+    # the metrics (numpy, the models some of them load) load when scoring, not for --help
+    from agility.metrics import judge_spread, score_run
+
     names = parse_metrics(metrics)
     specs = with_options(names, settings or [])
     options = {"base_url": base_url} if base_url else None

@@ -12,7 +12,9 @@ from typing import Annotated
 import typer
 
 from agility.cli._common import console, handle_errors
-from agility.cli.main import app
+
+#: this module's top-level commands (listed in agility.cli.main.COMMANDS)
+app = typer.Typer()
 
 
 @app.command("serve-local")

@@ -8,8 +8,10 @@ import typer
 from rich.markup import escape
 
 from agility.cli._common import console, handle_errors
-from agility.cli.main import app
 from agility.store import TableCopy, copy_store
+
+#: this module's top-level commands (listed in agility.cli.main.COMMANDS)
+app = typer.Typer()
 
 store_app = typer.Typer(help="The store itself: copy a SQLite store into PostgreSQL.",
                         no_args_is_help=True)

@@ -1,0 +1,144 @@
+"""Start-up: the command line imports a command's module, and the heavy libraries behind it,
+only when that command is used (issue 20). The rules these tests hold are in the docstring of
+``agility.cli.main`` and in docs/architecture.md."""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from agility.cli import main as cli_main
+
+#: third-party modules too heavy to import before a command needs them (each costs from tens
+#: of milliseconds to seconds of CPU, or memory): checked in every start-up test
+HEAVY = (
+    "numpy", "scipy", "pyarrow", "pandas", "torch", "sentence_transformers", "transformers",
+    "llama_cpp", "starlette", "fastapi", "uvicorn", "ray", "psycopg", "psycopg2",
+    "presidio_analyzer", "presidio_anonymizer", "boto3", "botocore", "anthropic", "openai",
+    "sklearn", "nltk", "rouge_score", "sacrebleu", "ragas", "deepeval", "litellm", "httpx",
+    "playwright",
+)
+
+#: lighter libraries still not wanted by `agility --version` / `agility --help`
+LIBRARIES = ("pydantic", "yaml", "jinja2", "aiohttp", "orjson", "uvloop", "jsonschema",
+             "sqlite3")
+
+#: the only agility modules `agility --version` and `agility --help` may import
+ROOT_MODULES = {"agility", "agility._version", "agility.cli", "agility.cli.main"}
+
+#: what `agility COMMAND --help` may import from HEAVY, per command module: each entry is a
+#: library the command's module imports at the top because its work always needs it
+ALLOWED_FOR_HELP: dict[str, set[str]] = {}
+
+_PROBE = """
+import json, sys
+from agility.cli.main import main
+sys.argv = ['agility', *json.loads(sys.argv[1])]
+try:
+    main()
+except SystemExit:
+    pass
+print('\\nMODULES ' + json.dumps(sorted(sys.modules)))
+"""
+
+
+def _modules_after(args: list[str]) -> set[str]:
+    """The modules a fresh interpreter holds after running ``agility ARGS``."""
+    done = subprocess.run([sys.executable, "-c", _PROBE, json.dumps(args)],
+                          capture_output=True, text=True, timeout=300)
+    line = done.stdout.rsplit("\nMODULES ", 1)
+    assert len(line) == 2, done.stdout + done.stderr
+    return set(json.loads(line[1]))
+
+
+def _roots(modules: set[str], names: tuple[str, ...]) -> set[str]:
+    return {name for name in names if name in modules}
+
+
+@pytest.mark.parametrize("args", [["--version"], ["--help"], []])
+def test_version_and_help_import_no_command_and_no_library(args: list[str]) -> None:
+    modules = _modules_after(args)
+    assert _roots(modules, HEAVY) == set()
+    assert _roots(modules, LIBRARIES) == set()
+    ours = {m for m in modules if m == "agility" or m.startswith("agility.")}
+    assert ours == ROOT_MODULES
+
+
+def _command_modules() -> list[str]:
+    return sorted({entry.module for entry in cli_main.COMMANDS.values()})
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("module", _command_modules())
+def test_a_commands_help_imports_no_heavy_library(module: str) -> None:
+    """``agility COMMAND --help`` imports the command's module, which keeps heavy libraries
+    out of its import path (they are imported inside the functions that need them)."""
+    name = next(n for n, e in cli_main.COMMANDS.items() if e.module == module)
+    modules = _modules_after([name, "--help"])
+    assert module in modules
+    assert _roots(modules, HEAVY) <= ALLOWED_FOR_HELP.get(module, set())
+
+
+def _help(group: Any) -> str:
+    with CliRunner().isolation(env={"COLUMNS": "120"}) as (out, _err, _mixed):
+        with pytest.raises(SystemExit) as done:
+            group.main(["--help"], prog_name="agility")
+        sys.stdout.flush()
+        assert done.value.code == 0
+        return out.getvalue().decode()
+
+
+def test_the_lazy_help_says_what_the_commands_say() -> None:
+    """The one-line help in COMMANDS is each command's own (a stale line fails here)."""
+    lazy = _help(cli_main.command())
+    loaded = _help(cli_main.command(load_all=True))
+    assert lazy == loaded
+    for name in cli_main.COMMANDS:
+        assert f" {name} " in lazy
+
+
+def _top_level_names(module_app: typer.Typer) -> set[str]:
+    names = {info.name or (info.callback.__name__ if info.callback else "")
+             for info in module_app.registered_commands}
+    names |= {info.name or "" for info in module_app.registered_groups}
+    return names
+
+
+def test_every_command_module_is_registered_and_every_entry_loads() -> None:
+    cli_dir = Path(cli_main.__file__).parent
+    defined: dict[str, str] = {}
+    for path in sorted(cli_dir.glob("*.py")):
+        if path.stem in {"__init__", "main"} or path.stem.startswith("_"):
+            continue
+        source = path.read_text(encoding="utf-8")
+        tree = ast.parse(source)
+        imports_main_app = any(
+            isinstance(node, ast.ImportFrom) and node.module == "agility.cli.main"
+            and any(alias.name == "app" for alias in node.names) for node in ast.walk(tree))
+        assert not imports_main_app, (f"{path.name} registers on agility.cli.main.app: give "
+                                      f"it its own `app = typer.Typer()` and list its commands "
+                                      f"in COMMANDS")
+        module = importlib.import_module(f"agility.cli.{path.stem}")
+        module_app = getattr(module, "app", None)
+        assert isinstance(module_app, typer.Typer), f"{path.name} defines no `app`"
+        for name in _top_level_names(module_app):
+            defined[name.replace("_", "-")] = module.__name__
+    listed = {name: entry.module for name, entry in cli_main.COMMANDS.items()}
+    assert defined == listed
+    for name in cli_main.COMMANDS:
+        assert cli_main.load_command(name).name == name
+
+
+def test_a_mistyped_command_still_gets_a_suggestion() -> None:
+    result = CliRunner().invoke(cli_main.app, ["compre"])
+    assert result.exit_code == 2
+    assert "compare" in result.output
