@@ -10,12 +10,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import typer
-
-from agility.cli.main import _register, app
+from agility.cli.main import command
 from agility.migrate import STARTER_PLAN
 
-_register()
 ROOT = Path(__file__).resolve().parents[2]
 CODE_SPAN = re.compile(r"`([^`\n]+)`")
 FENCE = re.compile(r"^```.*?$(.*?)^```", re.DOTALL | re.MULTILINE)
@@ -67,7 +64,7 @@ def mentions() -> list[tuple[str, list[str]]]:
                for p in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]}
     sources["the starter plan"] = STARTER_PLAN
     # help texts are about commands: a bare "agility X" there is a command too
-    help_text = "\n".join(_help_texts(typer.main.get_command(app)))
+    help_text = "\n".join(_help_texts(command(load_all=True)))
     sources["the CLI's help"] = re.sub(r"\bagility(?: [a-z][\w.-]*)+", r"`\g<0>`", help_text)
     for path in sorted((ROOT / "src" / "agility").rglob("*.py")):
         sources[str(path.relative_to(ROOT))] = _messages(path.read_text(encoding="utf-8"))
@@ -100,14 +97,14 @@ def test_the_scan_finds_the_mentions_it_must_check() -> None:
 
 
 def test_every_mentioned_command_exists() -> None:
-    root = typer.main.get_command(app)
+    root = command(load_all=True)
     bad = [f"{where}: agility {' '.join(words)} ({_missing(root, words)!r} is not a command)"
            for where, words in mentions() if _missing(root, words) is not None]
     assert not bad, "\n".join(bad)
 
 
 def test_a_missing_command_would_be_caught() -> None:
-    root = typer.main.get_command(app)
+    root = command(load_all=True)
     assert _missing(root, ["metrics", "lst"]) == "lst"
     assert _missing(root, ["nosuch"]) == "nosuch"
     assert _missing(root, ["score", "source", "--metrics", "x"]) is None

@@ -179,11 +179,11 @@ def command(load_all: bool = False) -> Any:
         load_all: import every command module now (tests that walk every command's options);
             by default a command's module is imported when the command is used.
     """
-    built = typer.main.get_command(app)
+    built = typer.main.get_group(app)
     _tidy_flags(built)
     if load_all:
         for name in COMMANDS:
-            built.get_command(None, name)
+            built.commands[name] = load_command(name)
     return built
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich import box
@@ -11,7 +11,9 @@ from rich.markup import escape
 from rich.table import Table
 
 from agility.cli._common import console, handle_errors
-from agility.metrics import MetricInfo, describe_metrics
+
+if TYPE_CHECKING:
+    from agility.metrics import MetricInfo
 
 #: this module's top-level commands (listed in agility.cli.main.COMMANDS)
 app = typer.Typer()
@@ -58,6 +60,8 @@ def list_command(
     """List every registered metric (built-in, registered, or from an installed package's
     ``agility.metrics`` entry point): kind, version, and what it needs: a judge model
     (--judge), contexts, the local embedding model, a ground truth."""
+    from agility.metrics import describe_metrics
+
     infos = describe_metrics()
     if as_json:
         typer.echo(json.dumps([i.model_dump() for i in infos], indent=2))
