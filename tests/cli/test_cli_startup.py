@@ -28,9 +28,10 @@ HEAVY = (
     "playwright",
 )
 
-#: lighter libraries still not wanted by `agility --version` / `agility --help`
+#: lighter libraries still not wanted by `agility --version` / `agility --help` (Typer's boxed
+#: help, `typer.rich_utils`, imports rich's markdown renderer: more than the rest of the start)
 LIBRARIES = ("pydantic", "yaml", "jinja2", "aiohttp", "orjson", "uvloop", "jsonschema",
-             "sqlite3")
+             "sqlite3", "typer.rich_utils", "markdown_it", "rich.markdown")
 
 #: the only agility modules `agility --version` and `agility --help` may import
 ROOT_MODULES = {"agility", "agility._version", "agility.cli", "agility.cli.main"}
@@ -136,6 +137,18 @@ def test_every_command_module_is_registered_and_every_entry_loads() -> None:
     assert defined == listed
     for name in cli_main.COMMANDS:
         assert cli_main.load_command(name).name == name
+
+
+@pytest.mark.parametrize("args", [["--help"], []])
+def test_the_root_help_lists_every_command_whole(args: list[str]) -> None:
+    """``agility`` alone prints the same help as ``agility --help`` (exit 2, a usage error);
+    each command's line is said whole, not cut to fit one row."""
+    result = CliRunner().invoke(cli_main.app, args, env={"COLUMNS": "80"})
+    assert result.exit_code == (0 if args else 2)
+    text = " ".join(result.stdout.split("Commands:", 1)[1].split())
+    assert "..." not in text
+    for entry in cli_main.COMMANDS.values():
+        assert " ".join(entry.help.split()) in text
 
 
 def test_a_mistyped_command_still_gets_a_suggestion() -> None:

@@ -94,12 +94,36 @@ class LazyGroup(TyperGroup):
         return found
 
     def format_help(self, ctx: Any, formatter: Any) -> None:
-        # Listing the commands needs their names and help, not their modules.
+        # Listing the commands needs their names and help, not their modules. And Click's plain
+        # layout: Typer's boxed one imports rich's markdown renderer, which alone costs more
+        # than the rest of `agility --help` (a command's own --help keeps the boxes).
         self._listing = True
+        mode, self.rich_markup_mode = self.rich_markup_mode, None
         try:
             super().format_help(ctx, formatter)
         finally:
             self._listing = False
+            self.rich_markup_mode = mode
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        if not args and self.no_args_is_help and not ctx.resilient_parsing:
+            # Typer's error handler drops the help it is given here (its boxed layout prints
+            # while it is built; the plain one is only returned): print it, and exit as a usage
+            # error would
+            typer.echo(ctx.get_help())
+            ctx.exit(2)
+        return list(super().parse_args(ctx, args))
+
+    def format_commands(self, ctx: Any, formatter: Any) -> None:
+        # Click cuts each line to fit one row ("..."); say it whole, wrapped in its column.
+        rows = []
+        for name in self.list_commands(ctx):
+            found = self.get_command(ctx, name)
+            if found is not None and not found.hidden:
+                rows.append((name, " ".join(found.get_short_help_str(limit=10_000).split())))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
 
 
 def load_command(name: str) -> Any:

@@ -10,6 +10,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from agility._process import process_age_s
 from agility.chat import GenerationConfig
 from agility.cli._common import (
     ReadOnlyOption,
@@ -54,7 +55,7 @@ def _usd(value: float | None) -> str:
     return "not measured" if value is None else f"${value:.6f}"
 
 
-def _summary_table(summary: RunSummary) -> Table:
+def _summary_table(summary: RunSummary, startup_s: float | None = None) -> Table:
     table = Table(title=f"run {escape(summary.name)}", show_header=False)
     rows: list[tuple[str, Any]] = [
         ("examples", summary.n_examples), ("results written", summary.n_done),
@@ -63,6 +64,12 @@ def _summary_table(summary: RunSummary) -> Table:
         ("skipped (already done)", summary.skipped_on_resume),
         ("cost", _usd(summary.total_cost_usd)), ("wall time", _fmt(summary.wall_time_s, " s")),
     ]
+    if startup_s is not None:
+        # the run's wall time starts after the imports and the store; say what came before,
+        # and the whole, so the two add up to what `time agility run ...` shows
+        whole = process_age_s()
+        rows.append(("start-up (before the run)", _fmt(startup_s, " s", 2)))
+        rows.append(("process wall time", _fmt(whole, " s")))
     if summary.n_throttled:
         rows.append(("throttled", f"{summary.n_throttled} attempts; concurrency came down to "
                                   f"{summary.lowest_concurrency} of {summary.concurrency}"))
@@ -71,10 +78,11 @@ def _summary_table(summary: RunSummary) -> Table:
     return table
 
 
-def print_run_outcome(summary: RunSummary) -> int:
+def print_run_outcome(summary: RunSummary, startup_s: float | None = None) -> int:
     """Print a run's summary and why it failed, if it did; return the exit status (1 when
-    any call failed or an answer came back empty, else 0)."""
-    console.print(_summary_table(summary))
+    any call failed or an answer came back empty, else 0). ``startup_s``: the process's age
+    when the run began (shown with the process's whole time), if known."""
+    console.print(_summary_table(summary, startup_s))
     for message, count in summary.top_errors:
         err_console.print(f"[red]{count} x[/] {escape(message)}", highlight=False,
                           soft_wrap=True)
@@ -179,6 +187,7 @@ def run_command(
         limit = RateLimit(rpm=rpm, tpm=tpm) if rpm or tpm else None
     except ValueError as exc:
         raise UsageError(f"invalid option: {exc}") from None
+    startup = process_age_s()
     if model is None and system is None:
         raise UsageError("give --model (the plain model call) or --system (your application)",
                          argument="model")
@@ -209,7 +218,7 @@ def run_command(
                                     executor=executor, ray_address=ray_address, **common)
         except RunStopped as stopped:
             if stopped.summary is not None:
-                print_run_outcome(stopped.summary)
+                print_run_outcome(stopped.summary, startup)
             raise
         except KeyboardInterrupt:
             err_console.print(f"[yellow]interrupted[/]: every finished answer is stored. "
@@ -219,7 +228,7 @@ def run_command(
                               f"{'' if store is None else ' --store ' + escape(str(store))}",
                               highlight=False, soft_wrap=True)
             raise typer.Exit(130) from None
-    raise typer.Exit(print_run_outcome(summary))
+    raise typer.Exit(print_run_outcome(summary, startup))
 
 
 def _what(model: str | None, system: str | None, options: Path | None) -> str:
