@@ -25,7 +25,7 @@ HEAVY = (
     "llama_cpp", "starlette", "fastapi", "uvicorn", "ray", "psycopg", "psycopg2",
     "presidio_analyzer", "presidio_anonymizer", "boto3", "botocore", "anthropic", "openai",
     "sklearn", "nltk", "rouge_score", "sacrebleu", "ragas", "deepeval", "litellm", "httpx",
-    "playwright",
+    "playwright", "aiohttp",
 )
 
 #: lighter libraries still not wanted by `agility --version` / `agility --help` (Typer's boxed
@@ -87,6 +87,37 @@ def test_a_commands_help_imports_no_heavy_library(module: str) -> None:
     modules = _modules_after([name, "--help"])
     assert module in modules
     assert _roots(modules, HEAVY) <= ALLOWED_FOR_HELP.get(module, set())
+
+
+#: what no light command may import: the issue's list (these cost seconds or hundreds of MB)
+NOT_FOR_LIGHT_WORK = ("scipy", "torch", "pyarrow", "llama_cpp", "fastapi", "starlette",
+                      "uvicorn", "sentence_transformers", "transformers", "pandas")
+
+
+@pytest.mark.slow
+def test_light_commands_import_no_heavy_library(tmp_path: Path) -> None:
+    """Commands that do light work (a run against the in-process model, reading runs back,
+    checking a dataset, a price) really run, and import none of the heavy libraries."""
+    golden = tmp_path / "golden.jsonl"
+    golden.write_text("".join(json.dumps({"id": f"ex-{i}", "source_prompt": f"q {i}?",
+                                          "ground_truth": f"a {i}"}) + "\n" for i in range(3)),
+                      encoding="utf-8")
+    db = str(tmp_path / "light.db")
+    commands = [
+        ["run", "--dataset", str(golden), "--model", "mock/echo", "--name", "light",
+         "--store", db],
+        ["runs", "list", "--store", db], ["runs", "show", "light", "--store", db],
+        ["dataset", "validate", str(golden)], ["dataset", "stats", str(golden)],
+        ["prices", "show", "openai/gpt-4o-mini"], ["metrics", "list"],
+    ]
+    for args in commands:
+        modules = _modules_after(args)
+        assert _roots(modules, NOT_FOR_LIGHT_WORK) == set(), args
+    # the run did happen (so the commands after it had a run to read)
+    from agility.store import Store
+
+    with Store(db) as store:
+        assert len(store.results(store.require_run("light").id)) == 3
 
 
 def _help(group: Any) -> str:

@@ -50,7 +50,8 @@ COMMANDS: dict[str, CommandEntry] = {
     "run": CommandEntry("agility.cli.run", "Benchmark a model on a golden dataset; every result "
                         "is stored as it completes."),
     "runs": CommandEntry("agility.cli.run", "Runs in the store: list them, show one."),
-    "export": CommandEntry("agility.cli.run", "Export a run's results, one row per result."),
+    "export": CommandEntry("agility.cli.run", "Export a run's results, one row per result (or "
+                           "per span with --spans)."),
     "score": CommandEntry("agility.cli.score", "Score every successful answer of RUN and store "
                           "the scores per example."),
     "grade": CommandEntry("agility.cli.grade", "Grade answers recorded elsewhere: adds verdict, "

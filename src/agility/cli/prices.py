@@ -10,7 +10,6 @@ import typer
 
 from agility.cli._common import console, handle_errors
 from agility.pricing import PriceMatch
-from agility.runner import model_price
 
 #: this module's top-level commands (listed in agility.cli.main.COMMANDS)
 app = typer.Typer()
@@ -82,6 +81,9 @@ def show_command(
 
     Exits 2 with how to price it when no price applies.
     """
+    # the runner resolves the provider (and imports the HTTP client): not for --help
+    from agility.runner import model_price
+
     match = model_price(model, provider_options={"region": region} if region else None,
                         prices=prices, price_input=price_input, price_output=price_output,
                         price_cached_input=price_cached_input,

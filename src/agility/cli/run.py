@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -22,19 +22,10 @@ from agility.cli._common import (
     parse_key_values,
 )
 from agility.errors import RunStopped, UsageError
-from agility.providers import RoutingPolicy
-from agility.runner import (
-    RateLimit,
-    RetryPolicy,
-    RunSummary,
-    export_run,
-    export_spans,
-    run_figures,
-    run_model,
-    run_system,
-)
 from agility.store import RunRecord, Store, shown_status
-from agility.systems import load_system_file, parse_system_spec
+
+if TYPE_CHECKING:
+    from agility.runner import RunSummary
 
 #: this module's top-level commands (listed in agility.cli.main.COMMANDS)
 app = typer.Typer()
@@ -175,6 +166,11 @@ def run_command(
                               "start a local one for this run).")] = None,
 ) -> None:
     """Benchmark a model on a golden dataset; every result is stored as it completes."""
+    # the runner (providers, the HTTP client) loads when a run starts, not for --help
+    from agility.providers import RoutingPolicy
+    from agility.runner import RateLimit, RetryPolicy, run_model, run_system
+    from agility.systems import load_system_file, parse_system_spec
+
     options = parse_key_values(provider_option, "--provider-option")
     options.update({k: v for k, v in (("base_url", base_url), ("region", region))
                     if v is not None})
@@ -297,6 +293,8 @@ def runs_show(
     read_only: ReadOnlyOption = False,
 ) -> None:
     """Show a run's reproducibility record and headline figures."""
+    from agility.runner import run_figures
+
     with open_store(store, read_only) as db:
         run = db.require_run(name)
         figures = run_figures(db.results(run.id))
@@ -337,6 +335,8 @@ def export_command(
     read_only: ReadOnlyOption = False,
 ) -> None:
     """Export a run's results, one row per result (or per span with --spans)."""
+    from agility.runner import export_run, export_spans
+
     with open_store(store, read_only) as db:
         count = (export_spans if spans else export_run)(db, name, fmt, out)
     console.print(f"wrote {count} rows to {escape(str(out))}")
