@@ -1,0 +1,243 @@
+"""The same small job through agility and through its peers, each a whole process.
+
+    python benchmarks/peers.py [--examples 500] [--concurrency 32] [--repeats 3]
+
+The job (issue 20): ``--examples`` one-turn prompts at ``--concurrency`` against a local
+OpenAI-compatible server (``agility.testing.fake_openai`` in its own process) that sends the
+first token after 50 ms and the whole answer after 145 ms (20 streamed words 5 ms apart); the
+ideal wall time is examples / concurrency x 0.145 s. Each harness runs as a fresh process, the
+way a user starts it, so start-up counts: wall time is measured around the process, CPU time
+is its user + system time and the peak resident set its ``ru_maxrss`` (``os.wait4``). The
+harnesses run interleaved, ``--repeats`` times; the table shows the medians.
+
+Harnesses: a bare aiohttp client streaming the answers (the floor); the openai SDK in a loop
+(non-streaming and streaming); ``agility run`` (streams, records TTFT, tokens and cost in a
+SQLite store); ``agility run`` then ``agility score --metrics contains`` (two processes,
+summed); and litellm, inspect-ai and promptfoo when installed (skipped otherwise, and said so).
+Goals: ``agility run`` within 1.3x the bare client's wall time and <= 1.2 ms CPU per sample
+for the whole process; run + score within 1.5x.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+TTFT_MS, TOKEN_DELAY_MS, WORDS = 50.0, 5.0, 20  # 50 + 19 x 5 = 145 ms per answer
+
+BARE_AIOHTTP = """
+import asyncio, json, sys
+import aiohttp
+
+async def main(base_url, dataset, concurrency):
+    rows = [json.loads(line) for line in open(dataset, encoding="utf-8")]
+    pending = iter(rows)
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=256)) as client:
+        async def worker():
+            for row in pending:
+                body = {"model": "gpt-4o-mini", "stream": True,
+                        "stream_options": {"include_usage": True},
+                        "messages": [{"role": "user", "content": row["source_prompt"]}]}
+                async with client.post(base_url + "/chat/completions", json=body) as response:
+                    async for line in response.content:
+                        if line.startswith(b"data:") and line.strip() != b"data: [DONE]":
+                            json.loads(line[5:])
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+
+asyncio.run(main(sys.argv[1], sys.argv[2], int(sys.argv[3])))
+"""
+
+OPENAI_SDK = """
+import asyncio, json, sys
+from openai import AsyncOpenAI
+
+async def main(base_url, dataset, concurrency, stream):
+    rows = [json.loads(line) for line in open(dataset, encoding="utf-8")]
+    pending = iter(rows)
+    client = AsyncOpenAI(base_url=base_url, api_key="sk-bench", max_retries=0)
+    async def worker():
+        for row in pending:
+            messages = [{"role": "user", "content": row["source_prompt"]}]
+            if stream:
+                answer = await client.chat.completions.create(
+                    model="gpt-4o-mini", messages=messages, stream=True,
+                    stream_options={"include_usage": True})
+                async for _chunk in answer:
+                    pass
+            else:
+                await client.chat.completions.create(model="gpt-4o-mini", messages=messages)
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    await client.close()
+
+asyncio.run(main(sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4] == "stream"))
+"""
+
+LITELLM = """
+import asyncio, json, sys
+import litellm
+
+async def main(base_url, dataset, concurrency):
+    rows = [json.loads(line) for line in open(dataset, encoding="utf-8")]
+    pending = iter(rows)
+    async def worker():
+        for row in pending:
+            await litellm.acompletion(model="openai/gpt-4o-mini", api_base=base_url,
+                                      api_key="sk-bench",
+                                      messages=[{"role": "user",
+                                                 "content": row["source_prompt"]}])
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+
+asyncio.run(main(sys.argv[1], sys.argv[2], int(sys.argv[3])))
+"""
+
+
+@dataclass
+class Figures:
+    """One harness, one repetition: its processes' wall, CPU and peak memory."""
+
+    wall_s: float
+    cpu_s: float
+    rss_mb: float
+    ok: bool
+
+
+def _process(argv: list[str], env: dict[str, str]) -> Figures:
+    began = time.perf_counter()
+    proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _pid, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - began
+    err = proc.stderr.read().decode("utf-8", "replace") if proc.stderr else ""
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        print(f"  {argv[:4]} exited {proc.returncode}: {err.strip()[-400:]}", file=sys.stderr)
+    return Figures(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024,
+                   proc.returncode == 0)
+
+
+def _sum(parts: list[Figures]) -> Figures:
+    return Figures(sum(p.wall_s for p in parts), sum(p.cpu_s for p in parts),
+                   max(p.rss_mb for p in parts), all(p.ok for p in parts))
+
+
+def _dataset(folder: Path, n: int) -> Path:
+    path = folder / "peers.jsonl"
+    words = ("revenue margin segment growth cash flow capital fiscal company reported net sales "
+             "compared prior period driven higher lower costs year").split()
+    path.write_text("".join(json.dumps({
+        "id": f"p{i:05d}", "source_prompt": " ".join([f"q{i}", *words[:WORDS - 1]]),
+        "ground_truth": "revenue"}) + "\n" for i in range(n)), encoding="utf-8")
+    return path
+
+
+def _start_server() -> tuple[subprocess.Popen[str], str]:
+    code = "from agility.testing.fake_openai import main; main()"
+    proc = subprocess.Popen([sys.executable, "-c", code, "--ttft-ms", str(TTFT_MS),
+                             "--token-delay-ms", str(TOKEN_DELAY_MS)],
+                            stdout=subprocess.PIPE, text=True)
+    line = proc.stdout.readline()  # type: ignore[union-attr]
+    return proc, line.split()[-1]
+
+
+def _harnesses(base_url: str, dataset: Path, conc: int, folder: Path,
+               env: dict[str, str]) -> dict[str, object]:
+    py = sys.executable
+    counter = iter(range(10**6))
+
+    def agility_run(score: bool) -> Figures:
+        store = folder / f"s{next(counter)}.db"
+        run = [py, "-m", "agility", "run", "--dataset", str(dataset), "--model",
+               "openai/gpt-4o-mini", "--base-url", base_url, "--name", "peers", "--concurrency",
+               str(conc), "--store", str(store)]
+        parts = [_process(run, env)]
+        if score:
+            parts.append(_process([py, "-m", "agility", "score", "peers", "--metrics",
+                                   "contains", "--store", str(store)], env))
+        store.unlink(missing_ok=True)
+        return _sum(parts)
+
+    common = [base_url, str(dataset), str(conc)]
+    harnesses: dict[str, object] = {
+        "bare aiohttp client (the floor)": lambda: _process([py, "-c", BARE_AIOHTTP, *common],
+                                                            env),
+        "openai SDK loop, non-stream": lambda: _process([py, "-c", OPENAI_SDK, *common, "whole"],
+                                                        env),
+        "openai SDK loop, stream": lambda: _process([py, "-c", OPENAI_SDK, *common, "stream"],
+                                                    env),
+        "**agility run** (streams, records TTFT, tokens, cost)": lambda: agility_run(False),
+        "agility run + score (`contains`), two processes": lambda: agility_run(True),
+    }
+    if importlib.util.find_spec("litellm") is not None:
+        harnesses["litellm SDK loop"] = lambda: _process([py, "-c", LITELLM, *common], env)
+    else:
+        harnesses["litellm SDK loop"] = "not installed"
+    harnesses["inspect-ai"] = "not run (no harness here yet)" if importlib.util.find_spec(
+        "inspect_ai") is not None else "not installed"
+    harnesses["promptfoo"] = ("not installed" if shutil.which("promptfoo") is None
+                              else "not run (no harness here yet)")
+    return harnesses
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--examples", type=int, default=500)
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    ideal = args.examples / args.concurrency * (TTFT_MS + (WORDS - 1) * TOKEN_DELAY_MS) / 1000
+    env = {**os.environ, "OPENAI_API_KEY": "sk-bench", "COLUMNS": "100",
+           "PYTHONPATH": os.pathsep.join(p for p in (str(Path(__file__).resolve().parents[1]
+                                                         / "src"),
+                                                     os.environ.get("PYTHONPATH")) if p)}
+    load_before = os.getloadavg()
+    server, base_url = _start_server()
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            folder = Path(tmp)
+            dataset = _dataset(folder, args.examples)
+            harnesses = _harnesses(base_url, dataset, args.concurrency, folder, env)
+            runnable = {k: v for k, v in harnesses.items() if callable(v)}
+            for job in runnable.values():  # warm byte-code caches and the server, unmeasured
+                job()
+            figures: dict[str, list[Figures]] = {name: [] for name in runnable}
+            for _ in range(args.repeats):
+                for name, job in runnable.items():
+                    figures[name].append(job())  # type: ignore[operator]
+    finally:
+        server.terminate()
+        server.wait()
+    load_after = os.getloadavg()
+    print(f"{args.examples} prompts, concurrency {args.concurrency}, server {TTFT_MS:.0f} ms to "
+          f"first token and {TTFT_MS + (WORDS - 1) * TOKEN_DELAY_MS:.0f} ms per answer; ideal "
+          f"{ideal:.2f} s; median of {args.repeats} interleaved repetitions")
+    print(f"load average (1, 5, 15 min): before {load_before[0]:.2f} {load_before[1]:.2f} "
+          f"{load_before[2]:.2f}; after {load_after[0]:.2f} {load_after[1]:.2f} "
+          f"{load_after[2]:.2f}; {os.cpu_count()} cores\n")
+    bare = statistics.median(f.wall_s for f in figures["bare aiohttp client (the floor)"])
+    print("| harness | wall s | wall / ideal | wall / bare client | CPU ms per sample "
+          "(whole process) | peak RSS MB | all runs ok |")
+    print("|---|---:|---:|---:|---:|---:|---|")
+    for name, job in harnesses.items():
+        if not callable(job):
+            print(f"| {name} | {job} | | | | | |")
+            continue
+        runs = figures[name]
+        wall = statistics.median(f.wall_s for f in runs)
+        cpu = statistics.median(f.cpu_s for f in runs)
+        rss = statistics.median(f.rss_mb for f in runs)
+        print(f"| {name} | {wall:.2f} | {wall / ideal:.2f}x | {wall / bare:.2f}x | "
+              f"{cpu / args.examples * 1000:.2f} | {rss:.0f} | "
+              f"{'yes' if all(f.ok for f in runs) else 'NO'} |")
+
+
+if __name__ == "__main__":
+    main()
