@@ -16,7 +16,6 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
-import click
 import typer
 from rich.console import Console
 
@@ -117,8 +116,8 @@ def handle_errors(func: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
-        except (typer.Exit, typer.Abort, click.exceptions.Exit, click.exceptions.Abort,
-                click.ClickException):
+        # Typer's own Click (bundled): its usage errors derive from TyperException
+        except (typer.Exit, typer.Abort, typer.TyperException):
             raise
         except AgilityError as exc:
             hint = flag_hint(exc)
