@@ -95,7 +95,7 @@ def main() -> None:
         if args.ref:
             trees[args.ref] = _extract(args.ref, Path(tmp))
         figures: dict[tuple[str, str], list[tuple[float, float]]] = {}
-        for label, argv in COMMANDS:  # warm the byte-code caches, unmeasured
+        for _label, argv in COMMANDS:  # warm the byte-code caches, unmeasured
             for src in trees.values():
                 _time(argv, src)
         for _ in range(args.repeats):
