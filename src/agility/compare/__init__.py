@@ -18,6 +18,7 @@ from agility.compare._criteria import (
     Criteria,
     ErrorRateCriteria,
     LatencyCriteria,
+    LatencyLimits,
     QualityCriteria,
     RoiCriteria,
     SafetyCriteria,
@@ -46,6 +47,7 @@ from agility.compare._models import (
     MetricStats,
     Percentiles,
     ReviewItem,
+    SpanLatency,
 )
 from agility.compare._proportions import (
     PairedProportionInterval,
@@ -67,6 +69,7 @@ from agility.compare._roi_models import (
 )
 from agility.compare._sme import SmeEvidence, evaluate_sme, load_sme_evidence, summarize_sme
 from agility.compare._sme_models import MetricAgreement, SmeCriteria, SmeSummary
+from agility.compare._spans import compare_spans, tail_driver
 from agility.compare._stats import (
     BootstrapInterval,
     McNemarResult,
@@ -103,6 +106,7 @@ __all__ = [
     "HumanComparison",
     "LatencyComparison",
     "LatencyCriteria",
+    "LatencyLimits",
     "LatencySide",
     "McNemarResult",
     "MetricAgreement",
@@ -126,6 +130,7 @@ __all__ = [
     "SmeCriteria",
     "SmeEvidence",
     "SmeSummary",
+    "SpanLatency",
     "TagCriteria",
     "Throughput",
     "TokenTotals",
@@ -137,6 +142,7 @@ __all__ = [
     "compare_error_rates",
     "compare_latency",
     "compare_runs",
+    "compare_spans",
     "evaluate_criteria",
     "evaluate_sme",
     "examples_to_settle",
@@ -162,6 +168,7 @@ __all__ = [
     "sample_for_review",
     "score_missing",
     "summarize_sme",
+    "tail_driver",
     "verdict_of",
     "wilcoxon",
     "wilson_interval",

@@ -17,6 +17,7 @@ from agility.compare._criteria import Criteria
 from agility.compare._gate import evaluate_criteria, verdict_of
 from agility.compare._human import human_comparison
 from agility.compare._latency import compare_latency
+from agility.compare._latency_gate import latency_limit_criteria
 from agility.compare._load import ComparisonInputs, load_comparison
 from agility.compare._load import score_missing as score_missing_step
 from agility.compare._models import (
@@ -32,6 +33,7 @@ from agility.compare._quality import NoAnswers, PerExample, compare_metric, per_
 from agility.compare._review import sample_for_review
 from agility.compare._roi import ReviewCount
 from agility.compare._sme import evaluate_sme
+from agility.compare._spans import compare_spans
 from agility.dataset import GoldenExample
 from agility.errors import InvalidArgument
 from agility.store import ResultRecord, RunRecord, Store
@@ -222,6 +224,10 @@ def compare(
     has_holdout = any(in_holdout(i) for i in paired)
     gate_split: GateSplit = "holdout" if criteria.use_holdout and has_holdout else "all"
     latency = compare_latency(inputs.source_results, inputs.target_results, confidence, seed)
+    spans, end_to_end, drivers, tails = compare_spans(inputs.source_results,
+                                                      inputs.target_results, confidence, seed)
+    latency = latency.model_copy(update={"spans": spans, "end_to_end": end_to_end,
+                                         "tail_driver": drivers, "tail_examples": tails})
     primary = next((m for m in compared if m.metric in criteria.quality.metrics),
                    compared[0] if compared else None)
     review = []
@@ -251,6 +257,7 @@ def compare(
             unanswered[f"tag:{tag}"] = sorted(target_gaps & set(rows))
     results = evaluate_criteria(criteria, compared, latency, cost, gate_split, safety_values,
                                 errors=errors, tag_values=tag_values, unanswered=unanswered)
+    results += latency_limit_criteria(criteria, latency, confidence)
     sme, sme_results = evaluate_sme(inputs.sme, inputs.scores, criteria.sme,
                                     criteria.quality.metrics, seed=seed)
     results += sme_results

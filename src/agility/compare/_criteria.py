@@ -3,7 +3,9 @@
 Example (every key optional)::
 
     quality:   {metrics: [correctness], max_relative_drop: 0.03, alpha: 0.05}
-    latency:   {ttft_max_increase_pct: 20, ttft_max_increase_ms: 250}   # either satisfies
+    latency:   {ttft_max_increase_pct: 20, ttft_max_increase_ms: 250,   # either satisfies
+                end_to_end: {p95_increase_pct: 20},
+                span: {generate: {p95_increase_ms: 200}}}                # tail latency by call
     cost:      {max_increase_pct: 0, payback_days: null}
     roi:       {within_days: 30}   # neutral or positive within 30 days (off unless given)
     safety:    {metrics: [], must_pass: true}
@@ -29,6 +31,7 @@ __all__ = [
     "Criteria",
     "ErrorRateCriteria",
     "LatencyCriteria",
+    "LatencyLimits",
     "QualityCriteria",
     "RoiCriteria",
     "SafetyCriteria",
@@ -80,6 +83,43 @@ class LatencyCriteria(_Section):
     test: Literal["interval", "point"] = "interval"
     min_timed: int = Field(default=10, ge=1)
     min_timed_share: float = Field(default=0.8, gt=0, le=1)
+    #: limits on end-to-end latency (a whole query: retrieval, every call; a system's time)
+    end_to_end: LatencyLimits | None = None
+    #: limits per span name (tail latency by call): ``span: {generate: {p95_increase_ms: 200}}``
+    span: dict[str, LatencyLimits] = Field(default_factory=dict)
+
+
+class LatencyLimits(_Section):
+    """How much one latency may rise at each percentile: ``p95_increase_ms: 200`` (and/or
+    ``p95_increase_pct``; either satisfies, as for TTFT). Used for end-to-end latency
+    (``latency.end_to_end``) and for one span (``latency.span.generate``). ``test`` and
+    ``min_timed`` as for TTFT (each side needs that many timed calls)."""
+
+    p50_increase_ms: float | None = Field(default=None, ge=0)
+    p50_increase_pct: float | None = Field(default=None, ge=0)
+    p90_increase_ms: float | None = Field(default=None, ge=0)
+    p90_increase_pct: float | None = Field(default=None, ge=0)
+    p95_increase_ms: float | None = Field(default=None, ge=0)
+    p95_increase_pct: float | None = Field(default=None, ge=0)
+    p99_increase_ms: float | None = Field(default=None, ge=0)
+    p99_increase_pct: float | None = Field(default=None, ge=0)
+    test: Literal["interval", "point"] = "interval"
+    min_timed: int = Field(default=10, ge=1)
+
+    @model_validator(mode="after")
+    def _limits_something(self) -> LatencyLimits:
+        if not self.limits():
+            raise ValueError("give at least one limit, e.g. p95_increase_ms: 200")
+        return self
+
+    def limits(self) -> dict[str, tuple[float | None, float | None]]:
+        """Per percentile with a limit: (max increase in ms, max increase in %)."""
+        out = {}
+        for pct in ("p50", "p90", "p95", "p99"):
+            ms, rel = getattr(self, f"{pct}_increase_ms"), getattr(self, f"{pct}_increase_pct")
+            if ms is not None or rel is not None:
+                out[pct] = (ms, rel)
+        return out
 
 
 class CostCriteria(_Section):

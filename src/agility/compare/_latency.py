@@ -15,7 +15,7 @@ from agility.compare._models import Histogram, LatencyComparison, LatencySide, P
 from agility.compare._stats import quantile, quantile_draws, quantile_interval
 from agility.store import ResultRecord
 
-__all__ = ["PERCENTILES", "compare_latency", "latency_values"]
+__all__ = ["PERCENTILES", "compare_latency", "latency_side", "latency_values"]
 
 PERCENTILES: dict[str, float] = {"p50": 0.50, "p90": 0.90, "p95": 0.95, "p99": 0.99}
 
@@ -95,6 +95,24 @@ def _side(source: Sequence[ResultRecord], target: Sequence[ResultRecord], field:
           confidence: float, seed: int) -> LatencySide:
     src_values, src_excluded = latency_values(source, field)
     tgt_values, tgt_excluded = latency_values(target, field)
+    return latency_side(src_values, tgt_values, confidence, seed,
+                        excluded=(src_excluded, tgt_excluded),
+                        answered=(_answered(source), _answered(target)))
+
+
+def latency_side(src_values: np.ndarray, tgt_values: np.ndarray, confidence: float, seed: int,
+                 *, excluded: tuple[int, int] = (0, 0), answered: tuple[int, int] = (0, 0),
+                 histogram: bool = True) -> LatencySide:
+    """Both sides' percentiles of one timing, the differences and their intervals.
+
+    Args:
+        src_values, tgt_values: the timings (ms) of each side.
+        confidence: coverage of the intervals.
+        seed: seed of the intervals of the differences.
+        excluded: cached or failed calls left out, per side.
+        answered: answers that could have carried the timing, per side.
+        histogram: also bin both sides for a plot.
+    """
     src = _percentiles(src_values, confidence)
     tgt = _percentiles(tgt_values, confidence)
     diff_ms = diff_pct = None
@@ -107,9 +125,9 @@ def _side(source: Sequence[ResultRecord], target: Sequence[ResultRecord], field:
         ms_interval, pct_interval = _diff_intervals(src_values, tgt_values, confidence, seed)
     return LatencySide(source=src, target=tgt, diff_ms=diff_ms, diff_pct=diff_pct,
                        diff_ms_interval=ms_interval, diff_pct_interval=pct_interval,
-                       histogram=_histogram(src_values, tgt_values),
-                       excluded_source=src_excluded, excluded_target=tgt_excluded,
-                       answered_source=_answered(source), answered_target=_answered(target))
+                       histogram=_histogram(src_values, tgt_values) if histogram else None,
+                       excluded_source=excluded[0], excluded_target=excluded[1],
+                       answered_source=answered[0], answered_target=answered[1])
 
 
 def compare_latency(

@@ -32,6 +32,7 @@ __all__ = [
     "PaybackStatus",
     "Percentiles",
     "ReviewItem",
+    "SpanLatency",
     "Verdict",
 ]
 
@@ -180,11 +181,43 @@ class LatencySide(_Model):
     answered_target: int = 0
 
 
+class SpanLatency(_Model):
+    """One span name (a step or a model call) of both runs: tail latency by call.
+
+    ``latency`` holds the percentiles of each call's duration (failed spans left out) and
+    their differences. Per side (``"source"``, ``"target"``): ``calls`` counts the spans,
+    ``errors`` those that failed, ``share`` is the part of end-to-end time spent in them
+    (summed over the queries that have both), ``tail_share`` the same part within the slowest
+    queries (end-to-end at or above the side's p95), ``cost_per_query_usd`` the mean cost the
+    spans declared per query (None: no cost recorded). Spans may nest (an ``agent`` span holding
+    ``generate`` calls): shares of nested names overlap.
+    """
+
+    name: str
+    kind: str
+    latency: LatencySide
+    calls: dict[str, int] = Field(default_factory=dict)
+    errors: dict[str, int] = Field(default_factory=dict)
+    share: dict[str, float | None] = Field(default_factory=dict)
+    tail_share: dict[str, float | None] = Field(default_factory=dict)
+    cost_per_query_usd: dict[str, float | None] = Field(default_factory=dict)
+
+
 class LatencyComparison(_Model):
-    """Time to first token and total latency."""
+    """Time to first token and total latency; end to end and by call when spans were recorded.
+
+    ``end_to_end`` times each query whole (retrieval and every model call; a system's wall
+    time), None when no run recorded more than the model call. ``spans`` breaks it down by span
+    name; ``tail_driver`` names, per side, the innermost span that takes the largest part of
+    the slowest queries (``tail_examples`` of them: end-to-end at or above that side's p95).
+    """
 
     ttft: LatencySide
     total: LatencySide
+    end_to_end: LatencySide | None = None
+    spans: list[SpanLatency] = Field(default_factory=list)
+    tail_driver: dict[str, str | None] = Field(default_factory=dict)
+    tail_examples: dict[str, int] = Field(default_factory=dict)
 
 
 class CostSide(_Model):

@@ -29,6 +29,7 @@ from agility.errors import UsageError
 from agility.report._cost import cost_model_html, recommendation_html
 from agility.report._plots import diff_bars_svg, histogram_svg, pair_bars_svg
 from agility.report._sme import sme_html
+from agility.report._spans import spans_html
 from agility.report._text import gate_scope, payback_text
 
 __all__ = ["CSP", "render_html", "write_html"]
@@ -336,7 +337,8 @@ def render_html(result: Comparison) -> str:
         + _verdict(result) + recommendation_html(result)
         + f'<section id="quality"><h2>Quality</h2>{quality}</section>'
         + _calls(result, labels)
-        + _speed(result, labels) + _cost(result, labels) + cost_model_html(result, labels)
+        + _speed(result, labels) + spans_html(result) + _cost(result, labels)
+        + cost_model_html(result, labels)
         + _examples(result) + sme_html(result)
         + _footer(result)
         + "</body></html>"

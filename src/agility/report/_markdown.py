@@ -21,6 +21,7 @@ from agility.compare import (
 from agility.errors import UsageError
 from agility.report._cost import cost_model_markdown, recommendation_markdown
 from agility.report._sme import sme_markdown
+from agility.report._spans import spans_markdown
 from agility.report._text import gate_scope, payback_text
 
 __all__ = ["render_markdown", "write_markdown"]
@@ -105,7 +106,8 @@ def render_markdown(result: Comparison) -> str:
                      else "are left out of the quality pairs (failed_calls: exclude).")]
     lines += ["", "| speed | source | target | difference |", "|---|---|---|---|",
               _latency_line("TTFT", r.latency.ttft), _latency_line("total", r.latency.total),
-              _latency_line("total", r.latency.total, "p95"), "",
+              _latency_line("total", r.latency.total, "p95"),
+              *spans_markdown(r, _md), "",
               *([f"Scheduling: {_md(r.scheduling)}.", ""] if r.scheduling else []),
               "| cost | source | target |", "|---|---|---|",
               f"| per query | {format_usd(r.cost.source.mean_per_query_usd)} | "
