@@ -6,13 +6,15 @@ request all speak the same types without depending on each other.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 __all__ = ["ChatRequest", "Completion", "GenerationConfig", "Message", "StreamEnd", "StreamEvent",
-           "TextDelta"]
+           "TextDelta", "ToolCall"]
 
 Role = Literal["system", "user", "assistant"]
 
@@ -53,6 +55,43 @@ class GenerationConfig(BaseModel):
             elif value is not None:
                 data[key] = value
         return GenerationConfig(**data)
+
+
+class ToolCall(BaseModel):
+    """One call of a tool: its name and its arguments (a JSON object).
+
+    Built from any of the usual forms: ``{name, arguments}`` (arguments an object or a JSON
+    string), OpenAI's ``{type: function, function: {name, arguments}}`` and Anthropic's
+    ``{type: tool_use, name, input}``. An ``id`` the provider gave is not kept (calls are
+    compared by what they do).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1)
+    arguments: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _any_form(cls, value: Any) -> Any:
+        if not isinstance(value, Mapping):
+            return value
+        data = dict(value)
+        if isinstance(data.get("function"), Mapping):  # OpenAI
+            data = dict(data["function"])
+        elif data.get("type") == "tool_use" or "input" in data:  # Anthropic
+            data = {"name": data.get("name"), "arguments": data.get("input", {})}
+        data = {k: v for k, v in data.items() if k in ("name", "arguments")}
+        arguments = data.get("arguments")
+        if isinstance(arguments, str):
+            try:
+                data["arguments"] = json.loads(arguments) if arguments.strip() else {}
+            except ValueError as exc:
+                raise ValueError(f"the arguments of tool call {data.get('name')!r} are not "
+                                 f"JSON: {exc}") from None
+        elif arguments is None:
+            data["arguments"] = {}
+        return data
 
 
 class ChatRequest(BaseModel):

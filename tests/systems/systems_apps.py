@@ -52,3 +52,21 @@ def returns_nothing(example: Any) -> None:
 
 
 NOT_CALLABLE = 3
+
+
+async def books_a_trip(example: Any, settings: Any) -> dict[str, Any]:
+    """An agent-like system: calls two tools (the second one's arguments in OpenAI's JSON-string
+    form, keys in another order) and returns what it did; 'ex-001' calls them the other way
+    round and 'ex-002' calls none."""
+    calls: list[dict[str, Any]] = [
+        {"name": "find_flight", "arguments": {"to": "Paris", "passengers": "2"}},
+        {"type": "function", "function": {"name": "book",
+                                          "arguments": '{"seats": 2, "flight": "AF12"}'}}]
+    if example.id == "ex-001":
+        calls.reverse()
+    if example.id == "ex-002":
+        calls = []
+    for _call in calls:
+        with span("tool", kind="tool"):
+            await asyncio.sleep(0)
+    return {"output": "booked", "tool_calls": calls}

@@ -58,6 +58,8 @@ class MetricInput(BaseModel):
     retrieved_ids: list[str] | None = None
     stratum: str | None = None
     metadata: dict[str, Any] = Field(default_factory=dict)
+    #: the tool calls the answer made, in order (None: not recorded)
+    tool_calls: list[dict[str, Any]] | None = None
 
 
 class MetricResult(BaseModel):

@@ -9,4 +9,5 @@ from agility.metrics import (  # noqa: F401  # noqa: F401,E401
     _rag,
     _refusal,
     _text,
+    _tool_calls,
 )

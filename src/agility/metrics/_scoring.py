@@ -71,6 +71,7 @@ def _input_for(result: ResultRecord, example: GoldenExample | None) -> MetricInp
         if result.contexts is not None else None,
         stratum=None if example is None else example.stratum,
         metadata=metadata,
+        tool_calls=result.tool_calls,
     )
 
 

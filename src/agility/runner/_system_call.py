@@ -98,4 +98,6 @@ async def call_system(ctx: Any, example: Any, repeat_index: int) -> ResultRecord
     }
     if answer is None:
         return ResultRecord(error=error, **{**figures, **common, "cost_usd": None})
-    return ResultRecord(output=answer.output, contexts=answer.contexts, **figures, **common)
+    return ResultRecord(output=answer.output, contexts=answer.contexts,
+                        tool_calls=[c.model_dump(mode="json") for c in answer.tool_calls],
+                        **figures, **common)

@@ -518,8 +518,10 @@ class Store(AccountTables, ReviewTables):
             d = r.model_dump(mode="json")
             d["run_id"] = run_id
             d["created_at"] = d["created_at"] or now
+            # a value equal to its field's default is left out (read back as the default);
+            # anything else is kept, so a recorded empty list differs from "not recorded"
             d["extra_json"] = _json({k: d[k] for k in self._RESULT_DETAILS
-                                     if d[k] not in (None, [], {})})
+                                     if d[k] != _RESULT_DEFAULTS[k]})
             rows.append(tuple(d[c] for c in self._RESULT_COLS))
         sql = (f"INSERT OR REPLACE INTO results ({', '.join(self._RESULT_COLS)}) "
                f"VALUES ({', '.join('?' for _ in self._RESULT_COLS)})")
@@ -739,6 +741,11 @@ class Store(AccountTables, ReviewTables):
             out.append(EventRecord(**d))
         return out
 
+
+#: each result field's default, as ``model_dump(mode="json")`` writes it
+_RESULT_DEFAULTS: dict[str, Any] = {
+    name: field.get_default(call_default_factory=True)
+    for name, field in ResultRecord.model_fields.items()}
 
 #: keys older stores wrote in a result's ``extra_json`` under other names
 _OLD_DETAIL_KEYS = {"retrieval": "retrieved"}

@@ -133,6 +133,9 @@ class ResultRecord(_Record):
     #: provider-reported figures kept for the record (e.g. Bedrock's own latencyMs)
     provider_metrics: dict[str, Any] = Field(default_factory=dict)
     spans: list[SpanRecord] = Field(default_factory=list)
+    #: the tool calls the answer made, in order (``{name, arguments}``); None: not recorded
+    #: (a plain model call records none yet), ``[]``: recorded, no tool called
+    tool_calls: list[dict[str, Any]] | None = None
 
     @property
     def ok(self) -> bool:

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from agility.chat import ChatRequest, Completion, GenerationConfig, Message
+from agility.chat import ChatRequest, Completion, GenerationConfig, Message, ToolCall
 from agility.errors import SystemCallError, UnknownName, UsageError
 from agility.systems._spec import SystemSpec
 
@@ -37,16 +37,17 @@ T = TypeVar("T")
 class SystemAnswer(BaseModel):
     """What a system answered for one example.
 
-    ``contexts`` are the documents it used (None: it does not say); ``tool_calls`` the tool
-    calls its models asked for, in order (``{name, arguments}`` mappings or
-    :class:`~agility.chat.ToolCall`); ``metadata`` anything worth keeping with the result.
+    ``contexts`` are the documents it used (None: it does not say); ``tool_calls`` the tools
+    it called, in order (:class:`~agility.chat.ToolCall` or any form it accepts: ``{name,
+    arguments}``, OpenAI's, Anthropic's), stored with the result for the tool-call metrics;
+    ``metadata`` is accepted and not stored yet.
     """
 
     model_config = ConfigDict(extra="forbid")
 
     output: str
     contexts: list[str] | None = None
-    tool_calls: list[Any] = Field(default_factory=list)
+    tool_calls: list[ToolCall] = Field(default_factory=list)
     metadata: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -92,7 +93,7 @@ class SystemSettings:
             messages: the messages (or a whole request).
             name: the span's name (``rewrite``, ``answer``): the comparison groups by it.
             config: settings over the candidate's (which are over nothing).
-            tools: tool definitions the model may call (OpenAI or Anthropic schema).
+            tools: reserved: tool definitions are not passed to providers yet (raises).
             example_id: the golden example (the replay provider looks answers up by it).
 
         Returns:
@@ -108,11 +109,15 @@ class SystemSettings:
             raise UsageError("this system's candidate names no model, so settings.generate() "
                              "has nothing to call: give the candidate a model",
                              argument="model")
+        if tools:
+            raise UsageError("settings.generate(tools=...) is not supported yet: providers do "
+                             "not pass tools through (issue 18); call the tools in the system "
+                             "and return them as the answer's tool_calls", argument="tools")
         if isinstance(messages, ChatRequest):
             request = messages
         else:
             merged = (self.config or GenerationConfig()).merged(config)
-            request = _request(list(messages), merged, tools)
+            request = ChatRequest(messages=list(messages), config=merged)
         async with span(name, kind="llm"):
             outcome = await self.client.call(request, example_id=example_id)
         if outcome.error is not None:
@@ -146,14 +151,6 @@ class SystemSettings:
                              f"in the plan's folder only (allow_outside lifts this)",
                              argument="options")
         return resolved
-
-
-def _request(messages: list[Message], config: GenerationConfig,
-             tools: Sequence[Any] | None) -> ChatRequest:
-    if tools:
-        return ChatRequest.model_validate({"messages": messages, "config": config,
-                                           "tools": list(tools)})
-    return ChatRequest(messages=messages, config=config)
 
 
 class System(abc.ABC):
