@@ -105,6 +105,25 @@ def test_results_scores_reviews_and_events_round_trip(store_location: str) -> No
     assert store.events(subject="mig")[0].payload == {"percent": 5}
 
 
+def test_a_result_detail_is_kept_unless_it_equals_its_default(store_location: str) -> None:
+    """An empty list recorded on purpose (no tool called, no context used) reads back as an
+    empty list, not as "not recorded" (None); a detail left at its default reads back as it."""
+    with Store(store_location) as store:
+        run = _run(store)
+        store.save_results(run.id, [
+            ResultRecord(example_id="none", output="a", tool_calls=[], contexts=[]),
+            ResultRecord(example_id="some", output="b",
+                         tool_calls=[{"name": "lookup", "arguments": {"q": "x"}}],
+                         contexts=["c1"], provider_metrics={"latencyMs": 3}),
+            ResultRecord(example_id="unset", output="c")])
+        got = {r.example_id: r for r in store.results(run.id)}
+        assert got["none"].tool_calls == [] and got["none"].contexts == []
+        assert got["some"].tool_calls == [{"name": "lookup", "arguments": {"q": "x"}}]
+        assert got["some"].contexts == ["c1"] and got["some"].provider_metrics == {"latencyMs": 3}
+        assert got["unset"].tool_calls is None and got["unset"].contexts is None
+        assert got["unset"].spans == [] and got["unset"].provider_metrics == {}
+
+
 def test_a_replaced_result_is_one_row_and_moves_to_the_end(store_location: str) -> None:
     with Store(store_location) as store:
         run = _run(store)
