@@ -38,7 +38,7 @@ def main() -> int:
         return 1
     metric = get_metric("answered")
     detectors = {
-        "answered v3 (refusal verdict)": lambda r: metric.score(MetricInput(
+        f"answered v{metric.version} (refusal verdict)": lambda r: metric.score(MetricInput(
             example_id=r["financebench_id"], question=r["question"],
             output=str(r["model_answer"]))).verdict == "refusal",
         "refusal language only (former v2)": lambda r: is_refusal(str(r["model_answer"])),

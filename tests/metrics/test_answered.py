@@ -50,13 +50,25 @@ def test_a_yes_no_question_is_answered_by_a_stance_despite_hedges() -> None:
     assert declines(text) is not None  # without the question only the language is seen
 
 
+@pytest.mark.parametrize("question", ["ping", "hello?", "What was revenue?", None])
+@pytest.mark.parametrize("text", [
+    "I cannot answer that.",
+    "I'm sorry, but I cannot help with that request.",
+])
+def test_an_apology_is_a_refusal_whatever_the_question(text: str, question: str | None) -> None:
+    # regression (v3): a question with fewer than two content terms made the opening sentence
+    # the answer's "commitment", so the apology itself counted as an answer
+    assert answered(text, question) == "refusal"
+    assert answered("Revenue was $5 million.", question) == "answered"
+
+
 def test_the_score_reads_the_right_way_and_is_versioned() -> None:
     metric = get_metric("answered")
     result = metric.score(MetricInput(example_id="x", output="I cannot answer that."))
     assert (result.score, result.verdict, result.passed) == (0.0, "refusal", False)
     assert "cannot answer" in result.reason
-    assert metric.version == "3"
-    assert metric_versions(["answered"]) == {"answered": "3"}
+    assert metric.version == "4"
+    assert metric_versions(["answered"]) == {"answered": "4"}
 
 
 def test_the_old_name_is_an_error_that_names_the_new_one() -> None:
@@ -89,7 +101,7 @@ def test_old_refusal_scores_load_labelled_and_are_never_compared_with_answered(
     assert [(s.metric, s.metric_version, s.score) for s in old] == [
         ("refusal", "2", 1.0), ("refusal", "2", 0.0)]
     new = {s.example_id: s for s in tmp_store.scores(target, "answered")}
-    assert {s.metric_version for s in new.values()} == {"3"}
+    assert {s.metric_version for s in new.values()} == {"4"}
     assert (new["a"].score, new["b"].score) == (1.0, 0.0)
     comparison = compare_runs(tmp_store, "source", "target")
     compared = [m.metric for m in comparison.metrics]

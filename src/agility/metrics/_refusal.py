@@ -9,7 +9,7 @@ the capex directly; from the cash flow statement it is $1,577 million") is not a
 looks for a commitment: a concluded figure, an explicit yes or no, or (given the question) a
 statement that takes the question up and answers it.
 
-The metric is ``answered`` (version 3): score 1.0 when the model answered, 0.0 when it
+The metric is ``answered`` (version 4): score 1.0 when the model answered, 0.0 when it
 declined, so "answered 0.94" in a summary reads the right way round. It replaces ``refusal``
 (versions 1-2, whose score was also 1.0 for an answer, which read backwards); scores stored
 under ``refusal`` stay in the store under that name and version, and are never compared with
@@ -31,6 +31,7 @@ from agility.metrics._stance import (
     asks_yes_no,
     committing_statement,
     declines_in_claim,
+    question_terms,
     said_stance,
     stance,
 )
@@ -75,7 +76,10 @@ def declines(answer: str | None, question: str | None = None) -> Decline | None:
     said = said_stance(reading)
     if said is not None and not refusal_phrases(said.sentence.text):
         return None
-    if question and committing_statement(reading, question, strict=True) is not None:
+    # a question with fewer than two content terms ("ping") tells nothing about what would
+    # answer it (committing_statement would offer the opening sentence, the refusal itself)
+    if (question and len(question_terms(question)) >= 2
+            and committing_statement(reading, question, strict=True) is not None):
         return None
     if question and asks_yes_no(question) and stance(reading, question, strict=True):
         return None
@@ -94,7 +98,9 @@ class AnsweredMetric(Metric):
     # 3: renamed from "refusal" (same direction: 1.0 = answered), and an answer that commits
     #    to a figure, a yes/no or a statement on the question despite refusal language is an
     #    answer (FinanceBench expert labels, leave-one-family-out)
-    version = "3"
+    # 4: a question with fewer than two content terms ("ping") no longer makes the answer's
+    #    opening sentence, the refusal itself, a commitment
+    version = "4"
 
     def score(self, item: MetricInput) -> MetricResult:
         """Judge one answer (see the module docstring)."""
