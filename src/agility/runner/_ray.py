@@ -35,6 +35,7 @@ from agility.pricing import Price
 from agility.prompts import PromptTemplate
 from agility.runner._call import CallContext, call_example
 from agility.runner._tally import Tally
+from agility.runner._writer import ResultWriter
 from agility.store import Store
 
 __all__ = ["RayShardSpec", "plan_shards", "run_on_ray", "run_shard"]
@@ -100,16 +101,18 @@ async def _arun_shard(spec: RayShardSpec, items: Sequence[tuple[Any, int]]) -> S
                           config=spec.config, retriever=None,
                           extra_cost_usd=spec.extra_cost_usd, cache=spec.cache)
         tally = Tally()
+        writer = ResultWriter(store, spec.run_id)
 
         async def worker() -> None:
             for example, repeat_index in todo:
                 result = await call_example(ctx, example, repeat_index)
-                store.save_result(spec.run_id, result)
+                await writer.save(result)
                 tally.add(result)
 
         try:
             await asyncio.gather(*(worker() for _ in range(spec.concurrency)))
         finally:
+            await writer.drain()
             await client.aclose()
         return ShardOutcome(done=tally.done, errors=tally.errors, cached=tally.cached,
                             empty=tally.empty, cost_usd=tally.cost_usd,

@@ -2,7 +2,8 @@
 
 Bounded concurrency comes from a fixed pool of worker coroutines sharing one iterator of
 (example, repeat) pairs, so memory stays flat however large the dataset. Each result is one
-committed transaction, so a crash or ``kill -9`` loses at most the calls in flight, and
+committed transaction (results that complete during a write go together in the next one:
+:mod:`agility.runner._writer`), so a crash or ``kill -9`` loses at most the calls in flight, and
 ``resume=True`` calls only what has no successful result yet.
 """
 
@@ -29,6 +30,7 @@ from agility.runner._progress import RunProgress
 from agility.runner._setup import RunPlan, prepare_run
 from agility.runner._spans_price import span_pricer
 from agility.runner._tally import Tally
+from agility.runner._writer import ResultWriter
 from agility.store import LEASE_HEARTBEAT_S, ResultRecord, Store, utc_now
 from agility.store._records import RunStatus
 from agility.systems import System, SystemSettings, SystemSpec, build_system, parse_system_spec
@@ -359,6 +361,7 @@ async def _execute(plan: RunPlan, ctx: CallContext, concurrency: int, warmup: in
     stop: list[tuple[str, BaseException | None]] = []
     stopped = asyncio.Event()
     lease_lost = asyncio.Event()
+    writer = ResultWriter(ctx.store, run_id)
 
     def summary() -> RunSummary:
         gate = ctx.client.gate if ctx.client is not None else None
@@ -378,7 +381,7 @@ async def _execute(plan: RunPlan, ctx: CallContext, concurrency: int, warmup: in
             if turnstile is not None:
                 await turnstile.enter(side)
             result = await call_example(ctx, example, repeat_index)
-            ctx.store.save_result(run_id, result)
+            await writer.save(result)
             tally.add(result)
             gate = ctx.client.gate if ctx.client is not None else None
             bar.advance(error=result.error is not None,
@@ -408,6 +411,7 @@ async def _execute(plan: RunPlan, ctx: CallContext, concurrency: int, warmup: in
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*workers, beat, *watch, return_exceptions=True)
+            await writer.drain()
     if lease_lost.is_set():
         raise RunStopped(plan.run.name, "another process took the run over (its lease lapsed)",
                          summary())

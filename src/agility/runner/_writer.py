@@ -1,0 +1,73 @@
+"""Group commit of a run's results: each result is written as soon as the writer is free.
+
+The runner's workers used to write each result with a blocking call on the event loop: every
+write stalled every call in flight, and on PostgreSQL each write is a round trip to another
+process (several milliseconds when the machine is busy). :class:`ResultWriter` writes from a
+worker thread instead, and the results that complete while a write is in flight go together
+in the next one (one transaction). A worker's ``save`` returns only once its result is
+committed, so the promise stays the same as one write per result: a crash or ``kill -9``
+loses at most the calls in flight (here: in flight or waiting for the write in progress), and
+nothing counted as done is missing from the store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from agility.store import ResultRecord, Store
+
+__all__ = ["ResultWriter"]
+
+
+class ResultWriter:
+    """Writes one run's results to ``store``, batching those that arrive during a write.
+
+    Args:
+        store: the store (thread-safe: it serialises its connection with a lock).
+        run_id: the run the results belong to.
+        max_batch: most results in one transaction.
+    """
+
+    def __init__(self, store: Store, run_id: int, *, max_batch: int = 256) -> None:
+        self._store = store
+        self._run_id = run_id
+        self._max_batch = max_batch
+        self._pending: list[tuple[ResultRecord, asyncio.Future[None]]] = []
+        self._flushing = False
+        self._task: asyncio.Task[None] | None = None
+
+    async def save(self, result: ResultRecord) -> None:
+        """Return once ``result`` is committed (raises what the store raised)."""
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._pending.append((result, done))
+        if not self._flushing:
+            self._flushing = True
+            self._task = asyncio.get_running_loop().create_task(self._flush())
+        await done
+
+    async def drain(self) -> None:
+        """Wait for the write in progress and those queued (call before closing the store:
+        a worker cancelled while waiting leaves its result to be written all the same)."""
+        while self._task is not None and not self._task.done():
+            await asyncio.shield(self._task)
+
+    async def _flush(self) -> None:
+        try:
+            while self._pending:
+                batch = self._pending[:self._max_batch]
+                del self._pending[:self._max_batch]
+                try:
+                    await asyncio.to_thread(self._store.save_results, self._run_id,
+                                            [r for r, _ in batch])
+                except BaseException as exc:  # noqa: BLE001 - handed to each waiting worker
+                    for _, done in batch:
+                        if not done.done():
+                            done.set_exception(exc)
+                    if not isinstance(exc, Exception):
+                        raise
+                else:
+                    for _, done in batch:
+                        if not done.done():
+                            done.set_result(None)
+        finally:
+            self._flushing = False

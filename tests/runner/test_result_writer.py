@@ -1,0 +1,97 @@
+"""Group commit of results (``agility.runner._writer``): a save returns only once its result
+is committed, results arriving during a write go together in the next one, a store error
+reaches every waiting worker, and a cancelled worker's result is still written."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from agility.errors import StoreError
+from agility.runner._writer import ResultWriter
+from agility.store import NewRun, ResultRecord, Store
+
+
+def _run_id(store: Store) -> int:
+    run = store.create_run(NewRun(name="r", model_spec="mock/x", tool_version="test",
+                                  started_at="2026-01-01T00:00:00Z"))
+    assert run.id is not None
+    return run.id
+
+
+class Recording:
+    """The real store, with the size of each batch it was given noted (delegates every call)."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.batches: list[int] = []
+
+    def save_results(self, run_id: int, results: list[ResultRecord]) -> None:
+        self.batches.append(len(results))
+        self.store.save_results(run_id, results)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.store, name)
+
+
+async def test_each_save_returns_committed_and_concurrent_saves_share_writes(
+        tmp_store: Store, store_location: str) -> None:
+    run_id = _run_id(tmp_store)
+    recording = Recording(tmp_store)
+    writer = ResultWriter(recording, run_id)  # type: ignore[arg-type]
+    reader = Store(store_location, read_only=True)  # another connection sees only commits
+    try:
+        async def one(i: int) -> None:
+            await writer.save(ResultRecord(example_id=f"e{i}", output=str(i)))
+            seen = {r.example_id for r in reader.results(run_id)}
+            assert f"e{i}" in seen  # committed before save returned
+
+        await asyncio.gather(*(one(i) for i in range(200)))
+        await writer.drain()
+        assert sorted(int(r.output or "-1") for r in reader.results(run_id)) == list(range(200))
+    finally:
+        reader.close()
+    assert sum(recording.batches) == 200
+    # 200 saves started together: all but the first wait for a write in progress and share
+    # the next ones (the number of writes depends on timing, never one per result)
+    assert len(recording.batches) < 200 and max(recording.batches) > 1
+
+
+async def test_a_store_error_reaches_every_waiting_worker(store_location: str) -> None:
+    Store(store_location).close()  # create it
+    store = Store(store_location, read_only=True)
+    try:
+        writer = ResultWriter(store, 1)
+        outcomes = await asyncio.gather(
+            *(writer.save(ResultRecord(example_id=f"e{i}", output="x")) for i in range(20)),
+            return_exceptions=True)
+    finally:
+        store.close()
+    assert len(outcomes) == 20 and all(isinstance(o, StoreError) for o in outcomes)
+
+
+async def test_a_cancelled_worker_result_is_written_before_drain_returns(
+        tmp_store: Store) -> None:
+    run_id = _run_id(tmp_store)
+    writer = ResultWriter(tmp_store, run_id)
+    tasks = [asyncio.create_task(writer.save(ResultRecord(example_id=f"e{i}", output="x")))
+             for i in range(50)]
+    await asyncio.sleep(0)  # the saves are queued and the first write has started
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    await writer.drain()
+    assert len(tmp_store.results(run_id)) == 50
+
+
+@pytest.mark.parametrize("max_batch", [1, 7])
+async def test_batches_never_exceed_the_limit(tmp_store: Store, max_batch: int) -> None:
+    run_id = _run_id(tmp_store)
+    recording = Recording(tmp_store)
+    writer = ResultWriter(recording, run_id, max_batch=max_batch)  # type: ignore[arg-type]
+    await asyncio.gather(*(writer.save(ResultRecord(example_id=f"e{i}", output="x"))
+                           for i in range(30)))
+    assert max(recording.batches) <= max_batch and sum(recording.batches) == 30
+    assert len(tmp_store.results(run_id)) == 30
