@@ -213,3 +213,32 @@ def test_a_cli_run_on_postgres_resumes_and_lists(tmp_path: Path, pg_url: str) ->
         results = store.results(run.id)
         assert len(results) == 40 and all(r.error is None for r in results)
         assert run.status == "finished" and run.lease_owner is None
+
+
+def test_the_same_dataset_saved_at_once_by_two_writers_is_stored_once(pg_url: str) -> None:
+    # regression: both writers saw no row, both inserted, the second died on the unique key
+    import threading
+    Store(pg_url).close()
+    rows = [(f"e{i}", f"h{i}", "dev", None, "{}") for i in range(3000)]
+    for attempt in range(4):
+        barrier = threading.Barrier(2)
+        outcomes: list[object] = []
+
+        def save(outcomes: list[object] = outcomes, barrier: threading.Barrier = barrier,
+                 key: str = f"hash{attempt}") -> None:
+            with Store(pg_url) as store:
+                barrier.wait()
+                try:
+                    outcomes.append(store.save_dataset(key, "golden", None, 1, {}, rows))
+                except Exception as exc:  # noqa: BLE001 - the test reports it
+                    outcomes.append(exc)
+
+        writers = [threading.Thread(target=save) for _ in range(2)]
+        for w in writers:
+            w.start()
+        for w in writers:
+            w.join(timeout=120)
+        assert sorted(outcomes, key=repr) == [False, True], outcomes
+        with Store(pg_url) as store:
+            assert store.query("SELECT COUNT(*) FROM dataset_rows WHERE dataset_hash=?",
+                               (f"hash{attempt}",))[0][0] == 3000

@@ -358,10 +358,14 @@ class Store(AccountTables, ReviewTables):
             if conn.execute("SELECT 1 FROM datasets WHERE hash=?", (dataset_hash,)).fetchone():
                 return False
             rows = list(rows)
-            conn.execute(
-                "INSERT INTO datasets VALUES (?,?,?,?,?,?,?)",
+            # OR IGNORE: on PostgreSQL a writer saving the same content at once is not seen by
+            # the SELECT; its uncommitted row makes this insert wait, then do nothing
+            added = conn.execute(
+                "INSERT OR IGNORE INTO datasets VALUES (?,?,?,?,?,?,?)",
                 (dataset_hash, name, path, schema_version, len(rows), _json(manifest), utc_now()),
             )
+            if added.rowcount == 0:
+                return False
             conn.executemany(
                 "INSERT INTO dataset_rows VALUES (?,?,?,?,?,?,?)",
                 [(dataset_hash, i, *row) for i, row in enumerate(rows)],
