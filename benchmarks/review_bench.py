@@ -9,7 +9,8 @@ real server (``agility review serve``) in its own process on 127.0.0.1. Each rev
 ``POST /api/reviews`` (with its CSRF header) and lists its pending items
 (``GET /api/queues/NAME/items``), all reviewers at once (aiohttp, one task each). Prints
 p50/p99 per request kind, requests per second, the server's peak resident memory (VmHWM) and
-the load average. Goal: p99 < 50 ms on 2 cores.
+the load average. Goal: p99 < 50 ms on 2 cores. With ``--think-ms`` the reviewers start at
+random moments within one pause and pause 0.5-1.5x as long (``--lockstep``: all at once).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import asyncio
 import hashlib
 import json
 import os
+import random
 import re
 import socket
 import subprocess
@@ -87,7 +89,10 @@ def peak_rss_mb(pid: int) -> tuple[float, float]:
 
 async def reviewer(base: str, name: str, secret: str, queue: str, items: list[str],
                    rounds: int, timings: dict[str, list[float]], start: asyncio.Event,
-                   ready: list[int], think_s: float) -> None:
+                   ready: list[int], think_s: float, lockstep: bool) -> None:
+    # people do not act in lockstep: unless --lockstep, a reviewer starts at a random moment
+    # within one pause and pauses 0.5-1.5x the given time (seeded: the same run every time)
+    rng = random.Random(name)
     jar = aiohttp.CookieJar(unsafe=True)
     async with aiohttp.ClientSession(base, cookie_jar=jar) as session:
         async with session.get("/login") as page:
@@ -100,6 +105,8 @@ async def reviewer(base: str, name: str, secret: str, queue: str, items: list[st
             csrf = re.search(r'name="csrf_token" value="([^"]+)"', await page.text()).group(1)
         ready[0] += 1
         await start.wait()
+        if think_s and not lockstep:
+            await asyncio.sleep(rng.uniform(0, think_s))
         for i in range(rounds):
             example_id = items[(i + hash(name)) % len(items)]
             t0 = time.perf_counter()
@@ -122,18 +129,18 @@ async def reviewer(base: str, name: str, secret: str, queue: str, items: list[st
             timings["API POST /api/reviews"].append((t2 - t1) * 1000)
             timings["API GET /api/queues/Q/items"].append((t3 - t2) * 1000)
             if think_s:
-                await asyncio.sleep(think_s)
+                await asyncio.sleep(think_s if lockstep else think_s * rng.uniform(0.5, 1.5))
 
 
 async def drive(base: str, queue: str, items: list[str], secrets: dict[str, str],
-                rounds: int, think_s: float) -> tuple[dict[str, list[float]], float]:
+                rounds: int, think_s: float, lockstep: bool) -> tuple[dict[str, list[float]], float]:
     timings: dict[str, list[float]] = {"page GET /queues/Q/items/ID": [],
                                        "API POST /api/reviews": [],
                                        "API GET /api/queues/Q/items": []}
     start = asyncio.Event()
     ready = [0]
     tasks = [asyncio.create_task(reviewer(base, n, s, queue, items, rounds, timings, start,
-                                          ready, think_s))
+                                          ready, think_s, lockstep))
              for n, s in secrets.items()]
     while ready[0] < len(tasks):  # logins (one scrypt each) finish before the clock starts
         await asyncio.sleep(0.05)
@@ -151,6 +158,9 @@ def main() -> None:
     parser.add_argument("--think-ms", type=float, default=0.0,
                         help="pause of each reviewer after an item (0: back to back, a stress "
                              "test; a person takes seconds per item)")
+    parser.add_argument("--lockstep", action="store_true",
+                        help="with --think-ms: every reviewer starts at once and pauses exactly "
+                             "--think-ms (the default staggers starts and varies pauses)")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="review-bench-"))
     db = folder / "agility.db"
@@ -172,7 +182,8 @@ def main() -> None:
         idle_rss, _ = peak_rss_mb(server.pid)
         load_before = os.getloadavg()
         timings, wall = asyncio.run(drive(f"http://127.0.0.1:{port}", queue, items, secrets,
-                                          args.rounds, args.think_ms / 1000))
+                                          args.rounds, args.think_ms / 1000,
+                                          args.lockstep))
         load_after = os.getloadavg()
         rss, hwm = peak_rss_mb(server.pid)
     finally:
@@ -182,7 +193,8 @@ def main() -> None:
     print(f"{args.reviewers} reviewers x {args.rounds} rounds (think {args.think_ms:.0f} ms), "
           f"queue of {len(items)} items "
           f"from {args.examples} examples; {total} requests in {wall:.1f} s "
-          f"({total / wall:.0f} req/s)")
+          f"({total / wall:.0f} req/s)"
+          + (", lockstep" if args.lockstep and args.think_ms else ""))
     print("| request | n | p50 ms | p99 ms | max ms |")
     print("|---|---:|---:|---:|---:|")
     for kind, values in timings.items():
