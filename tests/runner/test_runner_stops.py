@@ -59,6 +59,7 @@ def test_the_cli_prints_the_reason_and_the_most_common_errors_and_exits_2(
 
 @pytest.mark.slow
 def test_ctrl_c_says_how_to_resume(tmp_path: Path, make_dataset) -> None:
+    # 1,000 rows at 200 ms: the run cannot finish before the signal on a loaded machine
     log = tmp_path / "requests.log"
     env = {**os.environ, "OPENAI_API_KEY": "sk-test-ctrl-c-0123456789", "PYTHONUNBUFFERED": "1"}
     here = Path(__file__).resolve().parent
@@ -69,7 +70,7 @@ def test_ctrl_c_says_how_to_resume(tmp_path: Path, make_dataset) -> None:
         db = tmp_path / "a.db"
         run = subprocess.Popen(
             [sys.executable, "-c", "from agility.cli.main import main; main()", "run",
-             "--dataset", str(make_dataset(100)), "--model", "openai/gpt-4o-mini",
+             "--dataset", str(make_dataset(1000)), "--model", "openai/gpt-4o-mini",
              "--base-url", base_url, "--name", "ctrl", "--store", str(db)],
             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         deadline = time.monotonic() + 60

@@ -7,7 +7,8 @@ worker thread instead, and the results that complete while a write is in flight 
 in the next one (one transaction). A worker's ``save`` returns only once its result is
 committed, so the promise stays the same as one write per result: a crash or ``kill -9``
 loses at most the calls in flight (here: in flight or waiting for the write in progress), and
-nothing counted as done is missing from the store.
+nothing counted as done is missing from the store. A batch the store refuses (a full disk) is
+written again one result at a time, so every result that still fits is kept.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ class ResultWriter:
         max_batch: most results in one transaction.
     """
 
-    def __init__(self, store: Store, run_id: int, *, max_batch: int = 256) -> None:
+    def __init__(self, store: Store, run_id: int, *, max_batch: int = 64) -> None:
         self._store = store
         self._run_id = run_id
         self._max_batch = max_batch
@@ -45,6 +46,16 @@ class ResultWriter:
             self._task = asyncio.get_running_loop().create_task(self._flush())
         await done
 
+    async def _write_alone(self, record: ResultRecord, done: asyncio.Future[None]) -> None:
+        try:
+            await asyncio.to_thread(self._store.save_results, self._run_id, [record])
+        except Exception as exc:  # noqa: BLE001 - handed to the waiting worker
+            if not done.done():
+                done.set_exception(exc)
+        else:
+            if not done.done():
+                done.set_result(None)
+
     async def drain(self) -> None:
         """Wait for the write in progress and those queued (call before closing the store:
         a worker cancelled while waiting leaves its result to be written all the same)."""
@@ -59,12 +70,16 @@ class ResultWriter:
                 try:
                     await asyncio.to_thread(self._store.save_results, self._run_id,
                                             [r for r, _ in batch])
-                except BaseException as exc:  # noqa: BLE001 - handed to each waiting worker
+                except Exception:  # noqa: BLE001 - retried one by one, then handed on
+                    # keep every paid result that still fits (a full disk takes a batch's
+                    # transaction but may take single rows): each worker gets its own outcome
+                    for record, done in batch:
+                        await self._write_alone(record, done)
+                except BaseException as exc:
                     for _, done in batch:
                         if not done.done():
                             done.set_exception(exc)
-                    if not isinstance(exc, Exception):
-                        raise
+                    raise
                 else:
                     for _, done in batch:
                         if not done.done():
