@@ -52,13 +52,18 @@ print('\\nMODULES ' + json.dumps(sorted(sys.modules)))
 """
 
 
-def _modules_after(args: list[str]) -> set[str]:
-    """The modules a fresh interpreter holds after running ``agility ARGS``."""
+def _run(args: list[str]) -> tuple[str, set[str]]:
+    """What ``agility ARGS`` printed, and the modules its fresh interpreter held after it."""
     done = subprocess.run([sys.executable, "-c", _PROBE, json.dumps(args)],
                           capture_output=True, text=True, timeout=300)
     line = done.stdout.rsplit("\nMODULES ", 1)
     assert len(line) == 2, done.stdout + done.stderr
-    return set(json.loads(line[1]))
+    return line[0], set(json.loads(line[1]))
+
+
+def _modules_after(args: list[str]) -> set[str]:
+    """The modules a fresh interpreter holds after running ``agility ARGS``."""
+    return _run(args)[1]
 
 
 def _roots(modules: set[str], names: tuple[str, ...]) -> set[str]:
@@ -108,13 +113,13 @@ def test_light_commands_import_no_heavy_library(tmp_path: Path) -> None:
          "--store", db],
         ["runs", "list", "--store", db], ["runs", "show", "light", "--store", db],
         ["dataset", "validate", str(golden)], ["dataset", "stats", str(golden)],
-        ["metrics", "list"],
+        ["metrics", "list"], ["prices", "show", "openai/gpt-4o-mini"],
     ]
-    # not here: `prices show` formats rates with agility.compare.format_rate, and the compare
-    # package imports its statistics (scipy) with it; its --help stays light (checked above)
     for args in commands:
-        modules = _modules_after(args)
+        printed, modules = _run(args)
         assert _roots(modules, NOT_FOR_LIGHT_WORK) == set(), args
+        if args[0] == "prices":  # the price was shown, rates formatted
+            assert "$0.15 per 1M tokens" in printed, printed
     # the run did happen (so the commands after it had a run to read)
     from agility.store import Store
 

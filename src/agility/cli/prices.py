@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from agility._format import format_rate
 from agility.cli._common import console, handle_errors
 from agility.pricing import PriceMatch
 
@@ -19,16 +19,8 @@ prices_app = typer.Typer(help="Prices: what a model's calls cost, and where the 
 app.add_typer(prices_app, name="prices")
 
 
-def _rate(value: float | Decimal) -> str:
-    # agility.compare imports its statistics (numpy, scipy) with the package: only when a price
-    # is shown, not for --help
-    from agility.compare import format_rate
-
-    return format_rate(value)
-
-
 def _per_mtok(value: float | None, missing: str) -> str:
-    return missing if value is None else f"{_rate(value)} per 1M tokens"
+    return missing if value is None else f"{format_rate(value)} per 1M tokens"
 
 
 def price_lines(match: PriceMatch) -> list[str]:
@@ -45,7 +37,7 @@ def price_lines(match: PriceMatch) -> list[str]:
                                                        "priced")),
         ("batch", "not in the table (no provider agility calls runs a batch API)"
          if p.batch_input is None or p.batch_output is None
-         else f"{_rate(p.batch_input)} / {_rate(p.batch_output)} per 1M tokens "
+         else f"{format_rate(p.batch_input)} / {format_rate(p.batch_output)} per 1M tokens "
               f"(input / output)"),
         ("priced as", f"{match.provider}/{match.priced_as}"
                       + (f" in {match.region}" if match.region else "")),

@@ -1,5 +1,6 @@
 """Side-by-side comparison of two runs: paired statistics, latency, cost, sign-off gate."""
 
+from agility._format import format_change_pct, format_rate, format_share, format_usd
 from agility.compare._agreement import AgreementStats, agreement_stats, krippendorff_alpha
 from agility.compare._calls import compare_error_rates
 from agility.compare._compare import compare, compare_runs
@@ -26,7 +27,6 @@ from agility.compare._criteria import (
     load_criteria,
     parse_criteria,
 )
-from agility.compare._format import format_change_pct, format_rate, format_share, format_usd
 from agility.compare._gate import EXIT_CODES, evaluate_criteria, examples_to_settle, verdict_of
 from agility.compare._latency import compare_latency
 from agility.compare._load import ComparisonInputs, load_comparison, score_missing

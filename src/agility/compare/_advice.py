@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from agility.compare._format import format_change_pct, format_usd
+from agility._format import format_change_pct, format_usd
 from agility.compare._models import LatencySide, MetricComparison, MetricStats
 from agility.compare._roi_models import Recommendation, RoiAnalysis
 

@@ -14,8 +14,8 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 
+from agility._format import format_change_pct, format_usd
 from agility.compare._criteria import Criteria
-from agility.compare._format import format_change_pct, format_usd
 from agility.compare._gate_roi import roi_criterion, unmeasured_item
 from agility.compare._models import (
     CostComparison,

@@ -9,8 +9,8 @@ from query to query, and so could the savings).
 
 from __future__ import annotations
 
+from agility._format import format_usd
 from agility.compare._criteria import Criteria
-from agility.compare._format import format_usd
 from agility.compare._models import CostComparison, CriterionResult
 from agility.compare._roi_models import RoiAnalysis
 

@@ -29,8 +29,8 @@ from decimal import Decimal
 
 import numpy as np
 
+from agility._format import format_rate, format_usd
 from agility.compare._cost_items import CostItems, OneOffItem
-from agility.compare._format import format_rate, format_usd
 from agility.compare._money import DAYS_PER_MONTH, money, per_query
 from agility.compare._roi_models import (
     CostLine,

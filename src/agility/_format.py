@@ -1,4 +1,5 @@
-"""How figures read in the gate's evidence, the reports and the terminal: one set of formatters.
+"""How figures read in the gate's evidence, the reports, `prices show` and the terminal: one set
+of formatters (no statistics here: the command line imports this module without numpy or scipy).
 
 Money is shown in fixed notation with enough significant digits to tell two small prices apart
 (``$0.0000208``, never ``2.07788e-05`` nor ``-$0.000000``); a figure that was not measured reads
