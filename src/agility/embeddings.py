@@ -12,26 +12,53 @@ machine: on 2 shared cores a single query took ~140-220 ms on two threads and ~1
 because the threads spin against each other and against other work (llama.cpp). Large batches,
 on the other hand, gain from every core. :func:`embed` therefore picks the thread count from the
 number of distinct texts (:func:`threads_for_batch`), in this one place.
+
+Cache: inside ``with embedding_cache(store):`` (scoring a run opens one on its store),
+:func:`embed` first looks each distinct text up by the SHA-256 of its UTF-8 bytes and encodes
+only the texts not found, then keeps their vectors. Ground truths repeat in every run of a
+dataset and several metrics embed the same answers, so a comparison encodes each text once; a
+call that finds every text does not even load the model.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any
+from contextvars import ContextVar
+from typing import Any, Protocol
 
 import numpy as np
 
 from agility.errors import MissingExtraError
 
-__all__ = ["EMBEDDING_DIM", "SMALL_BATCH", "embed", "load_embedding_model", "threads_for_batch"]
+__all__ = ["EMBEDDING_DIM", "EMBEDDING_MODEL", "SMALL_BATCH", "EmbeddingCache", "embed",
+           "embedding_cache", "load_embedding_model", "text_hash", "threads_for_batch"]
 
 #: width of an all-MiniLM-L6-v2 vector
 EMBEDDING_DIM = 384
 #: batches of at most this many distinct texts are encoded on one torch thread
 SMALL_BATCH = 8
+#: what a cached vector was made with (the model, normalised rows); a new model needs a new
+#: name here, so vectors of the old one are never read as its own
+EMBEDDING_MODEL = "all-MiniLM-L6-v2/normalized"
+
+
+class EmbeddingCache(Protocol):
+    """Where :func:`embed` keeps vectors between calls and processes (the store is one)."""
+
+    def embeddings_get(self, model: str, text_hashes: Sequence[str]) -> dict[str, bytes]:
+        """The float32 bytes of each vector found, by text hash."""
+        ...
+
+    def embeddings_put(self, model: str, vectors: Mapping[str, bytes]) -> int:
+        """Keep vectors (text hash -> float32 bytes)."""
+        ...
+
+
+_CACHE: ContextVar[EmbeddingCache | None] = ContextVar("agility_embedding_cache", default=None)
 
 _MODEL: Any = None
 _LOAD_LOCK = threading.Lock()
@@ -109,8 +136,36 @@ def _torch_threads(count: int) -> Iterator[None]:
                 torch.set_num_threads(before)
 
 
+def text_hash(text: str) -> str:
+    """The key of ``text``'s vector in a cache: the hex SHA-256 of its UTF-8 bytes."""
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+@contextmanager
+def embedding_cache(cache: EmbeddingCache | None) -> Iterator[None]:
+    """Inside the block, :func:`embed` reads and keeps vectors in ``cache`` (None: no cache).
+
+    The cache follows the context: async tasks and ``asyncio.to_thread`` workers started inside
+    the block use it too; other threads do not.
+    """
+    token = _CACHE.set(cache)
+    try:
+        yield
+    finally:
+        _CACHE.reset(token)
+
+
+def _encode(texts: list[str], batch_size: int) -> np.ndarray:
+    model = load_embedding_model()
+    with _torch_threads(threads_for_batch(len(texts))):
+        vectors = model.encode(texts, batch_size=batch_size, normalize_embeddings=True,
+                               convert_to_numpy=True, show_progress_bar=False)
+    return np.asarray(vectors, dtype=np.float32).reshape(len(texts), EMBEDDING_DIM)
+
+
 def embed(texts: Sequence[str], *, batch_size: int = 64) -> np.ndarray:
-    """Embed ``texts`` in batches, each distinct text once.
+    """Embed ``texts`` in batches, each distinct text once (and, inside
+    :func:`embedding_cache`, only the texts the cache does not hold yet).
 
     Args:
         texts: the strings to embed (an empty string embeds fine).
@@ -120,15 +175,32 @@ def embed(texts: Sequence[str], *, batch_size: int = 64) -> np.ndarray:
         A ``(len(texts), 384)`` float32 array of L2-normalised rows (dot product = cosine).
 
     Raises:
-        MissingExtraError: the embeddings extra is not installed.
+        MissingExtraError: the embeddings extra is not installed (and a text had to be
+            encoded).
+        StoreError: the cache is a store that cannot be read or written.
     """
     if len(texts) == 0:
         return np.zeros((0, EMBEDDING_DIM), dtype=np.float32)
-    model = load_embedding_model()
     # golden answers repeat (units, refusals, short figures): encode each distinct text once
     unique = list(dict.fromkeys(texts))
-    with _torch_threads(threads_for_batch(len(unique))):
-        vectors = model.encode(unique, batch_size=batch_size, normalize_embeddings=True,
-                               convert_to_numpy=True, show_progress_bar=False)
+    cache = _CACHE.get()
+    if cache is None:
+        vectors = _encode(unique, batch_size)
+    else:
+        keys = [text_hash(t) for t in unique]
+        found = cache.embeddings_get(EMBEDDING_MODEL, keys)
+        vectors = np.empty((len(unique), EMBEDDING_DIM), dtype=np.float32)
+        missing = []
+        for i, key in enumerate(keys):
+            stored = found.get(key)
+            if stored is not None and len(stored) == 4 * EMBEDDING_DIM:
+                vectors[i] = np.frombuffer(stored, dtype="<f4")
+            else:
+                missing.append(i)
+        if missing:
+            fresh = _encode([unique[i] for i in missing], batch_size)
+            vectors[missing] = fresh
+            cache.embeddings_put(EMBEDDING_MODEL, {
+                keys[i]: fresh[row].astype("<f4").tobytes() for row, i in enumerate(missing)})
     index = {text: i for i, text in enumerate(unique)}
-    return np.asarray(vectors, dtype=np.float32)[[index[t] for t in texts]]
+    return vectors[[index[t] for t in texts]]

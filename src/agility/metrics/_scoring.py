@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 from agility._sync import run_sync
+from agility.embeddings import embedding_cache
 from agility.errors import InvalidArgument, UnknownName, UsageError
 from agility.metrics._base import (
     Metric,
@@ -262,7 +263,10 @@ async def ascore_run(
         for job in jobs:
             job.report()
         if any(job.total for job in jobs):
-            await _score_jobs(store, run.id, run.dataset_hash, jobs, concurrency)
+            # a text embedded once is read back by the next metric or run (ground truths
+            # repeat in every run of a dataset): the store keeps vectors by text hash
+            with embedding_cache(store):
+                await _score_jobs(store, run.id, run.dataset_hash, jobs, concurrency)
     finally:
         for _, metric in built:
             await metric.aclose()

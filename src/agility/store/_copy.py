@@ -6,7 +6,7 @@ left alone, so a copy that stopped half-way, or a second copy of the same source
 run again. Then each table is verified on both sides: the row counts, and a digest of the rows
 that does not depend on their order (the SHA-256 of the sorted SHA-256s of each row's values
 as JSON). A destination that holds other rows (another team's store) fails the check and says
-which table differs.
+which table differs. ``embedding_cache`` is not copied: a cache of vectors, rebuilt on use.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from agility.store._db import Store
 
 __all__ = ["COPY_ORDER", "StoreCopy", "TableCopy", "copy_store", "table_digest"]
 
-#: every table of the store, parents before children
+#: every table of the store but the embedding cache, parents before children
 COPY_ORDER: tuple[str, ...] = (
     "datasets", "dataset_rows", "runs", "results", "scores", "response_cache", "accounts",
     "auth_sessions", "auth_keys", "review_queues", "review_items", "review_assignments",

@@ -18,6 +18,8 @@ Tables, by the step of the playbook that writes them:
 - ``review_queues``/``review_items``/``review_assignments``/``review_flags``: SME review
   queues drawn from a comparison, who may review them, and the flags reviewers raise; each
   verdict is a ``reviews`` row tied to its queue, side and the hash of the answer (migration 4).
+- ``embedding_cache``: sentence embeddings by model and SHA-256 of the text, base64 float32
+  (migration 5; a cache, left out of store copies).
 """
 
 from __future__ import annotations
@@ -218,6 +220,17 @@ MIGRATIONS: list[str] = [
         resolution      TEXT
     );
     CREATE INDEX review_flags_by_queue ON review_flags(queue_id, resolved_at);
+    """,
+    # 5: embeddings by (model, SHA-256 of the text), so scoring encodes a text once across
+    # runs and metrics (ground truths repeat in every run of a dataset). A cache: not copied.
+    """
+    CREATE TABLE embedding_cache (
+        model           TEXT NOT NULL,
+        text_hash       TEXT NOT NULL,
+        vector          TEXT NOT NULL,
+        created_at      TEXT NOT NULL,
+        PRIMARY KEY (model, text_hash)
+    );
     """,
 ]
 
