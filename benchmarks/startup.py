@@ -39,6 +39,8 @@ COMMANDS: list[tuple[str, list[str]]] = [
     ("agility compare --help", ["-m", "agility", "compare", "--help"]),
     ("agility score --help", ["-m", "agility", "score", "--help"]),
     ("agility metrics list", ["-m", "agility", "metrics", "list"]),
+    ("agility prices show openai/gpt-4o-mini",
+     ["-m", "agility", "prices", "show", "openai/gpt-4o-mini"]),
 ]
 
 #: reported when a command imports them (the list of tests/cli/test_cli_startup.py, shortened)
