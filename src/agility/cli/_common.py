@@ -77,6 +77,8 @@ FLAGS = {
     "allow_outside": "--allow-outside-plan-dir",
     "queue": "--queue", "output": "--output", "role": "--role",
     "executor": "--executor",
+    "budget_calls": "--budget-calls", "budget_usd": "--budget-usd", "dataset": "--dataset",
+    "report": "--report", "example_ids": "--ids",
 }
 
 

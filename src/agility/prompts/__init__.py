@@ -1,5 +1,30 @@
-"""Prompt templates: Jinja2 files that render chat messages from a golden example."""
+"""Prompt templates: Jinja2 files that render chat messages from a golden example.
 
-from agility.prompts._template import HIDDEN_FIELDS, PromptTemplate, load_template
+A prompt file is also data (:class:`PromptSpec`): ``agility port`` builds candidates by changing
+a spec and writes the chosen one back with :func:`dump_prompt`.
+"""
 
-__all__ = ["HIDDEN_FIELDS", "PromptTemplate", "load_template"]
+from agility.prompts._select import NearestShots, same_question
+from agility.prompts._spec import (
+    KNOWN_VARIABLES,
+    MessageSpec,
+    PromptSpec,
+    dump_prompt,
+    load_prompt_spec,
+    load_template,
+)
+from agility.prompts._template import HIDDEN_FIELDS, FewShotSelect, PromptTemplate
+
+__all__ = [
+    "HIDDEN_FIELDS",
+    "KNOWN_VARIABLES",
+    "FewShotSelect",
+    "MessageSpec",
+    "NearestShots",
+    "PromptSpec",
+    "PromptTemplate",
+    "dump_prompt",
+    "load_prompt_spec",
+    "load_template",
+    "same_question",
+]

@@ -15,6 +15,17 @@ or a plain ``.j2``/``.txt`` file, which becomes one user message. Variables: ``q
 its answer), ``few_shot`` and ``metadata``. Few-shot pairs are inserted as user/assistant turns
 after the system messages unless a message uses ``few_shot`` itself.
 
+Three optional keys make a file self-contained for the model it was written (or ported) for:
+
+- ``few_shot_select: {strategy: nearest, k: 2}``: ``few_shot`` is a pool, and each example gets
+  the ``k`` pairs whose ``key`` (default: their ``question``) is nearest to its question by the
+  local embedding model (:mod:`agility.prompts._select`); a pair whose key is the question
+  itself is never shown, so a row never sees its own answer;
+- ``config``: the generation settings the prompt was written for (``max_tokens``, ``stop``...):
+  settings given with a run override them, and they override a row's own;
+- ``lineage``: where the prompt came from (``agility port`` records its parent's hash, the
+  dataset, the target, the optimiser and the seed); kept for the record, never rendered.
+
 The answer (``ground_truth``, ``source_output``) is never visible to a template: referring to it
 is an error, so a prompt cannot leak what it is graded against.
 
@@ -35,12 +46,11 @@ from typing import Any, Literal
 from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, UndefinedError
 from pydantic import BaseModel, ConfigDict, Field
 
-from agility._yaml_config import load_yaml, read_config_text, validate_yaml
-from agility.chat import Message
+from agility.chat import GenerationConfig, Message
 from agility.errors import ConfigError
 from agility.prompts._sandbox import RenderLimitExceeded, bounded_environment, render_bounded
 
-__all__ = ["HIDDEN_FIELDS", "PromptTemplate", "load_template"]
+__all__ = ["HIDDEN_FIELDS", "FewShotSelect", "PromptTemplate", "TemplateFile"]
 
 #: example fields a template may never see: they hold the answer being graded
 HIDDEN_FIELDS = frozenset({"ground_truth", "source_output", "expected_output", "answer",
@@ -57,6 +67,17 @@ class _FewShot(BaseModel):
 
     question: str
     answer: str
+    #: the text nearest-neighbour selection compares with each question (default: question)
+    key: str | None = None
+
+
+class FewShotSelect(BaseModel):
+    """How each example picks its few-shot pairs from the template's pool."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    strategy: Literal["nearest"] = "nearest"
+    k: int = Field(2, ge=1, le=16)
 
 
 class _MessageSpec(BaseModel):
@@ -66,14 +87,19 @@ class _MessageSpec(BaseModel):
     content: str
 
 
-class _TemplateFile(BaseModel):
+class TemplateFile(BaseModel):
+    """The schema of a YAML prompt file."""
+
     model_config = ConfigDict(extra="forbid")
 
     name: str
     version: str = "1"
     system: str | None = None
     few_shot: list[_FewShot] = Field(default_factory=list)
+    few_shot_select: FewShotSelect | None = None
     messages: list[_MessageSpec] = Field(min_length=1)
+    config: GenerationConfig | None = None
+    lineage: dict[str, Any] | None = None
 
 
 class PromptTemplate:
@@ -84,8 +110,12 @@ class PromptTemplate:
         messages: ``(role, jinja source)`` pairs.
         version: the author's version string.
         system: an optional system message (Jinja source) put first.
-        few_shot: ``{question, answer}`` pairs.
+        few_shot: ``{question, answer}`` pairs (and an optional ``key``).
         path: the file it came from (named in errors).
+        few_shot_select: pick each example's pairs from ``few_shot`` (a pool) instead of
+            showing them all.
+        config: the generation settings the prompt was written for (a run's own override them).
+        lineage: where the prompt came from; recorded, never rendered, not in :attr:`hash`.
 
     Raises:
         ConfigError: a message is not valid Jinja2 (names the file, message and line).
@@ -93,15 +123,22 @@ class PromptTemplate:
 
     def __init__(self, name: str, messages: Sequence[tuple[str, str]], *, version: str = "1",
                  system: str | None = None, few_shot: Sequence[dict[str, str]] = (),
-                 path: str | Path | None = None) -> None:
+                 path: str | Path | None = None, few_shot_select: FewShotSelect | None = None,
+                 config: GenerationConfig | None = None,
+                 lineage: dict[str, Any] | None = None) -> None:
         self.name, self.version, self.path = name, version, Path(path) if path else None
+        self.few_shot_select, self.config = few_shot_select, config
+        self.lineage = dict(lineage or {})
         specs = ([("system", system)] if system is not None else []) + list(messages)
         for role, _ in specs:
             if role not in ("system", "user", "assistant"):
                 raise ConfigError(f"{self.where}: role '{role}' is not one of system, user, "
                                   f"assistant.")
         self._sources = specs
-        self.few_shot = [dict(f) for f in few_shot]
+        self.few_shot = [{k: v for k, v in dict(f).items() if v is not None} for f in few_shot]
+        if few_shot_select is not None and not self.few_shot:
+            raise ConfigError(f"{self.where}: few_shot_select: the pool (few_shot) is empty.")
+        self._selector: Any = None
         offset = 1 if system is not None else 0
         self._labels = [("system" if offset and i == 0 else f"messages[{i - offset}].content")
                         for i in range(len(specs))]
@@ -117,8 +154,13 @@ class PromptTemplate:
     @property
     def hash(self) -> str:
         """sha256 of what the template renders from (sources and few-shot), recorded with runs."""
-        payload = repr((self.name, self.version, self._sources, self.few_shot)).encode()
-        return hashlib.sha256(payload).hexdigest()
+        parts: tuple[Any, ...] = (self.name, self.version, self._sources, self.few_shot)
+        # added later: only part of the hash when set, so older templates keep theirs
+        if self.few_shot_select is not None:
+            parts += (("few_shot_select", self.few_shot_select.model_dump()),)
+        if self.config is not None:
+            parts += (("config", self.config.model_dump(mode="json", exclude_unset=True)),)
+        return hashlib.sha256(repr(parts).encode()).hexdigest()
 
     def _compile(self, label: str, source: str) -> Any:
         if len(source) > MAX_SOURCE_CHARS:
@@ -148,17 +190,29 @@ class PromptTemplate:
             ConfigError: the template uses an undefined variable (names the file, the message
                 and the variable) or fails while rendering.
         """
-        variables = _variables(example, contexts, self.few_shot)
+        shots = self._shots_for(example)
+        variables = _variables(example, contexts, shots)
         out: list[Message] = []
         for index, (role, compiled) in enumerate(self._compiled):
             if self._inline_few_shot and role != "system" and not any(
                     m.role != "system" for m in out):
-                for shot in self.few_shot:
+                for shot in shots:
                     out.append(Message(role="user", content=shot["question"]))
                     out.append(Message(role="assistant", content=shot["answer"]))
             text = self._render_one(index, compiled, variables)
             out.append(Message.model_validate({"role": role, "content": text}))
         return out
+
+    def _shots_for(self, example: Any) -> list[dict[str, str]]:
+        """The few-shot pairs shown with ``example``: all of them, or its nearest ``k``."""
+        if self.few_shot_select is None:
+            return self.few_shot
+        if self._selector is None:
+            from agility.prompts._select import NearestShots
+
+            self._selector = NearestShots(self.few_shot)
+        question = str(_example_view(example).get("question") or "")
+        return self._selector.nearest(question, self.few_shot_select.k)
 
     def _render_one(self, index: int, compiled: Any, variables: dict[str, Any]) -> str:
         try:
@@ -224,29 +278,3 @@ def _variables(example: Any, contexts: Sequence[str] | None,
         "few_shot": few_shot,
         "metadata": view.get("metadata") or {},
     }
-
-
-def load_template(path: str | Path) -> PromptTemplate:
-    """Load a template from a YAML file, or a ``.j2``/``.txt`` file used as one user message.
-
-    Args:
-        path: the template file.
-
-    Returns:
-        the compiled template.
-
-    Raises:
-        ConfigError: the file is missing or invalid (names the file, line and field).
-    """
-    file = Path(path)
-    text = read_config_text(file, "prompt template", "Check the --prompt path.")
-    if file.suffix.lower() not in {".yaml", ".yml"}:
-        return PromptTemplate(file.stem, [("user", text)], path=file)
-    data, node = load_yaml(text, str(file))
-    if isinstance(data, dict) and "version" in data:
-        data["version"] = str(data["version"])
-    spec = validate_yaml(data, node, _TemplateFile, str(file),
-                         "prompt template (`name` and `messages: [{role, content}]`)")
-    return PromptTemplate(spec.name, [(m.role, m.content) for m in spec.messages],
-                          version=spec.version, system=spec.system,
-                          few_shot=[f.model_dump() for f in spec.few_shot], path=file)

@@ -43,10 +43,16 @@ class CallContext:
 
 
 def build_request(ctx: CallContext, example: Any, contexts: list[str] | None) -> ChatRequest:
-    """The request for one example: template (or the recorded prompt) and merged config."""
+    """The request for one example: template (or the recorded prompt) and merged config.
+
+    Settings merge from the row's own, then the template's (what the prompt was written for),
+    then the run's: the later wins field by field."""
     messages: list[Message] = (ctx.template.render(example, contexts) if ctx.template
                                else example.prompt_messages())
-    return ChatRequest(messages=messages, config=example.generation_config.merged(ctx.config))
+    config = example.generation_config
+    if ctx.template is not None:
+        config = config.merged(ctx.template.config)
+    return ChatRequest(messages=messages, config=config.merged(ctx.config))
 
 
 def _ms_since(start: float, now: float) -> float:

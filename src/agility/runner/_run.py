@@ -105,6 +105,7 @@ async def arun_model(
     prices: PriceTable | str | Path | None = None,
     executor: str = "local",
     ray_address: str | None = None,
+    example_ids: Sequence[str] | None = None,
 ) -> RunSummary:
     """Run ``model`` over ``dataset`` and store one result per (example, repeat).
 
@@ -145,6 +146,8 @@ async def arun_model(
             a Ray cluster, each writing to the same store; see :mod:`agility.runner._ray`).
         ray_address: the Ray cluster (``auto``, ``ray://host:10001``); None starts a local
             one for the run.
+        example_ids: only these examples (of the selected splits; an id outside them is an
+            error); None = all. A run called again with more ids resumes with them.
 
     Returns:
         the run's summary.
@@ -162,7 +165,7 @@ async def arun_model(
         price_cached_input=price_cached_input, price_cache_write=price_cache_write,
         extra_cost_usd=extra_cost_usd, retriever=retriever, splits=splits, rows=rows,
         sample_seed=sample_seed, turnstile=turnstile, side=side, progress=progress,
-        prices=prices, executor=executor, ray_address=ray_address)
+        prices=prices, executor=executor, ray_address=ray_address, example_ids=example_ids)
 
 
 async def _arun(
@@ -177,6 +180,7 @@ async def _arun(
     progress: bool, prices: PriceTable | str | Path | None,
     system: System | None = None, system_dir: Path | None = None,
     allow_outside: bool = False, executor: str = "local", ray_address: str | None = None,
+    example_ids: Sequence[str] | None = None,
 ) -> RunSummary:
     """The run behind :func:`arun_model` and :func:`arun_system` (their arguments)."""
     if concurrency < 1:
@@ -211,7 +215,8 @@ async def _arun(
                        prices=prices, extra_cost_usd=extra_cost_usd, settings=settings,
                        rows=rows, sample_seed=sample_seed,
                        price_cached_input=price_cached_input,
-                       price_cache_write=price_cache_write, system=described)
+                       price_cache_write=price_cache_write, system=described,
+                       example_ids=example_ids)
     client = None if plan.provider is None else Client(
         plan.provider, price=plan.price, rate_limit=rate_limit, retry=retry,
         timeout_s=timeout_s, concurrency=concurrency)

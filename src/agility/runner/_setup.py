@@ -173,11 +173,20 @@ def _load_dataset(dataset: Any) -> Any:
 
 
 def _select(dataset: Any, splits: Sequence[str] | None, rows: int | None,
-            sample_seed: int) -> list[Any]:
+            sample_seed: int, example_ids: Sequence[str] | None = None) -> list[Any]:
     if splits is None:
         chosen = list(dataset.examples)
     else:
         chosen = list(dataset.select(splits=list(splits), allow_holdout="holdout" in splits))
+    if example_ids is not None:
+        wanted = set(example_ids)
+        unknown = sorted(wanted - {ex.id for ex in chosen})
+        if unknown:
+            where = "" if splits is None else f" in split(s) {', '.join(splits)}"
+            raise UsageError(f"no example{'s' if len(unknown) > 1 else ''} "
+                             f"{', '.join(repr(u) for u in unknown[:10])}{where} of the "
+                             f"dataset", argument="example_ids")
+        chosen = [ex for ex in chosen if ex.id in wanted]
     if rows is None:
         return chosen
     from agility.dataset import sample_examples
@@ -206,6 +215,7 @@ def prepare_run(
     rows: int | None = None, sample_seed: int = 0,
     price_cached_input: float | None = None, price_cache_write: float | None = None,
     system: dict[str, Any] | None = None,
+    example_ids: Sequence[str] | None = None,
 ) -> RunPlan:
     """Load and check everything, then create the run record (or reopen it on resume).
 
@@ -226,7 +236,7 @@ def prepare_run(
     if extra_cost_usd < 0:
         raise InvalidArgument("extra_cost_usd", extra_cost_usd, "must be >= 0 USD per query")
     ds = _load_dataset(dataset)
-    examples = _select(ds, splits, rows, sample_seed)
+    examples = _select(ds, splits, rows, sample_seed, example_ids)
     tmpl = resolve_template(template)
     if tmpl is not None and examples:
         tmpl.render(examples[0])  # a template error stops us before the run is recorded

@@ -1,0 +1,437 @@
+"""``port``: port a prompt to a target model on the dev split, then score it on the holdout once.
+
+1. Check the inputs: the dataset has dev rows; the prompt uses the variables the rows need
+   (``question``; ``context`` when rows carry documents or a retriever finds them) and renders.
+2. Split the dev rows: a seeded, stratified few-shot pool (when the few-shot generator runs),
+   and the rows candidates are scored on, a minibatch of them first.
+3. Search (:mod:`agility.port._search`) within the budget, holding back what the holdout
+   scoring needs. The holdout is locked meanwhile: no holdout row is sent to the target or the
+   optimiser, and none is read to select (only the holdout's size is used, for the reserve).
+4. Score the source prompt and the chosen one on the holdout, once, with every metric, and on
+   the dev rows with every metric: the report shows dev against holdout for both.
+5. Write the chosen prompt (the format ``agility run --prompt`` reads, with its lineage), the
+   JSON report and the HTML report, atomically, and record the port as an event.
+
+Everything is stored as it is made (candidate runs, scores, optimiser replies, reservations), so
+calling :func:`port` again with the same options resumes: nothing is paid for twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import time
+from collections.abc import Callable, Coroutine, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from agility import __version__
+from agility._files import atomic_write, describe_os_error
+from agility.dataset import load_dataset
+from agility.errors import ConfigError, InvalidArgument, UsageError
+from agility.port._budget import Budget
+from agility.port._candidate import Candidate
+from agility.port._evaluate import Evaluator
+from agility.port._family import Family, detect_family, find_format_echoes
+from agility.port._fewshot import ShotSource, select_pool
+from agility.port._optimizer import META_PROMPT_VERSIONS, Optimizer
+from agility.port._options import PortOptions
+from agility.port._report import (
+    BudgetUse,
+    CandidateRow,
+    PortReport,
+    ScoreRow,
+    SideScores,
+    write_report_json,
+)
+from agility.port._rules import answer_shape
+from agility.port._search import SearchOutcome, run_search
+from agility.prompts import PromptSpec, dump_prompt, load_prompt_spec, load_template
+from agility.retrieval import Retriever
+from agility.store import NewEvent, Store, utc_now
+
+__all__ = ["PortResult", "aport", "port"]
+
+T = TypeVar("T")
+StepCallback = Callable[[str], None]
+
+
+@dataclass
+class PortResult:
+    """What :func:`port` did and chose.
+
+    Attributes:
+        report: the full report.
+        spec: the chosen prompt with its lineage (what was written to ``output``).
+        chosen: the chosen candidate (its ``config`` is what its runs used).
+        source: the source prompt's candidate.
+        output: the ported prompt file, or None when none was asked for.
+        report_json, report_html: the reports written, or None.
+    """
+
+    report: PortReport
+    spec: PromptSpec
+    chosen: Candidate
+    source: Candidate
+    output: Path | None
+    report_json: Path | None
+    report_html: Path | None
+
+    @property
+    def ok(self) -> bool:
+        """Whether every call succeeded and the holdout was scored in full."""
+        holdout = self.report.holdout
+        return self.report.budget.failed_calls == 0 and bool(holdout.get("complete", True))
+
+
+def _check_prompt(spec: PromptSpec, path: Path, has_context: bool, retriever: bool,
+                  probe: Any) -> set[str]:
+    """The variables a candidate must use; raises ConfigError when the source lacks them."""
+    used = spec.variables()
+    if not used & {"question", "example"}:
+        raise ConfigError(f"{path}: the prompt uses neither {{{{ question }}}} nor "
+                          f"{{{{ example }}}}, so every row would get the same prompt; add "
+                          f"{{{{ question }}}} where the question goes.")
+    if has_context and not used & {"context", "contexts", "example"}:
+        where = "a retriever finds documents" if retriever else "the dataset's rows carry documents"
+        raise ConfigError(f"{path}: {where}, but the prompt uses neither {{{{ context }}}} nor "
+                          f"{{{{ contexts }}}}; add {{{{ context }}}} where they go.")
+    load_template(path).render(probe)  # an undefined variable is a ConfigError naming it
+    required = {"question"}
+    if has_context and used & {"context", "contexts"}:
+        required.add("context")
+    return required
+
+
+def _check_budget(options: PortOptions, ev: Evaluator) -> None:
+    if options.budget_calls is not None and options.budget_calls < 1:
+        raise InvalidArgument("budget_calls", options.budget_calls, "must be at least 1")
+    if options.budget_usd is not None:
+        if options.budget_usd <= 0:
+            raise InvalidArgument("budget_usd", options.budget_usd, "must be more than 0 USD")
+        if ev.price is None:
+            raise UsageError(f"budget_usd needs the target's price, and {options.target} is "
+                             f"not in the price table: give its price", argument="budget_usd")
+        if options.config.max_tokens is None:
+            raise UsageError("budget_usd needs max_tokens in the target's settings: without "
+                             "it no call's cost can be bounded in advance",
+                             argument="budget_usd")
+
+
+def _split_dev(options: PortOptions, dev: Sequence[Any]) -> tuple[list[Any], list[str],
+                                                                   list[str]]:
+    """(pool rows, minibatch ids, scored ids with the minibatch first)."""
+    pool: list[Any] = []
+    if "few_shot" in options.active_generators() and len(dev) >= 6:
+        pool = select_pool(dev, min(options.few_shot.pool, len(dev) // 3), options.seed)
+    pooled = {ex.id for ex in pool}
+    scored = [ex for ex in dev if ex.id not in pooled]
+    mini = select_pool(scored, min(options.minibatch, len(scored)), options.seed + 7)
+    mini_ids = [ex.id for ex in scored if ex.id in {m.id for m in mini}]
+    rest = [ex.id for ex in scored if ex.id not in set(mini_ids)]
+    return pool, mini_ids, mini_ids + rest
+
+
+async def _reserves(ev: Evaluator, source: Candidate, options: PortOptions,
+                    sample: Sequence[str], rest: int, holdout: int) -> tuple[int, float]:
+    """Hold back the holdout scoring's calls (and USD, estimated from dev rows only); return
+    what the finalists need beyond the minibatch (calls, USD)."""
+    per_call = 0.0
+    if ev.budget.usd is not None:
+        worst = await ev._worst_cases(source, sample)
+        # a ported prompt may be longer than the source (few-shot pairs): twice the worst
+        per_call = 2 * max((w or 0.0) for w in worst) if worst else 0.0
+    ev.budget.held_calls = 2 * holdout
+    ev.budget.held_usd = 2 * holdout * per_call
+    return (options.finalists + 1) * rest, (options.finalists + 1) * rest * per_call
+
+
+def _family_advice(family: Family, outcome: SearchOutcome) -> str | None:
+    echo = outcome.echo
+    if echo is None or not echo.found:
+        return None
+    own = "" if family.name == "generic" else (
+        f" Serve the model in its own format (for the llama.cpp server: "
+        f"`python -m llama_cpp.server --model ... --chat_format {family.name}`)"
+        if family.name in ("gemma", "llama", "mistral", "qwen", "phi") else "")
+    return (f"The source prompt's answers on the target echo chat markup of "
+            f"{', '.join(echo.families)} ({', '.join(echo.markers)}): the prompt reached the "
+            f"model wrapped in a format it was not trained on.{own} The port preferred a plain "
+            f"layout and stop sequences at the markup.")
+
+
+def _lineage(options: PortOptions, name: str, source: Candidate, outcome: SearchOutcome,
+             dataset: Any, family: Family, optimizer: Optimizer | None) -> dict[str, Any]:
+    chain, seen = [], {c.id: c for c in outcome.candidates}
+    step: Candidate | None = outcome.chosen
+    while step is not None:
+        chain.append(step.label)
+        step = seen.get(step.parent) if step.parent else None
+    return {
+        "ported_by": f"agility {__version__}", "port": name, "created_at": utc_now(),
+        "parent": {"path": str(options.prompt), "hash": source.template.hash,
+                   "name": source.spec.name},
+        "dataset": {"path": str(dataset.path), "hash": dataset.hash},
+        "target": {"model": options.target, "family": family.name},
+        "optimizer": None if optimizer is None else {
+            "model": optimizer.provider.spec, "meta_prompts": dict(META_PROMPT_VERSIONS)},
+        "generators": list(reversed(chain)), "candidate": outcome.chosen.id,
+        "selected_by": options.gated_metric, "seed": options.seed,
+    }
+
+
+def _header(report: PortReport) -> str:
+    dev, holdout = report.gain("dev"), report.gain("holdout")
+
+    def show(value: float | None) -> str:
+        return "not measured" if value is None else f"{value:+.3f}"
+
+    lines = [f"Ported by agility port ({report.name}) for {report.target['model']}.",
+             f"Chosen: {report.chosen_label} ({report.chosen}), selected on dev rows by "
+             f"{report.metric}.",
+             f"Gain over the source prompt: dev {show(dev)}, holdout {show(holdout)}."]
+    if report.chosen_label == "source":
+        lines.append("No candidate beat the source prompt on the dev rows: this is the source "
+                     "prompt, unchanged.")
+    return "\n".join(lines)
+
+
+def _row(ev: Evaluator, candidate: Candidate, outcome: SearchOutcome) -> CandidateRow:
+    status = ("chosen" if candidate is outcome.chosen else "finalist"
+              if candidate.id in outcome.finalists else "skipped" if candidate.skipped
+              else "scored")
+    return CandidateRow(
+        id=candidate.id, label=candidate.label, generator=candidate.generator,
+        parent=candidate.parent, note=candidate.note, run=ev.run_name(candidate),
+        status=status, skipped=candidate.skipped, minibatch=ScoreRow.of(candidate.minibatch),
+        dev=ScoreRow.of(candidate.dev), prompt_yaml=dump_prompt(candidate.spec))
+
+
+def _side(ev: Evaluator, candidate: Candidate, dev_ids: Sequence[str],
+          holdout_ids: Sequence[str]) -> SideScores:
+    return SideScores(
+        run=ev.run_name(candidate), prompt_hash=candidate.template.hash,
+        dev={m: ScoreRow.model_validate(vars(ev.figures(candidate, dev_ids, m)))
+             for m in ev.metrics},
+        holdout={m: ScoreRow.model_validate(vars(ev.figures(candidate, holdout_ids, m)))
+                 for m in ev.metrics})
+
+
+async def aport(options: PortOptions, *, store: Store | None = None,
+                retriever: Retriever | None = None, report_json: str | Path | None = None,
+                report_html: str | Path | None = None,
+                on_step: StepCallback | None = None) -> PortResult:
+    """Port ``options.prompt`` to ``options.target`` (see the module docstring).
+
+    Args:
+        options: what to port and how.
+        store: the store (default: the default store).
+        retriever: the RAG step run before each prompt (as the application does), or None.
+        report_json: where to write the JSON report, or None.
+        report_html: where to write the HTML report, or None.
+        on_step: called with a one-line message as the port goes.
+
+    Returns:
+        The report, the chosen prompt and the files written.
+
+    Raises:
+        ConfigError: the prompt lacks a variable the rows need, or does not render.
+        DatasetError: the dataset is invalid, changed since frozen, or has no dev rows.
+        UsageError: a bad budget, an unpriced target with a USD budget, a budget too small.
+        ProviderError: the target or optimiser cannot be set up.
+    """
+    say = on_step or (lambda _message: None)
+    started = time.perf_counter()
+    own_store = store is None
+    store = store or Store()
+    try:
+        return await _port(options, store, retriever, report_json, report_html, say, started)
+    finally:
+        if own_store:
+            store.close()
+
+
+async def _port(options: PortOptions, store: Store, retriever: Retriever | None,
+                report_json: str | Path | None, report_html: str | Path | None,
+                say: StepCallback, started: float) -> PortResult:
+    from agility.metrics import metric_class
+
+    dataset = load_dataset(options.dataset, verify=True)
+    dev = dataset.select(("dev",))
+    if not dev:
+        raise UsageError(f"{options.dataset} has no dev rows: a port searches the dev split "
+                         f"and keeps the holdout for the end. Split the dataset (agility "
+                         f"dataset split) first.", argument="dataset")
+    # the holdout's ids and size only: its rows are not read before the choice is made
+    holdout_ids = [ex.id for ex in dataset.examples if ex.split == "holdout"]
+    source_spec = load_prompt_spec(options.prompt)
+    has_context = retriever is not None or any(ex.contexts for ex in dev)
+    required = _check_prompt(source_spec, options.prompt, has_context, retriever is not None,
+                             dev[0])
+    for metric in dict.fromkeys([options.gated_metric, *options.metrics]):
+        metric_class(metric)  # an unknown metric stops us before any call
+    name = options.port_name(source_spec.name)
+    family = detect_family(options.target, options.family)
+    budget = Budget(options.budget_calls, options.budget_usd)
+    ev = Evaluator(store, dataset, options, name, budget, retriever)
+    _check_budget(options, ev)
+    pool, minibatch, scored = _split_dev(options, dev)
+    if not scored:
+        raise UsageError(f"{options.dataset}: too few dev rows to score candidates on",
+                         argument="dataset")
+    source = Candidate("source", "source", source_spec, options.config,
+                       note="the source prompt as it is, with the target's settings")
+    rest = len(scored) - len(minibatch)
+    finalist_reserve = await _reserves(ev, source, options, minibatch, rest, len(holdout_ids))
+    needed = len(minibatch) + budget.held_calls
+    if budget.calls is not None and budget.calls < needed:
+        raise InvalidArgument("budget_calls", budget.calls,
+                              f"must be at least {needed}: the source prompt on the "
+                              f"{len(minibatch)}-row minibatch and the holdout scoring "
+                              f"({budget.held_calls} calls) need that much")
+    shape = answer_shape([ex.ground_truth for ex in dev])
+    shots = ShotSource(pool, retriever) if pool else None
+    optimizer = None
+    if "optimizer" in options.active_generators() and options.optimizer:
+        price = options.optimizer_price
+        optimizer = Optimizer(store, name, options.optimizer, dict(options.optimizer_options),
+                              None if price is None else (price.input_per_mtok,
+                                                          price.output_per_mtok),
+                              budget, options.seed, options.timeout_s)
+    say(f"port: {name}: {len(scored)} dev rows to score ({len(minibatch)} in the minibatch), "
+        f"{len(pool)} in the few-shot pool, {len(holdout_ids)} holdout rows locked; target "
+        f"{options.target} ({family.name})")
+    try:
+        outcome = await run_search(
+            ev, options, source, family=family, shape=shape, has_context=has_context,
+            minibatch=minibatch, scored=scored, shots=shots, optimizer=optimizer,
+            required=required, probe=dev[0], finalist_reserve=finalist_reserve, say=say)
+    finally:
+        if optimizer is not None:
+            await optimizer.aclose()
+    sizes = {"pool_rows": len(pool), "minibatch_rows": len(minibatch)}
+    return await _finish(options, store, dataset, ev, name, family, outcome, optimizer,
+                         holdout_ids, sizes, report_json, report_html, say, started)
+
+
+async def _finish(options: PortOptions, store: Store, dataset: Any, ev: Evaluator, name: str,
+                  family: Family, outcome: SearchOutcome, optimizer: Optimizer | None,
+                  holdout_ids: list[str], sizes: dict[str, int],
+                  report_json: str | Path | None,
+                  report_html: str | Path | None, say: StepCallback,
+                  started: float) -> PortResult:
+    source, chosen = outcome.source, outcome.chosen
+    sides = [source] if chosen is source else [source, chosen]
+    warnings: list[str] = []
+    if holdout_ids:
+        say(f"port: scoring the source and the chosen prompt on the {len(holdout_ids)} "
+            f"holdout rows, once")
+    else:
+        warnings.append("the dataset has no holdout rows: the dev-vs-holdout gap is not "
+                        "measured")
+    short = 0
+    for candidate in sides:
+        if holdout_ids:
+            short += await ev.run(candidate, holdout_ids, "holdout", metrics=ev.metrics)
+        await ev.score(candidate, ev.metrics)
+    if short:
+        warnings.append(f"the budget ran out during the holdout scoring: {short} holdout "
+                        f"answers are missing")
+    dev_ids = _dev_ids(ev, sides, outcome)
+    source_side = _side(ev, source, dev_ids, holdout_ids)
+    ported_side = _side(ev, chosen, dev_ids, holdout_ids)
+    lineage = _lineage(options, name, source, outcome, dataset, family, optimizer)
+    spec = chosen.spec.model_copy(update={"lineage": lineage})
+    ev.refresh()
+    spent = ev.budget.spent
+    report = PortReport(
+        name=name, created_at=utc_now(), tool_version=__version__,
+        dataset={"path": str(dataset.path), "hash": dataset.hash,
+                 "dev_rows": len(dataset.select(("dev",))),
+                 "scored_rows": len(dev_ids), **sizes, "holdout_rows": len(holdout_ids)},
+        target={"model": options.target, "family": family.name, "layout": family.layout,
+                "small": family.small, "config": options.config.model_dump(
+                    mode="json", exclude_unset=True)},
+        optimizer=None if optimizer is None else {
+            "model": optimizer.provider.spec, "meta_prompts": dict(META_PROMPT_VERSIONS)},
+        metric=options.gated_metric, metrics=ev.metrics, seed=options.seed,
+        generators=list(options.active_generators()),
+        settings=options.model_dump(mode="json", exclude={"dataset", "prompt", "target",
+                                                          "target_options", "output"}),
+        source_prompt={"path": str(options.prompt), "hash": source.template.hash,
+                       "yaml": dump_prompt(source.spec)},
+        ported_prompt={"path": None if options.output is None else str(options.output),
+                       "hash": chosen.template.hash, "yaml": dump_prompt(spec),
+                       "config": chosen.config.model_dump(mode="json", exclude_unset=True)},
+        chosen=chosen.id, chosen_label=chosen.label,
+        rounds=[{"name": r.name, "tried": r.tried, "best_before": r.best_before,
+                 "best_after": r.best_after, "gained": r.gained} for r in outcome.rounds],
+        candidates=[_row(ev, c, outcome) for c in outcome.candidates],
+        rejected=outcome.rejected, format_echo=outcome.echo,
+        format_advice=_family_advice(family, outcome),
+        source=source_side, ported=ported_side,
+        holdout={"rows": len(holdout_ids), "locked_during_search": True,
+                 "scored_after_choice": bool(holdout_ids), "complete": short == 0,
+                 "runs": [ev.run_name(c) for c in sides]},
+        budget=BudgetUse(
+            calls_limit=ev.budget.calls, usd_limit=ev.budget.usd, calls_used=spent.calls,
+            usd_used=spent.usd if spent.measured_usd is not None or spent.unrecorded_calls
+            else None, usd_measured=spent.measured_usd, attempts=spent.attempts,
+            failed_calls=spent.failed_calls, unrecorded_calls=spent.unrecorded_calls,
+            input_tokens=spent.input_tokens, output_tokens=spent.output_tokens,
+            calls_this_time=ev.calls_sent, seconds_this_time=time.perf_counter() - started,
+            stop_reason=outcome.stop_reason),
+        lineage=lineage, warnings=warnings)
+    chosen_echo = find_format_echoes(
+        ((i, r.output) for i, r in ev.results(chosen).items()), family)
+    if chosen_echo.found:
+        report.warnings.append(f"the chosen prompt's answers still echo chat markup "
+                               f"({', '.join(chosen_echo.markers)}) in {chosen_echo.answers} "
+                               f"of {chosen_echo.of_answers}")
+    output = _write_prompt(options.output, spec, report) if options.output else None
+    json_path = write_report_json(report, report_json) if report_json else None
+    html_path = None
+    if report_html:
+        from agility.port._html import write_port_html
+
+        html_path = write_port_html(report, report_html)
+    store.log_event(NewEvent(kind="port.finished", subject=name, payload={
+        "chosen": chosen.id, "chosen_label": chosen.label, "prompt_hash": chosen.template.hash,
+        "output": None if output is None else str(output), "dev_gain": report.gain("dev"),
+        "holdout_gain": report.gain("holdout"), "calls_used": spent.calls,
+        "dataset_hash": dataset.hash, "target": options.target}))
+    return PortResult(report=report, spec=spec, chosen=chosen, source=source, output=output,
+                      report_json=json_path, report_html=html_path)
+
+
+def _dev_ids(ev: Evaluator, sides: Sequence[Candidate], outcome: SearchOutcome) -> list[str]:
+    """The dev rows both the source and the chosen prompt answered (the finalists' rows)."""
+    answered = [set(ev.results(c)) for c in sides]
+    dev = {ex.id for ex in ev.dataset.select(("dev",))}
+    return [i for i in ev.results(outcome.source)
+            if i in dev and all(i in a for a in answered)]
+
+
+def _write_prompt(path: Path, spec: PromptSpec, report: PortReport) -> Path:
+    text = dump_prompt(spec, header=_header(report))
+    try:
+        atomic_write(path, text)
+    except OSError as exc:
+        raise UsageError(f"cannot write the ported prompt to {path}: {describe_os_error(exc)}",
+                         argument="output") from exc
+    return path
+
+
+def _run_sync(coro: Coroutine[Any, Any, T]) -> T:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coro)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coro).result()
+
+
+def port(options: PortOptions, **kwargs: Any) -> PortResult:
+    """Synchronous :func:`aport` (same arguments); works inside a running event loop too."""
+    return _run_sync(aport(options, **kwargs))

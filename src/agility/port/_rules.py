@@ -1,0 +1,200 @@
+"""Scaffolding rules per target family: offline, deterministic candidates.
+
+From the source prompt, the target's family and the dev split's gold answers (never the
+holdout's), the rules build:
+
+- ``rules-fit``: the source prompt unchanged, with ``max_tokens`` fitted to the gold answers
+  and stop sequences (a newline when the golds are one short line; the family's end-of-turn
+  markers; any chat markup the source prompt's answers echoed);
+- ``rules-<layout>``: the source instructions in the family's layout (XML-tagged sections for
+  Claude, Markdown sections for OpenAI models, the first user turn for families without a
+  system role, which the llama.cpp server's Gemma format would otherwise drop);
+- ``rules-compact``: short instructions (task, answer format and length, refusal when the golds
+  have refusals, the source's own constraints kept word for word) in that layout;
+- ``rules-plain``: a plain completion layout (instructions, context, ``Question:``,
+  ``Answer:``), what base models and mismatched chat formats handle best.
+
+The layouts rebuild the user message from ``{{ context }}`` and ``{{ question }}``, so they apply
+when the source prompt uses no other variable; otherwise only ``rules-fit`` is made.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from agility.chat import GenerationConfig
+from agility.port._candidate import Candidate
+from agility.port._family import Family, FormatEcho, stop_markers
+from agility.prompts import MessageSpec, PromptSpec
+
+__all__ = ["AnswerShape", "answer_shape", "fit_config", "rules_candidates"]
+
+_REBUILDABLE = {"question", "context", "contexts"}
+_CONSTRAINT = re.compile(r"(?i)\b(?:never|do not|don't|must not|treat|only)\b")
+_REFUSAL_HINT = re.compile(r"(?i)\b(?:do(?:es)? not contain|not (?:in|available)|say so|"
+                           r"cannot (?:find|answer)|unknown)\b")
+
+
+@dataclass(frozen=True)
+class AnswerShape:
+    """What the dev split's gold answers look like.
+
+    Attributes:
+        n: how many golds.
+        words_p90: the 90th percentile of their length in words.
+        chars_max: the longest, in characters.
+        single_line: whether every gold is one line.
+        numeric_share: the share of golds holding a digit.
+        refusals: how many golds decline (say the information is not there).
+    """
+
+    n: int
+    words_p90: int
+    chars_max: int
+    single_line: bool
+    numeric_share: float
+    refusals: int
+
+
+def answer_shape(golds: Sequence[str]) -> AnswerShape:
+    """Describe the gold answers (of the dev split only)."""
+    from agility.metrics import is_refusal
+
+    if not golds:
+        return AnswerShape(0, 0, 0, True, 0.0, 0)
+    words = sorted(len(g.split()) for g in golds)
+    p90 = words[min(len(words) - 1, math.ceil(0.9 * len(words)) - 1)]
+    return AnswerShape(
+        n=len(golds), words_p90=p90, chars_max=max(len(g) for g in golds),
+        single_line=all("\n" not in g.strip() for g in golds),
+        numeric_share=sum(any(c.isdigit() for c in g) for g in golds) / len(golds),
+        refusals=sum(is_refusal(g) for g in golds))
+
+
+def fit_config(base: GenerationConfig, shape: AnswerShape, family: Family,
+               echo: FormatEcho | None) -> tuple[GenerationConfig, str]:
+    """``base`` with ``max_tokens`` fitted to the golds and stop sequences added.
+
+    ``max_tokens`` is twice the longest gold's length at three characters a token, plus 8
+    (room for a unit or a short lead-in), never above ``base.max_tokens``. A newline stops
+    the answer when every gold is one line of at most 40 words.
+
+    Returns:
+        the settings and a sentence saying what changed.
+    """
+    data = base.model_dump(exclude_unset=True)
+    notes = []
+    if shape.n:
+        fitted = 2 * math.ceil(shape.chars_max / 3) + 8
+        if base.max_tokens is not None:
+            fitted = min(fitted, base.max_tokens)
+        if fitted != base.max_tokens:
+            data["max_tokens"] = fitted
+            notes.append(f"max_tokens {base.max_tokens} -> {fitted} (fit to the longest "
+                         f"dev gold answer, {shape.chars_max} characters)")
+    stops = list(base.stop or [])
+    if shape.n and shape.single_line and shape.words_p90 <= 40:
+        stops.append("\n")
+    stops += stop_markers(family, echo)
+    stops = list(dict.fromkeys(stops))[:4]  # OpenAI-compatible servers accept four at most
+    if stops != list(base.stop or []):
+        data["stop"] = stops
+        notes.append(f"stop at {', '.join(repr(s) for s in stops)}")
+    return GenerationConfig(**data), "; ".join(notes) or "settings unchanged"
+
+
+def _instructions(spec: PromptSpec) -> str:
+    parts = ([spec.system] if spec.system else []) + [
+        m.content for m in spec.messages if m.role == "system"]
+    return "\n\n".join(p.strip() for p in parts if p.strip())
+
+
+def _sentences(text: str) -> list[str]:
+    return [s.strip() for s in re.split(r"(?<=[.!?])\s+", " ".join(text.split())) if s.strip()]
+
+
+def compact_instructions(source: str, shape: AnswerShape, has_context: bool) -> str:
+    """Short instructions: task, answer format and length, refusal, the source's constraints."""
+    lines = ["Answer the question from the context." if has_context else
+             "Answer the question."]
+    if shape.n:
+        what = "the figure with its unit" if shape.numeric_share >= 0.6 else "the answer"
+        lines.append(f"Reply with {what} only, in at most {max(3, shape.words_p90)} words.")
+    if shape.refusals or _REFUSAL_HINT.search(source):
+        lines.append("If the context does not contain the answer, say so.")
+    lines += [s for s in _sentences(source) if _CONSTRAINT.search(s) and len(s) <= 240][:2]
+    return " ".join(lines)
+
+
+def _layout(family: Family, layout: str, instructions: str, has_context: bool,
+            ) -> tuple[str | None, list[MessageSpec]]:
+    """System text and messages of ``layout`` for ``family``."""
+    context = "{{ context }}"
+    question = "{{ question }}"
+    if layout == "xml":
+        user = (f"<documents>\n{context}\n</documents>\n\n" if has_context else "") + \
+            f"<question>{question}</question>"
+        return f"<instructions>\n{instructions}\n</instructions>", [
+            MessageSpec(role="user", content=user)]
+    if layout == "markdown":
+        user = (f"# Context\n{context}\n\n" if has_context else "") + f"# Question\n{question}"
+        return f"# Instructions\n{instructions}", [MessageSpec(role="user", content=user)]
+    body = (f"Context:\n{context}\n\n" if has_context else "") + f"Question: {question}"
+    if layout == "plain":
+        return None, [MessageSpec(role="user", content=f"{instructions}\n\n{body}\nAnswer:")]
+    if family.system_role:
+        return instructions, [MessageSpec(role="user", content=body)]
+    # no system role: the instructions open the user turn (a server's Gemma format drops
+    # system messages altogether)
+    return None, [MessageSpec(role="user", content=f"{instructions}\n\n{body}")]
+
+
+def rules_candidates(source: Candidate, family: Family, shape: AnswerShape,
+                     echo: FormatEcho | None, has_context: bool) -> list[Candidate]:
+    """The rules' candidates for porting ``source`` to ``family`` (see the module docstring).
+
+    Args:
+        source: the source prompt's candidate (its settings are the target's).
+        family: the target's family.
+        shape: the dev golds' shape.
+        echo: chat markup the source prompt's answers echoed on the target, if looked for.
+        has_context: whether the prompt shows documents (``{{ context }}``).
+
+    Returns:
+        The candidates, most promising first for this family (plain first when the answers
+        echoed foreign markup, or for a small model).
+    """
+    config, fit_note = fit_config(source.config, shape, family, echo)
+    spec = source.spec
+    out = [Candidate("rules-fit", "rules", spec.model_copy(update={"name": f"{spec.name}-fit"}),
+                     config, parent=source.id, note=f"source prompt; {fit_note}")]
+    if not spec.variables() <= _REBUILDABLE:
+        return out
+    instructions = _instructions(spec)
+    compact = compact_instructions(instructions, shape, has_context)
+    native = family.layout if family.layout != "plain" else "chat"
+    layouts: list[tuple[str, str, str, str]] = []
+    if instructions:
+        layouts.append((f"rules-{native}", native, instructions, "the source instructions"))
+    layouts.append(("rules-compact", native, compact, "compact instructions"))
+    layouts.append(("rules-plain", "plain", compact,
+                    "compact instructions, plain completion layout"))
+    made = []
+    for label, layout, text, what in layouts:
+        system, messages = _layout(family, layout, text, has_context)
+        new = spec.model_copy(update={"name": f"{spec.name}-{label.removeprefix('rules-')}",
+                                      "system": system, "messages": messages,
+                                      "few_shot": [], "few_shot_select": None})
+        where = {"xml": "XML-tagged sections", "markdown": "Markdown sections",
+                 "chat": "the system message" if family.system_role
+                 else "the first user turn (no system role)",
+                 "plain": "one user message"}[layout]
+        made.append(Candidate(label, "rules", new, config, parent=source.id,
+                              note=f"{what} in {where} ({family.name}); {fit_note}"))
+    foreign = echo is not None and echo.found and echo.foreign
+    if foreign or family.small:
+        made.sort(key=lambda c: c.label != "rules-plain")
+    return out + made if not (foreign or family.small) else made + out

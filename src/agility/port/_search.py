@@ -1,0 +1,314 @@
+"""The search: score candidates on a dev minibatch, the finalists on the whole dev split.
+
+Order: the source prompt (the baseline), the rules' candidates, few-shot pairs added to the best
+so far (k grows while it gains), then the optimiser's rewrite and reflective rounds (each on the
+best so far, stopping after ``patience`` rounds without gain). Every candidate is scored on the
+same seeded, stratified minibatch of dev rows, so they compare pair for pair. The best
+``finalists`` (and always the source prompt) are then scored on every dev row left for scoring;
+the chosen one has the highest mean of the selection metric there, lower cost per call and
+then lower latency breaking ties. Nothing here can read the holdout: the rows it is given are
+dev rows, and :class:`~agility.port._evaluate.Evaluator` refuses any other while searching.
+
+The budget holds back what the finalists and the holdout scoring need while the search
+explores; a candidate whose minibatch does not fit what is left ends the exploration.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from agility.port._candidate import Candidate, CandidateScore
+from agility.port._evaluate import Evaluator
+from agility.port._family import Family, FormatEcho, find_format_echoes
+from agility.port._fewshot import ShotSource, fewshot_candidates, with_shots
+from agility.port._optimizer import BadReply, Optimizer, parse_reply
+from agility.port._options import PortOptions
+from agility.port._rules import AnswerShape, rules_candidates
+
+__all__ = ["Round", "SearchOutcome", "rank_key", "run_search"]
+
+Say = Callable[[str], None]
+
+
+@dataclass
+class Round:
+    """One step of the search: what it tried and whether it gained."""
+
+    name: str
+    tried: list[str] = field(default_factory=list)
+    best_before: float | None = None
+    best_after: float | None = None
+    note: str = ""
+
+    @property
+    def gained(self) -> bool:
+        """Whether the round raised the best minibatch score."""
+        if self.best_after is None:
+            return False
+        return self.best_before is None or self.best_after > self.best_before
+
+
+@dataclass
+class SearchOutcome:
+    """What the search did and chose."""
+
+    candidates: list[Candidate]
+    rounds: list[Round]
+    chosen: Candidate
+    source: Candidate
+    finalists: list[str]
+    stop_reason: str
+    echo: FormatEcho | None
+    rejected: list[dict[str, str]] = field(default_factory=list)
+
+
+def rank_key(score: CandidateScore | None) -> tuple[float, float, float]:
+    """Sort key: higher mean first, then lower cost per call, then lower latency."""
+    if score is None or score.mean is None:
+        return (math.inf, math.inf, math.inf)
+    return (-score.mean,
+            score.cost_per_call_usd if score.cost_per_call_usd is not None else math.inf,
+            score.latency_p50_ms if score.latency_p50_ms is not None else math.inf)
+
+
+class _Search:
+    def __init__(self, ev: Evaluator, options: PortOptions, minibatch: Sequence[str],
+                 scored: Sequence[str], say: Say) -> None:
+        self.ev, self.options, self.say = ev, options, say
+        self.minibatch, self.scored = list(minibatch), list(scored)
+        self.candidates: dict[str, Candidate] = {}
+        self.fingerprints: dict[str, str] = {}
+        self.rounds: list[Round] = []
+        self.rejected: list[dict[str, str]] = []
+        self.out_of_budget = False
+
+    @property
+    def best(self) -> Candidate:
+        """The best candidate on the minibatch so far (the source when none has a score)."""
+        scored = [c for c in self.candidates.values() if c.minibatch is not None
+                  and c.minibatch.mean is not None and c.skipped is None]
+        if not scored:
+            return next(iter(self.candidates.values()))
+        return min(scored, key=lambda c: rank_key(c.minibatch))
+
+    def best_mean(self) -> float | None:
+        if not self.candidates:
+            return None
+        best = self.best
+        return best.minibatch.mean if best.minibatch else None
+
+    async def try_candidate(self, candidate: Candidate, round_: Round) -> bool:
+        """Score ``candidate`` on the minibatch; False when the budget stopped it."""
+        if self.out_of_budget:
+            candidate.skipped = "the budget ran out before it was scored"
+            self.candidates.setdefault(candidate.id, candidate)
+            return False
+        twin = self.fingerprints.get(candidate.fingerprint)
+        if twin is not None:
+            candidate.skipped = f"the same prompt and settings as {twin}"
+            self.candidates.setdefault(candidate.id, candidate)
+            return True
+        self.fingerprints[candidate.fingerprint] = candidate.id
+        self.candidates[candidate.id] = candidate
+        round_.tried.append(candidate.id)
+        short = await self.ev.run(candidate, self.minibatch)
+        candidate.minibatch = self.ev.figures(candidate, self.minibatch)
+        if short:
+            candidate.skipped = (f"the budget ran out: scored on {candidate.minibatch.n} of "
+                                 f"{len(self.minibatch)} minibatch rows")
+            self.out_of_budget = True
+            return False
+        self.say(f"port: {candidate.label} ({candidate.id}) on {len(self.minibatch)} dev rows: "
+                 f"{self.options.gated_metric} {_fmt(candidate.minibatch.mean)}")
+        return True
+
+    def open_round(self, name: str) -> Round:
+        round_ = Round(name, best_before=self.best_mean())
+        self.rounds.append(round_)
+        return round_
+
+    def close_round(self, round_: Round) -> None:
+        round_.best_after = self.best_mean()
+
+
+def _fmt(value: float | None) -> str:
+    return "not measured" if value is None else f"{value:.3f}"
+
+
+async def run_search(ev: Evaluator, options: PortOptions, source: Candidate, *, family: Family,
+                     shape: AnswerShape, has_context: bool, minibatch: Sequence[str],
+                     scored: Sequence[str], shots: ShotSource | None,
+                     optimizer: Optimizer | None, required: set[str], probe: Any,
+                     finalist_reserve: tuple[int, float], say: Say) -> SearchOutcome:
+    """Search for the best prompt for the target (see the module docstring).
+
+    Args:
+        ev: runs and scores candidates.
+        options: the port's settings.
+        source: the source prompt's candidate (the baseline).
+        family: the target's family.
+        shape: the dev golds' shape.
+        has_context: whether the prompt shows documents.
+        minibatch: the dev rows every candidate is first scored on.
+        scored: every dev row candidates are scored on (the minibatch first).
+        shots: the few-shot pool (None: no few-shot generator).
+        optimizer: the optimiser (None: no optimiser generator).
+        required: variables a prompt must use.
+        probe: a dev row a new prompt must render for.
+        finalist_reserve: (calls, USD) held back for the finalists while exploring.
+        say: progress lines.
+    """
+    s = _Search(ev, options, minibatch, scored, say)
+    budget = ev.budget
+    holdout_calls, holdout_usd = budget.held_calls, budget.held_usd
+    budget.held_calls += finalist_reserve[0]
+    budget.held_usd += finalist_reserve[1]
+    generators = options.active_generators()
+    first = s.open_round("baseline")
+    if not await s.try_candidate(source, first):
+        raise _too_small(budget)
+    s.close_round(first)
+    results = ev.results(source)
+    echo = find_format_echoes(((i, results[i].output if i in results else None)
+                               for i in minibatch), family)
+    if echo.found:
+        say(f"port: the source prompt's answers echo chat markup ({', '.join(echo.markers)}) "
+            f"in {echo.answers} of {echo.of_answers}: the target may be served in another "
+            f"family's format; preferring a plain layout and stopping at the markup")
+    if "rules" in generators:
+        round_ = s.open_round("rules")
+        for candidate in rules_candidates(source, family, shape, echo, has_context):
+            if not await s.try_candidate(candidate, round_):
+                break
+        s.close_round(round_)
+    if "few_shot" in generators and shots is not None and not s.out_of_budget:
+        await _few_shot(s, shots, options)
+    if "optimizer" in generators and optimizer is not None and not s.out_of_budget:
+        await _optimize(s, optimizer, options, family, required, probe, shots)
+    stop = ("the budget ran out" if s.out_of_budget else
+            "no round gained within the patience" if _stalled(s.rounds, options.patience)
+            else "every generator ran")
+    budget.held_calls, budget.held_usd = holdout_calls, holdout_usd
+    finalists = _finalists(s, source, options.finalists)
+    rest = [i for i in scored if i not in set(minibatch)]
+    if rest:
+        say(f"port: finalists {', '.join(c.label for c in finalists)} on all "
+            f"{len(scored)} dev rows")
+    for candidate in finalists:
+        short = await ev.run(candidate, scored)
+        if short:
+            stop += "; the budget ran out while scoring the finalists"
+    common = _common_ids(ev, finalists, scored)
+    for candidate in finalists:
+        candidate.dev = ev.figures(candidate, common)
+    chosen = min(finalists, key=lambda c: (rank_key(c.dev), c is not source))
+    say(f"port: chose {chosen.label} ({chosen.id}): dev {options.gated_metric} "
+        f"{_fmt(chosen.dev.mean if chosen.dev else None)} (source "
+        f"{_fmt(source.dev.mean if source.dev else None)}) on {len(common)} rows")
+    return SearchOutcome(candidates=list(s.candidates.values()), rounds=s.rounds,
+                         chosen=chosen, source=source, finalists=[c.id for c in finalists],
+                         stop_reason=stop, echo=echo, rejected=s.rejected)
+
+
+def _too_small(budget: Any) -> Exception:
+    from agility.errors import UsageError
+
+    return UsageError(f"the budget is too small to score even the source prompt on the "
+                      f"minibatch (calls limit {budget.calls}, USD limit {budget.usd}); "
+                      f"raise it or lower the minibatch", argument="budget_calls")
+
+
+def _stalled(rounds: Sequence[Round], patience: int) -> bool:
+    tail = [r for r in rounds if r.name.startswith(("optimizer", "few-shot"))][-patience:]
+    return len(tail) >= patience and not any(r.gained for r in tail)
+
+
+async def _few_shot(s: _Search, shots: ShotSource, options: PortOptions) -> None:
+    await shots.load()
+    base = s.best
+    alive = list(options.few_shot.strategies)
+    previous: dict[str, float | None] = {k: base.minibatch.mean if base.minibatch else None
+                                         for k in alive}
+    for k in options.few_shot.k:
+        if not alive or s.out_of_budget:
+            break
+        round_ = s.open_round(f"few-shot k={k}")
+        made = fewshot_candidates(base, shots, alive, k, options.seed)
+        still = []
+        for candidate in made:
+            if not await s.try_candidate(candidate, round_):
+                break
+            strategy = candidate.shots[0] if candidate.shots else ""
+            score = candidate.minibatch.mean if candidate.minibatch else None
+            before = previous.get(strategy)
+            if score is not None and (before is None or score > before + options.min_gain):
+                still.append(strategy)  # it gained: try it with one more pair
+            previous[strategy] = score
+        s.close_round(round_)
+        alive = still
+        if not round_.gained and _stalled(s.rounds, options.patience):
+            break
+
+
+async def _optimize(s: _Search, optimizer: Optimizer, options: PortOptions, family: Family,
+                    required: set[str], probe: Any, shots: ShotSource | None) -> None:
+    pool = shots.pool if shots is not None else []
+    for number in range(1, options.optimizer_rounds + 1):
+        if s.out_of_budget:
+            break
+        base = s.best
+        round_ = s.open_round(f"optimizer round {number}")
+        asks: list[tuple[str, str]] = []
+        if number == 1:
+            asks.append(("rewrite", optimizer.rewrite_prompt(
+                base, family, options.target, pool, required)))
+        failures = s.ev.failures(base, s.minibatch)
+        if failures:
+            asks.append(("reflect", optimizer.reflect_prompt(
+                base, family, options.target, failures, required)))
+        for kind, prompt in asks:
+            reply, problem = await optimizer.ask(prompt)
+            label = f"optimizer-{kind}-{number}"
+            if reply is None:
+                s.rejected.append({"label": label, "reason": problem or "no reply"})
+                if problem == "budget exhausted":
+                    s.out_of_budget = True
+                    break
+                continue
+            try:
+                spec = parse_reply(reply, base.spec, required, probe)
+            except BadReply as bad:
+                s.rejected.append({"label": label, "reason": bad.reason,
+                                   "reply": reply[:2000]})
+                s.say(f"port: {label}: skipped, {bad.reason}")
+                continue
+            if base.shots is not None and shots is not None:
+                strategy, k, ids = base.shots
+                rows = [ex for ex in shots.pool if ex.id in set(ids)]
+                probe_candidate = Candidate(label, "optimizer", spec, base.config)
+                spec = with_shots(probe_candidate, shots, strategy, k, rows)
+            candidate = Candidate(label, "optimizer", spec, base.config, parent=base.id,
+                                  shots=base.shots,
+                                  note=f"the optimiser's {kind} of {base.label}")
+            if not await s.try_candidate(candidate, round_):
+                break
+        s.close_round(round_)
+        if _stalled(s.rounds, options.patience):
+            break
+
+
+def _finalists(s: _Search, source: Candidate, count: int) -> list[Candidate]:
+    ranked = sorted((c for c in s.candidates.values()
+                     if c is not source and c.skipped is None and c.minibatch is not None
+                     and c.minibatch.mean is not None),
+                    key=lambda c: rank_key(c.minibatch))
+    return [source, *ranked[:count]]
+
+
+def _common_ids(ev: Evaluator, finalists: Sequence[Candidate], ids: Sequence[str]
+                ) -> list[str]:
+    answered = [set(ev.results(c)) for c in finalists]
+    return [i for i in ids if all(i in a for a in answered)]
