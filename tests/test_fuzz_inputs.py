@@ -29,7 +29,7 @@ from agility.prompts import PromptTemplate, load_template
 EXAMPLE = Path(__file__).resolve().parents[1] / "src" / "agility" / "examples" / "finance_rag"
 GOLDEN = (EXAMPLE / "golden.jsonl").read_bytes().splitlines(keepends=True)[:6]
 PLAN = (EXAMPLE / "plan.yaml").read_bytes()
-PROMPT = (EXAMPLE / "prompts" / "ported.yaml").read_bytes()
+PROMPT = (EXAMPLE / "prompts" / "legacy.yaml").read_bytes()
 ROW = GoldenExample(id="q1", source_prompt="What was revenue?", ground_truth="$10B",
                     input_context=["doc one", "doc two"], metadata={"lang": "en"})
 

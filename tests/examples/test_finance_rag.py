@@ -11,7 +11,7 @@ import pytest
 from agility.dataset import load_dataset
 from agility.metrics._correctness import judge_financial_answer
 from agility.migrate import example_path, load_plan
-from agility.prompts import load_template
+from agility.prompts import load_prompt_spec
 from agility.retrieval import load_corpus
 
 EXAMPLE = example_path("finance_rag")
@@ -83,9 +83,11 @@ def test_lookup_answers_appear_verbatim_in_the_filing(dataset) -> None:
 
 def test_plan_prompts_and_criteria_of_the_example_load(tmp_path: Path) -> None:
     plan = load_plan(EXAMPLE / "plan.yaml")
-    assert plan.source.prompt is not None and plan.target.prompt is not None
-    legacy, ported = load_template(plan.source.prompt), load_template(plan.target.prompt)
-    assert legacy.hash != ported.hash
+    # the example ports its legacy prompt itself: no hand-written port ships with it
+    assert plan.source.prompt is not None and plan.target.prompt is None
+    assert plan.port is not None and plan.port.output == EXAMPLE / "report" / "ported.yaml"
+    assert not (EXAMPLE / "prompts" / "ported.yaml").exists()
+    assert {"question", "context"} <= load_prompt_spec(plan.source.prompt).variables()
     assert plan.criteria_object().quality.metrics == ["correctness"]
     assert plan.retriever is not None and plan.retriever.corpus == EXAMPLE / "filing.md"
 

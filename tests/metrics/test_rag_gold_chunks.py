@@ -51,7 +51,7 @@ def test_retrieval_metrics_follow_the_gold_chunks_rank_on_the_demo(
         }
 
     run_model(dataset, "mock/echo", name="demo", store=tmp_store, progress=False,
-              template=tmp_path / "prompts" / "ported.yaml", retriever=retriever,
+              template=tmp_path / "prompts" / "legacy.yaml", retriever=retriever,
               splits=["dev", "holdout"])
     metrics = ["hit_rate", "mrr", "context_precision", "context_recall"]
     score_run(tmp_store, "demo", metrics)

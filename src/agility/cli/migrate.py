@@ -40,6 +40,11 @@ def _print_result(result: MigrationResult, seconds: float | None = None) -> None
     from agility.report import criterion_lines
 
     head = result.headline
+    ported = result.lineage.get("port")
+    if ported:
+        console.print(f"port: {result.steps.get('port', '')}", markup=False, highlight=False)
+        if ported.get("html"):
+            console.print(f"port report: {ported['html']}", markup=False, highlight=False)
     console.print(f"{result.source_run} -> {result.target_run}: {head['n_paired']} paired "
                   f"examples (gate on {head['gate_split']})", markup=False, highlight=False)
     for metric, q in head["quality"].items():

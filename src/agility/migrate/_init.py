@@ -50,9 +50,21 @@ source:                         # what runs in production today
 target:                         # the candidate
   name: candidate
   model: anthropic/claude-3-5-haiku-latest
-  prompt: prompts/candidate.yaml
+  prompt: prompts/candidate.yaml  # or leave it out and let `port:` write it
   config: {temperature: 0, max_tokens: 512}
   concurrency: 4
+
+# port:                         # port source.prompt to the target first (then drop target.prompt)
+#   generators: [rules, few_shot]   # + optimizer (needs optimizer: provider/model)
+#   optimizer: openai/gpt-4o        # any provider; rewrites and reflects on dev failures
+#   budget_calls: 500             # target + optimiser calls at most, the holdout scoring included
+#   budget_usd: 5.00              # USD at most (priced models, max_tokens set)
+#   minibatch: 12                 # dev rows each candidate is first scored on
+#   finalists: 2                  # candidates then scored on every dev row
+#   seed: 0
+#   output: prompts/ported.yaml   # default: <output>/ported.yaml
+# The port only ever sees the dev split: the holdout is scored once, after the choice, and the
+# report (<output>/port.html) shows dev against holdout for the source and the ported prompt.
 
 metrics: [correctness, answered, semantic_similarity]   # see `agility metrics list`
 judge: null                     # provider/model of the LLM judge, for judge metrics

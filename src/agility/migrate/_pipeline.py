@@ -2,9 +2,12 @@
 
 1. Benchmark the source: verify (or freeze) the golden dataset, run the source candidate (or
    replay its recorded answers) and score it.
-2. Port and run the target: run the target candidate with its own prompt and score it.
-   With a ``review:`` section, draw the SME review queue (the playbook's sample) once both
-   sides are scored; the gate then weighs what the SMEs said.
+2. Port and run the target: with a ``port:`` section, port the source prompt to the target
+   model first (dev split only, the holdout scored once after the choice; the target then runs
+   in the chosen candidate's own run, so nothing the port paid for is paid again); run the
+   target candidate with its own (or the ported) prompt and score it. With a ``review:``
+   section, draw the SME review queue (the playbook's sample) once both sides are scored; the
+   gate then weighs what the SMEs said.
 3. Validate: compare both side by side, apply the sign-off gate, write the HTML, Markdown and
    JSON reports, and record the migration's lineage and verdict in the store.
 
@@ -27,6 +30,7 @@ from agility.compare import Comparison, compare_runs
 from agility.dataset import Dataset, freeze_dataset, load_dataset
 from agility.errors import RunSettingsChanged, UsageError
 from agility.migrate._plan import CandidateSpec, Plan, load_plan
+from agility.migrate._port_step import port_lineage, port_step
 from agility.providers import RoutingPolicy
 from agility.report import write_html, write_markdown
 from agility.retrieval import EmbeddingRetriever
@@ -345,6 +349,13 @@ def migrate(plan_path: str | Path, store: Store | None = None, progress: bool = 
             retriever = EmbeddingRetriever(
                 spec.corpus, top_k=spec.top_k, cost_per_query_usd=spec.cost_per_query_usd,
                 include_example_context=spec.include_example_context)
+        ported = None
+        if plan.port is not None:
+            say(f"port: porting {plan.source.prompt} to {plan.target.model} on the dev split "
+                f"(the holdout locked until the choice)")
+            plan, port_result, steps["port"] = port_step(plan, store, retriever, say)
+            ported = port_lineage(port_result)
+            say(f"port: {steps['port']}")
         sides: tuple[Side, Side] = ("source", "target")
         ran, schedule = _run_sides(plan, dataset, store, retriever, progress, say)
         steps.update(ran)
@@ -363,7 +374,7 @@ def migrate(plan_path: str | Path, store: Store | None = None, progress: bool = 
         comparison = comparison.model_copy(update={"scheduling": schedule})
         headline = _headline(comparison)
         lineage = {**_lineage(plan, dataset, store, comparison, retriever),
-                   "schedule": schedule}
+                   "schedule": schedule, "port": ported}
         html, markdown, report_json = _write_reports(plan, comparison, lineage, headline)
         steps["validate"] = comparison.verdict
         store.save_migration(MigrationRecord(

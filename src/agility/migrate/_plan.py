@@ -21,7 +21,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    field_validator,
+    model_validator,
+)
 
 from agility._options import parse_options
 from agility._yaml_config import (
@@ -34,6 +41,7 @@ from agility._yaml_config import (
 from agility.chat import GenerationConfig
 from agility.compare import CostItems, Criteria, load_criteria
 from agility.errors import ConfigError, OptionsError, UnknownName, UsageError
+from agility.port import PortSettings
 from agility.providers import RoutingPolicy, parse_model_spec, provider_class, routing_problems
 from agility.review import ReviewPolicy
 
@@ -41,6 +49,7 @@ __all__ = [
     "CandidateSpec",
     "DatasetSpec",
     "Plan",
+    "PortSpec",
     "PriceSpec",
     "RetrieverSpec",
     "ReviewSpec",
@@ -156,8 +165,38 @@ class ReviewSpec(ReviewPolicy):
     queue: str | None = Field(default=None, pattern=_NAME)
 
 
+class PortSpec(PortSettings):
+    """The plan's ``port:`` section: port the source prompt to the target model first (see
+    :class:`agility.port.PortSettings` for the search's settings).
+
+    Attributes:
+        name: the port's name (its runs are ``port/<name>/...``; default: the plan's name).
+        output: the ported prompt file (default: ``<output>/ported.yaml``).
+    """
+
+    name: str | None = Field(None, pattern=_NAME)
+    output: Path | None = None
+
+    @model_validator(mode="after")
+    def _typed_optimizer_options(self) -> PortSpec:
+        if self.optimizer is not None:
+            provider = parse_model_spec(self.optimizer)[0]
+            try:
+                parse_options(provider_class(provider).Options, f"provider {provider}",
+                              self.optimizer_options)
+            except (OptionsError, UnknownName) as exc:
+                raise ValueError(str(exc)) from None
+        elif self.optimizer_options:
+            raise ValueError("optimizer_options without an optimizer model")
+        return self
+
+
 class Plan(_Strict):
-    """A migration plan (see the module docstring). Paths are absolute once loaded."""
+    """A migration plan (see the module docstring). Paths are absolute once loaded.
+
+    With a ``port:`` section, ``migrate`` ports the source prompt to the target model first and
+    the target runs with the ported prompt (the target then names no prompt of its own).
+    """
 
     name: str = Field(pattern=_NAME)
     description: str | None = None
@@ -181,7 +220,11 @@ class Plan(_Strict):
     schedule: Literal["interleaved", "sequential"] = "interleaved"
     #: draw an SME review queue after scoring (None: no queue)
     review: ReviewSpec | None = None
+    port: PortSpec | None = None
 
+    #: the store runs of the sides when they are not ``<plan>/<candidate>`` (set after a port:
+    #: the target runs in the chosen candidate's run); never read from a file
+    _run_names: dict[str, str] = PrivateAttr(default_factory=dict)
     #: the plan file and its content hash (set by :func:`load_plan`)
     path: Path | None = Field(None, exclude=True)
     plan_hash: str | None = Field(None, exclude=True)
@@ -193,9 +236,30 @@ class Plan(_Strict):
                              f"give the candidates different names")
         return self
 
+    @model_validator(mode="after")
+    def _port_fits(self) -> Plan:
+        if self.port is None:
+            return self
+        if self.source.prompt is None:
+            raise ValueError("port: needs source.prompt, the prompt to port")
+        if self.target.prompt is not None:
+            raise ValueError("port: writes the target's prompt, so target.prompt must be "
+                             "absent (remove one of them)")
+        if self.target.model is None:
+            raise ValueError("port: needs target.model, the model to port to (not recorded "
+                             "outputs)")
+        return self
+
     def run_name(self, side: Literal["source", "target"]) -> str:
-        """The store run name of one side: ``<plan name>/<candidate name>``."""
-        return f"{self.name}/{getattr(self, side).name}"
+        """The store run name of one side: ``<plan name>/<candidate name>`` (or the run a port
+        gave it, see :func:`agility.migrate._port_step.port_step`)."""
+        return self._run_names.get(side) or f"{self.name}/{getattr(self, side).name}"
+
+    def with_runs(self, **runs: str) -> Plan:
+        """A copy whose sides run in the given store runs (``source=..., target=...``)."""
+        copy = self.model_copy()
+        copy._run_names = {**self._run_names, **runs}
+        return copy
 
     def criteria_object(self) -> Criteria:
         """The sign-off criteria (read from the criteria file when one is named)."""
@@ -244,6 +308,10 @@ def _resolve(plan: Plan, base: Path, node: Any, source: str, allow_outside: bool
         updates[side] = cand.model_copy(update=fields)
     if isinstance(plan.criteria, Path):
         updates["criteria"] = absolute(plan.criteria, "criteria")
+    if plan.port is not None:
+        output = absolute(plan.port.output, "port", "output") if plan.port.output is not None \
+            else updates["output"] / "ported.yaml"
+        updates["port"] = plan.port.model_copy(update={"output": output})
     if outside:
         raise ConfigError("the plan names paths outside its folder; a plan (which may come "
                           "from a pull request) can only use files in its own folder. Move the "
@@ -309,6 +377,8 @@ def _check_routing(data: dict[str, Any], node: Any, source: str,
         if isinstance(candidate, dict):
             check((side, "provider_options"), candidate.get("provider_options"))
     check(("judge_options",), data.get("judge_options"))
+    if isinstance(data.get("port"), dict):
+        check(("port", "optimizer_options"), data["port"].get("optimizer_options"))
     for index, metric in enumerate(data.get("metrics") or []):
         check(("metrics", index), metric)
         if isinstance(metric, dict):  # a metric's own judge and its provider options

@@ -79,11 +79,19 @@ FAMILIES: dict[str, Family] = {
         "An unknown model: keep instructions short, state the output format, show an example."),
 }
 
-#: every known piece of chat markup, with the family it belongs to
-_ALL_MARKUP: tuple[tuple[str, str], ...] = tuple(
-    (marker, name) for name, family in FAMILIES.items() for marker in family.markup
-    if marker.strip() and not marker.startswith("\n")) + (
-    ("### Instruction:", "alpaca"), ("### Response:", "alpaca"), ("<s>[INST]", "llama"))
+def _markup_owners() -> dict[str, tuple[str, ...]]:
+    owners: dict[str, list[str]] = {}
+    for name, family in FAMILIES.items():
+        for marker in family.markup:
+            if marker.strip() and not marker.startswith("\n"):
+                owners.setdefault(marker, []).append(name)
+    for marker in ("### Instruction:", "### Response:"):
+        owners.setdefault(marker, []).append("alpaca")
+    return {marker: tuple(names) for marker, names in owners.items()}
+
+
+#: every known piece of chat markup, with the families whose templates use it
+_ALL_MARKUP: dict[str, tuple[str, ...]] = _markup_owners()
 
 _PATTERNS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("anthropic", ("claude", "anthropic.")),
@@ -159,7 +167,8 @@ def find_format_echoes(answers: Iterable[tuple[str, str | None]], target: Family
         target: the target's family (its own markup is reported too, but not as foreign).
 
     Returns:
-        What was found; ``found`` is False when no answer holds markup.
+        What was found (each marker counted once per answer); ``found`` is False when no
+        answer holds markup.
     """
     markers: dict[str, int] = {}
     families: set[str] = set()
@@ -169,14 +178,15 @@ def find_format_echoes(answers: Iterable[tuple[str, str | None]], target: Family
         if text is None:
             continue
         looked += 1
-        seen = [(m, fam) for m, fam in _ALL_MARKUP if m in text]
+        seen = [m for m in _ALL_MARKUP if m in text]
         if not seen:
             continue
         hits.append(example_id)
-        for marker, fam in seen:
+        for marker in seen:
             markers[marker] = markers.get(marker, 0) + 1
-            families.add(fam)
-    foreign = any(f != target.name for f in families)
+            families.update(_ALL_MARKUP[marker])
+    # markup is foreign when some of it belongs to no template of the target's family
+    foreign = any(target.name not in _ALL_MARKUP[m] for m in markers)
     return FormatEcho(markers=dict(sorted(markers.items())), families=sorted(families),
                       answers=len(hits), of_answers=looked, foreign=foreign, examples=hits[:3])
 

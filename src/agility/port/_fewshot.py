@@ -28,7 +28,7 @@ from agility.retrieval import Retriever
 __all__ = ["ShotSource", "compact_context", "fewshot_candidates", "select_pool", "with_shots"]
 
 _WORD = re.compile(r"[A-Za-z]+|\d[\d,.]*")
-_MAX_SHOT_CONTEXT = 400
+_MAX_SHOT_CONTEXT = 240
 
 
 def _rng(seed: int, salt: str) -> random.Random:
@@ -59,7 +59,8 @@ def select_pool(examples: Sequence[Any], size: int, seed: int) -> list[Any]:
 
 
 def compact_context(contexts: Sequence[str], question: str, answer: str) -> str:
-    """The (at most two) sentences of ``contexts`` that best match question and answer."""
+    """The sentence of ``contexts`` that best matches question and answer (two when the first
+    is short), at most 240 characters: a pair shows the answer's form, not the documents."""
     wanted = {w.lower() for w in _WORD.findall(f"{question} {answer}")}
     figures = {w for w in _WORD.findall(answer) if w[0].isdigit()}
     sentences = [s.strip() for doc in contexts
@@ -71,8 +72,11 @@ def compact_context(contexts: Sequence[str], question: str, answer: str) -> str:
         words = {w.lower() for w in _WORD.findall(item[1])}
         return (-(len(words & wanted) + 3 * len(words & figures)), item[0])
 
-    best = sorted(sorted(enumerate(sentences), key=score)[:2])
-    text = " ".join(s for _, s in best)
+    ranked = sorted(enumerate(sentences), key=score)
+    best = ranked[:1]
+    if len(ranked[0][1]) < 80 and len(ranked) > 1 and score(ranked[1])[0] < 0:
+        best.append(ranked[1])  # a short best sentence, and a second one that matches too
+    text = " ".join(s for _, s in sorted(best))
     return text[:_MAX_SHOT_CONTEXT]
 
 

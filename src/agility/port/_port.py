@@ -133,18 +133,13 @@ def _split_dev(options: PortOptions, dev: Sequence[Any]) -> tuple[list[Any], lis
     return pool, mini_ids, mini_ids + rest
 
 
-async def _reserves(ev: Evaluator, source: Candidate, options: PortOptions,
-                    sample: Sequence[str], rest: int, holdout: int) -> tuple[int, float]:
-    """Hold back the holdout scoring's calls (and USD, estimated from dev rows only); return
-    what the finalists need beyond the minibatch (calls, USD)."""
-    per_call = 0.0
-    if ev.budget.usd is not None:
-        worst = await ev._worst_cases(source, sample)
-        # a ported prompt may be longer than the source (few-shot pairs): twice the worst
-        per_call = 2 * max((w or 0.0) for w in worst) if worst else 0.0
+def _reserves(ev: Evaluator, options: PortOptions, rest: int, holdout: int) -> int:
+    """Hold back the holdout scoring's calls; return the finalists' calls beyond the minibatch.
+
+    USD is held back once the source prompt's minibatch has measured a call's cost (see
+    :func:`agility.port._search.run_search`); only the holdout's size is read here."""
     ev.budget.held_calls = 2 * holdout
-    ev.budget.held_usd = 2 * holdout * per_call
-    return (options.finalists + 1) * rest, (options.finalists + 1) * rest * per_call
+    return (options.finalists + 1) * rest
 
 
 def _family_advice(family: Family, outcome: SearchOutcome) -> str | None:
@@ -283,7 +278,7 @@ async def _port(options: PortOptions, store: Store, retriever: Retriever | None,
     source = Candidate("source", "source", source_spec, options.config,
                        note="the source prompt as it is, with the target's settings")
     rest = len(scored) - len(minibatch)
-    finalist_reserve = await _reserves(ev, source, options, minibatch, rest, len(holdout_ids))
+    finalist_calls = _reserves(ev, options, rest, len(holdout_ids))
     needed = len(minibatch) + budget.held_calls
     if budget.calls is not None and budget.calls < needed:
         raise InvalidArgument("budget_calls", budget.calls,
@@ -306,7 +301,7 @@ async def _port(options: PortOptions, store: Store, retriever: Retriever | None,
         outcome = await run_search(
             ev, options, source, family=family, shape=shape, has_context=has_context,
             minibatch=minibatch, scored=scored, shots=shots, optimizer=optimizer,
-            required=required, probe=dev[0], finalist_reserve=finalist_reserve, say=say)
+            required=required, probe=dev[0], finalist_calls=finalist_calls, say=say)
     finally:
         if optimizer is not None:
             await optimizer.aclose()

@@ -12,7 +12,12 @@ holdout's), the rules build:
 - ``rules-compact``: short instructions (task, answer format and length, refusal when the golds
   have refusals, the source's own constraints kept word for word) in that layout;
 - ``rules-plain``: a plain completion layout (instructions, context, ``Question:``,
-  ``Answer:``), what base models and mismatched chat formats handle best.
+  ``Answer:``), what base models and mismatched chat formats handle best;
+- ``rules-bare`` (small models only): the plain layout without instructions, which a small
+  base model tends to echo rather than follow (few-shot pairs then show the answer's form).
+
+For a small model the source's own instructions are not laid out again (long prose is what it
+echoes): its candidates are ``rules-bare``, ``rules-plain`` and ``rules-fit``.
 
 The layouts rebuild the user message from ``{{ context }}`` and ``{{ question }}``, so they apply
 when the source prompt uses no other variable; otherwise only ``rules-fit`` is made.
@@ -78,9 +83,9 @@ def fit_config(base: GenerationConfig, shape: AnswerShape, family: Family,
                echo: FormatEcho | None) -> tuple[GenerationConfig, str]:
     """``base`` with ``max_tokens`` fitted to the golds and stop sequences added.
 
-    ``max_tokens`` is twice the longest gold's length at three characters a token, plus 8
-    (room for a unit or a short lead-in), never above ``base.max_tokens``. A newline stops
-    the answer when every gold is one line of at most 40 words.
+    ``max_tokens`` is the longest gold's length at 2.5 characters a token (figures and units
+    tokenize short), plus 6 for a short lead-in, never above ``base.max_tokens``. A newline
+    stops the answer when every gold is one line of at most 40 words.
 
     Returns:
         the settings and a sentence saying what changed.
@@ -88,7 +93,7 @@ def fit_config(base: GenerationConfig, shape: AnswerShape, family: Family,
     data = base.model_dump(exclude_unset=True)
     notes = []
     if shape.n:
-        fitted = 2 * math.ceil(shape.chars_max / 3) + 8
+        fitted = math.ceil(shape.chars_max / 2.5) + 6
         if base.max_tokens is not None:
             fitted = min(fitted, base.max_tokens)
         if fitted != base.max_tokens:
@@ -125,7 +130,8 @@ def compact_instructions(source: str, shape: AnswerShape, has_context: bool) -> 
         lines.append(f"Reply with {what} only, in at most {max(3, shape.words_p90)} words.")
     if shape.refusals or _REFUSAL_HINT.search(source):
         lines.append("If the context does not contain the answer, say so.")
-    lines += [s for s in _sentences(source) if _CONSTRAINT.search(s) and len(s) <= 240][:2]
+    lines += [s for s in _sentences(source) if _CONSTRAINT.search(s) and len(s) <= 240
+              and not _REFUSAL_HINT.search(s)][:2]
     return " ".join(lines)
 
 
@@ -144,7 +150,8 @@ def _layout(family: Family, layout: str, instructions: str, has_context: bool,
         return f"# Instructions\n{instructions}", [MessageSpec(role="user", content=user)]
     body = (f"Context:\n{context}\n\n" if has_context else "") + f"Question: {question}"
     if layout == "plain":
-        return None, [MessageSpec(role="user", content=f"{instructions}\n\n{body}\nAnswer:")]
+        head = f"{instructions}\n\n" if instructions else ""
+        return None, [MessageSpec(role="user", content=f"{head}{body}\nAnswer:")]
     if family.system_role:
         return instructions, [MessageSpec(role="user", content=body)]
     # no system role: the instructions open the user turn (a server's Gemma format drops
@@ -177,9 +184,12 @@ def rules_candidates(source: Candidate, family: Family, shape: AnswerShape,
     compact = compact_instructions(instructions, shape, has_context)
     native = family.layout if family.layout != "plain" else "chat"
     layouts: list[tuple[str, str, str, str]] = []
-    if instructions:
+    if family.small:
+        layouts.append(("rules-bare", "plain", "", "no instructions, plain completion layout"))
+    elif instructions:
         layouts.append((f"rules-{native}", native, instructions, "the source instructions"))
-    layouts.append(("rules-compact", native, compact, "compact instructions"))
+    if not family.small:
+        layouts.append(("rules-compact", native, compact, "compact instructions"))
     layouts.append(("rules-plain", "plain", compact,
                     "compact instructions, plain completion layout"))
     made = []
@@ -196,5 +206,7 @@ def rules_candidates(source: Candidate, family: Family, shape: AnswerShape,
                               note=f"{what} in {where} ({family.name}); {fit_note}"))
     foreign = echo is not None and echo.found and echo.foreign
     if foreign or family.small:
-        made.sort(key=lambda c: c.label != "rules-plain")
-    return out + made if not (foreign or family.small) else made + out
+        # a plain layout first: what a mismatched chat format or a small model handles best
+        made.sort(key=lambda c: c.label not in ("rules-plain", "rules-bare"))
+        return made + out
+    return out + made

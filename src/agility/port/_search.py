@@ -142,7 +142,7 @@ async def run_search(ev: Evaluator, options: PortOptions, source: Candidate, *, 
                      shape: AnswerShape, has_context: bool, minibatch: Sequence[str],
                      scored: Sequence[str], shots: ShotSource | None,
                      optimizer: Optimizer | None, required: set[str], probe: Any,
-                     finalist_reserve: tuple[int, float], say: Say) -> SearchOutcome:
+                     finalist_calls: int, say: Say) -> SearchOutcome:
     """Search for the best prompt for the target (see the module docstring).
 
     Args:
@@ -158,19 +158,19 @@ async def run_search(ev: Evaluator, options: PortOptions, source: Candidate, *, 
         optimizer: the optimiser (None: no optimiser generator).
         required: variables a prompt must use.
         probe: a dev row a new prompt must render for.
-        finalist_reserve: (calls, USD) held back for the finalists while exploring.
+        finalist_calls: calls held back for the finalists while exploring.
         say: progress lines.
     """
     s = _Search(ev, options, minibatch, scored, say)
     budget = ev.budget
-    holdout_calls, holdout_usd = budget.held_calls, budget.held_usd
-    budget.held_calls += finalist_reserve[0]
-    budget.held_usd += finalist_reserve[1]
+    holdout_calls = budget.held_calls
+    budget.held_calls += finalist_calls
     generators = options.active_generators()
     first = s.open_round("baseline")
     if not await s.try_candidate(source, first):
         raise _too_small(budget)
     s.close_round(first)
+    holdout_usd = _hold_usd(budget, source, holdout_calls, finalist_calls, generators)
     results = ev.results(source)
     echo = find_format_echoes(((i, results[i].output if i in results else None)
                                for i in minibatch), family)
@@ -211,6 +211,22 @@ async def run_search(ev: Evaluator, options: PortOptions, source: Candidate, *, 
     return SearchOutcome(candidates=list(s.candidates.values()), rounds=s.rounds,
                          chosen=chosen, source=source, finalists=[c.id for c in finalists],
                          stop_reason=stop, echo=echo, rejected=s.rejected)
+
+
+def _hold_usd(budget: Any, source: Candidate, holdout_calls: int, finalist_calls: int,
+              generators: Sequence[str]) -> float:
+    """Hold back USD for the finalists and the holdout, at the source prompt's measured cost
+    per call with a margin (a ported prompt with few-shot pairs may cost more). This is a
+    plan, not the guarantee: every batch is checked against its worst case before it goes.
+
+    Returns:
+        the USD held for the holdout (kept after the finalists are scored)."""
+    measured = source.minibatch.cost_per_call_usd if source.minibatch else None
+    if budget.usd is None or measured is None:
+        return 0.0
+    per_call = measured * (2.0 if {"few_shot", "optimizer"} & set(generators) else 1.2)
+    budget.held_usd = (holdout_calls + finalist_calls) * per_call
+    return holdout_calls * per_call
 
 
 def _too_small(budget: Any) -> Exception:
