@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import HOLDOUT_MARK, golden_rows, write_golden
+from port_fixtures import HOLDOUT_MARK, golden_rows, shape_responder, write_golden
 
 from agility.port import PortOptions, aport
 from agility.prompts import load_template
@@ -105,8 +105,6 @@ async def test_the_holdout_cannot_change_the_choice(
 
 
 def _plain_or_not(body: dict[str, Any]) -> str:
-    from conftest import shape_responder
-
     return shape_responder(body)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -178,5 +179,5 @@ def test_a_usable_reply_becomes_a_prompt() -> None:
     assert spec.template().render(PROBE)[0].content == (
         "Context:\n[1] Revenue was $5.\nQuestion: What was revenue?\nAnswer:")
     with pytest.raises(BadReply, match="repeats the current prompt"):
-        parse_reply('{"system": "%s", "user": "Documents:\\n{{ context }}\\n\\nQ: {{ question }}"}'
-                    % SOURCE.system, SOURCE, {"question", "context"}, PROBE)
+        same = json.dumps({"system": SOURCE.system, "user": SOURCE.messages[0].content})
+        parse_reply(same, SOURCE, {"question", "context"}, PROBE)

@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from conftest import HOLDOUT_MARK, shape_responder
+from port_fixtures import HOLDOUT_MARK, shape_responder
 
 from agility.port import META_PROMPT_VERSIONS, PortOptions, aport
 from agility.prompts import load_prompt_spec, load_template
