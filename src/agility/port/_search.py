@@ -1,7 +1,7 @@
 """The search: score candidates on a dev minibatch, the finalists on the whole dev split.
 
 Order: the source prompt (the baseline), the rules' candidates, few-shot pairs added to the best
-so far (k grows while it gains), then the optimiser's rewrite and reflective rounds (each on the
+so far (for a small model: to the layout without instructions; k grows while it gains), then the optimiser's rewrite and reflective rounds (each on the
 best so far, stopping after ``patience`` rounds without gain). Every candidate is scored on the
 same seeded, stratified minibatch of dev rows, so they compare pair for pair. The best
 ``finalists`` (and always the source prompt) are then scored on every dev row left for scoring;
@@ -185,7 +185,7 @@ async def run_search(ev: Evaluator, options: PortOptions, source: Candidate, *, 
                 break
         s.close_round(round_)
     if "few_shot" in generators and shots is not None and not s.out_of_budget:
-        await _few_shot(s, shots, options)
+        await _few_shot(s, shots, options, family)
     if "optimizer" in generators and optimizer is not None and not s.out_of_budget:
         await _optimize(s, optimizer, options, family, required, probe, shots)
     stop = ("the budget ran out" if s.out_of_budget else
@@ -242,9 +242,20 @@ def _stalled(rounds: Sequence[Round], patience: int) -> bool:
     return len(tail) >= patience and not any(r.gained for r in tail)
 
 
-async def _few_shot(s: _Search, shots: ShotSource, options: PortOptions) -> None:
+def _few_shot_base(s: _Search, family: Family) -> Candidate:
+    """The candidate pairs are added to: the best so far; for a small model the layout without
+    instructions (it echoes instructions; the pairs show it what to do instead)."""
+    if family.small:
+        bare = [c for c in s.candidates.values() if c.label == "rules-bare" and c.skipped is None]
+        if bare:
+            return bare[0]
+    return s.best
+
+
+async def _few_shot(s: _Search, shots: ShotSource, options: PortOptions,
+                    family: Family) -> None:
     await shots.load()
-    base = s.best
+    base = _few_shot_base(s, family)
     alive = list(options.few_shot.strategies)
     previous: dict[str, float | None] = {k: base.minibatch.mean if base.minibatch else None
                                          for k in alive}
