@@ -22,6 +22,9 @@ def _plan(folder: Path, base_url: str, schedule: str | None = None) -> Path:
     text = plan.read_text(encoding="utf-8")
     text = re.sub(r"retriever:.*?\n\n", "", text, flags=re.DOTALL)
     text = re.sub(r"\n  prompt: .*", "", text)
+    # recorded prompts on both sides: no port (the example ports its legacy prompt), every row
+    text = re.sub(r"\nport:.*?\n\n", "\n", text, flags=re.DOTALL)
+    text = text.replace("splits: [holdout]", "splits: [dev, holdout]")
     source, target = text.split("target:")
     source = source.replace("model: llamacpp/gemma3-270m", "model: openai/model-a")
     target = target.replace("model: llamacpp/gemma3-270m", "model: openai/model-b")

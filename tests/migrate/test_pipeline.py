@@ -42,6 +42,8 @@ def _small_plan(folder: Path, rows: int = 4) -> Path:
     embedding model (so it runs in a second)."""
     plan = copy_example(folder, rows=rows)
     (folder / "prompts" / "ported.yaml").write_text(PORTED, encoding="utf-8")
+    criteria = folder / "criteria.yaml"  # the gate reads every row of these few
+    criteria.write_text(criteria.read_text().replace("use_holdout: true", "use_holdout: false"))
     golden = [json.loads(line) for line in (folder / "golden.jsonl").read_text().splitlines()]
     (folder / "recorded.jsonl").write_text("".join(
         json.dumps({"id": row["id"], "output": row["ground_truth"], "latency_ms": 900.0,
@@ -53,6 +55,8 @@ def _small_plan(folder: Path, rows: int = 4) -> Path:
     source = re.sub(r"\n  prompt: .*", "", source)
     source = re.sub(r"\n  provider_options: .*", "", source)
     target = target.replace("llamacpp/gemma3-270m", "mock/echo\n  prompt: prompts/ported.yaml")
+    target = re.sub(r"config: \{[^}]*\}", 'config: {temperature: 0, max_tokens: 24, seed: 7, '
+                    'stop: ["\\n", "<end_of_turn>"]}', target, count=1)
     target = re.sub(r"provider_options: \{[^}]*\}", "provider_options: {ttft_ms: 5}", target)
     target = re.sub(r"\nport:.*?\n\n", "\n", target, flags=re.DOTALL)
     source = source.replace("splits: [holdout]", "splits: [dev, holdout]")

@@ -89,6 +89,8 @@ async def test_few_shot_pairs_come_from_the_dev_pool_only(
             dataset=golden, prompt=legacy, target="openai/t", name="f",
             target_options={"base_url": target.base_url}, config={"max_tokens": 32},
             generators=["few_shot"], few_shot={"strategies": ["stratified"], "k": [1, 2]},
+            # priced, so that of two equally right prompts the shorter one is chosen
+            price={"input_per_mtok": 1.0, "output_per_mtok": 1.0},
             minibatch=8, output=tmp_path / "p.yaml"), store=store)
         requests = target.requests
         scored = {r.example_id for run in store.list_runs() for r in store.results(run.id)}
