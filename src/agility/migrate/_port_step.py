@@ -36,6 +36,7 @@ def port_options(plan: Plan) -> PortOptions:
         **settings, metric=gated, dataset=plan.dataset.path, prompt=plan.source.prompt,
         target=target.model, target_options=dict(target.provider_options),
         config=target.config, price=price, metrics=metrics, judge=plan.judge,
+        judge_options=dict(plan.judge_options),
         concurrency=target.concurrency, timeout_s=target.timeout_s,
         name=spec.name or plan.name, output=spec.output)
 

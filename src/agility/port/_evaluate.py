@@ -10,7 +10,6 @@ selects ids inside the ``dev`` split, so a holdout id is an error, never a call.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -60,6 +59,8 @@ class Evaluator:
         self.ledger = Ledger(store, port)
         self.metrics = list(dict.fromkeys([options.gated_metric, *options.metrics]))
         self.price = self._price()
+        #: the retriever's price per query: in each call's worst case (the runner adds the
+        #: retrieval's own cost to each answer, so it is not passed to the runner again)
         self.extra_cost_usd = getattr(retriever, "cost_per_query_usd", None) or 0.0
         #: how many target calls this process sent (the budget counts every process's)
         self.calls_sent = 0
@@ -151,7 +152,6 @@ class Evaluator:
                 template=candidate.template, config=candidate.config,
                 concurrency=self.options.concurrency, timeout_s=self.options.timeout_s,
                 resume=self.store.get_run(name) is not None, retriever=self.retriever,
-                extra_cost_usd=self.extra_cost_usd,
                 price_input=None if price is None else price.input_per_mtok,
                 price_output=None if price is None else price.output_per_mtok,
                 splits=("dev",) if phase == "search" else ("holdout",),
@@ -163,11 +163,11 @@ class Evaluator:
 
     async def score(self, candidate: Candidate, metrics: Sequence[str]) -> None:
         """Score the candidate's unscored answers with ``metrics`` (stored with the run)."""
-        from agility.metrics import score_run
+        from agility.metrics import ascore_run
 
-        await asyncio.to_thread(
-            score_run, self.store, self.run_name(candidate), list(metrics),
-            judge=self.options.judge, progress=False)
+        await ascore_run(self.store, self.run_name(candidate), list(metrics),
+                         judge=self.options.judge,
+                         judge_options=dict(self.options.judge_options) or None)
 
     def figures(self, candidate: Candidate, ids: Sequence[str],
                 metric: str | None = None) -> CandidateScore:

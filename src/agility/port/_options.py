@@ -149,6 +149,7 @@ class PortOptions(PortSettings):
         price: the target's price when the table has none.
         metrics: the metrics the final scoring reports (the first selects, unless ``metric``).
         judge: the judge model of judge metrics.
+        judge_options: the judge provider's options (``base_url``...).
         concurrency: target calls in flight.
         timeout_s: limit per call.
         name: the port's name (its runs are ``port/<name>/...``); default from prompt and target.
@@ -163,6 +164,7 @@ class PortOptions(PortSettings):
     price: PriceSettings | None = None
     metrics: list[str] = Field(default_factory=lambda: ["correctness"], min_length=1)
     judge: str | None = None
+    judge_options: dict[str, Any] = Field(default_factory=dict)
     concurrency: int = Field(4, ge=1, le=256)
     timeout_s: float = Field(120.0, gt=0)
     name: str | None = Field(None, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
