@@ -91,7 +91,7 @@ def test_plan_prompts_and_criteria_of_the_example_load(tmp_path: Path) -> None:
     criteria = plan.criteria_object()
     assert criteria.quality.metrics == ["correctness"]
     # the gate reads the rows the port never saw, with the playbook's error-rate bound (the
-    # example is too small to show it: the demo ends INCOMPLETE rather than loosen the gate)
+    # example is too small to show it: the demo cannot PASS, rather than loosen the gate)
     assert criteria.use_holdout and criteria.error_rate.max_increase_points == 1.0
     assert plan.retriever is not None and plan.retriever.corpus == EXAMPLE / "filing.md"
 
