@@ -24,6 +24,12 @@ messages:
 """
 
 
+def value_of(i: int) -> int:
+    """Row ``i``'s value: never 0, and never a number its question names (the grader takes an
+    answer that only repeats a figure of the question for no answer)."""
+    return (i + 1) * 7
+
+
 def golden_rows(n: int = 40) -> list[dict[str, Any]]:
     """``n`` rows; every fourth is holdout and names the holdout mark."""
     rows = []
@@ -31,9 +37,9 @@ def golden_rows(n: int = 40) -> list[dict[str, Any]]:
         holdout = i % 4 == 0
         item = f"{HOLDOUT_MARK} {i}" if holdout else f"item {i}"
         rows.append({"id": f"q{i:02d}", "source_prompt": f"What is the value of {item}?",
-                     "input_context": [f"The value of {item} is {i * 7} dollars. Unrelated text "
+                     "input_context": [f"The value of {item} is {value_of(i)} dollars. Unrelated text "
                                        f"follows here."],
-                     "ground_truth": f"{i * 7} dollars", "stratum": "a" if i % 2 else "b",
+                     "ground_truth": f"{value_of(i)} dollars", "stratum": "a" if i % 2 else "b",
                      "split": "holdout" if holdout else "dev"})
     return rows
 
@@ -55,5 +61,5 @@ def shape_responder(body: dict[str, Any]) -> str:
     plain = not any(m.get("role") == "system" for m in messages) \
         and last.rstrip().endswith("Answer:")
     if plain:
-        return f"{number * 7} dollars"
+        return f"{value_of(number)} dollars"
     return f"[INST] Let me explain what the documents say about the value of item {number}."

@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from port_fixtures import HOLDOUT_MARK, shape_responder
+from port_fixtures import HOLDOUT_MARK, shape_responder, value_of
 
 from agility.port import META_PROMPT_VERSIONS, PortOptions, aport
 from agility.prompts import load_prompt_spec, load_template
@@ -32,7 +32,7 @@ def _target_wants_facts(body: dict[str, Any]) -> str:
     last = str(body["messages"][-1]["content"])
     asked = re.findall(r"value of ((?:item|zebra) \d+)\?", last)
     number = int(asked[-1].split()[-1]) if asked else 0
-    return f"{number * 7} dollars" if last.startswith("Facts:") else "I cannot tell."
+    return f"{value_of(number)} dollars" if last.startswith("Facts:") else "I cannot tell."
 
 
 async def test_the_optimiser_rewrites_and_reflects_and_bad_replies_are_skipped(
@@ -78,7 +78,7 @@ def _target_wants_examples(body: dict[str, Any]) -> str:
     last = str(body["messages"][-1]["content"])
     asked = re.findall(r"value of ((?:item|zebra) \d+)\?", last)
     number = int(asked[-1].split()[-1]) if asked else 0
-    return f"{number * 7} dollars"
+    return f"{value_of(number)} dollars"
 
 
 async def test_few_shot_pairs_come_from_the_dev_pool_only(
