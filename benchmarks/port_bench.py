@@ -99,8 +99,11 @@ def main() -> None:
     parser.add_argument("--pool", type=int, default=6, help="few-shot pool (financebench)")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--dir", type=Path, default=None,
+                        help="work folder (again: resume the port stored there)")
     args = parser.parse_args()
-    folder = Path(tempfile.mkdtemp(prefix="port-bench-"))
+    folder = args.dir or Path(tempfile.mkdtemp(prefix="port-bench-"))
+    folder.mkdir(parents=True, exist_ok=True)
     print(f"load before: {_load()}", flush=True)
     retriever = None
     model_options = {"n_ctx": 2048, "n_threads": args.threads, "seed": 7}
@@ -110,7 +113,7 @@ def main() -> None:
                                 "few_shot": {"strategies": ["nearest", "diverse"], "k": [1, 2],
                                              "pool": args.pool}}
     if args.set == "demo":
-        shutil.copytree(example_path(), folder / "d", ignore=shutil.ignore_patterns(
+        shutil.copytree(example_path(), folder / "d", dirs_exist_ok=True, ignore=shutil.ignore_patterns(
             "__pycache__", "report", "*.manifest.json", "*.index.npy"))
         plan = load_plan(folder / "d" / "plan.yaml")
         assert plan.port is not None and plan.retriever is not None
