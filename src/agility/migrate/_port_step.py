@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from agility.migrate._plan import Plan
-from agility.port import PortOptions, PortResult, port
+from agility.port import PortOptions, PortResult, PriceSettings, port
 from agility.retrieval import Retriever
 from agility.store import Store
 
@@ -23,18 +23,19 @@ __all__ = ["port_lineage", "port_options", "port_step"]
 def port_options(plan: Plan) -> PortOptions:
     """The port a plan's ``port:`` section asks for."""
     assert plan.port is not None and plan.source.prompt is not None
-    assert plan.target.model is not None
+    model = plan.target.model
+    assert model is not None
     spec = plan.port
     target = plan.target
     metrics = [m for m in plan.metrics if isinstance(m, str)] or ["correctness"]
     gated = spec.metric or next((m for m in plan.criteria_object().quality.metrics
                                  if m in metrics), metrics[0])
-    price = None if target.price is None else {"input_per_mtok": target.price.input_per_mtok,
-                                               "output_per_mtok": target.price.output_per_mtok}
+    price = None if target.price is None else PriceSettings(
+        input_per_mtok=target.price.input_per_mtok, output_per_mtok=target.price.output_per_mtok)
     settings = spec.model_dump(exclude={"name", "output", "metric"}, exclude_unset=True)
     return PortOptions(
         **settings, metric=gated, dataset=plan.dataset.path, prompt=plan.source.prompt,
-        target=target.model, target_options=dict(target.provider_options),
+        target=model, target_options=dict(target.provider_options),
         config=target.config, price=price, metrics=metrics, judge=plan.judge,
         judge_options=dict(plan.judge_options),
         concurrency=target.concurrency, timeout_s=target.timeout_s,

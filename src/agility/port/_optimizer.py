@@ -129,7 +129,7 @@ def parse_reply(text: str | None, base: PromptSpec, required: set[str], probe: A
         raise BadReply("the reply holds no JSON object")
     try:
         data = json.loads(raw)
-    except ValueError as exc:
+    except json.JSONDecodeError as exc:
         raise BadReply(f"the reply is not valid JSON ({exc.msg})") from None
     if not isinstance(data, dict) or not isinstance(data.get("user"), str):
         raise BadReply("the reply has no 'user' template (a string)")

@@ -93,7 +93,7 @@ class PortSettings(Options):
     finalists: int = Field(2, ge=1, le=20)
     patience: int = Field(1, ge=1, le=20)
     min_gain: float = Field(0.0, ge=0)
-    few_shot: FewShotSettings = Field(default_factory=FewShotSettings)
+    few_shot: FewShotSettings = Field(default_factory=lambda: FewShotSettings.model_validate({}))
     family: FamilyName | None = None
 
     @field_validator("optimizer")

@@ -127,7 +127,7 @@ class PortReport(_Model):
         ported = getattr(self.ported, split).get(metric)
         if source is None or ported is None or source.mean is None or ported.mean is None:
             return None
-        return ported.mean - source.mean
+        return float(ported.mean) - float(source.mean)
 
 
 def write_report_json(report: PortReport, path: str | Path) -> Path:

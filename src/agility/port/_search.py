@@ -18,14 +18,14 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from agility.port._candidate import Candidate, CandidateScore
 from agility.port._evaluate import Evaluator
 from agility.port._family import Family, FormatEcho, find_format_echoes
 from agility.port._fewshot import ShotSource, fewshot_candidates, with_shots
 from agility.port._optimizer import BadReply, Optimizer, parse_reply
-from agility.port._options import PortOptions
+from agility.port._options import FewShotStrategy, PortOptions
 from agility.port._rules import AnswerShape, rules_candidates
 
 __all__ = ["Round", "SearchOutcome", "rank_key", "run_search"]
@@ -264,7 +264,7 @@ async def _few_shot(s: _Search, shots: ShotSource, options: PortOptions,
             break
         round_ = s.open_round(f"few-shot k={k}")
         made = fewshot_candidates(base, shots, alive, k, options.seed)
-        still = []
+        still: list[FewShotStrategy] = []
         for candidate in made:
             if not await s.try_candidate(candidate, round_):
                 break
@@ -272,7 +272,7 @@ async def _few_shot(s: _Search, shots: ShotSource, options: PortOptions,
             score = candidate.minibatch.mean if candidate.minibatch else None
             before = previous.get(strategy)
             if score is not None and (before is None or score > before + options.min_gain):
-                still.append(strategy)  # it gained: try it with one more pair
+                still.append(cast(FewShotStrategy, strategy))  # it gained: try it with one more pair
             previous[strategy] = score
         s.close_round(round_)
         alive = still

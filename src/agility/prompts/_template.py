@@ -212,7 +212,8 @@ class PromptTemplate:
 
             self._selector = NearestShots(self.few_shot)
         question = str(_example_view(example).get("question") or "")
-        return self._selector.nearest(question, self.few_shot_select.k)
+        shots: list[dict[str, str]] = self._selector.nearest(question, self.few_shot_select.k)
+        return shots
 
     def _render_one(self, index: int, compiled: Any, variables: dict[str, Any]) -> str:
         try:
