@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import re
 import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "port"))
 
-from port_fixtures import LEGACY, shape_responder, write_golden
+from port_fixtures import HOLDOUT_MARK, LEGACY, shape_responder, value_of, write_golden
 
 from agility.errors import ConfigError
 from agility.migrate import load_plan, migrate
@@ -35,6 +38,7 @@ metrics: [correctness]
 criteria: {quality: {metrics: [correctness], min_examples: 10}, latency: {ttft_max_increase_pct: null, ttft_max_increase_ms: null}, cost: {max_increase_pct: null}, error_rate: {max_increase_points: null}, use_holdout: true}
 output: report
 """
+LEGACY_SYSTEM = yaml.safe_load(LEGACY)["system"]
 PORT = "port: {generators: [rules], minibatch: 8, finalists: 1, budget_calls: 200}"
 
 
@@ -101,10 +105,46 @@ def test_migrate_ports_first_and_compares_on_the_port_s_own_runs(tmp_path: Path)
     assert result.source_run.startswith("port/shop/source-")
     assert sent == after_port
     assert result.lineage["target"]["prompt_hash"] == ported["prompt_hash"]
-    # the runs hold the dev rows the port scored and the holdout; the gate reads the holdout
+    # the runs hold the dev rows the port scored and the holdout; the migration compares the
+    # plan's split (the holdout) only
     assert result.headline["quality"]["correctness"] == {
-        "source": 0.0, "target": 1.0, "relative_change": None, "n": 40}
+        "source": 0.0, "target": 1.0, "relative_change": None, "n": 10}
     holdout = result.comparison.metrics[0].holdout
     assert holdout is not None and holdout.n == 10 and result.comparison.gate_split == "holdout"
     assert result.verdict == "PASS" and again.verdict == "PASS"
     assert "chose rules-plain" in result.steps["port"]
+
+
+def _right_only_for_the_legacy_prompt(body: dict[str, object]) -> str:
+    """Right only for the legacy prompt as written, with its own settings: no candidate can
+    beat the source prompt."""
+    messages = body.get("messages") or []
+    assert isinstance(messages, list)
+    last = str(messages[-1].get("content", "")) if messages else ""
+    number = int(re.findall(r"value of (?:item|zebra) (\d+)\?", last)[-1])
+    legacy = [m for m in messages if m.get("role") == "system"] == [
+        {"role": "system", "content": LEGACY_SYSTEM}] and body.get("max_tokens") == 32
+    return f"{value_of(number)} dollars" if legacy else "I cannot say."
+
+
+def test_a_port_that_keeps_the_source_prompt_runs_the_source_side_on_its_own(
+        tmp_path: Path) -> None:
+    """Regression: when nothing beats the source prompt on the same model and settings, the
+    port's baseline run is the target's; it was the source's as well, and the migration ran
+    one run twice at once (a traceback on the run's own lease)."""
+    with FakeOpenAIServer(responder=_right_only_for_the_legacy_prompt) as server, \
+            Store(tmp_path / "s.db") as store:
+        result = migrate(_plan(tmp_path / "p", server.base_url), store=store, progress=False)
+        holdout_calls = [r for r in server.requests if HOLDOUT_MARK in json.dumps(r)]
+    ported = result.lineage["port"]
+    assert ported["chosen_label"] == "source"
+    assert result.target_run == f"port/shop/{ported['chosen']}"
+    assert result.source_run == "shop/old"
+    # the holdout was answered by the port once, then by the source side in its own run
+    assert len(holdout_calls) == 20
+    assert result.steps["target"] == "up to date (10 answers already stored)"
+    # the target's run also holds the 30 dev rows the port searched on: the comparison reads
+    # the plan's split only, so they are not the source's missing answers (it read 0.25, n=40)
+    assert result.headline["quality"]["correctness"] == {
+        "source": 1.0, "target": 1.0, "relative_change": 0.0, "n": 10}
+    assert result.comparison.errors.source.missing == 0

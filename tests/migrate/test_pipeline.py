@@ -239,8 +239,11 @@ def test_demo_runs_the_real_local_model_end_to_end_on_a_few_rows(tmp_path: Path)
     # the port answered the holdout once; the comparison reads those answers
     assert result.steps["source"] == result.steps["target"] == (
         f"up to date ({len(holdout)} answers already stored)")
-    # 3 rows: too few for the quality test, so the verdict cannot be PASS
-    assert result.verdict == "INCOMPLETE"
+    # 3 rows: too few for the quality test, so the verdict cannot be PASS (a port within one
+    # model saves nothing per query, so the ROI criterion may fail it outright)
+    assert result.verdict in ("FAIL", "INCOMPLETE")
+    statuses = {c.name: c.status for c in result.comparison.criteria_results}
+    assert statuses["quality: correctness"] == "inconclusive"
 
     again = run_demo(tmp_path / "demo", rows=5, progress=False, on_step=steps.append)
     assert "(0 this time)" in again.steps["port"]

@@ -307,6 +307,7 @@ def compare_runs(
     judge: str | None = None,
     judge_options: Mapping[str, Any] | None = None,
     on_progress: ScoreProgress | None = None,
+    splits: Sequence[str] | None = None,
 ) -> Comparison:
     """Load two stored runs, score what the comparison needs and they lack, and compare them.
 
@@ -329,6 +330,8 @@ def compare_runs(
         judge: the judge model (``provider/model``) for judge metrics scored first.
         judge_options: the judge's provider options.
         on_progress: told how scoring the missing metrics advances.
+        splits: compare only the answers to examples of these splits (None: every answer
+            either run holds).
 
     Returns:
         The comparison, with the verdict and each criterion's evidence.
@@ -351,6 +354,7 @@ def compare_runs(
         src, tgt = store.require_run(source_run), store.require_run(target_run)
         common = set(store.metrics_of(src.id)) & set(store.metrics_of(tgt.id))
         wanted = list(dict.fromkeys([*wanted, *sorted(common)]))
-    inputs = load_comparison(store, source_run, target_run, wanted, not_scored=not_scored)
+    inputs = load_comparison(store, source_run, target_run, wanted, not_scored=not_scored,
+                             splits=splits)
     return compare(inputs, criteria, seed=seed, traffic_per_month=traffic_per_month,
                    migration_cost_usd=migration_cost_usd, n_resamples=n_resamples, costs=costs)

@@ -53,7 +53,8 @@ class ComparisonInputs:
 
 def load_comparison(store: Store, source_run: str, target_run: str,
                     metrics: Sequence[str] | None = None, *,
-                    not_scored: Mapping[str, str] | None = None) -> ComparisonInputs:
+                    not_scored: Mapping[str, str] | None = None,
+                    splits: Sequence[str] | None = None) -> ComparisonInputs:
     """Read two runs for a comparison.
 
     Args:
@@ -62,6 +63,10 @@ def load_comparison(store: Store, source_run: str, target_run: str,
         target_run: the target run's name.
         metrics: the metrics to load (default: every metric scored on both runs).
         not_scored: why metrics could not be scored, from :func:`score_missing`.
+        splits: only the answers to examples of these splits (None: every answer). A run may
+            hold rows the comparison is not about (a port's run holds the dev rows it searched
+            on beside the holdout); unfiltered, a row only one run answered counts as the
+            other's missing answer. A row without a split is a dev row (as the runner reads it).
 
     Raises:
         RunNotFound: a run does not exist.
@@ -73,12 +78,20 @@ def load_comparison(store: Store, source_run: str, target_run: str,
     source, target = store.require_run(source_run), store.require_run(target_run)
     if metrics is None:
         metrics = sorted(set(store.metrics_of(source.id)) & set(store.metrics_of(target.id)))
+    examples = stored_examples(store, source.dataset_hash or target.dataset_hash)
     scores = {name: (store.scores(source.id, name), store.scores(target.id, name))
               for name in dict.fromkeys(metrics)}
+    source_results, target_results = store.results(source.id), store.results(target.id)
+    if splits is not None:
+        kept = {i for i, e in examples.items() if (e.split or "dev") in set(splits)}
+        source_results = [r for r in source_results if r.example_id in kept]
+        target_results = [r for r in target_results if r.example_id in kept]
+        scores = {name: ([s for s in a if s.example_id in kept],
+                         [s for s in b if s.example_id in kept])
+                  for name, (a, b) in scores.items()}
     return ComparisonInputs(
-        source=source, target=target, source_results=store.results(source.id),
-        target_results=store.results(target.id), scores=scores,
-        examples=stored_examples(store, source.dataset_hash or target.dataset_hash),
+        source=source, target=target, source_results=source_results,
+        target_results=target_results, scores=scores, examples=examples,
         not_scored=dict(not_scored or {}), source_reviews=store.reviews(source.id),
         target_reviews=store.reviews(target.id),
         sme=load_sme_evidence(store, source.id, target.id))

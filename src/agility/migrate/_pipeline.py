@@ -370,7 +370,8 @@ def migrate(plan_path: str | Path, store: Store | None = None, progress: bool = 
         comparison = compare_runs(
             store, plan.run_name("source"), plan.run_name("target"), plan.criteria_object(),
             seed=plan.seed, traffic_per_month=plan.traffic_per_month,
-            migration_cost_usd=plan.migration_cost_usd, costs=plan.costs)
+            migration_cost_usd=plan.migration_cost_usd, costs=plan.costs,
+            splits=plan.dataset.splits)
         comparison = comparison.model_copy(update={"scheduling": schedule})
         headline = _headline(comparison)
         lineage = {**_lineage(plan, dataset, store, comparison, retriever),

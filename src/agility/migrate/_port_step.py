@@ -66,7 +66,9 @@ def port_step(plan: Plan, store: Store, retriever: Retriever | None,
                   on_step=say)
     report = result.report
     runs = {"target": f"port/{report.name}/{result.chosen.id}"}
-    if _same_settings(plan):
+    # When the port kept the source prompt, its baseline run is the target's: the source side
+    # then runs in its own run (a run cannot be compared with itself), paying the holdout again.
+    if _same_settings(plan) and result.chosen.id != result.source.id:
         runs["source"] = f"port/{report.name}/{result.source.id}"
     target = plan.target.model_copy(update={"prompt": result.output,
                                             "config": result.chosen.config})

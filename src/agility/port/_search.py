@@ -5,9 +5,9 @@ so far (for a small model: to the layout without instructions; k grows while it 
 best so far, stopping after ``patience`` rounds without gain). Every candidate is scored on the
 same seeded, stratified minibatch of dev rows, so they compare pair for pair. The best
 ``finalists`` (and always the source prompt) are then scored on every dev row left for scoring;
-the chosen one has the highest mean of the selection metric there, lower cost per call and
-then lower latency breaking ties. Nothing here can read the holdout: the rows it is given are
-dev rows, and :class:`~agility.port._evaluate.Evaluator` refuses any other while searching.
+the chosen one has the highest mean of the selection metric there, lower cost per call, fewer
+input tokens and then lower latency breaking ties. Nothing here can read the holdout: the rows
+it is given are dev rows, and :class:`~agility.port._evaluate.Evaluator` refuses any other while searching.
 
 The budget holds back what the finalists and the holdout scoring need while the search
 explores; a candidate whose minibatch does not fit what is left ends the exploration.
@@ -65,12 +65,16 @@ class SearchOutcome:
     rejected: list[dict[str, str]] = field(default_factory=list)
 
 
-def rank_key(score: CandidateScore | None) -> tuple[float, float, float]:
-    """Sort key: higher mean first, then lower cost per call, then lower latency."""
+def rank_key(score: CandidateScore | None) -> tuple[float, float, float, float]:
+    """Sort key: higher mean first, then lower cost per call, fewer input tokens, then lower
+    latency. Tokens come before latency because they are counted, not timed: a model priced
+    at $0 a token (a local one) would otherwise break a tie on timing noise, and the same port
+    could choose another prompt on a busier machine."""
     if score is None or score.mean is None:
-        return (math.inf, math.inf, math.inf)
+        return (math.inf, math.inf, math.inf, math.inf)
     return (-score.mean,
             score.cost_per_call_usd if score.cost_per_call_usd is not None else math.inf,
+            score.input_tokens_mean if score.input_tokens_mean is not None else math.inf,
             score.latency_p50_ms if score.latency_p50_ms is not None else math.inf)
 
 
