@@ -148,3 +148,20 @@ def test_a_port_that_keeps_the_source_prompt_runs_the_source_side_on_its_own(
     assert result.headline["quality"]["correctness"] == {
         "source": 1.0, "target": 1.0, "relative_change": 0.0, "n": 10}
     assert result.comparison.errors.source.missing == 0
+
+
+def test_the_review_queue_of_a_ported_plan_holds_only_the_plan_s_split(tmp_path: Path) -> None:
+    """The chosen candidate's run also holds the dev rows the port searched on; the SME sample
+    is drawn from what the migration compares (the holdout), not from those."""
+    review = "review: {failure_share: 1.0, pass_share: 1.0, disagreements: false}\n"
+    with FakeOpenAIServer(responder=shape_responder) as server, \
+            Store(tmp_path / "s.db") as store:
+        path = _plan(tmp_path / "p", server.base_url, **{"\nmetrics:": "\n" + review + "metrics:"})
+        result = migrate(path, store=store, progress=False)
+        assert result.review_queue is not None
+        queue = store.get_queue(result.review_queue)
+        assert queue is not None
+        items = [i.example_id for i in store.queue_items(queue.id)]
+    holdout = {f"q{i:02d}" for i in range(0, 40, 4)}
+    # every holdout answer (all of them drawn), and no dev row
+    assert sorted(items) == sorted(holdout)

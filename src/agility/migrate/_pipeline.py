@@ -201,7 +201,7 @@ def _review_queue(plan: Plan, store: Store) -> tuple[str, str]:
     policy = ReviewPolicy(**plan.review.model_dump(exclude={"queue"}))
     existed = store.get_queue(name) is not None
     queue = create_queue(store, name, plan.run_name("source"), plan.run_name("target"), policy,
-                         actor="migrate", exist_ok=True)
+                         actor="migrate", exist_ok=True, splits=plan.dataset.splits)
     items = len(store.queue_items(queue.id))
     return name, f"queue {name}: {items} items" + (" (kept)" if existed else " drawn")
 

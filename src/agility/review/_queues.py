@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
+from collections.abc import Sequence
 from typing import Literal
 
 from agility.errors import PermissionDenied, UnknownName, UsageError
@@ -35,7 +36,7 @@ __all__ = [
 
 def create_queue(store: Store, name: str, source_run: str, target_run: str,
                  policy: ReviewPolicy | None = None, *, actor: str | None = None,
-                 exist_ok: bool = False) -> QueueRecord:
+                 exist_ok: bool = False, splits: Sequence[str] | None = None) -> QueueRecord:
     """Draw the playbook sample of a comparison into a new review queue.
 
     Args:
@@ -47,6 +48,8 @@ def create_queue(store: Store, name: str, source_run: str, target_run: str,
         actor: who created it (recorded in the ``review.queue_created`` event).
         exist_ok: return the existing queue of that name, when it was drawn from the same
             runs, instead of failing (``migrate`` re-runs).
+        splits: draw only answers to examples of these splits (None: every answer), as the
+            comparison reads them (a port's run also holds the dev rows it searched on).
 
     Returns:
         The queue.
@@ -62,7 +65,7 @@ def create_queue(store: Store, name: str, source_run: str, target_run: str,
     check_name(name)
     policy = policy or ReviewPolicy()
     existing = store.get_queue(name)
-    inputs = load_comparison(store, source_run, target_run, None)
+    inputs = load_comparison(store, source_run, target_run, None, splits=splits)
     if existing is not None and exist_ok:
         if (existing.source_run_id, existing.target_run_id) != (inputs.source.id,
                                                                 inputs.target.id):
@@ -72,6 +75,10 @@ def create_queue(store: Store, name: str, source_run: str, target_run: str,
     target_scores = {metric: pair[1] for metric, pair in inputs.scores.items()}
     if policy.metric not in target_scores:
         target_scores[policy.metric] = store.scores(inputs.target.id, policy.metric)
+    if splits is not None:
+        kept = {i for i, e in inputs.examples.items() if (e.split or "dev") in set(splits)}
+        target_scores = {m: [s for s in scores if s.example_id in kept]
+                         for m, scores in target_scores.items()}
     items = draw_sample(target_scores, inputs.examples, policy)
     settings = {"policy": policy.model_dump(), "source_run": source_run,
                 "target_run": target_run}
