@@ -52,6 +52,9 @@ COMMANDS: dict[str, CommandEntry] = {
     "runs": CommandEntry("agility.cli.run", "Runs in the store: list them, show one."),
     "export": CommandEntry("agility.cli.run", "Export a run's results, one row per result (or "
                            "per span with --spans)."),
+    "port": CommandEntry("agility.cli.port", "Port a prompt to a target model: candidates "
+                         "scored on the dev split, the holdout locked until the choice is made, "
+                         "then scored once (running it again resumes)."),
     "score": CommandEntry("agility.cli.score", "Score every successful answer of RUN and store "
                           "the scores per example."),
     "grade": CommandEntry("agility.cli.grade", "Grade answers recorded elsewhere: adds verdict, "

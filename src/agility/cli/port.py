@@ -7,14 +7,18 @@ calls failed or the holdout scoring was cut short by the budget; 2 any error.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from agility.cli._common import StoreOption, console, err_console, handle_errors, open_store
-from agility.cli.main import app
 from agility.errors import OptionsError, UsageError
-from agility.port import PortOptions, PortResult, port
+
+if TYPE_CHECKING:  # agility.port loads the runner (aiohttp) and more: only when a port runs
+    from agility.port import PortOptions, PortResult
+
+#: this module's top-level commands (listed in agility.cli.main.COMMANDS)
+app = typer.Typer()
 
 
 def _say(message: str) -> None:
@@ -101,7 +105,7 @@ def port_command(
     store: StoreOption = None,
 ) -> None:
     """Port a prompt to a target model: candidates scored on the dev split, the holdout locked
-    until the choice is made, then scored once. Running it again resumes."""
+    until the choice is made, then scored once (running it again resumes)."""
     values: dict[str, Any] = {
         "dataset": dataset, "prompt": prompt, "target": target, "output": output,
         "seed": seed, "minibatch": minibatch, "finalists": finalists,
@@ -129,6 +133,8 @@ def port_command(
         from agility.retrieval import EmbeddingRetriever
 
         retriever = EmbeddingRetriever(corpus, top_k=top_k)
+    from agility.port import port
+
     with open_store(store) as db:
         result = port(options, store=db, retriever=retriever, report_json=report,
                       report_html=html, on_step=_say)
@@ -144,6 +150,7 @@ _FLAG_OF = {"budget_calls": "--budget-calls", "budget_usd": "--budget-usd",
 
 def _options(values: dict[str, Any]) -> PortOptions:
     from agility._options import parse_options
+    from agility.port import PortOptions
 
     try:
         return parse_options(PortOptions, "agility port", values)
