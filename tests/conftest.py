@@ -87,6 +87,26 @@ def tmp_store(store_location: str) -> Iterator[Store]:
         store.close()
 
 
+@pytest.fixture()
+def pg_store(postgres_server: PostgresServer) -> Iterator[Store]:
+    """A store in a new database on the session's PostgreSQL server."""
+    with Store(postgres_server.create_database(f"p_{uuid.uuid4().hex[:12]}")) as store:
+        yield store
+
+
+@pytest.fixture(scope="module")
+def ray_cluster() -> Iterator[None]:
+    """A real local Ray cluster (a raylet and two worker CPUs, not local mode) for one test
+    module; skips the test where Ray is not installed."""
+    ray = pytest.importorskip("ray", reason="needs Ray (pip install 'agility[ray]')")
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
+             object_store_memory=100 * 1024 * 1024, logging_level="ERROR")
+    try:
+        yield
+    finally:
+        ray.shutdown()
+
+
 class TinyDisk:
     """A small tmpfs mounted for one test: a real file system that really fills up."""
 

@@ -32,6 +32,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from agility._ray import note_model_load
 from agility.errors import MissingExtraError
 
 __all__ = ["EMBEDDING_DIM", "EMBEDDING_MODEL", "SMALL_BATCH", "EmbeddingCache", "embed",
@@ -104,6 +105,7 @@ def load_embedding_model() -> Any:
             transformers_logging.disable_progress_bar()  # type: ignore[no-untyped-call, unused-ignore]
             _DEFAULT_THREADS = max(1, int(torch.get_num_threads()))
             _MODEL = SentenceTransformer(path, device="cpu")
+            note_model_load("embedding")  # a Ray worker reports how often it loaded one
     return _MODEL
 
 

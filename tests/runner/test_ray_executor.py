@@ -10,8 +10,6 @@ import os
 import signal
 import threading
 import time
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,30 +19,11 @@ from agility.client import RetryPolicy
 from agility.runner import run_model
 from agility.runner._ray import plan_shards
 from agility.store import Store
-from agility.testing import FakeOpenAIServer, Fault, PostgresServer
+from agility.testing import FakeOpenAIServer, Fault
 
 pytestmark = pytest.mark.slow
 
 MODEL = "openai/gpt-4o-mini"
-
-
-@pytest.fixture(scope="module")
-def ray_cluster() -> Iterator[None]:
-    """A local Ray cluster with two CPUs (two worker processes), shared by this module."""
-    ray = pytest.importorskip("ray", reason="needs Ray (pip install 'agility[ray]')")
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
-             object_store_memory=100 * 1024 * 1024, logging_level="ERROR")
-    try:
-        yield
-    finally:
-        ray.shutdown()
-
-
-@pytest.fixture()
-def pg_store(postgres_server: PostgresServer) -> Iterator[Store]:
-    url = postgres_server.create_database(f"r_{uuid.uuid4().hex[:12]}")
-    with Store(url) as store:
-        yield store
 
 
 @pytest.fixture()

@@ -85,6 +85,12 @@ def score(
     ] = None,
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
     store: StoreOption = None,
+    executor: Annotated[str, typer.Option(
+        "--executor", help="local (this process) or ray (spread over a Ray cluster, one "
+                           "worker per CPU; pip install 'agility[ray]').")] = "local",
+    ray_address: Annotated[str | None, typer.Option(
+        "--ray-address", help="The Ray cluster: auto, ray://host:10001, host:6379 (default: "
+                              "start a local one for this scoring).")] = None,
 ) -> None:
     """Score every successful answer of RUN and store the scores per example."""
     # the metrics (numpy, the models some of them load) load when scoring, not for --help
@@ -96,7 +102,8 @@ def score(
     with open_store(store) as db, ScoreBars(enabled=progress) as bars:
         summaries = score_run(db, run, specs, judge=judge, judge_options=options,
                               judge_repeats=judge_repeats, concurrency=concurrency,
-                              rescore=rescore, on_progress=bars)
+                              rescore=rescore, on_progress=bars, executor=executor,
+                              ray_address=ray_address)
         errored = db.count_results(db.require_run(run).id, ok=False)
         spreads = {name: judge_spread(db, run, name) for name in summaries} \
             if (judge_repeats or 1) > 1 else {}

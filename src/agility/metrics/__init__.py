@@ -33,6 +33,7 @@ from agility.metrics._judge import JudgeMetric
 from agility.metrics._judge_prompts import JudgePrompt
 from agility.metrics._numbers import FinancialNumber, figures_match, parse_financial_numbers
 from agility.metrics._options import JudgeOptions, MetricOptions
+from agility.metrics._ray_scoring import RayScoring, ascore_on_ray
 from agility.metrics._refusal_language import is_refusal
 from agility.metrics._scoring import (
     ScoreProgress,
@@ -68,8 +69,10 @@ __all__ = [
     "MetricResult",
     "MetricSpec",
     "MetricSummary",
+    "RayScoring",
     "ScoreProgress",
     "SpecProblem",
+    "ascore_on_ray",
     "ascore_run",
     "available_metrics",
     "build_metric",

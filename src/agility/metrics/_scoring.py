@@ -28,7 +28,7 @@ from agility.metrics._base import (
     summarize,
 )
 from agility.metrics._specs import JudgeSettings, MetricSpec, build_metric, spec_name
-from agility.store import ResultRecord, ScoreRecord, Store
+from agility.store import ResultRecord, RunRecord, ScoreRecord, Store
 
 if TYPE_CHECKING:
     from agility.dataset import GoldenExample
@@ -141,13 +141,20 @@ class _Job:
     """One metric over the run: what is left to score, and scoring it a chunk at a time."""
 
     def __init__(self, name: str, metric: Metric, store: Store, run_id: int, rescore: bool,
-                 on_progress: ScoreProgress | None) -> None:
+                 on_progress: ScoreProgress | None, *, count: bool = True) -> None:
         self.name, self.metric, self.store, self.run_id = name, metric, store, run_id
         self.rescore, self.on_progress = rescore, on_progress
         self.version, self.judge = metric.stored_version, metric.judge_model
-        self.total = store.count_results(run_id, ok=True) if rescore else store.count_unscored(
-            run_id, name, metric_version=self.version, judge_model=self.judge)
+        # a Ray worker scoring one shard has no use for the whole run's count
+        self.total = self.remaining() if count else 0
         self.done = 0
+
+    def remaining(self) -> int:
+        """How many answers this metric has still to score (all of them with ``rescore``)."""
+        if self.rescore:
+            return self.store.count_results(self.run_id, ok=True)
+        return self.store.count_unscored(self.run_id, self.name, metric_version=self.version,
+                                         judge_model=self.judge)
 
     def report(self) -> None:
         if self.on_progress is not None:
@@ -218,6 +225,8 @@ async def ascore_run(
     concurrency: int = 4,
     rescore: bool = False,
     on_progress: ScoreProgress | None = None,
+    executor: str = "local",
+    ray_address: str | None = None,
 ) -> dict[str, MetricSummary]:
     """Score every successful answer of a stored run with ``metrics`` and store the scores.
 
@@ -232,6 +241,11 @@ async def ascore_run(
         concurrency: judge calls in flight at once.
         rescore: score again pairs already scored with the same metric version and judge.
         on_progress: told how each metric advances (see :class:`ScoreProgress`).
+        executor: ``local`` (this process) or ``ray`` (the answers spread over one worker
+            per CPU of a Ray cluster, each writing its scores to the same store; see
+            :func:`ascore_on_ray`).
+        ray_address: the Ray cluster (``auto``, ``ray://host:10001``); None starts a local
+            one for the scoring.
 
     Returns:
         One summary per metric over the run's successful answers (failed results are not
@@ -242,22 +256,24 @@ async def ascore_run(
         UnknownName: a metric name is not registered.
         OptionsError: a metric's options (or the judge provider's) are invalid.
         JudgeRequired: a metric judged by a model, and no ``judge``.
-        InvalidArgument: no metrics, a metric listed twice, or ``concurrency`` below 1.
+        InvalidArgument: no metrics, a metric listed twice, ``concurrency`` below 1 or an
+            unknown executor.
         ProviderAuthError: the judge rejected the credentials (scoring stops at once).
     """
-    if not metrics:
-        raise InvalidArgument("metrics", list(metrics), "must name at least one metric")
-    if concurrency < 1:
-        raise InvalidArgument("concurrency", concurrency, "must be at least 1")
-    if judge_repeats is not None and judge_repeats < 1:
-        raise InvalidArgument("judge_repeats", judge_repeats, "must be at least 1")
-    run = store.require_run(run_name)
-    settings = JudgeSettings(judge, dict(judge_options or {}), judge_repeats)
-    names = [spec_name(spec) for spec in metrics]
-    twice = sorted({n for n in names if names.count(n) > 1})
-    if twice:
-        raise InvalidArgument("metrics", twice, "must name each metric once")
-    built = [build_metric(spec, settings) for spec in metrics]
+    if executor == "ray":
+        from agility.metrics._ray_scoring import ascore_on_ray
+
+        scored = await ascore_on_ray(
+            store, run_name, metrics, judge=judge, judge_options=judge_options,
+            judge_repeats=judge_repeats, concurrency=concurrency, rescore=rescore,
+            on_progress=on_progress, address=ray_address)
+        return scored.summaries
+    if executor != "local":
+        raise InvalidArgument("executor", executor, "must be local or ray")
+    run, built = prepare_scoring(store, run_name, metrics, judge=judge,
+                                 judge_options=judge_options, judge_repeats=judge_repeats,
+                                 concurrency=concurrency)
+    names = [name for name, _ in built]
     try:
         jobs = [_Job(name, metric, store, run.id, rescore, on_progress) for name, metric in built]
         for job in jobs:
@@ -277,21 +293,64 @@ async def _score_jobs(store: Store, run_id: int, dataset_hash: str | None, jobs:
                       concurrency: int) -> None:
     limit, stop = asyncio.Semaphore(concurrency), asyncio.Event()
     for page in store.iter_results(run_id, ok=True, page=_CHUNK):
-        pending = [job.pending(page) for job in jobs]
-        wanted = {(r.example_id, r.repeat_index) for results in pending for r in results}
-        if not wanted:
-            continue
-        # inputs only for the answers some metric still has to score
-        pairs = _inputs(store, dataset_hash,
-                        [r for r in page if (r.example_id, r.repeat_index) in wanted])
-        by_key = {(r.example_id, r.repeat_index): (r, i) for r, i in pairs}
-        work = [(job, [by_key[(r.example_id, r.repeat_index)] for r in results])
-                for job, results in zip(jobs, pending, strict=True)]
-        for job, todo in work:
-            if not job.metric.is_async:
-                await job.score_batches(todo)
-        await _all([job.score_each(todo, limit, stop) for job, todo in work
-                    if job.metric.is_async])
+        await score_page(store, dataset_hash, jobs, page, limit, stop)
+
+
+def _pending(jobs: Sequence[_Job], page: Sequence[ResultRecord]
+             ) -> tuple[list[list[ResultRecord]], list[ResultRecord]]:
+    """What each job has still to score in ``page``, and the results some job needs."""
+    pending = [job.pending(page) for job in jobs]
+    wanted = {(r.example_id, r.repeat_index) for results in pending for r in results}
+    return pending, [r for r in page if (r.example_id, r.repeat_index) in wanted]
+
+
+async def score_page(store: Store, dataset_hash: str | None, jobs: Sequence[_Job],
+                     page: Sequence[ResultRecord], limit: asyncio.Semaphore,
+                     stop: asyncio.Event) -> None:
+    """Score what ``jobs`` have still to score among ``page``'s results and save it (what
+    scored it already is skipped, so a page scored twice costs nothing the second time)."""
+    pending, wanted = _pending(jobs, page)
+    if not wanted:
+        return
+    # inputs only for the answers some metric still has to score
+    pairs = _inputs(store, dataset_hash, wanted)
+    by_key = {(r.example_id, r.repeat_index): (r, i) for r, i in pairs}
+    work = [(job, [by_key[(r.example_id, r.repeat_index)] for r in results])
+            for job, results in zip(jobs, pending, strict=True)]
+    for job, todo in work:
+        if not job.metric.is_async:
+            await job.score_batches(todo)
+    await _all([job.score_each(todo, limit, stop) for job, todo in work
+                if job.metric.is_async])
+
+
+def prepare_scoring(store: Store, run_name: str, metrics: Sequence[MetricSpec], *,
+                    judge: str | None, judge_options: Mapping[str, Any] | None,
+                    judge_repeats: int | None, concurrency: int
+                    ) -> tuple[RunRecord, list[tuple[str, Metric]]]:
+    """Check a scoring's arguments (as :func:`ascore_run` documents them) and build its
+    metrics; returns the run and ``(name, metric)`` pairs (close the metrics after use)."""
+    if not metrics:
+        raise InvalidArgument("metrics", list(metrics), "must name at least one metric")
+    if concurrency < 1:
+        raise InvalidArgument("concurrency", concurrency, "must be at least 1")
+    if judge_repeats is not None and judge_repeats < 1:
+        raise InvalidArgument("judge_repeats", judge_repeats, "must be at least 1")
+    run = store.require_run(run_name)
+    names = [spec_name(spec) for spec in metrics]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise InvalidArgument("metrics", twice, "must name each metric once")
+    return run, build_metrics(metrics, judge=judge, judge_options=judge_options,
+                              judge_repeats=judge_repeats)
+
+
+def build_metrics(metrics: Sequence[MetricSpec], *, judge: str | None,
+                  judge_options: Mapping[str, Any] | None,
+                  judge_repeats: int | None) -> list[tuple[str, Metric]]:
+    """The ``(name, metric)`` pairs a scoring with these settings uses."""
+    settings = JudgeSettings(judge, dict(judge_options or {}), judge_repeats)
+    return [build_metric(spec, settings) for spec in metrics]
 
 
 def score_run(
@@ -305,6 +364,8 @@ def score_run(
     concurrency: int = 4,
     rescore: bool = False,
     on_progress: ScoreProgress | None = None,
+    executor: str = "local",
+    ray_address: str | None = None,
 ) -> dict[str, MetricSummary]:
     """Synchronous :func:`ascore_run` (same arguments, same result). Works inside a running
     event loop too (a notebook, a web handler): the scoring then runs on a loop of its own in
@@ -312,7 +373,8 @@ def score_run(
     return run_sync(ascore_run(store, run_name, metrics, judge=judge,
                                judge_options=judge_options, judge_repeats=judge_repeats,
                                concurrency=concurrency, rescore=rescore,
-                               on_progress=on_progress))
+                               on_progress=on_progress, executor=executor,
+                               ray_address=ray_address))
 
 
 def metric_summary(store: Store, run_id: int, metric: str) -> MetricSummary:

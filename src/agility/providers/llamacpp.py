@@ -27,6 +27,7 @@ from typing import Any
 
 from pydantic import Field
 
+from agility._ray import note_model_load
 from agility.chat import ChatRequest, Completion, StreamEnd, StreamEvent, TextDelta
 from agility.errors import (
     ConfigError,
@@ -254,6 +255,7 @@ def load_model(path: Path, *, n_ctx: int = 4096, n_threads: int | None = None,
                     and llm.metadata.get("general.architecture", "").startswith("gemma"):
                 llm.chat_format = "gemma"
             loaded = _models[key] = _LoadedModel(llm, threading.Lock())
+            note_model_load("llamacpp")  # a Ray worker reports how often it loaded one
         return loaded.llm, loaded.lock
 
 

@@ -28,9 +28,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from agility._ray import SHARD_RETRIES, plan_shards, ray_cluster
 from agility.chat import GenerationConfig
 from agility.client import Client, RateLimit, RetryPolicy
-from agility.errors import UsageError
 from agility.pricing import Price
 from agility.prompts import PromptTemplate
 from agility.runner._call import CallContext, call_example
@@ -39,12 +39,6 @@ from agility.runner._writer import ResultWriter
 from agility.store import Store
 
 __all__ = ["RayShardSpec", "plan_shards", "run_on_ray", "run_shard"]
-
-#: shards per CPU of the cluster: small enough that a killed worker loses little work, large
-#: enough that a task's start-up cost is paid rarely
-SHARDS_PER_CPU = 4
-#: how often Ray runs a shard again when its worker dies
-SHARD_RETRIES = 3
 
 
 @dataclass(frozen=True)
@@ -123,30 +117,11 @@ async def _arun_shard(spec: RayShardSpec, items: Sequence[tuple[Any, int]]) -> S
         store.close()
 
 
-def plan_shards(items: Sequence[tuple[Any, int]], cpus: int) -> list[list[tuple[Any, int]]]:
-    """Cut ``items`` into at most ``SHARDS_PER_CPU * cpus`` contiguous shards of near-equal
-    size (none empty)."""
-    if not items:
-        return []
-    n = max(1, min(len(items), SHARDS_PER_CPU * max(1, cpus)))
-    size = math.ceil(len(items) / n)
-    return [list(items[i:i + size]) for i in range(0, len(items), size)]
-
-
 def _divided(limit: RateLimit | None, parts: int) -> RateLimit | None:
     if limit is None:
         return None
     return RateLimit(rpm=limit.rpm / parts if limit.rpm else None,
                      tpm=limit.tpm / parts if limit.tpm else None)
-
-
-def _import_ray() -> Any:
-    try:
-        import ray
-    except ImportError as exc:
-        raise UsageError("the Ray executor needs Ray: pip install 'agility[ray]'",
-                         argument="executor") from exc
-    return ray
 
 
 async def run_on_ray(spec: RayShardSpec, items: Sequence[tuple[Any, int]], store: Store, *,
@@ -166,15 +141,7 @@ async def run_on_ray(spec: RayShardSpec, items: Sequence[tuple[Any, int]], store
             already is used as it is).
         cpus: CPUs of a local cluster started here (default: all).
     """
-    ray = _import_ray()
-    started_here = False
-    if not ray.is_initialized():
-        ray.init(address=address, num_cpus=cpus if address is None else None,
-                 include_dashboard=False, log_to_driver=False, logging_level="ERROR",
-                 configure_logging=False)
-        started_here = True
-    try:
-        parallel = max(1, int(ray.cluster_resources().get("CPU", 1)))
+    async with ray_cluster(address, cpus) as (ray, parallel):
         shards = plan_shards(items, parallel)
         share = RayShardSpec(**{**spec.__dict__,
                                 "concurrency": max(1, math.ceil(spec.concurrency / parallel)),
@@ -183,9 +150,6 @@ async def run_on_ray(spec: RayShardSpec, items: Sequence[tuple[Any, int]], store
         refs = [task.remote(share, shard) for shard in shards]
         outcomes: list[ShardOutcome] = await asyncio.gather(
             *(asyncio.wrap_future(ref.future()) for ref in refs))
-    finally:
-        if started_here:
-            ray.shutdown()
     pending = {(ex.id, r) for ex, r in items}
     tally = Tally()
     for page in store.iter_results(spec.run_id):

@@ -426,21 +426,16 @@ async def _execute(plan: RunPlan, ctx: CallContext, concurrency: int, warmup: in
     return summary()
 
 
-def _shared_location(store: Store) -> str:
-    """How a shard in another process and folder opens ``store`` (a SQLite file by its full
-    path)."""
-    return str(store.path) if store.backend == "postgres" else str(Path(store.path).resolve())
-
-
 async def _execute_ray(plan: RunPlan, ctx: CallContext, store: Store, model: str,
                        provider_options: dict[str, Any] | None, rate_limit: RateLimit | None,
                        retry: RetryPolicy, timeout_s: float, concurrency: int,
                        address: str | None) -> RunSummary:
     """Run the plan's pending pairs on Ray while this process keeps the run's lease."""
+    from agility._ray import shared_location
     from agility.runner._ray import RayShardSpec, run_on_ray
 
     started = time.perf_counter()
-    spec = RayShardSpec(store=_shared_location(store), run_id=plan.run.id, model=model,
+    spec = RayShardSpec(store=shared_location(store), run_id=plan.run.id, model=model,
                         provider_options=dict(provider_options or {}), template=ctx.template,
                         config=ctx.config, price=plan.price, rate_limit=rate_limit,
                         retry=retry, timeout_s=timeout_s, concurrency=concurrency,
