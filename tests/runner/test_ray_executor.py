@@ -72,7 +72,7 @@ def test_a_ray_run_gives_the_results_of_a_local_run(ray_cluster: None, pg_store:
 
 
 def _shard_pids() -> list[int]:
-    """Worker processes running a shard now (Ray titles them ``ray::run_shard``)."""
+    """Worker processes running a shard now (Ray titles them ``ray::RunWorker.run``)."""
     pids = []
     for entry in os.listdir("/proc"):
         if entry.isdigit():
@@ -80,7 +80,7 @@ def _shard_pids() -> list[int]:
                 cmdline = Path(f"/proc/{entry}/cmdline").read_bytes()
             except OSError:
                 continue
-            if cmdline.startswith(b"ray::run_shard"):
+            if cmdline.startswith(b"ray::RunWorker.run"):
                 pids.append(int(entry))
     return pids
 
@@ -160,3 +160,32 @@ def test_the_cli_runs_on_ray_with_a_sqlite_store(ray_cluster: None, golden: Path
     bad = CliRunner().invoke(app, ["run", "--dataset", str(golden), "--model", MODEL,
                                    "--name", "x", "--store", str(store), "--executor", "spark"])
     assert bad.exit_code == 2 and "must be local or ray" in bad.output
+
+
+def test_a_local_model_loads_once_per_worker_and_answers_as_locally(
+        ray_cluster: None, pg_store: Store, tmp_path: Path) -> None:
+    pytest.importorskip("llama_cpp", reason="needs llama-cpp-python (the 'local' extra)")
+    from agility.chat import GenerationConfig
+
+    golden = tmp_path / "small.jsonl"
+    golden.write_text("".join(json.dumps({"id": f"q{i:02d}", "source_prompt":
+                                          f"Name the number {i}.", "ground_truth": str(i)})
+                              + "\n" for i in range(16)))
+    settings: dict[str, Any] = dict(store=pg_store, progress=False,
+                                    config=GenerationConfig(max_tokens=4, temperature=0.0))
+    local = run_model(golden, "llamacpp/gemma3-270m", name="llama-local", **settings)
+    spread = run_model(golden, "llamacpp/gemma3-270m", name="llama-ray", executor="ray",
+                       **settings)
+    assert (spread.n_done, spread.n_errors) == (local.n_done, local.n_errors) == (16, 0)
+    outputs = {name: {r.example_id: (r.output, r.output_tokens) for r in
+                      pg_store.results(pg_store.require_run(name).id)}
+               for name in ("llama-local", "llama-ray")}
+    assert outputs["llama-ray"] == outputs["llama-local"]  # greedy: the same answers
+    record = pg_store.require_run("llama-ray").meta["executor"]
+    workers = record["workers"]
+    assert len(workers) == 2 and len({w["pid"] for w in workers}) == 2
+    assert sum(w["shards"] for w in workers) == record["shards"] == 8
+    # each worker loaded the model once, however many shards it ran
+    busy = [w for w in workers if w["shards"]]
+    assert any(w["shards"] >= 2 for w in busy)
+    assert all(w["model_loads"] == {"llamacpp": 1} for w in busy)

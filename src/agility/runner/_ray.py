@@ -1,21 +1,25 @@
-"""The Ray executor: a run's examples spread over the tasks of a Ray cluster.
+"""The Ray executor: a run's examples spread over the workers of a Ray cluster.
 
 The driver prepares the run as the local executor does (dataset checks, the run record, its
 lease, what a resume skips), then cuts the pending (example, repeat) pairs into shards, several
-per CPU of the cluster. Each shard is one Ray task that opens the same store (a
-``postgresql://`` URL for a cluster of several hosts; a SQLite file works for a cluster on one
-machine), runs the same per-call code as a local run (:func:`call_example`) with bounded
-concurrency, and writes each result as it completes. The driver keeps the run's lease beating
-while it waits, and adds the shards' counts up into the same :class:`RunSummary`.
+per CPU of the cluster. The workers are Ray actors, one per CPU (:class:`RunWorker`): each opens
+the same store (a ``postgresql://`` URL for a cluster of several hosts; a SQLite file works for
+a cluster on one machine) and builds the provider and its client on its first shard and keeps
+them, so a local model (``llamacpp/``) is loaded once per worker, not once per shard, and a
+hosted model's connection pool is reused. A worker runs a shard with the same per-call code as
+a local run (:func:`call_example`) under bounded concurrency, writes each result as it
+completes, and takes the next shard when it is done. The driver keeps the run's lease beating
+while it waits, and adds the results up into the same :class:`RunSummary`.
 
-Faults: Ray runs a task again when its worker process dies (``max_retries``); a shard that
-runs again first reads which of its pairs already have a successful result and calls only the
-others, so a killed worker's examples are retried elsewhere without paying twice for the ones
-it had finished. Resume works across executors: both skip what has a successful result.
+Faults: a worker whose process dies is restarted (on another node if its node is gone) and
+given its shard again (:mod:`agility._ray`); the shard first reads which of its pairs already
+have a successful result and calls only the others, so a killed worker's examples are retried
+without paying twice for the ones it had finished. Resume works across executors: both skip
+what has a successful result.
 
-Limits: the run's ``concurrency`` and ``rate_limit`` are divided between the shards that run
-at once (one per CPU of the cluster), so the whole cluster stays within them; the division is
-recorded in the run's ``meta["executor"]``.
+Limits: the run's ``concurrency`` and ``rate_limit`` are divided between the workers (one per
+CPU of the cluster), so the whole cluster stays within them; the division and each worker's
+report (shards run, models loaded) are recorded in the run's ``meta["executor"]``.
 
 ``ray`` (the ``ray`` extra) is imported only when this executor is used.
 """
@@ -28,7 +32,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from agility._ray import SHARD_RETRIES, plan_shards, ray_cluster
+from agility._ray import (
+    drive_workers,
+    model_loads,
+    plan_shards,
+    ray_cluster,
+    start_workers,
+    stop_workers,
+    worker_identity,
+)
 from agility.chat import GenerationConfig
 from agility.client import Client, RateLimit, RetryPolicy
 from agility.pricing import Price
@@ -38,7 +50,7 @@ from agility.runner._tally import Tally
 from agility.runner._writer import ResultWriter
 from agility.store import Store
 
-__all__ = ["RayShardSpec", "plan_shards", "run_on_ray", "run_shard"]
+__all__ = ["RayShardSpec", "RunWorker", "plan_shards", "run_on_ray"]
 
 
 @dataclass(frozen=True)
@@ -74,28 +86,42 @@ class ShardOutcome:
     messages: dict[str, int] = field(default_factory=dict)
 
 
-def run_shard(spec: RayShardSpec, items: Sequence[tuple[Any, int]]) -> ShardOutcome:
-    """Run one shard's (example, repeat) pairs and write their results (a Ray task's body;
-    also callable in-process)."""
-    return asyncio.run(_arun_shard(spec, items))
+class RunWorker:
+    """A Ray actor running shards of one run: opens the store and builds the provider and its
+    client on its first shard and keeps them for the next ones (closed by :meth:`close`)."""
 
+    def __init__(self, spec: RayShardSpec) -> None:
+        self.spec = spec
+        self.store: Store | None = None
+        self.ctx: CallContext | None = None
+        self.client: Client | None = None
+        self.shards = 0
 
-async def _arun_shard(spec: RayShardSpec, items: Sequence[tuple[Any, int]]) -> ShardOutcome:
-    from agility.providers import get_provider
+    def _context(self) -> CallContext:
+        from agility.providers import get_provider
 
-    store = Store(spec.store)
-    try:
-        done = store.finished_keys(spec.run_id)  # a shard that runs again skips its results
+        spec = self.spec
+        if self.ctx is None:
+            self.store = Store(spec.store)
+            provider = get_provider(spec.model, spec.provider_options)
+            self.client = Client(provider, price=spec.price, rate_limit=spec.rate_limit,
+                                 retry=spec.retry, timeout_s=spec.timeout_s,
+                                 concurrency=spec.concurrency)
+            self.ctx = CallContext(store=self.store, client=self.client,
+                                   template=spec.template, config=spec.config, retriever=None,
+                                   extra_cost_usd=spec.extra_cost_usd, cache=spec.cache)
+        return self.ctx
+
+    async def run(self, items: Sequence[tuple[Any, int]]) -> ShardOutcome:
+        """Run one shard's (example, repeat) pairs that have no successful result yet and
+        write their results."""
+        ctx = self._context()
+        assert self.store is not None and self.client is not None
+        done = self.store.finished_keys(self.spec.run_id)  # a shard run again skips these
         todo = iter([(ex, r) for ex, r in items if (ex.id, r) not in done])
-        provider = get_provider(spec.model, spec.provider_options)
-        client = Client(provider, price=spec.price, rate_limit=spec.rate_limit,
-                        retry=spec.retry, timeout_s=spec.timeout_s,
-                        concurrency=spec.concurrency)
-        ctx = CallContext(store=store, client=client, template=spec.template,
-                          config=spec.config, retriever=None,
-                          extra_cost_usd=spec.extra_cost_usd, cache=spec.cache)
         tally = Tally()
-        writer = ResultWriter(store, spec.run_id)
+        writer = ResultWriter(self.store, self.spec.run_id)
+        throttled = self.client.throttled
 
         async def worker() -> None:
             for example, repeat_index in todo:
@@ -104,17 +130,25 @@ async def _arun_shard(spec: RayShardSpec, items: Sequence[tuple[Any, int]]) -> S
                 tally.add(result)
 
         try:
-            await asyncio.gather(*(worker() for _ in range(spec.concurrency)))
+            await asyncio.gather(*(worker() for _ in range(self.spec.concurrency)))
         finally:
             await writer.drain()
-            await client.aclose()
+        self.shards += 1
         return ShardOutcome(done=tally.done, errors=tally.errors, cached=tally.cached,
                             empty=tally.empty, cost_usd=tally.cost_usd,
-                            throttled=client.throttled,
+                            throttled=self.client.throttled - throttled,
                             already_done=len(items) - tally.done,
                             messages=dict(tally.messages))
-    finally:
-        store.close()
+
+    async def close(self) -> dict[str, Any]:
+        """Close the client and the store; returns this worker's report."""
+        try:
+            if self.client is not None:
+                await self.client.aclose()
+        finally:
+            if self.store is not None:
+                self.store.close()
+        return {**worker_identity(), "shards": self.shards, "model_loads": model_loads()}
 
 
 def _divided(limit: RateLimit | None, parts: int) -> RateLimit | None:
@@ -146,10 +180,14 @@ async def run_on_ray(spec: RayShardSpec, items: Sequence[tuple[Any, int]], store
         share = RayShardSpec(**{**spec.__dict__,
                                 "concurrency": max(1, math.ceil(spec.concurrency / parallel)),
                                 "rate_limit": _divided(spec.rate_limit, parallel)})
-        task = ray.remote(max_retries=SHARD_RETRIES, num_cpus=1)(run_shard)
-        refs = [task.remote(share, shard) for shard in shards]
-        outcomes: list[ShardOutcome] = await asyncio.gather(
-            *(asyncio.wrap_future(ref.future()) for ref in refs))
+        workers = start_workers(ray, RunWorker, min(parallel, len(shards)), share)
+        try:
+            outcomes: list[ShardOutcome] = await drive_workers(
+                workers, shards, lambda worker, shard: worker.run.remote(shard))
+        except BaseException:
+            await stop_workers(ray, workers, graceful=False)
+            raise
+        reports = await stop_workers(ray, workers)
     pending = {(ex.id, r) for ex, r in items}
     tally = Tally()
     for page in store.iter_results(spec.run_id):
@@ -158,5 +196,6 @@ async def run_on_ray(spec: RayShardSpec, items: Sequence[tuple[Any, int]], store
                 tally.add(result)
     record = {"kind": "ray", "address": address or "local", "cpus": parallel,
               "shards": len(shards), "concurrency_per_shard": share.concurrency,
-              "rate_limit_divided_by": parallel if spec.rate_limit else None}
+              "rate_limit_divided_by": parallel if spec.rate_limit else None,
+              "workers": reports}
     return tally, sum(o.throttled for o in outcomes), record
