@@ -1,6 +1,7 @@
 """Review app under 20 concurrent reviewers: page and API latency p50/p99, server memory.
 
     python benchmarks/review_bench.py [--reviewers 20] [--examples 1000] [--rounds 40]
+        [--store sqlite|postgres|postgresql://…]
 
 Builds a store (two runs over ``--examples`` golden rows, scored, a review queue drawn by the
 playbook's sample with every failure in it), creates one account per reviewer, and starts the
@@ -11,12 +12,18 @@ real server (``agility review serve``) in its own process on 127.0.0.1. Each rev
 p50/p99 per request kind, requests per second, the server's peak resident memory (VmHWM) and
 the load average. Goal: p99 < 50 ms on 2 cores. With ``--think-ms`` the reviewers start at
 random moments within one pause and pause 0.5-1.5x as long (``--lockstep``: all at once).
+
+``--store``: ``sqlite`` (default, a file in a temporary folder), ``postgres`` (Debian's
+PostgreSQL server started in a temporary folder on 127.0.0.1 with its default durability, as
+``scale_bench.py`` does; issue 19's goal is the same p99 < 50 ms there), or the URL of a
+PostgreSQL database of your own (its password from ``PGPASSWORD`` or the passfile).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import hashlib
 import json
 import os
@@ -37,7 +44,8 @@ from agility.review import ReviewPolicy, assign_reviewer, create_queue
 from agility.store import NewRun, ResultRecord, ScoreRecord, Store, utc_now
 
 
-def build_store(path: Path, examples: int, reviewers: int) -> tuple[str, list[str], dict[str, str]]:
+def build_store(path: Path | str, examples: int,
+                reviewers: int) -> tuple[str, list[str], dict[str, str]]:
     store = Store(path)
     rows = [{"id": f"q{i:05d}", "source_prompt": f"What was revenue in FY{i}?",
              "ground_truth": f"${i} million", "stratum": "lookup", "split": "dev",
@@ -161,13 +169,31 @@ def main() -> None:
     parser.add_argument("--lockstep", action="store_true",
                         help="with --think-ms: every reviewer starts at once and pauses exactly "
                              "--think-ms (the default staggers starts and varies pauses)")
+    parser.add_argument("--store", default="sqlite",
+                        help="sqlite, postgres (a temporary server) or a postgresql:// URL")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="review-bench-"))
-    db = folder / "agility.db"
+    with contextlib.ExitStack() as stack:
+        if args.store == "sqlite":
+            db: str = str(folder / "agility.db")
+        elif args.store == "postgres":
+            from agility.testing import PostgresServer
+
+            pg = stack.enter_context(PostgresServer(durable=True))
+            os.environ.update(pg.environ())  # the password, for the server process too
+            db = pg.create_database("review_bench")
+        elif args.store.startswith("postgresql://"):
+            db = args.store
+        else:
+            raise SystemExit("--store: give sqlite, postgres or a postgresql:// URL")
+        bench(db, args)
+
+
+def bench(db: str, args: argparse.Namespace) -> None:
     queue, items, secrets = build_store(db, args.examples, args.reviewers)
     port = free_port()
     server = subprocess.Popen([sys.executable, "-m", "agility.cli.main", "review", "serve",
-                               "--store", str(db), "--port", str(port)],
+                               "--store", db, "--port", str(port)],
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=os.environ)
     try:
         deadline = time.monotonic() + 60
@@ -190,7 +216,9 @@ def main() -> None:
         server.terminate()
         server.wait(timeout=10)
     total = sum(len(v) for v in timings.values())
-    print(f"{args.reviewers} reviewers x {args.rounds} rounds (think {args.think_ms:.0f} ms), "
+    backend = "PostgreSQL" if db.startswith("postgresql://") else "SQLite"
+    print(f"{backend} store; {args.reviewers} reviewers x {args.rounds} rounds "
+          f"(think {args.think_ms:.0f} ms), "
           f"queue of {len(items)} items "
           f"from {args.examples} examples; {total} requests in {wall:.1f} s "
           f"({total / wall:.0f} req/s)"

@@ -2,6 +2,8 @@
 
     python benchmarks/scale_bench.py store [--examples 2000] [--concurrency 64] [--repeats 2]
     python benchmarks/scale_bench.py ray [--examples 20000] [--concurrency 64]
+    python benchmarks/scale_bench.py workers [--workers 1,2,4,8] [--per-worker 40]
+        [--per-worker-concurrency 2] [--latency-ms 1000]
 
 Both start Debian's PostgreSQL server in a temporary folder on 127.0.0.1 with its default
 durability (fsync and synchronous commit on, as a team server would run) and the fake OpenAI
@@ -13,6 +15,17 @@ server in a separate process (an instant answer), and run the real runner over r
 - ``ray``: a run of --examples on the local executor, then on a 2-CPU local Ray cluster (a
   raylet and two worker processes), both writing to the same PostgreSQL store; prints wall
   seconds with and without the cluster's start. Goal (issue 19): Ray within 1.3x of local.
+
+- ``workers``: a simulation of N Ray workers on this one machine: a local Ray cluster that
+  declares N logical CPUs (so N worker actors, however many cores there are) runs
+  --per-worker examples per worker (weak scaling: the work grows with N) at
+  --per-worker-concurrency calls in flight per worker, against a fake server that answers
+  each call after --latency-ms. A run bound by the model's latency, as a hosted model's is,
+  then finishes in the same time whatever N if the executor scales linearly (sharding, the
+  actors, the shared store and the driver add no serial cost); prints examples/s per N and
+  the efficiency against N=1. Its limit: the N workers share this machine's cores, so it
+  measures the executor's overhead, not CPU-bound work (a local model): that cannot go
+  faster than the cores there are.
 
 The load average is printed with each figure: the build machine's 2 cores are shared.
 """
@@ -35,9 +48,10 @@ from agility.testing import PostgresServer
 MODEL = "openai/gpt-4o-mini"
 
 
-def _start_fake() -> tuple[subprocess.Popen[str], str]:
+def _start_fake(*args: str) -> tuple[subprocess.Popen[str], str]:
     code = "from agility.testing.fake_openai import main; main()"
-    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen([sys.executable, "-c", code, *args], stdout=subprocess.PIPE,
+                            text=True)
     line = proc.stdout.readline()  # type: ignore[union-attr]
     return proc, line.split()[-1]
 
@@ -120,17 +134,77 @@ def bench_ray(examples: int, concurrency: int) -> None:
             fake.terminate()
 
 
+def _steady_rate(store: Store, name: str) -> float:
+    """Results per second from the first call's start (a result's write time less its
+    latency) to the last result's write: the run's calls without the driver's set-up and the
+    first worker's start (paid once per run, not per example)."""
+    from datetime import datetime, timedelta
+
+    run = store.require_run(name)
+    results = store.results(run.id)
+    written = [datetime.fromisoformat(r.created_at) for r in results if r.created_at]
+    began = min(datetime.fromisoformat(r.created_at) - timedelta(milliseconds=r.latency_ms)
+                for r in results if r.created_at and r.latency_ms is not None)
+    return len(results) / (max(written) - began).total_seconds()
+
+
+def bench_workers(counts: list[int], per_worker: int, per_worker_concurrency: int,
+                  latency_ms: float) -> None:
+    import ray
+
+    folder = Path(tempfile.mkdtemp())
+    fake, base_url = _start_fake("--ttft-ms", str(latency_ms))
+    ideal = per_worker_concurrency / (latency_ms / 1000)  # examples/s of one worker
+    print(f"{per_worker} examples and {per_worker_concurrency} calls in flight per worker, "
+          f"{latency_ms:.0f} ms per call: one worker's ideal is {ideal:.1f} examples/s",
+          flush=True)
+    print("| workers | examples | wall s (with the workers' start) | examples/s over the wall | "
+          "examples/s from the first call | per worker | efficiency vs 1 | load |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---|")
+    with PostgresServer(durable=True) as pg:
+        os.environ.update(pg.environ())
+        url = pg.create_database("bench")
+        first: float | None = None
+        try:
+            with Store(url) as store:
+                for n in counts:
+                    examples = per_worker * n
+                    dataset = _dataset(folder, examples)
+                    ray.init(num_cpus=n, include_dashboard=False, log_to_driver=False,
+                             logging_level="ERROR")
+                    try:
+                        wall = _timed_run(dataset, store, base_url, f"workers-{n}",
+                                          per_worker_concurrency * n, executor="ray")
+                    finally:
+                        ray.shutdown()
+                    rate = examples / wall
+                    steady = _steady_rate(store, f"workers-{n}")
+                    first = first or steady
+                    print(f"| {n} | {examples} | {wall:.1f} | {rate:.1f} | {steady:.1f} | "
+                          f"{steady / n:.2f} | {steady / (first * n):.0%} | {_load()} |",
+                          flush=True)
+        finally:
+            fake.terminate()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("what", choices=["store", "ray"])
+    parser.add_argument("what", choices=["store", "ray", "workers"])
+    parser.add_argument("--workers", default="1,2,4,8")
+    parser.add_argument("--per-worker", type=int, default=40)
+    parser.add_argument("--per-worker-concurrency", type=int, default=2)
+    parser.add_argument("--latency-ms", type=float, default=1000.0)
     parser.add_argument("--examples", type=int, default=None)
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--repeats", type=int, default=2)
     args = parser.parse_args()
     if args.what == "store":
         bench_store(args.examples or 2000, args.concurrency, args.repeats)
-    else:
+    elif args.what == "ray":
         bench_ray(args.examples or 20000, args.concurrency)
+    else:
+        bench_workers([int(n) for n in args.workers.split(",")], args.per_worker,
+                      args.per_worker_concurrency, args.latency_ms)
 
 
 if __name__ == "__main__":
