@@ -95,10 +95,16 @@ def pg_store(postgres_server: PostgresServer) -> Iterator[Store]:
 
 
 @pytest.fixture(scope="module")
-def ray_cluster() -> Iterator[None]:
+def ray_cluster(request: pytest.FixtureRequest) -> Iterator[None]:
     """A real local Ray cluster (a raylet and two worker CPUs, not local mode) for one test
     module; skips the test where Ray is not installed."""
     ray = pytest.importorskip("ray", reason="needs Ray (pip install 'agility[ray]')")
+    # Ray's workers inherit the environment the cluster starts with: start the session's
+    # PostgreSQL server (which sets PGPASSWORD) first, where it can run
+    try:
+        request.getfixturevalue("postgres_server")
+    except pytest.skip.Exception:
+        pass
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
              object_store_memory=100 * 1024 * 1024, logging_level="ERROR")
     try:

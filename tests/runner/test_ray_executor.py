@@ -189,3 +189,45 @@ def test_a_local_model_loads_once_per_worker_and_answers_as_locally(
     busy = [w for w in workers if w["shards"]]
     assert any(w["shards"] >= 2 for w in busy)
     assert all(w["model_loads"] == {"llamacpp": 1} for w in busy)
+
+
+def test_the_rate_limit_is_one_budget_held_by_an_actor_for_every_worker(
+        ray_cluster: None) -> None:
+    import asyncio
+
+    import ray
+
+    from agility.client import RateLimit
+    from agility.runner._ray import SharedLimiter, TokenBuckets
+
+    buckets = ray.remote(num_cpus=0)(TokenBuckets).remote(RateLimit(rpm=60))  # 1 a second
+    first, second = SharedLimiter(buckets), SharedLimiter(buckets)
+
+    async def both() -> float:
+        await first.acquire(10)  # the bucket holds one request: taken at once
+        started = time.monotonic()
+        await second.acquire(10)  # another client, the same budget: waits for the refill
+        return time.monotonic() - started
+
+    try:
+        assert asyncio.run(both()) >= 0.8
+    finally:
+        ray.kill(buckets)
+
+
+def test_a_ray_run_keeps_the_whole_run_s_rate_limit(ray_cluster: None, pg_store: Store,
+                                                     golden: Path) -> None:
+    from agility.client import RateLimit
+
+    with FakeOpenAIServer() as server:
+        started = time.monotonic()
+        summary = run_model(golden, MODEL, name="limited", store=pg_store, rows=24,
+                            provider_options={"base_url": server.base_url}, progress=False,
+                            executor="ray", rate_limit=RateLimit(rpm=240))
+        wall = time.monotonic() - started
+    assert summary.n_done == 24 and summary.n_errors == 0
+    # 4 requests a second for the whole cluster (a bucket of 4): 24 calls take at least 5 s
+    # whichever worker sends them; without the limit they take well under a second
+    assert wall >= 5.0
+    record = pg_store.require_run("limited").meta["executor"]
+    assert record["rate_limit"] == "shared by all workers"

@@ -17,9 +17,11 @@ have a successful result and calls only the others, so a killed worker's example
 without paying twice for the ones it had finished. Resume works across executors: both skip
 what has a successful result.
 
-Limits: the run's ``concurrency`` and ``rate_limit`` are divided between the workers (one per
-CPU of the cluster), so the whole cluster stays within them; the division and each worker's
-report (shards run, models loaded) are recorded in the run's ``meta["executor"]``.
+Limits: the run's ``rate_limit`` is global: one Ray actor (:class:`TokenBuckets`) holds its
+token buckets and every worker's client waits on it before each call (:class:`SharedLimiter`),
+so the cluster as a whole stays within it and a worker that is idle leaves its share to the
+others. ``concurrency`` (calls in flight) is divided between the workers. Both, and each
+worker's report (shards run, models loaded), are recorded in the run's ``meta["executor"]``.
 
 ``ray`` (the ``ray`` extra) is imported only when this executor is used.
 """
@@ -33,6 +35,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agility._ray import (
+    SHARD_RETRIES,
     drive_workers,
     model_loads,
     plan_shards,
@@ -42,7 +45,7 @@ from agility._ray import (
     worker_identity,
 )
 from agility.chat import GenerationConfig
-from agility.client import Client, RateLimit, RetryPolicy
+from agility.client import Client, RateLimit, RateLimiter, RetryPolicy
 from agility.pricing import Price
 from agility.prompts import PromptTemplate
 from agility.runner._call import CallContext, call_example
@@ -50,7 +53,8 @@ from agility.runner._tally import Tally
 from agility.runner._writer import ResultWriter
 from agility.store import Store
 
-__all__ = ["RayShardSpec", "RunWorker", "plan_shards", "run_on_ray"]
+__all__ = ["RayShardSpec", "RunWorker", "SharedLimiter", "TokenBuckets", "plan_shards",
+           "run_on_ray"]
 
 
 @dataclass(frozen=True)
@@ -86,12 +90,50 @@ class ShardOutcome:
     messages: dict[str, int] = field(default_factory=dict)
 
 
+class TokenBuckets:
+    """A Ray actor holding one run's rate limits for the whole cluster (a :class:`RateLimiter`:
+    waiters are served in turn)."""
+
+    def __init__(self, limit: RateLimit) -> None:
+        self.limiter = RateLimiter(limit)
+
+    async def acquire(self, estimated_tokens: int) -> None:
+        """Return when one request of about ``estimated_tokens`` tokens may be sent."""
+        await self.limiter.acquire(estimated_tokens)
+
+    async def correct(self, estimated_tokens: int, actual_tokens: int | None) -> None:
+        """Replace a call's estimate by the tokens the provider reported."""
+        self.limiter.correct(estimated_tokens, actual_tokens)
+
+
+class SharedLimiter(RateLimiter):
+    """A client's rate limiter whose buckets are a :class:`TokenBuckets` actor shared by every
+    worker of a run (each call waits for the actor's grant: one round trip within the
+    cluster)."""
+
+    def __init__(self, buckets: Any) -> None:
+        super().__init__(None)
+        self._buckets = buckets
+
+    @property
+    def active(self) -> bool:
+        return True
+
+    async def acquire(self, estimated_tokens: int) -> None:
+        await asyncio.wrap_future(self._buckets.acquire.remote(estimated_tokens).future())
+
+    def correct(self, estimated_tokens: int, actual_tokens: int | None) -> None:
+        if actual_tokens is not None:  # sent, not awaited: the next acquire sees it in order
+            self._buckets.correct.remote(estimated_tokens, actual_tokens)
+
+
 class RunWorker:
     """A Ray actor running shards of one run: opens the store and builds the provider and its
     client on its first shard and keeps them for the next ones (closed by :meth:`close`)."""
 
-    def __init__(self, spec: RayShardSpec) -> None:
+    def __init__(self, spec: RayShardSpec, buckets: Any = None) -> None:
         self.spec = spec
+        self.buckets = buckets  # the run's TokenBuckets actor, when it has a rate limit
         self.store: Store | None = None
         self.ctx: CallContext | None = None
         self.client: Client | None = None
@@ -104,7 +146,9 @@ class RunWorker:
         if self.ctx is None:
             self.store = Store(spec.store)
             provider = get_provider(spec.model, spec.provider_options)
-            self.client = Client(provider, price=spec.price, rate_limit=spec.rate_limit,
+            limit = SharedLimiter(self.buckets) if self.buckets is not None \
+                else spec.rate_limit
+            self.client = Client(provider, price=spec.price, rate_limit=limit,
                                  retry=spec.retry, timeout_s=spec.timeout_s,
                                  concurrency=spec.concurrency)
             self.ctx = CallContext(store=self.store, client=self.client,
@@ -151,13 +195,6 @@ class RunWorker:
         return {**worker_identity(), "shards": self.shards, "model_loads": model_loads()}
 
 
-def _divided(limit: RateLimit | None, parts: int) -> RateLimit | None:
-    if limit is None:
-        return None
-    return RateLimit(rpm=limit.rpm / parts if limit.rpm else None,
-                     tpm=limit.tpm / parts if limit.tpm else None)
-
-
 async def run_on_ray(spec: RayShardSpec, items: Sequence[tuple[Any, int]], store: Store, *,
                      address: str | None, cpus: int | None = None
                      ) -> tuple[Tally, int, dict[str, Any]]:
@@ -166,8 +203,8 @@ async def run_on_ray(spec: RayShardSpec, items: Sequence[tuple[Any, int]], store
     record of the executor.
 
     Args:
-        spec: the run's shard settings; its ``concurrency`` and ``rate_limit`` are the whole
-            run's and are divided here between the shards that run at once.
+        spec: the run's shard settings; its ``concurrency`` is the whole run's and is divided
+            here between the workers; its ``rate_limit`` is held for all by one actor.
         items: the pending (example, repeat) pairs.
         store: the driver's store (the shards open ``spec.store`` themselves).
         address: the cluster (``auto``, ``ray://host:10001``, ``host:6379``); None starts a
@@ -178,15 +215,21 @@ async def run_on_ray(spec: RayShardSpec, items: Sequence[tuple[Any, int]], store
     async with ray_cluster(address, cpus) as (ray, parallel):
         shards = plan_shards(items, parallel)
         share = RayShardSpec(**{**spec.__dict__,
-                                "concurrency": max(1, math.ceil(spec.concurrency / parallel)),
-                                "rate_limit": _divided(spec.rate_limit, parallel)})
-        workers = start_workers(ray, RunWorker, min(parallel, len(shards)), share)
+                                "concurrency": max(1, math.ceil(spec.concurrency / parallel))})
+        # no CPU of its own: it only counts tokens
+        buckets = None if spec.rate_limit is None else ray.remote(
+            num_cpus=0, max_restarts=SHARD_RETRIES, max_task_retries=SHARD_RETRIES)(
+            TokenBuckets).remote(spec.rate_limit)
+        workers = start_workers(ray, RunWorker, min(parallel, len(shards)), share, buckets)
         try:
             outcomes: list[ShardOutcome] = await drive_workers(
                 workers, shards, lambda worker, shard: worker.run.remote(shard))
         except BaseException:
             await stop_workers(ray, workers, graceful=False)
             raise
+        finally:
+            if buckets is not None:
+                ray.kill(buckets, no_restart=True)
         reports = await stop_workers(ray, workers)
     pending = {(ex.id, r) for ex, r in items}
     tally = Tally()
@@ -196,6 +239,6 @@ async def run_on_ray(spec: RayShardSpec, items: Sequence[tuple[Any, int]], store
                 tally.add(result)
     record = {"kind": "ray", "address": address or "local", "cpus": parallel,
               "shards": len(shards), "concurrency_per_shard": share.concurrency,
-              "rate_limit_divided_by": parallel if spec.rate_limit else None,
+              "rate_limit": "shared by all workers" if spec.rate_limit else None,
               "workers": reports}
     return tally, sum(o.throttled for o in outcomes), record
