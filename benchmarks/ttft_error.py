@@ -8,8 +8,9 @@ runs in ``--workers`` processes sharing one port (``SO_REUSEPORT``: the kernel s
 connections), each timing every request it answers: when the request was read, and when the
 first content chunk was handed to the kernel. ``--pin`` puts the servers on CPU 1 and this
 process (the client) on CPU 0. Clients: ``agility run`` (``run_model``, the real ``openai/``
-provider over aiohttp, uvloop when installed, a real SQLite store) and a minimal keep-alive
-HTTP/1.1 client on raw asyncio streams that does nothing else (the floor). Each request is
+provider over aiohttp, uvloop when installed, a real SQLite store), the ``openai/`` provider
+alone (the same calls without the runner and the store) and a minimal keep-alive HTTP/1.1
+client on raw asyncio streams that does nothing else (the floor). Each request is
 joined to the server's record by its ``x-request-id``:
 
 - error  = the TTFT the client measured - the delay the server was told (``--ttft-ms``);
@@ -150,6 +151,34 @@ def _agility(dataset: Path, base_url: str, concurrency: int, store: Store,
             if r.request_id is not None and r.ttft_ms is not None}
 
 
+def _provider(base_url: str, n: int, concurrency: int) -> dict[str, float]:
+    """TTFT (ms) by request id as the ``openai/`` provider alone measures it (no runner, no
+    store), on the runner's event loop (uvloop when installed)."""
+    from agility._sync import run_sync
+    from agility.chat import ChatRequest, Message
+    from agility.providers import OpenAIProvider
+
+    async def calls() -> dict[str, float]:
+        provider = OpenAIProvider("gpt-4o-mini", {"base_url": base_url,
+                                                  "max_connections": concurrency})
+        pending, seen = iter(range(n)), {}
+
+        async def worker() -> None:
+            for i in pending:
+                done = await provider.complete(ChatRequest(messages=[
+                    Message(role="user", content=f"Filing {i}?")]))
+                if done.request_id is not None and done.ttft_ms is not None:
+                    seen[done.request_id] = done.ttft_ms
+
+        try:
+            await asyncio.gather(*(worker() for _ in range(concurrency)))
+        finally:
+            await provider.aclose()
+        return seen
+
+    return run_sync(calls())
+
+
 async def _raw(port: int, n: int, concurrency: int) -> dict[str, float]:
     """TTFT (ms) by request id as a minimal raw-asyncio HTTP/1.1 client sees it."""
     pending, seen = iter(range(n)), {}
@@ -235,13 +264,16 @@ def main() -> None:
         dataset = _dataset(folder, args.examples)
         for workers in args.workers:
             servers = _Servers(workers, args.ttft_ms, folder, args.pin)
-            measured: dict[str, dict[str, float]] = {"agility run": {}, "raw asyncio": {}}
+            measured: dict[str, dict[str, float]] = {"agility run": {}, "openai/ provider": {},
+                                                     "raw asyncio": {}}
             try:
                 with Store(folder / f"w{workers}.db") as store:
                     _agility(dataset, servers.base_url, args.concurrency, store, "warm-up")
                     for repeat in range(args.repeats):
                         measured["agility run"].update(_agility(
                             dataset, servers.base_url, args.concurrency, store, f"r{repeat}"))
+                        measured["openai/ provider"].update(_provider(
+                            servers.base_url, args.examples, args.concurrency))
                         measured["raw asyncio"].update(asyncio.run(
                             _raw(servers.port, args.examples, args.concurrency)))
             finally:
@@ -254,10 +286,12 @@ def main() -> None:
                     f"{_p(p['error'], 50):.2f} / {_p(p['error'], 99):.2f} | "
                     f"{_p(p['server'], 50):.2f} / {_p(p['server'], 99):.2f} | "
                     f"{_p(p['rest'], 50):.2f} / {_p(p['rest'], 99):.2f} |")
-            mine, floor = parts["agility run"]["rest"], parts["raw asyncio"]["rest"]
-            own.append(f"{workers} server process(es): agility's own (its rest minus the raw "
-                       f"client's) p50 {_p(mine, 50) - _p(floor, 50):.2f} ms, "
-                       f"p99 {_p(mine, 99) - _p(floor, 99):.2f} ms")
+            floor = parts["raw asyncio"]["rest"]
+            for client in ("agility run", "openai/ provider"):
+                mine = parts[client]["rest"]
+                own.append(f"{workers} server process(es), {client}: its own (its rest minus "
+                           f"the raw client's) p50 {_p(mine, 50) - _p(floor, 50):.2f} ms, "
+                           f"p99 {_p(mine, 99) - _p(floor, 99):.2f} ms")
     print("\n".join(rows))
     print("\n".join(own))
     print(f"load average after: {_load()}")
