@@ -241,6 +241,9 @@ def main() -> None:
     parser.add_argument("--pin", action="store_true",
                         help="servers on CPU 1, this client on CPU 0")
     parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--no-provider", action="store_true",
+                        help="leave out the provider-alone client (e.g. to measure an older "
+                             "tree, whose provider API differs, through PYTHONPATH)")
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--worker", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--timings", type=Path, help=argparse.SUPPRESS)
@@ -266,14 +269,17 @@ def main() -> None:
             servers = _Servers(workers, args.ttft_ms, folder, args.pin)
             measured: dict[str, dict[str, float]] = {"agility run": {}, "openai/ provider": {},
                                                      "raw asyncio": {}}
+            if args.no_provider:
+                del measured["openai/ provider"]
             try:
                 with Store(folder / f"w{workers}.db") as store:
                     _agility(dataset, servers.base_url, args.concurrency, store, "warm-up")
                     for repeat in range(args.repeats):
                         measured["agility run"].update(_agility(
                             dataset, servers.base_url, args.concurrency, store, f"r{repeat}"))
-                        measured["openai/ provider"].update(_provider(
-                            servers.base_url, args.examples, args.concurrency))
+                        if not args.no_provider:
+                            measured["openai/ provider"].update(_provider(
+                                servers.base_url, args.examples, args.concurrency))
                         measured["raw asyncio"].update(asyncio.run(
                             _raw(servers.port, args.examples, args.concurrency)))
             finally:
@@ -287,7 +293,7 @@ def main() -> None:
                     f"{_p(p['server'], 50):.2f} / {_p(p['server'], 99):.2f} | "
                     f"{_p(p['rest'], 50):.2f} / {_p(p['rest'], 99):.2f} |")
             floor = parts["raw asyncio"]["rest"]
-            for client in ("agility run", "openai/ provider"):
+            for client in [c for c in measured if c != "raw asyncio"]:
                 mine = parts[client]["rest"]
                 own.append(f"{workers} server process(es), {client}: its own (its rest minus "
                            f"the raw client's) p50 {_p(mine, 50) - _p(floor, 50):.2f} ms, "
