@@ -79,6 +79,7 @@ FLAGS = {
     "executor": "--executor",
     "budget_calls": "--budget-calls", "budget_usd": "--budget-usd", "dataset": "--dataset",
     "report": "--report", "example_ids": "--ids",
+    "port": "--port", "allow_unapproved": "--without-approval",
 }
 
 

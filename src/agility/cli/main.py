@@ -68,6 +68,8 @@ COMMANDS: dict[str, CommandEntry] = {
     "review": CommandEntry("agility.cli.review", "SME review: queues drawn by the playbook's "
                            "sample, a web app for the experts, agreement with the automated "
                            "metrics."),
+    "canary": CommandEntry("agility.cli.canary", "Canary rollout: serve the plan's gateway, "
+                           "watch and steer it."),
     "prices": CommandEntry("agility.cli.prices", "Prices: what a model's calls cost, and where "
                            "the figure comes from."),
     "serve-local": CommandEntry("agility.cli.serve", "Serve the packaged Gemma 3 270M over HTTP "

@@ -38,6 +38,7 @@ from agility._yaml_config import (
     read_config_text,
     validate_yaml,
 )
+from agility.canary._spec import RolloutSpec
 from agility.chat import GenerationConfig
 from agility.compare import CostItems, Criteria, load_criteria
 from agility.errors import ConfigError, OptionsError, UnknownName, UsageError
@@ -221,6 +222,8 @@ class Plan(_Strict):
     #: draw an SME review queue after scoring (None: no queue)
     review: ReviewSpec | None = None
     port: PortSpec | None = None
+    #: the canary rollout (``agility canary serve``); None: the playbook's defaults
+    rollout: RolloutSpec | None = None
 
     #: the store runs of the sides when they are not ``<plan>/<candidate>`` (set after a port:
     #: the target runs in the chosen candidate's run); never read from a file

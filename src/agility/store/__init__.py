@@ -2,6 +2,7 @@
 web accounts and their sessions."""
 
 from agility.store._accounts import AccountRecord, SessionRecord
+from agility.store._canary_tables import RolloutCountsRecord, RolloutRecord
 from agility.store._copy import StoreCopy, TableCopy, copy_store
 from agility.store._db import (
     LEASE_HEARTBEAT_S,
@@ -44,6 +45,8 @@ __all__ = [
     "QueueRecord",
     "ResultRecord",
     "ReviewRecord",
+    "RolloutCountsRecord",
+    "RolloutRecord",
     "RunRecord",
     "ScoreRecord",
     "SessionRecord",

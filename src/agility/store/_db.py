@@ -32,6 +32,7 @@ from urllib.parse import quote
 
 from agility.errors import RunExists, RunInProgress, RunNotFound, StoreError
 from agility.store._accounts import AccountTables
+from agility.store._canary_tables import CanaryTables
 from agility.store._embedding_tables import EmbeddingTables
 from agility.store._pg import PgConnection, is_postgres_url, safe_url
 from agility.store._records import (
@@ -100,7 +101,7 @@ def _what_failed(exc: sqlite3.Error) -> str:
     return text
 
 
-class Store(AccountTables, ReviewTables, EmbeddingTables):
+class Store(AccountTables, CanaryTables, ReviewTables, EmbeddingTables):
     """A connection to the agility store. Thread-safe; one instance per process is enough.
 
     Table groups beyond runs and scores live in their own modules as mixins (accounts and

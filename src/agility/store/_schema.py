@@ -20,6 +20,9 @@ Tables, by the step of the playbook that writes them:
   verdict is a ``reviews`` row tied to its queue, side and the hash of the answer (migration 4).
 - ``embedding_cache``: sentence embeddings by model and SHA-256 of the text, base64 float32
   (migration 5; a cache, left out of store copies).
+- ``canary_rollouts``/``canary_counters``: a canary rollout's stage and status, and each arm's
+  counters per stage (requests, errors, latency histograms, tokens, cost, online grades)
+  (migration 6).
 """
 
 from __future__ import annotations
@@ -230,6 +233,34 @@ MIGRATIONS: list[str] = [
         vector          TEXT NOT NULL,
         created_at      TEXT NOT NULL,
         PRIMARY KEY (model, text_hash)
+    );
+    """,
+    # 6: canary rollouts (stage, status, sign-offs) and per-stage, per-arm counters
+    """
+    CREATE TABLE canary_rollouts (
+        name             TEXT PRIMARY KEY,
+        plan_hash        TEXT NOT NULL,
+        status           TEXT NOT NULL,
+        stage            INTEGER NOT NULL,
+        percent          REAL NOT NULL,
+        epoch            INTEGER NOT NULL,
+        stage_started_at TEXT NOT NULL,
+        signoffs_json    TEXT NOT NULL DEFAULT '[]',
+        version          INTEGER NOT NULL,
+        created_at       TEXT NOT NULL,
+        updated_at       TEXT NOT NULL
+    );
+    CREATE TABLE canary_counters (
+        rollout     TEXT NOT NULL REFERENCES canary_rollouts(name) ON DELETE CASCADE,
+        epoch       INTEGER NOT NULL,
+        arm         TEXT NOT NULL,
+        stage       INTEGER NOT NULL,
+        percent     REAL NOT NULL,
+        requests    INTEGER NOT NULL DEFAULT 0,
+        errors      INTEGER NOT NULL DEFAULT 0,
+        counts_json TEXT NOT NULL,
+        updated_at  TEXT NOT NULL,
+        PRIMARY KEY (rollout, epoch, arm)
     );
     """,
 ]

@@ -1,0 +1,396 @@
+"""The gateway: each chat completion goes to the arm the rollout picks, through agility.client.
+
+:class:`Gateway` owns the live rollout, one :class:`~agility.client.Client` per arm, the online
+grader and the Prometheus metrics. Its request handlers are plain ASGI callables (no
+framework objects on the hot path); :mod:`agility.canary.gateway._app` mounts them.
+
+A request is routed once; with ``fallback: source`` a target call that failed before any byte
+reached the client is answered by the source (the target's failure still counts against it).
+A streamed answer passes through piece by piece; if the client goes away mid-stream, the
+upstream call is cancelled. Errors before the first byte get an HTTP status (429 throttled,
+504 timed out, 502 upstream failure, the upstream's 4xx for a request it refused); after it,
+an error event ends the stream.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import time
+from collections.abc import Awaitable, Callable, MutableMapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from agility.canary._controller import LiveRollout
+from agility.canary._grading import OnlineGrader
+from agility.canary._router import Arm
+from agility.canary._spec import RolloutSpec
+from agility.canary._state import rollout_spec
+from agility.canary.gateway._metrics import GatewayMetrics, stage_label
+from agility.canary.gateway._wire import (
+    OpenAIRequest,
+    WireError,
+    chunk_bytes,
+    completion_body,
+    error_body,
+    finish_reason,
+    parse_request,
+)
+from agility.chat import ChatRequest, GenerationConfig
+from agility.client import CallOutcome, Client, RetryPolicy
+from agility.errors import (
+    ProviderAuthError,
+    ProviderError,
+    ProviderTimeout,
+    RateLimitError,
+    scrub_secrets,
+)
+from agility.pricing import Price, load_price_table, resolve_price
+from agility.providers import get_provider
+from agility.store import Store
+
+if TYPE_CHECKING:
+    from agility.migrate import Plan
+
+__all__ = ["ArmClient", "Gateway", "build_arm", "error_status", "read_body", "send_json"]
+
+Scope = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+
+_JSON = (b"content-type", b"application/json")
+_SSE_HEADERS = [(b"content-type", b"text/event-stream"), (b"cache-control", b"no-cache"),
+                (b"x-accel-buffering", b"no")]
+
+
+@dataclass
+class ArmClient:
+    """One arm: its model behind a client, and the plan's generation settings as defaults."""
+
+    arm: Arm
+    model_spec: str
+    client: Client
+    config: GenerationConfig
+    has_defaults: bool
+
+    def request_for(self, request: ChatRequest) -> ChatRequest:
+        """The request with the plan's settings under the client's own."""
+        if not self.has_defaults:
+            return request
+        return ChatRequest.model_construct(messages=request.messages,
+                                           config=self.config.merged(request.config))
+
+
+def build_arm(plan: Plan, arm: Arm, spec: RolloutSpec) -> ArmClient:
+    """The client of one side of the plan, with the rollout's retry policy.
+
+    Raises:
+        ConfigError, OptionsError, UnknownName: the candidate's model or options are invalid.
+    """
+    candidate = getattr(plan, arm)
+    provider = get_provider(candidate.model_spec, candidate.provider_options)
+    if candidate.price is not None:
+        price: Price | None = Price(input=candidate.price.input_per_mtok,
+                                    output=candidate.price.output_per_mtok, source="plan")
+    else:
+        price = resolve_price(load_price_table(), provider.name, provider.model,
+                              local=provider.local)
+    retry = RetryPolicy(max_attempts=spec.retry.max_attempts,
+                        base_delay_s=spec.retry.base_delay_s, max_delay_s=spec.retry.max_delay_s)
+    config = candidate.config
+    has_defaults = bool(config.model_dump(exclude_defaults=True))
+    return ArmClient(arm=arm, model_spec=candidate.model_spec,
+                     client=Client(provider, price=price, retry=retry,
+                                   timeout_s=candidate.timeout_s),
+                     config=config, has_defaults=has_defaults)
+
+
+def error_status(exc: BaseException) -> tuple[int, bytes, list[tuple[bytes, bytes]]]:
+    """The HTTP status, body and headers of an upstream failure (before the first byte)."""
+    detail = scrub_secrets(getattr(exc, "detail", None) or str(exc))
+    headers: list[tuple[bytes, bytes]] = []
+    if isinstance(exc, RateLimitError):
+        if exc.retry_after_s is not None:
+            headers.append((b"retry-after", str(max(1, round(exc.retry_after_s))).encode()))
+        return 429, error_body(f"the model is throttled: {detail}", kind="rate_limit_error",
+                               code="rate_limited"), headers
+    if isinstance(exc, ProviderTimeout):
+        return 504, error_body(f"the model did not answer in time: {detail}",
+                               kind="timeout", code="upstream_timeout"), headers
+    if isinstance(exc, ProviderAuthError):
+        return 502, error_body("the model refused the gateway's credentials (see the "
+                               "gateway's log)", kind="upstream_error",
+                               code="upstream_auth"), headers
+    status = getattr(exc, "status", None)
+    if isinstance(exc, ProviderError) and isinstance(status, int) and 400 <= status < 500:
+        return status, error_body(f"the model refused the request: {detail}",
+                                  code="upstream_rejected"), headers
+    return 502, error_body(f"the model failed: {detail}", kind="upstream_error",
+                           code="upstream_error"), headers
+
+
+async def read_body(scope: Scope, receive: Receive, limit: int) -> bytes:
+    """The request body, refused (413) past ``limit`` bytes, before reading it when the
+    ``Content-Length`` says so."""
+    for name, value in scope["headers"]:
+        if name == b"content-length":
+            try:
+                declared = int(value)
+            except ValueError:
+                raise WireError(400, "invalid Content-Length header") from None
+            if declared > limit:
+                raise WireError(413, f"the body is larger than {limit:,} bytes",
+                                code="body_too_large")
+    parts: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise WireError(499, "the client went away")
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise WireError(413, f"the body is larger than {limit:,} bytes",
+                            code="body_too_large")
+        parts.append(chunk)
+        if not message.get("more_body", False):
+            return parts[0] if len(parts) == 1 else b"".join(parts)
+
+
+async def send_json(send: Send, status: int, body: bytes,
+                    headers: list[tuple[bytes, bytes]] | None = None) -> None:
+    """A whole JSON response."""
+    await send({"type": "http.response.start", "status": status,
+                "headers": [_JSON, (b"content-length", str(len(body)).encode()),
+                            *(headers or [])]})
+    await send({"type": "http.response.body", "body": body})
+
+
+class Gateway:
+    """The canary gateway of one plan (see the module docstring).
+
+    Args:
+        plan: the migration plan (its source, target and ``rollout:`` section).
+        store: the store holding the rollout's state and counters.
+        actor: who started the gateway (recorded if it starts the rollout).
+        allow_unapproved: start the rollout although the migration did not pass (recorded).
+        flush_every_s: how often counts reach the store and the state is re-read.
+        grading_seed: seeds the sampling of answers to grade (tests).
+    """
+
+    def __init__(self, plan: Plan, store: Store, *, actor: str,
+                 allow_unapproved: bool = False, flush_every_s: float = 0.1,
+                 grading_seed: int | None = None) -> None:
+        self.plan, self.store = plan, store
+        self.spec = rollout_spec(plan)
+        self.metrics = GatewayMetrics()
+        self.arms: dict[Arm, ArmClient] = {arm: build_arm(plan, arm, self.spec)
+                                           for arm in ("source", "target")}
+        self.rollout = LiveRollout(store, plan, actor=actor, allow_unapproved=allow_unapproved,
+                                   flush_every_s=flush_every_s,
+                                   on_change=self.metrics.set_state)
+        self.grader = OnlineGrader(plan, self.spec.grading, self._on_grade, seed=grading_seed)
+        self.rollout.online_metrics = [name for name, _metric in self.grader.metrics]
+        self._user_header = self.spec.user_header.lower().encode()
+        self._id_prefix = f"chatcmpl-agc{os.getpid():x}{os.urandom(3).hex()}-"
+        self._count = 0
+        self._task: asyncio.Task[None] | None = None
+
+    # -- lifecycle -------------------------------------------------------------------------
+    async def start(self) -> None:
+        """Start the rollout's background loop."""
+        self._task = asyncio.get_running_loop().create_task(self.rollout.run())
+
+    async def stop(self) -> None:
+        """Stop the loop, flush the counts, release the models. Safe to call twice."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        await self.rollout.aclose()
+        await self.grader.aclose()
+        for arm in self.arms.values():
+            await arm.client.aclose()
+
+    # -- bookkeeping -----------------------------------------------------------------------
+    def _on_grade(self, arm: Arm, metric: str, score: float | None) -> None:
+        self.rollout.record_grade(arm, metric, score)
+        self.metrics.observe_grade(arm, metric, score)
+
+    def _record(self, arm: Arm, outcome: CallOutcome) -> None:
+        completion = outcome.completion
+        if completion is None:
+            self.rollout.record_call(arm, ok=False, ttft_ms=None, latency_ms=None,
+                                     input_tokens=None, output_tokens=None, cost_usd=None)
+            self.metrics.observe_call(arm, ok=False, ttft_ms=None, latency_ms=None,
+                                      input_tokens=None, output_tokens=None, cost_usd=None)
+            return
+        for sink in (self.rollout.record_call, self.metrics.observe_call):
+            sink(arm, ok=True, ttft_ms=completion.ttft_ms, latency_ms=completion.latency_ms,
+                 input_tokens=completion.input_tokens, output_tokens=completion.output_tokens,
+                 cost_usd=outcome.cost_usd)
+
+    def _fallback(self, outcome: CallOutcome) -> None:
+        self._record("target", outcome)
+        self.rollout.record_fallback()
+        self.metrics.observe_fallback()
+
+    def _user_key(self, scope: Scope, parsed: OpenAIRequest) -> bytes:
+        authorization = None
+        for name, value in scope["headers"]:
+            if name == self._user_header and value:
+                return b"u:" + bytes(value)
+            if name == b"authorization":
+                authorization = value
+        if parsed.user:
+            return b"u:" + parsed.user.encode()
+        if authorization:
+            return b"k:" + bytes(authorization)  # hashed by the router, never kept
+        client = scope.get("client")
+        return b"a:" + (client[0].encode() if client else b"?")
+
+    def _next_id(self) -> str:
+        self._count += 1
+        return f"{self._id_prefix}{self._count}"
+
+    def _headers(self, arm: Arm, request_id: str) -> list[tuple[bytes, bytes]]:
+        return [(b"x-agility-arm", arm.encode()),
+                (b"x-agility-stage", stage_label(self.rollout.record).encode()),
+                (b"x-request-id", request_id.encode())]
+
+    # -- routes ----------------------------------------------------------------------------
+    async def chat_completions(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """``POST /v1/chat/completions`` (ASGI)."""
+        try:
+            parsed = parse_request(await read_body(scope, receive, self.spec.max_body_bytes))
+        except WireError as exc:
+            if exc.status == 499:
+                return
+            extra = [(b"connection", b"close")] if exc.status == 413 else []
+            await send_json(send, exc.status, exc.body(), extra)
+            return
+        arm = self.rollout.route(self._user_key(scope, parsed))
+        if parsed.stream:
+            await self._stream(arm, parsed, receive, send)
+        else:
+            await self._whole(arm, parsed, send)
+
+    async def _whole(self, arm: Arm, parsed: OpenAIRequest, send: Send) -> None:
+        request = parsed.request
+        outcome = await self.arms[arm].client.call(self.arms[arm].request_for(request))
+        if not outcome.ok and arm == "target" and self.spec.fallback == "source":
+            self._fallback(outcome)
+            arm = "source"
+            outcome = await self.arms[arm].client.call(self.arms[arm].request_for(request))
+        self._record(arm, outcome)
+        request_id = self._next_id()
+        headers = self._headers(arm, request_id)
+        completion = outcome.completion
+        if completion is None:
+            assert outcome.error is not None
+            status, body, more = error_status(outcome.error)
+            await send_json(send, status, body, headers + more)
+            return
+        await send_json(send, 200, completion_body(request_id, int(time.time()), parsed.model,
+                                                   completion), headers)
+        self.grader.maybe_grade(arm, self.rollout.percent, request.messages, completion.text)
+
+    async def _stream(self, arm: Arm, parsed: OpenAIRequest, receive: Receive,
+                      send: Send) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        state = {"gone": False, "done": False}
+
+        async def watch() -> None:
+            # the only message left after the body is the disconnect
+            while (await receive())["type"] != "http.disconnect":
+                pass
+            if not state["done"]:
+                state["gone"] = True
+                task.cancel()
+
+        watcher = asyncio.get_running_loop().create_task(watch())
+        try:
+            await self._pass_through(arm, parsed, send, state)
+        except asyncio.CancelledError:
+            if not state["gone"]:
+                raise
+            task.uncancel()
+        finally:
+            state["done"] = True
+            watcher.cancel()
+
+    async def _pass_through(self, arm: Arm, parsed: OpenAIRequest, send: Send,
+                            state: dict[str, bool]) -> None:
+        request_id = self._next_id()
+        created = int(time.time())
+        model = parsed.model
+        started = False
+        outcome: CallOutcome | None = None
+        attempts: tuple[Arm, Arm] = (arm, "source")
+        for attempt_arm in attempts:
+            arm = attempt_arm
+            client = self.arms[arm]
+            call = client.client.stream(client.request_for(parsed.request))
+            try:
+                async with call:
+                    async for delta in call:
+                        if not started:
+                            started = True
+                            await send({"type": "http.response.start", "status": 200,
+                                        "headers": _SSE_HEADERS + self._headers(arm,
+                                                                                request_id)})
+                            await send({"type": "http.response.body", "more_body": True,
+                                        "body": chunk_bytes(request_id, created, model,
+                                                            role=True)})
+                        await send({"type": "http.response.body", "more_body": True,
+                                    "body": chunk_bytes(request_id, created, model,
+                                                        content=delta.text)})
+            except asyncio.CancelledError:
+                if state["gone"]:
+                    self.rollout.record_cancelled(arm)
+                    self.metrics.observe_cancelled(arm)
+                raise
+            outcome = call.outcome
+            assert outcome is not None
+            if outcome.ok or call.delivered or arm == "source" or \
+                    self.spec.fallback != "source":
+                break
+            self._fallback(outcome)  # the target failed before its first byte: the source
+        assert outcome is not None
+        self._record(arm, outcome)
+        completion = outcome.completion
+        if completion is None:
+            assert outcome.error is not None
+            status, body, more = error_status(outcome.error)
+            if not started:
+                await send_json(send, status, body, self._headers(arm, request_id) + more)
+                return
+            state["done"] = True
+            await send({"type": "http.response.body", "more_body": False,
+                        "body": b"data: " + body + b"\n\n"})
+            return
+        tail = []
+        if not started:
+            await send({"type": "http.response.start", "status": 200,
+                        "headers": _SSE_HEADERS + self._headers(arm, request_id)})
+            tail.append(chunk_bytes(request_id, created, model, role=True))
+        tail.append(chunk_bytes(request_id, created, model,
+                                finish=finish_reason(completion)))
+        if parsed.include_usage:
+            tail.append(chunk_bytes(request_id, created, model, usage=completion))
+        tail.append(b"data: [DONE]\n\n")
+        state["done"] = True
+        await send({"type": "http.response.body", "more_body": False, "body": b"".join(tail)})
+        self.grader.maybe_grade(arm, self.rollout.percent, parsed.request.messages,
+                                completion.text)
+
+    async def models(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """``GET /v1/models`` (ASGI): the plan, served under its name."""
+        body = orjson.dumps({"object": "list", "data": [
+            {"id": self.plan.name, "object": "model", "created": 0, "owned_by": "agility"}]})
+        await send_json(send, 200, body)

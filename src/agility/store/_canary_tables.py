@@ -1,0 +1,169 @@
+"""Canary rollouts: their state and per-stage, per-arm counters. Rows only, no policy.
+
+The policy (when a stage advances, what a trigger is) lives in :mod:`agility.canary`; this
+module keeps the SQL. A rollout's row carries a ``version`` that every change bumps: a change
+made against an older version is refused (two gateways on one store never both advance a
+stage), and gateways re-read the state when the version moves. Every state change is written
+with its audit event in one transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from agility.store._records import EventRecord, NewEvent
+
+__all__ = ["CanaryTables", "RolloutCountsRecord", "RolloutRecord"]
+
+
+class RolloutRecord(BaseModel):
+    """A canary rollout's state (one row per plan name).
+
+    ``status`` is ``running``, ``paused`` (no automatic advance; triggers still roll back),
+    ``rolled_back`` (all traffic on the source) or ``complete`` (the target has 100%).
+    ``stage`` indexes the plan's stages; ``percent`` is the target's share now (0 after a
+    rollback); ``epoch`` bumps at every stage change and keys the counters, so a stage's
+    evidence is its own. ``signoffs`` lists ``{"to_stage", "actor", "at", "note"}``.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    plan_hash: str
+    status: str
+    stage: int
+    percent: float
+    epoch: int
+    stage_started_at: str
+    signoffs: list[dict[str, Any]] = Field(default_factory=list)
+    version: int = 0
+    created_at: str | None = None
+    updated_at: str | None = None
+
+
+class RolloutCountsRecord(BaseModel):
+    """One arm's counters in one epoch of a rollout (``counts`` is the canary's JSON form)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    rollout: str
+    epoch: int
+    arm: str
+    stage: int
+    percent: float
+    counts: dict[str, Any]
+    updated_at: str
+
+
+class CanaryTables:
+    """Store methods over ``canary_rollouts`` and ``canary_counters`` (a mixin of Store)."""
+
+    # provided by Store
+    def transaction(self) -> AbstractContextManager[sqlite3.Connection]:  # pragma: no cover
+        raise NotImplementedError
+
+    def query(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:  # pragma: no cover
+        raise NotImplementedError
+
+    def get_rollout(self, name: str) -> RolloutRecord | None:
+        """The rollout of plan ``name``, or None when it never started."""
+        rows = self.query("SELECT * FROM canary_rollouts WHERE name = ?", (name,))
+        return _rollout_from_row(rows[0]) if rows else None
+
+    def save_rollout(self, record: RolloutRecord, *, expected_version: int | None,
+                     event: NewEvent | None = None) -> RolloutRecord | None:
+        """Write a rollout's new state (and its event) if nobody changed it meanwhile.
+
+        Args:
+            record: the new state (its ``version`` is ignored: the store bumps it).
+            expected_version: the version the change was decided on; None creates the rollout
+                (refused if it exists).
+            event: the audit event of the change, written in the same transaction.
+
+        Returns:
+            the stored state, or None when the rollout changed (or exists) meanwhile: re-read
+            it and decide again.
+        """
+        from agility.store._db import utc_now
+
+        now = utc_now()
+        with self.transaction() as conn:
+            row = conn.execute("SELECT version, created_at FROM canary_rollouts WHERE name = ?",
+                               (record.name,)).fetchone()
+            if (row is None) != (expected_version is None) or \
+                    (row is not None and row["version"] != expected_version):
+                return None
+            stored = record.model_copy(update={
+                "version": 1 if row is None else row["version"] + 1,
+                "created_at": now if row is None else row["created_at"], "updated_at": now})
+            conn.execute(
+                "INSERT OR REPLACE INTO canary_rollouts (name, plan_hash, status, stage, percent,"
+                " epoch, stage_started_at, signoffs_json, version, created_at, updated_at) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                (stored.name, stored.plan_hash, stored.status, stored.stage, stored.percent,
+                 stored.epoch, stored.stage_started_at, json.dumps(stored.signoffs),
+                 stored.version, stored.created_at, stored.updated_at))
+            if event is not None:
+                _insert_event(conn, event, now)
+        return stored
+
+    def add_rollout_counts(self, rollout: str,
+                           deltas: Iterable[tuple[int, str, int, float, dict[str, Any]]],
+                           merge: Callable[[dict[str, Any], dict[str, Any]], dict[str, Any]],
+                           ) -> None:
+        """Add counts to a rollout's counters, in one transaction.
+
+        Args:
+            rollout: the rollout's name.
+            deltas: ``(epoch, arm, stage, percent, counts)`` to add.
+            merge: ``merge(stored, delta) -> total`` (the canary knows the counts' form).
+        """
+        from agility.store._db import utc_now
+
+        now = utc_now()
+        with self.transaction() as conn:
+            for epoch, arm, stage, percent, delta in deltas:
+                row = conn.execute("SELECT counts_json FROM canary_counters WHERE rollout = ? "
+                                   "AND epoch = ? AND arm = ?", (rollout, epoch, arm)).fetchone()
+                total = merge(json.loads(row["counts_json"]) if row else {}, delta)
+                conn.execute(
+                    "INSERT OR REPLACE INTO canary_counters (rollout, epoch, arm, stage, percent,"
+                    " requests, errors, counts_json, updated_at) VALUES (?,?,?,?,?,?,?,?,?)",
+                    (rollout, epoch, arm, stage, percent, int(total.get("requests", 0)),
+                     int(total.get("errors", 0)), json.dumps(total), now))
+
+    def rollout_counts(self, rollout: str, epoch: int | None = None
+                       ) -> list[RolloutCountsRecord]:
+        """A rollout's counters (of one epoch, or all), oldest epoch first."""
+        sql = "SELECT * FROM canary_counters WHERE rollout = ?"
+        params: list[Any] = [rollout]
+        if epoch is not None:
+            sql += " AND epoch = ?"
+            params.append(epoch)
+        rows = self.query(sql + " ORDER BY epoch, arm", params)
+        return [RolloutCountsRecord(rollout=r["rollout"], epoch=r["epoch"], arm=r["arm"],
+                                    stage=r["stage"], percent=r["percent"],
+                                    counts=json.loads(r["counts_json"]),
+                                    updated_at=r["updated_at"]) for r in rows]
+
+
+def _rollout_from_row(row: sqlite3.Row) -> RolloutRecord:
+    data = dict(row)
+    data["signoffs"] = json.loads(data.pop("signoffs_json"))
+    return RolloutRecord(**data)
+
+
+def _insert_event(conn: sqlite3.Connection, event: NewEvent, now: str) -> EventRecord:
+    created = event.created_at or now
+    cur = conn.execute(
+        "INSERT INTO events (kind, subject, actor, payload_json, created_at) VALUES (?,?,?,?,?)",
+        (event.kind, event.subject, event.actor,
+         json.dumps(event.payload, sort_keys=True, ensure_ascii=False, default=str), created))
+    assert cur.lastrowid is not None
+    return EventRecord(**{**event.model_dump(), "created_at": created}, id=cur.lastrowid)
