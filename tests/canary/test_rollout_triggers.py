@@ -160,3 +160,38 @@ def test_an_operator_rollback_takes_effect_at_once(tmp_path: Path, gateway) -> N
         _wait_for(lambda: chat(gw.url, user=user).headers["x-agility-arm"] == "source", 2)
         event = events_of(store, "canary.rolled_back")[0]
         assert event["actor"] == "oncall" and event["payload"]["reason"] == "pager: bad answers"
+
+
+def test_worse_online_grades_on_the_target_roll_back(tmp_path: Path, gateway) -> None:
+    refusal = "I'm sorry, but I cannot help with that request."
+    with FakeOpenAIServer(responder=lambda b: "Revenue was $4.2 million.") as source, \
+            FakeOpenAIServer(responder=lambda b: refusal) as target:
+        plan = write_plan(tmp_path, source=openai_side(source.base_url),
+                          target=openai_side(target.base_url), metrics=["refusal"],
+                          rollout=_rollout(grading={"sample_rate": 1.0, "min_graded": 20}))
+        gw = gateway(plan)
+        send_load(gw.url, 120, concurrency=8)
+        _wait_for(lambda: events_of(tmp_path / "agility.db", "canary.rolled_back"), 10)
+    trigger = events_of(tmp_path / "agility.db",
+                        "canary.rolled_back")[0]["payload"]["evidence"]["triggers"][0]
+    assert trigger["trigger"] == "quality_drop" and trigger["metric"] == "refusal"
+    assert trigger["source_mean"] == 1.0 and trigger["target_mean"] == 0.0
+    assert min(trigger["source_graded"], trigger["target_graded"]) >= 20
+
+
+def test_an_sme_flag_rolls_back(tmp_path: Path, gateway) -> None:
+    import subprocess
+    with FakeOpenAIServer() as upstream:
+        plan = write_plan(tmp_path, source=openai_side(upstream.base_url),
+                          target=openai_side(upstream.base_url), rollout=_rollout())
+        store = tmp_path / "agility.db"
+        gateway(plan)
+        done = subprocess.run(cli("canary", "flag", str(plan), "--store", str(store),
+                                  "--actor", "sme-ann", "--note", "made up a figure",
+                                  "--request-id", "chatcmpl-x"), capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+        _wait_for(lambda: events_of(store, "canary.rolled_back"), 10)
+    event = events_of(store, "canary.rolled_back")[0]
+    assert event["actor"] == AUTOMATIC
+    assert event["payload"]["evidence"]["triggers"][0] == {
+        "trigger": "sme_hallucination_flags", "threshold": 1, "flags": 1}

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -53,16 +52,6 @@ async def test_packaged_model_generates_in_process_with_exact_token_counts() -> 
     assert completion.input_tokens == reference["usage"]["prompt_tokens"]
     assert completion.output_tokens == reference["usage"]["completion_tokens"]
     assert completion.text == reference["choices"][0]["message"]["content"]
-
-
-@pytest.fixture(scope="module")
-def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    pytest.importorskip("uvicorn", reason="needs the 'server' extra (llama-cpp-python[server])")
-    from agility.testing import llama_cpp_server
-
-    with llama_cpp_server(n_ctx=512, timeout_s=120,
-                          log_dir=tmp_path_factory.mktemp("llama-server")) as base_url:
-        yield base_url
 
 
 @pytest.mark.slow

@@ -28,7 +28,7 @@ from __future__ import annotations
 import itertools
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 __all__ = ["GradingSpec", "RetrySpec", "RolloutSpec", "StageSpec", "TriggerSpec"]
 
@@ -116,15 +116,16 @@ class RolloutSpec(_Strict):
     #: request bodies larger than this are refused (HTTP 413)
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024, le=64 * 1024 * 1024)
 
-    @model_validator(mode="after")
-    def _ramp(self) -> RolloutSpec:
-        percents = [stage.percent for stage in self.stages]
+    @field_validator("stages")
+    @classmethod
+    def _ramp(cls, stages: list[StageSpec]) -> list[StageSpec]:
+        percents = [stage.percent for stage in stages]
         if any(b <= a for a, b in itertools.pairwise(percents)):
-            raise ValueError(f"stage percents must increase, got {percents}")
+            raise ValueError(f"stage percents must increase, got {[f'{p:g}' for p in percents]}")
         if percents[-1] != 100:
             raise ValueError(f"the last stage must be percent: 100 (the full cutover), got "
                              f"{percents[-1]:g}")
-        return self
+        return stages
 
     def stage_percent(self, index: int) -> float:
         """The target's share (percent) in stage ``index``."""

@@ -1,0 +1,47 @@
+"""The real llama.cpp server as the target arm: the gateway forwards OpenAI requests to it
+(streamed and not) while the source is a fake upstream, and counts both arms."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from agility.testing import FakeOpenAIServer
+from tests.canary.conftest import chat, openai_side, sse_events, user_on, write_plan
+
+
+@pytest.mark.slow
+def test_the_local_model_served_by_llama_cpp_is_one_arm(tmp_path: Path, gateway,
+                                                       llama_server: str) -> None:
+    with FakeOpenAIServer(responder=lambda body: "source says hi") as source:
+        target = openai_side(llama_server, timeout_s=120)
+        target["model"] = "openai/gemma3-270m"
+        target["config"] = {"max_tokens": 8, "temperature": 0, "seed": 1}
+        target["timeout_s"] = 120
+        plan = write_plan(tmp_path, source=openai_side(source.base_url), target=target,
+                          rollout={"stages": [{"percent": 50, "min_requests": 10**6},
+                                              {"percent": 100}]})
+        gw = gateway(plan)
+        on_target = user_on("target", 50)
+        whole = chat(gw.url, "What is the capital of France? One word.", user=on_target)
+        assert whole.status_code == 200, whole.text
+        assert whole.headers["x-agility-arm"] == "target"
+        answer = whole.json()["choices"][0]
+        assert answer["message"]["content"].strip()
+        assert answer["finish_reason"] in ("stop", "length")
+        streamed = chat(gw.url, "Name a colour.", user=on_target, stream=True)
+        events = sse_events(streamed.text)
+        assert streamed.status_code == 200 and events[-1] == "[DONE]"
+        text = "".join(e["choices"][0]["delta"].get("content", "") for e in events[1:-2])
+        assert text.strip()
+        assert chat(gw.url, user=user_on("source", 50)).json()["choices"][0]["message"][
+            "content"] == "source says hi"
+        gw.stop()
+    with sqlite3.connect(tmp_path / "agility.db") as db:
+        counts = {arm: json.loads(raw) for arm, raw in
+                  db.execute("SELECT arm, counts_json FROM canary_counters")}
+    assert counts["target"]["requests"] == 2 and counts["target"]["errors"] == 0
+    assert counts["target"]["ttft"] and counts["source"]["requests"] == 1
