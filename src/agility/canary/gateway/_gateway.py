@@ -339,17 +339,16 @@ class Gateway:
             try:
                 async with call:
                     async for delta in call:
+                        body = chunk_bytes(request_id, created, model, content=delta.text)
                         if not started:
                             started = True
                             await send({"type": "http.response.start", "status": 200,
                                         "headers": _SSE_HEADERS + self._headers(arm,
                                                                                 request_id)})
-                            await send({"type": "http.response.body", "more_body": True,
-                                        "body": chunk_bytes(request_id, created, model,
-                                                            role=True)})
+                            # the opening role chunk leaves with the first words
+                            body = chunk_bytes(request_id, created, model, role=True) + body
                         await send({"type": "http.response.body", "more_body": True,
-                                    "body": chunk_bytes(request_id, created, model,
-                                                        content=delta.text)})
+                                    "body": body})
             except asyncio.CancelledError:
                 if state["gone"]:
                     self.rollout.record_cancelled(arm)
