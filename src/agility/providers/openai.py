@@ -194,7 +194,7 @@ class OpenAIProvider(HeaderCredentials, Provider):
         watch = Stopwatch()
         try:
             async with self._get_session().post(
-                    self.url, data=json.dumps(self.build_body(request)).encode(),
+                    self.url, data=orjson.dumps(self.build_body(request)),
                     headers=self._headers(api_key), params=params, proxy=proxy,
                     proxy_auth=proxy_auth, trace_request_ctx=watch) as response:
                 stream.request_id = _header_request_id(response.headers)
