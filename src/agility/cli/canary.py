@@ -37,10 +37,21 @@ def _actor(actor: str | None) -> str:
         return "unknown"
 
 
-def _plan(path: Path) -> Any:
-    from agility.migrate import load_plan
+AllowHostOption = Annotated[list[str] | None, typer.Option(
+    "--allow-host", help="A host the plan may send requests (and keys) to, beside loopback; "
+                         "repeat for more (also $AGILITY_ALLOW_HOSTS).")]
+AllowKeyEnvOption = Annotated[list[str] | None, typer.Option(
+    "--allow-key-env", help="An environment variable (or AWS profile) the plan may take a key "
+                            "from; repeat for more (also $AGILITY_ALLOW_KEY_ENVS).")]
 
-    return load_plan(path)
+
+def _plan(path: Path, allow_host: list[str] | None = None,
+          allow_key_env: list[str] | None = None) -> Any:
+    from agility.migrate import load_plan
+    from agility.providers import RoutingPolicy
+
+    return load_plan(path, routing=RoutingPolicy.from_environment(allow_host or (),
+                                                                  allow_key_env or ()))
 
 
 def _say(text: str) -> None:
@@ -60,15 +71,21 @@ def serve_command(
         help="Start the rollout although the plan's migration has no PASS verdict "
              "(recorded in the start event).")] = False,
     actor: ActorOption = None,
+    allow_host: AllowHostOption = None,
+    allow_key_env: AllowKeyEnvOption = None,
 ) -> None:
-    """Serve the plan's OpenAI-compatible canary gateway (POST /v1/chat/completions)."""
+    """Serve the plan's OpenAI-compatible canary gateway (POST /v1/chat/completions).
+
+    Upstream keys come from the environment; a plan (it may come from a pull request) can send
+    requests only to loopback and the hosts allowed here, with keys allowed here.
+    """
     try:
         from agility.canary.gateway import serve
     except ImportError as exc:
         raise MissingExtraError(exc.name or "starlette", "web", "agility canary serve") from exc
 
-    serve(_plan(plan), open_store(store), host=host, port=port, actor=_actor(actor),
-          allow_unapproved=without_approval)
+    serve(_plan(plan, allow_host, allow_key_env), open_store(store), host=host, port=port,
+          actor=_actor(actor), allow_unapproved=without_approval)
 
 
 def _print_status(status: Any) -> None:
@@ -104,11 +121,12 @@ def _print_status(status: Any) -> None:
 @handle_errors
 def status_command(plan: PlanArgument, store: StoreOption = None,
                    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
-                   ) -> None:
+                   allow_host: AllowHostOption = None,
+                   allow_key_env: AllowKeyEnvOption = None) -> None:
     """Show the rollout's stage, the arms' figures in this stage and its recent decisions."""
     from agility.canary import require_rollout, rollout_spec, rollout_status
 
-    loaded = _plan(plan)
+    loaded = _plan(plan, allow_host, allow_key_env)
     db = open_store(store)
     require_rollout(db, loaded)
     status = rollout_status(db, loaded.name, rollout_spec(loaded))
@@ -125,13 +143,15 @@ def promote_command(plan: PlanArgument, store: StoreOption = None, actor: ActorO
                     note: Annotated[str | None, typer.Option(help="Why (recorded).")] = None,
                     force: Annotated[bool, typer.Option(
                         "--force", help="Advance now even if the stage's minimums are not "
-                        "met (recorded as forced).")] = False) -> None:
+                        "met (recorded as forced).")] = False,
+                    allow_host: AllowHostOption = None,
+                    allow_key_env: AllowKeyEnvOption = None) -> None:
     """Sign off the next stage (the step to 100% waits for it); advance now if its minimums
     are met. A rolled-back rollout starts again at its first stage."""
     from agility.canary import promote
 
-    record = promote(open_store(store), _plan(plan), actor=_actor(actor), note=note,
-                     force=force)
+    record = promote(open_store(store), _plan(plan, allow_host, allow_key_env),
+                     actor=_actor(actor), note=note, force=force)
     _say(f"rollout {record.name}: {record.status}, stage {record.stage + 1}, "
          f"{record.percent:g}% target")
 
@@ -140,22 +160,27 @@ def promote_command(plan: PlanArgument, store: StoreOption = None, actor: ActorO
 @handle_errors
 def pause_command(plan: PlanArgument, store: StoreOption = None, actor: ActorOption = None,
                   reason: Annotated[str | None, typer.Option(help="Why (recorded).")] = None,
-                  ) -> None:
+                  allow_host: AllowHostOption = None,
+                  allow_key_env: AllowKeyEnvOption = None) -> None:
     """Hold the rollout at its stage (triggers still roll back)."""
     from agility.canary import pause
 
-    record = pause(open_store(store), _plan(plan), actor=_actor(actor), reason=reason)
+    record = pause(open_store(store), _plan(plan, allow_host, allow_key_env),
+                   actor=_actor(actor), reason=reason)
     _say(f"rollout {record.name}: {record.status} at {record.percent:g}% target")
 
 
 @canary_app.command("resume")
 @handle_errors
 def resume_command(plan: PlanArgument, store: StoreOption = None,
-                   actor: ActorOption = None) -> None:
+                   actor: ActorOption = None,
+                   allow_host: AllowHostOption = None,
+                   allow_key_env: AllowKeyEnvOption = None) -> None:
     """Let a paused rollout advance again."""
     from agility.canary import resume
 
-    record = resume(open_store(store), _plan(plan), actor=_actor(actor))
+    record = resume(open_store(store), _plan(plan, allow_host, allow_key_env),
+                    actor=_actor(actor))
     _say(f"rollout {record.name}: {record.status} at {record.percent:g}% target")
 
 
@@ -163,11 +188,14 @@ def resume_command(plan: PlanArgument, store: StoreOption = None,
 @handle_errors
 def rollback_command(plan: PlanArgument,
                      reason: Annotated[str, typer.Option(help="Why (recorded).")],
-                     store: StoreOption = None, actor: ActorOption = None) -> None:
+                     store: StoreOption = None, actor: ActorOption = None,
+                     allow_host: AllowHostOption = None,
+                     allow_key_env: AllowKeyEnvOption = None) -> None:
     """Send every user back to the source now."""
     from agility.canary import rollback
 
-    record = rollback(open_store(store), _plan(plan), actor=_actor(actor), reason=reason)
+    record = rollback(open_store(store), _plan(plan, allow_host, allow_key_env),
+                      actor=_actor(actor), reason=reason)
     _say(f"rollout {record.name}: {record.status}, 0% target")
 
 
@@ -176,10 +204,13 @@ def rollback_command(plan: PlanArgument,
 def flag_command(plan: PlanArgument, store: StoreOption = None, actor: ActorOption = None,
                  note: Annotated[str | None, typer.Option(help="What was wrong.")] = None,
                  request_id: Annotated[str | None, typer.Option(
-                     "--request-id", help="The answer's x-request-id.")] = None) -> None:
+                     "--request-id", help="The answer's x-request-id.")] = None,
+                 allow_host: AllowHostOption = None,
+                 allow_key_env: AllowKeyEnvOption = None) -> None:
     """Record an SME's hallucination flag on a target answer (a rollback trigger)."""
     from agility.canary import flag_answer
 
-    event = flag_answer(open_store(store), _plan(plan), actor=_actor(actor), note=note,
+    event = flag_answer(open_store(store), _plan(plan, allow_host, allow_key_env),
+                        actor=_actor(actor), note=note,
                         request_id=request_id)
     _say(f"flag recorded (event {event.id})")

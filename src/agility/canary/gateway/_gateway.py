@@ -89,17 +89,22 @@ def build_arm(plan: Plan, arm: Arm, spec: RolloutSpec) -> ArmClient:
 
     Raises:
         ConfigError, OptionsError, UnknownName: the candidate's model or options are invalid.
+        ProviderAuthError: a key the model needs is not in the environment.
     """
     candidate = getattr(plan, arm)
     provider = get_provider(candidate.model_spec, candidate.provider_options)
+    provider.check_credentials()
     if candidate.price is not None:
         price: Price | None = Price(input=candidate.price.input_per_mtok,
                                     output=candidate.price.output_per_mtok, source="plan")
     else:
         price = resolve_price(load_price_table(), provider.name, provider.model,
                               local=provider.local)
+    # a client is waiting: throttling counts against max_attempts like any failure (no
+    # minutes-long throttle budget as in a batch run); the client gets the 429 instead
     retry = RetryPolicy(max_attempts=spec.retry.max_attempts,
-                        base_delay_s=spec.retry.base_delay_s, max_delay_s=spec.retry.max_delay_s)
+                        base_delay_s=spec.retry.base_delay_s, max_delay_s=spec.retry.max_delay_s,
+                        throttle_budget_s=0.0)
     config = candidate.config
     has_defaults = bool(config.model_dump(exclude_defaults=True))
     return ArmClient(arm=arm, model_spec=candidate.model_spec,
