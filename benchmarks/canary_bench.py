@@ -125,8 +125,8 @@ def rss_mb(pid: int) -> float:
 
 def write_plan(folder: Path, upstream: str) -> Path:
     (folder / "golden.jsonl").write_text('{"id": "q", "source_prompt": "x"}\n')
-    side = ('{model: openai/bench-model, provider_options: {base_url: "%s"}, '
-            'price: {input_per_mtok: 0.15, output_per_mtok: 0.6}}' % upstream)
+    side = ('{model: openai/bench-model, provider_options: {base_url: "' + upstream +
+            '"}, price: {input_per_mtok: 0.15, output_per_mtok: 0.6}}')
     plan = folder / "plan.yaml"
     plan.write_text(f"""name: bench-canary
 dataset: {{path: golden.jsonl}}
