@@ -78,10 +78,11 @@ def test_kill_9_under_load_then_restart_resumes_the_stage_and_counts(tmp_path: P
         assert max(e for e, _arm in stored) == current
         in_store = stored.get((current, "source"), 0) + stored.get((current, "target"), 0) \
             - already
-        # at most the calls in flight and those of the last flush interval are missing
+        # at most the calls in flight and those of the last flush interval (100 ms, allowed
+        # 500 ms here: on a loaded machine a flush can be late) are missing
         assert len(answered) > 50
-        assert len(answered) - CONCURRENCY - rate * 0.2 <= in_store <= \
-            len(answered) + CONCURRENCY
+        assert len(answered) - CONCURRENCY - rate * 0.5 <= in_store <= \
+            len(answered) + CONCURRENCY, (len(answered), in_store, rate)
 
         second = gateway(plan, store=store)
         assert time.monotonic() - killed_at < 120

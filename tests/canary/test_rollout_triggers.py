@@ -160,6 +160,10 @@ def test_an_operator_rollback_takes_effect_at_once(tmp_path: Path, gateway) -> N
         _wait_for(lambda: chat(gw.url, user=user).headers["x-agility-arm"] == "source", 2)
         event = events_of(store, "canary.rolled_back")[0]
         assert event["actor"] == "oncall" and event["payload"]["reason"] == "pager: bad answers"
+        # the gateway rewrote the rollout's page beside the migration report
+        page = tmp_path / "agility-report" / "rollout.html"
+        _wait_for(lambda: page.exists() and "rolled back" in page.read_text(), 5)
+        assert "pager: bad answers" in page.read_text()
 
 
 def test_worse_online_grades_on_the_target_roll_back(tmp_path: Path, gateway) -> None:

@@ -12,6 +12,14 @@ import a web framework).
 
 from agility.canary._controller import LiveRollout, merge_counts
 from agility.canary._grading import ONLINE_FIELDS, OnlineGrader, online_metric_specs
+from agility.canary._report import (
+    ROLLOUT_PAGE,
+    render_rollout_html,
+    render_rollout_markdown,
+    rollout_section_html,
+    rollout_section_markdown,
+    write_rollout_report,
+)
 from agility.canary._router import SCALE, Arm, bucket_of, routes_to_target
 from agility.canary._spec import GradingSpec, RetrySpec, RolloutSpec, StageSpec, TriggerSpec
 from agility.canary._state import (
@@ -38,6 +46,7 @@ from agility.canary._triggers import TriggerFired, evaluate_triggers
 __all__ = [
     "AUTOMATIC",
     "ONLINE_FIELDS",
+    "ROLLOUT_PAGE",
     "SCALE",
     "Arm",
     "ArmCounts",
@@ -63,10 +72,14 @@ __all__ = [
     "online_metric_specs",
     "pause",
     "promote",
+    "render_rollout_html",
+    "render_rollout_markdown",
     "require_rollout",
     "resume",
     "rollback",
     "rollout_events",
+    "rollout_section_html",
+    "rollout_section_markdown",
     "rollout_spec",
     "rollout_status",
     "routes_to_target",
@@ -74,4 +87,5 @@ __all__ = [
     "stage_counts",
     "stage_progress",
     "start_rollout",
+    "write_rollout_report",
 ]

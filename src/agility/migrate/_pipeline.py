@@ -285,16 +285,31 @@ def _lineage(plan: Plan, dataset: Dataset, store: Store, comparison: Comparison,
     }
 
 
+def _rollout_sections(plan: Plan, store: Store) -> tuple[str, str]:
+    """The canary rollout's section of the report (HTML, Markdown): its verdict, stages
+    passed and triggers fired if it ran, else how to start it."""
+    from agility.canary import (
+        RolloutSpec,
+        rollout_section_html,
+        rollout_section_markdown,
+        rollout_status,
+    )
+
+    status = rollout_status(store, plan.name, plan.rollout or RolloutSpec())
+    return rollout_section_html(status), rollout_section_markdown(status)
+
+
 def _write_reports(plan: Plan, comparison: Comparison, lineage: dict[str, Any],
-                   headline: dict[str, Any]) -> tuple[Path, Path, Path]:
+                   headline: dict[str, Any], store: Store) -> tuple[Path, Path, Path]:
     out = plan.output
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise UsageError(f"cannot create the output folder {out}: {exc.strerror}. Change "
                          f"'output' in the plan.") from exc
-    html = write_html(comparison, out / "report.html")
-    markdown = write_markdown(comparison, out / "report.md")
+    rollout_html, rollout_markdown = _rollout_sections(plan, store)
+    html = write_html(comparison, out / "report.html", extra_sections=[rollout_html])
+    markdown = write_markdown(comparison, out / "report.md", extra_sections=[rollout_markdown])
     data = {"verdict": comparison.verdict, "headline": headline, "lineage": lineage,
             "comparison": comparison.model_dump(mode="json")}
     report_json = out / "migration.json"
@@ -376,7 +391,7 @@ def migrate(plan_path: str | Path, store: Store | None = None, progress: bool = 
         headline = _headline(comparison)
         lineage = {**_lineage(plan, dataset, store, comparison, retriever),
                    "schedule": schedule, "port": ported}
-        html, markdown, report_json = _write_reports(plan, comparison, lineage, headline)
+        html, markdown, report_json = _write_reports(plan, comparison, lineage, headline, store)
         steps["validate"] = comparison.verdict
         store.save_migration(MigrationRecord(
             name=plan.name, plan_path=str(plan.path) if plan.path else None,

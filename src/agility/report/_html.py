@@ -312,11 +312,13 @@ def _footer(c: Comparison) -> str:
             "</section>")
 
 
-def render_html(result: Comparison) -> str:
+def render_html(result: Comparison, *, extra_sections: Sequence[str] = ()) -> str:
     """Render a comparison as one self-contained HTML page.
 
     Args:
         result: the comparison.
+        extra_sections: ready, escaped HTML sections added before the notes (the migration
+            pipeline adds the canary rollout's).
 
     Returns:
         The page's HTML text.
@@ -340,17 +342,19 @@ def render_html(result: Comparison) -> str:
         + _speed(result, labels) + spans_html(result) + _cost(result, labels)
         + cost_model_html(result, labels)
         + _examples(result) + sme_html(result)
-        + _footer(result)
+        + "".join(extra_sections) + _footer(result)
         + "</body></html>"
     )
 
 
-def write_html(result: Comparison, path: str | Path) -> Path:
+def write_html(result: Comparison, path: str | Path, *,
+               extra_sections: Sequence[str] = ()) -> Path:
     """Write the HTML report of ``result`` to ``path``.
 
     Args:
         result: the comparison.
         path: the file to write (its folder is created).
+        extra_sections: see :func:`render_html`.
 
     Returns:
         The path written.
@@ -360,7 +364,7 @@ def write_html(result: Comparison, path: str | Path) -> Path:
     """
     path = Path(path)
     try:
-        atomic_write(path, render_html(result))
+        atomic_write(path, render_html(result, extra_sections=extra_sections))
     except OSError as exc:
         raise UsageError(f"cannot write the HTML report to {path}: {describe_os_error(exc)}. "
                          f"Pass --html with a writable path.") from exc

@@ -7,6 +7,7 @@ strata, criteria evidence) is escaped so it cannot inject HTML or break a table.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
 from agility._files import atomic_write, describe_os_error
@@ -62,11 +63,12 @@ def _latency_line(name: str, side: LatencySide, pct: str = "p50") -> str:
             f"{getattr(side.target, pct):.0f} ms | {side.diff_ms[pct]:+.0f} ms{rel} |")
 
 
-def render_markdown(result: Comparison) -> str:
+def render_markdown(result: Comparison, *, extra_sections: Sequence[str] = ()) -> str:
     """Render a short Markdown summary of a comparison.
 
     Args:
         result: the comparison.
+        extra_sections: ready Markdown sections added at the end (the canary rollout's).
 
     Returns:
         The Markdown text.
@@ -130,6 +132,7 @@ def render_markdown(result: Comparison) -> str:
     lines += ["", f"{len(r.review)} answers sampled for SME review; "
               f"only in source: {len(r.only_in_source)}, only in target: {len(r.only_in_target)}."]
     lines += [f"> {_md(w)}" for w in r.warnings]
+    lines += [f"\n{section.rstrip()}" for section in extra_sections]
     return "\n".join(lines) + "\n"
 
 
@@ -161,15 +164,17 @@ def _human_lines(metrics: list[MetricComparison]) -> list[str]:
                 "with humans |", "|---|---|---|---|", *rows]
 
 
-def write_markdown(result: Comparison, path: str | Path) -> Path:
-    """Write the Markdown summary of ``result`` to ``path``.
+def write_markdown(result: Comparison, path: str | Path, *,
+                   extra_sections: Sequence[str] = ()) -> Path:
+    """Write the Markdown summary of ``result`` to ``path`` (``extra_sections``: see
+    :func:`render_markdown`).
 
     Raises:
         UsageError: the file cannot be written.
     """
     path = Path(path)
     try:
-        atomic_write(path, render_markdown(result))
+        atomic_write(path, render_markdown(result, extra_sections=extra_sections))
     except OSError as exc:
         raise UsageError(f"cannot write the Markdown report to {path}: "
                          f"{describe_os_error(exc)}. "

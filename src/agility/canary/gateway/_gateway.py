@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -26,9 +27,11 @@ import orjson
 
 from agility.canary._controller import LiveRollout
 from agility.canary._grading import OnlineGrader
+from agility.canary._report import write_rollout_report
 from agility.canary._router import Arm
 from agility.canary._spec import RolloutSpec
 from agility.canary._state import rollout_spec
+from agility.canary._summary import rollout_status
 from agility.canary.gateway._metrics import GatewayMetrics, stage_label
 from agility.canary.gateway._wire import (
     OpenAIRequest,
@@ -50,12 +53,14 @@ from agility.errors import (
 )
 from agility.pricing import Price, load_price_table, resolve_price
 from agility.providers import get_provider
-from agility.store import Store
+from agility.store import RolloutRecord, Store
 
 if TYPE_CHECKING:
     from agility.migrate import Plan
 
 __all__ = ["ArmClient", "Gateway", "build_arm", "error_status", "read_body", "send_json"]
+
+_log = logging.getLogger(__name__)
 
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
@@ -192,11 +197,11 @@ class Gateway:
         self.plan, self.store = plan, store
         self.spec = rollout_spec(plan)
         self.metrics = GatewayMetrics()
+        self._reports: set[asyncio.Task[None]] = set()
         self.arms: dict[Arm, ArmClient] = {arm: build_arm(plan, arm, self.spec)
                                            for arm in ("source", "target")}
         self.rollout = LiveRollout(store, plan, actor=actor, allow_unapproved=allow_unapproved,
-                                   flush_every_s=flush_every_s,
-                                   on_change=self.metrics.set_state)
+                                   flush_every_s=flush_every_s, on_change=self._changed)
         self.grader = OnlineGrader(plan, self.spec.grading, self._on_grade, seed=grading_seed)
         self.rollout.online_metrics = [name for name, _metric in self.grader.metrics]
         self._user_header = self.spec.user_header.lower().encode()
@@ -206,8 +211,33 @@ class Gateway:
 
     # -- lifecycle -------------------------------------------------------------------------
     async def start(self) -> None:
-        """Start the rollout's background loop."""
-        self._task = asyncio.get_running_loop().create_task(self.rollout.run())
+        """Start the rollout's background loop (and write the rollout's page)."""
+        loop = asyncio.get_running_loop()
+        self._task = loop.create_task(self.rollout.run())
+        self._write_report()
+
+    def _changed(self, record: RolloutRecord) -> None:
+        self.metrics.set_state(record)
+        self._write_report()
+
+    def _write_report(self) -> None:
+        """Rewrite ``rollout.html``/``rollout.md`` beside the migration report, in a worker
+        thread (a decision is rare; a failure to write is logged, never fatal)."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return  # not serving yet: start() writes it
+        task = loop.create_task(asyncio.to_thread(self._report_now))
+        self._reports.add(task)
+        task.add_done_callback(self._reports.discard)
+
+    def _report_now(self) -> None:
+        try:
+            status = rollout_status(self.store, self.plan.name, self.spec)
+            if status is not None:
+                write_rollout_report(status, self.plan.output)
+        except Exception:  # noqa: BLE001 - the page is a convenience; serving goes on
+            _log.exception("canary: cannot write the rollout page to %s", self.plan.output)
 
     async def stop(self) -> None:
         """Stop the loop, flush the counts, release the models. Safe to call twice."""
@@ -217,6 +247,8 @@ class Gateway:
                 await self._task
             self._task = None
         await self.rollout.aclose()
+        if self._reports:
+            await asyncio.wait(list(self._reports), timeout=5)
         await self.grader.aclose()
         for arm in self.arms.values():
             await arm.client.aclose()
