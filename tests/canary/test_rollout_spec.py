@@ -71,3 +71,16 @@ def test_the_spec_is_frozen() -> None:
     spec = RolloutSpec()
     with pytest.raises(ValueError):
         spec.fallback = "source"  # type: ignore[misc]
+
+
+def test_the_cli_and_the_canary_library_load_no_web_framework() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys; from agility.cli.main import _register; _register(); "
+            "import agility.canary, agility.migrate; "
+            "print(sorted(m for m in ('starlette', 'uvicorn', 'prometheus_client') "
+            "if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.strip()
+    assert out == "[]"
