@@ -403,10 +403,10 @@ class Gateway:
         if completion is None:
             assert outcome.error is not None
             status, body, more = error_status(outcome.error)
+            state["done"] = True  # from here on the response ends: a disconnect is no news
             if not started:
                 await send_json(send, status, body, self._headers(arm, request_id) + more)
                 return
-            state["done"] = True
             await send({"type": "http.response.body", "more_body": False,
                         "body": b"data: " + body + b"\n\n"})
             return
