@@ -128,3 +128,19 @@ def test_two_processes_on_one_store_share_sessions(tmp_path) -> None:
     finally:
         first.close()
         second.close()
+
+
+def test_a_recheck_window_trusts_a_remembered_token_only_that_long(tmp_store: Store) -> None:
+    import time
+
+    from agility.auth import TokenVerifier, add_account, disable_account
+
+    _account, secret = add_account(tmp_store, "gateway-script", "canary-client")
+    strict = TokenVerifier(tmp_store)
+    lenient = TokenVerifier(tmp_store, recheck_s=0.3)
+    assert strict.verify(secret).name == lenient.verify(secret).name == "gateway-script"
+    disable_account(tmp_store, "gateway-script")
+    assert strict.cached(secret) is None  # re-read at once
+    assert lenient.cached(secret) is not None  # trusted for the window...
+    time.sleep(0.35)
+    assert lenient.cached(secret) is None  # ...then re-read and refused

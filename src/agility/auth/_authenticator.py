@@ -43,13 +43,15 @@ class Authenticator:
         store: the store holding accounts and sessions.
         session_ttl_s: lifetime of a login session.
         token_cache_s: how long a verified bearer token is remembered in memory.
+        token_recheck_s: how long a remembered token is trusted without re-reading its
+            account (see :class:`TokenVerifier`; 0, the default, re-reads every time).
     """
 
     def __init__(self, store: Store, *, session_ttl_s: float = 12 * 3600,
-                 token_cache_s: float = 300.0) -> None:
+                 token_cache_s: float = 300.0, token_recheck_s: float = 0.0) -> None:
         self.store = store
         self.sessions = SessionManager(store, ttl_s=session_ttl_s)
-        self.tokens = TokenVerifier(store, cache_s=token_cache_s)
+        self.tokens = TokenVerifier(store, cache_s=token_cache_s, recheck_s=token_recheck_s)
 
     def authenticate(self, *, cookie: str | None, authorization: str | None) -> Principal:
         """The principal of a request (a bearer token wins over a cookie). Sync and possibly
