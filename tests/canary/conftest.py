@@ -25,7 +25,6 @@ pytest.importorskip("starlette", reason="needs the 'web' extra (starlette, uvico
 pytest.importorskip("uvicorn", reason="needs the 'web' extra (starlette, uvicorn)")
 
 UPSTREAM_KEY = "sk-upstream-canary-0123456789abcdef"
-CLIENT_KEY = "sk-client-own-key-never-logged-42"
 
 
 def cli(*args: str) -> list[str]:
@@ -67,6 +66,16 @@ class GatewayProcess:
         self.process: subprocess.Popen[str] | None = None
         self.url = ""
         self.log = store.with_suffix(".log")
+        self.tokens = accounts(store)
+
+    @property
+    def client_token(self) -> str:
+        """A ``canary-client`` token."""
+        return self.tokens["canary-client"]
+
+    def auth(self, role: str = "canary-client") -> dict[str, str]:
+        """The Authorization header of an account with ``role``."""
+        return {"authorization": f"Bearer {self.tokens[role]}"}
 
     def start(self, timeout_s: float = 60.0) -> GatewayProcess:
         """Start it and wait until it answers."""
@@ -112,6 +121,22 @@ class GatewayProcess:
             self.stop(signal.SIGKILL)
 
 
+def accounts(store: Path) -> dict[str, str]:
+    """One account per gateway role in ``store`` (made once): ``{role: token}``."""
+    from agility.auth import add_account
+    from agility.store import Store
+
+    cache = store.with_suffix(".tokens.json")
+    if cache.exists():
+        return dict(json.loads(cache.read_text()))
+    tokens = {}
+    with Store(store) as db:
+        for role in ("canary-client", "canary-viewer", "canary-admin"):
+            tokens[role] = add_account(db, f"test-{role}", role, actor="tests")[1]
+    cache.write_text(json.dumps(tokens))
+    return tokens
+
+
 @pytest.fixture(autouse=True)
 def _upstream_key(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", UPSTREAM_KEY)
@@ -134,16 +159,16 @@ def gateway(tmp_path: Path) -> Iterator[Callable[..., GatewayProcess]]:
             process.stop(signal.SIGKILL)
 
 
-def chat(url: str, text: str = "hello there", *, user: str | None = None,
-         stream: bool = False, client: httpx.Client | None = None, **body: Any) -> httpx.Response:
-    """POST one chat completion (as the client's own key, which must never be kept)."""
-    headers = {"authorization": f"Bearer {CLIENT_KEY}"}
+def chat(gw: GatewayProcess, text: str = "hello there", *, user: str | None = None,
+         stream: bool = False, token: str | None = None, **body: Any) -> httpx.Response:
+    """POST one chat completion with a client token (which must never be kept)."""
+    headers = {"authorization": f"Bearer {token or gw.client_token}"}
     if user is not None:
         headers["x-user-id"] = user
     payload = {"model": "gpt-4o", "messages": [{"role": "user", "content": text}],
                "stream": stream, **body}
-    return (client or httpx).post(f"{url}/v1/chat/completions", json=payload,  # type: ignore[attr-defined]
-                                  headers=headers, timeout=30)
+    return httpx.post(f"{gw.url}/v1/chat/completions", json=payload, headers=headers,
+                      timeout=30)
 
 
 def sse_events(text: str) -> list[dict[str, Any] | str]:
@@ -191,7 +216,7 @@ def recording_server(**kwargs: Any) -> Any:
     return Recording(**kwargs)
 
 
-def send_load(url: str, n: int, *, concurrency: int = 16, users: int = 10_000,
+def send_load(gw: GatewayProcess, n: int, *, concurrency: int = 16, users: int = 10_000,
               stream: bool = False, offset: int = 0) -> list[tuple[float, int, str]]:
     """``n`` requests from ``users`` distinct users, ``concurrency`` at a time; returns each
     answer's (time it came back, status, arm). (aiohttp: a light client, so the test's CPU
@@ -209,8 +234,8 @@ def send_load(url: str, n: int, *, concurrency: int = 16, users: int = 10_000,
             async def worker() -> None:
                 for i in queue:
                     async with client.post(
-                            f"{url}/v1/chat/completions",
-                            headers={"x-user-id": f"load-{i % users}"},
+                            f"{gw.url}/v1/chat/completions",
+                            headers={"x-user-id": f"load-{i % users}", **gw.auth()},
                             json={"model": "m", "stream": stream,
                                   "messages": [{"role": "user",
                                                 "content": f"question {i}"}]}) as response:

@@ -79,27 +79,27 @@ BAD_BODIES = [
 def test_malformed_requests_get_a_400_naming_the_problem(gw: GatewayProcess, body: bytes,
                                                          code: str) -> None:
     response = httpx.post(f"{gw.url}/v1/chat/completions", content=body,
-                          headers={"content-type": "application/json"})
+                          headers={"content-type": "application/json", **gw.auth()})
     assert response.status_code == 400, response.text
     error = response.json()["error"]
     assert error["code"] == code and error["message"]
 
 
 def test_wrong_methods_and_paths_are_4xx(gw: GatewayProcess) -> None:
-    assert httpx.get(f"{gw.url}/v1/chat/completions").status_code == 405
-    assert httpx.post(f"{gw.url}/v1/models").status_code == 405
-    assert httpx.get(f"{gw.url}/v1/embeddings").status_code == 404
+    assert httpx.get(f"{gw.url}/v1/chat/completions", headers=gw.auth()).status_code == 405
+    assert httpx.post(f"{gw.url}/v1/models", headers=gw.auth()).status_code == 405
+    assert httpx.get(f"{gw.url}/v1/embeddings", headers=gw.auth()).status_code == 404
 
 
 def test_an_oversized_body_is_refused_before_it_is_read(gw: GatewayProcess) -> None:
     big = {"model": "m", "messages": [{"role": "user", "content": "x" * 10_000}]}
-    response = httpx.post(f"{gw.url}/v1/chat/completions", json=big)
+    response = httpx.post(f"{gw.url}/v1/chat/completions", json=big, headers=gw.auth())
     assert response.status_code == 413 and response.json()["error"]["code"] == "body_too_large"
     # a chunked body (no Content-Length) is cut off at the limit as it arrives
     chunks = (b"x" * 1024 for _ in range(64))
-    response = httpx.post(f"{gw.url}/v1/chat/completions", content=chunks)
+    response = httpx.post(f"{gw.url}/v1/chat/completions", content=chunks, headers=gw.auth())
     assert response.status_code == 413
-    assert chat(gw.url).status_code == 200  # and the gateway serves on
+    assert chat(gw).status_code == 200  # and the gateway serves on
 
 
 def test_a_broken_connection_mid_body_leaves_the_gateway_serving(gw: GatewayProcess) -> None:
@@ -107,33 +107,33 @@ def test_a_broken_connection_mid_body_leaves_the_gateway_serving(gw: GatewayProc
     with socket.create_connection((host, int(port))) as sock:
         sock.sendall(b"POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\n"
                      b"content-length: 500\r\n\r\n{\"model\":")
-    assert chat(gw.url).status_code == 200
+    assert chat(gw).status_code == 200
 
 
 def test_one_throttle_is_retried_and_the_client_never_sees_it(gw: GatewayProcess,
                                                               upstream: FakeOpenAIServer) -> None:
     upstream.set_faults([Fault.rate_limit(retry_after_s=0)])
-    assert chat(gw.url).status_code == 200
+    assert chat(gw).status_code == 200
 
 
 def test_throttling_that_persists_is_a_429_with_retry_after(gw: GatewayProcess,
                                                             upstream: FakeOpenAIServer) -> None:
     upstream.set_faults([Fault.rate_limit(retry_after_s=0)] * 2)
-    response = chat(gw.url)
+    response = chat(gw)
     assert response.status_code == 429 and response.headers["retry-after"] == "1"
     assert response.json()["error"]["code"] == "rate_limited"
 
 
 def test_server_errors_are_a_502(gw: GatewayProcess, upstream: FakeOpenAIServer) -> None:
     upstream.set_faults([Fault.server_error(500)] * 2)
-    response = chat(gw.url)
+    response = chat(gw)
     assert response.status_code == 502 and response.json()["error"]["code"] == "upstream_error"
 
 
 def test_a_request_the_upstream_refuses_keeps_its_4xx(gw: GatewayProcess,
                                                       upstream: FakeOpenAIServer) -> None:
     upstream.set_faults([Fault.server_error(400)])
-    response = chat(gw.url)
+    response = chat(gw)
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "upstream_rejected"
 
@@ -141,7 +141,7 @@ def test_a_request_the_upstream_refuses_keeps_its_4xx(gw: GatewayProcess,
 def test_upstream_auth_failures_never_echo_a_key(gw: GatewayProcess,
                                                  upstream: FakeOpenAIServer) -> None:
     upstream.set_faults([Fault.auth_error()])
-    response = chat(gw.url)
+    response = chat(gw)
     assert response.status_code == 502 and "sk-" not in response.text
 
 
@@ -149,7 +149,7 @@ def test_a_hung_upstream_is_a_504_within_the_timeout(gw: GatewayProcess,
                                                      upstream: FakeOpenAIServer) -> None:
     upstream.set_faults([Fault.hang(seconds=20)] * 2)
     started = time.monotonic()
-    response = chat(gw.url)
+    response = chat(gw)
     assert response.status_code == 504
     assert time.monotonic() - started < 8  # two attempts of 1.5 s, plus a short backoff
 
@@ -157,7 +157,7 @@ def test_a_hung_upstream_is_a_504_within_the_timeout(gw: GatewayProcess,
 def test_a_stream_dropped_before_its_first_word_is_retried(gw: GatewayProcess,
                                                            upstream: FakeOpenAIServer) -> None:
     upstream.set_faults([Fault.cut_stream(after_tokens=0)])
-    response = chat(gw.url, "alpha beta", stream=True)
+    response = chat(gw, "alpha beta", stream=True)
     events = sse_events(response.text)
     assert response.status_code == 200 and events[-1] == "[DONE]"
     assert "".join(e["choices"][0]["delta"].get("content", "") for e in events[1:-2]) == \
@@ -167,7 +167,7 @@ def test_a_stream_dropped_before_its_first_word_is_retried(gw: GatewayProcess,
 def test_a_stream_dropped_midway_ends_with_an_error_event(gw: GatewayProcess,
                                                           upstream: FakeOpenAIServer) -> None:
     upstream.set_faults([Fault.cut_stream(after_tokens=2)])
-    response = chat(gw.url, "alpha beta gamma delta", stream=True)
+    response = chat(gw, "alpha beta gamma delta", stream=True)
     events = sse_events(response.text)
     assert response.status_code == 200 and "[DONE]" not in events
     assert "".join(e["choices"][0]["delta"].get("content", "")
@@ -179,6 +179,6 @@ def test_a_stream_that_fails_before_any_byte_gets_an_http_status(gw: GatewayProc
                                                                  upstream: FakeOpenAIServer
                                                                  ) -> None:
     upstream.set_faults([Fault.server_error(503)] * 2)
-    response = chat(gw.url, stream=True)
+    response = chat(gw, stream=True)
     assert response.status_code == 502
     assert response.headers["content-type"] == "application/json"

@@ -38,7 +38,7 @@ def test_kill_9_under_load_then_restart_resumes_the_stage_and_counts(tmp_path: P
         first = gateway(plan, store=store)
         offset = 0
         while not events_of(store, "canary.stage_advanced"):
-            send_load(first.url, 100, concurrency=4, offset=offset)
+            send_load(first, 100, concurrency=4, offset=offset)
             offset += 100
         time.sleep(0.5)  # the last of those calls reach the store
         before = _stored(store)
@@ -55,7 +55,8 @@ def test_kill_9_under_load_then_restart_resumes_the_stage_and_counts(tmp_path: P
                     try:
                         response = client.post(
                             f"{first.url}/v1/chat/completions",
-                            headers={"x-user-id": f"k-{threading.get_ident()}-{i}"},
+                            headers={"x-user-id": f"k-{threading.get_ident()}-{i}",
+                                     **first.auth()},
                             json={"model": "m", "messages": [{"role": "user",
                                                               "content": "hi"}]})
                     except httpx.TransportError:
@@ -86,7 +87,7 @@ def test_kill_9_under_load_then_restart_resumes_the_stage_and_counts(tmp_path: P
 
         second = gateway(plan, store=store)
         assert time.monotonic() - killed_at < 120
-        answers = send_load(second.url, 50, concurrency=4, offset=10**6)
+        answers = send_load(second, 50, concurrency=4, offset=10**6)
         assert all(status == 200 for _t, status, _arm in answers)
         second.stop()
     rollout = sqlite3.connect(store).execute(

@@ -26,18 +26,18 @@ def test_the_local_model_served_by_llama_cpp_is_one_arm(tmp_path: Path, gateway,
                                               {"percent": 100}]})
         gw = gateway(plan)
         on_target = user_on("target", 50)
-        whole = chat(gw.url, "What is the capital of France? One word.", user=on_target)
+        whole = chat(gw, "What is the capital of France? One word.", user=on_target)
         assert whole.status_code == 200, whole.text
         assert whole.headers["x-agility-arm"] == "target"
         answer = whole.json()["choices"][0]
         assert answer["message"]["content"].strip()
         assert answer["finish_reason"] in ("stop", "length")
-        streamed = chat(gw.url, "Name a colour.", user=on_target, stream=True)
+        streamed = chat(gw, "Name a colour.", user=on_target, stream=True)
         events = sse_events(streamed.text)
         assert streamed.status_code == 200 and events[-1] == "[DONE]"
         text = "".join(e["choices"][0]["delta"].get("content", "") for e in events[1:-2])
         assert text.strip()
-        assert chat(gw.url, user=user_on("source", 50)).json()["choices"][0]["message"][
+        assert chat(gw, user=user_on("source", 50)).json()["choices"][0]["message"][
             "content"] == "source says hi"
         gw.stop()
     with sqlite3.connect(tmp_path / "agility.db") as db:

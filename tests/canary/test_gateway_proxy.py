@@ -12,7 +12,6 @@ import httpx
 
 from agility.testing import FakeOpenAIServer
 from tests.canary.conftest import (
-    CLIENT_KEY,
     UPSTREAM_KEY,
     chat,
     openai_side,
@@ -34,10 +33,10 @@ def test_each_user_gets_an_openai_answer_from_their_arm(tmp_path: Path, gateway)
         gw = gateway(plan)
         on_source, on_target = user_on("source", 50), user_on("target", 50)
         for _ in range(3):  # sticky: the same user stays on one arm
-            answer = chat(gw.url, user=on_source)
+            answer = chat(gw, user=on_source)
             assert answer.status_code == 200 and answer.headers["x-agility-arm"] == "source"
             assert answer.json()["choices"][0]["message"]["content"] == "from the source"
-            answer = chat(gw.url, user=on_target)
+            answer = chat(gw, user=on_target)
             assert answer.headers["x-agility-arm"] == "target"
         body = answer.json()
         assert body["object"] == "chat.completion" and body["model"] == "gpt-4o"
@@ -48,12 +47,12 @@ def test_each_user_gets_an_openai_answer_from_their_arm(tmp_path: Path, gateway)
         # upstream calls carry the gateway's key from its environment, never the client's
         assert set(source.authorizations) | set(target.authorizations) == \
             {f"Bearer {UPSTREAM_KEY}"}
-        models = httpx.get(f"{gw.url}/v1/models").json()
+        models = httpx.get(f"{gw.url}/v1/models", headers=gw.auth()).json()
         assert [m["id"] for m in models["data"]] == ["canary-test"]
         gw.stop()
     stored = (tmp_path / "agility.db").read_bytes() + b"".join(
         p.read_bytes() for p in tmp_path.glob("agility.db-*"))
-    for secret in (CLIENT_KEY, UPSTREAM_KEY):
+    for secret in (gw.client_token, UPSTREAM_KEY):
         assert secret.encode() not in stored and secret not in gw.read_log()
 
 
@@ -65,7 +64,7 @@ def test_a_stream_passes_through_chunk_by_chunk(tmp_path: Path, gateway) -> None
         gw = gateway(plan)
         arrivals: list[tuple[float, str]] = []
         with httpx.Client(timeout=30) as client, client.stream(
-                "POST", f"{gw.url}/v1/chat/completions",
+                "POST", f"{gw.url}/v1/chat/completions", headers=gw.auth(),
                 json={"model": "m", "stream": True, "stream_options": {"include_usage": True},
                       "messages": [{"role": "user", "content": "go"}]}) as response:
             assert response.status_code == 200
@@ -92,7 +91,7 @@ def test_a_client_leaving_mid_stream_cancels_the_upstream_call(tmp_path: Path,
                           target=openai_side(upstream.base_url), rollout=HALF)
         gw = gateway(plan)
         with httpx.Client(timeout=30) as client, client.stream(
-                "POST", f"{gw.url}/v1/chat/completions",
+                "POST", f"{gw.url}/v1/chat/completions", headers=gw.auth(),
                 json={"model": "m", "stream": True,
                       "messages": [{"role": "user", "content": "go"}]}) as response:
             for line in response.iter_lines():
@@ -116,9 +115,9 @@ def test_metrics_count_calls_per_arm_and_stage(tmp_path: Path, gateway) -> None:
                           target=openai_side(upstream.base_url), rollout=HALF)
         gw = gateway(plan)
         for _ in range(4):
-            chat(gw.url, user=user_on("target", 50))
-        chat(gw.url, user=user_on("source", 50))
-        text = httpx.get(f"{gw.url}/metrics").text
+            chat(gw, user=user_on("target", 50))
+        chat(gw, user=user_on("source", 50))
+        text = httpx.get(f"{gw.url}/metrics", headers=gw.auth("canary-viewer")).text
     assert 'agility_canary_requests_total{arm="target",outcome="ok",stage="1"} 4.0' in text
     assert 'agility_canary_requests_total{arm="source",outcome="ok",stage="1"} 1.0' in text
     assert 'agility_canary_ttft_seconds_count{arm="target",stage="1"} 4.0' in text

@@ -23,7 +23,7 @@ def test_ten_thousand_users_split_within_one_point(tmp_path: Path, gateway) -> N
                       rollout={"stages": [{"percent": 25, "min_requests": 10**6},
                                           {"percent": 100}]})
     gw = gateway(plan)
-    answers = send_load(gw.url, 10_000, concurrency=32, users=10_000)
+    answers = send_load(gw, 10_000, concurrency=32, users=10_000)
     assert all(status == 200 for _t, status, _arm in answers)
     share = 100.0 * sum(arm == "target" for _t, _s, arm in answers) / len(answers)
     assert abs(share - 25.0) <= 1.0, share
@@ -46,7 +46,8 @@ def test_a_steady_load_across_a_stage_change_and_a_rollback_loses_nothing(tmp_pa
             async def one(i: int) -> None:
                 try:
                     response = await client.post(
-                        f"{gw.url}/v1/chat/completions", headers={"x-user-id": f"s-{i}"},
+                        f"{gw.url}/v1/chat/completions",
+                        headers={"x-user-id": f"s-{i}", **gw.auth()},
                         json={"model": "m", "messages": [{"role": "user", "content": "hi"}],
                               "stream": i % 2 == 0})
                     body = response.text

@@ -1,7 +1,7 @@
 """docs/rollout.md's rollback runbook, run as written against a live gateway.
 
 Every ```bash runbook``` block of the page runs in order in bash (-e, pipefail) with PLAN,
-STORE and GATEWAY set; a step that fails (a grep that finds nothing) fails the test.
+STORE, GATEWAY and TOKEN set; a step that fails (a grep that finds nothing) fails the test.
 """
 
 from __future__ import annotations
@@ -45,6 +45,7 @@ def test_the_rollback_runbook_works_as_written(tmp_path: Path, gateway) -> None:
         store = tmp_path / "agility.db"
         gw = gateway(plan)
         env = {**os.environ, "PLAN": str(plan), "STORE": str(store), "GATEWAY": gw.url,
+               "TOKEN": gw.client_token,
                "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}
         for step in runbook_steps():
             done = subprocess.run(["bash", "-euo", "pipefail", "-c", step], env=env,

@@ -43,7 +43,7 @@ def test_errors_on_the_target_roll_back_within_the_window(tmp_path: Path, gatewa
         plan = write_plan(tmp_path, source=openai_side(source.base_url),
                           target=openai_side(target.base_url), rollout=_rollout())
         gw = gateway(plan)
-        answers = send_load(gw.url, 400, concurrency=8)
+        answers = send_load(gw, 400, concurrency=8)
         target_times = [t for t, status, arm in answers if arm == "target"]
         assert all(status == 502 for _t, status, arm in answers if arm == "target")
         # the last target answer came within the window of the first failure
@@ -58,11 +58,11 @@ def test_errors_on_the_target_roll_back_within_the_window(tmp_path: Path, gatewa
         assert trigger["target_requests"] >= 20
         # after the rollback every answer comes from the source, and succeeds
         after = [(status, arm) for t, status, arm in answers if t > max(target_times)]
-        after += [(status, arm) for _t, status, arm in send_load(gw.url, 100, offset=1000)]
+        after += [(status, arm) for _t, status, arm in send_load(gw, 100, offset=1000)]
         assert len(after) > 100 and all(arm == "source" and status == 200
                                         for status, arm in after)
-        assert chat(gw.url, user=user_on("target", 50)).headers["x-agility-arm"] == "source"
-        metrics = httpx.get(f"{gw.url}/metrics").text
+        assert chat(gw, user=user_on("target", 50)).headers["x-agility-arm"] == "source"
+        metrics = httpx.get(f"{gw.url}/metrics", headers=gw.auth("canary-viewer")).text
         assert 'agility_canary_status{status="rolled_back"} 1.0' in metrics
         assert "agility_canary_target_percent 0.0" in metrics
 
@@ -73,7 +73,7 @@ def test_slow_first_tokens_on_the_target_roll_back(tmp_path: Path, gateway) -> N
                           target=openai_side(target.base_url),
                           rollout=_rollout(triggers={"error_rate_increase": None}))
         gw = gateway(plan)
-        send_load(gw.url, 150, concurrency=16)
+        send_load(gw, 150, concurrency=16)
         _wait_for(lambda: events_of(tmp_path / "agility.db", "canary.rolled_back"),
                   WINDOW_MINUTES * 60)
         trigger = events_of(tmp_path / "agility.db",
@@ -94,7 +94,7 @@ def test_fallback_to_the_source_hides_target_failures(tmp_path: Path, gateway) -
         gw = gateway(plan)
         user = user_on("target", 50)
         for stream in (False, True):
-            answer = chat(gw.url, user=user, stream=stream)
+            answer = chat(gw, user=user, stream=stream)
             assert answer.status_code == 200 and answer.headers["x-agility-arm"] == "source"
             assert "source answer" in answer.text or "source" in answer.text
         gw.stop()
@@ -119,13 +119,13 @@ def test_stages_advance_on_their_minimums_and_the_last_waits_for_a_signoff(
         gw = gateway(plan)
         offset = 0
         while not events_of(store, "canary.stage_advanced") and offset < 2000:
-            send_load(gw.url, 100, concurrency=4, offset=offset)
+            send_load(gw, 100, concurrency=4, offset=offset)
             offset += 100
         advanced = events_of(store, "canary.stage_advanced")
         assert [(e["payload"]["to_stage"], e["actor"]) for e in advanced] == [(1, AUTOMATIC)]
         assert advanced[0]["payload"]["evidence"]["progress"]["target_requests"] >= 5
         # the minimums of stage 2 are met soon, but 100% waits for a person's sign-off
-        send_load(gw.url, 100, concurrency=4, offset=offset)
+        send_load(gw, 100, concurrency=4, offset=offset)
         time.sleep(0.5)
         assert len(events_of(store, "canary.stage_advanced")) == 1
         status = cli("canary", "status", str(plan), "--store", str(store))
@@ -137,7 +137,7 @@ def test_stages_advance_on_their_minimums_and_the_last_waits_for_a_signoff(
                               capture_output=True, text=True)
         assert done.returncode == 0, done.stderr
         assert "complete, stage 3, 100% target" in done.stdout
-        _wait_for(lambda: chat(gw.url, user=user_on("source", 50)).headers[
+        _wait_for(lambda: chat(gw, user=user_on("source", 50)).headers[
             "x-agility-arm"] == "target", 5)
         last = events_of(store, "canary.stage_advanced")[-1]
         assert last["actor"] == "release-manager" and last["payload"]["to_stage"] == 2
@@ -152,12 +152,12 @@ def test_an_operator_rollback_takes_effect_at_once(tmp_path: Path, gateway) -> N
         store = tmp_path / "agility.db"
         gw = gateway(plan)
         user = user_on("target", 50)
-        assert chat(gw.url, user=user).headers["x-agility-arm"] == "target"
+        assert chat(gw, user=user).headers["x-agility-arm"] == "target"
         done = subprocess.run(cli("canary", "rollback", str(plan), "--store", str(store),
                                   "--reason", "pager: bad answers", "--actor", "oncall"),
                               capture_output=True, text=True)
         assert done.returncode == 0, done.stderr
-        _wait_for(lambda: chat(gw.url, user=user).headers["x-agility-arm"] == "source", 2)
+        _wait_for(lambda: chat(gw, user=user).headers["x-agility-arm"] == "source", 2)
         event = events_of(store, "canary.rolled_back")[0]
         assert event["actor"] == "oncall" and event["payload"]["reason"] == "pager: bad answers"
         # the gateway rewrote the rollout's page beside the migration report
@@ -174,7 +174,7 @@ def test_worse_online_grades_on_the_target_roll_back(tmp_path: Path, gateway) ->
                           target=openai_side(target.base_url), metrics=["refusal"],
                           rollout=_rollout(grading={"sample_rate": 1.0, "min_graded": 20}))
         gw = gateway(plan)
-        send_load(gw.url, 120, concurrency=8)
+        send_load(gw, 120, concurrency=8)
         _wait_for(lambda: events_of(tmp_path / "agility.db", "canary.rolled_back"), 10)
     trigger = events_of(tmp_path / "agility.db",
                         "canary.rolled_back")[0]["payload"]["evidence"]["triggers"][0]

@@ -20,6 +20,13 @@ from agility.canary._report import (
     rollout_section_markdown,
     write_rollout_report,
 )
+from agility.canary._roles import (
+    ADMIN_ROLES,
+    CANARY_ROLES,
+    CLIENT_ROLES,
+    FLAG_ROLES,
+    VIEWER_ROLES,
+)
 from agility.canary._router import SCALE, Arm, bucket_of, routes_to_target
 from agility.canary._spec import GradingSpec, RetrySpec, RolloutSpec, StageSpec, TriggerSpec
 from agility.canary._state import (
@@ -44,10 +51,15 @@ from agility.canary._summary import RolloutEvent, RolloutStatus, rollout_events,
 from agility.canary._triggers import TriggerFired, evaluate_triggers
 
 __all__ = [
+    "ADMIN_ROLES",
     "AUTOMATIC",
+    "CANARY_ROLES",
+    "CLIENT_ROLES",
+    "FLAG_ROLES",
     "ONLINE_FIELDS",
     "ROLLOUT_PAGE",
     "SCALE",
+    "VIEWER_ROLES",
     "Arm",
     "ArmCounts",
     "GradingSpec",

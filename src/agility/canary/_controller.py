@@ -149,13 +149,17 @@ class LiveRollout:
         a worker thread.
         """
         await self.flush()
-        record = await asyncio.to_thread(self.store.get_rollout, self.plan.name)
-        if record is not None and record.version != self.record.version:
-            self._adopt(record)
+        await self.refresh()
         now = time.monotonic()
         if force_check or now - self._last_check >= self.spec.check_every_s:
             self._last_check = now
             await self.check()
+
+    async def refresh(self) -> None:
+        """Re-read the state now; adopt it if another decider changed it."""
+        record = await asyncio.to_thread(self.store.get_rollout, self.plan.name)
+        if record is not None and record.version > self.record.version:
+            self._adopt(record)
 
     async def flush(self) -> None:
         """Add the counts gathered since the last flush to the store."""

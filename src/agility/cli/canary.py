@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 import typer
 
-from agility.cli._common import StoreOption, console, handle_errors, open_store
+from agility.cli._common import StoreOption, console, err_console, handle_errors, open_store
 from agility.errors import MissingExtraError
 
 #: this module's top-level commands (listed in agility.cli.main.COMMANDS)
@@ -73,8 +73,15 @@ def serve_command(
     actor: ActorOption = None,
     allow_host: AllowHostOption = None,
     allow_key_env: AllowKeyEnvOption = None,
+    no_client_auth: Annotated[bool, typer.Option(
+        "--no-client-auth",
+        help="Serve /v1 to anyone who reaches the port, without a canary-client token (only "
+             "behind a proxy that authenticates; the admin API always needs a token).")] = False,
 ) -> None:
     """Serve the plan's OpenAI-compatible canary gateway (POST /v1/chat/completions).
+
+    Clients send 'Authorization: Bearer TOKEN' with a canary-client token (`agility canary
+    user add`); the admin API (/admin/...) and /metrics take canary-admin / canary-viewer ones.
 
     Upstream keys come from the environment; a plan (it may come from a pull request) can send
     requests only to loopback and the hosts allowed here, with keys allowed here.
@@ -85,7 +92,8 @@ def serve_command(
         raise MissingExtraError(exc.name or "starlette", "web", "agility canary serve") from exc
 
     serve(_plan(plan, allow_host, allow_key_env), open_store(store), host=host, port=port,
-          actor=_actor(actor), allow_unapproved=without_approval)
+          actor=_actor(actor), allow_unapproved=without_approval,
+          client_auth=not no_client_auth)
 
 
 def _print_status(status: Any) -> None:
@@ -214,3 +222,30 @@ def flag_command(plan: PlanArgument, store: StoreOption = None, actor: ActorOpti
                         actor=_actor(actor), note=note,
                         request_id=request_id)
     _say(f"flag recorded (event {event.id})")
+
+
+user_app = typer.Typer(name="user", no_args_is_help=True,
+                       help="Accounts of the gateway (shared with the review app).")
+canary_app.add_typer(user_app)
+
+
+@user_app.command("add")
+@handle_errors
+def user_add_command(
+    name: Annotated[str, typer.Argument(help="The account's name.")],
+    role: Annotated[str, typer.Option(
+        help="canary-client (sends chat completions), canary-viewer (status and metrics) or "
+             "canary-admin (everything, and the decisions).")] = "canary-client",
+    store: StoreOption = None,
+    actor: ActorOption = None,
+) -> None:
+    """Create a gateway account; its one-time token is printed alone on the last line."""
+    from agility.auth import add_account
+    from agility.canary import CANARY_ROLES
+
+    with open_store(store) as db:
+        account, secret = add_account(db, name, role, roles=CANARY_ROLES, actor=_actor(actor))
+    err_console.print(f"account {account.name} ({account.role}) created. Its token is shown "
+                      f"once, below: send it as 'Authorization: Bearer TOKEN'.", markup=False,
+                      highlight=False, soft_wrap=True)
+    typer.echo(secret)

@@ -4,6 +4,7 @@ Needs the ``web`` extra (Starlette, uvicorn, prometheus-client). ``serve(plan, s
 under uvicorn; ``create_app`` gives the ASGI application for another server or a test.
 """
 
+from agility.canary.gateway._admin import GatewayAuth, admin_routes
 from agility.canary.gateway._app import GatewayApp, create_app, serve
 from agility.canary.gateway._gateway import ArmClient, Gateway, build_arm, error_status
 from agility.canary.gateway._metrics import GatewayMetrics, stage_label
@@ -13,9 +14,11 @@ __all__ = [
     "ArmClient",
     "Gateway",
     "GatewayApp",
+    "GatewayAuth",
     "GatewayMetrics",
     "OpenAIRequest",
     "WireError",
+    "admin_routes",
     "build_arm",
     "create_app",
     "error_status",

@@ -7,6 +7,7 @@ admin API) is a small Starlette application behind them.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import socket
 import sys
@@ -18,10 +19,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from agility.auth.asgi import SecurityHeaders, json_error
+from agility.canary._roles import VIEWER_ROLES
+from agility.canary.gateway._admin import admin_routes
 from agility.canary.gateway._gateway import Gateway, Receive, Scope, Send
 from agility.canary.gateway._metrics import CONTENT_TYPE_LATEST
 from agility.canary.gateway._wire import error_body
-from agility.errors import InvalidArgument
+from agility.errors import AgilityError, InvalidArgument
 from agility.store import Store
 
 if TYPE_CHECKING:
@@ -44,10 +48,19 @@ class GatewayApp:
             finally:
                 await gateway.stop()
 
-        self.framework = Starlette(routes=[
+        pending: set[asyncio.Task[None]] = set()
+
+        def decided() -> None:
+            # the admin API changed the state: adopt it now rather than at the next tick
+            task = asyncio.get_running_loop().create_task(gateway.rollout.refresh())
+            pending.add(task)
+            task.add_done_callback(pending.discard)
+
+        self.framework = SecurityHeaders(Starlette(routes=[
             Route("/healthz", self.healthz, methods=["GET"]),
             Route("/metrics", self.metrics, methods=["GET"]),
-        ], lifespan=lifespan)
+            *admin_routes(gateway.auth, gateway.store, gateway.plan, decided),
+        ], lifespan=lifespan))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
@@ -71,7 +84,13 @@ class GatewayApp:
         return JSONResponse({"status": "ok"})
 
     async def metrics(self, request: Request) -> Response:
-        """``GET /metrics``: Prometheus' text format."""
+        """``GET /metrics``: Prometheus' text format (a ``canary-viewer`` or ``canary-admin``
+        token)."""
+        try:
+            await self.gateway.auth.account(request.headers.get("authorization"),
+                                            VIEWER_ROLES, "read the metrics")
+        except AgilityError as exc:
+            return json_error(exc)
         return Response(self.gateway.metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
 
 
@@ -90,7 +109,8 @@ def create_app(plan: Plan, store: Store, **options: Any) -> GatewayApp:
 
 
 def serve(plan: Plan, store: Store, *, host: str = "127.0.0.1", port: int = 8080,
-          actor: str, allow_unapproved: bool = False, flush_every_s: float = 0.1) -> None:
+          actor: str, allow_unapproved: bool = False, flush_every_s: float = 0.1,
+          client_auth: bool = True) -> None:
     """Serve the gateway under uvicorn until interrupted (SIGINT/SIGTERM stop it cleanly).
 
     Prints ``listening http://HOST:PORT`` once the port is bound (``port=0`` picks a free one).
@@ -113,7 +133,7 @@ def serve(plan: Plan, store: Store, *, host: str = "127.0.0.1", port: int = 8080
                               ) from exc
     try:
         app = create_app(plan, store, actor=actor, allow_unapproved=allow_unapproved,
-                         flush_every_s=flush_every_s)
+                         flush_every_s=flush_every_s, client_auth=client_auth)
     except BaseException:
         sock.close()
         raise

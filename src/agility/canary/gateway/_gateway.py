@@ -28,10 +28,12 @@ import orjson
 from agility.canary._controller import LiveRollout
 from agility.canary._grading import OnlineGrader
 from agility.canary._report import write_rollout_report
+from agility.canary._roles import CLIENT_ROLES
 from agility.canary._router import Arm
 from agility.canary._spec import RolloutSpec
 from agility.canary._state import rollout_spec
 from agility.canary._summary import rollout_status
+from agility.canary.gateway._admin import GatewayAuth
 from agility.canary.gateway._metrics import GatewayMetrics, stage_label
 from agility.canary.gateway._wire import (
     OpenAIRequest,
@@ -45,6 +47,8 @@ from agility.canary.gateway._wire import (
 from agility.chat import ChatRequest, GenerationConfig
 from agility.client import CallOutcome, Client, RetryPolicy
 from agility.errors import (
+    AgilityError,
+    PermissionDenied,
     ProviderAuthError,
     ProviderError,
     ProviderTimeout,
@@ -189,12 +193,17 @@ class Gateway:
         allow_unapproved: start the rollout although the migration did not pass (recorded).
         flush_every_s: how often counts reach the store and the state is re-read.
         grading_seed: seeds the sampling of answers to grade (tests).
+        client_auth: chat completions need a ``canary-client`` (or ``canary-admin``) token;
+            False serves them to anyone who can reach the port (only behind a proxy that
+            authenticates).
     """
 
     def __init__(self, plan: Plan, store: Store, *, actor: str,
                  allow_unapproved: bool = False, flush_every_s: float = 0.1,
-                 grading_seed: int | None = None) -> None:
+                 grading_seed: int | None = None, client_auth: bool = True) -> None:
         self.plan, self.store = plan, store
+        self.auth = GatewayAuth(store)
+        self.client_auth = client_auth
         self.spec = rollout_spec(plan)
         self.metrics = GatewayMetrics()
         self._reports: set[asyncio.Task[None]] = set()
@@ -300,8 +309,32 @@ class Gateway:
                 (b"x-request-id", request_id.encode())]
 
     # -- routes ----------------------------------------------------------------------------
+    async def _client_allowed(self, scope: Scope, send: Send) -> bool:
+        """Whether the request carries a client token; if not, the 401/403 is sent."""
+        if not self.client_auth:
+            return True
+        authorization = None
+        for name, value in scope["headers"]:
+            if name == b"authorization":
+                authorization = bytes(value).decode("latin-1")
+                break
+        try:
+            await self.auth.account(authorization, CLIENT_ROLES, "call the models")
+        except PermissionDenied as exc:
+            await send_json(send, 403, error_body(str(exc), kind="permission_error",
+                                                  code="permission_denied"))
+            return False
+        except AgilityError as exc:
+            await send_json(send, 401, error_body(str(exc), kind="authentication_error",
+                                                  code="invalid_api_key"),
+                            [(b"www-authenticate", b'Bearer realm="agility"')])
+            return False
+        return True
+
     async def chat_completions(self, scope: Scope, receive: Receive, send: Send) -> None:
         """``POST /v1/chat/completions`` (ASGI)."""
+        if not await self._client_allowed(scope, send):
+            return
         try:
             parsed = parse_request(await read_body(scope, receive, self.spec.max_body_bytes))
         except WireError as exc:
@@ -427,6 +460,8 @@ class Gateway:
 
     async def models(self, scope: Scope, receive: Receive, send: Send) -> None:
         """``GET /v1/models`` (ASGI): the plan, served under its name."""
+        if not await self._client_allowed(scope, send):
+            return
         body = orjson.dumps({"object": "list", "data": [
             {"id": self.plan.name, "object": "model", "created": 0, "owned_by": "agility"}]})
         await send_json(send, 200, body)
