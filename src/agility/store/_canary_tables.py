@@ -17,7 +17,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from agility.store._records import EventRecord, NewEvent
+from agility.store._records import NewEvent
+from agility.store._rows import insert_event, utc_now
 
 __all__ = ["CanaryTables", "RolloutCountsRecord", "RolloutRecord"]
 
@@ -90,8 +91,6 @@ class CanaryTables:
             the stored state, or None when the rollout changed (or exists) meanwhile: re-read
             it and decide again.
         """
-        from agility.store._db import utc_now
-
         now = utc_now()
         with self.transaction() as conn:
             row = conn.execute("SELECT version, created_at FROM canary_rollouts WHERE name = ?",
@@ -110,7 +109,8 @@ class CanaryTables:
                  stored.epoch, stored.stage_started_at, json.dumps(stored.signoffs),
                  stored.version, stored.created_at, stored.updated_at))
             if event is not None:
-                _insert_event(conn, event, now)
+                insert_event(conn, event.model_copy(update={"created_at": event.created_at
+                                                            or now}))
         return stored
 
     def add_rollout_counts(self, rollout: str,
@@ -124,8 +124,6 @@ class CanaryTables:
             deltas: ``(epoch, arm, stage, percent, counts)`` to add.
             merge: ``merge(stored, delta) -> total`` (the canary knows the counts' form).
         """
-        from agility.store._db import utc_now
-
         now = utc_now()
         with self.transaction() as conn:
             for epoch, arm, stage, percent, delta in deltas:
@@ -158,12 +156,3 @@ def _rollout_from_row(row: sqlite3.Row) -> RolloutRecord:
     data["signoffs"] = json.loads(data.pop("signoffs_json"))
     return RolloutRecord(**data)
 
-
-def _insert_event(conn: sqlite3.Connection, event: NewEvent, now: str) -> EventRecord:
-    created = event.created_at or now
-    cur = conn.execute(
-        "INSERT INTO events (kind, subject, actor, payload_json, created_at) VALUES (?,?,?,?,?)",
-        (event.kind, event.subject, event.actor,
-         json.dumps(event.payload, sort_keys=True, ensure_ascii=False, default=str), created))
-    assert cur.lastrowid is not None
-    return EventRecord(**{**event.model_dump(), "created_at": created}, id=cur.lastrowid)
