@@ -10,8 +10,11 @@ LiteLLM proxy (one worker) in its own virtualenv -- never a dependency of agilit
     python3 -m venv /tmp/litellm-venv && /tmp/litellm-venv/bin/pip install 'litellm[proxy]'
 
 The load comes from ``wrk`` (Debian package ``wrk``), which costs little CPU, so the figures
-are the servers'. Both gateways forward to the same upstream, both without client auth and
-without logging requests; the agility gateway's online grading is off (LiteLLM grades nothing).
+are the servers'. Both gateways forward to the same upstream, both check a client key (the
+agility gateway a ``canary-client`` token, LiteLLM its master key), neither logs requests; the
+agility gateway's online grading is off (LiteLLM grades nothing). Each gateway's CPU per
+request (user + system, from /proc) is printed beside its throughput: on a shared machine it is
+the figure the load disturbs least.
 Figures:
 
 - added latency at concurrency 1: p50 and p99 through the gateway minus p50 and p99 straight
@@ -78,12 +81,13 @@ def wait_http(url: str, timeout_s: float = 120) -> None:
     raise RuntimeError(f"{url} did not answer")
 
 
-def lua(folder: Path, stream: bool) -> Path:
-    path = folder / f"post_{'stream' if stream else 'whole'}.lua"
+def lua(folder: Path, stream: bool, token: str = CLIENT_KEY) -> Path:
+    name = f"post_{'stream' if stream else 'whole'}_{abs(hash(token)) % 10**6}.lua"
+    path = folder / name
     body = BODY % ("true" if stream else "false")
     path.write_text(f'wrk.method = "POST"\nwrk.body = [[{body}]]\n'
                     f'wrk.headers["Content-Type"] = "application/json"\n'
-                    f'wrk.headers["Authorization"] = "Bearer {CLIENT_KEY}"\n')
+                    f'wrk.headers["Authorization"] = "Bearer {token}"\n')
     return path
 
 
@@ -143,11 +147,11 @@ rollout:
 
 def latency_and_throughput(name: str, url: str, folder: Path, seconds: float,
                            direct: dict[str, dict[str, Any]] | None,
-                           pid: int | None = None) -> dict[str, Any]:
+                           pid: int | None = None, token: str = CLIENT_KEY) -> dict[str, Any]:
     results: dict[str, Any] = {}
     for stream in (False, True):
         kind = "stream" if stream else "whole"
-        script = lua(folder, stream)
+        script = lua(folder, stream, token)
         wrk(url, script, 1, 2)  # warm-up
         c1 = wrk(url, script, 1, seconds)
         before = cpu_s(pid)
@@ -167,8 +171,8 @@ def latency_and_throughput(name: str, url: str, folder: Path, seconds: float,
     return results
 
 
-def memory_run(url: str, pid: int, folder: Path, total: int) -> None:
-    script = lua(folder, False)
+def memory_run(url: str, pid: int, folder: Path, total: int, token: str) -> None:
+    script = lua(folder, False, token)
     done = 0
     samples = []
     while done < total:
@@ -183,7 +187,8 @@ def memory_run(url: str, pid: int, folder: Path, total: int) -> None:
           f"({100.0 * (last - first) / first:+.1f}%)", flush=True)
 
 
-def steady_load(url: str, plan: Path, store: Path, rate: int, seconds: int) -> None:
+def steady_load(url: str, plan: Path, store: Path, rate: int, seconds: int,
+                token: str) -> None:
     import aiohttp
 
     from agility.canary import promote, rollback
@@ -197,7 +202,8 @@ def steady_load(url: str, plan: Path, store: Path, rate: int, seconds: int) -> N
             async def one(i: int) -> None:
                 try:
                     async with session.post(
-                            f"{url}/v1/chat/completions", headers={"x-user-id": f"u{i}"},
+                            f"{url}/v1/chat/completions",
+                            headers={"x-user-id": f"u{i}", "authorization": f"Bearer {token}"},
                             data=(BODY % ("true" if i % 2 else "false")).encode(),
                             ) as response:
                         text = await response.text()
@@ -256,6 +262,10 @@ def main() -> None:
             procs.append(upstream_proc)
             upstream = f"http://127.0.0.1:{line.split()[-1]}/v1"
             plan, store = write_plan(folder, upstream), folder / "agility.db"
+            from agility.auth import add_account
+            from agility.store import Store
+            with Store(store) as db:  # a client account: the gateway authenticates like LiteLLM
+                token = add_account(db, "bench-client", "canary-client")[1]
             gateway_proc, line = start(
                 [sys.executable, "-c", "from agility.cli.main import main; main()", "canary",
                  "serve", str(plan), "--port", "0", "--store", str(store),
@@ -267,7 +277,7 @@ def main() -> None:
                 direct = latency_and_throughput("upstream", f"{upstream}/chat/completions",
                                                 folder, args.seconds, None)
                 latency_and_throughput("agility", f"{gateway}/v1/chat/completions", folder,
-                                       args.seconds, direct, gateway_proc.pid)
+                                       args.seconds, direct, gateway_proc.pid, token)
                 if args.litellm:
                     config = folder / "litellm.yaml"
                     config.write_text(
@@ -289,9 +299,9 @@ def main() -> None:
                     litellm_proc.terminate()
             if "memory" not in args.skip:
                 memory_run(f"{gateway}/v1/chat/completions", gateway_proc.pid, folder,
-                           args.memory_requests)
+                           args.memory_requests, token)
             if "load" not in args.skip:
-                steady_load(gateway, plan, store, args.load_rate, args.load_seconds)
+                steady_load(gateway, plan, store, args.load_rate, args.load_seconds, token)
         finally:
             for proc in procs:
                 proc.terminate()
