@@ -103,6 +103,8 @@ def test_pause_resume_rollback_and_restart(tmp_store: Store, plan: object) -> No
     assert (restarted.status, restarted.stage, restarted.percent) == ("running", 0, 5)
     assert restarted.epoch == rolled.epoch + 1
     event = tmp_store.events(kind="canary.rolled_back")[0]
-    assert event.payload["reason"] == "pager" and event.payload["evidence"] == {"errors": 12}
+    assert event.payload["reason"] == "pager" and event.payload["evidence"]["errors"] == 12
+    # the stage's figures as they stood ride along, even for a person's rollback
+    assert event.payload["evidence"]["stage_totals"]["target"]["requests"] == 0
     flag = flag_answer(tmp_store, plan, actor="sme-ann", note="invented a figure")
     assert flag.kind == "canary.sme_flag" and flag.actor == "sme-ann"

@@ -287,15 +287,20 @@ def rollback(store: Store, plan: Plan, *, actor: str, reason: str,
     Rolling back a rollout that is already rolled back changes nothing.
     """
 
+    pct = rollout_spec(plan).triggers.ttft_percentile
+
     def decide(current: RolloutRecord) -> tuple[RolloutRecord, NewEvent] | None:
         if current.status == "rolled_back":
             return None
         new = current.model_copy(update={"status": "rolled_back", "percent": 0.0,
                                          "epoch": current.epoch + 1,
                                          "stage_started_at": utc_now()})
+        # the stage's figures as they stood, beside what the decider gave (a trigger's own)
+        totals = {arm: counts.summary(pct) for arm, counts in stage_counts(store,
+                                                                           current).items()}
         return new, _event("canary.rolled_back", plan, actor, reason=reason,
                            from_stage=current.stage, from_percent=current.percent,
-                           evidence=evidence or {})
+                           evidence={**(evidence or {}), "stage_totals": totals})
 
     return _apply(store, plan, decide)
 
