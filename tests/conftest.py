@@ -164,6 +164,20 @@ def tiny_disk(tmp_path: Path) -> Iterator[TinyDisk]:
         subprocess.run(["umount", "-l", str(mount)], capture_output=True, check=False)
 
 
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _log_tail(path: Path) -> str:
+    """The end of llama.cpp's log without its per-tensor loading chatter."""
+    noise = ("create_tensor:", "llama_model_loader:", "print_info:", "load_tensors:")
+    lines = [line for line in path.read_text(errors="replace").splitlines()
+             if not line.startswith(noise)]
+    return "\n".join(lines[-25:])
+
+
 @pytest.fixture(scope="session")
 def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The real llama.cpp OpenAI-compatible server (``python -m llama_cpp.server``) with the
@@ -173,35 +187,42 @@ def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     from agility.providers.llamacpp import packaged_model_path
 
     pytest.importorskip("uvicorn", reason="needs the 'server' extra (llama-cpp-python[server])")
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    command = [sys.executable, "-m", "llama_cpp.server", "--model", str(packaged_model_path()),
-               "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "512",
-               "--chat_format", "gemma", "--model_alias", "gemma3-270m"]
-    # a file, not a pipe: llama.cpp logs a lot and a full pipe would block the server
-    log_path = tmp_path_factory.mktemp("llama-server") / "server.log"
-    log = log_path.open("w")
-    proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
-                            env={**os.environ, "HF_HUB_OFFLINE": "1"})
-    base_url = f"http://127.0.0.1:{port}/v1"
-    try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            if proc.poll() is not None:
-                pytest.fail(f"llama_cpp.server exited: {log_path.read_text()[-2000:]!r}")
-            try:
-                if httpx.get(f"{base_url}/models", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.3)
-        else:
-            pytest.fail("llama_cpp.server did not answer /v1/models within 120 s")
-        yield base_url
-    finally:
-        proc.terminate()
+    folder = tmp_path_factory.mktemp("llama-server")
+    exits: list[str] = []
+    # The port is picked free, then released for the server to bind: on a machine shared with
+    # other test runs another process can take it in between, and the server then exits. A
+    # second start on another port covers that race; two exits fail with both exit codes.
+    for attempt in range(2):
+        port = _free_port()
+        command = [sys.executable, "-m", "llama_cpp.server", "--model",
+                   str(packaged_model_path()), "--host", "127.0.0.1", "--port", str(port),
+                   "--n_ctx", "512", "--chat_format", "gemma", "--model_alias", "gemma3-270m"]
+        # a file, not a pipe: llama.cpp logs a lot and a full pipe would block the server
+        log_path = folder / f"server-{attempt}.log"
+        log = log_path.open("w")
+        proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
+                                env={**os.environ, "HF_HUB_OFFLINE": "1"})
+        base_url = f"http://127.0.0.1:{port}/v1"
         try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline:
+                if proc.poll() is not None:
+                    exits.append(f"exit code {proc.returncode}: {_log_tail(log_path)}")
+                    break
+                try:
+                    if httpx.get(f"{base_url}/models", timeout=1).status_code == 200:
+                        yield base_url
+                        return
+                except httpx.HTTPError:
+                    time.sleep(0.3)
+            else:
+                pytest.fail("llama_cpp.server did not answer /v1/models within 120 s")
+        finally:
+            if proc.poll() is None:
+                proc.terminate()
+                try:
+                    proc.wait(10)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+            log.close()
+    pytest.fail("llama_cpp.server exited twice before answering:\n" + "\n---\n".join(exits))
