@@ -1,7 +1,7 @@
 """`agility canary serve|status|promote|pause|resume|rollback|flag PLAN`.
 
-Every command is one library call on the store the gateway uses; a running gateway sees the
-change within its flush interval (100 ms).
+Every command is one library call on the store the gateway uses; a running gateway adopts
+the change when it next re-reads the store (every 100 ms).
 """
 
 from __future__ import annotations

@@ -17,7 +17,8 @@ scripts and for Prometheus). The actor of a decision is the account's name.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import logging
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
 __all__ = ["GatewayAuth", "admin_routes"]
 
 _MAX_ADMIN_BODY = 16 * 1024
+_log = logging.getLogger(__name__)
 
 
 class GatewayAuth:
@@ -134,14 +136,15 @@ def _state(record: Any) -> dict[str, Any]:
 
 
 def admin_routes(auth: GatewayAuth, store: Store, plan: Plan,
-                 on_decision: Callable[[], None]) -> list[Route]:
+                 on_decision: Callable[[], Awaitable[None]]) -> list[Route]:
     """The admin API's routes (see the module docstring).
 
     Args:
         auth: the gateway's token checks.
         store: the store holding the rollout.
         plan: the plan served.
-        on_decision: called after a decision (the gateway re-reads the state at once).
+        on_decision: awaited after a decision, before its answer (the gateway re-reads the
+            state, so the answer means this gateway already routes by it).
     """
     from agility.canary._state import rollout_spec
 
@@ -164,7 +167,10 @@ def admin_routes(auth: GatewayAuth, store: Store, plan: Plan,
         except AgilityError as exc:
             return json_error(exc)
         if model is not None:
-            on_decision()
+            try:
+                await on_decision()
+            except Exception:  # noqa: BLE001 - decided and stored; the next tick adopts it
+                _log.exception("canary: re-reading the rollout after a decision failed")
         return JSONResponse(result)
 
     async def status(request: Request) -> Response:

@@ -7,7 +7,6 @@ admin API) is a small Starlette application behind them.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import socket
 import sys
@@ -48,18 +47,11 @@ class GatewayApp:
             finally:
                 await gateway.stop()
 
-        pending: set[asyncio.Task[None]] = set()
-
-        def decided() -> None:
-            # the admin API changed the state: adopt it now rather than at the next tick
-            task = asyncio.get_running_loop().create_task(gateway.rollout.refresh())
-            pending.add(task)
-            task.add_done_callback(pending.discard)
-
         self.framework = SecurityHeaders(Starlette(routes=[
             Route("/healthz", self.healthz, methods=["GET"]),
             Route("/metrics", self.metrics, methods=["GET"]),
-            *admin_routes(gateway.auth, gateway.store, gateway.plan, decided),
+            *admin_routes(gateway.auth, gateway.store, gateway.plan,
+                         gateway.rollout.refresh),
         ], lifespan=lifespan))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
