@@ -144,3 +144,41 @@ def test_a_recheck_window_trusts_a_remembered_token_only_that_long(tmp_store: St
     assert lenient.cached(secret) is not None  # trusted for the window...
     time.sleep(0.35)
     assert lenient.cached(secret) is None  # ...then re-read and refused
+
+
+class _CountingVerifier:
+    """The real TokenVerifier, counting its slow verifications (an observer, not a fake)."""
+
+    def __init__(self, inner: object) -> None:
+        self.inner, self.verifications = inner, 0
+
+    def cached(self, token: str) -> object:
+        return self.inner.cached(token)  # type: ignore[attr-defined]
+
+    def verify(self, token: str) -> object:
+        self.verifications += 1
+        return self.inner.verify(token)  # type: ignore[attr-defined]
+
+
+async def test_concurrent_requests_with_one_new_token_share_one_scrypt(tmp_store: Store) -> None:
+    import asyncio
+
+    _account, secret = add_account(tmp_store, "busy-client", "canary-client")
+    _other, wrong = add_account(tmp_store, "other-client", "canary-client")
+    auth = Authenticator(tmp_store)
+    counting = _CountingVerifier(auth.tokens)
+    auth.tokens = counting  # type: ignore[assignment]
+    header = f"Bearer {secret}"
+    # 32 requests arrive with a token not remembered (first use, or its memory expired)
+    principals = await asyncio.gather(*(auth.aauthenticate(cookie=None, authorization=header)
+                                        for _ in range(32)))
+    assert {p.account.name for p in principals} == {"busy-client"}
+    assert counting.verifications == 1
+    # a wrong token fails for every request that carried it, after one scrypt too
+    bad = f"Bearer {wrong.split(':')[0]}:{'x' * 43}"
+    outcomes = await asyncio.gather(*(auth.aauthenticate(cookie=None, authorization=bad)
+                                      for _ in range(8)), return_exceptions=True)
+    assert all(isinstance(o, AuthenticationFailed) for o in outcomes)
+    assert counting.verifications == 2
+    # nothing stays pending: the next miss verifies again
+    assert not auth._verifying

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import os
 from collections.abc import Callable, Collection
 from concurrent.futures import ThreadPoolExecutor
@@ -11,7 +12,7 @@ from typing import Any, TypeVar
 from agility.auth._accounts import TokenVerifier, verify_login
 from agility.auth._sessions import IssuedSession, Principal, SessionManager
 from agility.errors import AuthenticationFailed, PermissionDenied
-from agility.store import Store
+from agility.store import AccountRecord, Store
 
 __all__ = ["Authenticator", "bearer_token"]
 
@@ -52,6 +53,10 @@ class Authenticator:
         self.store = store
         self.sessions = SessionManager(store, ttl_s=session_ttl_s)
         self.tokens = TokenVerifier(store, cache_s=token_cache_s, recheck_s=token_recheck_s)
+        # slow verifications under way, by a digest of the token: requests that carry the same
+        # token while it is being verified wait for that one scrypt (when a busy client's
+        # remembered token expires, its concurrent requests would otherwise each run one)
+        self._verifying: dict[bytes, asyncio.Future[AccountRecord]] = {}
 
     def authenticate(self, *, cookie: str | None, authorization: str | None) -> Principal:
         """The principal of a request (a bearer token wins over a cookie). Sync and possibly
@@ -78,9 +83,26 @@ class Authenticator:
             account = self.tokens.cached(token)
             if account is not None:
                 return Principal(account=account, via="bearer")
-            account = await _slow(self.tokens.verify, token)
-            return Principal(account=account, via="bearer")
+            return Principal(account=await self._verify_once(token), via="bearer")
         return self.authenticate(cookie=cookie, authorization=authorization)
+
+    async def _verify_once(self, token: str) -> AccountRecord:
+        """Verify ``token`` in the slow pool, sharing a verification already under way."""
+        loop = asyncio.get_running_loop()
+        key = hashlib.sha256(token.encode()).digest()
+        future = self._verifying.get(key)
+        if future is None or future.get_loop() is not loop:
+            future = loop.run_in_executor(_SLOW_POOL, self.tokens.verify, token)
+            # mark the outcome retrieved even if every waiter was cancelled meanwhile
+            future.add_done_callback(lambda done: done.cancelled() or done.exception())
+            self._verifying[key] = future
+            future.add_done_callback(lambda done: self._forget(key, done))
+        # shielded: a waiter that is cancelled (its client left) does not cancel the others'
+        return await asyncio.shield(future)
+
+    def _forget(self, key: bytes, future: asyncio.Future[AccountRecord]) -> None:
+        if self._verifying.get(key) is future:
+            del self._verifying[key]
 
     def login(self, name: str, secret: str) -> IssuedSession:
         """Check a name and secret and open a session (slow: one scrypt).
