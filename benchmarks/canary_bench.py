@@ -127,6 +127,14 @@ def rss_mb(pid: int) -> float:
     return float("nan")
 
 
+def threads(pid: int) -> int:
+    """The process's thread count (each worker thread may get a malloc arena of its own)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("Threads:"):
+            return int(line.split()[1])
+    return -1
+
+
 def write_plan(folder: Path, upstream: str) -> Path:
     (folder / "golden.jsonl").write_text('{"id": "q", "source_prompt": "x"}\n')
     side = ('{model: openai/bench-model, provider_options: {base_url: "' + upstream +
@@ -179,7 +187,8 @@ def memory_run(url: str, pid: int, folder: Path, total: int, token: str) -> None
         figures = wrk(url, script, 64, 10)
         done += figures["requests"]
         samples.append((done, rss_mb(pid)))
-        print(f"memory: {done:>7} requests, RSS {samples[-1][1]:.1f} MB "
+        print(f"memory: {done:>7} requests, RSS {samples[-1][1]:.1f} MB, "
+              f"{threads(pid)} threads "
               f"({figures['rps']:.0f} req/s, non-2xx {figures['non_2xx']})  [load {load()}]",
               flush=True)
     first, last = samples[0][1], samples[-1][1]
@@ -195,11 +204,13 @@ def steady_load(url: str, plan: Path, store: Path, rate: int, seconds: int,
     from agility.migrate import load_plan
     from agility.store import Store
 
-    results: list[tuple[int, str, str]] = []
+    results: list[tuple[int, str, str, float]] = []
+    rolled_back_at: list[float] = []
 
     async def run() -> None:
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as session:
             async def one(i: int) -> None:
+                started = time.monotonic()
                 try:
                     async with session.post(
                             f"{url}/v1/chat/completions",
@@ -208,9 +219,10 @@ def steady_load(url: str, plan: Path, store: Path, rate: int, seconds: int,
                             ) as response:
                         text = await response.text()
                         results.append((response.status,
-                                        response.headers.get("x-agility-arm", ""), text))
+                                        response.headers.get("x-agility-arm", ""), text,
+                                        started))
                 except aiohttp.ClientError as exc:
-                    results.append((0, "", repr(exc)))
+                    results.append((0, "", repr(exc), started))
 
             tasks = []
             begin = time.monotonic()
@@ -226,18 +238,28 @@ def steady_load(url: str, plan: Path, store: Path, rate: int, seconds: int,
             promote(db, loaded, actor="bench", force=True)
             time.sleep(seconds / 3)
             rollback(db, loaded, actor="bench", reason="benchmark drill")
+            rolled_back_at.append(time.monotonic())  # committed in the store
 
     operator = threading.Thread(target=operate)
     operator.start()
     asyncio.run(run())
     operator.join()
     whole = "".join(["The ", "answer ", "is ", "forty ", "two."])
-    ok = sum(1 for status, arm, text in results if status == 200 and arm in ("source", "target")
+    ok = sum(1 for status, arm, text, _at in results
+             if status == 200 and arm in ("source", "target")
              and (whole in text or text.count('"content":') >= 5))
-    arms = {arm: sum(1 for _s, a, _t in results if a == arm) for arm in ("source", "target")}
+    arms = {arm: sum(1 for _s, a, _t, _at in results if a == arm)
+            for arm in ("source", "target")}
     print(f"steady load: {len(results)} requests at {rate}/s for {seconds} s across a stage "
           f"change and a rollback: {ok} answered whole by one arm, "
           f"{len(results) - ok} lost or failed; by arm {arms}  [load {load()}]", flush=True)
+    # how long the gateway kept routing to the target after the rollback was in the store:
+    # the latest request sent after that moment that the target still answered
+    late = [at - rolled_back_at[0] for _s, arm, _t, at in results
+            if arm == "target" and at > rolled_back_at[0]]
+    print(f"rollback: {len(late)} requests sent after it was committed still went to the "
+          f"target, the last {1000.0 * max(late, default=0.0):.0f} ms after the commit",
+          flush=True)
 
 
 def main() -> None:
