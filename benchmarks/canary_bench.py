@@ -144,7 +144,7 @@ def write_plan(folder: Path, upstream: str) -> Path:
 dataset: {{path: golden.jsonl}}
 source: {{name: src, {side[1:-1]}}}
 target: {{name: tgt, {side[1:-1]}}}
-metrics: [refusal]
+metrics: [answered]
 rollout:
   stages: [{{percent: 5, min_requests: 1000000000}}, {{percent: 25, min_requests: 1000000000}},
            {{percent: 100}}]

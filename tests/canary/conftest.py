@@ -41,7 +41,7 @@ def write_plan(folder: Path, *, source: dict[str, Any], target: dict[str, Any],
         json.dumps({"id": "q1", "source_prompt": "question?", "ground_truth": "x"}) + "\n")
     plan = {"name": name, "dataset": {"path": "golden.jsonl"},
             "source": {"name": "src", **source}, "target": {"name": "tgt", **target},
-            "metrics": metrics or ["refusal"], **extra}
+            "metrics": metrics or ["answered"], **extra}
     if rollout is not None:
         plan["rollout"] = rollout
     path = folder / "plan.yaml"

@@ -28,8 +28,8 @@ def _mock_plan(folder: Path) -> Path:
     text = re.sub(r"retriever:.*?\n\n", "", text, flags=re.DOTALL)
     text = text.replace("llamacpp/gemma3-270m", "mock/echo")
     text = re.sub(r"provider_options: \{[^}]*\}", "provider_options: {}", text)
-    text = text.replace("metrics: [correctness, refusal, semantic_similarity]",
-                        "metrics: [correctness, refusal]")
+    text = text.replace("metrics: [correctness, answered, semantic_similarity]",
+                        "metrics: [correctness, answered]")
     plan.write_text(text, encoding="utf-8")
     return plan
 

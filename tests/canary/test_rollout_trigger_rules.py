@@ -71,14 +71,14 @@ def test_cost_fires_past_ten_percent_and_not_when_unmeasured() -> None:
 
 def test_quality_drop_needs_enough_grades_per_arm() -> None:
     good, worse = [1.0] * 30, [1.0] * 25 + [0.0] * 5
-    fired = evaluate_triggers(SPEC, arm(grades={"refusal": good}),
-                              arm(grades={"refusal": worse}))
-    assert names(fired) == ["quality_drop"] and fired[0].evidence["metric"] == "refusal"
-    assert evaluate_triggers(SPEC, arm(grades={"refusal": good[:10]}),
-                             arm(grades={"refusal": [0.0] * 10})) == []
+    fired = evaluate_triggers(SPEC, arm(grades={"answered": good}),
+                              arm(grades={"answered": worse}))
+    assert names(fired) == ["quality_drop"] and fired[0].evidence["metric"] == "answered"
+    assert evaluate_triggers(SPEC, arm(grades={"answered": good[:10]}),
+                             arm(grades={"answered": [0.0] * 10})) == []
     # grades are judged even before the arms have min_window_requests calls
-    assert names(evaluate_triggers(SPEC, arm(requests=5, grades={"refusal": good}),
-                                   arm(requests=5, grades={"refusal": worse}))) == \
+    assert names(evaluate_triggers(SPEC, arm(requests=5, grades={"answered": good}),
+                                   arm(requests=5, grades={"answered": worse}))) == \
         ["quality_drop"]
 
 

@@ -171,14 +171,14 @@ def test_worse_online_grades_on_the_target_roll_back(tmp_path: Path, gateway) ->
     with FakeOpenAIServer(responder=lambda b: "Revenue was $4.2 million.") as source, \
             FakeOpenAIServer(responder=lambda b: refusal) as target:
         plan = write_plan(tmp_path, source=openai_side(source.base_url),
-                          target=openai_side(target.base_url), metrics=["refusal"],
+                          target=openai_side(target.base_url), metrics=["answered"],
                           rollout=_rollout(grading={"sample_rate": 1.0, "min_graded": 20}))
         gw = gateway(plan)
         send_load(gw, 120, concurrency=8)
         _wait_for(lambda: events_of(tmp_path / "agility.db", "canary.rolled_back"), 10)
     trigger = events_of(tmp_path / "agility.db",
                         "canary.rolled_back")[0]["payload"]["evidence"]["triggers"][0]
-    assert trigger["trigger"] == "quality_drop" and trigger["metric"] == "refusal"
+    assert trigger["trigger"] == "quality_drop" and trigger["metric"] == "answered"
     assert trigger["source_mean"] == 1.0 and trigger["target_mean"] == 0.0
     assert min(trigger["source_graded"], trigger["target_graded"]) >= 20
 

@@ -1,7 +1,7 @@
 """Online grading: a sample of live answers of both arms graded with the plan's metrics.
 
 Live traffic has no ground truth, so only metrics that judge an answer on its own (or against
-its question) can grade it: refusal, safety, a rubric, format and length checks. Grading runs
+its question) can grade it: answered, safety, a rubric, format and length checks. Grading runs
 beside the traffic, never in a request's way: at most ``max_concurrency`` answers at once, at
 most ``max_pending`` waiting; an answer that finds the queue full is not graded (counted in
 :attr:`OnlineGrader.dropped`). The target is sampled at ``sample_rate``; the source at a rate

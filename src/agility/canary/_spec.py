@@ -72,7 +72,7 @@ class GradingSpec(_Strict):
     """Online grading of a sample of live answers with the plan's metrics.
 
     Only metrics that need no ground truth and no retrieved context can grade live traffic
-    (refusal, safety, a rubric, format checks); ``metrics`` defaults to those of the plan's
+    (answered, safety, a rubric, format checks); ``metrics`` defaults to those of the plan's
     ``metrics``. ``sample_rate`` is the share of the target's answers graded; the source's
     rate is scaled so that both arms get about as many grades.
     """
