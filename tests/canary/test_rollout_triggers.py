@@ -172,10 +172,13 @@ def test_worse_online_grades_on_the_target_roll_back(tmp_path: Path, gateway) ->
             FakeOpenAIServer(responder=lambda b: refusal) as target:
         plan = write_plan(tmp_path, source=openai_side(source.base_url),
                           target=openai_side(target.base_url), metrics=["answered"],
-                          rollout=_rollout(grading={"sample_rate": 1.0, "min_graded": 20}))
+                          # a window of 60 s: the grades of 120 calls fit in it even when a
+                          # loaded machine stretches the calls over more than 6 s
+                          rollout=_rollout(grading={"sample_rate": 1.0, "min_graded": 20},
+                                           window_minutes=1.0))
         gw = gateway(plan)
         send_load(gw, 120, concurrency=8)
-        _wait_for(lambda: events_of(tmp_path / "agility.db", "canary.rolled_back"), 10)
+        _wait_for(lambda: events_of(tmp_path / "agility.db", "canary.rolled_back"), 30)
     trigger = events_of(tmp_path / "agility.db",
                         "canary.rolled_back")[0]["payload"]["evidence"]["triggers"][0]
     assert trigger["trigger"] == "quality_drop" and trigger["metric"] == "answered"
