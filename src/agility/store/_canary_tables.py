@@ -5,6 +5,15 @@ module keeps the SQL. A rollout's row carries a ``version`` that every change bu
 made against an older version is refused (two gateways on one store never both advance a
 stage), and gateways re-read the state when the version moves. Every state change is written
 with its audit event in one transaction.
+
+Concurrency: on SQLite a write transaction (``BEGIN IMMEDIATE``) already excludes every other
+writer. PostgreSQL lets transactions run side by side, so each read that a write depends on
+locks its row (``SELECT … FOR UPDATE``): a second gateway's version check waits for the first
+change to commit and then sees its new version, and two gateways adding counts to one row add
+both (without the lock each read the same total and the last write dropped the other's
+counts). A counter row that does not exist yet is first inserted empty (``INSERT OR IGNORE``,
+which waits for a concurrent insert of the same row and then does nothing), so there is
+always a row to lock; a rollout is created only by an insert that finds no row.
 """
 
 from __future__ import annotations
@@ -72,6 +81,10 @@ class CanaryTables:
     def query(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:  # pragma: no cover
         raise NotImplementedError
 
+    @property
+    def _for_update(self) -> str:  # pragma: no cover
+        raise NotImplementedError
+
     def get_rollout(self, name: str) -> RolloutRecord | None:
         """The rollout of plan ``name``, or None when it never started."""
         rows = self.query("SELECT * FROM canary_rollouts WHERE name = ?", (name,))
@@ -93,21 +106,31 @@ class CanaryTables:
         """
         now = utc_now()
         with self.transaction() as conn:
-            row = conn.execute("SELECT version, created_at FROM canary_rollouts WHERE name = ?",
-                               (record.name,)).fetchone()
-            if (row is None) != (expected_version is None) or \
-                    (row is not None and row["version"] != expected_version):
-                return None
-            stored = record.model_copy(update={
-                "version": 1 if row is None else row["version"] + 1,
-                "created_at": now if row is None else row["created_at"], "updated_at": now})
-            conn.execute(
-                "INSERT OR REPLACE INTO canary_rollouts (name, plan_hash, status, stage, percent,"
+            if expected_version is None:
+                stored = record.model_copy(update={"version": 1, "created_at": now,
+                                                   "updated_at": now})
+                # the insert itself decides who creates it: of two gateways starting the
+                # same rollout at once, the second inserts nothing (it waits on PostgreSQL
+                # for the first to commit) and is told to re-read
+                verb = "INSERT OR IGNORE"
+            else:
+                row = conn.execute("SELECT version, created_at FROM canary_rollouts WHERE "
+                                   "name = ?" + self._for_update, (record.name,)).fetchone()
+                if row is None or row["version"] != expected_version:
+                    return None
+                stored = record.model_copy(update={"version": row["version"] + 1,
+                                                   "created_at": row["created_at"],
+                                                   "updated_at": now})
+                verb = "INSERT OR REPLACE"
+            written = conn.execute(
+                f"{verb} INTO canary_rollouts (name, plan_hash, status, stage, percent,"
                 " epoch, stage_started_at, signoffs_json, version, created_at, updated_at) "
                 "VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                 (stored.name, stored.plan_hash, stored.status, stored.stage, stored.percent,
                  stored.epoch, stored.stage_started_at, json.dumps(stored.signoffs),
                  stored.version, stored.created_at, stored.updated_at))
+            if written.rowcount != 1:
+                return None
             if event is not None:
                 insert_event(conn, event.model_copy(update={"created_at": event.created_at
                                                             or now}))
@@ -125,16 +148,27 @@ class CanaryTables:
             merge: ``merge(stored, delta) -> total`` (the canary knows the counts' form).
         """
         now = utc_now()
+        # rows are locked in one order (epoch, arm), so two gateways adding to the same two
+        # arms never wait on each other in a cycle
+        ordered = sorted(deltas, key=lambda d: (d[0], d[1]))
         with self.transaction() as conn:
-            for epoch, arm, stage, percent, delta in deltas:
-                row = conn.execute("SELECT counts_json FROM canary_counters WHERE rollout = ? "
-                                   "AND epoch = ? AND arm = ?", (rollout, epoch, arm)).fetchone()
-                total = merge(json.loads(row["counts_json"]) if row else {}, delta)
+            for epoch, arm, stage, percent, delta in ordered:
+                select = ("SELECT counts_json FROM canary_counters WHERE rollout = ? AND "
+                          "epoch = ? AND arm = ?" + self._for_update)
+                row = conn.execute(select, (rollout, epoch, arm)).fetchone()
+                if row is None:  # the arm's first counts in this epoch: a row to lock
+                    conn.execute(
+                        "INSERT OR IGNORE INTO canary_counters (rollout, epoch, arm, stage, "
+                        "percent, requests, errors, counts_json, updated_at) "
+                        "VALUES (?,?,?,?,?,0,0,'{}',?)", (rollout, epoch, arm, stage, percent, now))
+                    row = conn.execute(select, (rollout, epoch, arm)).fetchone()
+                total = merge(json.loads(row["counts_json"]), delta)
                 conn.execute(
-                    "INSERT OR REPLACE INTO canary_counters (rollout, epoch, arm, stage, percent,"
-                    " requests, errors, counts_json, updated_at) VALUES (?,?,?,?,?,?,?,?,?)",
-                    (rollout, epoch, arm, stage, percent, int(total.get("requests", 0)),
-                     int(total.get("errors", 0)), json.dumps(total), now))
+                    "UPDATE canary_counters SET stage = ?, percent = ?, requests = ?, "
+                    "errors = ?, counts_json = ?, updated_at = ? WHERE rollout = ? AND "
+                    "epoch = ? AND arm = ?",
+                    (stage, percent, int(total.get("requests", 0)),
+                     int(total.get("errors", 0)), json.dumps(total), now, rollout, epoch, arm))
 
     def rollout_counts(self, rollout: str, epoch: int | None = None
                        ) -> list[RolloutCountsRecord]:

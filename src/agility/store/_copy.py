@@ -27,7 +27,7 @@ __all__ = ["COPY_ORDER", "StoreCopy", "TableCopy", "copy_store", "table_digest"]
 COPY_ORDER: tuple[str, ...] = (
     "datasets", "dataset_rows", "runs", "results", "scores", "response_cache", "accounts",
     "auth_sessions", "auth_keys", "review_queues", "review_items", "review_assignments",
-    "reviews", "review_flags", "migrations", "events",
+    "reviews", "review_flags", "migrations", "events", "canary_rollouts", "canary_counters",
 )
 _PAGE = 1000
 

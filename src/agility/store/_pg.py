@@ -64,6 +64,8 @@ _PRIMARY_KEYS: dict[str, tuple[str, ...]] = {
     "migrations": ("name",),
     "auth_keys": ("name",),
     "datasets": ("hash",),
+    "canary_rollouts": ("name",),
+    "canary_counters": ("rollout", "epoch", "arm"),
 }
 #: tables whose rows carry a ``rowid`` (write order) on PostgreSQL
 _ROWID_TABLES = ("results", "scores")
