@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import os
 import time
@@ -217,13 +218,25 @@ class Gateway:
         self._id_prefix = f"chatcmpl-agc{os.getpid():x}{os.urandom(3).hex()}-"
         self._count = 0
         self._task: asyncio.Task[None] | None = None
+        self._frozen = False
 
     # -- lifecycle -------------------------------------------------------------------------
     async def start(self) -> None:
-        """Start the rollout's background loop (and write the rollout's page)."""
+        """Start the rollout's background loop (and write the rollout's page).
+
+        The objects made until now (modules, the plan, clients, the web app: several hundred
+        thousand) live as long as the gateway, so they are frozen out of the garbage
+        collector (``gc.freeze``) while it serves: otherwise each full collection walks them
+        all and stalls every request in flight for far longer than the gateway's own work
+        (figures in benchmarks/README.md). :meth:`stop` thaws them.
+        """
         loop = asyncio.get_running_loop()
         self._task = loop.create_task(self.rollout.run())
         self._write_report()
+        if not self._frozen:
+            gc.collect()  # nothing that is already garbage is frozen
+            gc.freeze()
+            self._frozen = True
 
     def _changed(self, record: RolloutRecord) -> None:
         self.metrics.set_state(record)
@@ -261,6 +274,9 @@ class Gateway:
         await self.grader.aclose()
         for arm in self.arms.values():
             await arm.client.aclose()
+        if self._frozen:
+            gc.unfreeze()
+            self._frozen = False
 
     # -- bookkeeping -----------------------------------------------------------------------
     def _on_grade(self, arm: Arm, metric: str, score: float | None) -> None:
