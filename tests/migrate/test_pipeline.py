@@ -96,6 +96,15 @@ def test_migrate_runs_every_step_and_records_one_lineage(tmp_path: Path, tmp_sto
     assert lineage["plan"]["hash"] == record.plan_hash
     events = tmp_store.events(subject="finance-rag-port", kind="migration.verdict")
     assert [e.payload["verdict"] for e in events] == [result.verdict]
+    # every step that changed or decided something is in the audit trail, chained
+    kinds = [e.kind for e in tmp_store.events()]
+    assert kinds[0] == "dataset.freeze"
+    for side in ("legacy", "ported"):
+        run = f"finance-rag-port/{side}"
+        assert [e.kind for e in tmp_store.events(subject=run)] == ["run.start", "run.finish",
+                                                                    "score.run"]
+    assert kinds[-2:] == ["compare.verdict", "migration.verdict"]
+    assert all(e.actor for e in tmp_store.events()) and tmp_store.verify_audit().ok
 
 
 def test_running_again_resumes_only_what_is_missing(tmp_path: Path, tmp_store: Store) -> None:

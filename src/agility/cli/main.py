@@ -74,6 +74,8 @@ COMMANDS: dict[str, CommandEntry] = {
                            "the figure comes from."),
     "serve-local": CommandEntry("agility.cli.serve", "Serve the packaged Gemma 3 270M over HTTP "
                                 "(llama.cpp's server, set up for agility)."),
+    "audit": CommandEntry("agility.cli.audit", "The hash-chained audit trail: verify it, export "
+                          "it."),
     "store": CommandEntry("agility.cli.store", "The store itself: copy a SQLite store into "
                           "PostgreSQL."),
 }
@@ -173,8 +175,14 @@ def _version(value: bool) -> None:
 def _root(
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
                                  help="Print the version and exit."),
+    actor: str | None = typer.Option(
+        None, "--actor", help="Who acts, as the audit trail records it (default: "
+                              "$AGILITY_ACTOR, else the OS user)."),
 ) -> None:
     """agility: benchmark, port, validate and roll out LLM model migrations."""
+    from agility.store import set_actor
+
+    set_actor(actor)
 
 
 def _register() -> None:

@@ -36,7 +36,7 @@ from agility.compare._sme import evaluate_sme
 from agility.compare._spans import compare_spans
 from agility.dataset import GoldenExample
 from agility.errors import InvalidArgument
-from agility.store import ResultRecord, RunRecord, Store
+from agility.store import NewEvent, ResultRecord, RunRecord, Store
 
 if TYPE_CHECKING:
     from agility.metrics import ScoreProgress
@@ -356,5 +356,12 @@ def compare_runs(
         wanted = list(dict.fromkeys([*wanted, *sorted(common)]))
     inputs = load_comparison(store, source_run, target_run, wanted, not_scored=not_scored,
                              splits=splits)
-    return compare(inputs, criteria, seed=seed, traffic_per_month=traffic_per_month,
-                   migration_cost_usd=migration_cost_usd, n_resamples=n_resamples, costs=costs)
+    comparison = compare(inputs, criteria, seed=seed, traffic_per_month=traffic_per_month,
+                         migration_cost_usd=migration_cost_usd, n_resamples=n_resamples,
+                         costs=costs)
+    if not store.read_only:  # a decision is an event (an archived store records nothing)
+        store.log_event(NewEvent(kind="compare.verdict", subject=f"{source_run} -> {target_run}",
+                                 payload={"verdict": comparison.verdict,
+                                          "criteria": {c.name: c.status
+                                                       for c in comparison.criteria_results}}))
+    return comparison

@@ -13,7 +13,8 @@ callback (:class:`ScoreProgress`); the library prints nothing.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from agility._sync import run_sync
@@ -28,7 +29,7 @@ from agility.metrics._base import (
     summarize,
 )
 from agility.metrics._specs import JudgeSettings, MetricSpec, build_metric, spec_name
-from agility.store import ResultRecord, RunRecord, ScoreRecord, Store
+from agility.store import NewEvent, ResultRecord, RunRecord, ScoreRecord, Store
 
 if TYPE_CHECKING:
     from agility.dataset import GoldenExample
@@ -50,6 +51,45 @@ class ScoreProgress(Protocol):
     """
 
     def __call__(self, metric: str, done: int, total: int) -> None: ...
+
+
+_JUDGED_KINDS = ("judge", "adapter")
+
+
+@dataclass(frozen=True)
+class _Masks:
+    """A privacy policy's masks of scoring: what judges see, what is stored."""
+
+    judged: Callable[[str], str] | None = None
+    stored: Callable[[str], str] | None = None
+
+
+def _masked_input(item: MetricInput, mask: Callable[[str], str]) -> MetricInput:
+    """``item`` with every text a judge would see masked."""
+    def text(value: str | None) -> str | None:
+        return None if value is None else mask(value)
+
+    return item.model_copy(update={
+        "question": text(item.question), "ground_truth": text(item.ground_truth),
+        "output": text(item.output), "prompt": text(item.prompt),
+        "contexts": [mask(c) for c in item.contexts]})
+
+
+def _masked_value(value: Any, mask: Callable[[str], str]) -> Any:
+    if isinstance(value, str):
+        return mask(value)
+    if isinstance(value, dict):
+        return {k: _masked_value(v, mask) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_masked_value(v, mask) for v in value]
+    return value
+
+
+def _masked_score(score: ScoreRecord, mask: Callable[[str], str]) -> ScoreRecord:
+    return score.model_copy(update={
+        "reason": None if score.reason is None else mask(score.reason),
+        "error": None if score.error is None else mask(score.error),
+        "raw": _masked_value(score.raw, mask)})
 
 
 def _input_for(result: ResultRecord, example: GoldenExample | None) -> MetricInput:
@@ -141,9 +181,14 @@ class _Job:
     """One metric over the run: what is left to score, and scoring it a chunk at a time."""
 
     def __init__(self, name: str, metric: Metric, store: Store, run_id: int, rescore: bool,
-                 on_progress: ScoreProgress | None, *, count: bool = True) -> None:
+                 on_progress: ScoreProgress | None, masks: _Masks | None = None, *,
+                 count: bool = True) -> None:
         self.name, self.metric, self.store, self.run_id = name, metric, store, run_id
         self.rescore, self.on_progress = rescore, on_progress
+        masks = masks or _Masks()
+        # only what a model judges leaves this host: metrics computed here see the stored text
+        self.mask_input = masks.judged if metric.kind in _JUDGED_KINDS else None
+        self.mask_stored = masks.stored
         self.version, self.judge = metric.stored_version, metric.judge_model
         # a Ray worker scoring one shard has no use for the whole run's count
         self.total = self.remaining() if count else 0
@@ -169,8 +214,10 @@ class _Job:
         return [r for r in results if (r.example_id, r.repeat_index) not in done]
 
     def save(self, pairs: Sequence[tuple[ResultRecord, MetricResult]]) -> None:
-        self.store.save_scores(self.run_id, [_record(r, self.name, self.version, o)
-                                             for r, o in pairs])
+        records = [_record(r, self.name, self.version, o) for r, o in pairs]
+        if self.mask_stored is not None:
+            records = [_masked_score(score, self.mask_stored) for score in records]
+        self.store.save_scores(self.run_id, records)
         self.done += len(pairs)
         self.report()
 
@@ -178,6 +225,9 @@ class _Job:
               ) -> list[tuple[ResultRecord, MetricInput]]:
         """Record items lacking a required field as not scored; return the others."""
         ready, missing = [], []
+        if self.mask_input is not None:
+            mask = self.mask_input
+            pairs = [(result, _masked_input(item, mask)) for result, item in pairs]
         for result, item in pairs:
             field = self.metric.missing(item)
             if field is None:
@@ -227,6 +277,8 @@ async def ascore_run(
     on_progress: ScoreProgress | None = None,
     executor: str = "local",
     ray_address: str | None = None,
+    mask_judged: Callable[[str], str] | None = None,
+    mask_stored: Callable[[str], str] | None = None,
 ) -> dict[str, MetricSummary]:
     """Score every successful answer of a stored run with ``metrics`` and store the scores.
 
@@ -246,6 +298,9 @@ async def ascore_run(
             :func:`ascore_on_ray`).
         ray_address: the Ray cluster (``auto``, ``ray://host:10001``); None starts a local
             one for the scoring.
+        mask_judged: applied to every text a judge or adapter metric is given (a privacy
+            policy's masking of judges); metrics computed here see the text as stored.
+        mask_stored: applied to the reasons and raw replies written to the store.
 
     Returns:
         One summary per metric over the run's successful answers (failed results are not
@@ -261,12 +316,23 @@ async def ascore_run(
         ProviderAuthError: the judge rejected the credentials (scoring stops at once).
     """
     if executor == "ray":
+        if mask_judged is not None or mask_stored is not None:
+            raise InvalidArgument("executor", executor,
+                                  "scoring under a privacy policy that masks judges or the "
+                                  "store runs on the local executor only (Ray workers do not "
+                                  "carry the masking)")
         from agility.metrics._ray_scoring import ascore_on_ray
 
         scored = await ascore_on_ray(
             store, run_name, metrics, judge=judge, judge_options=judge_options,
             judge_repeats=judge_repeats, concurrency=concurrency, rescore=rescore,
             on_progress=on_progress, address=ray_address)
+        # a change to the store is an event (the workers' counts are not gathered: the
+        # summaries say what the run's scores are now)
+        store.log_event(NewEvent(kind="score.run", subject=run_name, payload={
+            "metrics": {name: {"mean": summary.mean, "n_failed": summary.n_failed}
+                        for name, summary in scored.summaries.items()},
+            "executor": "ray"}))
         return scored.summaries
     if executor != "local":
         raise InvalidArgument("executor", executor, "must be local or ray")
@@ -275,7 +341,9 @@ async def ascore_run(
                                  concurrency=concurrency)
     names = [name for name, _ in built]
     try:
-        jobs = [_Job(name, metric, store, run.id, rescore, on_progress) for name, metric in built]
+        masks = _Masks(judged=mask_judged, stored=mask_stored)
+        jobs = [_Job(name, metric, store, run.id, rescore, on_progress, masks)
+                for name, metric in built]
         for job in jobs:
             job.report()
         if any(job.total for job in jobs):
@@ -286,7 +354,15 @@ async def ascore_run(
     finally:
         for _, metric in built:
             await metric.aclose()
-    return {name: metric_summary(store, run.id, name) for name in names}
+    summaries = {name: metric_summary(store, run.id, name) for name in names}
+    scored = sum(job.done for job in jobs)
+    if scored:  # a change to the store is an event; nothing new scored, nothing to record
+        store.log_event(NewEvent(kind="score.run", subject=run_name, payload={
+            "metrics": {job.name: {"version": job.version, "judge": job.judge,
+                                   "mean": summaries[job.name].mean,
+                                   "n_failed": summaries[job.name].n_failed} for job in jobs},
+            "scored": scored}))
+    return summaries
 
 
 async def _score_jobs(store: Store, run_id: int, dataset_hash: str | None, jobs: list[_Job],
@@ -366,6 +442,8 @@ def score_run(
     on_progress: ScoreProgress | None = None,
     executor: str = "local",
     ray_address: str | None = None,
+    mask_judged: Callable[[str], str] | None = None,
+    mask_stored: Callable[[str], str] | None = None,
 ) -> dict[str, MetricSummary]:
     """Synchronous :func:`ascore_run` (same arguments, same result). Works inside a running
     event loop too (a notebook, a web handler): the scoring then runs on a loop of its own in
@@ -374,7 +452,8 @@ def score_run(
                                judge_options=judge_options, judge_repeats=judge_repeats,
                                concurrency=concurrency, rescore=rescore,
                                on_progress=on_progress, executor=executor,
-                               ray_address=ray_address))
+                               ray_address=ray_address, mask_judged=mask_judged,
+                               mask_stored=mask_stored))
 
 
 def metric_summary(store: Store, run_id: int, metric: str) -> MetricSummary:

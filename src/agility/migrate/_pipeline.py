@@ -82,6 +82,10 @@ def _prepare_dataset(plan: Plan, store: Store) -> tuple[Dataset, str]:
     if "holdout" in plan.dataset.splits and not dataset.has_holdout:
         step += "; no holdout rows"
     dataset.save_to_store(store)
+    store.log_event(NewEvent(kind="dataset.freeze" if step.startswith("frozen")
+                             else "dataset.verify", subject=dataset.hash,
+                             payload={"path": str(path), "rows": len(dataset),
+                                      "frozen": dataset.frozen, "plan": plan.name}))
     return dataset, step
 
 

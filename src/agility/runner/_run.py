@@ -31,7 +31,7 @@ from agility.runner._setup import RunPlan, prepare_run
 from agility.runner._spans_price import span_pricer
 from agility.runner._tally import Tally
 from agility.runner._writer import ResultWriter
-from agility.store import LEASE_HEARTBEAT_S, ResultRecord, Store, utc_now
+from agility.store import LEASE_HEARTBEAT_S, NewEvent, ResultRecord, Store, utc_now
 from agility.store._records import RunStatus
 from agility.systems import System, SystemSettings, SystemSpec, build_system, parse_system_spec
 from agility.trace import instrumented
@@ -230,6 +230,7 @@ async def _arun(
             allow_outside=allow_outside, client=client, _loop=asyncio.get_running_loop())
         ctx.span_price = span_pricer(plan.provider, plan.price, prices)
     status: RunStatus = "failed"
+    summary: RunSummary | None = None
     # A full garbage collection walks every object in the process (tens of ms here) and
     # stalls all calls in flight, which shows up as TTFT: objects that exist before the run
     # are frozen out of it for the run's duration (gc.unfreeze gives them back afterwards).
@@ -245,6 +246,9 @@ async def _arun(
                                      side)
         status = "finished"
         return summary
+    except RunStopped as stopped:
+        summary = stopped.summary
+        raise
     except (asyncio.CancelledError, KeyboardInterrupt):
         status = "interrupted"
         raise
@@ -254,6 +258,7 @@ async def _arun(
         gc.unfreeze()
         try:
             store.update_run(plan.run.id, status=status, finished_at=utc_now())
+            store.log_event(_finish_event(plan, status, summary))
         finally:  # a failed status write (a full disk) must not leave the lease held
             try:
                 store.release_lease(plan.run.id, plan.lease_owner)
@@ -343,6 +348,17 @@ async def arun_system(
             prices=prices, system=built,
             system_dir=Path(base_dir) if base_dir is not None else None,
             allow_outside=allow_outside)
+
+
+def _finish_event(plan: RunPlan, status: RunStatus, summary: RunSummary | None) -> NewEvent:
+    """The audit event of a run's end (what it did, when the run got that far)."""
+    payload: dict[str, Any] = {"status": status, "model": plan.run.model_spec,
+                               "dataset_hash": plan.run.dataset_hash}
+    if summary is not None:
+        payload.update(calls=summary.n_done, failed=summary.n_errors,
+                       cost_usd=summary.total_cost_usd)
+    return NewEvent(kind=f"run.{'finish' if status == 'finished' else status}",
+                    subject=plan.run.name, payload=payload)
 
 
 async def _heartbeat(store: Store, plan: RunPlan, lost: asyncio.Event) -> None:

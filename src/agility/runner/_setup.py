@@ -27,6 +27,7 @@ from agility.prompts import PromptTemplate, load_template
 from agility.providers import Provider, get_provider
 from agility.store import (
     LEASE_STALE_AFTER_S,
+    NewEvent,
     NewRun,
     RunRecord,
     Store,
@@ -286,6 +287,10 @@ def prepare_run(
         store.take_lease(run.id, owner, LEASE_STALE_AFTER_S)
     wanted_keys = [(ex, r) for ex in examples for r in range(repeat)]
     items = [(ex, r) for ex, r in wanted_keys if (ex.id, r) not in done]
+    store.log_event(NewEvent(
+        kind="run.resume" if existing is not None else "run.start", subject=run.name,
+        payload={"model": run.model_spec, "dataset_hash": run.dataset_hash,
+                 "template_hash": run.template_hash, "calls_to_make": len(items)}))
     return RunPlan(run=run, provider=provider, template=tmpl, price=price, items=items,
                    n_examples=len(examples), skipped_on_resume=len(wanted_keys) - len(items),
                    lease_owner=owner)

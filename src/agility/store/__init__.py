@@ -2,6 +2,7 @@
 web accounts and their sessions."""
 
 from agility.store._accounts import AccountRecord, SessionRecord
+from agility.store._audit import AuditFinding, AuditReport, current_actor, set_actor
 from agility.store._canary_tables import RolloutCountsRecord, RolloutRecord
 from agility.store._copy import StoreCopy, TableCopy, copy_store
 from agility.store._db import (
@@ -34,6 +35,8 @@ __all__ = [
     "LEASE_STALE_AFTER_S",
     "SCHEMA_VERSION",
     "AccountRecord",
+    "AuditFinding",
+    "AuditReport",
     "EventRecord",
     "FlagRecord",
     "MigrationRecord",
@@ -55,9 +58,11 @@ __all__ = [
     "StoreCopy",
     "TableCopy",
     "copy_store",
+    "current_actor",
     "default_store_location",
     "default_store_path",
     "new_lease_owner",
+    "set_actor",
     "shown_status",
     "utc_now",
 ]

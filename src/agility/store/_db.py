@@ -32,6 +32,13 @@ from urllib.parse import quote
 
 from agility.errors import RunExists, RunInProgress, RunNotFound, StoreError
 from agility.store._accounts import AccountTables
+from agility.store._audit import (
+    AuditReport,
+    chain_existing,
+    event_row,
+    register_functions,
+    verify_chain,
+)
 from agility.store._canary_tables import CanaryTables
 from agility.store._embedding_tables import EmbeddingTables
 from agility.store._pg import PgConnection, is_postgres_url, safe_url
@@ -48,7 +55,7 @@ from agility.store._records import (
 )
 from agility.store._review_tables import ReviewTables, insert_review, review_from_row
 from agility.store._rows import dump_json, insert_event, utc_now
-from agility.store._schema import MIGRATIONS, SCHEMA_VERSION
+from agility.store._schema import AUDIT_CHAIN_STEP, MIGRATIONS, SCHEMA_VERSION
 
 __all__ = ["LEASE_HEARTBEAT_S", "LEASE_STALE_AFTER_S", "Store", "default_store_location",
            "default_store_path",
@@ -80,6 +87,20 @@ def default_store_location() -> Path | str:
 
 
 _json = dump_json
+
+
+def _statements(script: str) -> list[str]:
+    """The statements of a migration script (a trigger's body holds semicolons of its own)."""
+    out, pending = [], ""
+    for piece in script.split(";"):
+        pending += piece + ";"
+        if sqlite3.complete_statement(pending):
+            if pending.strip(" \n\t;"):
+                out.append(pending)
+            pending = ""
+    if pending.strip(" \n\t;"):
+        out.append(pending)
+    return out
 
 
 def _what_failed(exc: sqlite3.Error) -> str:
@@ -198,6 +219,7 @@ class Store(AccountTables, CanaryTables, ReviewTables, EmbeddingTables):
             conn = sqlite3.connect(file, timeout=30.0, isolation_level=None,
                                    check_same_thread=False)
             conn.row_factory = sqlite3.Row
+            register_functions(conn)
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA foreign_keys=ON")
@@ -215,6 +237,7 @@ class Store(AccountTables, CanaryTables, ReviewTables, EmbeddingTables):
             conn = sqlite3.connect(uri + "&immutable=1", uri=True, isolation_level=None,
                                    check_same_thread=False)
         conn.row_factory = sqlite3.Row
+        register_functions(conn)
         conn.execute("PRAGMA query_only=ON")
         conn.execute("PRAGMA busy_timeout=30000")
         return conn
@@ -335,9 +358,10 @@ class Store(AccountTables, CanaryTables, ReviewTables, EmbeddingTables):
                 # re-check under the write lock: another process may have migrated meanwhile
                 if int(conn.execute("PRAGMA user_version").fetchone()[0]) > version:
                     continue
-                for statement in MIGRATIONS[version].split(";"):
-                    if statement.strip():
-                        conn.execute(statement)
+                for statement in _statements(MIGRATIONS[version]):
+                    conn.execute(statement)
+                if version + 1 == AUDIT_CHAIN_STEP:
+                    chain_existing(conn)
                 conn.execute(f"PRAGMA user_version={version + 1}")
 
     # -- datasets -------------------------------------------------------------------------
@@ -728,24 +752,55 @@ class Store(AccountTables, CanaryTables, ReviewTables, EmbeddingTables):
         return MigrationRecord(**d)
 
     def log_event(self, event: NewEvent) -> EventRecord:
-        """Append an audit event (never updated or deleted); returns it with its id."""
-        with self.transaction() as conn:
-            return insert_event(conn, event)
+        """Append an audit event; returns it as stored, chained (see :mod:`._audit`).
 
-    def events(self, subject: str | None = None, kind: str | None = None) -> list[EventRecord]:
+        An event without an actor gets the process's (``--actor``, ``$AGILITY_ACTOR``, the
+        OS user). Events are never updated; retention may empty a payload (its digest stays).
+        """
+        with self.transaction() as conn:
+            stored = insert_event(conn, event)
+            row = conn.execute("SELECT * FROM events WHERE id=?", (stored.id,)).fetchone()
+        return _event_from_row(row)
+
+    def events(self, subject: str | None = None, kind: str | None = None, *,
+               since: str | None = None, until: str | None = None) -> list[EventRecord]:
+        """Stored events, oldest first, optionally of one subject, kind or time window
+        (``since``/``until``: ISO 8601 times or dates, ``since`` included, ``until`` not)."""
         sql, params = "SELECT * FROM events WHERE 1=1", []
-        if subject is not None:
-            sql += " AND subject=?"
-            params.append(subject)
-        if kind is not None:
-            sql += " AND kind=?"
-            params.append(kind)
-        out = []
-        for row in self.query(sql + " ORDER BY id", params):
-            d = dict(row)
-            d["payload"] = json.loads(d.pop("payload_json"))
-            out.append(EventRecord(**d))
-        return out
+        for column, op, value in (("subject", "=", subject), ("kind", "=", kind),
+                                  ("created_at", ">=", since), ("created_at", "<", until)):
+            if value is not None:
+                sql += f" AND {column} {op} ?"
+                params.append(value)
+        return [_event_from_row(row) for row in self.query(sql + " ORDER BY id", params)]
+
+    def audit_rows(self, since: str | None = None) -> list[dict[str, Any]]:
+        """Events as the audit export writes them (time, actor, action, object, payload,
+        digests and links), oldest first, from ``since`` (ISO 8601) on."""
+        sql, params = "SELECT * FROM events", []
+        if since is not None:
+            sql += " WHERE created_at >= ?"
+            params.append(since)
+        return [event_row(row) for row in self.query(sql + " ORDER BY id", params)]
+
+    def verify_audit(self, *, expect_head: str | None = None) -> AuditReport:
+        """Recompute the audit chain and report every broken link (see :mod:`._audit`).
+
+        Args:
+            expect_head: a head hash recorded earlier, which must still be in the chain.
+        """
+        with self._lock:
+            try:
+                return verify_chain(self._conn, expect_head=expect_head)
+            except sqlite3.Error as exc:
+                raise StoreError(f"cannot read the store at {self.path}: {_what_failed(exc)}.",
+                                 path=str(self.path)) from exc
+
+
+def _event_from_row(row: sqlite3.Row) -> EventRecord:
+    d = dict(row)
+    d["payload"] = json.loads(d.pop("payload_json") or "{}")
+    return EventRecord(**d)
 
 
 #: each result field's default, as ``model_dump(mode="json")`` writes it

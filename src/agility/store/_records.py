@@ -202,7 +202,9 @@ class ReviewRecord(NewReview):
 
 
 class NewEvent(_Record):
-    """An audit event to append (rollout stage, rollback, sign-off, ...)."""
+    """An audit event to append: ``kind`` is the action (``run.finish``, ``signoff.approve``),
+    ``subject`` the object it acts on (a run, a plan), ``actor`` who acted (None: the
+    process's actor, see ``agility.store.current_actor``)."""
 
     kind: str
     subject: str | None = None
@@ -210,12 +212,32 @@ class NewEvent(_Record):
     payload: dict[str, Any] = Field(default_factory=dict)
     created_at: str | None = None
 
+    @property
+    def action(self) -> str:
+        """What was done (the event's ``kind``)."""
+        return self.kind
+
+    @property
+    def object(self) -> str | None:
+        """What it was done to (the event's ``subject``)."""
+        return self.subject
+
 
 class EventRecord(NewEvent):
-    """A stored audit event."""
+    """A stored audit event with its place in the chain.
+
+    ``payload_sha256`` is the digest of the payload's JSON text, ``prev_hash`` the previous
+    event's ``entry_hash`` and ``entry_hash`` this event's link; ``payload_purged_at`` is set
+    when retention emptied the payload (its digest stays in the chain). Events written by code
+    that builds the record itself may carry None for these: read them back for the chain.
+    """
 
     id: int
     created_at: str
+    payload_sha256: str | None = None
+    prev_hash: str | None = None
+    entry_hash: str | None = None
+    payload_purged_at: str | None = None
 
 
 class MigrationRecord(_Record):

@@ -12,7 +12,9 @@ Tables, by the step of the playbook that writes them:
 - ``response_cache``: optional cache of provider answers (off by default).
 - ``reviews``: expert (SME) judgments of results.
 - ``migrations``: a migration plan's lineage and verdict.
-- ``events``: append-only audit/rollout log (canary stages, rollbacks, sign-offs).
+- ``events``: the append-only audit trail (every decision and change), hash-chained by a
+  trigger (see ``_audit``): time, actor, action (``kind``), object (``subject``), payload and
+  its digest, the previous event's hash and its own.
 - ``accounts``/``auth_sessions``/``auth_keys``: people and scripts of the web apps (review
   app, gateway admin API), their login sessions and the server's signing keys (migration 3).
 - ``review_queues``/``review_items``/``review_assignments``/``review_flags``: SME review
@@ -26,6 +28,8 @@ Tables, by the step of the playbook that writes them:
 """
 
 from __future__ import annotations
+
+from agility.store._audit import CHAIN_TRIGGER
 
 MIGRATIONS: list[str] = [
     # 1: foundation
@@ -263,6 +267,19 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (rollout, epoch, arm)
     );
     """,
+    # 7: the audit chain: each event links to the one before it by hash (a trigger chains
+    # every insert; events already stored are chained once, at the upgrade: AUDIT_CHAIN_STEP).
+    # A purged payload keeps its digest, so the chain still verifies after retention.
+    """
+    ALTER TABLE events ADD COLUMN payload_sha256 TEXT;
+    ALTER TABLE events ADD COLUMN prev_hash TEXT;
+    ALTER TABLE events ADD COLUMN entry_hash TEXT;
+    ALTER TABLE events ADD COLUMN payload_purged_at TEXT;
+    CREATE INDEX events_by_time ON events(created_at);
+    """ + CHAIN_TRIGGER,
 ]
+
+#: the migration after which the events already stored are chained (1-based version)
+AUDIT_CHAIN_STEP = 7
 
 SCHEMA_VERSION = len(MIGRATIONS)
