@@ -21,6 +21,7 @@ One hierarchy; the user's mistakes are kept apart from provider and runtime fail
     │   ├── DatasetError              a dataset file has problems (carries every Problem found)
     │   │   └── FrozenDatasetChanged  a frozen dataset no longer matches its manifest
     │   ├── HoldoutAccessError        code asked for holdout rows without saying so explicitly
+    │   ├── PolicyViolation           a governance policy refuses the step (policy, reason)
     │   ├── MissingExtraError         an optional dependency is not installed (names the extra)
     │   └── NameTaken                 a new thing's name is taken (kind, name)
     ├── AuthError                     a request is not authenticated or not allowed
@@ -72,6 +73,7 @@ __all__ = [
     "OptionProblem",
     "OptionsError",
     "PermissionDenied",
+    "PolicyViolation",
     "PriceNotFound",
     "Problem",
     "ProviderAuthError",
@@ -317,6 +319,19 @@ class FrozenDatasetChanged(DatasetError):
 
 class HoldoutAccessError(UsageError):
     """Code asked for holdout rows without saying so explicitly."""
+
+
+class PolicyViolation(UsageError):
+    """A governance policy of the plan (residency, sign-off, ...) refuses what was asked.
+
+    Attributes:
+        policy: the plan section (``residency``, ``signoff``, ...).
+        reason: why, in a sentence.
+    """
+
+    def __init__(self, policy: str, reason: str) -> None:
+        self.policy, self.reason = policy, reason
+        super().__init__(f"{policy}: {reason}")
 
 
 class MissingExtraError(UsageError):

@@ -101,8 +101,10 @@ def test_migrate_runs_every_step_and_records_one_lineage(tmp_path: Path, tmp_sto
     assert kinds[0] == "dataset.freeze"
     for side in ("legacy", "ported"):
         run = f"finance-rag-port/{side}"
-        assert [e.kind for e in tmp_store.events(subject=run)] == ["run.start", "run.finish",
-                                                                    "score.run"]
+        assert [e.kind for e in tmp_store.events(subject=run)] == [
+            "run.start", *["model.call"] * 4, "run.finish", "score.run"]
+        call = tmp_store.events(subject=run, kind="model.call")[0]
+        assert call.payload["prompt"] and "response" in call.payload
     assert kinds[-2:] == ["compare.verdict", "migration.verdict"]
     assert all(e.actor for e in tmp_store.events()) and tmp_store.verify_audit().ok
 

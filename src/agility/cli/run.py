@@ -335,8 +335,12 @@ def export_command(
     read_only: ReadOnlyOption = False,
 ) -> None:
     """Export a run's results, one row per result (or per span with --spans)."""
+    from agility.governance import stored_policy_masks
     from agility.runner import export_run, export_spans
 
     with open_store(store, read_only) as db:
-        count = (export_spans if spans else export_run)(db, name, fmt, out)
+        # a run made under a privacy policy that masks exports is exported masked
+        run = db.get_run(name)  # the export reports a wrong format or run name itself
+        mask = stored_policy_masks(run.meta).exports if run is not None else None
+        count = (export_spans if spans else export_run)(db, name, fmt, out, mask=mask)
     console.print(f"wrote {count} rows to {escape(str(out))}")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from contextlib import aclosing
 from dataclasses import dataclass
 from types import TracebackType
@@ -81,6 +81,8 @@ class Client:
         concurrency: calls in flight at most through this client; when the provider
             throttles, the limit halves and then grows back (see :class:`AdaptiveConcurrency`).
             None: no limit of the client's own.
+        mask: applied to the text of every message before it leaves (personal data masked
+            by a privacy policy); None sends the messages as they are.
 
     Attributes:
         throttled: throttled attempts seen so far (429/503/529), over every call.
@@ -90,8 +92,11 @@ class Client:
     def __init__(self, provider: Provider, *, price: Price | None = None,
                  rate_limit: RateLimit | RateLimiter | None = None,
                  retry: RetryPolicy | None = None, timeout_s: float | None = 120.0,
-                 concurrency: int | None = None) -> None:
+                 concurrency: int | None = None,
+                 mask: Callable[[str], str] | None = None) -> None:
         self.provider = provider
+        #: applied to every message's text before it is sent (a privacy policy's masking)
+        self.mask = mask
         self.price = price
         self.limiter = rate_limit if isinstance(rate_limit, RateLimiter) \
             else RateLimiter(rate_limit)
@@ -120,6 +125,7 @@ class Client:
         A failure of any kind (a provider error, a timeout, an adapter's exception) is returned
         in the outcome, never raised; cancellation propagates.
         """
+        request = self.masked(request)  # a privacy policy's masking, before any path
         trace = active_trace()
         if trace is not None:  # inside a system's example: the call becomes a span
             started = time.perf_counter()
@@ -223,8 +229,16 @@ class Client:
             example_id: the golden example the call is for (replay looks answers up by it).
             extra_cost_usd: per-query cost beside the tokens, added to the cost.
         """
-        return ClientStream(self, request, example_id=example_id,
+        return ClientStream(self, self.masked(request), example_id=example_id,
                             extra_cost_usd=extra_cost_usd)
+
+    def masked(self, request: ChatRequest) -> ChatRequest:
+        """``request`` as it is sent: every message's text through :attr:`mask`."""
+        if self.mask is None:
+            return request
+        mask = self.mask
+        return request.model_copy(update={"messages": [
+            m.model_copy(update={"content": mask(m.content)}) for m in request.messages]})
 
     def _succeeded(self, completion: Completion, estimate: int, attempts: int, waited_s: float,
                    throttled: int, extra_cost_usd: float) -> CallOutcome:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from pathlib import Path
 
 from agility._files import atomic_write, describe_os_error
@@ -119,11 +119,19 @@ class Dataset:
             return RowDiff(added=[], removed=[], edited=[])
         return diff_rows(self.manifest, self.examples, self._canonical)
 
-    def save_to_store(self, store: Store) -> None:
-        """Record the dataset and its canonical rows in the store (idempotent by hash)."""
+    def save_to_store(self, store: Store,
+                      mask_row: Callable[[str], str] | None = None) -> None:
+        """Record the dataset and its canonical rows in the store (idempotent by hash).
+
+        Args:
+            store: the store.
+            mask_row: turns a row's canonical JSON text into the text stored (a privacy
+                policy's masking); the row hashes stay those of the dataset's own rows.
+        """
         manifest = self.manifest or self.build_manifest()
         rows = [(ex.id, hashlib.sha256(text.encode("utf-8")).hexdigest(), ex.split, ex.stratum,
-                 text) for ex, (_, text) in zip(self.examples, self._canonical, strict=True)]
+                 text if mask_row is None else mask_row(text))
+                for ex, (_, text) in zip(self.examples, self._canonical, strict=True)]
         store.save_dataset(self.hash, self.path.name, str(self.path), SCHEMA_VERSION,
                            manifest.model_dump(mode="json"), rows)
 

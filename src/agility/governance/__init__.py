@@ -6,9 +6,59 @@ validated when it is loaded and enforced here, in the library.
 """
 
 from agility.governance._audit import export_audit, parse_since, verify_audit
+from agility.governance._pii import (
+    NER_ENTITIES,
+    PATTERN_ENTITIES,
+    Detection,
+    PiiMasker,
+    known_entities,
+)
+from agility.governance._policy import (
+    MASK_PATHS,
+    ROLES,
+    PrivacyPolicy,
+    ResidencyPolicy,
+    RetentionPolicy,
+    SignoffPolicy,
+)
+from agility.governance._privacy import (
+    PolicyMasks,
+    ground_truth_findings,
+    mask_comparison,
+    mask_logs,
+    policy_masks,
+    stored_policy_masks,
+)
+from agility.governance._residency import (
+    ENV_PROVIDER_REGIONS,
+    check_residency,
+    declared_regions,
+    residency_mapping,
+)
 
 __all__ = [
+    "ENV_PROVIDER_REGIONS",
+    "MASK_PATHS",
+    "NER_ENTITIES",
+    "PATTERN_ENTITIES",
+    "ROLES",
+    "Detection",
+    "PiiMasker",
+    "PolicyMasks",
+    "PrivacyPolicy",
+    "ResidencyPolicy",
+    "RetentionPolicy",
+    "SignoffPolicy",
+    "check_residency",
+    "declared_regions",
     "export_audit",
+    "ground_truth_findings",
+    "known_entities",
+    "mask_comparison",
+    "mask_logs",
     "parse_since",
+    "policy_masks",
+    "residency_mapping",
+    "stored_policy_masks",
     "verify_audit",
 ]

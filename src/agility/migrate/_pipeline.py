@@ -29,9 +29,19 @@ from agility._files import atomic_write, describe_os_error
 from agility.compare import Comparison, compare_runs
 from agility.dataset import Dataset, freeze_dataset, load_dataset
 from agility.errors import RunSettingsChanged, UsageError
+from agility.governance._privacy import (
+    PolicyMasks,
+    ground_truth_findings,
+    mask_comparison,
+    mask_logs,
+    mask_row_json,
+    policy_masks,
+    run_privacy_record,
+)
+from agility.governance._residency import check_residency, residency_mapping
 from agility.migrate._plan import CandidateSpec, Plan, load_plan
 from agility.migrate._port_step import port_lineage, port_step
-from agility.providers import RoutingPolicy
+from agility.providers import Provider, RoutingPolicy, get_provider
 from agility.report import write_html, write_markdown
 from agility.retrieval import EmbeddingRetriever
 from agility.store import MigrationRecord, NewEvent, Store, utc_now
@@ -68,7 +78,7 @@ class MigrationResult(BaseModel):
     store_path: Path | str | None = None
 
 
-def _prepare_dataset(plan: Plan, store: Store) -> tuple[Dataset, str]:
+def _prepare_dataset(plan: Plan, store: Store, masks: PolicyMasks) -> tuple[Dataset, str]:
     path = plan.dataset.path
     probe = load_dataset(path, verify=False)
     step = "verified"
@@ -81,7 +91,9 @@ def _prepare_dataset(plan: Plan, store: Store) -> tuple[Dataset, str]:
     dataset = load_dataset(path, verify=True)
     if "holdout" in plan.dataset.splits and not dataset.has_holdout:
         step += "; no holdout rows"
-    dataset.save_to_store(store)
+    store_mask = masks.store
+    dataset.save_to_store(store, None if store_mask is None
+                          else (lambda text: mask_row_json(text, store_mask)))
     store.log_event(NewEvent(kind="dataset.freeze" if step.startswith("frozen")
                              else "dataset.verify", subject=dataset.hash,
                              payload={"path": str(path), "rows": len(dataset),
@@ -90,8 +102,11 @@ def _prepare_dataset(plan: Plan, store: Store) -> tuple[Dataset, str]:
 
 
 def _run_job(plan: Plan, side: Side, dataset: Dataset, store: Store,
-             retriever: EmbeddingRetriever | None, progress: bool) -> dict[str, Any]:
+             retriever: EmbeddingRetriever | None, progress: bool,
+             masks: PolicyMasks) -> dict[str, Any]:
     """The :func:`agility.runner.run_model` arguments of one side."""
+    from agility.runner import RunMasks
+
     cand: CandidateSpec = getattr(plan, side)
     price = cand.price
     # on resume the runner checks that dataset, model, prompt and config still match, so an
@@ -106,7 +121,9 @@ def _run_job(plan: Plan, side: Side, dataset: Dataset, store: Store,
         "price_cached_input": None if price is None else price.cached_input_per_mtok,
         "price_cache_write": None if price is None else price.cache_write_per_mtok,
         "retriever": retriever if cand.prompt is not None else None,
-        "splits": list(plan.dataset.splits), "progress": progress}
+        "splits": list(plan.dataset.splits), "progress": progress,
+        "masks": RunMasks(providers=masks.providers, store=masks.store,
+                          policy=run_privacy_record(plan.privacy))}
 
 
 def _describe(summary: RunSummary, resumed: bool) -> str:
@@ -128,7 +145,7 @@ def _settings_changed(plan: Plan, exc: RunSettingsChanged) -> UsageError:
 
 def _run_sides(plan: Plan, dataset: Dataset, store: Store,
                retriever: EmbeddingRetriever | None, progress: bool,
-               say: StepCallback) -> tuple[dict[str, str], str]:
+               say: StepCallback, masks: PolicyMasks) -> tuple[dict[str, str], str]:
     """Run both candidates and say how they were scheduled.
 
     When both sides call a model, their calls start in turn (A B A B) on this machine, so
@@ -138,7 +155,8 @@ def _run_sides(plan: Plan, dataset: Dataset, store: Store,
     from agility.runner import run_interleaved, run_model
 
     sides: tuple[Side, Side] = ("source", "target")
-    jobs = {side: _run_job(plan, side, dataset, store, retriever, progress) for side in sides}
+    jobs = {side: _run_job(plan, side, dataset, store, retriever, progress, masks)
+            for side in sides}
     calls_model = [getattr(plan, side).recorded_outputs is None for side in sides]
     interleave = plan.schedule == "interleaved" and all(calls_model)
     steps: dict[str, str] = {}
@@ -187,13 +205,17 @@ def _schedule_text(plan: Plan, store: Store, summaries: dict[Side, RunSummary],
             "may include load drift between them")
 
 
-def _score_side(plan: Plan, side: Side, store: Store,
-                on_progress: ScoreProgress | None) -> str:
+def _score_side(plan: Plan, side: Side, store: Store, on_progress: ScoreProgress | None,
+                masks: PolicyMasks, judge_local: bool) -> str:
     from agility.metrics import score_run
 
+    # a local judge may see the unmasked text when the policy allows it (grade_unmasked)
+    unmasked_ok = plan.privacy is not None and plan.privacy.grade_unmasked and judge_local
     summaries = score_run(store, plan.run_name(side), plan.metrics, judge=plan.judge,
                           judge_options=dict(plan.judge_options) or None,
-                          on_progress=on_progress)
+                          on_progress=on_progress,
+                          mask_judged=None if unmasked_ok else masks.judges,
+                          mask_stored=masks.store)
     return ", ".join(f"{name} {_fmt(s.mean)}" for name, s in summaries.items())
 
 
@@ -303,6 +325,30 @@ def _rollout_sections(plan: Plan, store: Store) -> tuple[str, str]:
     return rollout_section_html(status), rollout_section_markdown(status)
 
 
+def _models(plan: Plan) -> dict[str, Provider]:
+    """The models the plan calls, built but not called (for residency)."""
+    from agility.metrics._judge import JUDGE_OPTIONS
+
+    models: dict[str, Provider] = {}
+    for side in ("source", "target"):
+        cand: CandidateSpec = getattr(plan, side)
+        models[side] = get_provider(cand.model_spec, dict(cand.provider_options))
+    if plan.judge:
+        options = {k: v for k, v in plan.judge_options.items() if k not in JUDGE_OPTIONS}
+        models["judge"] = get_provider(plan.judge, options)
+    return models
+
+
+def _check_residency(plan: Plan) -> tuple[dict[str, Any], bool]:
+    """Refuse the plan before any call when a model may run outside ``residency.allowed``;
+    returns the lineage's residency mapping and whether the judge runs on this host."""
+    models = _models(plan)
+    for role, provider in models.items():
+        check_residency(provider, plan.residency, role=role)
+    judge_local = "judge" in models and models["judge"].location().regions == ("local",)
+    return residency_mapping(models, plan.residency), judge_local
+
+
 def _write_reports(plan: Plan, comparison: Comparison, lineage: dict[str, Any],
                    headline: dict[str, Any], store: Store) -> tuple[Path, Path, Path]:
     out = plan.output
@@ -355,13 +401,22 @@ def migrate(plan_path: str | Path, store: Store | None = None, progress: bool = 
     """
     say = on_step or (lambda _message: None)
     plan = load_plan(plan_path, allow_outside=allow_outside_plan_dir, routing=routing)
+    residency, judge_local = _check_residency(plan)  # before any call or write
+    masks = policy_masks(plan.privacy)
+    unmask_logs = mask_logs(masks.logs) if masks.logs is not None else None
     own_store = store is None
     store = store or Store()
     try:
         steps: dict[str, str] = {}
         say("dataset: verifying the golden set")
-        dataset, steps["dataset"] = _prepare_dataset(plan, store)
+        dataset, steps["dataset"] = _prepare_dataset(plan, store, masks)
         say(f"dataset: {steps['dataset']} ({len(dataset)} rows, hash {dataset.hash[:12]})")
+        if plan.privacy is not None and masks.masker is not None:
+            findings = ground_truth_findings(plan.privacy, masks.masker, dataset.examples)
+            steps["privacy"] = "; ".join(findings) or (
+                f"masking {', '.join(plan.privacy.mask)} ({plan.privacy.mode}) on "
+                f"{', '.join(plan.privacy.where)}")
+            say(f"privacy: {steps['privacy']}")
         retriever = None
         if plan.retriever is not None:
             spec = plan.retriever
@@ -376,10 +431,11 @@ def migrate(plan_path: str | Path, store: Store | None = None, progress: bool = 
             ported = port_lineage(port_result)
             say(f"port: {steps['port']}")
         sides: tuple[Side, Side] = ("source", "target")
-        ran, schedule = _run_sides(plan, dataset, store, retriever, progress, say)
+        ran, schedule = _run_sides(plan, dataset, store, retriever, progress, say, masks)
         steps.update(ran)
         for side in sides:
-            steps[f"score {side}"] = _score_side(plan, side, store, on_score_progress)
+            steps[f"score {side}"] = _score_side(plan, side, store, on_score_progress, masks,
+                                                 judge_local)
             say(f"score {side}: {steps[f'score {side}']}")
         review_queue = None
         if plan.review is not None:
@@ -394,8 +450,11 @@ def migrate(plan_path: str | Path, store: Store | None = None, progress: bool = 
         comparison = comparison.model_copy(update={"scheduling": schedule})
         headline = _headline(comparison)
         lineage = {**_lineage(plan, dataset, store, comparison, retriever),
-                   "schedule": schedule, "port": ported}
-        html, markdown, report_json = _write_reports(plan, comparison, lineage, headline, store)
+                   "schedule": schedule, "port": ported, "residency": residency,
+                   "privacy": run_privacy_record(plan.privacy)}
+        shown = comparison if masks.reports is None \
+            else mask_comparison(comparison, masks.reports)
+        html, markdown, report_json = _write_reports(plan, shown, lineage, headline, store)
         steps["validate"] = comparison.verdict
         store.save_migration(MigrationRecord(
             name=plan.name, plan_path=str(plan.path) if plan.path else None,
@@ -410,5 +469,7 @@ def migrate(plan_path: str | Path, store: Store | None = None, progress: bool = 
             report_json=report_json, steps=steps, headline=headline, lineage=lineage,
             comparison=comparison, review_queue=review_queue, store_path=store.path)
     finally:
+        if unmask_logs is not None:
+            unmask_logs()
         if own_store:
             store.close()

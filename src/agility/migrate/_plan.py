@@ -42,6 +42,12 @@ from agility.canary._spec import RolloutSpec
 from agility.chat import GenerationConfig
 from agility.compare import CostItems, Criteria, load_criteria
 from agility.errors import ConfigError, OptionsError, UnknownName, UsageError
+from agility.governance._policy import (
+    PrivacyPolicy,
+    ResidencyPolicy,
+    RetentionPolicy,
+    SignoffPolicy,
+)
 from agility.port import PortSettings
 from agility.providers import RoutingPolicy, parse_model_spec, provider_class, routing_problems
 from agility.review import ReviewPolicy
@@ -224,6 +230,11 @@ class Plan(_Strict):
     port: PortSpec | None = None
     #: the canary rollout (``agility canary serve``); None: the playbook's defaults
     rollout: RolloutSpec | None = None
+    # governance (see agility.governance): each only makes the migration stricter
+    privacy: PrivacyPolicy | None = None
+    residency: ResidencyPolicy | None = None
+    retention: RetentionPolicy | None = None
+    signoff: SignoffPolicy | None = None
 
     #: the store runs of the sides when they are not ``<plan>/<candidate>`` (set after a port:
     #: the target runs in the chosen candidate's run); never read from a file

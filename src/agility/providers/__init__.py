@@ -6,6 +6,7 @@ Importing this package does not import any provider SDK: each is imported when f
 """
 
 from agility.providers._base import (
+    Location,
     Provider,
     ProviderOptions,
     Stopwatch,
@@ -42,6 +43,7 @@ __all__ = [
     "BedrockProvider",
     "LlamaCppOptions",
     "LlamaCppProvider",
+    "Location",
     "MockOptions",
     "MockProvider",
     "OpenAIOptions",

@@ -18,6 +18,7 @@ import importlib
 import time
 from collections.abc import AsyncGenerator, Callable, Mapping
 from contextlib import aclosing
+from dataclasses import dataclass
 from importlib.metadata import entry_points
 from typing import Any, ClassVar
 
@@ -26,17 +27,49 @@ from agility.chat import ChatRequest, Completion, StreamEnd, StreamEvent, TextDe
 from agility.errors import ProviderError, StreamError, UnknownName, UsageError
 
 __all__ = [
+    "LOCAL",
+    "Location",
     "Provider",
     "ProviderOptions",
     "Stopwatch",
     "available_providers",
     "get_provider",
+    "host_location",
     "parse_model_spec",
     "provider_class",
     "register_provider",
 ]
 
 _CREDENTIAL_WORDS = ("key", "secret", "token", "password", "credential", "authorization")
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where a model runs, as its provider can tell.
+
+    Attributes:
+        regions: the regions a call may be served from (``local``: this host; ``eu-*``: any
+            region of a geography, as a cross-region profile routes); empty when unknown.
+        basis: how this is known, in a sentence.
+        host: the API host, for a location the user declares per host (OpenAI, Anthropic).
+    """
+
+    regions: tuple[str, ...]
+    basis: str
+    host: str | None = None
+
+
+LOCAL = Location(("local",), "runs on this host")
+
+
+def host_location(url: str | None, default_host: str) -> Location:
+    """The location of an HTTP API: loopback is this host, any other host is as declared."""
+    from urllib.parse import urlsplit
+
+    host = (urlsplit(url).hostname if url else None) or default_host
+    if host in ("127.0.0.1", "localhost", "::1"):
+        return Location(("local",), f"served from {host}", host=host)
+    return Location((), f"{host} does not say where it runs: declare it", host=host)
 
 
 class ProviderOptions(Options):
@@ -127,6 +160,10 @@ class Provider(abc.ABC):
         Raises:
             ProviderAuthError: a key or credential the provider will need is not set.
         """
+
+    def location(self) -> Location:
+        """Where this model runs (data residency); unknown by default."""
+        return Location((), f"the {self.name}/ provider does not report where it runs")
 
     def is_retryable(self, exc: BaseException) -> bool:
         """Whether the runner should try this call again after ``exc``."""

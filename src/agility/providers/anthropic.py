@@ -23,7 +23,7 @@ from agility.errors import (
     ProviderTimeout,
     StreamError,
 )
-from agility.providers._base import Provider, ProviderOptions, Stopwatch
+from agility.providers._base import Location, Provider, ProviderOptions, Stopwatch, host_location
 from agility.providers._common import (
     HeaderCredentials,
     error_for_status,
@@ -126,6 +126,10 @@ class AnthropicProvider(HeaderCredentials, Provider):
             raise ProviderAuthError(f"no API key: the environment variable {self.api_key_env} "
                                     f"is not set", provider=self.name, model=self.model)
 
+
+    def location(self) -> Location:
+        """This host for a loopback server; otherwise as the user declares for the host."""
+        return host_location(self.options.base_url, "api.anthropic.com")
     async def stream(self, request: ChatRequest, *,
                      example_id: str | None = None) -> AsyncGenerator[StreamEvent, None]:
         """Stream one message: a delta per text delta, then the completion (see the module

@@ -32,7 +32,7 @@ from agility.errors import (
     RateLimitError,
     StreamError,
 )
-from agility.providers._base import Provider, ProviderOptions, Stopwatch
+from agility.providers._base import Location, Provider, ProviderOptions, Stopwatch
 from agility.providers._common import estimate_input_tokens, estimate_tokens, provider_extra
 
 __all__ = ["BedrockProvider"]
@@ -162,6 +162,24 @@ class BedrockProvider(Provider):
             params["additionalModelRequestFields"] = extra
         return params
 
+
+    def location(self) -> Location:
+        """The region of the call, or the geography of a cross-region inference profile."""
+        import os
+
+        geography = self.model.split(".", 1)[0] if "." in self.model else ""
+        if geography == "global":
+            return Location(("*",), "a global cross-region inference profile may serve the "
+                                    "call from any region")
+        if geography in ("us", "eu", "apac", "ca", "jp", "au", "us-gov"):
+            return Location((f"{geography}-*",), f"a cross-region inference profile "
+                                                  f"({geography}.) may serve the call from any "
+                                                  f"{geography} region")
+        region = self.options.region or os.environ.get("AWS_REGION") \
+            or os.environ.get("AWS_DEFAULT_REGION")
+        if region:
+            return Location((region,), f"Bedrock region {region}")
+        return Location((), "no Bedrock region is set (option region or AWS_REGION)")
     async def stream(self, request: ChatRequest, *,
                      example_id: str | None = None) -> AsyncGenerator[StreamEvent, None]:
         """Stream one Converse call: a delta per text delta, then the completion (see the module

@@ -36,7 +36,7 @@ from agility.errors import (
     ProviderError,
     UnsafeBuildError,
 )
-from agility.providers._base import Provider, ProviderOptions, Stopwatch
+from agility.providers._base import Location, Provider, ProviderOptions, Stopwatch
 from agility.providers._common import provider_extra
 
 __all__ = ["PACKAGED_MODEL", "LlamaCppOptions", "LlamaCppProvider", "check_build", "load_model",
@@ -322,6 +322,10 @@ class LlamaCppProvider(Provider):
             kwargs["seed"] = seed
         kwargs.update(provider_extra(config.extra, "llamacpp"))
         return kwargs
+
+    def location(self) -> Location:
+        """The model runs in this process."""
+        return Location(("local",), "runs in this process (llama.cpp)")
 
     async def stream(self, request: ChatRequest, *,
                      example_id: str | None = None) -> AsyncGenerator[StreamEvent, None]:

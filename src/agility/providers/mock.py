@@ -29,7 +29,7 @@ from agility.errors import (
     RateLimitError,
     StreamError,
 )
-from agility.providers._base import Provider, ProviderOptions, Stopwatch
+from agility.providers._base import LOCAL, Location, Provider, ProviderOptions, Stopwatch
 
 __all__ = ["MockOptions", "MockProvider"]
 
@@ -83,6 +83,10 @@ class MockProvider(Provider):
         users = [m.content for m in request.messages if m.role == "user"]
         return users[-1] if users else ""
 
+
+    def location(self) -> Location:
+        """A mock answers in this process."""
+        return LOCAL
     async def stream(self, request: ChatRequest, *,
                      example_id: str | None = None) -> AsyncGenerator[StreamEvent, None]:
         """Answer ``request`` word by word after the configured delays (or fail, if told to)."""

@@ -35,7 +35,7 @@ from pydantic import Field
 
 from agility.chat import ChatRequest, Completion, StreamEnd, StreamEvent, TextDelta
 from agility.errors import ProviderAuthError, ProviderError, ProviderTimeout, StreamError
-from agility.providers._base import Provider, ProviderOptions, Stopwatch
+from agility.providers._base import Location, Provider, ProviderOptions, Stopwatch, host_location
 from agility.providers._common import (
     HeaderCredentials,
     error_for_status,
@@ -182,6 +182,11 @@ class OpenAIProvider(HeaderCredentials, Provider):
         return self._proxy
 
     # -- the call --------------------------------------------------------------------------
+
+    def location(self) -> Location:
+        """This host for a loopback server; otherwise as the user declares for the host
+        (OpenAI and Azure do not say where a call is served)."""
+        return host_location(self.options.base_url, "api.openai.com")
     async def stream(self, request: ChatRequest, *,
                      example_id: str | None = None) -> AsyncGenerator[StreamEvent, None]:
         """Stream one chat completion: a delta per content chunk, then the completion (see the

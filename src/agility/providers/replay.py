@@ -22,7 +22,7 @@ from typing import Any
 from agility.chat import ChatRequest, Completion
 from agility.dataset import read_rows
 from agility.errors import DatasetError, Problem, ProviderError
-from agility.providers._base import Provider, ProviderOptions
+from agility.providers._base import Location, Provider, ProviderOptions
 
 __all__ = ["RecordedAnswer", "ReplayOptions", "ReplayProvider", "load_recorded_answers"]
 
@@ -68,6 +68,10 @@ class ReplayProvider(Provider):
         self.answers = load_recorded_answers(self.path, id_field=self.options.id_field,
                                              output_field=self.options.output_field)
 
+
+    def location(self) -> Location:
+        """Recorded answers are read from a file: no data is sent anywhere."""
+        return Location(("local",), "replays recorded answers; no call leaves this host")
     async def complete(self, request: ChatRequest, *, example_id: str | None = None) -> Completion:
         """Return the answer recorded for ``example_id``.
 

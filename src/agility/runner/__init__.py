@@ -13,6 +13,7 @@ from agility.client import (
     estimate_tokens,
 )
 from agility.runner._cache import cache_key
+from agility.runner._call import RunMasks, mask_result
 from agility.runner._interleave import Turnstile
 from agility.runner._report import (
     EXPORT_COLUMNS,
@@ -40,6 +41,7 @@ __all__ = [
     "RateLimiter",
     "RetryExhausted",
     "RetryPolicy",
+    "RunMasks",
     "RunSummary",
     "Turnstile",
     "arun_interleaved",
@@ -50,6 +52,7 @@ __all__ = [
     "estimate_tokens",
     "export_run",
     "export_spans",
+    "mask_result",
     "model_price",
     "percentile",
     "run_figures",

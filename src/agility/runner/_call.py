@@ -16,12 +16,57 @@ from agility.prompts import PromptTemplate
 from agility.retrieval import Retrieval, Retriever
 from agility.runner._cache import cache_get, cache_key, cache_put
 from agility.runner._system_call import call_system
-from agility.store import ResultRecord, SpanRecord, Store
+from agility.store import NewEvent, ResultRecord, SpanRecord, Store
 from agility.systems import System, SystemSettings
 
-__all__ = ["CallContext", "build_request", "call_example", "describe_error"]
+__all__ = ["CallContext", "RunMasks", "build_request", "call_event", "call_example",
+           "describe_error", "mask_result"]
 
 log = logging.getLogger(__name__)
+
+
+TextMask = Callable[[str], str]
+
+
+@dataclass(frozen=True)
+class RunMasks:
+    """What a privacy policy masks in a run (built by :mod:`agility.governance`).
+
+    ``providers`` masks the text sent to the model; ``store`` the text written to the store
+    (the result's prompt, answer, contexts and error, and the call's audit event).
+    """
+
+    providers: TextMask | None = None
+    store: TextMask | None = None
+    #: the policy as the run records it (its ``meta["privacy"]``), so exports apply it later
+    policy: dict[str, Any] | None = None
+
+
+def mask_result(result: ResultRecord, mask: TextMask | None) -> ResultRecord:
+    """``result`` with every text it holds masked (None: unchanged)."""
+    if mask is None:
+        return result
+    update: dict[str, Any] = {
+        "output": None if result.output is None else mask(result.output),
+        "error": None if result.error is None else mask(result.error),
+        "contexts": None if result.contexts is None else [mask(c) for c in result.contexts],
+        "retrieved": [{k: mask(v) if isinstance(v, str) else v for k, v in d.items()}
+                      for d in result.retrieved],
+    }
+    if result.prompt is not None:
+        update["prompt"] = [m.model_copy(update={"content": mask(m.content)})
+                            for m in result.prompt]
+    return result.model_copy(update=update)
+
+
+def call_event(run_name: str, model: str, result: ResultRecord) -> NewEvent:
+    """The audit event of one call: the prompt sent and the answer (as stored: masked when
+    the policy masks the store)."""
+    return NewEvent(kind="model.call", subject=run_name, payload={
+        "example_id": result.example_id, "repeat_index": result.repeat_index, "model": model,
+        "prompt": None if result.prompt is None else [m.model_dump() for m in result.prompt],
+        "response": result.output, "error": result.error, "request_id": result.request_id,
+        "cached": result.cached})
 
 
 @dataclass
@@ -40,6 +85,8 @@ class CallContext:
     settings: SystemSettings | None = None
     #: ``(provider, model, region) -> Price | None`` for model calls seen on the wire
     span_price: Callable[[str, str, str | None], Price | None] | None = None
+    #: masks what is written to the store (a privacy policy), None: stored as it is
+    store_mask: TextMask | None = None
 
 
 def build_request(ctx: CallContext, example: Any, contexts: list[str] | None) -> ChatRequest:
@@ -162,7 +209,7 @@ async def warm_up(ctx: CallContext, example: Any, calls: int) -> None:
         return
     request = build_request(ctx, example, None if ctx.retriever is None else list(example.contexts))
     once = Client(ctx.client.provider, retry=RetryPolicy(max_attempts=1),
-                  timeout_s=ctx.client.timeout_s)
+                  timeout_s=ctx.client.timeout_s, mask=ctx.client.mask)
     for _ in range(calls):
         outcome = await once.call(request, example_id=example.id)
         if outcome.error is not None:

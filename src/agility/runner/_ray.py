@@ -48,7 +48,7 @@ from agility.chat import GenerationConfig
 from agility.client import Client, RateLimit, RateLimiter, RetryPolicy
 from agility.pricing import Price
 from agility.prompts import PromptTemplate
-from agility.runner._call import CallContext, call_example
+from agility.runner._call import CallContext, call_event, call_example
 from agility.runner._tally import Tally
 from agility.runner._writer import ResultWriter
 from agility.store import Store
@@ -74,6 +74,10 @@ class RayShardSpec:
     concurrency: int
     extra_cost_usd: float
     cache: bool
+    #: the run's name and who runs it: each call is an audit event (``model.call``) written
+    #: by the task, in the name of the actor of the process that started the run
+    run_name: str = ""
+    actor: str | None = None
 
 
 @dataclass
@@ -170,7 +174,8 @@ class RunWorker:
         async def worker() -> None:
             for example, repeat_index in todo:
                 result = await call_example(ctx, example, repeat_index)
-                await writer.save(result)
+                event = call_event(self.spec.run_name, self.spec.model, result)
+                await writer.save(result, event.model_copy(update={"actor": self.spec.actor}))
                 tally.add(result)
 
         try:

@@ -131,14 +131,22 @@ def _write(rows: list[dict[str, Any]], columns: Sequence[str], fmt: str, path: P
             pq.write_table(pa.Table.from_pylist(rows, schema=schema), tmp)
 
 
+#: export columns that name things rather than hold text (never masked)
+_NAMES = frozenset({"id", "run", "model", "created_at", "span_id", "parent_id", "kind"})
+
+
 def _export(store: Store, name: str, fmt: str, path: Path,
             make_rows: Callable[[RunRecord, Sequence[ResultRecord]], list[dict[str, Any]]],
-            columns: Sequence[str], parquet_types: dict[str, str]) -> int:
+            columns: Sequence[str], parquet_types: dict[str, str],
+            mask: Callable[[str], str] | None = None) -> int:
     fmt = fmt.lower()
     if fmt not in _FORMATS:
         raise UsageError(f"unknown export format '{fmt}'. Use one of: {', '.join(_FORMATS)}.")
     run = store.require_run(name)
     rows = make_rows(run, store.results(run.id))
+    if mask is not None:  # a privacy policy that masks exports: every text cell
+        rows = [{k: mask(v) if isinstance(v, str) and k not in _NAMES else v
+                 for k, v in row.items()} for row in rows]
     try:
         _write(rows, columns, fmt, path, parquet_types)
     except OSError as exc:
@@ -147,7 +155,8 @@ def _export(store: Store, name: str, fmt: str, path: Path,
     return len(rows)
 
 
-def export_spans(store: Store, name: str, fmt: str, out: str | Path) -> int:
+def export_spans(store: Store, name: str, fmt: str, out: str | Path, *,
+                 mask: Callable[[str], str] | None = None) -> int:
     """Write a run's spans to ``out``, one row per span (:data:`SPAN_COLUMNS`).
 
     Each row names its run, example (``id``) and repeat; ``attributes`` is one JSON text.
@@ -157,6 +166,7 @@ def export_spans(store: Store, name: str, fmt: str, out: str | Path) -> int:
         name: the run's name.
         fmt: ``jsonl``, ``csv`` or ``parquet``.
         out: the output file.
+        mask: applied to every text cell (a privacy policy's masking of exports).
 
     Returns:
         the number of rows written.
@@ -164,10 +174,11 @@ def export_spans(store: Store, name: str, fmt: str, out: str | Path) -> int:
     Raises:
         UsageError: unknown run or format, or the file cannot be written.
     """
-    return _export(store, name, fmt, Path(out), _span_rows, SPAN_COLUMNS, _SPAN_TYPES)
+    return _export(store, name, fmt, Path(out), _span_rows, SPAN_COLUMNS, _SPAN_TYPES, mask)
 
 
-def export_run(store: Store, name: str, fmt: str, out: str | Path) -> int:
+def export_run(store: Store, name: str, fmt: str, out: str | Path, *,
+               mask: Callable[[str], str] | None = None) -> int:
     """Write a run's results to ``out``, one row per result.
 
     Args:
@@ -175,6 +186,7 @@ def export_run(store: Store, name: str, fmt: str, out: str | Path) -> int:
         name: the run's name.
         fmt: ``jsonl``, ``csv`` or ``parquet``.
         out: the output file (its folder is created).
+        mask: applied to every text cell (a privacy policy's masking of exports).
 
     Returns:
         the number of rows written.
@@ -182,4 +194,4 @@ def export_run(store: Store, name: str, fmt: str, out: str | Path) -> int:
     Raises:
         UsageError: unknown run or format, or the file cannot be written.
     """
-    return _export(store, name, fmt, Path(out), _rows, EXPORT_COLUMNS, _RESULT_TYPES)
+    return _export(store, name, fmt, Path(out), _rows, EXPORT_COLUMNS, _RESULT_TYPES, mask)

@@ -24,14 +24,28 @@ from agility.errors import InvalidArgument, RunStopped, UsageError
 from agility.pricing import PriceTable
 from agility.prompts import PromptTemplate
 from agility.retrieval import Retriever
-from agility.runner._call import CallContext, call_example, warm_up
+from agility.runner._call import (
+    CallContext,
+    RunMasks,
+    call_event,
+    call_example,
+    mask_result,
+    warm_up,
+)
 from agility.runner._interleave import Turnstile
 from agility.runner._progress import RunProgress
 from agility.runner._setup import RunPlan, prepare_run
 from agility.runner._spans_price import span_pricer
 from agility.runner._tally import Tally
 from agility.runner._writer import ResultWriter
-from agility.store import LEASE_HEARTBEAT_S, NewEvent, ResultRecord, Store, utc_now
+from agility.store import (
+    LEASE_HEARTBEAT_S,
+    NewEvent,
+    ResultRecord,
+    Store,
+    current_actor,
+    utc_now,
+)
 from agility.store._records import RunStatus
 from agility.systems import System, SystemSettings, SystemSpec, build_system, parse_system_spec
 from agility.trace import instrumented
@@ -106,6 +120,7 @@ async def arun_model(
     executor: str = "local",
     ray_address: str | None = None,
     example_ids: Sequence[str] | None = None,
+    masks: RunMasks | None = None,
 ) -> RunSummary:
     """Run ``model`` over ``dataset`` and store one result per (example, repeat).
 
@@ -148,6 +163,7 @@ async def arun_model(
             one for the run.
         example_ids: only these examples (of the selected splits; an id outside them is an
             error); None = all. A run called again with more ids resumes with them.
+        masks: a privacy policy's masks: of what is sent to the model, of what is stored.
 
     Returns:
         the run's summary.
@@ -165,7 +181,8 @@ async def arun_model(
         price_cached_input=price_cached_input, price_cache_write=price_cache_write,
         extra_cost_usd=extra_cost_usd, retriever=retriever, splits=splits, rows=rows,
         sample_seed=sample_seed, turnstile=turnstile, side=side, progress=progress,
-        prices=prices, executor=executor, ray_address=ray_address, example_ids=example_ids)
+        prices=prices, executor=executor, ray_address=ray_address, example_ids=example_ids,
+        masks=masks)
 
 
 async def _arun(
@@ -181,6 +198,7 @@ async def _arun(
     system: System | None = None, system_dir: Path | None = None,
     allow_outside: bool = False, executor: str = "local", ray_address: str | None = None,
     example_ids: Sequence[str] | None = None,
+    masks: RunMasks | None = None,
 ) -> RunSummary:
     """The run behind :func:`arun_model` and :func:`arun_system` (their arguments)."""
     if concurrency < 1:
@@ -197,6 +215,10 @@ async def _arun(
     if retriever is not None and template is None:
         raise UsageError("a retriever needs a prompt template to put the retrieved contexts in; "
                          "the recorded prompt has its own context already", argument="template")
+    if executor == "ray" and masks is not None and (masks.providers or masks.store):
+        raise UsageError("a run under a privacy policy that masks what is sent or stored runs "
+                         "on the local executor only (Ray tasks do not carry the masking yet)",
+                         argument="executor")
     if executor == "ray" and system is not None:
         raise UsageError("the Ray executor does not run systems yet; use the local executor",
                          argument="executor")
@@ -207,7 +229,8 @@ async def _arun(
                 "warmup": warmup, "retry": asdict(retry), "extra_cost_usd": extra_cost_usd,
                 "rate_limit": asdict(rate_limit) if rate_limit else None,
                 "retriever": type(retriever).__name__ if retriever is not None else None,
-                "executor": executor}
+                "executor": executor,
+                "privacy": masks.policy if masks is not None else None}
     described = None if system is None else {"spec": system.name, **system.describe()}
     plan = prepare_run(store, dataset, model, name=name, provider_options=provider_options,
                        template=template, config=config, repeat=repeat, resume=resume,
@@ -217,11 +240,16 @@ async def _arun(
                        price_cached_input=price_cached_input,
                        price_cache_write=price_cache_write, system=described,
                        example_ids=example_ids)
+    masks = masks or RunMasks()
+    if cache and (masks.providers or masks.store):
+        raise UsageError("a run under a privacy policy cannot use the response cache (it keeps "
+                         "answers unmasked); run without cache", argument="cache")
     client = None if plan.provider is None else Client(
         plan.provider, price=plan.price, rate_limit=rate_limit, retry=retry,
-        timeout_s=timeout_s, concurrency=concurrency)
+        timeout_s=timeout_s, concurrency=concurrency, mask=masks.providers)
     ctx = CallContext(store=store, client=client, template=plan.template, config=config,
-                      retriever=retriever, extra_cost_usd=extra_cost_usd, cache=cache)
+                      retriever=retriever, extra_cost_usd=extra_cost_usd, cache=cache,
+                      store_mask=masks.store)
     if system is not None:
         ctx.system = system
         ctx.settings = SystemSettings(
@@ -402,7 +430,8 @@ async def _execute(plan: RunPlan, ctx: CallContext, concurrency: int, warmup: in
             if turnstile is not None:
                 await turnstile.enter(side)
             result = await call_example(ctx, example, repeat_index)
-            await writer.save(result)
+            result = mask_result(result, ctx.store_mask)
+            await writer.save(result, call_event(plan.run.name, plan.run.model_spec, result))
             tally.add(result)
             gate = ctx.client.gate if ctx.client is not None else None
             bar.advance(error=result.error is not None,
@@ -455,7 +484,8 @@ async def _execute_ray(plan: RunPlan, ctx: CallContext, store: Store, model: str
                         provider_options=dict(provider_options or {}), template=ctx.template,
                         config=ctx.config, price=plan.price, rate_limit=rate_limit,
                         retry=retry, timeout_s=timeout_s, concurrency=concurrency,
-                        extra_cost_usd=ctx.extra_cost_usd, cache=ctx.cache)
+                        extra_cost_usd=ctx.extra_cost_usd, cache=ctx.cache,
+                        run_name=plan.run.name, actor=current_actor())
     lease_lost = asyncio.Event()
     beat = asyncio.create_task(_heartbeat(store, plan, lease_lost))
     try:

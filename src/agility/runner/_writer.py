@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 
-from agility.store import ResultRecord, Store
+from agility.store import NewEvent, ResultRecord, Store
 
 __all__ = ["ResultWriter"]
 
@@ -33,22 +33,25 @@ class ResultWriter:
         self._store = store
         self._run_id = run_id
         self._max_batch = max_batch
-        self._pending: list[tuple[ResultRecord, asyncio.Future[None]]] = []
+        self._pending: list[tuple[ResultRecord, NewEvent | None, asyncio.Future[None]]] = []
         self._flushing = False
         self._task: asyncio.Task[None] | None = None
 
-    async def save(self, result: ResultRecord) -> None:
-        """Return once ``result`` is committed (raises what the store raised)."""
+    async def save(self, result: ResultRecord, event: NewEvent | None = None) -> None:
+        """Return once ``result`` (and its audit ``event``: the call's prompt and answer, in
+        the same transaction) is committed (raises what the store raised)."""
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._pending.append((result, done))
+        self._pending.append((result, event, done))
         if not self._flushing:
             self._flushing = True
             self._task = asyncio.get_running_loop().create_task(self._flush())
         await done
 
-    async def _write_alone(self, record: ResultRecord, done: asyncio.Future[None]) -> None:
+    async def _write_alone(self, record: ResultRecord, event: NewEvent | None,
+                           done: asyncio.Future[None]) -> None:
         try:
-            await asyncio.to_thread(self._store.save_results, self._run_id, [record])
+            await asyncio.to_thread(self._store.save_results, self._run_id, [record],
+                                    [] if event is None else [event])
         except Exception as exc:  # noqa: BLE001 - handed to the waiting worker
             if not done.done():
                 done.set_exception(exc)
@@ -69,19 +72,20 @@ class ResultWriter:
                 del self._pending[:self._max_batch]
                 try:
                     await asyncio.to_thread(self._store.save_results, self._run_id,
-                                            [r for r, _ in batch])
+                                            [r for r, _, _ in batch],
+                                            [e for _, e, _ in batch if e is not None])
                 except Exception:  # noqa: BLE001 - retried one by one, then handed on
                     # keep every paid result that still fits (a full disk takes a batch's
                     # transaction but may take single rows): each worker gets its own outcome
-                    for record, done in batch:
-                        await self._write_alone(record, done)
+                    for record, event, done in batch:
+                        await self._write_alone(record, event, done)
                 except BaseException as exc:
-                    for _, done in batch:
+                    for _, _, done in batch:
                         if not done.done():
                             done.set_exception(exc)
                     raise
                 else:
-                    for _, done in batch:
+                    for _, _, done in batch:
                         if not done.done():
                             done.set_result(None)
         finally:

@@ -536,12 +536,15 @@ class Store(AccountTables, CanaryTables, ReviewTables, EmbeddingTables):
     #: result fields kept together in the ``extra_json`` column
     _RESULT_DETAILS = tuple(set(ResultRecord.model_fields) - set(_RESULT_COLS))
 
-    def save_result(self, run_id: int, result: ResultRecord) -> None:
-        """Write one result, replacing an earlier one for the same (example, repeat)."""
-        self.save_results(run_id, [result])
+    def save_result(self, run_id: int, result: ResultRecord,
+                    event: NewEvent | None = None) -> None:
+        """Write one result, replacing an earlier one for the same (example, repeat), and its
+        audit event (the call's prompt and answer) in the same transaction."""
+        self.save_results(run_id, [result], [] if event is None else [event])
 
-    def save_results(self, run_id: int, results: Iterable[ResultRecord]) -> None:
-        """Write several results in one transaction."""
+    def save_results(self, run_id: int, results: Iterable[ResultRecord],
+                     events: Iterable[NewEvent] = ()) -> None:
+        """Write several results (and their audit events) in one transaction."""
         now = utc_now()
         rows = []
         for r in results:
@@ -560,6 +563,11 @@ class Store(AccountTables, CanaryTables, ReviewTables, EmbeddingTables):
             return
         with self.transaction() as conn:
             conn.executemany(sql, rows)
+            for event in events:
+                conn.execute("INSERT INTO events (kind, subject, actor, payload_json, created_at) "
+                             "VALUES (?,?,?,?,?)", (event.kind, event.subject, event.actor,
+                                                    _json(event.payload),
+                                                    event.created_at or now))
 
     def _write_one(self, sql: str, params: tuple[Any, ...]) -> None:
         """One statement, committed on its own (PostgreSQL in autocommit: atomic without a
