@@ -151,7 +151,8 @@ def test_a_run_that_fills_the_disk_stops_with_one_line_and_resumes(tiny_disk: ob
     dataset = tmp_path / "golden.jsonl"
     dataset.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
     db = tiny_disk.path / "agility.db"  # type: ignore[attr-defined]
-    tiny_disk.fill(leave_bytes=600_000)  # type: ignore[attr-defined]
+    # room for a few dozen calls (each writes its result and its audit event)
+    tiny_disk.fill(leave_bytes=1_600_000)  # type: ignore[attr-defined]
     args = ["run", "--dataset", str(dataset), "--model", "mock/echo", "--name", "full",
             "--store", str(db)]
     stopped = cli(*args)
