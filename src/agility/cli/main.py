@@ -77,7 +77,7 @@ COMMANDS: dict[str, CommandEntry] = {
     "audit": CommandEntry("agility.cli.audit", "The hash-chained audit trail: verify it, export "
                           "it."),
     "store": CommandEntry("agility.cli.store", "The store itself: copy a SQLite store into "
-                          "PostgreSQL."),
+                          "PostgreSQL; purge what is past retention."),
 }
 
 

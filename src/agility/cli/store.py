@@ -1,19 +1,22 @@
-"""`agility store migrate --from PATH --to postgresql://…`: a pilot's store becomes a team's."""
+"""`agility store migrate --from PATH --to postgresql://…`: a pilot's store becomes a team's;
+`agility store purge`: delete what is past retention, or one run, leaving a tombstone."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.markup import escape
 
-from agility.cli._common import console, handle_errors
+from agility.cli._common import StoreOption, console, handle_errors, open_store
 from agility.store import TableCopy, copy_store
 
 #: this module's top-level commands (listed in agility.cli.main.COMMANDS)
 app = typer.Typer()
 
-store_app = typer.Typer(help="The store itself: copy a SQLite store into PostgreSQL.",
+store_app = typer.Typer(help="The store itself: copy a SQLite store into PostgreSQL; purge "
+                             "what is past retention.",
                         no_args_is_help=True)
 app.add_typer(store_app, name="store")
 
@@ -49,3 +52,29 @@ def migrate_store(
                   f"destination holds rows the source does not, or a value changed type); "
                   f"nothing was deleted", highlight=False)
     raise typer.Exit(1)
+
+
+@store_app.command("purge")
+@handle_errors
+def purge(
+    plan: Annotated[Path | None, typer.Option(
+        "--plan", help="The migration plan whose retention: section says how long to keep "
+                       "each kind.")] = None,
+    run: Annotated[str | None, typer.Option(
+        "--run", help="Delete this run now (results, scores, reviews, its calls' "
+                      "payloads).")] = None,
+    store: StoreOption = None,
+) -> None:
+    """Delete what is past retention (and --run NAME); the audit chain still verifies."""
+    from agility.governance import purge_store
+    from agility.migrate import load_plan
+
+    retention = load_plan(plan, allow_outside=True).retention if plan is not None else None
+    with open_store(store) as db:
+        report = purge_store(db, retention, run=run)
+    console.print(
+        f"purged: {report.outputs} answers, {report.prompts} prompts, {report.reviews} "
+        f"reviews, {report.events_deleted} audit events, {report.payloads_emptied} event "
+        f"payloads" + (f", run {escape(', '.join(report.runs_deleted))}"
+                       if report.runs_deleted else "")
+        + f"; tombstone event {report.tombstone_id}", highlight=False)

@@ -35,6 +35,7 @@ from agility.governance._residency import (
     declared_regions,
     residency_mapping,
 )
+from agility.governance._retention import purge_store, retention_cutoffs
 
 __all__ = [
     "ENV_PROVIDER_REGIONS",
@@ -58,7 +59,9 @@ __all__ = [
     "mask_logs",
     "parse_since",
     "policy_masks",
+    "purge_store",
     "residency_mapping",
+    "retention_cutoffs",
     "stored_policy_masks",
     "verify_audit",
 ]

@@ -15,6 +15,7 @@ from agility.store._db import (
     shown_status,
     utc_now,
 )
+from agility.store._purge import PurgeReport
 from agility.store._records import (
     EventRecord,
     MigrationRecord,
@@ -44,6 +45,7 @@ __all__ = [
     "NewQueueItem",
     "NewReview",
     "NewRun",
+    "PurgeReport",
     "QueueItemRecord",
     "QueueRecord",
     "ResultRecord",

@@ -42,6 +42,7 @@ from agility.store._audit import (
 from agility.store._canary_tables import CanaryTables
 from agility.store._embedding_tables import EmbeddingTables
 from agility.store._pg import PgConnection, is_postgres_url, safe_url
+from agility.store._purge import PurgeReport, purge_rows
 from agility.store._records import (
     EventRecord,
     MigrationRecord,
@@ -790,6 +791,20 @@ class Store(AccountTables, CanaryTables, ReviewTables, EmbeddingTables):
             sql += " WHERE created_at >= ?"
             params.append(since)
         return [event_row(row) for row in self.query(sql + " ORDER BY id", params)]
+
+    def purge(self, *, cutoffs: dict[str, str], run: str | None = None,
+              retention: dict[str, Any] | None = None, now: str | None = None) -> PurgeReport:
+        """Delete what was created before each kind's cut-off (and the run ``run``), in one
+        transaction, leaving a ``store.purge`` tombstone event (see :mod:`._purge`).
+
+        Raises:
+            RunNotFound: ``run`` names no run.
+        """
+        if run is not None:
+            self.require_run(run)
+        with self.transaction() as conn:
+            return purge_rows(conn, now=now or utc_now(), cutoffs=cutoffs, run=run,
+                              retention=retention)
 
     def verify_audit(self, *, expect_head: str | None = None) -> AuditReport:
         """Recompute the audit chain and report every broken link (see :mod:`._audit`).
