@@ -70,6 +70,8 @@ COMMANDS: dict[str, CommandEntry] = {
                            "metrics."),
     "canary": CommandEntry("agility.cli.canary", "Canary rollout: serve the plan's gateway, "
                            "watch and steer it."),
+    "signoff": CommandEntry("agility.cli.signoff", "Approvals of the exact migration (its "
+                            "lineage digest), recorded in the audit trail."),
     "prices": CommandEntry("agility.cli.prices", "Prices: what a model's calls cost, and where "
                            "the figure comes from."),
     "serve-local": CommandEntry("agility.cli.serve", "Serve the packaged Gemma 3 270M over HTTP "

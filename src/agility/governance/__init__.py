@@ -6,6 +6,7 @@ validated when it is loaded and enforced here, in the library.
 """
 
 from agility.governance._audit import export_audit, parse_since, verify_audit
+from agility.governance._checklist import governance_checklist
 from agility.governance._pii import (
     NER_ENTITIES,
     PATTERN_ENTITIES,
@@ -36,6 +37,14 @@ from agility.governance._residency import (
     residency_mapping,
 )
 from agility.governance._retention import purge_store, retention_cutoffs
+from agility.governance._signoff import (
+    Approval,
+    SignoffStatus,
+    lineage_digest,
+    record_signoff,
+    signoff_status,
+    write_signoff_record,
+)
 
 __all__ = [
     "ENV_PROVIDER_REGIONS",
@@ -43,6 +52,7 @@ __all__ = [
     "NER_ENTITIES",
     "PATTERN_ENTITIES",
     "ROLES",
+    "Approval",
     "Detection",
     "PiiMasker",
     "PolicyMasks",
@@ -50,18 +60,24 @@ __all__ = [
     "ResidencyPolicy",
     "RetentionPolicy",
     "SignoffPolicy",
+    "SignoffStatus",
     "check_residency",
     "declared_regions",
     "export_audit",
+    "governance_checklist",
     "ground_truth_findings",
     "known_entities",
+    "lineage_digest",
     "mask_comparison",
     "mask_logs",
     "parse_since",
     "policy_masks",
     "purge_store",
+    "record_signoff",
     "residency_mapping",
     "retention_cutoffs",
+    "signoff_status",
     "stored_policy_masks",
     "verify_audit",
+    "write_signoff_record",
 ]

@@ -29,6 +29,7 @@ from agility._files import atomic_write, describe_os_error
 from agility.compare import Comparison, compare_runs
 from agility.dataset import Dataset, freeze_dataset, load_dataset
 from agility.errors import RunSettingsChanged, UsageError
+from agility.governance._checklist import governance_checklist
 from agility.governance._privacy import (
     PolicyMasks,
     ground_truth_findings,
@@ -42,7 +43,7 @@ from agility.governance._residency import check_residency, residency_mapping
 from agility.migrate._plan import CandidateSpec, Plan, load_plan
 from agility.migrate._port_step import port_lineage, port_step
 from agility.providers import Provider, RoutingPolicy, get_provider
-from agility.report import write_html, write_markdown
+from agility.report import ChecklistItem, write_html, write_markdown
 from agility.retrieval import EmbeddingRetriever
 from agility.store import MigrationRecord, NewEvent, Store, utc_now
 
@@ -350,7 +351,8 @@ def _check_residency(plan: Plan) -> tuple[dict[str, Any], bool]:
 
 
 def _write_reports(plan: Plan, comparison: Comparison, lineage: dict[str, Any],
-                   headline: dict[str, Any], store: Store) -> tuple[Path, Path, Path]:
+                   headline: dict[str, Any], store: Store, checklist: list[ChecklistItem],
+                   ) -> tuple[Path, Path, Path]:
     out = plan.output
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -358,9 +360,11 @@ def _write_reports(plan: Plan, comparison: Comparison, lineage: dict[str, Any],
         raise UsageError(f"cannot create the output folder {out}: {exc.strerror}. Change "
                          f"'output' in the plan.") from exc
     rollout_html, rollout_markdown = _rollout_sections(plan, store)
-    html = write_html(comparison, out / "report.html", extra_sections=[rollout_html])
+    html = write_html(comparison, out / "report.html", governance=checklist,
+                      extra_sections=[rollout_html])
     markdown = write_markdown(comparison, out / "report.md", extra_sections=[rollout_markdown])
     data = {"verdict": comparison.verdict, "headline": headline, "lineage": lineage,
+            "governance": [item.model_dump() for item in checklist],
             "comparison": comparison.model_dump(mode="json")}
     report_json = out / "migration.json"
     try:
@@ -454,7 +458,9 @@ def migrate(plan_path: str | Path, store: Store | None = None, progress: bool = 
                    "privacy": run_privacy_record(plan.privacy)}
         shown = comparison if masks.reports is None \
             else mask_comparison(comparison, masks.reports)
-        html, markdown, report_json = _write_reports(plan, shown, lineage, headline, store)
+        checklist = governance_checklist(store, plan, lineage, steps.get("privacy"))
+        html, markdown, report_json = _write_reports(plan, shown, lineage, headline, store,
+                                                     checklist)
         steps["validate"] = comparison.verdict
         store.save_migration(MigrationRecord(
             name=plan.name, plan_path=str(plan.path) if plan.path else None,

@@ -27,6 +27,7 @@ from agility.compare import (
 )
 from agility.errors import UsageError
 from agility.report._cost import cost_model_html, recommendation_html
+from agility.report._governance import ChecklistItem, governance_html
 from agility.report._plots import diff_bars_svg, histogram_svg, pair_bars_svg
 from agility.report._sme import sme_html
 from agility.report._spans import spans_html
@@ -312,11 +313,13 @@ def _footer(c: Comparison) -> str:
             "</section>")
 
 
-def render_html(result: Comparison, *, extra_sections: Sequence[str] = ()) -> str:
+def render_html(result: Comparison, governance: list[ChecklistItem] | None = None, *,
+                extra_sections: Sequence[str] = ()) -> str:
     """Render a comparison as one self-contained HTML page.
 
     Args:
         result: the comparison.
+        governance: the governance checklist, shown as its own section (None: no section).
         extra_sections: ready, escaped HTML sections added before the notes (the migration
             pipeline adds the canary rollout's).
 
@@ -342,18 +345,21 @@ def render_html(result: Comparison, *, extra_sections: Sequence[str] = ()) -> st
         + _speed(result, labels) + spans_html(result) + _cost(result, labels)
         + cost_model_html(result, labels)
         + _examples(result) + sme_html(result)
+        + governance_html(governance)
         + "".join(extra_sections) + _footer(result)
         + "</body></html>"
     )
 
 
-def write_html(result: Comparison, path: str | Path, *,
+def write_html(result: Comparison, path: str | Path,
+               governance: list[ChecklistItem] | None = None, *,
                extra_sections: Sequence[str] = ()) -> Path:
     """Write the HTML report of ``result`` to ``path``.
 
     Args:
         result: the comparison.
         path: the file to write (its folder is created).
+        governance: the governance checklist (see :func:`render_html`).
         extra_sections: see :func:`render_html`.
 
     Returns:
@@ -364,7 +370,7 @@ def write_html(result: Comparison, path: str | Path, *,
     """
     path = Path(path)
     try:
-        atomic_write(path, render_html(result, extra_sections=extra_sections))
+        atomic_write(path, render_html(result, governance, extra_sections=extra_sections))
     except OSError as exc:
         raise UsageError(f"cannot write the HTML report to {path}: {describe_os_error(exc)}. "
                          f"Pass --html with a writable path.") from exc
