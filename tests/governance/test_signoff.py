@@ -120,4 +120,4 @@ def test_the_report_shows_the_governance_checklist(tmp_path: Path) -> None:
         assert f"<td>{item}</td>" in html
     assert "PENDING: waiting for product_owner, privacy" in html
     saved = json.loads(result.report_json.read_text())
-    assert [i["item"] for i in saved["governance"]][0] == "audit trail"
+    assert saved["governance"][0]["item"] == "audit trail"
