@@ -22,6 +22,7 @@ import hashlib
 import hmac
 import importlib.util
 import os
+import re
 import sys
 import threading
 from collections.abc import Iterable, Sequence
@@ -55,23 +56,37 @@ NER_ENTITIES = ("PERSON", "LOCATION", "ORGANIZATION", "NRP")
 #: spaCy pipelines a policy may name (a plan never chooses an arbitrary module to import)
 NER_MODELS = ("en_core_web_sm", "en_core_web_md", "en_core_web_lg", "en_core_web_trf")
 
-#: a US-style street address: number, one to four words, a street suffix, optional unit
-_STREET = (r"\b\d{1,6}\s+(?:[A-Z][A-Za-z0-9.'-]*\s+){1,4}"
-           r"(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|"
-           r"Place|Pl|Square|Sq|Terrace|Way|Parkway|Pkwy|Circle|Cir|Highway|Hwy|Trail|Trl|"
-           r"Crescent|Loop|Path|Pike|Alley|Row|Ridge|Plaza|Point|Port|Park|Hill|Hills|Mews|"
-           r"Walk|Crossing|Heights|Springs|Ville|Village|Valley|View|Vista|Station|Summit|"
-           r"Turnpike|Route|Run|Ramp|Pass|Pines|Glen|Gardens|Fork|Forks|Estates|Expressway|"
-           r"Freeway|Ferry|Fields|Falls|Creek|Cove|Corners|Center|Causeway|Brook|Bridge|"
-           r"Branch|Bend|Bay|Avenue|Manor|Meadows|Mill|Mills|Motorway|Oval|Overpass|"
-           r"Neck|Orchard|Knoll|Knolls|Lake|Lakes|Landing|Light|Lodge|Island|Junction|"
-           r"Harbor|Haven|Grove|Green|Greens|Gateway|Flat|Flats|Extension|Divide|Dale|Dam|"
-           r"Club|Cliff|Cliffs|Camp|Canyon|Cape|Burg|Bypass|Bottom|Bluff|Beach|Arcade|"
-           r"Underpass|Union|Unions|Track|Trace|Tunnel|Trafficway|Throughway|Stream|Spur|"
-           r"Spring|Shore|Shores|Shoal|Skyway|Rest|Rapids|Radial|Prairie|Port|Ports|Mount|"
-           r"Mountain|Mission|Lock|Locks|Key|Keys|Isle|Inlet|Hollow|Harbour|Ford|Fort|Forge|"
-           r"Ext|Common|Commons|Curve|Burgs|Crest|Ranch|Ville)\b\.?"
-           r"(?:,?\s+(?:Apt\.?|Suite|Ste\.?|Unit|#)\s*\w+)?")
+#: USPS street suffixes (Publication 28's primary names) and their common abbreviations
+_SUFFIXES = (
+    "Alley Avenue Bend Bluff Bluffs Bottom Boulevard Branch Bridge Brook Brooks Burg Burgs Bypass "
+    "Camp Canyon Cape Causeway Center Centers Circle Circles Cliff Cliffs Club Common Commons "
+    "Corner Corners Course Court Courts Cove Coves Creek Crescent Crest Crossing Crossroad Curve "
+    "Dale Dam Divide Drive Drives Estate Estates Expressway Extension Extensions Fall Falls Ferry "
+    "Field Fields Flat Flats Ford Fords Forest Forge Forges Fork Forks Fort Freeway Garden "
+    "Gardens Gateway Glen Glens Green Greens Grove Groves Harbor Harbors Haven Heights Highway "
+    "Hill Hills Hollow Inlet Island Islands Isle Junction Junctions Key Keys Knoll Knolls Lake "
+    "Lakes Land Landing Lane Light Lights Loaf Lock Locks Lodge Loop Mall Manor Manors Meadow "
+    "Meadows Mews Mill Mills Mission Motorway Mount Mountain Mountains Neck Orchard Oval Overpass "
+    "Park Parks Parkway Parkways Pass Passage Path Pike Pine Pines Place Plain Plains Plaza "
+    "Point Points Port Ports Prairie Radial Ramp Ranch Rapid Rapids Rest Ridge Ridges River Road "
+    "Roads Route Row Rue Run Shoal Shoals Shore Shores Skyway Spring Springs Spur Spurs Square "
+    "Squares Station Stravenue Stream Street Streets Summit Terrace Throughway Trace Track "
+    "Trafficway Trail Tunnel Turnpike Underpass Union Unions Valley Valleys Via Viaduct View "
+    "Views Village Villages Ville Vista Walk Walks Wall Way Ways Well Wells "
+    "St Ave Rd Blvd Ln Dr Ct Pl Sq Pkwy Hwy Ter Cir Trl"
+).split()
+#: a US-style street address: a number, one to four capitalised words, a USPS suffix, an
+#: optional unit, and optionally ", City"
+_STREET = (r"\b\d{1,6}\s+(?:[A-Z][A-Za-z0-9.'-]*\s+){1,4}(?:" + "|".join(_SUFFIXES)
+           + r")\b\.?(?:,?\s+(?:Apt\.?|Suite|Ste\.?|Unit|#)\s*\w+)?"
+           r"(?:,\s+[A-Z][A-Za-z.'-]+(?:\s+[A-Z][A-Za-z.'-]+){0,2})?")
+#: North American numbers in the usual layouts, with a country or dialing prefix and an
+#: extension: Presidio's phone check accepts only numbers with an assigned area code
+_NANP_PHONE = (r"(?<![\w+])(?:\+1[-. ]?|001[-. ]?|1[-. ])?(?:\(\d{3}\)\s?|\d{3}[-. ])\d{3}[-. ]\d{4}"
+               r"(?:\s?(?:x|ext\.?|extension)\s?\d{1,6})?\b")
+#: 12 to 19 digits, in groups or not: any card brand (Maestro, JCB, 19-digit Visa); the
+#: recognizer keeps only numbers that pass the Luhn check
+_ANY_CARD = r"\b(?:\d[ -]?){11,18}\d\b"
 
 
 @lru_cache(maxsize=1)
@@ -172,7 +187,17 @@ def _analyzer(ner: str | None) -> Any:
     registry.add_recognizer(recognizer_cls(
         supported_entity="STREET_ADDRESS", name="StreetAddressRecognizer",
         patterns=[pattern_cls("street address", _STREET, 0.6)],
-        context=["address", "street", "lives", "live", "mail", "ship", "located"]))
+        context=["address", "street", "lives", "live", "mail", "ship", "located"],
+        # case matters here: "130 basis points" is not "130 Basis Points"
+        global_regex_flags=re.DOTALL | re.MULTILINE))
+    registry.add_recognizer(recognizer_cls(
+        supported_entity="PHONE_NUMBER", name="NanpPhoneRecognizer",
+        patterns=[pattern_cls("north american phone", _NANP_PHONE, 0.5)],
+        context=["phone", "call", "tel", "mobile", "cell", "fax", "contact"]))
+    from presidio_analyzer.predefined_recognizers import CreditCardRecognizer
+
+    registry.add_recognizer(CreditCardRecognizer(
+        patterns=[pattern_cls("any card brand", _ANY_CARD, 0.3)], name="AnyBrandCardRecognizer"))
     return analyzer_cls(nlp_engine=engine, registry=registry, supported_languages=["en"])
 
 
