@@ -328,15 +328,16 @@ def _rollout_sections(plan: Plan, store: Store) -> tuple[str, str]:
 
 def _models(plan: Plan) -> dict[str, Provider]:
     """The models the plan calls, built but not called (for residency)."""
-    from agility.metrics._judge import JUDGE_OPTIONS
-
     models: dict[str, Provider] = {}
     for side in ("source", "target"):
         cand: CandidateSpec = getattr(plan, side)
         models[side] = get_provider(cand.model_spec, dict(cand.provider_options))
     if plan.judge:
-        options = {k: v for k, v in plan.judge_options.items() if k not in JUDGE_OPTIONS}
-        models["judge"] = get_provider(plan.judge, options)
+        models["judge"] = get_provider(plan.judge, dict(plan.judge_options))
+    for metric in plan.metrics:  # a metric may name a judge of its own
+        if isinstance(metric, dict) and isinstance(metric.get("judge"), str):
+            models[f"judge of {metric.get('name')}"] = get_provider(
+                metric["judge"], dict(metric.get("judge_options") or plan.judge_options))
     return models
 
 
