@@ -83,3 +83,17 @@ def test_log_records_are_masked_while_installed(caplog) -> None:
     finally:
         remove()
     assert "536-80-4398" not in caplog.text and "<US_SSN>" in caplog.text
+
+
+def test_a_gateway_call_is_audit_logged_masked_and_chained(tmp_path) -> None:
+    from agility.governance import log_model_call
+    from agility.store import Store
+
+    with Store(tmp_path / "s.db") as store:
+        event = log_model_call(store, subject="rollout-1", model="openai/gpt-4o",
+                               messages=[{"role": "user", "content": "I am 536-80-4398"}],
+                               response="Noted, 536-80-4398.", extra={"arm": "target"},
+                               mask=PiiMasker(["US_SSN"]).mask)
+        assert event.kind == "model.call" and event.payload["arm"] == "target"
+        assert "536-80-4398" not in str(event.payload) and "<US_SSN>" in str(event.payload)
+        assert store.verify_audit().ok

@@ -25,6 +25,7 @@ from agility.governance._policy import (
 from agility.governance._privacy import (
     PolicyMasks,
     ground_truth_findings,
+    log_model_call,
     mask_comparison,
     mask_logs,
     policy_masks,
@@ -68,6 +69,7 @@ __all__ = [
     "ground_truth_findings",
     "known_entities",
     "lineage_digest",
+    "log_model_call",
     "mask_comparison",
     "mask_logs",
     "parse_since",

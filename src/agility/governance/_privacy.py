@@ -25,6 +25,7 @@ from agility.governance._policy import PrivacyPolicy
 __all__ = [
     "PolicyMasks",
     "ground_truth_findings",
+    "log_model_call",
     "mask_comparison",
     "mask_logs",
     "mask_row_json",
@@ -175,3 +176,40 @@ def ground_truth_findings(policy: PrivacyPolicy, masker: PiiMasker,
             if policy.grade_unmasked else "; set grade_unmasked: true to let a local judge "
                                           "see the unmasked text"))
     return findings
+
+
+def log_model_call(store: Any, *, subject: str, model: str, messages: Iterable[Any],
+                   response: str | None, error: str | None = None,
+                   request_id: str | None = None, mask: TextMask | None = None,
+                   extra: dict[str, Any] | None = None) -> Any:
+    """Audit-log one model call made outside a run (a gateway request): the prompt sent and
+    the answer, masked with ``mask`` (the policy's ``store`` mask), as a ``model.call`` event
+    chained like every other.
+
+    Args:
+        store: the store.
+        subject: what the call belongs to (a rollout, a gateway arm).
+        model: ``provider/model``.
+        messages: the messages sent (``Message`` objects or ``{"role", "content"}`` dicts).
+        response: the answer's text (None when the call failed).
+        error: the failure, if any.
+        request_id: the provider's request id.
+        mask: applied to every text before it is written.
+        extra: more payload fields (arm, stage, latency...).
+
+    Returns:
+        the stored event.
+    """
+    from agility.store import NewEvent
+
+    def text(value: str | None) -> str | None:
+        return value if value is None or mask is None else mask(value)
+
+    prompt = []
+    for m in messages:
+        role, content = (m.get("role"), m.get("content")) if isinstance(m, dict) \
+            else (m.role, m.content)
+        prompt.append({"role": role, "content": text(str(content))})
+    return store.log_event(NewEvent(kind="model.call", subject=subject, payload={
+        **(extra or {}), "model": model, "prompt": prompt, "response": text(response),
+        "error": text(error), "request_id": request_id}))
