@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable, Collection, Iterable
 from pathlib import Path
+from typing import Any
 
 from agility._files import atomic_write, describe_os_error
 from agility.dataset._io import detect_format
@@ -27,12 +29,14 @@ from agility.errors import (
     StoreError,
     UsageError,
 )
-from agility.store import Store, utc_now
+from agility.store import NewEvent, Store, utc_now
 
 __all__ = ["Dataset", "freeze_dataset", "load_dataset", "read_examples", "stored_examples",
            "verify_dataset"]
 
 _SPLITS = ("dev", "holdout")
+#: fields of a golden row that are identifiers, not text (never masked)
+_ROW_KEYS_KEPT = frozenset({"id", "split", "stratum", "tags"})
 
 
 class Dataset:
@@ -119,18 +123,18 @@ class Dataset:
             return RowDiff(added=[], removed=[], edited=[])
         return diff_rows(self.manifest, self.examples, self._canonical)
 
-    def save_to_store(self, store: Store,
-                      mask_row: Callable[[str], str] | None = None) -> None:
+    def save_to_store(self, store: Store, mask: Callable[[str], str] | None = None) -> None:
         """Record the dataset and its canonical rows in the store (idempotent by hash).
 
         Args:
             store: the store.
-            mask_row: turns a row's canonical JSON text into the text stored (a privacy
-                policy's masking); the row hashes stay those of the dataset's own rows.
+            mask: applied to every text field of each row before it is stored (a privacy
+                policy's masking; ids, split, stratum and tags are kept); the row hashes stay
+                those of the dataset's own rows.
         """
         manifest = self.manifest or self.build_manifest()
         rows = [(ex.id, hashlib.sha256(text.encode("utf-8")).hexdigest(), ex.split, ex.stratum,
-                 text if mask_row is None else mask_row(text))
+                 text if mask is None else _mask_row_json(text, mask))
                 for ex, (_, text) in zip(self.examples, self._canonical, strict=True)]
         store.save_dataset(self.hash, self.path.name, str(self.path), SCHEMA_VERSION,
                            manifest.model_dump(mode="json"), rows)
@@ -200,10 +204,39 @@ def read_examples(path: str | Path) -> list[GoldenExample]:
     return load_dataset(path, verify=False).examples
 
 
-def freeze_dataset(path: str | Path) -> Manifest:
+def _mask_row_json(text: str, mask: Callable[[str], str]) -> str:
+    """A row's canonical JSON text with every text field masked (identifiers kept)."""
+    row = json.loads(text)
+
+    def walk(value: Any) -> Any:
+        if isinstance(value, str):
+            return mask(value)
+        if isinstance(value, dict):
+            return {k: walk(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [walk(v) for v in value]
+        return value
+
+    masked = {k: (v if k in _ROW_KEYS_KEPT else walk(v)) for k, v in row.items()}
+    return json.dumps(masked, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def _log_decision(store: Store | None, kind: str, dataset: Dataset,
+                  payload: dict[str, Any]) -> None:
+    """The audit event of a freeze or a verification (no store: nothing is recorded)."""
+    if store is not None:
+        store.log_event(NewEvent(kind=kind, subject=dataset.hash, payload={
+            "path": str(dataset.path), "rows": len(dataset), **payload}))
+
+
+def freeze_dataset(path: str | Path, *, store: Store | None = None) -> Manifest:
     """Validate a dataset and write its manifest ``<file>.manifest.json`` beside it.
 
     Re-freezing an already frozen file replaces its manifest.
+
+    Args:
+        path: the dataset file.
+        store: records the freeze as a ``dataset.freeze`` event in its audit trail.
 
     Returns:
         The manifest written.
@@ -220,11 +253,17 @@ def freeze_dataset(path: str | Path) -> Manifest:
     except OSError as exc:
         raise DatasetError(f"{target}: cannot write the manifest ({describe_os_error(exc)}); "
                            f"the dataset is not frozen.") from exc
+    _log_decision(store, "dataset.freeze", dataset, {"frozen": True,
+                                                     "manifest": str(target)})
     return manifest
 
 
-def verify_dataset(path: str | Path) -> RowDiff:
+def verify_dataset(path: str | Path, *, store: Store | None = None) -> RowDiff:
     """Compare a frozen dataset with its manifest.
+
+    Args:
+        path: the dataset file.
+        store: records the outcome as a ``dataset.verify`` event in its audit trail.
 
     Returns:
         The ids added, removed and edited since the freeze (all empty when it matches).
@@ -237,4 +276,8 @@ def verify_dataset(path: str | Path) -> RowDiff:
     if dataset.manifest is None:
         raise UsageError(f"{path} is not frozen (no {manifest_path(path).name} beside it). "
                          f"Freeze it with `agility dataset freeze {path}`.")
-    return dataset.diff()
+    diff = dataset.diff()
+    _log_decision(store, "dataset.verify", dataset, {
+        "frozen": True, "matches": not diff.changed, "added": diff.added,
+        "removed": diff.removed, "edited": diff.edited})
+    return diff

@@ -13,7 +13,6 @@ before it is rendered, :func:`mask_logs` installs a filter on agility's loggers.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -28,7 +27,6 @@ __all__ = [
     "log_model_call",
     "mask_comparison",
     "mask_logs",
-    "mask_row_json",
     "policy_masks",
     "run_privacy_record",
     "stored_policy_masks",
@@ -36,8 +34,6 @@ __all__ = [
 
 TextMask = Callable[[str], str]
 
-#: fields of a golden row that are identifiers, not text (never masked)
-_ROW_KEYS_KEPT = frozenset({"id", "split", "stratum", "tags"})
 #: fields of a comparison that hold dataset or model text
 _COMPARISON_TEXT = frozenset({"question", "source_output", "target_output", "ground_truth",
                               "output", "prompt", "reason", "comment", "note"})
@@ -83,24 +79,6 @@ def stored_policy_masks(meta: dict[str, Any]) -> PolicyMasks:
     if not isinstance(recorded, dict):
         return PolicyMasks()
     return policy_masks(PrivacyPolicy.model_validate(recorded))
-
-
-def mask_row_json(text: str, mask: TextMask) -> str:
-    """A golden row's JSON text with every text field masked (ids, split, stratum, tags
-    kept)."""
-    row = json.loads(text)
-
-    def walk(value: Any) -> Any:
-        if isinstance(value, str):
-            return mask(value)
-        if isinstance(value, dict):
-            return {k: walk(v) for k, v in value.items()}
-        if isinstance(value, list):
-            return [walk(v) for v in value]
-        return value
-
-    masked = {k: (v if k in _ROW_KEYS_KEPT else walk(v)) for k, v in row.items()}
-    return json.dumps(masked, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
 def mask_comparison(comparison: Any, mask: TextMask) -> Any:

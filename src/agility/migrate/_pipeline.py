@@ -35,7 +35,6 @@ from agility.governance._privacy import (
     ground_truth_findings,
     mask_comparison,
     mask_logs,
-    mask_row_json,
     policy_masks,
     run_privacy_record,
 )
@@ -92,9 +91,7 @@ def _prepare_dataset(plan: Plan, store: Store, masks: PolicyMasks) -> tuple[Data
     dataset = load_dataset(path, verify=True)
     if "holdout" in plan.dataset.splits and not dataset.has_holdout:
         step += "; no holdout rows"
-    store_mask = masks.store
-    dataset.save_to_store(store, None if store_mask is None
-                          else (lambda text: mask_row_json(text, store_mask)))
+    dataset.save_to_store(store, masks.store)
     store.log_event(NewEvent(kind="dataset.freeze" if step.startswith("frozen")
                              else "dataset.verify", subject=dataset.hash,
                              payload={"path": str(path), "rows": len(dataset),

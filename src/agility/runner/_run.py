@@ -215,7 +215,8 @@ async def _arun(
     if retriever is not None and template is None:
         raise UsageError("a retriever needs a prompt template to put the retrieved contexts in; "
                          "the recorded prompt has its own context already", argument="template")
-    if executor == "ray" and masks is not None and (masks.providers or masks.store):
+    masks = masks or RunMasks()
+    if executor == "ray" and (masks.providers or masks.store):
         raise UsageError("a run under a privacy policy that masks what is sent or stored runs "
                          "on the local executor only (Ray tasks do not carry the masking yet)",
                          argument="executor")
@@ -225,12 +226,15 @@ async def _arun(
     if system is not None and (retriever is not None or cache):
         raise UsageError("a system does its own retrieval and is not cached: drop the "
                          "retriever and the cache", argument="system")
+    if cache and (masks.providers or masks.store):
+        raise UsageError("a run under a privacy policy cannot use the response cache (it keeps "
+                         "answers unmasked); run without cache", argument="cache")
     settings = {"concurrency": concurrency, "timeout_s": timeout_s, "cache": cache,
                 "warmup": warmup, "retry": asdict(retry), "extra_cost_usd": extra_cost_usd,
                 "rate_limit": asdict(rate_limit) if rate_limit else None,
                 "retriever": type(retriever).__name__ if retriever is not None else None,
                 "executor": executor,
-                "privacy": masks.policy if masks is not None else None}
+                "privacy": masks.policy}
     described = None if system is None else {"spec": system.name, **system.describe()}
     plan = prepare_run(store, dataset, model, name=name, provider_options=provider_options,
                        template=template, config=config, repeat=repeat, resume=resume,
@@ -239,11 +243,7 @@ async def _arun(
                        rows=rows, sample_seed=sample_seed,
                        price_cached_input=price_cached_input,
                        price_cache_write=price_cache_write, system=described,
-                       example_ids=example_ids)
-    masks = masks or RunMasks()
-    if cache and (masks.providers or masks.store):
-        raise UsageError("a run under a privacy policy cannot use the response cache (it keeps "
-                         "answers unmasked); run without cache", argument="cache")
+                       example_ids=example_ids, store_mask=masks.store)
     client = None if plan.provider is None else Client(
         plan.provider, price=plan.price, rate_limit=rate_limit, retry=retry,
         timeout_s=timeout_s, concurrency=concurrency, mask=masks.providers)

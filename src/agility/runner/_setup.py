@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import platform
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -217,12 +217,14 @@ def prepare_run(
     price_cached_input: float | None = None, price_cache_write: float | None = None,
     system: dict[str, Any] | None = None,
     example_ids: Sequence[str] | None = None,
+    store_mask: Callable[[str], str] | None = None,
 ) -> RunPlan:
     """Load and check everything, then create the run record (or reopen it on resume).
 
     ``system`` describes the system under test (its spec and what to record), when the run
     answers with a system rather than the plain model call; ``model`` is then the model the
-    system calls, or None.
+    system calls, or None. ``store_mask`` masks the text of the golden rows recorded in the
+    store (a privacy policy).
 
     Raises:
         UsageError: bad arguments, or a resume that does not match the stored run.
@@ -269,7 +271,7 @@ def prepare_run(
               "template": {"name": tmpl.name, "version": tmpl.version,
                            "path": str(tmpl.path) if tmpl.path else None} if tmpl else None},
     )
-    ds.save_to_store(store)
+    ds.save_to_store(store, store_mask)
     existing = store.get_run(name) if resume else None
     owner = new_lease_owner()
     if existing is not None:
