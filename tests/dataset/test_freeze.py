@@ -98,3 +98,23 @@ def test_split_will_not_overwrite_a_frozen_file(frozen: Path) -> None:
     with pytest.raises(UsageError, match="is frozen"):
         split_dataset(frozen, frozen, holdout=0.5)
     assert not verify_dataset(frozen).changed
+
+
+def test_freeze_and_verify_with_a_store_are_audit_events(tmp_path: Path, cli: Callable,
+                                                         golden_rows: Callable,
+                                                         write_jsonl: Callable) -> None:
+    from agility.store import Store
+
+    path = write_jsonl(tmp_path / "g.jsonl", golden_rows({"a": 3}))
+    db = tmp_path / "audit.db"
+    assert cli("--actor", "carol", "dataset", "freeze", path, "--store", db).exit_code == 0
+    assert cli("dataset", "verify", path, "--store", db).exit_code == 0
+    rewrite(path, lambda rows: [{**rows[0], "ground_truth": "edited"}, *rows[1:]])
+    assert cli("dataset", "verify", path, "--store", db).exit_code == 2
+    with Store(db) as store:
+        events = [e for e in store.events() if e.kind.startswith("dataset.")]
+        assert store.verify_audit().ok
+    assert [e.kind for e in events] == ["dataset.freeze", "dataset.verify", "dataset.verify"]
+    assert events[0].actor == "carol" and events[0].payload["rows"] == 3
+    assert events[1].payload["matches"] is True
+    assert events[2].payload["matches"] is False and events[2].payload["edited"] == ["a-000"]

@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from agility.cli._common import console, err_console, handle_errors
+from agility.cli._common import console, err_console, handle_errors, open_store
 from agility.dataset import (
     PRESETS,
     dataset_stats,
@@ -95,20 +95,34 @@ def split(
     console.print(f"wrote {escape(report.output)}", highlight=False)
 
 
+#: a file command touches no store unless asked: a dataset is often checked where none exists
+AuditStoreOption = Annotated[Path | None, typer.Option(
+    "--store", help="Also record this decision as an event in the audit trail of this SQLite "
+                    "store (migrate always records it in its store).")]
+
+
 @dataset_app.command("freeze")
 @handle_errors
-def freeze(path: PathArg) -> None:
+def freeze(path: PathArg, store: AuditStoreOption = None) -> None:
     """Write <file>.manifest.json: content hash, per-row hashes, counts, time."""
-    manifest = freeze_dataset(path)
+    if store is not None:
+        with open_store(store) as db:
+            manifest = freeze_dataset(path, store=db)
+    else:
+        manifest = freeze_dataset(path)
     console.print(f"froze {manifest.row_count} rows of {escape(str(path))} "
                   f"(sha256 {manifest.dataset_hash[:16]}...)", highlight=False)
 
 
 @dataset_app.command("verify")
 @handle_errors
-def verify(path: PathArg) -> None:
+def verify(path: PathArg, store: AuditStoreOption = None) -> None:
     """Check a frozen dataset against its manifest; name every added, removed or edited row."""
-    diff = verify_dataset(path)
+    if store is not None:
+        with open_store(store) as db:
+            diff = verify_dataset(path, store=db)
+    else:
+        diff = verify_dataset(path)
     if diff.changed:
         for label, ids in (("added", diff.added), ("removed", diff.removed),
                            ("edited", diff.edited)):
