@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 
 from agility.errors import PolicyViolation
@@ -56,3 +59,12 @@ def test_a_plan_naming_a_bad_region_is_an_error_naming_the_line(tmp_path) -> Non
             "target: {name: b, model: mock/b}\nresidency:\n  allowed: [eu-central-1, 'mars 1']\n")
     with pytest.raises(ConfigError, match=r"plan.yaml:\d+: residency.allowed: 'mars 1' is not"):
         parse_plan(text, "plan.yaml", base=tmp_path)
+
+
+def test_importing_governance_loads_no_heavy_library() -> None:
+    # audit verify, store purge and signoff need neither Presidio nor the statistics stack
+    code = ("import sys, agility.governance; print(sorted({m.split('.')[0] for m in sys.modules}"
+            " & {'presidio_analyzer', 'presidio_anonymizer', 'spacy', 'scipy', 'numpy', "
+            "'torch'}))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

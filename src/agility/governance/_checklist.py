@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from agility.governance._signoff import signoff_status
-from agility.report import ChecklistItem
-from agility.report._governance import Status
 from agility.store import Store
+
+if TYPE_CHECKING:  # the report package loads the comparison's statistics (scipy)
+    from agility.report import ChecklistItem
+    from agility.report._governance import Status
 
 __all__ = ["governance_checklist"]
 
@@ -28,6 +30,8 @@ def governance_checklist(store: Store, plan: Any, lineage: dict[str, Any],
         lineage: the migration's lineage (residency mapping included).
         privacy_step: what the privacy step found (ground truths masking changes).
     """
+    from agility.report import ChecklistItem
+
     audit = store.verify_audit()
     items = [ChecklistItem(
         item="audit trail", status="done" if audit.ok else "failed",
