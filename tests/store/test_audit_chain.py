@@ -188,6 +188,16 @@ def test_cli_verify_names_the_first_broken_link_and_exits_1(tmp_path: Path) -> N
     assert "first broken link: event 2 (test.step1): edited" in broken.output
 
 
+def test_cli_verify_and_export_of_a_missing_store_are_errors_not_an_empty_chain(
+        tmp_path: Path) -> None:
+    missing = tmp_path / "typo.db"
+    for args in (["audit", "verify"], ["audit", "export", "-o", str(tmp_path / "a.jsonl")]):
+        done = runner.invoke(app, [*args, "--store", str(missing)])
+        assert done.exit_code == 2 and "no store at" in done.output, done.output
+        assert "intact" not in done.output
+    assert not missing.exists() and not (tmp_path / "a.jsonl").exists()
+
+
 def test_cli_export_writes_every_link_since_a_time(tmp_path: Path) -> None:
     db = tmp_path / "a.db"
     store = Store(db)

@@ -10,6 +10,7 @@ from rich.markup import escape
 
 from agility.cli._common import ReadOnlyOption, StoreOption, console, handle_errors, open_store
 from agility.governance import export_audit, verify_audit
+from agility.store import Store, default_store_path
 
 #: this module's top-level commands (listed in agility.cli.main.COMMANDS)
 app = typer.Typer()
@@ -17,6 +18,13 @@ app = typer.Typer()
 audit_app = typer.Typer(help="The hash-chained audit trail: verify it, export it.",
                         no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
+
+
+def _open_existing(store: Path | None, read_only: bool) -> Store:
+    # a store that is not there is an error: opening it for writing would create an empty
+    # one, and an empty chain would be reported intact
+    path = store if store is not None else default_store_path()
+    return open_store(store, read_only or not path.exists())
 
 
 @audit_app.command("verify")
@@ -28,7 +36,7 @@ def verify(
     read_only: ReadOnlyOption = False,
 ) -> None:
     """Recompute every link; name the first broken one. Exit 0 intact, 1 broken, 2 error."""
-    with open_store(store, read_only) as db:
+    with _open_existing(store, read_only) as db:
         report = verify_audit(db, expect_head=head)
     if report.ok:
         console.print(f"audit chain intact: {report.events} events"
@@ -55,6 +63,6 @@ def export(
     read_only: ReadOnlyOption = False,
 ) -> None:
     """Write the audit trail as JSON Lines (time, actor, action, object, payload, hashes)."""
-    with open_store(store, read_only) as db:
+    with _open_existing(store, read_only) as db:
         count = export_audit(db, out, since=since)
     console.print(f"wrote {count} events to {escape(str(out))}", highlight=False)
