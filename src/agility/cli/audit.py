@@ -10,7 +10,7 @@ from rich.markup import escape
 
 from agility.cli._common import ReadOnlyOption, StoreOption, console, handle_errors, open_store
 from agility.governance import export_audit, verify_audit
-from agility.store import Store, default_store_path
+from agility.store import Store, default_store_location
 
 #: this module's top-level commands (listed in agility.cli.main.COMMANDS)
 app = typer.Typer()
@@ -20,11 +20,14 @@ audit_app = typer.Typer(help="The hash-chained audit trail: verify it, export it
 app.add_typer(audit_app, name="audit")
 
 
-def _open_existing(store: Path | None, read_only: bool) -> Store:
-    # a store that is not there is an error: opening it for writing would create an empty
-    # one, and an empty chain would be reported intact
-    path = store if store is not None else default_store_path()
-    return open_store(store, read_only or not path.exists())
+def _open_existing(store: str | None, read_only: bool) -> Store:
+    # a SQLite store that is not there is an error: opening it for writing would create an
+    # empty one, and an empty chain would be reported intact (a PostgreSQL database that does
+    # not exist fails to connect by itself)
+    location = store if store is not None else default_store_location()
+    if "://" in str(location):  # postgresql://…
+        return open_store(location, read_only)
+    return open_store(location, read_only or not Path(location).exists())
 
 
 @audit_app.command("verify")
