@@ -7,11 +7,29 @@ the SHA-256 of the canonical JSON of::
     ["agility-audit-v1", created_at, actor, kind (the action), subject (the object),
      payload_sha256, prev_hash]
 
-The chain is made by a trigger on the events table (:data:`CHAIN_TRIGGER`) calling functions
-this module registers on every connection (:func:`register_functions`), so *every* insert is
-chained, whichever module writes it and in whichever transaction (an event written with the
-rows it describes is chained too). An event without an actor gets the process's actor:
-:func:`set_actor` (``--actor``), else ``$AGILITY_ACTOR``, else the OS user.
+The chain is made by a trigger on the events table, so *every* insert is chained, whichever
+module writes it and in whichever transaction (an event written with the rows it describes is
+chained too):
+
+- SQLite (:data:`CHAIN_TRIGGER`): an ``AFTER INSERT`` trigger calling functions this module
+  registers on every connection (:func:`register_functions`). SQLite has one writer at a time,
+  so the event before is always the last committed one.
+- PostgreSQL (:data:`PG_CHAIN`): a PL/pgSQL ``BEFORE INSERT`` trigger computing the same
+  hashes with the server's ``sha256`` and JSON escaping (which match Python's ``json.dumps``
+  with ``ensure_ascii=False``). PostgreSQL has many writers, so the chain is serialised by the
+  events advisory lock: the id default itself takes the lock before drawing the next id, and
+  the trigger reads the previous hash only then, so ids are handed out in chain order and two
+  concurrent appenders never link to the same event. The lock is transaction-scoped: it is
+  held until the inserting transaction commits or rolls back.
+
+An event without an actor gets the process's actor (the store fills it before the insert):
+:func:`set_actor` (``--actor``), else ``$AGILITY_ACTOR``, else the OS user. A row inserted with
+raw SQL and no actor gets it from the trigger: on SQLite the same process actor, on
+PostgreSQL the database login (``session_user``), which is who wrote it.
+
+An event inserted with its ``entry_hash`` already set (``agility store migrate`` copying a
+chain from another store, with its ids) keeps its link: the copy still verifies, and a forged
+link is found by the verification like any other.
 
 Because the link covers the payload's *digest*, not the payload, retention can purge a payload
 (``payload_json`` emptied, ``payload_purged_at`` set) and the chain still verifies; a purge is
@@ -40,9 +58,11 @@ from typing import Any, Literal
 
 __all__ = [
     "CHAIN_TRIGGER",
+    "PG_CHAIN",
     "AuditFinding",
     "AuditReport",
     "chain_existing",
+    "chain_setup",
     "current_actor",
     "entry_hash",
     "event_row",
@@ -120,7 +140,66 @@ CHAIN_TRIGGER = """
 """
 
 
-def chain_existing(conn: sqlite3.Connection) -> int:
+#: the advisory lock that serialises appends to the events table on PostgreSQL (the store's
+#: PostgreSQL connection uses the same key)
+EVENTS_LOCK = 7_301_190_002
+
+#: the PostgreSQL form of the chain: the id default that takes the events lock first, the
+#: trigger function and the trigger (statements in order; part of the schema: see ``_schema``)
+PG_CHAIN: tuple[str, ...] = (
+    f"""
+    CREATE OR REPLACE FUNCTION agility_next_event_id() RETURNS integer
+    LANGUAGE plpgsql VOLATILE AS $fn$
+    BEGIN
+        -- the lock before the id: ids are drawn in the order events join the chain
+        PERFORM pg_advisory_xact_lock({EVENTS_LOCK});
+        RETURN nextval(pg_get_serial_sequence('events', 'id'));
+    END
+    $fn$
+    """,
+    "ALTER TABLE events ALTER COLUMN id SET DEFAULT agility_next_event_id()",
+    f"""
+    CREATE OR REPLACE FUNCTION agility_chain_event() RETURNS trigger
+    LANGUAGE plpgsql AS $fn$
+    DECLARE
+        prev text;
+    BEGIN
+        IF NEW.entry_hash IS NOT NULL THEN
+            RETURN NEW;  -- copied from another store with its link (store migrate)
+        END IF;
+        PERFORM pg_advisory_xact_lock({EVENTS_LOCK});
+        NEW.actor := COALESCE(NEW.actor, session_user::text);
+        NEW.payload_sha256 := encode(sha256(convert_to(COALESCE(NEW.payload_json, ''),
+                                                       'UTF8')), 'hex');
+        SELECT e.entry_hash INTO prev FROM events e WHERE e.id < NEW.id
+            ORDER BY e.id DESC LIMIT 1;
+        NEW.prev_hash := COALESCE(prev, '');
+        -- the canonical JSON of entry_hash(): no spaces, strings escaped as json.dumps does
+        NEW.entry_hash := encode(sha256(convert_to(
+            '["{CHAIN_VERSION}",'
+            || COALESCE(to_json(NEW.created_at)::text, 'null') || ','
+            || COALESCE(to_json(NEW.actor)::text, 'null') || ','
+            || COALESCE(to_json(NEW.kind)::text, 'null') || ','
+            || COALESCE(to_json(NEW.subject)::text, 'null') || ','
+            || COALESCE(to_json(NEW.payload_sha256)::text, 'null') || ','
+            || to_json(NEW.prev_hash)::text || ']', 'UTF8')), 'hex');
+        RETURN NEW;
+    END
+    $fn$
+    """,
+    "DROP TRIGGER IF EXISTS events_chain ON events",
+    "CREATE TRIGGER events_chain BEFORE INSERT ON events FOR EACH ROW "
+    "EXECUTE FUNCTION agility_chain_event()",
+)
+
+
+def chain_setup(backend: str) -> tuple[str, ...]:
+    """The statements that install the chain trigger on ``backend`` (``sqlite`` or
+    ``postgres``)."""
+    return PG_CHAIN if backend == "postgres" else (CHAIN_TRIGGER,)
+
+
+def chain_existing(conn: Any) -> int:
     """Chain the events a store held before it had a chain (run once, at the upgrade).
 
     Returns:
@@ -233,7 +312,7 @@ def _purge_records(rows: Sequence[sqlite3.Row]) -> tuple[list[list[int]], dict[s
     return emptied, checkpoints
 
 
-def verify_chain(conn: sqlite3.Connection, *, expect_head: str | None = None) -> AuditReport:
+def verify_chain(conn: Any, *, expect_head: str | None = None) -> AuditReport:
     """Recompute the chain of the events table and report every broken link.
 
     Args:

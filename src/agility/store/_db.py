@@ -35,6 +35,7 @@ from agility.store._accounts import AccountTables
 from agility.store._audit import (
     AuditReport,
     chain_existing,
+    chain_setup,
     event_row,
     register_functions,
     verify_chain,
@@ -55,7 +56,7 @@ from agility.store._records import (
     ScoreRecord,
 )
 from agility.store._review_tables import ReviewTables, insert_review, review_from_row
-from agility.store._rows import dump_json, insert_event, utc_now
+from agility.store._rows import EVENT_INSERT, dump_json, event_values, insert_event, utc_now
 from agility.store._schema import AUDIT_CHAIN_STEP, MIGRATIONS, SCHEMA_VERSION
 
 __all__ = ["LEASE_HEARTBEAT_S", "LEASE_STALE_AFTER_S", "Store", "default_store_location",
@@ -362,6 +363,8 @@ class Store(AccountTables, CanaryTables, ReviewTables, EmbeddingTables):
                 for statement in _statements(MIGRATIONS[version]):
                     conn.execute(statement)
                 if version + 1 == AUDIT_CHAIN_STEP:
+                    for statement in chain_setup(self.backend):
+                        conn.execute(statement)
                     chain_existing(conn)
                 conn.execute(f"PRAGMA user_version={version + 1}")
 
@@ -559,24 +562,29 @@ class Store(AccountTables, CanaryTables, ReviewTables, EmbeddingTables):
             rows.append(tuple(d[c] for c in self._RESULT_COLS))
         sql = (f"INSERT OR REPLACE INTO results ({', '.join(self._RESULT_COLS)}) "
                f"VALUES ({', '.join('?' for _ in self._RESULT_COLS)})")
-        if len(rows) == 1 and self.backend == "postgres":
-            self._write_one(sql, rows[0])  # the runner's hot path: one round trip, not three
+        event_rows = [event_values(e, now) for e in events]
+        if len(rows) == 1 and len(event_rows) <= 1 and self.backend == "postgres":
+            # the runner's hot path: one statement (the result and its call's event), one
+            # round trip, not three
+            self._write_one(sql, rows[0], event_rows[0] if event_rows else None)
             return
         with self.transaction() as conn:
             conn.executemany(sql, rows)
-            for event in events:
-                conn.execute("INSERT INTO events (kind, subject, actor, payload_json, created_at) "
-                             "VALUES (?,?,?,?,?)", (event.kind, event.subject, event.actor,
-                                                    _json(event.payload),
-                                                    event.created_at or now))
+            for values in event_rows:
+                conn.execute(EVENT_INSERT, values)
 
-    def _write_one(self, sql: str, params: tuple[Any, ...]) -> None:
+    def _write_one(self, sql: str, params: tuple[Any, ...],
+                   event: tuple[Any, ...] | None = None) -> None:
         """One statement, committed on its own (PostgreSQL in autocommit: atomic without a
-        BEGIN and a COMMIT of its own, which would cost two more round trips)."""
+        BEGIN and a COMMIT of its own, which would cost two more round trips); with
+        ``event`` (:func:`event_values`), the event is inserted by the same statement."""
         with self._lock:
             self._refuse_if_read_only()
             try:
-                self._conn.execute(sql, params)
+                if event is None:
+                    self._conn.execute(sql, params)
+                else:
+                    self._conn.execute_with_event(sql, params, event)
             except sqlite3.Error as exc:
                 if isinstance(exc, sqlite3.IntegrityError):
                     raise

@@ -16,9 +16,10 @@ index by name and by position) and translates each statement to PostgreSQL:
 
 Concurrency: SQLite has one writer at a time; PostgreSQL has many, so the places that read
 then write take row locks (``FOR UPDATE``, see :attr:`PgConnection.for_update`), the
-migrations run under an advisory lock, and every insert into ``events`` first takes a
-transaction-scoped advisory lock, so audit events commit in the order of their ids (a reader
-that follows ``id > last seen`` never skips one).
+migrations run under an advisory lock, and every insert into ``events`` takes a
+transaction-scoped advisory lock before it draws its id (the events' id default and chain
+trigger, see ``_audit.PG_CHAIN``), so audit events commit in the order of their ids (a reader
+that follows ``id > last seen`` never skips one) and each links to the one before it.
 
 Durability: each session sets ``synchronous_commit=off``, the promise of the SQLite store
 (WAL with ``synchronous=NORMAL``): a commit survives a crash of agility or of the server, and
@@ -52,9 +53,9 @@ __all__ = ["PgConnection", "PgError", "PgIntegrityError", "is_postgres_url", "mi
 
 _SCHEMES = ("postgresql://", "postgres://")
 
-#: advisory lock keys (any constants unique to agility)
+#: advisory lock keys (any constants unique to agility; the events' lock is taken by the
+#: events table's own id default and trigger: ``_audit.EVENTS_LOCK``)
 _MIGRATE_LOCK = 7_301_190_001
-_EVENTS_LOCK = 7_301_190_002
 
 #: primary key of each table that is written with INSERT OR REPLACE
 _PRIMARY_KEYS: dict[str, tuple[str, ...]] = {
@@ -309,14 +310,23 @@ class PgConnection:
         if head.startswith(("CREATE ", "ALTER ")):
             return self._raw(migration_sql(sql))
         text, returns_id = _translate(sql)
-        if re.match(r"\s*INSERT INTO events\b", text):
-            self._raw(f"SELECT pg_advisory_xact_lock({_EVENTS_LOCK})")
         cur = self._raw(text, tuple(_param(p) for p in params))
         if returns_id:
             row = cur.fetchone()
             cur.lastrowid = None if row is None else int(row[0])
             cur._rows = []
         return cur
+
+    def execute_with_event(self, sql: str, params: Sequence[Any],
+                           event: Sequence[Any]) -> None:
+        """Run one store write and append its audit event in the same statement (one round
+        trip, atomic even in autocommit): ``event`` holds the kind, subject, actor, payload
+        JSON and time of the event (``_rows.EVENT_INSERT``'s parameters)."""
+        text, _ = _translate(sql)
+        both = (f"WITH written AS ({text} RETURNING 1) "
+                "INSERT INTO events (kind, subject, actor, payload_json, created_at) "
+                "SELECT %s::text, %s::text, %s::text, %s::text, %s::text FROM written")
+        self._raw(both, tuple(_param(p) for p in (*params, *event)))
 
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         """Run one store statement for each parameter row."""

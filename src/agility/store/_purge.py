@@ -22,7 +22,8 @@ import sqlite3
 from dataclasses import dataclass, field
 from typing import Any
 
-from agility.store._audit import PURGE_KIND, id_ranges
+from agility.store._audit import PURGE_KIND, current_actor, id_ranges
+from agility.store._rows import EVENT_INSERT
 
 __all__ = ["PurgeReport", "purge_rows"]
 
@@ -124,7 +125,6 @@ def purge_rows(conn: sqlite3.Connection, *, now: str, cutoffs: dict[str, str],
                "outputs_removed": outputs, "prompts_removed": prompts,
                "reviews_deleted": reviews, "runs_deleted": runs_deleted,
                "payloads_emptied": id_ranges(emptied), "events_deleted": deleted}
-    cur = conn.execute("INSERT INTO events (kind, subject, actor, payload_json, created_at) "
-                       "VALUES (?,?,?,?,?)", (PURGE_KIND, run, actor,
-                                              json.dumps(payload, sort_keys=True), now))
+    cur = conn.execute(EVENT_INSERT, (PURGE_KIND, run, actor or current_actor(),
+                                      json.dumps(payload, sort_keys=True), now))
     return PurgeReport(**{**report.__dict__, "tombstone_id": cur.lastrowid})

@@ -13,8 +13,8 @@ Tables, by the step of the playbook that writes them:
 - ``reviews``: expert (SME) judgments of results.
 - ``migrations``: a migration plan's lineage and verdict.
 - ``events``: the append-only audit trail (every decision and change), hash-chained by a
-  trigger (see ``_audit``): time, actor, action (``kind``), object (``subject``), payload and
-  its digest, the previous event's hash and its own.
+  trigger on both backends (see ``_audit``; migration 7): time, actor, action (``kind``),
+  object (``subject``), payload and its digest, the previous event's hash and its own.
 - ``accounts``/``auth_sessions``/``auth_keys``: people and scripts of the web apps (review
   app, gateway admin API), their login sessions and the server's signing keys (migration 3).
 - ``review_queues``/``review_items``/``review_assignments``/``review_flags``: SME review
@@ -28,8 +28,6 @@ Tables, by the step of the playbook that writes them:
 """
 
 from __future__ import annotations
-
-from agility.store._audit import CHAIN_TRIGGER
 
 MIGRATIONS: list[str] = [
     # 1: foundation
@@ -267,8 +265,9 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (rollout, epoch, arm)
     );
     """,
-    # 7: the audit chain: each event links to the one before it by hash (a trigger chains
-    # every insert; events already stored are chained once, at the upgrade: AUDIT_CHAIN_STEP).
+    # 7: the audit chain: each event links to the one before it by hash. The trigger that
+    # chains every insert differs per backend, so the store installs it after this script
+    # (``_audit.chain_setup``), then chains the events already stored (AUDIT_CHAIN_STEP).
     # A purged payload keeps its digest, so the chain still verifies after retention.
     """
     ALTER TABLE events ADD COLUMN payload_sha256 TEXT;
@@ -276,10 +275,11 @@ MIGRATIONS: list[str] = [
     ALTER TABLE events ADD COLUMN entry_hash TEXT;
     ALTER TABLE events ADD COLUMN payload_purged_at TEXT;
     CREATE INDEX events_by_time ON events(created_at);
-    """ + CHAIN_TRIGGER,
+    """,
 ]
 
-#: the migration after which the events already stored are chained (1-based version)
+#: the migration (1-based version) that adds the chain's columns: the store then installs the
+#: backend's chain trigger and chains the events already stored
 AUDIT_CHAIN_STEP = 7
 
 SCHEMA_VERSION = len(MIGRATIONS)
