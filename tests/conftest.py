@@ -6,10 +6,13 @@ import contextlib
 import errno
 import os
 import shutil
+import sqlite3
 import subprocess
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -112,6 +115,46 @@ def ray_cluster(request: pytest.FixtureRequest) -> Iterator[None]:
         yield
     finally:
         ray.shutdown()
+
+
+@contextmanager
+def _raw_database(location: str | Path) -> Iterator[Any]:
+    if str(location).startswith("postgresql://"):
+        import psycopg
+
+        with psycopg.connect(str(location), autocommit=True) as conn:
+            yield conn
+        return
+    conn = sqlite3.connect(location)
+    try:
+        yield conn
+        conn.commit()
+    finally:
+        conn.close()
+
+
+@pytest.fixture()
+def raw_database() -> Callable[[str | Path], AbstractContextManager[Any]]:
+    """Open a store's database around agility (SQLite's file, or PostgreSQL through psycopg,
+    autocommitted): what someone with write access to the database could do."""
+    return _raw_database
+
+
+def _stored_bytes(store: Store) -> bytes:
+    if store.backend == "sqlite":
+        return b"".join(Path(f"{store.path}{suffix}").read_bytes() for suffix in ("", "-wal")
+                        if Path(f"{store.path}{suffix}").exists())
+    tables = [r[0] for r in store.query(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema=current_schema()")]
+    return "\n".join(str(r[0]) for table in tables for r in store.query(
+        f"SELECT row_to_json(t)::text FROM {table} t")).encode()
+
+
+@pytest.fixture()
+def stored_bytes() -> Callable[[Store], bytes]:
+    """Everything a store holds: a SQLite store's file and WAL as bytes, a PostgreSQL store's
+    every row of every table as JSON text (its data files may compress long text)."""
+    return _stored_bytes
 
 
 class TinyDisk:

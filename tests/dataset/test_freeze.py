@@ -102,11 +102,12 @@ def test_split_will_not_overwrite_a_frozen_file(frozen: Path) -> None:
 
 def test_freeze_and_verify_with_a_store_are_audit_events(tmp_path: Path, cli: Callable,
                                                          golden_rows: Callable,
-                                                         write_jsonl: Callable) -> None:
+                                                         write_jsonl: Callable,
+                                                         store_location: str) -> None:
     from agility.store import Store
 
     path = write_jsonl(tmp_path / "g.jsonl", golden_rows({"a": 3}))
-    db = tmp_path / "audit.db"
+    db = store_location
     assert cli("--actor", "carol", "dataset", "freeze", path, "--store", db).exit_code == 0
     assert cli("dataset", "verify", path, "--store", db).exit_code == 0
     rewrite(path, lambda rows: [{**rows[0], "ground_truth": "edited"}, *rows[1:]])

@@ -4,6 +4,7 @@ export or a report when the plan's privacy policy masks those paths."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -45,37 +46,35 @@ judge_options: {{base_url: "{judge_url}"}}
     return plan
 
 
-def _everything_written(folder: Path, db: Path) -> dict[str, bytes]:
-    files = {p.name: p.read_bytes() for p in (folder / "agility-report").iterdir()}
-    for suffix in ("", "-wal", "-shm"):
-        path = Path(str(db) + suffix)
-        if path.exists():
-            files[path.name] = path.read_bytes()
-    return files
+def _reports_written(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in (folder / "agility-report").iterdir()}
 
 
-def test_the_canary_never_leaves_when_every_path_is_masked(tmp_path: Path) -> None:
+def test_the_canary_never_leaves_when_every_path_is_masked(
+        tmp_path: Path, store_location: str, stored_bytes: Callable[[Store], bytes]) -> None:
     # the model leaks the canary back in its answer: the store and reports must mask it too
     with FakeOpenAIServer(responder=lambda body: f"It is {EMAIL}, SSN {SSN}.") as models, \
             FakeOpenAIServer(responder=lambda body: JUDGMENT) as judge:
         plan = _plan(tmp_path / "m", models.base_url, judge.base_url,
                      "privacy: {mask: [EMAIL_ADDRESS, US_SSN], mode: hash}")
-        db = tmp_path / "agility.db"
+        db = store_location
         with Store(db) as store:
             result = migrate(plan, store=store, progress=False)
             assert result.steps["privacy"].startswith("masking changes the ground truth of 1")
             exported = tmp_path / "export.jsonl"
             done = CliRunner().invoke(app, ["export", "pii-plan/tgt", "-o", str(exported),
-                                            "--store", str(db)])
+                                            "--store", db])
             assert done.exit_code == 0, done.output
             audit = tmp_path / "audit.jsonl"
             assert CliRunner().invoke(app, ["audit", "export", "-o", str(audit), "--store",
-                                            str(db)]).exit_code == 0
+                                            db]).exit_code == 0
             assert store.verify_audit().ok
+            in_store = stored_bytes(store)
         sent_to_models = json.dumps(models.requests)
         sent_to_judge = json.dumps(judge.requests)
     assert len(models.requests) == 4 and len(judge.requests) == 4
-    written = _everything_written(tmp_path / "m", db)
+    written = _reports_written(tmp_path / "m")
+    written["the store"] = in_store
     written["export.jsonl"] = exported.read_bytes()
     written["audit.jsonl"] = audit.read_bytes()
     for canary in (EMAIL, SSN):
@@ -84,7 +83,7 @@ def test_the_canary_never_leaves_when_every_path_is_masked(tmp_path: Path) -> No
             assert canary.encode() not in data, f"{canary} reached {name}"
     # the masked row is there, as a keyed token (the same value keeps the same token)
     assert "<EMAIL_ADDRESS:" in sent_to_judge and b"<US_SSN:" in written["export.jsonl"]
-    assert b"<EMAIL_ADDRESS:" in written["agility.db"] + written.get("agility.db-wal", b"")
+    assert b"<EMAIL_ADDRESS:" in written["the store"]
 
 
 def test_only_the_paths_named_are_masked(tmp_path: Path) -> None:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -25,8 +25,7 @@ def _dataset(folder: Path) -> Path:
     return path
 
 
-def _store_with_two_runs(tmp_path: Path) -> Path:
-    db = tmp_path / "agility.db"
+def _store_with_two_runs(tmp_path: Path, db: str) -> str:
     dataset = _dataset(tmp_path)
     with Store(db) as store:
         for name in ("old", "keep"):
@@ -34,8 +33,9 @@ def _store_with_two_runs(tmp_path: Path) -> Path:
     return db
 
 
-def test_purging_a_run_empties_its_calls_and_the_chain_still_verifies(tmp_path: Path) -> None:
-    db = _store_with_two_runs(tmp_path)
+def test_purging_a_run_empties_its_calls_and_the_chain_still_verifies(
+        tmp_path: Path, store_location: str) -> None:
+    db = _store_with_two_runs(tmp_path, store_location)
     with Store(db) as store:
         report = purge_store(store, run="old")
         assert report.runs_deleted == ["old"] and report.payloads_emptied == 3
@@ -49,9 +49,10 @@ def test_purging_a_run_empties_its_calls_and_the_chain_still_verifies(tmp_path: 
         assert kept[0].prompt_text and "secret prompt" in kept[0].prompt_text
 
 
-def test_emptying_a_payload_without_a_purge_is_a_finding(tmp_path: Path) -> None:
-    db = _store_with_two_runs(tmp_path)
-    with sqlite3.connect(db) as conn:
+def test_emptying_a_payload_without_a_purge_is_a_finding(
+        tmp_path: Path, store_location: str, raw_database: Any) -> None:
+    db = _store_with_two_runs(tmp_path, store_location)
+    with raw_database(db) as conn:
         conn.execute("UPDATE events SET payload_json='{}', payload_purged_at='2030-01-01' "
                      "WHERE id=2")
     with Store(db) as store:
@@ -60,8 +61,8 @@ def test_emptying_a_payload_without_a_purge_is_a_finding(tmp_path: Path) -> None
 
 
 def test_retention_purges_by_age_and_deleted_audit_events_leave_a_checkpoint(
-        tmp_path: Path) -> None:
-    db = _store_with_two_runs(tmp_path)
+        tmp_path: Path, store_location: str) -> None:
+    db = _store_with_two_runs(tmp_path, store_location)
     later = datetime.now(UTC) + timedelta(days=40)
     with Store(db) as store:
         store.log_event(NewEvent(kind="late", created_at=(later - timedelta(days=1)).isoformat()))
@@ -79,26 +80,27 @@ def test_retention_purges_by_age_and_deleted_audit_events_leave_a_checkpoint(
         assert store.verify_audit().ok
 
 
-def test_deleting_the_oldest_events_without_a_purge_is_still_found(tmp_path: Path) -> None:
-    db = _store_with_two_runs(tmp_path)
-    with sqlite3.connect(db) as conn:
+def test_deleting_the_oldest_events_without_a_purge_is_still_found(
+        tmp_path: Path, store_location: str, raw_database: Any) -> None:
+    db = _store_with_two_runs(tmp_path, store_location)
+    with raw_database(db) as conn:
         conn.execute("DELETE FROM events WHERE id <= 3")
     with Store(db) as store:
         assert store.verify_audit().first_broken.problem == "removed"
 
 
-def test_cli_purge_reads_the_plans_retention(tmp_path: Path) -> None:
-    db = _store_with_two_runs(tmp_path)
+def test_cli_purge_reads_the_plans_retention(tmp_path: Path, store_location: str) -> None:
+    db = _store_with_two_runs(tmp_path, store_location)
     plan = tmp_path / "plan.yaml"
     plan.write_text("name: p\ndataset: {path: golden.jsonl}\nsource: {name: a, model: mock/a}\n"
                     "target: {name: b, model: mock/b}\nretention: {reviews: 0, raw_outputs: 0}\n")
-    done = CliRunner().invoke(app, ["store", "purge", "--plan", str(plan), "--store", str(db)])
+    done = CliRunner().invoke(app, ["store", "purge", "--plan", str(plan), "--store", db])
     assert done.exit_code == 0, done.output
     assert "6 answers" in done.output
-    assert CliRunner().invoke(app, ["audit", "verify", "--store", str(db)]).exit_code == 0
-    nothing = CliRunner().invoke(app, ["store", "purge", "--store", str(db)])
+    assert CliRunner().invoke(app, ["audit", "verify", "--store", db]).exit_code == 0
+    nothing = CliRunner().invoke(app, ["store", "purge", "--store", db])
     assert nothing.exit_code == 2 and "nothing to purge" in nothing.output
-    missing = CliRunner().invoke(app, ["store", "purge", "--run", "nope", "--store", str(db)])
+    missing = CliRunner().invoke(app, ["store", "purge", "--run", "nope", "--store", db])
     assert missing.exit_code == 2
 
 

@@ -51,9 +51,10 @@ def _cli(*args: str) -> tuple[int, str]:
     return done.exit_code, done.output
 
 
-def test_pass_needs_the_gate_and_every_required_role(tmp_path: Path) -> None:
+def test_pass_needs_the_gate_and_every_required_role(tmp_path: Path,
+                                                     store_location: str) -> None:
     plan = _migration(tmp_path / "m")
-    db = str(tmp_path / "s.db")
+    db = store_location
     with Store(db) as store:
         assert migrate(plan, store=store, progress=False).verdict == "PASS"
     code, out = _cli("signoff", str(plan), "--role", "sre", "--decision", "approve",
@@ -76,9 +77,10 @@ def test_pass_needs_the_gate_and_every_required_role(tmp_path: Path) -> None:
     assert re.fullmatch(r"[0-9a-f]{64}", saved["lineage_digest"])
 
 
-def test_a_rejection_or_a_failed_gate_is_never_a_pass(tmp_path: Path) -> None:
+def test_a_rejection_or_a_failed_gate_is_never_a_pass(tmp_path: Path,
+                                                      store_location: str) -> None:
     plan = _migration(tmp_path / "m", answers_right=False)
-    db = str(tmp_path / "s.db")
+    db = store_location
     with Store(db) as store:
         assert migrate(plan, store=store, progress=False).verdict != "PASS"
     for role in ("product_owner", "privacy"):
@@ -88,14 +90,14 @@ def test_a_rejection_or_a_failed_gate_is_never_a_pass(tmp_path: Path) -> None:
     assert code == 1 and "FAIL" in out and "the gate's verdict is" in out
 
 
-def test_a_changed_dataset_voids_earlier_approvals(tmp_path: Path) -> None:
+def test_a_changed_dataset_voids_earlier_approvals(tmp_path: Path, store_location: str) -> None:
     plan = _migration(tmp_path / "m")
-    db = tmp_path / "s.db"
+    db = store_location
     with Store(db) as store:
         migrate(plan, store=store, progress=False)
     for role in ("product_owner", "privacy"):
         _cli("signoff", str(plan), "--role", role, "--decision", "approve", "--note", "fine",
-             "--store", str(db))
+             "--store", db)
     golden = tmp_path / "m" / "golden.jsonl"
     golden.write_text(golden.read_text().replace('"ground_truth": "0"', '"ground_truth": "zero"'))
     # a new dataset hash: the runs are made afresh under new names

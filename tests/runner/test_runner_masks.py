@@ -5,7 +5,7 @@ anything is recorded."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -29,13 +29,16 @@ def _dataset(tmp_path: Path) -> Path:
     return path
 
 
-def _store_bytes(db: Path) -> bytes:
-    return b"".join(Path(f"{db}{suffix}").read_bytes() for suffix in ("", "-wal")
-                    if Path(f"{db}{suffix}").exists())
+@pytest.fixture()
+def store(store_location: str) -> Iterator[Store]:
+    """The run fixture's store, on each backend (this module's tests run on both)."""
+    with Store(store_location) as db:
+        yield db
 
 
 def test_a_store_mask_keeps_the_canary_out_of_every_stored_byte(
-        run: Callable, server, store: Store, tmp_path: Path) -> None:
+        run: Callable, server, store: Store, tmp_path: Path,
+        stored_bytes: Callable[[Store], bytes]) -> None:
     summary = run(_dataset(tmp_path), masks=RunMasks(store=_mask))
     # the model was sent the text as it is (providers are not masked) and echoed it back
     assert CANARY in json.dumps(server.requests)
@@ -43,7 +46,7 @@ def test_a_store_mask_keeps_the_canary_out_of_every_stored_byte(
     assert len(results) == 3 and all("<SECRET>" in (r.output or "") for r in results)
     calls = [e for e in store.events() if e.kind == "model.call"]
     assert len(calls) == 3 and all("<SECRET>" in json.dumps(e.payload) for e in calls)
-    assert CANARY.encode() not in _store_bytes(store.path)
+    assert CANARY.encode() not in stored_bytes(store)
     assert store.verify_audit().ok
 
 

@@ -7,8 +7,6 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -28,23 +26,6 @@ def _store_with_events(location: str | Path, count: int = 6) -> Store:
     for i in range(count):
         store.log_event(NewEvent(kind=f"test.step{i}", subject="mig", payload={"i": i}))
     return store
-
-
-@contextmanager
-def _raw(location: str | Path) -> Iterator[Any]:
-    """The database itself, around agility (what someone with write access could do)."""
-    if str(location).startswith("postgresql://"):
-        import psycopg
-
-        with psycopg.connect(str(location), autocommit=True) as conn:
-            yield conn
-        return
-    conn = sqlite3.connect(location)
-    try:
-        yield conn
-        conn.commit()
-    finally:
-        conn.close()
 
 
 def _drop_trigger_sql(location: str | Path) -> str:
@@ -79,7 +60,8 @@ def test_actor_comes_from_set_actor_then_environment_then_os_user(monkeypatch) -
         set_actor(None)
 
 
-def test_events_written_with_raw_sql_inside_a_transaction_are_chained_too(tmp_store: Store) -> None:
+def test_events_written_with_raw_sql_inside_a_transaction_are_chained_too(
+        tmp_store: Store) -> None:
     # other table modules insert their event in the same transaction as their rows
     with tmp_store.transaction() as conn:
         conn.execute("INSERT INTO events (kind, subject, payload_json, created_at) "
@@ -93,10 +75,11 @@ def test_events_written_with_raw_sql_inside_a_transaction_are_chained_too(tmp_st
     assert tmp_store.verify_audit().ok
 
 
-def test_an_edited_event_is_named_as_the_first_broken_link(store_location: str) -> None:
+def test_an_edited_event_is_named_as_the_first_broken_link(
+        store_location: str, raw_database: Any) -> None:
     db = store_location
     _store_with_events(db).close()
-    with _raw(db) as conn:
+    with raw_database(db) as conn:
         conn.execute("UPDATE events SET actor='mallory' WHERE id=3")
     with Store(db) as store:
         report = store.verify_audit()
@@ -104,20 +87,22 @@ def test_an_edited_event_is_named_as_the_first_broken_link(store_location: str) 
     assert report.first_broken.event_id == 3 and report.first_broken.problem == "edited"
 
 
-def test_an_edited_payload_is_found_even_with_its_digest_untouched(store_location: str) -> None:
+def test_an_edited_payload_is_found_even_with_its_digest_untouched(
+        store_location: str, raw_database: Any) -> None:
     db = store_location
     _store_with_events(db).close()
-    with _raw(db) as conn:
+    with raw_database(db) as conn:
         conn.execute("""UPDATE events SET payload_json='{"i": 99}' WHERE id=4""")
     with Store(db) as store:
         first = store.verify_audit().first_broken
     assert (first.event_id, first.problem) == (4, "payload edited")
 
 
-def test_an_edited_payload_with_a_recomputed_digest_breaks_its_link(store_location: str) -> None:
+def test_an_edited_payload_with_a_recomputed_digest_breaks_its_link(
+        store_location: str, raw_database: Any) -> None:
     db = store_location
     _store_with_events(db).close()
-    with _raw(db) as conn:
+    with raw_database(db) as conn:
         conn.execute("""UPDATE events SET payload_json='{"i": 99}',
                         payload_sha256=agility_sha() WHERE id=4""".replace(
             "agility_sha()", repr(__import__("hashlib").sha256(b'{"i": 99}').hexdigest())))
@@ -126,30 +111,31 @@ def test_an_edited_payload_with_a_recomputed_digest_breaks_its_link(store_locati
     assert (first.event_id, first.problem) == (4, "edited")
 
 
-def test_a_removed_event_is_named_by_the_event_after_it(store_location: str) -> None:
+def test_a_removed_event_is_named_by_the_event_after_it(
+        store_location: str, raw_database: Any) -> None:
     db = store_location
     _store_with_events(db).close()
-    with _raw(db) as conn:
+    with raw_database(db) as conn:
         conn.execute("DELETE FROM events WHERE id=3")
     with Store(db) as store:
         first = store.verify_audit().first_broken
     assert (first.event_id, first.problem) == (4, "removed")
 
 
-def test_removing_the_first_events_is_found(store_location: str) -> None:
+def test_removing_the_first_events_is_found(store_location: str, raw_database: Any) -> None:
     db = store_location
     _store_with_events(db).close()
-    with _raw(db) as conn:
+    with raw_database(db) as conn:
         conn.execute("DELETE FROM events WHERE id<=2")
     with Store(db) as store:
         first = store.verify_audit().first_broken
     assert (first.event_id, first.problem) == (3, "removed")
 
 
-def test_reordered_events_are_named(store_location: str) -> None:
+def test_reordered_events_are_named(store_location: str, raw_database: Any) -> None:
     db = store_location
     _store_with_events(db).close()
-    with _raw(db) as conn:  # swap events 3 and 4 by their ids
+    with raw_database(db) as conn:  # swap events 3 and 4 by their ids
         conn.execute("UPDATE events SET id=-1 WHERE id=3")
         conn.execute("UPDATE events SET id=3 WHERE id=4")
         conn.execute("UPDATE events SET id=4 WHERE id=-1")
@@ -158,12 +144,13 @@ def test_reordered_events_are_named(store_location: str) -> None:
     assert (first.event_id, first.problem) == (3, "reordered")
 
 
-def test_a_cut_off_tail_is_found_against_a_recorded_head(store_location: str) -> None:
+def test_a_cut_off_tail_is_found_against_a_recorded_head(
+        store_location: str, raw_database: Any) -> None:
     db = store_location
     store = _store_with_events(db)
     head = store.verify_audit().head
     store.close()
-    with _raw(db) as conn:
+    with raw_database(db) as conn:
         conn.execute("DELETE FROM events WHERE id=6")
     with Store(db) as store:
         assert store.verify_audit().ok  # a chain alone cannot see its end cut off ...
@@ -171,10 +158,11 @@ def test_a_cut_off_tail_is_found_against_a_recorded_head(store_location: str) ->
     assert report.first_broken.problem == "head missing"
 
 
-def test_an_event_inserted_around_the_trigger_is_unchained(store_location: str) -> None:
+def test_an_event_inserted_around_the_trigger_is_unchained(
+        store_location: str, raw_database: Any) -> None:
     db = store_location
     _store_with_events(db).close()
-    with _raw(db) as conn:
+    with raw_database(db) as conn:
         conn.execute(_drop_trigger_sql(db))
         conn.execute("INSERT INTO events (kind, payload_json, created_at) "
                      "VALUES ('forged', '{}', '2030-01-01')")
@@ -215,12 +203,13 @@ def test_events_stored_before_the_chain_are_chained_at_the_upgrade(store_locatio
         assert store.verify_audit().ok
 
 
-def test_cli_verify_names_the_first_broken_link_and_exits_1(store_location: str) -> None:
+def test_cli_verify_names_the_first_broken_link_and_exits_1(
+        store_location: str, raw_database: Any) -> None:
     db = store_location
     _store_with_events(db).close()
     ok = runner.invoke(app, ["audit", "verify", "--store", db])
     assert ok.exit_code == 0 and "intact: 6 events" in ok.output
-    with _raw(db) as conn:
+    with raw_database(db) as conn:
         conn.execute("UPDATE events SET created_at='2020-01-01' WHERE id=2")
     broken = runner.invoke(app, ["audit", "verify", "--store", db])
     assert broken.exit_code == 1
@@ -357,8 +346,8 @@ def test_concurrent_results_with_their_call_events_keep_one_chain(store_location
                                                           for i in range(each)}
 
 
-def test_store_migrate_copies_the_chain_so_the_copy_verifies(tmp_path: Path,
-                                                             postgres_server: Any) -> None:
+def test_store_migrate_copies_the_chain_so_the_copy_verifies(
+        tmp_path: Path, postgres_server: Any, raw_database: Any) -> None:
     from agility.store import copy_store
 
     source = tmp_path / "pilot.db"
@@ -374,7 +363,7 @@ def test_store_migrate_copies_the_chain_so_the_copy_verifies(tmp_path: Path,
         after = team.log_event(NewEvent(kind="after.copy"))  # the chain goes on from the copy
         assert after.prev_hash == head and after.id == 8
         assert team.verify_audit().ok
-    with _raw(url) as conn:  # and a copied event edited later is still found
+    with raw_database(url) as conn:  # and a copied event edited later is still found
         conn.execute("UPDATE events SET subject='other' WHERE id=2")
     with Store(url) as team:
         first = team.verify_audit().first_broken

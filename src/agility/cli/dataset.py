@@ -96,9 +96,10 @@ def split(
 
 
 #: a file command touches no store unless asked: a dataset is often checked where none exists
-AuditStoreOption = Annotated[Path | None, typer.Option(
-    "--store", help="Also record this decision as an event in the audit trail of this SQLite "
-                    "store (migrate always records it in its store).")]
+AuditStoreOption = Annotated[str | None, typer.Option(
+    "--store", help="Also record this decision as an event in the audit trail of this store "
+                    "(a SQLite file or a postgresql:// URL; migrate always records it in its "
+                    "store).")]
 
 
 @dataset_app.command("freeze")
