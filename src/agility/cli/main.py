@@ -182,7 +182,7 @@ def _root(
                               "$AGILITY_ACTOR, else the OS user)."),
 ) -> None:
     """agility: benchmark, port, validate and roll out LLM model migrations."""
-    from agility.store import set_actor
+    from agility._actor import set_actor  # light: the store loads when a command needs it
 
     set_actor(actor)
 

@@ -47,14 +47,14 @@ every later link, and the newest events can be cut off. Keep the head hash outsi
 
 from __future__ import annotations
 
-import getpass
 import hashlib
 import json
-import os
 import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
+
+from agility._actor import current_actor, set_actor
 
 __all__ = [
     "CHAIN_TRIGGER",
@@ -74,32 +74,8 @@ __all__ = [
 ]
 
 CHAIN_VERSION = "agility-audit-v1"
-ENV_ACTOR = "AGILITY_ACTOR"
 #: kind of the event a purge leaves behind (its payload names what was emptied or deleted)
 PURGE_KIND = "store.purge"
-
-_actor: str | None = None
-
-
-def set_actor(name: str | None) -> None:
-    """Use ``name`` as the actor of this process's events that name none (``--actor``);
-    None goes back to ``$AGILITY_ACTOR`` or the OS user."""
-    global _actor
-    _actor = name.strip() if name and name.strip() else None
-
-
-def current_actor() -> str:
-    """Who this process acts as: :func:`set_actor`, else ``$AGILITY_ACTOR``, else the OS user."""
-    if _actor:
-        return _actor
-    env = os.environ.get(ENV_ACTOR, "").strip()
-    if env:
-        return env
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):  # no passwd entry (a container's anonymous uid)
-        return f"uid:{os.getuid()}" if hasattr(os, "getuid") else "unknown"
-
 
 def payload_digest(payload_json: str | None) -> str:
     """SHA-256 of a payload's stored JSON text."""
