@@ -9,7 +9,6 @@ import typer
 from rich.markup import escape
 
 from agility.cli._common import ReadOnlyOption, StoreOption, console, handle_errors, open_store
-from agility.governance import export_audit, verify_audit
 from agility.store import Store, default_store_location
 
 #: this module's top-level commands (listed in agility.cli.main.COMMANDS)
@@ -39,6 +38,8 @@ def verify(
     read_only: ReadOnlyOption = False,
 ) -> None:
     """Recompute every link; name the first broken one. Exit 0 intact, 1 broken, 2 error."""
+    from agility.governance import verify_audit  # on use: it loads the masking's libraries
+
     with _open_existing(store, read_only) as db:
         report = verify_audit(db, expect_head=head)
     if report.ok:
@@ -66,6 +67,8 @@ def export(
     read_only: ReadOnlyOption = False,
 ) -> None:
     """Write the audit trail as JSON Lines (time, actor, action, object, payload, hashes)."""
+    from agility.governance import export_audit
+
     with _open_existing(store, read_only) as db:
         count = export_audit(db, out, since=since)
     console.print(f"wrote {count} events to {escape(str(out))}", highlight=False)
