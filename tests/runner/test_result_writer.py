@@ -11,7 +11,7 @@ import pytest
 
 from agility.errors import StoreError
 from agility.runner._writer import ResultWriter
-from agility.store import NewRun, ResultRecord, Store
+from agility.store import NewEvent, NewRun, ResultRecord, Store
 
 
 def _run_id(store: Store) -> int:
@@ -28,9 +28,10 @@ class Recording:
         self.store = store
         self.batches: list[int] = []
 
-    def save_results(self, run_id: int, results: list[ResultRecord]) -> None:
+    def save_results(self, run_id: int, results: list[ResultRecord],
+                     events: list[NewEvent] | None = None) -> None:
         self.batches.append(len(results))
-        self.store.save_results(run_id, results)
+        self.store.save_results(run_id, results, events or [])
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.store, name)
@@ -95,3 +96,17 @@ async def test_batches_never_exceed_the_limit(tmp_store: Store, max_batch: int) 
                            for i in range(30)))
     assert max(recording.batches) <= max_batch and sum(recording.batches) == 30
     assert len(tmp_store.results(run_id)) == 30
+
+
+async def test_each_results_call_event_is_written_with_it_and_chained(tmp_store: Store) -> None:
+    # the audit event of a call (its prompt and answer) commits in the same batch as its result
+    run_id = _run_id(tmp_store)
+    writer = ResultWriter(tmp_store, run_id, max_batch=4)
+    await asyncio.gather(*(writer.save(ResultRecord(example_id=f"e{i}", output="x"),
+                                       NewEvent(kind="model.call", subject="r",
+                                                payload={"example_id": f"e{i}"}))
+                           for i in range(10)))
+    calls = tmp_store.events(kind="model.call")
+    assert sorted(c.payload["example_id"] for c in calls) == sorted(f"e{i}" for i in range(10))
+    assert len(tmp_store.results(run_id)) == 10
+    assert tmp_store.verify_audit().ok
