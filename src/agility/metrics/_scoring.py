@@ -323,7 +323,7 @@ async def ascore_run(
                                   "carry the masking)")
         from agility.metrics._ray_scoring import ascore_on_ray
 
-        scored = await ascore_on_ray(
+        on_ray = await ascore_on_ray(
             store, run_name, metrics, judge=judge, judge_options=judge_options,
             judge_repeats=judge_repeats, concurrency=concurrency, rescore=rescore,
             on_progress=on_progress, address=ray_address)
@@ -331,9 +331,9 @@ async def ascore_run(
         # summaries say what the run's scores are now)
         store.log_event(NewEvent(kind="score.run", subject=run_name, payload={
             "metrics": {name: {"mean": summary.mean, "n_failed": summary.n_failed}
-                        for name, summary in scored.summaries.items()},
+                        for name, summary in on_ray.summaries.items()},
             "executor": "ray"}))
-        return scored.summaries
+        return on_ray.summaries
     if executor != "local":
         raise InvalidArgument("executor", executor, "must be local or ray")
     run, built = prepare_scoring(store, run_name, metrics, judge=judge,
