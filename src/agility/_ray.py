@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import math
 import os
+import socket
 import threading
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
@@ -73,6 +74,27 @@ def import_ray() -> Any:
     return ray
 
 
+def check_reachable(address: str) -> None:
+    """Refuse a ``host:port`` (or ``ray://host:port``) nobody listens on, in one line.
+
+    Ray itself retries an unreachable head for minutes, logging as it goes; ``auto`` and other
+    forms are left to Ray.
+
+    Raises:
+        UsageError: nothing accepts a connection at the address.
+    """
+    target = address.removeprefix("ray://")
+    host, sep, port = target.rpartition(":")
+    if not sep or not port.isdigit():
+        return
+    try:
+        socket.create_connection((host or "127.0.0.1", int(port)), timeout=5).close()
+    except OSError as exc:
+        raise UsageError(f"no Ray cluster answers at {address} ({exc.strerror or exc}); start "
+                         "one with 'ray start --head' or give its address",
+                         argument="ray_address") from exc
+
+
 @asynccontextmanager
 async def ray_cluster(address: str | None, cpus: int | None = None
                       ) -> AsyncIterator[tuple[Any, int]]:
@@ -81,6 +103,8 @@ async def ray_cluster(address: str | None, cpus: int | None = None
     ray = import_ray()
     started_here = False
     if not ray.is_initialized():
+        if address is not None:
+            check_reachable(address)
         ray.init(address=address, num_cpus=cpus if address is None else None,
                  include_dashboard=False, log_to_driver=False, logging_level="ERROR",
                  configure_logging=False)

@@ -55,8 +55,21 @@ ReadOnlyOption = Annotated[
 ERROR_EXIT = 2
 
 
-def open_store(path: str | Path | None, read_only: bool = False) -> Store:
-    """Open the store named by ``--store`` (or the default), read-only if asked."""
+def open_store(path: str | Path | None, read_only: bool = False, *,
+               existing: bool = False) -> Store:
+    """Open the store named by ``--store`` (or the default), read-only if asked.
+
+    ``existing``: a SQLite store that is not there is an error (the store's own "no store"
+    error) instead of a new empty one -- for commands that read or change what is stored
+    (audit, purge, sign-off verify). A PostgreSQL database that does not exist fails to
+    connect by itself.
+    """
+    if existing and not read_only:
+        from agility.store import default_store_location
+
+        location = path if path is not None else default_store_location()
+        if "://" not in str(location) and not Path(location).exists():
+            read_only = True  # a read-only open of a missing file raises the clear error
     return Store(path, read_only=read_only)
 
 
@@ -71,7 +84,7 @@ FLAGS = {
     "price_cached_input": "--price-cached-input", "price_cache_write": "--price-cache-write",
     "rows": "--rows", "dest": "--dir", "force": "--force", "html": "--html",
     "markdown": "--markdown", "criteria": "--criteria", "costs": "--costs", "map": "--map",
-    "by": "--by",
+    "by": "--by", "ray_address": "--ray-address",
     "holdout": "--holdout", "splits": "--split", "human_field": "--human-field",
     "auto_field": "--auto-field", "provider_options": "--provider-option",
     "allow_outside": "--allow-outside-plan-dir",

@@ -9,7 +9,6 @@ import typer
 from rich.markup import escape
 
 from agility.cli._common import ReadOnlyOption, StoreOption, console, handle_errors, open_store
-from agility.store import Store, default_store_location
 
 #: this module's top-level commands (listed in agility.cli.main.COMMANDS)
 app = typer.Typer()
@@ -17,16 +16,6 @@ app = typer.Typer()
 audit_app = typer.Typer(help="The hash-chained audit trail: verify it, export it.",
                         no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
-
-
-def _open_existing(store: str | None, read_only: bool) -> Store:
-    # a SQLite store that is not there is an error: opening it for writing would create an
-    # empty one, and an empty chain would be reported intact (a PostgreSQL database that does
-    # not exist fails to connect by itself)
-    location = store if store is not None else default_store_location()
-    if "://" in str(location):  # postgresql://…
-        return open_store(location, read_only)
-    return open_store(location, read_only or not Path(location).exists())
 
 
 @audit_app.command("verify")
@@ -40,7 +29,7 @@ def verify(
     """Recompute every link; name the first broken one. Exit 0 intact, 1 broken, 2 error."""
     from agility.governance import verify_audit  # on use: it loads the masking's libraries
 
-    with _open_existing(store, read_only) as db:
+    with open_store(store, read_only, existing=True) as db:
         report = verify_audit(db, expect_head=head)
     if report.ok:
         console.print(f"audit chain intact: {report.events} events"
@@ -69,6 +58,6 @@ def export(
     """Write the audit trail as JSON Lines (time, actor, action, object, payload, hashes)."""
     from agility.governance import export_audit
 
-    with _open_existing(store, read_only) as db:
+    with open_store(store, read_only, existing=True) as db:
         count = export_audit(db, out, since=since)
     console.print(f"wrote {count} events to {escape(str(out))}", highlight=False)

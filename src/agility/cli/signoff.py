@@ -73,7 +73,7 @@ def verify(
     """Show who approved what, on which evidence; exit 0 PASS, 1 FAIL or PENDING."""
     from agility.governance import signoff_status, write_signoff_record
 
-    with open_store(store) as db:
+    with open_store(store, existing=True) as db:
         status = signoff_status(db, _plan(plan))
     console.print(f"sign-off of {escape(status.plan)}: [bold]{status.verdict}[/] "
                   f"({escape(status.reason)})", highlight=False)

@@ -70,7 +70,7 @@ def purge(
     from agility.migrate import load_plan
 
     retention = load_plan(plan, allow_outside=True).retention if plan is not None else None
-    with open_store(store) as db:
+    with open_store(store, existing=True) as db:
         report = purge_store(db, retention, run=run)
     console.print(
         f"purged: {report.outputs} answers, {report.prompts} prompts, {report.reviews} "

@@ -15,17 +15,11 @@ from agility._files import atomic_write, describe_os_error
 from agility.errors import UsageError
 from agility.port._report import PortReport, ScoreRow
 from agility.report import CSP
+from agility.report._html import BASE_STYLE
 
 __all__ = ["render_port_html", "write_port_html"]
 
-_STYLE = """
-body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24px auto;
-max-width:1180px;color:#222;line-height:1.4;padding:0 16px}
-h1{font-size:22px;margin-bottom:4px}
-h2{border-bottom:2px solid #ddd;padding-bottom:4px;margin-top:32px}
-table{border-collapse:collapse;margin:8px 0 16px;font-size:13px}
-th,td{border:1px solid #ddd;padding:4px 8px;text-align:right;vertical-align:top}
-th{background:#f4f4f4}td.l,th.l{text-align:left}
+_STYLE = BASE_STYLE + """
 .meta{color:#555;font-size:13px}.na{color:#888;font-style:italic}
 .gain{display:inline-block;font-size:22px;font-weight:bold;padding:6px 14px;border-radius:6px;
 color:#fff;background:#555}.up{background:#2ca02c}.down{background:#d62728}

@@ -37,7 +37,8 @@ __all__ = ["CSP", "render_html", "write_html"]
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 
-_STYLE = """
+#: the house style both self-contained pages share (this report, the port report)
+BASE_STYLE = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24px auto;
 max-width:1180px;color:#222;line-height:1.4;padding:0 16px}
 h1{font-size:22px;margin-bottom:4px}
@@ -45,6 +46,9 @@ h2{border-bottom:2px solid #ddd;padding-bottom:4px;margin-top:32px}
 table{border-collapse:collapse;margin:8px 0 16px;font-size:13px}
 th,td{border:1px solid #ddd;padding:4px 8px;text-align:right;vertical-align:top}
 th{background:#f4f4f4}td.l,th.l{text-align:left}
+"""
+
+_STYLE = BASE_STYLE + """
 .verdict{display:inline-block;font-size:28px;font-weight:bold;padding:6px 18px;border-radius:6px;
 color:#fff}.PASS{background:#2ca02c}.FAIL{background:#d62728}.INCOMPLETE{background:#b8860b}
 .s-pass{color:#2ca02c;font-weight:bold}.s-fail{color:#d62728;font-weight:bold}
