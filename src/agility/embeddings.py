@@ -28,12 +28,13 @@ import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any, Protocol
-
-import numpy as np
+from typing import TYPE_CHECKING, Any, Protocol
 
 from agility._ray import note_model_load
 from agility.errors import MissingExtraError
+
+if TYPE_CHECKING:  # numpy is imported when a text is embedded (the light commands' rule)
+    import numpy as np
 
 __all__ = ["EMBEDDING_DIM", "EMBEDDING_MODEL", "SMALL_BATCH", "EmbeddingCache", "embed",
            "embedding_cache", "load_embedding_model", "text_hash", "threads_for_batch"]
@@ -158,6 +159,8 @@ def embedding_cache(cache: EmbeddingCache | None) -> Iterator[None]:
 
 
 def _encode(texts: list[str], batch_size: int) -> np.ndarray:
+    import numpy as np
+
     model = load_embedding_model()
     with _torch_threads(threads_for_batch(len(texts))):
         vectors = model.encode(texts, batch_size=batch_size, normalize_embeddings=True,
@@ -181,6 +184,8 @@ def embed(texts: Sequence[str], *, batch_size: int = 64) -> np.ndarray:
             encoded).
         StoreError: the cache is a store that cannot be read or written.
     """
+    import numpy as np
+
     if len(texts) == 0:
         return np.zeros((0, EMBEDDING_DIM), dtype=np.float32)
     # golden answers repeat (units, refusals, short figures): encode each distinct text once

@@ -127,6 +127,16 @@ def test_light_commands_import_no_heavy_library(tmp_path: Path) -> None:
         assert len(store.results(store.require_run("light").id)) == 3
 
 
+def test_metrics_list_imports_no_heavy_library() -> None:
+    """``agility metrics list`` describes every built-in metric (the embedding and RAG
+    metrics included) without importing numpy or any other heavy library: the metrics import
+    numpy when they embed, not when they are registered."""
+    printed, modules = _run(["metrics", "list"])
+    assert "semantic_similarity" in printed and "context_precision" in printed, printed
+    assert "agility.metrics._embedding" in modules and "agility.metrics._rag" in modules
+    assert _roots(modules, HEAVY) == set()
+
+
 def _help(group: Any) -> str:
     with CliRunner().isolation(env={"COLUMNS": "120"}) as (out, _err, _mixed):
         with pytest.raises(SystemExit) as done:

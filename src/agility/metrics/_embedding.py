@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import numpy as np
 from pydantic import Field
 
 from agility.embeddings import embed, load_embedding_model
@@ -53,6 +52,8 @@ class SemanticSimilarity(Metric):
 
     def score_many(self, items: Sequence[MetricInput]) -> list[MetricResult]:
         """Score many answers with two batched encodes."""
+        import numpy as np  # here, not at the top: `agility metrics list` stays light
+
         threshold = self.options.threshold
         # one encode for both sides: fewer, fuller batches
         vectors = embed([i.output or "" for i in items] + [i.ground_truth or "" for i in items])

@@ -28,15 +28,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
-import numpy as np
 from pydantic import BaseModel, Field
 
 from agility.metrics._base import Metric, MetricInput, MetricResult, register_metric
 from agility.metrics._judge import InvalidJudgment, JudgeMetric, _Judgment
 from agility.metrics._numbers import figures_match, parse_financial_numbers
 from agility.metrics._options import JudgeOptions, MetricOptions
+
+if TYPE_CHECKING:  # the arrays come from agility.embeddings, which imports numpy on use
+    import numpy as np
 
 __all__ = [
     "ContextPrecision",
