@@ -5,10 +5,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from conftest import HOSTILE
-
 from agility.compare import Comparison
 from agility.report import CSP, render_html, render_markdown, write_html, write_markdown
+from tests.report.conftest import HOSTILE
 
 
 def test_html_puts_the_verdict_first_then_quality_speed_cost_and_examples(
