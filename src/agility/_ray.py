@@ -27,7 +27,7 @@ from typing import Any, TypeVar
 
 from agility.errors import UsageError
 
-__all__ = ["SHARDS_PER_CPU", "SHARD_RETRIES", "drive_workers", "import_ray", "model_loads",
+__all__ = ["SHARDS_PER_CPU", "SHARD_RETRIES", "check_reachable", "drive_workers", "import_ray", "model_loads",
            "note_model_load", "plan_shards", "ray_cluster", "shared_location", "start_workers",
            "stop_workers", "worker_identity"]
 

@@ -56,3 +56,5 @@ def test_an_unreachable_ray_address_is_one_line_at_once(tmp_path: Path, command:
     assert f"no Ray cluster answers at {address}" in result.output
     assert "--ray-address" in result.output and "Traceback" not in result.output
     assert time.monotonic() - started < 30  # Ray alone retried for minutes
+    with Store(db, read_only=True) as store:  # not recorded as a failed run to resume
+        assert [r.name for r in store.list_runs()] == ["r"]

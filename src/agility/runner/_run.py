@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from agility._ray import check_reachable
 from agility._sync import run_sync
 from agility.chat import GenerationConfig
 from agility.client import Client, RateLimit, RetryPolicy
@@ -209,6 +210,9 @@ async def _arun(
         raise InvalidArgument("timeout_s", timeout_s, "must be > 0 seconds")
     if executor not in ("local", "ray"):
         raise InvalidArgument("executor", executor, "must be local or ray")
+    if executor == "ray" and ray_address is not None:
+        # before the run is recorded: a mistyped address is not a failed run to resume
+        check_reachable(ray_address)
     if executor == "ray" and (retriever is not None or turnstile is not None):
         raise UsageError("the Ray executor does not take a retriever or an interleaved run "
                          "yet; use the local executor for those", argument="executor")
