@@ -107,26 +107,38 @@ def migrate_command(
     allow_key_env: Annotated[list[str] | None, typer.Option(
         "--allow-key-env", help="An environment variable (or AWS profile) the plan may take "
                                 "a key from; repeat for more (also $AGILITY_ALLOW_KEY_ENVS).")] = None,
+    allow_system: Annotated[list[str] | None, typer.Option(
+        "--allow-system", help="A module (prefix) whose code the plan may run as a python: "
+                               "system; repeat for more (also $AGILITY_ALLOW_SYSTEMS).")] = None,
+    system_header: Annotated[list[str] | None, typer.Option(
+        "--system-header", help="HOST:HEADER=VARIABLE: send header HEADER, read from "
+                                "$VARIABLE, to the plan's http: systems on HOST (HOST:PORT "
+                                "for one port); repeat for more. A plan never names its "
+                                "systems' secrets.")] = None,
     store: StoreOption = None,
 ) -> None:
     """Run a migration plan end to end; running it again resumes where it stopped.
 
     Verifies (or freezes) the dataset, runs and scores both candidates, compares them, applies
     the sign-off gate and writes the report. A plan may come from a pull request: it can send
-    requests only to loopback and the hosts you allow here, with keys you allow here.
+    requests only to loopback and the hosts you allow here, with keys you allow here, and run
+    only the code you allow here.
     """
     # the pipeline (runner, metrics, statistics) loads when a migration runs, not for --help
     from agility.compare import EXIT_CODES
     from agility.migrate import migrate
     from agility.providers import RoutingPolicy
+    from agility.systems import parse_header_binding
 
-    routing = RoutingPolicy.from_environment(allow_host or (), allow_key_env or ())
+    routing = RoutingPolicy.from_environment(allow_host or (), allow_key_env or (),
+                                             allow_system or ())
+    headers = [parse_header_binding(text) for text in system_header or ()]
     opened = Store(store) if store is not None else None
     try:
         with ScoreBars(enabled=not no_progress) as bars:
             result = migrate(plan, store=opened, progress=not no_progress, on_step=_step,
                              allow_outside_plan_dir=allow_outside_plan_dir, routing=routing,
-                             on_score_progress=bars)
+                             on_score_progress=bars, system_headers=headers)
     finally:
         if opened is not None:
             opened.close()

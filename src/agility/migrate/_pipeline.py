@@ -18,9 +18,10 @@ Every step is idempotent: a run that finished is not called again, an interrupte
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -28,7 +29,7 @@ from agility import __version__
 from agility._files import atomic_write, describe_os_error
 from agility.compare import Comparison, compare_runs
 from agility.dataset import Dataset, freeze_dataset, load_dataset
-from agility.errors import RunSettingsChanged, UsageError
+from agility.errors import PolicyViolation, RunSettingsChanged, UsageError
 from agility.governance._checklist import governance_checklist
 from agility.governance._privacy import (
     PolicyMasks,
@@ -45,6 +46,7 @@ from agility.providers import Provider, RoutingPolicy, get_provider
 from agility.report import ChecklistItem, write_html, write_markdown
 from agility.retrieval import EmbeddingRetriever
 from agility.store import MigrationRecord, NewEvent, Store, utc_now
+from agility.systems import HeaderBinding, SystemSpec, bind_headers
 
 if TYPE_CHECKING:
     from agility.metrics import ScoreProgress
@@ -99,17 +101,67 @@ def _prepare_dataset(plan: Plan, store: Store, masks: PolicyMasks) -> tuple[Data
     return dataset, step
 
 
+class _SystemRun(BaseModel):
+    """How :func:`migrate` runs a plan's systems: what whoever runs the plan decides outside
+    it.
+
+    Attributes:
+        headers: secrets bound to hosts (``--system-header``); a plan's ``http:`` system gets
+            the headers bound to its URL's host, and nothing else.
+        allow_outside: let a system's file options leave the plan's folder.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    headers: tuple[HeaderBinding, ...] = ()
+    allow_outside: bool = False
+
+
+def _system_of(plan: Plan, side: Side, headers: tuple[HeaderBinding, ...]) -> SystemSpec | None:
+    cand: CandidateSpec = getattr(plan, side)
+    return None if cand.system is None else bind_headers(cand.system, headers)
+
+
+def _check_headers(plan: Plan, headers: tuple[HeaderBinding, ...]) -> None:
+    """A header bound to a host no system of the plan is on is a mistake (a typo in the
+    host): say so before anything runs rather than send nothing silently."""
+    urls = [c.system.http.url for c in (plan.source, plan.target)
+            if c.system is not None and c.system.http is not None]
+    for binding in headers:
+        if not any(binding.matches(url) for url in urls):
+            hosts = ", ".join(sorted({urlsplit(u).netloc for u in urls})) or "none"
+            raise UsageError(f"--system-header {binding.host}:{binding.header}: no http: "
+                             f"system of the plan is on {binding.host} (its systems' hosts: "
+                             f"{hosts})", argument="system_header")
+
+
+def _check_system_masks(plan: Plan, masks: PolicyMasks) -> None:
+    """A system gets the golden row as it is and makes calls of its own, so a policy that
+    masks what is sent to providers cannot hold for it: refused before anything runs."""
+    if masks.providers is None:
+        return
+    for side in ("source", "target"):
+        cand: CandidateSpec = getattr(plan, side)
+        if cand.system is not None:
+            raise PolicyViolation("privacy", (
+                f"{side} is a system ({cand.system.spec}): it gets the golden rows as they "
+                f"are and its own calls leave without agility's masking, so 'providers' in "
+                f"privacy.where cannot hold for it; drop it from 'where' or compare plain "
+                f"model calls"))
+
+
 def _run_job(plan: Plan, side: Side, dataset: Dataset, store: Store,
              retriever: EmbeddingRetriever | None, progress: bool,
-             masks: PolicyMasks) -> dict[str, Any]:
-    """The :func:`agility.runner.run_model` arguments of one side."""
+             masks: PolicyMasks, systems: _SystemRun) -> dict[str, Any]:
+    """The :func:`agility.runner.run_model` (or, for a system, :func:`~agility.runner.
+    run_system`) arguments of one side."""
     from agility.runner import RunMasks
 
     cand: CandidateSpec = getattr(plan, side)
     price = cand.price
     # on resume the runner checks that dataset, model, prompt and config still match, so an
     # edited plan never silently reuses answers made with other settings
-    return {
+    job = {
         "dataset": dataset, "model": cand.model_spec, "name": plan.run_name(side),
         "store": store, "provider_options": dict(cand.provider_options),
         "template": cand.prompt, "config": cand.config, "concurrency": cand.concurrency,
@@ -118,10 +170,14 @@ def _run_job(plan: Plan, side: Side, dataset: Dataset, store: Store,
         "price_output": None if price is None else price.output_per_mtok,
         "price_cached_input": None if price is None else price.cached_input_per_mtok,
         "price_cache_write": None if price is None else price.cache_write_per_mtok,
-        "retriever": retriever if cand.prompt is not None else None,
         "splits": list(plan.dataset.splits), "progress": progress,
         "masks": RunMasks(providers=masks.providers, store=masks.store,
                           policy=run_privacy_record(plan.privacy))}
+    system = _system_of(plan, side, systems.headers)
+    if system is None:
+        return {**job, "retriever": retriever if cand.prompt is not None else None}
+    base = plan.path.parent if plan.path is not None else Path.cwd()
+    return {**job, "system": system, "base_dir": base, "allow_outside": systems.allow_outside}
 
 
 def _describe(summary: RunSummary, resumed: bool) -> str:
@@ -143,17 +199,18 @@ def _settings_changed(plan: Plan, exc: RunSettingsChanged) -> UsageError:
 
 def _run_sides(plan: Plan, dataset: Dataset, store: Store,
                retriever: EmbeddingRetriever | None, progress: bool,
-               say: StepCallback, masks: PolicyMasks) -> tuple[dict[str, str], str]:
+               say: StepCallback, masks: PolicyMasks,
+               systems: _SystemRun) -> tuple[dict[str, str], str]:
     """Run both candidates and say how they were scheduled.
 
     When both sides call a model, their calls start in turn (A B A B) on this machine, so
     load drift hits both alike and cannot read as a regression; otherwise (recorded answers,
     ``schedule: sequential``) one runs after the other.
     """
-    from agility.runner import run_interleaved, run_model
+    from agility.runner import run_interleaved, run_model, run_system
 
     sides: tuple[Side, Side] = ("source", "target")
-    jobs = {side: _run_job(plan, side, dataset, store, retriever, progress, masks)
+    jobs = {side: _run_job(plan, side, dataset, store, retriever, progress, masks, systems)
             for side in sides}
     calls_model = [getattr(plan, side).recorded_outputs is None for side in sides]
     interleave = plan.schedule == "interleaved" and all(calls_model)
@@ -168,7 +225,8 @@ def _run_sides(plan: Plan, dataset: Dataset, store: Store,
             for side in sides:
                 step = "benchmark source" if side == "source" else "run target"
                 say(f"{step}: {plan.run_name(side)}")
-                summaries[side] = run_model(**jobs[side])
+                job = jobs[side]
+                summaries[side] = run_system(**job) if "system" in job else run_model(**job)
                 say(f"{step}: {_describe(summaries[side], jobs[side]['resume'])}")
     except RunSettingsChanged as exc:
         raise _settings_changed(plan, exc) from exc
@@ -269,6 +327,7 @@ def _candidate_lineage(plan: Plan, side: Side, store: Store) -> dict[str, Any]:
     run = store.require_run(plan.run_name(side))
     return {
         "name": cand.name, "run": run.name, "model": run.model_spec,
+        "system": run.meta.get("system"),
         "prompt": str(cand.prompt) if cand.prompt else None, "prompt_hash": run.template_hash,
         "config": run.config, "provider_options": run.provider_options,
         "price_table_version": run.price_table_version, "prices": run.prices,
@@ -328,7 +387,8 @@ def _models(plan: Plan) -> dict[str, Provider]:
     models: dict[str, Provider] = {}
     for side in ("source", "target"):
         cand: CandidateSpec = getattr(plan, side)
-        models[side] = get_provider(cand.model_spec, dict(cand.provider_options))
+        if cand.model_spec is not None:  # a system may name no model
+            models[side] = get_provider(cand.model_spec, dict(cand.provider_options))
     if plan.judge:
         models["judge"] = get_provider(plan.judge, dict(plan.judge_options))
     for metric in plan.metrics:  # a metric may name a judge of its own
@@ -341,6 +401,15 @@ def _models(plan: Plan) -> dict[str, Provider]:
 def _check_residency(plan: Plan) -> tuple[dict[str, Any], bool]:
     """Refuse the plan before any call when a model may run outside ``residency.allowed``;
     returns the lineage's residency mapping and whether the judge runs on this host."""
+    if plan.residency is not None:
+        for side in ("source", "target"):
+            cand: CandidateSpec = getattr(plan, side)
+            if cand.system is not None:  # its own calls go wherever its code sends them
+                raise PolicyViolation("residency", (
+                    f"{side} is a system ({cand.system.spec}): where the calls it makes on "
+                    f"its own run is not known to agility; the plan allows only "
+                    f"{', '.join(plan.residency.allowed)}. Remove the residency section or "
+                    f"compare plain model calls"))
     models = _models(plan)
     for role, provider in models.items():
         check_residency(provider, plan.residency, role=role)
@@ -378,7 +447,8 @@ def migrate(plan_path: str | Path, store: Store | None = None, progress: bool = 
             on_step: StepCallback | None = None, *,
             allow_outside_plan_dir: bool = False,
             routing: RoutingPolicy | None = None,
-            on_score_progress: ScoreProgress | None = None) -> MigrationResult:
+            on_score_progress: ScoreProgress | None = None,
+            system_headers: Sequence[HeaderBinding] = ()) -> MigrationResult:
     """Run a migration plan end to end (resuming whatever an earlier call left unfinished).
 
     Args:
@@ -391,6 +461,8 @@ def migrate(plan_path: str | Path, store: Store | None = None, progress: bool = 
         routing: the hosts and credential names the plan may route requests to, allowed
             outside the file (default: from the environment; see ``RoutingPolicy``).
         on_score_progress: told how scoring advances (``metric, done, total``).
+        system_headers: secrets for the plan's ``http:`` systems, each bound to a host (a
+            plan never names them; see :class:`agility.systems.HeaderBinding`).
 
     Returns:
         The verdict, report paths, headline figures and lineage.
@@ -403,8 +475,11 @@ def migrate(plan_path: str | Path, store: Store | None = None, progress: bool = 
     """
     say = on_step or (lambda _message: None)
     plan = load_plan(plan_path, allow_outside=allow_outside_plan_dir, routing=routing)
+    headers = tuple(system_headers)
+    _check_headers(plan, headers)
     residency, judge_local = _check_residency(plan)  # before any call or write
     masks = policy_masks(plan.privacy)
+    _check_system_masks(plan, masks)
     unmask_logs = mask_logs(masks.logs) if masks.logs is not None else None
     own_store = store is None
     store = store or Store()
@@ -433,7 +508,9 @@ def migrate(plan_path: str | Path, store: Store | None = None, progress: bool = 
             ported = port_lineage(port_result)
             say(f"port: {steps['port']}")
         sides: tuple[Side, Side] = ("source", "target")
-        ran, schedule = _run_sides(plan, dataset, store, retriever, progress, say, masks)
+        ran, schedule = _run_sides(plan, dataset, store, retriever, progress, say, masks,
+                                   _SystemRun(headers=headers,
+                                             allow_outside=allow_outside_plan_dir))
         steps.update(ran)
         for side in sides:
             steps[f"score {side}"] = _score_side(plan, side, store, on_score_progress, masks,

@@ -51,6 +51,7 @@ from agility.governance._policy import (
 from agility.port import PortSettings
 from agility.providers import RoutingPolicy, parse_model_spec, provider_class, routing_problems
 from agility.review import ReviewPolicy
+from agility.systems import SystemSpec, spec_mapping, system_problems
 
 __all__ = [
     "CandidateSpec",
@@ -88,10 +89,17 @@ class PriceSpec(_Strict):
 
 
 class CandidateSpec(_Strict):
-    """One side of the migration: a model (or its recorded answers), prompt, settings, price."""
+    """One side of the migration: a model (or its recorded answers), prompt, settings, price.
+
+    With ``system`` the side is the application under test (a ``python:`` function, an
+    ``http:`` service; see :mod:`agility.systems`) and ``model`` is the model it calls
+    through ``settings.generate`` (None: it picks its own); the plan's retriever is not used
+    for it (a system does its own retrieval).
+    """
 
     name: str = Field(pattern=_NAME)
     model: str | None = None
+    system: SystemSpec | None = None
     recorded_outputs: Path | None = None
     prompt: Path | None = None
     config: GenerationConfig = Field(default_factory=GenerationConfig)
@@ -120,8 +128,21 @@ class CandidateSpec(_Strict):
                              f"from the environment, never from a plan file")
         return value
 
+    @field_validator("system", mode="before")
+    @classmethod
+    def _one_line_system(cls, value: Any) -> Any:
+        return spec_mapping(value)  # `system: python:myapp.rag:answer` reads as its mapping
+
     @model_validator(mode="after")
     def _one_source(self) -> CandidateSpec:
+        if self.system is not None:
+            if self.recorded_outputs is not None:
+                raise ValueError("a system answers for itself: give 'system' or "
+                                 "'recorded_outputs', not both")
+            if self.model is None and self.provider_options:
+                raise ValueError("provider_options go with a model: give the model the "
+                                 "system calls")
+            return self
         if (self.model is None) == (self.recorded_outputs is None):
             raise ValueError("give exactly one of 'model' (call it) or 'recorded_outputs' "
                              "(replay answers recorded earlier)")
@@ -130,6 +151,8 @@ class CandidateSpec(_Strict):
     @model_validator(mode="after")
     def _typed_provider_options(self) -> CandidateSpec:
         # the provider's own option model, so a typo in the plan is caught at load time
+        if self.model_spec is None:
+            return self  # a system that picks its own model
         provider = parse_model_spec(self.model_spec)[0]
         try:
             parse_options(provider_class(provider).Options, f"provider {provider}",
@@ -139,9 +162,12 @@ class CandidateSpec(_Strict):
         return self
 
     @property
-    def model_spec(self) -> str:
-        """The provider/model the runner calls (``replay/PATH`` for recorded outputs)."""
-        return self.model if self.model is not None else f"replay/{self.recorded_outputs}"
+    def model_spec(self) -> str | None:
+        """The provider/model the runner calls (``replay/PATH`` for recorded outputs; None: a
+        system that picks its own model)."""
+        if self.model is not None:
+            return self.model
+        return None if self.recorded_outputs is None else f"replay/{self.recorded_outputs}"
 
 
 class DatasetSpec(_Strict):
@@ -390,6 +416,12 @@ def _check_routing(data: dict[str, Any], node: Any, source: str,
         candidate = data.get(side)
         if isinstance(candidate, dict):
             check((side, "provider_options"), candidate.get("provider_options"))
+            if candidate.get("system") is not None:
+                # code the plan names runs, and an http: system's secrets are bound to their
+                # host on the command line, never by the plan
+                found.extend(((side, "system", *field.split(".")), problem)
+                             for field, problem in system_problems(
+                                 candidate["system"], policy, secrets_from_file=False))
     check(("judge_options",), data.get("judge_options"))
     if isinstance(data.get("port"), dict):
         check(("port", "optimizer_options"), data["port"].get("optimizer_options"))
@@ -400,7 +432,8 @@ def _check_routing(data: dict[str, Any], node: Any, source: str,
     if found:
         lines = [f"{source}:{line_of(node, loc) or 1}: {'.'.join(map(str, loc))}: {problem}"
                  for loc, problem in found]
-        raise ConfigError("the plan routes requests where it may not:\n" + "\n".join(lines))
+        raise ConfigError("the plan routes requests where it may not, or runs code you did "
+                          "not allow:\n" + "\n".join(lines))
 
 
 def parse_plan(text: str, source: str = "plan.yaml", base: Path | None = None, *,

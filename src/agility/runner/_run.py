@@ -224,6 +224,12 @@ async def _arun(
         raise UsageError("a run under a privacy policy that masks what is sent or stored runs "
                          "on the local executor only (Ray tasks do not carry the masking yet)",
                          argument="executor")
+    if system is not None and masks.providers is not None:
+        raise UsageError("a privacy policy that masks what is sent to providers cannot run a "
+                         "system: the system gets the golden row as it is and makes calls of "
+                         "its own that agility does not see before they leave; drop "
+                         "'providers' from the policy's 'where' or compare plain model calls",
+                         argument="system")
     if executor == "ray" and system is not None:
         raise UsageError("the Ray executor does not run systems yet; use the local executor",
                          argument="executor")
@@ -332,6 +338,7 @@ async def arun_system(
     prices: PriceTable | str | Path | None = None,
     base_dir: str | Path | None = None,
     allow_outside: bool = False,
+    masks: RunMasks | None = None,
 ) -> RunSummary:
     """Run a system (the application under test) over ``dataset``, one result per (example,
     repeat), with the spans of each answer (see :mod:`agility.systems`).
@@ -352,6 +359,9 @@ async def arun_system(
         prices: as for :func:`arun_model` (the client settings apply to ``model``'s calls).
         base_dir: the folder the system's file options resolve in (a plan's folder).
         allow_outside: let the system's file options leave ``base_dir``.
+        masks: a privacy policy's masks. What is stored (results, spans, the audit event of
+            each example) is masked; masking what is sent to providers is refused, since a
+            system gets the golden row as it is and makes calls of its own.
 
     Returns:
         the run's summary (a system's failure on an example is that example's error).
@@ -379,7 +389,7 @@ async def arun_system(
             sample_seed=sample_seed, turnstile=turnstile, side=side, progress=progress,
             prices=prices, system=built,
             system_dir=Path(base_dir) if base_dir is not None else None,
-            allow_outside=allow_outside)
+            allow_outside=allow_outside, masks=masks)
 
 
 def _finish_event(plan: RunPlan, status: RunStatus, summary: RunSummary | None) -> NewEvent:

@@ -10,8 +10,10 @@ or with a system (:func:`agility.runner.run_system`):
 
 A system gets the candidate's settings (:class:`SystemSettings`: its model, prompt, generation
 settings, options) so the same application runs with the source's and the target's model. Its
-steps are recorded as spans (:mod:`agility.trace`). Specs named in a plan follow a trust rule
-(:func:`system_problems`): code and hosts a file names must be allowed outside it.
+steps are recorded as spans (:mod:`agility.trace`). Specs named in a file follow a trust rule
+(:func:`system_problems`): code and hosts a file names must be allowed outside it, and a
+plan's ``http:`` systems get their secrets only from :class:`HeaderBinding` s given by whoever
+runs it (:func:`bind_headers`).
 """
 
 from agility.systems._base import (
@@ -23,23 +25,31 @@ from agility.systems._base import (
     register_system,
 )
 from agility.systems._spec import (
+    HeaderBinding,
     HttpSpec,
     SystemSpec,
+    bind_headers,
     load_system_file,
+    parse_header_binding,
     parse_system_spec,
+    spec_mapping,
     system_problems,
 )
 
 __all__ = [
+    "HeaderBinding",
     "HttpSpec",
     "System",
     "SystemAnswer",
     "SystemSettings",
     "SystemSpec",
     "available_systems",
+    "bind_headers",
     "build_system",
     "load_system_file",
+    "parse_header_binding",
     "parse_system_spec",
     "register_system",
+    "spec_mapping",
     "system_problems",
 ]

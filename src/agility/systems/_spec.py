@@ -20,12 +20,18 @@ file (see :func:`system_problems`):
 - ``headers_from_env`` reads only the environment variables the user allowed
   (``$AGILITY_ALLOW_KEY_ENVS`` or ``--allow-key-env``), and literal ``headers`` never hold a
   credential-like header.
+
+A migration plan is stricter still: its ``http:`` systems carry no ``headers_from_env`` at
+all. Whoever runs the plan binds a secret to a host on the command line
+(:class:`HeaderBinding`, ``--system-header api.corp:Authorization=CORP_TOKEN``), and the
+header is sent only to a system whose URL is on that host (:func:`bind_headers`): the plan
+names neither the secret nor where it goes.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -42,11 +48,13 @@ from agility.providers._routing import (
     ENV_ALLOWED_SYSTEMS,
 )
 
-__all__ = ["HttpSpec", "SystemSpec", "load_system_file", "parse_system_spec",
-           "system_problems"]
+__all__ = ["HeaderBinding", "HttpSpec", "SystemSpec", "bind_headers", "load_system_file",
+           "parse_header_binding", "parse_system_spec", "spec_mapping", "system_problems"]
 
 _TARGET = re.compile(r"^[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*:[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*$")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")  # an HTTP token (RFC 9110)
+_KINDS = ("python", "langgraph", "http")
 
 
 def _check_target(value: str | None) -> str | None:
@@ -114,7 +122,7 @@ class SystemSpec(Options):
 
     @model_validator(mode="after")
     def _one_kind(self) -> SystemSpec:
-        given = [k for k in ("python", "langgraph", "http") if getattr(self, k) is not None]
+        given = [k for k in _KINDS if getattr(self, k) is not None]
         if len(given) != 1:
             raise ValueError("give exactly one of python, langgraph and http (got "
                              f"{', '.join(given) or 'none'})")
@@ -128,7 +136,7 @@ class SystemSpec(Options):
     @property
     def kind(self) -> str:
         """``python``, ``langgraph`` or ``http``."""
-        return next(k for k in ("python", "langgraph", "http") if getattr(self, k) is not None)
+        return next(k for k in _KINDS if getattr(self, k) is not None)
 
     @property
     def spec(self) -> str:
@@ -166,23 +174,39 @@ def parse_system_spec(text: str, rest: Mapping[str, Any] | None = None) -> Syste
     return parse_options(SystemSpec, "system", data)
 
 
-def system_problems(spec: Mapping[str, Any] | SystemSpec,
-                    policy: RoutingPolicy) -> list[tuple[str, str]]:
+def spec_mapping(value: Any) -> Any:
+    """A system as a plan writes it, in its mapping form: the one-line form
+    (``python:myapp.rag:answer``, ``http:URL``) becomes ``{python: ...}`` or
+    ``{http: {url: ...}}``; anything else is returned as it is (for validation to judge)."""
+    if isinstance(value, str):
+        kind, sep, target = value.partition(":")
+        if sep and kind in _KINDS and target:
+            return {"http": {"url": target}} if kind == "http" else {kind: target}
+    return value
+
+
+def system_problems(spec: Mapping[str, Any] | SystemSpec | str, policy: RoutingPolicy, *,
+                    secrets_from_file: bool = True) -> list[tuple[str, str]]:
     """What a system spec written in a file may not do without the user's leave.
 
     Args:
-        spec: the spec as written in the file (a mapping) or validated.
+        spec: the spec as written in the file (a mapping or its one-line form) or validated.
         policy: what the user allowed outside the file.
+        secrets_from_file: whether the file may name the variables its headers are read from
+            (``headers_from_env``, each allowed by ``policy``): a ``--system-options`` file
+            may, beside a URL the user typed; a plan, which names the URL too, may not.
 
     Returns:
         ``(field, problem)`` pairs; empty when everything is allowed.
     """
-    data: Mapping[str, Any] = spec.model_dump() if isinstance(spec, SystemSpec) else spec
+    data = spec.model_dump() if isinstance(spec, SystemSpec) else spec_mapping(spec)
+    if not isinstance(data, Mapping):
+        return []  # not a spec at all: validation says so
     problems: list[tuple[str, str]] = []
     for kind in ("python", "langgraph"):
         target = data.get(kind)
-        if not isinstance(target, str):
-            continue
+        if not isinstance(target, str) or not _TARGET.match(target):
+            continue  # not a target at all: validation says so
         module = target.partition(":")[0]
         if module == "agility" or module.startswith("agility."):
             continue  # agility's own code (checked again where it is imported)
@@ -204,7 +228,12 @@ def system_problems(spec: Mapping[str, Any] | SystemSpec,
                                              f"file ({ENV_ALLOWED_HOSTS}={with_port} or "
                                              f"--allow-host {with_port})"))
         for header, env in dict(http.get("headers_from_env") or {}).items():
-            if env not in policy.credentials:
+            if not secrets_from_file:
+                problems.append((f"http.headers_from_env.{header}",
+                                 "a plan may not choose which secret is sent where: bind it "
+                                 "to the host when you run the plan (--system-header "
+                                 f"HOST:{header}=VARIABLE)"))
+            elif env not in policy.credentials:
                 problems.append((f"http.headers_from_env.{header}",
                                  f"a file may not choose which secret is sent ({env!r}): allow "
                                  f"it outside the file ({ENV_ALLOWED_KEY_ENVS}={env} or "
@@ -255,3 +284,75 @@ def load_system_file(path: str | Path, spec: str, policy: RoutingPolicy) -> Syst
         lines = [f"{path}:{line_of(node, (p.option.split('.')[-1],)) or 1}: {p}"
                  for p in exc.problems]
         raise ConfigError("invalid system options:\n" + "\n".join(lines)) from None
+
+
+class HeaderBinding(Options):
+    """A header whose value is read from an environment variable and sent only to one host:
+    how whoever runs a plan gives its ``http:`` systems their credentials (see the module
+    docstring).
+
+    ``host`` is a host name (any port) or ``host:port``.
+    """
+
+    host: str = Field(min_length=1)
+    header: str
+    env: str
+
+    @field_validator("host")
+    @classmethod
+    def _lower(cls, value: str) -> str:
+        return value.lower()
+
+    @field_validator("header")
+    @classmethod
+    def _header(cls, value: str) -> str:
+        if not _HEADER_NAME.match(value):
+            raise ValueError(f"{value!r} is not an HTTP header name")
+        return value
+
+    @field_validator("env")
+    @classmethod
+    def _env(cls, value: str) -> str:
+        if not _ENV_NAME.match(value):
+            raise ValueError(f"{value!r} is not an environment variable name")
+        return value
+
+    def matches(self, url: str) -> bool:
+        """Whether ``url`` is on this binding's host (and port, when it names one)."""
+        parts = urlsplit(url)
+        host = (parts.hostname or "").lower()
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        wanted_host, sep, wanted_port = self.host.rpartition(":") if self.host.count(":") == 1 \
+            else (self.host, "", "")
+        if not sep:
+            return host == self.host
+        return host == wanted_host and str(port) == wanted_port
+
+
+def parse_header_binding(text: str) -> HeaderBinding:
+    """``HOST[:PORT]:HEADER=VARIABLE`` (``api.corp:Authorization=CORP_TOKEN``) as a
+    :class:`HeaderBinding`.
+
+    Raises:
+        UsageError: the text is not of that form (named as the ``system_header`` argument).
+    """
+    where, sep, env = text.partition("=")
+    host, colon, header = where.rpartition(":")
+    if not sep or not colon or not host or not header or not env:
+        raise UsageError(f"system header {text!r} is not HOST:HEADER=VARIABLE (for example "
+                         f"api.corp:Authorization=CORP_TOKEN)", argument="system_header")
+    return parse_options(HeaderBinding, "system header",
+                         {"host": host, "header": header, "env": env})
+
+
+def bind_headers(spec: SystemSpec, bindings: Sequence[HeaderBinding]) -> SystemSpec:
+    """``spec`` with the headers bound to its URL's host (an ``http:`` system's
+    ``headers_from_env``); any other spec is returned as it is."""
+    if spec.http is None:
+        return spec
+    found = {b.header: b.env for b in bindings if b.matches(spec.http.url)}
+    if not found:
+        return spec
+    http = spec.http.model_copy(update={"headers_from_env": {**spec.http.headers_from_env,
+                                                             **found}})
+    return spec.model_copy(update={"http": http})
