@@ -7,25 +7,50 @@ request all speak the same types without depending on each other.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 __all__ = ["ChatRequest", "Completion", "GenerationConfig", "Message", "StreamEnd", "StreamEvent",
-           "TextDelta", "ToolCall"]
+           "TextDelta", "ToolCall", "ToolSpec", "mask_message", "mask_tool_calls"]
 
-Role = Literal["system", "user", "assistant"]
+Role = Literal["system", "user", "assistant", "tool"]
+
+
+def _empty(value: Any) -> bool:
+    return not value
+
+
+def _none(value: Any) -> bool:
+    return value is None
 
 
 class Message(BaseModel):
-    """One chat message."""
+    """One chat message.
+
+    An agent's turns use two more fields: an ``assistant`` message that called tools carries
+    them in ``tool_calls`` (its ``content`` may be empty), and a ``tool`` message holds one
+    tool's result for the call ``tool_call_id``. Both are left out of a dump when unset, so a
+    plain message serialises (and hashes) as it always did.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     role: Role
     content: str
+    tool_calls: list[ToolCall] = Field(default_factory=list, exclude_if=_empty)
+    tool_call_id: str | None = Field(default=None, exclude_if=_none)
+
+    @model_validator(mode="after")
+    def _tool_fields(self) -> Message:
+        if self.tool_calls and self.role != "assistant":
+            raise ValueError("only an assistant message carries tool_calls")
+        if (self.role == "tool") != (self.tool_call_id is not None):
+            raise ValueError("a tool message (and only a tool message) names the tool_call_id "
+                             "it answers")
+        return self
 
 
 class GenerationConfig(BaseModel):
@@ -61,15 +86,17 @@ class ToolCall(BaseModel):
     """One call of a tool: its name and its arguments (a JSON object).
 
     Built from any of the usual forms: ``{name, arguments}`` (arguments an object or a JSON
-    string), OpenAI's ``{type: function, function: {name, arguments}}`` and Anthropic's
-    ``{type: tool_use, name, input}``. An ``id`` the provider gave is not kept (calls are
-    compared by what they do).
+    string), OpenAI's ``{id, type: function, function: {name, arguments}}``, Anthropic's
+    ``{type: tool_use, id, name, input}`` and LangChain's ``{name, args, id}``. ``id`` is the
+    provider's handle for the call (a tool's result names it); metrics compare calls by what
+    they do, never by id.
     """
 
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(min_length=1)
     arguments: dict[str, Any] = Field(default_factory=dict)
+    id: str | None = Field(default=None, exclude_if=_none)
 
     @model_validator(mode="before")
     @classmethod
@@ -78,10 +105,15 @@ class ToolCall(BaseModel):
             return value
         data = dict(value)
         if isinstance(data.get("function"), Mapping):  # OpenAI
-            data = dict(data["function"])
+            data = {**dict(data["function"]), "id": data.get("id")}
         elif data.get("type") == "tool_use" or "input" in data:  # Anthropic
-            data = {"name": data.get("name"), "arguments": data.get("input", {})}
-        data = {k: v for k, v in data.items() if k in ("name", "arguments")}
+            data = {"name": data.get("name"), "arguments": data.get("input", {}),
+                    "id": data.get("id")}
+        elif "args" in data and "arguments" not in data:  # LangChain
+            data = {"name": data.get("name"), "arguments": data.get("args"), "id": data.get("id")}
+        data = {k: v for k, v in data.items() if k in ("name", "arguments", "id")}
+        if data.get("id") is None:
+            data.pop("id", None)
         arguments = data.get("arguments")
         if isinstance(arguments, str):
             try:
@@ -94,13 +126,79 @@ class ToolCall(BaseModel):
         return data
 
 
+def _mask_value(value: Any, mask: Callable[[str], str]) -> Any:
+    if isinstance(value, str):
+        return mask(value)
+    if isinstance(value, Mapping):
+        return {k: _mask_value(v, mask) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_mask_value(v, mask) for v in value]
+    return value
+
+
+def mask_tool_calls(calls: list[ToolCall], mask: Callable[[str], str]) -> list[ToolCall]:
+    """``calls`` with every text in their arguments through ``mask`` (a privacy policy's
+    masking: a model's call may carry the personal data it was given)."""
+    return [c.model_copy(update={"arguments": _mask_value(c.arguments, mask)}) for c in calls]
+
+
+def mask_message(message: Message, mask: Callable[[str], str]) -> Message:
+    """``message`` with its text and its tool calls' arguments through ``mask``."""
+    update: dict[str, Any] = {"content": mask(message.content)}
+    if message.tool_calls:
+        update["tool_calls"] = mask_tool_calls(message.tool_calls, mask)
+    return message.model_copy(update=update)
+
+
+class ToolSpec(BaseModel):
+    """A tool the model may call: its name, what it does, and its arguments' JSON schema.
+
+    Built from ``{name, description, parameters}``, OpenAI's ``{type: function, function:
+    {...}}`` or Anthropic's ``{name, description, input_schema}``.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
+    description: str | None = None
+    parameters: dict[str, Any] = Field(
+        default_factory=lambda: {"type": "object", "properties": {}})
+
+    @model_validator(mode="before")
+    @classmethod
+    def _any_form(cls, value: Any) -> Any:
+        if not isinstance(value, Mapping):
+            return value
+        data = dict(value)
+        if isinstance(data.get("function"), Mapping):  # OpenAI
+            data = dict(data["function"])
+        if "input_schema" in data and "parameters" not in data:  # Anthropic
+            data["parameters"] = data.pop("input_schema")
+        return {k: v for k, v in data.items() if k != "strict"}
+
+
 class ChatRequest(BaseModel):
-    """What the runner asks a provider for."""
+    """What the runner asks a provider for.
+
+    ``tools`` the model may call; ``tool_choice`` is ``auto`` (the provider's default when
+    tools are given), ``none``, ``required`` (some tool) or one tool's name (that tool).
+    Both are left out of a dump when unset.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
     messages: list[Message]
     config: GenerationConfig = Field(default_factory=GenerationConfig)
+    tools: list[ToolSpec] = Field(default_factory=list, exclude_if=_empty)
+    tool_choice: str | None = Field(default=None, exclude_if=_none)
+
+    @model_validator(mode="after")
+    def _known_tool(self) -> ChatRequest:
+        if self.tool_choice is not None and self.tool_choice not in ("auto", "none", "required") \
+                and self.tool_choice not in {t.name for t in self.tools}:
+            raise ValueError(f"tool_choice {self.tool_choice!r} is neither auto, none, required "
+                             f"nor one of the tools")
+        return self
 
 
 class Completion(BaseModel):
@@ -131,6 +229,8 @@ class Completion(BaseModel):
     extra_cost_usd: float | None = None
     #: provider-reported figures kept for the record (e.g. Bedrock's own latencyMs)
     provider_metrics: dict[str, Any] = Field(default_factory=dict)
+    #: the tools the model called, in order (``text`` may then be empty)
+    tool_calls: list[ToolCall] = Field(default_factory=list, exclude_if=_empty)
 
 
 @dataclass(frozen=True, slots=True)

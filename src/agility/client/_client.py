@@ -15,12 +15,20 @@ from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from contextlib import aclosing
 from dataclasses import dataclass
 from types import TracebackType
+from typing import Any
 
-from agility.chat import ChatRequest, Completion, StreamEnd, StreamEvent, TextDelta
+from agility.chat import (
+    ChatRequest,
+    Completion,
+    StreamEnd,
+    StreamEvent,
+    TextDelta,
+    mask_message,
+)
 from agility.client._adaptive import AdaptiveConcurrency
 from agility.client._ratelimit import RateLimit, RateLimiter, estimate_tokens
 from agility.client._retry import RetryExhausted, RetryPolicy, call_with_retry, is_throttle
-from agility.errors import ProviderTimeout, StreamError, scrub_secrets
+from agility.errors import ProviderTimeout, StreamError, UsageError, scrub_secrets
 from agility.pricing import Price, completion_cost
 from agility.providers import Provider
 from agility.trace import active_trace, agility_call, record_call
@@ -124,7 +132,11 @@ class Client:
 
         A failure of any kind (a provider error, a timeout, an adapter's exception) is returned
         in the outcome, never raised; cancellation propagates.
+
+        Raises:
+            UsageError: the request has tools and the provider does not pass them through.
         """
+        self._check_tools(request)
         request = self.masked(request)  # a privacy policy's masking, before any path
         trace = active_trace()
         if trace is not None:  # inside a system's example: the call becomes a span
@@ -134,6 +146,14 @@ class Client:
             self._record(trace, request, outcome, started)
             return outcome
         return await self._call(request, example_id, extra_cost_usd)
+
+    def _check_tools(self, request: ChatRequest) -> None:
+        # refused before the call: a provider that drops the tools would answer as if the
+        # model had chosen not to call any, and the run would score that silently
+        if request.tools and not self.provider.supports_tools:
+            raise UsageError(f"provider {self.provider.name} does not pass tools to the model "
+                             f"yet (an openai/ endpoint does: OpenAI, vLLM, Ollama, the "
+                             f"llama.cpp server)", argument="tools")
 
     def _record(self, trace: Trace, request: ChatRequest, outcome: CallOutcome,
                 started: float) -> None:
@@ -148,11 +168,11 @@ class Client:
             input_tokens=None if completion is None else completion.input_tokens,
             output_tokens=None if completion is None else completion.output_tokens,
             cost_usd=None if self.price is None or completion is None else outcome.cost_usd,
-            error=outcome.error_text,
-            attributes={"attempts": outcome.attempts} if outcome.attempts > 1 else None)
+            error=outcome.error_text, attributes=_call_attributes(outcome))
         trace.prompt = list(request.messages)
         if completion is not None:
             trace.extras["request_id"] = completion.request_id
+            trace.tool_calls.extend(completion.tool_calls)
 
     async def _call(self, request: ChatRequest, example_id: str | None,
                     extra_cost_usd: float) -> CallOutcome:
@@ -229,6 +249,7 @@ class Client:
             example_id: the golden example the call is for (replay looks answers up by it).
             extra_cost_usd: per-query cost beside the tokens, added to the cost.
         """
+        self._check_tools(request)
         return ClientStream(self, self.masked(request), example_id=example_id,
                             extra_cost_usd=extra_cost_usd)
 
@@ -238,7 +259,7 @@ class Client:
             return request
         mask = self.mask
         return request.model_copy(update={"messages": [
-            m.model_copy(update={"content": mask(m.content)}) for m in request.messages]})
+            mask_message(m, mask) for m in request.messages]})
 
     def _succeeded(self, completion: Completion, estimate: int, attempts: int, waited_s: float,
                    throttled: int, extra_cost_usd: float) -> CallOutcome:
@@ -381,3 +402,14 @@ class ClientStream:
                                    cost_usd=None, retry_wait_ms=waited * 1000.0,
                                    throttled=throttled)
 
+
+
+def _call_attributes(outcome: CallOutcome) -> dict[str, Any] | None:
+    """What a call's span carries beside its figures: attempts beyond the first, and the
+    names of the tools the model called."""
+    attributes: dict[str, Any] = {}
+    if outcome.attempts > 1:
+        attributes["attempts"] = outcome.attempts
+    if outcome.completion is not None and outcome.completion.tool_calls:
+        attributes["tool_calls"] = [call.name for call in outcome.completion.tool_calls]
+    return attributes or None

@@ -94,6 +94,9 @@ class Provider(abc.ABC):
     #: calls the provider can work on at once (None: no limit of its own); a model in this
     #: process answers one at a time, and the client queues the others outside their timeout
     max_parallel_calls: ClassVar[int | None] = None
+    #: True when the adapter sends a request's ``tools`` and reads the calls back
+    #: (``Completion.tool_calls``); a request with tools to any other provider is refused
+    supports_tools: ClassVar[bool] = False
 
     def __init__(self, model: str, options: ProviderOptions | Mapping[str, Any] | None = None,
                  **more: Any) -> None:

@@ -33,7 +33,15 @@ import aiohttp
 import orjson
 from pydantic import Field
 
-from agility.chat import ChatRequest, Completion, StreamEnd, StreamEvent, TextDelta
+from agility.chat import (
+    ChatRequest,
+    Completion,
+    Message,
+    StreamEnd,
+    StreamEvent,
+    TextDelta,
+    ToolCall,
+)
 from agility.errors import ProviderAuthError, ProviderError, ProviderTimeout, StreamError
 from agility.providers._base import Location, Provider, ProviderOptions, Stopwatch, host_location
 from agility.providers._common import (
@@ -90,6 +98,7 @@ class OpenAIProvider(HeaderCredentials, Provider):
     name = "openai"
     Options = OpenAIOptions
     options: OpenAIOptions
+    supports_tools = True
 
     def __init__(self, model: str, options: OpenAIOptions | Mapping[str, Any] | None = None,
                  **more: Any) -> None:
@@ -130,10 +139,17 @@ class OpenAIProvider(HeaderCredentials, Provider):
         config = request.config
         body: dict[str, Any] = {
             "model": self.model,
-            "messages": [{"role": m.role, "content": m.content} for m in request.messages],
+            "messages": [_message(m) for m in request.messages],
             "stream": True,
             "stream_options": {"include_usage": True},
         }
+        if request.tools:
+            body["tools"] = [{"type": "function", "function": t.model_dump(exclude_none=True)}
+                             for t in request.tools]
+        if request.tool_choice is not None:
+            body["tool_choice"] = request.tool_choice \
+                if request.tool_choice in ("auto", "none", "required") \
+                else {"type": "function", "function": {"name": request.tool_choice}}
         for field in ("temperature", "top_p", "stop", "seed"):
             value = getattr(config, field)
             if value is not None:
@@ -334,6 +350,8 @@ class _StreamState:
         self.received = 0  # body bytes received
         self.started = False
         self.done = False
+        #: tool calls by their stream index: id, name and the argument text as it arrives
+        self.tools: dict[int, dict[str, Any]] = {}
 
     async def read(self, response: aiohttp.ClientResponse, watch: Stopwatch,
                    provider: OpenAIProvider) -> AsyncGenerator[str, None]:
@@ -399,14 +417,49 @@ class _StreamState:
         if chunk.get("usage"):
             self.usage = chunk["usage"]
         for choice in chunk.get("choices") or []:
-            content = (choice.get("delta") or {}).get("content")
+            delta = choice.get("delta") or {}
+            content = delta.get("content")
             if content:
                 if watch.first_token is None:
                     watch.first_token = arrived
                 self.parts.append(content)
+            if delta.get("tool_calls"):
+                # a call is the answer's first output too: it starts the TTFT clock
+                if watch.first_token is None:
+                    watch.first_token = arrived
+                self._take_tool_deltas(delta["tool_calls"])
             if choice.get("finish_reason"):
                 self.finish_reason = choice["finish_reason"]
         return False
+
+    def _take_tool_deltas(self, deltas: list[Any]) -> None:
+        """Stitch streamed tool calls together: the first delta of a call (by ``index``)
+        brings its id and name, every delta more of its arguments' JSON text."""
+        for position, delta in enumerate(deltas):
+            if not isinstance(delta, dict):
+                continue
+            index = delta.get("index", position)
+            call = self.tools.setdefault(index, {"id": None, "name": "", "arguments": ""})
+            call["id"] = call["id"] or delta.get("id")
+            function = delta.get("function") or {}
+            # OpenAI names the function in a call's first delta only; the llama.cpp Python
+            # server repeats it in every delta: the first name given is the name
+            call["name"] = call["name"] or function.get("name") or ""
+            call["arguments"] += function.get("arguments") or ""
+
+    def tool_calls(self, provider: OpenAIProvider) -> list[ToolCall]:
+        """The streamed tool calls, in order (a call whose arguments are not JSON fails the
+        answer: the model produced no usable call)."""
+        calls = []
+        for _index, call in sorted(self.tools.items()):
+            try:
+                calls.append(ToolCall.model_validate(call))
+            except ValueError as exc:
+                raise StreamError(f"the model called a tool with arguments that are not a "
+                                  f"JSON object: {_show(str(call['arguments']).encode())}",
+                                  provider=provider.name, model=provider.model,
+                                  request_id=self.request_id) from exc
+        return calls
 
     def completion(self, request: ChatRequest, watch: Stopwatch,
                    provider: OpenAIProvider) -> Completion:
@@ -429,7 +482,20 @@ class _StreamState:
             text=text, ttft_ms=watch.ttft_ms, latency_ms=watch.latency_ms,
             input_tokens=input_tokens, output_tokens=output_tokens, cached_input_tokens=cached,
             reasoning_tokens=reasoning, tokens_estimated=estimated, finish_reason=self.finish_reason,
-            request_id=self.request_id)
+            request_id=self.request_id, tool_calls=self.tool_calls(provider))
+
+
+def _message(message: Message) -> dict[str, Any]:
+    """A message in Chat Completions form (an assistant's tool calls, a tool's result)."""
+    data: dict[str, Any] = {"role": message.role, "content": message.content}
+    if message.tool_calls:  # content stays a string: some servers refuse a null one
+        data["tool_calls"] = [
+            {"id": call.id or f"call_{index}", "type": "function",
+             "function": {"name": call.name, "arguments": json.dumps(call.arguments)}}
+            for index, call in enumerate(message.tool_calls)]
+    if message.tool_call_id is not None:
+        data["tool_call_id"] = message.tool_call_id
+    return data
 
 
 def _show(data: bytes) -> str:

@@ -98,6 +98,8 @@ async def call_system(ctx: Any, example: Any, repeat_index: int) -> ResultRecord
     }
     if answer is None:
         return ResultRecord(error=error, **{**figures, **common, "cost_usd": None})
+    # the calls the system reports, else those its models asked for through agility's client
+    calls = answer.tool_calls if answer.tool_calls is not None else trace.tool_calls
     return ResultRecord(output=answer.output, contexts=answer.contexts,
-                        tool_calls=[c.model_dump(mode="json") for c in answer.tool_calls],
+                        tool_calls=[c.model_dump(mode="json") for c in calls],
                         **figures, **common)

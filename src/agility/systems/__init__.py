@@ -5,8 +5,8 @@ or with a system (:func:`agility.runner.run_system`):
 
 - ``python:package.module:function``: the team's own code (a RAG pipeline, a chain of calls);
 - ``http:URL``: the team's own service, one request per example;
-- ``langgraph:package.module:graph`` is reserved for compiled LangGraph graphs and rejected
-  for now (call the graph from a ``python:`` function).
+- ``langgraph:package.module:graph``: a LangGraph graph (extra ``langgraph``); its nodes get
+  the settings with :func:`graph_settings`.
 
 A system gets the candidate's settings (:class:`SystemSettings`: its model, prompt, generation
 settings, options) so the same application runs with the source's and the target's model. Its
@@ -24,6 +24,7 @@ from agility.systems._base import (
     build_system,
     register_system,
 )
+from agility.systems._langgraph import assistant_message, chat_messages, graph_settings
 from agility.systems._spec import (
     HeaderBinding,
     HttpSpec,
@@ -43,9 +44,12 @@ __all__ = [
     "SystemAnswer",
     "SystemSettings",
     "SystemSpec",
+    "assistant_message",
     "available_systems",
     "bind_headers",
     "build_system",
+    "chat_messages",
+    "graph_settings",
     "load_system_file",
     "parse_header_binding",
     "parse_system_spec",

@@ -2,7 +2,7 @@
 
 A system is the application under test: a RAG pipeline, a chain of calls, an agent. The plain
 model call of :func:`agility.runner.run_model` stays what it is; a system is another way to
-produce a result. Each kind (``python``, ``http``; ``langgraph`` is reserved, not built yet) is one class behind
+produce a result. Each kind (``python``, ``http``, ``langgraph``) is one class behind
 :class:`System`, built by :func:`build_system`; third parties add kinds through the
 ``agility.systems`` entry-point group.
 """
@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from agility.chat import ChatRequest, Completion, GenerationConfig, Message, ToolCall
+from agility.chat import ChatRequest, Completion, GenerationConfig, Message, ToolCall, ToolSpec
 from agility.errors import SystemCallError, UnknownName, UsageError
 from agility.systems._spec import SystemSpec
 
@@ -39,15 +39,16 @@ class SystemAnswer(BaseModel):
 
     ``contexts`` are the documents it used (None: it does not say); ``tool_calls`` the tools
     it called, in order (:class:`~agility.chat.ToolCall` or any form it accepts: ``{name,
-    arguments}``, OpenAI's, Anthropic's), stored with the result for the tool-call metrics;
-    ``metadata`` is accepted and not stored yet.
+    arguments}``, OpenAI's, Anthropic's), stored with the result for the tool-call metrics
+    (None: it does not say, and the calls its models asked for through agility's client are
+    stored instead); ``metadata`` is accepted and not stored yet.
     """
 
     model_config = ConfigDict(extra="forbid")
 
     output: str
     contexts: list[str] | None = None
-    tool_calls: list[ToolCall] = Field(default_factory=list)
+    tool_calls: list[ToolCall] | None = None
     metadata: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -84,7 +85,7 @@ class SystemSettings:
 
     async def generate(self, messages: Sequence[Message] | ChatRequest, *,
                        name: str = "generate", config: GenerationConfig | None = None,
-                       tools: Sequence[Any] | None = None,
+                       tools: Sequence[Any] | None = None, tool_choice: str | None = None,
                        example_id: str | None = None) -> Completion:
         """Call the candidate's model through agility's client (retries, rate limits, TTFT,
         tokens, cost) and record the call as a span named ``name``.
@@ -93,14 +94,17 @@ class SystemSettings:
             messages: the messages (or a whole request).
             name: the span's name (``rewrite``, ``answer``): the comparison groups by it.
             config: settings over the candidate's (which are over nothing).
-            tools: reserved: tool definitions are not passed to providers yet (raises).
+            tools: the tools the model may call (:class:`~agility.chat.ToolSpec` or any form
+                it reads: OpenAI's, Anthropic's); the calls come back in the completion's
+                ``tool_calls`` and the span's ``tool_calls`` attribute.
+            tool_choice: ``auto``, ``none``, ``required`` or the name of the tool to call.
             example_id: the golden example (the replay provider looks answers up by it).
 
         Returns:
             The completion.
 
         Raises:
-            UsageError: the candidate names no model.
+            UsageError: the candidate names no model, or its provider does not pass tools.
             ProviderError: the call failed after its retries (the example fails with it).
         """
         from agility.trace import span
@@ -109,15 +113,14 @@ class SystemSettings:
             raise UsageError("this system's candidate names no model, so settings.generate() "
                              "has nothing to call: give the candidate a model",
                              argument="model")
-        if tools:
-            raise UsageError("settings.generate(tools=...) is not supported yet: providers do "
-                             "not pass tools through (issue 18); call the tools in the system "
-                             "and return them as the answer's tool_calls", argument="tools")
         if isinstance(messages, ChatRequest):
             request = messages
         else:
             merged = (self.config or GenerationConfig()).merged(config)
-            request = ChatRequest(messages=list(messages), config=merged)
+            request = ChatRequest(messages=list(messages), config=merged,
+                                  tools=[ToolSpec.model_validate(t) if not isinstance(t, ToolSpec)
+                                         else t for t in tools or ()],
+                                  tool_choice=tool_choice)
         async with span(name, kind="llm"):
             outcome = await self.client.call(request, example_id=example_id)
         if outcome.error is not None:
@@ -194,6 +197,7 @@ class System(abc.ABC):
 _REGISTRY: dict[str, type[System] | str] = {
     "python": "agility.systems._python:PythonSystem",
     "http": "agility.systems._http:HttpSystem",
+    "langgraph": "agility.systems._langgraph:LangGraphSystem",
 }
 _ENTRY_POINT_GROUP = "agility.systems"
 

@@ -126,11 +126,6 @@ class SystemSpec(Options):
         if len(given) != 1:
             raise ValueError("give exactly one of python, langgraph and http (got "
                              f"{', '.join(given) or 'none'})")
-        if self.langgraph is not None:
-            # reserved (issue 18): until the graph runner lands, say so instead of failing late
-            raise ValueError("langgraph: systems are not available yet; call the graph from a "
-                             "python: function meanwhile (return (await graph.ainvoke(...)) "
-                             "with its model calls through settings.generate)")
         return self
 
     @property

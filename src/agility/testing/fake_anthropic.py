@@ -15,7 +15,7 @@ import json
 from typing import Any
 
 from agility.testing._http import HTTPRequest, HTTPResponder
-from agility.testing.fake_openai import FakeOpenAIServer, Fault, split_tokens
+from agility.testing.fake_openai import FakeOpenAIServer, Fault, _reply, split_tokens
 
 __all__ = ["FakeAnthropicServer"]
 
@@ -51,7 +51,7 @@ class FakeAnthropicServer(FakeOpenAIServer):
         if fault is not None and await self._apply_early_fault(fault, request, responder,
                                                                request_id):
             return
-        text = self.responder(body)
+        text = _reply(self.responder(body))[0]  # tool calls: OpenAI's wire format only
         await self._stream_messages(body, request, responder, request_id, text, fault)
 
     async def _apply_early_fault(self, fault: Fault, request: HTTPRequest,

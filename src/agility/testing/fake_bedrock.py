@@ -19,7 +19,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from agility.testing._http import HTTPRequest, HTTPResponder
-from agility.testing.fake_openai import FakeOpenAIServer, Fault, split_tokens
+from agility.testing.fake_openai import FakeOpenAIServer, Fault, _reply, split_tokens
 
 __all__ = ["FakeBedrockServer", "encode_event"]
 
@@ -129,7 +129,7 @@ class FakeBedrockServer(FakeOpenAIServer):
                                responder: HTTPResponder, request_id: str,
                                fault: Fault | None) -> None:
         ttft_ms = self._ttft(body, request)
-        tokens = split_tokens(self.responder(body))
+        tokens = split_tokens(_reply(self.responder(body))[0])  # tool calls: OpenAI only
         started = asyncio.get_running_loop().time()
         await responder.start_stream(200, {"x-amzn-requestid": request_id},
                                      content_type="application/vnd.amazon.eventstream")

@@ -10,6 +10,11 @@ SSE: a role-only chunk, then -- after ``ttft_ms`` -- content chunks ``token_dela
 finish chunk, a usage chunk when the request asks for one, and ``data: [DONE]``. A request
 header ``x-fake-ttft-ms`` overrides ``ttft_ms`` for that request.
 
+A responder may answer with tool calls too: it returns ``{"content": text, "tool_calls":
+[{"name": ..., "arguments": {...}}]}`` instead of a string, and the calls are streamed as
+OpenAI does (a first delta with the call's id and name, then its arguments' JSON in pieces;
+finish reason ``tool_calls``).
+
 Run it as a separate process with ``python -m agility.testing.fake_openai --port N``.
 """
 
@@ -31,7 +36,7 @@ from agility.testing._http import BackgroundHTTPServer, HTTPRequest, HTTPRespond
 
 __all__ = ["FakeOpenAIServer", "Fault", "default_responder", "split_tokens"]
 
-Responder = Callable[[dict[str, Any]], str]
+Responder = Callable[[dict[str, Any]], "str | dict[str, Any]"]
 
 
 @dataclass(frozen=True)
@@ -210,11 +215,11 @@ class FakeOpenAIServer(BackgroundHTTPServer):
         if fault is not None and await self._apply_early_fault(fault, request, responder,
                                                                request_id):
             return
-        text = self.responder(body)
+        text, calls = _reply(self.responder(body))
         if body.get("stream"):
-            await self._stream(body, request, responder, request_id, text, fault)
+            await self._stream(body, request, responder, request_id, text, fault, calls)
         else:
-            await self._whole(body, responder, request_id, text)
+            await self._whole(body, responder, request_id, text, calls)
 
     async def _apply_early_fault(self, fault: Fault, request: HTTPRequest,
                                  responder: HTTPResponder, request_id: str) -> bool:
@@ -240,21 +245,28 @@ class FakeOpenAIServer(BackgroundHTTPServer):
         return True
 
     async def _whole(self, body: dict[str, Any], responder: HTTPResponder, request_id: str,
-                     text: str) -> None:
+                     text: str, calls: list[dict[str, Any]] | None = None) -> None:
         completion_tokens = len(split_tokens(text))
+        message: dict[str, Any] = {"role": "assistant", "content": text}
+        if calls:
+            message["tool_calls"] = [
+                {"id": f"call_{request_id}_{i}", "type": "function",
+                 "function": {"name": c["name"], "arguments": json.dumps(c["arguments"])}}
+                for i, c in enumerate(calls)]
         payload = {
             "id": f"chatcmpl-{request_id}", "object": "chat.completion",
             "created": int(time.time()),
             "model": body.get("model", "fake-model"),
-            "choices": [{"index": 0, "finish_reason": "stop",
-                         "message": {"role": "assistant", "content": text}}],
+            "choices": [{"index": 0, "finish_reason": "tool_calls" if calls else "stop",
+                         "message": message}],
             "usage": self._usage(body, completion_tokens),
         }
         self._finish()  # before the answer goes out: see _stream
         await responder.send(200, payload, {"x-request-id": request_id})
 
     async def _stream(self, body: dict[str, Any], request: HTTPRequest, responder: HTTPResponder,
-                      request_id: str, text: str, fault: Fault | None) -> None:
+                      request_id: str, text: str, fault: Fault | None,
+                      calls: list[dict[str, Any]] | None = None) -> None:
         ttft_ms = self._ttft(body, request)
         base = {"id": f"chatcmpl-{request_id}", "object": "chat.completion.chunk",
                 "created": int(time.time()), "model": body.get("model", "fake-model")}
@@ -285,7 +297,18 @@ class FakeOpenAIServer(BackgroundHTTPServer):
         if fault is not None and fault.kind == "cut_stream":
             responder.abort()
             return
-        await responder.write_chunk(chunk({}, "stop"))
+        for index, call in enumerate(calls or ()):
+            if index == 0 and not pieces:
+                await asyncio.sleep(ttft_ms / 1000.0)
+            arguments = json.dumps(call["arguments"])
+            half = len(arguments) // 2
+            await responder.write_chunk(chunk({"tool_calls": [
+                {"index": index, "id": f"call_{request_id}_{index}", "type": "function",
+                 "function": {"name": call["name"], "arguments": ""}}]}))
+            for part in (arguments[:half], arguments[half:]):
+                await responder.write_chunk(chunk({"tool_calls": [
+                    {"index": index, "function": {"arguments": part}}]}))
+        await responder.write_chunk(chunk({}, "tool_calls" if calls else "stop"))
         wants_usage = (body.get("stream_options") or {}).get("include_usage")
         if self.usage and wants_usage:
             usage = {**base, "choices": [], "usage": self._usage(body, len(tokens))}
@@ -311,6 +334,13 @@ class FakeOpenAIServer(BackgroundHTTPServer):
             usage["completion_tokens_details"] = {
                 "reasoning_tokens": min(self.reasoning_tokens, completion_tokens)}
         return usage
+
+
+def _reply(answer: str | dict[str, Any]) -> tuple[str, list[dict[str, Any]]]:
+    """A responder's answer as its text and its tool calls."""
+    if isinstance(answer, str):
+        return answer, []
+    return str(answer.get("content") or ""), list(answer.get("tool_calls") or [])
 
 
 def _error(message: str, code: str) -> dict[str, Any]:
