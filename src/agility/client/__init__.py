@@ -5,7 +5,13 @@ The runner, the LLM judges, the gateway and the port loop all call models throug
 """
 
 from agility.client._adaptive import AdaptiveConcurrency
-from agility.client._client import CallOutcome, Client, ClientStream, describe_error
+from agility.client._client import (
+    CallOutcome,
+    Client,
+    ClientStream,
+    call_attributes,
+    describe_error,
+)
 from agility.client._ratelimit import RateLimit, RateLimiter, estimate_tokens
 from agility.client._retry import RetryExhausted, RetryPolicy, call_with_retry, is_throttle
 
@@ -18,6 +24,7 @@ __all__ = [
     "RateLimiter",
     "RetryExhausted",
     "RetryPolicy",
+    "call_attributes",
     "call_with_retry",
     "describe_error",
     "estimate_tokens",

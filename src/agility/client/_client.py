@@ -34,7 +34,7 @@ from agility.providers import Provider
 from agility.trace import active_trace, agility_call, record_call
 from agility.trace._span import Trace
 
-__all__ = ["CallOutcome", "Client", "ClientStream", "describe_error"]
+__all__ = ["CallOutcome", "Client", "ClientStream", "call_attributes", "describe_error"]
 
 
 def describe_error(exc: BaseException) -> str:
@@ -168,7 +168,7 @@ class Client:
             input_tokens=None if completion is None else completion.input_tokens,
             output_tokens=None if completion is None else completion.output_tokens,
             cost_usd=None if self.price is None or completion is None else outcome.cost_usd,
-            error=outcome.error_text, attributes=_call_attributes(outcome))
+            error=outcome.error_text, attributes=call_attributes(outcome))
         trace.prompt = list(request.messages)
         if completion is not None:
             trace.extras["request_id"] = completion.request_id
@@ -404,7 +404,7 @@ class ClientStream:
 
 
 
-def _call_attributes(outcome: CallOutcome) -> dict[str, Any] | None:
+def call_attributes(outcome: CallOutcome) -> dict[str, Any] | None:
     """What a call's span carries beside its figures: attempts beyond the first, and the
     names of the tools the model called."""
     attributes: dict[str, Any] = {}

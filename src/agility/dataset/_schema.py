@@ -16,11 +16,12 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    ValidationError,
     field_serializer,
     field_validator,
 )
 
-from agility.chat import GenerationConfig, Message
+from agility.chat import GenerationConfig, Message, ToolSpec
 
 __all__ = ["SCHEMA_VERSION", "GoldenExample", "SystemUserPrompt", "canonical_json", "row_hash"]
 
@@ -187,7 +188,26 @@ class GoldenExample(BaseModel):
         if where is not None:
             raise ValueError(f"{where} is NaN or infinite, which JSON cannot hold; write null "
                              f"if there is no value")
+        tools = value.get("tools")
+        if tools is not None:
+            if not isinstance(tools, list):
+                raise ValueError("tools must be a list of tool definitions ({name, "
+                                 "description, parameters}, OpenAI's or Anthropic's form)")
+            for index, tool in enumerate(tools):
+                try:
+                    ToolSpec.model_validate(tool)
+                except ValueError as exc:
+                    first = exc.errors()[0] if isinstance(exc, ValidationError) else None
+                    detail = first["msg"] if first else str(exc)
+                    field = ".".join(map(str, first["loc"])) if first and first["loc"] else ""
+                    raise ValueError(f"tools[{index}]{'.' + field if field else ''}: "
+                                     f"{detail}") from None
         return value
+
+    def tools(self) -> list[ToolSpec]:
+        """The tools the model may call for this example (``metadata.tools``), sent with a
+        plain model call; ``[]`` when the row names none."""
+        return [ToolSpec.model_validate(t) for t in self.metadata.get("tools") or ()]
 
     @field_validator("generation_config", mode="before")
     @classmethod

@@ -26,6 +26,8 @@ def cache_key(provider: Provider, request: ChatRequest, repeat_index: int = 0) -
         "messages": [m.model_dump() for m in request.messages],
         "repeat": repeat_index,
     }
+    if request.tools:  # only then: the keys of requests without tools stay what they were
+        payload["tools"] = [t.model_dump(mode="json") for t in request.tools]
     text = json.dumps(payload, sort_keys=True, ensure_ascii=False, default=str)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 

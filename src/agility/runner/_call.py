@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from agility.chat import ChatRequest, Completion, GenerationConfig, Message
-from agility.client import CallOutcome, Client, RetryPolicy, describe_error
+from agility.client import CallOutcome, Client, RetryPolicy, call_attributes, describe_error
 from agility.errors import AgilityError
 from agility.pricing import Price, completion_cost
 from agility.prompts import PromptTemplate
@@ -90,7 +90,8 @@ class CallContext:
 
 
 def build_request(ctx: CallContext, example: Any, contexts: list[str] | None) -> ChatRequest:
-    """The request for one example: template (or the recorded prompt) and merged config.
+    """The request for one example: template (or the recorded prompt), merged config, and
+    the tools the row offers the model (``metadata.tools``).
 
     Settings merge from the row's own, then the template's (what the prompt was written for),
     then the run's: the later wins field by field."""
@@ -99,7 +100,8 @@ def build_request(ctx: CallContext, example: Any, contexts: list[str] | None) ->
     config = example.generation_config
     if ctx.template is not None:
         config = config.merged(ctx.template.config)
-    return ChatRequest(messages=messages, config=config.merged(ctx.config))
+    return ChatRequest(messages=messages, config=config.merged(ctx.config),
+                       tools=example.tools())
 
 
 def _ms_since(start: float, now: float) -> float:
@@ -162,8 +164,7 @@ def _generation_span(ctx: CallContext, outcome: CallOutcome, start_ms: float) ->
         input_tokens=None if completion is None else completion.input_tokens,
         output_tokens=None if completion is None else completion.output_tokens,
         cost_usd=None if ctx.client.price is None or completion is None else outcome.cost_usd,
-        error=outcome.error_text,
-        attributes={"attempts": outcome.attempts} if outcome.attempts > 1 else {})
+        error=outcome.error_text, attributes=call_attributes(outcome) or {})
 
 
 def _record(ctx: CallContext, example_id: str, repeat_index: int, request: ChatRequest,
@@ -200,6 +201,9 @@ def _record(ctx: CallContext, example_id: str, repeat_index: int, request: ChatR
         tokens_estimated=completion.tokens_estimated, cost_usd=outcome.cost_usd,
         extra_cost_usd=extra_usd or None, finish_reason=completion.finish_reason,
         cached=cached, end_to_end_ms=end_to_end, provider_metrics=completion.provider_metrics,
+        # offered tools: the calls are recorded ([]: none called); else not recorded (None)
+        tool_calls=[c.model_dump(mode="json") for c in completion.tool_calls]
+        if request.tools else None,
         **common)
 
 

@@ -37,7 +37,7 @@ class Tally:
         if result.error is not None:
             self.errors += 1
             self.messages[error_signature(result.error)] += 1
-        elif not (result.output or "").strip():
+        elif not (result.output or "").strip() and not result.tool_calls:  # a call answers
             self.empty += 1
         if result.cost_usd is not None:  # a cached answer was measured and cost nothing
             self.cost_usd = (self.cost_usd or 0.0) + (0.0 if result.cached else result.cost_usd)
