@@ -70,3 +70,52 @@ async def books_a_trip(example: Any, settings: Any) -> dict[str, Any]:
         with span("tool", kind="tool"):
             await asyncio.sleep(0)
     return {"output": "booked", "tool_calls": calls}
+
+
+# -- a system that traces itself with OpenTelemetry --------------------------------------------
+
+def _otel_tracer() -> Any:
+    """A tracer of the system's own provider, with agility's processor added beside the
+    system's own exporter (kept in memory, to show it still gets every span)."""
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    from agility.trace import otel_span_processor
+
+    global OTEL_EXPORTED
+    provider = TracerProvider()
+    OTEL_EXPORTED = InMemorySpanExporter()
+    provider.add_span_processor(SimpleSpanProcessor(OTEL_EXPORTED))
+    provider.add_span_processor(otel_span_processor())
+    return provider.get_tracer("systems_apps")
+
+
+OTEL_EXPORTED: Any = None
+_TRACER: Any = None
+
+
+async def otel_agent(example: Any, settings: Any) -> str:
+    """An agent traced with OpenTelemetry under the GenAI conventions: a model call (tokens
+    reported), a tool call, a vector search; the tool fails for 'ex-001'."""
+    from opentelemetry.trace import Status, StatusCode
+
+    global _TRACER
+    _TRACER = _TRACER or _otel_tracer()
+    with _TRACER.start_as_current_span("invoke_agent weather") as agent:
+        agent.set_attribute("gen_ai.operation.name", "invoke_agent")
+        with _TRACER.start_as_current_span("search docs") as search:
+            search.set_attribute("db.system.name", "qdrant")
+            await asyncio.sleep(0.002)
+        with _TRACER.start_as_current_span("chat gpt-4o-mini") as chat:
+            chat.set_attributes({"gen_ai.operation.name": "chat", "gen_ai.system": "openai",
+                                 "gen_ai.request.model": "gpt-4o-mini",
+                                 "gen_ai.usage.input_tokens": 1000,
+                                 "gen_ai.usage.output_tokens": 200})
+            await asyncio.sleep(0.003)
+        with _TRACER.start_as_current_span("execute_tool get_weather") as tool_span:
+            tool_span.set_attributes({"gen_ai.operation.name": "execute_tool",
+                                      "gen_ai.tool.name": "get_weather"})
+            if example.id == "ex-001":
+                tool_span.set_status(Status(StatusCode.ERROR, "the weather API timed out"))
+    return "it is sunny"

@@ -21,6 +21,7 @@ from typing import Any
 
 from agility.errors import SystemCallError
 from agility.systems._base import System, SystemAnswer, SystemSettings, check_answer
+from agility.trace import attach_to_global_provider
 
 __all__ = ["PythonSystem", "load_target"]
 
@@ -54,6 +55,8 @@ def load_target(system: str, target: str) -> Any:
         if not origin.is_relative_to(_agility_root()):
             raise SystemCallError(system, f"{module_name} resolves to {origin}, outside the "
                                           f"installed agility package")
+    # a module that set up OpenTelemetry when imported: its spans are recorded from now on
+    attach_to_global_provider()
     value: Any = module
     for part in attribute.split("."):
         if not hasattr(value, part):

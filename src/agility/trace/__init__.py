@@ -6,14 +6,17 @@ system) are recorded as ``llm`` spans with their own TTFT, tokens and cost. The 
 the spans with each result; ``agility export --spans`` writes them out and the comparison
 breaks tail latency down by span.
 
-Not yet: calls made through the official OpenAI/Anthropic/boto3 SDKs directly are not
-recorded (:func:`instrumented` is the hook the runner already holds open, with no SDK patched
-yet), nor are spans a system emits through OpenTelemetry. Wrap such a call in
+Spans a system emits through OpenTelemetry (its own, or an instrumentation library's under
+the GenAI semantic conventions) are recorded too (:func:`otel_span_processor`, see
+:mod:`agility.trace._otel`). Not yet: calls made through the official OpenAI/Anthropic/boto3
+SDKs directly, without OpenTelemetry, are not recorded (:func:`instrumented` is the hook the
+runner already holds open, with no SDK patched yet). Wrap such a call in
 ``span("name", kind="llm")`` to time it meanwhile.
 """
 
 from agility.trace._calls import agility_call, in_agility_call, record_call
 from agility.trace._instrument import instrumented
+from agility.trace._otel import attach_to_global_provider, otel_span_processor
 from agility.trace._span import (
     MAX_SPANS,
     Span,
@@ -30,10 +33,12 @@ __all__ = [
     "Trace",
     "active_trace",
     "agility_call",
+    "attach_to_global_provider",
     "collect",
     "current_span",
     "in_agility_call",
     "instrumented",
+    "otel_span_processor",
     "record_call",
     "span",
 ]
