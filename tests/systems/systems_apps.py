@@ -119,3 +119,35 @@ async def otel_agent(example: Any, settings: Any) -> str:
             if example.id == "ex-001":
                 tool_span.set_status(Status(StatusCode.ERROR, "the weather API timed out"))
     return "it is sunny"
+
+
+# -- systems calling the official OpenAI SDK directly --------------------------------------------
+
+async def openai_sdk(example: Any, settings: Any) -> str:
+    """Two calls through ``openai.AsyncOpenAI``: a plain one, then a streamed one (inside an
+    agility span that names it)."""
+    import openai
+
+    client = openai.AsyncOpenAI(base_url=settings.options["base_url"], api_key="sk-sdk-test")
+    try:
+        plan = await client.chat.completions.create(
+            model="gpt-4o-mini", messages=[{"role": "user", "content": f"plan: {example.id}"}])
+        with span("answer", kind="llm"):
+            stream = await client.chat.completions.create(
+                model="gpt-4o-mini", stream=True, stream_options={"include_usage": True},
+                messages=[{"role": "user", "content": f"answer {plan.choices[0].message.content}"}])
+            parts = [chunk.choices[0].delta.content or "" async for chunk in stream
+                     if chunk.choices]
+    finally:
+        await client.close()
+    return "".join(parts)
+
+
+def openai_sdk_sync(example: Any, settings: Any) -> str:
+    """A plain function calling ``openai.OpenAI`` (runs in a worker thread)."""
+    import openai
+
+    with openai.OpenAI(base_url=settings.options["base_url"], api_key="sk-sdk-test") as client:
+        reply = client.chat.completions.create(
+            model="not-in-the-price-table", messages=[{"role": "user", "content": example.id}])
+    return reply.choices[0].message.content or ""

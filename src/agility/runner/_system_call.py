@@ -24,7 +24,7 @@ from typing import Any
 from agility.client import describe_error
 from agility.errors import SystemCallError
 from agility.store import ResultRecord, SpanRecord
-from agility.trace import Trace, attach_to_global_provider, collect
+from agility.trace import Trace, attach_to_global_provider, collect, refresh_instrumentation
 
 __all__ = ["call_system", "result_from_spans"]
 
@@ -63,7 +63,9 @@ async def call_system(ctx: Any, example: Any, repeat_index: int) -> ResultRecord
     """Answer one (example, repeat) with the run's system; never raises for the system's own
     failures (they become the result's error), only for cancellation."""
     system, settings = ctx.system, ctx.settings
-    attach_to_global_provider()  # a system that set up OpenTelemetry since the last example
+    # a system that set up OpenTelemetry or imported an SDK since the last example
+    attach_to_global_provider()
+    refresh_instrumentation()
     trace = Trace(price=ctx.span_price)
     started = time.perf_counter()
     answer = None

@@ -21,7 +21,7 @@ from typing import Any
 
 from agility.errors import SystemCallError
 from agility.systems._base import System, SystemAnswer, SystemSettings, check_answer
-from agility.trace import attach_to_global_provider
+from agility.trace import attach_to_global_provider, refresh_instrumentation
 
 __all__ = ["PythonSystem", "load_target"]
 
@@ -55,8 +55,9 @@ def load_target(system: str, target: str) -> Any:
         if not origin.is_relative_to(_agility_root()):
             raise SystemCallError(system, f"{module_name} resolves to {origin}, outside the "
                                           f"installed agility package")
-    # a module that set up OpenTelemetry when imported: its spans are recorded from now on
+    # a module that set up OpenTelemetry or imported an SDK: its calls are recorded from now on
     attach_to_global_provider()
+    refresh_instrumentation()
     value: Any = module
     for part in attribute.split("."):
         if not hasattr(value, part):

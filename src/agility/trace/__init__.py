@@ -8,14 +8,13 @@ breaks tail latency down by span.
 
 Spans a system emits through OpenTelemetry (its own, or an instrumentation library's under
 the GenAI semantic conventions) are recorded too (:func:`otel_span_processor`, see
-:mod:`agility.trace._otel`). Not yet: calls made through the official OpenAI/Anthropic/boto3
-SDKs directly, without OpenTelemetry, are not recorded (:func:`instrumented` is the hook the
-runner already holds open, with no SDK patched yet). Wrap such a call in
-``span("name", kind="llm")`` to time it meanwhile.
+:mod:`agility.trace._otel`), and so are calls through the official OpenAI SDK while a run
+holds :func:`instrumented` open. Not yet: the Anthropic SDK and boto3 called directly (wrap
+such a call in ``span("name", kind="llm")`` to time it meanwhile).
 """
 
 from agility.trace._calls import agility_call, in_agility_call, record_call
-from agility.trace._instrument import instrumented
+from agility.trace._instrument import instrumented, refresh_instrumentation
 from agility.trace._otel import attach_to_global_provider, otel_span_processor
 from agility.trace._span import (
     MAX_SPANS,
@@ -40,5 +39,6 @@ __all__ = [
     "instrumented",
     "otel_span_processor",
     "record_call",
+    "refresh_instrumentation",
     "span",
 ]

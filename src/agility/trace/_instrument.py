@@ -1,35 +1,71 @@
 """Wire-level instrumentation of the official SDKs while a system runs (see :func:`instrumented`).
 
-The runner holds :func:`instrumented` open around a system's run; no SDK patcher is installed
-yet (:func:`_install` returns none), so calls made through the official OpenAI, Anthropic and
-boto3 clients are not recorded as spans. They are when made through agility's client.
+The runner holds :func:`instrumented` open around a system's run. While it is, calls made
+through the official OpenAI SDK (``chat.completions.create``, sync and async, streamed or not)
+inside an example are recorded as ``llm`` spans (:mod:`agility.trace._sdk_openai`), once:
+agility's own client stands aside (:func:`~agility.trace.agility_call`). An SDK is patched
+only once it has been imported by someone (agility never imports it for this): at the start
+of the block, and again whenever :func:`refresh_instrumentation` runs (the runner calls it
+after a system's module is imported, and as each example starts). Not patched yet: the
+Anthropic SDK and boto3 (their calls are recorded when they go through agility's providers,
+or through OpenTelemetry).
 """
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
-__all__ = ["instrumented"]
+__all__ = ["instrumented", "refresh_instrumentation"]
 
 _lock = threading.Lock()
 _users = 0
 _undo: list[Callable[[], None]] = []
+_patched: set[str] = set()
 
 
-def _install() -> list[Callable[[], None]]:
-    return []
+def _patchers() -> dict[str, Callable[[Any], Callable[[], None]]]:
+    from agility.trace._sdk_openai import patch_openai
+
+    return {"openai": patch_openai}
+
+
+def _install_new() -> None:
+    """Patch the SDKs imported since the last look (under ``_lock``)."""
+    for name, patch in _patchers().items():
+        module = sys.modules.get(name)
+        if module is not None and name not in _patched:
+            try:
+                _undo.append(patch(module))
+            except (ImportError, AttributeError):
+                continue  # an SDK version laid out otherwise: its calls are not recorded
+            _patched.add(name)
+
+
+def refresh_instrumentation() -> None:
+    """Patch the SDKs imported since the instrumentation started (cheap when none is new;
+    does nothing outside :func:`instrumented`)."""
+    if _users == 0 or all(name in _patched or name not in sys.modules
+                          for name in ("openai",)):
+        return
+    with _lock:
+        if _users > 0:
+            _install_new()
 
 
 @contextmanager
 def instrumented() -> Iterator[None]:
     """Hold the SDK instrumentation for the block (nested and concurrent blocks share one
-    installation, removed when the last one ends). No SDK is patched yet: see the module."""
+    installation, removed when the last one ends)."""
     global _users, _undo
     with _lock:
         if _users == 0:
-            _undo = _install()
+            _undo = []
+            _patched.clear()
+            _install_new()
         _users += 1
     try:
         yield
@@ -40,3 +76,4 @@ def instrumented() -> Iterator[None]:
                 for undo in reversed(_undo):
                     undo()
                 _undo = []
+                _patched.clear()
