@@ -15,7 +15,15 @@ from typing import Any
 
 from pydantic import Field
 
-from agility.chat import ChatRequest, Completion, StreamEnd, StreamEvent, TextDelta
+from agility.chat import (
+    ChatRequest,
+    Completion,
+    Message,
+    StreamEnd,
+    StreamEvent,
+    TextDelta,
+    ToolCall,
+)
 from agility.errors import (
     MissingExtraError,
     ProviderAuthError,
@@ -71,6 +79,7 @@ class AnthropicProvider(HeaderCredentials, Provider):
     """
 
     name = "anthropic"
+    supports_tools = True
     Options = AnthropicOptions
     options: AnthropicOptions
 
@@ -105,10 +114,16 @@ class AnthropicProvider(HeaderCredentials, Provider):
         system = "\n\n".join(m.content for m in request.messages if m.role == "system")
         params: dict[str, Any] = {
             "model": self.model,
-            "messages": [{"role": m.role, "content": m.content}
-                         for m in request.messages if m.role != "system"],
+            "messages": _messages(request.messages),
             "max_tokens": config.max_tokens or self.default_max_tokens,
         }
+        if request.tools:
+            params["tools"] = [{"name": t.name, "input_schema": t.parameters,
+                                **({"description": t.description} if t.description else {})}
+                               for t in request.tools]
+        if request.tool_choice is not None:
+            params["tool_choice"] = _TOOL_CHOICE.get(request.tool_choice) \
+                or {"type": "tool", "name": request.tool_choice}
         if system:
             params["system"] = system
         if config.temperature is not None:
@@ -203,11 +218,44 @@ class AnthropicProvider(HeaderCredentials, Provider):
             self._sdk_client = None
 
 
+_TOOL_CHOICE = {"auto": {"type": "auto"}, "none": {"type": "none"},
+                "required": {"type": "any"}}
+
+
+def _messages(messages: list[Message]) -> list[dict[str, Any]]:
+    """The conversation in Messages form: an assistant's tool calls as ``tool_use`` blocks,
+    tool results as ``tool_result`` blocks of one user turn (Anthropic alternates turns)."""
+    out: list[dict[str, Any]] = []
+    for message in messages:
+        if message.role == "system":
+            continue
+        if message.role == "tool":
+            block = {"type": "tool_result", "tool_use_id": message.tool_call_id,
+                     "content": message.content}
+            if out and out[-1]["role"] == "user" and isinstance(out[-1]["content"], list) \
+                    and all(b.get("type") == "tool_result" for b in out[-1]["content"]):
+                out[-1]["content"].append(block)
+            else:
+                out.append({"role": "user", "content": [block]})
+        elif message.tool_calls:
+            blocks: list[dict[str, Any]] = [{"type": "text", "text": message.content}] \
+                if message.content else []
+            blocks += [{"type": "tool_use", "id": call.id or f"toolu_{index}",
+                        "name": call.name, "input": call.arguments}
+                       for index, call in enumerate(message.tool_calls)]
+            out.append({"role": "assistant", "content": blocks})
+        else:
+            out.append({"role": message.role, "content": message.content})
+    return out
+
+
 class _MessageState:
     """What has arrived so far on one Messages stream."""
 
     def __init__(self) -> None:
         self.parts: list[str] = []
+        #: tool_use blocks by their index: id, name and the input's JSON text so far
+        self.tools: dict[int, dict[str, Any]] = {}
         self.input_tokens: int | None = None
         self.cached_input_tokens: int | None = None
         self.cache_write_input_tokens: int | None = None
@@ -229,7 +277,16 @@ class _MessageState:
                 self.cached_input_tokens = getattr(usage, "cache_read_input_tokens", None)
                 self.cache_write_input_tokens = getattr(usage, "cache_creation_input_tokens",
                                                         None)
+        elif kind == "content_block_start":
+            block = event.content_block
+            if getattr(block, "type", None) == "tool_use":
+                watch.mark_first_token()  # a call is the answer's first output too
+                self.tools[event.index] = {"id": block.id, "name": block.name, "json": ""}
         elif kind == "content_block_delta":
+            partial = getattr(event.delta, "partial_json", None)
+            if partial is not None and event.index in self.tools:
+                self.tools[event.index]["json"] += partial
+                return None
             text = getattr(event.delta, "text", None)
             if text:
                 watch.mark_first_token()
@@ -260,7 +317,20 @@ class _MessageState:
             cached_input_tokens=self.cached_input_tokens,
             cache_write_input_tokens=self.cache_write_input_tokens, tokens_estimated=estimated,
             finish_reason=self.finish_reason, request_id=request_id,
-            provider_metrics={"message_id": self.message_id} if self.message_id else {})
+            provider_metrics={"message_id": self.message_id} if self.message_id else {},
+            tool_calls=self._tool_calls(provider, request_id))
+
+    def _tool_calls(self, provider: AnthropicProvider, request_id: str | None) -> list[ToolCall]:
+        calls = []
+        for _index, tool in sorted(self.tools.items()):
+            try:
+                calls.append(ToolCall.model_validate(
+                    {"id": tool["id"], "name": tool["name"], "arguments": tool["json"] or "{}"}))
+            except ValueError as exc:
+                raise StreamError(f"the model called {tool['name']} with input that is not a "
+                                  f"JSON object", provider=provider.name, model=provider.model,
+                                  request_id=request_id) from exc
+        return calls
 
 
 def _split_sdk_params(client: Any, params: dict[str, Any]) -> dict[str, Any]:

@@ -3,7 +3,9 @@
 Same knobs and faults as :class:`~agility.testing.FakeOpenAIServer` (it reuses its queue and
 counters); the wire format is Anthropic's: ``message_start`` (with input usage),
 ``content_block_start``, ``ping``, ``content_block_delta`` text deltas, ``content_block_stop``,
-``message_delta`` (stop reason, output usage), ``message_stop``. Errors are Anthropic error
+``message_delta`` (stop reason, output usage), ``message_stop``; a responder's tool calls
+(see :class:`~agility.testing.FakeOpenAIServer`) follow as ``tool_use`` blocks whose input
+streams as ``input_json_delta`` pieces (stop reason ``tool_use``). Errors are Anthropic error
 bodies with a ``request-id`` header; ``Fault.server_error(529)`` is ``overloaded_error``.
 Point the real SDK at it: ``AsyncAnthropic(base_url=server.base_url, api_key=...)``.
 """
@@ -51,8 +53,8 @@ class FakeAnthropicServer(FakeOpenAIServer):
         if fault is not None and await self._apply_early_fault(fault, request, responder,
                                                                request_id):
             return
-        text = _reply(self.responder(body))[0]  # tool calls: OpenAI's wire format only
-        await self._stream_messages(body, request, responder, request_id, text, fault)
+        text, calls = _reply(self.responder(body))
+        await self._stream_messages(body, request, responder, request_id, text, fault, calls)
 
     async def _apply_early_fault(self, fault: Fault, request: HTTPRequest,
                                  responder: HTTPResponder, request_id: str) -> bool:
@@ -77,7 +79,8 @@ class FakeAnthropicServer(FakeOpenAIServer):
 
     async def _stream_messages(self, body: dict[str, Any], request: HTTPRequest,
                                responder: HTTPResponder, request_id: str, text: str,
-                               fault: Fault | None) -> None:
+                               fault: Fault | None,
+                               calls: list[dict[str, Any]] | None = None) -> None:
         ttft_ms = self._ttft(body, request)
         prompt = _system_text(body) + " " + " ".join(
             str(m.get("content")) for m in body.get("messages") or [])
@@ -118,9 +121,21 @@ class FakeAnthropicServer(FakeOpenAIServer):
                 await event("content_block_delta", '{"type": "content_block_delta", "ind')
                 fault = None
         await event("content_block_stop", {"index": 0})
+        for index, call in enumerate(calls or (), start=1):
+            if index == 1 and not tokens:
+                await asyncio.sleep(ttft_ms / 1000.0)
+            await event("content_block_start", {"index": index, "content_block": {
+                "type": "tool_use", "id": f"toolu_{request_id}_{index}", "name": call["name"],
+                "input": {}}})
+            arguments = json.dumps(call["arguments"])
+            half = len(arguments) // 2
+            for part in (arguments[:half], arguments[half:]):
+                await event("content_block_delta", {"index": index, "delta": {
+                    "type": "input_json_delta", "partial_json": part}})
+            await event("content_block_stop", {"index": index})
         usage_out = {"output_tokens": len(tokens)} if self.usage else {}
-        await event("message_delta", {"delta": {"stop_reason": "end_turn", "stop_sequence": None},
-                                      "usage": usage_out})
+        await event("message_delta", {"delta": {"stop_reason": "tool_use" if calls else "end_turn",
+                                                "stop_sequence": None}, "usage": usage_out})
         await event("message_stop", {})
         # counted before the last bytes go out, so a client that has read to the end always
         # sees its call counted (counting after raced the client's return)
