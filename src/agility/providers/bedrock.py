@@ -22,7 +22,15 @@ from typing import Any
 
 from pydantic import Field
 
-from agility.chat import ChatRequest, Completion, StreamEnd, StreamEvent, TextDelta
+from agility.chat import (
+    ChatRequest,
+    Completion,
+    Message,
+    StreamEnd,
+    StreamEvent,
+    TextDelta,
+    ToolCall,
+)
 from agility.errors import (
     ConfigError,
     MissingExtraError,
@@ -31,6 +39,7 @@ from agility.errors import (
     ProviderTimeout,
     RateLimitError,
     StreamError,
+    UsageError,
 )
 from agility.providers._base import Location, Provider, ProviderOptions, Stopwatch
 from agility.providers._common import estimate_input_tokens, estimate_tokens, provider_extra
@@ -79,6 +88,7 @@ class BedrockProvider(Provider):
     """
 
     name = "bedrock"
+    supports_tools = True
     Options = BedrockOptions
     options: BedrockOptions
 
@@ -146,9 +156,10 @@ class BedrockProvider(Provider):
         config = request.config
         params: dict[str, Any] = {
             "modelId": self.model,
-            "messages": [{"role": m.role, "content": [{"text": m.content}]}
-                         for m in request.messages if m.role != "system"],
+            "messages": _messages(request.messages),
         }
+        if request.tools:
+            params["toolConfig"] = _tool_config(request)
         system = [{"text": m.content} for m in request.messages if m.role == "system"]
         if system:
             params["system"] = system
@@ -281,11 +292,58 @@ class BedrockProvider(Provider):
             self._executor = None
 
 
+def _messages(messages: list[Message]) -> list[dict[str, Any]]:
+    """The conversation in Converse form: an assistant's tool calls as ``toolUse`` blocks,
+    tool results as ``toolResult`` blocks of one user turn (Converse alternates turns)."""
+    out: list[dict[str, Any]] = []
+    for message in messages:
+        if message.role == "system":
+            continue
+        if message.role == "tool":
+            block = {"toolResult": {"toolUseId": message.tool_call_id,
+                                    "content": [{"text": message.content}]}}
+            if out and out[-1]["role"] == "user" \
+                    and all("toolResult" in b for b in out[-1]["content"]):
+                out[-1]["content"].append(block)
+            else:
+                out.append({"role": "user", "content": [block]})
+        elif message.tool_calls:
+            blocks: list[dict[str, Any]] = [{"text": message.content}] if message.content else []
+            blocks += [{"toolUse": {"toolUseId": call.id or f"tooluse_{index}",
+                                    "name": call.name, "input": call.arguments}}
+                       for index, call in enumerate(message.tool_calls)]
+            out.append({"role": "assistant", "content": blocks})
+        else:
+            out.append({"role": message.role, "content": [{"text": message.content}]})
+    return out
+
+
+def _tool_config(request: ChatRequest) -> dict[str, Any]:
+    """``toolConfig``: the tools and the choice (Converse has no ``none``: refused)."""
+    config: dict[str, Any] = {"tools": [
+        {"toolSpec": {"name": t.name, "inputSchema": {"json": t.parameters},
+                      **({"description": t.description} if t.description else {})}}
+        for t in request.tools]}
+    choice = request.tool_choice
+    if choice == "none":
+        raise UsageError("Bedrock's Converse API has no tool_choice none: leave the tools out "
+                         "of the request instead", argument="tool_choice")
+    if choice == "auto":
+        config["toolChoice"] = {"auto": {}}
+    elif choice == "required":
+        config["toolChoice"] = {"any": {}}
+    elif choice is not None:
+        config["toolChoice"] = {"tool": {"name": choice}}
+    return config
+
+
 class _ConverseState:
     """What has arrived so far on one ConverseStream."""
 
     def __init__(self) -> None:
         self.parts: list[str] = []
+        #: toolUse blocks by their index: id, name and the input's JSON text so far
+        self.tools: dict[int, dict[str, Any]] = {}
         self.usage: dict[str, Any] = {}
         self.metrics: dict[str, Any] = {}
         self.finish_reason: str | None = None
@@ -296,8 +354,21 @@ class _ConverseState:
     def feed(self, event: dict[str, Any], at: float, watch: Stopwatch) -> str | None:
         """Take one event that arrived at ``at``; return the text it carries, if any."""
         self.started = True
-        if "contentBlockDelta" in event:
-            text = (event["contentBlockDelta"].get("delta") or {}).get("text")
+        if "contentBlockStart" in event:
+            start = (event["contentBlockStart"].get("start") or {}).get("toolUse")
+            if start is not None:
+                if watch.first_token is None:
+                    watch.first_token = at  # a call is the answer's first output too
+                index = event["contentBlockStart"].get("contentBlockIndex", len(self.tools))
+                self.tools[index] = {"id": start.get("toolUseId"), "name": start.get("name"),
+                                     "json": ""}
+        elif "contentBlockDelta" in event:
+            delta = event["contentBlockDelta"].get("delta") or {}
+            index = event["contentBlockDelta"].get("contentBlockIndex")
+            if "toolUse" in delta and index in self.tools:
+                self.tools[index]["json"] += delta["toolUse"].get("input") or ""
+                return None
+            text = delta.get("text")
             if text:
                 if watch.first_token is None:
                     watch.first_token = at  # the moment the worker thread received it
@@ -333,4 +404,17 @@ class _ConverseState:
             cached_input_tokens=self.usage.get("cacheReadInputTokens"),
             cache_write_input_tokens=self.usage.get("cacheWriteInputTokens"),
             tokens_estimated=estimated, finish_reason=self.finish_reason,
-            request_id=self.request_id, provider_metrics=metrics)
+            request_id=self.request_id, provider_metrics=metrics,
+            tool_calls=self._tool_calls(provider))
+
+    def _tool_calls(self, provider: BedrockProvider) -> list[ToolCall]:
+        calls = []
+        for _index, tool in sorted(self.tools.items()):
+            try:
+                calls.append(ToolCall.model_validate(
+                    {"id": tool["id"], "name": tool["name"], "arguments": tool["json"] or "{}"}))
+            except ValueError as exc:
+                raise StreamError(f"the model called {tool['name']} with input that is not a "
+                                  f"JSON object", provider=provider.name, model=provider.model,
+                                  request_id=self.request_id) from exc
+        return calls

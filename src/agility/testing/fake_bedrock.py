@@ -129,7 +129,8 @@ class FakeBedrockServer(FakeOpenAIServer):
                                responder: HTTPResponder, request_id: str,
                                fault: Fault | None) -> None:
         ttft_ms = self._ttft(body, request)
-        tokens = split_tokens(_reply(self.responder(body))[0])  # tool calls: OpenAI only
+        text, calls = _reply(self.responder(body))
+        tokens = split_tokens(text)
         started = asyncio.get_running_loop().time()
         await responder.start_stream(200, {"x-amzn-requestid": request_id},
                                      content_type="application/vnd.amazon.eventstream")
@@ -149,7 +150,21 @@ class FakeBedrockServer(FakeOpenAIServer):
                 "contentBlockDelta", {"delta": {"text": token}, "contentBlockIndex": 0},
                 corrupt=fault is not None and fault.kind == "malformed_chunk"))
         await responder.write_chunk(encode_event("contentBlockStop", {"contentBlockIndex": 0}))
-        await responder.write_chunk(encode_event("messageStop", {"stopReason": "end_turn"}))
+        for index, call in enumerate(calls, start=1):
+            if index == 1 and not tokens:
+                await asyncio.sleep(ttft_ms / 1000.0)
+            await responder.write_chunk(encode_event("contentBlockStart", {
+                "start": {"toolUse": {"toolUseId": f"tooluse_{request_id}_{index}",
+                                      "name": call["name"]}}, "contentBlockIndex": index}))
+            arguments = json.dumps(call["arguments"])
+            half = len(arguments) // 2
+            for part in (arguments[:half], arguments[half:]):
+                await responder.write_chunk(encode_event("contentBlockDelta", {
+                    "delta": {"toolUse": {"input": part}}, "contentBlockIndex": index}))
+            await responder.write_chunk(encode_event("contentBlockStop",
+                                                     {"contentBlockIndex": index}))
+        await responder.write_chunk(encode_event(
+            "messageStop", {"stopReason": "tool_use" if calls else "end_turn"}))
         prompt_words = sum(len(_text_of(m.get("content")).split())
                            for m in body.get("messages") or [])
         prompt_words += sum(len(_text_of([s]).split()) for s in body.get("system") or [])
