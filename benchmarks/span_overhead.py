@@ -12,6 +12,9 @@ count), per span, median of ``--repeats`` rounds:
 - ``record_call``: a model call made through agility's client becoming an ``llm`` span;
 - ``with span(...)`` outside a run (a system in production keeps its markers): a context
   variable read;
+- an OpenTelemetry span (GenAI attributes) inside a trace, with agility's processor
+  recording it, beside the same span with no processor at all (OpenTelemetry's own cost):
+  the difference is what agility adds to a span a system emits;
 - the loop itself with no span (subtracted from nothing: printed so the figures can be read).
 
 A new :class:`~agility.trace.Trace` is opened every 1,000 spans, as the runner opens one per
@@ -69,6 +72,35 @@ def _model_calls(n: int) -> None:
                             output_tokens=40, cost_usd=0.00004)
 
 
+def _otel_tracer(recorded: bool) -> object:
+    """A tracer of an SDK provider with no exporter; with agility's processor when
+    ``recorded`` (the difference between the two cases is what agility adds)."""
+    from opentelemetry.sdk.trace import TracerProvider
+
+    from agility.trace import otel_span_processor
+
+    provider = TracerProvider()
+    if recorded:
+        provider.add_span_processor(otel_span_processor())
+    return provider.get_tracer("bench")
+
+
+def _otel(recorded: bool) -> Callable[[int], None]:
+    def run(n: int) -> None:
+        tracer = _otel_tracer(recorded)
+        for _ in range(n // PER_TRACE):
+            with collect(Trace()):
+                for _ in range(PER_TRACE):
+                    with tracer.start_as_current_span("chat gpt-4o-mini") as s:  # type: ignore[attr-defined]
+                        s.set_attributes({"gen_ai.operation.name": "chat",
+                                          "gen_ai.system": "openai",
+                                          "gen_ai.request.model": "gpt-4o-mini",
+                                          "gen_ai.usage.input_tokens": 120,
+                                          "gen_ai.usage.output_tokens": 40})
+
+    return run
+
+
 def _outside_a_run(n: int) -> None:
     for _ in range(n):
         with span("retrieve", kind="retrieval") as s:
@@ -105,13 +137,29 @@ def main() -> None:
         ("with span(...) outside a run (no trace)", _outside_a_run),
         ("empty loop (no span)", _bare_loop),
     ]
+    try:
+        import opentelemetry.sdk.trace  # noqa: F401
+    except ImportError:
+        print("(opentelemetry-sdk not installed: the OpenTelemetry cases are skipped)")
+    else:
+        cases[-1:-1] = [
+            ("OpenTelemetry span, no processor (OTel alone)", _otel(False)),
+            ("OpenTelemetry span recorded by agility", _otel(True)),
+        ]
     print(f"{n:,} spans per round, median of {args.repeats} rounds, CPU per span:")
     worst = 0.0
+    alone = None
     for label, fn in cases:
         us = _per_span_us(fn, n, args.repeats)
+        print(f"  {label:<45} {us:8.2f} us")
+        if "OTel alone" in label:
+            alone = us  # OpenTelemetry's own cost: not agility's
+            continue
+        if "recorded by agility" in label and alone is not None:
+            us -= alone
+            print(f"  {'  of which agility (recorded - OTel alone)':<45} {us:8.2f} us")
         if fn is not _bare_loop:
             worst = max(worst, us)
-        print(f"  {label:<45} {us:8.2f} us")
     print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print(f"worst case {worst:.2f} us per span; goal <= 50 us: "
           f"{'met' if worst <= 50 else 'NOT met'}")
