@@ -151,3 +151,21 @@ def openai_sdk_sync(example: Any, settings: Any) -> str:
         reply = client.chat.completions.create(
             model="not-in-the-price-table", messages=[{"role": "user", "content": example.id}])
     return reply.choices[0].message.content or ""
+
+
+# -- a system whose every trace holds a secret (what a privacy policy's store mask hides) ------
+
+SECRET = "CANARY-5512-private"
+
+
+async def leaks_a_secret(example: Any, settings: Any) -> dict[str, Any]:
+    """A model call that repeats the secret, a span attribute holding it, a tool call whose
+    argument carries it; 'ex-001' fails with it in the error instead."""
+    with span("lookup", kind="tool") as step:
+        step.set(customer=SECRET)
+        if example.id == "ex-001":
+            raise RuntimeError(f"no account for {SECRET}")
+    answer = await settings.generate(
+        [Message(role="user", content=f"{example.question} for {SECRET}")], name="answer")
+    return {"output": answer.text, "contexts": [f"the file of {SECRET}"],
+            "tool_calls": [{"name": "lookup", "arguments": {"who": [SECRET]}}]}

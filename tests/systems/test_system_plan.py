@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from agility.cli.main import _register, app
-from agility.errors import ConfigError, UsageError
+from agility.errors import ConfigError, PolicyViolation, UsageError
 from agility.migrate import load_plan, migrate
 from agility.providers import RoutingPolicy
 from agility.store import Store
@@ -222,3 +222,21 @@ def test_the_cli_takes_the_allowed_modules_and_the_bound_headers(
     allowed = runner.invoke(app, ["migrate", str(code), "--no-progress", "--store", store,
                                   "--allow-system", "systems_apps"])
     assert allowed.exit_code in (0, 1), allowed.output
+
+
+@pytest.mark.parametrize("section, policy, words", [
+    ("residency: {allowed: [local]}\n", "residency", "where the calls it makes on its own run"),
+    ("privacy: {mask: [EMAIL_ADDRESS], where: [providers, store]}\n", "privacy",
+     "'providers' in privacy.where cannot hold for it"),
+])
+def test_a_policy_a_system_cannot_keep_is_refused_before_anything_runs(
+        tmp_path: Path, tmp_store: Store, section: str, policy: str, words: str) -> None:
+    # the system makes its own calls, out of agility's sight: neither where they run nor
+    # what they send can be vouched for, so the plan is refused rather than run unchecked
+    plan = _write_plan(tmp_path / "p", "  system: python:systems_apps:two_calls\n"
+                                       f"  model: mock/echo\n{section}")
+    with pytest.raises(PolicyViolation) as refused:
+        migrate(plan, store=tmp_store, progress=False, routing=ALLOW_APPS)
+    assert refused.value.policy == policy and words in refused.value.reason
+    assert "target is a system (python:systems_apps:two_calls)" in refused.value.reason
+    assert tmp_store.list_runs() == []

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from agility.chat import ChatRequest, Completion, GenerationConfig, Message
+from agility.chat import ChatRequest, Completion, GenerationConfig, Message, mask_message
 from agility.client import CallOutcome, Client, RetryPolicy, call_attributes, describe_error
 from agility.errors import AgilityError
 from agility.pricing import Price, completion_cost
@@ -42,8 +42,21 @@ class RunMasks:
     policy: dict[str, Any] | None = None
 
 
+def _mask_json(value: Any, mask: TextMask) -> Any:
+    """Every text inside a JSON-like value through ``mask`` (keys kept)."""
+    if isinstance(value, str):
+        return mask(value)
+    if isinstance(value, dict):
+        return {k: _mask_json(v, mask) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_mask_json(v, mask) for v in value]
+    return value
+
+
 def mask_result(result: ResultRecord, mask: TextMask | None) -> ResultRecord:
-    """``result`` with every text it holds masked (None: unchanged)."""
+    """``result`` with every text it holds masked (None: unchanged): answer, error, contexts,
+    prompt (tool calls' arguments included), the tool calls made, and each span's error and
+    attributes (a system's spans may carry what it was asked)."""
     if mask is None:
         return result
     update: dict[str, Any] = {
@@ -52,21 +65,37 @@ def mask_result(result: ResultRecord, mask: TextMask | None) -> ResultRecord:
         "contexts": None if result.contexts is None else [mask(c) for c in result.contexts],
         "retrieved": [{k: mask(v) if isinstance(v, str) else v for k, v in d.items()}
                       for d in result.retrieved],
+        "tool_calls": None if result.tool_calls is None else [
+            {**c, "arguments": _mask_json(c.get("arguments"), mask)} if "arguments" in c else c
+            for c in result.tool_calls],
+        "spans": [s.model_copy(update={
+            "error": None if s.error is None else mask(s.error),
+            "attributes": _mask_json(s.attributes, mask)}) for s in result.spans],
     }
     if result.prompt is not None:
-        update["prompt"] = [m.model_copy(update={"content": mask(m.content)})
-                            for m in result.prompt]
+        update["prompt"] = [mask_message(m, mask) for m in result.prompt]
     return result.model_copy(update=update)
 
 
-def call_event(run_name: str, model: str, result: ResultRecord) -> NewEvent:
+def call_event(run_name: str, model: str | None, result: ResultRecord, *,
+               system: bool = False) -> NewEvent:
     """The audit event of one call: the prompt sent and the answer (as stored: masked when
-    the policy masks the store)."""
-    return NewEvent(kind="model.call", subject=run_name, payload={
+    the policy masks the store), the tool calls the answer made when tools were offered,
+    and, for a system's answer (``system``), each model call it made (its span's name,
+    model, tokens and error)."""
+    payload: dict[str, Any] = {
         "example_id": result.example_id, "repeat_index": result.repeat_index, "model": model,
         "prompt": None if result.prompt is None else [m.model_dump() for m in result.prompt],
         "response": result.output, "error": result.error, "request_id": result.request_id,
-        "cached": result.cached})
+        "cached": result.cached}
+    if result.tool_calls is not None:
+        payload["tool_calls"] = result.tool_calls
+    if system:
+        payload["model_calls"] = [
+            {"span": s.name, "model": s.model, "input_tokens": s.input_tokens,
+             "output_tokens": s.output_tokens, "error": s.error}
+            for s in result.spans if s.kind == "llm"]
+    return NewEvent(kind="model.call", subject=run_name, payload=payload)
 
 
 @dataclass

@@ -445,7 +445,8 @@ async def _execute(plan: RunPlan, ctx: CallContext, concurrency: int, warmup: in
                 await turnstile.enter(side)
             result = await call_example(ctx, example, repeat_index)
             result = mask_result(result, ctx.store_mask)
-            await writer.save(result, call_event(plan.run.name, plan.run.model_spec, result))
+            await writer.save(result, call_event(plan.run.name, plan.run.model_spec, result,
+                                                 system=ctx.system is not None))
             tally.add(result)
             gate = ctx.client.gate if ctx.client is not None else None
             bar.advance(error=result.error is not None,
