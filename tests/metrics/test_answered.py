@@ -67,8 +67,8 @@ def test_the_score_reads_the_right_way_and_is_versioned() -> None:
     result = metric.score(MetricInput(example_id="x", output="I cannot answer that."))
     assert (result.score, result.verdict, result.passed) == (0.0, "refusal", False)
     assert "cannot answer" in result.reason
-    assert metric.version == "4"
-    assert metric_versions(["answered"]) == {"answered": "4"}
+    assert metric.version == "5"
+    assert metric_versions(["answered"]) == {"answered": "5"}
 
 
 def test_the_old_name_is_an_error_that_names_the_new_one() -> None:
@@ -101,8 +101,28 @@ def test_old_refusal_scores_load_labelled_and_are_never_compared_with_answered(
     assert [(s.metric, s.metric_version, s.score) for s in old] == [
         ("refusal", "2", 1.0), ("refusal", "2", 0.0)]
     new = {s.example_id: s for s in tmp_store.scores(target, "answered")}
-    assert {s.metric_version for s in new.values()} == {"4"}
+    assert {s.metric_version for s in new.values()} == {get_metric("answered").version}
     assert (new["a"].score, new["b"].score) == (1.0, 0.0)
     comparison = compare_runs(tmp_store, "source", "target")
     compared = [m.metric for m in comparison.metrics]
     assert "answered" in compared and "refusal" not in compared
+
+
+def test_an_announced_inference_and_a_hedged_stance_are_answers() -> None:
+    # regression (v5): both were refusals
+    question = "What drove operating margin change as of FY2022 for the company?"
+    inferred = ("The drivers of the operating margin change as of FY2022 are not explicitly "
+                "stated. However, we can infer some possible reasons. New products likely "
+                "raised revenue.")
+    assert answered(inferred, question) == "answered"
+    assert answered(inferred.split(" However")[0], question) == "refusal"
+    yes_no = ("Are the company's gross margins historically consistent (not fluctuating more "
+              "than roughly 2% each year)?")
+    hedged = ("The gross margins vary across products and channels. Therefore, it does not "
+              "appear that the company's gross margins are historically consistent, and they do "
+              "tend to fluctuate. However, without additional information on the specific "
+              "percentage change, it is difficult to determine the exact extent.")
+    assert answered(hedged, yes_no) == "answered"
+    assert answered(hedged.split(" Therefore")[0] + " However, without additional information "
+                    "on the specific percentage change, it is difficult to determine the "
+                    "extent.", yes_no) == "refusal"

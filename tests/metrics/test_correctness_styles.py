@@ -195,3 +195,56 @@ def test_of_figures_given_for_several_years_the_asked_year_is_the_answer() -> No
                                   "2018.")[0] == "incorrect"
     assert judged(question, 1577, "FY2017: $1,600 million; FY2018: $1,577 million.")[0] \
         == "correct"
+
+
+Q_DRIVERS = "What drove operating margin change as of FY2022 for the company?"
+GOLD_DRIVERS = ("The decrease in operating income was primarily driven by amortization of "
+                "intangible assets associated with the Xilinx acquisition.")
+
+
+def test_an_announced_inference_after_not_stated_is_an_answer_not_a_refusal() -> None:
+    # regression (v4): "not explicitly stated. However, we can infer ..." read as a refusal
+    lead = ("Based on the notes, the drivers of the operating margin change as of FY2022 are "
+            "not explicitly stated. However, we can infer some possible reasons. ")
+    off_point = lead + "New desktop processors launched in 2017 likely raised revenue."
+    verdict, reason = judged(Q_DRIVERS, GOLD_DRIVERS, off_point)
+    assert verdict == "incorrect", reason
+    on_point = lead + ("The operating margin change was primarily driven by amortization of "
+                       "intangible assets associated with the Xilinx acquisition.")
+    assert judged(Q_DRIVERS, GOLD_DRIVERS, on_point)[0] == "correct"
+    # without the announced inference it stays a refusal
+    assert judged(Q_DRIVERS, GOLD_DRIVERS, lead.split(" However")[0])[0] == "refusal"
+
+
+def test_a_hedged_stance_on_a_yes_no_question_commits_despite_refusal_language() -> None:
+    # regression (v4): "it does not appear that ... consistent, and they do tend to fluctuate"
+    # was skipped as a general remark ("tend to"), leaving only the refusal language
+    question = ("Are the company's gross margins historically consistent (not fluctuating more "
+                "than roughly 2% each year)?")
+    answer = ("Based on the information provided, the gross margins vary across products and "
+              "channels. Therefore, it does not appear that the company's gross margins are "
+              "historically consistent, and they do tend to fluctuate. However, without "
+              "additional information on the specific percentage change, it is difficult to "
+              "determine the exact extent of this fluctuation.")
+    verdict, reason = judged(question, "No. Gross margins moved by more than 2 points a year.",
+                             answer)
+    assert verdict == "correct" and "statement 2" in reason, reason
+    assert judged(question, "Yes. Gross margins stayed within 1 point.", answer)[0] == "incorrect"
+    not_relevant = "Since this is a bank, gross margin is not a relevant metric."
+    assert judged(question, not_relevant, answer)[0] == "incorrect"
+
+
+def test_a_concluded_figure_after_not_stated_is_judged_as_a_figure() -> None:
+    # regression (v4): "not explicitly stated. Therefore, the answer is 0." was a refusal when
+    # the question's wording was not recognised as asking a quantity
+    question = ("What is the quantity of restructuring costs directly outlined in the "
+                "company's income statements for FY2022? If restructuring costs are not "
+                "explicitly outlined then state 0.")
+    gold = "Restructuring costs in FY2022 amounted to $411 million."
+    zero = ("The quantity of restructuring costs directly outlined in the company's income "
+            "statements for FY2022 is not explicitly stated. Therefore, the answer is 0.")
+    verdict, reason = judged(question, gold, zero)
+    assert verdict == "incorrect" and '"0"' in reason and "$411 million" in reason, reason
+    right = zero.replace("Therefore, the answer is 0.",
+                         "Therefore, the answer is $411 million.")
+    assert judged(question, gold, right)[0] == "correct"

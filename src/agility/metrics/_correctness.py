@@ -22,7 +22,9 @@ arXiv:2311.11944, on three model families with different answer styles):
    another period than the question's, is incorrect even when its yes/no or its words agree.
 5. **A refusal is a refusal only when nothing is committed.** An answer with refusal
    language ("the filing does not state ...") that still concludes on a figure or a yes/no
-   is graded on that; one that commits to nothing is a refusal. An answer that pastes the
+   (hedged or not: "it does not appear that ..."), or that announces it answers anyway by
+   inference ("However, we can infer ..."), is graded on that; one that commits to nothing
+   is a refusal. An answer that pastes the
    source document instead of answering is incorrect.
 6. Golds without decisive figures or yes/no are compared on their direction of change
    (up against down is incorrect) and then on the share of the gold's own content words
@@ -204,8 +206,10 @@ def judge_financial_answer(question: str | None, gold: object, answer: object, *
     case = Case(question, reading, text, len(stripped), lead)
     if not reading.keys and not reading.numeric and refusal_phrases(reading.text):
         return _declining_gold(case)
-    if reading.keys and (reading.numeric or (reading.polarity is None
-                                              and _asks_quantity(question))):
+    if reading.keys and (reading.numeric or (reading.polarity is None and (
+            _asks_quantity(question) or (case.refusals and case.committed()[0])))):
+        # a figure gold, asked as a quantity or answered with one despite refusal language
+        # ("not explicitly stated. Therefore, the answer is 0"): the figure is judged
         return _numeric(case)
     if reading.polarity:
         said = stance(case.reading, question, strict=bool(case.refusals))
@@ -238,7 +242,10 @@ class CorrectnessMetric(Metric):
 
     # 3: the committed answer, precision-aware figures, implied yes/no, same subject/period,
     #    refusal only when nothing is committed (FinanceBench, leave-one-family-out)
-    version = "3"
+    # 4: refusal only when nothing is committed, also for golds without a decisive figure:
+    #    an announced inference ("However, we can infer ..."), a hedged yes/no stance ("it does
+    #    not appear that ...") and a concluded figure ("therefore, the answer is 0") commit
+    version = "4"
     Options = CorrectnessOptions
     options: CorrectnessOptions
     requires = ("output", "ground_truth")

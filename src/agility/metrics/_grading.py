@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from agility.metrics._answer import AnswerReading, Sentence, read_answer
 from agility.metrics._gold import GoldReading, KeyFigure, figure_kind, label_at, years_of
 from agility.metrics._numbers import FinancialNumber, figures_match
-from agility.metrics._refusal_language import refusal_phrases
+from agility.metrics._refusal_language import infers_anyway, refusal_phrases
 from agility.metrics._stance import declines_in_claim, question_terms, stem_set
 
 __all__ = ["CHANGE", "MAX_CHARS", "Case", "Cited", "Judgement", "as_text", "clip",
@@ -133,7 +133,8 @@ class Case:
         self._lead, self._tail_shift = lead, stripped_length - len(answer)
         self.gold = gold
         self.reading: AnswerReading = read_answer(answer, question, tuple(gold.figures))
-        self.refusals = refusal_phrases(answer)
+        # "not stated. However, we can infer ...": it answers anyway (rule 5)
+        self.refusals = [] if infers_anyway(answer) else refusal_phrases(answer)
         self.derived = (differences(self.reading.own_figures)
                         if gold.keys and CHANGE.search(gold.text) else [])
 

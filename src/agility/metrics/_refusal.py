@@ -9,7 +9,7 @@ the capex directly; from the cash flow statement it is $1,577 million") is not a
 looks for a commitment: a concluded figure, an explicit yes or no, or (given the question) a
 statement that takes the question up and answers it.
 
-The metric is ``answered`` (version 4): score 1.0 when the model answered, 0.0 when it
+The metric is ``answered`` (version 5): score 1.0 when the model answered, 0.0 when it
 declined, so "answered 0.94" in a summary reads the right way round. It replaces ``refusal``
 (versions 1-2, whose score was also 1.0 for an answer, which read backwards); scores stored
 under ``refusal`` stay in the store under that name and version, and are never compared with
@@ -26,7 +26,7 @@ from agility.errors import UsageError
 from agility.metrics._answer import read_answer
 from agility.metrics._base import Metric, MetricInput, MetricResult, register_metric
 from agility.metrics._options import MetricOptions
-from agility.metrics._refusal_language import refusal_phrases
+from agility.metrics._refusal_language import infers_anyway, refusal_phrases
 from agility.metrics._stance import (
     asks_yes_no,
     committing_statement,
@@ -66,7 +66,8 @@ def declines(answer: str | None, question: str | None = None) -> Decline | None:
     if not text:
         return Decline(("empty answer",))
     kinds = refusal_phrases(text)
-    if not kinds:
+    if not kinds or infers_anyway(text):
+        # "not explicitly stated. However, we can infer ...": it answers by inference
         return None
     reading = read_answer(text, question or "")
     # a concluded figure commits, even one the question suggested ("if none, state 0")
@@ -100,7 +101,10 @@ class AnsweredMetric(Metric):
     #    answer (FinanceBench expert labels, leave-one-family-out)
     # 4: a question with fewer than two content terms ("ping") no longer makes the answer's
     #    opening sentence, the refusal itself, a commitment
-    version = "4"
+    # 5: refusal language followed by an announced inference ("not explicitly stated.
+    #    However, we can infer ...") is an answer; a hedged stance ("it does not appear that
+    #    ...") on a yes/no question commits even beside a general remark
+    version = "5"
 
     def score(self, item: MetricInput) -> MetricResult:
         """Judge one answer (see the module docstring)."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["is_refusal", "refusal_phrases"]
+__all__ = ["infers_anyway", "is_refusal", "refusal_phrases"]
 
 _SOURCE = (r"(?:context|document|documents|text|excerpt|excerpts|passage|passages|filing|"
            r"filings|statement|statements|report|evidence|information|data|sources?|"
@@ -117,6 +117,20 @@ def refusal_phrases(text: str) -> list[str]:
     lowered = text.lower()
     return [name for name, pattern in _PATTERNS
             if any(word in lowered for word in _TRIGGERS[name]) and pattern.search(lowered)]
+
+
+# "The drivers are not explicitly stated. However, we can infer some possible reasons ...":
+# the answer says a detail is missing, then announces that it answers anyway by inference.
+_INFERS_ANYWAY = re.compile(
+    r"(?i)(?:^|[.!?;]\s+|,\s*)(?:however|but|nevertheless|nonetheless|that said|still),?\s+"
+    r"(?:based on [^,.]{0,80},\s*)?(?:we|i|one) can (?:still |reasonably )?(?:infer|deduce|"
+    r"estimate|derive)\b")
+
+
+def infers_anyway(text: str) -> bool:
+    """Whether ``text``, after its refusal language, announces that it answers anyway by
+    inference ("However, we can infer ..."): what follows is its answer, not a refusal."""
+    return bool(_INFERS_ANYWAY.search(text))
 
 
 def is_refusal(text: str | None) -> bool:

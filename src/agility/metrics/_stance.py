@@ -95,6 +95,8 @@ _READER = re.compile(r"(?i)\byou\b|\byour\b")
 _CONDITIONAL = re.compile(r"(?i)\bif\b|\bwould\b|\bunless\b|\bassuming\b")
 # Hedged claims ("3M likely maintains ...") do not commit an answer that has declined.
 _HEDGED = re.compile(r"(?i)\b(?:likely|probably|possibly|may|might|could|perhaps|presumably)\b")
+# "it appears that ...", "it does not appear that ...": a hedged stance is still a stance.
+_APPEARS = re.compile(r"(?i)\bit (?:(?:does|did) ?n[o']t )?(?:appears?|seems?) (?:that|to be)\b")
 _EVIDENTIAL = re.compile(r"(?i)\b(?:indicat\w*|suggest\w*|shows?|showing|demonstrat\w*|"
                          r"reflect\w*|means?|implies|signal\w*|points? to|conclude\w*)\b")
 
@@ -216,10 +218,13 @@ def _implied(reading: AnswerReading, question: str, strict: bool) -> Stance | No
     for sentence in reading.sentences:
         if sentence.start >= reading.illustration_start:
             break
+        # "it does not appear that X's margins are consistent, and they do tend to
+        # fluctuate": a hedged stance on the company, not a general remark about metrics
+        generic = bool(_GENERIC.search(sentence.text)) and not _APPEARS.search(sentence.text)
         if (_TASK.search(sentence.text) or METHOD.search(sentence.text) or "=" in sentence.text
-                or _GENERIC.search(sentence.text) or HYPOTHETICAL.search(sentence.text)):
+                or generic or HYPOTHETICAL.search(sentence.text)):
             continue
-        if strict and (refusal_phrases(sentence.text) or _GENERIC.search(sentence.text)
+        if strict and (refusal_phrases(sentence.text) or generic
                        or _ADVICE.search(sentence.text) or _DEFINITION.search(sentence.text)
                        or _SOURCE_TALK.search(sentence.text)
                        or not (concludes(sentence.text)

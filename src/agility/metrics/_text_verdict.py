@@ -18,10 +18,12 @@ from agility.metrics._answer import Sentence
 from agility.metrics._gold import NOT_APPLICABLE
 from agility.metrics._grading import Case, Judgement, gold_raws, refusal, subject_checks
 from agility.metrics._stance import (
+    asks_yes_no,
     committing_statement,
     direction,
     proposition,
     question_terms,
+    stance,
     stem_set,
 )
 
@@ -52,7 +54,7 @@ def text_verdict(case: Case, threshold: float) -> Judgement:
                                         f"the gold does")
     if case.gold.rejects_metric:
         return _metric_rejected(case, committed)
-    if case.refusals and committing_statement(case.reading, case.question, strict=True) is None:
+    if case.refusals and not _commits(case):
         return refusal(case)
     checked = subject_checks(case)
     if checked:
@@ -65,6 +67,19 @@ def text_verdict(case: Case, threshold: float) -> Judgement:
                                       f"{case.statement(case.reading.sentences[0])}; the gold "
                                       f"says {gold_way}")
     return _content(case, committed, threshold)
+
+
+def _commits(case: Case) -> bool:
+    """Rule 5 for an answer with refusal language: it still commits when it takes the
+    question up in a statement, takes a stance on a yes/no question (hedged or not: "it does
+    not appear that ..."), or concludes on a figure ("not stated; therefore, the answer is
+    0")."""
+    if committing_statement(case.reading, case.question, strict=True) is not None:
+        return True
+    if asks_yes_no(case.question) and stance(case.reading, case.question, strict=True):
+        return True
+    figures, _ = case.committed()
+    return bool(figures)
 
 
 # "Among operations, investing, and financing activities, which ...": the options offered.
@@ -220,7 +235,7 @@ def _metric_rejected(case: Case, committed: Sentence | None) -> Judgement:
         if NOT_APPLICABLE.search(sentence.text):
             return Judgement("correct", f"says the metric does not apply in "
                                         f"{case.statement(sentence)}, as the gold does")
-    if case.refusals and committed is None:
+    if case.refusals and committed is None and not _commits(case):
         return refusal(case)
     return Judgement("incorrect", "answers with the metric where the gold says it does not "
                                   "apply to this company")
