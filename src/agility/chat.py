@@ -14,7 +14,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 __all__ = ["ChatRequest", "Completion", "GenerationConfig", "Message", "StreamEnd", "StreamEvent",
-           "TextDelta", "ToolCall", "ToolSpec", "mask_message", "mask_tool_calls"]
+           "TextDelta", "ToolCall", "ToolSpec", "mask_json", "mask_message",
+           "mask_tool_calls"]
 
 Role = Literal["system", "user", "assistant", "tool"]
 
@@ -126,20 +127,21 @@ class ToolCall(BaseModel):
         return data
 
 
-def _mask_value(value: Any, mask: Callable[[str], str]) -> Any:
+def mask_json(value: Any, mask: Callable[[str], str]) -> Any:
+    """Every text inside a JSON-like value through ``mask`` (keys kept)."""
     if isinstance(value, str):
         return mask(value)
     if isinstance(value, Mapping):
-        return {k: _mask_value(v, mask) for k, v in value.items()}
+        return {k: mask_json(v, mask) for k, v in value.items()}
     if isinstance(value, list):
-        return [_mask_value(v, mask) for v in value]
+        return [mask_json(v, mask) for v in value]
     return value
 
 
 def mask_tool_calls(calls: list[ToolCall], mask: Callable[[str], str]) -> list[ToolCall]:
     """``calls`` with every text in their arguments through ``mask`` (a privacy policy's
     masking: a model's call may carry the personal data it was given)."""
-    return [c.model_copy(update={"arguments": _mask_value(c.arguments, mask)}) for c in calls]
+    return [c.model_copy(update={"arguments": mask_json(c.arguments, mask)}) for c in calls]
 
 
 def mask_message(message: Message, mask: Callable[[str], str]) -> Message:

@@ -21,6 +21,13 @@ runner = CliRunner()
     ["store", "purge", "--run", "r"],
     ["audit", "verify"],
     ["signoff", "verify", "plan.yaml"],  # the store is opened before the plan is read
+    ["runs", "list"],
+    ["runs", "show", "r"],
+    ["export", "r", "-o", "out.jsonl"],
+    ["compare", "a", "b"],
+    ["score", "r", "--metrics", "exact_match"],
+    ["review", "queue", "list"],
+    ["review", "export", "q", "-o", "out.jsonl"],
 ])
 def test_a_missing_store_is_an_error_not_a_new_empty_one(tmp_path: Path,
                                                          args: list[str]) -> None:

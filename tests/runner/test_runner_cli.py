@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from agility.cli.main import _register, app
 from agility.runner import EXPORT_COLUMNS
+from agility.store import Store
 from agility.testing import Fault
 
 _register()
@@ -90,6 +91,10 @@ def test_csv_export_defuses_formula_like_model_output(tmp_path, make_dataset, sl
 
 def test_user_mistakes_give_one_red_line_and_exit_code_2(tmp_path, make_dataset, server):
     db = tmp_path / "x.db"
+    no_store = cli.invoke(app, ["runs", "show", "nope", "--store", str(db)])
+    assert no_store.exit_code == 2 and "there is no store" in no_store.output
+    assert not db.exists()  # reading never creates an empty store at a mistyped path
+    Store(db).close()
     missing = cli.invoke(app, ["runs", "show", "nope", "--store", str(db)])
     assert missing.exit_code == 2 and "no run named 'nope'" in missing.output
     assert "Traceback" not in missing.output

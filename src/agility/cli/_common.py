@@ -60,9 +60,10 @@ def open_store(path: str | Path | None, read_only: bool = False, *,
     """Open the store named by ``--store`` (or the default), read-only if asked.
 
     ``existing``: a SQLite store that is not there is an error (the store's own "no store"
-    error) instead of a new empty one -- for commands that read or change what is stored
-    (audit, purge, sign-off verify). A PostgreSQL database that does not exist fails to
-    connect by itself.
+    error) instead of a new empty one -- for every command that reads or acts on what is
+    stored (runs, export, score, compare, review queues, canary status, audit, purge,
+    sign-off); only commands that record something new (run, port, accounts, the gateway)
+    may start a store. A PostgreSQL database that does not exist fails to connect by itself.
     """
     if existing and not read_only:
         from agility.store import default_store_location

@@ -135,7 +135,7 @@ def status_command(plan: PlanArgument, store: StoreOption = None,
     from agility.canary import require_rollout, rollout_spec, rollout_status
 
     loaded = _plan(plan, allow_host, allow_key_env)
-    db = open_store(store)
+    db = open_store(store, existing=True)
     require_rollout(db, loaded)
     status = rollout_status(db, loaded.name, rollout_spec(loaded))
     assert status is not None

@@ -72,7 +72,7 @@ def compare_command(
     loaded = load_criteria(criteria) if criteria is not None else None
     items = load_cost_items(costs) if costs is not None else None
     names = [m.strip() for m in metrics.split(",") if m.strip()] if metrics else None
-    with open_store(store) as db, ScoreBars() as bars:
+    with open_store(store, existing=True) as db, ScoreBars() as bars:
         result = compare_runs(db, source_run, target_run, loaded, seed=seed,
                               traffic_per_month=traffic, migration_cost_usd=migration_cost,
                               n_resamples=resamples, costs=items, metrics=names, judge=judge,

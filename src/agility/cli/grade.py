@@ -80,7 +80,7 @@ def calibrate(
     if queue is not None:
         from agility.review import queue_agreement
 
-        with open_store(store) as db:
+        with open_store(store, existing=True) as db:
             record = db.get_queue(queue)
             if record is None:
                 raise UnknownName("review queue", queue, [q.name for q in db.list_queues()],

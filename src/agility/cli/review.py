@@ -48,7 +48,7 @@ def queue_create(
 
     policy = ReviewPolicy(metric=metric, failure_share=failure_share, pass_share=pass_share,
                           seed=seed, per_reviewer=per_reviewer, overlap=overlap)
-    with open_store(store) as db:
+    with open_store(store, existing=True) as db:
         queue = create_queue(db, name, comparison[0], comparison[1], policy, actor="cli")
         items = db.queue_items(queue.id)
     reasons: dict[str, int] = {}
@@ -65,7 +65,7 @@ def queue_create(
 @handle_errors
 def queue_list(store: StoreOption = None) -> None:
     """List the review queues with their items and reviewers."""
-    with open_store(store) as db:
+    with open_store(store, existing=True) as db:
         for queue in db.list_queues():
             items = db.queue_items(queue.id)
             reviewers = ", ".join(db.queue_reviewers(queue.id)) or "no reviewer"
@@ -155,6 +155,6 @@ def export(
     """Export a queue's verdicts: one row per verdict with reviewer, time and answer hash."""
     from agility.review import export_reviews
 
-    with open_store(store) as db:
+    with open_store(store, existing=True) as db:
         count = export_reviews(db, queue, output)
     err_console.print(f"wrote {count} verdicts to {escape(str(output))}", highlight=False, soft_wrap=True)

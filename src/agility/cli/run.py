@@ -279,7 +279,7 @@ def _runs_table(db: Store, runs: Sequence[RunRecord], width: int) -> Table:
 @handle_errors
 def runs_list(store: StoreOption = None, read_only: ReadOnlyOption = False) -> None:
     """List the runs in the store."""
-    with open_store(store, read_only) as db:
+    with open_store(store, read_only, existing=True) as db:
         runs = db.list_runs()
         table = _runs_table(db, runs, console.width)
     console.print(table if runs else "no runs yet: start one with `agility run`.")
@@ -295,7 +295,7 @@ def runs_show(
     """Show a run's reproducibility record and headline figures."""
     from agility.runner import run_figures
 
-    with open_store(store, read_only) as db:
+    with open_store(store, read_only, existing=True) as db:
         run = db.require_run(name)
         figures = run_figures(db.results(run.id))
     table = Table(title=f"run {escape(run.name)}", show_header=False)
@@ -338,7 +338,7 @@ def export_command(
     from agility.governance import stored_policy_masks
     from agility.runner import export_run, export_spans
 
-    with open_store(store, read_only) as db:
+    with open_store(store, read_only, existing=True) as db:
         # a run made under a privacy policy that masks exports is exported masked
         run = db.get_run(name)  # the export reports a wrong format or run name itself
         mask = stored_policy_masks(run.meta).exports if run is not None else None

@@ -99,7 +99,7 @@ def score(
     names = parse_metrics(metrics)
     specs = with_options(names, settings or [])
     options = {"base_url": base_url} if base_url else None
-    with open_store(store) as db, ScoreBars(enabled=progress) as bars:
+    with open_store(store, existing=True) as db, ScoreBars(enabled=progress) as bars:
         summaries = score_run(db, run, specs, judge=judge, judge_options=options,
                               judge_repeats=judge_repeats, concurrency=concurrency,
                               rescore=rescore, on_progress=bars, executor=executor,

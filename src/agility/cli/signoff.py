@@ -54,7 +54,7 @@ def record(
 
     if decision not in ("approve", "reject"):
         raise InvalidArgument("decision", decision, "must be approve or reject")
-    with open_store(store) as db:
+    with open_store(store, existing=True) as db:
         approval = record_signoff(db, _plan(plan), role=role, decision=decision,  # type: ignore[arg-type]
                                   note=note)
     console.print(f"{escape(approval.role)}: {approval.decision} recorded by "

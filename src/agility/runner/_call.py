@@ -8,7 +8,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from agility.chat import ChatRequest, Completion, GenerationConfig, Message, mask_message
+from agility.chat import (
+    ChatRequest,
+    Completion,
+    GenerationConfig,
+    Message,
+    mask_json,
+    mask_message,
+)
 from agility.client import CallOutcome, Client, RetryPolicy, call_attributes, describe_error
 from agility.errors import AgilityError
 from agility.pricing import Price, completion_cost
@@ -42,17 +49,6 @@ class RunMasks:
     policy: dict[str, Any] | None = None
 
 
-def _mask_json(value: Any, mask: TextMask) -> Any:
-    """Every text inside a JSON-like value through ``mask`` (keys kept)."""
-    if isinstance(value, str):
-        return mask(value)
-    if isinstance(value, dict):
-        return {k: _mask_json(v, mask) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_mask_json(v, mask) for v in value]
-    return value
-
-
 def mask_result(result: ResultRecord, mask: TextMask | None) -> ResultRecord:
     """``result`` with every text it holds masked (None: unchanged): answer, error, contexts,
     prompt (tool calls' arguments included), the tool calls made, and each span's error and
@@ -63,14 +59,13 @@ def mask_result(result: ResultRecord, mask: TextMask | None) -> ResultRecord:
         "output": None if result.output is None else mask(result.output),
         "error": None if result.error is None else mask(result.error),
         "contexts": None if result.contexts is None else [mask(c) for c in result.contexts],
-        "retrieved": [{k: mask(v) if isinstance(v, str) else v for k, v in d.items()}
-                      for d in result.retrieved],
+        "retrieved": [mask_json(d, mask) for d in result.retrieved],
         "tool_calls": None if result.tool_calls is None else [
-            {**c, "arguments": _mask_json(c.get("arguments"), mask)} if "arguments" in c else c
+            {**c, "arguments": mask_json(c.get("arguments"), mask)} if "arguments" in c else c
             for c in result.tool_calls],
         "spans": [s.model_copy(update={
             "error": None if s.error is None else mask(s.error),
-            "attributes": _mask_json(s.attributes, mask)}) for s in result.spans],
+            "attributes": mask_json(s.attributes, mask)}) for s in result.spans],
     }
     if result.prompt is not None:
         update["prompt"] = [mask_message(m, mask) for m in result.prompt]
