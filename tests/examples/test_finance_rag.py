@@ -22,18 +22,24 @@ def dataset():
     return load_dataset(EXAMPLE / "golden.jsonl", verify=False)
 
 
-def test_golden_set_has_at_least_60_valid_rows_in_three_strata(dataset) -> None:
+def test_golden_set_is_lookup_heavy_in_three_strata(dataset) -> None:
+    # the demo's target is a 270M model: lookups (a figure stated in the filing) are what a
+    # prompt's shape decides for it; calculations and multi-step rows stay as a minority
     counts = Counter(ex.stratum for ex in dataset.examples)
     assert len(dataset) >= 60
     assert set(counts) == {"lookup", "calculation", "multi_step"}
-    assert min(counts.values()) >= 15
+    assert counts["lookup"] >= 40
+    assert min(counts.values()) >= 10
 
 
-def test_every_stratum_keeps_about_a_fifth_as_holdout(dataset) -> None:
+def test_the_holdout_is_large_enough_for_the_quality_test(dataset) -> None:
+    # the gate reads the holdout only: it needs the quality test's minimum of paired rows
+    criteria = load_plan(EXAMPLE / "plan.yaml").criteria_object()
+    holdout = [ex for ex in dataset.examples if ex.split == "holdout"]
+    assert len(holdout) >= criteria.quality.min_examples + 3  # a few failed calls may not tip it
+    assert sum(ex.stratum == "lookup" for ex in holdout) >= 20
     for stratum in ("lookup", "calculation", "multi_step"):
-        rows = [ex for ex in dataset.examples if ex.stratum == stratum]
-        share = sum(ex.split == "holdout" for ex in rows) / len(rows)
-        assert 0.15 <= share <= 0.25, (stratum, share)
+        assert {ex.split for ex in dataset.examples if ex.stratum == stratum} == {"dev", "holdout"}
 
 
 def test_edge_adversarial_and_safety_rows_are_present_in_dev_and_holdout(dataset) -> None:
