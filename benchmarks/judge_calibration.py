@@ -23,7 +23,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 
 from _financebench import MAPPING, RESULTS, load_rows
 
@@ -55,7 +55,11 @@ def measure(rows: list[dict], judge: str, base_url: str | None, concurrency: int
     elapsed = time.perf_counter() - started
     failed = sum(g["verdict"] is None for g in graded)
     print(f"judge {judge}: {len(rows)} answers in {elapsed:.0f} s, {failed} judgments failed "
-          f"(counted as disagreements)\n")
+          f"(counted as disagreements)")
+    reasons = Counter(str(g.get("error"))[:100] for g in graded if g["verdict"] is None)
+    for reason, count in reasons.most_common():
+        print(f"  {count:4d} failed: {reason}")
+    print()
     print(f"{'subset':34s} {'n':>4s} {'agree':>6s} {'kappa':>6s}")
     families = sorted({r["family"] for r in rows})
     for name, pick in [("all", lambda r: True)] + [
