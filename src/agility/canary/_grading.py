@@ -70,15 +70,18 @@ class OnlineGrader:
         on_grade: ``on_grade(arm, metric, score)`` for each grade (score None: the metric
             could not grade that answer).
         seed: seeds the sampling (tests).
+        mask: applied to every text a metric is given (a privacy policy that masks
+            ``judges``), in a worker thread, off the request path.
     """
 
     def __init__(self, plan: Plan, spec: GradingSpec,
                  on_grade: Callable[[Arm, str, float | None], None],
-                 seed: int | None = None) -> None:
+                 seed: int | None = None, mask: Callable[[str], str] | None = None) -> None:
         specs = spec.metrics if spec.metrics is not None else list(plan.metrics)
         usable, self.skipped = online_metric_specs(specs)
         self.spec = spec
         self.on_grade = on_grade
+        self.mask = mask
         judge = {"judge": plan.judge, **plan.judge_options} if plan.judge else {}
         self.metrics: list[tuple[str, Metric]] = []
         for metric_spec in usable:
@@ -133,6 +136,8 @@ class OnlineGrader:
 
     async def _grade(self, arm: Arm, item: MetricInput) -> None:
         async with self._slots:
+            if self.mask is not None:
+                item = await asyncio.to_thread(self._masked, item)
             for name, metric in self.metrics:
                 try:
                     result = await metric.ascore(item)
@@ -141,6 +146,15 @@ class OnlineGrader:
                     _log.warning("online grading with %s failed: %s", name, exc)
                     score = None
                 self.on_grade(arm, name, score)
+
+    def _masked(self, item: MetricInput) -> MetricInput:
+        assert self.mask is not None
+        mask = self.mask
+        return item.model_copy(update={
+            "question": None if item.question is None else mask(item.question),
+            "output": None if item.output is None else mask(item.output),
+            "prompt": None if item.prompt is None
+            else mask(item.prompt)})
 
     async def aclose(self) -> None:
         """Wait for the grades in progress (briefly), then release the metrics."""

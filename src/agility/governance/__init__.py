@@ -6,6 +6,7 @@ validated when it is loaded and enforced here, in the library.
 """
 
 from agility.governance._audit import export_audit, parse_since, verify_audit
+from agility.governance._call_log import CallLog
 from agility.governance._checklist import governance_checklist
 from agility.governance._pii import (
     NER_ENTITIES,
@@ -28,6 +29,7 @@ from agility.governance._privacy import (
     log_model_call,
     mask_comparison,
     mask_logs,
+    model_call_event,
     policy_masks,
     stored_policy_masks,
 )
@@ -35,6 +37,7 @@ from agility.governance._residency import (
     ENV_PROVIDER_REGIONS,
     check_residency,
     declared_regions,
+    plan_models,
     residency_mapping,
 )
 from agility.governance._retention import purge_store, retention_cutoffs
@@ -54,6 +57,7 @@ __all__ = [
     "PATTERN_ENTITIES",
     "ROLES",
     "Approval",
+    "CallLog",
     "Detection",
     "PiiMasker",
     "PolicyMasks",
@@ -72,7 +76,9 @@ __all__ = [
     "log_model_call",
     "mask_comparison",
     "mask_logs",
+    "model_call_event",
     "parse_since",
+    "plan_models",
     "policy_masks",
     "purge_store",
     "record_signoff",

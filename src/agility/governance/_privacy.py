@@ -27,6 +27,7 @@ __all__ = [
     "log_model_call",
     "mask_comparison",
     "mask_logs",
+    "model_call_event",
     "policy_masks",
     "run_privacy_record",
     "stored_policy_masks",
@@ -156,27 +157,19 @@ def ground_truth_findings(policy: PrivacyPolicy, masker: PiiMasker,
     return findings
 
 
-def log_model_call(store: Any, *, subject: str, model: str, messages: Iterable[Any],
-                   response: str | None, error: str | None = None,
-                   request_id: str | None = None, mask: TextMask | None = None,
-                   extra: dict[str, Any] | None = None) -> Any:
-    """Audit-log one model call made outside a run (a gateway request): the prompt sent and
-    the answer, masked with ``mask`` (the policy's ``store`` mask), as a ``model.call`` event
-    chained like every other.
+def model_call_event(*, subject: str, model: str, messages: Iterable[Any],
+                     response: str | None, error: str | None = None,
+                     request_id: str | None = None, mask: TextMask | None = None,
+                     extra: dict[str, Any] | None = None, actor: str | None = None,
+                     created_at: str | None = None) -> Any:
+    """The ``model.call`` audit event of one call made outside a run (a gateway request, a
+    port's optimiser call): the prompt sent and the answer, every text through ``mask``.
 
-    Args:
-        store: the store.
-        subject: what the call belongs to (a rollout, a gateway arm).
-        model: ``provider/model``.
-        messages: the messages sent (``Message`` objects or ``{"role", "content"}`` dicts).
-        response: the answer's text (None when the call failed).
-        error: the failure, if any.
-        request_id: the provider's request id.
-        mask: applied to every text before it is written.
-        extra: more payload fields (arm, stage, latency...).
+    Args: as for :func:`log_model_call`; ``actor`` who made the call (None: the process's),
+    ``created_at`` when (None: when it is written).
 
     Returns:
-        the stored event.
+        the :class:`~agility.store.NewEvent` (not written).
     """
     from agility.store import NewEvent
 
@@ -188,6 +181,35 @@ def log_model_call(store: Any, *, subject: str, model: str, messages: Iterable[A
         role, content = (m.get("role"), m.get("content")) if isinstance(m, dict) \
             else (m.role, m.content)
         prompt.append({"role": role, "content": text(str(content))})
-    return store.log_event(NewEvent(kind="model.call", subject=subject, payload={
-        **(extra or {}), "model": model, "prompt": prompt, "response": text(response),
-        "error": text(error), "request_id": request_id}))
+    return NewEvent(kind="model.call", subject=subject, actor=actor, created_at=created_at,
+                    payload={**(extra or {}), "model": model, "prompt": prompt,
+                             "response": text(response), "error": text(error),
+                             "request_id": request_id})
+
+
+def log_model_call(store: Any, *, subject: str, model: str, messages: Iterable[Any],
+                   response: str | None, error: str | None = None,
+                   request_id: str | None = None, mask: TextMask | None = None,
+                   extra: dict[str, Any] | None = None) -> Any:
+    """Audit-log one model call made outside a run: the prompt sent and the answer, masked
+    with ``mask`` (the policy's ``store`` mask), as a ``model.call`` event chained like every
+    other. (Many calls on a request path: :class:`agility.governance.CallLog` writes them in
+    batches, off that path.)
+
+    Args:
+        store: the store.
+        subject: what the call belongs to (a rollout, a gateway arm, a port).
+        model: ``provider/model``.
+        messages: the messages sent (``Message`` objects or ``{"role", "content"}`` dicts).
+        response: the answer's text (None when the call failed).
+        error: the failure, if any.
+        request_id: the provider's request id.
+        mask: applied to every text before it is written.
+        extra: more payload fields (arm, stage, latency...).
+
+    Returns:
+        the stored event.
+    """
+    return store.log_event(model_call_event(
+        subject=subject, model=model, messages=messages, response=response, error=error,
+        request_id=request_id, mask=mask, extra=extra))

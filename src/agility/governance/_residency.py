@@ -16,12 +16,13 @@ from typing import Any
 
 from agility.errors import PolicyViolation
 from agility.governance._policy import ResidencyPolicy
-from agility.providers import Location, Provider
+from agility.providers import Location, Provider, get_provider
 
 __all__ = [
     "ENV_PROVIDER_REGIONS",
     "check_residency",
     "declared_regions",
+    "plan_models",
     "residency_mapping",
     "resolve_location",
 ]
@@ -96,6 +97,27 @@ def check_residency(provider: Provider, policy: ResidencyPolicy | None, *, role:
             f"{role} {provider.spec} may run in {', '.join(outside)} ({location.basis}), "
             f"outside the allowed {allowed}; no call was made"))
     return location
+
+
+def plan_models(plan: Any, *, judges: bool = True) -> dict[str, Provider]:
+    """The models a migration plan calls, built but not called: ``source``, ``target`` (when
+    the side names a model: a system may not), and
+    with ``judges`` the plan's ``judge`` and any judge a metric names (``judge of NAME``)."""
+    models: dict[str, Provider] = {}
+    for side in ("source", "target"):
+        candidate = getattr(plan, side)
+        if candidate.model_spec is not None:  # a system may name no model
+            models[side] = get_provider(candidate.model_spec,
+                                        dict(candidate.provider_options))
+    if not judges:
+        return models
+    if plan.judge:
+        models["judge"] = get_provider(plan.judge, dict(plan.judge_options))
+    for metric in plan.metrics:  # a metric may name a judge of its own
+        if isinstance(metric, dict) and isinstance(metric.get("judge"), str):
+            models[f"judge of {metric.get('name')}"] = get_provider(
+                metric["judge"], dict(metric.get("judge_options") or plan.judge_options))
+    return models
 
 
 def residency_mapping(models: Mapping[str, Provider], policy: ResidencyPolicy | None,

@@ -39,10 +39,10 @@ from agility.governance._privacy import (
     policy_masks,
     run_privacy_record,
 )
-from agility.governance._residency import check_residency, residency_mapping
+from agility.governance._residency import check_residency, plan_models, residency_mapping
 from agility.migrate._plan import CandidateSpec, Plan, load_plan
 from agility.migrate._port_step import port_lineage, port_step
-from agility.providers import Provider, RoutingPolicy, get_provider
+from agility.providers import RoutingPolicy
 from agility.report import ChecklistItem, write_html, write_markdown
 from agility.retrieval import EmbeddingRetriever
 from agility.store import MigrationRecord, NewEvent, Store, utc_now
@@ -382,22 +382,6 @@ def _rollout_sections(plan: Plan, store: Store) -> tuple[str, str]:
     return rollout_section_html(status), rollout_section_markdown(status)
 
 
-def _models(plan: Plan) -> dict[str, Provider]:
-    """The models the plan calls, built but not called (for residency)."""
-    models: dict[str, Provider] = {}
-    for side in ("source", "target"):
-        cand: CandidateSpec = getattr(plan, side)
-        if cand.model_spec is not None:  # a system may name no model
-            models[side] = get_provider(cand.model_spec, dict(cand.provider_options))
-    if plan.judge:
-        models["judge"] = get_provider(plan.judge, dict(plan.judge_options))
-    for metric in plan.metrics:  # a metric may name a judge of its own
-        if isinstance(metric, dict) and isinstance(metric.get("judge"), str):
-            models[f"judge of {metric.get('name')}"] = get_provider(
-                metric["judge"], dict(metric.get("judge_options") or plan.judge_options))
-    return models
-
-
 def _check_residency(plan: Plan) -> tuple[dict[str, Any], bool]:
     """Refuse the plan before any call when a model may run outside ``residency.allowed``;
     returns the lineage's residency mapping and whether the judge runs on this host."""
@@ -410,7 +394,7 @@ def _check_residency(plan: Plan) -> tuple[dict[str, Any], bool]:
                     f"its own run is not known to agility; the plan allows only "
                     f"{', '.join(plan.residency.allowed)}. Remove the residency section or "
                     f"compare plain model calls"))
-    models = _models(plan)
+    models = plan_models(plan)
     for role, provider in models.items():
         check_residency(provider, plan.residency, role=role)
     judge_local = "judge" in models and models["judge"].location().regions == ("local",)

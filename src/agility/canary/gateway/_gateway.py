@@ -56,8 +56,16 @@ from agility.errors import (
     RateLimitError,
     scrub_secrets,
 )
+from agility.governance import (
+    CallLog,
+    PolicyMasks,
+    check_residency,
+    mask_logs,
+    plan_models,
+    policy_masks,
+)
 from agility.pricing import Price, load_price_table, resolve_price
-from agility.providers import get_provider
+from agility.providers import Provider, get_provider
 from agility.store import RolloutRecord, Store
 
 if TYPE_CHECKING:
@@ -94,15 +102,24 @@ class ArmClient:
                                            config=self.config.merged(request.config))
 
 
-def build_arm(plan: Plan, arm: Arm, spec: RolloutSpec) -> ArmClient:
+def build_arm(plan: Plan, arm: Arm, spec: RolloutSpec, *,
+              mask: Callable[[str], str] | None = None,
+              provider: Provider | None = None) -> ArmClient:
     """The client of one side of the plan, with the rollout's retry policy.
+
+    Args:
+        plan, arm, spec: the plan, the side, the rollout's settings.
+        mask: applied to every message before it leaves (a privacy policy that masks
+            ``providers``).
+        provider: the side's model, already built (and checked for residency).
 
     Raises:
         ConfigError, OptionsError, UnknownName: the candidate's model or options are invalid.
         ProviderAuthError: a key the model needs is not in the environment.
     """
     candidate = getattr(plan, arm)
-    provider = get_provider(candidate.model_spec, candidate.provider_options)
+    if provider is None:
+        provider = get_provider(candidate.model_spec, candidate.provider_options)
     provider.check_credentials()
     if candidate.price is not None:
         price: Price | None = Price(input=candidate.price.input_per_mtok,
@@ -119,7 +136,7 @@ def build_arm(plan: Plan, arm: Arm, spec: RolloutSpec) -> ArmClient:
     has_defaults = bool(config.model_dump(exclude_defaults=True))
     return ArmClient(arm=arm, model_spec=candidate.model_spec,
                      client=Client(provider, price=price, retry=retry,
-                                   timeout_s=candidate.timeout_s),
+                                   timeout_s=candidate.timeout_s, mask=mask),
                      config=config, has_defaults=has_defaults)
 
 
@@ -208,17 +225,36 @@ class Gateway:
         self.spec = rollout_spec(plan)
         self.metrics = GatewayMetrics()
         self._reports: set[asyncio.Task[None]] = set()
-        self.arms: dict[Arm, ArmClient] = {arm: build_arm(plan, arm, self.spec)
-                                           for arm in ("source", "target")}
+        #: the plan's privacy policy: what is sent to the arms and the judges, what the
+        #: audit events and the logs hold
+        self.masks: PolicyMasks = policy_masks(plan.privacy)
+        self.grader = OnlineGrader(plan, self.spec.grading, self._on_grade, seed=grading_seed,
+                                   mask=self.masks.judges)
+        models = self._check_residency(plan)  # before any model is called
+        self.arms: dict[Arm, ArmClient] = {
+            arm: build_arm(plan, arm, self.spec, mask=self.masks.providers,
+                           provider=models.get(arm)) for arm in ("source", "target")}
+        #: one ``model.call`` audit event per upstream call, written off the request path
+        self.calls = CallLog(store, plan.name, mask=self.masks.store)
+        self._unmask_logs: Callable[[], None] | None = None
         self.rollout = LiveRollout(store, plan, actor=actor, allow_unapproved=allow_unapproved,
                                    flush_every_s=flush_every_s, on_change=self._changed)
-        self.grader = OnlineGrader(plan, self.spec.grading, self._on_grade, seed=grading_seed)
         self.rollout.online_metrics = [name for name, _metric in self.grader.metrics]
         self._user_header = self.spec.user_header.lower().encode()
         self._id_prefix = f"chatcmpl-agc{os.getpid():x}{os.urandom(3).hex()}-"
         self._count = 0
         self._task: asyncio.Task[None] | None = None
         self._frozen = False
+
+    def _check_residency(self, plan: Plan) -> dict[str, Provider]:
+        """The plan's models, built; refused (``PolicyViolation``) when the residency policy
+        forbids an arm, or a judge the online grading calls, before anything is sent."""
+        models = plan_models(plan, judges=self.grader.active)
+        for role, provider in models.items():
+            check_residency(provider, plan.residency,
+                            role=f"gateway arm {role}" if role in ("source", "target")
+                            else f"online grading's {role}")
+        return models
 
     # -- lifecycle -------------------------------------------------------------------------
     async def start(self) -> None:
@@ -231,6 +267,9 @@ class Gateway:
         (figures in benchmarks/README.md). :meth:`stop` thaws them.
         """
         loop = asyncio.get_running_loop()
+        if self.masks.logs is not None and self._unmask_logs is None:
+            self._unmask_logs = mask_logs(self.masks.logs)
+        self.calls.start()
         self._task = loop.create_task(self.rollout.run())
         self._write_report()
         if not self._frozen:
@@ -274,6 +313,11 @@ class Gateway:
         await self.grader.aclose()
         for arm in self.arms.values():
             await arm.client.aclose()
+        # every call recorded so far reaches the store before the gateway says it stopped
+        await asyncio.to_thread(self.calls.close)
+        if self._unmask_logs is not None:
+            self._unmask_logs()
+            self._unmask_logs = None
         if self._frozen:
             gc.unfreeze()
             self._frozen = False
@@ -296,10 +340,30 @@ class Gateway:
                  input_tokens=completion.input_tokens, output_tokens=completion.output_tokens,
                  cost_usd=outcome.cost_usd)
 
-    def _fallback(self, outcome: CallOutcome) -> None:
+    def _fallback(self, outcome: CallOutcome, request: ChatRequest, actor: str | None,
+                  stream: bool) -> None:
         self._record("target", outcome)
+        self._audit("target", request, outcome, actor, stream=stream, fallback=True)
         self.rollout.record_fallback()
         self.metrics.observe_fallback()
+
+    def _audit(self, arm: Arm, request: ChatRequest, outcome: CallOutcome | None,
+               actor: str | None, *, stream: bool, fallback: bool = False,
+               error: str | None = None) -> None:
+        """Queue the call's ``model.call`` audit event (masked and written by the call log's
+        thread): the messages as the client sent them, the answer or the failure."""
+        completion = None if outcome is None else outcome.completion
+        extra: dict[str, Any] = {"via": "gateway", "arm": arm,
+                                 "stage": stage_label(self.rollout.record), "stream": stream,
+                                 "latency_ms": None if completion is None
+                                 else completion.latency_ms}
+        if fallback:
+            extra["answered_by"] = "source"
+        self.calls.record(model=self.arms[arm].model_spec, messages=request.messages,
+                          response=None if completion is None else completion.text,
+                          error=error or (None if outcome is None else outcome.error_text),
+                          request_id=None if outcome is None else outcome.request_id,
+                          actor=actor, extra=extra)
 
     def _user_key(self, scope: Scope, parsed: OpenAIRequest) -> bytes:
         authorization = None
@@ -327,15 +391,20 @@ class Gateway:
     # -- routes ----------------------------------------------------------------------------
     async def _client_allowed(self, scope: Scope, send: Send) -> bool:
         """Whether the request carries a client token; if not, the 401/403 is sent."""
+        return await self._client(scope, send) is not False
+
+    async def _client(self, scope: Scope, send: Send) -> str | bool | None:
+        """The calling account's name (None: client tokens are off), or False when the
+        request carries no client token (the 401/403 is sent)."""
         if not self.client_auth:
-            return True
+            return None
         authorization = None
         for name, value in scope["headers"]:
             if name == b"authorization":
                 authorization = bytes(value).decode("latin-1")
                 break
         try:
-            await self.auth.account(authorization, CLIENT_ROLES, "call the models")
+            account = await self.auth.account(authorization, CLIENT_ROLES, "call the models")
         except PermissionDenied as exc:
             await send_json(send, 403, error_body(str(exc), kind="permission_error",
                                                   code="permission_denied"))
@@ -345,12 +414,14 @@ class Gateway:
                                                   code="invalid_api_key"),
                             [(b"www-authenticate", b'Bearer realm="agility"')])
             return False
-        return True
+        return account.name
 
     async def chat_completions(self, scope: Scope, receive: Receive, send: Send) -> None:
         """``POST /v1/chat/completions`` (ASGI)."""
-        if not await self._client_allowed(scope, send):
+        actor = await self._client(scope, send)
+        if actor is False:
             return
+        await self.calls.wait_for_room()
         try:
             parsed = parse_request(await read_body(scope, receive, self.spec.max_body_bytes))
         except WireError as exc:
@@ -360,19 +431,22 @@ class Gateway:
             await send_json(send, exc.status, exc.body(), extra)
             return
         arm = self.rollout.route(self._user_key(scope, parsed))
+        who = actor if isinstance(actor, str) else None
         if parsed.stream:
-            await self._stream(arm, parsed, receive, send)
+            await self._stream(arm, parsed, receive, send, who)
         else:
-            await self._whole(arm, parsed, send)
+            await self._whole(arm, parsed, send, who)
 
-    async def _whole(self, arm: Arm, parsed: OpenAIRequest, send: Send) -> None:
+    async def _whole(self, arm: Arm, parsed: OpenAIRequest, send: Send,
+                     actor: str | None) -> None:
         request = parsed.request
         outcome = await self.arms[arm].client.call(self.arms[arm].request_for(request))
         if not outcome.ok and arm == "target" and self.spec.fallback == "source":
-            self._fallback(outcome)
+            self._fallback(outcome, request, actor, stream=False)
             arm = "source"
             outcome = await self.arms[arm].client.call(self.arms[arm].request_for(request))
         self._record(arm, outcome)
+        self._audit(arm, request, outcome, actor, stream=False)
         request_id = self._next_id()
         headers = self._headers(arm, request_id)
         completion = outcome.completion
@@ -386,7 +460,7 @@ class Gateway:
         self.grader.maybe_grade(arm, self.rollout.percent, request.messages, completion.text)
 
     async def _stream(self, arm: Arm, parsed: OpenAIRequest, receive: Receive,
-                      send: Send) -> None:
+                      send: Send, actor: str | None) -> None:
         task = asyncio.current_task()
         assert task is not None
         state = {"gone": False, "done": False}
@@ -401,7 +475,7 @@ class Gateway:
 
         watcher = asyncio.get_running_loop().create_task(watch())
         try:
-            await self._pass_through(arm, parsed, send, state)
+            await self._pass_through(arm, parsed, send, state, actor)
         except asyncio.CancelledError:
             if not state["gone"]:
                 raise
@@ -411,7 +485,7 @@ class Gateway:
             watcher.cancel()
 
     async def _pass_through(self, arm: Arm, parsed: OpenAIRequest, send: Send,
-                            state: dict[str, bool]) -> None:
+                            state: dict[str, bool], actor: str | None) -> None:
         request_id = self._next_id()
         created = int(time.time())
         model = parsed.model
@@ -439,15 +513,19 @@ class Gateway:
                 if state["gone"]:
                     self.rollout.record_cancelled(arm)
                     self.metrics.observe_cancelled(arm)
+                    self._audit(arm, parsed.request, None, actor, stream=True,
+                                error="cancelled: the client went away mid-answer")
                 raise
             outcome = call.outcome
             assert outcome is not None
             if outcome.ok or call.delivered or arm == "source" or \
                     self.spec.fallback != "source":
                 break
-            self._fallback(outcome)  # the target failed before its first byte: the source
+            # the target failed before its first byte: the source answers
+            self._fallback(outcome, parsed.request, actor, stream=True)
         assert outcome is not None
         self._record(arm, outcome)
+        self._audit(arm, parsed.request, outcome, actor, stream=True)
         completion = outcome.completion
         if completion is None:
             assert outcome.error is not None
