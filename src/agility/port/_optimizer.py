@@ -10,7 +10,7 @@ exist, failing to render) is skipped with its reason recorded, never written out
 
 Every call is reserved in the port's ledger first and stored in the run
 ``port/<port>/optimizer`` under a key derived from the request, so a resumed port reuses the
-replies it paid for.
+replies it paid for; each call is a ``model.call`` audit event, written with its reply.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from agility.port._family import Family
 from agility.pricing import Price, load_price_table, resolve_price
 from agility.prompts import KNOWN_VARIABLES, MessageSpec, PromptSpec
 from agility.providers import get_provider
+from agility.runner._call import call_event
 from agility.store import NewRun, ResultRecord, Store, utc_now
 
 __all__ = ["META_PROMPT_VERSIONS", "BadReply", "Optimizer", "parse_reply"]
@@ -223,14 +224,18 @@ class Optimizer:
         self.ledger.reserve(self.run_name, [key], [worst], "optimizer")
         outcome = await self.client.call(request)
         completion = outcome.completion
-        self.store.save_result(run_id, ResultRecord(
+        result = ResultRecord(
             example_id=key, output=None if completion is None else completion.text,
             error=outcome.error_text, attempts=outcome.attempts, cost_usd=outcome.cost_usd,
             input_tokens=None if completion is None else completion.input_tokens,
             output_tokens=None if completion is None else completion.output_tokens,
             latency_ms=None if completion is None else completion.latency_ms,
             ttft_ms=None if completion is None else completion.ttft_ms,
-            request_id=outcome.request_id, prompt=request.messages))
+            request_id=outcome.request_id, prompt=request.messages)
+        # the reply and its audit event (the prompt sent and the answer), one transaction,
+        # as a run writes each call
+        self.store.save_result(run_id, result, call_event(self.run_name, self.provider.spec,
+                                                          result))
         self.budget.spent = self.ledger.spend()
         if completion is None:
             return None, f"the optimiser call failed: {outcome.error_text}"

@@ -12,6 +12,11 @@
 5. Write the chosen prompt (the format ``agility run --prompt`` reads, with its lineage), the
    JSON report and the HTML report, atomically, and record the port as an event.
 
+The audit trail holds the port from ``port.start`` (what is ported, to what, with which
+budget) to ``port.finished`` (the choice, its prompt hash and gains) or ``port.failed`` /
+``port.interrupted``; every call in between is a ``model.call`` event: the target's, through
+the candidates' runs, and the optimiser's, with its stored reply.
+
 Everything is stored as it is made (candidate runs, scores, optimiser replies, reservations), so
 calling :func:`port` again with the same options resumes: nothing is paid for twice.
 """
@@ -297,17 +302,37 @@ async def _port(options: PortOptions, store: Store, retriever: Retriever | None,
     say(f"port: {name}: {len(scored)} dev rows to score ({len(minibatch)} in the minibatch), "
         f"{len(pool)} in the few-shot pool, {len(holdout_ids)} holdout rows locked; target "
         f"{options.target} ({family.name})")
+    store.log_event(NewEvent(kind="port.start", subject=name, payload={
+        "target": options.target, "family": family.name,
+        "optimizer": None if optimizer is None else optimizer.provider.spec,
+        "generators": list(options.active_generators()), "dataset_hash": dataset.hash,
+        "prompt_hash": source.template.hash, "selected_by": options.gated_metric,
+        "budget_calls": options.budget_calls, "budget_usd": options.budget_usd,
+        "seed": options.seed}))
+    ended = "port.failed"
     try:
-        outcome = await run_search(
-            ev, options, source, family=family, shape=shape, has_context=has_context,
-            minibatch=minibatch, scored=scored, shots=shots, optimizer=optimizer,
-            required=required, probe=dev[0], finalist_calls=finalist_calls, say=say)
+        try:
+            outcome = await run_search(
+                ev, options, source, family=family, shape=shape, has_context=has_context,
+                minibatch=minibatch, scored=scored, shots=shots, optimizer=optimizer,
+                required=required, probe=dev[0], finalist_calls=finalist_calls, say=say)
+        finally:
+            if optimizer is not None:
+                await optimizer.aclose()
+        sizes = {"pool_rows": len(pool), "minibatch_rows": len(minibatch)}
+        result = await _finish(options, store, dataset, ev, name, family, outcome, optimizer,
+                               holdout_ids, sizes, report_json, report_html, say, started)
+        ended = ""  # _finish recorded port.finished
+        return result
+    except (asyncio.CancelledError, KeyboardInterrupt):
+        ended = "port.interrupted"
+        raise
     finally:
-        if optimizer is not None:
-            await optimizer.aclose()
-    sizes = {"pool_rows": len(pool), "minibatch_rows": len(minibatch)}
-    return await _finish(options, store, dataset, ev, name, family, outcome, optimizer,
-                         holdout_ids, sizes, report_json, report_html, say, started)
+        if ended:  # the trail says the port ended without a result, and what it had spent
+            spent = ev.ledger.spend()
+            store.log_event(NewEvent(kind=ended, subject=name, payload={
+                "calls_used": spent.calls, "failed_calls": spent.failed_calls,
+                "target": options.target, "dataset_hash": dataset.hash}))
 
 
 async def _finish(options: PortOptions, store: Store, dataset: Any, ev: Evaluator, name: str,
