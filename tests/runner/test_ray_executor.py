@@ -231,3 +231,61 @@ def test_a_ray_run_keeps_the_whole_run_s_rate_limit(ray_cluster: None, pg_store:
     assert wall >= 5.0
     record = pg_store.require_run("limited").meta["executor"]
     assert record["rate_limit"] == "shared by all workers"
+
+
+def test_a_masked_run_on_ray_masks_on_every_worker_as_a_local_run_does(
+        ray_cluster: None, pg_store: Store, tmp_path: Path,
+        stored_bytes: Any) -> None:
+    pytest.importorskip("presidio_analyzer", reason="needs the privacy extra (Presidio)")
+    from agility.governance import PiiMasker
+    from agility.runner import RunMasks
+
+    email, ssn = "canary.ray@example.com", "536-80-4398"
+    golden = tmp_path / "pii.jsonl"
+    golden.write_text("".join(json.dumps({
+        "id": f"p{i:02d}", "source_prompt": f"Row {i}: write to {email} about SSN {ssn}.",
+        "ground_truth": "ok"}) + "\n" for i in range(12)))
+    # a random key (no $AGILITY_MASK_KEY): only the settings handed over make the workers'
+    # tokens the driver's
+    masker = PiiMasker(["EMAIL_ADDRESS", "US_SSN"], "hash")
+    masks = RunMasks(providers=masker.mask, store=masker.mask, masker=masker,
+                     policy={"mask": ["EMAIL_ADDRESS", "US_SSN"], "mode": "hash"})
+    with FakeOpenAIServer() as server:  # it echoes the prompt: the answer leaks it back
+        options = {"base_url": server.base_url}
+        local = run_model(golden, MODEL, name="masked-local", store=pg_store,
+                          provider_options=options, progress=False, masks=masks)
+        spread = run_model(golden, MODEL, name="masked-ray", store=pg_store,
+                           provider_options=options, progress=False, executor="ray",
+                           masks=masks)
+        sent = json.dumps(server.requests)
+    assert (spread.n_done, spread.n_errors) == (local.n_done, local.n_errors) == (12, 0)
+    assert pg_store.require_run("masked-ray").meta["executor"]["cpus"] == 2
+    # nothing unmasked left for the model, from the driver or from a worker
+    assert len(server.requests) == 24 and email not in sent and ssn not in sent
+    # every worker masked with the driver's key: the same tokens as the local run
+    assert _figures(pg_store, "masked-ray") == _figures(pg_store, "masked-local")
+    outputs = {r.output for r in pg_store.results(pg_store.require_run("masked-ray").id)}
+    assert all("<EMAIL_ADDRESS:" in o and "<US_SSN:" in o for o in outputs if o)
+    calls = [e for e in pg_store.events(subject="masked-ray") if e.kind == "model.call"]
+    assert len(calls) == 12
+    everything = stored_bytes(pg_store)
+    assert email.encode() not in everything and ssn.encode() not in everything
+    assert pg_store.verify_audit().ok
+
+
+def test_masks_that_cannot_be_rebuilt_on_a_worker_are_refused_before_the_run(
+        pg_store: Store, golden: Path) -> None:
+    pytest.importorskip("presidio_analyzer", reason="needs the privacy extra (Presidio)")
+    from agility.errors import UsageError
+    from agility.governance import PiiMasker
+    from agility.runner import RunMasks
+
+    pseudonyms = PiiMasker(["EMAIL_ADDRESS"], "pseudonymize")
+    for masks, why in ((RunMasks(store=str.upper), "name none"),
+                       (RunMasks(store=pseudonyms.mask, masker=pseudonyms), "numbering")):
+        with pytest.raises(UsageError) as refused:
+            run_model(golden, MODEL, name="refused", store=pg_store, executor="ray",
+                      provider_options={"base_url": "http://127.0.0.1:9/v1"},
+                      progress=False, masks=masks)
+        assert refused.value.argument == "executor" and why in str(refused.value)
+    assert pg_store.list_runs() == []

@@ -64,12 +64,3 @@ def test_the_cache_is_refused_before_the_run_is_recorded(
     assert refused.value.argument == "cache"
     assert store.list_runs() == [] and server.requests == []
     assert not [e for e in store.events() if e.kind.startswith("run.")]
-
-
-def test_a_masked_run_on_ray_is_refused_before_the_run_is_recorded(
-        run: Callable, server, store: Store, tmp_path: Path) -> None:
-    # Ray tasks do not carry the masking: refused rather than run unmasked
-    with pytest.raises(UsageError) as refused:
-        run(_dataset(tmp_path), executor="ray", masks=RunMasks(store=_mask))
-    assert refused.value.argument == "executor" and "local executor" in str(refused.value)
-    assert store.list_runs() == [] and server.requests == []

@@ -209,6 +209,8 @@ class PiiMasker:
         mode: ``redact``, ``hash`` or ``pseudonymize`` (see the module docstring).
         ner: an installed spaCy English pipeline for names, places, organisations.
         threshold: lowest detection score masked (Presidio scores 0-1; default 0.3).
+        key: the ``hash`` mode's key (default: ``$AGILITY_MASK_KEY``, else random for this
+            process); another process given the same key masks a value alike.
 
     Raises:
         ConfigError: an unknown entity type, or an NER entity without a model.
@@ -216,16 +218,34 @@ class PiiMasker:
     """
 
     def __init__(self, entities: Iterable[str], mode: MaskMode = "redact", *,
-                 ner: str | None = None, threshold: float = 0.3) -> None:
+                 ner: str | None = None, threshold: float = 0.3,
+                 key: bytes | None = None) -> None:
         self.entities = tuple(dict.fromkeys(entities))
         problems = check_entities(self.entities, ner)
         if problems:
             raise ConfigError("the privacy policy cannot be applied:\n" + "\n".join(problems))
         self.mode, self.ner, self.threshold = mode, ner, threshold
-        self._key = os.environ.get(ENV_MASK_KEY, "").encode() or os.urandom(32)
+        self._key = key or os.environ.get(ENV_MASK_KEY, "").encode() or os.urandom(32)
         self._pseudonyms: dict[tuple[str, str], str] = {}
         self._lock = threading.Lock()
         self._anonymizer = _presidio()[5]()
+
+    def settings(self) -> dict[str, Any]:
+        """What rebuilds this masker in another process (``PiiMasker(**settings)``) so that
+        it masks every value alike: entity types, mode, NER model, threshold and the
+        ``hash`` key. The key is a secret: hand it to processes only, never to a file.
+
+        Raises:
+            ConfigError: the mode is ``pseudonymize``, whose numbering lives in this
+                process's memory: another process would number values on its own.
+        """
+        if self.mode == "pseudonymize":
+            raise ConfigError("a pseudonymizing masker cannot be carried to another process: "
+                              "its numbering of values lives in this process's memory, so "
+                              "another process would give the same value another number; "
+                              "use mode hash or redact there")
+        return {"entities": list(self.entities), "mode": self.mode, "ner": self.ner,
+                "threshold": self.threshold, "key": self._key}
 
     def find(self, text: str) -> list[Detection]:
         """The personal data in ``text`` of this masker's entity types, left to right."""

@@ -172,7 +172,7 @@ def _run_job(plan: Plan, side: Side, dataset: Dataset, store: Store,
         "price_cache_write": None if price is None else price.cache_write_per_mtok,
         "splits": list(plan.dataset.splits), "progress": progress,
         "masks": RunMasks(providers=masks.providers, store=masks.store,
-                          policy=run_privacy_record(plan.privacy))}
+                          policy=run_privacy_record(plan.privacy), masker=masks.masker)}
     system = _system_of(plan, side, systems.headers)
     if system is None:
         return {**job, "retriever": retriever if cand.prompt is not None else None}

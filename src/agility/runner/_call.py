@@ -47,6 +47,9 @@ class RunMasks:
     store: TextMask | None = None
     #: the policy as the run records it (its ``meta["privacy"]``), so exports apply it later
     policy: dict[str, Any] | None = None
+    #: the :class:`~agility.governance.PiiMasker` both masks come from: the Ray executor
+    #: rebuilds it on each worker from its settings (None: masks that cannot go to Ray)
+    masker: Any = None
 
 
 def mask_result(result: ResultRecord, mask: TextMask | None) -> ResultRecord:

@@ -17,6 +17,12 @@ have a successful result and calls only the others, so a killed worker's example
 without paying twice for the ones it had finished. Resume works across executors: both skip
 what has a successful result.
 
+Privacy: a run under a policy that masks what is sent or stored hands the workers its
+masker's settings (:meth:`agility.governance.PiiMasker.settings`, the ``hash`` key included),
+and each worker masks exactly as the driver would: the same tokens for the same values, in
+the messages sent and in the results and call events written. A pseudonymizing masker is
+refused (its numbering lives in the driver's memory).
+
 Limits: the run's ``rate_limit`` is global: one Ray actor (:class:`TokenBuckets`) holds its
 token buckets and every worker's client waits on it before each call (:class:`SharedLimiter`),
 so the cluster as a whole stays within it and a worker that is idle leaves its share to the
@@ -48,7 +54,7 @@ from agility.chat import GenerationConfig
 from agility.client import Client, RateLimit, RateLimiter, RetryPolicy
 from agility.pricing import Price
 from agility.prompts import PromptTemplate
-from agility.runner._call import CallContext, call_event, call_example
+from agility.runner._call import CallContext, call_event, call_example, mask_result
 from agility.runner._tally import Tally
 from agility.runner._writer import ResultWriter
 from agility.store import Store
@@ -78,6 +84,12 @@ class RayShardSpec:
     #: by the task, in the name of the actor of the process that started the run
     run_name: str = ""
     actor: str | None = None
+    #: a privacy policy's masker, as :meth:`agility.governance.PiiMasker.settings` gives it
+    #: (its ``hash`` key included: the worker already holds the unmasked rows it is handed),
+    #: rebuilt on each worker; what it masks: the messages sent, what is stored
+    masking: dict[str, Any] | None = field(default=None, repr=False)
+    mask_providers: bool = False
+    mask_store: bool = False
 
 
 @dataclass
@@ -152,12 +164,19 @@ class RunWorker:
             provider = get_provider(spec.model, spec.provider_options)
             limit = SharedLimiter(self.buckets) if self.buckets is not None \
                 else spec.rate_limit
+            mask = None
+            if spec.masking is not None:  # the driver's masker, rebuilt here
+                from agility.governance import PiiMasker
+
+                mask = PiiMasker(**spec.masking).mask
             self.client = Client(provider, price=spec.price, rate_limit=limit,
                                  retry=spec.retry, timeout_s=spec.timeout_s,
-                                 concurrency=spec.concurrency)
+                                 concurrency=spec.concurrency,
+                                 mask=mask if spec.mask_providers else None)
             self.ctx = CallContext(store=self.store, client=self.client,
                                    template=spec.template, config=spec.config, retriever=None,
-                                   extra_cost_usd=spec.extra_cost_usd, cache=spec.cache)
+                                   extra_cost_usd=spec.extra_cost_usd, cache=spec.cache,
+                                   store_mask=mask if spec.mask_store else None)
         return self.ctx
 
     async def run(self, items: Sequence[tuple[Any, int]]) -> ShardOutcome:
@@ -173,7 +192,8 @@ class RunWorker:
 
         async def worker() -> None:
             for example, repeat_index in todo:
-                result = await call_example(ctx, example, repeat_index)
+                result = mask_result(await call_example(ctx, example, repeat_index),
+                                     ctx.store_mask)
                 event = call_event(self.spec.run_name, self.spec.model, result)
                 await writer.save(result, event.model_copy(update={"actor": self.spec.actor}))
                 tally.add(result)

@@ -21,7 +21,7 @@ from agility._ray import check_reachable
 from agility._sync import run_sync
 from agility.chat import GenerationConfig
 from agility.client import Client, RateLimit, RetryPolicy
-from agility.errors import InvalidArgument, RunStopped, UsageError
+from agility.errors import AgilityError, InvalidArgument, RunStopped, UsageError
 from agility.pricing import PriceTable
 from agility.prompts import PromptTemplate
 from agility.retrieval import Retriever
@@ -220,10 +220,7 @@ async def _arun(
         raise UsageError("a retriever needs a prompt template to put the retrieved contexts in; "
                          "the recorded prompt has its own context already", argument="template")
     masks = masks or RunMasks()
-    if executor == "ray" and (masks.providers or masks.store):
-        raise UsageError("a run under a privacy policy that masks what is sent or stored runs "
-                         "on the local executor only (Ray tasks do not carry the masking yet)",
-                         argument="executor")
+    ray_masking = _ray_masking(masks) if executor == "ray" else None
     if system is not None and masks.providers is not None:
         raise UsageError("a privacy policy that masks what is sent to providers cannot run a "
                          "system: the system gets the golden row as it is and makes calls of "
@@ -278,7 +275,7 @@ async def _arun(
             assert model is not None  # arun_model always names one; systems are refused above
             summary = await _execute_ray(plan, ctx, store, model, provider_options,
                                          rate_limit, retry, timeout_s, concurrency,
-                                         ray_address)
+                                         ray_address, masks, ray_masking)
         else:
             summary = await _execute(plan, ctx, concurrency, warmup, progress, turnstile,
                                      side)
@@ -486,11 +483,34 @@ async def _execute(plan: RunPlan, ctx: CallContext, concurrency: int, warmup: in
     return summary()
 
 
+def _ray_masking(masks: RunMasks) -> dict[str, Any] | None:
+    """The masker's settings for the Ray workers (None: nothing is masked).
+
+    Raises:
+        UsageError: masks that are not a policy's masker (plain callables cannot be
+            rebuilt on a worker), or a pseudonymizing one (its numbering lives in one
+            process's memory).
+    """
+    if masks.providers is None and masks.store is None:
+        return None
+    if masks.masker is None:
+        raise UsageError("the Ray executor rebuilds a privacy policy's masker on each worker, "
+                         "and these masks name none (RunMasks(masker=...)); run them on the "
+                         "local executor", argument="executor")
+    try:
+        return dict(masks.masker.settings())
+    except AgilityError as exc:
+        raise UsageError(f"{exc} (the Ray executor's workers are other processes); or use "
+                         f"the local executor", argument="executor") from exc
+
+
 async def _execute_ray(plan: RunPlan, ctx: CallContext, store: Store, model: str,
                        provider_options: dict[str, Any] | None, rate_limit: RateLimit | None,
                        retry: RetryPolicy, timeout_s: float, concurrency: int,
-                       address: str | None) -> RunSummary:
-    """Run the plan's pending pairs on Ray while this process keeps the run's lease."""
+                       address: str | None, masks: RunMasks,
+                       masking: dict[str, Any] | None) -> RunSummary:
+    """Run the plan's pending pairs on Ray while this process keeps the run's lease (each
+    worker masks as this process would, with the same masker's settings)."""
     from agility._ray import shared_location
     from agility.runner._ray import RayShardSpec, run_on_ray
 
@@ -500,7 +520,9 @@ async def _execute_ray(plan: RunPlan, ctx: CallContext, store: Store, model: str
                         config=ctx.config, price=plan.price, rate_limit=rate_limit,
                         retry=retry, timeout_s=timeout_s, concurrency=concurrency,
                         extra_cost_usd=ctx.extra_cost_usd, cache=ctx.cache,
-                        run_name=plan.run.name, actor=current_actor())
+                        run_name=plan.run.name, actor=current_actor(), masking=masking,
+                        mask_providers=masks.providers is not None,
+                        mask_store=masks.store is not None)
     lease_lost = asyncio.Event()
     beat = asyncio.create_task(_heartbeat(store, plan, lease_lost))
     try:
