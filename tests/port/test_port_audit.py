@@ -55,3 +55,43 @@ async def test_every_call_of_a_port_and_its_result_are_audit_events(
     assert [e.kind for e in new if e.kind in ("port.start", "port.finished")] == [
         "port.start", "port.finished"]
     assert report.ok, report
+
+
+CANARY = "CANARY-PORT-991"
+
+
+def _mask(text: str) -> str:
+    return text.replace(CANARY, "<SECRET>")
+
+
+async def test_a_port_under_masks_sends_and_keeps_no_canary(legacy: Path,
+                                                            tmp_path: Path) -> None:
+    from port_fixtures import golden_rows, write_golden
+
+    from agility.runner import RunMasks
+
+    rows = golden_rows()
+    for row in rows:
+        row["source_prompt"] += f" (ask {CANARY})"
+    golden = write_golden(tmp_path, rows)
+    asked: list[str] = []
+    with FakeOpenAIServer(responder=_optimizer_responder(asked)) as optimizer, \
+            FakeOpenAIServer(responder=_target_wants_facts) as target, \
+            Store(tmp_path / "s.db") as store:
+        options = PortOptions(
+            dataset=golden, prompt=legacy, target="openai/t", name="m",
+            target_options={"base_url": target.base_url}, config={"max_tokens": 32},
+            generators=["optimizer", "few_shot"], optimizer="openai/opt",
+            optimizer_options={"base_url": optimizer.base_url}, optimizer_rounds=1,
+            minibatch=8, output=tmp_path / "p.yaml")
+        await aport(options, store=store, masks=RunMasks(providers=_mask, store=_mask),
+                    mask_judged=_mask, mask_reports=_mask,
+                    report_json=tmp_path / "port.json", report_html=tmp_path / "port.html")
+        sent = str(target.requests) + str(optimizer.requests)
+        assert len(target.requests) > 20 and len(optimizer.requests) >= 1
+        assert store.verify_audit().ok
+    assert CANARY not in sent and "<SECRET>" in sent
+    stored = b"".join(p.read_bytes() for p in tmp_path.glob("s.db*"))
+    assert CANARY.encode() not in stored and b"<SECRET>" in stored
+    for report in ("port.json", "port.html"):
+        assert CANARY not in (tmp_path / report).read_text()

@@ -80,6 +80,15 @@ class MigrationResult(BaseModel):
     store_path: Path | str | None = None
 
 
+def _run_masks(plan: Plan, masks: PolicyMasks) -> Any:
+    """The privacy policy's masks of a run (a :class:`agility.runner.RunMasks`: what is
+    sent, what is stored)."""
+    from agility.runner import RunMasks
+
+    return RunMasks(providers=masks.providers, store=masks.store,
+                    policy=run_privacy_record(plan.privacy), masker=masks.masker)
+
+
 def _prepare_dataset(plan: Plan, store: Store, masks: PolicyMasks) -> tuple[Dataset, str]:
     path = plan.dataset.path
     probe = load_dataset(path, verify=False)
@@ -155,8 +164,6 @@ def _run_job(plan: Plan, side: Side, dataset: Dataset, store: Store,
              masks: PolicyMasks, systems: _SystemRun) -> dict[str, Any]:
     """The :func:`agility.runner.run_model` (or, for a system, :func:`~agility.runner.
     run_system`) arguments of one side."""
-    from agility.runner import RunMasks
-
     cand: CandidateSpec = getattr(plan, side)
     price = cand.price
     # on resume the runner checks that dataset, model, prompt and config still match, so an
@@ -171,8 +178,7 @@ def _run_job(plan: Plan, side: Side, dataset: Dataset, store: Store,
         "price_cached_input": None if price is None else price.cached_input_per_mtok,
         "price_cache_write": None if price is None else price.cache_write_per_mtok,
         "splits": list(plan.dataset.splits), "progress": progress,
-        "masks": RunMasks(providers=masks.providers, store=masks.store,
-                          policy=run_privacy_record(plan.privacy), masker=masks.masker)}
+        "masks": _run_masks(plan, masks)}
     system = _system_of(plan, side, systems.headers)
     if system is None:
         return {**job, "retriever": retriever if cand.prompt is not None else None}
@@ -488,7 +494,11 @@ def migrate(plan_path: str | Path, store: Store | None = None, progress: bool = 
         if plan.port is not None:
             say(f"port: porting {plan.source.prompt} to {plan.target.model} on the dev split "
                 f"(the holdout locked until the choice)")
-            plan, port_result, steps["port"] = port_step(plan, store, retriever, say)
+            unmasked_ok = plan.privacy is not None and plan.privacy.grade_unmasked \
+                and judge_local
+            plan, port_result, steps["port"] = port_step(
+                plan, store, retriever, say, masks=_run_masks(plan, masks),
+                mask_judged=None if unmasked_ok else masks.judges, mask_reports=masks.reports)
             ported = port_lineage(port_result)
             say(f"port: {steps['port']}")
         sides: tuple[Side, Side] = ("source", "target")

@@ -15,6 +15,7 @@ from typing import Any
 from agility.migrate._plan import Plan
 from agility.port import PortOptions, PortResult, PriceSettings, port
 from agility.retrieval import Retriever
+from agility.runner import RunMasks
 from agility.store import Store
 
 __all__ = ["port_lineage", "port_options", "port_step"]
@@ -53,8 +54,12 @@ def _same_settings(plan: Plan) -> bool:
 
 
 def port_step(plan: Plan, store: Store, retriever: Retriever | None,
-              say: Callable[[str], None]) -> tuple[Plan, PortResult, str]:
-    """Port the source prompt (resuming an earlier port), then point the plan's target at it.
+              say: Callable[[str], None], *, masks: RunMasks | None = None,
+              mask_judged: Callable[[str], str] | None = None,
+              mask_reports: Callable[[str], str] | None = None
+              ) -> tuple[Plan, PortResult, str]:
+    """Port the source prompt (resuming an earlier port), then point the plan's target at it,
+    under the plan's privacy policy's masks (its runs become the migration's target run).
 
     Returns:
         The plan whose target runs the ported prompt in the chosen candidate's run (and whose
@@ -63,7 +68,8 @@ def port_step(plan: Plan, store: Store, retriever: Retriever | None,
     """
     result = port(port_options(plan), store=store, retriever=retriever,
                   report_json=plan.output / "port.json", report_html=plan.output / "port.html",
-                  on_step=say)
+                  on_step=say, masks=masks, mask_judged=mask_judged,
+                  mask_reports=mask_reports)
     report = result.report
     runs = {"target": f"port/{report.name}/{result.chosen.id}"}
     # When the port kept the source prompt, its baseline run is the target's: the source side

@@ -10,7 +10,7 @@ selects ids inside the ``dev`` split, so a holdout id is an error, never a call.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -22,6 +22,7 @@ from agility.port._options import PortOptions
 from agility.pricing import Price, load_price_table, resolve_price
 from agility.providers import get_provider
 from agility.retrieval import Retriever
+from agility.runner._call import RunMasks
 from agility.store import ResultRecord, ScoreRecord, Store
 
 __all__ = ["Evaluator", "Failure"]
@@ -50,12 +51,18 @@ class Evaluator:
         port: the port's name.
         budget: the limits (its ``spent`` is refreshed from the ledger).
         retriever: the RAG step run before each prompt, or None.
+        masks: a privacy policy's masks of the candidates' runs (what is sent to the target,
+            what is stored), None: nothing masked.
+        mask_judged: masks what the scoring's judges are given.
     """
 
     def __init__(self, store: Store, dataset: Any, options: PortOptions, port: str,
-                 budget: Budget, retriever: Retriever | None) -> None:
+                 budget: Budget, retriever: Retriever | None,
+                 masks: RunMasks | None = None,
+                 mask_judged: Callable[[str], str] | None = None) -> None:
         self.store, self.dataset, self.options, self.port = store, dataset, options, port
         self.budget, self.retriever = budget, retriever
+        self.masks, self.mask_judged = masks, mask_judged
         self.ledger = Ledger(store, port)
         self.metrics = list(dict.fromkeys([options.gated_metric, *options.metrics]))
         self.price = self._price()
@@ -155,7 +162,7 @@ class Evaluator:
                 price_input=None if price is None else price.input_per_mtok,
                 price_output=None if price is None else price.output_per_mtok,
                 splits=("dev",) if phase == "search" else ("holdout",),
-                example_ids=todo, progress=False)
+                example_ids=todo, progress=False, masks=self.masks)
             self.refresh()
         if self.store.get_run(self.run_name(candidate)) is not None:
             await self.score(candidate, metrics or [self.options.gated_metric])
@@ -167,7 +174,9 @@ class Evaluator:
 
         await ascore_run(self.store, self.run_name(candidate), list(metrics),
                          judge=self.options.judge,
-                         judge_options=dict(self.options.judge_options) or None)
+                         judge_options=dict(self.options.judge_options) or None,
+                         mask_judged=self.mask_judged,
+                         mask_stored=None if self.masks is None else self.masks.store)
 
     def figures(self, candidate: Candidate, ids: Sequence[str],
                 metric: str | None = None) -> CandidateScore:

@@ -32,7 +32,7 @@ from agility.port._family import Family
 from agility.pricing import Price, load_price_table, resolve_price
 from agility.prompts import KNOWN_VARIABLES, MessageSpec, PromptSpec
 from agility.providers import get_provider
-from agility.runner._call import call_event
+from agility.runner._call import RunMasks, call_event, mask_result
 from agility.store import NewRun, ResultRecord, Store, utc_now
 
 __all__ = ["META_PROMPT_VERSIONS", "BadReply", "Optimizer", "parse_reply"]
@@ -177,11 +177,14 @@ class Optimizer:
         budget: the port's budget.
         seed: sent with each request.
         timeout_s: limit per call.
+        masks: a privacy policy's masks: of what is sent to the optimiser (the dev rows it
+            is shown), of its stored prompts and replies.
     """
 
     def __init__(self, store: Store, port: str, model: str, options: dict[str, Any],
                  price: tuple[float, float] | None, budget: Budget, seed: int,
-                 timeout_s: float = 120.0) -> None:
+                 timeout_s: float = 120.0, masks: RunMasks | None = None) -> None:
+        self.masks = masks or RunMasks()
         self.store, self.port, self.budget, self.seed = store, port, budget, seed
         self.ledger = Ledger(store, port)
         self.provider = get_provider(model, options)
@@ -189,7 +192,8 @@ class Optimizer:
             load_price_table(), self.provider.name, self.provider.model,
             local=self.provider.local, price_input=None if price is None else price[0],
             price_output=None if price is None else price[1])
-        self.client = Client(self.provider, price=self.price, timeout_s=timeout_s)
+        self.client = Client(self.provider, price=self.price, timeout_s=timeout_s,
+                             mask=self.masks.providers)
         self.run_name = f"port/{port}/optimizer"
 
     def _run_id(self) -> int:
@@ -233,7 +237,10 @@ class Optimizer:
             ttft_ms=None if completion is None else completion.ttft_ms,
             request_id=outcome.request_id, prompt=request.messages)
         # the reply and its audit event (the prompt sent and the answer), one transaction,
-        # as a run writes each call
+        # as a run writes each call, masked as the policy masks the store (a resumed port
+        # then reads the masked reply: a reply that held personal data becomes another
+        # candidate)
+        result = mask_result(result, self.masks.store)
         self.store.save_result(run_id, result, call_event(self.run_name, self.provider.spec,
                                                           result))
         self.budget.spent = self.ledger.spend()

@@ -54,12 +54,14 @@ from agility.port._rules import answer_shape
 from agility.port._search import SearchOutcome, run_search
 from agility.prompts import PromptSpec, dump_prompt, load_prompt_spec, load_template
 from agility.retrieval import Retriever
+from agility.runner._call import RunMasks
 from agility.store import NewEvent, Store, utc_now
 
 __all__ = ["PortResult", "aport", "port"]
 
 T = TypeVar("T")
 StepCallback = Callable[[str], None]
+TextMask = Callable[[str], str]
 
 
 @dataclass
@@ -221,7 +223,9 @@ def _side(ev: Evaluator, candidate: Candidate, dev_ids: Sequence[str],
 async def aport(options: PortOptions, *, store: Store | None = None,
                 retriever: Retriever | None = None, report_json: str | Path | None = None,
                 report_html: str | Path | None = None,
-                on_step: StepCallback | None = None) -> PortResult:
+                on_step: StepCallback | None = None, masks: RunMasks | None = None,
+                mask_judged: TextMask | None = None,
+                mask_reports: TextMask | None = None) -> PortResult:
     """Port ``options.prompt`` to ``options.target`` (see the module docstring).
 
     Args:
@@ -231,6 +235,12 @@ async def aport(options: PortOptions, *, store: Store | None = None,
         report_json: where to write the JSON report, or None.
         report_html: where to write the HTML report, or None.
         on_step: called with a one-line message as the port goes.
+        masks: a privacy policy's masks (see :class:`agility.runner.RunMasks`): of what is
+            sent to the target and the optimiser, of what is stored (answers, optimiser
+            replies, their audit events); None: nothing masked.
+        mask_judged: masks what the scoring's judges are given.
+        mask_reports: masks the prompts and replies shown in the JSON and HTML reports (the
+            ported prompt file itself is written as chosen).
 
     Returns:
         The report, the chosen prompt and the files written.
@@ -246,7 +256,8 @@ async def aport(options: PortOptions, *, store: Store | None = None,
     own_store = store is None
     store = store or Store()
     try:
-        return await _port(options, store, retriever, report_json, report_html, say, started)
+        return await _port(options, store, retriever, report_json, report_html, say, started,
+                           _PortMasks(masks, mask_judged, mask_reports))
     finally:
         if own_store:
             store.close()
@@ -254,7 +265,7 @@ async def aport(options: PortOptions, *, store: Store | None = None,
 
 async def _port(options: PortOptions, store: Store, retriever: Retriever | None,
                 report_json: str | Path | None, report_html: str | Path | None,
-                say: StepCallback, started: float) -> PortResult:
+                say: StepCallback, started: float, masks: _PortMasks) -> PortResult:
     from agility.metrics import metric_class
 
     dataset = load_dataset(options.dataset, verify=True)
@@ -274,7 +285,8 @@ async def _port(options: PortOptions, store: Store, retriever: Retriever | None,
     name = options.port_name(source_spec.name)
     family = detect_family(options.target, options.family)
     budget = Budget(options.budget_calls, options.budget_usd)
-    ev = Evaluator(store, dataset, options, name, budget, retriever)
+    ev = Evaluator(store, dataset, options, name, budget, retriever, masks.runs,
+                   masks.judged)
     _check_budget(options, ev)
     pool, minibatch, scored = _split_dev(options, dev)
     if not scored:
@@ -298,7 +310,7 @@ async def _port(options: PortOptions, store: Store, retriever: Retriever | None,
         optimizer = Optimizer(store, name, options.optimizer, dict(options.optimizer_options),
                               None if price is None else (price.input_per_mtok,
                                                           price.output_per_mtok),
-                              budget, options.seed, options.timeout_s)
+                              budget, options.seed, options.timeout_s, masks.runs)
     say(f"port: {name}: {len(scored)} dev rows to score ({len(minibatch)} in the minibatch), "
         f"{len(pool)} in the few-shot pool, {len(holdout_ids)} holdout rows locked; target "
         f"{options.target} ({family.name})")
@@ -321,7 +333,8 @@ async def _port(options: PortOptions, store: Store, retriever: Retriever | None,
                 await optimizer.aclose()
         sizes = {"pool_rows": len(pool), "minibatch_rows": len(minibatch)}
         result = await _finish(options, store, dataset, ev, name, family, outcome, optimizer,
-                               holdout_ids, sizes, report_json, report_html, say, started)
+                               holdout_ids, sizes, report_json, report_html, say, started,
+                               masks.reports)
         ended = ""  # _finish recorded port.finished
         return result
     except (asyncio.CancelledError, KeyboardInterrupt):
@@ -340,7 +353,7 @@ async def _finish(options: PortOptions, store: Store, dataset: Any, ev: Evaluato
                   holdout_ids: list[str], sizes: dict[str, int],
                   report_json: str | Path | None,
                   report_html: str | Path | None, say: StepCallback,
-                  started: float) -> PortResult:
+                  started: float, mask_reports: TextMask | None = None) -> PortResult:
     source, chosen = outcome.source, outcome.chosen
     sides = [source] if chosen is source else [source, chosen]
     warnings: list[str] = []
@@ -410,12 +423,13 @@ async def _finish(options: PortOptions, store: Store, dataset: Any, ev: Evaluato
                                f"({', '.join(chosen_echo.markers)}) in {chosen_echo.answers} "
                                f"of {chosen_echo.of_answers}")
     output = _write_prompt(options.output, spec, report) if options.output else None
-    json_path = write_report_json(report, report_json) if report_json else None
+    shown = report if mask_reports is None else _masked_report(report, mask_reports)
+    json_path = write_report_json(shown, report_json) if report_json else None
     html_path = None
     if report_html:
         from agility.port._html import write_port_html
 
-        html_path = write_port_html(report, report_html)
+        html_path = write_port_html(shown, report_html)
     store.log_event(NewEvent(kind="port.finished", subject=name, payload={
         "chosen": chosen.id, "chosen_label": chosen.label, "prompt_hash": chosen.template.hash,
         "output": None if output is None else str(output), "dev_gain": report.gain("dev"),
@@ -423,6 +437,31 @@ async def _finish(options: PortOptions, store: Store, dataset: Any, ev: Evaluato
         "dataset_hash": dataset.hash, "target": options.target}))
     return PortResult(report=report, spec=spec, chosen=chosen, source=source, output=output,
                       report_json=json_path, report_html=html_path)
+
+
+@dataclass(frozen=True)
+class _PortMasks:
+    runs: RunMasks | None = None
+    judged: TextMask | None = None
+    reports: TextMask | None = None
+
+
+def _masked_report(report: PortReport, mask: TextMask) -> PortReport:
+    """A copy of ``report`` whose prompts (few-shot pairs come from dev rows), optimiser
+    replies and warnings are masked, for the files a person reads."""
+
+    def prompt(value: dict[str, Any]) -> dict[str, Any]:
+        return {**value, "yaml": mask(value["yaml"])} if value.get("yaml") else value
+
+    return report.model_copy(update={
+        "source_prompt": prompt(report.source_prompt),
+        "ported_prompt": prompt(report.ported_prompt),
+        "candidates": [c.model_copy(update={"prompt_yaml": mask(c.prompt_yaml),
+                                            "note": mask(c.note)})
+                       for c in report.candidates],
+        "rejected": [{k: mask(v) if isinstance(v, str) else v for k, v in r.items()}
+                     for r in report.rejected],
+        "warnings": [mask(w) for w in report.warnings]})
 
 
 def _dev_ids(ev: Evaluator, sides: Sequence[Candidate], outcome: SearchOutcome) -> list[str]:
