@@ -54,13 +54,20 @@ class CallLog:
     def __init__(self, store: Store, subject: str, *, mask: TextMask | None = None,
                  flush_every_s: float = 0.05, max_batch: int = 512,
                  max_backlog: int = 20_000, retry_s: float = 1.0) -> None:
-        self.store, self.subject, self.mask = store, subject, mask
+        self.store, self.subject = store, subject
+        self.mask = None if mask is None else _Repeats(mask)
         self.flush_every_s, self.max_batch = flush_every_s, max_batch
         self.max_backlog, self.retry_s = max_backlog, retry_s
         self._pending: list[_Call] = []
         self._in_flight = 0
-        self._wake = threading.Condition()
+        # a doorbell: a plain lock held while nobody rang. Waiting on it allocates nothing
+        # (a Condition makes a lock per wait), so an idle writer holds no short-lived objects
+        # (the gateway freezes the objects alive when it starts out of the collector)
+        self._bell = threading.Lock()
+        self._bell.acquire()
+        self._state = threading.Lock()  # guards _room and _closing
         self._closing = False
+        self._deadline = 0.0
         self._thread: threading.Thread | None = None
         self._room: list[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]] = []
         #: events committed so far
@@ -97,8 +104,7 @@ class CallLog:
         call = (utc_now(), actor, model, messages, response, error, request_id, extra or {})
         self._pending.append(call)  # list.append is atomic: no lock on the request path
         if len(self._pending) >= self.max_batch:
-            with self._wake:
-                self._wake.notify()
+            self._ring()
 
     async def wait_for_room(self) -> None:
         """Return at once unless ``max_backlog`` calls wait to be written; then when the
@@ -107,9 +113,9 @@ class CallLog:
             return
         loop = asyncio.get_running_loop()
         future: asyncio.Future[None] = loop.create_future()
-        with self._wake:
+        with self._state:
             self._room.append((loop, future))
-            self._wake.notify()
+        self._ring()
         await future
 
     def close(self, timeout_s: float = 30.0) -> None:
@@ -120,31 +126,32 @@ class CallLog:
         if self._thread is None:
             self._write_all(time.monotonic() + timeout_s)
             return
-        with self._wake:
+        with self._state:
             self._closing = True
             self._deadline = time.monotonic() + timeout_s
-            self._wake.notify()
+        self._ring()
         self._thread.join()
         self._thread = None
+
+    def _ring(self) -> None:
+        """Wake the writer (a ring stays until the writer hears it: none is lost)."""
+        try:
+            self._bell.release()
+        except RuntimeError:
+            pass  # already rung
 
     # -- the writer thread -----------------------------------------------------------------
     def _run(self) -> None:
         while True:
-            with self._wake:
-                # a caller held back by the backlog is waiting (checked under the lock its
-                # request is added with: no wake-up is lost)
-                if not self._closing and len(self._pending) < self.max_batch \
-                        and not self._room:
-                    self._wake.wait(self.flush_every_s)
-                closing = self._closing
-            if closing:
+            if not self._closing and len(self._pending) < self.max_batch and not self._room:
+                self._bell.acquire(timeout=self.flush_every_s)
+            if self._closing:
                 self._write_all(self._deadline)
                 self._release_waiters()
                 return
-            if self._pending:
-                if not self._write_batch():
-                    with self._wake:  # the store refused: keep the calls, try again later
-                        self._wake.wait(self.retry_s)
+            if self._pending and not self._write_batch():
+                # the store refused: keep the calls, try again later (or at the close)
+                self._bell.acquire(timeout=self.retry_s)
             self._release_waiters()
 
     def _take(self) -> list[_Call]:
@@ -186,12 +193,33 @@ class CallLog:
             time.sleep(min(self.retry_s, max(0.0, deadline - time.monotonic())))
 
     def _release_waiters(self) -> None:
-        if self.backlog >= self.max_backlog and not self._closing:
+        if not self._room or (self.backlog >= self.max_backlog and not self._closing):
             return
-        with self._wake:
+        with self._state:
             waiting, self._room = self._room, []
         for loop, future in waiting:
             loop.call_soon_threadsafe(_resolve, future)
+
+
+class _Repeats:
+    """A mask that remembers its last few hundred short texts: a gateway's system prompt
+    comes with every call, and Presidio takes milliseconds per text (a mask gives the same
+    text the same result: redact, a keyed hash, a pseudonym numbered once)."""
+
+    def __init__(self, mask: TextMask, size: int = 256, longest: int = 4096) -> None:
+        self.mask, self.size, self.longest = mask, size, longest
+        self.seen: dict[str, str] = {}
+
+    def __call__(self, text: str) -> str:
+        if len(text) > self.longest:
+            return self.mask(text)
+        masked = self.seen.get(text)
+        if masked is None:
+            masked = self.mask(text)
+            if len(self.seen) >= self.size:
+                del self.seen[next(iter(self.seen))]  # the oldest
+            self.seen[text] = masked
+        return masked
 
 
 def _resolve(future: asyncio.Future[None]) -> None:

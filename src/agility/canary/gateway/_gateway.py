@@ -269,7 +269,7 @@ class Gateway:
         loop = asyncio.get_running_loop()
         if self.masks.logs is not None and self._unmask_logs is None:
             self._unmask_logs = mask_logs(self.masks.logs)
-        self.calls.start()
+        self.calls.start()  # its idle writer holds no short-lived object to freeze
         self._task = loop.create_task(self.rollout.run())
         self._write_report()
         if not self._frozen:
