@@ -13,6 +13,11 @@ from agility.store import Store
 from agility.testing import FakeOpenAIServer
 
 
+def _store_bytes(folder: Path) -> bytes:
+    """Every byte of the SQLite store's files (the database, its WAL and shared memory)."""
+    return b"".join(p.read_bytes() for p in folder.glob("s.db*"))
+
+
 async def test_every_call_of_a_port_and_its_result_are_audit_events(
         golden: Path, legacy: Path, tmp_path: Path) -> None:
     asked: list[str] = []
@@ -91,7 +96,7 @@ async def test_a_port_under_masks_sends_and_keeps_no_canary(legacy: Path,
         assert len(target.requests) > 20 and len(optimizer.requests) >= 1
         assert store.verify_audit().ok
     assert CANARY not in sent and "<SECRET>" in sent
-    stored = b"".join(p.read_bytes() for p in tmp_path.glob("s.db*"))
+    stored = _store_bytes(tmp_path)
     assert CANARY.encode() not in stored and b"<SECRET>" in stored
     for report in ("port.json", "port.html"):
         assert CANARY not in (tmp_path / report).read_text()
