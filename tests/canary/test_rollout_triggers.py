@@ -59,7 +59,8 @@ def test_errors_on_the_target_roll_back_within_the_window(tmp_path: Path, gatewa
         # after the rollback every answer comes from the source, and succeeds
         after = [(status, arm) for t, status, arm in answers if t > max(target_times)]
         after += [(status, arm) for _t, status, arm in send_load(gw, 100, offset=1000)]
-        assert len(after) > 100 and all(arm == "source" and status == 200
+        # (the 400 may all be sent before the rollback: then only the 100 sent after it count)
+        assert len(after) >= 100 and all(arm == "source" and status == 200
                                         for status, arm in after)
         assert chat(gw, user=user_on("target", 50)).headers["x-agility-arm"] == "source"
         metrics = httpx.get(f"{gw.url}/metrics", headers=gw.auth("canary-viewer")).text
