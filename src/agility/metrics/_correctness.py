@@ -13,7 +13,9 @@ arXiv:2311.11944, on three model families with different answer styles):
 2. **Precision.** Figures agree at the precision they are stated to, in any scale or
    percent/ratio form: 39.7% and 40.06% differ, $30B and $30.1 billion agree (see
    :func:`agility.metrics.figures_match`). A gold stated as a change ("decreased by $229
-   million") is also met by the two levels whose difference it is.
+   million") is also met by the two levels whose difference it is. A scale left unstated is
+   read upward only (a table's "1,577" in millions), and a gold written out in full
+   ("$678,900,000") states its units.
 3. **Yes/no polarity.** For a yes/no gold the answer's stance, said outright or implied by
    restating the question's proposition affirmed or negated, must agree with the gold's
    (see :mod:`agility.metrics._stance`).
@@ -26,7 +28,13 @@ arXiv:2311.11944, on three model families with different answer styles):
    inference ("However, we can infer ..."), is graded on that; one that commits to nothing
    is a refusal. An answer that pastes the
    source document instead of answering is incorrect.
-6. Golds without decisive figures or yes/no are compared on their direction of change
+6. A gold that states its figures and nothing else the question does not say (units, hedges
+   and a direction aside: "$678.9 million") is judged on its figure whatever the question's
+   wording. Another gold with figures is contradicted by an answer that states none of them
+   and commits to another figure for the quantity one of them measures (the words naming
+   the two share a word, or the answer's names none): it is incorrect however many of the
+   gold's words it shares.
+   Golds without decisive figures or yes/no are compared on their direction of change
    (up against down is incorrect) and then on the share of the gold's own content words
    (those the question does not already contain) that the answer's statements contain.
 7. A gold that itself declines or says the information is not available is met by an
@@ -207,9 +215,11 @@ def judge_financial_answer(question: str | None, gold: object, answer: object, *
     if not reading.keys and not reading.numeric and refusal_phrases(reading.text):
         return _declining_gold(case)
     if reading.keys and (reading.numeric or (reading.polarity is None and (
-            _asks_quantity(question) or (case.refusals and case.committed()[0])))):
-        # a figure gold, asked as a quantity or answered with one despite refusal language
-        # ("not explicitly stated. Therefore, the answer is 0"): the figure is judged
+            _asks_quantity(question) or case.gold_is_figure()
+            or (case.refusals and case.committed()[0])))):
+        # a figure gold, asked as a quantity, or stating nothing but its figures whatever the
+        # question's wording, or answered with one despite refusal language ("not explicitly
+        # stated. Therefore, the answer is 0"): the figure is judged
         return _numeric(case)
     if reading.polarity:
         said = stance(case.reading, question, strict=bool(case.refusals))
@@ -245,7 +255,14 @@ class CorrectnessMetric(Metric):
     # 4: refusal only when nothing is committed, also for golds without a decisive figure:
     #    an announced inference ("However, we can infer ..."), a hedged yes/no stance ("it does
     #    not appear that ...") and a concluded figure ("therefore, the answer is 0") commit
-    version = "4"
+    # 5: a figure that contradicts the gold's is never credited: a gold that is its figure
+    #    alone is judged as a figure whatever the question's wording (it fell to the word
+    #    rule, where "million" matched); an answer committing to another figure for a gold
+    #    figure's quantity is incorrect before the word rule; a year in parentheses ("(2023:
+    #    ...)") is no figure; an unstated scale is read upward only and a gold written out in
+    #    full takes none; a figure given for another year than the question's is not the
+    #    answer; a period ("In FY2024, ...") does not make a statement about another subject
+    version = "5"
     Options = CorrectnessOptions
     options: CorrectnessOptions
     requires = ("output", "ground_truth")

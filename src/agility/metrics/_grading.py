@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from agility.metrics._answer import AnswerReading, Sentence, read_answer
 from agility.metrics._gold import GoldReading, KeyFigure, figure_kind, label_at, years_of
-from agility.metrics._numbers import FinancialNumber, figures_match
+from agility.metrics._numbers import FinancialNumber, figures_match, parse_financial_numbers
 from agility.metrics._refusal_language import infers_anyway, refusal_phrases
 from agility.metrics._stance import declines_in_claim, question_terms, stem_set
 
@@ -167,10 +167,36 @@ class Case:
         """Whether a statement speaks of the question's subject: it shares a term with the
         question, or names no quantity at all ("= 1.33", "The answer is 1.33")."""
         terms = {t for t in question_terms(self.question) if not any(c.isdigit() for c in t)}
-        said = stem_set(sentence.text)
+        # a period ("In FY2024, ...") names no quantity, as in the question's terms
+        said = {t for t in stem_set(sentence.text) if not any(c.isdigit() for c in t)}
         if not terms or said & terms:
             return True
         return not (said - _NEUTRAL)
+
+    def gold_is_figure(self) -> bool:
+        """Whether the gold answers with its figures alone: besides them it says nothing the
+        question does not already say but units, hedges and a direction ("$678.9 million",
+        "An increase of $54.1 million", "Total liabilities were $678.9 million" for a question
+        about total liabilities). Such a gold's figure is the answer whatever the question's
+        wording, and an answer stating another figure is wrong however many words it shares."""
+        if not self.gold.keys:
+            return False
+        text = self.gold.text
+        for figure in parse_financial_numbers(text, keep_years=True):
+            text = text[:figure.start] + " " * len(figure.raw) + text[figure.start + len(figure.raw):]
+        rest = {t for t in stem_set(text) if not any(c.isdigit() for c in t)}
+        return not (rest - stem_set(self.question) - _NEUTRAL)
+
+    def same_quantity(self, figure: FinancialNumber, key: KeyFigure) -> bool:
+        """Whether a figure of the answer may state the quantity a gold figure measures: the
+        words naming the two share a word, or one of them is named by no word of its own
+        ("The answer is 24.69 days", a gold that is a figure alone). An amount of money is
+        never a percent."""
+        if {figure_kind(figure), figure_kind(key.figure)} == {"money", "percent"}:
+            return False
+        label = label_at(self.reading.text, figure.start) - _NEUTRAL
+        named = key.label - _NEUTRAL
+        return not label or not named or bool(label & named)
 
     def asserted(self, figure: FinancialNumber) -> bool:
         """Whether the answer asserts ``figure``: not in an illustration, a conditional or
@@ -226,10 +252,12 @@ class Case:
             figures, sentence = self.reading.committed
         asked = years_of(self.question)
         if len(figures) > 1 and asked:
+            # a figure given for another year ("$118.4 million (2023: $678.9 million)") is a
+            # comparison, not the answer, when a figure for the year asked or for no named
+            # year remains
             years = {f.start: self._year_of(f) for f in figures}
-            if any(y in asked for y in years.values()):
-                figures = tuple(f for f in figures if years[f.start] in asked or
-                                years[f.start] is None)
+            figures = tuple(f for f in figures if years[f.start] in asked
+                            or years[f.start] is None) or figures
         return figures, sentence
 
     def _year_of(self, figure: FinancialNumber) -> int | None:

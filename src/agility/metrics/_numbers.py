@@ -11,6 +11,7 @@ rounding, for a scale the writer left implicit ("1,577" in a table in millions a
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 import re
 from dataclasses import dataclass
@@ -65,8 +66,14 @@ class FinancialNumber:
     decimals: int = 0
 
 
-def _is_year(match: re.Match[str]) -> bool:
-    if match.group("cur") or match.group("unit") or match.group("open"):
+def _is_year(match: re.Match[str], text: str) -> bool:
+    # "(2023: $762.2 million)", "(2023)": a year in parentheses is still a year; an accounting
+    # negative of a bare 1900-2099 without a thousands separator or a currency ("$(2023)") is
+    # not written
+    if match.group("cur") or match.group("unit"):
+        return False
+    if match.group("open") and text[max(0, match.start() - 4):match.start()].rstrip().endswith(
+            ("$", "€", "£", "¥", "USD", "US$", "EUR", "GBP")):
         return False
     return re.fullmatch(r"(19|20)\d\d", match.group("num")) is not None
 
@@ -116,7 +123,7 @@ def _parse_text(text: str, keep_years: bool) -> tuple[FinancialNumber, ...]:
         if before and (before.isalpha() and not m.group("cur") and not m.group("sign")):
             # "FY2022", "Q2", "10-K", "S&P500": part of a word, not a figure
             continue
-        if not keep_years and (_is_year(m) or _is_day_of_month(m, text)):
+        if not keep_years and (_is_year(m, text) or _is_day_of_month(m, text)):
             continue
         if not m.group("unit") and _COMPOUND.match(text, m.end()):
             # "3-year average", "10-K", "5-star": part of a word, not a figure
@@ -209,6 +216,22 @@ def _may_rescale(answer: FinancialNumber, gold: FinancialNumber) -> bool:
                                                                     for f in sides)
 
 
+def _unstated_scales(answer: FinancialNumber, gold: FinancialNumber) -> list[float]:
+    """The factors to apply to the gold for a scale one side left unstated.
+
+    Only the side without a scale word may be in thousands, millions or billions, and only
+    upward: an answer's "1,577" copied from a table in millions is $1.577 billion (and its
+    "$5,466,312" from a table in thousands is $5,466 million), but a figure with a scale word
+    is never in thousandths of it. A gold written out to a million or more ("$678,900,000")
+    states its units: "$678.9 billion" is another figure.
+    """
+    up = [1e3, 1e6, 1e9]
+    gold_up = [] if gold.scale_explicit or abs(gold.value) >= 1e6 else up
+    answer_up = [] if answer.scale_explicit else up
+    return [f for pair in itertools.zip_longest(gold_up, [1 / u for u in answer_up])
+            for f in pair if f is not None]
+
+
 def _scaled_decimals(decimals: int, factor: float) -> int:
     return decimals - round(math.log10(factor)) if factor > 0 else decimals
 
@@ -237,7 +260,7 @@ def figures_match(answer: FinancialNumber, gold: FinancialNumber, *,
         factors = [100.0, 1.0] if answer.is_percent else [0.01, 1.0]
     elif not (answer.scale_explicit and gold.scale_explicit) and not answer.is_percent \
             and _may_rescale(answer, gold):
-        factors = [1.0, 1e3, 1e-3, 1e6, 1e-6, 1e9, 1e-9]
+        factors = [1.0, *_unstated_scales(answer, gold)]
     # a gold written with trailing zeros ("$1577.00", "$8.70" in a table of two-decimal
     # amounts) states the figure, not a precision of cents
     zeros = _trailing_zeros(gold.raw)

@@ -332,7 +332,10 @@ class ContextPrecision(_RagMetric):
     on the score, default 0.5).
     """
 
-    version = "2"
+    # 3: the support check reads figures as correctness v5 does (a year in parentheses is no
+    #    figure; an unstated scale is read upward only; a reference written out in full takes
+    #    no scale)
+    version = "3"
     requires = ("contexts",)
     _judge_class = _PrecisionJudge
 
@@ -373,7 +376,10 @@ class ContextRecall(_RagMetric):
     a ground truth.
     """
 
-    version = "2"
+    # 3: the support check reads figures as correctness v5 does (a year in parentheses is no
+    #    figure; an unstated scale is read upward only; a reference written out in full takes
+    #    no scale)
+    version = "3"
     requires = ("contexts", "ground_truth")
     _judge_class = _RecallJudge
 
@@ -423,7 +429,8 @@ class HitRate(_RagMetric):
     ``mode``: "auto" | "gold" | "support"). With a retriever's top k, this is hit rate at k.
     """
 
-    version = "1"
+    # 2: the support check reads figures as correctness v5 does (see context_precision)
+    version = "2"
     kind = "deterministic"
     Options = RetrievalOptions
     requires = ("contexts",)
@@ -450,7 +457,8 @@ class MeanReciprocalRank(_RagMetric):
     first.
     """
 
-    version = "1"
+    # 2: the support check reads figures as correctness v5 does (see context_precision)
+    version = "2"
     kind = "deterministic"
     Options = RetrievalOptions
     requires = ("contexts",)

@@ -9,7 +9,7 @@ the capex directly; from the cash flow statement it is $1,577 million") is not a
 looks for a commitment: a concluded figure, an explicit yes or no, or (given the question) a
 statement that takes the question up and answers it.
 
-The metric is ``answered`` (version 5): score 1.0 when the model answered, 0.0 when it
+The metric is ``answered`` (version 6): score 1.0 when the model answered, 0.0 when it
 declined, so "answered 0.94" in a summary reads the right way round. It replaces ``refusal``
 (versions 1-2, whose score was also 1.0 for an answer, which read backwards); scores stored
 under ``refusal`` stay in the store under that name and version, and are never compared with
@@ -104,7 +104,9 @@ class AnsweredMetric(Metric):
     # 5: refusal language followed by an announced inference ("not explicitly stated.
     #    However, we can infer ...") is an answer; a hedged stance ("it does not appear that
     #    ...") on a yes/no question commits even beside a general remark
-    version = "5"
+    # 6: a year in parentheses ("(2023: ...)") is no figure, so it commits to nothing (figures
+    #    are read as correctness v5 reads them)
+    version = "6"
 
     def score(self, item: MetricInput) -> MetricResult:
         """Judge one answer (see the module docstring)."""

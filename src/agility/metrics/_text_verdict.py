@@ -42,6 +42,10 @@ def text_verdict(case: Case, threshold: float) -> Judgement:
                 return checked
             return Judgement("correct", f"states {case.where(hits)}, the gold's "
                                         f"{gold_raws(keys)}", case.cite(hits))
+        if not hits:
+            contradicted = _contradicting_figure(case)
+            if contradicted is not None:
+                return contradicted
     committed = committing_statement(case.reading, case.question)
     if committed is None and not case.refusals and not any(
             _STATES.search(s.text) for s in case.reading.sentences):
@@ -67,6 +71,21 @@ def text_verdict(case: Case, threshold: float) -> Judgement:
                                       f"{case.statement(case.reading.sentences[0])}; the gold "
                                       f"says {gold_way}")
     return _content(case, committed, threshold)
+
+
+def _contradicting_figure(case: Case) -> Judgement | None:
+    """Rule 2 before rule 6: an answer that states none of the gold's figures and commits to
+    another figure for the quantity a gold figure measures contradicts the gold, however many
+    of its words it shares."""
+    figures, sentence = case.committed()
+    if sentence is None or not case.about_question(sentence):
+        return None
+    against = [f for f in figures if any(case.same_quantity(f, k) for k in case.gold.keys)]
+    if not against:
+        return None
+    return Judgement("incorrect", f"concludes {case.where(against)} in "
+                                  f"{case.statement(sentence)}; the gold states "
+                                  f"{gold_raws(case.gold.keys)}", case.cite(against))
 
 
 def _commits(case: Case) -> bool:
