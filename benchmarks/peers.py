@@ -1,19 +1,31 @@
 """The same small job through agility and through its peers, each a whole process.
 
     python benchmarks/peers.py [--examples 500] [--concurrency 32] [--repeats 3]
+                               [--peers-python PYTHON] [--promptfoo PROMPTFOO]
 
 The job (issue 20): ``--examples`` one-turn prompts at ``--concurrency`` against a local
 OpenAI-compatible server (``agility.testing.fake_openai`` in its own process) that sends the
 first token after 50 ms and the whole answer after 145 ms (20 streamed words 5 ms apart); the
-ideal wall time is examples / concurrency x 0.145 s. Each harness runs as a fresh process, the
-way a user starts it, so start-up counts: wall time is measured around the process, CPU time
-is its user + system time and the peak resident set its ``ru_maxrss`` (``os.wait4``). The
-harnesses run interleaved, ``--repeats`` times; the table shows the medians.
+ideal wall time is examples / concurrency x 0.145 s. A harness that does not stream gets its
+whole answer after the same 145 ms (the server's ``--delay-whole-answers``), so every row does
+the same job. Each harness runs as a fresh process, the way a user starts it, so start-up
+counts: wall time is measured around the process, CPU time is its user + system time (its
+children's included) and the peak resident set its ``ru_maxrss`` (``os.wait4``). The harnesses
+run interleaved, ``--repeats`` times, after one unmeasured warm-up each; the table shows the
+medians. Byte-code is cached as in an installed package (``PYTHONDONTWRITEBYTECODE`` is
+dropped and the harnesses share a ``PYTHONPYCACHEPREFIX`` in the run's temporary folder, which
+the warm-up fills): with it set, every process compiled agility's source again, about a fifth
+of a 200-call run's instructions.
 
 Harnesses: a bare aiohttp client streaming the answers (the floor); the openai SDK in a loop
 (non-streaming and streaming); ``agility run`` (streams, records TTFT, tokens and cost in a
 SQLite store); ``agility run`` then ``agility score --metrics contains`` (two processes,
-summed); and litellm, inspect-ai and promptfoo when installed (skipped otherwise, and said so).
+summed); and the peers when installed (a row says "not installed" otherwise): a litellm SDK
+loop, an inspect-ai eval (``generate()`` then the ``includes()`` scorer: it scores as it goes,
+like run + score) and a promptfoo eval (a ``contains`` assertion per test). The peers are
+benchmark-only tools, not agility dependencies: install them in a separate environment and
+name its interpreter with ``--peers-python`` (litellm, inspect-ai) and the promptfoo command
+with ``--promptfoo`` (default: ``promptfoo`` on the PATH).
 Goals: ``agility run`` within 1.3x the bare client's wall time and <= 1.2 ms CPU per sample
 for the whole process; run + score within 1.5x.
 """
@@ -21,7 +33,6 @@ for the whole process; run + score within 1.5x.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import os
 import shutil
@@ -85,6 +96,7 @@ asyncio.run(main(sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4] == "str
 LITELLM = """
 import asyncio, json, sys
 import litellm
+litellm.telemetry = False
 
 async def main(base_url, dataset, concurrency):
     rows = [json.loads(line) for line in open(dataset, encoding="utf-8")]
@@ -99,6 +111,37 @@ async def main(base_url, dataset, concurrency):
 
 asyncio.run(main(sys.argv[1], sys.argv[2], int(sys.argv[3])))
 """
+
+INSPECT_AI = """
+import json, sys
+from inspect_ai import Task, eval as inspect_eval
+from inspect_ai.dataset import Sample
+from inspect_ai.scorer import includes
+from inspect_ai.solver import generate
+
+rows = [json.loads(line) for line in open(sys.argv[2], encoding="utf-8")]
+task = Task(dataset=[Sample(id=r["id"], input=r["source_prompt"], target=r["ground_truth"])
+                     for r in rows], solver=generate(), scorer=includes())
+logs = inspect_eval(task, model="openai-api/bench/gpt-4o-mini", model_base_url=sys.argv[1],
+                    max_connections=int(sys.argv[3]), log_dir=sys.argv[4], display="none",
+                    max_retries=0)
+if logs[0].status != "success" or len(logs[0].samples or []) != len(rows):
+    sys.exit(f"inspect-ai eval ended {logs[0].status}")
+"""
+
+
+def _promptfoo_config(folder: Path, base_url: str, dataset: Path, conc: int) -> Path:
+    """A promptfoo config for the job: the prompt as the whole message, ``contains``."""
+    tests = [{"vars": {"source_prompt": row["source_prompt"]},
+              "assert": [{"type": "contains", "value": row["ground_truth"]}]}
+             for row in map(json.loads, dataset.read_text(encoding="utf-8").splitlines())]
+    config = {"description": "peers", "prompts": ["{{source_prompt}}"],
+              "providers": [{"id": "openai:chat:gpt-4o-mini",
+                             "config": {"apiBaseUrl": base_url, "apiKey": "sk-bench"}}],
+              "tests": tests, "evaluateOptions": {"maxConcurrency": conc, "cache": False}}
+    path = folder / "promptfooconfig.json"
+    path.write_text(json.dumps(config), encoding="utf-8")
+    return path
 
 
 @dataclass
@@ -139,17 +182,23 @@ def _dataset(folder: Path, n: int) -> Path:
     return path
 
 
-def _start_server() -> tuple[subprocess.Popen[str], str]:
+def _start_server(env: dict[str, str]) -> tuple[subprocess.Popen[str], str]:
     code = "from agility.testing.fake_openai import main; main()"
     proc = subprocess.Popen([sys.executable, "-c", code, "--ttft-ms", str(TTFT_MS),
-                             "--token-delay-ms", str(TOKEN_DELAY_MS)],
-                            stdout=subprocess.PIPE, text=True)
+                             "--token-delay-ms", str(TOKEN_DELAY_MS), "--delay-whole-answers"],
+                            stdout=subprocess.PIPE, text=True, env=env)
     line = proc.stdout.readline()  # type: ignore[union-attr]
     return proc, line.split()[-1]
 
 
-def _harnesses(base_url: str, dataset: Path, conc: int, folder: Path,
-               env: dict[str, str]) -> dict[str, object]:
+def _installed(python: str, module: str) -> bool:
+    """Whether ``python`` can import ``module`` (found, not imported)."""
+    code = f"import importlib.util, sys; sys.exit(importlib.util.find_spec({module!r}) is None)"
+    return subprocess.run([python, "-c", code], capture_output=True).returncode == 0
+
+
+def _harnesses(base_url: str, dataset: Path, conc: int, folder: Path, env: dict[str, str],
+               peers_python: str, promptfoo: str | None) -> dict[str, object]:
     py = sys.executable
     counter = iter(range(10**6))
 
@@ -176,14 +225,25 @@ def _harnesses(base_url: str, dataset: Path, conc: int, folder: Path,
         "**agility run** (streams, records TTFT, tokens, cost)": lambda: agility_run(False),
         "agility run + score (`contains`), two processes": lambda: agility_run(True),
     }
-    if importlib.util.find_spec("litellm") is not None:
-        harnesses["litellm SDK loop"] = lambda: _process([py, "-c", LITELLM, *common], env)
+    where = "" if peers_python == py else f" in {peers_python}"
+    harnesses["litellm SDK loop, non-stream"] = (
+        (lambda: _process([peers_python, "-c", LITELLM, *common], env))
+        if _installed(peers_python, "litellm") else f"not installed{where}")
+    harnesses["inspect-ai eval (generate, `includes` scorer)"] = (
+        (lambda: _process([peers_python, "-c", INSPECT_AI, *common,
+                           str(folder / f"inspect{next(counter)}")], env))
+        if _installed(peers_python, "inspect_ai") else f"not installed{where}")
+    if promptfoo is None:
+        harnesses["promptfoo eval (`contains` assertion)"] = "not installed"
     else:
-        harnesses["litellm SDK loop"] = "not installed"
-    harnesses["inspect-ai"] = "not run (no harness here yet)" if importlib.util.find_spec(
-        "inspect_ai") is not None else "not installed"
-    harnesses["promptfoo"] = ("not installed" if shutil.which("promptfoo") is None
-                              else "not run (no harness here yet)")
+        config = _promptfoo_config(folder, base_url, dataset, conc)
+        harnesses["promptfoo eval (`contains` assertion)"] = lambda: _process(
+            [promptfoo, "eval", "--config", str(config), "--no-cache", "--no-table",
+             "--no-progress-bar", "--max-concurrency", str(conc), "--output",
+             str(folder / f"promptfoo{next(counter)}.json")],
+            {**env, "PROMPTFOO_CONFIG_DIR": str(folder / "promptfoo"),
+             "PROMPTFOO_DISABLE_TELEMETRY": "1", "PROMPTFOO_DISABLE_UPDATE": "1",
+             "PROMPTFOO_DISABLE_SHARING": "1"})
     return harnesses
 
 
@@ -192,19 +252,28 @@ def main() -> None:
     parser.add_argument("--examples", type=int, default=500)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--peers-python", default=sys.executable,
+                        help="the interpreter that has litellm and inspect-ai (default: this one)")
+    parser.add_argument("--promptfoo", default=shutil.which("promptfoo"),
+                        help="the promptfoo command (default: promptfoo on the PATH)")
     args = parser.parse_args()
+    promptfoo = args.promptfoo if args.promptfoo and shutil.which(args.promptfoo) else None
     ideal = args.examples / args.concurrency * (TTFT_MS + (WORDS - 1) * TOKEN_DELAY_MS) / 1000
-    env = {**os.environ, "OPENAI_API_KEY": "sk-bench", "COLUMNS": "100",
+    env = {**os.environ, "OPENAI_API_KEY": "sk-bench", "BENCH_API_KEY": "sk-bench",
+           "COLUMNS": "100",
            "PYTHONPATH": os.pathsep.join(p for p in (str(Path(__file__).resolve().parents[1]
                                                          / "src"),
                                                      os.environ.get("PYTHONPATH")) if p)}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     load_before = os.getloadavg()
-    server, base_url = _start_server()
+    server, base_url = _start_server(env)
     try:
         with tempfile.TemporaryDirectory() as tmp:
             folder = Path(tmp)
+            env["PYTHONPYCACHEPREFIX"] = str(folder / "pycache")
             dataset = _dataset(folder, args.examples)
-            harnesses = _harnesses(base_url, dataset, args.concurrency, folder, env)
+            harnesses = _harnesses(base_url, dataset, args.concurrency, folder, env,
+                                   args.peers_python, promptfoo)
             runnable = {k: v for k, v in harnesses.items() if callable(v)}
             for job in runnable.values():  # warm byte-code caches and the server, unmeasured
                 job()

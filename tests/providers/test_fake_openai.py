@@ -96,3 +96,21 @@ def test_runs_as_separate_process() -> None:
     finally:
         proc.terminate()
         proc.wait(5)
+
+
+def _whole_answer_ms(server: FakeOpenAIServer) -> float:
+    start = time.perf_counter()
+    response = httpx.post(server.base_url + "/chat/completions",
+                          json={**_body("a b c d e"), "stream": False})
+    assert response.json()["choices"][0]["message"]["content"] == "a b c d e"
+    return (time.perf_counter() - start) * 1000
+
+
+def test_a_whole_answer_can_take_as_long_as_its_stream() -> None:
+    """With delay_whole_answers a non-streamed answer takes the stream's time (first chunk
+    after 150 ms, four more 40 ms apart: 310 ms), so benchmarks of clients that do not stream
+    do the same job; by default it goes out at once."""
+    with FakeOpenAIServer(ttft_ms=150, token_delay_ms=40, delay_whole_answers=True) as server:
+        assert _whole_answer_ms(server) >= 310
+    with FakeOpenAIServer(ttft_ms=150, token_delay_ms=40) as server:
+        assert _whole_answer_ms(server) < 300  # at once (a loaded machine is slow to answer)

@@ -377,3 +377,20 @@ async def test_tls_certificates_are_verified(tls_server: tuple[int, Path],
     provider = get_provider("openai/m", base_url=f"https://127.0.0.1:{port}/v1")
     assert (await provider.complete(_request())).text == "secure"
     await provider.aclose()
+
+
+async def test_a_plain_http_server_costs_no_ca_store(server: FakeOpenAIServer,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """Loading the CA store (the system's and certifi's bundles) was the largest CPU cost of
+    a short run against a local server; a session that cannot speak TLS builds none."""
+    from agility.providers.openai import _ssl_context_for
+
+    for name in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY",
+                 "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    before = _ssl_context_for.cache_info()
+    provider = _provider(server)
+    assert (await provider.complete(_request("plain http"))).text == "plain http"
+    await provider.aclose()
+    after = _ssl_context_for.cache_info()
+    assert after.hits + after.misses == before.hits + before.misses

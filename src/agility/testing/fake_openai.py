@@ -133,6 +133,10 @@ class FakeOpenAIServer(BackgroundHTTPServer):
         reasoning_tokens: completion tokens to report as reasoning (OpenAI only).
         ttft_for: ``ttft_for(body) -> ms or None`` gives the delay before the first content
             chunk for one request (None: ``ttft_ms``); for tests that slow some calls only.
+        delay_whole_answers: a non-streamed answer goes out after the time its stream would
+            take (the first chunk's delay, then one token delay per further chunk), so a
+            client that does not stream does the same job (benchmarks); by default it goes
+            out at once.
     """
 
     def __init__(self, responder: Responder | None = None, ttft_ms: float = 0.0,
@@ -140,8 +144,10 @@ class FakeOpenAIServer(BackgroundHTTPServer):
                  faults: Iterable[Fault] | None = None, port: int = 0, *,
                  cached_tokens: int | None = None, cache_write_tokens: int | None = None,
                  reasoning_tokens: int | None = None,
-                 ttft_for: Callable[[dict[str, Any]], float | None] | None = None) -> None:
+                 ttft_for: Callable[[dict[str, Any]], float | None] | None = None,
+                 delay_whole_answers: bool = False) -> None:
         super().__init__(port=port)
+        self.delay_whole_answers = delay_whole_answers
         self.ttft_for = ttft_for
         self.responder = responder or default_responder
         self.ttft_ms, self.token_delay_ms = ttft_ms, token_delay_ms
@@ -219,7 +225,7 @@ class FakeOpenAIServer(BackgroundHTTPServer):
         if body.get("stream"):
             await self._stream(body, request, responder, request_id, text, fault, calls)
         else:
-            await self._whole(body, responder, request_id, text, calls)
+            await self._whole(body, request, responder, request_id, text, calls)
 
     async def _apply_early_fault(self, fault: Fault, request: HTTPRequest,
                                  responder: HTTPResponder, request_id: str) -> bool:
@@ -244,9 +250,14 @@ class FakeOpenAIServer(BackgroundHTTPServer):
             return False
         return True
 
-    async def _whole(self, body: dict[str, Any], responder: HTTPResponder, request_id: str,
-                     text: str, calls: list[dict[str, Any]] | None = None) -> None:
+    async def _whole(self, body: dict[str, Any], request: HTTPRequest, responder: HTTPResponder,
+                     request_id: str, text: str,
+                     calls: list[dict[str, Any]] | None = None) -> None:
         completion_tokens = len(split_tokens(text))
+        if self.delay_whole_answers:
+            chunks = -(-completion_tokens // self.tokens_per_chunk)  # as _stream cuts them
+            await asyncio.sleep((self._ttft(body, request)
+                                 + max(0, chunks - 1) * self.token_delay_ms) / 1000.0)
         message: dict[str, Any] = {"role": "assistant", "content": text}
         if calls:
             message["tool_calls"] = [
@@ -360,9 +371,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--token-delay-ms", type=float, default=0.0)
     parser.add_argument("--tokens-per-chunk", type=int, default=1)
     parser.add_argument("--no-usage", action="store_true", help="never send a usage chunk")
+    parser.add_argument("--delay-whole-answers", action="store_true",
+                        help="send a non-streamed answer after the time its stream would take")
     parser.add_argument("--api", choices=("openai", "anthropic", "bedrock"), default="openai",
                         help="wire format to speak (default openai)")
     args = parser.parse_args(argv)
+    if args.delay_whole_answers and args.api != "openai":
+        parser.error("--delay-whole-answers is for the openai wire format only")
     server_class: type[FakeOpenAIServer] = FakeOpenAIServer
     if args.api == "anthropic":
         from agility.testing.fake_anthropic import FakeAnthropicServer as server_class
@@ -370,7 +385,7 @@ def main(argv: list[str] | None = None) -> None:
         from agility.testing.fake_bedrock import FakeBedrockServer as server_class
     server = server_class(ttft_ms=args.ttft_ms, token_delay_ms=args.token_delay_ms,
                           tokens_per_chunk=args.tokens_per_chunk, usage=not args.no_usage,
-                          port=args.port)
+                          port=args.port, delay_whole_answers=args.delay_whole_answers)
     try:
         server.serve_forever(lambda: print(f"listening {server.base_url}", flush=True))
     except KeyboardInterrupt:
