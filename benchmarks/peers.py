@@ -1,7 +1,7 @@
 """The same small job through agility and through its peers, each a whole process.
 
     python benchmarks/peers.py [--examples 500] [--concurrency 32] [--repeats 3]
-                               [--peers-python PYTHON] [--promptfoo PROMPTFOO]
+                               [--peers-python PYTHON] [--promptfoo PROMPTFOO] [--ref REV]
 
 The job (issue 20): ``--examples`` one-turn prompts at ``--concurrency`` against a local
 OpenAI-compatible server (``agility.testing.fake_openai`` in its own process) that sends the
@@ -25,7 +25,9 @@ loop, an inspect-ai eval (``generate()`` then the ``includes()`` scorer: it scor
 like run + score) and a promptfoo eval (a ``contains`` assertion per test). The peers are
 benchmark-only tools, not agility dependencies: install them in a separate environment and
 name its interpreter with ``--peers-python`` (litellm, inspect-ai) and the promptfoo command
-with ``--promptfoo`` (default: ``promptfoo`` on the PATH).
+with ``--promptfoo`` (default: ``promptfoo`` on the PATH). With ``--ref REV`` the two agility
+rows run again with the ``src/`` tree of git revision REV, interleaved with the rest (before
+and after a change, in one run).
 Goals: ``agility run`` within 1.3x the bare client's wall time and <= 1.2 ms CPU per sample
 for the whole process; run + score within 1.5x.
 """
@@ -39,9 +41,11 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tarfile
 import tempfile
 import time
 from dataclasses import dataclass
+from io import BytesIO
 from pathlib import Path
 
 TTFT_MS, TOKEN_DELAY_MS, WORDS = 50.0, 5.0, 20  # 50 + 19 x 5 = 145 ms per answer
@@ -182,6 +186,16 @@ def _dataset(folder: Path, n: int) -> Path:
     return path
 
 
+def _extract(ref: str, into: Path) -> Path:
+    """The ``src/`` tree of git revision ``ref``, written under ``into``."""
+    root = Path(__file__).resolve().parents[1]
+    data = subprocess.run(["git", "-C", str(root), "archive", ref, "src"], check=True,
+                          capture_output=True).stdout
+    with tarfile.open(fileobj=BytesIO(data)) as tar:
+        tar.extractall(into, filter="data")
+    return into / "src"
+
+
 def _start_server(env: dict[str, str]) -> tuple[subprocess.Popen[str], str]:
     code = "from agility.testing.fake_openai import main; main()"
     proc = subprocess.Popen([sys.executable, "-c", code, "--ttft-ms", str(TTFT_MS),
@@ -198,19 +212,21 @@ def _installed(python: str, module: str) -> bool:
 
 
 def _harnesses(base_url: str, dataset: Path, conc: int, folder: Path, env: dict[str, str],
-               peers_python: str, promptfoo: str | None) -> dict[str, object]:
+               peers_python: str, promptfoo: str | None,
+               ref: tuple[str, Path] | None = None) -> dict[str, object]:
     py = sys.executable
     counter = iter(range(10**6))
 
-    def agility_run(score: bool) -> Figures:
+    def agility_run(score: bool, src: Path | None = None) -> Figures:
         store = folder / f"s{next(counter)}.db"
+        run_env = env if src is None else {**env, "PYTHONPATH": str(src)}
         run = [py, "-m", "agility", "run", "--dataset", str(dataset), "--model",
                "openai/gpt-4o-mini", "--base-url", base_url, "--name", "peers", "--concurrency",
                str(conc), "--store", str(store)]
-        parts = [_process(run, env)]
+        parts = [_process(run, run_env)]
         if score:
             parts.append(_process([py, "-m", "agility", "score", "peers", "--metrics",
-                                   "contains", "--store", str(store)], env))
+                                   "contains", "--store", str(store)], run_env))
         store.unlink(missing_ok=True)
         return _sum(parts)
 
@@ -225,6 +241,10 @@ def _harnesses(base_url: str, dataset: Path, conc: int, folder: Path, env: dict[
         "**agility run** (streams, records TTFT, tokens, cost)": lambda: agility_run(False),
         "agility run + score (`contains`), two processes": lambda: agility_run(True),
     }
+    if ref is not None:
+        label, src = ref
+        harnesses[f"agility run, code of {label}"] = lambda: agility_run(False, src)
+        harnesses[f"agility run + score, code of {label}"] = lambda: agility_run(True, src)
     where = "" if peers_python == py else f" in {peers_python}"
     harnesses["litellm SDK loop, non-stream"] = (
         (lambda: _process([peers_python, "-c", LITELLM, *common], env))
@@ -254,6 +274,8 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--peers-python", default=sys.executable,
                         help="the interpreter that has litellm and inspect-ai (default: this one)")
+    parser.add_argument("--ref", help="also run agility with the src/ tree of this git revision "
+                                      "(before/after in one run)")
     parser.add_argument("--promptfoo", default=shutil.which("promptfoo"),
                         help="the promptfoo command (default: promptfoo on the PATH)")
     args = parser.parse_args()
@@ -272,8 +294,9 @@ def main() -> None:
             folder = Path(tmp)
             env["PYTHONPYCACHEPREFIX"] = str(folder / "pycache")
             dataset = _dataset(folder, args.examples)
+            ref = None if args.ref is None else (args.ref, _extract(args.ref, folder / "ref"))
             harnesses = _harnesses(base_url, dataset, args.concurrency, folder, env,
-                                   args.peers_python, promptfoo)
+                                   args.peers_python, promptfoo, ref)
             runnable = {k: v for k, v in harnesses.items() if callable(v)}
             for job in runnable.values():  # warm byte-code caches and the server, unmeasured
                 job()

@@ -93,6 +93,10 @@ def main() -> None:
     args = parser.parse_args()
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory() as tmp:
+        # byte-code cached as in an installed package, in a folder of this run (the warm-up
+        # fills it): with PYTHONDONTWRITEBYTECODE set, every start compiled the source again
+        os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+        os.environ["PYTHONPYCACHEPREFIX"] = str(Path(tmp) / "pycache")
         trees = {"this tree": ROOT / "src"}
         if args.ref:
             trees[args.ref] = _extract(args.ref, Path(tmp))
