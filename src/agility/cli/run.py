@@ -164,6 +164,13 @@ def run_command(
     ray_address: Annotated[str | None, typer.Option(
         "--ray-address", help="The Ray cluster: auto, ray://host:10001, host:6379 (default: "
                               "start a local one for this run).")] = None,
+    turns: Annotated[str, typer.Option(
+        "--turns", help="last (a conversation row on its last turn) or each (every assistant "
+                        "turn of a conversation answered and stored as a row ID#tN).")] = "last",
+    history: Annotated[str, typer.Option(
+        "--history", help="With --turns each, what a turn's earlier turns hold: transcript "
+                          "(the recorded answers) or own (the answers this run got for "
+                          "them).")] = "transcript",
 ) -> None:
     """Benchmark a model on a golden dataset; every result is stored as it completes."""
     # the runner (providers, the HTTP client) loads when a run starts, not for --help
@@ -198,7 +205,7 @@ def run_command(
         resume=resume, repeat=repeat, price_input=price_input, price_output=price_output,
         price_cached_input=price_cached_input, price_cache_write=price_cache_write,
         extra_cost_usd=extra_cost, splits=split or None, prices=prices, rows=rows,
-        sample_seed=seed)
+        sample_seed=seed, turns=turns, history=history)
     spec = None
     if system is not None:
         spec = load_system_file(system_options, system, RoutingPolicy.from_environment(

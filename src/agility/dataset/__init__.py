@@ -46,6 +46,7 @@ from agility.dataset._split import (
     split_examples,
 )
 from agility.dataset._stats import DatasetStats, TokenEstimate, dataset_stats, estimate_tokens
+from agility.dataset._turns import TURN_MARK, conversation_turns, expand_turns, turn_positions
 from agility.dataset._validate import MIN_STRATUM_SIZE, validate_file
 
 __all__ = [
@@ -54,6 +55,7 @@ __all__ = [
     "MIN_STRATUM_SIZE",
     "PRESETS",
     "SCHEMA_VERSION",
+    "TURN_MARK",
     "Dataset",
     "DatasetCounts",
     "DatasetStats",
@@ -68,9 +70,11 @@ __all__ = [
     "TokenEstimate",
     "canonical_json",
     "content_hash",
+    "conversation_turns",
     "dataset_stats",
     "detect_format",
     "estimate_tokens",
+    "expand_turns",
     "freeze_dataset",
     "import_dataset",
     "load_dataset",
@@ -85,6 +89,7 @@ __all__ = [
     "split_dataset",
     "split_examples",
     "stored_examples",
+    "turn_positions",
     "validate_file",
     "verify_dataset",
     "write_examples",

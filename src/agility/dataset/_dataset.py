@@ -101,6 +101,21 @@ class Dataset:
             )
         return [ex for ex in self.examples if (ex.split or "dev") in wanted]
 
+    def by_turn(self) -> Dataset:
+        """This dataset turn by turn: each conversation row becomes one row per assistant
+        turn (:func:`agility.dataset.conversation_turns`), other rows stay as they are. Its
+        hash is that of the turn rows; the manifest stays with the file.
+
+        Raises:
+            DatasetError: a turn row's id is already the id of another row.
+        """
+        from agility.dataset._turns import expand_turns
+
+        examples = expand_turns(self.examples)
+        lines = {ex.id: self.lines.get(str(ex.metadata.get("conversation_id", ex.id)), 0)
+                 for ex in examples}
+        return Dataset(self.path, examples, lines, None)
+
     def by_id(self, example_id: str) -> GoldenExample:
         """The example with this id.
 

@@ -29,7 +29,7 @@ __all__ = ["SCHEMA_VERSION", "GoldenExample", "SystemUserPrompt", "canonical_jso
 SCHEMA_VERSION = 1
 
 Split = Literal["dev", "holdout"]
-_ROLES = ("system", "user", "assistant")
+_ROLES = ("system", "user", "assistant", "tool")
 _GENERATION_KEYS = ("temperature", "top_p", "max_tokens", "stop", "seed")
 
 
@@ -51,16 +51,29 @@ def _type_name(value: Any) -> str:
 def _check_message(item: Any, where: str) -> Message:
     if not isinstance(item, dict):
         raise ValueError(f"{where} must be an object {{role, content}}, got {_type_name(item)}")
-    unknown = sorted(set(item) - {"role", "content"})
+    unknown = sorted(set(item) - {"role", "content", "tool_calls", "tool_call_id"})
     if unknown:
-        raise ValueError(f"{where} has unknown key(s) {', '.join(unknown)}; "
-                         f"a message has only 'role' and 'content'")
+        raise ValueError(f"{where} has unknown key(s) {', '.join(unknown)}; a message has "
+                         f"'role' and 'content' (and in an agent's transcript 'tool_calls' on "
+                         f"an assistant message, 'tool_call_id' on a tool result)")
     if item.get("role") not in _ROLES:
         raise ValueError(f"{where}.role must be one of {', '.join(_ROLES)}, "
                          f"got {item.get('role')!r}")
-    if not isinstance(item.get("content"), str):
-        raise ValueError(f"{where}.content must be a string, got {_type_name(item.get('content'))}")
-    return Message(role=item["role"], content=item["content"])
+    content = item.get("content")
+    if content is None and item.get("tool_calls"):  # an assistant that only called tools
+        content = ""
+    if not isinstance(content, str):
+        raise ValueError(f"{where}.content must be a string, got {_type_name(content)}")
+    calls = item.get("tool_calls") or []
+    if not isinstance(calls, list):
+        raise ValueError(f"{where}.tool_calls must be a list, got {_type_name(calls)}")
+    try:
+        return Message.model_validate({**item, "content": content, "tool_calls": calls})
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"])
+        raise ValueError(f"{where}{'.' + field if field else ''}: "
+                         f"{first['msg'].removeprefix('Value error, ')}") from None
 
 
 def _check_prompt(value: Any) -> str | SystemUserPrompt | list[Message]:

@@ -178,6 +178,7 @@ def _run_job(plan: Plan, side: Side, dataset: Dataset, store: Store,
         "price_cached_input": None if price is None else price.cached_input_per_mtok,
         "price_cache_write": None if price is None else price.cache_write_per_mtok,
         "splits": list(plan.dataset.splits), "progress": progress,
+        "turns": plan.dataset.turns, "history": plan.dataset.history,
         "masks": _run_masks(plan, masks)}
     system = _system_of(plan, side, systems.headers)
     if system is None:

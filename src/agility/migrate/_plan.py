@@ -176,6 +176,19 @@ class DatasetSpec(_Strict):
     path: Path
     freeze: bool = True
     splits: list[Split] = Field(default_factory=lambda: list(_ALL_SPLITS), min_length=1)
+    #: ``each``: conversation rows run turn by turn, every assistant turn a result scored and
+    #: reported of its own (tags ``turn:N``, ``turn:last``); ``last``: on their last turn
+    turns: Literal["last", "each"] = "last"
+    #: with ``turns: each``, the earlier turns' answers a turn is sent with: the
+    #: ``transcript``'s, or each candidate's ``own`` answers in this run
+    history: Literal["transcript", "own"] = "transcript"
+
+    @model_validator(mode="after")
+    def _history_with_turns(self) -> DatasetSpec:
+        if self.history == "own" and self.turns != "each":
+            raise ValueError("history: own replays conversations turn by turn: it goes with "
+                             "turns: each")
+        return self
 
 
 class RetrieverSpec(_Strict):
@@ -274,6 +287,20 @@ class Plan(_Strict):
         if self.source.name == self.target.name:
             raise ValueError(f"source.name and target.name are both '{self.source.name}'; "
                              f"give the candidates different names")
+        return self
+
+    @model_validator(mode="after")
+    def _turns_fit(self) -> Plan:
+        if self.dataset.turns == "last":
+            return self
+        if self.port is not None:
+            raise ValueError("dataset.turns: each does not go with port: (the port scores "
+                             "prompts on each row's last turn); port first, then compare turn "
+                             "by turn with the ported prompt")
+        for side in ("source", "target"):
+            if getattr(self, side).recorded_outputs is not None:
+                raise ValueError(f"dataset.turns: each needs an answer per turn: "
+                                 f"{side}.recorded_outputs holds one per row")
         return self
 
     @model_validator(mode="after")

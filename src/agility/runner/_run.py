@@ -38,6 +38,7 @@ from agility.runner._progress import RunProgress
 from agility.runner._setup import RunPlan, prepare_run
 from agility.runner._spans_price import span_pricer
 from agility.runner._tally import Tally
+from agility.runner._turns import Conversation, History, Turns, conversations
 from agility.runner._writer import ResultWriter
 from agility.store import (
     LEASE_HEARTBEAT_S,
@@ -122,6 +123,8 @@ async def arun_model(
     ray_address: str | None = None,
     example_ids: Sequence[str] | None = None,
     masks: RunMasks | None = None,
+    turns: Turns = "last",
+    history: History = "transcript",
 ) -> RunSummary:
     """Run ``model`` over ``dataset`` and store one result per (example, repeat).
 
@@ -165,6 +168,13 @@ async def arun_model(
         example_ids: only these examples (of the selected splits; an id outside them is an
             error); None = all. A run called again with more ids resumes with them.
         masks: a privacy policy's masks: of what is sent to the model, of what is stored.
+        turns: ``last`` answers each row once (a conversation on its last turn); ``each``
+            answers every assistant turn of a conversation row, each a result of its own
+            (``ID#t1``, ``ID#t2``..., see :func:`agility.dataset.conversation_turns`);
+            ``rows``, ``splits`` and ``example_ids`` pick conversations.
+        history: with ``turns="each"``, what the earlier turns of a conversation hold:
+            ``transcript`` (the recorded assistant messages) or ``own`` (the answers this run
+            got for them; see :mod:`agility.runner._turns`).
 
     Returns:
         the run's summary.
@@ -183,7 +193,7 @@ async def arun_model(
         extra_cost_usd=extra_cost_usd, retriever=retriever, splits=splits, rows=rows,
         sample_seed=sample_seed, turnstile=turnstile, side=side, progress=progress,
         prices=prices, executor=executor, ray_address=ray_address, example_ids=example_ids,
-        masks=masks)
+        masks=masks, turns=turns, history=history)
 
 
 async def _arun(
@@ -200,6 +210,7 @@ async def _arun(
     allow_outside: bool = False, executor: str = "local", ray_address: str | None = None,
     example_ids: Sequence[str] | None = None,
     masks: RunMasks | None = None,
+    turns: Turns = "last", history: History = "transcript",
 ) -> RunSummary:
     """The run behind :func:`arun_model` and :func:`arun_system` (their arguments)."""
     if concurrency < 1:
@@ -210,6 +221,16 @@ async def _arun(
         raise InvalidArgument("timeout_s", timeout_s, "must be > 0 seconds")
     if executor not in ("local", "ray"):
         raise InvalidArgument("executor", executor, "must be local or ray")
+    if turns not in ("last", "each"):
+        raise InvalidArgument("turns", turns, "must be last or each")
+    if history not in ("transcript", "own"):
+        raise InvalidArgument("history", history, "must be transcript or own")
+    if history == "own" and turns != "each":
+        raise UsageError("history='own' replays a conversation turn by turn: it goes with "
+                         "turns='each'", argument="history")
+    if executor == "ray" and turns == "each":
+        raise UsageError("the Ray executor does not run conversations turn by turn yet; use "
+                         "the local executor", argument="executor")
     if executor == "ray" and ray_address is not None:
         # before the run is recorded: a mistyped address is not a failed run to resume
         check_reachable(ray_address)
@@ -241,7 +262,8 @@ async def _arun(
                 "rate_limit": asdict(rate_limit) if rate_limit else None,
                 "retriever": type(retriever).__name__ if retriever is not None else None,
                 "executor": executor,
-                "privacy": masks.policy}
+                "privacy": masks.policy,
+                **({"turns": turns, "history": history} if turns == "each" else {})}
     described = None if system is None else {"spec": system.name, **system.describe()}
     plan = prepare_run(store, dataset, model, name=name, provider_options=provider_options,
                        template=template, config=config, repeat=repeat, resume=resume,
@@ -250,7 +272,7 @@ async def _arun(
                        rows=rows, sample_seed=sample_seed,
                        price_cached_input=price_cached_input,
                        price_cache_write=price_cache_write, system=described,
-                       example_ids=example_ids, store_mask=masks.store)
+                       example_ids=example_ids, store_mask=masks.store, turns=turns)
     client = None if plan.provider is None else Client(
         plan.provider, price=plan.price, rate_limit=rate_limit, retry=retry,
         timeout_s=timeout_s, concurrency=concurrency, mask=masks.providers)
@@ -278,7 +300,7 @@ async def _arun(
                                          ray_address, masks, ray_masking)
         else:
             summary = await _execute(plan, ctx, concurrency, warmup, progress, turnstile,
-                                     side)
+                                     side, own_history=history == "own")
         status = "finished"
         return summary
     except RunStopped as stopped:
@@ -336,6 +358,8 @@ async def arun_system(
     base_dir: str | Path | None = None,
     allow_outside: bool = False,
     masks: RunMasks | None = None,
+    turns: Turns = "last",
+    history: History = "transcript",
 ) -> RunSummary:
     """Run a system (the application under test) over ``dataset``, one result per (example,
     repeat), with the spans of each answer (see :mod:`agility.systems`).
@@ -359,6 +383,7 @@ async def arun_system(
         masks: a privacy policy's masks. What is stored (results, spans, the audit event of
             each example) is masked; masking what is sent to providers is refused, since a
             system gets the golden row as it is and makes calls of its own.
+        turns, history: as for :func:`arun_model` (the system gets each turn's row).
 
     Returns:
         the run's summary (a system's failure on an example is that example's error).
@@ -386,7 +411,7 @@ async def arun_system(
             sample_seed=sample_seed, turnstile=turnstile, side=side, progress=progress,
             prices=prices, system=built,
             system_dir=Path(base_dir) if base_dir is not None else None,
-            allow_outside=allow_outside, masks=masks)
+            allow_outside=allow_outside, masks=masks, turns=turns, history=history)
 
 
 def _finish_event(plan: RunPlan, status: RunStatus, summary: RunSummary | None) -> NewEvent:
@@ -411,13 +436,18 @@ async def _heartbeat(store: Store, plan: RunPlan, lost: asyncio.Event) -> None:
 
 async def _execute(plan: RunPlan, ctx: CallContext, concurrency: int, warmup: int,
                    progress: bool, turnstile: Turnstile | None = None,
-                   side: int = 0) -> RunSummary:
+                   side: int = 0, own_history: bool = False) -> RunSummary:
     run_id = plan.run.id
     started = time.perf_counter()
     tally = Tally()
     if warmup and plan.items:
         await warm_up(ctx, plan.items[0][0], warmup)
-    pending = iter(plan.items)
+    # a conversation replayed with its own answers runs its turns in order; any other item is
+    # a conversation of one
+    stored = {(r.example_id, r.repeat_index): r for r in ctx.store.results(run_id)} \
+        if own_history and plan.skipped_on_resume else {}
+    pending = iter(conversations(plan.items, stored) if own_history
+                   else (Conversation(items=[item]) for item in plan.items))
     stop: list[tuple[str, BaseException | None]] = []
     stopped = asyncio.Event()
     lease_lost = asyncio.Event()
@@ -434,26 +464,39 @@ async def _execute(plan: RunPlan, ctx: CallContext, concurrency: int, warmup: in
             lowest_concurrency=gate.lowest if gate is not None else concurrency,
             top_errors=tuple(tally.top_errors()))
 
+    async def answer(chain: Conversation, example: Any, repeat_index: int) -> ResultRecord:
+        sent, not_sent = chain.prepare(example) if own_history else (example, None)
+        if sent is None:  # an earlier turn failed: this turn has no history to send
+            return ResultRecord(example_id=example.id, repeat_index=repeat_index,
+                                error=not_sent)
+        if turnstile is not None:
+            await turnstile.enter(side)
+        return await call_example(ctx, sent, repeat_index)
+
     async def worker(bar: RunProgress) -> None:
-        for example, repeat_index in pending:
-            if stopped.is_set():
-                return
-            if turnstile is not None:
-                await turnstile.enter(side)
-            result = await call_example(ctx, example, repeat_index)
-            result = mask_result(result, ctx.store_mask)
-            await writer.save(result, call_event(plan.run.name, plan.run.model_spec, result,
-                                                 system=ctx.system is not None))
-            tally.add(result)
-            gate = ctx.client.gate if ctx.client is not None else None
-            bar.advance(error=result.error is not None,
-                        cost_usd=None if result.cached else result.cost_usd,
-                        throttled=ctx.client.throttled if ctx.client is not None else 0,
-                        concurrency=gate.current if gate is not None else None)
-            reason = _stop_reason(result, tally)
-            if reason is not None and not stopped.is_set():
-                stop.append(reason)
-                stopped.set()
+        for chain in pending:
+            for example, repeat_index in chain.items:
+                if stopped.is_set():
+                    return
+                result = await answer(chain, example, repeat_index)
+                chain.record(example, result)
+                await settle(bar, result)
+
+    async def settle(bar: RunProgress, result: ResultRecord) -> None:
+        """Store one result, count it, and stop the run when it says so."""
+        result = mask_result(result, ctx.store_mask)
+        await writer.save(result, call_event(plan.run.name, plan.run.model_spec, result,
+                                             system=ctx.system is not None))
+        tally.add(result)
+        gate = ctx.client.gate if ctx.client is not None else None
+        bar.advance(error=result.error is not None,
+                    cost_usd=None if result.cached else result.cost_usd,
+                    throttled=ctx.client.throttled if ctx.client is not None else 0,
+                    concurrency=gate.current if gate is not None else None)
+        reason = _stop_reason(result, tally)
+        if reason is not None and not stopped.is_set():
+            stop.append(reason)
+            stopped.set()
 
     with RunProgress(len(plan.items), plan.run.name, enabled=progress) as bar:
         workers = [asyncio.create_task(worker(bar))

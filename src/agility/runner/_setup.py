@@ -202,9 +202,9 @@ def _check_resume(run: RunRecord, wanted: NewRun) -> None:
         before, now = getattr(run, attr), getattr(wanted, attr)
         if before != now:
             raise RunSettingsChanged(run.name, label, before, now)
-    if run.meta.get("system") != wanted.meta.get("system"):
-        raise RunSettingsChanged(run.name, "system", run.meta.get("system"),
-                                 wanted.meta.get("system"))
+    for key in ("system", "turns", "history"):  # a conversation's history changes answers
+        if run.meta.get(key) != wanted.meta.get(key):
+            raise RunSettingsChanged(run.name, key, run.meta.get(key), wanted.meta.get(key))
 
 
 def prepare_run(
@@ -218,13 +218,15 @@ def prepare_run(
     system: dict[str, Any] | None = None,
     example_ids: Sequence[str] | None = None,
     store_mask: Callable[[str], str] | None = None,
+    turns: str = "last",
 ) -> RunPlan:
     """Load and check everything, then create the run record (or reopen it on resume).
 
     ``system`` describes the system under test (its spec and what to record), when the run
     answers with a system rather than the plain model call; ``model`` is then the model the
     system calls, or None. ``store_mask`` masks the text of the golden rows recorded in the
-    store (a privacy policy).
+    store (a privacy policy). ``turns="each"`` runs the selected rows turn by turn: the run's
+    dataset is :meth:`agility.dataset.Dataset.by_turn` (its hash, its rows in the store).
 
     Raises:
         UsageError: bad arguments, or a resume that does not match the stored run.
@@ -240,6 +242,11 @@ def prepare_run(
         raise InvalidArgument("extra_cost_usd", extra_cost_usd, "must be >= 0 USD per query")
     ds = _load_dataset(dataset)
     examples = _select(ds, splits, rows, sample_seed, example_ids)
+    if turns == "each":  # conversations were picked above; each is now its turns
+        from agility.dataset import expand_turns
+
+        ds = ds.by_turn()
+        examples = expand_turns(examples)
     tmpl = resolve_template(template)
     if tmpl is not None and examples:
         tmpl.render(examples[0])  # a template error stops us before the run is recorded
