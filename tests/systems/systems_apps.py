@@ -153,6 +153,46 @@ def openai_sdk_sync(example: Any, settings: Any) -> str:
     return reply.choices[0].message.content or ""
 
 
+# -- systems calling the official Anthropic SDK directly -----------------------------------------
+
+async def anthropic_sdk(example: Any, settings: Any) -> str:
+    """Two calls through ``anthropic.AsyncAnthropic``: a plain one, then a streamed one (inside
+    an agility span that names it)."""
+    import anthropic
+
+    client = anthropic.AsyncAnthropic(base_url=settings.options["base_url"],
+                                      api_key="sk-ant-sdk-test", max_retries=0)
+    try:
+        plan = await client.messages.create(
+            model="claude-haiku-4-5", max_tokens=64,
+            messages=[{"role": "user", "content": f"plan: {example.id}"}])
+        with span("answer", kind="llm"):
+            stream = await client.messages.create(
+                model="claude-haiku-4-5", max_tokens=64, stream=True,
+                messages=[{"role": "user", "content": f"answer {plan.content[0].text}"}])
+            parts = [event.delta.text async for event in stream
+                     if event.type == "content_block_delta" and event.delta.type == "text_delta"]
+    finally:
+        await client.close()
+    return "".join(parts)
+
+
+def anthropic_sdk_sync(example: Any, settings: Any) -> str:
+    """A plain function calling ``anthropic.Anthropic`` (runs in a worker thread)."""
+    import anthropic
+
+    with anthropic.Anthropic(base_url=settings.options["base_url"], api_key="sk-ant-sdk-test",
+                             max_retries=0) as client:
+        reply = client.messages.create(model="not-in-the-price-table", max_tokens=64,
+                                       messages=[{"role": "user", "content": example.id}])
+    return reply.content[0].text if reply.content else ""
+
+
+async def through_agility(example: Any, settings: Any) -> str:
+    """One call through agility's client (whose provider may use an SDK itself)."""
+    return (await settings.generate([Message(role="user", content=example.question)])).text
+
+
 # -- a system whose every trace holds a secret (what a privacy policy's store mask hides) ------
 
 SECRET = "CANARY-5512-private"

@@ -1,7 +1,8 @@
 """A local server speaking the Anthropic Messages API (``POST /v1/messages``, SSE streaming).
 
 Same knobs and faults as :class:`~agility.testing.FakeOpenAIServer` (it reuses its queue and
-counters); the wire format is Anthropic's: ``message_start`` (with input usage),
+counters); the wire format is Anthropic's (a request without ``stream: true`` gets one JSON
+``message`` with its ``usage``; a streamed one): ``message_start`` (with input usage),
 ``content_block_start``, ``ping``, ``content_block_delta`` text deltas, ``content_block_stop``,
 ``message_delta`` (stop reason, output usage), ``message_stop``; a responder's tool calls
 (see :class:`~agility.testing.FakeOpenAIServer`) follow as ``tool_use`` blocks whose input
@@ -33,6 +34,11 @@ def _system_text(body: dict[str, Any]) -> str:
     return str(system)
 
 
+def _prompt_text(body: dict[str, Any]) -> str:
+    return _system_text(body) + " " + " ".join(
+        str(m.get("content")) for m in body.get("messages") or [])
+
+
 class FakeAnthropicServer(FakeOpenAIServer):
     """Anthropic Messages API on 127.0.0.1; ``base_url`` has no ``/v1`` (the SDK adds it)."""
 
@@ -54,7 +60,26 @@ class FakeAnthropicServer(FakeOpenAIServer):
                                                                request_id):
             return
         text, calls = _reply(self.responder(body))
-        await self._stream_messages(body, request, responder, request_id, text, fault, calls)
+        if body.get("stream"):
+            await self._stream_messages(body, request, responder, request_id, text, fault, calls)
+        else:
+            await self._whole_message(body, responder, request_id, text, calls)
+
+    async def _whole_message(self, body: dict[str, Any], responder: HTTPResponder,
+                             request_id: str, text: str,
+                             calls: list[dict[str, Any]] | None) -> None:
+        """A reply that was not asked to stream: one JSON ``message``."""
+        content: list[dict[str, Any]] = [{"type": "text", "text": text}] if text else []
+        content += [{"type": "tool_use", "id": f"toolu_{request_id}_{i}", "name": c["name"],
+                     "input": c["arguments"]} for i, c in enumerate(calls or (), start=1)]
+        usage = {"input_tokens": len(_prompt_text(body).split()),
+                 "output_tokens": len(split_tokens(text))} if self.usage else {}
+        await responder.send(200, {
+            "id": f"msg_{request_id}", "type": "message", "role": "assistant",
+            "model": body.get("model"), "content": content,
+            "stop_reason": "tool_use" if calls else "end_turn", "stop_sequence": None,
+            "usage": usage}, {"request-id": request_id})
+        self._finish()
 
     async def _apply_early_fault(self, fault: Fault, request: HTTPRequest,
                                  responder: HTTPResponder, request_id: str) -> bool:
@@ -82,8 +107,7 @@ class FakeAnthropicServer(FakeOpenAIServer):
                                fault: Fault | None,
                                calls: list[dict[str, Any]] | None = None) -> None:
         ttft_ms = self._ttft(body, request)
-        prompt = _system_text(body) + " " + " ".join(
-            str(m.get("content")) for m in body.get("messages") or [])
+        prompt = _prompt_text(body)
         tokens = split_tokens(text)
 
         async def event(name: str, data: dict[str, Any] | str) -> None:
