@@ -188,6 +188,21 @@ def anthropic_sdk_sync(example: Any, settings: Any) -> str:
     return reply.content[0].text if reply.content else ""
 
 
+def bedrock_sdk(example: Any, settings: Any) -> str:
+    """A plain function calling Bedrock's ConverseStream through boto3 (in a worker thread),
+    reading the stream to its end."""
+    import boto3
+
+    client = boto3.client("bedrock-runtime", region_name="us-east-1",
+                          endpoint_url=settings.options["endpoint_url"],
+                          aws_access_key_id="test", aws_secret_access_key="test")
+    response = client.converse_stream(
+        modelId=settings.options.get("model_id", "anthropic.claude-3-haiku-20240307-v1:0"),
+        messages=[{"role": "user", "content": [{"text": f"answer {example.id}"}]}])
+    return "".join(event["contentBlockDelta"]["delta"].get("text", "")
+                   for event in response["stream"] if "contentBlockDelta" in event)
+
+
 async def through_agility(example: Any, settings: Any) -> str:
     """One call through agility's client (whose provider may use an SDK itself)."""
     return (await settings.generate([Message(role="user", content=example.question)])).text

@@ -2,13 +2,14 @@
 
 The runner holds :func:`instrumented` open around a system's run. While it is, calls made
 through the official OpenAI SDK (``chat.completions.create``) and Anthropic SDK
-(``messages.create``), sync and async, streamed or not, inside an example are recorded as
-``llm`` spans (:mod:`agility.trace._sdk_openai`, :mod:`agility.trace._sdk_anthropic`), once:
+(``messages.create``), sync and async, streamed or not, and Bedrock's ``converse`` and
+``converse_stream`` through boto3, inside an example are recorded as ``llm`` spans
+(:mod:`agility.trace._sdk_openai`, :mod:`agility.trace._sdk_anthropic`,
+:mod:`agility.trace._sdk_boto3`), once:
 agility's own client stands aside (:func:`~agility.trace.agility_call`). An SDK is patched
 only once it has been imported by someone (agility never imports it for this): at the start
 of the block, and again whenever :func:`refresh_instrumentation` runs (the runner calls it
-after a system's module is imported, and as each example starts). Not patched yet: boto3
-(its calls are recorded when they go through agility's providers, or through OpenTelemetry).
+after a system's module is imported, and as each example starts).
 """
 
 from __future__ import annotations
@@ -29,9 +30,10 @@ _patched: set[str] = set()
 
 def _patchers() -> dict[str, Callable[[Any], Callable[[], None]]]:
     from agility.trace._sdk_anthropic import patch_anthropic
+    from agility.trace._sdk_boto3 import patch_botocore
     from agility.trace._sdk_openai import patch_openai
 
-    return {"openai": patch_openai, "anthropic": patch_anthropic}
+    return {"openai": patch_openai, "anthropic": patch_anthropic, "botocore": patch_botocore}
 
 
 def _install_new() -> None:
@@ -50,7 +52,7 @@ def refresh_instrumentation() -> None:
     """Patch the SDKs imported since the instrumentation started (cheap when none is new;
     does nothing outside :func:`instrumented`)."""
     if _users == 0 or all(name in _patched or name not in sys.modules
-                          for name in ("openai", "anthropic")):
+                          for name in ("openai", "anthropic", "botocore")):
         return
     with _lock:
         if _users > 0:

@@ -1,7 +1,7 @@
 """What every official SDK's call span shares (see :mod:`._instrument`): the wrappers of a
 ``create`` method, sync and async, and the timing of one call, plain or streamed.
 
-Each SDK module (:mod:`._sdk_openai`, :mod:`._sdk_anthropic`) says how its replies carry the
+Each SDK module (:mod:`._sdk_openai`, :mod:`._sdk_anthropic`, :mod:`._sdk_boto3`) says how its replies carry the
 model and the tokens, and which stream event is the first token; the rest is here. Inside an
 example (and not inside agility's own client) a call becomes an ``llm`` span with its model
 (``PROVIDER/MODEL``), latency, tokens, cost (the price table's, None for a model it does not
@@ -28,10 +28,13 @@ class SdkCall:
 
     #: the provider prefix of the span's model and of the price lookup
     provider = ""
+    #: the SDK, as the span's ``sdk`` attribute names it
+    sdk = ""
 
-    def __init__(self, trace: Trace, kwargs: dict[str, Any]) -> None:
+    def __init__(self, trace: Trace, kwargs: dict[str, Any], region: str | None = None) -> None:
         self.trace = trace
         self.model = str(kwargs.get("model") or "")
+        self.region = region
         self.started = time.perf_counter()
         self.first: float | None = None
         self.input_tokens: int | None = None
@@ -56,14 +59,14 @@ class SdkCall:
         if self.trace.price is not None and self.model:
             from agility.pricing import cost_usd
 
-            cost = cost_usd(self.trace.price(self.provider, self.model, None),
+            cost = cost_usd(self.trace.price(self.provider, self.model, self.region),
                             self.input_tokens, self.output_tokens)
         now = time.perf_counter()
         record_call(self.trace, started=self.started, duration_ms=(now - self.started) * 1e3,
                     model=f"{self.provider}/{self.model}" if self.model else None,
                     ttft_ms=None if self.first is None else (self.first - self.started) * 1e3,
                     input_tokens=self.input_tokens, output_tokens=self.output_tokens,
-                    cost_usd=cost, error=error, attributes={"sdk": self.provider})
+                    cost_usd=cost, error=error, attributes={"sdk": self.sdk or self.provider})
 
     def failed(self, exc: BaseException) -> None:
         self._record(error=error_text(exc))
