@@ -98,8 +98,7 @@ class ArmClient:
         """The request with the plan's settings under the client's own."""
         if not self.has_defaults:
             return request
-        return ChatRequest.model_construct(messages=request.messages,
-                                           config=self.config.merged(request.config))
+        return request.model_copy(update={"config": self.config.merged(request.config)})
 
 
 def build_arm(plan: Plan, arm: Arm, spec: RolloutSpec, *,
