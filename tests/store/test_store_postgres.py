@@ -242,3 +242,20 @@ def test_the_same_dataset_saved_at_once_by_two_writers_is_stored_once(pg_url: st
         with Store(pg_url) as store:
             assert store.query("SELECT COUNT(*) FROM dataset_rows WHERE dataset_hash=?",
                                (f"hash{attempt}",))[0][0] == 3000
+
+
+def test_a_batch_of_events_is_chained_in_order_on_postgres(pg_url: str) -> None:
+    """``log_events`` (the gateway's audit writer) sends a batch as one executemany: the
+    events keep their order, times and chain."""
+    with Store(pg_url) as store:
+        store.log_event(NewEvent(kind="test.before", subject="s", payload={}))
+        written = store.log_events(NewEvent(kind="test.batch", subject="s", payload={"i": i},
+                                            created_at=f"2026-11-30T10:00:0{i}.000+00:00")
+                                   for i in range(5))
+        batch = store.events(kind="test.batch")
+        report = store.verify_audit()
+    assert written == 5
+    assert [e.payload["i"] for e in batch] == [0, 1, 2, 3, 4]
+    assert [e.id for e in batch] == sorted(e.id for e in batch)
+    assert batch[3].created_at.startswith("2026-11-30T10:00:03")
+    assert report.ok and report.events == 6

@@ -787,8 +787,7 @@ class Store(AccountTables, CanaryTables, ReviewTables, EmbeddingTables):
         rows = [event_values(e, now) for e in events]
         if rows:
             with self.transaction() as conn:
-                for values in rows:
-                    conn.execute(EVENT_INSERT, values)
+                conn.executemany(EVENT_INSERT, rows)  # PostgreSQL: pipelined, not a round trip each
         return len(rows)
 
     def events(self, subject: str | None = None, kind: str | None = None, *,
