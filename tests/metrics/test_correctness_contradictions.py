@@ -178,3 +178,21 @@ def test_bare_number_golds_reject_other_figures(gold: float, question: str) -> N
         answer = template.format(f=figure, s="figure", S="The figure")
         judgement = judge_financial_answer(question, gold, answer)
         assert judgement.verdict != "correct", (answer, judgement.reason)
+
+
+@pytest.mark.parametrize("gold", ["An increase of $54.1 million", "$54.1 million increase",
+                                  "Working capital increased by $54.1 million in 2024."])
+@pytest.mark.parametrize("question", [
+    None, "How much did Kestrel Ridge's working capital change from 2023 to 2024?",
+    "What happened to working capital in 2024?"])
+def test_a_change_the_other_way_is_another_figure(gold: str, question: str | None) -> None:
+    for answer in ("Working capital decreased by $54.1 million.", "A decline of $54.1 million.",
+                   "Working capital fell $54.1 million in 2024.",
+                   "Therefore, working capital went down by $54.1 million."):
+        judgement = judge_financial_answer(question, gold, answer)
+        assert judgement.verdict == "incorrect", (answer, judgement.reason)
+        assert "went down" in judgement.reason and "the gold says up" in judgement.reason
+    for answer in ("Working capital increased by $54.1 million.", "It rose $54.1 million.",
+                   "Working capital grew by $54.1 million, driven by lower payables."):
+        judgement = judge_financial_answer(question, gold, answer)
+        assert judgement.verdict == "correct", (answer, judgement.reason)

@@ -15,7 +15,8 @@ arXiv:2311.11944, on three model families with different answer styles):
    :func:`agility.metrics.figures_match`). A gold stated as a change ("decreased by $229
    million") is also met by the two levels whose difference it is. A scale left unstated is
    read upward only (a table's "1,577" in millions), and a gold written out in full
-   ("$678,900,000") states its units.
+   ("$678,900,000") states its units. A gold stated as a change one way ("An increase of
+   $54.1 million") is not met by its size said the other way ("decreased by $54.1 million").
 3. **Yes/no polarity.** For a yes/no gold the answer's stance, said outright or implied by
    restating the question's proposition affirmed or negated, must agree with the gold's
    (see :mod:`agility.metrics._stance`).
@@ -63,6 +64,7 @@ from agility.metrics._grading import (
     gold_raws,
     refusal,
     subject_checks,
+    turned,
 )
 from agility.metrics._options import MetricOptions
 from agility.metrics._refusal_language import refusal_phrases
@@ -116,6 +118,9 @@ def _numeric(case: Case) -> Judgement:
                     for k in keys if difference_matches(change, k.figure)
                     for f in (first, second)][:2]
         if hits and (len(keys) == 1 or all(case.matched_anywhere(k.figure) for k in keys)):
+            reversed_ = turned(case, sentence)
+            if reversed_ is not None:
+                return reversed_
             return Judgement("correct", f"concludes {case.where(hits)} in {case.statement(sentence)}, "
                                         f"which states the gold {gold_raws(keys)}",
                              case.cite(hits))
@@ -135,6 +140,9 @@ def _numeric(case: Case) -> Judgement:
     hits = [f for _, fs in found for f in fs[:1]]
     missing = [k for k, fs in found if not fs]
     if not missing:
+        reversed_ = turned(case, case.reading.sentence_at(hits[0].start))
+        if reversed_ is not None:
+            return reversed_
         return Judgement("correct", f"states {case.where(hits)}, the gold {gold_raws(keys)}",
                          case.cite(hits))
     if hits and len(keys) > 2 and len(missing) * 2 <= len(keys):
@@ -262,7 +270,10 @@ class CorrectnessMetric(Metric):
     #    ...)") is no figure; an unstated scale is read upward only and a gold written out in
     #    full takes none; a figure given for another year than the question's is not the
     #    answer; a period ("In FY2024, ...") does not make a statement about another subject
-    version = "5"
+    # 6: a gold stated as a change one way is not met by its size said the other way ("An
+    #    increase of $54.1 million" against "decreased by $54.1 million"); "rose", "fell",
+    #    "grew" name no quantity (a statement "It rose $54.1 million." is about the question)
+    version = "6"
     Options = CorrectnessOptions
     options: CorrectnessOptions
     requires = ("output", "ground_truth")

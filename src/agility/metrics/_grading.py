@@ -18,10 +18,10 @@ from agility.metrics._answer import AnswerReading, Sentence, read_answer
 from agility.metrics._gold import GoldReading, KeyFigure, figure_kind, label_at, years_of
 from agility.metrics._numbers import FinancialNumber, figures_match, parse_financial_numbers
 from agility.metrics._refusal_language import infers_anyway, refusal_phrases
-from agility.metrics._stance import declines_in_claim, question_terms, stem_set
+from agility.metrics._stance import declines_in_claim, direction, question_terms, stem_set
 
 __all__ = ["CHANGE", "MAX_CHARS", "Case", "Cited", "Judgement", "as_text", "clip",
-           "difference_matches", "differences", "gold_raws", "refusal", "subject_checks"]
+           "difference_matches", "differences", "gold_raws", "refusal", "subject_checks", "turned"]
 
 MAX_CHARS = 20_000
 _CLIP_MARK = "\n...\n"
@@ -116,7 +116,8 @@ _NEUTRAL = frozenset(stem_set(
     "therefore thus hence answer result final approximately about roughly rounded decimal "
     "places value figure equals comes total calculated calculation computed answer equal "
     "percent percentage million billion thousand dollars usd days times increase decrease "
-    "decline rise fall change growth drop higher lower negative positive loss gain"))
+    "decline rise fall change growth drop higher lower negative positive loss gain rose fell grew "
+    "went"))
 CHANGE = re.compile(r"(?i)\b(?:increas\w*|decreas\w*|declin\w*|improv\w*|drop\w*|fell|rose|"
                      r"grew|grow\w*|chang\w*|difference|shr[iu]nk\w*|reduc\w*|rais\w*|"
                      r"lower\w*|cut)\b")
@@ -317,6 +318,18 @@ class Case:
 def refusal(case: Case) -> Judgement:
     return Judgement("refusal", "declines or says the information is missing ("
                      + ", ".join(case.refusals) + ") and commits to no answer")
+
+
+def turned(case: Case, sentence: Sentence | None) -> Judgement | None:
+    """Rule 2 for a gold stated as a change one way ("An increase of $54.1 million"): a
+    statement giving the gold's size must not say it went the other way ("decreased by $54.1
+    million" states another figure, -54.1)."""
+    gold_way = direction(case.gold.text)
+    said_way = direction(sentence.text) if sentence is not None else None
+    if sentence is None or gold_way is None or said_way is None or said_way == gold_way:
+        return None
+    return Judgement("incorrect", f"says it went {said_way} in {case.statement(sentence)}; the "
+                                  f"gold says {gold_way}")
 
 
 def subject_checks(case: Case) -> Judgement | None:

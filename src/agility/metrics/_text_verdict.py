@@ -16,7 +16,7 @@ import re
 
 from agility.metrics._answer import Sentence
 from agility.metrics._gold import NOT_APPLICABLE
-from agility.metrics._grading import Case, Judgement, gold_raws, refusal, subject_checks
+from agility.metrics._grading import Case, Judgement, gold_raws, refusal, subject_checks, turned
 from agility.metrics._stance import (
     asks_yes_no,
     committing_statement,
@@ -37,7 +37,8 @@ def text_verdict(case: Case, threshold: float) -> Judgement:
         found = [(k, case.matched_anywhere(k.figure)) for k in keys]
         hits = [f for _, fs in found for f in fs[:1]]
         if hits and len(hits) * 2 >= len(keys):
-            checked = subject_checks(case)
+            checked = subject_checks(case) or turned(case, case.reading.sentence_at(
+                hits[0].start))
             if checked:
                 return checked
             return Judgement("correct", f"states {case.where(hits)}, the gold's "
