@@ -26,6 +26,7 @@ def _mock_plan(folder: Path) -> Path:
     plan = copy_example(folder, rows=3)
     text = plan.read_text(encoding="utf-8")
     text = re.sub(r"retriever:.*?\n\n", "", text, flags=re.DOTALL)
+    text = re.sub(r"\n  system: .*", "", text)  # plain model calls (the app runs as a system)
     text = text.replace("llamacpp/gemma3-270m", "mock/echo")
     text = re.sub(r"provider_options: \{[^}]*\}", "provider_options: {}", text)
     text = text.replace("metrics: [correctness, answered, semantic_similarity]",

@@ -21,6 +21,7 @@ def _plan(folder: Path, base_url: str, schedule: str | None = None) -> Path:
     plan = copy_example(folder, rows=8)
     text = plan.read_text(encoding="utf-8")
     text = re.sub(r"retriever:.*?\n\n", "", text, flags=re.DOTALL)
+    text = re.sub(r"\n  system: .*", "", text)  # plain model calls (the app runs as a system)
     text = re.sub(r"\n  prompt: .*", "", text)
     # recorded prompts on both sides: no port (the example ports its legacy prompt), every row
     text = re.sub(r"\nport:.*?\n\n", "\n", text, flags=re.DOTALL)

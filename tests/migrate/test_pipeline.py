@@ -50,6 +50,7 @@ def _small_plan(folder: Path, rows: int = 4) -> Path:
                     "ttft_ms": 300.0}) + "\n" for row in golden), encoding="utf-8")
     text = plan.read_text(encoding="utf-8")
     text = re.sub(r"retriever:.*?\n\n", "", text, flags=re.DOTALL)
+    text = re.sub(r"\n  system: .*", "", text)  # plain model calls (the app runs as a system)
     source, target = text.split("target:")
     source = source.replace("model: llamacpp/gemma3-270m", "recorded_outputs: recorded.jsonl")
     source = re.sub(r"\n  prompt: .*", "", source)

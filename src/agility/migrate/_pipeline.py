@@ -159,6 +159,22 @@ def _check_system_masks(plan: Plan, masks: PolicyMasks) -> None:
                 f"model calls"))
 
 
+def _prepare_retriever(retriever: EmbeddingRetriever, say: StepCallback) -> None:
+    """Build the index and load the embedder before any query is timed (a system's first
+    ``retrieve`` span, or a plain run's first retrieval, would hold them otherwise). A failure
+    here is not the migration's: each example's retrieval then fails with it, recorded as that
+    example's error on its ``retrieve`` span, and the failures count at the gate."""
+    from agility.errors import MissingExtraError
+
+    try:
+        retriever.prepare()
+    except MissingExtraError:
+        raise
+    except (OSError, ValueError) as exc:
+        say(f"retriever: cannot set up the index of {retriever.corpus_path.name} "
+            f"({type(exc).__name__}: {exc}); each query will fail with it")
+
+
 def _run_job(plan: Plan, side: Side, dataset: Dataset, store: Store,
              retriever: EmbeddingRetriever | None, progress: bool,
              masks: PolicyMasks, systems: _SystemRun) -> dict[str, Any]:
@@ -184,7 +200,9 @@ def _run_job(plan: Plan, side: Side, dataset: Dataset, store: Store,
     if system is None:
         return {**job, "retriever": retriever if cand.prompt is not None else None}
     base = plan.path.parent if plan.path is not None else Path.cwd()
-    return {**job, "system": system, "base_dir": base, "allow_outside": systems.allow_outside}
+    # the plan's retriever is handed to the system (settings.retriever), which calls it
+    return {**job, "system": system, "base_dir": base, "allow_outside": systems.allow_outside,
+            "retriever": retriever}
 
 
 def _describe(summary: RunSummary, resumed: bool) -> str:
@@ -491,6 +509,7 @@ def migrate(plan_path: str | Path, store: Store | None = None, progress: bool = 
             retriever = EmbeddingRetriever(
                 spec.corpus, top_k=spec.top_k, cost_per_query_usd=spec.cost_per_query_usd,
                 include_example_context=spec.include_example_context)
+            _prepare_retriever(retriever, say)
         ported = None
         if plan.port is not None:
             say(f"port: porting {plan.source.prompt} to {plan.target.model} on the dev split "
@@ -499,7 +518,8 @@ def migrate(plan_path: str | Path, store: Store | None = None, progress: bool = 
                 and judge_local
             plan, port_result, steps["port"] = port_step(
                 plan, store, retriever, say, masks=_run_masks(plan, masks),
-                mask_judged=None if unmasked_ok else masks.judges, mask_reports=masks.reports)
+                mask_judged=None if unmasked_ok else masks.judges, mask_reports=masks.reports,
+                allow_outside=allow_outside_plan_dir)
             ported = port_lineage(port_result)
             say(f"port: {steps['port']}")
         sides: tuple[Side, Side] = ("source", "target")

@@ -93,8 +93,9 @@ class CandidateSpec(_Strict):
 
     With ``system`` the side is the application under test (a ``python:`` function, an
     ``http:`` service; see :mod:`agility.systems`) and ``model`` is the model it calls
-    through ``settings.generate`` (None: it picks its own); the plan's retriever is not used
-    for it (a system does its own retrieval).
+    through ``settings.generate`` (None: it picks its own); the plan's retriever is handed to
+    it (``settings.retriever``) for its own code to call, and ``prompt`` is its template
+    (``settings.template``), the one a ``port:`` ports.
     """
 
     name: str = Field(pattern=_NAME)

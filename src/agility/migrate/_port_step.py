@@ -5,6 +5,10 @@ once (:mod:`agility.port`). The migration then runs the target with the ported p
 chosen candidate's own run, so the answers the port already paid for are not paid again; when
 the source side is the same model, settings and price as the port's baseline (as in the demo,
 which ports a prompt within one model), it runs in the baseline's run too.
+
+When the target is a ``system:`` (the demo's RAG application), the port scores each candidate
+prompt by running that system with it (:class:`agility.port.PortOptions` ``system``): the
+chosen candidate's run is then a run of the system, and the target's side is its answers.
 """
 
 from __future__ import annotations
@@ -21,8 +25,9 @@ from agility.store import Store
 __all__ = ["port_lineage", "port_options", "port_step"]
 
 
-def port_options(plan: Plan) -> PortOptions:
-    """The port a plan's ``port:`` section asks for."""
+def port_options(plan: Plan, *, allow_outside: bool = False) -> PortOptions:
+    """The port a plan's ``port:`` section asks for (``allow_outside``: a system target's file
+    options may leave the plan's folder)."""
     assert plan.port is not None and plan.source.prompt is not None
     model = plan.target.model
     assert model is not None
@@ -40,13 +45,16 @@ def port_options(plan: Plan) -> PortOptions:
         config=target.config, price=price, metrics=metrics, judge=plan.judge,
         judge_options=dict(plan.judge_options),
         concurrency=target.concurrency, timeout_s=target.timeout_s,
-        name=spec.name or plan.name, output=spec.output)
+        name=spec.name or plan.name, output=spec.output,
+        # a system target: its prompt is ported by running the system with each candidate
+        system=target.system, system_dir=None if plan.path is None else plan.path.parent,
+        system_allow_outside=allow_outside)
 
 
 def _same_settings(plan: Plan) -> bool:
     """Whether the source side is the port's baseline (same model, options, settings, price)."""
     source, target = plan.source, plan.target
-    return (source.model_spec == target.model_spec
+    return (source.model_spec == target.model_spec and source.system == target.system
             and source.provider_options == target.provider_options
             and source.config.model_dump(exclude_unset=True)
             == target.config.model_dump(exclude_unset=True)
@@ -56,8 +64,8 @@ def _same_settings(plan: Plan) -> bool:
 def port_step(plan: Plan, store: Store, retriever: Retriever | None,
               say: Callable[[str], None], *, masks: RunMasks | None = None,
               mask_judged: Callable[[str], str] | None = None,
-              mask_reports: Callable[[str], str] | None = None
-              ) -> tuple[Plan, PortResult, str]:
+              mask_reports: Callable[[str], str] | None = None,
+              allow_outside: bool = False) -> tuple[Plan, PortResult, str]:
     """Port the source prompt (resuming an earlier port), then point the plan's target at it,
     under the plan's privacy policy's masks (its runs become the migration's target run).
 
@@ -66,7 +74,7 @@ def port_step(plan: Plan, store: Store, retriever: Retriever | None,
         source runs in the baseline's run when it is the same model and settings), the port's
         result and a one-line summary of the step.
     """
-    result = port(port_options(plan), store=store, retriever=retriever,
+    result = port(port_options(plan, allow_outside=allow_outside), store=store, retriever=retriever,
                   report_json=plan.output / "port.json", report_html=plan.output / "port.html",
                   on_step=say, masks=masks, mask_judged=mask_judged,
                   mask_reports=mask_reports)

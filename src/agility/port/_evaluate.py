@@ -3,9 +3,11 @@
 Each candidate has one run, ``port/<port>/<candidate id>``, over the golden dataset. A call of
 :meth:`Evaluator.run` asks for some examples; those the run already answered are not called
 again (a resumed port pays nothing twice), the others are reserved in the ledger (cut to what
-the budget allows), called through :func:`agility.runner.arun_model` with ``example_ids``, and
-scored with the port's metric. While searching, only dev rows can be asked for: the runner
-selects ids inside the ``dev`` split, so a holdout id is an error, never a call.
+the budget allows), called through :func:`agility.runner.arun_model` with ``example_ids`` (or,
+porting a system's prompt, :func:`~agility.runner.arun_system`: the system answers with each
+candidate prompt as its template), and scored with the port's metric. While searching, only
+dev rows can be asked for: the runner selects ids inside the ``dev`` split, so a holdout id is
+an error, never a call.
 """
 
 from __future__ import annotations
@@ -137,7 +139,7 @@ class Evaluator:
         Raises:
             UsageError: an id is not in the phase's split (a holdout id while searching).
         """
-        from agility.runner import arun_model
+        from agility.runner import arun_model, arun_system
 
         done = self.results(candidate)
         todo = [i for i in ids if i not in done]
@@ -153,16 +155,24 @@ class Evaluator:
             self.ledger.reserve(name, todo, worst, phase)
             self.calls_sent += len(todo)
             price = self.options.price
-            await arun_model(
-                self.dataset, self.options.target, name=name, store=self.store,
-                provider_options=dict(self.options.target_options),
-                template=candidate.template, config=candidate.config,
-                concurrency=self.options.concurrency, timeout_s=self.options.timeout_s,
-                resume=self.store.get_run(name) is not None, retriever=self.retriever,
-                price_input=None if price is None else price.input_per_mtok,
-                price_output=None if price is None else price.output_per_mtok,
-                splits=("dev",) if phase == "search" else ("holdout",),
-                example_ids=todo, progress=False, masks=self.masks)
+            job: dict[str, Any] = {
+                "name": name, "store": self.store,
+                "provider_options": dict(self.options.target_options),
+                "template": candidate.template, "config": candidate.config,
+                "concurrency": self.options.concurrency, "timeout_s": self.options.timeout_s,
+                "resume": self.store.get_run(name) is not None, "retriever": self.retriever,
+                "price_input": None if price is None else price.input_per_mtok,
+                "price_output": None if price is None else price.output_per_mtok,
+                "splits": ("dev",) if phase == "search" else ("holdout",),
+                "example_ids": todo, "progress": False, "masks": self.masks}
+            system = self.options.system
+            if system is None:
+                await arun_model(self.dataset, self.options.target, **job)
+            else:  # the candidate prompt in the system: it retrieves (the same retriever) and
+                # calls the target through settings.generate, so its answers are the system's
+                await arun_system(self.dataset, system, model=self.options.target,
+                                  base_dir=self.options.system_dir,
+                                  allow_outside=self.options.system_allow_outside, **job)
             self.refresh()
         if self.store.get_run(self.run_name(candidate)) is not None:
             await self.score(candidate, metrics or [self.options.gated_metric])

@@ -15,6 +15,7 @@ from pydantic import Field, field_validator, model_validator
 
 from agility._options import Options
 from agility.chat import GenerationConfig
+from agility.systems import SystemSpec
 
 __all__ = ["FewShotSettings", "Generator", "PortOptions", "PortSettings", "PriceSettings"]
 
@@ -154,6 +155,12 @@ class PortOptions(PortSettings):
         timeout_s: limit per call.
         name: the port's name (its runs are ``port/<name>/...``); default from prompt and target.
         output: the ported prompt file to write.
+        system: the application whose prompt is ported (a :class:`~agility.systems.SystemSpec`
+            calling ``target`` through ``settings.generate`` with its ``settings.template``):
+            each candidate prompt is scored by running the system with it (spans and all),
+            so the port chooses among the system's own answers; None: plain model calls.
+        system_dir: the folder the system's file options resolve in (a plan's folder).
+        system_allow_outside: let the system's file options leave ``system_dir``.
     """
 
     dataset: Path
@@ -169,6 +176,9 @@ class PortOptions(PortSettings):
     timeout_s: float = Field(120.0, gt=0)
     name: str | None = Field(None, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
     output: Path | None = None
+    system: SystemSpec | None = None
+    system_dir: Path | None = None
+    system_allow_outside: bool = False
 
     @field_validator("target")
     @classmethod

@@ -124,6 +124,11 @@ def _check_budget(options: PortOptions, ev: Evaluator) -> None:
             raise UsageError("budget_usd needs max_tokens in the target's settings: without "
                              "it no call's cost can be bounded in advance",
                              argument="budget_usd")
+        if options.system is not None:
+            raise UsageError(f"budget_usd cannot bound a system's spend in advance: "
+                             f"{options.system.spec} makes the calls it makes for each "
+                             f"example; give budget_calls (a system's answer to one example "
+                             f"counts as one call)", argument="budget_usd")
 
 
 def _split_dev(options: PortOptions, dev: Sequence[Any]) -> tuple[list[Any], list[str],
@@ -383,7 +388,9 @@ async def _finish(options: PortOptions, store: Store, dataset: Any, ev: Evaluato
         dataset={"path": str(dataset.path), "hash": dataset.hash,
                  "dev_rows": len(dataset.select(("dev",))),
                  "scored_rows": len(dev_ids), **sizes, "holdout_rows": len(holdout_ids)},
-        target={"model": options.target, "family": family.name, "layout": family.layout,
+        target={"model": options.target,
+                "system": None if options.system is None else options.system.spec,
+                "family": family.name, "layout": family.layout,
                 "small": family.small, "config": options.config.model_dump(
                     mode="json", exclude_unset=True)},
         optimizer=None if optimizer is None else {

@@ -210,6 +210,19 @@ class EmbeddingRetriever:
         self._matrix = matrix
         return matrix
 
+    def prepare(self) -> None:
+        """Set up before the first timed query: the index built (or loaded) and the embedding
+        model loaded, so no query's latency holds them (a cached index loads no model).
+
+        Raises:
+            MissingExtraError: the embeddings extra is not installed.
+            ValueError, OSError: the cached index cannot be read.
+        """
+        from agility.embeddings import load_embedding_model
+
+        self.build_index()
+        load_embedding_model()
+
     def search(self, query: str) -> list[tuple[Chunk, float]]:
         """The ``top_k`` chunks most similar to ``query``, best first, with their cosines."""
         from agility.embeddings import embed

@@ -237,7 +237,7 @@ async def _arun(
     if executor == "ray" and (retriever is not None or turnstile is not None):
         raise UsageError("the Ray executor does not take a retriever or an interleaved run "
                          "yet; use the local executor for those", argument="executor")
-    if retriever is not None and template is None:
+    if retriever is not None and template is None and system is None:
         raise UsageError("a retriever needs a prompt template to put the retrieved contexts in; "
                          "the recorded prompt has its own context already", argument="template")
     masks = masks or RunMasks()
@@ -251,9 +251,9 @@ async def _arun(
     if executor == "ray" and system is not None:
         raise UsageError("the Ray executor does not run systems yet; use the local executor",
                          argument="executor")
-    if system is not None and (retriever is not None or cache):
-        raise UsageError("a system does its own retrieval and is not cached: drop the "
-                         "retriever and the cache", argument="system")
+    if system is not None and cache:
+        raise UsageError("a system is not cached: its answers come from its own code; drop "
+                         "the cache", argument="system")
     if cache and (masks.providers or masks.store):
         raise UsageError("a run under a privacy policy cannot use the response cache (it keeps "
                          "answers unmasked); run without cache", argument="cache")
@@ -276,15 +276,18 @@ async def _arun(
     client = None if plan.provider is None else Client(
         plan.provider, price=plan.price, rate_limit=rate_limit, retry=retry,
         timeout_s=timeout_s, concurrency=concurrency, mask=masks.providers)
+    # a system calls the retriever itself (settings.retriever), inside its own spans
     ctx = CallContext(store=store, client=client, template=plan.template, config=config,
-                      retriever=retriever, extra_cost_usd=extra_cost_usd, cache=cache,
+                      retriever=retriever if system is None else None,
+                      extra_cost_usd=extra_cost_usd, cache=cache,
                       store_mask=masks.store)
     if system is not None:
         ctx.system = system
         ctx.settings = SystemSettings(
             model=plan.provider.spec if plan.provider is not None else None, config=config,
             template=plan.template, options=dict(system.spec.options), base_dir=system_dir,
-            allow_outside=allow_outside, client=client, _loop=asyncio.get_running_loop())
+            allow_outside=allow_outside, client=client, retriever=retriever,
+            _loop=asyncio.get_running_loop())
         ctx.span_price = span_pricer(plan.provider, plan.price, prices)
     status: RunStatus = "failed"
     summary: RunSummary | None = None
@@ -360,6 +363,8 @@ async def arun_system(
     masks: RunMasks | None = None,
     turns: Turns = "last",
     history: History = "transcript",
+    retriever: Retriever | None = None,
+    example_ids: Sequence[str] | None = None,
 ) -> RunSummary:
     """Run a system (the application under test) over ``dataset``, one result per (example,
     repeat), with the spans of each answer (see :mod:`agility.systems`).
@@ -384,6 +389,9 @@ async def arun_system(
             each example) is masked; masking what is sent to providers is refused, since a
             system gets the golden row as it is and makes calls of its own.
         turns, history: as for :func:`arun_model` (the system gets each turn's row).
+        retriever: a retrieval step handed to the system (``settings.retriever``): the system
+            calls it where it retrieves, inside its own span (the run does not call it).
+        example_ids: only these examples (as for :func:`arun_model`).
 
     Returns:
         the run's summary (a system's failure on an example is that example's error).
@@ -407,11 +415,12 @@ async def arun_system(
             retry=retry, timeout_s=timeout_s, resume=resume, cache=False, repeat=repeat,
             warmup=0, price_input=price_input, price_output=price_output,
             price_cached_input=price_cached_input, price_cache_write=price_cache_write,
-            extra_cost_usd=extra_cost_usd, retriever=None, splits=splits, rows=rows,
+            extra_cost_usd=extra_cost_usd, retriever=retriever, splits=splits, rows=rows,
             sample_seed=sample_seed, turnstile=turnstile, side=side, progress=progress,
             prices=prices, system=built,
             system_dir=Path(base_dir) if base_dir is not None else None,
-            allow_outside=allow_outside, masks=masks, turns=turns, history=history)
+            allow_outside=allow_outside, masks=masks, turns=turns, history=history,
+            example_ids=example_ids)
 
 
 def _finish_event(plan: RunPlan, status: RunStatus, summary: RunSummary | None) -> NewEvent:

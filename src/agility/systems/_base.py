@@ -27,6 +27,7 @@ from agility.systems._spec import SystemSpec
 if TYPE_CHECKING:
     from agility.client import Client
     from agility.prompts import PromptTemplate
+    from agility.retrieval import Retriever
 
 __all__ = ["System", "SystemAnswer", "SystemSettings", "available_systems", "build_system",
            "register_system"]
@@ -64,6 +65,8 @@ class SystemSettings:
         base_dir: the folder relative paths in ``options`` resolve against (the plan's).
         allow_outside: whether :meth:`path` may leave ``base_dir``.
         client: agility's measured client for ``model`` (None without a model).
+        retriever: the run's retrieval step (a plan's ``retriever:``), handed to the system
+            to call where it retrieves (None: the system retrieves on its own, or not at all).
     """
 
     model: str | None = None
@@ -73,6 +76,7 @@ class SystemSettings:
     base_dir: Path | None = None
     allow_outside: bool = False
     client: Client | None = None
+    retriever: Retriever | None = None
     _loop: asyncio.AbstractEventLoop | None = field(default=None, repr=False)
 
     def messages(self, example: Any, contexts: Sequence[str] | None = None) -> list[Message]:
