@@ -221,6 +221,10 @@ def test_demo_runs_the_real_local_model_end_to_end_on_a_few_rows(tmp_path: Path)
             # the local model costs $0 per token: a call costs its retrieval; hosting is a
             # per-hour item of the plan, spread with the measured throughput
             assert all(r.cost_usd == pytest.approx(r.extra_cost_usd) for r in results)
+            # the app runs as a system: a retrieve span, then the real model's generate span
+            assert all([(s.name, s.model) for s in r.spans]
+                       == [("retrieve", None), ("generate", "llamacpp/gemma3-270m")]
+                       for r in results)
             run = store.require_run(name)
             assert run.meta["parallel_calls"] == 1
             assert {s.metric for s in store.scores(run.id)} == {

@@ -1,9 +1,11 @@
 """Tail latency by call: each span name's percentiles on both sides, its share of end-to-end
 time, and which call drives the slowest queries.
 
-Only answered, non-cached results count (as for every latency figure). A span's percentiles are
-over its calls (a query that calls ``generate`` three times gives three durations); shares are
-over queries: the time a query spent in spans of that name, over its end-to-end time.
+Latency figures read answered, non-cached results only (as every latency figure does). A span's
+percentiles are over its calls (a query that calls ``generate`` three times gives three
+durations); shares are over queries: the time a query spent in spans of that name, over its
+end-to-end time. A span's calls and failures count the failed queries' spans too, so a step
+that failed a query (a retrieval that raised) shows as that span's failure.
 
 The *tail driver* of a side is found among its slowest queries (end-to-end at or above that
 side's p95, nearest rank, at least one query): the innermost span name (one with no spans
@@ -53,6 +55,15 @@ class _Side:
     queries: int = 0
 
 
+def _count_failed(side: _Side, result: ResultRecord) -> None:
+    """A failed query's spans: counted as calls (and failures), never timed."""
+    for record in result.spans:
+        side.kinds.setdefault(record.name, record.kind)
+        side.calls[record.name] += 1
+        if record.error is not None:
+            side.errors[record.name] += 1
+
+
 def _gather(results: Sequence[ResultRecord]) -> _Side:
     side = _Side()
     for result in _timed(results):
@@ -76,6 +87,9 @@ def _gather(results: Sequence[ResultRecord]) -> _Side:
         for name, value in cost.items():
             side.costs[name].append(value)
         side.per_query.append((dict(spent), end_to_end_ms(result)))
+    for result in results:
+        if result.error is not None and not result.cached:
+            _count_failed(side, result)
     return side
 
 
@@ -83,7 +97,9 @@ def _share(side: _Side, name: str) -> float | None:
     pairs = [(spent.get(name, 0.0), total) for spent, total in side.per_query
              if total is not None and total > 0]
     total = sum(t for _, t in pairs)
-    return None if not pairs or name not in side.kinds else sum(s for s, _ in pairs) / total
+    if not pairs or not side.durations.get(name):  # never timed (only failed): not measured
+        return None
+    return sum(s for s, _ in pairs) / total
 
 
 def _tail(side: _Side) -> list[tuple[dict[str, float], float]]:

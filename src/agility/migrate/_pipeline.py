@@ -300,13 +300,20 @@ def _score_side(plan: Plan, side: Side, store: Store, on_progress: ScoreProgress
     return ", ".join(f"{name} {_fmt(s.mean)}" for name, s in summaries.items())
 
 
-def _review_queue(plan: Plan, store: Store) -> tuple[str, str]:
+def _review_queue(plan: Plan, store: Store) -> tuple[str | None, str]:
     from agility.review import ReviewPolicy, create_queue
 
     assert plan.review is not None
     name = plan.review.queue or f"{plan.name}.{plan.target.name}"
     policy = ReviewPolicy(**plan.review.model_dump(exclude={"queue"}))
     existed = store.get_queue(name) is not None
+    target = store.require_run(plan.run_name("target"))
+    if not existed and not any(s.score is not None
+                               for s in store.scores(target.id, policy.metric)):
+        # every answer failed (a broken index, a model down): nothing for SMEs to judge; the
+        # gate's SME criteria stay unsettled and the failures count against the target
+        return None, (f"no queue drawn: the target has no {policy.metric} scores (none of "
+                      f"its answers was scored)")
     queue = create_queue(store, name, plan.run_name("source"), plan.run_name("target"), policy,
                          actor="migrate", exist_ok=True, splits=plan.dataset.splits)
     items = len(store.queue_items(queue.id))

@@ -258,7 +258,15 @@ def _few_shot_base(s: _Search, family: Family) -> Candidate:
 
 async def _few_shot(s: _Search, shots: ShotSource, options: PortOptions,
                     family: Family) -> None:
-    await shots.load()
+    try:
+        await shots.load()
+    except Exception as exc:  # noqa: BLE001 - a retriever's failure skips few-shot, said so
+        # without the pool rows' documents a pair would show a question with no excerpt:
+        # no few-shot candidate is made, and the report says why
+        s.rejected.append({"label": "few-shot", "reason": f"the few-shot pool's documents "
+                                                          f"could not be retrieved: "
+                                                          f"{type(exc).__name__}: {exc}"})
+        return
     base = _few_shot_base(s, family)
     alive = list(options.few_shot.strategies)
     previous: dict[str, float | None] = {k: base.minibatch.mean if base.minibatch else None
