@@ -263,3 +263,20 @@ def test_a_demo_whose_index_cannot_be_read_fails_every_query_on_its_retrieve_spa
                        for r in results)
     markdown = (folder / "report" / "report.md").read_text(encoding="utf-8")
     assert "error rate" in markdown.lower()
+
+
+def test_a_port_of_a_system_refuses_a_usd_budget_before_any_call(tmp_path: Path,
+                                                                tmp_store: Store) -> None:
+    from agility.errors import UsageError
+    from agility.port import PortOptions, PriceSettings, port
+    from agility.systems import parse_system_spec
+
+    folder = tmp_path / "demo"
+    copy_example(folder, rows=12)
+    options = PortOptions(dataset=folder / "golden.jsonl", prompt=folder / "prompts" / "legacy.yaml",
+                          target="mock/echo", config={"max_tokens": 32},
+                          price=PriceSettings(input_per_mtok=1.0, output_per_mtok=2.0),
+                          budget_usd=1.0, system=parse_system_spec(rag.SPEC))
+    with pytest.raises(UsageError, match="budget_usd cannot bound a system's spend"):
+        port(options, store=tmp_store)
+    assert tmp_store.list_runs() == []  # refused before anything ran
