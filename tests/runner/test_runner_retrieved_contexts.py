@@ -61,3 +61,25 @@ def test_context_recall_follows_what_was_retrieved(run, store: Store, tmp_path: 
     # had the golden context been judged, ex-000 would score high and ex-001 low
     assert scores["ex-001"] == 1.0
     assert scores["ex-000"] == 0.0
+
+
+class _PricedRetriever:
+    """The relevant passage, at a declared price per query."""
+
+    async def retrieve(self, example):  # the Retriever protocol
+        return Retrieval(contexts=[RELEVANT], latency_ms=3.0, cost_usd=0.001)
+
+
+def test_the_generate_span_costs_the_call_alone_and_the_retrieve_span_its_query(
+        run, store: Store, tmp_path: Path) -> None:
+    template = tmp_path / "rag.j2"
+    template.write_text("{{ context }}\nQ: {{ question }}", encoding="utf-8")
+    summary = run(_dataset(tmp_path), template=template, retriever=_PricedRetriever(),
+                  price_input=1.0, price_output=2.0, extra_cost_usd=0.01)
+    for result in store.results(summary.run_id):
+        retrieve, generate = result.spans
+        assert retrieve.cost_usd == pytest.approx(0.001)
+        tokens = (result.input_tokens * 1.0 + result.output_tokens * 2.0) / 1e6
+        assert generate.cost_usd == pytest.approx(tokens)  # not the retrieval's again
+        # the query's cost: the call, the retrieval and the run's per-query extra, once each
+        assert result.cost_usd == pytest.approx(tokens + 0.001 + 0.01)

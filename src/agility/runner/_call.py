@@ -190,7 +190,10 @@ def _generation_span(ctx: CallContext, outcome: CallOutcome, start_ms: float) ->
         ttft_ms=None if completion is None else completion.ttft_ms, model=provider.spec,
         input_tokens=None if completion is None else completion.input_tokens,
         output_tokens=None if completion is None else completion.output_tokens,
-        cost_usd=None if ctx.client.price is None or completion is None else outcome.cost_usd,
+        # the call's own cost: the retrieval's and the run's per-query extras are not this
+        # span's (the retrieve span declares its own), or the span table would count them twice
+        cost_usd=None if ctx.client.price is None or completion is None
+        else completion_cost(ctx.client.price, completion),
         error=outcome.error_text, attributes=call_attributes(outcome) or {})
 
 
