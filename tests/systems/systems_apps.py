@@ -177,6 +177,40 @@ async def anthropic_sdk(example: Any, settings: Any) -> str:
     return "".join(parts)
 
 
+async def anthropic_stream_helper(example: Any, settings: Any) -> str:
+    """One call through ``AsyncAnthropic``'s ``messages.stream()`` helper, read to its end by
+    ``get_final_text()``."""
+    import anthropic
+
+    client = anthropic.AsyncAnthropic(base_url=settings.options["base_url"],
+                                      api_key="sk-ant-sdk-test", max_retries=0)
+    try:
+        async with client.messages.stream(
+                model="claude-haiku-4-5", max_tokens=64,
+                messages=[{"role": "user", "content": f"answer {example.id}"}]) as stream:
+            text: str = await stream.get_final_text()
+    finally:
+        await client.close()
+    return text
+
+
+def anthropic_stream_helper_sync(example: Any, settings: Any) -> str:
+    """``Anthropic``'s ``messages.stream()`` helper, sync, in a worker thread; with option
+    ``first_only`` the caller stops reading after the first text and leaves the block."""
+    import anthropic
+
+    parts: list[str] = []
+    with anthropic.Anthropic(base_url=settings.options["base_url"], api_key="sk-ant-sdk-test",
+                             max_retries=0) as client, client.messages.stream(
+            model="claude-haiku-4-5", max_tokens=64,
+            messages=[{"role": "user", "content": f"say {example.id} now please"}]) as stream:
+        for text in stream.text_stream:
+            parts.append(text)
+            if settings.options.get("first_only"):
+                break
+    return "".join(parts)
+
+
 def anthropic_sdk_sync(example: Any, settings: Any) -> str:
     """A plain function calling ``anthropic.Anthropic`` (runs in a worker thread)."""
     import anthropic

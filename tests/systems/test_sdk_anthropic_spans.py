@@ -81,3 +81,59 @@ def test_agilitys_own_anthropic_calls_are_one_span_and_the_sdk_is_restored(
     [call] = result.spans  # the provider's SDK call is not recorded a second time
     assert call.model == "anthropic/claude-haiku-4-5" and "sdk" not in call.attributes
     assert messages.AsyncMessages.create is before
+
+
+def test_the_stream_helper_is_a_span_with_its_first_token_and_tokens(
+        store: Store, golden: Callable[..., Path]) -> None:
+    with FakeAnthropicServer(ttft_ms=40) as server:
+        summary = run_system(golden(2), {"python": "systems_apps:anthropic_stream_helper",
+                                         "options": {"base_url": server.base_url}},
+                             name="helper", store=store, progress=False)
+        assert all(body.get("stream") is True for body in server.requests)
+    assert summary.n_errors == 0
+    for result in store.results(store.require_run("helper").id):
+        [call] = result.spans
+        assert (call.name, call.kind) == ("generate", "llm")  # an unnamed call's name
+        assert call.model == "anthropic/claude-haiku-4-5"
+        assert call.attributes["sdk"] == "anthropic" and call.error is None
+        assert call.ttft_ms is not None and call.ttft_ms >= 40
+        assert call.duration_ms is not None and call.duration_ms >= call.ttft_ms
+        # "answer ex-00N": 2 words in, echoed: 2 out (message_start's and message_delta's)
+        assert (call.input_tokens, call.output_tokens) == (2, 2)
+        assert call.cost_usd == pytest.approx((2 * 1.0 + 2 * 5.0) / 1e6)
+        assert result.cost_usd == pytest.approx(call.cost_usd)
+        assert result.output == f"answer {result.example_id}"
+
+
+def test_a_stream_helper_left_early_ends_its_span_at_the_close(
+        store: Store, golden: Callable[..., Path]) -> None:
+    with FakeAnthropicServer(ttft_ms=20, token_delay_ms=300) as server:
+        run_system(golden(1), {"python": "systems_apps:anthropic_stream_helper_sync",
+                               "options": {"base_url": server.base_url, "first_only": True}},
+                   name="early", store=store, progress=False)
+    [result] = store.results(store.require_run("early").id)
+    assert result.error is None and result.output is not None
+    assert result.output.strip() == "say"  # the first text only
+    [call] = result.spans
+    assert call.error is None and call.ttft_ms is not None and call.ttft_ms >= 20
+    # the reply's four words take 3 x 300 ms after the first: left after the first, the span
+    # ends at the close, well before the stream would have
+    assert call.duration_ms is not None and call.duration_ms < 900
+    assert call.input_tokens == 4 and call.output_tokens is None  # no message_delta read
+
+
+def test_a_failed_stream_helper_is_a_failed_span_and_the_helper_is_restored(
+        store: Store, golden: Callable[..., Path]) -> None:
+    from anthropic.resources.messages import messages
+
+    before = (messages.Messages.stream, messages.AsyncMessages.stream)
+    with FakeAnthropicServer(faults=[Fault.server_error(529)]) as server:
+        run_system(golden(1), {"python": "systems_apps:anthropic_stream_helper",
+                               "options": {"base_url": server.base_url}},
+                   name="helper-fails", store=store, progress=False)
+    [result] = store.results(store.require_run("helper-fails").id)
+    assert result.error is not None and "OverloadedError" in result.error
+    [call] = result.spans
+    assert call.model == "anthropic/claude-haiku-4-5"
+    assert call.error is not None and "OverloadedError" in call.error
+    assert (messages.Messages.stream, messages.AsyncMessages.stream) == before

@@ -8,9 +8,11 @@ breaks tail latency down by span.
 
 Spans a system emits through OpenTelemetry (its own, or an instrumentation library's under
 the GenAI semantic conventions) are recorded too (:func:`otel_span_processor`, see
-:mod:`agility.trace._otel`), and so are calls through the official OpenAI SDK while a run
-holds :func:`instrumented` open. Not yet: the Anthropic SDK and boto3 called directly (wrap
-such a call in ``span("name", kind="llm")`` to time it meanwhile).
+:mod:`agility.trace._otel`), and so are calls through the official SDKs while a run holds
+:func:`instrumented` open: OpenAI's chat completions, Anthropic's ``messages.create`` and its
+``messages.stream()`` helper, boto3's Bedrock ``converse``/``converse_stream`` (see
+:mod:`agility.trace._instrument` for what is not recorded yet; wrap such a call in
+``span("name", kind="llm")`` to time it meanwhile).
 """
 
 from agility.trace._calls import agility_call, in_agility_call, record_call
