@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from typing import Any
 
@@ -235,6 +236,35 @@ def bedrock_sdk(example: Any, settings: Any) -> str:
         messages=[{"role": "user", "content": [{"text": f"answer {example.id}"}]}])
     return "".join(event["contentBlockDelta"]["delta"].get("text", "")
                    for event in response["stream"] if "contentBlockDelta" in event)
+
+
+def bedrock_invoke(example: Any, settings: Any) -> str:
+    """Bedrock's InvokeModel through boto3 with an Anthropic Messages body, then (option
+    ``stream``) InvokeModelWithResponseStream read to its end; returns the last answer."""
+    import boto3
+
+    client = boto3.client("bedrock-runtime", region_name="us-east-1",
+                          endpoint_url=settings.options["endpoint_url"],
+                          aws_access_key_id="test", aws_secret_access_key="test")
+    model = "anthropic.claude-3-haiku-20240307-v1:0"
+
+    def body(text: str) -> str:
+        return json.dumps({"anthropic_version": "bedrock-2023-05-31", "max_tokens": 64,
+                           "messages": [{"role": "user", "content": text}]})
+
+    reply = json.loads(client.invoke_model(modelId=model, body=body(
+        f"answer {example.id}"))["body"].read())
+    answer = "".join(block["text"] for block in reply["content"])
+    if not settings.options.get("stream"):
+        return answer
+    response = client.invoke_model_with_response_stream(modelId=model,
+                                                        body=body(f"again {answer}"))
+    parts = []
+    for event in response["body"]:
+        chunk = json.loads(event["chunk"]["bytes"])
+        if chunk["type"] == "content_block_delta":
+            parts.append(chunk["delta"]["text"])
+    return "".join(parts)
 
 
 async def through_agility(example: Any, settings: Any) -> str:

@@ -1,4 +1,11 @@
-"""A local server speaking Amazon Bedrock ConverseStream, for boto3 with ``endpoint_url``.
+"""A local server speaking Amazon Bedrock ConverseStream and InvokeModel, for boto3 with
+``endpoint_url``.
+
+``POST /model/{modelId}/invoke`` and ``.../invoke-with-response-stream`` take and give the
+Anthropic Messages body as Bedrock carries it (``anthropic_version``, ``messages``; the reply's
+``usage``, and the ``x-amzn-bedrock-input-token-count``/``-output-token-count`` headers; a stream's
+``chunk`` events hold the Messages stream events, the last one with
+``amazon-bedrock-invocationMetrics``).
 
 ``POST /model/{modelId}/converse-stream`` answers with ``application/vnd.amazon.eventstream``
 binary frames (prelude: total length, headers length, prelude CRC32; headers ``:event-type``,
@@ -12,6 +19,7 @@ with a wrong CRC. Use dummy credentials: ``aws_access_key_id="test"``.
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import struct
 import zlib
@@ -88,7 +96,7 @@ class FakeBedrockServer(FakeOpenAIServer):
     async def handle(self, request: HTTPRequest, responder: HTTPResponder) -> None:
         parts = request.path.strip("/").split("/")
         if request.method != "POST" or len(parts) != 3 or parts[0] != "model" \
-                or parts[2] != "converse-stream":
+                or parts[2] not in ("converse-stream", "invoke", "invoke-with-response-stream"):
             await self._error(responder, 404, "no such route", "req-none")
             return
         body = {**request.json(), "modelId": unquote(parts[1])}
@@ -98,7 +106,76 @@ class FakeBedrockServer(FakeOpenAIServer):
         fault = self._next_fault()
         if fault is not None and await self._early_fault(fault, responder, request_id):
             return
-        await self._converse_stream(body, request, responder, request_id, fault)
+        if parts[2] == "invoke":
+            await self._invoke(body, request, responder, request_id)
+        elif parts[2] == "invoke-with-response-stream":
+            await self._invoke_stream(body, request, responder, request_id, fault)
+        else:
+            await self._converse_stream(body, request, responder, request_id, fault)
+
+    def _prompt_words(self, body: dict[str, Any]) -> int:
+        words = sum(len(_text_of(m.get("content")).split()) for m in body.get("messages") or [])
+        system = body.get("system")
+        return words + len((system if isinstance(system, str) else _text_of(system)).split())
+
+    async def _invoke(self, body: dict[str, Any], request: HTTPRequest,
+                      responder: HTTPResponder, request_id: str) -> None:
+        """InvokeModel with an Anthropic Messages body: one JSON message."""
+        await asyncio.sleep(self._ttft(body, request) / 1000.0)
+        text, _calls = _reply(self.responder(body))
+        words_in, words_out = self._prompt_words(body), len(split_tokens(text))
+        reply = {"id": f"msg_bdrk_{request_id}", "type": "message", "role": "assistant",
+                 "model": body["modelId"], "content": [{"type": "text", "text": text}],
+                 "stop_reason": "end_turn", "stop_sequence": None,
+                 "usage": {"input_tokens": words_in, "output_tokens": words_out}}
+        self._finish()
+        await responder.send(200, reply, {
+            "x-amzn-requestid": request_id,
+            "x-amzn-bedrock-input-token-count": str(words_in),
+            "x-amzn-bedrock-output-token-count": str(words_out)})
+
+    async def _invoke_stream(self, body: dict[str, Any], request: HTTPRequest,
+                             responder: HTTPResponder, request_id: str,
+                             fault: Fault | None) -> None:
+        """InvokeModelWithResponseStream: the Messages stream events, one ``chunk`` each."""
+        ttft_ms = self._ttft(body, request)
+        text, _calls = _reply(self.responder(body))
+        tokens = split_tokens(text)
+        words_in = self._prompt_words(body)
+        started = asyncio.get_running_loop().time()
+
+        def chunk(event: dict[str, Any]) -> bytes:
+            data = base64.b64encode(json.dumps(event).encode()).decode()
+            return encode_event("chunk", {"bytes": data})
+
+        await responder.start_stream(200, {"x-amzn-requestid": request_id},
+                                     content_type="application/vnd.amazon.eventstream")
+        await responder.write_chunk(chunk({"type": "message_start", "message": {
+            "id": f"msg_bdrk_{request_id}", "type": "message", "role": "assistant",
+            "model": body["modelId"], "content": [],
+            "usage": {"input_tokens": words_in, "output_tokens": 1}}}))
+        await responder.write_chunk(chunk({"type": "content_block_start", "index": 0,
+                                           "content_block": {"type": "text", "text": ""}}))
+        for index, token in enumerate(tokens):
+            if fault is not None and fault.cuts_before(index):
+                responder.abort()
+                return
+            await asyncio.sleep((ttft_ms if index == 0 else self.token_delay_ms) / 1000.0)
+            await responder.write_chunk(chunk({"type": "content_block_delta", "index": 0,
+                                               "delta": {"type": "text_delta", "text": token}}))
+        latency_ms = int((asyncio.get_running_loop().time() - started) * 1000)
+        await responder.write_chunk(chunk({"type": "content_block_stop", "index": 0}))
+        await responder.write_chunk(chunk({"type": "message_delta",
+                                           "delta": {"stop_reason": "end_turn"},
+                                           "usage": {"output_tokens": len(tokens)}}))
+        await responder.write_chunk(chunk({"type": "message_stop",
+                                           "amazon-bedrock-invocationMetrics": {
+                                               "inputTokenCount": words_in,
+                                               "outputTokenCount": len(tokens),
+                                               "invocationLatency": latency_ms,
+                                               "firstByteLatency": int(ttft_ms)}}))
+        self._finish()
+        await responder.end_stream()
 
     async def _error(self, responder: HTTPResponder, status: int, message: str,
                      request_id: str, code: str | None = None) -> None:

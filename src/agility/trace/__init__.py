@@ -10,9 +10,9 @@ Spans a system emits through OpenTelemetry (its own, or an instrumentation libra
 the GenAI semantic conventions) are recorded too (:func:`otel_span_processor`, see
 :mod:`agility.trace._otel`), and so are calls through the official SDKs while a run holds
 :func:`instrumented` open: OpenAI's chat completions, Anthropic's ``messages.create`` and its
-``messages.stream()`` helper, boto3's Bedrock ``converse``/``converse_stream`` (see
-:mod:`agility.trace._instrument` for what is not recorded yet; wrap such a call in
-``span("name", kind="llm")`` to time it meanwhile).
+``messages.stream()`` helper, boto3's Bedrock ``converse``/``converse_stream`` and
+``invoke_model``/``invoke_model_with_response_stream`` (another SDK's call is timed by
+wrapping it in ``span("name", kind="llm")``).
 """
 
 from agility.trace._calls import agility_call, in_agility_call, record_call

@@ -3,8 +3,9 @@
 The runner holds :func:`instrumented` open around a system's run. While it is, calls made
 through the official OpenAI SDK (``chat.completions.create``) and Anthropic SDK
 (``messages.create`` and the ``messages.stream()`` helper), sync and async, streamed or not,
-and Bedrock's ``converse`` and ``converse_stream`` through boto3, inside an example are
-recorded as ``llm`` spans
+and Bedrock's ``converse``, ``converse_stream``, ``invoke_model`` and
+``invoke_model_with_response_stream`` through boto3, inside an example are recorded as ``llm``
+spans
 (:mod:`agility.trace._sdk_openai`, :mod:`agility.trace._sdk_anthropic`,
 :mod:`agility.trace._sdk_boto3`), once:
 agility's own client stands aside (:func:`~agility.trace.agility_call`). An SDK is patched
