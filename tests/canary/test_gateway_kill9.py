@@ -27,6 +27,19 @@ def _stored(store: Path) -> dict[tuple[int, str], int]:
                 db.execute("SELECT epoch, arm, counts_json FROM canary_counters")}
 
 
+def _settled(store: Path) -> dict[tuple[int, str], int]:
+    """The counters once two reads 0.5 s apart agree (a loaded machine flushes late)."""
+    last = _stored(store)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        time.sleep(0.5)
+        now = _stored(store)
+        if now == last:
+            return now
+        last = now
+    raise AssertionError("the gateway's counters did not settle in 10 s")
+
+
 def _last_flush(store: Path, epoch: int) -> float:
     """When the gateway last added counts of ``epoch`` (its clock: this machine's)."""
     with sqlite3.connect(store) as db:
@@ -50,9 +63,11 @@ def test_kill_9_under_load_then_restart_resumes_the_stage_and_counts(tmp_path: P
         while not events_of(store, "canary.stage_advanced"):
             send_load(first, 100, concurrency=4, offset=offset)
             offset += 100
-        time.sleep(0.5)  # the last of those calls reach the store
-        before = _stored(store)
-        current = max(e for e, _arm in before)
+        # the stage's epoch from the rollout itself: the counters may hold no call of it yet
+        # when the stage advanced after the last call of a batch
+        (current,) = sqlite3.connect(store).execute(
+            "SELECT epoch FROM canary_rollouts").fetchone()
+        before = _settled(store)  # the last of those calls reach the store
         already = before.get((current, "source"), 0) + before.get((current, "target"), 0)
         answered: list[float] = []  # when each answer of stage 2 arrived (wall clock)
         stop = threading.Event()
