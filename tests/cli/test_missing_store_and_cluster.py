@@ -65,3 +65,25 @@ def test_an_unreachable_ray_address_is_one_line_at_once(tmp_path: Path, command:
     assert time.monotonic() - started < 30  # Ray alone retried for minutes
     with Store(db, read_only=True) as store:  # not recorded as a failed run to resume
         assert [r.name for r in store.list_runs()] == ["r"]
+
+
+@pytest.mark.parametrize("args", [
+    ["--turns", "nope"],                       # not a choice: refused at parse time
+    ["--executor", "rayy"],
+    ["--history", "own"],                      # own history without turn-by-turn
+    ["--concurrency", "0"],
+    ["--warmup", "-1"],
+    ["--executor", "ray", "--turns", "each"],
+    ["--cache", "--system", "python:json:dumps"],
+])
+def test_run_refuses_its_options_before_a_store_is_created(tmp_path: Path,
+                                                           args: list[str]) -> None:
+    db = tmp_path / "new.db"
+    dataset = tmp_path / "golden.jsonl"
+    dataset.write_text('{"id": "a", "source_prompt": "q?", "ground_truth": "x"}\n',
+                       encoding="utf-8")
+    result = runner.invoke(app, ["run", "--dataset", str(dataset), "--model", "mock/echo",
+                                 "--name", "r", *args, "--store", str(db)])
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    assert not db.exists()

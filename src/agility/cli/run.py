@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
 from rich.markup import escape
@@ -158,16 +158,16 @@ def run_command(
         "--provider-option", help="A provider option as key=value (e.g. timeout_s=30, "
                                   "chat_format=gemma); repeat for more. Never a key: keys come "
                                   "from the environment.")] = None,
-    executor: Annotated[str, typer.Option(
+    executor: Annotated[Literal["local", "ray"], typer.Option(
         "--executor", help="local (this process) or ray (spread over a Ray cluster; "
                            "pip install 'agility[ray]').")] = "local",
     ray_address: Annotated[str | None, typer.Option(
         "--ray-address", help="The Ray cluster: auto, ray://host:10001, host:6379 (default: "
                               "start a local one for this run).")] = None,
-    turns: Annotated[str, typer.Option(
+    turns: Annotated[Literal["last", "each"], typer.Option(
         "--turns", help="last (a conversation row on its last turn) or each (every assistant "
                         "turn of a conversation answered and stored as a row ID#tN).")] = "last",
-    history: Annotated[str, typer.Option(
+    history: Annotated[Literal["transcript", "own"], typer.Option(
         "--history", help="With --turns each, what a turn's earlier turns hold: transcript "
                           "(the recorded answers) or own (the answers this run got for "
                           "them).")] = "transcript",
@@ -175,7 +175,7 @@ def run_command(
     """Benchmark a model on a golden dataset; every result is stored as it completes."""
     # the runner (providers, the HTTP client) loads when a run starts, not for --help
     from agility.providers import RoutingPolicy
-    from agility.runner import RateLimit, RetryPolicy, run_model, run_system
+    from agility.runner import RateLimit, RetryPolicy, check_run_options, run_model, run_system
     from agility.systems import load_system_file, parse_system_spec
 
     options = parse_key_values(provider_option, "--provider-option")
@@ -206,6 +206,10 @@ def run_command(
         price_cached_input=price_cached_input, price_cache_write=price_cache_write,
         extra_cost_usd=extra_cost, splits=split or None, prices=prices, rows=rows,
         sample_seed=seed, turns=turns, history=history)
+    # every refusal before the store is opened: a refused run leaves no store file behind
+    check_run_options(concurrency=concurrency, warmup=warmup, timeout_s=timeout, executor=executor,
+                      ray_address=ray_address, turns=turns, history=history,
+                      template=prompt is not None, system=system is not None, cache=cache)
     spec = None
     if system is not None:
         spec = load_system_file(system_options, system, RoutingPolicy.from_environment(

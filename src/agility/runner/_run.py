@@ -213,50 +213,13 @@ async def _arun(
     turns: Turns = "last", history: History = "transcript",
 ) -> RunSummary:
     """The run behind :func:`arun_model` and :func:`arun_system` (their arguments)."""
-    if concurrency < 1:
-        raise InvalidArgument("concurrency", concurrency, "must be at least 1")
-    if warmup < 0:
-        raise InvalidArgument("warmup", warmup, "must be >= 0")
-    if timeout_s is not None and timeout_s <= 0:
-        raise InvalidArgument("timeout_s", timeout_s, "must be > 0 seconds")
-    if executor not in ("local", "ray"):
-        raise InvalidArgument("executor", executor, "must be local or ray")
-    if turns not in ("last", "each"):
-        raise InvalidArgument("turns", turns, "must be last or each")
-    if history not in ("transcript", "own"):
-        raise InvalidArgument("history", history, "must be transcript or own")
-    if history == "own" and turns != "each":
-        raise UsageError("history='own' replays a conversation turn by turn: it goes with "
-                         "turns='each'", argument="history")
-    if executor == "ray" and turns == "each":
-        raise UsageError("the Ray executor does not run conversations turn by turn yet; use "
-                         "the local executor", argument="executor")
-    if executor == "ray" and ray_address is not None:
-        # before the run is recorded: a mistyped address is not a failed run to resume
-        check_reachable(ray_address)
-    if executor == "ray" and (retriever is not None or turnstile is not None):
-        raise UsageError("the Ray executor does not take a retriever or an interleaved run "
-                         "yet; use the local executor for those", argument="executor")
-    if retriever is not None and template is None and system is None:
-        raise UsageError("a retriever needs a prompt template to put the retrieved contexts in; "
-                         "the recorded prompt has its own context already", argument="template")
+    check_run_options(concurrency=concurrency, warmup=warmup, timeout_s=timeout_s,
+                      executor=executor, ray_address=ray_address, turns=turns,
+                      history=history, retriever=retriever is not None,
+                      template=template is not None, system=system is not None,
+                      turnstile=turnstile is not None, cache=cache, masks=masks)
     masks = masks or RunMasks()
     ray_masking = _ray_masking(masks) if executor == "ray" else None
-    if system is not None and masks.providers is not None:
-        raise UsageError("a privacy policy that masks what is sent to providers cannot run a "
-                         "system: the system gets the golden row as it is and makes calls of "
-                         "its own that agility does not see before they leave; drop "
-                         "'providers' from the policy's 'where' or compare plain model calls",
-                         argument="system")
-    if executor == "ray" and system is not None:
-        raise UsageError("the Ray executor does not run systems yet; use the local executor",
-                         argument="executor")
-    if system is not None and cache:
-        raise UsageError("a system is not cached: its answers come from its own code; drop "
-                         "the cache", argument="system")
-    if cache and (masks.providers or masks.store):
-        raise UsageError("a run under a privacy policy cannot use the response cache (it keeps "
-                         "answers unmasked); run without cache", argument="cache")
     settings = {"concurrency": concurrency, "timeout_s": timeout_s, "cache": cache,
                 "warmup": warmup, "retry": asdict(retry), "extra_cost_usd": extra_cost_usd,
                 "rate_limit": asdict(rate_limit) if rate_limit else None,
@@ -421,6 +384,69 @@ async def arun_system(
             system_dir=Path(base_dir) if base_dir is not None else None,
             allow_outside=allow_outside, masks=masks, turns=turns, history=history,
             example_ids=example_ids)
+
+
+def check_run_options(*, concurrency: int = 8, warmup: int = 0, timeout_s: float | None = 120.0,
+                      executor: str = "local", ray_address: str | None = None,
+                      turns: str = "last", history: str = "transcript",
+                      retriever: bool = False, template: bool = False, system: bool = False,
+                      turnstile: bool = False, cache: bool = False,
+                      masks: RunMasks | None = None) -> None:
+    """Refuse a run's options that do not go together, before anything is stored.
+
+    :func:`arun_model` and :func:`arun_system` call it first; a caller that opens a store for
+    the run (the CLI) calls it before, so a refused run leaves no store behind. The booleans
+    say whether the run has a retriever, a template, a system, a turnstile. A given
+    ``ray_address`` is connected to once (a mistyped address is not a failed run to resume).
+
+    Raises:
+        InvalidArgument: a value out of range or not one of its choices.
+        UsageError: options that do not go together.
+        RayUnavailable: the Ray address does not answer.
+    """
+    if concurrency < 1:
+        raise InvalidArgument("concurrency", concurrency, "must be at least 1")
+    if warmup < 0:
+        raise InvalidArgument("warmup", warmup, "must be >= 0")
+    if timeout_s is not None and timeout_s <= 0:
+        raise InvalidArgument("timeout_s", timeout_s, "must be > 0 seconds")
+    if executor not in ("local", "ray"):
+        raise InvalidArgument("executor", executor, "must be local or ray")
+    if turns not in ("last", "each"):
+        raise InvalidArgument("turns", turns, "must be last or each")
+    if history not in ("transcript", "own"):
+        raise InvalidArgument("history", history, "must be transcript or own")
+    if history == "own" and turns != "each":
+        raise UsageError("history='own' replays a conversation turn by turn: it goes with "
+                         "turns='each'", argument="history")
+    if executor == "ray" and turns == "each":
+        raise UsageError("the Ray executor does not run conversations turn by turn yet; use "
+                         "the local executor", argument="executor")
+    if executor == "ray" and ray_address is not None:
+        # before the run is recorded: a mistyped address is not a failed run to resume
+        check_reachable(ray_address)
+    if executor == "ray" and (retriever or turnstile):
+        raise UsageError("the Ray executor does not take a retriever or an interleaved run "
+                         "yet; use the local executor for those", argument="executor")
+    if retriever and not template and not system:
+        raise UsageError("a retriever needs a prompt template to put the retrieved contexts in; "
+                         "the recorded prompt has its own context already", argument="template")
+    masks = masks or RunMasks()
+    if system and masks.providers is not None:
+        raise UsageError("a privacy policy that masks what is sent to providers cannot run a "
+                         "system: the system gets the golden row as it is and makes calls of "
+                         "its own that agility does not see before they leave; drop "
+                         "'providers' from the policy's 'where' or compare plain model calls",
+                         argument="system")
+    if executor == "ray" and system:
+        raise UsageError("the Ray executor does not run systems yet; use the local executor",
+                         argument="executor")
+    if system and cache:
+        raise UsageError("a system is not cached: its answers come from its own code; drop "
+                         "the cache", argument="system")
+    if cache and (masks.providers or masks.store):
+        raise UsageError("a run under a privacy policy cannot use the response cache (it keeps "
+                         "answers unmasked); run without cache", argument="cache")
 
 
 def _finish_event(plan: RunPlan, status: RunStatus, summary: RunSummary | None) -> NewEvent:
