@@ -65,6 +65,8 @@ from agility.compare._roi_models import (
     SensitivityCell,
     SideCosts,
     Throughput,
+    TimingConditions,
+    TimingSide,
     TokenTotals,
 )
 from agility.compare._sme import SmeEvidence, evaluate_sme, load_sme_evidence, summarize_sme
@@ -80,6 +82,7 @@ from agility.compare._stats import (
     quantile_interval,
     wilcoxon,
 )
+from agility.compare._timing import timing_conditions
 
 __all__ = [
     "EXIT_CODES",
@@ -133,6 +136,8 @@ __all__ = [
     "SpanLatency",
     "TagCriteria",
     "Throughput",
+    "TimingConditions",
+    "TimingSide",
     "TokenTotals",
     "agreement_stats",
     "analyse_roi",
@@ -169,6 +174,7 @@ __all__ = [
     "score_missing",
     "summarize_sme",
     "tail_driver",
+    "timing_conditions",
     "verdict_of",
     "wilcoxon",
     "wilson_interval",

@@ -34,6 +34,7 @@ from agility.compare._review import sample_for_review
 from agility.compare._roi import ReviewCount
 from agility.compare._sme import evaluate_sme
 from agility.compare._spans import compare_spans
+from agility.compare._timing import timing_conditions
 from agility.dataset import GoldenExample
 from agility.errors import InvalidArgument
 from agility.store import NewEvent, ResultRecord, RunRecord, Store
@@ -240,7 +241,9 @@ def compare(
                                                      _parallel_calls(inputs.target)),
                         reviews=_review_count(inputs, review),
                         horizon_days=criteria.roi.within_days if criteria.roi else 30.0,
-                        confidence=confidence, n_resamples=n_resamples, seed=seed)
+                        confidence=confidence, n_resamples=n_resamples, seed=seed,
+                        timing=timing_conditions(inputs.source, inputs.source_results,
+                                                 inputs.target, inputs.target_results))
     warnings += _cost_warnings(cost)
     in_split = [i for i in universe if gate_split == "all" or in_holdout(i)]
     safety_values = {name: _target_verdicts(inputs, name, gaps[1], count_as_fail, in_split)

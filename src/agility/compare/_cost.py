@@ -23,6 +23,7 @@ from agility.compare._models import CostComparison, CostSide
 from agility.compare._money import DAYS_PER_MONTH, MONEY_PRECISION_USD
 from agility.compare._money import money as _money
 from agility.compare._roi import ReviewCount, analyse_roi
+from agility.compare._roi_models import TimingConditions
 from agility.store import ResultRecord
 
 __all__ = ["DAYS_PER_MONTH", "MONEY_PRECISION_USD", "compare_cost", "cost_side"]
@@ -83,6 +84,7 @@ def compare_cost(
     confidence: float = 0.95,
     n_resamples: int = 10_000,
     seed: int = 0,
+    timing: TimingConditions | None = None,
 ) -> CostComparison:
     """Cost of both runs side by side, the cost model all in, and the payback of the move.
 
@@ -98,6 +100,9 @@ def compare_cost(
         confidence: the intervals' coverage.
         n_resamples: bootstrap resamples of each side's mean cost per query.
         seed: the bootstrap's seed.
+        timing: how both runs were timed (:func:`agility.compare.timing_conditions`): a
+            per-hour item's cost per query compares the models only when they were timed
+            together.
 
     Returns:
         The comparison; ``roi`` holds the cost model (see :func:`analyse_roi`).
@@ -113,6 +118,7 @@ def compare_cost(
                           migration_cost_usd=migration_cost_usd, parallel_calls=parallel_calls,
                           reviews=reviews, horizon_days=horizon_days, confidence=confidence,
                           n_resamples=n_resamples, seed=seed)
+    out.roi.timing = timing
     # the payback counts every cost: the measured calls, and the plan's items when given
     out.payback_status = out.roi.payback_status
     out.payback_days = out.roi.payback_days

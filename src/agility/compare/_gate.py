@@ -14,9 +14,10 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 
-from agility._format import format_change_pct, format_usd
+from agility._format import format_change_pct
 from agility.compare._criteria import Criteria
-from agility.compare._gate_roi import roi_criterion, unmeasured_item
+from agility.compare._gate_cost import cost_criterion
+from agility.compare._gate_roi import roi_criterion
 from agility.compare._models import (
     CostComparison,
     CriterionResult,
@@ -305,75 +306,6 @@ def _latency(latency: LatencyComparison, criteria: Criteria) -> CriterionResult 
                "(agility migrate does), so load drift hits both alike")
 
 
-def _cost(cost: CostComparison, criteria: Criteria) -> CriterionResult | None:
-    c = criteria.cost
-    if c.max_increase_pct is None and c.payback_days is None:
-        return None
-    label = "cost"
-    src, tgt = cost.source.mean_per_query_usd, cost.target.mean_per_query_usd
-    diff, diff_pct, per = cost.diff_per_query_usd, cost.diff_pct, "/query"
-    if cost.roi is not None and cost.roi.has_items:
-        # with the plan's cost items, a query costs what every item adds up to
-        src, tgt = cost.roi.source.per_query_usd, cost.roi.target.per_query_usd
-        diff, diff_pct, per = cost.roi.diff_per_query_usd, cost.roi.diff_per_query_pct, \
-            "/query all in"
-    if src is None or tgt is None or diff is None:
-        lacking = [w for w, v in (("source", src), ("target", tgt)) if v is None]
-        which = " and ".join(lacking) + (" runs" if len(lacking) == 2 else " run")
-        if cost.roi is not None and cost.roi.has_items and (
-                cost.source.mean_per_query_usd is not None
-                and cost.target.mean_per_query_usd is not None):
-            # the calls were priced: a cost item is what could not be measured
-            why = unmeasured_item(cost.roi)
-            return CriterionResult(name=label, kind="cost", status="not_evaluated",
-                                   evidence=f"cost all in not measured: {why}",
-                                   reason=f"the cost all in is not known for the {which}: {why}",
-                                   advice="time both runs and record the spans the plan's cost "
-                                          "items count, or give the item's figure in the plan")
-        return CriterionResult(name=label, kind="cost", status="not_evaluated",
-                               evidence=f"no cost recorded for the {which}",
-                               reason=f"cost was not measured for the {which}",
-                               advice="give the model's price (a price table entry or the "
-                                      "plan's price) so each call's cost is recorded")
-    evidence = f"source {format_usd(src)}{per}, target {format_usd(tgt)}{per}"
-    if diff_pct is not None:
-        evidence += f" ({diff_pct:+.1f}%)"
-    if c.payback_days is not None:
-        if cost.payback_status == "never":
-            what = "per month" if cost.roi is not None and cost.roi.has_items else "per query"
-            return CriterionResult(name=label, kind="cost", status="fail",
-                                   evidence=evidence + f"; the target is not cheaper {what}, so "
-                                                       f"the migration is never paid back",
-                                   reason=f"the target is not cheaper {what}",
-                                   advice="the move does not pay for itself in money")
-        if cost.payback_status != "computed" or cost.payback_days is None:
-            return CriterionResult(name=label, kind="cost", status="not_evaluated",
-                                   evidence=evidence + "; payback needs the monthly traffic and "
-                                                       "the migration cost",
-                                   reason="payback not computed: the monthly traffic or the "
-                                          "migration cost is not given",
-                                   advice="pass --traffic and --migration-cost")
-        ok = cost.payback_days <= c.payback_days
-        text = evidence + (f"; paid back in {cost.payback_days:.1f} days "
-                           f"(allowed {c.payback_days:g})")
-        return CriterionResult(name=label, kind="cost", status="pass" if ok else "fail",
-                               evidence=text,
-                               reason=None if ok else f"paid back in {cost.payback_days:.1f} "
-                                                      f"days, more than {c.payback_days:g}")
-    limit = c.max_increase_pct or 0.0
-    # both means are exact decimals at the stated precision: equal prices and tokens give 0
-    ok = (diff_pct <= limit) if diff_pct is not None else diff <= 0
-    places = max(0, round(-math.log10(cost.money_precision_usd)))
-    text = evidence + f"; allowed increase {limit:g}% (compared to {places} decimals of a dollar)"
-    return CriterionResult(name=label, kind="cost", status="pass" if ok else "fail",
-                           evidence=text,
-                           reason=None if ok else f"the target costs "
-                                                  f"{format_usd(diff, signed=True)}"
-                                                  f" per query more than allowed",
-                           advice=None if ok else "choose a cheaper target, shorten prompts, or "
-                                                  "raise cost.max_increase_pct")
-
-
 def _error_rate(errors: ErrorRateComparison | None, criteria: Criteria) -> CriterionResult | None:
     limit_points = criteria.error_rate.max_increase_points
     if limit_points is None:
@@ -495,7 +427,7 @@ def evaluate_criteria(
     by_name = {m.metric: m for m in metrics}
     out = [_quality(name, by_name.get(name), criteria, split) for name in criteria.quality.metrics]
     for extra in (_error_rate(errors, criteria), _latency(latency, criteria),
-                  _cost(cost, criteria), roi_criterion(cost, criteria)):
+                  cost_criterion(cost, criteria), roi_criterion(cost, criteria)):
         if extra is not None:
             out.append(extra)
     where = "the holdout split" if split == "holdout" else "all paired examples"

@@ -5,16 +5,22 @@ The move's net after ``N`` days is ``monthly savings x N / 30 - one-off costs``,
 It passes when the net is at least 0 even at the low end of the interval of the savings, fails
 when the point estimate is below 0, and is inconclusive in between (the per-query costs vary
 from query to query, and so could the savings).
+
+When a side's cost includes a per-hour item (spread over the throughput its run measured), the
+net moves with the load the calls were timed under: the criterion is inconclusive unless both
+sides were timed together (see :mod:`agility.compare._gate_cost`), and then fails only when
+even the high end of the interval is below 0.
 """
 
 from __future__ import annotations
 
 from agility._format import format_usd
 from agility.compare._criteria import Criteria
+from agility.compare._gate_cost import drift_reason, throughput_based, unmeasured_item
 from agility.compare._models import CostComparison, CriterionResult
 from agility.compare._roi_models import RoiAnalysis
 
-__all__ = ["roi_criterion", "unmeasured_item"]
+__all__ = ["roi_criterion"]
 
 
 def _days(value: float | None) -> str:
@@ -40,15 +46,6 @@ def _evidence(roi: RoiAnalysis) -> str:
             low, high = roi.payback_interval
             text += f" (interval {_days(low)} to {_days(high)})"
     return text
-
-
-def unmeasured_item(roi: RoiAnalysis) -> str:
-    """The first cost line that could not be measured, and why, in words."""
-    for side, costs in (("source", roi.source), ("target", roi.target)):
-        for line in costs.lines:
-            if not line.measured:
-                return f"the {side}'s '{line.name}' is {line.basis}"
-    return "a side's cost per query was not measured"
 
 
 def roi_criterion(cost: CostComparison, criteria: Criteria) -> CriterionResult | None:
@@ -81,10 +78,20 @@ def roi_criterion(cost: CostComparison, criteria: Criteria) -> CriterionResult |
                       advice="price both models (price table, a plan candidate's price or a "
                              "price file) and time both runs")
     evidence = _evidence(roi)
-    net_low = roi.net_at_horizon_interval[0]
+    net_low, net_high = roi.net_at_horizon_interval
+    hourly = throughput_based(cost)
+    drift = drift_reason(hourly) if hourly is not None else None
+    if drift is not None:
+        timing = roi.timing.text if roi.timing is not None else "timing not recorded"
+        return result("inconclusive", f"{evidence}; {timing}", reason=drift,
+                      advice="run source and target interleaved on one machine (agility "
+                             "migrate and agility demo do), or price the endpoint per query")
     if net_low >= 0:
         return result("pass", evidence)
-    if roi.net_at_horizon_usd < 0:
+    # a per-hour item's share moves with the measured throughput: fail only when even the
+    # high end of the interval is negative (token prices are exact: the point decides)
+    failing = net_high < 0 if hourly is not None else roi.net_at_horizon_usd < 0
+    if failing:
         return result("fail", evidence,
                       reason=f"the move is not neutral or positive within {days}: net "
                              f"{format_usd(roi.net_at_horizon_usd, signed=True)} "
@@ -94,11 +101,18 @@ def roi_criterion(cost: CostComparison, criteria: Criteria) -> CriterionResult |
     from agility.compare._gate import examples_to_settle  # _gate imports this module
 
     n = min(roi.source.n, roi.target.n)
-    needed = examples_to_settle(n, roi.net_at_horizon_usd, net_low, 0.0)
-    return result("inconclusive", evidence,
-                  reason=f"the net after {days} is positive, but the low end of its interval "
-                         f"({format_usd(net_low, signed=True)}) is not: the per-query costs "
-                         f"vary too much over {n} calls to be sure",
+    net = roi.net_at_horizon_usd
+    if net < 0:  # a per-hour item: the point is negative, the interval's high end is not
+        needed = examples_to_settle(n, net, net_high, 0.0)
+        reason = (f"the net after {days} is {format_usd(net, signed=True)}, but the high end "
+                  f"of its interval ({format_usd(net_high, signed=True)}) is not negative: "
+                  f"the throughputs measured over {n} calls cannot tell")
+    else:
+        needed = examples_to_settle(n, net, net_low, 0.0)
+        reason = (f"the net after {days} is positive, but the low end of its interval "
+                  f"({format_usd(net_low, signed=True)}) is not: the per-query costs vary too "
+                  f"much over {n} calls to be sure")
+    return result("inconclusive", evidence, reason=reason,
                   advice=(f"about {needed:,} calls per run would settle it if the observed "
                           f"costs held (an estimate)") if needed else "add examples",
                   needed=needed)

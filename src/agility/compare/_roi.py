@@ -86,6 +86,10 @@ class _Side:
     #: the part the price sensitivity scales
     model_part: Decimal = Decimal(0)
     throughput: Throughput | None = None
+    #: the per-hour items' share per query, and bootstrap replicates of it (the throughput's
+    #: uncertainty); None without a priced per-hour item
+    hourly: Decimal | None = None
+    hourly_replicates: np.ndarray | None = None
 
 
 def _tokens(results: Sequence[ResultRecord]) -> TokenTotals:
@@ -199,9 +203,15 @@ def _add_per_hour(out: _Side, items: CostItems, confidence: float, n_resamples: 
                                 n=len(seconds), per_hour=float(per_hour),
                                 per_hour_low=parallel * 3600.0 / slow,
                                 per_hour_high=parallel * 3600.0 / fast)
+    rates = sum((_d(item.usd_per_hour) for item in hourly), Decimal(0))
+    out.hourly = Decimal(0)
+    # each replicate of the mean latency gives one of the hourly cost per query
+    if rates > 0:  # a free endpoint's share does not move with its throughput
+        out.hourly_replicates = float(rates) * replicates / (3600.0 * parallel)
     for item in hourly:
         rate = _d(item.usd_per_hour)
         per_query = _q(rate / per_hour)
+        out.hourly += per_query
         out.model_part += per_query
         out.lines.append(CostLine(
             name=item.name, kind="per_hour", per_query_usd=float(per_query),
@@ -373,7 +383,9 @@ def analyse_roi(
             n=len(side.results), fixed_monthly_usd=float(fixed),
             one_off_usd=float(sum((_d(line.one_off_usd) for line in one_off
                                    if line.one_off_usd is not None), Decimal(0))),
-            throughput=side.throughput, tokens=_tokens(results))
+            throughput=side.throughput, tokens=_tokens(results),
+            hourly_per_query_usd=None if side.hourly is None or not side.measured
+            else float(side.hourly))
         if pq is not None and traffic is not None:
             total.monthly_usd = float(pq * traffic + fixed)
             if total.per_query_interval is not None:
@@ -399,6 +411,7 @@ def analyse_roi(
     src_reps, tgt_reps = replicates
     assert src_reps is not None and tgt_reps is not None
     out.savings_per_query_interval = _bootstrap_interval(src_reps - tgt_reps, confidence)
+    _throughput_interval(out, sides, (src_pq, tgt_pq), confidence)
     if traffic is None:
         out.payback_status = "needs_traffic" if requested else "not_requested"
         return out
@@ -418,6 +431,37 @@ def analyse_roi(
         out.payback_interval = (_payback(one_off_net, save_high)[0], _payback(one_off_net, save_low)[0])
     out.sensitivity = _sensitivity(d, fixed, one_off_net, traffic, sides[1].model_part, horizon)
     return out
+
+
+def _throughput_interval(out: RoiAnalysis, sides: Sequence[_Side],
+                         per_query: tuple[Decimal, Decimal], confidence: float) -> None:
+    """The interval of the target-vs-source difference that the measured throughputs allow.
+
+    A per-hour item's share of a query is ``usd_per_hour x mean latency / (3600 x P)``: it
+    is as uncertain as the mean latency. Each side's other parts are exact; its hourly part
+    takes the bootstrap replicates of its own mean latency (the sides resampled apart). The
+    relative interval is read from the replicates' ratio, so each bound is a difference that
+    some pair of throughputs in the intervals would give.
+    """
+    out.throughput_sides = [side.name for side in sides if side.hourly_replicates is not None]
+    if not out.throughput_sides:
+        return
+    totals = []
+    for side, pq in zip(sides, per_query, strict=True):
+        if side.hourly_replicates is None or side.hourly is None:
+            totals.append(np.full(1, float(pq)))
+        else:
+            totals.append(float(pq - side.hourly) + side.hourly_replicates)
+    size = max(len(t) for t in totals)
+    src, tgt = (np.resize(t, size) for t in totals)
+    tail = 100.0 * (1.0 - confidence) / 2
+    diff = tgt - src
+    out.diff_per_query_interval = (float(np.percentile(diff, tail)),
+                                   float(np.percentile(diff, 100 - tail)))
+    if np.all(src > 0):
+        pct = 100.0 * (tgt / src - 1.0)
+        out.diff_per_query_pct_interval = (float(np.percentile(pct, tail)),
+                                           float(np.percentile(pct, 100 - tail)))
 
 
 def _sensitivity(d: Decimal, fixed: Decimal, one_off: Decimal, traffic: int,

@@ -18,6 +18,8 @@ __all__ = [
     "SensitivityCell",
     "SideCosts",
     "Throughput",
+    "TimingConditions",
+    "TimingSide",
     "TokenTotals",
 ]
 
@@ -66,6 +68,40 @@ class Throughput(_Model):
     per_hour_high: float | None = None
 
 
+class TimingSide(_Model):
+    """When and under what load one run's compared calls were timed (None: not recorded).
+
+    ``timed_calls`` counts the answered, timed calls; ``interleaved_calls`` those made while
+    the run's calls started in rotation with the other run's (see
+    :mod:`agility.runner._timing`). ``load_1m_mean`` is the machine's 1-minute load average
+    over the sessions that made them, on ``cpus`` CPUs.
+    """
+
+    run: str
+    timed_calls: int = 0
+    interleaved_calls: int = 0
+    first_at: str | None = None
+    last_at: str | None = None
+    load_1m_mean: float | None = None
+    cpus: int | None = None
+    recorded: bool = False  # the run carries a timing record for these calls
+
+
+class TimingConditions(_Model):
+    """Whether both sides' calls were timed together, so load drift hit both alike.
+
+    ``interleaved`` holds when every timed call of both sides was made while the two runs'
+    calls started in rotation (agility migrate, the port's holdout scoring). A throughput
+    measured by two runs one after the other carries the load of two different windows:
+    a per-hour cost compared across them is not a difference between the models.
+    """
+
+    interleaved: bool
+    source: TimingSide
+    target: TimingSide
+    text: str
+
+
 class TokenTotals(_Model):
     """Tokens per answered call as the provider reported them (None: not reported).
 
@@ -102,6 +138,9 @@ class SideCosts(_Model):
     monthly_interval: tuple[float, float] | None = None
     one_off_usd: float = 0.0
     throughput: Throughput | None = None
+    #: the per-hour items' share of ``per_query_usd`` (spread over the measured throughput);
+    #: None when no per-hour item is priced on this side
+    hourly_per_query_usd: float | None = None
     tokens: TokenTotals | None = None
 
 
@@ -137,6 +176,16 @@ class RoiAnalysis(_Model):
     diff_per_query_usd: float | None = None  # target - source, all in
     diff_per_query_pct: float | None = None
     savings_per_query_interval: tuple[float, float] | None = None  # source - target
+    #: the sides whose cost per query includes a per-hour item spread over the throughput
+    #: the run measured: their costs move with the load the calls were timed under
+    throughput_sides: list[str] = Field(default_factory=list)
+    #: with throughput sides: the interval of the target's cost per query all in relative to
+    #: the source's (percent), from the uncertainty of each side's measured throughput (a
+    #: bootstrap of its mean latency; the other parts are exact), and the same in USD
+    diff_per_query_pct_interval: tuple[float, float] | None = None
+    diff_per_query_interval: tuple[float, float] | None = None
+    #: how the two runs were timed (None: not known, e.g. results given without their runs)
+    timing: TimingConditions | None = None
     monthly_savings_usd: float | None = None
     monthly_savings_interval: tuple[float, float] | None = None
     one_off_usd: float = 0.0

@@ -9,20 +9,40 @@ has nothing left to call leaves the rotation.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
+
+from agility.store import utc_now
 
 __all__ = ["Turnstile"]
 
 
 class Turnstile:
-    """Strict rotation of call starts between ``sides`` runs."""
+    """Strict rotation of call starts between ``sides`` runs.
 
-    def __init__(self, sides: int) -> None:
+    Args:
+        sides: how many runs take turns.
+        names: the runs' names, in side order (each run records which runs it was interleaved
+            with, and until when: see :mod:`agility.runner._timing`).
+    """
+
+    def __init__(self, sides: int, names: Sequence[str] | None = None) -> None:
         if sides < 1:
             raise ValueError("a turnstile needs at least one side")
+        if names is not None and len(names) != sides:
+            raise ValueError("a turnstile needs one name per side")
         self._order = list(range(sides))
         self._turn = 0
         self._changed = asyncio.Condition()
         self.starts: list[int] = []  # the order calls started in (for the record and tests)
+        self.names = list(names) if names is not None else [f"side {i}" for i in range(sides)]
+        #: when each side left the rotation (store timestamps), by side
+        self.left_at: dict[int, str] = {}
+
+    def partners(self, side: int) -> tuple[list[str], str | None]:
+        """The other sides' names, and the earliest time one of them left (None: none has)."""
+        others = [i for i in range(len(self.names)) if i != side]
+        left = [self.left_at[i] for i in others if i in self.left_at]
+        return [self.names[i] for i in others], min(left) if left else None
 
     async def enter(self, side: int) -> None:
         """Wait for ``side``'s turn to start a call, then pass the turn on."""
@@ -35,6 +55,7 @@ class Turnstile:
     async def leave(self, side: int) -> None:
         """``side`` will start no more calls: the others go on without it."""
         async with self._changed:
+            self.left_at.setdefault(side, utc_now())
             if side in self._order:
                 current = self._current()
                 self._order.remove(side)

@@ -38,6 +38,7 @@ from agility.runner._progress import RunProgress
 from agility.runner._setup import RunPlan, prepare_run
 from agility.runner._spans_price import span_pricer
 from agility.runner._tally import Tally
+from agility.runner._timing import TimingSession
 from agility.runner._turns import Conversation, History, Turns, conversations
 from agility.runner._writer import ResultWriter
 from agility.store import (
@@ -258,6 +259,7 @@ async def _arun(
     # stalls all calls in flight, which shows up as TTFT: objects that exist before the run
     # are frozen out of it for the run's duration (gc.unfreeze gives them back afterwards).
     gc.freeze()
+    timing = TimingSession(turnstile, side)
     try:
         if executor == "ray":
             assert model is not None  # arun_model always names one; systems are refused above
@@ -266,7 +268,7 @@ async def _arun(
                                          ray_address, masks, ray_masking)
         else:
             summary = await _execute(plan, ctx, concurrency, warmup, progress, turnstile,
-                                     side, own_history=history == "own")
+                                     side, own_history=history == "own", timing=timing)
         status = "finished"
         return summary
     except RunStopped as stopped:
@@ -282,6 +284,7 @@ async def _arun(
         try:
             store.update_run(plan.run.id, status=status, finished_at=utc_now())
             store.log_event(_finish_event(plan, status, summary))
+            timing.save(store, plan.run.name)  # when and how its calls were timed
         finally:  # a failed status write (a full disk) must not leave the lease held
             try:
                 store.release_lease(plan.run.id, plan.lease_owner)
@@ -471,7 +474,8 @@ async def _heartbeat(store: Store, plan: RunPlan, lost: asyncio.Event) -> None:
 
 async def _execute(plan: RunPlan, ctx: CallContext, concurrency: int, warmup: int,
                    progress: bool, turnstile: Turnstile | None = None,
-                   side: int = 0, own_history: bool = False) -> RunSummary:
+                   side: int = 0, own_history: bool = False,
+                   timing: TimingSession | None = None) -> RunSummary:
     run_id = plan.run.id
     started = time.perf_counter()
     tally = Tally()
@@ -506,6 +510,8 @@ async def _execute(plan: RunPlan, ctx: CallContext, concurrency: int, warmup: in
                                 error=not_sent)
         if turnstile is not None:
             await turnstile.enter(side)
+        if timing is not None:
+            timing.sample()
         return await call_example(ctx, sent, repeat_index)
 
     async def worker(bar: RunProgress) -> None:
@@ -645,7 +651,8 @@ async def arun_interleaved(jobs: Sequence[Mapping[str, Any]]) -> list[RunSummary
     Returns:
         The summaries, in the jobs' order.
     """
-    turnstile = Turnstile(len(jobs))
+    turnstile = Turnstile(len(jobs), [str(job.get("name", f"side {i}"))
+                                      for i, job in enumerate(jobs)])
     outcomes = await asyncio.gather(
         *((arun_system if "system" in job else arun_model)(
             **{**job, "turnstile": turnstile, "side": i}) for i, job in enumerate(jobs)),
