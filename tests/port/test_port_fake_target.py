@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from port_fixtures import HOLDOUT_MARK, golden_rows, shape_responder, write_golden
 
+from agility.compare import timing_conditions
 from agility.port import PortOptions, aport
 from agility.prompts import load_template
 from agility.store import Store
@@ -174,3 +175,29 @@ async def test_the_usd_budget_holds(golden: Path, legacy: Path, tmp_path: Path) 
         spent += sum(cost[(event.payload["run"], i)] or 0.0 for i in event.payload["ids"])
     assert "budget" in budget.stop_reason
     assert result.report.holdout["complete"] is True
+
+
+async def test_both_prompts_answer_the_holdout_interleaved(
+        golden: Path, legacy: Path, shape_server: FakeOpenAIServer, tmp_path: Path) -> None:
+    with Store(tmp_path / "s.db") as store:
+        result = await aport(_options(golden, legacy, shape_server, tmp_path / "p.yaml"),
+                             store=store)
+        runs = [store.require_run(name) for name in result.report.holdout["runs"]]
+        results = [store.results(run.id) for run in runs]
+        holdout_ids = {r["id"] for r in golden_rows() if r["split"] == "holdout"}
+        conditions = timing_conditions(
+            runs[0], [r for r in results[0] if r.example_id in holdout_ids],
+            runs[1], [r for r in results[1] if r.example_id in holdout_ids])
+    # the legacy prompt has a system message, the chosen plain layout none: the holdout's
+    # calls alternate between them (a neighbour swap allowed: two calls started one after
+    # the other may reach the server in either order), never one prompt running ahead
+    tail = ["system" in json.dumps(body["messages"][0]["role"])
+            for body in shape_server.requests[-20:]]
+    assert tail.count(True) == tail.count(False) == 10
+    lead = [tail[:i].count(True) - tail[:i].count(False) for i in range(21)]
+    assert max(abs(x) for x in lead) <= 2, tail
+    # each run recorded that its holdout calls were made in turn with the other's
+    last = [run.meta["timing_sessions"][-1] for run in runs]
+    assert last[0]["interleaved_with"] == [runs[1].name]
+    assert last[1]["interleaved_with"] == [runs[0].name]
+    assert conditions.interleaved, conditions.text

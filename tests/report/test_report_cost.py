@@ -56,3 +56,21 @@ def test_an_unmeasured_side_reads_not_measured_never_zero(tmp_store: Store) -> N
     # no payback, net or sensitivity figure is claimed for the target
     assert 'id="sensitivity"' not in html
     assert result.recommendation is None
+
+
+def test_reports_say_what_a_per_hour_cost_rests_on_and_how_the_runs_were_timed(
+        tmp_store: Store) -> None:
+    # runs stored without a timing record: not known to have been timed together
+    result = _comparison(tmp_store, 0.002)
+    roi = result.cost.roi
+    assert roi is not None and roi.throughput_sides == ["source", "target"]
+    assert roi.timing is not None and not roi.timing.interleaved
+    low, high = roi.diff_per_query_pct_interval or (0.0, 0.0)
+    html, markdown = render_html(result), render_markdown(result)
+    note = f"differs from the source's by {low:+.1f}% to {high:+.1f}%"
+    assert 'id="timing"' in html and note.replace("'", "&#x27;") in html and note in markdown
+    for text in (html, markdown):
+        assert "not timed together" in text and "no timing record" in text
+        assert "the cost criterion does not decide on the per-hour items" in text
+    cost = next(c for c in result.criteria_results if c.name == "cost")
+    assert cost.status == "inconclusive" and "load drift" in (cost.reason or "")

@@ -270,7 +270,7 @@ def _schedule_text(plan: Plan, store: Store, summaries: dict[Side, RunSummary],
         earlier = store.get_migration(plan.name)
         if earlier is not None and earlier.lineage.get("schedule"):
             return str(earlier.lineage["schedule"])  # how they ran when they ran
-        return "both runs were already stored when this migration started"
+        return ""  # both already stored (e.g. by the port): the runs' records say how
     if not all(calls_model):
         replayed = " and ".join(s for s, live in zip(("source", "target"), calls_model,
                                                      strict=True) if not live)
@@ -284,6 +284,17 @@ def _schedule_text(plan: Plan, store: Store, summaries: dict[Side, RunSummary],
                 f"were not interleaved, so a latency difference may include load drift")
     return ("the runs went one after the other (schedule: sequential); a latency difference "
             "may include load drift between them")
+
+
+def _stored_schedule(comparison: Comparison) -> str:
+    """How two runs stored before this migration were timed, from their timing records."""
+    timing = comparison.cost.roi.timing if comparison.cost.roi is not None else None
+    if timing is None:
+        return "both runs were already stored when this migration started"
+    if timing.interleaved:  # e.g. the port answers the holdout with both prompts in turn
+        return f"both runs were already stored when this migration started, {timing.text}"
+    return (f"both runs were already stored when this migration started, {timing.text}; a "
+            f"latency or throughput difference may include load drift")
 
 
 def _score_side(plan: Plan, side: Side, store: Store, on_progress: ScoreProgress | None,
@@ -548,6 +559,8 @@ def migrate(plan_path: str | Path, store: Store | None = None, progress: bool = 
             seed=plan.seed, traffic_per_month=plan.traffic_per_month,
             migration_cost_usd=plan.migration_cost_usd, costs=plan.costs,
             splits=plan.dataset.splits)
+        if not schedule:
+            schedule = _stored_schedule(comparison)
         comparison = comparison.model_copy(update={"scheduling": schedule})
         headline = _headline(comparison)
         lineage = {**_lineage(plan, dataset, store, comparison, retriever),

@@ -122,6 +122,44 @@ class Evaluator:
             out.append(worst_case_usd(self.price, request, self.extra_cost_usd))
         return out
 
+    async def _job(self, candidate: Candidate, ids: Sequence[str], phase: Phase
+                   ) -> tuple[dict[str, Any] | None, int]:
+        """The runner job answering the ``ids`` the candidate has not answered yet (cut to
+        what the budget allows, and reserved in the ledger), and how many were cut; None when
+        there is nothing to call."""
+        done = self.results(candidate)
+        todo = [i for i in ids if i not in done]
+        short = 0
+        if todo:
+            self.refresh()
+            worst = await self._worst_cases(candidate, todo)
+            fit = self.budget.take(worst, use_held=phase == "holdout")
+            short = len(todo) - fit
+            todo, worst = todo[:fit], worst[:fit]
+        if not todo:
+            return None, short
+        name = self.run_name(candidate)
+        self.ledger.reserve(name, todo, worst, phase)
+        self.calls_sent += len(todo)
+        price = self.options.price
+        job: dict[str, Any] = {
+            "dataset": self.dataset, "model": self.options.target,
+            "name": name, "store": self.store,
+            "provider_options": dict(self.options.target_options),
+            "template": candidate.template, "config": candidate.config,
+            "concurrency": self.options.concurrency, "timeout_s": self.options.timeout_s,
+            "resume": self.store.get_run(name) is not None, "retriever": self.retriever,
+            "price_input": None if price is None else price.input_per_mtok,
+            "price_output": None if price is None else price.output_per_mtok,
+            "splits": ("dev",) if phase == "search" else ("holdout",),
+            "example_ids": todo, "progress": False, "masks": self.masks}
+        system = self.options.system
+        if system is not None:  # the candidate prompt in the system: it retrieves (the same
+            # retriever) and calls the target through settings.generate
+            job.update(system=system, base_dir=self.options.system_dir,
+                       allow_outside=self.options.system_allow_outside)
+        return job, short
+
     async def run(self, candidate: Candidate, ids: Sequence[str], phase: Phase = "search",
                   *, metrics: Sequence[str] | None = None) -> int:
         """Answer and score ``ids`` with ``candidate`` (as many as the budget allows).
@@ -139,43 +177,38 @@ class Evaluator:
         Raises:
             UsageError: an id is not in the phase's split (a holdout id while searching).
         """
-        from agility.runner import arun_model, arun_system
+        return await self.run_together([candidate], ids, phase, metrics=metrics)
 
-        done = self.results(candidate)
-        todo = [i for i in ids if i not in done]
-        short = 0
-        if todo:
+    async def run_together(self, candidates: Sequence[Candidate], ids: Sequence[str],
+                           phase: Phase = "search", *,
+                           metrics: Sequence[str] | None = None) -> int:
+        """Answer and score ``ids`` with each candidate, their calls interleaved (A B A B).
+
+        Two candidates scored one after the other would be timed under the load of two
+        different windows; interleaved, load drift hits both alike (each run records it in
+        its ``timing_sessions``), so their latencies and throughputs compare the prompts.
+
+        Returns:
+            How many answers are missing over all candidates because the budget ran out.
+        """
+        from agility.runner import arun_interleaved, arun_model, arun_system
+
+        short, jobs = 0, []
+        for candidate in candidates:
+            job, cut = await self._job(candidate, ids, phase)
+            short += cut
+            if job is not None:
+                jobs.append(job)
+        if len(jobs) > 1:
+            await arun_interleaved(jobs)
+        elif jobs:
+            job = jobs[0]
+            await (arun_system(**job) if "system" in job else arun_model(**job))
+        if jobs:
             self.refresh()
-            worst = await self._worst_cases(candidate, todo)
-            fit = self.budget.take(worst, use_held=phase == "holdout")
-            short = len(todo) - fit
-            todo, worst = todo[:fit], worst[:fit]
-        if todo:
-            name = self.run_name(candidate)
-            self.ledger.reserve(name, todo, worst, phase)
-            self.calls_sent += len(todo)
-            price = self.options.price
-            job: dict[str, Any] = {
-                "name": name, "store": self.store,
-                "provider_options": dict(self.options.target_options),
-                "template": candidate.template, "config": candidate.config,
-                "concurrency": self.options.concurrency, "timeout_s": self.options.timeout_s,
-                "resume": self.store.get_run(name) is not None, "retriever": self.retriever,
-                "price_input": None if price is None else price.input_per_mtok,
-                "price_output": None if price is None else price.output_per_mtok,
-                "splits": ("dev",) if phase == "search" else ("holdout",),
-                "example_ids": todo, "progress": False, "masks": self.masks}
-            system = self.options.system
-            if system is None:
-                await arun_model(self.dataset, self.options.target, **job)
-            else:  # the candidate prompt in the system: it retrieves (the same retriever) and
-                # calls the target through settings.generate, so its answers are the system's
-                await arun_system(self.dataset, system, model=self.options.target,
-                                  base_dir=self.options.system_dir,
-                                  allow_outside=self.options.system_allow_outside, **job)
-            self.refresh()
-        if self.store.get_run(self.run_name(candidate)) is not None:
-            await self.score(candidate, metrics or [self.options.gated_metric])
+        for candidate in candidates:
+            if self.store.get_run(self.run_name(candidate)) is not None:
+                await self.score(candidate, metrics or [self.options.gated_metric])
         return short
 
     async def score(self, candidate: Candidate, metrics: Sequence[str]) -> None:

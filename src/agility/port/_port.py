@@ -8,7 +8,8 @@
    scoring needs. The holdout is locked meanwhile: no holdout row is sent to the target or the
    optimiser, and none is read to select (only the holdout's size is used, for the reserve).
 4. Score the source prompt and the chosen one on the holdout, once, with every metric, and on
-   the dev rows with every metric: the report shows dev against holdout for both.
+   the dev rows with every metric: the report shows dev against holdout for both. The two
+   answer the holdout interleaved (their calls start in turn), so load drift hits both alike.
 5. Write the chosen prompt (the format ``agility run --prompt`` reads, with its lineage), the
    JSON report and the HTML report, atomically, and record the port as an event.
 
@@ -369,9 +370,11 @@ async def _finish(options: PortOptions, store: Store, dataset: Any, ev: Evaluato
         warnings.append("the dataset has no holdout rows: the dev-vs-holdout gap is not "
                         "measured")
     short = 0
+    if holdout_ids:
+        # both prompts answer the holdout interleaved (A B A B), so load drift hits both
+        # alike: their latencies and throughputs (a per-hour cost) compare the prompts
+        short = await ev.run_together(sides, holdout_ids, "holdout", metrics=ev.metrics)
     for candidate in sides:
-        if holdout_ids:
-            short += await ev.run(candidate, holdout_ids, "holdout", metrics=ev.metrics)
         await ev.score(candidate, ev.metrics)
     if short:
         warnings.append(f"the budget ran out during the holdout scoring: {short} holdout "

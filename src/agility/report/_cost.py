@@ -105,6 +105,28 @@ def _throughput(costs: SideCosts) -> str | None:
             f"latency over {t.n} calls")
 
 
+def _drift_note(roi: RoiAnalysis) -> str | None:
+    """What the per-hour items' share rests on: the throughputs' interval and how the runs
+    were timed (None without a per-hour item)."""
+    if not roi.throughput_sides:
+        return None
+    text = f"The {' and '.join(roi.throughput_sides)}'s per-hour items rest on the measured " \
+           f"throughput"
+    if roi.diff_per_query_pct_interval is not None:
+        low, high = roi.diff_per_query_pct_interval
+        text += (f": the target's cost per query all in differs from the source's by "
+                 f"{low:+.1f}% to {high:+.1f}% ({_confidence(roi)} interval from the "
+                 f"throughputs)")
+    if roi.timing is None:
+        return text + ". How the runs were timed is not known: the cost criterion does not " \
+                      "decide on the per-hour items."
+    text += f". Source and target were {roi.timing.text}"
+    if not roi.timing.interleaved:
+        text += ("; load drift between the two windows may explain a difference, so the cost "
+                 "criterion does not decide on the per-hour items")
+    return text + "."
+
+
 def _roi_facts(roi: RoiAnalysis, cost_payback: str) -> list[tuple[str, str]]:
     """The ROI's figures as (label, text) rows."""
     conf = _confidence(roi)
@@ -186,6 +208,9 @@ def cost_model_html(c: Comparison, labels: tuple[str, str]) -> str:
     if any(text for _, text in throughput):
         out.append("<p>Throughput, measured (Little's law): " + "; ".join(
             f"{_e(label)}: {_e(text)}" for label, text in throughput if text) + ".</p>")
+    drift = _drift_note(roi)
+    if drift:
+        out.append(f'<p id="timing">{_e(drift)}</p>')
     out.append('<h3 id="roi">Return on the migration</h3>')
     out.append(_table(["", "figure"], [[_e(k), _e(v)] for k, v in
                                        _roi_facts(roi, payback_text(c.cost))], left=2))
@@ -244,6 +269,9 @@ def cost_model_markdown(c: Comparison) -> list[str]:
         text = _throughput(costs)
         if text:
             lines += ["", f"Throughput of the {label}, measured (Little's law): {_md(text)}."]
+    drift = _drift_note(roi)
+    if drift:
+        lines += ["", _md(drift)]
     lines += ["", "| ROI | |", "|---|---|"]
     lines += [_md_row([_md(k), _md(v)]) for k, v in _roi_facts(roi, payback_text(c.cost))]
     if roi.sensitivity:
