@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -59,21 +58,6 @@ def dataset(tmp_path: Path) -> Path:
     return path
 
 
-@pytest.fixture
-def serve() -> Iterator[Callable[..., FakeOpenAIServer]]:
-    servers: list[FakeOpenAIServer] = []
-
-    def start(ramp: Ramp) -> FakeOpenAIServer:
-        server = FakeOpenAIServer(ttft_for=ramp)
-        server.__enter__()
-        servers.append(server)
-        return server
-
-    yield start
-    for server in servers:
-        server.__exit__(None, None, None)
-
-
 def _job(dataset: Path, store: Store, server: FakeOpenAIServer, name: str, model: str,
          **extra: Any) -> dict[str, Any]:
     return {"dataset": dataset, "model": f"openai/{model}", "name": name, "store": store,
@@ -93,12 +77,12 @@ def _cost(store: Store, costs: Any = BOTH_HOURLY) -> tuple[CriterionResult, Crit
 
 @pytest.mark.parametrize("target_first", [False, True])
 def test_runs_timed_one_after_the_other_under_drift_never_decide_the_cost(
-        dataset: Path, tmp_path: Path, serve: Callable[..., FakeOpenAIServer],
+        dataset: Path, tmp_path: Path,
         target_first: bool) -> None:
     # the same model on both sides: any cost difference is the load's. Timed second, a side
     # is ~40% slower, so "costs more per query" followed the order the runs were made in
-    server = serve(Ramp())
-    with Store(tmp_path / f"s{target_first}.db") as store:
+    with FakeOpenAIServer(ttft_for=Ramp()) as server, \
+            Store(tmp_path / f"s{target_first}.db") as store:
         jobs = [_job(dataset, store, server, "src", "model-a"),
                 _job(dataset, store, server, "tgt", "model-a")]
         for job in (reversed(jobs) if target_first else jobs):
@@ -116,10 +100,10 @@ def test_runs_timed_one_after_the_other_under_drift_never_decide_the_cost(
 
 @pytest.mark.parametrize("target_first", [False, True])
 def test_interleaved_runs_under_the_same_drift_pass_alike_in_either_order(
-        dataset: Path, tmp_path: Path, serve: Callable[..., FakeOpenAIServer],
+        dataset: Path, tmp_path: Path,
         target_first: bool) -> None:
-    server = serve(Ramp())
-    with Store(tmp_path / f"i{target_first}.db") as store:
+    with FakeOpenAIServer(ttft_for=Ramp()) as server, \
+            Store(tmp_path / f"i{target_first}.db") as store:
         jobs = [_job(dataset, store, server, "src", "model-a"),
                 _job(dataset, store, server, "tgt", "model-b")]
         run_interleaved(list(reversed(jobs)) if target_first else jobs)
@@ -135,9 +119,9 @@ def test_interleaved_runs_under_the_same_drift_pass_alike_in_either_order(
 
 
 def test_interleaved_runs_still_fail_a_target_whose_endpoint_is_slower(
-        dataset: Path, tmp_path: Path, serve: Callable[..., FakeOpenAIServer]) -> None:
-    server = serve(Ramp(slower=("model-b",)))
-    with Store(tmp_path / "slow.db") as store:
+        dataset: Path, tmp_path: Path) -> None:
+    with FakeOpenAIServer(ttft_for=Ramp(slower=("model-b",))) as server, \
+            Store(tmp_path / "slow.db") as store:
         run_interleaved([_job(dataset, store, server, "src", "model-a"),
                          _job(dataset, store, server, "tgt", "model-b")])
         cost, roi, result = _cost(store)
@@ -150,13 +134,12 @@ def test_interleaved_runs_still_fail_a_target_whose_endpoint_is_slower(
 
 
 def test_a_difference_no_throughput_could_change_is_decided_without_interleaving(
-        dataset: Path, tmp_path: Path, serve: Callable[..., FakeOpenAIServer]) -> None:
+        dataset: Path, tmp_path: Path) -> None:
     # the source is a self-hosted endpoint plus tokens; the target an API priced per token
     # only and cheaper than the source's tokens alone: whatever the source's endpoint served
     # an hour, the target costs less, so the order the runs were made in cannot matter
-    server = serve(Ramp())
     hourly_source = parse_cost_items("per_hour: [{name: GPU, side: source, usd_per_hour: 2}]")
-    with Store(tmp_path / "proof.db") as store:
+    with FakeOpenAIServer(ttft_for=Ramp()) as server, Store(tmp_path / "proof.db") as store:
         run_model(**_job(dataset, store, server, "src", "model-a", price_input=2.0,
                          price_output=8.0))
         run_model(**_job(dataset, store, server, "tgt", "model-b", price_input=1.0,
@@ -169,10 +152,10 @@ def test_a_difference_no_throughput_could_change_is_decided_without_interleaving
 
 
 def test_token_priced_costs_keep_their_exact_comparison(
-        dataset: Path, tmp_path: Path, serve: Callable[..., FakeOpenAIServer]) -> None:
+        dataset: Path, tmp_path: Path) -> None:
     # no per-hour item: the same prices and tokens cost the same, timed apart or not
-    server = serve(Ramp())
-    with Store(tmp_path / "tokens.db") as store:
+    with FakeOpenAIServer(ttft_for=Ramp()) as server, \
+            Store(tmp_path / "tokens.db") as store:
         for name in ("src", "tgt"):
             run_model(**_job(dataset, store, server, name, "model-a", price_input=2.0,
                              price_output=8.0))

@@ -7,11 +7,10 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from tests.runner.conftest import FAST_RETRY, CountingServer
-
 from agility.compare import timing_conditions
 from agility.runner import RunSummary, run_interleaved
 from agility.store import Store
+from tests.runner.conftest import FAST_RETRY, CountingServer
 
 
 def test_a_run_records_one_timing_session_per_execution(
