@@ -83,3 +83,27 @@ def test_no_advice_without_traffic(tmp_store: Store) -> None:
     result = _compare(tmp_store, target={"cost": 0.0019}, traffic=None)
     assert result.recommendation is None
     assert result.cost.roi is not None and result.cost.roi.payback_status == "needs_traffic"
+
+
+def test_no_advice_on_a_per_hour_net_the_runs_were_not_timed_together_for(
+        tmp_store: Store) -> None:
+    # the same runs as the first test (which gets the advice), plus a host billed by the hour
+    # on both sides: its share follows each run's measured throughput, and these runs carry
+    # no record of having been timed together, so the net could be load drift's
+    from agility.compare import parse_cost_items
+
+    rows = [{"id": f"q{i:03d}", "source_prompt": "q", "ground_truth": "a"} for i in range(N)]
+    ds = save_dataset(tmp_store, rows)
+    _run(tmp_store, "src", ds)
+    _run(tmp_store, "tgt", ds, cost=0.0019)
+    for name in ("src", "tgt"):
+        run = tmp_store.require_run(name)
+        tmp_store.update_run(run.id, meta={**run.meta, "parallel_calls": 1})
+    result = compare_runs(tmp_store, "src", "tgt", n_resamples=500, traffic_per_month=100_000,
+                          migration_cost_usd=5_000.0, costs=parse_cost_items(
+                              "per_hour: [{name: host, side: both, usd_per_hour: 0.5}]"))
+    roi = result.cost.roi
+    assert roi is not None and roi.net_at_horizon_usd is not None
+    assert roi.net_at_horizon_usd < 0 and roi.throughput_sides == ["source", "target"]
+    assert roi.timing is not None and not roi.timing.interleaved
+    assert result.recommendation is None

@@ -10,7 +10,10 @@ The recommendation is given exactly when all three hold:
    the difference lying entirely below zero (a latency that was not measured shows no gain).
 3. **No payback within the horizon**: with the monthly traffic given and both sides' cost
    measured, the move is not neutral or positive within the horizon (the ROI criterion's
-   ``within_days``, else the playbook's 30): ``net_at_horizon_usd`` < 0.
+   ``within_days``, else the playbook's 30): ``net_at_horizon_usd`` < 0. When a side's cost
+   includes a per-hour item (spread over the throughput its run measured), the two runs must
+   have been timed together and even the high end of the net's interval must be below 0: a
+   net that load drift could explain is no reason to advise anything.
 
 When quality or speed did improve beyond noise, or the ROI could not be computed, no advice is
 given: the report's figures stand on their own.
@@ -92,6 +95,10 @@ def recommend(metrics: Sequence[MetricComparison], gated: Sequence[str], split: 
         The recommendation, or None.
     """
     if roi is None or roi.net_at_horizon_usd is None or roi.net_at_horizon_usd >= 0:
+        return None
+    if roi.throughput_sides and (roi.timing is None or not roi.timing.interleaved
+                                 or roi.net_at_horizon_interval is None
+                                 or roi.net_at_horizon_interval[1] >= 0):
         return None
     if not gated:
         return None
