@@ -273,7 +273,10 @@ class CorrectnessMetric(Metric):
     # 6: a gold stated as a change one way is not met by its size said the other way ("An
     #    increase of $54.1 million" against "decreased by $54.1 million"); "rose", "fell",
     #    "grew" name no quantity (a statement "It rose $54.1 million." is about the question)
-    version = "6"
+    # 7: an answer written to the gold's decimals is held to them when the gold ends in
+    #    zeros ("$0.12 per share" is not the gold "$0.10 per share"; a coarser "$0.1" still
+    #    rounds it)
+    version = "7"
     Options = CorrectnessOptions
     options: CorrectnessOptions
     requires = ("output", "ground_truth")

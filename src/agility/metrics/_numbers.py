@@ -262,9 +262,11 @@ def figures_match(answer: FinancialNumber, gold: FinancialNumber, *,
             and _may_rescale(answer, gold):
         factors = [1.0, *_unstated_scales(answer, gold)]
     # a gold written with trailing zeros ("$1577.00", "$8.70" in a table of two-decimal
-    # amounts) states the figure, not a precision of cents
+    # amounts) states the figure, not a precision of cents: a coarser answer ("$1,577") may
+    # round it; an answer written to the gold's decimals or finer is held to them ("$0.12" is
+    # not "$0.10")
     zeros = _trailing_zeros(gold.raw)
-    decimals = gold.decimals - zeros
+    decimals = gold.decimals - zeros if answer.decimals < gold.decimals else gold.decimals
     gold_has_decimals = ("." in gold.raw and zeros < _fraction_digits(gold.raw)) or (
         decimals > 0 and not gold.scale_explicit)
     for factor in factors:

@@ -335,7 +335,9 @@ class ContextPrecision(_RagMetric):
     # 3: the support check reads figures as correctness v5 does (a year in parentheses is no
     #    figure; an unstated scale is read upward only; a reference written out in full takes
     #    no scale)
-    version = "3"
+    # 4: a figure written to a reference's own decimals is held to them, trailing zeros
+    #    included ("$0.12" does not state "$0.10"; see figures_match)
+    version = "4"
     requires = ("contexts",)
     _judge_class = _PrecisionJudge
 
@@ -379,7 +381,9 @@ class ContextRecall(_RagMetric):
     # 3: the support check reads figures as correctness v5 does (a year in parentheses is no
     #    figure; an unstated scale is read upward only; a reference written out in full takes
     #    no scale)
-    version = "3"
+    # 4: a figure written to a reference's own decimals is held to them, trailing zeros
+    #    included ("$0.12" does not state "$0.10"; see figures_match)
+    version = "4"
     requires = ("contexts", "ground_truth")
     _judge_class = _RecallJudge
 
@@ -430,7 +434,8 @@ class HitRate(_RagMetric):
     """
 
     # 2: the support check reads figures as correctness v5 does (see context_precision)
-    version = "2"
+    # 3: trailing zeros of a reference's figure held (see context_precision's version 4)
+    version = "3"
     kind = "deterministic"
     Options = RetrievalOptions
     requires = ("contexts",)
@@ -458,7 +463,8 @@ class MeanReciprocalRank(_RagMetric):
     """
 
     # 2: the support check reads figures as correctness v5 does (see context_precision)
-    version = "2"
+    # 3: trailing zeros of a reference's figure held (see context_precision's version 4)
+    version = "3"
     kind = "deterministic"
     Options = RetrievalOptions
     requires = ("contexts",)
