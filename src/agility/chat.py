@@ -185,6 +185,11 @@ class ChatRequest(BaseModel):
     ``tools`` the model may call; ``tool_choice`` is ``auto`` (the provider's default when
     tools are given), ``none``, ``required`` (some tool) or one tool's name (that tool).
     Both are left out of a dump when unset.
+
+    ``prompt_format`` is ``chat`` (the messages go through the model's chat template) or
+    ``text``: one user message whose content is the whole prompt, sent as raw text for the
+    model to continue (a completions API: what a base model, or a GGUF without a chat
+    template, is trained on). Left out of a dump when ``chat``, so cache keys stay as they were.
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -193,6 +198,21 @@ class ChatRequest(BaseModel):
     config: GenerationConfig = Field(default_factory=GenerationConfig)
     tools: list[ToolSpec] = Field(default_factory=list, exclude_if=_empty)
     tool_choice: str | None = Field(default=None, exclude_if=_none)
+    prompt_format: Literal["chat", "text"] = Field(default="chat",
+                                                   exclude_if=lambda v: v == "chat")
+
+    @property
+    def text(self) -> str:
+        """The raw prompt of a ``text`` request (its one user message)."""
+        return self.messages[0].content if self.messages else ""
+
+    @model_validator(mode="after")
+    def _one_text(self) -> ChatRequest:
+        if self.prompt_format == "text" and (
+                len(self.messages) != 1 or self.messages[0].role != "user" or self.tools):
+            raise ValueError("a text prompt is one user message without tools (the raw text "
+                             "the model continues)")
+        return self
 
     @model_validator(mode="after")
     def _known_tool(self) -> ChatRequest:

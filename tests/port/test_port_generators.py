@@ -95,6 +95,22 @@ def test_a_small_model_gets_plain_layouts_first_and_no_prose_instructions() -> N
     assert all(c.spec.config == c.config for c in made)
 
 
+def test_a_target_with_a_completions_api_gets_a_raw_text_candidate_first() -> None:
+    gemma = detect_family("llamacpp/gemma3-270m")
+    made = rules_candidates(_source(), gemma, answer_shape(GOLDS), None, has_context=True,
+                            text=True)
+    assert [c.label for c in made] == ["rules-text", "rules-bare", "rules-plain", "rules-fit"]
+    raw = made[0].spec
+    assert raw.format == "text" and raw.system is None and raw.messages[0].content == (
+        "Context:\n{{ context }}\n\nQuestion: {{ question }}\nAnswer:")
+    assert all(c.spec.format == "chat" for c in made[1:])
+    assert made[0].id != made[1].id  # the same words sent another way: another candidate
+    # a large model without markup echoes keeps its chat layouts only
+    gpt = rules_candidates(_source(), detect_family("openai/gpt-4o"), answer_shape(GOLDS), None,
+                           has_context=True, text=True)
+    assert all(c.spec.format == "chat" for c in gpt)
+
+
 def test_layouts_follow_the_family() -> None:
     shape = answer_shape(GOLDS)
     claude = rules_candidates(_source(), detect_family("anthropic/claude-3-5-haiku-latest"),

@@ -68,3 +68,38 @@ async def test_openai_provider_against_real_llama_cpp_server(llama_server: str) 
     else:
         assert completion.output_tokens is not None and 0 < completion.output_tokens <= 8
     assert completion.request_id
+
+
+TEXT_REQUEST = ChatRequest(
+    messages=[Message(role="user", content="Cash was $5.0 million in 2024.\nQuestion: What was "
+                                           "cash in 2024?\nAnswer:")],
+    config=GenerationConfig(max_tokens=8, temperature=0.0, seed=1, stop=["\n"]),
+    prompt_format="text")
+
+
+@pytest.mark.slow
+async def test_a_text_prompt_is_continued_without_a_chat_template() -> None:
+    provider = get_provider("llamacpp/gemma3-270m", n_ctx=512)
+    completion = await provider.complete(TEXT_REQUEST)
+    llm, lock = load_model(provider.model_path(), n_ctx=512)  # type: ignore[attr-defined]
+    kwargs = provider.build_kwargs(TEXT_REQUEST, llm.chat_format)  # type: ignore[attr-defined]
+    assert "messages" not in kwargs and kwargs["prompt"] == TEXT_REQUEST.text
+    with lock:
+        reference = llm.create_completion(**{**kwargs, "stream": False})
+    # the prompt's own tokens only (no <start_of_turn> markup around them)
+    assert completion.input_tokens == reference["usage"]["prompt_tokens"] == \
+        len(llm.tokenize(TEXT_REQUEST.text.encode()))
+    assert completion.text == reference["choices"][0]["text"]
+    assert "$5.0 million" in completion.text
+    assert completion.ttft_ms is not None and 0 < completion.ttft_ms <= completion.latency_ms
+
+
+@pytest.mark.slow
+async def test_a_text_prompt_goes_to_the_real_servers_completions_route(
+        llama_server: str) -> None:
+    provider = get_provider("openai/gemma3-270m", base_url=llama_server)
+    completion = await provider.complete(TEXT_REQUEST)
+    await provider.aclose()
+    assert "$5.0 million" in completion.text and "\n" not in completion.text
+    assert completion.finish_reason in ("stop", "length")
+    assert completion.ttft_ms is not None and completion.ttft_ms <= completion.latency_ms

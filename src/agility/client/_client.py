@@ -154,6 +154,10 @@ class Client:
             raise UsageError(f"provider {self.provider.name} does not pass tools to the model "
                              f"yet (an openai/ endpoint does: OpenAI, vLLM, Ollama, the "
                              f"llama.cpp server)", argument="tools")
+        if request.prompt_format == "text" and not self.provider.supports_text:
+            raise UsageError(f"provider {self.provider.name} has no completions API for a text "
+                             f"prompt (format: text); openai/ endpoints (vLLM, the llama.cpp "
+                             f"server, Ollama) and llamacpp/ have one", argument="prompt_format")
 
     def _record(self, trace: Trace, request: ChatRequest, outcome: CallOutcome,
                 started: float) -> None:

@@ -26,6 +26,7 @@ from typing import Any
 
 from agility.chat import ChatRequest
 from agility.errors import SystemCallError
+from agility.prompts import prompt_format
 from agility.retrieval import EmbeddingRetriever, Retriever
 from agility.systems import SystemAnswer, SystemSettings
 from agility.trace import span
@@ -81,6 +82,7 @@ async def answer(example: Any, settings: SystemSettings) -> SystemAnswer:
     if settings.template is not None:
         config = config.merged(settings.template.config)
     request = ChatRequest(messages=settings.messages(example, found.contexts),
-                          config=config.merged(settings.config), tools=example.tools())
+                          config=config.merged(settings.config), tools=example.tools(),
+                          prompt_format=prompt_format(settings.template, example))
     completion = await settings.generate(request, name="generate", example_id=example.id)
     return SystemAnswer(output=completion.text, contexts=list(found.contexts))

@@ -22,6 +22,7 @@ from agility.port._budget import Budget, Ledger, worst_case_usd
 from agility.port._candidate import Candidate, CandidateScore
 from agility.port._options import PortOptions
 from agility.pricing import Price, load_price_table, resolve_price
+from agility.prompts import prompt_format
 from agility.providers import get_provider
 from agility.retrieval import Retriever
 from agility.runner._call import RunMasks
@@ -76,6 +77,8 @@ class Evaluator:
 
     def _price(self) -> Price | None:
         provider = get_provider(self.options.target, self.options.target_options)
+        #: whether the target takes a text prompt (a completions API)
+        self.supports_text = provider.supports_text
         price = self.options.price
         return resolve_price(load_price_table(), provider.name, provider.model,
                              region=getattr(provider.options, "region", None),
@@ -118,7 +121,8 @@ class Evaluator:
             config = example.generation_config.merged(candidate.template.config).merged(
                 candidate.config)
             request = ChatRequest(messages=candidate.template.render(example, contexts),
-                                  config=config)
+                                  config=config,
+                                  prompt_format=prompt_format(candidate.template, example))
             out.append(worst_case_usd(self.price, request, self.extra_cost_usd))
         return out
 

@@ -14,7 +14,12 @@ holdout's), the rules build:
 - ``rules-plain``: a plain completion layout (instructions, context, ``Question:``,
   ``Answer:``), what base models and mismatched chat formats handle best;
 - ``rules-bare`` (small models only): the plain layout without instructions, which a small
-  base model tends to echo rather than follow (few-shot pairs then show the answer's form).
+  base model tends to echo rather than follow (few-shot pairs then show the answer's form);
+- ``rules-text`` (when the target has a completions API, for a small model or answers that
+  echoed foreign markup): the plain layout as a ``format: text`` prompt, raw text the model
+  continues without any chat template (a small model: without instructions). ``rules-plain``
+  still goes through the chat template as one user message; a base model, or a GGUF without
+  a chat template, was trained on raw text.
 
 For a small model the source's own instructions are not laid out again (long prose is what it
 echoes): its candidates are ``rules-bare``, ``rules-plain`` and ``rules-fit``.
@@ -160,7 +165,8 @@ def _layout(family: Family, layout: str, instructions: str, has_context: bool,
 
 
 def rules_candidates(source: Candidate, family: Family, shape: AnswerShape,
-                     echo: FormatEcho | None, has_context: bool) -> list[Candidate]:
+                     echo: FormatEcho | None, has_context: bool, *,
+                     text: bool = False) -> list[Candidate]:
     """The rules' candidates for porting ``source`` to ``family`` (see the module docstring).
 
     Args:
@@ -169,6 +175,7 @@ def rules_candidates(source: Candidate, family: Family, shape: AnswerShape,
         shape: the dev golds' shape.
         echo: chat markup the source prompt's answers echoed on the target, if looked for.
         has_context: whether the prompt shows documents (``{{ context }}``).
+        text: whether the target takes a ``format: text`` prompt (a completions API).
 
     Returns:
         The candidates, most promising first for this family (plain first when the answers
@@ -192,21 +199,30 @@ def rules_candidates(source: Candidate, family: Family, shape: AnswerShape,
         layouts.append(("rules-compact", native, compact, "compact instructions"))
     layouts.append(("rules-plain", "plain", compact,
                     "compact instructions, plain completion layout"))
+    foreign = echo is not None and echo.found and echo.foreign
+    if text and (family.small or foreign):
+        layouts.append(("rules-text", "text", "" if family.small else compact,
+                        "no instructions, raw text" if family.small
+                        else "compact instructions, raw text"))
     made = []
-    for label, layout, text, what in layouts:
-        system, messages = _layout(family, layout, text, has_context)
+    for label, layout, words, what in layouts:
+        system, messages = _layout(family, "plain" if layout == "text" else layout, words,
+                                   has_context)
         new = spec.model_copy(update={"name": f"{spec.name}-{label.removeprefix('rules-')}",
                                       "system": system, "messages": messages,
-                                      "few_shot": [], "few_shot_select": None})
+                                      "few_shot": [], "few_shot_select": None,
+                                      "format": "text" if layout == "text" else "chat"})
         where = {"xml": "XML-tagged sections", "markdown": "Markdown sections",
                  "chat": "the system message" if family.system_role
                  else "the first user turn (no system role)",
-                 "plain": "one user message"}[layout]
+                 "plain": "one user message",
+                 "text": "a text prompt for the completions API, no chat template"}[layout]
         made.append(Candidate(label, "rules", new, config, parent=source.id,
                               note=f"{what} in {where} ({family.name}); {fit_note}"))
-    foreign = echo is not None and echo.found and echo.foreign
     if foreign or family.small:
-        # a plain layout first: what a mismatched chat format or a small model handles best
-        made.sort(key=lambda c: c.label not in ("rules-plain", "rules-bare"))
+        # raw text, then a plain layout first: what a mismatched chat format or a small
+        # model handles best
+        made.sort(key=lambda c: (c.label != "rules-text",
+                                 c.label not in ("rules-plain", "rules-bare")))
         return made + out
     return out + made

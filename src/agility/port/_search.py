@@ -184,7 +184,8 @@ async def run_search(ev: Evaluator, options: PortOptions, source: Candidate, *, 
             f"family's format; preferring a plain layout and stopping at the markup")
     if "rules" in generators:
         round_ = s.open_round("rules")
-        for candidate in rules_candidates(source, family, shape, echo, has_context):
+        for candidate in rules_candidates(source, family, shape, echo, has_context,
+                                          text=ev.supports_text):
             if not await s.try_candidate(candidate, round_):
                 break
         s.close_round(round_)

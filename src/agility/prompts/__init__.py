@@ -13,7 +13,13 @@ from agility.prompts._spec import (
     load_prompt_spec,
     load_template,
 )
-from agility.prompts._template import HIDDEN_FIELDS, FewShotSelect, PromptTemplate
+from agility.prompts._template import (
+    HIDDEN_FIELDS,
+    FewShotSelect,
+    PromptFormat,
+    PromptTemplate,
+    prompt_format,
+)
 
 __all__ = [
     "HIDDEN_FIELDS",
@@ -21,10 +27,12 @@ __all__ = [
     "FewShotSelect",
     "MessageSpec",
     "NearestShots",
+    "PromptFormat",
     "PromptSpec",
     "PromptTemplate",
     "dump_prompt",
     "load_prompt_spec",
     "load_template",
+    "prompt_format",
     "same_question",
 ]

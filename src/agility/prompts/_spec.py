@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from agility._yaml_config import load_yaml, read_config_text, validate_yaml
 from agility.chat import GenerationConfig
 from agility.errors import ConfigError
-from agility.prompts._template import FewShotSelect, PromptTemplate, TemplateFile
+from agility.prompts._template import FewShotSelect, PromptFormat, PromptTemplate, TemplateFile
 
 __all__ = ["KNOWN_VARIABLES", "MessageSpec", "PromptSpec", "dump_prompt", "load_prompt_spec",
            "load_template"]
@@ -51,6 +51,7 @@ class PromptSpec(BaseModel):
     messages: list[MessageSpec] = Field(min_length=1)
     config: GenerationConfig | None = None
     lineage: dict[str, Any] | None = None
+    format: PromptFormat = "chat"
 
     def template(self, path: str | Path | None = None) -> PromptTemplate:
         """The compiled template.
@@ -61,7 +62,7 @@ class PromptSpec(BaseModel):
         return PromptTemplate(self.name, [(m.role, m.content) for m in self.messages],
                               version=self.version, system=self.system, few_shot=self.few_shot,
                               path=path, few_shot_select=self.few_shot_select,
-                              config=self.config, lineage=self.lineage)
+                              config=self.config, lineage=self.lineage, format=self.format)
 
     def sources(self) -> list[str]:
         """Every Jinja2 source of the prompt (system first)."""
@@ -105,7 +106,7 @@ def load_prompt_spec(path: str | Path) -> PromptSpec:
                       few_shot_select=spec.few_shot_select,
                       messages=[MessageSpec(role=m.role, content=m.content)
                                 for m in spec.messages],
-                      config=spec.config, lineage=spec.lineage)
+                      config=spec.config, lineage=spec.lineage, format=spec.format)
 
 
 def load_template(path: str | Path) -> PromptTemplate:
@@ -145,6 +146,8 @@ def dump_prompt(spec: PromptSpec, header: str = "") -> str:
     Loading the text back gives a template with the same hash as ``spec.template()``.
     """
     data: dict[str, Any] = {"name": spec.name, "version": spec.version}
+    if spec.format != "chat":
+        data["format"] = spec.format
     if spec.system is not None:
         data["system"] = spec.system
     if spec.few_shot:

@@ -15,7 +15,8 @@ or a plain ``.j2``/``.txt`` file, which becomes one user message. Variables: ``q
 its answer), ``few_shot`` and ``metadata``. Few-shot pairs are inserted as user/assistant turns
 after the system messages unless a message uses ``few_shot`` itself.
 
-Three optional keys make a file self-contained for the model it was written (or ported) for:
+Three optional keys make a file self-contained for the model it was written (or ported) for
+(and ``format``, below):
 
 - ``few_shot_select: {strategy: nearest, k: 2}``: ``few_shot`` is a pool, and each example gets
   the ``k`` pairs whose ``key`` (default: their ``question``) is nearest to its question by the
@@ -25,6 +26,14 @@ Three optional keys make a file self-contained for the model it was written (or 
   settings given with a run override them, and they override a row's own;
 - ``lineage``: where the prompt came from (``agility port`` records its parent's hash, the
   dataset, the target, the optimiser and the seed); kept for the record, never rendered.
+
+``format: text`` makes the prompt raw text for the model to continue instead of chat messages
+(a completions API, without the model's chat template: what a base model, or a GGUF that
+carries no chat template, was trained on). Its ``messages`` are one user message; the system
+text opens the prompt, and each few-shot pair follows as its ``question`` then its ``answer``
+(``Question: ...\nAnswer:`` then `` $1.2 billion``), each block separated by a blank line.
+Providers with a completions API take it (``openai/``: ``/v1/completions``; ``llamacpp/``);
+others refuse it before any call.
 
 The answer (``ground_truth``, ``source_output``) is never visible to a template: referring to it
 is an error, so a prompt cannot leak what it is graded against.
@@ -50,7 +59,11 @@ from agility.chat import GenerationConfig, Message
 from agility.errors import ConfigError
 from agility.prompts._sandbox import RenderLimitExceeded, bounded_environment, render_bounded
 
-__all__ = ["HIDDEN_FIELDS", "FewShotSelect", "PromptTemplate", "TemplateFile"]
+__all__ = ["HIDDEN_FIELDS", "FewShotSelect", "PromptFormat", "PromptTemplate", "TemplateFile",
+           "prompt_format"]
+
+#: how a prompt goes to the model: chat messages, or one raw text a completions API continues
+PromptFormat = Literal["chat", "text"]
 
 #: example fields a template may never see: they hold the answer being graded
 HIDDEN_FIELDS = frozenset({"ground_truth", "source_output", "expected_output", "answer",
@@ -100,6 +113,7 @@ class TemplateFile(BaseModel):
     messages: list[_MessageSpec] = Field(min_length=1)
     config: GenerationConfig | None = None
     lineage: dict[str, Any] | None = None
+    format: PromptFormat = "chat"
 
 
 class PromptTemplate:
@@ -116,17 +130,27 @@ class PromptTemplate:
             showing them all.
         config: the generation settings the prompt was written for (a run's own override them).
         lineage: where the prompt came from; recorded, never rendered, not in :attr:`hash`.
+        format: ``chat`` (messages) or ``text`` (one raw prompt for a completions API; see
+            the module docstring).
 
     Raises:
-        ConfigError: a message is not valid Jinja2 (names the file, message and line).
+        ConfigError: a message is not valid Jinja2 (names the file, message and line), or a
+            ``text`` prompt has other messages than one user message.
     """
 
     def __init__(self, name: str, messages: Sequence[tuple[str, str]], *, version: str = "1",
                  system: str | None = None, few_shot: Sequence[dict[str, str]] = (),
                  path: str | Path | None = None, few_shot_select: FewShotSelect | None = None,
                  config: GenerationConfig | None = None,
-                 lineage: dict[str, Any] | None = None) -> None:
+                 lineage: dict[str, Any] | None = None, format: PromptFormat = "chat") -> None:
         self.name, self.version, self.path = name, version, Path(path) if path else None
+        if format not in ("chat", "text"):
+            raise ConfigError(f"{self.where}: format: '{format}' is not one of chat, text.")
+        if format == "text" and [role for role, _ in messages] != ["user"]:
+            raise ConfigError(f"{self.where}: messages: a format: text prompt is one user "
+                              f"message (the raw text the model continues); the system text "
+                              f"and few-shot pairs are put before it.")
+        self.format: PromptFormat = format
         self.few_shot_select, self.config = few_shot_select, config
         self.lineage = dict(lineage or {})
         specs = ([("system", system)] if system is not None else []) + list(messages)
@@ -160,6 +184,8 @@ class PromptTemplate:
             parts += (("few_shot_select", self.few_shot_select.model_dump()),)
         if self.config is not None:
             parts += (("config", self.config.model_dump(mode="json", exclude_unset=True)),)
+        if self.format != "chat":
+            parts += (("format", self.format),)
         return hashlib.sha256(repr(parts).encode()).hexdigest()
 
     def _compile(self, label: str, source: str) -> Any:
@@ -192,6 +218,8 @@ class PromptTemplate:
         """
         shots = self._shots_for(example)
         variables = _variables(example, contexts, shots)
+        if self.format == "text":
+            return [Message(role="user", content=self._render_text(shots, variables))]
         out: list[Message] = []
         for index, (role, compiled) in enumerate(self._compiled):
             if self._inline_few_shot and role != "system" and not any(
@@ -202,6 +230,16 @@ class PromptTemplate:
             text = self._render_one(index, compiled, variables)
             out.append(Message.model_validate({"role": role, "content": text}))
         return out
+
+    def _render_text(self, shots: list[dict[str, str]], variables: dict[str, Any]) -> str:
+        """The raw prompt: the system text, the few-shot pairs (question, then answer after a
+        space), then the user message, each a block of its own."""
+        blocks: list[str] = []
+        for index, (role, compiled) in enumerate(self._compiled):
+            if role == "user" and self._inline_few_shot:
+                blocks += [f"{s['question'].rstrip()} {s['answer'].strip()}" for s in shots]
+            blocks.append(self._render_one(index, compiled, variables).strip("\n"))
+        return "\n\n".join(b for b in blocks if b)
 
     def _shots_for(self, example: Any) -> list[dict[str, str]]:
         """The few-shot pairs shown with ``example``: all of them, or its nearest ``k``."""
@@ -239,6 +277,21 @@ class PromptTemplate:
             raise ConfigError(f"{self.where}: {self._labels[index]}:{_line(exc)} the template "
                               f"failed while rendering ({_describe(exc)}).") from None
 
+
+def prompt_format(template: PromptTemplate | None, example: Any) -> PromptFormat:
+    """How ``template`` sends its prompt (``chat`` without a template).
+
+    Raises:
+        ConfigError: a ``text`` prompt for a row that offers the model tools (a completions
+            API has no tools).
+    """
+    if template is None:
+        return "chat"
+    if template.format == "text" and example.tools():
+        raise ConfigError(f"{template.where}: format: text cannot offer the model the tools of "
+                          f"row {example.id} (a completions API takes no tools); use a chat "
+                          f"prompt for rows with tools")
+    return template.format
 
 def _describe(exc: BaseException) -> str:
     text = str(exc).splitlines()[0][:200] if str(exc) else ""

@@ -97,6 +97,9 @@ class Provider(abc.ABC):
     #: True when the adapter sends a request's ``tools`` and reads the calls back
     #: (``Completion.tool_calls``); a request with tools to any other provider is refused
     supports_tools: ClassVar[bool] = False
+    #: True when the adapter sends a ``text`` request (``ChatRequest.prompt_format``) as raw
+    #: text for the model to continue (a completions API); any other provider refuses one
+    supports_text: ClassVar[bool] = False
 
     def __init__(self, model: str, options: ProviderOptions | Mapping[str, Any] | None = None,
                  **more: Any) -> None:

@@ -284,6 +284,7 @@ class LlamaCppProvider(Provider):
     options: LlamaCppOptions
     local = True
     max_parallel_calls = 1  # one model, one lock: calls take turns
+    supports_text = True  # a text prompt goes to create_completion, without a chat template
 
     def __init__(self, model: str, options: LlamaCppOptions | Mapping[str, Any] | None = None,
                  **more: Any) -> None:
@@ -307,12 +308,17 @@ class LlamaCppProvider(Provider):
                           seed=self.seed, chat_format=self.chat_format)
 
     def build_kwargs(self, request: ChatRequest, chat_format: str | None) -> dict[str, Any]:
-        """``create_chat_completion`` keyword arguments for ``request``."""
+        """``create_chat_completion`` keyword arguments for ``request`` (``create_completion``
+        ones, with ``prompt``, for a text request)."""
         config = request.config
-        messages = [{"role": m.role, "content": m.content} for m in request.messages]
-        if chat_format == "gemma":
-            messages = _fold_system(messages)
-        kwargs: dict[str, Any] = {"messages": messages, "stream": True}
+        kwargs: dict[str, Any] = {"stream": True}
+        if request.prompt_format == "text":
+            kwargs["prompt"] = request.text
+        else:
+            messages = [{"role": m.role, "content": m.content} for m in request.messages]
+            if chat_format == "gemma":
+                messages = _fold_system(messages)
+            kwargs["messages"] = messages
         for field in ("temperature", "top_p", "max_tokens", "stop"):
             value = getattr(config, field)
             if value is not None:
@@ -384,12 +390,14 @@ def _generate(llm: Any, lock: threading.Lock, kwargs: dict[str, Any],
             raise ProviderError("the call was cancelled before the model was free",
                                 provider="llamacpp")
         watch.start = time.perf_counter()  # waiting for the lock is queueing, not latency
-        for chunk in llm.create_chat_completion(**kwargs):
+        text_prompt = "prompt" in kwargs
+        generate = llm.create_completion if text_prompt else llm.create_chat_completion
+        for chunk in generate(**kwargs):
             if cancelled.is_set():
                 break
             chunk_id = chunk_id or chunk.get("id")
             choice = chunk["choices"][0]
-            content = choice["delta"].get("content")
+            content = choice.get("text") if text_prompt else choice["delta"].get("content")
             if content:
                 watch.mark_first_token()
                 parts.append(content)

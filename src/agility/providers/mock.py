@@ -57,6 +57,7 @@ class MockProvider(Provider):
     Options = MockOptions
     options: MockOptions
     local = True
+    supports_text = True  # echo answers a text prompt as it answers a chat one
 
     def __init__(self, model: str, options: MockOptions | Mapping[str, Any] | None = None,
                  **more: Any) -> None:

@@ -99,6 +99,7 @@ class OpenAIProvider(HeaderCredentials, Provider):
     Options = OpenAIOptions
     options: OpenAIOptions
     supports_tools = True
+    supports_text = True  # a text prompt goes to /completions (vLLM, llama.cpp, Ollama)
 
     def __init__(self, model: str, options: OpenAIOptions | Mapping[str, Any] | None = None,
                  **more: Any) -> None:
@@ -130,19 +131,25 @@ class OpenAIProvider(HeaderCredentials, Provider):
     @property
     def url(self) -> str:
         """The chat completions URL."""
+        return self.url_for("chat")
+
+    def url_for(self, prompt_format: str) -> str:
+        """The chat completions URL, or the (legacy) completions one for a ``text`` prompt."""
+        path = "completions" if prompt_format == "text" else "chat/completions"
         if self.azure_api_version and "/deployments/" not in self.base_url:
-            return f"{self.base_url}/openai/deployments/{self.model}/chat/completions"
-        return f"{self.base_url}/chat/completions"
+            return f"{self.base_url}/openai/deployments/{self.model}/{path}"
+        return f"{self.base_url}/{path}"
 
     def build_body(self, request: ChatRequest) -> dict[str, Any]:
-        """The JSON body for ``request`` (streaming, usage requested)."""
+        """The JSON body for ``request`` (streaming, usage requested): Chat Completions, or
+        Completions with ``prompt`` for a ``text`` request."""
         config = request.config
-        body: dict[str, Any] = {
-            "model": self.model,
-            "messages": [_message(m) for m in request.messages],
-            "stream": True,
-            "stream_options": {"include_usage": True},
-        }
+        body: dict[str, Any] = {"model": self.model}
+        if request.prompt_format == "text":
+            body["prompt"] = request.text
+        else:
+            body["messages"] = [_message(m) for m in request.messages]
+        body.update({"stream": True, "stream_options": {"include_usage": True}})
         if request.tools:
             body["tools"] = [{"type": "function", "function": t.model_dump(exclude_none=True)}
                              for t in request.tools]
@@ -219,7 +226,8 @@ class OpenAIProvider(HeaderCredentials, Provider):
         watch = Stopwatch()
         try:
             async with self._get_session().post(
-                    self.url, data=orjson.dumps(self.build_body(request)),
+                    self.url_for(request.prompt_format),
+                    data=orjson.dumps(self.build_body(request)),
                     headers=self._headers(api_key), params=params, proxy=proxy,
                     proxy_auth=proxy_auth, trace_request_ctx=watch) as response:
                 stream.request_id = _header_request_id(response.headers)
@@ -269,7 +277,7 @@ class OpenAIProvider(HeaderCredentials, Provider):
         for _ in range(2):
             try:
                 async with self._get_session().post(
-                        self.url, data=json.dumps(body).encode(),
+                        self.url_for(request.prompt_format), data=json.dumps(body).encode(),
                         headers=self._headers(api_key), params=params, proxy=proxy,
                         proxy_auth=proxy_auth, trace_request_ctx=Stopwatch()) as response:
                     answer = await response.read()
@@ -428,7 +436,8 @@ class _StreamState:
             self.usage = chunk["usage"]
         for choice in chunk.get("choices") or []:
             delta = choice.get("delta") or {}
-            content = delta.get("content")
+            # a Completions chunk (a text prompt) carries its piece as the choice's "text"
+            content = delta.get("content") if "delta" in choice else choice.get("text")
             if content:
                 if watch.first_token is None:
                     watch.first_token = arrived

@@ -60,6 +60,7 @@ class ReplayProvider(Provider):
     options: ReplayOptions
     # not local: the recorded answers cost something we do not know (None, not 0)
     recorded = True
+    supports_text = True  # a recorded answer does not depend on how the prompt was sent
 
     def __init__(self, model: str, options: ReplayOptions | Mapping[str, Any] | None = None,
                  **more: Any) -> None:

@@ -19,7 +19,7 @@ from agility.chat import (
 from agility.client import CallOutcome, Client, RetryPolicy, call_attributes, describe_error
 from agility.errors import AgilityError
 from agility.pricing import Price, completion_cost
-from agility.prompts import PromptTemplate
+from agility.prompts import PromptTemplate, prompt_format
 from agility.retrieval import Retrieval, Retriever
 from agility.runner._cache import cache_get, cache_key, cache_put
 from agility.runner._system_call import call_system
@@ -128,7 +128,8 @@ def build_request(ctx: CallContext, example: Any, contexts: list[str] | None) ->
     if ctx.template is not None:
         config = config.merged(ctx.template.config)
     return ChatRequest(messages=messages, config=config.merged(ctx.config),
-                       tools=example.tools())
+                       tools=example.tools(), prompt_format=prompt_format(ctx.template, example))
+
 
 
 def _ms_since(start: float, now: float) -> float:

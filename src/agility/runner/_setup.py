@@ -23,7 +23,7 @@ from agility.errors import (
     scrub_secrets,
 )
 from agility.pricing import Price, PriceMatch, PriceTable, load_price_table, match_price
-from agility.prompts import PromptTemplate, load_template
+from agility.prompts import PromptTemplate, load_template, prompt_format
 from agility.providers import Provider, get_provider
 from agility.store import (
     LEASE_STALE_AFTER_S,
@@ -250,9 +250,17 @@ def prepare_run(
     tmpl = resolve_template(template)
     if tmpl is not None and examples:
         tmpl.render(examples[0])  # a template error stops us before the run is recorded
+        if tmpl.format == "text":
+            for example in examples:
+                prompt_format(tmpl, example)  # a row with tools cannot take a text prompt
     provider = get_provider(model, provider_options) if model is not None else None
     if provider is not None:
         provider.check_credentials()  # a missing key is reported before anything is recorded
+    if provider is not None and tmpl is not None and tmpl.format == "text" \
+            and not provider.supports_text:
+        raise UsageError(f"{tmpl.where}: format: text needs a completions API, which provider "
+                         f"{provider.name} does not have; openai/ endpoints (vLLM, the "
+                         f"llama.cpp server, Ollama) and llamacpp/ do", argument="template")
     table = price_table(prices)
     price, prices_record = (None, {"source": "the system names no model: its spans carry "
                                              "their own costs"}) if provider is None else \

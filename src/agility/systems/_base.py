@@ -121,10 +121,16 @@ class SystemSettings:
             request = messages
         else:
             merged = (self.config or GenerationConfig()).merged(config)
-            request = ChatRequest(messages=list(messages), config=merged,
+            listed = list(messages)
+            # the candidate's text prompt (one user message from settings.messages) goes to a
+            # completions API as the plain run would send it; other messages are chat
+            text = (self.template is not None and self.template.format == "text" and not tools
+                    and len(listed) == 1 and listed[0].role == "user")
+            request = ChatRequest(messages=listed, config=merged,
                                   tools=[ToolSpec.model_validate(t) if not isinstance(t, ToolSpec)
                                          else t for t in tools or ()],
-                                  tool_choice=tool_choice)
+                                  tool_choice=tool_choice,
+                                  prompt_format="text" if text else "chat")
         async with span(name, kind="llm"):
             outcome = await self.client.call(request, example_id=example_id)
         if outcome.error is not None:

@@ -99,7 +99,9 @@ def split_tokens(text: str) -> list[str]:
 
 
 def default_responder(body: dict[str, Any]) -> str:
-    """Echo the content of the last user message."""
+    """Echo the content of the last user message (a Completions request's ``prompt``)."""
+    if "prompt" in body:
+        return str(body["prompt"])
     for message in reversed(body.get("messages") or []):
         if message.get("role") == "user":
             content = message.get("content")
@@ -110,11 +112,14 @@ def default_responder(body: dict[str, Any]) -> str:
 
 
 def _count_prompt_tokens(body: dict[str, Any]) -> int:
+    if "prompt" in body:
+        return len(str(body["prompt"]).split())
     return sum(len(str(m.get("content", "")).split()) for m in body.get("messages") or [])
 
 
 class FakeOpenAIServer(BackgroundHTTPServer):
-    """OpenAI-compatible ``/v1/chat/completions`` and ``/v1/models`` on 127.0.0.1.
+    """OpenAI-compatible ``/v1/chat/completions``, ``/v1/completions`` (a text prompt, as
+    vLLM and the llama.cpp server serve it) and ``/v1/models`` on 127.0.0.1.
 
     Args:
         responder: ``responder(body) -> str`` gives the answer for a request body (default:
@@ -205,7 +210,7 @@ class FakeOpenAIServer(BackgroundHTTPServer):
             await responder.send(200, {"object": "list", "data": [
                 {"id": "fake-model", "object": "model", "owned_by": "agility"}]})
             return
-        if request.method != "POST" or not path.endswith("/chat/completions"):
+        if request.method != "POST" or not path.endswith("/completions"):
             await responder.send(404, {"error": {"message": f"no route {request.method} {path}"}})
             return
         try:
@@ -222,6 +227,11 @@ class FakeOpenAIServer(BackgroundHTTPServer):
                                                                request_id):
             return
         text, calls = _reply(self.responder(body))
+        # /v1/completions: a text prompt continued, choices carry "text" (no tool calls)
+        as_text = not path.endswith("/chat/completions")
+        if as_text:
+            body = {**body, "_text_api": True}
+            calls = []
         if body.get("stream"):
             await self._stream(body, request, responder, request_id, text, fault, calls)
         else:
@@ -258,6 +268,15 @@ class FakeOpenAIServer(BackgroundHTTPServer):
             chunks = -(-completion_tokens // self.tokens_per_chunk)  # as _stream cuts them
             await asyncio.sleep((self._ttft(body, request)
                                  + max(0, chunks - 1) * self.token_delay_ms) / 1000.0)
+        if body.get("_text_api"):
+            payload = {"id": f"cmpl-{request_id}", "object": "text_completion",
+                       "created": int(time.time()), "model": body.get("model", "fake-model"),
+                       "choices": [{"index": 0, "text": text, "logprobs": None,
+                                    "finish_reason": "stop"}],
+                       "usage": self._usage(body, completion_tokens)}
+            self._finish()
+            await responder.send(200, payload, {"x-request-id": request_id})
+            return
         message: dict[str, Any] = {"role": "assistant", "content": text}
         if calls:
             message["tool_calls"] = [
@@ -282,12 +301,21 @@ class FakeOpenAIServer(BackgroundHTTPServer):
         base = {"id": f"chatcmpl-{request_id}", "object": "chat.completion.chunk",
                 "created": int(time.time()), "model": body.get("model", "fake-model")}
 
+        as_text = bool(body.get("_text_api"))
+        if as_text:
+            base.update(id=f"cmpl-{request_id}", object="text_completion")
+
         def chunk(delta: dict[str, Any], finish: str | None = None) -> str:
-            data = {**base, "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
+            choice: dict[str, Any] = {"index": 0, "delta": delta, "finish_reason": finish}
+            if as_text:  # a Completions chunk: the piece as "text", no delta
+                choice = {"index": 0, "text": delta.get("content", ""), "logprobs": None,
+                          "finish_reason": finish}
+            data = {**base, "choices": [choice]}
             return f"data: {json.dumps(data)}\n\n"
 
         await responder.start_stream(200, {"x-request-id": request_id})
-        await responder.write_chunk(chunk({"role": "assistant", "content": ""}))
+        if not as_text:
+            await responder.write_chunk(chunk({"role": "assistant", "content": ""}))
         tokens = split_tokens(text)
         pieces = ["".join(tokens[i:i + self.tokens_per_chunk])
                   for i in range(0, len(tokens), self.tokens_per_chunk)]
