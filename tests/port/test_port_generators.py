@@ -102,7 +102,7 @@ def test_a_target_with_a_completions_api_gets_a_raw_text_candidate_first() -> No
     assert [c.label for c in made] == ["rules-text", "rules-bare", "rules-plain", "rules-fit"]
     raw = made[0].spec
     assert raw.format == "text" and raw.system is None and raw.messages[0].content == (
-        "Context:\n{{ context }}\n\nQuestion: {{ question }}\nAnswer:")
+        "{{ contexts | join('\\n\\n') }}\n\nQuestion: {{ question }}\nAnswer:")
     assert all(c.spec.format == "chat" for c in made[1:])
     assert made[0].id != made[1].id  # the same words sent another way: another candidate
     # a large model without markup echoes keeps its chat layouts only

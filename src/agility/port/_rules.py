@@ -153,6 +153,13 @@ def _layout(family: Family, layout: str, instructions: str, has_context: bool,
     if layout == "markdown":
         user = (f"# Context\n{context}\n\n" if has_context else "") + f"# Question\n{question}"
         return f"# Instructions\n{instructions}", [MessageSpec(role="user", content=user)]
+    if layout == "text":
+        # raw text reads on from the documents themselves: a "Context:" heading over numbered
+        # passages makes a base model continue with the next "[1] ..." line instead
+        head = f"{instructions}\n\n" if instructions else ""
+        documents = "{{ contexts | join('\\n\\n') }}\n\n" if has_context else ""
+        return None, [MessageSpec(role="user",
+                                  content=f"{head}{documents}Question: {question}\nAnswer:")]
     body = (f"Context:\n{context}\n\n" if has_context else "") + f"Question: {question}"
     if layout == "plain":
         head = f"{instructions}\n\n" if instructions else ""
@@ -206,8 +213,7 @@ def rules_candidates(source: Candidate, family: Family, shape: AnswerShape,
                         else "compact instructions, raw text"))
     made = []
     for label, layout, words, what in layouts:
-        system, messages = _layout(family, "plain" if layout == "text" else layout, words,
-                                   has_context)
+        system, messages = _layout(family, layout, words, has_context)
         new = spec.model_copy(update={"name": f"{spec.name}-{label.removeprefix('rules-')}",
                                       "system": system, "messages": messages,
                                       "few_shot": [], "few_shot_select": None,
