@@ -17,18 +17,29 @@ arXiv:2311.11944, on three model families with different answer styles):
    read upward only (a table's "1,577" in millions), and a gold written out in full
    ("$678,900,000") states its units. A gold stated as a change one way ("An increase of
    $54.1 million") is not met by its size said the other way ("decreased by $54.1 million").
+   Figures are compared by size, since words usually carry the sign ("a loss of $3.2
+   billion"); but a figure written negative ("-$3.2 billion", "$(3.2) billion") does not
+   state a gold the gold calls positive ("$3.2 billion, a profit"), nor does a figure the
+   answer calls a profit state a gold written negative or called a loss. A dash followed by
+   a space ("- $3.2 billion") is a list bullet or a separator, not a sign.
 3. **Yes/no polarity.** For a yes/no gold the answer's stance, said outright or implied by
    restating the question's proposition affirmed or negated, must agree with the gold's
-   (see :mod:`agility.metrics._stance`).
+   (see :mod:`agility.metrics._stance`). Of the statements that take the question up, one
+   that speaks of what it asks ("accelerate", "consistent", "healthy", or their contrary)
+   answers it before one that only names its subject.
 4. **The same subject.** An answer that states another value for a quantity the gold
    states (the same metric: the words naming the figure match), or that speaks only of
    another period than the question's, is incorrect even when its yes/no or its words agree.
 5. **A refusal is a refusal only when nothing is committed.** An answer with refusal
    language ("the filing does not state ...") that still concludes on a figure or a yes/no
    (hedged or not: "it does not appear that ..."), or that announces it answers anyway by
-   inference ("However, we can infer ..."), is graded on that; one that commits to nothing
-   is a refusal. An answer that pastes the
-   source document instead of answering is incorrect.
+   inference ("However, we can infer ..."), is graded on that, and so is a plain opening
+   claim on a yes/no question ("3M does maintain a stable trend of dividends.") that a
+   caveat with refusal language follows (not one that is hedged, conditional, the task or
+   method, or about what the sources mention); one that commits to nothing is a refusal.
+   A hedged claim ("gross margin might not be the most relevant metric") does not commit
+   an answer that has declined, for a gold that rejects the metric as for any other.
+   An answer that pastes the source document instead of answering is incorrect.
 6. A gold that states its figures and nothing else the question does not say (units, hedges
    and a direction aside: "$678.9 million") is judged on its figure whatever the question's
    wording. Another gold with figures is contradicted by an answer that states none of them
@@ -40,6 +51,11 @@ arXiv:2311.11944, on three model families with different answer styles):
    (those the question does not already contain) that the answer's statements contain.
 7. A gold that itself declines or says the information is not available is met by an
    answer that declines too; an answer that commits to a figure or an answer is incorrect.
+8. **Periods as options.** A question that states two or more years and asks which of them
+   ("Which year had higher revenue, 2022 or 2023?") is answered by a year: the year the
+   answer picks (its concluding statement's, else the first statement naming one of them)
+   must be the gold's, whatever figures or words the two share (see
+   :mod:`agility.metrics._period_pick`).
 
 Every reason names what the grader found in the answer and where (character offsets into
 the answer), and never a figure the answer does not state.
@@ -67,6 +83,7 @@ from agility.metrics._grading import (
     turned,
 )
 from agility.metrics._options import MetricOptions
+from agility.metrics._period_pick import offered_periods, picked_period
 from agility.metrics._refusal_language import refusal_phrases
 from agility.metrics._stance import Stance, stance
 from agility.metrics._text_verdict import text_verdict
@@ -113,8 +130,9 @@ def _numeric(case: Case) -> Judgement:
                                         f"gold's {gold_raws(keys)}", case.cite(by_change))
         if not hits and CHANGE.search(case.gold.text):
             # the gold's change ("raised it by 1 percentage point") answered by the two
-            # levels the answer concludes on ("from 8 percent to 9 percent")
-            hits = [f for change, first, second in differences(committed)
+            # levels the answer concludes on ("from 8 percent to 9 percent"); a change "in
+            # 2024" is from 2023's level, so the figures given for other years count here
+            hits = [f for change, first, second in differences(case.committed(by_year=False)[0])
                     for k in keys if difference_matches(change, k.figure)
                     for f in (first, second)][:2]
         if hits and (len(keys) == 1 or all(case.matched_anywhere(k.figure) for k in keys)):
@@ -188,6 +206,22 @@ def _declining_gold(case: Case) -> Judgement:
                                   "must be declined")
 
 
+def _period_answer(case: Case, offered: frozenset[int], gold_year: int) -> Judgement:
+    """Rule 8: the question offers years as its options; the answer's pick is judged."""
+    picked = picked_period(case.reading, offered)
+    if picked is None:
+        if case.refusals:
+            return refusal(case)
+        shown = ", ".join(str(y) for y in sorted(offered))
+        return Judgement("incorrect", f"picks none of the years the question offers ({shown}); "
+                                      f"the gold picks {gold_year}")
+    year, sentence = picked
+    if year != gold_year:
+        return Judgement("incorrect", f"picks {year} in {case.statement(sentence)}; the gold "
+                                      f"picks {gold_year}")
+    return Judgement("correct", f"picks {year} in {case.statement(sentence)}, as the gold does")
+
+
 def _asks_quantity(question: str) -> bool:
     return not _YES_NO_QUESTION.match(question) and bool(_QUANTITY_QUESTION.search(question))
 
@@ -212,7 +246,8 @@ def judge_financial_answer(question: str | None, gold: object, answer: object, *
     lead = len(original) - len(original.lstrip())
     text = clip(stripped)
     question = as_text(question)
-    if isinstance(gold, str) and _BARE_NUMBER.fullmatch(gold):
+    offered = offered_periods(question, as_text(gold))
+    if isinstance(gold, str) and _BARE_NUMBER.fullmatch(gold) and offered is None:
         gold = float(gold.replace(",", "")) if "." in gold else int(gold.replace(",", ""))
     if not text:
         return Judgement("refusal", "empty answer")
@@ -220,6 +255,8 @@ def judge_financial_answer(question: str | None, gold: object, answer: object, *
         return Judgement("incorrect", "copies source text instead of answering")
     reading = read_gold(gold, question)
     case = Case(question, reading, text, len(stripped), lead)
+    if offered is not None:
+        return _period_answer(case, *offered)
     if not reading.keys and not reading.numeric and refusal_phrases(reading.text):
         return _declining_gold(case)
     if reading.keys and (reading.numeric or (reading.polarity is None and (
@@ -230,7 +267,7 @@ def judge_financial_answer(question: str | None, gold: object, answer: object, *
         # stated. Therefore, the answer is 0"): the figure is judged
         return _numeric(case)
     if reading.polarity:
-        said = stance(case.reading, question, strict=bool(case.refusals))
+        said = stance(case.reading, question, strict=bool(case.refusals), grading=True)
         judged = _yes_no(case, said)
         if judged is not None:
             return judged
@@ -276,7 +313,21 @@ class CorrectnessMetric(Metric):
     # 7: an answer written to the gold's decimals is held to them when the gold ends in
     #    zeros ("$0.12 per share" is not the gold "$0.10 per share"; a coarser "$0.1" still
     #    rounds it)
-    version = "7"
+    # 8: a figure written negative ("-$3.2 billion", "$(3.2) billion") does not state a gold
+    #    the gold calls positive ("$3.2 billion, a profit"), nor one the answer calls a profit
+    #    a gold written negative or called a loss (a dash and a space, "- $3.2 billion", is a
+    #    list bullet, not a sign); a count or precision spelled out ("rounded to two decimal
+    #    places") names no quantity, so a final equation stating it is about the question;
+    #    a change between two levels is never a level minus zero; a change "in 2024" is met
+    #    by the levels of 2023 and 2024; an opening that introduces a list is answered by the
+    #    list; rule 8, a question offering years as its options is answered by the year
+    #    picked (a gold "2023" was read as the number 2,023); a plain opening claim on a
+    #    yes/no question stands although a caveat with refusal language follows; of the
+    #    statements taking a yes/no question up, one that speaks of its predicate
+    #    ("accelerate" or "decelerate") answers it before one naming only its subject; a
+    #    hedged rejection of the metric ("might not be the most relevant metric") does not
+    #    commit an answer that has declined
+    version = "8"
     Options = CorrectnessOptions
     options: CorrectnessOptions
     requires = ("output", "ground_truth")

@@ -78,7 +78,10 @@ def differences(said: tuple[FinancialNumber, ...]
     head = said[:_MAX_PAIRS]
     for i, first in enumerate(head):
         for second in head[i + 1:]:
-            if figure_kind(first) != figure_kind(second) or first.value == second.value:
+            # a change from or to zero is the other level itself, not a difference (and a
+            # "0" written without decimals would lend the change a precision of units)
+            if figure_kind(first) != figure_kind(second) or first.value == second.value \
+                    or not first.value or not second.value:
                 continue
             change = FinancialNumber(
                 value=first.value - second.value, raw=f"{first.raw} - {second.raw}",
@@ -117,10 +120,35 @@ _NEUTRAL = frozenset(stem_set(
     "places value figure equals comes total calculated calculation computed answer equal "
     "percent percentage million billion thousand dollars usd days times increase decrease "
     "decline rise fall change growth drop higher lower negative positive loss gain rose fell grew "
-    "went"))
+    "went "
+    # a count or a precision spelled out ("rounded to two decimal places") names no quantity
+    "one two three four five six seven eight nine ten"))
 CHANGE = re.compile(r"(?i)\b(?:increas\w*|decreas\w*|declin\w*|improv\w*|drop\w*|fell|rose|"
                      r"grew|grow\w*|chang\w*|difference|shr[iu]nk\w*|reduc\w*|rais\w*|"
                      r"lower\w*|cut)\b")
+
+
+# Words that give an amount its sign: a profit is positive, a loss negative.
+_POSITIVE = re.compile(r"(?i)\b(?:profit(?:s|able)?|gains?|surplus|inflows?|positive)\b")
+_NEGATIVE = re.compile(r"(?i)\b(?:loss(?:es)?|deficits?|outflows?|negative|shortfalls?|"
+                       r"unprofitable|lost)\b")
+
+
+def written_sign(figure: FinancialNumber) -> int:
+    """-1 when the figure is written negative (a minus glued to it, "-$3.2 billion", or
+    accounting parentheses, "$(3.2) billion"), else 0. A dash followed by a space ("- $3.2
+    billion") is a list bullet or a separator, not a sign."""
+    raw = figure.raw
+    if figure.value < 0 and (re.match(r"[-\u2212]\S", raw) or "(" in raw[:3]):
+        return -1
+    return 0
+
+
+def worded_sign(text: str) -> int:
+    """+1 when ``text`` calls its amount positive ("a profit", "a gain") and never negative,
+    -1 the reverse, 0 when it says neither or both."""
+    up, down = bool(_POSITIVE.search(text)), bool(_NEGATIVE.search(text))
+    return 1 if up and not down else -1 if down and not up else 0
 
 
 class Case:
@@ -136,6 +164,9 @@ class Case:
         self.reading: AnswerReading = read_answer(answer, question, tuple(gold.figures))
         # "not stated. However, we can infer ...": it answers anyway (rule 5)
         self.refusals = [] if infers_anyway(answer) else refusal_phrases(answer)
+        # the gold's sign, written ("-$3.2 billion") or worded ("$3.2 billion, a profit")
+        written = {written_sign(k.figure) for k in gold.keys}
+        self._gold_sign = -1 if written == {-1} else worded_sign(gold.text) if gold.keys else 0
         self.derived = (differences(self.reading.own_figures)
                         if gold.keys and CHANGE.search(gold.text) else [])
 
@@ -226,7 +257,22 @@ class Case:
         # words may carry a sign ("a decline of 0.9%" for -0.9%), but an answer that writes
         # a minus sign does not state a positive bare-figure gold (-55.2% is not 0.551)
         return [f for f in figures if figures_match(f, key)
-                and not (self.gold.numeric and f.value < 0 < key.value)]
+                and not (self.gold.numeric and f.value < 0 < key.value)
+                and not self.opposite_sign(f)]
+
+    def opposite_sign(self, figure: FinancialNumber) -> bool:
+        """Rule 2 on signs: figures are compared by size, since words usually carry the sign
+        ("a loss of $3.2 billion" is -$3.2 billion), but an answer figure written negative
+        ("-$3.2 billion") does not state a gold the gold calls positive ("$3.2 billion, a
+        profit"), nor does one the answer calls a profit state a gold written negative or
+        called a loss."""
+        if not self._gold_sign:
+            return False
+        if written_sign(figure) < 0:
+            return self._gold_sign > 0
+        sentence = self.reading.sentence_at(figure.start)
+        return (self._gold_sign < 0 and sentence is not None
+                and worded_sign(sentence.text) > 0)
 
     def matched_anywhere(self, key: FinancialNumber) -> list[FinancialNumber]:
         own = self.matching(key, self.reading.own_figures)
@@ -238,13 +284,15 @@ class Case:
                 return [first, second]
         return []
 
-    def committed(self) -> tuple[tuple[FinancialNumber, ...], Sentence | None]:
+    def committed(self, *, by_year: bool = True
+                  ) -> tuple[tuple[FinancialNumber, ...], Sentence | None]:
         """The figures the answer commits to, and where (see ``AnswerReading.commitment``).
 
         With refusal language only a marked conclusion (or final equation) commits, and it
         commits even to a figure the question suggested ("if none, state 0"). Of several
         figures attached to years ("$1,577 million in 2017 and $1,600 million in 2018"),
-        those of the year asked are the answer.
+        those of the year asked are the answer (``by_year``; without it, all of them: a
+        change "in 2018" is between the levels of 2017 and 2018).
         """
         if self.refusals:
             figures, sentence = read_answer(self.reading.text).commitment(
@@ -252,7 +300,7 @@ class Case:
         else:
             figures, sentence = self.reading.committed
         asked = years_of(self.question)
-        if len(figures) > 1 and asked:
+        if by_year and len(figures) > 1 and asked:
             # a figure given for another year ("$118.4 million (2023: $678.9 million)") is a
             # comparison, not the answer, when a figure for the year asked or for no named
             # year remains

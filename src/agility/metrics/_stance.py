@@ -23,7 +23,7 @@ from agility.metrics._answer import (
 )
 from agility.metrics._refusal_language import refusal_phrases
 
-__all__ = ["Stance", "asks_yes_no", "committing_statement", "declines_in_claim", "direction", "proposition", "question_terms",
+__all__ = ["HEDGED", "Stance", "asks_yes_no", "committing_statement", "declines_in_claim", "direction", "proposition", "question_terms",
            "said_stance", "stance", "stem_set"]
 
 # "As of my last update in early 2023, ...": a hedge on what follows, not a refusal.
@@ -94,7 +94,7 @@ _SOURCE_TALK = re.compile(r"(?i)^\W*(?:however,\s*)?(?:the|this|these) (?:\w+ )?
 _READER = re.compile(r"(?i)\byou\b|\byour\b")
 _CONDITIONAL = re.compile(r"(?i)\bif\b|\bwould\b|\bunless\b|\bassuming\b")
 # Hedged claims ("3M likely maintains ...") do not commit an answer that has declined.
-_HEDGED = re.compile(r"(?i)\b(?:likely|probably|possibly|may|might|could|perhaps|presumably)\b")
+HEDGED = re.compile(r"(?i)\b(?:likely|probably|possibly|may|might|could|perhaps|presumably)\b")
 # "it appears that ...", "it does not appear that ...": a hedged stance is still a stance.
 _APPEARS = re.compile(r"(?i)\bit (?:(?:does|did) ?n[o']t )?(?:appears?|seems?) (?:that|to be)\b")
 _EVIDENTIAL = re.compile(r"(?i)\b(?:indicat\w*|suggest\w*|shows?|showing|demonstrat\w*|"
@@ -209,7 +209,8 @@ def said_stance(reading: AnswerReading) -> Stance | None:
     return None
 
 
-def _implied(reading: AnswerReading, question: str, strict: bool) -> Stance | None:
+def _implied(reading: AnswerReading, question: str, strict: bool,
+             grading: bool = False) -> Stance | None:
     terms = question_terms(question)
     if len(terms) < 2:
         return None
@@ -228,10 +229,29 @@ def _implied(reading: AnswerReading, question: str, strict: bool) -> Stance | No
                        or _ADVICE.search(sentence.text) or _DEFINITION.search(sentence.text)
                        or _SOURCE_TALK.search(sentence.text)
                        or not (concludes(sentence.text)
-                               or _EVIDENTIAL.search(sentence.text))):
+                               or _EVIDENTIAL.search(sentence.text)
+                               or (grading and _opening_claim(sentence)))):
             continue
         if len(stem_set(sentence.text) & terms) >= max(2, 0.5 * len(terms)):
             candidates.append(sentence)
+    if grading:
+        # a statement that speaks of what the question asks ("... may not accelerate in
+        # 2023") answers it before one that only names its subject ("reflecting growth of
+        # 3.5%")
+        asked = _predicate(question)
+        if asked is not None:
+            speaking = [s for s in candidates if asked.search(s.text)]
+            if candidates and not speaking:
+                # the answer takes the question up, but its conclusion on the predicate
+                # names the subject by a word of its own ("the growth rate may not
+                # accelerate"): that conclusion answers it
+                speaking = [s for s in reading.sentences
+                            if s.start < reading.illustration_start and asked.search(s.text)
+                            and len(stem_set(s.text) & terms) >= 2
+                            and (concludes(s.text) or _EVIDENTIAL.search(s.text))
+                            and not refusal_phrases(s.text) and not _GENERIC.search(s.text)
+                            and not _CONDITIONAL.search(s.text)]
+            candidates = speaking or candidates
     if not candidates:
         return None
     # an opening statement that takes up the proposition is the answer; otherwise the last
@@ -251,6 +271,20 @@ def _implied(reading: AnswerReading, question: str, strict: bool) -> Stance | No
     return Stance("no" if negated else "yes", chosen, "implied")
 
 
+# "there were no specific events mentioned": what the sources mention, not the company
+_MENTIONED = re.compile(r"(?i)\b(?:mentioned|stated|specified|disclosed|explicitly)\b")
+
+
+def _opening_claim(sentence: Sentence) -> bool:
+    """Whether ``sentence`` opens the answer with a plain claim on the question ("3M does
+    maintain a stable trend of dividend distribution"): not hedged or conditional, not the
+    task or method ("we can calculate ..."), not about what the sources mention."""
+    text = _LEAD_IN.sub("", sentence.text, count=1)
+    return (sentence.index == 0 and not HEDGED.search(sentence.text)
+            and not _CONDITIONAL.search(sentence.text) and not _TASK.search(text)
+            and not METHOD.search(text) and not _MENTIONED.search(sentence.text))
+
+
 # Predicates of financial questions and the words that assert their contrary ("margins have
 # fluctuated" answers "are margins consistent?" with no).
 _CONTRARIES = [
@@ -262,6 +296,17 @@ _CONTRARIES = [
     (re.compile(r"(?i)\bhigh\b"), re.compile(r"(?i)\b(?:low|modest|moderate|slow)\b")),
     (re.compile(r"(?i)\baccelerat\w*"), re.compile(r"(?i)\b(?:decelerat\w*|slow\w*)\b")),
 ]
+
+
+def _predicate(question: str) -> re.Pattern[str] | None:
+    """What the yes/no question asks of its subject, with its contrary: "accelerate" (or
+    "decelerate", "slow"), "consistent" (or "fluctuate"), "healthy" (or "weak") ..."""
+    asked = proposition(question)
+    for word, contrary in _CONTRARIES:
+        if word.search(asked):
+            both = (word.pattern + "|" + contrary.pattern).replace("(?i)", "")
+            return re.compile(both, re.IGNORECASE)
+    return None
 
 
 def _contrary(asked: str, claim: str) -> bool:
@@ -333,7 +378,7 @@ def committing_statement(reading: AnswerReading, question: str, *,
                 or _SOURCE_TALK.search(text)):
             return False
         if strict:
-            if (_HEDGED.search(s.text) or "=" in s.text or _CONDITIONAL.search(s.text)
+            if (HEDGED.search(s.text) or "=" in s.text or _CONDITIONAL.search(s.text)
                     or _READER.search(s.text)):
                 return False
             years = years_of(s.text)
@@ -355,7 +400,8 @@ def asks_yes_no(question: str) -> bool:
     return bool(_YES_NO_QUESTION.match(_LEAD_IN.sub("", question.strip(), count=1)))
 
 
-def stance(reading: AnswerReading, question: str, *, strict: bool = False) -> Stance | None:
+def stance(reading: AnswerReading, question: str, *, strict: bool = False,
+           grading: bool = False) -> Stance | None:
     """Where the answer stands on the yes/no question ``question``.
 
     Args:
@@ -364,9 +410,15 @@ def stance(reading: AnswerReading, question: str, *, strict: bool = False) -> St
         strict: for an answer with refusal language: an implied stance counts only from a
             concluding or evidential statement ("this indicates ...") that is neither refusal
             language nor a general remark about the metric.
+        grading: the correctness grader's reading (version 8): with ``strict``, an
+            unhedged opening statement that takes the question's proposition up ("3M does
+            maintain a stable trend of dividends") also stands, since a caveat with refusal
+            language after it qualifies the answer and does not take it back; and of the
+            statements that take the question up, those that speak of its predicate
+            ("accelerate", or "decelerate") answer it first.
 
     Returns:
         The :class:`Stance`, or None when the answer does not say (it declines, or
         discusses without concluding).
     """
-    return said_stance(reading) or _implied(reading, question, strict)
+    return said_stance(reading) or _implied(reading, question, strict, grading)

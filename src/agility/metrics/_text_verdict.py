@@ -17,7 +17,9 @@ import re
 from agility.metrics._answer import Sentence
 from agility.metrics._gold import NOT_APPLICABLE
 from agility.metrics._grading import Case, Judgement, gold_raws, refusal, subject_checks, turned
+from agility.metrics._numbers import figures_match
 from agility.metrics._stance import (
+    HEDGED,
     asks_yes_no,
     committing_statement,
     direction,
@@ -81,7 +83,11 @@ def _contradicting_figure(case: Case) -> Judgement | None:
     figures, sentence = case.committed()
     if sentence is None or not case.about_question(sentence):
         return None
-    against = [f for f in figures if any(case.same_quantity(f, k) for k in case.gold.keys)]
+    # the gold's own size with the opposite sign ("-$3.2 billion" for "a profit of $3.2
+    # billion") contradicts it whatever words name the two
+    against = [f for f in figures if any(
+        case.same_quantity(f, k) or (case.opposite_sign(f) and figures_match(f, k.figure))
+        for k in case.gold.keys)]
     if not against:
         return None
     return Judgement("incorrect", f"concludes {case.where(against)} in "
@@ -206,14 +212,18 @@ def _content(case: Case, committed: Sentence | None, threshold: float) -> Judgem
     sentences = case.reading.sentences
     if committed is not None:
         span = [s for s in sentences if committed.index <= s.index <= committed.index + 1]
-        if committed.text.rstrip().endswith(":") or _INTRODUCES.search(committed.text):
-            # "AMD's major products include:" - the list that follows is the answer
-            span += [s for s in sentences[committed.index + 2:committed.index + 40]
-                     if s.start < case.reading.illustration_start]
         where = case.statement(committed)
     else:
         span = [s for s in sentences[:2] if s.start < case.reading.illustration_start]
         where = "its opening statements"
+    intro = next((s for s in span if s.text.rstrip().endswith(":")
+                  or _INTRODUCES.search(s.text)), None)
+    if intro is not None:
+        # "AMD's major products include:", "... was driven by several factors:" - the list
+        # that follows is the answer
+        span = [s for s in sentences[span[0].index:intro.index + 40]
+                if s.start < case.reading.illustration_start]
+        where += " and the list it introduces"
     said = " ".join(s.text for s in span)
     if case.gold.negative:
         # "There are none": the answer must also deny (the gold picks no item)
@@ -252,7 +262,10 @@ def _content(case: Case, committed: Sentence | None, threshold: float) -> Judgem
 def _metric_rejected(case: Case, committed: Sentence | None) -> Judgement:
     """The gold says the question's metric does not apply: so must the answer."""
     for sentence in case.reading.sentences:
-        if NOT_APPLICABLE.search(sentence.text):
+        # rule 5: a hedged claim ("it might not be the most relevant metric") does not commit
+        # an answer that has declined
+        if NOT_APPLICABLE.search(sentence.text) and not (case.refusals
+                                                         and HEDGED.search(sentence.text)):
             return Judgement("correct", f"says the metric does not apply in "
                                         f"{case.statement(sentence)}, as the gold does")
     if case.refusals and committed is None and not _commits(case):
