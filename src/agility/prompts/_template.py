@@ -293,6 +293,7 @@ def prompt_format(template: PromptTemplate | None, example: Any) -> PromptFormat
                           f"prompt for rows with tools")
     return template.format
 
+
 def _describe(exc: BaseException) -> str:
     text = str(exc).splitlines()[0][:200] if str(exc) else ""
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
