@@ -1,6 +1,7 @@
 """The cost criterion under induced load drift: does the verdict follow the models or the load?
 
     python benchmarks/cost_load_drift.py [--rows 12] [--repeats 2] [--hogs 1]
+        [--schedules seq-source,seq-target,int-source,int-target] [--hog-after 30]
 
 Both sides are the same model with the same prompt (the packaged Gemma 3 270M through llama.cpp,
 in process, one call at a time, over the worked example's questions), so the right answer is
@@ -23,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -125,22 +127,25 @@ def _pair(folder: Path, schedule: str, hogs: int, first_s: float | None) -> dict
 def main() -> None:
     print(f"load average at the start: {os.getloadavg()}; {os.cpu_count()} CPUs; rows "
           f"{ARGS.rows}, repeats {ARGS.repeats}, hogs {ARGS.hogs}")
-    schedules = ["sequential, source first", "sequential, target first",
-                 "interleaved, source first", "interleaved, target first"]
+    names = {"seq-source": "sequential, source first", "seq-target": "sequential, target first",
+             "int-source": "interleaved, source first", "int-target": "interleaved, target first"}
+    schedules = [names[key] for key in ARGS.schedules.split(",")]
     rows = []
-    first_s: float | None = None
+    first_s: float | None = ARGS.hog_after
     for repeat in range(ARGS.repeats):
         for schedule in schedules:
             with tempfile.TemporaryDirectory() as tmp:
                 row = _pair(Path(tmp), schedule, ARGS.hogs, first_s)
-            first_s = row["first_s"] or first_s
+            if row["first_s"] is not None and ARGS.hog_after is None:
+                first_s = row["first_s"]
             rows.append(row)
             low, high = row["interval"] or (float("nan"), float("nan"))
             print(f"{repeat} {schedule:26} src {row['src_mean_s']:.3f} s tgt "
                   f"{row['tgt_mean_s']:.3f} s diff {row['diff_pct']:+6.1f}% "
                   f"[{low:+.1f}, {high:+.1f}] | 0%: point {row['point_0']:4} gate "
                   f"{row['gate_0']:12} | 10%: point {row['point_10']:4} gate "
-                  f"{row['gate_10']:12} | load {row['load_before']:.2f}->"
+                  f"{row['gate_10']:12} | together {row['together']} | load "
+                  f"{row['load_before']:.2f}->"
                   f"{row['load_after']:.2f} | {row['wall_s']:.0f} s", flush=True)
     print("\nsummary (verdicts of the cost criterion per schedule):")
     for schedule in schedules:
@@ -165,5 +170,11 @@ if __name__ == "__main__":
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--hogs", type=int, default=1)
     parser.add_argument("--json", default=None, help="write every pair's figures here")
+    parser.add_argument("--schedules", default="seq-source,seq-target,int-source,int-target")
+    parser.add_argument("--hog-after", type=float, default=None,
+                        help="seconds into an interleaved pair before the load rises (default: "
+                             "the time the last sequential pair's first run took)")
     ARGS = parser.parse_args()
+    # a timeout's SIGTERM unwinds through the hogs' context, which stops them
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     main()

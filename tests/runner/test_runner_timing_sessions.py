@@ -59,11 +59,11 @@ def test_interleaved_runs_record_each_other_and_the_calls_made_alone(
     # b's first two calls alternated with a's; its third waited for a's turn, which passed
     # only when a left (after its last call): b's last four ran alone
     assert b["calls"] == 6 and b["interleaved_calls"] == 2
+    assert sorted(b["alone"]) == [f"{i}#0" for i in ids[2:]] and a["alone"] == []
     conditions = timing_conditions(store.require_run("a"), store.results(
         store.require_run("a").id), store.require_run("b"),
         store.results(store.require_run("b").id))
-    # each call counts as interleaved when it started before the other run left (read from
-    # its stored time minus what it took: never earlier than it really started)
+    # each call counts as interleaved unless the session lists it as started alone
     assert conditions.source.interleaved_calls == 2
     assert conditions.target.interleaved_calls == 2
     assert not conditions.interleaved and "4 of 6 target calls" in conditions.text

@@ -4,16 +4,16 @@ The runner appends a session to a run's meta each time it executes (see
 :mod:`agility.runner._timing`): its window, the load average at each call start, the runs it
 was interleaved with and how many of its calls started while they were still in the rotation.
 A compared call was *timed together* with the other side when its result was stored inside a
-session of its run that was interleaved with the other run, and started (its stored time minus
-what the call took) before the other run left the rotation. Both sides are timed together when every one of
-their timed calls was; only then does a throughput-derived cost (a per-hour item) compare the
+session of its run that was interleaved with the other run, and is not among the session's
+calls that started after the other run had left the rotation (``alone``). Both sides are timed
+together when every one of their timed calls was; only then does a throughput-derived cost (a per-hour item) compare the
 models rather than the load of two windows.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from agility.compare._roi_models import TimingConditions, TimingSide
@@ -27,14 +27,6 @@ def _at(text: Any) -> datetime | None:
         return datetime.fromisoformat(str(text))
     except ValueError:
         return None
-
-
-def _started(result: ResultRecord, stored: datetime) -> datetime:
-    """When the call started, at the latest: its result was stored after the whole call
-    (retry waits, retrieval and the model call) had ended."""
-    took_ms = max(result.end_to_end_ms or 0.0, result.latency_ms or 0.0) \
-        + (result.retry_wait_ms or 0.0)
-    return stored - timedelta(milliseconds=took_ms)
 
 
 def _session_of(sessions: Sequence[dict[str, Any]], when: datetime) -> dict[str, Any] | None:
@@ -55,6 +47,7 @@ def _side(run: RunRecord, results: Sequence[ResultRecord], other: str) -> Timing
     if stamps:
         out.first_at, out.last_at = stamps[0].isoformat(), stamps[-1].isoformat()
     recorded = 0
+    alone: dict[int, set[str]] = {}
     for result in timed:
         when = _at(result.created_at)
         session = _session_of(sessions, when) if when is not None else None
@@ -62,9 +55,10 @@ def _side(run: RunRecord, results: Sequence[ResultRecord], other: str) -> Timing
             continue
         recorded += 1
         used[id(session)] = session
-        until = _at(session.get("interleaved_until"))
-        if other in session.get("interleaved_with", []) and until is not None \
-                and _started(result, when) <= until:
+        if other not in session.get("interleaved_with", []):
+            continue
+        started_alone = alone.setdefault(id(session), set(session.get("alone", ())))
+        if f"{result.example_id}#{result.repeat_index}" not in started_alone:
             out.interleaved_calls += 1
     out.recorded = bool(timed) and recorded == len(timed)
     loads = [(s["load_1m"]["mean"], s["load_1m"].get("samples", 1)) for s in used.values()

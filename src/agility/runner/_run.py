@@ -511,7 +511,7 @@ async def _execute(plan: RunPlan, ctx: CallContext, concurrency: int, warmup: in
         if turnstile is not None:
             await turnstile.enter(side)
         if timing is not None:
-            timing.sample()
+            timing.sample(example.id, repeat_index)
         return await call_example(ctx, sent, repeat_index)
 
     async def worker(bar: RunProgress) -> None:

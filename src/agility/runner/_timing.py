@@ -7,10 +7,11 @@ appends one session to ``run.meta["timing_sessions"]``:
 
 - ``started_at``/``ended_at``: the window its calls were made in (store timestamps; a result's
   ``created_at`` falls inside the session that made it);
-- ``interleaved_with``, ``interleaved_calls``, ``interleaved_until``: the runs whose calls
-  started in rotation with this one's (:class:`~agility.runner.Turnstile`), how many of this
-  session's calls started while all of them were still in the rotation (the first ones: the
-  rest ran alone), and when the first of them left; absent for a run that ran by itself;
+- ``interleaved_with``, ``interleaved_calls``, ``alone``, ``interleaved_until``: the runs
+  whose calls started in rotation with this one's (:class:`~agility.runner.Turnstile`), how
+  many of this session's calls started while all of them were still in the rotation, the
+  calls (``example_id#repeat``) that started after one had left (they ran alone), and when
+  the first of them left; absent for a run that ran by itself;
 - ``load_1m``: the machine's 1-minute load average sampled at each call start (mean, min, max,
   samples) and ``cpus``, for the record: a local model's speed follows it, a remote
   endpoint's does not show in it.
@@ -39,14 +40,18 @@ class TimingSession:
         self.loads: list[float] = []
         self.calls = 0
         self.interleaved_calls = 0
+        #: the calls (``example_id#repeat``) that started after another run had left
+        self.alone: list[str] = []
 
-    def sample(self) -> None:
+    def sample(self, example_id: str, repeat_index: int = 0) -> None:
         """Note a call start, whether every other run was still in the rotation, and the
         load average at that moment."""
         self.calls += 1
-        if self.turnstile is not None and len(self.turnstile.names) > 1 \
-                and self.turnstile.partners(self.side)[1] is None:
-            self.interleaved_calls += 1
+        if self.turnstile is not None and len(self.turnstile.names) > 1:
+            if self.turnstile.partners(self.side)[1] is None:
+                self.interleaved_calls += 1
+            else:
+                self.alone.append(f"{example_id}#{repeat_index}")
         try:
             self.loads.append(os.getloadavg()[0])
         except (AttributeError, OSError):  # not every platform has a load average
@@ -65,6 +70,7 @@ class TimingSession:
             names, left = self.turnstile.partners(self.side)
             out["interleaved_with"] = names
             out["interleaved_calls"] = self.interleaved_calls
+            out["alone"] = self.alone
             out["interleaved_until"] = min(left, ended) if left is not None else ended
         return out
 
