@@ -86,4 +86,24 @@ async def test_the_turnstile_rotates_and_lets_a_finished_side_leave() -> None:
         await gate.leave(index)
 
     await asyncio.gather(side(1, "B", 2), side(0, "A", 5))
-    assert started == ["A", "B", "A", "B", "A", "A", "A"]
+    # every other round the other way round (A B, B A): B goes first in the second round
+    assert started == ["A", "B", "B", "A", "A", "A", "A"]
+
+
+async def test_the_turnstile_alternates_which_side_goes_first_in_each_round() -> None:
+    gate = Turnstile(2)
+    started: list[str] = []
+
+    async def side(index: int, name: str) -> None:
+        for _ in range(4):
+            await gate.enter(index)
+            started.append(name)
+            await asyncio.sleep(0)
+        await gate.leave(index)
+
+    await asyncio.gather(side(0, "A"), side(1, "B"))
+    assert started == ["A", "B", "B", "A", "A", "B", "B", "A"]
+    # each side follows the other as often as it leads
+    follows = {name: sum(1 for i in range(1, 8) if started[i] == name != started[i - 1])
+               for name in "AB"}
+    assert follows == {"A": 2, "B": 2}

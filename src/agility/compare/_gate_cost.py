@@ -8,7 +8,7 @@ A **per-hour item** (a self-hosted endpoint) is different: its share of a query 
 the throughput the run measured (Little's law), and a throughput is as much a measurement of
 the machine's load at the time as of the model. So when a side's cost per query includes one:
 
-- the two sides must have been **timed together** (their calls started in turn, A B A B, as
+- the two sides must have been **timed together** (their calls started in turn, A B B A, as
   ``agility migrate``, ``agility demo`` and the port's holdout scoring run them): runs timed
   one after the other measured the load of two different windows, and the criterion is
   inconclusive, unless no throughput could change the outcome (only one side has a per-hour

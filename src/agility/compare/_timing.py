@@ -104,8 +104,8 @@ def timing_conditions(source_run: RunRecord, source_results: Sequence[ResultReco
                 and src.interleaved_calls == src.timed_calls
                 and tgt.interleaved_calls == tgt.timed_calls)
     if together:
-        text = (f"timed together: the source's and the target's calls started in turn (A B A "
-                f"B), so load drift hit both alike: {_window(src, 'source')}; "
+        text = (f"timed together: the source's and the target's calls started in turn (A B B "
+                f"A), so load drift hit both alike: {_window(src, 'source')}; "
                 f"{_window(tgt, 'target')}")
     else:
         apart = [f"{s.timed_calls - s.interleaved_calls} of {s.timed_calls} {name} calls"

@@ -228,7 +228,7 @@ def _run_sides(plan: Plan, dataset: Dataset, store: Store,
                systems: _SystemRun) -> tuple[dict[str, str], str]:
     """Run both candidates and say how they were scheduled.
 
-    When both sides call a model, their calls start in turn (A B A B) on this machine, so
+    When both sides call a model, their calls start in turn (A B B A) on this machine, so
     load drift hits both alike and cannot read as a regression; otherwise (recorded answers,
     ``schedule: sequential``) one runs after the other.
     """
@@ -277,7 +277,7 @@ def _schedule_text(plan: Plan, store: Store, summaries: dict[Side, RunSummary],
         return f"the {replayed} answers were replayed from a file; no timing comparison of calls"
     if interleave and len(ran) == 2:
         return (f"source and target ran interleaved on this machine: their calls started in "
-                f"turn (A B A B), {plan.source.concurrency} and {plan.target.concurrency} in "
+                f"turn (A B B A), {plan.source.concurrency} and {plan.target.concurrency} in "
                 f"flight at most, so load drift hit both alike")
     if interleave:
         return (f"only the {ran[0]} ran now (the other run was already stored): their calls "

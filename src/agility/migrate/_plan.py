@@ -263,7 +263,7 @@ class Plan(_Strict):
     #: one-off (see :mod:`agility.compare._cost_items` and docs/cost.md)
     costs: CostItems = Field(default_factory=CostItems)
     seed: int = 0
-    #: interleaved: both candidates' calls start in turn (A B A B) so load drift hits both
+    #: interleaved: both candidates' calls start in turn (A B B A) so load drift hits both
     schedule: Literal["interleaved", "sequential"] = "interleaved"
     #: draw an SME review queue after scoring (None: no queue)
     review: ReviewSpec | None = None

@@ -186,7 +186,7 @@ class Evaluator:
     async def run_together(self, candidates: Sequence[Candidate], ids: Sequence[str],
                            phase: Phase = "search", *,
                            metrics: Sequence[str] | None = None) -> int:
-        """Answer and score ``ids`` with each candidate, their calls interleaved (A B A B).
+        """Answer and score ``ids`` with each candidate, their calls interleaved (A B B A).
 
         Two candidates scored one after the other would be timed under the load of two
         different windows; interleaved, load drift hits both alike (each run records it in

@@ -371,7 +371,7 @@ async def _finish(options: PortOptions, store: Store, dataset: Any, ev: Evaluato
                         "measured")
     short = 0
     if holdout_ids:
-        # both prompts answer the holdout interleaved (A B A B), so load drift hits both
+        # both prompts answer the holdout interleaved (A B B A), so load drift hits both
         # alike: their latencies and throughputs (a per-hour cost) compare the prompts
         short = await ev.run_together(sides, holdout_ids, "holdout", metrics=ev.metrics)
     for candidate in sides:

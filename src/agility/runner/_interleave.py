@@ -1,9 +1,11 @@
-"""Interleaved runs: two (or more) runs' calls start in strict rotation, A B A B.
+"""Interleaved runs: two (or more) runs' calls start in strict rotation, A B B A A B ...
 
 A source and a target benchmarked one after the other on a shared machine see different loads,
 and load drift then reads as a latency regression. Run together through a :class:`Turnstile`,
-each call of one side is followed by a call of the other, so drift hits both alike. A side that
-has nothing left to call leaves the rotation.
+each call of one side is followed by a call of the other, so drift hits both alike; every other
+round runs the other way (A B, then B A), so neither side always follows the other (and gets
+what it left warm, such as a shared model's prompt cache). A side that has nothing left to call
+leaves the rotation.
 """
 
 from __future__ import annotations
@@ -61,6 +63,7 @@ class Turnstile:
                 self._order.remove(side)
                 if self._order:
                     # keep the turn with the side that had it, or the one after the leaver
+                    # (restarting at a forward round)
                     if current == side or current is None:
                         self._turn %= len(self._order)
                     else:
@@ -68,4 +71,13 @@ class Turnstile:
             self._changed.notify_all()
 
     def _current(self) -> int | None:
-        return self._order[self._turn % len(self._order)] if self._order else None
+        if not self._order:
+            return None
+        # every other round goes the other way (A B, B A, A B ...): no side is always the one
+        # that follows the other, which would hand it whatever the other left warm (a shared
+        # model's prompt cache)
+        size = len(self._order)
+        position = self._turn % size
+        if (self._turn // size) % 2:
+            position = size - 1 - position
+        return self._order[position]

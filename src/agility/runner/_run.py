@@ -641,7 +641,7 @@ def _stop_reason(result: ResultRecord, tally: Tally) -> tuple[str, BaseException
 
 
 async def arun_interleaved(jobs: Sequence[Mapping[str, Any]]) -> list[RunSummary]:
-    """Run several :func:`arun_model` jobs at once, their calls starting in rotation (A B A B).
+    """Run several :func:`arun_model` jobs at once, their calls starting in rotation (A B B A).
 
     Each job is the keyword arguments of one :func:`arun_model` call (``dataset``, ``model``,
     ``name``, ``store``, ...), or of one :func:`arun_system` call when it has ``system``.
