@@ -63,7 +63,11 @@ def _page(browser, server: UvicornServer, *, width: int = 1280):  # type: ignore
 def _login_with_keyboard(page, server: UvicornServer, name: str, secret: str) -> None:  # type: ignore[no-untyped-def]
     page.goto(server.url + "/")
     assert page.url.startswith(server.url + "/login")
-    page.keyboard.type(name)  # the name field has autofocus
+    # the name field has autofocus; typing before the browser has applied it went nowhere (a
+    # loaded full-suite run stayed on /login), so the focus is awaited, and thereby checked
+    page.wait_for_function("document.activeElement && document.activeElement.id === 'name'",
+                           timeout=10_000)
+    page.keyboard.type(name)
     page.keyboard.press("Tab")
     page.keyboard.type(secret)
     page.keyboard.press("Enter")
