@@ -41,7 +41,8 @@ def test_calls_count_as_together_unless_the_record_lists_them_as_alone(
     # b's q1 was stored after a had left, and 30 s of latency do not bring it back before:
     # still, it started in turn (it waited for the model), so only q2 ran alone
     assert (conditions.source.interleaved_calls, conditions.target.interleaved_calls) == (3, 2)
-    assert not conditions.interleaved and "1 of 3 target calls" in conditions.text
+    assert not conditions.interleaved and \
+        "of 3 target calls, 1 were not made in turn" in conditions.text
     assert conditions.source.load_1m_mean == 3.0 and conditions.source.cpus == 2
     shared = [r for r in tmp_store.results(b.id) if r.example_id != "q2"]
     assert timing_conditions(a, tmp_store.results(a.id), b, shared).interleaved
@@ -54,4 +55,7 @@ def test_runs_without_a_timing_record_are_not_timed_together(tmp_store: Store) -
     a, b = tmp_store.require_run("a"), tmp_store.require_run("b")
     conditions = timing_conditions(a, tmp_store.results(a.id), b, tmp_store.results(b.id))
     assert not conditions.interleaved and not conditions.source.recorded
-    assert "no timing record" in conditions.text
+    # unknown is not "apart": the text says the record is missing, not that the calls were
+    # made out of turn
+    assert "of 1 source calls, 1 have no timing record" in conditions.text
+    assert "not made in turn" not in conditions.text

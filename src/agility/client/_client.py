@@ -136,7 +136,7 @@ class Client:
         Raises:
             UsageError: the request has tools and the provider does not pass them through.
         """
-        self._check_tools(request)
+        self._check_supported(request)
         request = self.masked(request)  # a privacy policy's masking, before any path
         trace = active_trace()
         if trace is not None:  # inside a system's example: the call becomes a span
@@ -147,7 +147,7 @@ class Client:
             return outcome
         return await self._call(request, example_id, extra_cost_usd)
 
-    def _check_tools(self, request: ChatRequest) -> None:
+    def _check_supported(self, request: ChatRequest) -> None:
         # refused before the call: a provider that drops the tools would answer as if the
         # model had chosen not to call any, and the run would score that silently
         if request.tools and not self.provider.supports_tools:
@@ -253,7 +253,7 @@ class Client:
             example_id: the golden example the call is for (replay looks answers up by it).
             extra_cost_usd: per-query cost beside the tokens, added to the cost.
         """
-        self._check_tools(request)
+        self._check_supported(request)
         return ClientStream(self, self.masked(request), example_id=example_id,
                             extra_cost_usd=extra_cost_usd)
 

@@ -71,9 +71,10 @@ class Throughput(_Model):
 class TimingSide(_Model):
     """When and under what load one run's compared calls were timed (None: not recorded).
 
-    ``timed_calls`` counts the answered, timed calls; ``interleaved_calls`` those made while
-    the run's calls started in rotation with the other run's (see
-    :mod:`agility.runner._timing`). ``load_1m_mean`` is the machine's 1-minute load average
+    ``timed_calls`` counts the answered, timed calls; ``recorded_calls`` those a timing session
+    of the run covers (a call made before agility recorded timing, or by an execution killed
+    before it saved its session, has none); ``interleaved_calls`` those made while the run's
+    calls started in rotation with the other run's (see :mod:`agility.runner._timing`). ``load_1m_mean`` is the machine's 1-minute load average
     over the sessions that made them, on ``cpus`` CPUs.
     """
 
@@ -84,7 +85,8 @@ class TimingSide(_Model):
     last_at: str | None = None
     load_1m_mean: float | None = None
     cpus: int | None = None
-    recorded: bool = False  # the run carries a timing record for these calls
+    recorded_calls: int = 0
+    recorded: bool = False  # the run carries a timing record for every one of these calls
 
 
 class TimingConditions(_Model):

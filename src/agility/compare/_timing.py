@@ -60,6 +60,7 @@ def _side(run: RunRecord, results: Sequence[ResultRecord], other: str) -> Timing
         started_alone = alone.setdefault(id(session), set(session.get("alone", ())))
         if f"{result.example_id}#{result.repeat_index}" not in started_alone:
             out.interleaved_calls += 1
+    out.recorded_calls = recorded
     out.recorded = bool(timed) and recorded == len(timed)
     loads = [(s["load_1m"]["mean"], s["load_1m"].get("samples", 1)) for s in used.values()
              if isinstance(s.get("load_1m"), dict) and s["load_1m"].get("mean") is not None]
@@ -85,6 +86,19 @@ def _window(side: TimingSide, name: str) -> str:
     return text
 
 
+def _apart(side: TimingSide, name: str) -> str:
+    """How many of a side's calls were not shown to be made in turn, and why."""
+    if not side.timed_calls:
+        return f"the {name} has no timed call"
+    parts = []
+    if side.recorded_calls < side.timed_calls:  # unknown, not "apart"
+        parts.append(f"{side.timed_calls - side.recorded_calls} have no timing record")
+    apart = side.recorded_calls - side.interleaved_calls
+    if apart:
+        parts.append(f"{apart} were not made in turn with the other side's")
+    return f"of {side.timed_calls} {name} calls, " + (" and ".join(parts) or "all in turn")
+
+
 def timing_conditions(source_run: RunRecord, source_results: Sequence[ResultRecord],
                       target_run: RunRecord, target_results: Sequence[ResultRecord]
                       ) -> TimingConditions:
@@ -108,10 +122,6 @@ def timing_conditions(source_run: RunRecord, source_results: Sequence[ResultReco
                 f"A), so load drift hit both alike: {_window(src, 'source')}; "
                 f"{_window(tgt, 'target')}")
     else:
-        apart = [f"{s.timed_calls - s.interleaved_calls} of {s.timed_calls} {name} calls"
-                 for s, name in ((src, "source"), (tgt, "target")) if s.timed_calls
-                 and s.interleaved_calls < s.timed_calls]
-        text = (f"not timed together ({' and '.join(apart) or 'no call'} were not made in "
-                f"turn with the other side's): {_window(src, 'source')}; "
-                f"{_window(tgt, 'target')}")
+        text = (f"not timed together ({_apart(src, 'source')}; {_apart(tgt, 'target')}): "
+                f"{_window(src, 'source')}; {_window(tgt, 'target')}")
     return TimingConditions(interleaved=together, source=src, target=tgt, text=text)

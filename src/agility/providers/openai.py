@@ -128,11 +128,6 @@ class OpenAIProvider(HeaderCredentials, Provider):
                 f"is not set", provider=self.name, model=self.model)
 
     # -- request building ------------------------------------------------------------------
-    @property
-    def url(self) -> str:
-        """The chat completions URL."""
-        return self.url_for("chat")
-
     def url_for(self, prompt_format: str) -> str:
         """The chat completions URL, or the (legacy) completions one for a ``text`` prompt."""
         path = "completions" if prompt_format == "text" else "chat/completions"
