@@ -57,16 +57,18 @@ def test_interleaved_runs_record_each_other_and_the_calls_made_alone(
     assert a["interleaved_with"] == ["b"] and b["interleaved_with"] == ["a"]
     assert a["calls"] == a["interleaved_calls"] == 2
     # b's first two calls alternated with a's; its third waited for a's turn, which passed
-    # only when a left (after its last call): b's last four ran alone
-    assert b["calls"] == 6 and b["interleaved_calls"] == 2
-    assert sorted(b["alone"]) == [f"{i}#0" for i in ids[2:]] and a["alone"] == []
+    # only when a left (after its last call): it still followed a's last start, in turn;
+    # b's last three ran alone
+    assert b["calls"] == 6 and b["interleaved_calls"] == 3
+    assert sorted(b["alone"]) == [f"{i}#0" for i in ids[3:]] and a["alone"] == []
     conditions = timing_conditions(store.require_run("a"), store.results(
         store.require_run("a").id), store.require_run("b"),
         store.results(store.require_run("b").id))
     # each call counts as interleaved unless the session lists it as started alone
     assert conditions.source.interleaved_calls == 2
-    assert conditions.target.interleaved_calls == 2
-    assert not conditions.interleaved and "4 of 6 target calls" in conditions.text
+    assert conditions.target.interleaved_calls == 3
+    assert not conditions.interleaved and \
+        "of 6 target calls, 3 were not made in turn" in conditions.text
     # on the rows both ran, they were timed together
     shared = [r for r in store.results(store.require_run("b").id) if r.example_id in ids[:2]]
     together = timing_conditions(store.require_run("a"),
@@ -74,3 +76,21 @@ def test_interleaved_runs_record_each_other_and_the_calls_made_alone(
                                  store.require_run("b"), shared)
     assert together.interleaved, together.text
     assert together.text.startswith("timed together")
+
+
+async def test_the_start_right_after_a_leavers_last_is_in_turn() -> None:
+    from agility.runner import Turnstile
+
+    gate = Turnstile(2, ["a", "b"])
+    marks = []
+    for side in (0, 1, 1, 0):  # A B, B A: both in the rotation
+        await gate.enter(side)
+        marks.append(gate.last_start_in_turn)
+    await gate.leave(0)  # a leaves once its last call has finished
+    for _ in range(2):
+        await gate.enter(1)
+        marks.append(gate.last_start_in_turn)
+    # b's first start after a left still followed a's last start; the next one ran alone
+    # (counting the first as alone made two interleaved runs of equal size "not timed
+    # together" at random, by which one's last call finished first)
+    assert marks == [True, True, True, True, True, False]

@@ -39,6 +39,11 @@ class Turnstile:
         self.names = list(names) if names is not None else [f"side {i}" for i in range(sides)]
         #: when each side left the rotation (store timestamps), by side
         self.left_at: dict[int, str] = {}
+        #: whether the latest call start was made in turn: every side was in the rotation at
+        #: it or at the start before it (a side leaves only once its calls have finished, so
+        #: the other side's start right after the leaver's last one still followed it)
+        self.last_start_in_turn = True
+        self._full_at_last_start = True
 
     def partners(self, side: int) -> tuple[list[str], str | None]:
         """The other sides' names, and the earliest time one of them left (None: none has)."""
@@ -50,6 +55,9 @@ class Turnstile:
         """Wait for ``side``'s turn to start a call, then pass the turn on."""
         async with self._changed:
             await self._changed.wait_for(lambda: self._current() == side)
+            full = len(self._order) == len(self.names)
+            self.last_start_in_turn = full or self._full_at_last_start
+            self._full_at_last_start = full
             self.starts.append(side)
             self._turn += 1
             self._changed.notify_all()

@@ -9,8 +9,9 @@ appends one session to ``run.meta["timing_sessions"]``:
   ``created_at`` falls inside the session that made it);
 - ``interleaved_with``, ``interleaved_calls``, ``alone``, ``interleaved_until``: the runs
   whose calls started in rotation with this one's (:class:`~agility.runner.Turnstile`), how
-  many of this session's calls started while all of them were still in the rotation, the
-  calls (``example_id#repeat``) that started after one had left (they ran alone), and when
+  many of this session's calls started in turn with them (every run was in the rotation at
+  that start or at the start before it: the call right after a leaver's last one still
+  followed it), the calls (``example_id#repeat``) that started alone (after that), and when
   the first of them left; absent for a run that ran by itself;
 - ``load_1m``: the machine's 1-minute load average sampled at each call start (mean, min, max,
   samples) and ``cpus``, for the record: a local model's speed follows it, a remote
@@ -44,11 +45,11 @@ class TimingSession:
         self.alone: list[str] = []
 
     def sample(self, example_id: str, repeat_index: int = 0) -> None:
-        """Note a call start, whether every other run was still in the rotation, and the
-        load average at that moment."""
+        """Note a call start (just admitted by the turnstile, if any), whether it was made in
+        turn with the other runs, and the load average at that moment."""
         self.calls += 1
         if self.turnstile is not None and len(self.turnstile.names) > 1:
-            if self.turnstile.partners(self.side)[1] is None:
+            if self.turnstile.last_start_in_turn:
                 self.interleaved_calls += 1
             else:
                 self.alone.append(f"{example_id}#{repeat_index}")
