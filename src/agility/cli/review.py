@@ -135,14 +135,16 @@ def serve(
     try:
         import uvicorn
 
+        from agility._serving import serving
         from agility.review.web import create_app
     except ImportError as exc:
         raise MissingExtraError(exc.name or "starlette", "web", "the review app") from exc
     with open_store(store) as db:
         err_console.print(f"review app on http://{escape(host)}:{port}/ (store {escape(str(db.path))});"
                           f" Ctrl-C stops it", highlight=False, soft_wrap=True)
-        uvicorn.run(create_app(db), host=host, port=port, log_level="warning",
-                    access_log=False)
+        with serving():
+            uvicorn.run(create_app(db), host=host, port=port, log_level="warning",
+                        access_log=False)
 
 
 @review_app.command("export")

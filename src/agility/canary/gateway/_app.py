@@ -18,6 +18,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from agility._serving import serving
 from agility.auth.asgi import SecurityHeaders, json_error
 from agility.canary._roles import VIEWER_ROLES
 from agility.canary.gateway._admin import admin_routes
@@ -100,10 +101,6 @@ def create_app(plan: Plan, store: Store, **options: Any) -> GatewayApp:
     return GatewayApp(Gateway(plan, store, **options))
 
 
-#: the GIL switch interval while the gateway serves (seconds; Python's default is 0.005)
-_SWITCH_INTERVAL_S = 0.0005
-
-
 def serve(plan: Plan, store: Store, *, host: str = "127.0.0.1", port: int = 8080,
           actor: str, allow_unapproved: bool = False, flush_every_s: float = 0.1,
           client_auth: bool = True) -> None:
@@ -141,15 +138,10 @@ def serve(plan: Plan, store: Store, *, host: str = "127.0.0.1", port: int = 8080
     server = uvicorn.Server(config)
     shown = f"[{host}]" if ":" in host else host
     print(f"listening http://{shown}:{bound}", flush=True)
-    # The bookkeeping threads (the audit writer, the store's flushes) take the GIL from the
-    # event loop for up to the switch interval each time they run: at Python's default 5 ms
-    # that was the streamed p99's whole excess (benchmarks/README.md, canary gateway)
-    interval = sys.getswitchinterval()
-    sys.setswitchinterval(_SWITCH_INTERVAL_S)
     try:
-        server.run(sockets=[sock])
+        with serving():  # the switch interval and allocator a server needs (see _serving)
+            server.run(sockets=[sock])
     finally:
-        sys.setswitchinterval(interval)
         sock.close()
     sys.stdout.flush()
 
