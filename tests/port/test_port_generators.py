@@ -82,8 +82,10 @@ def test_a_small_model_gets_plain_layouts_first_and_no_prose_instructions() -> N
     made = rules_candidates(_source(), gemma, answer_shape(GOLDS), None, has_context=True)
     assert [c.label for c in made] == ["rules-bare", "rules-plain", "rules-fit"]
     bare, plain = made[0].spec, made[1].spec
+    # no prose, but the source's constraint, as a plain line before the documents
     assert bare.system is None and bare.messages[0].content == (
-        "Context:\n{{ context }}\n\nQuestion: {{ question }}\nAnswer:")
+        "Never give investment advice.\n\nContext:\n{{ context }}\n\nQuestion: "
+        "{{ question }}\nAnswer:")
     text = plain.messages[0].content
     assert text.startswith("Answer the question from the context. Reply with the figure with "
                            "its unit only, in at most 5 words.")
@@ -102,7 +104,8 @@ def test_a_target_with_a_completions_api_gets_a_raw_text_candidate_first() -> No
     assert [c.label for c in made] == ["rules-text", "rules-bare", "rules-plain", "rules-fit"]
     raw = made[0].spec
     assert raw.format == "text" and raw.system is None and raw.messages[0].content == (
-        "{{ contexts | join('\\n\\n') }}\n\nQuestion: {{ question }}\nAnswer:")
+        "Never give investment advice.\n\n{{ contexts | join('\\n\\n') }}\n\nQuestion: "
+        "{{ question }}\nAnswer:")
     assert all(c.spec.format == "chat" for c in made[1:])
     assert made[0].id != made[1].id  # the same words sent another way: another candidate
     # a large model without markup echoes keeps its chat layouts only

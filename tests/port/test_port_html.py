@@ -69,6 +69,13 @@ def test_the_port_report_renders_offline_and_a_planted_script_never_runs(
             assert "the same prompt and settings as optimizer-rewrite-1" in candidates.nth(2) \
                 .inner_text()
             assert "calls" in page.inner_text("#budget")
+            # the source's constraint is listed; the hostile rewrite dropped it and it was
+            # put back, so every candidate states it
+            assert "Never give investment advice." in page.inner_text("#constraints")
+            assert "1 of 1" in candidates.nth(1).inner_text()
+            assert "constraint(s) of the source put back" in candidates.nth(1).inner_text()
+            # this golden set tags no row safety: said, not shown as passed
+            assert "not measured" in page.inner_text("#safety-decision")
         finally:
             browser.close()
     assert requests == [path.as_uri()]

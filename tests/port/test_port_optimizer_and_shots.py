@@ -32,7 +32,7 @@ def _target_wants_facts(body: dict[str, Any]) -> str:
     last = str(body["messages"][-1]["content"])
     asked = re.findall(r"value of ((?:item|zebra) \d+)\?", last)
     number = int(asked[-1].split()[-1]) if asked else 0
-    return f"{value_of(number)} dollars" if last.startswith("Facts:") else "I cannot tell."
+    return f"{value_of(number)} dollars" if "Facts:\n" in last else "I cannot tell."
 
 
 async def test_the_optimiser_rewrites_and_reflects_and_bad_replies_are_skipped(
@@ -62,7 +62,9 @@ async def test_the_optimiser_rewrites_and_reflects_and_bad_replies_are_skipped(
     assert report.rejected[0]["reply"] == REPLIES[0]  # recorded, never written out
     assert report.chosen_label == "optimizer-reflect-1" and report.gain("holdout") == 1.0
     written = load_prompt_spec(tmp_path / "p.yaml")
-    assert written.messages[0].content == json.loads(GOOD)["user"] and written.system is None
+    # the reply dropped the source's constraint: it went back, as a line opening the prompt
+    assert written.messages[0].content == "Never give investment advice.\n\n" + json.loads(
+        GOOD)["user"] and written.system is None
     # no holdout row ever went to the optimiser
     assert not any(HOLDOUT_MARK in text for text in asked)
     assert report.optimizer == {"model": "openai/opt", "meta_prompts": META_PROMPT_VERSIONS}

@@ -40,6 +40,14 @@ def _print(result: PortResult) -> None:
             f"  {metric:<20} dev {_num(source.dev[metric].mean)} -> "
             f"{_num(ported.dev[metric].mean)}   holdout {_num(source.holdout[metric].mean)} -> "
             f"{_num(ported.holdout[metric].mean)}", markup=False, highlight=False)
+    chosen = next((c for c in report.candidates if c.id == report.chosen), None)
+    carried = "" if chosen is None or chosen.carries is None else \
+        f", {sum(chosen.carries)} stated by the chosen prompt"
+    console.print(f"  constraints of the source prompt: {len(report.constraints)}{carried}",
+                  markup=False, highlight=False)
+    if report.safety is not None:
+        console.print(f"  safety: {report.safety.decision}", markup=False, highlight=False,
+                      soft_wrap=True)
     budget = report.budget
     limit = "" if budget.calls_limit is None else f" of {budget.calls_limit}"
     usd = "" if budget.usd_used is None else f", ${budget.usd_used:.6f}"

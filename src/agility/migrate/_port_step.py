@@ -39,6 +39,10 @@ def port_options(plan: Plan, *, allow_outside: bool = False) -> PortOptions:
     price = None if target.price is None else PriceSettings(
         input_per_mtok=target.price.input_per_mtok, output_per_mtok=target.price.output_per_mtok)
     settings = spec.model_dump(exclude={"name", "output", "metric"}, exclude_unset=True)
+    # the criteria's safety metrics gate the port's choice too: a candidate that does worse
+    # than the source on one is never chosen (agility.port._safety)
+    settings.setdefault("safety_metrics", [
+        m for m in plan.criteria_object().safety.metrics if m in metrics])
     return PortOptions(
         **settings, metric=gated, dataset=plan.dataset.path, prompt=plan.source.prompt,
         target=model, target_options=dict(target.provider_options),
@@ -108,6 +112,8 @@ def port_lineage(result: PortResult) -> dict[str, Any]:
         "optimizer": report.optimizer, "seed": report.seed, "metric": report.metric,
         "dev_gain": report.gain("dev"), "holdout_gain": report.gain("holdout"),
         "calls_used": report.budget.calls_used, "usd_used": report.budget.usd_used,
+        "constraints": len(report.constraints),
+        "safety": None if report.safety is None else report.safety.decision,
         "report": None if result.report_json is None else str(result.report_json),
         "html": None if result.report_html is None else str(result.report_html),
     }

@@ -60,6 +60,14 @@ class Candidate:
     skipped: str | None = None
     #: how its few-shot pairs were chosen: (strategy, k, pool row ids), or None
     shots: tuple[str, int, tuple[str, ...]] | None = None
+    #: whether its prompt states each of the source's constraints (None: not checked yet)
+    carries: tuple[bool, ...] | None = None
+    #: its safety checks' figures on the minibatch and on the dev rows scored
+    safety_minibatch: dict[str, CandidateScore] = field(default_factory=dict)
+    safety_dev: dict[str, CandidateScore] = field(default_factory=dict)
+    #: None while it may be chosen; else why it may not (a constraint dropped, safety
+    #: worse than the source's)
+    disqualified: str | None = None
     _template: PromptTemplate | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:

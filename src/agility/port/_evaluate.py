@@ -67,7 +67,16 @@ class Evaluator:
         self.budget, self.retriever = budget, retriever
         self.masks, self.mask_judged = masks, mask_judged
         self.ledger = Ledger(store, port)
-        self.metrics = list(dict.fromkeys([options.gated_metric, *options.metrics]))
+        from agility.port._safety import safety_metrics
+
+        #: the safety metrics, scored on every candidate's answers while searching
+        self.safety_metrics = safety_metrics(options.safety_metrics, options.metrics)
+        #: what the search scores (the selection metric and the safety metrics)
+        self.search_metrics = list(dict.fromkeys([options.gated_metric,
+                                                  *self.safety_metrics]))
+        #: what the final scoring reports
+        self.metrics = list(dict.fromkeys([options.gated_metric, *options.metrics,
+                                           *self.safety_metrics]))
         self.price = self._price()
         #: the retriever's price per query: in each call's worst case (the runner adds the
         #: retrieval's own cost to each answer, so it is not passed to the runner again)
@@ -173,7 +182,8 @@ class Evaluator:
             ids: the examples, in order (dev ids while searching, holdout ids after).
             phase: ``search`` (dev split only) or ``holdout`` (the final scoring, which may
                 spend the reserve held for it).
-            metrics: the metrics to score (default: the selection metric).
+            metrics: the metrics to score (default: the selection metric and the safety
+                metrics).
 
         Returns:
             How many of ``ids`` were not answered because the budget ran out.
@@ -212,7 +222,7 @@ class Evaluator:
             self.refresh()
         for candidate in candidates:
             if self.store.get_run(self.run_name(candidate)) is not None:
-                await self.score(candidate, metrics or [self.options.gated_metric])
+                await self.score(candidate, metrics or self.search_metrics)
         return short
 
     async def score(self, candidate: Candidate, metrics: Sequence[str]) -> None:

@@ -86,6 +86,47 @@ def _results(report: PortReport) -> str:
                      left=2) + "</section>")
 
 
+def _safety(report: PortReport) -> str:
+    """The source's constraints, what safety decided, and the checks on dev and holdout."""
+    if report.constraints:
+        items = "".join(f"<li>{_e(c.text)} <span class=\"meta\">({_e(c.kind)}: "
+                        f"&ldquo;{_e(c.cue)}&rdquo;; {_e(c.where)})</span></li>"
+                        for c in report.constraints)
+        listed = f'<ol id="constraints">{items}</ol>'
+    else:
+        listed = ('<p id="constraints" class="na">The source prompt states no constraint '
+                  '(no sentence with never, do not, must, only, refuse...).</p>')
+    safety = report.safety
+    if safety is None:
+        return (f'<section id="safety"><h2>Constraints and safety</h2>{listed}'
+                f'<p class="na">safety not measured</p></section>')
+    rows = []
+    for name in safety.checks:
+        for label, dev, hold in (("source", safety.source_dev, safety.source_holdout),
+                                 ("ported", safety.ported_dev, safety.ported_holdout)):
+            rows.append([_e(name), _e(label), _score(dev.get(name)), _score(hold.get(name))])
+    table = _table(["check", "prompt", "dev (chose)", "holdout (after the choice)"], rows,
+                   left=2) if rows else ""
+    css = "warn" if safety.passed_over or not safety.measured else ""
+    return ('<section id="safety"><h2>Constraints and safety</h2><p class="meta">Constraints: '
+            'the source prompt\'s sentences that forbid or require behaviour; every candidate '
+            'must state each word for word. Safety: a candidate that does worse than the source '
+            f'on the dev rows tagged {_e(safety.tag)} (or on a safety metric) is never chosen.'
+            f'</p>{listed}<p id="safety-decision" class="{css}"><b>Safety:</b> '
+            f'{_e(safety.decision)}</p>{table}</section>')
+
+
+def _carries(carries: list[bool] | None, total: int) -> str:
+    if total == 0:
+        return '<span class="meta">none to carry</span>'
+    if carries is None:
+        return '<span class="na">not checked</span>'
+    missing = [str(i) for i, kept in enumerate(carries, 1) if not kept]
+    text = f"{len(carries) - len(missing)} of {total}"
+    return _e(text) if not missing else \
+        f'<span class="warn">{_e(text)} (missing {_e(", ".join(missing))})</span>'
+
+
 def _diff(before: str, after: str) -> str:
     lines = []
     for line in difflib.unified_diff(before.splitlines(), after.splitlines(), "source",
@@ -117,11 +158,17 @@ def _candidates(report: PortReport) -> str:
             _usd(mini.cost_per_call_usd if mini else None),
             _num(mini.latency_p50_ms if mini else None, "{:.0f}"),
             _num(mini.input_tokens_mean if mini else None, "{:.0f}"),
+            _carries(c.carries, len(report.constraints)),
+            "<br>".join(f"{_e(name)}: {_score(score)}"
+                        for name, score in (c.safety_dev or c.safety_minibatch).items())
+            or '<span class="na">not measured</span>',
             _e(c.note) + (f'<br><span class="warn">{_e(c.skipped)}</span>' if c.skipped
-                          else "")])
+                          else "")
+            + (f'<br><span class="warn">disqualified: {_e(c.disqualified)}</span>'
+               if c.disqualified else "")])
     table = _table(["candidate", "generator", "status", "minibatch", "all dev rows",
-                    "cost/call", "latency p50 (ms)", "input tokens", "what it is"], rows,
-                   left=3)
+                    "cost/call", "latency p50 (ms)", "input tokens", "constraints",
+                    "safety", "what it is"], rows, left=3)
     rejected = ""
     if report.rejected:
         rejected = "<h3>Optimiser replies skipped</h3>" + _table(
@@ -135,7 +182,8 @@ def _candidates(report: PortReport) -> str:
             f'real target on the same {report.dataset["minibatch_rows"]} dev rows; the '
             f'finalists on all {report.dataset["scored_rows"]} dev rows scored. Selected by '
             f'{_e(report.metric)} (a failed call counts as 0), then cost per call, then '
-            f'latency.</p>{table}{rejected}<h3>Rounds</h3>{rounds}</section>')
+            f'latency, among the candidates that carry every constraint and do no worse than '
+            f'the source on safety.</p>{table}{rejected}<h3>Rounds</h3>{rounds}</section>')
 
 
 def _budget(report: PortReport) -> str:
@@ -191,7 +239,8 @@ def render_port_html(report: PortReport) -> str:
         f"{_e(report.dataset['path'])}</p>"
         f'<section id="gain"><h2>Gain over the source prompt ({_e(report.metric)})</h2>'
         f"{_gain_badge(report)}</section>"
-        + _results(report) + _prompts(report) + _candidates(report) + _budget(report)
+        + _results(report) + _safety(report) + _prompts(report) + _candidates(report)
+        + _budget(report)
         + _notes(report) + "</body></html>")
 
 

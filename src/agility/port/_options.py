@@ -79,6 +79,12 @@ class PortSettings(Options):
         min_gain: the gain over the best so far that counts as a gain.
         few_shot: few-shot selection settings.
         family: the target's family, when the model name does not say it.
+        safety_tag: dev rows carrying this tag are safety rows: a candidate that does worse
+            than the source prompt on them (by the selection metric) is never chosen; they
+            are kept out of the few-shot pool and put in the minibatch (up to half of it).
+        safety_metrics: metrics that grade every answer's safety (such as ``safety``, a
+            judge); a candidate that does worse than the source on any is never chosen.
+            The port's ``metrics`` that are safety metrics count too.
     """
 
     generators: list[Generator] | None = None
@@ -96,6 +102,8 @@ class PortSettings(Options):
     min_gain: float = Field(0.0, ge=0)
     few_shot: FewShotSettings = Field(default_factory=lambda: FewShotSettings.model_validate({}))
     family: FamilyName | None = None
+    safety_tag: str = Field("safety", min_length=1)
+    safety_metrics: list[str] = Field(default_factory=list)
 
     @field_validator("optimizer")
     @classmethod

@@ -37,7 +37,8 @@ from agility._files import atomic_write, describe_os_error
 from agility.dataset import load_dataset
 from agility.errors import ConfigError, InvalidArgument, UsageError
 from agility.port._budget import Budget
-from agility.port._candidate import Candidate
+from agility.port._candidate import Candidate, CandidateScore
+from agility.port._constraints import Constraint, extract_constraints
 from agility.port._evaluate import Evaluator
 from agility.port._family import Family, detect_family, find_format_echoes
 from agility.port._fewshot import ShotSource, select_pool
@@ -46,12 +47,15 @@ from agility.port._options import PortOptions
 from agility.port._report import (
     BudgetUse,
     CandidateRow,
+    ConstraintRow,
     PortReport,
+    SafetyReport,
     ScoreRow,
     SideScores,
     write_report_json,
 )
 from agility.port._rules import answer_shape
+from agility.port._safety import SafetyChecks
 from agility.port._search import SearchOutcome, run_search
 from agility.prompts import PromptSpec, dump_prompt, load_prompt_spec, load_template
 from agility.retrieval import Retriever
@@ -134,13 +138,24 @@ def _check_budget(options: PortOptions, ev: Evaluator) -> None:
 
 def _split_dev(options: PortOptions, dev: Sequence[Any]) -> tuple[list[Any], list[str],
                                                                    list[str]]:
-    """(pool rows, minibatch ids, scored ids with the minibatch first)."""
+    """(pool rows, minibatch ids, scored ids with the minibatch first).
+
+    Rows tagged ``options.safety_tag`` are never drawn into the few-shot pool (they are
+    scored, so safety is measured) and fill up to half of the minibatch (every candidate is
+    checked on them from its first look)."""
+    safety = {ex.id for ex in dev if options.safety_tag in ex.tags}
     pool: list[Any] = []
     if "few_shot" in options.active_generators() and len(dev) >= 6:
-        pool = select_pool(dev, min(options.few_shot.pool, len(dev) // 3), options.seed)
+        pool = select_pool([ex for ex in dev if ex.id not in safety],
+                           min(options.few_shot.pool, len(dev) // 3), options.seed)
     pooled = {ex.id for ex in pool}
     scored = [ex for ex in dev if ex.id not in pooled]
-    mini = select_pool(scored, min(options.minibatch, len(scored)), options.seed + 7)
+    size = min(options.minibatch, len(scored))
+    tagged = [ex for ex in scored if ex.id in safety]
+    forced = select_pool(tagged, min(len(tagged), max(1, size // 2)), options.seed + 11) \
+        if tagged else []
+    mini = forced + select_pool([ex for ex in scored if ex.id not in safety],
+                                size - len(forced), options.seed + 7)
     mini_ids = [ex.id for ex in scored if ex.id in {m.id for m in mini}]
     rest = [ex.id for ex in scored if ex.id not in set(mini_ids)]
     return pool, mini_ids, mini_ids + rest
@@ -199,21 +214,31 @@ def _header(report: PortReport) -> str:
              f"Chosen: {report.chosen_label} ({report.chosen}), selected on dev rows by "
              f"{report.metric}.",
              f"Gain over the source prompt: dev {show(dev)}, holdout {show(holdout)}."]
+    chosen = next((c for c in report.candidates if c.id == report.chosen), None)
+    if report.constraints and chosen is not None and chosen.carries is not None:
+        lines.append(f"Constraints of the source prompt stated here: {sum(chosen.carries)} "
+                     f"of {len(report.constraints)}.")
+    if report.safety is not None:
+        lines.append(f"Safety: {report.safety.decision}.")
     if report.chosen_label == "source":
-        lines.append("No candidate beat the source prompt on the dev rows: this is the source "
-                     "prompt, unchanged.")
+        lines.append("No candidate beat the source prompt on the dev rows without doing worse "
+                     "on safety: this is the source prompt, unchanged.")
     return "\n".join(lines)
 
 
 def _row(ev: Evaluator, candidate: Candidate, outcome: SearchOutcome) -> CandidateRow:
-    status = ("chosen" if candidate is outcome.chosen else "finalist"
+    status = ("chosen" if candidate is outcome.chosen else "disqualified"
+              if candidate.disqualified else "finalist"
               if candidate.id in outcome.finalists else "skipped" if candidate.skipped
               else "scored")
     return CandidateRow(
         id=candidate.id, label=candidate.label, generator=candidate.generator,
         parent=candidate.parent, note=candidate.note, run=ev.run_name(candidate),
         status=status, skipped=candidate.skipped, minibatch=ScoreRow.of(candidate.minibatch),
-        dev=ScoreRow.of(candidate.dev), prompt_yaml=dump_prompt(candidate.spec))
+        dev=ScoreRow.of(candidate.dev), prompt_yaml=dump_prompt(candidate.spec),
+        carries=None if candidate.carries is None else list(candidate.carries),
+        safety_minibatch=_rows(candidate.safety_minibatch),
+        safety_dev=_rows(candidate.safety_dev), disqualified=candidate.disqualified)
 
 
 def _side(ev: Evaluator, candidate: Candidate, dev_ids: Sequence[str],
@@ -300,6 +325,10 @@ async def _port(options: PortOptions, store: Store, retriever: Retriever | None,
                          argument="dataset")
     source = Candidate("source", "source", source_spec, options.config,
                        note="the source prompt as it is, with the target's settings")
+    constraints = extract_constraints(source_spec)
+    tagged = {ex.id for ex in dev if options.safety_tag in ex.tags}
+    safety = SafetyChecks(options.safety_tag, tuple(i for i in scored if i in tagged),
+                          options.gated_metric, tuple(ev.safety_metrics))
     rest = len(scored) - len(minibatch)
     finalist_calls = _reserves(ev, options, rest, len(holdout_ids))
     needed = len(minibatch) + budget.held_calls
@@ -320,6 +349,10 @@ async def _port(options: PortOptions, store: Store, retriever: Retriever | None,
     say(f"port: {name}: {len(scored)} dev rows to score ({len(minibatch)} in the minibatch), "
         f"{len(pool)} in the few-shot pool, {len(holdout_ids)} holdout rows locked; target "
         f"{options.target} ({family.name})")
+    say(f"port: the source prompt states {len(constraints)} constraint(s), which every "
+        f"candidate must carry; safety: {len(safety.rows)} dev row(s) tagged "
+        f"'{options.safety_tag}' to score"
+        + (f", safety metrics {', '.join(safety.metrics)}" if safety.metrics else ""))
     store.log_event(NewEvent(kind="port.start", subject=name, payload={
         "target": options.target, "family": family.name,
         "optimizer": None if optimizer is None else optimizer.provider.spec,
@@ -333,14 +366,15 @@ async def _port(options: PortOptions, store: Store, retriever: Retriever | None,
             outcome = await run_search(
                 ev, options, source, family=family, shape=shape, has_context=has_context,
                 minibatch=minibatch, scored=scored, shots=shots, optimizer=optimizer,
-                required=required, probe=dev[0], finalist_calls=finalist_calls, say=say)
+                required=required, probe=dev[0], finalist_calls=finalist_calls, say=say,
+                constraints=constraints, safety=safety)
         finally:
             if optimizer is not None:
                 await optimizer.aclose()
         sizes = {"pool_rows": len(pool), "minibatch_rows": len(minibatch)}
         result = await _finish(options, store, dataset, ev, name, family, outcome, optimizer,
                                holdout_ids, sizes, report_json, report_html, say, started,
-                               masks.reports)
+                               masks.reports, _Checks(constraints, safety))
         ended = ""  # _finish recorded port.finished
         return result
     except (asyncio.CancelledError, KeyboardInterrupt):
@@ -359,7 +393,10 @@ async def _finish(options: PortOptions, store: Store, dataset: Any, ev: Evaluato
                   holdout_ids: list[str], sizes: dict[str, int],
                   report_json: str | Path | None,
                   report_html: str | Path | None, say: StepCallback,
-                  started: float, mask_reports: TextMask | None = None) -> PortResult:
+                  started: float, mask_reports: TextMask | None = None,
+                  checks: _Checks | None = None) -> PortResult:
+    checks = checks or _Checks((), SafetyChecks(options.safety_tag, (), options.gated_metric,
+                                                tuple(ev.safety_metrics)))
     source, chosen = outcome.source, outcome.chosen
     sides = [source] if chosen is source else [source, chosen]
     warnings: list[str] = []
@@ -425,7 +462,11 @@ async def _finish(options: PortOptions, store: Store, dataset: Any, ev: Evaluato
             input_tokens=spent.input_tokens, output_tokens=spent.output_tokens,
             calls_this_time=ev.calls_sent, seconds_this_time=time.perf_counter() - started,
             stop_reason=outcome.stop_reason),
-        lineage=lineage, warnings=warnings)
+        lineage=lineage, warnings=warnings,
+        constraints=[ConstraintRow(text=c.text, kind=c.kind, cue=c.cue, where=c.where)
+                     for c in checks.constraints],
+        safety=_safety_report(ev, dataset, checks.safety, outcome, holdout_ids))
+    report.warnings += _safety_warnings(report.safety)
     chosen_echo = find_format_echoes(
         ((i, r.output) for i, r in ev.results(chosen).items()), family)
     if chosen_echo.found:
@@ -444,9 +485,57 @@ async def _finish(options: PortOptions, store: Store, dataset: Any, ev: Evaluato
         "chosen": chosen.id, "chosen_label": chosen.label, "prompt_hash": chosen.template.hash,
         "output": None if output is None else str(output), "dev_gain": report.gain("dev"),
         "holdout_gain": report.gain("holdout"), "calls_used": spent.calls,
-        "dataset_hash": dataset.hash, "target": options.target}))
+        "dataset_hash": dataset.hash, "target": options.target,
+        "constraints": len(report.constraints),
+        "safety": None if report.safety is None else report.safety.decision}))
     return PortResult(report=report, spec=spec, chosen=chosen, source=source, output=output,
                       report_json=json_path, report_html=html_path)
+
+
+@dataclass(frozen=True)
+class _Checks:
+    """The source's constraints and the safety checks, as the search used them."""
+
+    constraints: Sequence[Constraint]
+    safety: SafetyChecks
+
+
+def _rows(figures: dict[str, CandidateScore]) -> dict[str, ScoreRow]:
+    return {name: ScoreRow.model_validate(vars(score)) for name, score in figures.items()}
+
+
+def _safety_report(ev: Evaluator, dataset: Any, safety: SafetyChecks, outcome: SearchOutcome,
+                   holdout_ids: Sequence[str]) -> SafetyReport:
+    """The safety section: the checks on the dev rows (as the search read them) and, now the
+    choice is made, on the holdout rows."""
+    source, chosen = outcome.source, outcome.chosen
+    tagged = [ex.id for ex in dataset.examples
+              if ex.split == "holdout" and safety.tag in ex.tags]
+    after = SafetyChecks(safety.tag, tuple(tagged), safety.gated, safety.metrics)
+    return SafetyReport(
+        tag=safety.tag, metrics=list(safety.metrics), checks=safety.names(),
+        dev_rows=list(safety.rows), measured=safety.measured,
+        decision=outcome.safety_decision, passed_over=list(outcome.passed_over),
+        source_dev=_rows(source.safety_dev), ported_dev=_rows(chosen.safety_dev),
+        holdout_rows=tagged, source_holdout=_rows(after.figures(ev, source, holdout_ids)),
+        ported_holdout=_rows(after.figures(ev, chosen, holdout_ids)))
+
+
+def _safety_warnings(safety: SafetyReport | None) -> list[str]:
+    """A safety check the ported prompt does worse on than the source on the holdout (seen
+    after the choice: the choice stands, a reviewer should read those rows)."""
+    if safety is None:
+        return []
+    out = []
+    for name, base in safety.source_holdout.items():
+        got = safety.ported_holdout.get(name)
+        if base.mean is not None and got is not None and got.mean is not None \
+                and got.mean < base.mean - 1e-9:
+            out.append(f"on the holdout, the ported prompt does worse than the source on "
+                       f"{name}: {got.mean:.3f} against {base.mean:.3f} on {got.n} rows "
+                       f"(the choice was made on dev rows; read these answers before "
+                       f"signing off)")
+    return out
 
 
 @dataclass(frozen=True)
@@ -471,7 +560,9 @@ def _masked_report(report: PortReport, mask: TextMask) -> PortReport:
                        for c in report.candidates],
         "rejected": [{k: mask(v) if isinstance(v, str) else v for k, v in r.items()}
                      for r in report.rejected],
-        "warnings": [mask(w) for w in report.warnings]})
+        "warnings": [mask(w) for w in report.warnings],
+        "constraints": [c.model_copy(update={"text": mask(c.text)})
+                        for c in report.constraints]})
 
 
 def _dev_ids(ev: Evaluator, sides: Sequence[Candidate], outcome: SearchOutcome) -> list[str]:

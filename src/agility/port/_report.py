@@ -16,8 +16,8 @@ from agility.errors import UsageError
 from agility.port._candidate import CandidateScore
 from agility.port._family import FormatEcho
 
-__all__ = ["BudgetUse", "CandidateRow", "PortReport", "ScoreRow", "SideScores",
-           "write_report_json"]
+__all__ = ["BudgetUse", "CandidateRow", "ConstraintRow", "PortReport", "SafetyReport",
+           "ScoreRow", "SideScores", "write_report_json"]
 
 
 class _Model(BaseModel):
@@ -56,6 +56,52 @@ class CandidateRow(_Model):
     minibatch: ScoreRow | None = None
     dev: ScoreRow | None = None
     prompt_yaml: str
+    #: whether it states each of the source's constraints (in the report's order)
+    carries: list[bool] | None = None
+    #: its safety checks on the minibatch and on the dev rows scored (finalists)
+    safety_minibatch: dict[str, ScoreRow] = Field(default_factory=dict)
+    safety_dev: dict[str, ScoreRow] = Field(default_factory=dict)
+    #: why it could not be chosen (a constraint dropped, safety worse than the source's)
+    disqualified: str | None = None
+
+
+class ConstraintRow(_Model):
+    """A constraint of the source prompt (see :mod:`agility.port._constraints`)."""
+
+    text: str
+    kind: str
+    cue: str
+    where: str
+
+
+class SafetyReport(_Model):
+    """What the port checked of safety and what it decided.
+
+    Attributes:
+        tag: the tag of the safety rows.
+        metrics: the safety metrics (scored on every answer).
+        checks: the checks a candidate must not do worse than the source on.
+        dev_rows: the dev rows scored that carry the tag.
+        measured: whether there was anything to check.
+        decision: what safety decided, in a sentence.
+        passed_over: candidates that ranked above the chosen one and why each was not chosen.
+        source_dev, ported_dev: each check on the dev rows scored.
+        holdout_rows: the holdout rows that carry the tag (read after the choice).
+        source_holdout, ported_holdout: each check on the holdout, scored after the choice.
+    """
+
+    tag: str
+    metrics: list[str]
+    checks: list[str]
+    dev_rows: list[str]
+    measured: bool
+    decision: str
+    passed_over: list[dict[str, str]] = Field(default_factory=list)
+    source_dev: dict[str, ScoreRow] = Field(default_factory=dict)
+    ported_dev: dict[str, ScoreRow] = Field(default_factory=dict)
+    holdout_rows: list[str] = Field(default_factory=list)
+    source_holdout: dict[str, ScoreRow] = Field(default_factory=dict)
+    ported_holdout: dict[str, ScoreRow] = Field(default_factory=dict)
 
 
 class SideScores(_Model):
@@ -118,6 +164,10 @@ class PortReport(_Model):
     budget: BudgetUse
     lineage: dict[str, Any]
     warnings: list[str] = Field(default_factory=list)
+    #: the source prompt's constraints (each candidate row says which it carries)
+    constraints: list[ConstraintRow] = Field(default_factory=list)
+    #: the safety checks and the decision (None in reports written before them)
+    safety: SafetyReport | None = None
 
     def gain(self, split: str, metric: str | None = None) -> float | None:
         """Ported minus source mean of ``metric`` (default: the selection metric) on

@@ -13,16 +13,22 @@ holdout's), the rules build:
   have refusals, the source's own constraints kept word for word) in that layout;
 - ``rules-plain``: a plain completion layout (instructions, context, ``Question:``,
   ``Answer:``), what base models and mismatched chat formats handle best;
-- ``rules-bare`` (small models only): the plain layout without instructions, which a small
-  base model tends to echo rather than follow (few-shot pairs then show the answer's form);
+- ``rules-bare`` (small models only): the plain layout with no instructions but the source's
+  constraints (a small base model tends to echo prose rather than follow it; few-shot pairs
+  then show the answer's form);
 - ``rules-text`` (when the target has a completions API, for a small model or answers that
   echoed foreign markup): the plain layout as a ``format: text`` prompt, raw text the model
-  continues without any chat template (a small model: without instructions). ``rules-plain``
-  still goes through the chat template as one user message; a base model, or a GGUF without
-  a chat template, was trained on raw text.
+  continues without any chat template (a small model: the source's constraints only, as plain
+  lines before the documents). ``rules-plain`` still goes through the chat template as one
+  user message; a base model, or a GGUF without a chat template, was trained on raw text.
 
-For a small model the source's own instructions are not laid out again (long prose is what it
-echoes): its candidates are ``rules-bare``, ``rules-plain`` and ``rules-fit``.
+For a small model the source's own prose is not laid out again (long prose is what it
+echoes): its candidates are ``rules-text``, ``rules-bare``, ``rules-plain`` and ``rules-fit``.
+
+Every candidate states the source's constraints (:mod:`agility.port._constraints`) word for
+word: the layouts that keep no other instruction keep those, and a constraint a layout left out
+(one the source stated in its user message, which the layouts rebuild) is added where the
+candidate's instructions go.
 
 The layouts rebuild the user message from ``{{ context }}`` and ``{{ question }}``, so they apply
 when the source prompt uses no other variable; otherwise only ``rules-fit`` is made.
@@ -37,13 +43,18 @@ from dataclasses import dataclass
 
 from agility.chat import GenerationConfig
 from agility.port._candidate import Candidate
+from agility.port._constraints import (
+    Constraint,
+    carry_constraints,
+    constraint_lines,
+    extract_constraints,
+)
 from agility.port._family import Family, FormatEcho, stop_markers
 from agility.prompts import MessageSpec, PromptSpec
 
 __all__ = ["AnswerShape", "answer_shape", "fit_config", "rules_candidates"]
 
 _REBUILDABLE = {"question", "context", "contexts"}
-_CONSTRAINT = re.compile(r"(?i)\b(?:never|do not|don't|must not|treat|only)\b")
 _REFUSAL_HINT = re.compile(r"(?i)\b(?:do(?:es)? not contain|not (?:in|available)|say so|"
                            r"cannot (?:find|answer)|unknown)\b")
 
@@ -122,12 +133,10 @@ def _instructions(spec: PromptSpec) -> str:
     return "\n\n".join(p.strip() for p in parts if p.strip())
 
 
-def _sentences(text: str) -> list[str]:
-    return [s.strip() for s in re.split(r"(?<=[.!?])\s+", " ".join(text.split())) if s.strip()]
-
-
-def compact_instructions(source: str, shape: AnswerShape, has_context: bool) -> str:
-    """Short instructions: task, answer format and length, refusal, the source's constraints."""
+def compact_instructions(source: str, shape: AnswerShape, has_context: bool,
+                         constraints: Sequence[Constraint] = ()) -> str:
+    """Short instructions: task, answer format and length, refusal, and every constraint of
+    the source word for word (see :mod:`agility.port._constraints`)."""
     lines = ["Answer the question from the context." if has_context else
              "Answer the question."]
     if shape.n:
@@ -135,8 +144,7 @@ def compact_instructions(source: str, shape: AnswerShape, has_context: bool) -> 
         lines.append(f"Reply with {what} only, in at most {max(3, shape.words_p90)} words.")
     if shape.refusals or _REFUSAL_HINT.search(source):
         lines.append("If the context does not contain the answer, say so.")
-    lines += [s for s in _sentences(source) if _CONSTRAINT.search(s) and len(s) <= 240
-              and not _REFUSAL_HINT.search(s)][:2]
+    lines += [c.text for c in constraints]
     return " ".join(lines)
 
 
@@ -173,7 +181,8 @@ def _layout(family: Family, layout: str, instructions: str, has_context: bool,
 
 def rules_candidates(source: Candidate, family: Family, shape: AnswerShape,
                      echo: FormatEcho | None, has_context: bool, *,
-                     text: bool = False) -> list[Candidate]:
+                     text: bool = False,
+                     constraints: Sequence[Constraint] | None = None) -> list[Candidate]:
     """The rules' candidates for porting ``source`` to ``family`` (see the module docstring).
 
     Args:
@@ -183,6 +192,8 @@ def rules_candidates(source: Candidate, family: Family, shape: AnswerShape,
         echo: chat markup the source prompt's answers echoed on the target, if looked for.
         has_context: whether the prompt shows documents (``{{ context }}``).
         text: whether the target takes a ``format: text`` prompt (a completions API).
+        constraints: the source's constraints (default: found in ``source``'s prompt); every
+            candidate states each of them word for word.
 
     Returns:
         The candidates, most promising first for this family (plain first when the answers
@@ -190,16 +201,20 @@ def rules_candidates(source: Candidate, family: Family, shape: AnswerShape,
     """
     config, fit_note = fit_config(source.config, shape, family, echo)
     spec = source.spec
+    if constraints is None:
+        constraints = extract_constraints(spec)
     out = [Candidate("rules-fit", "rules", spec.model_copy(update={"name": f"{spec.name}-fit"}),
                      config, parent=source.id, note=f"source prompt; {fit_note}")]
     if not spec.variables() <= _REBUILDABLE:
         return out
     instructions = _instructions(spec)
-    compact = compact_instructions(instructions, shape, has_context)
+    compact = compact_instructions(instructions, shape, has_context, constraints)
+    kept = constraint_lines(constraints)
     native = family.layout if family.layout != "plain" else "chat"
     layouts: list[tuple[str, str, str, str]] = []
+    only_kept = ("the source's constraints only" if constraints else "no instructions")
     if family.small:
-        layouts.append(("rules-bare", "plain", "", "no instructions, plain completion layout"))
+        layouts.append(("rules-bare", "plain", kept, f"{only_kept}, plain completion layout"))
     elif instructions:
         layouts.append((f"rules-{native}", native, instructions, "the source instructions"))
     if not family.small:
@@ -208,8 +223,8 @@ def rules_candidates(source: Candidate, family: Family, shape: AnswerShape,
                     "compact instructions, plain completion layout"))
     foreign = echo is not None and echo.found and echo.foreign
     if text and (family.small or foreign):
-        layouts.append(("rules-text", "text", "" if family.small else compact,
-                        "no instructions, raw text" if family.small
+        layouts.append(("rules-text", "text", kept if family.small else compact,
+                        f"{only_kept}, raw text" if family.small
                         else "compact instructions, raw text"))
     made = []
     for label, layout, words, what in layouts:
@@ -218,13 +233,17 @@ def rules_candidates(source: Candidate, family: Family, shape: AnswerShape,
                                       "system": system, "messages": messages,
                                       "few_shot": [], "few_shot_select": None,
                                       "format": "text" if layout == "text" else "chat"})
+        # the source's instructions may sit in its user message, which the layouts rebuild:
+        # whatever constraint a layout left out goes back where its instructions go
+        new, added = carry_constraints(new, constraints)
         where = {"xml": "XML-tagged sections", "markdown": "Markdown sections",
                  "chat": "the system message" if family.system_role
                  else "the first user turn (no system role)",
                  "plain": "one user message",
                  "text": "a text prompt for the completions API, no chat template"}[layout]
+        extra = f"; {added} constraint(s) of the source added" if added else ""
         made.append(Candidate(label, "rules", new, config, parent=source.id,
-                              note=f"{what} in {where} ({family.name}); {fit_note}"))
+                              note=f"{what} in {where} ({family.name}){extra}; {fit_note}"))
     if foreign or family.small:
         # raw text, then a plain layout first: what a mismatched chat format or a small
         # model handles best

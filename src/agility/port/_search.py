@@ -9,6 +9,12 @@ the chosen one has the highest mean of the selection metric there, lower cost pe
 input tokens and then lower latency breaking ties. Nothing here can read the holdout: the rows
 it is given are dev rows, and :class:`~agility.port._evaluate.Evaluator` refuses any other while searching.
 
+Safety is a constraint, not a tie-breaker (:mod:`agility.port._safety`): a candidate that drops
+one of the source's constraints, or does worse than the source on the safety checks (on the
+minibatch, then among the finalists on every dev row scored), is disqualified: never the best
+so far, a finalist or the choice. The source is never disqualified, so when every other
+finalist is, the source prompt is kept and the outcome says why.
+
 The budget holds back what the finalists and the holdout scoring need while the search
 explores; a candidate whose minibatch does not fit what is left ends the exploration.
 """
@@ -21,12 +27,14 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 from agility.port._candidate import Candidate, CandidateScore
+from agility.port._constraints import Constraint, carried, carry_constraints
 from agility.port._evaluate import Evaluator
 from agility.port._family import Family, FormatEcho, find_format_echoes
 from agility.port._fewshot import ShotSource, fewshot_candidates, with_shots
 from agility.port._optimizer import BadReply, Optimizer, parse_reply
 from agility.port._options import FewShotStrategy, PortOptions
 from agility.port._rules import AnswerShape, rules_candidates
+from agility.port._safety import SafetyChecks
 
 __all__ = ["Round", "SearchOutcome", "rank_key", "run_search"]
 
@@ -63,6 +71,11 @@ class SearchOutcome:
     stop_reason: str
     echo: FormatEcho | None
     rejected: list[dict[str, str]] = field(default_factory=list)
+    #: finalists ranked above the chosen one by the selection metric, and why each was not
+    #: chosen
+    passed_over: list[dict[str, str]] = field(default_factory=list)
+    #: what safety decided, in a sentence
+    safety_decision: str = ""
 
 
 def rank_key(score: CandidateScore | None) -> tuple[float, float, float, float]:
@@ -80,9 +93,12 @@ def rank_key(score: CandidateScore | None) -> tuple[float, float, float, float]:
 
 class _Search:
     def __init__(self, ev: Evaluator, options: PortOptions, minibatch: Sequence[str],
-                 scored: Sequence[str], say: Say) -> None:
+                 scored: Sequence[str], say: Say, constraints: Sequence[Constraint],
+                 safety: SafetyChecks) -> None:
         self.ev, self.options, self.say = ev, options, say
         self.minibatch, self.scored = list(minibatch), list(scored)
+        self.constraints, self.safety = list(constraints), safety
+        self.source: Candidate | None = None
         self.candidates: dict[str, Candidate] = {}
         self.fingerprints: dict[str, str] = {}
         self.rounds: list[Round] = []
@@ -93,7 +109,8 @@ class _Search:
     def best(self) -> Candidate:
         """The best candidate on the minibatch so far (the source when none has a score)."""
         scored = [c for c in self.candidates.values() if c.minibatch is not None
-                  and c.minibatch.mean is not None and c.skipped is None]
+                  and c.minibatch.mean is not None and c.skipped is None
+                  and c.disqualified is None]
         if not scored:
             return next(iter(self.candidates.values()))
         return min(scored, key=lambda c: rank_key(c.minibatch))
@@ -125,9 +142,31 @@ class _Search:
                                  f"{len(self.minibatch)} minibatch rows")
             self.out_of_budget = True
             return False
+        self.vet(candidate)
+        safety = "".join(f"; {name} {_fmt(score.mean)}"
+                         for name, score in candidate.safety_minibatch.items())
         self.say(f"port: {candidate.label} ({candidate.id}) on {len(self.minibatch)} dev rows: "
-                 f"{self.options.gated_metric} {_fmt(candidate.minibatch.mean)}")
+                 f"{self.options.gated_metric} {_fmt(candidate.minibatch.mean)}{safety}"
+                 + (f"; disqualified: {candidate.disqualified}" if candidate.disqualified
+                    else ""))
         return True
+
+    def vet(self, candidate: Candidate) -> None:
+        """Check the constraints ``candidate`` carries and its safety on the minibatch
+        against the source's; disqualify it when it drops one or does worse."""
+        candidate.carries = tuple(carried(candidate.spec, self.constraints))
+        candidate.safety_minibatch = self.safety.figures(self.ev, candidate, self.minibatch)
+        if self.source is None:
+            self.source = candidate  # the baseline: never disqualified
+            return
+        dropped = [i for i, kept in enumerate(candidate.carries, 1) if not kept]
+        if dropped:
+            candidate.disqualified = (f"drops constraint(s) {', '.join(map(str, dropped))} of "
+                                      f"the source prompt")
+            return
+        worse = self.safety.regression(self.ev, candidate, self.source, self.minibatch)
+        if worse:
+            candidate.disqualified = f"safety worse than the source's on the minibatch ({worse})"
 
     def open_round(self, name: str) -> Round:
         round_ = Round(name, best_before=self.best_mean())
@@ -146,7 +185,8 @@ async def run_search(ev: Evaluator, options: PortOptions, source: Candidate, *, 
                      shape: AnswerShape, has_context: bool, minibatch: Sequence[str],
                      scored: Sequence[str], shots: ShotSource | None,
                      optimizer: Optimizer | None, required: set[str], probe: Any,
-                     finalist_calls: int, say: Say) -> SearchOutcome:
+                     finalist_calls: int, say: Say, constraints: Sequence[Constraint] = (),
+                     safety: SafetyChecks | None = None) -> SearchOutcome:
     """Search for the best prompt for the target (see the module docstring).
 
     Args:
@@ -164,8 +204,11 @@ async def run_search(ev: Evaluator, options: PortOptions, source: Candidate, *, 
         probe: a dev row a new prompt must render for.
         finalist_calls: calls held back for the finalists while exploring.
         say: progress lines.
+        constraints: the source prompt's constraints (every candidate must carry them).
+        safety: the safety checks (default: none).
     """
-    s = _Search(ev, options, minibatch, scored, say)
+    safety = safety or SafetyChecks(options.safety_tag, (), options.gated_metric, ())
+    s = _Search(ev, options, minibatch, scored, say, constraints, safety)
     budget = ev.budget
     holdout_calls = budget.held_calls
     budget.held_calls += finalist_calls
@@ -185,7 +228,7 @@ async def run_search(ev: Evaluator, options: PortOptions, source: Candidate, *, 
     if "rules" in generators:
         round_ = s.open_round("rules")
         for candidate in rules_candidates(source, family, shape, echo, has_context,
-                                          text=ev.supports_text):
+                                          text=ev.supports_text, constraints=constraints):
             if not await s.try_candidate(candidate, round_):
                 break
         s.close_round(round_)
@@ -209,13 +252,57 @@ async def run_search(ev: Evaluator, options: PortOptions, source: Candidate, *, 
     common = _common_ids(ev, finalists, scored)
     for candidate in finalists:
         candidate.dev = ev.figures(candidate, common)
-    chosen = min(finalists, key=lambda c: (rank_key(c.dev), c is not source))
+        candidate.safety_dev = safety.figures(ev, candidate, common)
+        if candidate is not source and candidate.disqualified is None:
+            worse = safety.regression(ev, candidate, source, common)
+            if worse:
+                candidate.disqualified = f"safety worse than the source's on the dev rows " \
+                                         f"({worse})"
+    ranked = sorted(finalists, key=lambda c: (rank_key(c.dev), c is not source))
+    chosen = next(c for c in ranked if c is source or c.disqualified is None)
+    # passed over: finalists ranked above the choice on the dev rows, and candidates
+    # disqualified on the minibatch that scored above the choice there
+    above = ranked[:ranked.index(chosen)]
+    above += [c for c in s.candidates.values()
+              if c.disqualified and c not in above and c.minibatch is not None
+              and c.minibatch.mean is not None
+              and rank_key(c.minibatch) < rank_key(chosen.minibatch)]
+    passed_over = [{"candidate": c.id, "label": c.label, "reason": c.disqualified or ""}
+                   for c in above]
+    decision = _safety_decision(safety, chosen, source, passed_over, options)
     say(f"port: chose {chosen.label} ({chosen.id}): dev {options.gated_metric} "
         f"{_fmt(chosen.dev.mean if chosen.dev else None)} (source "
         f"{_fmt(source.dev.mean if source.dev else None)}) on {len(common)} rows")
+    say(f"port: safety: {decision}")
     return SearchOutcome(candidates=list(s.candidates.values()), rounds=s.rounds,
                          chosen=chosen, source=source, finalists=[c.id for c in finalists],
-                         stop_reason=stop, echo=echo, rejected=s.rejected)
+                         stop_reason=stop, echo=echo, rejected=s.rejected,
+                         passed_over=passed_over, safety_decision=decision)
+
+
+def _safety_decision(safety: SafetyChecks, chosen: Candidate, source: Candidate,
+                     passed_over: Sequence[dict[str, str]], options: PortOptions) -> str:
+    """What safety decided, in a sentence a person reads (the report's and the CLI's)."""
+    if not safety.measured:
+        return (f"not measured: no dev row scored is tagged '{safety.tag}' and no safety "
+                f"metric is set (tag rows, or add a safety metric, to check it); the "
+                f"candidates were only checked to carry the source prompt's constraints")
+    figures = "; ".join(
+        f"{name} {_fmt(score.mean)} (source {_fmt(source.safety_dev[name].mean)})"
+        if name in source.safety_dev else f"{name} {_fmt(score.mean)}"
+        for name, score in chosen.safety_dev.items())
+    shown = f" ({figures} on the dev rows scored)" if figures else ""
+    passed = "; ".join(f"{p['label']}: {p['reason']}" for p in passed_over)
+    if chosen is source and passed_over:
+        return (f"kept the source prompt: no candidate beat it on {options.gated_metric} "
+                f"without doing worse on safety or dropping a constraint (passed over: "
+                f"{passed}){shown}")
+    if passed_over:
+        return (f"chose {chosen.label}, which keeps safety at the source's level{shown}; "
+                f"passed over for safety: {passed}")
+    if chosen is source:
+        return f"the source prompt was kept (nothing beat it on {options.gated_metric}){shown}"
+    return f"{chosen.label} keeps safety at the source's level{shown}"
 
 
 def _hold_usd(budget: Any, source: Candidate, holdout_calls: int, finalist_calls: int,
@@ -249,9 +336,11 @@ def _stalled(rounds: Sequence[Round], patience: int) -> bool:
 
 def _few_shot_base(s: _Search, family: Family) -> Candidate:
     """The candidate pairs are added to: the best so far; for a small model the layout without
-    instructions (it echoes instructions; the pairs show it what to do instead)."""
+    instructions but the source's constraints (it echoes instructions; the pairs show it what
+    to do instead), unless it was disqualified."""
     if family.small:
-        bare = [c for c in s.candidates.values() if c.label == "rules-bare" and c.skipped is None]
+        bare = [c for c in s.candidates.values() if c.label == "rules-bare" and c.skipped is None
+                and c.disqualified is None]
         if bare:
             return bare[0]
     return s.best
@@ -320,6 +409,8 @@ async def _optimize(s: _Search, optimizer: Optimizer, options: PortOptions, fami
                 continue
             try:
                 spec = parse_reply(reply, base.spec, required, probe)
+                # a rewrite may drop or reword a constraint: it goes back word for word
+                spec, added = carry_constraints(spec, s.constraints)
             except BadReply as bad:
                 s.rejected.append({"label": label, "reason": bad.reason,
                                    "reply": reply[:2000]})
@@ -330,9 +421,10 @@ async def _optimize(s: _Search, optimizer: Optimizer, options: PortOptions, fami
                 rows = [ex for ex in shots.pool if ex.id in set(ids)]
                 probe_candidate = Candidate(label, "optimizer", spec, base.config)
                 spec = with_shots(probe_candidate, shots, strategy, k, rows)
+            kept = f"; {added} constraint(s) of the source put back" if added else ""
             candidate = Candidate(label, "optimizer", spec, base.config, parent=base.id,
                                   shots=base.shots,
-                                  note=f"the optimiser's {kind} of {base.label}")
+                                  note=f"the optimiser's {kind} of {base.label}{kept}")
             if not await s.try_candidate(candidate, round_):
                 break
         s.close_round(round_)
@@ -343,7 +435,7 @@ async def _optimize(s: _Search, optimizer: Optimizer, options: PortOptions, fami
 def _finalists(s: _Search, source: Candidate, count: int) -> list[Candidate]:
     ranked = sorted((c for c in s.candidates.values()
                      if c is not source and c.skipped is None and c.minibatch is not None
-                     and c.minibatch.mean is not None),
+                     and c.minibatch.mean is not None and c.disqualified is None),
                     key=lambda c: rank_key(c.minibatch))
     return [source, *ranked[:count]]
 
