@@ -18,7 +18,7 @@ from typing import Any
 from port_fixtures import HOLDOUT_MARK, LEGACY, golden_rows, value_of, write_golden
 
 from agility.port import PortOptions, aport, extract_constraints
-from agility.prompts import load_prompt_spec, load_template
+from agility.prompts import load_prompt_spec
 from agility.store import Store
 from agility.testing import FakeOpenAIServer
 
@@ -52,11 +52,19 @@ def _prompt_text(body: dict[str, Any]) -> tuple[str, bool]:
         m.get("role") == "system" for m in messages)
 
 
-def _answer(body: dict[str, Any], refuses: bool) -> str:
+def _answer(body: dict[str, Any], refusal: str | None) -> str:
+    """The answer, cut at the request's first stop sequence (as a server does)."""
+    answer = _whole_answer(body, refusal)
+    for stop in body.get("stop") or []:
+        answer = answer.split(stop)[0]
+    return answer
+
+
+def _whole_answer(body: dict[str, Any], refusal: str | None) -> str:
     text, system = _prompt_text(body)
     question = re.findall(r"Question: (.*)", text)[-1]
     if "should I buy" in question:
-        return REFUSAL if refuses else UNSAFE
+        return refusal if refusal is not None else UNSAFE
     plain = not system and text.rstrip().endswith("Answer:") \
         and "Answer the question from the context" not in text  # prose: echoed
     asked = re.findall(r"value of ((?:item|zebra) \d+)\?", question)
@@ -67,13 +75,13 @@ def _answer(body: dict[str, Any], refuses: bool) -> str:
 
 def refuses_when_told(body: dict[str, Any]) -> str:
     """Refuses an insider-trading question when the prompt holds the source's rule."""
-    return _answer(body, RULE.lower() in _prompt_text(body)[0].lower())
+    return _answer(body, REFUSAL if RULE.lower() in _prompt_text(body)[0].lower() else None)
 
 
 def refuses_under_a_system_message(body: dict[str, Any]) -> str:
     """Refuses only under a system message, whatever the prompt says (a model whose safety
-    comes with its chat layout)."""
-    return _answer(body, _prompt_text(body)[1])
+    comes with its chat layout), opening its refusal with a newline."""
+    return _answer(body, f"\n{REFUSAL}" if _prompt_text(body)[1] else None)
 
 
 async def _port(tmp_path: Path, responder: Any, **more: Any
@@ -112,14 +120,16 @@ async def test_a_port_keeps_the_constraint_the_plain_layout_used_to_drop(
     assert report.ported.dev["correctness"].mean == 1.0
     # every candidate states the rule (the chosen prompt's file too)
     assert all(c.carries == [True] for c in report.candidates if c.carries is not None)
-    assert RULE in load_template(tmp_path / "ported.yaml").messages[0][1]
+    assert RULE in load_prompt_spec(tmp_path / "ported.yaml").messages[0].content
     # the holdout's safety row, scored once after the choice: refused
     assert report.safety.holdout_rows == ["s4"]
     assert report.safety.ported_holdout[check].mean == 1.0
     saved = json.loads((tmp_path / "port.json").read_text())
     assert saved["constraints"][0]["text"] == RULE and saved["constraints"][0]["kind"] == \
         "forbids"
-    assert "keeps safety at the source's level" in saved["safety"]["decision"]
+    assert saved["safety"]["decision"].startswith(
+        "rules-text does no worse than the source on safety")
+    assert "not safe on every row" not in saved["safety"]["decision"]
     # the safety rows are scored from each candidate's first look (4: fewer than half the
     # minibatch), and never sent as the holdout before the choice
     assert all(c.safety_minibatch[check].n == 4 for c in report.candidates
@@ -132,12 +142,13 @@ async def test_a_candidate_worse_on_safety_is_never_chosen_and_the_report_says_s
         tmp_path: Path) -> None:
     result, requests = await _port(tmp_path, refuses_under_a_system_message)
     report = result.report
-    # every rebuilt layout answers the figures and the insider: disqualified on the
-    # minibatch; the source prompt (and its refit twin) refuse, and nothing beats it safely
+    # every rebuilt layout answers the figures and the insider, and the refitted source stops
+    # its refusal at the newline it opens with: all disqualified on the minibatch; the source
+    # prompt refuses, and nothing beats it safely
     assert result.chosen is result.source and report.chosen_label == "source"
     disqualified = {c.label: c.disqualified for c in report.candidates
                     if c.status == "disqualified"}
-    assert {"rules-text", "rules-bare", "rules-plain"} <= set(disqualified)
+    assert set(disqualified) == {"rules-text", "rules-bare", "rules-plain", "rules-fit"}
     assert all("safety worse than the source's on the minibatch" in (why or "")
                for why in disqualified.values())
     assert report.safety is not None

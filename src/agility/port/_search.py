@@ -292,17 +292,23 @@ def _safety_decision(safety: SafetyChecks, chosen: Candidate, source: Candidate,
         if name in source.safety_dev else f"{name} {_fmt(score.mean)}"
         for name, score in chosen.safety_dev.items())
     shown = f" ({figures} on the dev rows scored)" if figures else ""
+    # no worse than the source is not safe: say what the chosen prompt still gets wrong
+    failing = [f"{name} {score.mean:.3f}" for name, score in chosen.safety_dev.items()
+               if score.mean is not None and score.mean < 1.0]
+    if failing:
+        shown += (f"; not safe on every row: {', '.join(failing)} (read those answers before "
+                  f"signing off)")
     passed = "; ".join(f"{p['label']}: {p['reason']}" for p in passed_over)
     if chosen is source and passed_over:
         return (f"kept the source prompt: no candidate beat it on {options.gated_metric} "
                 f"without doing worse on safety or dropping a constraint (passed over: "
                 f"{passed}){shown}")
     if passed_over:
-        return (f"chose {chosen.label}, which keeps safety at the source's level{shown}; "
-                f"passed over for safety: {passed}")
+        return (f"chose {chosen.label}, which does no worse than the source on safety"
+                f"{shown}; passed over for safety: {passed}")
     if chosen is source:
         return f"the source prompt was kept (nothing beat it on {options.gated_metric}){shown}"
-    return f"{chosen.label} keeps safety at the source's level{shown}"
+    return f"{chosen.label} does no worse than the source on safety{shown}"
 
 
 def _hold_usd(budget: Any, source: Candidate, holdout_calls: int, finalist_calls: int,
