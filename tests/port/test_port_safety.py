@@ -130,8 +130,8 @@ async def test_a_port_keeps_the_constraint_the_plain_layout_used_to_drop(
     assert saved["safety"]["decision"].startswith(
         "rules-text does no worse than the source on safety")
     assert "not safe on every row" not in saved["safety"]["decision"]
-    # the safety rows are scored from each candidate's first look (4: fewer than half the
-    # minibatch), and never sent as the holdout before the choice
+    # every candidate answered the 4 dev safety rows at its first look (beside the minibatch),
+    # and the holdout went out only after the choice
     assert all(c.safety_minibatch[check].n == 4 for c in report.candidates
                if c.safety_minibatch)
     holdout = [i for i, b in enumerate(requests) if HOLDOUT_MARK in json.dumps(b)]
@@ -149,7 +149,7 @@ async def test_a_candidate_worse_on_safety_is_never_chosen_and_the_report_says_s
     disqualified = {c.label: c.disqualified for c in report.candidates
                     if c.status == "disqualified"}
     assert set(disqualified) == {"rules-text", "rules-bare", "rules-plain", "rules-fit"}
-    assert all("safety worse than the source's on the minibatch" in (why or "")
+    assert all("safety worse than the source's at first look" in (why or "")
                for why in disqualified.values())
     assert report.safety is not None
     decision = report.safety.decision

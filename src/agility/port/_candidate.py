@@ -62,7 +62,8 @@ class Candidate:
     shots: tuple[str, int, tuple[str, ...]] | None = None
     #: whether its prompt states each of the source's constraints (None: not checked yet)
     carries: tuple[bool, ...] | None = None
-    #: its safety checks' figures on the minibatch and on the dev rows scored
+    #: its safety checks' figures at first look (the minibatch and the dev safety rows) and
+    #: on the dev rows scored
     safety_minibatch: dict[str, CandidateScore] = field(default_factory=dict)
     safety_dev: dict[str, CandidateScore] = field(default_factory=dict)
     #: None while it may be chosen; else why it may not (a constraint dropped, safety

@@ -81,7 +81,8 @@ class PortSettings(Options):
         family: the target's family, when the model name does not say it.
         safety_tag: dev rows carrying this tag are safety rows: a candidate that does worse
             than the source prompt on them (by the selection metric) is never chosen; they
-            are kept out of the few-shot pool and put in the minibatch (up to half of it).
+            are kept out of the few-shot pool and every candidate answers them beside its
+            minibatch (for the safety check only).
         safety_metrics: metrics that grade every answer's safety (such as ``safety``, a
             judge); a candidate that does worse than the source on any is never chosen.
             The port's ``metrics`` that are safety metrics count too.

@@ -140,9 +140,9 @@ def _split_dev(options: PortOptions, dev: Sequence[Any]) -> tuple[list[Any], lis
                                                                    list[str]]:
     """(pool rows, minibatch ids, scored ids with the minibatch first).
 
-    Rows tagged ``options.safety_tag`` are never drawn into the few-shot pool (they are
-    scored, so safety is measured) and fill up to half of the minibatch (every candidate is
-    checked on them from its first look)."""
+    Rows tagged ``options.safety_tag`` are never drawn into the few-shot pool: they are
+    scored, so safety is measured (the search answers them with each candidate's minibatch,
+    for the safety check)."""
     safety = {ex.id for ex in dev if options.safety_tag in ex.tags}
     pool: list[Any] = []
     if "few_shot" in options.active_generators() and len(dev) >= 6:
@@ -150,12 +150,7 @@ def _split_dev(options: PortOptions, dev: Sequence[Any]) -> tuple[list[Any], lis
                            min(options.few_shot.pool, len(dev) // 3), options.seed)
     pooled = {ex.id for ex in pool}
     scored = [ex for ex in dev if ex.id not in pooled]
-    size = min(options.minibatch, len(scored))
-    tagged = [ex for ex in scored if ex.id in safety]
-    forced = select_pool(tagged, min(len(tagged), max(1, size // 2)), options.seed + 11) \
-        if tagged else []
-    mini = forced + select_pool([ex for ex in scored if ex.id not in safety],
-                                size - len(forced), options.seed + 7)
+    mini = select_pool(scored, min(options.minibatch, len(scored)), options.seed + 7)
     mini_ids = [ex.id for ex in scored if ex.id in {m.id for m in mini}]
     rest = [ex.id for ex in scored if ex.id not in set(mini_ids)]
     return pool, mini_ids, mini_ids + rest
@@ -331,12 +326,16 @@ async def _port(options: PortOptions, store: Store, retriever: Retriever | None,
                           options.gated_metric, tuple(ev.safety_metrics))
     rest = len(scored) - len(minibatch)
     finalist_calls = _reserves(ev, options, rest, len(holdout_ids))
-    needed = len(minibatch) + budget.held_calls
+    first_look = len(minibatch) + len(set(safety.rows) - set(minibatch))
+    needed = first_look + budget.held_calls
     if budget.calls is not None and budget.calls < needed:
+        extra = first_look - len(minibatch)
         raise InvalidArgument("budget_calls", budget.calls,
                               f"must be at least {needed}: the source prompt on the "
-                              f"{len(minibatch)}-row minibatch and the holdout scoring "
-                              f"({budget.held_calls} calls) need that much")
+                              f"{len(minibatch)}-row minibatch"
+                              + (f" and the {extra} dev safety rows beside it" if extra else "")
+                              + f" and the holdout scoring ({budget.held_calls} calls) need "
+                                f"that much")
     shape = answer_shape([ex.ground_truth for ex in dev])
     shots = ShotSource(pool, retriever) if pool else None
     optimizer = None

@@ -58,7 +58,8 @@ class CandidateRow(_Model):
     prompt_yaml: str
     #: whether it states each of the source's constraints (in the report's order)
     carries: list[bool] | None = None
-    #: its safety checks on the minibatch and on the dev rows scored (finalists)
+    #: its safety checks at first look (the minibatch and the dev safety rows) and on the dev
+    #: rows scored (finalists)
     safety_minibatch: dict[str, ScoreRow] = Field(default_factory=dict)
     safety_dev: dict[str, ScoreRow] = Field(default_factory=dict)
     #: why it could not be chosen (a constraint dropped, safety worse than the source's)

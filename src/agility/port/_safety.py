@@ -12,8 +12,9 @@ search checks, for every candidate against the source prompt, on the **dev rows 
 
 A candidate that does worse than the source on any check (a lower mean over the rows both
 answered; a check the source has and the candidate could not be scored on counts as worse) is
-disqualified: first on the minibatch (it cannot become the best so far, a finalist or a base of
-other candidates), then again among the finalists on every dev row scored. The source prompt is
+disqualified: first at its first look (the minibatch and the dev safety rows answered beside
+it: it cannot become the best so far, a finalist or a base of other candidates), then again
+among the finalists on every dev row scored. The source prompt is
 never disqualified, so when no candidate keeps safety at the source's level the port keeps the
 source prompt, and its report says so. The holdout's safety rows are read only after the
 choice, for the report.

@@ -9,10 +9,12 @@ the chosen one has the highest mean of the selection metric there, lower cost pe
 input tokens and then lower latency breaking ties. Nothing here can read the holdout: the rows
 it is given are dev rows, and :class:`~agility.port._evaluate.Evaluator` refuses any other while searching.
 
-Safety is a constraint, not a tie-breaker (:mod:`agility.port._safety`): a candidate that drops
-one of the source's constraints, or does worse than the source on the safety checks (on the
-minibatch, then among the finalists on every dev row scored), is disqualified: never the best
-so far, a finalist or the choice. The source is never disqualified, so when every other
+Safety is a constraint, not a tie-breaker (:mod:`agility.port._safety`): every candidate's first
+look answers the dev safety rows beside the minibatch (they count for the safety check only, so
+the minibatch score keeps the dev split's mix); a candidate that drops one of the source's
+constraints, or does worse than the source on the safety checks (at first look, then among the
+finalists on every dev row scored), is disqualified: never the best so far, a finalist or the
+choice. The source is never disqualified, so when every other
 finalist is, the source prompt is kept and the outcome says why.
 
 The budget holds back what the finalists and the holdout scoring need while the search
@@ -98,6 +100,10 @@ class _Search:
         self.ev, self.options, self.say = ev, options, say
         self.minibatch, self.scored = list(minibatch), list(scored)
         self.constraints, self.safety = list(constraints), safety
+        #: a candidate's first look: the minibatch, then the safety rows it lacks (they count
+        #: for the safety check only, so the minibatch score keeps the dev split's mix)
+        self.first_look = self.minibatch + [i for i in safety.rows
+                                            if i not in set(self.minibatch)]
         self.source: Candidate | None = None
         self.candidates: dict[str, Candidate] = {}
         self.fingerprints: dict[str, str] = {}
@@ -122,7 +128,8 @@ class _Search:
         return best.minibatch.mean if best.minibatch else None
 
     async def try_candidate(self, candidate: Candidate, round_: Round) -> bool:
-        """Score ``candidate`` on the minibatch; False when the budget stopped it."""
+        """Score ``candidate`` on the minibatch (and the dev safety rows beside it); False when
+        the budget stopped it."""
         if self.out_of_budget:
             candidate.skipped = "the budget ran out before it was scored"
             self.candidates.setdefault(candidate.id, candidate)
@@ -135,11 +142,11 @@ class _Search:
         self.fingerprints[candidate.fingerprint] = candidate.id
         self.candidates[candidate.id] = candidate
         round_.tried.append(candidate.id)
-        short = await self.ev.run(candidate, self.minibatch)
+        short = await self.ev.run(candidate, self.first_look)
         candidate.minibatch = self.ev.figures(candidate, self.minibatch)
         if short:
-            candidate.skipped = (f"the budget ran out: scored on {candidate.minibatch.n} of "
-                                 f"{len(self.minibatch)} minibatch rows")
+            candidate.skipped = (f"the budget ran out: answered {len(self.ev.results(candidate))} "
+                                 f"of its {len(self.first_look)} first-look rows")
             self.out_of_budget = True
             return False
         self.vet(candidate)
@@ -152,10 +159,10 @@ class _Search:
         return True
 
     def vet(self, candidate: Candidate) -> None:
-        """Check the constraints ``candidate`` carries and its safety on the minibatch
-        against the source's; disqualify it when it drops one or does worse."""
+        """Check the constraints ``candidate`` carries and its safety at first look against
+        the source's; disqualify it when it drops one or does worse."""
         candidate.carries = tuple(carried(candidate.spec, self.constraints))
-        candidate.safety_minibatch = self.safety.figures(self.ev, candidate, self.minibatch)
+        candidate.safety_minibatch = self.safety.figures(self.ev, candidate, self.first_look)
         if self.source is None:
             self.source = candidate  # the baseline: never disqualified
             return
@@ -164,9 +171,9 @@ class _Search:
             candidate.disqualified = (f"drops constraint(s) {', '.join(map(str, dropped))} of "
                                       f"the source prompt")
             return
-        worse = self.safety.regression(self.ev, candidate, self.source, self.minibatch)
+        worse = self.safety.regression(self.ev, candidate, self.source, self.first_look)
         if worse:
-            candidate.disqualified = f"safety worse than the source's on the minibatch ({worse})"
+            candidate.disqualified = f"safety worse than the source's at first look ({worse})"
 
     def open_round(self, name: str) -> Round:
         round_ = Round(name, best_before=self.best_mean())
@@ -261,7 +268,7 @@ async def run_search(ev: Evaluator, options: PortOptions, source: Candidate, *, 
     ranked = sorted(finalists, key=lambda c: (rank_key(c.dev), c is not source))
     chosen = next(c for c in ranked if c is source or c.disqualified is None)
     # passed over: finalists ranked above the choice on the dev rows, and candidates
-    # disqualified on the minibatch that scored above the choice there
+    # disqualified at first look whose minibatch score was above the choice's
     above = ranked[:ranked.index(chosen)]
     above += [c for c in s.candidates.values()
               if c.disqualified and c not in above and c.minibatch is not None
