@@ -128,3 +128,111 @@ def summarize_pairs(pairs: list[PairOutcome]) -> dict[str, float | int | None]:
         return {"pairs": 0, "agree": None, "mean_error_points": None}
     return {"pairs": len(pairs), "agree": sum(p.agrees for p in pairs) / len(pairs),
             "mean_error_points": sum(p.error_points for p in pairs) / len(pairs)}
+
+
+@dataclass(frozen=True)
+class ConfigBias:
+    """How far the grader's count of correct answers in one configuration is from the
+    experts', taken apart by kind of disagreement (answers, not points)."""
+
+    config: str
+    n: int
+    human_correct: int
+    grader_correct: int
+    #: the experts say incorrect / refusal, the grader correct
+    credit_incorrect: int
+    credit_refusal: int
+    #: the experts say correct, the grader incorrect / refusal
+    false_incorrect: int
+    false_refusal: int
+
+    @property
+    def bias(self) -> int:
+        """Grader's correct minus the experts' correct (false credit minus false non-credit)."""
+        return self.grader_correct - self.human_correct
+
+    @property
+    def disagreements(self) -> int:
+        """Answers on which the two disagree on correct / not correct."""
+        return (self.credit_incorrect + self.credit_refusal + self.false_incorrect
+                + self.false_refusal)
+
+
+def config_biases(rows: Iterable[Mapping], verdict_of: Callable[[Mapping], str]
+                  ) -> list[ConfigBias]:
+    """The grader's bias per configuration, by kind of disagreement.
+
+    With the same questions in every configuration, the error of a pair's difference in
+    correctness is exactly the difference of the two configurations' biases: |b_target -
+    b_source| / n.
+    """
+    counts: dict[str, dict[tuple[str, str], int]] = {}
+    for row in rows:
+        key = (normalize_label(row["label"]), verdict_of(row))
+        config = counts.setdefault(row["config"], {})
+        config[key] = config.get(key, 0) + 1
+    out = []
+    for config, c in sorted(counts.items()):
+        def get(h: str, g: str, c: dict = c) -> int:
+            return c.get((h, g), 0)
+        out.append(ConfigBias(
+            config, sum(c.values()), sum(v for (h, _), v in c.items() if h == "correct"),
+            sum(v for (_, g), v in c.items() if g == "correct"),
+            get("incorrect", "correct"), get("refusal", "correct"),
+            get("correct", "incorrect"), get("correct", "refusal")))
+    return out
+
+
+def _mean_pair_gap(biases: np.ndarray, pairs: np.ndarray) -> float:
+    gaps = np.abs(biases[:, None] - biases[None, :])
+    return float(gaps[pairs].mean())
+
+
+def _homogeneity(credit: np.ndarray, total: np.ndarray, share: float) -> float:
+    """Pearson's chi-square of the false-credit share across configurations."""
+    keep = total > 0
+    expected = total[keep] * share
+    other = total[keep] - expected
+    with np.errstate(divide="ignore", invalid="ignore"):
+        terms = ((credit[keep] - expected) ** 2 / np.where(expected > 0, expected, np.inf)
+                 + (total[keep] - credit[keep] - other) ** 2 / np.where(other > 0, other, np.inf))
+    return float(terms.sum())
+
+
+def noise_floor(biases: list[ConfigBias], *, involving: Iterable[str] | None = None,
+                draws: int = 4000, seed: int = 13) -> dict[str, float]:
+    """What the mean error of a pair's difference would be if the grader's disagreements
+    were noise: every configuration keeps its number of correct / not-correct disagreements,
+    and each is a false credit with the same chance everywhere (the pooled share), so no
+    configuration is favoured. Compares the observed mean error, and the spread of the
+    false-credit share across configurations (Pearson's chi-square), with that null.
+
+    Returns:
+        ``observed`` and ``expected`` mean error (points), the null's 5th/95th percentiles,
+        ``p_error`` (share of null draws at least as far off as observed), ``chi2``, its
+        degrees of freedom and ``p_chi2`` (share of null draws at least as heterogeneous).
+        With ``involving``, the mean error is over the pairs with one of those
+        configurations (the chi-square stays over all of them).
+    """
+    names = [b.config for b in biases]
+    marked = np.array([involving is None or name in set(involving) for name in names])
+    pairs = np.triu(np.ones((len(names), len(names)), dtype=bool), 1) & (
+        marked[:, None] | marked[None, :])
+    n = np.array([b.n for b in biases], dtype=float)
+    total = np.array([b.disagreements for b in biases])
+    credit = np.array([b.credit_incorrect + b.credit_refusal for b in biases])
+    share = float(credit.sum() / total.sum()) if total.sum() else 0.5
+    observed = _mean_pair_gap(100 * (2 * credit - total) / n, pairs)
+    chi2 = _homogeneity(credit, total, share)
+    rng = np.random.default_rng(seed)
+    gaps, chis = [], []
+    for _ in range(draws):
+        drawn = rng.binomial(total, share)
+        gaps.append(_mean_pair_gap(100 * (2 * drawn - total) / n, pairs))
+        chis.append(_homogeneity(drawn, total, share))
+    gaps_a, chis_a = np.array(gaps), np.array(chis)
+    return {"observed": observed, "expected": float(gaps_a.mean()),
+            "p05": float(np.percentile(gaps_a, 5)), "p95": float(np.percentile(gaps_a, 95)),
+            "p_error": float((gaps_a >= observed - 1e-9).mean()),
+            "false_credit_share": share, "chi2": chi2, "df": int((total > 0).sum() - 1),
+            "p_chi2": float((chis_a >= chi2 - 1e-9).mean())}

@@ -14,7 +14,15 @@ reports, against the experts' three-class labels:
    and once on the experts' labels: the share of pairs whose decision (better / worse / no
    significant difference) agrees, and the mean absolute error of the difference in
    correctness (percentage points), overall and on the pairs that involve the held-out family
-   (graded with the setting tuned without it).
+   (graded with the setting tuned without it);
+4. where that error comes from: per configuration, the grader's count of correct answers
+   against the experts' (with the same questions everywhere, a pair's error is exactly the
+   difference of its two configurations' biases), taken apart into false credit (the experts
+   say incorrect or refusal) and false non-credit (they say correct; the grader says incorrect
+   or refusal), beside what the mean error would be if those disagreements were noise (each
+   configuration keeps its number of them; each is a false credit with the same chance
+   everywhere) and a chi-square of the false-credit share across configurations against the
+   same null.
 
 Data: FinanceBench, Islam et al. 2023, arXiv:2311.11944, licence CC BY-NC 4.0.
 
@@ -30,16 +38,20 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
+import numpy as np
 from _financebench import (
     MAPPING,
     RESULTS,
     compare_pairs,
+    config_biases,
     load_rows,
     naive_verdict,
+    noise_floor,
     summarize_pairs,
 )
 
-from agility.metrics import calibrate, grade_rows, judge_financial_answer
+from agility.compare import mcnemar
+from agility.metrics import calibrate, grade_rows, judge_financial_answer, normalize_label
 
 THRESHOLDS = [0.15, 0.20, 0.25, 0.30, 0.35, 0.40, 0.50]
 DEFAULT_THRESHOLD = 0.25
@@ -117,11 +129,17 @@ def main() -> int:
         tuned = _report(tune_rows, at[best])
         report = _report(by_family[held], at[best])
         base = _report(by_family[held], naive)
+        # is the tuned setting better than the default on the tuning families, or by chance?
+        margin, p_value = _margin(tune_rows, at[best], at[DEFAULT_THRESHOLD])
         folds[held] = {"threshold": best, "tune_agreement": tuned.agreement, "n": report.n,
                        "agreement": report.agreement, "kappa": report.kappa,
-                       "naive_agreement": base.agreement, "naive_kappa": base.kappa}
+                       "naive_agreement": base.agreement, "naive_kappa": base.kappa,
+                       "margin_over_default": margin, "margin_p_value": p_value}
         print(f"{held:22s} {best:9.2f} {tuned.agreement:11.3f} {_fmt(report)} | naive "
               f"{base.agreement:6.3f} {base.kappa:6.3f}")
+    print("  the tuned setting against the default (0.25) on the tuning families: "
+          + "; ".join(f"without {h}: {f['margin_over_default']:+d} answers agreeing "
+                      f"(McNemar p {f['margin_p_value']:.2f})" for h, f in folds.items()))
 
     # 3. the decision the grader is for
     print(f"\ndecisions on every pair of configurations (McNemar, alpha 0.05), grader against "
@@ -144,12 +162,59 @@ def main() -> int:
               f"({p.human_diff_points:+.1f}), grader {p.grader_decision} "
               f"({p.grader_diff_points:+.1f})")
 
+    # 4. where the mean error comes from
+    breakdown = {"default": _bias_section("default settings (0.25)", rows, default, None)}
+    for held, fold in folds.items():
+        configs = sorted({r["config"] for r in by_family[held]})
+        breakdown[f"held-out {held}"] = _bias_section(
+            f"held-out {held} (threshold {fold['threshold']:.2f})", rows, at[fold["threshold"]],
+            configs)
+
     if args.json:
         args.json.write_text(json.dumps({
             "n": len(rows), "seconds": elapsed, "overall": overall.model_dump(),
             "families": {f: _report(by_family[f], default).model_dump() for f in families},
-            "leave_one_family_out": folds, "decisions": decisions}, indent=2), encoding="utf-8")
+            "leave_one_family_out": folds, "decisions": decisions,
+            "error_breakdown": breakdown}, indent=2), encoding="utf-8")
     return 0
+
+
+def _margin(rows: list[dict], tuned: dict[tuple[str, str], str],
+            default: dict[tuple[str, str], str]) -> tuple[int, float]:
+    """How many more answers the tuned setting agrees on than the default, and McNemar's
+    p-value of that difference (paired over the same answers)."""
+    agree = [np.array([normalize_label(r["label"]) == v[_key(r)] for r in rows])
+             for v in (default, tuned)]
+    margin = int(agree[1].sum() - agree[0].sum())
+    return margin, (1.0 if not margin and not (agree[0] != agree[1]).any()
+                    else float(mcnemar(agree[0], agree[1]).p_value))
+
+
+def _bias_section(name: str, rows: list[dict], verdicts: dict[tuple[str, str], str],
+                  involving: list[str] | None) -> dict:
+    biases = config_biases(rows, lambda r: verdicts[_key(r)])
+    floor = noise_floor(biases, involving=involving)
+    if involving is None:
+        print("\nwhere the mean error comes from, default settings: per configuration, answers "
+              "(of 150)\n"
+              f"{'configuration':38s} {'experts':>7s} {'grader':>6s} {'bias':>5s} | "
+              f"{'credit: inc':>11s} {'ref':>4s} | {'denied: ->inc':>13s} {'->ref':>5s}")
+        for b in biases:
+            print(f"{b.config:38s} {b.human_correct:7d} {b.grader_correct:6d} {b.bias:+5d} | "
+                  f"{b.credit_incorrect:11d} {b.credit_refusal:4d} | {b.false_incorrect:13d} "
+                  f"{b.false_refusal:5d}")
+        total = {f: sum(getattr(b, f) for b in biases) for f in (
+            "credit_incorrect", "credit_refusal", "false_incorrect", "false_refusal")}
+        print(f"{'all':38s} {'':7s} {'':6s} {'':5s} | {total['credit_incorrect']:11d} "
+              f"{total['credit_refusal']:4d} | {total['false_incorrect']:13d} "
+              f"{total['false_refusal']:5d}")
+    print(f"{name}: mean error {floor['observed']:.2f} points; if the disagreements were "
+          f"noise (false-credit share {floor['false_credit_share']:.2f} everywhere): "
+          f"{floor['expected']:.2f} [{floor['p05']:.2f}, {floor['p95']:.2f}] (5th-95th "
+          f"percentile), at least as far off in {floor['p_error']:.0%} of draws; chi-square of "
+          f"the false-credit share across configurations {floor['chi2']:.1f} on "
+          f"{floor['df']} df (as heterogeneous under noise in {floor['p_chi2']:.0%} of draws)")
+    return {"configurations": [dict(vars(b), bias=b.bias) for b in biases], **floor}
 
 
 if __name__ == "__main__":
