@@ -113,8 +113,8 @@ def test_llm_mode_precision_and_recall_use_the_judges_labels(
     assert result.raw["retrieval_latency_ms"] == 3.0
     recall = get_metric("context_recall", **options).score(rag_item([RELEVANT]))
     assert recall.score == 1.0 and recall.judge_model == "openai/j"
-    assert precision.stored_version == "4-llm"
-    assert get_metric("context_precision").stored_version == "4-auto"
+    assert precision.stored_version == "5-llm"
+    assert get_metric("context_precision").stored_version == "5-auto"
 
 
 def test_llm_mode_label_count_mismatch_is_an_error_not_a_score() -> None:

@@ -80,7 +80,7 @@ def test_scores_are_stored_per_example_and_failed_results_are_not_scored(
     assert (s.n, s.n_scored, s.n_failed) == (4, 3, 1)
     assert s.mean == pytest.approx((sim["q1"].score + sim["q2"].score + sim["q3"].score) / 3)
     precision = {x.example_id: x for x in tmp_store.scores(run_id, "context_precision")}
-    assert precision["q1"].metric_version == "4-auto"
+    assert precision["q1"].metric_version == "5-auto"
     assert precision["q1"].raw["retrieval_latency_ms"] == 8.0
 
 

@@ -46,7 +46,7 @@ def test_versions_follow_the_options_score_run_builds_with() -> None:
         ["faithfulness", {"name": "context_recall", "mode": "llm"}, "context_precision"],
         judge="openai/j", judge_options={"base_url": "http://127.0.0.1:9"})
     assert with_judge == {"faithfulness": metric_class("faithfulness").version,
-                          "context_recall": "4-llm", "context_precision": "4-auto"}
+                          "context_recall": "5-llm", "context_precision": "5-auto"}
     # without a judge a judge metric cannot be built: its class still gives the version
     assert metric_versions(["faithfulness"]) == {"faithfulness": "1"}
     assert metric_versions(["no_such_metric"]) == {"no_such_metric": None}

@@ -21,15 +21,23 @@ arXiv:2311.11944, on three model families with different answer styles):
    billion"); but a figure written negative ("-$3.2 billion", "$(3.2) billion") does not
    state a gold the gold calls positive ("$3.2 billion, a profit"), nor does a figure the
    answer calls a profit state a gold written negative or called a loss. A dash followed by
-   a space ("- $3.2 billion") is a list bullet or a separator, not a sign.
+   a space ("- $3.2 billion") is a list bullet or a separator, not a sign, and a number
+   hyphenated to a word ("COVID-19") is part of a name, not a figure. A bare figure below
+   one ("0.69 times") is a ratio, not an amount: no unstated scale makes it "$689 million".
 3. **Yes/no polarity.** For a yes/no gold the answer's stance, said outright or implied by
    restating the question's proposition affirmed or negated, must agree with the gold's
    (see :mod:`agility.metrics._stance`). Of the statements that take the question up, one
    that speaks of what it asks ("accelerate", "consistent", "healthy", or their contrary)
-   answers it before one that only names its subject.
+   answers it before one that only names its subject. A claim drawn from the working
+   ("Based on these calculations, the margin did not improve") concludes, and a side note
+   the answer marks as one ("However, it is important to note that ...") qualifies the
+   claim it follows and does not replace it.
 4. **The same subject.** An answer that states another value for a quantity the gold
    states (the same metric: the words naming the figure match), or that speaks only of
    another period than the question's, is incorrect even when its yes/no or its words agree.
+   The result of the answer's own calculation that no word names ("FY2023: (689 + 1,875) /
+   4,476 = 0.57") measures the quantity the question asks, so it is another value for a gold
+   figure named by the question's words ("the quick ratio ... from 0.67 to 0.69").
 5. **A refusal is a refusal only when nothing is committed.** An answer with refusal
    language ("the filing does not state ...") that still concludes on a figure or a yes/no
    (hedged or not: "it does not appear that ..."), or that announces it answers anyway by
@@ -327,7 +335,14 @@ class CorrectnessMetric(Metric):
     #    ("accelerate" or "decelerate") answers it before one naming only its subject; a
     #    hedged rejection of the metric ("might not be the most relevant metric") does not
     #    commit an answer that has declined
-    version = "8"
+    # 9: a bare figure below one ("0.69 times") is a ratio and takes no unstated scale
+    #    against money ("$689 million" stated it); a number hyphenated to a word ("COVID-19")
+    #    is no figure; the unnamed result of the answer's own calculation ("... = 0.57")
+    #    gives another value for a gold figure the question's words name; on a yes/no
+    #    question a claim drawn from the working ("Based on these calculations, ...")
+    #    concludes, and a side note ("However, it is important to note ...") does not
+    #    replace the claim it follows
+    version = "9"
     Options = CorrectnessOptions
     options: CorrectnessOptions
     requires = ("output", "ground_truth")

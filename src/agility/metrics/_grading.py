@@ -322,6 +322,7 @@ class Case:
         """Answer figures that give another value for a quantity the gold states (the same
         kind of figure, in a statement that names the gold figure's quantity)."""
         found = []
+        asked = question_terms(self.question)
         matched = [k for k in self.gold.keys if self.matched_anywhere(k.figure)]
         for key in self.gold.keys:
             if not key.label or key in matched:
@@ -339,11 +340,28 @@ class Case:
                     continue
                 # the same quantity: the words naming the answer's figure name the gold's
                 label = label_at(self.reading.text, figure.start)
-                if not label or len(label & key.label) < min(2, len(key.label), len(label)):
+                if not label - _NEUTRAL:
+                    # the result of the answer's own calculation that no word names ("FY2023:
+                    # (689 + 1,875) / 4,476 = 0.57"; units name nothing) measures what the
+                    # question asks; so does a gold figure named by the question's words ("the
+                    # quick ratio")
+                    if self._unnamed_result(figure) and len(
+                            key.label & asked) >= min(2, len(key.label)):
+                        found.append((key, figure))
+                        break
+                    continue
+                if len(label & key.label) < min(2, len(key.label), len(label)):
                     continue
                 found.append((key, figure))
                 break
         return found
+
+    def _unnamed_result(self, figure: FinancialNumber) -> bool:
+        """Whether ``figure`` is the result of an equation of the answer ("... = 0.57")."""
+        sentence = self.reading.sentence_at(figure.start)
+        if sentence is None or "=" not in sentence.text[:figure.start - sentence.start]:
+            return False
+        return figure in self.reading.result_figures(sentence)
 
     def other_period(self) -> str | None:
         """A reason when the answer speaks only of years the question does not ask about."""

@@ -120,8 +120,10 @@ def _parse_text(text: str, keep_years: bool) -> tuple[FinancialNumber, ...]:
     found: list[FinancialNumber] = []
     for m in _NUMBER.finditer(text):
         before = text[max(0, m.start() - 1):m.start()]
-        if before and (before.isalpha() and not m.group("cur") and not m.group("sign")):
-            # "FY2022", "Q2", "10-K", "S&P500": part of a word, not a figure
+        if before and before.isalpha() and not m.group("cur") and (
+                not m.group("sign") or m.group("sign") == "-"):
+            # "FY2022", "Q2", "10-K", "S&P500": part of a word, not a figure; so is a number
+            # hyphenated to a word ("COVID-19", "Form S-1"): the hyphen is no minus sign
             continue
         if not keep_years and (_is_year(m, text) or _is_day_of_month(m, text)):
             continue
@@ -209,11 +211,11 @@ def _close(a: float, g: float, g_decimals: int, a_decimals: int, rel_tol: float,
 
 
 def _may_rescale(answer: FinancialNumber, gold: FinancialNumber) -> bool:
-    # amounts are written in thousands, millions or billions; two bare figures below one
-    # (a quick ratio of 0.69 against 689) are not amounts, so no implicit scale joins them
+    # amounts are written in thousands, millions or billions; a bare figure below one (a
+    # quick ratio of 0.69) is a ratio, not an amount, so no implicit scale joins it to 689
+    # or to "$689 million"
     sides = (answer, gold)
-    return any(f.currency or f.scale_explicit for f in sides) or all(abs(f.value) >= 1
-                                                                    for f in sides)
+    return all(f.currency or f.scale_explicit or abs(f.value) >= 1 for f in sides)
 
 
 def _unstated_scales(answer: FinancialNumber, gold: FinancialNumber) -> list[float]:

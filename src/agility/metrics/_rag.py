@@ -337,7 +337,9 @@ class ContextPrecision(_RagMetric):
     #    no scale)
     # 4: a figure written to a reference's own decimals is held to them, trailing zeros
     #    included ("$0.12" does not state "$0.10"; see figures_match)
-    version = "4"
+    # 5: figures read as correctness v9 reads them (a number hyphenated to a word,
+    #    "COVID-19", is no figure; a bare figure below one takes no unstated scale)
+    version = "5"
     requires = ("contexts",)
     _judge_class = _PrecisionJudge
 
@@ -383,7 +385,9 @@ class ContextRecall(_RagMetric):
     #    no scale)
     # 4: a figure written to a reference's own decimals is held to them, trailing zeros
     #    included ("$0.12" does not state "$0.10"; see figures_match)
-    version = "4"
+    # 5: figures read as correctness v9 reads them (a number hyphenated to a word,
+    #    "COVID-19", is no figure; a bare figure below one takes no unstated scale)
+    version = "5"
     requires = ("contexts", "ground_truth")
     _judge_class = _RecallJudge
 
@@ -435,7 +439,8 @@ class HitRate(_RagMetric):
 
     # 2: the support check reads figures as correctness v5 does (see context_precision)
     # 3: trailing zeros of a reference's figure held (see context_precision's version 4)
-    version = "3"
+    # 4: figures read as correctness v9 reads them (see context_precision's version 5)
+    version = "4"
     kind = "deterministic"
     Options = RetrievalOptions
     requires = ("contexts",)
@@ -464,7 +469,8 @@ class MeanReciprocalRank(_RagMetric):
 
     # 2: the support check reads figures as correctness v5 does (see context_precision)
     # 3: trailing zeros of a reference's figure held (see context_precision's version 4)
-    version = "3"
+    # 4: figures read as correctness v9 reads them (see context_precision's version 5)
+    version = "4"
     kind = "deterministic"
     Options = RetrievalOptions
     requires = ("contexts",)

@@ -106,7 +106,9 @@ class AnsweredMetric(Metric):
     #    ...") on a yes/no question commits even beside a general remark
     # 6: a year in parentheses ("(2023: ...)") is no figure, so it commits to nothing (figures
     #    are read as correctness v5 reads them)
-    version = "6"
+    # 7: a number hyphenated to a word ("COVID-19") is no figure, so it commits to nothing
+    #    (figures are read as correctness v9 reads them)
+    version = "7"
 
     def score(self, item: MetricInput) -> MetricResult:
         """Judge one answer (see the module docstring)."""

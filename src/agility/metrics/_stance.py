@@ -252,12 +252,16 @@ def _implied(reading: AnswerReading, question: str, strict: bool,
                             and not refusal_phrases(s.text) and not _GENERIC.search(s.text)
                             and not _CONDITIONAL.search(s.text)]
             candidates = speaking or candidates
+        # a side note ("However, it is important to note that the margin is still higher
+        # than in FY2020") qualifies the claim it follows and does not replace it
+        candidates = [s for s in candidates if not _SIDE_NOTE.search(s.text)] or candidates
     if not candidates:
         return None
     # an opening statement that takes up the proposition is the answer; otherwise the last
     # statement that concludes or draws on evidence ("this indicates ...")
     concluding = [s for s in candidates
-                  if concludes(s.text) or _EVIDENTIAL.search(s.text)]
+                  if concludes(s.text) or _EVIDENTIAL.search(s.text)
+                  or (grading and _DRAWN.search(s.text))]
     opening = next((s for s in candidates[:1] if s.index <= 1 and not _DEFINITION.search(s.text)
                     and not reading.figures_in(s)), None)
     chosen = opening or (concluding[-1] if concluding else candidates[0])
@@ -269,6 +273,20 @@ def _implied(reading: AnswerReading, question: str, strict: bool,
     if opposite_way or _contrary(proposition(question), claim):
         negated = not negated
     return Stance("no" if negated else "yes", chosen, "implied")
+
+
+# "However, it is important to note that ...", "It is worth noting ...", "Keep in mind ...":
+# a remark the answer itself marks as aside from its conclusion
+_SIDE_NOTE = re.compile(r"(?i)^\W*(?:(?:however|but|that said|still|nevertheless|nonetheless|"
+                        r"additionally|also)\W+)?(?:it(?:'s| is| was) (?:also )?(?:important|"
+                        r"worth|crucial|essential) (?:to )?not(?:e|ing)|(?:please )?note that|"
+                        r"keep in mind|bear in mind)\b")
+
+
+# "Based on these calculations, ...": a claim drawn from the working before it
+_DRAWN = re.compile(r"(?i)^\W*based on (?:these|this|those|the above|the (?:above |preceding |"
+                    r"previous )?(?:calculations?|analysis|comparisons?|figures|results?|ratios?|"
+                    r"trends?))\b")
 
 
 # "there were no specific events mentioned": what the sources mention, not the company
