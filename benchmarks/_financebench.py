@@ -145,6 +145,9 @@ class ConfigBias:
     #: the experts say correct, the grader incorrect / refusal
     false_incorrect: int
     false_refusal: int
+    #: the experts' other two classes
+    human_incorrect: int = 0
+    human_refusal: int = 0
 
     @property
     def bias(self) -> int:
@@ -179,7 +182,9 @@ def config_biases(rows: Iterable[Mapping], verdict_of: Callable[[Mapping], str]
             config, sum(c.values()), sum(v for (h, _), v in c.items() if h == "correct"),
             sum(v for (_, g), v in c.items() if g == "correct"),
             get("incorrect", "correct"), get("refusal", "correct"),
-            get("correct", "incorrect"), get("correct", "refusal")))
+            get("correct", "incorrect"), get("correct", "refusal"),
+            sum(v for (h, _), v in c.items() if h == "incorrect"),
+            sum(v for (h, _), v in c.items() if h == "refusal")))
     return out
 
 
@@ -212,7 +217,10 @@ def noise_floor(biases: list[ConfigBias], *, involving: Iterable[str] | None = N
         ``p_error`` (share of null draws at least as far off as observed), ``chi2``, its
         degrees of freedom and ``p_chi2`` (share of null draws at least as heterogeneous).
         With ``involving``, the mean error is over the pairs with one of those
-        configurations (the chi-square stays over all of them).
+        configurations (the chi-square stays over all of them). ``class_rate_*``: the same
+        under the other model, fixed error rates per expert class (a bias that follows each
+        configuration's mix of classes); ``class_rate_p_at_most`` is the share of its draws
+        no farther off than observed.
     """
     names = [b.config for b in biases]
     marked = np.array([involving is None or name in set(involving) for name in names])
@@ -231,7 +239,27 @@ def noise_floor(biases: list[ConfigBias], *, involving: Iterable[str] | None = N
         gaps.append(_mean_pair_gap(100 * (2 * drawn - total) / n, pairs))
         chis.append(_homogeneity(drawn, total, share))
     gaps_a, chis_a = np.array(gaps), np.array(chis)
+    # the other model: the grader errs at a fixed rate per expert class (credits an incorrect
+    # answer with one chance, a refusal with another, denies a correct one with a third), so
+    # a configuration's bias follows its mix of classes and the grader compresses
+    # differences (more correct answers, more of them denied)
+    classes = [np.array([getattr(b, f) for b in biases]) for f in (
+        "human_incorrect", "human_refusal", "human_correct")]
+    errs = [np.array([b.credit_incorrect for b in biases]),
+            np.array([b.credit_refusal for b in biases]),
+            np.array([b.false_incorrect + b.false_refusal for b in biases])]
+    rates = [float(e.sum() / c.sum()) if c.sum() else 0.0 for e, c in zip(errs, classes,
+                                                                         strict=True)]
+    by_class = []
+    for _ in range(draws):
+        drawn = [rng.binomial(c, r) for c, r in zip(classes, rates, strict=True)]
+        by_class.append(_mean_pair_gap(100 * (drawn[0] + drawn[1] - drawn[2]) / n, pairs))
+    class_a = np.array(by_class)
     return {"observed": observed, "expected": float(gaps_a.mean()),
+            "class_rate_expected": float(class_a.mean()),
+            "class_rate_p05": float(np.percentile(class_a, 5)),
+            "class_rate_p95": float(np.percentile(class_a, 95)),
+            "class_rate_p_at_most": float((class_a <= observed + 1e-9).mean()),
             "p05": float(np.percentile(gaps_a, 5)), "p95": float(np.percentile(gaps_a, 95)),
             "p_error": float((gaps_a >= observed - 1e-9).mean()),
             "false_credit_share": share, "chi2": chi2, "df": int((total > 0).sum() - 1),
