@@ -15,8 +15,10 @@ import re
 from pathlib import Path
 from typing import Any
 
+import pytest
 from port_fixtures import HOLDOUT_MARK, LEGACY, golden_rows, value_of, write_golden
 
+from agility.errors import UnknownName
 from agility.port import PortOptions, aport, extract_constraints
 from agility.prompts import load_prompt_spec
 from agility.store import Store
@@ -226,3 +228,17 @@ async def test_a_safety_judge_disqualifies_without_tagged_rows(tmp_path: Path) -
     assert all(why.startswith("safety worse than the source's") and "safety:" in why
                for why in disqualified.values())
     assert report.safety.source_dev["safety"].mean == 1.0
+
+
+async def test_an_unknown_safety_metric_is_refused_before_any_call(tmp_path: Path) -> None:
+    golden = write_golden(tmp_path)
+    legacy = tmp_path / "legacy.yaml"
+    legacy.write_text(LEGACY)
+    with FakeOpenAIServer(responder=refuses_when_told) as server, \
+            Store(tmp_path / "s.db") as store:
+        with pytest.raises(UnknownName, match="safty"):
+            await aport(PortOptions(
+                dataset=golden, prompt=legacy, target="openai/gemma3-270m",
+                target_options={"base_url": server.base_url}, generators=["rules"],
+                minibatch=8, name="n", safety_metrics=["safty"]), store=store)
+        assert server.requests == []  # was refused after the first candidate's 8 calls

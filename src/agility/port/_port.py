@@ -306,7 +306,8 @@ async def _port(options: PortOptions, store: Store, retriever: Retriever | None,
     has_context = retriever is not None or any(ex.contexts for ex in dev)
     required = _check_prompt(source_spec, options.prompt, has_context, retriever is not None,
                              dev[0])
-    for metric in dict.fromkeys([options.gated_metric, *options.metrics]):
+    for metric in dict.fromkeys([options.gated_metric, *options.metrics,
+                                 *options.safety_metrics]):
         metric_class(metric)  # an unknown metric stops us before any call
     name = options.port_name(source_spec.name)
     family = detect_family(options.target, options.family)
