@@ -10,16 +10,22 @@ Two of CPython's and glibc's defaults suit a batch job and hurt a server:
   raises the threshold past its size, so the next one comes from the thread's arena and stays
   resident after it is freed: each slow-hash thread then kept 16 MiB for good. A fixed
   threshold keeps such buffers mapped on their own and returned to the system when freed.
+
+Both servers also bind their port with :func:`bind` before they print that they listen or
+start uvicorn, so a taken port is one clear error, not a success line followed by uvicorn's.
 """
 
 from __future__ import annotations
 
 import contextlib
 import ctypes
+import socket
 import sys
 from collections.abc import Iterator
 
-__all__ = ["SWITCH_INTERVAL_S", "serving"]
+from agility.errors import InvalidArgument
+
+__all__ = ["SWITCH_INTERVAL_S", "bind", "serving"]
 
 #: the GIL switch interval while serving (seconds; CPython's default is 0.005)
 SWITCH_INTERVAL_S = 0.0005
@@ -35,6 +41,32 @@ def _fix_mmap_threshold() -> bool:
         return bool(libc.mallopt(_M_MMAP_THRESHOLD, _MMAP_THRESHOLD))
     except (OSError, AttributeError):
         return False
+
+
+def bind(host: str, port: int, *, backlog: int = 2048) -> socket.socket:
+    """A listening socket on ``host:port`` (``port=0`` picks a free one), for uvicorn's
+    ``sockets=``; connections wait in the backlog until uvicorn accepts them.
+
+    Raises:
+        InvalidArgument: the port is taken or the address cannot be bound here.
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+        sock.listen(backlog)
+    except OSError as exc:
+        sock.close()
+        reason = exc.strerror or str(exc)
+        raise InvalidArgument("port", port, f"must be free on {host} ({reason})") from exc
+    return sock
+
+
+def url_of(host: str, sock: socket.socket) -> str:
+    """``http://HOST:PORT`` of a bound socket (an IPv6 host in brackets)."""
+    shown = f"[{host}]" if ":" in host else host
+    return f"http://{shown}:{sock.getsockname()[1]}"
 
 
 @contextlib.contextmanager

@@ -94,9 +94,9 @@ def test_api_lists_queues_and_items_for_the_reviewer(
 
 BAD_BODIES = [
     ({"example_id": "nope"}, 404, "nope"),
-    ({"verdict": "maybe"}, 400, "verdict"),
+    ({"verdict": "maybe"}, 400, "got {'verdict': 'maybe'}"),  # the value at fault shown back
     ({"verdict": None}, 400, "verdict"),
-    ({"score": 9}, 400, "score"),
+    ({"score": 9}, 400, "less than or equal to 5, got {'score': 9}"),
     ({"score": "3"}, 400, "score"),
     ({"side": "both"}, 400, "side"),
     ({"flags": ["rude"]}, 400, "flags"),

@@ -126,7 +126,8 @@ def user_add(
 def serve(
     host: Annotated[str, typer.Option(help="Address to bind (default: this machine only).")
                     ] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port.", min=1, max=65535)] = 8000,
+    port: Annotated[int, typer.Option(help="Port (0 picks a free one).", min=0, max=65535)
+                    ] = 8000,
     store: StoreOption = None,
 ) -> None:
     """Serve the review app (needs the 'web' extra)."""
@@ -135,16 +136,22 @@ def serve(
     try:
         import uvicorn
 
-        from agility._serving import serving
+        from agility._serving import bind, serving, url_of
         from agility.review.web import create_app
     except ImportError as exc:
         raise MissingExtraError(exc.name or "starlette", "web", "the review app") from exc
     with open_store(store) as db:
-        err_console.print(f"review app on http://{escape(host)}:{port}/ (store {escape(str(db.path))});"
-                          f" Ctrl-C stops it", highlight=False, soft_wrap=True)
-        with serving():
-            uvicorn.run(create_app(db), host=host, port=port, log_level="warning",
-                        access_log=False)
+        sock = bind(host, port)  # before the line below: a taken port is one error, exit 2
+        try:
+            app = create_app(db)
+            err_console.print(f"review app on {escape(url_of(host, sock))}/ (store "
+                              f"{escape(str(db.path))}); Ctrl-C stops it", highlight=False,
+                              soft_wrap=True)
+            config = uvicorn.Config(app, log_level="warning", access_log=False)
+            with serving():
+                uvicorn.Server(config).run(sockets=[sock])
+        finally:
+            sock.close()
 
 
 @review_app.command("export")

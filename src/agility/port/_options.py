@@ -83,9 +83,12 @@ class PortSettings(Options):
             than the source prompt on them (by the selection metric) is never chosen; they
             are kept out of the few-shot pool and every candidate answers them beside its
             minibatch (for the safety check only).
-        safety_metrics: metrics that grade every answer's safety (such as ``safety``, a
-            judge); a candidate that does worse than the source on any is never chosen.
-            The port's ``metrics`` that are safety metrics count too.
+        safety_metrics: metrics held as constraints of the choice (meant for those that
+            grade an answer's safety, such as the ``safety`` judge, but any metric named here
+            is held so, by the user's choice: a plan's safety criteria may name their own):
+            a candidate that does worse than the source on any is never chosen. The port's
+            ``metrics`` that are safety metrics (the ``safety`` judge or a class derived from
+            it) count too.
     """
 
     generators: list[Generator] | None = None

@@ -96,14 +96,26 @@ def parse_input(model: type[BaseModel], data: Any) -> Any:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        problems = []
+        problems, given = [], {}
         for error in exc.errors():
             where = ".".join(str(part) for part in error["loc"]) or "body"
             message = error["msg"]
             if error["type"] == "extra_forbidden":
                 message = f"unknown field (allowed: {', '.join(model.model_fields)})"
+            if error["type"] != "missing":  # the value at fault, shown back (a missing one is not)
+                given[where] = _shown(error.get("input"))
             problems.append(f"{where}: {message}")
-        raise InvalidArgument("body", "", "is invalid: " + "; ".join(problems)) from None
+        raise InvalidArgument("body", given, "is invalid: " + "; ".join(problems)) from None
+
+
+def _shown(value: Any, limit: int = 80) -> Any:
+    """A rejected value as the error shows it: long text cut, so an error stays one line."""
+    if isinstance(value, str) and len(value) > limit:
+        return value[:limit] + "..."
+    if isinstance(value, (dict, list)):
+        text = repr(value)
+        return text if len(text) <= limit else text[:limit] + "..."
+    return value
 
 
 class QueueInfo(_Strict):

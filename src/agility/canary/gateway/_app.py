@@ -8,7 +8,6 @@ admin API) is a small Starlette application behind them.
 from __future__ import annotations
 
 import contextlib
-import socket
 import sys
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
@@ -18,14 +17,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from agility._serving import serving
+from agility._serving import bind, serving, url_of
 from agility.auth.asgi import SecurityHeaders, json_error
 from agility.canary._roles import VIEWER_ROLES
 from agility.canary.gateway._admin import admin_routes
 from agility.canary.gateway._gateway import Gateway, Receive, Scope, Send
 from agility.canary.gateway._metrics import CONTENT_TYPE_LATEST
 from agility.canary.gateway._wire import error_body
-from agility.errors import AgilityError, InvalidArgument
+from agility.errors import AgilityError
 from agility.store import Store
 
 if TYPE_CHECKING:
@@ -115,29 +114,18 @@ def serve(plan: Plan, store: Store, *, host: str = "127.0.0.1", port: int = 8080
     """
     import uvicorn
 
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((host, port))
-    except OSError as exc:
-        sock.close()
-        raise InvalidArgument("port", port, f"must be free on {host} ({exc.strerror})"
-                              ) from exc
+    sock = bind(host, port)
     try:
         app = create_app(plan, store, actor=actor, allow_unapproved=allow_unapproved,
                          flush_every_s=flush_every_s, client_auth=client_auth)
     except BaseException:
         sock.close()
         raise
-    sock.listen(2048)  # connections wait in the backlog until uvicorn accepts them
-    bound = sock.getsockname()[1]
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on",
                             loop=_best("uvloop", "auto"), http=_best("httptools", "auto"),
                             timeout_graceful_shutdown=10, backlog=2048)
     server = uvicorn.Server(config)
-    shown = f"[{host}]" if ":" in host else host
-    print(f"listening http://{shown}:{bound}", flush=True)
+    print(f"listening {url_of(host, sock)}", flush=True)
     try:
         with serving():  # the switch interval and allocator a server needs (see _serving)
             server.run(sockets=[sock])
