@@ -1,6 +1,6 @@
 """Scale: PostgreSQL store write speed against SQLite, and the Ray executor against the local one.
 
-    python benchmarks/scale_bench.py store [--examples 2000] [--concurrency 64] [--repeats 2]
+    python benchmarks/scale_bench.py store [--examples 2000] [--concurrency 64] [--repeats 5]
     python benchmarks/scale_bench.py ray [--examples 20000] [--concurrency 64]
     python benchmarks/scale_bench.py workers [--workers 1,2,4,8] [--per-worker 40]
         [--per-worker-concurrency 2] [--latency-ms 1000]
@@ -9,9 +9,11 @@ Both start Debian's PostgreSQL server in a temporary folder on 127.0.0.1 with it
 durability (fsync and synchronous commit on, as a team server would run) and the fake OpenAI
 server in a separate process (an instant answer), and run the real runner over real HTTP.
 
-- ``store``: a run of --examples results at --concurrency written to a SQLite file, then to
-  PostgreSQL, --repeats times each, alternating; prints wall seconds and results/s. Goal
-  (issue 19): PostgreSQL >= 90% of SQLite's speed.
+- ``store``: a run of --examples results at --concurrency written to a SQLite file and to
+  PostgreSQL, --repeats times each, alternating (each first in every other pair, after a
+  warm-up run of each that is not counted); prints wall seconds and results/s, the best and
+  the median of each and each pair's ratio. Goal (issue 19): PostgreSQL >= 90% of SQLite's
+  speed.
 - ``ray``: a run of --examples on the local executor, then on a 2-CPU local Ray cluster (a
   raylet and two worker processes), both writing to the same PostgreSQL store; prints wall
   seconds with and without the cluster's start. Goal (issue 19): Ray within 1.3x of local.
@@ -35,6 +37,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -86,10 +89,16 @@ def bench_store(examples: int, concurrency: int, repeats: int) -> None:
         os.environ.update(pg.environ())
         url = pg.create_database("bench")
         walls: dict[str, list[float]] = {"sqlite": [], "postgres": []}
+        where_of = {"sqlite": str(folder / "bench.db"), "postgres": url}
         try:
+            warm = _dataset(folder, concurrency)  # imports, connections: not counted
+            for backend, where in where_of.items():
+                with Store(where) as store:
+                    _timed_run(warm, store, base_url, f"{backend}-warm", concurrency)
             for i in range(repeats):
-                for backend in ("sqlite", "postgres"):
-                    where = str(folder / "bench.db") if backend == "sqlite" else url
+                # alternated, and each backend first in every other pair
+                for backend in ("sqlite", "postgres")[::1 if i % 2 == 0 else -1]:
+                    where = where_of[backend]
                     with Store(where) as store:
                         wall = _timed_run(dataset, store, base_url, f"{backend}-{i}",
                                           concurrency)
@@ -100,9 +109,15 @@ def bench_store(examples: int, concurrency: int, repeats: int) -> None:
         finally:
             fake.terminate()
     best = {k: min(v) for k, v in walls.items()}
+    median = {k: statistics.median(v) for k, v in walls.items()}
+    pairs = sorted(s / p for s, p in zip(walls["sqlite"], walls["postgres"], strict=True))
     print(f"best of {repeats}: sqlite {examples / best['sqlite']:,.0f}/s, postgres "
           f"{examples / best['postgres']:,.0f}/s; postgres at "
           f"{best['sqlite'] / best['postgres']:.0%} of SQLite's speed (goal >= 90%)")
+    print(f"median of {repeats}: sqlite {examples / median['sqlite']:,.0f}/s, postgres "
+          f"{examples / median['postgres']:,.0f}/s; postgres at "
+          f"{median['sqlite'] / median['postgres']:.0%}; run by run (each pair alternated) "
+          f"{', '.join(f'{r:.0%}' for r in pairs)}")
 
 
 def bench_ray(examples: int, concurrency: int) -> None:
@@ -196,7 +211,7 @@ def main() -> None:
     parser.add_argument("--latency-ms", type=float, default=1000.0)
     parser.add_argument("--examples", type=int, default=None)
     parser.add_argument("--concurrency", type=int, default=64)
-    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
     if args.what == "store":
         bench_store(args.examples or 2000, args.concurrency, args.repeats)

@@ -259,3 +259,31 @@ def test_a_batch_of_events_is_chained_in_order_on_postgres(pg_url: str) -> None:
     assert [e.id for e in batch] == sorted(e.id for e in batch)
     assert batch[3].created_at.startswith("2026-11-30T10:00:03")
     assert report.ok and report.events == 6
+
+
+def test_a_batch_of_results_keeps_its_booleans_and_its_events_chain(pg_url: str) -> None:
+    """A runner's batch (results and their calls' events: the events go by COPY, booleans as
+    the integers SQLite keeps) reads back as written, and the chain verifies."""
+    from agility.store import ResultRecord
+
+    with Store(pg_url) as store:
+        run = store.create_run(NewRun(name="r", model_spec="m", tool_version="t",
+                                      started_at=utc_now()))
+        results = [ResultRecord(example_id=f"e{i}", output=f"answer {i}", cached=i % 2 == 0,
+                                tokens_estimated=i == 1, prompt=[{"role": "user",
+                                                                  "content": "tab\there"}])
+                   for i in range(4)]
+        events = [NewEvent(kind="model.call", subject="r",
+                           payload={"example_id": f"e{i}", "text": "line\nnext \\ back"})
+                  for i in range(4)]
+        store.save_results(run.id, results, events)
+        store.save_results(run.id, [results[0].model_copy(update={"cached": False})], [])
+        back = {r.example_id: r for r in store.results(run.id)}
+        calls = store.events(kind="model.call")
+        report = store.verify_audit()
+    assert [back[f"e{i}"].cached for i in range(4)] == [False, False, True, False]
+    assert [back[f"e{i}"].tokens_estimated for i in range(4)] == [False, True, False, False]
+    assert back["e2"].prompt is not None and back["e2"].prompt[0].content == "tab\there"
+    assert [e.payload["example_id"] for e in calls] == ["e0", "e1", "e2", "e3"]
+    assert calls[0].payload["text"] == "line\nnext \\ back" and calls[0].actor
+    assert report.ok and report.events >= 4
