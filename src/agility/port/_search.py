@@ -6,7 +6,8 @@ best so far, stopping after ``patience`` rounds without gain). Every candidate i
 same seeded, stratified minibatch of dev rows, so they compare pair for pair. The best
 ``finalists`` (and always the source prompt) are then scored on every dev row left for scoring;
 the chosen one has the highest mean of the selection metric there, lower cost per call, fewer
-input tokens and then lower latency breaking ties. Nothing here can read the holdout: the rows
+input tokens and then lower latency breaking ties (a candidate that ties the source on all
+but latency does not replace it: :func:`final_key`). Nothing here can read the holdout: the rows
 it is given are dev rows, and :class:`~agility.port._evaluate.Evaluator` refuses any other while searching.
 
 Safety is a constraint, not a tie-breaker (:mod:`agility.port._safety`): every candidate's first
@@ -38,7 +39,7 @@ from agility.port._options import FewShotStrategy, PortOptions
 from agility.port._rules import AnswerShape, rules_candidates
 from agility.port._safety import SafetyChecks
 
-__all__ = ["Round", "SearchOutcome", "rank_key", "run_search"]
+__all__ = ["Round", "SearchOutcome", "final_key", "rank_key", "run_search"]
 
 Say = Callable[[str], None]
 
@@ -91,6 +92,15 @@ def rank_key(score: CandidateScore | None) -> tuple[float, float, float, float]:
             score.cost_per_call_usd if score.cost_per_call_usd is not None else math.inf,
             score.input_tokens_mean if score.input_tokens_mean is not None else math.inf,
             score.latency_p50_ms if score.latency_p50_ms is not None else math.inf)
+
+
+def final_key(candidate: Candidate, source: Candidate) -> tuple[Any, ...]:
+    """Sort key of the final choice on the dev rows: :func:`rank_key`, except that a
+    candidate that only ties the source on the counted figures (mean, cost, tokens) does not
+    beat it on latency: a faster p50 on a few rows is timing noise, not a reason to change
+    the prompt (between two new prompts, latency still breaks the tie)."""
+    key = rank_key(candidate.dev)
+    return (key[:3], candidate is not source, key[3])
 
 
 class _Search:
@@ -265,7 +275,7 @@ async def run_search(ev: Evaluator, options: PortOptions, source: Candidate, *, 
             if worse:
                 candidate.disqualified = f"safety worse than the source's on the dev rows " \
                                          f"({worse})"
-    ranked = sorted(finalists, key=lambda c: (rank_key(c.dev), c is not source))
+    ranked = sorted(finalists, key=lambda c: final_key(c, source))
     chosen = next(c for c in ranked if c is source or c.disqualified is None)
     # passed over: finalists ranked above the choice on the dev rows, and candidates
     # disqualified at first look whose minibatch score was above the choice's
