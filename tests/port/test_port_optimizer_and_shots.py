@@ -57,6 +57,10 @@ async def test_the_optimiser_rewrites_and_reflects_and_bad_replies_are_skipped(
     assert asked[0].startswith("You port prompts between language models.")
     assert asked[1].startswith("You improve prompts") and "expected: " in asked[1]
     assert "answer: I cannot tell." in asked[1]
+    # both meta-prompts ask for the source's constraint word for word (version 2)
+    for text in asked[:2]:
+        assert "Keep each of these constraints of the current prompt, word for word" in text
+        assert "\n  - Never give investment advice." in text
     assert [(r["label"], r["reason"]) for r in report.rejected] == [
         ("optimizer-rewrite-1", "the reply holds no JSON object")]
     assert report.rejected[0]["reply"] == REPLIES[0]  # recorded, never written out

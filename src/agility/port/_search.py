@@ -416,11 +416,11 @@ async def _optimize(s: _Search, optimizer: Optimizer, options: PortOptions, fami
         asks: list[tuple[str, str]] = []
         if number == 1:
             asks.append(("rewrite", optimizer.rewrite_prompt(
-                base, family, options.target, pool, required)))
+                base, family, options.target, pool, required, s.constraints)))
         failures = s.ev.failures(base, s.minibatch)
         if failures:
             asks.append(("reflect", optimizer.reflect_prompt(
-                base, family, options.target, failures, required)))
+                base, family, options.target, failures, required, s.constraints)))
         for kind, prompt in asks:
             reply, problem = await optimizer.ask(prompt)
             label = f"optimizer-{kind}-{number}"
