@@ -197,7 +197,7 @@ def user_on(arm: str, percent: float, plan_name: str = "canary-test", start: int
 
 
 def recording_server(**kwargs: Any) -> Any:
-    """A fake OpenAI server that also keeps each request's Authorization header."""
+    """A fake OpenAI server that also keeps each request's Authorization header and path."""
     import threading
 
     from agility.testing import FakeOpenAIServer
@@ -206,11 +206,13 @@ def recording_server(**kwargs: Any) -> Any:
         def __init__(self, **options: Any) -> None:
             super().__init__(**options)
             self.authorizations: list[str] = []
+            self.paths: list[str] = []
             self._auth_lock = threading.Lock()
 
         async def handle(self, request: Any, responder: Any) -> None:
             with self._auth_lock:
                 self.authorizations.append(request.headers.get("authorization", ""))
+                self.paths.append(request.path)
             await super().handle(request, responder)
 
     return Recording(**kwargs)

@@ -1,6 +1,6 @@
 """The gateway's ASGI application and how it is served (uvicorn).
 
-The two OpenAI routes are dispatched before any framework code runs (a path and method
+The three OpenAI routes are dispatched before any framework code runs (a path and method
 compare), because they carry the traffic; everything else (``/healthz``, ``/metrics``, the
 admin API) is a small Starlette application behind them.
 """
@@ -60,6 +60,12 @@ class GatewayApp:
             if path == "/v1/chat/completions":
                 if scope["method"] == "POST":
                     await self.gateway.chat_completions(scope, receive, send)
+                    return
+                await _method_not_allowed(send, "POST")
+                return
+            if path == "/v1/completions":
+                if scope["method"] == "POST":
+                    await self.gateway.completions(scope, receive, send)
                     return
                 await _method_not_allowed(send, "POST")
                 return

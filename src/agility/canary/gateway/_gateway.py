@@ -1,8 +1,11 @@
-"""The gateway: each chat completion goes to the arm the rollout picks, through agility.client.
+"""The gateway: each completion goes to the arm the rollout picks, through agility.client.
 
 :class:`Gateway` owns the live rollout, one :class:`~agility.client.Client` per arm, the online
 grader and the Prometheus metrics. Its request handlers are plain ASGI callables (no
-framework objects on the hot path); :mod:`agility.canary.gateway._app` mounts them.
+framework objects on the hot path); :mod:`agility.canary.gateway._app` mounts them. Chat
+completions and (legacy) text completions share every step but parsing and the wire format of
+the answer (:mod:`agility.canary.gateway._wire`). A text completion is refused (400) when an
+arm's provider has no completions API, before any call: both arms must take the same prompt.
 
 A request is routed once; with ``fallback: source`` a target call that failed before any byte
 reached the client is answered by the source (the target's failure still counts against it).
@@ -39,10 +42,9 @@ from agility.canary.gateway._metrics import GatewayMetrics, stage_label
 from agility.canary.gateway._wire import (
     OpenAIRequest,
     WireError,
-    chunk_bytes,
-    completion_body,
     error_body,
     finish_reason,
+    parse_completion_request,
     parse_request,
 )
 from agility.chat import ChatRequest, GenerationConfig
@@ -139,6 +141,19 @@ def build_arm(plan: Plan, arm: Arm, spec: RolloutSpec, *,
                      config=config, has_defaults=has_defaults)
 
 
+def _text_refusal(arms: dict[Arm, ArmClient]) -> str | None:
+    """Why a text completion is refused when an arm's provider has no completions API (None:
+    both arms take a text prompt). Both must: the canary compares the arms on one prompt."""
+    unable = [arm for arm in arms.values() if not arm.client.provider.supports_text]
+    if not unable:
+        return None
+    names = " and ".join(f"the {arm.arm} arm ({arm.model_spec})" for arm in unable)
+    return (f"{names} cannot take a text prompt (its provider has no completions API), so "
+            f"this canary serves no text completions: both arms must take one (openai/ "
+            f"endpoints such as vLLM, the llama.cpp server and Ollama, or llamacpp/). Use "
+            f"/v1/chat/completions")
+
+
 def error_status(exc: BaseException) -> tuple[int, bytes, list[tuple[bytes, bytes]]]:
     """The HTTP status, body and headers of an upstream failure (before the first byte)."""
     detail = scrub_secrets(getattr(exc, "detail", None) or str(exc))
@@ -210,7 +225,7 @@ class Gateway:
         allow_unapproved: start the rollout although the migration did not pass (recorded).
         flush_every_s: how often counts reach the store and the state is re-read.
         grading_seed: seeds the sampling of answers to grade (tests).
-        client_auth: chat completions need a ``canary-client`` (or ``canary-admin``) token;
+        client_auth: the ``/v1`` routes need a ``canary-client`` (or ``canary-admin``) token;
             False serves them to anyone who can reach the port (only behind a proxy that
             authenticates).
     """
@@ -240,7 +255,9 @@ class Gateway:
                                    flush_every_s=flush_every_s, on_change=self._changed)
         self.rollout.online_metrics = [name for name, _metric in self.grader.metrics]
         self._user_header = self.spec.user_header.lower().encode()
-        self._id_prefix = f"chatcmpl-agc{os.getpid():x}{os.urandom(3).hex()}-"
+        self._id_prefix = f"-agc{os.getpid():x}{os.urandom(3).hex()}-"
+        #: why every text completion is refused (400) when an arm cannot take a text prompt
+        self._text_refusal = _text_refusal(self.arms)
         self._count = 0
         self._task: asyncio.Task[None] | None = None
         self._frozen = False
@@ -358,6 +375,8 @@ class Gateway:
                                  else completion.latency_ms}
         if fallback:
             extra["answered_by"] = "source"
+        if request.prompt_format == "text":
+            extra["prompt_format"] = "text"  # the prompt is the one user message
         self.calls.record(model=self.arms[arm].model_spec, messages=request.messages,
                           response=None if completion is None else completion.text,
                           error=error or (None if outcome is None else outcome.error_text),
@@ -378,9 +397,9 @@ class Gateway:
         client = scope.get("client")
         return b"a:" + (client[0].encode() if client else b"?")
 
-    def _next_id(self) -> str:
+    def _next_id(self, parsed: OpenAIRequest) -> str:
         self._count += 1
-        return f"{self._id_prefix}{self._count}"
+        return f"{parsed.api.id_kind}{self._id_prefix}{self._count}"
 
     def _headers(self, arm: Arm, request_id: str) -> list[tuple[bytes, bytes]]:
         return [(b"x-agility-arm", arm.encode()),
@@ -417,12 +436,24 @@ class Gateway:
 
     async def chat_completions(self, scope: Scope, receive: Receive, send: Send) -> None:
         """``POST /v1/chat/completions`` (ASGI)."""
+        await self._complete(scope, receive, send, parse_request)
+
+    async def completions(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """``POST /v1/completions`` (ASGI): a raw text prompt, answered in the legacy
+        Completions format; refused (400) when an arm cannot take a text prompt."""
+        await self._complete(scope, receive, send, parse_completion_request)
+
+    async def _complete(self, scope: Scope, receive: Receive, send: Send,
+                        parse: Callable[[bytes], OpenAIRequest]) -> None:
         actor = await self._client(scope, send)
         if actor is False:
             return
         await self.calls.wait_for_room()
         try:
-            parsed = parse_request(await read_body(scope, receive, self.spec.max_body_bytes))
+            parsed = parse(await read_body(scope, receive, self.spec.max_body_bytes))
+            if self._text_refusal is not None and parsed.request.prompt_format == "text":
+                raise WireError(400, self._text_refusal, param="prompt",
+                                code="text_prompt_unsupported")
         except WireError as exc:
             if exc.status == 499:
                 return
@@ -446,7 +477,7 @@ class Gateway:
             outcome = await self.arms[arm].client.call(self.arms[arm].request_for(request))
         self._record(arm, outcome)
         self._audit(arm, request, outcome, actor, stream=False)
-        request_id = self._next_id()
+        request_id = self._next_id(parsed)
         headers = self._headers(arm, request_id)
         completion = outcome.completion
         if completion is None:
@@ -454,8 +485,8 @@ class Gateway:
             status, body, more = error_status(outcome.error)
             await send_json(send, status, body, headers + more)
             return
-        await send_json(send, 200, completion_body(request_id, int(time.time()), parsed.model,
-                                                   completion), headers)
+        await send_json(send, 200, parsed.api.whole(request_id, int(time.time()),
+                                                     parsed.model, completion), headers)
         self.grader.maybe_grade(arm, self.rollout.percent, request.messages, completion.text)
 
     async def _stream(self, arm: Arm, parsed: OpenAIRequest, receive: Receive,
@@ -485,9 +516,9 @@ class Gateway:
 
     async def _pass_through(self, arm: Arm, parsed: OpenAIRequest, send: Send,
                             state: dict[str, bool], actor: str | None) -> None:
-        request_id = self._next_id()
+        request_id = self._next_id(parsed)
         created = int(time.time())
-        model = parsed.model
+        model, api = parsed.model, parsed.api
         started = False
         outcome: CallOutcome | None = None
         attempts: tuple[Arm, Arm] = (arm, "source")
@@ -498,14 +529,14 @@ class Gateway:
             try:
                 async with call:
                     async for delta in call:
-                        body = chunk_bytes(request_id, created, model, content=delta.text)
+                        body = api.piece(request_id, created, model, delta.text)
                         if not started:
                             started = True
                             await send({"type": "http.response.start", "status": 200,
                                         "headers": _SSE_HEADERS + self._headers(arm,
                                                                                 request_id)})
-                            # the opening role chunk leaves with the first words
-                            body = chunk_bytes(request_id, created, model, role=True) + body
+                            # the opening (chat's role chunk) leaves with the first words
+                            body = api.opening(request_id, created, model) + body
                         await send({"type": "http.response.body", "more_body": True,
                                     "body": body})
             except asyncio.CancelledError:
@@ -540,11 +571,10 @@ class Gateway:
         if not started:
             await send({"type": "http.response.start", "status": 200,
                         "headers": _SSE_HEADERS + self._headers(arm, request_id)})
-            tail.append(chunk_bytes(request_id, created, model, role=True))
-        tail.append(chunk_bytes(request_id, created, model,
-                                finish=finish_reason(completion)))
+            tail.append(api.opening(request_id, created, model))
+        tail.append(api.finish(request_id, created, model, finish_reason(completion)))
         if parsed.include_usage:
-            tail.append(chunk_bytes(request_id, created, model, usage=completion))
+            tail.append(api.usage(request_id, created, model, completion))
         tail.append(b"data: [DONE]\n\n")
         state["done"] = True
         await send({"type": "http.response.body", "more_body": False, "body": b"".join(tail)})
