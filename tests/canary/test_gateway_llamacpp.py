@@ -7,6 +7,7 @@ import json
 import sqlite3
 from pathlib import Path
 
+import httpx
 import pytest
 
 from agility.testing import FakeOpenAIServer
@@ -45,3 +46,40 @@ def test_the_local_model_served_by_llama_cpp_is_one_arm(tmp_path: Path, gateway,
                   db.execute("SELECT arm, counts_json FROM canary_counters")}
     assert counts["target"]["requests"] == 2 and counts["target"]["errors"] == 0
     assert counts["target"]["ttft"] and counts["source"]["requests"] == 1
+
+
+@pytest.mark.slow
+def test_a_text_prompt_reaches_the_llama_cpp_servers_completions_api(tmp_path: Path, gateway,
+                                                                     llama_server: str) -> None:
+    with FakeOpenAIServer(responder=lambda body: "source continues") as source:
+        target = openai_side(llama_server, timeout_s=120)
+        target["model"] = "openai/gemma3-270m"
+        target["config"] = {"max_tokens": 8, "temperature": 0, "seed": 1}
+        target["timeout_s"] = 120
+        plan = write_plan(tmp_path, source=openai_side(source.base_url), target=target,
+                          rollout={"stages": [{"percent": 50, "min_requests": 10**6},
+                                              {"percent": 100}]})
+        gw = gateway(plan)
+        on_target = user_on("target", 50)
+        prompt = "Question: What is the capital of France?\nAnswer:"
+        whole = httpx.post(f"{gw.url}/v1/completions", timeout=120,
+                           headers={**gw.auth(), "x-user-id": on_target},
+                           json={"model": "m", "prompt": prompt})
+        assert whole.status_code == 200, whole.text
+        assert whole.headers["x-agility-arm"] == "target"
+        body = whole.json()
+        assert body["object"] == "text_completion" and body["choices"][0]["text"].strip()
+        assert body["choices"][0]["finish_reason"] in ("stop", "length")
+        assert body["usage"]["prompt_tokens"] > 5
+        streamed = httpx.post(f"{gw.url}/v1/completions", timeout=120,
+                              headers={**gw.auth(), "x-user-id": on_target},
+                              json={"model": "m", "prompt": prompt, "stream": True})
+        events = sse_events(streamed.text)
+        assert streamed.status_code == 200 and events[-1] == "[DONE]"
+        assert "".join(e["choices"][0]["text"] for e in events[:-1]  # type: ignore[index]
+                       if isinstance(e, dict)).strip()
+        gw.stop()
+    with sqlite3.connect(tmp_path / "agility.db") as db:
+        counts = {arm: json.loads(raw) for arm, raw in
+                  db.execute("SELECT arm, counts_json FROM canary_counters")}
+    assert counts["target"]["requests"] == 2 and counts["target"]["errors"] == 0

@@ -264,3 +264,21 @@ def test_an_arm_without_a_completions_api_refuses_text_before_any_call(
                           json={"model": "m", "messages": [{"role": "user", "content": "hi"}]})
         assert chat.status_code == 200 and len(source.paths) + len(target.requests) == 1
         assert "Traceback" not in gw.read_log()
+
+
+def test_the_openai_sdk_reads_text_completions_from_the_gateway(
+        gw: GatewayProcess, upstream: FakeOpenAIServer) -> None:
+    openai = pytest.importorskip("openai", reason="needs the openai SDK")
+    client = openai.OpenAI(base_url=f"{gw.url}/v1", api_key=gw.client_token, max_retries=0)
+    whole = client.completions.create(model="m", prompt="alpha beta gamma", max_tokens=20)
+    assert whole.object == "text_completion" and whole.choices[0].text == "alpha beta gamma"
+    assert whole.choices[0].finish_reason == "stop" and whole.usage is not None
+    assert whole.usage.completion_tokens == 3
+    chunks = list(client.completions.create(model="m", prompt="one two", stream=True,
+                                            stream_options={"include_usage": True}))
+    assert "".join(c.choices[0].text for c in chunks if c.choices) == "one two"
+    assert [c.choices[0].finish_reason for c in chunks if c.choices][-1] == "stop"
+    assert chunks[-1].choices == [] and chunks[-1].usage.completion_tokens == 2
+    with pytest.raises(openai.BadRequestError) as refused:
+        client.completions.create(model="m", prompt="x", echo=True)
+    assert refused.value.body["param"] == "echo"
