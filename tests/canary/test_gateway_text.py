@@ -282,3 +282,32 @@ def test_the_openai_sdk_reads_text_completions_from_the_gateway(
     with pytest.raises(openai.BadRequestError) as refused:
         client.completions.create(model="m", prompt="x", echo=True)
     assert refused.value.body["param"] == "echo"
+
+
+def test_the_privacy_policy_masks_a_text_prompt_as_it_masks_messages(tmp_path: Path,
+                                                                     gateway) -> None:
+    pytest.importorskip("presidio_analyzer", reason="needs the privacy extra (Presidio)")
+    email, ssn = "text.canary@example.com", "536-80-4398"
+    with recording_server(responder=lambda body: f"Noted {email}.") as upstream:
+        plan = write_plan(tmp_path, source=openai_side(upstream.base_url),
+                          target=openai_side(upstream.base_url), rollout=HALF,
+                          privacy={"mask": ["EMAIL_ADDRESS", "US_SSN"], "mode": "hash",
+                                   "where": ["providers", "store", "logs"]},
+                          residency={"allowed": ["local"]})
+        gw = gateway(plan)
+        prompt = f"Customer {email}, SSN {ssn}.\nSummary:"
+        assert complete(gw, prompt, on=user_on("source", 50)).status_code == 200
+        assert complete(gw, prompt, on=user_on("target", 50), stream=True).status_code == 200
+        assert gw.stop(signal.SIGTERM) in (0, -signal.SIGTERM)
+    assert upstream.paths == ["/v1/completions"] * 2
+    sent = [r["prompt"] for r in upstream.requests]
+    assert all("<EMAIL_ADDRESS:" in p and "<US_SSN:" in p and email not in p and ssn not in p
+               for p in sent), sent
+    with sqlite3.connect(tmp_path / "agility.db") as db:
+        calls = [json.loads(row[0]) for row in db.execute(
+            "SELECT payload_json FROM events WHERE kind='model.call' ORDER BY id")]
+    assert [(c["arm"], c["stream"], c["prompt_format"]) for c in calls] == [
+        ("source", False, "text"), ("target", True, "text")]
+    for call in calls:
+        assert "<EMAIL_ADDRESS:" in call["prompt"][0]["content"]
+        assert email not in json.dumps(call)
