@@ -124,6 +124,33 @@ def test_a_result_detail_is_kept_unless_it_equals_its_default(store_location: st
         assert got["unset"].spans == [] and got["unset"].provider_metrics == {}
 
 
+def test_a_batch_replaces_and_orders_as_a_loop_of_single_writes(store_location: str) -> None:
+    """A batch keeps the order and replacement of a loop of single writes on both backends: a
+    key written twice in a batch keeps its last row, at that row's place; a key written in an
+    earlier batch moves to the end."""
+    with Store(store_location) as store:
+        run = _run(store)
+        store.save_results(run.id, [ResultRecord(example_id="old", error="boom")])
+        store.save_results(run.id, [
+            ResultRecord(example_id="e1", output="first"),
+            ResultRecord(example_id="old", output="again", cached=True),
+            ResultRecord(example_id="e2", output="two", tokens_estimated=True),
+            ResultRecord(example_id="e1", output="last"),
+            ResultRecord(example_id="e3", output="three", repeat_index=0),
+            ResultRecord(example_id="e3", output="three, repeat 1", repeat_index=1)])
+        got = store.results(run.id)
+        assert [(r.example_id, r.repeat_index) for r in got] == [
+            ("old", 0), ("e2", 0), ("e1", 0), ("e3", 0), ("e3", 1)]
+        assert {r.example_id: r.output for r in got} == {
+            "old": "again", "e2": "two", "e1": "last", "e3": "three, repeat 1"}
+        assert got[0].cached and got[1].tokens_estimated and not got[2].cached
+        assert store.count_results(run.id) == 5
+        # a second batch on the same connection
+        store.save_results(run.id, [ResultRecord(example_id=f"n{i}", output=str(i))
+                                    for i in range(5)])
+        assert store.count_results(run.id) == 10
+
+
 def test_a_replaced_result_is_one_row_and_moves_to_the_end(store_location: str) -> None:
     with Store(store_location) as store:
         run = _run(store)
