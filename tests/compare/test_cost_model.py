@@ -147,6 +147,18 @@ def test_payback_interval_comes_from_the_spread_of_the_per_query_costs() -> None
     assert roi.monthly_savings_interval == pytest.approx((s_low * 300_000, s_high * 300_000))
 
 
+def test_a_migration_cost_beside_one_off_items_says_both_are_counted() -> None:
+    roi = _every_kind(migration_cost_usd=1_000.0)
+    line = _line(roi.target, "migration cost")
+    assert "added to the plan's one-off items (porting the prompts, evaluation runs, SME " \
+           "review): it must not hold them" in line.basis
+    # counted once each: the items' 1,000 + 300 + 300, and the lump sum
+    assert roi.target.one_off_usd == pytest.approx(2_600.0)
+    alone = analyse_roi(_results(0.004, 0.0, 1000.0, []), _results(0.002, 0.0, 1000.0, []),
+                        traffic_per_month=1_000, migration_cost_usd=500.0, n_resamples=200)
+    assert _line(alone.target, "migration cost").basis == "given as migration_cost_usd"
+
+
 def test_a_target_that_costs_more_every_month_never_pays_back() -> None:
     source = _results(0.001, 0.0, 1000.0, [])
     target = _results(0.002, 0.0, 1000.0, [])

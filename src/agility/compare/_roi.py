@@ -364,9 +364,12 @@ def analyse_roi(
                   if i.applies_to(side.name)]
         one_off = [_one_off_line(i, reviews) for i in items.one_off if i.applies_to(side.name)]
         if side.name == "target" and migration_cost_usd is not None:
+            basis = "given as migration_cost_usd"
+            if one_off:  # both are added up: say so, a lump sum often holds the items already
+                named = ", ".join(line.name for line in one_off)
+                basis += f"; added to the plan's one-off items ({named}): it must not hold them"
             one_off.append(CostLine(name="migration cost", kind="one_off",
-                                    one_off_usd=migration_cost_usd,
-                                    basis="given as migration_cost_usd"))
+                                    one_off_usd=migration_cost_usd, basis=basis))
         lines += one_off
         if any(not line.measured for line in one_off):
             side.measured = False
