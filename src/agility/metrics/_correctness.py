@@ -31,13 +31,20 @@ arXiv:2311.11944, on three model families with different answer styles):
    answers it before one that only names its subject. A claim drawn from the working
    ("Based on these calculations, the margin did not improve") concludes, and a side note
    the answer marks as one ("However, it is important to note that ...") qualifies the
-   claim it follows and does not replace it.
+   claim it follows and does not replace it. A claim about the company's own figures
+   ("Best Buy's gross margins have generally been consistent") stands although it hedges
+   with "generally" or "typically"; a general remark about a metric does not.
 4. **The same subject.** An answer that states another value for a quantity the gold
    states (the same metric: the words naming the figure match), or that speaks only of
    another period than the question's, is incorrect even when its yes/no or its words agree.
    The result of the answer's own calculation that no word names ("FY2023: (689 + 1,875) /
    4,476 = 0.57") measures the quantity the question asks, so it is another value for a gold
-   figure named by the question's words ("the quick ratio ... from 0.67 to 0.69").
+   figure named by the question's words ("the quick ratio ... from 0.67 to 0.69"). A
+   count is named by what it counts: "907 stores" is another value of the gold's "982
+   stores", whatever words come before the two. A question that asks which one of a kind
+   ("Which segment dragged down growth?") is answered by the one the answer names: naming
+   another ("the Safety and Industrial segment" for the gold's "consumer segment") is
+   incorrect, whatever words or figures it shares with the gold.
 5. **A refusal is a refusal only when nothing is committed.** An answer with refusal
    language ("the filing does not state ...") that still concludes on a figure or a yes/no
    (hedged or not: "it does not appear that ..."), or that announces it answers anyway by
@@ -47,6 +54,8 @@ arXiv:2311.11944, on three model families with different answer styles):
    method, or about what the sources mention); one that commits to nothing is a refusal.
    A hedged claim ("gross margin might not be the most relevant metric") does not commit
    an answer that has declined, for a gold that rejects the metric as for any other.
+   Refusal language is read with its contractions spelled out ("it's impossible to
+   calculate" declines as "it is impossible to calculate" does).
    An answer that pastes the source document instead of answering is incorrect.
 6. A gold that states its figures and nothing else the question does not say (units, hedges
    and a direction aside: "$678.9 million") is judged on its figure whatever the question's
@@ -342,7 +351,13 @@ class CorrectnessMetric(Metric):
     #    question a claim drawn from the working ("Based on these calculations, ...")
     #    concludes, and a side note ("However, it is important to note ...") does not
     #    replace the claim it follows
-    version = "9"
+    # 10: a count is named by what it counts ("907 stores" is another value of the gold's
+    #    "982 stores"); a question asking which one of a kind ("which segment ...?") is
+    #    answered by the one the answer names; a contraction says what its full form says
+    #    ("it's impossible to calculate" declines) and "no available information" is refusal
+    #    language; a claim about the company's own figures ("Best Buy's gross margins have
+    #    generally been consistent") stands although it hedges with "generally"
+    version = "10"
     Options = CorrectnessOptions
     options: CorrectnessOptions
     requires = ("output", "ground_truth")

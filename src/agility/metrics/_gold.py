@@ -15,9 +15,10 @@ from dataclasses import dataclass, field
 
 from agility.metrics._answer import years_of
 from agility.metrics._numbers import FinancialNumber, figures_match, parse_financial_numbers
-from agility.metrics._stance import stem_set
+from agility.metrics._stance import _STOP, stem_set
 
-__all__ = ["NOT_APPLICABLE", "GoldReading", "KeyFigure", "figure_kind", "label_at", "read_gold", "years_of"]
+__all__ = ["NOT_APPLICABLE", "GoldReading", "KeyFigure", "counted_noun", "figure_kind", "label_at",
+           "read_gold", "years_of"]
 
 _YES = re.compile(r"(?i)^\W*(?:yes|yep|correct|true|indeed)\b")
 _NO = re.compile(r"(?i)^\W*(?:no|nope|false|not really)\b")
@@ -78,6 +79,34 @@ def label_at(text: str, start: int) -> frozenset[str]:
     clause = head[breaks[-1].end():] if breaks else head
     words = [w for w in re.findall(r"[a-z][a-z&'\-]+", clause.lower()) if w not in _LABEL_STOP]
     return frozenset(stem_set(" ".join(words[-6:])))
+
+
+# The words a count is followed by, up to the first that is not part of a noun phrase ("982
+# stores in Q2", "907 Best Buy stores, down from ...").
+_COUNT_PHRASE = re.compile(r"\s+((?:[A-Za-z][\w&'\-]*\s+){0,2}?[A-Za-z][\w&'\-]*?s?)"
+                           r"(?=\s*(?:[.,;:()\n]|$|\s(?:in|at|on|by|as|for|from|to|of|and|or|was|"
+                           r"were|is|are|had|has|have|which|that|with|during|compared|versus|vs)\b))")
+_NOT_NOUN = frozenset(["million", "billion", "thousand", "trillion", "times", "percent", "basis",
+                       "points", "days", "years", "months", "weeks", "per", "more", "less",
+                       "fewer", "down", "up", "while", "each", "respectively", "compared",
+                       "versus", "vs", "higher", "lower", "so", "not", "no", "but", "if",
+                       "then"])
+
+
+def counted_noun(text: str, figure: FinancialNumber) -> str | None:
+    """What a plain count counts: the stem of the noun that ends the short noun phrase right
+    after it ("982 stores" and "907 Best Buy stores" both count stores). None for money, a
+    percent, a figure followed by no noun, or a unit of measure ("12 days", "1.5 times")."""
+    if figure.currency or figure.is_percent:
+        return None
+    found = _COUNT_PHRASE.match(text, figure.start + len(figure.raw))
+    if found is None:
+        return None
+    words = found.group(1).lower().split()
+    if any(w in _NOT_NOUN or w in _STOP for w in words):
+        return None
+    head = words[-1]
+    return head[:5] if len(head) > 2 else None
 
 
 _ASKED_UNIT = re.compile(r"(?i)\bin\s+(?:usd|us\$|\$|us dollars)?\s*(thousands|millions|billions)\b")

@@ -15,7 +15,14 @@ import re
 from dataclasses import dataclass
 
 from agility.metrics._answer import AnswerReading, Sentence, read_answer
-from agility.metrics._gold import GoldReading, KeyFigure, figure_kind, label_at, years_of
+from agility.metrics._gold import (
+    GoldReading,
+    KeyFigure,
+    counted_noun,
+    figure_kind,
+    label_at,
+    years_of,
+)
 from agility.metrics._numbers import FinancialNumber, figures_match, parse_financial_numbers
 from agility.metrics._refusal_language import infers_anyway, refusal_phrases
 from agility.metrics._stance import declines_in_claim, direction, question_terms, stem_set
@@ -325,7 +332,8 @@ class Case:
         asked = question_terms(self.question)
         matched = [k for k in self.gold.keys if self.matched_anywhere(k.figure)]
         for key in self.gold.keys:
-            if not key.label or key in matched:
+            counts = counted_noun(self.gold.text, key.figure)
+            if not (key.label or counts) or key in matched:
                 continue
             # the answer states a sibling figure of the same quantity ("from 982 stores to
             # 969"): the gold's other figures are not contradicted by its other levels
@@ -337,6 +345,13 @@ class Case:
                     break
                 if figure_kind(figure) != figure_kind(key.figure) \
                         or self.reading.is_operand(figure):
+                    continue
+                # a count is named by what it counts: "907 stores" is another number of the
+                # gold's "982 stores", whatever words precede the two
+                if counts is not None and counted_noun(self.reading.text, figure) == counts:
+                    found.append((key, figure))
+                    break
+                if not key.label:
                     continue
                 # the same quantity: the words naming the answer's figure name the gold's
                 label = label_at(self.reading.text, figure.start)

@@ -108,7 +108,10 @@ class AnsweredMetric(Metric):
     #    are read as correctness v5 reads them)
     # 7: a number hyphenated to a word ("COVID-19") is no figure, so it commits to nothing
     #    (figures are read as correctness v9 reads them)
-    version = "7"
+    # 8: refusal language read as correctness v10 reads it: a contraction says what its full
+    #    form says ("it's impossible to calculate"), and "there's no available information"
+    #    says the information is missing
+    version = "8"
 
     def score(self, item: MetricInput) -> MetricResult:
         """Judge one answer (see the module docstring)."""

@@ -61,7 +61,7 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         r"(?:no|not any|not enough|insufficient|limited)|\b(?:i|we) do not have|"
         r"\b(?:i|we) don't have|\bwithout) ?(?:specific |explicit |direct |detailed |sufficient |enough |"
         r"relevant |such |further |additional |the necessary |the required |any |the |"
-        r"exact |actual |necessary |required ){0,3}"
+        r"exact |actual |necessary |required |available |publicly available |public ){0,3}"
         r"(?:information|data|details|mention|figures|breakdown|disclosure|indication|"
         r"evidence|numbers)\b"
         r"[^.]{0,40}?\b(?:provided|available|given|mentioned|included|disclosed|about|on|"
@@ -112,9 +112,13 @@ _TRIGGERS: dict[str, tuple[str, ...]] = {
 }
 
 
+_CONTRACTIONS = re.compile(r"\b(it|that|this)'s\b")
+
+
 def refusal_phrases(text: str) -> list[str]:
     """The kinds of refusal language found in ``text`` ("apology", "source lacks", ...)."""
-    lowered = text.lower()
+    # a contraction says what its full form says ("it's impossible to calculate")
+    lowered = _CONTRACTIONS.sub(lambda m: m.group(1) + " is", text.lower().replace("\u2019", "'"))
     return [name for name, pattern in _PATTERNS
             if any(word in lowered for word in _TRIGGERS[name]) and pattern.search(lowered)]
 

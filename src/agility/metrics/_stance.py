@@ -123,6 +123,31 @@ _GENERIC = re.compile(r"(?i)\b(?:typically|generally|usually|ideally|in general|
                       r"^\W*an?\s")
 
 
+# "typically", "generally": adverbs that hedge a claim; in a statement about the company's
+# own figures ("Best Buy's gross margins have generally been consistent") they do not make
+# it a general remark about metrics
+_HEDGING_ADVERB = re.compile(r"(?i)\b(?:typically|generally|usually|in general|often)\b")
+_NAME_WORD = re.compile(r"\b([A-Z0-9][\w&.\-]*(?:\s+[A-Z][\w&.\-]*)*)(?:'s|\u2019s)\b")
+
+
+def owned_claim(text: str, question: str) -> bool:
+    """Whether ``text`` speaks of the company's own figures ("3M's liquidity profile", "Best
+    Buy's gross margins": the question's possessive, or the company named in the question
+    with one) and its only general words are hedging adverbs ("generally", "typically")."""
+    names = {m.group(1) for m in _NAME_WORD.finditer(question)} | {
+        w for w in re.findall(r"\b[\w&\-]*[A-Z][\w&\-]*\b", question)
+        if w.lower() not in _STOP and w.lower() not in _QUESTION_WORDS}
+    owner = any(re.search(rf"\b{re.escape(n)}(?:'s|\u2019s)", text) for n in names)
+    rest = _HEDGING_ADVERB.sub(" ", text)
+    return owner and not _GENERIC.search(rest)
+
+
+_QUESTION_WORDS = frozenset(["does", "did", "do", "is", "are", "was", "were", "has", "have", "had",
+                             "can", "could", "will", "would", "should", "if", "based", "what",
+                             "which", "how", "as", "from", "among", "in", "for", "by", "answer",
+                             "please", "round", "give", "using", "assume"])
+
+
 @dataclass(frozen=True)
 class Stance:
     """``answer`` is "yes" or "no"; ``sentence`` is where the answer says so; ``how`` is
@@ -221,7 +246,8 @@ def _implied(reading: AnswerReading, question: str, strict: bool,
             break
         # "it does not appear that X's margins are consistent, and they do tend to
         # fluctuate": a hedged stance on the company, not a general remark about metrics
-        generic = bool(_GENERIC.search(sentence.text)) and not _APPEARS.search(sentence.text)
+        generic = (bool(_GENERIC.search(sentence.text)) and not _APPEARS.search(sentence.text)
+                   and not (grading and owned_claim(sentence.text, question)))
         if (_TASK.search(sentence.text) or METHOD.search(sentence.text) or "=" in sentence.text
                 or generic or HYPOTHETICAL.search(sentence.text)):
             continue

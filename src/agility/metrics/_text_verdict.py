@@ -35,6 +35,9 @@ __all__ = ["text_verdict"]
 def text_verdict(case: Case, threshold: float) -> Judgement:
     """Rules 4 and 6 for a gold without a decisive figure or yes/no."""
     keys = case.gold.keys
+    clash = _named_clash(case)
+    if clash is not None:
+        return clash
     if keys:
         found = [(k, case.matched_anywhere(k.figure)) for k in keys]
         hits = [f for _, fs in found for f in fs[:1]]
@@ -74,6 +77,72 @@ def text_verdict(case: Case, threshold: float) -> Judgement:
                                       f"{case.statement(case.reading.sentences[0])}; the gold "
                                       f"says {gold_way}")
     return _content(case, committed, threshold)
+
+
+# "Which segment ...?", "which of JPM's business segments ...", "Which Best Buy product
+# category ...": the question asks for one of a kind, named
+_WHICH_KIND = re.compile(r"(?i)\bwhich\s+(?:of\s+[\w'&.\- ]{1,40}?\s+)?(?:[\w&'\-]+\s+){0,3}?"
+                         r"(segment|category|division|region|business unit|product line)s?\b")
+_KINDS = r"(?:segment|category|division|region|business unit|product line|business)s?"
+
+
+def _named_clash(case: Case) -> Judgement | None:
+    """A question that asks which one of a kind ("which segment ...?") is answered by the one
+    the answer names: when the gold names its pick with the kind ("The consumer segment
+    ...") and the answer's committing statement names one of that kind without the gold's
+    name ("... is the Safety and Industrial segment"), the answer picks another, whatever
+    words or figures it shares with the gold."""
+    asked = _WHICH_KIND.search(case.question)
+    if asked is None:
+        return None
+    found = re.search(rf"(?i)^\W*(?:the\s+)?((?:[\w&'\-]+\s+){{1,4}}?){_KINDS}\b",
+                      case.gold.text.split(".")[0])
+    gold_name = _name_before(found.group(1)) if found else ""
+    name = stem_set(gold_name) - stem_set(case.question) - _KIND_WORDS
+    committed = committing_statement(case.reading, case.question)
+    if not name or committed is None:
+        return None
+    said = re.search(rf"(?i)\b((?:[\w&'\-\"]+\s+){{1,4}}?){_KINDS}\b",
+                     _after_subject(committed.text, asked.group(1)))
+    picked = _name_before(said.group(1)) if said else ""
+    # "any business segment", "each segment": no name; the gold's own name: no clash
+    said_name = stem_set(picked) - stem_set(case.question) - _KIND_WORDS
+    if not said_name or said_name & name:
+        return None
+    return Judgement("incorrect", f"names {picked} in {case.statement(committed)}; the gold "
+                                  f"names {gold_name}")
+
+
+_KIND_WORDS = stem_set("business product segment category division region unit line")
+
+
+def _name_before(words: str) -> str:
+    """The name that ends ``words`` ("has dragged down growth: the Safety and Industrial"
+    -> "Safety and Industrial"): its last words up to a function word ("and" and "&"
+    belong to names)."""
+    kept: list[str] = []
+    for word in reversed(words.split()):
+        bare = word.strip("\"'()")
+        if bare.lower() in _NAME_STOP or not bare:
+            break
+        kept.insert(0, bare)
+    while kept and kept[0].lower() in ("and", "&"):
+        kept.pop(0)
+    return " ".join(kept)
+
+
+_NAME_STOP = frozenset(["the", "a", "an", "any", "each", "every", "no", "its", "their", "his",
+                        "her", "this", "that", "these", "those", "of", "in", "on", "at", "to",
+                        "for", "by", "with", "from", "about", "is", "was", "are", "were", "be",
+                        "other", "another", "one", "which", "what", "information", "its"])
+
+
+def _after_subject(text: str, kind: str) -> str:
+    """``text`` after its restatement of the question ("the segment that has dragged down
+    growth is the X segment": what follows "is")."""
+    restated = re.search(rf"(?i)\b{re.escape(kind)}s?\s+(?:that|which)\b.{{0,160}}?\b(?:is|was|"
+                         rf"were|are)\s+", text)
+    return text[restated.end():] if restated else text
 
 
 def _contradicting_figure(case: Case) -> Judgement | None:
