@@ -33,7 +33,10 @@ arXiv:2311.11944, on three model families with different answer styles):
    the answer marks as one ("However, it is important to note that ...") qualifies the
    claim it follows and does not replace it. A claim about the company's own figures
    ("Best Buy's gross margins have generally been consistent") stands although it hedges
-   with "generally" or "typically"; a general remark about a metric does not.
+   with "generally" or "typically"; a general remark about a metric does not. A statement
+   that declines to conclude ("it does not necessarily mean that the growth rate is
+   accelerating") takes no stance; a concession is not the claim ("while SG&A decreased as
+   a share of sales, the wages component increased" says up).
 4. **The same subject.** An answer that states another value for a quantity the gold
    states (the same metric: the words naming the figure match), or that speaks only of
    another period than the question's, is incorrect even when its yes/no or its words agree.
@@ -55,7 +58,13 @@ arXiv:2311.11944, on three model families with different answer styles):
    A hedged claim ("gross margin might not be the most relevant metric") does not commit
    an answer that has declined, for a gold that rejects the metric as for any other.
    Refusal language is read with its contractions spelled out ("it's impossible to
-   calculate" declines as "it is impossible to calculate" does).
+   calculate" declines as "it is impossible to calculate" does); what the question leaves
+   open ("the question does not specify the period") is not missing information; an
+   inference may be announced in the source's words ("it does provide information that can
+   be used to infer ..."); and a claim drawn from evidence ("it appears that the margin has
+   improved") takes a stance beside refusal language. A question that offers options
+   ("Among operations, investing and financing, which ...?") is answered by a statement
+   that picks one; excerpts that take it up in no statement pick none.
    An answer that pastes the source document instead of answering is incorrect.
 6. A gold that states its figures and nothing else the question does not say (units, hedges
    and a direction aside: "$678.9 million") is judged on its figure whatever the question's
@@ -356,7 +365,14 @@ class CorrectnessMetric(Metric):
     #    answered by the one the answer names; a contraction says what its full form says
     #    ("it's impossible to calculate" declines) and "no available information" is refusal
     #    language; a claim about the company's own figures ("Best Buy's gross margins have
-    #    generally been consistent") stands although it hedges with "generally"
+    #    generally been consistent") stands although it hedges with "generally"; a statement
+    #    that declines to conclude ("does not necessarily mean ...") takes no stance; a
+    #    concession ("while SG&A decreased, ...") is not the claimed direction; what the
+    #    question leaves open ("the question does not specify ...") is no refusal language;
+    #    "not directly applicable" says the metric does not apply; a question offering options
+    #    is answered by a statement that picks one; an inference announced in the source's
+    #    words ("information that can be used to infer ...") answers anyway; with refusal
+    #    language, a claim "it appears that ..." still takes a stance
     version = "10"
     Options = CorrectnessOptions
     options: CorrectnessOptions

@@ -29,7 +29,8 @@ _DENIAL = re.compile(r"(?i)^\W*(?:there (?:are|were|is|was) (?:none|no)\b|none\b
 #: saying a metric does not apply to the company
 NOT_APPLICABLE = re.compile(
     r"(?i)\b(?:not|isn't|aren't|less|hardly)\s+(?:be\s+)?(?:(?:a|an|the|very|particularly|that|as|"
-    r"really|always|typically|necessarily|most|generally|usually|considered|seen as)\s+){0,3}"
+    r"really|always|typically|necessarily|most|generally|usually|considered|seen as|"
+    r"[a-z]+ly)\s+){0,3}"
     r"(?:relevant|useful|meaningful|applicable|appropriate|suitable|informative|commonly used)\b|"
     r"\bnot measured "
     r"(?:through|by|using|with)\b|\birrelevant\b|\bdoes not apply\b")

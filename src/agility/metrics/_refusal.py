@@ -110,7 +110,9 @@ class AnsweredMetric(Metric):
     #    (figures are read as correctness v9 reads them)
     # 8: refusal language read as correctness v10 reads it: a contraction says what its full
     #    form says ("it's impossible to calculate"), and "there's no available information"
-    #    says the information is missing
+    #    says the information is missing; what the question leaves open ("the question does
+    #    not specify the period") is not; an inference announced in the source's words ("it
+    #    does provide information that can be used to infer ...") answers anyway
     version = "8"
 
     def score(self, item: MetricInput) -> MetricResult:

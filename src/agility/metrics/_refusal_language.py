@@ -113,12 +113,18 @@ _TRIGGERS: dict[str, tuple[str, ...]] = {
 
 
 _CONTRACTIONS = re.compile(r"\b(it|that|this)'s\b")
+_QUESTION_OPEN = re.compile(r"\b(?:the|your|this) (?:question|prompt|request)(?: itself)? (?:does|did)"
+                            r"(?: not|n't) (?:explicitly |clearly )?(?:specify|state|say|mention|"
+                            r"indicate|ask)\b|\byou (?:did|do)(?: not|n't) (?:specify|say|mention)\b")
 
 
 def refusal_phrases(text: str) -> list[str]:
     """The kinds of refusal language found in ``text`` ("apology", "source lacks", ...)."""
     # a contraction says what its full form says ("it's impossible to calculate")
     lowered = _CONTRACTIONS.sub(lambda m: m.group(1) + " is", text.lower().replace("\u2019", "'"))
+    # what the question leaves open ("the question does not specify the period") is no
+    # missing information
+    lowered = _QUESTION_OPEN.sub(" ", lowered)
     return [name for name, pattern in _PATTERNS
             if any(word in lowered for word in _TRIGGERS[name]) and pattern.search(lowered)]
 
@@ -126,9 +132,12 @@ def refusal_phrases(text: str) -> list[str]:
 # "The drivers are not explicitly stated. However, we can infer some possible reasons ...":
 # the answer says a detail is missing, then announces that it answers anyway by inference.
 _INFERS_ANYWAY = re.compile(
-    r"(?i)(?:^|[.!?;]\s+|,\s*)(?:however|but|nevertheless|nonetheless|that said|still),?\s+"
-    r"(?:based on [^,.]{0,80},\s*)?(?:we|i|one) can (?:still |reasonably )?(?:infer|deduce|"
-    r"estimate|derive)\b")
+    r"(?i)(?:^|[.!?;][\"\u201d]?\s+|,[\"\u201d]?\s*)(?:however|but|nevertheless|nonetheless|"
+    r"that said|still),?\s+"
+    r"(?:(?:based on [^,.]{0,80},\s*)?(?:we|i|one) can (?:still |reasonably )?(?:infer|deduce|"
+    r"estimate|derive)\b|[^.;]{0,80}?\b(?:that|which) can (?:still |reasonably )?be used to "
+    r"(?:infer|deduce|estimate|derive)\b|(?:it|they|this|these) can (?:still |reasonably )?be "
+    r"(?:inferred|deduced|estimated|derived)\b)")
 
 
 def infers_anyway(text: str) -> bool:

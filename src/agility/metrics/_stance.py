@@ -23,7 +23,8 @@ from agility.metrics._answer import (
 )
 from agility.metrics._refusal_language import refusal_phrases
 
-__all__ = ["HEDGED", "Stance", "asks_yes_no", "committing_statement", "declines_in_claim", "direction", "proposition", "question_terms",
+__all__ = ["HEDGED", "Stance", "asks_yes_no", "claimed_direction", "committing_statement",
+           "declines_in_claim", "direction", "proposition", "question_terms",
            "said_stance", "stance", "stem_set"]
 
 # "As of my last update in early 2023, ...": a hedge on what follows, not a refusal.
@@ -216,6 +217,18 @@ def direction(text: str) -> str | None:
     return "up" if up and not down else "down" if down and not up else None
 
 
+# "while SG&A expenses decreased as a percentage of sales, ...", "even though ..., ": a
+# concession, whose change is not the one the statement claims
+_CONCEDED = re.compile(r"(?i)\b(?:while|although|though|even though|despite|whereas)\b[^,;:]*,")
+
+
+def claimed_direction(text: str) -> str | None:
+    """The direction ``text`` claims: that of its main clause, a concession set aside ("while
+    SG&A decreased, the wages component increased" claims up); else of the whole."""
+    main = _CONCEDED.sub(" ", text)
+    return direction(main) if main.strip() and main != text else direction(text)
+
+
 def said_stance(reading: AnswerReading) -> Stance | None:
     """An explicit yes or no: at the answer's start, or in its conclusion ("So, no, ...")."""
     sentences = [s for s in reading.sentences if s.start < reading.illustration_start]
@@ -256,7 +269,8 @@ def _implied(reading: AnswerReading, question: str, strict: bool,
                        or _SOURCE_TALK.search(sentence.text)
                        or not (concludes(sentence.text)
                                or _EVIDENTIAL.search(sentence.text)
-                               or (grading and _opening_claim(sentence)))):
+                               or (grading and (_opening_claim(sentence)
+                                                or _APPEARS.search(sentence.text))))):
             continue
         if len(stem_set(sentence.text) & terms) >= max(2, 0.5 * len(terms)):
             candidates.append(sentence)
@@ -281,6 +295,9 @@ def _implied(reading: AnswerReading, question: str, strict: bool,
         # a side note ("However, it is important to note that the margin is still higher
         # than in FY2020") qualifies the claim it follows and does not replace it
         candidates = [s for s in candidates if not _SIDE_NOTE.search(s.text)] or candidates
+        # "... but it does not necessarily mean that the growth rate is accelerating": a
+        # statement that declines to conclude on the question takes no stance on it
+        candidates = [s for s in candidates if not _NOT_NECESSARILY.search(s.text)]
     if not candidates:
         return None
     # an opening statement that takes up the proposition is the answer; otherwise the last
@@ -307,6 +324,10 @@ _SIDE_NOTE = re.compile(r"(?i)^\W*(?:(?:however|but|that said|still|nevertheless
                         r"additionally|also)\W+)?(?:it(?:'s| is| was) (?:also )?(?:important|"
                         r"worth|crucial|essential) (?:to )?not(?:e|ing)|(?:please )?note that|"
                         r"keep in mind|bear in mind)\b")
+
+
+# "it does not necessarily mean / indicate that ...": declining to conclude
+_NOT_NECESSARILY = re.compile(r"(?i)\b(?:not|n't) necessarily\b|\bnecessarily not\b")
 
 
 # "Based on these calculations, ...": a claim drawn from the working before it

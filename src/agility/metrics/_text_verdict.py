@@ -21,6 +21,7 @@ from agility.metrics._numbers import figures_match
 from agility.metrics._stance import (
     HEDGED,
     asks_yes_no,
+    claimed_direction,
     committing_statement,
     direction,
     proposition,
@@ -200,7 +201,7 @@ def _direction_answer(case: Case, span: list[Sentence]) -> Judgement | None:
     if gold_way is None:
         return None
     for sentence in span:
-        said_way = direction(sentence.text)
+        said_way = claimed_direction(sentence.text)
         if said_way is not None:
             if said_way == gold_way:
                 return Judgement("correct", f"says it went {said_way} in "
@@ -302,6 +303,11 @@ def _content(case: Case, committed: Sentence | None, threshold: float) -> Judgem
     way = _direction_answer(case, span)
     if way is not None:
         return way
+    if committed is None and len(_options(case.question)) >= 2:
+        # "Among operations, investing and financing, which ...?" asks for a pick: an answer
+        # that takes the question up in no statement (quoted excerpts, figures) picks none
+        return Judgement("incorrect", "picks none of the options the question offers ("
+                                      + ", ".join(_options(case.question)) + ") in a statement")
     picked = _option_clash(case, said)
     if picked:
         return Judgement("incorrect", f"picks {picked[0]} in {where}; the gold picks {picked[1]}")

@@ -1,0 +1,198 @@
+"""Where the claim of a statement is, and what is not refusal language (correctness version
+10, second part).
+
+Each rule was read from a gpt-4 or gpt-4-1106-preview disagreement with FinanceBench's
+experts and is stated generally; the answers below are synthetic, about a made-up company.
+
+- A statement that declines to conclude ("it does not necessarily mean that the growth rate
+  is accelerating") takes no stance on the question: the answer's stance is where it does
+  conclude ("... is not expected to accelerate").
+- A concession is not the claim: "while SG&A expenses decreased as a percentage of sales,
+  the wages component increased" says up.
+- What the question leaves open ("Since the question does not specify the period, ...") is
+  not missing information.
+- "not directly applicable", like "not applicable", says the metric does not apply.
+- A question that offers options ("Among operations, investing, and financing activities,
+  which ...?") asks for a pick: quoted excerpts that take the question up in no statement
+  pick none.
+- An announced inference may be worded as the source's ("it does provide information that
+  can be used to infer ...", "they can be inferred"), not only as "we can infer".
+- With refusal language elsewhere, a hedged claim drawn from evidence ("it appears that
+  the gross margin has improved") still takes a stance, as "it does not appear that ..."
+  already did.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from agility.metrics import judge_financial_answer
+from agility.metrics._refusal_language import infers_anyway, refusal_phrases
+
+# --- declining to conclude ----------------------------------------------------------------
+
+ACCELERATE = "Is growth in Kestrel Ridge's adjusted EPS expected to accelerate in FY2025?"
+ACCELERATE_NO = ("No, rate of growth in adjusted EPS is expected to decelerate slightly from "
+                 "3.6% in FY2024 to 3.5% in FY2025.")
+
+
+@pytest.mark.parametrize("undecided", [
+    "This indicates that the growth in Kestrel Ridge's adjusted EPS is expected to be positive, "
+    "but it does not necessarily mean that the growth rate is accelerating.",
+    "This shows that Kestrel Ridge's adjusted EPS is expected to grow, which doesn't "
+    "necessarily indicate that its growth will accelerate.",
+])
+def test_a_statement_that_declines_to_conclude_takes_no_stance(undecided: str) -> None:
+    answer = (f"Kestrel Ridge guides for adjusted EPS of $10.50 in FY2025, reflecting growth of "
+              f"3.5%. {undecided} To determine if the growth rate is accelerating, we compare "
+              f"it with FY2024, when adjusted EPS grew 3.6%. Since the expected growth rate for "
+              f"FY2025 is 3.5% and the growth rate for FY2024 was 3.6%, the growth in Kestrel "
+              f"Ridge's adjusted EPS is not expected to accelerate in FY2025; it is expected to "
+              f"slightly decelerate.")
+    judgement = judge_financial_answer(ACCELERATE, ACCELERATE_NO, answer)
+    assert judgement.verdict == "correct", judgement.reason
+    assert "implies no" in judgement.reason
+
+
+# --- concessions ----------------------------------------------------------------------------
+
+DIRECTION = ("Did Kestrel Ridge's wages expense as a percent of net sales increase or decrease "
+             "in FY2024?")
+DIRECTION_UP = "Wages expense as a percent of net sales increased in FY2024."
+DIRECTION_DOWN = "Wages expense as a percent of net sales decreased in FY2024."
+
+
+@pytest.mark.parametrize("answer", [
+    "Based on the filing, the wages expense experienced deleverage due to wage investments. "
+    "This means that while SG&A expenses overall decreased as a percentage of net sales (from "
+    "23.9% to 23.5%), within SG&A the portion attributed to store payroll increased. "
+    "Therefore, even though SG&A decreased as a percentage of net sales, the wages component "
+    "increased relative to net sales.",
+    "Kestrel Ridge's store payroll rose faster than sales. Although total SG&A declined as a "
+    "share of sales, wages expense as a percent of net sales increased.",
+])
+def test_a_concession_is_not_the_claimed_direction(answer: str) -> None:
+    judgement = judge_financial_answer(DIRECTION, DIRECTION_UP, answer)
+    assert judgement.verdict == "correct", judgement.reason
+    assert judge_financial_answer(DIRECTION, DIRECTION_DOWN, answer).verdict == "incorrect"
+
+
+# --- what the question leaves open ----------------------------------------------------------
+
+@pytest.mark.parametrize("text", [
+    "Since the question does not specify whether to use the quarter or the year, both are shown.",
+    "The question doesn't state the period, so the fiscal year is used.",
+    "You did not specify the currency; the figures are in US dollars.",
+])
+def test_what_the_question_leaves_open_is_not_refusal_language(text: str) -> None:
+    assert refusal_phrases(text) == []
+
+
+def test_the_source_not_specifying_is_still_refusal_language() -> None:
+    assert refusal_phrases("The filing does not specify the restructuring charges.")
+
+
+def test_an_answer_noting_what_the_question_leaves_open_is_graded() -> None:
+    question = ("How much was the real change in sales for Kestrel Ridge in FY2024 vs FY2023, "
+                "excluding FX movements?")
+    gold = "The real growth was flat in FY2024 vs FY2023."
+    answer = ("Since the question does not specify whether to use the quarter or the year, both "
+              "are shown: for the twelve months, the real growth in sales was flat (0%); for the "
+              "quarter it was a decline of 5%.")
+    assert judge_financial_answer(question, gold, answer).verdict == "correct"
+
+
+# --- "not directly applicable" ----------------------------------------------------------------
+
+def test_not_directly_applicable_says_the_metric_does_not_apply() -> None:
+    question = ("What drove gross margin change as of FY2024 for Kestrel Ridge Bank? If gross "
+                "margin is not a useful metric for a company like this, then please state that "
+                "and explain why.")
+    gold = "Performance is not measured through gross margin."
+    answer = ("Gross margin is typically a metric for manufacturers. Kestrel Ridge Bank is a "
+              "financial services company whose revenue comes from fees and interest. "
+              "Therefore, the concept of gross margin is not directly applicable to Kestrel "
+              "Ridge Bank. Its revenues net of interest expense rose from $42,380 million to "
+              "$52,862 million.")
+    judgement = judge_financial_answer(question, gold, answer)
+    assert judgement.verdict == "correct", judgement.reason
+    assert "not directly applicable" in judgement.reason
+
+
+# --- a pick among the options offered ---------------------------------------------------------
+
+OPTIONS = ("Among operations, investing, and financing activities, which brought in the most "
+           "(or lost the least) cash flow for Kestrel Ridge in FY2024?")
+OPTIONS_GOLD = "Among the three, cash flow from operations was the highest for Kestrel Ridge in FY2024."
+
+
+@pytest.mark.parametrize("answer", [
+    "\"Cash provided (used) by operations was an inflow of $2,485 million for fiscal 2021... "
+    "Cash used by financing activities was $5,293 million for fiscal 2020... Cash provided by "
+    "investing activities was an inflow of $564 million for fiscal 2024...\"",
+    "Operations: $2,485 million\nInvesting: $564 million\nFinancing: ($5,293) million",
+])
+def test_excerpts_that_pick_no_option_are_incorrect(answer: str) -> None:
+    judgement = judge_financial_answer(OPTIONS, OPTIONS_GOLD, answer)
+    assert judgement.verdict == "incorrect", judgement.reason
+
+
+def test_a_statement_picking_the_gold_option_is_still_correct() -> None:
+    answer = ("Operating activities brought in the most cash flow for Kestrel Ridge in FY2024, "
+              "at $2,485 million, while investing and financing activities used cash.")
+    assert judge_financial_answer(OPTIONS, OPTIONS_GOLD, answer).verdict == "correct"
+
+
+# --- announced inference, worded as the source's -----------------------------------------------
+
+@pytest.mark.parametrize("text", [
+    "The excerpt does not explicitly mention \"gross margin,\" but it does provide information "
+    "that can be used to infer factors that affected it.",
+    "The drivers are not stated; however, they can be inferred from the segment discussion.",
+    "The filing does not state the drivers. However, we can infer them from the segment notes.",
+])
+def test_an_inference_announced_in_other_words_answers_anyway(text: str) -> None:
+    assert infers_anyway(text)
+
+
+def test_declining_without_announcing_an_inference_is_not_inferring() -> None:
+    assert not infers_anyway("The filing does not state the drivers, but it does provide "
+                             "the segment results.")
+
+
+def test_drivers_listed_after_an_announced_inference_are_graded() -> None:
+    question = ("What drove gross margin change as of FY2024 for Kestrel Ridge? If gross margin "
+                "is not a useful metric for a company like this, then please state that and "
+                "explain why.")
+    gold = ("Gross margin changed due to one-time vaccine manufacturing exit costs, currency "
+            "impacts in the Pharmaceutical segment and commodity inflation in the MedTech "
+            "segment, partially offset by supply chain benefits.")
+    answer = ("The provided excerpt does not explicitly mention \"gross margin,\" but it does "
+              "provide information that can be used to infer the factors that affected it.\n"
+              "1. One-time vaccine manufacturing exit costs raised the cost of products sold.\n"
+              "2. Currency impacts in the Pharmaceutical segment.\n"
+              "3. Commodity inflation in the MedTech segment, partially offset by supply chain "
+              "benefits.\n"
+              "In conclusion, the gross margin was affected by one-time vaccine exit costs, "
+              "currency impacts and commodity inflation, partially offset by supply chain "
+              "benefits.")
+    assert judge_financial_answer(question, gold, answer).verdict == "correct"
+
+
+# --- a hedged claim drawn from evidence, beside refusal language -------------------------------
+
+def test_it_appears_that_takes_a_stance_beside_refusal_language() -> None:
+    question = ("Does Kestrel Ridge have an improving gross margin profile as of FY2024? If "
+                "gross margin is not a useful metric for a company like this, then state that "
+                "and explain why.")
+    yes = ("Yes. Gross margin % improved from 4.8% in FY2023 to 5.3% in FY2024.")
+    no = ("No. Gross margin % fell from 5.3% in FY2023 to 4.8% in FY2024.")
+    answer = ("The gross margin profile cannot be determined based solely on the provided "
+              "information, since it is unclear whether the costs shown are the whole cost of "
+              "goods sold. If we assume they are, the gross margin would be 5.26% for FY2024 "
+              "and 4.84% for FY2023. Based on these calculations, it appears that Kestrel "
+              "Ridge's gross margin has improved from FY2023 to FY2024. However, these "
+              "calculations rest on assumptions.")
+    judgement = judge_financial_answer(question, yes, answer)
+    assert judgement.verdict == "correct", judgement.reason
+    assert judge_financial_answer(question, no, answer).verdict == "incorrect"
