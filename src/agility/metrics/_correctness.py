@@ -64,7 +64,9 @@ arXiv:2311.11944, on three model families with different answer styles):
    be used to infer ..."); and a claim drawn from evidence ("it appears that the margin has
    improved") takes a stance beside refusal language. A question that offers options
    ("Among operations, investing and financing, which ...?") is answered by a statement
-   that picks one; excerpts that take it up in no statement pick none.
+   that picks one; excerpts that take it up in no statement pick none. An input the working
+   sets aside and goes on without ("the balance sheet does not mention any marketable
+   securities, so we will exclude them") is working, not refusal language.
    An answer that pastes the source document instead of answering is incorrect.
 6. A gold that states its figures and nothing else the question does not say (units, hedges
    and a direction aside: "$678.9 million") is judged on its figure whatever the question's
@@ -74,7 +76,10 @@ arXiv:2311.11944, on three model families with different answer styles):
    gold's words it shares.
    Golds without decisive figures or yes/no are compared on their direction of change
    (up against down is incorrect) and then on the share of the gold's own content words
-   (those the question does not already contain) that the answer's statements contain.
+   (those the question does not already contain) that the answer's statements contain:
+   the statement that takes the question up (and a list it introduces), else the first two
+   that state something (a fragment without a verb, "Kestrel Ridge Holdings, Inc.", does
+   not), or the list the answer opens with.
 7. A gold that itself declines or says the information is not available is met by an
    answer that declines too; an answer that commits to a figure or an answer is incorrect.
 8. **Periods as options.** A question that states two or more years and asks which of them
@@ -372,7 +377,10 @@ class CorrectnessMetric(Metric):
     #    "not directly applicable" says the metric does not apply; a question offering options
     #    is answered by a statement that picks one; an inference announced in the source's
     #    words ("information that can be used to infer ...") answers anyway; with refusal
-    #    language, a claim "it appears that ..." still takes a stance
+    #    language, a claim "it appears that ..." still takes a stance; a fragment without a
+    #    verb ("..., Inc.") is no opening statement, and an answer that opens with a list
+    #    answers with the list; an input the working sets aside ("..., so we will exclude
+    #    them from the calculation") is no refusal language
     version = "10"
     Options = CorrectnessOptions
     options: CorrectnessOptions

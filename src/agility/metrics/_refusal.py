@@ -112,7 +112,8 @@ class AnsweredMetric(Metric):
     #    form says ("it's impossible to calculate"), and "there's no available information"
     #    says the information is missing; what the question leaves open ("the question does
     #    not specify the period") is not; an inference announced in the source's words ("it
-    #    does provide information that can be used to infer ...") answers anyway
+    #    does provide information that can be used to infer ...") answers anyway; an input the
+    #    working sets aside ("..., so we will exclude them") is not refusal language
     version = "8"
 
     def score(self, item: MetricInput) -> MetricResult:

@@ -113,6 +113,9 @@ _TRIGGERS: dict[str, tuple[str, ...]] = {
 
 
 _CONTRACTIONS = re.compile(r"\b(it|that|this)'s\b")
+_SET_ASIDE = re.compile(r"[^.!?\n]{0,200},\s*(?:so|and so|therefore|thus|hence)\s+(?:we|i)(?: will|"
+                        r" can| shall|'ll)? (?:exclude|omit|ignore|leave|treat|assume|proceed|use|"
+                        r"set|take)\b[^.!?\n]{0,200}")
 _QUESTION_OPEN = re.compile(r"\b(?:the|your|this) (?:question|prompt|request)(?: itself)? (?:does|did)"
                             r"(?: not|n't) (?:explicitly |clearly )?(?:specify|state|say|mention|"
                             r"indicate|ask)\b|\byou (?:did|do)(?: not|n't) (?:specify|say|mention)\b")
@@ -125,6 +128,9 @@ def refusal_phrases(text: str) -> list[str]:
     # what the question leaves open ("the question does not specify the period") is no
     # missing information
     lowered = _QUESTION_OPEN.sub(" ", lowered)
+    # an input the working sets aside and goes on without ("the balance sheet does not mention
+    # any marketable securities, so we will exclude them from the calculation") is working
+    lowered = _SET_ASIDE.sub(" ", lowered)
     return [name for name, pattern in _PATTERNS
             if any(word in lowered for word in _TRIGGERS[name]) and pattern.search(lowered)]
 

@@ -269,6 +269,7 @@ def _stems_with_compounds(text: str) -> frozenset[str]:
 _INTRODUCES = re.compile(r"(?i)\b(?:several|following|few|number of|various|multiple|two|three|"
                          r"four|a combination of)\s+(?:\w+\s+)?(?:factors|reasons|drivers|items|"
                          r"things|segments|products|acquisitions|companies|regions|ways)\b\W*$")
+_LIST_ITEM = re.compile(r"^\s*(?:[-*\u2022]|\(?\d{1,2}[.)])\s+\S")
 # A statement has a verb; a pasted table row ("United States $ 1,204 $ 1,145") has none.
 # (lower case: "Developed Rest of the World" in a table row is a name, not a verb)
 _STATES = re.compile(r"\b(?:is|are|was|were|be|been|has|have|had|did|does|do|will|would|can|"
@@ -284,11 +285,21 @@ def _content(case: Case, committed: Sentence | None, threshold: float) -> Judgem
         span = [s for s in sentences if committed.index <= s.index <= committed.index + 1]
         where = case.statement(committed)
     else:
-        span = [s for s in sentences[:2] if s.start < case.reading.illustration_start]
+        # a fragment without a verb ("Advanced Micro Devices, Inc." cut at its period) states
+        # nothing: the opening statements are the first two that do
+        stating = [s for s in sentences if s.start < case.reading.illustration_start
+                   and _STATES.search(s.text)]
+        span = stating[:2] or [s for s in sentences[:2]
+                               if s.start < case.reading.illustration_start]
         where = "its opening statements"
     intro = next((s for s in span if s.text.rstrip().endswith(":")
                   or _INTRODUCES.search(s.text)), None)
-    if intro is not None:
+    if committed is None and span and _LIST_ITEM.match(span[0].text):
+        # an answer that opens with a list ("1. Microprocessors: ...") answers with the list
+        span = [s for s in sentences[span[0].index:span[0].index + 40]
+                if s.start < case.reading.illustration_start]
+        where = "the list it opens with"
+    elif intro is not None:
         # "AMD's major products include:", "... was driven by several factors:" - the list
         # that follows is the answer
         span = [s for s in sentences[span[0].index:intro.index + 40]
