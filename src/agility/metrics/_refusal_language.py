@@ -113,24 +113,38 @@ _TRIGGERS: dict[str, tuple[str, ...]] = {
 
 
 _CONTRACTIONS = re.compile(r"\b(it|that|this)'s\b")
-_SET_ASIDE = re.compile(r"[^.!?\n]{0,200},\s*(?:so|and so|therefore|thus|hence)\s+(?:we|i)(?: will|"
-                        r" can| shall|'ll)? (?:exclude|omit|ignore|leave|treat|assume|proceed|use|"
-                        r"set|take)\b[^.!?\n]{0,200}")
+_SET_ASIDE = re.compile(r",\s*(?:so|and so|therefore|thus|hence)\s+(?:we|i)(?: will| can| shall|'ll)? "
+                        r"(?:exclude|omit|ignore|leave|treat|assume|proceed|use|set|take)\b")
+_SENTENCE_END = re.compile(r"[.!?\n]")
 _QUESTION_OPEN = re.compile(r"\b(?:the|your|this) (?:question|prompt|request)(?: itself)? (?:does|did)"
                             r"(?: not|n't) (?:explicitly |clearly )?(?:specify|state|say|mention|"
                             r"indicate|ask)\b|\byou (?:did|do)(?: not|n't) (?:specify|say|mention)\b")
 
 
+def _without_set_asides(lowered: str) -> str:
+    """``lowered`` without its statements that set a missing input aside and go on."""
+    if "," not in lowered:
+        return lowered
+    for found in reversed(list(_SET_ASIDE.finditer(lowered))):
+        start = max(lowered.rfind(c, 0, found.start()) for c in ".!?\n") + 1
+        end = _SENTENCE_END.search(lowered, found.end())
+        lowered = lowered[:start] + " " + (lowered[end.start():] if end else "")
+    return lowered
+
+
 def refusal_phrases(text: str) -> list[str]:
     """The kinds of refusal language found in ``text`` ("apology", "source lacks", ...)."""
     # a contraction says what its full form says ("it's impossible to calculate")
-    lowered = _CONTRACTIONS.sub(lambda m: m.group(1) + " is", text.lower().replace("\u2019", "'"))
+    lowered = text.lower().replace("\u2019", "'")
+    if "'s" in lowered:
+        lowered = _CONTRACTIONS.sub(lambda m: m.group(1) + " is", lowered)
     # what the question leaves open ("the question does not specify the period") is no
     # missing information
-    lowered = _QUESTION_OPEN.sub(" ", lowered)
+    if "question" in lowered or "prompt" in lowered or "request" in lowered or "you " in lowered:
+        lowered = _QUESTION_OPEN.sub(" ", lowered)
     # an input the working sets aside and goes on without ("the balance sheet does not mention
     # any marketable securities, so we will exclude them from the calculation") is working
-    lowered = _SET_ASIDE.sub(" ", lowered)
+    lowered = _without_set_asides(lowered)
     return [name for name, pattern in _PATTERNS
             if any(word in lowered for word in _TRIGGERS[name]) and pattern.search(lowered)]
 
