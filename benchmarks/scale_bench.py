@@ -1,6 +1,7 @@
 """Scale: PostgreSQL store write speed against SQLite, and the Ray executor against the local one.
 
     python benchmarks/scale_bench.py store [--examples 2000] [--concurrency 64] [--repeats 5]
+    python benchmarks/scale_bench.py batch [--batch-size 28] [--batches 100] [--repeats 5]
     python benchmarks/scale_bench.py ray [--examples 20000] [--concurrency 64]
     python benchmarks/scale_bench.py workers [--workers 1,2,4,8] [--per-worker 40]
         [--per-worker-concurrency 2] [--latency-ms 1000]
@@ -14,6 +15,10 @@ server in a separate process (an instant answer), and run the real runner over r
   warm-up run of each that is not counted); prints wall seconds and results/s, the best and
   the median of each and each pair's ratio. Goal (issue 19): PostgreSQL >= 90% of SQLite's
   speed.
+- ``batch``: one writer's batches alone, no runner: ``Store.save_results`` of --batch-size
+  results with their call events (what the runner's writer sends; 28 is the mean batch of a
+  2,000-result run at concurrency 64), --batches of them, on each backend --repeats times;
+  prints wall, this process's CPU and the PostgreSQL server's CPU per batch.
 - ``ray``: a run of --examples on the local executor, then on a 2-CPU local Ray cluster (a
   raylet and two worker processes), both writing to the same PostgreSQL store; prints wall
   seconds with and without the cluster's start. Goal (issue 19): Ray within 1.3x of local.
@@ -202,9 +207,72 @@ def bench_workers(counts: list[int], per_worker: int, per_worker_concurrency: in
             fake.terminate()
 
 
+def _server_cpu_s() -> float:
+    """CPU seconds used so far by every PostgreSQL process of this machine (Linux /proc)."""
+    total = 0
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            continue
+        if "(postgres)" in stat:
+            fields = stat.rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def bench_batch(size: int, batches: int, repeats: int) -> None:
+    """One writer's batches alone: ``Store.save_results`` of ``size`` results with their call
+    events (as the runner's writer sends them), per batch: wall, this process's CPU and, on
+    PostgreSQL, the server's CPU."""
+    from agility.store import NewEvent, NewRun, ResultRecord, utc_now
+
+    def made(run: str) -> list[tuple[list[ResultRecord], list[NewEvent]]]:
+        out = []
+        for k in range(batches):
+            results, events = [], []
+            for j in range(size):
+                eid = f"e{k:04d}-{j:03d}"
+                prompt = [{"role": "user", "content": f"Filing {k * size + j}?"}]
+                results.append(ResultRecord(example_id=eid, output="An answer of a few words.",
+                                            ttft_ms=1.0, latency_ms=2.0, input_tokens=10,
+                                            output_tokens=5, cost_usd=1e-5, prompt=prompt))
+                events.append(NewEvent(kind="model.call", subject=run, payload={
+                    "example_id": eid, "repeat_index": 0, "model": MODEL, "prompt": prompt,
+                    "response": "An answer of a few words.", "error": None,
+                    "request_id": "r", "cached": False}))
+            out.append((results, events))
+        return out
+
+    folder = Path(tempfile.mkdtemp())
+    print("| store | batch | wall ms | client CPU ms | server CPU ms | load |\n"
+          "|---|---:|---:|---:|---:|---|")
+    with PostgresServer(durable=True) as pg:
+        os.environ.update(pg.environ())
+        where_of = {"sqlite": str(folder / "bench.db"), "postgres": pg.create_database("bench")}
+        for i in range(repeats):
+            for backend, where in where_of.items():
+                with Store(where) as store:
+                    name = f"{backend}-{i}"
+                    run = store.create_run(NewRun(name=name, model_spec=MODEL, tool_version="b",
+                                                  started_at=utc_now()))
+                    work = made(name)
+                    wall, cpu, server = time.perf_counter(), time.process_time(), _server_cpu_s()
+                    for results, events in work:
+                        store.save_results(run.id, results, events)
+                    wall = (time.perf_counter() - wall) / batches * 1000
+                    cpu = (time.process_time() - cpu) / batches * 1000
+                    server = (_server_cpu_s() - server) / batches * 1000
+                shown = f"{server:.2f}" if backend == "postgres" else "-"
+                print(f"| {backend} | {size} results + events | {wall:.2f} | {cpu:.2f} | "
+                      f"{shown} | {_load()} |", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("what", choices=["store", "ray", "workers"])
+    parser.add_argument("what", choices=["store", "batch", "ray", "workers"])
+    parser.add_argument("--batch-size", type=int, default=28)
+    parser.add_argument("--batches", type=int, default=100)
     parser.add_argument("--workers", default="1,2,4,8")
     parser.add_argument("--per-worker", type=int, default=40)
     parser.add_argument("--per-worker-concurrency", type=int, default=2)
@@ -215,6 +283,8 @@ def main() -> None:
     args = parser.parse_args()
     if args.what == "store":
         bench_store(args.examples or 2000, args.concurrency, args.repeats)
+    elif args.what == "batch":
+        bench_batch(args.batch_size, args.batches, args.repeats)
     elif args.what == "ray":
         bench_ray(args.examples or 20000, args.concurrency)
     else:
