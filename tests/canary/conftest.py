@@ -25,6 +25,9 @@ pytest.importorskip("starlette", reason="needs the 'web' extra (starlette, uvico
 pytest.importorskip("uvicorn", reason="needs the 'web' extra (starlette, uvicorn)")
 
 UPSTREAM_KEY = "sk-upstream-canary-0123456789abcdef"
+#: a rollout held at 50% (its first stage never completes), checked every 0.2 s
+HALF = {"stages": [{"percent": 50, "min_requests": 1000000}, {"percent": 100}],
+        "check_every_s": 0.2}
 
 
 def cli(*args: str) -> list[str]:

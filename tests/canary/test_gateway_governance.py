@@ -18,6 +18,7 @@ from agility.store import Store
 from agility.testing import FakeOpenAIServer
 from agility.testing.fake_openai import Fault
 from tests.canary.conftest import (
+    HALF,
     GatewayProcess,
     answer_text,
     chat,
@@ -28,8 +29,6 @@ from tests.canary.conftest import (
     write_plan,
 )
 
-HALF = {"stages": [{"percent": 50, "min_requests": 1000000}, {"percent": 100}],
-        "check_every_s": 0.2}
 EMAIL, SSN = "canary.gateway@example.com", "536-80-4398"
 
 

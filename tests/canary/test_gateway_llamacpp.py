@@ -14,17 +14,22 @@ from agility.testing import FakeOpenAIServer
 from tests.canary.conftest import chat, openai_side, sse_events, user_on, write_plan
 
 
+def _half_on_llama(folder: Path, source_url: str, llama_server: str) -> Path:
+    """A plan at 50%: the fake source, and the local model behind the llama.cpp server."""
+    target = openai_side(llama_server, timeout_s=120)
+    target["model"] = "openai/gemma3-270m"
+    target["config"] = {"max_tokens": 8, "temperature": 0, "seed": 1}
+    target["timeout_s"] = 120
+    return write_plan(folder, source=openai_side(source_url), target=target,
+                      rollout={"stages": [{"percent": 50, "min_requests": 10**6},
+                                          {"percent": 100}]})
+
+
 @pytest.mark.slow
 def test_the_local_model_served_by_llama_cpp_is_one_arm(tmp_path: Path, gateway,
                                                        llama_server: str) -> None:
     with FakeOpenAIServer(responder=lambda body: "source says hi") as source:
-        target = openai_side(llama_server, timeout_s=120)
-        target["model"] = "openai/gemma3-270m"
-        target["config"] = {"max_tokens": 8, "temperature": 0, "seed": 1}
-        target["timeout_s"] = 120
-        plan = write_plan(tmp_path, source=openai_side(source.base_url), target=target,
-                          rollout={"stages": [{"percent": 50, "min_requests": 10**6},
-                                              {"percent": 100}]})
+        plan = _half_on_llama(tmp_path, source.base_url, llama_server)
         gw = gateway(plan)
         on_target = user_on("target", 50)
         whole = chat(gw, "What is the capital of France? One word.", user=on_target)
@@ -52,13 +57,7 @@ def test_the_local_model_served_by_llama_cpp_is_one_arm(tmp_path: Path, gateway,
 def test_a_text_prompt_reaches_the_llama_cpp_servers_completions_api(tmp_path: Path, gateway,
                                                                      llama_server: str) -> None:
     with FakeOpenAIServer(responder=lambda body: "source continues") as source:
-        target = openai_side(llama_server, timeout_s=120)
-        target["model"] = "openai/gemma3-270m"
-        target["config"] = {"max_tokens": 8, "temperature": 0, "seed": 1}
-        target["timeout_s"] = 120
-        plan = write_plan(tmp_path, source=openai_side(source.base_url), target=target,
-                          rollout={"stages": [{"percent": 50, "min_requests": 10**6},
-                                              {"percent": 100}]})
+        plan = _half_on_llama(tmp_path, source.base_url, llama_server)
         gw = gateway(plan)
         on_target = user_on("target", 50)
         prompt = "Question: What is the capital of France?\nAnswer:"

@@ -12,6 +12,7 @@ import httpx
 
 from agility.testing import FakeOpenAIServer
 from tests.canary.conftest import (
+    HALF,
     UPSTREAM_KEY,
     chat,
     openai_side,
@@ -20,9 +21,6 @@ from tests.canary.conftest import (
     user_on,
     write_plan,
 )
-
-HALF = {"stages": [{"percent": 50, "min_requests": 1000000}, {"percent": 100}],
-        "check_every_s": 0.2}
 
 
 def test_each_user_gets_an_openai_answer_from_their_arm(tmp_path: Path, gateway) -> None:

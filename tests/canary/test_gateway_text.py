@@ -19,6 +19,7 @@ import pytest
 
 from agility.testing import FakeAnthropicServer, FakeOpenAIServer, Fault
 from tests.canary.conftest import (
+    HALF,
     GatewayProcess,
     openai_side,
     recording_server,
@@ -27,8 +28,6 @@ from tests.canary.conftest import (
     write_plan,
 )
 
-HALF = {"stages": [{"percent": 50, "min_requests": 1000000}, {"percent": 100}],
-        "check_every_s": 0.2}
 PROMPT = "Context: revenue was $1.2 billion.\nQuestion: What was revenue?\nAnswer:"
 
 
