@@ -78,7 +78,8 @@ def serve_command(
         help="Serve /v1 to anyone who reaches the port, without a canary-client token (only "
              "behind a proxy that authenticates; the admin API always needs a token).")] = False,
 ) -> None:
-    """Serve the plan's OpenAI-compatible canary gateway (POST /v1/chat/completions).
+    """Serve the plan's OpenAI-compatible canary gateway (POST /v1/chat/completions, and
+    /v1/completions for text prompts).
 
     Clients send 'Authorization: Bearer TOKEN' with a canary-client token (`agility canary
     user add`); the admin API (/admin/...) and /metrics take canary-admin / canary-viewer ones.
