@@ -238,3 +238,14 @@ def test_lead_resolves_a_flag_from_the_queue_page(
         assert client.get("/queues/q1", follow_redirects=False).status_code == 303
     assert store.get_flag(flags[0].id).resolved_by == "lee"
     assert [e.kind for e in store.events(subject="lee")][-2:] == ["auth.login", "auth.logout"]
+
+
+def test_a_hostile_field_name_is_cut_and_kept_on_one_line() -> None:
+    from agility.errors import InvalidArgument
+    from agility.review._models import ReviewInput, parse_input
+
+    with pytest.raises(InvalidArgument) as raised:
+        parse_input(ReviewInput, {"verdict": "correct", "x" * 300 + "\nINJECTED": "y" * 300})
+    message = str(raised.value)
+    assert "\n" not in message and "INJECTED" not in message and len(message) < 400, message
+    assert "unknown field" in message and "y" * 81 not in message

@@ -135,7 +135,7 @@ def _name_before(words: str) -> str:
 _NAME_STOP = frozenset(["the", "a", "an", "any", "each", "every", "no", "its", "their", "his",
                         "her", "this", "that", "these", "those", "of", "in", "on", "at", "to",
                         "for", "by", "with", "from", "about", "is", "was", "are", "were", "be",
-                        "other", "another", "one", "which", "what", "information", "its"])
+                        "other", "another", "one", "which", "what", "information"])
 
 
 def _after_subject(text: str, kind: str) -> str:
@@ -314,11 +314,12 @@ def _content(case: Case, committed: Sentence | None, threshold: float) -> Judgem
     way = _direction_answer(case, span)
     if way is not None:
         return way
-    if committed is None and len(_options(case.question)) >= 2:
+    options = _options(case.question) if committed is None else []
+    if len(options) >= 2:
         # "Among operations, investing and financing, which ...?" asks for a pick: an answer
         # that takes the question up in no statement (quoted excerpts, figures) picks none
         return Judgement("incorrect", "picks none of the options the question offers ("
-                                      + ", ".join(_options(case.question)) + ") in a statement")
+                                      + ", ".join(options) + ") in a statement")
     picked = _option_clash(case, said)
     if picked:
         return Judgement("incorrect", f"picks {picked[0]} in {where}; the gold picks {picked[1]}")

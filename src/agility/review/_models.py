@@ -98,7 +98,7 @@ def parse_input(model: type[BaseModel], data: Any) -> Any:
     except ValidationError as exc:
         problems, given = [], {}
         for error in exc.errors():
-            where = ".".join(str(part) for part in error["loc"]) or "body"
+            where = _shown_name(".".join(str(part) for part in error["loc"]) or "body")
             message = error["msg"]
             if error["type"] == "extra_forbidden":
                 message = f"unknown field (allowed: {', '.join(model.model_fields)})"
@@ -106,6 +106,13 @@ def parse_input(model: type[BaseModel], data: Any) -> Any:
                 given[where] = _shown(error.get("input"))
             problems.append(f"{where}: {message}")
         raise InvalidArgument("body", given, "is invalid: " + "; ".join(problems)) from None
+
+
+def _shown_name(name: str, limit: int = 40) -> str:
+    """A field's name as the error shows it: an unknown one comes from the request, so it is
+    cut and its control characters escaped (an error stays one short line)."""
+    shown = name if name.isprintable() else repr(name)[1:-1]
+    return shown if len(shown) <= limit else shown[:limit] + "..."
 
 
 def _shown(value: Any, limit: int = 80) -> Any:
