@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import errno
 import socket
 import sys
 from collections.abc import Iterator
@@ -48,16 +49,22 @@ def bind(host: str, port: int, *, backlog: int = 2048) -> socket.socket:
     ``sockets=``; connections wait in the backlog until uvicorn accepts them.
 
     Raises:
-        InvalidArgument: the port is taken or the address cannot be bound here.
+        InvalidArgument: ``host`` is not an address of this machine, or the port is taken.
     """
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port,
+                                                             type=socket.SOCK_STREAM)[0]
+    except socket.gaierror as exc:
+        raise InvalidArgument("host", host, "must be an address of this machine") from exc
+    sock = socket.socket(family, kind, proto)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
-        sock.bind((host, port))
+        sock.bind(address)
         sock.listen(backlog)
     except OSError as exc:
         sock.close()
+        if exc.errno == errno.EADDRNOTAVAIL:  # a real address, of another machine
+            raise InvalidArgument("host", host, "must be an address of this machine") from exc
         reason = exc.strerror or str(exc)
         raise InvalidArgument("port", port, f"must be free on {host} ({reason})") from exc
     return sock

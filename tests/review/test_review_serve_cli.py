@@ -37,6 +37,16 @@ def test_a_taken_port_is_one_line_exit_2_before_any_success_line(tmp_path: Path)
     assert len(result.output.strip().splitlines()) == 1, result.output
 
 
+@pytest.mark.parametrize("host", ["256.1.1.1", "8.8.8.8"])
+def test_a_host_that_is_not_this_machine_is_named_not_the_port(tmp_path: Path, host: str) -> None:
+    make_review_env(tmp_path / "agility.db").store.close()
+    result = CliRunner().invoke(app, ["review", "serve", "--host", host, "--port", "0",
+                                      "--store", str(tmp_path / "agility.db")])
+    assert result.exit_code == 2, result.output
+    assert "host must be an address of this machine" in result.output
+    assert "port" not in result.output.split("(see")[0] and "Traceback" not in result.output
+
+
 def test_port_0_serves_on_the_port_it_names_and_every_data_route_needs_a_login(
         tmp_path: Path) -> None:
     env = make_review_env(tmp_path / "agility.db")

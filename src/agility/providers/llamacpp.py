@@ -31,7 +31,6 @@ from agility._ray import note_model_load
 from agility.chat import ChatRequest, Completion, StreamEnd, StreamEvent, TextDelta
 from agility.errors import (
     ConfigError,
-    InvalidArgument,
     MissingExtraError,
     ProviderError,
     UnsafeBuildError,
@@ -51,19 +50,9 @@ _packaged_path: Path | None = None
 
 def _check_bindable(host: str, port: int) -> None:
     # the server finds out only after loading the model, and then exits 3 with uvicorn's text
-    import socket
+    from agility._serving import bind
 
-    try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except socket.gaierror as exc:
-        raise InvalidArgument("host", host, "must be an address of this machine") from exc
-    family, kind, proto, _, address = infos[0]
-    with socket.socket(family, kind, proto) as sock:
-        try:
-            sock.bind(address)
-        except OSError as exc:
-            raise InvalidArgument("port", port, f"must be free on {host} "
-                                  f"({exc.strerror or exc})") from exc
+    bind(host, port).close()
 
 
 def server_command(*, port: int = 8000, host: str = "127.0.0.1", n_ctx: int = 4096,
