@@ -124,6 +124,49 @@ def test_a_result_detail_is_kept_unless_it_equals_its_default(store_location: st
         assert got["unset"].spans == [] and got["unset"].provider_metrics == {}
 
 
+def test_a_nul_character_in_an_answer_does_not_fail_the_write(store_location: str) -> None:
+    """Model output is untrusted and may hold NUL, which PostgreSQL's text cannot: the result
+    is kept (SQLite: as it is; PostgreSQL: with U+FFFD in its place), alone or in a batch with
+    its call's event; a literal backslash-u0000 in an answer is text and stays as written."""
+    postgres = store_location.startswith("postgresql://")
+    nul = "\ufffd" if postgres else "\x00"
+    with Store(store_location) as store:
+        run = _run(store)
+        store.save_results(run.id, [ResultRecord(example_id="one", output="a\x00b")])
+        store.save_results(run.id, [
+            ResultRecord(example_id="two", output="\x00\x00", error="bad \x00 byte"),
+            ResultRecord(example_id="lit", output="json says \\u0000 and \\\x00")],
+            [NewEvent(kind="call", subject="two", payload={"output": "\x00"}),
+             NewEvent(kind="call", subject="lit", payload={"output": "\\u0000"})])
+        store.save_scores(run.id, [ScoreRecord(example_id="one", metric="m", score=1.0,
+                                               reason="quotes a\x00b")])
+        got = {r.example_id: r for r in store.results(run.id)}
+        assert got["one"].output == f"a{nul}b"
+        assert got["two"].output == nul * 2 and got["two"].error == f"bad {nul} byte"
+        assert got["lit"].output == f"json says \\u0000 and \\{nul}"
+        assert store.scores(run.id)[0].reason == f"quotes a{nul}b"
+        # the events' payloads are JSON text: NUL is escaped there, kept exactly
+        payloads = {e.subject: e.payload for e in store.events(kind="call")}
+        assert payloads == {"two": {"output": "\x00"}, "lit": {"output": "\\u0000"}}
+        assert store.verify_audit().ok
+
+
+def test_a_batch_with_a_value_json_cannot_spell_is_written(store_location: str) -> None:
+    """An infinite cost or a NaN time has no JSON spelling: PostgreSQL writes such a batch
+    row by row (with its events, in one transaction), as SQLite writes every batch."""
+    with Store(store_location) as store:
+        run = _run(store)
+        store.save_results(run.id, [
+            ResultRecord(example_id="a", output="x", cost_usd=float("inf")),
+            ResultRecord(example_id="b", output="y", ttft_ms=float("nan"))],
+            [NewEvent(kind="call", subject="a", payload={}),
+             NewEvent(kind="call", subject="b", payload={})])
+        got = {r.example_id: r for r in store.results(run.id)}
+        assert got["a"].cost_usd == float("inf") and got["b"].output == "y"
+        assert [e.subject for e in store.events(kind="call")] == ["a", "b"]
+        assert store.verify_audit().ok
+
+
 def test_a_batch_replaces_and_orders_as_a_loop_of_single_writes(store_location: str) -> None:
     """A batch keeps the order and replacement of a loop of single writes on both backends: a
     key written twice in a batch keeps its last row, at that row's place; a key written in an

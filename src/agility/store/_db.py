@@ -563,29 +563,20 @@ class Store(AccountTables, CanaryTables, ReviewTables, EmbeddingTables):
         sql = (f"INSERT OR REPLACE INTO results ({', '.join(self._RESULT_COLS)}) "
                f"VALUES ({', '.join('?' for _ in self._RESULT_COLS)})")
         event_rows = [event_values(e, now) for e in events]
-        if len(rows) == 1 and len(event_rows) <= 1 and self.backend == "postgres":
-            # the runner's hot path: one statement (the result and its call's event), one
-            # round trip, not three
-            self._write_one(sql, rows[0], event_rows[0] if event_rows else None)
+        if self.backend == "postgres":
+            self._write_many(sql, rows, event_rows)
             return
         with self.transaction() as conn:
             conn.executemany(sql, rows)
-            # one statement for the batch's events too: on PostgreSQL a loop of execute() was
-            # a round trip per event (the chain trigger runs server-side either way, in order)
             conn.executemany(EVENT_INSERT, event_rows)
 
-    def _write_one(self, sql: str, params: tuple[Any, ...],
-                   event: tuple[Any, ...] | None = None) -> None:
-        """One statement, committed on its own (PostgreSQL in autocommit: atomic without a
-        BEGIN and a COMMIT of its own, which would cost two more round trips); with
-        ``event`` (:func:`event_values`), the event is inserted by the same statement."""
+    def _write_many(self, sql: str, rows: list[tuple[Any, ...]],
+                    events: list[tuple[Any, ...]]) -> None:
+        """PostgreSQL: rows and their events in one autocommitted statement."""
         with self._lock:
             self._refuse_if_read_only()
             try:
-                if event is None:
-                    self._conn.execute(sql, params)
-                else:
-                    self._conn.execute_with_event(sql, params, event)
+                self._conn.write_many(sql, rows, events)
             except sqlite3.Error as exc:
                 if isinstance(exc, sqlite3.IntegrityError):
                     raise
@@ -627,6 +618,9 @@ class Store(AccountTables, CanaryTables, ReviewTables, EmbeddingTables):
             rows.append(tuple(d[c] for c in self._SCORE_COLS))
         sql = (f"INSERT OR REPLACE INTO scores ({', '.join(self._SCORE_COLS)}) "
                f"VALUES ({', '.join('?' for _ in self._SCORE_COLS)})")
+        if self.backend == "postgres":
+            self._write_many(sql, rows, [])
+            return
         with self.transaction() as conn:
             conn.executemany(sql, rows)
 

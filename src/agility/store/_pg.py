@@ -27,6 +27,10 @@ only a power loss of the server's machine can drop the last few commits (never a
 one). Without it each result waits for a disk flush (29% of SQLite's write speed measured in
 ``benchmarks/scale_bench.py``).
 
+Batches (:meth:`PgConnection.write_many`: a run's results with their call events, scores):
+one autocommitted statement carrying the rows as one JSON document, so a batch is one round
+trip. PostgreSQL's text cannot hold NUL: such a character is written as U+FFFD.
+
 Credentials come from libpq's own sources (``PGPASSWORD``, the passfile ``~/.pgpass`` or
 ``PGPASSFILE``, a service file): a store URL that holds a password is refused, so a password is
 never shown in a message, written in the store's lineage, or logged.
@@ -39,6 +43,7 @@ carrying a message in the store's words, so the store's one error path serves bo
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
@@ -70,6 +75,8 @@ _PRIMARY_KEYS: dict[str, tuple[str, ...]] = {
 }
 #: tables whose rows carry a ``rowid`` (write order) on PostgreSQL
 _ROWID_TABLES = ("results", "scores")
+#: the columns of an appended event, as ``_rows.EVENT_INSERT`` lists them
+_EVENT_COLS = ("kind", "subject", "actor", "payload_json", "created_at")
 #: tables with an ``id SERIAL`` key: an insert returns it
 _ID_TABLES = frozenset({"runs", "reviews", "events", "accounts", "review_queues",
                         "review_flags"})
@@ -166,6 +173,18 @@ def _copy_of(sql: str) -> str | None:
     if m is None or m.group(3).count("?") != len(m.group(2).split(",")):
         return None
     return f"COPY {m.group(1)} ({m.group(2).strip()}) FROM STDIN"
+
+
+#: PostgreSQL's text cannot hold the NUL character (SQLite's can): a model's answer holding
+#: one is kept with U+FFFD in its place, rather than failing the run that paid for it
+_NUL, _NUL_KEPT_AS = "\x00", "\ufffd"
+#: a JSON escape of NUL, not an escaped backslash followed by "u0000"
+_JSON_NUL = re.compile(r"(?<!\\)((?:\\\\)*)\\u0000")
+
+
+def _without_nul(values: Sequence[Any]) -> tuple[Any, ...]:
+    return tuple(v.replace(_NUL, _NUL_KEPT_AS) if v.__class__ is str and _NUL in v else v
+                 for v in values)
 
 
 class PgRow:
@@ -340,16 +359,85 @@ class PgConnection:
             cur._rows = []
         return cur
 
-    def execute_with_event(self, sql: str, params: Sequence[Any],
-                           event: Sequence[Any]) -> None:
-        """Run one store write and append its audit event in the same statement (one round
-        trip, atomic even in autocommit): ``event`` holds the kind, subject, actor, payload
-        JSON and time of the event (``_rows.EVENT_INSERT``'s parameters)."""
+    def write_many(self, sql: str, rows: Sequence[Sequence[Any]],
+                   events: Sequence[Sequence[Any]] = ()) -> None:
+        """Run an ``INSERT [OR REPLACE] INTO table (columns) VALUES (?, ...)`` for every row
+        of ``rows`` and append ``events`` (:func:`event_values` rows, in order) in ONE
+        statement: the rows go as one JSON document that the server turns back into rows of
+        the table's own types. In autocommit the statement is its own transaction: one round
+        trip for the whole batch, where BEGIN, a pipelined upsert, a COPY and COMMIT took four
+        and about sixty socket waits (each a hand-off of the interpreter lock between the
+        writer thread and the event loop, which left both idle). Rows with the same primary
+        key keep the last one, at its place, as SQLite's INSERT OR REPLACE does (an upsert may
+        not touch a row twice)."""
+        if not rows and not events:
+            return
+        m = re.match(r"\s*INSERT (?:OR (REPLACE|IGNORE) )?INTO (\w+)\s*\(([^)]*)\)", sql,
+                     re.I)
+        if m is None:
+            raise ValueError(f"write_many needs an INSERT with its columns listed: {sql!r}")
+        table, names = m.group(2), [c.strip() for c in m.group(3).split(",")]
+        key = [names.index(c) for c in _PRIMARY_KEYS.get(table, ())] \
+            if (m.group(1) or "").upper() == "REPLACE" else []
+        if key and len(rows) > 1:
+            seen: set[tuple[Any, ...]] = set()
+            kept = []
+            for row in reversed(rows):
+                k = tuple(row[i] for i in key)
+                if k not in seen:
+                    seen.add(k)
+                    kept.append(row)
+            if len(kept) < len(rows):
+                rows = kept[::-1]
+        try:
+            # booleans as 0/1 (the store's INTEGER columns); NaN and infinities have no JSON
+            # spelling: such a batch takes the statement-per-row path
+            doc = json.dumps([{n: int(v) if v.__class__ is bool else v
+                               for n, v in zip(names, row, strict=True)} for row in rows],
+                             allow_nan=False, ensure_ascii=False)
+            event_doc = json.dumps([dict(zip(_EVENT_COLS, e, strict=True)) for e in events],
+                                   allow_nan=False, ensure_ascii=False)
+        except ValueError:
+            self._write_many_slowly(sql, rows, events)
+            return
+        doc, event_doc = (_JSON_NUL.sub(r"\1\\ufffd", d) if "\\u0000" in d else d
+                          for d in (doc, event_doc))
         text, _ = _translate(sql)
-        both = (f"WITH written AS ({text} RETURNING 1) "
-                "INSERT INTO events (kind, subject, actor, payload_json, created_at) "
-                "SELECT %s::text, %s::text, %s::text, %s::text, %s::text FROM written")
-        self._raw(both, (*params, *event))
+        head, _, tail = text.partition(" VALUES ")
+        conflict = tail[tail.index(")") + 1:]
+        listed = ", ".join(names)
+        write = (f"{head} SELECT {listed} FROM json_populate_recordset(NULL::{table}, "
+                 f"%s::json){conflict}")
+        params: tuple[str, ...] = (doc,)
+        if events:
+            write = (f"WITH written AS ({write}) "
+                     f"INSERT INTO events ({', '.join(_EVENT_COLS)}) "
+                     f"SELECT {', '.join(_EVENT_COLS)} FROM "
+                     "json_populate_recordset(NULL::events, %s::json) WITH ORDINALITY "
+                     "ORDER BY ordinality")
+            params = (doc, event_doc)
+        self._raw(write, params)
+
+    def _write_many_slowly(self, sql: str, rows: Sequence[Sequence[Any]],
+                           events: Sequence[Sequence[Any]]) -> None:
+        """The rows, then the events, one statement each, in a transaction (the caller's if
+        one is open)."""
+        def write() -> None:
+            self.executemany(sql, list(rows))
+            if events:
+                self.executemany(f"INSERT INTO events ({', '.join(_EVENT_COLS)}) VALUES "
+                                 f"({', '.join('?' for _ in _EVENT_COLS)})", list(events))
+
+        if self.in_transaction:
+            write()
+            return
+        self._raw("BEGIN")
+        try:
+            write()
+        except BaseException:
+            self._raw("ROLLBACK")
+            raise
+        self._raw("COMMIT")
 
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         """Run one store statement for each parameter row."""
@@ -361,14 +449,14 @@ class PgConnection:
         try:
             with self._conn.cursor() as cur:
                 if copy is None:
-                    cur.executemany(text, data)
+                    cur.executemany(text, [_without_nul(row) for row in data])
                     return
                 # a plain insert of several rows: COPY sends them in one stream, at a third
                 # less client CPU than a pipelined executemany (row triggers and defaults run
                 # the same: the events' chain does)
                 with cur.copy(copy) as stream:
                     for row in data:
-                        stream.write_row(row)
+                        stream.write_row(_without_nul(row))
         except self._psycopg.Error as exc:
             raise self._wrap(exc) from None
 
@@ -382,7 +470,7 @@ class PgConnection:
             self._conn = self._connect()  # the server restarted: a new statement may retry
         try:
             with self._conn.cursor() as cur:
-                cur.execute(text, params)
+                cur.execute(text, None if params is None else _without_nul(params))
                 rows: list[PgRow] = []
                 if cur.description is not None:
                     index = {d.name: i for i, d in enumerate(cur.description)}
