@@ -99,6 +99,22 @@ def test_a_pilot_store_moves_to_postgres_whole_and_verified(
     pilot.close()
 
 
+def test_a_pilot_holding_a_nul_character_moves_and_verifies(
+        tmp_path: Path, postgres_server: PostgresServer) -> None:
+    """A model's answer holding NUL (SQLite keeps it; PostgreSQL cannot) is copied with U+FFFD
+    in its place and the copy verifies; a literal backslash-u0000 stays text."""
+    with Store(tmp_path / "pilot.db") as pilot:
+        run = pilot.create_run(NewRun(name="n", model_spec="mock/c", tool_version="t",
+                                      started_at=utc_now()))
+        pilot.save_results(run.id, [ResultRecord(example_id="a", output="x\x00y"),
+                                    ResultRecord(example_id="b", output="\\u0000")])
+    url = postgres_server.create_database(f"c_{uuid.uuid4().hex[:12]}")
+    assert copy_store(tmp_path / "pilot.db", url).verified
+    with Store(url) as team:
+        got = {r.example_id: r.output for r in team.results(team.require_run("n").id)}
+    assert got == {"a": "x\ufffdy", "b": "\\u0000"}
+
+
 def test_the_cli_copies_once_then_copies_nothing(tmp_path: Path,
                                                  postgres_server: PostgresServer) -> None:
     _pilot(tmp_path / "pilot.db").close()

@@ -5,7 +5,8 @@ each other), in an order that satisfies the foreign keys; rows already in the de
 left alone, so a copy that stopped half-way, or a second copy of the same source, is safe to
 run again. Then each table is verified on both sides: the row counts, and a digest of the rows
 that does not depend on their order (the SHA-256 of the sorted SHA-256s of each row's values
-as JSON). A destination that holds other rows (another team's store) fails the check and says
+as JSON; a NUL character, which PostgreSQL keeps as U+FFFD, counted as that). A destination
+that holds other rows (another team's store) fails the check and says
 which table differs. ``embedding_cache`` is not copied: a cache of vectors, rebuilt on use.
 """
 
@@ -98,7 +99,9 @@ def table_digest(store: Store, table: str, columns: list[str]) -> tuple[int, str
     hashes: list[str] = []
     for page in _pages(store, table, columns):
         for row in page:
-            text = json.dumps(list(row), ensure_ascii=False, separators=(",", ":"))
+            # PostgreSQL keeps a NUL character as U+FFFD (it cannot hold NUL): the same row
+            values = [v.replace("\x00", "\ufffd") if isinstance(v, str) else v for v in row]
+            text = json.dumps(values, ensure_ascii=False, separators=(",", ":"))
             hashes.append(hashlib.sha256(text.encode()).hexdigest())
     hashes.sort()
     return len(hashes), hashlib.sha256("".join(hashes).encode()).hexdigest()
