@@ -95,6 +95,7 @@ def test_migrate_ports_first_and_compares_on_the_port_s_own_runs(tmp_path: Path)
         sent = len(server.requests)
         again = migrate(path, store=store, progress=False)
         assert len(server.requests) == sent
+        held = len(store.results(store.require_run(result.target_run).id))
     ported = result.lineage["port"]
     assert ported["chosen_label"] == "rules-plain" and ported["holdout_gain"] == 1.0
     assert ported["prompt"] == str(tmp_path / "p" / "report" / "ported.yaml")
@@ -113,6 +114,11 @@ def test_migrate_ports_first_and_compares_on_the_port_s_own_runs(tmp_path: Path)
     assert holdout is not None and holdout.n == 10 and result.comparison.gate_split == "holdout"
     assert result.verdict == "PASS" and again.verdict == "PASS"
     assert "chose rules-plain" in result.steps["port"]
+    # the score step's means cover every answer the run holds: it says so, and that the
+    # gate reads the holdout only (its means differ from the comparison's)
+    assert result.steps["score target"].endswith(
+        f"(over the run's {held} answers; the gate reads the 10 holdout rows only)")
+    assert held > 10  # the dev rows the port scored
 
 
 def _right_only_for_the_legacy_prompt(body: dict[str, object]) -> str:

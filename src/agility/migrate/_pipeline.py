@@ -298,7 +298,7 @@ def _stored_schedule(comparison: Comparison) -> str:
 
 
 def _score_side(plan: Plan, side: Side, store: Store, on_progress: ScoreProgress | None,
-                masks: PolicyMasks, judge_local: bool) -> str:
+                masks: PolicyMasks, judge_local: bool, holdout: int) -> str:
     from agility.metrics import score_run
 
     # a local judge may see the unmasked text when the policy allows it (grade_unmasked)
@@ -308,7 +308,11 @@ def _score_side(plan: Plan, side: Side, store: Store, on_progress: ScoreProgress
                           on_progress=on_progress,
                           mask_judged=None if unmasked_ok else masks.judges,
                           mask_stored=masks.store)
-    return ", ".join(f"{name} {_fmt(s.mean)}" for name, s in summaries.items())
+    means = ", ".join(f"{name} {_fmt(s.mean)}" for name, s in summaries.items())
+    answers = max((s.n for s in summaries.values()), default=0)
+    # the run may hold the port's dev answers too: the gate's figures (holdout) differ
+    where = f"; the gate reads the {holdout} holdout rows only" if holdout else ""
+    return f"{means} (over the run's {answers} answers{where})"
 
 
 def _review_queue(plan: Plan, store: Store) -> tuple[str | None, str]:
@@ -541,13 +545,15 @@ def migrate(plan_path: str | Path, store: Store | None = None, progress: bool = 
             ported = port_lineage(port_result)
             say(f"port: {steps['port']}")
         sides: tuple[Side, Side] = ("source", "target")
+        holdout = sum(ex.split == "holdout" for ex in dataset.examples) \
+            if "holdout" in plan.dataset.splits and plan.criteria_object().use_holdout else 0
         ran, schedule = _run_sides(plan, dataset, store, retriever, progress, say, masks,
                                    _SystemRun(headers=headers,
                                              allow_outside=allow_outside_plan_dir))
         steps.update(ran)
         for side in sides:
             steps[f"score {side}"] = _score_side(plan, side, store, on_score_progress, masks,
-                                                 judge_local)
+                                                 judge_local, holdout)
             say(f"score {side}: {steps[f'score {side}']}")
         review_queue = None
         if plan.review is not None:
