@@ -5,7 +5,9 @@ these rules), stated generally; the answers below are synthetic, about a made-up
 
 - A conclusion drawn from the working that introduces a list ("Therefore, the primary
   geographies Kestrel Ridge operates in are:" and its items) is what the answer commits to,
-  not the opening statement before the working.
+  not the opening statement before the working. (Read from the gpt-4 families' open cases,
+  with llama2 held out of it, the mirror image:) a statement that points back to the list
+  before it ("These divisions reflect Kestrel Ridge's primary geographies") answers with it.
 - The direction of change an answer commits to is the one it says of the asked figure, in
   its conclusion when it draws one ("As a result, the operating margin decreased"); a change
   named in passing ("the acquisition, which expanded the portfolio") is not the answer's. A
@@ -58,6 +60,34 @@ def test_a_concluding_list_is_the_answer_not_the_opening(conclusion: str, marker
 def test_a_concluding_list_of_other_places_is_incorrect() -> None:
     answer = (f"{_OPENING}Therefore, the primary geographies that Kestrel Ridge operates in "
               "are:\n\n* Scandinavia\n* Oceania\n* the Caribbean")
+    judgement = judge_financial_answer(GEOGRAPHIES, GEOGRAPHIES_GOLD, answer)
+    assert judgement.verdict == "incorrect", judgement.reason
+
+
+# (read from the gpt-4 families' open cases, llama2 held out of it) a statement that points
+# back to the list before it answers with that list
+@pytest.mark.parametrize("pointer", [
+    "These divisions reflect Kestrel Ridge's primary geographies of operation as of FY2024.",
+    "In summary, these are the geographies Kestrel Ridge primarily operates in.",
+    "All of the above are the primary geographies of Kestrel Ridge as of FY2024.",
+])
+def test_a_statement_pointing_back_to_a_list_answers_with_it(pointer: str) -> None:
+    answer = ("The requested information can be found in the \"Our Divisions\" section of the "
+              "filing, which outlines the reportable segments, as follows:\n\n"
+              "1) Kestrel North America: beverage businesses in the United States and Canada.\n"
+              "2) Latin America: all businesses in Latin America.\n"
+              "3) Europe: all businesses in Europe.\n"
+              "4) Middle East: all businesses in the Middle East.\n"
+              "5) Asia Pacific: all businesses in Asia Pacific.\n\n" + pointer)
+    judgement = judge_financial_answer(GEOGRAPHIES, GEOGRAPHIES_GOLD, answer)
+    assert judgement.verdict == "correct", judgement.reason
+    assert "points back to" in judgement.reason
+
+
+def test_a_statement_pointing_back_to_other_places_is_incorrect() -> None:
+    answer = ("The filing lists its segments as follows:\n\n1) Scandinavia: retail stores.\n"
+              "2) Oceania: wholesale.\n\nThese divisions reflect Kestrel Ridge's primary "
+              "geographies of operation as of FY2024.")
     judgement = judge_financial_answer(GEOGRAPHIES, GEOGRAPHIES_GOLD, answer)
     assert judgement.verdict == "incorrect", judgement.reason
 

@@ -13,7 +13,9 @@ arXiv:2311.11944, on three model families with different answer styles):
    its source (in quotation marks) is evidence: its figures are neither what the answer
    concludes on nor another value it gives for the gold's quantity. A conclusion drawn from
    the working that introduces a list ("Therefore, the primary geographies are:" and its
-   items) is the answer, not the opening statement before the working.
+   items) is the answer, not the opening statement before the working; a statement that
+   points back to the list before it ("These divisions reflect the company's primary
+   geographies") answers with that list.
 2. **Precision.** Figures agree at the precision they are stated to, in any scale or
    percent/ratio form: 39.7% and 40.06% differ, $30B and $30.1 billion agree (see
    :func:`agility.metrics.figures_match`). A gold stated as a change ("decreased by $229
@@ -406,7 +408,8 @@ class CorrectnessMetric(Metric):
     #    margin decreased"), and a gold "flat" gives none; a passage the answer quotes is
     #    evidence, not its conclusion or another value for the gold's quantity; one unit of
     #    money a rate is stated against ("$1 of revenue") is no quantity; a yes to "were
-    #    there any ...?" that names others than the gold's is incorrect
+    #    there any ...?" that names others than the gold's is incorrect; a statement that
+    #    points back to the list before it ("These divisions reflect ...") answers with it
     version = "11"
     Options = CorrectnessOptions
     options: CorrectnessOptions

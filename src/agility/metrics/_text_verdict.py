@@ -308,6 +308,12 @@ def _content(case: Case, committed: Sentence | None, threshold: float) -> Judgem
         span = [s for s in sentences[span[0].index:intro.index + 40]
                 if s.start < case.reading.illustration_start]
         where += " and the list it introduces"
+    elif committed is not None and _POINTS_BACK.match(committed.text):
+        # "These divisions reflect the company's primary geographies.": the list before it
+        listed = _list_before(case, committed)
+        if listed:
+            span = listed + span
+            where += " and the list it points back to"
     said = " ".join(s.text for s in span)
     if case.gold.negative:
         # "There are none": the answer must also deny (the gold picks no item)
@@ -398,6 +404,22 @@ def _asked_direction(text: str, terms: frozenset[str]) -> str | None:
         if way and any(w[:5] in terms for w in words[max(0, index - 3):index]):
             ways.add(way)
     return ways.pop() if len(ways) == 1 else None
+
+
+# "These divisions reflect ...", "Those are ...", "All of the above are ...": a statement
+# that points back to what came before it
+_POINTS_BACK = re.compile(r"(?i)^\W*(?:(?:in summary|overall|therefore|thus|so),?\s+)?"
+                          r"(?:these|those|all of (?:these|the above)|the above)\b")
+
+
+def _list_before(case: Case, sentence: Sentence) -> list[Sentence]:
+    """The list items right before ``sentence`` (up to 40), or none."""
+    items: list[Sentence] = []
+    for before in reversed(case.reading.sentences[max(0, sentence.index - 40):sentence.index]):
+        if not _LIST_ITEM.match(before.text):
+            break
+        items.insert(0, before)
+    return items
 
 
 def _concluding_list(case: Case, committed: Sentence | None) -> Sentence | None:
