@@ -72,6 +72,9 @@ _YEAR = re.compile(r"(?i)\b(?:fy|fiscal(?: year)?|q[1-4](?: of)?(?: fy)?|h[12](?
                    r"(\d{4}|\d{2})\b|\b((?:19|20)\d\d)\b")
 _ARITHMETIC = re.compile(r"[+*/\u00d7\u00f7(]|\s[-\u2212]\s|\bx\s")
 _OPERATOR_AFTER = re.compile(r"\s*(?:[+*/\u00d7\u00f7]|[-\u2212]\s|x\s)")
+# a quoted passage: a dozen words or more between quotation marks, within one paragraph
+_QUOTED = re.compile(r"\"(?=[^\"\n]{60,1500}\")[^\"\n]*\"|\u201c(?=[^\u201d\n]{60,1500}\u201d)"
+                     r"[^\u201d\n]*\u201d")
 _EQUALS = re.compile(r"=|\u2248|\bequals\b|\bis equal to\b")
 
 
@@ -117,6 +120,17 @@ class AnswerReading:
             if _ILLUSTRATION.search(sentence.text):
                 return sentence.start
         return len(self.text)
+
+    @cached_property
+    def quoted(self) -> tuple[tuple[int, int], ...]:
+        """Where the answer quotes a passage in quotation marks (as evidence: "This is stated
+        as follows: \"For the second quarter, ...\""), as (start, end) offsets; a few quoted
+        words ("the \"Other\" segment") are a name, not a passage."""
+        return tuple((m.start(), m.end()) for m in _QUOTED.finditer(self.text))
+
+    def in_quote(self, figure: FinancialNumber) -> bool:
+        """Whether ``figure`` is inside a passage the answer quotes."""
+        return any(start <= figure.start < end for start, end in self.quoted)
 
     def sentence_at(self, offset: int) -> Sentence | None:
         """The statement containing the answer offset ``offset``."""
@@ -173,7 +187,10 @@ class AnswerReading:
             ``((), None)`` when the answer commits to no figure.
         """
         def results(s: Sentence) -> list[FinancialNumber]:
-            return [] if excluding is not None and excluding(s.text) else self.result_figures(s)
+            if excluding is not None and excluding(s.text):
+                return []
+            # a passage the answer quotes is the source's: its figures are evidence
+            return [f for f in self.result_figures(s) if not self.in_quote(f)]
 
         def concluded(s: Sentence) -> list[FinancialNumber]:
             # "..., so the capex is $915 million": what follows the marker is concluded

@@ -9,7 +9,13 @@ arXiv:2311.11944, on three model families with different answer styles):
    final line of its working, else an opening statement that answers directly; see
    :mod:`agility.metrics._answer`) and judges that. A gold figure that appears only in the
    working does not make an answer correct, and a made-up illustration ("for example, if
-   net income were $1,000,000 ...") commits to nothing.
+   net income were $1,000,000 ...") commits to nothing. A passage the answer quotes from
+   its source (in quotation marks) is evidence: its figures are neither what the answer
+   concludes on nor another value it gives for the gold's quantity. A conclusion drawn from
+   the working that introduces a list ("Therefore, the primary geographies are:" and its
+   items) is the answer, not the opening statement before the working; a statement that
+   points back to the list before it ("These divisions reflect the company's primary
+   geographies") answers with that list.
 2. **Precision.** Figures agree at the precision they are stated to, in any scale or
    percent/ratio form: 39.7% and 40.06% differ, $30B and $30.1 billion agree (see
    :func:`agility.metrics.figures_match`). A gold stated as a change ("decreased by $229
@@ -24,6 +30,8 @@ arXiv:2311.11944, on three model families with different answer styles):
    a space ("- $3.2 billion") is a list bullet or a separator, not a sign, and a number
    hyphenated to a word ("COVID-19") is part of a name, not a figure. A bare figure below
    one ("0.69 times") is a ratio, not an amount: no unstated scale makes it "$689 million".
+   One unit of money a gold states a rate against ("$2.77 of assets to generate $1 of
+   revenue", "for every $1 of sales") is the rate's base, not a quantity to be stated.
 3. **Yes/no polarity.** For a yes/no gold the answer's stance, said outright or implied by
    restating the question's proposition affirmed or negated, must agree with the gold's
    (see :mod:`agility.metrics._stance`). Of the statements that take the question up, one
@@ -36,7 +44,10 @@ arXiv:2311.11944, on three model families with different answer styles):
    with "generally" or "typically"; a general remark about a metric does not. A statement
    that declines to conclude ("it does not necessarily mean that the growth rate is
    accelerating") takes no stance; a concession is not the claim ("while SG&A decreased as
-   a share of sales, the wages component increased" says up).
+   a share of sales, the wages component increased" says up). A question asking whether
+   there are any of a kind ("Were there any nominees who ...?") is answered yes by naming
+   them: when the gold names them, a yes that names others and none of the gold's says yes
+   of something else and is incorrect.
 4. **The same subject.** An answer that states another value for a quantity the gold
    states (the same metric: the words naming the figure match), or that speaks only of
    another period than the question's, is incorrect even when its yes/no or its words agree.
@@ -75,7 +86,11 @@ arXiv:2311.11944, on three model families with different answer styles):
    the two share a word, or the answer's names none): it is incorrect however many of the
    gold's words it shares.
    Golds without decisive figures or yes/no are compared on their direction of change
-   (up against down is incorrect) and then on the share of the gold's own content words
+   (up against down is incorrect: the direction the answer says of the asked figure, in
+   its conclusion when it draws one, "As a result, the operating margin decreased", else in
+   its opening; a change of something else named in passing is not the answer's, and a gold
+   that says there was no change, "the real growth was flat", gives none) and then on the
+   share of the gold's own content words
    (those the question does not already contain) that the answer's statements contain:
    the statement that takes the question up (and a list it introduces), else the first two
    that state something (a fragment without a verb, "Kestrel Ridge Holdings, Inc.", does
@@ -113,6 +128,7 @@ from agility.metrics._grading import (
     subject_checks,
     turned,
 )
+from agility.metrics._instances import other_instances
 from agility.metrics._options import MetricOptions
 from agility.metrics._period_pick import offered_periods, picked_period
 from agility.metrics._refusal_language import refusal_phrases
@@ -216,6 +232,11 @@ def _yes_no(case: Case, said: Stance | None) -> Judgement | None:
         how = "answers" if said.how == "said" else "implies"
         return Judgement("incorrect", f"{how} {said.answer} in {where}; the gold says "
                                       f"{case.gold.polarity}")
+    if said.answer == "yes":
+        others = other_instances(case.reading, said.sentence, case.question, case.gold.text)
+        if others is not None:
+            return Judgement("incorrect", f"says yes of {', '.join(others[0])} in {where}; "
+                                          f"the gold names {', '.join(others[1])}")
     checked = subject_checks(case)
     if checked:
         return checked
@@ -381,7 +402,15 @@ class CorrectnessMetric(Metric):
     #    verb ("..., Inc.") is no opening statement, and an answer that opens with a list
     #    answers with the list; an input the working sets aside ("..., so we will exclude
     #    them from the calculation") is no refusal language
-    version = "10"
+    # 11: a conclusion drawn from the working that introduces a list is the answer, not the
+    #    opening statement; the direction an answer commits to is the one it says of the
+    #    asked figure, in its conclusion when it draws one ("As a result, the operating
+    #    margin decreased"), and a gold "flat" gives none; a passage the answer quotes is
+    #    evidence, not its conclusion or another value for the gold's quantity; one unit of
+    #    money a rate is stated against ("$1 of revenue") is no quantity; a yes to "were
+    #    there any ...?" that names others than the gold's is incorrect; a statement that
+    #    points back to the list before it ("These divisions reflect ...") answers with it
+    version = "11"
     Options = CorrectnessOptions
     options: CorrectnessOptions
     requires = ("output", "ground_truth")

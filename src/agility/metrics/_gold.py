@@ -124,6 +124,22 @@ def _in_asked_unit(figure: FinancialNumber, question: str) -> FinancialNumber:
                            decimals=figure.decimals - round(math.log10(scale)))
 
 
+# "$1 of revenue", "for every $1", "per $1": one unit of money, the base of a rate
+_BASE_BEFORE = re.compile(r"(?i)\b(?:every|each|per)\s*$")
+_BASE_AFTER = re.compile(r"(?i)^\s+(?:of|in)\s+[a-z]")
+
+
+def _unit_base(text: str, figure: FinancialNumber) -> bool:
+    """Whether ``figure`` is one unit of money that a rate is stated against ("it took $2.77
+    of assets to generate $1 of revenue", "for every $1 of sales"): a base, not a quantity
+    the answer must state."""
+    if not figure.currency or figure.is_percent or figure.value != 1:
+        return False
+    end = figure.start + len(figure.raw)
+    return bool(_BASE_AFTER.match(text[end:end + 20])
+                or _BASE_BEFORE.search(text[max(0, figure.start - 12):figure.start]))
+
+
 def read_gold(gold: object, question: str) -> GoldReading:
     """Read ``gold`` (text or a bare number) for the question ``question``."""
     if isinstance(gold, int | float) and not isinstance(gold, bool):
@@ -141,6 +157,8 @@ def read_gold(gold: object, question: str) -> GoldReading:
                for q in in_question):
             continue
         if any(figures_match(figure, k.figure) and figures_match(k.figure, figure) for k in keys):
+            continue
+        if _unit_base(text, figure):
             continue
         keys.append(KeyFigure(figure, label_at(text, figure.start)))
     polarity = "yes" if _YES.match(text) else "no" if _NO.match(text) else None

@@ -344,7 +344,9 @@ class Case:
                 if figure.start >= self.reading.illustration_start:
                     break
                 if figure_kind(figure) != figure_kind(key.figure) \
-                        or self.reading.is_operand(figure):
+                        or self.reading.is_operand(figure) or self.reading.in_quote(figure):
+                    # a passage the answer quotes is the source's evidence, not a value the
+                    # answer gives
                     continue
                 # a count is named by what it counts: "907 stores" is another number of the
                 # gold's "982 stores", whatever words precede the two

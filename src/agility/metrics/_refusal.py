@@ -114,7 +114,9 @@ class AnsweredMetric(Metric):
     #    not specify the period") is not; an inference announced in the source's words ("it
     #    does provide information that can be used to infer ...") answers anyway; an input the
     #    working sets aside ("..., so we will exclude them") is not refusal language
-    version = "8"
+    # 9: a figure inside a passage the answer quotes (in quotation marks) is the source's, so
+    #    it commits to nothing (the committed figure is read as correctness v11 reads it)
+    version = "9"
 
     def score(self, item: MetricInput) -> MetricResult:
         """Judge one answer (see the module docstring)."""

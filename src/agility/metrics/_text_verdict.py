@@ -14,7 +14,7 @@ from __future__ import annotations
 import itertools
 import re
 
-from agility.metrics._answer import Sentence
+from agility.metrics._answer import Sentence, concludes
 from agility.metrics._gold import NOT_APPLICABLE
 from agility.metrics._grading import Case, Judgement, gold_raws, refusal, subject_checks, turned
 from agility.metrics._numbers import figures_match
@@ -70,13 +70,15 @@ def text_verdict(case: Case, threshold: float) -> Judgement:
     checked = subject_checks(case)
     if checked:
         return checked
-    gold_way = direction(case.gold.text.split(".")[0])
-    first = case.reading.sentences[0].text if case.reading.sentences else ""
-    answer_way = direction(first)
-    if gold_way and answer_way and gold_way != answer_way:
-        return Judgement("incorrect", f"says the figure went {answer_way} in "
-                                      f"{case.statement(case.reading.sentences[0])}; the gold "
-                                      f"says {gold_way}")
+    gold_way = _gold_direction(case.gold.text)
+    said = _concluded_direction(case)
+    if said is None and case.reading.sentences:
+        first = case.reading.sentences[0]
+        way = _asked_direction(first.text, question_terms(case.question))
+        said = (first, way) if way else None
+    if gold_way and said is not None and gold_way != said[1]:
+        return Judgement("incorrect", f"says the figure went {said[1]} in "
+                                      f"{case.statement(said[0])}; the gold says {gold_way}")
     return _content(case, committed, threshold)
 
 
@@ -281,6 +283,7 @@ _NONE = re.compile(r"(?i)\b(?:none|no|not|never|nothing|neither|nor)\b|n't\b")
 def _content(case: Case, committed: Sentence | None, threshold: float) -> Judgement:
     """Rule 6: the answer's statement against the gold's own words (and its negation)."""
     sentences = case.reading.sentences
+    committed = _concluding_list(case, committed) or committed
     if committed is not None:
         span = [s for s in sentences if committed.index <= s.index <= committed.index + 1]
         where = case.statement(committed)
@@ -305,6 +308,12 @@ def _content(case: Case, committed: Sentence | None, threshold: float) -> Judgem
         span = [s for s in sentences[span[0].index:intro.index + 40]
                 if s.start < case.reading.illustration_start]
         where += " and the list it introduces"
+    elif committed is not None and _POINTS_BACK.match(committed.text):
+        # "These divisions reflect the company's primary geographies.": the list before it
+        listed = _list_before(case, committed)
+        if listed:
+            span = listed + span
+            where += " and the list it points back to"
     said = " ".join(s.text for s in span)
     if case.gold.negative:
         # "There are none": the answer must also deny (the gold picks no item)
@@ -344,6 +353,93 @@ def _content(case: Case, committed: Sentence | None, threshold: float) -> Judgem
                                     f"{len(hits)} of its {len(own)} own content words)")
     return Judgement("incorrect", f"{where} contains only {recall:.0%} of the gold's content "
                                   f"words")
+
+
+# "The real growth was flat", "sales were unchanged": no change, and no direction either way
+_FLAT = re.compile(r"(?i)\b(?:(?:was|were|is|are|remained|stayed|held|been|essentially|"
+                   r"broadly|roughly)\s+(?:flat|unchanged|stable)|no (?:material |significant )?"
+                   r"change)\b")
+
+
+def _gold_direction(gold: str) -> str | None:
+    """The direction of change the gold's first statement gives, "up" or "down"; none for a
+    gold that says there was no change ("The real growth was flat": its "growth" names the
+    figure, not a rise)."""
+    first = gold.split(".")[0]
+    return None if _FLAT.search(first) else direction(first)
+
+
+# "As a result, the operating margin decreased": a conclusion drawn from what came before
+_AS_A_RESULT = re.compile(r"(?i)^\W*(?:as a (?:result|consequence)|consequently)\b")
+
+
+def _concluded_direction(case: Case) -> tuple[Sentence, str] | None:
+    """The direction the answer concludes on: its last statement drawn from the working
+    ("Therefore, ...", "As a result, the operating margin decreased") that says which way
+    the asked figure went; an opening that names a change in passing ("the acquisition,
+    which expanded the product portfolio") does not outweigh it."""
+    terms = question_terms(case.question)
+    found = None
+    for sentence in case.reading.sentences[1:]:
+        if sentence.start >= case.reading.illustration_start:
+            break
+        if concludes(sentence.text) or _AS_A_RESULT.search(sentence.text):
+            way = _asked_direction(sentence.text, terms)
+            found = (sentence, way) if way else found
+    return found
+
+
+_TOKEN = re.compile(r"[A-Za-z][\w&'\-]*")
+
+
+def _asked_direction(text: str, terms: frozenset[str]) -> str | None:
+    """The direction ``text`` gives the question's figure: a word of change within three
+    words after one of the question's words ("the operating margin percentage decreased",
+    "the real change in sales, ..., was a decline of 4%"); a change said of something else
+    ("potential revenue growth" when margins are asked) is not the answer's."""
+    words = [w.group().lower() for w in _TOKEN.finditer(text)]
+    ways = set()
+    for index, word in enumerate(words):
+        way = direction(word)
+        if way and any(w[:5] in terms for w in words[max(0, index - 3):index]):
+            ways.add(way)
+    return ways.pop() if len(ways) == 1 else None
+
+
+# "These divisions reflect ...", "Those are ...", "All of the above are ...": a statement
+# that points back to what came before it
+_POINTS_BACK = re.compile(r"(?i)^\W*(?:(?:in summary|overall|therefore|thus|so),?\s+)?"
+                          r"(?:these|those|all of (?:these|the above)|the above)\b")
+
+
+def _list_before(case: Case, sentence: Sentence) -> list[Sentence]:
+    """The list items right before ``sentence`` (up to 40), or none."""
+    items: list[Sentence] = []
+    for before in reversed(case.reading.sentences[max(0, sentence.index - 40):sentence.index]):
+        if not _LIST_ITEM.match(before.text):
+            break
+        items.insert(0, before)
+    return items
+
+
+def _concluding_list(case: Case, committed: Sentence | None) -> Sentence | None:
+    """A conclusion drawn from the working that introduces a list ("Therefore, the primary
+    geographies that X operates in are:" and its items), after an opening statement: the
+    answer commits to that list, not to what it said before concluding."""
+    if committed is None:
+        return None
+    terms = question_terms(case.question)
+    sentences = case.reading.sentences
+    for sentence in sentences[committed.index + 1:]:
+        if sentence.start >= case.reading.illustration_start:
+            break
+        text = sentence.text.rstrip()
+        if (text.endswith(":") and concludes(text)
+                and sentence.index + 1 < len(sentences)
+                and _LIST_ITEM.match(sentences[sentence.index + 1].text)
+                and len(stem_set(text) & terms) >= max(2, 0.5 * len(terms))):
+            return sentence
+    return None
 
 
 def _metric_rejected(case: Case, committed: Sentence | None) -> Judgement:
