@@ -5,6 +5,7 @@ reaches every waiting worker, and a cancelled worker's result is still written."
 from __future__ import annotations
 
 import asyncio
+import uuid
 from typing import Any
 
 import pytest
@@ -12,6 +13,7 @@ import pytest
 from agility.errors import StoreError
 from agility.runner._writer import ResultWriter
 from agility.store import NewEvent, NewRun, ResultRecord, Store
+from agility.testing import PostgresServer
 
 
 def _run_id(store: Store) -> int:
@@ -22,16 +24,26 @@ def _run_id(store: Store) -> int:
 
 
 class Recording:
-    """The real store, with the size of each batch it was given noted (delegates every call)."""
+    """The real store, with the size of each batch its batch writer was given noted
+    (delegates every call)."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
         self.batches: list[int] = []
 
-    def save_results(self, run_id: int, results: list[ResultRecord],
-                     events: list[NewEvent] | None = None) -> None:
-        self.batches.append(len(results))
-        self.store.save_results(run_id, results, events or [])
+    def batch_writer(self) -> Any:
+        sink, batches = self.store.batch_writer(), self.batches
+
+        class Noted:
+            async def save_results(self, run_id: int, results: list[ResultRecord],
+                                   events: list[NewEvent] | None = None) -> None:
+                batches.append(len(results))
+                await sink.save_results(run_id, results, events or [])
+
+            async def aclose(self) -> None:
+                await sink.aclose()
+
+        return Noted()
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.store, name)
@@ -109,4 +121,47 @@ async def test_each_results_call_event_is_written_with_it_and_chained(tmp_store:
     calls = tmp_store.events(kind="model.call")
     assert sorted(c.payload["example_id"] for c in calls) == sorted(f"e{i}" for i in range(10))
     assert len(tmp_store.results(run_id)) == 10
+    assert tmp_store.verify_audit().ok
+
+
+def _backends(store: Store) -> list[int]:
+    """The server processes connected to the store's database, other than the asker's."""
+    rows = store.query("SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                       "AND pid <> pg_backend_pid()")
+    return [r["pid"] for r in rows]
+
+
+async def test_a_postgresql_writer_reconnects_after_the_server_dropped_it_and_closes(
+        postgres_server: PostgresServer) -> None:
+    """On PostgreSQL the writer has a connection of its own (written to from the event loop):
+    a connection the server dropped between batches is opened again, and drain closes it."""
+    location = postgres_server.create_database(f"w_{uuid.uuid4().hex[:12]}")
+    with Store(location) as store, Store(location) as admin:
+        run_id = _run_id(store)
+        writer = ResultWriter(store, run_id)
+        stores = set(_backends(admin))
+        await writer.save(ResultRecord(example_id="before", output="x"))
+        (own,) = set(_backends(admin)) - stores  # the writer's connection
+        admin.query("SELECT pg_terminate_backend(?)", (own,))
+        while own in _backends(admin):
+            await asyncio.sleep(0.01)
+        await writer.save(ResultRecord(example_id="after", output="y"),
+                          NewEvent(kind="model.call", subject="r", payload={"n": 1}))
+        await writer.drain()
+        assert {r.example_id for r in store.results(run_id)} == {"before", "after"}
+        assert set(_backends(admin)) == stores  # the writer's connection is closed
+        assert admin.verify_audit().ok
+
+
+async def test_a_figure_without_a_json_spelling_is_written_all_the_same(
+        tmp_store: Store) -> None:
+    run_id = _run_id(tmp_store)
+    writer = ResultWriter(tmp_store, run_id)
+    await asyncio.gather(
+        writer.save(ResultRecord(example_id="nan", output="x", ttft_ms=float("nan")),
+                    NewEvent(kind="model.call", subject="r", payload={})),
+        writer.save(ResultRecord(example_id="inf", output="y", cost_usd=float("inf"))))
+    await writer.drain()
+    got = {r.example_id: r for r in tmp_store.results(run_id)}
+    assert got["inf"].cost_usd == float("inf") and got["nan"].output == "x"
     assert tmp_store.verify_audit().ok

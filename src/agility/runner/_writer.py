@@ -2,9 +2,10 @@
 
 The runner's workers used to write each result with a blocking call on the event loop: every
 write stalled every call in flight, and on PostgreSQL each write is a round trip to another
-process (several milliseconds when the machine is busy). :class:`ResultWriter` writes from a
-worker thread instead, and the results that complete while a write is in flight go together
-in the next one (one transaction). A worker's ``save`` returns only once its result is
+process (several milliseconds when the machine is busy). :class:`ResultWriter` writes without
+blocking the loop instead (:class:`agility.store.BatchWriter`: SQLite in a worker thread,
+PostgreSQL from the loop over a connection of its own), and the results that complete while
+a write is in flight go together in the next one (one transaction). A worker's ``save`` returns only once its result is
 committed, so the promise stays the same as one write per result: a crash or ``kill -9``
 loses at most the calls in flight (here: in flight or waiting for the write in progress), and
 nothing counted as done is missing from the store. A batch the store refuses (a full disk) is
@@ -36,6 +37,7 @@ class ResultWriter:
         self._pending: list[tuple[ResultRecord, NewEvent | None, asyncio.Future[None]]] = []
         self._flushing = False
         self._task: asyncio.Task[None] | None = None
+        self._sink = store.batch_writer()
 
     async def save(self, result: ResultRecord, event: NewEvent | None = None) -> None:
         """Return once ``result`` (and its audit ``event``: the call's prompt and answer, in
@@ -50,8 +52,8 @@ class ResultWriter:
     async def _write_alone(self, record: ResultRecord, event: NewEvent | None,
                            done: asyncio.Future[None]) -> None:
         try:
-            await asyncio.to_thread(self._store.save_results, self._run_id, [record],
-                                    [] if event is None else [event])
+            await self._sink.save_results(self._run_id, [record],
+                                          [] if event is None else [event])
         except Exception as exc:  # noqa: BLE001 - handed to the waiting worker
             if not done.done():
                 done.set_exception(exc)
@@ -64,6 +66,7 @@ class ResultWriter:
         a worker cancelled while waiting leaves its result to be written all the same)."""
         while self._task is not None and not self._task.done():
             await asyncio.shield(self._task)
+        await self._sink.aclose()
 
     async def _flush(self) -> None:
         try:
@@ -71,9 +74,8 @@ class ResultWriter:
                 batch = self._pending[:self._max_batch]
                 del self._pending[:self._max_batch]
                 try:
-                    await asyncio.to_thread(self._store.save_results, self._run_id,
-                                            [r for r, _, _ in batch],
-                                            [e for _, e, _ in batch if e is not None])
+                    await self._sink.save_results(self._run_id, [r for r, _, _ in batch],
+                                                  [e for _, e, _ in batch if e is not None])
                 except Exception:  # noqa: BLE001 - retried one by one, then handed on
                     # keep every paid result that still fits (a full disk takes a batch's
                     # transaction but may take single rows): each worker gets its own outcome

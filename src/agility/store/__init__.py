@@ -3,6 +3,7 @@ web accounts and their sessions."""
 
 from agility.store._accounts import AccountRecord, SessionRecord
 from agility.store._audit import AuditFinding, AuditReport, current_actor, set_actor
+from agility.store._batch_writer import BatchWriter
 from agility.store._canary_tables import RolloutCountsRecord, RolloutRecord
 from agility.store._copy import StoreCopy, TableCopy, copy_store
 from agility.store._db import (
@@ -38,6 +39,7 @@ __all__ = [
     "AccountRecord",
     "AuditFinding",
     "AuditReport",
+    "BatchWriter",
     "EventRecord",
     "FlagRecord",
     "MigrationRecord",

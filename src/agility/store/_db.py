@@ -40,6 +40,7 @@ from agility.store._audit import (
     register_functions,
     verify_chain,
 )
+from agility.store._batch_writer import BatchWriter
 from agility.store._canary_tables import CanaryTables
 from agility.store._embedding_tables import EmbeddingTables
 from agility.store._pg import PgConnection, is_postgres_url, safe_url
@@ -546,9 +547,15 @@ class Store(AccountTables, CanaryTables, ReviewTables, EmbeddingTables):
         audit event (the call's prompt and answer) in the same transaction."""
         self.save_results(run_id, [result], [] if event is None else [event])
 
-    def save_results(self, run_id: int, results: Iterable[ResultRecord],
-                     events: Iterable[NewEvent] = ()) -> None:
-        """Write several results (and their audit events) in one transaction."""
+    #: how a result is written (SQLite dialect; the PostgreSQL backend translates it)
+    _RESULT_INSERT = (f"INSERT OR REPLACE INTO results ({', '.join(_RESULT_COLS)}) "
+                      f"VALUES ({', '.join('?' for _ in _RESULT_COLS)})")
+
+    def _result_rows(self, run_id: int, results: Iterable[ResultRecord],
+                    events: Iterable[NewEvent] = ()
+                    ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+        """The parameter rows of :attr:`_RESULT_INSERT` for ``results`` and of
+        ``EVENT_INSERT`` for ``events`` (what :meth:`save_results` writes)."""
         now = utc_now()
         rows = []
         for r in results:
@@ -560,9 +567,13 @@ class Store(AccountTables, CanaryTables, ReviewTables, EmbeddingTables):
             d["extra_json"] = _json({k: d[k] for k in self._RESULT_DETAILS
                                      if d[k] != _RESULT_DEFAULTS[k]})
             rows.append(tuple(d[c] for c in self._RESULT_COLS))
-        sql = (f"INSERT OR REPLACE INTO results ({', '.join(self._RESULT_COLS)}) "
-               f"VALUES ({', '.join('?' for _ in self._RESULT_COLS)})")
-        event_rows = [event_values(e, now) for e in events]
+        return rows, [event_values(e, now) for e in events]
+
+    def save_results(self, run_id: int, results: Iterable[ResultRecord],
+                     events: Iterable[NewEvent] = ()) -> None:
+        """Write several results (and their audit events) in one transaction."""
+        rows, event_rows = self._result_rows(run_id, results, events)
+        sql = self._RESULT_INSERT
         if self.backend == "postgres":
             self._write_many(sql, rows, event_rows)
             return
@@ -578,11 +589,19 @@ class Store(AccountTables, CanaryTables, ReviewTables, EmbeddingTables):
             try:
                 self._conn.write_many(sql, rows, events)
             except sqlite3.Error as exc:
-                if isinstance(exc, sqlite3.IntegrityError):
-                    raise
-                raise StoreError(f"cannot write to the store at {self.path}: "
-                                 f"{_what_failed(exc)}. Nothing of this write was kept.",
-                                 path=str(self.path)) from exc
+                raise self._write_failed(exc) from exc
+
+    def _write_failed(self, exc: sqlite3.Error) -> Exception:
+        """What a failed write raises: an integrity error as it is (for the caller to word),
+        anything else as a :class:`StoreError` saying nothing was kept."""
+        if isinstance(exc, sqlite3.IntegrityError):
+            return exc
+        return StoreError(f"cannot write to the store at {self.path}: {_what_failed(exc)}. "
+                          f"Nothing of this write was kept.", path=str(self.path))
+
+    def batch_writer(self) -> BatchWriter:
+        """A writer of result batches for the running event loop (see :class:`BatchWriter`)."""
+        return BatchWriter(self)
 
     def results(self, run_id: int) -> list[ResultRecord]:
         """All results of a run, ordered by example id and repeat."""

@@ -53,8 +53,8 @@ from urllib.parse import urlsplit
 
 from agility.errors import StoreError
 
-__all__ = ["PgConnection", "PgError", "PgIntegrityError", "is_postgres_url", "migration_sql",
-           "safe_url"]
+__all__ = ["PgAsyncWriter", "PgConnection", "PgError", "PgIntegrityError", "batch_statement",
+           "is_postgres_url", "migration_sql", "safe_url"]
 
 _SCHEMES = ("postgresql://", "postgres://")
 
@@ -187,6 +187,56 @@ def _without_nul(values: Sequence[Any]) -> tuple[Any, ...]:
                  for v in values)
 
 
+def batch_statement(sql: str, rows: Sequence[Sequence[Any]], events: Sequence[Sequence[Any]]
+                    ) -> tuple[str, tuple[str, ...]] | None:
+    """The one PostgreSQL statement (text, parameters) of :meth:`PgConnection.write_many`;
+    None when a value has no JSON spelling (NaN, an infinity)."""
+    m = re.match(r"\s*INSERT (?:OR (REPLACE|IGNORE) )?INTO (\w+)\s*\(([^)]*)\)", sql,
+                 re.I)
+    if m is None:
+        raise ValueError(f"write_many needs an INSERT with its columns listed: {sql!r}")
+    table, names = m.group(2), [c.strip() for c in m.group(3).split(",")]
+    key = [names.index(c) for c in _PRIMARY_KEYS.get(table, ())] \
+        if (m.group(1) or "").upper() == "REPLACE" else []
+    if key and len(rows) > 1:
+        seen: set[tuple[Any, ...]] = set()
+        kept = []
+        for row in reversed(rows):
+            k = tuple(row[i] for i in key)
+            if k not in seen:
+                seen.add(k)
+                kept.append(row)
+        if len(kept) < len(rows):
+            rows = kept[::-1]
+    try:
+        # booleans as 0/1 (the store's INTEGER columns); NaN and infinities have no JSON
+        # spelling: such a batch takes the statement-per-row path
+        doc = json.dumps([{n: int(v) if v.__class__ is bool else v
+                           for n, v in zip(names, row, strict=True)} for row in rows],
+                         allow_nan=False, ensure_ascii=False)
+        event_doc = json.dumps([dict(zip(_EVENT_COLS, e, strict=True)) for e in events],
+                               allow_nan=False, ensure_ascii=False)
+    except ValueError:
+        return None
+    doc, event_doc = (_JSON_NUL.sub(r"\1\\ufffd", d) if "\\u0000" in d else d
+                      for d in (doc, event_doc))
+    text, _ = _translate(sql)
+    head, _, tail = text.partition(" VALUES ")
+    conflict = tail[tail.index(")") + 1:]
+    listed = ", ".join(names)
+    write = (f"{head} SELECT {listed} FROM json_populate_recordset(NULL::{table}, "
+             f"%s::json){conflict}")
+    params: tuple[str, ...] = (doc,)
+    if events:
+        write = (f"WITH written AS ({write}) "
+                 f"INSERT INTO events ({', '.join(_EVENT_COLS)}) "
+                 f"SELECT {', '.join(_EVENT_COLS)} FROM "
+                 "json_populate_recordset(NULL::events, %s::json) WITH ORDINALITY "
+                 "ORDER BY ordinality")
+        params = (doc, event_doc)
+    return write, params
+
+
 class PgRow:
     """A row as ``sqlite3.Row`` is one: read by column name (``row["name"]``) or position
     (``row[0]``), iterated over its values; ``dict(row)`` gives its columns."""
@@ -261,6 +311,68 @@ def _what_failed(exc: Exception) -> str:
     return text
 
 
+def _session_options(read_only: bool) -> str:
+    # synchronous_commit=off: a commit returns once its WAL is written, not flushed -- the
+    # durability of the SQLite store (WAL, synchronous=NORMAL): a crash of either process
+    # loses nothing committed; only a power loss can drop the last commits.
+    options = "-c synchronous_commit=off"
+    return options + " -c default_transaction_read_only=on" if read_only else options
+
+
+def _wrapped(psycopg: Any, exc: Exception) -> sqlite3.Error:
+    if isinstance(exc, psycopg.IntegrityError):
+        return PgIntegrityError(_what_failed(exc))
+    return PgError(_what_failed(exc))
+
+
+class PgAsyncWriter:
+    """Writes batches (:func:`batch_statement`) from an event loop over a connection of its
+    own, opened on first use and again after the server dropped it.
+
+    The runner's writer used a thread: each batch's wait for the server handed the
+    interpreter lock from the event loop to the thread and back, and both sat idle in the
+    hand-offs (PostgreSQL at 80-90% of SQLite's speed against 100% for this, alternated in
+    ``benchmarks/scale_bench.py store``). Bound to the loop it is first used on; close it with
+    :meth:`aclose` on that loop.
+    """
+
+    def __init__(self, url: str) -> None:
+        import psycopg
+
+        self._psycopg = psycopg
+        self._url = url
+        self._conn: Any = None
+
+    async def write(self, sql: str, rows: Sequence[Sequence[Any]],
+                    events: Sequence[Sequence[Any]] = ()) -> bool:
+        """Write ``rows`` and append ``events`` in one autocommitted statement; False (and
+        nothing written) when a value has no JSON spelling: write them another way.
+
+        Raises:
+            PgError, PgIntegrityError: the server refused the statement or cannot be reached.
+        """
+        if not rows and not events:
+            return True
+        statement = batch_statement(sql, rows, events)
+        if statement is None:
+            return False
+        try:
+            if self._conn is None or self._conn.broken:
+                self._conn = await self._psycopg.AsyncConnection.connect(
+                    self._url, autocommit=True, connect_timeout=30,
+                    options=_session_options(False))
+            await self._conn.execute(*statement)
+        except self._psycopg.Error as exc:
+            raise _wrapped(self._psycopg, exc) from None
+        return True
+
+    async def aclose(self) -> None:
+        """Close the connection (opened again by the next write)."""
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            await conn.close()
+
+
 class PgConnection:
     """A PostgreSQL connection with the part of ``sqlite3.Connection`` the store uses.
 
@@ -292,15 +404,9 @@ class PgConnection:
 
     def _connect(self) -> Any:
         psycopg = self._psycopg
-        # synchronous_commit=off: a commit returns once its WAL is written, not flushed --
-        # the durability of the SQLite store (WAL, synchronous=NORMAL): a crash of either
-        # process loses nothing committed; only a power loss can drop the last commits.
-        options = "-c synchronous_commit=off"
-        if self.read_only:
-            options += " -c default_transaction_read_only=on"
         try:
             conn = psycopg.connect(self.url, autocommit=True, connect_timeout=30,
-                                   options=options)
+                                   options=_session_options(self.read_only))
         except psycopg.Error as exc:
             raise PgError(_what_failed(exc)) from None
         conn.adapters.register_dumper(bool, _bool_dumper(psycopg))
@@ -372,51 +478,11 @@ class PgConnection:
         not touch a row twice)."""
         if not rows and not events:
             return
-        m = re.match(r"\s*INSERT (?:OR (REPLACE|IGNORE) )?INTO (\w+)\s*\(([^)]*)\)", sql,
-                     re.I)
-        if m is None:
-            raise ValueError(f"write_many needs an INSERT with its columns listed: {sql!r}")
-        table, names = m.group(2), [c.strip() for c in m.group(3).split(",")]
-        key = [names.index(c) for c in _PRIMARY_KEYS.get(table, ())] \
-            if (m.group(1) or "").upper() == "REPLACE" else []
-        if key and len(rows) > 1:
-            seen: set[tuple[Any, ...]] = set()
-            kept = []
-            for row in reversed(rows):
-                k = tuple(row[i] for i in key)
-                if k not in seen:
-                    seen.add(k)
-                    kept.append(row)
-            if len(kept) < len(rows):
-                rows = kept[::-1]
-        try:
-            # booleans as 0/1 (the store's INTEGER columns); NaN and infinities have no JSON
-            # spelling: such a batch takes the statement-per-row path
-            doc = json.dumps([{n: int(v) if v.__class__ is bool else v
-                               for n, v in zip(names, row, strict=True)} for row in rows],
-                             allow_nan=False, ensure_ascii=False)
-            event_doc = json.dumps([dict(zip(_EVENT_COLS, e, strict=True)) for e in events],
-                                   allow_nan=False, ensure_ascii=False)
-        except ValueError:
+        statement = batch_statement(sql, rows, events)
+        if statement is None:
             self._write_many_slowly(sql, rows, events)
-            return
-        doc, event_doc = (_JSON_NUL.sub(r"\1\\ufffd", d) if "\\u0000" in d else d
-                          for d in (doc, event_doc))
-        text, _ = _translate(sql)
-        head, _, tail = text.partition(" VALUES ")
-        conflict = tail[tail.index(")") + 1:]
-        listed = ", ".join(names)
-        write = (f"{head} SELECT {listed} FROM json_populate_recordset(NULL::{table}, "
-                 f"%s::json){conflict}")
-        params: tuple[str, ...] = (doc,)
-        if events:
-            write = (f"WITH written AS ({write}) "
-                     f"INSERT INTO events ({', '.join(_EVENT_COLS)}) "
-                     f"SELECT {', '.join(_EVENT_COLS)} FROM "
-                     "json_populate_recordset(NULL::events, %s::json) WITH ORDINALITY "
-                     "ORDER BY ordinality")
-            params = (doc, event_doc)
-        self._raw(write, params)
+        else:
+            self._raw(*statement)
 
     def _write_many_slowly(self, sql: str, rows: Sequence[Sequence[Any]],
                            events: Sequence[Sequence[Any]]) -> None:
@@ -480,9 +546,7 @@ class PgConnection:
             raise self._wrap(exc) from None
 
     def _wrap(self, exc: Exception) -> sqlite3.Error:
-        if isinstance(exc, self._psycopg.IntegrityError):
-            return PgIntegrityError(_what_failed(exc))
-        return PgError(_what_failed(exc))
+        return _wrapped(self._psycopg, exc)
 
     def close(self) -> None:
         """Close the connection."""
