@@ -91,6 +91,10 @@ def test_results_scores_reviews_and_events_round_trip(store_location: str) -> No
     assert got["e1"].ttft_ms == 12.5 and got["e1"].output_tokens is None  # not measured stays None
     assert got["e2"].error == "boom" and got["e2"].attempts == 3
     assert store.finished_keys(run.id) == {("e1", 0)}  # failed examples are not "finished"
+    store.save_result(run.id, ResultRecord(example_id="e3", output="yo", repeat_index=1))
+    # a Ray shard asks for its own examples only
+    assert store.finished_keys(run.id, ["e3", "e2", "none"]) == {("e3", 1)}
+    assert store.finished_keys(run.id, []) == set()
 
     store.save_scores(run.id, [ScoreRecord(example_id="e1", metric="em", score=1.0,
                                            raw={"judge": "x"}, judge_prompt_version="v2")])

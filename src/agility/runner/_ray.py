@@ -184,7 +184,8 @@ class RunWorker:
         write their results."""
         ctx = self._context()
         assert self.store is not None and self.client is not None
-        done = self.store.finished_keys(self.spec.run_id)  # a shard run again skips these
+        # a shard run again skips these
+        done = self.store.finished_keys(self.spec.run_id, {ex.id for ex, _ in items})
         todo = iter([(ex, r) for ex, r in items if (ex.id, r) not in done])
         tally = Tally()
         writer = ResultWriter(self.store, self.spec.run_id)

@@ -608,13 +608,21 @@ class Store(AccountTables, CanaryTables, ReviewTables, EmbeddingTables):
         return [_result_from_row(row) for row in self.query(
             "SELECT * FROM results WHERE run_id=? ORDER BY rowid", (run_id,))]
 
-    def finished_keys(self, run_id: int) -> set[tuple[str, int]]:
-        """(example_id, repeat_index) of the results that succeeded: resume skips these."""
-        rows = self.query(
-            "SELECT example_id, repeat_index FROM results WHERE run_id=? AND error IS NULL",
-            (run_id,),
-        )
-        return {(r["example_id"], r["repeat_index"]) for r in rows}
+    def finished_keys(self, run_id: int, example_ids: Collection[str] | None = None
+                      ) -> set[tuple[str, int]]:
+        """(example_id, repeat_index) of the results that succeeded: resume skips these.
+        With ``example_ids``, only theirs (a Ray shard asks for its own examples, not for
+        every result of a run of 100,000)."""
+        sql = "SELECT example_id, repeat_index FROM results WHERE run_id=? AND error IS NULL"
+        params: list[Any] = [run_id]
+        if example_ids is not None:
+            if self.backend == "postgres":
+                sql += " AND example_id = ANY(?)"
+                params.append(list(example_ids))
+            else:
+                sql += " AND example_id IN (SELECT value FROM json_each(?))"
+                params.append(json.dumps(list(example_ids)))
+        return {(r["example_id"], r["repeat_index"]) for r in self.query(sql, params)}
 
     # -- scores ---------------------------------------------------------------------------
 
