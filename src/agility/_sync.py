@@ -14,7 +14,7 @@ import concurrent.futures
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
-__all__ = ["run_sync"]
+__all__ = ["LoopThread", "new_runner", "run_sync"]
 
 T = TypeVar("T")
 
@@ -33,11 +33,39 @@ def run_sync(coro: Coroutine[Any, Any, T]) -> T:
         return pool.submit(_run_loop, coro).result()
 
 
-def _run_loop(coro: Coroutine[Any, Any, T]) -> T:
-    """Run ``coro`` on a new event loop (uvloop's when installed)."""
+def new_runner() -> asyncio.Runner:
+    """An :class:`asyncio.Runner` on a new event loop (uvloop's when installed), to run
+    several coroutines on one loop in turn (a Ray worker's shards share its clients)."""
     try:
         import uvloop
     except ImportError:
-        return asyncio.run(coro)
-    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        return asyncio.Runner()
+    return asyncio.Runner(loop_factory=uvloop.new_event_loop)
+
+
+class LoopThread:
+    """One event loop (uvloop's when installed) in a thread of its own, kept from call to
+    call: synchronous code runs coroutines on it in turn, whether or not its own thread runs
+    a loop (a Ray actor's does), and what they open (a client's connections) stays usable."""
+
+    def __init__(self) -> None:
+        self._pool = concurrent.futures.ThreadPoolExecutor(
+            max_workers=1, thread_name_prefix="agility-loop")
+        self._runner = new_runner()
+
+    def run(self, coro: Coroutine[Any, Any, T]) -> T:
+        """Run ``coro`` on the loop and return its result (or raise its exception)."""
+        return self._pool.submit(self._runner.run, coro).result()
+
+    def close(self) -> None:
+        """Close the loop and end its thread."""
+        try:
+            self._pool.submit(self._runner.close).result()
+        finally:
+            self._pool.shutdown()
+
+
+def _run_loop(coro: Coroutine[Any, Any, T]) -> T:
+    """Run ``coro`` on a new event loop (uvloop's when installed)."""
+    with new_runner() as runner:
         return runner.run(coro)
