@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import logging
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
@@ -21,7 +22,7 @@ from agility._ray import check_reachable
 from agility._sync import run_sync
 from agility.chat import GenerationConfig
 from agility.client import Client, RateLimit, RetryPolicy
-from agility.errors import AgilityError, InvalidArgument, RunStopped, UsageError
+from agility.errors import AgilityError, InvalidArgument, RunStopped, StoreError, UsageError
 from agility.pricing import PriceTable
 from agility.prompts import PromptTemplate
 from agility.retrieval import Retriever
@@ -55,6 +56,8 @@ from agility.trace import instrumented
 
 __all__ = ["RunSummary", "arun_interleaved", "arun_model", "arun_system", "run_interleaved",
            "run_model", "run_system"]
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -464,10 +467,25 @@ def _finish_event(plan: RunPlan, status: RunStatus, summary: RunSummary | None) 
 
 
 async def _heartbeat(store: Store, plan: RunPlan, lost: asyncio.Event) -> None:
-    """Beat the run's lease until cancelled; set ``lost`` if another writer took it over."""
+    """Beat the run's lease until cancelled; set ``lost`` if another writer took it over.
+
+    A beat the store refuses (its server restarting, a locked or full disk) is tried again at
+    the next one: the lease lapses only after ``LEASE_STALE_AFTER_S`` without a beat, and a
+    heartbeat that stopped at the first error would let a second ``--resume`` take over a run
+    that is still paying for calls."""
+    failing = False
     while True:
         await asyncio.sleep(LEASE_HEARTBEAT_S)
-        if not store.renew_lease(plan.run.id, plan.lease_owner):
+        try:
+            held = store.renew_lease(plan.run.id, plan.lease_owner)
+        except StoreError as exc:
+            if not failing:
+                log.warning("could not renew run %s's lease (%s); trying again every %.0f s",
+                            plan.run.name, exc, LEASE_HEARTBEAT_S)
+            failing = True
+            continue
+        failing = False
+        if not held:
             lost.set()
             return
 

@@ -357,7 +357,7 @@ class PgAsyncWriter:
         if statement is None:
             return False
         try:
-            if self._conn is None or self._conn.broken:
+            if self._conn is None or self._conn.closed:
                 self._conn = await self._psycopg.AsyncConnection.connect(
                     self._url, autocommit=True, connect_timeout=30,
                     options=_session_options(False))
@@ -399,6 +399,8 @@ class PgConnection:
         self.url = url
         self.read_only = read_only
         self._conn = self._connect()
+        #: inside a BEGIN of ours (what a dropped connection took with it)
+        self._began = False
         if not read_only:
             self._ensure_version_table()
 
@@ -512,6 +514,8 @@ class PgConnection:
         if not data:
             return
         copy = _copy_of(sql) if len(data) > 1 else None
+        if self._conn.closed and not self._began:
+            self._conn = self._connect()  # dropped by the server (see _raw)
         try:
             with self._conn.cursor() as cur:
                 if copy is None:
@@ -532,18 +536,50 @@ class PgConnection:
         return bool(row and row[0])
 
     def _raw(self, text: str, params: tuple[Any, ...] | None = None) -> PgCursor:
-        if self._conn.broken and not self.in_transaction:
-            self._conn = self._connect()  # the server restarted: a new statement may retry
+        head = text.lstrip()[:8].upper()
+        ends = head.startswith(("COMMIT", "ROLLBACK", "END"))
+        if self._conn.closed:
+            # the server dropped the connection (a restart, a failover, an administrator's
+            # pg_terminate_backend): a statement outside a transaction of ours runs on a new
+            # one; a transaction that was open is gone with it, so its next statements fail
+            # and its ROLLBACK has nothing left to do
+            if head.startswith("ROLLBACK"):
+                self._began = False
+                self._conn = self._connect()
+                return PgCursor([], -1, None)
+            if not self._began:
+                self._conn = self._connect()
         try:
-            with self._conn.cursor() as cur:
-                cur.execute(text, None if params is None else _without_nul(params))
-                rows: list[PgRow] = []
-                if cur.description is not None:
-                    index = {d.name: i for i, d in enumerate(cur.description)}
-                    rows = [PgRow(index, values) for values in cur.fetchall()]
-                return PgCursor(rows, cur.rowcount, None)
+            cursor = self._run(text, params)
+        except self._psycopg.OperationalError as exc:
+            # a drop noticed only by this statement: BEGIN and a read did nothing, so they are
+            # sent again on a new connection; a write may have been done, so it is not
+            if not (self._conn.closed and not self._began
+                    and head.startswith(("BEGIN", "SELECT"))):
+                self._began = self._began and not ends
+                raise self._wrap(exc) from None
+            self._conn = self._connect()
+            try:
+                cursor = self._run(text, params)
+            except self._psycopg.Error as again:
+                raise self._wrap(again) from None
         except self._psycopg.Error as exc:
+            self._began = self._began and not ends
             raise self._wrap(exc) from None
+        if head.startswith("BEGIN"):
+            self._began = True
+        elif ends:
+            self._began = False
+        return cursor
+
+    def _run(self, text: str, params: tuple[Any, ...] | None) -> PgCursor:
+        with self._conn.cursor() as cur:
+            cur.execute(text, None if params is None else _without_nul(params))
+            rows: list[PgRow] = []
+            if cur.description is not None:
+                index = {d.name: i for i, d in enumerate(cur.description)}
+                rows = [PgRow(index, values) for values in cur.fetchall()]
+            return PgCursor(rows, cur.rowcount, None)
 
     def _wrap(self, exc: Exception) -> sqlite3.Error:
         return _wrapped(self._psycopg, exc)

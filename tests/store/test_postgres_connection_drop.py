@@ -1,0 +1,71 @@
+"""A run on a PostgreSQL store survives the server dropping its connections mid-run (a
+failover, an administrator's pg_terminate_backend): every result is written, each once, and
+the run's lease keeps beating (a lease that stopped beating would let a second `--resume`
+take the run over while the first still pays for calls)."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from agility.runner import run_model
+from agility.store import Store
+from agility.testing import FakeOpenAIServer, PostgresServer
+
+
+def _drop_every_connection_but_mine(admin: Store) -> None:
+    admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+
+
+@pytest.mark.slow
+def test_a_run_survives_its_connections_being_dropped_and_keeps_its_lease(
+        tmp_path: Path, postgres_server: PostgresServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-drop-0123456789")
+    location = postgres_server.create_database(f"d_{uuid.uuid4().hex[:12]}")
+    dataset = tmp_path / "golden.jsonl"
+    dataset.write_text("".join(json.dumps({"id": f"e{i:03d}", "source_prompt": f"Q{i}?",
+                                           "ground_truth": "a"}) + "\n" for i in range(160)))
+    beats_after_drop: list[float] = []
+    dropped_at: list[float] = []
+    done = threading.Event()
+
+    def watch() -> None:
+        with Store(location) as admin:
+            while not admin.query("SELECT 1 FROM runs WHERE name='dropped' "
+                                  "AND heartbeat_s IS NOT NULL"):
+                time.sleep(0.05)
+            time.sleep(0.5)
+            dropped_at.append(time.time())
+            _drop_every_connection_but_mine(admin)
+            while not done.is_set():
+                rows = admin.query("SELECT heartbeat_s FROM runs WHERE name='dropped'")
+                beat = rows[0]["heartbeat_s"] if rows else None
+                if beat is not None and beat > dropped_at[0]:
+                    beats_after_drop.append(beat)
+                time.sleep(0.1)
+
+    # 160 calls of 150 ms, 4 at a time: about 6 s, three heartbeats (every 2 s) after the drop
+    with FakeOpenAIServer(ttft_ms=150) as server, Store(location) as store:
+        watcher = threading.Thread(target=watch)
+        watcher.start()
+        try:
+            summary = run_model(dataset, "openai/gpt-4o-mini", name="dropped", store=store,
+                                concurrency=4, progress=False,
+                                provider_options={"base_url": server.base_url})
+        finally:
+            done.set()
+            watcher.join(timeout=30)
+        run = store.require_run("dropped")
+        results = store.results(run.id)
+    assert dropped_at, "the connections were never dropped"
+    assert summary.n_done == 160 and summary.n_errors == 0, summary
+    assert sorted(r.example_id for r in results) == [f"e{i:03d}" for i in range(160)]
+    assert len(server.requests) == 160  # none paid twice
+    assert beats_after_drop, "the lease stopped beating after the connections were dropped"
+    assert run.status == "finished" and run.lease_owner is None
