@@ -2,6 +2,7 @@
 
     python benchmarks/canary_bench.py [--litellm /tmp/litellm-venv/bin/litellm] [--seconds 10]
                                       [--memory-requests 100000] [--load-rate 200 --load-seconds 60]
+                                      [--store sqlite|postgres]
 
 Processes: the instant upstream (``benchmarks/instant_upstream.py``), ``agility canary serve``
 (one process, uvicorn + uvloop + httptools) and, when ``--litellm`` names its executable, the
@@ -34,6 +35,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import re
 import shutil
@@ -196,7 +198,7 @@ def memory_run(url: str, pid: int, folder: Path, total: int, token: str) -> None
           f"({100.0 * (last - first) / first:+.1f}%)", flush=True)
 
 
-def steady_load(url: str, plan: Path, store: Path, rate: int, seconds: int,
+def steady_load(url: str, plan: Path, store: Path | str, rate: int, seconds: int,
                 token: str) -> None:
     import aiohttp
 
@@ -240,10 +242,18 @@ def steady_load(url: str, plan: Path, store: Path, rate: int, seconds: int,
             rollback(db, loaded, actor="bench", reason="benchmark drill")
             rolled_back_at.append(time.monotonic())  # committed in the store
 
+    def calls_logged() -> int:
+        with Store(store) as db:
+            return int(db.query("SELECT COUNT(*) AS n FROM events "
+                                "WHERE kind='model.call'")[0]["n"])
+
+    logged_before = calls_logged()
     operator = threading.Thread(target=operate)
     operator.start()
     asyncio.run(run())
     operator.join()
+    time.sleep(1.0)  # the gateway's audit writer flushes every 50 ms
+    logged = calls_logged() - logged_before
     whole = "".join(["The ", "answer ", "is ", "forty ", "two."])
     ok = sum(1 for status, arm, text, _at in results
              if status == 200 and arm in ("source", "target")
@@ -252,7 +262,8 @@ def steady_load(url: str, plan: Path, store: Path, rate: int, seconds: int,
             for arm in ("source", "target")}
     print(f"steady load: {len(results)} requests at {rate}/s for {seconds} s across a stage "
           f"change and a rollback: {ok} answered whole by one arm, "
-          f"{len(results) - ok} lost or failed; by arm {arms}  [load {load()}]", flush=True)
+          f"{len(results) - ok} lost or failed; by arm {arms}; {logged} calls in the "
+          f"audit log  [load {load()}]", flush=True)
     # how long the gateway kept routing to the target after the rollback was in the store:
     # the latest request sent after that moment that the target still answered
     late = [at - rolled_back_at[0] for _s, arm, _t, at in results
@@ -271,19 +282,29 @@ def main() -> None:
     parser.add_argument("--load-seconds", type=int, default=60)
     parser.add_argument("--skip", nargs="*", default=[],
                         choices=["latency", "memory", "load"], help="parts to skip")
+    parser.add_argument("--store", choices=["sqlite", "postgres"], default="sqlite",
+                        help="the gateway's store: a SQLite file, or a PostgreSQL server "
+                             "started for the bench (durable, on this machine)")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("needs wrk (apt-get install wrk)")
-    print(f"load average at start: {load()}", flush=True)
-    with tempfile.TemporaryDirectory() as tmp:
+    print(f"load average at start: {load()}; the gateway's store: {args.store}", flush=True)
+    with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as stack:
         folder = Path(tmp)
         procs: list[subprocess.Popen[str]] = []
+        store: Path | str = folder / "agility.db"
+        if args.store == "postgres":
+            from agility.testing import PostgresServer
+
+            pg = stack.enter_context(PostgresServer(durable=True))
+            os.environ.update(pg.environ())  # the gateway's too (it inherits os.environ)
+            store = pg.create_database("canary")
         try:
             upstream_proc, line = start([sys.executable, str(HERE / "instant_upstream.py"),
                                          "0"])
             procs.append(upstream_proc)
             upstream = f"http://127.0.0.1:{line.split()[-1]}/v1"
-            plan, store = write_plan(folder, upstream), folder / "agility.db"
+            plan = write_plan(folder, upstream)
             from agility.auth import add_account
             from agility.store import Store
             with Store(store) as db:  # a client account: the gateway authenticates like LiteLLM
