@@ -405,10 +405,18 @@ class UnsafeBuildError(UsageError):
 
 
 class StoreError(AgilityError):
-    """The store (SQLite or PostgreSQL) cannot be opened, migrated or written."""
+    """The store (SQLite or PostgreSQL) cannot be opened, migrated or written.
 
-    def __init__(self, message: str, *, path: str | None = None) -> None:
+    Attributes:
+        path: the store's file or URL.
+        unreachable: the store's server could not be reached (a PostgreSQL restart or
+            failover that outlasted the wait): writing the same thing again later may work.
+    """
+
+    def __init__(self, message: str, *, path: str | None = None,
+                 unreachable: bool = False) -> None:
         self.path = path
+        self.unreachable = unreachable
         super().__init__(message, argument="store")
 
 

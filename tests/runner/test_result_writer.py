@@ -5,6 +5,7 @@ reaches every waiting worker, and a cancelled worker's result is still written."
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from typing import Any
 
@@ -31,8 +32,8 @@ class Recording:
         self.store = store
         self.batches: list[int] = []
 
-    def batch_writer(self) -> Any:
-        sink, batches = self.store.batch_writer(), self.batches
+    def batch_writer(self, **options: Any) -> Any:
+        sink, batches = self.store.batch_writer(**options), self.batches
 
         class Noted:
             async def save_results(self, run_id: int, results: list[ResultRecord],
@@ -165,3 +166,30 @@ async def test_a_figure_without_a_json_spelling_is_written_all_the_same(
     got = {r.example_id: r for r in tmp_store.results(run_id)}
     assert got["inf"].cost_usd == float("inf") and got["nan"].output == "x"
     assert tmp_store.verify_audit().ok
+
+
+async def test_a_server_that_stays_away_fails_the_waiting_saves_once_each_in_time(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A PostgreSQL server that is gone for longer than the writer waits: every waiting save
+    is told the store is unreachable after about that wait (not once per result: single-row
+    retries would each wait as long again)."""
+    with PostgresServer() as pg:
+        for name, value in pg.environ().items():
+            monkeypatch.setenv(name, value)  # this server's password, for this test only
+        location = pg.create_database("gone")
+        store = Store(location)
+        run_id = _run_id(store)
+        pg._run("pg_ctl", "-D", str(pg.data_dir), "-m", "fast", "-w", "stop")
+        try:
+            writer = ResultWriter(store, run_id, outage_s=1.0)
+            started = time.monotonic()
+            outcomes = await asyncio.gather(
+                *(writer.save(ResultRecord(example_id=f"e{i}", output="x")) for i in range(20)),
+                return_exceptions=True)
+            took = time.monotonic() - started
+            await writer.drain()
+        finally:
+            store.close()
+    assert all(isinstance(o, StoreError) and o.unreachable for o in outcomes), outcomes
+    assert "cannot be reached" in str(outcomes[0])
+    assert took < 10, took  # two batches' waits at most, not twenty

@@ -69,3 +69,47 @@ def test_a_run_survives_its_connections_being_dropped_and_keeps_its_lease(
     assert len(server.requests) == 160  # none paid twice
     assert beats_after_drop, "the lease stopped beating after the connections were dropped"
     assert run.status == "finished" and run.lease_owner is None
+
+
+@pytest.mark.slow
+def test_a_run_waits_for_a_restarting_server_and_pays_each_call_once(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The PostgreSQL server goes away for three seconds mid-run (a restart, a failover):
+    the writer holds the paid results and tries again, so the run finishes with every result
+    written once, each call paid once and each call's audit event written once."""
+    dataset = tmp_path / "golden.jsonl"
+    dataset.write_text("".join(json.dumps({"id": f"e{i:03d}", "source_prompt": f"Q{i}?",
+                                           "ground_truth": "a"}) + "\n" for i in range(240)))
+    with PostgresServer() as pg:
+        for name, value in pg.environ().items():
+            monkeypatch.setenv(name, value)
+        monkeypatch.setenv("OPENAI_API_KEY", "sk-test-outage-0123456789")
+        location = pg.create_database("outage")
+        restarted = threading.Event()
+
+        def restart_mid_run() -> None:
+            with Store(location) as watcher:
+                while not watcher.query("SELECT 1 FROM results LIMIT 1"):
+                    time.sleep(0.05)
+            pg.restart(down_s=3.0)
+            restarted.set()
+
+        # 240 calls of 100 ms, 8 at a time: about 3 s of calls, held up by the 3 s outage
+        with FakeOpenAIServer(ttft_ms=100) as server, Store(location) as store:
+            chaos = threading.Thread(target=restart_mid_run)
+            chaos.start()
+            summary = run_model(dataset, "openai/gpt-4o-mini", name="outage", store=store,
+                                concurrency=8, progress=False,
+                                provider_options={"base_url": server.base_url})
+            chaos.join(timeout=60)
+            run = store.require_run("outage")
+            results = store.results(run.id)
+            calls = store.events(kind="model.call")
+            audit = store.verify_audit()
+        assert restarted.is_set()
+        assert summary.n_done == 240 and summary.n_errors == 0, summary
+        assert sorted(r.example_id for r in results) == [f"e{i:03d}" for i in range(240)]
+        assert len(server.requests) == 240  # none paid twice
+        assert sorted(c.payload["example_id"] for c in calls) == [f"e{i:03d}"
+                                                                  for i in range(240)]
+        assert audit.ok and run.status == "finished"

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 
+from agility.errors import StoreError
 from agility.store import NewEvent, ResultRecord, Store
 
 __all__ = ["ResultWriter"]
@@ -28,16 +29,19 @@ class ResultWriter:
         store: the store (thread-safe: it serialises its connection with a lock).
         run_id: the run the results belong to.
         max_batch: most results in one transaction.
+        outage_s: how long a batch waits for an unreachable PostgreSQL server (a restart, a
+            failover) before its workers are told (:class:`StoreError`, ``unreachable``).
     """
 
-    def __init__(self, store: Store, run_id: int, *, max_batch: int = 64) -> None:
+    def __init__(self, store: Store, run_id: int, *, max_batch: int = 64,
+                 outage_s: float = 60.0) -> None:
         self._store = store
         self._run_id = run_id
         self._max_batch = max_batch
         self._pending: list[tuple[ResultRecord, NewEvent | None, asyncio.Future[None]]] = []
         self._flushing = False
         self._task: asyncio.Task[None] | None = None
-        self._sink = store.batch_writer()
+        self._sink = store.batch_writer(outage_s=outage_s)
 
     async def save(self, result: ResultRecord, event: NewEvent | None = None) -> None:
         """Return once ``result`` (and its audit ``event``: the call's prompt and answer, in
@@ -76,7 +80,14 @@ class ResultWriter:
                 try:
                     await self._sink.save_results(self._run_id, [r for r, _, _ in batch],
                                                   [e for _, e, _ in batch if e is not None])
-                except Exception:  # noqa: BLE001 - retried one by one, then handed on
+                except Exception as exc:  # noqa: BLE001 - retried one by one, then handed on
+                    if isinstance(exc, StoreError) and exc.unreachable:
+                        # the server stayed away for the writer's whole wait: single rows
+                        # would each wait as long again
+                        for _, _, done in batch:
+                            if not done.done():
+                                done.set_exception(exc)
+                        continue
                     # keep every paid result that still fits (a full disk takes a batch's
                     # transaction but may take single rows): each worker gets its own outcome
                     for record, event, done in batch:

@@ -43,7 +43,7 @@ from agility.store._audit import (
 from agility.store._batch_writer import BatchWriter
 from agility.store._canary_tables import CanaryTables
 from agility.store._embedding_tables import EmbeddingTables
-from agility.store._pg import PgConnection, is_postgres_url, safe_url
+from agility.store._pg import PgConnection, PgUnreachable, is_postgres_url, safe_url
 from agility.store._purge import PurgeReport, purge_rows
 from agility.store._records import (
     EventRecord,
@@ -597,11 +597,13 @@ class Store(AccountTables, CanaryTables, ReviewTables, EmbeddingTables):
         if isinstance(exc, sqlite3.IntegrityError):
             return exc
         return StoreError(f"cannot write to the store at {self.path}: {_what_failed(exc)}. "
-                          f"Nothing of this write was kept.", path=str(self.path))
+                          f"Nothing of this write was kept.", path=str(self.path),
+                          unreachable=isinstance(exc, PgUnreachable))
 
-    def batch_writer(self) -> BatchWriter:
-        """A writer of result batches for the running event loop (see :class:`BatchWriter`)."""
-        return BatchWriter(self)
+    def batch_writer(self, *, outage_s: float = 60.0) -> BatchWriter:
+        """A writer of result batches for the running event loop (see :class:`BatchWriter`:
+        ``outage_s`` is how long it waits for an unreachable PostgreSQL server)."""
+        return BatchWriter(self, outage_s=outage_s)
 
     def results(self, run_id: int) -> list[ResultRecord]:
         """All results of a run, ordered by example id and repeat."""

@@ -53,8 +53,8 @@ from urllib.parse import urlsplit
 
 from agility.errors import StoreError
 
-__all__ = ["PgAsyncWriter", "PgConnection", "PgError", "PgIntegrityError", "batch_statement",
-           "is_postgres_url", "migration_sql", "safe_url"]
+__all__ = ["PgAsyncWriter", "PgConnection", "PgError", "PgIntegrityError", "PgUnreachable",
+           "batch_statement", "is_postgres_url", "migration_sql", "safe_url"]
 
 _SCHEMES = ("postgresql://", "postgres://")
 
@@ -291,8 +291,22 @@ class PgError(sqlite3.OperationalError):
     """PostgreSQL failed; the message says what in the store's words."""
 
 
+class PgUnreachable(PgError):
+    """The server cannot be reached or dropped the connection (a restart, a failover): the
+    same statement may succeed once it is back."""
+
+
 class PgIntegrityError(sqlite3.IntegrityError):
     """A PostgreSQL constraint was violated (a taken name, a missing reference)."""
+
+
+def _unreachable(exc: Exception) -> bool:
+    """Whether ``exc`` says the server cannot be reached or dropped the connection (a restart,
+    a failover), not that it refused the statement."""
+    state = getattr(exc, "sqlstate", None) or ""
+    return (state.startswith("08") or state in ("57P01", "57P02", "57P03")
+            or (not state and type(exc).__name__ == "OperationalError"
+                and "authentication failed" not in str(exc)))
 
 
 def _what_failed(exc: Exception) -> str:
@@ -302,11 +316,10 @@ def _what_failed(exc: Exception) -> str:
         return "the database server's disk is full; free some space and run the command again"
     if state == "25006":
         return f"it is read-only ({text})"
-    broken = not state and type(exc).__name__ == "OperationalError"
     if state.startswith("28") or "authentication failed" in text:
         return (f"the database server refused the login ({text}); check PGUSER and the "
                 f"password in PGPASSWORD or the passfile")
-    if state.startswith("08") or state == "57P01" or broken:
+    if _unreachable(exc):
         return f"the database server cannot be reached or dropped the connection ({text})"
     return text
 
@@ -322,7 +335,7 @@ def _session_options(read_only: bool) -> str:
 def _wrapped(psycopg: Any, exc: Exception) -> sqlite3.Error:
     if isinstance(exc, psycopg.IntegrityError):
         return PgIntegrityError(_what_failed(exc))
-    return PgError(_what_failed(exc))
+    return (PgUnreachable if _unreachable(exc) else PgError)(_what_failed(exc))
 
 
 class PgAsyncWriter:
@@ -357,14 +370,31 @@ class PgAsyncWriter:
         if statement is None:
             return False
         try:
-            if self._conn is None or self._conn.closed:
-                self._conn = await self._psycopg.AsyncConnection.connect(
-                    self._url, autocommit=True, connect_timeout=30,
-                    options=_session_options(False))
-            await self._conn.execute(*statement)
+            await (await self._connection()).execute(*statement)
         except self._psycopg.Error as exc:
             raise _wrapped(self._psycopg, exc) from None
         return True
+
+    async def _connection(self) -> Any:
+        if self._conn is None or self._conn.closed:
+            self._conn = await self._psycopg.AsyncConnection.connect(
+                self._url, autocommit=True, connect_timeout=10, options=_session_options(False))
+        return self._conn
+
+    async def holds(self, table: str, key: dict[str, Any]) -> bool:
+        """Whether ``table`` has a row with exactly these column values (did a write whose
+        answer was lost to a dropped connection commit?).
+
+        Raises:
+            PgError, PgUnreachable: as :meth:`write`.
+        """
+        where = " AND ".join(f"{column} = %s" for column in key)
+        try:
+            cur = await (await self._connection()).execute(
+                f"SELECT 1 FROM {table} WHERE {where}", tuple(key.values()))
+            return await cur.fetchone() is not None
+        except self._psycopg.Error as exc:
+            raise _wrapped(self._psycopg, exc) from None
 
     async def aclose(self) -> None:
         """Close the connection (opened again by the next write)."""

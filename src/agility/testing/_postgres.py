@@ -16,6 +16,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 
 __all__ = ["PostgresServer", "postgres_bin_dir"]
@@ -79,6 +80,10 @@ class PostgresServer:
         if done.returncode != 0:
             raise RuntimeError(f"initdb failed: {done.stderr.strip()}")
         self.port = _free_port()
+        self._serve()
+        return self
+
+    def _serve(self) -> None:
         settings = [f"-p {self.port}", "-h 127.0.0.1", f"-k {self._root}", "-N 200"]
         if not self.durable:
             settings += ["-F", "-c synchronous_commit=off", "-c full_page_writes=off"]
@@ -88,7 +93,14 @@ class PostgresServer:
             log = (self._root / "log").read_text(errors="replace")[-2000:] \
                 if (self._root / "log").exists() else ""
             raise RuntimeError(f"pg_ctl start failed: {done.stderr.strip()} {log}")
-        return self
+
+    def restart(self, down_s: float = 0.0) -> None:
+        """Stop the server (fast shutdown: every connection dropped), stay down ``down_s``
+        seconds, and start it again on the same port with the same data: a restart or a
+        failover, for tests."""
+        self._run("pg_ctl", "-D", str(self.data_dir), "-m", "fast", "-w", "stop")
+        time.sleep(down_s)
+        self._serve()
 
     def environ(self) -> dict[str, str]:
         """The environment a client needs (the password goes in ``PGPASSWORD``)."""
