@@ -245,7 +245,7 @@ def test_the_same_dataset_saved_at_once_by_two_writers_is_stored_once(pg_url: st
 
 
 def test_a_batch_of_events_is_chained_in_order_on_postgres(pg_url: str) -> None:
-    """``log_events`` (the gateway's audit writer) sends a batch as one executemany: the
+    """``log_events`` (the gateway's audit writer) sends a batch as one statement: the
     events keep their order, times and chain."""
     with Store(pg_url) as store:
         store.log_event(NewEvent(kind="test.before", subject="s", payload={}))
@@ -262,8 +262,8 @@ def test_a_batch_of_events_is_chained_in_order_on_postgres(pg_url: str) -> None:
 
 
 def test_a_batch_of_results_keeps_its_booleans_and_its_events_chain(pg_url: str) -> None:
-    """A runner's batch (results and their calls' events: the events go by COPY, booleans as
-    the integers SQLite keeps) reads back as written, and the chain verifies."""
+    """A runner's batch (results and their calls' events in one statement, booleans as the
+    integers SQLite keeps) reads back as written, and the chain verifies."""
     from agility.store import ResultRecord
 
     with Store(pg_url) as store:

@@ -808,9 +808,11 @@ class Store(AccountTables, CanaryTables, ReviewTables, EmbeddingTables):
         batch of a writer that keeps them off a request path); returns how many."""
         now = utc_now()
         rows = [event_values(e, now) for e in events]
-        if rows:
+        if rows and self.backend == "postgres":
+            self._write_many(EVENT_INSERT, rows, [])  # one statement, one round trip
+        elif rows:
             with self.transaction() as conn:
-                conn.executemany(EVENT_INSERT, rows)  # PostgreSQL: pipelined, not a round trip each
+                conn.executemany(EVENT_INSERT, rows)
         return len(rows)
 
     def events(self, subject: str | None = None, kind: str | None = None, *,

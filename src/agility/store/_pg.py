@@ -220,12 +220,15 @@ def batch_statement(sql: str, rows: Sequence[Sequence[Any]], events: Sequence[Se
         return None
     doc, event_doc = (_JSON_NUL.sub(r"\1\\ufffd", d) if "\\u0000" in d else d
                       for d in (doc, event_doc))
-    text, _ = _translate(sql)
+    text, returns_id = _translate(sql)
+    if returns_id:  # a batch's ids are not read back
+        text = text.removesuffix(" RETURNING id")
     head, _, tail = text.partition(" VALUES ")
     conflict = tail[tail.index(")") + 1:]
     listed = ", ".join(names)
+    # in the document's order: ids, rowids and the events' chain follow it
     write = (f"{head} SELECT {listed} FROM json_populate_recordset(NULL::{table}, "
-             f"%s::json){conflict}")
+             f"%s::json) WITH ORDINALITY ORDER BY ordinality{conflict}")
     params: tuple[str, ...] = (doc,)
     if events:
         write = (f"WITH written AS ({write}) "
