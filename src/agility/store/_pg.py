@@ -461,7 +461,10 @@ class PgConnection:
 
     @property
     def in_transaction(self) -> bool:
-        """True inside BEGIN … COMMIT/ROLLBACK."""
+        """True inside BEGIN … COMMIT/ROLLBACK (a connection the server dropped: inside the
+        BEGIN it took with it, until its ROLLBACK)."""
+        if self._conn.closed:
+            return self._began
         idle = self._psycopg.pq.TransactionStatus.IDLE
         return bool(self._conn.info.transaction_status != idle)
 
