@@ -37,6 +37,7 @@ from agility._ray import (
     stop_workers,
     worker_identity,
 )
+from agility._sync import LoopThread
 from agility.metrics._base import Metric, MetricSummary
 from agility.metrics._scoring import (
     _CHUNK,
@@ -82,7 +83,9 @@ class RayScoring:
 
 class ScoreWorker:
     """A Ray actor scoring shards of one run: opens the store and builds the metrics on its
-    first shard and keeps them for the next ones (closed by :meth:`close`)."""
+    first shard and keeps them for the next ones (closed by :meth:`close`). Each shard runs
+    on the worker's own event loop, kept from shard to shard (a judge's client lives on it):
+    uvloop's when installed, as a local scoring's (see ``runner._ray.RunWorker``)."""
 
     def __init__(self, spec: _ScoreSpec) -> None:
         self.spec = spec
@@ -90,9 +93,13 @@ class ScoreWorker:
         self.built: list[tuple[str, Metric]] = []
         self.jobs: list[_Job] = []
         self.shards = 0
+        self._loop = LoopThread()
 
-    async def score(self, results: list[ResultRecord]) -> dict[str, int]:
+    def score(self, results: list[ResultRecord]) -> dict[str, int]:
         """Score what is left to score of ``results``; returns the scores saved per metric."""
+        return self._loop.run(self._score(results))
+
+    async def _score(self, results: list[ResultRecord]) -> dict[str, int]:
         spec = self.spec
         if self.store is None:
             self.store = Store(spec.store)
@@ -107,15 +114,19 @@ class ScoreWorker:
         self.shards += 1
         return {job.name: job.done - n for job, n in zip(self.jobs, before, strict=True)}
 
-    async def close(self) -> dict[str, Any]:
-        """Close the metrics and the store; returns this worker's report."""
+    def close(self) -> dict[str, Any]:
+        """Close the metrics, the store and the loop; returns this worker's report."""
         try:
-            for _, metric in self.built:
-                await metric.aclose()
+            self._loop.run(self._close_metrics())
         finally:
+            self._loop.close()
             if self.store is not None:
                 self.store.close()
         return {**worker_identity(), "shards": self.shards, "model_loads": model_loads()}
+
+    async def _close_metrics(self) -> None:
+        for _, metric in self.built:
+            await metric.aclose()
 
 
 async def ascore_on_ray(
