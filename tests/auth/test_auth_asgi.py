@@ -66,3 +66,21 @@ def test_session_cookie_flags_csrf_and_headers(tmp_store: Store) -> None:
     with UvicornServer(_app(tmp_store)) as server, httpx.Client(base_url=server.url) as client:
         bearer = client.post("/me", headers={"authorization": f"Bearer {secret}"})
         assert bearer.json() == {"name": "alice", "via": "bearer"}
+
+
+def test_a_store_error_is_a_503_that_does_not_say_where_the_store_is(
+        caplog: pytest.LogCaptureFixture) -> None:
+    """A request that fails on the store (its PostgreSQL server restarting) is told to retry,
+    not 500 and never the store's address; the operator's log has the detail, once."""
+    from agility.errors import StoreError
+
+    failure = StoreError("cannot read the store at postgresql://agility@db.internal:5432/team: "
+                         "the database server cannot be reached", path="postgresql://x")
+    with caplog.at_level("WARNING", logger="agility.auth.asgi"):
+        responses = [json_error(failure) for _ in range(3)]
+    response = responses[0]
+    assert response.status_code == 503 and response.headers["retry-after"] == "1"
+    assert b"db.internal" not in response.body and b"postgresql" not in response.body
+    assert b"try again" in response.body
+    logged = [r.getMessage() for r in caplog.records if "db.internal" in r.getMessage()]
+    assert len(logged) <= 1  # not one line per failing request

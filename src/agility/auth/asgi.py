@@ -11,6 +11,8 @@ Imports Starlette, so only a web app imports this module (never the CLI or the c
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
@@ -24,6 +26,7 @@ from agility.errors import (
     AuthenticationFailed,
     NameTaken,
     PermissionDenied,
+    StoreError,
     UnknownName,
     UsageError,
 )
@@ -33,9 +36,18 @@ __all__ = [
     "DEFAULT_CSP",
     "SecurityHeaders",
     "StarletteAuth",
+    "error_message",
     "error_status",
     "json_error",
 ]
+
+_log = logging.getLogger(__name__)
+
+#: what a client is told when the store fails under a request: where the store is (a file
+#: path, a database host and name) is the operator's business, not the caller's
+STORE_UNAVAILABLE = "the service's store cannot be used right now; try again shortly"
+_STORE_LOG_EVERY_S = 10.0
+_last_store_log = [-_STORE_LOG_EVERY_S]
 
 COOKIE_NAME = "agility_session"
 
@@ -46,7 +58,10 @@ DEFAULT_CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src
 
 
 def error_status(exc: AgilityError) -> int:
-    """The HTTP status of an agility error (401, 403, 404, 409, 400; 500 for the rest)."""
+    """The HTTP status of an agility error (401, 403, 404, 409, 400; 503 when the store
+    failed, a PostgreSQL restart say: the request may succeed later; 500 for the rest)."""
+    if isinstance(exc, StoreError):
+        return 503
     if isinstance(exc, AuthenticationFailed):
         return 401
     if isinstance(exc, PermissionDenied):
@@ -60,12 +75,25 @@ def error_status(exc: AgilityError) -> int:
     return 500
 
 
+def error_message(exc: AgilityError) -> str:
+    """What a client is told of ``exc``: its message, but never where the store is (a store
+    error is logged here for the operator and told as :data:`STORE_UNAVAILABLE`)."""
+    if isinstance(exc, StoreError):
+        now = time.monotonic()
+        if now - _last_store_log[0] >= _STORE_LOG_EVERY_S:  # one line, not one per request
+            _last_store_log[0] = now
+            _log.warning("requests fail on the store (told %r): %s", STORE_UNAVAILABLE, exc)
+        return STORE_UNAVAILABLE
+    return str(exc)
+
+
 def json_error(exc: AgilityError) -> JSONResponse:
     """A JSON error response ``{"error": message, "type": class name}`` with its status."""
     status = error_status(exc)
-    headers = {"WWW-Authenticate": 'Bearer realm="agility"'} if status == 401 else None
-    return JSONResponse({"error": str(exc), "type": type(exc).__name__}, status_code=status,
-                        headers=headers)
+    headers = {"WWW-Authenticate": 'Bearer realm="agility"'} if status == 401 else \
+        {"Retry-After": "1"} if status == 503 else None
+    return JSONResponse({"error": error_message(exc), "type": type(exc).__name__},
+                        status_code=status, headers=headers)
 
 
 class StarletteAuth:

@@ -35,6 +35,7 @@ from agility.canary._state import (
 )
 from agility.canary._stats import ArmCounts, SlidingWindow
 from agility.canary._triggers import TriggerFired, evaluate_triggers
+from agility.errors import StoreError
 from agility.store import RolloutRecord, Store
 
 if TYPE_CHECKING:
@@ -132,15 +133,29 @@ class LiveRollout:
 
     # -- the loop --------------------------------------------------------------------------
     async def run(self) -> None:
-        """Flush, re-read and decide until cancelled (a store failure is logged and retried)."""
+        """Flush, re-read and decide until cancelled (a store failure is logged and retried:
+        one line when the store fails, once until it works again -- a restart of its server
+        would otherwise log a traceback ten times a second)."""
+        store_failing = False
         while True:
             await asyncio.sleep(self.flush_every_s)
             try:
                 await self.tick()
             except asyncio.CancelledError:
                 raise
+            except StoreError as exc:
+                if not store_failing:
+                    _log.warning("canary: the rollout's bookkeeping cannot use the store "
+                                 "(%s); the counts are kept and it retries every %.1f s",
+                                 exc, self.flush_every_s)
+                store_failing = True
+                continue
             except Exception:  # noqa: BLE001 - the gateway keeps serving; the next tick retries
                 _log.exception("canary: the rollout's bookkeeping failed; retrying")
+            else:
+                if store_failing:
+                    _log.warning("canary: the store works again; the bookkeeping goes on")
+                store_failing = False
 
     async def tick(self, *, force_check: bool = False) -> None:
         """One round: flush the counts, re-read the state, and on schedule decide.

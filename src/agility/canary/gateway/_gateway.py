@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from agility.auth.asgi import error_message
 from agility.canary._controller import LiveRollout
 from agility.canary._grading import OnlineGrader
 from agility.canary._report import write_rollout_report
@@ -56,6 +57,7 @@ from agility.errors import (
     ProviderError,
     ProviderTimeout,
     RateLimitError,
+    StoreError,
     scrub_secrets,
 )
 from agility.governance import (
@@ -426,6 +428,12 @@ class Gateway:
         except PermissionDenied as exc:
             await send_json(send, 403, error_body(str(exc), kind="permission_error",
                                                   code="permission_denied"))
+            return False
+        except StoreError as exc:
+            # the token cannot be checked now (the store's server restarting): not a bad key
+            await send_json(send, 503, error_body(error_message(exc), kind="server_error",
+                                                  code="store_unavailable"),
+                            [(b"retry-after", b"1")])
             return False
         except AgilityError as exc:
             await send_json(send, 401, error_body(str(exc), kind="authentication_error",

@@ -23,7 +23,13 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from agility.auth import Principal
-from agility.auth.asgi import SecurityHeaders, StarletteAuth, error_status, json_error
+from agility.auth.asgi import (
+    SecurityHeaders,
+    StarletteAuth,
+    error_message,
+    error_status,
+    json_error,
+)
 from agility.errors import AgilityError, AuthenticationFailed, InvalidArgument
 from agility.review._models import FLAGS, VERDICTS
 from agility.review.web._handlers import ReviewService
@@ -103,7 +109,8 @@ def create_app(store: Store | str | Path, *, context_ttl_s: float = 30.0) -> Any
 
     def error_page(exc: AgilityError, principal: Principal | None) -> Response:
         status = 413 if isinstance(exc, _TooLarge) else error_status(exc)
-        return page("error.html", status, message=str(exc), status=status, me=principal)
+        return page("error.html", status, message=error_message(exc), status=status,
+                    me=principal)
 
     def api(handler: Callable[[Request, Principal], Awaitable[Any]], *,
             write: bool = False) -> Handler:
