@@ -12,11 +12,11 @@ from pathlib import Path
 
 import httpx
 import pytest
-from tests.canary.conftest import UPSTREAM_KEY, cli, openai_side, write_plan
 
 from agility.auth import add_account
 from agility.store import Store
 from agility.testing import FakeOpenAIServer, PostgresServer
+from tests.canary.conftest import UPSTREAM_KEY, cli, openai_side, write_plan
 
 BODY = {"model": "m", "messages": [{"role": "user", "content": "hi"}]}
 
