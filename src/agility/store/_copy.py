@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict
 
 from agility.errors import StoreError
 from agility.store._db import Store
+from agility.store._pg import _without_nul
 
 __all__ = ["COPY_ORDER", "StoreCopy", "TableCopy", "copy_store", "table_digest"]
 
@@ -100,8 +101,7 @@ def table_digest(store: Store, table: str, columns: list[str]) -> tuple[int, str
     for page in _pages(store, table, columns):
         for row in page:
             # PostgreSQL keeps a NUL character as U+FFFD (it cannot hold NUL): the same row
-            values = [v.replace("\x00", "\ufffd") if isinstance(v, str) else v for v in row]
-            text = json.dumps(values, ensure_ascii=False, separators=(",", ":"))
+            text = json.dumps(_without_nul(row), ensure_ascii=False, separators=(",", ":"))
             hashes.append(hashlib.sha256(text.encode()).hexdigest())
     hashes.sort()
     return len(hashes), hashlib.sha256("".join(hashes).encode()).hexdigest()

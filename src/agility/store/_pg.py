@@ -52,6 +52,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from agility.errors import StoreError
+from agility.store._rows import EVENT_INSERT
 
 __all__ = ["PgAsyncWriter", "PgConnection", "PgError", "PgIntegrityError", "PgUnreachable",
            "batch_statement", "is_postgres_url", "migration_sql", "safe_url"]
@@ -75,8 +76,9 @@ _PRIMARY_KEYS: dict[str, tuple[str, ...]] = {
 }
 #: tables whose rows carry a ``rowid`` (write order) on PostgreSQL
 _ROWID_TABLES = ("results", "scores")
-#: the columns of an appended event, as ``_rows.EVENT_INSERT`` lists them
-_EVENT_COLS = ("kind", "subject", "actor", "payload_json", "created_at")
+#: the columns of an appended event, as ``EVENT_INSERT`` lists them
+_EVENT_COLS = tuple(c.strip() for c in
+                    EVENT_INSERT[EVENT_INSERT.index("(") + 1:EVENT_INSERT.index(")")].split(","))
 #: tables with an ``id SERIAL`` key: an insert returns it
 _ID_TABLES = frozenset({"runs", "reviews", "events", "accounts", "review_queues",
                         "review_flags"})
@@ -529,8 +531,7 @@ class PgConnection:
         def write() -> None:
             self.executemany(sql, list(rows))
             if events:
-                self.executemany(f"INSERT INTO events ({', '.join(_EVENT_COLS)}) VALUES "
-                                 f"({', '.join('?' for _ in _EVENT_COLS)})", list(events))
+                self.executemany(EVENT_INSERT, list(events))
 
         if self.in_transaction:
             write()
