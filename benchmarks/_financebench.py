@@ -264,3 +264,49 @@ def noise_floor(biases: list[ConfigBias], *, involving: Iterable[str] | None = N
             "p_error": float((gaps_a >= observed - 1e-9).mean()),
             "false_credit_share": share, "chi2": chi2, "df": int((total > 0).sum() - 1),
             "p_chi2": float((chis_a >= chi2 - 1e-9).mean())}
+
+
+# Meaning-preserving restylings: how other model families format the same answer. A grader
+# that holds on answer styles it was not tuned on gives each restyled answer the verdict of
+# the answer as recorded.
+_FIGURE = re.compile(r"(?<![\w.$])(\$?\d[\d,]*(?:\.\d+)?%?(?: (?:million|billion|thousand))?)")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+
+
+def _bold_figures(answer: str) -> str:
+    return _FIGURE.sub(r"**\1**", answer)
+
+
+def _latex(answer: str) -> str:
+    # "7.9\%", "\$1,577", figures in inline math "\(0.54\)"
+    text = re.sub(r"(\d)%", r"\1\\%", answer)
+    return re.sub(r"\$(\d[\d,]*(?:\.\d+)?)", r"\\$\1", text)
+
+
+def _headings(answer: str) -> str:
+    paragraphs = [p for p in answer.split("\n\n") if p.strip()]
+    return "\n\n".join(("## Analysis\n" if i == 0 else f"### Step {i}\n") + p
+                       for i, p in enumerate(paragraphs))
+
+
+def _courtesies(answer: str) -> str:
+    return ("Sure, I'd be happy to help with that!\n\n" + answer
+            + "\n\nI hope this helps! Let me know if you have any other questions.")
+
+
+def _thinking(answer: str) -> str:
+    return "<think>\nLet me look at the figures the question needs first.\n</think>\n\n" + answer
+
+
+def _html(answer: str) -> str:
+    return _FIGURE.sub(r"<b>\1</b>", answer).replace("\n\n", "<br><br>\n")
+
+
+RESTYLINGS: dict[str, Callable[[str], str]] = {
+    "figures in **bold**": _bold_figures,
+    "LaTeX escapes (7.9\\%, \\$1,577)": _latex,
+    "Markdown headings": _headings,
+    "courtesies before and after": _courtesies,
+    "a closed <think> block first": _thinking,
+    "inline HTML (<b>, <br>)": _html,
+}

@@ -22,7 +22,12 @@ reports, against the experts' three-class labels:
    or refusal), beside what the mean error would be if those disagreements were noise (each
    configuration keeps its number of them; each is a false credit with the same chance
    everywhere) and a chi-square of the false-credit share across configurations against the
-   same null.
+   same null;
+5. other answer styles: every answer restyled the way other model families write (figures in
+   Markdown bold, LaTeX escapes, Markdown headings, courtesies before and after, a reasoning
+   model's closed ``<think>`` block, inline HTML, and the statement the grader judged restated
+   under "Final Answer:") and graded again: how many verdicts move. The meaning is kept, so
+   every move is the grader reading style instead of substance.
 
 Data: FinanceBench, Islam et al. 2023, arXiv:2311.11944, licence CC BY-NC 4.0.
 
@@ -33,6 +38,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import time
 from collections import defaultdict
@@ -41,6 +47,7 @@ from pathlib import Path
 import numpy as np
 from _financebench import (
     MAPPING,
+    RESTYLINGS,
     RESULTS,
     compare_pairs,
     config_biases,
@@ -180,13 +187,60 @@ def main() -> int:
             f"held-out {held} (threshold {fold['threshold']:.2f})", rows, at[fold["threshold"]],
             configs)
 
+    # 5. other answer styles: the same answers restyled as other model families write them
+    restyled = _restyled(rows, default)
+
     if args.json:
         args.json.write_text(json.dumps({
             "n": len(rows), "seconds": elapsed, "overall": overall.model_dump(),
             "families": {f: _report(by_family[f], default).model_dump() for f in families},
             "leave_one_family_out": folds, "decisions": decisions,
-            "error_breakdown": breakdown}, indent=2), encoding="utf-8")
+            "error_breakdown": breakdown, "restyled": restyled}, indent=2), encoding="utf-8")
     return 0
+
+
+_STATEMENT = re.compile(r'statement \d+ \("[^\n]*?", characters (\d+)-(\d+)\)')
+
+
+def _restyled(rows: list[dict], default: dict[tuple[str, str], str]) -> dict[str, dict]:
+    """Section 5: every answer restyled (meaning kept) and graded again; the verdicts that
+    move, and whether toward or away from the experts' labels."""
+    print("\nother answer styles: every answer restyled, meaning kept, graded again "
+          "(verdicts that move; toward / away from the experts):")
+    styles = dict(RESTYLINGS)
+    # the statement the grader judged, restated under "Final Answer:" at the end
+    judged = {}
+    for r in rows:
+        reason = judge_financial_answer(r["question"], r["gold_answer"],
+                                        r["model_answer"]).reason
+        found = _STATEMENT.search(reason)
+        judged[_key(r)] = (str(r["model_answer"])[int(found.group(1)):int(found.group(2))]
+                           if found else None)
+    out = {}
+    for name, restyle in [*styles.items(), ("its judged statement restated as the final "
+                                            "answer", None)]:
+        changed = moved = toward = away = 0
+        for r in rows:
+            answer = str(r["model_answer"])
+            if restyle is None:
+                statement = judged[_key(r)]
+                new = answer.rstrip() + "\n\n**Final Answer:** " + statement if statement else answer
+            else:
+                new = restyle(answer)
+            if new == answer:
+                continue
+            changed += 1
+            verdict = judge_financial_answer(r["question"], r["gold_answer"], new).verdict
+            before, label = default[_key(r)], normalize_label(r["label"])
+            if verdict != before:
+                moved += 1
+                toward += verdict == label
+                away += before == label
+        out[name] = {"answers": changed, "moved": moved, "toward_experts": toward,
+                     "away_from_experts": away}
+        print(f"  {name:48s} {changed:5d} answers  {moved:3d} moved ({toward} toward, "
+              f"{away} away)")
+    return out
 
 
 def _margin(rows: list[dict], tuned: dict[tuple[str, str], str],

@@ -111,7 +111,7 @@ def test_a_renamed_metric_is_listed_as_renamed_not_as_one_to_score() -> None:
     result = runner.invoke(app, ["metrics", "list", "--json"])
     infos = {i["name"]: i for i in json.loads(result.stdout)}
     assert infos["refusal"]["renamed_to"] == "answered"
-    assert infos["answered"]["renamed_to"] is None and infos["answered"]["version"] == "9"
+    assert infos["answered"]["renamed_to"] is None and infos["answered"]["version"] == "10"
     table = runner.invoke(app, ["metrics", "list"])
     row = next(line for line in table.stdout.splitlines() if line.split()[:1] == ["refusal"])
     assert "renamed" in row and "deterministic" not in row

@@ -19,15 +19,25 @@ from functools import cached_property
 
 from agility.metrics._numbers import FinancialNumber, parse_financial_numbers
 
-__all__ = ["CONCLUDES", "HYPOTHETICAL", "METHOD", "AnswerReading", "Sentence", "concludes",
-           "read_answer", "years_of"]
+__all__ = [
+    "ANSWER_LABEL",
+    "CONCLUDES",
+    "HYPOTHETICAL",
+    "LABEL_WORDS",
+    "METHOD",
+    "AnswerReading",
+    "Sentence",
+    "concludes",
+    "read_answer",
+    "years_of",
+]
 
 # Sentence ends: punctuation followed by space and a capital/opening mark, or a line break.
 _SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-Z(\[*\"'$\u201c-])|\n+")
 CONCLUDES = re.compile(
     r"(?i)^\W*(?:therefore|thus|hence|so\b|overall|consequently|in (?:conclusion|summary|short)"
     r"|to (?:summari[sz]e|conclude|answer)|in other words|finally\b|the (?:final )?answer\b"
-    r"|answer\s*:|the result\b|this (?:gives|results|yields|comes)|rounded|rounding|after rounding"
+    r"|(?:final |short |direct )?answer\s*:|(?:conclusions?|summary|bottom line|result|tl;?dr)\s*:|the result\b|this (?:gives|results|yields|comes)|rounded|rounding|after rounding"
     r"|when rounded|which (?:gives|rounds|is approximately)|the (?:\w+ ){0,6}?(?:is|was|were|are"
     r"|would be|comes to|equals|stands at|amounts to) (?:approximately|about|roughly|around)\b)"
     r"|(?i:\b(?:therefore|thus|hence)\b|\b(?:so|overall|in conclusion|in summary),)"
@@ -254,7 +264,28 @@ class AnswerReading:
         return found
 
 
+# the labels an answer puts before its answer ("Final Answer: ...", "Conclusion: ...")
+LABEL_WORDS = (r"(?:(?:the |my )?(?:final |short |direct )?answer|conclusions?|summary|"
+               r"in summary|bottom line|result|tl;?dr)")
+ANSWER_LABEL = re.compile(rf"(?i)(?:^|(?<=\n)|(?<=[.!?] ))[^\w\n]*{LABEL_WORDS}\s*:\s*")
 _MARKER_ONLY = re.compile(r"^(?:[-*\u2022]\s*)?\(?(?:\d{1,2}|[a-zA-Z])[.)]$")
+# "Final Answer:" on a line of its own labels the line that follows: one statement
+_LABEL_ONLY = re.compile(rf"(?i)^\W*{LABEL_WORDS}\W*$")
+# a line naming a part of the answer ("Explanation:", "Step 2: Calculation") states nothing
+_SECTION_LABEL = re.compile(
+    r"(?i)^\W*(?:(?:step|part|section)\s*\d{0,2}\s*[:.)-]?\s*)?(?:(?:detailed |short |brief )?"
+    r"(?:explanation|reasoning|analysis|calculations?|working|details|rationale|justification|"
+    r"background|context|approach|method(?:ology)?|solution|assumptions?|notes?|sources?|"
+    r"references?|key (?:points|figures|data)|data|given))?\s*:$")
+# Courtesies are not statements of the answer: "Sure, I'd be happy to help!", "Great
+# question.", "I hope this helps! Let me know if you have any other questions."
+_COURTESY = re.compile(
+    r"(?i)^\W*(?:(?:sure|certainly|of course|absolutely|okay|ok|alright|great question|good "
+    r"question|happy to help|glad to help)\W*|(?:sure|certainly|of course|absolutely)?[,!]?\s*"
+    r"(?:i'?d|i would|i'?ll|i will|i am|i'm) (?:be )?(?:happy|glad|delighted) to (?:help|assist)"
+    r"[^.!?\n]*[.!?]?|i hope (?:this|that|the above) (?:helps|answers|clarifies)[^.!?\n]*[.!?]?|"
+    r"(?:please )?(?:let me know|feel free to (?:ask|reach out))[^.!?\n]*[.!?]?|if you have any "
+    r"(?:other|further|more|additional) questions[^.!?\n]*[.!?]?)$")
 
 
 def _sentences(text: str) -> tuple[Sentence, ...]:
@@ -267,9 +298,14 @@ def _sentences(text: str) -> tuple[Sentence, ...]:
         if not stripped:
             continue
         offset = start + piece.index(stripped)
-        if spans and _MARKER_ONLY.match(text[spans[-1][0]:spans[-1][1]]) \
-                and "\n" not in text[spans[-1][1]:offset]:
-            # "1. Trillium: ..." is one statement, not "1." and "Trillium: ..."
+        if _COURTESY.match(stripped) or (_SECTION_LABEL.match(stripped)
+                                         and not _MARKER_ONLY.match(stripped[:-1])):
+            continue
+        if spans and ((_MARKER_ONLY.match(text[spans[-1][0]:spans[-1][1]])
+                       and "\n" not in text[spans[-1][1]:offset])
+                      or _LABEL_ONLY.match(text[spans[-1][0]:spans[-1][1]])):
+            # "1. Trillium: ..." is one statement, not "1." and "Trillium: ..."; so is
+            # "Final Answer:" and the line under it
             spans[-1] = (spans[-1][0], offset + len(stripped))
             continue
         spans.append((offset, offset + len(stripped)))

@@ -4,6 +4,10 @@ It marks an answer the way a financial examiner marks a script against a model a
 general rules (checked against FinanceBench's expert labels, Islam et al. 2023,
 arXiv:2311.11944, on three model families with different answer styles):
 
+0. **Markup is not content.** Markdown emphasis and headings, LaTeX and inline HTML are read
+   as the plain text they format ("**7.9\\%**" is "7.9%"), a reasoning model's closed
+   ``<think>`` block is working, and courtesies ("Sure, I'd be happy to help!") and section
+   labels ("Explanation:") state nothing; reasons still point into the answer as given.
 1. **The committed answer is what counts.** An answer's working is not its answer: the
    grader finds the figure the answer concludes on (its concluding statement, else the
    final line of its working, else an opening statement that answers directly; see
@@ -114,7 +118,7 @@ import re
 from pydantic import Field
 
 from agility.metrics._base import Metric, MetricInput, MetricResult, register_metric
-from agility.metrics._gold import read_gold
+from agility.metrics._gold import figure_kind, read_gold
 from agility.metrics._grading import (
     CHANGE,
     Case,
@@ -129,6 +133,7 @@ from agility.metrics._grading import (
     turned,
 )
 from agility.metrics._instances import other_instances
+from agility.metrics._markup import unmark
 from agility.metrics._options import MetricOptions
 from agility.metrics._period_pick import offered_periods, picked_period
 from agility.metrics._refusal_language import refusal_phrases
@@ -274,6 +279,13 @@ def _period_answer(case: Case, offered: frozenset[int], gold_year: int) -> Judge
     return Judgement("correct", f"picks {year} in {case.statement(sentence)}, as the gold does")
 
 
+def _answers_with_figure(case: Case) -> bool:
+    """Whether the answer concludes on a figure that may state a gold figure: an amount of
+    money is never a percent ("$3.1 billion" does not answer a gold's "90%")."""
+    return any({figure_kind(f), figure_kind(k.figure)} != {"money", "percent"}
+               for f in case.committed()[0] for k in case.gold.keys)
+
+
 def _asks_quantity(question: str) -> bool:
     return not _YES_NO_QUESTION.match(question) and bool(_QUANTITY_QUESTION.search(question))
 
@@ -296,7 +308,9 @@ def judge_financial_answer(question: str | None, gold: object, answer: object, *
     original = as_text(answer)
     stripped = original.strip()
     lead = len(original) - len(original.lstrip())
-    text = clip(stripped)
+    # Markdown and LaTeX ("**7.9\\%**", "\\boxed{...}") format the answer; the plain text is read
+    plain, offsets = unmark(stripped)
+    text = clip(plain)
     question = as_text(question)
     offered = offered_periods(question, as_text(gold))
     if isinstance(gold, str) and _BARE_NUMBER.fullmatch(gold) and offered is None:
@@ -306,14 +320,14 @@ def judge_financial_answer(question: str | None, gold: object, answer: object, *
     if _DOCUMENT_DUMP.search(text[:400]):
         return Judgement("incorrect", "copies source text instead of answering")
     reading = read_gold(gold, question)
-    case = Case(question, reading, text, len(stripped), lead)
+    case = Case(question, reading, text, len(plain), lead, offsets, original)
     if offered is not None:
         return _period_answer(case, *offered)
     if not reading.keys and not reading.numeric and refusal_phrases(reading.text):
         return _declining_gold(case)
     if reading.keys and (reading.numeric or (reading.polarity is None and (
             _asks_quantity(question) or case.gold_is_figure()
-            or (case.refusals and case.committed()[0])))):
+            or (case.refusals and _answers_with_figure(case))))):
         # a figure gold, asked as a quantity, or stating nothing but its figures whatever the
         # question's wording, or answered with one despite refusal language ("not explicitly
         # stated. Therefore, the answer is 0"): the figure is judged
@@ -410,7 +424,14 @@ class CorrectnessMetric(Metric):
     #    money a rate is stated against ("$1 of revenue") is no quantity; a yes to "were
     #    there any ...?" that names others than the gold's is incorrect; a statement that
     #    points back to the list before it ("These divisions reflect ...") answers with it
-    version = "11"
+    # 12: markup is read as the plain text it formats (Markdown emphasis and headings, LaTeX,
+    #    inline HTML; a closed <think> block is working); courtesies ("Sure, I'd be happy to
+    #    help!") and section labels ("Explanation:") are no statements; "Final Answer:" on a
+    #    line of its own labels the next line, and is no content of it; refusal language
+    #    with a concluded figure is judged on it only when the figure may state a gold
+    #    figure (an amount is never a percent). No FinanceBench verdict changed; restyled
+    #    answers keep theirs (benchmarks/grader_calibration.py, section 5)
+    version = "12"
     Options = CorrectnessOptions
     options: CorrectnessOptions
     requires = ("output", "ground_truth")

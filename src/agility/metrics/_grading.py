@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from agility.metrics._answer import AnswerReading, Sentence, read_answer
+from agility.metrics._answer import ANSWER_LABEL, AnswerReading, Sentence, read_answer
 from agility.metrics._gold import (
     GoldReading,
     KeyFigure,
@@ -162,11 +162,13 @@ class Case:
     """One answer being graded: the readings of the answer and the gold, and shared checks."""
 
     def __init__(self, question: str, gold: GoldReading, answer: str, stripped_length: int,
-                 lead: int) -> None:
+                 lead: int, offsets: list[int] | None = None, given: str | None = None) -> None:
         self.question = question
-        # offsets into the answer as given: it was stripped (``lead`` characters) and very
-        # long answers were clipped to their start and end
+        # offsets into the answer as given: it was stripped (``lead`` characters), read
+        # without its markup (``offsets``: where each character read stands in the stripped
+        # answer) and very long answers were clipped to their start and end
         self._lead, self._tail_shift = lead, stripped_length - len(answer)
+        self._offsets, self._given = offsets, given
         self.gold = gold
         self.reading: AnswerReading = read_answer(answer, question, tuple(gold.figures))
         # "not stated. However, we can infer ...": it answers anyway (rule 5)
@@ -181,12 +183,26 @@ class Case:
         """An offset of the graded text as an offset of the answer as given."""
         if self._tail_shift and offset >= MAX_CHARS // 2 + len(_CLIP_MARK):
             offset += self._tail_shift
+        if self._offsets is not None:
+            offset = (self._offsets[offset] if offset < len(self._offsets)
+                      else (self._offsets[-1] + 1 if self._offsets else 0))
         return offset + self._lead
+
+    def span(self, start: int, length: int) -> tuple[int, int]:
+        """A span of the graded text as offsets into the answer as given (markup the
+        reading left out, "**7.9\\%**", stays inside it)."""
+        begin = self.position(start)
+        return begin, (self.position(start + length - 1) + 1 if length else begin)
 
     def cite(self, figures: list[FinancialNumber] | tuple[FinancialNumber, ...]
              ) -> tuple[Cited, ...]:
-        return tuple(Cited(f.raw, self.position(f.start), self.position(f.start) + len(f.raw))
-                     for f in figures)
+        cited = []
+        for f in figures:
+            start, end = self.span(f.start, len(f.raw))
+            # quoted as the answer writes it ("7.9\\%" where it was read as "7.9%")
+            text = self._given[start:end] if self._given is not None else f.raw
+            cited.append(Cited(text, start, end))
+        return tuple(cited)
 
     def where(self, figures: list[FinancialNumber] | tuple[FinancialNumber, ...],
               limit: int = 3) -> str:
@@ -198,16 +214,17 @@ class Case:
     def statement(self, sentence: Sentence, limit: int = 90) -> str:
         """A statement of the answer, quoted (shortened) with its character offsets."""
         text = sentence.text if len(sentence.text) <= limit else sentence.text[:limit - 3] + "..."
-        start = self.position(sentence.start)
-        return (f'statement {sentence.index + 1} ("{text}", characters {start}-'
-                f'{start + len(sentence.text)})')
+        start, end = self.span(sentence.start, len(sentence.text))
+        return f'statement {sentence.index + 1} ("{text}", characters {start}-{end})'
 
     def about_question(self, sentence: Sentence) -> bool:
         """Whether a statement speaks of the question's subject: it shares a term with the
         question, or names no quantity at all ("= 1.33", "The answer is 1.33")."""
         terms = {t for t in question_terms(self.question) if not any(c.isdigit() for c in t)}
         # a period ("In FY2024, ...") names no quantity, as in the question's terms
-        said = {t for t in stem_set(sentence.text) if not any(c.isdigit() for c in t)}
+        # and a label ("Conclusion: 34.6%") names nothing either
+        said = {t for t in stem_set(ANSWER_LABEL.sub("", sentence.text))
+                if not any(c.isdigit() for c in t)}
         if not terms or said & terms:
             return True
         return not (said - _NEUTRAL)

@@ -25,6 +25,7 @@ from typing import Any
 from agility.errors import UsageError
 from agility.metrics._answer import read_answer
 from agility.metrics._base import Metric, MetricInput, MetricResult, register_metric
+from agility.metrics._markup import unmark
 from agility.metrics._options import MetricOptions
 from agility.metrics._refusal_language import infers_anyway, refusal_phrases
 from agility.metrics._stance import (
@@ -62,7 +63,8 @@ def declines(answer: str | None, question: str | None = None) -> Decline | None:
     Returns:
         A :class:`Decline` for a refusal (an empty answer is one), else None.
     """
-    text = (answer or "").strip()
+    # markup ("**Answer:**", "\\boxed{...}") is read as the plain text it formats
+    text = unmark((answer or "").strip())[0]
     if not text:
         return Decline(("empty answer",))
     kinds = refusal_phrases(text)
@@ -116,7 +118,9 @@ class AnsweredMetric(Metric):
     #    working sets aside ("..., so we will exclude them") is not refusal language
     # 9: a figure inside a passage the answer quotes (in quotation marks) is the source's, so
     #    it commits to nothing (the committed figure is read as correctness v11 reads it)
-    version = "9"
+    # 10: markup read as correctness v12 reads it (Markdown, LaTeX, inline HTML, a closed
+    #    <think> block; courtesies and section labels are no statements)
+    version = "10"
 
     def score(self, item: MetricInput) -> MetricResult:
         """Judge one answer (see the module docstring)."""

@@ -1,0 +1,153 @@
+"""Markdown and LaTeX markup read as the plain text it formats.
+
+Model families format the same answer differently: one writes "The margin was 7.9%.",
+another "The margin was **7.9\\%**." or "### Final Answer\\n\\boxed{7.9\\%}". The markup says
+nothing about the answer, so the grader reads the plain text: :func:`unmark` removes emphasis
+markers, headings, code ticks, inline HTML, LaTeX delimiters and commands (keeping what they
+enclose) and a reasoning model's closed ``<think>`` block (working, not the answer), and returns, for every character it keeps, its offset in the text as given, so that
+a reason still points at the figure where the answer wrote it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from agility.metrics._answer import LABEL_WORDS
+
+# what a match becomes: pieces, each a group of the match kept (its characters keep their
+# offsets) or a literal put in (its characters take the match's offset)
+_Piece = tuple[int | None, str | None]
+_Replace = Callable[[re.Match[str]], list[_Piece]]
+
+__all__ = ["unmark"]
+
+# what may start markup: text without any of these is returned as it is
+_MARKS = re.compile(r"[*_#`\\<]|\$\$")
+
+# a reasoning model's thinking ("<think>...</think>") is working the answer after it replaces
+_THINKING = re.compile(r"(?is)<(think|thinking|reasoning|scratchpad)>.*?</\1>\s*")
+# inline HTML: "<b>42.69</b> days", "<br>"
+_HTML_BREAK = re.compile(r"(?i)<(?:br|/p|p|/div|div|/li|li)\b[^>]{0,80}?/?>")
+_HTML_INLINE = re.compile(r"(?i)</?(?:b|strong|i|em|u|span|sup|sub|code|pre|mark|small|font)\b"
+                          r"[^>]{0,80}?>")
+
+# LaTeX commands that only format what they enclose (innermost first, so nesting unwraps)
+_WRAPPER = re.compile(r"\\(?:text|textbf|textit|textrm|mathrm|mathbf|mathit|boxed|fbox|"
+                      r"operatorname|emph|underline)\s*\{([^{}]*)\}")
+_FRACTION = re.compile(r"\\[dt]?frac\s*\{([^{}]*)\}\s*\{([^{}]*)\}")
+# a LaTeX symbol and what it reads as
+_SYMBOLS = {"times": "\u00d7", "cdot": "\u00d7", "div": "/", "approx": "\u2248",
+            "sim": "\u2248", "le": "\u2264", "leq": "\u2264", "ge": "\u2265", "geq": "\u2265",
+            "pm": "\u00b1", "neq": "\u2260", "to": "\u2192", "rightarrow": "\u2192",
+            "quad": " ", "qquad": " "}
+_SYMBOL = re.compile(r"\\(" + "|".join(sorted(_SYMBOLS, key=len, reverse=True)) + r")(?![A-Za-z])")
+# escapes and spacing: "7.9\%", "\$1,577", "1{,}577", "1\,577"
+_ESCAPED = re.compile(r"\\([%$&#_{}])")
+_THIN_SPACE = re.compile(r"\\[,;:! ]|\{,\}")
+# math delimiters and sizing: \( \) \[ \] $$ \left( \right)
+_DELIMITER = re.compile(r"\\[()\[\]]|\$\$|\\(?:left|right|big|Big|bigg|Bigg)(?=[()\[\]|.])")
+# Markdown: **bold**, __bold__, *emphasis*, _emphasis_ (not "3 * 4", not snake_case), `code`
+_STRONG = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
+_EMPHASIS = re.compile(r"(?<![\w*])([*_])(?=[^\s*_])([^\n*_]+?)(?<=[^\s*_])\1(?![\w*])")
+_CODE = re.compile(r"`+([^`\n]+?)`+")
+# "### Step 2: Calculation" on a line of its own: a heading states nothing and is left out;
+# "### Final Answer" (or "Conclusion", "Summary") labels what follows it, which it joins
+_HEADING = re.compile(r"(?m)^[ \t]{0,3}#{1,6}[ \t]+([^\n]*?)[ \t#]*(?:\n[ \t]*)+")
+_CONCLUSION_LABEL = re.compile(rf"(?i)^\W*{LABEL_WORDS}\W*$")
+
+
+def unmark(text: str) -> tuple[str, list[int]]:
+    """``text`` without its Markdown and LaTeX markup, and the offset in ``text`` of every
+    character of the result (an inserted character takes the offset of what it replaces).
+
+    Text without markup is returned as it is, with the identity map.
+    """
+    offsets = list(range(len(text)))
+    if not _MARKS.search(text):
+        return text, offsets
+    for pattern, replace in _PASSES:
+        while True:
+            text, offsets, changed = _substitute(pattern, replace, text, offsets)
+            if not changed or pattern not in _NESTING:
+                break
+    return text, offsets
+
+
+def _keep(*groups: int) -> _Replace:
+    """A replacement keeping the match's ``groups`` (in order), separated by nothing."""
+    return lambda m: [(g, None) for g in groups]
+
+
+def _heading(m: re.Match[str]) -> list[_Piece]:
+    title = m.group(1)
+    if not _CONCLUSION_LABEL.match(title):
+        return []
+    return [(1, None), (None, " ") if title.endswith(":") else (None, ": ")]
+
+
+def _fraction(m: re.Match[str]) -> list[_Piece]:
+    return [(1, None), (None, " / "), (2, None)]
+
+
+def _symbol(m: re.Match[str]) -> list[_Piece]:
+    return [(None, _SYMBOLS[m.group(1)])]
+
+
+def _drop(m: re.Match[str]) -> list[_Piece]:
+    return []
+
+
+def _space(m: re.Match[str]) -> list[_Piece]:
+    # a thin space inside a number ("1\,577") joins its digits; elsewhere it is a space
+    before, after = m.string[m.start() - 1:m.start()], m.string[m.end():m.end() + 1]
+    return [] if before.isdigit() and after.isdigit() else [(None, " ")]
+
+
+def _newline(m: re.Match[str]) -> list[_Piece]:
+    return [(None, "\n")]
+
+
+_PASSES: list[tuple[re.Pattern[str], _Replace]] = [
+    (_THINKING, _drop),
+    (_HTML_BREAK, _newline),
+    (_HTML_INLINE, _drop),
+    (_THIN_SPACE, _space),
+    (_WRAPPER, _keep(1)),
+    (_FRACTION, _fraction),
+    (_SYMBOL, _symbol),
+    (_ESCAPED, _keep(1)),
+    (_DELIMITER, _drop),
+    (_CODE, _keep(1)),
+    (_STRONG, _keep(2)),
+    (_EMPHASIS, _keep(2)),
+    (_HEADING, _heading),
+]
+_NESTING = {_WRAPPER, _FRACTION, _STRONG}
+
+
+def _substitute(pattern: re.Pattern[str], replace: _Replace, text: str, offsets: list[int]
+                ) -> tuple[str, list[int], bool]:
+    parts: list[str] = []
+    mapped: list[int] = []
+    last = 0
+    changed = False
+    for m in pattern.finditer(text):
+        pieces = replace(m)
+        parts.append(text[last:m.start()])
+        mapped.extend(offsets[last:m.start()])
+        for group, literal in pieces:
+            if group is not None:
+                start, end = m.span(group)
+                parts.append(text[start:end])
+                mapped.extend(offsets[start:end])
+            elif literal:
+                parts.append(literal)
+                mapped.extend([offsets[m.start()]] * len(literal))
+        last = m.end()
+        changed = True
+    if not changed:
+        return text, offsets, False
+    parts.append(text[last:])
+    mapped.extend(offsets[last:])
+    return "".join(parts), mapped, True

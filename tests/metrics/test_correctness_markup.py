@@ -1,0 +1,193 @@
+"""Markup is not content: the grader reads Markdown, LaTeX and HTML as the plain text they format.
+
+Other model families format the same answer differently ("**7.9\\%**", "### Final Answer",
+"<think>...</think>"); each restyled answer below must get the verdict of the plain one, and
+its reason must still point at the figure where the answer as given writes it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from agility.metrics import judge_financial_answer
+from agility.metrics._markup import unmark
+from agility.metrics._refusal import declines
+
+Q_MARGIN = "What is Adobe's FY2022 operating margin?"
+Q_CAPEX = "What is the FY2018 capital expenditure amount (in USD millions) for 3M?"
+Q_DIVIDEND = "Does 3M maintain a stable trend of dividend distribution?"
+Q_INDUSTRY = "What industry does AMCOR primarily operate in?"
+G_INDUSTRY = "Amcor is a global leader in packaging production for various use cases."
+
+# (question, gold, plain answer, its verdict)
+CASES = [
+    (Q_MARGIN, "34.6%", "Operating income was $6,098 million on revenue of $17,606 million.\n\n"
+     "Therefore, the FY2022 operating margin is 34.6%.", "correct"),
+    (Q_MARGIN, "34.6%", "Operating income was $6,098 million on revenue of $17,606 million, "
+     "giving 34.6% for the year.\n\nTherefore, the FY2022 operating margin is 36.8%.", "incorrect"),
+    (Q_CAPEX, 1577, "The cash flow statement shows purchases of property, plant and equipment "
+     "of $1,577 million in 2018.\n\nSo the FY2018 capital expenditure was $1,577 million.",
+     "correct"),
+    (Q_DIVIDEND, "Yes, 3M has increased its dividend for 65 consecutive years.",
+     "No, 3M does not maintain a stable trend of dividend distribution.", "incorrect"),
+    (Q_DIVIDEND, "Yes, 3M has increased its dividend for 65 consecutive years.",
+     "Yes, 3M maintains a stable trend: the 2023 dividend of $1.50 per share marked its 65th "
+     "consecutive year of increases.", "correct"),
+    (Q_INDUSTRY, G_INDUSTRY, "AMCOR primarily operates in the packaging industry.", "correct"),
+    ("What is the FY2020-FY2022 3-year average of capex as a % of revenue?", 0.019,
+     "Capex was $101 million, $87 million and $120 million on revenue of $5,263 million, "
+     "$4,980 million and $5,100 million.\n\nTherefore, the 3-year average of capex as a "
+     "percentage of revenue is approximately 1.9%.", "correct"),
+    ("What is the year-end FY2018 net PP&E for 3M (in USD billions)?", 8.7,
+     "Based on the balance sheet, the year-end FY2018 net PP&E (property, plant and "
+     "equipment) was $8.7 billion, from Note 3 of the filing.", "correct"),
+    (Q_CAPEX, 1577, "I'm sorry, but the provided documents do not contain the cash flow "
+     "statement, so I cannot determine the capital expenditure.", "refusal"),
+]
+
+_FIGURE = re.compile(r"(?<![\w.$])(\$?\d[\d,]*(?:\.\d+)?%?(?: million)?)")
+
+RESTYLE = {
+    "bold figures": lambda a: _FIGURE.sub(r"**\1**", a),
+    "latex": lambda a: re.sub(r"\$(\d)", r"\\$\1", re.sub(r"(\d)%", r"\1\\%", a)),
+    "boxed": lambda a: _FIGURE.sub(r"$\\boxed{\1}$", a, count=0).replace("$\\boxed", "\\(\\boxed")
+    .replace("}$", "}\\)"),
+    "headings": lambda a: "## Analysis\n" + a.replace("\n\n", "\n\n### Step 2\n"),
+    "courtesies": lambda a: "Sure, I'd be happy to help with that!\n\n" + a
+    + "\n\nI hope this helps! Let me know if you have any other questions.",
+    "think block": lambda a: "<think>\nRevenue 17,606; maybe 40%? Let me check.\n</think>\n\n" + a,
+    "html": lambda a: _FIGURE.sub(r"<b>\1</b>", a).replace("\n\n", "<br>\n"),
+    "emphasis": lambda a: a.replace("FY2022", "*FY2022*").replace("packaging", "_packaging_"),
+    "code ticks": lambda a: _FIGURE.sub(r"`\1`", a),
+}
+
+
+def assert_reason_points_into(answer: str, judgement) -> None:
+    """Every figure the reason quotes is in the answer as given, at the offsets it names."""
+    for quoted, start, end in re.findall(r'"([^"]+)" \(characters (\d+)-(\d+)\)', judgement.reason):
+        assert answer[int(start):int(end)] == quoted, (quoted, start, end, judgement.reason)
+    for cited in judgement.cited:
+        assert answer[cited.start:cited.end] == cited.text
+
+
+@pytest.mark.parametrize("style", sorted(RESTYLE))
+@pytest.mark.parametrize(("question", "gold", "plain", "verdict"), CASES)
+def test_a_restyled_answer_keeps_its_verdict(style, question, gold, plain, verdict) -> None:
+    assert judge_financial_answer(question, gold, plain).verdict == verdict
+    restyled = RESTYLE[style](plain)
+    judgement = judge_financial_answer(question, gold, restyled)
+    assert judgement.verdict == verdict, (style, restyled, judgement.reason)
+    assert_reason_points_into(restyled, judgement)
+
+
+def test_a_figure_written_in_latex_is_cited_as_the_answer_writes_it() -> None:
+    answer = "Operating margin: $$\\frac{6{,}098}{17{,}606} \\approx 0.3464$$, so **34.6\\%**."
+    judgement = judge_financial_answer(Q_MARGIN, "34.6%", answer)
+    assert judgement.verdict == "correct"
+    (cited,) = judgement.cited
+    assert cited.text == "34.6\\%" and answer[cited.start:cited.end] == cited.text
+    assert '"34.6\\%"' in judgement.reason
+
+
+def test_the_working_inside_a_think_block_is_not_the_answer() -> None:
+    # the gold figure only in the thinking: the answer after it concludes on another figure
+    answer = ("<think>Operating income 6,098 over revenue 17,606 is 34.6%.</think>\n"
+              "The FY2022 operating margin is 36.8%.")
+    judgement = judge_financial_answer(Q_MARGIN, "34.6%", answer)
+    assert judgement.verdict == "incorrect"
+    assert '"36.8%"' in judgement.reason
+    assert_reason_points_into(answer, judgement)
+    # an unclosed block (the model ran out of tokens while thinking) is kept: nothing is
+    # hidden from the grader that it cannot place
+    assert unmark("<think>34.6%")[0] == "<think>34.6%"
+
+
+def test_a_final_answer_label_on_its_own_line_labels_the_line_under_it() -> None:
+    working = ("Operating income was $6,098 million and revenue $17,606 million; 36.8% was "
+               "last year's margin.\n\n")
+    for label in ("**Final Answer:**", "### Final Answer", "Final answer:", "Conclusion:"):
+        answer = working + label + "\n34.6%"
+        judgement = judge_financial_answer(Q_MARGIN, "34.6%", answer)
+        assert judgement.verdict == "correct", (label, judgement.reason)
+        assert judgement.reason.startswith('concludes "34.6%"'), judgement.reason
+        wrong = judge_financial_answer(Q_MARGIN, "34.6%", working + label + "\n36.8%")
+        assert wrong.verdict == "incorrect", (label, wrong.reason)
+
+
+def test_the_label_is_no_content_of_the_statement_it_labels() -> None:
+    for answer in ("Final Answer: AMCOR primarily operates in the packaging industry.",
+                   "AMCOR primarily operates in the packaging industry.\n\nFinal Answer: AMCOR "
+                   "primarily operates in the packaging industry."):
+        assert judge_financial_answer(Q_INDUSTRY, G_INDUSTRY, answer).verdict == "correct"
+
+
+def test_a_section_label_introduces_no_list() -> None:
+    # "Explanation:" names a part of the answer: what follows it is not a list the answer's
+    # statement introduces (which would make the whole explanation the answer)
+    question = "Which segment dragged down 3M's overall growth in 2022?"
+    gold = "The consumer segment shrunk by 0.9% organically."
+    plain = ("The segment that dragged growth down was Safety and Industrial.\n\n"
+             "- Consumer sales were weak.\n- Health care grew 1%.")
+    labelled = plain.replace("\n\n", "\n\nExplanation:\n")
+    expected = judge_financial_answer(question, gold, plain)
+    assert "the list it introduces" not in expected.reason
+    for answer in (labelled, "**Answer:** " + labelled.replace("Explanation:",
+                                                                "**Explanation:**")):
+        judgement = judge_financial_answer(question, gold, answer)
+        assert judgement.verdict == expected.verdict, (answer, judgement.reason)
+        assert "the list it introduces" not in judgement.reason
+
+
+def test_markup_does_not_hide_a_refusal() -> None:
+    refusal = ("### Answer\n**I'm sorry**, but the provided documents do *not* contain the "
+               "cash flow statement, so I cannot determine the capital expenditure.")
+    assert judge_financial_answer(Q_CAPEX, 1577, refusal).verdict == "refusal"
+    assert declines(refusal, Q_CAPEX) is not None
+    assert declines("<think>I cannot find it.</think>\n**$1,577 million**.", Q_CAPEX) is None
+
+
+def test_unmark_keeps_arithmetic_names_and_single_dollars() -> None:
+    for text in ("3 * 4 = 12", "see snake_case_name", "$1,577 and $1,600", "a_b and c_d",
+                 "Revenue (in $) was 5"):
+        assert unmark(text)[0] == text
+    plain, offsets = unmark("The **margin** was *34.6\\%*.")
+    assert plain == "The margin was 34.6%."
+    assert len(offsets) == len(plain)
+    assert "".join("The **margin** was *34.6\\%*."[i] for i in offsets) == plain
+
+
+def test_a_refusal_with_an_amount_is_not_judged_against_a_percent_gold() -> None:
+    # refusal language, then a conclusion on an amount: the gold's 90% is a share, which no
+    # amount of money states, so the answer is judged on its words, not as a wrong figure
+    answer = ("Based on the provided context, Las Vegas Strip Resorts had the highest Adjusted "
+              "Property EBITDAR, $3.1 billion (the EBITDAR for MGM China is not provided).\n\n"
+              "Final Answer: Las Vegas Strip Resorts had the highest EBITDAR, $3.1 billion.")
+    judgement = judge_financial_answer(
+        "Which region had the highest EBITDAR contribution for MGM during FY2022?",
+        "Las Vegas resorts contributed ~90% of company level EBITDAR during FY2022.", answer)
+    assert judgement.verdict == "correct", judgement.reason
+
+
+@pytest.mark.financebench
+def test_restyling_financebench_answers_moves_no_verdict(financebench_dir) -> None:
+    """Every recorded answer in bold figures, LaTeX escapes, headings and courtesies at once
+    keeps its verdict (the grader read style instead of substance on 301 of them before
+    version 12; ``python benchmarks/grader_calibration.py``, section 5)."""
+    moved, graded = [], 0
+    for path in sorted((financebench_dir / "results").glob("*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            row = json.loads(line)
+            answer = str(row["model_answer"])
+            restyled = RESTYLE["courtesies"](RESTYLE["headings"](
+                RESTYLE["latex"](RESTYLE["bold figures"](answer))))
+            before = judge_financial_answer(row["question"], row["gold_answer"], answer)
+            after = judge_financial_answer(row["question"], row["gold_answer"], restyled)
+            graded += 1
+            if after.verdict != before.verdict:
+                moved.append((path.stem, row["financebench_id"], before.verdict, after.verdict))
+            assert_reason_points_into(restyled, after)
+    assert graded == 2100
+    assert not moved, moved[:10]
