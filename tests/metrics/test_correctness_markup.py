@@ -191,3 +191,20 @@ def test_restyling_financebench_answers_moves_no_verdict(financebench_dir) -> No
             assert_reason_points_into(restyled, after)
     assert graded == 2100
     assert not moved, moved[:10]
+
+
+@pytest.mark.parametrize("adversarial", [
+    "**a " * 250_000, "\\text{" * 100_000, "<think>" * 100_000, "*a b " * 200_000,
+    "`a " * 300_000, "# a\n" * 200_000,
+])
+def test_reading_markup_stays_linear_on_adversarial_answers(adversarial: str) -> None:
+    # unclosed or deeply nested markup must not make a pass scan to the end from every mark
+    # (an unbounded lazy match took 0.64 s on 20,000 characters of "**a "; this is 1 MB)
+    import time
+
+    started = time.perf_counter()
+    judge_financial_answer(Q_CAPEX, 1577, adversarial)
+    assert time.perf_counter() - started < 2.0
+    started = time.perf_counter()
+    unmark(adversarial[:20_000])
+    assert time.perf_counter() - started < 0.3

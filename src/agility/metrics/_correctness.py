@@ -308,9 +308,10 @@ def judge_financial_answer(question: str | None, gold: object, answer: object, *
     original = as_text(answer)
     stripped = original.strip()
     lead = len(original) - len(original.lstrip())
-    # Markdown and LaTeX ("**7.9\\%**", "\\boxed{...}") format the answer; the plain text is read
-    plain, offsets = unmark(stripped)
-    text = clip(plain)
+    # Markdown and LaTeX ("**7.9\\%**", "\\boxed{...}") format the answer; the plain text is
+    # read (of the clipped answer: reading markup costs time too)
+    clipped = clip(stripped)
+    text, offsets = unmark(clipped)
     question = as_text(question)
     offered = offered_periods(question, as_text(gold))
     if isinstance(gold, str) and _BARE_NUMBER.fullmatch(gold) and offered is None:
@@ -320,7 +321,8 @@ def judge_financial_answer(question: str | None, gold: object, answer: object, *
     if _DOCUMENT_DUMP.search(text[:400]):
         return Judgement("incorrect", "copies source text instead of answering")
     reading = read_gold(gold, question)
-    case = Case(question, reading, text, len(plain), lead, offsets, original)
+    case = Case(question, reading, text, len(stripped), lead, offsets, original,
+                read_length=len(clipped))
     if offered is not None:
         return _period_answer(case, *offered)
     if not reading.keys and not reading.numeric and refusal_phrases(reading.text):

@@ -162,12 +162,15 @@ class Case:
     """One answer being graded: the readings of the answer and the gold, and shared checks."""
 
     def __init__(self, question: str, gold: GoldReading, answer: str, stripped_length: int,
-                 lead: int, offsets: list[int] | None = None, given: str | None = None) -> None:
+                 lead: int, offsets: list[int] | None = None, given: str | None = None,
+                 read_length: int | None = None) -> None:
         self.question = question
-        # offsets into the answer as given: it was stripped (``lead`` characters), read
-        # without its markup (``offsets``: where each character read stands in the stripped
-        # answer) and very long answers were clipped to their start and end
-        self._lead, self._tail_shift = lead, stripped_length - len(answer)
+        # offsets into the answer as given: it was stripped (``lead`` characters), very long
+        # answers were clipped to their start and end (to ``read_length`` characters), and
+        # read without their markup (``offsets``: where each character read stands in the
+        # clipped answer)
+        clipped = len(answer) if read_length is None else read_length
+        self._lead, self._tail_shift = lead, stripped_length - clipped
         self._offsets, self._given = offsets, given
         self.gold = gold
         self.reading: AnswerReading = read_answer(answer, question, tuple(gold.figures))
@@ -181,11 +184,11 @@ class Case:
 
     def position(self, offset: int) -> int:
         """An offset of the graded text as an offset of the answer as given."""
-        if self._tail_shift and offset >= MAX_CHARS // 2 + len(_CLIP_MARK):
-            offset += self._tail_shift
         if self._offsets is not None:
             offset = (self._offsets[offset] if offset < len(self._offsets)
                       else (self._offsets[-1] + 1 if self._offsets else 0))
+        if self._tail_shift and offset >= MAX_CHARS // 2 + len(_CLIP_MARK):
+            offset += self._tail_shift
         return offset + self._lead
 
     def span(self, start: int, length: int) -> tuple[int, int]:

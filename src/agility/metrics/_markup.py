@@ -26,7 +26,8 @@ __all__ = ["unmark"]
 _MARKS = re.compile(r"[*_#`\\<]|\$\$")
 
 # a reasoning model's thinking ("<think>...</think>") is working the answer after it replaces
-_THINKING = re.compile(r"(?is)<(think|thinking|reasoning|scratchpad)>.*?</\1>\s*")
+# (it opens the answer; matched there only, so a stray tag costs one scan, not one per tag)
+_THINKING = re.compile(r"(?is)\A\s*<(think|thinking|reasoning|scratchpad)>.*?</\1>\s*")
 # inline HTML: "<b>42.69</b> days", "<br>"
 _HTML_BREAK = re.compile(r"(?i)<(?:br|/p|p|/div|div|/li|li)\b[^>]{0,80}?/?>")
 _HTML_INLINE = re.compile(r"(?i)</?(?:b|strong|i|em|u|span|sup|sub|code|pre|mark|small|font)\b"
@@ -48,9 +49,9 @@ _THIN_SPACE = re.compile(r"\\[,;:! ]|\{,\}")
 # math delimiters and sizing: \( \) \[ \] $$ \left( \right)
 _DELIMITER = re.compile(r"\\[()\[\]]|\$\$|\\(?:left|right|big|Big|bigg|Bigg)(?=[()\[\]|.])")
 # Markdown: **bold**, __bold__, *emphasis*, _emphasis_ (not "3 * 4", not snake_case), `code`
-_STRONG = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
-_EMPHASIS = re.compile(r"(?<![\w*])([*_])(?=[^\s*_])([^\n*_]+?)(?<=[^\s*_])\1(?![\w*])")
-_CODE = re.compile(r"`+([^`\n]+?)`+")
+_STRONG = re.compile(r"(\*\*|__)(?=\S)(.{1,400}?)(?<=\S)\1")
+_EMPHASIS = re.compile(r"(?<![\w*])([*_])(?=[^\s*_])([^\n*_]{1,400}?)(?<=[^\s*_])\1(?![\w*])")
+_CODE = re.compile(r"`+([^`\n]{1,400}?)`+")
 # "### Step 2: Calculation" on a line of its own: a heading states nothing and is left out;
 # "### Final Answer" (or "Conclusion", "Summary") labels what follows it, which it joins
 _HEADING = re.compile(r"(?m)^[ \t]{0,3}#{1,6}[ \t]+([^\n]*?)[ \t#]*(?:\n[ \t]*)+")
@@ -67,9 +68,10 @@ def unmark(text: str) -> tuple[str, list[int]]:
     if not _MARKS.search(text):
         return text, offsets
     for pattern, replace in _PASSES:
-        while True:
+        # nested markup ("\\boxed{\\text{...}}") unwraps a level a pass; deeper is no answer
+        for _ in range(_MAX_NESTING if pattern in _NESTING else 1):
             text, offsets, changed = _substitute(pattern, replace, text, offsets)
-            if not changed or pattern not in _NESTING:
+            if not changed:
                 break
     return text, offsets
 
@@ -124,6 +126,7 @@ _PASSES: list[tuple[re.Pattern[str], _Replace]] = [
     (_HEADING, _heading),
 ]
 _NESTING = {_WRAPPER, _FRACTION, _STRONG}
+_MAX_NESTING = 4
 
 
 def _substitute(pattern: re.Pattern[str], replace: _Replace, text: str, offsets: list[int]
