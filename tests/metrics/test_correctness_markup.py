@@ -92,6 +92,21 @@ def test_a_figure_written_in_latex_is_cited_as_the_answer_writes_it() -> None:
     assert '"34.6\\%"' in judgement.reason
 
 
+def test_inline_math_is_math_and_a_dollar_before_a_figure_is_money() -> None:
+    question = "What is FY2018 days payable outstanding (DPO) for Walmart?"
+    for answer, cited_text in (("DPO = 365 * 43,762.5 / 374,133.\n\nThe final answer is: "
+                                "$\\boxed{42.69}$", "42.69"),
+                               ("### Final Answer\n\\[\n\\boxed{42.69}\n\\]", "42.69"),
+                               ("So $\\text{DPO} = 42.69$ days.", "42.69")):
+        judgement = judge_financial_answer(question, "42.69", answer)
+        assert judgement.verdict == "correct", (answer, judgement.reason)
+        assert [c.text for c in judgement.cited] == [cited_text]
+        assert_reason_points_into(answer, judgement)
+        wrong = answer.replace("42.69", "44.12")
+        assert judge_financial_answer(question, "42.69", wrong).verdict == "incorrect"
+    assert unmark("It cost $42.69 and $5 more")[0] == "It cost $42.69 and $5 more"
+
+
 def test_the_working_inside_a_think_block_is_not_the_answer() -> None:
     # the gold figure only in the thinking: the answer after it concludes on another figure
     answer = ("<think>Operating income 6,098 over revenue 17,606 is 34.6%.</think>\n"
@@ -115,6 +130,20 @@ def test_a_final_answer_label_on_its_own_line_labels_the_line_under_it() -> None
         assert judgement.reason.startswith('concludes "34.6%"'), judgement.reason
         wrong = judge_financial_answer(Q_MARGIN, "34.6%", working + label + "\n36.8%")
         assert wrong.verdict == "incorrect", (label, wrong.reason)
+
+
+def test_a_labelled_yes_or_no_is_the_stance() -> None:
+    question = "Does Adobe have an improving operating margin profile as of FY2022?"
+    gold = ("No the operating margins of Adobe have recently declined from 36.8% in FY 2021 "
+            "to 34.6% in FY2022.")
+    for label in ("**Short answer:**", "Answer:", "## Answer\n", "TL;DR:", "Verdict:"):
+        said_no = judge_financial_answer(question, gold, f"{label} No. The margin fell from "
+                                                         f"36.8% to 34.6%.")
+        assert said_no.verdict == "correct" and "answers no" in said_no.reason, said_no.reason
+        # the gold's figures do not rescue the wrong stance (version 11 credited this one)
+        said_yes = judge_financial_answer(question, gold, f"{label} Yes. The margin went from "
+                                                          f"36.8% to 34.6%.")
+        assert said_yes.verdict == "incorrect", (label, said_yes.reason)
 
 
 def test_the_label_is_no_content_of_the_statement_it_labels() -> None:

@@ -266,7 +266,7 @@ class AnswerReading:
 
 # the labels an answer puts before its answer ("Final Answer: ...", "Conclusion: ...")
 LABEL_WORDS = (r"(?:(?:the |my )?(?:final |short |direct )?answer|conclusions?|summary|"
-               r"in summary|bottom line|result|tl;?dr)")
+               r"in summary|bottom line|result|verdict|tl;?dr)")
 ANSWER_LABEL = re.compile(rf"(?i)(?:^|(?<=\n)|(?<=[.!?] ))[^\w\n]*{LABEL_WORDS}\s*:\s*")
 _MARKER_ONLY = re.compile(r"^(?:[-*\u2022]\s*)?\(?(?:\d{1,2}|[a-zA-Z])[.)]$")
 # "Final Answer:" on a line of its own labels the line that follows: one statement

@@ -46,8 +46,11 @@ _SYMBOL = re.compile(r"\\(" + "|".join(sorted(_SYMBOLS, key=len, reverse=True)) 
 # escapes and spacing: "7.9\%", "\$1,577", "1{,}577", "1\,577"
 _ESCAPED = re.compile(r"\\([%$&#_{}])")
 _THIN_SPACE = re.compile(r"\\[,;:! ]|\{,\}")
-# math delimiters and sizing: \( \) \[ \] $$ \left( \right)
-_DELIMITER = re.compile(r"\\[()\[\]]|\$\$|\\(?:left|right|big|Big|bigg|Bigg)(?=[()\[\]|.])")
+# math delimiters and sizing: \( \) \[ \] $$ \left( \right); "$\boxed{42.69}$" is inline
+# math (a single "$" before a command), "$42.69" is money
+_DISPLAY_MATH = re.compile(r"\$\$")
+_INLINE_MATH = re.compile(r"\$(\\[^$\n]{1,400}?)\$")
+_DELIMITER = re.compile(r"\\[()\[\]]|\\(?:left|right|big|Big|bigg|Bigg)(?=[()\[\]|.])")
 # Markdown: **bold**, __bold__, *emphasis*, _emphasis_ (not "3 * 4", not snake_case), `code`
 _STRONG = re.compile(r"(\*\*|__)(?=\S)(.{1,400}?)(?<=\S)\1")
 _EMPHASIS = re.compile(r"(?<![\w*])([*_])(?=[^\s*_])([^\n*_]{1,400}?)(?<=[^\s*_])\1(?![\w*])")
@@ -114,6 +117,8 @@ _PASSES: list[tuple[re.Pattern[str], _Replace]] = [
     (_THINKING, _drop),
     (_HTML_BREAK, _newline),
     (_HTML_INLINE, _drop),
+    (_DISPLAY_MATH, _drop),
+    (_INLINE_MATH, _keep(1)),
     (_THIN_SPACE, _space),
     (_WRAPPER, _keep(1)),
     (_FRACTION, _fraction),

@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 
 from agility.metrics._answer import (
+    ANSWER_LABEL,
     HYPOTHETICAL,
     METHOD,
     AnswerReading,
@@ -235,7 +236,8 @@ def said_stance(reading: AnswerReading) -> Stance | None:
     if not sentences:
         return None
     first = sentences[0]
-    head = _LEAD_IN.sub("", first.text, count=1)
+    # "Answer: Yes, ...", "**Short answer:** No": the label is no part of the stance
+    head = _LEAD_IN.sub("", ANSWER_LABEL.sub("", first.text, count=1), count=1)
     if _YES.match(head):
         return Stance("yes", first, "said")
     if _NO.match(head):
