@@ -237,3 +237,18 @@ def test_reading_markup_stays_linear_on_adversarial_answers(adversarial: str) ->
     started = time.perf_counter()
     unmark(adversarial[:20_000])
     assert time.perf_counter() - started < 0.3
+
+
+def test_a_gold_that_enumerates_is_met_item_by_item() -> None:
+    # words shared piecemeal ("South" of South Korea, "America" of Latin America) name none
+    # of the gold's regions; the word share alone was 5 of 12
+    question = "What are the geographies that Kestrel primarily operates in as of FY2022?"
+    gold = ("Kestrel primarily operates in the following geographies: North America, Latin "
+            "America, Western Europe, South Asia, East Asia and Oceania.")
+    countries = ("As of FY2022, Kestrel primarily operates in the following geographies:\n"
+                 "1. United States of America\n2. South Korea\n3. East Timor\n4. Western Samoa")
+    judgement = judge_financial_answer(question, gold, countries)
+    assert judgement.verdict == "incorrect", judgement.reason
+    regions = ("As of FY2022, Kestrel primarily operates in the following geographies:\n"
+               "1. North America\n2. Latin America\n3. Western Europe\n4. South and East Asia")
+    assert judge_financial_answer(question, gold, regions).verdict == "correct"

@@ -261,6 +261,22 @@ def _option_clash(case: Case, said: str) -> tuple[str, str] | None:
     return options[answer_pick], options[gold_hits[0]]
 
 
+_ENUMERATION = re.compile(r"(?:^|:\s*)((?:[A-Z][\w&'.-]*(?: [A-Za-z&'.-]+){0,3},\s*){2,}(?:and\s+)?"
+                          r"[A-Z][\w&'.-]*(?: [A-Za-z&'.-]+){0,3})\.?\s*$")
+
+
+def _enumerated(gold: str, question: str) -> list[frozenset[str]]:
+    """The items a gold enumerates (three or more names in a comma list), as their stems
+    (words the question already has left out); none when the gold is no such list."""
+    found = _ENUMERATION.search(gold.strip())
+    if found is None:
+        return []
+    asked = stem_set(question)
+    parts = re.split(r",\s*(?:and\s+)?|\s+and\s+", found.group(1).rstrip(". "))
+    items = [stem_set(p) - asked for p in parts]
+    return [i for i in items if i]
+
+
 def _stems_with_compounds(text: str) -> frozenset[str]:
     # "cash flow" also as "cashflow": compounds are written both ways
     words = re.findall(r"[a-z][a-z0-9&'\-]+", text.lower())
@@ -344,13 +360,20 @@ def _content(case: Case, committed: Sentence | None, threshold: float) -> Judgem
     said = ANSWER_LABEL.sub("", said)
     said_words = _stems_with_compounds(said)
     recall = len(gold_words & said_words) / len(gold_words)
+    items = _enumerated(case.gold.text, case.question)
+    if len(items) >= 3:
+        # a gold that enumerates ("United States, EMEA, APAC, and LACC") is met item by item
+        # (an item is named when all its words are): a two-word item is one item, not two
+        # words the answer may share piecemeal ("Latin America" for "North America")
+        named = sum(1 for item in items if item <= said_words)
+        recall = min(recall, named / len(items))
     if recall >= threshold:
         return Judgement("correct", f"{where} contains {recall:.0%} of the gold's content words")
     # a terse statement ("Amcor operates in the packaging industry") is judged on what it
     # says: most of its own words are the gold's
     own = stem_set(said) - stem_set(case.question)
     hits = own & gold_all
-    if own and hits and len(hits) / len(own) >= 0.5:
+    if own and hits and len(hits) / len(own) >= 0.5 and len(items) < 3:
         return Judgement("correct", f"{where} says mostly what the gold says ("
                                     f"{len(hits)} of its {len(own)} own content words)")
     return Judgement("incorrect", f"{where} contains only {recall:.0%} of the gold's content "
