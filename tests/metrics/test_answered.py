@@ -42,6 +42,28 @@ def test_declining_without_committing_is_a_refusal(text: str) -> None:
     assert answered(text) == "refusal"
 
 
+@pytest.mark.parametrize("text", [
+    # phrasings other model families use (answered v9 and correctness v11 took these four
+    # for answers: a contraction, a sentence opening "No information", "does not cover", and
+    # "the information is insufficient")
+    "There isn't enough information in the excerpt to answer this question.",
+    "No information about capital expenditure is given in the context.",
+    "N/A - the filing excerpt does not cover capital expenditures.",
+    "The provided information is insufficient to determine the FY2018 capex.",
+    "Unfortunately, I do not have enough information to determine the capital expenditure.",
+    "The excerpts provided don't mention capital expenditures for FY2018.",
+])
+def test_refusals_in_other_families_words_are_refusals(text: str) -> None:
+    from agility.metrics import judge_financial_answer
+
+    assert answered(text) == "refusal"
+    assert judge_financial_answer(Q, 1577, text).verdict == "refusal"
+    # and the same language beside a committed figure is still an answer
+    committed = text + " Therefore, the capital expenditure was $1,577 million."
+    assert answered(committed) == "answered"
+    assert judge_financial_answer(Q, 1577, committed).verdict == "correct"
+
+
 def test_a_yes_no_question_is_answered_by_a_stance_despite_hedges() -> None:
     question = "Did the company report any material legal proceedings in FY2022?"
     text = ("The excerpt does not list every case. However, it indicates that the company did "

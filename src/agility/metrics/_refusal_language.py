@@ -46,7 +46,7 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         r"\b(?:does|do|did|is|are|was|were)(?: not|n't| no longer)\b[^.]{0,40}?"
         r"\b(?:contain|include|provide|mention|specify|offer|disclose|detail|give|have|"
         r"state|show|list|present|indicate|reference|break|explicitly|specifically|directly|"
-        r"sufficient|enough|available|clear)|\bnone of (?:the|these|those) (?:\w+ )?"
+        r"sufficient|enough|available|clear|cover|discuss|address)|\bnone of (?:the|these|those) (?:\w+ )?"
         r"(?:excerpts?|documents?|passages?|sources?|filings?|statements?|texts?)\b")),
     ("not stated", re.compile(
         r"(?i)\b(?:does|do|did)(?: not|n't) (?:explicitly |specifically |directly |clearly )?"
@@ -59,7 +59,7 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("no information", re.compile(
         r"(?i)(?:\b(?:there is|there are|there's|contains|with|provides|has|have|i have) "
         r"(?:no|not any|not enough|insufficient|limited)|\b(?:i|we) do not have|"
-        r"\b(?:i|we) don't have|\bwithout) ?(?:specific |explicit |direct |detailed |sufficient |enough |"
+        r"\b(?:i|we) don't have|\bwithout|(?:^|[.!?\n]\s*)no) ?(?:specific |explicit |direct |detailed |sufficient |enough |"
         r"relevant |such |further |additional |the necessary |the required |any |the |"
         r"exact |actual |necessary |required |available |publicly available |public ){0,3}"
         r"(?:information|data|details|mention|figures|breakdown|disclosure|indication|"
@@ -81,7 +81,10 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("does not know", re.compile(r"(?i)\bi (?:don't|do not) know\b|\bi'm not sure\b|"
                                  r"\bi am not sure\b")),
     ("insufficient", re.compile(r"(?i)\binsufficient (?:information|data|context|details)\b|"
-                                r"\bnot enough (?:information|data|context|details)\b")),
+                                r"\bnot enough (?:information|data|context|details)\b|"
+                                r"\b(?:information|data|context|details)(?: provided| given| "
+                                r"available)? (?:is|are|was|were) (?:insufficient|not sufficient|"
+                                r"inadequate)\b")),
 ]
 
 
@@ -108,11 +111,15 @@ _TRIGGERS: dict[str, tuple[str, ...]] = {
     "would need": ("would", "will", "may", "might", "please", "need", "require"),
     "declines": ("help", "assist", "decline"),
     "does not know": ("know", "not sure"),
-    "insufficient": ("insufficient", "not enough"),
+    "insufficient": ("insufficient", "not enough", "not sufficient", "inadequate"),
 }
 
 
 _CONTRACTIONS = re.compile(r"\b(it|that|this)'s\b")
+# "isn't", "doesn't", "couldn't": read as "is not", "does not", "could not" ("can't",
+# "won't" and "don't" too, though most patterns also name those as written)
+_NOT = re.compile(r"\b(ca|wo|sha|[a-z]+)n't\b")
+_NOT_FULL = {"ca": "cannot", "wo": "will not", "sha": "shall not"}
 _SET_ASIDE = re.compile(r",\s*(?:so|and so|therefore|thus|hence)\s+(?:we|i)(?: will| can| shall|'ll)? "
                         r"(?:exclude|omit|ignore|leave|treat|assume|proceed|use|set|take)\b")
 _SENTENCE_END = re.compile(r"[.!?\n]")
@@ -138,6 +145,8 @@ def refusal_phrases(text: str) -> list[str]:
     lowered = text.lower().replace("\u2019", "'")
     if "'s" in lowered:
         lowered = _CONTRACTIONS.sub(lambda m: m.group(1) + " is", lowered)
+    if "n't" in lowered:
+        lowered = _NOT.sub(lambda m: _NOT_FULL.get(m.group(1), m.group(1) + " not"), lowered)
     # what the question leaves open ("the question does not specify the period") is no
     # missing information
     if "question" in lowered or "prompt" in lowered or "request" in lowered or "you " in lowered:
