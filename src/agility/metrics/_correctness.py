@@ -431,8 +431,14 @@ class CorrectnessMetric(Metric):
     #    help!") and section labels ("Explanation:") are no statements; "Final Answer:" on a
     #    line of its own labels the next line, and is no content of it; refusal language
     #    with a concluded figure is judged on it only when the figure may state a gold
-    #    figure (an amount is never a percent). No FinanceBench verdict changed; restyled
-    #    answers keep theirs (benchmarks/grader_calibration.py, section 5)
+    #    figure (an amount is never a percent); a labelled yes/no ("Short answer: No") is
+    #    the stance; refusal language in other families' words ("there isn't enough
+    #    information", "the information is insufficient", "does not cover"); a gold that
+    #    enumerates names is met item by item; a region's abbreviation is its words
+    #    ("EMEA"), and a gold's abbreviation one term; "As of my last update in 2023," dates
+    #    a claim as "in early 2023" did. Restyled answers keep their verdicts
+    #    (benchmarks/grader_calibration.py, section 5); on FinanceBench three gpt-4-1106-preview
+    #    verdicts move toward the experts, none away
     version = "12"
     Options = CorrectnessOptions
     options: CorrectnessOptions

@@ -30,7 +30,7 @@ __all__ = ["HEDGED", "Stance", "asks_yes_no", "claimed_direction", "committing_s
 
 # "As of my last update in early 2023, ...": a hedge on what follows, not a refusal.
 _CUTOFF = re.compile(r"(?i)^\W*as of (?:my|the) last (?:update|knowledge update|training)"
-                     r"(?: in [\w ]{1,20}?\d{4})?,\s*")
+                     r"(?: in [\w ]{0,20}?\d{4})?,\s*")
 _YES_NO_QUESTION = re.compile(r"(?i)^\W*(?:is|are|was|were|does|do|did|has|have|had|can|could|"
                               r"will|would|should)\b")
 _LEAD_IN = re.compile(
@@ -160,6 +160,12 @@ class Stance:
     how: str
 
 
+def plain_stems(text: str) -> frozenset[str]:
+    """The stems of ``text``'s own words, an abbreviation not read as its words (see
+    :func:`stem_set`)."""
+    return frozenset(w[:5] for w in _WORD.findall(text.lower()) if w not in _STOP and len(w) > 2)
+
+
 @functools.lru_cache(maxsize=8192)
 def stem_set(text: str) -> frozenset[str]:
     """Five-letter stems of the content words of ``text`` (cheap stemming); a financial
@@ -169,7 +175,7 @@ def stem_set(text: str) -> frozenset[str]:
     words = set(_WORD.findall(lowered))
     stems = {w[:5] for w in words if w not in _STOP and len(w) > 2}
     for short_word, first_word, long_form, both in _ABBREVIATIONS:
-        if short_word in words or (first_word in words and long_form.search(lowered)):
+        if short_word in words or (first_word in lowered and long_form.search(lowered)):
             stems |= both
     return frozenset(stems)
 
@@ -184,10 +190,14 @@ _ABBREVIATION_TABLE = {
     "dio": "days inventory outstanding", "ccc": "cash conversion cycle",
     "opex": "operating expenses", "cfo": "cash from operations", "ar": "accounts receivable",
     "ap": "accounts payable",
+    # regions as filings abbreviate them ("EMEA" for "the European, Middle Eastern and
+    # African region")
+    "emea": "europe middle east africa", "apac": "asia pacific", "latam": "latin america",
+    "lacc": "latin america canada caribbean", "amesa": "africa middle east south asia",
 }
 _ABBREVIATIONS = [
     (short, long_form.split()[0],
-     re.compile(r"\b" + r"\W+(?:and\W+|of\W+|on\W+|per\W+)?".join(
+     re.compile(r"\b" + r"\w*\W+(?:and\W+|of\W+|on\W+|per\W+)?".join(
          re.escape(w) for w in long_form.split()) + r"\w*"),
      frozenset({short[:5]} | {w[:5] for w in long_form.split() if len(w) > 2}))
     for short, long_form in _ABBREVIATION_TABLE.items()]

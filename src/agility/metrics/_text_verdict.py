@@ -24,6 +24,7 @@ from agility.metrics._stance import (
     claimed_direction,
     committing_statement,
     direction,
+    plain_stems,
     proposition,
     question_terms,
     stance,
@@ -273,7 +274,7 @@ def _enumerated(gold: str, question: str) -> list[frozenset[str]]:
         return []
     asked = stem_set(question)
     parts = re.split(r",\s*(?:and\s+)?|\s+and\s+", found.group(1).rstrip(". "))
-    items = [stem_set(p) - asked for p in parts]
+    items = [plain_stems(p) - asked for p in parts]
     return [i for i in items if i]
 
 
@@ -348,7 +349,9 @@ def _content(case: Case, committed: Sentence | None, threshold: float) -> Judgem
     picked = _option_clash(case, said)
     if picked:
         return Judgement("incorrect", f"picks {picked[0]} in {where}; the gold picks {picked[1]}")
-    gold_all = stem_set(case.gold.text)
+    # the gold's terms as it writes them: an answer naming an abbreviation's words names the
+    # abbreviation (its stems include it), and a gold's "EMEA" is one term, not five
+    gold_all = plain_stems(case.gold.text)
     gold_words = gold_all - stem_set(case.question)
     if len(gold_words) <= 2:
         # the gold picks among options the question names ("which of operations, investing

@@ -1,0 +1,58 @@
+"""Terms as filings write them: a region's abbreviation is its words, a knowledge-cutoff
+preamble dates a claim (it declines nothing), and a gold's abbreviation is one term.
+
+Made-up companies, so no case is a FinanceBench answer the grader was tuned on.
+"""
+
+from __future__ import annotations
+
+from agility.metrics import judge_financial_answer
+from agility.metrics._stance import declines_in_claim, stem_set
+
+Q_REGIONS = "What are the geographies that Kestrel Payments primarily operates in as of 2022?"
+G_REGIONS = "United States, EMEA, APAC, and LACC"
+
+
+def test_a_region_abbreviation_stands_for_its_words() -> None:
+    spelled = stem_set("the European, Middle Eastern and African region; Asia-Pacific")
+    assert {"emea", "apac"} <= spelled
+    assert "emea" not in stem_set("Europe and the Americas")  # all of its words, in order
+
+
+def test_regions_spelled_out_name_the_gold_abbreviations() -> None:
+    answer = ("Based on the provided context, Kestrel Payments primarily operates in the "
+              "following geographies as of 2022:\n\n"
+              "- The United States, its home market.\n"
+              "- The European, Middle Eastern, and African region, served from Dublin.\n"
+              "- The Asia Pacific region, served from Singapore.\n"
+              "- Latin America, Canada and the Caribbean, served from Miami.")
+    judgement = judge_financial_answer(Q_REGIONS, G_REGIONS, answer)
+    assert judgement.verdict == "correct", judgement.reason
+    # countries instead of the regions name one of the gold's four items
+    countries = ("Based on the provided context, Kestrel Payments primarily operates in the "
+                 "following geographies as of 2022:\n\n- Germany\n- France\n- Japan\n- Brazil")
+    assert judge_financial_answer(Q_REGIONS, G_REGIONS, countries).verdict == "incorrect"
+
+
+def test_a_gold_abbreviation_is_one_term_not_its_words() -> None:
+    # the gold names four regions in five words; read as its abbreviations' words it would
+    # be sixteen, and an answer naming the United States would share 2 of 16, not 1 of 4
+    answer = ("Kestrel Payments primarily operates in over 130 countries worldwide, including "
+              "the United States, the United Kingdom, Canada, Mexico, Japan and Australia.")
+    judgement = judge_financial_answer(Q_REGIONS, G_REGIONS, answer)
+    assert "contains 25% of the gold's content words" in judgement.reason, judgement.reason
+
+
+def test_a_knowledge_cutoff_preamble_with_a_bare_year_dates_the_claim() -> None:
+    # "As of my last update in 2023," was read as refusal language ("in early 2023" was not)
+    for preamble in ("As of my last update in 2023, ", "As of my last update in early 2023, ",
+                     "As of my last update, "):
+        assert declines_in_claim(preamble + "Kestrel operates in four regions.") == []
+    answer = ("As of my last update in 2023, Kestrel Payments operates globally, with a "
+              "significant presence in various geographies. The company primarily operates in "
+              "the following regions:\n\n1. United States: its home market.\n2. Europe, the "
+              "Middle East and Africa (EMEA).\n3. Asia Pacific (APAC).\n4. Latin America, "
+              "Canada and the Caribbean (LACC).")
+    judgement = judge_financial_answer(Q_REGIONS, G_REGIONS, answer)
+    assert judgement.verdict == "correct", judgement.reason
+    assert "statement 1 " in judgement.reason
