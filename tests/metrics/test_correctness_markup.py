@@ -252,3 +252,12 @@ def test_a_gold_that_enumerates_is_met_item_by_item() -> None:
     regions = ("As of FY2022, Kestrel primarily operates in the following geographies:\n"
                "1. North America\n2. Latin America\n3. Western Europe\n4. South and East Asia")
     assert judge_financial_answer(question, gold, regions).verdict == "correct"
+
+
+def test_a_courtesy_that_states_something_is_a_statement() -> None:
+    question = "What is FY2018 days payable outstanding (DPO) for Walmart?"
+    for answer, verdict in (("I'd be happy to help: the DPO is 42.69 days.", "correct"),
+                            ("I'd be happy to help: the DPO is 44.12 days.", "incorrect"),
+                            ("I hope this helps you see that the DPO is 44.12 days.",
+                             "incorrect")):
+        assert judge_financial_answer(question, "42.69", answer).verdict == verdict, answer

@@ -277,15 +277,18 @@ _SECTION_LABEL = re.compile(
     r"(?:explanation|reasoning|analysis|calculations?|working|details|rationale|justification|"
     r"background|context|approach|method(?:ology)?|solution|assumptions?|notes?|sources?|"
     r"references?|key (?:points|figures|data)|data|given))?\s*:$")
+# what may follow a courtesy's words: a few words without a figure or a colon ("with that!",
+# "you understand the ratio.") - "I'd be happy to help: the DPO is 42 days." states something
+_COURTESY_TAIL = r"[^.!?\n:\d]{0,60}[.!?]?"
 # Courtesies are not statements of the answer: "Sure, I'd be happy to help!", "Great
 # question.", "I hope this helps! Let me know if you have any other questions."
 _COURTESY = re.compile(
     r"(?i)^\W*(?:(?:sure|certainly|of course|absolutely|okay|ok|alright|great question|good "
     r"question|happy to help|glad to help)\W*|(?:sure|certainly|of course|absolutely)?[,!]?\s*"
     r"(?:i'?d|i would|i'?ll|i will|i am|i'm) (?:be )?(?:happy|glad|delighted) to (?:help|assist)"
-    r"[^.!?\n]*[.!?]?|i hope (?:this|that|the above) (?:helps|answers|clarifies)[^.!?\n]*[.!?]?|"
-    r"(?:please )?(?:let me know|feel free to (?:ask|reach out))[^.!?\n]*[.!?]?|if you have any "
-    r"(?:other|further|more|additional) questions[^.!?\n]*[.!?]?)$")
+    rf"{_COURTESY_TAIL}|i hope (?:this|that|the above) (?:helps|answers|clarifies){_COURTESY_TAIL}|"
+    rf"(?:please )?(?:let me know|feel free to (?:ask|reach out)){_COURTESY_TAIL}|if you have any "
+    rf"(?:other|further|more|additional) questions{_COURTESY_TAIL})$")
 
 
 def _sentences(text: str) -> tuple[Sentence, ...]:
