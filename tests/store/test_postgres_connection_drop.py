@@ -15,6 +15,7 @@ import pytest
 
 from agility.runner import run_model
 from agility.store import Store
+from agility.store._records import ScoreRecord
 from agility.testing import FakeOpenAIServer, PostgresServer
 
 
@@ -113,3 +114,49 @@ def test_a_run_waits_for_a_restarting_server_and_pays_each_call_once(
         assert sorted(c.payload["example_id"] for c in calls) == [f"e{i:03d}"
                                                                   for i in range(240)]
         assert audit.ok and run.status == "finished"
+
+
+def _score(i: int) -> ScoreRecord:
+    return ScoreRecord(example_id=f"e{i}", repeat_index=0, metric="exact_match",
+                       metric_version="1", score=1.0, verdict="correct", passed=True)
+
+
+def test_a_write_after_the_server_dropped_an_idle_connection_is_not_lost(
+        postgres_server: PostgresServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A restart, a failover or pg_terminate_backend drops an idle store's connection; its next
+    write (an autocommitted batch: scores, results) goes on a new connection instead of
+    failing once on the dropped one (the server cannot have done it there). It failed with
+    "terminating connection due to administrator command" before."""
+    from agility.store import NewRun
+
+    location = postgres_server.create_database(f"d_{uuid.uuid4().hex[:12]}")
+    with Store(location) as store, Store(location) as admin:
+        run = store.create_run(NewRun(name="r", model_spec="openai/gpt-4o-mini",
+                                      tool_version="test", started_at="2026-01-01T00:00:00Z"))
+        store.save_scores(run.id, [_score(0)])
+        _drop_every_connection_but_mine(admin)
+        time.sleep(0.2)  # the server's notice and the end of the stream reach the client
+        store.save_scores(run.id, [_score(1)])  # raised StoreError before
+        _drop_every_connection_but_mine(admin)
+        time.sleep(0.2)
+        store.save_scores(run.id, [_score(2), _score(3)])
+        assert sorted(s.example_id for s in store.scores(run.id)) == ["e0", "e1", "e2", "e3"]
+
+
+def test_a_write_after_the_server_restarted_is_not_lost(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from agility.store import NewRun
+
+    with PostgresServer() as pg:
+        for name, value in pg.environ().items():
+            monkeypatch.setenv(name, value)
+        location = pg.create_database("restarted")
+        with Store(location) as store:
+            run = store.create_run(NewRun(name="r", model_spec="openai/gpt-4o-mini",
+                                          tool_version="test",
+                                          started_at="2026-01-01T00:00:00Z"))
+            store.save_scores(run.id, [_score(0)])
+            pg.restart(down_s=0.2)
+            time.sleep(0.2)
+            store.save_scores(run.id, [_score(1)])  # raised StoreError before
+            assert len(store.scores(run.id)) == 2

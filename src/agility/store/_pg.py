@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import json
 import re
+import select
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from functools import lru_cache
@@ -551,8 +552,7 @@ class PgConnection:
         if not data:
             return
         copy = _copy_of(sql) if len(data) > 1 else None
-        if self._conn.closed and not self._began:
-            self._conn = self._connect()  # dropped by the server (see _raw)
+        self._reopen_if_dropped()  # (see _raw)
         try:
             with self._conn.cursor() as cur:
                 if copy is None:
@@ -572,9 +572,41 @@ class PgConnection:
         row = cur.fetchone()
         return bool(row and row[0])
 
+    def _dropped_while_idle(self) -> bool:
+        """Whether the server dropped this connection since its last statement (a restart, a
+        failover, ``pg_terminate_backend``): it then sent its notice and closed the socket,
+        so the socket is readable, where an idle connection of ours receives nothing (no
+        LISTEN). One poll, no round trip: a write is then sent on a new connection instead
+        of failing once on the old one (the server cannot have done it there)."""
+        conn = self._conn
+        if conn.closed:
+            return True
+        for _ in range(4):  # the server's notice, then the end of the stream
+            try:
+                ready, _, _ = select.select([conn.fileno()], [], [], 0)
+            except (OSError, ValueError):
+                return True
+            if not ready:
+                return False
+            try:
+                conn.pgconn.consume_input()
+            except self._psycopg.OperationalError:
+                return True
+            if conn.pgconn.status != self._psycopg.pq.ConnStatus.OK:
+                return True
+        return False
+
+    def _reopen_if_dropped(self) -> None:
+        """Outside a transaction of ours, a connection the server dropped while idle is
+        replaced before the next statement."""
+        if not self._began and self._dropped_while_idle():
+            self._conn.close()
+            self._conn = self._connect()
+
     def _raw(self, text: str, params: tuple[Any, ...] | None = None) -> PgCursor:
         head = text.lstrip()[:8].upper()
         ends = head.startswith(("COMMIT", "ROLLBACK", "END"))
+        self._reopen_if_dropped()
         if self._conn.closed:
             # the server dropped the connection (a restart, a failover, an administrator's
             # pg_terminate_backend): a statement outside a transaction of ours runs on a new
