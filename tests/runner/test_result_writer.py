@@ -44,6 +44,10 @@ class Recording:
             async def aclose(self) -> None:
                 await sink.aclose()
 
+            @property
+            def waiting_until(self) -> float | None:
+                return sink.waiting_until
+
         return Noted()
 
     def __getattr__(self, name: str) -> Any:

@@ -132,3 +132,58 @@ def test_empty_answers_are_flagged_and_the_run_exits_1(tmp_path: Path, make_data
     assert "3 answers were empty" in result.output
     summary = json.dumps(result.output)
     assert "empty answers" in summary
+
+
+@pytest.mark.slow
+def test_ctrl_c_while_the_store_is_down_says_what_is_not_stored_and_a_second_stops_now(
+        tmp_path: Path, make_dataset) -> None:
+    """The PostgreSQL server goes away mid-run, then the user presses Ctrl-C: the run says it
+    still waits for the store to keep the answers already paid for and that a second Ctrl-C
+    stops now; the second one stops within seconds, says how many paid answers are not
+    stored, and exits 130 without a traceback (the run's end could not be written either:
+    one line). Before, the first Ctrl-C gave no word for up to two minutes, the second ended
+    in "unhandled exception during asyncio.run() shutdown" and a traceback, and the closing
+    line said every finished answer was stored."""
+    from agility.testing import PostgresServer
+
+    log = tmp_path / "requests.log"
+    with PostgresServer() as pg:
+        location = pg.create_database("outage")
+        env = {**os.environ, **pg.environ(), "OPENAI_API_KEY": "sk-test-ctrl-c-0123456789",
+               "PYTHONUNBUFFERED": "1"}
+        here = Path(__file__).resolve().parent
+        server = subprocess.Popen([sys.executable, str(here / "_logging_server.py"), str(log),
+                                   "--ttft-ms", "200"], stdout=subprocess.PIPE, text=True,
+                                  env=env)
+        try:
+            base_url = server.stdout.readline().split()[-1]
+            run = subprocess.Popen(
+                [sys.executable, "-c",
+                 _AS_FROM_A_TERMINAL + "from agility.cli.main import main; main()",
+                 "run", "--dataset", str(make_dataset(1000)), "--model", "openai/gpt-4o-mini",
+                 "--base-url", base_url, "--name", "down", "--store", location],
+                env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            deadline = time.monotonic() + 60
+            while not log.exists() or len(log.read_text().splitlines()) < 12:
+                assert run.poll() is None and time.monotonic() < deadline
+                time.sleep(0.05)
+            pg._run("pg_ctl", "-D", str(pg.data_dir), "-m", "fast", "-w", "stop")
+            time.sleep(1.5)  # the writer meets the outage and waits
+            run.send_signal(signal.SIGINT)
+            time.sleep(2.0)
+            stopping = time.monotonic()
+            run.send_signal(signal.SIGINT)
+            _, err = run.communicate(timeout=60)
+            took = time.monotonic() - stopping
+        finally:
+            server.send_signal(signal.SIGKILL)
+            server.wait(timeout=10)
+            pg._serve()  # for its own clean stop
+    assert run.returncode == 130, err
+    assert "Traceback" not in err and "unhandled exception" not in err, err
+    assert "interrupt again to stop now" in err, err
+    assert re.search(r"\d+ results already paid for are not stored", err), err
+    assert "could not record run down as interrupted" in err
+    assert "every finished answer is stored" not in err
+    assert "interrupted: the answers stored so far are kept. Resume with:" in err
+    assert took < 15, f"the second Ctrl-C took {took:.1f} s"

@@ -228,7 +228,9 @@ def run_command(
                 print_run_outcome(stopped.summary, startup)
             raise
         except KeyboardInterrupt:
-            err_console.print(f"[yellow]interrupted[/]: every finished answer is stored. "
+            # the answers stored so far stay; one the store could not take (a server gone
+            # away) was said above, and a resume calls only the examples without one
+            err_console.print(f"[yellow]interrupted[/]: the answers stored so far are kept. "
                               f"Resume with: agility run --dataset {escape(str(dataset))} "
                               f"{_what(model, system, system_options)}--name {escape(name)} "
                               f"--resume"

@@ -44,6 +44,7 @@ from agility.runner._turns import Conversation, History, Turns, conversations
 from agility.runner._writer import ResultWriter
 from agility.store import (
     LEASE_HEARTBEAT_S,
+    LEASE_STALE_AFTER_S,
     NewEvent,
     ResultRecord,
     Store,
@@ -285,17 +286,41 @@ async def _arun(
             await turnstile.leave(side)
         gc.unfreeze()
         try:
-            store.update_run(plan.run.id, status=status, finished_at=utc_now())
-            store.log_event(_finish_event(plan, status, summary))
-            timing.save(store, plan.run.name)  # when and how its calls were timed
+            _record_end(store, plan, status, summary, timing)
         finally:  # a failed status write (a full disk) must not leave the lease held
             try:
-                store.release_lease(plan.run.id, plan.lease_owner)
+                _release(store, plan, status)
             finally:
                 if client is not None:
                     await client.aclose()
                 if system is not None:
                     await system.aclose()
+
+
+def _record_end(store: Store, plan: RunPlan, status: RunStatus, summary: RunSummary | None,
+                timing: TimingSession) -> None:
+    """The run's status, its audit event and its timing, in the store. A run that did not
+    finish (interrupted, failed) reports why it stopped, not that the store could not take
+    its end as well (a server gone away): that is said in one line."""
+    try:
+        store.update_run(plan.run.id, status=status, finished_at=utc_now())
+        store.log_event(_finish_event(plan, status, summary))
+        timing.save(store, plan.run.name)  # when and how its calls were timed
+    except StoreError as exc:
+        if status == "finished":
+            raise
+        log.warning("could not record run %s as %s (%s)", plan.run.name, status, exc)
+
+
+def _release(store: Store, plan: RunPlan, status: RunStatus) -> None:
+    """Give the run's lease up (one that cannot be given up lapses without heartbeats)."""
+    try:
+        store.release_lease(plan.run.id, plan.lease_owner)
+    except StoreError as exc:
+        if status == "finished":
+            raise
+        log.warning("could not release run %s's lease (%s); it lapses %.0f s after its last "
+                    "heartbeat", plan.run.name, exc, LEASE_STALE_AFTER_S)
 
 
 async def arun_system(

@@ -15,11 +15,15 @@ written again one result at a time, so every result that still fits is kept.
 from __future__ import annotations
 
 import asyncio
+import logging
+import time
 
 from agility.errors import StoreError
 from agility.store import NewEvent, ResultRecord, Store
 
 __all__ = ["ResultWriter"]
+
+log = logging.getLogger(__name__)
 
 
 class ResultWriter:
@@ -39,6 +43,8 @@ class ResultWriter:
         self._run_id = run_id
         self._max_batch = max_batch
         self._pending: list[tuple[ResultRecord, NewEvent | None, asyncio.Future[None]]] = []
+        #: results handed to the writer, and of them those stored
+        self._received = self._stored = 0
         self._flushing = False
         self._task: asyncio.Task[None] | None = None
         self._sink = store.batch_writer(outage_s=outage_s)
@@ -48,6 +54,7 @@ class ResultWriter:
         the same transaction) is committed (raises what the store raised)."""
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._pending.append((result, event, done))
+        self._received += 1
         if not self._flushing:
             self._flushing = True
             self._task = asyncio.get_running_loop().create_task(self._flush())
@@ -62,21 +69,53 @@ class ResultWriter:
             if not done.done():
                 done.set_exception(exc)
         else:
+            self._stored += 1
             if not done.done():
                 done.set_result(None)
 
     async def drain(self) -> None:
         """Wait for the write in progress and those queued (call before closing the store:
-        a worker cancelled while waiting leaves its result to be written all the same)."""
-        while self._task is not None and not self._task.done():
-            await asyncio.shield(self._task)
+        a worker cancelled while waiting leaves its result to be written all the same).
+
+        Interrupted while the store's server cannot be reached, it says how long it still
+        waits for the results already paid for, and that interrupting again stops now; cut
+        short, it says how many of them are not stored (``--resume`` calls them again).
+        """
+        task = asyncio.current_task()
+        until = self._sink.waiting_until
+        if (task is not None and task.cancelling() and until is not None
+                and self._task is not None and not self._task.done()):
+            log.warning("interrupted while the store's server cannot be reached: waiting up to "
+                        "%.0f s more to store the %d results already paid for; interrupt "
+                        "again to stop now (--resume then calls them again)",
+                        max(0.0, until - time.monotonic()), self.unsaved)
+        try:
+            while self._task is not None and not self._task.done():
+                await asyncio.shield(self._task)
+        finally:
+            if self.unsaved:
+                log.warning("%d results already paid for are not stored (the store could not "
+                            "take them); --resume calls them again", self.unsaved)
         await self._sink.aclose()
 
+    @property
+    def unsaved(self) -> int:
+        """Results handed to the writer and not stored (queued, being written, or refused)."""
+        return self._received - self._stored
+
     async def _flush(self) -> None:
+        unreachable: StoreError | None = None
         try:
             while self._pending:
                 batch = self._pending[:self._max_batch]
                 del self._pending[:self._max_batch]
+                if unreachable is not None:
+                    # the server stayed away for a whole wait: the batches behind it fail
+                    # now, not after a wait each
+                    for _, _, done in batch:
+                        if not done.done():
+                            done.set_exception(unreachable)
+                    continue
                 try:
                     await self._sink.save_results(self._run_id, [r for r, _, _ in batch],
                                                   [e for _, e, _ in batch if e is not None])
@@ -84,6 +123,7 @@ class ResultWriter:
                     if isinstance(exc, StoreError) and exc.unreachable:
                         # the server stayed away for the writer's whole wait: single rows
                         # would each wait as long again
+                        unreachable = exc
                         for _, _, done in batch:
                             if not done.done():
                                 done.set_exception(exc)
@@ -98,6 +138,7 @@ class ResultWriter:
                             done.set_exception(exc)
                     raise
                 else:
+                    self._stored += len(batch)
                     for _, _, done in batch:
                         if not done.done():
                             done.set_result(None)

@@ -53,6 +53,8 @@ class BatchWriter:
         self._store = store
         self._pg = PgAsyncWriter(str(store.path)) if store.backend == "postgres" else None
         self.outage_s = outage_s
+        #: while a batch waits for an unreachable server: when the wait gives up (monotonic)
+        self.waiting_until: float | None = None
 
     async def save_results(self, run_id: int, results: Sequence[ResultRecord],
                            events: Sequence[NewEvent] = ()) -> None:
@@ -80,7 +82,9 @@ class BatchWriter:
             except PgUnreachable as exc:
                 sent = True
                 if time.monotonic() + pause > deadline:
+                    self.waiting_until = None
                     raise store._write_failed(exc) from exc
+                self.waiting_until = deadline
                 if pause == 0.1:
                     log.warning("the store's server cannot be reached (%s); holding %d "
                                 "results and trying again for up to %.0f s", exc, len(rows),
@@ -88,7 +92,12 @@ class BatchWriter:
                 await asyncio.sleep(pause)
                 pause = min(pause * 2, 5.0)
             except sqlite3.Error as exc:
+                self.waiting_until = None
                 raise store._write_failed(exc) from exc
+            except BaseException:
+                self.waiting_until = None
+                raise
+        self.waiting_until = None
         if not written:  # a figure without a JSON spelling (NaN): the store's own way
             await asyncio.to_thread(store.save_results, run_id, results, events)
 
