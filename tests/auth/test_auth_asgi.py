@@ -87,3 +87,28 @@ def test_a_store_error_is_a_503_that_does_not_say_where_the_store_is(
     assert b"try again" in response.body
     logged = [r.getMessage() for r in caplog.records if "db.internal" in r.getMessage()]
     assert len(logged) == 1  # the detail for the operator, not one line per failing request
+
+
+def test_no_message_tells_a_client_where_a_service_store_is(
+        monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    """Other errors name the store too ("no run named 'x' in postgresql://...", "the rollout
+    ... has not started in ..."): a service registers its store, and no message a client
+    gets names it."""
+    from agility.auth import asgi
+    from agility.errors import RunNotFound, UsageError
+    from agility.review.web import create_app
+
+    monkeypatch.setattr(asgi, "_hidden_locations", set())
+    url = "postgresql://agility@db.internal:5432/team"
+    asgi.hide_location(url)
+    for exc in (RunNotFound("nightly", url, ["a", "b"]),
+                UsageError(f"the rollout of plan 'p' has not started in {url}: start it")):
+        response = json_error(exc)
+        assert response.status_code in (400, 404)
+        assert b"db.internal" not in response.body and b"postgresql" not in response.body
+        assert b"the service's store" in response.body
+    # the review app registers its own store when it is built
+    store_file = tmp_path / "review.db"
+    create_app(store_file)
+    told = asgi.error_message(RunNotFound("nightly", str(store_file), []))
+    assert str(store_file) not in told and str(tmp_path) not in told

@@ -38,6 +38,7 @@ __all__ = [
     "StarletteAuth",
     "error_message",
     "error_status",
+    "hide_location",
     "json_error",
 ]
 
@@ -48,6 +49,9 @@ _log = logging.getLogger(__name__)
 STORE_UNAVAILABLE = "the service's store cannot be used right now; try again shortly"
 _STORE_LOG_EVERY_S = 10.0
 _last_store_log = [-_STORE_LOG_EVERY_S]
+#: locations no client is told (the services' stores): a message naming one says this
+_HIDDEN = "the service's store"
+_hidden_locations: set[str] = set()
 
 COOKIE_NAME = "agility_session"
 
@@ -75,16 +79,31 @@ def error_status(exc: AgilityError) -> int:
     return 500
 
 
+def hide_location(location: object) -> None:
+    """Never tell a client ``location`` (a service's store: its file path or database URL):
+    an error message naming it ("the rollout ... has not started in postgresql://...") says
+    "the service's store" instead. Services call it for the store they serve from."""
+    text = str(location)
+    if text:
+        _hidden_locations.add(text)
+
+
 def error_message(exc: AgilityError) -> str:
     """What a client is told of ``exc``: its message, but never where the store is (a store
-    error is logged here for the operator and told as :data:`STORE_UNAVAILABLE`)."""
+    error is logged here for the operator and told as :data:`STORE_UNAVAILABLE`; a location
+    registered with :func:`hide_location` is replaced in any other message)."""
     if isinstance(exc, StoreError):
         now = time.monotonic()
         if now - _last_store_log[0] >= _STORE_LOG_EVERY_S:  # one line, not one per request
             _last_store_log[0] = now
             _log.warning("requests fail on the store (told %r): %s", STORE_UNAVAILABLE, exc)
         return STORE_UNAVAILABLE
-    return str(exc)
+    message = str(exc)
+    # the longest first: a database URL may contain a shorter registered one
+    for location in sorted(_hidden_locations, key=len, reverse=True):
+        if location in message:
+            message = message.replace(location, _HIDDEN)
+    return message
 
 
 def json_error(exc: AgilityError) -> JSONResponse:

@@ -18,7 +18,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from agility._serving import bind, serving, url_of
-from agility.auth.asgi import SecurityHeaders, json_error
+from agility.auth.asgi import SecurityHeaders, hide_location, json_error
 from agility.canary._roles import VIEWER_ROLES
 from agility.canary.gateway._admin import admin_routes
 from agility.canary.gateway._gateway import Gateway, Receive, Scope, Send
@@ -103,6 +103,7 @@ async def _method_not_allowed(send: Send, allow: str) -> None:
 
 def create_app(plan: Plan, store: Store, **options: Any) -> GatewayApp:
     """The gateway's ASGI application for ``plan`` (see :class:`Gateway` for ``options``)."""
+    hide_location(store.path)  # callers and operators' clients are never told where it is
     return GatewayApp(Gateway(plan, store, **options))
 
 

@@ -28,6 +28,7 @@ from agility.auth.asgi import (
     StarletteAuth,
     error_message,
     error_status,
+    hide_location,
     json_error,
 )
 from agility.errors import AgilityError, AuthenticationFailed, InvalidArgument
@@ -96,6 +97,7 @@ def create_app(store: Store | str | Path, *, context_ttl_s: float = 30.0) -> Any
         The ASGI app; serve it with uvicorn (``agility review serve``).
     """
     store = store if isinstance(store, Store) else Store(store)
+    hide_location(store.path)  # reviewers are never told where the store is
     service = ReviewService(store, context_ttl_s=context_ttl_s)
     auth = StarletteAuth(service.auth)
     env = Environment(loader=FileSystemLoader(HERE / "templates"),
