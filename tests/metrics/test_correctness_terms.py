@@ -56,3 +56,16 @@ def test_a_knowledge_cutoff_preamble_with_a_bare_year_dates_the_claim() -> None:
     judgement = judge_financial_answer(Q_REGIONS, G_REGIONS, answer)
     assert judgement.verdict == "correct", judgement.reason
     assert "statement 1 " in judgement.reason
+
+
+def test_a_terse_answer_is_judged_on_its_words() -> None:
+    # a family told to answer briefly writes a phrase, not a sentence: it was "no statement"
+    question = "What industry does Kestrel Holdings primarily operate in?"
+    gold = "Kestrel is a global leader in flexible packaging production for various use cases."
+    for answer, verdict in (("Flexible packaging.", "correct"), ("Packaging industry", "correct"),
+                            ("Retail.", "incorrect"), ("Consumer goods", "incorrect")):
+        judgement = judge_financial_answer(question, gold, answer)
+        assert judgement.verdict == verdict, (answer, judgement.reason)
+    # a pasted table row is still no answer
+    assert "makes no statement" in judge_financial_answer(
+        question, gold, "United States $ 1,204 $ 1,145").reason

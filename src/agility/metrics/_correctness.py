@@ -436,7 +436,8 @@ class CorrectnessMetric(Metric):
     #    information", "the information is insufficient", "does not cover"); a gold that
     #    enumerates names is met item by item; a region's abbreviation is its words
     #    ("EMEA"), and a gold's abbreviation one term; "As of my last update in 2023," dates
-    #    a claim as "in early 2023" did. Restyled answers keep their verdicts
+    #    a claim as "in early 2023" did; a terse answer ("Packaging.") is judged on its
+    #    words, not as "no statement". Restyled answers keep their verdicts
     #    (benchmarks/grader_calibration.py, section 5); on FinanceBench three gpt-4-1106-preview
     #    verdicts move toward the experts, none away
     version = "12"

@@ -55,7 +55,7 @@ def text_verdict(case: Case, threshold: float) -> Judgement:
             if contradicted is not None:
                 return contradicted
     committed = committing_statement(case.reading, case.question)
-    if committed is None and not case.refusals and not any(
+    if committed is None and not case.refusals and not _terse(case) and not any(
             _STATES.search(s.text) for s in case.reading.sentences):
         return Judgement("incorrect", "makes no statement: only figures or line items, not an "
                                       "answer")
@@ -276,6 +276,14 @@ def _enumerated(gold: str, question: str) -> list[frozenset[str]]:
     parts = re.split(r",\s*(?:and\s+)?|\s+and\s+", found.group(1).rstrip(". "))
     items = [plain_stems(p) - asked for p in parts]
     return [i for i in items if i]
+
+
+def _terse(case: Case) -> bool:
+    """Whether the whole answer is one short phrase without figures ("Packaging."): a terse
+    answer, judged on its words, not a pasted fragment of a table."""
+    sentences = case.reading.sentences
+    return (len(sentences) == 1 and not case.reading.own_figures
+            and len(sentences[0].text.split()) <= 8)
 
 
 def _stems_with_compounds(text: str) -> frozenset[str]:
