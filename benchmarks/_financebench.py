@@ -302,6 +302,27 @@ def _html(answer: str) -> str:
     return _FIGURE.sub(r"<b>\1</b>", answer).replace("\n\n", "<br><br>\n")
 
 
+def _billions(answer: str) -> str:
+    # "$1,577 million" as "$1.577 billion" (amounts of a billion or more)
+    def written(m: re.Match[str]) -> str:
+        value = float(m.group(1).replace(",", ""))
+        return m.group(0) if value < 1000 else f"${value / 1000:.3f} billion"
+    return re.sub(r"\$\s?(\d[\d,]*(?:\.\d+)?) million", written, answer)
+
+
+def _percent_words(answer: str) -> str:
+    return re.sub(r"(\d)%", r"\1 percent", answer)
+
+
+def _currency_code(answer: str) -> str:
+    return re.sub(r"\$\s?(\d[\d,]*(?:\.\d+)?) million", r"USD \1m", answer)
+
+
+def _si_groups(answer: str) -> str:
+    # "1,577" as "1 577" (a narrow no-break space between digit groups)
+    return re.sub(r"(\d),(\d{3})", "\\1\u202f\\2", answer)
+
+
 RESTYLINGS: dict[str, Callable[[str], str]] = {
     "figures in **bold**": _bold_figures,
     "LaTeX escapes (7.9\\%, \\$1,577)": _latex,
@@ -309,4 +330,8 @@ RESTYLINGS: dict[str, Callable[[str], str]] = {
     "courtesies before and after": _courtesies,
     "a closed <think> block first": _thinking,
     "inline HTML (<b>, <br>)": _html,
+    "amounts in billions ($1.577 billion)": _billions,
+    "'percent' for '%'": _percent_words,
+    "a currency code (USD 1,577m)": _currency_code,
+    "SI digit groups (1 577, narrow space)": _si_groups,
 }

@@ -62,6 +62,7 @@ RESTYLE = {
     "html": lambda a: _FIGURE.sub(r"<b>\1</b>", a).replace("\n\n", "<br>\n"),
     "emphasis": lambda a: a.replace("FY2022", "*FY2022*").replace("packaging", "_packaging_"),
     "code ticks": lambda a: _FIGURE.sub(r"`\1`", a),
+    "si digit groups": lambda a: re.sub(r"(\d),(\d{3})", "\\1\u202f\\2", a),
 }
 
 

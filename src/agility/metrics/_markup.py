@@ -1,11 +1,13 @@
-"""Markdown and LaTeX markup read as the plain text it formats.
+"""Markdown, LaTeX and HTML markup read as the plain text it formats.
 
 Model families format the same answer differently: one writes "The margin was 7.9%.",
 another "The margin was **7.9\\%**." or "### Final Answer\\n\\boxed{7.9\\%}". The markup says
 nothing about the answer, so the grader reads the plain text: :func:`unmark` removes emphasis
 markers, headings, code ticks, inline HTML, LaTeX delimiters and commands (keeping what they
-enclose) and a reasoning model's closed ``<think>`` block (working, not the answer), and returns, for every character it keeps, its offset in the text as given, so that
-a reason still points at the figure where the answer wrote it.
+enclose) and a reasoning model's closed ``<think>`` block (working, not the answer), reads
+digit groups set apart by a thin or narrow no-break space (SI style, "1 577") as "1,577",
+and returns, for every character it keeps, its offset in the text as given, so that a
+reason still points at the figure where the answer wrote it.
 """
 
 from __future__ import annotations
@@ -23,7 +25,11 @@ _Replace = Callable[[re.Match[str]], list[_Piece]]
 __all__ = ["unmark"]
 
 # what may start markup: text without any of these is returned as it is
-_MARKS = re.compile(r"[*_#`\\<]|\$\$")
+_MARKS = re.compile(r"[*_#`\\<\u202f\u2009\u2007\u00a0]|\$\$")
+
+# typography: "1 577" with a narrow or thin no-break space between digit groups (SI and
+# several locales' style) is "1,577"
+_GROUP_SPACE = re.compile(r"(?<=\d)[\u202f\u2009\u2007\u00a0](?=\d{3}(?!\d))")
 
 # a reasoning model's thinking ("<think>...</think>") is working the answer after it replaces
 # (it opens the answer; matched there only, so a stray tag costs one scan, not one per tag)
@@ -113,8 +119,13 @@ def _newline(m: re.Match[str]) -> list[_Piece]:
     return [(None, "\n")]
 
 
+def _comma(m: re.Match[str]) -> list[_Piece]:
+    return [(None, ",")]
+
+
 _PASSES: list[tuple[re.Pattern[str], _Replace]] = [
     (_THINKING, _drop),
+    (_GROUP_SPACE, _comma),
     (_HTML_BREAK, _newline),
     (_HTML_INLINE, _drop),
     (_DISPLAY_MATH, _drop),
