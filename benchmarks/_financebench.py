@@ -323,6 +323,19 @@ def _si_groups(answer: str) -> str:
     return re.sub(r"(\d),(\d{3})", "\\1\u202f\\2", answer)
 
 
+_SENTENCE_STOP = re.compile(r"([a-z0-9%)])\.(\s|$)")
+
+
+def _bracket_citations(answer: str) -> str:
+    # a retrieval pipeline's citations after each sentence: "... $1,577 million [2]."
+    count = iter(range(1, 10_000))
+    return _SENTENCE_STOP.sub(lambda m: f"{m.group(1)} [{next(count)}].{m.group(2)}", answer)
+
+
+def _source_citations(answer: str) -> str:
+    return _SENTENCE_STOP.sub(r"\1 (Source: Form 10-K, page 45).\2", answer, count=2)
+
+
 RESTYLINGS: dict[str, Callable[[str], str]] = {
     "figures in **bold**": _bold_figures,
     "LaTeX escapes (7.9\\%, \\$1,577)": _latex,
@@ -334,4 +347,6 @@ RESTYLINGS: dict[str, Callable[[str], str]] = {
     "'percent' for '%'": _percent_words,
     "a currency code (USD 1,577m)": _currency_code,
     "SI digit groups (1 577, narrow space)": _si_groups,
+    "a citation after each sentence ([1], [2])": _bracket_citations,
+    "(Source: Form 10-K, page 45) twice": _source_citations,
 }

@@ -63,6 +63,11 @@ RESTYLE = {
     "emphasis": lambda a: a.replace("FY2022", "*FY2022*").replace("packaging", "_packaging_"),
     "code ticks": lambda a: _FIGURE.sub(r"`\1`", a),
     "si digit groups": lambda a: re.sub(r"(\d),(\d{3})", "\\1\u202f\\2", a),
+    # a retrieval pipeline's citations: references, not figures
+    "bracket citations": lambda a: re.sub(r"([a-z0-9%])\.(\s|$)", r"\1 [1][2, 3].\2", a),
+    "source citations": lambda a: re.sub(r"([a-z0-9%])\.(\s|$)",
+                                         r"\1 (Source: Form 10-K, page 45).\2", a),
+    "footnote citations": lambda a: re.sub(r"([a-z0-9%])\.(\s|$)", r"\1[^4] [doc2].\2", a),
 }
 
 
@@ -262,3 +267,18 @@ def test_a_courtesy_that_states_something_is_a_statement() -> None:
                             ("I hope this helps you see that the DPO is 44.12 days.",
                              "incorrect")):
         assert judge_financial_answer(question, "42.69", answer).verdict == verdict, answer
+
+
+def test_a_list_written_inline_is_a_list() -> None:
+    question = "What are the geographies that Kestrel primarily operates in as of FY2022?"
+    gold = ("Kestrel primarily operates in the following geographies: North America, Latin "
+            "America, Western Europe, South Asia, East Asia and Oceania.")
+    lines = ("As of FY2022, Kestrel operates in more than 100 countries. The company primarily "
+             "operates in the following geographies:\n1. North America: its home market.\n"
+             "2. Latin America: Mexico and Brazil.\n3. Western Europe: Germany and France.\n"
+             "4. South Asia and East Asia: India and Japan.\n5. Oceania: Australia.")
+    inline = lines.replace("\n", " ")
+    for answer in (lines, inline):
+        judgement = judge_financial_answer(question, gold, answer)
+        assert judgement.verdict == "correct", (answer, judgement.reason)
+        assert "the list it introduces" in judgement.reason

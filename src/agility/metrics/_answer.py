@@ -33,7 +33,9 @@ __all__ = [
 ]
 
 # Sentence ends: punctuation followed by space and a capital/opening mark, or a line break.
-_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-Z(\[*\"'$\u201c-])|\n+")
+# A list written inline ("the geographies: 1. North America ... 2. Latin America ...")
+# splits before each item as a list on its own lines does.
+_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-Z(\[*\"'$\u201c-])|\n+|(?<=[.!?:;])\s+(?=\d{1,2}[.)]\s+[A-Z])")
 CONCLUDES = re.compile(
     r"(?i)^\W*(?:therefore|thus|hence|so\b|overall|consequently|in (?:conclusion|summary|short)"
     r"|to (?:summari[sz]e|conclude|answer)|in other words|finally\b|the (?:final )?answer\b"

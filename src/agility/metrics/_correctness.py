@@ -6,8 +6,9 @@ arXiv:2311.11944, on three model families with different answer styles):
 
 0. **Markup is not content.** Markdown emphasis and headings, LaTeX and inline HTML are read
    as the plain text they format ("**7.9\\%**" is "7.9%"), a reasoning model's closed
-   ``<think>`` block is working, and courtesies ("Sure, I'd be happy to help!") and section
-   labels ("Explanation:") state nothing; reasons still point into the answer as given.
+   ``<think>`` block is working, a retrieval pipeline's citations ("[1]", "(Source: ...)")
+   are references, and courtesies ("Sure, I'd be happy to help!") and section labels
+   ("Explanation:") state nothing; reasons still point into the answer as given.
 1. **The committed answer is what counts.** An answer's working is not its answer: the
    grader finds the figure the answer concludes on (its concluding statement, else the
    final line of its working, else an opening statement that answers directly; see
@@ -437,7 +438,9 @@ class CorrectnessMetric(Metric):
     #    enumerates names is met item by item; a region's abbreviation is its words
     #    ("EMEA"), and a gold's abbreviation one term; "As of my last update in 2023," dates
     #    a claim as "in early 2023" did; a terse answer ("Packaging.") is judged on its
-    #    words, not as "no statement". Restyled answers keep their verdicts
+    #    words, not as "no statement"; citation markers ([1], [doc2], "(Source: ...)") are
+    #    references; SI digit groups ("1 577") one number; an inline list ("...: 1. A ...
+    #    2. B") is split into its items. Restyled answers keep their verdicts
     #    (benchmarks/grader_calibration.py, section 5); on FinanceBench three gpt-4-1106-preview
     #    verdicts move toward the experts, none away
     version = "12"

@@ -25,7 +25,15 @@ _Replace = Callable[[re.Match[str]], list[_Piece]]
 __all__ = ["unmark"]
 
 # what may start markup: text without any of these is returned as it is
-_MARKS = re.compile(r"[*_#`\\<\u202f\u2009\u2007\u00a0]|\$\$")
+_MARKS = re.compile(r"[*_#`\\<\u202f\u2009\u2007\u00a0\[\u3010]|\$\$|\((?i:source|see|ref|cf)")
+
+# a retrieval pipeline's citations are references, not content: "[1]", "[2, 3]", "[^4]",
+# "[doc2]", "【3†source】", "(Source: Form 10-K, page 45)"
+_CITATION = re.compile(
+    r"[ \t]?(?:\[\^?\d{1,3}(?:\s*[,\u2013-]\s*\d{1,3})*\]|\[(?:doc|document|source|ref|"
+    r"reference|context|chunk|passage|excerpt)s?[\s_#-]?\d{1,3}(?:\s*,\s*\d{1,3})*\]|"
+    r"\u3010[^\u3011\n]{1,60}\u3011|\((?:source|sources|see|ref|reference|cf\.)\s*:"
+    r"[^()\n]{1,160}\))", re.IGNORECASE)
 
 # typography: "1 577" with a narrow or thin no-break space between digit groups (SI and
 # several locales' style) is "1,577"
@@ -125,6 +133,7 @@ def _comma(m: re.Match[str]) -> list[_Piece]:
 
 _PASSES: list[tuple[re.Pattern[str], _Replace]] = [
     (_THINKING, _drop),
+    (_CITATION, _drop),
     (_GROUP_SPACE, _comma),
     (_HTML_BREAK, _newline),
     (_HTML_INLINE, _drop),
