@@ -35,11 +35,13 @@ __all__ = [
 # Sentence ends: punctuation followed by space and a capital/opening mark, or a line break.
 # A list written inline ("the geographies: 1. North America ... 2. Latin America ...")
 # splits before each item as a list on its own lines does.
-_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-Z(\[*\"'$\u201c-])|\n+|(?<=[.!?:;])\s+(?=\d{1,2}[.)]\s+[A-Z])")
+_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-Z(\[*\"'$\u201c-])|\n+"
+                    r"|(?<=[.!?:;])\s+(?=\d{1,2}[.)]\s+[A-Z])")
 CONCLUDES = re.compile(
     r"(?i)^\W*(?:therefore|thus|hence|so\b|overall|consequently|in (?:conclusion|summary|short)"
     r"|to (?:summari[sz]e|conclude|answer)|in other words|finally\b|the (?:final )?answer\b"
-    r"|(?:final |short |direct )?answer\s*:|(?:conclusions?|summary|bottom line|result|tl;?dr)\s*:|the result\b|this (?:gives|results|yields|comes)|rounded|rounding|after rounding"
+    r"|(?:final |short |direct )?answer\s*:|(?:conclusions?|summary|bottom line|result|tl;?dr)"
+    r"\s*:|the result\b|this (?:gives|results|yields|comes)|rounded|rounding|after rounding"
     r"|when rounded|which (?:gives|rounds|is approximately)|the (?:\w+ ){0,6}?(?:is|was|were|are"
     r"|would be|comes to|equals|stands at|amounts to) (?:approximately|about|roughly|around)\b)"
     r"|(?i:\b(?:therefore|thus|hence)\b|\b(?:so|overall|in conclusion|in summary),)"

@@ -262,8 +262,9 @@ def _option_clash(case: Case, said: str) -> tuple[str, str] | None:
     return options[answer_pick], options[gold_hits[0]]
 
 
-_ENUMERATION = re.compile(r"(?:^|:\s*)((?:[A-Z][\w&'.-]*(?: [A-Za-z&'.-]+){0,3},\s*){2,}(?:and\s+)?"
-                          r"[A-Z][\w&'.-]*(?: [A-Za-z&'.-]+){0,3})\.?\s*$")
+# "United States, EMEA, APAC, and LACC", "...: North America, Latin America, ... and China."
+_ENUMERATION = re.compile(r"(?:^|:\s*)((?:[A-Z][\w&'.-]*(?: [A-Za-z&'.-]+){0,3},\s*){2,}"
+                          r"(?:and\s+)?[A-Z][\w&'.-]*(?: [A-Za-z&'.-]+){0,3})\.?\s*$")
 
 
 def _enumerated(gold: str, question: str) -> list[frozenset[str]]:
