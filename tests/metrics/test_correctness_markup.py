@@ -282,3 +282,14 @@ def test_a_list_written_inline_is_a_list() -> None:
         judgement = judge_financial_answer(question, gold, answer)
         assert judgement.verdict == "correct", (answer, judgement.reason)
         assert "the list it introduces" in judgement.reason
+
+
+def test_a_list_marker_after_an_answer_label_is_no_figure() -> None:
+    from agility.metrics._answer import read_answer
+
+    reading = read_answer("Final Answer: 1. Commercial airlines\n2. The US government")
+    assert not reading.own_figures
+    question = "What is Walmart's FY2018 DPO?"
+    judgement = judge_financial_answer(question, "42.69", "Working: 43,762.5 / 374,133.\n\n"
+                                       "Final Answer: 1. DPO = 42.69 days")
+    assert judgement.verdict == "correct", judgement.reason

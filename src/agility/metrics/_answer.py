@@ -164,6 +164,9 @@ class AnswerReading:
         kept = []
         for figure in self.figures:
             line_start = self.text.rfind("\n", 0, figure.start) + 1
+            label = ANSWER_LABEL.match(self.text, line_start)
+            if label is not None and label.end() <= figure.start:
+                line_start = label.end()  # "Final Answer: 1. Commercial airlines ..."
             if _LIST_MARKER.match(self.text[line_start:figure.start + len(figure.raw) + 1]) \
                     and not figure.currency and not figure.is_percent \
                     and self.text[line_start:figure.start].strip(" -*\u2022(") == "":
