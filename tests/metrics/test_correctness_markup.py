@@ -293,3 +293,29 @@ def test_a_list_marker_after_an_answer_label_is_no_figure() -> None:
     judgement = judge_financial_answer(question, "42.69", "Working: 43,762.5 / 374,133.\n\n"
                                        "Final Answer: 1. DPO = 42.69 days")
     assert judgement.verdict == "correct", judgement.reason
+
+
+@pytest.mark.financebench
+def test_restating_the_judged_statement_as_the_final_answer_keeps_the_verdict(
+        financebench_dir) -> None:
+    """The statement the grader judged, restated at the end under "**Final Answer:**", keeps
+    the answer's verdict, for all but a few of the 1,119 answers judged on a statement (the
+    benchmark's section 5); a restated concession ("This means that while SG&A expenses
+    overall decreased ..., the wages component increased") says up, as before."""
+    changed = moved = 0
+    for path in sorted((financebench_dir / "results").glob("*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            row = json.loads(line)
+            answer = str(row["model_answer"])
+            before = judge_financial_answer(row["question"], row["gold_answer"], answer)
+            found = re.search(r'statement \d+ \("[^\n]*?", characters (\d+)-(\d+)\)',
+                              before.reason)
+            if found is None:
+                continue
+            restated = (answer.rstrip() + "\n\n**Final Answer:** "
+                        + answer[int(found.group(1)):int(found.group(2))])
+            after = judge_financial_answer(row["question"], row["gold_answer"], restated)
+            changed += 1
+            moved += after.verdict != before.verdict
+    assert changed > 1000
+    assert moved <= 2, moved  # 5 under version 11

@@ -25,7 +25,7 @@ from agility.metrics._answer import (
 from agility.metrics._refusal_language import refusal_phrases
 
 __all__ = ["HEDGED", "Stance", "asks_yes_no", "claimed_direction", "committing_statement",
-           "declines_in_claim", "direction", "proposition", "question_terms",
+           "conceded_away", "declines_in_claim", "direction", "proposition", "question_terms",
            "said_stance", "stance", "stem_set"]
 
 # "As of my last update in early 2023, ...": a hedge on what follows, not a refusal.
@@ -233,11 +233,16 @@ def direction(text: str) -> str | None:
 _CONCEDED = re.compile(r"(?i)\b(?:while|although|though|even though|despite|whereas)\b[^,;:]*,")
 
 
+def conceded_away(text: str) -> str:
+    """``text`` without its concessions ("while SG&A decreased as a share of sales, ...")."""
+    main = _CONCEDED.sub(" ", text)
+    return main if main.strip() else text
+
+
 def claimed_direction(text: str) -> str | None:
     """The direction ``text`` claims: that of its main clause, a concession set aside ("while
     SG&A decreased, the wages component increased" claims up); else of the whole."""
-    main = _CONCEDED.sub(" ", text)
-    return direction(main) if main.strip() and main != text else direction(text)
+    return direction(conceded_away(text))
 
 
 def said_stance(reading: AnswerReading) -> Stance | None:

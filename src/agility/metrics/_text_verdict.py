@@ -23,6 +23,7 @@ from agility.metrics._stance import (
     asks_yes_no,
     claimed_direction,
     committing_statement,
+    conceded_away,
     direction,
     plain_stems,
     proposition,
@@ -421,7 +422,8 @@ def _concluded_direction(case: Case) -> tuple[Sentence, str] | None:
         if sentence.start >= case.reading.illustration_start:
             break
         if concludes(sentence.text) or _AS_A_RESULT.search(sentence.text):
-            way = _asked_direction(sentence.text, terms)
+            # a concession is not the claim ("while SG&A decreased ..., wages increased")
+            way = _asked_direction(conceded_away(sentence.text), terms)
             found = (sentence, way) if way else found
     return found
 
