@@ -336,6 +336,17 @@ def _source_citations(answer: str) -> str:
     return _SENTENCE_STOP.sub(r"\1 (Source: Form 10-K, page 45).\2", answer, count=2)
 
 
+_OPENERS = re.compile(r"\b(Therefore|Thus|Hence|So|In conclusion|Overall|Consequently),")
+_OTHER_OPENERS = ("To sum up,", "All in all,", "Ultimately,", "Taken together,", "Accordingly,",
+                  "In summary,", "The bottom line:")
+
+
+def _other_openers(answer: str) -> str:
+    # "Therefore, ..." as other writers open a conclusion, one of seven per answer
+    opener = _OTHER_OPENERS[sum(map(ord, answer[:40])) % len(_OTHER_OPENERS)]
+    return _OPENERS.sub(opener, answer)
+
+
 RESTYLINGS: dict[str, Callable[[str], str]] = {
     "figures in **bold**": _bold_figures,
     "LaTeX escapes (7.9\\%, \\$1,577)": _latex,
@@ -349,4 +360,5 @@ RESTYLINGS: dict[str, Callable[[str], str]] = {
     "SI digit groups (1 577, narrow space)": _si_groups,
     "a citation after each sentence ([1], [2])": _bracket_citations,
     "(Source: Form 10-K, page 45) twice": _source_citations,
+    "other conclusion openers (To sum up, All in all, ...)": _other_openers,
 }

@@ -68,6 +68,10 @@ RESTYLE = {
     "source citations": lambda a: re.sub(r"([a-z0-9%])\.(\s|$)",
                                          r"\1 (Source: Form 10-K, page 45).\2", a),
     "footnote citations": lambda a: re.sub(r"([a-z0-9%])\.(\s|$)", r"\1[^4] [doc2].\2", a),
+    # conclusion openers as other writers put them
+    "to sum up": lambda a: re.sub(r"\b(Therefore|So),", "To sum up,", a),
+    "all in all": lambda a: re.sub(r"\b(Therefore|So),", "All in all,", a),
+    "bottom line": lambda a: re.sub(r"\b(Therefore|So),", "The bottom line:", a),
 }
 
 

@@ -22,9 +22,11 @@ from agility.metrics._numbers import FinancialNumber, parse_financial_numbers
 __all__ = [
     "ANSWER_LABEL",
     "CONCLUDES",
+    "CONCLUSION_OPENERS",
     "HYPOTHETICAL",
     "LABEL_WORDS",
     "METHOD",
+    "OPENER",
     "AnswerReading",
     "Sentence",
     "concludes",
@@ -37,8 +39,18 @@ __all__ = [
 # splits before each item as a list on its own lines does.
 _SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-Z(\[*\"'$\u201c-])|\n+"
                     r"|(?<=[.!?:;])\s+(?=\d{1,2}[.)]\s+[A-Z])")
+# Openers that draw a conclusion, as other writers put them ("To sum up,", "All in all,")
+CONCLUSION_OPENERS = (r"to sum (?:it )?up|summing up|all in all|ultimately\b|putting (?:it|this|"
+                      r"these|everything) (?:all )?together|taken together|accordingly\b|"
+                      r"as such\b|in sum\b|(?:the )?bottom line\b|net-net\b|all things "
+                      r"considered|on balance\b|in the end\b|in a nutshell|long story short")
+# a statement's conclusion opener ("In summary, ..."): says it concludes, names nothing
+OPENER = re.compile(rf"(?i)^\W*(?:{CONCLUSION_OPENERS}|in (?:conclusion|summary|short)|to "
+                    r"(?:summari[sz]e|conclude)|overall|so|therefore|thus|hence|consequently)"
+                    r"\b[\s,:]*")
 CONCLUDES = re.compile(
     r"(?i)^\W*(?:therefore|thus|hence|so\b|overall|consequently|in (?:conclusion|summary|short)"
+    rf"|{CONCLUSION_OPENERS}"
     r"|to (?:summari[sz]e|conclude|answer)|in other words|finally\b|the (?:final )?answer\b"
     r"|(?:final |short |direct )?answer\s*:|(?:conclusions?|summary|bottom line|result|tl;?dr)"
     r"\s*:|the result\b|this (?:gives|results|yields|comes)|rounded|rounding|after rounding"
@@ -62,7 +74,9 @@ _ILLUSTRATION = re.compile(
 _CONCLUSION_WORDS = ("therefore", "thus", "hence", "so", "overall", "consequently", "conclu",
                      "summar", "short", "answer", "other words", "finally", "result", "this ",
                      "round", "which", "approximately", "about", "roughly", "around", "infer",
-                     "estimate")
+                     "estimate", "sum", "all in all", "ultimately", "together", "accordingly",
+                     "as such", "bottom line", "net-net", "considered", "balance", "in the end",
+                     "nutshell", "long story")
 
 
 def concludes(text: str) -> bool:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from agility.metrics._answer import ANSWER_LABEL, AnswerReading, Sentence, read_answer
+from agility.metrics._answer import ANSWER_LABEL, OPENER, AnswerReading, Sentence, read_answer
 from agility.metrics._gold import (
     GoldReading,
     KeyFigure,
@@ -226,7 +226,7 @@ class Case:
         terms = {t for t in question_terms(self.question) if not any(c.isdigit() for c in t)}
         # a period ("In FY2024, ...") names no quantity, as in the question's terms
         # and a label ("Conclusion: 34.6%") names nothing either
-        said = {t for t in stem_set(ANSWER_LABEL.sub("", sentence.text))
+        said = {t for t in stem_set(OPENER.sub("", ANSWER_LABEL.sub("", sentence.text)))
                 if not any(c.isdigit() for c in t)}
         if not terms or said & terms:
             return True

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from agility.metrics._answer import (
     ANSWER_LABEL,
+    CONCLUSION_OPENERS,
     HYPOTHETICAL,
     METHOD,
     AnswerReading,
@@ -39,9 +40,9 @@ _LEAD_IN = re.compile(
 _YES = re.compile(r"(?i)^\W*(?:yes|yep|correct|true|indeed)\b")
 _NO = re.compile(r"(?i)^\W*(?:no|nope|false|not really)\b(?!\s+(?:specific|explicit|direct|"
                  r"mention|information|data|details?)\b)")
-_LATE = re.compile(r"(?i)\b(?:so|therefore|thus|hence|in summary|in conclusion|to answer (?:your|"
-                   r"the) question|the (?:short )?answer (?:to (?:your|the|this) question )?is)"
-                   r"[,:]? (?:the answer is )?(yes|no)\b")
+_LATE = re.compile(r"(?i)\b(?:so|therefore|thus|hence|in summary|in conclusion|in short|to answer "
+                   r"(?:your|the) question|the (?:short )?answer (?:to (?:your|the|this) "
+                   rf"question )?is|{CONCLUSION_OPENERS})[,:]? (?:the answer is )?(yes|no)\b")
 _NEGATION = re.compile(
     r"(?i)\b(?:not(?! only| just| merely)|no|never|neither|nor|without|cannot|none|lacks?|lacking|"
     r"fail(?:s|ed)? to|unlikely|insufficient|unable|rather than|instead of|as opposed to)\b|"
