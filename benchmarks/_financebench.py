@@ -347,6 +347,12 @@ def _other_openers(answer: str) -> str:
     return _OPENERS.sub(opener, answer)
 
 
+def _prose(answer: str) -> str:
+    # one paragraph: every line a sentence (a full stop where it had none), lists inline
+    lines = [line.strip() for line in answer.split("\n") if line.strip()]
+    return " ".join(line if re.search(r"[.!?:;]$", line) else line + "." for line in lines)
+
+
 RESTYLINGS: dict[str, Callable[[str], str]] = {
     "figures in **bold**": _bold_figures,
     "LaTeX escapes (7.9\\%, \\$1,577)": _latex,
@@ -361,4 +367,5 @@ RESTYLINGS: dict[str, Callable[[str], str]] = {
     "a citation after each sentence ([1], [2])": _bracket_citations,
     "(Source: Form 10-K, page 45) twice": _source_citations,
     "other conclusion openers (To sum up, All in all, ...)": _other_openers,
+    "one paragraph of prose (lists inline)": _prose,
 }

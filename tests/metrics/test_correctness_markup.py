@@ -282,7 +282,8 @@ def test_a_list_written_inline_is_a_list() -> None:
              "2. Latin America: Mexico and Brazil.\n3. Western Europe: Germany and France.\n"
              "4. South Asia and East Asia: India and Japan.\n5. Oceania: Australia.")
     inline = lines.replace("\n", " ")
-    for answer in (lines, inline):
+    bullets = re.sub(r"\n\d\. ", "\n- ", lines).replace("\n", " ")
+    for answer in (lines, inline, bullets):
         judgement = judge_financial_answer(question, gold, answer)
         assert judgement.verdict == "correct", (answer, judgement.reason)
         assert "the list it introduces" in judgement.reason

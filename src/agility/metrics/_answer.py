@@ -38,7 +38,7 @@ __all__ = [
 # A list written inline ("the geographies: 1. North America ... 2. Latin America ...")
 # splits before each item as a list on its own lines does.
 _SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-Z(\[*\"'$\u201c-])|\n+"
-                    r"|(?<=[.!?:;])\s+(?=\d{1,2}[.)]\s+[A-Z])")
+                    r"|(?<=[.!?:;])\s+(?=(?:\d{1,2}[.)]|[-*\u2022])\s+[A-Z])")
 # Openers that draw a conclusion, as other writers put them ("To sum up,", "All in all,")
 CONCLUSION_OPENERS = (r"to sum (?:it )?up|summing up|all in all|ultimately\b|putting (?:it|this|"
                       r"these|everything) (?:all )?together|taken together|accordingly\b|"
