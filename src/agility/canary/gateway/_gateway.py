@@ -426,7 +426,7 @@ class Gateway:
         try:
             account = await self.auth.account(authorization, CLIENT_ROLES, "call the models")
         except PermissionDenied as exc:
-            await send_json(send, 403, error_body(str(exc), kind="permission_error",
+            await send_json(send, 403, error_body(error_message(exc), kind="permission_error",
                                                   code="permission_denied"))
             return False
         except StoreError as exc:
@@ -436,7 +436,7 @@ class Gateway:
                             [(b"retry-after", b"1")])
             return False
         except AgilityError as exc:
-            await send_json(send, 401, error_body(str(exc), kind="authentication_error",
+            await send_json(send, 401, error_body(error_message(exc), kind="authentication_error",
                                                   code="invalid_api_key"),
                             [(b"www-authenticate", b'Bearer realm="agility"')])
             return False
