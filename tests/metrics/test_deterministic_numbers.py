@@ -38,6 +38,13 @@ def test_years_days_and_identifiers_are_not_figures() -> None:
     assert [n.value for n in parse_financial_numbers("2021", keep_years=True)] == [2021.0]
 
 
+@pytest.mark.parametrize("text", ["fell 2.2 pp", "down 2.2 p.p.", "2.2 ppts", "2.2ppt",
+                                  "2.2 percentage points"])
+def test_percentage_points_in_any_abbreviation_are_percent(text: str) -> None:
+    (figure,) = parse_financial_numbers(text)
+    assert figure.value == pytest.approx(2.2) and figure.is_percent
+
+
 def test_percent_flag_and_precision_are_kept() -> None:
     (figure,) = parse_financial_numbers("margin of 10.30%")
     assert figure.is_percent and figure.decimals == 2

@@ -440,7 +440,8 @@ class CorrectnessMetric(Metric):
     #    a claim as "in early 2023" did; a terse answer ("Packaging.") is judged on its
     #    words, not as "no statement"; citation markers ([1], [doc2], "(Source: ...)") are
     #    references; SI digit groups ("1 577") one number; an inline list ("...: 1. A ...
-    #    2. B") is split into its items; "To sum up,", "All in all,", "Ultimately," open a
+    #    2. B") is split into its items; "2.2 pp" ("p.p.", "ppt") is percentage points;
+    #    "To sum up,", "All in all,", "Ultimately," open a
     #    conclusion as "Therefore," does. Restyled answers keep their verdicts
     #    (benchmarks/grader_calibration.py, section 5); on FinanceBench three gpt-4-1106-preview
     #    verdicts move toward the experts, none away

@@ -33,7 +33,8 @@ _NUMBER = re.compile(
     (?P<sign2>[-\u2212])?
     (?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)
     (?P<close>\))?
-    (?:\s?(?P<unit>%|percent(?:age\ points?)?\b|per\ cent\b|pct\b|basis\ points?\b|bps\b
+    (?:\s?(?P<unit>%|percent(?:age\ points?)?\b|per\ cent\b|pct\b|ppts?\b|pp\b|p\.p\.
+        |basis\ points?\b|bps\b
         |bp\b|(?:thousand|million|billion|trillion)s?\b|mn\b|bn\b|tn\b|mm\b|mil\b
         |[kKmMbBtT]\b))?
     (?P<close2>\))?                                # (US$1.2m): the parenthesis after the unit
@@ -159,7 +160,8 @@ def _to_number(m: re.Match[str]) -> FinancialNumber:
     value = float(num)
     decimals = len(num.split(".")[1]) if "." in num else 0
     unit = (m.group("unit") or "").lower()
-    is_percent = unit.startswith(("%", "percent", "per cent", "pct"))
+    # percentage points as "pp", "ppt", "p.p." are percent too
+    is_percent = unit.startswith(("%", "percent", "per cent", "pct", "pp", "p.p"))
     scale_explicit = False
     if unit.startswith(("basis", "bp")):
         value, is_percent, decimals = value / 100.0, True, decimals + 2
