@@ -94,6 +94,8 @@ def main() -> int:
     parser.add_argument("--json", type=Path,
                         help="also save the figures as JSON")
     args = parser.parse_args()
+    if args.json is not None and not args.json.parent.is_dir():
+        parser.error(f"--json {args.json}: the folder {args.json.parent} does not exist")
     rows = load_rows()
     if not rows:
         print(f"FinanceBench results not found in {RESULTS}; nothing to calibrate.",

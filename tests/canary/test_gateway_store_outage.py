@@ -50,14 +50,14 @@ def test_a_store_outage_is_a_503_without_the_store_s_address_then_passes(
                                   timeout=30)
 
             assert ask().status_code == 200
-            pg._run("pg_ctl", "-D", str(pg.data_dir), "-m", "fast", "-w", "stop")
+            pg.go_down()
             time.sleep(1.5)  # past the gateway's 1 s re-check of a remembered token
             down = ask()
             assert down.status_code == 503, down.text
             assert down.headers["retry-after"] == "1"
             assert down.json()["error"]["code"] == "store_unavailable"
             assert "127.0.0.1" not in down.text and "gateway" not in down.text  # no address
-            pg._serve()
+            pg.come_back()
             deadline = time.monotonic() + 30
             while (up := ask()).status_code != 200:
                 assert up.status_code == 503 and time.monotonic() < deadline, up.text

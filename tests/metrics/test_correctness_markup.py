@@ -198,18 +198,6 @@ def test_unmark_keeps_arithmetic_names_and_single_dollars() -> None:
     assert "".join("The **margin** was *34.6\\%*."[i] for i in offsets) == plain
 
 
-def test_a_refusal_with_an_amount_is_not_judged_against_a_percent_gold() -> None:
-    # refusal language, then a conclusion on an amount: the gold's 90% is a share, which no
-    # amount of money states, so the answer is judged on its words, not as a wrong figure
-    answer = ("Based on the provided context, Las Vegas Strip Resorts had the highest Adjusted "
-              "Property EBITDAR, $3.1 billion (the EBITDAR for MGM China is not provided).\n\n"
-              "Final Answer: Las Vegas Strip Resorts had the highest EBITDAR, $3.1 billion.")
-    judgement = judge_financial_answer(
-        "Which region had the highest EBITDAR contribution for MGM during FY2022?",
-        "Las Vegas resorts contributed ~90% of company level EBITDAR during FY2022.", answer)
-    assert judgement.verdict == "correct", judgement.reason
-
-
 @pytest.mark.financebench
 def test_restyling_financebench_answers_moves_no_verdict(financebench_dir) -> None:
     """Every recorded answer in bold figures, LaTeX escapes, headings and courtesies at once
@@ -247,21 +235,6 @@ def test_reading_markup_stays_linear_on_adversarial_answers(adversarial: str) ->
     started = time.perf_counter()
     unmark(adversarial[:20_000])
     assert time.perf_counter() - started < 0.3
-
-
-def test_a_gold_that_enumerates_is_met_item_by_item() -> None:
-    # words shared piecemeal ("South" of South Korea, "America" of Latin America) name none
-    # of the gold's regions; the word share alone was 5 of 12
-    question = "What are the geographies that Kestrel primarily operates in as of FY2022?"
-    gold = ("Kestrel primarily operates in the following geographies: North America, Latin "
-            "America, Western Europe, South Asia, East Asia and Oceania.")
-    countries = ("As of FY2022, Kestrel primarily operates in the following geographies:\n"
-                 "1. United States of America\n2. South Korea\n3. East Timor\n4. Western Samoa")
-    judgement = judge_financial_answer(question, gold, countries)
-    assert judgement.verdict == "incorrect", judgement.reason
-    regions = ("As of FY2022, Kestrel primarily operates in the following geographies:\n"
-               "1. North America\n2. Latin America\n3. Western Europe\n4. South and East Asia")
-    assert judge_financial_answer(question, gold, regions).verdict == "correct"
 
 
 def test_a_courtesy_that_states_something_is_a_statement() -> None:

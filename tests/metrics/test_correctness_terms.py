@@ -1,5 +1,7 @@
-"""Terms as filings write them: a region's abbreviation is its words, a knowledge-cutoff
-preamble dates a claim (it declines nothing), and a gold's abbreviation is one term.
+"""Terms as filings write them: a region's abbreviation is its words, a gold's abbreviation
+is one term, a gold that enumerates names is met item by item, a knowledge-cutoff preamble
+dates a claim (it declines nothing), a terse answer is judged on its words, and an amount is
+never a percent.
 
 Made-up companies, so no case is a FinanceBench answer the grader was tuned on.
 """
@@ -69,3 +71,30 @@ def test_a_terse_answer_is_judged_on_its_words() -> None:
     # a pasted table row is still no answer
     assert "makes no statement" in judge_financial_answer(
         question, gold, "United States $ 1,204 $ 1,145").reason
+
+
+def test_a_gold_that_enumerates_is_met_item_by_item() -> None:
+    # words shared piecemeal ("South" of South Korea, "America" of Latin America) name none
+    # of the gold's regions; the word share alone was 5 of 12
+    question = "What are the geographies that Kestrel primarily operates in as of FY2022?"
+    gold = ("Kestrel primarily operates in the following geographies: North America, Latin "
+            "America, Western Europe, South Asia, East Asia and Oceania.")
+    countries = ("As of FY2022, Kestrel primarily operates in the following geographies:\n"
+                 "1. United States of America\n2. South Korea\n3. East Timor\n4. Western Samoa")
+    judgement = judge_financial_answer(question, gold, countries)
+    assert judgement.verdict == "incorrect", judgement.reason
+    regions = ("As of FY2022, Kestrel primarily operates in the following geographies:\n"
+               "1. North America\n2. Latin America\n3. Western Europe\n4. South and East Asia")
+    assert judge_financial_answer(question, gold, regions).verdict == "correct"
+
+
+def test_a_refusal_with_an_amount_is_not_judged_against_a_percent_gold() -> None:
+    # refusal language, then a conclusion on an amount: the gold's 90% is a share, which no
+    # amount of money states, so the answer is judged on its words, not as a wrong figure
+    answer = ("Based on the provided context, Las Vegas Strip Resorts had the highest Adjusted "
+              "Property EBITDAR, $3.1 billion (the EBITDAR for MGM China is not provided).\n\n"
+              "Final Answer: Las Vegas Strip Resorts had the highest EBITDAR, $3.1 billion.")
+    judgement = judge_financial_answer(
+        "Which region had the highest EBITDAR contribution for MGM during FY2022?",
+        "Las Vegas resorts contributed ~90% of company level EBITDAR during FY2022.", answer)
+    assert judgement.verdict == "correct", judgement.reason

@@ -173,19 +173,21 @@ async def test_a_figure_without_a_json_spelling_is_written_all_the_same(
 
 
 async def test_a_server_that_stays_away_fails_the_waiting_saves_once_each_in_time(
-        monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
     """A PostgreSQL server that is gone for longer than the writer waits: every waiting save
     is told the store is unreachable after about that wait (not once per result: single-row
-    retries would each wait as long again)."""
+    retries would each wait as long again; nor once per batch: the batches behind the one
+    that waited fail at once)."""
     with PostgresServer() as pg:
         for name, value in pg.environ().items():
             monkeypatch.setenv(name, value)  # this server's password, for this test only
         location = pg.create_database("gone")
         store = Store(location)
         run_id = _run_id(store)
-        pg._run("pg_ctl", "-D", str(pg.data_dir), "-m", "fast", "-w", "stop")
+        pg.go_down()
+        caplog.set_level("WARNING", logger="agility.store._batch_writer")
         try:
-            writer = ResultWriter(store, run_id, outage_s=1.0)
+            writer = ResultWriter(store, run_id, max_batch=5, outage_s=1.0)  # 4 batches
             started = time.monotonic()
             outcomes = await asyncio.gather(
                 *(writer.save(ResultRecord(example_id=f"e{i}", output="x")) for i in range(20)),
@@ -196,4 +198,6 @@ async def test_a_server_that_stays_away_fails_the_waiting_saves_once_each_in_tim
             store.close()
     assert all(isinstance(o, StoreError) and o.unreachable for o in outcomes), outcomes
     assert "cannot be reached" in str(outcomes[0])
-    assert took < 10, took  # two batches' waits at most, not twenty
+    assert took < 10, took  # one wait, not twenty
+    waits = [r for r in caplog.records if "holding" in r.getMessage()]
+    assert len(waits) == 1, [r.getMessage() for r in waits]  # the second batch did not wait

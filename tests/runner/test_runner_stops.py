@@ -167,7 +167,7 @@ def test_ctrl_c_while_the_store_is_down_says_what_is_not_stored_and_a_second_sto
             while not log.exists() or len(log.read_text().splitlines()) < 12:
                 assert run.poll() is None and time.monotonic() < deadline
                 time.sleep(0.05)
-            pg._run("pg_ctl", "-D", str(pg.data_dir), "-m", "fast", "-w", "stop")
+            pg.go_down()
             time.sleep(1.5)  # the writer meets the outage and waits
             run.send_signal(signal.SIGINT)
             time.sleep(2.0)
@@ -178,7 +178,6 @@ def test_ctrl_c_while_the_store_is_down_says_what_is_not_stored_and_a_second_sto
         finally:
             server.send_signal(signal.SIGKILL)
             server.wait(timeout=10)
-            pg._serve()  # for its own clean stop
     assert run.returncode == 130, err
     assert "Traceback" not in err and "unhandled exception" not in err, err
     assert "interrupt again to stop now" in err, err

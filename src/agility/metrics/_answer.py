@@ -24,13 +24,13 @@ __all__ = [
     "CONCLUDES",
     "CONCLUSION_OPENERS",
     "HYPOTHETICAL",
-    "LABEL_WORDS",
+    "LABEL_ONLY",
     "METHOD",
-    "OPENER",
     "AnswerReading",
     "Sentence",
     "concludes",
     "read_answer",
+    "unlabelled",
     "years_of",
 ]
 
@@ -39,21 +39,35 @@ __all__ = [
 # splits before each item as a list on its own lines does.
 _SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-Z(\[*\"'$\u201c-])|\n+"
                     r"|(?<=[.!?:;])\s+(?=(?:\d{1,2}[.)]|[-*\u2022])\s+[A-Z])")
-# Openers that draw a conclusion, as other writers put them ("To sum up,", "All in all,")
-CONCLUSION_OPENERS = (r"to sum (?:it )?up|summing up|all in all|ultimately\b|putting (?:it|this|"
-                      r"these|everything) (?:all )?together|taken together|accordingly\b|"
-                      r"as such\b|in sum\b|(?:the )?bottom line\b|net-net\b|all things "
-                      r"considered|on balance\b|in the end\b|in a nutshell|long story short")
+# the labels an answer puts before its answer ("Final Answer: ...", "Conclusion: ...")
+_LABEL_WORDS = (r"(?:(?:the |my )?(?:final |short |direct )?answer|conclusions?|summary|"
+               r"in summary|bottom line|result|verdict|tl;?dr)")
+ANSWER_LABEL = re.compile(rf"(?i)(?:^|(?<=\n)|(?<=[.!?] ))[^\w\n]*{_LABEL_WORDS}\s*:\s*")
+# "Final Answer:" on a line of its own labels the line that follows: one statement
+LABEL_ONLY = re.compile(rf"(?i)^\W*{_LABEL_WORDS}\W*$")
+# the words that open a conclusion ("Therefore,", "In summary,", and as other writers put it:
+# "To sum up,", "All in all,")
+CONCLUSION_OPENERS = (r"therefore|thus|hence|so\b|overall|consequently|in (?:conclusion|summary|"
+                      r"short)|to (?:summari[sz]e|conclude)|to sum (?:it )?up|summing up|all in "
+                      r"all|ultimately\b|putting (?:it|this|these|everything) (?:all )?together|"
+                      r"taken together|accordingly\b|as such\b|in sum\b|(?:the )?bottom line\b|"
+                      r"net-net\b|all things considered|on balance\b|in the end\b|in a nutshell|"
+                      r"long story short")
 # a statement's conclusion opener ("In summary, ..."): says it concludes, names nothing
-OPENER = re.compile(rf"(?i)^\W*(?:{CONCLUSION_OPENERS}|in (?:conclusion|summary|short)|to "
-                    r"(?:summari[sz]e|conclude)|overall|so|therefore|thus|hence|consequently)"
-                    r"\b[\s,:]*")
+_OPENER = re.compile(rf"(?i)^\W*(?:{CONCLUSION_OPENERS})\b[\s,:]*")
+
+
+def unlabelled(text: str) -> str:
+    """``text`` without its answer labels ("Final Answer:") and the conclusion opener it
+    starts with ("In summary,"): they say the text concludes and name nothing."""
+    return _OPENER.sub("", ANSWER_LABEL.sub("", text), count=1)
+
+
 CONCLUDES = re.compile(
-    r"(?i)^\W*(?:therefore|thus|hence|so\b|overall|consequently|in (?:conclusion|summary|short)"
-    rf"|{CONCLUSION_OPENERS}"
-    r"|to (?:summari[sz]e|conclude|answer)|in other words|finally\b|the (?:final )?answer\b"
-    r"|(?:final |short |direct )?answer\s*:|(?:conclusions?|summary|bottom line|result|tl;?dr)"
-    r"\s*:|the result\b|this (?:gives|results|yields|comes)|rounded|rounding|after rounding"
+    rf"(?i)^\W*(?:{CONCLUSION_OPENERS}"
+    r"|to answer|in other words|finally\b|the (?:final )?answer\b"
+    rf"|{_LABEL_WORDS}\s*:|the result\b|this (?:gives|results|yields|comes)|rounded|rounding"
+    r"|after rounding"
     r"|when rounded|which (?:gives|rounds|is approximately)|the (?:\w+ ){0,6}?(?:is|was|were|are"
     r"|would be|comes to|equals|stands at|amounts to) (?:approximately|about|roughly|around)\b)"
     r"|(?i:\b(?:therefore|thus|hence)\b|\b(?:so|overall|in conclusion|in summary),)"
@@ -285,13 +299,7 @@ class AnswerReading:
         return found
 
 
-# the labels an answer puts before its answer ("Final Answer: ...", "Conclusion: ...")
-LABEL_WORDS = (r"(?:(?:the |my )?(?:final |short |direct )?answer|conclusions?|summary|"
-               r"in summary|bottom line|result|verdict|tl;?dr)")
-ANSWER_LABEL = re.compile(rf"(?i)(?:^|(?<=\n)|(?<=[.!?] ))[^\w\n]*{LABEL_WORDS}\s*:\s*")
 _MARKER_ONLY = re.compile(r"^(?:[-*\u2022]\s*)?\(?(?:\d{1,2}|[a-zA-Z])[.)]$")
-# "Final Answer:" on a line of its own labels the line that follows: one statement
-_LABEL_ONLY = re.compile(rf"(?i)^\W*{LABEL_WORDS}\W*$")
 # a line naming a part of the answer ("Explanation:", "Step 2: Calculation") states nothing
 _SECTION_LABEL = re.compile(
     r"(?i)^\W*(?:(?:step|part|section)\s*\d{0,2}\s*[:.)-]?\s*)?(?:(?:detailed |short |brief )?"
@@ -327,7 +335,7 @@ def _sentences(text: str) -> tuple[Sentence, ...]:
             continue
         if spans and ((_MARKER_ONLY.match(text[spans[-1][0]:spans[-1][1]])
                        and "\n" not in text[spans[-1][1]:offset])
-                      or _LABEL_ONLY.match(text[spans[-1][0]:spans[-1][1]])):
+                      or LABEL_ONLY.match(text[spans[-1][0]:spans[-1][1]])):
             # "1. Trillium: ..." is one statement, not "1." and "Trillium: ..."; so is
             # "Final Answer:" and the line under it
             spans[-1] = (spans[-1][0], offset + len(stripped))

@@ -123,9 +123,9 @@ from agility.metrics._gold import figure_kind, read_gold
 from agility.metrics._grading import (
     CHANGE,
     Case,
+    GradedText,
     Judgement,
     as_text,
-    clip,
     difference_matches,
     differences,
     gold_raws,
@@ -134,7 +134,6 @@ from agility.metrics._grading import (
     turned,
 )
 from agility.metrics._instances import other_instances
-from agility.metrics._markup import unmark
 from agility.metrics._options import MetricOptions
 from agility.metrics._period_pick import offered_periods, picked_period
 from agility.metrics._refusal_language import refusal_phrases
@@ -306,13 +305,8 @@ def judge_financial_answer(question: str | None, gold: object, answer: object, *
         A :class:`Judgement` with verdict ``correct``, ``incorrect`` or ``refusal``, a reason
         naming what was found in the answer and where, and the answer's figures it cites.
     """
-    original = as_text(answer)
-    stripped = original.strip()
-    lead = len(original) - len(original.lstrip())
-    # Markdown and LaTeX ("**7.9\\%**", "\\boxed{...}") format the answer; the plain text is
-    # read (of the clipped answer: reading markup costs time too)
-    clipped = clip(stripped)
-    text, offsets = unmark(clipped)
+    graded = GradedText(as_text(answer))
+    text = graded.text
     question = as_text(question)
     offered = offered_periods(question, as_text(gold))
     if isinstance(gold, str) and _BARE_NUMBER.fullmatch(gold) and offered is None:
@@ -322,8 +316,7 @@ def judge_financial_answer(question: str | None, gold: object, answer: object, *
     if _DOCUMENT_DUMP.search(text[:400]):
         return Judgement("incorrect", "copies source text instead of answering")
     reading = read_gold(gold, question)
-    case = Case(question, reading, text, len(stripped), lead, offsets, original,
-                read_length=len(clipped))
+    case = Case(question, reading, graded)
     if offered is not None:
         return _period_answer(case, *offered)
     if not reading.keys and not reading.numeric and refusal_phrases(reading.text):

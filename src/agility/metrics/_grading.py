@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from agility.metrics._answer import ANSWER_LABEL, OPENER, AnswerReading, Sentence, read_answer
+from agility.metrics._answer import AnswerReading, Sentence, read_answer, unlabelled
 from agility.metrics._gold import (
     GoldReading,
     KeyFigure,
@@ -23,11 +23,12 @@ from agility.metrics._gold import (
     label_at,
     years_of,
 )
+from agility.metrics._markup import unmark
 from agility.metrics._numbers import FinancialNumber, figures_match, parse_financial_numbers
 from agility.metrics._refusal_language import infers_anyway, refusal_phrases
 from agility.metrics._stance import declines_in_claim, direction, question_terms, stem_set
 
-__all__ = ["CHANGE", "MAX_CHARS", "Case", "Cited", "Judgement", "as_text", "clip",
+__all__ = ["CHANGE", "MAX_CHARS", "Case", "Cited", "GradedText", "Judgement", "as_text", "clip",
            "difference_matches", "differences", "gold_raws", "refusal", "subject_checks", "turned"]
 
 MAX_CHARS = 20_000
@@ -158,54 +159,62 @@ def worded_sign(text: str) -> int:
     return 1 if up and not down else -1 if down and not up else 0
 
 
+class GradedText:
+    """The answer as the grader reads it, and where each of its characters stands in the
+    answer as given: stripped, clipped to its start and end when very long, and read
+    without its markup (:func:`agility.metrics._markup.unmark`).
+
+    Attributes:
+        given: the answer as given.
+        text: what the grader reads.
+    """
+
+    def __init__(self, given: str) -> None:
+        self.given = given
+        stripped = given.strip()
+        self._lead = len(given) - len(given.lstrip())
+        clipped = clip(stripped)
+        self._tail_shift = len(stripped) - len(clipped)
+        self.text, self._offsets = unmark(clipped)
+
+    def position(self, offset: int) -> int:
+        """An offset of the text read as an offset of the answer as given."""
+        offsets = self._offsets
+        offset = offsets[offset] if offset < len(offsets) else (offsets[-1] + 1 if offsets else 0)
+        if self._tail_shift and offset >= MAX_CHARS // 2 + len(_CLIP_MARK):
+            offset += self._tail_shift
+        return offset + self._lead
+
+    def span(self, start: int, length: int) -> tuple[int, int]:
+        """A span of the text read as offsets into the answer as given (markup the reading
+        left out, "**7.9\\%**", stays inside it)."""
+        begin = self.position(start)
+        return begin, (self.position(start + length - 1) + 1 if length else begin)
+
+
 class Case:
     """One answer being graded: the readings of the answer and the gold, and shared checks."""
 
-    def __init__(self, question: str, gold: GoldReading, answer: str, stripped_length: int,
-                 lead: int, offsets: list[int] | None = None, given: str | None = None,
-                 read_length: int | None = None) -> None:
+    def __init__(self, question: str, gold: GoldReading, answer: GradedText) -> None:
         self.question = question
-        # offsets into the answer as given: it was stripped (``lead`` characters), very long
-        # answers were clipped to their start and end (to ``read_length`` characters), and
-        # read without their markup (``offsets``: where each character read stands in the
-        # clipped answer)
-        clipped = len(answer) if read_length is None else read_length
-        self._lead, self._tail_shift = lead, stripped_length - clipped
-        self._offsets, self._given = offsets, given
+        self.answer = answer
         self.gold = gold
-        self.reading: AnswerReading = read_answer(answer, question, tuple(gold.figures))
+        text = answer.text
+        self.reading: AnswerReading = read_answer(text, question, tuple(gold.figures))
         # "not stated. However, we can infer ...": it answers anyway (rule 5)
-        self.refusals = [] if infers_anyway(answer) else refusal_phrases(answer)
+        self.refusals = [] if infers_anyway(text) else refusal_phrases(text)
         # the gold's sign, written ("-$3.2 billion") or worded ("$3.2 billion, a profit")
         written = {written_sign(k.figure) for k in gold.keys}
         self._gold_sign = -1 if written == {-1} else worded_sign(gold.text) if gold.keys else 0
         self.derived = (differences(self.reading.own_figures)
                         if gold.keys and CHANGE.search(gold.text) else [])
 
-    def position(self, offset: int) -> int:
-        """An offset of the graded text as an offset of the answer as given."""
-        if self._offsets is not None:
-            offset = (self._offsets[offset] if offset < len(self._offsets)
-                      else (self._offsets[-1] + 1 if self._offsets else 0))
-        if self._tail_shift and offset >= MAX_CHARS // 2 + len(_CLIP_MARK):
-            offset += self._tail_shift
-        return offset + self._lead
-
-    def span(self, start: int, length: int) -> tuple[int, int]:
-        """A span of the graded text as offsets into the answer as given (markup the
-        reading left out, "**7.9\\%**", stays inside it)."""
-        begin = self.position(start)
-        return begin, (self.position(start + length - 1) + 1 if length else begin)
-
     def cite(self, figures: list[FinancialNumber] | tuple[FinancialNumber, ...]
              ) -> tuple[Cited, ...]:
-        cited = []
-        for f in figures:
-            start, end = self.span(f.start, len(f.raw))
-            # quoted as the answer writes it ("7.9\\%" where it was read as "7.9%")
-            text = self._given[start:end] if self._given is not None else f.raw
-            cited.append(Cited(text, start, end))
-        return tuple(cited)
+        """The figures with their places in the answer as given, quoted as it writes them
+        ("7.9\\%" where it was read as "7.9%")."""
+        spans = [self.answer.span(f.start, len(f.raw)) for f in figures]
+        return tuple(Cited(self.answer.given[start:end], start, end) for start, end in spans)
 
     def where(self, figures: list[FinancialNumber] | tuple[FinancialNumber, ...],
               limit: int = 3) -> str:
@@ -217,7 +226,7 @@ class Case:
     def statement(self, sentence: Sentence, limit: int = 90) -> str:
         """A statement of the answer, quoted (shortened) with its character offsets."""
         text = sentence.text if len(sentence.text) <= limit else sentence.text[:limit - 3] + "..."
-        start, end = self.span(sentence.start, len(sentence.text))
+        start, end = self.answer.span(sentence.start, len(sentence.text))
         return f'statement {sentence.index + 1} ("{text}", characters {start}-{end})'
 
     def about_question(self, sentence: Sentence) -> bool:
@@ -226,7 +235,7 @@ class Case:
         terms = {t for t in question_terms(self.question) if not any(c.isdigit() for c in t)}
         # a period ("In FY2024, ...") names no quantity, as in the question's terms
         # and a label ("Conclusion: 34.6%") names nothing either
-        said = {t for t in stem_set(OPENER.sub("", ANSWER_LABEL.sub("", sentence.text)))
+        said = {t for t in stem_set(unlabelled(sentence.text))
                 if not any(c.isdigit() for c in t)}
         if not terms or said & terms:
             return True

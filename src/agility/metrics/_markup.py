@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from agility.metrics._answer import LABEL_WORDS
+from agility.metrics._answer import LABEL_ONLY
 
 # what a match becomes: pieces, each a group of the match kept (its characters keep their
 # offsets) or a literal put in (its characters take the match's offset)
@@ -72,7 +72,6 @@ _CODE = re.compile(r"`+([^`\n]{1,400}?)`+")
 # "### Step 2: Calculation" on a line of its own: a heading states nothing and is left out;
 # "### Final Answer" (or "Conclusion", "Summary") labels what follows it, which it joins
 _HEADING = re.compile(r"(?m)^[ \t]{0,3}#{1,6}[ \t]+([^\n]*?)[ \t#]*(?:\n[ \t]*)+")
-_CONCLUSION_LABEL = re.compile(rf"(?i)^\W*{LABEL_WORDS}\W*$")
 
 
 def unmark(text: str) -> tuple[str, list[int]]:
@@ -100,7 +99,7 @@ def _keep(*groups: int) -> _Replace:
 
 def _heading(m: re.Match[str]) -> list[_Piece]:
     title = m.group(1)
-    if not _CONCLUSION_LABEL.match(title):
+    if not LABEL_ONLY.match(title):
         return []
     return [(1, None), (None, " ") if title.endswith(":") else (None, ": ")]
 

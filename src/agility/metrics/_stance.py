@@ -40,9 +40,9 @@ _LEAD_IN = re.compile(
 _YES = re.compile(r"(?i)^\W*(?:yes|yep|correct|true|indeed)\b")
 _NO = re.compile(r"(?i)^\W*(?:no|nope|false|not really)\b(?!\s+(?:specific|explicit|direct|"
                  r"mention|information|data|details?)\b)")
-_LATE = re.compile(r"(?i)\b(?:so|therefore|thus|hence|in summary|in conclusion|in short|to answer "
-                   r"(?:your|the) question|the (?:short )?answer (?:to (?:your|the|this) "
-                   rf"question )?is|{CONCLUSION_OPENERS})[,:]? (?:the answer is )?(yes|no)\b")
+_LATE = re.compile(rf"(?i)\b(?:{CONCLUSION_OPENERS}|to answer (?:your|the) question|the "
+                   r"(?:short )?answer (?:to (?:your|the|this) question )?is)[,:]? (?:the "
+                   r"answer is )?(yes|no)\b")
 _NEGATION = re.compile(
     r"(?i)\b(?:not(?! only| just| merely)|no|never|neither|nor|without|cannot|none|lacks?|lacking|"
     r"fail(?:s|ed)? to|unlikely|insufficient|unable|rather than|instead of|as opposed to)\b|"
@@ -161,10 +161,14 @@ class Stance:
     how: str
 
 
+def _stems(words: set[str]) -> set[str]:
+    return {w[:5] for w in words if w not in _STOP and len(w) > 2}
+
+
 def plain_stems(text: str) -> frozenset[str]:
     """The stems of ``text``'s own words, an abbreviation not read as its words (see
     :func:`stem_set`)."""
-    return frozenset(w[:5] for w in _WORD.findall(text.lower()) if w not in _STOP and len(w) > 2)
+    return frozenset(_stems(set(_WORD.findall(text.lower()))))
 
 
 @functools.lru_cache(maxsize=8192)
@@ -174,7 +178,7 @@ def stem_set(text: str) -> frozenset[str]:
     expenditure")."""
     lowered = text.lower()
     words = set(_WORD.findall(lowered))
-    stems = {w[:5] for w in words if w not in _STOP and len(w) > 2}
+    stems = _stems(words)
     for short_word, first_word, long_form, both in _ABBREVIATIONS:
         if short_word in words or (first_word in lowered and long_form.search(lowered)):
             stems |= both

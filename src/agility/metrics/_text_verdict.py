@@ -14,7 +14,7 @@ from __future__ import annotations
 import itertools
 import re
 
-from agility.metrics._answer import ANSWER_LABEL, Sentence, concludes
+from agility.metrics._answer import Sentence, concludes, unlabelled
 from agility.metrics._gold import NOT_APPLICABLE
 from agility.metrics._grading import Case, Judgement, gold_raws, refusal, subject_checks, turned
 from agility.metrics._numbers import figures_match
@@ -369,8 +369,8 @@ def _content(case: Case, committed: Sentence | None, threshold: float) -> Judgem
         gold_words = gold_all
     if not gold_words:
         return Judgement("incorrect", "the gold states nothing the answer could be checked on")
-    # "Final Answer: ..." labels the statement; the label is no content of it
-    said = ANSWER_LABEL.sub("", said)
+    # "Final Answer: ..." labels the statement, "In summary," opens it: neither is content
+    said = unlabelled(said)
     said_words = _stems_with_compounds(said)
     recall = len(gold_words & said_words) / len(gold_words)
     items = _enumerated(case.gold.text, case.question)

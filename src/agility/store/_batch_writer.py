@@ -70,36 +70,42 @@ class BatchWriter:
             return
         store._refuse_if_read_only()
         rows, event_rows = store._result_rows(run_id, results, events)
+        try:
+            written = await self._write_waiting(rows, event_rows)
+        except sqlite3.Error as exc:
+            raise store._write_failed(exc) from exc
+        finally:
+            self.waiting_until = None
+        if written is None:
+            return  # the batch was written before its answer was lost
+        if not written:  # a figure without a JSON spelling (NaN): the store's own way
+            await asyncio.to_thread(store.save_results, run_id, results, events)
+
+    async def _write_waiting(self, rows: list[tuple[Any, ...]],
+                             event_rows: list[tuple[Any, ...]]) -> bool | None:
+        """The PostgreSQL write, waiting out an unreachable server up to ``outage_s``;
+        None when a batch sent before the connection was lost turns out written."""
+        assert self._pg is not None
+        store = self._store
         deadline = time.monotonic() + self.outage_s
         pause, sent = 0.1, False
         while True:
             try:
                 if sent and rows and await self._pg.holds(
                         "results", _key_of(store._RESULT_COLS, rows[-1])):
-                    return  # the batch was written before its answer was lost
-                written = await self._pg.write(store._RESULT_INSERT, rows, event_rows)
-                break
+                    return None
+                return await self._pg.write(store._RESULT_INSERT, rows, event_rows)
             except PgUnreachable as exc:
                 sent = True
                 if time.monotonic() + pause > deadline:
-                    self.waiting_until = None
-                    raise store._write_failed(exc) from exc
-                self.waiting_until = deadline
-                if pause == 0.1:
+                    raise
+                if self.waiting_until is None:
+                    self.waiting_until = deadline
                     log.warning("the store's server cannot be reached (%s); holding %d "
                                 "results and trying again for up to %.0f s", exc, len(rows),
                                 self.outage_s)
                 await asyncio.sleep(pause)
                 pause = min(pause * 2, 5.0)
-            except sqlite3.Error as exc:
-                self.waiting_until = None
-                raise store._write_failed(exc) from exc
-            except BaseException:
-                self.waiting_until = None
-                raise
-        self.waiting_until = None
-        if not written:  # a figure without a JSON spelling (NaN): the store's own way
-            await asyncio.to_thread(store.save_results, run_id, results, events)
 
     async def aclose(self) -> None:
         """Close the PostgreSQL connection, if any (a later write opens it again)."""

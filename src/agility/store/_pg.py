@@ -606,18 +606,15 @@ class PgConnection:
     def _raw(self, text: str, params: tuple[Any, ...] | None = None) -> PgCursor:
         head = text.lstrip()[:8].upper()
         ends = head.startswith(("COMMIT", "ROLLBACK", "END"))
+        # the server dropped the connection (a restart, a failover, an administrator's
+        # pg_terminate_backend): a statement outside a transaction of ours runs on a new one;
+        # a transaction that was open is gone with it, so its next statements fail and its
+        # ROLLBACK has nothing left to do
         self._reopen_if_dropped()
-        if self._conn.closed:
-            # the server dropped the connection (a restart, a failover, an administrator's
-            # pg_terminate_backend): a statement outside a transaction of ours runs on a new
-            # one; a transaction that was open is gone with it, so its next statements fail
-            # and its ROLLBACK has nothing left to do
-            if head.startswith("ROLLBACK"):
-                self._began = False
-                self._conn = self._connect()
-                return PgCursor([], -1, None)
-            if not self._began:
-                self._conn = self._connect()
+        if self._conn.closed and head.startswith("ROLLBACK"):
+            self._began = False
+            self._conn = self._connect()
+            return PgCursor([], -1, None)
         try:
             cursor = self._run(text, params)
         except self._psycopg.OperationalError as exc:

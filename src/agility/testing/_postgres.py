@@ -94,13 +94,22 @@ class PostgresServer:
                 if (self._root / "log").exists() else ""
             raise RuntimeError(f"pg_ctl start failed: {done.stderr.strip()} {log}")
 
-    def restart(self, down_s: float = 0.0) -> None:
-        """Stop the server (fast shutdown: every connection dropped), stay down ``down_s``
-        seconds, and start it again on the same port with the same data: a restart or a
-        failover, for tests."""
+    def go_down(self) -> None:
+        """Stop the server (fast shutdown: every connection dropped) and keep its data and
+        port: a server that went away, for tests (:meth:`come_back` starts it again;
+        :meth:`stop` works either way)."""
         self._run("pg_ctl", "-D", str(self.data_dir), "-m", "fast", "-w", "stop")
-        time.sleep(down_s)
+
+    def come_back(self) -> None:
+        """Start the server again after :meth:`go_down`, on the same port with the same data."""
         self._serve()
+
+    def restart(self, down_s: float = 0.0) -> None:
+        """:meth:`go_down`, stay down ``down_s`` seconds, :meth:`come_back`: a restart or a
+        failover, for tests."""
+        self.go_down()
+        time.sleep(down_s)
+        self.come_back()
 
     def environ(self) -> dict[str, str]:
         """The environment a client needs (the password goes in ``PGPASSWORD``)."""
@@ -120,7 +129,7 @@ class PostgresServer:
 
     def stop(self) -> None:
         """Stop the server (fast shutdown) and remove its folder."""
-        if self.data_dir.exists():
+        if (self.data_dir / "postmaster.pid").exists():  # not when it went down
             self._run("pg_ctl", "-D", str(self.data_dir), "-m", "fast", "-w", "stop")
         shutil.rmtree(self._root, ignore_errors=True)
 
