@@ -353,6 +353,80 @@ def _prose(answer: str) -> str:
     return " ".join(line if re.search(r"[.!?:;]$", line) else line + "." for line in lines)
 
 
+def _curly_quotes(answer: str) -> str:
+    # typographic apostrophes and quotes: "don\u2019t", "AMD\u2019s", \u201cadjusted\u201d
+    text = re.sub(r"(\w)'(\w)", "\\1\u2019\\2", answer)
+    return re.sub(r'"([^"\n]*)"', "\u201c\\1\u201d", text)
+
+
+def _code_after(answer: str) -> str:
+    # "$1,577 million" as "1,577 million USD"
+    return re.sub(r"\$\s?(\d[\d,]*(?:\.\d+)?) (million|billion)", r"\1 \2 USD", answer)
+
+
+def _scale_letters(answer: str) -> str:
+    # "$1,577 million" as "$1,577M", "$1.5 billion" as "$1.5B"
+    text = re.sub(r"\$\s?(\d[\d,]*(?:\.\d+)?) million", r"$\1M", answer)
+    return re.sub(r"\$\s?(\d[\d,]*(?:\.\d+)?) billion", r"$\1B", text)
+
+
+def _no_separators(answer: str) -> str:
+    # "1,577" as "1577", "1,234,567" as "1234567"
+    text = re.sub(r"(\d),(\d{3}),(\d{3})(?!\d)", r"\1\2\3", answer)
+    return re.sub(r"(\d),(\d{3})(?!\d)", r"\1\2", text)
+
+
+def _unicode_minus(answer: str) -> str:
+    return re.sub(r"(?<!\w)-(?=\$?\d)", "\u2212", answer)
+
+
+def _approximately_sign(answer: str) -> str:
+    return re.sub(r"\bapproximately (?=(?:\*\*)?\$?\d)", "\u2248", answer)
+
+
+def _step_labels(answer: str) -> str:
+    # "**Step 2:** " before each paragraph of an answer of several
+    paragraphs = [p for p in answer.split("\n\n") if p.strip()]
+    if len(paragraphs) < 2:
+        return answer
+    # a list or table starts on the line under its label
+    return "\n\n".join(f"**Step {i}:**" + ("\n" if re.match(r"\s*(?:[-*|\u2022]|\d{1,2}[.)])", p)
+                                           else " ") + p
+                       for i, p in enumerate(paragraphs, 1))
+
+
+def _other_markers(answer: str) -> str:
+    # "- item" as "\u2022 item", "1. item" as "1) item"
+    text = re.sub(r"(?m)^(\s*)- ", "\\1\u2022 ", answer)
+    return re.sub(r"(?m)^(\s*)(\d{1,2})\. ", r"\1\2) ", text)
+
+
+def _table(answer: str) -> str:
+    # "- Label: value" lines as the rows of a Markdown table
+    out: list[str] = []
+    rows = False
+    for line in answer.split("\n"):
+        item = re.match(r"^\s*[-*] (?:\*\*)?([^:\n]{1,60}?)(?:\*\*)?: (.+)$", line)
+        if item is None:
+            rows = False
+            out.append(line)
+            continue
+        if not rows:
+            out += ["| Item | Value |", "|---|---|"]
+            rows = True
+        out.append(f"| {item.group(1)} | {item.group(2)} |")
+    return "\n".join(out)
+
+
+def _thinking_end_only(answer: str) -> str:
+    # a chat template that opens the thinking itself leaves only "</think>" in the output
+    return "Let me look at the figures the question needs first.\n</think>\n\n" + answer
+
+
+def _windows_lines(answer: str) -> str:
+    return answer.replace("\n", "\r\n")
+
+
 RESTYLINGS: dict[str, Callable[[str], str]] = {
     "figures in **bold**": _bold_figures,
     "LaTeX escapes (7.9\\%, \\$1,577)": _latex,
@@ -368,4 +442,31 @@ RESTYLINGS: dict[str, Callable[[str], str]] = {
     "(Source: Form 10-K, page 45) twice": _source_citations,
     "other conclusion openers (To sum up, All in all, ...)": _other_openers,
     "one paragraph of prose (lists inline)": _prose,
+    "curly quotes and apostrophes (don\u2019t)": _curly_quotes,
+    "a code after the amount (1,577 million USD)": _code_after,
+    "scale letters ($1,577M, $1.5B)": _scale_letters,
+    "no digit separators (1577)": _no_separators,
+    "a unicode minus (\u22123.2%)": _unicode_minus,
+    "'\u2248' for 'approximately'": _approximately_sign,
+    "'Step 1:' before each paragraph": _step_labels,
+    "other list markers (\u2022, 1))": _other_markers,
+    "'- Label: value' lines as a Markdown table": _table,
+    "only a closing </think> (the template opens it)": _thinking_end_only,
+    "Windows line ends (CRLF)": _windows_lines,
 }
+
+
+def _all_at_once(answer: str) -> str:
+    # every restyling above that keeps the others' input intact, one after another
+    for name in _COMPOSED:
+        answer = RESTYLINGS[name](answer)
+    return answer
+
+
+# in an order where none undoes another (prose last would join the table's rows)
+_COMPOSED = ("figures in **bold**", "'- Label: value' lines as a Markdown table",
+             "'Step 1:' before each paragraph", "a code after the amount (1,577 million USD)",
+             "'\u2248' for 'approximately'", "curly quotes and apostrophes (don\u2019t)",
+             "a citation after each sentence ([1], [2])", "courtesies before and after",
+             "only a closing </think> (the template opens it)", "Windows line ends (CRLF)")
+RESTYLINGS["all of ten restylings at once"] = _all_at_once

@@ -89,8 +89,8 @@ def test_the_score_reads_the_right_way_and_is_versioned() -> None:
     result = metric.score(MetricInput(example_id="x", output="I cannot answer that."))
     assert (result.score, result.verdict, result.passed) == (0.0, "refusal", False)
     assert "cannot answer" in result.reason
-    assert metric.version == "10"
-    assert metric_versions(["answered"]) == {"answered": "10"}
+    assert metric.version == "11"
+    assert metric_versions(["answered"]) == {"answered": "11"}
 
 
 def test_the_old_name_is_an_error_that_names_the_new_one() -> None:
@@ -148,3 +148,17 @@ def test_an_announced_inference_and_a_hedged_stance_are_answers() -> None:
     assert answered(hedged.split(" Therefore")[0] + " However, without additional information "
                     "on the specific percentage change, it is difficult to determine the "
                     "extent.", yes_no) == "refusal"
+
+
+def test_typographic_apostrophes_and_a_lone_closing_think_tag_read_as_plain_text() -> None:
+    # v11: "don\u2019t" was no refusal language (the apostrophe is curly)
+    question = "What was the FY2022 capital expenditure of 3M?"
+    for straight in ("I don't have access to 3M's filings, sorry.",
+                     "I can't determine the capital expenditure from these documents."):
+        assert answered(straight, question) == "refusal"
+        assert answered(straight.replace("'", "\u2019"), question) == "refusal"
+    # the thinking before a lone "</think>" is not the answer
+    thought = "The figure should be $1,577 million.\n</think>\n\n"
+    assert answered(thought + "I\u2019m sorry, the documents do not contain it.",
+                    question) == "refusal"
+    assert answered(thought + "Capex was $1,577 million.", question) == "answered"

@@ -72,6 +72,17 @@ RESTYLE = {
     "to sum up": lambda a: re.sub(r"\b(Therefore|So),", "To sum up,", a),
     "all in all": lambda a: re.sub(r"\b(Therefore|So),", "All in all,", a),
     "bottom line": lambda a: re.sub(r"\b(Therefore|So),", "The bottom line:", a),
+    # typography and number formats of other writers
+    "curly quotes": lambda a: re.sub(r"(\w)'(\w)", "\\1\u2019\\2", a),
+    "code after amount": lambda a: re.sub(r"\$(\d[\d,.]*) (million|billion)", r"\1 \2 USD", a),
+    "scale letters": lambda a: re.sub(r"\$(\d[\d,.]*) million", r"$\1M", a),
+    "no separators": lambda a: re.sub(r"(\d),(\d{3})", r"\1\2", a),
+    "approximately sign": lambda a: re.sub(r"\b(?:approximately|about) (?=\$?\d)", "\u2248", a),
+    "step labels": lambda a: "\n\n".join(f"**Step {i}:** {p}"
+                                         for i, p in enumerate(a.split("\n\n"), 1)),
+    # a chat template that opens the thinking itself leaves only its end in the output
+    "closing think tag": lambda a: "Capex was $1,600 million in 2017; 40%?\n</think>\n\n" + a,
+    "crlf": lambda a: a.replace("\n", "\r\n"),
 }
 
 
@@ -128,6 +139,13 @@ def test_the_working_inside_a_think_block_is_not_the_answer() -> None:
     # an unclosed block (the model ran out of tokens while thinking) is kept: nothing is
     # hidden from the grader that it cannot place
     assert unmark("<think>34.6%")[0] == "<think>34.6%"
+    # only the block's end (the chat template opened it): what precedes it is the thinking;
+    # a closing tag with nothing after it leaves the answer as it is
+    answer = "Operating income 6,098 over revenue 17,606 is 34.6%.\n</think>\nIt is 36.8%."
+    judgement = judge_financial_answer(Q_MARGIN, "34.6%", answer)
+    assert judgement.verdict == "incorrect"
+    assert_reason_points_into(answer, judgement)
+    assert unmark("The margin is 34.6%.</think>")[0] == "The margin is 34.6%.</think>"
 
 
 def test_a_final_answer_label_on_its_own_line_labels_the_line_under_it() -> None:
@@ -200,16 +218,18 @@ def test_unmark_keeps_arithmetic_names_and_single_dollars() -> None:
 
 @pytest.mark.financebench
 def test_restyling_financebench_answers_moves_no_verdict(financebench_dir) -> None:
-    """Every recorded answer in bold figures, LaTeX escapes, headings and courtesies at once
-    keeps its verdict (the grader read style instead of substance on 301 of them before
-    version 12; ``python benchmarks/grader_calibration.py``, section 5)."""
+    """Every recorded answer in bold figures, LaTeX escapes, headings, courtesies, curly
+    apostrophes, "1,577 million USD" and after a closing think tag at once keeps its verdict
+    (``python benchmarks/grader_calibration.py``, section 5, measures each restyling)."""
     moved, graded = [], 0
     for path in sorted((financebench_dir / "results").glob("*.jsonl")):
         for line in path.read_text(encoding="utf-8").splitlines():
             row = json.loads(line)
             answer = str(row["model_answer"])
-            restyled = RESTYLE["courtesies"](RESTYLE["headings"](
-                RESTYLE["latex"](RESTYLE["bold figures"](answer))))
+            restyled = answer
+            for style in ("code after amount", "bold figures", "latex", "headings",
+                          "courtesies", "curly quotes", "closing think tag"):
+                restyled = RESTYLE[style](restyled)
             before = judge_financial_answer(row["question"], row["gold_answer"], answer)
             after = judge_financial_answer(row["question"], row["gold_answer"], restyled)
             graded += 1
@@ -222,7 +242,8 @@ def test_restyling_financebench_answers_moves_no_verdict(financebench_dir) -> No
 
 @pytest.mark.parametrize("adversarial", [
     "**a " * 250_000, "\\text{" * 100_000, "<think>" * 100_000, "*a b " * 200_000,
-    "`a " * 300_000, "# a\n" * 200_000,
+    "`a " * 300_000, "# a\n" * 200_000, "a</think" * 100_000, "in \u2248" * 200_000,
+    "Step 1: a\n" * 100_000, "don\u2019t " * 200_000,
 ])
 def test_reading_markup_stays_linear_on_adversarial_answers(adversarial: str) -> None:
     # unclosed or deeply nested markup must not make a pass scan to the end from every mark
@@ -297,3 +318,114 @@ def test_restating_the_judged_statement_as_the_final_answer_keeps_the_verdict(
             moved += after.verdict != before.verdict
     assert changed > 1000
     assert moved <= 2, moved  # 5 under version 11
+
+
+def test_typographic_quotes_read_as_straight_ones() -> None:
+    # v12: the curly quotes around the picked category hid the pick, so the gold's figure
+    # (given for another category) was credited
+    question = ("Which Best Buy product category performed the best (by top line) in the "
+                "domestic market during Q2 of FY2024?")
+    gold = "The entertainment segment experienced the highest growth of 9% during Q2 FY2024."
+    answer = ('The product category that performed the best in the domestic market during Q2 '
+              'of FY2024 was the "Services" category, with 7.6% comparable sales growth; '
+              'Entertainment grew 9.0% with offsets from other declines.')
+    for written in (answer, answer.replace('"Services"', "\u201cServices\u201d")):
+        judgement = judge_financial_answer(question, gold, written)
+        assert judgement.verdict == "incorrect", judgement.reason
+        assert "names Services" in judgement.reason
+    plain, offsets = unmark("AMD\u2019s \u201cadjusted\u201d margin")
+    assert plain == 'AMD\'s "adjusted" margin' and offsets == list(range(len(plain)))
+
+
+def test_a_currency_code_after_the_amount_makes_it_money() -> None:
+    # v12: "23.1 billion USD" was a bare number, so it could be the gold's ratio
+    question = "Is Verizon a capital intensive business based on FY 2022 data?"
+    gold = ("Yes. Verizon's capital intensity ratio was approximately 2.774729. This means "
+            "that it took approximately $2.77 of assets to generate $1 of revenue.")
+    for amount in ("$23.1 billion", "23.1 billion USD", "23.1 billion US dollars"):
+        # (the gold's figures are a ratio and dollars per dollar of revenue: no amount)
+        answer = ("Based on the provided filing, Verizon is a capital-intensive business.\n\n"
+                  f"1. Capital Expenditures: Verizon reported capital expenditures of {amount} "
+                  "for 2022.")
+        judgement = judge_financial_answer(question, gold, answer)
+        assert judgement.verdict == "correct", (amount, judgement.reason)
+
+
+def test_an_amount_written_without_separators_is_no_year() -> None:
+    # v12: "$1999 million" named the year 1999, so the answer spoke "of another period"
+    question = ("Among operations, investing, and financing activities, which brought in the "
+                "most cash flow for AMD in FY22?")
+    gold = "In FY22, AMD brought in the most cashflow through Operating Activities, $3,565M."
+    answer = ("The activity that brought in the most cash for AMD was operating activities, "
+              "which provided $3565 million.\n\n- Investing activities provided $1999 million."
+              "\n- Financing activities used $3264 million.")
+    judgement = judge_financial_answer(question, gold, answer)
+    assert judgement.verdict == "correct", judgement.reason
+
+
+def test_the_approximately_sign_after_a_word_is_no_equation() -> None:
+    question = "What are the geographies that American Express primarily operates in as of 2022?"
+    gold = "American Express primarily operates in the United States, EMEA, APAC and LACC."
+    for about in ("approximately 103", "\u2248103", "\u2248 103"):
+        answer = ("The text does not provide specific geographies where American Express "
+                  "primarily operates as of 2022. It mentions relationships with banks in "
+                  f"{about} countries and territories.")
+        assert judge_financial_answer(question, gold, answer).verdict == "refusal", about
+    assert unmark("the ratio \u2248 0.57")[0] == "the ratio \u2248 0.57"
+
+
+def test_a_step_label_is_no_part_of_its_statement() -> None:
+    question = "What are the geographies that Pepsico primarily operates in as of FY2022?"
+    gold = ("As of FY2022, Pepsico primarily operates in the following geographies: North "
+            "America, Latin America, Europe, Africa, Middle East, South Asia, Asia Pacific, "
+            "Australia, New Zealand and China.")
+    answer = ("PepsiCo reports these divisions:\n- North America\n- Latin America\n- Europe\n"
+              "- Africa, Middle East and South Asia\n- Asia Pacific, Australia, New Zealand and "
+              "China\n\nThese divisions reflect PepsiCo's primary geographies of operation as of "
+              "FY2022.")
+    for written in (answer, "\n\n".join(f"**Step {i}:** {p}"
+                                        for i, p in enumerate(answer.split("\n\n"), 1))):
+        judgement = judge_financial_answer(question, gold, written)
+        assert judgement.verdict == "correct", judgement.reason
+        assert_reason_points_into(written, judgement)
+
+
+def test_a_terse_figure_with_a_full_stop_is_the_figure() -> None:
+    # v12: "0." was read as a list marker ("states no figure"), "Zero." as naming another
+    # quantity ("not about the quantity asked"), while "0" was correct
+    question = ("What is the quantity of restructuring costs directly outlined in AES "
+                "Corporation's income statements for FY2022? If restructuring costs are not "
+                "explicitly outlined then state 0.")
+    for answer in ("0", "0.", "Zero.", "The answer is zero."):
+        assert judge_financial_answer(question, 0, answer).verdict == "correct", answer
+    assert judge_financial_answer(question, 0, "42.").verdict == "incorrect"
+    # a marker with its item still numbers the item, on its line or under it
+    for answer in ("1. North America", "1.\nNorth America", "(1) North America"):
+        assert "states no figure" in judge_financial_answer(question, 0, answer).reason
+
+
+def test_the_numbers_of_a_list_written_inline_are_no_figures() -> None:
+    # v12: joined into one paragraph, "... (e.g., purchases of property). 5. The figure
+    # next to this line item ..." made 5 the answer's figure, despite its refusal
+    question = ("What is the FY2021 capital expenditure amount (in USD billions) for PepsiCo?")
+    answer = ("Since I do not have access to PepsiCo's financial statements, I cannot provide "
+              "the exact figure. To find it: 1. Access PepsiCo's 2021 10-K filing. 2. Look "
+              "under investing activities. 3. Identify the line item for capital expenditures "
+              "(e.g., purchases of property). 5. The figure next to this line item is the "
+              "capital expenditure in USD billions.")
+    judgement = judge_financial_answer(question, 4.6, answer)
+    assert judgement.verdict == "refusal", judgement.reason
+
+
+def test_the_numbers_of_an_enumerating_gold_are_no_figures() -> None:
+    # v12: the gold's "(1)" and "(2)" were figures (-1 and -2), so an answer that numbered
+    # anything 1 and 2 "stated the gold's figures"
+    question = "What are major acquisitions that Best Buy has done in FY2023, FY2022 and FY2021?"
+    gold = ("Best Buy closed two acquisitions during FY 2022: (1) Current Health Ltd and (2) "
+            "Two Peaks, LLC d/b/a Yardbird Furniture.")
+    answer = ("Best Buy's filing lists (1) its retail segments and (2) its services in FY2022; "
+              "it mentions no acquisitions.")
+    judgement = judge_financial_answer(question, gold, answer)
+    assert judgement.verdict != "correct", judgement.reason
+    good = "In FY2022 Best Buy acquired (1) Current Health and (2) Two Peaks (Yardbird)."
+    assert judge_financial_answer(question, gold, good).verdict == "correct"

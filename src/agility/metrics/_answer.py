@@ -29,6 +29,7 @@ __all__ = [
     "AnswerReading",
     "Sentence",
     "concludes",
+    "enumerator",
     "read_answer",
     "unlabelled",
     "years_of",
@@ -106,12 +107,41 @@ METHOD = re.compile(r"(?i)\b(?:is|are|can be|was|were|be) (?:typically |usually 
                      r"measured|estimated) (?:by|as|using|from|with)\b|\bas follows\b|"
                      r"\brequires?\b|\b(?:necessary|needed) to (?:calculate|compute|determine)\b|"
                      r"\bformula\b|\bis (?:then|first|typically) (?:calculated|computed)\b")
-_LIST_MARKER = re.compile(r"^\s*(?:[-*\u2022]\s*)?\(?\d{1,2}[.)](?=\s|$)")
+# a list marker has an item after it: "0." that ends the answer is its figure
+_LIST_MARKER = re.compile(r"[ \t]*(?:[-*\u2022]\s*)?\(?\d{1,2}[.)](?=\s+\S)")
+# a list written inline: "... the line item. 5. The figure next to it ...", or after a
+# colon from its first item ("...: 1. North America 2. Latin America")
+_INLINE_ITEM = re.compile(r"(\d{1,2})[.)]\s+[A-Z]")
+_AFTER_SENTENCE = re.compile(r"(?:([.!?;])[\"')\u201d]?|(:))\s+$")
+
+
+_PAREN_ITEM = re.compile(r"\(\d{1,2}\)\s+[A-Za-z]")
+
+
+def enumerator(text: str, figure: FinancialNumber) -> bool:
+    """Whether ``figure`` numbers an item of a list written inline ("... the line item. 5.
+    The figure next to it ...", "...: 1. North America", "(1) Current Health Ltd and (2)
+    Two Peaks"): a number, not a figure of the answer."""
+    if figure.currency or figure.is_percent or figure.scale_explicit:
+        return False
+    if _PAREN_ITEM.match(text, figure.start):
+        return True
+    start = figure.start
+    item = _INLINE_ITEM.match(text, start)
+    if item is None:
+        return False
+    before = _AFTER_SENTENCE.search(text[max(0, start - 4):start])
+    return before is not None and (before.group(1) is not None or item.group(1) == "1")
+
+
 _REFERENCE = re.compile(r"(?i)\b(?:note|item|section|page|pages|exhibit|part|rule|level|tier|"
                         r"phase|stage|chapter|figure|table|form|no\.|schedule|article|step|"
                         r"option|question|line|paragraph|appendix|series|class|footnote)\s*$")
+# a bare year is no amount: "$1999 million" and "2022%" are figures, not years
 _YEAR = re.compile(r"(?i)\b(?:fy|fiscal(?: year)?|q[1-4](?: of)?(?: fy)?|h[12](?: fy)?)\s*'?"
-                   r"(\d{4}|\d{2})\b|\b((?:19|20)\d\d)\b")
+                   r"(\d{4}|\d{2})\b|(?<![$\u20ac\u00a3\u00a5.,])(?<![$\u20ac\u00a3\u00a5] )\b"
+                   r"((?:19|20)\d\d)\b(?![.,]\d|\s?(?:%|percent\b|(?:thousand|million|billion|"
+                   r"trillion)s?\b|mn\b|bn\b|[kmb]\b))")
 _ARITHMETIC = re.compile(r"[+*/\u00d7\u00f7(]|\s[-\u2212]\s|\bx\s")
 _OPERATOR_AFTER = re.compile(r"\s*(?:[+*/\u00d7\u00f7]|[-\u2212]\s|x\s)")
 # a quoted passage: a dozen words or more between quotation marks, within one paragraph
@@ -195,9 +225,12 @@ class AnswerReading:
             label = ANSWER_LABEL.match(self.text, line_start)
             if label is not None and label.end() <= figure.start:
                 line_start = label.end()  # "Final Answer: 1. Commercial airlines ..."
-            if _LIST_MARKER.match(self.text[line_start:figure.start + len(figure.raw) + 1]) \
+            marker = _LIST_MARKER.match(self.text, line_start)
+            if marker is not None and marker.end() <= figure.start + len(figure.raw) + 1 \
                     and not figure.currency and not figure.is_percent \
                     and self.text[line_start:figure.start].strip(" -*\u2022(") == "":
+                continue
+            if enumerator(self.text, figure):
                 continue
             if _REFERENCE.search(self.text[max(0, figure.start - 14):figure.start]):
                 continue

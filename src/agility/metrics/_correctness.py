@@ -438,7 +438,17 @@ class CorrectnessMetric(Metric):
     #    conclusion as "Therefore," does. Restyled answers keep their verdicts
     #    (benchmarks/grader_calibration.py, section 5); on FinanceBench three gpt-4-1106-preview
     #    verdicts move toward the experts, none away
-    version = "12"
+    # 13: typography and number formats of other writers: curly quotes and apostrophes
+    #    ("don\u2019t") are the straight ones; "1,577 million USD" is money as "$1,577
+    #    million" is; "$1999 million" and "2022%" are figures, not years; "in \u22481,577
+    #    stores" reads "approximately", not "equals"; "Step 2:" before a statement labels it;
+    #    before a lone "</think>" (the chat template opened the block) is thinking; "0." and
+    #    "Zero." that end an answer are its figure, not a list marker or a word naming
+    #    another quantity; the numbers of a list written inline ("... line item. 5. The
+    #    figure ...", "(1) Current Health and (2) Two Peaks") are no figures, in the answer
+    #    or the gold. No recorded FinanceBench verdict moves; 53 moved when ten restylings
+    #    were applied at once (benchmarks/grader_calibration.py, section 5), none now
+    version = "13"
     Options = CorrectnessOptions
     options: CorrectnessOptions
     requires = ("output", "ground_truth")

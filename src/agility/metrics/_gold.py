@@ -13,7 +13,7 @@ import math
 import re
 from dataclasses import dataclass, field
 
-from agility.metrics._answer import years_of
+from agility.metrics._answer import enumerator, years_of
 from agility.metrics._numbers import FinancialNumber, figures_match, parse_financial_numbers
 from agility.metrics._stance import _STOP, stem_set
 
@@ -158,7 +158,8 @@ def read_gold(gold: object, question: str) -> GoldReading:
             continue
         if any(figures_match(figure, k.figure) and figures_match(k.figure, figure) for k in keys):
             continue
-        if _unit_base(text, figure):
+        if _unit_base(text, figure) or enumerator(text, figure):
+            # "(1) Current Health Ltd and (2) Two Peaks": the numbers of an enumeration
             continue
         keys.append(KeyFigure(figure, label_at(text, figure.start)))
     polarity = "yes" if _YES.match(text) else "no" if _NO.match(text) else None

@@ -130,7 +130,9 @@ _NEUTRAL = frozenset(stem_set(
     "decline rise fall change growth drop higher lower negative positive loss gain rose fell grew "
     "went "
     # a count or a precision spelled out ("rounded to two decimal places") names no quantity
-    "one two three four five six seven eight nine ten"))
+    "one two three four five six seven eight nine ten "
+    # "Zero." is the figure itself, written out
+    "zero"))
 CHANGE = re.compile(r"(?i)\b(?:increas\w*|decreas\w*|declin\w*|improv\w*|drop\w*|fell|rose|"
                      r"grew|grow\w*|chang\w*|difference|shr[iu]nk\w*|reduc\w*|rais\w*|"
                      r"lower\w*|cut)\b")

@@ -25,7 +25,7 @@ _Replace = Callable[[re.Match[str]], list[_Piece]]
 __all__ = ["unmark"]
 
 # what may start markup: text without any of these is returned as it is
-_MARKS = re.compile(r"[*_#`\\<\u202f\u2009\u2007\u00a0\[\u3010]|\$\$|\((?i:source|see|ref|cf)")
+_MARKS = re.compile(r"(?i:step|part)[ \t]*\d|[*_#`\\<\u202f\u2009\u2007\u00a0\[\u3010\u2018-\u201f\u2032\u2033\u2248]|\$\$|\((?i:source|see|ref|cf)")
 
 # a retrieval pipeline's citations are references, not content: "[1]", "[2, 3]", "[^4]",
 # "[doc2]", "【3†source】", "(Source: Form 10-K, page 45)"
@@ -39,9 +39,24 @@ _CITATION = re.compile(
 # several locales' style) is "1,577"
 _GROUP_SPACE = re.compile(r"(?<=\d)[\u202f\u2009\u2007\u00a0](?=\d{3}(?!\d))")
 
+# typography: curly quotes and apostrophes ("don\u2019t", "AMD\u2019s", \u201cadjusted\u201d) are
+# the straight ones the rest of the grader reads
+_QUOTE = re.compile(r"[\u2018-\u201f\u2032\u2033]")
+_STRAIGHT = {"\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u2033": '"'}
+
+# "in \u22481,577 stores", "was \u2248 7.9%": after a word that takes a figure the sign reads
+# "approximately", not "equals" (which would make the figure a calculation's result)
+_APPROX = re.compile(r"(?i)\b(in|of|at|by|to|is|are|was|were|be|been|for|from|with|has|had|"
+                     r"reached|totaled|totalled|around|about|roughly|nearly|some|rose|fell|grew|"
+                     r"increased|decreased|declined)[ \t]+\u2248[ \t]?")
+
 # a reasoning model's thinking ("<think>...</think>") is working the answer after it replaces
 # (it opens the answer; matched there only, so a stray tag costs one scan, not one per tag)
 _THINKING = re.compile(r"(?is)\A\s*<(think|thinking|reasoning|scratchpad)>.*?</\1>\s*")
+# a chat template that opens the block itself leaves only its end in the answer (as
+# DeepSeek-R1's does): everything before a lone "</think>" is the thinking
+_THINKING_END = re.compile(r"(?is)\A(?:(?!<(?:think|thinking|reasoning|scratchpad)>).)*?"
+                           r"</(?:think|thinking|reasoning|scratchpad)>\s*(?=\S)")
 # inline HTML: "<b>42.69</b> days", "<br>"
 _HTML_BREAK = re.compile(r"(?i)<(?:br|/p|p|/div|div|/li|li)\b[^>]{0,80}?/?>")
 _HTML_INLINE = re.compile(r"(?i)</?(?:b|strong|i|em|u|span|sup|sub|code|pre|mark|small|font)\b"
@@ -72,6 +87,8 @@ _CODE = re.compile(r"`+([^`\n]{1,400}?)`+")
 # "### Step 2: Calculation" on a line of its own: a heading states nothing and is left out;
 # "### Final Answer" (or "Conclusion", "Summary") labels what follows it, which it joins
 _HEADING = re.compile(r"(?m)^[ \t]{0,3}#{1,6}[ \t]+([^\n]*?)[ \t#]*(?:\n[ \t]*)+")
+# "Step 2: The average inventory is ...": the step's number labels the statement after it
+_STEP = re.compile(r"(?im)^[ \t]*(?:step|part)[ \t]*\d{1,2}[ \t]*[:.)\u2013-][ \t]*(?=\S)")
 
 
 def unmark(text: str) -> tuple[str, list[int]]:
@@ -130,10 +147,20 @@ def _comma(m: re.Match[str]) -> list[_Piece]:
     return [(None, ",")]
 
 
+def _approximately(m: re.Match[str]) -> list[_Piece]:
+    return [(1, None), (None, " approximately ")]
+
+
+def _straight(m: re.Match[str]) -> list[_Piece]:
+    return [(None, _STRAIGHT.get(m.group(0), "'"))]
+
+
 _PASSES: list[tuple[re.Pattern[str], _Replace]] = [
     (_THINKING, _drop),
+    (_THINKING_END, _drop),
     (_CITATION, _drop),
     (_GROUP_SPACE, _comma),
+    (_QUOTE, _straight),
     (_HTML_BREAK, _newline),
     (_HTML_INLINE, _drop),
     (_DISPLAY_MATH, _drop),
@@ -148,6 +175,8 @@ _PASSES: list[tuple[re.Pattern[str], _Replace]] = [
     (_STRONG, _keep(2)),
     (_EMPHASIS, _keep(2)),
     (_HEADING, _heading),
+    (_STEP, _drop),
+    (_APPROX, _approximately),
 ]
 _NESTING = {_WRAPPER, _FRACTION, _STRONG}
 _MAX_NESTING = 4

@@ -37,6 +37,7 @@ _NUMBER = re.compile(
         |basis\ points?\b|bps\b
         |bp\b|(?:thousand|million|billion|trillion)s?\b|mn\b|bn\b|tn\b|mm\b|mil\b
         |[kKmMbBtT]\b))?
+    (?P<cur2>\s(?:USD|EUR|GBP|US\ dollars|dollars|euros?)\b(?!\s(?:thousands|millions|billions)\b))?
     (?P<close2>\))?                                # (US$1.2m): the parenthesis after the unit
     """,
     re.VERBOSE | re.IGNORECASE,
@@ -71,7 +72,7 @@ def _is_year(match: re.Match[str], text: str) -> bool:
     # "(2023: $762.2 million)", "(2023)": a year in parentheses is still a year; an accounting
     # negative of a bare 1900-2099 without a thousands separator or a currency ("$(2023)") is
     # not written
-    if match.group("cur") or match.group("unit"):
+    if match.group("cur") or match.group("cur2") or match.group("unit"):
         return False
     if match.group("open") and text[max(0, match.start() - 4):match.start()].rstrip().endswith(
             ("$", "€", "£", "¥", "USD", "US$", "EUR", "GBP")):
@@ -178,7 +179,7 @@ def _to_number(m: re.Match[str]) -> FinancialNumber:
         start=m.start(),
         is_percent=is_percent,
         scale_explicit=scale_explicit,
-        currency=bool(m.group("cur")),
+        currency=bool(m.group("cur") or m.group("cur2")),
         decimals=decimals,
     )
 
