@@ -211,22 +211,26 @@ def _restyled(rows: list[dict], default: dict[tuple[str, str], str]) -> dict[str
           "(verdicts that move; toward / away from the experts):")
     styles = dict(RESTYLINGS)
     # the statement the grader judged, restated under "Final Answer:" at the end
-    judged = {}
+    judged, judged_at = {}, {}
     for r in rows:
         reason = judge_financial_answer(r["question"], r["gold_answer"],
                                         r["model_answer"]).reason
         found = _STATEMENT.search(reason)
         judged[_key(r)] = (str(r["model_answer"])[int(found.group(1)):int(found.group(2))]
                            if found else None)
+        judged_at[_key(r)] = (int(found.group(1)), int(found.group(2))) if found else None
     out = {}
-    for name, restyle in [*styles.items(), ("its judged statement restated as the final "
-                                            "answer", None)]:
+    restate, first = ("its judged statement restated as the final answer",
+                      "its concluding statement first (answer first, working after)")
+    for name, restyle in [*styles.items(), (restate, None), (first, None)]:
         changed = moved = toward = away = 0
         for r in rows:
             answer = str(r["model_answer"])
-            if restyle is None:
+            if name == restate:
                 statement = judged[_key(r)]
                 new = answer.rstrip() + "\n\n**Final Answer:** " + statement if statement else answer
+            elif name == first:
+                new = _answer_first(answer, judged_at[_key(r)])
             else:
                 new = restyle(answer)
             if new == answer:
@@ -243,6 +247,22 @@ def _restyled(rows: list[dict], default: dict[tuple[str, str], str]) -> dict[str
         print(f"  {name:48s} {changed:5d} answers  {moved:3d} moved ({toward} toward, "
               f"{away} away)")
     return out
+
+
+_OPENS_CONCLUSION = re.compile(r"(?i)^(?:therefore|thus|hence|so|in conclusion|overall|"
+                               r"in summary|consequently),\s*")
+
+
+def _answer_first(answer: str, judged: tuple[int, int] | None) -> str:
+    """The answer's concluding statement ("Therefore, X.") moved before its working as its
+    first line ("X."), when the statement the grader judged ends the answer."""
+    if judged is None or answer[judged[1]:].strip():
+        return answer
+    statement, working = answer[judged[0]:judged[1]].strip(), answer[:judged[0]].rstrip()
+    if not working or not _OPENS_CONCLUSION.match(statement):
+        return answer
+    stated = _OPENS_CONCLUSION.sub("", statement)
+    return stated[:1].upper() + stated[1:] + "\n\n" + working
 
 
 def _margin(rows: list[dict], tuned: dict[tuple[str, str], str],

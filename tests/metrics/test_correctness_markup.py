@@ -429,3 +429,61 @@ def test_the_numbers_of_an_enumerating_gold_are_no_figures() -> None:
     assert judgement.verdict != "correct", judgement.reason
     good = "In FY2022 Best Buy acquired (1) Current Health and (2) Two Peaks (Yardbird)."
     assert judge_financial_answer(question, gold, good).verdict == "correct"
+
+
+# the answer first, then the working whose steps conclude on intermediate figures
+ANSWER_FIRST = [
+    ("What is the FY2022 unadjusted EBITDA % margin for PepsiCo?", 0.165,
+     "The unadjusted EBITDA % margin for FY2022 is ($14,275 million / $86,392 million) * 100 "
+     "= 16.52%.\n\nThe operating profit for FY2022 is $11,512 million and depreciation and "
+     "amortization $2,763 million.\n\nSo, the unadjusted EBITDA for FY2022 is $11,512 million "
+     "+ $2,763 million = $14,275 million."),
+    ("What is the FY2019 fixed asset turnover ratio for Activision Blizzard?", 24.26,
+     "The fixed asset turnover ratio for FY2019 is $6,489 million / $267.5 million = 24.26.\n\n"
+     "The average PP&E between FY2018 and FY2019 is ($282 million + $253 million) / 2 = "
+     "$267.5 million."),
+    ("What is the FY2018 - FY2019 change in unadjusted operating income % margin for Walmart?",
+     0.002,
+     "The change in unadjusted operating income % margin for Walmart is 4.3% - 4.1% = 0.2%.\n\n"
+     "So, the operating income % margin for FY2018 is (20,437 / 500,343) * 100 = 4.1%."),
+    ("What is the FY2015 unadjusted EBITDA % margin for Netflix?", 0.054,
+     "The FY2015 unadjusted EBITDA % margin for Netflix is approximately 5.43%.\n\nTherefore, "
+     "unadjusted EBITDA for 2015 = $305,826 + $62,283 = $368,109 (in thousands).\n\nEBITDA % "
+     "margin = ($368,109 / $6,779,511) * 100 = 5.43%."),
+    ("What is Block's FY2020 cash flow from operating activities in USD millions?", 382,
+     "Block generated $381.6 million in cash flow from operating activities in FY2020.\n\nThe "
+     "statement of cash flows gives $381,603 in thousands. Therefore, to express the amount in "
+     "millions, you simply divide by 1,000."),
+]
+
+
+@pytest.mark.parametrize(("question", "gold", "answer"), ANSWER_FIRST)
+def test_an_answer_that_states_its_result_first_is_judged_on_it(question, gold, answer) -> None:
+    # v12: the last "So, X = ..." step of the working after the answer (a figure the opening
+    # statement computes with, or what the working divides by) was taken for the conclusion
+    judgement = judge_financial_answer(question, gold, answer)
+    assert judgement.verdict == "correct", judgement.reason
+    assert_reason_points_into(answer, judgement)
+    # a conversion restates the figure in other units: the conclusion stays the conclusion
+    conversion = ("Capital spending was $4,625 million.\n\n$4,625 million / 1,000 = $4.625 "
+                  "billion\n\nSo, the capital expenditure for PepsiCo in FY2021 is $4.625 "
+                  "billion.")
+    assert judge_financial_answer("What is PepsiCo's FY2021 capital expenditure in USD "
+                                  "billions?", 4.6, conversion).verdict == "correct"
+    # a check computes with the result and does not make it working
+    checked = ("Operating income was $6,098 million on revenue of $17,606 million.\n\n"
+               "Therefore, the operating margin is 34.6%.\n\nTo verify: 34.6% x 17,606 = 6,092.")
+    assert judge_financial_answer(Q_MARGIN, "34.6%", checked).verdict == "correct"
+
+
+def test_we_can_say_that_concludes() -> None:
+    # v12: "We can say that ..." was read as a statement of the task
+    question = ("Are Best Buy's gross margins historically consistent (not fluctuating more "
+                "than roughly 2% each year)?")
+    answer = ("We can say that Best Buy's gross margins are historically consistent.\n\nFor "
+              "the fiscal year ended January 28, 2023, the gross margin is (46,298 - 36,386) / "
+              "46,298 = 21.4%.\n\nThe gross margins for Best Buy have fluctuated by roughly 1% "
+              "each year, which is less than the 2% threshold.")
+    judgement = judge_financial_answer(question, "Yes, the margins have been consistent.",
+                                       answer)
+    assert judgement.verdict == "correct", judgement.reason

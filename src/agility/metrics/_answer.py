@@ -115,6 +115,20 @@ _INLINE_ITEM = re.compile(r"(\d{1,2})[.)]\s+[A-Z]")
 _AFTER_SENTENCE = re.compile(r"(?:([.!?;])[\"')\u201d]?|(:))\s+$")
 
 
+_CHECKS = re.compile(r"(?i)^\W*(?:to (?:verify|check|confirm|double[- ]check|cross[- ]check)|"
+                     r"verif\w*|check(?:ing)?\b|as a (?:sanity )?check|sanity check|"
+                     r"(?:double|cross)[- ]check)")
+
+
+def _same_number(a: FinancialNumber, b: FinancialNumber) -> bool:
+    """Whether two figures are one number, whatever their sign or the scale a table's note
+    gave one of them ("$368,109 (in thousands)" and "368,109")."""
+    if abs(a.value) == abs(b.value):
+        return True
+    digits = re.sub(r"[^\d.]", "", a.raw), re.sub(r"[^\d.]", "", b.raw)
+    return digits[0] == digits[1] and len(digits[0].replace(".", "")) >= 3
+
+
 _PAREN_ITEM = re.compile(r"\(\d{1,2}\)\s+[A-Za-z]")
 
 
@@ -144,6 +158,9 @@ _YEAR = re.compile(r"(?i)\b(?:fy|fiscal(?: year)?|q[1-4](?: of)?(?: fy)?|h[12](?
                    r"trillion)s?\b|mn\b|bn\b|[kmb]\b))")
 _ARITHMETIC = re.compile(r"[+*/\u00d7\u00f7(]|\s[-\u2212]\s|\bx\s")
 _OPERATOR_AFTER = re.compile(r"\s*(?:[+*/\u00d7\u00f7]|[-\u2212]\s|x\s)")
+# arithmetic in words: "divide by 1,000", "multiplied by 100"
+_BY_WORDS = re.compile(r"(?i)\b(?:divid(?:e|es|ed|ing)|multipl(?:y|ies|ied|ying))(?: (?:it|this|"
+                       r"that|them|the (?:figure|amount|result))| \w+)? by\s*\$?$")
 # a quoted passage: a dozen words or more between quotation marks, within one paragraph
 _QUOTED = re.compile(r"\"(?=[^\"\n]{60,1500}\")[^\"\n]*\"|\u201c(?=[^\u201d\n]{60,1500}\u201d)"
                      r"[^\u201d\n]*\u201d")
@@ -277,7 +294,11 @@ class AnswerReading:
                 return []
             after = s.start + markers[-1].start()
             found = results(s)
-            return [f for f in found if f.start >= after] or found
+            found = [f for f in found if f.start >= after] or found
+            # a step's result that another statement computes with ("So, EBITDA is $14,275
+            # million" under an opening "The margin is $14,275 million / $86,392 million =
+            # 16.52%") is working, wherever the answer puts its conclusion
+            return [f for f in found if not self._operand_elsewhere(f, s)]
 
         concluding = [s for s in self.sentences if concluded(s)]
         if concluding:
@@ -286,13 +307,36 @@ class AnswerReading:
         if not with_figures:
             return (), None
         last = with_figures[-1]
-        if _EQUALS.search(last.text) and last.index >= self.sentences[-1].index - 1:
+        if _EQUALS.search(last.text) and last.index >= self.sentences[-1].index - 1 and not all(
+                self._operand_elsewhere(f, last) for f in self.result_figures(last)):
             return tuple(self.result_figures(last)), last
         first = with_figures[0]
-        if not concluded_only and first.index == self.sentences[0].index \
-                and not _EQUALS.search(first.text):
+        # an opening equation is the working's first step, unless no other statement
+        # computes with its result: then it states the answer first ("The ratio is $6,489
+        # million / $267.5 million = 24.26.", the working after it)
+        if not concluded_only and first.index == self.sentences[0].index and (
+                not _EQUALS.search(first.text) or not any(
+                    self._operand_elsewhere(f, first) for f in self.result_figures(first))):
             return tuple(self.result_figures(first)), first
         return (), None
+
+    def _operand_elsewhere(self, figure: FinancialNumber, sentence: Sentence) -> bool:
+        """Whether another statement computes with ``figure`` (an operand of its arithmetic,
+        or what it divides or multiplies by)."""
+        for other in self.own_figures:
+            # "4.3% - 4.1%" reads "- 4.1%" as one figure: a subtrahend, not a negative
+            subtrahend = other.raw[:2] in ("- ", "\u2212 ")
+            if (not _same_number(other, figure) or other.is_percent != figure.is_percent
+                    or sentence.start <= other.start < sentence.end
+                    or not (subtrahend or self.is_operand(other))):
+                continue
+            using = self.sentence_at(other.start)
+            # "$4,625 million / 1,000 = $4.625 billion" restates the figure in other units;
+            # "To verify: 34.6% x 17,606 = 6,092" checks the result, it does not use it
+            if using is not None and not _CHECKS.match(using.text) and not any(
+                    _same_number(r, figure) for r in self.result_figures(using)):
+                return True
+        return False
 
     def is_operand(self, figure: FinancialNumber) -> bool:
         """Whether ``figure`` is an operand of arithmetic ("($66,608 - $63,078)")."""
@@ -311,7 +355,9 @@ class AnswerReading:
             return []
         if equals:
             return self._equation_result(sentence, equals[-1].end(), figures)
-        return figures
+        # "to express it in millions, divide by 1,000": what it divides by is no result
+        return [f for f in figures
+                if not _BY_WORDS.search(self.text, max(0, f.start - 24), f.start)]
 
     def _equation_result(self, sentence: Sentence, after: int,
                          figures: list[FinancialNumber]) -> list[FinancialNumber]:

@@ -446,8 +446,12 @@ class CorrectnessMetric(Metric):
     #    "Zero." that end an answer are its figure, not a list marker or a word naming
     #    another quantity; the numbers of a list written inline ("... line item. 5. The
     #    figure ...", "(1) Current Health and (2) Two Peaks") are no figures, in the answer
-    #    or the gold. No recorded FinanceBench verdict moves; 53 moved when ten restylings
-    #    were applied at once (benchmarks/grader_calibration.py, section 5), none now
+    #    or the gold; the answer first and its working after: a step's result that another
+    #    statement computes with (not a check, "To verify: ...") is working, not the
+    #    conclusion, and an opening equation whose result nothing uses states the answer;
+    #    "We can say that ..." concludes. No recorded FinanceBench verdict moves; 53 moved
+    #    when ten restylings were applied at once, 13 when the concluding statement was put
+    #    first (benchmarks/grader_calibration.py, section 5), 0 and 1 now
     version = "13"
     Options = CorrectnessOptions
     options: CorrectnessOptions

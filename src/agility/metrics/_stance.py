@@ -74,13 +74,15 @@ _QUESTION_SPLIT = re.compile(r"(?<=[.?!])\s+")
 _ASKED = re.compile(r"(?i)(?:here(?:'s| is) the question|the question is|question)\s*:\s*")
 
 
-# A statement of the task, not of its result ("To determine whether the margin improved, ...").
+# A statement of the task, not of its result ("To determine whether the margin improved, ...";
+# "We can say that ..." concludes).
 _TASK = re.compile(r"(?i)^\W*(?:the question (?:asks|is asking)|you(?:'re| are) asking|"
                    r"here(?:'s| is) (?:the|a|how)|"
                    r"to (?:determine|assess|evaluate|answer|find|see|calculate|"
                    r"understand|check|judge|address)|in order to|let'?s|we (?:need|will|can|must|"
-                   r"would)|first,|whether|if\b)|\b(?:whether|we need to|need to (?:calculate|"
-                   r"compare|look|determine))\b|\?\s*$")
+                   r"would)(?! (?:say|conclude|infer|see) that\b)|first,|whether|if\b)|"
+                   r"\b(?:whether|we need to|need to (?:calculate|compare|look|determine))\b|"
+                   r"\?\s*$")
 # "Operating margin is a useful metric for Adobe": about the metric, not the proposition.
 _DEFINITION = re.compile(r"(?i)\b(?:is|be|are|remains?) an? (?:\w+ ){0,2}(?:metric|measure|"
                          r"indicator|ratio|measurement|gauge)\b|\bmeasures\b|\b(?:shows|"
