@@ -7,7 +7,13 @@ import pytest
 
 from agility.compare import compare_runs
 from agility.errors import UsageError
-from agility.metrics import MetricInput, get_metric, metric_versions, score_run
+from agility.metrics import (
+    MetricInput,
+    get_metric,
+    judge_financial_answer,
+    metric_versions,
+    score_run,
+)
 from agility.metrics._refusal import declines
 from agility.store import NewRun, Store
 from agility.store._records import ResultRecord, ScoreRecord
@@ -162,3 +168,23 @@ def test_typographic_apostrophes_and_a_lone_closing_think_tag_read_as_plain_text
     assert answered(thought + "I\u2019m sorry, the documents do not contain it.",
                     question) == "refusal"
     assert answered(thought + "Capex was $1,577 million.", question) == "answered"
+
+
+@pytest.mark.parametrize("text", ["N/A", "n/a.", "Unknown.", "Data not provided.",
+                                  "Not available in the provided documents.",
+                                  "Not disclosed in the provided materials.",
+                                  "Not known at this time."])
+def test_an_elliptic_not_available_is_a_refusal(text: str) -> None:
+    # v11: a terse answer that only says the figure is not there committed to nothing and
+    # was graded incorrect, not refusal
+    question = "What is the FY2018 capital expenditure amount (in USD millions) for 3M?"
+    assert answered(text, question) == "refusal"
+    assert judge_financial_answer(question, 1577, text).verdict == "refusal"
+
+
+def test_an_elliptic_qualifier_that_answers_anyway_is_an_answer() -> None:
+    question = "What is the FY2018 capital expenditure amount (in USD millions) for 3M?"
+    for text in ("Not reported by segment; total capex was $1,577 million.",
+                 "Not provided by the filing directly, but capex was $1,577 million."):
+        assert answered(text, question) == "answered"
+        assert judge_financial_answer(question, 1577, text).verdict == "correct"

@@ -487,3 +487,13 @@ def test_we_can_say_that_concludes() -> None:
     judgement = judge_financial_answer(question, "Yes, the margins have been consistent.",
                                        answer)
     assert judgement.verdict == "correct", judgement.reason
+
+
+def test_a_figures_own_words_name_no_other_quantity() -> None:
+    # v12: the "cent" of "34.6 per cent" was a word naming another quantity than the one
+    # asked, so the terse answer was "not about the quantity asked"
+    for answer in ("34.6 per cent", "34.6 percent.", "**34.6%**"):
+        judgement = judge_financial_answer(Q_MARGIN, "34.6%", answer)
+        assert judgement.verdict == "correct", (answer, judgement.reason)
+    judgement = judge_financial_answer(Q_MARGIN, "34.6%", "Revenue grew 34.6 per cent.")
+    assert judgement.verdict == "incorrect", judgement.reason

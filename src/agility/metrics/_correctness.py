@@ -444,10 +444,11 @@ class CorrectnessMetric(Metric):
     #    stores" reads "approximately", not "equals"; "Step 2:" before a statement labels it;
     #    before a lone "</think>" (the chat template opened the block) is thinking; "0." and
     #    "Zero." that end an answer are its figure, not a list marker or a word naming
-    #    another quantity; the numbers of a list written inline ("... line item. 5. The
-    #    figure ...", "(1) Current Health and (2) Two Peaks") are no figures, in the answer
-    #    or the gold; the answer first and its working after: a step's result that another
-    #    statement computes with (not a check, "To verify: ...") is working, not the
+    #    another quantity (a figure's own words, "34.6 per cent", name none); the numbers
+    #    of a list written inline ("... line item. 5. The figure ...", "(1) Current Health
+    #    and (2) Two Peaks") are no figures, in the answer or the gold; the answer first
+    #    and its working after: a step's result that another statement computes with (not
+    #    a check, "To verify: ...") is working, not the
     #    conclusion, and an opening equation whose result nothing uses states the answer;
     #    "We can say that ..." concludes. No recorded FinanceBench verdict moves; 53 moved
     #    when ten restylings were applied at once, 13 when the concluding statement was put

@@ -130,9 +130,7 @@ _NEUTRAL = frozenset(stem_set(
     "decline rise fall change growth drop higher lower negative positive loss gain rose fell grew "
     "went "
     # a count or a precision spelled out ("rounded to two decimal places") names no quantity
-    "one two three four five six seven eight nine ten "
-    # "Zero." is the figure itself, written out
-    "zero"))
+    "one two three four five six seven eight nine ten"))
 CHANGE = re.compile(r"(?i)\b(?:increas\w*|decreas\w*|declin\w*|improv\w*|drop\w*|fell|rose|"
                      r"grew|grow\w*|chang\w*|difference|shr[iu]nk\w*|reduc\w*|rais\w*|"
                      r"lower\w*|cut)\b")
@@ -237,8 +235,12 @@ class Case:
         terms = {t for t in question_terms(self.question) if not any(c.isdigit() for c in t)}
         # a period ("In FY2024, ...") names no quantity, as in the question's terms
         # and a label ("Conclusion: 34.6%") names nothing either
-        said = {t for t in stem_set(unlabelled(sentence.text))
-                if not any(c.isdigit() for c in t)}
+        # the figures' own words ("34.6 per cent", "1,577 million US dollars") name nothing
+        text = sentence.text
+        for figure in reversed(self.reading.figures_in(sentence)):
+            at = figure.start - sentence.start
+            text = text[:at] + " " + text[at + len(figure.raw):]
+        said = {t for t in stem_set(unlabelled(text)) if not any(c.isdigit() for c in t)}
         if not terms or said & terms:
             return True
         return not (said - _NEUTRAL)

@@ -120,8 +120,9 @@ class AnsweredMetric(Metric):
     #    it commits to nothing (the committed figure is read as correctness v11 reads it)
     # 10: markup read as correctness v12 reads it (Markdown, LaTeX, inline HTML, a closed
     #    <think> block; courtesies and section labels are no statements)
-    # 11: typography read as correctness v13 reads it ("I don\u2019t have access" is refusal
-    #    language; a lone "</think>" ends the thinking)
+    # 11: typography read as correctness v13 reads it (curly quotes; a lone "</think>" ends
+    #    the thinking); an elliptic answer that only says the figure is not there ("N/A",
+    #    "Unknown.", "Not disclosed in the provided materials.") is refusal language
     version = "11"
 
     def score(self, item: MetricInput) -> MetricResult:

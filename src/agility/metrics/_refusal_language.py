@@ -80,6 +80,12 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         r" (?:\w+ ){0,2}?(?:help|assist)\b|\b(?:i|we) must (?:respectfully )?decline\b")),
     ("does not know", re.compile(r"(?i)\bi (?:don't|do not) know\b|\bi'm not sure\b|"
                                  r"\bi am not sure\b")),
+    # an elliptic answer that says only that the figure is not there: "N/A", "Unknown.",
+    # "Not disclosed in the provided materials.", "Data not provided."
+    ("not available", re.compile(
+        r"(?i)(?:^|\n)\W*(?:n/a|n\.a\.|unknown|(?:(?:the )?(?:data|information|figure|amount|"
+        r"answer) (?:is )?)?not (?:available|provided|disclosed|stated|specified|given|reported|"
+        r"found|determinable|known))\b(?![ \t]+(?:and|but|by|for|to|as|because|since)\b)")),
     ("insufficient", re.compile(r"(?i)\binsufficient (?:information|data|context|details)\b|"
                                 r"\bnot enough (?:information|data|context|details)\b|"
                                 r"\b(?:information|data|context|details)(?: provided| given| "
@@ -112,6 +118,7 @@ _TRIGGERS: dict[str, tuple[str, ...]] = {
     "declines": ("help", "assist", "decline"),
     "does not know": ("know", "not sure"),
     "insufficient": ("insufficient", "not enough", "not sufficient", "inadequate"),
+    "not available": ("n/a", "n.a.", "unknown", "not "),
 }
 
 
