@@ -456,6 +456,38 @@ RESTYLINGS: dict[str, Callable[[str], str]] = {
 }
 
 
+# How current models frame an answer: the question restated, a header, a sources or
+# confidence line, disclaimers. Each takes the answer and its question.
+FRAMINGS: dict[str, Callable[[str, str], str]] = {
+    "the question restated (**Question:** ... **Answer:**)":
+        lambda a, q: f"**Question:** {q}\n\n**Answer:**\n{a}",
+    "the question repeated word for word first": lambda a, q: f"{q}\n\n{a}",
+    "an '## Answer' heading first": lambda a, q: f"## Answer\n\n{a}",
+    "a disclaimer after (rounding; consult the 10-K for details)":
+        lambda a, q: a + "\n\nNote: This analysis is based solely on the provided filing; "
+        "figures may differ slightly due to rounding. Please consult the full 10-K for "
+        "complete details.",
+    "'This is not financial advice.' after":
+        lambda a, q: a + "\n\n*This is not financial advice.*",
+    "a sources line after (Form 10-K (2022), p. 45)":
+        lambda a, q: a + "\n\nSources: Form 10-K (2022), Consolidated Statements of Cash "
+        "Flows, p. 45; Note 7.",
+    "'Confidence: High' after": lambda a, q: a + "\n\nConfidence: High",
+}
+
+
+def _all_framings(answer: str, question: str) -> str:
+    for name in ("the question restated (**Question:** ... **Answer:**)",
+                 "a disclaimer after (rounding; consult the 10-K for details)",
+                 "a sources line after (Form 10-K (2022), p. 45)", "'Confidence: High' after",
+                 "'This is not financial advice.' after"):
+        answer = FRAMINGS[name](answer, question)
+    return answer
+
+
+FRAMINGS["all five framings after or around the answer at once"] = _all_framings
+
+
 def _all_at_once(answer: str) -> str:
     # every restyling above that keeps the others' input intact, one after another
     for name in _COMPOSED:

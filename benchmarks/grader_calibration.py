@@ -46,6 +46,7 @@ from pathlib import Path
 
 import numpy as np
 from _financebench import (
+    FRAMINGS,
     MAPPING,
     RESTYLINGS,
     RESULTS,
@@ -222,7 +223,7 @@ def _restyled(rows: list[dict], default: dict[tuple[str, str], str]) -> dict[str
     out = {}
     restate, first = ("its judged statement restated as the final answer",
                       "its concluding statement first (answer first, working after)")
-    for name, restyle in [*styles.items(), (restate, None), (first, None)]:
+    for name, restyle in [*styles.items(), *FRAMINGS.items(), (restate, None), (first, None)]:
         changed = moved = toward = away = 0
         for r in rows:
             answer = str(r["model_answer"])
@@ -231,6 +232,8 @@ def _restyled(rows: list[dict], default: dict[tuple[str, str], str]) -> dict[str
                 new = answer.rstrip() + "\n\n**Final Answer:** " + statement if statement else answer
             elif name == first:
                 new = _answer_first(answer, judged_at[_key(r)])
+            elif name in FRAMINGS:
+                new = FRAMINGS[name](answer, str(r["question"]))
             else:
                 new = restyle(answer)
             if new == answer:

@@ -129,6 +129,15 @@ def _same_number(a: FinancialNumber, b: FinancialNumber) -> bool:
     return digits[0] == digits[1] and len(digits[0].replace(".", "")) >= 3
 
 
+def _number_keys(figure: FinancialNumber) -> list[tuple[object, ...]]:
+    """Keys under which :func:`_same_number` figures meet (its value, or its digits)."""
+    keys: list[tuple[object, ...]] = [("value", abs(figure.value))]
+    digits = re.sub(r"[^\d.]", "", figure.raw)
+    if len(digits.replace(".", "")) >= 3:
+        keys.append(("digits", digits))
+    return keys
+
+
 _PAREN_ITEM = re.compile(r"\(\d{1,2}\)\s+[A-Za-z]")
 
 
@@ -300,9 +309,11 @@ class AnswerReading:
             # 16.52%") is working, wherever the answer puts its conclusion
             return [f for f in found if not self._operand_elsewhere(f, s)]
 
-        concluding = [s for s in self.sentences if concluded(s)]
-        if concluding:
-            return tuple(concluded(concluding[-1])), concluding[-1]
+        # the last concluding statement (found from the end: each costs a look at the rest)
+        for sentence in reversed(self.sentences):
+            found = concluded(sentence)
+            if found:
+                return tuple(found), sentence
         with_figures = [s for s in self.sentences if results(s)]
         if not with_figures:
             return (), None
@@ -320,15 +331,25 @@ class AnswerReading:
             return tuple(self.result_figures(first)), first
         return (), None
 
+    @cached_property
+    def _operands(self) -> dict[tuple[object, ...], list[FinancialNumber]]:
+        """The answer's figures that are operands of its arithmetic, by number."""
+        found: dict[tuple[object, ...], list[FinancialNumber]] = {}
+        for figure in self.own_figures:
+            # "4.3% - 4.1%" reads "- 4.1%" as one figure: a subtrahend, not a negative
+            if figure.raw[:2] in ("- ", "\u2212 ") or self.is_operand(figure):
+                for key in _number_keys(figure):
+                    found.setdefault(key, []).append(figure)
+        return found
+
     def _operand_elsewhere(self, figure: FinancialNumber, sentence: Sentence) -> bool:
         """Whether another statement computes with ``figure`` (an operand of its arithmetic,
         or what it divides or multiplies by)."""
-        for other in self.own_figures:
-            # "4.3% - 4.1%" reads "- 4.1%" as one figure: a subtrahend, not a negative
-            subtrahend = other.raw[:2] in ("- ", "\u2212 ")
+        candidates = {id(o): o for key in _number_keys(figure)
+                      for o in self._operands.get(key, ())}
+        for other in candidates.values():
             if (not _same_number(other, figure) or other.is_percent != figure.is_percent
-                    or sentence.start <= other.start < sentence.end
-                    or not (subtrahend or self.is_operand(other))):
+                    or sentence.start <= other.start < sentence.end):
                 continue
             using = self.sentence_at(other.start)
             # "$4,625 million / 1,000 = $4.625 billion" restates the figure in other units;

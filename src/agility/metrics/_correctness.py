@@ -305,9 +305,9 @@ def judge_financial_answer(question: str | None, gold: object, answer: object, *
         A :class:`Judgement` with verdict ``correct``, ``incorrect`` or ``refusal``, a reason
         naming what was found in the answer and where, and the answer's figures it cites.
     """
-    graded = GradedText(as_text(answer))
-    text = graded.text
     question = as_text(question)
+    graded = GradedText(as_text(answer), question)
+    text = graded.text
     offered = offered_periods(question, as_text(gold))
     if isinstance(gold, str) and _BARE_NUMBER.fullmatch(gold) and offered is None:
         gold = float(gold.replace(",", "")) if "." in gold else int(gold.replace(",", ""))
@@ -450,9 +450,11 @@ class CorrectnessMetric(Metric):
     #    and its working after: a step's result that another statement computes with (not
     #    a check, "To verify: ...") is working, not the
     #    conclusion, and an opening equation whose result nothing uses states the answer;
-    #    "We can say that ..." concludes. No recorded FinanceBench verdict moves; 53 moved
-    #    when ten restylings were applied at once, 13 when the concluding statement was put
-    #    first (benchmarks/grader_calibration.py, section 5), 0 and 1 now
+    #    "We can say that ..." concludes; statements about the answer are left out (the
+    #    question restated, an "Answer:" header, sources and confidence lines, disclaimers:
+    #    _asides). No recorded FinanceBench verdict moves; 53 moved when ten restylings were
+    #    applied at once, 160 when five framings were, 13 when the concluding statement was
+    #    put first (benchmarks/grader_calibration.py, section 5), 0, 0 and 1 now
     version = "13"
     Options = CorrectnessOptions
     options: CorrectnessOptions

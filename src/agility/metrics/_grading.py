@@ -169,13 +169,13 @@ class GradedText:
         text: what the grader reads.
     """
 
-    def __init__(self, given: str) -> None:
+    def __init__(self, given: str, question: str | None = None) -> None:
         self.given = given
         stripped = given.strip()
         self._lead = len(given) - len(given.lstrip())
         clipped = clip(stripped)
         self._tail_shift = len(stripped) - len(clipped)
-        self.text, self._offsets = unmark(clipped)
+        self.text, self._offsets = unmark(clipped, question)
 
     def position(self, offset: int) -> int:
         """An offset of the text read as an offset of the answer as given."""

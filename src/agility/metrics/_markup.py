@@ -6,8 +6,9 @@ nothing about the answer, so the grader reads the plain text: :func:`unmark` rem
 markers, headings, code ticks, inline HTML, LaTeX delimiters and commands (keeping what they
 enclose) and a reasoning model's closed ``<think>`` block (working, not the answer), reads
 digit groups set apart by a thin or narrow no-break space (SI style, "1 577") as "1,577",
-and returns, for every character it keeps, its offset in the text as given, so that a
-reason still points at the figure where the answer wrote it.
+reads curly quotes as straight ones, leaves out statements about the answer rather than of
+it (:mod:`agility.metrics._asides`), and returns, for every character it keeps, its offset in
+the text as given, so that a reason still points at the figure where the answer wrote it.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import re
 from collections.abc import Callable
 
 from agility.metrics._answer import LABEL_ONLY
+from agility.metrics._asides import aside_spans
 
 # what a match becomes: pieces, each a group of the match kept (its characters keep their
 # offsets) or a literal put in (its characters take the match's offset)
@@ -91,21 +93,33 @@ _HEADING = re.compile(r"(?m)^[ \t]{0,3}#{1,6}[ \t]+([^\n]*?)[ \t#]*(?:\n[ \t]*)+
 _STEP = re.compile(r"(?im)^[ \t]*(?:step|part)[ \t]*\d{1,2}[ \t]*[:.)\u2013-][ \t]*(?=\S)")
 
 
-def unmark(text: str) -> tuple[str, list[int]]:
+def unmark(text: str, question: str | None = None) -> tuple[str, list[int]]:
     """``text`` without its Markdown and LaTeX markup, and the offset in ``text`` of every
     character of the result (an inserted character takes the offset of what it replaces).
 
-    Text without markup is returned as it is, with the identity map.
+    Statements about the answer rather than of it (:mod:`agility.metrics._asides`: a sources
+    or confidence line, a disclaimer, the question restated; with ``question``, also its
+    sentences repeated word for word) are left out too. Text without markup or asides is
+    returned as it is, with the identity map.
     """
     offsets = list(range(len(text)))
-    if not _MARKS.search(text):
-        return text, offsets
-    for pattern, replace in _PASSES:
-        # nested markup ("\\boxed{\\text{...}}") unwraps a level a pass; deeper is no answer
-        for _ in range(_MAX_NESTING if pattern in _NESTING else 1):
-            text, offsets, changed = _substitute(pattern, replace, text, offsets)
-            if not changed:
-                break
+    if _MARKS.search(text):
+        for pattern, replace in _PASSES:
+            # nested markup ("\\boxed{\\text{...}}") unwraps a level a pass; deeper is no
+            # answer
+            if pattern in _NEEDS and _NEEDS[pattern] not in text:
+                continue
+            for _ in range(_MAX_NESTING if pattern in _NESTING else 1):
+                text, offsets, changed = _substitute(pattern, replace, text, offsets)
+                if not changed:
+                    break
+    # statements about the answer (a restated question, sources, a disclaimer): not of it
+    spans = aside_spans(text, question)
+    if spans:
+        kept = [(start, end) for start, end in zip(
+            [0, *(e for _, e in spans)], [*(s for s, _ in spans), len(text)], strict=True)]
+        text = "".join(text[a:b] for a, b in kept)
+        offsets = [o for a, b in kept for o in offsets[a:b]]
     return text, offsets
 
 
@@ -116,7 +130,9 @@ def _keep(*groups: int) -> _Replace:
 
 def _heading(m: re.Match[str]) -> list[_Piece]:
     title = m.group(1)
-    if not LABEL_ONLY.match(title):
+    # a label heading the whole answer ("## Answer" on its first line) marks no statement
+    # as the conclusion
+    if not LABEL_ONLY.match(title) or not m.string[:m.start()].strip():
         return []
     return [(1, None), (None, " ") if title.endswith(":") else (None, ": ")]
 
@@ -179,6 +195,8 @@ _PASSES: list[tuple[re.Pattern[str], _Replace]] = [
     (_APPROX, _approximately),
 ]
 _NESTING = {_WRAPPER, _FRACTION, _STRONG}
+# what a pass cannot match without (a pass that scans every word costs more than this test)
+_NEEDS = {_APPROX: "\u2248", _THINKING_END: "</"}
 _MAX_NESTING = 4
 
 

@@ -64,7 +64,7 @@ def declines(answer: str | None, question: str | None = None) -> Decline | None:
         A :class:`Decline` for a refusal (an empty answer is one), else None.
     """
     # markup ("**Answer:**", "\\boxed{...}") is read as the plain text it formats
-    text = unmark((answer or "").strip())[0]
+    text = unmark((answer or "").strip(), question)[0]
     if not text:
         return Decline(("empty answer",))
     kinds = refusal_phrases(text)
