@@ -14,6 +14,7 @@ the experts' labels).
 from __future__ import annotations
 
 import itertools
+import json
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -473,6 +474,11 @@ FRAMINGS: dict[str, Callable[[str, str], str]] = {
         lambda a, q: a + "\n\nSources: Form 10-K (2022), Consolidated Statements of Cash "
         "Flows, p. 45; Note 7.",
     "'Confidence: High' after": lambda a, q: a + "\n\nConfidence: High",
+    # structured output: the answer as a JSON object's value (escaped: "\n" is two characters)
+    "the answer as a JSON object ({\"answer\": ...})": lambda a, q: json.dumps({"answer": a}),
+    "a fenced JSON object with sources and confidence fields":
+        lambda a, q: "```json\n" + json.dumps({"response": a, "sources": ["Form 10-K"],
+                                                 "confidence": "high"}, indent=2) + "\n```",
 }
 
 

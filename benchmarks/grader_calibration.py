@@ -221,9 +221,11 @@ def _restyled(rows: list[dict], default: dict[tuple[str, str], str]) -> dict[str
                            if found else None)
         judged_at[_key(r)] = (int(found.group(1)), int(found.group(2))) if found else None
     out = {}
-    restate, first = ("its judged statement restated as the final answer",
-                      "its concluding statement first (answer first, working after)")
-    for name, restyle in [*styles.items(), *FRAMINGS.items(), (restate, None), (first, None)]:
+    restate, first, fields = ("its judged statement restated as the final answer",
+                              "its concluding statement first (answer first, working after)",
+                              "JSON: the working under reasoning, the conclusion under answer")
+    for name, restyle in [*styles.items(), *FRAMINGS.items(), (restate, None), (first, None),
+                          (fields, None)]:
         changed = moved = toward = away = 0
         for r in rows:
             answer = str(r["model_answer"])
@@ -232,6 +234,8 @@ def _restyled(rows: list[dict], default: dict[tuple[str, str], str]) -> dict[str
                 new = answer.rstrip() + "\n\n**Final Answer:** " + statement if statement else answer
             elif name == first:
                 new = _answer_first(answer, judged_at[_key(r)])
+            elif name == fields:
+                new = _json_fields(answer, judged_at[_key(r)])
             elif name in FRAMINGS:
                 new = FRAMINGS[name](answer, str(r["question"]))
             else:
@@ -266,6 +270,16 @@ def _answer_first(answer: str, judged: tuple[int, int] | None) -> str:
         return answer
     stated = _OPENS_CONCLUSION.sub("", statement)
     return stated[:1].upper() + stated[1:] + "\n\n" + working
+
+
+def _json_fields(answer: str, judged: tuple[int, int] | None) -> str:
+    """The answer as structured output: its working under "reasoning", its concluding
+    statement (when it ends the answer) under "answer"."""
+    moved = _answer_first(answer, judged)
+    if moved == answer:
+        return answer
+    stated, working = moved.split("\n\n", 1)
+    return json.dumps({"reasoning": working, "answer": stated}, indent=2)
 
 
 def _margin(rows: list[dict], tuned: dict[tuple[str, str], str],

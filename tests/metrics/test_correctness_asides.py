@@ -95,3 +95,32 @@ def test_asides_are_left_out_with_the_map_back_to_the_answer() -> None:
     judgement = judge_financial_answer(Q_CAPEX, 1577, answer)
     assert judgement.verdict == "correct"
     assert_reason_points_into(answer, judgement)
+
+
+# --- an answer given as a JSON object (structured output) ----------------------------------
+
+def test_an_answer_given_as_a_json_object_is_read_as_its_text() -> None:
+    import json
+
+    working = ("Purchases of property, plant and equipment were $1,577 million in 2018.\n\n"
+               "In 2017 they were $1,373 million.")
+    for given, verdict in (
+            (json.dumps({"reasoning": working, "answer": "$1,577 million"}, indent=2), "correct"),
+            (json.dumps({"answer": "$1,620 million", "reasoning": working}), "incorrect"),
+            ("```json\n" + json.dumps({"answer": working + "\n\nSo capex was $1,577 million."})
+             + "\n```", "correct"),
+            ("```json\n" + json.dumps({"response": working + "\n\nSo capex was $1,620 million.",
+                                         "sources": ["Form 10-K"], "confidence": "high"})
+             + "\n```", "incorrect"),
+            (json.dumps({"answer": "I cannot determine this from the provided documents.",
+                         "confidence": 0.2}), "refusal")):
+        judgement = judge_financial_answer(Q_CAPEX, 1577, given)
+        assert judgement.verdict == verdict, (given, judgement.reason)
+        assert_reason_points_into(given, judgement)
+    # "\n" in the JSON is a line break of the text; "\u00e9" one character, cited in place
+    plain, offsets = unmark('{"answer": "Line one.\\nCaf\\u00e9 capex: $5"}')
+    assert plain == "Line one.\nCaf\u00e9 capex: $5"
+    assert '{"answer": "Line one.\\nCaf\\u00e9 capex: $5"}'[offsets[plain.index("$")]] == "$"
+    # not a flat JSON object: read as written
+    for text in ('{"a": {"b": "c"}}', "{not json}", '{"a": ' + "[" * 50_000 + "]" * 50_000 + "}"):
+        assert unmark(text)[0] == text

@@ -245,6 +245,7 @@ def test_restyling_financebench_answers_moves_no_verdict(financebench_dir) -> No
     "`a " * 300_000, "# a\n" * 200_000, "a</think" * 100_000, "in \u2248" * 200_000,
     "Step 1: a\n" * 100_000, "don\u2019t " * 200_000, "Question: a\n" * 100_000,
     "see it for more details " * 50_000, "Sources: a\n" * 100_000, "advice. " * 100_000,
+    '{"answer": "' + "a\\n" * 200_000 + '"}', "```json\n{" + '"a": 1, ' * 50_000 + "}",
 ])
 def test_reading_markup_stays_linear_on_adversarial_answers(adversarial: str) -> None:
     # unclosed or deeply nested markup must not make a pass scan to the end from every mark

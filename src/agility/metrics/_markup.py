@@ -18,6 +18,7 @@ from collections.abc import Callable
 
 from agility.metrics._answer import LABEL_ONLY
 from agility.metrics._asides import aside_spans
+from agility.metrics._structured import structured_text
 
 # what a match becomes: pieces, each a group of the match kept (its characters keep their
 # offsets) or a literal put in (its characters take the match's offset)
@@ -103,6 +104,10 @@ def unmark(text: str, question: str | None = None) -> tuple[str, list[int]]:
     returned as it is, with the identity map.
     """
     offsets = list(range(len(text)))
+    # an answer given as a JSON object ("{"reasoning": ..., "answer": ...}") is its values
+    structured = structured_text(text) if text.lstrip()[:1] in ("{", "`") else None
+    if structured is not None:
+        text, offsets = structured
     if _MARKS.search(text):
         for pattern, replace in _PASSES:
             # nested markup ("\\boxed{\\text{...}}") unwraps a level a pass; deeper is no
