@@ -454,6 +454,9 @@ RESTYLINGS: dict[str, Callable[[str], str]] = {
     "'- Label: value' lines as a Markdown table": _table,
     "only a closing </think> (the template opens it)": _thinking_end_only,
     "Windows line ends (CRLF)": _windows_lines,
+    "'---' rules between paragraphs": lambda a: a.replace("\n\n", "\n\n---\n\n"),
+    "an offer after ('Would you like me to break this down ...?')":
+        lambda a: a + "\n\nWould you like me to break this down further by segment or year?",
 }
 
 

@@ -83,6 +83,8 @@ RESTYLE = {
     # a chat template that opens the thinking itself leaves only its end in the output
     "closing think tag": lambda a: "Capex was $1,600 million in 2017; 40%?\n</think>\n\n" + a,
     "crlf": lambda a: a.replace("\n", "\r\n"),
+    "rules": lambda a: a.replace("\n\n", "\n\n---\n\n"),
+    "follow-up offer": lambda a: a + "\n\nWould you like me to break this down by segment?",
 }
 
 
@@ -499,3 +501,18 @@ def test_a_figures_own_words_name_no_other_quantity() -> None:
         assert judgement.verdict == "correct", (answer, judgement.reason)
     judgement = judge_financial_answer(Q_MARGIN, "34.6%", "Revenue grew 34.6 per cent.")
     assert judgement.verdict == "incorrect", judgement.reason
+
+
+def test_a_rule_or_an_offer_after_the_working_is_no_statement() -> None:
+    # v12: a "---" line or an offer of more after the last equation made it no longer the
+    # answer's end, so an answer whose working concluded on it "committed to nothing"
+    question = "If JPM liquidated all its assets at the end of Q1 2021, how much could each shareholder get?"
+    working = ("We need the equity available to common stockholders, then the amount per share."
+               "\n\nEquity available to common stockholders = $280,714 million - $31,563 million"
+               "\nEquity available to common stockholders = $249,151 million\n\nAmount per "
+               "common share = $249,151 million / 3,027,128,112 shares\nAmount per common share "
+               "\u2248 $82.31 per share")
+    for tail in ("", "\n\n---\n\nWould you like me to break this down further?"):
+        judgement = judge_financial_answer(question, "$66.56 per share", working + tail)
+        assert judgement.verdict == "incorrect", (tail, judgement.reason)
+        assert '"$82.31"' in judgement.reason

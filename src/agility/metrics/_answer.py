@@ -417,7 +417,9 @@ _COURTESY = re.compile(
     r"(?:i'?d|i would|i'?ll|i will|i am|i'm) (?:be )?(?:happy|glad|delighted) to (?:help|assist)"
     rf"{_COURTESY_TAIL}|i hope (?:this|that|the above) (?:helps|answers|clarifies){_COURTESY_TAIL}|"
     rf"(?:please )?(?:let me know|feel free to (?:ask|reach out)){_COURTESY_TAIL}|if you have any "
-    rf"(?:other|further|more|additional) questions{_COURTESY_TAIL})$")
+    rf"(?:other|further|more|additional) questions{_COURTESY_TAIL}|"
+    # an offer of more ("Would you like me to break this down by segment?")
+    r"(?:would you like|do you want|shall i|should i|want me to)[^.!?\n:\d]{0,100}\?)$")
 
 
 def _sentences(text: str) -> tuple[Sentence, ...]:

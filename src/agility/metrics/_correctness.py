@@ -453,7 +453,8 @@ class CorrectnessMetric(Metric):
     #    "We can say that ..." concludes; statements about the answer are left out (the
     #    question restated, an "Answer:" header, sources and confidence lines, disclaimers:
     #    _asides); an answer given as a JSON object is the text of its values, the answer's
-    #    field last (_structured). No recorded FinanceBench verdict moves; 53 moved when ten restylings were
+    #    field last (_structured); a "---" rule and an offer of more ("Would you like me
+    #    to ...?") are no statements. No recorded FinanceBench verdict moves; 53 moved when ten restylings were
     #    applied at once, 160 when five framings were, 13 when the concluding statement was
     #    put first (benchmarks/grader_calibration.py, section 5), 0, 0 and 1 now
     version = "13"
