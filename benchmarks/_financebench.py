@@ -455,6 +455,8 @@ RESTYLINGS: dict[str, Callable[[str], str]] = {
     "only a closing </think> (the template opens it)": _thinking_end_only,
     "Windows line ends (CRLF)": _windows_lines,
     "'---' rules between paragraphs": lambda a: a.replace("\n\n", "\n\n---\n\n"),
+    "the first paragraph as a blockquote ('> ')":
+        lambda a: "\n\n".join("> " + p if i == 0 else p for i, p in enumerate(a.split("\n\n"))),
     "an offer after ('Would you like me to break this down ...?')":
         lambda a: a + "\n\nWould you like me to break this down further by segment or year?",
 }

@@ -84,6 +84,7 @@ RESTYLE = {
     "closing think tag": lambda a: "Capex was $1,600 million in 2017; 40%?\n</think>\n\n" + a,
     "crlf": lambda a: a.replace("\n", "\r\n"),
     "rules": lambda a: a.replace("\n\n", "\n\n---\n\n"),
+    "blockquote": lambda a: "\n".join("> " + line for line in a.split("\n")),
     "follow-up offer": lambda a: a + "\n\nWould you like me to break this down by segment?",
 }
 

@@ -28,7 +28,7 @@ _Replace = Callable[[re.Match[str]], list[_Piece]]
 __all__ = ["unmark"]
 
 # what may start markup: text without any of these is returned as it is
-_MARKS = re.compile(r"---|(?i:step|part)[ \t]*\d|[*_#`\\<\u202f\u2009\u2007\u00a0\[\u3010\u2018-\u201f\u2032\u2033\u2248]|\$\$|\((?i:source|see|ref|cf)")
+_MARKS = re.compile(r"---|(?m:^[ \t]{0,3}>)|(?i:step|part)[ \t]*\d|[*_#`\\<\u202f\u2009\u2007\u00a0\[\u3010\u2018-\u201f\u2032\u2033\u2248]|\$\$|\((?i:source|see|ref|cf)")
 
 # a retrieval pipeline's citations are references, not content: "[1]", "[2, 3]", "[^4]",
 # "[doc2]", "【3†source】", "(Source: Form 10-K, page 45)"
@@ -90,6 +90,8 @@ _CODE = re.compile(r"`+([^`\n]{1,400}?)`+")
 # "### Step 2: Calculation" on a line of its own: a heading states nothing and is left out;
 # "### Final Answer" (or "Conclusion", "Summary") labels what follows it, which it joins
 _HEADING = re.compile(r"(?m)^[ \t]{0,3}#{1,6}[ \t]+([^\n]*?)[ \t#]*(?:\n[ \t]*)+")
+# a blockquote's marker ("> ") sets a paragraph apart; what it sets apart is read as written
+_BLOCKQUOTE = re.compile(r"(?m)^[ \t]{0,3}>[ \t]?")
 # a thematic break ("---", "***", "___" on a line of its own) separates, it says nothing
 _RULE = re.compile(r"(?m)^[ \t]{0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*(?:\n|$)")
 # "Step 2: The average inventory is ...": the step's number labels the statement after it
@@ -196,6 +198,7 @@ _PASSES: list[tuple[re.Pattern[str], _Replace]] = [
     (_DELIMITER, _drop),
     (_CODE, _keep(1)),
     (_RULE, _drop),
+    (_BLOCKQUOTE, _drop),
     (_STRONG, _keep(2)),
     (_EMPHASIS, _keep(2)),
     (_HEADING, _heading),
