@@ -115,22 +115,16 @@ _INLINE_ITEM = re.compile(r"(\d{1,2})[.)]\s+[A-Z]")
 _AFTER_SENTENCE = re.compile(r"(?:([.!?;])[\"')\u201d]?|(:))\s+$")
 
 
+# a statement that checks a result ("To verify: 34.6% x 17,606 = 6,092") does not use it
 _CHECKS = re.compile(r"(?i)^\W*(?:to (?:verify|check|confirm|double[- ]check|cross[- ]check)|"
                      r"verif\w*|check(?:ing)?\b|as a (?:sanity )?check|sanity check|"
                      r"(?:double|cross)[- ]check)")
 
 
-def _same_number(a: FinancialNumber, b: FinancialNumber) -> bool:
-    """Whether two figures are one number, whatever their sign or the scale a table's note
-    gave one of them ("$368,109 (in thousands)" and "368,109")."""
-    if abs(a.value) == abs(b.value):
-        return True
-    digits = re.sub(r"[^\d.]", "", a.raw), re.sub(r"[^\d.]", "", b.raw)
-    return digits[0] == digits[1] and len(digits[0].replace(".", "")) >= 3
-
-
 def _number_keys(figure: FinancialNumber) -> list[tuple[object, ...]]:
-    """Keys under which :func:`_same_number` figures meet (its value, or its digits)."""
+    """Two figures are one number when they share a key, whatever their sign or the scale a
+    table's note gave one of them ("$368,109 (in thousands)" and "368,109"): its magnitude,
+    or its digits (three or more)."""
     keys: list[tuple[object, ...]] = [("value", abs(figure.value))]
     digits = re.sub(r"[^\d.]", "", figure.raw)
     if len(digits.replace(".", "")) >= 3:
@@ -149,11 +143,10 @@ def enumerator(text: str, figure: FinancialNumber) -> bool:
         return False
     if _PAREN_ITEM.match(text, figure.start):
         return True
-    start = figure.start
-    item = _INLINE_ITEM.match(text, start)
+    item = _INLINE_ITEM.match(text, figure.start)
     if item is None:
         return False
-    before = _AFTER_SENTENCE.search(text[max(0, start - 4):start])
+    before = _AFTER_SENTENCE.search(text[max(0, figure.start - 4):figure.start])
     return before is not None and (before.group(1) is not None or item.group(1) == "1")
 
 
@@ -345,17 +338,16 @@ class AnswerReading:
     def _operand_elsewhere(self, figure: FinancialNumber, sentence: Sentence) -> bool:
         """Whether another statement computes with ``figure`` (an operand of its arithmetic,
         or what it divides or multiplies by)."""
-        candidates = {id(o): o for key in _number_keys(figure)
-                      for o in self._operands.get(key, ())}
+        keys = set(_number_keys(figure))
+        candidates = {id(o): o for key in keys for o in self._operands.get(key, ())}
         for other in candidates.values():
-            if (not _same_number(other, figure) or other.is_percent != figure.is_percent
-                    or sentence.start <= other.start < sentence.end):
+            if other.is_percent != figure.is_percent or sentence.start <= other.start < sentence.end:
                 continue
             using = self.sentence_at(other.start)
             # "$4,625 million / 1,000 = $4.625 billion" restates the figure in other units;
-            # "To verify: 34.6% x 17,606 = 6,092" checks the result, it does not use it
+            # a check uses the result only to check it
             if using is not None and not _CHECKS.match(using.text) and not any(
-                    _same_number(r, figure) for r in self.result_figures(using)):
+                    keys & set(_number_keys(r)) for r in self.result_figures(using)):
                 return True
         return False
 

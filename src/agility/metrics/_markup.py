@@ -28,7 +28,9 @@ _Replace = Callable[[re.Match[str]], list[_Piece]]
 __all__ = ["unmark"]
 
 # what may start markup: text without any of these is returned as it is
-_MARKS = re.compile(r"---|(?m:^[ \t]{0,3}>)|(?i:step|part)[ \t]*\d|[*_#`\\<\u202f\u2009\u2007\u00a0\[\u3010\u2018-\u201f\u2032\u2033\u2248]|\$\$|\((?i:source|see|ref|cf)")
+_MARKS = re.compile(r"---|(?m:^[ \t]{0,3}>)|(?i:step|part)[ \t]*\d|"
+                    r"[*_#`\\<\u202f\u2009\u2007\u00a0\[\u3010\u2018-\u201f\u2032\u2033\u2248]|"
+                    r"\$\$|\((?i:source|see|ref|cf)")
 
 # a retrieval pipeline's citations are references, not content: "[1]", "[2, 3]", "[^4]",
 # "[doc2]", "【3†source】", "(Source: Form 10-K, page 45)"
