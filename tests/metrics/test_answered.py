@@ -95,8 +95,8 @@ def test_the_score_reads_the_right_way_and_is_versioned() -> None:
     result = metric.score(MetricInput(example_id="x", output="I cannot answer that."))
     assert (result.score, result.verdict, result.passed) == (0.0, "refusal", False)
     assert "cannot answer" in result.reason
-    assert metric.version == "11"
-    assert metric_versions(["answered"]) == {"answered": "11"}
+    assert metric.version == "12"
+    assert metric_versions(["answered"]) == {"answered": "12"}
 
 
 def test_the_old_name_is_an_error_that_names_the_new_one() -> None:
@@ -188,3 +188,61 @@ def test_an_elliptic_qualifier_that_answers_anyway_is_an_answer() -> None:
                  "Not provided by the filing directly, but capex was $1,577 million."):
         assert answered(text, question) == "answered"
         assert judge_financial_answer(question, 1577, text).verdict == "correct"
+
+
+@pytest.mark.parametrize("text", [
+    "The filing excerpts are silent on capital expenditures.",
+    "The provided context is entirely silent on FY2018 capex.",
+    "The capital expenditure figure does not appear in the provided materials.",
+    "Capex doesn't show up in any of the excerpts.",
+])
+def test_a_source_that_is_silent_or_lacks_the_figure_is_a_refusal(text: str) -> None:
+    # answered v11 (correctness v13) read these as answers that state no figure: incorrect
+    assert answered(text) == "refusal"
+    assert judge_financial_answer(Q, 1577, text).verdict == "refusal"
+    committed = text + " Therefore, the capital expenditure was $1,577 million."
+    assert answered(committed) == "answered"
+
+
+@pytest.mark.parametrize("text", [
+    "Capex did not appear to grow in FY2018; it was $1,577 million.",
+    "Capex does not appear as a separate line; purchases of PP&E were $1,577 million.",
+    "The company was silent no more: capex was $1,577 million.",
+    "As we can see in the cash flow statement, capex was $1,577 million.",
+    "We find that the capital expenditure was $1,577 million.",
+])
+def test_words_like_appear_silent_and_see_in_an_answer_are_no_refusal(text: str) -> None:
+    assert answered(text) == "answered"
+    assert judge_financial_answer(Q, 1577, text).verdict == "correct"
+
+
+@pytest.mark.parametrize("text", [
+    "Based on the information provided in the 10-K filing, I do not see any mention of capital "
+    "expenditures for FY2018.",
+    "I did not find any data on capital expenditures.",
+    "The excerpts make no mention of capital expenditures.",
+    "I see no mention of capex in the 10-K.",
+    "Nowhere in the provided filing is capex given.",
+])
+def test_a_writer_who_did_not_find_the_figure_refuses(text: str) -> None:
+    # answered v11 (correctness v13) read these as answers that state no figure: incorrect
+    assert answered(text) == "refusal"
+    assert judge_financial_answer(Q, 1577, text).verdict == "refusal"
+    committed = text + " However, purchases of PP&E were $1,577 million, so capex is $1,577 million."
+    assert answered(committed) == "answered"
+    assert judge_financial_answer(Q, 1577, committed).verdict == "correct"
+
+
+@pytest.mark.parametrize("text", [
+    "The given context is about 3M's 2022 results; FY2018 figures are outside its scope.",
+    "No capital expenditure figure is reported in the excerpt.",
+    "The text does not say.",
+    "Capex is not broken out in the filing excerpt I was given.",
+])
+def test_other_ways_of_saying_the_source_lacks_it_are_refusals(text: str) -> None:
+    assert answered(text) == "refusal"
+    assert judge_financial_answer(Q, 1577, text).verdict == "refusal"
+    # a sentence that opens with "No" and states the figure is an answer
+    for answer in ("No, capex was $1,577 million.",
+                   "No acquisitions were made, so capex was $1,577 million."):
+        assert answered(answer) == "answered"

@@ -121,6 +121,7 @@ def test_an_answer_given_as_a_json_object_is_read_as_its_text() -> None:
     plain, offsets = unmark('{"answer": "Line one.\\nCaf\\u00e9 capex: $5"}')
     assert plain == "Line one.\nCaf\u00e9 capex: $5"
     assert '{"answer": "Line one.\\nCaf\\u00e9 capex: $5"}'[offsets[plain.index("$")]] == "$"
-    # not a flat JSON object: read as written
-    for text in ('{"a": {"b": "c"}}', "{not json}", '{"a": ' + "[" * 50_000 + "]" * 50_000 + "}"):
+    # no JSON object, or nested deeper than an answer is: read as written
+    for text in ("{not json}", '{"a": ' + "[" * 50_000 + "]" * 50_000 + "}",
+                 '{"a": ' + '{"b": ' * 7 + '"c"' + "}" * 8):
         assert unmark(text)[0] == text

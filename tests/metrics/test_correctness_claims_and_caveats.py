@@ -196,3 +196,40 @@ def test_it_appears_that_takes_a_stance_beside_refusal_language() -> None:
     judgement = judge_financial_answer(question, yes, answer)
     assert judgement.verdict == "correct", judgement.reason
     assert judge_financial_answer(question, no, answer).verdict == "incorrect"
+
+
+# --- version 14: a figure's article, "less than healthy", "Yes and no" -------------------------
+
+LIQUIDITY = ("Does Kestrel Ridge have a reasonably healthy liquidity profile based on its quick "
+             "ratio for Q2 of FY2024?")
+LIQUIDITY_GOLD = "No. The quick ratio for Kestrel Ridge was 0.96 by June 2024 close."
+
+
+@pytest.mark.parametrize(("answer", "expected"), [
+    # "A quick ratio of 0.96 ..." states the company's figure, no general remark (version 13
+    # skipped the statement and credited the gold's figure under a wrong stance)
+    ("A quick ratio of 0.96 indicates that Kestrel Ridge has a reasonably healthy liquidity "
+     "profile, as it is close to 1.", "incorrect"),
+    ("A quick ratio of 0.96 indicates that Kestrel Ridge does not have a healthy liquidity "
+     "profile.", "correct"),
+    # "less than healthy" and "far from" deny as "not" does
+    ("Unfortunately, Kestrel Ridge's quick ratio of 0.96 indicates a less than healthy "
+     "liquidity position.", "correct"),
+    ("Kestrel Ridge's quick ratio of 0.96 indicates a liquidity profile far from healthy.",
+     "correct"),
+])
+def test_a_stance_drawn_from_the_companys_figure(answer: str, expected: str) -> None:
+    judgement = judge_financial_answer(LIQUIDITY, LIQUIDITY_GOLD, answer)
+    assert judgement.verdict == expected, judgement.reason
+    assert "implies" in judgement.reason
+
+
+def test_yes_and_no_is_no_yes() -> None:
+    answer = ("Yes and no. The quick ratio is 0.96, slightly below 1, but Kestrel Ridge has "
+              "strong cash flows.")
+    judgement = judge_financial_answer(LIQUIDITY, LIQUIDITY_GOLD, answer)
+    assert "answers yes" not in judgement.reason, judgement.reason
+    # a general remark that opens with an article stays general
+    general = ("A quick ratio below 1 indicates that a company may struggle to pay its bills. "
+               "Kestrel Ridge's ratio was 0.96, so its liquidity profile is not healthy.")
+    assert judge_financial_answer(LIQUIDITY, LIQUIDITY_GOLD, general).verdict == "correct"

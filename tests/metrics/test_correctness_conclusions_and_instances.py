@@ -288,6 +288,11 @@ def test_long_and_adversarial_answers_grade_fast(question: str, gold: str) -> No
         "operating margin " * 5_000 + "decreased",              # question words, then a change
     ]
     for answer in answers:
-        started = time.perf_counter()
-        judge_financial_answer(question, gold, answer)
-        assert time.perf_counter() - started < 0.1, answer[:40]
+        # the best of three: a linear pass takes ~70 ms on a quiet 2-core machine, a
+        # quadratic one seconds; one slow run under other load is no regression
+        took = []
+        for _ in range(3):
+            started = time.perf_counter()
+            judge_financial_answer(question, gold, answer + " " * len(took))
+            took.append(time.perf_counter() - started)
+        assert min(took) < 0.1, (answer[:40], took)

@@ -112,3 +112,53 @@ def test_reading_a_long_answer_without_sentence_ends_stays_fast() -> None:
     refusal_phrases(text)
     judge_financial_answer(PRODUCTS, PRODUCTS_GOLD, text.replace("figure", "figure,"))
     assert time.perf_counter() - started < 5.0
+
+
+# --- inputs first, the result last without a marker (version 14) ----------------------------
+
+MARGIN = "What is Kestrel Ridge's FY2024 operating margin?"
+CAPEX = "What is the FY2024 capital expenditure amount (in USD millions) for Kestrel Ridge?"
+INPUTS = "Operating income was $6,098 million on revenue of $17,606 million."
+
+
+@pytest.mark.parametrize("result", [
+    "The margin is {}.", "The operating margin is {}.", "Kestrel Ridge's FY2024 operating "
+    "margin is {}.", "\n\nThe margin is {}.",
+])
+def test_inputs_first_and_the_result_last_is_judged_on_the_result(result: str) -> None:
+    # version 13 took the opening statement for the answer (answer first, working after) and
+    # graded the answer incorrect on its inputs
+    answer = INPUTS + " " + result.format("34.6%")
+    judgement = judge_financial_answer(MARGIN, "34.6%", answer)
+    assert judgement.verdict == "correct", judgement.reason
+    assert judgement.reason.startswith('concludes "34.6%"')
+    wrong = judge_financial_answer(MARGIN, "34.6%", INPUTS + " " + result.format("36.8%"))
+    assert wrong.verdict == "incorrect" and wrong.reason.startswith('concludes "36.8%"')
+
+
+def test_label_lines_read_the_same_way() -> None:
+    lines = "Operating income: $6,098 million\nRevenue: $17,606 million\nOperating margin: {}"
+    judgement = judge_financial_answer(MARGIN, "34.6%", lines.format("34.6%"))
+    assert judgement.verdict == "correct", judgement.reason
+    assert judge_financial_answer(MARGIN, "34.6%", lines.format("36.8%")).verdict == "incorrect"
+
+
+def test_the_result_last_is_the_one_that_names_the_quantity_asked() -> None:
+    evidence = ("The cash flow statement shows purchases of property, plant and equipment of "
+                "$1,373 million in 2023 and $1,577 million in 2024. ")
+    right = evidence + "The FY2024 capital expenditure amount for Kestrel Ridge is $1,577 million."
+    assert judge_financial_answer(CAPEX, 1577, right).verdict == "correct"
+    wrong = judge_financial_answer(CAPEX, 1577, right.replace("is $1,577", "is $1,373"))
+    assert wrong.verdict == "incorrect" and 'concludes "$1,373 million"' in wrong.reason
+
+
+@pytest.mark.parametrize("answer", [
+    # the answer first: what follows names less of the question, or another period
+    "The margin is 34.6%. Operating income was $6,098 million on revenue of $17,606 million.",
+    "Kestrel Ridge's FY2024 operating margin was 34.6%. In FY2023 it was 36.8%.",
+    "The operating margin was 34.6%. Last year's operating margin was 36.8%.",
+])
+def test_an_answer_first_keeps_its_opening_statement(answer: str) -> None:
+    judgement = judge_financial_answer(MARGIN, "34.6%", answer)
+    assert judgement.verdict == "correct", judgement.reason
+    assert "in statement 1 " in judgement.reason

@@ -104,4 +104,21 @@ def test_a_final_equation_with_a_spelled_out_rounding_is_about_the_question() ->
 
 def test_the_metric_is_versioned() -> None:
     # scores stored by earlier versions stay readable under their own version
-    assert get_metric("correctness").version == "13"
+    assert get_metric("correctness").version == "14"
+
+
+def test_a_figure_written_negative_says_down_whatever_its_statements_words() -> None:
+    # version 13 read "organic growth by segment" as saying up, and the gold's shrinking
+    # segment as turned the other way
+    question = "Which segment dragged down Kestrel Ridge's overall growth in 2024?"
+    gold = "The consumer segment shrunk by 0.9% organically."
+    answer = ("Looking at organic growth by segment: Industrial +1.0%, Electronics +1.2%, "
+              "Health Care +3.2%, Consumer -0.9%. So Consumer was the drag.")
+    judgement = judge_financial_answer(question, gold, answer)
+    assert judgement.verdict == "correct", judgement.reason
+    # the words still turn an unsigned figure, and a sign turns a gold said the other way
+    assert judge_financial_answer(question, gold, "Consumer organic sales grew 0.9%.").verdict \
+        == "incorrect"
+    assert judge_financial_answer("What was the change in Kestrel Ridge's revenue in 2024?",
+                                  "An increase of $54.1 million.",
+                                  "Revenue changed by -$54.1 million.").verdict == "incorrect"

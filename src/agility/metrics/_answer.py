@@ -43,7 +43,9 @@ _SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-Z(\[*\"'$\u201c-])|\n+"
 # the labels an answer puts before its answer ("Final Answer: ...", "Conclusion: ...")
 _LABEL_WORDS = (r"(?:(?:the |my )?(?:final |short |direct )?answer|conclusions?|summary|"
                r"in summary|bottom line|result|verdict|tl;?dr)")
-ANSWER_LABEL = re.compile(rf"(?i)(?:^|(?<=\n)|(?<=[.!?] ))[^\w\n]*{_LABEL_WORDS}\s*:\s*")
+# (its colon may be a dash: "Final answer \u2014 $1,577 million")
+_LABEL_END = r"\s*(?::|[\u2014\u2013]|--(?!-))\s*"
+ANSWER_LABEL = re.compile(rf"(?i)(?:^|(?<=\n)|(?<=[.!?] ))[^\w\n]*{_LABEL_WORDS}{_LABEL_END}")
 # "Final Answer:" on a line of its own labels the line that follows: one statement
 LABEL_ONLY = re.compile(rf"(?i)^\W*{_LABEL_WORDS}\W*$")
 # the words that open a conclusion ("Therefore,", "In summary,", and as other writers put it:
@@ -67,7 +69,7 @@ def unlabelled(text: str) -> str:
 CONCLUDES = re.compile(
     rf"(?i)^\W*(?:{CONCLUSION_OPENERS}"
     r"|to answer|in other words|finally\b|the (?:final )?answer\b"
-    rf"|{_LABEL_WORDS}\s*:|the result\b|this (?:gives|results|yields|comes)|rounded|rounding"
+    rf"|{_LABEL_WORDS}{_LABEL_END}|the result\b|this (?:gives|results|yields|comes)|rounded|rounding"
     r"|after rounding"
     r"|when rounded|which (?:gives|rounds|is approximately)|the (?:\w+ ){0,6}?(?:is|was|were|are"
     r"|would be|comes to|equals|stands at|amounts to) (?:approximately|about|roughly|around)\b)"
@@ -158,8 +160,9 @@ _YEAR = re.compile(r"(?i)\b(?:fy|fiscal(?: year)?|q[1-4](?: of)?(?: fy)?|h[12](?
                    r"(\d{4}|\d{2})\b|(?<![$\u20ac\u00a3\u00a5.,])(?<![$\u20ac\u00a3\u00a5] )\b"
                    r"((?:19|20)\d\d)\b(?![.,]\d|\s?(?:%|percent\b|(?:thousand|million|billion|"
                    r"trillion)s?\b|mn\b|bn\b|[kmb]\b))")
-_ARITHMETIC = re.compile(r"[+*/\u00d7\u00f7(]|\s[-\u2212]\s|\bx\s")
-_OPERATOR_AFTER = re.compile(r"\s*(?:[+*/\u00d7\u00f7]|[-\u2212]\s|x\s)")
+# ("x" multiplies what follows it, "12 x $5"; "2.04x in FY2022" is a multiple)
+_ARITHMETIC = re.compile(r"[+*/\u00d7\u00f7(]|\s[-\u2212]\s|\bx[ \t]+(?=[\d$\u20ac\u00a3(A-Z])")
+_OPERATOR_AFTER = re.compile(r"\s*(?:[+*/\u00d7\u00f7]|[-\u2212]\s|x[ \t]+(?=[\d$\u20ac\u00a3(A-Z]))")
 # arithmetic in words: "divide by 1,000", "multiplied by 100"
 _BY_WORDS = re.compile(r"(?i)\b(?:divid(?:e|es|ed|ing)|multipl(?:y|ies|ied|ying))(?: (?:it|this|"
                        r"that|them|the (?:figure|amount|result))| \w+)? by\s*\$?$")
@@ -407,11 +410,25 @@ _COURTESY = re.compile(
     r"(?i)^\W*(?:(?:sure|certainly|of course|absolutely|okay|ok|alright|great question|good "
     r"question|happy to help|glad to help)\W*|(?:sure|certainly|of course|absolutely)?[,!]?\s*"
     r"(?:i'?d|i would|i'?ll|i will|i am|i'm) (?:be )?(?:happy|glad|delighted) to (?:help|assist)"
-    rf"{_COURTESY_TAIL}|i hope (?:this|that|the above) (?:helps|answers|clarifies){_COURTESY_TAIL}|"
+    rf"{_COURTESY_TAIL}|i hope (?:this|that|the above)(?: [a-z]+){{0,2}} (?:helps|answers|clarifies|"
+    rf"is (?:helpful|useful|clear))(?![^.!?\n]*\d){_COURTESY_TAIL}|"
     rf"(?:please )?(?:let me know|feel free to (?:ask|reach out)){_COURTESY_TAIL}|if you have any "
     rf"(?:other|further|more|additional) questions{_COURTESY_TAIL}|"
     # an offer of more ("Would you like me to break this down by segment?")
     r"(?:would you like|do you want|shall i|should i|want me to)[^.!?\n:\d]{0,100}\?)$")
+# An announcement of what follows says nothing itself: "Okay, let's break this down step by
+# step:", "Let me walk you through the calculation.", "Here's how I arrived at the answer:"
+# (a year it names is the question's; any other figure makes it a statement)
+_ANNOUNCEMENT = re.compile(
+    r"(?i)^\W*(?:(?:sure|certainly|okay|ok|alright|great|good)\W+)?(?:(?:let's|let us|let me|"
+    r"i'll|i will|we'll|we will|we can|i can)\s+(?:now\s+)?(?:break (?:this|it|that) down|"
+    r"walk (?:you )?through|go through|think (?:about )?(?:this|it)|solve (?:this|it)|"
+    r"work (?:this|it) out|take (?:this|it)|tackle (?:this|it)|approach (?:this|it)|"
+    r"look at (?:this|the (?:numbers|figures|data|question))|start)|"
+    r"here(?:'s| is| are) (?:how|what|the (?:breakdown|calculation|steps?|answer|analysis|"
+    r"details)|a (?:breakdown|step-by-step)|my (?:answer|analysis|reasoning)))"
+    r"[^.!?\n:]{0,120}[.:!]?$")
+_YEARS = re.compile(r"\b(?:FY ?|fiscal (?:year )?)?(?:19|20)\d{2}\b", re.IGNORECASE)
 
 
 def _sentences(text: str) -> tuple[Sentence, ...]:
@@ -424,7 +441,8 @@ def _sentences(text: str) -> tuple[Sentence, ...]:
         if not stripped:
             continue
         offset = start + piece.index(stripped)
-        if _COURTESY.match(stripped) or (_SECTION_LABEL.match(stripped)
+        if _COURTESY.match(stripped) or (_ANNOUNCEMENT.match(stripped) and not any(
+                c.isdigit() for c in _YEARS.sub("", stripped))) or (_SECTION_LABEL.match(stripped)
                                          and not _MARKER_ONLY.match(stripped[:-1])):
             continue
         if spans and ((_MARKER_ONLY.match(text[spans[-1][0]:spans[-1][1]])

@@ -23,7 +23,8 @@ __all__ = ["aside_spans"]
 
 # words without which no aside can be present (most answers skip every pattern)
 _ANCHOR = re.compile(r"(?i)advice|purposes only|rounding|details|information|context|question|"
-                     r"sources?\b|references?\b|citations?\b|confidence")
+                     r"sources?\b|references?\b|citations?\b|confidence|"
+                     r"(?m:^[ \t>*_#-]*q[*_]*[ \t]*:)")
 
 # a labelled line that lists what the answer draws on, or says how sure it is
 _SOURCES_LINE = re.compile(r"(?im)^[ \t>*_#-]*(?:sources?|references?|citations?|cited "
@@ -37,6 +38,8 @@ _QUESTION_END = re.compile(r"(?im)\n[ \t]*\n|\n(?=[ \t>*_#-]*(?:(?:the |my )?(?:
                            r"answer|a)[*_]*[ \t]*:)")
 _ANSWER_HEADER = re.compile(r"(?i)\s*[>*_#-]*[ \t]*(?:the |my )?(?:final |short )?answer[*_]*"
                             r"[ \t]*:?[*_]*[ \t]*\n")
+# "Q: ... A: ...": the "A:" after a restated question labels the whole answer
+_A_LABEL = re.compile(r"(?i)\s*[>*_#-]*[ \t]*a[*_]*[ \t]*:[*_]*[ \t]*")
 # disclaimers: sentences about the advice the answer is or the details it leaves to the
 # reader ("for more details", not "to find the figure": that one declines)
 _DISCLAIMER = re.compile(
@@ -78,7 +81,8 @@ def aside_spans(text: str, question: str | None = None) -> list[tuple[int, int]]
             continue
         spans.append((m.start(), close.start() + 1))
         # the answer's label after it heads the whole answer, not its first line
-        header = _ANSWER_HEADER.match(text, close.start() + 1)
+        header = (_ANSWER_HEADER.match(text, close.start() + 1)
+                  or _A_LABEL.match(text, close.start() + 1))
         if header is not None:
             spans.append(header.span())
     for m in _DISCLAIMER.finditer(text):
@@ -89,8 +93,8 @@ def aside_spans(text: str, question: str | None = None) -> list[tuple[int, int]]
 
 
 _QUESTION_SENTENCE = re.compile(r"[^.?!]+[.?!]*")
-_LEAD_IN = re.compile(r"(?i)(?:(?:you asked|the question (?:is|was|asks)|question|you want to "
-                      r"know)\s*[:,-]?\s*)$")
+_LEAD_IN = re.compile(r"(?i)(?:\b(?:you asked|the question (?:is|was|asks)|question|q|you want "
+                      r"to know)[*_]*\s*[:,-]?[*_]*\s*)$")
 
 
 def _restated(text: str, question: str) -> list[tuple[int, int]]:

@@ -118,6 +118,11 @@ _YEAR_BEFORE = re.compile(r"(?i)(?:fy|fiscal(?: year)?|in)?\s*'?((?:19|20)\d\d|\
                           r"\s*(?:was|were|is|of|at)?\s*$")
 
 
+# what asks for a ratio or a percent, not an amount
+_RATIO_ASKED = re.compile(r"(?i)\b(?:margin|ratio|percent(?:age)?|rate|yield|return on|"
+                          r"turnover|coverage)\b|%")
+
+
 def _full_year(digits: str) -> int:
     year = int(digits)
     return year + 2000 if year < 100 else year
@@ -339,6 +344,8 @@ class Case:
                 concluded_only=True, excluding=declines_in_claim)
         else:
             figures, sentence = self.reading.committed
+            if sentence is not None and self.reading.concluded[1] is None:
+                figures, sentence = self._named_later(figures, sentence)
         asked = years_of(self.question)
         if by_year and len(figures) > 1 and asked:
             # a figure given for another year ("$118.4 million (2023: $678.9 million)") is a
@@ -348,6 +355,38 @@ class Case:
             figures = tuple(f for f in figures if years[f.start] in asked
                             or years[f.start] is None) or figures
         return figures, sentence
+
+    def _named_later(self, figures: tuple[FinancialNumber, ...], opening: Sentence
+                     ) -> tuple[tuple[FinancialNumber, ...], Sentence]:
+        """The answer's last statement of a figure instead of its opening one, when it names
+        more of what the question asks: an answer that gives its inputs first and its
+        result last without marking it ("Operating income was $6,098 million on revenue of
+        $17,606 million. The operating margin is 34.6%.") states the result last. An
+        opening equation's result ("EBITDA is $1,196 million + $636 million = $1,832
+        million.") is the answer first, whatever its working names after it."""
+        reading = self.reading
+        if "=" in opening.text:
+            return figures, opening
+        asked = question_terms(self.question)
+
+        def results(sentence: Sentence) -> list[FinancialNumber]:
+            return [f for f in reading.result_figures(sentence) if not reading.in_quote(f)]
+
+        later = [s for s in reading.sentences if s.index > opening.index
+                 and s.start < reading.illustration_start and results(s)]
+        if not later or not years_of(later[-1].text) <= (years_of(self.question) or set()):
+            # (a statement of another period is a comparison: "In FY2021 it was 36.8%.")
+            return figures, opening
+        last = later[-1]
+        named, opened = (len(stem_set(s.text) & asked) for s in (last, opening))
+        # on a tie, a ratio asked ("operating margin") is stated by a ratio, not by the
+        # amounts of the opening ("Operating income was $6,098 million ...")
+        kind = (_RATIO_ASKED.search(self.question) is not None
+                and all(f.currency for f in figures)
+                and any(not f.currency for f in results(last)))
+        if named > opened or (named == opened and named and kind):
+            return tuple(results(last)), last
+        return figures, opening
 
     def _year_of(self, figure: FinancialNumber) -> int | None:
         """The year a figure is given for: "$1,600 million in 2018", "FY2018: $1,600"."""
@@ -436,12 +475,17 @@ def refusal(case: Case) -> Judgement:
                      + ", ".join(case.refusals) + ") and commits to no answer")
 
 
-def turned(case: Case, sentence: Sentence | None) -> Judgement | None:
+def turned(case: Case, sentence: Sentence | None,
+           figures: list[FinancialNumber] | tuple[FinancialNumber, ...] = ()
+           ) -> Judgement | None:
     """Rule 2 for a gold stated as a change one way ("An increase of $54.1 million"): a
     statement giving the gold's size must not say it went the other way ("decreased by $54.1
-    million" states another figure, -54.1)."""
+    million" states another figure, -54.1). A figure written negative says down itself,
+    whatever its statement's words ("organic growth by segment: ..., Consumer -0.9%")."""
     gold_way = direction(case.gold.text)
     said_way = direction(sentence.text) if sentence is not None else None
+    if any(written_sign(f) < 0 for f in figures):
+        said_way = "down"
     if sentence is None or gold_way is None or said_way is None or said_way == gold_way:
         return None
     return Judgement("incorrect", f"says it went {said_way} in {case.statement(sentence)}; the "

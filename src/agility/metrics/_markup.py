@@ -30,7 +30,8 @@ __all__ = ["unmark"]
 # what may start markup: text without any of these is returned as it is
 _MARKS = re.compile(r"---|(?m:^[ \t]{0,3}>)|(?i:step|part)[ \t]*\d|"
                     r"[*_#`\\<\u202f\u2009\u2007\u00a0\[\u3010\u2018-\u201f\u2032\u2033\u2248]|"
-                    r"\$\$|\((?i:source|see|ref|cf)")
+                    r"\$\$|\((?i:source|see|ref|cf)|~~~|(?i:\bpp?|\bpg|\bpages?)\.?[ \t]*\d{1,4}"
+                    r"(?:[ \t]*[-\u2013][ \t]*\d{1,4})?\)")
 
 # a retrieval pipeline's citations are references, not content: "[1]", "[2, 3]", "[^4]",
 # "[doc2]", "【3†source】", "(Source: Form 10-K, page 45)"
@@ -38,7 +39,17 @@ _CITATION = re.compile(
     r"[ \t]?(?:\[\^?\d{1,3}(?:\s*[,\u2013-]\s*\d{1,3})*\]|\[(?:doc|document|source|ref|"
     r"reference|context|chunk|passage|excerpt)s?[\s_#-]?\d{1,3}(?:\s*,\s*\d{1,3})*\]|"
     r"\u3010[^\u3011\n]{1,60}\u3011|\((?:source|sources|see|ref|reference|cf\.)\s*:"
-    r"[^()\n]{1,160}\))", re.IGNORECASE)
+    r"[^()\n]{1,160}\)|"
+    # a parenthesis that ends in a page: "(10-K, p. 45)", "(see page 45)", "(pp. 45-46)"
+    r"\((?:[^()\n$%\d]|10-[KQ]|8-K|(?:19|20)\d\d){0,80}?\b(?:pp?|pg|pages?)\.?\s*\d{1,4}"
+    r"(?:\s*[-\u2013]\s*\d{1,4})?\))", re.IGNORECASE)
+
+# a Markdown link is its text ("[Form 10-K](https://...)"); a link that is only a number
+# ("[1](https://...)") is a citation marker, a reference
+_LINK = re.compile(r"\[([^\[\]\n]{1,200})\]\((?:https?://|www\.|/|#)[^()\s]{0,500}\)")
+# a code fence's lines ("```", "```text", "~~~") set text apart; what they enclose is read
+# as written
+_FENCE = re.compile(r"(?m)^[ \t]{0,3}(?:`{3,}|~{3,})[\w+.-]*[ \t]*(?:\n|\Z)")
 
 # typography: "1 577" with a narrow or thin no-break space between digit groups (SI and
 # several locales' style) is "1,577"
@@ -87,7 +98,9 @@ _INLINE_MATH = re.compile(r"\$(\\[^$\n]{1,400}?)\$")
 _DELIMITER = re.compile(r"\\[()\[\]]|\\(?:left|right|big|Big|bigg|Bigg)(?=[()\[\]|.])")
 # Markdown: **bold**, __bold__, *emphasis*, _emphasis_ (not "3 * 4", not snake_case), `code`
 _STRONG = re.compile(r"(\*\*|__)(?=\S)(.{1,400}?)(?<=\S)\1")
-_EMPHASIS = re.compile(r"(?<![\w*])([*_])(?=[^\s*_])([^\n*_]{1,400}?)(?<=[^\s*_])\1(?![\w*])")
+# (emphasis may run over the lines of a paragraph, not past its end)
+_EMPHASIS = re.compile(r"(?<![\w*])([*_])(?=[^\s*_])((?:[^\n*_]|\n(?![ \t]*\n)){1,2000}?)"
+                       r"(?<=[^\s*_])\1(?![\w*])")
 _CODE = re.compile(r"`+([^`\n]{1,400}?)`+")
 # "### Step 2: Calculation" on a line of its own: a heading states nothing and is left out;
 # "### Final Answer" (or "Conclusion", "Summary") labels what follows it, which it joins
@@ -148,6 +161,10 @@ def _heading(m: re.Match[str]) -> list[_Piece]:
     return [(1, None), (None, " ") if title.endswith(":") else (None, ": ")]
 
 
+def _link(m: re.Match[str]) -> list[_Piece]:
+    return [] if re.fullmatch(r"\^?\d{1,3}", m.group(1).strip()) else [(1, None)]
+
+
 def _fraction(m: re.Match[str]) -> list[_Piece]:
     return [(1, None), (None, " / "), (2, None)]
 
@@ -185,6 +202,8 @@ def _straight(m: re.Match[str]) -> list[_Piece]:
 _PASSES: list[tuple[re.Pattern[str], _Replace]] = [
     (_THINKING, _drop),
     (_THINKING_END, _drop),
+    (_FENCE, _drop),
+    (_LINK, _link),
     (_CITATION, _drop),
     (_GROUP_SPACE, _comma),
     (_QUOTE, _straight),

@@ -28,7 +28,9 @@ _SCALES: dict[str, float] = {
 _NUMBER = re.compile(
     r"""
     (?P<open>\()?                                  # accounting negative: (1,234)
-    (?:(?P<sign>[-\u2212\u2013])\s?)?              # minus, unicode minus, en dash
+    (?:(?P<sign>[-\u2212\u2013])(?<![-\u2212\u2013\u2014].)(?:(?<=\u2013)(?!\s)|(?<!\u2013)\s?))?
+    # minus, unicode minus, en dash (not the second stroke of a dash, "Final answer --
+    # 34.6%"; an en dash before a space is punctuation: "Final answer \u2013 34.6%")
     (?P<cur>(?:US\$|USD|\$|€|£|¥|EUR|GBP)\s?)?
     (?P<sign2>[-\u2212])?
     (?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)
@@ -171,8 +173,12 @@ def _to_number(m: re.Match[str]) -> FinancialNumber:
         value *= scale
         decimals -= round(math.log10(scale))
         scale_explicit = True
+    # the accounting negative encloses the figure and its symbols: "(1,234)", "(US$1.2m)";
+    # prose's parentheses enclose an amount spelled out ("(USD 1,577 million)")
+    spelled = (m.group("cur") or "").strip().isalpha() or bool(m.group("close2") and (
+        unit.startswith(("thousand", "million", "billion", "trillion")) or m.group("cur2")))
     negative = bool(m.group("sign") or m.group("sign2")) or bool(
-        m.group("open") and (m.group("close") or m.group("close2")))
+        m.group("open") and (m.group("close") or m.group("close2")) and not spelled)
     return FinancialNumber(
         value=-value if negative else value,
         raw=m.group(0).strip(),

@@ -123,7 +123,12 @@ class AnsweredMetric(Metric):
     # 11: typography read as correctness v13 reads it (curly quotes; a lone "</think>" ends
     #    the thinking); an elliptic answer that only says the figure is not there ("N/A",
     #    "Unknown.", "Not disclosed in the provided materials.") is refusal language
-    version = "11"
+    # 12: framings read as correctness v14 reads them (announcements, closing courtesies,
+    #    code fences, links, nested JSON, "Q: ... A: ..."); a source that "is silent on" the
+    #    figure, or a figure that "does not appear in" the source, is refusal language;
+    #    so are "I do not see any mention of", "make no mention of", "outside its scope",
+    #    "No capex figure is reported", "does not say", "not broken out"
+    version = "12"
 
     def score(self, item: MetricInput) -> MetricResult:
         """Judge one answer (see the module docstring)."""

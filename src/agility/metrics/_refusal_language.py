@@ -15,7 +15,7 @@ __all__ = ["infers_anyway", "is_refusal", "refusal_phrases"]
 
 _SOURCE = (r"(?:context|document|documents|text|excerpt|excerpts|passage|passages|filing|"
            r"filings|statement|statements|report|evidence|information|data|sources?|"
-           r"extract|snippet|table|pages?)")
+           r"extract|snippet|table|pages?|materials?)")
 
 _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("apology", re.compile(r"(?i)\b(?:i'?m|i am) (?:sorry|afraid)\b|\bi apologi[sz]e\b")),
@@ -47,11 +47,22 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         r"\b(?:contain|include|provide|mention|specify|offer|disclose|detail|give|have|"
         r"state|show|list|present|indicate|reference|break|explicitly|specifically|directly|"
         r"sufficient|enough|available|clear|cover|discuss|address)|\bnone of (?:the|these|those) (?:\w+ )?"
-        r"(?:excerpts?|documents?|passages?|sources?|filings?|statements?|texts?)\b")),
+        r"(?:excerpts?|documents?|passages?|sources?|filings?|statements?|texts?)\b|"
+        # "The filing excerpts are silent on capex", "The figure does not appear in the
+        # provided material"
+        rf"\b{_SOURCE}\b[^.,;]{{0,60}}?\b(?:is|are|was|were|remains?) (?:\w+ )?silent\b|"
+        r"\b(?:does|do|did)(?: not|n't) (?:appear|show up|exist|feature)\b(?! to\b| as\b| that\b)[^.]{0,20}?\bin "
+        rf"(?:the |this |these |those |any |provided |given |available ){{0,3}}(?:\w+ )?{_SOURCE}\b|"
+        # "FY2018 figures are outside its scope", "beyond the scope of the excerpt"
+        r"\b(?:outside|beyond) (?:the |its |their |this |that )?scope\b|"
+        # "No capital expenditure figure is reported in the excerpt."
+        r"(?:^|[.!?\n]\s*)no (?:[\w&-]+ ){0,4}?(?:figures?|amounts?|data|information|numbers?|"
+        r"values?|details|breakdown)s? (?:is|are|was|were) (?:\w+ )?(?:reported|given|provided|"
+        r"mentioned|disclosed|stated|listed|shown|available|included|present)\b")),
     ("not stated", re.compile(
         r"(?i)\b(?:does|do|did)(?: not|n't) (?:explicitly |specifically |directly |clearly )?"
         r"(?:state|disclose|mention|specify|report|break out|give|provide|include|contain|"
-        r"list|show)\b")),
+        r"list|show|say|tell)\b")),
     ("missing", re.compile(
         r"(?i)\b(?:is|are|was|were|remains?) (?:still )?(?:missing|unavailable|absent|lacking)\b|"
         r"\bwithout (?:the|this|these|those) (?:\w+ ){0,3}?(?:figures?|data|information|"
@@ -70,7 +81,7 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         r"(?i)\b(?:is|are|was|were)(?: not|n't) (?:explicitly |specifically |directly |clearly |"
         r"fully |entirely |completely |readily )?"
         r"(?:provided|mentioned|available|given|included|disclosed|specified|stated|"
-        r"listed|reported|detailed|shown|present)\b")),
+        r"listed|reported|detailed|shown|present|broken (?:out|down)|itemi[sz]ed|quantified)\b")),
     ("would need", re.compile(
         r"(?i)\b(?:you|one) (?:would|will|may|might) (?:need|have) to (?:refer|consult|look|"
         r"review|check|access|obtain)|\bplease (?:refer|consult|check)\b|"
@@ -78,6 +89,13 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("declines", re.compile(
         r"(?i)\b(?:i|we) (?:cannot|can ?not|can't|won't|will not|am unable to|are unable to)"
         r" (?:\w+ ){0,2}?(?:help|assist)\b|\b(?:i|we) must (?:respectfully )?decline\b")),
+    # the writer looked and did not find it: "I do not see any mention of capex", "I did not
+    # find the figure", "The excerpts make no mention of capex", "Nowhere in the filing ..."
+    ("not found", re.compile(
+        r"(?i)\b(?:i|we) (?:do not|don't|did not|didn't|could not|couldn't) (?:\w+ )?"
+        r"(?:see|find|locate|spot)\b|\b(?:i|we) (?:see|found|find) no\b|"
+        r"\b(?:makes?|made|making) no (?:\w+ )?(?:mention|reference)\b|"
+        rf"\bnowhere in (?:the |this |these |those |any |provided |given ){{0,3}}(?:\w+ )?{_SOURCE}\b")),
     ("does not know", re.compile(r"(?i)\bi (?:don't|do not) know\b|\bi'm not sure\b|"
                                  r"\bi am not sure\b")),
     # an elliptic answer that says only that the figure is not there: "N/A", "Unknown.",
@@ -108,7 +126,9 @@ _TRIGGERS: dict[str, tuple[str, ...]] = {
     "cannot answer": ("cannot", "can not", "can't", "couldn't", "could not", "unable",
                       "not able", "possible"),
     "not possible": ("possible", "feasible", "able to", "cannot be"),
-    "source lacks": ("not", "n't", "no longer", "none of"),
+    "not found": ("see", "find", "found", "locate", "spot", "no mention", "no reference",
+                  "nowhere"),
+    "source lacks": ("not", "n't", "no longer", "none of", "silent", "scope", "no "),
     "not stated": ("not", "n't"),
     "missing": ("missing", "unavailable", "absent", "lacking", "without"),
     "no information": ("no ", "not any", "not enough", "insufficient", "limited", "do not have",

@@ -37,7 +37,8 @@ _YES_NO_QUESTION = re.compile(r"(?i)^\W*(?:is|are|was|were|does|do|did|has|have|
 _LEAD_IN = re.compile(
     r"(?i)^\W*(?:(?:sure|certainly|okay|ok|great question)[!.,]\s*)?(?:(?:based on|according to|"
     r"from|given|using|looking at|as per|as of|upon|after)[^,.]{0,160},\s*)?")
-_YES = re.compile(r"(?i)^\W*(?:yes|yep|correct|true|indeed)\b")
+# ("Yes and no." says neither)
+_YES = re.compile(r"(?i)^\W*(?:yes|yep|correct|true|indeed)\b(?!,? (?:and|or|but) no\b)")
 _NO = re.compile(r"(?i)^\W*(?:no|nope|false|not really)\b(?!\s+(?:specific|explicit|direct|"
                  r"mention|information|data|details?)\b)")
 _LATE = re.compile(rf"(?i)\b(?:{CONCLUSION_OPENERS}|to answer (?:your|the) question|the "
@@ -45,8 +46,10 @@ _LATE = re.compile(rf"(?i)\b(?:{CONCLUSION_OPENERS}|to answer (?:your|the) quest
                    r"answer is )?(yes|no)\b")
 _NEGATION = re.compile(
     r"(?i)\b(?:not(?! only| just| merely)|no|never|neither|nor|without|cannot|none|lacks?|lacking|"
-    r"fail(?:s|ed)? to|unlikely|insufficient|unable|rather than|instead of|as opposed to)\b|"
-    r"n't\b")
+    r"fail(?:s|ed)? to|unlikely|insufficient|unable|rather than|instead of|as opposed to|"
+    # "a less than healthy liquidity position", "far from robust"
+    r"less than (?=(?:ideal|optimal|healthy|stellar|robust|adequate|strong|solid|favou?rable|"
+    r"satisfactory|sufficient|comfortable)\b)|far from)\b|n't\b")
 # Clauses of a statement: the claim is in one of them ("X is capital-intensive, but the degree
 # may not be as high"; "While the filing does not say, the trend suggests stability").
 _CLAUSE = re.compile(r"(?i),\s*(?:but|however|although|though|whereas|while|yet)\b|;\s*|"
@@ -125,7 +128,8 @@ _GENERIC = re.compile(r"(?i)\b(?:typically|generally|usually|ideally|in general|
                       r"can vary|often|tends? to|a company|any company|company like|companies like|"
                       r"can (?:\w+ )?(?:affect|impact|reduce|increase|improve|lead|result|drive|"
                       r"help|change|vary|fluctuate|influence|be affected|be influenced))\b|"
-                      r"^\W*an?\s")
+                      # ("A quick ratio of 0.96 indicates ..." states the company's figure)
+                      r"^\W*an?\s(?![^,.;:]{0,40}?\bof\s+\$?\d)")
 
 
 # "typically", "generally": adverbs that hedge a claim; in a statement about the company's
@@ -290,7 +294,7 @@ def _implied(reading: AnswerReading, question: str, strict: bool,
             continue
         if strict and (refusal_phrases(sentence.text) or generic
                        or _ADVICE.search(sentence.text) or _DEFINITION.search(sentence.text)
-                       or _SOURCE_TALK.search(sentence.text)
+                       or _SOURCE_TALK.search(_LEAD_IN.sub("", sentence.text, count=1))
                        or not (concludes(sentence.text)
                                or _EVIDENTIAL.search(sentence.text)
                                or (grading and (_opening_claim(sentence)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 
 __all__ = ["structured_text"]
 
@@ -35,7 +36,11 @@ _LABEL = "Final Answer: "
 
 
 def structured_text(text: str) -> tuple[str, list[int]] | None:
-    """``text`` read as the JSON object it is, or None when it is no flat JSON object.
+    """``text`` read as the JSON object it is, or None when it is no JSON object.
+
+    A nested object is read field by field: a field under an answer's key ("result":
+    {"value": 1577, "unit": "USD millions"}) is the answer, unless it is working
+    ("explanation") or about the answer ("confidence").
 
     Returns:
         The text of its values (working fields in order, then the answer's fields, each
@@ -53,15 +58,23 @@ def structured_text(text: str) -> tuple[str, list[int]] | None:
         return None
     if not isinstance(parsed, dict) or not parsed:
         return None
-    fields = _top_level_values(text, body_start + body.index("{"))
-    if fields is None:
+    read = _object(text, body_start + body.index("{"), (), 0)
+    if read is None:
         return None
-    fields = [(key, value) for key, value in fields if key.lower() not in _META_KEYS]
-    working = [(key, value) for key, value in fields if key.lower() not in _ANSWER_KEYS]
-    answers = [(key, value) for key, value in fields if key.lower() in _ANSWER_KEYS]
+    working: list[_Text] = []
+    answers: list[_Text] = []
+    # (a number under "step" or "index" counts the items; it is no figure)
+    kept = [(path, value) for path, value in read[0]
+            if not any(key.lower() in _META_KEYS for key in path)
+            and not (path[-1].lower() in _COUNTERS and value[0].isdigit())]
+    for path, value in _merged(kept):
+        keys = [key.lower() for key in path]
+        answer = keys[-1] in _ANSWER_KEYS or (
+            any(key in _ANSWER_KEYS for key in keys[:-1]) and keys[-1] not in _WORKING_KEYS)
+        (answers if answer else working).append(value)
     out: list[str] = []
     offsets: list[int] = []
-    for index, (_, (chars, where)) in enumerate([*working, *answers]):
+    for index, (chars, where) in enumerate([*working, *answers]):
         if not chars:
             continue
         after_working = bool(out) and index >= len(working)
@@ -79,62 +92,99 @@ def structured_text(text: str) -> tuple[str, list[int]] | None:
     return "".join(out), offsets
 
 
-def _top_level_values(text: str, start: int
-                      ) -> list[tuple[str, tuple[str, list[int]]]] | None:
-    """The object's keys with the decoded text of their string or number values (a list
-    of strings is its items, one a line); None when a value is an object (not flat)."""
-    found: list[tuple[str, tuple[str, list[int]]]] = []
-    position = start + 1
-    while True:
-        field = _FIELD.search(text, position)
-        if field is None:
-            return found
-        key = _decode(field.group(1), field.start(1))[0]
-        at = field.end()
-        char = text[at:at + 1]
-        if char == '"':
-            value = _STRING.match(text, at)
-            if value is None:
-                return None
-            found.append((key, _decode(value.group(1), value.start(1))))
-            position = value.end()
-        elif char == "[":
-            items, position = _string_list(text, at)
-            if items is None:
-                return None
-            found.append((key, items))
-        elif char == "{":
-            return None
+# a value's text and the offset of each of its characters
+_Text = tuple[str, list[int]]
+_Leaf = tuple[tuple[str, ...], _Text]
+# fields that are working wherever they are (under "answer" too)
+_WORKING_KEYS = frozenset(["reasoning", "explanation", "rationale", "working", "steps", "step",
+                           "calculation", "calculations", "analysis", "justification",
+                           "thoughts", "thinking", "notes", "note", "details", "method"])
+_COUNTERS = frozenset(["step", "index", "number", "no", "n", "order", "rank", "item"])
+# deeper than this is no answer's shape
+_MAX_DEPTH = 6
+_LITERAL = re.compile(r"true|false|null")
+
+
+def _merged(leaves: list[_Leaf]) -> list[_Leaf]:
+    """A list's items (one path) as one text, a line each; an object's short values under
+    one key ({"value": 1577, "unit": "USD millions"}) as one phrase."""
+    out: list[_Leaf] = []
+    for path, (chars, where) in leaves:
+        if out and out[-1][0] == path:
+            joiner = "\n"
+        elif (out and len(path) > 1 and out[-1][0][:-1] == path[:-1]
+              and _short(out[-1][1][0]) and _short(chars)
+              and not {path[-1].lower(), out[-1][0][-1].lower()} & _WORKING_KEYS):
+            joiner = " "
         else:
-            number = _NUMBER.match(text, at)
-            if number is not None:
-                found.append((key, (number.group(0), list(range(number.start(),
-                                                                 number.end())))))
-                position = number.end()
-            else:
-                # true, false, null: no text
-                position = at + 1
+            out.append((path, (chars, where)))
+            continue
+        last_path, (last_chars, last_where) = out[-1]
+        out[-1] = (path if joiner == " " else last_path,
+                   (last_chars + joiner + chars, [*last_where, where[0] if where else 0,
+                                                  *where]))
+    return out
 
 
-def _string_list(text: str, start: int) -> tuple[tuple[str, list[int]] | None, int]:
-    chars: list[str] = []
-    offsets: list[int] = []
+def _short(chars: str) -> bool:
+    return len(chars) <= 40 and "\n" not in chars
+
+
+def _object(text: str, start: int, path: tuple[str, ...], depth: int
+            ) -> tuple[list[_Leaf], int] | None:
+    """The values of the object at ``start`` (a "{"), each with its path of keys, and
+    where the object ends; None when it is not read."""
+    def field(position: int) -> tuple[list[_Leaf], int] | None:
+        found = _FIELD.match(text, position)
+        if found is None:
+            return None
+        key = _decode(found.group(1), found.start(1))[0]
+        return _value(text, found.end(), (*path, key), depth)
+
+    return _members(text, start, "}", field)
+
+
+def _members(text: str, start: int, close: str,
+             member: Callable[[int], tuple[list[_Leaf], int] | None]
+             ) -> tuple[list[_Leaf], int] | None:
+    """The leaves of an object's fields or an array's items (each read by ``member``) from
+    ``start`` (its opening bracket) to ``close``, and where it ends."""
+    found: list[_Leaf] = []
     position = start + 1
     while True:
         while position < len(text) and text[position] in " \t\r\n,":
             position += 1
-        if text[position:position + 1] == "]":
-            return ("".join(chars), offsets), position + 1
-        value = _STRING.match(text, position)
+        if text[position:position + 1] == close:
+            return found, position + 1
+        read = member(position)
+        if read is None:
+            return None
+        found.extend(read[0])
+        position = read[1]
+
+
+def _value(text: str, at: int, path: tuple[str, ...], depth: int
+           ) -> tuple[list[_Leaf], int] | None:
+    char = text[at:at + 1]
+    if char == '"':
+        value = _STRING.match(text, at)
         if value is None:
-            return None, position
-        decoded, where = _decode(value.group(1), value.start(1))
-        if chars:
-            chars.append("\n")
-            offsets.append(where[0] if where else value.start())
-        chars.append(decoded)
-        offsets.extend(where)
-        position = value.end()
+            return None
+        return [(path, _decode(value.group(1), value.start(1)))], value.end()
+    if char == "{":
+        return None if depth >= _MAX_DEPTH else _object(text, at, path, depth + 1)
+    if char == "[":
+        if depth >= _MAX_DEPTH:
+            return None
+        return _members(text, at, "]", lambda position: _value(text, position, path,
+                                                               depth + 1))
+    number = _NUMBER.match(text, at)
+    if number is not None:
+        return [(path, (number.group(0), list(range(number.start(), number.end()))))], \
+            number.end()
+    literal = _LITERAL.match(text, at)
+    # true, false, null: no text
+    return ([], literal.end()) if literal is not None else None
 
 
 def _decode(raw: str, start: int) -> tuple[str, list[int]]:

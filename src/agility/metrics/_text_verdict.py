@@ -14,7 +14,7 @@ from __future__ import annotations
 import itertools
 import re
 
-from agility.metrics._answer import Sentence, concludes, unlabelled
+from agility.metrics._answer import ANSWER_LABEL, Sentence, concludes, unlabelled
 from agility.metrics._gold import NOT_APPLICABLE
 from agility.metrics._grading import Case, Judgement, gold_raws, refusal, subject_checks, turned
 from agility.metrics._numbers import figures_match
@@ -46,7 +46,7 @@ def text_verdict(case: Case, threshold: float) -> Judgement:
         hits = [f for _, fs in found for f in fs[:1]]
         if hits and len(hits) * 2 >= len(keys):
             checked = subject_checks(case) or turned(case, case.reading.sentence_at(
-                hits[0].start))
+                hits[0].start), hits[:1])
             if checked:
                 return checked
             return Judgement("correct", f"states {case.where(hits)}, the gold's "
@@ -312,13 +312,25 @@ def _content(case: Case, committed: Sentence | None, threshold: float) -> Judgem
     sentences = case.reading.sentences
     committed = _concluding_list(case, committed) or committed
     if committed is not None:
-        span = [s for s in sentences if committed.index <= s.index <= committed.index + 1]
+        # a conclusion restated word for word ("Final Answer: These divisions ...") is read
+        # where the answer first states it, beside what it sums up
+        said_as = _plain(committed.text)
+        if said_as.count(" ") >= 2:
+            committed = next((s for s in sentences[:committed.index]
+                              if _plain(s.text) == said_as), committed)
+        reach = 1
+        if ANSWER_LABEL.match(committed.text) and not any(
+                _states(s.text) for s in sentences[:committed.index]):
+            # a labelled summary first ("TL;DR: ...", "Short answer: ..."): the answer it
+            # sums up follows it, and is read as it would be without the summary
+            reach = 2
+        span = list(sentences[committed.index:committed.index + reach + 1])
         where = case.statement(committed)
     else:
         # a fragment without a verb ("Advanced Micro Devices, Inc." cut at its period) states
         # nothing: the opening statements are the first two that do
         stating = [s for s in sentences if s.start < case.reading.illustration_start
-                   and _STATES.search(s.text)]
+                   and _states(s.text)]
         span = stating[:2] or [s for s in sentences[:2]
                                if s.start < case.reading.illustration_start]
         where = "its opening statements"
@@ -384,13 +396,35 @@ def _content(case: Case, committed: Sentence | None, threshold: float) -> Judgem
         return Judgement("correct", f"{where} contains {recall:.0%} of the gold's content words")
     # a terse statement ("Amcor operates in the packaging industry") is judged on what it
     # says: most of its own words are the gold's
-    own = stem_set(said) - stem_set(case.question)
+    # ("Based on the information provided in the 10-K, ..." says where the statement comes
+    # from, not what it says)
+    own = stem_set(" ".join(_SOURCED.sub("", unlabelled(s.text), count=1) for s in span)
+                   ) - stem_set(case.question)
     hits = own & gold_all
     if own and hits and len(hits) / len(own) >= 0.5 and len(items) < 3:
         return Judgement("correct", f"{where} says mostly what the gold says ("
                                     f"{len(hits)} of its {len(own)} own content words)")
     return Judgement("incorrect", f"{where} contains only {recall:.0%} of the gold's content "
                                   f"words")
+
+
+# a lead-in naming the answer's source: "Based on the information provided in the 10-K,",
+# "According to the filing,", "Per the company's annual report,"
+_SOURCED = re.compile(
+    r"(?i)^\W*(?:based (?:up)?on|according to|as per|per|from|drawing on|looking at|upon "
+    r"review(?:ing)?(?: of)?|reviewing|using|given|in)\s+[^,.;:]{0,120}?\b(?:information|data|"
+    r"details|context|excerpts?|evidence|filings?|10-?[KQ]s?|8-K|documents?|reports?|statements?|"
+    r"sources?|passages?|text|materials?|disclosures?)\b[^,.;:]{0,60},\s*")
+
+
+def _plain(text: str) -> str:
+    """A statement's words, without its label and conclusion opener, in lower case."""
+    return " ".join(re.findall(r"\w+", unlabelled(text).lower()))
+
+
+def _states(text: str) -> bool:
+    """Whether ``text`` states something (has a verb besides its source lead-in's)."""
+    return bool(_STATES.search(_SOURCED.sub("", text, count=1)))
 
 
 # "The real growth was flat", "sales were unchanged": no change, and no direction either way
