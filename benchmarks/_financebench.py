@@ -428,6 +428,20 @@ def _windows_lines(answer: str) -> str:
     return answer.replace("\n", "\r\n")
 
 
+def _link_citations(answer: str) -> str:
+    # a web-grounded model's citations: "... $1,577 million ([10-K, p. 45](https://...))."
+    return _SENTENCE_STOP.sub(r"\1 ([10-K, p. 45](https://www.sec.gov/Archives/edgar/data/66740/"
+                              r"000006674019000010/a10-k2018.htm)).\2", answer, count=2)
+
+
+def _italics(answer: str) -> str:
+    # every paragraph of prose in italics (lists, tables, headings and paragraphs that hold
+    # a "*" of their own as they were)
+    return "\n\n".join(f"*{p.strip()}*" if p.strip() and "*" not in p
+                       and not re.match(r"\s*(?:[-|#\u2022]|\d{1,2}[.)])", p) else p
+                       for p in answer.split("\n\n"))
+
+
 RESTYLINGS: dict[str, Callable[[str], str]] = {
     "figures in **bold**": _bold_figures,
     "LaTeX escapes (7.9\\%, \\$1,577)": _latex,
@@ -459,7 +473,22 @@ RESTYLINGS: dict[str, Callable[[str], str]] = {
         lambda a: "\n\n".join("> " + p if i == 0 else p for i, p in enumerate(a.split("\n\n"))),
     "an offer after ('Would you like me to break this down ...?')":
         lambda a: a + "\n\nWould you like me to break this down further by segment or year?",
+    "the whole answer in a code fence (```)": lambda a: "```\n" + a + "\n```",
+    "Markdown link citations ([10-K, p. 45](https://...)) twice": _link_citations,
+    "amounts spelled in parentheses ((USD 1,577 million))":
+        lambda a: re.sub(r"\$\s?(\d[\d,]*(?:\.\d+)?) (million|billion)", r"(USD \1 \2)", a),
+    "'x' for 'times' (2.04x)": lambda a: re.sub(r"(\d) times\b", r"\1x", a),
+    "paragraphs in italics (*...*)": _italics,
 }
+
+
+def _source_lead_in(answer: str, question: str) -> str:
+    # "The capex was ..." as "Based on the information provided in the 10-K, the capex was
+    # ..." (only where the first word is an article: a name keeps its capital)
+    opening = answer.lstrip()
+    if not re.match(r"(?:The|As of (?!my))\b", opening):
+        return answer
+    return "Based on the information provided in the 10-K, " + opening[0].lower() + opening[1:]
 
 
 # How current models frame an answer: the question restated, a header, a sources or
@@ -484,6 +513,16 @@ FRAMINGS: dict[str, Callable[[str, str], str]] = {
     "a fenced JSON object with sources and confidence fields":
         lambda a, q: "```json\n" + json.dumps({"response": a, "sources": ["Form 10-K"],
                                                  "confidence": "high"}, indent=2) + "\n```",
+    "a nested JSON object ({\"result\": {\"answer\": ..., \"confidence\": 0.9}})":
+        lambda a, q: json.dumps({"result": {"answer": a, "confidence": 0.9},
+                                 "metadata": {"model": "x", "latency_ms": 812}}),
+    "the question as 'Q:', the answer as 'A:'": lambda a, q: f"Q: {q}\nA: {a}",
+    "a source lead-in (Based on the information provided in the 10-K, the ...)": _source_lead_in,
+    "an announcement first (Okay, let's break this down step by step:)":
+        lambda a, q: "Okay, let's break this down step by step:\n\n" + a,
+    "a closing courtesy (I hope this explanation helps clarify ...)":
+        lambda a, q: a + "\n\nI hope this explanation helps clarify the figures. Let me know if "
+        "you need any clarification or have additional questions!",
 }
 
 

@@ -224,14 +224,21 @@ def _restyled(rows: list[dict], default: dict[tuple[str, str], str]) -> dict[str
     restate, first, fields = ("its judged statement restated as the final answer",
                               "its concluding statement first (answer first, working after)",
                               "JSON: the working under reasoning, the conclusion under answer")
+    dashed, tldr = ("its judged statement restated after a dash (Final answer \u2014 ...)",
+                    "its judged statement first as a summary (**TL;DR:** ...)")
     for name, restyle in [*styles.items(), *FRAMINGS.items(), (restate, None), (first, None),
-                          (fields, None)]:
+                          (fields, None), (dashed, None), (tldr, None)]:
         changed = moved = toward = away = 0
         for r in rows:
             answer = str(r["model_answer"])
-            if name == restate:
-                statement = judged[_key(r)]
-                new = answer.rstrip() + "\n\n**Final Answer:** " + statement if statement else answer
+            statement = judged[_key(r)]
+            if name in (restate, dashed):
+                label = "**Final Answer:** " if name == restate else "Final answer \u2014 "
+                new = answer.rstrip() + "\n\n" + label + statement if statement else answer
+            elif name == tldr:
+                stated = _OPENS_CONCLUSION.sub("", statement.strip()) if statement else ""
+                new = (f"**TL;DR:** {stated[:1].upper()}{stated[1:]}\n\n{answer}" if stated
+                       else answer)
             elif name == first:
                 new = _answer_first(answer, judged_at[_key(r)])
             elif name == fields:
