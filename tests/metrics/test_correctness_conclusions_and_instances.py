@@ -23,6 +23,7 @@ these rules), stated generally; the answers below are synthetic, about a made-up
 
 from __future__ import annotations
 
+import gc
 import random
 import time
 
@@ -288,11 +289,14 @@ def test_long_and_adversarial_answers_grade_fast(question: str, gold: str) -> No
         "operating margin " * 5_000 + "decreased",              # question words, then a change
     ]
     for answer in answers:
-        # the best of three: a linear pass takes ~70 ms on a quiet 2-core machine, a
-        # quadratic one seconds; one slow run under other load is no regression
+        # a guard against quadratic passes, not a speed goal (that is
+        # benchmarks/metrics_speed.py): a linear pass takes 30-70 ms on a quiet 2-core
+        # machine, a quadratic one seconds; the best of three, so that one slow run under
+        # other load (or the garbage collector of a long test session) is no failure
+        gc.collect()
         took = []
         for _ in range(3):
             started = time.perf_counter()
             judge_financial_answer(question, gold, answer + " " * len(took))
             took.append(time.perf_counter() - started)
-        assert min(took) < 0.1, (answer[:40], took)
+        assert min(took) < 0.25, (answer[:40], took)

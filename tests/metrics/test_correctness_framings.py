@@ -265,3 +265,49 @@ def test_new_readings_stay_linear_on_adversarial_answers(adversarial: str) -> No
     started = time.perf_counter()
     judge_financial_answer(Q_CAPEX, 1577, adversarial)
     assert time.perf_counter() - started < 2.0
+
+
+# --- tables of several value columns (correctness version 14) ---------------------------------
+
+BY_YEAR = ("| Metric | FY2021 | FY2022 |\n|---|---|---|\n| Operating income | $5,802M | $6,098M |\n"
+           "| Revenue | $15,785M | $17,606M |\n| Operating margin | {} | {} |")
+YEARS_DOWN = ("Here is the breakdown:\n\n| Year | Revenue | Operating margin |\n|:--|--:|--:|\n"
+              "| FY2021 | $15,785M | {} |\n| FY2022 | $17,606M | {} |\n\nThe margin fell.")
+
+
+@pytest.mark.parametrize("table", [BY_YEAR, YEARS_DOWN,
+                                   "| | FY2021 | FY2022 |\n|--|--|--|\n| Operating margin | {} | {} |"])
+def test_a_table_reads_each_cell_with_its_row_and_column(table: str) -> None:
+    # version 13 read a row as a line of figures whose periods were in another line, and
+    # credited the gold's figure in the FY2021 column
+    right = table.format("36.8%", "34.6%")
+    judgement = judge_financial_answer(Q_MARGIN, "34.6%", right)
+    assert judgement.verdict == "correct", judgement.reason
+    assert [c.text for c in judgement.cited] == ["34.6%"]
+    assert right[judgement.cited[0].start:judgement.cited[0].end] == "34.6%"
+    assert right.index("34.6%") == judgement.cited[0].start
+    wrong = judge_financial_answer(Q_MARGIN, "34.6%", table.format("34.6%", "36.8%"))
+    assert wrong.verdict == "incorrect", wrong.reason
+
+
+def test_a_table_is_written_out_with_its_headings() -> None:
+    text = "| Metric | FY2021 | FY2022 |\n|---|:-:|---|\n| Operating margin | 36.8% | — |\n"
+    plain, offsets = unmark(text)
+    assert plain == "Operating margin FY2021: 36.8%.\n"
+    assert len(offsets) == len(plain)
+    for word in ("Operating margin", "FY2021", "36.8%"):
+        at = plain.index(word)
+        assert "".join(text[o] for o in offsets[at:at + len(word)]) == word
+    # one value column reads as it is; a line with a bar is no table
+    for kept in ("| Metric | FY2022 |\n|---|---|\n| Operating margin | 34.6% |",
+                 "Margin | 34.6% in FY2022", "a -- b | c"):
+        assert unmark(kept)[0] == kept
+
+
+def test_reading_tables_stays_linear() -> None:
+    import time
+
+    big = "| a | b | c |\n|---|---|---|\n" + "| x | 1 | 2 |\n" * 100_000
+    started = time.perf_counter()
+    judge_financial_answer(Q_MARGIN, "34.6%", big)
+    assert time.perf_counter() - started < 3.0

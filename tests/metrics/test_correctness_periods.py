@@ -74,3 +74,13 @@ def test_years_that_are_periods_of_figures_are_not_options(question: str) -> Non
     gold = "Revenue rose 6.3% in 2023, driven by the turbine blades segment"
     judgement = judge_financial_answer(question, gold, "It was higher in 2023.")
     assert "picks" not in judgement.reason
+
+
+def test_a_year_in_parentheses_before_the_figure_is_its_year() -> None:
+    # version 13 read "(FY2022): 36.8%" without a year and took the first figure
+    question = "What is Kestrel Ridge's FY2022 operating margin?"
+    wrong = "Operating margin (FY2021): 34.6%; operating margin (FY2022): 36.8%."
+    judgement = judge_financial_answer(question, "34.6%", wrong)
+    assert judgement.verdict == "incorrect", judgement.reason
+    right = "Operating margin (FY2021): 36.8%; operating margin (FY2022): 34.6%."
+    assert judge_financial_answer(question, "34.6%", right).verdict == "correct"

@@ -114,8 +114,9 @@ def difference_matches(diff: FinancialNumber, key: FinancialNumber) -> bool:
 # approximately 1.33") speaks of whatever was asked.
 _YEAR_AFTER = re.compile(r"(?i)\s*(?:\w+\s+)?(?:in|for|at|during|as of|of)\s+(?:the\s+)?"
                          r"(?:fiscal\s+(?:year\s+)?|fy\s*)?'?(\d{4}|\d{2})\b")
-_YEAR_BEFORE = re.compile(r"(?i)(?:fy|fiscal(?: year)?|in)?\s*'?((?:19|20)\d\d|\d\d)\s*[:,\-\u2013]?"
-                          r"\s*(?:was|were|is|of|at)?\s*$")
+# ("Operating margin (FY2021): 34.6%": the year may be in parentheses)
+_YEAR_BEFORE = re.compile(r"(?i)(?:fy|fiscal(?: year)?|in)?\s*'?((?:19|20)\d\d|\d\d)\s*\)?\s*"
+                          r"[:,\-\u2013]?\s*(?:was|were|is|of|at)?\s*$")
 
 
 # what asks for a ratio or a percent, not an amount
@@ -374,8 +375,9 @@ class Case:
 
         later = [s for s in reading.sentences if s.index > opening.index
                  and s.start < reading.illustration_start and results(s)]
-        if not later or not years_of(later[-1].text) <= (years_of(self.question) or set()):
-            # (a statement of another period is a comparison: "In FY2021 it was 36.8%.")
+        spoken = years_of(later[-1].text) if later else set()
+        if not later or (spoken and not spoken & years_of(self.question)):
+            # (a statement of another period only is a comparison: "In FY2021 it was 36.8%.")
             return figures, opening
         last = later[-1]
         named, opened = (len(stem_set(s.text) & asked) for s in (last, opening))

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from agility.metrics._answer import LABEL_ONLY
 from agility.metrics._asides import aside_spans
 from agility.metrics._structured import structured_text
+from agility.metrics._tables import table_text
 
 # what a match becomes: pieces, each a group of the match kept (its characters keep their
 # offsets) or a literal put in (its characters take the match's offset)
@@ -127,6 +128,10 @@ def unmark(text: str, question: str | None = None) -> tuple[str, list[int]]:
     structured = structured_text(text) if text.lstrip()[:1] in ("{", "`") else None
     if structured is not None:
         text, offsets = structured
+    # a table of several value columns: each cell read with its row's and column's headings
+    tabled = table_text(text, offsets) if "|" in text else None
+    if tabled is not None:
+        text, offsets = tabled
     if _MARKS.search(text):
         for pattern, replace in _PASSES:
             # nested markup ("\\boxed{\\text{...}}") unwraps a level a pass; deeper is no
