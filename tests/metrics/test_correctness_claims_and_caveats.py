@@ -233,3 +233,20 @@ def test_yes_and_no_is_no_yes() -> None:
     general = ("A quick ratio below 1 indicates that a company may struggle to pay its bills. "
                "Kestrel Ridge's ratio was 0.96, so its liquidity profile is not healthy.")
     assert judge_financial_answer(LIQUIDITY, LIQUIDITY_GOLD, general).verdict == "correct"
+
+
+def test_a_figure_after_turning_from_refusal_language_is_the_answer() -> None:
+    # version 13 took refusal language before "but" for a refusal when no conclusion marker
+    # followed ("..., so capex is ..."), though the statement answers anyway
+    question = "What is the FY2024 capital expenditure amount (in USD millions) for Kestrel Ridge?"
+    answer = ("The context does not explicitly state capex, but purchases of property, plant "
+              "and equipment (PP&E) were {} in 2024. This is typically what capex refers to.")
+    judgement = judge_financial_answer(question, 1577, answer.format("$1,577 million"))
+    assert judgement.verdict == "correct", judgement.reason
+    assert judge_financial_answer(question, 1577, answer.format("$1,373 million")).verdict \
+        == "incorrect"
+    # refusal language after the turn, or no figure after it, still declines
+    for declining in ("The filing does not state capex, but it does not give PP&E either.",
+                      "Capex of $1,577 million is not stated anywhere; however, I cannot "
+                      "confirm it."):
+        assert judge_financial_answer(question, 1577, declining).verdict == "refusal", declining

@@ -472,8 +472,9 @@ class CorrectnessMetric(Metric):
     #    0.96 indicates ..." is no general remark, "less than healthy" denies, "Yes and no"
     #    says neither; a figure written negative says down; a table of several value
     #    columns is read cell by cell with its headings (_tables); "(FY2022): 36.8%" is
-    #    FY2022's. No recorded verdict moves; the twelve new rows of section 5 moved 387
-    #    verdicts under version 13, 2 now
+    #    FY2022's; a figure after turning from refusal language ("..., but purchases of
+    #    PP&E were $1,577 million") commits. One recorded verdict moves, toward the
+    #    experts; the twelve new rows of section 5 moved 387 verdicts under version 13, 2
     version = "14"
     Options = CorrectnessOptions
     options: CorrectnessOptions

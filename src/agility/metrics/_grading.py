@@ -26,7 +26,13 @@ from agility.metrics._gold import (
 from agility.metrics._markup import unmark
 from agility.metrics._numbers import FinancialNumber, figures_match, parse_financial_numbers
 from agility.metrics._refusal_language import infers_anyway, refusal_phrases
-from agility.metrics._stance import declines_in_claim, direction, question_terms, stem_set
+from agility.metrics._stance import (
+    declines_in_claim,
+    direction,
+    question_terms,
+    stem_set,
+    turned_to_answer,
+)
 
 __all__ = ["CHANGE", "MAX_CHARS", "Case", "Cited", "GradedText", "Judgement", "as_text", "clip",
            "difference_matches", "differences", "gold_raws", "refusal", "subject_checks", "turned"]
@@ -343,6 +349,8 @@ class Case:
         if self.refusals:
             figures, sentence = read_answer(self.reading.text).commitment(
                 concluded_only=True, excluding=declines_in_claim)
+            if sentence is None:
+                figures, sentence = self._answered_anyway()
         else:
             figures, sentence = self.reading.committed
             if sentence is not None and self.reading.concluded[1] is None:
@@ -356,6 +364,23 @@ class Case:
             figures = tuple(f for f in figures if years[f.start] in asked
                             or years[f.start] is None) or figures
         return figures, sentence
+
+    def _answered_anyway(self) -> tuple[tuple[FinancialNumber, ...], Sentence | None]:
+        """The figures a statement gives after turning from its refusal language ("The
+        context does not explicitly state capex, but purchases of PP&E were $1,577
+        million"): the last such statement's, or none."""
+        reading = self.reading
+        for sentence in reversed(reading.sentences):
+            if sentence.start >= reading.illustration_start:
+                continue
+            after = turned_to_answer(sentence.text)
+            if after is None:
+                continue
+            found = tuple(f for f in reading.result_figures(sentence)
+                          if f.start >= sentence.start + after and not reading.in_quote(f))
+            if found:
+                return found, sentence
+        return (), None
 
     def _named_later(self, figures: tuple[FinancialNumber, ...], opening: Sentence
                      ) -> tuple[tuple[FinancialNumber, ...], Sentence]:

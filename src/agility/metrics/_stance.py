@@ -438,6 +438,20 @@ def declines_in_claim(text: str) -> list[str]:
     return refusal_phrases(_TURN.split(claim)[-1])
 
 
+def turned_to_answer(text: str) -> int | None:
+    """Where a statement turns from refusal language to a claim of its own ("The context
+    does not explicitly state capex, but purchases of PP&E were $1,577 million"): the
+    offset after its last turn, when refusal language precedes it and none follows; else
+    None."""
+    turns = list(_TURN.finditer(text))
+    if not turns:
+        return None
+    after = turns[-1].end()
+    if refusal_phrases(text[:turns[-1].start()]) and not refusal_phrases(text[after:]):
+        return after
+    return None
+
+
 def committing_statement(reading: AnswerReading, question: str, *,
                          strict: bool = False) -> Sentence | None:
     """The statement in which the answer takes up the question and answers it.
