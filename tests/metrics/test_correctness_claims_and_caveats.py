@@ -250,3 +250,26 @@ def test_a_figure_after_turning_from_refusal_language_is_the_answer() -> None:
                       "Capex of $1,577 million is not stated anywhere; however, I cannot "
                       "confirm it."):
         assert judge_financial_answer(question, 1577, declining).verdict == "refusal", declining
+
+
+CASH = ("Among operations, investing, and financing activities, which brought in the most cash "
+        "flow for Kestrel Ridge in FY2024?")
+CASH_GOLD = "In FY2024, Kestrel Ridge brought in the most cash through operating activities, $3,565M."
+
+
+@pytest.mark.parametrize(("answer", "expected"), [
+    # the pick is the answer, whatever figure of the gold's the answer also gives (version 13
+    # credited the gold's $3,565 million given for another option)
+    ("Investing activities brought in the most cash ($1,999 million); operating activities "
+     "provided $3,565 million.", "incorrect"),
+    ("Operating activities brought in the most cash: $3,565 million, versus $1,999 million "
+     "from investing.", "correct"),
+    # a lead-in naming the source ("... financial statements") picks nothing
+    ("According to the consolidated financial statements, operating activities brought in the "
+     "most cash flow. They provided $3,565 million.", "correct"),
+    ("According to the consolidated financial statements, investing activities brought in the "
+     "most cash flow.", "incorrect"),
+])
+def test_the_option_picked_is_the_answer(answer: str, expected: str) -> None:
+    judgement = judge_financial_answer(CASH, CASH_GOLD, answer)
+    assert judgement.verdict == expected, judgement.reason

@@ -473,7 +473,8 @@ class CorrectnessMetric(Metric):
     #    says neither; a figure written negative says down; a table of several value
     #    columns is read cell by cell with its headings (_tables); "(FY2022): 36.8%" is
     #    FY2022's; a figure after turning from refusal language ("..., but purchases of
-    #    PP&E were $1,577 million") commits. One recorded verdict moves, toward the
+    #    PP&E were $1,577 million") commits; an option picked is the answer before the
+    #    gold's figure given for another option. One recorded verdict moves, toward the
     #    experts; the twelve new rows of section 5 moved 387 verdicts under version 13, 2
     version = "14"
     Options = CorrectnessOptions

@@ -49,6 +49,19 @@ def text_verdict(case: Case, threshold: float) -> Judgement:
                 hits[0].start), hits[:1])
             if checked:
                 return checked
+            # a pick among the question's options is the answer, whatever figure of the
+            # gold's the answer also gives ("Investing activities brought in the most cash
+            # ($1,999 million); operating activities provided $3,565 million")
+            picking = committing_statement(case.reading, case.question) or next(
+                iter(case.reading.sentences), None)
+            # (a lead-in naming the source, "According to the ... financial statements,",
+            # picks nothing)
+            picked = (_option_clash(case, _SOURCED.sub("", picking.text, count=1))
+                      if picking is not None else None)
+            if picked and picking is not None:
+                return Judgement("incorrect", f"picks {picked[0]} in "
+                                              f"{case.statement(picking)}; the gold picks "
+                                              f"{picked[1]}")
             return Judgement("correct", f"states {case.where(hits)}, the gold's "
                                         f"{gold_raws(keys)}", case.cite(hits))
         if not hits:
@@ -368,7 +381,7 @@ def _content(case: Case, committed: Sentence | None, threshold: float) -> Judgem
         # that takes the question up in no statement (quoted excerpts, figures) picks none
         return Judgement("incorrect", "picks none of the options the question offers ("
                                       + ", ".join(options) + ") in a statement")
-    picked = _option_clash(case, said)
+    picked = _option_clash(case, _SOURCED.sub("", said, count=1))
     if picked:
         return Judgement("incorrect", f"picks {picked[0]} in {where}; the gold picks {picked[1]}")
     # the gold's terms as it writes them: an answer naming an abbreviation's words names the
