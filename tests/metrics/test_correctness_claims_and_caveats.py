@@ -273,3 +273,27 @@ CASH_GOLD = "In FY2024, Kestrel Ridge brought in the most cash through operating
 def test_the_option_picked_is_the_answer(answer: str, expected: str) -> None:
     judgement = judge_financial_answer(CASH, CASH_GOLD, answer)
     assert judgement.verdict == expected, judgement.reason
+
+
+DIVIDENDS = "Does Kestrel Ridge maintain a stable trend of dividend distribution?"
+DIVIDENDS_GOLD = ("Yes, not only do they distribute dividends routinely, Kestrel Ridge has also "
+                  "increased the per share dividend for 12 consecutive years.")
+CYCLES = "Is Kestrel Ridge's business subject to cyclicality?"
+CYCLES_GOLD = ("Yes, Kestrel Ridge's business is subject to cyclicality due to its exposure to "
+               "the airline industry, a cyclical industry.")
+
+
+@pytest.mark.parametrize(("question", "gold", "answer", "expected"), [
+    # version 13 read "Definitely not." by its words ("not" is in the gold's "not only")
+    (DIVIDENDS, DIVIDENDS_GOLD, "Definitely not.", "incorrect"),
+    (DIVIDENDS, DIVIDENDS_GOLD, "Not at all: Kestrel Ridge cut its dividend.", "incorrect"),
+    (DIVIDENDS, DIVIDENDS_GOLD, "Absolutely, it has raised its dividend every year.", "correct"),
+    # "insulated from" is the contrary of "subject to"
+    (CYCLES, CYCLES_GOLD, "Kestrel Ridge's business is largely insulated from cyclicality "
+                          "thanks to its backlog.", "incorrect"),
+    (CYCLES, CYCLES_GOLD, "Kestrel Ridge's business is subject to cyclicality, though its "
+                          "backlog provides some protection.", "correct"),
+])
+def test_a_stance_in_other_words(question: str, gold: str, answer: str, expected: str) -> None:
+    judgement = judge_financial_answer(question, gold, answer)
+    assert judgement.verdict == expected, judgement.reason

@@ -470,12 +470,13 @@ class CorrectnessMetric(Metric):
     #    first and the result last without a marker: the last statement of a figure that
     #    names more of the question is the answer (Case.committed); "A quick ratio of
     #    0.96 indicates ..." is no general remark, "less than healthy" denies, "Yes and no"
-    #    says neither; a figure written negative says down; a table of several value
-    #    columns is read cell by cell with its headings (_tables); "(FY2022): 36.8%" is
-    #    FY2022's; a figure after turning from refusal language ("..., but purchases of
-    #    PP&E were $1,577 million") commits; an option picked is the answer before the
-    #    gold's figure given for another option. One recorded verdict moves, toward the
-    #    experts; the twelve new rows of section 5 moved 387 verdicts under version 13, 2
+    #    says neither, "Definitely not." says no, "insulated from" is not "subject to"; a
+    #    figure written negative says down; a table of several value columns is read cell
+    #    by cell with its headings (_tables); "(FY2022): 36.8%" is FY2022's; a figure after
+    #    turning from refusal language ("..., but purchases of PP&E were $1,577 million")
+    #    commits; an option picked is the answer before the gold's figure given for
+    #    another option. One recorded verdict moves, toward the experts; the twelve new
+    #    rows of section 5 moved 387 verdicts under version 13, 2 now
     version = "14"
     Options = CorrectnessOptions
     options: CorrectnessOptions

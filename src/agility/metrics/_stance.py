@@ -38,8 +38,11 @@ _LEAD_IN = re.compile(
     r"(?i)^\W*(?:(?:sure|certainly|okay|ok|great question)[!.,]\s*)?(?:(?:based on|according to|"
     r"from|given|using|looking at|as per|as of|upon|after)[^,.]{0,160},\s*)?")
 # ("Yes and no." says neither)
-_YES = re.compile(r"(?i)^\W*(?:yes|yep|correct|true|indeed)\b(?!,? (?:and|or|but) no\b)")
-_NO = re.compile(r"(?i)^\W*(?:no|nope|false|not really)\b(?!\s+(?:specific|explicit|direct|"
+_YES = re.compile(r"(?i)^\W*(?:(?:yes|yep|correct|true|indeed)\b(?!,? (?:and|or|but) no\b)|"
+                  # "Absolutely.", "Definitely, ..." (not "Definitely not")
+                  r"(?:absolutely|definitely|certainly)(?=\s*[.!,;:]))")
+_NO = re.compile(r"(?i)^\W*(?:no|nope|false|not really|not at all|(?:absolutely|definitely|"
+                 r"certainly|clearly|probably) not)\b(?!\s+(?:specific|explicit|direct|"
                  r"mention|information|data|details?)\b)")
 _LATE = re.compile(rf"(?i)\b(?:{CONCLUSION_OPENERS}|to answer (?:your|the) question|the "
                    r"(?:short )?answer (?:to (?:your|the|this) question )?is)[,:]? (?:the "
@@ -388,6 +391,9 @@ _CONTRARIES = [
     (re.compile(r"(?i)\bpositive\b"), re.compile(r"(?i)\bnegative\b")),
     (re.compile(r"(?i)\bhigh\b"), re.compile(r"(?i)\b(?:low|modest|moderate|slow)\b")),
     (re.compile(r"(?i)\baccelerat\w*"), re.compile(r"(?i)\b(?:decelerat\w*|slow\w*)\b")),
+    # "subject to cyclicality" against "insulated from cyclicality"
+    (re.compile(r"(?i)\b(?:subject to|exposed to|affected by|sensitive to|vulnerable to)\b"),
+     re.compile(r"(?i)\b(?:insulated|immune|shielded|protected|resilient)\b")),
 ]
 
 
