@@ -353,7 +353,9 @@ class Case:
                 figures, sentence = self._answered_anyway()
         else:
             figures, sentence = self.reading.committed
-            if sentence is not None and self.reading.concluded[1] is None:
+            # (the opening statement, and nothing concluded: the answer-first fallback)
+            if (sentence is not None and sentence.index == self.reading.sentences[0].index
+                    and self.reading.concluded[1] is None):
                 figures, sentence = self._named_later(figures, sentence)
         asked = years_of(self.question)
         if by_year and len(figures) > 1 and asked:
