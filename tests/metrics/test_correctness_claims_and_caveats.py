@@ -24,6 +24,8 @@ experts and is stated generally; the answers below are synthetic, about a made-u
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from agility.metrics import judge_financial_answer
@@ -205,25 +207,6 @@ LIQUIDITY = ("Does Kestrel Ridge have a reasonably healthy liquidity profile bas
 LIQUIDITY_GOLD = "No. The quick ratio for Kestrel Ridge was 0.96 by June 2024 close."
 
 
-@pytest.mark.parametrize(("answer", "expected"), [
-    # "A quick ratio of 0.96 ..." states the company's figure, no general remark (version 13
-    # skipped the statement and credited the gold's figure under a wrong stance)
-    ("A quick ratio of 0.96 indicates that Kestrel Ridge has a reasonably healthy liquidity "
-     "profile, as it is close to 1.", "incorrect"),
-    ("A quick ratio of 0.96 indicates that Kestrel Ridge does not have a healthy liquidity "
-     "profile.", "correct"),
-    # "less than healthy" and "far from" deny as "not" does
-    ("Unfortunately, Kestrel Ridge's quick ratio of 0.96 indicates a less than healthy "
-     "liquidity position.", "correct"),
-    ("Kestrel Ridge's quick ratio of 0.96 indicates a liquidity profile far from healthy.",
-     "correct"),
-])
-def test_a_stance_drawn_from_the_companys_figure(answer: str, expected: str) -> None:
-    judgement = judge_financial_answer(LIQUIDITY, LIQUIDITY_GOLD, answer)
-    assert judgement.verdict == expected, judgement.reason
-    assert "implies" in judgement.reason
-
-
 def test_yes_and_no_is_no_yes() -> None:
     answer = ("Yes and no. The quick ratio is 0.96, slightly below 1, but Kestrel Ridge has "
               "strong cash flows.")
@@ -284,6 +267,18 @@ CYCLES_GOLD = ("Yes, Kestrel Ridge's business is subject to cyclicality due to i
 
 
 @pytest.mark.parametrize(("question", "gold", "answer", "expected"), [
+    # "A quick ratio of 0.96 ..." states the company's figure, no general remark (version 13
+    # skipped the statement and credited the gold's figure under a wrong stance)
+    (LIQUIDITY, LIQUIDITY_GOLD, "A quick ratio of 0.96 indicates that Kestrel Ridge has a "
+                                "reasonably healthy liquidity profile, as it is close to 1.",
+     "incorrect"),
+    (LIQUIDITY, LIQUIDITY_GOLD, "A quick ratio of 0.96 indicates that Kestrel Ridge does not "
+                                "have a healthy liquidity profile.", "correct"),
+    # "less than healthy" and "far from" deny as "not" does
+    (LIQUIDITY, LIQUIDITY_GOLD, "Unfortunately, Kestrel Ridge's quick ratio of 0.96 indicates "
+                                "a less than healthy liquidity position.", "correct"),
+    (LIQUIDITY, LIQUIDITY_GOLD, "Kestrel Ridge's quick ratio of 0.96 indicates a liquidity "
+                                "profile far from healthy.", "correct"),
     # version 13 read "Definitely not." by its words ("not" is in the gold's "not only")
     (DIVIDENDS, DIVIDENDS_GOLD, "Definitely not.", "incorrect"),
     (DIVIDENDS, DIVIDENDS_GOLD, "Not at all: Kestrel Ridge cut its dividend.", "incorrect"),
@@ -297,3 +292,5 @@ CYCLES_GOLD = ("Yes, Kestrel Ridge's business is subject to cyclicality due to i
 def test_a_stance_in_other_words(question: str, gold: str, answer: str, expected: str) -> None:
     judgement = judge_financial_answer(question, gold, answer)
     assert judgement.verdict == expected, judgement.reason
+    # judged on the stance it takes, not on figures or words it shares with the gold
+    assert re.search(r"\b(?:answers|implies) (?:yes|no)\b", judgement.reason), judgement.reason

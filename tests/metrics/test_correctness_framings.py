@@ -70,7 +70,7 @@ def test_a_closing_courtesy_is_no_statement(closing: str) -> None:
 
 @pytest.mark.parametrize("lead_in", [
     "Based on the information provided in the 10-K, ", "According to the filing, ",
-    "Per the company's annual report, ",
+    "As per the company's annual report, ",
 ])
 def test_a_lead_in_naming_the_source_is_not_what_the_statement_says(lead_in: str) -> None:
     answer = lead_in + "AMCOR primarily operates in the packaging industry."
@@ -213,6 +213,8 @@ def test_a_cited_or_fenced_answer_keeps_its_verdict(answer: str) -> None:
                  "reasoning": "2018 was $1,577 million"}}, "incorrect"),
     ({"steps": [{"step": 1, "calculation": "PP&E purchases: $1,577 million"}],
       "final_answer": {"amount": 1577, "currency": "USD", "scale": "millions"}}, "correct"),
+    # a counter's key under the answer's key is the answer ("number" counts steps elsewhere)
+    ({"answer": {"number": 1577, "unit": "USD millions"}}, "correct"),
 ])
 def test_a_nested_json_answer_is_read_field_by_field(answer: dict, expected: str) -> None:
     text = json.dumps(answer)

@@ -289,8 +289,7 @@ class AnswerReading:
         def results(s: Sentence) -> list[FinancialNumber]:
             if excluding is not None and excluding(s.text):
                 return []
-            # a passage the answer quotes is the source's: its figures are evidence
-            return [f for f in self.result_figures(s) if not self.in_quote(f)]
+            return self.stated_results(s)
 
         def concluded(s: Sentence) -> list[FinancialNumber]:
             # "..., so the capex is $915 million": what follows the marker is concluded
@@ -360,6 +359,11 @@ class AnswerReading:
         return bool(_OPERATOR_AFTER.match(self.text, figure.start + len(figure.raw))
                     or re.search(r"[+*/\u00d7\u00f7(]\s*$|\s[-\u2212]\s*$", before))
 
+    def stated_results(self, sentence: Sentence) -> list[FinancialNumber]:
+        """The statement's results (:meth:`result_figures`) the answer states itself: a
+        passage it quotes is the source's, and its figures are evidence."""
+        return [f for f in self.result_figures(sentence) if not self.in_quote(f)]
+
     def result_figures(self, sentence: Sentence) -> list[FinancialNumber]:
         """The figures a statement gives as its result: right of its last ``=`` if it has
         one; none when the statement is hypothetical."""
@@ -428,7 +432,6 @@ _ANNOUNCEMENT = re.compile(
     r"here(?:'s| is| are) (?:how|what|the (?:breakdown|calculation|steps?|answer|analysis|"
     r"details)|a (?:breakdown|step-by-step)|my (?:answer|analysis|reasoning)))"
     r"[^.!?\n:]{0,120}[.:!]?$")
-_YEARS = re.compile(r"\b(?:FY ?|fiscal (?:year )?)?(?:19|20)\d{2}\b", re.IGNORECASE)
 
 
 def _sentences(text: str) -> tuple[Sentence, ...]:
@@ -442,7 +445,7 @@ def _sentences(text: str) -> tuple[Sentence, ...]:
             continue
         offset = start + piece.index(stripped)
         if _COURTESY.match(stripped) or (_ANNOUNCEMENT.match(stripped) and not any(
-                c.isdigit() for c in _YEARS.sub("", stripped))) or (_SECTION_LABEL.match(stripped)
+                c.isdigit() for c in _YEAR.sub("", stripped))) or (_SECTION_LABEL.match(stripped)
                                          and not _MARKER_ONLY.match(stripped[:-1])):
             continue
         if spans and ((_MARKER_ONLY.match(text[spans[-1][0]:spans[-1][1]])

@@ -378,8 +378,8 @@ class Case:
             after = turned_to_answer(sentence.text)
             if after is None:
                 continue
-            found = tuple(f for f in reading.result_figures(sentence)
-                          if f.start >= sentence.start + after and not reading.in_quote(f))
+            found = tuple(f for f in reading.stated_results(sentence)
+                          if f.start >= sentence.start + after)
             if found:
                 return found, sentence
         return (), None
@@ -395,26 +395,23 @@ class Case:
         reading = self.reading
         if "=" in opening.text:
             return figures, opening
-        asked = question_terms(self.question)
-
-        def results(sentence: Sentence) -> list[FinancialNumber]:
-            return [f for f in reading.result_figures(sentence) if not reading.in_quote(f)]
-
-        later = [s for s in reading.sentences if s.index > opening.index
-                 and s.start < reading.illustration_start and results(s)]
-        spoken = years_of(later[-1].text) if later else set()
-        if not later or (spoken and not spoken & years_of(self.question)):
+        # the last statement of a figure after the opening (from the end: one look each)
+        last, stated = next(((s, found) for s in reversed(reading.sentences[opening.index + 1:])
+                             if s.start < reading.illustration_start
+                             and (found := reading.stated_results(s))), (None, []))
+        spoken = years_of(last.text) if last is not None else set()
+        if last is None or (spoken and not spoken & years_of(self.question)):
             # (a statement of another period only is a comparison: "In FY2021 it was 36.8%.")
             return figures, opening
-        last = later[-1]
+        asked = question_terms(self.question)
         named, opened = (len(stem_set(s.text) & asked) for s in (last, opening))
         # on a tie, a ratio asked ("operating margin") is stated by a ratio, not by the
         # amounts of the opening ("Operating income was $6,098 million ...")
         kind = (_RATIO_ASKED.search(self.question) is not None
                 and all(f.currency for f in figures)
-                and any(not f.currency for f in results(last)))
+                and any(not f.currency for f in stated))
         if named > opened or (named == opened and named and kind):
-            return tuple(results(last)), last
+            return tuple(stated), last
         return figures, opening
 
     def _year_of(self, figure: FinancialNumber) -> int | None:

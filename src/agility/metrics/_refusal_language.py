@@ -54,11 +54,7 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         r"\b(?:does|do|did)(?: not|n't) (?:appear|show up|exist|feature)\b(?! to\b| as\b| that\b)[^.]{0,20}?\bin "
         rf"(?:the |this |these |those |any |provided |given |available ){{0,3}}(?:\w+ )?{_SOURCE}\b|"
         # "FY2018 figures are outside its scope", "beyond the scope of the excerpt"
-        r"\b(?:outside|beyond) (?:the |its |their |this |that )?scope\b|"
-        # "No capital expenditure figure is reported in the excerpt."
-        r"(?:^|[.!?\n]\s*)no (?:[\w&-]+ ){0,4}?(?:figures?|amounts?|data|information|numbers?|"
-        r"values?|details|breakdown)s? (?:is|are|was|were) (?:\w+ )?(?:reported|given|provided|"
-        r"mentioned|disclosed|stated|listed|shown|available|included|present)\b")),
+        r"\b(?:outside|beyond) (?:the |its |their |this |that )?scope\b")),
     ("not stated", re.compile(
         r"(?i)\b(?:does|do|did)(?: not|n't) (?:explicitly |specifically |directly |clearly )?"
         r"(?:state|disclose|mention|specify|report|break out|give|provide|include|contain|"
@@ -76,7 +72,12 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         r"(?:information|data|details|mention|figures|breakdown|disclosure|indication|"
         r"evidence|numbers)\b"
         r"[^.]{0,40}?\b(?:provided|available|given|mentioned|included|disclosed|about|on|"
-        r"regarding|to|in|for|of)")),
+        r"regarding|to|in|for|of)|"
+        # a sentence that opens "No" and names what is missing: "No capital expenditure
+        # figure is reported in the excerpt."
+        r"(?:^|[.!?\n]\s*)no (?:[\w&-]+ ){0,4}?(?:figures?|amounts?|data|information|numbers?|"
+        r"values?|details|breakdown) (?:is|are|was|were) (?:\w+ )?(?:reported|given|provided|"
+        r"mentioned|disclosed|stated|listed|shown|available|included|present)\b")),
     ("not provided", re.compile(
         r"(?i)\b(?:is|are|was|were)(?: not|n't) (?:explicitly |specifically |directly |clearly |"
         r"fully |entirely |completely |readily )?"
@@ -92,7 +93,7 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     # the writer looked and did not find it: "I do not see any mention of capex", "I did not
     # find the figure", "The excerpts make no mention of capex", "Nowhere in the filing ..."
     ("not found", re.compile(
-        r"(?i)\b(?:i|we) (?:do not|don't|did not|didn't|could not|couldn't) (?:\w+ )?"
+        r"(?i)\b(?:i|we) (?:do not|don't|did not|didn't) (?:\w+ )?"
         r"(?:see|find|locate|spot)\b|\b(?:i|we) (?:see|found|find) no\b|"
         r"\b(?:makes?|made|making) no (?:\w+ )?(?:mention|reference)\b|"
         rf"\bnowhere in (?:the |this |these |those |any |provided |given ){{0,3}}(?:\w+ )?{_SOURCE}\b")),
@@ -128,7 +129,7 @@ _TRIGGERS: dict[str, tuple[str, ...]] = {
     "not possible": ("possible", "feasible", "able to", "cannot be"),
     "not found": ("see", "find", "found", "locate", "spot", "no mention", "no reference",
                   "nowhere"),
-    "source lacks": ("not", "n't", "no longer", "none of", "silent", "scope", "no "),
+    "source lacks": ("not", "n't", "no longer", "none of", "silent", "scope"),
     "not stated": ("not", "n't"),
     "missing": ("missing", "unavailable", "absent", "lacking", "without"),
     "no information": ("no ", "not any", "not enough", "insufficient", "limited", "do not have",

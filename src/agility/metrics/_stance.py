@@ -27,7 +27,7 @@ from agility.metrics._refusal_language import refusal_phrases
 
 __all__ = ["HEDGED", "Stance", "asks_yes_no", "claimed_direction", "committing_statement",
            "conceded_away", "declines_in_claim", "direction", "proposition", "question_terms",
-           "said_stance", "stance", "stem_set"]
+           "said_stance", "stance", "stem_set", "turned_to_answer", "without_lead_in"]
 
 # "As of my last update in early 2023, ...": a hedge on what follows, not a refusal.
 _CUTOFF = re.compile(r"(?i)^\W*as of (?:my|the) last (?:update|knowledge update|training)"
@@ -442,6 +442,13 @@ def declines_in_claim(text: str) -> list[str]:
     however, capex was $1,577 million") does not make it a refusal."""
     claim = _CONCESSION.sub("", _CUTOFF.sub("", text, count=1), count=1)
     return refusal_phrases(_TURN.split(claim)[-1])
+
+
+def without_lead_in(text: str) -> str:
+    """``text`` without a lead-in naming its source or basis ("Based on the information
+    provided in the 10-K,", "According to the filing,"): where a statement comes from is
+    not what it says."""
+    return _LEAD_IN.sub("", text, count=1)
 
 
 def turned_to_answer(text: str) -> int | None:

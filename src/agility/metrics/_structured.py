@@ -66,7 +66,8 @@ def structured_text(text: str) -> tuple[str, list[int]] | None:
     # (a number under "step" or "index" counts the items; it is no figure)
     kept = [(path, value) for path, value in read[0]
             if not any(key.lower() in _META_KEYS for key in path)
-            and not (path[-1].lower() in _COUNTERS and value[0].isdigit())]
+            and not (path[-1].lower() in _COUNTERS and value[0].isdigit()
+                     and not any(key.lower() in _ANSWER_KEYS for key in path[:-1]))]
     for path, value in _merged(kept):
         keys = [key.lower() for key in path]
         answer = keys[-1] in _ANSWER_KEYS or (
@@ -99,6 +100,7 @@ _Leaf = tuple[tuple[str, ...], _Text]
 _WORKING_KEYS = frozenset(["reasoning", "explanation", "rationale", "working", "steps", "step",
                            "calculation", "calculations", "analysis", "justification",
                            "thoughts", "thinking", "notes", "note", "details", "method"])
+# (outside the answer's fields: {"answer": {"number": 1577}} is the answer)
 _COUNTERS = frozenset(["step", "index", "number", "no", "n", "order", "rank", "item"])
 # deeper than this is no answer's shape
 _MAX_DEPTH = 6

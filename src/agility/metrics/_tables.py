@@ -83,14 +83,7 @@ def table_text(text: str, offsets: list[int]) -> tuple[str, list[int]] | None:
 
 def _lines(text: str) -> list[_Cell]:
     """The (start, end) of each line, its line break included."""
-    found = []
-    start = 0
-    for m in re.finditer(r"\n", text):
-        found.append((start, m.end()))
-        start = m.end()
-    if start < len(text):
-        found.append((start, len(text)))
-    return found
+    return [m.span() for m in re.finditer(r"[^\n]*\n|[^\n]+$", text)]
 
 
 def _cells(text: str, start: int, end: int) -> list[_Cell]:

@@ -30,6 +30,7 @@ from agility.metrics._stance import (
     question_terms,
     stance,
     stem_set,
+    without_lead_in,
 )
 
 __all__ = ["text_verdict"]
@@ -52,12 +53,10 @@ def text_verdict(case: Case, threshold: float) -> Judgement:
             # a pick among the question's options is the answer, whatever figure of the
             # gold's the answer also gives ("Investing activities brought in the most cash
             # ($1,999 million); operating activities provided $3,565 million")
-            picking = committing_statement(case.reading, case.question) or next(
-                iter(case.reading.sentences), None)
-            # (a lead-in naming the source, "According to the ... financial statements,",
-            # picks nothing)
-            picked = (_option_clash(case, _SOURCED.sub("", picking.text, count=1))
-                      if picking is not None else None)
+            picking = (committing_statement(case.reading, case.question)
+                       or next(iter(case.reading.sentences), None)
+                       if len(_options(case.question)) >= 2 else None)
+            picked = _option_clash(case, picking.text) if picking is not None else None
             if picked and picking is not None:
                 return Judgement("incorrect", f"picks {picked[0]} in "
                                               f"{case.statement(picking)}; the gold picks "
@@ -270,7 +269,9 @@ def _option_clash(case: Case, said: str) -> tuple[str, str] | None:
     gold_hits = [i for i, o in enumerate(stems) if o & stem_set(case.gold.text)]
     if len(gold_hits) != 1:
         return None
-    answer_pick = first_pick(said)
+    # (a lead-in naming the source, "According to the ... financial statements,", picks
+    # nothing)
+    answer_pick = first_pick(without_lead_in(said))
     if answer_pick is None or answer_pick == gold_hits[0]:
         return None
     return options[answer_pick], options[gold_hits[0]]
@@ -381,7 +382,7 @@ def _content(case: Case, committed: Sentence | None, threshold: float) -> Judgem
         # that takes the question up in no statement (quoted excerpts, figures) picks none
         return Judgement("incorrect", "picks none of the options the question offers ("
                                       + ", ".join(options) + ") in a statement")
-    picked = _option_clash(case, _SOURCED.sub("", said, count=1))
+    picked = _option_clash(case, said)
     if picked:
         return Judgement("incorrect", f"picks {picked[0]} in {where}; the gold picks {picked[1]}")
     # the gold's terms as it writes them: an answer naming an abbreviation's words names the
@@ -411,7 +412,7 @@ def _content(case: Case, committed: Sentence | None, threshold: float) -> Judgem
     # says: most of its own words are the gold's
     # ("Based on the information provided in the 10-K, ..." says where the statement comes
     # from, not what it says)
-    own = stem_set(" ".join(_SOURCED.sub("", unlabelled(s.text), count=1) for s in span)
+    own = stem_set(" ".join(without_lead_in(unlabelled(s.text)) for s in span)
                    ) - stem_set(case.question)
     hits = own & gold_all
     if own and hits and len(hits) / len(own) >= 0.5 and len(items) < 3:
@@ -421,15 +422,6 @@ def _content(case: Case, committed: Sentence | None, threshold: float) -> Judgem
                                   f"words")
 
 
-# a lead-in naming the answer's source: "Based on the information provided in the 10-K,",
-# "According to the filing,", "Per the company's annual report,"
-_SOURCED = re.compile(
-    r"(?i)^\W*(?:based (?:up)?on|according to|as per|per|from|drawing on|looking at|upon "
-    r"review(?:ing)?(?: of)?|reviewing|using|given|in)\s+[^,.;:]{0,120}?\b(?:information|data|"
-    r"details|context|excerpts?|evidence|filings?|10-?[KQ]s?|8-K|documents?|reports?|statements?|"
-    r"sources?|passages?|text|materials?|disclosures?)\b[^,.;:]{0,60},\s*")
-
-
 def _plain(text: str) -> str:
     """A statement's words, without its label and conclusion opener, in lower case."""
     return " ".join(re.findall(r"\w+", unlabelled(text).lower()))
@@ -437,7 +429,7 @@ def _plain(text: str) -> str:
 
 def _states(text: str) -> bool:
     """Whether ``text`` states something (has a verb besides its source lead-in's)."""
-    return bool(_STATES.search(_SOURCED.sub("", text, count=1)))
+    return bool(_STATES.search(without_lead_in(text)))
 
 
 # "The real growth was flat", "sales were unchanged": no change, and no direction either way
