@@ -95,8 +95,8 @@ def test_the_score_reads_the_right_way_and_is_versioned() -> None:
     result = metric.score(MetricInput(example_id="x", output="I cannot answer that."))
     assert (result.score, result.verdict, result.passed) == (0.0, "refusal", False)
     assert "cannot answer" in result.reason
-    assert metric.version == "12"
-    assert metric_versions(["answered"]) == {"answered": "12"}
+    assert metric.version == "13"
+    assert metric_versions(["answered"]) == {"answered": "13"}
 
 
 def test_the_old_name_is_an_error_that_names_the_new_one() -> None:
@@ -246,3 +246,42 @@ def test_other_ways_of_saying_the_source_lacks_it_are_refusals(text: str) -> Non
     for answer in ("No, capex was $1,577 million.",
                    "No acquisitions were made, so capex was $1,577 million."):
         assert answered(answer) == "answered"
+
+
+@pytest.mark.parametrize("text", [
+    "I don't have enough context to answer that.",
+    "There isn't enough detail in the filing to compute capex.",
+    "It's not clear from the provided context what capex was in FY2018.",
+    "There's no way to tell from the excerpt what capex was.",
+    "The filing lacks the figures needed for capex.",
+    "Capex for FY2018 is not covered by the excerpts.",
+    "Neither excerpt discusses capital expenditures.",
+    "The passages say nothing about capital expenditures.",
+    "The provided context does not allow me to determine capex.",
+    "The filing gives no figure for capital expenditures.",
+    "I have not been provided with the cash flow statement.",
+    "It is not possible for me to say from these pages.",
+    "None of the provided context mentions capex.",
+    "I'd need the cash flow statement to answer.",
+    "Cannot determine.",
+    "Not enough info to answer.",
+])
+def test_refusals_in_plainer_words_are_refusals(text: str) -> None:
+    # answered v12 (correctness v14) found no refusal language in these: an answer stating no
+    # figure, graded incorrect instead of refusal
+    assert answered(text) == "refusal"
+    assert judge_financial_answer(Q, 1577, text).verdict == "refusal"
+    committed = text + " Therefore, the capital expenditure was $1,577 million."
+    assert answered(committed) == "answered"
+    assert judge_financial_answer(Q, 1577, committed).verdict == "correct"
+
+
+@pytest.mark.parametrize("text", [
+    "The cash flow statement shows that the company lacks liquidity; capex was $1,577 million.",
+    "Capex, a non-GAAP item that is included in the cash flow statement, was $1,577 million.",
+    "Capex was $1,577 million; the company is not in the business of leasing.",
+    "There is no doubt that capex was $1,577 million.",
+])
+def test_words_like_lacks_and_included_in_an_answer_are_no_refusal(text: str) -> None:
+    assert answered(text) == "answered"
+    assert judge_financial_answer(Q, 1577, text).verdict == "correct"

@@ -261,6 +261,10 @@ def test_the_option_picked_is_the_answer(answer: str, expected: str) -> None:
 DIVIDENDS = "Does Kestrel Ridge maintain a stable trend of dividend distribution?"
 DIVIDENDS_GOLD = ("Yes, not only do they distribute dividends routinely, Kestrel Ridge has also "
                   "increased the per share dividend for 12 consecutive years.")
+MARGIN = "Does Kestrel Ridge have an improving operating margin profile as of FY2024?"
+MARGIN_GOLD = "No, the operating margin declined from 16.8% in FY2023 to 14.6% in FY2024."
+CAPITAL = "Is Kestrel Ridge a capital intensive business based on FY2024 data?"
+CAPITAL_GOLD = "Yes. Kestrel Ridge's capital intensity ratio was approximately 2.77."
 CYCLES = "Is Kestrel Ridge's business subject to cyclicality?"
 CYCLES_GOLD = ("Yes, Kestrel Ridge's business is subject to cyclicality due to its exposure to "
                "the airline industry, a cyclical industry.")
@@ -288,6 +292,21 @@ CYCLES_GOLD = ("Yes, Kestrel Ridge's business is subject to cyclicality due to i
                           "thanks to its backlog.", "incorrect"),
     (CYCLES, CYCLES_GOLD, "Kestrel Ridge's business is subject to cyclicality, though its "
                           "backlog provides some protection.", "correct"),
+    # more words for a weak profile, a fall, a rise and the contrary of capital intensive
+    # (version 14 read "concerning" and "worsened" as yes, "asset-light" as capital intensive)
+    (LIQUIDITY, LIQUIDITY_GOLD, "Kestrel Ridge's liquidity profile is concerning, given a quick "
+                                "ratio of 0.96.", "correct"),
+    (LIQUIDITY, LIQUIDITY_GOLD, "With a quick ratio of 0.96, Kestrel Ridge's liquidity looks "
+                                "precarious.", "correct"),
+    (MARGIN, MARGIN_GOLD, "Kestrel Ridge's operating margin worsened in FY2024, to 14.6% from "
+                          "16.8%.", "correct"),
+    (MARGIN, MARGIN_GOLD, "Kestrel Ridge's operating margin slipped to 14.6% in FY2024.", "correct"),
+    (MARGIN, MARGIN_GOLD, "Kestrel Ridge's operating margin has been trending upward, reaching "
+                          "14.6% in FY2024.", "incorrect"),
+    (CAPITAL, CAPITAL_GOLD, "Kestrel Ridge is an asset-light business based on FY2024 data.",
+     "incorrect"),
+    (CAPITAL, CAPITAL_GOLD, "Kestrel Ridge qualifies as a capital-intensive business, with assets "
+                            "of 2.77 times revenue.", "correct"),
 ])
 def test_a_stance_in_other_words(question: str, gold: str, answer: str, expected: str) -> None:
     judgement = judge_financial_answer(question, gold, answer)

@@ -84,3 +84,17 @@ def test_a_year_in_parentheses_before_the_figure_is_its_year() -> None:
     assert judgement.verdict == "incorrect", judgement.reason
     right = "Operating margin (FY2021): 36.8%; operating margin (FY2022): 34.6%."
     assert judge_financial_answer(question, "34.6%", right).verdict == "correct"
+
+
+def test_a_year_naming_the_figures_quantity_in_its_clause_is_its_year() -> None:
+    # version 14 found no year for "$442 million" (its year was not right before it) and
+    # credited the other year's figure
+    question = "What is Kestrel Ridge's FY2024 capital expenditure in USD millions?"
+    wrong = "Kestrel Ridge's FY2023 capital expenditure was $442 million; FY2024 was $348 million."
+    judgement = judge_financial_answer(question, "$442.00", wrong)
+    assert judgement.verdict == "incorrect", judgement.reason
+    right = "Kestrel Ridge's FY2024 capital expenditure was $442 million; FY2023 was $348 million."
+    assert judge_financial_answer(question, "$442.00", right).verdict == "correct"
+    # a year the figure is compared with is not its year
+    since = "Capex has grown since FY2023 to $442 million, against $348 million in FY2023."
+    assert judge_financial_answer(question, "$442.00", since).verdict == "correct"

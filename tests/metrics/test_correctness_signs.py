@@ -104,7 +104,7 @@ def test_a_final_equation_with_a_spelled_out_rounding_is_about_the_question() ->
 
 def test_the_metric_is_versioned() -> None:
     # scores stored by earlier versions stay readable under their own version
-    assert get_metric("correctness").version == "14"
+    assert get_metric("correctness").version == "15"
 
 
 def test_a_figure_written_negative_says_down_whatever_its_statements_words() -> None:
@@ -122,3 +122,22 @@ def test_a_figure_written_negative_says_down_whatever_its_statements_words() -> 
     assert judge_financial_answer("What was the change in Kestrel Ridge's revenue in 2024?",
                                   "An increase of $54.1 million.",
                                   "Revenue changed by -$54.1 million.").verdict == "incorrect"
+
+
+@pytest.mark.parametrize(("answer", "expected"), [
+    ("Organic revenue grew 0.9% in FY2024.", "incorrect"),
+    ("Organic revenue increased by 0.9% in FY2024.", "incorrect"),
+    ("Organic revenue declined 0.9% in FY2024.", "correct"),
+    ("Organic revenue growth was (0.9)% in FY2024.", "correct"),
+    ("FY2024 organic growth: a 0.9% decrease.", "correct"),
+    ("Organic growth was -0.9% in FY2024.", "correct"),
+])
+def test_a_gold_change_written_negative_says_down(answer: str, expected: str) -> None:
+    # version 14 compared a bare "-0.9%" by size only: "grew 0.9%" was credited
+    question = "What was Kestrel Ridge's organic revenue growth in FY2024?"
+    judgement = judge_financial_answer(question, "-0.9%", answer)
+    assert judgement.verdict == expected, judgement.reason
+    # a negative level is no change: words of a change do not turn it
+    assert judge_financial_answer("What was Kestrel Ridge's FY2024 operating margin?", "-5.2%",
+                                  "The operating margin improved to -5.2% in FY2024.").verdict \
+        == "correct"

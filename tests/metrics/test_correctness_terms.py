@@ -8,6 +8,8 @@ Made-up companies, so no case is a FinanceBench answer the grader was tuned on.
 
 from __future__ import annotations
 
+import pytest
+
 from agility.metrics import judge_financial_answer
 from agility.metrics._stance import declines_in_claim, stem_set
 
@@ -98,3 +100,27 @@ def test_a_refusal_with_an_amount_is_not_judged_against_a_percent_gold() -> None
         "Which region had the highest EBITDAR contribution for MGM during FY2022?",
         "Las Vegas resorts contributed ~90% of company level EBITDAR during FY2022.", answer)
     assert judgement.verdict == "correct", judgement.reason
+
+
+@pytest.mark.parametrize(("question", "gold", "answer", "expected"), [
+    # version 14 credited a gold figure given for another quantity in the same statement
+    ("What is Kestrel Ridge's FY2024 operating margin?", "34.6%",
+     "Kestrel Ridge's FY2024 gross margin was 34.6%, and its operating margin was 17.7%.",
+     "incorrect"),
+    ("What is Kestrel Ridge's FY2024 operating margin?", "34.6%",
+     "Kestrel Ridge's FY2024 gross margin was 47.7%, and its operating margin was 34.6%.",
+     "correct"),
+    ("What is Kestrel Ridge's FY2024 quick ratio?", "0.54",
+     "Kestrel Ridge's current ratio is 0.54, and its quick ratio is 0.47.", "incorrect"),
+    # inputs and their unnamed result are read together, as are a figure and its restatement
+    ("What is Kestrel Ridge's FY2024 quick ratio?", "0.54",
+     "Quick assets of $27.1 billion and current liabilities of $50.2 billion give 0.54.",
+     "correct"),
+    ("What is Kestrel Ridge's FY2024 operating margin?", "34.6%",
+     "Operating income was $6,098 million and revenue $17,606 million, giving an operating "
+     "margin of 34.6%.", "correct"),
+])
+def test_of_several_figures_the_one_named_by_the_question_is_the_answer(
+        question: str, gold: str, answer: str, expected: str) -> None:
+    judgement = judge_financial_answer(question, gold, answer)
+    assert judgement.verdict == expected, judgement.reason

@@ -477,7 +477,18 @@ class CorrectnessMetric(Metric):
     #    commits; an option picked is the answer before the gold's figure given for
     #    another option. One recorded verdict moves, toward the experts; the twelve new
     #    rows of section 5 moved 387 verdicts under version 13, 2 now
-    version = "14"
+    # 15: refusals in plainer words are refusal language ("I don't have enough context",
+    #    "It's not clear from the provided context", "The passages say nothing about",
+    #    "I'd need to see", "I am not aware of"); more words for a weak profile
+    #    ("concerning", "precarious"), a fall ("worsened", "slipped") and a rise ("trending
+    #    upward"); "asset-light" is the contrary of capital intensive; a gold change
+    #    written negative ("-0.9%" for "organic growth?") says down, so "grew 0.9%" is
+    #    another figure; a year naming a figure's quantity earlier in its clause ("FY2021
+    #    capital expenditure was $442 million") is its year; of several figures each named
+    #    by the question's words, the one named best is the answer ("gross margin was
+    #    34.6%, and its operating margin was 17.7%"). No recorded verdict and no section-5
+    #    row moves
+    version = "15"
     Options = CorrectnessOptions
     options: CorrectnessOptions
     requires = ("output", "ground_truth")

@@ -72,14 +72,14 @@ class GoldReading:
         return [k.figure for k in self.keys]
 
 
-def label_at(text: str, start: int) -> frozenset[str]:
-    """The stems of the (up to six) content words before ``start`` in its clause: what the
-    figure there measures ("the quick ratio was approximately 0.54" → quick, ratio)."""
+def label_at(text: str, start: int, limit: int = 6) -> frozenset[str]:
+    """The stems of the (up to ``limit``) content words before ``start`` in its clause: what
+    the figure there measures ("the quick ratio was approximately 0.54" → quick, ratio)."""
     head = _ASIDE.sub(" ", text[max(0, start - 300):start])
     breaks = list(_CLAUSE_BREAK.finditer(head))
     clause = head[breaks[-1].end():] if breaks else head
     words = [w for w in re.findall(r"[a-z][a-z&'\-]+", clause.lower()) if w not in _LABEL_STOP]
-    return frozenset(stem_set(" ".join(words[-6:])))
+    return frozenset(stem_set(" ".join(words[-limit:])))
 
 
 # The words a count is followed by, up to the first that is not part of a noun phrase ("982

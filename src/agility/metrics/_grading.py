@@ -11,8 +11,10 @@ with their character offsets in the answer *as given* (before stripping and clip
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
+from functools import cached_property
 
 from agility.metrics._answer import AnswerReading, Sentence, read_answer, unlabelled
 from agility.metrics._gold import (
@@ -121,6 +123,13 @@ def difference_matches(diff: FinancialNumber, key: FinancialNumber) -> bool:
 _YEAR_AFTER = re.compile(r"(?i)\s*(?:\w+\s+)?(?:in|for|at|during|as of|of)\s+(?:the\s+)?"
                          r"(?:fiscal\s+(?:year\s+)?|fy\s*)?'?(\d{4}|\d{2})\b")
 # ("Operating margin (FY2021): 34.6%": the year may be in parentheses)
+# a year naming a figure's quantity earlier in its clause, and what makes one a comparison's
+# point of reference instead
+_YEAR_NAMING = re.compile(r"(?i)\b(?:fy|fiscal(?: year)?)\s*'?(\d{4}|\d{2})\b|\b((?:19|20)\d\d)\b")
+_YEAR_REFERENCE = re.compile(r"(?i)\b(?:since|from|between|after|before|than|versus|vs\.?|over|"
+                             r"compared (?:with|to)|relative to|against|until|through)\s+(?:the\s+)?"
+                             r"(?:end of\s+)?(?:fiscal\s+(?:year\s+)?)?\W{0,2}$")
+_CLAUSE_BREAK = re.compile(r"[;:()]|,\s*(?:and|but|while|whereas|compared|versus)\b|\band\b")
 _YEAR_BEFORE = re.compile(r"(?i)(?:fy|fiscal(?: year)?|in)?\s*'?((?:19|20)\d\d|\d\d)\s*\)?\s*"
                           r"[:,\-\u2013]?\s*(?:was|were|is|of|at)?\s*$")
 
@@ -365,7 +374,34 @@ class Case:
             years = {f.start: self._year_of(f) for f in figures}
             figures = tuple(f for f in figures if years[f.start] in asked
                             or years[f.start] is None) or figures
+        if len(figures) > 1 and len(self.gold.keys) == 1:
+            # (a gold of two figures answers a comparison or a change: every figure counts)
+            figures = self._best_named(figures)
         return figures, sentence
+
+    def _best_named(self, figures: tuple[FinancialNumber, ...]) -> tuple[FinancialNumber, ...]:
+        """Of several figures each named by some of the question's words, those whose words
+        name its quantity best ("gross margin was 34.6%, and its operating margin was 87.7%"
+        answers "operating margin?" with 87.7%): of the (two) words naming each figure since
+        the one before it, one the question shares counts for, one it lacks against; all of
+        them on a tie, or when a figure is not named by the question's words (the inputs and
+        their unnamed result: "Quick assets of $27.1 billion ... give 0.54")."""
+        # (units and result words name no quantity: "(in USD millions, this would be
+        # $5,466.312 million)")
+        asked = question_terms(self.question) - _NEUTRAL
+        text = self.reading.text
+        fit = {}
+        since = 0
+        for f in sorted(figures, key=lambda g: g.start):
+            label = label_at(text[since:f.start], f.start - since, limit=2)
+            if not label & asked:
+                return figures
+            fit[f.start] = len(label & asked) - len(label - asked)
+            since = f.start + len(f.raw)
+        best = max(fit.values())
+        if all(n == best for n in fit.values()):
+            return figures
+        return tuple(f for f in figures if fit[f.start] == best)
 
     def _answered_anyway(self) -> tuple[tuple[FinancialNumber, ...], Sentence | None]:
         """The figures a statement gives after turning from its refusal language ("The
@@ -414,6 +450,10 @@ class Case:
             return tuple(stated), last
         return figures, opening
 
+    @cached_property
+    def _figure_ends(self) -> list[int]:
+        return sorted(f.start + len(f.raw) for f in self.reading.own_figures)
+
     def _year_of(self, figure: FinancialNumber) -> int | None:
         """The year a figure is given for: "$1,600 million in 2018", "FY2018: $1,600"."""
         end = figure.start + len(figure.raw)
@@ -421,7 +461,24 @@ class Case:
         if after:
             return _full_year(after.group(1))
         before = _YEAR_BEFORE.search(self.reading.text[max(0, figure.start - 24):figure.start])
-        return _full_year(before.group(1)) if before else None
+        if before:
+            return _full_year(before.group(1))
+        # the year that names the figure's quantity in its clause ("Adobe's FY2021 capital
+        # expenditure was $442 million"): after the clause's last figure or break, and not a
+        # comparison's point of reference ("since 2019", "compared with FY2021")
+        sentence = self.reading.sentence_at(figure.start)
+        if sentence is None:
+            return None
+        # (from the end of the figure before it: one bisection, so a sentence of thousands
+        # of figures stays linear)
+        ends = self._figure_ends
+        at = bisect.bisect_right(ends, figure.start)
+        start = max(sentence.start, figure.start - 80, ends[at - 1] if at else 0)
+        clause = _CLAUSE_BREAK.split(self.reading.text[start:figure.start])[-1]
+        named = list(_YEAR_NAMING.finditer(clause))
+        if len(named) != 1 or _YEAR_REFERENCE.search(clause[:named[0].start()]):
+            return None
+        return _full_year(named[0].group(1) or named[0].group(2))
 
     def conflicts(self) -> list[tuple[KeyFigure, FinancialNumber]]:
         """Answer figures that give another value for a quantity the gold states (the same
@@ -501,6 +558,9 @@ def refusal(case: Case) -> Judgement:
                      + ", ".join(case.refusals) + ") and commits to no answer")
 
 
+_CHANGE_ASKED = re.compile(r"(?i)\b(?:growth|grow|grew|change|increase|decrease|decline)\b")
+
+
 def turned(case: Case, sentence: Sentence | None,
            figures: list[FinancialNumber] | tuple[FinancialNumber, ...] = ()
            ) -> Judgement | None:
@@ -509,6 +569,10 @@ def turned(case: Case, sentence: Sentence | None,
     million" states another figure, -54.1). A figure written negative says down itself,
     whatever its statement's words ("organic growth by segment: ..., Consumer -0.9%")."""
     gold_way = direction(case.gold.text)
+    if gold_way is None and _CHANGE_ASKED.search(case.question) and case.gold.keys and all(
+            written_sign(k.figure) < 0 for k in case.gold.keys):
+        # a change asked for and a gold written negative ("organic growth?" "-0.9%") says down
+        gold_way = "down"
     said_way = direction(sentence.text) if sentence is not None else None
     if any(written_sign(f) < 0 for f in figures):
         said_way = "down"

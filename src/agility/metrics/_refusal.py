@@ -128,7 +128,11 @@ class AnsweredMetric(Metric):
     #    figure, or a figure that "does not appear in" the source, is refusal language;
     #    so are "I do not see any mention of", "make no mention of", "outside its scope",
     #    "No capex figure is reported", "does not say", "not broken out"
-    version = "12"
+    # 13: refusal language read as correctness v15 reads it: refusals in plainer words ("I
+    #    don't have enough context", "It's not clear from the provided context", "The
+    #    passages say nothing about", "I'd need to see", "I am not aware of", "Cannot
+    #    determine.")
+    version = "13"
 
     def score(self, item: MetricInput) -> MetricResult:
         """Judge one answer (see the module docstring)."""

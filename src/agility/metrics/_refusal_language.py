@@ -31,14 +31,15 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("cannot answer", re.compile(
         r"(?i)(?:\b(?:i|we|it) (?:cannot|can ?not|can't|couldn't|could not|am unable to|are "
         r"unable to|was unable to|am not able to|is (?:not possible|impossible) to|was not "
-        r"possible to)|\b(?:i'm|i\u2019m) (?:unable|not able) to|^\W*unable to) (?:\w+ ){0,3}?"
+        r"possible to)|\b(?:i'm|i\u2019m) (?:unable|not able) to|^\W*(?:unable to|cannot|can not)) (?:\w+ ){0,3}?"
         r"(?:determine|provide|calculate|compute|answer|confirm|say|find|locate|see|identify|"
         r"ascertain|assess|state|give|tell|verify|conclude|infer|derive|specify|complete|"
         r"perform|comment|offer|obtain|extract|compare|make|draw)")),
     ("not possible", re.compile(
-        r"(?i)\b(?:not|impossible|isn't|is not) (?:possible|feasible|able) to "
+        r"(?i)(?:\b(?:not|impossible|isn't|is not) (?:possible|feasible|able)(?: for (?:me|us|one))?"
+        r"|\bno way|\b(?:does|do|did) not (?:allow|enable|permit) (?:me|us|one)) to "
         r"(?:\w+ ){0,2}?(?:determine|provide|calculate|compute|answer|confirm|say|identify|"
-        r"ascertain|assess|conclude|infer|derive)|\bcannot be (?:\w+ly )?(?:determined|calculated|"
+        r"ascertain|assess|conclude|infer|derive|tell|know)|\bcannot be (?:\w+ly )?(?:determined|calculated|"
         r"computed|answered|confirmed|derived|ascertained|identified|found|assessed|"
         r"inferred|provided)")),
     ("source lacks", re.compile(
@@ -46,8 +47,21 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         r"\b(?:does|do|did|is|are|was|were)(?: not|n't| no longer)\b[^.]{0,40}?"
         r"\b(?:contain|include|provide|mention|specify|offer|disclose|detail|give|have|"
         r"state|show|list|present|indicate|reference|break|explicitly|specifically|directly|"
-        r"sufficient|enough|available|clear|cover|discuss|address)|\bnone of (?:the|these|those) (?:\w+ )?"
-        r"(?:excerpts?|documents?|passages?|sources?|filings?|statements?|texts?)\b|"
+        r"sufficient|enough|available|clear|cover|discuss|address)|"
+        rf"\b(?:none of (?:the|these|those)|neither(?: of (?:the|these|those))?) (?:\w+ )?{_SOURCE}\b|"
+        # "The filing lacks the figures", "It is not clear from the context", "not in the
+        # excerpts", "not covered by the passages", "says nothing about", "outside what the
+        # excerpt covers"
+        rf"\b{_SOURCE}\b[^.,;]{{0,60}}?\blacks? (?:the |any |a |sufficient |enough |specific |"
+        r"detailed |necessary |required |relevant ){0,2}(?:\w+ )?(?:information|data|figures?|"
+        r"details?|breakdown|numbers?|disclosure)\b|\b(?:i|we) lack\b|"
+        r"\b(?:not clear|unclear|not evident|not apparent) (?:from|in|based on) "
+        rf"(?:the |this |these |those |provided |given |available |above ){{0,3}}(?:\w+ )?{_SOURCE}\b|"
+        r"\b(?:is|are|was|were) not (?:covered |contained |found |present )?(?:in|within|by|part of) "
+        rf"(?:the |this |these |those |provided |given |available |above ){{1,3}}(?:\w+ )?{_SOURCE}\b|"
+        r"\b(?:says?|said|mentions?|contains?|has|have|gives?|offers?|provides?|includes?|shows?) "
+        r"nothing (?:about|on|regarding|concerning)\b|"
+        rf"\b(?:outside|beyond) what (?:the |this |these |those )?(?:\w+ )?{_SOURCE}\b|"
         # "The filing excerpts are silent on capex", "The figure does not appear in the
         # provided material"
         rf"\b{_SOURCE}\b[^.,;]{{0,60}}?\b(?:is|are|was|were|remains?) (?:\w+ )?silent\b|"
@@ -58,35 +72,44 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("not stated", re.compile(
         r"(?i)\b(?:does|do|did)(?: not|n't) (?:explicitly |specifically |directly |clearly )?"
         r"(?:state|disclose|mention|specify|report|break out|give|provide|include|contain|"
-        r"list|show|say|tell)\b")),
+        r"list|show|say|tell|cover|discuss|address|go into)\b")),
     ("missing", re.compile(
         r"(?i)\b(?:is|are|was|were|remains?) (?:still )?(?:missing|unavailable|absent|lacking)\b|"
         r"\bwithout (?:the|this|these|those) (?:\w+ ){0,3}?(?:figures?|data|information|"
         r"details|numbers)\b")),
     ("no information", re.compile(
-        r"(?i)(?:\b(?:there is|there are|there's|contains|with|provides|has|have|i have) "
+        r"(?i)(?:\b(?:there is|there are|there's|contains|with|provides|has|have|i have|gives|"
+        r"offers|includes|shows|reports|lists|discloses) "
         r"(?:no|not any|not enough|insufficient|limited)|\b(?:i|we) do not have|"
         r"\b(?:i|we) don't have|\bwithout|(?:^|[.!?\n]\s*)no) ?(?:specific |explicit |direct |detailed |sufficient |enough |"
         r"relevant |such |further |additional |the necessary |the required |any |the |"
         r"exact |actual |necessary |required |available |publicly available |public ){0,3}"
-        r"(?:information|data|details|mention|figures|breakdown|disclosure|indication|"
-        r"evidence|numbers)\b"
+        r"(?:information|info|data|details?|context|mention|figures?|breakdown|disclosure|"
+        r"indication|evidence|numbers)\b"
         r"[^.]{0,40}?\b(?:provided|available|given|mentioned|included|disclosed|about|on|"
         r"regarding|to|in|for|of)|"
         # a sentence that opens "No" and names what is missing: "No capital expenditure
         # figure is reported in the excerpt."
         r"(?:^|[.!?\n]\s*)no (?:[\w&-]+ ){0,4}?(?:figures?|amounts?|data|information|numbers?|"
         r"values?|details|breakdown) (?:is|are|was|were) (?:\w+ )?(?:reported|given|provided|"
-        r"mentioned|disclosed|stated|listed|shown|available|included|present)\b")),
+        r"mentioned|disclosed|stated|listed|shown|available|included|present)\b|"
+        # what the writer does not have: "I don't have reliable figures for FY2022", "I don't
+        # have detailed knowledge of", "It is not something I have data on"
+        r"\b(?:i|we) (?:do not|did not) have (?:[\w'-]+ ){0,3}?(?:information|info|data|details?|"
+        r"knowledge|figures?|numbers?)\b|\bnot something (?:i|we) (?:have|can)\b")),
     ("not provided", re.compile(
-        r"(?i)\b(?:is|are|was|were)(?: not|n't) (?:explicitly |specifically |directly |clearly |"
+        r"(?i)\b(?:(?:is|are|was|were)(?: not|n't)|(?:has|have|had)(?: not|n't) been) (?:explicitly |specifically |directly |clearly |"
         r"fully |entirely |completely |readily )?"
         r"(?:provided|mentioned|available|given|included|disclosed|specified|stated|"
-        r"listed|reported|detailed|shown|present|broken (?:out|down)|itemi[sz]ed|quantified)\b")),
+        r"listed|reported|detailed|shown|present|broken (?:out|down)|itemi[sz]ed|quantified|"
+        r"discussed|covered|addressed)\b")),
     ("would need", re.compile(
         r"(?i)\b(?:you|one) (?:would|will|may|might) (?:need|have) to (?:refer|consult|look|"
         r"review|check|access|obtain)|\bplease (?:refer|consult|check)\b|"
-        r"\b(?:i|we) (?:would )?(?:need|require) (?:more|additional|the|access)")),
+        r"\b(?:i|we)(?:'d| would)? (?:need|require) (?:more|additional|the|access)|"
+        # the writer's own conditional ("I would need to see the cash flow statement"), not the
+        # working's plan ("we need to look at the cash flow statement")
+        r"\bi(?:'d| would) (?:need|require) to (?:see|have|review|know)\b")),
     ("declines", re.compile(
         r"(?i)\b(?:i|we) (?:cannot|can ?not|can't|won't|will not|am unable to|are unable to)"
         r" (?:\w+ ){0,2}?(?:help|assist)\b|\b(?:i|we) must (?:respectfully )?decline\b")),
@@ -98,15 +121,18 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         r"\b(?:makes?|made|making) no (?:\w+ )?(?:mention|reference)\b|"
         rf"\bnowhere in (?:the |this |these |those |any |provided |given ){{0,3}}(?:\w+ )?{_SOURCE}\b")),
     ("does not know", re.compile(r"(?i)\bi (?:don't|do not) know\b|\bi'm not sure\b|"
-                                 r"\bi am not sure\b")),
+                                 r"\bi am not (?:sure|aware)\b|\bi'm not aware\b|"
+                                 r"\b(?:would|'d) rather not (?:guess|speculate)\b|"
+                                 r"\bmy (?:information|knowledge|data|training) (?:does|do) not "
+                                 r"(?:extend|go|reach|cover|include)\b")),
     # an elliptic answer that says only that the figure is not there: "N/A", "Unknown.",
     # "Not disclosed in the provided materials.", "Data not provided."
     ("not available", re.compile(
         r"(?i)(?:^|\n)\W*(?:n/a|n\.a\.|unknown|(?:(?:the )?(?:data|information|figure|amount|"
         r"answer) (?:is )?)?not (?:available|provided|disclosed|stated|specified|given|reported|"
         r"found|determinable|known))\b(?![ \t]+(?:and|but|by|for|to|as|because|since)\b)")),
-    ("insufficient", re.compile(r"(?i)\binsufficient (?:information|data|context|details)\b|"
-                                r"\bnot enough (?:information|data|context|details)\b|"
+    ("insufficient", re.compile(r"(?i)\binsufficient (?:information|info|data|context|details?)\b|"
+                                r"\bnot enough (?:information|info|data|context|details?)\b|"
                                 r"\b(?:information|data|context|details)(?: provided| given| "
                                 r"available)? (?:is|are|was|were) (?:insufficient|not sufficient|"
                                 r"inadequate)\b")),
@@ -126,18 +152,20 @@ _TRIGGERS: dict[str, tuple[str, ...]] = {
                  "knowledge cut", "training data"),
     "cannot answer": ("cannot", "can not", "can't", "couldn't", "could not", "unable",
                       "not able", "possible"),
-    "not possible": ("possible", "feasible", "able to", "cannot be"),
+    "not possible": ("possible", "feasible", "able to", "cannot be", "no way", "allow", "enable",
+                     "permit"),
     "not found": ("see", "find", "found", "locate", "spot", "no mention", "no reference",
                   "nowhere"),
-    "source lacks": ("not", "n't", "no longer", "none of", "silent", "scope"),
+    "source lacks": ("not", "n't", "no longer", "none of", "silent", "scope", "neither", "lack",
+                     "unclear", "nothing", "outside", "beyond"),
     "not stated": ("not", "n't"),
     "missing": ("missing", "unavailable", "absent", "lacking", "without"),
     "no information": ("no ", "not any", "not enough", "insufficient", "limited", "do not have",
-                       "don't have", "without"),
+                       "don't have", "did not have", "not something", "without"),
     "not provided": ("not", "n't"),
     "would need": ("would", "will", "may", "might", "please", "need", "require"),
     "declines": ("help", "assist", "decline"),
-    "does not know": ("know", "not sure"),
+    "does not know": ("know", "not sure", "not aware", "rather not", "my "),
     "insufficient": ("insufficient", "not enough", "not sufficient", "inadequate"),
     "not available": ("n/a", "n.a.", "unknown", "not "),
 }

@@ -62,9 +62,12 @@ _TURN = re.compile(r"(?i)[;,]\s*(?:however|but|nevertheless|nonetheless|yet)\b,?
 _CONCESSION = re.compile(r"(?i)^\W*(?:(?:in conclusion|in summary|overall|therefore|thus|so),?\s*)?"
                          r"(?:while|although|though|despite|even though|whereas)\b[^,]*,")
 _UP = re.compile(r"(?i)\b(?:increas\w*|improv\w*|rose|rise[sn]?|rising|grew|grow\w*|higher|gain\w*|"
-                 r"expand\w*|accelerat\w*|strengthen\w*|up\b)")
+                 r"expand\w*|accelerat\w*|strengthen\w*|climb\w*|jump\w*|surg\w*|soar\w*|"
+                 r"upward\w*|up\b)")
 _DOWN = re.compile(r"(?i)\b(?:decreas\w*|declin\w*|dropp?\w*|fell|fall\w*|lower|shr[iu]nk\w*|"
-                   r"contract\w*|deteriorat\w*|decelerat\w*|reduc\w*|weaken\w*|down\b)")
+                   r"contract\w*|deteriorat\w*|decelerat\w*|reduc\w*|weaken\w*|worsen\w*|"
+                   r"slipp?\w*|erod\w*|compress\w*|narrow\w*|dipp?\w*|slump\w*|downward\w*|"
+                   r"down\b)")
 _WORD = re.compile(r"[a-z][a-z0-9&'\-]+")
 _STOP = frozenset(["a", "an", "the", "and", "or", "of", "in", "on", "at", "to", "for", "by", "with", "from", "as", "is", "are", "was", "were", "be", "been", "being", "has", "have", "had", "it", "its", "this", "that", "these", "those", "which", "who", "whom", "what", "when", "where", "why", "how", "than", "then", "there", "their", "they", "them", "he", "she", "his", "her", "we", "our", "you", "your", "i", "do", "does", "did", "can", "could", "would", "should", "will", "may", "might", "also", "very", "more", "most", "less", "over", "under", "between", "during", "into", "about", "any", "based", "data", "fy", "year", "years", "company", "company's", "companies", "terms", "such", "per"])
 # The part of a FinanceBench-style question after its main clause ("If X is not a useful
@@ -387,8 +390,10 @@ _CONTRARIES = [
     (re.compile(r"(?i)\b(?:consistent|stable|steady)\b"),
      re.compile(r"(?i)\b(?:fluctuat\w*|volatil\w*|inconsistent|unstable|erratic|varied)\b")),
     (re.compile(r"(?i)\b(?:healthy|strong|solid|robust)\b"),
-     re.compile(r"(?i)\b(?:weak\w*|unhealthy|poor|strained|tight)\b")),
+     re.compile(r"(?i)\b(?:weak\w*|unhealthy|poor|strained|tight|concerning|fragile|precarious|"
+                r"inadequate|stretched|constrained|shaky|unfavou?rable)\b")),
     (re.compile(r"(?i)\bpositive\b"), re.compile(r"(?i)\bnegative\b")),
+    (re.compile(r"(?i)\bcapital[- ]intensive\b"), re.compile(r"(?i)\b(?:asset|capital)[- ]light\b")),
     (re.compile(r"(?i)\bhigh\b"), re.compile(r"(?i)\b(?:low|modest|moderate|slow)\b")),
     (re.compile(r"(?i)\baccelerat\w*"), re.compile(r"(?i)\b(?:decelerat\w*|slow\w*)\b")),
     # "subject to cyclicality" against "insulated from cyclicality"
