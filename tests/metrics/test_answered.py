@@ -285,3 +285,21 @@ def test_refusals_in_plainer_words_are_refusals(text: str) -> None:
 def test_words_like_lacks_and_included_in_an_answer_are_no_refusal(text: str) -> None:
     assert answered(text) == "answered"
     assert judge_financial_answer(Q, 1577, text).verdict == "correct"
+
+
+@pytest.mark.parametrize("text", [
+    "Answer: Unable to determine from the provided context.",
+    "Final answer: N/A",
+    "**Answer:** Not disclosed.",
+    "Capex: unknown",
+    "Answer: cannot be determined.",
+])
+def test_a_label_whose_value_declines_is_a_refusal(text: str) -> None:
+    # version 12 read these elliptic refusals only at the start of the answer
+    assert answered(text) == "refusal"
+    assert judge_financial_answer(Q, 1577, text).verdict == "refusal"
+    # a label whose value only begins with such words, or a line of another period, is not
+    for answer in ("Note: unknown factors aside, capex was $1,577 million.",
+                   "FY2017 capex: not disclosed\nFY2018 capex: $1,577 million"):
+        assert answered(answer) == "answered"
+        assert judge_financial_answer(Q, 1577, answer).verdict == "correct"

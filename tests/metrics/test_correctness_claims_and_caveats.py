@@ -233,6 +233,16 @@ def test_a_figure_after_turning_from_refusal_language_is_the_answer() -> None:
                       "Capex of $1,577 million is not stated anywhere; however, I cannot "
                       "confirm it."):
         assert judge_financial_answer(question, 1577, declining).verdict == "refusal", declining
+    # "so" turns to what can be given (version 14 read the whole statement as declining)
+    so = "The excerpt doesn't include FY2023 data, so I can only give FY2024: capex was {}."
+    assert judge_financial_answer(question, 1577, so.format("$1,577 million")).verdict \
+        == "correct"
+    assert judge_financial_answer(question, 1577, so.format("$1,373 million")).verdict \
+        == "incorrect"
+    for declining in ("The filing does not state capex, so I cannot compute it.",
+                      "The excerpt does not include the cash flow statement; it covers only "
+                      "the balance sheet, where total assets were $27.2 billion."):
+        assert judge_financial_answer(question, 1577, declining).verdict == "refusal", declining
 
 
 CASH = ("Among operations, investing, and financing activities, which brought in the most cash "
@@ -313,3 +323,29 @@ def test_a_stance_in_other_words(question: str, gold: str, answer: str, expected
     assert judgement.verdict == expected, judgement.reason
     # judged on the stance it takes, not on figures or words it shares with the gold
     assert re.search(r"\b(?:answers|implies) (?:yes|no)\b", judgement.reason), judgement.reason
+
+
+def test_refusal_language_conceded_before_a_stance_leaves_the_stance() -> None:
+    # version 14 skipped the statement for its refusal language and graded a refusal
+    conceded = ("While I cannot compute the exact quick ratio, Kestrel Ridge's liquidity "
+                "profile appears reasonably healthy given its strong cash flows.")
+    judgement = judge_financial_answer(LIQUIDITY, LIQUIDITY_GOLD, conceded)
+    assert judgement.verdict == "incorrect", judgement.reason
+    agreeing = conceded.replace("appears reasonably healthy", "does not appear healthy")
+    assert judge_financial_answer(LIQUIDITY, LIQUIDITY_GOLD, agreeing).verdict == "correct"
+    # refusal language in the claim itself still declines
+    declining = ("While the quick ratio is a common measure, I cannot assess Kestrel Ridge's "
+                 "liquidity profile from the excerpt.")
+    assert judge_financial_answer(LIQUIDITY, LIQUIDITY_GOLD, declining).verdict == "refusal"
+
+
+def test_absolutely_alone_is_a_yes_not_a_courtesy() -> None:
+    # version 14 dropped "Absolutely." as a courtesy (as "Sure!" is), so it said nothing
+    answer = "Absolutely.\n\nDividends per share: 2021 $1.10, 2022 $1.20, 2023 $1.30."
+    judgement = judge_financial_answer(DIVIDENDS, "No, Kestrel Ridge cut its dividend in 2023.",
+                                       answer)
+    assert "answers yes" in judgement.reason, judgement.reason
+    assert judge_financial_answer(DIVIDENDS, DIVIDENDS_GOLD, answer).verdict == "correct"
+    # "Certainly! ..." still opens politely, and a figure question ignores "Certainly."
+    assert judge_financial_answer("What is Kestrel Ridge's FY2024 capex in USD millions?", 1577,
+                                  "Certainly. Capex was $1,577 million.").verdict == "correct"

@@ -120,6 +120,30 @@ def test_a_category_question_is_answered_by_the_category_named() -> None:
     assert judge_financial_answer(question, gold, same).verdict == "correct"
 
 
+RANK_QUESTION = "Which segment of Kestrel Ridge had the highest revenue in FY2024?"
+RANK_GOLD = "The Industrial segment had the highest revenue, $12.1 billion."
+
+
+@pytest.mark.parametrize(("answer", "expected"), [
+    # a ranking word is no name: version 14 read "Kestrel Ridge's largest" as the pick
+    ("Industrial was Kestrel Ridge's largest segment by revenue in FY2024.", "correct"),
+    ("In FY2024, Industrial was Kestrel Ridge's biggest segment.", "correct"),
+    # the subject of a ranking statement is its pick, whatever figure of the gold's follows
+    ("Health Care was Kestrel Ridge's largest segment by revenue in FY2024, ahead of "
+     "Industrial.", "incorrect"),
+    ("Health Care was the top segment by revenue, generating $9.0 billion, while Industrial "
+     "generated $12.1 billion of orders.", "incorrect"),
+    # so is the name after a restatement of the question without "that" or "which"
+    ("Kestrel Ridge's highest-revenue segment in FY2024 was Consumer, with sales of $5.2 "
+     "billion, while Industrial had $12.1 billion in assets.", "incorrect"),
+    ("The highest revenue segment in FY2024 was Industrial, at $12.1 billion, followed by "
+     "Health Care.", "correct"),
+])
+def test_a_pick_in_ranking_words_is_read_as_named(answer: str, expected: str) -> None:
+    judgement = judge_financial_answer(RANK_QUESTION, RANK_GOLD, answer)
+    assert judgement.verdict == expected, judgement.reason
+
+
 # --- contractions in refusal language -------------------------------------------------------
 
 @pytest.mark.parametrize("text", [

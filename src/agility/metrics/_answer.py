@@ -411,7 +411,8 @@ _COURTESY_TAIL = r"[^.!?\n:\d]{0,60}[.!?]?"
 # Courtesies are not statements of the answer: "Sure, I'd be happy to help!", "Great
 # question.", "I hope this helps! Let me know if you have any other questions."
 _COURTESY = re.compile(
-    r"(?i)^\W*(?:(?:sure|certainly|of course|absolutely|okay|ok|alright|great question|good "
+    # ("Absolutely." alone, with a full stop, answers a yes/no question: no courtesy)
+    r"(?i)^(?!\W*(?:absolutely|certainly|of course|definitely)\s*\.$)\W*(?:(?:sure|certainly|of course|absolutely|okay|ok|alright|great question|good "
     r"question|happy to help|glad to help)\W*|(?:sure|certainly|of course|absolutely)?[,!]?\s*"
     r"(?:i'?d|i would|i'?ll|i will|i am|i'm) (?:be )?(?:happy|glad|delighted) to (?:help|assist)"
     rf"{_COURTESY_TAIL}|i hope (?:this|that|the above)(?: [a-z]+){{0,2}} (?:helps|answers|clarifies|"

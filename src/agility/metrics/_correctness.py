@@ -479,15 +479,19 @@ class CorrectnessMetric(Metric):
     #    rows of section 5 moved 387 verdicts under version 13, 2 now
     # 15: refusals in plainer words are refusal language ("I don't have enough context",
     #    "It's not clear from the provided context", "The passages say nothing about",
-    #    "I'd need to see", "I am not aware of"); more words for a weak profile
-    #    ("concerning", "precarious"), a fall ("worsened", "slipped") and a rise ("trending
-    #    upward"); "asset-light" is the contrary of capital intensive; a gold change
+    #    "I'd need to see", "I am not aware of", "Final answer: N/A"); more words for a
+    #    weak profile ("concerning", "precarious"), a fall ("worsened", "slipped") and a
+    #    rise ("trending upward"); "asset-light" is the contrary of capital intensive; a gold change
     #    written negative ("-0.9%" for "organic growth?") says down, so "grew 0.9%" is
     #    another figure; a year naming a figure's quantity earlier in its clause ("FY2021
     #    capital expenditure was $442 million") is its year; of several figures each named
     #    by the question's words, the one named best is the answer ("gross margin was
-    #    34.6%, and its operating margin was 17.7%"). No recorded verdict and no section-5
-    #    row moves
+    #    34.6%, and its operating margin was 17.7%"); a pick in ranking words ("Industrial
+    #    was the largest segment", "the highest-revenue segment was Consumer") is read as
+    #    named; "so" turns from refusal language to what is given ("..., so I can only give
+    #    FY2024: ..."); refusal language conceded before a stance ("While I cannot compute
+    #    the ratio, ...") leaves the stance; "Absolutely." alone is a yes, not a courtesy.
+    #    No recorded verdict and no section-5 row moves
     version = "15"
     Options = CorrectnessOptions
     options: CorrectnessOptions

@@ -31,7 +31,7 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("cannot answer", re.compile(
         r"(?i)(?:\b(?:i|we|it) (?:cannot|can ?not|can't|couldn't|could not|am unable to|are "
         r"unable to|was unable to|am not able to|is (?:not possible|impossible) to|was not "
-        r"possible to)|\b(?:i'm|i\u2019m) (?:unable|not able) to|^\W*(?:unable to|cannot|can not)) (?:\w+ ){0,3}?"
+        r"possible to)|\b(?:i'm|i\u2019m) (?:unable|not able) to|(?:^|\n|:)[ \t*_]*(?:unable to|cannot|can not)) (?:\w+ ){0,3}?"
         r"(?:determine|provide|calculate|compute|answer|confirm|say|find|locate|see|identify|"
         r"ascertain|assess|state|give|tell|verify|conclude|infer|derive|specify|complete|"
         r"perform|comment|offer|obtain|extract|compare|make|draw)")),
@@ -126,11 +126,14 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
                                  r"\bmy (?:information|knowledge|data|training) (?:does|do) not "
                                  r"(?:extend|go|reach|cover|include)\b")),
     # an elliptic answer that says only that the figure is not there: "N/A", "Unknown.",
-    # "Not disclosed in the provided materials.", "Data not provided."
+    # "Not disclosed in the provided materials.", "Data not provided."; or a label's whole
+    # value: "Final answer: N/A", "Capex: unknown" (not "Note: unknown factors aside, ...")
     ("not available", re.compile(
-        r"(?i)(?:^|\n)\W*(?:n/a|n\.a\.|unknown|(?:(?:the )?(?:data|information|figure|amount|"
+        r"(?i)(?:(?:^|\n)\W*(?:n/a|n\.a\.|unknown|(?:(?:the )?(?:data|information|figure|amount|"
         r"answer) (?:is )?)?not (?:available|provided|disclosed|stated|specified|given|reported|"
-        r"found|determinable|known))\b(?![ \t]+(?:and|but|by|for|to|as|because|since)\b)")),
+        r"found|determinable|known))\b(?![ \t]+(?:and|but|by|for|to|as|because|since)\b)|"
+        r":[ \t*_]*(?:n/a|n\.a\.|unknown|not (?:available|provided|disclosed|stated|specified|"
+        r"given|reported|found|determinable|known))[ \t*_.]*(?:$|\n))")),
     ("insufficient", re.compile(r"(?i)\binsufficient (?:information|info|data|context|details?)\b|"
                                 r"\bnot enough (?:information|info|data|context|details?)\b|"
                                 r"\b(?:information|data|context|details)(?: provided| given| "

@@ -58,7 +58,10 @@ _NEGATION = re.compile(
 _CLAUSE = re.compile(r"(?i),\s*(?:but|however|although|though|whereas|while|yet)\b|;\s*|"
                      r"\s(?:but|however|although|whereas)\s")
 _PARENTHETICAL = re.compile(r"\([^()]{0,200}\)")
-_TURN = re.compile(r"(?i)[;,]\s*(?:however|but|nevertheless|nonetheless|yet)\b,?")
+# ("so" turns to what can be given: "The excerpt lacks FY2021 data, so I can only give FY2022:
+# ..."; a semicolon alone does not: "...; it covers only the balance sheet, where total
+# assets were $27.2 billion" gives context, not an answer)
+_TURN = re.compile(r"(?i)[;,]\s*(?:however|but|nevertheless|nonetheless|yet|instead|so)\b,?")
 _CONCESSION = re.compile(r"(?i)^\W*(?:(?:in conclusion|in summary|overall|therefore|thus|so),?\s*)?"
                          r"(?:while|although|though|despite|even though|whereas)\b[^,]*,")
 _UP = re.compile(r"(?i)\b(?:increas\w*|improv\w*|rose|rise[sn]?|rising|grew|grow\w*|higher|gain\w*|"
@@ -298,7 +301,9 @@ def _implied(reading: AnswerReading, question: str, strict: bool,
         if (_TASK.search(sentence.text) or METHOD.search(sentence.text) or "=" in sentence.text
                 or generic or HYPOTHETICAL.search(sentence.text)):
             continue
-        if strict and (refusal_phrases(sentence.text) or generic
+        # (refusal language conceded before the claim, "While I cannot compute the exact
+        # ratio, X's liquidity appears healthy", leaves the claim standing)
+        if strict and (refusal_phrases(_CONCESSION.sub("", sentence.text, count=1)) or generic
                        or _ADVICE.search(sentence.text) or _DEFINITION.search(sentence.text)
                        or _SOURCE_TALK.search(_LEAD_IN.sub("", sentence.text, count=1))
                        or not (concludes(sentence.text)

@@ -116,14 +116,16 @@ def _named_clash(case: Case) -> Judgement | None:
                       case.gold.text.split(".")[0])
     gold_name = _name_before(found.group(1)) if found else ""
     name = stem_set(gold_name) - stem_set(case.question) - _KIND_WORDS
+    # (a statement that names its pick in words of its own, "Health Care was the top segment",
+    # may share too few of the question's words to take it up: then the opening one)
     committed = committing_statement(case.reading, case.question)
+    if committed is None and case.reading.sentences and not case.refusals:
+        committed = case.reading.sentences[0]
     if not name or committed is None:
         return None
-    said = re.search(rf"(?i)\b((?:[\w&'\-\"]+\s+){{1,4}}?){_KINDS}\b",
-                     _after_subject(committed.text, asked.group(1)))
-    picked = _name_before(said.group(1)) if said else ""
+    picked = _picked(committed.text, asked.group(1), case.question)
     # "any business segment", "each segment": no name; the gold's own name: no clash
-    said_name = stem_set(picked) - stem_set(case.question) - _KIND_WORDS
+    said_name = _name_stems(picked, case.question)
     if not said_name or said_name & name:
         return None
     return Judgement("incorrect", f"names {picked} in {case.statement(committed)}; the gold "
@@ -131,6 +133,41 @@ def _named_clash(case: Case) -> Judgement | None:
 
 
 _KIND_WORDS = stem_set("business product segment category division region unit line")
+# words that rank or describe one of a kind, not name it ("Kestrel Ridge's largest segment",
+# "the highest-revenue segment", "its main business")
+_RANKING = re.compile(r"(?i)^(?:\w+est|top|leading|main|primary|principal|key|core|biggest|"
+                      r"most|least|best|worst|major|dominant|largest|fastest|number)$")
+# "<Name> was Kestrel Ridge's largest segment": the subject names the pick
+_SUBJECT_PICK = re.compile(rf"^\W*(?:the\s+)?((?:[A-Z][\w&'\-]*\s+(?:(?:and|&)\s+)?){{0,3}}?"
+                           rf"[A-Z][\w&'\-]*)(?:\s+{_KINDS})?\s+(?:was|is|were|are|had|has|"
+                           r"generated|brought|led|remained|ranked|contributed|accounted)\b")
+# "... segment in FY2024 was Consumer, ...": the name after the copula, without a kind word
+_BARE_PICK = re.compile(r"^\W*(?:the\s+)?[\"\u201c]?((?:[A-Z][\w&'\-]*\s*(?:(?:and|&)\s+)?){1,4})")
+
+
+def _name_stems(name: str, question: str) -> frozenset[str]:
+    """The stems of ``name`` that name something: not the question's words, the kind or a
+    ranking ("largest", "highest-revenue")."""
+    words = [w for w in name.split()
+             if not any(_RANKING.match(part) for part in w.strip("\"'()").split("-"))]
+    return stem_set(" ".join(words)) - stem_set(question) - _KIND_WORDS
+
+
+def _picked(text: str, kind: str, question: str) -> str:
+    """The name a statement picks for a question asking which one of ``kind``: one named with
+    the kind ("... is the Safety and Industrial segment"); else the subject of a statement
+    that ranks it ("Industrial was Kestrel Ridge's largest segment"); else the name after a
+    restatement of the question ("... segment in FY2024 was Consumer, ...")."""
+    after = _after_subject(text, kind)
+    said = re.search(rf"(?i)\b((?:[\w&'\-\"]+\s+){{1,4}}?){_KINDS}\b", after)
+    picked = _name_before(said.group(1)) if said else ""
+    if _name_stems(picked, question):
+        return picked
+    subject = _SUBJECT_PICK.match(text)
+    if subject and _name_stems(subject.group(1), question):
+        return subject.group(1)
+    bare = _BARE_PICK.match(after) if after is not text else None
+    return bare.group(1).strip() if bare else ""
 
 
 def _name_before(words: str) -> str:
@@ -157,8 +194,8 @@ _NAME_STOP = frozenset(["the", "a", "an", "any", "each", "every", "no", "its", "
 def _after_subject(text: str, kind: str) -> str:
     """``text`` after its restatement of the question ("the segment that has dragged down
     growth is the X segment": what follows "is")."""
-    restated = re.search(rf"(?i)\b{re.escape(kind)}s?\s+(?:that|which)\b.{{0,160}}?\b(?:is|was|"
-                         rf"were|are)\s+", text)
+    restated = re.search(rf"(?i)\b{re.escape(kind)}s?\s+(?:(?:that|which)\b.{{0,160}}?|"
+                         rf"[^,.;]{{0,60}}?)\b(?:is|was|were|are)\s+", text)
     return text[restated.end():] if restated else text
 
 
