@@ -265,6 +265,7 @@ def test_other_ways_of_saying_the_source_lacks_it_are_refusals(text: str) -> Non
     "I'd need the cash flow statement to answer.",
     "Cannot determine.",
     "Not enough info to answer.",
+    "I'm sorry, but you haven't provided the cash flow statement.",
 ])
 def test_refusals_in_plainer_words_are_refusals(text: str) -> None:
     # answered v12 (correctness v14) found no refusal language in these: an answer stating no
@@ -303,3 +304,17 @@ def test_a_label_whose_value_declines_is_a_refusal(text: str) -> None:
                    "FY2017 capex: not disclosed\nFY2018 capex: $1,577 million"):
         assert answered(answer) == "answered"
         assert judge_financial_answer(Q, 1577, answer).verdict == "correct"
+
+
+def test_numbered_advice_under_a_label_commits_to_nothing() -> None:
+    # version 12 read "4. Comparison to Industry: Compare ..." as a statement taking the
+    # question up (its label was not stripped after the number), so the refusal answered
+    question = "Is Kestrel Ridge a capital-intensive business based on FY2024 data?"
+    answer = ("I don't have access to Kestrel Ridge's FY2024 financial data. To assess it, you "
+              "would consider:\n\n1. Capital Expenditures: Look at the cash flow statement.\n\n"
+              "2. Comparison to Industry: Compare Kestrel Ridge's capital intensity to other "
+              "companies in the same industry.")
+    assert answered(answer, question) == "refusal"
+    assert answered(answer.replace("I don't have access to Kestrel Ridge's FY2024 financial "
+                                   "data.", "Yes, Kestrel Ridge is capital intensive."),
+                    question) == "answered"

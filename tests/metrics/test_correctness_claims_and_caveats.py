@@ -349,3 +349,28 @@ def test_absolutely_alone_is_a_yes_not_a_courtesy() -> None:
     # "Certainly! ..." still opens politely, and a figure question ignores "Certainly."
     assert judge_financial_answer("What is Kestrel Ridge's FY2024 capex in USD millions?", 1577,
                                   "Certainly. Capex was $1,577 million.").verdict == "correct"
+
+
+CAPITAL_HYPHEN = "Is Kestrel Ridge a capital-intensive business based on FY2024 data?"
+CAPITAL_NO = ("No, the company is managing its CAPEX and Fixed Assets pretty efficiently, "
+              "which is evident from metrics such as CAPEX/Revenue of 5.1%.")
+
+
+@pytest.mark.parametrize(("answer", "expected"), [
+    # the question's "capital-intensive" is the answer's "capital intensive" (version 14 read
+    # one shared word where two were needed, found no stance and graded a refusal)
+    ("The excerpt doesn't say outright, but with capex at only 5.1% of revenue, Kestrel Ridge "
+     "does not look capital intensive.", "correct"),
+    ("The excerpt doesn't say outright, but with large fixed assets, Kestrel Ridge appears to "
+     "be capital intensive.", "incorrect"),
+    ("The context does not provide Kestrel Ridge's capex directly. However, based on the cash "
+     "flow statement, capex was $1,749 million on revenue of $34,229 million, a ratio of 5.1%, "
+     "which suggests Kestrel Ridge is not especially capital intensive.", "correct"),
+    # what marks one of a kind is no claim about the company
+    ("I don't have Kestrel Ridge's FY2024 figures. High depreciation can also be a sign of a "
+     "capital-intensive business.", "refusal"),
+])
+def test_a_stance_after_turning_from_refusal_language_in_the_compounds_parts(
+        answer: str, expected: str) -> None:
+    judgement = judge_financial_answer(CAPITAL_HYPHEN, CAPITAL_NO, answer)
+    assert judgement.verdict == expected, judgement.reason

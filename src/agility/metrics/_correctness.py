@@ -489,8 +489,12 @@ class CorrectnessMetric(Metric):
     #    34.6%, and its operating margin was 17.7%"); a pick in ranking words ("Industrial
     #    was the largest segment", "the highest-revenue segment was Consumer") is read as
     #    named; "so" turns from refusal language to what is given ("..., so I can only give
-    #    FY2024: ..."); refusal language conceded before a stance ("While I cannot compute
-    #    the ratio, ...") leaves the stance; "Absolutely." alone is a yes, not a courtesy.
+    #    FY2024: ..."); refusal language conceded or turned from before a stance ("While I
+    #    cannot compute the ratio, ...", "The excerpt doesn't say outright, but ...")
+    #    leaves the stance; a hyphenated compound names its parts ("capital-intensive" is
+    #    "capital intensive"); "a sign of a capital-intensive business" is a general
+    #    remark; advice under a numbered label ("4. Comparison to Industry: Compare ...")
+    #    is advice; "Absolutely." alone is a yes, not a courtesy.
     #    No recorded verdict and no section-5 row moves
     version = "15"
     Options = CorrectnessOptions

@@ -131,8 +131,11 @@ class AnsweredMetric(Metric):
     # 13: refusal language read as correctness v15 reads it: refusals in plainer words ("I
     #    don't have enough context", "It's not clear from the provided context", "The
     #    passages say nothing about", "I'd need to see", "I am not aware of", "Cannot
-    #    determine."), and a label whose whole value declines ("Final answer: N/A",
-    #    "Answer: Unable to determine from the provided context.")
+    #    determine.", "you haven't provided the quick ratio"), and a label whose whole
+    #    value declines ("Final answer: N/A", "Answer: Unable to determine from the
+    #    provided context."); advice under a numbered label ("4. Comparison to Industry:
+    #    Compare ...") commits to nothing; a question's hyphenated compound is asked by
+    #    its parts too
     version = "13"
 
     def score(self, item: MetricInput) -> MetricResult:

@@ -102,7 +102,10 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         r"fully |entirely |completely |readily )?"
         r"(?:provided|mentioned|available|given|included|disclosed|specified|stated|"
         r"listed|reported|detailed|shown|present|broken (?:out|down)|itemi[sz]ed|quantified|"
-        r"discussed|covered|addressed)\b")),
+        r"discussed|covered|addressed)\b|"
+        # "You haven't provided the quick ratio", "you did not include the cash flow statement"
+        r"\byou (?:have|had|did)(?: not|n't) (?:yet )?(?:provided|provide|given|give|supplied|"
+        r"supply|shared|share|included|include|attached|attach)\b")),
     ("would need", re.compile(
         r"(?i)\b(?:you|one) (?:would|will|may|might) (?:need|have) to (?:refer|consult|look|"
         r"review|check|access|obtain)|\bplease (?:refer|consult|check)\b|"

@@ -130,13 +130,18 @@ _ADVICE = re.compile(r"(?i)^\W*(?:\d+[.)]\s*)?(?:(?:finally|then|next|first(?:ly
                      r"\bwill (?:provide|show|include|give|contain|list|represent|be (?:listed|shown|"
                      r"reported))\b")
 # A list item's label ("Capital expenditures (CapEx): look at ..."), read past for advice.
-_ITEM_LABEL = re.compile(r"^\W*[\w\s&()/,'-]{1,60}:\s*(?=\S)")
+_ITEM_LABEL = re.compile(r"^\W*(?:\d{1,2}[.)]\s+)?[\w\s&()/,'-]{1,60}:\s*(?=\S)")
 # General statements about metrics, not about the company ("a quick ratio above 1 typically
 # indicates ...") carry no stance.
 _GENERIC = re.compile(r"(?i)\b(?:typically|generally|usually|ideally|in general|as a rule|"
                       r"can vary|often|tends? to|a company|any company|company like|companies like|"
                       r"can (?:\w+ )?(?:affect|impact|reduce|increase|improve|lead|result|drive|"
-                      r"help|change|vary|fluctuate|influence|be affected|be influenced))\b|"
+                      r"help|change|vary|fluctuate|influence|be affected|be influenced)|"
+                      # "High D&A can also be a sign of a capital-intensive business": what
+                      # may mark one of a kind, not a claim about the company ("which are
+                      # typical indicators of a ..." of its own investments is one)
+                      r"(?:can|could|may|might) (?:also |often |usually )?be (?:an? )?(?:signs?|"
+                      r"indicators?|indications?|characteristics?|hallmarks?|symptoms?) of an?)\b|"
                       # ("A quick ratio of 0.96 indicates ..." states the company's figure)
                       r"^\W*an?\s(?![^,.;:]{0,40}?\bof\s+\$?\d)")
 
@@ -239,7 +244,12 @@ def proposition(question: str, *, asides: bool = False) -> str:
 def question_terms(question: str) -> frozenset[str]:
     """The stems of the question's proposition, its asides included ("return on assets
     (ROA)")."""
-    return stem_set(proposition(question, asides=True))
+    # a hyphenated compound asks for its parts too: "capital-intensive?" is answered by
+    # "capital intensive" as by "capital-intensive" (whose stem is its first part's)
+    return stem_set(_COMPOUND.sub(" ", proposition(question, asides=True)))
+
+
+_COMPOUND = re.compile(r"(?<=[A-Za-z])-(?=[A-Za-z])")
 
 
 def direction(text: str) -> str | None:
@@ -301,9 +311,9 @@ def _implied(reading: AnswerReading, question: str, strict: bool,
         if (_TASK.search(sentence.text) or METHOD.search(sentence.text) or "=" in sentence.text
                 or generic or HYPOTHETICAL.search(sentence.text)):
             continue
-        # (refusal language conceded before the claim, "While I cannot compute the exact
-        # ratio, X's liquidity appears healthy", leaves the claim standing)
-        if strict and (refusal_phrases(_CONCESSION.sub("", sentence.text, count=1)) or generic
+        # (refusal language conceded or turned from before the claim, "While I cannot
+        # compute the exact ratio, X's liquidity appears healthy", leaves the claim standing)
+        if strict and (refusal_phrases(_after_turn(sentence.text)) or generic
                        or _ADVICE.search(sentence.text) or _DEFINITION.search(sentence.text)
                        or _SOURCE_TALK.search(_LEAD_IN.sub("", sentence.text, count=1))
                        or not (concludes(sentence.text)
@@ -450,8 +460,13 @@ def declines_in_claim(text: str) -> list[str]:
     """Refusal language in a statement's claim: a concession before it ("Although the filing
     does not say so directly, capex was $1,577 million"; "The filing does not break it out;
     however, capex was $1,577 million") does not make it a refusal."""
-    claim = _CONCESSION.sub("", _CUTOFF.sub("", text, count=1), count=1)
-    return refusal_phrases(_TURN.split(claim)[-1])
+    return refusal_phrases(_after_turn(_CUTOFF.sub("", text, count=1)))
+
+
+def _after_turn(text: str) -> str:
+    """A statement's claim: after its concession ("Although the filing does not say so,
+    ...") and after its last turn ("...; however, ...")."""
+    return _TURN.split(_CONCESSION.sub("", text, count=1))[-1]
 
 
 def without_lead_in(text: str) -> str:
