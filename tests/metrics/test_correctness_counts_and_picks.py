@@ -142,6 +142,11 @@ RANK_GOLD = "The Industrial segment had the highest revenue, $12.1 billion."
 def test_a_pick_in_ranking_words_is_read_as_named(answer: str, expected: str) -> None:
     judgement = judge_financial_answer(RANK_QUESTION, RANK_GOLD, answer)
     assert judgement.verdict == expected, judgement.reason
+    # a name that ends like a superlative ("West") is a name
+    west = answer.replace("Industrial", "West")
+    if west != answer and expected == "correct":
+        judgement = judge_financial_answer(RANK_QUESTION, RANK_GOLD, west)
+        assert judgement.verdict == "incorrect", judgement.reason
 
 
 # --- contractions in refusal language -------------------------------------------------------

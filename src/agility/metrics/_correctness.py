@@ -481,9 +481,9 @@ class CorrectnessMetric(Metric):
     #    "It's not clear from the provided context", "The passages say nothing about",
     #    "I'd need to see", "I am not aware of", "Final answer: N/A"); more words for a
     #    weak profile ("concerning", "precarious"), a fall ("worsened", "slipped") and a
-    #    rise ("trending upward"); "asset-light" is the contrary of capital intensive; a gold change
-    #    written negative ("-0.9%" for "organic growth?") says down, so "grew 0.9%" is
-    #    another figure; a year naming a figure's quantity earlier in its clause ("FY2021
+    #    rise ("trending upward"); "asset-light" is the contrary of capital intensive; a
+    #    gold change written negative ("-0.9%" for "organic growth?") says down, so "grew
+    #    0.9%" is another figure; a year naming a figure's quantity earlier in its clause ("FY2021
     #    capital expenditure was $442 million") is its year; of several figures each named
     #    by the question's words, the one named best is the answer ("gross margin was
     #    34.6%, and its operating margin was 17.7%"); a pick in ranking words ("Industrial

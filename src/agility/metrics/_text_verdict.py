@@ -135,8 +135,10 @@ def _named_clash(case: Case) -> Judgement | None:
 _KIND_WORDS = stem_set("business product segment category division region unit line")
 # words that rank or describe one of a kind, not name it ("Kestrel Ridge's largest segment",
 # "the highest-revenue segment", "its main business")
-_RANKING = re.compile(r"(?i)^(?:\w+est|top|leading|main|primary|principal|key|core|biggest|"
-                      r"most|least|best|worst|major|dominant|largest|fastest|number)$")
+# (superlatives by name: "West" and "Midwest" name segments)
+_RANKING = re.compile(r"(?i)^(?:(?:high|low|larg|bigg|small|strong|weak|fast|slow|great|wid|"
+                      r"broad)est|top|leading|main|primary|principal|key|core|most|least|best|"
+                      r"worst|major|dominant|number)$")
 # "<Name> was Kestrel Ridge's largest segment": the subject names the pick
 _SUBJECT_PICK = re.compile(rf"^\W*(?:the\s+)?((?:[A-Z][\w&'\-]*\s+(?:(?:and|&)\s+)?){{0,3}}?"
                            rf"[A-Z][\w&'\-]*)(?:\s+{_KINDS})?\s+(?:was|is|were|are|had|has|"
