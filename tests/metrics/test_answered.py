@@ -26,6 +26,18 @@ def answered(output: str, question: str | None = Q) -> str | None:
         MetricInput(example_id="x", question=question, output=output)).verdict
 
 
+def assert_declines(text: str) -> None:
+    """Both readers of refusal language call ``text`` a refusal of ``Q`` (gold 1577)."""
+    assert answered(text) == "refusal"
+    assert judge_financial_answer(Q, 1577, text).verdict == "refusal"
+
+
+def assert_answers(text: str) -> None:
+    """Both call ``text`` an answer of ``Q``, and the grader credits its 1577."""
+    assert answered(text) == "answered"
+    assert judge_financial_answer(Q, 1577, text).verdict == "correct"
+
+
 @pytest.mark.parametrize("text", [
     ("The filing does not break out capex; however, purchases of property and equipment were "
     "$1,577 million, so capex is $1,577 million."),
@@ -198,10 +210,8 @@ def test_an_elliptic_qualifier_that_answers_anyway_is_an_answer() -> None:
 ])
 def test_a_source_that_is_silent_or_lacks_the_figure_is_a_refusal(text: str) -> None:
     # answered v11 (correctness v13) read these as answers that state no figure: incorrect
-    assert answered(text) == "refusal"
-    assert judge_financial_answer(Q, 1577, text).verdict == "refusal"
-    committed = text + " Therefore, the capital expenditure was $1,577 million."
-    assert answered(committed) == "answered"
+    assert_declines(text)
+    assert_answers(text + " Therefore, the capital expenditure was $1,577 million.")
 
 
 @pytest.mark.parametrize("text", [
@@ -212,8 +222,7 @@ def test_a_source_that_is_silent_or_lacks_the_figure_is_a_refusal(text: str) -> 
     "We find that the capital expenditure was $1,577 million.",
 ])
 def test_words_like_appear_silent_and_see_in_an_answer_are_no_refusal(text: str) -> None:
-    assert answered(text) == "answered"
-    assert judge_financial_answer(Q, 1577, text).verdict == "correct"
+    assert_answers(text)
 
 
 @pytest.mark.parametrize("text", [
@@ -226,11 +235,9 @@ def test_words_like_appear_silent_and_see_in_an_answer_are_no_refusal(text: str)
 ])
 def test_a_writer_who_did_not_find_the_figure_refuses(text: str) -> None:
     # answered v11 (correctness v13) read these as answers that state no figure: incorrect
-    assert answered(text) == "refusal"
-    assert judge_financial_answer(Q, 1577, text).verdict == "refusal"
-    committed = text + " However, purchases of PP&E were $1,577 million, so capex is $1,577 million."
-    assert answered(committed) == "answered"
-    assert judge_financial_answer(Q, 1577, committed).verdict == "correct"
+    assert_declines(text)
+    assert_answers(text + " However, purchases of PP&E were $1,577 million, so capex is $1,577 "
+                          "million.")
 
 
 @pytest.mark.parametrize("text", [
@@ -240,12 +247,7 @@ def test_a_writer_who_did_not_find_the_figure_refuses(text: str) -> None:
     "Capex is not broken out in the filing excerpt I was given.",
 ])
 def test_other_ways_of_saying_the_source_lacks_it_are_refusals(text: str) -> None:
-    assert answered(text) == "refusal"
-    assert judge_financial_answer(Q, 1577, text).verdict == "refusal"
-    # a sentence that opens with "No" and states the figure is an answer
-    for answer in ("No, capex was $1,577 million.",
-                   "No acquisitions were made, so capex was $1,577 million."):
-        assert answered(answer) == "answered"
+    assert_declines(text)
 
 
 @pytest.mark.parametrize("text", [
@@ -266,15 +268,18 @@ def test_other_ways_of_saying_the_source_lacks_it_are_refusals(text: str) -> Non
     "Cannot determine.",
     "Not enough info to answer.",
     "I'm sorry, but you haven't provided the cash flow statement.",
+    # a label whose whole value declines (version 12 read such elliptic refusals only at the
+    # start of the answer)
+    "Answer: Unable to determine from the provided context.",
+    "Final answer: N/A",
+    "Capex: unknown",
+    "Answer: cannot be determined.",
 ])
 def test_refusals_in_plainer_words_are_refusals(text: str) -> None:
     # answered v12 (correctness v14) found no refusal language in these: an answer stating no
     # figure, graded incorrect instead of refusal
-    assert answered(text) == "refusal"
-    assert judge_financial_answer(Q, 1577, text).verdict == "refusal"
-    committed = text + " Therefore, the capital expenditure was $1,577 million."
-    assert answered(committed) == "answered"
-    assert judge_financial_answer(Q, 1577, committed).verdict == "correct"
+    assert_declines(text)
+    assert_answers(text + " Therefore, the capital expenditure was $1,577 million.")
 
 
 @pytest.mark.parametrize("text", [
@@ -282,28 +287,15 @@ def test_refusals_in_plainer_words_are_refusals(text: str) -> None:
     "Capex, a non-GAAP item that is included in the cash flow statement, was $1,577 million.",
     "Capex was $1,577 million; the company is not in the business of leasing.",
     "There is no doubt that capex was $1,577 million.",
+    # a label whose value only begins with such words, or a line of another period
+    "Note: unknown factors aside, capex was $1,577 million.",
+    "FY2017 capex: not disclosed\nFY2018 capex: $1,577 million",
+    # a sentence that opens with "No" and states the figure
+    "No, capex was $1,577 million.",
+    "No acquisitions were made, so capex was $1,577 million.",
 ])
 def test_words_like_lacks_and_included_in_an_answer_are_no_refusal(text: str) -> None:
-    assert answered(text) == "answered"
-    assert judge_financial_answer(Q, 1577, text).verdict == "correct"
-
-
-@pytest.mark.parametrize("text", [
-    "Answer: Unable to determine from the provided context.",
-    "Final answer: N/A",
-    "**Answer:** Not disclosed.",
-    "Capex: unknown",
-    "Answer: cannot be determined.",
-])
-def test_a_label_whose_value_declines_is_a_refusal(text: str) -> None:
-    # version 12 read these elliptic refusals only at the start of the answer
-    assert answered(text) == "refusal"
-    assert judge_financial_answer(Q, 1577, text).verdict == "refusal"
-    # a label whose value only begins with such words, or a line of another period, is not
-    for answer in ("Note: unknown factors aside, capex was $1,577 million.",
-                   "FY2017 capex: not disclosed\nFY2018 capex: $1,577 million"):
-        assert answered(answer) == "answered"
-        assert judge_financial_answer(Q, 1577, answer).verdict == "correct"
+    assert_answers(text)
 
 
 def test_numbered_advice_under_a_label_commits_to_nothing() -> None:

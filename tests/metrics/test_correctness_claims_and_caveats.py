@@ -228,18 +228,18 @@ def test_a_figure_after_turning_from_refusal_language_is_the_answer() -> None:
     assert judgement.verdict == "correct", judgement.reason
     assert judge_financial_answer(question, 1577, answer.format("$1,373 million")).verdict \
         == "incorrect"
-    # refusal language after the turn, or no figure after it, still declines
-    for declining in ("The filing does not state capex, but it does not give PP&E either.",
-                      "Capex of $1,577 million is not stated anywhere; however, I cannot "
-                      "confirm it."):
-        assert judge_financial_answer(question, 1577, declining).verdict == "refusal", declining
     # "so" turns to what can be given (version 14 read the whole statement as declining)
     so = "The excerpt doesn't include FY2023 data, so I can only give FY2024: capex was {}."
     assert judge_financial_answer(question, 1577, so.format("$1,577 million")).verdict \
         == "correct"
     assert judge_financial_answer(question, 1577, so.format("$1,373 million")).verdict \
         == "incorrect"
-    for declining in ("The filing does not state capex, so I cannot compute it.",
+    # refusal language after the turn, no figure after it, or a semicolon (no turn: context
+    # after it is no answer) still declines
+    for declining in ("The filing does not state capex, but it does not give PP&E either.",
+                      "Capex of $1,577 million is not stated anywhere; however, I cannot "
+                      "confirm it.",
+                      "The filing does not state capex, so I cannot compute it.",
                       "The excerpt does not include the cash flow statement; it covers only "
                       "the balance sheet, where total assets were $27.2 billion."):
         assert judge_financial_answer(question, 1577, declining).verdict == "refusal", declining

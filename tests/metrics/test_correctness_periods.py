@@ -76,25 +76,24 @@ def test_years_that_are_periods_of_figures_are_not_options(question: str) -> Non
     assert "picks" not in judgement.reason
 
 
-def test_a_year_in_parentheses_before_the_figure_is_its_year() -> None:
+@pytest.mark.parametrize(("question", "gold", "wrong", "right"), [
     # version 13 read "(FY2022): 36.8%" without a year and took the first figure
-    question = "What is Kestrel Ridge's FY2022 operating margin?"
-    wrong = "Operating margin (FY2021): 34.6%; operating margin (FY2022): 36.8%."
-    judgement = judge_financial_answer(question, "34.6%", wrong)
+    ("What is Kestrel Ridge's FY2022 operating margin?", "34.6%",
+     "Operating margin (FY2021): 34.6%; operating margin (FY2022): 36.8%.",
+     "Operating margin (FY2021): 36.8%; operating margin (FY2022): 34.6%."),
+    # version 14 found no year for "$442 million" when its year named the quantity earlier
+    # in the clause, and credited the other year's figure
+    ("What is Kestrel Ridge's FY2024 capital expenditure in USD millions?", "$442.00",
+     "Kestrel Ridge's FY2023 capital expenditure was $442 million; FY2024 was $348 million.",
+     "Kestrel Ridge's FY2024 capital expenditure was $442 million; FY2023 was $348 million."),
+    # a year the figure is compared with is not its year ("since FY2023")
+    ("What is Kestrel Ridge's FY2024 capital expenditure in USD millions?", "$442.00",
+     "Kestrel Ridge's FY2023 capital expenditure was $442 million, from $348 million.",
+     "Capex has grown since FY2023 to $442 million, from $348 million."),
+])
+def test_the_year_a_figure_is_given_for_picks_it(question: str, gold: str, wrong: str,
+                                                  right: str) -> None:
+    judgement = judge_financial_answer(question, gold, wrong)
     assert judgement.verdict == "incorrect", judgement.reason
-    right = "Operating margin (FY2021): 36.8%; operating margin (FY2022): 34.6%."
-    assert judge_financial_answer(question, "34.6%", right).verdict == "correct"
-
-
-def test_a_year_naming_the_figures_quantity_in_its_clause_is_its_year() -> None:
-    # version 14 found no year for "$442 million" (its year was not right before it) and
-    # credited the other year's figure
-    question = "What is Kestrel Ridge's FY2024 capital expenditure in USD millions?"
-    wrong = "Kestrel Ridge's FY2023 capital expenditure was $442 million; FY2024 was $348 million."
-    judgement = judge_financial_answer(question, "$442.00", wrong)
-    assert judgement.verdict == "incorrect", judgement.reason
-    right = "Kestrel Ridge's FY2024 capital expenditure was $442 million; FY2023 was $348 million."
-    assert judge_financial_answer(question, "$442.00", right).verdict == "correct"
-    # a year the figure is compared with is not its year
-    since = "Capex has grown since FY2023 to $442 million, against $348 million in FY2023."
-    assert judge_financial_answer(question, "$442.00", since).verdict == "correct"
+    judgement = judge_financial_answer(question, gold, right)
+    assert judgement.verdict == "correct", judgement.reason

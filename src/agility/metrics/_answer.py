@@ -32,6 +32,7 @@ __all__ = [
     "enumerator",
     "read_answer",
     "unlabelled",
+    "year_mentions",
     "years_of",
 ]
 
@@ -174,12 +175,16 @@ _EQUALS = re.compile(r"=|\u2248|\bequals\b|\bis equal to\b")
 
 def years_of(text: str) -> set[int]:
     """The years ``text`` names: 2022, FY2022, FY22, fiscal 2022, Q2 FY2023."""
-    years: set[int] = set()
+    return {year for _, year in year_mentions(text)}
+
+
+def year_mentions(text: str) -> list[tuple[int, int]]:
+    """Where ``text`` names a year, and which: (offset, year) in order of appearance."""
+    found = []
     for match in _YEAR.finditer(text):
-        digits = match.group(1) or match.group(2)
-        year = int(digits)
-        years.add(year + 2000 if year < 100 else year)
-    return years
+        year = int(match.group(1) or match.group(2))
+        found.append((match.start(), year + 2000 if year < 100 else year))
+    return found
 
 
 @dataclass(frozen=True)

@@ -17,8 +17,8 @@ from agility.metrics._answer import enumerator, years_of
 from agility.metrics._numbers import FinancialNumber, figures_match, parse_financial_numbers
 from agility.metrics._stance import _STOP, stem_set
 
-__all__ = ["NOT_APPLICABLE", "GoldReading", "KeyFigure", "counted_noun", "figure_kind", "label_at",
-           "read_gold", "years_of"]
+__all__ = ["NOT_APPLICABLE", "GoldReading", "KeyFigure", "clause_before", "counted_noun",
+           "figure_kind", "label_at", "read_gold", "years_of"]
 
 _YES = re.compile(r"(?i)^\W*(?:yes|yep|correct|true|indeed)\b")
 _NO = re.compile(r"(?i)^\W*(?:no|nope|false|not really)\b")
@@ -72,12 +72,19 @@ class GoldReading:
         return [k.figure for k in self.keys]
 
 
-def label_at(text: str, start: int, limit: int = 6) -> frozenset[str]:
-    """The stems of the (up to ``limit``) content words before ``start`` in its clause: what
-    the figure there measures ("the quick ratio was approximately 0.54" → quick, ratio)."""
-    head = _ASIDE.sub(" ", text[max(0, start - 300):start])
+def clause_before(text: str, start: int, since: int = 0) -> str:
+    """The words of ``start``'s clause before it (from ``since`` at the earliest), asides in
+    parentheses left out."""
+    head = _ASIDE.sub(" ", text[max(since, start - 300):start])
     breaks = list(_CLAUSE_BREAK.finditer(head))
-    clause = head[breaks[-1].end():] if breaks else head
+    return head[breaks[-1].end():] if breaks else head
+
+
+def label_at(text: str, start: int, limit: int = 6, since: int = 0) -> frozenset[str]:
+    """The stems of the (up to ``limit``) content words before ``start`` in its clause (from
+    ``since`` at the earliest): what the figure there measures ("the quick ratio was
+    approximately 0.54" → quick, ratio)."""
+    clause = clause_before(text, start, since)
     words = [w for w in re.findall(r"[a-z][a-z&'\-]+", clause.lower()) if w not in _LABEL_STOP]
     return frozenset(stem_set(" ".join(words[-limit:])))
 

@@ -16,10 +16,17 @@ import re
 from dataclasses import dataclass
 from functools import cached_property
 
-from agility.metrics._answer import AnswerReading, Sentence, read_answer, unlabelled
+from agility.metrics._answer import (
+    AnswerReading,
+    Sentence,
+    read_answer,
+    unlabelled,
+    year_mentions,
+)
 from agility.metrics._gold import (
     GoldReading,
     KeyFigure,
+    clause_before,
     counted_noun,
     figure_kind,
     label_at,
@@ -123,13 +130,11 @@ def difference_matches(diff: FinancialNumber, key: FinancialNumber) -> bool:
 _YEAR_AFTER = re.compile(r"(?i)\s*(?:\w+\s+)?(?:in|for|at|during|as of|of)\s+(?:the\s+)?"
                          r"(?:fiscal\s+(?:year\s+)?|fy\s*)?'?(\d{4}|\d{2})\b")
 # ("Operating margin (FY2021): 34.6%": the year may be in parentheses)
-# a year naming a figure's quantity earlier in its clause, and what makes one a comparison's
-# point of reference instead
-_YEAR_NAMING = re.compile(r"(?i)\b(?:fy|fiscal(?: year)?)\s*'?(\d{4}|\d{2})\b|\b((?:19|20)\d\d)\b")
+# what makes a year earlier in a figure's clause a comparison's point of reference ("since
+# 2019", "compared with FY2021"), not the year the figure is given for
 _YEAR_REFERENCE = re.compile(r"(?i)\b(?:since|from|between|after|before|than|versus|vs\.?|over|"
                              r"compared (?:with|to)|relative to|against|until|through)\s+(?:the\s+)?"
                              r"(?:end of\s+)?(?:fiscal\s+(?:year\s+)?)?\W{0,2}$")
-_CLAUSE_BREAK = re.compile(r"[;:()]|,\s*(?:and|but|while|whereas|compared|versus)\b|\band\b")
 _YEAR_BEFORE = re.compile(r"(?i)(?:fy|fiscal(?: year)?|in)?\s*'?((?:19|20)\d\d|\d\d)\s*\)?\s*"
                           r"[:,\-\u2013]?\s*(?:was|were|is|of|at)?\s*$")
 
@@ -393,7 +398,7 @@ class Case:
         fit = {}
         since = 0
         for f in sorted(figures, key=lambda g: g.start):
-            label = label_at(text[since:f.start], f.start - since, limit=2)
+            label = label_at(text, f.start, limit=2, since=since)
             if not label & asked:
                 return figures
             fit[f.start] = len(label & asked) - len(label - asked)
@@ -473,12 +478,12 @@ class Case:
         # of figures stays linear)
         ends = self._figure_ends
         at = bisect.bisect_right(ends, figure.start)
-        start = max(sentence.start, figure.start - 80, ends[at - 1] if at else 0)
-        clause = _CLAUSE_BREAK.split(self.reading.text[start:figure.start])[-1]
-        named = list(_YEAR_NAMING.finditer(clause))
-        if len(named) != 1 or _YEAR_REFERENCE.search(clause[:named[0].start()]):
+        clause = clause_before(self.reading.text, figure.start,
+                               since=max(sentence.start, ends[at - 1] if at else 0))
+        named = year_mentions(clause)
+        if len(named) != 1 or _YEAR_REFERENCE.search(clause[:named[0][0]]):
             return None
-        return _full_year(named[0].group(1) or named[0].group(2))
+        return named[0][1]
 
     def conflicts(self) -> list[tuple[KeyFigure, FinancialNumber]]:
         """Answer figures that give another value for a quantity the gold states (the same
@@ -558,9 +563,6 @@ def refusal(case: Case) -> Judgement:
                      + ", ".join(case.refusals) + ") and commits to no answer")
 
 
-_CHANGE_ASKED = re.compile(r"(?i)\b(?:growth|grow|grew|change|increase|decrease|decline)\b")
-
-
 def turned(case: Case, sentence: Sentence | None,
            figures: list[FinancialNumber] | tuple[FinancialNumber, ...] = ()
            ) -> Judgement | None:
@@ -569,7 +571,7 @@ def turned(case: Case, sentence: Sentence | None,
     million" states another figure, -54.1). A figure written negative says down itself,
     whatever its statement's words ("organic growth by segment: ..., Consumer -0.9%")."""
     gold_way = direction(case.gold.text)
-    if gold_way is None and _CHANGE_ASKED.search(case.question) and case.gold.keys and all(
+    if gold_way is None and CHANGE.search(case.question) and case.gold.keys and all(
             written_sign(k.figure) < 0 for k in case.gold.keys):
         # a change asked for and a gold written negative ("organic growth?" "-0.9%") says down
         gold_way = "down"

@@ -241,15 +241,15 @@ def proposition(question: str, *, asides: bool = False) -> str:
     return text if asides else _PARENTHETICAL.sub(" ", text)
 
 
+_COMPOUND = re.compile(r"(?<=[A-Za-z])-(?=[A-Za-z])")
+
+
 def question_terms(question: str) -> frozenset[str]:
     """The stems of the question's proposition, its asides included ("return on assets
     (ROA)")."""
     # a hyphenated compound asks for its parts too: "capital-intensive?" is answered by
     # "capital intensive" as by "capital-intensive" (whose stem is its first part's)
     return stem_set(_COMPOUND.sub(" ", proposition(question, asides=True)))
-
-
-_COMPOUND = re.compile(r"(?<=[A-Za-z])-(?=[A-Za-z])")
 
 
 def direction(text: str) -> str | None:

@@ -168,7 +168,8 @@ def _picked(text: str, kind: str, question: str) -> str:
     subject = _SUBJECT_PICK.match(text)
     if subject and _name_stems(subject.group(1), question):
         return subject.group(1)
-    bare = _BARE_PICK.match(after) if after is not text else None
+    # (only after a restatement of the question: "... segment in FY2024 was Consumer")
+    bare = _BARE_PICK.match(after) if len(after) < len(text) else None
     return bare.group(1).strip() if bare else ""
 
 
