@@ -77,11 +77,16 @@ CONCLUDES = re.compile(
     r"|(?i:\b(?:therefore|thus|hence)\b|\b(?:so|overall|in conclusion|in summary),)"
     r"|(?i:\b(?:infer|inferred|conclude|concluded|estimate) that\b)"
     r"|(?i:,\s+so\s+(?!that\b|far\b|much\b|as\b|on\b)(?=\w))"
-    r"|(?i:\brounded (?:to|off)|\brounding (?:to|this|that|the)|\bthe (?:final )?answer is\b)")
+    r"|(?i:\brounded (?:to|off)|\brounding (?:to|this|that|the)|\bthe (?:final )?answer is\b)"
+    # the writer's own commitment: "my answer is ...", "..., which is the figure I'd report"
+    r"|(?i:\bmy (?:final |best )?(?:answer|estimate) is\b|\bI(?:'d| would|'ll| will) (?:go with|"
+    r"report|settle on|stick with)\b)")
 HYPOTHETICAL = re.compile(
     r"(?i)\b(?:for (?:example|instance)|e\.g\.|hypothetical\w*|suppose|assum(?:e|ing) (?:that|a|an|"
     r"the)|let'?s say|if\b[^.]{0,80}\b(?:were|was|is|are|had|has|have|do|does)\b|"
-    r"would (?:look|need)|could be|might be|placeholder|\bx+\b)")
+    r"would (?:look|need)|could be|might be|placeholder|"
+    # a placeholder "XX", not the times sign of "373,396 x 365"
+    r"(?<![\d)%] )\bx+\b(?! \d| \())")
 # An illustration: everything after it is made up ("For example, if net income were ...").
 _ILLUSTRATION = re.compile(
     r"(?i)\b(?:(?:for (?:example|instance|illustration)|e\.g\.|say|to illustrate)\b[^.]{0,40}?"
@@ -94,7 +99,7 @@ _CONCLUSION_WORDS = ("therefore", "thus", "hence", "so", "overall", "consequentl
                      "round", "which", "approximately", "about", "roughly", "around", "infer",
                      "estimate", "sum", "all in all", "ultimately", "together", "accordingly",
                      "as such", "bottom line", "net-net", "considered", "balance", "in the end",
-                     "nutshell", "long story")
+                     "nutshell", "long story", "my ", "i'd ", "i would ", "i'll ", "i will ")
 
 
 def concludes(text: str) -> bool:

@@ -119,7 +119,7 @@ import re
 from pydantic import Field
 
 from agility.metrics._base import Metric, MetricInput, MetricResult, register_metric
-from agility.metrics._gold import figure_kind, read_gold
+from agility.metrics._gold import KeyFigure, figure_kind, read_gold
 from agility.metrics._grading import (
     CHANGE,
     Case,
@@ -219,6 +219,16 @@ def _numeric(case: Case) -> Judgement:
         return Judgement("correct", f"states {case.where(hits)}: most of the gold's figures "
                                     f"({gold_raws(keys)})", case.cite(hits))
     said = case.reading.own_figures
+    levels = _levels_of(case, [k for k, fs in found if fs], missing)
+    if hits and levels and len(levels) == len(missing):
+        # "By how much did it change?" is answered by the change: the gold's two levels
+        # ("rose 1.8 points, from 41.2% to 43.0%") are where it went from and to
+        reversed_ = turned(case, case.reading.sentence_at(hits[0].start), hits[:1])
+        if reversed_ is not None:
+            return reversed_
+        return Judgement("correct", f"states {case.where(hits)}, the gold's change "
+                                    f"{gold_raws([k for k, fs in found if fs])} (between its "
+                                    f"{gold_raws(levels)})", case.cite(hits))
     if hits:
         return Judgement("incorrect", f"states {case.where(hits)} but not the gold's "
                                       f"{gold_raws(missing)}", case.cite(hits))
@@ -226,6 +236,20 @@ def _numeric(case: Case) -> Judgement:
         return Judgement("incorrect", f"states {case.where(said)}, none of them the gold "
                                       f"{gold_raws(keys)}", case.cite(said))
     return Judgement("incorrect", f"states no figure; the gold is {gold_raws(keys)}")
+
+
+def _levels_of(case: Case, stated: list[KeyFigure], missing: list[KeyFigure]) -> list[KeyFigure]:
+    """The ``missing`` gold figures that are the two levels of a change the gold states and
+    the answer ``stated``, when the question asks for a change."""
+    if len(missing) != 2 or not CHANGE.search(case.question):
+        return []
+    first, second = (k.figure for k in missing)
+    if figure_kind(first) != figure_kind(second):
+        return []
+    between = differences((first, second))
+    if not any(difference_matches(change, k.figure) for change, _, _ in between for k in stated):
+        return []
+    return missing
 
 
 def _yes_no(case: Case, said: Stance | None) -> Judgement | None:
@@ -496,7 +520,23 @@ class CorrectnessMetric(Metric):
     #    remark; advice under a numbered label ("4. Comparison to Industry: Compare ...")
     #    is advice; "Absolutely." alone is a yes, not a courtesy.
     #    No recorded verdict and no section-5 row moves
-    version = "15"
+    # 16: other writers' commitments and stances: "my answer is ...", "..., which is the
+    #    figure I would report", "I'd go with 34.6%" conclude; the question's predicate in
+    #    the answer's own words ("a sound liquidity position", "unsustainable", "strained")
+    #    and its compounds by their parts ("a high-growth company") take the question up,
+    #    and after "but" the clause that speaks of the predicate carries the claim; "I'd say
+    #    yes", "In a word: no", "It did not.", "Not quite" say yes or no; levels joined by an
+    #    arrow ("43.0% -> 41.2%") went that way; the change between the gold's two levels
+    #    ("increased 180 bps") is no other value of either, and "by how much?" is answered
+    #    by the gold's change without its levels; a gold that is a bare name ("Asia
+    #    Pacific") is met only by picking it, and an opening list without a verb picks
+    #    nothing before a conclusion; "x" between figures is a times sign, not a
+    #    placeholder; a short phrase answer without figures is judged on its words; more
+    #    words for a source without the figure ("isn't among the figures in the excerpt",
+    #    "appears to be truncated", "I can only see the balance sheet"), while cash that
+    #    "did not cover the dividend" is no refusal language.
+    #    No recorded verdict moves
+    version = "16"
     Options = CorrectnessOptions
     options: CorrectnessOptions
     requires = ("output", "ground_truth")

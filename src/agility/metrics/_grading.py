@@ -155,6 +155,10 @@ _NEUTRAL = frozenset(stem_set(
     "percent percentage million billion thousand dollars usd days times increase decrease "
     "decline rise fall change growth drop higher lower negative positive loss gain rose fell grew "
     "went "
+    # the writer's commitment ("I'd go with 34.6%", "the number I would report")
+    "i'd i'll would go report settle stick number "
+    # a change's unit ("up 1.8 points", "180 bps")
+    "point points pts bps basis "
     # a count or a precision spelled out ("rounded to two decimal places") names no quantity
     "one two three four five six seven eight nine ten"))
 CHANGE = re.compile(r"(?i)\b(?:increas\w*|decreas\w*|declin\w*|improv\w*|drop\w*|fell|rose|"
@@ -491,6 +495,9 @@ class Case:
         found = []
         asked = question_terms(self.question)
         matched = [k for k in self.gold.keys if self.matched_anywhere(k.figure)]
+        # the change between the gold's two levels ("rose from 41.2% to 43.0%") is no other
+        # value of either level: "increased 1.8 percentage points" says what they say
+        changes = [k.figure for k in self.gold_changes()]
         for key in self.gold.keys:
             counts = counted_noun(self.gold.text, key.figure)
             if not (key.label or counts) or key in matched:
@@ -504,7 +511,8 @@ class Case:
                 if figure.start >= self.reading.illustration_start:
                     break
                 if figure_kind(figure) != figure_kind(key.figure) \
-                        or self.reading.is_operand(figure) or self.reading.in_quote(figure):
+                        or self.reading.is_operand(figure) or self.reading.in_quote(figure) \
+                        or any(difference_matches(figure, c) for c in changes):
                     # a passage the answer quotes is the source's evidence, not a value the
                     # answer gives
                     continue

@@ -136,7 +136,12 @@ class AnsweredMetric(Metric):
     #    provided context."); advice under a numbered label ("4. Comparison to Industry:
     #    Compare ...") commits to nothing; a question's hyphenated compound is asked by
     #    its parts too
-    version = "13"
+    # 14: refusal language and stances read as correctness v16 reads them: "isn't among the
+    #    figures in the excerpt", "not something the excerpt breaks out", "appears to be
+    #    truncated", "I can only see the balance sheet" are refusal language, and "free cash
+    #    flow did not cover the dividend" is not; "I'd say yes", "It did not.", "Not quite",
+    #    "unsustainable", "a high-growth company" take a stance
+    version = "14"
 
     def score(self, item: MetricInput) -> MetricResult:
         """Judge one answer (see the module docstring)."""

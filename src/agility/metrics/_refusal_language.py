@@ -57,7 +57,9 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         r"details?|breakdown|numbers?|disclosure)\b|\b(?:i|we) lack\b|"
         r"\b(?:not clear|unclear|not evident|not apparent) (?:from|in|based on) "
         rf"(?:the |this |these |those |provided |given |available |above ){{0,3}}(?:\w+ )?{_SOURCE}\b|"
-        r"\b(?:is|are|was|were) not (?:covered |contained |found |present )?(?:in|within|by|part of) "
+        r"\b(?:is|are|was|were) not (?:covered |contained |found |present )?(?:in|within|by|part of|"
+        # "capex isn't among the figures in the excerpt"
+        r"among (?:the )?(?:[\w-]+ ){0,3}?(?:in|within|of)) "
         rf"(?:the |this |these |those |provided |given |available |above ){{1,3}}(?:\w+ )?{_SOURCE}\b|"
         r"\b(?:says?|said|mentions?|contains?|has|have|gives?|offers?|provides?|includes?|shows?) "
         r"nothing (?:about|on|regarding|concerning)\b|"
@@ -67,12 +69,20 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         rf"\b{_SOURCE}\b[^.,;]{{0,60}}?\b(?:is|are|was|were|remains?) (?:\w+ )?silent\b|"
         r"\b(?:does|do|did)(?: not|n't) (?:appear|show up|exist|feature)\b(?! to\b| as\b| that\b)[^.]{0,20}?\bin "
         rf"(?:the |this |these |those |any |provided |given |available ){{0,3}}(?:\w+ )?{_SOURCE}\b|"
+        # "The document appears to be truncated before the cash flow statement"
+        rf"\b{_SOURCE}\b[^.,;]{{0,40}}?\b(?:is|are|was|were|appears? to be|seems? to be|gets?) "
+        r"(?:\w+ )?(?:truncated|cut off|incomplete)\b|"
         # "FY2018 figures are outside its scope", "beyond the scope of the excerpt"
         r"\b(?:outside|beyond) (?:the |its |their |this |that )?scope\b")),
     ("not stated", re.compile(
         r"(?i)\b(?:does|do|did)(?: not|n't) (?:explicitly |specifically |directly |clearly )?"
         r"(?:state|disclose|mention|specify|report|break out|give|provide|include|contain|"
-        r"list|show|say|tell|cover|discuss|address|go into)\b")),
+        r"list|show|say|tell|discuss|address|go into)\b|"
+        # (what cash covers is a payment: "free cash flow did not cover the dividend")
+        r"\b(?:does|do|did)(?: not|n't) (?:explicitly |specifically |directly |clearly |fully )?"
+        r"cover\b(?! (?:the |its |their )?"
+        r"(?:dividends?|interest|debt|capex|capital|payments?|obligations?|costs?|expenses?|"
+        r"liabilities|deficits?|shortfalls?|payouts?|buybacks?|repurchases?)\b)")),
     ("missing", re.compile(
         r"(?i)\b(?:is|are|was|were|remains?) (?:still )?(?:missing|unavailable|absent|lacking)\b|"
         r"\bwithout (?:the|this|these|those) (?:\w+ ){0,3}?(?:figures?|data|information|"
@@ -96,7 +106,9 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         # what the writer does not have: "I don't have reliable figures for FY2022", "I don't
         # have detailed knowledge of", "It is not something I have data on"
         r"\b(?:i|we) (?:do not|did not) have (?:[\w'-]+ ){0,3}?(?:information|info|data|details?|"
-        r"knowledge|figures?|numbers?)\b|\bnot something (?:i|we) (?:have|can)\b")),
+        r"knowledge|figures?|numbers?)\b|\bnot something (?:i|we) (?:have|can)\b|"
+        # "not something the excerpt breaks out"
+        rf"\bnot something (?:the |this |these |those |provided |given ){{0,2}}(?:\w+ )?{_SOURCE}\b")),
     ("not provided", re.compile(
         r"(?i)\b(?:(?:is|are|was|were)(?: not|n't)|(?:has|have|had)(?: not|n't) been) (?:explicitly |specifically |directly |clearly |"
         r"fully |entirely |completely |readily )?"
@@ -121,6 +133,8 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("not found", re.compile(
         r"(?i)\b(?:i|we) (?:do not|don't|did not|didn't) (?:\w+ )?"
         r"(?:see|find|locate|spot)\b|\b(?:i|we) (?:see|found|find) no\b|"
+        # "Sorry, I can only see Adobe's balance sheet here"
+        r"\b(?:i|we) (?:can )?only (?:see|find|have access to)\b|"
         r"\b(?:makes?|made|making) no (?:\w+ )?(?:mention|reference)\b|"
         rf"\bnowhere in (?:the |this |these |those |any |provided |given ){{0,3}}(?:\w+ )?{_SOURCE}\b")),
     ("does not know", re.compile(r"(?i)\bi (?:don't|do not) know\b|\bi'm not sure\b|"
@@ -163,7 +177,8 @@ _TRIGGERS: dict[str, tuple[str, ...]] = {
     "not found": ("see", "find", "found", "locate", "spot", "no mention", "no reference",
                   "nowhere"),
     "source lacks": ("not", "n't", "no longer", "none of", "silent", "scope", "neither", "lack",
-                     "unclear", "nothing", "outside", "beyond"),
+                     "unclear", "nothing", "outside", "beyond", "truncated", "cut off",
+                     "incomplete"),
     "not stated": ("not", "n't"),
     "missing": ("missing", "unavailable", "absent", "lacking", "without"),
     "no information": ("no ", "not any", "not enough", "insufficient", "limited", "do not have",

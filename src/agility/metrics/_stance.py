@@ -25,9 +25,10 @@ from agility.metrics._answer import (
 )
 from agility.metrics._refusal_language import refusal_phrases
 
-__all__ = ["HEDGED", "Stance", "asks_yes_no", "claimed_direction", "committing_statement",
+__all__ = ["HEDGED", "STATES", "Stance", "asks_yes_no", "claimed_direction", "committing_statement",
            "conceded_away", "declines_in_claim", "direction", "proposition", "question_terms",
-           "said_stance", "stance", "stem_set", "turned_to_answer", "without_lead_in"]
+           "said_stance", "stance", "states", "stem_set", "turned_to_answer",
+           "without_lead_in"]
 
 # "As of my last update in early 2023, ...": a hedge on what follows, not a refusal.
 _CUTOFF = re.compile(r"(?i)^\W*as of (?:my|the) last (?:update|knowledge update|training)"
@@ -37,18 +38,25 @@ _YES_NO_QUESTION = re.compile(r"(?i)^\W*(?:is|are|was|were|does|do|did|has|have|
 _LEAD_IN = re.compile(
     r"(?i)^\W*(?:(?:sure|certainly|okay|ok|great question)[!.,]\s*)?(?:(?:based on|according to|"
     r"from|given|using|looking at|as per|as of|upon|after)[^,.]{0,160},\s*)?")
-# ("Yes and no." says neither)
-_YES = re.compile(r"(?i)^\W*(?:(?:yes|yep|correct|true|indeed)\b(?!,? (?:and|or|but) no\b)|"
+# ("Yes and no." says neither; "I'd say yes", "In a word: no" say it too)
+_SAY = (r"(?:(?:i(?:'d| would)?|we(?:'d| would)?) (?:say|think|believe)|in (?:a|one) word|"
+        r"(?:the )?short answer(?: is)?)[,:]?\s+")
+# an echo of the question's verb: "It did.", "They have not."
+_ECHO = (r"(?:it|they|this|that|he|she)\s+(?:did|does|do|has|have|had|is|are|was|were|can|"
+         r"could|will|would)")
+_YES = re.compile(rf"(?i)^\W*(?:{_SAY})?(?:(?:yes|yep|correct|true|indeed)\b(?!,? (?:and|or|but) "
+                  r"no\b)|"
                   # "Absolutely.", "Definitely, ..." (not "Definitely not")
-                  r"(?:absolutely|definitely|certainly)(?=\s*[.!,;:]))")
-_NO = re.compile(r"(?i)^\W*(?:no|nope|false|not really|not at all|(?:absolutely|definitely|"
-                 r"certainly|clearly|probably) not)\b(?!\s+(?:specific|explicit|direct|"
-                 r"mention|information|data|details?)\b)")
+                  rf"(?:absolutely|definitely|certainly|that'?s right|{_ECHO})(?=\s*[.!,;:]))")
+_NO = re.compile(rf"(?i)^\W*(?:{_SAY})?(?:no|nope|false|not really|not at all|not quite|"
+                 r"(?:absolutely|definitely|certainly|clearly|probably) not)\b(?!\s+(?:specific|"
+                 r"explicit|direct|mention|information|data|details?)\b)|"
+                 rf"^\W*{_ECHO}(?: not|n't)(?=\s*[.!,;:])")
 _LATE = re.compile(rf"(?i)\b(?:{CONCLUSION_OPENERS}|to answer (?:your|the) question|the "
                    r"(?:short )?answer (?:to (?:your|the|this) question )?is)[,:]? (?:the "
                    r"answer is )?(yes|no)\b")
 _NEGATION = re.compile(
-    r"(?i)\b(?:not(?! only| just| merely)|no|never|neither|nor|without|cannot|none|lacks?|lacking|"
+    r"(?i)\b(?:not(?! only| just| merely)|no|never|neither|nor|without|cannot|none|nothing|lacks?|lacking|"
     r"fail(?:s|ed)? to|unlikely|insufficient|unable|rather than|instead of|as opposed to|"
     # "a less than healthy liquidity position", "far from robust"
     r"less than (?=(?:ideal|optimal|healthy|stellar|robust|adequate|strong|solid|favou?rable|"
@@ -252,9 +260,27 @@ def question_terms(question: str) -> frozenset[str]:
     return stem_set(_COMPOUND.sub(" ", proposition(question, asides=True)))
 
 
+def _terms_of(text: str) -> frozenset[str]:
+    """The stems of ``text`` with its compounds by their parts, as the question's are ("a
+    high-growth company" takes up "a high growth company?")."""
+    return stem_set(_COMPOUND.sub(" ", text))
+
+
+# levels joined by an arrow: "43.0% (FY2021) → 41.2% (FY2022)" went down (a level may lead
+# the next arrow: "$5.1B -> $4.2B -> $5.6B"); "2021 → 2022" is a period, not two levels
+_ARROW = re.compile(r"(\d[\d,]*(?:\.\d+)?)\s*(?:%|[KkMmBb]n?\b|million\b|billion\b)?\s*"
+                    r"(?:\([^()]{0,20}\)\s*)?(?=(?:→|->|=>)\s*\$?(\d[\d,]*(?:\.\d+)?))")
+_YEAR_PAIR = re.compile(r"^(?:19|20)\d\d(?:19|20)\d\d$")
+
+
 def direction(text: str) -> str | None:
-    """"up" or "down" when ``text`` speaks of a change one way only."""
+    """"up" or "down" when ``text`` speaks of a change one way only (in words, or levels
+    joined by an arrow)."""
     up, down = bool(_UP.search(text)), bool(_DOWN.search(text))
+    if not (up or down) and ("→" in text or "->" in text or "=>" in text):
+        ways = {float(a.replace(",", "")) < float(b.replace(",", ""))
+                for a, b in _ARROW.findall(text) if a != b and not _YEAR_PAIR.match(a + b)}
+        up, down = True in ways, False in ways
     return "up" if up and not down else "down" if down and not up else None
 
 
@@ -300,6 +326,10 @@ def _implied(reading: AnswerReading, question: str, strict: bool,
     if len(terms) < 2:
         return None
     asked_way = direction(proposition(question))
+    # the grader's reading: a statement that puts the question's predicate in words of its
+    # own ("a sound liquidity position", or "strained" for "healthy") takes it up
+    found = _predicate(question) if grading else None
+    predicate, predicate_terms = found if found is not None else (None, frozenset[str]())
     candidates = []
     for sentence in reading.sentences:
         if sentence.start >= reading.illustration_start:
@@ -321,13 +351,16 @@ def _implied(reading: AnswerReading, question: str, strict: bool,
                                or (grading and (_opening_claim(sentence)
                                                 or _APPEARS.search(sentence.text))))):
             continue
-        if len(stem_set(sentence.text) & terms) >= max(2, 0.5 * len(terms)):
+        taken = _terms_of(sentence.text)
+        if predicate is not None and predicate.search(sentence.text):
+            taken |= predicate_terms
+        if len(taken & terms) >= max(2, 0.5 * len(terms)):
             candidates.append(sentence)
     if grading:
         # a statement that speaks of what the question asks ("... may not accelerate in
         # 2023") answers it before one that only names its subject ("reflecting growth of
         # 3.5%")
-        asked = _predicate(question)
+        asked = predicate
         if asked is not None:
             speaking = [s for s in candidates if asked.search(s.text)]
             if candidates and not speaking:
@@ -357,7 +390,7 @@ def _implied(reading: AnswerReading, question: str, strict: bool,
     opening = next((s for s in candidates[:1] if s.index <= 1 and not _DEFINITION.search(s.text)
                     and not reading.figures_in(s)), None)
     chosen = opening or (concluding[-1] if concluding else candidates[0])
-    claim = _claim(chosen.text, terms)
+    claim = _claim(chosen.text, terms, predicate)
     question_negations = len(_NEGATION.findall(proposition(question)))
     negated = len(_NEGATION.findall(claim)) > question_negations
     said_way = direction(claim)
@@ -404,27 +437,33 @@ def _opening_claim(sentence: Sentence) -> bool:
 _CONTRARIES = [
     (re.compile(r"(?i)\b(?:consistent|stable|steady)\b"),
      re.compile(r"(?i)\b(?:fluctuat\w*|volatil\w*|inconsistent|unstable|erratic|varied)\b")),
-    (re.compile(r"(?i)\b(?:healthy|strong|solid|robust)\b"),
+    (re.compile(r"(?i)\b(?:healthy|strong|solid|robust|sound|adequate|comfortable|ample)\b"),
      re.compile(r"(?i)\b(?:weak\w*|unhealthy|poor|strained|tight|concerning|fragile|precarious|"
                 r"inadequate|stretched|constrained|shaky|unfavou?rable)\b")),
     (re.compile(r"(?i)\bpositive\b"), re.compile(r"(?i)\bnegative\b")),
     (re.compile(r"(?i)\bcapital[- ]intensive\b"), re.compile(r"(?i)\b(?:asset|capital)[- ]light\b")),
     (re.compile(r"(?i)\bhigh\b"), re.compile(r"(?i)\b(?:low|modest|moderate|slow)\b")),
     (re.compile(r"(?i)\baccelerat\w*"), re.compile(r"(?i)\b(?:decelerat\w*|slow\w*)\b")),
+    # "sustainable" against "unsustainable", "profitable" against "non-profitable"
+    *((re.compile(rf"(?i)\b{stem}\w*"), re.compile(rf"(?i)\b(?:un|non-?){stem}\w*"))
+      for stem in ("sustainab", "profitab", "favou?rab", "predictab", "manageab", "affordab",
+                   "viab", "reliab")),
     # "subject to cyclicality" against "insulated from cyclicality"
     (re.compile(r"(?i)\b(?:subject to|exposed to|affected by|sensitive to|vulnerable to)\b"),
      re.compile(r"(?i)\b(?:insulated|immune|shielded|protected|resilient)\b")),
 ]
 
 
-def _predicate(question: str) -> re.Pattern[str] | None:
+def _predicate(question: str) -> tuple[re.Pattern[str], frozenset[str]] | None:
     """What the yes/no question asks of its subject, with its contrary: "accelerate" (or
-    "decelerate", "slow"), "consistent" (or "fluctuate"), "healthy" (or "weak") ..."""
+    "decelerate", "slow"), "consistent" (or "fluctuate"), "healthy" (or "weak") ...; and the
+    question's terms that are the predicate ("healthy")."""
     asked = proposition(question)
     for word, contrary in _CONTRARIES:
-        if word.search(asked):
+        found = word.search(asked)
+        if found:
             both = (word.pattern + "|" + contrary.pattern).replace("(?i)", "")
-            return re.compile(both, re.IGNORECASE)
+            return re.compile(both, re.IGNORECASE), stem_set(found.group(0))
     return None
 
 
@@ -443,8 +482,10 @@ def _contrary(asked: str, claim: str) -> bool:
 _QUALIFIED = re.compile(r"(?i)\b(?:some|slight|slightly|minor|little|small|modest|minimal)\s+$")
 
 
-def _claim(text: str, terms: frozenset[str]) -> str:
-    """The clause of ``text`` that carries its claim about the question's terms."""
+def _claim(text: str, terms: frozenset[str], predicate: re.Pattern[str] | None = None) -> str:
+    """The clause of ``text`` that carries its claim about the question's terms (with the
+    grader's ``predicate``, first a clause that speaks of it: "the dividend may look covered,
+    but I would not call it sustainable")."""
     text = _LEAD_IN.sub("", text, count=1)
     concession = _CONCESSION.match(text)
     head = [concession.group(0)] if concession else []
@@ -453,7 +494,8 @@ def _claim(text: str, terms: frozenset[str]) -> str:
     if not clauses:
         return text
     # the clause that speaks most of the question's terms; on a tie, the main clause
-    return max(clauses, key=lambda c: len(stem_set(c) & terms))
+    return max(clauses, key=lambda c: (predicate is not None and bool(predicate.search(c)),
+                                       len(_terms_of(c) & terms)))
 
 
 def declines_in_claim(text: str) -> list[str]:
@@ -488,6 +530,21 @@ def turned_to_answer(text: str) -> int | None:
     if refusal_phrases(text[:turns[-1].start()]) and not refusal_phrases(text[after:]):
         return after
     return None
+
+
+# A statement has a verb; a pasted table row ("United States $ 1,204 $ 1,145") has none.
+# (lower case: "Developed Rest of the World" in a table row is a name, not a verb)
+STATES = re.compile(r"\b(?:is|are|was|were|be|been|has|have|had|did|does|do|will|would|can|"
+                    r"could|should|may|might|include[sd]?|show[sn]?|report(?:s|ed)?|operates?|"
+                    r"sells?|[a-z]{3,}ed|[a-z]{3,}es|"
+                    # irregular pasts: "Asia Pacific led, growing 14%"
+                    r"led|grew|rose|fell|saw|made|took|came|gave|got|won|lost|paid|spent|held|"
+                    r"kept|drove|brought|bought|sold|became|stood|ran|went|outgrew)\b")
+
+
+def states(text: str) -> bool:
+    """Whether ``text`` states something (has a verb besides its source lead-in's)."""
+    return bool(STATES.search(without_lead_in(text)))
 
 
 def committing_statement(reading: AnswerReading, question: str, *,
@@ -534,9 +591,11 @@ def committing_statement(reading: AnswerReading, question: str, *,
     candidates = [s for s in reading.sentences if commits(s)]
     if not candidates:
         return None
-    if candidates[0].index <= 1:
-        return candidates[0]
     concluding = [s for s in candidates if concludes(s.text) or _EVIDENTIAL.search(s.text)]
+    # (an opening without a verb lists, it does not answer: "Revenue growth by region:
+    # Americas 16%, EMEA 9%, Asia Pacific 14%. Therefore, the Americas had the highest ...")
+    if candidates[0].index <= 1 and (not concluding or states(candidates[0].text)):
+        return candidates[0]
     return concluding[-1] if concluding else candidates[0]
 
 

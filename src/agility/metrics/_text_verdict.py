@@ -20,6 +20,7 @@ from agility.metrics._grading import Case, Judgement, gold_raws, refusal, subjec
 from agility.metrics._numbers import figures_match
 from agility.metrics._stance import (
     HEDGED,
+    STATES,
     asks_yes_no,
     claimed_direction,
     committing_statement,
@@ -29,6 +30,7 @@ from agility.metrics._stance import (
     proposition,
     question_terms,
     stance,
+    states,
     stem_set,
     without_lead_in,
 )
@@ -69,7 +71,7 @@ def text_verdict(case: Case, threshold: float) -> Judgement:
                 return contradicted
     committed = committing_statement(case.reading, case.question)
     if committed is None and not case.refusals and not _terse(case) and not any(
-            _STATES.search(s.text) for s in case.reading.sentences):
+            STATES.search(s.text) for s in case.reading.sentences):
         return Judgement("incorrect", "makes no statement: only figures or line items, not an "
                                       "answer")
     if case.gold.negative:
@@ -90,7 +92,10 @@ def text_verdict(case: Case, threshold: float) -> Judgement:
         first = case.reading.sentences[0]
         way = _asked_direction(first.text, question_terms(case.question))
         said = (first, way) if way else None
-    if gold_way and said is not None and gold_way != said[1]:
+    # (an answer that restates the way the question says the figure went, "What drove the
+    # decline?" answered "It fell because ...", says nothing against the gold's causes)
+    if gold_way and said is not None and gold_way != said[1] \
+            and said[1] != direction(proposition(case.question)):
         return Judgement("incorrect", f"says the figure went {said[1]} in "
                                       f"{case.statement(said[0])}; the gold says {gold_way}")
     return _content(case, committed, threshold)
@@ -114,7 +119,9 @@ def _named_clash(case: Case) -> Judgement | None:
         return None
     found = re.search(rf"(?i)^\W*(?:the\s+)?((?:[\w&'\-]+\s+){{1,4}}?){_KINDS}\b",
                       case.gold.text.split(".")[0])
-    gold_name = _name_before(found.group(1)) if found else ""
+    # (a gold that is the name alone, "Asia Pacific", names its pick as well)
+    gold_name = (_name_before(found.group(1)) if found
+                 else case.gold.text.strip(" .") if _BARE_NAME.match(case.gold.text) else "")
     name = stem_set(gold_name) - stem_set(case.question) - _KIND_WORDS
     # (a statement that names its pick in words of its own, "Health Care was the top segment",
     # may share too few of the question's words to take it up: then the opening one)
@@ -132,6 +139,8 @@ def _named_clash(case: Case) -> Judgement | None:
                                   f"names {gold_name}")
 
 
+# a gold that is a name and nothing else: "Asia Pacific", "Developed Rest of the World."
+_BARE_NAME = re.compile(r"^\s*[A-Z][\w&'\-]*(?:\s+(?:[A-Z][\w&'\-]*|of|the|and|&)){0,5}\s*\.?\s*$")
 _KIND_WORDS = stem_set("business product segment category division region unit line")
 # words that rank or describe one of a kind, not name it ("Kestrel Ridge's largest segment",
 # "the highest-revenue segment", "its main business")
@@ -335,11 +344,14 @@ def _enumerated(gold: str, question: str) -> list[frozenset[str]]:
 
 
 def _terse(case: Case) -> bool:
-    """Whether the whole answer is one short phrase without figures ("Packaging."): a terse
-    answer, judged on its words, not a pasted fragment of a table."""
+    """Whether the whole answer is one short phrase without figures ("Packaging.", "Two
+    things: (1) raw material inflation and (2) unfavorable currency."): a terse answer, judged
+    on its words, not a pasted fragment of a table."""
     sentences = case.reading.sentences
-    return (len(sentences) == 1 and not case.reading.own_figures
-            and len(sentences[0].text.split()) <= 8)
+    # (or a list of such phrases: "- Bluewater Labs\n- Norda Systems")
+    return (bool(sentences) and not case.reading.own_figures
+            and all(len(s.text.split()) <= 16 for s in sentences)
+            and (len(sentences) == 1 or all(_LIST_ITEM.match(s.text) for s in sentences)))
 
 
 def _stems_with_compounds(text: str) -> frozenset[str]:
@@ -353,11 +365,6 @@ _INTRODUCES = re.compile(r"(?i)\b(?:several|following|few|number of|various|mult
                          r"four|a combination of)\s+(?:\w+\s+)?(?:factors|reasons|drivers|items|"
                          r"things|segments|products|acquisitions|companies|regions|ways)\b\W*$")
 _LIST_ITEM = re.compile(r"^\s*(?:[-*\u2022]|\(?\d{1,2}[.)])\s+\S")
-# A statement has a verb; a pasted table row ("United States $ 1,204 $ 1,145") has none.
-# (lower case: "Developed Rest of the World" in a table row is a name, not a verb)
-_STATES = re.compile(r"\b(?:is|are|was|were|be|been|has|have|had|did|does|do|will|would|can|"
-                     r"could|should|may|might|include[sd]?|show[sn]?|report(?:s|ed)?|operates?|"
-                     r"sells?|[a-z]{3,}ed|[a-z]{3,}es)\b")
 _NONE = re.compile(r"(?i)\b(?:none|no|not|never|nothing|neither|nor)\b|n't\b")
 
 
@@ -374,7 +381,7 @@ def _content(case: Case, committed: Sentence | None, threshold: float) -> Judgem
                               if _plain(s.text) == said_as), committed)
         reach = 1
         if ANSWER_LABEL.match(committed.text) and not any(
-                _states(s.text) for s in sentences[:committed.index]):
+                states(s.text) for s in sentences[:committed.index]):
             # a labelled summary first ("TL;DR: ...", "Short answer: ..."): the answer it
             # sums up follows it, and is read as it would be without the summary
             reach = 2
@@ -384,7 +391,7 @@ def _content(case: Case, committed: Sentence | None, threshold: float) -> Judgem
         # a fragment without a verb ("Advanced Micro Devices, Inc." cut at its period) states
         # nothing: the opening statements are the first two that do
         stating = [s for s in sentences if s.start < case.reading.illustration_start
-                   and _states(s.text)]
+                   and states(s.text)]
         span = stating[:2] or [s for s in sentences[:2]
                                if s.start < case.reading.illustration_start]
         where = "its opening statements"
@@ -465,11 +472,6 @@ def _content(case: Case, committed: Sentence | None, threshold: float) -> Judgem
 def _plain(text: str) -> str:
     """A statement's words, without its label and conclusion opener, in lower case."""
     return " ".join(re.findall(r"\w+", unlabelled(text).lower()))
-
-
-def _states(text: str) -> bool:
-    """Whether ``text`` states something (has a verb besides its source lead-in's)."""
-    return bool(_STATES.search(without_lead_in(text)))
 
 
 # "The real growth was flat", "sales were unchanged": no change, and no direction either way

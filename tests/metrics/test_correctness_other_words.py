@@ -1,0 +1,230 @@
+"""The offline grader on how other writers commit, take a question up and pick (issue 13,
+correctness version 16): made-up answers, each in words version 15 misread."""
+
+from __future__ import annotations
+
+import pytest
+
+from agility.metrics import judge_financial_answer
+
+Q_MARGIN = "What is Adobe's FY2022 operating margin?"
+Q_QUICK = "Does Verizon have a healthy liquidity profile based on its FY2022 quick ratio?"
+GOLD_QUICK = ("No. The quick ratio was approximately 0.54, which is below 1, so not a healthy "
+              "liquidity profile.")
+Q_GROWTH = "Are Kestrel's FY2022 financials that of a high growth company?"
+GOLD_GROWTH = "No, Kestrel's sales grew by 1.3% in FY2022, which is not high growth."
+Q_REGION = "Which region had the highest revenue growth for Kestrel in FY2022?"
+
+
+def verdict(question: str, gold: str, answer: str) -> str:
+    return judge_financial_answer(question, gold, answer).verdict
+
+
+@pytest.mark.parametrize(("answer", "expected"), [
+    ("Operating margin = 6,098 / 17,606 = 34.6%. However, on an adjusted basis the margin is "
+     "39.8%, which is the figure I would report.", "incorrect"),
+    ("Operating margin = 7,000 / 17,606 = 39.8% on an adjusted basis. My answer is 34.6%, the "
+     "GAAP margin.", "correct"),
+    ("The adjusted margin works out to 39.8%. I'd go with the reported figure: 34.6%.",
+     "correct"),
+])
+def test_the_figure_the_writer_says_they_would_report_is_the_answer(answer: str,
+                                                                    expected: str) -> None:
+    assert verdict(Q_MARGIN, "34.6%", answer) == expected
+
+
+@pytest.mark.parametrize(("answer", "expected"), [
+    # the question's predicate ("healthy") in words of the answer's own
+    ("The quick ratio of 0.54 is adequate for a telecom company, indicating a sound liquidity "
+     "position.", "incorrect"),
+    ("The quick ratio of 0.54 is ample for a telecom company, indicating comfortable liquidity.",
+     "incorrect"),
+    ("The quick ratio of 0.54 falls short of the 1.0 benchmark, indicating a strained liquidity "
+     "position.", "correct"),
+])
+def test_a_statement_taking_the_predicate_up_in_its_own_words_states_a_stance(
+        answer: str, expected: str) -> None:
+    assert verdict(Q_QUICK, GOLD_QUICK, answer) == expected
+
+
+def test_a_compound_in_the_answer_takes_up_the_question_by_its_parts() -> None:
+    # "high-growth" answers "high growth"; the concession before it ("while ... positive")
+    # is not the claim
+    answer = ("Kestrel's sales grew 1.3% in FY2022. Overall, while Kestrel's financial "
+              "performance is certainly positive, it does not appear to be that of a high-growth "
+              "company.")
+    assert verdict(Q_GROWTH, GOLD_GROWTH, answer) == "correct"
+    assert verdict(Q_GROWTH, GOLD_GROWTH.replace("No, ", "Yes, ").replace(
+        "not high", "high"), answer) == "incorrect"
+
+
+@pytest.mark.parametrize(("answer", "expected"), [
+    ("Asia Pacific led, growing 14% year over year, ahead of EMEA (9%) and the Americas (6%).",
+     "correct"),
+    ("The Americas led, growing 14% year over year, ahead of EMEA (9%) and Asia Pacific (6%).",
+     "incorrect"),
+    ("Revenue growth by region: Americas 16%, EMEA 9%, Asia Pacific 14%. Therefore, the Americas "
+     "had the highest revenue growth.", "incorrect"),
+    ("Revenue growth by region: Americas 6%, EMEA 9%, Asia Pacific 14%. Therefore, Asia Pacific "
+     "had the highest revenue growth.", "correct"),
+    ("Revenue growth by region: Americas 16%, EMEA 9%, Asia Pacific 14%. So the region with the "
+     "highest growth was the Americas.", "incorrect"),
+])
+def test_a_gold_that_is_a_bare_name_is_met_only_by_picking_it(answer: str, expected: str) -> None:
+    # the gold names no kind ("Asia Pacific", not "The Asia Pacific region"); a list of every
+    # region's figure, without a verb, picks none, and the conclusion after it does
+    assert verdict(Q_REGION, "Asia Pacific", answer) == expected
+
+
+Q_PAYOUT = "Is Kestrel's dividend sustainable based on its FY2022 payout ratio?"
+GOLD_PAYOUT = "Yes. The payout ratio was 45%, leaving ample room."
+
+
+@pytest.mark.parametrize(("answer", "expected"), [
+    # "un-" says the contrary of the predicate; what cash "did not cover" is a payment, not a
+    # source that leaves the question open
+    ("It looks unsustainable: Kestrel paid out 45% of earnings, but its free cash flow did not "
+     "cover the dividend.", "incorrect"),
+    # after "but" the writer says where they stand
+    ("With a 45% payout ratio the dividend may look covered, but I would not call it "
+     "sustainable given falling earnings.", "incorrect"),
+    ("With a 45% payout ratio, the dividend appears well covered and therefore sustainable.",
+     "correct"),
+])
+def test_a_stance_against_a_predicate_in_its_negated_form_is_read(answer: str,
+                                                                   expected: str) -> None:
+    assert verdict(Q_PAYOUT, GOLD_PAYOUT, answer) == expected
+
+
+@pytest.mark.parametrize("answer", [
+    "The excerpt does not cover dividends.",
+    "The filing doesn't explicitly cover the payout ratio.",
+])
+def test_a_source_that_does_not_cover_the_question_is_still_refusal_language(answer: str) -> None:
+    assert verdict(Q_PAYOUT, GOLD_PAYOUT, answer) == "refusal"
+
+
+def test_a_phrase_answer_naming_its_items_is_judged_on_its_words() -> None:
+    question = "What drove Kestrel's operating margin decline in FY2022?"
+    gold = "Higher raw material costs and unfavorable currency movements."
+    assert verdict(question, gold, "Two things: (1) raw material inflation and (2) unfavorable "
+                                   "currency.") == "correct"
+    assert verdict(question, gold, "Two things: (1) restructuring charges and (2) lower "
+                                   "volumes.") == "incorrect"
+
+
+Q_IMPROVE = "Did Kestrel's gross margin improve from FY2021 to FY2022?"
+GOLD_UP = "Yes, gross margin rose from 41.2% to 43.0%."
+GOLD_DOWN = "No, gross margin fell from 43.0% to 41.2%."
+
+
+@pytest.mark.parametrize(("answer", "gold", "expected"), [
+    ("I'd say yes: gross margin went from 41.2% to 43.0%.", GOLD_DOWN, "incorrect"),
+    ("In a word: no. Gross margin slipped to 41.2% from 43.0%.", GOLD_DOWN, "correct"),
+    ("It did not. Gross margin was 41.2% in FY2022 versus 43.0% in FY2021.", GOLD_DOWN,
+     "correct"),
+    ("It did not. Gross margin was 41.2% in FY2022 versus 43.0% in FY2021.", GOLD_UP,
+     "incorrect"),
+    ("It did. Gross margin was 43.0% in FY2022 versus 41.2% in FY2021.", GOLD_UP, "correct"),
+    ("Not quite: gross margin dipped from 43.0% to 41.2%.", GOLD_DOWN, "correct"),
+    ("That's right, it improved, from 41.2% to 43.0%.", GOLD_UP, "correct"),
+])
+def test_yes_and_no_in_other_words_are_said(answer: str, gold: str, expected: str) -> None:
+    assert verdict(Q_IMPROVE, gold, answer) == expected
+
+
+@pytest.mark.parametrize(("answer", "gold", "expected"), [
+    # the change between the gold's levels is no other value of either level
+    ("The short answer is yes. Gross margin increased 180 bps.", GOLD_UP, "correct"),
+    ("Yes. Gross margin increased 1.8 percentage points.", GOLD_UP, "correct"),
+    ("Yes. Gross margin increased 2.5 percentage points.", GOLD_UP, "incorrect"),
+    # levels joined by an arrow went the way they go
+    ("Gross margin: 43.0% (FY2021) \u2192 41.2% (FY2022). It got worse.", GOLD_DOWN, "correct"),
+    ("Gross margin: 43.0% (FY2021) \u2192 41.2% (FY2022). It got worse.", GOLD_UP, "incorrect"),
+])
+def test_a_change_and_an_arrow_say_how_the_levels_moved(answer: str, gold: str,
+                                                        expected: str) -> None:
+    assert verdict(Q_IMPROVE, gold, answer) == expected
+
+
+@pytest.mark.parametrize(("answer", "expected"), [
+    ("It rose 180 bps.", "correct"),
+    ("Up 1.8 percentage points.", "correct"),
+    ("It rose 1.8 points.", "correct"),
+    ("It fell 1.8 percentage points.", "incorrect"),
+    ("It rose 2.5 percentage points.", "incorrect"),
+])
+def test_by_how_much_is_answered_by_the_change_without_its_levels(answer: str,
+                                                                  expected: str) -> None:
+    question = "By how much did Kestrel's gross margin change from FY2021 to FY2022?"
+    gold = "It rose 1.8 percentage points, from 41.2% to 43.0%."
+    assert verdict(question, gold, answer) == expected
+
+
+Q_CAPEX = "What is Adobe's FY2022 capital expenditure in USD millions?"
+
+
+@pytest.mark.parametrize("answer", [
+    "Regrettably, capital expenditure isn't among the figures in the excerpt.",
+    "The capex figure is not something the excerpt breaks out.",
+    "Sorry, I can only see Adobe's balance sheet here.",
+    "The document appears to be truncated before the cash flow statement.",
+])
+def test_other_words_for_a_source_without_the_figure_are_a_refusal(answer: str) -> None:
+    assert verdict(Q_CAPEX, "$442.00", answer) == "refusal"
+
+
+@pytest.mark.parametrize("answer", [
+    "The excerpt is incomplete, but its cash flow statement shows capex of $442 million.",
+    "I can only see the cash flow statement. Purchases of property and equipment were $442 "
+    "million.",
+])
+def test_a_limited_source_that_still_gives_the_figure_answers(answer: str) -> None:
+    assert verdict(Q_CAPEX, "$442.00", answer) == "correct"
+
+
+@pytest.mark.parametrize(("result", "expected"), [("45.06", "incorrect"), ("42.69", "correct")])
+def test_an_x_between_figures_is_a_times_sign_not_a_placeholder(result: str,
+                                                                  expected: str) -> None:
+    # the equation after the refusal language is the answer's result (a placeholder "XX"
+    # would make the statement hypothetical and the answer a refusal)
+    answer = ("Unfortunately I do not have enough information to calculate the exact DPO, "
+              "since the excerpt does not give the prior year's accounts payable. Using year-end "
+              "accounts payable of $46,092 million and cost of sales of $373,396 million, DPO = "
+              f"46,092 / 373,396 x 365 = {result} days.")
+    question = ("What is Walmart's FY2018 days payable outstanding (DPO)? Round to two decimal "
+                "places.")
+    assert verdict(question, "42.69", answer) == expected
+    assert verdict(question, "42.69", answer.replace(" x 365 = ", " x 365 = XX, about ")) == \
+        "refusal"
+
+
+def test_restating_the_way_the_question_says_the_figure_went_is_no_direction() -> None:
+    # the gold's "Higher" is said of a cause; "Gross margin fell" restates the question
+    question = "What drove the decline in Kestrel's gross margin in FY2022?"
+    gold = "Higher freight costs and inventory write-downs."
+    assert verdict(question, gold, "Gross margin fell mainly because freight got more "
+                                   "expensive and the company wrote down inventory.") == "correct"
+    assert verdict(question, gold, "Gross margin fell mainly because of unfavorable product "
+                                   "mix and lower pricing.") == "incorrect"
+
+
+@pytest.mark.parametrize(("answer", "expected"), [
+    ("- Bluewater Labs\n- Norda Systems", "correct"),
+    ("1. Bluewater Labs\n2. Norda Systems", "correct"),
+    ("- Redstone Inc.\n- Parallax Corp.", "incorrect"),
+])
+def test_a_list_of_names_without_figures_is_judged_on_its_words(answer: str,
+                                                                 expected: str) -> None:
+    question = "What are the major acquisitions Kestrel completed in FY2022?"
+    gold = "Kestrel acquired Bluewater Labs and Norda Systems."
+    assert verdict(question, gold, answer) == expected
+
+
+def test_nothing_denies_as_none_does() -> None:
+    question = "Does Kestrel have any debt maturing in FY2023?"
+    gold = "No, Kestrel has no debt maturing in FY2023."
+    answer = "Kestrel has nothing coming due in FY2023; its earliest maturity is in FY2025."
+    assert verdict(question, gold, answer) == "correct"
+    assert verdict(question, "Yes, $500 million of notes mature in FY2023.", answer) == \
+        "incorrect"
