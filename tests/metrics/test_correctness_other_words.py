@@ -27,6 +27,8 @@ def verdict(question: str, gold: str, answer: str) -> str:
      "GAAP margin.", "correct"),
     ("The adjusted margin works out to 39.8%. I'd go with the reported figure: 34.6%.",
      "correct"),
+    # how near names no other quantity
+    ("Just under 35% (34.6%).", "correct"),
 ])
 def test_the_figure_the_writer_says_they_would_report_is_the_answer(answer: str,
                                                                     expected: str) -> None:
@@ -228,3 +230,36 @@ def test_nothing_denies_as_none_does() -> None:
     assert verdict(question, gold, answer) == "correct"
     assert verdict(question, "Yes, $500 million of notes mature in FY2023.", answer) == \
         "incorrect"
+
+
+Q_TWO_YEARS = "What were Kestrel's FY2021 and FY2022 revenues in USD millions?"
+GOLD_TWO_YEARS = "FY2021: $4,200 million; FY2022: $5,600 million."
+
+
+@pytest.mark.parametrize(("answer", "expected"), [
+    ("FY2021 revenue was $4.2 billion and FY2022 revenue was $5.6 billion.", "correct"),
+    ("$4,200 million (FY2021) and $5,600 million (FY2022).", "correct"),
+    # the gold's figures, each given for the other year
+    ("FY2021 revenue was $5.6 billion and FY2022 revenue was $4.2 billion.", "incorrect"),
+    ("$5,600 million (FY2021) and $4,200 million (FY2022).", "incorrect"),
+])
+def test_figures_given_for_several_years_must_keep_their_years(answer: str,
+                                                               expected: str) -> None:
+    assert verdict(Q_TWO_YEARS, GOLD_TWO_YEARS, answer) == expected
+
+
+Q_AVERAGE = "What is Kestrel's 3-year average capex as a % of revenue from FY2020 to FY2022?"
+
+
+@pytest.mark.parametrize(("answer", "expected"), [
+    # the years name the period, not the quantity: the labelled average last is the answer
+    ("FY2020: 3.9%, FY2021: 4.0%, FY2022: 4.4%. Average: 4.1%.", "correct"),
+    ("FY2020: 3.9%, FY2021: 4.0%, FY2022: 4.4%. Average: 4.4%.", "incorrect"),
+    # parentheses that give the parts are not the answer; a more precise restatement or a
+    # range around it is
+    ("The three-year average is about 3.9% (4.1%, 4.0% and 3.6%).", "incorrect"),
+    ("The three-year average is about 4% (4.1%).", "correct"),
+    ("The three-year average is between 4.0% and 4.2% (4.1%).", "correct"),
+])
+def test_the_figure_an_answer_gives_is_not_one_of_its_parts(answer: str, expected: str) -> None:
+    assert verdict(Q_AVERAGE, "4.1%", answer) == expected

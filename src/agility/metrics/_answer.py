@@ -236,6 +236,18 @@ class AnswerReading:
         """Whether ``figure`` is inside a passage the answer quotes."""
         return any(start <= figure.start < end for start, end in self.quoted)
 
+    def in_parentheses(self, figure: FinancialNumber) -> bool:
+        """Whether ``figure`` is inside parentheses of its statement ("3.9% (4.1%, 4.0% and
+        3.6%)"); accounting parentheses around the figure alone ("$(3.2) billion") are its
+        sign, not an aside."""
+        sentence = self.sentence_at(figure.start)
+        if sentence is None:
+            return False
+        head = self.text[sentence.start:figure.start]
+        if figure.raw.startswith("(") and not figure.raw.rstrip().endswith(")"):
+            head += "("
+        return head.count("(") > head.count(")")
+
     def sentence_at(self, offset: int) -> Sentence | None:
         """The statement containing the answer offset ``offset``."""
         for sentence in self.sentences:

@@ -134,6 +134,7 @@ from agility.metrics._grading import (
     turned,
 )
 from agility.metrics._instances import other_instances
+from agility.metrics._numbers import FinancialNumber, figures_match
 from agility.metrics._options import MetricOptions
 from agility.metrics._period_pick import offered_periods, picked_period
 from agility.metrics._refusal_language import refusal_phrases
@@ -175,6 +176,12 @@ def _numeric(case: Case) -> Judgement:
     if committed and sentence is not None:
         # the gold's change ("from 24.6% to 21.6%") is also answered by its size (3.0 points)
         hits = [f for k in keys for f in case.matching(k.figure, committed)]
+        aside = _aside_only(case, hits, committed)
+        if aside:
+            return Judgement("incorrect", f"concludes {case.where(aside)} in "
+                                          f"{case.statement(sentence)}; the gold "
+                                          f"{gold_raws(keys)} is only in its parentheses",
+                             case.cite(aside))
         by_change = [f for k in case.gold_changes() for f in case.matching(k.figure, committed)]
         if by_change and not hits:
             return Judgement("correct", f"concludes {case.where(by_change)} in "
@@ -191,6 +198,13 @@ def _numeric(case: Case) -> Judgement:
             reversed_ = turned(case, sentence, hits)
             if reversed_ is not None:
                 return reversed_
+            swapped = case.swapped_years([(k, f) for k in keys
+                                          for f in case.matching(k.figure, committed)])
+            if swapped is not None:
+                key, figure, gold_year, said_year = swapped
+                return Judgement("incorrect", f"gives {case.where([figure])} for {said_year}; "
+                                              f"the gold gives {key.figure.raw} for {gold_year}",
+                                 case.cite([figure]))
             return Judgement("correct", f"concludes {case.where(hits)} in {case.statement(sentence)}, "
                                         f"which states the gold {gold_raws(keys)}",
                              case.cite(hits))
@@ -236,6 +250,35 @@ def _numeric(case: Case) -> Judgement:
         return Judgement("incorrect", f"states {case.where(said)}, none of them the gold "
                                       f"{gold_raws(keys)}", case.cite(said))
     return Judgement("incorrect", f"states no figure; the gold is {gold_raws(keys)}")
+
+
+def _aside_only(case: Case, hits: list[FinancialNumber],
+                committed: tuple[FinancialNumber, ...]) -> list[FinancialNumber]:
+    """The figures the answer concludes on when the gold's figure is only in its parentheses
+    as another figure ("The three-year average is about 3.9% (4.1%, 4.0% and 3.6%)": the
+    parentheses give its parts), not as the same figure more precisely ("Just under 35%
+    (34.6%)")."""
+    reading = case.reading
+    if not hits or not all(reading.in_parentheses(f) for f in hits):
+        return []
+    kinds = {figure_kind(f) for f in hits}
+    outside = [f for f in committed if not reading.in_parentheses(f)
+               and figure_kind(f) in kinds]
+    if not outside or any(figures_match(o, h) or figures_match(h, o) or _digits(o) == _digits(h)
+                          for o in outside for h in hits):
+        return []
+    # (a range it lies in says it too: "between $440 million and $445 million ($442
+    # million exactly)")
+    low, high = min(abs(o.value) for o in outside), max(abs(o.value) for o in outside)
+    if len(outside) > 1 and any(low <= abs(h.value) <= high for h in hits):
+        return []
+    return outside
+
+
+def _digits(figure: FinancialNumber) -> str:
+    """A figure's significant digits: "$5,466,312,000" restated "(... $5,466.312 million)" is
+    one figure in two scales, whatever scale a note lent either."""
+    return re.sub(r"\D", "", figure.raw).strip("0")
 
 
 def _levels_of(case: Case, stated: list[KeyFigure], missing: list[KeyFigure]) -> list[KeyFigure]:

@@ -129,6 +129,9 @@ def difference_matches(diff: FinancialNumber, key: FinancialNumber) -> bool:
 # approximately 1.33") speaks of whatever was asked.
 _YEAR_AFTER = re.compile(r"(?i)\s*(?:\w+\s+)?(?:in|for|at|during|as of|of)\s+(?:the\s+)?"
                          r"(?:fiscal\s+(?:year\s+)?|fy\s*)?'?(\d{4}|\d{2})\b")
+# "$5,600 million (FY2022)", "$442 million (2022)" (not "(12%)")
+_YEAR_IN_PARENTHESES = re.compile(r"(?i)\s*\((?:fiscal\s+(?:year\s+)?|fy\s*)?'?((?:19|20)\d\d|"
+                                  r"(?<=fy)\d\d|(?<=fy )\d\d)\s*\)")
 # ("Operating margin (FY2021): 34.6%": the year may be in parentheses)
 # what makes a year earlier in a figure's clause a comparison's point of reference ("since
 # 2019", "compared with FY2021"), not the year the figure is given for
@@ -161,6 +164,10 @@ _NEUTRAL = frozenset(stem_set(
     "point points pts bps basis "
     # a count or a precision spelled out ("rounded to two decimal places") names no quantity
     "one two three four five six seven eight nine ten"))
+# how near a figure is to what it states ("just under 35% (34.6%)"): in a statement, no
+# quantity of its own (in a gold, "slightly improved" says more than its figures)
+_NEAR = frozenset(stem_set("just under over nearly almost slightly above below around close "
+                           "little"))
 CHANGE = re.compile(r"(?i)\b(?:increas\w*|decreas\w*|declin\w*|improv\w*|drop\w*|fell|rose|"
                      r"grew|grow\w*|chang\w*|difference|shr[iu]nk\w*|reduc\w*|rais\w*|"
                      r"lower\w*|cut)\b")
@@ -222,6 +229,33 @@ class GradedText:
         return begin, (self.position(start + length - 1) + 1 if length else begin)
 
 
+def year_given(reading: AnswerReading, figure: FinancialNumber, ends: list[int]) -> int | None:
+    """The year a figure of ``reading`` is given for: "$1,600 million in 2018", "FY2018:
+    $1,600" (``ends``: where the reading's figures end, in order)."""
+    end = figure.start + len(figure.raw)
+    after = _YEAR_AFTER.match(reading.text, end) or _YEAR_IN_PARENTHESES.match(reading.text, end)
+    if after:
+        return _full_year(after.group(1))
+    before = _YEAR_BEFORE.search(reading.text[max(0, figure.start - 24):figure.start])
+    if before:
+        return _full_year(before.group(1))
+    # the year that names the figure's quantity in its clause ("Adobe's FY2021 capital
+    # expenditure was $442 million"): after the clause's last figure or break, and not a
+    # comparison's point of reference ("since 2019", "compared with FY2021")
+    sentence = reading.sentence_at(figure.start)
+    if sentence is None:
+        return None
+    # (from the end of the figure before it: one bisection, so a sentence of thousands
+    # of figures stays linear)
+    at = bisect.bisect_right(ends, figure.start)
+    clause = clause_before(reading.text, figure.start,
+                           since=max(sentence.start, ends[at - 1] if at else 0))
+    named = year_mentions(clause)
+    if len(named) != 1 or _YEAR_REFERENCE.search(clause[:named[0][0]]):
+        return None
+    return named[0][1]
+
+
 class Case:
     """One answer being graded: the readings of the answer and the gold, and shared checks."""
 
@@ -273,7 +307,7 @@ class Case:
         said = {t for t in stem_set(unlabelled(text)) if not any(c.isdigit() for c in t)}
         if not terms or said & terms:
             return True
-        return not (said - _NEUTRAL)
+        return not (said - _NEUTRAL - _NEAR)
 
     def gold_is_figure(self) -> bool:
         """Whether the gold answers with its figures alone: besides them it says nothing the
@@ -448,7 +482,9 @@ class Case:
         if last is None or (spoken and not spoken & years_of(self.question)):
             # (a statement of another period only is a comparison: "In FY2021 it was 36.8%.")
             return figures, opening
-        asked = question_terms(self.question)
+        # (the period names no quantity: "FY2020: 3.9%, FY2021: 4.0%, ..." names none of
+        # "the 3-year average ... from FY2020 to FY2022", "Average: 4.1%." does)
+        asked = {t for t in question_terms(self.question) if not any(c.isdigit() for c in t)}
         named, opened = (len(stem_set(s.text) & asked) for s in (last, opening))
         # on a tie, a ratio asked ("operating margin") is stated by a ratio, not by the
         # amounts of the opening ("Operating income was $6,098 million ...")
@@ -464,30 +500,31 @@ class Case:
         return sorted(f.start + len(f.raw) for f in self.reading.own_figures)
 
     def _year_of(self, figure: FinancialNumber) -> int | None:
-        """The year a figure is given for: "$1,600 million in 2018", "FY2018: $1,600"."""
-        end = figure.start + len(figure.raw)
-        after = _YEAR_AFTER.match(self.reading.text, end)
-        if after:
-            return _full_year(after.group(1))
-        before = _YEAR_BEFORE.search(self.reading.text[max(0, figure.start - 24):figure.start])
-        if before:
-            return _full_year(before.group(1))
-        # the year that names the figure's quantity in its clause ("Adobe's FY2021 capital
-        # expenditure was $442 million"): after the clause's last figure or break, and not a
-        # comparison's point of reference ("since 2019", "compared with FY2021")
-        sentence = self.reading.sentence_at(figure.start)
-        if sentence is None:
+        """The year a figure of the answer is given for (see :func:`year_given`)."""
+        return year_given(self.reading, figure, self._figure_ends)
+
+    @cached_property
+    def _gold_years(self) -> dict[int, int]:
+        """The year each of the gold's figures is given for, by its offset in the gold."""
+        reading = read_answer(self.gold.text)
+        ends = sorted(f.start + len(f.raw) for f in reading.own_figures)
+        found = {f.start: year_given(reading, f, ends) for f in reading.own_figures}
+        return {start: year for start, year in found.items() if year is not None}
+
+    def swapped_years(self, hits: list[tuple[KeyFigure, FinancialNumber]]
+                      ) -> tuple[KeyFigure, FinancialNumber, int, int] | None:
+        """A gold figure the answer gives for another of the gold's years ("$5.6 billion in
+        FY2021" for a gold "FY2022: $5,600 million"), when the gold gives figures for
+        several years: the key, the answer's figure, the gold's year and the answer's."""
+        years = self._gold_years
+        if len(set(years.values())) < 2:
             return None
-        # (from the end of the figure before it: one bisection, so a sentence of thousands
-        # of figures stays linear)
-        ends = self._figure_ends
-        at = bisect.bisect_right(ends, figure.start)
-        clause = clause_before(self.reading.text, figure.start,
-                               since=max(sentence.start, ends[at - 1] if at else 0))
-        named = year_mentions(clause)
-        if len(named) != 1 or _YEAR_REFERENCE.search(clause[:named[0][0]]):
-            return None
-        return named[0][1]
+        for key, figure in hits:
+            gold_year = years.get(key.figure.start)
+            said = self._year_of(figure)
+            if gold_year and said and said != gold_year and said in years.values():
+                return key, figure, gold_year, said
+        return None
 
     def conflicts(self) -> list[tuple[KeyFigure, FinancialNumber]]:
         """Answer figures that give another value for a quantity the gold states (the same
