@@ -263,3 +263,18 @@ Q_AVERAGE = "What is Kestrel's 3-year average capex as a % of revenue from FY202
 ])
 def test_the_figure_an_answer_gives_is_not_one_of_its_parts(answer: str, expected: str) -> None:
     assert verdict(Q_AVERAGE, "4.1%", answer) == expected
+
+
+Q_COGS = "What is Coca Cola's FY2021 COGS % margin?"
+WORKING = ("COGS was $15,357 million and net revenue $38,655 million: 15,357 / 38,655 = 39.7%. "
+           "Using gross revenue of $38,333 million instead:\n\n")
+
+
+@pytest.mark.parametrize("ending", [
+    "We get {}.", "That gives us {}.", "That works out to about {}.", "Which leaves us with {}.",
+    "Final figure: {}.", "**{}**",
+])
+@pytest.mark.parametrize(("figure", "expected"), [("40.06%", "incorrect"), ("39.7%", "correct")])
+def test_what_the_working_comes_to_is_the_answer(ending: str, figure: str, expected: str) -> None:
+    # the opening equation's 39.7% is the working's first step; the last line is the result
+    assert verdict(Q_COGS, "39.7%", WORKING + ending.format(figure)) == expected

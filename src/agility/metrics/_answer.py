@@ -70,7 +70,8 @@ def unlabelled(text: str) -> str:
 CONCLUDES = re.compile(
     rf"(?i)^\W*(?:{CONCLUSION_OPENERS}"
     r"|to answer|in other words|finally\b|the (?:final )?answer\b"
-    rf"|{_LABEL_WORDS}{_LABEL_END}|the result\b|this (?:gives|results|yields|comes)|rounded|rounding"
+    rf"|{_LABEL_WORDS}{_LABEL_END}|the result\b|(?:this|that|it) (?:gives|results|yields|comes)"
+    r"|rounded|rounding"
     r"|after rounding"
     r"|when rounded|which (?:gives|rounds|is approximately)|the (?:\w+ ){0,6}?(?:is|was|were|are"
     r"|would be|comes to|equals|stands at|amounts to) (?:approximately|about|roughly|around)\b)"
@@ -78,6 +79,11 @@ CONCLUDES = re.compile(
     r"|(?i:\b(?:infer|inferred|conclude|concluded|estimate) that\b)"
     r"|(?i:,\s+so\s+(?!that\b|far\b|much\b|as\b|on\b)(?=\w))"
     r"|(?i:\brounded (?:to|off)|\brounding (?:to|this|that|the)|\bthe (?:final )?answer is\b)"
+    # what the working comes to: "We get 40.06%.", "That works out to 40.06%.", "Which
+    # leaves us with 40.06%.", "Final figure: 40.06%."
+    r"|(?i:\bwe (?:get|obtain|arrive at|end up with)\b|\bworks? out (?:to|at)\b|"
+    r"\b(?:leaves|left) (?:us |you )?with\b|\bfinal (?:figure|number|value|result|ratio|"
+    r"margin|amount)\b|\b(?:which|that|this) gives\b)"
     # the writer's own commitment: "my answer is ...", "..., which is the figure I'd report"
     r"|(?i:\bmy (?:final |best )?(?:answer|estimate) is\b|\bI(?:'d| would|'ll| will) (?:go with|"
     r"report|settle on|stick with)\b)")
@@ -99,7 +105,9 @@ _CONCLUSION_WORDS = ("therefore", "thus", "hence", "so", "overall", "consequentl
                      "round", "which", "approximately", "about", "roughly", "around", "infer",
                      "estimate", "sum", "all in all", "ultimately", "together", "accordingly",
                      "as such", "bottom line", "net-net", "considered", "balance", "in the end",
-                     "nutshell", "long story", "my ", "i'd ", "i would ", "i'll ", "i will ")
+                     "nutshell", "long story", "my ", "i'd ", "i would ", "i'll ", "i will ",
+                     "give", "yield", "come", "get", "obtain", "arrive at", "end up", "work",
+                     "left", "leaves", "final")
 
 
 def concludes(text: str) -> bool:
@@ -335,6 +343,13 @@ class AnswerReading:
         if not with_figures:
             return (), None
         last = with_figures[-1]
+        # a last line that is its figure alone, after the working ("**40.06%**"), is the
+        # result the working comes to
+        # (not a list's number left alone: "5." before an item read as an aside)
+        if last.index == self.sentences[-1].index and last.index > 0 and not _LETTER.search(
+                _without_figures(last.text, results(last), last.start)) \
+                and not _MARKER_ONLY.match(last.text.strip()):
+            return tuple(results(last)), last
         if _EQUALS.search(last.text) and last.index >= self.sentences[-1].index - 1 and not all(
                 self._operand_elsewhere(f, last) for f in self.result_figures(last)):
             return tuple(self.result_figures(last)), last
@@ -418,6 +433,17 @@ class AnswerReading:
             found.append(figure)
             position = end
         return found
+
+
+_LETTER = re.compile(r"[A-Za-z]")
+
+
+def _without_figures(text: str, figures: list[FinancialNumber], start: int) -> str:
+    """``text`` (starting at answer offset ``start``) without ``figures``."""
+    for figure in reversed(figures):
+        at = figure.start - start
+        text = text[:at] + text[at + len(figure.raw):]
+    return text
 
 
 _MARKER_ONLY = re.compile(r"^(?:[-*\u2022]\s*)?\(?(?:\d{1,2}|[a-zA-Z])[.)]$")

@@ -160,6 +160,8 @@ _NEUTRAL = frozenset(stem_set(
     "went "
     # the writer's commitment ("I'd go with 34.6%", "the number I would report")
     "i'd i'll would go report settle stick number "
+    # what the working comes to ("We get 39.7%", "That works out to 39.7%")
+    "get gets obtain arrive end works work out leaves left gives give yields yield "
     # a change's unit ("up 1.8 points", "180 bps")
     "point points pts bps basis "
     # a count or a precision spelled out ("rounded to two decimal places") names no quantity
