@@ -106,8 +106,8 @@ _CONCLUSION_WORDS = ("therefore", "thus", "hence", "so", "overall", "consequentl
                      "estimate", "sum", "all in all", "ultimately", "together", "accordingly",
                      "as such", "bottom line", "net-net", "considered", "balance", "in the end",
                      "nutshell", "long story", "my ", "i'd ", "i would ", "i'll ", "i will ",
-                     "give", "yield", "come", "get", "obtain", "arrive at", "end up", "work",
-                     "left", "leaves", "final")
+                     "gives", "yields", "comes", "we get", "we obtain", "arrive at", "end up",
+                     "works out", "work out", "left with", "leaves", "final")
 
 
 def concludes(text: str) -> bool:
