@@ -278,3 +278,60 @@ WORKING = ("COGS was $15,357 million and net revenue $38,655 million: 15,357 / 3
 def test_what_the_working_comes_to_is_the_answer(ending: str, figure: str, expected: str) -> None:
     # the opening equation's 39.7% is the working's first step; the last line is the result
     assert verdict(Q_COGS, "39.7%", WORKING + ending.format(figure)) == expected
+
+
+@pytest.mark.parametrize(("question", "gold", "answer"), [
+    ("What is Coca Cola's FY2021 COGS % margin?", "39.7%",
+     "Coca Cola's FY2021 gross margin was 39.7%."),
+    ("What is Adobe's FY2022 net profit margin?", "27.0%",
+     "Adobe's FY2022 operating margin was 27.0%."),
+    ("What is Verizon's FY2022 quick ratio?", "0.54", "Verizon's FY2022 current ratio was 0.54."),
+    ("What is Verizon's FY2022 quick ratio?", "0.54",
+     "Current ratio = current assets / current liabilities = 0.54"),
+    ("What is 3M's FY2018 net PP&E in USD billions?", "8.7",
+     "3M's FY2018 gross PP&E was $8.7 billion."),
+    ("What is Adobe's FY2022 revenue growth?", "11.5%",
+     "Adobe's FY2022 operating income growth was 11.5%."),
+    ("What is Adobe's FY2022 free cash flow in USD millions?", "$7,396",
+     "Adobe's FY2022 operating cash flow was $7,396 million."),
+    ("What is Adobe's FY2022 effective tax rate?", "21.0%",
+     "Adobe's FY2022 statutory tax rate was 21.0%."),
+    ("What is Adobe's FY2022 diluted EPS?", "$10.10", "Adobe's FY2022 basic EPS was $10.10."),
+])
+def test_the_gold_figure_for_another_metric_of_the_family_is_incorrect(
+        question: str, gold: str, answer: str) -> None:
+    # the names share words ("margin", "ratio", "PP&E"), but one qualifier tells them apart
+    judgement = judge_financial_answer(question, gold, answer)
+    assert judgement.verdict == "incorrect"
+    assert "where the question asks the" in judgement.reason
+
+
+@pytest.mark.parametrize(("question", "gold", "answer"), [
+    ("What is Adobe's FY2022 operating cash flow in USD millions?", "$7,838",
+     "Net cash provided by operating activities was $7,838 million."),
+    ("What is 3M's FY2018 net PP&E in USD billions?", "8.7",
+     "Property, plant and equipment, net of accumulated depreciation, was $8.7 billion."),
+    ("What is Verizon's FY2022 quick ratio?", "0.54",
+     "(Cash + receivables) / current liabilities = 0.54"),
+    ("What is Verizon's FY2022 quick ratio?", "0.54", "Verizon's FY2022 acid-test ratio was 0.54."),
+    ("What is Adobe's FY2022 gross margin?", "87.7%",
+     "(Revenue - cost of revenue) / revenue = 87.7%"),
+    ("What is Adobe's FY2022 gross margin?", "87.7%",
+     "Gross margin = (revenue - cost of revenue) / revenue = 87.7%"),
+    ("What is Adobe's FY2022 net profit margin?", "27.0%",
+     "Net income / revenue = 4,756 / 17,606 = 27.0%"),
+    ("What is Adobe's FY2022 diluted EPS?", "$10.10",
+     "Diluted earnings per share were $10.10 (basic: $10.13)."),
+    ("What is Adobe's FY2022 effective tax rate?", "15.5%",
+     "The effective rate was 15.5%, below the 21% federal statutory rate."),
+    ("What is Adobe's FY2022 free cash flow in USD millions?", "$7,396",
+     "Free cash flow = operating cash flow of $7,838 million - capex of $442 million = $7,396 "
+     "million."),
+    # a question naming two members asks for neither alone
+    ("What is American Water Works's FY2021 unadjusted operating income + depreciation and "
+     "amortization (unadjusted EBITDA) in USD millions?", "1832",
+     "Unadjusted EBITDA was $1,832 million."),
+])
+def test_the_question_s_own_metric_in_other_words_or_with_its_inputs_is_correct(
+        question: str, gold: str, answer: str) -> None:
+    assert verdict(question, gold, answer) == "correct"

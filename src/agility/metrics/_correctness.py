@@ -176,6 +176,11 @@ def _numeric(case: Case) -> Judgement:
     if committed and sentence is not None:
         # the gold's change ("from 24.6% to 21.6%") is also answered by its size (3.0 points)
         hits = [f for k in keys for f in case.matching(k.figure, committed)]
+        other = _other_metric(case, hits)
+        if other is not None:
+            return Judgement("incorrect", f"concludes {case.where(hits)} in "
+                                          f"{case.statement(sentence)} {other}",
+                             case.cite(hits))
         aside = _aside_only(case, hits, committed)
         if aside:
             return Judgement("incorrect", f"concludes {case.where(aside)} in "
@@ -227,6 +232,10 @@ def _numeric(case: Case) -> Judgement:
         reversed_ = turned(case, case.reading.sentence_at(hits[0].start), hits[:1])
         if reversed_ is not None:
             return reversed_
+        # (every place the answer gives the gold's figure names another metric)
+        other = _other_metric(case, [f for _, fs in found for f in fs])
+        if other is not None:
+            return Judgement("incorrect", f"states {case.where(hits)} {other}", case.cite(hits))
         return Judgement("correct", f"states {case.where(hits)}, the gold {gold_raws(keys)}",
                          case.cite(hits))
     if hits and len(keys) > 2 and len(missing) * 2 <= len(keys):
@@ -250,6 +259,16 @@ def _numeric(case: Case) -> Judgement:
         return Judgement("incorrect", f"states {case.where(said)}, none of them the gold "
                                       f"{gold_raws(keys)}", case.cite(said))
     return Judgement("incorrect", f"states no figure; the gold is {gold_raws(keys)}")
+
+
+def _other_metric(case: Case, figures: list[FinancialNumber]) -> str | None:
+    """Why ``figures`` answer another question, when the words naming each name another
+    metric of the question's family ("gross margin" for the COGS margin)."""
+    named = [case.metric_named(f) for f in figures]
+    if not figures or not all(named):
+        return None
+    said, asked = next(n for n in named if n is not None)
+    return f"for the {said} figure, where the question asks the {asked} one"
 
 
 def _aside_only(case: Case, hits: list[FinancialNumber],

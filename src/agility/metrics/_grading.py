@@ -33,11 +33,13 @@ from agility.metrics._gold import (
     years_of,
 )
 from agility.metrics._markup import unmark
+from agility.metrics._metric_names import other_metric
 from agility.metrics._numbers import FinancialNumber, figures_match, parse_financial_numbers
 from agility.metrics._refusal_language import infers_anyway, refusal_phrases
 from agility.metrics._stance import (
     declines_in_claim,
     direction,
+    proposition,
     question_terms,
     stem_set,
     turned_to_answer,
@@ -166,6 +168,8 @@ _NEUTRAL = frozenset(stem_set(
     "point points pts bps basis "
     # a count or a precision spelled out ("rounded to two decimal places") names no quantity
     "one two three four five six seven eight nine ten"))
+# an arithmetic operator between words ("(cash + receivables) / current liabilities")
+_OPERATOR = re.compile(r"[+*/\u00d7\u00f7]|\s[-\u2212]\s")
 # how near a figure is to what it states ("just under 35% (34.6%)"): in a statement, no
 # quantity of its own (in a gold, "slightly improved" says more than its figures)
 _NEAR = frozenset(stem_set("just under over nearly almost slightly above below around close "
@@ -306,6 +310,11 @@ class Case:
         for figure in reversed(self.reading.figures_in(sentence)):
             at = figure.start - sentence.start
             text = text[:at] + " " + text[at + len(figure.raw):]
+        # an equation that opens with its operands ("(Cash + receivables) / current
+        # liabilities = 0.54") names its result nowhere: the operands are its inputs
+        head, equals, rest = text.partition("=")
+        if equals and _OPERATOR.search(head):
+            text = rest
         said = {t for t in stem_set(unlabelled(text)) if not any(c.isdigit() for c in t)}
         if not terms or said & terms:
             return True
@@ -512,6 +521,21 @@ class Case:
         ends = sorted(f.start + len(f.raw) for f in reading.own_figures)
         found = {f.start: year_given(reading, f, ends) for f in reading.own_figures}
         return {start: year for start, year in found.items() if year is not None}
+
+    def metric_named(self, figure: FinancialNumber) -> tuple[str, str] | None:
+        """Another metric of the question's family that the words naming ``figure`` in its
+        clause name ("gross" where the question asks the "COGS" margin; see
+        :func:`agility.metrics._metric_names.other_metric`)."""
+        sentence = self.reading.sentence_at(figure.start)
+        since = sentence.start if sentence is not None else 0
+        label = clause_before(self.reading.text, figure.start, since)
+        if "=" in label or "\u2248" in label:
+            # an equation's result is named before its operands ("Gross margin = (Revenue -
+            # cost of revenue) / revenue = 34.6%"), if at all
+            label = re.split(r"[=\u2248]", label, maxsplit=1)[0]
+            if _OPERATOR.search(label):
+                return None
+        return other_metric(proposition(self.question, asides=True), label)
 
     def swapped_years(self, hits: list[tuple[KeyFigure, FinancialNumber]]
                       ) -> tuple[KeyFigure, FinancialNumber, int, int] | None:
