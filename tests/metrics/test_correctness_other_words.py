@@ -335,3 +335,24 @@ def test_the_gold_figure_for_another_metric_of_the_family_is_incorrect(
 def test_the_question_s_own_metric_in_other_words_or_with_its_inputs_is_correct(
         question: str, gold: str, answer: str) -> None:
     assert verdict(question, gold, answer) == "correct"
+
+
+QUICK_WORKING = ("Verizon's quick assets (cash of $2.6 billion and receivables of $24.5 billion) "
+                 "cover $50.2 billion of current liabilities, a quick ratio of about 0.54. Telecom "
+                 "companies often run low quick ratios because of steady subscription cash "
+                 "flows. ")
+
+
+@pytest.mark.parametrize(("conclusion", "expected"), [
+    # a conclusion on the predicate that names the subject in few of the question's words
+    ("Overall, I would characterize Verizon's liquidity as reasonably healthy for its "
+     "industry.", "incorrect"),
+    ("Despite the low ratio, I'd still call its liquidity healthy.", "incorrect"),
+    ("My verdict: healthy.", "incorrect"),
+    ("My verdict: not healthy.", "correct"),
+    ("In conclusion, while Verizon generates strong cash flow, it would be fair to say that its "
+     "liquidity is not particularly strong.", "correct"),
+])
+def test_a_late_conclusion_on_the_predicate_is_the_stance(conclusion: str, expected: str) -> None:
+    # the gold's figure in the working does not outweigh where the answer comes down
+    assert verdict(Q_QUICK, GOLD_QUICK, QUICK_WORKING + conclusion) == expected

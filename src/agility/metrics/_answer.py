@@ -42,8 +42,8 @@ __all__ = [
 _SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-Z(\[*\"'$\u201c-])|\n+"
                     r"|(?<=[.!?:;])\s+(?=(?:\d{1,2}[.)]|[-*\u2022])\s+[A-Z])")
 # the labels an answer puts before its answer ("Final Answer: ...", "Conclusion: ...")
-_LABEL_WORDS = (r"(?:(?:the |my )?(?:final |short |direct )?answer|conclusions?|summary|"
-               r"in summary|bottom line|result|verdict|tl;?dr)")
+_LABEL_WORDS = (r"(?:(?:the |my |our )?(?:(?:final |short |direct )?answer|conclusions?|summary|"
+               r"in summary|bottom line|result|verdict|assessment|tl;?dr))")
 # (its colon may be a dash: "Final answer \u2014 $1,577 million")
 _LABEL_END = r"\s*(?::|[\u2014\u2013]|--(?!-))\s*"
 ANSWER_LABEL = re.compile(rf"(?i)(?:^|(?<=\n)|(?<=[.!?] ))[^\w\n]*{_LABEL_WORDS}{_LABEL_END}")

@@ -117,13 +117,17 @@ _SOURCE_TALK = re.compile(r"(?i)^\W*(?:however,\s*)?(?:the|this|these) (?:\w+ )?
                           r"\bit is (?:mentioned|stated|noted|indicated)\b")
 # Addressed to the reader ("the line item will tell you ...").
 _READER = re.compile(r"(?i)\byou\b|\byour\b")
-_CONDITIONAL = re.compile(r"(?i)\bif\b|\bwould\b|\bunless\b|\bassuming\b")
+# ("I would characterize ..." is the writer's judgement, not a condition)
+_CONDITIONAL = re.compile(r"(?i)\bif\b|(?<!\bI )\bwould\b|\bunless\b|\bassuming\b")
 # Hedged claims ("3M likely maintains ...") do not commit an answer that has declined.
 HEDGED = re.compile(r"(?i)\b(?:likely|probably|possibly|may|might|could|perhaps|presumably)\b")
 # "it appears that ...", "it does not appear that ...": a hedged stance is still a stance.
 _APPEARS = re.compile(r"(?i)\bit (?:(?:does|did) ?n[o']t )?(?:appears?|seems?) (?:that|to be)\b")
 _EVIDENTIAL = re.compile(r"(?i)\b(?:indicat\w*|suggest\w*|shows?|showing|demonstrat\w*|"
-                         r"reflect\w*|means?|implies|signal\w*|points? to|conclude\w*)\b")
+                         r"reflect\w*|means?|implies|signal\w*|points? to|conclude\w*)\b|"
+                         # the writer's own judgement: "I'd still call its liquidity healthy"
+                         r"(?i:\bI(?:'d| would)? (?:still )?(?:call|characteri[sz]e|describe|"
+                         r"consider|rate|judge|deem)\b)")
 
 
 # Advice to the reader ("Review the segment results", "you would need to check ...").
@@ -363,13 +367,18 @@ def _implied(reading: AnswerReading, question: str, strict: bool,
         asked = predicate
         if asked is not None:
             speaking = [s for s in candidates if asked.search(s.text)]
-            if candidates and not speaking:
+            # (with refusal language, only when the answer takes the question up: its
+            # conclusion on the predicate may be about what the sources mention)
+            if not speaking and (candidates or not strict):
                 # the answer takes the question up, but its conclusion on the predicate
                 # names the subject by a word of its own ("the growth rate may not
                 # accelerate"): that conclusion answers it
                 speaking = [s for s in reading.sentences
                             if s.start < reading.illustration_start and asked.search(s.text)
-                            and len(stem_set(s.text) & terms) >= 2
+                            # (a labelled answer may be the predicate alone: "My
+                            # verdict: not healthy.")
+                            and len(stem_set(s.text) & terms) >= (
+                                1 if ANSWER_LABEL.match(s.text) else 2)
                             and (concludes(s.text) or _EVIDENTIAL.search(s.text))
                             and not refusal_phrases(s.text) and not _GENERIC.search(s.text)
                             and not _CONDITIONAL.search(s.text)]
