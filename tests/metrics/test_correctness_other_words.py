@@ -356,3 +356,30 @@ QUICK_WORKING = ("Verizon's quick assets (cash of $2.6 billion and receivables o
 def test_a_late_conclusion_on_the_predicate_is_the_stance(conclusion: str, expected: str) -> None:
     # the gold's figure in the working does not outweigh where the answer comes down
     assert verdict(Q_QUICK, GOLD_QUICK, QUICK_WORKING + conclusion) == expected
+
+
+@pytest.mark.parametrize(("answer", "expected"), [
+    # after the turn from refusal language the claim names the figure
+    ("I don't have the exact figure, but it is approximately $442 million.", "correct"),
+    # the line item is the metric under another name
+    ("Without the full cash flow statement I can't be certain, but the excerpt shows purchases "
+     "of property and equipment of $442 million.", "correct"),
+    ("It's not broken out separately in the segment note, but the consolidated cash flow "
+     "statement shows $442 million of purchases of property and equipment.", "correct"),
+    ("I can't verify this against the full 10-K, but the cash flow statement excerpt lists $348 "
+     "million of capital expenditures.", "incorrect"),
+])
+def test_a_figure_after_a_caveat_is_about_the_question(answer: str, expected: str) -> None:
+    assert verdict(Q_CAPEX, "$442.00", answer) == expected
+
+
+@pytest.mark.parametrize(("answer", "expected"), [
+    ("Looking at the cash flow statement, purchases of property and equipment were $442 "
+     "million in FY2022 and $348 million in FY2021... wait, I had those reversed. FY2022 capex "
+     "was $348 million.", "incorrect"),
+    ("Looking at the cash flow statement, purchases of property and equipment were $348 "
+     "million in FY2022 and $442 million in FY2021... wait, I had those reversed. FY2022 capex "
+     "was $442 million.", "correct"),
+])
+def test_what_the_writer_takes_back_is_not_the_answer(answer: str, expected: str) -> None:
+    assert verdict(Q_CAPEX, "$442.00", answer) == expected

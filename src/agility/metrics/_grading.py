@@ -168,6 +168,11 @@ _NEUTRAL = frozenset(stem_set(
     "point points pts bps basis "
     # a count or a precision spelled out ("rounded to two decimal places") names no quantity
     "one two three four five six seven eight nine ten"))
+# a writer taking back what they wrote ("wait, I had those reversed", "scratch that")
+_RETRACTS = re.compile(r"(?i)\b(?:wait\b[,.!]|scratch that|correction:|let me (?:correct|redo|"
+                       r"recalculate|fix) (?:that|this)|i (?:had|got|have) (?:those|these|that|"
+                       r"this|it|them) (?:reversed|backwards|wrong|mixed up)|i misread|i made "
+                       r"(?:a|an) (?:mistake|error))")
 # an arithmetic operator between words ("(cash + receivables) / current liabilities")
 _OPERATOR = re.compile(r"[+*/\u00d7\u00f7]|\s[-\u2212]\s")
 # how near a figure is to what it states ("just under 35% (34.6%)"): in a statement, no
@@ -315,6 +320,11 @@ class Case:
         head, equals, rest = text.partition("=")
         if equals and _OPERATOR.search(head):
             text = rest
+        # what a statement says after turning from refusal language ("I don't have the exact
+        # figure, but it is approximately $442 million") is its claim
+        turn = turned_to_answer(text)
+        if turn is not None:
+            text = text[turn:]
         said = {t for t in stem_set(unlabelled(text)) if not any(c.isdigit() for c in t)}
         if not terms or said & terms:
             return True
@@ -495,6 +505,10 @@ class Case:
             return figures, opening
         # (the period names no quantity: "FY2020: 3.9%, FY2021: 4.0%, ..." names none of
         # "the 3-year average ... from FY2020 to FY2022", "Average: 4.1%." does)
+        # the writer takes the opening back ("... wait, I had those reversed."): what
+        # follows is the answer
+        if any(_RETRACTS.search(s.text) for s in reading.sentences[opening.index:last.index]):
+            return tuple(stated), last
         asked = {t for t in question_terms(self.question) if not any(c.isdigit() for c in t)}
         named, opened = (len(stem_set(s.text) & asked) for s in (last, opening))
         # on a tie, a ratio asked ("operating margin") is stated by a ratio, not by the

@@ -212,7 +212,8 @@ def stem_set(text: str) -> frozenset[str]:
     words = set(_WORD.findall(lowered))
     stems = _stems(words)
     for short_word, first_word, long_form, both in _ABBREVIATIONS:
-        if short_word in words or (first_word in lowered and long_form.search(lowered)):
+        if (short_word is not None and short_word in words) or (
+                first_word in lowered and long_form.search(lowered)):
             stems |= both
     return frozenset(stems)
 
@@ -232,12 +233,27 @@ _ABBREVIATION_TABLE = {
     "emea": "europe middle east africa", "apac": "asia pacific", "latam": "latin america",
     "lacc": "latin america canada caribbean", "amesa": "africa middle east south asia",
 }
-_ABBREVIATIONS = [
-    (short, long_form.split()[0],
-     re.compile(r"\b" + r"\w*\W+(?:and\W+|of\W+|on\W+|per\W+)?".join(
-         re.escape(w) for w in long_form.split()) + r"\w*"),
-     frozenset({short[:5]} | {w[:5] for w in long_form.split() if len(w) > 2}))
+def _phrase(long_form: str) -> re.Pattern[str]:
+    return re.compile(r"\b" + r"\w*\W+(?:and\W+|of\W+|on\W+|per\W+|to\W+)?".join(
+        re.escape(w) for w in long_form.split()) + r"\w*")
+
+
+def _long_stems(long_form: str) -> frozenset[str]:
+    return frozenset(w[:5] for w in long_form.split() if len(w) > 2)
+
+
+_ABBREVIATIONS: list[tuple[str | None, str, re.Pattern[str], frozenset[str]]] = [
+    (short, long_form.split()[0], _phrase(long_form), frozenset({short[:5]}) | _long_stems(long_form))
     for short, long_form in _ABBREVIATION_TABLE.items()]
+# line items that are a metric under another name ("purchases of property and equipment"
+# are the capital expenditure; the metric's name does not stand for the line item's words)
+_ABBREVIATIONS += [
+    (None, item.split()[0], _phrase(item),
+     _long_stems(item) | {short[:5]} | _long_stems(_ABBREVIATION_TABLE[short]))
+    for short, item in [("capex", "purchases property equipment"),
+                        ("capex", "purchases property plant equipment"),
+                        ("capex", "additions property plant equipment"),
+                        ("capex", "capital spending")]]
 
 
 def proposition(question: str, *, asides: bool = False) -> str:
