@@ -383,3 +383,43 @@ def test_a_figure_after_a_caveat_is_about_the_question(answer: str, expected: st
 ])
 def test_what_the_writer_takes_back_is_not_the_answer(answer: str, expected: str) -> None:
     assert verdict(Q_CAPEX, "$442.00", answer) == expected
+
+
+Q_SEGMENT = "Which of Kestrel's segments had the highest operating margin in FY2022?"
+GOLD_SEGMENT = "The Health Care segment had the highest operating margin, at 24.1%."
+
+
+@pytest.mark.parametrize(("answer", "expected"), [
+    ("Health Care (24.1%) led Industrial (21.0%) and Consumer (19.5%).", "correct"),
+    ("Industrial (24.1%) led Health Care (21.0%) and Consumer (19.5%).", "incorrect"),
+    ("Segment operating margins: Industrial 21.0%, Consumer 19.5%, Health Care 24.1%. Health "
+     "Care is highest.", "correct"),
+    ("Segment operating margins: Industrial 21.0%, Consumer 19.5%, Health Care 24.1%. "
+     "Industrial is highest.", "incorrect"),
+])
+def test_the_statement_that_ranks_one_by_name_picks_it(answer: str, expected: str) -> None:
+    # the gold's figure in a list of every segment's is not a pick
+    assert verdict(Q_SEGMENT, GOLD_SEGMENT, answer) == expected
+
+
+def test_a_pick_after_a_list_of_every_region_is_the_answer() -> None:
+    answer = ("Revenue growth by region: Americas 16%, EMEA 9%, Asia Pacific 14%. {} grew the "
+              "fastest.")
+    assert verdict(Q_REGION, "Asia Pacific", answer.format("The Americas")) == "incorrect"
+    assert verdict(Q_REGION, "Asia Pacific", answer.format("Asia Pacific")) == "correct"
+
+
+@pytest.mark.parametrize(("answer", "expected"), [
+    ("Operating activities ($3,565 million).", "correct"),
+    ("Cash from operations was the largest source at $3,565 million; investing used $1,200 "
+     "million and financing used $900 million.", "correct"),
+    # the gold's amount given for another option
+    ("Financing activities brought in the most cash; operating activities provided $3,565 "
+     "million.", "incorrect"),
+    ("Investing was the largest inflow at $3,565 million.", "incorrect"),
+])
+def test_the_gold_amount_for_another_option_is_incorrect(answer: str, expected: str) -> None:
+    question = ("Among operating, investing, and financing activities, which brought in the most "
+                "cash for Kestrel in FY2022?")
+    gold = "Operating activities brought in the most cash, $3,565 million."
+    assert verdict(question, gold, answer) == expected

@@ -139,7 +139,7 @@ from agility.metrics._options import MetricOptions
 from agility.metrics._period_pick import offered_periods, picked_period
 from agility.metrics._refusal_language import refusal_phrases
 from agility.metrics._stance import Stance, stance
-from agility.metrics._text_verdict import text_verdict
+from agility.metrics._text_verdict import option_clash, text_verdict
 
 __all__ = ["VERDICTS", "CorrectnessMetric", "CorrectnessOptions", "Judgement",
            "judge_financial_answer"]
@@ -203,6 +203,12 @@ def _numeric(case: Case) -> Judgement:
             reversed_ = turned(case, sentence, hits)
             if reversed_ is not None:
                 return reversed_
+            picked = option_clash(case, sentence.text)
+            if picked is not None:
+                # the gold's amount given for another of the options the question offers
+                return Judgement("incorrect", f"picks {picked[0]} in "
+                                              f"{case.statement(sentence)}; the gold picks "
+                                              f"{picked[1]}", case.cite(hits))
             swapped = case.swapped_years([(k, f) for k in keys
                                           for f in case.matching(k.figure, committed)])
             if swapped is not None:

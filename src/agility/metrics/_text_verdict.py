@@ -35,7 +35,7 @@ from agility.metrics._stance import (
     without_lead_in,
 )
 
-__all__ = ["text_verdict"]
+__all__ = ["option_clash", "text_verdict"]
 
 
 def text_verdict(case: Case, threshold: float) -> Judgement:
@@ -58,7 +58,7 @@ def text_verdict(case: Case, threshold: float) -> Judgement:
             picking = (committing_statement(case.reading, case.question)
                        or next(iter(case.reading.sentences), None)
                        if len(_options(case.question)) >= 2 else None)
-            picked = _option_clash(case, picking.text) if picking is not None else None
+            picked = option_clash(case, picking.text) if picking is not None else None
             if picked and picking is not None:
                 return Judgement("incorrect", f"picks {picked[0]} in "
                                               f"{case.statement(picking)}; the gold picks "
@@ -128,6 +128,11 @@ def _named_clash(case: Case) -> Judgement | None:
     committed = committing_statement(case.reading, case.question)
     if committed is None and case.reading.sentences and not case.refusals:
         committed = case.reading.sentences[0]
+    # (a statement that ranks one by name picks it: "... Health Care 24.1%. Industrial is
+    # highest.", "Industrial (24.1%) led Health Care (21.0%)")
+    ranking = [s for s in case.reading.sentences
+               if _RANKS.search(s.text) and _SUBJECT_PICK.match(s.text)]
+    committed = ranking[-1] if ranking and not case.refusals else committed
     if not name or committed is None:
         return None
     picked = _picked(committed.text, asked.group(1), case.question)
@@ -148,10 +153,15 @@ _KIND_WORDS = stem_set("business product segment category division region unit l
 _RANKING = re.compile(r"(?i)^(?:(?:high|low|larg|bigg|small|strong|weak|fast|slow|great|wid|"
                       r"broad)est|top|leading|main|primary|principal|key|core|most|least|best|"
                       r"worst|major|dominant|number)$")
+# words that rank one of a kind in a statement ("is highest", "led", "the largest")
+_RANKS = re.compile(r"(?i)\b(?:(?:high|low|larg|bigg|small|strong|weak|fast|slow|great|wid|broad)"
+                    r"est|most|top|led|leads)\b")
 # "<Name> was Kestrel Ridge's largest segment": the subject names the pick
 _SUBJECT_PICK = re.compile(rf"^\W*(?:the\s+)?((?:[A-Z][\w&'\-]*\s+(?:(?:and|&)\s+)?){{0,3}}?"
-                           rf"[A-Z][\w&'\-]*)(?:\s+{_KINDS})?\s+(?:was|is|were|are|had|has|"
-                           r"generated|brought|led|remained|ranked|contributed|accounted)\b")
+                           rf"[A-Z][\w&'\-]*)(?:\s+{_KINDS})?(?:\s*\([^()]{{0,40}}\))?\s+(?:was|is|"
+                           r"were|are|had|has|generated|brought|led|remained|ranked|"
+                           r"contributed|accounted|grew|rose|posted|delivered|saw|showed|"
+                           r"recorded|achieved|topped)\b")
 # "... segment in FY2024 was Consumer, ...": the name after the copula, without a kind word
 _BARE_PICK = re.compile(r"^\W*(?:the\s+)?[\"\u201c]?((?:[A-Z][\w&'\-]*\s*(?:(?:and|&)\s+)?){1,4})")
 
@@ -297,7 +307,7 @@ _DENIES = re.compile(r"(?i)\b(?:no|none|not any|nothing)\b|\bdid not (?:make|hav
                      r"register|list)\b")
 
 
-def _option_clash(case: Case, said: str) -> tuple[str, str] | None:
+def option_clash(case: Case, said: str) -> tuple[str, str] | None:
     """(answer's pick, gold's pick) when the question offers options and the answer's
     statement picks first another one than the gold picks."""
     options = _options(case.question)
@@ -429,7 +439,7 @@ def _content(case: Case, committed: Sentence | None, threshold: float) -> Judgem
         # that takes the question up in no statement (quoted excerpts, figures) picks none
         return Judgement("incorrect", "picks none of the options the question offers ("
                                       + ", ".join(options) + ") in a statement")
-    picked = _option_clash(case, said)
+    picked = option_clash(case, said)
     if picked:
         return Judgement("incorrect", f"picks {picked[0]} in {where}; the gold picks {picked[1]}")
     # the gold's terms as it writes them: an answer naming an abbreviation's words names the
