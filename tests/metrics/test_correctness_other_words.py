@@ -260,6 +260,7 @@ Q_AVERAGE = "What is Kestrel's 3-year average capex as a % of revenue from FY202
     ("The three-year average is about 3.9% (4.1%, 4.0% and 3.6%).", "incorrect"),
     ("The three-year average is about 4% (4.1%).", "correct"),
     ("The three-year average is between 4.0% and 4.2% (4.1%).", "correct"),
+    ("The three-year average is 0.041 (that is, 4.1%).", "correct"),
 ])
 def test_the_figure_an_answer_gives_is_not_one_of_its_parts(answer: str, expected: str) -> None:
     assert verdict(Q_AVERAGE, "4.1%", answer) == expected
@@ -423,3 +424,12 @@ def test_the_gold_amount_for_another_option_is_incorrect(answer: str, expected: 
                 "cash for Kestrel in FY2022?")
     gold = "Operating activities brought in the most cash, $3,565 million."
     assert verdict(question, gold, answer) == expected
+
+
+def test_parentheses_that_restate_the_figure_in_other_units_are_the_figure() -> None:
+    # the note "(in USD millions" lends the first figure a scale it does not have; the
+    # parentheses say they restate it
+    question = "What is Netflix's year end FY2017 total current liabilities (in USD millions)?"
+    answer = ("Netflix's year end FY2017 total current liabilities are $5,466,312,000 (in USD "
+              "millions, this would be $5.466 billion).")
+    assert verdict(question, "5466", answer) == "correct"

@@ -277,6 +277,10 @@ def _other_metric(case: Case, figures: list[FinancialNumber]) -> str | None:
     return f"for the {said} figure, where the question asks the {asked} one"
 
 
+_RESTATES = re.compile(r"(?i)\b(?:i\.e\.|that is|this (?:would be|is)|which is|or|equivalently|"
+                       r"in (?:usd |us\$ |\$ )?(?:millions|billions|thousands)|expressed)\b")
+
+
 def _aside_only(case: Case, hits: list[FinancialNumber],
                 committed: tuple[FinancialNumber, ...]) -> list[FinancialNumber]:
     """The figures the answer concludes on when the gold's figure is only in its parentheses
@@ -285,6 +289,11 @@ def _aside_only(case: Case, hits: list[FinancialNumber],
     (34.6%)")."""
     reading = case.reading
     if not hits or not all(reading.in_parentheses(f) for f in hits):
+        return []
+    # (parentheses that restate it: "$5,466,312,000 (in USD millions, this would be $5.466
+    # billion)")
+    if any(_RESTATES.search(reading.text, max(0, reading.text.rfind("(", 0, h.start + 1)),
+                            h.start) for h in hits):
         return []
     kinds = {figure_kind(f) for f in hits}
     outside = [f for f in committed if not reading.in_parentheses(f)
