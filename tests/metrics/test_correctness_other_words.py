@@ -433,3 +433,13 @@ def test_parentheses_that_restate_the_figure_in_other_units_are_the_figure() -> 
     answer = ("Netflix's year end FY2017 total current liabilities are $5,466,312,000 (in USD "
               "millions, this would be $5.466 billion).")
     assert verdict(question, "5466", answer) == "correct"
+
+
+@pytest.mark.parametrize(("answer", "expected"), [
+    ("Kestrel suspended its dividend in FY2022.", "incorrect"),
+    ("Kestrel discontinued its dividend in FY2022.", "incorrect"),
+    ("Kestrel returned $1.2 billion to shareholders through dividends in FY2022.", "correct"),
+])
+def test_stopping_what_the_question_asks_about_says_no(answer: str, expected: str) -> None:
+    gold = "Yes, Kestrel paid $1.2 billion in dividends in FY2022."
+    assert verdict("Did Kestrel pay dividends in FY2022?", gold, answer) == expected

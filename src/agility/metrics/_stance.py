@@ -58,6 +58,8 @@ _LATE = re.compile(rf"(?i)\b(?:{CONCLUSION_OPENERS}|to answer (?:your|the) quest
 _NEGATION = re.compile(
     r"(?i)\b(?:not(?! only| just| merely)|no|never|neither|nor|without|cannot|none|nothing|lacks?|lacking|"
     r"fail(?:s|ed)? to|unlikely|insufficient|unable|rather than|instead of|as opposed to|"
+    # what stops the question's action ("Kestrel suspended its dividend")
+    r"suspend\w*|halt\w*|discontinu\w*|ceas\w*|"
     # "a less than healthy liquidity position", "far from robust"
     r"less than (?=(?:ideal|optimal|healthy|stellar|robust|adequate|strong|solid|favou?rable|"
     r"satisfactory|sufficient|comfortable)\b)|far from)\b|n't\b")
