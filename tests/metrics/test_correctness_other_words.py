@@ -443,3 +443,17 @@ def test_parentheses_that_restate_the_figure_in_other_units_are_the_figure() -> 
 def test_stopping_what_the_question_asks_about_says_no(answer: str, expected: str) -> None:
     gold = "Yes, Kestrel paid $1.2 billion in dividends in FY2022."
     assert verdict("Did Kestrel pay dividends in FY2022?", gold, answer) == expected
+
+
+@pytest.mark.parametrize(("answer", "expected"), [
+    ("Operating margin FY2022: 34.6%\n\n**Final Answer**\n\n36.8%", "incorrect"),
+    ("Operating margin FY2022: 36.8%\n\n**Final Answer**\n\n34.6%", "correct"),
+    # the gold's figure read off another year's row
+    ("| Year | Operating margin |\n|---|---|\n| FY2022 | 36.8% |\n| FY2021 | 34.6% |",
+     "incorrect"),
+    ("| Year | Operating margin |\n|---|---|\n| FY2022 | 34.6% |\n| FY2021 | 36.8% |",
+     "correct"),
+])
+def test_a_label_line_and_a_table_row_say_which_figure_is_the_answer(answer: str,
+                                                                    expected: str) -> None:
+    assert verdict(Q_MARGIN, "34.6%", answer) == expected

@@ -70,7 +70,7 @@ def unlabelled(text: str) -> str:
 CONCLUDES = re.compile(
     rf"(?i)^\W*(?:{CONCLUSION_OPENERS}"
     r"|to answer|in other words|finally\b|the (?:final )?answer\b"
-    rf"|{_LABEL_WORDS}{_LABEL_END}|the result\b|(?:this|that|it) (?:gives|results|yields|comes)"
+    rf"|{_LABEL_WORDS}(?:{_LABEL_END}|[ \t]*\n)|the result\b|(?:this|that|it) (?:gives|results|yields|comes)"
     r"|rounded|rounding"
     r"|after rounding"
     r"|when rounded|which (?:gives|rounds|is approximately)|the (?:\w+ ){0,6}?(?:is|was|were|are"

@@ -238,10 +238,16 @@ def _numeric(case: Case) -> Judgement:
         reversed_ = turned(case, case.reading.sentence_at(hits[0].start), hits[:1])
         if reversed_ is not None:
             return reversed_
-        # (every place the answer gives the gold's figure names another metric)
-        other = _other_metric(case, [f for _, fs in found for f in fs])
+        # (every place the answer gives the gold's figure names another metric, or gives it
+        # for another year than the one asked beside a figure for that year)
+        every = [f for _, fs in found for f in fs]
+        other = _other_metric(case, every)
         if other is not None:
             return Judgement("incorrect", f"states {case.where(hits)} {other}", case.cite(hits))
+        year = case.given_for_other_year(every) if len(keys) == 1 else None
+        if year is not None:
+            return Judgement("incorrect", f"states {case.where(hits)} for {year}, not for the "
+                                          f"year asked", case.cite(hits))
         return Judgement("correct", f"states {case.where(hits)}, the gold {gold_raws(keys)}",
                          case.cite(hits))
     if hits and len(keys) > 2 and len(missing) * 2 <= len(keys):

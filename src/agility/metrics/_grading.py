@@ -140,8 +140,9 @@ _YEAR_IN_PARENTHESES = re.compile(r"(?i)\s*\((?:fiscal\s+(?:year\s+)?|fy\s*)?'?(
 _YEAR_REFERENCE = re.compile(r"(?i)\b(?:since|from|between|after|before|than|versus|vs\.?|over|"
                              r"compared (?:with|to)|relative to|against|until|through)\s+(?:the\s+)?"
                              r"(?:end of\s+)?(?:fiscal\s+(?:year\s+)?)?\W{0,2}$")
+# (or the row's first cell: "| FY2021 | 34.6% |")
 _YEAR_BEFORE = re.compile(r"(?i)(?:fy|fiscal(?: year)?|in)?\s*'?((?:19|20)\d\d|\d\d)\s*\)?\s*"
-                          r"[:,\-\u2013]?\s*(?:was|were|is|of|at)?\s*$")
+                          r"[:,\-\u2013|]?\s*(?:was|were|is|of|at)?\s*$")
 
 
 # what asks for a ratio or a percent, not an amount
@@ -435,7 +436,7 @@ class Case:
             # a figure given for another year ("$118.4 million (2023: $678.9 million)") is a
             # comparison, not the answer, when a figure for the year asked or for no named
             # year remains
-            years = {f.start: self._year_of(f) for f in figures}
+            years = {f.start: self.year_of(f) for f in figures}
             figures = tuple(f for f in figures if years[f.start] in asked
                             or years[f.start] is None) or figures
         if len(figures) > 1 and len(self.gold.keys) == 1:
@@ -524,7 +525,7 @@ class Case:
     def _figure_ends(self) -> list[int]:
         return sorted(f.start + len(f.raw) for f in self.reading.own_figures)
 
-    def _year_of(self, figure: FinancialNumber) -> int | None:
+    def year_of(self, figure: FinancialNumber) -> int | None:
         """The year a figure of the answer is given for (see :func:`year_given`)."""
         return year_given(self.reading, figure, self._figure_ends)
 
@@ -551,6 +552,24 @@ class Case:
                 return None
         return other_metric(proposition(self.question, asides=True), label)
 
+    def given_for_other_year(self, figures: list[FinancialNumber]) -> int | None:
+        """The year ``figures`` are all given for, when it is not the one year the question
+        asks and the answer gives a figure of their kind for that year ("| FY2022 | 36.8% |
+        | FY2021 | 34.6% |" for FY2022's margin): the gold's figure read off another year's
+        row."""
+        asked = years_of(self.question)
+        if len(asked) != 1 or not figures:
+            return None
+        given = [self.year_of(f) for f in figures]
+        year = given[0]
+        if year is None or year in asked or any(y != year for y in given):
+            return None
+        kinds = {figure_kind(f) for f in figures}
+        if not any(self.year_of(f) in asked and figure_kind(f) in kinds
+                   for f in self.reading.own_figures):
+            return None
+        return year
+
     def swapped_years(self, hits: list[tuple[KeyFigure, FinancialNumber]]
                       ) -> tuple[KeyFigure, FinancialNumber, int, int] | None:
         """A gold figure the answer gives for another of the gold's years ("$5.6 billion in
@@ -561,7 +580,7 @@ class Case:
             return None
         for key, figure in hits:
             gold_year = years.get(key.figure.start)
-            said = self._year_of(figure)
+            said = self.year_of(figure)
             if gold_year and said and said != gold_year and said in years.values():
                 return key, figure, gold_year, said
         return None
