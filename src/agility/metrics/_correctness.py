@@ -63,7 +63,13 @@ arXiv:2311.11944, on three model families with different answer styles):
    stores", whatever words come before the two. A question that asks which one of a kind
    ("Which segment dragged down growth?") is answered by the one the answer names: naming
    another ("the Safety and Industrial segment" for the gold's "consumer segment") is
-   incorrect, whatever words or figures it shares with the gold.
+   incorrect, whatever words or figures it shares with the gold. So is the gold's figure
+   named as another metric of the question's family ("gross margin" where the COGS margin
+   is asked, the current ratio for the quick ratio, basic for diluted EPS; see
+   :mod:`agility.metrics._metric_names`), given for another option the question offers,
+   given for the other of the gold's years, read off another year's table row beside the
+   asked year's, or given only in parentheses that list the parts of the answer's own
+   figure ("about 3.9% (4.1%, 4.0% and 3.6%)").
 5. **A refusal is a refusal only when nothing is committed.** An answer with refusal
    language ("the filing does not state ...") that still concludes on a figure or a yes/no
    (hedged or not: "it does not appear that ..."), or that announces it answers anyway by
@@ -603,22 +609,28 @@ class CorrectnessMetric(Metric):
     #    remark; advice under a numbered label ("4. Comparison to Industry: Compare ...")
     #    is advice; "Absolutely." alone is a yes, not a courtesy.
     #    No recorded verdict and no section-5 row moves
-    # 16: other writers' commitments and stances: "my answer is ...", "..., which is the
-    #    figure I would report", "I'd go with 34.6%" conclude; the question's predicate in
-    #    the answer's own words ("a sound liquidity position", "unsustainable", "strained")
-    #    and its compounds by their parts ("a high-growth company") take the question up,
-    #    and after "but" the clause that speaks of the predicate carries the claim; "I'd say
-    #    yes", "In a word: no", "It did not.", "Not quite" say yes or no; levels joined by an
-    #    arrow ("43.0% -> 41.2%") went that way; the change between the gold's two levels
-    #    ("increased 180 bps") is no other value of either, and "by how much?" is answered
-    #    by the gold's change without its levels; a gold that is a bare name ("Asia
-    #    Pacific") is met only by picking it, and an opening list without a verb picks
-    #    nothing before a conclusion; "x" between figures is a times sign, not a
-    #    placeholder; a short phrase answer without figures is judged on its words; more
-    #    words for a source without the figure ("isn't among the figures in the excerpt",
-    #    "appears to be truncated", "I can only see the balance sheet"), while cash that
-    #    "did not cover the dividend" is no refusal language.
-    #    No recorded verdict moves
+    # 16: more of other writers' words (no recorded verdict moves; section 5 as before):
+    #    what concludes: "my answer is", "..., which is the figure I would report", "I'd
+    #    go with", "We get", "That works out to", "Which leaves us with", "Final figure:",
+    #    a label on a line of its own, a last line that is its figure alone; what the
+    #    writer takes back ("wait, I had those reversed") is not the answer; "x" between
+    #    figures is a times sign. Stances: the predicate in the answer's own words ("a
+    #    sound liquidity position", "unsustainable", "strained"), compounds by their parts
+    #    ("a high-growth company"), a late conclusion on the predicate ("I'd still call
+    #    its liquidity healthy", "My verdict: healthy."), after "but" the clause on the
+    #    predicate, "I'd say yes", "In a word: no", "It did not.", "Not quite", "nothing",
+    #    "suspended", levels joined by an arrow. Figures: the gold's figure for another
+    #    metric of the question's family ("gross margin" for the COGS margin, the current
+    #    ratio for the quick ratio, basic for diluted EPS) or for another option offered,
+    #    only in parentheses that give the parts, each figure for the other of the gold's
+    #    years, or read off another year's table row is incorrect; the change between the
+    #    gold's levels ("increased 180 bps") is no other value of them, and "by how much?"
+    #    is answered by the change alone; after a turn from refusal language the claim
+    #    names the figure, and "purchases of property and equipment" name the capex.
+    #    Picks: a bare-name gold ("Asia Pacific") is met only by picking it; a statement
+    #    that ranks one by name picks it; an opening list without a verb picks nothing.
+    #    Refusal language: "isn't among the figures in the excerpt", "appears to be
+    #    truncated", "I can only see the balance sheet"; not "did not cover the dividend".
     version = "16"
     Options = CorrectnessOptions
     options: CorrectnessOptions

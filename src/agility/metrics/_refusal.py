@@ -140,7 +140,8 @@ class AnsweredMetric(Metric):
     #    figures in the excerpt", "not something the excerpt breaks out", "appears to be
     #    truncated", "I can only see the balance sheet" are refusal language, and "free cash
     #    flow did not cover the dividend" is not; "I'd say yes", "It did not.", "Not quite",
-    #    "unsustainable", "a high-growth company" take a stance
+    #    "unsustainable", "a high-growth company", "I would characterize ... as healthy",
+    #    "nothing coming due", "suspended its dividend" take a stance
     version = "14"
 
     def score(self, item: MetricInput) -> MetricResult:

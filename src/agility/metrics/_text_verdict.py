@@ -150,12 +150,11 @@ _KIND_WORDS = stem_set("business product segment category division region unit l
 # words that rank or describe one of a kind, not name it ("Kestrel Ridge's largest segment",
 # "the highest-revenue segment", "its main business")
 # (superlatives by name: "West" and "Midwest" name segments)
-_RANKING = re.compile(r"(?i)^(?:(?:high|low|larg|bigg|small|strong|weak|fast|slow|great|wid|"
-                      r"broad)est|top|leading|main|primary|principal|key|core|most|least|best|"
-                      r"worst|major|dominant|number)$")
+_SUPERLATIVE = r"(?:high|low|larg|bigg|small|strong|weak|fast|slow|great|wid|broad)est"
+_RANKING = re.compile(rf"(?i)^(?:{_SUPERLATIVE}|top|leading|main|primary|principal|key|core|most|"
+                      r"least|best|worst|major|dominant|number)$")
 # words that rank one of a kind in a statement ("is highest", "led", "the largest")
-_RANKS = re.compile(r"(?i)\b(?:(?:high|low|larg|bigg|small|strong|weak|fast|slow|great|wid|broad)"
-                    r"est|most|top|led|leads)\b")
+_RANKS = re.compile(rf"(?i)\b(?:{_SUPERLATIVE}|most|top|led|leads)\b")
 # "<Name> was Kestrel Ridge's largest segment": the subject names the pick
 _SUBJECT_PICK = re.compile(rf"^\W*(?:the\s+)?((?:[A-Z][\w&'\-]*\s+(?:(?:and|&)\s+)?){{0,3}}?"
                            rf"[A-Z][\w&'\-]*)(?:\s+{_KINDS})?(?:\s*\([^()]{{0,40}}\))?\s+(?:was|is|"
