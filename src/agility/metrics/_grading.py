@@ -550,7 +550,12 @@ class Case:
             label = re.split(r"[=\u2248]", label, maxsplit=1)[0]
             if _OPERATOR.search(label):
                 return None
-        return other_metric(proposition(self.question, asides=True), label)
+        return other_metric(self._asked, label)
+
+    @cached_property
+    def _asked(self) -> str:
+        """The question's proposition, its asides included."""
+        return proposition(self.question, asides=True)
 
     def given_for_other_year(self, figures: list[FinancialNumber]) -> int | None:
         """The year ``figures`` are all given for, when it is not the one year the question
@@ -575,6 +580,8 @@ class Case:
         """A gold figure the answer gives for another of the gold's years ("$5.6 billion in
         FY2021" for a gold "FY2022: $5,600 million"), when the gold gives figures for
         several years: the key, the answer's figure, the gold's year and the answer's."""
+        if len(self.gold.years) < 2:
+            return None
         years = self._gold_years
         if len(set(years.values())) < 2:
             return None

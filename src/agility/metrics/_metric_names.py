@@ -8,6 +8,7 @@ COGS % margin?"), answers another question, whatever words the two names share (
 
 from __future__ import annotations
 
+import functools
 import re
 
 __all__ = ["other_metric"]
@@ -35,15 +36,23 @@ def _members(family: list[tuple[str, re.Pattern[str]]], text: str) -> set[str]:
     return {name for name, pattern in family if pattern.search(text)}
 
 
+@functools.lru_cache(maxsize=1024)
+def _asked(question: str) -> tuple[tuple[int, str], ...]:
+    """The families the question asks one member of, with that member."""
+    found = []
+    for index, family in enumerate(_FAMILIES):
+        members = _members(family, question)
+        if len(members) == 1:
+            found.append((index, next(iter(members))))
+    return tuple(found)
+
+
 def other_metric(question: str, label: str) -> tuple[str, str] | None:
     """Whether ``label`` (the words naming an answer's figure) names another metric of a
     family the question asks for one member of: the label's member and the question's
     ("gross", "COGS"); None when it names the question's own, or none of the family."""
-    for family in _FAMILIES:
-        asked = _members(family, question)
-        if len(asked) != 1:
-            continue
-        said = _members(family, label)
-        if said and not said & asked:
-            return sorted(said)[0], next(iter(asked))
+    for index, asked in _asked(question):
+        said = _members(_FAMILIES[index], label)
+        if said and asked not in said:
+            return sorted(said)[0], asked
     return None
