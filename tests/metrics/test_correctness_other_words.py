@@ -457,3 +457,27 @@ def test_stopping_what_the_question_asks_about_says_no(answer: str, expected: st
 def test_a_label_line_and_a_table_row_say_which_figure_is_the_answer(answer: str,
                                                                     expected: str) -> None:
     assert verdict(Q_MARGIN, "34.6%", answer) == expected
+
+
+@pytest.mark.parametrize(("question", "gold", "answer", "expected"), [
+    ("What is Adobe's FY2022 adjusted (non-GAAP) EPS?", "$13.20",
+     "Adobe's FY2022 GAAP EPS was $13.20.", "incorrect"),
+    ("What is Adobe's FY2022 adjusted (non-GAAP) EPS?", "$13.20",
+     "Adobe's FY2022 non-GAAP EPS was $13.20.", "correct"),
+    ("What is American Water Works's FY2021 unadjusted EBITDA in USD millions?", "1832",
+     "Adjusted EBITDA was $1,832 million.", "incorrect"),
+    ("What is American Water Works's FY2021 unadjusted EBITDA in USD millions?", "1832",
+     "EBITDA was $1,832 million.", "correct"),
+    ("What is Kestrel's FY2022 organic revenue growth?", "4.1%",
+     "Kestrel's FY2022 reported revenue growth was 4.1%, or 2.0% organic.", "incorrect"),
+    ("What is Kestrel's FY2022 organic revenue growth?", "4.1%",
+     "Kestrel reported organic growth of 4.1% in FY2022.", "correct"),
+    # another quarter than the one asked
+    ("What is 3M's Q2 FY2023 revenue in USD millions?", "$8,325",
+     "3M's Q1 FY2023 revenue was $8,325 million.", "incorrect"),
+    ("What is 3M's Q2 FY2023 revenue in USD millions?", "$8,325",
+     "Revenue was $8,325 million in the second quarter of 2023.", "correct"),
+])
+def test_adjusted_organic_and_quarterly_figures_are_their_own_metrics(
+        question: str, gold: str, answer: str, expected: str) -> None:
+    assert verdict(question, gold, answer) == expected

@@ -179,6 +179,10 @@ def _numeric(case: Case) -> Judgement:
         return Judgement("incorrect", f"concludes {case.where(committed)} in "
                                       f"{case.statement(sentence)}, which is not about the "
                                       f"quantity asked", case.cite(committed))
+    # (a quarter other than the one asked; years are picked among, see Case.committed)
+    quarter = case.other_quarter() if committed else None
+    if quarter is not None:
+        return Judgement("incorrect", quarter)
     if committed and sentence is not None:
         # the gold's change ("from 24.6% to 21.6%") is also answered by its size (3.0 points)
         hits = [f for k in keys for f in case.matching(k.figure, committed)]

@@ -169,6 +169,17 @@ _NEUTRAL = frozenset(stem_set(
     "point points pts bps basis "
     # a count or a precision spelled out ("rounded to two decimal places") names no quantity
     "one two three four five six seven eight nine ten"))
+# a quarter: "Q2", "second quarter", "2Q23" (as "Q2")
+_QUARTER = re.compile(r"(?i)\bq([1-4])\b|\b([1-4])q(?:\d\d)?\b|\b(first|second|third|fourth) "
+                      r"(?:fiscal )?quarter\b")
+_ORDINAL = {"first": "1", "second": "2", "third": "3", "fourth": "4"}
+
+
+def _quarters(text: str) -> set[str]:
+    return {"Q" + (m.group(1) or m.group(2) or _ORDINAL[m.group(3).lower()])
+            for m in _QUARTER.finditer(text)}
+
+
 # a writer taking back what they wrote ("wait, I had those reversed", "scratch that")
 _RETRACTS = re.compile(r"(?i)\b(?:wait\b[,.!]|scratch that|correction:|let me (?:correct|redo|"
                        r"recalculate|fix) (?:that|this)|i (?:had|got|have) (?:those|these|that|"
@@ -537,6 +548,20 @@ class Case:
         found = {f.start: year_given(reading, f, ends) for f in reading.own_figures}
         return {start: year for start, year in found.items() if year is not None}
 
+    def other_quarter(self) -> str | None:
+        """The answer's figures are all given in statements of another quarter than the one
+        quarter the question asks ("3M's Q1 FY2023 revenue" for "Q2 FY2023")."""
+        asked = _quarters(self.question)
+        if len(asked) != 1:
+            return None
+        said = [_quarters(s.text) for s in self.reading.sentences
+                if s.start < self.reading.illustration_start and self.reading.figures_in(s)]
+        named = set().union(*said) if said else set()
+        if not named or named & asked or any(not q for q in said):
+            return None
+        return (f"speaks of {', '.join(sorted(named))}, not of the quarter asked "
+                f"({next(iter(asked))})")
+
     def metric_named(self, figure: FinancialNumber) -> tuple[str, str] | None:
         """Another metric of the question's family that the words naming ``figure`` in its
         clause name ("gross" where the question asks the "COGS" margin; see
@@ -652,7 +677,11 @@ class Case:
         return figure in self.reading.result_figures(sentence)
 
     def other_period(self) -> str | None:
-        """A reason when the answer speaks only of years the question does not ask about."""
+        """A reason when the answer speaks only of years, or of quarters, the question does
+        not ask about."""
+        quarter = self.other_quarter()
+        if quarter is not None:
+            return quarter
         asked = years_of(self.question)
         if not asked:
             return None

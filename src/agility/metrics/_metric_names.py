@@ -27,6 +27,11 @@ _FAMILIES: list[list[tuple[str, re.Pattern[str]]]] = [
         [("revenue", r"revenues?|sales|top[- ]line"),
          ("income", r"income|earnings|profits?|EPS|EBITDA|EBIT")],
         [("effective", r"effective"), ("statutory", r"statutory|federal")],
+        # adjusted against GAAP figures, organic against reported growth
+        [("adjusted", r"adjusted|non-GAAP|pro[- ]forma"),
+         ("GAAP", r"(?<!non-)GAAP|unadjusted|as reported")],
+        [("organic", r"organic|comparable|like-for-like|same-store|constant[- ]currency"),
+         ("reported", r"as reported|reported (?:revenue|net sales|sales|growth)|nominal")],
         [("free", r"free|FCF"), ("operating", r"operating|operations|CFO"),
          ("investing", r"investing"), ("financing", r"financing")],
     ]]
