@@ -481,3 +481,32 @@ def test_a_label_line_and_a_table_row_say_which_figure_is_the_answer(answer: str
 def test_adjusted_organic_and_quarterly_figures_are_their_own_metrics(
         question: str, gold: str, answer: str, expected: str) -> None:
     assert verdict(question, gold, answer) == expected
+
+
+Q_HIGHER = "Is Kestrel's FY2022 operating margin higher than its FY2021 operating margin?"
+
+
+@pytest.mark.parametrize(("answer", "gold", "expected"), [
+    ("It is lower: 16.9% versus 18.4%.", "No, 16.9% in FY2022 against 18.4% in FY2021.",
+     "correct"),
+    ("It is lower: 16.9% versus 18.4%.", "Yes, 18.4% in FY2022 against 16.9% in FY2021.",
+     "incorrect"),
+    ("FY2022's margin (18.4%) exceeds FY2021's (16.9%).",
+     "No, 16.9% in FY2022 against 18.4% in FY2021.", "incorrect"),
+    ("FY2022's margin (16.9%) trails FY2021's (18.4%).",
+     "No, 16.9% in FY2022 against 18.4% in FY2021.", "correct"),
+])
+def test_a_comparison_answers_a_comparative_question(answer: str, gold: str,
+                                                     expected: str) -> None:
+    assert verdict(Q_HIGHER, gold, answer) == expected
+
+
+@pytest.mark.parametrize(("answer", "expected"), [
+    ("Kestrel lost $320 million in FY2022.", "correct"),
+    ("It was in the red: net loss of $320 million.", "correct"),
+    ("It was in the black, with net income of $320 million.", "incorrect"),
+    ("Kestrel was profitable, earning $320 million in FY2022.", "incorrect"),
+])
+def test_a_loss_says_not_profitable(answer: str, expected: str) -> None:
+    gold = "No, Kestrel had a net loss of $320 million in FY2022."
+    assert verdict("Was Kestrel profitable in FY2022?", gold, answer) == expected

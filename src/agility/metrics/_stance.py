@@ -44,6 +44,8 @@ _SAY = (r"(?:(?:i(?:'d| would)?|we(?:'d| would)?) (?:say|think|believe)|in (?:a|
 # an echo of the question's verb: "It did.", "They have not."
 _ECHO = (r"(?:it|they|this|that|he|she)\s+(?:did|does|do|has|have|had|is|are|was|were|can|"
          r"could|will|would)")
+# (of the question's subject: "it" or "they", not "This is the end of the filing.")
+_ECHOED = re.compile(r"(?i)^\W*(?:it|they)\s+(?:did|does|do|has|have|had|is|are|was|were)\b")
 _YES = re.compile(rf"(?i)^\W*(?:{_SAY})?(?:(?:yes|yep|correct|true|indeed)\b(?!,? (?:and|or|but) "
                   r"no\b)|"
                   # "Absolutely.", "Definitely, ..." (not "Definitely not")
@@ -75,6 +77,7 @@ _TURN = re.compile(r"(?i)[;,]\s*(?:however|but|nevertheless|nonetheless|yet|inst
 _CONCESSION = re.compile(r"(?i)^\W*(?:(?:in conclusion|in summary|overall|therefore|thus|so),?\s*)?"
                          r"(?:while|although|though|despite|even though|whereas)\b[^,]*,")
 _UP = re.compile(r"(?i)\b(?:increas\w*|improv\w*|rose|rise[sn]?|rising|grew|grow\w*|higher|gain\w*|"
+                 r"exceed\w*|surpass\w*|outpac\w*|"
                  r"expand\w*|accelerat\w*|strengthen\w*|climb\w*|jump\w*|surg\w*|soar\w*|"
                  r"upward\w*|up\b)")
 _DOWN = re.compile(r"(?i)\b(?:decreas\w*|declin\w*|dropp?\w*|fell|fall\w*|lower|shr[iu]nk\w*|"
@@ -376,6 +379,10 @@ def _implied(reading: AnswerReading, question: str, strict: bool,
         taken = _terms_of(sentence.text)
         if predicate is not None and predicate.search(sentence.text):
             taken |= predicate_terms
+        # an opening that echoes the question ("It is lower: ...", "It was in the black")
+        # speaks of its subject in a pronoun
+        if sentence.index == 0 and _ECHOED.match(sentence.text):
+            taken |= terms
         if len(taken & terms) >= max(2, 0.5 * len(terms)):
             candidates.append(sentence)
     if grading:
@@ -471,10 +478,16 @@ _CONTRARIES = [
     (re.compile(r"(?i)\bcapital[- ]intensive\b"), re.compile(r"(?i)\b(?:asset|capital)[- ]light\b")),
     (re.compile(r"(?i)\bhigh\b"), re.compile(r"(?i)\b(?:low|modest|moderate|slow)\b")),
     (re.compile(r"(?i)\baccelerat\w*"), re.compile(r"(?i)\b(?:decelerat\w*|slow\w*)\b")),
-    # "sustainable" against "unsustainable", "profitable" against "non-profitable"
+    # "profitable" against a loss ("Kestrel lost $320 million", "in the red")
+    (re.compile(r"(?i)\b(?:profitab\w*|in the black)"),
+     re.compile(r"(?i)\b(?:(?:un|non-?)profitab\w*|loss(?:es)?|lost|loss-making|in the red)\b")),
+    # "sustainable" against "unsustainable", "favorable" against "unfavorable"
     *((re.compile(rf"(?i)\b{stem}\w*"), re.compile(rf"(?i)\b(?:un|non-?){stem}\w*"))
-      for stem in ("sustainab", "profitab", "favou?rab", "predictab", "manageab", "affordab",
-                   "viab", "reliab")),
+      for stem in ("sustainab", "favou?rab", "predictab", "manageab", "affordab", "viab",
+                   "reliab")),
+    # a comparison: "higher than" against "lower", "trails"
+    (re.compile(r"(?i)\b(?:higher|greater|larger|exceed\w*|outpac\w*|surpass\w*)\b"),
+     re.compile(r"(?i)\b(?:lower|smaller|less|trail\w*|lagg?\w*|behind)\b")),
     # "subject to cyclicality" against "insulated from cyclicality"
     (re.compile(r"(?i)\b(?:subject to|exposed to|affected by|sensitive to|vulnerable to)\b"),
      re.compile(r"(?i)\b(?:insulated|immune|shielded|protected|resilient)\b")),
