@@ -510,3 +510,22 @@ def test_a_comparison_answers_a_comparative_question(answer: str, gold: str,
 def test_a_loss_says_not_profitable(answer: str, expected: str) -> None:
     gold = "No, Kestrel had a net loss of $320 million in FY2022."
     assert verdict("Was Kestrel profitable in FY2022?", gold, answer) == expected
+
+
+Q_COUNT = "How many reportable segments does Kestrel have?"
+
+
+@pytest.mark.parametrize(("answer", "expected"), [
+    ("3", "correct"),
+    ("Three: Industrial, Consumer and Health Care.", "correct"),
+    ("Kestrel reports its results in 3 segments.", "correct"),
+    ("Kestrel has 4 reportable segments.", "incorrect"),
+    ("Four: Industrial, Consumer, Health Care and Safety.", "incorrect"),
+])
+def test_a_count_in_words_or_digits_answers_how_many(answer: str, expected: str) -> None:
+    judgement = judge_financial_answer(Q_COUNT, "Kestrel has three reportable segments.", answer)
+    assert judgement.verdict == expected
+    # a count read from its word is cited as the word
+    for cited in judgement.cited:
+        assert answer[cited.start:cited.end] == cited.text
+        assert cited.text.lower() in ("3", "4", "three", "four")

@@ -14,7 +14,13 @@ import re
 from dataclasses import dataclass, field
 
 from agility.metrics._answer import enumerator, years_of
-from agility.metrics._numbers import FinancialNumber, figures_match, parse_financial_numbers
+from agility.metrics._numbers import (
+    COUNT_ASKED,
+    FinancialNumber,
+    figures_match,
+    parse_financial_numbers,
+    spelled_counts,
+)
 from agility.metrics._stance import _STOP, stem_set
 
 __all__ = ["NOT_APPLICABLE", "GoldReading", "KeyFigure", "clause_before", "counted_noun",
@@ -158,7 +164,8 @@ def read_gold(gold: object, question: str) -> GoldReading:
     text = "" if gold is None else str(gold)
     in_question = parse_financial_numbers(question)
     keys: list[KeyFigure] = []
-    for figure in parse_financial_numbers(text):
+    counted = spelled_counts(text) if COUNT_ASKED.search(question) else text
+    for figure in parse_financial_numbers(counted):
         if any(figure.raw == q.raw or (figure.value == q.value
                                        and figure.is_percent == q.is_percent)
                for q in in_question):

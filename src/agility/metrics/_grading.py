@@ -34,7 +34,12 @@ from agility.metrics._gold import (
 )
 from agility.metrics._markup import unmark
 from agility.metrics._metric_names import other_metric
-from agility.metrics._numbers import FinancialNumber, figures_match, parse_financial_numbers
+from agility.metrics._numbers import (
+    COUNT_ASKED,
+    FinancialNumber,
+    figures_match,
+    parse_financial_numbers,
+)
 from agility.metrics._refusal_language import infers_anyway, refusal_phrases
 from agility.metrics._stance import (
     declines_in_claim,
@@ -300,8 +305,15 @@ class Case:
              ) -> tuple[Cited, ...]:
         """The figures with their places in the answer as given, quoted as it writes them
         ("7.9\\%" where it was read as "7.9%")."""
-        spans = [self.answer.span(f.start, len(f.raw)) for f in figures]
-        return tuple(Cited(self.answer.given[start:end], start, end) for start, end in spans)
+        given = self.answer.given
+        cited = []
+        for figure in figures:
+            start, end = self.answer.span(figure.start, len(figure.raw))
+            # a count read from its word ("Three" read as "3") is cited as the word
+            while 0 < end < len(given) and given[end - 1].isalpha() and given[end].isalpha():
+                end += 1
+            cited.append(Cited(given[start:end], start, end))
+        return tuple(cited)
 
     def where(self, figures: list[FinancialNumber] | tuple[FinancialNumber, ...],
               limit: int = 3) -> str:
@@ -312,7 +324,9 @@ class Case:
 
     def statement(self, sentence: Sentence, limit: int = 90) -> str:
         """A statement of the answer, quoted (shortened) with its character offsets."""
-        text = sentence.text if len(sentence.text) <= limit else sentence.text[:limit - 3] + "..."
+        # (a count word read as its padded figure, "3    ", is quoted without the padding)
+        text = re.sub(r"(?<=\d) {2,}", " ", sentence.text)
+        text = text if len(text) <= limit else text[:limit - 3] + "..."
         start, end = self.answer.span(sentence.start, len(sentence.text))
         return f'statement {sentence.index + 1} ("{text}", characters {start}-{end})'
 
@@ -320,6 +334,12 @@ class Case:
         """Whether a statement speaks of the question's subject: it shares a term with the
         question, or names no quantity at all ("= 1.33", "The answer is 1.33")."""
         terms = {t for t in question_terms(self.question) if not any(c.isdigit() for c in t)}
+        # a count given first ("Three: Industrial, Consumer and Health Care") is followed by
+        # what it counts, or by its items
+        figures = self.reading.figures_in(sentence)
+        if figures and COUNT_ASKED.search(self.question) \
+                and not sentence.text[:figures[0].start - sentence.start].strip(" \t*-#"):
+            return True
         # a period ("In FY2024, ...") names no quantity, as in the question's terms
         # and a label ("Conclusion: 34.6%") names nothing either
         # the figures' own words ("34.6 per cent", "1,577 million US dollars") name nothing

@@ -18,6 +18,7 @@ from collections.abc import Callable
 
 from agility.metrics._answer import LABEL_ONLY
 from agility.metrics._asides import aside_spans
+from agility.metrics._numbers import COUNT_ASKED, spelled_counts
 from agility.metrics._structured import structured_text
 from agility.metrics._tables import table_text
 
@@ -142,6 +143,9 @@ def unmark(text: str, question: str | None = None) -> tuple[str, list[int]]:
                 text, offsets, changed = _substitute(pattern, replace, text, offsets)
                 if not changed:
                     break
+    # a count in words answers "how many?" as its figure does
+    if question is not None and COUNT_ASKED.search(question):
+        text = spelled_counts(text)
     # statements about the answer (a restated question, sources, a disclaimer): not of it
     spans = aside_spans(text, question)
     if spans:

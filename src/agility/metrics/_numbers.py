@@ -16,7 +16,8 @@ import math
 import re
 from dataclasses import dataclass
 
-__all__ = ["FinancialNumber", "figures_match", "parse_financial_numbers"]
+__all__ = ["COUNT_ASKED", "FinancialNumber", "figures_match", "parse_financial_numbers",
+           "spelled_counts"]
 
 _SCALES: dict[str, float] = {
     "thousand": 1e3, "thousands": 1e3, "k": 1e3,
@@ -91,6 +92,23 @@ def _is_day_of_month(match: re.Match[str], text: str) -> bool:
     if match.group("cur") or match.group("unit") or "." in match.group("num"):
         return False
     return _MONTH_BEFORE.search(text[max(0, match.start() - 12):match.start()]) is not None
+
+
+# "How many segments?" is answered in words as often as in digits ("three segments"): a
+# count word is read as its figure, padded to its length so every offset stays put ("one"
+# is left as it is: "one of the segments" counts nothing)
+COUNT_ASKED = re.compile(r"(?i)\bhow many\b")
+_COUNTS = {word: index + 2 for index, word in enumerate(
+    "two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
+    "sixteen seventeen eighteen nineteen twenty".split())}
+_COUNT_WORD = re.compile(r"(?i)(?<![\w-])(" + "|".join(_COUNTS) + r")(?![\w-])"
+                         r"(?!\s+(?:hundred|thousand|million|billion)\b)")
+
+
+def spelled_counts(text: str) -> str:
+    """``text`` with its count words ("three") as digits, each padded to the word's length."""
+    return _COUNT_WORD.sub(lambda m: str(_COUNTS[m.group(1).lower()]).ljust(len(m.group(1))),
+                           text)
 
 
 def parse_financial_numbers(text: str | float | None, *,
