@@ -66,7 +66,8 @@ arXiv:2311.11944, on three model families with different answer styles):
    incorrect, whatever words or figures it shares with the gold. So is the gold's figure
    named as another metric of the question's family ("gross margin" where the COGS margin
    is asked, the current ratio for the quick ratio, basic for diluted EPS; see
-   :mod:`agility.metrics._metric_names`), given for another option the question offers,
+   :mod:`agility.metrics._metric_names`), given for another quarter than the one asked or
+   for another option the question offers,
    given for the other of the gold's years, read off another year's table row beside the
    asked year's, or given only in parentheses that list the parts of the answer's own
    figure ("about 3.9% (4.1%, 4.0% and 3.6%)").
@@ -623,9 +624,11 @@ class CorrectnessMetric(Metric):
     #    ("a high-growth company"), a late conclusion on the predicate ("I'd still call
     #    its liquidity healthy", "My verdict: healthy."), after "but" the clause on the
     #    predicate, "I'd say yes", "In a word: no", "It did not.", "Not quite", "nothing",
-    #    "suspended", levels joined by an arrow. Figures: the gold's figure for another
+    #    "suspended", levels joined by an arrow, "exceeds" / "It is lower" for "higher
+    #    than?", a loss for "profitable?". A count in words answers "how many?". Figures: the gold's figure for another
     #    metric of the question's family ("gross margin" for the COGS margin, the current
-    #    ratio for the quick ratio, basic for diluted EPS) or for another option offered,
+    #    ratio for the quick ratio, basic for diluted EPS, GAAP for adjusted), for another
+    #    quarter, or for another option offered,
     #    only in parentheses that give the parts, each figure for the other of the gold's
     #    years, or read off another year's table row is incorrect; the change between the
     #    gold's levels ("increased 180 bps") is no other value of them, and "by how much?"

@@ -1,5 +1,6 @@
 """Names of financial metrics that differ by one qualifier: gross, operating or net margin;
-the quick, current or cash ratio; basic or diluted EPS; free or operating cash flow.
+the quick, current or cash ratio; basic or diluted EPS; free or operating cash flow;
+adjusted or GAAP figures; organic or reported growth.
 
 An answer that gives the gold's figure for a metric of the same family as the question's,
 but named by another member ("Coca Cola's FY2021 gross margin was 39.7%" for "What is the
