@@ -258,6 +258,8 @@ Q_AVERAGE = "What is Kestrel's 3-year average capex as a % of revenue from FY202
     # parentheses that give the parts are not the answer; a more precise restatement or a
     # range around it is
     ("The three-year average is about 3.9% (4.1%, 4.0% and 3.6%).", "incorrect"),
+    # ("or" inside the parts is no restatement; one opening them is)
+    ("The three-year average is about 3.9% (3.6%, 4.0% or 4.1%).", "incorrect"),
     ("The three-year average is about 4% (4.1%).", "correct"),
     ("The three-year average is between 4.0% and 4.2% (4.1%).", "correct"),
     ("The three-year average is 0.041 (that is, 4.1%).", "correct"),

@@ -83,7 +83,7 @@ CONCLUDES = re.compile(
     # leaves us with 40.06%.", "Final figure: 40.06%."
     r"|(?i:\bwe (?:get|obtain|arrive at|end up with)\b|\bworks? out (?:to|at)\b|"
     r"\b(?:leaves|left) (?:us |you )?with\b|\bfinal (?:figure|number|value|result|ratio|"
-    r"margin|amount)\b|\b(?:which|that|this) gives\b)"
+    r"margin|amount)\b|\bwhich gives\b)"
     # the writer's own commitment: "my answer is ...", "..., which is the figure I'd report"
     r"|(?i:\bmy (?:final |best )?(?:answer|estimate) is\b|\bI(?:'d| would|'ll| will) (?:go with|"
     r"report|settle on|stick with)\b)")
@@ -105,9 +105,11 @@ _CONCLUSION_WORDS = ("therefore", "thus", "hence", "so", "overall", "consequentl
                      "round", "which", "approximately", "about", "roughly", "around", "infer",
                      "estimate", "sum", "all in all", "ultimately", "together", "accordingly",
                      "as such", "bottom line", "net-net", "considered", "balance", "in the end",
-                     "nutshell", "long story", "my ", "i'd ", "i would ", "i'll ", "i will ",
-                     "gives", "yields", "comes", "we get", "we obtain", "arrive at", "end up",
-                     "works out", "work out", "left with", "leaves", "final")
+                     "nutshell", "long story", "my answer", "my final", "my best",
+                     "my estimate", "go with", "settle on", "stick with", "d report",
+                     "would report", "ll report", "will report", "gives", "yields", "comes",
+                     "we get", "we obtain", "arrive at", "end up", "works out", "work out",
+                     "left with", "leaves", "final", "verdict", "assessment", "tl;dr", "tldr")
 
 
 def concludes(text: str) -> bool:
@@ -266,6 +268,11 @@ class AnswerReading:
     def figures_in(self, sentence: Sentence) -> list[FinancialNumber]:
         """The answer's own figures within ``sentence`` (not list numbers or references)."""
         return [f for f in self.own_figures if sentence.start <= f.start < sentence.end]
+
+    @cached_property
+    def figure_ends(self) -> list[int]:
+        """Where the answer's own figures end, in order."""
+        return sorted(f.start + len(f.raw) for f in self.own_figures)
 
     @cached_property
     def own_figures(self) -> tuple[FinancialNumber, ...]:

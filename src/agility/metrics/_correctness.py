@@ -294,7 +294,7 @@ def _other_metric(case: Case, figures: list[FinancialNumber]) -> str | None:
     return f"for the {said} figure, where the question asks the {asked} one"
 
 
-_RESTATES = re.compile(r"(?i)\b(?:i\.e\.|that is|this (?:would be|is)|which is|or|equivalently|"
+_RESTATES = re.compile(r"(?i)\s*(?:i\.e\.|that is|this (?:would be|is)|which is|or|equivalently|"
                        r"in (?:usd |us\$ |\$ )?(?:millions|billions|thousands)|expressed)\b")
 
 
@@ -307,10 +307,10 @@ def _aside_only(case: Case, hits: list[FinancialNumber],
     reading = case.reading
     if not hits or not all(reading.in_parentheses(f) for f in hits):
         return []
-    # (parentheses that restate it: "$5,466,312,000 (in USD millions, this would be $5.466
-    # billion)")
-    if any(_RESTATES.search(reading.text, max(0, reading.text.rfind("(", 0, h.start + 1)),
-                            h.start) for h in hits):
+    # (parentheses that say they restate it: "$5,466,312,000 (in USD millions, this would be
+    # $5.466 billion)", "0.041 (that is, 4.1%)")
+    if any(_RESTATES.match(reading.text, reading.text.rfind("(", 0, h.start + 1) + 1)
+           for h in hits):
         return []
     kinds = {figure_kind(f) for f in hits}
     outside = [f for f in committed if not reading.in_parentheses(f)

@@ -192,6 +192,15 @@ _RETRACTS = re.compile(r"(?i)\b(?:wait\b[,.!]|scratch that|correction:|let me (?
                        r"(?:a|an) (?:mistake|error))")
 # an arithmetic operator between words ("(cash + receivables) / current liabilities")
 _OPERATOR = re.compile(r"[+*/\u00d7\u00f7]|\s[-\u2212]\s")
+
+
+def _operands_first(text: str) -> bool:
+    """Whether ``text`` is an equation that opens with its operands ("(Cash + receivables) /
+    current liabilities = 0.54"): it names its result nowhere."""
+    parts = re.split(r"[=\u2248]", text, maxsplit=1)
+    return len(parts) == 2 and bool(_OPERATOR.search(parts[0]))
+
+
 # how near a figure is to what it states ("just under 35% (34.6%)"): in a statement, no
 # quantity of its own (in a gold, "slightly improved" says more than its figures)
 _NEAR = frozenset(stem_set("just under over nearly almost slightly above below around close "
@@ -257,9 +266,9 @@ class GradedText:
         return begin, (self.position(start + length - 1) + 1 if length else begin)
 
 
-def year_given(reading: AnswerReading, figure: FinancialNumber, ends: list[int]) -> int | None:
+def year_given(reading: AnswerReading, figure: FinancialNumber) -> int | None:
     """The year a figure of ``reading`` is given for: "$1,600 million in 2018", "FY2018:
-    $1,600" (``ends``: where the reading's figures end, in order)."""
+    $1,600"."""
     end = figure.start + len(figure.raw)
     after = _YEAR_AFTER.match(reading.text, end) or _YEAR_IN_PARENTHESES.match(reading.text, end)
     if after:
@@ -275,6 +284,7 @@ def year_given(reading: AnswerReading, figure: FinancialNumber, ends: list[int])
         return None
     # (from the end of the figure before it: one bisection, so a sentence of thousands
     # of figures stays linear)
+    ends = reading.figure_ends
     at = bisect.bisect_right(ends, figure.start)
     clause = clause_before(reading.text, figure.start,
                            since=max(sentence.start, ends[at - 1] if at else 0))
@@ -324,9 +334,7 @@ class Case:
 
     def statement(self, sentence: Sentence, limit: int = 90) -> str:
         """A statement of the answer, quoted (shortened) with its character offsets."""
-        # (a count word read as its padded figure, "3    ", is quoted without the padding)
-        text = re.sub(r"(?<=\d) {2,}", " ", sentence.text)
-        text = text if len(text) <= limit else text[:limit - 3] + "..."
+        text = sentence.text if len(sentence.text) <= limit else sentence.text[:limit - 3] + "..."
         start, end = self.answer.span(sentence.start, len(sentence.text))
         return f'statement {sentence.index + 1} ("{text}", characters {start}-{end})'
 
@@ -349,9 +357,8 @@ class Case:
             text = text[:at] + " " + text[at + len(figure.raw):]
         # an equation that opens with its operands ("(Cash + receivables) / current
         # liabilities = 0.54") names its result nowhere: the operands are its inputs
-        head, equals, rest = text.partition("=")
-        if equals and _OPERATOR.search(head):
-            text = rest
+        if _operands_first(text):
+            text = re.split(r"[=\u2248]", text, maxsplit=1)[1]
         # what a statement says after turning from refusal language ("I don't have the exact
         # figure, but it is approximately $442 million") is its claim
         turn = turned_to_answer(text)
@@ -535,12 +542,12 @@ class Case:
         if last is None or (spoken and not spoken & years_of(self.question)):
             # (a statement of another period only is a comparison: "In FY2021 it was 36.8%.")
             return figures, opening
-        # (the period names no quantity: "FY2020: 3.9%, FY2021: 4.0%, ..." names none of
-        # "the 3-year average ... from FY2020 to FY2022", "Average: 4.1%." does)
         # the writer takes the opening back ("... wait, I had those reversed."): what
         # follows is the answer
         if any(_RETRACTS.search(s.text) for s in reading.sentences[opening.index:last.index]):
             return tuple(stated), last
+        # (the period names no quantity: "FY2020: 3.9%, FY2021: 4.0%, ..." names none of
+        # "the 3-year average ... from FY2020 to FY2022", "Average: 4.1%." does)
         asked = {t for t in question_terms(self.question) if not any(c.isdigit() for c in t)}
         named, opened = (len(stem_set(s.text) & asked) for s in (last, opening))
         # on a tie, a ratio asked ("operating margin") is stated by a ratio, not by the
@@ -552,20 +559,15 @@ class Case:
             return tuple(stated), last
         return figures, opening
 
-    @cached_property
-    def _figure_ends(self) -> list[int]:
-        return sorted(f.start + len(f.raw) for f in self.reading.own_figures)
-
     def year_of(self, figure: FinancialNumber) -> int | None:
         """The year a figure of the answer is given for (see :func:`year_given`)."""
-        return year_given(self.reading, figure, self._figure_ends)
+        return year_given(self.reading, figure)
 
     @cached_property
     def _gold_years(self) -> dict[int, int]:
         """The year each of the gold's figures is given for, by its offset in the gold."""
         reading = read_answer(self.gold.text)
-        ends = sorted(f.start + len(f.raw) for f in reading.own_figures)
-        found = {f.start: year_given(reading, f, ends) for f in reading.own_figures}
+        found = {f.start: year_given(reading, f) for f in reading.own_figures}
         return {start: year for start, year in found.items() if year is not None}
 
     def other_quarter(self) -> str | None:
@@ -576,7 +578,7 @@ class Case:
             return None
         said = [_quarters(s.text) for s in self.reading.sentences
                 if s.start < self.reading.illustration_start and self.reading.figures_in(s)]
-        named = set().union(*said) if said else set()
+        named = set().union(*said)
         if not named or named & asked or any(not q for q in said):
             return None
         return (f"speaks of {', '.join(sorted(named))}, not of the quarter asked "
@@ -589,13 +591,11 @@ class Case:
         sentence = self.reading.sentence_at(figure.start)
         since = sentence.start if sentence is not None else 0
         label = clause_before(self.reading.text, figure.start, since)
-        if "=" in label or "\u2248" in label:
-            # an equation's result is named before its operands ("Gross margin = (Revenue -
-            # cost of revenue) / revenue = 34.6%"), if at all
-            label = re.split(r"[=\u2248]", label, maxsplit=1)[0]
-            if _OPERATOR.search(label):
-                return None
-        return other_metric(self._asked, label)
+        if _operands_first(label):
+            return None
+        # an equation's result is named before its operands ("Gross margin = (Revenue - cost
+        # of revenue) / revenue = 34.6%")
+        return other_metric(self._asked, re.split(r"[=\u2248]", label, maxsplit=1)[0])
 
     @cached_property
     def _asked(self) -> str:

@@ -18,7 +18,7 @@ from collections.abc import Callable
 
 from agility.metrics._answer import LABEL_ONLY
 from agility.metrics._asides import aside_spans
-from agility.metrics._numbers import COUNT_ASKED, spelled_counts
+from agility.metrics._numbers import COUNT_ASKED, COUNT_WORD, count_digits
 from agility.metrics._structured import structured_text
 from agility.metrics._tables import table_text
 
@@ -143,9 +143,9 @@ def unmark(text: str, question: str | None = None) -> tuple[str, list[int]]:
                 text, offsets, changed = _substitute(pattern, replace, text, offsets)
                 if not changed:
                     break
-    # a count in words answers "how many?" as its figure does
+    # a count in words answers "how many?" as its figure does ("Three:" read as "3:")
     if question is not None and COUNT_ASKED.search(question):
-        text = spelled_counts(text)
+        text, offsets, _ = _substitute(COUNT_WORD, _count, text, offsets)
     # statements about the answer (a restated question, sources, a disclaimer): not of it
     spans = aside_spans(text, question)
     if spans:
@@ -202,6 +202,10 @@ def _comma(m: re.Match[str]) -> list[_Piece]:
 
 def _approximately(m: re.Match[str]) -> list[_Piece]:
     return [(1, None), (None, " approximately ")]
+
+
+def _count(m: re.Match[str]) -> list[_Piece]:
+    return [(None, count_digits(m))]
 
 
 def _straight(m: re.Match[str]) -> list[_Piece]:

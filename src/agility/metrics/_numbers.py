@@ -16,8 +16,8 @@ import math
 import re
 from dataclasses import dataclass
 
-__all__ = ["COUNT_ASKED", "FinancialNumber", "figures_match", "parse_financial_numbers",
-           "spelled_counts"]
+__all__ = ["COUNT_ASKED", "COUNT_WORD", "FinancialNumber", "count_digits", "figures_match",
+           "parse_financial_numbers", "spelled_counts"]
 
 _SCALES: dict[str, float] = {
     "thousand": 1e3, "thousands": 1e3, "k": 1e3,
@@ -95,20 +95,25 @@ def _is_day_of_month(match: re.Match[str], text: str) -> bool:
 
 
 # "How many segments?" is answered in words as often as in digits ("three segments"): a
-# count word is read as its figure, padded to its length so every offset stays put ("one"
-# is left as it is: "one of the segments" counts nothing)
+# count word is read as its figure ("one" is left as it is: "one of the segments" counts
+# nothing)
 COUNT_ASKED = re.compile(r"(?i)\bhow many\b")
 _COUNTS = {word: index + 2 for index, word in enumerate(
     "two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
     "sixteen seventeen eighteen nineteen twenty".split())}
-_COUNT_WORD = re.compile(r"(?i)(?<![\w-])(" + "|".join(_COUNTS) + r")(?![\w-])"
-                         r"(?!\s+(?:hundred|thousand|million|billion)\b)")
+COUNT_WORD = re.compile(r"(?i)(?<![\w-])(" + "|".join(_COUNTS) + r")(?![\w-])"
+                        r"(?!\s+(?:hundred|thousand|million|billion)\b)")
+
+
+def count_digits(word: re.Match[str]) -> str:
+    """The digits of a count word matched by :data:`COUNT_WORD` ("three" -> "3")."""
+    return str(_COUNTS[word.group(1).lower()])
 
 
 def spelled_counts(text: str) -> str:
-    """``text`` with its count words ("three") as digits, each padded to the word's length."""
-    return _COUNT_WORD.sub(lambda m: str(_COUNTS[m.group(1).lower()]).ljust(len(m.group(1))),
-                           text)
+    """``text`` with its count words ("three") as digits, each padded to the word's length
+    (so every offset stays put)."""
+    return COUNT_WORD.sub(lambda m: count_digits(m).ljust(len(m.group(1))), text)
 
 
 def parse_financial_numbers(text: str | float | None, *,

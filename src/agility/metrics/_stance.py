@@ -42,10 +42,11 @@ _LEAD_IN = re.compile(
 _SAY = (r"(?:(?:i(?:'d| would)?|we(?:'d| would)?) (?:say|think|believe)|in (?:a|one) word|"
         r"(?:the )?short answer(?: is)?)[,:]?\s+")
 # an echo of the question's verb: "It did.", "They have not."
-_ECHO = (r"(?:it|they|this|that|he|she)\s+(?:did|does|do|has|have|had|is|are|was|were|can|"
-         r"could|will|would)")
-# (of the question's subject: "it" or "they", not "This is the end of the filing.")
-_ECHOED = re.compile(r"(?i)^\W*(?:it|they)\s+(?:did|does|do|has|have|had|is|are|was|were)\b")
+_ECHO_VERB = r"(?:did|does|do|has|have|had|is|are|was|were|can|could|will|would)"
+_ECHO = rf"(?:it|they|this|that|he|she)\s+{_ECHO_VERB}"
+# an opening that speaks of the question's subject: "It is lower: ...", not "This is the end
+# of the filing."
+_ECHOED = re.compile(rf"(?i)^\W*(?:it|they)\s+{_ECHO_VERB}\b")
 _YES = re.compile(rf"(?i)^\W*(?:{_SAY})?(?:(?:yes|yep|correct|true|indeed)\b(?!,? (?:and|or|but) "
                   r"no\b)|"
                   # "Absolutely.", "Definitely, ..." (not "Definitely not")
@@ -631,12 +632,15 @@ def committing_statement(reading: AnswerReading, question: str, *,
     candidates = [s for s in reading.sentences if commits(s)]
     if not candidates:
         return None
+    first = candidates[0]
+    if first.index <= 1 and states(first.text):
+        return first
     concluding = [s for s in candidates if concludes(s.text) or _EVIDENTIAL.search(s.text)]
     # (an opening without a verb lists, it does not answer: "Revenue growth by region:
     # Americas 16%, EMEA 9%, Asia Pacific 14%. Therefore, the Americas had the highest ...")
-    if candidates[0].index <= 1 and (not concluding or states(candidates[0].text)):
-        return candidates[0]
-    return concluding[-1] if concluding else candidates[0]
+    if first.index <= 1 and not concluding:
+        return first
+    return concluding[-1] if concluding else first
 
 
 def asks_yes_no(question: str) -> bool:
