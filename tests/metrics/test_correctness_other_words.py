@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from agility.metrics import judge_financial_answer
+from agility.metrics._answer import concludes
 
 Q_MARGIN = "What is Adobe's FY2022 operating margin?"
 Q_QUICK = "Does Verizon have a healthy liquidity profile based on its FY2022 quick ratio?"
@@ -531,3 +532,12 @@ def test_a_count_in_words_or_digits_answers_how_many(answer: str, expected: str)
     for cited in judgement.cited:
         assert answer[cited.start:cited.end] == cited.text
         assert cited.text.lower() in ("3", "4", "three", "four")
+
+
+@pytest.mark.parametrize("label", ["Final answer:", "Conclusion:", "Summary:", "Bottom line:",
+                                   "Result:", "Verdict:", "Assessment:", "TL;DR:", "My answer:",
+                                   "Our verdict:"])
+def test_every_answer_label_concludes(label: str) -> None:
+    # the cheap word test in front of the conclusion pattern must let each label through
+    assert concludes(f"{label} 34.6%")
+    assert not concludes("Operating income was $6,098 million on revenue of $17,606 million.")

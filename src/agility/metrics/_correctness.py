@@ -614,7 +614,7 @@ class CorrectnessMetric(Metric):
     #    remark; advice under a numbered label ("4. Comparison to Industry: Compare ...")
     #    is advice; "Absolutely." alone is a yes, not a courtesy.
     #    No recorded verdict and no section-5 row moves
-    # 16: more of other writers' words (no recorded verdict moves; section 5 as before):
+    # 16: more of other writers' words (no recorded verdict moves; section 5 one more):
     #    what concludes: "my answer is", "..., which is the figure I would report", "I'd
     #    go with", "We get", "That works out to", "Which leaves us with", "Final figure:",
     #    a label on a line of its own, a last line that is its figure alone; what the
