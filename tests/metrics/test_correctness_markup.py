@@ -139,9 +139,15 @@ def test_the_working_inside_a_think_block_is_not_the_answer() -> None:
     assert judgement.verdict == "incorrect"
     assert '"36.8%"' in judgement.reason
     assert_reason_points_into(answer, judgement)
-    # an unclosed block (the model ran out of tokens while thinking) is kept: nothing is
-    # hidden from the grader that it cannot place
-    assert unmark("<think>34.6%")[0] == "<think>34.6%"
+    # an unclosed block (the model ran out of tokens while thinking) has no answer after it
+    # (version 17; version 16 read the unfinished reasoning as the answer and credited it)
+    assert unmark("<think>Okay. 6,098 / 17,606 = 34.6%, but wait")[0] == ""
+    judgement = judge_financial_answer(Q_MARGIN, "34.6%", "<think>\nOkay, 6,098 / 17,606 = "
+                                       "34.6%. Hmm, or is it the adjusted margin")
+    assert judgement.verdict == "refusal"
+    assert "cut off" in judgement.reason
+    # a stray tag the writer closes later is a block, as any other
+    assert unmark("<think>34.6%</think> It is 34.6%.")[0] == "It is 34.6%."
     # only the block's end (the chat template opened it): what precedes it is the thinking;
     # a closing tag with nothing after it leaves the answer as it is
     answer = "Operating income 6,098 over revenue 17,606 is 34.6%.\n</think>\nIt is 36.8%."

@@ -26,6 +26,7 @@ __all__ = [
     "HYPOTHETICAL",
     "LABEL_ONLY",
     "METHOD",
+    "NOTE_LABEL",
     "AnswerReading",
     "Sentence",
     "concludes",
@@ -83,7 +84,9 @@ CONCLUDES = re.compile(
     # leaves us with 40.06%.", "Final figure: 40.06%."
     r"|(?i:\bwe (?:get|obtain|arrive at|end up with)\b|\bworks? out (?:to|at)\b|"
     r"\b(?:leaves|left) (?:us |you )?with\b|\bfinal (?:figure|number|value|result|ratio|"
-    r"margin|amount)\b|\bwhich gives\b)"
+    r"margin|amount)\b|\bwhich gives\b|"
+    # what a step of the working gives: "Dividing by revenue gives an EBITDA margin of 18.5%"
+    r"\b(?:gives|yields)\s+(?:us\s+)?(?:an?|the)\s)"
     # the writer's own commitment: "my answer is ...", "..., which is the figure I'd report"
     r"|(?i:\bmy (?:final |best )?(?:answer|estimate) is\b|\bI(?:'d| would|'ll| will) (?:go with|"
     r"report|settle on|stick with)\b)")
@@ -112,11 +115,17 @@ _CONCLUSION_WORDS = ("therefore", "thus", "hence", "so", "overall", "consequentl
                      "left with", "leaves", "final", "verdict", "assessment", "tl;dr", "tldr")
 
 
+# "Note: ..., so this figure includes ...": a statement labelled as a note or caveat is a
+# remark beside the answer, whatever it draws
+NOTE_LABEL = re.compile(r"(?i)^\W*(?:note|n\.?b\.?|caveat|caution|disclaimer|side note)\W*:")
+
+
 def concludes(text: str) -> bool:
     """Whether ``text`` is marked as a conclusion ("Therefore, ...", "..., so the ratio is
-    ...", "the answer is ...")."""
+    ...", "the answer is ..."); a labelled note ("Note: ..., so ...") is not."""
     lowered = text.lower()
-    return any(word in lowered for word in _CONCLUSION_WORDS) and bool(CONCLUDES.search(text))
+    return any(word in lowered for word in _CONCLUSION_WORDS) and bool(
+        CONCLUDES.search(text)) and not NOTE_LABEL.match(text)
 
 
 # A statement of method ("the margin is calculated by dividing ... by 100") states no result.

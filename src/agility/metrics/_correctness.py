@@ -430,14 +430,19 @@ def judge_financial_answer(question: str | None, gold: object, answer: object, *
     if isinstance(gold, str) and _BARE_NUMBER.fullmatch(gold) and offered is None:
         gold = float(gold.replace(",", "")) if "." in gold else int(gold.replace(",", ""))
     if not text:
-        return Judgement("refusal", "empty answer")
+        return Judgement("refusal", "empty answer" if not graded.given.strip() else
+                         "no answer outside its markup (a reasoning block cut off before "
+                         "its end, say)")
     if _DOCUMENT_DUMP.search(text[:400]):
         return Judgement("incorrect", "copies source text instead of answering")
     reading = read_gold(gold, question)
     case = Case(question, reading, graded)
     if offered is not None:
         return _period_answer(case, *offered)
-    if not reading.keys and not reading.numeric and refusal_phrases(reading.text):
+    # (a gold saying the metric does not apply, "Kestrel does not report cost of goods sold",
+    # answers: it does not decline)
+    if not reading.keys and not reading.numeric and not reading.rejects_metric \
+            and refusal_phrases(reading.text):
         return _declining_gold(case)
     if reading.keys and (reading.numeric or (reading.polarity is None and (
             _asks_quantity(question) or case.gold_is_figure()
@@ -638,7 +643,27 @@ class CorrectnessMetric(Metric):
     #    that ranks one by name picks it; an opening list without a verb picks nothing.
     #    Refusal language: "isn't among the figures in the excerpt", "appears to be
     #    truncated", "I can only see the balance sheet"; not "did not cover the dividend".
-    version = "16"
+    # 17: answers in the styles of families never tuned on (Claude, Gemini, Mistral,
+    #    reasoning models, GPT-4o, small local models; synthetic batteries): a gold of no
+    #    change ("flat") is denied by a change of 2% or more; an unsigned level nothing
+    #    calls negative does not state a gold written with a minus ("operating margin is
+    #    6.4%" for -6.4%); a gold without a scale is in the unit the question asks for ("in
+    #    USD billions": "$4.6 million" is not "$4.60"); "$2 billion" is "$2,000,000,000";
+    #    "($1.8 bn)" in prose and a list's dash ("-1.375% Notes due 2026") are no minus; a
+    #    change stated by its size ("fell by 13 stores") is no other level, and meets the
+    #    change between the gold's levels beside a share; the gold's figure only in the
+    #    working, the answer committed to another, is incorrect; an answer that opens by
+    #    saying there are none denies a gold that names some; the committing statement's
+    #    pick before a ranking by another measure, and the first kind word with a name;
+    #    what a step gives ("Dividing by revenue gives an EBITDA margin of 18.5%")
+    #    concludes; a labelled note ("Note: ..., so ...") does not; a display-math block
+    #    continues the sentence before it; a reasoning block cut off before its end is no
+    #    answer; a negation inside a condition ("if inventory can't be converted") does
+    #    not turn a stance; the question's instruction cited ("per your instructions")
+    #    names no other quantity; a gold that rejects the metric is not met by a refusal;
+    #    refusals in more words ("I'm only a language model", "I would need ...", "If you
+    #    can provide ...", "Could you share ...", "the excerpt only includes ...")
+    version = "17"
     Options = CorrectnessOptions
     options: CorrectnessOptions
     requires = ("output", "ground_truth")

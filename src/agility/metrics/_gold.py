@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from agility.metrics._answer import enumerator, years_of
 from agility.metrics._numbers import (
@@ -23,13 +23,25 @@ from agility.metrics._numbers import (
 )
 from agility.metrics._stance import _STOP, stem_set
 
-__all__ = ["NOT_APPLICABLE", "GoldReading", "KeyFigure", "clause_before", "counted_noun",
-           "figure_kind", "label_at", "read_gold", "years_of"]
+__all__ = [
+    "DENIAL",
+    "NOT_APPLICABLE",
+    "GoldReading",
+    "KeyFigure",
+    "asked_scale",
+    "clause_before",
+    "counted_noun",
+    "figure_kind",
+    "label_at",
+    "read_gold",
+    "years_of",
+]
 
 _YES = re.compile(r"(?i)^\W*(?:yes|yep|correct|true|indeed)\b")
 _NO = re.compile(r"(?i)^\W*(?:no|nope|false|not really)\b")
 _LABEL_STOP = frozenset(["increase", "increased", "decrease", "decreased", "decline", "declined", "improve", "improved", "drop", "dropped", "grew", "grow", "rose", "fell", "change", "changed", "slightly", "slight", "approximately", "about", "roughly", "around", "nearly", "almost", "only", "just", "was", "were", "is", "are", "be", "been", "has", "have", "had", "of", "the", "a", "an", "in", "on", "at", "to", "for", "by", "from", "with", "as", "its", "their", "it", "this", "that", "which", "respectively", "total", "totaled", "totalled", "amounted", "amount", "stood", "came", "reported", "value", "figure", "fy", "fiscal", "year", "years", "period", "end", "close", "ended"])
-_DENIAL = re.compile(r"(?i)^\W*(?:there (?:are|were|is|was) (?:none|no)\b|none\b|no\b)|"
+#: a statement that says there are none ("There are none", "No acquisitions were made")
+DENIAL = re.compile(r"(?i)^\W*(?:there (?:are|were|is|was) (?:none|no)\b|none\b|no\b)|"
                      r"\b(?:did|does|do|has|have) not (?:make|have|report|record|disclose|"
                      r"register|list|hold)\b[^.]{0,20}\bany\b")
 #: saying a metric does not apply to the company
@@ -42,6 +54,9 @@ NOT_APPLICABLE = re.compile(
     r"(?:through|by|using|with)\b|\birrelevant\b|\bdoes not apply\b")
 _CLAUSE_BREAK = re.compile(r"[;:\n]|,\s(?:and|while|whereas|but|compared)\b|\.\s")
 _ASIDE = re.compile(r"\([^()]{0,120}\)")
+
+
+_DASH_ITEM = re.compile(r"(?m)^[ \t]*-(?=\S)")
 
 
 def figure_kind(figure: FinancialNumber) -> str:
@@ -127,11 +142,16 @@ _ASKED_UNIT = re.compile(r"(?i)\bin\s+(?:usd|us\$|\$|us dollars)?\s*(thousands|m
 _UNIT_SCALE = {"thousands": 1e3, "millions": 1e6, "billions": 1e9}
 
 
-def _in_asked_unit(figure: FinancialNumber, question: str) -> FinancialNumber:
+def asked_scale(question: str) -> float | None:
+    """The scale the question asks amounts in ("Answer in USD millions": 1e6), if any."""
     asked = _ASKED_UNIT.search(question)
-    if asked is None or figure.is_percent:
+    return None if asked is None else _UNIT_SCALE[asked.group(1).lower()]
+
+
+def _in_asked_unit(figure: FinancialNumber, question: str) -> FinancialNumber:
+    scale = asked_scale(question)
+    if scale is None or figure.is_percent:
         return figure
-    scale = _UNIT_SCALE[asked.group(1).lower()]
     return FinancialNumber(value=figure.value * scale, raw=figure.raw, start=figure.start,
                            scale_explicit=True, currency=True,
                            decimals=figure.decimals - round(math.log10(scale)))
@@ -165,7 +185,12 @@ def read_gold(gold: object, question: str) -> GoldReading:
     in_question = parse_financial_numbers(question)
     keys: list[KeyFigure] = []
     counted = spelled_counts(text) if COUNT_ASKED.search(question) else text
+    # a list's dash glued to its item ("-1.375% Notes due 2026") is a bullet, not a minus
+    bullets = {m.end() - 1 for m in _DASH_ITEM.finditer(text)}
     for figure in parse_financial_numbers(counted):
+        if len(bullets) >= 2 and figure.start in bullets and figure.value < 0:
+            figure = replace(figure, value=-figure.value, raw=figure.raw[1:],
+                                         start=figure.start + 1)
         if any(figure.raw == q.raw or (figure.value == q.value
                                        and figure.is_percent == q.is_percent)
                for q in in_question):
@@ -177,6 +202,6 @@ def read_gold(gold: object, question: str) -> GoldReading:
             continue
         keys.append(KeyFigure(figure, label_at(text, figure.start)))
     polarity = "yes" if _YES.match(text) else "no" if _NO.match(text) else None
-    negative = polarity is None and not keys and bool(_DENIAL.search(text))
+    negative = polarity is None and not keys and bool(DENIAL.search(text))
     return GoldReading(text, False, tuple(keys), polarity, frozenset(years_of(text)), negative,
                        not keys and bool(NOT_APPLICABLE.search(text)))

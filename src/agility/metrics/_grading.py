@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from agility.metrics._answer import (
+    NOTE_LABEL,
     AnswerReading,
     Sentence,
     read_answer,
@@ -26,6 +27,7 @@ from agility.metrics._answer import (
 from agility.metrics._gold import (
     GoldReading,
     KeyFigure,
+    asked_scale,
     clause_before,
     counted_noun,
     figure_kind,
@@ -173,7 +175,9 @@ _NEUTRAL = frozenset(stem_set(
     # a change's unit ("up 1.8 points", "180 bps")
     "point points pts bps basis "
     # a count or a precision spelled out ("rounded to two decimal places") names no quantity
-    "one two three four five six seven eight nine ten"))
+    "one two three four five six seven eight nine ten "
+    # the question's own instruction, cited ("per your instructions, the answer is 0")
+    "per your instructions instruction instructed requested asked directed"))
 # a quarter: "Q2", "second quarter", "2Q23" (as "Q2")
 _QUARTER = re.compile(r"(?i)\bq([1-4])\b|\b([1-4])q(?:\d\d)?\b|\b(first|second|third|fourth) "
                       r"(?:fiscal )?quarter\b")
@@ -214,6 +218,29 @@ CHANGE = re.compile(r"(?i)\b(?:increas\w*|decreas\w*|declin\w*|improv\w*|drop\w*
 _POSITIVE = re.compile(r"(?i)\b(?:profit(?:s|able)?|gains?|surplus|inflows?|positive)\b")
 _NEGATIVE = re.compile(r"(?i)\b(?:loss(?:es)?|deficits?|outflows?|negative|shortfalls?|"
                        r"unprofitable|lost)\b")
+
+
+# words that put a level below zero without a sign ("a margin of 6.4% below breakeven",
+# "minus 6.4%", "in the red")
+_BELOW_ZERO = re.compile(r"(?i)\b(?:minus|below (?:zero|breakeven|break-even)|in the red|"
+                         r"negative|loss-making|underwater)\b")
+
+
+# a figure given as the size of a change: "fell by 13 stores", "an increase of $54 million",
+# "13 fewer stores"
+_CHANGE_BEFORE = re.compile(
+    r"(?i)(?:\b(?:increas\w*|decreas\w*|declin\w*|fell|rose|grew|grown|dropp?\w*|reduc\w*|"
+    r"shr[aiu]nk\w*|gained|lost|up|down|chang\w*|cut|raised|lowered)\s+by|\b(?:an?|the)\s+"
+    r"(?:net\s+)?(?:increase|decrease|decline|drop|reduction|change|gain|loss|rise|fall)\s+of)"
+    r"\s+(?:about\s+|approximately\s+|roughly\s+|around\s+|nearly\s+|some\s+)?$")
+_CHANGE_AFTER = re.compile(r"(?i)\s+(?:fewer|more|less|lower|higher)\b")
+
+
+def stated_as_change(text: str, figure: FinancialNumber) -> bool:
+    """Whether ``text`` gives ``figure`` as the size of a change ("fell by 13 stores")."""
+    end = figure.start + len(figure.raw)
+    return bool(_CHANGE_BEFORE.search(text[max(0, figure.start - 60):figure.start])
+                or _CHANGE_AFTER.match(text, end))
 
 
 def written_sign(figure: FinancialNumber) -> int:
@@ -308,6 +335,15 @@ class Case:
         # the gold's sign, written ("-$3.2 billion") or worded ("$3.2 billion, a profit")
         written = {written_sign(k.figure) for k in gold.keys}
         self._gold_sign = -1 if written == {-1} else worded_sign(gold.text) if gold.keys else 0
+        # a level written negative ("-6.4%" for an operating margin): the question and the
+        # gold speak of no change, so the minus is the figure's own sign
+        # (a minus, not parentheses: "in FY 2023 ($1.8 bn)" is an aside)
+        # (a quantity named as a loss, "net loss", "outflow", carries its sign in its name)
+        self._negative_level = bool(gold.keys) and bool(question) and all(
+            re.match(r"[-\u2212]\S", k.figure.raw) for k in gold.keys) \
+            and not CHANGE.search(question) and not CHANGE.search(gold.text) \
+            and not _NEGATIVE.search(question) and not _NEGATIVE.search(gold.text)
+        self._asked_scale = asked_scale(question)
         self.derived = (differences(self.reading.own_figures)
                         if gold.keys and CHANGE.search(gold.text) else [])
 
@@ -403,11 +439,16 @@ class Case:
 
     def gold_changes(self) -> list[KeyFigure]:
         """The changes the gold states as two levels ("dropped from 24.6% to 21.6%")."""
-        if len(self.gold.keys) != 2 or not CHANGE.search(self.gold.text):
+        if len(self.gold.keys) < 2 or not CHANGE.search(self.gold.text):
             return []
-        first, second = (k.figure for k in self.gold.keys)
-        if figure_kind(first) != figure_kind(second):
+        # (the two levels of the same kind; a third key is the change as a share: "declined
+        # by 1.32%, from 982 stores to 969")
+        kinds = [figure_kind(k.figure) for k in self.gold.keys]
+        levels = [k.figure for k, kind in zip(self.gold.keys, kinds, strict=True)
+                  if kinds.count(kind) == 2]
+        if len(levels) != 2 or len(self.gold.keys) - len(levels) > 1:
             return []
+        first, second = levels
         change = FinancialNumber(value=abs(second.value - first.value),
                                  raw=f"{first.raw} to {second.raw}", start=0,
                                  is_percent=first.is_percent, currency=first.currency,
@@ -420,7 +461,7 @@ class Case:
                      FinancialNumber]:
         # words may carry a sign ("a decline of 0.9%" for -0.9%), but an answer that writes
         # a minus sign does not state a positive bare-figure gold (-55.2% is not 0.551)
-        return [f for f in figures if figures_match(f, key)
+        return [f for f in figures if figures_match(f, key, gold_scale=self._asked_scale)
                 and not (self.gold.numeric and f.value < 0 < key.value)
                 and not self.opposite_sign(f)]
 
@@ -435,6 +476,11 @@ class Case:
         if written_sign(figure) < 0:
             return self._gold_sign > 0
         sentence = self.reading.sentence_at(figure.start)
+        if self._negative_level and sentence is not None and worded_sign(sentence.text) == 0 \
+                and direction(sentence.text) is None and not _BELOW_ZERO.search(sentence.text):
+            # an unsigned level that nothing calls negative states a positive one
+            # ("The operating margin is 6.4%" for "-6.4%")
+            return True
         return (self._gold_sign < 0 and sentence is not None
                 and worded_sign(sentence.text) > 0)
 
@@ -535,8 +581,11 @@ class Case:
         if "=" in opening.text:
             return figures, opening
         # the last statement of a figure after the opening (from the end: one look each)
+        # (a labelled note is a remark beside the answer: "Note: ..., so this figure
+        # includes roughly $140M of software")
         last, stated = next(((s, found) for s in reversed(reading.sentences[opening.index + 1:])
                              if s.start < reading.illustration_start
+                             and not NOTE_LABEL.match(s.text)
                              and (found := reading.stated_results(s))), (None, []))
         spoken = years_of(last.text) if last is not None else set()
         if last is None or (spoken and not spoken & years_of(self.question)):
@@ -660,7 +709,11 @@ class Case:
                     break
                 if figure_kind(figure) != figure_kind(key.figure) \
                         or self.reading.is_operand(figure) or self.reading.in_quote(figure) \
-                        or any(difference_matches(figure, c) for c in changes):
+                        or any(difference_matches(figure, c) for c in changes) \
+                        or (stated_as_change(self.reading.text, figure)
+                            and not stated_as_change(self.gold.text, key.figure)):
+                    # ("fell by 13 stores" is a change, no other level of the gold's "982
+                    # stores")
                     # a passage the answer quotes is the source's evidence, not a value the
                     # answer gives
                     continue

@@ -71,6 +71,9 @@ _APPROX = re.compile(r"(?i)\b(in|of|at|by|to|is|are|was|were|be|been|for|from|wi
 # a reasoning model's thinking ("<think>...</think>") is working the answer after it replaces
 # (it opens the answer; matched there only, so a stray tag costs one scan, not one per tag)
 _THINKING = re.compile(r"(?is)\A\s*<(think|thinking|reasoning|scratchpad)>.*?</\1>\s*")
+# a reasoning block never closed: the output was cut off before its answer, and what it
+# reasoned is no answer
+_THINKING_OPEN = re.compile(r"(?is)\A\s*<(think|thinking|reasoning|scratchpad)>(?!.*</\1>).*\Z")
 # a chat template that opens the block itself leaves only its end in the answer (as
 # DeepSeek-R1's does): everything before a lone "</think>" is the thinking
 _THINKING_END = re.compile(r"(?is)\A(?:(?!<(?:think|thinking|reasoning|scratchpad)>).)*?"
@@ -96,6 +99,10 @@ _THIN_SPACE = re.compile(r"\\[,;:! ]|\{,\}")
 # math delimiters and sizing: \( \) \[ \] $$ \left( \right); "$\boxed{42.69}$" is inline
 # math (a single "$" before a command), "$42.69" is money
 _DISPLAY_MATH = re.compile(r"\$\$")
+# a display block on lines of its own continues the sentence it follows ("..., a change of\n
+# \\[\n\\boxed{0.2\\%}\n\\]"): joined to it when that sentence has not ended
+_DISPLAY_BLOCK = re.compile(r"(?<=[^\s.!?])[ \t]*\n\s*(?:\\\[|\$\$)[ \t]*\n?[ \t]*"
+                            r"((?:(?!\n[ \t]*\n|\$\$|\\\])[\s\S]){1,400}?)\s*(?:\\\]|\$\$)")
 _INLINE_MATH = re.compile(r"\$(\\[^$\n]{1,400}?)\$")
 _DELIMITER = re.compile(r"\\[()\[\]]|\\(?:left|right|big|Big|bigg|Bigg)(?=[()\[\]|.])")
 # Markdown: **bold**, __bold__, *emphasis*, _emphasis_ (not "3 * 4", not snake_case), `code`
@@ -192,6 +199,10 @@ def _space(m: re.Match[str]) -> list[_Piece]:
     return [] if before.isdigit() and after.isdigit() else [(None, " ")]
 
 
+def _joined(m: re.Match[str]) -> list[_Piece]:
+    return [(None, " "), (1, None)]
+
+
 def _newline(m: re.Match[str]) -> list[_Piece]:
     return [(None, "\n")]
 
@@ -214,6 +225,7 @@ def _straight(m: re.Match[str]) -> list[_Piece]:
 
 _PASSES: list[tuple[re.Pattern[str], _Replace]] = [
     (_THINKING, _drop),
+    (_THINKING_OPEN, _drop),
     (_THINKING_END, _drop),
     (_FENCE, _drop),
     (_LINK, _link),
@@ -222,6 +234,7 @@ _PASSES: list[tuple[re.Pattern[str], _Replace]] = [
     (_QUOTE, _straight),
     (_HTML_BREAK, _newline),
     (_HTML_INLINE, _drop),
+    (_DISPLAY_BLOCK, _joined),
     (_DISPLAY_MATH, _drop),
     (_INLINE_MATH, _keep(1)),
     (_THIN_SPACE, _space),

@@ -36,7 +36,7 @@ _NUMBER = re.compile(
     (?P<sign2>[-\u2212])?
     (?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)
     (?P<close>\))?
-    (?:\s?(?P<unit>%|percent(?:age\ points?)?\b|per\ cent\b|pct\b|ppts?\b|pp\b|p\.p\.
+    (?:(?:[ \t]{2}|\s)?(?P<unit>%|percent(?:age\ points?)?\b|per\ cent\b|pct\b|ppts?\b|pp\b|p\.p\.
         |basis\ points?\b|bps\b
         |bp\b|(?:thousand|million|billion|trillion)s?\b|mn\b|bn\b|tn\b|mm\b|mil\b
         |[kKmMbBtT]\b))?
@@ -198,8 +198,10 @@ def _to_number(m: re.Match[str]) -> FinancialNumber:
         scale_explicit = True
     # the accounting negative encloses the figure and its symbols: "(1,234)", "(US$1.2m)";
     # prose's parentheses enclose an amount spelled out ("(USD 1,577 million)")
+    # (or abbreviated after a space: "($1.8 bn)")
     spelled = (m.group("cur") or "").strip().isalpha() or bool(m.group("close2") and (
-        unit.startswith(("thousand", "million", "billion", "trillion")) or m.group("cur2")))
+        unit.startswith(("thousand", "million", "billion", "trillion")) or m.group("cur2")
+        or (unit in ("mn", "bn", "tn", "mil") and re.search(r"\s[a-z]+\)$", m.group(0).lower()))))
     negative = bool(m.group("sign") or m.group("sign2")) or bool(
         m.group("open") and (m.group("close") or m.group("close2")) and not spelled)
     return FinancialNumber(
@@ -231,6 +233,9 @@ def _close(a: float, g: float, g_decimals: int, a_decimals: int, rel_tol: float,
     """
     diff = abs(a - g)
     eps = 1e-9 * max(1.0, abs(g), abs(a))
+    if diff <= eps:
+        # the same value: "$2 billion" is the gold's "$2,000,000,000", however coarse it looks
+        return True
     g_unit, a_unit = _unit(g_decimals), _unit(a_decimals)
     coarse_unit, coarse_value = (a_unit, a) if a_unit > g_unit else (g_unit, g)
     significant = coarse_value != 0 and coarse_unit / abs(coarse_value) <= 0.2 + 1e-12
@@ -250,7 +255,8 @@ def _may_rescale(answer: FinancialNumber, gold: FinancialNumber) -> bool:
     return all(f.currency or f.scale_explicit or abs(f.value) >= 1 for f in sides)
 
 
-def _unstated_scales(answer: FinancialNumber, gold: FinancialNumber) -> list[float]:
+def _unstated_scales(answer: FinancialNumber, gold: FinancialNumber,
+                     gold_scale: float | None = None) -> list[float]:
     """The factors to apply to the gold for a scale one side left unstated.
 
     Only the side without a scale word may be in thousands, millions or billions, and only
@@ -260,7 +266,10 @@ def _unstated_scales(answer: FinancialNumber, gold: FinancialNumber) -> list[flo
     states its units: "$678.9 billion" is another figure.
     """
     up = [1e3, 1e6, 1e9]
-    gold_up = [] if gold.scale_explicit or abs(gold.value) >= 1e6 else up
+    # (a gold in the question's unit is in it: only an answer without a scale of its own
+    # may be read in another)
+    gold_up = [] if gold.scale_explicit or abs(gold.value) >= 1e6 else (
+        [gold_scale] if gold_scale and answer.scale_explicit else up)
     answer_up = [] if answer.scale_explicit else up
     return [f for pair in itertools.zip_longest(gold_up, [1 / u for u in answer_up])
             for f in pair if f is not None]
@@ -271,7 +280,8 @@ def _scaled_decimals(decimals: int, factor: float) -> int:
 
 
 def figures_match(answer: FinancialNumber, gold: FinancialNumber, *,
-                  rel_tol: float = 0.0, ignore_sign: bool = True) -> bool:
+                  rel_tol: float = 0.0, ignore_sign: bool = True,
+                  gold_scale: float | None = None) -> bool:
     """Whether ``answer`` states the same quantity as ``gold``, at the precision they state.
 
     Args:
@@ -279,6 +289,8 @@ def figures_match(answer: FinancialNumber, gold: FinancialNumber, *,
         gold: a figure read from the gold answer.
         rel_tol: an extra relative tolerance on top of the precision rules (none by default).
         ignore_sign: compare magnitudes ("a decline of 0.9%" against "-0.9%").
+        gold_scale: the scale a gold without one is in, when the question says ("in USD
+            billions": "$4.60" is $4.6 billion, never $4.6 million).
 
     Returns:
         True when the figures agree at the coarser of the two precisions (see ``_close``), up
@@ -294,7 +306,7 @@ def figures_match(answer: FinancialNumber, gold: FinancialNumber, *,
         factors = [100.0, 1.0] if answer.is_percent else [0.01, 1.0]
     elif not (answer.scale_explicit and gold.scale_explicit) and not answer.is_percent \
             and _may_rescale(answer, gold):
-        factors = [1.0, *_unstated_scales(answer, gold)]
+        factors = [1.0, *_unstated_scales(answer, gold, gold_scale)]
     # a gold written with trailing zeros ("$1577.00", "$8.70" in a table of two-decimal
     # amounts) states the figure, not a precision of cents: a coarser answer ("$1,577") may
     # round it; an answer written to the gold's decimals or finer is held to them ("$0.12" is

@@ -66,7 +66,9 @@ def declines(answer: str | None, question: str | None = None) -> Decline | None:
     # markup ("**Answer:**", "\\boxed{...}") is read as the plain text it formats
     text = unmark((answer or "").strip(), question)[0]
     if not text:
-        return Decline(("empty answer",))
+        # (markup alone: a reasoning block cut off before its end has no answer after it)
+        return Decline(("empty answer",) if not (answer or "").strip() else
+                       ("no answer outside its markup",))
     kinds = refusal_phrases(text)
     if not kinds or infers_anyway(text):
         # "not explicitly stated. However, we can infer ...": it answers by inference
@@ -142,7 +144,12 @@ class AnsweredMetric(Metric):
     #    flow did not cover the dividend" is not; "I'd say yes", "It did not.", "Not quite",
     #    "unsustainable", "a high-growth company", "I would characterize ... as healthy",
     #    "nothing coming due", "suspended its dividend" take a stance
-    version = "14"
+    # 15: refusal language and markup read as correctness v17 reads them: "I'm only a
+    #    language model", "I'm not able to help with that", "I would need ...", "If you can
+    #    provide ...", "Could you share ...", "the excerpt you provided only includes ..."
+    #    are refusal language, "but it can be computed" answers anyway; a reasoning block
+    #    cut off before its end leaves no answer
+    version = "15"
 
     def score(self, item: MetricInput) -> MetricResult:
         """Judge one answer (see the module docstring)."""

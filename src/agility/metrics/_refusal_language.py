@@ -27,6 +27,10 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("as an ai", re.compile(r"(?i)\bas an ai\b|\bas of (?:my|the) last (?:update|training|"
                             r"knowledge|available (?:information|data))\b|"
                             r"\bai (?:language )?model\b|\bmy knowledge cutoff\b|"
+                            # "I'm a language model and don't have the capacity to help",
+                            # "as I'm only a language model"
+                            r"\b(?:i'm|i am) (?:only |just |simply )?(?:a|an) (?:large |"
+                            r"text-based )?language model\b|"
                             r"\bmy training data\b|\bknowledge cut-?off\b")),
     ("cannot answer", re.compile(
         r"(?i)(?:\b(?:i|we|it) (?:cannot|can ?not|can't|couldn't|could not|am unable to|are "
@@ -72,6 +76,9 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         # "The document appears to be truncated before the cash flow statement"
         rf"\b{_SOURCE}\b[^.,;]{{0,40}}?\b(?:is|are|was|were|appears? to be|seems? to be|gets?) "
         r"(?:\w+ )?(?:truncated|cut off|incomplete)\b|"
+        # "the excerpt you provided only includes the income statement"
+        rf"\b{_SOURCE} (?:you (?:provided|gave|shared) |provided |given )?only (?:includes?|"
+        r"contains?|covers?|shows?|has|have|gives?)\b|"
         # "FY2018 figures are outside its scope", "beyond the scope of the excerpt"
         r"\b(?:outside|beyond) (?:the |its |their |this |that )?scope\b")),
     ("not stated", re.compile(
@@ -124,10 +131,19 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         r"\b(?:i|we)(?:'d| would)? (?:need|require) (?:more|additional|the|access)|"
         # the writer's own conditional ("I would need to see the cash flow statement"), not the
         # working's plan ("we need to look at the cash flow statement")
-        r"\bi(?:'d| would) (?:need|require) to (?:see|have|review|know)\b")),
+        r"\bi(?:'d| would) (?:need|require) to (?:see|have|review|know)\b|"
+        # what the writer would need, or asks the reader for: "I would need total current
+        # assets", "If you can provide the balance sheet", "Could you share the statements?",
+        # "you'll need: 1. Accounts payable ..."
+        r"\bi(?:'d| would) need (?!to\b)|\b(?:if|once|when) you (?:can |could )?(?:provide|"
+        r"share|send|upload|supply|paste|attach)\b|\bcould you (?:please )?(?:provide|share|"
+        r"send|upload|supply|paste|attach)\b|\byou(?:'ll| will) need(?! to\b)")),
     ("declines", re.compile(
         r"(?i)\b(?:i|we) (?:cannot|can ?not|can't|won't|will not|am unable to|are unable to)"
-        r" (?:\w+ ){0,2}?(?:help|assist)\b|\b(?:i|we) must (?:respectfully )?decline\b")),
+        r" (?:\w+ ){0,2}?(?:help|assist)\b|\b(?:i|we) must (?:respectfully )?decline\b|"
+        # "I'm not able to help with that", "I do not have the capacity to help with that"
+        r"\b(?:i'm|i am) (?:not able|unable) to (?:\w+ ){0,2}?(?:help|assist)\b|"
+        r"\b(?:i|we) do not have the (?:capacity|ability|means) to (?:help|assist)\b")),
     # the writer looked and did not find it: "I do not see any mention of capex", "I did not
     # find the figure", "The excerpts make no mention of capex", "Nowhere in the filing ..."
     ("not found", re.compile(
@@ -169,14 +185,14 @@ _TRIGGERS: dict[str, tuple[str, ...]] = {
     "no access": ("i do not", "i don't", "i cannot", "i can't", "i am unable", "i am not able",
                   "as an ai"),
     "as an ai": ("as an ai", "as of my", "as of the last", "ai model", "ai language",
-                 "knowledge cut", "training data"),
+                 "knowledge cut", "training data", "language model"),
     "cannot answer": ("cannot", "can not", "can't", "couldn't", "could not", "unable",
                       "not able", "possible"),
     "not possible": ("possible", "feasible", "able to", "cannot be", "no way", "allow", "enable",
                      "permit"),
     "not found": ("see", "find", "found", "locate", "spot", "no mention", "no reference",
                   "nowhere"),
-    "source lacks": ("not", "n't", "no longer", "none of", "silent", "scope", "neither", "lack",
+    "source lacks": ("not", "n't", "no longer", "none of", "silent", "scope", "neither", "lack", "only ",
                      "unclear", "nothing", "outside", "beyond", "truncated", "cut off",
                      "incomplete"),
     "not stated": ("not", "n't"),
@@ -184,7 +200,8 @@ _TRIGGERS: dict[str, tuple[str, ...]] = {
     "no information": ("no ", "not any", "not enough", "insufficient", "limited", "do not have",
                        "don't have", "did not have", "not something", "without"),
     "not provided": ("not", "n't"),
-    "would need": ("would", "will", "may", "might", "please", "need", "require"),
+    "would need": ("would", "will", "may", "might", "please", "need", "require", "'ll",
+                   "you can", "you could", "could you"),
     "declines": ("help", "assist", "decline"),
     "does not know": ("know", "not sure", "not aware", "rather not", "my "),
     "insufficient": ("insufficient", "not enough", "not sufficient", "inadequate"),
@@ -242,8 +259,8 @@ _INFERS_ANYWAY = re.compile(
     r"that said|still),?\s+"
     r"(?:(?:based on [^,.]{0,80},\s*)?(?:we|i|one) can (?:still |reasonably )?(?:infer|deduce|"
     r"estimate|derive)\b|[^.;]{0,80}?\b(?:that|which) can (?:still |reasonably )?be used to "
-    r"(?:infer|deduce|estimate|derive)\b|(?:it|they|this|these) can (?:still |reasonably )?be "
-    r"(?:inferred|deduced|estimated|derived)\b)")
+    r"(?:infer|deduce|estimate|derive)\b|(?:it|they|this|these) can (?:still |reasonably |easily )?be "
+    r"(?:inferred|deduced|estimated|derived|computed|calculated|worked out)\b)")
 
 
 def infers_anyway(text: str) -> bool:

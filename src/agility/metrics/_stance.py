@@ -427,7 +427,9 @@ def _implied(reading: AnswerReading, question: str, strict: bool,
     chosen = opening or (concluding[-1] if concluding else candidates[0])
     claim = _claim(chosen.text, terms, predicate)
     question_negations = len(_NEGATION.findall(proposition(question)))
-    negated = len(_NEGATION.findall(claim)) > question_negations
+    # (a negation inside a condition is not the claim's: "tight liquidity if inventory
+    # can't be converted quickly")
+    negated = len(_NEGATION.findall(_IF_CLAUSE.sub(" ", claim))) > question_negations
     said_way = direction(claim)
     opposite_way = bool(asked_way and said_way and said_way != asked_way)
     if opposite_way or _contrary(proposition(question), claim):
@@ -441,6 +443,11 @@ _SIDE_NOTE = re.compile(r"(?i)^\W*(?:(?:however|but|that said|still|nevertheless
                         r"additionally|also)\W+)?(?:it(?:'s| is| was) (?:also )?(?:important|"
                         r"worth|crucial|essential) (?:to )?not(?:e|ing)|(?:please )?note that|"
                         r"keep in mind|bear in mind)\b")
+
+
+# a condition after the claim: "..., which points to tight liquidity if inventory can't be
+# converted quickly"
+_IF_CLAUSE = re.compile(r"(?i)(?<=\w)\s+(?:if|unless|should|in case)\b[^,.;:]*")
 
 
 # "it does not necessarily mean / indicate that ...": declining to conclude

@@ -14,9 +14,18 @@ from __future__ import annotations
 import itertools
 import re
 
-from agility.metrics._answer import ANSWER_LABEL, Sentence, concludes, unlabelled
-from agility.metrics._gold import NOT_APPLICABLE
-from agility.metrics._grading import Case, Judgement, gold_raws, refusal, subject_checks, turned
+from agility.metrics._answer import ANSWER_LABEL, Sentence, concludes, unlabelled, years_of
+from agility.metrics._gold import DENIAL, NOT_APPLICABLE
+from agility.metrics._grading import (
+    Case,
+    Judgement,
+    difference_matches,
+    differences,
+    gold_raws,
+    refusal,
+    subject_checks,
+    turned,
+)
 from agility.metrics._numbers import figures_match
 from agility.metrics._stance import (
     HEDGED,
@@ -48,8 +57,20 @@ def text_verdict(case: Case, threshold: float) -> Judgement:
         found = [(k, case.matched_anywhere(k.figure)) for k in keys]
         hits = [f for _, fs in found for f in fs[:1]]
         if hits and len(hits) * 2 >= len(keys):
+            # the gold's figure only in the working, the answer committed to another for its
+            # quantity ("adjusted EBITDA was about $2.31 billion" over "-> EBITDA $2,018M")
+            figures, _ = case.committed()
+            if figures and not any(case.matching(k.figure, figures) for k in keys) and not any(
+                    difference_matches(change, k.figure) for change, _, _ in differences(figures)
+                    for k in keys):
+                contradicted = _contradicting_figure(case)
+                if contradicted is not None:
+                    return contradicted
+            # (the way the committing statement says it went counts too: "The quick ratio
+            # declined slightly between FY2022 and FY2023:" over a list of the gold's levels)
             checked = subject_checks(case) or turned(case, case.reading.sentence_at(
-                hits[0].start), hits[:1])
+                hits[0].start), hits[:1]) or turned(
+                case, committing_statement(case.reading, case.question))
             if checked:
                 return checked
             # a pick among the question's options is the answer, whatever figure of the
@@ -83,6 +104,13 @@ def text_verdict(case: Case, threshold: float) -> Judgement:
         return _metric_rejected(case, committed)
     if case.refusals and not _commits(case):
         return refusal(case)
+    denied = _denial(case, opening=True) if case.gold.polarity is None else None
+    # (the answer's opening says there are none; "In FY2022 it made none" of a question
+    # asking for several years denies one of them)
+    if denied is not None and not case.gold.negative and denied.index < 3 \
+            and not (len(years_of(case.question)) > 1 and years_of(denied.text)):
+        return Judgement("incorrect", f"says there are none in {case.statement(denied)}; the "
+                                      f"gold names some")
     checked = subject_checks(case)
     if checked:
         return checked
@@ -98,6 +126,9 @@ def text_verdict(case: Case, threshold: float) -> Judgement:
             and said[1] != direction(proposition(case.question)):
         return Judgement("incorrect", f"says the figure went {said[1]} in "
                                       f"{case.statement(said[0])}; the gold says {gold_way}")
+    if said is not None and _flat_against(case.gold.text, said[0].text):
+        return Judgement("incorrect", f"says the figure went {said[1]} in "
+                                      f"{case.statement(said[0])}; the gold says it was flat")
     return _content(case, committed, threshold)
 
 
@@ -132,10 +163,18 @@ def _named_clash(case: Case) -> Judgement | None:
     # highest.", "Industrial (24.1%) led Health Care (21.0%)")
     ranking = [s for s in case.reading.sentences
                if _RANKS.search(s.text) and _SUBJECT_PICK.match(s.text)]
-    committed = ranking[-1] if ranking and not case.refusals else committed
-    if not name or committed is None:
+    if not name or (committed is None and not ranking):
         return None
-    picked = _picked(committed.text, asked.group(1), case.question)
+    # (the committing statement's own pick first: "the Appliances category performed best
+    # ...; Entertainment was the largest category by revenue" ranks by another measure)
+    picked = _picked(committed.text, asked.group(1), case.question) if committed else ""
+    if ranking and not case.refusals and (not _name_stems(picked, case.question)
+                                          or not _RANKS.search(committed.text if committed
+                                                               else "")):
+        committed = ranking[-1]
+        picked = _picked(committed.text, asked.group(1), case.question)
+    if committed is None:
+        return None
     # "any business segment", "each segment": no name; the gold's own name: no clash
     said_name = _name_stems(picked, case.question)
     if not said_name or said_name & name:
@@ -154,7 +193,7 @@ _SUPERLATIVE = r"(?:high|low|larg|bigg|small|strong|weak|fast|slow|great|wid|bro
 _RANKING = re.compile(rf"(?i)^(?:{_SUPERLATIVE}|top|leading|main|primary|principal|key|core|most|"
                       r"least|best|worst|major|dominant|number)$")
 # words that rank one of a kind in a statement ("is highest", "led", "the largest")
-_RANKS = re.compile(rf"(?i)\b(?:{_SUPERLATIVE}|most|top|led|leads)\b")
+_RANKS = re.compile(rf"(?i)\b(?:{_SUPERLATIVE}|most|top|led|leads|best|worst)\b")
 # "<Name> was Kestrel Ridge's largest segment": the subject names the pick
 _SUBJECT_PICK = re.compile(rf"^\W*(?:the\s+)?((?:[A-Z][\w&'\-]*\s+(?:(?:and|&)\s+)?){{0,3}}?"
                            rf"[A-Z][\w&'\-]*)(?:\s+{_KINDS})?(?:\s*\([^()]{{0,40}}\))?\s+(?:was|is|"
@@ -179,10 +218,12 @@ def _picked(text: str, kind: str, question: str) -> str:
     that ranks it ("Industrial was Kestrel Ridge's largest segment"); else the name after a
     restatement of the question ("... segment in FY2024 was Consumer, ...")."""
     after = _after_subject(text, kind)
-    said = re.search(rf"(?i)\b((?:[\w&'\-\"]+\s+){{1,4}}?){_KINDS}\b", after)
-    picked = _name_before(said.group(1)) if said else ""
-    if _name_stems(picked, question):
-        return picked
+    # (the first kind word with a name before it: "Based on the segment disclosures, the
+    # Consumer Products segment ...")
+    for said in re.finditer(rf"(?i)\b((?:[\w&'\-\"]+\s+){{1,4}}?){_KINDS}\b", after):
+        picked = _name_before(said.group(1))
+        if _name_stems(picked, question):
+            return picked
     subject = _SUBJECT_PICK.match(text)
     if subject and _name_stems(subject.group(1), question):
         return subject.group(1)
@@ -289,17 +330,25 @@ _UP_WORD = re.compile(r"(?i)\b(?:increas\w*|improv\w*|rise|rose|grow|grew|higher
 _DOWN_WORD = re.compile(r"(?i)\b(?:decreas\w*|declin\w*|drop\w*|fall|fell|lower|worsen\w*)\b")
 
 
-def _denial(case: Case) -> Sentence | None:
+def _denial(case: Case, *, opening: bool = False) -> Sentence | None:
     """A statement denying that anything answers the question ("there are no debt
-    securities registered", "no acquisitions were made"), for a gold that says none."""
+    securities registered", "no acquisitions were made"); with ``opening``, one that opens
+    with the denial ("No debt securities are registered ...", not "... no other ...")."""
     terms = question_terms(case.question)
+    denies = DENIAL if opening else _DENIES
     for sentence in case.reading.sentences:
         if sentence.start >= case.reading.illustration_start:
             break
-        if _DENIES.search(sentence.text) and len(stem_set(sentence.text) & terms) >= max(
-                2, 0.4 * len(terms)):
+        # (the answer's opening "There are none:" needs no words of the question)
+        if denies.search(sentence.text) and not (opening and _NO_OTHER.search(sentence.text)) \
+                and (len(stem_set(sentence.text) & terms) >= max(2, 0.4 * len(terms))
+                     or (opening and sentence.index == 0 and _NONE_ALONE.match(sentence.text))):
             return sentence
     return None
+
+
+_NONE_ALONE = re.compile(r"(?i)^\W*(?:there (?:are|were|is) )?none\s*(?:[.:;!,\u2014-]|$)")
+_NO_OTHER = re.compile(r"(?i)\bno (?:other|further|additional|more|new)\b")
 
 
 _DENIES = re.compile(r"(?i)\b(?:no|none|not any|nothing)\b|\bdid not (?:make|have|complete|"
@@ -489,6 +538,21 @@ _FLAT = re.compile(r"(?i)\b(?:(?:was|were|is|are|remained|stayed|held|been|essen
                    r"change)\b")
 
 
+# a change that denies "flat": a share of 2% or more ("a decline of 4%"), or a word that calls
+# it large; an amount alone ("an increase of $98 million") or 1% is within what "flat" means
+_PERCENTS = re.compile(r"(?<![\d.,])(\d+(?:\.\d+)?)\s*(?:%|percent\b)")
+_LARGE = re.compile(r"(?i)\b(?:significant|substantial|sharp|steep|strong|considerabl|"
+                    r"dramatic|marked)\w*")
+
+
+def _flat_against(gold: str, said: str) -> bool:
+    """Whether ``said``, which gives the asked figure a direction, contradicts a gold that
+    says it was flat ("The real growth was flat" against "... was a decline of 4%")."""
+    if not _FLAT.search(gold.split(".")[0]) or _FLAT.search(said):
+        return False
+    return bool(_LARGE.search(said)) or any(float(p) >= 2 for p in _PERCENTS.findall(said))
+
+
 def _gold_direction(gold: str) -> str | None:
     """The direction of change the gold's first statement gives, "up" or "down"; none for a
     gold that says there was no change ("The real growth was flat": its "growth" names the
@@ -519,6 +583,7 @@ def _concluded_direction(case: Case) -> tuple[Sentence, str] | None:
 
 
 _TOKEN = re.compile(r"[A-Za-z][\w&'\-]*")
+_ASIDE = re.compile(r",\s+(?:excluding|including|net of|adjusted for|before|after)\b[^,.;:]{0,80},")
 
 
 def _asked_direction(text: str, terms: frozenset[str]) -> str | None:
@@ -526,7 +591,9 @@ def _asked_direction(text: str, terms: frozenset[str]) -> str | None:
     words after one of the question's words ("the operating margin percentage decreased",
     "the real change in sales, ..., was a decline of 4%"); a change said of something else
     ("potential revenue growth" when margins are asked) is not the answer's."""
-    words = [w.group().lower() for w in _TOKEN.finditer(text)]
+    # (an aside between commas separates the figure from its change: "the real change in
+    # sales, excluding FX, was a decline of 4%")
+    words = [w.group().lower() for w in _TOKEN.finditer(_ASIDE.sub(" ", text))]
     ways = set()
     for index, word in enumerate(words):
         way = direction(word)

@@ -1,0 +1,288 @@
+"""The offline grader on answers in the styles of model families it was never tuned on
+(issue 13, correctness version 17): made-up answers, each in words version 16 misread."""
+
+from __future__ import annotations
+
+import pytest
+
+from agility.metrics import judge_financial_answer
+
+Q_REAL = ("How much was the real change in sales for Kestrel in FY2023 vs FY2022, excluding FX "
+          "and pass-through costs?")
+GOLD_FLAT = "The real growth was flat in FY2023 vs FY2022."
+
+
+def verdict(question: str, gold: str, answer: str) -> str:
+    return judge_financial_answer(question, gold, answer).verdict
+
+
+@pytest.mark.parametrize(("answer", "expected"), [
+    # a change of 2% or more, or one called large, is not "flat"
+    ("Reported growth was 1% and pass-through added 5%. So the real change in sales for Kestrel "
+     "in FY2023 vs FY2022, excluding FX, was a decline of 4%.", "incorrect"),
+    ("Kestrel's real sales growth in FY2023 was 6%.", "incorrect"),
+    ("Excluding FX and pass-through costs, Kestrel's real sales grew significantly in FY2023.",
+     "incorrect"),
+    # within what "flat" means: 1%, an amount alone, "slightly", or flat in other words
+    ("The real change in sales for Kestrel in FY2023 vs FY2022, excluding FX and pass-through "
+     "costs, was an increase of $98 million or 1%.", "correct"),
+    ("The real change in sales for Kestrel in FY2023 vs FY2022, excluding FX and pass-through "
+     "costs, was an increase of $98 million.", "correct"),
+    ("Excluding FX and pass-through costs, Kestrel's real sales were essentially flat in FY2023 "
+     "(-0.3%).", "correct"),
+])
+def test_a_gold_of_no_change_is_denied_by_a_change_of_some_size(answer: str,
+                                                                expected: str) -> None:
+    assert verdict(Q_REAL, GOLD_FLAT, answer) == expected
+
+
+@pytest.mark.parametrize("answer", [
+    "I'm a language model and don't have the capacity to help with that.",
+    "I'm not able to help with that, as I'm only a language model.",
+    "To calculate the working capital ratio, I would need total current assets and total "
+    "current liabilities. Unfortunately, the excerpt you provided only includes the income "
+    "statement. If you can provide the balance sheet, I'd be happy to calculate it.",
+    "Could you share Kestrel's FY2021 income statement and balance sheets? With those I can "
+    "compute the ratio right away.",
+    "To calculate it, you'll need:\n1. Accounts payable at both year ends\n2. FY2023 cost of "
+    "goods sold\nThese figures are in the 10-K.",
+    # a made-up example after the refusal is no answer
+    "I would need the FY2021 balance sheet. For example, if current assets were $10,000 "
+    "million and current liabilities $6,000 million, the ratio would be 1.67.",
+])
+def test_refusals_in_other_families_words(answer: str) -> None:
+    assert verdict("What is Kestrel's FY2021 working capital ratio?", "1.73", answer) == "refusal"
+
+
+def test_a_committed_answer_with_such_words_still_answers() -> None:
+    answer = ("The working capital ratio is 1.73 (current assets $5,190 million / current "
+              "liabilities $3,000 million). If you can provide FY2022 too, I can compare them.")
+    assert verdict("What is Kestrel's FY2021 working capital ratio?", "1.73", answer) == "correct"
+
+
+def test_a_gold_that_rejects_the_metric_is_not_met_by_a_refusal() -> None:
+    question = "What is the FY2022 gross margin for Kestrel Airlines? Round to one decimal place."
+    gold = ("Gross margin is not a relevant metric for an airline; Kestrel does not report cost "
+            "of goods sold.")
+    assert verdict(question, gold, "I don't have enough information to answer this "
+                                   "question.") == "refusal"
+    assert verdict(question, gold, "Gross margin is not a meaningful metric for an airline "
+                                   "like Kestrel, which reports no cost of goods sold.") == "correct"
+
+
+Q_NOTES = ("Which debt securities are registered to trade on a national securities exchange "
+           "under Dunmore Chemicals' name as of Q2 of 2023?")
+GOLD_NOTES = ("Following debt securities registered under Dunmore Chemicals' name are listed to "
+              "trade on the New York Stock Exchange:\n-1.375% Notes due 2026\n-3.000% Notes due "
+              "2031")
+
+
+@pytest.mark.parametrize(("answer", "expected"), [
+    ("According to the cover page, the only security registered under Section 12(b) is "
+     "Dunmore's Common Stock, listed on the New York Stock Exchange. No debt securities are "
+     "registered to trade on a national securities exchange.", "incorrect"),
+    ("There are none: only the common stock trades on the New York Stock Exchange.",
+     "incorrect"),
+    # naming them, then "no other": no denial
+    ("The 1.375% Notes due 2026 and the 3.000% Notes due 2031 trade on the New York Stock "
+     "Exchange. No other debt securities are registered.", "correct"),
+])
+def test_an_answer_that_says_there_are_none_denies_a_gold_that_names_some(
+        answer: str, expected: str) -> None:
+    assert verdict(Q_NOTES, GOLD_NOTES, answer) == expected
+
+
+def test_a_denial_for_one_of_several_years_asked_is_no_denial_of_the_answer() -> None:
+    question = "What are major acquisitions that Kestrel has done in FY2023, FY2022 and FY2021?"
+    gold = ("Kestrel completed these acquisitions during FY2023: a flexibles plant in the Czech "
+            "Republic and a medical packaging site in Shanghai, China.")
+    answer = ("In FY2023, Kestrel acquired a flexibles plant in the Czech Republic and a medical "
+              "packaging site in Shanghai, China. In FY2022 it made no acquisitions.")
+    assert verdict(question, gold, answer) == "correct"
+
+
+@pytest.mark.parametrize(("gold", "answer", "expected"), [
+    # the same value, however coarse it looks
+    ("$2,000,000,000 increase.", "The authorization rose by USD 2bn in FY2022.", "correct"),
+    ("$2,000,000,000", "It was increased by $2 billion.", "correct"),
+    # a coarser figure that is not the gold's
+    ("$2,460,000,000", "It was increased by $2 billion.", "incorrect"),
+])
+def test_a_round_figure_equal_to_a_gold_written_out_states_it(gold: str, answer: str,
+                                                              expected: str) -> None:
+    question = "By how much did Kestrel increase its share repurchase authorization in FY2022?"
+    assert verdict(question, gold, answer) == expected
+
+
+Q_OPM = "What is Kestrel Pharma's FY2022 operating margin (as a %)? Round to one decimal place."
+
+
+@pytest.mark.parametrize(("answer", "expected"), [
+    ("The operating margin for Kestrel Pharma in FY2022 is 6.4%, from operating income of "
+     "$800 million on revenue of $12,500 million.", "incorrect"),
+    ("Operating margin: 6.4%.", "incorrect"),
+    # the sign written or worded
+    ("The operating margin for Kestrel Pharma in FY2022 is -6.4%.", "correct"),
+    ("Kestrel Pharma posted an operating loss of $800 million, a margin of negative 6.4%.",
+     "correct"),
+    ("Kestrel Pharma's FY2022 operating margin was minus 6.4%.", "correct"),
+])
+def test_an_unsigned_level_does_not_state_a_gold_written_negative(answer: str,
+                                                                  expected: str) -> None:
+    assert verdict(Q_OPM, "-6.4%", answer) == expected
+
+
+def test_a_sign_worked_out_wrong_in_an_equation_is_still_read_positive() -> None:
+    question = "What is Kestrel's FY2019 cash conversion cycle (CCC)? Round to one decimal place."
+    answer = ("CCC = DIO + DSO \u2212 DPO = 45.32 + 22.76 \u2212 75.32 = **7.2 days**\n\n"
+              "Kestrel's FY2019 cash conversion cycle is 7.2 days.")
+    assert verdict(question, "-7.2", answer) == "incorrect"
+    assert verdict(question, "-7.2", answer.replace("7.2 days", "-7.2 days")) == "correct"
+
+
+def test_parentheses_around_an_amount_in_prose_are_an_aside_not_a_minus() -> None:
+    from agility.metrics._numbers import parse_financial_numbers
+
+    said = "the most cash came from operating activities in FY 2023 ($1.8 bn)"
+    assert [f.value for f in parse_financial_numbers(said)] == [1.8e9]
+    # the accounting negative keeps its sign
+    assert [f.value for f in parse_financial_numbers("(US$1.2m)")] == [-1.2e6]
+    assert [f.value for f in parse_financial_numbers("$(3.2) billion")] == [-3.2e9]
+
+
+@pytest.mark.parametrize(("answer", "expected"), [
+    ("Kestrel's FY2021 capital expenditure was $4.6 million.", "incorrect"),
+    ("Kestrel's FY2021 capital expenditure was $4,604 thousand.", "incorrect"),
+    ("Kestrel's FY2021 capital expenditure was $4.6 billion.", "correct"),
+    ("Kestrel's FY2021 capital expenditure was $4,604 million.", "correct"),
+    # a figure without a scale may be in the statement's units
+    ("Purchases of property and equipment were 4,604 (in millions).", "correct"),
+    ("Kestrel's FY2021 capital expenditure was 4.6.", "correct"),
+])
+def test_a_gold_without_a_scale_is_in_the_unit_the_question_asks_for(answer: str,
+                                                                     expected: str) -> None:
+    question = "What is the FY2021 capital expenditure amount (in USD billions) for Kestrel?"
+    assert verdict(question, "$4.60", answer) == expected
+
+
+def test_what_a_step_gives_concludes_over_an_opening_equation() -> None:
+    question = ("What is Kestrel Energy's FY2022 EBITDA margin? EBITDA is defined as operating "
+                "income plus depreciation and amortization. Round to one decimal place.")
+    answer = ("The context does not directly provide EBITDA, but it can be computed from "
+              "operating income ($3,015 million) plus D&A ($1,240 million) = $4,255 million [1]. "
+              "Dividing by revenue ($22,990 million) gives an EBITDA margin of 18.5%.")
+    assert verdict(question, "18.5%", answer) == "correct"
+    assert verdict(question, "18.5%", answer.replace("18.5%.", "19.5%.")) == "incorrect"
+
+
+def test_a_change_stated_by_its_size_is_no_other_level() -> None:
+    question = "Was there any change in the number of Kestrel stores between Q2 FY2023 and Q2 FY2024?"
+    gold = ("Yes, there is a decline in number of stores by 1.32% from 982 stores in Q2 FY2023 to "
+            "969 by the end of Q2 FY2024.")
+    answer = ("Yes. Kestrel's store count fell by 13 stores (about 1.3%) year over year as of the "
+              "end of Q2 FY2024.")
+    assert verdict(question, gold, answer) == "correct"
+    # asked for the change itself, another size is another answer
+    how_many = "By how many stores did Kestrel's store count change between Q2 FY2023 and Q2 FY2024?"
+    levels = "The store count declined by 1.32%, from 982 stores in Q2 FY2023 to 969 in Q2 FY2024."
+    assert verdict(how_many, levels, "Kestrel's store count fell by 13 stores.") == "correct"
+    assert verdict(how_many, levels, "Kestrel's store count fell by 31 stores.") == "incorrect"
+
+
+def test_the_question_s_own_instruction_cited_names_no_other_quantity() -> None:
+    question = ("What is the quantity of restructuring costs directly outlined in Kestrel's "
+                "income statements for FY2022? If restructuring costs are not explicitly "
+                "outlined then state 0.")
+    answer = ("The income statement shows no separate line item for restructuring costs.\n\n"
+              "Therefore, per your instructions, the answer is 0.")
+    assert verdict(question, "0", answer) == "correct"
+
+
+Q_CATEGORY = ("Which Kestrel product category performed the best (by top line) in the domestic "
+              "market during Q2 of FY2024?")
+GOLD_CATEGORY = "The entertainment segment experienced the highest growth of 9% during Q2 FY2024."
+
+
+@pytest.mark.parametrize(("answer", "expected"), [
+    # the committing statement's pick, not a ranking by another measure after it
+    ("Based on the Q2 FY2024 10-Q, the **Appliances** category performed best in the domestic "
+     "market, with comparable sales growth of 3.1%. Entertainment was the largest category by "
+     "revenue at $1.9 billion.", "incorrect"),
+    ("Based on the Q2 FY2024 10-Q, the Entertainment category performed best in the domestic "
+     "market, with growth of 9%. Appliances was the largest category by revenue.", "correct"),
+])
+def test_the_committing_statement_s_pick_is_the_answer(answer: str, expected: str) -> None:
+    assert verdict(Q_CATEGORY, GOLD_CATEGORY, answer) == expected
+
+
+def test_the_pick_is_read_past_an_earlier_mention_of_the_kind() -> None:
+    question = "Which of Kestrel Group's reportable segments had the highest revenue growth in FY2022?"
+    gold = "The Industrial Solutions segment had the highest growth of 14.2% in FY2022."
+    answer = ("Based on the segment disclosures, the **Consumer Products** segment had the "
+              "highest revenue growth in FY2022, increasing 15.1% to $640 million.\n\nFor "
+              "comparison, Industrial Solutions grew 14.2% to $1,313 million.")
+    assert verdict(question, gold, answer) == "incorrect"
+    right = ("Based on the segment disclosures, the **Industrial Solutions** segment had the "
+             "highest revenue growth in FY2022, increasing 14.2% to $1,313 million.\n\nFor "
+             "comparison, Consumer Products grew 13.1% to $640 million.")
+    assert verdict(question, gold, right) == "correct"
+
+
+def test_the_way_the_committing_statement_says_it_went_is_weighed() -> None:
+    question = "Has Kestrel's quick ratio improved or declined between FY2023 and FY2022?"
+    gold = ("The quick ratio has slightly improved from 0.67 times to 0.69 times between FY 2022 "
+            "and FY 2023.")
+    answer = ("Kestrel's quick ratio declined slightly between FY2022 and FY2023:\n\n- FY2022 "
+              "quick ratio: 0.69\n- FY2023 quick ratio: 0.67")
+    assert verdict(question, gold, answer) == "incorrect"
+    fixed = answer.replace("declined", "improved").replace("0.69\n", "0.67\n").replace(
+        "quick ratio: 0.67", "quick ratio: 0.69")
+    assert verdict(question, gold, fixed) == "correct"
+
+
+def test_a_display_block_continues_the_sentence_it_follows() -> None:
+    question = ("What is the FY2018 - FY2019 change in unadjusted operating income % margin for "
+                "Kestrel? Answer in units of percents and round to one decimal place.")
+    answer = ("Operating margin moved from about 4.3% (FY2018) to 4.5% (FY2019), a change of\n\n"
+              "\\[\n\\boxed{0.2\\%}\n\\]\n\n(i.e., +0.2 percentage points).")
+    assert verdict(question, "0.2%", answer) == "correct"
+    assert verdict(question, "0.2%", answer.replace("0.2\\%", "0.4\\%")) == "incorrect"
+    zero = ("Restructuring costs are not explicitly outlined in the income statement (the $48M "
+            "of severance in Note 14 sits in operating expenses), so the answer is\n\n$$\n"
+            "\\boxed{0}\n$$")
+    assert verdict("What is the quantity of restructuring costs directly outlined in Kestrel's "
+                   "income statement? If not explicitly outlined then state 0.", "0",
+                   zero) == "correct"
+
+
+def test_a_labelled_note_does_not_conclude() -> None:
+    question = "What is Kestrel's FY2020 capital expenditure amount (in USD millions)?"
+    answer = ("**Approximately $2,110 million.**\n\nNote: Kestrel reports capital expenditures "
+              "including capitalized software as one line, so this figure includes roughly $140M "
+              "of internal-use software.")
+    assert verdict(question, "$2110.00", answer) == "correct"
+
+
+def test_a_negation_inside_a_condition_does_not_turn_the_stance() -> None:
+    question = ("Does Kestrel have a healthy liquidity profile based on its quick ratio for "
+                "FY2023?")
+    gold = "No. The quick ratio is 0.34 for Kestrel which means it has weak liquidity."
+    answer = ("Kestrel's FY2023 quick ratio is about 0.34 (($612M cash + $405M receivables) / "
+              "$2,990M current liabilities), well below the 1.0 benchmark, which points to tight "
+              "liquidity if inventory can't be converted quickly.")
+    assert verdict(question, gold, answer) == "correct"
+    assert verdict(question, gold.replace("No.", "Yes.").replace("weak", "healthy"),
+                   answer) == "incorrect"
+
+
+def test_the_gold_s_figure_only_in_the_working_is_not_the_answer() -> None:
+    question = "What was Kestrel Foods' adjusted (non-GAAP) EBITDA for FY2023?"
+    gold = "Kestrel Foods' Adj. EBITDA was $2,018mn in FY2023."
+    answer = ("**Kestrel Foods' FY2023 adjusted EBITDA was about $2.31 billion.**\n\nCalculation:"
+              "\n- Operating income: $1,420M\n- + Depreciation & amortization: $598M \u2192 "
+              "EBITDA $2,018M\n- + Restructuring and impairment: $292M\n- = **Adjusted EBITDA "
+              "\u2248 $2,310M**")
+    assert verdict(question, gold, answer) == "incorrect"
+    assert verdict(question, gold, answer.replace("$2.31 billion", "$2.02 billion").replace(
+        "+ Restructuring and impairment: $292M\n- = **Adjusted EBITDA \u2248 $2,310M**",
+        "no adjustments")) == "correct"
