@@ -190,7 +190,7 @@ def _quarters(text: str) -> set[str]:
 
 
 # a writer taking back what they wrote ("wait, I had those reversed", "scratch that")
-_RETRACTS = re.compile(r"(?i)\b(?:wait\b[,.!]|scratch that|correction:|let me (?:correct|redo|"
+_RETRACTS = re.compile(r"(?i)\b(?:wait\b[,.!]|no,? wait\b|^\W*actually,|scratch that|correction:|let me (?:correct|redo|"
                        r"recalculate|fix) (?:that|this)|i (?:had|got|have) (?:those|these|that|"
                        r"this|it|them) (?:reversed|backwards|wrong|mixed up)|i misread|i made "
                        r"(?:a|an) (?:mistake|error))")
@@ -593,7 +593,7 @@ class Case:
             return figures, opening
         # the writer takes the opening back ("... wait, I had those reversed."): what
         # follows is the answer
-        if any(_RETRACTS.search(s.text) for s in reading.sentences[opening.index:last.index]):
+        if any(_RETRACTS.search(s.text) for s in reading.sentences[opening.index:last.index + 1]):
             return tuple(stated), last
         # (the period names no quantity: "FY2020: 3.9%, FY2021: 4.0%, ..." names none of
         # "the 3-year average ... from FY2020 to FY2022", "Average: 4.1%." does)

@@ -33,7 +33,23 @@ __all__ = ["unmark"]
 _MARKS = re.compile(r"---|(?m:^[ \t]{0,3}>)|(?i:step|part)[ \t]*\d|"
                     r"[*_#`\\<\u202f\u2009\u2007\u00a0\[\u3010\u2018-\u201f\u2032\u2033\u2248]|"
                     r"\$\$|\((?i:source|see|ref|cf)|~~~|(?i:\bpp?|\bpg|\bpages?)\.?[ \t]*\d{1,4}"
-                    r"(?:[ \t]*[-\u2013][ \t]*\d{1,4})?\)")
+                    r"(?:[ \t]*[-\u2013][ \t]*\d{1,4})?\)|"
+                    r"(?im:^[ \t]*(?:question|q|user|human|instruction|query)[ \t]*\d*[ \t]*[:.)])")
+
+# a chat template's end of turn: the answer ends there, and what follows is a turn the
+# model went on to invent ("<|im_end|>", "<end_of_turn>", "</s>", "<|eot_id|>")
+_TURN_END = re.compile(r"(?s)(?<=\S)\s*(?:<\|(?:im_end|eot_id|end|endoftext|im_start|user|assistant|"
+                       r"start_header_id)\|>|</?(?:end|start)_of_turn>|</s>|\[/?INST\]).*\Z")
+# a template's opening of the model's turn, left at the very start: "<|im_start|>assistant"
+_TURN_START = re.compile(r"\A\s*(?:<\|(?:im_start|assistant|start_header_id)\|>|"
+                         r"<start_of_turn>|\[/INST\])[ \t]*(?:assistant|model)?(?:<\|end_header_id\|>)?\s*")
+# an output that opens with an end of turn ended before it said anything
+_ENDED_AT_ONCE = re.compile(r"(?s)\A\s*(?:<\|(?:im_end|eot_id|end|endoftext)\|>|<end_of_turn>|"
+                            r"</s>).*\Z")
+# a question the model goes on to ask itself after its answer ("\n\nQuestion: What is the
+# FY2020 ...? Answer: ..."): a continuation, not the answer
+_NEXT_QUESTION = re.compile(r"(?is)(?<=\S)\s*\n[ \t]*(?:#{1,4}[ \t]*)?(?:question|q|user|human|"
+                            r"instruction|query)[ \t]*\d*[ \t]*[:.)].*\Z")
 
 # a retrieval pipeline's citations are references, not content: "[1]", "[2, 3]", "[^4]",
 # "[doc2]", "【3†source】", "(Source: Form 10-K, page 45)"
@@ -224,6 +240,10 @@ def _straight(m: re.Match[str]) -> list[_Piece]:
 
 
 _PASSES: list[tuple[re.Pattern[str], _Replace]] = [
+    (_ENDED_AT_ONCE, _drop),
+    (_TURN_START, _drop),
+    (_TURN_END, _drop),
+    (_NEXT_QUESTION, _drop),
     (_THINKING, _drop),
     (_THINKING_OPEN, _drop),
     (_THINKING_END, _drop),

@@ -45,7 +45,9 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         r"(?:\w+ ){0,2}?(?:determine|provide|calculate|compute|answer|confirm|say|identify|"
         r"ascertain|assess|conclude|infer|derive|tell|know)|\bcannot be (?:\w+ly )?(?:determined|calculated|"
         r"computed|answered|confirmed|derived|ascertained|identified|found|assessed|"
-        r"inferred|provided)")),
+        r"inferred|provided)|"
+        # "a like-for-like comparison isn't possible from the information given"
+        r"\b(?:is|are|was|were) not (?:possible|feasible)\b(?! to\b)")),
     ("source lacks", re.compile(
         rf"(?i)\b(?:the |this |provided |given |available |above ){{0,3}}{_SOURCE}\b[^.,;]{{0,60}}?"
         r"\b(?:does|do|did|is|are|was|were)(?: not|n't| no longer)\b[^.]{0,40}?"
@@ -84,7 +86,8 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("not stated", re.compile(
         r"(?i)\b(?:does|do|did)(?: not|n't) (?:explicitly |specifically |directly |clearly )?"
         r"(?:state|disclose|mention|specify|report|break out|give|provide|include|contain|"
-        r"list|show|say|tell|discuss|address|go into)\b|"
+        r"list|show|say|tell|discuss|address|go into|explain|identify|name|describe|"
+        r"elaborate|detail)\b|"
         # (what cash covers is a payment: "free cash flow did not cover the dividend")
         r"\b(?:does|do|did)(?: not|n't) (?:explicitly |specifically |directly |clearly |fully )?"
         r"cover\b(?! (?:the |its |their )?"

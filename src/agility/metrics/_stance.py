@@ -59,7 +59,9 @@ _LATE = re.compile(rf"(?i)\b(?:{CONCLUSION_OPENERS}|to answer (?:your|the) quest
                    r"(?:short )?answer (?:to (?:your|the|this) question )?is)[,:]? (?:the "
                    r"answer is )?(yes|no)\b")
 _NEGATION = re.compile(
-    r"(?i)\b(?:not(?! only| just| merely)|no|never|neither|nor|without|cannot|none|nothing|lacks?|lacking|"
+    # ("there is no doubt / no question that ..." affirms; "hardly", "anything but" deny)
+    r"(?i)\b(?:not(?! only| just| merely)|no(?! doubt\b| question\b)|never|neither|nor|without|"
+    r"cannot|none|nothing|lacks?|lacking|hardly|scarcely|anything but|"
     r"fail(?:s|ed)? to|unlikely|insufficient|unable|rather than|instead of|as opposed to|"
     # what stops the question's action ("Kestrel suspended its dividend")
     r"suspend\w*|halt\w*|discontinu\w*|ceas\w*|"
@@ -69,7 +71,7 @@ _NEGATION = re.compile(
 # Clauses of a statement: the claim is in one of them ("X is capital-intensive, but the degree
 # may not be as high"; "While the filing does not say, the trend suggests stability").
 _CLAUSE = re.compile(r"(?i),\s*(?:but|however|although|though|whereas|while|yet)\b|;\s*|"
-                     r"\s(?:but|however|although|whereas)\s")
+                     r"(?<!anything)\s(?:but|however|although|whereas)\s")
 _PARENTHETICAL = re.compile(r"\([^()]{0,200}\)")
 # ("so" turns to what can be given: "The excerpt lacks FY2021 data, so I can only give FY2022:
 # ..."; a semicolon alone does not: "...; it covers only the balance sheet, where total
@@ -468,10 +470,14 @@ def _opening_claim(sentence: Sentence) -> bool:
     """Whether ``sentence`` opens the answer with a plain claim on the question ("3M does
     maintain a stable trend of dividend distribution"): not hedged or conditional, not the
     task or method ("we can calculate ..."), not about what the sources mention."""
-    text = _LEAD_IN.sub("", sentence.text, count=1)
-    return (sentence.index == 0 and not HEDGED.search(sentence.text)
-            and not _CONDITIONAL.search(sentence.text) and not _TASK.search(text)
-            and not METHOD.search(text) and not _MENTIONED.search(sentence.text))
+    # (the claim after a turn from refusal language: "I can't provide legal advice on
+    # these cases, but based on the 10-K, X does report material litigation")
+    turn = turned_to_answer(sentence.text)
+    claim = sentence.text if turn is None else sentence.text[turn:]
+    text = _LEAD_IN.sub("", claim.lstrip(" ,"), count=1)
+    return (sentence.index == 0 and not HEDGED.search(claim)
+            and not _CONDITIONAL.search(claim) and not _TASK.search(text)
+            and not METHOD.search(text) and not _MENTIONED.search(claim))
 
 
 # Predicates of financial questions and the words that assert their contrary ("margins have

@@ -27,6 +27,7 @@ from agility.metrics._grading import (
     turned,
 )
 from agility.metrics._numbers import figures_match
+from agility.metrics._refusal_language import refusal_phrases
 from agility.metrics._stance import (
     HEDGED,
     STATES,
@@ -50,7 +51,7 @@ __all__ = ["option_clash", "text_verdict"]
 def text_verdict(case: Case, threshold: float) -> Judgement:
     """Rules 4 and 6 for a gold without a decisive figure or yes/no."""
     keys = case.gold.keys
-    clash = _named_clash(case)
+    clash = _named_clash(case) or _superlative_clash(case)
     if clash is not None:
         return clash
     if keys:
@@ -76,7 +77,7 @@ def text_verdict(case: Case, threshold: float) -> Judgement:
             # a pick among the question's options is the answer, whatever figure of the
             # gold's the answer also gives ("Investing activities brought in the most cash
             # ($1,999 million); operating activities provided $3,565 million")
-            picking = (committing_statement(case.reading, case.question)
+            picking = (_option_pick(case) or committing_statement(case.reading, case.question)
                        or next(iter(case.reading.sentences), None)
                        if len(_options(case.question)) >= 2 else None)
             picked = option_clash(case, picking.text) if picking is not None else None
@@ -181,6 +182,80 @@ def _named_clash(case: Case) -> Judgement | None:
         return None
     return Judgement("incorrect", f"names {picked} in {case.statement(committed)}; the gold "
                                   f"names {gold_name}")
+
+
+# "Which one had the highest notional value?", "Which type of debt received the largest
+# investment?": the question asks for the one that ranks first
+_WHICH_TOP = re.compile(r"(?i)\bwhich\b.*\b(?:(?:high|low|larg|bigg|small|great)est|most|least|"
+                        r"best|worst|top)\b")
+# a statement's subject before its verb, in any case ("interest rate swaps had ...")
+_SUBJECT = re.compile(r"^\W*(?:the\s+)?([\w&'.\- ]{2,60}?)\s+(?:was|were|is|are|had|has|"
+                      r"received|generated|accounted|represented|made|led|came|brought)\b")
+# what follows the copula of a restated question: "the biggest short term investment is in
+# corporate bonds (almost 82% ...)"
+_AFTER_COPULA = re.compile(r"\b(?:was|were|is|are)\s+(?:in\s+)?(?:the\s+)?([\w&'.\- ]{2,60}?)"
+                           r"\s*(?:[(,;:.]|$| with\b| at\b| of\b| which\b| for\b)")
+
+
+_TOP = re.compile(r"(?i)\b(?:(?:high|low|larg|bigg|small|great)est|most|least|top)\b")
+_NOT_A_PICK = re.compile(r"(?i)^\W*(?:this|that|these|those|it|its|they|which|such|to answer|"
+                         r"to determine|to find|to identify|in order|we|i|let|based on|from "
+                         r"these|here)\b")
+_THAT = re.compile(r"(?i)^.{0,80}?\b(?:clear|evident|apparent|see|shows?|indicates?) that\s+")
+
+
+def _after_that(text: str) -> str:
+    """``text`` after its lead-in "it is clear that", "the table shows that"."""
+    lead = _THAT.match(text)
+    return text[lead.end():] if lead else text
+
+
+def _pick_stems(text: str, question: str) -> frozenset[str]:
+    """The stems naming the one a statement picks: its subject, or what follows its copula
+    when the subject restates the question ("the biggest short term investment is in
+    corporate bonds"); none when it names nothing of its own."""
+    first = re.split(r"(?<=[a-z0-9)])\.\s", text.strip(), maxsplit=1)[0]
+    words = first.strip(" .").split()
+    if 0 < len(words) <= 5 and not STATES.search(first):
+        return _name_stems(first, question)
+    subject = _SUBJECT.match(first)
+    if subject is not None and _name_stems(subject.group(1), question):
+        return _name_stems(subject.group(1), question)
+    after = _AFTER_COPULA.search(first)
+    return _name_stems(after.group(1), question) if after else frozenset()
+
+
+def _superlative_clash(case: Case) -> Judgement | None:
+    """A question asking which one ranks first (any kind: a type of debt, a derivative, a
+    liability) is answered by the one the answer ranks first: when the answer's ranking or
+    committing statement names one without the gold's name ("Interest rate swaps had the
+    highest notional value" for "Cross currency swaps"), it picks another, whatever figure
+    of the gold's it gives for the runner-up."""
+    # (segments, regions and categories are _named_clash's)
+    if _WHICH_TOP.search(case.question) is None or _WHICH_KIND.search(case.question) \
+            or case.refusals:
+        return None
+    gold_name = _pick_stems(case.gold.text, case.question)
+    if not gold_name:
+        return None
+    # the statements that rank one first by a superlative, as their subject ("Interest rate
+    # swaps had the highest ...") or in a clause ("it is clear that corporate bonds received
+    # the largest investment"); not the task restated ("To answer the question about which
+    # type ...") nor one that points back ("This is the largest ...")
+    ranking = [s for s in case.reading.sentences
+               if s.start < case.reading.illustration_start and _TOP.search(s.text)
+               and not _NOT_A_PICK.match(_after_that(s.text))
+               and _SUBJECT.match(_after_that(s.text))]
+    said = ranking[-1] if ranking else None
+    if said is None:
+        return None
+    picked = _pick_stems(_after_that(said.text), case.question)
+    # (each names something the other does not: "Consumer & Community Banking" for
+    # "Corporate & Investment Bank"; "(CIB)" after the gold's name adds, it does not clash)
+    if not picked or gold_name <= picked or picked <= gold_name:
+        return None
+    return Judgement("incorrect", f"ranks another first in {case.statement(said)}; the gold "
+                                  f"names {case.gold.text.split('.')[0].strip()}")
 
 
 # a gold that is a name and nothing else: "Asia Pacific", "Developed Rest of the World."
@@ -302,8 +377,11 @@ def _options(question: str) -> list[str]:
     found = _OPTIONS.search(question)
     if found is None:
         return []
-    parts = re.split(r"(?i),\s*(?:and\s+|or\s+)?|\s+(?:and|or)\s+", found.group(1))
-    return [p.strip() for p in parts if p.strip()]
+    parts = [p.strip() for p in re.split(r"(?i),\s*(?:and\s+|or\s+)?|\s+(?:and|or)\s+",
+                                         found.group(1)) if p.strip()]
+    # (options are short names: "Among all of the derivative instruments that X used to
+    # manage ... interest rates, which ...?" offers none)
+    return parts if all(len(p.split()) <= 4 for p in parts) else []
 
 
 def _direction_answer(case: Case, span: list[Sentence]) -> Judgement | None:
@@ -353,6 +431,33 @@ _NO_OTHER = re.compile(r"(?i)\bno (?:other|further|additional|more|new)\b")
 
 _DENIES = re.compile(r"(?i)\b(?:no|none|not any|nothing)\b|\bdid not (?:make|have|complete|"
                      r"register|list)\b")
+
+
+# words that pick one of the options: "the most", "the largest", "only", "lost the least"
+_PICKS = re.compile(r"(?i)\b(?:most|least|largest|highest|biggest|greatest|lowest|smallest|"
+                    r"only|top|best|worst|strongest|weakest|leading|led)\b")
+
+
+def _option_pick(case: Case) -> Sentence | None:
+    """The statement that picks among the options the question offers: the last concluding
+    one naming exactly one option ("So the answer is operating activities"); else the first
+    naming an option in words that rank it ("Operating activities generated the most
+    cash"); none when no statement does."""
+    stems = [stem_set(o) - {"activ"} or stem_set(o) for o in _options(case.question)]
+    named: list[tuple[Sentence, int]] = []
+    for sentence in case.reading.sentences:
+        if sentence.start >= case.reading.illustration_start:
+            break
+        if refusal_phrases(sentence.text) or not states(sentence.text):
+            continue
+        said = stem_set(sentence.text)
+        count = sum(1 for option in stems if option & said)
+        if count:
+            named.append((sentence, count))
+    concluding = [s for s, count in named if count == 1 and concludes(s.text)]
+    if concluding:
+        return concluding[-1]
+    return next((s for s, _ in named if _PICKS.search(s.text)), None)
 
 
 def option_clash(case: Case, said: str) -> tuple[str, str] | None:
@@ -481,8 +586,17 @@ def _content(case: Case, committed: Sentence | None, threshold: float) -> Judgem
     way = _direction_answer(case, span)
     if way is not None:
         return way
-    options = _options(case.question) if committed is None else []
-    if len(options) >= 2:
+    options = _options(case.question)
+    pick = _option_pick(case) if len(options) >= 2 else None
+    if pick is not None:
+        # the option a statement concludes on or ranks ("So the answer is operating
+        # activities", "Operating activities generated the most cash")
+        chosen = option_clash(case, pick.text)
+        if chosen:
+            return Judgement("incorrect", f"picks {chosen[0]} in {case.statement(pick)}; the "
+                                          f"gold picks {chosen[1]}")
+        return Judgement("correct", f"picks the gold's option in {case.statement(pick)}")
+    if committed is None and len(options) >= 2:
         # "Among operations, investing and financing, which ...?" asks for a pick: an answer
         # that takes the question up in no statement (quoted excerpts, figures) picks none
         return Judgement("incorrect", "picks none of the options the question offers ("
