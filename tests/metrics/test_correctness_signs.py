@@ -56,22 +56,15 @@ def test_an_unsigned_figure_or_a_bulleted_one_still_states_a_positive_gold(
     assert judgement.verdict == "correct", judgement.reason
 
 
-def _unsigned_against_minus(question: str | None, gold: str, answer: str) -> bool:
-    return question is not None and gold == "-$3.2 billion" and answer in UNSIGNED
-
-
 @pytest.mark.parametrize(("question", "gold", "answer"),
                          list(itertools.product(QUESTIONS, NEGATIVE_GOLDS,
                                                 WRITTEN_NEGATIVE + UNSIGNED[:2])))
 def test_a_loss_is_stated_by_its_size_signed_or_not(question: str | None, gold: str,
                                                     answer: str) -> None:
-    # words carry the sign: "the net result was $3.2 billion" states a gold that calls it a
-    # loss, and a written minus agrees with a worded loss; but (version 17) a gold written
-    # with a minus, for a question that names no loss, is not stated by an unsigned level
-    # nothing calls negative: "The net result for FY2024 was $3.2 billion" reads as a profit
+    # words carry the sign: "the net result was $3.2 billion" for a loss of $3.2 billion is
+    # the usual way of writing it, and a written minus agrees with a worded loss
     judgement = judge_financial_answer(question, gold, answer)
-    expected = "incorrect" if _unsigned_against_minus(question, gold, answer) else "correct"
-    assert judgement.verdict == expected, judgement.reason
+    assert judgement.verdict == "correct", judgement.reason
 
 
 @pytest.mark.parametrize(("question", "gold"), list(itertools.product(QUESTIONS,

@@ -116,8 +116,10 @@ _CONCLUSION_WORDS = ("therefore", "thus", "hence", "so", "overall", "consequentl
 
 
 # "Note: ..., so this figure includes ...": a statement labelled as a note or caveat is a
-# remark beside the answer, whatever it draws
-NOTE_LABEL = re.compile(r"(?i)^\W*(?:note|n\.?b\.?|caveat|caution|disclaimer|side note)\W*:")
+# remark beside the answer, whatever it draws; one labelled as the explanation is the
+# working behind it ("**Answer:** $312 million **Explanation:** ..., which gives ...")
+NOTE_LABEL = re.compile(r"(?i)^\W*(?:note|n\.?b\.?|caveat|caution|disclaimer|side note|"
+                        r"explanation|reasoning|rationale|justification)\W*:")
 
 
 def concludes(text: str) -> bool:
@@ -365,6 +367,11 @@ class AnswerReading:
         if last.index == self.sentences[-1].index and last.index > 0 and not _LETTER.search(
                 _without_figures(last.text, results(last), last.start)) \
                 and not _MARKER_ONLY.match(last.text.strip()):
+            return tuple(results(last)), last
+        if len(with_figures) > 1 and not last.text.lstrip().startswith("|") and all(
+                s.text.lstrip().startswith("|") for s in with_figures[:-1]):
+            # a table of figures, then a statement of one in prose: the statement answers,
+            # the table is its working ("| FY2021 | 97.12 |" ... "DPO lengthened to 97.12")
             return tuple(results(last)), last
         if _EQUALS.search(last.text) and last.index >= self.sentences[-1].index - 1 and not all(
                 self._operand_elsewhere(f, last) for f in self.result_figures(last)):

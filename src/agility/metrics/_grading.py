@@ -194,6 +194,7 @@ _RETRACTS = re.compile(r"(?i)\b(?:wait\b[,.!]|no,? wait\b|^\W*actually,|scratch 
                        r"recalculate|fix) (?:that|this)|i (?:had|got|have) (?:those|these|that|"
                        r"this|it|them) (?:reversed|backwards|wrong|mixed up)|i misread|i made "
                        r"(?:a|an) (?:mistake|error))")
+_COMPARE = re.compile(r"(?i)\bcompar(?:e|es|ed|ing|ison)\b")
 # an arithmetic operator between words ("(cash + receivables) / current liabilities")
 _OPERATOR = re.compile(r"[+*/\u00d7\u00f7]|\s[-\u2212]\s")
 
@@ -339,10 +340,14 @@ class Case:
         # gold speak of no change, so the minus is the figure's own sign
         # (a minus, not parentheses: "in FY 2023 ($1.8 bn)" is an aside)
         # (a quantity named as a loss, "net loss", "outflow", carries its sign in its name)
-        self._negative_level = bool(gold.keys) and bool(question) and all(
-            re.match(r"[-\u2212]\S", k.figure.raw) for k in gold.keys) \
-            and not CHANGE.search(question) and not CHANGE.search(gold.text) \
-            and not _NEGATIVE.search(question) and not _NEGATIVE.search(gold.text)
+        level = bool(gold.keys) and bool(question) and not CHANGE.search(question) \
+            and not CHANGE.search(gold.text) and not _NEGATIVE.search(question) \
+            and not _NEGATIVE.search(gold.text)
+        # (a ratio or a share: an amount of money carries its sign in words, "net cash
+        # used", "spent", "a loss of")
+        self._negative_level = level and all(
+            re.match(r"[-\u2212]\S", k.figure.raw) and not k.figure.currency
+            for k in gold.keys)
         self._asked_scale = asked_scale(question)
         self.derived = (differences(self.reading.own_figures)
                         if gold.keys and CHANGE.search(gold.text) else [])
@@ -439,7 +444,9 @@ class Case:
 
     def gold_changes(self) -> list[KeyFigure]:
         """The changes the gold states as two levels ("dropped from 24.6% to 21.6%")."""
-        if len(self.gold.keys) < 2 or not CHANGE.search(self.gold.text):
+        # (or compares two levels: "How does the FY2022 rate compare to FY2021?")
+        if len(self.gold.keys) < 2 or not (CHANGE.search(self.gold.text)
+                                           or _COMPARE.search(self.question)):
             return []
         # (the two levels of the same kind; a third key is the change as a share: "declined
         # by 1.32%, from 982 stores to 969")
@@ -514,7 +521,8 @@ class Case:
             # (the opening statement, and nothing concluded: the answer-first fallback)
             if (sentence is not None and sentence.index == self.reading.sentences[0].index
                     and self.reading.concluded[1] is None):
-                figures, sentence = self._named_later(figures, sentence)
+                figures, sentence = self._after_table(sentence) or self._named_later(
+                    figures, sentence)
         asked = years_of(self.question)
         if by_year and len(figures) > 1 and asked:
             # a figure given for another year ("$118.4 million (2023: $678.9 million)") is a
@@ -568,6 +576,27 @@ class Case:
             if found:
                 return found, sentence
         return (), None
+
+    def _in_table(self, sentence: Sentence) -> bool:
+        """Whether ``sentence`` was read off a table of the answer as given."""
+        start, end = self.answer.span(sentence.start, len(sentence.text))
+        return "|" in self.answer.given[start:end]
+
+    def _after_table(self, opening: Sentence
+                     ) -> tuple[tuple[FinancialNumber, ...], Sentence] | None:
+        """An answer that opens with a table of figures and states a figure in prose after
+        it ("| Inventories | 5,117 | 5,409 |" then "Year-end inventories were $5,117
+        million."): the statement after the table is its answer, the table its working."""
+        if not self._in_table(opening):
+            return None
+        reading = self.reading
+        for sentence in reversed(reading.sentences[opening.index + 1:]):
+            if sentence.start >= reading.illustration_start or self._in_table(sentence):
+                continue
+            stated = reading.stated_results(sentence)
+            if stated and not NOTE_LABEL.match(sentence.text):
+                return tuple(stated), sentence
+        return None
 
     def _named_later(self, figures: tuple[FinancialNumber, ...], opening: Sentence
                      ) -> tuple[tuple[FinancialNumber, ...], Sentence]:

@@ -49,7 +49,9 @@ _ENDED_AT_ONCE = re.compile(r"(?s)\A\s*(?:<\|(?:im_end|eot_id|end|endoftext)\|>|
 # a question the model goes on to ask itself after its answer ("\n\nQuestion: What is the
 # FY2020 ...? Answer: ..."): a continuation, not the answer
 _NEXT_QUESTION = re.compile(r"(?is)(?<=\S)\s*\n[ \t]*(?:#{1,4}[ \t]*)?(?:question|q|user|human|"
-                            r"instruction|query)[ \t]*\d*[ \t]*[:.)].*\Z")
+                            r"instruction|query)[ \t]*\d*[ \t]*[:.)][ \t*]*(?=[^\n]*\?|(?:what|"
+                            r"which|how|is|are|was|were|does|do|did|has|have|can|why|when|where|"
+                            r"who|calculate|compute)\b).*\Z")
 
 # a retrieval pipeline's citations are references, not content: "[1]", "[2, 3]", "[^4]",
 # "[doc2]", "【3†source】", "(Source: Form 10-K, page 45)"

@@ -14,7 +14,7 @@ import functools
 import itertools
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 __all__ = ["COUNT_ASKED", "COUNT_WORD", "FinancialNumber", "count_digits", "figures_match",
            "parse_financial_numbers", "spelled_counts"]
@@ -34,7 +34,8 @@ _NUMBER = re.compile(
     # 34.6%"; an en dash before a space is punctuation: "Final answer \u2013 34.6%")
     (?P<cur>(?:US\$|USD|\$|€|£|¥|EUR|GBP)\s?)?
     (?P<sign2>[-\u2212])?
-    (?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)
+    (?P<num>\d{1,3},\d{1,2}(?=\s?%)|\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)
+    # (a decimal comma before a percent sign: "3,9 %")
     (?P<close>\))?
     (?:(?:[ \t]{2}|\s)?(?P<unit>%|percent(?:age\ points?)?\b|per\ cent\b|pct\b|ppts?\b|pp\b|p\.p\.
         |basis\ points?\b|bps\b
@@ -47,6 +48,7 @@ _NUMBER = re.compile(
 )
 
 
+_DECIMAL_COMMA = re.compile(r"\d{1,3},\d{1,2}")
 _TRAILING_SCALE = re.compile(r"(?i)\s{0,2}\(?\s?in\s+(?:usd\s+|us\$\s?|\$\s?)?(thousands|millions|"
                              r"billions)\b")
 _COMPOUND = re.compile(r"-[A-Za-z]")
@@ -158,6 +160,13 @@ def _parse_text(text: str, keep_years: bool) -> tuple[FinancialNumber, ...]:
             # "3-year average", "10-K", "5-star": part of a word, not a figure
             continue
         figure = _to_number(m)
+        if m.group("sign") and before and (before.isdigit() or before == "%") \
+                and not m.group("open"):
+            # a range, "3.8–4.0%" or "3.8-4.0%": the dash joins two figures, it is no minus
+            dash = m.group(0).index(m.group("sign"))
+            figure = replace(figure, value=abs(figure.value), raw=figure.raw[dash + 1:].lstrip(),
+                             start=m.start() + dash + 1 + (len(figure.raw[dash + 1:])
+                                                           - len(figure.raw[dash + 1:].lstrip())))
         if not m.group("unit"):
             figure = _with_trailing_scale(figure, text, m.end())
         found.append(figure)
@@ -182,7 +191,8 @@ def _with_trailing_scale(figure: FinancialNumber, text: str, end: int) -> Financ
 
 
 def _to_number(m: re.Match[str]) -> FinancialNumber:
-    num = m.group("num").replace(",", "")
+    num = m.group("num")
+    num = num.replace(",", ".") if _DECIMAL_COMMA.fullmatch(num) else num.replace(",", "")
     value = float(num)
     decimals = len(num.split(".")[1]) if "." in num else 0
     unit = (m.group("unit") or "").lower()

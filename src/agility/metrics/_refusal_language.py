@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["infers_anyway", "is_refusal", "refusal_phrases"]
+__all__ = ["gives_no_answer", "infers_anyway", "is_refusal", "refusal_phrases"]
 
 _SOURCE = (r"(?:context|document|documents|text|excerpt|excerpts|passage|passages|filing|"
            r"filings|statement|statements|report|evidence|information|data|sources?|"
@@ -123,7 +123,8 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         r"(?i)\b(?:(?:is|are|was|were)(?: not|n't)|(?:has|have|had)(?: not|n't) been) (?:explicitly |specifically |directly |clearly |"
         r"fully |entirely |completely |readily )?"
         r"(?:provided|mentioned|available|given|included|disclosed|specified|stated|"
-        r"listed|reported|detailed|shown|present|broken (?:out|down)|itemi[sz]ed|quantified|"
+        r"listed(?! on (?:an?|any|the) (?:[\w-]+ )?(?:exchange|market)\b)|reported|detailed|"
+        r"shown|present|broken (?:out|down)|itemi[sz]ed|quantified|"
         r"discussed|covered|addressed)\b|"
         # "You haven't provided the quick ratio", "you did not include the cash flow statement"
         r"\byou (?:have|had|did)(?: not|n't) (?:yet )?(?:provided|provide|given|give|supplied|"
@@ -168,7 +169,9 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         r"(?i)(?:(?:^|\n)\W*(?:n/a|n\.a\.|unknown|(?:(?:the )?(?:data|information|figure|amount|"
         r"answer) (?:is )?)?not (?:available|provided|disclosed|stated|specified|given|reported|"
         r"found|determinable|known))\b(?![ \t]+(?:and|but|by|for|to|as|because|since)\b)|"
-        r":[ \t*_]*(?:n/a|n\.a\.|unknown|not (?:available|provided|disclosed|stated|specified|"
+        # a short line that only says what is not there: "FY2018 balance sheet not provided"
+        r"(?:^|\n)[^\n.:;]{0,60}\bnot (?:provided|available|disclosed|given|included)[ \t.]*(?:$|\n)|"
+        r":[ \t*_]*(?:n/a|n\.a\.|unknown|null|not (?:available|provided|disclosed|stated|specified|"
         r"given|reported|found|determinable|known))[ \t*_.]*(?:$|\n))")),
     ("insufficient", re.compile(r"(?i)\binsufficient (?:information|info|data|context|details?)\b|"
                                 r"\bnot enough (?:information|info|data|context|details?)\b|"
@@ -208,7 +211,7 @@ _TRIGGERS: dict[str, tuple[str, ...]] = {
     "declines": ("help", "assist", "decline"),
     "does not know": ("know", "not sure", "not aware", "rather not", "my "),
     "insufficient": ("insufficient", "not enough", "not sufficient", "inadequate"),
-    "not available": ("n/a", "n.a.", "unknown", "not "),
+    "not available": ("n/a", "n.a.", "unknown", "not ", "null"),
 }
 
 
@@ -281,3 +284,36 @@ def is_refusal(text: str | None) -> bool:
     if text is None or not text.strip():
         return True
     return bool(refusal_phrases(text))
+
+
+# an answer's slot left empty ("Answer:", "### Response:" on a line alone), or a template's
+# placeholder ("[insert answer here]", "<answer>")
+_EMPTY_SLOT = re.compile(r"(?im)^[ \t#*>_]*(?:final answer|answer|response|output|a)[ \t*_]*:?"
+                         r"[ \t*_]*$")
+_PLACEHOLDER = re.compile(r"(?i)\[(?:insert|your|enter|put)\b[^\]\n]{0,40}\]|<answer>|"
+                          r"\{\{?answer\}\}?")
+_QUESTION_LINE = re.compile(r"(?im)^[ \t#*]*(?:question|q)[ \t*]*[:.].*$")
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+def gives_no_answer(text: str, question: str | None = None) -> bool:
+    """Whether ``text`` says nothing at all: empty answer slots ("Answer:", "### Response:",
+    "[insert answer here]"), the question echoed, or one short phrase looped ("The answer is
+    The answer is ..."). A small model's degenerate output commits to nothing."""
+    rest = _QUESTION_LINE.sub(" ", _EMPTY_SLOT.sub(" ", _PLACEHOLDER.sub("", text)))
+    asked = _WORD.findall((question or "").lower())
+    lines = []
+    for line in rest.splitlines():
+        words = _WORD.findall(line.lower())
+        # (the question echoed: a line of the question's words, most of them)
+        if words and not (asked and set(words) <= set(asked)
+                          and len(words) >= 0.8 * len(asked)):
+            lines.append(words)
+    words = [w for line in lines for w in line]
+    if not words:
+        return True
+    # (a phrase of no content looped: "The answer is The answer is ...")
+    return set(words) <= _EMPTY_WORDS and len(words) >= 3
+
+
+_EMPTY_WORDS = frozenset("the answer is a an final response output here it would be".split())

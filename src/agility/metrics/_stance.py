@@ -593,7 +593,11 @@ STATES = re.compile(r"\b(?:is|are|was|were|be|been|has|have|had|did|does|do|will
                     r"sells?|[a-z]{3,}ed|[a-z]{3,}es|"
                     # irregular pasts: "Asia Pacific led, growing 14%"
                     r"led|grew|rose|fell|saw|made|took|came|gave|got|won|lost|paid|spent|held|"
-                    r"kept|drove|brought|bought|sold|became|stood|ran|went|outgrew)\b")
+                    r"kept|drove|brought|bought|sold|became|stood|ran|went|outgrew|"
+                    # verbs in the third person that "-es" does not catch: "Aerovane plans to
+                    # raise output", "The 10-K mentions the following acquisitions:"
+                    r"plans|mentions|lists|expects|forecasts|intends|anticipates|notes|cites|"
+                    r"names|targets|aims|seeks|remains|contains|consists|holds|lead|leads)\b")
 
 
 def states(text: str) -> bool:

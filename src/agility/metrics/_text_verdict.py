@@ -97,7 +97,8 @@ def text_verdict(case: Case, threshold: float) -> Judgement:
         return Judgement("incorrect", "makes no statement: only figures or line items, not an "
                                       "answer")
     if case.gold.negative:
-        denial = _denial(case)
+        # (or opens with it: "None. Only Class A common stock is registered.")
+        denial = _denial(case) or _denial(case, opening=True)
         if denial is not None:
             return Judgement("correct", f"says there are none in {case.statement(denial)}, as "
                                         f"the gold does")
@@ -127,6 +128,12 @@ def text_verdict(case: Case, threshold: float) -> Judgement:
             and said[1] != direction(proposition(case.question)):
         return Judgement("incorrect", f"says the figure went {said[1]} in "
                                       f"{case.statement(said[0])}; the gold says {gold_way}")
+    steady = (committed or next(iter(case.reading.sentences), None)) if gold_way and said is None \
+        else None
+    if steady is not None and _STEADY.search(steady.text) and direction(steady.text) is None:
+        # "expects to hold production rates steady" against a gold that says they rise
+        return Judgement("incorrect", f"says it holds steady in {case.statement(steady)}; the "
+                                      f"gold says {gold_way}")
     if said is not None and _flat_against(case.gold.text, said[0].text):
         return Judgement("incorrect", f"says the figure went {said[1]} in "
                                       f"{case.statement(said[0])}; the gold says it was flat")
@@ -151,9 +158,13 @@ def _named_clash(case: Case) -> Judgement | None:
         return None
     found = re.search(rf"(?i)^\W*(?:the\s+)?((?:[\w&'\-]+\s+){{1,4}}?){_KINDS}\b",
                       case.gold.text.split(".")[0])
-    # (a gold that is the name alone, "Asia Pacific", names its pick as well)
+    # (a gold that is the name alone, "Asia Pacific", names its pick as well; so does the
+    # subject of a gold that ranks it, "Cloud Services had the highest revenue growth")
+    first = case.gold.text.split(".")[0]
+    subject = _SUBJECT_PICK.match(first) if _RANKS.search(first) else None
     gold_name = (_name_before(found.group(1)) if found
-                 else case.gold.text.strip(" .") if _BARE_NAME.match(case.gold.text) else "")
+                 else case.gold.text.strip(" .") if _BARE_NAME.match(case.gold.text)
+                 else subject.group(1) if subject else "")
     name = stem_set(gold_name) - stem_set(case.question) - _KIND_WORDS
     # (a statement that names its pick in words of its own, "Health Care was the top segment",
     # may share too few of the question's words to take it up: then the opening one)
@@ -186,7 +197,8 @@ def _named_clash(case: Case) -> Judgement | None:
 
 # "Which one had the highest notional value?", "Which type of debt received the largest
 # investment?": the question asks for the one that ranks first
-_WHICH_TOP = re.compile(r"(?i)\bwhich\b.*\b(?:(?:high|low|larg|bigg|small|great)est|most|least|"
+_WHICH_TOP = re.compile(r"(?i)\b(?:which|what (?:was|is|were|are) the)\b.*\b(?:(?:high|low|larg|bigg|"
+                        r"small|great)est|most|least|"
                         r"best|worst|top)\b")
 # a statement's subject before its verb, in any case ("interest rate swaps had ...")
 _SUBJECT = re.compile(r"^\W*(?:the\s+)?([\w&'.\- ]{2,60}?)\s+(?:was|were|is|are|had|has|"
@@ -198,6 +210,7 @@ _AFTER_COPULA = re.compile(r"\b(?:was|were|is|are)\s+(?:in\s+)?(?:the\s+)?([\w&'
 
 
 _TOP = re.compile(r"(?i)\b(?:(?:high|low|larg|bigg|small|great)est|most|least|top)\b")
+_RUNNER_UP = re.compile(r"(?i)\b(?:next|second|third|then)[- ](?:\w+[- ])?(?:\w+est|most)\b")
 _NOT_A_PICK = re.compile(r"(?i)^\W*(?:this|that|these|those|it|its|they|which|such|to answer|"
                          r"to determine|to find|to identify|in order|we|i|let|based on|from "
                          r"these|here)\b")
@@ -244,9 +257,12 @@ def _superlative_clash(case: Case) -> Judgement | None:
     # type ...") nor one that points back ("This is the largest ...")
     ranking = [s for s in case.reading.sentences
                if s.start < case.reading.illustration_start and _TOP.search(s.text)
+               and not _RUNNER_UP.search(s.text)
                and not _NOT_A_PICK.match(_after_that(s.text))
                and _SUBJECT.match(_after_that(s.text))]
-    said = ranking[-1] if ranking else None
+    # (the last that concludes, else the first: "The next largest was ..." comes after)
+    concluding = [s for s in ranking if concludes(s.text)]
+    said = concluding[-1] if concluding else ranking[0] if ranking else None
     if said is None:
         return None
     picked = _pick_stems(_after_that(said.text), case.question)
@@ -429,7 +445,7 @@ _NONE_ALONE = re.compile(r"(?i)^\W*(?:there (?:are|were|is) )?none\s*(?:[.:;!,\u
 _NO_OTHER = re.compile(r"(?i)\bno (?:other|further|additional|more|new)\b")
 
 
-_DENIES = re.compile(r"(?i)\b(?:no|none|not any|nothing)\b|\bdid not (?:make|have|complete|"
+_DENIES = re.compile(r"(?i)\b(?:no|none|not any|nothing|zero)\b|\bdid not (?:make|have|complete|"
                      r"register|list)\b")
 
 
@@ -657,6 +673,10 @@ _FLAT = re.compile(r"(?i)\b(?:(?:was|were|is|are|remained|stayed|held|been|essen
 _PERCENTS = re.compile(r"(?<![\d.,])(\d+(?:\.\d+)?)\s*(?:%|percent\b)")
 _LARGE = re.compile(r"(?i)\b(?:significant|substantial|sharp|steep|strong|considerabl|"
                     r"dramatic|marked)\w*")
+
+
+_STEADY = re.compile(r"(?i)\b(?:steady|flat|unchanged|constant|(?:hold|keep|maintain)\w*\s+"
+                     r"(?:\w+\s+){0,3}?(?:steady|flat|constant|unchanged|at (?:current|the same)))\b")
 
 
 def _flat_against(gold: str, said: str) -> bool:
