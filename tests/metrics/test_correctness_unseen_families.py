@@ -286,3 +286,219 @@ def test_the_gold_s_figure_only_in_the_working_is_not_the_answer() -> None:
     assert verdict(question, gold, answer.replace("$2.31 billion", "$2.02 billion").replace(
         "+ Restructuring and impairment: $292M\n- = **Adjusted EBITDA \u2248 $2,310M**",
         "no adjustments")) == "correct"
+
+
+Q_CAPEX21 = ("What is the FY2021 capital expenditure amount (in USD millions) for Kestrel Marine? "
+             "Give a response to the question by relying on the details shown in the cash flow "
+             "statement.")
+
+
+@pytest.mark.parametrize(("answer", "expected"), [
+    # the answer ends at the end of its turn, or where it goes on to ask itself more
+    ("The FY2021 capital expenditure for Kestrel Marine was $1,284 million.<|im_end|>\n"
+     "<|im_start|>user\nAnd FY2020?<|im_end|>\n<|im_start|>assistant\n$1,120 million.",
+     "correct"),
+    ("[/INST] The FY2021 capital expenditure was $1,284 million.</s>", "correct"),
+    ("The FY2021 capital expenditure for Kestrel Marine was $1,284 million.\n\nQuestion: What "
+     "is the FY2019 capital expenditure amount for Kestrel Marine?\nAnswer: The FY2019 capital "
+     "expenditure was $990 million.", "correct"),
+    ("The FY2021 capital expenditure for Kestrel Marine was $1,120 million.\n\nQuestion: What "
+     "is the FY2022 capital expenditure amount?\nAnswer: The FY2022 capital expenditure was "
+     "$1,284 million.", "incorrect"),
+    ("The provided context does not include the cash flow statement, so I cannot determine the "
+     "capital expenditure.\n\nQuestion: What is the FY2021 revenue?\nAnswer: $8,420 million",
+     "refusal"),
+    # an output that ended before it said anything, or says nothing
+    ("<end_of_turn>", "refusal"),
+    ("### Response:", "refusal"),
+    ("Answer: [insert answer here]", "refusal"),
+    ("The answer is The answer is The answer is The answer is The answer is", "refusal"),
+    ("Answer:\n\nQuestion: What is the FY2021 capital expenditure amount for Kestrel Marine?\n\n"
+     "Answer:", "refusal"),
+    (Q_CAPEX21, "refusal"),
+    # a short answer in the question's own words is an answer
+    ("Kestrel Marine's FY2021 capital expenditure amount was $1,284 million.", "correct"),
+])
+def test_where_a_small_model_s_answer_ends(answer: str, expected: str) -> None:
+    assert verdict(Q_CAPEX21, "$1284.00", answer) == expected
+
+
+@pytest.mark.parametrize(("answer", "expected"), [
+    ("The working capital ratio is 1.73.\n\nActually, the working capital ratio is 2.10.",
+     "incorrect"),
+    ("The working capital ratio is 2.10. No wait, it is 1.73.", "correct"),
+    ("The working capital ratio is 1.73. No wait, it is 2.10.", "incorrect"),
+])
+def test_a_figure_taken_back_is_not_the_answer(answer: str, expected: str) -> None:
+    assert verdict("What is Kestrel's FY2020 working capital ratio?", "1.73", answer) == expected
+
+
+Q_STABLE = "Does Kestrel Steel maintain a stable trend of dividend distribution?"
+GOLD_UNSTABLE = "No. Kestrel cut its quarterly dividend from $0.50 to $0.10 in 2020."
+Q_HEALTHY = ("Does Kestrel have a reasonably healthy liquidity profile based on its quick ratio "
+             "for FY2022?")
+GOLD_HEALTHY = "Yes. The quick ratio was 1.45, comfortably above 1."
+
+
+@pytest.mark.parametrize(("question", "gold", "answer", "expected"), [
+    (Q_STABLE, GOLD_UNSTABLE, "Kestrel Steel's dividend has been anything but stable: it was "
+     "cut from $0.50 to $0.10 per quarter in 2020.", "correct"),
+    (Q_HEALTHY, GOLD_HEALTHY, "There is no doubt that Kestrel's liquidity is healthy: its quick "
+     "ratio was 1.45 in FY2022.", "correct"),
+    (Q_HEALTHY, GOLD_HEALTHY, "There is no question that Kestrel's liquidity profile is "
+     "healthy, with a quick ratio of 1.45.", "correct"),
+    (Q_HEALTHY, GOLD_HEALTHY, "With a quick ratio of 1.45, Kestrel's liquidity profile is hardly "
+     "healthy once the receivables are discounted.", "incorrect"),
+])
+def test_idioms_that_deny_or_affirm(question: str, gold: str, answer: str,
+                                    expected: str) -> None:
+    assert verdict(question, gold, answer) == expected
+
+
+def test_a_claim_after_a_disclaimer_stands() -> None:
+    question = "Has Kestrel Chemical reported any materially important ongoing legal battles from FY2022?"
+    gold = "Yes. Kestrel is a defendant in roughly 1,900 PFAS-related lawsuits."
+    answer = ("I can't provide legal advice or assess the likely outcome of these cases, but based "
+              "on the 10-K, Kestrel Chemical does report material ongoing litigation: it is a "
+              "defendant in roughly 1,900 PFAS-related suits.")
+    assert verdict(question, gold, answer) == "correct"
+    assert verdict(question, gold, "I can't provide legal advice on Kestrel's cases.") == "refusal"
+
+
+@pytest.mark.parametrize("answer", [
+    "Segment reporting changed in FY2022, with the former Consumer and Home segments combined, "
+    "so a like-for-like comparison isn't possible from the information given.",
+    "The filing excerpt gives the Consumer segment's revenue for FY2022 but doesn't name the "
+    "FY2021 figure it is compared with.",
+])
+def test_more_words_for_what_the_source_does_not_give(answer: str) -> None:
+    question = "Did Kestrel grow its Consumer segment revenue between FY2021 and FY2022?"
+    assert verdict(question, "Yes, Consumer segment revenue grew 3%, to $2.1bn in FY2022.",
+                   answer) == "refusal"
+
+
+Q_CASH = ("Among operations, investing, and financing activities, which brought in the most (or "
+          "lost the least) cash flow for Kestrel Apparel in FY2023?")
+GOLD_CASH = "Among the three, cash flow from operations was the highest for Kestrel in FY2023."
+
+
+@pytest.mark.parametrize(("answer", "expected"), [
+    ("Operating activities generated the most cash ($1,420 million) in FY2023, while investing "
+     "(-$388 million) and financing (-$910 million) both used cash.", "correct"),
+    ("Cash from operations was the largest, at about $1.4 billion.", "correct"),
+    ("| Activity | Net cash |\n|---|---|\n| Operating | 1,420 |\n| Investing | (388) |\n\nOf the "
+     "three, investing activities lost the least cash, but only operating activities brought "
+     "cash in. So the answer is **operating activities**.", "correct"),
+    ("Financing activities brought in the most cash in FY2023.", "incorrect"),
+])
+def test_the_option_a_statement_ranks_or_concludes_on_is_the_pick(answer: str,
+                                                                  expected: str) -> None:
+    assert verdict(Q_CASH, GOLD_CASH, answer) == expected
+
+
+@pytest.mark.parametrize(("question", "gold", "answer", "expected"), [
+    ("What was the largest liability in Kestrel Bancorp's Balance Sheet in 2022?",
+     "Customer deposits", "Long-term debt was the largest liability at $48.2 billion, followed "
+     "by customer deposits ($31.0 billion).", "incorrect"),
+    ("What was the largest liability in Kestrel Bancorp's Balance Sheet in 2022?",
+     "Customer deposits", "The largest liability on Kestrel Bancorp's balance sheet was customer "
+     "deposits, at $84.2 billion. The next largest liability was long-term debt at $9.7 "
+     "billion.", "correct"),
+    ("Among all of the derivative instruments that Kestrel Energy used to manage exposure to "
+     "foreign currency or interest rates, which one had the highest notional value in FY2022?",
+     "Cross currency swaps. Its notional value was $18,420 million.",
+     "Foreign exchange forward contracts had the highest notional value ($24.6 billion), ahead "
+     "of cross-currency swaps ($18.4 billion).", "incorrect"),
+    ("Which type of debt received the largest investment among the short term investments for "
+     "Kestrel in H1 FY2023?", "the biggest short term investment is in corporate bonds (almost "
+     "82% of the total investment)", "Here are the short-term investments:\n- U.S. government "
+     "securities: $57,696\n- Corporate bonds: $416,420\n\nFrom these figures, it is clear that "
+     "corporate bonds received the largest investment.", "correct"),
+    ("Which segment of Kestrel Software had the highest revenue growth in FY2023?",
+     "Cloud Services had the highest revenue growth at 31%, followed by Security at 18%.",
+     "Security grew the most in FY2023 (+18%), followed by Cloud Services (+11%).", "incorrect"),
+])
+def test_the_one_ranked_first_is_the_pick_of_any_kind(question: str, gold: str, answer: str,
+                                                       expected: str) -> None:
+    assert verdict(question, gold, answer) == expected
+
+
+@pytest.mark.parametrize(("gold", "answer", "expected"), [
+    ("Kestrel Home did not make any acquisitions in FY2023 and FY2022.",
+     "Kestrel Home made **zero** acquisitions in FY2023 and FY2022.", "correct"),
+    ("There are none", "None. Only Class A common stock is registered under Section 12(b).",
+     "correct"),
+])
+def test_more_ways_of_saying_there_are_none(gold: str, answer: str, expected: str) -> None:
+    question = ("What are major acquisitions that Kestrel Home has done in FY2023 and FY2022?"
+                if "acquisitions" in gold else Q_NOTES.replace("Dunmore Chemicals'", "Kestrel's"))
+    assert verdict(question, gold, answer) == expected
+
+
+@pytest.mark.parametrize(("answer", "expected"), [
+    ("For FY2023, Kestrel plans to raise output on all three of its programs, the A20, A30 and "
+     "A50, as supply chain conditions improve.", "correct"),
+    ("Kestrel expects to hold production rates steady in 2023 for the A20, A30 and A50 while it "
+     "works through supplier constraints.", "incorrect"),
+])
+def test_production_rate_changes_in_other_words(answer: str, expected: str) -> None:
+    question = "What production rate changes is Kestrel forecasting for FY2023?"
+    gold = "Kestrel forecasts an increase in the production rates for the A20, A30 and A50 in 2023."
+    assert verdict(question, gold, answer) == expected
+
+
+@pytest.mark.parametrize(("answer", "expected"), [
+    ("| Line item | FY2019 | FY2020 |\n|---|---|---|\n| Inventories | 5,117 | 5,409 |\n\n"
+     "Year-end inventories were **$5,117 million**.", "incorrect"),
+    ("| Line item | FY2019 | FY2020 |\n|---|---|---|\n| Inventories | 5,117 | 5,409 |\n\n"
+     "Year-end FY2020 inventories were **$5,409 million**.", "correct"),
+])
+def test_a_statement_after_a_table_is_the_answer(answer: str, expected: str) -> None:
+    question = "What is the year end FY2020 total amount of inventories for Kestrel? Answer in USD millions."
+    assert verdict(question, "$5409.00", answer) == expected
+
+
+def test_a_two_column_table_then_a_statement() -> None:
+    question = "What is Kestrel's FY2021 days payable outstanding (DPO)? Round to two decimal places."
+    answer = ("| Year | DPO (days) |\n|---|---|\n| FY2020 | 93.86 |\n| FY2021 | 97.12 |\n\n"
+              "Kestrel's DPO lengthened to **97.12 days** in FY2021.")
+    assert verdict(question, "93.86", answer) == "incorrect"
+    assert verdict(question, "97.12", answer) == "correct"
+
+
+def test_a_comparison_is_answered_by_the_change_between_the_levels() -> None:
+    question = "How does Kestrel Airlines' effective tax rate in FY2022 compare to FY2021?"
+    gold = "Effective tax rate in FY2022 was 21.9%, compared to 16.4% in FY2021."
+    answer = ("| Fiscal Year | Effective Tax Rate |\n|---|---|\n| FY2022 | 21.9% |\n| FY2021 | 16.4% |"
+              "\n\n**Key Takeaway:** The effective tax rate increased by 5.5 percentage points in "
+              "FY2022.")
+    assert verdict(question, gold, answer) == "correct"
+    assert verdict(question, gold, answer.replace("5.5 percentage", "7.5 percentage").replace(
+        "21.9% |", "23.9% |")) == "incorrect"
+
+
+def test_figures_in_other_notations() -> None:
+    from agility.metrics._numbers import parse_financial_numbers
+
+    # a range's dash is no minus; a decimal comma before a percent sign
+    assert [f.value for f in parse_financial_numbers("a 3.8\u20134.0% range")] == [3.8, 4.0]
+    assert [f.value for f in parse_financial_numbers("3,9 %")] == [3.9]
+    assert [f.value for f in parse_financial_numbers("1,577 and 12,500")] == [1577, 12500]
+    question = "What is Kestrel's FY2019 - FY2021 3 year average of capex as a % of revenue?"
+    assert verdict(question, "3.9%", "The three-year average is 3,9 %.") == "correct"
+    assert verdict(question, "3.9%", "The three-year average is 3,7 %.") == "incorrect"
+
+
+def test_a_structured_answer_with_a_null_value_declines() -> None:
+    question = "What is Kestrel's FY2018 working capital ratio? Round to two decimal places."
+    answer = '{"answer": null, "reason": "FY2018 balance sheet not provided"}'
+    assert verdict(question, "1.73", answer) == "refusal"
+    assert verdict(question, "1.73", '{"answer": 1.73, "reason": "from the balance sheet"}') \
+        == "correct"
+
+
+def test_an_explanation_under_an_answer_label_does_not_conclude() -> None:
+    question = "What is the FY2022 unadjusted operating income (in USD millions) for Kestrel Telecom?"
+    answer = ("**Answer:** $312 million\n\n**Explanation:** Kestrel's operating income is revenue of "
+              "$2,905 million less total operating expenses of $2,593 million, which gives an operat")
+    assert verdict(question, "$312.00", answer) == "correct"

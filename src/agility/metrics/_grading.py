@@ -177,7 +177,9 @@ _NEUTRAL = frozenset(stem_set(
     # a count or a precision spelled out ("rounded to two decimal places") names no quantity
     "one two three four five six seven eight nine ten "
     # the question's own instruction, cited ("per your instructions, the answer is 0")
-    "per your instructions instruction instructed requested asked directed"))
+    "per your instructions instruction instructed requested asked directed "
+    # a correction's words ("No wait, it is 1.73.")
+    "wait actually correction"))
 # a quarter: "Q2", "second quarter", "2Q23" (as "Q2")
 _QUARTER = re.compile(r"(?i)\bq([1-4])\b|\b([1-4])q(?:\d\d)?\b|\b(first|second|third|fourth) "
                       r"(?:fiscal )?quarter\b")

@@ -60,7 +60,10 @@ def text_verdict(case: Case, threshold: float) -> Judgement:
         if hits and len(hits) * 2 >= len(keys):
             # the gold's figure only in the working, the answer committed to another for its
             # quantity ("adjusted EBITDA was about $2.31 billion" over "-> EBITDA $2,018M")
-            figures, _ = case.committed()
+            # (a question that asks for a pick is answered by the pick, below)
+            asks_pick = len(_options(case.question)) >= 2 or bool(
+                _WHICH_TOP.search(case.question) or _WHICH_KIND.search(case.question))
+            figures, _ = case.committed() if not asks_pick else ((), None)
             if figures and not any(case.matching(k.figure, figures) for k in keys) and not any(
                     difference_matches(change, k.figure) for change, _, _ in differences(figures)
                     for k in keys):
@@ -460,6 +463,7 @@ def _option_pick(case: Case) -> Sentence | None:
     naming an option in words that rank it ("Operating activities generated the most
     cash"); none when no statement does."""
     stems = [stem_set(o) - {"activ"} or stem_set(o) for o in _options(case.question)]
+    asked = question_terms(case.question) - frozenset().union(*stems)
     named: list[tuple[Sentence, int]] = []
     for sentence in case.reading.sentences:
         if sentence.start >= case.reading.illustration_start:
@@ -468,7 +472,9 @@ def _option_pick(case: Case) -> Sentence | None:
             continue
         said = stem_set(sentence.text)
         count = sum(1 for option in stems if option & said)
-        if count:
+        # (and takes the question up, a word of it besides the options', in a statement of
+        # a sentence's length: a pasted filing's paragraph picks nothing)
+        if count and said & asked and len(sentence.text.split()) <= 60:
             named.append((sentence, count))
     concluding = [s for s, count in named if count == 1 and concludes(s.text)]
     if concluding:
