@@ -51,7 +51,7 @@ _YES = re.compile(rf"(?i)^\W*(?:{_SAY})?(?:(?:yes|yep|correct|true|indeed)\b(?!,
                   r"no\b)|"
                   # "Absolutely.", "Definitely, ..." (not "Definitely not")
                   rf"(?:absolutely|definitely|certainly|that'?s right|{_ECHO})(?=\s*[.!,;:]))")
-_NO = re.compile(rf"(?i)^\W*(?:{_SAY})?(?:no|nope|false|not really|not at all|not quite|"
+_NO = re.compile(rf"(?i)^\W*(?:{_SAY})?(?:no|nope|false|not really|not at all|not quite|not exactly|"
                  r"(?:absolutely|definitely|certainly|clearly|probably) not)\b(?!\s+(?:specific|"
                  r"explicit|direct|mention|information|data|details?)\b)|"
                  rf"^\W*{_ECHO}(?: not|n't)(?=\s*[.!,;:])")
@@ -60,7 +60,9 @@ _LATE = re.compile(rf"(?i)\b(?:{CONCLUSION_OPENERS}|to answer (?:your|the) quest
                    r"answer is )?(yes|no)\b")
 _NEGATION = re.compile(
     # ("there is no doubt / no question that ..." affirms; "hardly", "anything but" deny)
-    r"(?i)\b(?:not(?! only| just| merely)|no(?! doubt\b| question\b)|never|neither|nor|without|"
+    # ("no other customer exceeded 5%" quantifies over the others; it denies no claim)
+    r"(?i)\b(?:not(?! only| just| merely)|no(?! doubt\b| question\b| other\b| further\b)|never|"
+    r"neither|nor|without|"
     r"cannot|none|nothing|lacks?|lacking|hardly|scarcely|anything but|"
     r"fail(?:s|ed)? to|unlikely|insufficient|unable|rather than|instead of|as opposed to|"
     # what stops the question's action ("Kestrel suspended its dividend")
@@ -487,7 +489,10 @@ _CONTRARIES = [
      re.compile(r"(?i)\b(?:fluctuat\w*|volatil\w*|inconsistent|unstable|erratic|varied)\b")),
     (re.compile(r"(?i)\b(?:healthy|strong|solid|robust|sound|adequate|comfortable|ample)\b"),
      re.compile(r"(?i)\b(?:weak\w*|unhealthy|poor|strained|tight|concerning|fragile|precarious|"
-                r"inadequate|stretched|constrained|shaky|unfavou?rable)\b")),
+                r"inadequate|stretched|constrained|shaky|unfavou?rable|"
+                # a ratio short of the usual floor: "well below the 1.0 benchmark"
+                r"(?:below|under|short of|less than) (?:the |a )?(?:1(?:\.0+)?x?|one|"
+                r"(?:1(?:\.0+)?x? )?(?:benchmark|threshold|rule of thumb))(?![\d.]))\b")),
     (re.compile(r"(?i)\bpositive\b"), re.compile(r"(?i)\bnegative\b")),
     (re.compile(r"(?i)\bcapital[- ]intensive\b"), re.compile(r"(?i)\b(?:asset|capital)[- ]light\b")),
     (re.compile(r"(?i)\bhigh\b"), re.compile(r"(?i)\b(?:low|modest|moderate|slow)\b")),
