@@ -166,7 +166,7 @@ _QUANTITY_QUESTION = re.compile(
     r"|calculate|compute|what (?:is|was|were|are) (?:the |its |their |\w+'s )?(?:\w+ ){0,8}?"
     r"(?:amount|ratio|margin|rate|value|percentage|percent|total|number|cost|expense|"
     r"revenue|income|sales|spend|capex|turnover|eps|yield|days|growth|debt|assets|"
-    r"liabilities|cash|dividends?)"
+    r"liabilities|cash|dividends?|quantity)s?"
     r"|in usd|in \$|usd (?:millions|billions|thousands)|round (?:your )?answer|roughly|"
     r"approximately)\b")
 

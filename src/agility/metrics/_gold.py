@@ -51,7 +51,11 @@ NOT_APPLICABLE = re.compile(
     r"[a-z]+ly)\s+){0,3}"
     r"(?:relevant|useful|meaningful|applicable|appropriate|suitable|informative|commonly used)\b|"
     r"\bnot measured "
-    r"(?:through|by|using|with)\b|\birrelevant\b|\bdoes not apply\b")
+    r"(?:through|by|using|with)\b|\birrelevant\b|\bdoes not apply\b|"
+    # "Operating margin isn't how its performance is judged"; "Inventory turnover: N/A, a bank
+    # carries no inventory"
+    r"\b(?:not|isn't|is not)\s+how\b[^.;]{0,60}\b(?:judged|measured|assessed|evaluated)\b|"
+    r"\bn/a\b\s*[\u2014\u2013:,;(-]+\s*\w[^.]{0,60}\b(?:bank|insurer|lender|no inventor\w*|no cost of)")
 _CLAUSE_BREAK = re.compile(r"[;:\n]|,\s(?:and|while|whereas|but|compared)\b|\.\s")
 _ASIDE = re.compile(r"\([^()]{0,120}\)")
 

@@ -196,6 +196,9 @@ _RETRACTS = re.compile(r"(?i)\b(?:wait\b[,.!]|no,? wait\b|^\W*actually,|scratch 
                        r"recalculate|fix) (?:that|this)|i (?:had|got|have) (?:those|these|that|"
                        r"this|it|them) (?:reversed|backwards|wrong|mixed up)|i misread|i made "
                        r"(?:a|an) (?:mistake|error))")
+_CALCULATE = re.compile(r"(?i)\b(?:calculate|compute)\s+(?:the\s+)?([^;.?,]{3,60})")
+_COMPARED_WITH = re.compile(r"(?i)\b(?:compared (?:with|to)|versus|vs\.?|as against|up from|"
+                            r"down from|relative to)\s+(?:about |approximately |roughly )?\$?$")
 _COMPARE = re.compile(r"(?i)\bcompar(?:e|es|ed|ing|ison)\b")
 # an arithmetic operator between words ("(cash + receivables) / current liabilities")
 _OPERATOR = re.compile(r"[+*/\u00d7\u00f7]|\s[-\u2212]\s")
@@ -342,8 +345,11 @@ class Case:
         # gold speak of no change, so the minus is the figure's own sign
         # (a minus, not parentheses: "in FY 2023 ($1.8 bn)" is an aside)
         # (a quantity named as a loss, "net loss", "outflow", carries its sign in its name)
-        level = bool(gold.keys) and bool(question) and not CHANGE.search(question) \
-            and not CHANGE.search(gold.text) and not _NEGATIVE.search(question) \
+        # (the question's own sentence: a definition after it, "CCC is defined as: DIO +
+        # DSO - DPO ... change in inventory", names no change asked)
+        asked = re.split(r"(?<=[?.])\s", question.strip(), maxsplit=1)[0] if question else ""
+        level = bool(gold.keys) and bool(asked) and not CHANGE.search(asked) \
+            and not CHANGE.search(gold.text) and not _NEGATIVE.search(asked) \
             and not _NEGATIVE.search(gold.text)
         # (a ratio or a share: an amount of money carries its sign in words, "net cash
         # used", "spent", "a loss of")
@@ -385,6 +391,9 @@ class Case:
         """Whether a statement speaks of the question's subject: it shares a term with the
         question, or names no quantity at all ("= 1.33", "The answer is 1.33")."""
         terms = {t for t in question_terms(self.question) if not any(c.isdigit() for c in t)}
+        # (and the metric an instruction names: "Calculate inventory turnover ratio for ...")
+        for named in _CALCULATE.finditer(self.question):
+            terms |= {t for t in stem_set(named.group(1)) if not any(c.isdigit() for c in t)}
         # a count given first ("Three: Industrial, Consumer and Health Care") is followed by
         # what it counts, or by its items
         figures = self.reading.figures_in(sentence)
@@ -525,6 +534,12 @@ class Case:
                     and self.reading.concluded[1] is None):
                 figures, sentence = self._after_table(sentence) or self._named_later(
                     figures, sentence)
+        if len(figures) > 1 and len(self.gold.keys) == 1:
+            # a figure the statement compares with ("34.2%, compared with 33.1% in Q2
+            # FY2022") is not its answer
+            text = self.reading.text
+            figures = tuple(f for f in figures if not _COMPARED_WITH.search(
+                text[max(0, f.start - 30):f.start])) or figures
         asked = years_of(self.question)
         if by_year and len(figures) > 1 and asked:
             # a figure given for another year ("$118.4 million (2023: $678.9 million)") is a
