@@ -84,9 +84,7 @@ CONCLUDES = re.compile(
     # leaves us with 40.06%.", "Final figure: 40.06%."
     r"|(?i:\bwe (?:get|obtain|arrive at|end up with)\b|\bworks? out (?:to|at)\b|"
     r"\b(?:leaves|left) (?:us |you )?with\b|\bfinal (?:figure|number|value|result|ratio|"
-    r"margin|amount)\b|\bwhich gives\b|"
-    # what a step of the working gives: "Dividing by revenue gives an EBITDA margin of 18.5%"
-    r"\b(?:gives|yields)\s+(?:us\s+)?(?:an?|the)\s)"
+    r"margin|amount)\b|\bwhich gives\b)"
     # the writer's own commitment: "my answer is ...", "..., which is the figure I'd report"
     r"|(?i:\bmy (?:final |best )?(?:answer|estimate) is\b|\bI(?:'d| would|'ll| will) (?:go with|"
     r"report|settle on|stick with)\b)")
@@ -115,11 +113,14 @@ _CONCLUSION_WORDS = ("therefore", "thus", "hence", "so", "overall", "consequentl
                      "left with", "leaves", "final", "verdict", "assessment", "tl;dr", "tldr")
 
 
-# "Note: ..., so this figure includes ...": a statement labelled as a note or caveat is a
-# remark beside the answer, whatever it draws; one labelled as the explanation is the
-# working behind it ("**Answer:** $312 million **Explanation:** ..., which gives ...")
-NOTE_LABEL = re.compile(r"(?i)^\W*(?:note|n\.?b\.?|caveat|caution|disclaimer|side note|"
-                        r"explanation|reasoning|rationale|justification)\W*:")
+# "Note: ..., so this figure includes ...": a statement labelled as a note or caveat about
+# the answer's figure is a remark beside it, whatever it draws ("Note: the margin is
+# therefore 12.4%" is no such remark); one labelled as the explanation is the working
+# behind the answer ("**Answer:** $312 million **Explanation:** ..., which gives ...")
+NOTE_LABEL = re.compile(r"(?i)^\W*(?:(?:note|n\.?b\.?|caveat|caution|disclaimer|side note)\W*:"
+                        r"(?=.*\b(?:this|that|the above|these|our)\s+(?:figure|amount|number|"
+                        r"estimate|total|value|result|ratio)s?\b)|(?:explanation|reasoning|"
+                        r"rationale|justification)\W*:)")
 
 
 def concludes(text: str) -> bool:
@@ -130,6 +131,7 @@ def concludes(text: str) -> bool:
         CONCLUDES.search(text)) and not NOTE_LABEL.match(text)
 
 
+_GIVES = re.compile(r"(?i)\b(?:gives|yields)\s+(?:us\s+)?(?:an?|the)\s")
 # A statement of method ("the margin is calculated by dividing ... by 100") states no result.
 METHOD = re.compile(r"(?i)\b(?:is|are|can be|was|were|be) (?:typically |usually |generally )?"
                      r"(?:calculated|computed|defined|determined|derived|obtained|found|"
@@ -361,17 +363,18 @@ class AnswerReading:
         if not with_figures:
             return (), None
         last = with_figures[-1]
+        if _GIVES.search(last.text) and last.index == self.sentences[-1].index:
+            # what the working's last step gives: "Dividing by revenue gives an EBITDA margin
+            # of 18.5%." (a step before the last only gives an input)
+            found = results(last)
+            after = [f for f in found if f.start >= last.start + _GIVES.search(last.text).end()]
+            return tuple(after or found), last
         # a last line that is its figure alone, after the working ("**40.06%**"), is the
         # result the working comes to
         # (not a list's number left alone: "5." before an item read as an aside)
         if last.index == self.sentences[-1].index and last.index > 0 and not _LETTER.search(
                 _without_figures(last.text, results(last), last.start)) \
                 and not _MARKER_ONLY.match(last.text.strip()):
-            return tuple(results(last)), last
-        if len(with_figures) > 1 and not last.text.lstrip().startswith("|") and all(
-                s.text.lstrip().startswith("|") for s in with_figures[:-1]):
-            # a table of figures, then a statement of one in prose: the statement answers,
-            # the table is its working ("| FY2021 | 97.12 |" ... "DPO lengthened to 97.12")
             return tuple(results(last)), last
         if _EQUALS.search(last.text) and last.index >= self.sentences[-1].index - 1 and not all(
                 self._operand_elsewhere(f, last) for f in self.result_figures(last)):

@@ -192,11 +192,20 @@ def _quarters(text: str) -> set[str]:
 
 
 # a writer taking back what they wrote ("wait, I had those reversed", "scratch that")
-_RETRACTS = re.compile(r"(?i)\b(?:wait\b[,.!]|no,? wait\b|^\W*actually,|scratch that|correction:|let me (?:correct|redo|"
+_RETRACTS = re.compile(r"(?i)\b(?:wait\b[,.!]|no,? wait\b|scratch that|correction:|"
+                       # "Actually, the ratio is 2.10" (not "Actually, that figure includes ...")
+                       r"^\W*actually,?\s+(?:the\s+|it\s+|that\s+)?[^.]{0,60}?\b(?:is|was|"
+                       r"should be|comes to|equals)\s+(?:about |approximately |roughly )?[-$\d(]|"
+                       r"let me (?:correct|redo|"
                        r"recalculate|fix) (?:that|this)|i (?:had|got|have) (?:those|these|that|"
                        r"this|it|them) (?:reversed|backwards|wrong|mixed up)|i misread|i made "
                        r"(?:a|an) (?:mistake|error))")
 _CALCULATE = re.compile(r"(?i)\b(?:calculate|compute)\s+(?:the\s+)?([^;.?,]{3,60})")
+# a remark beside the answer: "Note that ...", "For comparison, ...", "Keep in mind ..."
+_REMARK = re.compile(r"(?i)^\W*(?:note that|please note|note\W*:|n\.?b\.?\W*:|caveat\W*:|for "
+                     r"(?:comparison|reference|context)|by comparison|keep in mind|bear in mind|"
+                     r"as a benchmark|for perspective)|\b(?:compares? (?:with|to)|industry|peers?|"
+                     r"median|benchmark)\b")
 _COMPARED_WITH = re.compile(r"(?i)\b(?:compared (?:with|to)|versus|vs\.?|as against|up from|"
                             r"down from|relative to)\s+(?:about |approximately |roughly )?\$?$")
 _COMPARE = re.compile(r"(?i)\bcompar(?:e|es|ed|ing|ison)\b")
@@ -229,7 +238,7 @@ _NEGATIVE = re.compile(r"(?i)\b(?:loss(?:es)?|deficits?|outflows?|negative|short
 # words that put a level below zero without a sign ("a margin of 6.4% below breakeven",
 # "minus 6.4%", "in the red")
 _BELOW_ZERO = re.compile(r"(?i)\b(?:minus|below (?:zero|breakeven|break-even)|in the red|"
-                         r"negative|loss-making|underwater)\b")
+                         r"negative|loss-making|underwater|burn(?:ed|t|s|ing)?|net cash)\b")
 
 
 # a figure given as the size of a change: "fell by 13 stores", "an increase of $54 million",
@@ -494,8 +503,11 @@ class Case:
         if written_sign(figure) < 0:
             return self._gold_sign > 0
         sentence = self.reading.sentence_at(figure.start)
+        # (words anywhere in the answer may carry the sign: "posted an operating loss. Its
+        # margin was 6.4%", "burned $41 million of cash")
         if self._negative_level and sentence is not None and worded_sign(sentence.text) == 0 \
-                and direction(sentence.text) is None and not _BELOW_ZERO.search(sentence.text):
+                and direction(sentence.text) is None and not _BELOW_ZERO.search(
+                    self.reading.text) and not _NEGATIVE.search(self.reading.text):
             # an unsigned level that nothing calls negative states a positive one
             # ("The operating margin is 6.4%" for "-6.4%")
             return True
@@ -530,10 +542,13 @@ class Case:
         else:
             figures, sentence = self.reading.committed
             # (the opening statement, and nothing concluded: the answer-first fallback)
-            if (sentence is not None and sentence.index == self.reading.sentences[0].index
-                    and self.reading.concluded[1] is None):
-                figures, sentence = self._after_table(sentence) or self._named_later(
-                    figures, sentence)
+            opening = sentence is not None and sentence.index == self.reading.sentences[0].index
+            if (sentence is None or opening) and self.reading.concluded[1] is None:
+                after = self._after_table()
+                if after is not None:
+                    figures, sentence = after
+                elif sentence is not None:
+                    figures, sentence = self._named_later(figures, sentence)
         if len(figures) > 1 and len(self.gold.keys) == 1:
             # a figure the statement compares with ("34.2%, compared with 33.1% in Q2
             # FY2022") is not its answer
@@ -599,19 +614,26 @@ class Case:
         start, end = self.answer.span(sentence.start, len(sentence.text))
         return "|" in self.answer.given[start:end]
 
-    def _after_table(self, opening: Sentence
-                     ) -> tuple[tuple[FinancialNumber, ...], Sentence] | None:
-        """An answer that opens with a table of figures and states a figure in prose after
-        it ("| Inventories | 5,117 | 5,409 |" then "Year-end inventories were $5,117
-        million."): the statement after the table is its answer, the table its working."""
-        if not self._in_table(opening):
-            return None
+    def _after_table(self) -> tuple[tuple[FinancialNumber, ...], Sentence] | None:
+        """An answer that opens with a table of figures and states the asked quantity in
+        prose after it ("| Inventories | 5,117 | 5,409 |" then "Year-end inventories were
+        $5,117 million."): the statement after the table is its answer, the table its
+        working; a remark after it ("Note that FY2020 payables were restated by $12
+        million", "the industry median is about 60 days") is not."""
         reading = self.reading
-        for sentence in reversed(reading.sentences[opening.index + 1:]):
-            if sentence.start >= reading.illustration_start or self._in_table(sentence):
+        if "|" not in self.answer.given:
+            return None
+        first = next((s for s in reading.sentences if reading.figures_in(s)), None)
+        if first is None or not self._in_table(first):
+            return None
+        tabled = [s for s in reading.sentences if self._in_table(s)]
+        for sentence in reversed(reading.sentences[tabled[-1].index + 1:]):
+            if sentence.start >= reading.illustration_start:
                 continue
             stated = reading.stated_results(sentence)
-            if stated and not NOTE_LABEL.match(sentence.text):
+            if stated and not NOTE_LABEL.match(sentence.text) \
+                    and not _REMARK.search(sentence.text) and self.about_question(sentence) \
+                    and stem_set(sentence.text) & question_terms(self.question):
                 return tuple(stated), sentence
         return None
 

@@ -48,8 +48,8 @@ _ENDED_AT_ONCE = re.compile(r"(?s)\A\s*(?:<\|(?:im_end|eot_id|end|endoftext)\|>|
                             r"</s>).*\Z")
 # a question the model goes on to ask itself after its answer ("\n\nQuestion: What is the
 # FY2020 ...? Answer: ..."): a continuation, not the answer
-_NEXT_QUESTION = re.compile(r"(?is)(?<=\S)\s*\n[ \t]*(?:#{1,4}[ \t]*)?(?:question|q|user|human|"
-                            r"instruction|query)[ \t]*\d*[ \t]*[:.)][ \t*]*(?=[^\n]*\?|(?:what|"
+_NEXT_QUESTION = re.compile(r"(?is)(?<=\S)\s*\n[ \t]*(?:#{1,4}[ \t]*)?(?:question[ \t]*\d*|q|user|"
+                            r"human|instruction|query)[ \t]*[:.)][ \t*]*(?=[^\n]*\?|(?:what|"
                             r"which|how|is|are|was|were|does|do|did|has|have|can|why|when|where|"
                             r"who|calculate|compute)\b).*\Z")
 
@@ -90,8 +90,9 @@ _APPROX = re.compile(r"(?i)\b(in|of|at|by|to|is|are|was|were|be|been|for|from|wi
 # (it opens the answer; matched there only, so a stray tag costs one scan, not one per tag)
 _THINKING = re.compile(r"(?is)\A\s*<(think|thinking|reasoning|scratchpad)>.*?</\1>\s*")
 # a reasoning block never closed: the output was cut off before its answer, and what it
-# reasoned is no answer
-_THINKING_OPEN = re.compile(r"(?is)\A\s*<(think|thinking|reasoning|scratchpad)>(?!.*</\1>).*\Z")
+# reasoned is no answer (unless it writes its final answer: the tag was left open)
+_THINKING_OPEN = re.compile(r"(?is)\A\s*<(think|thinking|reasoning|scratchpad)>(?!.*</\1>)"
+                            r"(?!.*\bfinal answer\b).*\Z")
 # a chat template that opens the block itself leaves only its end in the answer (as
 # DeepSeek-R1's does): everything before a lone "</think>" is the thinking
 _THINKING_END = re.compile(r"(?is)\A(?:(?!<(?:think|thinking|reasoning|scratchpad)>).)*?"
@@ -159,6 +160,7 @@ def unmark(text: str, question: str | None = None) -> tuple[str, list[int]]:
     if tabled is not None:
         text, offsets = tabled
     if _MARKS.search(text):
+        text, offsets = _without_next_question(text, offsets, question)
         for pattern, replace in _PASSES:
             # nested markup ("\\boxed{\\text{...}}") unwraps a level a pass; deeper is no
             # answer
@@ -179,6 +181,26 @@ def unmark(text: str, question: str | None = None) -> tuple[str, list[int]]:
         text = "".join(text[a:b] for a, b in kept)
         offsets = [o for a, b in kept for o in offsets[a:b]]
     return text, offsets
+
+
+_WORDS = re.compile(r"[a-z0-9]+")
+
+
+def _without_next_question(text: str, offsets: list[int], question: str | None
+                           ) -> tuple[str, list[int]]:
+    """``text`` without a question the model went on to ask itself after its answer ("...
+    $1,284 million.\n\nQuestion: What is the FY2020 capital expenditure ...?"): one like the
+    question asked (half its words or more) but not the question restated, which labels the
+    answer after it ("Question: <the question> Answer: 12.4%")."""
+    found = _NEXT_QUESTION.search(text)
+    if found is None or not question:
+        return text, offsets
+    asked = set(_WORDS.findall(question.lower()))
+    line = text[found.start():].lstrip().split("\n", 1)[0]
+    said = set(_WORDS.findall(line.split("?", 1)[0].lower())) - {"question", "q"}
+    if not said or said <= asked or len(said & asked) < 0.5 * len(said):
+        return text, offsets
+    return text[:found.start()], offsets[:found.start()]
 
 
 def _keep(*groups: int) -> _Replace:
@@ -245,7 +267,6 @@ _PASSES: list[tuple[re.Pattern[str], _Replace]] = [
     (_ENDED_AT_ONCE, _drop),
     (_TURN_START, _drop),
     (_TURN_END, _drop),
-    (_NEXT_QUESTION, _drop),
     (_THINKING, _drop),
     (_THINKING_OPEN, _drop),
     (_THINKING_END, _drop),

@@ -80,7 +80,8 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         r"(?:\w+ )?(?:truncated|cut off|incomplete)\b|"
         # "the excerpt you provided only includes the income statement"
         rf"\b{_SOURCE} (?:you (?:provided|gave|shared) |provided |given )?only (?:includes?|"
-        r"contains?|covers?|shows?|has|have|gives?)\b|"
+        r"contains?|covers?|shows?|has|have|gives?)\b(?![^.]*\b(?:which|that) (?:shows?|gives?|"
+        r"reports?|lists?|states?)\b)|"
         # "FY2018 figures are outside its scope", "beyond the scope of the excerpt"
         r"\b(?:outside|beyond) (?:the |its |their |this |that )?scope\b")),
     ("not stated", re.compile(
@@ -292,7 +293,7 @@ _EMPTY_SLOT = re.compile(r"(?im)^[ \t#*>_]*(?:final answer|answer|response|outpu
                          r"[ \t*_]*$")
 _PLACEHOLDER = re.compile(r"(?i)\[(?:insert|your|enter|put)\b[^\]\n]{0,40}\]|<answer>|"
                           r"\{\{?answer\}\}?")
-_QUESTION_LINE = re.compile(r"(?im)^[ \t#*]*(?:question|q)[ \t*]*[:.].*$")
+_QUESTION_LINE = re.compile(r"(?im)^[ \t#*]*(?:question|q)[ \t*]*[:.][^\n?]*\?")
 _WORD = re.compile(r"[a-z0-9]+")
 
 
@@ -305,9 +306,10 @@ def gives_no_answer(text: str, question: str | None = None) -> bool:
     lines = []
     for line in rest.splitlines():
         words = _WORD.findall(line.lower())
-        # (the question echoed: a line of the question's words, most of them)
-        if words and not (asked and set(words) <= set(asked)
-                          and len(words) >= 0.8 * len(asked)):
+        # (the question echoed: most of its words, in its order; an answer that restates
+        # the proposition, "X's margin is higher in FY2023", is no echo)
+        if words and not (asked and len(words) >= 0.8 * len(asked)
+                          and f" {' '.join(words)} " in f" {' '.join(asked)} "):
             lines.append(words)
     words = [w for line in lines for w in line]
     if not words:

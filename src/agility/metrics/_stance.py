@@ -59,11 +59,11 @@ _LATE = re.compile(rf"(?i)\b(?:{CONCLUSION_OPENERS}|to answer (?:your|the) quest
                    r"(?:short )?answer (?:to (?:your|the|this) question )?is)[,:]? (?:the "
                    r"answer is )?(yes|no)\b")
 _NEGATION = re.compile(
-    # ("there is no doubt / no question that ..." affirms; "hardly", "anything but" deny)
+    # ("there is no doubt / no question that ..." affirms; "anything but" denies)
     # ("no other customer exceeded 5%" quantifies over the others; it denies no claim)
     r"(?i)\b(?:not(?! only| just| merely)|no(?! doubt\b| question\b| other\b| further\b)|never|"
     r"neither|nor|without|"
-    r"cannot|none|nothing|lacks?|lacking|hardly|scarcely|anything but|"
+    r"cannot|none|nothing|lacks?|lacking|anything but|"
     r"fail(?:s|ed)? to|unlikely|insufficient|unable|rather than|instead of|as opposed to|"
     # what stops the question's action ("Kestrel suspended its dividend")
     r"suspend\w*|halt\w*|discontinu\w*|ceas\w*|"
@@ -84,7 +84,7 @@ _CONCESSION = re.compile(r"(?i)^\W*(?:(?:in conclusion|in summary|overall|theref
 _UP = re.compile(r"(?i)\b(?:increas\w*|improv\w*|rose|rise[sn]?|rising|grew|grow\w*|higher|gain\w*|"
                  r"exceed\w*|surpass\w*|outpac\w*|"
                  r"expand\w*|accelerat\w*|strengthen\w*|climb\w*|jump\w*|surg\w*|soar\w*|"
-                 r"upward\w*|up\b)")
+                 r"ramp\w*|upward\w*|up\b)")
 _DOWN = re.compile(r"(?i)\b(?:decreas\w*|declin\w*|dropp?\w*|fell|fall\w*|lower|shr[iu]nk\w*|"
                    r"contract\w*|deteriorat\w*|decelerat\w*|reduc\w*|weaken\w*|worsen\w*|"
                    r"slipp?\w*|erod\w*|compress\w*|narrow\w*|dipp?\w*|slump\w*|downward\w*|"
@@ -451,7 +451,7 @@ _SIDE_NOTE = re.compile(r"(?i)^\W*(?:(?:however|but|that said|still|nevertheless
 
 # a condition after the claim: "..., which points to tight liquidity if inventory can't be
 # converted quickly"
-_IF_CLAUSE = re.compile(r"(?i)(?<=\w)\s+(?:if|unless|should|in case)\b[^,.;:]*")
+_IF_CLAUSE = re.compile(r"(?i)(?<=\w)\s+(?:if|unless|in case)\b[^,.;:]*")
 
 
 # "it does not necessarily mean / indicate that ...": declining to conclude

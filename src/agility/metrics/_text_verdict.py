@@ -258,9 +258,14 @@ def _superlative_clash(case: Case) -> Judgement | None:
     # swaps had the highest ...") or in a clause ("it is clear that corporate bonds received
     # the largest investment"); not the task restated ("To answer the question about which
     # type ...") nor one that points back ("This is the largest ...")
+    # (by the question's own measure: "the largest liability", not "rose the most")
+    measure = _TOP.search(case.question.split("?")[0])
+    if measure is None:
+        return None
+    word = measure.group(0).lower()
     ranking = [s for s in case.reading.sentences
-               if s.start < case.reading.illustration_start and _TOP.search(s.text)
-               and not _RUNNER_UP.search(s.text)
+               if s.start < case.reading.illustration_start
+               and re.search(rf"(?i)\b{word}\b", s.text) and not _RUNNER_UP.search(s.text)
                and not _NOT_A_PICK.match(_after_that(s.text))
                and _SUBJECT.match(_after_that(s.text))]
     # (the last that concludes, else the first: "The next largest was ..." comes after)
@@ -268,7 +273,11 @@ def _superlative_clash(case: Case) -> Judgement | None:
     said = concluding[-1] if concluding else ranking[0] if ranking else None
     if said is None:
         return None
-    picked = _pick_stems(_after_that(said.text), case.question)
+    # (the clause that ranks by it: "X were the largest by fair value, but cross currency
+    # swaps had the highest notional value")
+    clauses = [c for c in re.split(r"(?i),?\s+but\s+|;\s*", said.text)
+               if re.search(rf"(?i)\b{word}\b", c)]
+    picked = _pick_stems(_after_that(clauses[-1] if clauses else said.text), case.question)
     # (each names something the other does not: "Consumer & Community Banking" for
     # "Corporate & Investment Bank"; "(CIB)" after the gold's name adds, it does not clash)
     if not picked or gold_name <= picked or picked <= gold_name:
@@ -445,7 +454,8 @@ def _denial(case: Case, *, opening: bool = False) -> Sentence | None:
 
 
 _NONE_ALONE = re.compile(r"(?i)^\W*(?:there (?:are|were|is) )?none\s*(?:[.:;!,\u2014-]|$)")
-_NO_OTHER = re.compile(r"(?i)\bno (?:other|further|additional|more|new)\b")
+_NO_OTHER = re.compile(r"(?i)\bno (?:other|further|additional|more|new)\b|\b(?:except|other than|"
+                       r"apart from|aside from|besides|save for)\b")
 
 
 _DENIES = re.compile(r"(?i)\b(?:no|none|not any|nothing|zero)\b|\bdid not (?:make|have|complete|"
