@@ -57,7 +57,9 @@ CONCLUSION_OPENERS = (r"therefore|thus|hence|so\b|overall|consequently|in (?:con
                       r"all|ultimately\b|putting (?:it|this|these|everything) (?:all )?together|"
                       r"taken together|accordingly\b|as such\b|in sum\b|(?:the )?bottom line\b|"
                       r"net-net\b|all things considered|on balance\b|in the end\b|in a nutshell|"
-                      r"long story short")
+                      r"long story short|with (?:that|this|these|those) caveats?\b|"
+                      r"(?:taking|with) (?:all of |everything |all )?(?:this|that|these|those)? ?"
+                      r"(?:into account|in mind)\b")
 # a statement's conclusion opener ("In summary, ..."): says it concludes, names nothing
 _OPENER = re.compile(rf"(?i)^\W*(?:{CONCLUSION_OPENERS})\b[\s,:]*")
 
@@ -131,6 +133,10 @@ def concludes(text: str) -> bool:
         CONCLUDES.search(text)) and not NOTE_LABEL.match(text)
 
 
+_REMARK_OPENING = re.compile(r"(?i)^\W*(?:(?:also|but|however|that said),?\s+)?(?:it(?:'s| is) "
+                             r"(?:also )?worth (?:noting|adding|mentioning|keeping in mind)|(?:please "
+                             r")?note that|keep in mind|bear in mind|that said, (?:a|an|some|other|"
+                             r"more)\b|for (?:comparison|reference|context)\b)")
 _GIVES = re.compile(r"(?i)\b(?:gives|yields)\s+(?:us\s+)?(?:an?|the)\s")
 # A statement of method ("the margin is calculated by dividing ... by 100") states no result.
 METHOD = re.compile(r"(?i)\b(?:is|are|can be|was|were|be) (?:typically |usually |generally )?"
@@ -342,7 +348,12 @@ class AnswerReading:
             return self.stated_results(s)
 
         def concluded(s: Sentence) -> list[FinancialNumber]:
-            # "..., so the capex is $915 million": what follows the marker is concluded
+            # "..., so the capex is $915 million": what follows the marker is concluded; a
+            # remark beside the answer ("It's worth noting that ..., so net capex would be
+            # about $1,315 million", "That said, a more conservative analyst might prefer
+            # ...") concludes on no answer
+            if _REMARK_OPENING.match(s.text):
+                return []
             markers = list(CONCLUDES.finditer(s.text)) if concludes(s.text) else []
             if not markers:
                 return []

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from agility.metrics._answer import (
+    HYPOTHETICAL,
     NOTE_LABEL,
     AnswerReading,
     Sentence,
@@ -605,6 +606,11 @@ class Case:
                 continue
             found = tuple(f for f in reading.stated_results(sentence)
                           if f.start >= sentence.start + after)
+            if not found and not HYPOTHETICAL.search(sentence.text[after:]):
+                # (the refusal language was the hypothetical: "I would need FY2021 data for an
+                # average, but for FY2023 alone DSO is about 45 days")
+                found = tuple(f for f in reading.figures_in(sentence)
+                              if f.start >= sentence.start + after and not reading.in_quote(f))
             if found:
                 return found, sentence
         return (), None

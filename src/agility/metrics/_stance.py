@@ -132,7 +132,9 @@ _CONDITIONAL = re.compile(r"(?i)\bif\b|(?<!\bI )\bwould\b|\bunless\b|\bassuming\
 # Hedged claims ("3M likely maintains ...") do not commit an answer that has declined.
 HEDGED = re.compile(r"(?i)\b(?:likely|probably|possibly|may|might|could|perhaps|presumably)\b")
 # "it appears that ...", "it does not appear that ...": a hedged stance is still a stance.
-_APPEARS = re.compile(r"(?i)\bit (?:(?:does|did) ?n[o']t )?(?:appears?|seems?) (?:that|to be)\b")
+_APPEARS = re.compile(r"(?i)\bit (?:(?:does|did) ?n[o']t )?(?:appears?|seems?) (?:that|to be)\b|"
+                      # "Tallis does appear to have an improving gross margin profile"
+                      r"\b(?:does|did) (?:not )?(?:appear|seem) to (?:be|have)\b")
 _EVIDENTIAL = re.compile(r"(?i)\b(?:indicat\w*|suggest\w*|shows?|showing|demonstrat\w*|"
                          r"reflect\w*|means?|implies|signal\w*|points? to|conclude\w*)\b|"
                          # the writer's own judgement: "I'd still call its liquidity healthy"
@@ -566,8 +568,13 @@ def declines_in_claim(text: str) -> list[str]:
 
 def _after_turn(text: str) -> str:
     """A statement's claim: after its concession ("Although the filing does not say so,
-    ...") and after its last turn ("...; however, ...")."""
-    return _TURN.split(_CONCESSION.sub("", text, count=1))[-1]
+    ...") and after its last turn ("...; however, ..."), before a concession that trails it
+    ("..., although I can't completely rule out ...")."""
+    claim = _TURN.split(_CONCESSION.sub("", text, count=1))[-1]
+    return _TRAILING_CONCESSION.sub("", claim) or claim
+
+
+_TRAILING_CONCESSION = re.compile(r"(?i),\s*(?:although|though|even though|albeit)\b[^.]*")
 
 
 def without_lead_in(text: str) -> str:

@@ -213,6 +213,8 @@ _AFTER_COPULA = re.compile(r"\b(?:was|were|is|are)\s+(?:in\s+)?(?:the\s+)?([\w&'
 
 
 _TOP = re.compile(r"(?i)\b(?:(?:high|low|larg|bigg|small|great)est|most|least|top)\b")
+_MEASURE = re.compile(r"(?i)\b((?:high|low|larg|bigg|small|great)est|most|least|top)\b"
+                      r"(?:\s+(increase|decrease|growth|decline|drop|gain|rise|change))?")
 _RUNNER_UP = re.compile(r"(?i)\b(?:next|second|third|then)[- ](?:\w+[- ])?(?:\w+est|most)\b")
 _NOT_A_PICK = re.compile(r"(?i)^\W*(?:this|that|these|those|it|its|they|which|such|to answer|"
                          r"to determine|to find|to identify|in order|we|i|let|based on|from "
@@ -259,13 +261,17 @@ def _superlative_clash(case: Case) -> Judgement | None:
     # the largest investment"); not the task restated ("To answer the question about which
     # type ...") nor one that points back ("This is the largest ...")
     # (by the question's own measure: "the largest liability", not "rose the most")
-    measure = _TOP.search(case.question.split("?")[0])
+    measure = _MEASURE.search(case.question.split("?")[0])
     if measure is None:
         return None
-    word = measure.group(0).lower()
+    word = measure.group(1).lower()
+    # (and what it measures, when the question names it: "the largest increase" is no "largest
+    # liability")
+    measured = stem_set(measure.group(2) or "") - _KIND_WORDS
     ranking = [s for s in case.reading.sentences
                if s.start < case.reading.illustration_start
                and re.search(rf"(?i)\b{word}\b", s.text) and not _RUNNER_UP.search(s.text)
+               and measured <= stem_set(s.text)
                and not _NOT_A_PICK.match(_after_that(s.text))
                and _SUBJECT.match(_after_that(s.text))]
     # (the last that concludes, else the first: "The next largest was ..." comes after)
