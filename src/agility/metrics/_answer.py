@@ -27,6 +27,7 @@ __all__ = [
     "LABEL_ONLY",
     "METHOD",
     "NOTE_LABEL",
+    "REMARK_OPENING",
     "AnswerReading",
     "Sentence",
     "concludes",
@@ -133,7 +134,7 @@ def concludes(text: str) -> bool:
         CONCLUDES.search(text)) and not NOTE_LABEL.match(text)
 
 
-_REMARK_OPENING = re.compile(r"(?i)^\W*(?:(?:also|but|however|that said),?\s+)?(?:it(?:'s| is) "
+REMARK_OPENING = re.compile(r"(?i)^\W*(?:(?:also|but|however|that said),?\s+)?(?:it(?:'s| is) "
                              r"(?:also )?worth (?:noting|adding|mentioning|keeping in mind)|(?:please "
                              r")?note that|keep in mind|bear in mind|that said, (?:a|an|some|other|"
                              r"more)\b|for (?:comparison|reference|context)\b)")
@@ -352,7 +353,7 @@ class AnswerReading:
             # remark beside the answer ("It's worth noting that ..., so net capex would be
             # about $1,315 million", "That said, a more conservative analyst might prefer
             # ...") concludes on no answer
-            if _REMARK_OPENING.match(s.text):
+            if REMARK_OPENING.match(s.text):
                 return []
             markers = list(CONCLUDES.finditer(s.text)) if concludes(s.text) else []
             if not markers:

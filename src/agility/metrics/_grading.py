@@ -19,6 +19,7 @@ from functools import cached_property
 from agility.metrics._answer import (
     HYPOTHETICAL,
     NOTE_LABEL,
+    REMARK_OPENING,
     AnswerReading,
     Sentence,
     read_answer,
@@ -179,8 +180,9 @@ _NEUTRAL = frozenset(stem_set(
     "one two three four five six seven eight nine ten "
     # the question's own instruction, cited ("per your instructions, the answer is 0")
     "per your instructions instruction instructed requested asked directed "
-    # a correction's words ("No wait, it is 1.73.")
-    "wait actually correction"))
+    # a correction's words ("No wait, it is 1.73."), a caveat's ("With those caveats, 4.83
+    # is the answer based on the definition given.")
+    "wait actually correction caveat caveats based definition given"))
 # a quarter: "Q2", "second quarter", "2Q23" (as "Q2")
 _QUARTER = re.compile(r"(?i)\bq([1-4])\b|\b([1-4])q(?:\d\d)?\b|\b(first|second|third|fourth) "
                       r"(?:fiscal )?quarter\b")
@@ -659,7 +661,7 @@ class Case:
         # includes roughly $140M of software")
         last, stated = next(((s, found) for s in reversed(reading.sentences[opening.index + 1:])
                              if s.start < reading.illustration_start
-                             and not NOTE_LABEL.match(s.text)
+                             and not NOTE_LABEL.match(s.text) and not REMARK_OPENING.match(s.text)
                              and (found := reading.stated_results(s))), (None, []))
         spoken = years_of(last.text) if last is not None else set()
         if last is None or (spoken and not spoken & years_of(self.question)):

@@ -34,11 +34,14 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
                             r"\bmy training data\b|\bknowledge cut-?off\b")),
     ("cannot answer", re.compile(
         r"(?i)(?:\b(?:i|we|it) (?:cannot|can ?not|can't|couldn't|could not|am unable to|are "
-        r"unable to|was unable to|am not able to|is (?:not possible|impossible) to|was not "
+        r"unable to|was unable to|am not able to|(?:was|were) not able to|is (?:not possible|impossible) to|was not "
         r"possible to)|\b(?:i'm|i\u2019m) (?:unable|not able) to|(?:^|\n|:)[ \t*_]*(?:unable to|cannot|can not)) (?:\w+ ){0,3}?"
         r"(?:determine|provide|calculate|compute|answer|confirm|say|find|locate|see|identify|"
         r"ascertain|assess|state|give|tell|verify|conclude|infer|derive|specify|complete|"
-        r"perform|comment|offer|obtain|extract|compare|make|draw)")),
+        r"perform|comment|offer|obtain|extract|compare|make|draw)|"
+        # "I don't think I can give a firm yes or no", "it's difficult to say definitively"
+        r"\bnot think (?:i|we) can\b|\b(?:difficult|hard|impossible) to say (?:definitively|for "
+        r"(?:certain|sure)|with (?:any )?certainty)\b")),
     ("not possible", re.compile(
         r"(?i)(?:\b(?:not|impossible|isn't|is not) (?:possible|feasible|able)(?: for (?:me|us|one))?"
         r"|\bno way|\b(?:does|do|did) not (?:allow|enable|permit) (?:me|us|one)) to "
@@ -194,7 +197,7 @@ _TRIGGERS: dict[str, tuple[str, ...]] = {
     "as an ai": ("as an ai", "as of my", "as of the last", "ai model", "ai language",
                  "knowledge cut", "training data", "language model"),
     "cannot answer": ("cannot", "can not", "can't", "couldn't", "could not", "unable",
-                      "not able", "possible"),
+                      "not able", "possible", "think", "to say"),
     "not possible": ("possible", "feasible", "able to", "cannot be", "no way", "allow", "enable",
                      "permit"),
     "not found": ("see", "find", "found", "locate", "spot", "no mention", "no reference",

@@ -108,8 +108,11 @@ _ASKED = re.compile(r"(?i)(?:here(?:'s| is) the question|the question is|questio
 # "We can say that ..." concludes).
 _TASK = re.compile(r"(?i)^\W*(?:the question (?:asks|is asking)|you(?:'re| are) asking|"
                    r"here(?:'s| is) (?:the|a|how)|"
-                   r"to (?:determine|assess|evaluate|answer|find|see|calculate|"
-                   r"understand|check|judge|address)|in order to|let'?s|we (?:need|will|can|must|"
+                   r"to (?:determine|assess|evaluate|answer|find|see|calculate|identify|"
+                   r"understand|check|judge|address)|in order to|let'?s|"
+                   # "I've reviewed the excerpt for ...": what the writer did, not found
+                   r"i(?:'ve| have) (?:reviewed|looked|searched|checked|examined|gone)\b|"
+                   r"we (?:need|will|can|must|"
                    r"would)(?! (?:say|conclude|infer|see) that\b)|first,|whether|if\b)|"
                    r"\b(?:whether|we need to|need to (?:calculate|compare|look|determine))\b|"
                    r"\?\s*$")
@@ -413,14 +416,16 @@ def _implied(reading: AnswerReading, question: str, strict: bool,
                                 1 if ANSWER_LABEL.match(s.text) else 2)
                             and (concludes(s.text) or _EVIDENTIAL.search(s.text))
                             and not refusal_phrases(s.text) and not _GENERIC.search(s.text)
-                            and not _CONDITIONAL.search(s.text)]
+                            and not _CONDITIONAL.search(s.text) and not _TASK.search(s.text)]
             candidates = speaking or candidates
         # a side note ("However, it is important to note that the margin is still higher
         # than in FY2020") qualifies the claim it follows and does not replace it
         candidates = [s for s in candidates if not _SIDE_NOTE.search(s.text)] or candidates
         # "... but it does not necessarily mean that the growth rate is accelerating": a
         # statement that declines to conclude on the question takes no stance on it
-        candidates = [s for s in candidates if not _NOT_NECESSARILY.search(s.text)]
+        # ("whether X is capital-intensive depends on these figures" takes none either)
+        candidates = [s for s in candidates if not _NOT_NECESSARILY.search(s.text)
+                      and not _DEPENDS.search(s.text)]
     if not candidates:
         return None
     # an opening statement that takes up the proposition is the answer; otherwise the last
@@ -454,6 +459,9 @@ _SIDE_NOTE = re.compile(r"(?i)^\W*(?:(?:however|but|that said|still|nevertheless
 # a condition after the claim: "..., which points to tight liquidity if inventory can't be
 # converted quickly"
 _IF_CLAUSE = re.compile(r"(?i)(?<=\w)\s+(?:if|unless|in case)\b[^,.;:]*")
+
+
+_DEPENDS = re.compile(r"(?i)\bdepends? (?:on|upon)\b|\bit depends\b")
 
 
 # "it does not necessarily mean / indicate that ...": declining to conclude
