@@ -375,11 +375,12 @@ class AnswerReading:
         if not with_figures:
             return (), None
         last = with_figures[-1]
-        if _GIVES.search(last.text) and last.index == self.sentences[-1].index:
+        gives = _GIVES.search(last.text)
+        if gives is not None and last.index == self.sentences[-1].index:
             # what the working's last step gives: "Dividing by revenue gives an EBITDA margin
             # of 18.5%." (a step before the last only gives an input)
             found = results(last)
-            after = [f for f in found if f.start >= last.start + _GIVES.search(last.text).end()]
+            after = [f for f in found if f.start >= last.start + gives.end()]
             return tuple(after or found), last
         # a last line that is its figure alone, after the working ("**40.06%**"), is the
         # result the working comes to
