@@ -41,7 +41,7 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         r"perform|comment|offer|obtain|extract|compare|make|draw)|"
         # "I don't think I can give a firm yes or no", "it's difficult to say definitively"
         r"\bnot think (?:i|we) can\b|\b(?:difficult|hard|impossible) to say (?:definitively|for "
-        r"(?:certain|sure)|with (?:any )?certainty)\b")),
+        r"(?:certain|sure)|with (?:any )?certainty)\b(?! that\b)")),
     ("not possible", re.compile(
         r"(?i)(?:\b(?:not|impossible|isn't|is not) (?:possible|feasible|able)(?: for (?:me|us|one))?"
         r"|\bno way|\b(?:does|do|did) not (?:allow|enable|permit) (?:me|us|one)) to "

@@ -111,7 +111,7 @@ _TASK = re.compile(r"(?i)^\W*(?:the question (?:asks|is asking)|you(?:'re| are) 
                    r"to (?:determine|assess|evaluate|answer|find|see|calculate|identify|"
                    r"understand|check|judge|address)|in order to|let'?s|"
                    # "I've reviewed the excerpt for ...": what the writer did, not found
-                   r"i(?:'ve| have) (?:reviewed|looked|searched|checked|examined|gone)\b|"
+                   r"i(?:'ve| have)? (?:reviewed|looked|searched|checked|examined|gone|went)\b|"
                    r"we (?:need|will|can|must|"
                    r"would)(?! (?:say|conclude|infer|see) that\b)|first,|whether|if\b)|"
                    r"\b(?:whether|we need to|need to (?:calculate|compare|look|determine))\b|"
@@ -652,6 +652,7 @@ def committing_statement(reading: AnswerReading, question: str, *,
     def commits(s: Sentence) -> bool:
         text = _LEAD_IN.sub("", s.text, count=1)
         if (s.start >= reading.illustration_start or _TASK.search(text) or METHOD.search(text)
+                or _NOT_NECESSARILY.search(s.text)
                 or declines_in_claim(s.text) or _GENERIC.search(s.text)
                 or _DEFINITION.search(s.text) or _ADVICE.search(text)
                 or _ADVICE.search(_ITEM_LABEL.sub("", text, count=1))
