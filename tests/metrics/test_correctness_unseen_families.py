@@ -347,8 +347,22 @@ GOLD_HEALTHY = "Yes. The quick ratio was 1.45, comfortably above 1."
      "ratio was 1.45 in FY2022.", "correct"),
     (Q_HEALTHY, GOLD_HEALTHY, "There is no question that Kestrel's liquidity profile is "
      "healthy, with a quick ratio of 1.45.", "correct"),
-    (Q_HEALTHY, GOLD_HEALTHY, "With a quick ratio of 1.45, Kestrel's liquidity profile is hardly "
-     "healthy once the receivables are discounted.", "incorrect"),
+    (Q_HEALTHY, GOLD_HEALTHY, "With a quick ratio of 1.45, Kestrel's liquidity profile is far "
+     "from healthy once the receivables are discounted.", "incorrect"),
+    # a ratio short of the usual floor is short of healthy
+    (Q_HEALTHY, GOLD_HEALTHY.replace("Yes.", "No.").replace("1.45, comfortably above", "0.62, "
+                                                             "well below"),
+     "Kestrel's quick ratio of 0.62 at FY2022 year-end is well below the 1.0 benchmark; the "
+     "company relies on its revolver for short-term needs.", "correct"),
+    ("Does Kestrel Mills have an improving gross margin profile as of FY2023?",
+     "No. Gross margin has fallen from 26.8% in FY2021 to 25.0% in FY2023.",
+     "Not exactly. Kestrel's gross margin edged up from 24.9% to 25.0% in FY2023 but was 26.8% "
+     "in FY2021, so over two years it has deteriorated.", "correct"),
+    # "no other" quantifies over the others
+    ("Did Kestrel Components report customer concentration in FY2022?",
+     "Yes, its two largest customers accounted for 31% and 12% of FY2022 revenue.",
+     "Customer concentration is significant at Kestrel: its two largest customers accounted for "
+     "31% and 12% of FY2022 revenue, and no other customer exceeded 5%.", "correct"),
 ])
 def test_idioms_that_deny_or_affirm(question: str, gold: str, answer: str,
                                     expected: str) -> None:
@@ -502,3 +516,190 @@ def test_an_explanation_under_an_answer_label_does_not_conclude() -> None:
     answer = ("**Answer:** $312 million\n\n**Explanation:** Kestrel's operating income is revenue of "
               "$2,905 million less total operating expenses of $2,593 million, which gives an operat")
     assert verdict(question, "$312.00", answer) == "correct"
+
+
+Q_DSO = "What was Kestrel Foods' FY2023 days sales outstanding?"
+
+
+@pytest.mark.parametrize(("answer", "expected"), [
+    # the claim after a hypothetical need, or after "only includes ..., which shows"
+    ("I would need FY2021 receivables to give a multi-year average, but for FY2023 alone DSO is "
+     "about 45 days.", "correct"),
+    ("The excerpt only includes the balance sheet and a receivables note, which shows DSO of "
+     "45 days for FY2023.", "correct"),
+    # "Actually," as emphasis; "Actually, ... is <figure>" as a correction
+    ("DSO was 45 days in FY2023. Actually, that figure includes $30 million of disputed "
+     "receivables.", "correct"),
+    ("DSO was 45 days in FY2023. Actually, DSO is 52 days once disputed receivables are "
+     "included.", "incorrect"),
+])
+def test_claims_after_turns_and_corrections(answer: str, expected: str) -> None:
+    assert verdict(Q_DSO, "45 days", answer) == expected
+
+
+Q_OPM23 = ("What is Kestrel Dynamics' FY2023 operating margin (operating income / revenue)? Round "
+           "to one decimal place.")
+
+
+@pytest.mark.parametrize(("answer", "expected"), [
+    # the question restated as the answer's label, a quarter's label, a one-line Q/A
+    ("Sure, here is my answer.\n\nQuestion: What is Kestrel Dynamics' FY2023 operating margin?"
+     "\nAnswer: 12.4% ($124M / $1,000M).", "correct"),
+    ("Revenue was $1,000M in FY2023.\n\nQ2: What was operating income? $124M, so the operating "
+     "margin is 12.4%.", "correct"),
+    ("Q: What is Kestrel Dynamics' FY2023 operating margin? A: 12.4%", "correct"),
+    ("Let me break this down.\nQ: What do we need? Operating income and revenue.\nOperating "
+     "income $124M / revenue $1,000M = 12.4%.", "correct"),
+    # a note that carries the answer concludes; an open <think> that writes its final answer
+    ("Revenue: $1,000M\nOperating income: $124M\n\nNote: the operating margin is therefore "
+     "12.4%, down from 13.1% in FY2022.", "correct"),
+    ("<think>\nOperating income 124, revenue 1,000. 124/1000 = 0.124.\n\n**Final answer: "
+     "12.4%**", "correct"),
+])
+def test_readings_that_must_not_cut_a_real_answer(answer: str, expected: str) -> None:
+    assert verdict(Q_OPM23, "12.4%", answer) == expected
+
+
+def test_an_answer_in_the_question_s_words_is_no_echo() -> None:
+    question = "Is Kestrel Dynamics' operating margin higher in FY2023 than in FY2022?"
+    assert verdict(question, "Yes, 12.4% vs 11.0%.",
+                   "Kestrel Dynamics' operating margin is higher in FY2023 than in FY2022.") \
+        == "correct"
+
+
+Q_DPO21 = "What is Kestrel Brands' FY2021 days payable outstanding (DPO)? Round to two decimal places."
+TABLE_DPO = ("| Item | FY2021 |\n|---|---|\n| Accounts payable | 1,064 |\n| COGS | 3,999 |\n"
+             "| DPO | 97.12 |\n\n")
+
+
+@pytest.mark.parametrize("remark", [
+    "Note that FY2020 accounts payable were restated by $12 million.",
+    "Note: FY2020 accounts payable were restated by $12 million.",
+    "This compares with an industry median of about 60 days.",
+])
+def test_a_remark_after_a_table_is_not_its_answer(remark: str) -> None:
+    assert verdict(Q_DPO21, "97.12", TABLE_DPO + remark) == "correct"
+
+
+@pytest.mark.parametrize(("answer", "expected"), [
+    ("None, except Consumer, whose organic sales fell 3%.", "correct"),
+    ("There are no segments with declining organic sales other than Consumer, down 3%.",
+     "correct"),
+])
+def test_none_except_names_one(answer: str, expected: str) -> None:
+    question = "Which Kestrel segments saw a decline in organic sales in FY2023?"
+    assert verdict(question, "The Consumer segment's organic sales fell 3% in FY2023.",
+                   answer) == expected
+
+
+@pytest.mark.parametrize(("question", "gold", "answer", "expected"), [
+    ("Among all of the derivative instruments that Kestrel used, which one had the highest "
+     "notional value in FY2022?", "Cross currency swaps. Its notional value was $4.1 billion.",
+     "Interest rate swaps were the largest by fair value, but cross currency swaps had the "
+     "highest notional value, at $4.1 billion.", "correct"),
+    ("Which liability had the largest increase at Kestrel Tools in FY2023?",
+     "Accounts payable had the largest increase, up $210 million.",
+     "Accounts payable rose the most, up $210 million. Long-term debt was still the largest "
+     "liability overall.", "correct"),
+])
+def test_a_pick_by_the_question_s_own_measure(question: str, gold: str, answer: str,
+                                              expected: str) -> None:
+    assert verdict(question, gold, answer) == expected
+
+
+def test_only_the_last_step_s_result_concludes() -> None:
+    question = "What was Kestrel's FY2022 free cash flow?"
+    answer = ("Step 1: Net income of $500M plus D&A of $200M gives a total of $700M of operating "
+              "cash proxy.\nStep 2: Subtracting capex of $300M, free cash flow is $400M.")
+    assert verdict(question, "$400 million", answer) == "correct"
+
+
+@pytest.mark.parametrize("answer", [
+    "Kestrel posted an operating loss in FY2023. Its operating margin was 6.4%.",
+    "Kestrel burned $64 million of operating cash on $1,000 million of revenue, an operating "
+    "margin of 6.4%.",
+])
+def test_the_sign_in_words_elsewhere_in_the_answer(answer: str) -> None:
+    assert verdict("What is Kestrel's FY2023 operating margin (as a %)?", "-6.4%",
+                   answer) == "correct"
+
+
+def test_a_definition_after_the_question_names_no_change() -> None:
+    question = ("What is the FY2019 cash conversion cycle (CCC) for Kestrel Mills? CCC is defined "
+                "as: DIO + DSO - DPO. DPO is defined as: 365 * (average accounts payable) / "
+                "(FY2019 COGS + change in inventory between FY2018 and FY2019).")
+    assert verdict(question, "-3.7", "Kestrel Mills' FY2019 cash conversion cycle is 3.7 "
+                                     "days.") == "incorrect"
+    assert verdict(question, "-3.7", "Kestrel Mills' FY2019 cash conversion cycle is -3.7 "
+                                     "days.") == "correct"
+
+
+def test_the_metric_a_calculate_instruction_names_is_the_question_s() -> None:
+    question = ("Roughly how many times has Kestrel Grid sold its inventory in FY2022? Calculate "
+                "inventory turnover ratio for the FY2022.")
+    answer = ("**Inventory turnover ratio = COGS / Average inventory**\n\n- COGS: $6,930M\n- "
+              "Average inventory: ($790M + $860M) / 2 = $825M\n\n**Turnover \u2248 8.4x**")
+    assert verdict(question, "Kestrel Grid has converted inventory 8.4 times in FY 2022.",
+                   answer) == "correct"
+
+
+@pytest.mark.parametrize("answer", [
+    "Operating margin isn't how Kestrel Financial's performance is typically judged: as a card "
+    "issuer it reports no operating income line.",
+    "Operating margin: N/A \u2014 Kestrel is a bank and has no cost of goods sold.",
+])
+def test_more_words_for_a_metric_that_does_not_apply(answer: str) -> None:
+    question = ("Does Kestrel Financial have an improving operating margin profile as of 2022? If "
+                "operating margin is not a useful metric for a company like this, then state "
+                "that and explain why.")
+    assert verdict(question, "Performance is not measured through operating margin",
+                   answer) == "correct"
+
+
+def test_a_figure_the_answer_compares_with_is_not_its_answer() -> None:
+    question = "What was Kestrel Foods' gross margin in Q2 FY2023?"
+    answer = ("Kestrel's gross margin for Q2 FY2023 (quarter ended November 26, 2022) was 34.2%, "
+              "compared with 33.1% in Q2 FY2022.")
+    assert verdict(question, "Kestrel Foods' gross margin was 34.2% in Q2 FY2023.",
+                   answer) == "correct"
+    assert verdict(question, "Kestrel Foods' gross margin was 33.1% in Q2 FY2023.",
+                   answer) == "incorrect"
+
+
+Q_FCF = "What was Kestrel's FY2022 free cash flow (in USD millions)?"
+
+
+@pytest.mark.parametrize(("answer", "expected"), [
+    ("FCF = $1,902M - $687M = **$1,215M**.\n\n**FCF for FY2022 is approximately $1,215 "
+     "million.**\n\nThat said, a more conservative analyst might prefer the $1,157 million "
+     "figure.", "correct"),
+    ("FCF for FY2022 was $1,215 million. It's worth noting that capitalized software was $58 "
+     "million, so FCF after it would be about $1,157 million.", "correct"),
+    ("FCF for FY2022 was $1,215 million. With those caveats in mind, I would estimate FCF at "
+     "$1,157 million.", "incorrect"),
+])
+def test_a_remark_beside_the_answer_does_not_conclude(answer: str, expected: str) -> None:
+    assert verdict(Q_FCF, "$1215.00", answer) == expected
+
+
+Q_GOODWILL = "Has Kestrel Chemicals recorded any goodwill impairment in FY2022?"
+
+
+@pytest.mark.parametrize(("answer", "expected"), [
+    # a hedged stance with a concession after it commits
+    ("Based on this, it does not appear that Kestrel recorded a goodwill impairment in FY2022, "
+     "although I can't completely rule out one that isn't described in the excerpt.",
+     "incorrect"),
+    ("That said, two years of data isn't really enough to establish a trend. With that caveat, "
+     "Kestrel does appear to have recorded a goodwill impairment in FY2022.", "correct"),
+    # "depends on", "I don't think I can give a firm yes or no", "was not able to find"
+    ("Whether Kestrel recorded a goodwill impairment in FY2022 depends on how the fourth-quarter "
+     "test came out, which the excerpt does not cover.", "refusal"),
+    ("Ultimately, it's difficult to say definitively, and I don't think I can give a firm yes "
+     "or no on Kestrel's FY2022 goodwill from the excerpt alone.", "refusal"),
+    ("I've reviewed the excerpt for Kestrel's FY2022 goodwill impairment. I wasn't able to find "
+     "the goodwill footnote.", "refusal"),
+])
+def test_hedged_analyst_answers(answer: str, expected: str) -> None:
+    gold = "Yes. Kestrel recorded a $146 million goodwill impairment in FY2022."
+    assert verdict(Q_GOODWILL, gold, answer) == expected
