@@ -209,6 +209,8 @@ _REMARK = re.compile(r"(?i)^\W*(?:note that|please note|note\W*:|n\.?b\.?\W*:|ca
                      r"(?:comparison|reference|context)|by comparison|keep in mind|bear in mind|"
                      r"as a benchmark|for perspective)|\b(?:compares? (?:with|to)|industry|peers?|"
                      r"median|benchmark)\b")
+_GENERAL = re.compile(r"(?i)\b(?:may|might|could|typically|generally|usually|often|a company|"
+                      r"companies|is considered|are considered)\b")
 _COMPARED_WITH = re.compile(r"(?i)\b(?:compared (?:with|to)|versus|vs\.?|as against|up from|"
                             r"down from|relative to)\s+(?:about |approximately |roughly )?\$?$")
 _COMPARE = re.compile(r"(?i)\bcompar(?:e|es|ed|ing|ison)\b")
@@ -639,8 +641,11 @@ class Case:
             if sentence.start >= reading.illustration_start:
                 continue
             stated = reading.stated_results(sentence)
+            # (nor a general remark: "A quick ratio less than 1 may suggest that a company
+            # could struggle")
             if stated and not NOTE_LABEL.match(sentence.text) \
-                    and not _REMARK.search(sentence.text) and self.about_question(sentence) \
+                    and not _REMARK.search(sentence.text) and not _GENERAL.search(sentence.text) \
+                    and self.about_question(sentence) \
                     and stem_set(sentence.text) & question_terms(self.question):
                 return tuple(stated), sentence
         return None
