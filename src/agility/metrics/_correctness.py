@@ -647,25 +647,28 @@ class CorrectnessMetric(Metric):
     #    Refusal language: "isn't among the figures in the excerpt", "appears to be
     #    truncated", "I can only see the balance sheet"; not "did not cover the dividend".
     # 17: answers in the styles of families never tuned on (Claude, Gemini, Mistral,
-    #    reasoning models, GPT-4o, small local models; synthetic batteries): a gold of no
-    #    change ("flat") is denied by a change of 2% or more; an unsigned level nothing
-    #    calls negative does not state a gold written with a minus ("operating margin is
-    #    6.4%" for -6.4%); a gold without a scale is in the unit the question asks for ("in
-    #    USD billions": "$4.6 million" is not "$4.60"); "$2 billion" is "$2,000,000,000";
-    #    "($1.8 bn)" in prose and a list's dash ("-1.375% Notes due 2026") are no minus; a
-    #    change stated by its size ("fell by 13 stores") is no other level, and meets the
-    #    change between the gold's levels beside a share; the gold's figure only in the
-    #    working, the answer committed to another, is incorrect; an answer that opens by
-    #    saying there are none denies a gold that names some; the committing statement's
-    #    pick before a ranking by another measure, and the first kind word with a name;
-    #    what a step gives ("Dividing by revenue gives an EBITDA margin of 18.5%")
-    #    concludes; a labelled note ("Note: ..., so ...") does not; a display-math block
-    #    continues the sentence before it; a reasoning block cut off before its end is no
-    #    answer; a negation inside a condition ("if inventory can't be converted") does
-    #    not turn a stance; the question's instruction cited ("per your instructions")
-    #    names no other quantity; a gold that rejects the metric is not met by a refusal;
-    #    refusals in more words ("I'm only a language model", "I would need ...", "If you
-    #    can provide ...", "Could you share ...", "the excerpt only includes ...")
+    #    reasoning models, GPT-4o, small local models, hedged analysts; ten synthetic
+    #    batteries, 1,198 answers): where the answer ends (a template's end of turn, a
+    #    follow-up question it asks itself, a reasoning block never closed; empty slots,
+    #    placeholders, the question echoed or a phrase looped say nothing); a gold without a
+    #    scale is in the question's unit; "$2 billion" is "$2,000,000,000"; "($1.8 bn)",
+    #    a list's dash and a range's dash are no minus; "3,9 %"; an unsigned ratio nothing
+    #    calls negative does not state a gold written with a minus; "fell by 13 stores" is a
+    #    change; a comparison is answered by the change; a figure "compared with" is not the
+    #    answer; the gold's figure only in the working is not; a flat gold is denied by a
+    #    change of 2% or more; what the last step gives concludes, a display-math block
+    #    continues its sentence, a statement after a table answers, a note about the
+    #    answer's figure, an explanation or a remark beside it does not; "Actually, X is Y"
+    #    and "No wait" take back; option and superlative picks of any kind, by the
+    #    question's measure; "There are none", "None.", "zero" deny (not "no other", not
+    #    "except"); "holds steady" against a rise; "anything but", "Not exactly.", "no
+    #    doubt that", "no other"; no negation inside an "if" clause; "below the 1.0
+    #    benchmark"; a claim after a disclaimer stands; "does appear to have"; a trailing
+    #    concession is not the claim; "depends on" takes no stance; refusals in more words
+    #    ("I'm only a language model", "I would need", "If you can provide", "Could you
+    #    share", "only includes", "does not explain", "is not possible", "I don't think I can
+    #    give a firm yes or no", a JSON null); a gold that rejects the metric is not met by a
+    #    refusal. Two recorded verdicts move, both toward the experts
     version = "17"
     Options = CorrectnessOptions
     options: CorrectnessOptions

@@ -148,9 +148,11 @@ class AnsweredMetric(Metric):
     #    "nothing coming due", "suspended its dividend" take a stance
     # 15: refusal language and markup read as correctness v17 reads them: "I'm only a
     #    language model", "I'm not able to help with that", "I would need ...", "If you can
-    #    provide ...", "Could you share ...", "the excerpt you provided only includes ..."
-    #    are refusal language, "but it can be computed" answers anyway; a reasoning block
-    #    cut off before its end leaves no answer
+    #    provide ...", "Could you share ...", "the excerpt you provided only includes ...",
+    #    "was not able to", "I don't think I can give a firm yes or no" are refusal
+    #    language, "but it can be computed" answers anyway; a reasoning block cut off
+    #    before its end, an end of turn first, an empty answer slot, a placeholder, the
+    #    question echoed or a phrase looped leave no answer
     version = "15"
 
     def score(self, item: MetricInput) -> MetricResult:
