@@ -27,6 +27,7 @@ __all__ = [
     "LABEL_ONLY",
     "METHOD",
     "NOTE_LABEL",
+    "REFERENCE",
     "REMARK_OPENING",
     "AnswerReading",
     "Sentence",
@@ -188,7 +189,7 @@ def enumerator(text: str, figure: FinancialNumber) -> bool:
     return before is not None and (before.group(1) is not None or item.group(1) == "1")
 
 
-_REFERENCE = re.compile(r"(?i)\b(?:note|item|section|page|pages|exhibit|part|rule|level|tier|"
+REFERENCE = re.compile(r"(?i)\b(?:note|item|section|page|pages|exhibit|part|rule|level|tier|"
                         r"phase|stage|chapter|figure|table|form|no\.|schedule|article|step|"
                         r"option|question|line|paragraph|appendix|series|class|footnote)\s*$")
 # a bare year is no amount: "$1999 million" and "2022%" are figures, not years
@@ -311,7 +312,7 @@ class AnswerReading:
                 continue
             if enumerator(self.text, figure):
                 continue
-            if _REFERENCE.search(self.text[max(0, figure.start - 14):figure.start]):
+            if REFERENCE.search(self.text[max(0, figure.start - 14):figure.start]):
                 continue
             if any(figure.value == g.value and figure.is_percent == g.is_percent
                    for g in self.given):

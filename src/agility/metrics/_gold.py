@@ -13,7 +13,7 @@ import math
 import re
 from dataclasses import dataclass, field, replace
 
-from agility.metrics._answer import enumerator, years_of
+from agility.metrics._answer import REFERENCE, enumerator, years_of
 from agility.metrics._numbers import (
     COUNT_ASKED,
     FinancialNumber,
@@ -201,7 +201,9 @@ def read_gold(gold: object, question: str) -> GoldReading:
             continue
         if any(figures_match(figure, k.figure) and figures_match(k.figure, figure) for k in keys):
             continue
-        if _unit_base(text, figure) or enumerator(text, figure):
+        if _unit_base(text, figure) or enumerator(text, figure) or REFERENCE.search(
+                counted[max(0, figure.start - 14):figure.start]):
+            # (a reference, "Section 12(b)", "Note 14", is no figure of the answer's)
             # "(1) Current Health Ltd and (2) Two Peaks": the numbers of an enumeration
             continue
         keys.append(KeyFigure(figure, label_at(text, figure.start)))

@@ -112,7 +112,8 @@ def text_verdict(case: Case, threshold: float) -> Judgement:
     denied = _denial(case, opening=True) if case.gold.polarity is None else None
     # (the answer's opening says there are none; "In FY2022 it made none" of a question
     # asking for several years denies one of them)
-    if denied is not None and not case.gold.negative and denied.index < 3 \
+    if denied is not None and not case.gold.negative and not DENIAL.search(case.gold.text) \
+            and denied.index < 3 \
             and not (len(years_of(case.question)) > 1 and years_of(denied.text)):
         return Judgement("incorrect", f"says there are none in {case.statement(denied)}; the "
                                       f"gold names some")
