@@ -703,3 +703,14 @@ Q_GOODWILL = "Has Kestrel Chemicals recorded any goodwill impairment in FY2022?"
 def test_hedged_analyst_answers(answer: str, expected: str) -> None:
     gold = "Yes. Kestrel recorded a $146 million goodwill impairment in FY2022."
     assert verdict(Q_GOODWILL, gold, answer) == expected
+
+
+def test_a_reference_in_a_gold_is_no_figure() -> None:
+    # "Section 12(b)" is a reference, not a figure the answer must state: the gold says none
+    gold = ("None. Kestrel Bank has no debt securities registered under Section 12(b); only its "
+            "common stock is registered.")
+    answer = ("The securities registered pursuant to Section 12(b) are Kestrel's common stock. "
+              "No debt securities are registered to trade on a national securities exchange.")
+    assert verdict(Q_NOTES, gold, answer) == "correct"
+    assert verdict(Q_NOTES, gold, "The 4.25% Notes due 2029 are registered on the NYSE.") \
+        == "incorrect"
