@@ -164,7 +164,8 @@ def unmark(text: str, question: str | None = None) -> tuple[str, list[int]]:
         for pattern, replace in _PASSES:
             # nested markup ("\\boxed{\\text{...}}") unwraps a level a pass; deeper is no
             # answer
-            if pattern in _NEEDS and _NEEDS[pattern] not in text:
+            needs = _NEEDS.get(pattern)
+            if needs is not None and not any(need in text for need in needs):
                 continue
             for _ in range(_MAX_NESTING if pattern in _NESTING else 1):
                 text, offsets, changed = _substitute(pattern, replace, text, offsets)
@@ -192,8 +193,10 @@ def _without_next_question(text: str, offsets: list[int], question: str | None
     $1,284 million.\n\nQuestion: What is the FY2020 capital expenditure ...?"): one like the
     question asked (half its words or more) but not the question restated, which labels the
     answer after it ("Question: <the question> Answer: 12.4%")."""
+    if not question or "\n" not in text:
+        return text, offsets
     found = _NEXT_QUESTION.search(text)
-    if found is None or not question:
+    if found is None:
         return text, offsets
     asked = set(_WORDS.findall(question.lower()))
     line = text[found.start():].lstrip().split("\n", 1)[0]
@@ -296,8 +299,14 @@ _PASSES: list[tuple[re.Pattern[str], _Replace]] = [
     (_APPROX, _approximately),
 ]
 _NESTING = {_WRAPPER, _FRACTION, _STRONG}
-# what a pass cannot match without (a pass that scans every word costs more than this test)
-_NEEDS = {_APPROX: "\u2248", _THINKING_END: "</"}
+# what a pass cannot match without, one of them (a pass that scans every word costs more than
+# these tests)
+_NEEDS = {_APPROX: ("\u2248",), _THINKING_END: ("</",),
+          _THINKING: ("<",), _THINKING_OPEN: ("<",),
+          _ENDED_AT_ONCE: ("<|", "<end_of_turn>", "</s>"),
+          _TURN_START: ("<|", "<start_of_turn>", "[/INST]"),
+          _TURN_END: ("<|", "_of_turn>", "</s>", "INST]"),
+          _DISPLAY_BLOCK: ("\\[", "$$")}
 _MAX_NESTING = 4
 
 
