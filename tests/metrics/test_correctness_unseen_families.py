@@ -306,7 +306,7 @@ Q_CAPEX21 = ("What is the FY2021 capital expenditure amount (in USD millions) fo
      "is the FY2022 capital expenditure amount?\nAnswer: The FY2022 capital expenditure was "
      "$1,284 million.", "incorrect"),
     ("The provided context does not include the cash flow statement, so I cannot determine the "
-     "capital expenditure.\n\nQuestion: What is the FY2021 revenue?\nAnswer: $8,420 million",
+     "capital expenditure.\n\nQuestion: What is the FY2020 revenue?\nAnswer: $8,420 million",
      "refusal"),
     # an output that ended before it said anything, or says nothing
     ("<end_of_turn>", "refusal"),
@@ -714,3 +714,45 @@ def test_a_reference_in_a_gold_is_no_figure() -> None:
     assert verdict(Q_NOTES, gold, answer) == "correct"
     assert verdict(Q_NOTES, gold, "The 4.25% Notes due 2029 are registered on the NYSE.") \
         == "incorrect"
+
+
+@pytest.mark.parametrize(("question", "gold", "answer", "expected"), [
+    # a remark that states the result is the answer; one that offers an alternative is not
+    ("What is Kestrel's FY2022 net profit margin?", "12.6%",
+     "Kestrel reported net income of $312 million on revenue of $2,480 million in FY2022. "
+     "It's worth noting that this works out to a net profit margin of 12.6%.", "correct"),
+    ("What was Kestrel's FY2021 dividend payout ratio?", "68%",
+     "Kestrel paid dividends of $340 million in FY2021 against net income of $500 million. For "
+     "reference, that is a payout ratio of 68%.", "correct"),
+    # the asked year's figure after "up from" / "down from" is the answer
+    ("What was Kestrel's FY2021 revenue?", "$4,100 million",
+     "Revenue was $4,620M in FY2022, up from $4,100M in FY2021.", "correct"),
+    ("How many stores did Kestrel have at the end of FY2021?", "982",
+     "Kestrel ended FY2022 with 969 stores, down from 982 at the end of FY2021.", "correct"),
+    # passive voice, a hyphen, a correction
+    ("Which type of debt received the largest investment among Kestrel's short term "
+     "investments?", "Corporate bonds, at $412 million.",
+     "The largest allocation was made to corporate bonds ($412 million).", "correct"),
+    ("Which derivative instrument had the highest notional value for Kestrel in FY2022?",
+     "Cross-currency swaps. Their notional value was $4.1 billion.",
+     "Cross currency swaps had the highest notional value, at $4.1 billion.", "correct"),
+    ("Which type of debt received the largest investment among Kestrel's short term "
+     "investments?", "Corporate bonds, at $412 million.",
+     "Looking at the breakdown, U.S. Treasury bills had the largest allocation. Wait, I had "
+     "those reversed: corporate bonds, at $412 million, received the largest allocation.",
+     "correct"),
+    # a question in other words after a preamble labels the answer
+    ("What is Kestrel's FY2022 gross margin?", "41.2%",
+     "Sure, here it is.\n\nQuestion: What's Kestrel's gross margin for fiscal 2022?\nAnswer: "
+     "41.2%", "correct"),
+    # refusal words used in passing
+    ("Is Kestrel an asset-light business based on FY2022 data?", "No. Capex was 18% of revenue.",
+     "I do not think we can call Kestrel asset-light: capex was 18% of revenue in FY2022.",
+     "correct"),
+    ("Does Kestrel have positive working capital as of FY2022?", "Yes. $1.2 billion.",
+     "The excerpt only includes the balance sheet, but that is all this needs: working capital "
+     "is positive at $1.2 billion.", "correct"),
+])
+def test_the_second_regression_hunt(question: str, gold: str, answer: str,
+                                    expected: str) -> None:
+    assert verdict(question, gold, answer) == expected

@@ -33,6 +33,7 @@ __all__ = [
     "Sentence",
     "concludes",
     "enumerator",
+    "offers_alternative",
     "read_answer",
     "unlabelled",
     "year_mentions",
@@ -60,8 +61,8 @@ CONCLUSION_OPENERS = (r"therefore|thus|hence|so\b|overall|consequently|in (?:con
                       r"taken together|accordingly\b|as such\b|in sum\b|(?:the )?bottom line\b|"
                       r"net-net\b|all things considered|on balance\b|in the end\b|in a nutshell|"
                       r"long story short|with (?:that|this|these|those) caveats?\b|"
-                      r"(?:taking|with) (?:all of |everything |all )?(?:this|that|these|those)? ?"
-                      r"(?:into account|in mind)\b")
+                      r"taking (?:all of |everything |all )?(?:this|that|these|those)? ?into "
+                      r"account\b")
 # a statement's conclusion opener ("In summary, ..."): says it concludes, names nothing
 _OPENER = re.compile(rf"(?i)^\W*(?:{CONCLUSION_OPENERS})\b[\s,:]*")
 
@@ -127,6 +128,13 @@ NOTE_LABEL = re.compile(r"(?i)^\W*(?:(?:note|n\.?b\.?|caveat|caution|disclaimer|
                         r"rationale|justification)\W*:)")
 
 
+def offers_alternative(text: str) -> bool:
+    """Whether ``text`` is a remark beside the answer that offers an alternative to it ("It's
+    worth noting that ..., so net capex would be about $1,315 million", "That said, a more
+    conservative analyst might prefer $1,157 million"): no conclusion of the answer's."""
+    return bool(REMARK_OPENING.match(text) and _ALTERNATIVE.search(text))
+
+
 def concludes(text: str) -> bool:
     """Whether ``text`` is marked as a conclusion ("Therefore, ...", "..., so the ratio is
     ...", "the answer is ..."); a labelled note ("Note: ..., so ...") is not."""
@@ -139,6 +147,8 @@ REMARK_OPENING = re.compile(r"(?i)^\W*(?:(?:also|but|however|that said),?\s+)?(?
                              r"(?:also )?worth (?:noting|adding|mentioning|keeping in mind)|(?:please "
                              r")?note that|keep in mind|bear in mind|that said, (?:a|an|some|other|"
                              r"more)\b|for (?:comparison|reference|context)\b)")
+# an alternative the remark offers: "would be about $1,315 million", "might prefer"
+_ALTERNATIVE = re.compile(r"(?i)\b(?:would|might|could|may)\b|\bprefer")
 _GIVES = re.compile(r"(?i)\b(?:gives|yields)\s+(?:us\s+)?(?:an?|the)\s")
 # A statement of method ("the margin is calculated by dividing ... by 100") states no result.
 METHOD = re.compile(r"(?i)\b(?:is|are|can be|was|were|be) (?:typically |usually |generally )?"
@@ -354,7 +364,7 @@ class AnswerReading:
             # remark beside the answer ("It's worth noting that ..., so net capex would be
             # about $1,315 million", "That said, a more conservative analyst might prefer
             # ...") concludes on no answer
-            if REMARK_OPENING.match(s.text):
+            if offers_alternative(s.text):
                 return []
             markers = list(CONCLUDES.finditer(s.text)) if concludes(s.text) else []
             if not markers:

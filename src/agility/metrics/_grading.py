@@ -19,9 +19,10 @@ from functools import cached_property
 from agility.metrics._answer import (
     HYPOTHETICAL,
     NOTE_LABEL,
-    REMARK_OPENING,
     AnswerReading,
     Sentence,
+    concludes,
+    offers_alternative,
     read_answer,
     unlabelled,
     year_mentions,
@@ -54,7 +55,7 @@ from agility.metrics._stance import (
     turned_to_answer,
 )
 
-__all__ = ["CHANGE", "MAX_CHARS", "Case", "Cited", "GradedText", "Judgement", "as_text", "clip",
+__all__ = ["CHANGE", "MAX_CHARS", "RETRACTS", "Case", "Cited", "GradedText", "Judgement", "as_text", "clip",
            "difference_matches", "differences", "gold_raws", "refusal", "subject_checks", "turned"]
 
 MAX_CHARS = 20_000
@@ -195,7 +196,7 @@ def _quarters(text: str) -> set[str]:
 
 
 # a writer taking back what they wrote ("wait, I had those reversed", "scratch that")
-_RETRACTS = re.compile(r"(?i)\b(?:wait\b[,.!]|no,? wait\b|scratch that|correction:|"
+RETRACTS = re.compile(r"(?i)\b(?:wait\b[,.!]|no,? wait\b|scratch that|correction:|"
                        # "Actually, the ratio is 2.10" (not "Actually, that figure includes ...")
                        r"^\W*actually,?\s+(?:the\s+|it\s+|that\s+)?[^.]{0,60}?\b(?:is|was|"
                        r"should be|comes to|equals)\s+(?:about |approximately |roughly )?[-$\d(]|"
@@ -211,6 +212,7 @@ _REMARK = re.compile(r"(?i)^\W*(?:note that|please note|note\W*:|n\.?b\.?\W*:|ca
                      r"median|benchmark)\b")
 _GENERAL = re.compile(r"(?i)\b(?:may|might|could|typically|generally|usually|often|a company|"
                       r"companies|is considered|are considered)\b")
+_DEFINES = re.compile(r"(?i)\bdefined? (?:as|by)\b|\bdefine\b|\bis calculated as\b")
 _COMPARED_WITH = re.compile(r"(?i)\b(?:compared (?:with|to)|versus|vs\.?|as against|up from|"
                             r"down from|relative to)\s+(?:about |approximately |roughly )?\$?$")
 _COMPARE = re.compile(r"(?i)\bcompar(?:e|es|ed|ing|ison)\b")
@@ -229,7 +231,7 @@ def _operands_first(text: str) -> bool:
 # quantity of its own (in a gold, "slightly improved" says more than its figures)
 _NEAR = frozenset(stem_set("just under over nearly almost slightly above below around close "
                            "little"))
-CHANGE = re.compile(r"(?i)\b(?:increas\w*|decreas\w*|declin\w*|improv\w*|drop\w*|fell|rose|"
+CHANGE = re.compile(r"(?i)\b(?:increas\w*|decreas\w*|declin\w*|improv\w*|drop\w*|fell|rose|narrow\w*|widen\w*|"
                      r"grew|grow\w*|chang\w*|difference|shr[iu]nk\w*|reduc\w*|rais\w*|"
                      r"lower\w*|cut)\b")
 
@@ -361,7 +363,8 @@ class Case:
         # (a quantity named as a loss, "net loss", "outflow", carries its sign in its name)
         # (the question's own sentence: a definition after it, "CCC is defined as: DIO +
         # DSO - DPO ... change in inventory", names no change asked)
-        asked = re.split(r"(?<=[?.])\s", question.strip(), maxsplit=1)[0] if question else ""
+        asked = " ".join(part for part in re.split(r"(?<=[?.])\s", question.strip())
+                         if not _DEFINES.search(part)) if question else ""
         level = bool(gold.keys) and bool(asked) and not CHANGE.search(asked) \
             and not CHANGE.search(gold.text) and not _NEGATIVE.search(asked) \
             and not _NEGATIVE.search(gold.text)
@@ -557,9 +560,20 @@ class Case:
         if len(figures) > 1 and len(self.gold.keys) == 1:
             # a figure the statement compares with ("34.2%, compared with 33.1% in Q2
             # FY2022") is not its answer
+            # (unless it is the asked year's: "$4,620M in FY2022, up from $4,100M in FY2021"
+            # answers "FY2021?" with $4,100M)
             text = self.reading.text
-            figures = tuple(f for f in figures if not _COMPARED_WITH.search(
-                text[max(0, f.start - 30):f.start])) or figures
+            wanted = years_of(self.question)
+
+            def other_period(f: FinancialNumber) -> bool:
+                # (the period the clause gives it: "33.1% in Q2 FY2022"; none given, unknown)
+                end = f.start + len(f.raw)
+                clause = re.split(r"[,.;:]", text[end:end + 60], maxsplit=1)[0]
+                said = years_of(clause)
+                return not said or not said & wanted if wanted else True
+
+            figures = tuple(f for f in figures if not (_COMPARED_WITH.search(
+                text[max(0, f.start - 30):f.start]) and other_period(f))) or figures
         asked = years_of(self.question)
         if by_year and len(figures) > 1 and asked:
             # a figure given for another year ("$118.4 million (2023: $678.9 million)") is a
@@ -644,7 +658,8 @@ class Case:
             # (nor a general remark: "A quick ratio less than 1 may suggest that a company
             # could struggle")
             if stated and not NOTE_LABEL.match(sentence.text) \
-                    and not _REMARK.search(sentence.text) and not _GENERAL.search(sentence.text) \
+                    and not (_REMARK.search(sentence.text) and not concludes(sentence.text)) \
+                    and not _GENERAL.search(sentence.text) \
                     and self.about_question(sentence) \
                     and stem_set(sentence.text) & question_terms(self.question):
                 return tuple(stated), sentence
@@ -666,7 +681,7 @@ class Case:
         # includes roughly $140M of software")
         last, stated = next(((s, found) for s in reversed(reading.sentences[opening.index + 1:])
                              if s.start < reading.illustration_start
-                             and not NOTE_LABEL.match(s.text) and not REMARK_OPENING.match(s.text)
+                             and not NOTE_LABEL.match(s.text) and not offers_alternative(s.text)
                              and (found := reading.stated_results(s))), (None, []))
         spoken = years_of(last.text) if last is not None else set()
         if last is None or (spoken and not spoken & years_of(self.question)):
@@ -674,7 +689,7 @@ class Case:
             return figures, opening
         # the writer takes the opening back ("... wait, I had those reversed."): what
         # follows is the answer
-        if any(_RETRACTS.search(s.text) for s in reading.sentences[opening.index:last.index + 1]):
+        if any(RETRACTS.search(s.text) for s in reading.sentences[opening.index:last.index + 1]):
             return tuple(stated), last
         # (the period names no quantity: "FY2020: 3.9%, FY2021: 4.0%, ..." names none of
         # "the 3-year average ... from FY2020 to FY2022", "Average: 4.1%." does)

@@ -185,6 +185,14 @@ def unmark(text: str, question: str | None = None) -> tuple[str, list[int]]:
 
 
 _WORDS = re.compile(r"[a-z0-9]+")
+_YEARISH = re.compile(r"(?:fy|q[1-4]|h[12])?((?:19|20)?\d\d)")
+
+
+def _years(words: set[str]) -> set[str]:
+    """The years among ``words``, by their last two digits ("fy22" and "2022" are one year)."""
+    found = (_YEARISH.fullmatch(w) for w in words)
+    return {m.group(1)[-2:] for m in found if m is not None}
+_DIGIT = re.compile(r"\d")
 
 
 def _without_next_question(text: str, offsets: list[int], question: str | None
@@ -202,6 +210,11 @@ def _without_next_question(text: str, offsets: list[int], question: str | None
     line = text[found.start():].lstrip().split("\n", 1)[0]
     said = set(_WORDS.findall(line.split("?", 1)[0].lower())) - {"question", "q"}
     if not said or said <= asked or len(said & asked) < 0.5 * len(said):
+        return text, offsets
+    # (after a preamble with no figure, "Sure, here it is.", the question in other words
+    # labels the answer: only another period is surely another question)
+    years = _years(said) - _years(asked)
+    if not _DIGIT.search(text[:found.start()]) and not years:
         return text, offsets
     return text[:found.start()], offsets[:found.start()]
 

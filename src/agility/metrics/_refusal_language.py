@@ -40,7 +40,7 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         r"ascertain|assess|state|give|tell|verify|conclude|infer|derive|specify|complete|"
         r"perform|comment|offer|obtain|extract|compare|make|draw)|"
         # "I don't think I can give a firm yes or no", "it's difficult to say definitively"
-        r"\bnot think (?:i|we) can\b|\b(?:difficult|hard|impossible) to say (?:definitively|for "
+        r"\bnot think (?:i|we) can (?:give|say|answer|determine|provide|offer|tell|confirm)\b|\b(?:difficult|hard|impossible) to say (?:definitively|for "
         r"(?:certain|sure)|with (?:any )?certainty)\b(?! that\b)")),
     ("not possible", re.compile(
         r"(?i)(?:\b(?:not|impossible|isn't|is not) (?:possible|feasible|able)(?: for (?:me|us|one))?"
@@ -50,7 +50,8 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         r"computed|answered|confirmed|derived|ascertained|identified|found|assessed|"
         r"inferred|provided)|"
         # "a like-for-like comparison isn't possible from the information given"
-        r"\b(?:is|are|was|were) not (?:possible|feasible)\b(?! to\b)")),
+        r"\b(?:comparison|calculation|determination|assessment|answer|analysis|conclusion)\b"
+        r"[^.]{0,40}?\b(?:is|are|was|were) not (?:possible|feasible)\b(?! to\b)")),
     ("source lacks", re.compile(
         rf"(?i)\b(?:the |this |provided |given |available |above ){{0,3}}{_SOURCE}\b[^.,;]{{0,60}}?"
         r"\b(?:does|do|did|is|are|was|were)(?: not|n't| no longer)\b[^.]{0,40}?"
@@ -84,14 +85,13 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         # "the excerpt you provided only includes the income statement"
         rf"\b{_SOURCE} (?:you (?:provided|gave|shared) |provided |given )?only (?:includes?|"
         r"contains?|covers?|shows?|has|have|gives?)\b(?![^.]*\b(?:which|that) (?:shows?|gives?|"
-        r"reports?|lists?|states?)\b)|"
+        r"reports?|lists?|states?)\b|[^.]*,\s*but\b)|"
         # "FY2018 figures are outside its scope", "beyond the scope of the excerpt"
         r"\b(?:outside|beyond) (?:the |its |their |this |that )?scope\b")),
     ("not stated", re.compile(
         r"(?i)\b(?:does|do|did)(?: not|n't) (?:explicitly |specifically |directly |clearly )?"
         r"(?:state|disclose|mention|specify|report|break out|give|provide|include|contain|"
-        r"list|show|say|tell|discuss|address|go into|explain|identify|name|describe|"
-        r"elaborate|detail)\b|"
+        r"list|show|say|tell|discuss|address|go into|identify|name)\b|"
         # (what cash covers is a payment: "free cash flow did not cover the dividend")
         r"\b(?:does|do|did)(?: not|n't) (?:explicitly |specifically |directly |clearly |fully )?"
         r"cover\b(?! (?:the |its |their )?"

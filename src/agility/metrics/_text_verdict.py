@@ -17,6 +17,7 @@ import re
 from agility.metrics._answer import ANSWER_LABEL, Sentence, concludes, unlabelled, years_of
 from agility.metrics._gold import DENIAL, NOT_APPLICABLE
 from agility.metrics._grading import (
+    RETRACTS,
     Case,
     Judgement,
     difference_matches,
@@ -205,11 +206,12 @@ _WHICH_TOP = re.compile(r"(?i)\b(?:which|what (?:was|is|were|are) the)\b.*\b(?:(
                         r"small|great)est|most|least|"
                         r"best|worst|top)\b")
 # a statement's subject before its verb, in any case ("interest rate swaps had ...")
-_SUBJECT = re.compile(r"^\W*(?:the\s+)?([\w&'.\- ]{2,60}?)\s+(?:was|were|is|are|had|has|"
+_SUBJECT = re.compile(r"^\W*(?:the\s+)?([\w&'.\- ]{2,60}?)(?:,[^,]{0,40},)?\s+(?:was|were|is|are|had|has|"
                       r"received|generated|accounted|represented|made|led|came|brought)\b")
 # what follows the copula of a restated question: "the biggest short term investment is in
 # corporate bonds (almost 82% ...)"
-_AFTER_COPULA = re.compile(r"\b(?:was|were|is|are)\s+(?:in\s+)?(?:the\s+)?([\w&'.\- ]{2,60}?)"
+_AFTER_COPULA = re.compile(r"\b(?:was|were|is|are)\s+(?:(?:made|invested|allocated|placed)\s+"
+                           r"(?:to|in|into)\s+)?(?:in\s+)?(?:the\s+)?([\w&'.\- ]{2,60}?)"
                            r"\s*(?:[(,;:.]|$| with\b| at\b| of\b| which\b| for\b)")
 
 
@@ -223,6 +225,9 @@ _NOT_A_PICK = re.compile(r"(?i)^\W*(?:this|that|these|those|it|its|they|which|su
 _THAT = re.compile(r"(?i)^.{0,80}?\b(?:clear|evident|apparent|see|shows?|indicates?) that\s+")
 
 
+_CORRECTION_LEAD = re.compile(r"(?i)^\W*(?:no,? )?(?:wait|actually|correction)\b[^:]{0,60}:\s*")
+
+
 def _after_that(text: str) -> str:
     """``text`` after its lead-in "it is clear that", "the table shows that"."""
     lead = _THAT.match(text)
@@ -233,12 +238,16 @@ def _pick_stems(text: str, question: str) -> frozenset[str]:
     """The stems naming the one a statement picks: its subject, or what follows its copula
     when the subject restates the question ("the biggest short term investment is in
     corporate bonds"); none when it names nothing of its own."""
-    first = re.split(r"(?<=[a-z0-9)])\.\s", text.strip(), maxsplit=1)[0]
+    # ("Cross-currency swaps" names what "Cross currency swaps" does)
+    first = re.split(r"(?<=[a-z0-9)])\.\s", text.strip(), maxsplit=1)[0].replace("-", " ")
     words = first.strip(" .").split()
     if 0 < len(words) <= 5 and not STATES.search(first):
         return _name_stems(first, question)
     subject = _SUBJECT.match(first)
-    if subject is not None and _name_stems(subject.group(1), question):
+    # (a subject that ranks, "The largest allocation was made to corporate bonds", restates
+    # the question: the pick follows its verb)
+    if subject is not None and _name_stems(subject.group(1), question) \
+            and not _TOP.search(subject.group(1)):
         return _name_stems(subject.group(1), question)
     after = _AFTER_COPULA.search(first)
     return _name_stems(after.group(1), question) if after else frozenset()
@@ -273,10 +282,11 @@ def _superlative_clash(case: Case) -> Judgement | None:
                if s.start < case.reading.illustration_start
                and re.search(rf"(?i)\b{word}\b", s.text) and not _RUNNER_UP.search(s.text)
                and measured <= stem_set(s.text)
-               and not _NOT_A_PICK.match(_after_that(s.text))
-               and _SUBJECT.match(_after_that(s.text))]
-    # (the last that concludes, else the first: "The next largest was ..." comes after)
-    concluding = [s for s in ranking if concludes(s.text)]
+               and not _NOT_A_PICK.match(_after_that(_CORRECTION_LEAD.sub("", s.text, count=1)))
+               and _SUBJECT.match(_after_that(_CORRECTION_LEAD.sub("", s.text, count=1)))]
+    # (the last that concludes or corrects, else the first: "The next largest was ..."
+    # comes after; "Wait, I had those reversed: corporate bonds ... received the largest")
+    concluding = [s for s in ranking if concludes(s.text) or RETRACTS.search(s.text)]
     said = concluding[-1] if concluding else ranking[0] if ranking else None
     if said is None:
         return None
@@ -284,7 +294,8 @@ def _superlative_clash(case: Case) -> Judgement | None:
     # swaps had the highest notional value")
     clauses = [c for c in re.split(r"(?i),?\s+but\s+|;\s*", said.text)
                if re.search(rf"(?i)\b{word}\b", c)]
-    picked = _pick_stems(_after_that(clauses[-1] if clauses else said.text), case.question)
+    claim = clauses[-1] if clauses else said.text
+    picked = _pick_stems(_after_that(_CORRECTION_LEAD.sub("", claim, count=1)), case.question)
     # (each names something the other does not: "Consumer & Community Banking" for
     # "Corporate & Investment Bank"; "(CIB)" after the gold's name adds, it does not clash)
     if not picked or gold_name <= picked or picked <= gold_name:
