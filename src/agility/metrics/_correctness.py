@@ -144,7 +144,7 @@ from agility.metrics._instances import other_instances
 from agility.metrics._numbers import FinancialNumber, figures_match
 from agility.metrics._options import MetricOptions
 from agility.metrics._period_pick import offered_periods, picked_period
-from agility.metrics._refusal_language import gives_no_answer, refusal_phrases
+from agility.metrics._refusal_language import no_answer, refusal_phrases
 from agility.metrics._stance import Stance, stance
 from agility.metrics._text_verdict import option_clash, text_verdict
 
@@ -429,13 +429,9 @@ def judge_financial_answer(question: str | None, gold: object, answer: object, *
     offered = offered_periods(question, as_text(gold))
     if isinstance(gold, str) and _BARE_NUMBER.fullmatch(gold) and offered is None:
         gold = float(gold.replace(",", "")) if "." in gold else int(gold.replace(",", ""))
-    if not text:
-        return Judgement("refusal", "empty answer" if not graded.given.strip() else
-                         "no answer outside its markup (a reasoning block cut off before "
-                         "its end, say)")
-    if gives_no_answer(text, question):
-        return Judgement("refusal", "says nothing: an empty answer slot, a placeholder, the "
-                                    "question echoed or a phrase looped")
+    empty = no_answer(graded.given, text, question)
+    if empty is not None:
+        return Judgement("refusal", empty)
     if _DOCUMENT_DUMP.search(text[:400]):
         return Judgement("incorrect", "copies source text instead of answering")
     reading = read_gold(gold, question)

@@ -19,6 +19,7 @@ from functools import cached_property
 from agility.metrics._answer import (
     HYPOTHETICAL,
     NOTE_LABEL,
+    REMARK_OPENING,
     AnswerReading,
     Sentence,
     concludes,
@@ -205,11 +206,11 @@ RETRACTS = re.compile(r"(?i)\b(?:wait\b[,.!]|no,? wait\b|scratch that|correction
                        r"this|it|them) (?:reversed|backwards|wrong|mixed up)|i misread|i made "
                        r"(?:a|an) (?:mistake|error))")
 _CALCULATE = re.compile(r"(?i)\b(?:calculate|compute)\s+(?:the\s+)?([^;.?,]{3,60})")
-# a remark beside the answer: "Note that ...", "For comparison, ...", "Keep in mind ..."
-_REMARK = re.compile(r"(?i)^\W*(?:note that|please note|note\W*:|n\.?b\.?\W*:|caveat\W*:|for "
-                     r"(?:comparison|reference|context)|by comparison|keep in mind|bear in mind|"
-                     r"as a benchmark|for perspective)|\b(?:compares? (?:with|to)|industry|peers?|"
-                     r"median|benchmark)\b")
+# a remark beside the answer, besides those that open as REMARK_OPENING does ("Note that
+# ...", "For comparison, ...", "Keep in mind ..."): a label, or a comparison with others
+_REMARK = re.compile(r"(?i)^\W*(?:note|n\.?b\.?|caveat)\W*:|^\W*(?:by comparison|as a benchmark|"
+                     r"for perspective)\b|\b(?:compares? (?:with|to)|industry|peers?|median|"
+                     r"benchmark)\b")
 _GENERAL = re.compile(r"(?i)\b(?:may|might|could|typically|generally|usually|often|a company|"
                       r"companies|is considered|are considered)\b")
 _DEFINES = re.compile(r"(?i)\bdefined? (?:as|by)\b|\bdefine\b|\bis calculated as\b")
@@ -566,11 +567,11 @@ class Case:
             wanted = years_of(self.question)
 
             def other_period(f: FinancialNumber) -> bool:
-                # (the period the clause gives it: "33.1% in Q2 FY2022"; none given, unknown)
+                # (the period its clause gives it, "33.1% in Q2 FY2022", is not asked; with no
+                # period asked or given, it is a comparison all the same)
                 end = f.start + len(f.raw)
-                clause = re.split(r"[,.;:]", text[end:end + 60], maxsplit=1)[0]
-                said = years_of(clause)
-                return not said or not said & wanted if wanted else True
+                said = years_of(re.split(r"[,.;:]", text[end:end + 60], maxsplit=1)[0])
+                return not (wanted and said and said & wanted)
 
             figures = tuple(f for f in figures if not (_COMPARED_WITH.search(
                 text[max(0, f.start - 30):f.start]) and other_period(f))) or figures
@@ -658,7 +659,8 @@ class Case:
             # (nor a general remark: "A quick ratio less than 1 may suggest that a company
             # could struggle")
             if stated and not NOTE_LABEL.match(sentence.text) \
-                    and not (_REMARK.search(sentence.text) and not concludes(sentence.text)) \
+                    and not ((REMARK_OPENING.match(sentence.text) or _REMARK.search(sentence.text))
+                             and not concludes(sentence.text)) \
                     and not _GENERAL.search(sentence.text) \
                     and self.about_question(sentence) \
                     and stem_set(sentence.text) & question_terms(self.question):

@@ -34,20 +34,19 @@ _MARKS = re.compile(r"---|(?m:^[ \t]{0,3}>)|(?i:step|part)[ \t]*\d|"
                     r"[*_#`\\<\u202f\u2009\u2007\u00a0\[\u3010\u2018-\u201f\u2032\u2033\u2248]|"
                     r"\$\$|\((?i:source|see|ref|cf)|~~~|(?i:\bpp?|\bpg|\bpages?)\.?[ \t]*\d{1,4}"
                     r"(?:[ \t]*[-\u2013][ \t]*\d{1,4})?\)|"
-                    r"(?im:^[ \t]*(?:question|q|user|human|instruction|query)[ \t]*\d*[ \t]*[:.)])")
+                    r"(?im:^[ \t]*(?:#{1,4}[ \t]*)?(?:question[ \t]*\d*|q|user|human|instruction|"
+                    r"query)[ \t]*[:.)])")
 
-# a chat template's end of turn: the answer ends there, and what follows is a turn the
-# model went on to invent ("<|im_end|>", "<end_of_turn>", "</s>", "<|eot_id|>")
-_TURN_END = re.compile(r"(?s)(?<=\S)\s*(?:<\|(?:im_end|eot_id|end|endoftext|im_start|user|assistant|"
-                       r"start_header_id)\|>|</?(?:end|start)_of_turn>|</s>|\[/?INST\]).*\Z")
 # a template's opening of the model's turn, left at the very start: "<|im_start|>assistant"
 _TURN_START = re.compile(r"\A\s*(?:<\|(?:im_start|assistant|start_header_id)\|>|"
                          r"<start_of_turn>|\[/INST\])[ \t]*(?:assistant|model)?(?:<\|end_header_id\|>)?\s*")
-# an output that opens with an end of turn ended before it said anything
-_ENDED_AT_ONCE = re.compile(r"(?s)\A\s*(?:<\|(?:im_end|eot_id|end|endoftext)\|>|<end_of_turn>|"
-                            r"</s>).*\Z")
+# a chat template's end of turn: the answer ends there, and what follows is a turn the
+# model went on to invent ("<|im_end|>", "<end_of_turn>", "</s>", "<|eot_id|>"); an output
+# that opens with one ended before it said anything (read after _TURN_START)
+_TURN_END = re.compile(r"(?s)\s*(?:<\|(?:im_end|eot_id|end|endoftext|im_start|user|assistant|"
+                       r"start_header_id)\|>|</?(?:end|start)_of_turn>|</s>|\[/?INST\]).*\Z")
 # a question the model goes on to ask itself after its answer ("\n\nQuestion: What is the
-# FY2020 ...? Answer: ..."): a continuation, not the answer
+# FY2020 ...? Answer: ..."): a continuation, not the answer (the labels as in _MARKS)
 _NEXT_QUESTION = re.compile(r"(?is)(?<=\S)\s*\n[ \t]*(?:#{1,4}[ \t]*)?(?:question[ \t]*\d*|q|user|"
                             r"human|instruction|query)[ \t]*[:.)][ \t*]*(?=[^\n]*\?|(?:what|"
                             r"which|how|is|are|was|were|does|do|did|has|have|can|why|when|where|"
@@ -186,13 +185,13 @@ def unmark(text: str, question: str | None = None) -> tuple[str, list[int]]:
 
 _WORDS = re.compile(r"[a-z0-9]+")
 _YEARISH = re.compile(r"(?:fy|q[1-4]|h[12])?((?:19|20)?\d\d)")
+_DIGIT = re.compile(r"\d")
 
 
 def _years(words: set[str]) -> set[str]:
     """The years among ``words``, by their last two digits ("fy22" and "2022" are one year)."""
     found = (_YEARISH.fullmatch(w) for w in words)
     return {m.group(1)[-2:] for m in found if m is not None}
-_DIGIT = re.compile(r"\d")
 
 
 def _without_next_question(text: str, offsets: list[int], question: str | None
@@ -280,7 +279,6 @@ def _straight(m: re.Match[str]) -> list[_Piece]:
 
 
 _PASSES: list[tuple[re.Pattern[str], _Replace]] = [
-    (_ENDED_AT_ONCE, _drop),
     (_TURN_START, _drop),
     (_TURN_END, _drop),
     (_THINKING, _drop),
@@ -316,7 +314,6 @@ _NESTING = {_WRAPPER, _FRACTION, _STRONG}
 # these tests)
 _NEEDS = {_APPROX: ("\u2248",), _THINKING_END: ("</",),
           _THINKING: ("<",), _THINKING_OPEN: ("<",),
-          _ENDED_AT_ONCE: ("<|", "<end_of_turn>", "</s>"),
           _TURN_START: ("<|", "<start_of_turn>", "[/INST]"),
           _TURN_END: ("<|", "_of_turn>", "</s>", "INST]"),
           _DISPLAY_BLOCK: ("\\[", "$$")}

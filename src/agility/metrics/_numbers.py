@@ -49,6 +49,8 @@ _NUMBER = re.compile(
 
 
 _DECIMAL_COMMA = re.compile(r"\d{1,3},\d{1,2}")
+# an abbreviated scale after a space, closing prose's parentheses: "($1.8 bn)"
+_SPACED_UNIT = re.compile(r"\s[A-Za-z]+\)$")
 _TRAILING_SCALE = re.compile(r"(?i)\s{0,2}\(?\s?in\s+(?:usd\s+|us\$\s?|\$\s?)?(thousands|millions|"
                              r"billions)\b")
 _COMPOUND = re.compile(r"-[A-Za-z]")
@@ -163,10 +165,10 @@ def _parse_text(text: str, keep_years: bool) -> tuple[FinancialNumber, ...]:
         if m.group("sign") and before and (before.isdigit() or before == "%") \
                 and not m.group("open"):
             # a range, "3.8–4.0%" or "3.8-4.0%": the dash joins two figures, it is no minus
-            dash = m.group(0).index(m.group("sign"))
-            figure = replace(figure, value=abs(figure.value), raw=figure.raw[dash + 1:].lstrip(),
-                             start=m.start() + dash + 1 + (len(figure.raw[dash + 1:])
-                                                           - len(figure.raw[dash + 1:].lstrip())))
+            # (the figure starts after the dash and any space: its sign is the match's first)
+            raw = figure.raw[1:].lstrip()
+            figure = replace(figure, value=abs(figure.value), raw=raw,
+                             start=m.start() + len(figure.raw) - len(raw))
         if not m.group("unit"):
             figure = _with_trailing_scale(figure, text, m.end())
         found.append(figure)
@@ -211,7 +213,7 @@ def _to_number(m: re.Match[str]) -> FinancialNumber:
     # (or abbreviated after a space: "($1.8 bn)")
     spelled = (m.group("cur") or "").strip().isalpha() or bool(m.group("close2") and (
         unit.startswith(("thousand", "million", "billion", "trillion")) or m.group("cur2")
-        or (unit in ("mn", "bn", "tn", "mil") and re.search(r"\s[a-z]+\)$", m.group(0).lower()))))
+        or (unit in ("mn", "bn", "tn", "mil") and _SPACED_UNIT.search(m.group(0)))))
     negative = bool(m.group("sign") or m.group("sign2")) or bool(
         m.group("open") and (m.group("close") or m.group("close2")) and not spelled)
     return FinancialNumber(

@@ -27,7 +27,7 @@ from agility.metrics._answer import read_answer
 from agility.metrics._base import Metric, MetricInput, MetricResult, register_metric
 from agility.metrics._markup import unmark
 from agility.metrics._options import MetricOptions
-from agility.metrics._refusal_language import gives_no_answer, infers_anyway, refusal_phrases
+from agility.metrics._refusal_language import infers_anyway, no_answer, refusal_phrases
 from agility.metrics._stance import (
     asks_yes_no,
     committing_statement,
@@ -65,12 +65,9 @@ def declines(answer: str | None, question: str | None = None) -> Decline | None:
     """
     # markup ("**Answer:**", "\\boxed{...}") is read as the plain text it formats
     text = unmark((answer or "").strip(), question)[0]
-    if not text:
-        # (markup alone: a reasoning block cut off before its end has no answer after it)
-        return Decline(("empty answer",) if not (answer or "").strip() else
-                       ("no answer outside its markup",))
-    if gives_no_answer(text, question):
-        return Decline(("says nothing",))
+    empty = no_answer(answer or "", text, question)
+    if empty is not None:
+        return Decline((empty,))
     kinds = refusal_phrases(text)
     if not kinds or infers_anyway(text):
         # "not explicitly stated. However, we can infer ...": it answers by inference

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["gives_no_answer", "infers_anyway", "is_refusal", "refusal_phrases"]
+__all__ = ["gives_no_answer", "infers_anyway", "is_refusal", "no_answer", "refusal_phrases"]
 
 _SOURCE = (r"(?:context|document|documents|text|excerpt|excerpts|passage|passages|filing|"
            r"filings|statement|statements|report|evidence|information|data|sources?|"
@@ -322,3 +322,15 @@ def gives_no_answer(text: str, question: str | None = None) -> bool:
 
 
 _EMPTY_WORDS = frozenset("the answer is a an final response output here it would be".split())
+
+
+def no_answer(given: str, text: str, question: str | None = None) -> str | None:
+    """Why an answer holds none, or None when it holds one: ``given`` is the answer as given,
+    ``text`` the same read without its markup (:func:`agility.metrics._markup.unmark`)."""
+    if not text:
+        return ("empty answer" if not given.strip() else
+                "no answer outside its markup (a reasoning block cut off before its end, say)")
+    if gives_no_answer(text, question):
+        return ("says nothing: an empty answer slot, a placeholder, the question echoed or a "
+                "phrase looped")
+    return None

@@ -202,9 +202,9 @@ def _named_clash(case: Case) -> Judgement | None:
 
 # "Which one had the highest notional value?", "Which type of debt received the largest
 # investment?": the question asks for the one that ranks first
-_WHICH_TOP = re.compile(r"(?i)\b(?:which|what (?:was|is|were|are) the)\b.*\b(?:(?:high|low|larg|bigg|"
-                        r"small|great)est|most|least|"
-                        r"best|worst|top)\b")
+_TOP_WORD = r"(?:(?:high|low|larg|bigg|small|great)est|most|least|top)"
+_WHICH_TOP = re.compile(rf"(?i)\b(?:which|what (?:was|is|were|are) the)\b.*\b(?:{_TOP_WORD}|best|"
+                        r"worst)\b")
 # a statement's subject before its verb, in any case ("interest rate swaps had ...")
 _SUBJECT = re.compile(r"^\W*(?:the\s+)?([\w&'.\- ]{2,60}?)(?:,[^,]{0,40},)?\s+(?:was|were|is|are|had|has|"
                       r"received|generated|accounted|represented|made|led|came|brought)\b")
@@ -215,8 +215,8 @@ _AFTER_COPULA = re.compile(r"\b(?:was|were|is|are)\s+(?:(?:made|invested|allocat
                            r"\s*(?:[(,;:.]|$| with\b| at\b| of\b| which\b| for\b)")
 
 
-_TOP = re.compile(r"(?i)\b(?:(?:high|low|larg|bigg|small|great)est|most|least|top)\b")
-_MEASURE = re.compile(r"(?i)\b((?:high|low|larg|bigg|small|great)est|most|least|top)\b"
+_TOP = re.compile(rf"(?i)\b{_TOP_WORD}\b")
+_MEASURE = re.compile(rf"(?i)\b({_TOP_WORD})\b"
                       r"(?:\s+(increase|decrease|growth|decline|drop|gain|rise|change))?")
 _RUNNER_UP = re.compile(r"(?i)\b(?:next|second|third|then)[- ](?:\w+[- ])?(?:\w+est|most)\b")
 _NOT_A_PICK = re.compile(r"(?i)^\W*(?:this|that|these|those|it|its|they|which|such|to answer|"
@@ -229,7 +229,9 @@ _CORRECTION_LEAD = re.compile(r"(?i)^\W*(?:no,? )?(?:wait|actually|correction)\b
 
 
 def _after_that(text: str) -> str:
-    """``text`` after its lead-in "it is clear that", "the table shows that"."""
+    """``text`` after its correction ("Wait, I had those reversed:") and its lead-in ("it is
+    clear that", "the table shows that")."""
+    text = _CORRECTION_LEAD.sub("", text, count=1)
     lead = _THAT.match(text)
     return text[lead.end():] if lead else text
 
@@ -282,8 +284,8 @@ def _superlative_clash(case: Case) -> Judgement | None:
                if s.start < case.reading.illustration_start
                and re.search(rf"(?i)\b{word}\b", s.text) and not _RUNNER_UP.search(s.text)
                and measured <= stem_set(s.text)
-               and not _NOT_A_PICK.match(_after_that(_CORRECTION_LEAD.sub("", s.text, count=1)))
-               and _SUBJECT.match(_after_that(_CORRECTION_LEAD.sub("", s.text, count=1)))]
+               and (claim := _after_that(s.text)) and not _NOT_A_PICK.match(claim)
+               and _SUBJECT.match(claim)]
     # (the last that concludes or corrects, else the first: "The next largest was ..."
     # comes after; "Wait, I had those reversed: corporate bonds ... received the largest")
     concluding = [s for s in ranking if concludes(s.text) or RETRACTS.search(s.text)]
@@ -295,7 +297,7 @@ def _superlative_clash(case: Case) -> Judgement | None:
     clauses = [c for c in re.split(r"(?i),?\s+but\s+|;\s*", said.text)
                if re.search(rf"(?i)\b{word}\b", c)]
     claim = clauses[-1] if clauses else said.text
-    picked = _pick_stems(_after_that(_CORRECTION_LEAD.sub("", claim, count=1)), case.question)
+    picked = _pick_stems(_after_that(claim), case.question)
     # (each names something the other does not: "Consumer & Community Banking" for
     # "Corporate & Investment Bank"; "(CIB)" after the gold's name adds, it does not clash)
     if not picked or gold_name <= picked or picked <= gold_name:
@@ -481,8 +483,7 @@ _DENIES = re.compile(r"(?i)\b(?:no|none|not any|nothing|zero)\b|\bdid not (?:mak
 
 
 # words that pick one of the options: "the most", "the largest", "only", "lost the least"
-_PICKS = re.compile(r"(?i)\b(?:most|least|largest|highest|biggest|greatest|lowest|smallest|"
-                    r"only|top|best|worst|strongest|weakest|leading|led)\b")
+_PICKS = re.compile(rf"(?i)\b(?:{_SUPERLATIVE}|{_TOP_WORD}|only|best|worst|leading|led)\b")
 
 
 def _option_pick(case: Case) -> Sentence | None:
