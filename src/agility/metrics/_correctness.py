@@ -146,7 +146,7 @@ from agility.metrics._options import MetricOptions
 from agility.metrics._period_pick import offered_periods, picked_period
 from agility.metrics._refusal_language import no_answer, refusal_phrases
 from agility.metrics._stance import Stance, stance
-from agility.metrics._text_verdict import option_clash, text_verdict
+from agility.metrics._text_verdict import option_clash, pick_clash, text_verdict
 
 __all__ = ["VERDICTS", "CorrectnessMetric", "CorrectnessOptions", "Judgement",
            "judge_financial_answer"]
@@ -448,8 +448,9 @@ def judge_financial_answer(question: str | None, gold: object, answer: object, *
             or (case.refusals and _answers_with_figure(case))))):
         # a figure gold, asked as a quantity, or stating nothing but its figures whatever the
         # question's wording, or answered with one despite refusal language ("not explicitly
-        # stated. Therefore, the answer is 0"): the figure is judged
-        return _numeric(case)
+        # stated. Therefore, the answer is 0"): the figure is judged, after the pick when the
+        # question asks which one
+        return pick_clash(case) or _numeric(case)
     if reading.polarity:
         said = stance(case.reading, question, strict=bool(case.refusals), grading=True)
         judged = _yes_no(case, said)

@@ -46,13 +46,21 @@ from agility.metrics._stance import (
     without_lead_in,
 )
 
-__all__ = ["option_clash", "text_verdict"]
+__all__ = ["option_clash", "pick_clash", "text_verdict"]
+
+
+def pick_clash(case: Case) -> Judgement | None:
+    """A question asking which one (of a kind, or ranking first) is answered by the one the
+    answer picks, whatever figure of the gold's it gives beside it ("The SMB segment, with a
+    margin of 18.2%" for "Enterprise segment, 18.2%"; "Enterprise revenue also rose, by $212
+    million, but SMB added more")."""
+    return _named_clash(case) or _superlative_clash(case)
 
 
 def text_verdict(case: Case, threshold: float) -> Judgement:
     """Rules 4 and 6 for a gold without a decisive figure or yes/no."""
     keys = case.gold.keys
-    clash = _named_clash(case) or _superlative_clash(case)
+    clash = pick_clash(case)
     if clash is not None:
         return clash
     if keys:
@@ -167,9 +175,13 @@ def _named_clash(case: Case) -> Judgement | None:
     # subject of a gold that ranks it, "Cloud Services had the highest revenue growth")
     first = case.gold.text.split(".")[0]
     subject = _SUBJECT_PICK.match(first) if _RANKS.search(first) else None
+    # (and so does a name that opens the gold before what it says of it, "Latin America,
+    # which grew 18%", "Enterprise customers, whose revenue rose $212 million")
+    leading = _LEADING_NAME.match(first)
     gold_name = (_name_before(found.group(1)) if found
                  else case.gold.text.strip(" .") if _BARE_NAME.match(case.gold.text)
-                 else subject.group(1) if subject else "")
+                 else subject.group(1) if subject
+                 else leading.group(1) if leading else "")
     name = stem_set(gold_name) - stem_set(case.question) - _KIND_WORDS
     # (a statement that names its pick in words of its own, "Health Care was the top segment",
     # may share too few of the question's words to take it up: then the opening one)
@@ -195,6 +207,14 @@ def _named_clash(case: Case) -> Judgement | None:
     # "any business segment", "each segment": no name; the gold's own name: no clash
     said_name = _name_stems(picked, case.question)
     if not said_name or said_name & name:
+        return None
+    # (a ranking that closes the answer with the gold's pick corrects it, by name or by its
+    # initials: "... was CCB ... Among these segments, CIB had the highest net income.")
+    last = case.reading.sentences[-1]
+    initials = "".join(w[0] for w in re.findall(r"\b[A-Z][\w'\-]*", gold_name))
+    if last.index > committed.index and _RANKS.search(last.text) and (
+            stem_set(last.text) & name
+            or (len(initials) >= 2 and re.search(rf"\b{initials}\b", last.text))):
         return None
     return Judgement("incorrect", f"names {picked} in {case.statement(committed)}; the gold "
                                   f"names {gold_name}")
@@ -308,6 +328,8 @@ def _superlative_clash(case: Case) -> Judgement | None:
 
 # a gold that is a name and nothing else: "Asia Pacific", "Developed Rest of the World."
 _BARE_NAME = re.compile(r"^\s*[A-Z][\w&'\-]*(?:\s+(?:[A-Z][\w&'\-]*|of|the|and|&)){0,5}\s*\.?\s*$")
+_LEADING_NAME = re.compile(r"^\s*([A-Z][\w&'\-]*(?:\s+[\w&'\-]+){0,3}?)(?=\s*(?:,|\(|$)|"
+                           r"\s+(?:which|whose|at|with)\b)")
 _KIND_WORDS = stem_set("business product segment category division region unit line")
 # words that rank or describe one of a kind, not name it ("Kestrel Ridge's largest segment",
 # "the highest-revenue segment", "its main business")
@@ -340,6 +362,8 @@ def _picked(text: str, kind: str, question: str) -> str:
     the kind ("... is the Safety and Industrial segment"); else the subject of a statement
     that ranks it ("Industrial was Kestrel Ridge's largest segment"); else the name after a
     restatement of the question ("... segment in FY2024 was Consumer, ...")."""
+    # (not in a lead-in naming the source: "Based on the provided segment results, ...")
+    text = without_lead_in(text)
     after = _after_subject(text, kind)
     # (the first kind word with a name before it: "Based on the segment disclosures, the
     # Consumer Products segment ...")
