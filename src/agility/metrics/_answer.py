@@ -149,7 +149,7 @@ REMARK_OPENING = re.compile(r"(?i)^\W*(?:(?:also|but|however|that said),?\s+)?(?
                              r"more)\b|for (?:comparison|reference|context)\b)")
 # an alternative the remark offers: "would be about $1,315 million", "might prefer"
 _ALTERNATIVE = re.compile(r"(?i)\b(?:would|might|could|may)\b|\bprefer")
-_GIVES = re.compile(r"(?i)\b(?:gives|yields)\s+(?:us\s+)?(?:an?|the)\s")
+_GIVES = re.compile(r"(?i)\b(?:gives|yields|(?:this|which|that) (?:represents|amounts to|works out to|comes to))\s+(?:us\s+)?(?:an?|the)\s")
 # A statement of method ("the margin is calculated by dividing ... by 100") states no result.
 METHOD = re.compile(r"(?i)\b(?:is|are|can be|was|were|be) (?:typically |usually |generally )?"
                      r"(?:calculated|computed|defined|determined|derived|obtained|found|"

@@ -344,6 +344,10 @@ def year_given(reading: AnswerReading, figure: FinancialNumber) -> int | None:
     return named[0][1]
 
 
+_POINTS_BACK = re.compile(r"(?i)^\W*(?:this|that|which|it)\s+(?:represents|amounts to|works out "
+                          r"to|comes to|translates (?:in)?to|means|is|was|equals)\b")
+
+
 class Case:
     """One answer being graded: the readings of the answer and the gold, and shared checks."""
 
@@ -435,9 +439,14 @@ class Case:
         if turn is not None:
             text = text[turn:]
         said = {t for t in stem_set(unlabelled(text)) if not any(c.isdigit() for c in t)}
-        if not terms or said & terms:
+        if not terms or said & terms or not (said - _NEUTRAL - _NEAR):
             return True
-        return not (said - _NEUTRAL - _NEAR)
+        # a statement that points back ("This represents a decline of 4.3%.") speaks of what
+        # the one before it does
+        if _POINTS_BACK.match(sentence.text) and sentence.index > 0:
+            before = self.reading.sentences[sentence.index - 1]
+            return not _POINTS_BACK.match(before.text) and self.about_question(before)
+        return False
 
     def gold_is_figure(self) -> bool:
         """Whether the gold answers with its figures alone: besides them it says nothing the
