@@ -344,6 +344,8 @@ def year_given(reading: AnswerReading, figure: FinancialNumber) -> int | None:
     return named[0][1]
 
 
+_BASIS_AFTER = re.compile(r"(?i)\s*(?:per share\s+)?(?:on an? ([\w\-]+(?: [\w\-]+)?) basis|"
+                          r"\((basic|diluted|adjusted|reported|gross|net)\))")
 _POINTS_BACK = re.compile(r"(?i)^\W*(?:this|that|which|it)\s+(?:represents|amounts to|works out "
                           r"to|comes to|translates (?:in)?to|means|is|was|equals)\b")
 
@@ -745,6 +747,11 @@ class Case:
         clause name ("gross" where the question asks the "COGS" margin; see
         :func:`agility.metrics._metric_names.other_metric`)."""
         sentence = self.reading.sentence_at(figure.start)
+        # a basis named after the figure names it ("$3.52 on a basic basis and $3.47 on a
+        # diluted basis"), not the clause before it
+        after = _BASIS_AFTER.match(self.reading.text, figure.start + len(figure.raw))
+        if after is not None:
+            return other_metric(self._asked, after.group(1) or after.group(2))
         since = sentence.start if sentence is not None else 0
         label = clause_before(self.reading.text, figure.start, since)
         if _operands_first(label):
