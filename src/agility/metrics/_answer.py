@@ -478,6 +478,10 @@ class AnswerReading:
                 continue
             between = self.text[position:figure.start]
             end = figure.start + len(figure.raw)
+            # (a result is not undone by an aside after it: "= 38.1% (i.e., FY2022 was
+            # 1.381x the prior year)")
+            if found and _ASIDE_OPENS.search(between):
+                break
             if _ARITHMETIC.search(between) or _OPERATOR_AFTER.match(self.text, end):
                 return []
             found.append(figure)
@@ -485,6 +489,7 @@ class AnswerReading:
         return found
 
 
+_ASIDE_OPENS = re.compile(r"[(\[;]|\b(?:i\.e\.|that is|which|meaning)\b")
 _LETTER = re.compile(r"[A-Za-z]")
 
 
