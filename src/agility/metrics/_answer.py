@@ -400,6 +400,12 @@ class AnswerReading:
                 _without_figures(last.text, results(last), last.start)) \
                 and not _MARKER_ONLY.match(last.text.strip()):
             return tuple(results(last)), last
+        # a closing statement that restates the working's result in words ("Change = 530 -
+        # 412 = 118. ... net income increased by $118 million.") concludes on it
+        if last.index == self.sentences[-1].index and not _EQUALS.search(last.text) and any(
+                _digits(f) == _digits(r) for s in with_figures[:-1] if _EQUALS.search(s.text)
+                for r in self.result_figures(s) for f in results(last)):
+            return tuple(results(last)), last
         if _EQUALS.search(last.text) and last.index >= self.sentences[-1].index - 1 and not all(
                 self._operand_elsewhere(f, last) for f in self.result_figures(last)):
             return tuple(self.result_figures(last)), last
@@ -487,6 +493,11 @@ class AnswerReading:
             found.append(figure)
             position = end
         return found
+
+
+def _digits(figure: FinancialNumber) -> str:
+    """A figure's digits, whatever its scale words ("118" and "$118 million")."""
+    return re.sub(r"\D", "", figure.raw).strip("0")
 
 
 _ASIDE_OPENS = re.compile(r"[(\[;]|\b(?:i\.e\.|that is|which|meaning)\b")
