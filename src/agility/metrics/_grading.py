@@ -344,6 +344,10 @@ def year_given(reading: AnswerReading, figure: FinancialNumber) -> int | None:
     return named[0][1]
 
 
+_REPORTS_SOURCE = re.compile(r"(?i)\b(?:it|they|the (?:document|text|context|filing|excerpt|"
+                             r"report|data|information|statements?))\s+(?:also\s+|only\s+)?"
+                             r"(?:mentions|notes|states|says|shows|indicates|lists|discloses)\b|"
+                             r"\bmentioned\b")
 _BASIS_AFTER = re.compile(r"(?i)\s*(?:per share\s+)?(?:on an? ([\w\-]+(?: [\w\-]+)?) basis|"
                           r"\((basic|diluted|adjusted|reported|gross|net)\))")
 _POINTS_BACK = re.compile(r"(?i)^\W*(?:this|that|which|it)\s+(?:represents|amounts to|works out "
@@ -643,7 +647,29 @@ class Case:
                               if f.start >= sentence.start + after and not reading.in_quote(f))
             if found:
                 return found, sentence
-        return (), None
+        return self._claimed_after_caveat()
+
+    def _claimed_after_caveat(self) -> tuple[tuple[FinancialNumber, ...], Sentence | None]:
+        """The figures of the answer's last statement when it is a plain claim of the asked
+        quantity after the refusal language ("... appears to be incomplete, so please verify
+        this against the full filing. Based on the information provided, capital expenditures
+        for FY2022 were $1,300 million."): a caveat does not take back the claim that follows
+        it, whether its figure is the gold's or not."""
+        reading = self.reading
+        last = reading.sentences[-1] if reading.sentences else None
+        # (what the source mentions instead, "However, it mentions relationships in 103
+        # countries", "The only security mentioned is ...", is evidence, not a claim; a remark
+        # on what is typical, "Note: telecoms typically have DSO of 40-50 days", is none)
+        if last is None or last.start >= reading.illustration_start \
+                or declines_in_claim(last.text) or HYPOTHETICAL.search(last.text) \
+                or _REPORTS_SOURCE.search(last.text) or _GENERAL.search(last.text) \
+                or REMARK_OPENING.match(last.text) or re.match(r"(?i)^\W*note\W*:", last.text):
+            return (), None
+        found = tuple(reading.stated_results(last))
+        terms = {t for t in question_terms(self.question) if not any(c.isdigit() for c in t)}
+        if not found or not terms & stem_set(unlabelled(last.text)):
+            return (), None
+        return found, last
 
     def _in_table(self, sentence: Sentence) -> bool:
         """Whether ``sentence`` was read off a table of the answer as given."""
