@@ -238,6 +238,9 @@ CHANGE = re.compile(r"(?i)\b(?:increas\w*|decreas\w*|declin\w*|improv\w*|drop\w*
 
 
 # Words that give an amount its sign: a profit is positive, a loss negative.
+# a quantity whose amount below zero is called a loss
+_INCOME_ASKED = re.compile(r"(?i)\b(?:net|operating|pre-?tax|comprehensive) (?:income|earnings)\b|"
+                           r"\b(?:net )?profit\b|\bebit(?:da)?\b")
 _POSITIVE = re.compile(r"(?i)\b(?:profit(?:s|able)?|gains?|surplus|inflows?|positive)\b")
 _NEGATIVE = re.compile(r"(?i)\b(?:loss(?:es)?|deficits?|outflows?|negative|shortfalls?|"
                        r"unprofitable|lost)\b")
@@ -381,8 +384,11 @@ class Case:
             and not _NEGATIVE.search(gold.text)
         # (a ratio or a share: an amount of money carries its sign in words, "net cash
         # used", "spent", "a loss of")
+        # (but an income below zero is a loss: "net income of $78 million" is a profit, not
+        # the gold's "-78")
         self._negative_level = level and all(
-            re.match(r"[-\u2212]\S", k.figure.raw) and not k.figure.currency
+            re.match(r"[-\u2212]\S", k.figure.raw) and (
+                not k.figure.currency or _INCOME_ASKED.search(asked) is not None)
             for k in gold.keys)
         self._asked_scale = asked_scale(question)
         self.derived = (differences(self.reading.own_figures)
