@@ -328,6 +328,8 @@ def _superlative_clash(case: Case) -> Judgement | None:
 
 # a gold that is a name and nothing else: "Asia Pacific", "Developed Rest of the World."
 _BARE_NAME = re.compile(r"^\s*[A-Z][\w&'\-]*(?:\s+(?:[A-Z][\w&'\-]*|of|the|and|&)){0,5}\s*\.?\s*$")
+_LEGAL_FORM = re.compile(r"\b(?:LLP|LLC|Inc|Ltd|plc|PLC|Co|Corp|Corporation|Company|L\.?P|N\.?V|"
+                         r"S\.?A|AG|GmbH)\b\.?")
 _LEADING_NAME = re.compile(r"^\s*([A-Z][\w&'\-]*(?:\s+[\w&'\-]+){0,3}?)(?=\s*(?:,|\(|$)|"
                            r"\s+(?:which|whose|at|with)\b)")
 _KIND_WORDS = stem_set("business product segment category division region unit line")
@@ -679,6 +681,15 @@ def _content(case: Case, committed: Sentence | None, threshold: float) -> Judgem
     picked = option_clash(case, said)
     if picked:
         return Judgement("incorrect", f"picks {picked[0]} in {where}; the gold picks {picked[1]}")
+    # a year the gold names and the question does not is the answer's to name: another year
+    # in its place is another answer ("completed in FY2020" for "FY2021"), however many
+    # other words it shares
+    gold_years = years_of(case.gold.text.split(". ")[0]) - years_of(case.question)
+    said_years = years_of(said) - years_of(case.question)
+    if gold_years and said_years and not gold_years & said_years:
+        shown = ", ".join(str(y) for y in sorted(said_years))
+        return Judgement("incorrect", f"names {shown} in {where}; the gold names "
+                                      f"{', '.join(str(y) for y in sorted(gold_years))}")
     # the gold's terms as it writes them: an answer naming an abbreviation's words names the
     # abbreviation (its stems include it), and a gold's "EMEA" is one term, not five
     gold_all = plain_stems(case.gold.text)
@@ -689,6 +700,12 @@ def _content(case: Case, committed: Sentence | None, threshold: float) -> Judgem
         gold_words = gold_all
     if not gold_words:
         return Judgement("incorrect", "the gold states nothing the answer could be checked on")
+    if _BARE_NAME.match(case.gold.text):
+        # a gold that is a name alone ("Ferrand Maclay LLP") is named whole: a name sharing
+        # some of its words ("Ferrand & Partners LLP") names another
+        name = plain_stems(_LEGAL_FORM.sub(" ", case.gold.text)) - stem_set(case.question)
+        if name and len(name) >= 2 and not name <= _stems_with_compounds(unlabelled(said)):
+            return Judgement("incorrect", f"{where} does not name {case.gold.text.strip(' .')}")
     # "Final Answer: ..." labels the statement, "In summary," opens it: neither is content
     said = unlabelled(said)
     said_words = _stems_with_compounds(said)
