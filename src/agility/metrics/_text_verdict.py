@@ -709,6 +709,17 @@ def _content(case: Case, committed: Sentence | None, threshold: float) -> Judgem
     # "Final Answer: ..." labels the statement, "In summary," opens it: neither is content
     said = unlabelled(said)
     said_words = _stems_with_compounds(said)
+    # a driver said the other way is another driver ("lower fuel costs" for "Higher fuel
+    # costs", "higher volumes" for "partially offset by lower volume")
+    reversed_driver = _reversed_driver(case.gold.text, said)
+    if reversed_driver is not None:
+        return Judgement("incorrect", f"says {reversed_driver[0]} in {where}; the gold says "
+                                      f"{reversed_driver[1]}")
+    # (which way a driver went is no content of its own: "higher" shared with "Higher
+    # advertising spending" names no driver)
+    # (when the gold names drivers besides: "Yes. It decreased." is its way alone)
+    if len(gold_words - _WAY_STEMS - stem_set(case.question)) >= 2:
+        gold_words = gold_words - _WAY_STEMS
     recall = len(gold_words & said_words) / len(gold_words)
     items = _enumerated(case.gold.text, case.question)
     if len(items) >= 3:
@@ -731,6 +742,28 @@ def _content(case: Case, committed: Sentence | None, threshold: float) -> Judgem
                                     f"{len(hits)} of its {len(own)} own content words)")
     return Judgement("incorrect", f"{where} contains only {recall:.0%} of the gold's content "
                                   f"words")
+
+
+_WAY_STEMS = stem_set("higher lower increased decreased increase decrease greater reduced more "
+                      "less rising falling")
+# "higher fuel costs", "lower volume": a driver as the way a quantity went, then the quantity
+_DRIVER = re.compile(r"(?i)\b(higher|lower|increased|decreased|reduced|greater|rising|falling)\s+"
+                     r"((?:[a-z][\w\-]*\s+){0,1}[a-z][\w\-]*)")
+_UP_DRIVER = frozenset({"higher", "increased", "greater", "rising"})
+
+
+def _reversed_driver(gold: str, said: str) -> tuple[str, str] | None:
+    """(the answer's driver, the gold's) when the answer names one of the gold's drivers
+    going the other way."""
+    gold_ways = {}
+    for way, what in _DRIVER.findall(gold):
+        for stem in stem_set(what):
+            gold_ways[stem] = (way.lower() in _UP_DRIVER, f"{way} {what}")
+    for way, what in _DRIVER.findall(said):
+        for stem in stem_set(what):
+            if stem in gold_ways and gold_ways[stem][0] != (way.lower() in _UP_DRIVER):
+                return f"{way} {what}", gold_ways[stem][1]
+    return None
 
 
 def _plain(text: str) -> str:
