@@ -347,6 +347,8 @@ def year_given(reading: AnswerReading, figure: FinancialNumber) -> int | None:
     return named[0][1]
 
 
+_RUNS_TO = re.compile(r"(?i)\b(?:matur\w*|due|expir\w*|terminat\w*)\s+(?:in\s+|on\s+)?"
+                      r"(?:(?:fiscal|FY)\s*)?(?:\w+\s+(?:\d{1,2},\s+)?)?(?:19|20)\d\d\b")
 _REPORTS_SOURCE = re.compile(r"(?i)\b(?:it|they|the (?:document|text|context|filing|excerpt|"
                              r"report|data|information|statements?))\s+(?:also\s+|only\s+)?"
                              r"(?:mentions|notes|states|says|shows|indicates|lists|discloses)\b|"
@@ -907,8 +909,13 @@ class Case:
         asked |= set(self.gold.years)
         # the years of the statements that give figures: restating the question's period
         # and then quoting figures of another year is speaking of another year
-        said = {y for s in self.reading.sentences if s.start < self.reading.illustration_start
-                and self.reading.figures_in(s) for y in years_of(s.text)}
+        # (a date an item runs to, "a facility maturing in 2028", "Notes due 2029", is no period
+        # the statement speaks of)
+        # (unless the gold names it too: "Notes due 2026 and 2028")
+        giving = [s.text for s in self.reading.sentences
+                  if s.start < self.reading.illustration_start and self.reading.figures_in(s)]
+        said = {y for t in giving for y in years_of(_RUNS_TO.sub(" ", t))} | (
+            {y for t in giving for y in years_of(t)} & asked)
         near = {y + d for y in asked for d in (-1, 0, 1)}
         if said and not said & near:
             shown = ", ".join(str(y) for y in sorted(said)[:4])
