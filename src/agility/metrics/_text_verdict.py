@@ -209,10 +209,14 @@ def _named_clash(case: Case) -> Judgement | None:
     if not said_name or said_name & name:
         return None
     # (a ranking that closes the answer with the gold's pick corrects it, by name or by its
-    # initials: "... was CCB ... Among these segments, CIB had the highest net income.")
+    # initials: "... was CCB ... Among these segments, CIB had the highest net income."; by
+    # the question's measure, not "Entertainment was the largest category by revenue" for
+    # "performed the best")
     last = case.reading.sentences[-1]
     initials = "".join(w[0] for w in re.findall(r"\b[A-Z][\w'\-]*", gold_name))
-    if last.index > committed.index and _RANKS.search(last.text) and (
+    ranks = {m.lower() for m in _RANKS.findall(case.question)}
+    if last.index > committed.index and ranks & {m.lower() for m in _RANKS.findall(last.text)} \
+            and (
             stem_set(last.text) & name
             or (len(initials) >= 2 and re.search(rf"\b{initials}\b", last.text))):
         return None
