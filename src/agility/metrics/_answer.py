@@ -371,7 +371,12 @@ class AnswerReading:
                 return []
             after = s.start + markers[-1].start()
             found = results(s)
-            found = [f for f in found if f.start >= after] or found
+            concluded_on = [f for f in found if f.start >= after]
+            if not concluded_on and BENCHMARK.search(s.text[:markers[-1].start()]):
+                # a benchmark before the conclusion is what it is measured against ("A quick
+                # ratio above 1 is generally considered healthy, so Marisol appears ...")
+                return []
+            found = concluded_on or found
             # a step's result that another statement computes with ("So, EBITDA is $14,275
             # million" under an opening "The margin is $14,275 million / $86,392 million =
             # 16.52%") is working, wherever the answer puts its conclusion
@@ -493,6 +498,11 @@ class AnswerReading:
             found.append(figure)
             position = end
         return found
+
+
+BENCHMARK = re.compile(r"(?i)\b(?:generally|typically|usually|commonly|often|widely)\s+"
+                        r"(?:considered|regarded|seen|viewed|thought|deemed)\b|\brule of thumb\b|"
+                        r"\bbenchmark\b")
 
 
 def _digits(figure: FinancialNumber) -> str:

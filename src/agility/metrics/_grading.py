@@ -18,6 +18,7 @@ from functools import cached_property
 
 from agility.metrics._answer import (
     HYPOTHETICAL,
+    BENCHMARK,
     NOTE_LABEL,
     REMARK_OPENING,
     AnswerReading,
@@ -729,6 +730,7 @@ class Case:
         last, stated = next(((s, found) for s in reversed(reading.sentences[opening.index + 1:])
                              if s.start < reading.illustration_start
                              and not NOTE_LABEL.match(s.text) and not offers_alternative(s.text)
+                             and not BENCHMARK.search(s.text)
                              and (found := reading.stated_results(s))), (None, []))
         spoken = years_of(last.text) if last is not None else set()
         if last is None or (spoken and not spoken & years_of(self.question)):

@@ -378,7 +378,8 @@ def _picked(text: str, kind: str, question: str) -> str:
         if _name_stems(picked, question):
             return picked
     subject = _SUBJECT_PICK.match(text)
-    if subject and _name_stems(subject.group(1), question):
+    if subject and subject.group(1).lower() not in _NAME_STOP \
+            and _name_stems(subject.group(1), question):
         return subject.group(1)
     # (only after a restatement of the question: "... segment in FY2024 was Consumer")
     bare = _BARE_PICK.match(after) if len(after) < len(text) else None
@@ -403,7 +404,7 @@ def _name_before(words: str) -> str:
 _NAME_STOP = frozenset(["the", "a", "an", "any", "each", "every", "no", "its", "their", "his",
                         "her", "this", "that", "these", "those", "of", "in", "on", "at", "to",
                         "for", "by", "with", "from", "about", "is", "was", "are", "were", "be",
-                        "other", "another", "one", "which", "what", "information"])
+                        "other", "another", "one", "which", "what", "information", "here", "there"])
 
 
 def _after_subject(text: str, kind: str) -> str:
