@@ -145,7 +145,7 @@ from agility.metrics._numbers import FinancialNumber, figures_match
 from agility.metrics._options import MetricOptions
 from agility.metrics._period_pick import offered_periods, picked_period
 from agility.metrics._refusal_language import no_answer, refusal_phrases
-from agility.metrics._stance import Stance, stance
+from agility.metrics._stance import DEPENDS, Stance, stance
 from agility.metrics._text_verdict import option_clash, pick_clash, text_verdict
 
 __all__ = ["VERDICTS", "CorrectnessMetric", "CorrectnessOptions", "Judgement",
@@ -458,6 +458,13 @@ def judge_financial_answer(question: str | None, gold: object, answer: object, *
             return judged
         if case.refusals:
             return refusal(case)
+        # no stance, only that it depends ("depends on the benchmark used ... Investors should
+        # apply their own criteria"): the gold's supporting figures do not answer yes or no
+        open_ = next((s for s in case.reading.sentences[:2] if DEPENDS.search(s.text)), None)
+        if open_ is not None:
+            return Judgement("incorrect", f"takes no stance: says it depends in "
+                                          f"{case.statement(open_)}; the gold says "
+                                          f"{reading.polarity}")
     return text_verdict(case, text_threshold)
 
 

@@ -425,7 +425,7 @@ def _implied(reading: AnswerReading, question: str, strict: bool,
         # statement that declines to conclude on the question takes no stance on it
         # ("whether X is capital-intensive depends on these figures" takes none either)
         candidates = [s for s in candidates if not _NOT_NECESSARILY.search(s.text)
-                      and not _DEPENDS.search(s.text)]
+                      and not DEPENDS.search(s.text)]
     if not candidates:
         return None
     # an opening statement that takes up the proposition is the answer; otherwise the last
@@ -461,7 +461,7 @@ _SIDE_NOTE = re.compile(r"(?i)^\W*(?:(?:however|but|that said|still|nevertheless
 _IF_CLAUSE = re.compile(r"(?i)(?<=\w)\s+(?:if|unless|in case)\b[^,.;:]*")
 
 
-_DEPENDS = re.compile(r"(?i)\bdepends? (?:on|upon)\b|\bit depends\b")
+DEPENDS = re.compile(r"(?i)\bdepends? (?:on|upon)\b|\bit depends\b")
 
 
 # "it does not necessarily mean / indicate that ...": declining to conclude

@@ -14,7 +14,14 @@ from __future__ import annotations
 import itertools
 import re
 
-from agility.metrics._answer import ANSWER_LABEL, Sentence, concludes, unlabelled, years_of
+from agility.metrics._answer import (
+    ANSWER_LABEL,
+    Sentence,
+    concludes,
+    unlabelled,
+    year_mentions,
+    years_of,
+)
 from agility.metrics._gold import DENIAL, NOT_APPLICABLE
 from agility.metrics._grading import (
     RETRACTS,
@@ -54,7 +61,50 @@ def pick_clash(case: Case) -> Judgement | None:
     answer picks, whatever figure of the gold's it gives beside it ("The SMB segment, with a
     margin of 18.2%" for "Enterprise segment, 18.2%"; "Enterprise revenue also rose, by $212
     million, but SMB added more")."""
-    return _named_clash(case) or _superlative_clash(case)
+    return (_no_single_pick(case) or _named_clash(case) or _superlative_clash(case)
+            or _year_clash(case))
+
+
+# "so either could be considered the highest", "the two are tied": no one picked
+_EITHER = re.compile(r"(?i)\beither (?:one |of them |of the two )?(?:could|may|might|can|would)\b|"
+                     r"\btied for\b|\b(?:are|were) (?:effectively |essentially )?tied\b")
+
+
+def _no_single_pick(case: Case) -> Judgement | None:
+    """A question asking which one ranks first is not answered by two left to choose from."""
+    if not (_WHICH_TOP.search(case.question) or _WHICH_KIND.search(case.question)):
+        return None
+    either = next((s for s in case.reading.sentences[:3] if _EITHER.search(s.text)), None)
+    if either is None or case.refusals:
+        return None
+    return Judgement("incorrect", f"leaves the pick open in {case.statement(either)}; the gold "
+                                  f"picks one")
+
+
+# "In which year did the margin peak?", "When did it complete the transition?"
+_WHICH_YEAR = re.compile(r"(?i)\b(?:which|what) (?:fiscal |calendar )?year\b|^\W*when\b")
+
+
+def _year_clash(case: Case) -> Judgement | None:
+    """A question asking which year is answered by the year the answer names first (of those
+    the question does not name): another year than the gold's is another answer, whatever
+    figure of the gold's it gives beside it ("peaked at 18.7% in FY2022" for "FY2021, at
+    18.7%")."""
+    if not _WHICH_YEAR.search(case.question) or case.refusals:
+        return None
+    asked = years_of(case.question)
+    gold = years_of(re.split(r"[.;]", case.gold.text, maxsplit=1)[0])
+    if len(gold) != 1 or gold & asked:
+        return None
+    statement = committing_statement(case.reading, case.question) or next(
+        iter(case.reading.sentences), None)
+    if statement is None:
+        return None
+    said = [year for _, year in year_mentions(statement.text) if year not in asked]
+    if not said or said[0] in gold:
+        return None
+    return Judgement("incorrect", f"names {said[0]} in {case.statement(statement)}; the gold "
+                                  f"names {next(iter(gold))}")
 
 
 def text_verdict(case: Case, threshold: float) -> Judgement:
