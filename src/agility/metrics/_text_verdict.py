@@ -56,6 +56,28 @@ from agility.metrics._stance import (
 __all__ = ["option_clash", "pick_clash", "text_verdict"]
 
 
+# "5.250% Senior Notes due 2029": the year an item's figure runs to
+_DUE_AFTER = re.compile(r"[^,;\n\d]{0,40}?\bdue\s+(?:(?:in|on)\s+)?(?:[A-Z][a-z]+\s+(?:\d{1,2},\s+)?)?"
+                        r"((?:19|20)\d\d)\b")
+
+
+def _mispaired(case: Case, found: list) -> Judgement | None:
+    """A gold item's figure given with another item's date: "5.250% Senior Notes due 2036"
+    for the gold's "5.250% Senior Notes due 2029" names another security."""
+    gold_text, text = case.gold.text, case.reading.text
+    for key, figures in found:
+        at = gold_text.find(key.figure.raw)
+        due = _DUE_AFTER.match(gold_text, at + len(key.figure.raw)) if at >= 0 else None
+        if due is None or not figures:
+            continue
+        said = [_DUE_AFTER.match(text, f.start + len(f.raw)) for f in figures]
+        years = [m.group(1) for m in said if m is not None]
+        if years and due.group(1) not in years:
+            return Judgement("incorrect", f"gives {case.where(figures[:1])} due {years[0]}; the "
+                                          f"gold's is due {due.group(1)}", case.cite(figures[:1]))
+    return None
+
+
 def pick_clash(case: Case) -> Judgement | None:
     """A question asking which one (of a kind, or ranking first) is answered by the one the
     answer picks, whatever figure of the gold's it gives beside it ("The SMB segment, with a
@@ -116,6 +138,9 @@ def text_verdict(case: Case, threshold: float) -> Judgement:
     if keys:
         found = [(k, case.matched_anywhere(k.figure)) for k in keys]
         hits = [f for _, fs in found for f in fs[:1]]
+        mispaired = _mispaired(case, found)
+        if mispaired is not None:
+            return mispaired
         if hits and len(hits) * 2 >= len(keys):
             # the gold's figure only in the working, the answer committed to another for its
             # quantity ("adjusted EBITDA was about $2.31 billion" over "-> EBITDA $2,018M")
