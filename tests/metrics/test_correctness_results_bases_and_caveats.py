@@ -1,0 +1,105 @@
+"""Which figure a numeric answer gives as its result (issue 13, correctness version 18):
+made-up answers in other families' styles; 8 of the 14 cases fail on version 17, the rest
+are controls."""
+
+from __future__ import annotations
+
+import pytest
+
+from agility.metrics import judge_financial_answer
+
+
+def verdict(question: str, gold: object, answer: str) -> str:
+    return judge_financial_answer(question, gold, answer).verdict
+
+
+Q_GROWTH = ("What is Brask Foods' year-over-year change in revenue from FY2022 to FY2023 (in "
+            "units of percents and round to one decimal place)?")
+
+
+@pytest.mark.parametrize(("answer", "expected"), [
+    # a statement that points back gives the working's result, about what it points back to
+    ("Based on the information provided, Brask Foods' revenue declined from $9,420 million in "
+     "FY2022 to $9,034 million in FY2023. This represents a decline of 4.1% year-over-year.",
+     "correct"),
+    ("Brask Foods' revenue declined from $9,420 million in FY2022 to $9,034 million in FY2023. "
+     "This represents a decline of 5.2% year-over-year.", "incorrect"),
+])
+def test_a_statement_that_points_back_gives_the_result(answer: str, expected: str) -> None:
+    assert verdict(Q_GROWTH, -0.041, answer) == expected
+
+
+def test_an_aside_after_an_equation_s_result_does_not_undo_it() -> None:
+    question = ("What is Oswin Health's year-over-year change in operating income from FY2022 "
+                "to FY2023 (in units of percents and round to one decimal place)?")
+    answer = ("Operating income rose from **$2,150M** (FY2022) to **$2,580M** (FY2023).\n\n"
+              "- Change: $430M\n- Growth: 430 / 2,150 = **20.0%** (i.e., FY2023 operating "
+              "income was 1.2x the prior year)")
+    assert verdict(question, 0.2, answer) == "correct"
+
+
+@pytest.mark.parametrize(("answer", "expected"), [
+    ("Tarrant Utilities reported earnings per share of $4.08 on a basic basis and $4.01 on a "
+     "diluted basis for fiscal year 2023.", "correct"),
+    ("Tarrant Utilities reported earnings per share of $4.01 (basic) and $4.08 (diluted).",
+     "incorrect"),
+])
+def test_a_basis_named_after_a_figure_names_it(answer: str, expected: str) -> None:
+    question = "What is Tarrant Utilities' FY2023 diluted EPS? Use the income statement."
+    assert verdict(question, 4.01, answer) == expected
+
+
+@pytest.mark.parametrize(("answer", "expected"), [
+    # the closing statement restates the working's result, with its direction
+    ("Step 1: FY2022 net income = $612 million.\nStep 2: FY2023 net income = $541 million.\n"
+     "Step 3: Change = 612 - 541 = 71.\n\nHollis Software's net income increased by $71 "
+     "million from FY2022 to FY2023.", "incorrect"),
+    ("Step 1: FY2022 net income = $612 million.\nStep 2: FY2023 net income = $541 million.\n"
+     "Step 3: Change = 541 - 612 = -71.\n\nHollis Software's net income decreased by $71 "
+     "million from FY2022 to FY2023.", "correct"),
+])
+def test_a_closing_statement_restating_the_result_concludes(answer: str, expected: str) -> None:
+    question = "What was the change in Hollis Software's net income from FY2022 to FY2023 (in USD millions)?"
+    assert verdict(question, -71, answer) == expected
+
+
+Q_CAPEX = ("What is the FY2023 capital expenditure amount (in USD millions) for Loxley Retail? "
+           "Use the cash flow statement.")
+
+
+@pytest.mark.parametrize(("answer", "expected"), [
+    # a caveat does not take back the claim that closes the answer, whatever its figure
+    ("I should note that the cash flow statement excerpt provided appears to be incomplete, so "
+     "please verify this against the full filing. Based on the information provided, Loxley "
+     "Retail's capital expenditures for FY2023 were $1,450 million.", "incorrect"),
+    ("I should note that the cash flow statement excerpt provided appears to be incomplete, so "
+     "please verify this against the full filing. Based on the information provided, Loxley "
+     "Retail's capital expenditures for FY2023 were $1,045 million.", "correct"),
+    # what the source mentions instead, or a remark on what is typical, is no claim
+    ("I'm sorry, but the document does not include the cash flow statement, so capex cannot be "
+     "determined.\n\n**Note:** Retailers typically spend around $1,000 million a year on "
+     "stores.", "refusal"),
+])
+def test_a_claim_after_a_caveat_commits(answer: str, expected: str) -> None:
+    assert verdict(Q_CAPEX, 1045, answer) == expected
+
+
+@pytest.mark.parametrize(("answer", "expected"), [
+    ("Fenwick Insurance reported net income of $64 million for fiscal year 2023.", "incorrect"),
+    ("Fenwick Insurance reported a net loss of $64 million for fiscal year 2023.", "correct"),
+    ("Fenwick Insurance's FY2023 net income was -$64 million.", "correct"),
+])
+def test_an_income_below_zero_is_a_loss(answer: str, expected: str) -> None:
+    question = "What is Fenwick Insurance's FY2023 net income (in USD millions)?"
+    assert verdict(question, -64, answer) == expected
+
+
+def test_a_benchmark_is_no_figure_the_answer_gives() -> None:
+    question = ("Does Carrick Beverages have a reasonably healthy liquidity profile based on its "
+                "quick ratio for 2023?")
+    gold = "Yes, the quick ratio was 1.42, indicating a healthy liquidity position."
+    answer = ("Carrick's quick ratio for 2023 is 1.42. A quick ratio above 1 is generally "
+              "considered healthy, so Carrick appears to have a healthy liquidity profile.")
+    assert verdict(question, gold, answer) == "correct"
+    assert verdict(question, gold, answer.replace("1.42", "0.82").replace(
+        "so Carrick appears to have", "so Carrick does not have")) == "incorrect"
