@@ -80,7 +80,7 @@ _PARENTHETICAL = re.compile(r"\([^()]{0,200}\)")
 # assets were $27.2 billion" gives context, not an answer)
 _TURN = re.compile(r"(?i)[;,]\s*(?:however|but|nevertheless|nonetheless|yet|instead|so)\b,?")
 _CONCESSION = re.compile(r"(?i)^\W*(?:(?:in conclusion|in summary|overall|therefore|thus|so),?\s*)?"
-                         r"(?:while|although|though|despite|even though|whereas)\b[^,]*,")
+                         r"(?:while|although|though|despite|even though|whereas|since|because|given that)\b[^,]*,")
 _UP = re.compile(r"(?i)\b(?:increas\w*|improv\w*|rose|rise[sn]?|rising|grew|grow\w*|higher|gain\w*|"
                  r"exceed\w*|surpass\w*|outpac\w*|"
                  r"expand\w*|accelerat\w*|strengthen\w*|climb\w*|jump\w*|surg\w*|soar\w*|"
