@@ -1,5 +1,5 @@
 """Which figure a numeric answer gives as its result (issue 13, correctness version 18):
-made-up answers in other families' styles; 8 of the 14 cases fail on version 17, the rest
+made-up answers in other families' styles; 10 of the 19 cases fail on version 17, the rest
 are controls."""
 
 from __future__ import annotations
@@ -103,3 +103,27 @@ def test_a_benchmark_is_no_figure_the_answer_gives() -> None:
     assert verdict(question, gold, answer) == "correct"
     assert verdict(question, gold, answer.replace("1.42", "0.82").replace(
         "so Carrick appears to have", "so Carrick does not have")) == "incorrect"
+
+
+@pytest.mark.parametrize(("answer", "expected"), [
+    ("Final answer: DSO is 61.2 days and DPO is 44.7 days.", "incorrect"),
+    ("Final answer: DSO is 44.7 days and DPO is 61.2 days.", "correct"),
+    ("| Metric | Days |\n|---|---|\n| DSO | 44.7 |\n| DPO | 61.2 |", "correct"),
+])
+def test_figures_the_gold_labels_keep_their_labels(answer: str, expected: str) -> None:
+    question = "What were Calloway Health's FY2023 DSO and DPO (in days, one decimal place)?"
+    assert verdict(question, "DSO: 44.7 days; DPO: 61.2 days", answer) == expected
+
+
+@pytest.mark.parametrize(("answer", "expected"), [
+    # a clause opened by "since" concedes; what follows it is the claim
+    ("Since the income tax footnote isn't included, please treat this as an estimate derived "
+     "from the income statement: income tax expense of $312 million on pretax income of "
+     "$1,300 million gives an effective tax rate of **24.0%**.", "correct"),
+    ("Since the income tax footnote isn't included, the effective tax rate cannot be "
+     "determined from the excerpt.", "refusal"),
+])
+def test_a_since_clause_concedes_before_the_claim(answer: str, expected: str) -> None:
+    question = ("What was Merrow Hotels' FY2023 effective tax rate? Answer in units of percents "
+                "and round to one decimal place.")
+    assert verdict(question, 0.24, answer) == expected

@@ -126,7 +126,7 @@ import re
 from pydantic import Field
 
 from agility.metrics._base import Metric, MetricInput, MetricResult, register_metric
-from agility.metrics._gold import KeyFigure, figure_kind, read_gold
+from agility.metrics._gold import KeyFigure, figure_kind, label_at, read_gold
 from agility.metrics._grading import (
     CHANGE,
     Case,
@@ -145,7 +145,7 @@ from agility.metrics._numbers import FinancialNumber, figures_match
 from agility.metrics._options import MetricOptions
 from agility.metrics._period_pick import offered_periods, picked_period
 from agility.metrics._refusal_language import no_answer, refusal_phrases
-from agility.metrics._stance import DEPENDS, Stance, stance
+from agility.metrics._stance import DEPENDS, Stance, stance, stem_set
 from agility.metrics._text_verdict import option_clash, pick_clash, text_verdict
 
 __all__ = ["VERDICTS", "CorrectnessMetric", "CorrectnessOptions", "Judgement",
@@ -220,6 +220,10 @@ def _numeric(case: Case) -> Judgement:
                 return Judgement("incorrect", f"picks {picked[0]} in "
                                               f"{case.statement(sentence)}; the gold picks "
                                               f"{picked[1]}", case.cite(hits))
+            relabelled = _swapped_labels(case, [(k, f) for k in keys
+                                                for f in case.matching(k.figure, committed)])
+            if relabelled is not None:
+                return relabelled
             swapped = case.swapped_years([(k, f) for k in keys
                                           for f in case.matching(k.figure, committed)])
             if swapped is not None:
@@ -282,6 +286,39 @@ def _numeric(case: Case) -> Judgement:
         return Judgement("incorrect", f"states {case.where(said)}, none of them the gold "
                                       f"{gold_raws(keys)}", case.cite(said))
     return Judgement("incorrect", f"states no figure; the gold is {gold_raws(keys)}")
+
+
+_GOLD_LABEL = re.compile(r"([A-Za-z][\w&'\- ]{0,40}):\s*[-\u2212$\u20ac\u00a3(]*\s*$")
+
+
+def _swapped_labels(case: Case, pairs: list[tuple[KeyFigure, FinancialNumber]]
+                    ) -> Judgement | None:
+    """A gold figure the answer names as another of the gold's figures ("DSO is 52.1 days
+    and DPO is 38.5 days" for "DSO: 38.5 days; DPO: 52.1 days"): the two are swapped."""
+    keys = case.gold.keys
+    if len(keys) < 2 or not pairs:
+        return None
+    gold, since, named = case.gold.text, 0, {}
+    for key in sorted(keys, key=lambda k: k.figure.start):
+        # (the label the gold writes before each figure, "DSO: 38.5 days; DPO: 52.1 days")
+        label = _GOLD_LABEL.search(gold, since, key.figure.start)
+        if label is None:
+            return None
+        named[key.figure.start] = stem_set(label.group(1))
+        since = key.figure.start + len(key.figure.raw)
+    text = case.reading.text
+    for key, figure in pairs:
+        own = named[key.figure.start]
+        others = frozenset().union(*(n for at, n in named.items() if at != key.figure.start))
+        if not own - others:
+            continue
+        before = [f.start + len(f.raw) for f in case.reading.own_figures if f.start < figure.start]
+        said = label_at(text, figure.start, limit=2, since=max(before, default=0))
+        if said & (others - own) and not said & (own - others):
+            return Judgement("incorrect", f"names {case.where([figure])} as another of the "
+                                          f"gold's figures ({gold_raws(keys)})",
+                             case.cite([figure]))
+    return None
 
 
 def _other_metric(case: Case, figures: list[FinancialNumber]) -> str | None:
