@@ -149,7 +149,7 @@ REMARK_OPENING = re.compile(r"(?i)^\W*(?:(?:also|but|however|that said),?\s+)?(?
                              r"more)\b|for (?:comparison|reference|context)\b)")
 # an alternative the remark offers: "would be about $1,315 million", "might prefer"
 _ALTERNATIVE = re.compile(r"(?i)\b(?:would|might|could|may)\b|\bprefer")
-_GIVES = re.compile(r"(?i)\b(?:gives|yields|(?:this|which|that) (?:represents|amounts to|works out to|comes to))\s+(?:us\s+)?(?:an?|the)\s")
+_GIVES = re.compile(r"(?i)\b(?:gives|yields)\s+(?:us\s+)?(?:an?|the)\s")
 # A statement of method ("the margin is calculated by dividing ... by 100") states no result.
 METHOD = re.compile(r"(?i)\b(?:is|are|can be|was|were|be) (?:typically |usually |generally )?"
                      r"(?:calculated|computed|defined|determined|derived|obtained|found|"
@@ -489,8 +489,8 @@ class AnswerReading:
                 continue
             between = self.text[position:figure.start]
             end = figure.start + len(figure.raw)
-            # (a result is not undone by an aside after it: "= 38.1% (i.e., FY2022 was
-            # 1.381x the prior year)")
+            # (a result is not undone by an aside that restates it: "= 38.1% (i.e., FY2022
+            # was 1.381x the prior year)")
             if found and _ASIDE_OPENS.search(between):
                 break
             if _ARITHMETIC.search(between) or _OPERATOR_AFTER.match(self.text, end):
@@ -510,7 +510,7 @@ def _digits(figure: FinancialNumber) -> str:
     return re.sub(r"\D", "", figure.raw).strip("0")
 
 
-_ASIDE_OPENS = re.compile(r"[(\[;]|\b(?:i\.e\.|that is|which|meaning)\b")
+_ASIDE_OPENS = re.compile(r"[(\[;,]\s*(?:i\.e\.|(?:that is|meaning|or)\b)")
 _LETTER = re.compile(r"[A-Za-z]")
 
 

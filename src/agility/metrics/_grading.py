@@ -446,8 +446,11 @@ class Case:
             text = text[:at] + " " + text[at + len(figure.raw):]
         # an equation that opens with its operands ("(Cash + receivables) / current
         # liabilities = 0.54") names its result nowhere: the operands are its inputs
+        # (but a label before them names it: "Growth: 480 / 1,260 = 38.1%")
         if _operands_first(text):
-            text = re.split(r"[=\u2248]", text, maxsplit=1)[1]
+            head, text = re.split(r"[=\u2248]", text, maxsplit=1)
+            if ":" in head:
+                text = head.split(":", 1)[0] + " " + text
         # what a statement says after turning from refusal language ("I don't have the exact
         # figure, but it is approximately $442 million") is its claim
         turn = turned_to_answer(text)
@@ -582,6 +585,8 @@ class Case:
                     figures, sentence = after
                 elif sentence is not None:
                     figures, sentence = self._named_later(figures, sentence)
+            if sentence is not None:
+                figures, sentence = self._of_asked_kind(figures, sentence)
         if len(figures) > 1 and len(self.gold.keys) == 1:
             # a figure the statement compares with ("34.2%, compared with 33.1% in Q2
             # FY2022") is not its answer
@@ -712,6 +717,23 @@ class Case:
                     and stem_set(sentence.text) & question_terms(self.question):
                 return tuple(stated), sentence
         return None
+
+    def _of_asked_kind(self, figures: tuple[FinancialNumber, ...], sentence: Sentence
+                       ) -> tuple[tuple[FinancialNumber, ...], Sentence]:
+        """A rate asked is answered by a rate: amounts of money the answer opens with ("revenue
+        declined from $14,612 million to $13,984 million") are the inputs of the share a
+        later statement about the question gives ("This represents a decline of 4.3%")."""
+        keys = self.gold.keys
+        if not figures or not all(f.currency for f in figures) or not keys or any(
+                k.figure.currency for k in keys):
+            return figures, sentence
+        reading = self.reading
+        for later in reversed(reading.sentences[sentence.index + 1:]):
+            found = tuple(f for f in reading.stated_results(later) if not f.currency
+                          and figure_kind(f) in {figure_kind(k.figure) for k in keys} | {"percent"})
+            if found and later.start < reading.illustration_start and self.about_question(later):
+                return found, later
+        return figures, sentence
 
     def _named_later(self, figures: tuple[FinancialNumber, ...], opening: Sentence
                      ) -> tuple[tuple[FinancialNumber, ...], Sentence]:
