@@ -348,7 +348,7 @@ def year_given(reading: AnswerReading, figure: FinancialNumber) -> int | None:
     return named[0][1]
 
 
-_RUNS_TO = re.compile(r"(?i)\b(?:matur\w*|due|expir\w*|terminat\w*)\s+(?:in\s+|on\s+)?"
+RUNS_TO = re.compile(r"(?i)\b(?:matur\w*|due|expir\w*|terminat\w*|through|until)\s+(?:in\s+|on\s+)?"
                       r"(?:(?:fiscal|FY)\s*)?(?:\w+\s+(?:\d{1,2},\s+)?)?(?:19|20)\d\d\b")
 _REPORTS_SOURCE = re.compile(r"(?i)\b(?:it|they|the (?:document|text|context|filing|excerpt|"
                              r"report|data|information|statements?))\s+(?:also\s+|only\s+)?"
@@ -681,7 +681,13 @@ class Case:
             return (), None
         found = tuple(reading.stated_results(last))
         terms = {t for t in question_terms(self.question) if not any(c.isdigit() for c in t)}
-        if not found or not terms & stem_set(unlabelled(last.text)):
+        # (of the asked quantity, named by the question's words, "capital expenditures for
+        # FY2022 were ...", not another, "Total operating expenses were $1.9 billion"; of the
+        # asked period, not "R&D expense was $380 million in FY2021")
+        named = [label_at(reading.text, f.start, limit=3) & terms for f in found]
+        spoken, asked = years_of(last.text), years_of(self.question)
+        if not found or not all(len(n) >= min(2, len(terms)) for n in named) \
+                or (spoken and asked and not spoken & asked):
             return (), None
         return found, last
 
@@ -938,7 +944,7 @@ class Case:
         # (unless the gold names it too: "Notes due 2026 and 2028")
         giving = [s.text for s in self.reading.sentences
                   if s.start < self.reading.illustration_start and self.reading.figures_in(s)]
-        said = {y for t in giving for y in years_of(_RUNS_TO.sub(" ", t))} | (
+        said = {y for t in giving for y in years_of(RUNS_TO.sub(" ", t))} | (
             {y for t in giving for y in years_of(t)} & asked)
         near = {y + d for y in asked for d in (-1, 0, 1)}
         if said and not said & near:

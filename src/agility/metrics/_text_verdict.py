@@ -25,6 +25,7 @@ from agility.metrics._answer import (
 from agility.metrics._gold import DENIAL, NOT_APPLICABLE
 from agility.metrics._grading import (
     RETRACTS,
+    RUNS_TO,
     Case,
     Judgement,
     difference_matches,
@@ -108,10 +109,10 @@ _WHICH_YEAR = re.compile(r"(?i)\b(?:which|what) (?:fiscal |calendar )?year\b|^\W
 
 
 def _year_clash(case: Case) -> Judgement | None:
-    """A question asking which year is answered by the year the answer names first (of those
-    the question does not name): another year than the gold's is another answer, whatever
-    figure of the gold's it gives beside it ("peaked at 18.7% in FY2022" for "FY2021, at
-    18.7%")."""
+    """A question asking which year is answered by the years the answer's committing
+    statement names (of those the question does not name): other years than the gold's are
+    another answer, whatever figure of the gold's it gives beside them ("peaked at 18.7% in
+    FY2022" for "FY2021, at 18.7%")."""
     if not _WHICH_YEAR.search(case.question) or case.refusals:
         return None
     asked = years_of(case.question)
@@ -123,7 +124,7 @@ def _year_clash(case: Case) -> Judgement | None:
     if statement is None:
         return None
     said = [year for _, year in year_mentions(statement.text) if year not in asked]
-    if not said or said[0] in gold:
+    if not said or gold & set(said):
         return None
     return Judgement("incorrect", f"names {said[0]} in {case.statement(statement)}; the gold "
                                   f"names {next(iter(gold))}")
@@ -765,8 +766,9 @@ def _content(case: Case, committed: Sentence | None, threshold: float) -> Judgem
     # in its place is another answer ("completed in FY2020" for "FY2021"), however many
     # other words it shares
     gold_years = years_of(case.gold.text.split(". ")[0]) - years_of(case.question)
-    said_years = years_of(said) - years_of(case.question)
-    if gold_years and said_years and not gold_years & said_years:
+    # (a date an item runs to, "amortized through 2026", names no year of the answer's own)
+    said_years = years_of(RUNS_TO.sub(" ", said)) - years_of(case.question)
+    if gold_years and said_years and not gold_years & years_of(said):
         shown = ", ".join(str(y) for y in sorted(said_years))
         return Judgement("incorrect", f"names {shown} in {where}; the gold names "
                                       f"{', '.join(str(y) for y in sorted(gold_years))}")
