@@ -408,6 +408,29 @@ def _superlative_clash(case: Case) -> Judgement | None:
 
 # a gold that is a name and nothing else: "Asia Pacific", "Developed Rest of the World."
 _BARE_NAME = re.compile(r"^\s*[A-Z][\w&'\-]*(?:\s+(?:[A-Z][\w&'\-]*|of|the|and|&)){0,5}\s*\.?\s*$")
+def _other_name(gold: str, said: str) -> str | None:
+    """The name the answer gives where a gold that is a name alone goes on with other words:
+    "Ferrand & Partners LLP" or "Maclay Partners LLP" for "Ferrand Maclay LLP" is another
+    firm ("Ferrand", "Ferrand Maclay's Boston office" name the gold's)."""
+    words = re.findall(r"[A-Z][\w\-]*", _LEGAL_FORM.sub(" ", gold))
+    if len(words) < 2:
+        return None
+    for index, word in enumerate(words):
+        for found in re.finditer(rf"\b{re.escape(word)}\b((?:\s+(?:&|and)?\s*[A-Z][\w'\-]*)*)",
+                                 said):
+            going_on = []
+            for token in re.findall(r"[A-Z][\w'\-]*", _LEGAL_FORM.sub(" ", found.group(1))):
+                going_on.append(re.sub(r"'s?$", "", token))
+                if token.endswith(("'s", "'")):
+                    break  # (a possessive ends the name: "Ferrand Maclay's Boston office")
+            # (a name that goes on otherwise than the gold's, or past its end, is another)
+            expected = words[index + 1:]
+            if going_on and (len(going_on) > len(expected)
+                             or going_on != expected[:len(going_on)]):
+                return (word + found.group(1)).strip()
+    return None
+
+
 _LEGAL_FORM = re.compile(r"\b(?:LLP|LLC|Inc|Ltd|plc|PLC|Co|Corp|Corporation|Company|L\.?P|N\.?V|"
                          r"S\.?A|AG|GmbH)\b\.?")
 _LEADING_NAME = re.compile(r"^\s*([A-Z][\w&'\-]*(?:\s+[\w&'\-]+){0,3}?)(?=\s*(?:,|\(|$)|"
@@ -782,12 +805,10 @@ def _content(case: Case, committed: Sentence | None, threshold: float) -> Judgem
         gold_words = gold_all
     if not gold_words:
         return Judgement("incorrect", "the gold states nothing the answer could be checked on")
-    if _BARE_NAME.match(case.gold.text):
-        # a gold that is a name alone ("Ferrand Maclay LLP") is named whole: a name sharing
-        # some of its words ("Ferrand & Partners LLP") names another
-        name = plain_stems(_LEGAL_FORM.sub(" ", case.gold.text)) - stem_set(case.question)
-        if name and len(name) >= 2 and not name <= _stems_with_compounds(unlabelled(said)):
-            return Judgement("incorrect", f"{where} does not name {case.gold.text.strip(' .')}")
+    other_name = _other_name(case.gold.text, said) if _BARE_NAME.match(case.gold.text) else None
+    if other_name is not None:
+        return Judgement("incorrect", f"names {other_name} in {where}; the gold names "
+                                      f"{case.gold.text.strip(' .')}")
     # "Final Answer: ..." labels the statement, "In summary," opens it: neither is content
     said = unlabelled(said)
     said_words = _stems_with_compounds(said)
