@@ -88,17 +88,21 @@ def pick_clash(case: Case) -> Judgement | None:
             or _year_clash(case))
 
 
-# "so either could be considered the highest", "the two are tied": no one picked
+# "so either could be considered the highest", "the two are tied": no one picked (a tie
+# for second, or one a "but" breaks, leaves the pick made)
 _EITHER = re.compile(r"(?i)\beither (?:one |of them |of the two )?(?:could|may|might|can|would)\b|"
-                     r"\btied for\b|\b(?:are|were) (?:effectively |essentially )?tied\b")
+                     r"\b(?:are|were) (?:effectively |essentially |roughly )?tied\b(?!\s+for\s+(?!first\b|the "
+                     r"top\b)\w+)(?![^.]*\b(?:but|though|although|however)\b)")
 
 
 def _no_single_pick(case: Case) -> Judgement | None:
     """A question asking which one ranks first is not answered by two left to choose from."""
     if not (_WHICH_TOP.search(case.question) or _WHICH_KIND.search(case.question)):
         return None
+    # (not when the gold itself calls a tie: "EMEA and the Americas were tied")
     either = next((s for s in case.reading.sentences[:3] if _EITHER.search(s.text)), None)
-    if either is None or case.refusals:
+    if either is None or case.refusals or re.search(r"(?i)\btied\b|\beither\b|\bboth\b",
+                                                     case.gold.text):
         return None
     return Judgement("incorrect", f"leaves the pick open in {case.statement(either)}; the gold "
                                   f"picks one")
@@ -858,14 +862,15 @@ _UP_DRIVER = frozenset({"higher", "increased", "greater", "rising"})
 def _reversed_driver(gold: str, said: str) -> tuple[str, str] | None:
     """(the answer's driver, the gold's) when the answer names one of the gold's drivers
     going the other way."""
-    gold_ways = {}
-    for way, what in _DRIVER.findall(gold):
-        for stem in stem_set(what):
-            gold_ways[stem] = (way.lower() in _UP_DRIVER, f"{way} {what}")
+    # (the same driver: all the words of the gold's, "fuel costs", not one of them, "lower
+    # maintenance costs")
+    drivers = [(way.lower() in _UP_DRIVER, stem_set(what), f"{way} {what}")
+               for way, what in _DRIVER.findall(gold)]
     for way, what in _DRIVER.findall(said):
-        for stem in stem_set(what):
-            if stem in gold_ways and gold_ways[stem][0] != (way.lower() in _UP_DRIVER):
-                return f"{way} {what}", gold_ways[stem][1]
+        said_stems = stem_set(what)
+        for up, stems, shown in drivers:
+            if stems and stems <= said_stems and up != (way.lower() in _UP_DRIVER):
+                return f"{way} {what}", shown
     return None
 
 
