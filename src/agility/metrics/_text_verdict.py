@@ -16,6 +16,7 @@ import re
 
 from agility.metrics._answer import (
     ANSWER_LABEL,
+    HYPOTHETICAL,
     Sentence,
     concludes,
     unlabelled,
@@ -294,9 +295,14 @@ def _named_clash(case: Case) -> Judgement | None:
     # "performed the best")
     last = case.reading.sentences[-1]
     initials = "".join(w[0] for w in re.findall(r"\b[A-Z][\w'\-]*", gold_name))
+    # (and what it ranks by, "the highest net income", not "the highest expenses"; said, not
+    # denied, "CIB was not the highest", nor supposed, "If ..., CIB would have had ...")
     ranks = {m.lower() for m in _RANKS.findall(case.question)}
+    measured = _MEASURED.search(case.question)
+    by = stem_set(measured.group(1)) - _KIND_WORDS if measured else set()
     if last.index > committed.index and ranks & {m.lower() for m in _RANKS.findall(last.text)} \
-            and (
+            and by <= stem_set(last.text) and not _NOT_SO.search(last.text) \
+            and not HYPOTHETICAL.search(last.text) and (
             stem_set(last.text) & name
             or (len(initials) >= 2 and re.search(rf"\b{initials}\b", last.text))):
         return None
@@ -444,6 +450,10 @@ _KIND_WORDS = stem_set("business product segment category division region unit l
 # "the highest-revenue segment", "its main business")
 # (superlatives by name: "West" and "Midwest" name segments)
 _SUPERLATIVE = r"(?:high|low|larg|bigg|small|strong|weak|fast|slow|great|wid|broad)est"
+# what a ranking question ranks by: "had the highest net income in 2023" -> "net income"
+_MEASURED = re.compile(rf"(?i)\b(?:{_SUPERLATIVE}|most|top|best|worst)\s+((?:[a-z&\-]+\s+){{0,2}}?"
+                       r"[a-z&\-]+)(?=\s+(?:in|of|for|during|as|at|among|on)\b|\s*[?,.]|$)")
+_NOT_SO = re.compile(r"(?i)\b(?:not|n't|never)\b")
 _RANKING = re.compile(rf"(?i)^(?:{_SUPERLATIVE}|top|leading|main|primary|principal|key|core|most|"
                       r"least|best|worst|major|dominant|number)$")
 # words that rank one of a kind in a statement ("is highest", "led", "the largest")
