@@ -146,7 +146,14 @@ from agility.metrics._options import MetricOptions
 from agility.metrics._period_pick import offered_periods, picked_period
 from agility.metrics._refusal_language import no_answer, refusal_phrases
 from agility.metrics._stance import DEPENDS, Stance, stance, stem_set
-from agility.metrics._text_verdict import option_clash, pick_clash, text_verdict
+from agility.metrics._text_verdict import (
+    WHICH_YEAR,
+    YEAR_GOLD,
+    option_clash,
+    pick_clash,
+    text_verdict,
+    year_answer,
+)
 
 __all__ = ["VERDICTS", "CorrectnessMetric", "CorrectnessOptions", "Judgement",
            "judge_financial_answer"]
@@ -464,7 +471,11 @@ def judge_financial_answer(question: str | None, gold: object, answer: object, *
     graded = GradedText(as_text(answer), question)
     text = graded.text
     offered = offered_periods(question, as_text(gold))
-    if isinstance(gold, str) and _BARE_NUMBER.fullmatch(gold) and offered is None:
+    # (a year asked for, "When did it close the deal?", with a year for its gold)
+    year_gold = YEAR_GOLD.fullmatch(as_text(gold)) if offered is None and WHICH_YEAR.search(
+        question) else None
+    if isinstance(gold, str) and _BARE_NUMBER.fullmatch(gold) and offered is None \
+            and year_gold is None:
         gold = float(gold.replace(",", "")) if "." in gold else int(gold.replace(",", ""))
     empty = no_answer(graded.given, text, question)
     if empty is not None:
@@ -475,6 +486,8 @@ def judge_financial_answer(question: str | None, gold: object, answer: object, *
     case = Case(question, reading, graded)
     if offered is not None:
         return _period_answer(case, *offered)
+    if year_gold is not None:
+        return year_answer(case, int(year_gold.group(1)))
     # (a gold saying the metric does not apply, "Kestrel does not report cost of goods sold",
     # answers: it does not decline)
     if not reading.keys and not reading.numeric and not reading.rejects_metric \

@@ -55,7 +55,10 @@ from agility.metrics._stance import (
     without_lead_in,
 )
 
-__all__ = ["option_clash", "pick_clash", "text_verdict"]
+__all__ = ["YEAR_GOLD", "WHICH_YEAR", "option_clash", "pick_clash", "text_verdict", "year_answer"]
+
+# a superlative ranks one first: "highest", "largest", "fastest"
+_SUPERLATIVE = r"(?:high|low|larg|bigg|small|strong|weak|fast|slow|great|wid|broad)est"
 
 
 # "5.250% Senior Notes due 2029": the year an item's figure runs to
@@ -110,7 +113,7 @@ def _no_single_pick(case: Case) -> Judgement | None:
 
 
 # "In which year did the margin peak?", "When did it complete the transition?"
-_WHICH_YEAR = re.compile(r"(?i)\b(?:which|what) (?:fiscal |calendar )?year\b|^\W*when\b")
+WHICH_YEAR = re.compile(r"(?i)\b(?:which|what) (?:fiscal |calendar )?year\b|^\W*when\b")
 
 
 def _year_clash(case: Case) -> Judgement | None:
@@ -118,7 +121,7 @@ def _year_clash(case: Case) -> Judgement | None:
     statement names (of those the question does not name): other years than the gold's are
     another answer, whatever figure of the gold's it gives beside them ("peaked at 18.7% in
     FY2022" for "FY2021, at 18.7%")."""
-    if not _WHICH_YEAR.search(case.question) or case.refusals:
+    if not WHICH_YEAR.search(case.question) or case.refusals:
         return None
     asked = years_of(case.question)
     gold = years_of(re.split(r"[.;]", case.gold.text, maxsplit=1)[0])
@@ -133,6 +136,46 @@ def _year_clash(case: Case) -> Judgement | None:
         return None
     return Judgement("incorrect", f"names {said[0]} in {case.statement(statement)}; the gold "
                                   f"names {next(iter(gold))}")
+
+
+# "In Q3 2019", "March 2027", "FY2021": a gold that is a year alone
+YEAR_GOLD = re.compile(r"\W*(?:(?:Q[1-4]|[A-Z][a-z]+)\s+)?(?:FY\s?|fiscal\s+)?((?:19|20)\d\d)\W*")
+# what a statement names a year beside: an aside, a clause between commas, a starting point
+_SIDE_YEARS = re.compile(r"\([^()]*\)|,[^,.]{1,60},|\b(?:from|since|up from|down from|compared "
+                         r"(?:with|to)|versus|vs\.?)\s+(?:\w+\s+){0,3}?(?:FY\s?)?(?:19|20)\d\d\b")
+_FIRST_OR_TOP = re.compile(rf"(?i)\b(?:first|{_SUPERLATIVE}|most|top|peak\w*|best|worst)\b")
+
+
+def year_answer(case: Case, gold_year: int) -> Judgement:
+    """A question asking which year (or when), with a year for its gold: the year the answer
+    gives is judged, where it gives it ("The highest was 2022.", "Highest: 2022"), not a year
+    beside it ("The deal, announced in 2018, closed in 2019.", "(up from $940 million in
+    2018)") nor one the question names ("Between 2020 and 2023, revenue peaked in 2022")."""
+    reading = case.reading
+    asked = years_of(case.question)
+    naming = [s for s in reading.sentences if s.start < reading.illustration_start
+              and years_of(s.text) - asked]
+    if not naming:
+        return refusal(case) if case.refusals else Judgement(
+            "incorrect", f"names no year; the gold names {gold_year}")
+    # (the last that concludes, ranks or labels the answer; else the one taking the question
+    # up, "Operating cash flow declined in FY2021", not a list item before it)
+    deciding = [s for s in naming if concludes(s.text) or _FIRST_OR_TOP.search(s.text)
+                or ANSWER_LABEL.match(s.text)]
+    committing = committing_statement(reading, case.question)
+    statement = deciding[-1] if deciding else committing if committing in naming else naming[0]
+    main = _SIDE_YEARS.sub(" ", statement.text)
+    named = [(at, year) for at, year in year_mentions(main) if year not in asked] or [
+        (at, year) for at, year in year_mentions(statement.text) if year not in asked]
+    top = _FIRST_OR_TOP.search(main)
+    if len(named) > 1 and top is not None:
+        # (of several, the one the ranking word is beside: "... in 2021, the first year")
+        named.sort(key=lambda m: abs(m[0] - top.start()))
+    year = named[0][1]
+    if year != gold_year:
+        return Judgement("incorrect", f"names {year} in {case.statement(statement)}; the gold "
+                                      f"names {gold_year}")
+    return Judgement("correct", f"names {year} in {case.statement(statement)}, as the gold does")
 
 
 def text_verdict(case: Case, threshold: float) -> Judgement:
@@ -288,6 +331,13 @@ def _named_clash(case: Case) -> Judgement | None:
     # "any business segment", "each segment": no name; the gold's own name: no clash
     said_name = _name_stems(picked, case.question)
     if not said_name or said_name & name:
+        return None
+    # (a runner-up named first is not the pick: "Consumer had the second-highest margin;
+    # Enterprise had the highest")
+    clauses = re.split(r"[;,]", committed.text)
+    if any(_RUNNER_UP.search(c) and not stem_set(c) & name for c in clauses) and any(
+            _RANKS.search(c) and not _RUNNER_UP.search(c) and stem_set(c) & name
+            for c in clauses):
         return None
     # (a ranking that closes the answer with the gold's pick corrects it, by name or by its
     # initials: "... was CCB ... Among these segments, CIB had the highest net income."; by
@@ -449,7 +499,6 @@ _KIND_WORDS = stem_set("business product segment category division region unit l
 # words that rank or describe one of a kind, not name it ("Kestrel Ridge's largest segment",
 # "the highest-revenue segment", "its main business")
 # (superlatives by name: "West" and "Midwest" name segments)
-_SUPERLATIVE = r"(?:high|low|larg|bigg|small|strong|weak|fast|slow|great|wid|broad)est"
 # what a ranking question ranks by: "had the highest net income in 2023" -> "net income"
 _MEASURED = re.compile(rf"(?i)\b(?:{_SUPERLATIVE}|most|top|best|worst)\s+((?:[a-z&\-]+\s+){{0,2}}?"
                        r"[a-z&\-]+)(?=\s+(?:in|of|for|during|as|at|among|on)\b|\s*[?,.]|$)")
