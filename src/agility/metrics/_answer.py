@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 
-from agility.metrics._numbers import FinancialNumber, parse_financial_numbers
+from agility.metrics._numbers import FinancialNumber, parse_financial_numbers, significant_digits
 
 __all__ = [
     "ANSWER_LABEL",
@@ -408,7 +408,7 @@ class AnswerReading:
         # a closing statement that restates the working's result in words ("Change = 530 -
         # 412 = 118. ... net income increased by $118 million.") concludes on it
         if last.index == self.sentences[-1].index and not _EQUALS.search(last.text) and any(
-                _digits(f) == _digits(r) for s in with_figures[:-1] if _EQUALS.search(s.text)
+                significant_digits(f) == significant_digits(r) for s in with_figures[:-1] if _EQUALS.search(s.text)
                 for r in self.result_figures(s) for f in results(last)):
             return tuple(results(last)), last
         if _EQUALS.search(last.text) and last.index >= self.sentences[-1].index - 1 and not all(
@@ -503,11 +503,6 @@ class AnswerReading:
 BENCHMARK = re.compile(r"(?i)\b(?:generally|typically|usually|commonly|often|widely)\s+"
                         r"(?:considered|regarded|seen|viewed|thought|deemed)\b|\brule of thumb\b|"
                         r"\bbenchmark\b")
-
-
-def _digits(figure: FinancialNumber) -> str:
-    """A figure's digits, whatever its scale words ("118" and "$118 million")."""
-    return re.sub(r"\D", "", figure.raw).strip("0")
 
 
 _ASIDE_OPENS = re.compile(r"[(\[;,]\s*(?:i\.e\.|(?:that is|meaning|or)\b)")

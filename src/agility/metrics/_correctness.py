@@ -141,7 +141,7 @@ from agility.metrics._grading import (
     turned,
 )
 from agility.metrics._instances import other_instances
-from agility.metrics._numbers import FinancialNumber, figures_match
+from agility.metrics._numbers import FinancialNumber, figures_match, significant_digits
 from agility.metrics._options import MetricOptions
 from agility.metrics._period_pick import offered_periods, picked_period
 from agility.metrics._refusal_language import no_answer, refusal_phrases
@@ -359,7 +359,7 @@ def _aside_only(case: Case, hits: list[FinancialNumber],
     kinds = {figure_kind(f) for f in hits}
     outside = [f for f in committed if not reading.in_parentheses(f)
                and figure_kind(f) in kinds]
-    if not outside or any(figures_match(o, h) or figures_match(h, o) or _digits(o) == _digits(h)
+    if not outside or any(figures_match(o, h) or figures_match(h, o) or significant_digits(o) == significant_digits(h)
                           for o in outside for h in hits):
         return []
     # (a range it lies in says it too: "between $440 million and $445 million ($442
@@ -368,12 +368,6 @@ def _aside_only(case: Case, hits: list[FinancialNumber],
     if len(outside) > 1 and any(low <= abs(h.value) <= high for h in hits):
         return []
     return outside
-
-
-def _digits(figure: FinancialNumber) -> str:
-    """A figure's significant digits: "$5,466,312,000" restated "(... $5,466.312 million)" is
-    one figure in two scales, whatever scale a note lent either."""
-    return re.sub(r"\D", "", figure.raw).strip("0")
 
 
 def _levels_of(case: Case, stated: list[KeyFigure], missing: list[KeyFigure]) -> list[KeyFigure]:

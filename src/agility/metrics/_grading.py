@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from agility.metrics._answer import (
-    HYPOTHETICAL,
     BENCHMARK,
+    HYPOTHETICAL,
     NOTE_LABEL,
     REMARK_OPENING,
     AnswerReading,

@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass, replace
 
 __all__ = ["COUNT_ASKED", "COUNT_WORD", "FinancialNumber", "count_digits", "figures_match",
-           "parse_financial_numbers", "spelled_counts"]
+           "parse_financial_numbers", "significant_digits", "spelled_counts"]
 
 _SCALES: dict[str, float] = {
     "thousand": 1e3, "thousands": 1e3, "k": 1e3,
@@ -342,3 +342,9 @@ def _fraction_digits(raw: str) -> int:
 def _trailing_zeros(raw: str) -> int:
     digits = re.search(r"\.(\d+)", raw)
     return len(digits.group(1)) - len(digits.group(1).rstrip("0")) if digits else 0
+
+
+def significant_digits(figure: FinancialNumber) -> str:
+    """A figure's significant digits, whatever its scale words: "$5,466,312,000" restated
+    "(... $5,466.312 million)" is one figure in two scales, and "118" is "$118 million"."""
+    return re.sub(r"\D", "", figure.raw).strip("0")

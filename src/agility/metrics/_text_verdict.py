@@ -23,7 +23,7 @@ from agility.metrics._answer import (
     year_mentions,
     years_of,
 )
-from agility.metrics._gold import DENIAL, NOT_APPLICABLE
+from agility.metrics._gold import DENIAL, NOT_APPLICABLE, KeyFigure
 from agility.metrics._grading import (
     RETRACTS,
     RUNS_TO,
@@ -36,7 +36,7 @@ from agility.metrics._grading import (
     subject_checks,
     turned,
 )
-from agility.metrics._numbers import figures_match
+from agility.metrics._numbers import FinancialNumber, figures_match
 from agility.metrics._refusal_language import refusal_phrases
 from agility.metrics._stance import (
     HEDGED,
@@ -55,7 +55,7 @@ from agility.metrics._stance import (
     without_lead_in,
 )
 
-__all__ = ["YEAR_GOLD", "WHICH_YEAR", "option_clash", "pick_clash", "text_verdict", "year_answer"]
+__all__ = ["WHICH_YEAR", "YEAR_GOLD", "option_clash", "pick_clash", "text_verdict", "year_answer"]
 
 # a superlative ranks one first: "highest", "largest", "fastest"
 _SUPERLATIVE = r"(?:high|low|larg|bigg|small|strong|weak|fast|slow|great|wid|broad)est"
@@ -66,7 +66,8 @@ _DUE_AFTER = re.compile(r"[^,;\n\d]{0,40}?\bdue\s+(?:(?:in|on)\s+)?(?:[A-Z][a-z]
                         r"((?:19|20)\d\d)\b")
 
 
-def _mispaired(case: Case, found: list) -> Judgement | None:
+def _mispaired(case: Case, found: list[tuple[KeyFigure, list[FinancialNumber]]]
+               ) -> Judgement | None:
     """A gold item's figure given with another item's date: "5.250% Senior Notes due 2036"
     for the gold's "5.250% Senior Notes due 2029" names another security."""
     gold_text, text = case.gold.text, case.reading.text
@@ -487,7 +488,7 @@ def _other_name(gold: str, said: str) -> str | None:
             expected = words[index + 1:]
             if going_on and (len(going_on) > len(expected)
                              or going_on != expected[:len(going_on)]):
-                return (word + found.group(1)).strip()
+                return str(word + found.group(1)).strip()
     return None
 
 
