@@ -492,6 +492,10 @@ class AnswerReading:
             # (a result is not undone by an aside that restates it: "= 38.1% (i.e., FY2022
             # was 1.381x the prior year)")
             if found and _ASIDE_OPENS.search(between):
+                # (the same result in another form right after "i.e." is one too: "= 1.381
+                # (i.e., 38.1% growth)")
+                if _RESTATED.search(between):
+                    found.append(figure)
                 break
             if _ARITHMETIC.search(between) or _OPERATOR_AFTER.match(self.text, end):
                 return []
@@ -506,6 +510,7 @@ BENCHMARK = re.compile(r"(?i)\b(?:generally|typically|usually|commonly|often|wid
 
 
 _ASIDE_OPENS = re.compile(r"[(\[;,]\s*(?:i\.e\.|(?:that is|meaning|or)\b)")
+_RESTATED = re.compile(r"[(\[;,]\s*(?:i\.e\.|that is|or)\W*$")
 _LETTER = re.compile(r"[A-Za-z]")
 
 

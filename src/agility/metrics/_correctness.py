@@ -315,6 +315,10 @@ def _swapped_labels(case: Case, pairs: list[tuple[KeyFigure, FinancialNumber]]
         since = key.figure.start + len(key.figure.raw)
     text = case.reading.text
     for key, figure in pairs:
+        # ("DSO and DPO were 38.5 and 52.1 days, respectively": in the order named)
+        sentence = case.reading.sentence_at(figure.start)
+        if sentence is not None and re.search(r"(?i)\brespectively\b", sentence.text):
+            continue
         own = named[key.figure.start]
         others = frozenset().union(*(n for at, n in named.items() if at != key.figure.start))
         if not own - others:

@@ -350,6 +350,9 @@ def year_given(reading: AnswerReading, figure: FinancialNumber) -> int | None:
 
 RUNS_TO = re.compile(r"(?i)\b(?:matur\w*|due|expir\w*|terminat\w*|through|until)\s+(?:in\s+|on\s+)?"
                       r"(?:(?:fiscal|FY)\s*)?(?:\w+\s+(?:\d{1,2},\s+)?)?(?:19|20)\d\d\b")
+# the company a question names: "Kestrel Labs' capital expenditure", "... for AMCOR"
+_COMPANY = re.compile(r"\b(?:[A-Z][\w&.\-]*\s+){0,3}[A-Z][\w&.\-]*(?:'s|')(?=\s)|"
+                      r"\b(for|of|at|by)\s+(?:[A-Z][\w&.\-]*\s*){1,3}(?=[\s?.,]|$)")
 _REPORTS_SOURCE = re.compile(r"(?i)\b(?:it|they|the (?:document|text|context|filing|excerpt|"
                              r"report|data|information|statements?))\s+(?:also\s+|only\s+)?"
                              r"(?:mentions|notes|states|says|shows|indicates|lists|discloses)\b|"
@@ -684,6 +687,10 @@ class Case:
         # (of the asked quantity, named by the question's words, "capital expenditures for
         # FY2022 were ...", not another, "Total operating expenses were $1.9 billion"; of the
         # asked period, not "R&D expense was $380 million in FY2021")
+        # (the metric's words: not the company's name or the year, "Kestrel Labs' FY2022
+        # depreciation expense")
+        metric = stem_set(_COMPANY.sub(lambda m: f" {m.group(1) or ''} ", self.question))
+        terms = {t for t in terms if t in metric and not any(c.isdigit() for c in t)}
         named = [label_at(reading.text, f.start, limit=3) & terms for f in found]
         spoken, asked = years_of(last.text), years_of(self.question)
         if not found or not all(len(n) >= min(2, len(terms)) for n in named) \
@@ -737,7 +744,8 @@ class Case:
         for later in reversed(reading.sentences[sentence.index + 1:]):
             found = tuple(f for f in reading.stated_results(later) if not f.currency
                           and figure_kind(f) in {figure_kind(k.figure) for k in keys} | {"percent"})
-            if found and later.start < reading.illustration_start and self.about_question(later):
+            if found and later.start < reading.illustration_start and self.about_question(later) \
+                    and not any(self.metric_named(f) for f in found):
                 return found, later
         return figures, sentence
 

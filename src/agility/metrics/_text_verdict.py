@@ -45,6 +45,7 @@ from agility.metrics._stance import (
     claimed_direction,
     committing_statement,
     conceded_away,
+    declines_in_claim,
     direction,
     plain_stems,
     proposition,
@@ -59,6 +60,8 @@ __all__ = ["WHICH_YEAR", "YEAR_GOLD", "option_clash", "pick_clash", "text_verdic
 
 # a superlative ranks one first: "highest", "largest", "fastest"
 _SUPERLATIVE = r"(?:high|low|larg|bigg|small|strong|weak|fast|slow|great|wid|broad)est"
+# a denial: "CIB was not the highest", "It wasn't lower fuel costs"
+_NOT_SO = re.compile(r"(?i)\b(?:not|n't|never)\b")
 
 
 # "5.250% Senior Notes due 2029": the year an item's figure runs to
@@ -97,7 +100,22 @@ def pick_clash(case: Case) -> Judgement | None:
 # for second, or one a "but" breaks, leaves the pick made)
 _EITHER = re.compile(r"(?i)\beither (?:one |of them |of the two )?(?:could|may|might|can|would)\b|"
                      r"\b(?:are|were) (?:effectively |essentially |roughly )?tied\b(?!\s+for\s+(?!first\b|the "
-                     r"top\b)\w+)(?![^.]*\b(?:but|though|although|however)\b)")
+                     r"top\b)\w+)")
+
+
+_TURNS = re.compile(r"(?i)\b(?:but|though|although|however|yet)\b")
+_BROKEN_TIE = re.compile(rf"(?i)\b(?:leads?|ahead|edges?|technically|{_SUPERLATIVE}|higher|"
+                         rf"larger)\b")
+
+
+def _broken(text: str, after: int) -> bool:
+    """Whether a statement breaks the tie it states: a turn after it, or a ranking in a clause
+    after its own ("tied at 11%; on unrounded figures Cloud leads"), not the ranking the tie
+    is of ("either could be considered the highest")."""
+    if _TURNS.search(text, after):
+        return True
+    end = re.compile(r"[;.:]\s").search(text, after)
+    return end is not None and bool(_BROKEN_TIE.search(text, end.end()))
 
 
 def _no_single_pick(case: Case) -> Judgement | None:
@@ -105,9 +123,14 @@ def _no_single_pick(case: Case) -> Judgement | None:
     if not (_WHICH_TOP.search(case.question) or _WHICH_KIND.search(case.question)):
         return None
     # (not when the gold itself calls a tie: "EMEA and the Americas were tied")
-    either = next((s for s in case.reading.sentences[:3] if _EITHER.search(s.text)), None)
-    if either is None or case.refusals or re.search(r"(?i)\btied\b|\beither\b|\bboth\b",
-                                                     case.gold.text):
+    # (in the statement that answers, not a tie by another measure after it; not one the
+    # statement breaks after it: "tied at 11%; on unrounded figures Cloud leads")
+    either = committing_statement(case.reading, case.question) or next(
+        iter(case.reading.sentences), None)
+    found = _EITHER.search(either.text) if either is not None else None
+    if either is None or found is None or case.refusals or re.search(
+            r"(?i)\btied\b|\beither\b|\bboth\b", case.gold.text) or _broken(either.text,
+                                                                        found.end()):
         return None
     return Judgement("incorrect", f"leaves the pick open in {case.statement(either)}; the gold "
                                   f"picks one")
@@ -133,10 +156,15 @@ def _year_clash(case: Case) -> Judgement | None:
     if statement is None:
         return None
     said = [year for _, year in year_mentions(statement.text) if year not in asked]
-    if not said or gold & set(said):
+    # (a year named by another, "the prior year", may be the gold's)
+    if not said or gold & set(said) or _RELATIVE_YEAR.search(statement.text):
         return None
     return Judgement("incorrect", f"names {said[0]} in {case.statement(statement)}; the gold "
                                   f"names {next(iter(gold))}")
+
+
+_RELATIVE_YEAR = re.compile(r"(?i)\b(?:the )?(?:prior|previous|preceding|following|next) (?:fiscal )?"
+                            r"year\b|\bthe year (?:before|after)\b|\ba year (?:earlier|later)\b")
 
 
 # "In Q3 2019", "March 2027", "FY2021": a gold that is a year alone
@@ -154,8 +182,10 @@ def year_answer(case: Case, gold_year: int) -> Judgement:
     2018)") nor one the question names ("Between 2020 and 2023, revenue peaked in 2022")."""
     reading = case.reading
     asked = years_of(case.question)
+    # (a statement that declines names no year of its own: "The excerpt only covers 2021 and
+    # 2022, so I can't determine ...")
     naming = [s for s in reading.sentences if s.start < reading.illustration_start
-              and years_of(s.text) - asked]
+              and years_of(s.text) - asked and not declines_in_claim(s.text)]
     if not naming:
         return refusal(case) if case.refusals else Judgement(
             "incorrect", f"names no year; the gold names {gold_year}")
@@ -172,6 +202,10 @@ def year_answer(case: Case, gold_year: int) -> Judgement:
     if len(named) > 1 and top is not None:
         # (of several, the one the ranking word is beside: "... in 2021, the first year")
         named.sort(key=lambda m: abs(m[0] - top.start()))
+    elif len(named) > 1 and any(year == gold_year for _, year in named):
+        # (several events, none ranked: "announced the deal in 2026 and expects it to close in
+        # March 2027" names the gold's year for one of them)
+        named = [m for m in named if m[1] == gold_year]
     year = named[0][1]
     if year != gold_year:
         return Judgement("incorrect", f"names {year} in {case.statement(statement)}; the gold "
@@ -423,8 +457,9 @@ def _superlative_clash(case: Case) -> Judgement | None:
     highest notional value" for "Cross currency swaps"), it picks another, whatever figure
     of the gold's it gives for the runner-up."""
     # (segments, regions and categories are _named_clash's)
+    # (and years are the year rules')
     if _WHICH_TOP.search(case.question) is None or _WHICH_KIND.search(case.question) \
-            or case.refusals:
+            or WHICH_YEAR.search(case.question) or case.refusals:
         return None
     gold_name = _pick_stems(case.gold.text, case.question)
     if not gold_name:
@@ -474,7 +509,8 @@ def _other_name(gold: str, said: str) -> str | None:
     "Ferrand & Partners LLP" or "Maclay Partners LLP" for "Ferrand Maclay LLP" is another
     firm ("Ferrand", "Ferrand Maclay's Boston office" name the gold's)."""
     words = re.findall(r"[A-Z][\w\-]*", _LEGAL_FORM.sub(" ", gold))
-    if len(words) < 2:
+    # (the gold's name given whole answers, whatever other firm it names for another role)
+    if len(words) < 2 or re.search(r"\s+(?:&\s+|and\s+)?".join(map(re.escape, words)), said):
         return None
     for index, word in enumerate(words):
         for found in re.finditer(rf"\b{re.escape(word)}\b((?:\s+(?:&|and)?\s*[A-Z][\w'\-]*)*)",
@@ -484,10 +520,11 @@ def _other_name(gold: str, said: str) -> str | None:
                 going_on.append(re.sub(r"'s?$", "", token))
                 if token.endswith(("'s", "'")):
                     break  # (a possessive ends the name: "Ferrand Maclay's Boston office")
-            # (a name that goes on otherwise than the gold's, or past its end, is another)
+            # (a name that goes on otherwise than the gold's is another; one that goes on past
+            # its end, "Ferrand Maclay US LLP", "Deloitte Touche Tohmatsu", may be a form of it)
             expected = words[index + 1:]
-            if going_on and (len(going_on) > len(expected)
-                             or going_on != expected[:len(going_on)]):
+            shared = min(len(going_on), len(expected))
+            if going_on[:shared] != expected[:shared]:
                 return str(word + found.group(1)).strip()
     return None
 
@@ -503,7 +540,6 @@ _KIND_WORDS = stem_set("business product segment category division region unit l
 # what a ranking question ranks by: "had the highest net income in 2023" -> "net income"
 _MEASURED = re.compile(rf"(?i)\b(?:{_SUPERLATIVE}|most|top|best|worst)\s+((?:[a-z&\-]+\s+){{0,2}}?"
                        r"[a-z&\-]+)(?=\s+(?:in|of|for|during|as|at|among|on)\b|\s*[?,.]|$)")
-_NOT_SO = re.compile(r"(?i)\b(?:not|n't|never)\b")
 _RANKING = re.compile(rf"(?i)^(?:{_SUPERLATIVE}|top|leading|main|primary|principal|key|core|most|"
                       r"least|best|worst|major|dominant|number)$")
 # words that rank one of a kind in a statement ("is highest", "led", "the largest")
@@ -924,13 +960,18 @@ def _reversed_driver(gold: str, said: str) -> tuple[str, str] | None:
     going the other way."""
     # (the same driver: all the words of the gold's, "fuel costs", not one of them, "lower
     # maintenance costs")
+    # (not one it denies, "It wasn't lower fuel costs", nor beside the gold's said its way)
     drivers = [(way.lower() in _UP_DRIVER, stem_set(what), f"{way} {what}")
                for way, what in _DRIVER.findall(gold)]
-    for way, what in _DRIVER.findall(said):
-        said_stems = stem_set(what)
-        for up, stems, shown in drivers:
-            if stems and stems <= said_stems and up != (way.lower() in _UP_DRIVER):
-                return f"{way} {what}", shown
+    said_ways = [(m.group(1).lower() in _UP_DRIVER, stem_set(m.group(2)), m)
+                 for m in _DRIVER.finditer(said)]
+    for up, stems, shown in drivers:
+        if any(stems and stems <= s and u == up for u, s, _ in said_ways):
+            continue
+        for said_up, said_stems, m in said_ways:
+            if stems and stems <= said_stems and up != said_up and not _NOT_SO.search(
+                    said[max(0, m.start() - 20):m.start()]):
+                return m.group(0), shown
     return None
 
 
