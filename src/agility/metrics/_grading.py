@@ -359,6 +359,8 @@ _REPORTS_SOURCE = re.compile(r"(?i)\b(?:it|they|the (?:document|text|context|fil
                              r"\bmentioned\b")
 _BASIS_AFTER = re.compile(r"(?i)\s*(?:per share\s+)?(?:on an? ([\w\-]+(?: [\w\-]+)?) basis|"
                           r"\((basic|diluted|adjusted|reported|gross|net)\))")
+_POINTER_WORDS = frozenset(stem_set("represents representing amounts works comes translates means "
+                                    "equals"))
 _POINTS_BACK = re.compile(r"(?i)^\W*(?:this|that|which|it)\s+(?:represents|amounts to|works out "
                           r"to|comes to|translates (?:in)?to|means|is|was|equals)\b")
 
@@ -745,9 +747,17 @@ class Case:
             found = tuple(f for f in reading.stated_results(later) if not f.currency
                           and figure_kind(f) in {figure_kind(k.figure) for k in keys} | {"percent"})
             if found and later.start < reading.illustration_start and self.about_question(later) \
-                    and not any(self.metric_named(f) for f in found):
+                    and not any(self._names_another(f) for f in found):
                 return found, later
         return figures, sentence
+
+    def _names_another(self, figure: FinancialNumber) -> bool:
+        """Whether the words naming ``figure`` name a quantity the question does not ask
+        ("an operating margin of 12.5%" for the growth of operating income), beside the way
+        it went ("a decline of 4.3%")."""
+        terms = question_terms(self.question)
+        label = label_at(self.reading.text, figure.start, limit=3)
+        return bool(label - terms - _NEUTRAL - _POINTER_WORDS)
 
     def _named_later(self, figures: tuple[FinancialNumber, ...], opening: Sentence
                      ) -> tuple[tuple[FinancialNumber, ...], Sentence]:

@@ -118,6 +118,12 @@ def _broken(text: str, after: int) -> bool:
     return end is not None and bool(_BROKEN_TIE.search(text, end.end()))
 
 
+def _beyond(words: set[str] | frozenset[str], other: set[str] | frozenset[str]) -> set[str]:
+    """The stems of ``words`` that ``other`` lacks, a stem and its longer form ("bank",
+    "banki") being one word."""
+    return {w for w in words if not any(w.startswith(o) or o.startswith(w) for o in other)}
+
+
 def _no_single_pick(case: Case) -> Judgement | None:
     """A question asking which one ranks first is not answered by two left to choose from."""
     if not (_WHICH_TOP.search(case.question) or _WHICH_KIND.search(case.question)):
@@ -168,7 +174,8 @@ _RELATIVE_YEAR = re.compile(r"(?i)\b(?:the )?(?:prior|previous|preceding|followi
 
 
 # "In Q3 2019", "March 2027", "FY2021": a gold that is a year alone
-YEAR_GOLD = re.compile(r"\W*(?:(?:Q[1-4]|[A-Z][a-z]+)\s+)?(?:FY\s?|fiscal\s+)?((?:19|20)\d\d)\W*")
+YEAR_GOLD = re.compile(r"\W*(?:(?:In|By|During|On|Around)\s+)?(?:(?:Q[1-4]|H[12]|[A-Z][a-z]+)\s+)?"
+                       r"(?:FY\s?|fiscal\s+)?((?:19|20)\d\d)\W*")
 # what a statement names a year beside: an aside, a clause between commas, a starting point
 _SIDE_YEARS = re.compile(r"\([^()]*\)|,[^,.]{1,60},|\b(?:from|since|up from|down from|compared "
                          r"(?:with|to)|versus|vs\.?)\s+(?:\w+\s+){0,3}?(?:FY\s?)?(?:19|20)\d\d\b")
@@ -365,7 +372,11 @@ def _named_clash(case: Case) -> Judgement | None:
         return None
     # "any business segment", "each segment": no name; the gold's own name: no clash
     said_name = _name_stems(picked, case.question)
-    if not said_name or said_name & name:
+    # (a word the two names share, "Consumer Banking" and "Corporate & Investment Banking",
+    # does not make them one; a part of the gold's name, or its initials, names it)
+    initials = "".join(w[0] for w in re.findall(r"\b[A-Z][\w'\-]*", gold_name)).lower()
+    if not said_name or not _beyond(said_name, name) or not _beyond(name, said_name) \
+            or (len(initials) >= 2 and said_name == {initials}):
         return None
     # (a runner-up named first is not the pick: "Consumer had the second-highest margin;
     # Enterprise had the highest")
