@@ -359,6 +359,8 @@ _REPORTS_SOURCE = re.compile(r"(?i)\b(?:it|they|the (?:document|text|context|fil
                              r"\bmentioned\b")
 _BASIS_AFTER = re.compile(r"(?i)\s*(?:per share\s+)?(?:on an? ([\w\-]+(?: [\w\-]+)?) basis|"
                           r"\((basic|diluted|adjusted|reported|gross|net)\))")
+_RUNNER_UP_REMARK = re.compile(r"(?i)\b(?:second|third|next)[- ](?:\w+[- ])?(?:\w+est|most)\b|"
+                               r"\bfollowed by\b")
 _POINTER_WORDS = frozenset(stem_set("represents representing amounts works comes translates means "
                                     "equals"))
 _POINTS_BACK = re.compile(r"(?i)^\W*(?:this|that|which|it)\s+(?:represents|amounts to|works out "
@@ -669,36 +671,41 @@ class Case:
         return self._claimed_after_caveat()
 
     def _claimed_after_caveat(self) -> tuple[tuple[FinancialNumber, ...], Sentence | None]:
-        """The figures of the answer's last statement when it is a plain claim of the asked
-        quantity after the refusal language ("... appears to be incomplete, so please verify
-        this against the full filing. Based on the information provided, capital expenditures
-        for FY2022 were $1,300 million."): a caveat does not take back the claim that follows
-        it, whether its figure is the gold's or not."""
+        """The figures of the answer's last plain claim of the asked quantity after its
+        refusal language ("... appears to be incomplete, so please verify this against the
+        full filing. Based on the information provided, capital expenditures for FY2022 were
+        $1,300 million."): a caveat does not take back the claim that follows it, whether its
+        figure is the gold's or not."""
         reading = self.reading
-        last = reading.sentences[-1] if reading.sentences else None
-        # (what the source mentions instead, "However, it mentions relationships in 103
-        # countries", "The only security mentioned is ...", is evidence, not a claim; a remark
-        # on what is typical, "Note: telecoms typically have DSO of 40-50 days", is none)
-        if last is None or last.start >= reading.illustration_start \
-                or declines_in_claim(last.text) or HYPOTHETICAL.search(last.text) \
-                or _REPORTS_SOURCE.search(last.text) or _GENERAL.search(last.text) \
-                or REMARK_OPENING.match(last.text) or re.match(r"(?i)^\W*note\W*:", last.text):
-            return (), None
-        found = tuple(reading.stated_results(last))
         terms = {t for t in question_terms(self.question) if not any(c.isdigit() for c in t)}
-        # (of the asked quantity, named by the question's words, "capital expenditures for
-        # FY2022 were ...", not another, "Total operating expenses were $1.9 billion"; of the
-        # asked period, not "R&D expense was $380 million in FY2021")
-        # (the metric's words: not the company's name or the year, "Kestrel Labs' FY2022
-        # depreciation expense")
+        # (of the asked quantity, named by the question's metric words, "capital expenditures
+        # for FY2022 were ...", not another, "Total operating expenses were $1.9 billion", nor
+        # the company's name or the year, "Kestrel Labs' FY2022 depreciation expense")
         metric = stem_set(_COMPANY.sub(lambda m: f" {m.group(1) or ''} ", self.question))
-        terms = {t for t in terms if t in metric and not any(c.isdigit() for c in t)}
-        named = [label_at(reading.text, f.start, limit=3) & terms for f in found]
-        spoken, asked = years_of(last.text), years_of(self.question)
-        if not found or not all(len(n) >= min(2, len(terms)) for n in named) \
-                or (spoken and asked and not spoken & asked):
-            return (), None
-        return found, last
+        terms = {t for t in terms if t in metric}
+        asked = years_of(self.question)
+        for sentence in reversed(reading.sentences):
+            if sentence.start >= reading.illustration_start:
+                continue
+            if declines_in_claim(sentence.text):
+                break  # (only what follows the refusal language)
+            # (not what the source mentions instead, "However, it mentions relationships in
+            # 103 countries", "The only security mentioned is ..."; not a remark on what is
+            # typical, "Note: telecoms typically have DSO of 40-50 days"; not the runner-up,
+            # "Europe was the second largest region at about 24%")
+            if HYPOTHETICAL.search(sentence.text) or _REPORTS_SOURCE.search(sentence.text) \
+                    or _GENERAL.search(sentence.text) or REMARK_OPENING.match(sentence.text) \
+                    or re.match(r"(?i)^\W*note\W*:", sentence.text) \
+                    or _RUNNER_UP_REMARK.search(sentence.text):
+                continue
+            found = tuple(reading.stated_results(sentence))
+            named = [label_at(reading.text, f.start, limit=3) & terms for f in found]
+            spoken = years_of(sentence.text)
+            # (of the asked period, not "R&D expense was $380 million in FY2021")
+            if found and all(len(n) >= min(2, len(terms)) for n in named) \
+                    and not (spoken and asked and not spoken & asked):
+                return found, sentence
+        return (), None
 
     def _in_table(self, sentence: Sentence) -> bool:
         """Whether ``sentence`` was read off a table of the answer as given."""
