@@ -167,13 +167,14 @@ _BARE_NUMBER = re.compile(r"\s*-?\d[\d,]*(?:\.\d+)?\s*")
 _YES_NO_QUESTION = re.compile(r"(?i)^\W*(?:is|are|was|were|does|do|did|has|have|had|can|could|"
                               r"will|would|should)\b")
 # Questions whose answer is a quantity; for the others the figures in a gold answer are
-# supporting detail and the judgment rests on what the answer says.
+# supporting detail and the judgment rests on what the answer says. (A quantity's word that
+# names something else, "What are its revenue streams?", asks for no quantity.)
 _QUANTITY_QUESTION = re.compile(
     r"(?i)\b(?:how much|how many|how (?:\w+ ){0,3}(?:change|grow|grew|increase|decrease|decline)"
-    r"|calculate|compute|what (?:is|was|were|are) (?:the |its |their |\w+'s )?(?:\w+ ){0,8}?"
+    r"|calculate|compute|what (?:is|was|were|are) (?:the |its |their |\w+'s |\w+s' )?(?:[\w'\u2019]+ ){0,8}?"
     r"(?:amount|ratio|margin|rate|value|percentage|percent|total|number|cost|expense|"
     r"revenue|income|sales|spend|capex|turnover|eps|yield|days|growth|debt|assets|"
-    r"liabilities|cash|dividends?|quantity)s?"
+    r"liabilities|cash|dividends?|quantity)s?(?!\s+[a-z]+s\b)"
     r"|in usd|in \$|usd (?:millions|billions|thousands)|round (?:your )?answer|roughly|"
     r"approximately)\b")
 
@@ -273,6 +274,11 @@ def _numeric(case: Case) -> Judgement:
         return Judgement("correct", f"states {case.where(hits)}, the gold {gold_raws(keys)}",
                          case.cite(hits))
     if hits and len(keys) > 2 and len(missing) * 2 <= len(keys):
+        # (said the other way, "added 1.2 million subscribers" for "decreased by 1.2
+        # million", it is another change)
+        reversed_ = turned(case, case.reading.sentence_at(hits[0].start), hits[:1])
+        if reversed_ is not None:
+            return reversed_
         return Judgement("correct", f"states {case.where(hits)}: most of the gold's figures "
                                     f"({gold_raws(keys)})", case.cite(hits))
     said = case.reading.own_figures

@@ -322,8 +322,10 @@ def text_verdict(case: Case, threshold: float) -> Judgement:
 # "Which segment ...?", "which of JPM's business segments ...", "Which Best Buy product
 # category ...": the question asks for one of a kind, named
 _WHICH_KIND = re.compile(r"(?i)\bwhich\s+(?:of\s+[\w'&.\- ]{1,40}?\s+)?(?:[\w&'\-]+\s+){0,3}?"
-                         r"(segment|category|division|region|business unit|product line)s?\b")
-_KINDS = r"(?:segment|category|division|region|business unit|product line|business)s?"
+                         r"(segment|category|division|region|business unit|product line|customer|"
+                         r"brand|market|country|countr(?=ies))(?:s|ies)?\b")
+_KINDS = (r"(?:segment|category|division|region|business unit|product line|business|customer|"
+          r"brand|market|country|countrie)s?")
 
 
 def _named_clash(case: Case) -> Judgement | None:
@@ -544,7 +546,8 @@ _LEGAL_FORM = re.compile(r"\b(?:LLP|LLC|Inc|Ltd|plc|PLC|Co|Corp|Corporation|Comp
                          r"S\.?A|AG|GmbH)\b\.?")
 _LEADING_NAME = re.compile(r"^\s*([A-Z][\w&'\-]*(?:\s+[\w&'\-]+){0,3}?)(?=\s*(?:,|\(|$)|"
                            r"\s+(?:which|whose|at|with)\b)")
-_KIND_WORDS = stem_set("business product segment category division region unit line")
+_KIND_WORDS = stem_set("business product segment category division region unit line customer "
+                       "brand market country")
 # words that rank or describe one of a kind, not name it ("Kestrel Ridge's largest segment",
 # "the highest-revenue segment", "its main business")
 # (superlatives by name: "West" and "Midwest" name segments)
