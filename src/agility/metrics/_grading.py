@@ -394,12 +394,13 @@ class Case:
             and not _NEGATIVE.search(gold.text)
         # (a ratio or a share: an amount of money carries its sign in words, "net cash
         # used", "spent", "a loss of")
-        # (but an income below zero is a loss: "net income of $78 million" is a profit, not
-        # the gold's "-78")
         self._negative_level = level and all(
-            re.match(r"[-\u2212]\S", k.figure.raw) and (
-                not k.figure.currency or _INCOME_ASKED.search(asked) is not None)
+            re.match(r"[-\u2212]\S", k.figure.raw) and not k.figure.currency
             for k in gold.keys)
+        # an income below zero is a loss, written or worded ("-78", "Operating loss of $(327)
+        # million"): "net income of $78 million" states a profit
+        self._income_below_zero = self._gold_sign < 0 and bool(asked) and not CHANGE.search(
+            asked) and _INCOME_ASKED.search(asked) is not None
         self._asked_scale = asked_scale(question)
         self.derived = (differences(self.reading.own_figures)
                         if gold.keys and CHANGE.search(gold.text) else [])
@@ -548,7 +549,8 @@ class Case:
         sentence = self.reading.sentence_at(figure.start)
         # (words anywhere in the answer may carry the sign: "posted an operating loss. Its
         # margin was 6.4%", "burned $41 million of cash")
-        if self._negative_level and sentence is not None and worded_sign(sentence.text) == 0 \
+        if (self._negative_level or self._income_below_zero) and sentence is not None \
+                and worded_sign(sentence.text) == 0 \
                 and direction(sentence.text) is None and not _BELOW_ZERO.search(
                     self.reading.text) and not _NEGATIVE.search(self.reading.text):
             # an unsigned level that nothing calls negative states a positive one
