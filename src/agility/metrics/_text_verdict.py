@@ -87,6 +87,32 @@ def _mispaired(case: Case, found: list[tuple[KeyFigure, list[FinancialNumber]]]
     return None
 
 
+# "Three segments: Flexible Packaging, Rigid Containers, and Specialty Films."
+_COUNTED_GOLD = re.compile(r"(?i)^\W*(one|two|three|four|five|six|seven|eight|nine|ten|\d+)\b"
+                           r"(?:\s+[\w\-]+){0,3}?\s*:\s*(.+)")
+_COUNTS = {w: n for n, w in enumerate("one two three four five six seven eight nine ten".split(), 1)}
+
+
+def _short_of_count(case: Case) -> Judgement | None:
+    """A gold that counts its items ("Three: Kilnsey, Marrick and Tosside") makes the count
+    part of the answer: an answer naming fewer of them names another set."""
+    found = _COUNTED_GOLD.match(case.gold.text)
+    if found is None:
+        return None
+    word = found.group(1).lower()
+    count = int(word) if word.isdigit() else _COUNTS[word]
+    parts = re.split(r",\s*(?:and\s+)?|\s+and\s+", re.sub(r"\([^()]*\)", " ",
+                                                               found.group(2)).rstrip(". "))
+    items = [plain_stems(p) - stem_set(case.question) for p in parts]
+    if len(items) != count or not all(items) or case.refusals:
+        return None
+    said = _stems_with_compounds(case.reading.text)
+    named = sum(1 for item in items if item <= said)
+    if named >= count:
+        return None
+    return Judgement("incorrect", f"names {named} of the {count} items the gold counts")
+
+
 def pick_clash(case: Case) -> Judgement | None:
     """A question asking which one (of a kind, or ranking first) is answered by the one the
     answer picks, whatever figure of the gold's it gives beside it ("The SMB segment, with a
@@ -223,7 +249,7 @@ def year_answer(case: Case, gold_year: int) -> Judgement:
 def text_verdict(case: Case, threshold: float) -> Judgement:
     """Rules 4 and 6 for a gold without a decisive figure or yes/no."""
     keys = case.gold.keys
-    clash = pick_clash(case)
+    clash = pick_clash(case) or _short_of_count(case)
     if clash is not None:
         return clash
     if keys:
@@ -523,8 +549,14 @@ def _other_name(gold: str, said: str) -> str | None:
     firm ("Ferrand", "Ferrand Maclay's Boston office" name the gold's)."""
     words = re.findall(r"[A-Z][\w\-]*", _LEGAL_FORM.sub(" ", gold))
     # (the gold's name given whole answers, whatever other firm it names for another role)
-    if len(words) < 2 or re.search(r"\s+(?:&\s+|and\s+)?".join(map(re.escape, words)), said):
+    if len(words) < 2 or re.search(r"\s+(?:&\s+|and\s+)?".join(map(re.escape, words)), said,
+                                   re.IGNORECASE):
         return None
+    # (none of its words, nor its initials, "EY" for "Ernst & Young LLP": another name)
+    initials = "".join(w[0] for w in words)
+    if not any(re.search(rf"(?i)\b{re.escape(w)}", said) for w in words) \
+            and not re.search(rf"\b{initials}\b", said):
+        return "none of its words"
     for index, word in enumerate(words):
         for found in re.finditer(rf"\b{re.escape(word)}\b((?:\s+(?:&|and)?\s*[A-Z][\w'\-]*)*)",
                                  said):
