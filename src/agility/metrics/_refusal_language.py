@@ -33,7 +33,7 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
                             r"text-based )?language model\b|"
                             r"\bmy training data\b|\bknowledge cut-?off\b")),
     ("cannot answer", re.compile(
-        r"(?i)(?:\b(?:i|we|it) (?:cannot|can ?not|can't|couldn't|could not|am unable to|are "
+        r"(?i)(?:\b(?:i|we|it|the model|this model|the assistant) (?:cannot|can ?not|can't|couldn't|could not|am unable to|are "
         r"unable to|was unable to|am not able to|(?:was|were) not able to|is (?:not possible|impossible) to|was not "
         r"possible to)|\b(?:i'm|i\u2019m) (?:unable|not able) to|(?:^|\n|:)[ \t*_]*(?:unable to|cannot|can not)) (?:\w+ ){0,3}?"
         r"(?:determine|provide|calculate|compute|answer|confirm|say|find|locate|see|identify|"
@@ -56,7 +56,7 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         rf"(?i)\b(?:the |this |provided |given |available |above ){{0,3}}{_SOURCE}\b[^.,;]{{0,60}}?"
         r"\b(?:does|do|did|is|are|was|were)(?: not|n't| no longer)\b[^.]{0,40}?"
         r"\b(?:contain|include|provide|mention|specify|offer|disclose|detail|give|have|"
-        r"state|show|list|present|indicate|reference|break|explicitly|specifically|directly|"
+        r"state|show|list|present|indicate|reference|break|explicitly|specifically|directly|explain|"
         r"sufficient|enough|available|clear|cover|discuss|address)|"
         rf"\b(?:none of (?:the|these|those)|neither(?: of (?:the|these|those))?) (?:\w+ )?{_SOURCE}\b|"
         # "The filing lacks the figures", "It is not clear from the context", "not in the
