@@ -506,7 +506,11 @@ class AnswerReading:
 
 BENCHMARK = re.compile(r"(?i)\b(?:generally|typically|usually|commonly|often|widely)\s+"
                         r"(?:considered|regarded|seen|viewed|thought|deemed)\b|\brule of thumb\b|"
-                        r"\bbenchmark\b")
+                        r"\bbenchmark\b|"
+                        # "A combined ratio below 100% indicates an underwriting profit"
+                        r"\b(?:above|below|under|over|less than|more than|greater than|exceeding)\s+"
+                        r"\$?\d[\d.,]*\s*(?:%|x|times)?\s+(?:is|are|indicates?|suggests?|means?|"
+                        r"signals?|would|generally|typically)\b")
 
 
 _ASIDE_OPENS = re.compile(r"[(\[;,]\s*(?:i\.e\.|(?:that is|meaning|or)\b)")

@@ -359,6 +359,8 @@ _REPORTS_SOURCE = re.compile(r"(?i)\b(?:it|they|the (?:document|text|context|fil
                              r"\bmentioned\b")
 _BASIS_AFTER = re.compile(r"(?i)\s*(?:per share\s+)?(?:on an? ([\w\-]+(?: [\w\-]+)?) basis|"
                           r"\((basic|diluted|adjusted|reported|gross|net)\))")
+_INPUTS = re.compile(r"(?i),?\s+\b(?:based on|calculated as|computed as|derived from|calculated "
+                     r"(?:by|from|using)|using|given)\b")
 _RUNNER_UP_REMARK = re.compile(r"(?i)\b(?:second|third|next)[- ](?:\w+[- ])?(?:\w+est|most)\b|"
                                r"\bfollowed by\b")
 _POINTER_WORDS = frozenset(stem_set("represents representing amounts works comes translates means "
@@ -613,6 +615,14 @@ class Case:
 
             figures = tuple(f for f in figures if not (_COMPARED_WITH.search(
                 text[max(0, f.start - 30):f.start]) and other_period(f))) or figures
+        if len(figures) > 1 and sentence is not None:
+            # what a statement says it is computed from is its inputs ("$757 million,
+            # calculated as cash from operations of $1,044 million less capex of $287 million",
+            # "about 2.1x, based on total debt of $3,120 million")
+            inputs = _INPUTS.search(sentence.text)
+            cut = sentence.start + inputs.start() if inputs is not None else None
+            if cut is not None and any(f.start < cut for f in figures):
+                figures = tuple(f for f in figures if f.start < cut)
         asked = years_of(self.question)
         if by_year and len(figures) > 1 and asked:
             # a figure given for another year ("$118.4 million (2023: $678.9 million)") is a
