@@ -856,6 +856,8 @@ _INTRODUCES = re.compile(r"(?i)\b(?:several|following|few|number of|various|mult
                          r"things|segments|products|acquisitions|companies|regions|ways)\b\W*$")
 _LIST_ITEM = re.compile(r"^\s*(?:[-*\u2022]|\(?\d{1,2}[.)])\s+\S")
 _NONE = re.compile(r"(?i)\b(?:none|no|not|never|nothing|neither|nor)\b|n't\b")
+_ZERO = re.compile(r"(?<![\d.,])\$?0(?:\.0+)?(?![\d.,]*\d)(?!\s*%)\b|\bzero\b(?!\s*(?:%|percent|"
+                   r"coupon))", re.IGNORECASE)
 
 
 def _content(case: Case, committed: Sentence | None, threshold: float) -> Judgement:
@@ -906,8 +908,9 @@ def _content(case: Case, committed: Sentence | None, threshold: float) -> Judgem
             where += " and the list it points back to"
     said = " ".join(s.text for s in span)
     if case.gold.negative:
-        # "There are none": the answer must also deny (the gold picks no item)
-        if _NONE.search(said):
+        # "There are none": the answer must also deny (the gold picks no item), in words or
+        # as nothing ("So the dividend per share for FY2022 was $0.")
+        if _NONE.search(said) or _ZERO.search(said):
             return Judgement("correct", f"denies in {where}, as the gold does")
         return Judgement("incorrect", f"names items in {where}; the gold says there are none")
     way = _direction_answer(case, span)
