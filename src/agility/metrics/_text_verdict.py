@@ -385,7 +385,7 @@ def _named_clash(case: Case) -> Judgement | None:
     # (a statement that ranks one by name picks it: "... Health Care 24.1%. Industrial is
     # highest.", "Industrial (24.1%) led Health Care (21.0%)")
     ranking = [s for s in case.reading.sentences
-               if _RANKS.search(s.text) and _SUBJECT_PICK.match(s.text)]
+               if _RANKS.search(s.text) and _SUBJECT_PICK.match(_PERIOD_FIRST.sub("", s.text))]
     if not name or (committed is None and not ranking):
         return None
     # (the committing statement's own pick first: "the Appliances category performed best
@@ -576,6 +576,9 @@ def _other_name(gold: str, said: str) -> str | None:
 
 _LEGAL_FORM = re.compile(r"\b(?:LLP|LLC|Inc|Ltd|plc|PLC|Co|Corp|Corporation|Company|L\.?P|N\.?V|"
                          r"S\.?A|AG|GmbH)\b\.?")
+_PERIOD_FIRST = re.compile(r"(?i)^\W*(?:in|for|during|as of|at the end of)\s+(?:the\s+)?(?:fiscal\s+|"
+                           r"FY\s?)?(?:(?:Q[1-4]|H[12])\s+)?(?:fiscal\s+|FY\s?)?(?:19|20)?\d\d(?:\s+Q[1-4])?"
+                           r",\s*")
 _LEADING_NAME = re.compile(r"^\s*([A-Z][\w&'\-]*(?:\s+[\w&'\-]+){0,3}?)(?=\s*(?:,|\(|$)|"
                            r"\s+(?:which|whose|at|with)\b)")
 _KIND_WORDS = stem_set("business product segment category division region unit line customer "
@@ -622,7 +625,8 @@ def _picked(text: str, kind: str, question: str) -> str:
         picked = _name_before(said.group(1))
         if _name_stems(picked, question):
             return picked
-    subject = _SUBJECT_PICK.match(text)
+    # (after the period it speaks of: "In FY2024, West was Kestrel Ridge's biggest segment")
+    subject = _SUBJECT_PICK.match(_PERIOD_FIRST.sub("", text))
     if subject and subject.group(1).lower() not in _NAME_STOP \
             and _name_stems(subject.group(1), question):
         return subject.group(1)
