@@ -1,6 +1,6 @@
 """What a text answer picks, which year it names and which way its drivers go (issue 13,
-correctness version 18): made-up answers in other families' styles; 9 of the 24 cases fail
-on version 17, the rest are controls."""
+correctness version 18): made-up answers in other families' styles; 21 of the 49 cases
+fail on version 17, the rest are controls."""
 
 from __future__ import annotations
 
@@ -148,3 +148,107 @@ def test_a_date_an_item_runs_to_is_no_period_the_answer_speaks_of() -> None:
               "revolving credit facility maturing in 2028 (five-year); and\n- a $500 million "
               "364-day credit facility.")
     assert verdict(question, gold, answer) == "correct"
+
+
+Q_YEAR = "In which year between 2019 and 2023 did Orwell Foods have the highest revenue?"
+
+
+@pytest.mark.parametrize(("answer", "expected"), [
+    # the year given where the answer gives it, not a year beside it or the question's
+    ("Between 2019 and 2023, revenue peaked in 2022 at $3.4 billion.", "correct"),
+    ("Revenue by year:\n- 2020: $2.6B\n- 2021: $2.9B\n- 2022: $3.4B\n- 2023: $3.1B\n\n"
+     "**Highest: 2022**", "correct"),
+    ("2022 (revenue reached $3.4 billion, up from $2.9 billion in 2021).", "correct"),
+    ("Revenue peaked in 2021 at $2.9 billion, before the 2022 price cuts.", "incorrect"),
+    ("The excerpt only covers 2021 and 2022, so I can't determine which year was highest.",
+     "refusal"),
+])
+def test_a_year_asked_for_is_the_year_the_answer_gives(answer: str, expected: str) -> None:
+    assert verdict(Q_YEAR, "2022", answer) == expected
+
+
+@pytest.mark.parametrize(("answer", "expected"), [
+    ("The deal, announced in 2018, closed in 2019.", "correct"),
+    ("Orwell announced the Tarn deal in 2018 and expects it to close in March 2019.",
+     "correct"),
+    ("The acquisition closed in 2020.", "incorrect"),
+])
+def test_a_year_beside_the_event_asked_is_not_its_year(answer: str, expected: str) -> None:
+    question = "When did Orwell Foods complete its acquisition of Tarn Dairy?"
+    assert verdict(question, "In Q1 2019", answer) == expected
+
+
+@pytest.mark.parametrize(("answer", "expected"), [
+    ("Harwick Energy has three reportable segments:\n\n1. Upstream\n2. Midstream\n3. Refining",
+     "incorrect"),
+    ("Harwick Energy reports four segments: Upstream, Midstream, Refining and Chemicals.",
+     "correct"),
+])
+def test_a_gold_that_counts_its_items_is_met_by_all_of_them(answer: str, expected: str) -> None:
+    question = "What are Harwick Energy's reportable segments?"
+    gold = "Four: Upstream, Midstream, Refining, and Chemicals."
+    assert verdict(question, gold, answer) == expected
+
+
+@pytest.mark.parametrize(("gold", "answer", "expected"), [
+    ("Petrakis Hale LLP", "The independent auditor of Mossgate Insurance is Cardew & Lyle LLP.",
+     "incorrect"),
+    ("Ferrand Maclay LLP", "FERRAND MACLAY LLP", "correct"),
+    ("Ferrand Maclay LLP", "Ferrand Maclay LLP audited the statements; Maclay Partners served "
+     "as tax advisor.", "correct"),
+    ("Ferrand Maclay LLP", "The auditor is Ferrand Maclay LLP (formerly Ferrand Maclay Hollis).",
+     "correct"),
+])
+def test_a_name_alone_is_named_by_its_words_or_initials(gold: str, answer: str,
+                                                        expected: str) -> None:
+    assert verdict("Who is Mossgate Insurance's independent auditor?", gold, answer) == expected
+
+
+@pytest.mark.parametrize(("answer", "expected"), [
+    ("According to the 10-K, Cotswold Semi's largest customer in FY2022 was Halden "
+     "Electronics, which accounted for 28% of total revenue.", "incorrect"),
+    ("Novarin Systems was Cotswold Semi's largest customer in FY2022, at 28% of revenue.",
+     "correct"),
+])
+def test_a_customer_is_picked_like_a_segment(answer: str, expected: str) -> None:
+    question = "Which customer accounted for the largest share of Cotswold Semi's FY2022 revenue?"
+    assert verdict(question, "Novarin Systems, at 28% of FY2022 revenue.", answer) == expected
+
+
+@pytest.mark.parametrize(("answer", "expected"), [
+    ("Consumer had the second-highest operating margin (12.4%); Enterprise had the highest, "
+     "at 18.2%.", "correct"),
+    ("Enterprise grew 18.2%, making it the second-fastest growing segment after Consumer.",
+     "incorrect"),
+    ("Rounded, the two are tied at 18%; on unrounded figures Enterprise leads, 18.2% vs 17.9%.",
+     "correct"),
+    ("Enterprise had the highest margin at 18.2%. By revenue, Consumer and Services are tied "
+     "at $2.1 billion each.", "correct"),
+])
+def test_runner_ups_and_broken_ties_leave_the_pick(answer: str, expected: str) -> None:
+    question = "Which segment of Corvane Industries had the highest operating margin in FY2023?"
+    assert verdict(question, "Enterprise segment, 18.2%", answer) == expected
+
+
+@pytest.mark.parametrize(("answer", "expected"), [
+    ("Consumer Banking had the highest net income at $3.1 billion. If the litigation charge "
+     "were excluded, CIB would have the highest net income.", "incorrect"),
+    ("Consumer Banking had the highest net income at $3.1 billion. CIB was not the highest.",
+     "incorrect"),
+    ("Investment Banking had the highest net income in FY2023.", "correct"),
+])
+def test_names_that_share_a_word_are_not_one(answer: str, expected: str) -> None:
+    question = "Which segment of Harrowgate Financial had the highest net income in FY2023?"
+    assert verdict(question, "Corporate & Investment Banking", answer) == expected
+
+
+@pytest.mark.parametrize(("answer", "expected"), [
+    ("**Eamont Brewing didn't pay a dividend in FY2022.** So the dividend per share for FY2022 "
+     "was **$0**.", "correct"),
+    ("Eamont Brewing's 0% Convertible Notes are its only listed security; it paid $0.12 per "
+     "share.", "incorrect"),
+])
+def test_a_gold_of_none_is_met_by_zero(answer: str, expected: str) -> None:
+    question = "What was Eamont Brewing's dividend per share in FY2022?"
+    gold = "None. Eamont Brewing did not declare or pay any dividends in FY2022."
+    assert verdict(question, gold, answer) == expected

@@ -127,3 +127,52 @@ def test_a_since_clause_concedes_before_the_claim(answer: str, expected: str) ->
     question = ("What was Merrow Hotels' FY2023 effective tax rate? Answer in units of percents "
                 "and round to one decimal place.")
     assert verdict(question, 0.24, answer) == expected
+
+
+def test_a_threshold_a_ratio_is_compared_with_is_no_answer() -> None:
+    question = "What was Moorfield Insurance's FY2023 combined ratio?"
+    answer = ("Combined ratio = 63.9% + 30.6% = 94.5%\n\nA combined ratio below 100% indicates an "
+              "underwriting profit, so Moorfield was profitable on an underwriting basis.")
+    assert verdict(question, "94.5%", answer) == "correct"
+
+
+@pytest.mark.parametrize(("answer", "expected"), [
+    # what a statement says it is computed from is its inputs
+    ("Ettrick Media's free cash flow in 2023 was $812 million, calculated as cash from "
+     "operating activities of $1,101 million less capital expenditures of $289 million.",
+     "correct"),
+    ("Ettrick Media's free cash flow in 2023 was $1,101 million, calculated as cash from "
+     "operating activities less capital expenditures of $289 million.", "incorrect"),
+])
+def test_the_inputs_a_statement_names_are_not_its_result(answer: str, expected: str) -> None:
+    question = ("What was Ettrick Media's FY2023 free cash flow (cash from operations minus "
+                "capital expenditures), in USD millions?")
+    assert verdict(question, 812, answer) == expected
+
+
+@pytest.mark.parametrize(("answer", "expected"), [
+    ("According to the consolidated statements of operations, Nethy Biosciences' operating "
+     "income for FY2023 was $412 million, reflecting higher collaboration revenue.",
+     "incorrect"),
+    ("Nethy Biosciences reported an operating loss of $412 million for FY2023.", "correct"),
+])
+def test_an_income_worded_as_a_loss_in_the_gold(answer: str, expected: str) -> None:
+    question = "What was Nethy Biosciences' operating income in FY2023, in USD millions?"
+    assert verdict(question, "Operating loss of $(412) million", answer) == expected
+
+
+@pytest.mark.parametrize("answer", [
+    "The model cannot find sufficient information to answer the question.",
+    "The documents provided do not explain the reasons for the decline in comparable store "
+    "sales.",
+])
+def test_refusals_in_other_words(answer: str) -> None:
+    question = "What drove Ulverston Retail's decline in comparable store sales in FY2023?"
+    gold = "Lower store traffic, partially offset by a higher average ticket."
+    assert verdict(question, gold, answer) == "refusal"
+
+
+def test_figures_named_respectively_keep_their_order() -> None:
+    question = "What were Corvel Distribution's DSO and DPO for FY2023?"
+    answer = "DSO and DPO were 38.5 and 52.1 days, respectively."
+    assert verdict(question, "DSO: 38.5 days; DPO: 52.1 days", answer) == "correct"

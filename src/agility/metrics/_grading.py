@@ -353,12 +353,14 @@ RUNS_TO = re.compile(r"(?i)\b(?:matur\w*|due|expir\w*|terminat\w*|through|until)
 # the company a question names: "Kestrel Labs' capital expenditure", "... for AMCOR"
 _COMPANY = re.compile(r"\b(?:[A-Z][\w&.\-]*\s+){0,3}[A-Z][\w&.\-]*(?:'s|')(?=\s)|"
                       r"\b(for|of|at|by)\s+(?:[A-Z][\w&.\-]*\s*){1,3}(?=[\s?.,]|$)")
-_REPORTS_SOURCE = re.compile(r"(?i)\b(?:it|they|the (?:document|text|context|filing|excerpt|"
+REPORTS_SOURCE = re.compile(r"(?i)\b(?:it|they|the (?:document|text|context|filing|excerpt|"
                              r"report|data|information|statements?))\s+(?:also\s+|only\s+)?"
-                             r"(?:mentions|notes|states|says|shows|indicates|lists|discloses)\b|"
+                             r"(?:mentions|notes|states|says|shows|indicates|lists|discloses|"
+                             r"reports?|mention|note|state|say|show|indicate|list|disclose)\b|"
                              r"\bmentioned\b")
 _BASIS_AFTER = re.compile(r"(?i)\s*(?:per share\s+)?(?:on an? ([\w\-]+(?: [\w\-]+)?) basis|"
                           r"\((basic|diluted|adjusted|reported|gross|net)\))")
+_LEVEL_BEFORE = re.compile(r"(?i)\b(?:was|were|is|of|at|totaled|came to)\s*$")
 _INPUTS = re.compile(r"(?i),?\s+\b(?:based on|calculated as|computed as|derived from|calculated "
                      r"(?:by|from|using)|using|given)\b")
 _RUNNER_UP_REMARK = re.compile(r"(?i)\b(?:second|third|next)[- ](?:\w+[- ])?(?:\w+est|most)\b|"
@@ -551,9 +553,13 @@ class Case:
         sentence = self.reading.sentence_at(figure.start)
         # (words anywhere in the answer may carry the sign: "posted an operating loss. Its
         # margin was 6.4%", "burned $41 million of cash")
+        # (a way it went beside an income's level is its change, not its sign: "operating
+        # income was $327 million, an improvement")
+        level = self._income_below_zero and _LEVEL_BEFORE.search(
+            self.reading.text[max(0, figure.start - 12):figure.start]) is not None
         if (self._negative_level or self._income_below_zero) and sentence is not None \
                 and worded_sign(sentence.text) == 0 \
-                and direction(sentence.text) is None and not _BELOW_ZERO.search(
+                and (level or direction(sentence.text) is None) and not _BELOW_ZERO.search(
                     self.reading.text) and not _NEGATIVE.search(self.reading.text):
             # an unsigned level that nothing calls negative states a positive one
             # ("The operating margin is 6.4%" for "-6.4%")
@@ -705,7 +711,7 @@ class Case:
             # 103 countries", "The only security mentioned is ..."; not a remark on what is
             # typical, "Note: telecoms typically have DSO of 40-50 days"; not the runner-up,
             # "Europe was the second largest region at about 24%")
-            if HYPOTHETICAL.search(sentence.text) or _REPORTS_SOURCE.search(sentence.text) \
+            if HYPOTHETICAL.search(sentence.text) or REPORTS_SOURCE.search(sentence.text) \
                     or _GENERAL.search(sentence.text) or REMARK_OPENING.match(sentence.text) \
                     or re.match(r"(?i)^\W*note\W*:", sentence.text) \
                     or _RUNNER_UP_REMARK.search(sentence.text):
