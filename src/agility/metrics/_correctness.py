@@ -727,7 +727,22 @@ class CorrectnessMetric(Metric):
     #    share", "only includes", "does not explain", "is not possible", "I don't think I can
     #    give a firm yes or no", a JSON null); a gold that rejects the metric is not met by a
     #    refusal. Two recorded verdicts move, both toward the experts
-    version = "17"
+    # 18: more answers in other families' styles (two development batteries, two regression
+    #    hunts, a third of 200 read after its held-out measurement): a question asking which
+    #    one is decided by the pick (a name opening the gold, a customer, brand, market or
+    #    country included; a runner-up, a tie broken after, a closing ranking by the
+    #    question's measure, names sharing a word); "either could be" picks none; a year asked
+    #    for is the year the answer gives, not one beside it; a year the gold names is the
+    #    answer's to name, not a date an item runs to; a gold that counts its items, a gold
+    #    name alone, a coupon's due date; a driver said the other way; "it depends" takes no
+    #    stance; a rate asked is answered by a rate, not the amounts it is computed from; a
+    #    basis after a figure names it; an aside that restates a result; a closing statement
+    #    restating the working's result; the last plain claim after a caveat commits; an
+    #    income below zero is not stated by an amount called income; a benchmark is no
+    #    answer; what a statement is computed from is its inputs; labelled gold figures
+    #    keep their labels; zero meets none; "since" concedes; refusals in more words. Two
+    #    recorded verdicts move, both toward the experts
+    version = "18"
     Options = CorrectnessOptions
     options: CorrectnessOptions
     requires = ("output", "ground_truth")

@@ -150,7 +150,10 @@ class AnsweredMetric(Metric):
     #    language, "but it can be computed" answers anyway; a reasoning block cut off
     #    before its end, an end of turn first, an empty answer slot, a placeholder, the
     #    question echoed or a phrase looped leave no answer
-    version = "15"
+    # 16: refusal language read as correctness v18 reads it: "The model cannot find
+    #    sufficient information", "the documents do not explain" are refusal language; a
+    #    clause opened by "Since", "Because" or "Given that" concedes before the claim
+    version = "16"
 
     def score(self, item: MetricInput) -> MetricResult:
         """Judge one answer (see the module docstring)."""
