@@ -252,3 +252,14 @@ def test_a_gold_of_none_is_met_by_zero(answer: str, expected: str) -> None:
     question = "What was Eamont Brewing's dividend per share in FY2022?"
     gold = "None. Eamont Brewing did not declare or pay any dividends in FY2022."
     assert verdict(question, gold, answer) == expected
+
+
+@pytest.mark.parametrize("answer", [
+    "Consumer Banking had the highest net income. On closer inspection, CIB was the most "
+    "profitable segment, earning $4.2 billion of net income.",
+    "Consumer Banking had the highest net income. Wait - re-reading the table, CIB had the "
+    "highest net income at $4.2B. Consumer Banking was second at $3.1B.",
+])
+def test_a_pick_the_writer_corrects_is_corrected(answer: str) -> None:
+    question = "Which segment of Harrowgate Financial had the highest net income in FY2023?"
+    assert verdict(question, "Corporate & Investment Banking", answer) == "correct"

@@ -129,6 +129,8 @@ _EITHER = re.compile(r"(?i)\beither (?:one |of them |of the two )?(?:could|may|m
                      r"top\b)\w+)")
 
 
+_ON_REVIEW = re.compile(r"(?i)\b(?:on|upon) (?:closer |further |second )?(?:inspection|review|look)\b|"
+                        r"\bre-?(?:reading|checking|examining)\b|\blooking again\b")
 _TURNS = re.compile(r"(?i)\b(?:but|though|although|however|yet)\b")
 _BROKEN_TIE = re.compile(rf"(?i)\b(?:leads?|ahead|edges?|technically|{_SUPERLATIVE}|higher|"
                          rf"larger)\b")
@@ -424,6 +426,14 @@ def _named_clash(case: Case) -> Judgement | None:
     ranks = {m.lower() for m in _RANKS.findall(case.question)}
     measured = _MEASURED.search(case.question)
     by = stem_set(measured.group(1)) - _KIND_WORDS if measured else set()
+    # (or a ranking the writer corrects itself with: "Wait - re-reading the table, CIB had the
+    # highest net income", "On closer inspection, CIB was the most profitable segment")
+    corrected = next((s for s in case.reading.sentences[committed.index + 1:]
+                      if (RETRACTS.search(s.text) or _ON_REVIEW.search(s.text))
+                      and _RANKS.search(s.text) and not _NOT_SO.search(s.text)), None)
+    if corrected is not None and (stem_set(corrected.text) & name or (
+            len(initials) >= 2 and re.search(rf"\b{initials}\b", corrected.text))):
+        return None
     if last.index > committed.index and ranks & {m.lower() for m in _RANKS.findall(last.text)} \
             and by <= stem_set(last.text) and not _NOT_SO.search(last.text) \
             and not HYPOTHETICAL.search(last.text) and (
