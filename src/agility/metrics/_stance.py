@@ -61,7 +61,10 @@ _LATE = re.compile(rf"(?i)\b(?:{CONCLUSION_OPENERS}|to answer (?:your|the) quest
 _NEGATION = re.compile(
     # ("there is no doubt / no question that ..." affirms; "anything but" denies)
     # ("no other customer exceeded 5%" quantifies over the others; it denies no claim)
-    r"(?i)\b(?:not(?! only| just| merely)|no(?! doubt\b| question\b| other\b| further\b)|never|"
+    # ("not insignificant", "not immaterial" affirm: a negation of a negation)
+    r"(?i)\b(?:not(?! only| just| merely| (?:insignificant|immaterial|negligible|unimportant|"
+    r"inconsequential|insubstantial|trivial|minor|small|unusual|uncommon)\b)|"
+    r"no(?! doubt\b| question\b| other\b| further\b)|never|"
     r"neither|nor|without|"
     r"cannot|none|nothing|lacks?|lacking|anything but|"
     r"fail(?:s|ed)? to|unlikely|insufficient|unable|rather than|instead of|as opposed to|"
@@ -316,7 +319,31 @@ def direction(text: str) -> str | None:
         ways = {float(a.replace(",", "")) < float(b.replace(",", ""))
                 for a, b in _ARROW.findall(text) if a != b and not _YEAR_PAIR.match(a + b)}
         up, down = True in ways, False in ways
+    if not (up or down):
+        # two levels set against each other, the later first ("9.2% in FY2022 compared with
+        # 11.4% in the prior year"), or from one to the other ("moved from 5.9x to 6.6x")
+        ways = set()
+        for later, earlier in _LATER_FIRST.findall(text):
+            ways.add(_number(later) > _number(earlier))
+        for earlier, later in _FROM_TO.findall(text):
+            ways.add(_number(later) > _number(earlier))
+        ways.discard(None)
+        up, down = True in ways, False in ways
     return "up" if up and not down else "down" if down and not up else None
+
+
+_LEVEL = r"\$?(\d[\d,]*(?:\.\d+)?)\s*(?:%|x\b|[KkMmBb]n?\b|million\b|billion\b)?"
+_LATER_FIRST = re.compile(
+    rf"{_LEVEL}\s+(?:in|for)\s+(?:fiscal\s+|FY\s?)?(?:19|20)\d\d,?\s+(?:compared\s+(?:with|to)|"
+    rf"versus|vs\.?|against)\s+(?:an?\s+|the\s+)?{_LEVEL}\s+(?:in\s+(?:fiscal\s+|FY\s?)?(?:19|20)"
+    r"\d\d|(?:in\s+)?the\s+(?:prior|previous|preceding)\s+(?:fiscal\s+)?year|a\s+year\s+"
+    r"(?:earlier|ago))", re.IGNORECASE)
+_FROM_TO = re.compile(rf"\bfrom\s+{_LEVEL}(?:\s+in\s+(?:fiscal\s+|FY\s?)?(?:19|20)\d\d)?\s+to\s+"
+                      rf"{_LEVEL}", re.IGNORECASE)
+
+
+def _number(raw: str) -> float:
+    return float(raw.replace(",", ""))
 
 
 # "while SG&A expenses decreased as a percentage of sales, ...", "even though ..., ": a
