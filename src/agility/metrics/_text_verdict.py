@@ -119,7 +119,30 @@ def pick_clash(case: Case) -> Judgement | None:
     margin of 18.2%" for "Enterprise segment, 18.2%"; "Enterprise revenue also rose, by $212
     million, but SMB added more")."""
     return (_no_single_pick(case) or _named_clash(case) or _superlative_clash(case)
-            or _year_clash(case))
+            or _year_clash(case) or _way_clash(case))
+
+
+def _way_clash(case: Case) -> Judgement | None:
+    """A question asking which way something went ("Did it improve or decline?") is answered
+    by the way the answer concludes it went, whatever levels of the gold's it gives
+    ("0.67 ... 0.71. Therefore, the quick ratio declined.")."""
+    asked = proposition(case.question)
+    if not (_UP_WORD.search(asked) and _DOWN_WORD.search(asked)) or case.refusals:
+        return None
+    gold_way = direction(case.gold.text.split(".")[0])
+    if gold_way is None:
+        return None
+    concluding = [s for s in case.reading.sentences
+                  if s.start < case.reading.illustration_start and concludes(s.text)
+                  and claimed_direction(s.text) is not None]
+    if not concluding:
+        return None
+    said = concluding[-1]
+    way = claimed_direction(said.text)
+    if way == gold_way:
+        return None
+    return Judgement("incorrect", f"concludes it went {way} in {case.statement(said)}; the gold "
+                                  f"says {gold_way}")
 
 
 # "so either could be considered the highest", "the two are tied": no one picked (a tie
