@@ -997,6 +997,43 @@ class Case:
         return None
 
 
+_MOVE = re.compile(r"(?i)\bfrom\s+(?:an?\s+\w+\s+of\s+)?(\$?\d[\d,]*(?:\.\d+)?\s*(?:%|x\b|[KkMmBb]n?\b|"
+                   r"million\b|billion\b)?)[^.;]{0,30}?\bto\s+(?:an?\s+\w+\s+of\s+)?"
+                   r"(\$?\d[\d,]*(?:\.\d+)?\s*(?:%|x\b|[KkMmBb]n?\b|million\b|billion\b)?)|"
+                   r"\bto\s+(\$?\d[\d,]*(?:\.\d+)?\s*(?:%|x\b|[KkMmBb]n?\b|million\b|billion\b)?)"
+                   r"[^.;]{0,30}?\bfrom\s+(\$?\d[\d,]*(?:\.\d+)?\s*(?:%|x\b|[KkMmBb]n?\b|million\b|"
+                   r"billion\b)?)")
+
+
+def _moves(text: str) -> list[tuple[FinancialNumber, FinancialNumber]]:
+    """The (from, to) levels a text moves between: "from $1.20B to $1.65B", "to $2.58 in
+    FY2022 from $2.14"."""
+    found = []
+    for m in _MOVE.finditer(text):
+        pair = (m.group(1), m.group(2)) if m.group(1) else (m.group(4), m.group(3))
+        levels = [parse_financial_numbers(p) for p in pair]
+        if all(levels):
+            found.append((levels[0][0], levels[1][0]))
+    return found
+
+
+def _other_end(case: Case) -> Judgement | None:
+    """A change the gold gives between two levels, given by the answer from one of them to
+    another level ("rose from $1.2 billion to $2.65 billion" for "from $1.20B to $1.65B"):
+    the answer's other end is another value of the gold's."""
+    for start, end in _moves(case.gold.text):
+        for said_start, said_end in _moves(case.reading.text):
+            for gold_same, gold_other, said_same, said_other in (
+                    (start, end, said_start, said_end), (end, start, said_end, said_start)):
+                if figures_match(said_same, gold_same) and not figures_match(
+                        said_other, gold_other) and not figures_match(gold_other, said_other):
+                    return Judgement("incorrect", f"gives the change as between "
+                                                  f"{said_start.raw} and {said_end.raw}; the "
+                                                  f"gold's is between {start.raw} and "
+                                                  f"{end.raw}")
+    return None
+
+
 def refusal(case: Case) -> Judgement:
     return Judgement("refusal", "declines or says the information is missing ("
                      + ", ".join(case.refusals) + ") and commits to no answer")
@@ -1025,6 +1062,9 @@ def turned(case: Case, sentence: Sentence | None,
 
 def subject_checks(case: Case) -> Judgement | None:
     """Rule 4: another value for the gold's quantity, or another period."""
+    moved = _other_end(case)
+    if moved is not None:
+        return moved
     conflicts = case.conflicts()
     if conflicts:
         figures = list({f.start: f for _, f in conflicts}.values())
