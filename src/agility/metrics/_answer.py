@@ -285,6 +285,8 @@ class AnswerReading:
         if sentence is None:
             return False
         head = self.text[sentence.start:figure.start]
+        if figure.raw.startswith("(") and figure.raw.rstrip().endswith(")") and figure.value >= 0:
+            return True  # (read as no sign: "$7.42 billion ($742 million)" is an aside)
         if figure.raw.startswith("(") and not figure.raw.rstrip().endswith(")"):
             head += "("
         return head.count("(") > head.count(")")

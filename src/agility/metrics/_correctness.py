@@ -369,7 +369,7 @@ def _aside_only(case: Case, hits: list[FinancialNumber],
     kinds = {figure_kind(f) for f in hits}
     outside = [f for f in committed if not reading.in_parentheses(f)
                and figure_kind(f) in kinds]
-    if not outside or any(figures_match(o, h) or figures_match(h, o) or significant_digits(o) == significant_digits(h)
+    if not outside or any(figures_match(o, h) or figures_match(h, o) or _same_digits(o, h)
                           for o in outside for h in hits):
         return []
     # (a range it lies in says it too: "between $440 million and $445 million ($442
@@ -378,6 +378,15 @@ def _aside_only(case: Case, hits: list[FinancialNumber],
     if len(outside) > 1 and any(low <= abs(h.value) <= high for h in hits):
         return []
     return outside
+
+
+def _same_digits(a: FinancialNumber, b: FinancialNumber) -> bool:
+    """One figure in two scales ("$5,466,312,000 (in USD millions, $5,466.312 million)"),
+    unless both state their scales and disagree ("$7.42 billion ($742 million)")."""
+    if significant_digits(a) != significant_digits(b):
+        return False
+    return not (a.scale_explicit and b.scale_explicit) or abs(a.value - b.value) <= 0.01 * max(
+        abs(a.value), abs(b.value))
 
 
 def _levels_of(case: Case, stated: list[KeyFigure], missing: list[KeyFigure]) -> list[KeyFigure]:
