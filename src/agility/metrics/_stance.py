@@ -420,7 +420,12 @@ def _implied(reading: AnswerReading, question: str, strict: bool,
         # speaks of its subject in a pronoun
         if sentence.index == 0 and _ECHOED.match(sentence.text):
             taken |= terms
-        if len(taken & terms) >= max(2, 0.5 * len(terms)):
+        # (a conclusion saying which way takes a question about a change up in fewer of its
+        # words: "Therefore, Danforth has increased its debt" for "Has Danforth Logistics
+        # increased its debt on balance sheet between FY2021 and FY2022?")
+        share = 0.35 if grading and asked_way and concludes(sentence.text) and direction(
+            sentence.text) else 0.5
+        if len(taken & terms) >= max(2, share * len(terms)):
             candidates.append(sentence)
     if grading:
         # a statement that speaks of what the question asks ("... may not accelerate in
