@@ -493,7 +493,8 @@ _SIDE_NOTE = re.compile(r"(?i)^\W*(?:(?:however|but|that said|still|nevertheless
 _IF_CLAUSE = re.compile(r"(?i)(?<=\w)\s+(?:if|unless|in case)\b[^,.;:]*")
 
 
-DEPENDS = re.compile(r"(?i)\bdepends? (?:on|upon)\b|\bit depends\b")
+DEPENDS = re.compile(r"(?i)\b(?:depends?|depending) (?:on|upon)\b|\bit depends\b|\bmay or may not\b|"
+                     r"\bmight or might not\b")
 
 
 # "it does not necessarily mean / indicate that ...": declining to conclude
