@@ -751,7 +751,15 @@ class CorrectnessMetric(Metric):
     #    answer; what a statement is computed from is its inputs; labelled gold figures
     #    keep their labels; zero meets none; "since" concedes; refusals in more words. Two
     #    recorded verdicts move, both toward the experts
-    version = "18"
+    # 19: yes/no and "which way" questions in other families' styles (two more development
+    #    batteries, a regression hunt): levels set against each other go the way their
+    #    periods say ("8.7% in FY2023 compared with 10.8% in the prior year", "from 5.9x to
+    #    6.6x"); "not insignificant" affirms; "may or may not", "depending on" take no stance;
+    #    a conclusion saying which way answers a question about a change in fewer of its
+    #    words; "improve or decline?" is answered by the way the answer concludes; a change
+    #    from the gold's level to another gives another value; two scales that disagree are
+    #    two figures. No recorded verdict moves
+    version = "19"
     Options = CorrectnessOptions
     options: CorrectnessOptions
     requires = ("output", "ground_truth")

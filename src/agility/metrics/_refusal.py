@@ -153,7 +153,10 @@ class AnsweredMetric(Metric):
     # 16: refusal language read as correctness v18 reads it: "The model cannot find
     #    sufficient information", "the documents do not explain" are refusal language; a
     #    clause opened by "Since", "Because" or "Given that" concedes before the claim
-    version = "16"
+    # 17: stances read as correctness v19 reads them: levels set against each other go the
+    #    way their periods say, "not insignificant" affirms, "may or may not" and "depending
+    #    on" take no stance
+    version = "17"
 
     def score(self, item: MetricInput) -> MetricResult:
         """Judge one answer (see the module docstring)."""
