@@ -94,3 +94,25 @@ def test_may_or_may_not_takes_no_stance() -> None:
     answer = ("Marlby Retail's dividend may or may not be sustainable depending on future "
               "earnings and cash flow.")
     assert verdict(question, gold, answer) == "incorrect"
+
+
+# controls from the regression hunt at these readings
+@pytest.mark.parametrize(("question", "gold", "answer", "expected"), [
+    # "not minor" denies a question asking whether it was minor
+    ("Was Orlby Logistics' FY2023 restructuring charge minor?", "No.",
+     "The restructuring charge was not minor relative to operating income.", "correct"),
+    # for a cost ratio, down is the improvement
+    ("Did Wexby Bank's cost-to-income ratio improve in 2023?", "Yes.",
+     "The cost-to-income ratio was 57% in 2023 compared with 61% in 2022.", "correct"),
+    # a conclusion about another quantity or the outlook says nothing of the way asked
+    ("Did Norrby Energy's capital expenditures increase or decrease in FY2023?",
+     "Increased, from $1.2 billion to $1.5 billion.",
+     "Capex increased to $1.5 billion in FY2023 from $1.2 billion. Therefore, with the "
+     "build-out nearly complete, management expects capex to decrease in FY2024.", "correct"),
+    ("Did Pryby Logistics' accounts receivable increase or decrease in FY2023?",
+     "Increased, from $810 million to $970 million.",
+     "Accounts receivable increased from $810 million to $970 million. So working capital "
+     "absorbed cash, and operating cash flow decreased as a result.", "correct"),
+])
+def test_hunted_controls(question: str, gold: str, answer: str, expected: str) -> None:
+    assert verdict(question, gold, answer) == expected

@@ -472,12 +472,29 @@ def _implied(reading: AnswerReading, question: str, strict: bool,
     question_negations = len(_NEGATION.findall(proposition(question)))
     # (a negation inside a condition is not the claim's: "tight liquidity if inventory
     # can't be converted quickly")
-    negated = len(_NEGATION.findall(_IF_CLAUSE.sub(" ", claim))) > question_negations
+    conditionless = _IF_CLAUSE.sub(" ", claim)
+    # ("not minor" denies a question asking whether it was minor, though it affirms others)
+    asked_words = proposition(question).lower()
+    denied_own = sum(1 for m in _LITOTES.finditer(conditionless)
+                     if re.search(rf"\b{m.group(1).lower()}\b", asked_words))
+    negated = len(_NEGATION.findall(conditionless)) + denied_own > question_negations
     said_way = direction(claim)
+    # (levels alone say which way the figure went; for a cost, a debt or a churn, down is
+    # the improvement: "58% in 2022 compared with 62% in 2021" improved a cost ratio)
+    if said_way and _EVALUATIVE.search(asked_words) and _LOWER_IS_BETTER.search(asked_words) \
+            and not (_UP.search(claim) or _DOWN.search(claim)):
+        said_way = "up" if said_way == "down" else "down"
     opposite_way = bool(asked_way and said_way and said_way != asked_way)
     if opposite_way or _contrary(proposition(question), claim):
         negated = not negated
     return Stance("no" if negated else "yes", chosen, "implied")
+
+
+_LITOTES = re.compile(r"(?i)\bnot (insignificant|immaterial|negligible|unimportant|inconsequential|"
+                      r"insubstantial|trivial|minor|small|unusual|uncommon)\b")
+_EVALUATIVE = re.compile(r"(?i)\b(?:improv\w*|worsen\w*|deteriorat\w*|strengthen\w*|weaken\w*)")
+_LOWER_IS_BETTER = re.compile(r"(?i)\b(?:cost|costs|expense|expenses|churn|leverage|debt|days|dso|dio|"
+                              r"dpo|loss|losses|efficiency ratio|combined ratio)\b|-to-income")
 
 
 # "However, it is important to note that ...", "It is worth noting ...", "Keep in mind ...":

@@ -122,6 +122,12 @@ def pick_clash(case: Case) -> Judgement | None:
             or _year_clash(case) or _way_clash(case))
 
 
+_COMPANY_OR_PERIOD = re.compile(r"\b(?:[A-Z][\w&.\-]*\s+){0,3}[A-Z][\w&.\-]*(?:'s|')(?=\s)|"
+                                r"\b(?:in|between|from|to|and)?\s*(?:fiscal\s+|FY\s?)?(?:19|20)\d\d\b")
+_OUTLOOK = re.compile(r"(?i)\b(?:expects?|expected|will|outlook|forecast\w*|guidance|going forward|"
+                      r"next year)\b")
+
+
 def _way_clash(case: Case) -> Judgement | None:
     """A question asking which way something went ("Did it improve or decline?") is answered
     by the way the answer concludes it went, whatever levels of the gold's it gives
@@ -132,9 +138,17 @@ def _way_clash(case: Case) -> Judgement | None:
     gold_way = direction(case.gold.text.split(".")[0])
     if gold_way is None:
         return None
+    # (a conclusion about the asked quantity and period, not one about another quantity, "So
+    # operating cash flow decreased", nor the outlook, "management expects capex to decrease
+    # in FY2023")
+    metric = stem_set(_COMPANY_OR_PERIOD.sub(" ", asked)) - _WAY_STEMS - stem_set(
+        "did does has have was were improve decline increase decrease")
+    asked_years = years_of(case.question)
     concluding = [s for s in case.reading.sentences
                   if s.start < case.reading.illustration_start and concludes(s.text)
-                  and claimed_direction(s.text) is not None]
+                  and claimed_direction(s.text) is not None
+                  and len(stem_set(s.text) & metric) >= min(2, len(metric))
+                  and not (years_of(s.text) - asked_years) and not _OUTLOOK.search(s.text)]
     if not concluding:
         return None
     said = concluding[-1]
