@@ -1005,15 +1005,23 @@ _MOVE = re.compile(r"(?i)\bfrom\s+(?:an?\s+\w+\s+of\s+)?(\$?\d[\d,]*(?:\.\d+)?\s
                    r"billion\b)?)")
 
 
-def _moves(text: str) -> list[tuple[FinancialNumber, FinancialNumber]]:
-    """The (from, to) levels a text moves between: "from $1.20B to $1.65B", "to $2.58 in
-    FY2022 from $2.14"."""
+_MOVE_YEAR = re.compile(r"\s+(?:in|for)\s+(?:fiscal\s+|FY\s?)?(?:19|20)\d\d\b")
+
+
+def _moves(text: str) -> list[tuple[FinancialNumber, FinancialNumber, frozenset[int]]]:
+    """The (from, to) levels a text moves between, with the years it names: "from
+    $1.20B to $1.65B", "to $2.58 in FY2022 from $2.14"."""
     found = []
     for m in _MOVE.finditer(text):
         pair = (m.group(1), m.group(2)) if m.group(1) else (m.group(4), m.group(3))
         levels = [parse_financial_numbers(p) for p in pair]
+        # (its years: those before it in its sentence, in it, and right after it, "from 24.9%
+        # to 25.0% in FY2023")
+        start = max(text.rfind(". ", 0, m.start()), text.rfind("\n", 0, m.start())) + 1
+        after = _MOVE_YEAR.match(text, m.end())
+        years = frozenset(years_of(text[start:after.end() if after else m.end()]))
         if all(levels):
-            found.append((levels[0][0], levels[1][0]))
+            found.append((levels[0][0], levels[1][0], years))
     return found
 
 
@@ -1021,8 +1029,12 @@ def _other_end(case: Case) -> Judgement | None:
     """A change the gold gives between two levels, given by the answer from one of them to
     another level ("rose from $1.2 billion to $2.65 billion" for "from $1.20B to $1.65B"):
     the answer's other end is another value of the gold's."""
-    for start, end in _moves(case.gold.text):
-        for said_start, said_end in _moves(case.reading.text):
+    for start, end, years in _moves(case.gold.text):
+        for said_start, said_end, said_years in _moves(case.reading.text):
+            # (between the same periods: "from 26.84% to 32.59%" from FY2022 to FY2023 is
+            # no other end of the gold's FY2022-FY2024 change)
+            if years and said_years and years != said_years:
+                continue
             for gold_same, gold_other, said_same, said_other in (
                     (start, end, said_start, said_end), (end, start, said_end, said_start)):
                 if figures_match(said_same, gold_same) and not figures_match(
