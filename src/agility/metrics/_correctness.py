@@ -380,13 +380,18 @@ def _aside_only(case: Case, hits: list[FinancialNumber],
     return outside
 
 
+_SCALE_WORD = re.compile(r"(?i)thousand|million|billion|trillion|\b(?:bn|mn|mm)\b|\d\s*[kmb]\b")
+
+
 def _same_digits(a: FinancialNumber, b: FinancialNumber) -> bool:
     """One figure in two scales ("$5,466,312,000 (in USD millions, $5,466.312 million)"),
     unless both state their scales and disagree ("$7.42 billion ($742 million)")."""
     if significant_digits(a) != significant_digits(b):
         return False
-    return not (a.scale_explicit and b.scale_explicit) or abs(a.value - b.value) <= 0.01 * max(
-        abs(a.value), abs(b.value))
+    # (a scale lent by a note or the question, "$5,466,312,000 (in USD millions ...)", is no
+    # scale the writer stated)
+    stated = all(_SCALE_WORD.search(f.raw) for f in (a, b))
+    return not stated or abs(a.value - b.value) <= 0.01 * max(abs(a.value), abs(b.value))
 
 
 def _levels_of(case: Case, stated: list[KeyFigure], missing: list[KeyFigure]) -> list[KeyFigure]:
