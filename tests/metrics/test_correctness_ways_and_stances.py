@@ -116,3 +116,18 @@ def test_may_or_may_not_takes_no_stance() -> None:
 ])
 def test_hunted_controls(question: str, gold: str, answer: str, expected: str) -> None:
     assert verdict(question, gold, answer) == expected
+
+
+@pytest.mark.parametrize(("answer", "expected"), [
+    # levels are compared with their scales read: $850 million is below $1.2 billion
+    ("Based on the filing, Harlow Foods' revenue moved from $850 million in FY2022 to $1.2 "
+     "billion in FY2023.", "correct"),
+    ("Harlow Foods' revenue was $1.2 billion in FY2023 compared with $850 million in FY2022.",
+     "correct"),
+    ("Harlow Foods' revenue moved from $1.2 billion in FY2022 to $850 million in FY2023.",
+     "incorrect"),
+])
+def test_levels_in_different_scales_are_compared_by_value(answer: str, expected: str) -> None:
+    question = "Did Harlow Foods increase its revenue between FY2022 and FY2023?"
+    gold = "Yes. Revenue rose from $850 million to $1.2 billion."
+    assert verdict(question, gold, answer) == expected

@@ -51,6 +51,7 @@ from agility.metrics._refusal_language import infers_anyway, refusal_phrases
 from agility.metrics._stance import (
     declines_in_claim,
     direction,
+    level_moves,
     proposition,
     question_terms,
     stem_set,
@@ -997,31 +998,19 @@ class Case:
         return None
 
 
-_MOVE = re.compile(r"(?i)\bfrom\s+(?:an?\s+\w+\s+of\s+)?(\$?\d[\d,]*(?:\.\d+)?\s*(?:%|x\b|[KkMmBb]n?\b|"
-                   r"million\b|billion\b)?)[^.;]{0,30}?\bto\s+(?:an?\s+\w+\s+of\s+)?"
-                   r"(\$?\d[\d,]*(?:\.\d+)?\s*(?:%|x\b|[KkMmBb]n?\b|million\b|billion\b)?)|"
-                   r"\bto\s+(\$?\d[\d,]*(?:\.\d+)?\s*(?:%|x\b|[KkMmBb]n?\b|million\b|billion\b)?)"
-                   r"[^.;]{0,30}?\bfrom\s+(\$?\d[\d,]*(?:\.\d+)?\s*(?:%|x\b|[KkMmBb]n?\b|million\b|"
-                   r"billion\b)?)")
-
-
 _MOVE_YEAR = re.compile(r"\s+(?:in|for)\s+(?:fiscal\s+|FY\s?)?(?:19|20)\d\d\b")
 
 
 def _moves(text: str) -> list[tuple[FinancialNumber, FinancialNumber, frozenset[int]]]:
-    """The (from, to) levels a text moves between, with the years it names: "from
-    $1.20B to $1.65B", "to $2.58 in FY2022 from $2.14"."""
+    """The (from, to) levels a text moves between (:func:`agility.metrics._stance.
+    level_moves`), with the years it names for them: those before the move in its sentence,
+    in it, and right after it ("from 24.9% to 25.0% in FY2023")."""
     found = []
-    for m in _MOVE.finditer(text):
-        pair = (m.group(1), m.group(2)) if m.group(1) else (m.group(4), m.group(3))
-        levels = [parse_financial_numbers(p) for p in pair]
-        # (its years: those before it in its sentence, in it, and right after it, "from 24.9%
-        # to 25.0% in FY2023")
+    for earlier, later, m in level_moves(text):
         start = max(text.rfind(". ", 0, m.start()), text.rfind("\n", 0, m.start())) + 1
         after = _MOVE_YEAR.match(text, m.end())
-        years = frozenset(years_of(text[start:after.end() if after else m.end()]))
-        if all(levels):
-            found.append((levels[0][0], levels[1][0], years))
+        found.append((earlier, later, frozenset(years_of(text[start:after.end() if after
+                                                                else m.end()]))))
     return found
 
 

@@ -23,10 +23,12 @@ from agility.metrics._answer import (
     concludes,
     years_of,
 )
+from agility.metrics._numbers import FinancialNumber, parse_financial_numbers
 from agility.metrics._refusal_language import refusal_phrases
 
 __all__ = ["HEDGED", "STATES", "Stance", "asks_yes_no", "claimed_direction", "committing_statement",
-           "conceded_away", "declines_in_claim", "direction", "proposition", "question_terms",
+           "conceded_away", "declines_in_claim", "direction", "level_moves", "proposition",
+           "question_terms",
            "said_stance", "stance", "states", "stem_set", "turned_to_answer",
            "without_lead_in"]
 
@@ -322,28 +324,52 @@ def direction(text: str) -> str | None:
     if not (up or down):
         # two levels set against each other, the later first ("9.2% in FY2022 compared with
         # 11.4% in the prior year"), or from one to the other ("moved from 5.9x to 6.6x")
-        ways = set()
-        for later, earlier in _LATER_FIRST.findall(text):
-            ways.add(_number(later) > _number(earlier))
-        for earlier, later in _FROM_TO.findall(text):
-            ways.add(_number(later) > _number(earlier))
-        ways.discard(None)
+        ways = {later.value > earlier.value
+                for earlier, later, _ in (*level_moves(text), *_later_first(text))
+                if later.value != earlier.value}
         up, down = True in ways, False in ways
     return "up" if up and not down else "down" if down and not up else None
 
 
-_LEVEL = r"\$?(\d[\d,]*(?:\.\d+)?)\s*(?:%|x\b|[KkMmBb]n?\b|million\b|billion\b)?"
+# a level as a change writes it: "$1.2 billion", "9.2%", "5.9x"
+LEVEL = r"\$?\d[\d,]*(?:\.\d+)?\s*(?:%|x\b|[KkMmBb]n?\b|million\b|billion\b)?"
+# "from $1.20B to $1.65B", "to $2.58 in FY2022 from $2.14"
+_MOVE = re.compile(rf"\bfrom\s+(?:an?\s+\w+\s+of\s+)?({LEVEL})[^.;]{{0,30}}?\bto\s+"
+                   rf"(?:an?\s+\w+\s+of\s+)?({LEVEL})|\bto\s+({LEVEL})[^.;]{{0,30}}?\bfrom\s+"
+                   rf"({LEVEL})", re.IGNORECASE)
+# "9.2% in FY2022 compared with 11.4% in the prior year"
 _LATER_FIRST = re.compile(
-    rf"{_LEVEL}\s+(?:in|for)\s+(?:fiscal\s+|FY\s?)?(?:19|20)\d\d,?\s+(?:compared\s+(?:with|to)|"
-    rf"versus|vs\.?|against)\s+(?:an?\s+|the\s+)?{_LEVEL}\s+(?:in\s+(?:fiscal\s+|FY\s?)?(?:19|20)"
-    r"\d\d|(?:in\s+)?the\s+(?:prior|previous|preceding)\s+(?:fiscal\s+)?year|a\s+year\s+"
+    rf"({LEVEL})\s+(?:in|for)\s+(?:fiscal\s+|FY\s?)?(?:19|20)\d\d,?\s+(?:compared\s+(?:with|to)|"
+    rf"versus|vs\.?|against)\s+(?:an?\s+|the\s+)?({LEVEL})\s+(?:in\s+(?:fiscal\s+|FY\s?)?"
+    r"(?:19|20)\d\d|(?:in\s+)?the\s+(?:prior|previous|preceding)\s+(?:fiscal\s+)?year|a\s+year\s+"
     r"(?:earlier|ago))", re.IGNORECASE)
-_FROM_TO = re.compile(rf"\bfrom\s+{_LEVEL}(?:\s+in\s+(?:fiscal\s+|FY\s?)?(?:19|20)\d\d)?\s+to\s+"
-                      rf"{_LEVEL}", re.IGNORECASE)
 
 
-def _number(raw: str) -> float:
-    return float(raw.replace(",", ""))
+def _levels(earlier: str, later: str) -> tuple[FinancialNumber, FinancialNumber] | None:
+    """The two levels as figures, scales read ("$850 million" is below "$1.2 billion"); none
+    when either is a year ("from 2021 to 2022" is a period)."""
+    first, second = parse_financial_numbers(earlier), parse_financial_numbers(later)
+    return (first[0], second[0]) if first and second else None
+
+
+def level_moves(text: str) -> list[tuple[FinancialNumber, FinancialNumber, re.Match[str]]]:
+    """The (from, to) levels ``text`` moves between, and where: "from $1.20B to $1.65B",
+    "to $2.58 in FY2022 from $2.14"."""
+    found = []
+    for m in _MOVE.finditer(text):
+        pair = _levels(m.group(1), m.group(2)) if m.group(1) else _levels(m.group(4), m.group(3))
+        if pair is not None:
+            found.append((*pair, m))
+    return found
+
+
+def _later_first(text: str) -> list[tuple[FinancialNumber, FinancialNumber, re.Match[str]]]:
+    found = []
+    for m in _LATER_FIRST.finditer(text):
+        pair = _levels(m.group(2), m.group(1))
+        if pair is not None:
+            found.append((*pair, m))
+    return found
 
 
 # "while SG&A expenses decreased as a percentage of sales, ...", "even though ..., ": a
