@@ -141,7 +141,12 @@ from agility.metrics._grading import (
     turned,
 )
 from agility.metrics._instances import other_instances
-from agility.metrics._numbers import FinancialNumber, figures_match, significant_digits
+from agility.metrics._numbers import (
+    FinancialNumber,
+    figures_match,
+    significant_digits,
+    writes_scale,
+)
 from agility.metrics._options import MetricOptions
 from agility.metrics._period_pick import offered_periods, picked_period
 from agility.metrics._refusal_language import no_answer, refusal_phrases
@@ -380,9 +385,6 @@ def _aside_only(case: Case, hits: list[FinancialNumber],
     return outside
 
 
-_SCALE_WORD = re.compile(r"(?i)thousand|million|billion|trillion|\b(?:bn|mn|mm)\b|\d\s*[kmb]\b")
-
-
 def _same_digits(a: FinancialNumber, b: FinancialNumber) -> bool:
     """One figure in two scales ("$5,466,312,000 (in USD millions, $5,466.312 million)"),
     unless both state their scales and disagree ("$7.42 billion ($742 million)")."""
@@ -390,7 +392,7 @@ def _same_digits(a: FinancialNumber, b: FinancialNumber) -> bool:
         return False
     # (a scale lent by a note or the question, "$5,466,312,000 (in USD millions ...)", is no
     # scale the writer stated)
-    stated = all(_SCALE_WORD.search(f.raw) for f in (a, b))
+    stated = writes_scale(a) and writes_scale(b)
     return not stated or abs(a.value - b.value) <= 0.01 * max(abs(a.value), abs(b.value))
 
 

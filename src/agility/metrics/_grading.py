@@ -58,7 +58,7 @@ from agility.metrics._stance import (
     turned_to_answer,
 )
 
-__all__ = ["CHANGE", "MAX_CHARS", "RETRACTS", "Case", "Cited", "GradedText", "Judgement", "as_text", "clip",
+__all__ = ["CHANGE", "MAX_CHARS", "RETRACTS", "RUNNER_UP", "Case", "Cited", "GradedText", "Judgement", "as_text", "clip",
            "difference_matches", "differences", "gold_raws", "refusal", "subject_checks", "turned"]
 
 MAX_CHARS = 20_000
@@ -210,9 +210,9 @@ RETRACTS = re.compile(r"(?i)\b(?:wait\b[,.!]|no,? wait\b|scratch that|correction
 _CALCULATE = re.compile(r"(?i)\b(?:calculate|compute)\s+(?:the\s+)?([^;.?,]{3,60})")
 # a remark beside the answer, besides those that open as REMARK_OPENING does ("Note that
 # ...", "For comparison, ...", "Keep in mind ..."): a label, or a comparison with others
-_REMARK = re.compile(r"(?i)^\W*(?:note|n\.?b\.?|caveat)\W*:|^\W*(?:by comparison|as a benchmark|"
-                     r"for perspective)\b|\b(?:compares? (?:with|to)|industry|peers?|median|"
-                     r"benchmark)\b")
+_NOTE = r"(?i)^\W*(?:note|n\.?b\.?|caveat)\W*:"
+_REMARK = re.compile(_NOTE + r"|^\W*(?:by comparison|as a benchmark|for perspective)\b|"
+                     r"\b(?:compares? (?:with|to)|industry|peers?|median|benchmark)\b")
 _GENERAL = re.compile(r"(?i)\b(?:may|might|could|typically|generally|usually|often|a company|"
                       r"companies|is considered|are considered)\b")
 _DEFINES = re.compile(r"(?i)\bdefined? (?:as|by)\b|\bdefine\b|\bis calculated as\b")
@@ -364,12 +364,20 @@ _BASIS_AFTER = re.compile(r"(?i)\s*(?:per share\s+)?(?:on an? ([\w\-]+(?: [\w\-]
 _LEVEL_BEFORE = re.compile(r"(?i)\b(?:was|were|is|of|at|totaled|came to)\s*$")
 _INPUTS = re.compile(r"(?i),?\s+\b(?:based on|calculated as|computed as|derived from|calculated "
                      r"(?:by|from|using)|using|given)\b")
-_RUNNER_UP_REMARK = re.compile(r"(?i)\b(?:second|third|next)[- ](?:\w+[- ])?(?:\w+est|most)\b|"
-                               r"\bfollowed by\b")
+# a rank below the top: "the second-highest", "next largest"
+RUNNER_UP = re.compile(r"(?i)\b(?:next|second|third|then)[- ](?:\w+[- ])?(?:\w+est|most)\b")
+_FOLLOWED_BY = re.compile(r"(?i)\bfollowed by\b")
 _POINTER_WORDS = frozenset(stem_set("represents representing amounts works comes translates means "
                                     "equals"))
 _POINTS_BACK = re.compile(r"(?i)^\W*(?:this|that|which|it)\s+(?:represents|amounts to|works out "
                           r"to|comes to|translates (?:in)?to|means|is|was|equals)\b")
+
+
+def metric_words(text: str) -> frozenset[str]:
+    """The stems of what a question asks of its company, without the company's name
+    ("Kestrel Labs' capital expenditure", "... for AMCOR") and its years."""
+    return frozenset(t for t in stem_set(_COMPANY.sub(lambda m: f" {m.group(1) or ''} ", text))
+                     if not any(c.isdigit() for c in t))
 
 
 class Case:
@@ -478,6 +486,12 @@ class Case:
             before = self.reading.sentences[sentence.index - 1]
             return not _POINTS_BACK.match(before.text) and self.about_question(before)
         return False
+
+    @cached_property
+    def moves(self) -> list[tuple[FinancialNumber, FinancialNumber, frozenset[int]]]:
+        """The changes the answer gives between two levels, with their years (read once: each
+        subject check looks at them)."""
+        return _moves(self.reading.text)
 
     def gold_is_figure(self) -> bool:
         """Whether the gold answers with its figures alone: besides them it says nothing the
@@ -696,12 +710,10 @@ class Case:
         $1,300 million."): a caveat does not take back the claim that follows it, whether its
         figure is the gold's or not."""
         reading = self.reading
-        terms = {t for t in question_terms(self.question) if not any(c.isdigit() for c in t)}
         # (of the asked quantity, named by the question's metric words, "capital expenditures
         # for FY2022 were ...", not another, "Total operating expenses were $1.9 billion", nor
         # the company's name or the year, "Kestrel Labs' FY2022 depreciation expense")
-        metric = stem_set(_COMPANY.sub(lambda m: f" {m.group(1) or ''} ", self.question))
-        terms = {t for t in terms if t in metric}
+        terms = question_terms(self.question) & metric_words(self.question)
         asked = years_of(self.question)
         for sentence in reversed(reading.sentences):
             if sentence.start >= reading.illustration_start:
@@ -714,8 +726,8 @@ class Case:
             # "Europe was the second largest region at about 24%")
             if HYPOTHETICAL.search(sentence.text) or REPORTS_SOURCE.search(sentence.text) \
                     or _GENERAL.search(sentence.text) or REMARK_OPENING.match(sentence.text) \
-                    or re.match(r"(?i)^\W*note\W*:", sentence.text) \
-                    or _RUNNER_UP_REMARK.search(sentence.text):
+                    or re.match(_NOTE, sentence.text) \
+                    or RUNNER_UP.search(sentence.text) or _FOLLOWED_BY.search(sentence.text):
                 continue
             found = tuple(reading.stated_results(sentence))
             named = [label_at(reading.text, f.start, limit=3) & terms for f in found]
@@ -1019,7 +1031,7 @@ def _other_end(case: Case) -> Judgement | None:
     another level ("rose from $1.2 billion to $2.65 billion" for "from $1.20B to $1.65B"):
     the answer's other end is another value of the gold's."""
     for start, end, years in _moves(case.gold.text):
-        for said_start, said_end, said_years in _moves(case.reading.text):
+        for said_start, said_end, said_years in case.moves:
             # (between the same periods: "from 26.84% to 32.59%" from FY2022 to FY2023 is
             # no other end of the gold's FY2022-FY2024 change)
             if years and said_years and years != said_years:

@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass, replace
 
 __all__ = ["COUNT_ASKED", "COUNT_WORD", "FinancialNumber", "count_digits", "figures_match",
-           "parse_financial_numbers", "significant_digits", "spelled_counts"]
+           "parse_financial_numbers", "significant_digits", "spelled_counts", "writes_scale"]
 
 _SCALES: dict[str, float] = {
     "thousand": 1e3, "thousands": 1e3, "k": 1e3,
@@ -348,3 +348,10 @@ def significant_digits(figure: FinancialNumber) -> str:
     """A figure's significant digits, whatever its scale words: "$5,466,312,000" restated
     "(... $5,466.312 million)" is one figure in two scales, and "118" is "$118 million"."""
     return re.sub(r"\D", "", figure.raw).strip("0")
+
+
+def writes_scale(figure: FinancialNumber) -> bool:
+    """Whether the figure's own text writes its scale ("$742 million", "$1.8 bn"), not a scale
+    a note or the question lent it ("$5,466,312,000" under "(in USD millions)")."""
+    found = _NUMBER.search(figure.raw)
+    return bool(found and (found.group("unit") or "").lower() in _SCALES)

@@ -60,12 +60,14 @@ _NO = re.compile(rf"(?i)^\W*(?:{_SAY})?(?:no|nope|false|not really|not at all|no
 _LATE = re.compile(rf"(?i)\b(?:{CONCLUSION_OPENERS}|to answer (?:your|the) question|the "
                    r"(?:short )?answer (?:to (?:your|the|this) question )?is)[,:]? (?:the "
                    r"answer is )?(yes|no)\b")
+# what a negation turns into an affirmation: "not insignificant", "not minor"
+_SMALL_WORDS = (r"(?:insignificant|immaterial|negligible|unimportant|inconsequential|insubstantial|"
+                r"trivial|minor|small|unusual|uncommon)")
 _NEGATION = re.compile(
     # ("there is no doubt / no question that ..." affirms; "anything but" denies)
     # ("no other customer exceeded 5%" quantifies over the others; it denies no claim)
     # ("not insignificant", "not immaterial" affirm: a negation of a negation)
-    r"(?i)\b(?:not(?! only| just| merely| (?:insignificant|immaterial|negligible|unimportant|"
-    r"inconsequential|insubstantial|trivial|minor|small|unusual|uncommon)\b)|"
+    rf"(?i)\b(?:not(?! only| just| merely| {_SMALL_WORDS}\b)|"
     r"no(?! doubt\b| question\b| other\b| further\b)|never|"
     r"neither|nor|without|"
     r"cannot|none|nothing|lacks?|lacking|anything but|"
@@ -516,8 +518,7 @@ def _implied(reading: AnswerReading, question: str, strict: bool,
     return Stance("no" if negated else "yes", chosen, "implied")
 
 
-_LITOTES = re.compile(r"(?i)\bnot (insignificant|immaterial|negligible|unimportant|inconsequential|"
-                      r"insubstantial|trivial|minor|small|unusual|uncommon)\b")
+_LITOTES = re.compile(rf"(?i)\bnot ({_SMALL_WORDS})\b")
 _EVALUATIVE = re.compile(r"(?i)\b(?:improv\w*|worsen\w*|deteriorat\w*|strengthen\w*|weaken\w*)")
 _LOWER_IS_BETTER = re.compile(r"(?i)\b(?:cost|costs|expense|expenses|churn|leverage|debt|days|dso|dio|"
                               r"dpo|loss|losses|efficiency ratio|combined ratio)\b|-to-income")

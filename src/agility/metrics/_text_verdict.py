@@ -26,12 +26,14 @@ from agility.metrics._answer import (
 from agility.metrics._gold import DENIAL, NOT_APPLICABLE, KeyFigure
 from agility.metrics._grading import (
     RETRACTS,
+    RUNNER_UP,
     RUNS_TO,
     Case,
     Judgement,
     difference_matches,
     differences,
     gold_raws,
+    metric_words,
     refusal,
     subject_checks,
     turned,
@@ -122,8 +124,6 @@ def pick_clash(case: Case) -> Judgement | None:
             or _year_clash(case) or _way_clash(case))
 
 
-_COMPANY_OR_PERIOD = re.compile(r"\b(?:[A-Z][\w&.\-]*\s+){0,3}[A-Z][\w&.\-]*(?:'s|')(?=\s)|"
-                                r"\b(?:in|between|from|to|and)?\s*(?:fiscal\s+|FY\s?)?(?:19|20)\d\d\b")
 _OUTLOOK = re.compile(r"(?i)\b(?:expects?|expected|will|outlook|forecast\w*|guidance|going forward|"
                       r"next year)\b")
 
@@ -141,7 +141,7 @@ def _way_clash(case: Case) -> Judgement | None:
     # (a conclusion about the asked quantity and period, not one about another quantity, "So
     # operating cash flow decreased", nor the outlook, "management expects capex to decrease
     # in FY2023")
-    metric = stem_set(_COMPANY_OR_PERIOD.sub(" ", asked)) - _WAY_STEMS - stem_set(
+    metric = metric_words(asked) - _WAY_STEMS - stem_set(
         "did does has have was were improve decline increase decrease")
     asked_years = years_of(case.question)
     concluding = [s for s in case.reading.sentences
@@ -448,8 +448,8 @@ def _named_clash(case: Case) -> Judgement | None:
     # (a runner-up named first is not the pick: "Consumer had the second-highest margin;
     # Enterprise had the highest")
     clauses = re.split(r"[;,]", committed.text)
-    if any(_RUNNER_UP.search(c) and not stem_set(c) & name for c in clauses) and any(
-            _RANKS.search(c) and not _RUNNER_UP.search(c) and stem_set(c) & name
+    if any(RUNNER_UP.search(c) and not stem_set(c) & name for c in clauses) and any(
+            _RANKS.search(c) and not RUNNER_UP.search(c) and stem_set(c) & name
             for c in clauses):
         return None
     # (a ranking that closes the answer with the gold's pick corrects it, by name or by its
@@ -499,7 +499,6 @@ _AFTER_COPULA = re.compile(r"\b(?:was|were|is|are)\s+(?:(?:made|invested|allocat
 _TOP = re.compile(rf"(?i)\b{_TOP_WORD}\b")
 _MEASURE = re.compile(rf"(?i)\b({_TOP_WORD})\b"
                       r"(?:\s+(increase|decrease|growth|decline|drop|gain|rise|change))?")
-_RUNNER_UP = re.compile(r"(?i)\b(?:next|second|third|then)[- ](?:\w+[- ])?(?:\w+est|most)\b")
 _NOT_A_PICK = re.compile(r"(?i)^\W*(?:this|that|these|those|it|its|they|which|such|to answer|"
                          r"to determine|to find|to identify|in order|we|i|let|based on|from "
                          r"these|here)\b")
@@ -564,7 +563,7 @@ def _superlative_clash(case: Case) -> Judgement | None:
     measured = stem_set(measure.group(2) or "") - _KIND_WORDS
     ranking = [s for s in case.reading.sentences
                if s.start < case.reading.illustration_start
-               and re.search(rf"(?i)\b{word}\b", s.text) and not _RUNNER_UP.search(s.text)
+               and re.search(rf"(?i)\b{word}\b", s.text) and not RUNNER_UP.search(s.text)
                and measured <= stem_set(s.text)
                and (claim := _after_that(s.text)) and not _NOT_A_PICK.match(claim)
                and _SUBJECT.match(claim)]
