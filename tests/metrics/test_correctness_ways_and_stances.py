@@ -1,6 +1,8 @@
 """Which way an answer says something went, and the stance it takes on a yes/no question
-(issue 13, correctness version 19): made-up answers in other families' styles; the first
-case of each test fails on version 18, the others are controls."""
+(issue 13, correctness version 19): made-up answers in other families' styles. In each test
+of a reading the first case fails on version 18 and the others are controls, except the
+levels in different scales (the last case fails on version 18, all three on version 19 as
+first landed); the controls from the regression hunt pass on version 18."""
 
 from __future__ import annotations
 
@@ -96,7 +98,6 @@ def test_may_or_may_not_takes_no_stance() -> None:
     assert verdict(question, gold, answer) == "incorrect"
 
 
-# controls from the regression hunt at these readings
 @pytest.mark.parametrize(("question", "gold", "answer", "expected"), [
     # "not minor" denies a question asking whether it was minor
     ("Was Orlby Logistics' FY2023 restructuring charge minor?", "No.",
@@ -114,7 +115,7 @@ def test_may_or_may_not_takes_no_stance() -> None:
      "Accounts receivable increased from $810 million to $970 million. So working capital "
      "absorbed cash, and operating cash flow decreased as a result.", "correct"),
 ])
-def test_hunted_controls(question: str, gold: str, answer: str, expected: str) -> None:
+def test_the_readings_leave_alone_what_they_do_not_judge(question: str, gold: str, answer: str, expected: str) -> None:
     assert verdict(question, gold, answer) == expected
 
 

@@ -124,6 +124,7 @@ def pick_clash(case: Case) -> Judgement | None:
             or _year_clash(case) or _way_clash(case))
 
 
+_ASKING_WAY = stem_set("did does has have was were improve decline increase decrease")
 _OUTLOOK = re.compile(r"(?i)\b(?:expects?|expected|will|outlook|forecast\w*|guidance|going forward|"
                       r"next year)\b")
 
@@ -141,8 +142,7 @@ def _way_clash(case: Case) -> Judgement | None:
     # (a conclusion about the asked quantity and period, not one about another quantity, "So
     # operating cash flow decreased", nor the outlook, "management expects capex to decrease
     # in FY2023")
-    metric = metric_words(asked) - _WAY_STEMS - stem_set(
-        "did does has have was were improve decline increase decrease")
+    metric = metric_words(asked) - _WAY_STEMS - _ASKING_WAY
     asked_years = years_of(case.question)
     concluding = [s for s in case.reading.sentences
                   if s.start < case.reading.illustration_start and concludes(s.text)
@@ -441,9 +441,9 @@ def _named_clash(case: Case) -> Judgement | None:
     said_name = _name_stems(picked, case.question)
     # (a word the two names share, "Consumer Banking" and "Corporate & Investment Banking",
     # does not make them one; a part of the gold's name, or its initials, names it)
-    initials = "".join(w[0] for w in re.findall(r"\b[A-Z][\w'\-]*", gold_name)).lower()
+    initials = "".join(w[0] for w in re.findall(r"\b[A-Z][\w'\-]*", gold_name))
     if not said_name or not _beyond(said_name, name) or not _beyond(name, said_name) \
-            or (len(initials) >= 2 and said_name == {initials}):
+            or (len(initials) >= 2 and said_name == {initials.lower()}):
         return None
     # (a runner-up named first is not the pick: "Consumer had the second-highest margin;
     # Enterprise had the highest")
@@ -457,7 +457,11 @@ def _named_clash(case: Case) -> Judgement | None:
     # the question's measure, not "Entertainment was the largest category by revenue" for
     # "performed the best")
     last = case.reading.sentences[-1]
-    initials = "".join(w[0] for w in re.findall(r"\b[A-Z][\w'\-]*", gold_name))
+
+    def names_gold(text: str) -> bool:
+        return bool(stem_set(text) & name) or (
+            len(initials) >= 2 and re.search(rf"\b{initials}\b", text) is not None)
+
     # (and what it ranks by, "the highest net income", not "the highest expenses"; said, not
     # denied, "CIB was not the highest", nor supposed, "If ..., CIB would have had ...")
     ranks = {m.lower() for m in _RANKS.findall(case.question)}
@@ -468,14 +472,11 @@ def _named_clash(case: Case) -> Judgement | None:
     corrected = next((s for s in case.reading.sentences[committed.index + 1:]
                       if (RETRACTS.search(s.text) or _ON_REVIEW.search(s.text))
                       and _RANKS.search(s.text) and not _NOT_SO.search(s.text)), None)
-    if corrected is not None and (stem_set(corrected.text) & name or (
-            len(initials) >= 2 and re.search(rf"\b{initials}\b", corrected.text))):
+    if corrected is not None and names_gold(corrected.text):
         return None
     if last.index > committed.index and ranks & {m.lower() for m in _RANKS.findall(last.text)} \
             and by <= stem_set(last.text) and not _NOT_SO.search(last.text) \
-            and not HYPOTHETICAL.search(last.text) and (
-            stem_set(last.text) & name
-            or (len(initials) >= 2 and re.search(rf"\b{initials}\b", last.text))):
+            and not HYPOTHETICAL.search(last.text) and names_gold(last.text):
         return None
     return Judgement("incorrect", f"names {picked} in {case.statement(committed)}; the gold "
                                   f"names {gold_name}")
@@ -589,6 +590,11 @@ def _superlative_clash(case: Case) -> Judgement | None:
 
 # a gold that is a name and nothing else: "Asia Pacific", "Developed Rest of the World."
 _BARE_NAME = re.compile(r"^\s*[A-Z][\w&'\-]*(?:\s+(?:[A-Z][\w&'\-]*|of|the|and|&)){0,5}\s*\.?\s*$")
+# a firm's legal form, no part of its name: "Ferrand Maclay LLP", "Tessaly Inc."
+_LEGAL_FORM = re.compile(r"\b(?:LLP|LLC|Inc|Ltd|plc|PLC|Co|Corp|Corporation|Company|L\.?P|N\.?V|"
+                         r"S\.?A|AG|GmbH)\b\.?")
+
+
 def _other_name(gold: str, said: str) -> str | None:
     """The name the answer gives where a gold that is a name alone goes on with other words:
     "Ferrand & Partners LLP" or "Maclay Partners LLP" for "Ferrand Maclay LLP" is another
@@ -620,8 +626,6 @@ def _other_name(gold: str, said: str) -> str | None:
     return None
 
 
-_LEGAL_FORM = re.compile(r"\b(?:LLP|LLC|Inc|Ltd|plc|PLC|Co|Corp|Corporation|Company|L\.?P|N\.?V|"
-                         r"S\.?A|AG|GmbH)\b\.?")
 _PERIOD_FIRST = re.compile(r"(?i)^\W*(?:in|for|during|as of|at the end of)\s+(?:the\s+)?(?:fiscal\s+|"
                            r"FY\s?)?(?:(?:Q[1-4]|H[12])\s+)?(?:fiscal\s+|FY\s?)?(?:19|20)?\d\d(?:\s+Q[1-4])?"
                            r",\s*")
