@@ -121,12 +121,14 @@ the answer), and never a figure the answer does not state.
 
 from __future__ import annotations
 
+import math
 import re
 
 from pydantic import Field
 
 from agility.metrics._base import Metric, MetricInput, MetricResult, register_metric
-from agility.metrics._gold import KeyFigure, figure_kind, label_at, read_gold
+from agility.metrics._gold import KeyFigure, figure_kind, label_at, label_words, read_gold
+from agility.metrics._answer import Sentence
 from agility.metrics._grading import (
     CHANGE,
     Case,
@@ -205,6 +207,13 @@ def _numeric(case: Case) -> Judgement:
             return Judgement("incorrect", f"concludes {case.where(hits)} in "
                                           f"{case.statement(sentence)} {other}",
                              case.cite(hits))
+        restated = _restated_off_scale(case, hits, sentence)
+        if restated is not None:
+            hit, other = restated
+            return Judgement("incorrect", f"restates {case.where([hit])} as "
+                                          f"{case.where([other])} in "
+                                          f"{case.statement(sentence)}, another amount",
+                             case.cite([hit, other]))
         aside = _aside_only(case, hits, committed)
         if aside:
             return Judgement("incorrect", f"concludes {case.where(aside)} in "
@@ -272,6 +281,9 @@ def _numeric(case: Case) -> Judgement:
         other = _other_metric(case, every)
         if other is not None:
             return Judgement("incorrect", f"states {case.where(hits)} {other}", case.cite(hits))
+        relabelled = _swapped_labels(case, [(k, f) for k, fs in found for f in fs])
+        if relabelled is not None:
+            return relabelled
         year = case.given_for_other_year(every) if len(keys) == 1 else None
         if year is not None:
             return Judgement("incorrect", f"states {case.where(hits)} for {year}, not for the "
@@ -306,7 +318,10 @@ def _numeric(case: Case) -> Judgement:
     return Judgement("incorrect", f"states no figure; the gold is {gold_raws(keys)}")
 
 
-_GOLD_LABEL = re.compile(r"([A-Za-z][\w&'\- ]{0,40}):\s*[-\u2212$\u20ac\u00a3(]*\s*$")
+
+
+_NAMED_AFTER = re.compile(r"(?i)(?:\s+(?:million|billion|thousand))?\s+(?:in|of|for|from)\s+"
+                          r"((?:[a-z&\-]+\s+){0,4}[a-z&\-]+)")
 
 
 def _swapped_labels(case: Case, pairs: list[tuple[KeyFigure, FinancialNumber]]
@@ -318,11 +333,13 @@ def _swapped_labels(case: Case, pairs: list[tuple[KeyFigure, FinancialNumber]]
         return None
     gold, since, named = case.gold.text, 0, {}
     for key in sorted(keys, key=lambda k: k.figure.start):
-        # (the label the gold writes before each figure, "DSO: 38.5 days; DPO: 52.1 days")
-        label = _GOLD_LABEL.search(gold, since, key.figure.start)
-        if label is None:
+        # (the label the gold writes before each figure, "DSO: 38.5 days; DPO: 52.1 days",
+        # "Americas 45%, EMEA 30%")
+        label = frozenset().union(*label_words(gold, key.figure.start, limit=3, since=since,
+                                               through_colon=True))
+        if not label:
             return None
-        named[key.figure.start] = stem_set(label.group(1))
+        named[key.figure.start] = label
         since = key.figure.start + len(key.figure.raw)
     text = case.reading.text
     for key, figure in pairs:
@@ -335,7 +352,14 @@ def _swapped_labels(case: Case, pairs: list[tuple[KeyFigure, FinancialNumber]]
         if not own - others:
             continue
         before = [f.start + len(f.raw) for f in case.reading.own_figures if f.start < figure.start]
-        said = label_at(text, figure.start, limit=2, since=max(before, default=0))
+        # ("Products gross margin was 70.8%": the label may come before the metric's name)
+        said = frozenset().union(*label_words(text, figure.start, limit=4,
+                                              since=max(before, default=0), through_colon=True))
+        # (named after it: "$1,097 million in pension benefits and $862 million in health
+        # care and life benefits", where the words before $862 million name the first)
+        after = _NAMED_AFTER.match(text, figure.start + len(figure.raw))
+        if after is not None and stem_set(after.group(1)) & (own - others):
+            continue
         if said & (others - own) and not said & (own - others):
             return Judgement("incorrect", f"names {case.where([figure])} as another of the "
                                           f"gold's figures ({gold_raws(keys)})",
@@ -383,6 +407,35 @@ def _aside_only(case: Case, hits: list[FinancialNumber],
     if len(outside) > 1 and any(low <= abs(h.value) <= high for h in hits):
         return []
     return outside
+
+
+# what joins a figure to its restatement: "$1,577 million, or approximately $15.8 billion",
+# "$248.6 million (roughly $2.5 billion)", "$32,765 million — that is, about $3.3 billion"
+_RESTATEMENT = re.compile(r"(?i)^(?=.*?(?:\(|[\u2014\u2013]|\b(?:or|i\.e|that is|which is|equivalent|"
+                          r"roughly|about|approximately|around|nearly)\b))(?:\s+[\w&]+){0,3}?[\s,]*(?:\(|[\u2014\u2013]|-\s)?\s*"
+                          r"(?:(?:or|i\.e\.|that is|which is|equivalent to)\b[\s,]*)?"
+                          r"(?:(?:roughly|about|approximately|around|nearly|some)\b)?[\s~\u2248]*$")
+
+
+def _restated_off_scale(case: Case, hits: list[FinancialNumber], sentence: Sentence
+                        ) -> tuple[FinancialNumber, FinancialNumber] | None:
+    """A gold figure the answer restates at once on another scale ("$1,577 million, or
+    approximately $15.8 billion"): the two are different amounts, and the answer commits to
+    both, so it does not state the gold."""
+    text = case.reading.text
+    figures = case.reading.figures_in(sentence)
+    for hit in hits:
+        end = hit.start + len(hit.raw)
+        for other in figures:
+            if other.start < end or not other.value or not hit.value \
+                    or figure_kind(other) != figure_kind(hit) \
+                    or not _RESTATEMENT.match(text[end:other.start]):
+                continue
+            ratio = abs(other.value / hit.value)
+            power = round(math.log10(ratio))
+            if power and abs(ratio / 10 ** power - 1) <= 0.05:
+                return hit, other
+    return None
 
 
 def _same_digits(a: FinancialNumber, b: FinancialNumber) -> bool:

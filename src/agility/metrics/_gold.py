@@ -109,9 +109,22 @@ def label_at(text: str, start: int, limit: int = 6, since: int = 0) -> frozenset
     """The stems of the (up to ``limit``) content words before ``start`` in its clause (from
     ``since`` at the earliest): what the figure there measures ("the quick ratio was
     approximately 0.54" → quick, ratio)."""
+    return frozenset().union(*label_words(text, start, limit, since))
+
+
+def label_words(text: str, start: int, limit: int = 6, since: int = 0, *,
+                through_colon: bool = False) -> list[frozenset[str]]:
+    """The stems of each of the (up to ``limit``) content words before ``start``, word by
+    word: an abbreviation is one word however many its expansion has ("EPS" is as much
+    a name as "diluted"). ``through_colon``: a figure right after a colon is named by the
+    words before it ("EMEA: 45%")."""
     clause = clause_before(text, start, since)
+    if through_colon and not clause.strip(" \t*_-#"):
+        colon = text.rfind(":", since, start)
+        if colon >= 0 and not text[colon + 1:start].strip(" \t*_-#$\u20ac\u00a3(~"):
+            clause = clause_before(text, colon, since)
     words = [w for w in re.findall(r"[a-z][a-z&'\-]+", clause.lower()) if w not in _LABEL_STOP]
-    return frozenset(stem_set(" ".join(words[-limit:])))
+    return [stems for w in words[-limit:] if (stems := stem_set(w))]
 
 
 # The words a count is followed by, up to the first that is not part of a noun phrase ("982

@@ -37,6 +37,7 @@ from agility.metrics._gold import (
     counted_noun,
     figure_kind,
     label_at,
+    label_words,
     years_of,
 )
 from agility.metrics._markup import unmark
@@ -373,6 +374,15 @@ _POINTS_BACK = re.compile(r"(?i)^\W*(?:this|that|which|it)\s+(?:represents|amoun
                           r"to|comes to|translates (?:in)?to|means|is|was|equals)\b")
 
 
+# the answer labelled as such ("**Answer: 10.3%**", "Short answer: $1.96B")
+_ANSWER_FIRST = re.compile(r"(?i)^[^\w\n]*(?:the |my )?(?:final |short |direct )?answer\s*"
+                           r"(?::|[\u2014\u2013])")
+_ANSWER_NAMED = re.compile(r"(?i)\b(?:final|short|direct) answer\b|\banswer (?:is|:)")
+# a period named by its place before the one asked ("a year earlier", "Prior year")
+_PRIOR_PERIOD = re.compile(r"(?i)\b(?:(?:a|one) year (?:earlier|before|ago)|prior[- ](?:year|period)|"
+                           r"previous (?:fiscal )?(?:year|period)|year[- ](?:earlier|ago)|last year)\b")
+
+
 def metric_words(text: str) -> frozenset[str]:
     """The stems of what a question asks of its company, without the company's name
     ("Kestrel Labs' capital expenditure", "... for AMCOR") and its years."""
@@ -609,6 +619,9 @@ class Case:
                 figures, sentence = self._answered_anyway()
         else:
             figures, sentence = self.reading.committed
+            first = self._answered_first(figures, sentence)
+            if first is not None:
+                figures, sentence = first
             # (the opening statement, and nothing concluded: the answer-first fallback)
             opening = sentence is not None and sentence.index == self.reading.sentences[0].index
             if (sentence is None or opening) and self.reading.concluded[1] is None:
@@ -657,6 +670,46 @@ class Case:
             figures = self._best_named(figures)
         return figures, sentence
 
+    def _answered_first(self, figures: tuple[FinancialNumber, ...], sentence: Sentence | None
+                        ) -> tuple[tuple[FinancialNumber, ...], Sentence] | None:
+        """The answer it gives first, when a later statement it seems to conclude on states
+        another quantity or another period: "**Answer: ≈ $8.7 billion** ... For
+        reference, net PP&E was roughly $8.9 billion a year earlier, so the balance edged
+        down" answers $8.7 billion; "$303 million. ... Prior year: $255M, so payables rose
+        ~19%" answers $303 million. The first answer is the statement labelled as the answer
+        ("Answer: 10.3%"), else the first statement of a figure when nothing comes before it
+        but headings and lead-ins; it must state the gold's kind of figure and name nothing
+        the question does not ask."""
+        keys = self.gold.keys
+        reading = self.reading
+        if not keys or sentence is None:
+            return None
+        if _ANSWER_NAMED.search(sentence.text):
+            return None
+        earlier = reading.sentences[:sentence.index]
+        first = next((s for s in reversed(earlier) if _ANSWER_FIRST.match(s.text)), None)
+        if first is None and earlier and earlier[0].index == reading.sentences[0].index \
+                and "=" not in earlier[0].text:
+            first = earlier[0]
+        if first is None:
+            return None
+        opening = tuple(reading.stated_results(first))
+        kinds = {figure_kind(k.figure) for k in keys}
+
+        def other_kind(f: FinancialNumber) -> bool:
+            # (an amount of money is never a percent; a bare figure may be either)
+            return any({figure_kind(f), kind} == {"money", "percent"} for kind in kinds)
+
+        if not opening or any(other_kind(f) or self._names_another(f) for f in opening) \
+                or not self.about_question(first):
+            return None
+        spoken, asked = years_of(sentence.text), years_of(self.question)
+        if any(other_kind(f) or self._names_another(f) for f in figures) \
+                or (_PRIOR_PERIOD.search(sentence.text) and not _PRIOR_PERIOD.search(self.question)) \
+                or (spoken and asked and not spoken & asked):
+            return opening, first
+        return None
+
     def _best_named(self, figures: tuple[FinancialNumber, ...]) -> tuple[FinancialNumber, ...]:
         """Of several figures each named by some of the question's words, those whose words
         name its quantity best ("gross margin was 34.6%, and its operating margin was 87.7%"
@@ -666,15 +719,18 @@ class Case:
         their unnamed result: "Quick assets of $27.1 billion ... give 0.54")."""
         # (units and result words name no quantity: "(in USD millions, this would be
         # $5,466.312 million)")
-        asked = question_terms(self.question) - _NEUTRAL
+        # (nor the company's name: "Acme reported EPS of $3.52, diluted $3.47" for "the
+        # diluted EPS of Acme")
+        asked = (question_terms(self.question) - _NEUTRAL) & metric_words(self.question)
         text = self.reading.text
         fit = {}
         since = 0
         for f in sorted(figures, key=lambda g: g.start):
-            label = label_at(text, f.start, limit=2, since=since)
-            if not label & asked:
+            words = label_words(text, f.start, limit=2, since=since)
+            if not any(w & asked for w in words):
                 return figures
-            fit[f.start] = len(label & asked) - len(label - asked)
+            # (word by word: "EPS" is one word, not the four stems it stands for)
+            fit[f.start] = sum(1 if w & asked else -1 for w in words)
             since = f.start + len(f.raw)
         best = max(fit.values())
         if all(n == best for n in fit.values()):
