@@ -290,6 +290,19 @@ def _numeric(case: Case) -> Judgement:
                                           f"year asked", case.cite(hits))
         return Judgement("correct", f"states {case.where(hits)}, the gold {gold_raws(keys)}",
                          case.cite(hits))
+    headline = _headline(case)
+    if headline is not None and len(keys) > 1:
+        # a gold that opens with its figure and gives the working in parentheses ("$1.6
+        # billion (operating cash flow of $2.4 billion less capex of $0.8 billion)") is
+        # answered by that figure; a figure of the working alone does not answer it
+        stated = dict(found)[headline]
+        if stated:
+            return Judgement("correct", f"states {case.where(stated[:1])}, the gold's "
+                                        f"{headline.figure.raw} (its parentheses give the working)",
+                             case.cite(stated[:1]))
+        return Judgement("incorrect", f"states {case.where(hits)}, only the working in the "
+                                      f"gold's parentheses; the gold's answer is "
+                                      f"{headline.figure.raw}", case.cite(hits))
     if hits and len(keys) > 2 and len(missing) * 2 <= len(keys):
         # (said the other way, "added 1.2 million subscribers" for "decreased by 1.2
         # million", it is another change)
@@ -449,6 +462,27 @@ def _same_digits(a: FinancialNumber, b: FinancialNumber) -> bool:
     return not stated or abs(a.value - b.value) <= 0.01 * max(abs(a.value), abs(b.value))
 
 
+def _headline(case: Case) -> KeyFigure | None:
+    """The gold's figure when the gold opens with it and every other figure of the gold is
+    inside parentheses after it ("0.92 (current assets excluding inventory of $4,600 million
+    / current liabilities of $5,000 million)", "Decrease of $350 million (from $2,100 million
+    to $1,750 million)")."""
+    keys = sorted(case.gold.keys, key=lambda k: k.figure.start)
+    gold = case.gold.text
+    if len(keys) < 2:
+        return None
+    first = keys[0].figure
+    opened = gold.find("(", first.start + len(first.raw))
+    if opened < 0 or len(re.findall(r"[A-Za-z]+", gold[:first.start])) > 3 \
+            or re.search(r"[;.]|\band\b", gold[first.start + len(first.raw):opened]):
+        return None
+    closed = gold.find(")", opened)
+    closed = len(gold) if closed < 0 else closed
+    if not all(opened < k.figure.start < closed for k in keys[1:]):
+        return None
+    return keys[0]
+
+
 def _levels_of(case: Case, stated: list[KeyFigure], missing: list[KeyFigure]) -> list[KeyFigure]:
     """The ``missing`` gold figures that are the two levels of a change the gold states and
     the answer ``stated``, when the question asks for a change."""
@@ -521,6 +555,35 @@ def _answers_with_figure(case: Case) -> bool:
                for f in case.committed()[0] for k in case.gold.keys)
 
 
+# a debt security by its coupon and maturity ("1.500% Notes due 2026", "5.25% Senior Notes
+# due March 1, 2030")
+_SECURITY = re.compile(r"(?i)(\d+(?:\.\d+)?)\s*%\s+(?:[a-z][\w\-]*\s+){0,3}?(?:notes|debentures|"
+                       r"bonds)\s+due\s+(?:[a-z]+\.?\s+(?:\d{1,2},?\s+)?)?((?:19|20)\d\d)")
+
+
+def _securities(text: str) -> set[tuple[float, str]]:
+    return {(float(m.group(1)), m.group(2)) for m in _SECURITY.finditer(text)}
+
+
+def _listed_securities(case: Case) -> Judgement | None:
+    """A gold that lists debt securities is answered by the same list: each by its coupon
+    and maturity, in any order; one missing or one more is another list."""
+    gold = _securities(case.gold.text)
+    said = _securities(case.reading.text)
+    if len(gold) < 2 or not said:
+        return None
+
+    def shown(items: set[tuple[float, str]]) -> str:
+        return ", ".join(f"{c:g}% due {y}" for c, y in sorted(items, key=lambda i: (i[1], i[0])))
+
+    if said == gold:
+        return Judgement("correct", f"lists the gold's securities ({shown(gold)})")
+    parts = [f"leaves out {shown(gold - said)}" if gold - said else "",
+             f"adds {shown(said - gold)}" if said - gold else ""]
+    return Judgement("incorrect", f"lists other securities than the gold's: "
+                                  f"{'; '.join(p for p in parts if p)}")
+
+
 def _asks_quantity(question: str) -> bool:
     return not _YES_NO_QUESTION.match(question) and bool(_QUANTITY_QUESTION.search(question))
 
@@ -566,6 +629,9 @@ def judge_financial_answer(question: str | None, gold: object, answer: object, *
     if not reading.keys and not reading.numeric and not reading.rejects_metric \
             and refusal_phrases(reading.text):
         return _declining_gold(case)
+    listed = _listed_securities(case)
+    if listed is not None:
+        return listed
     if reading.keys and (reading.numeric or (reading.polarity is None and (
             _asks_quantity(question) or case.gold_is_figure()
             or (case.refusals and _answers_with_figure(case))))):

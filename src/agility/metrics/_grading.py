@@ -873,7 +873,11 @@ class Case:
                              and not BENCHMARK.search(s.text)
                              and (found := reading.stated_results(s))), (None, []))
         spoken = years_of(last.text) if last is not None else set()
-        if last is None or (spoken and not spoken & years_of(self.question)):
+        # (nor a remark on another quantity after it: "FCF ≈ $3.215 billion. ... FCF
+        # conversion was strong: ~147% of net earnings")
+        if last is None or (spoken and not spoken & years_of(self.question)) or (
+                any(self._names_another(f) for f in stated)
+                and not any(self._names_another(f) for f in figures)):
             # (a statement of another period only is a comparison: "In FY2021 it was 36.8%.")
             return figures, opening
         # the writer takes the opening back ("... wait, I had those reversed."): what

@@ -223,8 +223,16 @@ def _keep(*groups: int) -> _Replace:
     return lambda m: [(g, None) for g in groups]
 
 
+# a heading that states the answer: "### **Answer: 10.3%**", "## No, Microsoft reduced its debt"
+_STATING_HEADING = re.compile(r"(?i)^[^\w\n]*(?:(?:the |my )?(?:final |short |direct )?answer\s*"
+                              r"(?::|[\u2014\u2013])\s*[^\s*_#]|(?:yes|no)\b\s*[,.:;!\u2014\u2013-])")
+
+
 def _heading(m: re.Match[str]) -> list[_Piece]:
     title = m.group(1)
+    # (what it states is a statement of its own)
+    if _STATING_HEADING.match(title):
+        return [(1, None), (None, "\n")]
     # a label heading the whole answer ("## Answer" on its first line) marks no statement
     # as the conclusion
     if not LABEL_ONLY.match(title) or not m.string[:m.start()].strip():
