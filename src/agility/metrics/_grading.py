@@ -207,7 +207,9 @@ RETRACTS = re.compile(r"(?i)\b(?:wait\b[,.!]|no,? wait\b|scratch that|correction
                        r"let me (?:correct|redo|"
                        r"recalculate|fix) (?:that|this)|i (?:had|got|have) (?:those|these|that|"
                        r"this|it|them) (?:reversed|backwards|wrong|mixed up)|i misread|i made "
-                       r"(?:a|an) (?:mistake|error))")
+                       r"(?:a|an) (?:mistake|error)|"
+                       # "That's not right, though — I mixed up the years"
+                       r"(?:that's|that is|this is) (?:not right|wrong|incorrect)\b|i mixed up)")
 _CALCULATE = re.compile(r"(?i)\b(?:calculate|compute)\s+(?:the\s+)?([^;.?,]{3,60})")
 # a remark beside the answer, besides those that open as REMARK_OPENING does ("Note that
 # ...", "For comparison, ...", "Keep in mind ..."): a label, or a comparison with others
@@ -622,6 +624,9 @@ class Case:
             first = self._answered_first(figures, sentence)
             if first is not None:
                 figures, sentence = first
+            change = self._change_after(sentence)
+            if change is not None:
+                figures, sentence = change
             # (the opening statement, and nothing concluded: the answer-first fallback)
             opening = sentence is not None and sentence.index == self.reading.sentences[0].index
             if (sentence is None or opening) and self.reading.concluded[1] is None:
@@ -669,6 +674,27 @@ class Case:
             # (a gold of two figures answers a comparison or a change: every figure counts)
             figures = self._best_named(figures)
         return figures, sentence
+
+    def _change_after(self, sentence: Sentence | None
+                      ) -> tuple[tuple[FinancialNumber, ...], Sentence] | None:
+        """A change asked and answered after the levels: "FY2021: $1,020M; FY2022: $902M.
+        Change: -$118M" answers with the change its label names, not with the levels."""
+        if sentence is None or not CHANGE.search(self.question):
+            return None
+        reading = self.reading
+        for later in reversed(reading.sentences[sentence.index + 1:]):
+            stated = reading.stated_results(later)
+            if not stated or later.start >= reading.illustration_start \
+                    or NOTE_LABEL.match(later.text) or REMARK_OPENING.match(later.text):
+                continue
+            # (its label names the change; the levels' statement names none)
+            head = reading.text[later.start:stated[0].start]
+            first = reading.figures_in(sentence)
+            if len(head.split()) <= 6 and CHANGE.search(head) and first and not CHANGE.search(
+                    reading.text[sentence.start:first[0].start]):
+                return tuple(stated[:1]), later
+            return None
+        return None
 
     def _answered_first(self, figures: tuple[FinancialNumber, ...], sentence: Sentence | None
                         ) -> tuple[tuple[FinancialNumber, ...], Sentence] | None:
