@@ -1053,9 +1053,12 @@ def _content(case: Case, committed: Sentence | None, threshold: float) -> Judgem
 _WAY_STEMS = stem_set("higher lower increased decreased increase decrease greater reduced more "
                       "less rising falling")
 # "higher fuel costs", "lower volume": a driver as the way a quantity went, then the quantity
-_DRIVER = re.compile(r"(?i)\b(higher|lower|increased|decreased|reduced|greater|rising|falling)\s+"
-                     r"((?:[a-z][\w\-]*\s+){0,1}[a-z][\w\-]*)")
-_UP_DRIVER = frozenset({"higher", "increased", "greater", "rising"})
+# (or as its strength: "weak demand", "stronger-than-expected demand", "growing volumes")
+_DRIVER = re.compile(r"(?i)\b(higher|lower|increased|decreased|reduced|greater|rising|falling|"
+                     r"strong(?:er)?|weak(?:er)?|soft(?:er)?|robust|growing|declining)"
+                     r"(?:-than-expected)?\s+((?:[a-z][\w\-]*\s+){0,1}[a-z][\w\-]*)")
+_UP_DRIVER = frozenset({"higher", "increased", "greater", "rising", "strong", "stronger", "robust",
+                        "growing"})
 
 
 def _reversed_driver(gold: str, said: str) -> tuple[str, str] | None:
