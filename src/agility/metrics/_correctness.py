@@ -20,7 +20,12 @@ arXiv:2311.11944, on three model families with different answer styles):
    the working that introduces a list ("Therefore, the primary geographies are:" and its
    items) is the answer, not the opening statement before the working; a statement that
    points back to the list before it ("These divisions reflect the company's primary
-   geographies") answers with that list.
+   geographies") answers with that list. The answer given first (labelled "Answer:", or the
+   opening statement) stands against a later statement that seems to conclude but states
+   another quantity or another period ("For reference, net PP&E was $8.9 billion a year
+   earlier, so the balance edged down"); a heading that states the answer ("### Answer:
+   10.3%") is a statement; a change asked is answered by the change labelled after the
+   levels ("Change: -$118M").
 2. **Precision.** Figures agree at the precision they are stated to, in any scale or
    percent/ratio form: 39.7% and 40.06% differ, $30B and $30.1 billion agree (see
    :func:`agility.metrics.figures_match`). A gold stated as a change ("decreased by $229
@@ -37,6 +42,11 @@ arXiv:2311.11944, on three model families with different answer styles):
    one ("0.69 times") is a ratio, not an amount: no unstated scale makes it "$689 million".
    One unit of money a gold states a rate against ("$2.77 of assets to generate $1 of
    revenue", "for every $1 of sales") is the rate's base, not a quantity to be stated.
+   A figure restated at once on another scale ("$1,577 million, or approximately $15.8
+   billion") is another amount. A gold that opens with its figure and gives its working in
+   parentheses ("$1.6 billion (operating cash flow of $2.4 billion less capex of $0.8
+   billion)") is answered by that figure; a figure of the working alone does not answer it.
+   Debt securities a gold lists are met by the same set, each by coupon and maturity.
 3. **Yes/no polarity.** For a yes/no gold the answer's stance, said outright or implied by
    restating the question's proposition affirmed or negated, must agree with the gold's
    (see :mod:`agility.metrics._stance`). Of the statements that take the question up, one
@@ -126,9 +136,9 @@ import re
 
 from pydantic import Field
 
-from agility.metrics._base import Metric, MetricInput, MetricResult, register_metric
-from agility.metrics._gold import KeyFigure, figure_kind, label_at, label_words, read_gold
 from agility.metrics._answer import Sentence
+from agility.metrics._base import Metric, MetricInput, MetricResult, register_metric
+from agility.metrics._gold import KeyFigure, figure_kind, label_words, read_gold
 from agility.metrics._grading import (
     CHANGE,
     Case,
@@ -209,11 +219,11 @@ def _numeric(case: Case) -> Judgement:
                              case.cite(hits))
         restated = _restated_off_scale(case, hits, sentence)
         if restated is not None:
-            hit, other = restated
+            hit, again = restated
             return Judgement("incorrect", f"restates {case.where([hit])} as "
-                                          f"{case.where([other])} in "
+                                          f"{case.where([again])} in "
                                           f"{case.statement(sentence)}, another amount",
-                             case.cite([hit, other]))
+                             case.cite([hit, again]))
         aside = _aside_only(case, hits, committed)
         if aside:
             return Judgement("incorrect", f"concludes {case.where(aside)} in "
@@ -295,11 +305,11 @@ def _numeric(case: Case) -> Judgement:
         # a gold that opens with its figure and gives the working in parentheses ("$1.6
         # billion (operating cash flow of $2.4 billion less capex of $0.8 billion)") is
         # answered by that figure; a figure of the working alone does not answer it
-        stated = dict(found)[headline]
-        if stated:
-            return Judgement("correct", f"states {case.where(stated[:1])}, the gold's "
+        given = dict(found)[headline]
+        if given:
+            return Judgement("correct", f"states {case.where(given[:1])}, the gold's "
                                         f"{headline.figure.raw} (its parentheses give the working)",
-                             case.cite(stated[:1]))
+                             case.cite(given[:1]))
         return Judgement("incorrect", f"states {case.where(hits)}, only the working in the "
                                       f"gold's parentheses; the gold's answer is "
                                       f"{headline.figure.raw}", case.cite(hits))
@@ -885,7 +895,23 @@ class CorrectnessMetric(Metric):
     #    words; "improve or decline?" is answered by the way the answer concludes; a change
     #    from the gold's level to another gives another value; two scales that disagree are
     #    two figures. No recorded verdict moves
-    version = "19"
+    # 20: answers in more families' styles (a development battery of 150, a regression hunt
+    #    of 131 at the readings, labelled before the grader ran): the answer given first
+    #    (labelled "Answer:", or the opening statement) stands against a later statement it
+    #    seems to conclude on that states another quantity or another period ("For
+    #    reference, net PP&E was $8.9 billion a year earlier, so ..."); a heading that
+    #    states the answer ("### Answer: 10.3%", "## No, ...") is a statement; a figure
+    #    restated at once on another scale ("$1,577 million, or approximately $15.8
+    #    billion") is another amount; gold labels without colons, labels after a figure
+    #    ("$862 million in health care benefits") and list items keep their figures, so
+    #    figures under each other's labels are swapped; an abbreviation is one word when
+    #    words name figures ("EPS of $3.52, diluted $3.47"); a gold that opens with its
+    #    figure and gives the working in parentheses is answered by that figure alone, not
+    #    by a working figure; listed debt securities are compared as sets; a change asked
+    #    is answered by the change labelled after the levels ("Change: -$118M"); "That's
+    #    not right" takes back; a driver said by its strength ("weak demand") goes that
+    #    way. No recorded verdict moves
+    version = "20"
     Options = CorrectnessOptions
     options: CorrectnessOptions
     requires = ("output", "ground_truth")

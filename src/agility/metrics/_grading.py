@@ -730,7 +730,15 @@ class Case:
                 or not self.about_question(first):
             return None
         spoken, asked = years_of(sentence.text), years_of(self.question)
-        if any(other_kind(f) or self._names_another(f) for f in figures) \
+        metric = question_terms(self.question) & metric_words(self.question)
+
+        def other_quantity(f: FinancialNumber) -> bool:
+            # (named by other words and none of the asked quantity's: "I would estimate FCF
+            # at $1,157 million" still names the FCF)
+            return self._names_another(f) and not label_at(reading.text, f.start,
+                                                           limit=3) & metric
+
+        if any(other_kind(f) or other_quantity(f) for f in figures) \
                 or (_PRIOR_PERIOD.search(sentence.text) and not _PRIOR_PERIOD.search(self.question)) \
                 or (spoken and asked and not spoken & asked):
             return opening, first

@@ -1,0 +1,165 @@
+"""The answer an answer gives first, restatements, labels and lists (issue 13, correctness
+version 20): made-up answers in the styles of other families. In each test the first case
+fails on version 19 (16 of the 31 cases do, as counted by running them there) and the others
+are controls that pass on both; the test of a label after its figure is a control only (the
+wording of a FinanceBench answer the new label reading first misread)."""
+
+from __future__ import annotations
+
+import pytest
+
+from agility.metrics import judge_financial_answer
+
+
+def verdict(question: str, gold: object, answer: str) -> str:
+    return judge_financial_answer(question, gold, answer).verdict
+
+
+Q_PPE = "What is the year end FY2022 net PP&E for Tarrow Mills? Answer in USD billions."
+
+
+@pytest.mark.parametrize(("answer", "expected"), [
+    # a later remark on another period does not replace the answer given first
+    ("## Tarrow Mills net PP&E: FY2022\n\nFrom the balance sheet, the line item shows:\n\n"
+     "**Answer: \u2248 $4.2 billion**\n\nFor reference, net PP&E was roughly $4.5 billion a year "
+     "earlier, so the balance edged down slightly.", "correct"),
+    # ... nor a remark on another quantity
+    ("$4.2 billion.\n\n- Source: consolidated balance sheet.\n- Depreciation was $0.6 billion, "
+     "so the asset base turned over in about 7 years.", "correct"),
+    # a later statement of the asked quantity for the asked year is the answer
+    ("Net PP&E was $4.5 billion a year earlier. Tarrow Mills' FY2022 net PP&E was $4.2 billion.",
+     "correct"),
+])
+def test_the_answer_given_first_stands_against_a_remark_on_another_period_or_quantity(
+        answer: str, expected: str) -> None:
+    assert verdict(Q_PPE, "$4.20", answer) == expected
+
+
+Q_DEBT = "Has Harlow Systems increased its debt on balance sheet between FY2022 and FY2023?"
+TABLE = ("| ($ millions) | FY2022 | FY2023 |\n|---|---|---|\n| Total debt | 49,781 | 47,237 |\n\n"
+         "Total debt decreased by about $2.5 billion year over year.\n\n")
+
+
+@pytest.mark.parametrize(("answer", "expected"), [
+    ("## No, Harlow reduced its debt\n\n" + TABLE + "**Bottom line:** Yes, the balance sheet "
+     "shows a decline, not an increase, in Harlow's debt.", "correct"),
+    ("## Yes, Harlow added debt\n\n" + TABLE.replace("decreased", "increased"), "incorrect"),
+    # a heading that titles states nothing
+    ("## Step 1: Total debt\n\n" + TABLE + "So no, Harlow did not increase its debt.", "correct"),
+])
+def test_a_heading_that_states_the_answer_is_a_statement(answer: str, expected: str) -> None:
+    assert verdict(Q_DEBT, "No. Harlow decreased its debt by $2.5bn in FY2023 vs FY2022.",
+                   answer) == expected
+
+
+@pytest.mark.parametrize(("answer", "expected"), [
+    ("Capital expenditure was $1,577 million, or approximately $15.8 billion.", "incorrect"),
+    ("Net income was $248.6 million (roughly $2.5 billion).", "incorrect"),
+    ("Capital expenditure was $1,577 million, or approximately $1.6 billion.", "correct"),
+    ("Capital expenditure was $1,577 million (about $1.6 billion).", "correct"),
+])
+def test_a_restatement_on_another_scale_is_another_amount(answer: str, expected: str) -> None:
+    gold = "$248.6 million" if "Net income" in answer else "$1.577 billion"
+    assert verdict("What was Hollin Tool's FY2022 capital expenditure or net income?", gold,
+                   answer) == expected
+
+
+Q_REGIONS = "What share of Dunmore Labs' FY2022 revenue came from the Americas and from EMEA?"
+
+
+@pytest.mark.parametrize(("gold", "answer", "expected"), [
+    # the gold's labels need no colon, nor the answer's list
+    ("Americas 45%, EMEA 30%", "- Americas 30%\n- EMEA 45%", "incorrect"),
+    ("Americas 45%, EMEA 30%", "- Americas: 30%\n- EMEA: 45%", "incorrect"),
+    ("Americas 45%, EMEA 30%", "Americas: 45%\nEMEA: 30%", "correct"),
+    ("Americas: 45%; EMEA: 30%", "The Americas contributed 45% and EMEA 30%.", "correct"),
+])
+def test_gold_figures_under_each_others_labels_are_swapped(gold: str, answer: str,
+                                                          expected: str) -> None:
+    assert verdict(Q_REGIONS, gold, answer) == expected
+
+
+def test_a_label_after_the_figure_names_it() -> None:
+    # "$1,097 million in pension benefits and $862 million in health care ...": the words
+    # before $862 million name the first figure, not the second
+    assert verdict("As of FY2021, how much did Kelso Telecom expect to pay its retirees in 2024?",
+                   "The estimated pension benefits were $1097 million, and the estimated health "
+                   "care and life insurance benefits were $862 million.",
+                   "Kelso expected to pay $1,097 million in pension benefits and $862 million in "
+                   "health care and life benefits in 2024.") == "correct"
+
+
+@pytest.mark.parametrize(("answer", "expected"), [
+    ("Orlan reported EPS of $3.52, diluted $3.47 for FY2022.", "correct"),
+    ("Orlan reported diluted EPS of $3.52 and basic EPS of $3.47 for FY2022.", "incorrect"),
+])
+def test_an_abbreviation_is_one_word_naming_a_figure(answer: str, expected: str) -> None:
+    assert verdict("What is the diluted EPS of Orlan for FY2022?", "$3.47", answer) == expected
+
+
+Q_FCF = "What was Pellam Foods' free cash flow in FY2022?"
+GOLD_FCF = "$1.6 billion (operating cash flow of $2.4 billion less capital expenditures of $0.8 billion)"
+
+
+@pytest.mark.parametrize(("gold", "answer", "expected"), [
+    (GOLD_FCF, "Free cash flow was $1.6 billion.", "correct"),
+    (GOLD_FCF, "**FCF \u2248 $1.6B**", "correct"),
+    (GOLD_FCF, "Free cash flow was $1.4 billion.", "incorrect"),
+    # a figure of the working alone is no answer, whatever the arithmetic between them
+    ("Decrease of $350 million (from $2,100 million to $1,750 million)",
+     "Net debt at the end of FY2022 was $1,750 million.", "incorrect"),
+])
+def test_a_gold_headline_figure_with_its_working_in_parentheses(gold: str, answer: str,
+                                                                 expected: str) -> None:
+    assert verdict(Q_FCF, gold, answer) == expected
+
+
+Q_NOTES = ("Which debt securities does Harwick Industries have registered to trade on a national "
+           "securities exchange?")
+GOLD_NOTES = "1.500% Notes due 2026, 2.000% Notes due 2028, 2.625% Notes due 2031"
+
+
+@pytest.mark.parametrize(("answer", "expected"), [
+    ("1.500% Notes due 2026 and 2.000% Notes due 2028.", "incorrect"),
+    ("- 0.950% Notes due 2023\n- 1.500% Notes due 2026\n- 2.000% Notes due 2028", "incorrect"),
+    ("2.625% Notes due 2031, 1.500% Notes due 2026 and 2.000% Notes due 2028, all on the NYSE.",
+     "correct"),
+])
+def test_listed_securities_are_compared_as_a_set(answer: str, expected: str) -> None:
+    assert verdict(Q_NOTES, GOLD_NOTES, answer) == expected
+
+
+Q_CHANGE = "By how much did Tessaly's operating income change from FY2021 to FY2022?"
+
+
+@pytest.mark.parametrize(("answer", "expected"), [
+    ("Operating income: FY2021 $1.02B; FY2022 $0.91B. Change: -$130M.", "incorrect"),
+    ("FY2021 operating income: $1,020M\nFY2022 operating income: $902M\nChange: -$118M",
+     "correct"),
+    ("Operating income fell from $1,020 million to $902 million, a decrease of $118 million.",
+     "correct"),
+])
+def test_a_change_asked_is_answered_by_the_change_labelled_after_the_levels(
+        answer: str, expected: str) -> None:
+    assert verdict(Q_CHANGE, "Decreased by $118 million", answer) == expected
+
+
+@pytest.mark.parametrize(("answer", "expected"), [
+    ("Capex was $1.2 billion. That's not right, though \u2014 I mixed up the years; FY2022 capex "
+     "was actually $1.4 billion.", "incorrect"),
+    ("Capex was $1.2 billion. That's the FY2022 figure from the cash flow statement.",
+     "correct"),
+])
+def test_that_is_not_right_takes_back(answer: str, expected: str) -> None:
+    assert verdict("What were Acton Rail's capital expenditures in FY2022?", "$1.2 billion",
+                   answer) == expected
+
+
+@pytest.mark.parametrize(("answer", "expected"), [
+    ("Strong PC demand and growing volumes, partly offset by higher input costs.", "incorrect"),
+    ("Weak PC demand, which led to lower volumes, and higher input costs.", "correct"),
+])
+def test_a_driver_said_by_its_strength_goes_that_way(answer: str, expected: str) -> None:
+    assert verdict("What drove the decline in Vessen Computing's gross margin in FY2023?",
+                   "Weak demand for PCs, which led to lower volumes, and higher input costs.",
+                   answer) == expected
