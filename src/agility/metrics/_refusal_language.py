@@ -57,6 +57,7 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         r"\b(?:does|do|did|is|are|was|were)(?: not|n't| no longer)\b[^.]{0,40}?"
         r"\b(?:contain|include|provide|mention|specify|offer|disclose|detail|give|have|"
         r"state|show|list|present|indicate|reference|break|explicitly|specifically|directly|explain|"
+        r"quantify|"
         r"sufficient|enough|available|clear|cover|discuss|address)|"
         rf"\b(?:none of (?:the|these|those)|neither(?: of (?:the|these|those))?) (?:\w+ )?{_SOURCE}\b|"
         # "The filing lacks the figures", "It is not clear from the context", "not in the
@@ -163,7 +164,7 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         rf"\bnowhere in (?:the |this |these |those |any |provided |given ){{0,3}}(?:\w+ )?{_SOURCE}\b")),
     ("does not know", re.compile(r"(?i)\bi (?:don't|do not) know\b|\bi'm not sure\b|"
                                  r"\bi am not (?:sure|aware)\b|\bi'm not aware\b|"
-                                 r"\b(?:would|'d) rather not (?:guess|speculate)\b|"
+                                 r"\b(?:would|'d) rather not (?:guess|speculate|estimate)\b|"
                                  r"\bmy (?:information|knowledge|data|training) (?:does|do) not "
                                  r"(?:extend|go|reach|cover|include)\b")),
     # an elliptic answer that says only that the figure is not there: "N/A", "Unknown.",

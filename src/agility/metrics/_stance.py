@@ -58,7 +58,7 @@ _NO = re.compile(rf"(?i)^\W*(?:{_SAY})?(?:no|nope|false|not really|not at all|no
                  r"explicit|direct|mention|information|data|details?)\b)|"
                  rf"^\W*{_ECHO}(?: not|n't)(?=\s*[.!,;:])")
 _LATE = re.compile(rf"(?i)\b(?:{CONCLUSION_OPENERS}|to answer (?:your|the) question|the "
-                   r"(?:short )?answer (?:to (?:your|the|this) question )?is)[,:]? (?:the "
+                   r"(?:short |final )?answer (?:to (?:your|the|this) question )?is)[,:]? (?:the "
                    r"answer is )?(yes|no)\b")
 # what a negation turns into an affirmation: "not insignificant", "not minor"
 _SMALL_WORDS = (r"(?:insignificant|immaterial|negligible|unimportant|inconsequential|insubstantial|"
