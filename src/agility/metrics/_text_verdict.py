@@ -743,7 +743,17 @@ def _commits(case: Case) -> bool:
     if asks_yes_no(case.question) and stance(case.reading, case.question, strict=True):
         return True
     figures, _ = case.committed()
-    return bool(figures)
+    if figures:
+        return True
+    # a statement labelled as the answer ("... but my best read: Short answer: long-term
+    # debt.") gives one, unless what it gives is refusal language ("Final answer: N/A")
+    return any((label := _LABELLED_ANSWER.match(s.text)) is not None
+               and not refusal_phrases(s.text[label.end():])
+               for s in case.reading.sentences if s.start < case.reading.illustration_start)
+
+
+_LABELLED_ANSWER = re.compile(r"(?i)^[^\w\n]*(?:the |my )?(?:final|short|direct) answer\s*"
+                              r"(?:is\s*)?[:\u2014\u2013]\s*(?=\w)")
 
 
 # "Among operations, investing, and financing activities, which ...": the options offered.
