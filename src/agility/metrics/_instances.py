@@ -70,6 +70,11 @@ def other_instances(reading: AnswerReading, sentence: Sentence, question: str,
     said = named_instances(sentence.text, question)
     if sentence.text.rstrip().endswith(":"):
         said |= _list_heads(reading, sentence)
+    if not said and len(sentence.text.split()) <= 2:
+        # a bare "Yes." names its instances in the statements after it
+        for later in reading.sentences[sentence.index + 1:]:
+            if later.start < reading.illustration_start:
+                said |= named_instances(later.text, question)
     if not said or set(said) & set(gold_names):
         return None
     if any(stem in stem_set(reading.text) for stem in gold_names):
