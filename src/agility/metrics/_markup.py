@@ -223,9 +223,14 @@ def _keep(*groups: int) -> _Replace:
     return lambda m: [(g, None) for g in groups]
 
 
-# a heading that states the answer: "### **Answer: 10.3%**", "## No, Microsoft reduced its debt"
+# a heading that states the answer: "### **Answer: 10.3%**", "## No, Microsoft reduced its
+# debt", "## Gross margin isn't a meaningful metric for American Express" (a sentence, not
+# a title, nor a question: "## What is the quick ratio?")
 _STATING_HEADING = re.compile(r"(?i)^[^\w\n]*(?:(?:the |my )?(?:final |short |direct )?answer\s*"
-                              r"(?::|[\u2014\u2013])\s*[^\s*_#]|(?:yes|no)\b\s*[,.:;!\u2014\u2013-])")
+                              r"(?::|[\u2014\u2013])\s*[^\s*_#]|(?:yes|no)\b\s*[,.:;!\u2014\u2013-]|"
+                              r"(?!(?:what|how|why|which|when|where|who|is|are|was|were|does|did|"
+                              r"step)\b)[^?\n]*\b(?:is|are|was|were|isn't|aren't|wasn't|weren't|"
+                              r"does not|doesn't|did not|didn't|has|have|had)\b[^?\n]*$)")
 
 
 def _heading(m: re.Match[str]) -> list[_Piece]:
