@@ -684,8 +684,10 @@ class Case:
         reading = self.reading
         for later in reversed(reading.sentences[sentence.index + 1:]):
             stated = reading.stated_results(later)
+            # (not a remark beside it: "Difference vs. peer (Beta Corp, 39.0%): +3.1 pp")
             if not stated or later.start >= reading.illustration_start \
-                    or NOTE_LABEL.match(later.text) or REMARK_OPENING.match(later.text):
+                    or NOTE_LABEL.match(later.text) or REMARK_OPENING.match(later.text) \
+                    or _REMARK.search(later.text):
                 continue
             # (its label names the change; the levels' statement names none)
             head = reading.text[later.start:stated[0].start]
@@ -710,7 +712,9 @@ class Case:
         reading = self.reading
         if not keys or sentence is None:
             return None
-        if _ANSWER_NAMED.search(sentence.text):
+        # (nor when the writer takes the opening back: "Wait, that figure is before ...")
+        if _ANSWER_NAMED.search(sentence.text) or any(
+                RETRACTS.search(s.text) for s in reading.sentences[:sentence.index + 1]):
             return None
         earlier = reading.sentences[:sentence.index]
         first = next((s for s in reversed(earlier) if _ANSWER_FIRST.match(s.text)), None)
@@ -763,8 +767,9 @@ class Case:
             words = label_words(text, f.start, limit=2, since=since)
             if not any(w & asked for w in words):
                 return figures
-            # (word by word: "EPS" is one word, not the four stems it stands for)
-            fit[f.start] = sum(1 if w & asked else -1 for w in words)
+            # (word by word: "EPS" is one word, not the four stems it stands for; "ROE" is
+            # not "ROA", though "return" is in both)
+            fit[f.start] = sum(1 if w <= asked else -1 for w in words)
             since = f.start + len(f.raw)
         best = max(fit.values())
         if all(n == best for n in fit.values()):
