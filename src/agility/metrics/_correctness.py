@@ -138,7 +138,7 @@ from pydantic import Field
 
 from agility.metrics._answer import Sentence
 from agility.metrics._base import Metric, MetricInput, MetricResult, register_metric
-from agility.metrics._gold import KeyFigure, figure_kind, label_words, read_gold
+from agility.metrics._gold import KeyFigure, figure_kind, read_gold
 from agility.metrics._grading import (
     CHANGE,
     Case,
@@ -150,6 +150,7 @@ from agility.metrics._grading import (
     gold_raws,
     refusal,
     subject_checks,
+    swapped_labels,
     turned,
 )
 from agility.metrics._instances import other_instances
@@ -162,7 +163,7 @@ from agility.metrics._numbers import (
 from agility.metrics._options import MetricOptions
 from agility.metrics._period_pick import offered_periods, picked_period
 from agility.metrics._refusal_language import no_answer, refusal_phrases
-from agility.metrics._stance import DEPENDS, Stance, stance, stem_set
+from agility.metrics._stance import DEPENDS, Stance, stance
 from agility.metrics._text_verdict import (
     WHICH_YEAR,
     YEAR_GOLD,
@@ -252,7 +253,7 @@ def _numeric(case: Case) -> Judgement:
                 return Judgement("incorrect", f"picks {picked[0]} in "
                                               f"{case.statement(sentence)}; the gold picks "
                                               f"{picked[1]}", case.cite(hits))
-            relabelled = _swapped_labels(case, [(k, f) for k in keys
+            relabelled = swapped_labels(case, [(k, f) for k in keys
                                                 for f in case.matching(k.figure, committed)])
             if relabelled is not None:
                 return relabelled
@@ -291,7 +292,7 @@ def _numeric(case: Case) -> Judgement:
         other = _other_metric(case, every)
         if other is not None:
             return Judgement("incorrect", f"states {case.where(hits)} {other}", case.cite(hits))
-        relabelled = _swapped_labels(case, [(k, f) for k, fs in found for f in fs])
+        relabelled = swapped_labels(case, [(k, f) for k, fs in found for f in fs])
         if relabelled is not None:
             return relabelled
         year = case.given_for_other_year(every) if len(keys) == 1 else None
@@ -341,53 +342,6 @@ def _numeric(case: Case) -> Judgement:
     return Judgement("incorrect", f"states no figure; the gold is {gold_raws(keys)}")
 
 
-
-
-_NAMED_AFTER = re.compile(r"(?i)(?:\s+(?:million|billion|thousand))?\s+(?:in|of|for|from)\s+"
-                          r"((?:[a-z&\-]+\s+){0,4}[a-z&\-]+)")
-
-
-def _swapped_labels(case: Case, pairs: list[tuple[KeyFigure, FinancialNumber]]
-                    ) -> Judgement | None:
-    """A gold figure the answer names as another of the gold's figures ("DSO is 52.1 days
-    and DPO is 38.5 days" for "DSO: 38.5 days; DPO: 52.1 days"): the two are swapped."""
-    keys = case.gold.keys
-    if len(keys) < 2 or not pairs:
-        return None
-    gold, since, named = case.gold.text, 0, {}
-    for key in sorted(keys, key=lambda k: k.figure.start):
-        # (the label the gold writes before each figure, "DSO: 38.5 days; DPO: 52.1 days",
-        # "Americas 45%, EMEA 30%")
-        label = frozenset().union(*label_words(gold, key.figure.start, limit=3, since=since,
-                                               through_colon=True))
-        if not label:
-            return None
-        named[key.figure.start] = label
-        since = key.figure.start + len(key.figure.raw)
-    text = case.reading.text
-    for key, figure in pairs:
-        # ("DSO and DPO were 38.5 and 52.1 days, respectively": in the order named)
-        sentence = case.reading.sentence_at(figure.start)
-        if sentence is not None and re.search(r"(?i)\brespectively\b", sentence.text):
-            continue
-        own = named[key.figure.start]
-        others = frozenset().union(*(n for at, n in named.items() if at != key.figure.start))
-        if not own - others:
-            continue
-        before = [f.start + len(f.raw) for f in case.reading.own_figures if f.start < figure.start]
-        # ("Products gross margin was 70.8%": the label may come before the metric's name)
-        said = frozenset().union(*label_words(text, figure.start, limit=4,
-                                              since=max(before, default=0), through_colon=True))
-        # (named after it: "$1,097 million in pension benefits and $862 million in health
-        # care and life benefits", where the words before $862 million name the first)
-        after = _NAMED_AFTER.match(text, figure.start + len(figure.raw))
-        if after is not None and stem_set(after.group(1)) & (own - others):
-            continue
-        if said & (others - own) and not said & (own - others):
-            return Judgement("incorrect", f"names {case.where([figure])} as another of the "
-                                          f"gold's figures ({gold_raws(keys)})",
-                             case.cite([figure]))
-    return None
 
 
 def _other_metric(case: Case, figures: list[FinancialNumber]) -> str | None:

@@ -60,7 +60,8 @@ from agility.metrics._stance import (
 )
 
 __all__ = ["CHANGE", "MAX_CHARS", "RETRACTS", "RUNNER_UP", "Case", "Cited", "GradedText", "Judgement", "as_text", "clip",
-           "difference_matches", "differences", "gold_raws", "refusal", "subject_checks", "turned"]
+           "difference_matches", "differences", "gold_raws", "refusal", "subject_checks", "swapped_labels",
+           "turned"]
 
 MAX_CHARS = 20_000
 _CLIP_MARK = "\n...\n"
@@ -1170,6 +1171,53 @@ def turned(case: Case, sentence: Sentence | None,
         return None
     return Judgement("incorrect", f"says it went {said_way} in {case.statement(sentence)}; the "
                                   f"gold says {gold_way}")
+
+
+_NAMED_AFTER = re.compile(r"(?i)(?:\s+(?:million|billion|thousand))?\s+(?:in|of|for|from)\s+"
+                          r"((?:[a-z&\-]+\s+){0,4}[a-z&\-]+)")
+
+
+def swapped_labels(case: Case, pairs: list[tuple[KeyFigure, FinancialNumber]]
+                    ) -> Judgement | None:
+    """A gold figure the answer names as another of the gold's figures ("DSO is 52.1 days
+    and DPO is 38.5 days" for "DSO: 38.5 days; DPO: 52.1 days"): the two are swapped."""
+    keys = case.gold.keys
+    if len(keys) < 2 or not pairs:
+        return None
+    gold, since, named = case.gold.text, 0, {}
+    for key in sorted(keys, key=lambda k: k.figure.start):
+        # (the label the gold writes before each figure, "DSO: 38.5 days; DPO: 52.1 days",
+        # "Americas 45%, EMEA 30%")
+        label = frozenset().union(*label_words(gold, key.figure.start, limit=3, since=since,
+                                               through_colon=True))
+        if not label:
+            return None
+        named[key.figure.start] = label
+        since = key.figure.start + len(key.figure.raw)
+    text = case.reading.text
+    for key, figure in pairs:
+        # ("DSO and DPO were 38.5 and 52.1 days, respectively": in the order named)
+        sentence = case.reading.sentence_at(figure.start)
+        if sentence is not None and re.search(r"(?i)\brespectively\b", sentence.text):
+            continue
+        own = named[key.figure.start]
+        others = frozenset().union(*(n for at, n in named.items() if at != key.figure.start))
+        if not own - others:
+            continue
+        before = [f.start + len(f.raw) for f in case.reading.own_figures if f.start < figure.start]
+        # ("Products gross margin was 70.8%": the label may come before the metric's name)
+        said = frozenset().union(*label_words(text, figure.start, limit=4,
+                                              since=max(before, default=0), through_colon=True))
+        # (named after it: "$1,097 million in pension benefits and $862 million in health
+        # care and life benefits", where the words before $862 million name the first)
+        after = _NAMED_AFTER.match(text, figure.start + len(figure.raw))
+        if after is not None and stem_set(after.group(1)) & (own - others):
+            continue
+        if said & (others - own) and not said & (own - others):
+            return Judgement("incorrect", f"names {case.where([figure])} as another of the "
+                                          f"gold's figures ({gold_raws(keys)})",
+                             case.cite([figure]))
+    return None
 
 
 def subject_checks(case: Case) -> Judgement | None:

@@ -36,6 +36,7 @@ from agility.metrics._grading import (
     metric_words,
     refusal,
     subject_checks,
+    swapped_labels,
     turned,
 )
 from agility.metrics._numbers import FinancialNumber, figures_match
@@ -328,6 +329,10 @@ def text_verdict(case: Case, threshold: float) -> Judgement:
                 return Judgement("incorrect", f"picks {picked[0]} in "
                                               f"{case.statement(picking)}; the gold picks "
                                               f"{picked[1]}")
+            relabelled = swapped_labels(case, [(k, f) for k in keys
+                                               for f in case.matched_anywhere(k.figure)])
+            if relabelled is not None:
+                return relabelled
             return Judgement("correct", f"states {case.where(hits)}, the gold's "
                                         f"{gold_raws(keys)}", case.cite(hits))
         if not hits:
