@@ -390,7 +390,7 @@ def _aside_only(case: Case, hits: list[FinancialNumber],
 # "$248.6 million (roughly $2.5 billion)", "$32,765 million — that is, about $3.3 billion"
 _RESTATEMENT = re.compile(r"(?i)^(?=.*?(?:\(|[\u2014\u2013]|\b(?:or|i\.e|that is|which is|equivalent|"
                           r"roughly|about|approximately|around|nearly)\b))(?:\s+[\w&]+){0,3}?[\s,]*(?:\(|[\u2014\u2013]|-\s)?\s*"
-                          r"(?:(?:or|i\.e\.|that is|which is|equivalent to)\b[\s,]*)?"
+                          r"(?:(?:(?:or|that is|which is|equivalent to)\b|i\.e\.)[\s,]*)?"
                           r"(?:(?:roughly|about|approximately|around|nearly|some)\b)?[\s~\u2248]*$")
 
 
@@ -402,11 +402,13 @@ def _restated_off_scale(case: Case, hits: list[FinancialNumber], sentence: Sente
     text = case.reading.text
     figures = case.reading.figures_in(sentence)
     for hit in hits:
-        end = hit.start + len(hit.raw)
         for other in figures:
-            if other.start < end or not other.value or not hit.value \
+            # (either way round: "$15.8 billion, or $1,577 million")
+            first, second = (hit, other) if hit.start < other.start else (other, hit)
+            end = first.start + len(first.raw)
+            if other is hit or not other.value or not hit.value \
                     or figure_kind(other) != figure_kind(hit) \
-                    or not _RESTATEMENT.match(text[end:other.start]):
+                    or not _RESTATEMENT.match(text[end:second.start]):
                 continue
             ratio = abs(other.value / hit.value)
             power = round(math.log10(ratio))

@@ -210,7 +210,8 @@ RETRACTS = re.compile(r"(?i)\b(?:wait\b[,.!]|no,? wait\b|scratch that|correction
                        r"this|it|them) (?:reversed|backwards|wrong|mixed up)|i misread|i made "
                        r"(?:a|an) (?:mistake|error)|"
                        # "That's not right, though — I mixed up the years"
-                       r"(?:that's|that is|this is) (?:not right|wrong|incorrect)\b|i mixed up)")
+                       r"(?:that's|that is|this is) (?:not right|wrong|incorrect)\b|"
+                       r"i mixed (?:that |those |these |it |them )?up)")
 _CALCULATE = re.compile(r"(?i)\b(?:calculate|compute)\s+(?:the\s+)?([^;.?,]{3,60})")
 # a remark beside the answer, besides those that open as REMARK_OPENING does ("Note that
 # ...", "For comparison, ...", "Keep in mind ..."): a label, or a comparison with others
@@ -365,6 +366,7 @@ REPORTS_SOURCE = re.compile(r"(?i)\b(?:it|they|the (?:document|text|context|fili
                              r"\bmentioned\b")
 _BASIS_AFTER = re.compile(r"(?i)\s*(?:per share\s+)?(?:on an? ([\w\-]+(?: [\w\-]+)?) basis|"
                           r"\((basic|diluted|adjusted|reported|gross|net)\))")
+_BASIS_WORD = re.compile(r"(?i)\s+(basic|diluted|adjusted|unadjusted|reported)\b")
 _LEVEL_BEFORE = re.compile(r"(?i)\b(?:was|were|is|of|at|totaled|came to)\s*$")
 _INPUTS = re.compile(r"(?i),?\s+\b(?:based on|calculated as|computed as|derived from|calculated "
                      r"(?:by|from|using)|using|given)\b")
@@ -618,6 +620,12 @@ class Case:
         if self.refusals:
             figures, sentence = read_answer(self.reading.text).commitment(
                 concluded_only=True, excluding=declines_in_claim)
+            spoken, asked = (years_of(sentence.text) if sentence is not None else set(),
+                             years_of(self.question))
+            if spoken and asked and not spoken & asked:
+                # (a conclusion about another year than the one it declines to give: "I
+                # can't give that figure. R&D was $310 million in FY2021, so ...")
+                figures, sentence = (), None
             if sentence is None:
                 figures, sentence = self._answered_anyway()
         else:
@@ -693,8 +701,11 @@ class Case:
             # (its label names the change; the levels' statement names none)
             head = reading.text[later.start:stated[0].start]
             first = reading.figures_in(sentence)
+            # (of the gold's kind: "Change: -11.6%" is not the amount a gold gives)
+            kinds = {figure_kind(k.figure) for k in self.gold.keys}
             if len(head.split()) <= 6 and CHANGE.search(head) and first and not CHANGE.search(
-                    reading.text[sentence.start:first[0].start]):
+                    reading.text[sentence.start:first[0].start]) and not any(
+                    {figure_kind(stated[0]), kind} == {"money", "percent"} for kind in kinds):
                 return tuple(stated[:1]), later
             return None
         return None
@@ -736,12 +747,15 @@ class Case:
             return None
         spoken, asked = years_of(sentence.text), years_of(self.question)
         metric = question_terms(self.question) & metric_words(self.question)
+        named = frozenset().union(*(label_at(reading.text, f.start, limit=3) & metric
+                                    for f in opening))
 
         def other_quantity(f: FinancialNumber) -> bool:
-            # (named by other words and none of the asked quantity's: "I would estimate FCF
-            # at $1,157 million" still names the FCF)
-            return self._names_another(f) and not label_at(reading.text, f.start,
-                                                           limit=3) & metric
+            # (named by other words and not by all the words naming the answer given first:
+            # "I would estimate FCF at $1,157 million" still names the FCF, "net debt was
+            # $3.4 billion" does not name the total debt)
+            return self._names_another(f) and not (
+                named and named <= label_at(reading.text, f.start, limit=3))
 
         if any(other_kind(f) or other_quantity(f) for f in figures) \
                 or (_PRIOR_PERIOD.search(sentence.text) and not _PRIOR_PERIOD.search(self.question)) \
@@ -766,6 +780,10 @@ class Case:
         since = 0
         for f in sorted(figures, key=lambda g: g.start):
             words = label_words(text, f.start, limit=2, since=since)
+            # (and the basis written after it: "$3.47 basic and $3.41 diluted")
+            basis = _BASIS_WORD.match(text, f.start + len(f.raw))
+            if basis is not None:
+                words.append(stem_set(basis.group(1)))
             if not any(w & asked for w in words):
                 return figures
             # (word by word: "EPS" is one word, not the four stems it stands for; "ROE" is
