@@ -163,3 +163,125 @@ def test_a_driver_said_by_its_strength_goes_that_way(answer: str, expected: str)
     assert verdict("What drove the decline in Vessen Computing's gross margin in FY2023?",
                    "Weak demand for PCs, which led to lower volumes, and higher input costs.",
                    answer) == expected
+
+
+# from the regression hunt at the readings above and a second development battery
+
+
+@pytest.mark.parametrize(("answer", "expected"), [
+    ("Total debt was $5.3 billion at year-end FY2022. Cash was $1.9 billion, so net debt was "
+     "$3.4 billion.", "correct"),
+    ("Total debt was $5.3 billion at year-end FY2022. Wait, that includes leases; excluding "
+     "them, total debt was $4.6 billion.", "incorrect"),
+])
+def test_a_later_figure_of_a_quantity_sharing_a_word_is_another_quantity(answer: str,
+                                                                          expected: str) -> None:
+    assert verdict("What was Halden Industrial's total debt at the end of FY2022?",
+                   "$5.3 billion", answer) == expected
+
+
+@pytest.mark.parametrize(("answer", "expected"), [
+    ("Net income was $15.8 billion, or $1,577 million.", "incorrect"),
+    ("R&D expense was $0.85 billion, i.e., $85 million.", "incorrect"),
+    ("R&D expense was $0.85 billion, i.e., $850 million.", "correct"),
+])
+def test_a_restatement_is_read_either_way_round(answer: str, expected: str) -> None:
+    gold = "$850 million" if "R&D" in answer else "$1.58 billion"
+    assert verdict("What was Vantage Aerospace's FY2022 net income or R&D expense?", gold,
+                   answer) == expected
+
+
+@pytest.mark.parametrize(("answer", "expected"), [
+    ("ROA 14.1%, ROE 6.2%.", "incorrect"),
+    ("GAAP EPS was $3.47 basic and $3.41 diluted.", "incorrect"),
+    ("ROA 6.2%, ROE 14.1%.", "correct"),
+])
+def test_the_words_naming_a_figure_are_all_asked_or_they_name_another(answer: str,
+                                                                      expected: str) -> None:
+    if "EPS" in answer:
+        assert verdict("What was Kestrel Logistics' diluted EPS in FY2022?", "$3.47",
+                       answer) == expected
+    else:
+        assert verdict("What was Lumen Ridge's return on assets in FY2022?", "6.2%",
+                       answer) == expected
+
+
+@pytest.mark.parametrize(("answer", "expected"), [
+    ("FY2021 $1,020M; FY2022 $902M, a decrease of $118M.\nChange: -11.6%", "correct"),
+    ("- FY2021: 40.8%\n- FY2022: 42.1%\n- Change: +1.3 pp\n- Difference vs. peer (Beta Corp, "
+     "39.0%): +3.1 pp", "correct"),
+])
+def test_a_labelled_change_of_another_kind_or_against_a_peer_is_not_the_answer(
+        answer: str, expected: str) -> None:
+    if "pp" in answer:
+        assert verdict("How much did Redfern Apparel's gross margin change from FY2021 to "
+                       "FY2022?", "+1.3 percentage points (from 40.8% to 42.1%)",
+                       answer) == expected
+    else:
+        assert verdict("How much did Acme Corp's total debt change from FY2021 to FY2022?",
+                       "Decreased by $118 million", answer) == expected
+
+
+@pytest.mark.parametrize(("answer", "expected"), [
+    ("Total debt: $5.3B. I mixed that up \u2014 it includes operating lease liabilities; "
+     "excluding them, total debt was $4.6B.", "incorrect"),
+    ("Total debt: $5.3B, which includes operating lease liabilities.", "correct"),
+])
+def test_i_mixed_that_up_takes_back(answer: str, expected: str) -> None:
+    assert verdict("What was Halden Industrial's total debt at the end of FY2022?",
+                   "$5.3 billion", answer) == expected
+
+
+@pytest.mark.parametrize(("answer", "expected"), [
+    ("The filing excerpt I have does not break out FY2022 R&D expense, so I can't give that "
+     "figure. R&D was $310 million in FY2021, so spending has historically been modest.",
+     "refusal"),
+    ("The filing excerpt does not break out R&D by segment, but total FY2022 R&D expense was "
+     "$340 million.", "correct"),
+])
+def test_with_refusal_language_a_conclusion_about_another_year_commits_to_nothing(
+        answer: str, expected: str) -> None:
+    assert verdict("What was Lumen Ridge's R&D expense in FY2022?", "$340 million",
+                   answer) == expected
+
+
+@pytest.mark.parametrize(("question", "gold", "answer", "expected"), [
+    ("Has Verizon increased its debt on balance sheet between 2022 and the 2021 fiscal period?",
+     "No. Verizon's debt decreased by $229 million.",
+     "## Step 1: Total debt in 2021\nTotal debt at the end of 2021 = $150,868 million.\n\n"
+     "## Step 2: Compare\nThe change in total debt was $150,639 - $150,868 = -$229 million.\n\n"
+     "The final answer is: $\\boxed{\\text{Yes}}$", "incorrect"),
+    ("What was the largest liability in American Express's Balance Sheet in 2022?",
+     "Customer deposits",
+     "I can't verify this against the filing itself, but my best read of the balance sheet:\n\n"
+     "Short answer: long-term debt.\n- Long-term debt: ~$42.6B, the single largest line",
+     "incorrect"),
+    ("What is the amount of the gain accruing to Kelso as a result of the separation of its "
+     "Consumer segment?", "Kelso will make a gain of approximately $20 billion.",
+     "The filing excerpt I have does not quantify the gain Kelso expects to recognize. I'd "
+     "rather not estimate a figure: it depends on the fair value at closing.", "refusal"),
+    ("Were there any board member nominees who had substantially more votes against joining "
+     "than the other nominees?", "Yes, his name is Richard A. Johnson",
+     "Yes. Most nominees received well over 95% support. The one nominee who stood out with "
+     "substantially more votes against was **Kimberly K. Underhill**.", "incorrect"),
+    ("What drove gross margin change as of FY2022 for American Express? If gross margin is "
+     "not a useful metric for a company like this, then please state that and explain why.",
+     "Performance is not measured through gross margin",
+     "## Gross margin isn't a meaningful metric for American Express\n\nAmerican Express is a "
+     "payments company with no cost-of-goods-sold line. Its revenue grew 25% to $52.9B.",
+     "correct"),
+    # a control: a refusal labelled as the answer is still a refusal
+    ("What was the largest liability in American Express's Balance Sheet in 2022?",
+     "Customer deposits", "I can't verify this against the filing.\n\nFinal answer: N/A",
+     "refusal"),
+])
+def test_stances_labels_and_refusals_in_other_families_words(question: str, gold: str,
+                                                            answer: str, expected: str) -> None:
+    assert verdict(question, gold, answer) == expected
+
+
+def test_swapped_labels_in_the_word_rule() -> None:
+    question = "What share of Helix Devices' FY2022 revenue came from each region?"
+    gold = "Americas 45%, EMEA 30%, APAC 25%"
+    assert verdict(question, gold, "Americas 30%, EMEA 45%, APAC 25%.") == "incorrect"
+    assert verdict(question, gold, "Americas 45%, EMEA 30%, APAC 25%.") == "correct"

@@ -742,20 +742,28 @@ class Case:
             # (an amount of money is never a percent; a bare figure may be either)
             return any({figure_kind(f), kind} == {"money", "percent"} for kind in kinds)
 
+        # (one figure for one of the gold's: "Operating income is $1,196 million and D&A is
+        # $636 million" gives the inputs of a sum, not an answer)
         if not opening or any(other_kind(f) or self._names_another(f) for f in opening) \
-                or not self.about_question(first):
+                or (len(keys) == 1 and len(opening) > 1) or not self.about_question(first):
             return None
         spoken, asked = years_of(sentence.text), years_of(self.question)
         metric = question_terms(self.question) & metric_words(self.question)
-        named = frozenset().union(*(label_at(reading.text, f.start, limit=3) & metric
-                                    for f in opening))
+
+        def naming(f: FinancialNumber) -> frozenset[str]:
+            # (every word of the clause before it, "total" too)
+            return stem_set(" ".join(clause_before(reading.text, f.start).split()[-4:]))
+
+        named = frozenset().union(*(naming(f) & metric for f in opening))
 
         def other_quantity(f: FinancialNumber) -> bool:
             # (named by other words and not by all the words naming the answer given first:
             # "I would estimate FCF at $1,157 million" still names the FCF, "net debt was
             # $3.4 billion" does not name the total debt)
-            return self._names_another(f) and not (
-                named and named <= label_at(reading.text, f.start, limit=3))
+            label = naming(f)
+            if named and label & metric:
+                return not named <= label
+            return self._names_another(f)
 
         if any(other_kind(f) or other_quantity(f) for f in figures) \
                 or (_PRIOR_PERIOD.search(sentence.text) and not _PRIOR_PERIOD.search(self.question)) \
@@ -931,17 +939,23 @@ class Case:
                              and not BENCHMARK.search(s.text)
                              and (found := reading.stated_results(s))), (None, []))
         spoken = years_of(last.text) if last is not None else set()
-        # (nor a remark on another quantity after it: "FCF ≈ $3.215 billion. ... FCF
-        # conversion was strong: ~147% of net earnings")
-        if last is None or (spoken and not spoken & years_of(self.question)) or (
-                any(self._names_another(f) for f in stated)
-                and not any(self._names_another(f) for f in figures)):
-            # (a statement of another period only is a comparison: "In FY2021 it was 36.8%.")
-            return figures, opening
         # the writer takes the opening back ("... wait, I had those reversed."): what
         # follows is the answer
-        if any(RETRACTS.search(s.text) for s in reading.sentences[opening.index:last.index + 1]):
+        if last is not None and any(RETRACTS.search(s.text)
+                                    for s in reading.sentences[opening.index:last.index + 1]):
             return tuple(stated), last
+        # (nor a remark on another quantity after it: "FCF ≈ $3.215 billion. ... FCF
+        # conversion was strong: ~147% of net earnings"; nor a figure of another kind than the
+        # gold's: "a decrease of $118M. Change: -11.6%")
+        kinds = {figure_kind(k.figure) for k in self.gold.keys}
+        if last is None or (spoken and not spoken & years_of(self.question)) or (
+                any(self._names_another(f) for f in stated)
+                and not any(self._names_another(f) for f in figures)) or (
+                any({figure_kind(f), kind} == {"money", "percent"} for f in stated for kind in kinds)
+                and not any({figure_kind(f), kind} == {"money", "percent"}
+                            for f in figures for kind in kinds)):
+            # (a statement of another period only is a comparison: "In FY2021 it was 36.8%.")
+            return figures, opening
         # (the period names no quantity: "FY2020: 3.9%, FY2021: 4.0%, ..." names none of
         # "the 3-year average ... from FY2020 to FY2022", "Average: 4.1%." does)
         asked = {t for t in question_terms(self.question) if not any(c.isdigit() for c in t)}
@@ -1208,7 +1222,9 @@ def swapped_labels(case: Case, pairs: list[tuple[KeyFigure, FinancialNumber]]
         # "Americas 45%, EMEA 30%")
         label = frozenset().union(*label_words(gold, key.figure.start, limit=3, since=since,
                                                through_colon=True))
-        if not label:
+        # (a list's items are set apart: "from 0.67 times to 0.69 times" gives two levels of
+        # one quantity, not two labelled figures)
+        if not label or (since and not re.search(r"[,;\n]|\band\b", gold[since:key.figure.start])):
             return None
         named[key.figure.start] = label
         since = key.figure.start + len(key.figure.raw)
