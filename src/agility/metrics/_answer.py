@@ -20,6 +20,7 @@ from functools import cached_property
 from agility.metrics._numbers import FinancialNumber, parse_financial_numbers, significant_digits
 
 __all__ = [
+    "ANSWER_GIVEN",
     "ANSWER_LABEL",
     "CONCLUDES",
     "CONCLUSION_OPENERS",
@@ -51,6 +52,10 @@ _LABEL_WORDS = (r"(?:(?:the |my |our )?(?:(?:final |short |direct )?answer|concl
 # (its colon may be a dash: "Final answer \u2014 $1,577 million")
 _LABEL_END = r"\s*(?::|[\u2014\u2013]|--(?!-))\s*"
 ANSWER_LABEL = re.compile(rf"(?i)(?:^|(?<=\n)|(?<=[.!?] ))[^\w\n]*{_LABEL_WORDS}{_LABEL_END}")
+# a statement labelled as the answer it gives ("**Answer: 10.3%**", "Short answer: No",
+# "The final answer is: Data Center")
+ANSWER_GIVEN = re.compile(r"(?i)^[^\w\n]*(?:the |my )?(?:final |short |direct )?answer\s*"
+                          r"(?:is\s*)?(?::|[\u2014\u2013])\s*(?=\S)")
 # "Final Answer:" on a line of its own labels the line that follows: one statement
 LABEL_ONLY = re.compile(rf"(?i)^\W*{_LABEL_WORDS}\W*$")
 # the words that open a conclusion ("Therefore,", "In summary,", and as other writers put it:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from agility.metrics._answer import (
+    ANSWER_GIVEN,
     BENCHMARK,
     HYPOTHETICAL,
     NOTE_LABEL,
@@ -380,8 +381,6 @@ _POINTS_BACK = re.compile(r"(?i)^\W*(?:this|that|which|it)\s+(?:represents|amoun
 
 
 # the answer labelled as such ("**Answer: 10.3%**", "Short answer: $1.96B")
-_ANSWER_FIRST = re.compile(r"(?i)^[^\w\n]*(?:the |my )?(?:final |short |direct )?answer\s*"
-                           r"(?::|[\u2014\u2013])")
 _ANSWER_NAMED = re.compile(r"(?i)\b(?:final|short|direct) answer\b|\banswer (?:is|:)")
 # a period named by its place before the one asked ("a year earlier", "Prior year")
 _PRIOR_PERIOD = re.compile(r"(?i)\b(?:(?:a|one) year (?:earlier|before|ago)|prior[- ](?:year|period)|"
@@ -729,7 +728,7 @@ class Case:
                 RETRACTS.search(s.text) for s in reading.sentences[:sentence.index + 1]):
             return None
         earlier = reading.sentences[:sentence.index]
-        first = next((s for s in reversed(earlier) if _ANSWER_FIRST.match(s.text)), None)
+        first = next((s for s in reversed(earlier) if ANSWER_GIVEN.match(s.text)), None)
         if first is None and earlier and earlier[0].index == reading.sentences[0].index \
                 and "=" not in earlier[0].text:
             first = earlier[0]

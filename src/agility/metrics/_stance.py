@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 
 from agility.metrics._answer import (
+    ANSWER_GIVEN,
     ANSWER_LABEL,
     CONCLUSION_OPENERS,
     HYPOTHETICAL,
@@ -744,6 +745,14 @@ def committing_statement(reading: AnswerReading, question: str, *,
                 return False
         return len(stem_set(s.text) & terms) >= max(2, 0.5 * len(terms))
 
+    # a statement labelled as the answer ("Final answer: Amcor's restructuring liability is
+    # predominantly for facility closures ...") takes the question up, whatever words of it
+    # it repeats
+    labelled = [s for s in reading.sentences if ANSWER_GIVEN.match(s.text)
+                and s.start < reading.illustration_start and not declines_in_claim(s.text)
+                and stem_set(s.text) & terms]
+    if labelled:
+        return labelled[-1]
     candidates = [s for s in reading.sentences if commits(s)]
     if not candidates:
         return None

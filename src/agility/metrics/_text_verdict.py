@@ -15,6 +15,7 @@ import itertools
 import re
 
 from agility.metrics._answer import (
+    ANSWER_GIVEN,
     ANSWER_LABEL,
     HYPOTHETICAL,
     Sentence,
@@ -752,13 +753,11 @@ def _commits(case: Case) -> bool:
         return True
     # a statement labelled as the answer ("... but my best read: Short answer: long-term
     # debt.") gives one, unless what it gives is refusal language ("Final answer: N/A")
-    return any((label := _LABELLED_ANSWER.match(s.text)) is not None
+    return any((label := ANSWER_GIVEN.match(s.text)) is not None
                and not refusal_phrases(s.text[label.end():])
                for s in case.reading.sentences if s.start < case.reading.illustration_start)
 
 
-_LABELLED_ANSWER = re.compile(r"(?i)^[^\w\n]*(?:the |my )?(?:final|short|direct) answer\s*"
-                              r"(?:is\s*)?[:\u2014\u2013]\s*(?=\w)")
 
 
 # "Among operations, investing, and financing activities, which ...": the options offered.
