@@ -36,6 +36,7 @@ from agility.metrics._grading import (
     gold_raws,
     metric_words,
     refusal,
+    stated_as_change,
     subject_checks,
     swapped_labels,
     turned,
@@ -720,6 +721,10 @@ def _after_subject(text: str, kind: str) -> str:
     return text[restated.end():] if restated else text
 
 
+# a level a change reached: "declined to 19.1%", "rose to about $4.2 billion"
+_LEVEL_REACHED = re.compile(r"(?i)\b(?:to|at)\s+(?:about |approximately |roughly |around )?$")
+
+
 def _contradicting_figure(case: Case) -> Judgement | None:
     """Rule 2 before rule 6: an answer that states none of the gold's figures and commits to
     another figure for the quantity a gold figure measures contradicts the gold, however many
@@ -729,8 +734,13 @@ def _contradicting_figure(case: Case) -> Judgement | None:
         return None
     # the gold's own size with the opposite sign ("-$3.2 billion" for "a profit of $3.2
     # billion") contradicts it whatever words name the two
+    # (a level is no other value of a change: "declined to 19.1%" against the gold's
+    # "decreased by 1.7%")
+    text, gold = case.reading.text, case.gold.text
     against = [f for f in figures if any(
-        case.same_quantity(f, k) or (case.opposite_sign(f) and figures_match(f, k.figure))
+        (case.same_quantity(f, k) and not (stated_as_change(gold, k.figure) and _LEVEL_REACHED.search(
+            text[max(0, f.start - 30):f.start])))
+        or (case.opposite_sign(f) and figures_match(f, k.figure))
         for k in case.gold.keys)]
     if not against:
         return None
