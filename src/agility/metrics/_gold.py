@@ -51,7 +51,7 @@ NOT_APPLICABLE = re.compile(
     r"[a-z]+ly)\s+){0,3}"
     r"(?:relevant|useful|meaningful|applicable|appropriate|suitable|informative|commonly used)\b|"
     r"\bnot measured "
-    r"(?:through|by|using|with)\b|\birrelevant\b|\bdoes not apply\b|"
+    r"(?:through|by|using|with)\b|\birrelevant\b|\b(?:does not|doesn't|do not|don't) apply\b|"
     # "Operating margin isn't how its performance is judged"; "Inventory turnover: N/A, a bank
     # carries no inventory"
     r"\b(?:not|isn't|is not)\s+how\b[^.;]{0,60}\b(?:judged|measured|assessed|evaluated)\b|"

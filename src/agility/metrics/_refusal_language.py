@@ -92,7 +92,7 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("not stated", re.compile(
         r"(?i)\b(?:does|do|did)(?: not|n't) (?:explicitly |specifically |directly |clearly )?"
         r"(?:state|disclose|mention|specify|report|break out|give|provide|include|contain|"
-        r"list|show|say|tell|discuss|address|go into|identify|name)\b|"
+        r"list|show|say|tell|discuss|address|go into|identify|name|spell out)\b|"
         # (what cash covers is a payment: "free cash flow did not cover the dividend")
         r"\b(?:does|do|did)(?: not|n't) (?:explicitly |specifically |directly |clearly |fully )?"
         r"cover\b(?! (?:the |its |their )?"
@@ -165,6 +165,7 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("does not know", re.compile(r"(?i)\bi (?:don't|do not) know\b|\bi'm not sure\b|"
                                  r"\bi am not (?:sure|aware)\b|\bi'm not aware\b|"
                                  r"\b(?:would|'d) rather not (?:guess|speculate|estimate)\b|"
+                                 r"\b(?:i'm|i am) not going to (?:guess|speculate|estimate)\b|"
                                  r"\bmy (?:information|knowledge|data|training) (?:does|do) not "
                                  r"(?:extend|go|reach|cover|include)\b")),
     # an elliptic answer that says only that the figure is not there: "N/A", "Unknown.",
