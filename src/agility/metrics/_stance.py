@@ -408,6 +408,15 @@ def said_stance(reading: AnswerReading) -> Stance | None:
         late = _LATE.search(sentence.text)
         if late:
             return Stance(late.group(1).lower(), sentence, "said")
+        # a yes or no labelled as the answer, wherever it is ("Final Answer: No" after the
+        # figures of a structured answer)
+        given = ANSWER_GIVEN.match(sentence.text)
+        if given is not None:
+            head = sentence.text[given.end():]
+            if _YES.match(head):
+                return Stance("yes", sentence, "said")
+            if _NO.match(head):
+                return Stance("no", sentence, "said")
     return None
 
 

@@ -72,6 +72,11 @@ def structured_text(text: str) -> tuple[str, list[int]] | None:
         keys = [key.lower() for key in path]
         answer = keys[-1] in _ANSWER_KEYS or (
             any(key in _ANSWER_KEYS for key in keys[:-1]) and keys[-1] not in _WORKING_KEYS)
+        if not answer and keys[-1] not in _WORKING_KEYS and _short(value[0]):
+            # a short value is read with its key, as its label ("largest_liability_2022":
+            # "Customer deposits" says "largest liability 2022: Customer deposits")
+            label = _key_words(path[-1]) + ": "
+            value = (label + value[0], [value[1][0] if value[1] else 0] * len(label) + value[1])
         (answers if answer else working).append(value)
     out: list[str] = []
     offsets: list[int] = []
@@ -126,6 +131,13 @@ def _merged(leaves: list[_Leaf]) -> list[_Leaf]:
                    (last_chars + joiner + chars, [*last_where, where[0] if where else 0,
                                                   *where]))
     return out
+
+
+def _key_words(key: str) -> str:
+    """A key's words: "net_earnings_pct", "netEarningsPct" and "net-earnings-pct" are "net
+    earnings pct"."""
+    spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", key)
+    return " ".join(re.split(r"[_\-\s.]+", spaced)).strip().lower()
 
 
 def _short(chars: str) -> bool:
