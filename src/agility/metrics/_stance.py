@@ -97,6 +97,9 @@ _DOWN = re.compile(r"(?i)\b(?:decreas\w*|declin\w*|dropp?\w*|fell|fall\w*|lower|
                    r"contract\w*|deteriorat\w*|decelerat\w*|reduc\w*|weaken\w*|worsen\w*|"
                    r"slipp?\w*|erod\w*|compress\w*|narrow\w*|dipp?\w*|slump\w*|downward\w*|"
                    r"down\b)")
+_NO_MOVE = re.compile(r"(?i)\b(?:tied|made|set|summed|sums?|adds?|added|broken|breaks?|"
+                      r"breaking|boils?|picked|looked|ends?|ended)\s+(?:up|down)\b|"
+                      r"\bfall(?:s|ing)?\s+(?:into|under|within)\b")
 _WORD = re.compile(r"[a-z][a-z0-9&'\-]+")
 _STOP = frozenset(["a", "an", "the", "and", "or", "of", "in", "on", "at", "to", "for", "by", "with", "from", "as", "is", "are", "was", "were", "be", "been", "being", "has", "have", "had", "it", "its", "this", "that", "these", "those", "which", "who", "whom", "what", "when", "where", "why", "how", "than", "then", "there", "their", "they", "them", "he", "she", "his", "her", "we", "our", "you", "your", "i", "do", "does", "did", "can", "could", "would", "should", "will", "may", "might", "also", "very", "more", "most", "less", "over", "under", "between", "during", "into", "about", "any", "based", "data", "fy", "year", "years", "company", "company's", "companies", "terms", "such", "per"])
 # The part of a FinanceBench-style question after its main clause ("If X is not a useful
@@ -319,6 +322,8 @@ _YEAR_PAIR = re.compile(r"^(?:19|20)\d\d(?:19|20)\d\d$")
 def direction(text: str) -> str | None:
     """"up" or "down" when ``text`` speaks of a change one way only (in words, or levels
     joined by an arrow)."""
+    # (a phrase that moves nothing: "tied up in inventory", "fall into four groups")
+    text = _NO_MOVE.sub(" ", text)
     up, down = bool(_UP.search(text)), bool(_DOWN.search(text))
     if not (up or down) and ("→" in text or "->" in text or "=>" in text):
         ways = {float(a.replace(",", "")) < float(b.replace(",", ""))
