@@ -136,9 +136,9 @@ import re
 
 from pydantic import Field
 
-from agility.metrics._answer import Sentence
+from agility.metrics._answer import Sentence, concludes
 from agility.metrics._base import Metric, MetricInput, MetricResult, register_metric
-from agility.metrics._gold import KeyFigure, figure_kind, read_gold
+from agility.metrics._gold import NOT_APPLICABLE, KeyFigure, figure_kind, read_gold
 from agility.metrics._grading import (
     CHANGE,
     Case,
@@ -279,6 +279,13 @@ def _numeric(case: Case) -> Judgement:
         hits = [fs[0] for fs in stated]
         return Judgement("correct", f"states {case.where(hits)}, the gold {gold_raws(keys)}, "
                                     f"despite saying information is missing", case.cite(hits))
+    # an answer that concludes the metric does not apply ("Therefore, ... inventory turnover
+    # is not a meaningful metric for AES") gives no figure, whatever its working lists
+    rejected = next((s for s in reversed(case.reading.sentences)
+                     if s.start < case.reading.illustration_start and concludes(s.text)), None)
+    if not committed and rejected is not None and NOT_APPLICABLE.search(rejected.text):
+        return Judgement("incorrect", f"concludes in {case.statement(rejected)} that the metric "
+                                      f"does not apply; the gold is {gold_raws(keys)}")
     found = [(k, case.matched_anywhere(k.figure)) for k in keys]
     hits = [f for _, fs in found for f in fs[:1]]
     missing = [k for k, fs in found if not fs]
