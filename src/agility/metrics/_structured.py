@@ -104,7 +104,8 @@ _Leaf = tuple[tuple[str, ...], _Text]
 # fields that are working wherever they are (under "answer" too)
 _WORKING_KEYS = frozenset(["reasoning", "explanation", "rationale", "working", "steps", "step",
                            "calculation", "calculations", "analysis", "justification",
-                           "thoughts", "thinking", "notes", "note", "details", "method"])
+                           "thoughts", "thinking", "notes", "note", "details", "method",
+                           "reason", "reasons", "comment", "comments", "message", "error"])
 # (outside the answer's fields: {"answer": {"number": 1577}} is the answer)
 _COUNTERS = frozenset(["step", "index", "number", "no", "n", "order", "rank", "item"])
 # deeper than this is no answer's shape
