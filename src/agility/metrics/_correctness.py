@@ -475,6 +475,11 @@ def _yes_no(case: Case, said: Stance | None) -> Judgement | None:
     if said is None:
         return None
     where = case.statement(said.sentence)
+    if NOT_APPLICABLE.search(said.sentence.text) and not case.gold.rejects_metric:
+        # ("Working capital is not a meaningful metric for a water utility" where the gold
+        # answers no with its figure: it rejects the question, it does not answer it)
+        return Judgement("incorrect", f"says the metric does not apply in {where}; the gold "
+                                      f"says {case.gold.polarity}")
     if said.answer != case.gold.polarity:
         how = "answers" if said.how == "said" else "implies"
         return Judgement("incorrect", f"{how} {said.answer} in {where}; the gold says "

@@ -238,6 +238,7 @@ def _operands_first(text: str) -> bool:
 
 # how near a figure is to what it states ("just under 35% (34.6%)"): in a statement, no
 # quantity of its own (in a gold, "slightly improved" says more than its figures)
+_AFFIRMS = frozenset(stem_set("yes indeed confirmed correct right exactly"))
 _NEAR = frozenset(stem_set("just under over nearly almost slightly above below around close "
                            "little"))
 CHANGE = re.compile(r"(?i)\b(?:increas\w*|decreas\w*|declin\w*|improv\w*|drop\w*|fell|rose|narrow\w*|widen\w*|"
@@ -462,6 +463,10 @@ class Case:
     def about_question(self, sentence: Sentence) -> bool:
         """Whether a statement speaks of the question's subject: it shares a term with the
         question, or names no quantity at all ("= 1.33", "The answer is 1.33")."""
+        # a statement labelled as the answer ("Final answer: $1,577 million (though I'd
+        # double-check ...)") answers the question asked
+        if ANSWER_GIVEN.match(sentence.text):
+            return True
         terms = {t for t in question_terms(self.question) if not any(c.isdigit() for c in t)}
         # (and the metric an instruction names: "Calculate inventory turnover ratio for ...")
         for named in _CALCULATE.finditer(self.question):
@@ -492,7 +497,8 @@ class Case:
         if turn is not None:
             text = text[turn:]
         said = {t for t in stem_set(unlabelled(text)) if not any(c.isdigit() for c in t)}
-        if not terms or said & terms or not (said - _NEUTRAL - _NEAR):
+        # ("Yes, 6.25." confirms a figure; it names nothing)
+        if not terms or said & terms or not (said - _NEUTRAL - _NEAR - _AFFIRMS):
             return True
         # a statement that points back ("This represents a decline of 4.3%.") speaks of what
         # the one before it does
@@ -927,7 +933,10 @@ class Case:
         opening equation's result ("EBITDA is $1,196 million + $636 million = $1,832
         million.") is the answer first, whatever its working names after it."""
         reading = self.reading
-        if "=" in opening.text:
+        # (unless the writer takes it back: "DPO = 93.86 days. Hmm, wait — I used ending
+        # payables ... DPO comes to 88.42 days.")
+        if "=" in opening.text and not any(RETRACTS.search(s.text)
+                                           for s in reading.sentences[opening.index + 1:]):
             return figures, opening
         # the last statement of a figure after the opening (from the end: one look each)
         # (a labelled note is a remark beside the answer: "Note: ..., so this figure

@@ -92,7 +92,7 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("not stated", re.compile(
         r"(?i)\b(?:does|do|did)(?: not|n't) (?:explicitly |specifically |directly |clearly )?"
         r"(?:state|disclose|mention|specify|report|break out|give|provide|include|contain|"
-        r"list|show|say|tell|discuss|address|go into|identify|name|spell out)\b|"
+        r"list|show|say|tell|discuss|address|go into|identify|name|spell out|quantify)\b|"
         # (what cash covers is a payment: "free cash flow did not cover the dividend")
         r"\b(?:does|do|did)(?: not|n't) (?:explicitly |specifically |directly |clearly |fully )?"
         r"cover\b(?! (?:the |its |their )?"
@@ -215,7 +215,7 @@ _TRIGGERS: dict[str, tuple[str, ...]] = {
     "would need": ("would", "will", "may", "might", "please", "need", "require", "'ll",
                    "you can", "you could", "could you"),
     "declines": ("help", "assist", "decline"),
-    "does not know": ("know", "not sure", "not aware", "rather not", "my "),
+    "does not know": ("know", "not sure", "not aware", "rather not", "not going to", "my "),
     "insufficient": ("insufficient", "not enough", "not sufficient", "inadequate"),
     "not available": ("n/a", "n.a.", "unknown", "not ", "null"),
 }

@@ -92,14 +92,15 @@ _CONCESSION = re.compile(r"(?i)^\W*(?:(?:in conclusion|in summary|overall|theref
 _UP = re.compile(r"(?i)\b(?:increas\w*|improv\w*|rose|rise[sn]?|rising|grew|grow\w*|higher|gain\w*|"
                  r"exceed\w*|surpass\w*|outpac\w*|"
                  r"expand\w*|accelerat\w*|strengthen\w*|climb\w*|jump\w*|surg\w*|soar\w*|"
-                 r"ramp\w*|upward\w*|up\b)")
-_DOWN = re.compile(r"(?i)\b(?:decreas\w*|declin\w*|dropp?\w*|fell|fall\w*|lower|shr[iu]nk\w*|"
+                 r"ramp\w*|upward\w*|(?<!\btied )(?<!\bmade )(?<!\bset )(?<!\bsummed )(?<!\badd )"
+                 r"(?<!\badds )(?<!\badded )(?<!\bend )(?<!\bends )(?<!\bended )up\b)")
+# (not a phrase that moves nothing: "tied up in inventory", "fall into four groups", "broken
+# down by segment")
+_DOWN = re.compile(r"(?i)\b(?:decreas\w*|declin\w*|dropp?\w*|fell|fall\w*(?!\s+(?:into|under|within)\b)|"
+                   r"lower|shr[iau]nk\w*|"
                    r"contract\w*|deteriorat\w*|decelerat\w*|reduc\w*|weaken\w*|worsen\w*|"
                    r"slipp?\w*|erod\w*|compress\w*|narrow\w*|dipp?\w*|slump\w*|downward\w*|"
-                   r"down\b)")
-_NO_MOVE = re.compile(r"(?i)\b(?:tied|made|set|summed|sums?|adds?|added|broken|breaks?|"
-                      r"breaking|boils?|picked|looked|ends?|ended)\s+(?:up|down)\b|"
-                      r"\bfall(?:s|ing)?\s+(?:into|under|within)\b")
+                   r"(?<!\bbroken )(?<!\bbreak )(?<!\bbreaks )(?<!\bboils )(?<!\bboil )down\b)")
 _WORD = re.compile(r"[a-z][a-z0-9&'\-]+")
 _STOP = frozenset(["a", "an", "the", "and", "or", "of", "in", "on", "at", "to", "for", "by", "with", "from", "as", "is", "are", "was", "were", "be", "been", "being", "has", "have", "had", "it", "its", "this", "that", "these", "those", "which", "who", "whom", "what", "when", "where", "why", "how", "than", "then", "there", "their", "they", "them", "he", "she", "his", "her", "we", "our", "you", "your", "i", "do", "does", "did", "can", "could", "would", "should", "will", "may", "might", "also", "very", "more", "most", "less", "over", "under", "between", "during", "into", "about", "any", "based", "data", "fy", "year", "years", "company", "company's", "companies", "terms", "such", "per"])
 # The part of a FinanceBench-style question after its main clause ("If X is not a useful
@@ -322,8 +323,6 @@ _YEAR_PAIR = re.compile(r"^(?:19|20)\d\d(?:19|20)\d\d$")
 def direction(text: str) -> str | None:
     """"up" or "down" when ``text`` speaks of a change one way only (in words, or levels
     joined by an arrow)."""
-    # (a phrase that moves nothing: "tied up in inventory", "fall into four groups")
-    text = _NO_MOVE.sub(" ", text)
     up, down = bool(_UP.search(text)), bool(_DOWN.search(text))
     if not (up or down) and ("→" in text or "->" in text or "=>" in text):
         ways = {float(a.replace(",", "")) < float(b.replace(",", ""))
@@ -762,9 +761,10 @@ def committing_statement(reading: AnswerReading, question: str, *,
     # a statement labelled as the answer ("Final answer: Amcor's restructuring liability is
     # predominantly for facility closures ...") takes the question up, whatever words of it
     # it repeats
+    # (not the question restated under the label: "Answer: Did Pfizer grow its PP&E?")
     labelled = [s for s in reading.sentences if ANSWER_GIVEN.match(s.text)
                 and s.start < reading.illustration_start and not declines_in_claim(s.text)
-                and stem_set(s.text) & terms]
+                and not s.text.rstrip().endswith("?")]
     if labelled:
         return labelled[-1]
     candidates = [s for s in reading.sentences if commits(s)]

@@ -198,8 +198,13 @@ def _value(text: str, at: int, path: tuple[str, ...], depth: int
         return [(path, (number.group(0), list(range(number.start(), number.end()))))], \
             number.end()
     literal = _LITERAL.match(text, at)
-    # true, false, null: no text
-    return ([], literal.end()) if literal is not None else None
+    if literal is None:
+        return None
+    # true and false say yes and no ("healthy_liquidity": false); null says nothing
+    said = {"true": "yes", "false": "no"}.get(literal.group(0))
+    if said is None:
+        return [], literal.end()
+    return [(path, (said, [literal.start()] * len(said)))], literal.end()
 
 
 def _decode(raw: str, start: int) -> tuple[str, list[int]]:
