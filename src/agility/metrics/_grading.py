@@ -202,7 +202,7 @@ def _quarters(text: str) -> set[str]:
 
 
 # a writer taking back what they wrote ("wait, I had those reversed", "scratch that")
-RETRACTS = re.compile(r"(?i)\b(?:wait\b[,.!]|no,? wait\b|scratch that|correction:|"
+RETRACTS = re.compile(r"(?i)\b(?:wait\b\s*[,.!\u2014\u2013]|no,? wait\b|scratch that|correction:|"
                        # "Actually, the ratio is 2.10" (not "Actually, that figure includes ...")
                        r"^\W*actually,?\s+(?:the\s+|it\s+|that\s+)?[^.]{0,60}?\b(?:is|was|"
                        r"should be|comes to|equals)\s+(?:about |approximately |roughly )?[-$\d(]|"
@@ -497,8 +497,10 @@ class Case:
         if turn is not None:
             text = text[turn:]
         said = {t for t in stem_set(unlabelled(text)) if not any(c.isdigit() for c in t)}
-        # ("Yes, 6.25." confirms a figure; it names nothing)
-        if not terms or said & terms or not (said - _NEUTRAL - _NEAR - _AFFIRMS):
+        # ("Yes, 6.25." confirms a figure; it names nothing; "45% Americas, 30% EMEA" names
+        # what the gold's figures measure)
+        if not terms or said & terms or not (said - _NEUTRAL - _NEAR - _AFFIRMS) \
+                or said & self._gold_labels:
             return True
         # a statement that points back ("This represents a decline of 4.3%.") speaks of what
         # the one before it does
@@ -506,6 +508,12 @@ class Case:
             before = self.reading.sentences[sentence.index - 1]
             return not _POINTS_BACK.match(before.text) and self.about_question(before)
         return False
+
+    @cached_property
+    def _gold_labels(self) -> frozenset[str]:
+        """The words that name the gold's figures ("Americas", "pension benefits")."""
+        return frozenset().union(*(label_at(self.gold.text, k.figure.start, limit=3)
+                                   for k in self.gold.keys)) - _NEUTRAL
 
     @cached_property
     def moves(self) -> list[tuple[FinancialNumber, FinancialNumber, frozenset[int]]]:
@@ -1213,8 +1221,10 @@ def turned(case: Case, sentence: Sentence | None,
                                   f"gold says {gold_way}")
 
 
-_NAMED_AFTER = re.compile(r"(?i)(?:\s+(?:million|billion|thousand))?\s+(?:in|of|for|from)\s+"
-                          r"((?:[a-z&\-]+\s+){0,4}[a-z&\-]+)")
+# the words naming a figure after it: "$862 million in pension benefits", "45% Americas",
+# "- 25%: Americas"
+_NAMED_AFTER = re.compile(r"(?i)(?:[ \t]+(?:million|billion|thousand))?(?::[ \t]*|[ \t]+(?:(?:in|of|for|"
+                          r"from)[ \t]+)?)((?:[a-z&\-]+[ \t]+){0,4}[a-z&\-]+)")
 
 
 def swapped_labels(case: Case, pairs: list[tuple[KeyFigure, FinancialNumber]]
@@ -1259,6 +1269,10 @@ def swapped_labels(case: Case, pairs: list[tuple[KeyFigure, FinancialNumber]]
         after = _NAMED_AFTER.match(text, figure.start + len(figure.raw))
         if after is not None and stem_set(after.group(1)) & (own - others):
             continue
+        # ("$862 million in pension benefits" for the gold's "pension benefits were $1097
+        # million")
+        if after is not None and not said & (own - others):
+            said = stem_set(after.group(1))
         if said & (others - own) and not said & (own - others):
             return Judgement("incorrect", f"names {case.where([figure])} as another of the "
                                           f"gold's figures ({gold_raws(keys)})",

@@ -99,7 +99,7 @@ _UP = re.compile(r"(?i)\b(?:increas\w*|improv\w*|rose|rise[sn]?|rising|grew|grow
                  r"(?<!\badds )(?<!\badded )(?<!\bend )(?<!\bends )(?<!\bended )up\b)")
 # (not a phrase that moves nothing: "tied up in inventory", "fall into four groups", "broken
 # down by segment")
-_DOWN = re.compile(r"(?i)\b(?:decreas\w*|declin\w*|dropp?\w*|fell|fall\w*(?!\s+(?:into|under|within)\b)|"
+_DOWN = re.compile(r"(?i)\b(?:decreas\w*|declin\w*|dropp?\w*|fell|fall(?:s|ing|en)?\b(?!\s+(?:into|under|within)\b)|"
                    r"lower|shr[iau]nk\w*|"
                    r"contract\w*|deteriorat\w*|decelerat\w*|reduc\w*|weaken\w*|worsen\w*|"
                    r"slipp?\w*|erod\w*|compress\w*|narrow\w*|dipp?\w*|slump\w*|downward\w*|"
