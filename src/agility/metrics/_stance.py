@@ -86,10 +86,12 @@ _PARENTHETICAL = re.compile(r"\([^()]{0,200}\)")
 # ("so" turns to what can be given: "The excerpt lacks FY2021 data, so I can only give FY2022:
 # ..."; a semicolon alone does not: "...; it covers only the balance sheet, where total
 # assets were $27.2 billion" gives context, not an answer)
-# (or a dash or a semicolon before the claim: "I'm not going to guess — the cash flow
-# statement shows $4,625 million", "does not quantify them; my rough estimate is $100 million")
+# (or a dash before the claim, "I'm not going to guess — the cash flow statement shows
+# $4,625 million", or a semicolon before the writer's own estimate, "does not quantify them;
+# my rough estimate is $100 million"; a semicolon before what the source covers is no turn)
 _TURN = re.compile(r"(?i)[;,]\s*(?:however|but|nevertheless|nonetheless|yet|instead|so)\b,?|"
-                   r"\s[\u2014\u2013]\s|\s--\s|;\s")
+                   r"\s[\u2014\u2013]\s|\s--\s|"
+                   r";\s+(?=(?:my|our|i|we)\b[^.;]{0,30}\b(?:estimate|guess|best)\b)")
 _CONCESSION = re.compile(r"(?i)^\W*(?:(?:in conclusion|in summary|overall|therefore|thus|so),?\s*)?"
                          r"(?:while|although|though|despite|even though|whereas|since|because|given that)\b[^,]*,")
 _UP = re.compile(r"(?i)\b(?:increas\w*|improv\w*|rose|rise[sn]?|rising|grew|grow\w*|higher|gain\w*|"
