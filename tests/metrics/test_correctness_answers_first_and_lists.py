@@ -285,3 +285,120 @@ def test_swapped_labels_in_the_word_rule() -> None:
     gold = "Americas 45%, EMEA 30%, APAC 25%"
     assert verdict(question, gold, "Americas 30%, EMEA 45%, APAC 25%.") == "incorrect"
     assert verdict(question, gold, "Americas 45%, EMEA 30%, APAC 25%.") == "correct"
+
+
+# from the second regression hunt (147 answers at the readings below)
+
+
+@pytest.mark.parametrize(("answer", "expected"), [
+    ("I can't verify this against the actual 10-K, so treat it with some caution.\n\n"
+     "Short answer: long-term debt.", "correct"),
+    ("I can't verify this against the actual 10-K.\n\nShort answer: customer deposits.",
+     "incorrect"),
+])
+def test_a_labelled_answer_takes_the_question_up_whatever_words_it_shares(answer: str,
+                                                                          expected: str) -> None:
+    assert verdict("What was the largest liability in Tobin Card's Balance Sheet in 2022?",
+                   "Long-term debt", answer) == expected
+
+
+@pytest.mark.parametrize(("answer", "expected"), [
+    ("**Final answer: $1,577 million** (though I'd double-check this against the filed cash "
+     "flow statement, since line-item names vary year to year).", "correct"),
+    ("Inventory turnover is 6.25. Wait, let me double-check: COGS of $16,830M divided by "
+     "average inventory of $2,693M = 6.25. Yes, 6.25.", "correct"),
+])
+def test_a_labelled_answer_or_a_bare_confirmation_is_about_the_question(answer: str,
+                                                                        expected: str) -> None:
+    if "Inventory" in answer:
+        assert verdict("What is Kraft's FY2019 inventory turnover ratio? Round to two decimal "
+                       "places.", "6.25", answer) == expected
+    else:
+        assert verdict("What is the FY2018 capital expenditure amount (in USD millions) for "
+                       "Kestrel?", "$1577.00", answer) == expected
+
+
+@pytest.mark.parametrize(("answer", "expected"), [
+    ("DPO = 93.86 days.\n\nHmm, wait \u2014 I used ending payables instead of the average. "
+     "Recomputing with average accounts payable, DPO comes to 88.42 days.", "incorrect"),
+    ("DPO = 93.86 days.\n\nThis uses average accounts payable, as defined.", "correct"),
+])
+def test_a_take_back_undoes_an_opening_equation(answer: str, expected: str) -> None:
+    assert verdict("What is Amazon's FY2017 days payable outstanding (DPO)? Round your answer "
+                   "to two decimal places.", "93.86", answer) == expected
+
+
+@pytest.mark.parametrize(("answer", "expected"), [
+    ("I'm not going to guess at a number without the cash flow statement in front of me.",
+     "refusal"),
+    ("I'm not going to guess \u2014 the cash flow statement shows capital spending of $4,625 "
+     "million, i.e. about **$4.6 billion**.", "correct"),
+    ("Halvard does not quantify the remaining costs precisely; my rough estimate would be "
+     "around $100 million.", "incorrect"),
+    ("Management discusses the project at length but does not quantify its expected "
+     "contribution to operating income.", "refusal"),
+])
+def test_refusal_words_and_the_turn_to_a_figure_after_them(answer: str, expected: str) -> None:
+    gold = "$4.60" if "cash flow" in answer else "$77.78 million"
+    assert verdict("How much did Halvard spend or expect to spend, in USD billions or "
+                   "millions?", gold, answer) == expected
+
+
+@pytest.mark.parametrize(("answer", "expected"), [
+    ("Store wages fall into SG&A. As a percent of net sales, wages expense was up in FY2023.",
+     "correct"),
+    ("Working capital is tied up in inventory. As a percent of net sales, wages expense was "
+     "down in FY2023.", "incorrect"),
+])
+def test_phrases_that_move_nothing_say_no_direction(answer: str, expected: str) -> None:
+    assert verdict("Did Ulta Beauty's wages expense as a percent of net sales increase or "
+                   "decrease in FY2023?", "Wages expense as a percent of net sales increased "
+                   "in FY2023.", answer) == expected
+
+
+@pytest.mark.parametrize(("answer", "expected"), [
+    ("Working capital is not a meaningful metric for a regulated water utility such as "
+     "American Water Works.", "incorrect"),
+    ("No. Current liabilities exceeded current assets by about $1.56 billion.", "correct"),
+])
+def test_a_yes_no_answer_that_rejects_the_metric_does_not_answer(answer: str,
+                                                                 expected: str) -> None:
+    assert verdict("Does American Water Works have positive working capital based on FY2022 "
+                   "data? If working capital is not a useful or relevant metric for this "
+                   "company, then please state that and explain why.",
+                   "No, American Water Works had negative working capital of -$1561M in FY "
+                   "2022.", answer) == expected
+
+
+@pytest.mark.parametrize(("answer", "expected"), [
+    ('{"net_earnings_pct_of_sales_q2_fy2022": 20.0, "net_earnings_pct_of_sales_q2_fy2023": '
+     '19.6, "answer": "No"}', "incorrect"),
+    ('{"largest_liability_2022": "Customer deposits", "amount_usd_millions": 110239}',
+     "correct"),
+])
+def test_a_structured_answer_is_read_with_its_keys(answer: str, expected: str) -> None:
+    if "largest" in answer:
+        assert verdict("Does Tobin Card's largest liability in 2022 consist of customer "
+                       "deposits?", "Yes, customer deposits", answer) == expected
+    else:
+        assert verdict("Did JnJ's net earnings as a percent of sales increase in Q2 of FY2023 "
+                       "compared to Q2 of FY2022?", "Yes, net earnings as a percent of sales "
+                       "increased from 20% in Q2 of FY2022 to 20.1% in Q2 of FY2023.",
+                       answer) == expected
+
+
+@pytest.mark.parametrize(("answer", "expected"), [
+    ("45% Americas, 30% EMEA, 25% APAC.", "correct"),
+    ("- 25%: Americas\n- 30%: EMEA\n- 45%: APAC", "incorrect"),
+    ("Norlund expected $862 million in pension benefits and $1,097 million in health care and "
+     "life insurance benefits.", "incorrect"),
+])
+def test_labels_after_their_figures(answer: str, expected: str) -> None:
+    if "pension" in answer:
+        assert verdict("As of FY 2021, how much did Norlund expect to pay for its retirees in "
+                       "2024?", "The estimated pension benefits were $1097 million, and the "
+                       "estimated health care and life insurance benefits were $862 million.",
+                       answer) == expected
+    else:
+        assert verdict("What was Norlund Systems' FY2023 revenue mix by region?",
+                       "Americas 45%, EMEA 30%, APAC 25%", answer) == expected

@@ -1179,6 +1179,9 @@ def _asked_direction(text: str, terms: frozenset[str]) -> str | None:
     ways = set()
     for index, word in enumerate(words):
         way = direction(word)
+        # (read with its neighbours: "fall into", "tied up" move nothing)
+        if way and direction(" ".join(words[max(0, index - 1):index + 2])) is None:
+            continue
         if way and any(w[:5] in terms for w in words[max(0, index - 3):index]):
             ways.add(way)
     return ways.pop() if len(ways) == 1 else None
