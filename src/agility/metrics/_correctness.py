@@ -25,7 +25,9 @@ arXiv:2311.11944, on three model families with different answer styles):
    another quantity or another period ("For reference, net PP&E was $8.9 billion a year
    earlier, so the balance edged down"); a heading that states the answer ("### Answer:
    10.3%") is a statement; a change asked is answered by the change labelled after the
-   levels ("Change: -$118M").
+   levels ("Change: -$118M"). A statement labelled as the answer ("Final answer: ...",
+   "Short answer: ...") is about the question and answers it, beside refusal language too,
+   unless the writer takes it back ("Wait, ...", "I mixed that up").
 2. **Precision.** Figures agree at the precision they are stated to, in any scale or
    percent/ratio form: 39.7% and 40.06% differ, $30B and $30.1 billion agree (see
    :func:`agility.metrics.figures_match`). A gold stated as a change ("decreased by $229
@@ -863,22 +865,33 @@ class CorrectnessMetric(Metric):
     #    words; "improve or decline?" is answered by the way the answer concludes; a change
     #    from the gold's level to another gives another value; two scales that disagree are
     #    two figures. No recorded verdict moves
-    # 20: answers in more families' styles (a development battery of 150, a regression hunt
-    #    of 131 at the readings, labelled before the grader ran): the answer given first
-    #    (labelled "Answer:", or the opening statement) stands against a later statement it
-    #    seems to conclude on that states another quantity or another period ("For
-    #    reference, net PP&E was $8.9 billion a year earlier, so ..."); a heading that
-    #    states the answer ("### Answer: 10.3%", "## No, ...") is a statement; a figure
-    #    restated at once on another scale ("$1,577 million, or approximately $15.8
-    #    billion") is another amount; gold labels without colons, labels after a figure
-    #    ("$862 million in health care benefits") and list items keep their figures, so
-    #    figures under each other's labels are swapped; an abbreviation is one word when
-    #    words name figures ("EPS of $3.52, diluted $3.47"); a gold that opens with its
-    #    figure and gives the working in parentheses is answered by that figure alone, not
-    #    by a working figure; listed debt securities are compared as sets; a change asked
-    #    is answered by the change labelled after the levels ("Change: -$118M"); "That's
-    #    not right" takes back; a driver said by its strength ("weak demand") goes that
-    #    way. No recorded verdict moves
+    # 20: answers in more families' styles (two development batteries of 150 and two
+    #    regression hunts at the new readings, 291 answers, all labelled before the grader
+    #    ran): the answer given first (labelled "Answer:", or the opening statement, one
+    #    figure) stands against a later statement it seems to conclude on that states
+    #    another quantity or another period ("For reference, net PP&E was $8.9 billion a
+    #    year earlier, so ..."), unless the writer takes it back ("Wait,", "That's not
+    #    right", "I mixed that up", also after an opening equation); a statement labelled
+    #    as the answer ("Final answer:", "Short answer:", "The final answer is: Yes") is
+    #    about the question, takes it up, commits beside refusal language and gives a said
+    #    yes or no wherever it stands; a heading that states ("### Answer: 10.3%", "## No,
+    #    ...", a sentence) is a statement; a figure restated at once on another scale
+    #    ("$1,577 million, or approximately $15.8 billion", either way round) is another
+    #    amount; labels without colons, after a figure ("45% Americas", "$862 million in
+    #    pension benefits") and in the word rule's figures, so figures under each other's
+    #    labels are swapped (not levels "from 0.67 to 0.69"); a word naming a figure counts
+    #    when all of it is asked ("EPS" one word, "ROE" not "ROA"), a basis after it names
+    #    it; a gold that opens with its figure and gives the working in parentheses is met
+    #    by that figure alone; listed debt securities are compared as sets; a change asked is
+    #    answered by the change labelled after the levels (of the gold's kind, not a peer
+    #    comparison); a level reached is no other value of a change; a yes/no answer or a
+    #    conclusion that the metric does not apply answers no figure and no yes/no; a bare
+    #    "Yes." names its instances after it; a structured answer's short values read under
+    #    their keys, true and false as yes and no; a driver said by its strength ("weak
+    #    demand"); "tied up", "fall into", "broken down" move nothing; "shrank"; refusal
+    #    language in more words ("does not quantify", "doesn't spell out", "not going to
+    #    guess"), a dash turning from it to a figure, a conclusion about another year
+    #    after it commits to nothing. No recorded verdict moves
     version = "20"
     Options = CorrectnessOptions
     options: CorrectnessOptions
