@@ -1223,8 +1223,12 @@ def turned(case: Case, sentence: Sentence | None,
 
 # the words naming a figure after it: "$862 million in pension benefits", "45% Americas",
 # "- 25%: Americas"
-_NAMED_AFTER = re.compile(r"(?i)(?:[ \t]+(?:million|billion|thousand))?(?::[ \t]*|[ \t]+(?:(?:in|of|for|"
-                          r"from)[ \t]+)?)((?:[a-z&\-]+[ \t]+){0,4}[a-z&\-]+)")
+# (up to a word that starts another clause: "DSO is 61.2 days and DPO is 44.7 days" names
+# nothing after 61.2)
+_NAMED_AFTER = re.compile(r"(?i)(?:[ \t]+(?:million|billion|thousand|days|times))?(?::[ \t]*|[ \t]+"
+                          r"(?:(?:in|of|for|from)[ \t]+)?)((?:(?!(?:and|or|but|while|whereas|versus|"
+                          r"vs|compared|is|was|were|are|days|times|million|billion|thousand)\b)"
+                          r"[a-z&\-]+\b[ \t]*){1,5})")
 
 
 def swapped_labels(case: Case, pairs: list[tuple[KeyFigure, FinancialNumber]]
