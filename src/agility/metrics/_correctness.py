@@ -311,7 +311,7 @@ def _numeric(case: Case) -> Judgement:
         return Judgement("correct", f"states {case.where(hits)}, the gold {gold_raws(keys)}",
                          case.cite(hits))
     headline = _headline(case)
-    if headline is not None and len(keys) > 1:
+    if headline is not None:
         # a gold that opens with its figure and gives the working in parentheses ("$1.6
         # billion (operating cash flow of $2.4 billion less capex of $0.8 billion)") is
         # answered by that figure; a figure of the working alone does not answer it

@@ -697,6 +697,12 @@ class Case:
             figures = self._best_named(figures)
         return figures, sentence
 
+    def other_kind(self, figure: FinancialNumber) -> bool:
+        """Whether ``figure`` is of another kind than every gold figure can be: an amount of
+        money is never a percent (a bare figure may be either)."""
+        return any({figure_kind(figure), figure_kind(k.figure)} == {"money", "percent"}
+                   for k in self.gold.keys)
+
     def _change_after(self, sentence: Sentence | None
                       ) -> tuple[tuple[FinancialNumber, ...], Sentence] | None:
         """A change asked and answered after the levels: "FY2021: $1,020M; FY2022: $902M.
@@ -715,10 +721,8 @@ class Case:
             head = reading.text[later.start:stated[0].start]
             first = reading.figures_in(sentence)
             # (of the gold's kind: "Change: -11.6%" is not the amount a gold gives)
-            kinds = {figure_kind(k.figure) for k in self.gold.keys}
             if len(head.split()) <= 6 and CHANGE.search(head) and first and not CHANGE.search(
-                    reading.text[sentence.start:first[0].start]) and not any(
-                    {figure_kind(stated[0]), kind} == {"money", "percent"} for kind in kinds):
+                    reading.text[sentence.start:first[0].start]) and not self.other_kind(stated[0]):
                 return tuple(stated[:1]), later
             return None
         return None
@@ -749,12 +753,7 @@ class Case:
         if first is None:
             return None
         opening = tuple(reading.stated_results(first))
-        kinds = {figure_kind(k.figure) for k in keys}
-
-        def other_kind(f: FinancialNumber) -> bool:
-            # (an amount of money is never a percent; a bare figure may be either)
-            return any({figure_kind(f), kind} == {"money", "percent"} for kind in kinds)
-
+        other_kind = self.other_kind
         # (one figure for one of the gold's: "Operating income is $1,196 million and D&A is
         # $636 million" gives the inputs of a sum, not an answer)
         if not opening or any(other_kind(f) or self._names_another(f) for f in opening) \
@@ -963,13 +962,11 @@ class Case:
         # (nor a remark on another quantity after it: "FCF ≈ $3.215 billion. ... FCF
         # conversion was strong: ~147% of net earnings"; nor a figure of another kind than the
         # gold's: "a decrease of $118M. Change: -11.6%")
-        kinds = {figure_kind(k.figure) for k in self.gold.keys}
         if last is None or (spoken and not spoken & years_of(self.question)) or (
                 any(self._names_another(f) for f in stated)
                 and not any(self._names_another(f) for f in figures)) or (
-                any({figure_kind(f), kind} == {"money", "percent"} for f in stated for kind in kinds)
-                and not any({figure_kind(f), kind} == {"money", "percent"}
-                            for f in figures for kind in kinds)):
+                any(self.other_kind(f) for f in stated)
+                and not any(self.other_kind(f) for f in figures)):
             # (a statement of another period only is a comparison: "In FY2021 it was 36.8%.")
             return figures, opening
         # (the period names no quantity: "FY2020: 3.9%, FY2021: 4.0%, ..." names none of
