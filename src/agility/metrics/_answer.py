@@ -44,7 +44,8 @@ __all__ = [
 # Sentence ends: punctuation followed by space and a capital/opening mark, or a line break.
 # A list written inline ("the geographies: 1. North America ... 2. Latin America ...")
 # splits before each item as a list on its own lines does.
-_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-Z(\[*\"'$\u201c-])|\n+"
+# (not after a middle initial: "Richard A. Johnson")
+_SPLIT = re.compile(r"(?<=[.!?])(?<!\s[A-Z]\.)\s+(?=[A-Z(\[*\"'$\u201c-])|\n+"
                     r"|(?<=[.!?:;])\s+(?=(?:\d{1,2}[.)]|[-*\u2022])\s+[A-Z])")
 # the labels an answer puts before its answer ("Final Answer: ...", "Conclusion: ...")
 _LABEL_WORDS = (r"(?:(?:the |my |our )?(?:(?:final |short |direct )?answer|conclusions?|summary|"
@@ -144,8 +145,10 @@ def concludes(text: str) -> bool:
     """Whether ``text`` is marked as a conclusion ("Therefore, ...", "..., so the ratio is
     ...", "the answer is ..."); a labelled note ("Note: ..., so ...") is not."""
     lowered = text.lower()
+    # (nor a remark beside the answer: "It's also worth noting the 2020 rate was 27.0%, so
+    # the rate has come down two years in a row", "For context, ..., so margins compressed")
     return any(word in lowered for word in _CONCLUSION_WORDS) and bool(
-        CONCLUDES.search(text)) and not NOTE_LABEL.match(text)
+        CONCLUDES.search(text)) and not NOTE_LABEL.match(text) and not REMARK_OPENING.match(text)
 
 
 REMARK_OPENING = re.compile(r"(?i)^\W*(?:(?:also|but|however|that said),?\s+)?(?:it(?:'s| is) "

@@ -277,15 +277,21 @@ def _numeric(case: Case) -> Judgement:
         stated = [[f for f in case.matched_anywhere(k.figure) if case.asserted(f)] for k in keys]
         if not all(stated):
             return refusal(case)
-        # it declines to compute but states the gold figure itself
+        # it declines to compute but states the gold figure itself (unless it takes the
+        # figure back after stating it: "... were $1,577 million. However, I cannot confirm
+        # this, so I can't give a figure")
         hits = [fs[0] for fs in stated]
+        withdrawn = next((s for s in case.reading.sentences
+                          if s.start > hits[0].start and WITHDRAWS.search(s.text)), None)
+        if withdrawn is not None:
+            return Judgement("refusal", f"states {case.where(hits)}, then takes it back in "
+                                        f"{case.statement(withdrawn)} and commits to no answer")
         return Judgement("correct", f"states {case.where(hits)}, the gold {gold_raws(keys)}, "
                                     f"despite saying information is missing", case.cite(hits))
     # an answer that concludes the metric does not apply ("Therefore, ... inventory turnover
     # is not a meaningful metric for AES") gives no figure, whatever its working lists
-    rejected = next((s for s in reversed(case.reading.sentences)
-                     if s.start < case.reading.illustration_start and concludes(s.text)), None)
-    if not committed and rejected is not None and NOT_APPLICABLE.search(rejected.text):
+    rejected = _rejects_metric(case)
+    if not committed and rejected is not None:
         return Judgement("incorrect", f"concludes in {case.statement(rejected)} that the metric "
                                       f"does not apply; the gold is {gold_raws(keys)}")
     found = [(k, case.matched_anywhere(k.figure)) for k in keys]
@@ -472,6 +478,26 @@ def _levels_of(case: Case, stated: list[KeyFigure], missing: list[KeyFigure]) ->
     return missing
 
 
+# a figure taken back: "so I can't give a figure for FY2018 capital expenditure", "I'd rather
+# not provide a figure", "I won't state an amount", "so I cannot provide this figure"
+WITHDRAWS = re.compile(
+    r"(?i)\b(?:can(?:'t|not)|won't|will not|(?:would|'d) rather not|unable to|not able to|"
+    r"shouldn't|should not)\s+(?:actually\s+|really\s+|responsibly\s+)?(?:give|provide|state|"
+    r"offer|report|quote|put)\s+(?:you\s+)?(?:a|an|the|this|that|any|a\s+specific)?\s*"
+    r"(?:[\w\-]+\s+){0,4}?(?:figure|number|amount|value|estimate)s?\b")
+
+
+def _rejects_metric(case: Case) -> Sentence | None:
+    """The statement that concludes, or closes the answer saying, that the metric does not
+    apply ("Therefore, inventory turnover is not a meaningful metric for AES"; "However,
+    for a diversified industrial the quick ratio is not a meaningful measure, so I'd draw
+    no conclusion from it")."""
+    shown = [s for s in case.reading.sentences if s.start < case.reading.illustration_start]
+    rejected = shown[-1] if shown and NOT_APPLICABLE.search(shown[-1].text) else next(
+        (s for s in reversed(shown) if concludes(s.text)), None)
+    return rejected if rejected is not None and NOT_APPLICABLE.search(rejected.text) else None
+
+
 def _yes_no(case: Case, said: Stance | None) -> Judgement | None:
     """Rule 3, then rule 4, for a gold that answers yes or no."""
     if said is None:
@@ -627,6 +653,12 @@ def judge_financial_answer(question: str | None, gold: object, answer: object, *
             return judged
         if case.refusals:
             return refusal(case)
+        # no stance, only that the metric does not apply, whatever figures it worked out
+        rejected = _rejects_metric(case) if not case.gold.rejects_metric else None
+        if rejected is not None:
+            return Judgement("incorrect", f"says the metric does not apply in "
+                                          f"{case.statement(rejected)}; the gold says "
+                                          f"{reading.polarity}")
         # no stance, only that it depends ("depends on the benchmark used ... Investors should
         # apply their own criteria"): the gold's supporting figures do not answer yes or no
         open_ = next((s for s in case.reading.sentences[:2] if DEPENDS.search(s.text)), None)

@@ -123,7 +123,9 @@ def label_words(text: str, start: int, limit: int = 6, since: int = 0, *,
         colon = text.rfind(":", since, start)
         if colon >= 0 and not text[colon + 1:start].strip(" \t*_-#$\u20ac\u00a3(~"):
             clause = clause_before(text, colon, since)
-    words = [w for w in re.findall(r"[a-z][a-z&'\-]+", clause.lower()) if w not in _LABEL_STOP]
+    # (in their own case: "US" names a country, "us" nothing)
+    words = [w for w in re.findall(r"U\.S\.(?:A\.)?|[A-Za-z][A-Za-z&'\-]+", clause)
+             if w.lower() not in _LABEL_STOP]
     return [stems for w in words[-limit:] if (stems := stem_set(w))]
 
 

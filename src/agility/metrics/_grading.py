@@ -147,6 +147,11 @@ def difference_matches(diff: FinancialNumber, key: FinancialNumber) -> bool:
 # approximately 1.33") speaks of whatever was asked.
 _YEAR_AFTER = re.compile(r"(?i)\s*(?:\w+\s+)?(?:in|for|at|during|as of|of)\s+(?:the\s+)?"
                          r"(?:fiscal\s+(?:year\s+)?|fy\s*)?'?(\d{4}|\d{2})\b")
+_REMARK_DASH = re.compile(r"\**\s*(?:[\u2014\u2013]|\s-\s|--)")
+# "$1,577 million is 2017", "27.1% was FY2016's growth rate": a figure put in its year
+_YEAR_IS = re.compile(r"(?i)\s+(?:is|was|are|were)\s+(?:actually\s+|really\s+)?(?:the\s+)?"
+                      r"(?:fiscal\s+(?:year\s+)?|fy\s*)?'?((?:19|20)\d\d)\b(?:'s|\u2019s)?"
+                      r"(?!\s*[-\u2013]|\s+(?:to|through)\b)")
 # "$5,600 million (FY2022)", "$442 million (2022)" (not "(12%)")
 _YEAR_IN_PARENTHESES = re.compile(r"(?i)\s*\((?:fiscal\s+(?:year\s+)?|fy\s*)?'?((?:19|20)\d\d|"
                                   r"(?<=fy)\d\d|(?<=fy )\d\d)\s*\)")
@@ -203,9 +208,16 @@ def _quarters(text: str) -> set[str]:
 
 # a writer taking back what they wrote ("wait, I had those reversed", "scratch that")
 RETRACTS = re.compile(r"(?i)\b(?:wait\b\s*[,.!\u2014\u2013]|no,? wait\b|scratch that|correction:|"
+                       # "42.78 days — correction, 42.69 days", "3.59 — sorry, I used ..."
+                       r"(?<=[\u2014\u2013] )(?:sorry,?\s+)?correction\b|sorry,\s+(?:i\b|let me\b|"
+                       r"correction\b|that\b)|"
                        # "Actually, the ratio is 2.10" (not "Actually, that figure includes ...")
                        r"^\W*actually,?\s+(?:the\s+|it\s+|that\s+)?[^.]{0,60}?\b(?:is|was|"
                        r"should be|comes to|equals)\s+(?:about |approximately |roughly )?[-$\d(]|"
+                       # "Actually, 27.1% was FY2016's growth rate; ..." (a figure put back in
+                       # another year)
+                       r"^\W*actually,?\s+[^;\n]{0,40}?\d[^;\n]{0,20}?\s(?:is|was)\s+(?:the\s+)?"
+                       r"(?:fiscal\s+(?:year\s+)?|fy\s*)?'?(?:19|20)\d\d(?:'s|\u2019s)?\b|"
                        r"let me (?:correct|redo|"
                        r"recalculate|fix) (?:that|this)|i (?:had|got|have) (?:those|these|that|"
                        r"this|it|them) (?:reversed|backwards|wrong|mixed up)|i misread|i made "
@@ -332,7 +344,8 @@ def year_given(reading: AnswerReading, figure: FinancialNumber) -> int | None:
     """The year a figure of ``reading`` is given for: "$1,600 million in 2018", "FY2018:
     $1,600"."""
     end = figure.start + len(figure.raw)
-    after = _YEAR_AFTER.match(reading.text, end) or _YEAR_IN_PARENTHESES.match(reading.text, end)
+    after = (_YEAR_AFTER.match(reading.text, end) or _YEAR_IN_PARENTHESES.match(reading.text, end)
+             or _YEAR_IS.match(reading.text, end))
     if after:
         return _full_year(after.group(1))
     before = _YEAR_BEFORE.search(reading.text[max(0, figure.start - 24):figure.start])
@@ -467,6 +480,11 @@ class Case:
         # double-check ...)") answers the question asked
         if ANSWER_GIVEN.match(sentence.text):
             return True
+        # so does one that corrects the answer, or follows the correction ("Walmart's DPO is
+        # 42.78 days — correction, 42.69 days. I initially omitted ... = 42.69.")
+        if any(RETRACTS.search(s.text) for s in self.reading.sentences[
+                max(0, sentence.index - 1):sentence.index + 1]):
+            return True
         terms = {t for t in question_terms(self.question) if not any(c.isdigit() for c in t)}
         # (and the metric an instruction names: "Calculate inventory turnover ratio for ...")
         for named in _CALCULATE.finditer(self.question):
@@ -474,8 +492,14 @@ class Case:
         # a count given first ("Three: Industrial, Consumer and Health Care") is followed by
         # what it counts, or by its items
         figures = self.reading.figures_in(sentence)
-        if figures and COUNT_ASKED.search(self.question) \
-                and not sentence.text[:figures[0].start - sentence.start].strip(" \t*-#"):
+        opens = bool(figures) and not sentence.text[:figures[0].start - sentence.start].strip(
+            " \t*-#")
+        if opens and COUNT_ASKED.search(self.question):
+            return True
+        # so is a figure given bare, before a dash that opens a remark on it ("$1,577
+        # million — about 4.8% of FY2018 revenue")
+        if opens and _REMARK_DASH.match(sentence.text, figures[0].start - sentence.start
+                                        + len(figures[0].raw)):
             return True
         # a period ("In FY2024, ...") names no quantity, as in the question's terms
         # and a label ("Conclusion: 34.6%") names nothing either
@@ -684,6 +708,13 @@ class Case:
             cut = sentence.start + inputs.start() if inputs is not None else None
             if cut is not None and any(f.start < cut for f in figures):
                 figures = tuple(f for f in figures if f.start < cut)
+        if len(figures) > 1 and sentence is not None:
+            # a statement that corrects itself answers with what follows the correction
+            # ("1.33 — correction, 1.29 (65,398 / 50,710)")
+            taken_back = [m.end() for m in RETRACTS.finditer(sentence.text)]
+            if taken_back:
+                cut = sentence.start + taken_back[-1]
+                figures = tuple(f for f in figures if f.start >= cut) or figures
         asked = years_of(self.question)
         if by_year and len(figures) > 1 and asked:
             # a figure given for another year ("$118.4 million (2023: $678.9 million)") is a
@@ -1231,7 +1262,54 @@ _NAMED_AFTER = re.compile(r"(?i)(?:[ \t]+(?:million|billion|thousand|days|times)
 def swapped_labels(case: Case, pairs: list[tuple[KeyFigure, FinancialNumber]]
                     ) -> Judgement | None:
     """A gold figure the answer names as another of the gold's figures ("DSO is 52.1 days
-    and DPO is 38.5 days" for "DSO: 38.5 days; DPO: 52.1 days"): the two are swapped."""
+    and DPO is 38.5 days" for "DSO: 38.5 days; DPO: 52.1 days"), or says went the other way
+    ("international sales grew 0.6%" for "international sales decline of 0.6%")."""
+    return _relabelled(case, pairs) or _turned_around(case, pairs)
+
+
+# a figure written negative: "(0.9%)", "-0.9%", "−$12 million" (not a list's dash, "- 737")
+_WRITTEN_NEGATIVE = re.compile(r"\s*(?:\(|[-\u2212\u2013]\$?\d)")
+# a change named right after its figure: "a 0.6% decline", "3.0% growth"
+_WAY_AFTER = re.compile(r"\s*(?:percent\b|%)?\s*(?:points?\s+)?([a-z]+)")
+
+
+def _way_of(text: str, figure_start: int, figure_end: int, since: int) -> str | None:
+    """The way the clause of a figure says it went: "increased 3.0%", "a decline of 0.6%",
+    "a 0.6% decline"; none when it says both ways or neither. A figure written negative
+    ("(0.9%)", "-0.9%", "negative growth of 0.9%") went down, whatever word names it."""
+    clause = clause_before(text, figure_start, since)
+    if _WRITTEN_NEGATIVE.match(text, figure_start, figure_end) or re.search(
+            r"(?i)\bnegative\s+(?:\w+\s+){0,3}$", clause):
+        return "down"
+    way = direction(clause)
+    after = _WAY_AFTER.match(text, figure_end)
+    return way or (direction(after.group(1)) if after else None)
+
+
+def _turned_around(case: Case, pairs: list[tuple[KeyFigure, FinancialNumber]]
+                   ) -> Judgement | None:
+    gold, since, ways = case.gold.text, 0, {}
+    for key in sorted(case.gold.keys, key=lambda k: k.figure.start):
+        end = key.figure.start + len(key.figure.raw)
+        ways[key.figure.start] = _way_of(gold, key.figure.start, end, since)
+        since = end
+    text = case.reading.text
+    for key, figure in pairs:
+        wanted = ways.get(key.figure.start)
+        if wanted is None:
+            continue
+        before = max((f.start + len(f.raw) for f in case.reading.own_figures
+                      if f.start < figure.start), default=0)
+        said = _way_of(text, figure.start, figure.start + len(figure.raw), before)
+        if said is not None and said != wanted:
+            return Judgement("incorrect", f"says {case.where([figure])} went {said}; the gold "
+                                          f"says {key.figure.raw} went {wanted}",
+                             case.cite([figure]))
+    return None
+
+
+def _relabelled(case: Case, pairs: list[tuple[KeyFigure, FinancialNumber]]
+                ) -> Judgement | None:
     keys = case.gold.keys
     if len(keys) < 2 or not pairs:
         return None
@@ -1243,7 +1321,8 @@ def swapped_labels(case: Case, pairs: list[tuple[KeyFigure, FinancialNumber]]
                                                through_colon=True))
         # (a list's items are set apart: "from 0.67 times to 0.69 times" gives two levels of
         # one quantity, not two labelled figures)
-        if not label or (since and not re.search(r"[,;\n]|\band\b", gold[since:key.figure.start])):
+        if not label or (since and not re.search(r"[,;\n]|\b(?:and|vs|versus|while|whereas)\b",
+                                                 gold[since:key.figure.start])):
             return None
         named[key.figure.start] = label
         since = key.figure.start + len(key.figure.raw)

@@ -14,7 +14,7 @@ import re
 from agility.metrics._answer import AnswerReading, Sentence
 from agility.metrics._stance import stem_set
 
-__all__ = ["named_instances", "other_instances"]
+__all__ = ["named_instances", "other_instances", "without_runner_ups"]
 
 # "Are there any ...", "Were there any ...", "Is there a ...": the question asks for instances
 _ASKS_ANY = re.compile(r"(?i)^\W*(?:are|were|is|was)\s+there\s+(?:any|a|an|one)\b")
@@ -29,13 +29,43 @@ _NOT_NAMES = frozenset(["yes", "no", "the", "these", "those", "this", "that", "t
                         "total", "revenue", "revenues", "ms", "mr", "mrs", "dr"])
 
 
-def named_instances(text: str, question: str) -> dict[str, str]:
+# what names a runner-up beside the pick: the words after "followed by" or "ahead of", the
+# clause of "... was a distant second"
+_AFTER_RUNNER_UP = re.compile(r"(?i)\b(?:(?:followed|trailed)\s+by|ahead\s+of)\b[^.;\n]*")
+_RUNNER_UP_MARK = re.compile(r"(?i)\b(?:(?:a\s+)?(?:distant|close)\s+second|runners?[- ]up|"
+                             r"(?:came|ranked|placed|was)\s+second|second[- ](?:highest|largest|"
+                             r"lowest|biggest|smallest|most))\b[^.;,\n]*")
+# a clause's start: a break that is no initial's period ("Richard A. Johnson")
+_CLAUSE_START = re.compile(r"[;,\n]|(?<!\b[A-Z])\.")
+
+
+def without_runner_ups(text: str) -> str:
+    """``text`` without what it names as runners-up beside its pick ("Underhill drew the most
+    against votes; Johnson was a distant second", "Gaming grew most, followed by Data
+    Center")."""
+    if not _AFTER_RUNNER_UP.search(text) and not _RUNNER_UP_MARK.search(text):
+        return text
+    text = _AFTER_RUNNER_UP.sub(" ", text)
+    spans = []
+    for mark in _RUNNER_UP_MARK.finditer(text):
+        # (from the clause's start, found backwards from the mark: one pass, not one per start)
+        starts = [m.end() for m in _CLAUSE_START.finditer(text, max(0, mark.start() - 200),
+                                                          mark.start())]
+        spans.append((starts[-1] if starts else max(0, mark.start() - 200), mark.end()))
+    for begin, end in reversed(spans):
+        text = text[:begin] + " " + text[end:]
+    return text
+
+
+def named_instances(text: str, question: str, *, opening: bool = False) -> dict[str, str]:
     """The names ``text`` gives that the question does not (stem -> the name as written):
-    capitalised words inside a statement, not its first word."""
+    capitalised words inside a statement, not its first word (``opening``: also a name of
+    two or more words that opens it, "Target Corporation accounted for 12%")."""
     asked = stem_set(question)
     names: dict[str, str] = {}
     for found in _NAME.finditer(text):
-        if _STATEMENT_START.search(text[max(0, found.start() - 8):found.start()]):
+        if _STATEMENT_START.search(text[max(0, found.start() - 8):found.start()]) and not (
+                opening and len(found.group().split()) >= 2):
             continue
         stems = stem_set(found.group()) - asked - _NOT_NAMES
         for stem in stems:
@@ -71,13 +101,16 @@ def other_instances(reading: AnswerReading, sentence: Sentence, question: str,
     if sentence.text.rstrip().endswith(":"):
         said |= _list_heads(reading, sentence)
     if not said and len(sentence.text.split()) <= 2:
-        # a bare "Yes." names its instances in the statements after it
+        # a bare "Yes." names its instances in the statements after it (a runner-up named
+        # beside the one it picks is not one: "Underhill drew the most against votes;
+        # Johnson was a distant second")
         for later in reading.sentences[sentence.index + 1:]:
             if later.start < reading.illustration_start:
-                said |= named_instances(later.text, question)
+                said |= named_instances(without_runner_ups(later.text), question,
+                                        opening=True)
     if not said or set(said) & set(gold_names):
         return None
-    if any(stem in stem_set(reading.text) for stem in gold_names):
+    if any(stem in stem_set(without_runner_ups(reading.text)) for stem in gold_names):
         # the gold's instance is named elsewhere in the answer
         return None
     return list(dict.fromkeys(said.values())), list(dict.fromkeys(gold_names.values()))

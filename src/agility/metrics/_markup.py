@@ -132,6 +132,7 @@ _CODE = re.compile(r"`+([^`\n]{1,400}?)`+")
 # "### Step 2: Calculation" on a line of its own: a heading states nothing and is left out;
 # "### Final Answer" (or "Conclusion", "Summary") labels what follows it, which it joins
 _HEADING = re.compile(r"(?m)^[ \t]{0,3}#{1,6}[ \t]+([^\n]*?)[ \t#]*(?:\n[ \t]*)+")
+_HEADING_LINE = re.compile(r"[ \t]{0,3}#{1,6}[ \t]")
 # a blockquote's marker ("> ") sets a paragraph apart; what it sets apart is read as written
 _BLOCKQUOTE = re.compile(r"(?m)^[ \t]{0,3}>[ \t]?")
 # a thematic break ("---", "***", "___" on a line of its own) separates, it says nothing
@@ -268,7 +269,10 @@ def _space(m: re.Match[str]) -> list[_Piece]:
 
 
 def _joined(m: re.Match[str]) -> list[_Piece]:
-    return [(None, " "), (1, None)]
+    # (not to a heading, which is left out with all it holds: "### Step 4: Round\n\\[
+    # \\boxed{65.4\\%} \\]" keeps its figure on a line of its own)
+    line = m.string[m.string.rfind("\n", 0, m.start()) + 1:m.start()]
+    return [(None, "\n" if _HEADING_LINE.match(line) else " "), (1, None)]
 
 
 def _newline(m: re.Match[str]) -> list[_Piece]:

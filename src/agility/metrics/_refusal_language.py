@@ -40,11 +40,19 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         r"ascertain|assess|state|give|tell|verify|conclude|infer|derive|specify|complete|"
         r"perform|comment|offer|obtain|extract|compare|make|draw)|"
         # "I don't think I can give a firm yes or no", "it's difficult to say definitively"
-        r"\bnot think (?:i|we) can (?:give|say|answer|determine|provide|offer|tell|confirm)\b|\b(?:difficult|hard|impossible) to say (?:definitively|for "
+        r"(?:\bnot|n't) think (?:i|we) can (?:\w+ly )?(?:give|say|answer|determine|provide|offer|"
+        r"tell|confirm)\b|"
+        # "I don't feel able to say whether ...", "I'll refrain from giving an answer"
+        r"\b(?:do not|don't) feel (?:able|in a position) to\b|\brefrain from (?:giving|"
+        r"providing|offering|stating|answering|making)\b|\b(?:difficult|hard|impossible) to say (?:definitively|for "
         r"(?:certain|sure)|with (?:any )?certainty)\b(?! that\b)")),
     ("not possible", re.compile(
         r"(?i)(?:\b(?:not|impossible|isn't|is not) (?:possible|feasible|able)(?: for (?:me|us|one))?"
         r"|\bno way|\b(?:does|do|did) not (?:allow|enable|permit) (?:me|us|one)) to "
+        r"(?:\w+ ){0,2}?(?:determine|provide|calculate|compute|answer|confirm|say|identify|"
+        r"ascertain|assess|conclude|infer|derive|tell|know)|"
+        # "The information provided does not let me determine whether ..."
+        r"\b(?:does|do|did)(?: not|n't) let (?:me|us|one) "
         r"(?:\w+ ){0,2}?(?:determine|provide|calculate|compute|answer|confirm|say|identify|"
         r"ascertain|assess|conclude|infer|derive|tell|know)|\bcannot be (?:\w+ly )?(?:determined|calculated|"
         r"computed|answered|confirmed|derived|ascertained|identified|found|assessed|"
@@ -199,9 +207,9 @@ _TRIGGERS: dict[str, tuple[str, ...]] = {
     "as an ai": ("as an ai", "as of my", "as of the last", "ai model", "ai language",
                  "knowledge cut", "training data", "language model"),
     "cannot answer": ("cannot", "can not", "can't", "couldn't", "could not", "unable",
-                      "not able", "possible", "think", "to say"),
+                      "not able", "possible", "think", "to say", "feel", "refrain"),
     "not possible": ("possible", "feasible", "able to", "cannot be", "no way", "allow", "enable",
-                     "permit"),
+                     "permit", "let "),
     "not found": ("see", "find", "found", "locate", "spot", "no mention", "no reference",
                   "nowhere"),
     "source lacks": ("not", "n't", "no longer", "none of", "silent", "scope", "neither", "lack", "only ",

@@ -235,6 +235,10 @@ def plain_stems(text: str) -> frozenset[str]:
     return frozenset(_stems(set(_WORD.findall(text.lower()))))
 
 
+_US = re.compile(r"\bU\.S\.(?:A\.)?|\bUSA?\b")
+_UNITED_STATES = frozenset({"unite", "state"})
+
+
 @functools.lru_cache(maxsize=8192)
 def stem_set(text: str) -> frozenset[str]:
     """Five-letter stems of the content words of ``text`` (cheap stemming); a financial
@@ -243,6 +247,9 @@ def stem_set(text: str) -> frozenset[str]:
     lowered = text.lower()
     words = set(_WORD.findall(lowered))
     stems = _stems(words)
+    if _US.search(text):
+        # (two letters are no word of their own, but "US" and "U.S." are a country's name)
+        stems |= _UNITED_STATES
     for short_word, first_word, long_form, both in _ABBREVIATIONS:
         if (short_word is not None and short_word in words) or (
                 first_word in lowered and long_form.search(lowered)):
@@ -285,6 +292,7 @@ _ABBREVIATIONS += [
     for short, item in [("capex", "purchases property equipment"),
                         ("capex", "purchases property plant equipment"),
                         ("capex", "additions property plant equipment"),
+                        ("capex", "purchases pp&e"), ("capex", "additions pp&e"),
                         ("capex", "capital spending")]]
 
 
@@ -812,4 +820,22 @@ def stance(reading: AnswerReading, question: str, *, strict: bool = False,
         The :class:`Stance`, or None when the answer does not say (it declines, or
         discusses without concluding).
     """
-    return said_stance(reading) or _implied(reading, question, strict, grading)
+    return said_stance(reading) or _labelled_stance(reading, question) or _implied(
+        reading, question, strict, grading)
+
+
+# a yes or no under a label of the question's words: "healthy liquidity: no" (a JSON answer's
+# "healthy_liquidity": false), "Improving margin profile - Yes"
+_LABELLED_YES_NO = re.compile(r"(?i)^[^\w\n]*([a-z][\w &'/\-]{2,60}?)\s*(?::|\s[-\u2013\u2014])\s*"
+                              r"\**\s*(yes|no)\b\W*$")
+
+
+def _labelled_stance(reading: AnswerReading, question: str) -> Stance | None:
+    terms = question_terms(question)
+    for sentence in reading.sentences:
+        if sentence.start >= reading.illustration_start:
+            break
+        found = _LABELLED_YES_NO.match(sentence.text)
+        if found is not None and stem_set(found.group(1)) & terms:
+            return Stance(found.group(2).lower(), sentence, "said")
+    return None

@@ -31,6 +31,7 @@ from agility.metrics._grading import (
     RUNS_TO,
     Case,
     Judgement,
+    clip,
     difference_matches,
     differences,
     gold_raws,
@@ -41,6 +42,7 @@ from agility.metrics._grading import (
     swapped_labels,
     turned,
 )
+from agility.metrics._instances import without_runner_ups
 from agility.metrics._numbers import FinancialNumber, figures_match
 from agility.metrics._refusal_language import refusal_phrases
 from agility.metrics._stance import (
@@ -400,6 +402,11 @@ _KINDS = (r"(?:segment|category|division|region|business unit|product line|busin
           r"brand|market|country|countrie)s?")
 
 
+_COUNTS_KIND = re.compile(rf"(?i)\b(?:two|three|four|five|six|seven|eight|nine|ten|\d{{1,2}})\s+"
+                          rf"(?:(?:main|major|principal|key|primary|reportable|operating|business|"
+                          rf"geographic)\s+){{0,2}}{_KINDS}s?\b\W*$")
+
+
 def _named_clash(case: Case) -> Judgement | None:
     """A question that asks which one of a kind ("which segment ...?") is answered by the one
     the answer names: when the gold names its pick with the kind ("The consumer segment
@@ -428,6 +435,11 @@ def _named_clash(case: Case) -> Judgement | None:
     committed = committing_statement(case.reading, case.question)
     if committed is None and case.reading.sentences and not case.refusals:
         committed = case.reading.sentences[0]
+    # (a statement that counts them, "3M's businesses fall into four segments.", picks none:
+    # the one after it does)
+    if committed is not None and _COUNTS_KIND.search(committed.text) \
+            and committed.index + 1 < len(case.reading.sentences):
+        committed = case.reading.sentences[committed.index + 1]
     # (a statement that ranks one by name picks it: "... Health Care 24.1%. Industrial is
     # highest.", "Industrial (24.1%) led Health Care (21.0%)")
     ranking = [s for s in case.reading.sentences
@@ -608,8 +620,10 @@ def _other_name(gold: str, said: str) -> str | None:
     firm ("Ferrand", "Ferrand Maclay's Boston office" name the gold's)."""
     words = re.findall(r"[A-Z][\w\-]*", _LEGAL_FORM.sub(" ", gold))
     # (the gold's name given whole answers, whatever other firm it names for another role)
-    if len(words) < 2 or re.search(r"\s+(?:&\s+|and\s+)?".join(map(re.escape, words)), said,
-                                   re.IGNORECASE):
+    # (with the small words between them: "Developed Rest of the World"; not as a runner-up,
+    # "..., followed by Developed Rest of World")
+    if len(words) < 2 or re.search(r"(?:\s+(?:&|and|of|the|for|de|la)\b)*\s+".join(
+            map(re.escape, words)), without_runner_ups(said), re.IGNORECASE):
         return None
     # (none of its words, nor its initials, "EY" for "Ernst & Young LLP": another name)
     initials = "".join(w[0] for w in words)
@@ -922,6 +936,19 @@ def _terse(case: Case) -> bool:
             and (len(sentences) == 1 or all(_LIST_ITEM.match(s.text) for s in sentences)))
 
 
+# a cause denied: "not (mainly) driven by X", "wasn't due to X", "not because of X", "It was
+# not X that drove ...", "rather than X", "instead of X" - X runs to the clause's end ("not
+# only X" names X)
+_CAUSE_END = r"(?=\s*(?:[.;:\n\u2014\u2013]|,?\s+(?:but|rather|instead|and\s+instead)\b|$))"
+_DENIED_CAUSE = re.compile(
+    r"(?i)(?:\b(?:not|never)|n't)\s+(?!only\b)(?:(?:primarily|mainly|largely|simply|just|"
+    r"solely|entirely)\s+)?(?:(?:caused|driven|explained|attributable|due|owing)\s+(?:by|to)|"
+    r"because\s+of|(?:the\s+|a\s+)?results?\s+of)\s+[^.;:\n]*?" + _CAUSE_END
+    + r"|\b(?:it|this|that)\s+(?:was|is|were)(?:\s+not|n't)\s+[^.;:\n]{1,60}?\s+(?:that|which)"
+    r"\s+(?:drove|caused|explains?|explained|led|pushed|weighed)\b"
+    r"|\b(?:rather\s+than|instead\s+of)\s+[^.;:,\n]*")
+
+
 def _stems_with_compounds(text: str) -> frozenset[str]:
     # "cash flow" also as "cashflow": compounds are written both ways
     words = re.findall(r"[a-z][a-z0-9&'\-]+", text.lower())
@@ -1038,7 +1065,18 @@ def _content(case: Case, committed: Sentence | None, threshold: float) -> Judgem
                                       f"{case.gold.text.strip(' .')}")
     # "Final Answer: ..." labels the statement, "In summary," opens it: neither is content
     said = unlabelled(said)
-    said_words = _stems_with_compounds(said)
+    # a driver the answer denies is not one it names ("It was not weak demand; the decline
+    # came from input costs", "driven by pricing rather than volume"), unless the gold
+    # denies it too
+    denied = [] if _DENIED_CAUSE.search(case.gold.text) else list(_DENIED_CAUSE.finditer(said))
+    if denied and span and span[-1].index + 1 < len(sentences):
+        # (a cause denied is set against the one it was: "The decline was not driven by
+        # weaker demand. It was driven by amortization ...")
+        said += " " + unlabelled(sentences[span[-1].index + 1].text)
+    # (nor is a runner-up named beside the pick: "long-term debt was the largest liability,
+    # followed by customer deposits")
+    said_words = _stems_with_compounds(without_runner_ups(
+        _DENIED_CAUSE.sub(" ", said) if denied else said))
     # a driver said the other way is another driver ("lower fuel costs" for "Higher fuel
     # costs", "higher volumes" for "partially offset by lower volume")
     reversed_driver = _reversed_driver(case.gold.text, said)
@@ -1060,6 +1098,9 @@ def _content(case: Case, committed: Sentence | None, threshold: float) -> Judgem
         recall = min(recall, named / len(items))
     if recall >= threshold:
         return Judgement("correct", f"{where} contains {recall:.0%} of the gold's content words")
+    if denied and len(gold_words & _stems_with_compounds(said)) >= threshold * len(gold_words):
+        return Judgement("incorrect", f"denies the gold's cause in {where} (\""
+                                      f"{clip(denied[0].group().strip())}\")")
     # a terse statement ("Amcor operates in the packaging industry") is judged on what it
     # says: most of its own words are the gold's
     # ("Based on the information provided in the 10-K, ..." says where the statement comes
