@@ -131,7 +131,7 @@ _CONCLUSION_WORDS = ("therefore", "thus", "hence", "so", "overall", "consequentl
 NOTE_LABEL = re.compile(r"(?i)^\W*(?:(?:note|n\.?b\.?|caveat|caution|disclaimer|side note)\W*:"
                         r"(?=.*\b(?:this|that|the above|these|our)\s+(?:figure|amount|number|"
                         r"estimate|total|value|result|ratio)s?\b)|(?:explanation|reasoning|"
-                        r"rationale|justification)\W*:)")
+                        r"rationale|justification|comments?|remarks?)\W*:)")
 
 
 def offers_alternative(text: str) -> bool:
@@ -165,7 +165,8 @@ METHOD = re.compile(r"(?i)\b(?:is|are|can be|was|were|be) (?:typically |usually 
                      r"\brequires?\b|\b(?:necessary|needed) to (?:calculate|compute|determine)\b|"
                      r"\bformula\b|\bis (?:then|first|typically) (?:calculated|computed)\b")
 # a list marker has an item after it: "0." that ends the answer is its figure
-_LIST_MARKER = re.compile(r"[ \t]*(?:[-*\u2022]\s*)?\(?\d{1,2}[.)](?=\s+\S)")
+# (a list counts from 1: "Answer: 0. No line item ..." gives its figure)
+_LIST_MARKER = re.compile(r"[ \t]*(?:[-*\u2022]\s*)?\(?(?!0[.)])\d{1,2}[.)](?=\s+\S)")
 # a list written inline: "... the line item. 5. The figure next to it ...", or after a
 # colon from its first item ("...: 1. North America 2. Latin America")
 _INLINE_ITEM = re.compile(r"(\d{1,2})[.)]\s+[A-Z]")
@@ -265,6 +266,9 @@ class AnswerReading:
     figures: tuple[FinancialNumber, ...]
     #: figures the question itself states (the answer repeating them commits to nothing)
     given: tuple[FinancialNumber, ...]
+    #: where the answer's closing statement starts when the answer sets it apart in bold
+    #: ("... **Netflix's FY2015 EBITDA margin is approximately 5.4%.**"): a conclusion
+    closing: int | None = None
 
     @cached_property
     def illustration_start(self) -> int:
@@ -377,6 +381,9 @@ class AnswerReading:
             if offers_alternative(s.text):
                 return []
             markers = list(CONCLUDES.finditer(s.text)) if concludes(s.text) else []
+            if not markers and self.closing is not None and s.start >= self.closing:
+                # a closing statement set apart in bold concludes on all it states
+                return [f for f in results(s) if not self._operand_elsewhere(f, s)]
             if not markers:
                 return []
             after = s.start + markers[-1].start()
@@ -424,7 +431,8 @@ class AnswerReading:
         if _EQUALS.search(last.text) and last.index >= self.sentences[-1].index - 1 and not all(
                 self._operand_elsewhere(f, last) for f in self.result_figures(last)):
             return tuple(self.result_figures(last)), last
-        first = with_figures[0]
+        # (a remark labelled as one, "comment: ...", opens with no answer)
+        first = next((s for s in with_figures if not NOTE_LABEL.match(s.text)), with_figures[0])
         # an opening equation is the working's first step, unless no other statement
         # computes with its result: then it states the answer first ("The ratio is $6,489
         # million / $267.5 million = 24.26.", the working after it)
@@ -599,7 +607,8 @@ def _sentences(text: str) -> tuple[Sentence, ...]:
 
 
 def read_answer(answer: str, question: str = "",
-                expected: tuple[FinancialNumber, ...] = ()) -> AnswerReading:
+                expected: tuple[FinancialNumber, ...] = (),
+                closing: int | None = None) -> AnswerReading:
     """Read ``answer`` into statements and figures.
 
     Args:
@@ -607,6 +616,8 @@ def read_answer(answer: str, question: str = "",
         question: the question; figures it states are not taken as the answer's.
         expected: figures the answer may rightly repeat from the question (a question that
             says "if there are none, state 0" whose gold is 0).
+        closing: where its closing statement starts, when the answer as written sets it
+            apart in bold (see :attr:`AnswerReading.closing`).
 
     Returns:
         An :class:`AnswerReading`.
@@ -615,4 +626,4 @@ def read_answer(answer: str, question: str = "",
                   if not any(q.value == e.value and q.is_percent == e.is_percent
                              for e in expected))
     return AnswerReading(answer, _sentences(answer), tuple(parse_financial_numbers(answer)),
-                         given)
+                         given, closing)

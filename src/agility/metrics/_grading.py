@@ -307,6 +307,11 @@ def worded_sign(text: str) -> int:
     return 1 if up and not down else -1 if down and not up else 0
 
 
+# an answer's last paragraph set apart in bold: "**Netflix's FY2015 EBITDA margin is 5.4%.**"
+_CLOSING_BOLD = re.compile(r"(?:\A|\n)[ \t]*(?:[-*+][ \t]+)?(\*\*|__)(?=[^\s*_])([^\n]{4,600}?)"
+                           r"(?<=[^\s*_])\1[ \t]*[.!]?\s*\Z")
+
+
 class GradedText:
     """The answer as the grader reads it, and where each of its characters stands in the
     answer as given: stripped, clipped to its start and end when very long, and read
@@ -324,6 +329,9 @@ class GradedText:
         clipped = clip(stripped)
         self._tail_shift = len(stripped) - len(clipped)
         self.text, self._offsets = unmark(clipped, question)
+        # a last paragraph wholly in bold, where the read text has it
+        bold = _CLOSING_BOLD.search(clipped)
+        self.closing = bisect.bisect_left(self._offsets, bold.start(2)) if bold else None
 
     def position(self, offset: int) -> int:
         """An offset of the text read as an offset of the answer as given."""
@@ -416,7 +424,8 @@ class Case:
         self.answer = answer
         self.gold = gold
         text = answer.text
-        self.reading: AnswerReading = read_answer(text, question, tuple(gold.figures))
+        self.reading: AnswerReading = read_answer(text, question, tuple(gold.figures),
+                                                  answer.closing)
         # "not stated. However, we can infer ...": it answers anyway (rule 5)
         self.refusals = [] if infers_anyway(text) else refusal_phrases(text)
         # the gold's sign, written ("-$3.2 billion") or worded ("$3.2 billion, a profit")
@@ -781,7 +790,8 @@ class Case:
         if first is None and earlier and earlier[0].index == reading.sentences[0].index \
                 and "=" not in earlier[0].text:
             first = earlier[0]
-        if first is None:
+        # (a remark labelled as one, "comment: ...", gives no answer first)
+        if first is None or NOTE_LABEL.match(first.text):
             return None
         opening = tuple(reading.stated_results(first))
         other_kind = self.other_kind

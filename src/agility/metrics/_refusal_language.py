@@ -33,10 +33,11 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
                             r"text-based )?language model\b|"
                             r"\bmy training data\b|\bknowledge cut-?off\b")),
     ("cannot answer", re.compile(
-        r"(?i)(?:\b(?:i|we|it|the model|this model|the assistant) (?:cannot|can ?not|can't|couldn't|could not|am unable to|are "
+        r"(?i)(?:\b(?:i|we|it|the model|this model|the assistant) (?:(?:therefore|thus|hence|"
+        r"so|also|still|simply|really|honestly|just|\w+ly) )?(?:cannot|can ?not|can't|couldn't|could not|am unable to|are "
         r"unable to|was unable to|am not able to|(?:was|were) not able to|is (?:not possible|impossible) to|was not "
         r"possible to)|\b(?:i'm|i\u2019m) (?:unable|not able) to|(?:^|\n|:)[ \t*_]*(?:unable to|cannot|can not)) (?:\w+ ){0,3}?"
-        r"(?:determine|provide|calculate|compute|answer|confirm|say|find|locate|see|identify|"
+        r"(?:determine|provide|calculate|compute|answer|confirm|say|find|locate|see|identify|describe|"
         r"ascertain|assess|state|give|tell|verify|conclude|infer|derive|specify|complete|"
         r"perform|comment|offer|obtain|extract|compare|make|draw)|"
         # "I don't think I can give a firm yes or no", "it's difficult to say definitively"

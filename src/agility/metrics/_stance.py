@@ -409,6 +409,9 @@ def claimed_direction(text: str) -> str | None:
     return direction(conceded_away(text))
 
 
+_BARE_YES_NO = re.compile(r"(?i)^[^\w\n]*(yes|no)[^\w\n]*$")
+
+
 def said_stance(reading: AnswerReading) -> Stance | None:
     """An explicit yes or no: at the answer's start, or in its conclusion ("So, no, ...")."""
     sentences = [s for s in reading.sentences if s.start < reading.illustration_start]
@@ -425,6 +428,11 @@ def said_stance(reading: AnswerReading) -> Stance | None:
         late = _LATE.search(sentence.text)
         if late:
             return Stance(late.group(1).lower(), sentence, "said")
+        # a yes or no that is a statement of its own, wherever it is ("**No.** Amcor's gross
+        # margin is not improving." after the table that works it out)
+        bare = _BARE_YES_NO.match(sentence.text)
+        if bare is not None:
+            return Stance(bare.group(1).lower(), sentence, "said")
         # a yes or no labelled as the answer, wherever it is ("Final Answer: No" after the
         # figures of a structured answer)
         given = ANSWER_GIVEN.match(sentence.text)
@@ -729,6 +737,14 @@ def states(text: str) -> bool:
     return bool(STATES.search(without_lead_in(text)))
 
 
+# what answers a question's instruction, not the question: "Operating margin is still a
+# useful metric for AMD." (for "What drove ...? If operating margin is not a useful metric,
+# then state that")
+_USEFUL = re.compile(r"(?i)^\W*(?:\w+\s+){1,4}(?:is|are|remains?)\s+(?:still\s+|also\s+|indeed\s+)?"
+                     r"(?:a\s+|an\s+)?(?:useful|relevant|meaningful|appropriate|valid|suitable)\s+"
+                     r"(?:\w+\s+)?(?:metric|measure|indicator|gauge)\b")
+
+
 def committing_statement(reading: AnswerReading, question: str, *,
                          strict: bool = False) -> Sentence | None:
     """The statement in which the answer takes up the question and answers it.
@@ -760,7 +776,7 @@ def committing_statement(reading: AnswerReading, question: str, *,
                 or declines_in_claim(s.text) or _GENERIC.search(s.text)
                 or _DEFINITION.search(s.text) or _ADVICE.search(text)
                 or _ADVICE.search(_ITEM_LABEL.sub("", text, count=1))
-                or _SOURCE_TALK.search(text)):
+                or _SOURCE_TALK.search(text) or _USEFUL.search(text)):
             return False
         if strict:
             if (HEDGED.search(s.text) or "=" in s.text or _CONDITIONAL.search(s.text)
@@ -783,6 +799,10 @@ def committing_statement(reading: AnswerReading, question: str, *,
     candidates = [s for s in reading.sentences if commits(s)]
     if not candidates:
         return None
+    # a closing statement set apart in bold is the answer's conclusion
+    closing = reading.closing
+    if closing is not None and candidates[-1].start >= closing:
+        return next(s for s in candidates if s.start >= closing)
     first = candidates[0]
     if first.index <= 1 and states(first.text):
         return first

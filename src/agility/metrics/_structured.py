@@ -62,6 +62,7 @@ def structured_text(text: str) -> tuple[str, list[int]] | None:
     if read is None:
         return None
     working: list[_Text] = []
+    remarks: list[_Text] = []
     answers: list[_Text] = []
     # (a number under "step" or "index" counts the items; it is no figure)
     kept = [(path, value) for path, value in read[0]
@@ -72,12 +73,22 @@ def structured_text(text: str) -> tuple[str, list[int]] | None:
         keys = [key.lower() for key in path]
         answer = keys[-1] in _ANSWER_KEYS or (
             any(key in _ANSWER_KEYS for key in keys[:-1]) and keys[-1] not in _WORKING_KEYS)
-        if not answer and keys[-1] not in _WORKING_KEYS and _short(value[0]):
+        # (a note inside the working, {"steps": [{"note": ...}]}, is working)
+        remark = keys[-1] in _REMARK_KEYS and not any(k in _WORKING_KEYS for k in keys[:-1])
+        if not answer and remark:
+            # (and under its key, a label that marks it as a remark: "comment: ..., so ROA
+            # fell from ~7.4%" concludes nothing)
+            label = _key_words(path[-1]) + ": "
+            value = (label + value[0], [value[1][0] if value[1] else 0] * len(label) + value[1])
+        elif not answer and keys[-1] not in _WORKING_KEYS and _short(value[0]):
             # a short value is read with its key, as its label ("largest_liability_2022":
             # "Customer deposits" says "largest liability 2022: Customer deposits")
             label = _key_words(path[-1]) + ": "
             value = (label + value[0], [value[1][0] if value[1] else 0] * len(label) + value[1])
-        (answers if answer else working).append(value)
+        # (a remark on the answer, "comment" or "note", is read first: it is no step that
+        # the working ends on)
+        (answers if answer else remarks if remark else working).append(value)
+    working = remarks + working
     out: list[str] = []
     offsets: list[int] = []
     for index, (chars, where) in enumerate([*working, *answers]):
@@ -106,6 +117,8 @@ _WORKING_KEYS = frozenset(["reasoning", "explanation", "rationale", "working", "
                            "calculation", "calculations", "analysis", "justification",
                            "thoughts", "thinking", "notes", "note", "details", "method",
                            "reason", "reasons", "comment", "comments", "message", "error"])
+_REMARK_KEYS = frozenset(["comment", "comments", "note", "notes", "message", "caveat", "caveats",
+                          "disclaimer", "remark", "remarks", "context"])
 # (outside the answer's fields: {"answer": {"number": 1577}} is the answer)
 _COUNTERS = frozenset(["step", "index", "number", "no", "n", "order", "rank", "item"])
 # deeper than this is no answer's shape

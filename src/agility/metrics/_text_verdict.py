@@ -355,6 +355,10 @@ def text_verdict(case: Case, threshold: float) -> Judgement:
             return Judgement("correct", f"says there are none in {case.statement(denial)}, as "
                                         f"the gold does")
     if case.gold.rejects_metric:
+        # (an answer that only declines, saying nothing of the metric's use, is a refusal)
+        if case.refusals and not NOT_APPLICABLE.search(case.reading.text) \
+                and not _commits(case):
+            return refusal(case)
         return _metric_rejected(case, committed)
     if case.refusals and not _commits(case):
         return refusal(case)
