@@ -51,12 +51,14 @@ _SPLIT = re.compile(r"(?<=[.!?])(?<!\s[A-Z]\.)\s+(?=[A-Z(\[*\"'$\u201c-])|\n+"
 _LABEL_WORDS = (r"(?:(?:the |my |our )?(?:(?:final |short |direct )?answer|conclusions?|summary|"
                r"in summary|bottom line|result|verdict|assessment|tl;?dr))")
 # (its colon may be a dash: "Final answer \u2014 $1,577 million")
-_LABEL_END = r"\s*(?::|[\u2014\u2013]|--(?!-))\s*"
+# (or a table's cell border: "| Answer | $12,645 million |")
+_LABEL_END = r"\s*(?::|[\u2014\u2013]|--(?!-)|(?<=\s)\|(?=[^|\n]*\w))\s*"
 ANSWER_LABEL = re.compile(rf"(?i)(?:^|(?<=\n)|(?<=[.!?] ))[^\w\n]*{_LABEL_WORDS}{_LABEL_END}")
 # a statement labelled as the answer it gives ("**Answer: 10.3%**", "Short answer: No",
 # "The final answer is: Data Center")
+# (or a table's row: "| Answer | $12,645 million |")
 ANSWER_GIVEN = re.compile(r"(?i)^[^\w\n]*(?:the |my )?(?:final |short |direct )?answer\s*"
-                          r"(?:is\s*)?(?::|[\u2014\u2013])\s*(?=\S)")
+                          r"(?:is\s*)?(?::|[\u2014\u2013]|(?<=\s)\|(?=[^|\n]*\w))\s*(?=\S)")
 # "Final Answer:" on a line of its own labels the line that follows: one statement
 LABEL_ONLY = re.compile(rf"(?i)^\W*{_LABEL_WORDS}\W*$")
 # the words that open a conclusion ("Therefore,", "In summary,", and as other writers put it:
@@ -151,8 +153,8 @@ def concludes(text: str) -> bool:
         CONCLUDES.search(text)) and not NOTE_LABEL.match(text) and not REMARK_OPENING.match(text)
 
 
-REMARK_OPENING = re.compile(r"(?i)^\W*(?:(?:also|but|however|that said),?\s+)?(?:it(?:'s| is) "
-                             r"(?:also )?worth (?:noting|adding|mentioning|keeping in mind)|(?:please "
+REMARK_OPENING = re.compile(r"(?i)^\W*(?:(?:also|but|however|that said),?\s+)?(?:(?:it(?:'s| is) "
+                             r"(?:also )?)?worth (?:noting|adding|mentioning|keeping in mind)|(?:please "
                              r")?note that|keep in mind|bear in mind|that said, (?:a|an|some|other|"
                              r"more)\b|for (?:comparison|reference|context)\b)")
 # an alternative the remark offers: "would be about $1,315 million", "might prefer"

@@ -21,7 +21,7 @@ from agility.metrics._numbers import (
     parse_financial_numbers,
     spelled_counts,
 )
-from agility.metrics._stance import _STOP, stem_set
+from agility.metrics._stance import _STOP, ABBREVIATIONS, stem_set
 
 __all__ = [
     "DENIAL",
@@ -105,11 +105,19 @@ def clause_before(text: str, start: int, since: int = 0) -> str:
     return head[breaks[-1].end():] if breaks else head
 
 
+# the stems an abbreviation or a line item adds for words read together ("cost of revenue"
+# adds those of "COGS")
+_NAMED_TOGETHER = frozenset().union(*(both for *_, both in ABBREVIATIONS))
+
+
 def label_at(text: str, start: int, limit: int = 6, since: int = 0) -> frozenset[str]:
     """The stems of the (up to ``limit``) content words before ``start`` in its clause (from
     ``since`` at the earliest): what the figure there measures ("the quick ratio was
     approximately 0.54" → quick, ratio)."""
-    return frozenset().union(*label_words(text, start, limit, since))
+    words = label_words(text, start, limit, since)
+    # (and what the clause's last words name together: "cost of revenue" is the COGS)
+    together = stem_set(" ".join(clause_before(text, start, since).split()[-(limit + 2):]))
+    return frozenset().union(*words) | (together & _NAMED_TOGETHER if words else frozenset())
 
 
 def label_words(text: str, start: int, limit: int = 6, since: int = 0, *,

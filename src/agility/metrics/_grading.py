@@ -145,7 +145,9 @@ def difference_matches(diff: FinancialNumber, key: FinancialNumber) -> bool:
 
 # Words that name no quantity: a statement made only of these ("Therefore, the answer is
 # approximately 1.33") speaks of whatever was asked.
+# (or at a period's end: "$12,645 million at the end of FY2017")
 _YEAR_AFTER = re.compile(r"(?i)\s*(?:\w+\s+)?(?:in|for|at|during|as of|of)\s+(?:the\s+)?"
+                         r"(?:(?:end|close)\s+of\s+(?:the\s+)?)?"
                          r"(?:fiscal\s+(?:year\s+)?|fy\s*)?'?(\d{4}|\d{2})\b")
 _REMARK_DASH = re.compile(r"\**\s*(?:[\u2014\u2013]|\s-\s|--)")
 # "$1,577 million is 2017", "27.1% was FY2016's growth rate": a figure put in its year
@@ -231,6 +233,8 @@ _CALCULATE = re.compile(r"(?i)\b(?:calculate|compute)\s+(?:the\s+)?([^;.?,]{3,60
 _NOTE = r"(?i)^\W*(?:note|n\.?b\.?|caveat)\W*:"
 _REMARK = re.compile(_NOTE + r"|^\W*(?:by comparison|as a benchmark|for perspective)\b|"
                      r"\b(?:compares? (?:with|to)|industry|peers?|median|benchmark)\b")
+# (an aside in parentheses qualifies no claim: "(which may be outdated)")
+_PARENTHESES = re.compile(r"\([^()]{0,120}\)")
 _GENERAL = re.compile(r"(?i)\b(?:may|might|could|typically|generally|usually|often|a company|"
                       r"companies|is considered|are considered)\b")
 _DEFINES = re.compile(r"(?i)\bdefined? (?:as|by)\b|\bdefine\b|\bis calculated as\b")
@@ -612,9 +616,16 @@ class Case:
                      FinancialNumber]:
         # words may carry a sign ("a decline of 0.9%" for -0.9%), but an answer that writes
         # a minus sign does not state a positive bare-figure gold (-55.2% is not 0.551)
+        # (nor, for a gold that is a bare positive figure, "0.2%", one written negative)
+        bare = self.gold.numeric or self._bare_gold
         return [f for f in figures if figures_match(f, key, gold_scale=self._asked_scale)
-                and not (self.gold.numeric and f.value < 0 < key.value)
+                and not (bare and f.value < 0 < key.value)
                 and not self.opposite_sign(f)]
+
+    @cached_property
+    def _bare_gold(self) -> bool:
+        # a gold that is its figure alone, unsigned: "0.2%", "$1,577.00"
+        return bool(re.fullmatch(r"\s*\$?\d[\d,]*(?:\.\d+)?\s*%?\s*", self.gold.text))
 
     def opposite_sign(self, figure: FinancialNumber) -> bool:
         """Rule 2 on signs: figures are compared by size, since words usually carry the sign
@@ -818,7 +829,14 @@ class Case:
                 return not named <= label
             return self._names_another(f)
 
-        if any(other_kind(f) or other_quantity(f) for f in figures) \
+        # (a change after a level, where the question asks no change: "Net PP&E was
+        # essentially flat year over year (down $27 million)")
+        changed = bool(figures) and not CHANGE.search(self.question) and all(
+            stated_as_change(reading.text, f) for f in figures)
+        # (or speaks of something else altogether: "For context, this is in addition to the
+        # ~$13.2 billion of cash proceeds ...")
+        if any(other_kind(f) or other_quantity(f) for f in figures) or changed \
+                or not self.about_question(sentence) \
                 or (_PRIOR_PERIOD.search(sentence.text) and not _PRIOR_PERIOD.search(self.question)) \
                 or (spoken and asked and not spoken & asked):
             return opening, first
@@ -900,7 +918,8 @@ class Case:
             # typical, "Note: telecoms typically have DSO of 40-50 days"; not the runner-up,
             # "Europe was the second largest region at about 24%")
             if HYPOTHETICAL.search(sentence.text) or REPORTS_SOURCE.search(sentence.text) \
-                    or _GENERAL.search(sentence.text) or REMARK_OPENING.match(sentence.text) \
+                    or _GENERAL.search(_PARENTHESES.sub(" ", sentence.text)) \
+                    or REMARK_OPENING.match(sentence.text) \
                     or re.match(_NOTE, sentence.text) \
                     or RUNNER_UP.search(sentence.text) or _FOLLOWED_BY.search(sentence.text):
                 continue

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from decimal import Decimal
 
 from agility.metrics._answer import LABEL_ONLY
 from agility.metrics._asides import aside_spans
@@ -30,7 +31,7 @@ _Replace = Callable[[re.Match[str]], list[_Piece]]
 __all__ = ["unmark"]
 
 # what may start markup: text without any of these is returned as it is
-_MARKS = re.compile(r"---|(?m:^[ \t]{0,3}>)|(?i:step|part)[ \t]*\d|"
+_MARKS = re.compile(r"---|(?m:^[ \t]{0,3}>)|(?i:step|part)[ \t]*\d|\d\s*[\u00d7x*\u00b7]\s*10|\d[eE]\+?\d|"
                     r"[*_#`\\<\u202f\u2009\u2007\u00a0\[\u3010\u2018-\u201f\u2032\u2033\u2248]|"
                     r"\$\$|\((?i:source|see|ref|cf)|~~~|(?i:\bpp?|\bpg|\bpages?)\.?[ \t]*\d{1,4}"
                     r"(?:[ \t]*[-\u2013][ \t]*\d{1,4})?\)|"
@@ -111,6 +112,12 @@ _SYMBOLS = {"times": "\u00d7", "cdot": "\u00d7", "div": "/", "approx": "\u2248",
             "pm": "\u00b1", "neq": "\u2260", "to": "\u2192", "rightarrow": "\u2192",
             "quad": " ", "qquad": " "}
 _SYMBOL = re.compile(r"\\(" + "|".join(sorted(_SYMBOLS, key=len, reverse=True)) + r")(?![A-Za-z])")
+# a figure in scientific notation: "≈2 × 10^10", "9.07 x 10^{9}", "1.6·10⁹", "2.4e9" - read
+# as the scale word it stands for ("20 billion"), which keeps its precision
+_SCIENTIFIC = re.compile("(?<![\\w.])(\\d{1,3}(?:\\.\\d+)?)\\s*(?:[\u00d7x*\u00b7]\\s*10\\s*(?:\\^\\s*\\{?\\s*"
+                         "\\+?(\\d{1,2})\\s*\\}?|([\u2070\u00b9\u00b2\u00b3\u2074-\u2079]{1,2}))|[eE]\\+?(\\d{1,2}))(?![\\w.])")
+_SUPERSCRIPTS = str.maketrans("\u2070\u00b9\u00b2\u00b3\u2074\u2075\u2076\u2077\u2078\u2079", "0123456789")
+_SCALES = ((12, "trillion"), (9, "billion"), (6, "million"), (3, "thousand"))
 # escapes and spacing: "7.9\%", "\$1,577", "1{,}577", "1\,577"
 _ESCAPED = re.compile(r"\\([%$&#_{}])")
 _THIN_SPACE = re.compile(r"\\[,;:! ]|\{,\}")
@@ -268,6 +275,16 @@ def _space(m: re.Match[str]) -> list[_Piece]:
     return [] if before.isdigit() and after.isdigit() else [(None, " ")]
 
 
+def _scientific(m: re.Match[str]) -> list[_Piece]:
+    exponent = int(m.group(2) or (m.group(3) or "").translate(_SUPERSCRIPTS) or m.group(4))
+    scale = next(((power, word) for power, word in _SCALES if power <= exponent), None)
+    if scale is None:
+        return [(None, m.group(0))]
+    # (the mantissa's digits shifted, none added: "1.43 × 10^10" is "14.3 billion")
+    value = Decimal(m.group(1)).scaleb(exponent - scale[0])
+    return [(None, f"{value:f} {scale[1]}")]
+
+
 def _joined(m: re.Match[str]) -> list[_Piece]:
     # (not to a heading, which is left out with all it holds: "### Step 4: Round\n\\[
     # \\boxed{65.4\\%} \\]" keeps its figure on a line of its own)
@@ -316,6 +333,7 @@ _PASSES: list[tuple[re.Pattern[str], _Replace]] = [
     (_FRACTION, _fraction),
     (_SYMBOL, _symbol),
     (_ESCAPED, _keep(1)),
+    (_SCIENTIFIC, _scientific),
     (_DELIMITER, _drop),
     (_CODE, _keep(1)),
     (_RULE, _drop),

@@ -27,15 +27,19 @@ from agility.metrics._answer import (
 from agility.metrics._numbers import FinancialNumber, parse_financial_numbers
 from agility.metrics._refusal_language import refusal_phrases
 
-__all__ = ["HEDGED", "STATES", "Stance", "asks_yes_no", "claimed_direction", "committing_statement",
+__all__ = ["ABBREVIATIONS", "HEDGED", "STATES", "Stance", "asks_yes_no", "claimed_direction", "committing_statement",
            "conceded_away", "declines_in_claim", "direction", "level_moves", "proposition",
            "question_terms",
            "said_stance", "stance", "states", "stem_set", "turned_to_answer",
            "without_lead_in"]
 
 # "As of my last update in early 2023, ...": a hedge on what follows, not a refusal.
-_CUTOFF = re.compile(r"(?i)^\W*as of (?:my|the) last (?:update|knowledge update|training)"
-                     r"(?: in [\w ]{0,20}?\d{4})?,\s*")
+# (or where the writer's knowledge comes from: "Based on my training data (which may be
+# outdated), Microsoft's FY2016 cost of revenue was ...")
+_CUTOFF = re.compile(r"(?i)^\W*(?:as of (?:my|the) last (?:update|knowledge update|training)"
+                     r"(?: in [\w ]{0,20}?\d{4})?|(?:based on|according to|from|per|going by) my "
+                     r"(?:training data|training|knowledge|recollection|memory)(?: \([^()]{0,80}\))?)"
+                     r",\s*")
 _YES_NO_QUESTION = re.compile(r"(?i)^\W*(?:is|are|was|were|does|do|did|has|have|had|can|could|"
                               r"will|would|should)\b")
 _LEAD_IN = re.compile(
@@ -58,7 +62,8 @@ _NO = re.compile(rf"(?i)^\W*(?:{_SAY})?(?:no|nope|false|not really|not at all|no
                  r"(?:absolutely|definitely|certainly|clearly|probably) not)\b(?!\s+(?:specific|"
                  r"explicit|direct|mention|information|data|details?)\b)|"
                  rf"^\W*{_ECHO}(?: not|n't)(?=\s*[.!,;:])")
-_LATE = re.compile(rf"(?i)\b(?:{CONCLUSION_OPENERS}|to answer (?:your|the) question|the "
+_LATE = re.compile(rf"(?i)\b(?:{CONCLUSION_OPENERS}|to answer (?:your|the) question|"
+                   r"(?:but |however,? )?i (?:believe|think|would say)(?: that)?(?: the answer is)?|the "
                    r"(?:short |final )?answer (?:to (?:your|the|this) question )?is)[,:]? (?:the "
                    r"answer is )?(yes|no)\b")
 # what a negation turns into an affirmation: "not insignificant", "not minor"
@@ -250,7 +255,7 @@ def stem_set(text: str) -> frozenset[str]:
     if _US.search(text):
         # (two letters are no word of their own, but "US" and "U.S." are a country's name)
         stems |= _UNITED_STATES
-    for short_word, first_word, long_form, both in _ABBREVIATIONS:
+    for short_word, first_word, long_form, both in ABBREVIATIONS:
         if (short_word is not None and short_word in words) or (
                 first_word in lowered and long_form.search(lowered)):
             stems |= both
@@ -281,18 +286,19 @@ def _long_stems(long_form: str) -> frozenset[str]:
     return frozenset(w[:5] for w in long_form.split() if len(w) > 2)
 
 
-_ABBREVIATIONS: list[tuple[str | None, str, re.Pattern[str], frozenset[str]]] = [
+ABBREVIATIONS: list[tuple[str | None, str, re.Pattern[str], frozenset[str]]] = [
     (short, long_form.split()[0], _phrase(long_form), frozenset({short[:5]}) | _long_stems(long_form))
     for short, long_form in _ABBREVIATION_TABLE.items()]
 # line items that are a metric under another name ("purchases of property and equipment"
 # are the capital expenditure; the metric's name does not stand for the line item's words)
-_ABBREVIATIONS += [
+ABBREVIATIONS += [
     (None, item.split()[0], _phrase(item),
      _long_stems(item) | {short[:5]} | _long_stems(_ABBREVIATION_TABLE[short]))
     for short, item in [("capex", "purchases property equipment"),
                         ("capex", "purchases property plant equipment"),
                         ("capex", "additions property plant equipment"),
                         ("capex", "purchases pp&e"), ("capex", "additions pp&e"),
+                        ("cogs", "cost revenue"), ("cogs", "cost sales"),
                         ("capex", "capital spending")]]
 
 

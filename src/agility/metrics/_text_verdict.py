@@ -100,16 +100,23 @@ _COUNTED_GOLD = re.compile(r"(?i)^\W*(one|two|three|four|five|six|seven|eight|ni
 _COUNTS = {w: n for n, w in enumerate("one two three four five six seven eight nine ten".split(), 1)}
 
 
+_COUNTED_ASKED = re.compile(r"(?i)\b(two|three|four|five|six)\s+(?:[a-z\-]+\s+){0,2}?[a-z]+s\b")
+
+
 def _short_of_count(case: Case) -> Judgement | None:
     """A gold that counts its items ("Three: Kilnsey, Marrick and Tosside") makes the count
     part of the answer: an answer naming fewer of them names another set."""
     found = _COUNTED_GOLD.match(case.gold.text)
-    if found is None:
+    # (or a question that counts them, "What are three main companies acquired ...?", of a
+    # gold that lists as many: "Trillium, Array, and Therachon")
+    asked = _COUNTED_ASKED.search(case.question) if found is None else None
+    if found is None and asked is None:
         return None
-    word = found.group(1).lower()
+    word = (found or asked).group(1).lower()
     count = int(word) if word.isdigit() else _COUNTS[word]
+    listed = found.group(2) if found is not None else case.gold.text
     parts = re.split(r",\s*(?:and\s+)?|\s+and\s+", re.sub(r"\([^()]*\)", " ",
-                                                               found.group(2)).rstrip(". "))
+                                                               listed).rstrip(". "))
     items = [plain_stems(p) - stem_set(case.question) for p in parts]
     if len(items) != count or not all(items) or case.refusals:
         return None
