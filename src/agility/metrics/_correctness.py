@@ -164,7 +164,7 @@ from agility.metrics._numbers import (
 )
 from agility.metrics._options import MetricOptions
 from agility.metrics._period_pick import offered_periods, picked_period
-from agility.metrics._refusal_language import no_answer, refusal_phrases
+from agility.metrics._refusal_language import WITHHOLDS, no_answer, refusal_phrases
 from agility.metrics._stance import DEPENDS, Stance, stance
 from agility.metrics._text_verdict import (
     WHICH_YEAR,
@@ -273,6 +273,13 @@ def _numeric(case: Case) -> Judgement:
             return Judgement("incorrect", f"concludes {case.where(committed)} in "
                                           f"{case.statement(sentence)}; the gold is "
                                           f"{gold_raws(keys)}", case.cite(committed))
+    # an answer that concludes the metric does not apply ("Therefore, ... inventory turnover
+    # is not a meaningful metric for AES") gives no figure, whatever its working lists (and
+    # declines none: "... doesn't apply well to J&J, so I won't give a number")
+    rejected = _rejects_metric(case)
+    if not committed and rejected is not None:
+        return Judgement("incorrect", f"concludes in {case.statement(rejected)} that the metric "
+                                      f"does not apply; the gold is {gold_raws(keys)}")
     if case.refusals and not committed:
         stated = [[f for f in case.matched_anywhere(k.figure) if case.asserted(f)] for k in keys]
         if not all(stated):
@@ -281,19 +288,15 @@ def _numeric(case: Case) -> Judgement:
         # figure back after stating it: "... were $1,577 million. However, I cannot confirm
         # this, so I can't give a figure")
         hits = [fs[0] for fs in stated]
-        withdrawn = next((s for s in case.reading.sentences
-                          if s.start > hits[0].start and WITHDRAWS.search(s.text)), None)
+        # (in the same statement too: "I'd rather not state a figure - zero or otherwise")
+        withdrawn = next((s for s in case.reading.sentences if s.end > hits[0].start
+                          and WITHHOLDS.search(s.text, max(0, hits[0].start - s.start - 60))),
+                         None)
         if withdrawn is not None:
             return Judgement("refusal", f"states {case.where(hits)}, then takes it back in "
                                         f"{case.statement(withdrawn)} and commits to no answer")
         return Judgement("correct", f"states {case.where(hits)}, the gold {gold_raws(keys)}, "
                                     f"despite saying information is missing", case.cite(hits))
-    # an answer that concludes the metric does not apply ("Therefore, ... inventory turnover
-    # is not a meaningful metric for AES") gives no figure, whatever its working lists
-    rejected = _rejects_metric(case)
-    if not committed and rejected is not None:
-        return Judgement("incorrect", f"concludes in {case.statement(rejected)} that the metric "
-                                      f"does not apply; the gold is {gold_raws(keys)}")
     found = [(k, case.matched_anywhere(k.figure)) for k in keys]
     hits = [f for _, fs in found for f in fs[:1]]
     missing = [k for k, fs in found if not fs]
@@ -307,9 +310,16 @@ def _numeric(case: Case) -> Judgement:
         other = _other_metric(case, every)
         if other is not None:
             return Judgement("incorrect", f"states {case.where(hits)} {other}", case.cite(hits))
-        relabelled = swapped_labels(case, [(k, f) for k, fs in found for f in fs])
+        pairs = [(k, f) for k, fs in found for f in fs]
+        relabelled = swapped_labels(case, pairs)
         if relabelled is not None:
             return relabelled
+        swapped = case.swapped_years(pairs)
+        if swapped is not None:
+            key, figure, gold_year, said_year = swapped
+            return Judgement("incorrect", f"gives {case.where([figure])} for {said_year}; the "
+                                          f"gold gives {key.figure.raw} for {gold_year}",
+                             case.cite([figure]))
         year = case.given_for_other_year(every) if len(keys) == 1 else None
         if year is not None:
             return Judgement("incorrect", f"states {case.where(hits)} for {year}, not for the "
@@ -478,15 +488,6 @@ def _levels_of(case: Case, stated: list[KeyFigure], missing: list[KeyFigure]) ->
     return missing
 
 
-# a figure taken back: "so I can't give a figure for FY2018 capital expenditure", "I'd rather
-# not provide a figure", "I won't state an amount", "so I cannot provide this figure"
-WITHDRAWS = re.compile(
-    r"(?i)\b(?:can(?:'t|not)|won't|will not|(?:would|'d) rather not|unable to|not able to|"
-    r"shouldn't|should not)\s+(?:actually\s+|really\s+|responsibly\s+)?(?:give|provide|state|"
-    r"offer|report|quote|put)\s+(?:you\s+)?(?:a|an|the|this|that|any|a\s+specific)?\s*"
-    r"(?:[\w\-]+\s+){0,4}?(?:figure|number|amount|value|estimate)s?\b")
-
-
 def _rejects_metric(case: Case) -> Sentence | None:
     """The statement that concludes, or closes the answer saying, that the metric does not
     apply ("Therefore, inventory turnover is not a meaningful metric for AES"; "However,
@@ -495,7 +496,13 @@ def _rejects_metric(case: Case) -> Sentence | None:
     shown = [s for s in case.reading.sentences if s.start < case.reading.illustration_start]
     rejected = shown[-1] if shown and NOT_APPLICABLE.search(shown[-1].text) else next(
         (s for s in reversed(shown) if concludes(s.text)), None)
-    return rejected if rejected is not None and NOT_APPLICABLE.search(rejected.text) else None
+    # (a condition is no conclusion: "If inventory management is not meaningful for J&J, it
+    # could be ...")
+    return rejected if rejected is not None and NOT_APPLICABLE.search(rejected.text) \
+        and not _SUPPOSES.match(rejected.text) else None
+
+
+_SUPPOSES = re.compile(r"(?i)^\W*(?:if|whether|assuming|should|in case|where)\b")
 
 
 def _yes_no(case: Case, said: Stance | None) -> Judgement | None:

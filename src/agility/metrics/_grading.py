@@ -146,7 +146,8 @@ def difference_matches(diff: FinancialNumber, key: FinancialNumber) -> bool:
 # Words that name no quantity: a statement made only of these ("Therefore, the answer is
 # approximately 1.33") speaks of whatever was asked.
 # (or at a period's end: "$12,645 million at the end of FY2017")
-_YEAR_AFTER = re.compile(r"(?i)\s*(?:\w+\s+)?(?:in|for|at|during|as of|of)\s+(?:the\s+)?"
+# (on its line: "= 0.62%\n\nFor FY2021:" heads the next step)
+_YEAR_AFTER = re.compile(r"(?i)[ \t]*(?:\w+[ \t]+)?(?:in|for|at|during|as of|of)\s+(?:the\s+)?"
                          r"(?:(?:end|close)\s+of\s+(?:the\s+)?)?"
                          r"(?:fiscal\s+(?:year\s+)?|fy\s*)?'?(\d{4}|\d{2})\b")
 _REMARK_DASH = re.compile(r"\**\s*(?:[\u2014\u2013]|\s-\s|--)")

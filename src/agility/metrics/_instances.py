@@ -31,7 +31,8 @@ _NOT_NAMES = frozenset(["yes", "no", "the", "these", "those", "this", "that", "t
 
 # what names a runner-up beside the pick: the words after "followed by" or "ahead of", the
 # clause of "... was a distant second"
-_AFTER_RUNNER_UP = re.compile(r"(?i)\b(?:(?:followed|trailed)\s+by|ahead\s+of)\b[^.;\n]*")
+_AFTER_RUNNER_UP = re.compile(r"\b(?i:(?:followed|trailed)\s+by|ahead\s+of)\b"
+                              r"(?:\b[A-Z]\.|[^.;\n])*")
 _RUNNER_UP_MARK = re.compile(r"(?i)\b(?:(?:a\s+)?(?:distant|close)\s+second|runners?[- ]up|"
                              r"(?:came|ranked|placed|was)\s+second|second[- ](?:highest|largest|"
                              r"lowest|biggest|smallest|most))\b[^.;,\n]*")

@@ -11,13 +11,23 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["gives_no_answer", "infers_anyway", "is_refusal", "no_answer", "refusal_phrases"]
+__all__ = ["WITHHOLDS", "gives_no_answer", "infers_anyway", "is_refusal", "no_answer",
+           "refusal_phrases"]
 
 _SOURCE = (r"(?:context|document|documents|text|excerpt|excerpts|passage|passages|filing|"
            r"filings|statement|statements|report|evidence|information|data|sources?|"
            r"extract|snippet|table|pages?|materials?)")
 
+# a figure withheld or taken back: "so I can't give a figure for FY2018 capital
+# expenditure", "I'd rather not provide a figure", "I won't state an amount"
+WITHHOLDS = re.compile(
+    r"(?i)\b(?:can(?:'t|not)|won't|will not|(?:would|'d) rather not|unable to|not able to|"
+    r"shouldn't|should not)\s+(?:actually\s+|really\s+|responsibly\s+)?(?:give|provide|state|"
+    r"offer|report|quote|put)\s+(?:you\s+)?(?:a|an|the|this|that|any|a\s+specific)?\s*"
+    r"(?:[\w\-]+\s+){0,4}?(?:figure|number|amount|value|estimate)s?\b")
+
 _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
+    ("withholds", WITHHOLDS),
     ("apology", re.compile(r"(?i)\b(?:i'?m|i am) (?:sorry|afraid)\b|\bi apologi[sz]e\b")),
     ("no access", re.compile(
         r"(?i)\b(?:i|as an ai[^,.]*,? i) (?:do not|don't|cannot|can't|am unable to|"
@@ -139,7 +149,9 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         r"(?:provided|mentioned|available|given|included|disclosed|specified|stated|"
         r"listed(?! on (?:an?|any|the) (?:[\w-]+ )?(?:exchange|market)\b)|reported|detailed|"
         r"shown|present|broken (?:out|down)|itemi[sz]ed|quantified|"
-        r"discussed|covered|addressed)\b|"
+        r"discussed|covered|addressed)\b"
+        # (what a thing is not named as is a claim: "Client is not mentioned as a driver")
+        r"(?! as (?:an?|the|one)\b)|"
         # "You haven't provided the quick ratio", "you did not include the cash flow statement"
         r"\byou (?:have|had|did)(?: not|n't) (?:yet )?(?:provided|provide|given|give|supplied|"
         r"supply|shared|share|included|include|attached|attach)\b")),
@@ -224,6 +236,7 @@ _TRIGGERS: dict[str, tuple[str, ...]] = {
     "would need": ("would", "will", "may", "might", "please", "need", "require", "'ll",
                    "you can", "you could", "could you"),
     "declines": ("help", "assist", "decline"),
+    "withholds": ("give", "provide", "state", "offer", "report", "quote", "put"),
     "does not know": ("know", "not sure", "not aware", "rather not", "not going to", "my "),
     "insufficient": ("insufficient", "not enough", "not sufficient", "inadequate"),
     "not available": ("n/a", "n.a.", "unknown", "not ", "null"),

@@ -685,11 +685,16 @@ def _claim(text: str, terms: frozenset[str], predicate: re.Pattern[str] | None =
                                        len(_terms_of(c) & terms)))
 
 
+_ASIDE = re.compile(r"\([^()]{0,160}\)")
+
+
 def declines_in_claim(text: str) -> list[str]:
     """Refusal language in a statement's claim: a concession before it ("Although the filing
     does not say so directly, capex was $1,577 million"; "The filing does not break it out;
     however, capex was $1,577 million") does not make it a refusal."""
-    return refusal_phrases(_after_turn(_CUTOFF.sub("", text, count=1)))
+    # (nor does an aside in parentheses: "... was $255 million (construction payable is
+    # shown separately and is not included)")
+    return refusal_phrases(_after_turn(_ASIDE.sub(" ", _CUTOFF.sub("", text, count=1))))
 
 
 def _after_turn(text: str) -> str:

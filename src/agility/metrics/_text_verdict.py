@@ -340,10 +340,18 @@ def text_verdict(case: Case, threshold: float) -> Judgement:
                 return Judgement("incorrect", f"picks {picked[0]} in "
                                               f"{case.statement(picking)}; the gold picks "
                                               f"{picked[1]}")
-            relabelled = swapped_labels(case, [(k, f) for k in keys
-                                               for f in case.matched_anywhere(k.figure)])
+            pairs = [(k, f) for k in keys for f in case.matched_anywhere(k.figure)]
+            relabelled = swapped_labels(case, pairs)
             if relabelled is not None:
                 return relabelled
+            # (levels given for each other's years: "FY2021: 23 per cent; FY2022: 20 per
+            # cent" for "from 20% in FY2021 to 23% in FY2022")
+            swapped = case.swapped_years(pairs)
+            if swapped is not None:
+                key, figure, gold_year, said_year = swapped
+                return Judgement("incorrect", f"gives {case.where([figure])} for {said_year}; "
+                                              f"the gold gives {key.figure.raw} for {gold_year}",
+                                 case.cite([figure]))
             return Judgement("correct", f"states {case.where(hits)}, the gold's "
                                         f"{gold_raws(keys)}", case.cite(hits))
         if not hits:
@@ -693,11 +701,20 @@ def _name_stems(name: str, question: str) -> frozenset[str]:
     return stem_set(" ".join(words)) - stem_set(question) - _KIND_WORDS
 
 
+_DASHED_PICK = re.compile(r"^\W*([A-Z][\w&'\-]*(?:\s+(?:[A-Z][\w&'\-]*|of|the|and|&)){0,5})\s*"
+                          r"(?:[\u2014\u2013]|\s-\s|--)")
+
+
 def _picked(text: str, kind: str, question: str) -> str:
     """The name a statement picks for a question asking which one of ``kind``: one named with
     the kind ("... is the Safety and Industrial segment"); else the subject of a statement
     that ranks it ("Industrial was Kestrel Ridge's largest segment"); else the name after a
     restatement of the question ("... segment in FY2024 was Consumer, ...")."""
+    # (a name given alone before a dash is the pick: "Corporate — it posted the lowest net
+    # revenue of any JPMorgan segment")
+    dashed = _DASHED_PICK.match(text)
+    if dashed is not None and _name_stems(dashed.group(1), question):
+        return dashed.group(1)
     # (not in a lead-in naming the source: "Based on the provided segment results, ...")
     text = without_lead_in(text)
     after = _after_subject(text, kind)
