@@ -1,7 +1,8 @@
 """Corrections, withdrawals, closings, remarks and notations (issue 13, correctness version
-21): made-up answers in the styles of other families, from three development batteries and
-a regression hunt. In each test the first case fails on version 20 and most others are
-controls (counted by running them there: see the module's last test for the list)."""
+21): made-up answers in the styles of other families, from four development batteries and a
+regression hunt. 47 of the 69 cases fail on version 20 (counted by running them there); the
+others are controls, and two tests (a runner-up in prose, an answer closing on the metric
+not applying) hold readings version 20 already made in these words."""
 
 from __future__ import annotations
 
@@ -332,4 +333,55 @@ def test_counts_and_picks(question: str, gold: str, answer: str, expected: str) 
 ])
 def test_disclaimers_and_refusal_wording(question: str, gold: str, answer: str,
                                          expected: str) -> None:
+    assert verdict(question, gold, answer) == expected
+
+
+@pytest.mark.parametrize(("question", "gold", "answer", "expected"), [
+    # an agent's tool output is no statement of its own; its final answer is
+    ("Which of Kestrel's business segments had the highest net income in Q2 2022?",
+     "Corporate & Investment Bank. Its net income was $3725 million.",
+     "Thought: Look up segment net income.\nAction: search_filing[Kestrel 10-Q Q2 2022]\n"
+     "Observation: Consumer & Community Banking 3,100 ... Corporate & Investment Bank 3,725\n"
+     "Thought: CCB is the largest franchise.\nFinal Answer: Consumer & Community Banking had "
+     "the highest net income in Q2 2022, at $3,100 million.", "incorrect"),
+    ("Which of Kestrel's business segments had the highest net income in Q2 2022?",
+     "Corporate & Investment Bank. Its net income was $3725 million.",
+     "Thought: Look up segment net income.\nAction: search_filing[Kestrel 10-Q Q2 2022]\n"
+     "Observation: Consumer & Community Banking 3,100 ... Corporate & Investment Bank 3,725\n"
+     "Final Answer: Corporate & Investment Bank had the highest net income, at $3,725 "
+     "million.", "correct"),
+    # a question and its answer: "A:" labels the answer
+    ("Why did Kestrel raise its FY2023 guidance in Q1?", "Kestrel experienced a strong start "
+     "to FY2023.", "Q: Why did Kestrel raise its FY2023 guidance in Q1?\nA: Because of its "
+     "strong start to the year. Management said its categories stayed resilient.", "correct"),
+    # citations with pages name no figure
+    ("What is Kestrel's FY2017 operating cash flow ratio? Round to two decimals.", "0.83",
+     "Kestrel generated $2,912.9 million of cash from operations [doc 2, p. 61] against "
+     "current liabilities of $3,527.5 million [doc 1, p. 57]. That gives an operating cash "
+     "flow ratio of 2,912,853 / 3,527,457 = **0.83** [doc 1, p. 57; doc 2, p. 61].", "correct"),
+    # a statement wholly in parentheses is an aside
+    ("What is Kestrel's FY2015 D&A margin?", "4.2%", "Kestrel FY15. D&A (CFS): $167M. Net "
+     "rev: $3,991M. D&A margin: 4.2%. (FY14 ref: 203/5,506 = 3.7%.)", "correct"),
+    # "ETR" is the effective tax rate
+    ("How much has the effective tax rate of Kestrel changed between FY2021 and FY2022?",
+     "The effective tax rate of Kestrel has changed from 20% in FY2021 to 23% in FY 2022.",
+     "Kestrel ETR: FY21 20% -> FY22 23%. \u0394 +3 pts.", "correct"),
+    # a small model's contractions without apostrophes
+    ("How much did Kestrel pay in cash dividends in FY2020? Answer in USD billions.", "$0.40",
+     "i am not able to find the cash dividends paid by kestrel for fy2020. the cash flow "
+     "statement i can see shows capital expenditures 1822 but i dont see the dividends line, "
+     "so i cant answer how much they paid", "refusal"),
+    ("What is Kestrel's FY2016-FY2018 average COGS % of revenue?", "55.1%", "Result: not "
+     "computable from the extract \u2014 the FY2016 column didn't come through, and I won't "
+     "estimate it.", "refusal"),
+    # the subject of a gold that says what it did is its pick
+    ("Which region had the highest EBITDAR contribution for Kestrel during FY2022?",
+     "Las Vegas resorts contributed ~90% of company level EBITDAR during FY2022.",
+     "For FY2022, Regional Operations was the most consistent EBITDAR contributor. Las Vegas "
+     "resorts reported $3,142.3 million, but that includes one-time gains, so on an "
+     "underlying basis Regional Operations had the highest EBITDAR contribution.",
+     "incorrect"),
+])
+def test_traces_citations_asides_and_small_models(question: str, gold: str, answer: str,
+                                                  expected: str) -> None:
     assert verdict(question, gold, answer) == expected

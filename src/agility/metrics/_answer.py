@@ -44,8 +44,9 @@ __all__ = [
 # Sentence ends: punctuation followed by space and a capital/opening mark, or a line break.
 # A list written inline ("the geographies: 1. North America ... 2. Latin America ...")
 # splits before each item as a list on its own lines does.
-# (not after a middle initial: "Richard A. Johnson")
-_SPLIT = re.compile(r"(?<=[.!?])(?<!\s[A-Z]\.)\s+(?=[A-Z(\[*\"'$\u201c-])|\n+"
+# (not after a middle initial: "Richard A. Johnson"; before an approximate figure: "Turns:
+# ~2.7x. ≈134 days on hand.")
+_SPLIT = re.compile(r"(?<=[.!?])(?<!\s[A-Z]\.)\s+(?=[A-Z(\[*\"'$\u201c\u2248~-])|\n+"
                     r"|(?<=[.!?:;])\s+(?=(?:\d{1,2}[.)]|[-*\u2022])\s+[A-Z])")
 # the labels an answer puts before its answer ("Final Answer: ...", "Conclusion: ...")
 _LABEL_WORDS = (r"(?:(?:the |my |our )?(?:(?:final |short |direct )?answer|conclusions?|summary|"
@@ -166,6 +167,7 @@ METHOD = re.compile(r"(?i)\b(?:is|are|can be|was|were|be) (?:typically |usually 
                      r"measured|estimated) (?:by|as|using|from|with)\b|\bas follows\b|"
                      r"\brequires?\b|\b(?:necessary|needed) to (?:calculate|compute|determine)\b|"
                      r"\bformula\b|\bis (?:then|first|typically) (?:calculated|computed)\b")
+_ASIDE_STATEMENT = re.compile(r"^\s*\([^()]*\)[.\s]*$")
 # a list marker has an item after it: "0." that ends the answer is its figure
 # (a list counts from 1: "Answer: 0. No line item ..." gives its figure)
 _LIST_MARKER = re.compile(r"[ \t]*(?:[-*\u2022]\s*)?\(?(?!0[.)])\d{1,2}[.)](?=\s+\S)")
@@ -371,7 +373,8 @@ class AnswerReading:
             ``((), None)`` when the answer commits to no figure.
         """
         def results(s: Sentence) -> list[FinancialNumber]:
-            if excluding is not None and excluding(s.text):
+            # (nor a statement wholly in parentheses, an aside: "(FY14 ref: 203/5,506 = 3.7%.)")
+            if (excluding is not None and excluding(s.text)) or _ASIDE_STATEMENT.match(s.text):
                 return []
             return self.stated_results(s)
 

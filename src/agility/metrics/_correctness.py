@@ -931,7 +931,33 @@ class CorrectnessMetric(Metric):
     #    language in more words ("does not quantify", "doesn't spell out", "not going to
     #    guess"), a dash turning from it to a figure, a conclusion about another year
     #    after it commits to nothing. No recorded verdict moves
-    version = "20"
+    # 21: answers in still more families' styles (three development batteries of 150 and a
+    #    regression hunt of 150, all labelled before the grader ran): a correction inside a
+    #    statement ("3.59 — correction, 3.46", "— sorry, I used ...", "Actually, 27.1% was
+    #    FY2016's ...") replaces what it corrects, and a figure put in another year ("$1,577
+    #    million is 2017") is that year's; a figure stated and then withheld ("so I can't give
+    #    a figure", "I'd rather not provide a figure") is no answer; a cause denied ("was not
+    #    driven by X", "rather than X") is not a cause named, and the cause set against it is
+    #    read; a runner-up ("followed by X", "X was a distant second") is not the pick; figures
+    #    compared keep their labels and their ways ("international sales grew 0.6%" for "a
+    #    decline of 0.6%"; "US" is the United States); a bare positive gold is not stated by a
+    #    negative figure; a closing statement set apart in bold concludes; a remark ("For
+    #    context, ...", "Worth noting: ...", a structured answer's "comment") concludes
+    #    nothing, and the answer given first stands against one on something else or a
+    #    change after a level; a table's "Answer" row is a labelled answer; "Answer: 0." is a
+    #    figure (lists count from 1); a yes or no standing alone, or under a label of the
+    #    question's words ("healthy liquidity: false"), is said; an answer closing on the
+    #    metric not applying takes no stance (a condition, "If ... is not meaningful", is no
+    #    conclusion); scientific notation reads as scale words ("≈9.07 × 10^9" is 9.07
+    #    billion); a display block under a heading keeps its figure; a name with small words
+    #    inside ("Developed Rest of the World") and middle initials ("Richard A. Johnson") are
+    #    one name; a count the question asks ("three main companies") must be met; a name
+    #    alone before a dash is the pick; "at the end of FY2017" gives a year, and a year on
+    #    the next line does not; knowledge disclaimers ("Based on my training data, ...") and
+    #    asides in parentheses decline nothing; refusal language in more words ("does not
+    #    let me determine", "I don't feel able to say", "refrain from giving", "I therefore
+    #    can't"). Two recorded verdicts move, both toward the experts
+    version = "21"
     Options = CorrectnessOptions
     options: CorrectnessOptions
     requires = ("output", "ground_truth")

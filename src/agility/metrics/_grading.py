@@ -617,10 +617,12 @@ class Case:
                      FinancialNumber]:
         # words may carry a sign ("a decline of 0.9%" for -0.9%), but an answer that writes
         # a minus sign does not state a positive bare-figure gold (-55.2% is not 0.551)
-        # (nor, for a gold that is a bare positive figure, "0.2%", one written negative)
-        bare = self.gold.numeric or self._bare_gold
+        # (nor, for a gold that is a bare positive figure, "0.2%", one with a minus: "-0.2%",
+        # not "(0.2%)", which may be an aside)
         return [f for f in figures if figures_match(f, key, gold_scale=self._asked_scale)
-                and not (bare and f.value < 0 < key.value)
+                and not (self.gold.numeric and f.value < 0 < key.value)
+                and not (self._bare_gold and f.value < 0 < key.value
+                         and _MINUS.match(f.raw) is not None)
                 and not self.opposite_sign(f)]
 
     @cached_property
@@ -1297,6 +1299,7 @@ def swapped_labels(case: Case, pairs: list[tuple[KeyFigure, FinancialNumber]]
     return _relabelled(case, pairs) or _turned_around(case, pairs)
 
 
+_MINUS = re.compile(r"[-\u2212]\S")
 # a figure written negative: "(0.9%)", "-0.9%", "−$12 million" (not a list's dash, "- 737")
 _WRITTEN_NEGATIVE = re.compile(r"\s*(?:\(|[-\u2212\u2013]\$?\d)")
 # a change named right after its figure: "a 0.6% decline", "3.0% growth"

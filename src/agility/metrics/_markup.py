@@ -46,6 +46,13 @@ _TURN_START = re.compile(r"\A\s*(?:<\|(?:im_start|assistant|start_header_id)\|>|
 # that opens with one ended before it said anything (read after _TURN_START)
 _TURN_END = re.compile(r"(?s)\s*(?:<\|(?:im_end|eot_id|end|endoftext|im_start|user|assistant|"
                        r"start_header_id)\|>|</?(?:end|start)_of_turn>|</s>|\[/?INST\]).*\Z")
+# an answer written as a question and its answer ("Q: Why did ...?\nA: Because ..."): the
+# question is the one asked, and "A:" labels the answer
+_QA_OPENING = re.compile(r"\A[ \t]*Q[ \t]*[:.][^\n]*\?[ \t]*\n\s*A[ \t]*[:.][ \t]*(?=\S)")
+# an agent's trace ("Thought: ...\nAction: search[...]\nObservation: ...\nFinal Answer: ..."):
+# its tool calls and what the tools returned are no statements of its own
+_TRACE_STEP = re.compile(r"(?im)^[ \t]*(?:action(?:[ \t]+input)?|observation)[ \t]*\d*[ \t]*:[^\n]*(?:\n|\Z)")
+_TRACE = re.compile(r"(?im)^[ \t]*thought[ \t]*\d*[ \t]*:.*^[ \t]*final[ \t]+answer[ \t]*:", re.S)
 # a question the model goes on to ask itself after its answer ("\n\nQuestion: What is the
 # FY2020 ...? Answer: ..."): a continuation, not the answer (the labels as in _MARKS)
 _NEXT_QUESTION = re.compile(r"(?is)(?<=\S)\s*\n[ \t]*(?:#{1,4}[ \t]*)?(?:question[ \t]*\d*|q|user|"
@@ -57,7 +64,10 @@ _NEXT_QUESTION = re.compile(r"(?is)(?<=\S)\s*\n[ \t]*(?:#{1,4}[ \t]*)?(?:questio
 # "[doc2]", "【3†source】", "(Source: Form 10-K, page 45)"
 _CITATION = re.compile(
     r"[ \t]?(?:\[\^?\d{1,3}(?:\s*[,\u2013-]\s*\d{1,3})*\]|\[(?:doc|document|source|ref|"
-    r"reference|context|chunk|passage|excerpt)s?[\s_#-]?\d{1,3}(?:\s*,\s*\d{1,3})*\]|"
+    r"reference|context|chunk|passage|excerpt)s?[\s_#-]?\d{1,3}(?:\s*,\s*\d{1,3})*"
+    # (with pages, and several: "[doc 2, p. 61]", "[doc 1, p. 57; doc 2, p. 61]")
+    r"(?:\s*[,;]\s*(?:(?:doc|document|source|chunk|passage|excerpt|p|pp|pg|page)s?\.?[\s_#-]?)?"
+    r"\d{1,4}(?:\s*[-\u2013]\s*\d{1,4})?)*\]|"
     r"\u3010[^\u3011\n]{1,60}\u3011|\((?:source|sources|see|ref|reference|cf\.)\s*:"
     r"[^()\n]{1,160}\)|"
     # a parenthesis that ends in a page: "(10-K, p. 45)", "(see page 45)", "(pp. 45-46)"
@@ -166,6 +176,10 @@ def unmark(text: str, question: str | None = None) -> tuple[str, list[int]]:
     tabled = table_text(text, offsets) if "|" in text else None
     if tabled is not None:
         text, offsets = tabled
+    if text.lstrip()[:1] in ("Q", "q") and _QA_OPENING.match(text):
+        text, offsets, _ = _substitute(_QA_OPENING, _answer_label, text, offsets)
+    if "inal" in text and _TRACE.search(text):
+        text, offsets, _ = _substitute(_TRACE_STEP, _drop, text, offsets)
     if _MARKS.search(text):
         text, offsets = _without_next_question(text, offsets, question)
         for pattern, replace in _PASSES:
@@ -283,6 +297,10 @@ def _scientific(m: re.Match[str]) -> list[_Piece]:
     # (the mantissa's digits shifted, none added: "1.43 × 10^10" is "14.3 billion")
     value = Decimal(m.group(1)).scaleb(exponent - scale[0])
     return [(None, f"{value:f} {scale[1]}")]
+
+
+def _answer_label(m: re.Match[str]) -> list[_Piece]:
+    return [(None, "Answer: ")]
 
 
 def _joined(m: re.Match[str]) -> list[_Piece]:

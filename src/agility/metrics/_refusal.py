@@ -156,7 +156,14 @@ class AnsweredMetric(Metric):
     # 17: stances read as correctness v19 reads them: levels set against each other go the
     #    way their periods say, "not insignificant" affirms, "may or may not" and "depending
     #    on" take no stance
-    version = "17"
+    # 18: refusal language and statements read as correctness v21 reads them: a figure
+    #    withheld ("I'd rather not provide a figure"), "does not let me determine", "I don't
+    #    feel able to say", "refrain from giving an answer", "I therefore can't determine" are
+    #    refusal language, asides in parentheses and knowledge disclaimers ("Based on my
+    #    training data, ...") decline nothing; a middle initial ("Mary N. Dillon") ends no
+    #    statement; a yes or no standing alone or under a label of the question's words
+    #    takes a stance
+    version = "18"
 
     def score(self, item: MetricInput) -> MetricResult:
         """Judge one answer (see the module docstring)."""

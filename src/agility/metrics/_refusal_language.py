@@ -24,7 +24,10 @@ WITHHOLDS = re.compile(
     r"(?i)\b(?:can(?:'t|not)|won't|will not|(?:would|'d) rather not|unable to|not able to|"
     r"shouldn't|should not)\s+(?:actually\s+|really\s+|responsibly\s+)?(?:give|provide|state|"
     r"offer|report|quote|put)\s+(?:you\s+)?(?:a|an|the|this|that|any|a\s+specific)?\s*"
-    r"(?:[\w\-]+\s+){0,4}?(?:figure|number|amount|value|estimate)s?\b")
+    r"(?:[\w\-]+\s+){0,4}?(?:figure|number|amount|value|estimate)s?\b|"
+    # "... and I won't estimate it", "not computable from the extract"
+    r"\b(?:won't|will not|(?:would|'d) rather not)\s+(?:estimate|guess|speculate)\b|"
+    r"\bnot (?:computable|calculable|determinable)\b")
 
 _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("withholds", WITHHOLDS),
@@ -236,7 +239,8 @@ _TRIGGERS: dict[str, tuple[str, ...]] = {
     "would need": ("would", "will", "may", "might", "please", "need", "require", "'ll",
                    "you can", "you could", "could you"),
     "declines": ("help", "assist", "decline"),
-    "withholds": ("give", "provide", "state", "offer", "report", "quote", "put"),
+    "withholds": ("give", "provide", "state", "offer", "report", "quote", "put", "estimate",
+                  "guess", "speculate", "computable", "calculable", "determinable"),
     "does not know": ("know", "not sure", "not aware", "rather not", "not going to", "my "),
     "insufficient": ("insufficient", "not enough", "not sufficient", "inadequate"),
     "not available": ("n/a", "n.a.", "unknown", "not ", "null"),
@@ -248,6 +252,7 @@ _CONTRACTIONS = re.compile(r"\b(it|that|this)'s\b")
 # "won't" and "don't" too, though most patterns also name those as written)
 _NOT = re.compile(r"\b(ca|wo|sha|[a-z]+)n't\b")
 _NOT_FULL = {"ca": "cannot", "wo": "will not", "sha": "shall not"}
+_BARE_NOT = re.compile(r"\b(ca|do|does|did|is|are|was|were|could|would|should|has|have)nt\b")
 _SET_ASIDE = re.compile(r",\s*(?:so|and so|therefore|thus|hence)\s+(?:we|i)(?: will| can| shall|'ll)? "
                         r"(?:exclude|omit|ignore|leave|treat|assume|proceed|use|set|take)\b")
 _SENTENCE_END = re.compile(r"[.!?\n]")
@@ -273,6 +278,9 @@ def refusal_phrases(text: str) -> list[str]:
     lowered = text.lower().replace("\u2019", "'")
     if "'s" in lowered:
         lowered = _CONTRACTIONS.sub(lambda m: m.group(1) + " is", lowered)
+    if "t " in lowered or lowered.endswith("t"):
+        # (as a small model writes them: "i cant answer", "i dont see")
+        lowered = _BARE_NOT.sub(r"\1n't", lowered)
     if "n't" in lowered:
         lowered = _NOT.sub(lambda m: _NOT_FULL.get(m.group(1), m.group(1) + " not"), lowered)
     # what the question leaves open ("the question does not specify the period") is no

@@ -271,7 +271,7 @@ _ABBREVIATION_TABLE = {
     "dpo": "days payable outstanding", "dso": "days sales outstanding",
     "dio": "days inventory outstanding", "ccc": "cash conversion cycle",
     "opex": "operating expenses", "cfo": "cash from operations", "ar": "accounts receivable",
-    "ap": "accounts payable",
+    "ap": "accounts payable", "etr": "effective tax rate",
     # regions as filings abbreviate them ("EMEA" for "the European, Middle Eastern and
     # African region")
     "emea": "europe middle east africa", "apac": "asia pacific", "latam": "latin america",

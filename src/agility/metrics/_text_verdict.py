@@ -109,10 +109,10 @@ def _short_of_count(case: Case) -> Judgement | None:
     found = _COUNTED_GOLD.match(case.gold.text)
     # (or a question that counts them, "What are three main companies acquired ...?", of a
     # gold that lists as many: "Trillium, Array, and Therachon")
-    asked = _COUNTED_ASKED.search(case.question) if found is None else None
-    if found is None and asked is None:
+    counted = found or _COUNTED_ASKED.search(case.question)
+    if counted is None:
         return None
-    word = (found or asked).group(1).lower()
+    word = counted.group(1).lower()
     count = int(word) if word.isdigit() else _COUNTS[word]
     listed = found.group(2) if found is not None else case.gold.text
     parts = re.split(r",\s*(?:and\s+)?|\s+and\s+", re.sub(r"\([^()]*\)", " ",
@@ -426,6 +426,11 @@ _COUNTS_KIND = re.compile(rf"(?i)\b(?:two|three|four|five|six|seven|eight|nine|t
                           rf"geographic)\s+){{0,2}}{_KINDS}s?\b\W*$")
 
 
+_THEREFORE = re.compile(r"(?i)\b(?:so|therefore|thus|hence)\b")
+_DOER = re.compile(r"^\W*(?:the\s+)?([A-Z][\w&'\-]*(?:\s+[\w&'\-]+){0,3}?)\s+(?:contributed|"
+                   r"accounted|generated|delivered|produced|earned|drove|led)\b")
+
+
 def _named_clash(case: Case) -> Judgement | None:
     """A question that asks which one of a kind ("which segment ...?") is answered by the one
     the answer names: when the gold names its pick with the kind ("The consumer segment
@@ -444,10 +449,14 @@ def _named_clash(case: Case) -> Judgement | None:
     # (and so does a name that opens the gold before what it says of it, "Latin America,
     # which grew 18%", "Enterprise customers, whose revenue rose $212 million")
     leading = _LEADING_NAME.match(first)
+    # (and the subject of a gold that says what it did: "Las Vegas resorts contributed ~90%
+    # of company level EBITDAR")
+    doer = _DOER.match(first) if not (found or subject or leading) else None
     gold_name = (_name_before(found.group(1)) if found
                  else case.gold.text.strip(" .") if _BARE_NAME.match(case.gold.text)
                  else subject.group(1) if subject
-                 else leading.group(1) if leading else "")
+                 else leading.group(1) if leading
+                 else doer.group(1) if doer else "")
     name = stem_set(gold_name) - stem_set(case.question) - _KIND_WORDS
     # (a statement that names its pick in words of its own, "Health Care was the top segment",
     # may share too few of the question's words to take it up: then the opening one)
@@ -512,9 +521,12 @@ def _named_clash(case: Case) -> Judgement | None:
                       and _RANKS.search(s.text) and not _NOT_SO.search(s.text)), None)
     if corrected is not None and names_gold(corrected.text):
         return None
-    if last.index > committed.index and ranks & {m.lower() for m in _RANKS.findall(last.text)} \
-            and by <= stem_set(last.text) and not _NOT_SO.search(last.text) \
-            and not HYPOTHETICAL.search(last.text) and names_gold(last.text):
+    # (what it concludes on, after "so": "Las Vegas Strip Resorts reported $3,142 million,
+    # but ..., so on an underlying basis Regional Operations had the highest")
+    closing = _THEREFORE.split(last.text)[-1]
+    if last.index > committed.index and ranks & {m.lower() for m in _RANKS.findall(closing)} \
+            and by <= stem_set(closing) and not _NOT_SO.search(closing) \
+            and not HYPOTHETICAL.search(closing) and names_gold(closing):
         return None
     return Judgement("incorrect", f"names {picked} in {case.statement(committed)}; the gold "
                                   f"names {gold_name}")
