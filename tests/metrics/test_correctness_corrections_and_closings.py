@@ -1,8 +1,9 @@
 """Corrections, withdrawals, closings, remarks and notations (issue 13, correctness version
 21): made-up answers in the styles of other families, from four development batteries and a
-regression hunt. 47 of the 69 cases fail on version 20 (counted by running them there); the
+regression hunt. 46 of the 69 cases fail on version 20 (counted by running them there); the
 others are controls, and two tests (a runner-up in prose, an answer closing on the metric
-not applying) hold readings version 20 already made in these words."""
+not applying) hold readings version 20 already made in these words, as does the question
+and answer framing ("Q: ...? A: ..."), now read past for other answers too."""
 
 from __future__ import annotations
 
@@ -350,10 +351,10 @@ def test_disclaimers_and_refusal_wording(question: str, gold: str, answer: str,
      "Observation: Consumer & Community Banking 3,100 ... Corporate & Investment Bank 3,725\n"
      "Final Answer: Corporate & Investment Bank had the highest net income, at $3,725 "
      "million.", "correct"),
-    # a question and its answer: "A:" labels the answer
+    # a question and its answer: what follows "A:" is the answer, as without the framing
     ("Why did Kestrel raise its FY2023 guidance in Q1?", "Kestrel experienced a strong start "
-     "to FY2023.", "Q: Why did Kestrel raise its FY2023 guidance in Q1?\nA: Because of its "
-     "strong start to the year. Management said its categories stayed resilient.", "correct"),
+     "to FY2023.", "Q: Why did Kestrel raise its FY2023 guidance in Q1?\nA: Kestrel raised it "
+     "because of its strong start to the year.", "correct"),
     # citations with pages name no figure
     ("What is Kestrel's FY2017 operating cash flow ratio? Round to two decimals.", "0.83",
      "Kestrel generated $2,912.9 million of cash from operations [doc 2, p. 61] against "

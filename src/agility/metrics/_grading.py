@@ -1301,7 +1301,7 @@ def swapped_labels(case: Case, pairs: list[tuple[KeyFigure, FinancialNumber]]
 
 _MINUS = re.compile(r"[-\u2212]\S")
 # a figure written negative: "(0.9%)", "-0.9%", "−$12 million" (not a list's dash, "- 737")
-_WRITTEN_NEGATIVE = re.compile(r"\s*(?:\(|[-\u2212\u2013]\$?\d)")
+_WRITTEN_NEGATIVE = re.compile(r"\s*(?:\(|[-\u2212\u2013])\$?\d")
 # a change named right after its figure: "a 0.6% decline", "3.0% growth"
 _WAY_AFTER = re.compile(r"\s*(?:percent\b|%)?\s*(?:points?\s+)?([a-z]+)")
 
@@ -1321,6 +1321,9 @@ def _way_of(text: str, figure_start: int, figure_end: int, since: int) -> str | 
 
 def _turned_around(case: Case, pairs: list[tuple[KeyFigure, FinancialNumber]]
                    ) -> Judgement | None:
+    # (of figures compared: one figure's "gain of $20 billion" names no way it went)
+    if len(case.gold.keys) < 2:
+        return None
     gold, since, ways = case.gold.text, 0, {}
     for key in sorted(case.gold.keys, key=lambda k: k.figure.start):
         end = key.figure.start + len(key.figure.raw)

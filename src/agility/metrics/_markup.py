@@ -47,7 +47,7 @@ _TURN_START = re.compile(r"\A\s*(?:<\|(?:im_start|assistant|start_header_id)\|>|
 _TURN_END = re.compile(r"(?s)\s*(?:<\|(?:im_end|eot_id|end|endoftext|im_start|user|assistant|"
                        r"start_header_id)\|>|</?(?:end|start)_of_turn>|</s>|\[/?INST\]).*\Z")
 # an answer written as a question and its answer ("Q: Why did ...?\nA: Because ..."): the
-# question is the one asked, and "A:" labels the answer
+# question is the one asked, and the answer follows its label
 _QA_OPENING = re.compile(r"\A[ \t]*Q[ \t]*[:.][^\n]*\?[ \t]*\n\s*A[ \t]*[:.][ \t]*(?=\S)")
 # an agent's trace ("Thought: ...\nAction: search[...]\nObservation: ...\nFinal Answer: ..."):
 # its tool calls and what the tools returned are no statements of its own
@@ -177,7 +177,7 @@ def unmark(text: str, question: str | None = None) -> tuple[str, list[int]]:
     if tabled is not None:
         text, offsets = tabled
     if text.lstrip()[:1] in ("Q", "q") and _QA_OPENING.match(text):
-        text, offsets, _ = _substitute(_QA_OPENING, _answer_label, text, offsets)
+        text, offsets, _ = _substitute(_QA_OPENING, _drop, text, offsets)
     if "inal" in text and _TRACE.search(text):
         text, offsets, _ = _substitute(_TRACE_STEP, _drop, text, offsets)
     if _MARKS.search(text):
@@ -297,10 +297,6 @@ def _scientific(m: re.Match[str]) -> list[_Piece]:
     # (the mantissa's digits shifted, none added: "1.43 × 10^10" is "14.3 billion")
     value = Decimal(m.group(1)).scaleb(exponent - scale[0])
     return [(None, f"{value:f} {scale[1]}")]
-
-
-def _answer_label(m: re.Match[str]) -> list[_Piece]:
-    return [(None, "Answer: ")]
 
 
 def _joined(m: re.Match[str]) -> list[_Piece]:
