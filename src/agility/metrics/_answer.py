@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 from agility.metrics._numbers import FinancialNumber, parse_financial_numbers, significant_digits
 
@@ -144,6 +144,7 @@ def offers_alternative(text: str) -> bool:
     return bool(REMARK_OPENING.match(text) and _ALTERNATIVE.search(text))
 
 
+@lru_cache(maxsize=4096)
 def concludes(text: str) -> bool:
     """Whether ``text`` is marked as a conclusion ("Therefore, ...", "..., so the ratio is
     ...", "the answer is ..."); a labelled note ("Note: ..., so ...") is not."""

@@ -313,8 +313,8 @@ def worded_sign(text: str) -> int:
 
 
 # an answer's last paragraph set apart in bold: "**Netflix's FY2015 EBITDA margin is 5.4%.**"
-_CLOSING_BOLD = re.compile(r"(?:\A|\n)[ \t]*(?:[-*+][ \t]+)?(\*\*|__)(?=[^\s*_])([^\n]{4,600}?)"
-                           r"(?<=[^\s*_])\1[ \t]*[.!]?\s*\Z")
+_CLOSING_BOLD = re.compile(r"[ \t]*(?:[-*+][ \t]+)?(\*\*|__)(?=[^\s*_])([^\n]{4,600}?)"
+                           r"(?<=[^\s*_])\1[ \t]*[.!]?\Z")
 
 
 class GradedText:
@@ -334,8 +334,10 @@ class GradedText:
         clipped = clip(stripped)
         self._tail_shift = len(stripped) - len(clipped)
         self.text, self._offsets = unmark(clipped, question)
-        # a last paragraph wholly in bold, where the read text has it
-        bold = _CLOSING_BOLD.search(clipped)
+        # a last paragraph wholly in bold, where the read text has it (tried on the last
+        # line only)
+        body = clipped.rstrip()
+        bold = _CLOSING_BOLD.match(body, body.rfind("\n") + 1)
         self.closing = bisect.bisect_left(self._offsets, bold.start(2)) if bold else None
 
     def position(self, offset: int) -> int:
@@ -487,6 +489,20 @@ class Case:
         start, end = self.answer.span(sentence.start, len(sentence.text))
         return f'statement {sentence.index + 1} ("{text}", characters {start}-{end})'
 
+    def _retracts(self, index: int) -> bool:
+        """Whether the writer takes back what it wrote in statement ``index`` (:data:`RETRACTS`):
+        one look at each statement, however often it is asked."""
+        found = self._retracted.get(index)
+        if found is None:
+            sentences = self.reading.sentences
+            found = 0 <= index < len(sentences) and bool(RETRACTS.search(sentences[index].text))
+            self._retracted[index] = found
+        return found
+
+    @cached_property
+    def _retracted(self) -> dict[int, bool]:
+        return {}
+
     def about_question(self, sentence: Sentence) -> bool:
         """Whether a statement speaks of the question's subject: it shares a term with the
         question, or names no quantity at all ("= 1.33", "The answer is 1.33")."""
@@ -496,8 +512,7 @@ class Case:
             return True
         # so does one that corrects the answer, or follows the correction ("Walmart's DPO is
         # 42.78 days — correction, 42.69 days. I initially omitted ... = 42.69.")
-        if any(RETRACTS.search(s.text) for s in self.reading.sentences[
-                max(0, sentence.index - 1):sentence.index + 1]):
+        if self._retracts(sentence.index) or self._retracts(sentence.index - 1):
             return True
         terms = {t for t in question_terms(self.question) if not any(c.isdigit() for c in t)}
         # (and the metric an instruction names: "Calculate inventory turnover ratio for ...")
@@ -797,7 +812,7 @@ class Case:
             return None
         # (nor when the writer takes the opening back: "Wait, that figure is before ...")
         if _ANSWER_NAMED.search(sentence.text) or any(
-                RETRACTS.search(s.text) for s in reading.sentences[:sentence.index + 1]):
+                self._retracts(i) for i in range(sentence.index + 1)):
             return None
         earlier = reading.sentences[:sentence.index]
         first = next((s for s in reversed(earlier) if ANSWER_GIVEN.match(s.text)), None)
@@ -1005,8 +1020,8 @@ class Case:
         reading = self.reading
         # (unless the writer takes it back: "DPO = 93.86 days. Hmm, wait — I used ending
         # payables ... DPO comes to 88.42 days.")
-        if "=" in opening.text and not any(RETRACTS.search(s.text)
-                                           for s in reading.sentences[opening.index + 1:]):
+        if "=" in opening.text and not any(
+                self._retracts(i) for i in range(opening.index + 1, len(reading.sentences))):
             return figures, opening
         # the last statement of a figure after the opening (from the end: one look each)
         # (a labelled note is a remark beside the answer: "Note: ..., so this figure
@@ -1019,8 +1034,8 @@ class Case:
         spoken = years_of(last.text) if last is not None else set()
         # the writer takes the opening back ("... wait, I had those reversed."): what
         # follows is the answer
-        if last is not None and any(RETRACTS.search(s.text)
-                                    for s in reading.sentences[opening.index:last.index + 1]):
+        if last is not None and any(self._retracts(i)
+                                    for i in range(opening.index, last.index + 1)):
             return tuple(stated), last
         # (nor a remark on another quantity after it: "FCF ≈ $3.215 billion. ... FCF
         # conversion was strong: ~147% of net earnings"; nor a figure of another kind than the

@@ -239,8 +239,8 @@ _TRIGGERS: dict[str, tuple[str, ...]] = {
     "would need": ("would", "will", "may", "might", "please", "need", "require", "'ll",
                    "you can", "you could", "could you"),
     "declines": ("help", "assist", "decline"),
-    "withholds": ("give", "provide", "state", "offer", "report", "quote", "put", "estimate",
-                  "guess", "speculate", "computable", "calculable", "determinable"),
+    "withholds": ("cannot", "will not", "rather not", "unable to", "not able to", "should not",
+                  "not computable", "not calculable", "not determinable"),
     "does not know": ("know", "not sure", "not aware", "rather not", "not going to", "my "),
     "insufficient": ("insufficient", "not enough", "not sufficient", "inadequate"),
     "not available": ("n/a", "n.a.", "unknown", "not ", "null"),
@@ -253,6 +253,8 @@ _CONTRACTIONS = re.compile(r"\b(it|that|this)'s\b")
 _NOT = re.compile(r"\b(ca|wo|sha|[a-z]+)n't\b")
 _NOT_FULL = {"ca": "cannot", "wo": "will not", "sha": "shall not"}
 _BARE_NOT = re.compile(r"\b(ca|do|does|did|is|are|was|were|could|would|should|has|have)nt\b")
+_BARE_NOT_WORDS = ("cant", "dont", "doesnt", "didnt", "isnt", "arent", "wasnt", "werent",
+                   "couldnt", "wouldnt", "shouldnt", "hasnt", "havent")
 _SET_ASIDE = re.compile(r",\s*(?:so|and so|therefore|thus|hence)\s+(?:we|i)(?: will| can| shall|'ll)? "
                         r"(?:exclude|omit|ignore|leave|treat|assume|proceed|use|set|take)\b")
 _SENTENCE_END = re.compile(r"[.!?\n]")
@@ -278,7 +280,7 @@ def refusal_phrases(text: str) -> list[str]:
     lowered = text.lower().replace("\u2019", "'")
     if "'s" in lowered:
         lowered = _CONTRACTIONS.sub(lambda m: m.group(1) + " is", lowered)
-    if "t " in lowered or lowered.endswith("t"):
+    if any(word in lowered for word in _BARE_NOT_WORDS):
         # (as a small model writes them: "i cant answer", "i dont see")
         lowered = _BARE_NOT.sub(r"\1n't", lowered)
     if "n't" in lowered:
