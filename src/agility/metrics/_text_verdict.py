@@ -100,7 +100,11 @@ _COUNTED_GOLD = re.compile(r"(?i)^\W*(one|two|three|four|five|six|seven|eight|ni
 _COUNTS = {w: n for n, w in enumerate("one two three four five six seven eight nine ten".split(), 1)}
 
 
-_COUNTED_ASKED = re.compile(r"(?i)\b(two|three|four|five|six)\s+(?:[a-z\-]+\s+){0,2}?[a-z]+s\b")
+# (a count of things named, not of places, periods or units: "two decimal places", "three
+# years")
+_COUNTED_ASKED = re.compile(r"(?i)\b(two|three|four|five|six)\s+(?!(?:decimal|fiscal|consecutive|"
+                            r"full|prior|previous)\b)(?:[a-z\-]+\s+){0,2}?(?!(?:places|digits|"
+                            r"years|quarters|months|days|weeks|points|times|decimals)\b)[a-z]+s\b")
 
 
 def _short_of_count(case: Case) -> Judgement | None:
@@ -717,6 +721,12 @@ _DASHED_PICK = re.compile(r"^\W*([A-Z][\w&'\-]*(?:\s+(?:[A-Z][\w&'\-]*|of|the|an
                           r"(?:[\u2014\u2013]|\s-\s|--)")
 
 
+# (a label or a verdict before a dash is no name: "Yes — ...", "Answer — ...")
+_DASH_LABEL = re.compile(r"(?i)^(?:yes|no|(?:the |my )?(?:final |short |direct )?answer|note|"
+                         r"overall|(?:in )?summary|result|conclusion|verdict|bottom line|"
+                         r"tl;?dr|therefore|so|correction|update|caveat)$")
+
+
 def _picked(text: str, kind: str, question: str) -> str:
     """The name a statement picks for a question asking which one of ``kind``: one named with
     the kind ("... is the Safety and Industrial segment"); else the subject of a statement
@@ -725,7 +735,8 @@ def _picked(text: str, kind: str, question: str) -> str:
     # (a name given alone before a dash is the pick: "Corporate — it posted the lowest net
     # revenue of any JPMorgan segment")
     dashed = _DASHED_PICK.match(text)
-    if dashed is not None and _name_stems(dashed.group(1), question):
+    if dashed is not None and not _DASH_LABEL.match(dashed.group(1)) \
+            and _name_stems(dashed.group(1), question):
         return dashed.group(1)
     # (not in a lead-in naming the source: "Based on the provided segment results, ...")
     text = without_lead_in(text)
