@@ -187,17 +187,20 @@ Q_ROA = ("What is the FY2017 return on assets (ROA) for Kestrel? Round your answ
          "decimal places.")
 
 
-@pytest.mark.parametrize(("answer", "expected"), [
-    ('{"metric": "ROA", "roa_exact": 0.01425, "roa_rounded_2dp": 0.01, "comment": "Net '
-     'income was depressed by a tax charge, so ROA fell sharply from ~7.4% in FY2016."}',
-     "correct"),
-    ('{"dpo_days": 42.78, "note": "Kestrel pays suppliers in roughly 43 days on average."}',
-     "incorrect"),
+Q_DPO = "What is Kestrel's FY2018 DPO? Round to two decimal places."
+
+
+@pytest.mark.parametrize(("question", "gold", "answer", "expected"), [
+    (Q_ROA, "0.01", '{"metric": "ROA", "roa_exact": 0.01425, "roa_rounded_2dp": 0.01, '
+     '"comment": "Net income was depressed by a tax charge, so ROA fell sharply from ~7.4% in '
+     'FY2016."}', "correct"),
+    # (the note's rounder "43 days" is no answer beside the answer's 42.78)
+    (Q_DPO, "42.69", '{"dpo_days": 42.78, "note": "Kestrel pays suppliers in roughly 43 days '
+     'on average."}', "incorrect"),
 ])
-def test_a_structured_answers_remark_is_no_conclusion(answer: str, expected: str) -> None:
-    gold = "0.01" if "roa" in answer else "42.69"
-    assert verdict(Q_ROA if "roa" in answer else "What is Kestrel's FY2018 DPO? Round to two "
-                   "decimal places.", gold, answer) == expected
+def test_a_structured_answers_remark_is_no_conclusion(question: str, gold: str, answer: str,
+                                                      expected: str) -> None:
+    assert verdict(question, gold, answer) == expected
 
 
 Q_HEALTHY = ("Does Kestrel have a reasonably healthy liquidity profile based on its quick ratio "

@@ -259,13 +259,6 @@ def _numeric(case: Case) -> Judgement:
                                                 for f in case.matching(k.figure, committed)])
             if relabelled is not None:
                 return relabelled
-            swapped = case.swapped_years([(k, f) for k in keys
-                                          for f in case.matching(k.figure, committed)])
-            if swapped is not None:
-                key, figure, gold_year, said_year = swapped
-                return Judgement("incorrect", f"gives {case.where([figure])} for {said_year}; "
-                                              f"the gold gives {key.figure.raw} for {gold_year}",
-                                 case.cite([figure]))
             return Judgement("correct", f"concludes {case.where(hits)} in {case.statement(sentence)}, "
                                         f"which states the gold {gold_raws(keys)}",
                              case.cite(hits))
@@ -310,16 +303,9 @@ def _numeric(case: Case) -> Judgement:
         other = _other_metric(case, every)
         if other is not None:
             return Judgement("incorrect", f"states {case.where(hits)} {other}", case.cite(hits))
-        pairs = [(k, f) for k, fs in found for f in fs]
-        relabelled = swapped_labels(case, pairs)
+        relabelled = swapped_labels(case, [(k, f) for k, fs in found for f in fs])
         if relabelled is not None:
             return relabelled
-        swapped = case.swapped_years(pairs)
-        if swapped is not None:
-            key, figure, gold_year, said_year = swapped
-            return Judgement("incorrect", f"gives {case.where([figure])} for {said_year}; the "
-                                          f"gold gives {key.figure.raw} for {gold_year}",
-                             case.cite([figure]))
         year = case.given_for_other_year(every) if len(keys) == 1 else None
         if year is not None:
             return Judgement("incorrect", f"states {case.where(hits)} for {year}, not for the "

@@ -21,7 +21,7 @@ from agility.metrics._numbers import (
     parse_financial_numbers,
     spelled_counts,
 )
-from agility.metrics._stance import _STOP, ABBREVIATIONS, stem_set
+from agility.metrics._stance import _STOP, ABBREVIATIONS, ASIDE, stem_set
 
 __all__ = [
     "DENIAL",
@@ -57,7 +57,6 @@ NOT_APPLICABLE = re.compile(
     r"\b(?:not|isn't|is not)\s+how\b[^.;]{0,60}\b(?:judged|measured|assessed|evaluated)\b|"
     r"\bn/a\b\s*[\u2014\u2013:,;(-]+\s*\w[^.]{0,60}\b(?:bank|insurer|lender|no inventor\w*|no cost of)")
 _CLAUSE_BREAK = re.compile(r"[;:\n]|,\s(?:and|while|whereas|but|compared)\b|\.\s")
-_ASIDE = re.compile(r"\([^()]{0,120}\)")
 
 
 _DASH_ITEM = re.compile(r"(?m)^[ \t]*-(?=\S)")
@@ -100,7 +99,7 @@ class GoldReading:
 def clause_before(text: str, start: int, since: int = 0) -> str:
     """The words of ``start``'s clause before it (from ``since`` at the earliest), asides in
     parentheses left out."""
-    head = _ASIDE.sub(" ", text[max(since, start - 300):start])
+    head = ASIDE.sub(" ", text[max(since, start - 300):start])
     breaks = list(_CLAUSE_BREAK.finditer(head))
     return head[breaks[-1].end():] if breaks else head
 

@@ -51,6 +51,7 @@ from agility.metrics._numbers import (
 )
 from agility.metrics._refusal_language import infers_anyway, refusal_phrases
 from agility.metrics._stance import (
+    ASIDE,
     declines_in_claim,
     direction,
     level_moves,
@@ -234,8 +235,6 @@ _CALCULATE = re.compile(r"(?i)\b(?:calculate|compute)\s+(?:the\s+)?([^;.?,]{3,60
 _NOTE = r"(?i)^\W*(?:note|n\.?b\.?|caveat)\W*:"
 _REMARK = re.compile(_NOTE + r"|^\W*(?:by comparison|as a benchmark|for perspective)\b|"
                      r"\b(?:compares? (?:with|to)|industry|peers?|median|benchmark)\b")
-# (an aside in parentheses qualifies no claim: "(which may be outdated)")
-_PARENTHESES = re.compile(r"\([^()]{0,120}\)")
 _GENERAL = re.compile(r"(?i)\b(?:may|might|could|typically|generally|usually|often|a company|"
                       r"companies|is considered|are considered)\b")
 _DEFINES = re.compile(r"(?i)\bdefined? (?:as|by)\b|\bdefine\b|\bis calculated as\b")
@@ -693,7 +692,8 @@ class Case:
         change "in 2018" is between the levels of 2017 and 2018).
         """
         if self.refusals:
-            figures, sentence = read_answer(self.reading.text).commitment(
+            figures, sentence = read_answer(self.reading.text,
+                                            closing=self.reading.closing).commitment(
                 concluded_only=True, excluding=declines_in_claim)
             spoken, asked = (years_of(sentence.text) if sentence is not None else set(),
                              years_of(self.question))
@@ -936,7 +936,7 @@ class Case:
             # typical, "Note: telecoms typically have DSO of 40-50 days"; not the runner-up,
             # "Europe was the second largest region at about 24%")
             if HYPOTHETICAL.search(sentence.text) or REPORTS_SOURCE.search(sentence.text) \
-                    or _GENERAL.search(_PARENTHESES.sub(" ", sentence.text)) \
+                    or _GENERAL.search(ASIDE.sub(" ", sentence.text)) \
                     or REMARK_OPENING.match(sentence.text) \
                     or re.match(_NOTE, sentence.text) \
                     or RUNNER_UP.search(sentence.text) or _FOLLOWED_BY.search(sentence.text):
@@ -1309,29 +1309,37 @@ _NAMED_AFTER = re.compile(r"(?i)(?:[ \t]+(?:million|billion|thousand|days|times)
 def swapped_labels(case: Case, pairs: list[tuple[KeyFigure, FinancialNumber]]
                     ) -> Judgement | None:
     """A gold figure the answer names as another of the gold's figures ("DSO is 52.1 days
-    and DPO is 38.5 days" for "DSO: 38.5 days; DPO: 52.1 days"), or says went the other way
-    ("international sales grew 0.6%" for "international sales decline of 0.6%")."""
-    return _relabelled(case, pairs) or _turned_around(case, pairs)
+    and DPO is 38.5 days" for "DSO: 38.5 days; DPO: 52.1 days"), says went the other way
+    ("international sales grew 0.6%" for "international sales decline of 0.6%"), or gives for
+    another of the gold's years ("FY2021: 23%" for "23% in FY2022")."""
+    return _relabelled(case, pairs) or _turned_around(case, pairs) or _other_year(case, pairs)
+
+
+def _other_year(case: Case, pairs: list[tuple[KeyFigure, FinancialNumber]]
+                ) -> Judgement | None:
+    swapped = case.swapped_years(pairs)
+    if swapped is None:
+        return None
+    key, figure, gold_year, said_year = swapped
+    return Judgement("incorrect", f"gives {case.where([figure])} for {said_year}; the gold "
+                                  f"gives {key.figure.raw} for {gold_year}", case.cite([figure]))
 
 
 _MINUS = re.compile(r"[-\u2212]\S")
-# a figure written negative: "(0.9%)", "-0.9%", "−$12 million" (not a list's dash, "- 737")
-_WRITTEN_NEGATIVE = re.compile(r"\s*(?:\(|[-\u2212\u2013])\$?\d")
+_CALLED_NEGATIVE = re.compile(r"(?i)\bnegative\s+(?:\w+\s+){0,3}$")
 # a change named right after its figure: "a 0.6% decline", "3.0% growth"
 _WAY_AFTER = re.compile(r"\s*(?:percent\b|%)?\s*(?:points?\s+)?([a-z]+)")
 
 
-def _way_of(text: str, figure_start: int, figure_end: int, since: int) -> str | None:
+def _way_of(text: str, figure: FinancialNumber, since: int) -> str | None:
     """The way the clause of a figure says it went: "increased 3.0%", "a decline of 0.6%",
     "a 0.6% decline"; none when it says both ways or neither. A figure written negative
     ("(0.9%)", "-0.9%", "negative growth of 0.9%") went down, whatever word names it."""
-    clause = clause_before(text, figure_start, since)
-    if _WRITTEN_NEGATIVE.match(text, figure_start, figure_end) or re.search(
-            r"(?i)\bnegative\s+(?:\w+\s+){0,3}$", clause):
+    clause = clause_before(text, figure.start, since)
+    if written_sign(figure) < 0 or _CALLED_NEGATIVE.search(clause):
         return "down"
-    way = direction(clause)
-    after = _WAY_AFTER.match(text, figure_end)
-    return way or (direction(after.group(1)) if after else None)
+    after = _WAY_AFTER.match(text, figure.start + len(figure.raw))
+    return direction(clause) or (direction(after.group(1)) if after else None)
 
 
 def _turned_around(case: Case, pairs: list[tuple[KeyFigure, FinancialNumber]]
@@ -1341,9 +1349,8 @@ def _turned_around(case: Case, pairs: list[tuple[KeyFigure, FinancialNumber]]
         return None
     gold, since, ways = case.gold.text, 0, {}
     for key in sorted(case.gold.keys, key=lambda k: k.figure.start):
-        end = key.figure.start + len(key.figure.raw)
-        ways[key.figure.start] = _way_of(gold, key.figure.start, end, since)
-        since = end
+        ways[key.figure.start] = _way_of(gold, key.figure, since)
+        since = key.figure.start + len(key.figure.raw)
     text = case.reading.text
     for key, figure in pairs:
         wanted = ways.get(key.figure.start)
@@ -1351,7 +1358,7 @@ def _turned_around(case: Case, pairs: list[tuple[KeyFigure, FinancialNumber]]
             continue
         before = max((f.start + len(f.raw) for f in case.reading.own_figures
                       if f.start < figure.start), default=0)
-        said = _way_of(text, figure.start, figure.start + len(figure.raw), before)
+        said = _way_of(text, figure, before)
         if said is not None and said != wanted:
             return Judgement("incorrect", f"says {case.where([figure])} went {said}; the gold "
                                           f"says {key.figure.raw} went {wanted}",

@@ -52,7 +52,8 @@ _QA_OPENING = re.compile(r"\A[ \t]*Q[ \t]*[:.][^\n]*\?[ \t]*\n\s*A[ \t]*[:.][ \t
 # an agent's trace ("Thought: ...\nAction: search[...]\nObservation: ...\nFinal Answer: ..."):
 # its tool calls and what the tools returned are no statements of its own
 _TRACE_STEP = re.compile(r"(?im)^[ \t]*(?:action(?:[ \t]+input)?|observation)[ \t]*\d*[ \t]*:[^\n]*(?:\n|\Z)")
-_TRACE = re.compile(r"(?im)^[ \t]*thought[ \t]*\d*[ \t]*:.*^[ \t]*final[ \t]+answer[ \t]*:", re.S)
+_THOUGHT = re.compile(r"(?im)^[ \t]*thought[ \t]*\d*[ \t]*:")
+_FINAL_ANSWER = re.compile(r"(?im)^[ \t]*final[ \t]+answer[ \t]*:")
 # a question the model goes on to ask itself after its answer ("\n\nQuestion: What is the
 # FY2020 ...? Answer: ..."): a continuation, not the answer (the labels as in _MARKS)
 _NEXT_QUESTION = re.compile(r"(?is)(?<=\S)\s*\n[ \t]*(?:#{1,4}[ \t]*)?(?:question[ \t]*\d*|q|user|"
@@ -178,7 +179,9 @@ def unmark(text: str, question: str | None = None) -> tuple[str, list[int]]:
         text, offsets = tabled
     if text.lstrip()[:1] in ("Q", "q") and _QA_OPENING.match(text):
         text, offsets, _ = _substitute(_QA_OPENING, _drop, text, offsets)
-    if "inal" in text and _TRACE.search(text):
+    # (a thought, then a final answer: two searches, each once over the text)
+    thought = _THOUGHT.search(text) if "inal" in text else None
+    if thought is not None and _FINAL_ANSWER.search(text, thought.end()):
         text, offsets, _ = _substitute(_TRACE_STEP, _drop, text, offsets)
     if _MARKS.search(text):
         text, offsets = _without_next_question(text, offsets, question)

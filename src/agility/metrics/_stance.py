@@ -27,7 +27,7 @@ from agility.metrics._answer import (
 from agility.metrics._numbers import FinancialNumber, parse_financial_numbers
 from agility.metrics._refusal_language import refusal_phrases
 
-__all__ = ["ABBREVIATIONS", "HEDGED", "STATES", "Stance", "asks_yes_no", "claimed_direction", "committing_statement",
+__all__ = ["ABBREVIATIONS", "ASIDE", "HEDGED", "STATES", "Stance", "asks_yes_no", "claimed_direction", "committing_statement",
            "conceded_away", "declines_in_claim", "direction", "level_moves", "proposition",
            "question_terms",
            "said_stance", "stance", "states", "stem_set", "turned_to_answer",
@@ -685,7 +685,9 @@ def _claim(text: str, terms: frozenset[str], predicate: re.Pattern[str] | None =
                                        len(_terms_of(c) & terms)))
 
 
-_ASIDE = re.compile(r"\([^()]{0,160}\)")
+# an aside in parentheses ("(which may be outdated)", "(construction payable is shown
+# separately)"): no part of the claim it sits in
+ASIDE = re.compile(r"\([^()]{0,120}\)")
 
 
 def declines_in_claim(text: str) -> list[str]:
@@ -694,7 +696,7 @@ def declines_in_claim(text: str) -> list[str]:
     however, capex was $1,577 million") does not make it a refusal."""
     # (nor does an aside in parentheses: "... was $255 million (construction payable is
     # shown separately and is not included)")
-    return refusal_phrases(_after_turn(_ASIDE.sub(" ", _CUTOFF.sub("", text, count=1))))
+    return refusal_phrases(_after_turn(ASIDE.sub(" ", _CUTOFF.sub("", text, count=1))))
 
 
 def _after_turn(text: str) -> str:

@@ -344,18 +344,10 @@ def text_verdict(case: Case, threshold: float) -> Judgement:
                 return Judgement("incorrect", f"picks {picked[0]} in "
                                               f"{case.statement(picking)}; the gold picks "
                                               f"{picked[1]}")
-            pairs = [(k, f) for k in keys for f in case.matched_anywhere(k.figure)]
-            relabelled = swapped_labels(case, pairs)
+            relabelled = swapped_labels(case, [(k, f) for k in keys
+                                               for f in case.matched_anywhere(k.figure)])
             if relabelled is not None:
                 return relabelled
-            # (levels given for each other's years: "FY2021: 23 per cent; FY2022: 20 per
-            # cent" for "from 20% in FY2021 to 23% in FY2022")
-            swapped = case.swapped_years(pairs)
-            if swapped is not None:
-                key, figure, gold_year, said_year = swapped
-                return Judgement("incorrect", f"gives {case.where([figure])} for {said_year}; "
-                                              f"the gold gives {key.figure.raw} for {gold_year}",
-                                 case.cite([figure]))
             return Judgement("correct", f"states {case.where(hits)}, the gold's "
                                         f"{gold_raws(keys)}", case.cite(hits))
         if not hits:
