@@ -422,6 +422,9 @@ def metric_words(text: str) -> frozenset[str]:
                      if not any(c.isdigit() for c in t))
 
 
+_HEDGE_LEAD = re.compile(r"(?im)(?:^|(?<=[.!?]\s))\W*as of (?:my|the) last (?:update|knowledge update|training)(?: in [\w ]{0,20}?\d{4})?,\s*")
+
+
 class Case:
     """One answer being graded: the readings of the answer and the gold, and shared checks."""
 

@@ -36,7 +36,10 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         r"(?i)\b(?:i|as an ai[^,.]*,? i) (?:do not|don't|cannot|can't|am unable to|"
         r"am not able to) (?:have )?(?:real-time |direct |the ability to )?"
         r"(?:access|browse|retrieve|pull|fetch|look up|provide real-time|real-time|"
-        r"the (?:specific |necessary |required |relevant )?(?:information|data|details))")),
+        r"the (?:specific |necessary |required |relevant |latest |actual |full )?"
+        # ("I do not have the specific financial results for FY2022")
+        r"(?:(?:financial |annual |quarterly )?(?:information|data|details|results|figures|"
+        r"numbers|statements)))")),
     ("as an ai", re.compile(r"(?i)\bas an ai\b|\bas of (?:my|the) last (?:update|training|"
                             r"knowledge|available (?:information|data))\b|"
                             r"\bai (?:language )?model\b|\bmy knowledge cutoff\b|"

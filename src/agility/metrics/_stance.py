@@ -68,12 +68,12 @@ _LATE = re.compile(rf"(?i)\b(?:{CONCLUSION_OPENERS}|to answer (?:your|the) quest
                    r"answer is )?(yes|no)\b")
 # what a negation turns into an affirmation: "not insignificant", "not minor"
 _SMALL_WORDS = (r"(?:insignificant|immaterial|negligible|unimportant|inconsequential|insubstantial|"
-                r"trivial|minor|small|unusual|uncommon)")
+                r"trivial|minor|small|unusual|uncommon|immune|exempt|insulated)")
 _NEGATION = re.compile(
     # ("there is no doubt / no question that ..." affirms; "anything but" denies)
     # ("no other customer exceeded 5%" quantifies over the others; it denies no claim)
     # ("not insignificant", "not immaterial" affirm: a negation of a negation)
-    rf"(?i)\b(?:not(?! only| just| merely| {_SMALL_WORDS}\b)|"
+    rf"(?i)\b(?:not(?! only| just| merely|(?: been| be)? {_SMALL_WORDS}\b)|"
     r"no(?! doubt\b| question\b| other\b| further\b)|never|"
     r"neither|nor|without|"
     r"cannot|none|nothing|lacks?|lacking|anything but|"
@@ -474,13 +474,18 @@ def _implied(reading: AnswerReading, question: str, strict: bool,
             continue
         # (refusal language conceded or turned from before the claim, "While I cannot
         # compute the exact ratio, X's liquidity appears healthy", leaves the claim standing)
-        if strict and (refusal_phrases(_after_turn(sentence.text)) or generic
+        if strict and (declines_in_claim(sentence.text) or generic
                        or _ADVICE.search(sentence.text) or _DEFINITION.search(sentence.text)
                        or _SOURCE_TALK.search(_LEAD_IN.sub("", sentence.text, count=1))
                        or not (concludes(sentence.text)
                                or _EVIDENTIAL.search(sentence.text)
                                or (grading and (_opening_claim(sentence)
                                                 or _APPEARS.search(sentence.text))))):
+            continue
+        # (with refusal language, a question about which way a figure went is taken up only
+        # by a statement that says a way: "has been showing a strong operating margin
+        # profile" does not say it improved)
+        if strict and grading and asked_way and not direction(sentence.text):
             continue
         taken = _terms_of(sentence.text)
         if predicate is not None and predicate.search(sentence.text):
@@ -680,9 +685,17 @@ def _claim(text: str, terms: frozenset[str], predicate: re.Pattern[str] | None =
     clauses = [c for c in [*_CLAUSE.split(rest), *head] if c.strip()]
     if not clauses:
         return text
+    # (of two clauses that speak of the predicate, the one a "but" turns to is the claim:
+    # "shown some consistency, but they have not been immune to fluctuations beyond 2%")
+    turned = {c for c, sep in zip(_CLAUSE.split(rest)[1:], _CLAUSE.findall(rest))
+              if _TURNING.search(sep)}
     # the clause that speaks most of the question's terms; on a tie, the main clause
     return max(clauses, key=lambda c: (predicate is not None and bool(predicate.search(c)),
+                                       predicate is not None and c in turned,
                                        len(_terms_of(c) & terms)))
+
+
+_TURNING = re.compile(r"(?i)\b(?:but|however|yet)\b")
 
 
 # an aside in parentheses ("(which may be outdated)", "(construction payable is shown

@@ -1,0 +1,74 @@
+"""Knowledge cut-offs, missing results, turned clauses and questions about a change (issue 13,
+correctness version 22): made-up answers in the styles of FinanceBench's closed-book
+configurations and of other families. The cases marked "fails on 21" were counted by running
+them on version 21; the others are controls that hold what version 21 already read."""
+
+from __future__ import annotations
+
+import pytest
+
+from agility.metrics import judge_financial_answer
+
+
+def verdict(question: str, gold: object, answer: str) -> str:
+    return judge_financial_answer(question, gold, answer).verdict
+
+
+Q_CAPITAL = "Is Kestrel Labs a capital intensive business based on FY 2022 data?"
+G_CAPITAL = ("Yes. Kestrel's capital intensity ratio was approximately 2.77, so it can be "
+             "considered capital intensive.")
+Q_GROWTH = "Are Kestrel Labs' FY2022 financials that of a high growth company?"
+G_GROWTH = "No, sales grew by 1.3% in FY2022."
+Q_STEADY = ("Are Kestrel Labs' gross margins historically consistent (not fluctuating more than "
+            "roughly 2% each year)?")
+G_STEADY = ("Yes, the margins have been consistent, with a minor decline of 1.1% between FY2022 "
+            "and FY2023.")
+Q_MARGIN = "Does Kestrel Labs have an improving operating margin profile as of FY2022?"
+G_MARGIN = "No, the operating margin declined from 36.8% in FY2021 to 34.6% in FY2022."
+
+
+@pytest.mark.parametrize(("question", "gold", "answer", "expected"), [
+    # a knowledge cut-off before a claim is a hedge on it, not refusal language, and
+    # advice to confirm it does not take it back (fails on 21: both read as refusals)
+    (Q_CAPITAL, G_CAPITAL, "As of my last update in early 2023, Kestrel Labs is considered a "
+     "capital-intensive business, given the network it must build and maintain. To confirm "
+     "whether Kestrel remained capital intensive in FY 2022, you would need to review its "
+     "most recent Form 10-K.", "correct"),
+    (Q_CAPITAL, G_CAPITAL, "As of my last update in early 2023, Kestrel Labs is not considered "
+     "a capital-intensive business. To confirm this for FY 2022, you would need to review its "
+     "Form 10-K.", "incorrect"),
+    # (control: the same claim without the cut-off)
+    (Q_CAPITAL, G_CAPITAL, "Kestrel Labs is considered a capital-intensive business. To confirm "
+     "whether it remained so in FY 2022, you would need to review its latest Form 10-K.",
+     "correct"),
+    # not having the year's results declines, with or without a cut-off before it (the first
+    # declined on 21 only by its cut-off; the second fails on 21)
+    (Q_GROWTH, G_GROWTH, "As of my last update in early 2023, I do not have the specific "
+     "financial results for Kestrel Labs for the full year 2022. To judge whether its "
+     "financials are those of a high-growth company, you would look at revenue growth, "
+     "earnings growth and guidance.", "refusal"),
+    (Q_GROWTH, G_GROWTH, "I do not have the full financial statements for FY2022, and revenue "
+     "growth, earnings growth and guidance are what would tell a high-growth company apart.",
+     "refusal"),
+    # of two clauses on the question's predicate, the one "but" turns to is the claim; "not
+    # immune to" fluctuations is to have fluctuated (both fail on 21: the first clause was taken)
+    (Q_STEADY, G_STEADY, "Kestrel's gross margins have historically shown some level of "
+     "consistency, but they have not been immune to fluctuations beyond the 2% threshold you "
+     "mention.", "incorrect"),
+    (Q_STEADY, G_STEADY, "Kestrel's gross margins have fluctuated at times, but they have stayed "
+     "consistent within about 2% each year.", "correct"),
+    # (fails on 21: "not exempt" read as a denial)
+    (Q_STEADY, G_STEADY, "Kestrel's gross margins have been consistent, and they were not "
+     "exempt from small moves of under a point.", "correct"),
+    # beside refusal language, a question about which way a figure went is answered only by
+    # a statement that says a way: "strong" is no improvement (21 declined it by its cut-off
+    # "As of the last update"; without that reading, "strong" would be read as yes)
+    (Q_MARGIN, G_MARGIN, "As an AI, I don't have real-time data access. As of the last update, "
+     "Kestrel Labs has been showing a strong operating margin profile. For the most accurate "
+     "information, please refer to its latest financial reports.", "refusal"),
+    (Q_MARGIN, G_MARGIN, "I don't have real-time data access, but Kestrel Labs' operating margin "
+     "has been improving over the last two years. For the most accurate information, refer to "
+     "its latest reports.", "incorrect"),
+])
+def test_cutoffs_turns_and_ways(question: str, gold: str, answer: str, expected: str) -> None:
+    assert verdict(question, gold, answer) == expected
