@@ -72,3 +72,30 @@ G_MARGIN = "No, the operating margin declined from 36.8% in FY2021 to 34.6% in F
 ])
 def test_cutoffs_turns_and_ways(question: str, gold: str, answer: str, expected: str) -> None:
     assert verdict(question, gold, answer) == expected
+
+
+Q_CAPEX = ("What is the FY2018 capital expenditure amount (in USD millions) for Kestrel Labs? "
+           "Give a response by relying on the cash flow statement.")
+
+
+@pytest.mark.parametrize(("question", "gold", "answer", "expected"), [
+    # a key-value or YAML answer's "true" and "false" under the question's words say yes and
+    # no (the first fails on 21: its supporting figures were matched instead)
+    (Q_MARGIN, G_MARGIN, "improving: true\noperating_margin_fy2022: 34.6%\n"
+     "operating_margin_fy2021: 32.9%", "incorrect"),
+    (Q_MARGIN, G_MARGIN, "improving: false\noperating_margin_fy2022: 34.6%\n"
+     "operating_margin_fy2021: 36.8%", "correct"),
+    # (control: yes and no were read there already)
+    (Q_MARGIN, G_MARGIN, "improving_operating_margin: no\nfy2021_operating_margin: 36.8%\n"
+     "fy2022_operating_margin: 34.6%", "correct"),
+    # shorthand that declines: "n/a" with a note after it, a note that it is not in the
+    # source (fails on 21: "states no figure", incorrect)
+    (Q_CAPEX, "$1577.00", "Capex FY18: n/a (not in excerpt). No estimate given.", "refusal"),
+    (Q_CAPEX, "$1577.00", "FY18 capex (not in the 10-K extract); FY17 PP&E purchases were "
+     "$1,373M for reference.", "refusal"),
+    # (controls: a figure in shorthand is an answer)
+    (Q_CAPEX, "$1577.00", "Capex FY18 \u2014 $1,577M (PP&E purchases).", "correct"),
+    (Q_CAPEX, "$1577.00", "Capex FY18: $1.58bn, up 15% y/y from $1.37bn.", "correct"),
+])
+def test_key_values_and_shorthand(question: str, gold: str, answer: str, expected: str) -> None:
+    assert verdict(question, gold, answer) == expected

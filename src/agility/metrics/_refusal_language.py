@@ -113,7 +113,10 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         r"contains?|covers?|shows?|has|have|gives?)\b(?![^.]*\b(?:which|that) (?:shows?|gives?|"
         r"reports?|lists?|states?)\b|[^.]*,\s*but\b)|"
         # "FY2018 figures are outside its scope", "beyond the scope of the excerpt"
-        r"\b(?:outside|beyond) (?:the |its |their |this |that )?scope\b")),
+        r"\b(?:outside|beyond) (?:the |its |their |this |that )?scope\b|"
+        # a note in shorthand: "(not in excerpt)", "(not in the 10-K extract)"
+        r"\(\s*not (?:in|within|part of|covered by|given in|shown in) (?:the |this |these |those "
+        rf"|provided |given |available |above ){{0,3}}(?:\S+ )?{_SOURCE}\s*\)")),
     ("not stated", re.compile(
         r"(?i)\b(?:does|do|did)(?: not|n't) (?:explicitly |specifically |directly |clearly )?"
         r"(?:state|disclose|mention|specify|report|break out|give|provide|include|contain|"
@@ -205,7 +208,9 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         # a short line that only says what is not there: "FY2018 balance sheet not provided"
         r"(?:^|\n)[^\n.:;]{0,60}\bnot (?:provided|available|disclosed|given|included)[ \t.]*(?:$|\n)|"
         r":[ \t*_]*(?:n/a|n\.a\.|unknown|null|not (?:available|provided|disclosed|stated|specified|"
-        r"given|reported|found|determinable|known))[ \t*_.]*(?:$|\n))")),
+        r"given|reported|found|determinable|known))[ \t*_]*"
+        # (a note after it: "Capex FY18: n/a (not in excerpt).")
+        r"(?:\([^()\n]{0,60}\)[ \t*_]*)?(?:[.;](?:[ \t]|$)|$|\n))")),
     ("insufficient", re.compile(r"(?i)\binsufficient (?:information|info|data|context|details?)\b|"
                                 r"\bnot enough (?:information|info|data|context|details?)\b|"
                                 r"\b(?:information|data|context|details)(?: provided| given| "

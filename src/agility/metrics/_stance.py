@@ -873,7 +873,7 @@ def stance(reading: AnswerReading, question: str, *, strict: bool = False,
 # a yes or no under a label of the question's words: "healthy liquidity: no" (a JSON answer's
 # "healthy_liquidity": false), "Improving margin profile - Yes"
 _LABELLED_YES_NO = re.compile(r"(?i)^[^\w\n]*([a-z][\w &'/\-]{2,60}?)\s*(?::|\s[-\u2013\u2014])\s*"
-                              r"\**\s*(yes|no)\b\W*$")
+                              r"\**\s*(yes|no|true|false)\b\W*$")
 
 
 def _labelled_stance(reading: AnswerReading, question: str) -> Stance | None:
@@ -883,5 +883,7 @@ def _labelled_stance(reading: AnswerReading, question: str) -> Stance | None:
             break
         found = _LABELLED_YES_NO.match(sentence.text)
         if found is not None and stem_set(found.group(1)) & terms:
-            return Stance(found.group(2).lower(), sentence, "said")
+            # (a YAML or key-value answer's "improving: true")
+            said = found.group(2).lower()
+            return Stance({"true": "yes", "false": "no"}.get(said, said), sentence, "said")
     return None
