@@ -99,3 +99,42 @@ Q_CAPEX = ("What is the FY2018 capital expenditure amount (in USD millions) for 
 ])
 def test_key_values_and_shorthand(question: str, gold: str, answer: str, expected: str) -> None:
     assert verdict(question, gold, answer) == expected
+
+
+Q_QUICK = "Is Kestrel Labs' liquidity healthy based on its FY2022 quick ratio?"
+G_QUICK = "No. The quick ratio was approximately 0.54, which is not a healthy liquidity profile."
+
+
+@pytest.mark.parametrize(("question", "gold", "answer", "expected"), [
+    # an answer in tags: the answer section is a labelled answer, the other sections its
+    # working (the first fails on 21, where the tags hid the no; the second was incorrect
+    # there for want of the gold's words, see the reason test below)
+    (Q_QUICK, G_QUICK, "<answer>No</answer>\n<reasoning>Quick ratio = (cash + receivables) / "
+     "current liabilities = 0.54, below 1.</reasoning>", "correct"),
+    (Q_QUICK, G_QUICK, "<analysis>Quick ratio = 0.54, well under 1.</analysis>\n"
+     "<answer>Yes, healthy</answer>", "incorrect"),
+    (Q_CAPEX, "$1577.00", "<analysis>\nPurchases of PP&E: 2018 1,577; 2017 1,373. Proceeds from "
+     "sales 262.\nNet capex = 1,577 - 262 = 1,315.\n</analysis>\n<answer>$1,315 million</answer>",
+     "incorrect"),
+    (Q_CAPEX, "$1577.00", "<answer>$1,373 million</answer>\n<explanation>Purchases of PP&E were "
+     "$1,577M in 2018 and $1,373M in 2017.</explanation>", "incorrect"),
+    (Q_CAPEX, "$1577.00", "<analysis>\nPurchases of PP&E: 2018 1,577; 2017 1,373.\n</analysis>\n"
+     "<answer>$1,577 million</answer>", "correct"),
+    # an empty answer section answers nothing (fails on 21: "states no figure")
+    (Q_CAPEX, "$1577.00", "<answer></answer>", "refusal"),
+    (Q_CAPEX, "$1577.00", "<answer>Cannot be determined from the provided excerpt.</answer>",
+     "refusal"),
+    # (controls: a comparison sign is no tag; a source in tags is no answer)
+    (Q_QUICK, G_QUICK, "Quick ratio 0.54 < 1.0, so liquidity is not healthy.", "correct"),
+    (Q_CAPEX, "$1577.00", "Capex for FY2018 was $1,577 million. <source>Cash flow statement, "
+     "p. 48</source>", "correct"),
+])
+def test_tagged_sections(question: str, gold: str, answer: str, expected: str) -> None:
+    assert verdict(question, gold, answer) == expected
+
+
+def test_tagged_answer_reason_names_the_stance() -> None:
+    judged = judge_financial_answer(Q_QUICK, G_QUICK, "<analysis>Quick ratio = 0.54, well under "
+                                    "1.</analysis>\n<answer>Yes, healthy</answer>")
+    assert judged.verdict == "incorrect"
+    assert judged.reason.startswith("answers yes"), judged.reason

@@ -112,6 +112,11 @@ _THINKING_END = re.compile(r"(?is)\A(?:(?!<(?:think|thinking|reasoning|scratchpa
 _HTML_BREAK = re.compile(r"(?i)<(?:br|/p|p|/div|div|/li|li)\b[^>]{0,80}?/?>")
 _HTML_INLINE = re.compile(r"(?i)</?(?:b|strong|i|em|u|span|sup|sub|code|pre|mark|small|font)\b"
                           r"[^>]{0,80}?>")
+# sections in tags ("<answer>No</answer>", "<analysis>...</analysis>"): a tag bounds a
+# statement, and an answer section is a labelled answer ("Answer: No")
+_XML_TAG = re.compile(r"<(/?)([A-Za-z][\w\-]{1,30})>")
+_ANSWER_TAGS = frozenset({"answer", "final_answer", "final-answer", "finalanswer", "final",
+                          "response", "result", "output", "conclusion", "verdict"})
 
 # LaTeX commands that only format what they enclose (innermost first, so nesting unwraps)
 _WRAPPER = re.compile(r"\\(?:text|textbf|textit|textrm|mathrm|mathbf|mathit|boxed|fbox|"
@@ -313,6 +318,12 @@ def _newline(m: re.Match[str]) -> list[_Piece]:
     return [(None, "\n")]
 
 
+def _xml_tag(m: re.Match[str]) -> list[_Piece]:
+    if not m.group(1) and m.group(2).lower() in _ANSWER_TAGS:
+        return [(None, "\nAnswer: ")]
+    return [(None, "\n")]
+
+
 def _comma(m: re.Match[str]) -> list[_Piece]:
     return [(None, ",")]
 
@@ -342,6 +353,7 @@ _PASSES: list[tuple[re.Pattern[str], _Replace]] = [
     (_QUOTE, _straight),
     (_HTML_BREAK, _newline),
     (_HTML_INLINE, _drop),
+    (_XML_TAG, _xml_tag),
     (_DISPLAY_BLOCK, _joined),
     (_DISPLAY_MATH, _drop),
     (_INLINE_MATH, _keep(1)),
@@ -364,7 +376,7 @@ _PASSES: list[tuple[re.Pattern[str], _Replace]] = [
 _NESTING = {_WRAPPER, _FRACTION, _STRONG}
 # what a pass cannot match without, one of them (a pass that scans every word costs more than
 # these tests)
-_NEEDS = {_APPROX: ("\u2248",), _THINKING_END: ("</",),
+_NEEDS = {_APPROX: ("\u2248",), _THINKING_END: ("</",), _XML_TAG: ("</",),
           _THINKING: ("<",), _THINKING_OPEN: ("<",),
           _TURN_START: ("<|", "<start_of_turn>", "[/INST]"),
           _TURN_END: ("<|", "_of_turn>", "</s>", "INST]"),
