@@ -138,3 +138,17 @@ def test_tagged_answer_reason_names_the_stance() -> None:
                                     "1.</analysis>\n<answer>Yes, healthy</answer>")
     assert judged.verdict == "incorrect"
     assert judged.reason.startswith("answers yes"), judged.reason
+
+
+@pytest.mark.parametrize(("answer", "expected"), [
+    # the writer's pick among the figures it offered is its answer, whatever words name the
+    # pick (the first fails on 21: "the gross figure" was read as another quantity)
+    ("Candidates: $1,315M (net of disposals) or $1,577M (gross PP&E purchases). I'll go with "
+     "the gross figure, $1,577M.", "correct"),
+    ("Candidates: $1,577M (gross PP&E purchases) or $1,315M (net of disposals). I'll go with "
+     "the net figure, $1,315M.", "incorrect"),
+    ("Net of disposals it is $1,315M; gross it is $1,577M. So I'd stick with $1,577M.",
+     "correct"),
+])
+def test_the_pick_among_figures_offered(answer: str, expected: str) -> None:
+    assert verdict(Q_CAPEX, "$1577.00", answer) == expected

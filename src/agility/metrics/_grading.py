@@ -425,6 +425,13 @@ def metric_words(text: str) -> frozenset[str]:
 _HEDGE_LEAD = re.compile(r"(?im)(?:^|(?<=[.!?]\s))\W*as of (?:my|the) last (?:update|knowledge update|training)(?: in [\w ]{0,20}?\d{4})?,\s*")
 
 
+# the writer's pick among figures it offered ("I'll go with the gross figure, $1,577M"):
+# its answer, whatever words name the pick
+_GOES_WITH = re.compile(r"(?i)^\W*(?:so,?\s+|ultimately,?\s+|in the end,?\s+)?(?:(?:i|we)(?:'ll|'d| will| "
+                        r"would)|let's)\s+(?:go|stick|settle) (?:with|on)\b|^\W*(?:going|"
+                        r"sticking|settling) (?:with|on)\b")
+
+
 class Case:
     """One answer being graded: the readings of the answer and the gold, and shared checks."""
 
@@ -510,7 +517,7 @@ class Case:
         question, or names no quantity at all ("= 1.33", "The answer is 1.33")."""
         # a statement labelled as the answer ("Final answer: $1,577 million (though I'd
         # double-check ...)") answers the question asked
-        if ANSWER_GIVEN.match(sentence.text):
+        if ANSWER_GIVEN.match(sentence.text) or _GOES_WITH.match(sentence.text):
             return True
         # so does one that corrects the answer, or follows the correction ("Walmart's DPO is
         # 42.78 days — correction, 42.69 days. I initially omitted ... = 42.69.")
