@@ -175,7 +175,8 @@ def unmark(text: str, question: str | None = None) -> tuple[str, list[int]]:
     """
     offsets = list(range(len(text)))
     # an answer given as a JSON object ("{"reasoning": ..., "answer": ...}") is its values
-    structured = structured_text(text) if text.lstrip()[:1] in ("{", "`") else None
+    structured = structured_text(text) if text.lstrip()[:1] in ("{", "`") or "=" in text \
+        else None
     if structured is not None:
         text, offsets = structured
     # a table of several value columns: each cell read with its row's and column's headings

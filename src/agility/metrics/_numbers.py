@@ -34,8 +34,9 @@ _NUMBER = re.compile(
     # 34.6%"; an en dash before a space is punctuation: "Final answer \u2013 34.6%")
     (?P<cur>(?:US\$|USD|\$|€|£|¥|EUR|GBP)\s?)?
     (?P<sign2>[-\u2212])?
-    (?P<num>\d{1,3},\d{1,2}(?=\s?%)|\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)
-    # (a decimal comma before a percent sign: "3,9 %")
+    (?P<num>\d{1,3},\d{1,2}(?=\s?%)|0,\d{1,3}(?![\d,])|\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)
+    # (a decimal comma before a percent sign, "3,9 %", or after a zero, "0,54": no digit
+    # group opens with a zero)
     (?P<close>\))?
     (?:(?:[ \t]{2}|\s)?(?P<unit>%|percent(?:age\ points?)?\b|per\ cent\b|pct\b|ppts?\b|pp\b|p\.p\.
         |basis\ points?\b|bps\b
@@ -48,7 +49,7 @@ _NUMBER = re.compile(
 )
 
 
-_DECIMAL_COMMA = re.compile(r"\d{1,3},\d{1,2}")
+_DECIMAL_COMMA = re.compile(r"\d{1,3},\d{1,2}|0,\d{1,3}")
 # an abbreviated scale after a space, closing prose's parentheses: "($1.8 bn)"
 _SPACED_UNIT = re.compile(r"\s[A-Za-z]+\)$")
 _TRAILING_SCALE = re.compile(r"(?i)\s{0,2}\(?\s?in\s+(?:usd\s+|us\$\s?|\$\s?)?(thousands|millions|"

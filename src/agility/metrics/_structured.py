@@ -36,16 +36,24 @@ _LABEL = "Final Answer: "
 
 
 def structured_text(text: str) -> tuple[str, list[int]] | None:
-    """``text`` read as the JSON object it is, or None when it is no JSON object.
+    """``text`` read as the JSON object (or the flat ``key=value`` record) it is, or None
+    when it is neither.
 
     A nested object is read field by field: a field under an answer's key ("result":
     {"value": 1577, "unit": "USD millions"}) is the answer, unless it is working
-    ("explanation") or about the answer ("confidence").
+    ("explanation") or about the answer ("confidence"). A record of ``key=value`` lines, as
+    a pipeline logs its output ("value=59268", "status=ok"), is read as the object it
+    writes out, dotted keys as nested ones.
 
     Returns:
         The text of its values (working fields in order, then the answer's fields, each
         under "Final Answer:"), and for each character its offset in ``text``.
     """
+    leaves = _json_leaves(text) if text.lstrip()[:1] in ("{", "`") else _record_leaves(text)
+    return None if leaves is None else _assembled(leaves)
+
+
+def _json_leaves(text: str) -> list[_Leaf] | None:
     stripped = text.strip()
     fenced = _FENCE.match(text)
     body_start = fenced.start(1) if fenced else text.find("{")
@@ -59,19 +67,71 @@ def structured_text(text: str) -> tuple[str, list[int]] | None:
     if not isinstance(parsed, dict) or not parsed:
         return None
     read = _object(text, body_start + body.index("{"), (), 0)
-    if read is None:
+    return None if read is None else read[0]
+
+
+# a record's line: "key=value", "capex.fy2018 = 1486843", 'note="..."'
+_RECORD_LINE = re.compile(r"[ \t]*([A-Za-z_][\w.\-]{0,60})[ \t]*=[ \t]*(.*?)[ \t]*$")
+# a record's value that says nothing ("answer=null", "value=N/A")
+_EMPTY_VALUE = re.compile(r"(?i)null|none|nil|n/?a|nan|-|")
+# a status word's underscores ("insufficient_data", "NOT_FOUND") are spaces
+_TOKEN = re.compile(r"[A-Za-z]+(?:_[A-Za-z]+)+")
+
+
+def _record_leaves(text: str) -> list[_Leaf] | None:
+    """The values of a record of ``key=value`` lines (three or more, and nothing else but
+    blank lines), each with its path of keys."""
+    if text.count("=") < 3:
         return None
+    leaves: list[_Leaf] = []
+    position = 0
+    for line in text.split("\n"):
+        start, position = position, position + len(line) + 1
+        if not line.strip():
+            continue
+        found = _RECORD_LINE.fullmatch(line)
+        if found is None:
+            return None
+        path = tuple(k for k in found.group(1).split(".") if k)
+        value, at = found.group(2), start + found.start(2)
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+            value, at = value[1:-1], at + 1
+        said = {"true": "yes", "false": "no"}.get(value.lower())
+        if said is not None:
+            leaves.append((path, (said, [at] * len(said))))
+        elif _EMPTY_VALUE.fullmatch(value):
+            # (an answer's field left empty says that no answer is given)
+            if path and path[-1].lower() in _ANSWER_KEYS | _VALUE_KEYS:
+                leaves.append((path, (_NONE_GIVEN, [at] * len(_NONE_GIVEN))))
+        else:
+            value = _TOKEN.sub(lambda m: m.group(0).replace("_", " "), value) \
+                if _TOKEN.fullmatch(value) else value
+            leaves.append((path, (value, list(range(at, at + len(value))))))
+    return leaves if len(leaves) >= 3 else None
+
+
+_NONE_GIVEN = "not available"
+_SOURCE_WORDS = frozenset(["source", "sources", "citation", "citations", "snippet", "quote"])
+_FIGURE = re.compile(r"[-+(]?[$\u20ac\u00a3]?\d[\d,]*(?:\.\d+)?\)?%?")
+# ("value" is the answer when it is the record's own field, not a step's)
+_VALUE_KEYS = frozenset(["value", "answer_value"])
+
+
+def _assembled(leaves: list[_Leaf]) -> tuple[str, list[int]] | None:
     working: list[_Text] = []
     remarks: list[_Text] = []
     answers: list[_Text] = []
     # (a number under "step" or "index" counts the items; it is no figure)
-    kept = [(path, value) for path, value in read[0]
+    kept = [(path, value) for path, value in leaves
             if not any(key.lower() in _META_KEYS for key in path)
+            # (a key that names a source, "source_snippet": what the source says is no
+            # answer)
+            and not any(word in _SOURCE_WORDS for word in _key_words(path[-1]).split())
             and not (path[-1].lower() in _COUNTERS and value[0].isdigit()
                      and not any(key.lower() in _ANSWER_KEYS for key in path[:-1]))]
     for path, value in _merged(kept):
         keys = [key.lower() for key in path]
-        answer = keys[-1] in _ANSWER_KEYS or (
+        answer = keys[-1] in _ANSWER_KEYS or (len(keys) == 1 and keys[0] in _VALUE_KEYS) or (
             any(key in _ANSWER_KEYS for key in keys[:-1]) and keys[-1] not in _WORKING_KEYS)
         # (a note inside the working, {"steps": [{"note": ...}]}, is working)
         remark = keys[-1] in _REMARK_KEYS and not any(k in _WORKING_KEYS for k in keys[:-1])
@@ -135,6 +195,9 @@ def _merged(leaves: list[_Leaf]) -> list[_Leaf]:
             joiner = "\n"
         elif (out and len(path) > 1 and out[-1][0][:-1] == path[:-1]
               and _short(out[-1][1][0]) and _short(chars)
+              # (two figures are two fields, {"fy2018": 1486843, "fy2019": 739006}, not a
+              # value and its unit)
+              and not (_FIGURE.fullmatch(chars) and _FIGURE.fullmatch(out[-1][1][0]))
               and not {path[-1].lower(), out[-1][0][-1].lower()} & _WORKING_KEYS):
             joiner = " "
         else:
