@@ -134,7 +134,7 @@ _CONCLUSION_WORDS = ("therefore", "thus", "hence", "so", "overall", "consequentl
 NOTE_LABEL = re.compile(r"(?i)^\W*(?:(?:note|n\.?b\.?|caveat|caution|disclaimer|side note)\W*:"
                         r"(?=.*\b(?:this|that|the above|these|our)\s+(?:figure|amount|number|"
                         r"estimate|total|value|result|ratio)s?\b)|(?:explanation|reasoning|"
-                        r"rationale|justification|comments?|remarks?)\W*:)")
+                        r"rationale|justification|comments?|remarks?|footnotes?)\W*:)")
 
 
 def offers_alternative(text: str) -> bool:

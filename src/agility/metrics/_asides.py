@@ -24,7 +24,20 @@ __all__ = ["aside_spans"]
 # words without which no aside can be present (most answers skip every pattern)
 _ANCHOR = re.compile(r"(?i)advice|purposes only|rounding|details|information|context|question|"
                      r"sources?\b|references?\b|citations?\b|confidence|"
-                     r"(?m:^[ \t>*_#-]*q[*_]*[ \t]*:)")
+                     r"(?m:^[ \t>*_#-]*q[*_]*[ \t]*:)|"
+                     r"(?im:^[ \t*_]*(?:to|from|re|subject|regards|best|thanks|cheers|"
+                     r"sincerely|hi|hello|dear|team|all)\b)")
+
+# a memo's header (two or more of "To:", "From:", "Cc:", "Date:", "Re:", "Subject:" on its
+# first lines), its greeting ("Team,", "Hi all,") and its sign-off ("Regards,\nResearch
+# Desk"): addressing, not the answer (a subject line names the question's topic)
+_MEMO_HEADER = re.compile(r"(?i)\A(?:[ \t]*\n)*(?:[ \t*_]*(?:to|from|cc|bcc|date|sent|re|subject|"
+                          r"attn|attention)[*_]*[ \t]*:[^\n]*\n){2,8}")
+_GREETING = re.compile(r"(?im)^[ \t*_]*(?:(?:hi|hello|hey|dear|good (?:morning|afternoon))\b"
+                       r"[^\n.!?]{0,30}|team|all|everyone|folks|colleagues)[ \t]*[,!:][ \t]*$\n?")
+_SIGN_OFF = re.compile(r"(?im)^[ \t*_]*(?:(?:best|kind|warm)?[ \t]*regards|best|thanks|thank you|"
+                       r"many thanks|cheers|sincerely|yours)[ \t]*[,.!]?[ \t]*\n(?:[^\n]{0,60}"
+                       r"(?:\n|\Z)){0,3}\s*\Z")
 
 # a labelled line that lists what the answer draws on, or says how sure it is
 _SOURCES_LINE = re.compile(r"(?im)^[ \t>*_#-]*(?:sources?|references?|citations?|cited "
@@ -70,6 +83,11 @@ def aside_spans(text: str, question: str | None = None) -> list[tuple[int, int]]
         spans.append(header.span())
     if not _ANCHOR.search(text):
         return _merged(spans)
+    memo = _MEMO_HEADER.match(text)
+    if memo is not None:
+        spans.append(memo.span())
+        spans += [m.span() for m in _GREETING.finditer(text, memo.end(), memo.end() + 200)]
+        spans += [m.span() for m in _SIGN_OFF.finditer(text)]
     spans += [m.span() for m in _CONFIDENCE_LINE.finditer(text)]
     # a list of sources names documents, pages and years, no figure of the answer
     spans += [m.span() for m in _SOURCES_LINE.finditer(text) if not re.search(

@@ -31,7 +31,7 @@ _Replace = Callable[[re.Match[str]], list[_Piece]]
 __all__ = ["unmark"]
 
 # what may start markup: text without any of these is returned as it is
-_MARKS = re.compile(r"---|(?m:^[ \t]{0,3}>)|(?i:step|part)[ \t]*\d|\d\s*[\u00d7x*\u00b7]\s*10|\d[eE]\+?\d|"
+_MARKS = re.compile(r"---|[\u00b9\u00b2\u00b3\u2074-\u2079]|(?m:^[ \t]{0,3}>)|(?i:step|part)[ \t]*\d|\d\s*[\u00d7x*\u00b7]\s*10|\d[eE]\+?\d|"
                     r"[*_#`\\<\u202f\u2009\u2007\u00a0\[\u3010\u2018-\u201f\u2032\u2033\u2248]|"
                     r"\$\$|\((?i:source|see|ref|cf)|~~~|(?i:\bpp?|\bpg|\bpages?)\.?[ \t]*\d{1,4}"
                     r"(?:[ \t]*[-\u2013][ \t]*\d{1,4})?\)|"
@@ -119,8 +119,11 @@ _ANSWER_TAGS = frozenset({"answer", "final_answer", "final-answer", "finalanswer
                           "response", "result", "output", "conclusion", "verdict"})
 
 # LaTeX commands that only format what they enclose (innermost first, so nesting unwraps)
-_WRAPPER = re.compile(r"\\(?:text|textbf|textit|textrm|mathrm|mathbf|mathit|boxed|fbox|"
+_WRAPPER = re.compile(r"\\(?:text|textbf|textit|textrm|mathrm|mathbf|mathit|"
                       r"operatorname|emph|underline)\s*\{([^{}]*)\}")
+# a box marks the answer: opening a line, it is a labelled answer ("\boxed{\text{Defeated}}"
+# on a display line of its own says "Answer: Defeated"); inside a sentence, what it holds
+_BOXED = re.compile(r"(?m)(^[ \t]*)?\\(?:boxed|fbox)\s*\{([^{}]*)\}")
 _FRACTION = re.compile(r"\\[dt]?frac\s*\{([^{}]*)\}\s*\{([^{}]*)\}")
 # a LaTeX symbol and what it reads as
 _SYMBOLS = {"times": "\u00d7", "cdot": "\u00d7", "div": "/", "approx": "\u2248",
@@ -136,6 +139,9 @@ _SUPERSCRIPTS = str.maketrans("\u2070\u00b9\u00b2\u00b3\u2074\u2075\u2076\u2077\
 _SCALES = ((12, "trillion"), (9, "billion"), (6, "million"), (3, "thousand"))
 # escapes and spacing: "7.9\%", "\$1,577", "1{,}577", "1\,577"
 _ESCAPED = re.compile(r"\\([%$&#_{}])")
+# a footnote ("¹ Consolidated Balance Sheets, p. 57", "² Excluding bitcoin, revenue grew
+# ~17%"): a remark beside the answer, as a labelled note is
+_FOOTNOTE = re.compile("(?m)^[ \t]*[\u00b9\u00b2\u00b3\u2070\u2074-\u2079]{1,2}[ \t]*(?=\\S)")
 _THIN_SPACE = re.compile(r"\\[,;:! ]|\{,\}")
 # math delimiters and sizing: \( \) \[ \] $$ \left( \right); "$\boxed{42.69}$" is inline
 # math (a single "$" before a command), "$42.69" is money
@@ -143,7 +149,8 @@ _DISPLAY_MATH = re.compile(r"\$\$")
 # a display block on lines of its own continues the sentence it follows ("..., a change of\n
 # \\[\n\\boxed{0.2\\%}\n\\]"): joined to it when that sentence has not ended
 _DISPLAY_BLOCK = re.compile(r"(?<=[^\s.!?])[ \t]*\n\s*(?:\\\[|\$\$)[ \t]*\n?[ \t]*"
-                            r"((?:(?!\n[ \t]*\n|\$\$|\\\])[\s\S]){1,400}?)\s*(?:\\\]|\$\$)")
+                            # (a boxed answer is no part of the sentence before it)
+                            r"(?!\\(?:boxed|fbox)\b)((?:(?!\n[ \t]*\n|\$\$|\\\])[\s\S]){1,400}?)\s*(?:\\\]|\$\$)")
 _INLINE_MATH = re.compile(r"\$(\\[^$\n]{1,400}?)\$")
 _DELIMITER = re.compile(r"\\[()\[\]]|\\(?:left|right|big|Big|bigg|Bigg)(?=[()\[\]|.])")
 # Markdown: **bold**, __bold__, *emphasis*, _emphasis_ (not "3 * 4", not snake_case), `code`
@@ -319,6 +326,16 @@ def _newline(m: re.Match[str]) -> list[_Piece]:
     return [(None, "\n")]
 
 
+def _boxed(m: re.Match[str]) -> list[_Piece]:
+    if m.group(1) is None:
+        return [(2, None)]
+    return [(1, None), (None, "Answer: "), (2, None)]
+
+
+def _footnote(m: re.Match[str]) -> list[_Piece]:
+    return [(None, "Footnote: ")]
+
+
 def _xml_tag(m: re.Match[str]) -> list[_Piece]:
     if not m.group(1) and m.group(2).lower() in _ANSWER_TAGS:
         return [(None, "\nAnswer: ")]
@@ -350,6 +367,7 @@ _PASSES: list[tuple[re.Pattern[str], _Replace]] = [
     (_FENCE, _drop),
     (_LINK, _link),
     (_CITATION, _drop),
+    (_FOOTNOTE, _footnote),
     (_GROUP_SPACE, _comma),
     (_QUOTE, _straight),
     (_HTML_BREAK, _newline),
@@ -363,6 +381,7 @@ _PASSES: list[tuple[re.Pattern[str], _Replace]] = [
     (_FRACTION, _fraction),
     (_SYMBOL, _symbol),
     (_ESCAPED, _keep(1)),
+    (_BOXED, _boxed),
     (_SCIENTIFIC, _scientific),
     (_DELIMITER, _drop),
     (_CODE, _keep(1)),
@@ -374,10 +393,11 @@ _PASSES: list[tuple[re.Pattern[str], _Replace]] = [
     (_STEP, _drop),
     (_APPROX, _approximately),
 ]
-_NESTING = {_WRAPPER, _FRACTION, _STRONG}
+_NESTING = {_WRAPPER, _FRACTION, _STRONG, _BOXED}
 # what a pass cannot match without, one of them (a pass that scans every word costs more than
 # these tests)
-_NEEDS = {_APPROX: ("\u2248",), _THINKING_END: ("</",), _XML_TAG: ("</",),
+_NEEDS = {_APPROX: ("\u2248",), _FOOTNOTE: ("\u00b9", "\u00b2", "\u00b3", "\u2074", "\u2075",
+                                             "\u2076", "\u2077", "\u2078", "\u2079", "\u2070"), _THINKING_END: ("</",), _XML_TAG: ("</",),
           _THINKING: ("<",), _THINKING_OPEN: ("<",),
           _TURN_START: ("<|", "<start_of_turn>", "[/INST]"),
           _TURN_END: ("<|", "_of_turn>", "</s>", "INST]"),
