@@ -50,7 +50,9 @@ _SPLIT = re.compile(r"(?<=[.!?])(?<!\s[A-Z]\.)\s+(?=[A-Z(\[*\"'$\u201c\u2248~-])
                     r"|(?<=[.!?:;])\s+(?=(?:\d{1,2}[.)]|[-*\u2022])\s+[A-Z])")
 # the labels an answer puts before its answer ("Final Answer: ...", "Conclusion: ...")
 _LABEL_WORDS = (r"(?:(?:the |my |our )?(?:(?:final |short |direct )?answer|conclusions?|summary|"
-               r"in summary|bottom line|result|verdict|assessment|tl;?dr))")
+               r"in summary|bottom line|result|verdict|assessment|tl;?dr|"
+               # (an analyst's: "View: NOT cap-intensive.", "Takeaway: ...")
+               r"view|take|(?:key )?takeaway))")
 # (its colon may be a dash: "Final answer \u2014 $1,577 million")
 # (or a table's cell border: "| Answer | $12,645 million |")
 _LABEL_END = r"\s*(?::|[\u2014\u2013]|--(?!-)|(?<=\s)\|(?=[^|\n]*\w))\s*"

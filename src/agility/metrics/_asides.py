@@ -26,8 +26,13 @@ _ANCHOR = re.compile(r"(?i)advice|purposes only|rounding|details|information|con
                      r"sources?\b|references?\b|citations?\b|confidence|"
                      r"(?m:^[ \t>*_#-]*q[*_]*[ \t]*:)|"
                      r"(?im:^[ \t*_]*(?:to|from|re|subject|regards|best|thanks|cheers|"
-                     r"sincerely|hi|hello|dear|team|all)\b)")
+                     r"sincerely|hi|hello|dear|team|all)\b)|\A[^\n|]{1,40} \| ")
 
+# a title bar on the answer's first line ("MMM | FY22 | capital intensity", "GIS | FY20
+# (May-31-20) WC ratio"): what the note is about, as a memo's subject line is, when no table
+# row follows it
+_TITLE_BAR = re.compile(r"\A[ \t*_#]*[^\n|]{1,40}(?:[ \t]\|[ \t][^\n|]{1,60}){1,4}[ \t*_]*"
+                        r"(?:\n|\Z)(?![ \t]*\|)")
 # a memo's header (two or more of "To:", "From:", "Cc:", "Date:", "Re:", "Subject:" on its
 # first lines), its greeting ("Team,", "Hi all,") and its sign-off ("Regards,\nResearch
 # Desk"): addressing, not the answer (a subject line names the question's topic)
@@ -83,6 +88,9 @@ def aside_spans(text: str, question: str | None = None) -> list[tuple[int, int]]
         spans.append(header.span())
     if not _ANCHOR.search(text):
         return _merged(spans)
+    title = _TITLE_BAR.match(text)
+    if title is not None:
+        spans.append(title.span())
     memo = _MEMO_HEADER.match(text)
     if memo is not None:
         spans.append(memo.span())

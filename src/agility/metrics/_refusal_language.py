@@ -27,7 +27,10 @@ WITHHOLDS = re.compile(
     r"(?:[\w\-]+\s+){0,4}?(?:figure|number|amount|value|estimate)s?\b|"
     # "... and I won't estimate it", "not computable from the extract"
     r"\b(?:won't|will not|(?:would|'d) rather not)\s+(?:estimate|guess|speculate)\b|"
-    r"\bnot (?:computable|calculable|determinable)\b")
+    r"\bnot (?:computable|calculable|determinable)\b|"
+    # shorthand: "No number from me on this one.", "No call.", "No estimate given."
+    r"\bno (?:number|figure|estimate|call|answer|view|pick)s? (?:from me|given|offered|"
+    r"provided)\b|(?:^|\n|[.;:] )[ \t*_-]*no (?:call|estimate|number|figure)[ \t]*[.!]?[ \t]*(?:$|\n)")
 
 _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("withholds", WITHHOLDS),
@@ -52,10 +55,12 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         r"(?i)(?:\b(?:i|we|it|the model|this model|the assistant) (?:(?:therefore|thus|hence|"
         r"so|also|still|simply|really|honestly|just|\w+ly) )?(?:cannot|can ?not|can't|couldn't|could not|am unable to|are "
         r"unable to|was unable to|am not able to|(?:was|were) not able to|is (?:not possible|impossible) to|was not "
-        r"possible to)|\b(?:i'm|i\u2019m) (?:unable|not able) to|(?:^|\n|:)[ \t*_]*(?:unable to|cannot|can not)) (?:\w+ ){0,3}?"
+        r"possible to)|\b(?:i'm|i\u2019m) (?:unable|not able) to|(?:^|\n|:|[.;] )[ \t*_\-\u2022]*(?:unable to|cannot|can not|can't|"
+        r"couldn't|could not)) (?:\w+ ){0,3}?"
         r"(?:determine|provide|calculate|compute|answer|confirm|say|find|locate|see|identify|describe|"
         r"ascertain|assess|state|give|tell|verify|conclude|infer|derive|specify|complete|"
-        r"perform|comment|offer|obtain|extract|compare|make|draw)|"
+        r"perform|comment|offer|obtain|extract|compare|make|draw|rank|pick|choose|quantify|"
+        r"estimate|pin down|call)|"
         # "I don't think I can give a firm yes or no", "it's difficult to say definitively"
         r"(?:\bnot|n't) think (?:i|we) can (?:\w+ly )?(?:give|say|answer|determine|provide|offer|"
         r"tell|confirm)\b|"
