@@ -165,7 +165,7 @@ from agility.metrics._numbers import (
 from agility.metrics._options import MetricOptions
 from agility.metrics._period_pick import offered_periods, picked_period
 from agility.metrics._refusal_language import WITHHOLDS, no_answer, refusal_phrases
-from agility.metrics._stance import DEPENDS, Stance, stance
+from agility.metrics._stance import DEPENDS, Stance, direction, proposition, stance
 from agility.metrics._text_verdict import (
     WHICH_YEAR,
     YEAR_GOLD,
@@ -505,6 +505,14 @@ def _yes_no(case: Case, said: Stance | None) -> Judgement | None:
         how = "answers" if said.how == "said" else "implies"
         return Judgement("incorrect", f"{how} {said.answer} in {where}; the gold says "
                                       f"{case.gold.polarity}")
+    if said.answer == "yes" and direction(proposition(case.question)) is None:
+        # ("Was there any change in the store count?": yes, and which way it went is the
+        # gold's too; "Yes, it increased by 3" where the gold says it declined is another
+        # answer)
+        gold_way, said_way = direction(case.gold.text), direction(said.sentence.text)
+        if gold_way and said_way and gold_way != said_way:
+            return Judgement("incorrect", f"answers yes in {where}, but says it went "
+                                          f"{said_way}; the gold says {gold_way}")
     if said.answer == "yes":
         others = other_instances(case.reading, said.sentence, case.question, case.gold.text)
         if others is not None:
