@@ -160,11 +160,7 @@ def concludes(text: str) -> bool:
 REMARK_OPENING = re.compile(r"(?i)^\W*(?:(?:also|but|however|that said),?\s+)?(?:(?:it(?:'s| is) "
                              r"(?:also )?)?worth (?:noting|adding|mentioning|keeping in mind)|(?:please "
                              r")?note that|keep in mind|bear in mind|that said, (?:a|an|some|other|"
-                             r"more)\b|for (?:comparison|reference|context)\b|"
-                             # a note in shorthand, "Note operating profit includes ...", and
-                             # the writer's method, "I used gross capital spending, ..."
-                             r"(?:please )?note\s+(?![:\-\u2013\u2014])(?!that\b)|(?:i|we)(?:'ve| have)? "
-                             r"used\b)")
+                             r"more)\b|for (?:comparison|reference|context)\b)")
 # an alternative the remark offers: "would be about $1,315 million", "might prefer"
 _ALTERNATIVE = re.compile(r"(?i)\b(?:would|might|could|may)\b|\bprefer")
 _GIVES = re.compile(r"(?i)\b(?:gives|yields)\s+(?:us\s+)?(?:an?|the)\s")

@@ -32,7 +32,9 @@ _ANCHOR = re.compile(r"(?i)advice|purposes only|rounding|details|information|con
 # (May-31-20) WC ratio"): what the note is about, as a memo's subject line is, when no table
 # row follows it
 _TITLE_BAR = re.compile(r"\A[ \t*_#]*[^\n|]{1,40}(?:[ \t]\|[ \t][^\n|]{1,60}){1,4}[ \t*_]*"
-                        r"(?:\n|\Z)(?![ \t]*\|)")
+                        r"\n(?![ \t]*\|)(?=\s*\S)")
+_PERIODS = re.compile(r"(?i)\b(?:fy|q[1-4]|h[12]|cy)?'?\d{2,4}\b|\b(?:10-k|10-q|8-k)\b|"
+                      r"\b[a-z]{3}-\d{1,2}-\d{2,4}\b")
 # a memo's header (two or more of "To:", "From:", "Cc:", "Date:", "Re:", "Subject:" on its
 # first lines), its greeting ("Team,", "Hi all,") and its sign-off ("Regards,\nResearch
 # Desk"): addressing, not the answer (a subject line names the question's topic)
@@ -89,7 +91,9 @@ def aside_spans(text: str, question: str | None = None) -> list[tuple[int, int]]
     if not _ANCHOR.search(text):
         return _merged(spans)
     title = _TITLE_BAR.match(text)
-    if title is not None:
+    # (a title heads more lines, and names periods and forms, no figure: "Capex | $1,577M"
+    # is an answer)
+    if title is not None and not re.search(r"\d", _PERIODS.sub(" ", title.group(0))):
         spans.append(title.span())
     memo = _MEMO_HEADER.match(text)
     if memo is not None:

@@ -1039,7 +1039,7 @@ class Case:
         last, stated = next(((s, found) for s in reversed(reading.sentences[opening.index + 1:])
                              if s.start < reading.illustration_start
                              and not NOTE_LABEL.match(s.text) and not offers_alternative(s.text)
-                             and not BENCHMARK.search(s.text) and not REMARK_OPENING.match(s.text)
+                             and not BENCHMARK.search(s.text)
                              and (found := reading.stated_results(s))), (None, []))
         spoken = years_of(last.text) if last is not None else set()
         # the writer takes the opening back ("... wait, I had those reversed."): what

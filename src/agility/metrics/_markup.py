@@ -337,6 +337,9 @@ def _footnote(m: re.Match[str]) -> list[_Piece]:
 
 
 def _xml_tag(m: re.Match[str]) -> list[_Piece]:
+    # (a reasoning block's tags are the thinking passes' to read)
+    if m.group(2).lower() in ("think", "thinking", "reasoning", "scratchpad"):
+        return [(0, None)]
     if not m.group(1) and m.group(2).lower() in _ANSWER_TAGS:
         return [(None, "\nAnswer: ")]
     return [(None, "\n")]
