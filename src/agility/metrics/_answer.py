@@ -55,7 +55,8 @@ _LABEL_WORDS = (r"(?:(?:the |my |our )?(?:(?:final |short |direct )?answer|concl
                r"view|take|(?:key )?takeaway))")
 # (its colon may be a dash: "Final answer \u2014 $1,577 million")
 # (or a table's cell border: "| Answer | $12,645 million |")
-_LABEL_END = r"\s*(?::|[\u2014\u2013]|--(?!-)|(?<=\s)\|(?=[^|\n]*\w))\s*"
+_LABEL_END = (r"(?:\s?\([^()\n]{1,20}\))?\s*(?::|[\u2014\u2013]|--(?!-)|(?<=\s)\|(?=[^|\n]*\w))"
+              r"\s*")
 ANSWER_LABEL = re.compile(rf"(?i)(?:^|(?<=\n)|(?<=[.!?] ))[^\w\n]*{_LABEL_WORDS}{_LABEL_END}")
 # a statement labelled as the answer it gives ("**Answer: 10.3%**", "Short answer: No",
 # "The final answer is: Data Center")
@@ -70,6 +71,9 @@ CONCLUSION_OPENERS = (r"therefore|thus|hence|so\b|overall|consequently|in (?:con
                       r"short)|to (?:summari[sz]e|conclude)|to sum (?:it )?up|summing up|all in "
                       r"all|ultimately\b|putting (?:it|this|these|everything) (?:all )?together|"
                       r"taken together|accordingly\b|as such\b|in sum\b|(?:the )?bottom line\b|"
+                      # (a lawyer's: "It follows, subject to the foregoing, that ...", "On that
+                      # reading, ...")
+                      r"it follows\b|on (?:that|this) (?:reading|basis)\b|"
                       r"net-net\b|all things considered|on balance\b|in the end\b|in a nutshell|"
                       r"long story short|with (?:that|this|these|those) caveats?\b|"
                       r"taking (?:all of |everything |all )?(?:this|that|these|those)? ?into "

@@ -49,6 +49,20 @@ _TURN_END = re.compile(r"(?s)\s*(?:<\|(?:im_end|eot_id|end|endoftext|im_start|us
 # an answer written as a question and its answer ("Q: Why did ...?\nA: Because ..."): the
 # question is the one asked, and the answer follows its label
 _QA_OPENING = re.compile(r"\A[ \t]*Q[ \t]*[:.][^\n]*\?[ \t]*\n\s*A[ \t]*[:.][ \t]*(?=\S)")
+# a transcript of turns ("User: ...\nAssistant: ...\nUser: Are you sure?\nAssistant: ..."):
+# the answer is the last turn of the assistant, whatever it said before
+_TRANSCRIPT_OPEN = re.compile(r"(?i)\A\s*(?:\*\*)?(?:user|human|customer|client)(?:\*\*)?[ \t]*:")
+_ASSISTANT_TURN = re.compile(r"(?im)^[ \t]*(?:\*\*)?(?:assistant|ai|model|bot|agent)(?:\*\*)?[ \t]*:"
+                             r"(?:\*\*)?[ \t]*")
+# a block of source code ("```python\nrevenue = 6489\n...print(...)\n```"): how the answer
+# was computed, not what it says (its printed output, in a block of its own, is kept)
+_CODE_BLOCK = re.compile(r"(?ms)^[ \t]{0,3}(`{3,}|~{3,})[ \t]*([\w+#.-]*)[ \t]*\n(.*?)^[ \t]{0,3}\1"
+                         r"[ \t]*(?:\n|\Z)")
+_CODE_LANGUAGES = frozenset({"python", "py", "python3", "sql", "r", "javascript", "js",
+                             "typescript", "ts", "bash", "sh", "shell", "vba", "julia", "scala",
+                             "java", "c", "cpp", "c++", "go", "rust", "matlab", "sas", "stata"})
+_CODE_LINE = re.compile(r"(?m)^[ \t]*(?:(?:import|from|def|return|for|if|while|class|select|"
+                        r"with|let|const|var)\b|print\(|[A-Za-z_][\w.\[\]'\"]*[ \t]*[-+*/]?=[ \t]*[^=\s])")
 # an agent's trace ("Thought: ...\nAction: search[...]\nObservation: ...\nFinal Answer: ..."):
 # its tool calls and what the tools returned are no statements of its own
 _TRACE_STEP = re.compile(r"(?im)^[ \t]*(?:action(?:[ \t]+input)?|observation)[ \t]*\d*[ \t]*:[^\n]*(?:\n|\Z)")
@@ -190,6 +204,13 @@ def unmark(text: str, question: str | None = None) -> tuple[str, list[int]]:
     tabled = table_text(text, offsets) if "|" in text else None
     if tabled is not None:
         text, offsets = tabled
+    if "```" in text or "~~~" in text:
+        text, offsets = _without_code(text, offsets)
+    if _TRANSCRIPT_OPEN.match(text):
+        turns = list(_ASSISTANT_TURN.finditer(text))
+        if turns:
+            last = turns[-1].end()
+            text, offsets = text[last:], offsets[last:]
     if text.lstrip()[:1] in ("Q", "q") and _QA_OPENING.match(text):
         text, offsets, _ = _substitute(_QA_OPENING, _drop, text, offsets)
     # (a thought, then a final answer: two searches, each once over the text)
@@ -254,6 +275,25 @@ def _without_next_question(text: str, offsets: list[int], question: str | None
     if not _DIGIT.search(text[:found.start()]) and not years:
         return text, offsets
     return text[:found.start()], offsets[:found.start()]
+
+
+def _without_code(text: str, offsets: list[int]) -> tuple[str, list[int]]:
+    """``text`` without its blocks of source code, unless nothing else is left."""
+    def code(m: re.Match[str]) -> bool:
+        lines = [line for line in m.group(3).splitlines() if line.strip()]
+        return bool(lines) and (m.group(2).lower() in _CODE_LANGUAGES or (
+            not m.group(2) and len(_CODE_LINE.findall(m.group(3))) * 2 >= len(lines)
+            and "print(" in m.group(3)))
+
+    blocks = [m.span() for m in _CODE_BLOCK.finditer(text) if code(m)]
+    if not blocks:
+        return text, offsets
+    kept = list(zip([0, *(e for _, e in blocks)], [*(b for b, _ in blocks), len(text)],
+                    strict=True))
+    rest = "".join(text[a:b] for a, b in kept)
+    if not rest.strip():
+        return text, offsets
+    return rest, [o for a, b in kept for o in offsets[a:b]]
 
 
 def _keep(*groups: int) -> _Replace:

@@ -23,7 +23,7 @@ _SOURCE = (r"(?:context|document|documents|text|excerpt|excerpts|passage|passage
 WITHHOLDS = re.compile(
     r"(?i)\b(?:can(?:'t|not)|won't|will not|(?:would|'d) rather not|unable to|not able to|"
     r"shouldn't|should not)\s+(?:actually\s+|really\s+|responsibly\s+)?(?:give|provide|state|"
-    r"offer|report|quote|put)\s+(?:you\s+)?(?:a|an|the|this|that|any|a\s+specific)?\s*"
+    r"offer|report|quote|put|commit to)\s+(?:you\s+)?(?:a|an|the|this|that|any|a\s+specific)?\s*"
     r"(?:[\w\-]+\s+){0,4}?(?:figure|number|amount|value|estimate)s?\b|"
     # "... and I won't estimate it", "not computable from the extract"
     r"\b(?:won't|will not|(?:would|'d) rather not)\s+(?:estimate|guess|speculate)\b|"
@@ -60,7 +60,7 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         r"(?:determine|provide|calculate|compute|answer|confirm|say|find|locate|see|identify|describe|"
         r"ascertain|assess|state|give|tell|verify|conclude|infer|derive|specify|complete|"
         r"perform|comment|offer|obtain|extract|compare|make|draw|rank|pick|choose|quantify|"
-        r"estimate|pin down|call)|"
+        r"estimate|pin down|call|finish|come down on)|"
         # "I don't think I can give a firm yes or no", "it's difficult to say definitively"
         r"(?:\bnot|n't) think (?:i|we) can (?:\w+ly )?(?:give|say|answer|determine|provide|offer|"
         r"tell|confirm)\b|"
@@ -68,6 +68,12 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         r"\b(?:do not|don't) feel (?:able|in a position) to\b|\brefrain from (?:giving|"
         r"providing|offering|stating|answering|making)\b|\b(?:difficult|hard|impossible) to say (?:definitively|for "
         r"(?:certain|sure)|with (?:any )?certainty)\b(?! that\b)")),
+    ("asks back", re.compile(
+        # a question back in place of the answer: "Let me know which definitions you want and
+        # I'll run the numbers", "please confirm the period before I calculate"
+        r"(?i)\b(?:let me know|please (?:confirm|clarify|specify|tell me|let me know))\b[^.?!]{0,100}?"
+        r"\b(?:and|before|so that|so) (?:i(?:'ll| will| can)?|we(?:'ll| will| can)?) "
+        r"(?:\w+ ){0,2}?(?:run|calculate|compute|answer|give|provide|work|do|pull|check)\b")),
     ("not possible", re.compile(
         r"(?i)(?:\b(?:not|impossible|isn't|is not) (?:possible|feasible|able)(?: for (?:me|us|one))?"
         r"|\bno way|\b(?:does|do|did) not (?:allow|enable|permit) (?:me|us|one)) to "
@@ -212,7 +218,8 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         r"found|determinable|known))\b(?![ \t]+(?:and|but|by|for|to|as|because|since)\b)|"
         # a short line that only says what is not there: "FY2018 balance sheet not provided"
         r"(?:^|\n)[^\n.:;]{0,60}\bnot (?:provided|available|disclosed|given|included)[ \t.]*(?:$|\n)|"
-        r":[ \t*_]*(?:n/a|n\.a\.|unknown|null|not (?:available|provided|disclosed|stated|specified|"
+        r":[ \t*_]*(?:n/a|#n/a|#ref!|#value!|#div/0!|n\.a\.|unknown|null|not (?:available|provided|"
+        r"disclosed|stated|specified|"
         r"given|reported|found|determinable|known))[ \t*_]*"
         # (a note after it: "Capex FY18: n/a (not in excerpt).")
         r"(?:\([^()\n]{0,60}\)[ \t*_]*)?(?:[.;](?:[ \t]|$)|$|\n))")),
@@ -252,7 +259,8 @@ _TRIGGERS: dict[str, tuple[str, ...]] = {
     "would need": ("would", "will", "may", "might", "please", "need", "require", "'ll",
                    "you can", "you could", "could you"),
     "declines": ("help", "assist", "decline"),
-    "withholds": ("cannot", "will not", "rather not", "unable to", "not able to", "should not",
+    "asks back": ("let me know", "please"),
+    "withholds": ("cannot", "will not", "rather not", "unable to", "not able to", "should not", "no ",
                   "not computable", "not calculable", "not determinable"),
     "does not know": ("know", "not sure", "not aware", "rather not", "not going to", "my "),
     "insufficient": ("insufficient", "not enough", "not sufficient", "inadequate"),

@@ -441,7 +441,8 @@ def said_stance(reading: AnswerReading) -> Stance | None:
             return Stance(bare.group(1).lower(), sentence, "said")
         # a yes or no labelled as the answer, wherever it is ("Final Answer: No" after the
         # figures of a structured answer)
-        given = ANSWER_GIVEN.match(sentence.text)
+        # (or under another label of the answer: "Verdict: yes, Verizon is ...")
+        given = ANSWER_GIVEN.match(sentence.text) or ANSWER_LABEL.match(sentence.text)
         if given is not None:
             head = sentence.text[given.end():]
             if _YES.match(head):
