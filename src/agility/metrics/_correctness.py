@@ -235,6 +235,15 @@ def _numeric(case: Case) -> Judgement:
                              case.cite(aside))
         by_change = [f for k in case.gold_changes() for f in case.matching(k.figure, committed)]
         if by_change and not hits:
+            # (the way it went too: "decreased by 3 percentage points" where the gold's rate
+            # went from 20% to 23%)
+            gold_way, said_way = direction(case.gold.text), direction(sentence.text)
+            if gold_way and said_way and gold_way != said_way:
+                return Judgement("incorrect", f"concludes {case.where(by_change)} in "
+                                              f"{case.statement(sentence)}, the size of the "
+                                              f"change between the gold's {gold_raws(keys)}, but "
+                                              f"says it went {said_way}; the gold's went "
+                                              f"{gold_way}", case.cite(by_change))
             return Judgement("correct", f"concludes {case.where(by_change)} in "
                                         f"{case.statement(sentence)}, the change between the "
                                         f"gold's {gold_raws(keys)}", case.cite(by_change))

@@ -432,6 +432,23 @@ _GOES_WITH = re.compile(r"(?i)^\W*(?:so,?\s+|ultimately,?\s+|in the end,?\s+)?(?
                         r"sticking|settling) (?:with|on)\b")
 
 
+# a range: "between roughly 1.7% and 2.2%", "in the 10-11% band", "16% to 17%"
+_RANGE = re.compile(r"(?i)\bbetween\b[^.;]{0,30}?\d[^.;]{0,20}?\band\b|\d\s*(?:-|\u2013|to)\s*\d[\d.]*\s*%?\s*"
+                    r"(?:band|range)\b")
+
+
+# the figure a range singles out: "most likely about 10.3%", "point estimate: 16.5%"
+_POINT_ESTIMATE = re.compile(r"(?i)\b(?:most likely|(?:my |our )?(?:best|point|central) estimate"
+                             r"(?: is| of)?|best guess(?: is)?|call it)[\s:,]*(?:about|around|roughly|"
+                             r"approximately|~|\u2248)?\s*$")
+
+
+def _singled_out(text: str, figures: tuple[FinancialNumber, ...]) -> tuple[FinancialNumber, ...]:
+    """Of several figures, the one a point estimate singles out, if one is."""
+    picked = [f for f in figures if _POINT_ESTIMATE.search(text[max(0, f.start - 40):f.start])]
+    return tuple(picked[-1:]) or figures
+
+
 class Case:
     """One answer being graded: the readings of the answer and the gold, and shared checks."""
 
@@ -772,6 +789,9 @@ class Case:
             figures = tuple(f for f in figures if years[f.start] in asked
                             or years[f.start] is None) or figures
         if len(figures) > 1 and len(self.gold.keys) == 1:
+            # (a point estimate within a range: "in the 10-11% band, most likely about 10.3%")
+            figures = _singled_out(self.reading.text, figures)
+        if len(figures) > 1 and len(self.gold.keys) == 1:
             # (a gold of two figures answers a comparison or a change: every figure counts)
             figures = self._best_named(figures)
         return figures, sentence
@@ -1067,6 +1087,13 @@ class Case:
                 and all(f.currency for f in figures)
                 and any(not f.currency for f in stated))
         if named > opened or (named == opened and named and kind):
+            return tuple(stated), last
+        # (an opening of several figures where one is asked, a range or the yearly values,
+        # singles none out: "between roughly 1.7% and 2.2% (2.2%, 1.7%, 1.8%). The three-year
+        # average lands at about 1.9%")
+        stated = _singled_out(reading.text, tuple(stated)) if last is not None else stated
+        if len(self.gold.keys) == 1 and len(stated) == 1 and named and (
+                len(figures) > 2 or (len(figures) == 2 and _RANGE.search(opening.text))):
             return tuple(stated), last
         return figures, opening
 

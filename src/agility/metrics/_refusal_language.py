@@ -34,7 +34,10 @@ WITHHOLDS = re.compile(
 
 _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("withholds", WITHHOLDS),
-    ("apology", re.compile(r"(?i)\b(?:i'?m|i am) (?:sorry|afraid)\b|\bi apologi[sz]e\b")),
+    # (not for a mistake it corrects: "I apologize for the confusion. ... were $5,209 million")
+    ("apology", re.compile(r"(?i)(?:\b(?:i'?m|i am) (?:sorry|afraid)\b|\bi apologi[sz]e\b)(?! for "
+                           r"(?:the|my|any|that) (?:confusion|error|mistake|oversight|"
+                           r"misunderstanding|mix-?up|earlier answer)\b)")),
     ("no access", re.compile(
         r"(?i)\b(?:i|as an ai[^,.]*,? i) (?:do not|don't|cannot|can't|am unable to|"
         r"am not able to) (?:have )?(?:real-time |direct |the ability to )?"
