@@ -31,7 +31,7 @@ _Replace = Callable[[re.Match[str]], list[_Piece]]
 __all__ = ["unmark"]
 
 # what may start markup: text without any of these is returned as it is
-_MARKS = re.compile(r"---|[\u00b9\u00b2\u00b3\u2074-\u2079]|(?m:^[ \t]{0,3}>)|(?i:step|part)[ \t]*\d|\d\s*[\u00d7x*\u00b7]\s*10|\d[eE]\+?\d|"
+_MARKS = re.compile(r"---|~~|[\u00b9\u00b2\u00b3\u2074-\u2079]|(?m:^[ \t]{0,3}>)|(?i:step|part)[ \t]*\d|\d\s*[\u00d7x*\u00b7]\s*10|\d[eE]\+?\d|"
                     r"[*_#`\\<\u202f\u2009\u2007\u00a0\[\u3010\u2018-\u201f\u2032\u2033\u2248]|"
                     r"\$\$|\((?i:source|see|ref|cf)|~~~|(?i:\bpp?|\bpg|\bpages?)\.?[ \t]*\d{1,4}"
                     r"(?:[ \t]*[-\u2013][ \t]*\d{1,4})?\)|"
@@ -173,6 +173,8 @@ _STRONG = re.compile(r"(\*\*|__)(?=\S)(.{1,400}?)(?<=\S)\1")
 _EMPHASIS = re.compile(r"(?<![\w*])([*_])(?=[^\s*_])((?:[^\n*_]|\n(?![ \t]*\n)){1,2000}?)"
                        r"(?<=[^\s*_])\1(?![\w*])")
 _CODE = re.compile(r"`+([^`\n]{1,400}?)`+")
+# struck through ("~~$1,832M~~ **$1,852M**"): deleted, not said
+_STRIKE = re.compile(r"~~(?=\S)[^\n~]{1,400}?(?<=\S)~~")
 # "### Step 2: Calculation" on a line of its own: a heading states nothing and is left out;
 # "### Final Answer" (or "Conclusion", "Summary") labels what follows it, which it joins
 _HEADING = re.compile(r"(?m)^[ \t]{0,3}#{1,6}[ \t]+([^\n]*?)[ \t#]*(?:\n[ \t]*)+")
@@ -430,6 +432,7 @@ _PASSES: list[tuple[re.Pattern[str], _Replace]] = [
     (_CODE, _keep(1)),
     (_RULE, _drop),
     (_BLOCKQUOTE, _drop),
+    (_STRIKE, _drop),
     (_STRONG, _keep(2)),
     (_EMPHASIS, _keep(2)),
     (_HEADING, _heading),

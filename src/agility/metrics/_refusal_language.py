@@ -23,14 +23,15 @@ _SOURCE = (r"(?:context|document|documents|text|excerpt|excerpts|passage|passage
 WITHHOLDS = re.compile(
     r"(?i)\b(?:can(?:'t|not)|won't|will not|(?:would|'d) rather not|unable to|not able to|"
     r"shouldn't|should not)\s+(?:actually\s+|really\s+|responsibly\s+)?(?:give|provide|state|"
-    r"offer|report|quote|put|commit to)\s+(?:you\s+)?(?:a|an|the|this|that|any|a\s+specific)?\s*"
-    r"(?:[\w\-]+\s+){0,4}?(?:figure|number|amount|value|estimate)s?\b|"
+    r"offer|report|quote|put|commit to|publish)\s+(?:you\s+)?(?:a|an|the|this|that|any|a\s+specific)?\s*"
+    r"(?:[\w\-]+\s+){0,4}?(?:figure|number|amount|value|estimate|verdict|view|call|"
+    r"conclusion|opinion|rate|ratio)s?\b|"
     # "... and I won't estimate it", "not computable from the extract"
     r"\b(?:won't|will not|(?:would|'d) rather not)\s+(?:estimate|guess|speculate)\b|"
     r"\bnot (?:computable|calculable|determinable)\b|"
     # shorthand: "No number from me on this one.", "No call.", "No estimate given."
-    r"\bno (?:number|figure|estimate|call|answer|view|pick)s? (?:from me|given|offered|"
-    r"provided)\b|(?:^|\n|[.;:] )[ \t*_-]*no (?:call|estimate|number|figure)[ \t]*[.!]?[ \t]*(?:$|\n)")
+    r"\bno (?:[\w\-]+ )?(?:number|figure|estimate|call|answer|view|pick)s? (?:from me|given|"
+    r"offered|provided|reported|stated)\b|(?:^|\n|[.;:] )[ \t*_-]*no (?:call|estimate|number|figure)[ \t]*[.!]?[ \t]*(?:$|\n)")
 
 _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("withholds", WITHHOLDS),
@@ -58,12 +59,12 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         r"(?i)(?:\b(?:i|we|it|the model|this model|the assistant) (?:(?:therefore|thus|hence|"
         r"so|also|still|simply|really|honestly|just|\w+ly) )?(?:cannot|can ?not|can't|couldn't|could not|am unable to|are "
         r"unable to|was unable to|am not able to|(?:was|were) not able to|is (?:not possible|impossible) to|was not "
-        r"possible to)|\b(?:i'm|i\u2019m) (?:unable|not able) to|(?:^|\n|:|[.;] )[ \t*_\-\u2022]*(?:unable to|cannot|can not|can't|"
+        r"possible to)|\b(?:i'm|i\u2019m) (?:unable|not able) to|(?:^|\n|:|[.;,] )[ \t*_\-\u2022]*(?:unable to|cannot|can not|can't|"
         r"couldn't|could not)) (?:\w+ ){0,3}?"
         r"(?:determine|provide|calculate|compute|answer|confirm|say|find|locate|see|identify|describe|"
         r"ascertain|assess|state|give|tell|verify|conclude|infer|derive|specify|complete|"
         r"perform|comment|offer|obtain|extract|compare|make|draw|rank|pick|choose|quantify|"
-        r"estimate|pin down|call|finish|come down on)|"
+        r"estimate|pin down|call|finish|come down on|label|classify|characteri[sz]e|judge|deem|rate)|"
         # "I don't think I can give a firm yes or no", "it's difficult to say definitively"
         r"(?:\bnot|n't) think (?:i|we) can (?:\w+ly )?(?:give|say|answer|determine|provide|offer|"
         r"tell|confirm)\b|"
@@ -85,7 +86,7 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         # "The information provided does not let me determine whether ..."
         r"\b(?:does|do|did)(?: not|n't) let (?:me|us|one) "
         r"(?:\w+ ){0,2}?(?:determine|provide|calculate|compute|answer|confirm|say|identify|"
-        r"ascertain|assess|conclude|infer|derive|tell|know)|\bcannot be (?:\w+ly )?(?:determined|calculated|"
+        r"ascertain|assess|conclude|infer|derive|tell|know)|\bcannot be (?:\w+ly )?(?:read|determined|calculated|"
         r"computed|answered|confirmed|derived|ascertained|identified|found|assessed|"
         r"inferred|provided)|"
         # "a like-for-like comparison isn't possible from the information given"
@@ -128,6 +129,10 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         r"reports?|lists?|states?)\b|[^.]*,\s*but\b)|"
         # "FY2018 figures are outside its scope", "beyond the scope of the excerpt"
         r"\b(?:outside|beyond) (?:the |its |their |this |that )?scope\b|"
+        # "not identifiable from the excerpt provided"
+        r"\bnot (?:identifiable|determinable|ascertainable|readable|recoverable|derivable) "
+        rf"(?:from|in|with) (?:the |this |these |those |provided |given |available |supplied ){{0,3}}"
+        rf"(?:\w+ )?{_SOURCE}\b|"
         # a note in shorthand: "(not in excerpt)", "(not in the 10-K extract)"
         r"\(\s*not (?:in|within|part of|covered by|given in|shown in) (?:the |this |these |those "
         rf"|provided |given |available |above ){{0,3}}(?:\S+ )?{_SOURCE}\s*\)")),
@@ -221,7 +226,7 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         r"found|determinable|known))\b(?![ \t]+(?:and|but|by|for|to|as|because|since)\b)|"
         # a short line that only says what is not there: "FY2018 balance sheet not provided"
         r"(?:^|\n)[^\n.:;]{0,60}\bnot (?:provided|available|disclosed|given|included)[ \t.]*(?:$|\n)|"
-        r":[ \t*_]*(?:n/a|#n/a|#ref!|#value!|#div/0!|n\.a\.|unknown|null|not (?:available|provided|"
+        r":[ \t*_]*(?:withdrawn|retracted|n/a|#n/a|#ref!|#value!|#div/0!|n\.a\.|unknown|null|not (?:available|provided|"
         r"disclosed|stated|specified|"
         r"given|reported|found|determinable|known))[ \t*_]*"
         # (a note after it: "Capex FY18: n/a (not in excerpt).")
@@ -267,7 +272,7 @@ _TRIGGERS: dict[str, tuple[str, ...]] = {
                   "not computable", "not calculable", "not determinable"),
     "does not know": ("know", "not sure", "not aware", "rather not", "not going to", "my "),
     "insufficient": ("insufficient", "not enough", "not sufficient", "inadequate"),
-    "not available": ("n/a", "n.a.", "unknown", "not ", "null"),
+    "not available": ("n/a", "n.a.", "unknown", "not ", "null", "withdrawn", "retracted"),
 }
 
 

@@ -1074,6 +1074,10 @@ def _content(case: Case, committed: Sentence | None, threshold: float) -> Judgem
             return Judgement("incorrect", f"picks {chosen[0]} in {case.statement(pick)}; the "
                                           f"gold picks {chosen[1]}")
         return Judgement("correct", f"picks the gold's option in {case.statement(pick)}")
+    if committed is None and len(options) >= 2 and case.refusals:
+        # (nothing picked, and it says why: "cash flow split: not available in the supplied
+        # pages")
+        return refusal(case)
     if committed is None and len(options) >= 2:
         # "Among operations, investing and financing, which ...?" asks for a pick: an answer
         # that takes the question up in no statement (quoted excerpts, figures) picks none
