@@ -18,6 +18,7 @@ from functools import cached_property
 
 from agility.metrics._answer import (
     ANSWER_GIVEN,
+    ANSWER_LABEL,
     BENCHMARK,
     HYPOTHETICAL,
     NOTE_LABEL,
@@ -437,6 +438,8 @@ _RANGE = re.compile(r"(?i)\bbetween\b[^.;]{0,30}?\d[^.;]{0,20}?\band\b|\d\s*(?:-
                     r"(?:band|range)\b")
 
 
+# a part of an answer split into parts: "(a) ...", "b) ...", "(ii) ..."
+_PART = re.compile(r"^\W{0,3}\(?(?:[a-e]|i{1,3}|iv|v)\)\s")
 # the figure a range singles out: "most likely about 10.3%", "point estimate: 16.5%"
 _POINT_ESTIMATE = re.compile(r"(?i)\b(?:most likely|(?:my |our )?(?:best|point|central) estimate"
                              r"(?: is| of)?|best guess(?: is)?|call it)[\s:,]*(?:about|around|roughly|"
@@ -534,7 +537,9 @@ class Case:
         question, or names no quantity at all ("= 1.33", "The answer is 1.33")."""
         # a statement labelled as the answer ("Final answer: $1,577 million (though I'd
         # double-check ...)") answers the question asked
-        if ANSWER_GIVEN.match(sentence.text) or _GOES_WITH.match(sentence.text):
+        # (or under another label of the answer: "Result: 0.00447 per year")
+        if ANSWER_GIVEN.match(sentence.text) or _GOES_WITH.match(sentence.text) \
+                or ANSWER_LABEL.match(sentence.text):
             return True
         # so does one that corrects the answer, or follows the correction ("Walmart's DPO is
         # 42.78 days — correction, 42.69 days. I initially omitted ... = 42.69.")
@@ -748,6 +753,9 @@ class Case:
                     figures, sentence = self._named_later(figures, sentence)
             if sentence is not None:
                 figures, sentence = self._of_asked_kind(figures, sentence)
+            part = self._asked_part(sentence)
+            if part is not None:
+                figures, sentence = part
         if len(figures) > 1 and len(self.gold.keys) == 1:
             # a figure the statement compares with ("34.2%, compared with 33.1% in Q2
             # FY2022") is not its answer
@@ -795,6 +803,35 @@ class Case:
             # (a gold of two figures answers a comparison or a change: every figure counts)
             figures = self._best_named(figures)
         return figures, sentence
+
+    def _asked_part(self, sentence: Sentence | None
+                    ) -> tuple[tuple[FinancialNumber, ...], Sentence] | None:
+        """An answer split into parts ("(a) FY2020 dividends: $389 million ... (b) FY2019
+        dividends: $353 million, so the payout grew about 10%") answers the question in the
+        part that speaks of what it asks, not in the last part's conclusion: of the parts that
+        state a figure, the one of the year asked whose words name most of the question's
+        (the first on a tie)."""
+        reading = self.reading
+        parts = [s for s in reading.sentences if _PART.match(s.text)
+                 and s.start < reading.illustration_start]
+        # (only when what it concludes on is one of the parts: a pick after the parts, "TL;DR:
+        # (b)", "I'll go with the gross figure", is its answer)
+        if len(parts) < 2 or sentence is None or all(p.index != sentence.index for p in parts):
+            return None
+        asked_years = years_of(self.question)
+        metric = question_terms(self.question) & metric_words(self.question)
+
+        def fit(part: Sentence) -> tuple[bool, int]:
+            said = years_of(part.text)
+            return (not asked_years or not said or bool(said & asked_years),
+                    len(stem_set(part.text) & metric))
+
+        stated = [(p, found) for p in parts if (found := reading.stated_results(p))
+                  and not any(self.other_kind(f) for f in found)]
+        if not stated:
+            return None
+        best = max(stated, key=lambda pf: (fit(pf[0]), -pf[0].index))
+        return tuple(best[1]), best[0]
 
     def other_kind(self, figure: FinancialNumber) -> bool:
         """Whether ``figure`` is of another kind than every gold figure can be: an amount of
