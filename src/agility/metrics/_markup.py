@@ -20,6 +20,7 @@ from decimal import Decimal
 from agility.metrics._answer import LABEL_ONLY
 from agility.metrics._asides import aside_spans
 from agility.metrics._numbers import COUNT_ASKED, COUNT_WORD, count_digits
+from agility.metrics._number_words import number_word_spans
 from agility.metrics._structured import structured_text
 from agility.metrics._tables import table_text
 
@@ -231,6 +232,11 @@ def unmark(text: str, question: str | None = None) -> tuple[str, list[int]]:
                 text, offsets, changed = _substitute(pattern, replace, text, offsets)
                 if not changed:
                     break
+    # a figure in words is its digits ("one point five eight billion dollars", "twenty
+    # eighteen")
+    spans = number_word_spans(text)
+    if spans:
+        text, offsets = _written_in(text, offsets, spans)
     # a count in words answers "how many?" as its figure does ("Three:" read as "3:")
     if question is not None and COUNT_ASKED.search(question):
         text, offsets, _ = _substitute(COUNT_WORD, _count, text, offsets)
@@ -277,6 +283,25 @@ def _without_next_question(text: str, offsets: list[int], question: str | None
     if not _DIGIT.search(text[:found.start()]) and not years:
         return text, offsets
     return text[:found.start()], offsets[:found.start()]
+
+
+def _written_in(text: str, offsets: list[int], spans: list[tuple[int, int, str]]
+                ) -> tuple[str, list[int]]:
+    """``text`` with each span replaced by its digits (the first takes the span's first
+    offset, the last its last)."""
+    parts: list[str] = []
+    mapped: list[int] = []
+    last = 0
+    for start, end, digits in spans:
+        parts.append(text[last:start])
+        mapped.extend(offsets[last:start])
+        parts.append(digits)
+        # (its last digit takes the phrase's last offset: a citation quotes the whole phrase)
+        mapped.extend([offsets[start]] * (len(digits) - 1) + [offsets[end - 1]])
+        last = end
+    parts.append(text[last:])
+    mapped.extend(offsets[last:])
+    return "".join(parts), mapped
 
 
 def _without_code(text: str, offsets: list[int]) -> tuple[str, list[int]]:
