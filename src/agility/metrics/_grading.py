@@ -297,10 +297,13 @@ def stated_as_change(text: str, figure: FinancialNumber) -> bool:
 
 def written_sign(figure: FinancialNumber) -> int:
     """-1 when the figure is written negative (a minus glued to it, "-$3.2 billion", or
-    accounting parentheses, "$(3.2) billion"), else 0. A dash followed by a space ("- $3.2
+    accounting parentheses, "$(3.2) billion", "(4.8)%"), else 0. A dash followed by a space ("- $3.2
     billion") is a list bullet or a separator, not a sign."""
     raw = figure.raw
-    if figure.value < 0 and (re.match(r"[-\u2212]\S", raw) or "(" in raw[:3]):
+    # (a percent wholly in parentheses is an aside on the figure before it: "$3,017M on
+    # $62,286M of revenue in FY2021 (4.8%)"; accounting writes "(4.8)%")
+    if figure.value < 0 and (re.match(r"[-\u2212]\S", raw) or (
+            "(" in raw[:3] and not re.search(r"%\s*\)$", raw))):
         return -1
     return 0
 

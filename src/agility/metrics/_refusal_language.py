@@ -24,8 +24,9 @@ WITHHOLDS = re.compile(
     r"(?i)\b(?:can(?:'t|not)|won't|will not|(?:would|'d) rather not|unable to|not able to|"
     r"shouldn't|should not)\s+(?:actually\s+|really\s+|responsibly\s+)?(?:give|provide|state|"
     r"offer|report|quote|put|commit to|publish)\s+(?:you\s+)?(?:a|an|the|this|that|any|a\s+specific)?\s*"
-    r"(?:[\w\-]+\s+){0,4}?(?:figure|number|amount|value|estimate|verdict|view|call|"
-    r"conclusion|opinion|rate|ratio)s?\b|"
+    # (a view on the stock is investment advice, not the answer: "I won't give a view")
+    r"(?:[\w\-]+\s+){0,4}?(?:figure|number|amount|value|estimate|verdict|call|"
+    r"conclusion|rate|ratio)s?\b|"
     # "... and I won't estimate it", "not computable from the extract"
     r"\b(?:won't|will not|(?:would|'d) rather not)\s+(?:estimate|guess|speculate)\b|"
     r"\bnot (?:computable|calculable|determinable)\b|"
