@@ -467,7 +467,7 @@ _PASSES: list[tuple[re.Pattern[str], _Replace]] = [
 _NESTING = {_WRAPPER, _FRACTION, _STRONG, _BOXED}
 # what a pass cannot match without, one of them (a pass that scans every word costs more than
 # these tests)
-_NEEDS = {_APPROX: ("\u2248",), _FOOTNOTE: ("\u00b9", "\u00b2", "\u00b3", "\u2074", "\u2075",
+_NEEDS = {_APPROX: ("\u2248",), _STRIKE: ("~~",), _BOXED: ("\\boxed", "\\fbox"), _FOOTNOTE: ("\u00b9", "\u00b2", "\u00b3", "\u2074", "\u2075",
                                              "\u2076", "\u2077", "\u2078", "\u2079", "\u2070"), _THINKING_END: ("</",), _XML_TAG: ("</",),
           _THINKING: ("<",), _THINKING_OPEN: ("<",),
           _TURN_START: ("<|", "<start_of_turn>", "[/INST]"),

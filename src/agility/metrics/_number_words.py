@@ -35,20 +35,52 @@ _PHRASE = re.compile(
     rf"(?i)\b(?:(?P<year>{_YEAR})|(?P<whole>{_WHOLE})(?P<point> point(?: {_DIGIT})+)?"
     rf"(?P<half> and a half)?)\b(?=(?P<unit>\s+(?:million|billion|trillion|thousand|percent|"
     rf"per cent|dollars|days|times|basis points|bps|cents|x)\b)?)")
-# a cheap test before the phrase search: most answers have no number words at all
-_CUE = re.compile(r"(?i)\b(?:point|hundred|thousand|half|twenty|thirty|forty|fifty|sixty|"
-                  r"seventy|eighty|ninety|nineteen|million|billion|percent)\b")
+# where a phrase may be: a word only a figure-like phrase holds, or a number word before a
+# unit (the phrase search, slow over long text, runs only around these; each cue is looked
+# for only when its words are in the text at all: most answers have none)
+_CUE_WORDS = ("point", "hundred", "thousand", "half", *_TENS, "nineteen")
+_CUE_WORD = re.compile(r"(?i)\b(?:" + "|".join(_CUE_WORDS) + r")\b")
+_UNIT_WORDS = ("million", "billion", "trillion", "percent", "per cent", "dollars", "days",
+               "times", "basis points", "bps", "cents")
+_CUE_UNIT = re.compile(r"(?i) (?:" + "|".join(_UNIT_WORDS) + r")\b")
+_LAST_WORD = re.compile(r"([A-Za-z]+)\s*$")
+
+
+def _cues(text: str) -> list[tuple[int, int]]:
+    lowered = text.lower()
+    found = []
+    if any(word in lowered for word in _CUE_WORDS):
+        found += [m.span() for m in _CUE_WORD.finditer(text)]
+    if any(word in lowered for word in _UNIT_WORDS):
+        for m in _CUE_UNIT.finditer(text):
+            before = _LAST_WORD.search(text, max(0, m.start() - 12), m.start())
+            if before is not None and before.group(1).lower() in _UNITS:
+                found.append((before.start(1), m.end()))
+    return sorted(found)
+
+
+# how far before a cue a phrase may start ("three hundred eighty-nine million": "hundred" is
+# its second word) and after it end
+_REACH = 80
 
 
 def number_word_spans(text: str) -> list[tuple[int, int, str]]:
     """The phrases of ``text`` that write a figure in words, each as (start, end, digits)."""
-    if not _CUE.search(text):
-        return []
-    spans = []
-    for m in _PHRASE.finditer(text):
-        digits = _digits(m)
-        if digits is not None:
-            spans.append((m.start(), m.end(), digits))
+    spans: list[tuple[int, int, str]] = []
+    searched = 0
+    for cue_start, cue_end in _cues(text):
+        if cue_end <= searched:
+            continue
+        start = max(searched, cue_start - _REACH)
+        # (from a word's start: the window must not open inside a word)
+        while start > searched and text[start - 1].isalpha():
+            start -= 1
+        end = min(len(text), cue_end + _REACH)
+        for m in _PHRASE.finditer(text, start, end):
+            digits = _digits(m)
+            if digits is not None and (not spans or m.start() >= spans[-1][1]):
+                spans.append((m.start(), m.end(), digits))
+        searched = spans[-1][1] if spans and spans[-1][1] > cue_end else cue_end
     return spans
 
 
