@@ -76,7 +76,10 @@ def number_word_spans(text: str) -> list[tuple[int, int, str]]:
         while start > searched and text[start - 1].isalpha():
             start -= 1
         end = min(len(text), cue_end + _REACH)
-        for m in _PHRASE.finditer(text, start, end):
+        # (a phrase may run on past the window, and its unit after it)
+        for m in _PHRASE.finditer(text, start, min(len(text), end + _REACH)):
+            if m.start() > end:
+                break
             digits = _digits(m)
             if digits is not None and (not spans or m.start() >= spans[-1][1]):
                 spans.append((m.start(), m.end(), digits))
