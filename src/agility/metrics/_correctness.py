@@ -960,7 +960,34 @@ class CorrectnessMetric(Metric):
     #    asides in parentheses decline nothing; refusal language in more words ("does not
     #    let me determine", "I don't feel able to say", "refrain from giving", "I therefore
     #    can't"). Two recorded verdicts move, both toward the experts
-    version = "21"
+    # 22: answers in the formats of deployed systems (three development batteries, 450
+    #    answers in thirty more families' styles): a record of key=value lines is read as the
+    #    object it writes out (its own "value" is the answer, an empty answer field gives
+    #    none); sections in tags ("<answer>No</answer>") and a box opening a line
+    #    ("\boxed{\text{Defeated}}") are labelled answers; a memo's header, greeting and
+    #    sign-off, a title bar ("MMM | FY22 | capital intensity") and source code are no
+    #    statements of the answer (a program's printed output is); footnotes are remarks;
+    #    a transcript's last assistant turn is the answer; struck-through drafts are
+    #    deleted; figures written out in words ("one point five eight billion dollars") are
+    #    read as digits; "true"/"false" under the question's words, and yes or no under a
+    #    verdict label ("Verdict: yes, ..."), take a stance; a statement under another
+    #    answer label ("Result (B22): $382M", "View:", "Takeaway:") is about the question;
+    #    the writer's pick ("I'll go with the gross figure, $1,577M") answers; after a range
+    #    or the yearly values the single figure stated is the answer, and within a range
+    #    the point estimate ("most likely about 10.3%"); an answer split into parts answers
+    #    in the part on what is asked; "it follows that", "on that basis" conclude; a yes
+    #    that says the other way than the gold's yes, and a change the size of the gold's
+    #    but the other way, are other answers; a percent wholly in parentheses is an aside;
+    #    the clause a "but" turns to is the claim ("shown some consistency, but not immune
+    #    to fluctuations beyond 2%"); a knowledge cut-off before a claim ("As of my last
+    #    update, X is capital-intensive") is no refusal language in it; with refusal
+    #    language, a question about a change is answered only by a statement that says a
+    #    way; refusal language in more words (a question back, "No call.", "I can't commit
+    #    to a figure", "#N/A", "not identifiable from the excerpt", "I do not have the
+    #    specific financial results"), and an apology for a mistake is none. FinanceBench:
+    #    two verdicts move toward the experts and two away (2,011 of 2,100, unchanged); pairs
+    #    of configurations agree on 87 of 91 (was 85)
+    version = "22"
     Options = CorrectnessOptions
     options: CorrectnessOptions
     requires = ("output", "ground_truth")

@@ -6,9 +6,14 @@ nothing about the answer, so the grader reads the plain text: :func:`unmark` rem
 markers, headings, code ticks, inline HTML, LaTeX delimiters and commands (keeping what they
 enclose) and a reasoning model's closed ``<think>`` block (working, not the answer), reads
 digit groups set apart by a thin or narrow no-break space (SI style, "1 577") as "1,577",
-reads curly quotes as straight ones, leaves out statements about the answer rather than of
-it (:mod:`agility.metrics._asides`), and returns, for every character it keeps, its offset in
-the text as given, so that a reason still points at the figure where the answer wrote it.
+reads curly quotes as straight ones, reads figures written out in words as their digits
+(:mod:`agility.metrics._number_words`), keeps only a chat transcript's last assistant turn,
+leaves out blocks of source code (a program's printed output is kept), struck-through
+drafts, and statements about the answer rather than of it (:mod:`agility.metrics._asides`),
+reads a key=value record as the object it writes out (:mod:`agility.metrics._structured`),
+sections in tags and a box opening a line as labelled answers and footnotes as remarks, and
+returns, for every character it keeps, its offset in the text as given, so that a reason
+still points at the figure where the answer wrote it.
 """
 
 from __future__ import annotations

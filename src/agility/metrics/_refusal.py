@@ -163,7 +163,14 @@ class AnsweredMetric(Metric):
     #    training data, ...") decline nothing; a middle initial ("Mary N. Dillon") ends no
     #    statement; a yes or no standing alone or under a label of the question's words
     #    takes a stance
-    version = "18"
+    # 19: refusal language and statements read as correctness v22 reads them: a question
+    #    back in place of the answer, "No call.", "I can't commit to a figure", "#N/A" or
+    #    "withdrawn" in the answer's field, "not identifiable from the excerpt", "I do not
+    #    have the specific financial results", a verdict or ratio withheld are refusal
+    #    language, an apology for a mistake ("I apologize for the confusion") is none; a
+    #    record's empty answer field, a memo's addressing, source code, footnotes, struck
+    #    drafts and a transcript's earlier turns are read as correctness v22 reads them
+    version = "19"
 
     def score(self, item: MetricInput) -> MetricResult:
         """Judge one answer (see the module docstring)."""
