@@ -1131,10 +1131,10 @@ class Case:
         # (an opening of several figures where one is asked, a range or the yearly values,
         # singles none out: "between roughly 1.7% and 2.2% (2.2%, 1.7%, 1.8%). The three-year
         # average lands at about 1.9%")
-        stated = _singled_out(reading.text, tuple(stated)) if last is not None else stated
-        if len(self.gold.keys) == 1 and len(stated) == 1 and named and (
+        single = _singled_out(reading.text, tuple(stated))
+        if last is not None and len(self.gold.keys) == 1 and len(single) == 1 and named and (
                 len(figures) > 2 or (len(figures) == 2 and _RANGE.search(opening.text))):
-            return tuple(stated), last
+            return single, last
         return figures, opening
 
     def year_of(self, figure: FinancialNumber) -> int | None:

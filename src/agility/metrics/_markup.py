@@ -24,8 +24,8 @@ from decimal import Decimal
 
 from agility.metrics._answer import LABEL_ONLY
 from agility.metrics._asides import aside_spans
-from agility.metrics._numbers import COUNT_ASKED, COUNT_WORD, count_digits
 from agility.metrics._number_words import number_word_spans
+from agility.metrics._numbers import COUNT_ASKED, COUNT_WORD, count_digits
 from agility.metrics._structured import structured_text
 from agility.metrics._tables import table_text
 
@@ -239,9 +239,9 @@ def unmark(text: str, question: str | None = None) -> tuple[str, list[int]]:
                     break
     # a figure in words is its digits ("one point five eight billion dollars", "twenty
     # eighteen")
-    spans = number_word_spans(text)
-    if spans:
-        text, offsets = _written_in(text, offsets, spans)
+    worded = number_word_spans(text)
+    if worded:
+        text, offsets = _written_in(text, offsets, worded)
     # a count in words answers "how many?" as its figure does ("Three:" read as "3:")
     if question is not None and COUNT_ASKED.search(question):
         text, offsets, _ = _substitute(COUNT_WORD, _count, text, offsets)
