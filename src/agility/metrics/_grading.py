@@ -426,9 +426,6 @@ def metric_words(text: str) -> frozenset[str]:
                      if not any(c.isdigit() for c in t))
 
 
-_HEDGE_LEAD = re.compile(r"(?im)(?:^|(?<=[.!?]\s))\W*as of (?:my|the) last (?:update|knowledge update|training)(?: in [\w ]{0,20}?\d{4})?,\s*")
-
-
 # the writer's pick among figures it offered ("I'll go with the gross figure, $1,577M"):
 # its answer, whatever words name the pick
 _GOES_WITH = re.compile(r"(?i)^\W*(?:so,?\s+|ultimately,?\s+|in the end,?\s+)?(?:(?:i|we)(?:'ll|'d| will| "
