@@ -50,7 +50,7 @@ _SPLIT = re.compile(r"(?<=[.!?])(?<!\s[A-Z]\.)\s+(?=[A-Z(\[*\"'$\u201c\u2248~-])
                     r"|(?<=[.!?:;])\s+(?=(?:\d{1,2}[.)]|[-*\u2022])\s+[A-Z])")
 # the labels an answer puts before its answer ("Final Answer: ...", "Conclusion: ...")
 _LABEL_WORDS = (r"(?:(?:the |my |our )?(?:(?:final |short |direct )?answer|conclusions?|summary|"
-               r"in summary|bottom line|result|verdict|assessment|tl;?dr|"
+               r"in summary|bottom line|result|verdict|assessment|tl;?dr|final|"
                # (an analyst's: "View: NOT cap-intensive.", "Takeaway: ...")
                r"view|take|(?:key )?takeaway))")
 # (its colon may be a dash: "Final answer \u2014 $1,577 million")
@@ -495,7 +495,9 @@ class AnswerReading:
     def result_figures(self, sentence: Sentence) -> list[FinancialNumber]:
         """The figures a statement gives as its result: right of its last ``=`` if it has
         one; none when the statement is hypothetical."""
-        if HYPOTHETICAL.search(sentence.text) or sentence.start >= self.illustration_start:
+        # (nor a question: "So, 167 divided by 3,991 gives what share of revenue?")
+        if HYPOTHETICAL.search(sentence.text) or sentence.start >= self.illustration_start \
+                or sentence.text.rstrip(" *_").endswith("?"):
             return []
         figures = self.figures_in(sentence)
         equals = list(_EQUALS.finditer(sentence.text))

@@ -426,6 +426,8 @@ def metric_words(text: str) -> frozenset[str]:
                      if not any(c.isdigit() for c in t))
 
 
+# a statement that rounds the result before it
+_ROUNDS = re.compile(r"(?i)^\W*(?:so,?\s+)?(?:rounded|rounding)\b")
 # the writer's pick among figures it offered ("I'll go with the gross figure, $1,577M"):
 # its answer, whatever words name the pick
 _GOES_WITH = re.compile(r"(?i)^\W*(?:so,?\s+|ultimately,?\s+|in the end,?\s+)?(?:(?:i|we)(?:'ll|'d| will| "
@@ -488,6 +490,8 @@ class Case:
         self._income_below_zero = self._gold_sign < 0 and bool(asked) and not CHANGE.search(
             asked) and _INCOME_ASKED.search(asked) is not None
         self._asked_scale = asked_scale(question)
+        # (levels only: the difference of two changes, "growth of 7.6%" and "down 16.1%", is
+        # no change of either)
         self.derived = (differences(self.reading.own_figures)
                         if gold.keys and CHANGE.search(gold.text) else [])
 
@@ -540,6 +544,10 @@ class Case:
         # (or under another label of the answer: "Result: 0.00447 per year")
         if ANSWER_GIVEN.match(sentence.text) or _GOES_WITH.match(sentence.text) \
                 or ANSWER_LABEL.match(sentence.text):
+            return True
+        # (or that rounds the result before it: "Rounded to two decimals, as the question
+        # asks, that's 0.01")
+        if _ROUNDS.match(sentence.text):
             return True
         # so does one that corrects the answer, or follows the correction ("Walmart's DPO is
         # 42.78 days — correction, 42.69 days. I initially omitted ... = 42.69.")
@@ -796,9 +804,13 @@ class Case:
             years = {f.start: self.year_of(f) for f in figures}
             figures = tuple(f for f in figures if years[f.start] in asked
                             or years[f.start] is None) or figures
-        if len(figures) > 1 and len(self.gold.keys) == 1:
-            # (a point estimate within a range: "in the 10-11% band, most likely about 10.3%")
-            figures = _singled_out(self.reading.text, figures)
+        if sentence is not None and len(self.gold.keys) == 1:
+            # (a point estimate within a range: "in the 10-11% band, most likely about 10.3%",
+            # whatever working follows it in the statement)
+            pointed = _singled_out(self.reading.text, tuple(self.reading.figures_in(sentence)))
+            if len(pointed) == 1 and _POINT_ESTIMATE.search(
+                    self.reading.text[max(0, pointed[0].start - 40):pointed[0].start]):
+                figures = pointed
         if len(figures) > 1 and len(self.gold.keys) == 1:
             # (a gold of two figures answers a comparison or a change: every figure counts)
             figures = self._best_named(figures)

@@ -54,7 +54,9 @@ _TURN_END = re.compile(r"(?s)\s*(?:<\|(?:im_end|eot_id|end|endoftext|im_start|us
                        r"start_header_id)\|>|</?(?:end|start)_of_turn>|</s>|\[/?INST\]).*\Z")
 # an answer written as a question and its answer ("Q: Why did ...?\nA: Because ..."): the
 # question is the one asked, and the answer follows its label
-_QA_OPENING = re.compile(r"\A[ \t]*Q[ \t]*[:.][^\n]*\?[ \t]*\n\s*A[ \t]*[:.][ \t]*(?=\S)")
+# (a FAQ's bold labels too: "**Q: ...?**\nA: ...")
+_QA_OPENING = re.compile(r"\A[ \t]*(?:\*\*|__)?Q[ \t]*[:.][^\n]*\?(?:\*\*|__)?[ \t]*\n\s*(?:\*\*|__)?A"
+                         r"[ \t]*[:.](?:\*\*|__)?[ \t]*(?=\S)")
 # a transcript of turns ("User: ...\nAssistant: ...\nUser: Are you sure?\nAssistant: ..."):
 # the answer is the last turn of the assistant, whatever it said before
 _TRANSCRIPT_OPEN = re.compile(r"(?i)\A\s*(?:\*\*)?(?:user|human|customer|client)(?:\*\*)?[ \t]*:")
@@ -76,7 +78,7 @@ _THOUGHT = re.compile(r"(?im)^[ \t]*thought[ \t]*\d*[ \t]*:")
 _FINAL_ANSWER = re.compile(r"(?im)^[ \t]*final[ \t]+answer[ \t]*:")
 # a question the model goes on to ask itself after its answer ("\n\nQuestion: What is the
 # FY2020 ...? Answer: ..."): a continuation, not the answer (the labels as in _MARKS)
-_NEXT_QUESTION = re.compile(r"(?is)(?<=\S)\s*\n[ \t]*(?:#{1,4}[ \t]*)?(?:question[ \t]*\d*|q|user|"
+_NEXT_QUESTION = re.compile(r"(?is)(?<=\S)\s*\n[ \t]*(?:#{1,4}[ \t]*)?(?:\*\*|__)?(?:question[ \t]*\d*|q|user|"
                             r"human|instruction|query)[ \t]*[:.)][ \t*]*(?=[^\n]*\?|(?:what|"
                             r"which|how|is|are|was|were|does|do|did|has|have|can|why|when|where|"
                             r"who|calculate|compute)\b).*\Z")
@@ -219,7 +221,7 @@ def unmark(text: str, question: str | None = None) -> tuple[str, list[int]]:
         if turns:
             last = turns[-1].end()
             text, offsets = text[last:], offsets[last:]
-    if text.lstrip()[:1] in ("Q", "q") and _QA_OPENING.match(text):
+    if text.lstrip()[:1] in ("Q", "q", "*", "_") and _QA_OPENING.match(text):
         text, offsets, _ = _substitute(_QA_OPENING, _drop, text, offsets)
     # (a thought, then a final answer: two searches, each once over the text)
     thought = _THOUGHT.search(text) if "inal" in text else None

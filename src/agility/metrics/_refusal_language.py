@@ -31,6 +31,8 @@ WITHHOLDS = re.compile(
     r"\b(?:won't|will not|(?:would|'d) rather not)\s+(?:estimate|guess|speculate)\b|"
     r"\bnot (?:computable|calculable|determinable)\b|"
     # shorthand: "No number from me on this one.", "No call.", "No estimate given."
+    # "I'll hold off on a verdict"
+    r"\bhold(?:ing)? off on (?:a|the|any|my) (?:verdict|answer|figure|call|estimate|number)\b|"
     r"\bno (?:[\w\-]+ )?(?:number|figure|estimate|call|answer|view|pick)s? (?:from me|given|"
     r"offered|provided|reported|stated)\b|(?:^|\n|[.;:] )[ \t*_-]*no (?:call|estimate|number|figure)[ \t]*[.!]?[ \t]*(?:$|\n)")
 
@@ -47,7 +49,10 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         r"the (?:specific |necessary |required |relevant |latest |actual |full )?"
         # ("I do not have the specific financial results for FY2022")
         r"(?:(?:financial |annual |quarterly )?(?:information|data|details|results|figures|"
-        r"numbers|statements)))")),
+        r"numbers|statements))|"
+        # ("I don't have the FY2022 balance sheet in front of me")
+        r"the (?:fy ?\d{2,4} |\d{4} )?(?:balance sheet|income statement|cash flow statement|"
+        r"filing|10-k|annual report))")),
     ("as an ai", re.compile(r"(?i)\bas an ai\b|\bas of (?:my|the) last (?:update|training|"
                             r"knowledge|available (?:information|data))\b|"
                             r"\bai (?:language )?model\b|\bmy knowledge cutoff\b|"
@@ -65,7 +70,8 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         r"(?:determine|provide|calculate|compute|answer|confirm|say|find|locate|see|identify|describe|"
         r"ascertain|assess|state|give|tell|verify|conclude|infer|derive|specify|complete|"
         r"perform|comment|offer|obtain|extract|compare|make|draw|rank|pick|choose|quantify|"
-        r"estimate|pin down|call|finish|come down on|label|classify|characteri[sz]e|judge|deem|rate)|"
+        r"estimate|pin down|call|finish|come down on|label|classify|characteri[sz]e|judge|deem|rate|"
+        r"list|name|summari[sz]e|put (?:meaningful |any )?odds)|"
         # "I don't think I can give a firm yes or no", "it's difficult to say definitively"
         r"(?:\bnot|n't) think (?:i|we) can (?:\w+ly )?(?:give|say|answer|determine|provide|offer|"
         r"tell|confirm)\b|"
@@ -79,6 +85,12 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         r"(?i)\b(?:let me know|please (?:confirm|clarify|specify|tell me|let me know))\b[^.?!]{0,100}?"
         r"\b(?:and|before|so that|so) (?:i(?:'ll| will| can)?|we(?:'ll| will| can)?) "
         r"(?:\w+ ){0,2}?(?:run|calculate|compute|answer|give|provide|work|do|pull|check)\b")),
+    ("leaves it to you", re.compile(
+        # a tutor's last step left to the reader: "Go ahead and run that division ... What
+        # do you get?", "Give it a try!"
+        r"(?i)\bgo ahead and (?:run|do|work out|compute|calculate|try)\b|\bgive it a try\b|"
+        r"\bwhat do you get\?|\btry it yourself\b|\bi(?:'ll| will) leave (?:the|that|this) "
+        r"(?:last |final )?(?:step|calculation|division|math|arithmetic) to you\b")),
     ("not possible", re.compile(
         r"(?i)(?:\b(?:not|impossible|isn't|is not) (?:possible|feasible|able)(?: for (?:me|us|one))?"
         r"|\bno way|\b(?:does|do|did) not (?:allow|enable|permit) (?:me|us|one)) to "
@@ -269,7 +281,9 @@ _TRIGGERS: dict[str, tuple[str, ...]] = {
                    "you can", "you could", "could you"),
     "declines": ("help", "assist", "decline"),
     "asks back": ("let me know", "please"),
+    "leaves it to you": ("go ahead", "give it a try", "what do you get", "yourself", "leave "),
     "withholds": ("cannot", "will not", "rather not", "unable to", "not able to", "should not", "no ",
+                  "hold",
                   "not computable", "not calculable", "not determinable"),
     "does not know": ("know", "not sure", "not aware", "rather not", "not going to", "my "),
     "insufficient": ("insufficient", "not enough", "not sufficient", "inadequate"),

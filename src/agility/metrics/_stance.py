@@ -424,6 +424,10 @@ def said_stance(reading: AnswerReading) -> Stance | None:
     if not sentences:
         return None
     first = sentences[0]
+    # (the question asked again, "Will J&J's EPS growth accelerate? **No, ~80% likely.**",
+    # opens nothing: the statement after it does)
+    if first.text.rstrip(" *_").endswith("?") and len(sentences) > 1:
+        first = sentences[1]
     # "Answer: Yes, ...", "**Short answer:** No": the label is no part of the stance
     head = _LEAD_IN.sub("", ANSWER_LABEL.sub("", first.text, count=1), count=1)
     if _YES.match(head):

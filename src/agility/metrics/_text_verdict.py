@@ -919,6 +919,11 @@ def _option_pick(case: Case) -> Sentence | None:
     concluding = [s for s, count in named if count == 1 and concludes(s.text)]
     if concluding:
         return concluding[-1]
+    # (an answer that is one option alone: "Operating activities")
+    sentences = [s for s in case.reading.sentences if s.start < case.reading.illustration_start]
+    if len(sentences) == 1 and len(sentences[0].text.split()) <= 4 and sum(
+            1 for option in stems if option & stem_set(sentences[0].text)) == 1:
+        return sentences[0]
     return next((s for s, _ in named if _PICKS.search(s.text)), None)
 
 
