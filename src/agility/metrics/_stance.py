@@ -418,16 +418,19 @@ def claimed_direction(text: str) -> str | None:
 _BARE_YES_NO = re.compile(r"(?i)^[^\w\n]*(yes|no)[^\w\n]*$")
 
 
-def said_stance(reading: AnswerReading) -> Stance | None:
-    """An explicit yes or no: at the answer's start, or in its conclusion ("So, no, ...")."""
+def said_stance(reading: AnswerReading, question: str | None = None) -> Stance | None:
+    """An explicit yes or no: at the answer's start, or in its conclusion ("So, no, ...");
+    with ``question``, the start is after the question asked again."""
     sentences = [s for s in reading.sentences if s.start < reading.illustration_start]
     if not sentences:
         return None
     first = sentences[0]
     # (the question asked again, "Will J&J's EPS growth accelerate? **No, ~80% likely.**",
     # opens nothing: the statement after it does)
-    if first.text.rstrip(" *_").endswith("?") and len(sentences) > 1:
-        first = sentences[1]
+    if question is not None and first.text.rstrip(" *_").endswith("?") and len(sentences) > 1:
+        asked = question_terms(question)
+        if asked and len(_terms_of(first.text) & asked) >= 0.6 * len(asked):
+            first = sentences[1]
     # "Answer: Yes, ...", "**Short answer:** No": the label is no part of the stance
     head = _LEAD_IN.sub("", ANSWER_LABEL.sub("", first.text, count=1), count=1)
     if _YES.match(head):
@@ -871,7 +874,7 @@ def stance(reading: AnswerReading, question: str, *, strict: bool = False,
         The :class:`Stance`, or None when the answer does not say (it declines, or
         discusses without concluding).
     """
-    return said_stance(reading) or _labelled_stance(reading, question) or _implied(
+    return said_stance(reading, question) or _labelled_stance(reading, question) or _implied(
         reading, question, strict, grading)
 
 
