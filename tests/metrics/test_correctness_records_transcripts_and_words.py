@@ -2,8 +2,9 @@
 version 22): made-up answers in the styles of three development batteries written for this
 version (a pipeline's key=value record, an email memo, an analyst's desk note, LaTeX boxes,
 footnotes, a voice assistant, a chat transcript, Python and spreadsheet working, ranges,
-answers split into parts, struck-through drafts). 30 of the 42 cases fail on version 21
-(counted by running them there, each comment says which); the others are controls."""
+answers split into parts, struck-through drafts, a tutor, a FAQ, a "Final:" line, answers of
+a word or two). 37 of the 51 cases fail on version 21 (counted by running them there, each
+comment says which); the others are controls."""
 
 from __future__ import annotations
 
@@ -249,3 +250,66 @@ def test_words_are_read_as_digits_and_cited_as_written() -> None:
     assert judged.verdict == "correct"
     assert '"forty-two point seven"' in judged.reason
     assert unmark(answer)[0] == "Walmart's DPO for fiscal 2018 was roughly 42.7 days."
+
+
+Q_SHARE = ("What is Kestrel Labs' FY2015 D&A as a % of revenue? Answer in units of percents and "
+           "round to one decimal place.")
+Q_ROA = ("What is Kestrel Labs' FY2017 return on assets (ROA)? Define ROA as net income over "
+         "average total assets. Round your answer to two decimal places.")
+Q_ACCELERATE = "Will Kestrel Labs' adjusted EPS growth accelerate in FY2023?"
+G_ACCELERATE = "No, guided adjusted EPS growth of 3.5% is below FY2022's 3.6%."
+Q_QUICK = "Does Kestrel Labs have a healthy liquidity profile based on its FY2022 quick ratio?"
+G_QUICK = "No. The quick ratio was about 0.54."
+
+
+@pytest.mark.parametrize(("question", "gold", "answer", "expected"), [
+    # a tutor's questions state no result; the answer after one does, and so does a
+    # statement rounding the result (fail on 21: the question's operand, and "not about
+    # the quantity asked")
+    (Q_SHARE, "4.2%", "Which two numbers do we need? D&A and revenue. So, 167 divided by 3,991 "
+     "gives what share of revenue? About 4.2%. Does that seem high for a chip designer?",
+     "correct"),
+    (Q_ROA, "0.01", "What goes on top? Net income of $1,248 million. And the bottom? Average "
+     "assets of $87,583M. Divide them and you get about 0.014. Rounded to two decimals, as "
+     "the question asks, that's **0.01**.", "correct"),
+    # a tutor who leaves the last step to the reader answers nothing (fails on 21)
+    (Q_SHARE, "4.2%", "Which line is revenue? Net revenue, $3,991 million. And D&A? $167 million. "
+     "Now divide the first into the second and multiply by 100. Go ahead and run that "
+     "division. What do you get?", "refusal"),
+    # a FAQ answers in its first pair; the others are other questions, and a bare answer's
+    # way ("down from") names no other quantity (fails on 21: the last pair's figure was
+    # read)
+    ("What was Kestrel Labs' effective tax rate in FY2022 vs FY2021?", "24.6%, 21.6%",
+     "**Q: What was Kestrel's effective tax rate in FY2022 vs FY2021?**\nA: 21.6% in FY2022, "
+     "down from 24.6% in FY2021.\n\n**Q: Was 2021 itself a change?**\nA: Yes. The rate was "
+     "27.0% in 2020, so it fell in both years.", "correct"),
+    # "Final:" mid-text labels the answer; it may decline (the second fails on 21, the first
+    # is a control)
+    ("Are there any product categories that represent more than 20% of Kestrel Labs' revenue "
+     "for FY2022?", "Yes. Commercial Airplanes is 39% of revenue, Defense 35% and Services 26%.",
+     "Kestrel reports four segments; FY2022 revenue was $66,608M.\n\nFinal: Yes. Three "
+     "categories each exceed 20%: Commercial Airplanes (~39%), Defense (~35%) and Services "
+     "(~26%).\n\nNote how the mix has shifted since FY2021, when 737 deliveries were low.",
+     "correct"),
+    ("What are the major products and services that Kestrel Labs sells as of FY22?",
+     "Server CPUs, GPUs, FPGAs and adaptive SoCs for data centers; client CPUs and APUs; "
+     "discrete GPUs and semi-custom SoCs; embedded processors.",
+     "Kestrel's business changed a lot in 2022.\n\nFinal: I can't reliably list Kestrel's "
+     "major products and services as of FY22 without the business overview of the 10-K.",
+     "refusal"),
+    # an answer that is one option alone picks it (fails on 21: "picks none")
+    ("Among operations, investing, and financing activities, which brought in the most cash "
+     "flow for Kestrel Labs in FY2022?", "Operating activities brought in the most cash flow.",
+     "Operating activities", "correct"),
+    # the question asked again opens nothing: the yes or no after it does (a control: 21
+    # reads it too)
+    (Q_ACCELERATE, G_ACCELERATE, "Will Kestrel Labs' adjusted EPS growth accelerate in FY2023? "
+     "**No, ~80% likely.**\n\n- FY2022 adjusted EPS: $10.15, up 3.6%\n- FY2023 guidance: "
+     "growth of 3.5%", "correct"),
+    # odds withheld and a verdict held off are a refusal (fails on 21)
+    (Q_QUICK, G_QUICK, "I can't put meaningful odds on this one: I don't have the FY2022 balance "
+     "sheet in front of me, so I'll hold off on a verdict.", "refusal"),
+])
+def test_tutors_faqs_finals_and_terse_answers(question: str, gold: str, answer: str,
+                                              expected: str) -> None:
+    assert verdict(question, gold, answer) == expected

@@ -57,6 +57,9 @@ _TURN_END = re.compile(r"(?s)\s*(?:<\|(?:im_end|eot_id|end|endoftext|im_start|us
 # (a FAQ's bold labels too: "**Q: ...?**\nA: ...")
 _QA_OPENING = re.compile(r"\A[ \t]*(?:\*\*|__)?Q[ \t]*[:.][^\n]*\?(?:\*\*|__)?[ \t]*\n\s*(?:\*\*|__)?A"
                          r"[ \t]*[:.](?:\*\*|__)?[ \t]*(?=\S)")
+# the next question-and-answer pair of a FAQ
+_NEXT_PAIR = re.compile(r"\n[ \t]*(?:\*\*|__)?Q[ \t]*[:.][^\n]*\?(?:\*\*|__)?[ \t]*\n\s*(?:\*\*|__)?A"
+                        r"[ \t]*[:.]")
 # a transcript of turns ("User: ...\nAssistant: ...\nUser: Are you sure?\nAssistant: ..."):
 # the answer is the last turn of the assistant, whatever it said before
 _TRANSCRIPT_OPEN = re.compile(r"(?i)\A\s*(?:\*\*)?(?:user|human|customer|client)(?:\*\*)?[ \t]*:")
@@ -223,6 +226,10 @@ def unmark(text: str, question: str | None = None) -> tuple[str, list[int]]:
             text, offsets = text[last:], offsets[last:]
     if text.lstrip()[:1] in ("Q", "q", "*", "_") and _QA_OPENING.match(text):
         text, offsets, _ = _substitute(_QA_OPENING, _drop, text, offsets)
+        # (and the pairs after the first, in a FAQ, answer other questions)
+        pair = _NEXT_PAIR.search(text)
+        if pair is not None:
+            text, offsets = text[:pair.start()], offsets[:pair.start()]
     # (a thought, then a final answer: two searches, each once over the text)
     thought = _THOUGHT.search(text) if "inal" in text else None
     if thought is not None and _FINAL_ANSWER.search(text, thought.end()):
