@@ -514,7 +514,8 @@ def _yes_no(case: Case, said: Stance | None) -> Judgement | None:
         how = "answers" if said.how == "said" else "implies"
         return Judgement("incorrect", f"{how} {said.answer} in {where}; the gold says "
                                       f"{case.gold.polarity}")
-    if said.answer == "yes" and direction(proposition(case.question)) is None:
+    if said.answer == "yes" and CHANGE.search(case.question) \
+            and direction(proposition(case.question)) is None:
         # ("Was there any change in the store count?": yes, and which way it went is the
         # gold's too; "Yes, it increased by 3" where the gold says it declined is another
         # answer)

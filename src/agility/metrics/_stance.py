@@ -102,7 +102,8 @@ _CONCESSION = re.compile(r"(?i)^\W*(?:(?:in conclusion|in summary|overall|theref
 _UP = re.compile(r"(?i)\b(?:increas\w*|improv\w*|rose|rise[sn]?|rising|grew|grow\w*|higher|gain\w*|"
                  r"exceed\w*|surpass\w*|outpac\w*|"
                  r"expand\w*|accelerat\w*|strengthen\w*|climb\w*|jump\w*|surg\w*|soar\w*|"
-                 r"ramp\w*|upward\w*|(?<!\btied )(?<!\bmade )(?<!\bset )(?<!\bsummed )(?<!\badd )"
+                 r"ramp\w*|upward\w*|(?<!\btied )(?<!\bmade )(?<!\bset )(?<!\bsummed )(?<!\bsum )"
+                 r"(?<!\bsumming )(?<!\bwrap )(?<!\badd )"
                  r"(?<!\badds )(?<!\badded )(?<!\bend )(?<!\bends )(?<!\bended )up\b)")
 # (not a phrase that moves nothing: "tied up in inventory", "fall into four groups", "broken
 # down by segment")
