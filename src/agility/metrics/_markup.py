@@ -111,6 +111,11 @@ _FENCE = re.compile(r"(?m)^[ \t]{0,3}(?:`{3,}|~{3,})[\w+.-]*[ \t]*(?:\n|\Z)")
 # several locales' style) is "1,577"
 _GROUP_SPACE = re.compile(r"(?<=\d)[\u202f\u2009\u2007\u00a0](?=\d{3}(?!\d))")
 
+# digit groups set apart by a plain space, before a scale or currency ("1 832 millions of
+# USD", "USD 1 577 mn"): "1,832" (elsewhere, "in 2018 1 577" may be two figures)
+_PLAIN_GROUPS = re.compile(r"(?<![\d.,])\d{1,3}(?: \d{3})+(?![\d,.]\d)(?=\s?(?:millions?|billions?|"
+                           r"thousands?|mn|bn|mln|bln|m|k|usd|eur|gbp|dollars|euros?|%)\b|\s?%)",
+                           re.IGNORECASE)
 # typography: curly quotes and apostrophes ("don\u2019t", "AMD\u2019s", \u201cadjusted\u201d) are
 # the straight ones the rest of the grader reads
 _QUOTE = re.compile(r"[\u2018-\u201f\u2032\u2033]")
@@ -246,6 +251,8 @@ def unmark(text: str, question: str | None = None) -> tuple[str, list[int]]:
                 text, offsets, changed = _substitute(pattern, replace, text, offsets)
                 if not changed:
                     break
+    if _DIGIT_SPACE.search(text):
+        text, offsets, _ = _substitute(_PLAIN_GROUPS, _grouped, text, offsets)
     # a figure in words is its digits ("one point five eight billion dollars", "twenty
     # eighteen")
     worded = number_word_spans(text)
@@ -265,6 +272,7 @@ def unmark(text: str, question: str | None = None) -> tuple[str, list[int]]:
 
 
 _WORDS = re.compile(r"[a-z0-9]+")
+_DIGIT_SPACE = re.compile(r"\d \d{3}")
 _YEARISH = re.compile(r"(?:fy|q[1-4]|h[12])?((?:19|20)?\d\d)")
 _DIGIT = re.compile(r"\d")
 
@@ -297,6 +305,11 @@ def _without_next_question(text: str, offsets: list[int], question: str | None
     if not _DIGIT.search(text[:found.start()]) and not years:
         return text, offsets
     return text[:found.start()], offsets[:found.start()]
+
+
+def _grouped(m: re.Match[str]) -> list[_Piece]:
+    # (each space becomes a comma; the written figure takes the offset of its first digit)
+    return [(None, m.group(0).replace(" ", ","))]
 
 
 def _written_in(text: str, offsets: list[int], spans: list[tuple[int, int, str]]
