@@ -37,6 +37,10 @@ G_MARGIN = "No, the operating margin declined from 36.8% in FY2021 to 34.6% in F
     (Q_CAPITAL, G_CAPITAL, "As of my last update in early 2023, Kestrel Labs is not considered "
      "a capital-intensive business. To confirm this for FY 2022, you would need to review its "
      "Form 10-K.", "incorrect"),
+    # (and under a summary label: "**TL;DR:** As of my last update, ...")
+    (Q_CAPITAL, G_CAPITAL, "**TL;DR:** As of my last update in early 2023, Kestrel Labs is "
+     "considered a capital-intensive business.\n\nTo confirm whether it remained so in FY "
+     "2022, you would need to review its Form 10-K.", "correct"),
     # (control: the same claim without the cut-off)
     (Q_CAPITAL, G_CAPITAL, "Kestrel Labs is considered a capital-intensive business. To confirm "
      "whether it remained so in FY 2022, you would need to review its latest Form 10-K.",

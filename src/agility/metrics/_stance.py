@@ -718,7 +718,9 @@ def declines_in_claim(text: str) -> list[str]:
     however, capex was $1,577 million") does not make it a refusal."""
     # (nor does an aside in parentheses: "... was $255 million (construction payable is
     # shown separately and is not included)")
-    return refusal_phrases(_after_turn(ASIDE.sub(" ", _CUTOFF.sub("", text, count=1))))
+    # (under a label too: "**TL;DR:** As of my last update, Verizon is ...")
+    claim = _CUTOFF.sub("", ANSWER_LABEL.sub("", text, count=1), count=1)
+    return refusal_phrases(_after_turn(ASIDE.sub(" ", claim)))
 
 
 def _after_turn(text: str) -> str:
