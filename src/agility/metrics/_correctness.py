@@ -961,18 +961,21 @@ class CorrectnessMetric(Metric):
     #    asides in parentheses decline nothing; refusal language in more words ("does not
     #    let me determine", "I don't feel able to say", "refrain from giving", "I therefore
     #    can't"). Two recorded verdicts move, both toward the experts
-    # 22: answers in the formats of deployed systems (three development batteries, 450
-    #    answers in thirty more families' styles): a record of key=value lines is read as the
+    # 22: answers in the formats of deployed systems (four development batteries, 600
+    #    answers in forty more families' styles): a record of key=value lines is read as the
     #    object it writes out (its own "value" is the answer, an empty answer field gives
     #    none); sections in tags ("<answer>No</answer>") and a box opening a line
     #    ("\boxed{\text{Defeated}}") are labelled answers; a memo's header, greeting and
     #    sign-off, a title bar ("MMM | FY22 | capital intensity") and source code are no
     #    statements of the answer (a program's printed output is); footnotes are remarks;
-    #    a transcript's last assistant turn is the answer; struck-through drafts are
-    #    deleted; figures written out in words ("one point five eight billion dollars") are
-    #    read as digits; "true"/"false" under the question's words, and yes or no under a
+    #    a transcript's last assistant turn is the answer, a FAQ's first pair; struck-through
+    #    drafts are deleted; figures written out in words ("one point five eight billion
+    #    dollars") are read as digits, as are digit groups set apart by a plain space before
+    #    a scale ("1 832 millions"); a question states no result, and the question asked
+    #    again opens nothing; "true"/"false" under the question's words, and yes or no under a
     #    verdict label ("Verdict: yes, ..."), take a stance; a statement under another
-    #    answer label ("Result (B22): $382M", "View:", "Takeaway:") is about the question;
+    #    answer label ("Result (B22): $382M", "Final:", "View:") is about the question, as
+    #    is one rounding the result before it;
     #    the writer's pick ("I'll go with the gross figure, $1,577M") answers; after a range
     #    or the yearly values the single figure stated is the answer, and within a range
     #    the point estimate ("most likely about 10.3%"); an answer split into parts answers
@@ -985,7 +988,8 @@ class CorrectnessMetric(Metric):
     #    language, a question about a change is answered only by a statement that says a
     #    way; refusal language in more words (a question back, "No call.", "I can't commit
     #    to a figure", "#N/A", "not identifiable from the excerpt", "I do not have the
-    #    specific financial results"), and an apology for a mistake is none. FinanceBench:
+    #    specific financial results", a tutor's "What do you get?"), and an apology for a
+    #    mistake is none; an option alone ("Operating activities") is a pick. FinanceBench:
     #    two verdicts move toward the experts and two away (2,011 of 2,100, unchanged); pairs
     #    of configurations agree on 87 of 91 (was 85)
     version = "22"

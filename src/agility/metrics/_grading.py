@@ -450,10 +450,11 @@ _POINT_ESTIMATE = re.compile(r"(?i)\b(?:most likely|(?:my |our )?(?:best|point|c
                              r"approximately|~|\u2248)?\s*$")
 
 
-def _singled_out(text: str, figures: tuple[FinancialNumber, ...]) -> tuple[FinancialNumber, ...]:
-    """Of several figures, the one a point estimate singles out, if one is."""
-    picked = [f for f in figures if _POINT_ESTIMATE.search(text[max(0, f.start - 40):f.start])]
-    return tuple(picked[-1:]) or figures
+def _point_estimate(text: str, figures: tuple[FinancialNumber, ...]
+                    ) -> FinancialNumber | None:
+    """Of ``figures``, the last one a point estimate singles out, if one does."""
+    return next((f for f in reversed(figures)
+                 if _POINT_ESTIMATE.search(text[max(0, f.start - 40):f.start])), None)
 
 
 class Case:
@@ -492,8 +493,6 @@ class Case:
         self._income_below_zero = self._gold_sign < 0 and bool(asked) and not CHANGE.search(
             asked) and _INCOME_ASKED.search(asked) is not None
         self._asked_scale = asked_scale(question)
-        # (levels only: the difference of two changes, "growth of 7.6%" and "down 16.1%", is
-        # no change of either)
         self.derived = (differences(self.reading.own_figures)
                         if gold.keys and CHANGE.search(gold.text) else [])
 
@@ -809,10 +808,9 @@ class Case:
         if sentence is not None and len(self.gold.keys) == 1:
             # (a point estimate within a range: "in the 10-11% band, most likely about 10.3%",
             # whatever working follows it in the statement)
-            pointed = _singled_out(self.reading.text, tuple(self.reading.figures_in(sentence)))
-            if len(pointed) == 1 and _POINT_ESTIMATE.search(
-                    self.reading.text[max(0, pointed[0].start - 40):pointed[0].start]):
-                figures = pointed
+            pointed = _point_estimate(self.reading.text, tuple(self.reading.figures_in(sentence)))
+            if pointed is not None:
+                figures = (pointed,)
         if len(figures) > 1 and len(self.gold.keys) == 1:
             # (a gold of two figures answers a comparison or a change: every figure counts)
             figures = self._best_named(figures)
@@ -1142,7 +1140,8 @@ class Case:
         # (an opening of several figures where one is asked, a range or the yearly values,
         # singles none out: "between roughly 1.7% and 2.2% (2.2%, 1.7%, 1.8%). The three-year
         # average lands at about 1.9%")
-        single = _singled_out(reading.text, tuple(stated))
+        pointed = _point_estimate(reading.text, tuple(stated))
+        single = (pointed,) if pointed is not None else tuple(stated)
         if last is not None and len(self.gold.keys) == 1 and len(single) == 1 and named and (
                 len(figures) > 2 or (len(figures) == 2 and _RANGE.search(opening.text))):
             return single, last

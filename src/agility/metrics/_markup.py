@@ -252,7 +252,10 @@ def unmark(text: str, question: str | None = None) -> tuple[str, list[int]]:
                 if not changed:
                     break
     if _DIGIT_SPACE.search(text):
-        text, offsets, _ = _substitute(_PLAIN_GROUPS, _grouped, text, offsets)
+        grouped = [(m.start(), m.end(), m.group(0).replace(" ", ","))
+                   for m in _PLAIN_GROUPS.finditer(text)]
+        if grouped:
+            text, offsets = _written_in(text, offsets, grouped)
     # a figure in words is its digits ("one point five eight billion dollars", "twenty
     # eighteen")
     worded = number_word_spans(text)
@@ -307,15 +310,10 @@ def _without_next_question(text: str, offsets: list[int], question: str | None
     return text[:found.start()], offsets[:found.start()]
 
 
-def _grouped(m: re.Match[str]) -> list[_Piece]:
-    # (each space becomes a comma; the written figure takes the offset of its first digit)
-    return [(None, m.group(0).replace(" ", ","))]
-
-
 def _written_in(text: str, offsets: list[int], spans: list[tuple[int, int, str]]
                 ) -> tuple[str, list[int]]:
     """``text`` with each span replaced by its digits (the first takes the span's first
-    offset, the last its last)."""
+    offset, the last its last): figures in words, digit groups set apart by spaces."""
     parts: list[str] = []
     mapped: list[int] = []
     last = 0

@@ -691,13 +691,13 @@ def _claim(text: str, terms: frozenset[str], predicate: re.Pattern[str] | None =
     concession = _CONCESSION.match(text)
     head = [concession.group(0)] if concession else []
     rest = text[concession.end():] if concession else text
-    clauses = [c for c in [*_CLAUSE.split(rest), *head] if c.strip()]
+    split = _CLAUSE.split(rest)
+    clauses = [c for c in [*split, *head] if c.strip()]
     if not clauses:
         return text
     # (of two clauses that speak of the predicate, the one a "but" turns to is the claim:
     # "shown some consistency, but they have not been immune to fluctuations beyond 2%")
-    turned = {c for c, sep in zip(_CLAUSE.split(rest)[1:], _CLAUSE.findall(rest))
-              if _TURNING.search(sep)}
+    turned = {c for c, sep in zip(split[1:], _CLAUSE.findall(rest)) if _TURNING.search(sep)}
     # the clause that speaks most of the question's terms; on a tie, the main clause
     return max(clauses, key=lambda c: (predicate is not None and bool(predicate.search(c)),
                                        predicate is not None and c in turned,
