@@ -237,13 +237,13 @@ def _numeric(case: Case) -> Judgement:
         if by_change and not hits:
             # (the way it went too: "decreased by 3 percentage points" where the gold's rate
             # went from 20% to 23%)
-            gold_way, said_way = direction(case.gold.text), direction(sentence.text)
-            if gold_way and said_way and gold_way != said_way:
+            ways = _other_way(case, sentence.text)
+            if ways is not None:
                 return Judgement("incorrect", f"concludes {case.where(by_change)} in "
                                               f"{case.statement(sentence)}, the size of the "
                                               f"change between the gold's {gold_raws(keys)}, but "
-                                              f"says it went {said_way}; the gold's went "
-                                              f"{gold_way}", case.cite(by_change))
+                                              f"says it went {ways[0]}; the gold's went "
+                                              f"{ways[1]}", case.cite(by_change))
             return Judgement("correct", f"concludes {case.where(by_change)} in "
                                         f"{case.statement(sentence)}, the change between the "
                                         f"gold's {gold_raws(keys)}", case.cite(by_change))
@@ -519,10 +519,10 @@ def _yes_no(case: Case, said: Stance | None) -> Judgement | None:
         # ("Was there any change in the store count?": yes, and which way it went is the
         # gold's too; "Yes, it increased by 3" where the gold says it declined is another
         # answer)
-        gold_way, said_way = direction(case.gold.text), direction(said.sentence.text)
-        if gold_way and said_way and gold_way != said_way:
+        ways = _other_way(case, said.sentence.text)
+        if ways is not None:
             return Judgement("incorrect", f"answers yes in {where}, but says it went "
-                                          f"{said_way}; the gold says {gold_way}")
+                                          f"{ways[0]}; the gold says {ways[1]}")
     if said.answer == "yes":
         others = other_instances(case.reading, said.sentence, case.question, case.gold.text)
         if others is not None:
@@ -533,6 +533,12 @@ def _yes_no(case: Case, said: Stance | None) -> Judgement | None:
         return checked
     return Judgement("correct", f"{'answers' if said.how == 'said' else 'implies'} "
                                 f"{said.answer} in {where}, as the gold does")
+
+
+def _other_way(case: Case, text: str) -> tuple[str, str] | None:
+    """The way ``text`` says a figure went and the gold's other way, when they differ."""
+    said, gold = direction(text), direction(case.gold.text)
+    return (said, gold) if said and gold and said != gold else None
 
 
 def _declining_gold(case: Case) -> Judgement:
