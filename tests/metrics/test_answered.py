@@ -107,8 +107,8 @@ def test_the_score_reads_the_right_way_and_is_versioned() -> None:
     result = metric.score(MetricInput(example_id="x", output="I cannot answer that."))
     assert (result.score, result.verdict, result.passed) == (0.0, "refusal", False)
     assert "cannot answer" in result.reason
-    assert metric.version == "19"
-    assert metric_versions(["answered"]) == {"answered": "19"}
+    assert metric.version == "20"
+    assert metric_versions(["answered"]) == {"answered": "20"}
 
 
 def test_the_old_name_is_an_error_that_names_the_new_one() -> None:

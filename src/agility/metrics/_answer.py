@@ -52,7 +52,9 @@ _SPLIT = re.compile(r"(?<=[.!?])(?<!\s[A-Z]\.)\s+(?=[A-Z(\[*\"'$\u201c\u2248~-])
 _LABEL_WORDS = (r"(?:(?:the |my |our )?(?:(?:final |short |direct )?answer|conclusions?|summary|"
                r"in summary|bottom line|result|verdict|assessment|tl;?dr|final|"
                # (an analyst's: "View: NOT cap-intensive.", "Takeaway: ...")
-               r"view|take|(?:key )?takeaway))")
+               r"view|take|(?:key )?takeaway|"
+               # (a pipeline's: LlamaIndex's "Final Response: ...")
+               r"final response))")
 # (its colon may be a dash: "Final answer \u2014 $1,577 million")
 # (or a table's cell border: "| Answer | $12,645 million |")
 _LABEL_END = (r"(?:\s?\([^()\n]{1,20}\))?\s*(?::|[\u2014\u2013]|--(?!-)|(?<=\s)\|(?=[^|\n]*\w))"
@@ -61,7 +63,8 @@ ANSWER_LABEL = re.compile(rf"(?i)(?:^|(?<=\n)|(?<=[.!?] ))[^\w\n]*{_LABEL_WORDS}
 # a statement labelled as the answer it gives ("**Answer: 10.3%**", "Short answer: No",
 # "The final answer is: Data Center")
 # (or a table's row: "| Answer | $12,645 million |")
-ANSWER_GIVEN = re.compile(r"(?i)^[^\w\n]*(?:the |my )?(?:final |short |direct )?answer\s*"
+ANSWER_GIVEN = re.compile(r"(?i)^[^\w\n]*(?:the |my )?(?:(?:final |short |direct )?answer|final "
+                          r"response)\s*"
                           r"(?:is\s*)?(?::|[\u2014\u2013]|(?<=\s)\|(?=[^|\n]*\w))\s*(?=\S)")
 # "Final Answer:" on a line of its own labels the line that follows: one statement
 LABEL_ONLY = re.compile(rf"(?i)^\W*{_LABEL_WORDS}\W*$")

@@ -8,7 +8,9 @@ arXiv:2311.11944, on three model families with different answer styles):
    as the plain text they format ("**7.9\\%**" is "7.9%"), a reasoning model's closed
    ``<think>`` block is working, a retrieval pipeline's citations ("[1]", "(Source: ...)")
    are references, and courtesies ("Sure, I'd be happy to help!") and section labels
-   ("Explanation:") state nothing; reasons still point into the answer as given.
+   ("Explanation:") state nothing; reasons still point into the answer as given. An
+   agent's log is its submission: what a tool gave back is what the agent read, and a run
+   that halted before submitting answers nothing (:mod:`agility.metrics._agent_log`).
 1. **The committed answer is what counts.** An answer's working is not its answer: the
    grader finds the figure the answer concludes on (its concluding statement, else the
    final line of its working, else an opening statement that answers directly; see
@@ -998,7 +1000,23 @@ class CorrectnessMetric(Metric):
     #    mistake is none; an option alone ("Operating activities") is a pick. FinanceBench:
     #    two verdicts move toward the experts and two away (2,011 of 2,100, unchanged); pairs
     #    of configurations agree on 87 of 91 (was 85)
-    version = "22"
+    # 23: an agent's log as the system's answer (:mod:`agility.metrics._agent_log`): what
+    #    it submits (a ReAct "Finish[...]", a "submit"/"final_answer" call, a JSON
+    #    transcript's last assistant message, a chat template's last assistant turn) or what
+    #    the run reports as final ("Out - Final answer:") is the answer, a tool's observation
+    #    is not, and a run halted before submitting (an iteration limit, parse errors, a
+    #    sample terminated) answers nothing, as does a pipeline's "Empty Response" or a null
+    #    "answer" field; "Final Response:" labels the answer; "unchanged" answers no to a
+    #    question about any change; a name with its figure in brackets
+    #    ("Customer deposits ($110.2bn)") is a terse answer, not a table's row; the levels a
+    #    change went between ("increased from $903.1 million to $1,493.6 million") give way to
+    #    the change stated after them; a pick named with its initials before the kind ("the
+    #    Corporate & Investment Bank (CIB) segment"), and not the kind it is among ("among
+    #    JPM's business segments"); a coarse rounding of the gold's own
+    #    value ("about $0.2 billion" for $229 million) is no other value of it; that the
+    #    source names nothing beyond what the answer gave ("does not mention other
+    #    acquisitions") declines nothing. FinanceBench: no verdict moves
+    version = "23"
     Options = CorrectnessOptions
     options: CorrectnessOptions
     requires = ("output", "ground_truth")

@@ -287,6 +287,9 @@ _CHANGE_BEFORE = re.compile(
     r"shr[aiu]nk\w*|gained|lost|up|down|chang\w*|cut|raised|lowered)\s+by|\b(?:an?|the)\s+"
     r"(?:net\s+)?(?:increase|decrease|decline|drop|reduction|change|gain|loss|rise|fall)\s+of)"
     r"\s+(?:about\s+|approximately\s+|roughly\s+|around\s+|nearly\s+|some\s+)?$")
+# a direction word that opens the levels it went between ("increased from", "fell from")
+_LEVELS_FROM = re.compile(r"(?i)\b(?:increas|decreas|declin|improv|drop|fell|rose|grew|grow|"
+                          r"shr[iu]nk|reduc|rais|lower)\w*\s+from\s*$")
 _CHANGE_AFTER = re.compile(r"(?i)\s+(?:fewer|more|less|lower|higher)\b")
 
 
@@ -869,8 +872,11 @@ class Case:
             head = reading.text[later.start:stated[0].start]
             first = reading.figures_in(sentence)
             # (of the gold's kind: "Change: -11.6%" is not the amount a gold gives)
+            # (a direction word over the levels names no size: "increased from $903.1
+            # million to $1,493.6 million" gives the levels, the next statement the change)
+            lead = reading.text[sentence.start:first[0].start] if first else ""
             if len(head.split()) <= 6 and CHANGE.search(head) and first and not CHANGE.search(
-                    reading.text[sentence.start:first[0].start]) and not self.other_kind(stated[0]):
+                    _LEVELS_FROM.sub("", lead)) and not self.other_kind(stated[0]):
                 return tuple(stated[:1]), later
             return None
         return None
@@ -1251,7 +1257,10 @@ class Case:
             for figure in self.reading.own_figures:
                 if figure.start >= self.reading.illustration_start:
                     break
+                # (nor does a coarse rounding of the gold's own value, "about $0.2 billion"
+                # for $229 million: too coarse to state it, it gives no other value)
                 if figure_kind(figure) != figure_kind(key.figure) \
+                        or figures_match(figure, key.figure, coarse=True) \
                         or self.reading.is_operand(figure) or self.reading.in_quote(figure) \
                         or any(difference_matches(figure, c) for c in changes) \
                         or (stated_as_change(self.reading.text, figure)

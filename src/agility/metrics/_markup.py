@@ -10,7 +10,8 @@ reads curly quotes as straight ones, reads figures written out in words as their
 (:mod:`agility.metrics._number_words`), keeps only a chat transcript's last assistant turn,
 leaves out blocks of source code (a program's printed output is kept), struck-through
 drafts, and statements about the answer rather than of it (:mod:`agility.metrics._asides`),
-reads a key=value record as the object it writes out (:mod:`agility.metrics._structured`),
+reads an agent's log as what it submits (:mod:`agility.metrics._agent_log`), reads a
+key=value record as the object it writes out (:mod:`agility.metrics._structured`),
 sections in tags and a box opening a line as labelled answers and footnotes as remarks, and
 returns, for every character it keeps, its offset in the text as given, so that a reason
 still points at the figure where the answer wrote it.
@@ -22,6 +23,7 @@ import re
 from collections.abc import Callable
 from decimal import Decimal
 
+from agility.metrics._agent_log import agent_answer
 from agility.metrics._answer import LABEL_ONLY
 from agility.metrics._asides import aside_spans
 from agility.metrics._number_words import number_word_spans
@@ -213,11 +215,15 @@ def unmark(text: str, question: str | None = None) -> tuple[str, list[int]]:
     returned as it is, with the identity map.
     """
     offsets = list(range(len(text)))
+    # an agent's log (tool calls, what they gave back, a submission): what it submits
+    submitted = agent_answer(text, offsets)
+    if submitted is not None:
+        text, offsets = submitted
     # an answer given as a JSON object ("{"reasoning": ..., "answer": ...}") is its values
     structured = structured_text(text) if text.lstrip()[:1] in ("{", "`") or "=" in text \
         else None
     if structured is not None:
-        text, offsets = structured
+        text, offsets = structured[0], [offsets[i] for i in structured[1]]
     # a table of several value columns: each cell read with its row's and column's headings
     tabled = table_text(text, offsets) if "|" in text else None
     if tabled is not None:

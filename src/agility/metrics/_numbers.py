@@ -233,7 +233,7 @@ def _unit(decimals: int) -> float:
 
 
 def _close(a: float, g: float, g_decimals: int, a_decimals: int, rel_tol: float,
-           gold_has_decimals: bool) -> bool:
+           gold_has_decimals: bool, coarse: bool = False) -> bool:
     """Whether ``a`` states ``g`` at the precision either side gave.
 
     The coarser of the two precisions decides: an answer at least as precise as the gold must
@@ -252,7 +252,7 @@ def _close(a: float, g: float, g_decimals: int, a_decimals: int, rel_tol: float,
     g_unit, a_unit = _unit(g_decimals), _unit(a_decimals)
     coarse_unit, coarse_value = (a_unit, a) if a_unit > g_unit else (g_unit, g)
     significant = coarse_value != 0 and coarse_unit / abs(coarse_value) <= 0.2 + 1e-12
-    if diff <= 0.5 * coarse_unit + eps and (significant or a_unit <= g_unit):
+    if diff <= 0.5 * coarse_unit + eps and (significant or a_unit <= g_unit or coarse):
         return True
     rel = diff / abs(g)
     if gold_has_decimals and diff <= 3 * g_unit + eps and rel <= 0.02:
@@ -294,7 +294,7 @@ def _scaled_decimals(decimals: int, factor: float) -> int:
 
 def figures_match(answer: FinancialNumber, gold: FinancialNumber, *,
                   rel_tol: float = 0.0, ignore_sign: bool = True,
-                  gold_scale: float | None = None) -> bool:
+                  gold_scale: float | None = None, coarse: bool = False) -> bool:
     """Whether ``answer`` states the same quantity as ``gold``, at the precision they state.
 
     Args:
@@ -304,6 +304,8 @@ def figures_match(answer: FinancialNumber, gold: FinancialNumber, *,
         ignore_sign: compare magnitudes ("a decline of 0.9%" against "-0.9%").
         gold_scale: the scale a gold without one is in, when the question says ("in USD
             billions": "$4.60" is $4.6 billion, never $4.6 million).
+        coarse: also when the answer rounds the gold to fewer than two significant digits
+            ("about $0.2 billion" for $229 million): no other value, if no statement of it.
 
     Returns:
         True when the figures agree at the coarser of the two precisions (see ``_close``), up
@@ -330,7 +332,7 @@ def figures_match(answer: FinancialNumber, gold: FinancialNumber, *,
         decimals > 0 and not gold.scale_explicit)
     for factor in factors:
         if _close(a, g * factor, _scaled_decimals(decimals, factor), answer.decimals,
-                  rel_tol, gold_has_decimals):
+                  rel_tol, gold_has_decimals, coarse):
             return True
     return False
 

@@ -170,7 +170,11 @@ class AnsweredMetric(Metric):
     #    language, an apology for a mistake ("I apologize for the confusion") is none; a
     #    record's empty answer field, a memo's addressing, source code, footnotes, struck
     #    drafts and a transcript's earlier turns are read as correctness v22 reads them
-    version = "19"
+    # 20: an agent's log is read as correctness v23 reads it: what it submits is its
+    #    answer, and a run that halted before submitting (or submitted nothing) answers
+    #    nothing, as does a pipeline's "Empty Response" or a null "answer" field; "does not
+    #    mention other acquisitions" after an answer declines nothing
+    version = "20"
 
     def score(self, item: MetricInput) -> MetricResult:
         """Judge one answer (see the module docstring)."""

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 
+from agility.metrics._agent_log import is_agent_log
+
 __all__ = ["WITHHOLDS", "gives_no_answer", "infers_anyway", "is_refusal", "no_answer",
            "refusal_phrases"]
 
@@ -307,6 +309,13 @@ _QUESTION_OPEN = re.compile(r"\b(?:the|your|this) (?:question|prompt|request)(?:
                             r"indicate|ask)\b|\byou (?:did|do)(?: not|n't) (?:specify|say|mention)\b")
 
 
+_NOTHING_BEYOND = re.compile(
+    r"\b(?:does|do|did) not (?:mention|list|name|disclose|identify|include|show|describe|"
+    r"provide details (?:on|of|about)|refer to) (?:any )?(?:other|further|additional)\b[^.;\n]*|"
+    r"\bno (?:other|further|additional) [a-z ]{1,40}? (?:is|are|was|were) (?:mentioned|listed|"
+    r"named|disclosed|identified)\b[^.;\n]*")
+
+
 def _without_set_asides(lowered: str) -> str:
     """``lowered`` without its statements that set a missing input aside and go on."""
     if "," not in lowered:
@@ -333,6 +342,10 @@ def refusal_phrases(text: str) -> list[str]:
     # missing information
     if "question" in lowered or "prompt" in lowered or "request" in lowered or "you " in lowered:
         lowered = _QUESTION_OPEN.sub(" ", lowered)
+    # that the source names nothing beyond what the answer gave ("The context does not
+    # mention other significant acquisitions") completes an answer, it does not decline one
+    if "other" in lowered or "further" in lowered or "additional" in lowered:
+        lowered = _NOTHING_BEYOND.sub(" ", lowered)
     # an input the working sets aside and goes on without ("the balance sheet does not mention
     # any marketable securities, so we will exclude them from the calculation") is working
     lowered = _without_set_asides(lowered)
@@ -395,20 +408,29 @@ def gives_no_answer(text: str, question: str | None = None) -> bool:
     words = [w for line in lines for w in line]
     if not words:
         return True
+    # (a pipeline's word for none: LlamaIndex's "Empty Response")
+    if " ".join(words) in _NO_RESPONSE:
+        return True
     # (a phrase of no content looped: "The answer is The answer is ...")
     return set(words) <= _EMPTY_WORDS and len(words) >= 3
 
 
 _EMPTY_WORDS = frozenset("the answer is a an final response output here it would be".split())
+_NO_RESPONSE = frozenset(["empty response", "final response empty response", "no response",
+                          "response empty response"])
 
 
 def no_answer(given: str, text: str, question: str | None = None) -> str | None:
     """Why an answer holds none, or None when it holds one: ``given`` is the answer as given,
     ``text`` the same read without its markup (:func:`agility.metrics._markup.unmark`)."""
     if not text:
-        return ("empty answer" if not given.strip() else
-                "no answer outside its markup (a reasoning block cut off before its end, say)")
+        if not given.strip():
+            return "empty answer"
+        if is_agent_log(given):
+            return ("an agent's log that submits no answer (its run halted, or its submission "
+                    "was empty)")
+        return "no answer outside its markup (a reasoning block cut off before its end, say)"
     if gives_no_answer(text, question):
-        return ("says nothing: an empty answer slot, a placeholder, the question echoed or a "
-                "phrase looped")
+        return ("says nothing: an empty answer slot, a placeholder, a pipeline's \"Empty "
+                "Response\", the question echoed or a phrase looped")
     return None

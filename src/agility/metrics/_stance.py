@@ -636,6 +636,9 @@ _CONTRARIES = [
                 r"(?:below|under|short of|less than) (?:the |a )?(?:1(?:\.0+)?x?|one|"
                 r"(?:1(?:\.0+)?x? )?(?:benchmark|threshold|rule of thumb))(?![\d.]))\b")),
     (re.compile(r"(?i)\bpositive\b"), re.compile(r"(?i)\bnegative\b")),
+    # "any change in the number of stores?" against "the store count was unchanged"
+    (re.compile(r"(?i)\bchange[sd]?\b"), re.compile(r"(?i)\b(?:unchanged|remained (?:the same|"
+                                                       r"flat|constant|steady))\b")),
     (re.compile(r"(?i)\bcapital[- ]intensive\b"), re.compile(r"(?i)\b(?:asset|capital)[- ]light\b")),
     (re.compile(r"(?i)\bhigh\b"), re.compile(r"(?i)\b(?:low|modest|moderate|slow)\b")),
     (re.compile(r"(?i)\baccelerat\w*"), re.compile(r"(?i)\b(?:decelerat\w*|slow\w*)\b")),

@@ -15,7 +15,7 @@ import json
 import re
 from collections.abc import Callable
 
-__all__ = ["structured_text"]
+__all__ = ["json_string", "structured_text"]
 
 _FENCE = re.compile(r"\A\s*```(?:json|JSON)?[ \t]*\n(.*)\n[ \t]*```\s*\Z", re.DOTALL)
 # the fields that hold the answer itself (the others are working, sources, notes)
@@ -276,11 +276,26 @@ def _value(text: str, at: int, path: tuple[str, ...], depth: int
     literal = _LITERAL.match(text, at)
     if literal is None:
         return None
-    # true and false say yes and no ("healthy_liquidity": false); null says nothing
+    # true and false say yes and no ("healthy_liquidity": false); null says nothing, and in
+    # the answer's own field, that no answer is given ("answer": null)
     said = {"true": "yes", "false": "no"}.get(literal.group(0))
+    if said is None and literal.group(0) == "null" and path \
+            and path[-1].lower() in _ANSWER_KEYS | _VALUE_KEYS:
+        said = _NONE_GIVEN
     if said is None:
         return [], literal.end()
     return [(path, (said, [literal.start()] * len(said)))], literal.end()
+
+
+def json_string(text: str, at: int) -> tuple[str, list[int], int] | None:
+    """The JSON string written at ``at`` (its opening quote): its value, the offset in
+    ``text`` of each of its characters (an escape's at its backslash), and the offset after
+    its closing quote; None when it is not one."""
+    found = _STRING.match(text, at)
+    if found is None:
+        return None
+    value, offsets = _decode(found.group(1), found.start(1))
+    return value, offsets, found.end()
 
 
 def _decode(raw: str, start: int) -> tuple[str, list[int]]:

@@ -719,6 +719,9 @@ _DASH_LABEL = re.compile(r"(?i)^(?:yes|no|(?:the |my )?(?:final |short |direct )
                          r"tl;?dr|therefore|so|correction|update|caveat)$")
 
 
+_AMONG = re.compile(r"(?i)\b(?:among|across|of all|out of|between)\b")
+
+
 def _picked(text: str, kind: str, question: str) -> str:
     """The name a statement picks for a question asking which one of ``kind``: one named with
     the kind ("... is the Safety and Industrial segment"); else the subject of a statement
@@ -735,7 +738,13 @@ def _picked(text: str, kind: str, question: str) -> str:
     after = _after_subject(text, kind)
     # (the first kind word with a name before it: "Based on the segment disclosures, the
     # Consumer Products segment ...")
-    for said in re.finditer(rf"(?i)\b((?:[\w&'\-\"]+\s+){{1,4}}?){_KINDS}\b", after):
+    # (its initials between them: "the Corporate & Investment Bank (CIB) segment")
+    for said in re.finditer(rf"(?i)\b((?:[\w&'\-\"]+\s+){{1,4}}?)(?:\([A-Z&]{{2,6}}\)\s+)?{_KINDS}\b",
+                            after):
+        # (the kind the pick is among is no pick: "... had the lowest net revenue among
+        # JPM's business segments")
+        if _AMONG.search(said.group(1)):
+            continue
         picked = _name_before(said.group(1))
         if _name_stems(picked, question):
             return picked
@@ -979,9 +988,19 @@ def _terse(case: Case) -> bool:
     on its words, not a pasted fragment of a table."""
     sentences = case.reading.sentences
     # (or a list of such phrases: "- Bluewater Labs\n- Norda Systems")
-    return (bool(sentences) and not case.reading.own_figures
-            and all(len(s.text.split()) <= 16 for s in sentences)
-            and (len(sentences) == 1 or all(_LIST_ITEM.match(s.text) for s in sentences)))
+    if not (sentences and all(len(s.text.split()) <= 16 for s in sentences)
+            and (len(sentences) == 1 or all(_LIST_ITEM.match(s.text) for s in sentences))):
+        return False
+    # (a name with its figure set aside in brackets, "Customer deposits ($110.2bn)", "Data
+    # Center (+63.6%)", is such a phrase: a table's row does not bracket its figures with
+    # their unit)
+    return not case.reading.own_figures or not any(
+        _DIGIT.search(_FIGURE_ASIDE.sub(" ", s.text)) for s in sentences)
+
+
+_DIGIT = re.compile(r"\d")
+_FIGURE_ASIDE = re.compile(r"\((?=[^()\n]*\d)(?=[^()\n]*(?:[$%\u20ac\u00a3\u00a5]|\b(?:bn|mn|m|b|k|"
+                           r"billion|million|thousand|x|times)\b))[^()\n]{1,60}\)")
 
 
 # a cause denied: "not (mainly) driven by X", "wasn't due to X", "not because of X", "It was

@@ -1,0 +1,332 @@
+"""An agent's log read as the answer it submits.
+
+An agent under test may return its whole run: the tool calls it made, what the tools gave
+back, its plans, and at the end the call that submits its answer ("> submit {"answer":
+"Data Center"}", ``final_answer("...")``, ``Action 3: Finish[...]``, a ``<tool_call>``
+naming ``submit``). What a tool gave back is what the agent read, not what it says: a
+figure in an observation is no more the answer than a figure in a quoted source. So the
+answer is the submission's argument; a run with no submission answers with the prose it
+wrote outside its steps, and a run that halted before submitting ("[halt] max_steps
+reached", LangChain's "Agent stopped due to iteration limit or time limit.") answers
+nothing.
+
+An answer the run reports as final after its submission or its last step (LangChain's "Final
+Answer:", smolagents' "Out - Final answer:") is the answer, as it reports it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+from agility.metrics._structured import json_string
+
+__all__ = ["agent_answer", "is_agent_log"]
+
+# the names an agent submits its answer with
+_SUBMIT_NAMES = r"(?:submit(?:_answer)?|final_answer|finish|give_answer|return_answer|answer_question)"
+# what may open a step's line: a bullet or arrow, a step number ("3.", "[3]", "Step 3:")
+_STEP_OPEN = r"[ \t]*(?:[>\-*\u2192\u25b6]+[ \t]*)?(?:\[?(?:step[ \t]*)?\d{1,3}\]?[.):]?[ \t]+)?"
+# a line that calls a tool: "> tool fin_search {...}", "Action 2: Search[...]", "Tool call:
+# calc(...)", "Calling tool `calc` with {...}", LangChain's "Action: search" / "Action Input:",
+# a tool call's tags
+_CALL = re.compile(
+    r"(?im)^" + _STEP_OPEN + r"(?:(?:tool(?:[ _]?call)?|call(?:ing)?(?:[ \t]+tool)?|invok(?:e|ing)|"
+    r"action)[ \t]*\d*[ \t]*:?[ \t]*`?[A-Za-z_][\w.\-]*`?[ \t]*(?:with[ \t]*)?[({\[]|"
+    r"action[ \t]*\d*[ \t]*:[ \t]*`?[A-Za-z_][\w.\-]*`?[ \t]*$|action[ \t]+input[ \t]*\d*[ \t]*:|"
+    r"</?tool_call>)")
+# a submission at the start of a line (or as a tool call's step): its argument's bracket
+_SUBMIT = re.compile(
+    r"(?im)^" + _STEP_OPEN + r"(?:(?:tool(?:[ _]?call)?[ \t]*:?|action[ \t]*\d*[ \t]*:|call(?:ing)?"
+    r"(?:[ \t]+tool)?[ \t]*:?)[ \t]*)?`?" + _SUBMIT_NAMES + r"`?[ \t]*(?:with[ \t]*)?([({\[])")
+# a submission as a JSON tool call: {"name": "submit", "arguments": {...}}
+_SUBMIT_JSON = re.compile(r'(?i)"(?:name|tool|function)"\s*:\s*"' + _SUBMIT_NAMES
+                          + r'"\s*,\s*"(?:arguments|args|input|parameters)"\s*:\s*([{\["])')
+# what a tool gave back: "  < p.47 ...", "Observation 2: ...", "Tool output: ...",
+# "<tool_response>"
+# "[tool: search]", smolagents' "Execution logs:" and "Out: ..."
+_OBSERVATION = re.compile(r"(?im)^[ \t]*(?:<(?![A-Za-z/!|])|\u2190|observation[ \t]*\d*[ \t]*:|"
+                          r"tool[ \t_]*(?:output|result|response)?[ \t]*:|</?tool_response>|"
+                          r"\[tool\b[^\]\n]*\]|execution logs[ \t]*:|out[ \t]*:|"
+                          r"last output from code snippet[ \t]*:)")
+# the tool results that make a log a log without a call shown ("Observation: ...",
+# "[tool: search]", "<tool_response>")
+_RESULT = re.compile(r"(?im)^[ \t]*(?:observation[ \t]*\d*[ \t]*:|\[tool\b[^\]\n]*\]|"
+                     r"<tool_response>|execution logs[ \t]*:)")
+# the agent's own working between steps: "Thought 2: ...", "> plan: ..."
+_WORKING = re.compile(r"(?im)^" + _STEP_OPEN + r"(?:thought|plan|reasoning|reflection)[ \t]*\d*[ \t]*:")
+# the runner's lines about the run: "[run] steps 3/12", "[halt] max_steps reached", "Agent
+# stopped due to iteration limit or time limit."
+# (and a framework's banners: LangChain's chain lines and parse errors, smolagents' boxes
+# and step rules, inspect's "Sample terminated: message limit (12) exceeded.", the turn
+# markers of a chat template, a role in brackets)
+_META = re.compile(r"(?im)^[ \t]*(?:\[(?:run|halt|halted|step|stop|stopped|error|warn(?:ing)?|"
+                   r"info|debug|trace|done|end|abort(?:ed)?|timeout|assistant|user|system)\b"
+                   r"[^\]\n]*\]|(?:agent|run|episode|execution|the agent|sample)[ \t]+(?:stopped|"
+                   r"halted|aborted|terminated|timed out|ended|failed|gave up)\b|>?[ \t]*(?:"
+                   r"entering new [\w ]{1,40}chain|finished chain)\b|could not parse llm output|"
+                   r"reached max(?:imum)? (?:steps|iterations)|output message of the llm|"
+                   r"<end_code>|<\|(?:im_start|im_end|eot_id|start_header_id|end_header_id)\|>|"
+                   r"[\u2500-\u257f])")
+# an answer the run reports as final: LangChain's "Final Answer:", smolagents' "Out - Final
+# answer:", LlamaIndex's "Final Response:"
+_REPORTED = re.compile(r"(?im)^[ \t]*(?:out[ \t]*-[ \t]*)?(?:\*\*)?final[ \t]+(?:answer|response)"
+                       r"[ \t]*(?:\*\*)?[ \t]*:[ \t]*")
+# the last turn of the assistant in a chat template's markup
+_ASSISTANT_TURN = re.compile(r"<\|im_start\|>[ \t]*assistant[ \t]*\n?|<\|start_header_id\|>"
+                             r"assistant<\|end_header_id\|>\s*")
+_TURN_END = re.compile(r"<\|(?:im_end|eot_id)\|>")
+_BLOCK = re.compile(r"(?is)<(tool_call|tool_response)>.*?</\1>|^[ \t]*(`{3,})[^\n]*\n.*?^[ \t]*\2")
+# (what cannot be an agent's log: read no further)
+_GATE = re.compile(r"(?i)tool|action|submit|final_answer|finish|observation")
+_EMPTY = re.compile(r"(?i)\s*(?:null|none|nil|n/?a|)\s*")
+_ANSWER_KEYS = ("answer", "final_answer", "result", "response", "output", "value")
+_KEYWORD = re.compile(r"\s*(?:answer|final_answer|result|response|output|value)\s*=\s*")
+
+
+def _closing(text: str, start: int) -> int | None:
+    """The index after the bracket that closes the one at ``start`` (none inside a string
+    counts), or None when it is never closed."""
+    pairs = {"(": ")", "{": "}", "[": "]"}
+    stack: list[str] = []
+    quote = None
+    index = start
+    while index < len(text):
+        char = text[index]
+        if quote is not None:
+            if char == "\\":
+                index += 2
+                continue
+            if char == quote:
+                quote = None
+        elif char == '"' or (char == "'" and text[:index].rstrip()[-1:] in ("(", "[", "{", ",", "=",
+                                                                             ":")):
+            quote = char
+        elif char in pairs:
+            stack.append(pairs[char])
+        elif stack and char == stack[-1]:
+            stack.pop()
+            if not stack:
+                return index + 1
+        index += 1
+    return None
+
+
+def _submissions(text: str) -> list[tuple[int, int]]:
+    """Where each submission's argument stands in ``text`` (its brackets included)."""
+    found = []
+    for pattern in (_SUBMIT, _SUBMIT_JSON):
+        for match in pattern.finditer(text):
+            start = match.start(1)
+            # ("arguments": "<a JSON string>", as OpenAI's tool calls carry them)
+            end = _string_end(text, start) if text[start] == '"' else _closing(text, start)
+            if end is not None:
+                found.append((start, end))
+    return sorted(found)
+
+
+def _string_end(text: str, start: int) -> int | None:
+    decoded = json_string(text, start)
+    return None if decoded is None else decoded[2]
+
+
+def is_agent_log(text: str) -> bool:
+    """Whether ``text`` is an agent's log: a tool called and what it gave back, two calls, or
+    a submission (or a JSON transcript of messages in which a tool was called)."""
+    if not _GATE.search(text):
+        return False
+    messages = _messages(text)
+    if messages is not None:
+        return any(m.get("role") in ("tool", "function") or m.get("tool_calls") for m in messages)
+    if _SUBMIT.search(text) or _SUBMIT_JSON.search(text):
+        return True
+    calls = len(_CALL.findall(text))
+    return calls >= 2 or (calls == 1 and _OBSERVATION.search(text) is not None) or len(
+        _RESULT.findall(text)) >= 2
+
+
+def _argument(text: str, offsets: list[int], start: int, end: int) -> tuple[str, list[int]]:
+    """A submission's argument as the answer: a JSON object as it is (its answer field empty:
+    no answer), a quoted string's content, an ``answer=`` keyword's value, a bracket's
+    content."""
+    bracket = text[start]
+    inner_start, inner_end = start + 1, end - 1
+    if bracket == "{":
+        try:
+            parsed = json.loads(text[start:end])
+        except ValueError:
+            parsed = None
+        if isinstance(parsed, dict):
+            for key in _ANSWER_KEYS:
+                if key in parsed:
+                    value = parsed[key]
+                    if value is None or (isinstance(value, str | list | dict) and not value):
+                        return "", []
+                    break
+        return text[start:end], offsets[start:end]
+    if bracket == '"':
+        decoded = json_string(text, start)
+        if decoded is not None and decoded[0].lstrip().startswith("{"):
+            # (arguments given as a JSON string: the object it holds is the argument)
+            value, where, _ = decoded
+            opening = value.index("{")
+            closing = _closing(value, opening)
+            if closing is not None:
+                return _argument(value, [offsets[i] for i in where], opening, closing)
+        inner_start, inner_end = start + 1, end - 1
+    keyword = _KEYWORD.match(text, inner_start, inner_end)
+    if keyword is not None:
+        inner_start = keyword.end()
+    while inner_start < inner_end and text[inner_start] in " \t\n":
+        inner_start += 1
+    while inner_end > inner_start and text[inner_end - 1] in " \t\n,":
+        inner_end -= 1
+    if inner_end - inner_start >= 2 and text[inner_start] in "\"'" \
+            and text[inner_end - 1] == text[inner_start]:
+        inner_start, inner_end = inner_start + 1, inner_end - 1
+    if _EMPTY.fullmatch(text, inner_start, inner_end):
+        return "", []
+    return text[inner_start:inner_end], offsets[inner_start:inner_end]
+
+
+def _after_steps(text: str, offsets: list[int]) -> tuple[str, list[int]]:
+    """What a log without a submission says after its last step: the prose the agent wrote
+    to the reader once its tools had answered (a tool's result runs on to a blank line or
+    the next step; the agent's thoughts and the runner's lines are no part of it)."""
+    blocks = [(m.start(), m.end()) for m in _BLOCK.finditer(text)]
+    kept: list[tuple[int, int]] = []
+    in_step = False
+    position = 0
+    for line in text.splitlines(keepends=True):
+        start, position = position, position + len(line)
+        if any(a <= start < b for a, b in blocks):
+            kept, in_step = [], False  # (a tagged call or result ends with its tag)
+            continue
+        if _CALL.match(line) or _OBSERVATION.match(line):
+            kept, in_step = [], True  # (a step: what came before it was no answer)
+            continue
+        if not line.strip():
+            in_step = False  # (a blank line ends a result's or a thought's run)
+            continue
+        if _WORKING.match(line):
+            in_step = True
+            continue
+        if _META.match(line) or in_step:
+            continue
+        kept.append((start, position))
+    joined = "".join(text[a:b] for a, b in kept)
+    mapped = [o for a, b in kept for o in offsets[a:b]]
+    stripped = joined.rstrip()
+    return stripped, mapped[:len(stripped)]
+
+
+def _reported(text: str, offsets: list[int], label: re.Match[str]) -> tuple[str, list[int]]:
+    """The answer a run reports as final, after its label, to the end (the runner's lines
+    left out)."""
+    kept = [(a, b) for a, b in _lines(text, label.end()) if not _META.match(text, a)
+            and text[a:b].strip()]
+    joined = "".join(text[a:b] for a, b in kept)
+    mapped = [o for a, b in kept for o in offsets[a:b]]
+    lead = len(joined) - len(joined.lstrip())
+    stripped = joined.strip()
+    return stripped, mapped[lead:lead + len(stripped)]
+
+
+def _lines(text: str, start: int) -> list[tuple[int, int]]:
+    spans = []
+    while start < len(text):
+        end = text.find("\n", start)
+        end = len(text) if end < 0 else end + 1
+        spans.append((start, end))
+        start = end
+    return spans
+
+
+def _messages(text: str) -> list[dict[str, object]] | None:
+    """``text`` as a list of chat messages in JSON (``[{"role": ..., "content": ...}, ...]``,
+    or an object holding them under "messages"), or None when it is not one."""
+    stripped = text.strip()
+    if stripped[:1] not in ("[", "{") or '"role"' not in stripped:
+        return None
+    try:
+        parsed = json.loads(stripped)
+    except (ValueError, RecursionError):
+        return None
+    if isinstance(parsed, dict):
+        parsed = parsed.get("messages")
+    if not isinstance(parsed, list) or not parsed or not all(
+            isinstance(m, dict) and isinstance(m.get("role"), str) for m in parsed):
+        return None
+    return parsed
+
+
+def _content_at(text: str, offsets: list[int], value: str) -> tuple[str, list[int]]:
+    """``value``, the last message's content, with the offset of each of its characters
+    where ``text`` writes it (its last ``"content"`` string)."""
+    for found in reversed(list(_CONTENT.finditer(text))):
+        decoded = json_string(text, found.end() - 1)
+        if decoded is not None and decoded[0] == value:
+            return value, [offsets[i] for i in decoded[1]]
+    return value, [offsets[0]] * len(value)
+
+
+_CONTENT = re.compile(r'"(?:content|text)"\s*:\s*"')
+
+
+def _transcript_answer(text: str, offsets: list[int], messages: list[dict[str, object]]
+                       ) -> tuple[str, list[int]] | None:
+    """What a JSON transcript with tool calls answers: its last assistant message's content,
+    or what it submits; nothing when it ends on a tool's result or a call; None when no tool
+    was called (an ordinary transcript, read elsewhere)."""
+    if not any(m.get("role") in ("tool", "function") or m.get("tool_calls") for m in messages):
+        return None
+    last = messages[-1]
+    if last.get("role") != "assistant":
+        return "", []
+    submitted = _submissions(text)
+    if last.get("tool_calls") and submitted:
+        # (its last call submits: read where it is written, as a log's submission is)
+        return _argument(text, offsets, *submitted[-1])
+    content = last.get("content")
+    if isinstance(content, list):  # (content parts: [{"type": "text", "text": ...}])
+        content = " ".join(str(p.get("text", "")) for p in content if isinstance(p, dict))
+    if not isinstance(content, str) or not content.strip():
+        return "", []
+    return _content_at(text, offsets, content)
+
+
+def agent_answer(text: str, offsets: list[int]) -> tuple[str, list[int]] | None:
+    """The answer an agent's log gives, or None when ``text`` is not an agent's log.
+
+    Returns:
+        The answer the run reports as final, else the last submission's argument
+        (:func:`_argument`), else what the log says after its last step; ``("", [])`` when the run answered nothing. Each character comes
+        with its offset in the text as given (``offsets`` maps ``text``'s characters).
+    """
+    messages = _messages(text)
+    if messages is not None:
+        return _transcript_answer(text, offsets, messages)
+    if not is_agent_log(text):
+        return None
+    # a chat template's last assistant turn is the answer, read as a log in its turn
+    turns = list(_ASSISTANT_TURN.finditer(text))
+    if turns:
+        start = turns[-1].end()
+        closed = _TURN_END.search(text, start)
+        end = closed.start() if closed else len(text)
+        turn, mapped = text[start:end], offsets[start:end]
+        if not is_agent_log(turn):
+            lead = len(turn) - len(turn.lstrip())
+            return turn.strip(), mapped[lead:lead + len(turn.strip())]
+        text, offsets = turn, mapped
+    submitted = _submissions(text)
+    labels = list(_REPORTED.finditer(text))
+    reported = labels[-1] if labels else None
+    # (what the run reports after the submission is what it submitted: the value of
+    # "final_answer(round(ratio, 2))")
+    if reported is not None and (not submitted or reported.start() > submitted[-1][0]):
+        return _reported(text, offsets, reported)
+    if submitted:
+        start, end = submitted[-1]
+        return _argument(text, offsets, start, end)
+    return _after_steps(text, offsets)
