@@ -147,6 +147,23 @@ CASES = [
     ("rag json, null answer", "refusal",
      json.dumps({"answer": None, "sources": [], "confidence": 0.0,
                  "error": "no passages above similarity threshold (0.75)"}, indent=2)),
+    # LlamaIndex's ReAct agent answers under "Answer:" right after its last thought: the
+    # label ends the thought's run (a draft of version 23 read the line as the thought's)
+    ("llamaindex react answer", "incorrect",
+     "Thought: The current language of the user is: English. I need to use a tool.\nAction: "
+     "search\nAction Input: {'query': 'Kestrel capex 2022'}\nObservation: " + OBS + "\n"
+     "Thought: I can answer without using any more tools.\nAnswer: Kestrel's FY2022 capital "
+     "expenditure was $1,373 million."),
+    # while an error a tool reported runs on with its result: it is no answer (a draft of
+    # version 23 read "ToolError: ..." as one)
+    ("inspect tool error, terminated", "refusal",
+     "[assistant]\nSearching.\n\nTool call: search_filings(company=\"Kestrel\", query=\"capex\")"
+     "\n\n[tool: search_filings]\nToolError: Timed out after 180 seconds.\n\n[error]\nSample "
+     "terminated: working time limit (300s) exceeded."),
+    # a role in brackets opening a line of content keeps the content
+    ("bracketed role with content", "correct",
+     "Tool call: search_filings(query=\"capex\")\n[tool: search_filings]\n" + OBS + "\n\n"
+     "[assistant] Kestrel's FY2022 capital expenditure was $1,577 million."),
     # controls: prose that speaks of a tool or an action is no log
     ("prose naming a tool", "correct",
      "Using the cash flow statement as a tool, Kestrel's FY2022 capital expenditure was $1,577 "

@@ -61,17 +61,24 @@ _WORKING = re.compile(r"(?im)^" + _STEP_OPEN + r"(?:thought|plan|reasoning|refle
 # and step rules, inspect's "Sample terminated: message limit (12) exceeded.", the turn
 # markers of a chat template, a role in brackets)
 _META = re.compile(r"(?im)^[ \t]*(?:\[(?:run|halt|halted|step|stop|stopped|error|warn(?:ing)?|"
-                   r"info|debug|trace|done|end|abort(?:ed)?|timeout|assistant|user|system)\b"
-                   r"[^\]\n]*\]|(?:agent|run|episode|execution|the agent|sample)[ \t]+(?:stopped|"
-                   r"halted|aborted|terminated|timed out|ended|failed|gave up)\b|>?[ \t]*(?:"
-                   r"entering new [\w ]{1,40}chain|finished chain)\b|could not parse llm output|"
-                   r"reached max(?:imum)? (?:steps|iterations)|output message of the llm|"
-                   r"<end_code>|<\|(?:im_start|im_end|eot_id|start_header_id|end_header_id)\|>|"
-                   r"[\u2500-\u257f])")
+                   r"info|debug|trace|done|end|abort(?:ed)?|timeout)\b[^\]\n]*\]|(?:agent|run|"
+                   r"episode|execution|the agent|sample)[ \t]+(?:stopped|halted|aborted|"
+                   r"terminated|timed out|ended|failed|gave up)\b|>?[ \t]*(?:entering new "
+                   r"[\w ]{1,40}chain|finished chain)\b|could not parse llm output|reached "
+                   r"max(?:imum)? (?:steps|iterations)|output message of the llm|"
+                   # (a marker alone on its line: a role in brackets, a chat template's turn,
+                   # smolagents' end of code; a rule or a box's edge of drawing characters,
+                   # a step's banner)
+                   r"(?:\[(?:assistant|user|system)\]|<end_code>|<\|(?:im_start|im_end|eot_id|"
+                   r"start_header_id|end_header_id)\|>\w*)[ \t]*$|[\u2500-\u257f]+[ \t]*(?:(?:step"
+                   r"[ \t]*\d+|new run|executing parsed code:?)[ \t]*[\u2500-\u257f]*)?[ \t]*$)")
+# a line that opens with a label of its own ("Answer: ...") ends a thought's run
+_LABELLED = re.compile(r"[ \t#*]*[A-Za-z][\w ]{0,30}:")
 # an answer the run reports as final: LangChain's "Final Answer:", smolagents' "Out - Final
 # answer:", LlamaIndex's "Final Response:"
-_REPORTED = re.compile(r"(?im)^[ \t]*(?:out[ \t]*-[ \t]*)?(?:\*\*)?final[ \t]+(?:answer|response)"
-                       r"[ \t]*(?:\*\*)?[ \t]*:[ \t]*")
+# (and LlamaIndex's ReAct agent's "Answer:" after its last thought)
+_REPORTED = re.compile(r"(?im)^[ \t#]*(?:out[ \t]*-[ \t]*)?(?:\*\*)?(?:final[ \t]+)?(?:answer|"
+                       r"response)[ \t]*(?:\*\*)?[ \t]*:[ \t]*")
 # the last turn of the assistant in a chat template's markup
 _ASSISTANT_TURN = re.compile(r"<\|im_start\|>[ \t]*assistant[ \t]*\n?|<\|start_header_id\|>"
                              r"assistant<\|end_header_id\|>\s*")
@@ -195,23 +202,26 @@ def _after_steps(text: str, offsets: list[int]) -> tuple[str, list[int]]:
     the next step; the agent's thoughts and the runner's lines are no part of it)."""
     blocks = [(m.start(), m.end()) for m in _BLOCK.finditer(text)]
     kept: list[tuple[int, int]] = []
-    in_step = False
+    # (the step whose lines run on: a tool's call or result, or a thought)
+    running: str | None = None
     position = 0
     for line in text.splitlines(keepends=True):
         start, position = position, position + len(line)
         if any(a <= start < b for a, b in blocks):
-            kept, in_step = [], False  # (a tagged call or result ends with its tag)
+            kept, running = [], None  # (a tagged call or result ends with its tag)
             continue
         if _CALL.match(line) or _OBSERVATION.match(line):
-            kept, in_step = [], True  # (a step: what came before it was no answer)
+            kept, running = [], "tool"  # (a step: what came before it was no answer)
             continue
         if not line.strip():
-            in_step = False  # (a blank line ends a result's or a thought's run)
+            running = None  # (a blank line ends a result's or a thought's run)
             continue
         if _WORKING.match(line):
-            in_step = True
+            running = "thought"
             continue
-        if _META.match(line) or in_step:
+        if running == "thought" and _LABELLED.match(line):
+            running = None  # (a thought's run ends where a label opens a line: "Answer:")
+        if _META.match(line) or running is not None:
             continue
         kept.append((start, position))
     joined = "".join(text[a:b] for a, b in kept)
