@@ -202,6 +202,10 @@ Q_DEBT = "Has Kestrel Labs increased its debt on balance sheet between FY2022 an
 G_DEBT = "No. Kestrel's debt decreased by $229 million."
 Q_STORES = "Was there any change in the number of Kestrel stores between Q2 of FY2024 and FY2023?"
 G_STORES = "Yes, the number of stores declined by 1.32% from 982 in Q2 FY2023 to 969 in Q2 FY2024."
+Q_VOTE = ("What was the outcome of the shareholder proposal for a congruency report by "
+          "Kestrel Labs on net-zero emissions policies?")
+G_VOTE = ("The shareholder proposal for a congruency report by Kestrel Labs on net-zero "
+          "emissions policies was defeated.")
 Q_DEALS = "What are major acquisitions that Kestrel Labs has done in FY2023, FY2022 and FY2021?"
 G_DEALS = ("Kestrel completed these acquisitions during FY2023: a flexibles plant in the Czech "
            "Republic and a medical packaging site in Shanghai.")
@@ -251,6 +255,12 @@ G_DEALS = ("Kestrel completed these acquisitions during FY2023: a flexibles plan
      "incorrect"),
     (Q_STORES, G_STORES, "Kestrel's store count changed between FY2023 year end and Q2 FY2024, "
      "falling to 969 from 982.", "correct"),
+    # a vote's outcome the other way is another answer, whatever words it shares with the
+    # gold (fails on 22: 89% of the gold's words); "not approved" is the gold's outcome
+    (Q_VOTE, G_VOTE, "The shareholder proposal for a net-zero congruency report was approved "
+     "by shareholders.", "incorrect"),
+    (Q_VOTE, G_VOTE, "The shareholder proposal for a net-zero congruency report was not "
+     "approved: it was defeated.", "correct"),
     # that the source names nothing beyond the answer's pick declines nothing (fails on 22:
     # refusal)
     (Q_DEALS, G_DEALS, "Based on the information provided, Kestrel's major acquisition was "

@@ -1015,7 +1015,8 @@ class CorrectnessMetric(Metric):
     #    JPM's business segments"); a coarse rounding of the gold's own
     #    value ("about $0.2 billion" for $229 million) is no other value of it; that the
     #    source names nothing beyond what the answer gave ("does not mention other
-    #    acquisitions") declines nothing. FinanceBench: no verdict moves
+    #    acquisitions") declines nothing; a vote's outcome the other way ("approved" for
+    #    "defeated") is another answer. FinanceBench: no verdict moves
     version = "23"
     Options = CorrectnessOptions
     options: CorrectnessOptions

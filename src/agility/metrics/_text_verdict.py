@@ -1150,7 +1150,8 @@ def _content(case: Case, committed: Sentence | None, threshold: float) -> Judgem
         _DENIED_CAUSE.sub(" ", said) if denied else said))
     # a driver said the other way is another driver ("lower fuel costs" for "Higher fuel
     # costs", "higher volumes" for "partially offset by lower volume")
-    reversed_driver = _reversed_driver(case.gold.text, said)
+    reversed_driver = _reversed_driver(case.gold.text, said) or _other_outcome(
+        case.gold.text, said)
     if reversed_driver is not None:
         return Judgement("incorrect", f"says {reversed_driver[0]} in {where}; the gold says "
                                       f"{reversed_driver[1]}")
@@ -1214,6 +1215,26 @@ def _reversed_driver(gold: str, said: str) -> tuple[str, str] | None:
             if stems and stems <= said_stems and up != said_up and not _NOT_SO.search(
                     said[max(0, m.start() - 20):m.start()]):
                 return m.group(0), shown
+    return None
+
+
+# a vote's or an application's outcome: "was defeated" against "was approved"
+_PASSED = re.compile(r"(?i)\b(?:approved|passed|adopted|carried|ratified|accepted|granted)\b")
+_FAILED = re.compile(r"(?i)\b(?:defeated|rejected|failed|voted down|denied|not (?:approved|"
+                     r"passed|adopted|carried|ratified|accepted|granted))\b")
+
+
+def _other_outcome(gold: str, said: str) -> tuple[str, str] | None:
+    """(the answer's outcome, the gold's) when the gold says a proposal passed and the
+    answer that it failed, or the other way round ("approved by shareholders" for "was
+    defeated")."""
+    for one, other in ((_PASSED, _FAILED), (_FAILED, _PASSED)):
+        gold_said = one.search(gold)
+        if gold_said is None or other.search(gold) is not None:
+            continue
+        found = other.search(said)
+        if found is not None and one.search(said) is None:
+            return found.group(0), gold_said.group(0)
     return None
 
 
