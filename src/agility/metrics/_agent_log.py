@@ -19,22 +19,23 @@ from __future__ import annotations
 import json
 import re
 
+from agility.metrics._agent_records import record_answer
 from agility.metrics._structured import json_string
 
-__all__ = ["agent_answer", "is_agent_log"]
+__all__ = ["agent_answer", "is_agent_log", "is_run_output"]
 
 # the names an agent submits its answer with
 _SUBMIT_NAMES = r"(?:submit(?:_answer)?|final_answer|finish|give_answer|return_answer|answer_question)"
 # what may open a step's line: a bullet or arrow, a step number ("3.", "[3]", "Step 3:")
-_STEP_OPEN = r"[ \t]*(?:[>\-*\u2192\u25b6]+[ \t]*)?(?:\[?(?:step[ \t]*)?\d{1,3}\]?[.):]?[ \t]+)?"
+_STEP_OPEN = r"[ \t]*(?:[>\-*#\u2192\u25b6]+[ \t]*)?(?:\[?(?:step[ \t]*)?\d{1,3}\]?[.):]?[ \t]+)?"
 # a line that calls a tool: "> tool fin_search {...}", "Action 2: Search[...]", "Tool call:
 # calc(...)", "Calling tool `calc` with {...}", LangChain's "Action: search" / "Action Input:",
 # a tool call's tags
 _CALL = re.compile(
     r"(?im)^" + _STEP_OPEN + r"(?:(?:tool(?:[ _]?call)?|call(?:ing)?(?:[ \t]+tool)?|invok(?:e|ing)|"
     r"action)[ \t]*\d*[ \t]*:?[ \t]*`?[A-Za-z_][\w.\-]*`?[ \t]*(?:with[ \t]*)?[({\[]|"
-    r"action[ \t]*\d*[ \t]*:[ \t]*`?[A-Za-z_][\w.\-]*`?[ \t]*$|action[ \t]+input[ \t]*\d*[ \t]*:|"
-    r"</?tool_call>)")
+    r"action[ \t]*\d*[ \t]*:[ \t]*`?[A-Za-z_][\w.\-]*`?[ \t]*$|(?:action|tool)[ \t]+input[ \t]*\d*[ \t]*:|"
+    r"using[ \t]+tool[ \t]*:|\*{3,}[ \t]*suggested tool call\b|</?tool_call>)")
 # a submission at the start of a line (or as a tool call's step): its argument's bracket
 _SUBMIT = re.compile(
     r"(?im)^" + _STEP_OPEN + r"(?:(?:tool(?:[ _]?call)?[ \t]*:?|action[ \t]*\d*[ \t]*:|call(?:ing)?"
@@ -45,14 +46,16 @@ _SUBMIT_JSON = re.compile(r'(?i)"(?:name|tool|function)"\s*:\s*"' + _SUBMIT_NAME
 # what a tool gave back: "  < p.47 ...", "Observation 2: ...", "Tool output: ...",
 # "<tool_response>"
 # "[tool: search]", smolagents' "Execution logs:" and "Out: ..."
-_OBSERVATION = re.compile(r"(?im)^[ \t]*(?:<(?![A-Za-z/!|])|\u2190|observation[ \t]*\d*[ \t]*:|"
+_OBSERVATION = re.compile(r"(?im)^[ \t#]*(?:<(?![A-Za-z/!|])|\u2190|observation[ \t]*\d*[ \t]*:|"
+                          r"\*{3,}[ \t]*response from calling tool\b|"
                           r"tool[ \t_]*(?:output|result|response)?[ \t]*:|</?tool_response>|"
                           r"\[tool\b[^\]\n]*\]|execution logs[ \t]*:|out[ \t]*:|"
                           r"last output from code snippet[ \t]*:)")
 # the tool results that make a log a log without a call shown ("Observation: ...",
 # "[tool: search]", "<tool_response>")
-_RESULT = re.compile(r"(?im)^[ \t]*(?:observation[ \t]*\d*[ \t]*:|\[tool\b[^\]\n]*\]|"
-                     r"<tool_response>|execution logs[ \t]*:)")
+_RESULT = re.compile(r"(?im)^[ \t#]*(?:observation[ \t]*\d*[ \t]*:|\[tool\b[^\]\n]*\]|"
+                     r"<tool_response>|execution logs[ \t]*:|tool output[ \t]*:|\*{3,}[ \t]*"
+                     r"response from calling tool\b)")
 # the agent's own working between steps: "Thought 2: ...", "> plan: ..."
 _WORKING = re.compile(r"(?im)^" + _STEP_OPEN + r"(?:thought|plan|reasoning|reflection)[ \t]*\d*[ \t]*:")
 # the runner's lines about the run: "[run] steps 3/12", "[halt] max_steps reached", "Agent
@@ -65,7 +68,8 @@ _META = re.compile(r"(?im)^[ \t]*(?:\[(?:run|halt|halted|step|stop|stopped|error
                    r"episode|execution|the agent|sample)[ \t]+(?:stopped|halted|aborted|"
                    r"terminated|timed out|ended|failed|gave up)\b|>?[ \t]*(?:entering new "
                    r"[\w ]{1,40}chain|finished chain)\b|could not parse llm output|reached "
-                   r"max(?:imum)? (?:steps|iterations)|output message of the llm|"
+                   r"max(?:imum)? (?:steps|iterations)|output message of the llm|>{4,}[ \t]*"
+                   r"(?:executing function|terminating run)\b|terminate[ \t]*$|[-*=]{5,}[ \t]*$|"
                    # (a marker alone on its line: a role in brackets, a chat template's turn,
                    # smolagents' end of code; a rule or a box's edge of drawing characters,
                    # a step's banner)
@@ -83,9 +87,23 @@ _REPORTED = re.compile(r"(?im)^[ \t#]*(?:out[ \t]*-[ \t]*)?(?:\*\*)?(?:final[ \t
 _ASSISTANT_TURN = re.compile(r"<\|im_start\|>[ \t]*assistant[ \t]*\n?|<\|start_header_id\|>"
                              r"assistant<\|end_header_id\|>\s*")
 _TURN_END = re.compile(r"<\|(?:im_end|eot_id)\|>")
-_BLOCK = re.compile(r"(?is)<(tool_call|tool_response)>.*?</\1>|^[ \t]*(`{3,})[^\n]*\n.*?^[ \t]*\2")
+_BLOCK = re.compile(r"(?ism)<(tool_call|tool_response)>.*?</\1>|^[ \t]*(`{3,})[^\n]*\n.*?^[ \t]*\2|"
+                    r"^\*{3,}[ \t]*(?:suggested tool call|response from calling tool)\b.*?^\*{5,}"
+                    r"[ \t]*$")
 # (what cannot be an agent's log: read no further)
-_GATE = re.compile(r"(?i)tool|action|submit|final_answer|finish|observation")
+_GATE = re.compile(r"(?i)tool|action|submit|final_answer|finish|observation|traceback|"
+                   r"prediction\(|generatedanswer|replies|\bmessage\b|\(to ")
+# a program's traceback: the run failed there, and what it printed after is its error
+_TRACEBACK = re.compile(r"(?m)^[ \t]*Traceback \(most recent call last\):")
+# the turns of a printed conversation: LangGraph's "===== Ai Message =====" banners,
+# AutoGen's "assistant (to user_proxy):"; whose turn each is
+_TURN_OPENERS = (
+    (re.compile(r"(?m)^=+[ \t]*(\w+)[ \t]+Message[ \t]*=+[ \t]*$"), re.compile(r"(?i)ai")),
+    (re.compile(r"(?m)^([\w.\-]+)[ \t]+\(to[ \t]+[\w.\-]+\):[ \t]*$"),
+     re.compile(r"(?i)^(?!.*(?:user|proxy|human|executor)).*$")),
+)
+# a turn that calls a tool (its answer is still to come)
+_CALLS_IN_TURN = re.compile(r"(?im)^[ \t]*(?:tool calls[ \t]*:|\*{3,}[ \t]*suggested tool call\b)")
 _EMPTY = re.compile(r"(?i)\s*(?:null|none|nil|n/?a|)\s*")
 _ANSWER_KEYS = ("answer", "final_answer", "result", "response", "output", "value")
 _KEYWORD = re.compile(r"\s*(?:answer|final_answer|result|response|output|value)\s*=\s*")
@@ -139,12 +157,9 @@ def _string_end(text: str, start: int) -> int | None:
 
 def is_agent_log(text: str) -> bool:
     """Whether ``text`` is an agent's log: a tool called and what it gave back, two calls, or
-    a submission (or a JSON transcript of messages in which a tool was called)."""
+    a submission."""
     if not _GATE.search(text):
         return False
-    messages = _messages(text)
-    if messages is not None:
-        return any(m.get("role") in ("tool", "function") or m.get("tool_calls") for m in messages)
     if _SUBMIT.search(text) or _SUBMIT_JSON.search(text):
         return True
     calls = len(_CALL.findall(text))
@@ -252,71 +267,69 @@ def _lines(text: str, start: int) -> list[tuple[int, int]]:
     return spans
 
 
-def _messages(text: str) -> list[dict[str, object]] | None:
-    """``text`` as a list of chat messages in JSON (``[{"role": ..., "content": ...}, ...]``,
-    or an object holding them under "messages"), or None when it is not one."""
-    stripped = text.strip()
-    if stripped[:1] not in ("[", "{") or '"role"' not in stripped:
-        return None
-    try:
-        parsed = json.loads(stripped)
-    except (ValueError, RecursionError):
-        return None
-    if isinstance(parsed, dict):
-        parsed = parsed.get("messages")
-    if not isinstance(parsed, list) or not parsed or not all(
-            isinstance(m, dict) and isinstance(m.get("role"), str) for m in parsed):
-        return None
-    return parsed
+def _conversation_answer(text: str, offsets: list[int]) -> tuple[str, list[int]] | None:
+    """What a printed conversation's last turn answers: its text when the assistant's and
+    calling no tool, else nothing (None: ``text`` is no such conversation)."""
+    for opener, assistant in _TURN_OPENERS:
+        turns = list(opener.finditer(text))
+        if len(turns) < 2:
+            continue
+        last = turns[-1]
+        body = text[last.end():]
+        if not assistant.search(last.group(1)) or _CALLS_IN_TURN.search(body):
+            return "", []
+        kept = [(a, b) for a, b in _lines(text, last.end()) if text[a:b].strip()
+                and not _META.match(text, a) and not re.match(r"[ \t]*Name:", text[a:b])]
+        joined = "".join(text[a:b] for a, b in kept)
+        mapped = [o for a, b in kept for o in offsets[a:b]]
+        # (AutoGen's assistant ends its answer with the word that ends the chat)
+        body = re.sub(r"\s*\bTERMINATE\s*$", "", joined)
+        lead = len(body) - len(body.lstrip())
+        return body.strip(), mapped[lead:lead + len(body.strip())]
+    return None
 
 
-def _content_at(text: str, offsets: list[int], value: str) -> tuple[str, list[int]]:
-    """``value``, the last message's content, with the offset of each of its characters
-    where ``text`` writes it (its last ``"content"`` string)."""
-    for found in reversed(list(_CONTENT.finditer(text))):
-        decoded = json_string(text, found.end() - 1)
-        if decoded is not None and decoded[0] == value:
-            return value, [offsets[i] for i in decoded[1]]
-    return value, [offsets[0]] * len(value)
-
-
-_CONTENT = re.compile(r'"(?:content|text)"\s*:\s*"')
-
-
-def _transcript_answer(text: str, offsets: list[int], messages: list[dict[str, object]]
-                       ) -> tuple[str, list[int]] | None:
-    """What a JSON transcript with tool calls answers: its last assistant message's content,
-    or what it submits; nothing when it ends on a tool's result or a call; None when no tool
-    was called (an ordinary transcript, read elsewhere)."""
-    if not any(m.get("role") in ("tool", "function") or m.get("tool_calls") for m in messages):
-        return None
-    last = messages[-1]
-    if last.get("role") != "assistant":
-        return "", []
-    submitted = _submissions(text)
-    if last.get("tool_calls") and submitted:
-        # (its last call submits: read where it is written, as a log's submission is)
-        return _argument(text, offsets, *submitted[-1])
-    content = last.get("content")
-    if isinstance(content, list):  # (content parts: [{"type": "text", "text": ...}])
-        content = " ".join(str(p.get("text", "")) for p in content if isinstance(p, dict))
-    if not isinstance(content, str) or not content.strip():
-        return "", []
-    return _content_at(text, offsets, content)
+def is_run_output(text: str) -> bool:
+    """Whether ``text`` is what a run returned rather than an answer written to the reader:
+    an agent's log, a serialized result object, a program's traceback."""
+    return bool(_GATE.search(text)) and (
+        is_agent_log(text) or _TRACEBACK.search(text) is not None
+        or _conversation_answer(text, list(range(len(text)))) is not None
+        or record_answer(text, list(range(len(text)))) is not None)
 
 
 def agent_answer(text: str, offsets: list[int]) -> tuple[str, list[int]] | None:
-    """The answer an agent's log gives, or None when ``text`` is not an agent's log.
+    """The answer an agent's log or a pipeline's result gives, or None when ``text`` is
+    neither.
 
     Returns:
         The answer the run reports as final, else the last submission's argument
-        (:func:`_argument`), else what the log says after its last step; ``("", [])`` when the run answered nothing. Each character comes
-        with its offset in the text as given (``offsets`` maps ``text``'s characters).
+        (:func:`_argument`), else what the log says after its last step (for a serialized
+        result, :func:`agility.metrics._agent_records.record_answer`; for a printed
+        conversation, its last turn); ``("", [])`` when the run answered nothing. Each
+        character comes with its offset in the text as given (``offsets`` maps ``text``'s
+        characters).
     """
-    messages = _messages(text)
-    if messages is not None:
-        return _transcript_answer(text, offsets, messages)
+    if not _GATE.search(text):
+        return None
+    # (a run that failed: what it printed before its traceback, if anything)
+    failed = _TRACEBACK.search(text)
+    if failed is not None:
+        text, offsets = text[:failed.start()], offsets[:failed.start()]
+        if not text.strip():
+            return "", []
+    submitted = _submissions(text)
+    argument = _argument(text, offsets, *submitted[-1]) if submitted else None
+    recorded = record_answer(text, offsets, argument)
+    if recorded is not None:
+        return recorded
+    spoken = _conversation_answer(text, offsets)
+    if spoken is not None:
+        return spoken
     if not is_agent_log(text):
+        if failed is not None:
+            lead = len(text) - len(text.lstrip())
+            return text.strip(), offsets[lead:lead + len(text.strip())]
         return None
     # a chat template's last assistant turn is the answer, read as a log in its turn
     turns = list(_ASSISTANT_TURN.finditer(text))
@@ -329,14 +342,14 @@ def agent_answer(text: str, offsets: list[int]) -> tuple[str, list[int]] | None:
             lead = len(turn) - len(turn.lstrip())
             return turn.strip(), mapped[lead:lead + len(turn.strip())]
         text, offsets = turn, mapped
-    submitted = _submissions(text)
+        submitted = _submissions(text)
+        argument = _argument(text, offsets, *submitted[-1]) if submitted else None
     labels = list(_REPORTED.finditer(text))
     reported = labels[-1] if labels else None
     # (what the run reports after the submission is what it submitted: the value of
     # "final_answer(round(ratio, 2))")
     if reported is not None and (not submitted or reported.start() > submitted[-1][0]):
         return _reported(text, offsets, reported)
-    if submitted:
-        start, end = submitted[-1]
-        return _argument(text, offsets, start, end)
+    if argument is not None:
+        return argument
     return _after_steps(text, offsets)

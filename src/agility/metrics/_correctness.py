@@ -10,7 +10,9 @@ arXiv:2311.11944, on three model families with different answer styles):
    are references, and courtesies ("Sure, I'd be happy to help!") and section labels
    ("Explanation:") state nothing; reasons still point into the answer as given. An
    agent's log is its submission: what a tool gave back is what the agent read, and a run
-   that halted before submitting answers nothing (:mod:`agility.metrics._agent_log`).
+   that halted before submitting answers nothing (:mod:`agility.metrics._agent_log`); a
+   framework's serialized result answers in its answer's field
+   (:mod:`agility.metrics._agent_records`).
 1. **The committed answer is what counts.** An answer's working is not its answer: the
    grader finds the figure the answer concludes on (its concluding statement, else the
    final line of its working, else an opening statement that answers directly; see
@@ -1003,10 +1005,15 @@ class CorrectnessMetric(Metric):
     # 23: an agent's log as the system's answer (:mod:`agility.metrics._agent_log`): what
     #    it submits (a ReAct "Finish[...]", a "submit"/"final_answer" call, a JSON
     #    transcript's last assistant message, a chat template's last assistant turn) or what
-    #    the run reports as final ("Out - Final answer:") is the answer, a tool's observation
-    #    is not, and a run halted before submitting (an iteration limit, parse errors, a
-    #    sample terminated) answers nothing, as does a pipeline's "Empty Response" or a null
-    #    "answer" field; "Final Response:" labels the answer; "unchanged" answers no to a
+    #    the run reports as final ("Out - Final answer:", CrewAI's "## Final Answer:") is the
+    #    answer, a tool's observation is not, and a run halted before submitting (an
+    #    iteration limit, parse errors, a sample terminated) answers nothing, as does a
+    #    pipeline's "Empty Response" or a null "answer" field; a printed conversation (AutoGen,
+    #    LangGraph) answers in its assistant's last turn, a serialized result in its answer's
+    #    field (:mod:`agility.metrics._agent_records`: Anthropic's content blocks, a Bedrock
+    #    agent's finalResponse, DSPy's Prediction, Haystack's GeneratedAnswer), an answer cut
+    #    off at its token limit with the sentences it finished, and a traceback in place of
+    #    an answer is none; "net sales" is the revenue asked ("net earnings" the income); "Final Response:" labels the answer; "unchanged" answers no to a
     #    question about any change; a name with its figure in brackets
     #    ("Customer deposits ($110.2bn)") is a terse answer, not a table's row; the levels a
     #    change went between ("increased from $903.1 million to $1,493.6 million") give way to

@@ -287,6 +287,9 @@ _CHANGE_BEFORE = re.compile(
     r"shr[aiu]nk\w*|gained|lost|up|down|chang\w*|cut|raised|lowered)\s+by|\b(?:an?|the)\s+"
     r"(?:net\s+)?(?:increase|decrease|decline|drop|reduction|change|gain|loss|rise|fall)\s+of)"
     r"\s+(?:about\s+|approximately\s+|roughly\s+|around\s+|nearly\s+|some\s+)?$")
+# the names of one quantity: the top line, the bottom line
+_ONE_QUANTITY = (stem_set("revenue revenues sales turnover"),
+                 stem_set("income earnings profit profits"))
 # a direction word that opens the levels it went between ("increased from", "fell from")
 _LEVELS_FROM = re.compile(r"(?i)\b(?:increas|decreas|declin|improv|drop|fell|rose|grew|grow|"
                           r"shr[iu]nk|reduc|rais|lower)\w*\s+from\s*$")
@@ -597,6 +600,10 @@ class Case:
         # what the gold's figures measure)
         if not terms or said & terms or not (said - _NEUTRAL - _NEAR - _AFFIRMS - _WAYS) \
                 or said & self._gold_labels:
+            return True
+        # (a quantity under another of its names: "net sales" is the revenue asked, "net
+        # earnings" the net income)
+        if any(said & names and terms & names for names in _ONE_QUANTITY):
             return True
         # a statement that points back ("This represents a decline of 4.3%.") speaks of what
         # the one before it does

@@ -10,7 +10,8 @@ reads curly quotes as straight ones, reads figures written out in words as their
 (:mod:`agility.metrics._number_words`), keeps only a chat transcript's last assistant turn,
 leaves out blocks of source code (a program's printed output is kept), struck-through
 drafts, and statements about the answer rather than of it (:mod:`agility.metrics._asides`),
-reads an agent's log as what it submits (:mod:`agility.metrics._agent_log`), reads a
+reads an agent's log as what it submits (:mod:`agility.metrics._agent_log`; a framework's
+serialized result by its answer's field, :mod:`agility.metrics._agent_records`), reads a
 key=value record as the object it writes out (:mod:`agility.metrics._structured`),
 sections in tags and a box opening a line as labelled answers and footnotes as remarks, and
 returns, for every character it keeps, its offset in the text as given, so that a reason

@@ -172,8 +172,9 @@ class AnsweredMetric(Metric):
     #    drafts and a transcript's earlier turns are read as correctness v22 reads them
     # 20: an agent's log is read as correctness v23 reads it: what it submits is its
     #    answer, and a run that halted before submitting (or submitted nothing) answers
-    #    nothing, as does a pipeline's "Empty Response" or a null "answer" field; "does not
-    #    mention other acquisitions" after an answer declines nothing
+    #    nothing, as does a pipeline's "Empty Response", a null "answer" field, a run that
+    #    ended on an error or a traceback, and an answer cut off before it finished a
+    #    sentence; "does not mention other acquisitions" after an answer declines nothing
     version = "20"
 
     def score(self, item: MetricInput) -> MetricResult:

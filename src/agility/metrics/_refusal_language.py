@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from agility.metrics._agent_log import is_agent_log
+from agility.metrics._agent_log import is_run_output
 
 __all__ = ["WITHHOLDS", "gives_no_answer", "infers_anyway", "is_refusal", "no_answer",
            "refusal_phrases"]
@@ -426,9 +426,9 @@ def no_answer(given: str, text: str, question: str | None = None) -> str | None:
     if not text:
         if not given.strip():
             return "empty answer"
-        if is_agent_log(given):
-            return ("an agent's log that submits no answer (its run halted, or its submission "
-                    "was empty)")
+        if is_run_output(given):
+            return ("a run that gives no answer: an agent's log without a final answer or "
+                    "submission, an empty answer field, or a run that ended in an error")
         return "no answer outside its markup (a reasoning block cut off before its end, say)"
     if gives_no_answer(text, question):
         return ("says nothing: an empty answer slot, a placeholder, a pipeline's \"Empty "
