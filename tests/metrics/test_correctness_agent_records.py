@@ -74,6 +74,12 @@ def _finished(text: str) -> dict[str, object]:
         "finalResponse": {"text": text}, "type": "FINISH"}}}}}
 
 
+def _call(name: str, arguments: dict[str, object]) -> dict[str, object]:
+    return {"role": "assistant", "content": [
+        {"type": "text", "text": "Recording the answer."},
+        {"type": "tool_use", "id": "toolu_9", "name": name, "input": arguments}]}
+
+
 TRACEBACK = ("Traceback (most recent call last):\n  File \"/app/run.py\", line 61, in <module>\n"
              "    result = pipeline.run({\"query\": q})\nhaystack.core.errors.PipelineRuntimeError:"
              " Error code: 429 - {'error': {'message': 'Rate limit reached'}}")
@@ -124,6 +130,49 @@ CASES = [
     ("anthropic cut off after a sentence", "correct",
      _anthropic(_assistant("Kestrel's FY2022 capital expenditure was $1,577 million. It rose "
                            "from the", stop="max_tokens"))),
+    # a request's messages and the response after them: the response answers, though the
+    # messages end on a tool's result (a draft of version 23 read no answer)
+    ("request and response", "correct",
+     json.dumps({"messages": json.loads(_anthropic()), "response": _assistant(
+         "Kestrel's FY2022 capital expenditure was $1,577 million.")}, indent=2)),
+    # a last call that carries an answer among its arguments delivers it, whatever the
+    # tool is called (fails on 22: the tool's result was read)
+    ("answer delivered by a tool call", "incorrect",
+     _anthropic(_call("record_result", {"answer": "$1,420 million"}))),
+    # (a last call without one was a step of a run that stopped; fails on 22)
+    ("run stopped at a tool call", "refusal",
+     _anthropic(_call("search_filings", {"query": "capex 2021"}))),
+    # the Assistants API lists messages newest first, their text under "value"; the
+    # Responses API's text is "output_text" (version 22 read every field of both, the
+    # timestamps among them)
+    ("assistants api listing", "incorrect",
+     json.dumps({"object": "list", "data": [
+         {"id": "m3", "created_at": 300, "role": "assistant", "content": [
+             {"type": "text", "text": {"value": "Kestrel's FY2022 capex was $1,373 million.",
+                                       "annotations": []}}]},
+         {"id": "m2", "created_at": 200, "role": "assistant", "content": [
+             {"type": "text", "text": {"value": "Let me look that up.", "annotations": []}}]},
+         {"id": "m1", "created_at": 100, "role": "user", "content": [
+             {"type": "text", "text": {"value": Q, "annotations": []}}]}]}, indent=2)),
+    ("responses api output", "correct",
+     json.dumps({"object": "response", "output": [
+         {"type": "function_call", "name": "search", "arguments": "{}", "call_id": "c1"},
+         {"type": "function_call_output", "call_id": "c1", "output": OBS},
+         {"type": "message", "role": "assistant", "content": [
+             {"type": "output_text", "text": "Kestrel's FY2022 capex was $1,577 million."}]}]},
+        indent=2)),
+    # a user's turn after the answer takes nothing back
+    ("a user's thanks after the answer", "correct",
+     json.dumps([{"role": "user", "content": Q},
+                 {"role": "assistant", "content": "Kestrel's FY2022 capex was $1,577 million."},
+                 {"role": "user", "content": "thanks"}])),
+    # a traceback a step printed, the run going on to answer: the answer stands
+    ("traceback in a step", "correct",
+     "Thought: I'll compute with code.\nCode:\n```py\nx = int(\"1,577\")\n```<end_code>\n"
+     "Observation: Execution logs:\nTraceback (most recent call last):\n  File \"<string>\", "
+     "line 1, in <module>\nValueError: invalid literal for int() with base 10: '1,577'\n\n"
+     "Thought: Strip the comma.\nCode:\n```py\nfinal_answer(1577)\n```<end_code>\n"
+     "Out - Final answer: 1577"),
     # Amazon Bedrock Agents' trace: its finalResponse answers; a trace without one answers
     # nothing (fail on 22)
     ("bedrock final response", "incorrect",

@@ -92,7 +92,7 @@ _BLOCK = re.compile(r"(?ism)<(tool_call|tool_response)>.*?</\1>|^[ \t]*(`{3,})[^
                     r"[ \t]*$")
 # (what cannot be an agent's log: read no further)
 _GATE = re.compile(r"(?i)tool|action|submit|final_answer|finish|observation|traceback|"
-                   r"prediction\(|generatedanswer|replies|\bmessage\b|\(to ")
+                   r"prediction\(|generatedanswer|replies|\bmessage\b|\(to |\"role\"")
 # a program's traceback: the run failed there, and what it printed after is its error
 _TRACEBACK = re.compile(r"(?m)^[ \t]*Traceback \(most recent call last\):")
 # the turns of a printed conversation: LangGraph's "===== Ai Message =====" banners,
@@ -267,6 +267,26 @@ def _lines(text: str, start: int) -> list[tuple[int, int]]:
     return spans
 
 
+# a traceback's last line: the exception and its message ("langgraph.errors.GraphRecursionError:
+# Recursion limit ...", "KeyError: 'x'"), not indented
+_EXCEPTION_LINE = re.compile(r"(?m)^(?:[A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt|Warning|"
+                             r"Timeout)\w*|[A-Za-z_][\w.]*\.[A-Z]\w*)(?::[^\n]*)?$")
+
+
+def _traceback_end(text: str, start: int) -> int:
+    """Where the traceback whose header ends at ``start`` ends: at the step, turn or answer
+    the run went on to after its exception's line; else (the run ended in it, its message
+    running on) at the end of ``text``."""
+    found = _EXCEPTION_LINE.search(text, start)
+    if found is None:
+        return len(text)
+    resumed = [m.start() for pattern in (_CALL, _OBSERVATION, _WORKING, _REPORTED, _SUBMIT)
+               for m in [pattern.search(text, found.end())] if m is not None]
+    resumed += [m.start() for opener, _ in _TURN_OPENERS
+                for m in [opener.search(text, found.end())] if m is not None]
+    return min(resumed, default=len(text))
+
+
 def _conversation_answer(text: str, offsets: list[int]) -> tuple[str, list[int]] | None:
     """What a printed conversation's last turn answers: its text when the assistant's and
     calling no tool, else nothing (None: ``text`` is no such conversation)."""
@@ -312,12 +332,14 @@ def agent_answer(text: str, offsets: list[int]) -> tuple[str, list[int]] | None:
     """
     if not _GATE.search(text):
         return None
-    # (a run that failed: what it printed before its traceback, if anything)
-    failed = _TRACEBACK.search(text)
-    if failed is not None:
-        text, offsets = text[:failed.start()], offsets[:failed.start()]
-        if not text.strip():
-            return "", []
+    # (a traceback is the error a step or the run ended in: read past it; a run that ends in
+    # one failed, and answers with nothing after what it printed before)
+    failed = None
+    for failed in reversed(list(_TRACEBACK.finditer(text))):
+        end = _traceback_end(text, failed.end())
+        text, offsets = text[:failed.start()] + text[end:], offsets[:failed.start()] + offsets[end:]
+    if failed is not None and not text.strip():
+        return "", []
     submitted = _submissions(text)
     argument = _argument(text, offsets, *submitted[-1]) if submitted else None
     recorded = record_answer(text, offsets, argument)

@@ -25,7 +25,7 @@ _Read = tuple[str, list[int]]
 # the stop reasons that say the answer was cut off by its length
 _CUT_OFF = frozenset({"length", "max_tokens", "max_output_tokens"})
 # where a message's text stands in the JSON as written
-_TEXT_FIELD = re.compile(r'"(?:content|text)"\s*:\s*"')
+_TEXT_FIELD = re.compile(r'"(?:content|text|value|bytes|output)"\s*:\s*"')
 # a result object printed by Python: DSPy's Prediction, Haystack's GeneratedAnswer and replies
 _REPR_FIELD = re.compile(r"\bPrediction\(.*?\banswer\s*=\s*(?=['\"])|\bGeneratedAnswer\(\s*data\s*=\s*"
                          r"(?=['\"])|['\"]replies['\"]\s*:\s*\[\s*(?=['\"])", re.DOTALL)
@@ -42,6 +42,18 @@ def _walk(value: object) -> Iterator[tuple[str, object]]:
     elif isinstance(value, list):
         for item in value:
             yield from _walk(item)
+
+
+def _dicts(value: object) -> Iterator[dict[str, object]]:
+    """Every object in a parsed JSON document, in written order (an object before the
+    objects inside it)."""
+    if isinstance(value, dict):
+        yield value
+        for item in value.values():
+            yield from _dicts(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _dicts(item)
 
 
 def _finished(text: str, offsets: list[int]) -> _Read:
@@ -64,49 +76,109 @@ def _located(text: str, offsets: list[int], value: str) -> _Read:
     return value, [offsets[0]] * len(value)
 
 
+# the content blocks that hold text: Anthropic's and Chat Completions' "text", the Responses
+# API's "output_text"; a block's text may be a string or {"value": ...} (the Assistants API)
+_TEXT_BLOCKS = frozenset({"text", "output_text"})
+
+
+def _block_text(block: object) -> str | None:
+    if not isinstance(block, dict) or block.get("type") not in _TEXT_BLOCKS:
+        return None
+    value = block.get("text")
+    if isinstance(value, dict):
+        value = value.get("value")
+    return value if isinstance(value, str) else None
+
+
 def _blocks_text(content: object) -> tuple[str | None, bool]:
     """A message's text (its text blocks joined) and whether it calls a tool."""
     if isinstance(content, str):
         return content, False
     if not isinstance(content, list):
         return None, False
-    texts = [b.get("text") for b in content if isinstance(b, dict) and b.get("type") == "text"
-             and isinstance(b.get("text"), str)]
+    texts = [t for t in map(_block_text, content) if t]
     calls = any(isinstance(b, dict) and b.get("type") in ("tool_use", "function_call")
                 for b in content)
-    return ("\n".join(t for t in texts if t) or None), calls
+    return ("\n".join(texts) or None), calls
 
 
-def _is_tool_turn(message: dict[str, object]) -> bool:
-    if message.get("role") in ("tool", "function") or message.get("tool_calls"):
-        return True
-    content = message.get("content")
-    return isinstance(content, list) and any(
-        isinstance(b, dict) and b.get("type") in ("tool_use", "tool_result", "function_call")
-        for b in content)
+_AFTER_ANSWER = frozenset({"function_call", "function_call_output", "tool_result", "error"})
 
 
-def _messages_answer(text: str, offsets: list[int], items: list[object],
+def _messages_answer(text: str, offsets: list[int], items: object,
                      submitted: _Read | None) -> _Read | None:
-    """What a list of chat messages with tool calls answers (None: no tool was called)."""
-    messages = [m for m in items if isinstance(m, dict)]
-    if not messages or not any(isinstance(m.get("role"), str) for m in messages):
+    """What a list of chat messages answers: the assistant's last message, unless the run
+    went on to a tool or ended on an error (None: no message is the assistant's)."""
+    # (every message in the document, in written order: a request's messages and the
+    # response after them, {"messages": [...], "response": {"role": "assistant", ...}})
+    messages = [m for m in _dicts(items) if isinstance(m.get("role"), str)
+                or m.get("type") in _AFTER_ANSWER]
+    # (a list of chat messages, the assistant's among them; with tools called or not, its
+    # answer is the assistant's last message, as a transcript's is its last turn)
+    if not any(m.get("role") == "assistant" for m in messages):
         return None
-    if not any(_is_tool_turn(m) for m in messages):
-        return None
-    last = messages[-1]
-    # (a run that ended on an error event, a tool's result or the user's turn: no answer)
-    if last.get("role") != "assistant":
-        return "", []
+    # (in the order they were written: a listing may give the newest first)
+    stamps = [m.get("created_at", m.get("created")) for m in messages]
+    numbers = [float(t) for t in stamps if isinstance(t, int | float)]
+    if len(numbers) == len(messages):
+        messages = [m for _, m in sorted(zip(numbers, messages, strict=True),
+                                         key=lambda pair: pair[0])]
+    answering = max(i for i, m in enumerate(messages) if m.get("role") == "assistant")
+    last = messages[answering]
     value, calls = _blocks_text(last.get("content"))
     if last.get("tool_calls") or calls:
-        return submitted if submitted is not None else ("", [])
-    if value is None or not value.strip():
+        # (a last call that submits, by its name or by an answer among its arguments,
+        # delivers the answer, whatever the tool said back; any other was a step of a run
+        # that stopped before answering)
+        if submitted is not None:
+            return submitted
+        delivered = _delivered(last)
+        return _located(text, offsets, delivered) if delivered else ("", [])
+    # (a run that went on past it to a tool or ended on an error: no answer; a user's turn
+    # after it, "thanks", takes nothing back)
+    if any(m.get("role") != "user" or m.get("type") in _AFTER_ANSWER
+           for m in messages[answering + 1:]):
+        return "", []
+    if value is None:
+        # (content in a form not known here: read as the document it is)
+        return None if last.get("content") else ("", [])
+    if not value.strip():
         return "", []
     read = _located(text, offsets, value) if "\n" not in value or isinstance(
         last.get("content"), str) else _joined(text, offsets, last.get("content"))
     stop = last.get("stop_reason") or last.get("finish_reason")
     return _finished(*read) if stop in _CUT_OFF else read
+
+
+_ANSWER_ARGUMENTS = ("answer", "final_answer", "response", "result", "output", "text",
+                     "content", "message")
+
+
+def _delivered(message: dict[str, object]) -> str | None:
+    """The answer a message's last tool call carries among its arguments ({"answer": ...}),
+    or None."""
+    calls: list[object] = []
+    listed = message.get("tool_calls")
+    for call in listed if isinstance(listed, list) else []:
+        function = call.get("function", call) if isinstance(call, dict) else None
+        if isinstance(function, dict):
+            calls.append(function.get("arguments", function.get("input")))
+    content = message.get("content")
+    for block in content if isinstance(content, list) else []:
+        if isinstance(block, dict) and block.get("type") in ("tool_use", "function_call"):
+            calls.append(block.get("input", block.get("arguments")))
+    if not calls:
+        return None
+    arguments = calls[-1]
+    if isinstance(arguments, str):
+        try:
+            arguments = json.loads(arguments)
+        except ValueError:
+            return None
+    if not isinstance(arguments, dict):
+        return None
+    value = next((arguments[k] for k in _ANSWER_ARGUMENTS if k in arguments), None)
+    return value if isinstance(value, str) and value.strip() else None
 
 
 def _joined(text: str, offsets: list[int], content: object) -> _Read:
@@ -207,10 +279,7 @@ def record_answer(text: str, offsets: list[int], submitted: _Read | None = None
             traced = _trace_answer(text, offsets, document)
             if traced is not None:
                 return traced
-            items = document.get("messages") if isinstance(document, dict) else document
-            if isinstance(items, list):
-                return _messages_answer(text, offsets, items, submitted)
-            return None
+            return _messages_answer(text, offsets, document, submitted)
     if "Prediction(" in text or "GeneratedAnswer(" in text or "replies" in text:
         return _repr_answer(text, offsets)
     return None
