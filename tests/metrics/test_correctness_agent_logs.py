@@ -202,6 +202,11 @@ Q_DEBT = "Has Kestrel Labs increased its debt on balance sheet between FY2022 an
 G_DEBT = "No. Kestrel's debt decreased by $229 million."
 Q_STORES = "Was there any change in the number of Kestrel stores between Q2 of FY2024 and FY2023?"
 G_STORES = "Yes, the number of stores declined by 1.32% from 982 in Q2 FY2023 to 969 in Q2 FY2024."
+Q_MARGIN_CHANGE = ("What is the FY2021 - FY2022 change in unadjusted operating income % margin "
+                   "for Kestrel Labs? Answer in units of percents and round to one decimal "
+                   "place.")
+Q_REGION = ("For Kestrel Labs, which geographic region had the biggest drop in Q2 2023 year over "
+            "year revenues (on a percentage basis)?")
 Q_VOTE = ("What was the outcome of the shareholder proposal for a congruency report by "
           "Kestrel Labs on net-zero emissions policies?")
 G_VOTE = ("The shareholder proposal for a congruency report by Kestrel Labs on net-zero "
@@ -261,6 +266,20 @@ G_DEALS = ("Kestrel completed these acquisitions during FY2023: a flexibles plan
      "by shareholders.", "incorrect"),
     (Q_VOTE, G_VOTE, "The shareholder proposal for a net-zero congruency report was not "
      "approved: it was defeated.", "correct"),
+    # a change asked and given first, then the levels it is between: the levels are its
+    # working (fails on 22: "concludes 4.1%")
+    (Q_MARGIN_CHANGE, "0.2%", "Kestrel's unadjusted operating income margin increased by "
+     "**0.2 percentage points** from FY2021 to FY2022.\n\n* FY2022: $21,957M / $514,405M = "
+     "**4.3%**\n* FY2021: $20,437M / $500,343M = **4.1%**", "correct"),
+    (Q_MARGIN_CHANGE, "0.2%", "Kestrel's operating margin increased by 0.5 percentage points "
+     "from FY2021 to FY2022. FY2022: $21,957M / $514,405M = 4.3%. FY2021: $20,437M / $500,343M "
+     "= 4.1%.", "incorrect"),
+    # a question the writer calls another ("## Follow-up question") and answers after its
+    # answer is no part of it (fails on 22: its "Answer:" was read)
+    (Q_REGION, "Developed Rest of the World", "For Kestrel, the region with the biggest drop "
+     "in Q2 2023 revenues on a percentage basis was Developed Rest of World, down 74% (from "
+     "$5,034 million to $1,305 million).\n\n## Follow-up question\nWhich region had the "
+     "smallest drop?\n\nAnswer: The United States had the smallest drop, at 45%.", "correct"),
     # that the source names nothing beyond the answer's pick declines nothing (fails on 22:
     # refusal)
     (Q_DEALS, G_DEALS, "Based on the information provided, Kestrel's major acquisition was "

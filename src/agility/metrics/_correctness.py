@@ -1013,7 +1013,9 @@ class CorrectnessMetric(Metric):
     #    field (:mod:`agility.metrics._agent_records`: Anthropic's content blocks, a Bedrock
     #    agent's finalResponse, DSPy's Prediction, Haystack's GeneratedAnswer), an answer cut
     #    off at its token limit with the sentences it finished, and a traceback in place of
-    #    an answer is none; "net sales" is the revenue asked ("net earnings" the income); "Final Response:" labels the answer; "unchanged" answers no to a
+    #    an answer is none; "net sales" is the revenue asked ("net earnings" the income); a
+    #    change asked and given first stands against the levels it is between after it; a
+    #    question the writer calls another ("## Follow-up question") is no part of the answer; "Final Response:" labels the answer; "unchanged" answers no to a
     #    question about any change; a name with its figure in brackets
     #    ("Customer deposits ($110.2bn)") is a terse answer, not a table's row; the levels a
     #    change went between ("increased from $903.1 million to $1,493.6 million") give way to

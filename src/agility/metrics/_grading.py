@@ -943,9 +943,14 @@ class Case:
         # essentially flat year over year (down $27 million)")
         changed = bool(figures) and not CHANGE.search(self.question) and all(
             stated_as_change(reading.text, f) for f in figures)
+        # (a change asked and given first, "increased by 0.2 percentage points", then the
+        # levels it is between: "FY2018: $20,437M / $500,343M = 4.1%" is its working)
+        levels = bool(figures) and bool(CHANGE.search(self.question)) and all(
+            stated_as_change(reading.text, f) for f in opening) and not any(
+            stated_as_change(reading.text, f) for f in figures)
         # (or speaks of something else altogether: "For context, this is in addition to the
         # ~$13.2 billion of cash proceeds ...")
-        if any(other_kind(f) or other_quantity(f) for f in figures) or changed \
+        if any(other_kind(f) or other_quantity(f) for f in figures) or changed or levels \
                 or not self.about_question(sentence) \
                 or (_PRIOR_PERIOD.search(sentence.text) and not _PRIOR_PERIOD.search(self.question)) \
                 or (spoken and asked and not spoken & asked):

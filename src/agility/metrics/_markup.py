@@ -293,6 +293,11 @@ def _years(words: set[str]) -> set[str]:
     return {m.group(1)[-2:] for m in found if m is not None}
 
 
+_OTHER_QUESTION = re.compile(r"(?im)(?<=\S)\s*\n[ \t]*(?:#{1,4}[ \t]*)?(?:\*\*|__)?(?:follow[- ]?up|"
+                             r"next|another|additional|related|bonus)[ \t]+question\b[^\n]*\n?"
+                             r"[^\n]*\?(?s:.*)\Z")
+
+
 def _without_next_question(text: str, offsets: list[int], question: str | None
                            ) -> tuple[str, list[int]]:
     """``text`` without a question the model went on to ask itself after its answer ("...
@@ -301,6 +306,11 @@ def _without_next_question(text: str, offsets: list[int], question: str | None
     answer after it ("Question: <the question> Answer: 12.4%")."""
     if not question or "\n" not in text:
         return text, offsets
+    # (a question the writer itself calls another, "## Follow-up question", after an answer
+    # with a figure, whatever its words)
+    other = _OTHER_QUESTION.search(text)
+    if other is not None and _DIGIT.search(text[:other.start()]):
+        return text[:other.start()], offsets[:other.start()]
     found = _NEXT_QUESTION.search(text)
     if found is None:
         return text, offsets
