@@ -91,8 +91,14 @@ _BLOCK = re.compile(r"(?ism)<(tool_call|tool_response)>.*?</\1>|^[ \t]*(`{3,})[^
                     r"^\*{3,}[ \t]*(?:suggested tool call|response from calling tool)\b.*?^\*{5,}"
                     r"[ \t]*$")
 # (what cannot be an agent's log: read no further)
-_GATE = re.compile(r"(?i)tool|action|submit|final_answer|finish|observation|traceback|"
-                   r"prediction\(|generatedanswer|replies|\bmessage\b|\(to |\"role\"")
+_GATE_WORDS = ("tool", "action", "submit", "final_answer", "finish", "observation", "traceback",
+               "prediction(", "generatedanswer", "replies", "message", "(to ", '"role"')
+
+
+def _may_be_run(text: str) -> bool:
+    # (substring tests: one pattern of alternatives tried at every position costs more)
+    lowered = text.lower()
+    return any(word in lowered for word in _GATE_WORDS)
 # a program's traceback: the run failed there, and what it printed after is its error
 _TRACEBACK = re.compile(r"(?m)^[ \t]*Traceback \(most recent call last\):")
 # the turns of a printed conversation: LangGraph's "===== Ai Message =====" banners,
@@ -158,7 +164,7 @@ def _string_end(text: str, start: int) -> int | None:
 def is_agent_log(text: str) -> bool:
     """Whether ``text`` is an agent's log: a tool called and what it gave back, two calls, or
     a submission."""
-    if not _GATE.search(text):
+    if not _may_be_run(text):
         return False
     if _SUBMIT.search(text) or _SUBMIT_JSON.search(text):
         return True
@@ -312,7 +318,7 @@ def _conversation_answer(text: str, offsets: list[int]) -> tuple[str, list[int]]
 def is_run_output(text: str) -> bool:
     """Whether ``text`` is what a run returned rather than an answer written to the reader:
     an agent's log, a serialized result object, a program's traceback."""
-    return bool(_GATE.search(text)) and (
+    return _may_be_run(text) and (
         is_agent_log(text) or _TRACEBACK.search(text) is not None
         or _conversation_answer(text, list(range(len(text)))) is not None
         or record_answer(text, list(range(len(text)))) is not None)
@@ -330,7 +336,7 @@ def agent_answer(text: str, offsets: list[int]) -> tuple[str, list[int]] | None:
         character comes with its offset in the text as given (``offsets`` maps ``text``'s
         characters).
     """
-    if not _GATE.search(text):
+    if not _may_be_run(text):
         return None
     # (a traceback is the error a step or the run ended in: read past it; a run that ends in
     # one failed, and answers with nothing after what it printed before)
