@@ -233,3 +233,38 @@ Q_GROWTH = ("What is Kestrel Labs's year-over-year change in revenue from FY2021
 ])
 def test_a_quantity_under_another_of_its_names(answer: str, expected: str) -> None:
     assert judge_financial_answer(Q_GROWTH, "30.8%", answer).verdict == expected
+
+
+Q_RATE = "How much has the effective tax rate of Kestrel Labs changed between FY2021 and FY2022?"
+G_RATE = "The effective tax rate of Kestrel Labs has changed from 20% in FY2021 to 23% in FY2022."
+PASSAGE = ("Retrieved passages:\n[1] KESTREL_2022_10K, p.23: \"Income before income taxes $ 1,797 "
+           "$ 2,426 (26%) ... Provision for income taxes $ (411) $ (491) 16% Effective tax rate "
+           "23% 20%\"\n\n")
+Q_TOP = ("Among all of the derivative instruments that Kestrel Labs used to manage its exposure "
+         "to interest rates, which one had the highest notional value in FY 2021?")
+G_TOP = "Cross currency swaps. Its notional value was $32,502 million."
+
+
+@pytest.mark.parametrize(("question", "gold", "answer", "expected"), [
+    # a retrieval pipeline's passages quoted under their own label before its labelled answer
+    # are its sources: the gold's figures in them answer nothing (the second fails on 22: the
+    # passage's 20% and 23% were credited, though the answer declines)
+    (Q_RATE, G_RATE, PASSAGE + "Answer: Kestrel's tax burden declined: the provision fell from "
+     "$491 million to $411 million, a 16% reduction [1].", "incorrect"),
+    (Q_RATE, G_RATE, PASSAGE + "Answer: The passages mention a 23% and a 20% figure but do not "
+     "say which year each belongs to, so I can't determine the change from the retrieved "
+     "context.", "refusal"),
+    (Q_RATE, G_RATE, PASSAGE + "Answer: The effective tax rate rose from 20% in FY2021 to 23% "
+     "in FY2022 [1].", "correct"),
+    # a question asking which one ranks first is answered by the pick, whatever figure it
+    # gives beside it (a figure the passages held made version 22 right for a wrong reason)
+    (Q_TOP, G_TOP, "Retrieved passages:\n[1] KESTREL_2021_10K, p.84: \"Interest rate swaps $ "
+     "19,779 $ 17,768 Cross currency swaps 32,502 26,288\"\n\nAnswer: Cross currency swaps had "
+     "the highest notional value, at $26,288 million [1], ahead of interest rate swaps.",
+     "correct"),
+    (Q_TOP, G_TOP, "Interest rate swaps had the highest notional value, at $19,779 million.",
+     "incorrect"),
+])
+def test_quoted_passages_and_ranked_picks(question: str, gold: str, answer: str,
+                                          expected: str) -> None:
+    assert judge_financial_answer(question, gold, answer).verdict == expected

@@ -174,6 +174,7 @@ from agility.metrics._text_verdict import (
     WHICH_YEAR,
     YEAR_GOLD,
     option_clash,
+    pick_agrees,
     pick_clash,
     text_verdict,
     year_answer,
@@ -666,7 +667,7 @@ def judge_financial_answer(question: str | None, gold: object, answer: object, *
         # question's wording, or answered with one despite refusal language ("not explicitly
         # stated. Therefore, the answer is 0"): the figure is judged, after the pick when the
         # question asks which one
-        return pick_clash(case) or _numeric(case)
+        return pick_clash(case) or pick_agrees(case) or _numeric(case)
     if reading.polarity:
         said = stance(case.reading, question, strict=bool(case.refusals), grading=True)
         judged = _yes_no(case, said)
@@ -1015,7 +1016,10 @@ class CorrectnessMetric(Metric):
     #    off at its token limit with the sentences it finished, and a traceback in place of
     #    an answer is none; "net sales" is the revenue asked ("net earnings" the income); a
     #    change asked and given first stands against the levels it is between after it; a
-    #    question the writer calls another ("## Follow-up question") is no part of the answer; "Final Response:" labels the answer; "unchanged" answers no to a
+    #    question the writer calls another ("## Follow-up question") is no part of the answer;
+    #    a retrieval pipeline's passages quoted under their own label ("Retrieved passages:")
+    #    before its labelled answer are sources; a question asking which one ranks first is
+    #    answered by the pick, whatever figure it gives beside it; "Final Response:" labels the answer; "unchanged" answers no to a
     #    question about any change; a name with its figure in brackets
     #    ("Customer deposits ($110.2bn)") is a terse answer, not a table's row; the levels a
     #    change went between ("increased from $903.1 million to $1,493.6 million") give way to

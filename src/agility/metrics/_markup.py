@@ -65,6 +65,12 @@ _NEXT_PAIR = re.compile(r"\n[ \t]*(?:\*\*|__)?Q[ \t]*[:.][^\n]*\?(?:\*\*|__)?[ \
                         r"[ \t]*[:.]")
 # a transcript of turns ("User: ...\nAssistant: ...\nUser: Are you sure?\nAssistant: ..."):
 # the answer is the last turn of the assistant, whatever it said before
+# the passages a retrieval pipeline quotes under a label of their own ("Retrieved passages:",
+# "Context:", "Relevant documents:"), up to the answer it labels after them ("Answer: ...")
+_PASSAGES = re.compile(r"(?ims)^[ \t]*(?:#{1,4}[ \t]*)?(?:\*\*)?(?:retrieved|relevant|supporting|"
+                       r"source|top[- ]k)?[ \t]*(?:passages|context|documents|excerpts|chunks|"
+                       r"evidence|sources)(?:\*\*)?[ \t]*:.*?(?=^[ \t]*(?:#{1,4}[ \t]*)?(?:\*\*)?"
+                       r"(?:final[ \t]+|grounded[ \t]+)?answer(?:\*\*)?[ \t]*:)")
 _TRANSCRIPT_OPEN = re.compile(r"(?i)\A\s*(?:\*\*)?(?:user|human|customer|client)(?:\*\*)?[ \t]*:")
 _ASSISTANT_TURN = re.compile(r"(?im)^[ \t]*(?:\*\*)?(?:assistant|ai|model|bot|agent)(?:\*\*)?[ \t]*:"
                              r"(?:\*\*)?[ \t]*")
@@ -231,6 +237,9 @@ def unmark(text: str, question: str | None = None) -> tuple[str, list[int]]:
         text, offsets = tabled
     if "```" in text or "~~~" in text:
         text, offsets = _without_code(text, offsets)
+    # (a retrieval pipeline's passages quoted before its labelled answer are its sources)
+    if "nswer" in text and _PASSAGES.search(text):
+        text, offsets, _ = _substitute(_PASSAGES, _drop, text, offsets)
     if _TRANSCRIPT_OPEN.match(text):
         turns = list(_ASSISTANT_TURN.finditer(text))
         if turns:

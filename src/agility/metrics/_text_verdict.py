@@ -63,7 +63,8 @@ from agility.metrics._stance import (
     without_lead_in,
 )
 
-__all__ = ["WHICH_YEAR", "YEAR_GOLD", "option_clash", "pick_clash", "text_verdict", "year_answer"]
+__all__ = ["WHICH_YEAR", "YEAR_GOLD", "option_clash", "pick_agrees", "pick_clash", "text_verdict",
+           "year_answer"]
 
 # a superlative ranks one first: "highest", "largest", "fastest"
 _SUPERLATIVE = r"(?:high|low|larg|bigg|small|strong|weak|fast|slow|great|wid|broad)est"
@@ -351,7 +352,9 @@ def text_verdict(case: Case, threshold: float) -> Judgement:
             return Judgement("correct", f"states {case.where(hits)}, the gold's "
                                         f"{gold_raws(keys)}", case.cite(hits))
         if not hits:
-            contradicted = _contradicting_figure(case)
+            # (a question asking which one ranks first is answered by the pick, whatever
+            # figure it gives beside it)
+            contradicted = pick_agrees(case) or _contradicting_figure(case)
             if contradicted is not None:
                 return contradicted
     committed = committing_statement(case.reading, case.question)
@@ -582,12 +585,9 @@ def _pick_stems(text: str, question: str) -> frozenset[str]:
     return _name_stems(after.group(1), question) if after else frozenset()
 
 
-def _superlative_clash(case: Case) -> Judgement | None:
-    """A question asking which one ranks first (any kind: a type of debt, a derivative, a
-    liability) is answered by the one the answer ranks first: when the answer's ranking or
-    committing statement names one without the gold's name ("Interest rate swaps had the
-    highest notional value" for "Cross currency swaps"), it picks another, whatever figure
-    of the gold's it gives for the runner-up."""
+def _ranked_first(case: Case) -> tuple[Sentence, frozenset[str], frozenset[str]] | None:
+    """For a question asking which one ranks first (not a segment's, a region's or a year's),
+    the answer's statement that ranks one first, the stems naming its pick and the gold's."""
     # (segments, regions and categories are _named_clash's)
     # (and years are the year rules')
     if _WHICH_TOP.search(case.question) is None or _WHICH_KIND.search(case.question) \
@@ -612,7 +612,7 @@ def _superlative_clash(case: Case) -> Judgement | None:
                if s.start < case.reading.illustration_start
                and re.search(rf"(?i)\b{word}\b", s.text) and not RUNNER_UP.search(s.text)
                and measured <= stem_set(s.text)
-               and (claim := _after_that(s.text)) and not _NOT_A_PICK.match(claim)
+               and (claim := _after_that(unlabelled(s.text))) and not _NOT_A_PICK.match(claim)
                and _SUBJECT.match(claim)]
     # (the last that concludes or corrects, else the first: "The next largest was ..."
     # comes after; "Wait, I had those reversed: corporate bonds ... received the largest")
@@ -625,13 +625,40 @@ def _superlative_clash(case: Case) -> Judgement | None:
     clauses = [c for c in re.split(r"(?i),?\s+but\s+|;\s*", said.text)
                if re.search(rf"(?i)\b{word}\b", c)]
     claim = clauses[-1] if clauses else said.text
-    picked = _pick_stems(_after_that(claim), case.question)
+    return said, _pick_stems(_after_that(unlabelled(claim)), case.question), gold_name
+
+
+def _superlative_clash(case: Case) -> Judgement | None:
+    """A question asking which one ranks first (any kind: a type of debt, a derivative, a
+    liability) is answered by the one the answer ranks first: when the answer's ranking or
+    committing statement names one without the gold's name ("Interest rate swaps had the
+    highest notional value" for "Cross currency swaps"), it picks another, whatever figure
+    of the gold's it gives for the runner-up."""
+    found = _ranked_first(case)
+    if found is None:
+        return None
+    said, picked, gold_name = found
     # (each names something the other does not: "Consumer & Community Banking" for
     # "Corporate & Investment Bank"; "(CIB)" after the gold's name adds, it does not clash)
     if not picked or gold_name <= picked or picked <= gold_name:
         return None
     return Judgement("incorrect", f"ranks another first in {case.statement(said)}; the gold "
                                   f"names {case.gold.text.split('.')[0].strip()}")
+
+
+def pick_agrees(case: Case) -> Judgement | None:
+    """The same question answered with the gold's pick: the pick is the answer, whatever
+    figure it gives beside it ("Cross currency swaps had the highest notional value, at
+    $26,288 million", the year before's, for the gold's "Cross currency swaps. Its notional
+    value was $32,502 million.")."""
+    found = _ranked_first(case)
+    if found is None:
+        return None
+    said, picked, gold_name = found
+    if not picked or not (gold_name <= picked or picked <= gold_name):
+        return None
+    return Judgement("correct", f"ranks {case.gold.text.split('.')[0].strip()} first in "
+                                f"{case.statement(said)}, as the gold does")
 
 
 # a gold that is a name and nothing else: "Asia Pacific", "Developed Rest of the World."
