@@ -207,6 +207,15 @@ Q_MARGIN_CHANGE = ("What is the FY2021 - FY2022 change in unadjusted operating i
                    "place.")
 Q_REGION = ("For Kestrel Labs, which geographic region had the biggest drop in Q2 2023 year over "
             "year revenues (on a percentage basis)?")
+Q_LOWEST = "Which of Kestrel Labs' business segments had the lowest net revenue in 2021 Q1?"
+G_LOWEST = "Corporate. Its net revenue was -$473 million."
+Q_TOP_RECORD = ("Among all of the derivative instruments that Kestrel Labs used, which one had the "
+                "highest notional value in FY 2021?")
+G_TOP_RECORD = "Cross currency swaps. Its notional value was $32,502 million."
+Q_REVENUE = "What was Kestrel Labs's revenue in FY2021?"
+Q_INCOME = "What was Kestrel Labs' net income in FY2022?"
+Q_CAPEX = "What were Kestrel Labs's capital expenditures in FY2022?"
+Q_GROSS = "What was Kestrel Labs's gross margin in FY2022?"
 Q_VOTE = ("What was the outcome of the shareholder proposal for a congruency report by "
           "Kestrel Labs on net-zero emissions policies?")
 G_VOTE = ("The shareholder proposal for a congruency report by Kestrel Labs on net-zero "
@@ -280,6 +289,36 @@ G_DEALS = ("Kestrel completed these acquisitions during FY2023: a flexibles plan
      "in Q2 2023 revenues on a percentage basis was Developed Rest of World, down 74% (from "
      "$5,034 million to $1,305 million).\n\n## Follow-up question\nWhich region had the "
      "smallest drop?\n\nAnswer: The United States had the smallest drop, at 45%.", "correct"),
+    # a pick named alone before what is said of it, under the answer's label too, is the
+    # pick, whatever figure of the gold's it gives (fails on 22: the gold's figure credited)
+    (Q_SEGMENT, G_SEGMENT, "**Answer: Consumer & Community Banking, with net income of $3,725 "
+     "million.**", "incorrect"),
+    (Q_SEGMENT, G_SEGMENT, "Corporate & Investment Bank, with net income of $3,725 million.",
+     "correct"),
+    # (the kind it is among, "of Kestrel's reportable segments", is no pick; fails on 22)
+    (Q_LOWEST, G_LOWEST, "In the first quarter of 2021, **Corporate** had the lowest net "
+     "revenue of Kestrel's reportable segments, at **-$473 million** [1].", "correct"),
+    # a value under a label of the question's words answers (fails on 22: "makes no
+    # statement"), and one under a label that ranks is the pick (version 22 read it as
+    # incorrect by its figure alone)
+    (Q_WHICH, "Customer deposits", "{\n  \"largest_liability_2022\": \"Customer deposits\",\n"
+     "  \"amount_usd_millions\": 110239\n}", "correct"),
+    (Q_TOP_RECORD, G_TOP_RECORD, "```json\n{\"highest_notional_instrument_fy2021\": \"Interest "
+     "rate swaps\", \"notional_usd_millions\": 19779}\n```", "incorrect"),
+    # a figure given first as provisional, then put right, or put back in another year: the
+    # later figure answers (each fails on 22)
+    (Q_REVENUE, "$5.2 billion", "At first glance revenue looks like $5.4 billion, but that line "
+     "includes other income. FY2021 revenue was $5.2 billion.", "correct"),
+    (Q_INCOME, "$1.1 billion", "Initial estimate: net income of $1.1 billion. However, correcting "
+     "for the sign error in the tax line above, net income for FY2022 was $0.9 billion.",
+     "incorrect"),
+    (Q_CAPEX, "$1.2 billion", "Capex was $1.5 billion. That's the figure for FY2021; FY2022 capex "
+     "was $1.2 billion.", "correct"),
+    (Q_GROSS, "40.1%", "The prior-year gross margin was 40.1%. That's the FY2021 figure; for "
+     "FY2022 it's 38.7%.", "incorrect"),
+    # (a figure stated plainly first stands: "looks like" alone takes nothing back)
+    (Q_REVENUE, "$5.2 billion", "Revenue looks like $5.2 billion for FY2021. That line excludes "
+     "other income of $0.2 billion.", "correct"),
     # that the source names nothing beyond the answer's pick declines nothing (fails on 22:
     # refusal)
     (Q_DEALS, G_DEALS, "Based on the information provided, Kestrel's major acquisition was "

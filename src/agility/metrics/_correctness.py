@@ -1019,7 +1019,14 @@ class CorrectnessMetric(Metric):
     #    question the writer calls another ("## Follow-up question") is no part of the answer;
     #    a retrieval pipeline's passages quoted under their own label ("Retrieved passages:")
     #    before its labelled answer are sources; a question asking which one ranks first is
-    #    answered by the pick, whatever figure it gives beside it; "Final Response:" labels the answer; "unchanged" answers no to a
+    #    answered by the pick, whatever figure it gives beside it; a figure given first as
+    #    provisional ("At first glance ...", "Initial estimate: ...") or put right after it
+    #    ("However, correcting for ...") or put back in another year ("That's the FY2021
+    #    figure; ...") gives way to the later one; a pick named alone before what is said of
+    #    it ("Consumer & Community Banking, with net income of ..."), under the answer's label
+    #    too, is the pick; a value under a label of the question's words ("largest liability
+    #    2022: Customer deposits", a JSON key) answers, and under a label that ranks is the
+    #    pick; "Final Response:" labels the answer; "unchanged" answers no to a
     #    question about any change; a name with its figure in brackets
     #    ("Customer deposits ($110.2bn)") is a terse answer, not a table's row; the levels a
     #    change went between ("increased from $903.1 million to $1,493.6 million") give way to

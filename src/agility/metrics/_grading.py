@@ -229,7 +229,19 @@ RETRACTS = re.compile(r"(?i)\b(?:wait\b\s*[,.!\u2014\u2013]|no,? wait\b|scratch 
                        r"(?:a|an) (?:mistake|error)|"
                        # "That's not right, though — I mixed up the years"
                        r"(?:that's|that is|this is) (?:not right|wrong|incorrect)\b|"
-                       r"i mixed (?:that |those |these |it |them )?up)")
+                       r"i mixed (?:that |those |these |it |them )?up|"
+                       # a figure first given as provisional ("At first glance revenue looks
+                       # like $5.4 billion, but ...", "Initial estimate: ...") and one put right
+                       # after it ("However, after restating for ...", "correcting for the sign
+                       # error ..."), or put back in another year ("That's the FY2021 figure;
+                       # ...")
+                       r"^\W*(?:at first glance|initial estimate\b|initially,)|"
+                       r"^\W*(?:however|but),?\s+(?:after\s+|once\s+|when\s+)?(?:correcting|"
+                       r"restating|adjusting|fixing)\s+(?:it\s+)?for\b|"
+                       r"^\W*(?:that's|that is|that was)\s+(?:the\s+)?(?:figure|number|amount|value)"
+                       r"\s+for\s+(?:fiscal\s+|fy\s*)?'?(?:19|20)?\d\d\b|^\W*(?:that's|that is|that "
+                       r"was)\s+(?:the\s+)?(?:fiscal\s+|fy\s*)?'?(?:19|20)?\d\d\s+(?:figure|number|"
+                       r"amount|value)\b)")
 _CALCULATE = re.compile(r"(?i)\b(?:calculate|compute)\s+(?:the\s+)?([^;.?,]{3,60})")
 # a remark beside the answer, besides those that open as REMARK_OPENING does ("Note that
 # ...", "For comparison, ...", "Keep in mind ..."): a label, or a comparison with others

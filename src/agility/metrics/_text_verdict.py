@@ -359,7 +359,8 @@ def text_verdict(case: Case, threshold: float) -> Judgement:
                 return contradicted
     committed = committing_statement(case.reading, case.question)
     if committed is None and not case.refusals and not _terse(case) and not any(
-            STATES.search(s.text) for s in case.reading.sentences):
+            STATES.search(s.text) or _labelled_answer(s.text, case.question)
+            for s in case.reading.sentences):
         return Judgement("incorrect", "makes no statement: only figures or line items, not an "
                                       "answer")
     if case.gold.negative:
@@ -470,7 +471,8 @@ def _named_clash(case: Case) -> Judgement | None:
     # (a statement that ranks one by name picks it: "... Health Care 24.1%. Industrial is
     # highest.", "Industrial (24.1%) led Health Care (21.0%)")
     ranking = [s for s in case.reading.sentences
-               if _RANKS.search(s.text) and _SUBJECT_PICK.match(_PERIOD_FIRST.sub("", s.text))]
+               if _RANKS.search(s.text)
+               and _SUBJECT_PICK.match(_PERIOD_FIRST.sub("", unlabelled(s.text)))]
     if not name or (committed is None and not ranking):
         return None
     # (the committing statement's own pick first: "the Appliances category performed best
@@ -614,6 +616,14 @@ def _ranked_first(case: Case) -> tuple[Sentence, frozenset[str], frozenset[str]]
                and measured <= stem_set(s.text)
                and (claim := _after_that(unlabelled(s.text))) and not _NOT_A_PICK.match(claim)
                and _SUBJECT.match(claim)]
+    # (a value under a label that ranks: "highest notional instrument fy2021: Interest rate
+    # swaps", a JSON answer's key and value)
+    for sentence in case.reading.sentences:
+        labelled = _LABEL_VALUE.match(sentence.text)
+        if labelled is not None and re.search(rf"(?i)\b{word}\b", labelled.group(1)) \
+                and measured <= stem_set(labelled.group(1)):
+            value = sentence.text[labelled.end(1):].lstrip(" :")
+            return sentence, _name_stems(value, case.question), gold_name
     # (the last that concludes or corrects, else the first: "The next largest was ..."
     # comes after; "Wait, I had those reversed: corporate bonds ... received the largest")
     concluding = [s for s in ranking if concludes(s.text) or RETRACTS.search(s.text)]
@@ -746,7 +756,7 @@ _DASH_LABEL = re.compile(r"(?i)^(?:yes|no|(?:the |my )?(?:final |short |direct )
                          r"tl;?dr|therefore|so|correction|update|caveat)$")
 
 
-_AMONG = re.compile(r"(?i)\b(?:among|across|of all|out of|between)\b")
+_AMONG = re.compile(r"(?i)\b(?:among|across|of all|out of|between)\b|\bof\s+[\w&.\- ]{1,30}?'s\b")
 
 
 def _picked(text: str, kind: str, question: str) -> str:
@@ -760,8 +770,9 @@ def _picked(text: str, kind: str, question: str) -> str:
     if dashed is not None and not _DASH_LABEL.match(dashed.group(1)) \
             and _name_stems(dashed.group(1), question):
         return dashed.group(1)
-    # (not in a lead-in naming the source: "Based on the provided segment results, ...")
-    text = without_lead_in(text)
+    # (not in a lead-in naming the source: "Based on the provided segment results, ...", nor
+    # under the answer's label: "Answer: Consumer & Community Banking ...")
+    text = without_lead_in(unlabelled(text))
     after = _after_subject(text, kind)
     # (the first kind word with a name before it: "Based on the segment disclosures, the
     # Consumer Products segment ...")
@@ -782,7 +793,27 @@ def _picked(text: str, kind: str, question: str) -> str:
         return subject.group(1)
     # (only after a restatement of the question: "... segment in FY2024 was Consumer")
     bare = _BARE_PICK.match(after) if len(after) < len(text) else None
-    return bare.group(1).strip() if bare else ""
+    if bare is not None:
+        return bare.group(1).strip()
+    # (or a name alone before what the statement says of it: "Consumer & Community
+    # Banking, with net income of $3,725 million.")
+    leading = _LEADING_NAME.match(text.strip(" *_"))
+    opener = leading.group(1).split()[0].lower() if leading is not None else ""
+    # (not an opener that is no name: "Without the Embedded, ...", "Excluding M&A effects
+    # (and FX), ...", "Additionally, ...")
+    # (nor a greeting, "Hi Jess,": a name with nothing said of it)
+    if leading is not None and _name_stems(leading.group(1), question) \
+            and opener not in _NAME_STOP and opener not in _OPENERS \
+            and not opener.endswith(("ly", "ing")) \
+            and re.search(r"\w", text.strip(" *_")[leading.end():]):
+        return leading.group(1)
+    return ""
+
+
+_OPENERS = frozenset(["without", "except", "besides", "after", "before", "since", "as", "if",
+                      "when", "while", "although", "though", "however", "overall", "also",
+                      "so", "thus", "therefore", "based", "per", "given", "note", "yes", "no",
+                      "hi", "hello", "hey", "dear", "thanks", "sure", "okay", "ok", "great"])
 
 
 def _name_before(words: str) -> str:
@@ -1007,6 +1038,18 @@ def _enumerated(gold: str, question: str) -> list[frozenset[str]]:
     parts = re.split(r",\s*(?:and\s+)?|\s+and\s+", found.group(1).rstrip(". "))
     items = [plain_stems(p) - asked for p in parts]
     return [i for i in items if i]
+
+
+# a value under a label of its own: "largest liability 2022: Customer deposits" (a JSON
+# answer's "largest_liability_2022" key)
+_LABEL_VALUE = re.compile(r"^\W*([A-Za-z][\w &'/\-]{2,60}?)\s*:\s*\S")
+
+
+def _labelled_answer(text: str, question: str) -> bool:
+    """Whether ``text`` gives a value under a label made of the question's words: a
+    statement of the answer, though it has no verb."""
+    found = _LABEL_VALUE.match(text)
+    return found is not None and len(stem_set(found.group(1)) & question_terms(question)) >= 2
 
 
 def _terse(case: Case) -> bool:
