@@ -797,7 +797,7 @@ def _picked(text: str, kind: str, question: str) -> str:
         return bare.group(1).strip()
     # (or a name alone before what the statement says of it: "Consumer & Community
     # Banking, with net income of $3,725 million.")
-    leading = _LEADING_NAME.match(text.strip(" *_"))
+    leading = _NAMED_FIRST.match(text.strip(" *_"))
     opener = leading.group(1).split()[0].lower() if leading is not None else ""
     # (not an opener that is no name: "Without the Embedded, ...", "Excluding M&A effects
     # (and FX), ...", "Additionally, ...")
@@ -810,6 +810,10 @@ def _picked(text: str, kind: str, question: str) -> str:
     return ""
 
 
+# a name that opens a statement, then what it says of it: "Consumer & Community Banking, with
+# net income of $3,725 million", "Data Center (+63.6%)", "Corporate at -$473 million"
+_NAMED_FIRST = re.compile(r"^\s*([A-Z][\w&'\-]*(?:\s+[\w&'\-]+){0,3}?)(?=\s*(?:,\s*(?:with|at|"
+                          r"which|whose|where)\b|\()|\s+(?:which|whose|at|with)\b)")
 _OPENERS = frozenset(["without", "except", "besides", "after", "before", "since", "as", "if",
                       "when", "while", "although", "though", "however", "overall", "also",
                       "so", "thus", "therefore", "based", "per", "given", "note", "yes", "no",
