@@ -11,7 +11,11 @@ reached", LangChain's "Agent stopped due to iteration limit or time limit.") ans
 nothing.
 
 An answer the run reports as final after its submission or its last step (LangChain's "Final
-Answer:", smolagents' "Out - Final answer:") is the answer, as it reports it.
+Answer:", smolagents' "Out - Final answer:", CrewAI's "## Final Answer:") is the answer, as it
+reports it. A printed conversation (AutoGen's "assistant (to user_proxy):" turns, LangGraph's
+message banners, a chat template's turns) answers in the assistant's last turn; a traceback a
+step printed is read past, and one the run ended in leaves no answer. A serialized result is
+read by :mod:`agility.metrics._agent_records`.
 """
 
 from __future__ import annotations
