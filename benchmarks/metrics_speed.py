@@ -49,12 +49,18 @@ def _example(rng: random.Random, index: int) -> MetricInput:
                        ground_truth=str(figure), output=output, prompt="Cite your sources.")
 
 
+def _positive(value: str) -> int:
+    if not value.isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of 1 or more, not {value!r}")
+    return int(value)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--n", type=int, default=2000)
     # (the best of several runs inside one process: the least disturbed by other jobs on a
     # shared machine)
-    parser.add_argument("--best-of", type=int, default=1, metavar="K",
+    parser.add_argument("--best-of", type=_positive, default=1, metavar="K",
                         help="time each metric K times and report the fastest run")
     args = parser.parse_args()
     rng = random.Random(7)
@@ -66,7 +72,7 @@ def main() -> int:
     for name, options in METRICS.items():
         metric = get_metric(name, **options)
         runs = []
-        for _ in range(max(1, args.best_of)):
+        for _ in range(args.best_of):
             started, started_cpu = time.perf_counter(), time.process_time()
             results = metric.score_many(items)
             runs.append((time.process_time() - started_cpu, time.perf_counter() - started))

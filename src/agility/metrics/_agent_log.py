@@ -23,8 +23,8 @@ from __future__ import annotations
 import json
 import re
 
-from agility.metrics._agent_records import record_answer
-from agility.metrics._structured import json_string
+from agility.metrics._agent_records import ANSWER_ARGUMENTS, record_answer
+from agility.metrics._structured import EMPTY_VALUE, json_string
 
 __all__ = ["agent_answer", "is_agent_log", "is_run_output"]
 
@@ -48,8 +48,7 @@ _SUBMIT = re.compile(
 _SUBMIT_JSON = re.compile(r'(?i)"(?:name|tool|function)"\s*:\s*"' + _SUBMIT_NAMES
                           + r'"\s*,\s*"(?:arguments|args|input|parameters)"\s*:\s*([{\["])')
 # what a tool gave back: "  < p.47 ...", "Observation 2: ...", "Tool output: ...",
-# "<tool_response>"
-# "[tool: search]", smolagents' "Execution logs:" and "Out: ..."
+# "<tool_response>", "[tool: search]", smolagents' "Execution logs:" and "Out: ..."
 _OBSERVATION = re.compile(r"(?im)^[ \t#]*(?:<(?![A-Za-z/!|])|\u2190|observation[ \t]*\d*[ \t]*:|"
                           r"\*{3,}[ \t]*response from calling tool\b|"
                           r"tool[ \t_]*(?:output|result|response)?[ \t]*:|</?tool_response>|"
@@ -97,12 +96,6 @@ _BLOCK = re.compile(r"(?ism)<(tool_call|tool_response)>.*?</\1>|^[ \t]*(`{3,})[^
 # (what cannot be an agent's log: read no further)
 _GATE_WORDS = ("tool", "action", "submit", "final_answer", "finish", "observation", "traceback",
                "prediction(", "generatedanswer", "replies", "message", "(to ", '"role"')
-
-
-def _may_be_run(text: str) -> bool:
-    # (substring tests: one pattern of alternatives tried at every position costs more)
-    lowered = text.lower()
-    return any(word in lowered for word in _GATE_WORDS)
 # a program's traceback: the run failed there, and what it printed after is its error
 _TRACEBACK = re.compile(r"(?m)^[ \t]*Traceback \(most recent call last\):")
 # the turns of a printed conversation: LangGraph's "===== Ai Message =====" banners,
@@ -114,9 +107,14 @@ _TURN_OPENERS = (
 )
 # a turn that calls a tool (its answer is still to come)
 _CALLS_IN_TURN = re.compile(r"(?im)^[ \t]*(?:tool calls[ \t]*:|\*{3,}[ \t]*suggested tool call\b)")
-_EMPTY = re.compile(r"(?i)\s*(?:null|none|nil|n/?a|)\s*")
-_ANSWER_KEYS = ("answer", "final_answer", "result", "response", "output", "value")
-_KEYWORD = re.compile(r"\s*(?:answer|final_answer|result|response|output|value)\s*=\s*")
+# a submission's answer given by keyword: submit(answer="...")
+_KEYWORD = re.compile(r"\s*(?:" + "|".join(ANSWER_ARGUMENTS) + r")\s*=\s*")
+
+
+def _may_be_run(text: str) -> bool:
+    # (substring tests: one pattern of alternatives tried at every position costs more)
+    lowered = text.lower()
+    return any(word in lowered for word in _GATE_WORDS)
 
 
 def _closing(text: str, start: int) -> int | None:
@@ -189,7 +187,7 @@ def _argument(text: str, offsets: list[int], start: int, end: int) -> tuple[str,
         except ValueError:
             parsed = None
         if isinstance(parsed, dict):
-            for key in _ANSWER_KEYS:
+            for key in ANSWER_ARGUMENTS:
                 if key in parsed:
                     value = parsed[key]
                     if value is None or (isinstance(value, str | list | dict) and not value):
@@ -216,7 +214,7 @@ def _argument(text: str, offsets: list[int], start: int, end: int) -> tuple[str,
     if inner_end - inner_start >= 2 and text[inner_start] in "\"'" \
             and text[inner_end - 1] == text[inner_start]:
         inner_start, inner_end = inner_start + 1, inner_end - 1
-    if _EMPTY.fullmatch(text, inner_start, inner_end):
+    if EMPTY_VALUE.fullmatch(text, inner_start, inner_end):
         return "", []
     return text[inner_start:inner_end], offsets[inner_start:inner_end]
 

@@ -19,7 +19,7 @@ from collections.abc import Iterator
 
 from agility.metrics._structured import json_string
 
-__all__ = ["record_answer"]
+__all__ = ["ANSWER_ARGUMENTS", "record_answer"]
 
 _Read = tuple[str, list[int]]
 # the stop reasons that say the answer was cut off by its length
@@ -150,8 +150,9 @@ def _messages_answer(text: str, offsets: list[int], items: object,
     return _finished(*read) if stop in _CUT_OFF else read
 
 
-_ANSWER_ARGUMENTS = ("answer", "final_answer", "response", "result", "output", "text",
-                     "content", "message")
+#: the fields of a submission or a tool call's arguments that hold the answer
+ANSWER_ARGUMENTS = ("answer", "final_answer", "response", "result", "output", "value", "text",
+                    "content", "message")
 
 
 def _delivered(message: dict[str, object]) -> str | None:
@@ -177,7 +178,7 @@ def _delivered(message: dict[str, object]) -> str | None:
             return None
     if not isinstance(arguments, dict):
         return None
-    value = next((arguments[k] for k in _ANSWER_ARGUMENTS if k in arguments), None)
+    value = next((arguments[k] for k in ANSWER_ARGUMENTS if k in arguments), None)
     return value if isinstance(value, str) and value.strip() else None
 
 

@@ -15,7 +15,7 @@ import json
 import re
 from collections.abc import Callable
 
-__all__ = ["json_string", "structured_text"]
+__all__ = ["EMPTY_VALUE", "json_string", "structured_text"]
 
 _FENCE = re.compile(r"\A\s*```(?:json|JSON)?[ \t]*\n(.*)\n[ \t]*```\s*\Z", re.DOTALL)
 # the fields that hold the answer itself (the others are working, sources, notes)
@@ -73,7 +73,7 @@ def _json_leaves(text: str) -> list[_Leaf] | None:
 # a record's line: "key=value", "capex.fy2018 = 1486843", 'note="..."'
 _RECORD_LINE = re.compile(r"[ \t]*([A-Za-z_][\w.\-]{0,60})[ \t]*=[ \t]*(.*?)[ \t]*$")
 # a record's value that says nothing ("answer=null", "value=N/A")
-_EMPTY_VALUE = re.compile(r"(?i)null|none|nil|n/?a|nan|-|")
+EMPTY_VALUE = re.compile(r"(?i)null|none|nil|n/?a|nan|-|")
 # a status word's underscores ("insufficient_data", "NOT_FOUND") are spaces
 _TOKEN = re.compile(r"[A-Za-z]+(?:_[A-Za-z]+)+")
 
@@ -99,7 +99,7 @@ def _record_leaves(text: str) -> list[_Leaf] | None:
         said = {"true": "yes", "false": "no"}.get(value.lower())
         if said is not None:
             leaves.append((path, (said, [at] * len(said))))
-        elif _EMPTY_VALUE.fullmatch(value):
+        elif EMPTY_VALUE.fullmatch(value):
             # (an answer's field left empty says that no answer is given)
             if path and path[-1].lower() in _ANSWER_KEYS | _VALUE_KEYS:
                 leaves.append((path, (_NONE_GIVEN, [at] * len(_NONE_GIVEN))))
